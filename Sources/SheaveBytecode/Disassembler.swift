@@ -1,0 +1,82 @@
+/// Turns bytecode into text, one op per line, laid out as Wasmtime's
+/// `objdump` lays out Pulley:
+///
+///            5: 40 13 00 00 00         xmov x19, x0
+///
+/// Branch targets are resolved into a trailing `// target = 0x…` comment.
+public struct Disassembler {
+    public struct Options: Sendable {
+        /// Print each op's offset.
+        public var addresses: Bool
+        /// Print each op's raw bytes.
+        public var bytes: Bool
+        public init(addresses: Bool = true, bytes: Bool = true) {
+            self.addresses = addresses
+            self.bytes = bytes
+        }
+    }
+
+    /// Offset of the op being disassembled: branch offsets are relative to it.
+    var instructionStart = 0
+    /// Absolute targets of the current op's branches, printed as a comment.
+    var pendingTargets: [Int] = []
+
+    public init() {}
+
+    /// Disassembles `code`. A decoding error ends the listing with a line naming it.
+    public static func disassemble(_ code: [UInt8], byteOrder: ByteOrder = .host, options: Options = Options(), baseOffset: Int = 0) -> String {
+        var visitor = Disassembler()
+        var decoder = Decoder(code, byteOrder: byteOrder)
+        var out = ""
+        while !decoder.reader.isAtEnd {
+            let start = decoder.reader.offset
+            visitor.instructionStart = start + baseOffset
+            visitor.pendingTargets = []
+            let text: String
+            do {
+                text = try decoder.decodeOne(&visitor)
+            } catch {
+                out += "        ; \(error)\n"
+                break
+            }
+            var line = ""
+            if options.addresses {
+                let hex = String(start + baseOffset, radix: 16)
+                line += String(repeating: " ", count: max(0, 8 - hex.count)) + hex + ": "
+            }
+            if options.bytes {
+                let raw = code[start..<decoder.reader.offset].map { b in b < 16 ? "0" + String(b, radix: 16) : String(b, radix: 16) }
+                    .joined(separator: " ")
+                line += raw + String(repeating: " ", count: max(2, 30 - raw.count))
+            }
+            line += text
+            if !visitor.pendingTargets.isEmpty {
+                let targets = visitor.pendingTargets.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
+                line += visitor.pendingTargets.count == 1 ? "    // target = \(targets)" : "    // targets = \(targets)"
+            }
+            out += line + "\n"
+        }
+        return out
+    }
+
+    // MARK: Operand formatting used by the generated op methods
+
+    func f32(_ bits: UInt32) -> String {
+        let value = Float(bitPattern: bits)
+        return value.isNaN ? "nan:0x\(String(bits, radix: 16))" : "\(value)"
+    }
+
+    func f64(_ bits: UInt64) -> String {
+        let value = Double(bitPattern: bits)
+        return value.isNaN ? "nan:0x\(String(bits, radix: 16))" : "\(value)"
+    }
+
+    mutating func target(_ offset: PcRelOffset) -> String {
+        pendingTargets.append(instructionStart + Int(offset.value))
+        return offset.description
+    }
+
+    mutating func targetList(_ table: BranchTable) -> String {
+        "[" + table.targets.map { target($0) }.joined(separator: ", ") + "]"
+    }
+}

@@ -1,0 +1,97 @@
+/// An integer register: a slot of the current frame, read as an integer.
+///
+/// Registers are frame-relative (see docs/design.md): `x5`, `f5` and `v5`
+/// name the same slot; the op decides how its bits are read.
+@frozen
+public struct XReg: Hashable, Sendable, CustomStringConvertible {
+    /// The slot number, counted in 8-byte slots from the frame pointer.
+    public var index: UInt16
+    @inlinable public init(_ index: UInt16) { self.index = index }
+    public var description: String { "x\(index)" }
+}
+
+/// A float register: a slot of the current frame holding an f32 (low 32 bits) or an f64.
+@frozen
+public struct FReg: Hashable, Sendable, CustomStringConvertible {
+    /// The slot number, counted in 8-byte slots from the frame pointer.
+    public var index: UInt16
+    @inlinable public init(_ index: UInt16) { self.index = index }
+    public var description: String { "f\(index)" }
+}
+
+/// A vector register: two consecutive slots of the current frame, 128 bits.
+@frozen
+public struct VReg: Hashable, Sendable, CustomStringConvertible {
+    /// The first of the two slots, counted in 8-byte slots from the frame pointer.
+    public var index: UInt16
+    @inlinable public init(_ index: UInt16) { self.index = index }
+    public var description: String { "v\(index)" }
+}
+
+/// A branch offset in bytes, relative to the first byte of the branching instruction.
+@frozen
+public struct PcRelOffset: Hashable, Sendable, CustomStringConvertible {
+    public var value: Int32
+    @inlinable public init(_ value: Int32) { self.value = value }
+    public var description: String { value < 0 ? "-0x\(String(-Int64(value), radix: 16))" : "0x\(String(value, radix: 16))" }
+}
+
+/// The targets of `br_table32`: the last one is the default.
+public struct BranchTable: Hashable, Sendable {
+    public var targets: [PcRelOffset]
+    public init(_ targets: [PcRelOffset]) {
+        precondition(!targets.isEmpty, "a branch table needs at least its default target")
+        self.targets = targets
+    }
+}
+
+/// Why execution stopped with a trap. The raw values are part of the bytecode
+/// format (the `trap` op's operand) and never change.
+public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
+    case unreachable = 0
+    case integerOverflow = 1
+    case integerDivisionByZero = 2
+    case badConversionToInteger = 3
+    case memoryOutOfBounds = 4
+    case stackOverflow = 5
+    case indirectCallToNull = 6
+    case badSignature = 7
+    case tableOutOfBounds = 8
+    case invalidOpcode = 9
+
+    /// The message a user sees, worded as the spec's test suite words it.
+    public var description: String {
+        switch self {
+        case .unreachable: return "unreachable"
+        case .integerOverflow: return "integer overflow"
+        case .integerDivisionByZero: return "integer divide by zero"
+        case .badConversionToInteger: return "invalid conversion to integer"
+        case .memoryOutOfBounds: return "out of bounds memory access"
+        case .stackOverflow: return "call stack exhausted"
+        case .indirectCallToNull: return "uninitialized element"
+        case .badSignature: return "indirect call type mismatch"
+        case .tableOutOfBounds: return "undefined element"
+        case .invalidOpcode: return "invalid opcode"
+        }
+    }
+}
+
+/// Typed facts about an op, from the op table.
+public struct OpFlags: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// The handler can stop the run loop: a trap, a return to the host, a host call.
+    public static let mayStop = OpFlags(rawValue: 1 << 0)
+    /// Reads or writes linear memory.
+    public static let memory = OpFlags(rawValue: 1 << 1)
+    /// Has pc-relative branch targets.
+    public static let branch = OpFlags(rawValue: 1 << 2)
+    /// Control never falls through to the next instruction.
+    public static let terminator = OpFlags(rawValue: 1 << 3)
+    /// Transfers control to another function.
+    public static let call = OpFlags(rawValue: 1 << 4)
+    /// Encoded as 0xFF followed by a u16 extended opcode.
+    public static let extended = OpFlags(rawValue: 1 << 5)
+    /// Touches only registers: safe for random execution tests.
+    public static let pure = OpFlags(rawValue: 1 << 6)
+}

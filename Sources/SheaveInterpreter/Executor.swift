@@ -1,0 +1,115 @@
+import SheaveBytecode
+
+/// The hot state of the interpreter and the home of every op's handler.
+///
+/// Both dispatch loops run the same handlers: the match loop keeps one
+/// `Executor` in local variables for the whole run; the tail loop rebuilds it
+/// from each handler's arguments (which costs nothing: it is the same registers).
+struct Executor {
+    /// The next op to run.
+    var pc: UnsafeRawPointer
+    /// The frame pointer: register n is the 8 bytes at `fp + 8n`; the two slots
+    /// below `fp` are the frame's link (return pc, caller's fp).
+    var fp: UnsafeMutableRawPointer
+    /// Base of linear memory 0. Valid for `memorySize` bytes; every access is
+    /// bounds-checked against `memorySize` before it is made.
+    var memory: UnsafeMutableRawPointer
+    var memorySize: Int
+    let vm: UnsafeMutablePointer<VMState>
+    /// The first byte of the current op, recorded by ops that may stop: a trap reports it.
+    var start: UnsafeRawPointer
+
+    @inline(__always)
+    init(pc: UnsafeRawPointer, fp: UnsafeMutableRawPointer, memory: UnsafeMutableRawPointer, memorySize: Int, vm: UnsafeMutablePointer<VMState>) {
+        self.pc = pc
+        self.fp = fp
+        self.memory = memory
+        self.memorySize = memorySize
+        self.vm = vm
+        self.start = pc
+    }
+
+    // MARK: Registers
+    //
+    // A register number is a slot index in the current frame. The compiler
+    // (or the artifact verifier) guarantees every register an op names lies
+    // inside the frame that `push_frame` checked against the stack's end.
+
+    @inline(__always) func x32(_ r: XReg) -> UInt32 {
+        UInt32(truncatingIfNeeded: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
+    }
+    @inline(__always) func x64(_ r: XReg) -> UInt64 {
+        fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)
+    }
+    @inline(__always) func s32(_ r: XReg) -> Int32 { Int32(bitPattern: x32(r)) }
+    @inline(__always) func s64(_ r: XReg) -> Int64 { Int64(bitPattern: x64(r)) }
+
+    /// Writes a 32-bit result, zero-extended: i32 values always have a zero upper half.
+    @inline(__always) func setX32(_ r: XReg, _ value: UInt32) {
+        fp.storeBytes(of: UInt64(value), toByteOffset: Int(r.index) &<< 3, as: UInt64.self)
+    }
+    @inline(__always) func setX64(_ r: XReg, _ value: UInt64) {
+        fp.storeBytes(of: value, toByteOffset: Int(r.index) &<< 3, as: UInt64.self)
+    }
+    @inline(__always) func setX32(_ r: XReg, _ value: Int32) { setX32(r, UInt32(bitPattern: value)) }
+    @inline(__always) func setX64(_ r: XReg, _ value: Int64) { setX64(r, UInt64(bitPattern: value)) }
+    @inline(__always) func setBool(_ r: XReg, _ value: Bool) { setX64(r, UInt64(value ? 1 : 0)) }
+
+    @inline(__always) func f32(_ r: FReg) -> Float {
+        Float(bitPattern: UInt32(truncatingIfNeeded: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)))
+    }
+    @inline(__always) func f64(_ r: FReg) -> Double {
+        Double(bitPattern: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
+    }
+    @inline(__always) func f32Bits(_ r: FReg) -> UInt32 {
+        UInt32(truncatingIfNeeded: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
+    }
+    @inline(__always) func f64Bits(_ r: FReg) -> UInt64 {
+        fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)
+    }
+    @inline(__always) func setF32(_ r: FReg, _ value: Float) { setF32Bits(r, value.bitPattern) }
+    @inline(__always) func setF64(_ r: FReg, _ value: Double) { setF64Bits(r, value.bitPattern) }
+    @inline(__always) func setF32Bits(_ r: FReg, _ bits: UInt32) {
+        fp.storeBytes(of: UInt64(bits), toByteOffset: Int(r.index) &<< 3, as: UInt64.self)
+    }
+    @inline(__always) func setF64Bits(_ r: FReg, _ bits: UInt64) {
+        fp.storeBytes(of: bits, toByteOffset: Int(r.index) &<< 3, as: UInt64.self)
+    }
+
+    // MARK: Leaving the loop
+
+    /// Records why the loop stopped and where, for `VM.run` to read.
+    @inline(__always)
+    func exit(_ stop: Stop) {
+        if case .trap = stop {
+            vm.pointee.pc = start
+        } else {
+            vm.pointee.pc = pc
+        }
+        vm.pointee.fp = fp
+        vm.pointee.stop = stop
+    }
+
+    /// Tail loop: continue with the handler of the op at `pc`.
+    @inline(__always)
+    func dispatchNext() {
+        let handler = vm.pointee.tailHandlers[Int(pc.load(as: UInt8.self))]
+        return handler(pc, fp, memory, memorySize, UnsafeMutableRawPointer(vm))
+    }
+}
+
+/// Tail loop: 0xFF, an extended op; dispatch on its u16 opcode.
+func tailExtended(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer) {
+    let state = vm.assumingMemoryBound(to: VMState.self)
+    let opcode = Int(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+    guard opcode < state.pointee.extendedCount else {
+        return tailInvalidOpcode(pc, fp, memory, memorySize, vm)
+    }
+    return state.pointee.extendedTailHandlers[opcode](pc, fp, memory, memorySize, vm)
+}
+
+/// Tail loop: an opcode no op has.
+func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer) {
+    Executor(pc: pc, fp: fp, memory: memory, memorySize: memorySize, vm: vm.assumingMemoryBound(to: VMState.self))
+        .exit(.trap(.invalidOpcode))
+}

@@ -1,0 +1,114 @@
+import SheaveBytecode
+
+// Control: branches, calls, returns, frames and traps.
+//
+// Frame layout. A call's frame operand says where the callee's frame starts,
+// counted in slots from the caller's fp. The callee's arguments are already
+// there (the caller wrote them), its results are left there, and the two
+// slots just below it hold the link: the return pc at fp-16 and the caller's
+// fp at fp-8. A return pc of 0 marks a frame entered from the host.
+
+extension Executor {
+    @inline(__always) mutating func nop() {}
+
+    @inline(__always) mutating func trap(_ code: TrapCode) throws(Stop) {
+        throw .trap(code)
+    }
+
+    @inline(__always) mutating func ret() throws(Stop) {
+        let returnPC = fp.load(fromByteOffset: -16, as: UInt.self)
+        guard let target = UnsafeRawPointer(bitPattern: returnPC) else { throw .returned }
+        pc = target
+        fp = fp.load(fromByteOffset: -8, as: UnsafeMutableRawPointer.self)
+    }
+
+    @inline(__always) mutating func jump(_ offset: UnsafeRawPointer) { pc = offset }
+
+    @inline(__always) mutating func brIfXnez32(_ cond: XReg, _ offset: UnsafeRawPointer) { if x32(cond) != 0 { pc = offset } }
+    @inline(__always) mutating func brIfXeqz32(_ cond: XReg, _ offset: UnsafeRawPointer) { if x32(cond) == 0 { pc = offset } }
+    @inline(__always) mutating func brIfXnez64(_ cond: XReg, _ offset: UnsafeRawPointer) { if x64(cond) != 0 { pc = offset } }
+    @inline(__always) mutating func brIfXeqz64(_ cond: XReg, _ offset: UnsafeRawPointer) { if x64(cond) == 0 { pc = offset } }
+
+    @inline(__always) mutating func brIfXeq32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x32(a) == x32(b) { pc = offset } }
+    @inline(__always) mutating func brIfXne32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x32(a) != x32(b) { pc = offset } }
+    @inline(__always) mutating func brIfXslt32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if s32(a) < s32(b) { pc = offset } }
+    @inline(__always) mutating func brIfXsle32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if s32(a) <= s32(b) { pc = offset } }
+    @inline(__always) mutating func brIfXult32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x32(a) < x32(b) { pc = offset } }
+    @inline(__always) mutating func brIfXule32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x32(a) <= x32(b) { pc = offset } }
+    @inline(__always) mutating func brIfXeq64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x64(a) == x64(b) { pc = offset } }
+    @inline(__always) mutating func brIfXne64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x64(a) != x64(b) { pc = offset } }
+    @inline(__always) mutating func brIfXslt64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if s64(a) < s64(b) { pc = offset } }
+    @inline(__always) mutating func brIfXsle64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if s64(a) <= s64(b) { pc = offset } }
+    @inline(__always) mutating func brIfXult64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x64(a) < x64(b) { pc = offset } }
+    @inline(__always) mutating func brIfXule64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x64(a) <= x64(b) { pc = offset } }
+
+    @inline(__always) mutating func brIfXeq32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) == imm { pc = offset } }
+    @inline(__always) mutating func brIfXne32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) != imm { pc = offset } }
+    @inline(__always) mutating func brIfXslt32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) < imm { pc = offset } }
+    @inline(__always) mutating func brIfXsle32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) <= imm { pc = offset } }
+    @inline(__always) mutating func brIfXsgt32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) > imm { pc = offset } }
+    @inline(__always) mutating func brIfXsge32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) >= imm { pc = offset } }
+    @inline(__always) mutating func brIfXult32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x32(a) < UInt32(bitPattern: imm) { pc = offset } }
+    @inline(__always) mutating func brIfXule32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x32(a) <= UInt32(bitPattern: imm) { pc = offset } }
+    @inline(__always) mutating func brIfXugt32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x32(a) > UInt32(bitPattern: imm) { pc = offset } }
+    @inline(__always) mutating func brIfXuge32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x32(a) >= UInt32(bitPattern: imm) { pc = offset } }
+    @inline(__always) mutating func brIfXeq64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) == Int64(imm) { pc = offset } }
+    @inline(__always) mutating func brIfXne64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) != Int64(imm) { pc = offset } }
+    @inline(__always) mutating func brIfXslt64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) < Int64(imm) { pc = offset } }
+    @inline(__always) mutating func brIfXsle64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) <= Int64(imm) { pc = offset } }
+    @inline(__always) mutating func brIfXsgt64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) > Int64(imm) { pc = offset } }
+    @inline(__always) mutating func brIfXsge64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) >= Int64(imm) { pc = offset } }
+    @inline(__always) mutating func brIfXult64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x64(a) < UInt64(bitPattern: Int64(imm)) { pc = offset } }
+    @inline(__always) mutating func brIfXule64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x64(a) <= UInt64(bitPattern: Int64(imm)) { pc = offset } }
+    @inline(__always) mutating func brIfXugt64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x64(a) > UInt64(bitPattern: Int64(imm)) { pc = offset } }
+    @inline(__always) mutating func brIfXuge64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x64(a) >= UInt64(bitPattern: Int64(imm)) { pc = offset } }
+
+    @inline(__always) mutating func brTable32(_ index: XReg, _ targets: BranchTableRef) {
+        // An index past the end selects the default, the last of count + 1 offsets.
+        let i = min(x32(index), targets.count)
+        let offset = targets.offsets.loadUnaligned(fromByteOffset: Int(i) &<< 2, as: Int32.self)
+        pc = targets.start.advanced(by: Int(offset))
+    }
+
+    @inline(__always) mutating func call(_ offset: UnsafeRawPointer, _ frame: UInt16) {
+        enterFrame(at: frame)
+        pc = offset
+    }
+
+    @inline(__always) mutating func callIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16) throws(Stop) {
+        // The table operand is trusted (compiler or artifact verifier); the index is not.
+        let state = vm.pointee.tables[Int(table)]
+        let i = Int(x32(index))
+        guard i < state.count else { throw .trap(.tableOutOfBounds) }
+        let callee = state.entries[i]
+        guard !callee.isNull else { throw .trap(.indirectCallToNull) }
+        guard callee.signature == type else { throw .trap(.badSignature) }
+        if let code = callee.code {
+            enterFrame(at: frame)
+            pc = code
+        } else {
+            try callHost(callee.hostID, frame, callee.hostSlots)
+        }
+    }
+
+    @inline(__always) mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop) {
+        vm.pointee.hostFrame = fp.advanced(by: Int(frame) &<< 3)
+        vm.pointee.hostSlots = Int(slots)
+        throw .hostCall(id)
+    }
+
+    @inline(__always) mutating func pushFrame(_ size: UInt32) throws(Stop) {
+        // Compare as integers: `fp + 8 * size` may lie past the allocation.
+        let end = UInt(bitPattern: fp) &+ (UInt(size) &<< 3)
+        guard end <= UInt(bitPattern: vm.pointee.stackEnd) else { throw .trap(.stackOverflow) }
+    }
+
+    /// Links a new frame `frame` slots above the current one and makes it current.
+    /// The link slots lie inside the caller's frame, which its `push_frame` checked.
+    @inline(__always) private mutating func enterFrame(at frame: UInt16) {
+        let callee = fp.advanced(by: Int(frame) &<< 3)
+        callee.storeBytes(of: UInt(bitPattern: pc), toByteOffset: -16, as: UInt.self)
+        callee.storeBytes(of: fp, toByteOffset: -8, as: UnsafeMutableRawPointer.self)
+        fp = callee
+    }
+}

@@ -1,0 +1,63 @@
+import SheaveBytecode
+
+// Loads and stores on linear memory 0. Wasm memory is little-endian whatever
+// the host. The effective address is zext(low32(addr)) + offset, computed in
+// 64 bits so it cannot wrap, and checked against the memory's size once per
+// access; only then is `memory` dereferenced.
+
+extension Executor {
+    /// The checked byte offset of an access of `size` bytes.
+    @inline(__always) func effectiveAddress(_ addr: XReg, _ offset: UInt32, size: Int) throws(Stop) -> Int {
+        let ea = UInt64(x32(addr)) &+ UInt64(offset)
+        guard ea &+ UInt64(size) <= UInt64(memorySize) else { throw .trap(.memoryOutOfBounds) }
+        return Int(truncatingIfNeeded: ea)
+    }
+
+    @inline(__always) func load<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
+        let ea = try effectiveAddress(addr, offset, size: MemoryLayout<T>.size)
+        return T(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: T.self))
+    }
+
+    @inline(__always) func store<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, _ value: T) throws(Stop) {
+        let ea = try effectiveAddress(addr, offset, size: MemoryLayout<T>.size)
+        memory.storeBytes(of: value.littleEndian, toByteOffset: ea, as: T.self)
+    }
+
+    @inline(__always) mutating func xload8S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, Int32(try load(addr, offset, as: Int8.self))) }
+    @inline(__always) mutating func xload8U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, UInt32(try load(addr, offset, as: UInt8.self))) }
+    @inline(__always) mutating func xload16S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, Int32(try load(addr, offset, as: Int16.self))) }
+    @inline(__always) mutating func xload16U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, UInt32(try load(addr, offset, as: UInt16.self))) }
+    @inline(__always) mutating func xload32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, try load(addr, offset, as: UInt32.self)) }
+    @inline(__always) mutating func xload8S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, Int64(try load(addr, offset, as: Int8.self))) }
+    @inline(__always) mutating func xload8U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, as: UInt8.self))) }
+    @inline(__always) mutating func xload16S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, Int64(try load(addr, offset, as: Int16.self))) }
+    @inline(__always) mutating func xload16U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, as: UInt16.self))) }
+    @inline(__always) mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, Int64(try load(addr, offset, as: Int32.self))) }
+    @inline(__always) mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, as: UInt32.self))) }
+    @inline(__always) mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, try load(addr, offset, as: UInt64.self)) }
+    @inline(__always) mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF32Bits(dst, try load(addr, offset, as: UInt32.self)) }
+    @inline(__always) mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF64Bits(dst, try load(addr, offset, as: UInt64.self)) }
+
+    @inline(__always) mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, UInt8(truncatingIfNeeded: x64(src))) }
+    @inline(__always) mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, UInt16(truncatingIfNeeded: x64(src))) }
+    @inline(__always) mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, x32(src)) }
+    @inline(__always) mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, x64(src)) }
+    @inline(__always) mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop) { try store(addr, offset, f32Bits(src)) }
+    @inline(__always) mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop) { try store(addr, offset, f64Bits(src)) }
+
+    @inline(__always) mutating func memorySize(_ dst: XReg) { setX32(dst, UInt32(truncatingIfNeeded: memorySize / LinearMemory.pageSize)) }
+
+    mutating func memoryGrow(_ dst: XReg, _ delta: XReg) {
+        guard let object = vm.pointee.memoryObject?.takeUnretainedValue(),
+              let oldPages = object.grow(by: Int(x32(delta))) else {
+            setX32(dst, UInt32.max)  // -1 as an i32
+            return
+        }
+        // Growing may move the memory: reload its base and size.
+        vm.pointee.memory = object.base
+        vm.pointee.memorySize = object.byteCount
+        memory = object.base
+        memorySize = object.byteCount
+        setX32(dst, UInt32(oldPages))
+    }
+}

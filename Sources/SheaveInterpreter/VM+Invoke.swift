@@ -1,0 +1,43 @@
+import SheaveBytecode
+
+/// A trap that ended a call made with `VM.invoke`.
+public struct VMTrap: Error, CustomStringConvertible {
+    /// What went wrong.
+    public let code: TrapCode
+    /// The wasm frames at the trap, innermost first: the trapping op, then each return address.
+    public let backtrace: [UnsafeRawPointer]
+
+    public var description: String { "trap: \(code)" }
+}
+
+extension VM {
+    /// Runs one call to completion: the three steps of `startCall`, `run` and
+    /// `endCall`, answering host calls with `host` (which reads its arguments
+    /// from and writes its results to `vm.hostSlots`, and may itself call `invoke`).
+    ///
+    /// Throws `VMTrap` on a trap, or what `host` throws; either way the VM is
+    /// back in the state it had before the call.
+    public func invoke(
+        _ entry: UnsafeRawPointer, arguments: [UInt64], resultCount: Int,
+        host: (_ id: UInt32, _ vm: VM) throws -> Void = { id, _ in
+            preconditionFailure("host function \(id) called, but no host functions were given")
+        }
+    ) throws -> [UInt64] {
+        startCall(entry, arguments: arguments)
+        while true {
+            switch run() {
+            case .returned:
+                return endCall(resultCount: resultCount)
+            case .hostCall(let id):
+                do {
+                    try host(id, self)
+                } catch {
+                    abandonCall()
+                    throw error
+                }
+            case .trap(let code, _):
+                throw VMTrap(code: code, backtrace: lastBacktrace)
+            }
+        }
+    }
+}

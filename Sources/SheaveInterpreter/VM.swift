@@ -1,0 +1,290 @@
+import SheaveBytecode
+
+/// Which dispatch loop runs the bytecode. Both run the same handlers and give the same results.
+public enum DispatchMode: String, Sendable, CaseIterable {
+    /// A `switch` on each opcode inside one loop: portable, one dispatch point.
+    case match
+    /// Each handler ends by calling the next op's handler through a table;
+    /// the optimizer turns the call into a jump.
+    case tail
+
+    /// True when this build turns the tail loop's calls into jumps. A debug
+    /// build (`-Onone`) does not, and each op would take native stack.
+    public static var tailLoopIsSafe: Bool {
+        #if DEBUG
+        return false
+        #else
+        return true
+        #endif
+    }
+
+    /// The tail loop where it is safe, else the match loop.
+    public static var `default`: DispatchMode { tailLoopIsSafe ? .tail : .match }
+}
+
+/// Why `VM.run()` returned.
+public enum RunResult: Equatable {
+    /// The entry function returned: read its results with `endCall`.
+    case returned
+    /// The bytecode called host function `id`. Its arguments are in
+    /// `hostSlots`; write its results there and call `run()` again to resume.
+    case hostCall(id: UInt32)
+    /// Execution trapped at `pc` (the trapping op). The VM is back in the state
+    /// it had before `startCall`; `lastBacktrace` holds the wasm frames.
+    case trap(TrapCode, pc: UnsafeRawPointer?)
+}
+
+/// Bytecode at a stable address, kept alive while a VM runs it.
+public final class CodeImage {
+    /// The first byte.
+    public let base: UnsafeRawPointer
+    /// The number of bytes.
+    public let count: Int
+
+    public init(_ bytes: [UInt8]) {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        base = UnsafeRawPointer(buffer)
+        count = bytes.count
+    }
+
+    deinit { UnsafeMutableRawPointer(mutating: base).deallocate() }
+
+    /// The address of the op at `offset`.
+    public func address(at offset: Int) -> UnsafeRawPointer {
+        precondition(offset >= 0 && offset < count, "offset outside the code")
+        return base + offset
+    }
+
+    /// The offset of `address` in this image, or nil when it lies elsewhere.
+    public func offset(of address: UnsafeRawPointer?) -> Int? {
+        guard let address, address >= base, address < base + count else { return nil }
+        return address - base
+    }
+}
+
+/// The Sheave virtual machine: a stack, the state of the current call, and the dispatch loops.
+///
+/// A call takes three steps:
+///
+///     vm.startCall(code.address(at: 0), arguments: [30])
+///     loop: switch vm.run() {
+///     case .returned: let results = vm.endCall(resultCount: 1)
+///     case .hostCall(let id): /* read and write vm.hostSlots */ continue loop
+///     case .trap(let code, _): /* the VM is already unwound */
+///     }
+///
+/// Calls nest: while the VM is stopped at a host call, the host may start,
+/// run and end another call; when it ends, the outer call resumes.
+public final class VM {
+    /// What `startCall` saved, restored when its call ends or traps (Pulley's setjmp).
+    private struct Entry {
+        var frame: UnsafeMutableRawPointer
+        var savedPC: UnsafeRawPointer?
+        var savedFP: UnsafeMutableRawPointer
+        var savedHostFrame: UnsafeMutableRawPointer?
+        var savedHostSlots: Int
+        var pendingTrap: TrapCode?
+    }
+
+    /// The dispatch loop `run` uses. `.tail` falls back to `.match` where
+    /// `DispatchMode.tailLoopIsSafe` is false.
+    public var dispatchMode: DispatchMode
+
+    /// The stack's size in bytes.
+    public let stackSize: Int
+    private let stackBase: UnsafeMutableRawPointer
+    private let state: UnsafeMutablePointer<VMState>
+    private var entries: [Entry] = []
+    private var tableStates: UnsafeMutablePointer<TableState>
+    /// The wasm frames of the last trap, innermost first: the trapping pc, then each return address.
+    public private(set) var lastBacktrace: [UnsafeRawPointer] = []
+
+    /// Linear memory 0, or nil when there is none.
+    public var memory: LinearMemory? {
+        didSet { syncMemory() }
+    }
+
+    /// The tables `call_indirect` reads, by index.
+    public var tables: [FunctionTable] = [] {
+        didSet { syncTables() }
+    }
+
+    nonisolated(unsafe) private static let primaryHandlers: UnsafeMutablePointer<TailHandler> = {
+        let table = UnsafeMutablePointer<TailHandler>.allocate(capacity: 256)
+        installPrimaryTailHandlers(table)
+        return table
+    }()
+
+    nonisolated(unsafe) private static let extendedHandlers: UnsafeMutablePointer<TailHandler> = {
+        let table = UnsafeMutablePointer<TailHandler>.allocate(capacity: max(extendedOpCount, 1))
+        installExtendedTailHandlers(table)
+        return table
+    }()
+
+    /// The placeholder base of an absent or empty memory: never dereferenced, as every size check fails.
+    nonisolated(unsafe) private static let noMemory = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
+
+    /// A VM with a stack of `stackSize` bytes: deep recursion past it traps with a stack overflow.
+    public init(stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default) {
+        precondition(stackSize >= 64, "the stack must hold at least a few frames")
+        self.stackSize = stackSize
+        self.dispatchMode = dispatchMode
+        stackBase = .allocate(byteCount: stackSize, alignment: 16)
+        tableStates = .allocate(capacity: 1)
+        state = .allocate(capacity: 1)
+        state.initialize(to: VMState(
+            stackEnd: stackBase + stackSize,
+            memory: Self.noMemory, memorySize: 0, memoryObject: nil,
+            tables: tableStates, tableCount: 0,
+            pc: nil, fp: stackBase, stop: .returned, hostFrame: nil, hostSlots: 0,
+            tailHandlers: UnsafePointer(Self.primaryHandlers),
+            extendedTailHandlers: UnsafePointer(Self.extendedHandlers),
+            extendedCount: extendedOpCount))
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
+        tableStates.deallocate()
+        stackBase.deallocate()
+    }
+
+    private func syncMemory() {
+        if let memory {
+            state.pointee.memory = memory.base
+            state.pointee.memorySize = memory.byteCount
+            state.pointee.memoryObject = Unmanaged.passUnretained(memory)
+        } else {
+            state.pointee.memory = Self.noMemory
+            state.pointee.memorySize = 0
+            state.pointee.memoryObject = nil
+        }
+    }
+
+    private func syncTables() {
+        tableStates.deallocate()
+        tableStates = .allocate(capacity: max(tables.count, 1))
+        for (i, table) in tables.enumerated() {
+            (tableStates + i).initialize(to: TableState(entries: table.entries, count: table.count))
+        }
+        state.pointee.tables = tableStates
+        state.pointee.tableCount = tables.count
+    }
+
+    /// How many calls are in progress (more than one while a host function re-enters).
+    public var depth: Int { entries.count }
+
+    // MARK: The three steps
+
+    /// Starts a call of the function whose first op is at `entry`, with `arguments`
+    /// in its first registers. Nested inside a host call, the new frame goes above the host call's slots.
+    public func startCall(_ entry: UnsafeRawPointer, arguments: [UInt64]) {
+        let frame: UnsafeMutableRawPointer
+        if entries.isEmpty {
+            frame = stackBase + 16
+        } else {
+            precondition(state.pointee.hostFrame != nil, "startCall nests only inside a host call")
+            frame = state.pointee.hostFrame! + state.pointee.hostSlots * 8 + 16
+        }
+        var record = Entry(frame: frame, savedPC: state.pointee.pc, savedFP: state.pointee.fp,
+                           savedHostFrame: state.pointee.hostFrame, savedHostSlots: state.pointee.hostSlots)
+        // The link slots and the arguments must fit; the callee's push_frame checks the rest.
+        let needed = UInt(bitPattern: frame) + UInt(max(arguments.count, 1)) * 8
+        if needed > UInt(bitPattern: state.pointee.stackEnd) {
+            record.pendingTrap = .stackOverflow
+        } else {
+            frame.storeBytes(of: 0, toByteOffset: -16, as: UInt.self)  // return pc 0: back to the host
+            frame.storeBytes(of: 0, toByteOffset: -8, as: UInt.self)
+            for (i, value) in arguments.enumerated() {
+                frame.storeBytes(of: value, toByteOffset: i * 8, as: UInt64.self)
+            }
+        }
+        entries.append(record)
+        state.pointee.pc = entry
+        state.pointee.fp = frame
+        state.pointee.hostFrame = nil
+        state.pointee.hostSlots = 0
+    }
+
+    /// Runs until the call returns, calls the host, or traps.
+    public func run() -> RunResult {
+        precondition(!entries.isEmpty, "run() without startCall")
+        if let pending = entries[entries.count - 1].pendingTrap {
+            lastBacktrace = []
+            unwind()
+            return .trap(pending, pc: nil)
+        }
+        guard let pc = state.pointee.pc else { preconditionFailure("the call has already returned") }
+        let fp = state.pointee.fp
+        switch DispatchMode.tailLoopIsSafe ? dispatchMode : .match {
+        case .match:
+            var executor = Executor(pc: pc, fp: fp, memory: state.pointee.memory, memorySize: state.pointee.memorySize, vm: state)
+            do {
+                try executor.runMatchLoop()
+            } catch {
+                executor.exit(error)
+            }
+        case .tail:
+            let handler = state.pointee.tailHandlers[Int(pc.load(as: UInt8.self))]
+            handler(pc, fp, state.pointee.memory, state.pointee.memorySize, UnsafeMutableRawPointer(state))
+        }
+        switch state.pointee.stop {
+        case .returned:
+            state.pointee.pc = nil
+            return .returned
+        case .hostCall(let id):
+            return .hostCall(id: id)
+        case .trap(let code):
+            let trapPC = state.pointee.pc
+            lastBacktrace = backtrace(from: trapPC, fp: state.pointee.fp)
+            unwind()
+            return .trap(code, pc: trapPC)
+        }
+    }
+
+    /// Ends a call that returned: reads its first `resultCount` registers and
+    /// restores the state saved by `startCall`.
+    public func endCall(resultCount: Int) -> [UInt64] {
+        precondition(!entries.isEmpty && state.pointee.pc == nil, "endCall before the call returned")
+        let frame = entries[entries.count - 1].frame
+        let results = (0..<resultCount).map { frame.load(fromByteOffset: $0 * 8, as: UInt64.self) }
+        unwind()
+        return results
+    }
+
+    /// Abandons the innermost call (for example when a host function it called failed),
+    /// restoring the state saved by its `startCall`.
+    public func abandonCall() {
+        precondition(!entries.isEmpty, "no call to abandon")
+        unwind()
+    }
+
+    /// The slots of the host call the VM is stopped at: its arguments on entry, its results on resuming.
+    public var hostSlots: UnsafeMutableBufferPointer<UInt64> {
+        guard let frame = state.pointee.hostFrame else { return UnsafeMutableBufferPointer(start: nil, count: 0) }
+        return UnsafeMutableBufferPointer(start: frame.assumingMemoryBound(to: UInt64.self), count: state.pointee.hostSlots)
+    }
+
+    private func unwind() {
+        let record = entries.removeLast()
+        state.pointee.pc = record.savedPC
+        state.pointee.fp = record.savedFP
+        state.pointee.hostFrame = record.savedHostFrame
+        state.pointee.hostSlots = record.savedHostSlots
+    }
+
+    /// Walks the frame links from `fp` up to the entry frame of the innermost call.
+    private func backtrace(from pc: UnsafeRawPointer?, fp: UnsafeMutableRawPointer) -> [UnsafeRawPointer] {
+        var frames: [UnsafeRawPointer] = pc.map { [$0] } ?? []
+        let entryFrame = entries[entries.count - 1].frame
+        var frame = fp
+        while frame != entryFrame && frames.count < 100_000 {
+            let returnPC = frame.load(fromByteOffset: -16, as: UInt.self)
+            guard let ret = UnsafeRawPointer(bitPattern: returnPC) else { break }
+            frames.append(ret)
+            frame = frame.load(fromByteOffset: -8, as: UnsafeMutableRawPointer.self)
+        }
+        return frames
+    }
+}

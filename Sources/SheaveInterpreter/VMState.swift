@@ -1,0 +1,107 @@
+import SheaveBytecode
+
+/// Why the run loop stopped. Handlers throw it; the loops turn it into a `RunResult`.
+enum Stop: Error {
+    /// The entry function returned to the host.
+    case returned
+    /// A `call_host` op (or an indirect call to a host function) wants host function `id`.
+    case hostCall(UInt32)
+    /// Execution trapped.
+    case trap(TrapCode)
+}
+
+/// The handler type shared by every op in the tail loop. The hot state is
+/// passed in arguments, so it lives in host registers across the jumps:
+/// - `pc`: the first byte of the op to run.
+/// - `fp`: the frame pointer; register n is the 8 bytes at `fp + 8n`.
+/// - `memory`, `memorySize`: base address and size in bytes of linear memory 0.
+/// - `vm`: the `VMState`, with everything else (stack limit, tables, where to
+///   leave the stop reason); untyped because C function types cannot name it.
+///
+/// The C convention is what Swift 6 mode accepts for a table of plain function
+/// pointers (`@convention(thin)` references crash the 6.3 compiler at -Onone
+/// and are refused in Swift 6 mode); at -O the calls compile to `jmp *%reg`
+/// all the same.
+typealias TailHandler = @convention(c) (
+    _ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer,
+    _ memorySize: Int, _ vm: UnsafeMutableRawPointer
+) -> Void
+
+/// A `br_table32` operand as the interpreter sees it: the offsets stay in the bytecode.
+struct BranchTableRef {
+    /// The first byte of the `br_table32` op; offsets are relative to it.
+    var start: UnsafeRawPointer
+    /// The number of targets before the default.
+    var count: UInt32
+    /// `count + 1` unaligned `Int32` offsets, in the host's byte order (the target's).
+    var offsets: UnsafeRawPointer
+}
+
+/// A function reference as stored in a table.
+public struct FunctionRef: Equatable, @unchecked Sendable {
+    /// The function's first op, or nil for a host function or a null reference.
+    public var code: UnsafeRawPointer?
+    /// The canonical signature id, compared by `call_indirect`.
+    public var signature: UInt32
+    /// The host function id, or `UInt32.max` when this is not a host function.
+    public var hostID: UInt32
+    /// For a host function: how many slots its arguments and results take.
+    public var hostSlots: UInt16
+
+    /// The null reference.
+    public static let null = FunctionRef(code: nil, signature: .max, hostID: .max, hostSlots: 0)
+
+    /// A reference to bytecode starting at `code`.
+    public init(code: UnsafeRawPointer, signature: UInt32) {
+        self.init(code: code, signature: signature, hostID: .max, hostSlots: 0)
+    }
+
+    /// A reference to host function `hostID`, whose arguments and results take `slots` slots.
+    public init(hostID: UInt32, signature: UInt32, slots: UInt16) {
+        self.init(code: nil, signature: signature, hostID: hostID, hostSlots: slots)
+    }
+
+    init(code: UnsafeRawPointer?, signature: UInt32, hostID: UInt32, hostSlots: UInt16) {
+        self.code = code
+        self.signature = signature
+        self.hostID = hostID
+        self.hostSlots = hostSlots
+    }
+
+    public var isNull: Bool { code == nil && hostID == .max }
+}
+
+/// A table as the interpreter sees it.
+struct TableState {
+    var entries: UnsafeMutablePointer<FunctionRef>
+    var count: Int
+}
+
+/// The machine state that does not travel in host registers. Owned by `VM`,
+/// reached through one pointer from every handler.
+struct VMState {
+    /// One past the last byte a frame may use: `push_frame` traps beyond it.
+    var stackEnd: UnsafeMutableRawPointer
+    /// Linear memory 0 (a valid address even when its size is 0) and its size in bytes.
+    var memory: UnsafeMutableRawPointer
+    var memorySize: Int
+    /// The object that owns linear memory 0, for `memory.grow`; nil when there is none.
+    var memoryObject: Unmanaged<LinearMemory>?
+    /// Tables, indexed by the table operand of `call_indirect` (trusted to be in range).
+    var tables: UnsafeMutablePointer<TableState>
+    var tableCount: Int
+
+    /// Where the run loop stopped: the op to resume at (after a host call) or
+    /// the trapping op, and the frame pointer at that point.
+    var pc: UnsafeRawPointer?
+    var fp: UnsafeMutableRawPointer
+    var stop: Stop
+    /// For a host call: the slots holding its arguments and receiving its results.
+    var hostFrame: UnsafeMutableRawPointer?
+    var hostSlots: Int
+
+    /// The tail loop's handler tables.
+    var tailHandlers: UnsafePointer<TailHandler>
+    var extendedTailHandlers: UnsafePointer<TailHandler>
+    var extendedCount: Int
+}

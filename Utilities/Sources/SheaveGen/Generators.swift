@@ -1,0 +1,550 @@
+// Writers for each generated file. Per-op knowledge comes from the table's
+// operand kinds and flags only, never from op names.
+
+import Foundation
+
+// MARK: Naming and types
+
+/// `br_if_xeq32_i32` -> `brIfXeq32I32`
+func camel(_ name: String) -> String {
+    let parts = name.split(separator: "_").map(String.init)
+    return parts[0] + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+}
+
+extension Op {
+    var swiftName: String { camel(name) }
+    var isExtended: Bool { flags.contains(.extended) }
+    var opcode: Int {
+        isExtended ? extended.firstIndex { $0.name == name }! : primary.firstIndex { $0.name == name }!
+    }
+    /// Bytes before the first operand: the opcode, or 0xFF and the u16 extended opcode.
+    var prefixSize: Int { isExtended ? 3 : 1 }
+    /// Byte offset of each operand from the start of the instruction.
+    var operandOffsets: [Int] {
+        var offsets: [Int] = []
+        var at = prefixSize
+        for operand in operands {
+            offsets.append(at)
+            at += operand.kind.size ?? 0
+        }
+        return offsets
+    }
+    /// The encoded size, when fixed.
+    var fixedSize: Int? {
+        operands.contains { $0.kind.size == nil } ? nil : prefixSize + operands.reduce(0) { $0 + $1.kind.size! }
+    }
+    var hasPcRel: Bool { operands.contains { $0.kind == .pcrel || $0.kind == .branchTable } }
+    var docLines: String { "/// `\(name)`: \(doc)" }
+}
+
+/// The Swift type of an operand in the decoded (visitor) view.
+func visitorType(_ kind: OperandKind) -> String {
+    switch kind {
+    case .x: return "XReg"
+    case .f: return "FReg"
+    case .v: return "VReg"
+    case .u8: return "UInt8"
+    case .u16: return "UInt16"
+    case .u32, .f32: return "UInt32"
+    case .i32: return "Int32"
+    case .u64, .f64: return "UInt64"
+    case .i64: return "Int64"
+    case .pcrel: return "PcRelOffset"
+    case .trapCode: return "TrapCode"
+    case .branchTable: return "BranchTable"
+    }
+}
+
+/// The Swift type of an operand as the interpreter's handlers receive it.
+func handlerType(_ kind: OperandKind) -> String {
+    switch kind {
+    case .pcrel: return "UnsafeRawPointer"
+    case .branchTable: return "BranchTableRef"
+    default: return visitorType(kind)
+    }
+}
+
+/// Name of the checked reader method for a kind.
+func readerMethod(_ kind: OperandKind) -> String {
+    switch kind {
+    case .x: return "readXReg"
+    case .f: return "readFReg"
+    case .v: return "readVReg"
+    case .u8: return "readU8"
+    case .u16: return "readU16"
+    case .u32, .f32: return "readU32"
+    case .i32: return "readI32"
+    case .u64, .f64: return "readU64"
+    case .i64: return "readI64"
+    case .pcrel: return "readPcRel"
+    case .trapCode: return "readTrapCode"
+    case .branchTable: return "readBranchTable"
+    }
+}
+
+func params(_ op: Op, _ type: (OperandKind) -> String) -> String {
+    op.operands.map { "_ \($0.name): \(type($0.kind))" }.joined(separator: ", ")
+}
+
+func args(_ op: Op) -> String { op.operands.map(\.name).joined(separator: ", ") }
+
+func flagList(_ flags: OpFlags) -> String {
+    var names: [String] = []
+    if flags.contains(.mayStop) { names.append(".mayStop") }
+    if flags.contains(.memory) { names.append(".memory") }
+    if flags.contains(.branch) { names.append(".branch") }
+    if flags.contains(.terminator) { names.append(".terminator") }
+    if flags.contains(.call) { names.append(".call") }
+    if flags.contains(.extended) { names.append(".extended") }
+    if flags.contains(.pure) { names.append(".pure") }
+    return "[" + names.joined(separator: ", ") + "]"
+}
+
+// MARK: SheaveBytecode
+
+func genOpcodes() -> String {
+    var s = """
+        /// The primary opcodes: one byte each. `0xFF` introduces an extended op.
+        public enum Opcode: UInt8, CaseIterable, Sendable {
+
+        """
+    for op in primary { s += "    \(op.docLines)\n    case \(op.swiftName) = \(op.opcode)\n" }
+    s += """
+        }
+
+        /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
+        public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
+
+        """
+    for op in extended { s += "    \(op.docLines)\n    case \(op.swiftName) = \(op.opcode)\n" }
+    s += "}\n\n"
+    s += """
+        /// Static facts about one op, from the op table.
+        public struct OpInfo: Sendable {
+            /// The mnemonic, as the disassembler prints it.
+            public let name: String
+            /// The pseudo-code description from the op table.
+            public let doc: String
+            public let flags: OpFlags
+            /// The encoded size in bytes, or nil when it varies (`br_table32`).
+            public let size: Int?
+        }
+
+        extension Opcode {
+            /// Static facts about this op.
+            public var info: OpInfo {
+                switch self {
+
+        """
+    for op in primary {
+        s += "        case .\(op.swiftName): return OpInfo(name: \"\(op.name)\", doc: \(quoted(op.doc)), flags: \(flagList(op.flags)), size: \(op.fixedSize.map(String.init) ?? "nil"))\n"
+    }
+    s += """
+                }
+            }
+        }
+
+        extension ExtendedOpcode {
+            /// Static facts about this op.
+            public var info: OpInfo {
+                switch self {
+
+        """
+    for op in extended {
+        s += "        case .\(op.swiftName): return OpInfo(name: \"\(op.name)\", doc: \(quoted(op.doc)), flags: \(flagList(op.flags)), size: \(op.fixedSize.map(String.init) ?? "nil"))\n"
+    }
+    s += """
+                }
+            }
+        }
+
+        """
+    return s
+}
+
+func quoted(_ text: String) -> String {
+    "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+}
+
+func genVisitor() -> String {
+    var s = """
+        /// One method per op, receiving its decoded operands. There are no
+        /// default implementations: a declared op that a visitor does not
+        /// handle is a compile error.
+        public protocol OpVisitor {
+            associatedtype Output
+
+        """
+    for op in ops {
+        s += "    \(op.docLines)\n    mutating func \(op.swiftName)(\(params(op, visitorType))) -> Output\n"
+    }
+    s += "}\n"
+    return s
+}
+
+func genEncoder() -> String {
+    var s = "extension Encoder: OpVisitor {\n    public typealias Output = Void\n\n"
+    for op in ops {
+        s += "    \(op.docLines)\n"
+        s += "    public mutating func \(op.swiftName)(\(params(op, visitorType))) {\n"
+        s += "        beginInstruction()\n"
+        s += op.isExtended ? "        emitExtended(\(op.opcode))\n" : "        emitOpcode(\(op.opcode))\n"
+        for operand in op.operands { s += "        emit(\(operand.name))\n" }
+        s += "    }\n\n"
+    }
+    s += "}\n\n"
+    s += "// Forms that take labels for branch targets, resolved when the label is bound.\nextension Encoder {\n"
+    for op in ops where op.hasPcRel {
+        let labelParams = op.operands.map { operand -> String in
+            switch operand.kind {
+            case .pcrel: return "_ \(operand.name): Label"
+            case .branchTable: return "_ \(operand.name): [Label]"
+            default: return "_ \(operand.name): \(visitorType(operand.kind))"
+            }
+        }.joined(separator: ", ")
+        s += "    \(op.docLines)\n"
+        s += "    public mutating func \(op.swiftName)(\(labelParams)) {\n"
+        s += "        beginInstruction()\n"
+        s += op.isExtended ? "        emitExtended(\(op.opcode))\n" : "        emitOpcode(\(op.opcode))\n"
+        for operand in op.operands {
+            switch operand.kind {
+            case .pcrel: s += "        emitLabel(\(operand.name))\n"
+            case .branchTable: s += "        emitLabelTable(\(operand.name))\n"
+            default: s += "        emit(\(operand.name))\n"
+            }
+        }
+        s += "    }\n\n"
+    }
+    s += "}\n"
+    return s
+}
+
+func genDecoder() -> String {
+    func decodeCase(_ op: Op, indent: String) -> String {
+        var s = ""
+        for operand in op.operands {
+            s += "\(indent)let \(operand.name) = try reader.\(readerMethod(operand.kind))()\n"
+        }
+        s += "\(indent)return visitor.\(op.swiftName)(\(args(op)))\n"
+        return s
+    }
+    var s = """
+        extension Decoder {
+            /// Decodes the op at the reader's position and passes its operands to `visitor`.
+            /// Throws on a truncated instruction or an unknown opcode; never traps.
+            public mutating func decodeOne<V: OpVisitor>(_ visitor: inout V) throws(DecodeError) -> V.Output {
+                let at = reader.offset
+                let byte = try reader.readU8()
+                switch byte {
+
+        """
+    for op in primary {
+        s += "        case \(op.opcode): // \(op.name)\n" + decodeCase(op, indent: "            ")
+    }
+    s += """
+                case 0xFF:
+                    let ext = try reader.readU16()
+                    switch ext {
+
+        """
+    for op in extended {
+        s += "            case \(op.opcode): // \(op.name)\n" + decodeCase(op, indent: "                ")
+    }
+    s += """
+                    default:
+                        throw .invalidExtendedOpcode(ext, at: at)
+                    }
+                default:
+                    throw .invalidOpcode(byte, at: at)
+                }
+            }
+        }
+
+        """
+    return s
+}
+
+func genDisassembler() -> String {
+    var s = "extension Disassembler: OpVisitor {\n    public typealias Output = String\n\n"
+    for op in ops {
+        s += "    public mutating func \(op.swiftName)(\(params(op, visitorType))) -> String {\n"
+        if op.operands.isEmpty {
+            s += "        \"\(op.name)\"\n"
+        } else {
+            let parts = op.operands.map { operand -> String in
+                switch operand.kind {
+                case .f32: return "\\(f32(\(operand.name)))"
+                case .f64: return "\\(f64(\(operand.name)))"
+                case .pcrel: return "\\(target(\(operand.name)))"
+                case .branchTable: return "\\(targetList(\(operand.name)))"
+                default: return "\\(\(operand.name))"
+                }
+            }
+            s += "        \"\(op.name) \(parts.joined(separator: ", "))\"\n"
+        }
+        s += "    }\n\n"
+    }
+    s += "}\n"
+    return s
+}
+
+// MARK: SheaveInterpreter
+
+/// The expression that reads an operand from `pc` in an interpreter skeleton.
+func uncheckedRead(_ operand: Operand, at offset: Int) -> String {
+    func load(_ type: String) -> String { "pc.loadUnaligned(fromByteOffset: \(offset), as: \(type).self)" }
+    switch operand.kind {
+    case .x: return "XReg(\(load("UInt16")))"
+    case .f: return "FReg(\(load("UInt16")))"
+    case .v: return "VReg(\(load("UInt16")))"
+    case .u8: return load("UInt8")
+    case .u16: return load("UInt16")
+    case .u32, .f32: return load("UInt32")
+    case .i32: return load("Int32")
+    case .u64, .f64: return load("UInt64")
+    case .i64: return load("Int64")
+    case .pcrel: return "pc.advanced(by: Int(\(load("Int32"))))"
+    case .trapCode: return "TrapCode(rawValue: \(load("UInt8"))) ?? .invalidOpcode"
+    case .branchTable: return "BranchTableRef(start: pc, count: \(load("UInt32")), offsets: pc.advanced(by: \(offset + 4)))"
+    }
+}
+
+func genHandlers() -> String {
+    var s = """
+        import SheaveBytecode
+
+        /// The semantics of every op, implemented by `Executor` in Handlers/.
+        /// No default implementations: an op without a handler does not compile.
+        /// Branch targets arrive resolved to addresses; `pc` has already moved
+        /// past the instruction when a handler runs.
+        protocol OpHandlers {
+
+        """
+    for op in ops {
+        let throwsClause = op.flags.contains(.mayStop) ? " throws(Stop)" : ""
+        s += "    \(op.docLines)\n    mutating func \(op.swiftName)(\(params(op, handlerType)))\(throwsClause)\n"
+    }
+    s += "}\n\nextension Executor: OpHandlers {}\n\n"
+    s += """
+        // Skeletons: each decodes its op's operands straight from the bytecode
+        // (trusted, so unchecked), moves `pc` past the op and calls the handler.
+        extension Executor {
+
+        """
+    for op in ops {
+        let mayStop = op.flags.contains(.mayStop)
+        s += "    @inline(__always)\n    mutating func op_\(op.swiftName)()\(mayStop ? " throws(Stop)" : "") {\n"
+        if mayStop { s += "        start = pc\n" }
+        for (operand, offset) in zip(op.operands, op.operandOffsets) {
+            s += "        let \(operand.name) = \(uncheckedRead(operand, at: offset))\n"
+        }
+        if let size = op.fixedSize { s += "        pc = pc.advanced(by: \(size))\n" }
+        s += "        \(mayStop ? "try " : "")\(op.swiftName)(\(args(op)))\n"
+        s += "    }\n\n"
+    }
+    s += "}\n"
+    return s
+}
+
+func genMatchLoop() -> String {
+    func call(_ op: Op) -> String { (op.flags.contains(.mayStop) ? "try " : "") + "op_\(op.swiftName)()" }
+    var s = """
+        import SheaveBytecode
+
+        extension Executor {
+            /// The match loop: one `switch` on the opcode, handlers inlined into it.
+            /// Returns only by throwing: a trap, a return to the host, or a host call.
+            mutating func runMatchLoop() throws(Stop) -> Never {
+                while true {
+                    switch pc.load(as: UInt8.self) {
+
+        """
+    for op in primary { s += "            case \(op.opcode): \(call(op)) // \(op.name)\n" }
+    s += """
+                    case 0xFF:
+                        switch pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self) {
+
+        """
+    for op in extended { s += "                case \(op.opcode): \(call(op)) // \(op.name)\n" }
+    s += """
+                        default:
+                            start = pc
+                            throw .trap(.invalidOpcode)
+                        }
+                    default:
+                        start = pc
+                        throw .trap(.invalidOpcode)
+                    }
+                }
+            }
+        }
+
+        """
+    return s
+}
+
+func genTailLoop() -> String {
+    var s = """
+        import SheaveBytecode
+
+        // The tail loop: one function per op; each ends by calling the next op's
+        // handler through the table, a call that the optimizer turns into a jump.
+        // All handlers have the type `TailHandler`.
+
+
+        """
+    func body(_ op: Op) -> String {
+        var b = "    var ex = Executor(pc: pc, fp: fp, memory: memory, memorySize: memorySize, vm: vm.assumingMemoryBound(to: VMState.self))\n"
+        if op.flags.contains(.mayStop) {
+            b += "    do { try ex.op_\(op.swiftName)() } catch { return ex.exit(error) }\n"
+        } else {
+            b += "    ex.op_\(op.swiftName)()\n"
+        }
+        b += "    return ex.dispatchNext()\n"
+        return b
+    }
+    let signature = "(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer)"
+    for op in ops {
+        s += "private func tail_\(op.swiftName)\(signature) {\n" + body(op) + "}\n\n"
+    }
+    // Thin function references are stored through pointers only: a Swift
+    // array of them would need reabstraction thunks, which thin functions lack.
+    s += """
+        /// The number of extended ops.
+        let extendedOpCount = \(extended.count)
+
+        /// Fills a 256-entry table with the handlers indexed by primary opcode;
+        /// opcodes no op uses trap as invalid.
+        func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
+            for opcode in 0..<256 { table[opcode] = tailInvalidOpcode }
+
+        """
+    for op in primary { s += "    table[\(op.opcode)] = tail_\(op.swiftName)\n" }
+    s += "    table[0xFF] = tailExtended\n}\n\n"
+    s += "/// Fills an `extendedOpCount`-entry table with the handlers indexed by extended opcode.\nfunc installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {\n"
+    for op in extended { s += "    table[\(op.opcode)] = tail_\(op.swiftName)\n" }
+    s += "}\n"
+    return s
+}
+
+// MARK: Tests
+
+func sampleValue(_ kind: OperandKind, _ i: Int) -> String {
+    switch kind {
+    case .x: return "XReg(\(i + 1))"
+    case .f: return "FReg(\(i + 1))"
+    case .v: return "VReg(\(2 * i + 2))"
+    case .u8: return "5"
+    case .u16: return "3"
+    case .u32: return "16"
+    case .i32: return "-7"
+    case .u64: return "0x1_0000_0001"
+    case .i64: return "-0x1_0000_0001"
+    case .f32: return "Float(1.5).bitPattern"
+    case .f64: return "Double(-2.25).bitPattern"
+    case .pcrel: return "PcRelOffset(\(8 * (i + 1)))"
+    case .trapCode: return ".unreachable"
+    case .branchTable: return "BranchTable([PcRelOffset(12), PcRelOffset(-4), PcRelOffset(20)])"
+    }
+}
+
+func randomValue(_ kind: OperandKind) -> String {
+    switch kind {
+    case .x: return "XReg(.random(in: 0...UInt16.max, using: &g))"
+    case .f: return "FReg(.random(in: 0...UInt16.max, using: &g))"
+    case .v: return "VReg(.random(in: 0...UInt16.max, using: &g))"
+    case .u8: return ".random(in: 0...UInt8.max, using: &g)"
+    case .u16: return ".random(in: 0...UInt16.max, using: &g)"
+    case .u32, .f32: return ".random(in: 0...UInt32.max, using: &g)"
+    case .i32: return ".random(in: Int32.min...Int32.max, using: &g)"
+    case .u64, .f64: return ".random(in: 0...UInt64.max, using: &g)"
+    case .i64: return ".random(in: Int64.min...Int64.max, using: &g)"
+    case .pcrel: return "PcRelOffset(.random(in: Int32.min...Int32.max, using: &g))"
+    case .trapCode: return "TrapCode.allCases.randomElement(using: &g)!"
+    case .branchTable: return "BranchTable((0...Int.random(in: 0...5, using: &g)).map { _ in PcRelOffset(.random(in: Int32.min...Int32.max, using: &g)) })"
+    }
+}
+
+func genMaterialized() -> String {
+    var s = """
+        import SheaveBytecode
+
+        /// A materialized op, for tests only: the engine never builds one.
+        enum MaterializedOp: Equatable {
+
+        """
+    for op in ops {
+        if op.operands.isEmpty {
+            s += "    case \(op.swiftName)\n"
+        } else {
+            s += "    case \(op.swiftName)(" + op.operands.map { "\($0.name): \(visitorType($0.kind))" }.joined(separator: ", ") + ")\n"
+        }
+    }
+    s += """
+
+            /// How many ops the table declares.
+            static let count = \(ops.count)
+
+            /// Encodes this op.
+            func encode(into e: inout Encoder) {
+                switch self {
+
+        """
+    for op in ops {
+        if op.operands.isEmpty {
+            s += "        case .\(op.swiftName): e.\(op.swiftName)()\n"
+        } else {
+            s += "        case let .\(op.swiftName)(\(args(op))): e.\(op.swiftName)(\(args(op)))\n"
+        }
+    }
+    s += """
+                }
+            }
+
+            /// One op of each kind, with fixed operands (golden tests).
+            static let samples: [MaterializedOp] = [
+
+        """
+    for op in ops {
+        if op.operands.isEmpty {
+            s += "        .\(op.swiftName),\n"
+        } else {
+            let values = op.operands.enumerated().map { "\($1.name): \(sampleValue($1.kind, $0))" }.joined(separator: ", ")
+            s += "        .\(op.swiftName)(\(values)),\n"
+        }
+    }
+    s += """
+            ]
+
+            /// A random op with random operands.
+            static func random<G: RandomNumberGenerator>(using g: inout G) -> MaterializedOp {
+                switch Int.random(in: 0..<count, using: &g) {
+
+        """
+    for (i, op) in ops.enumerated() {
+        if op.operands.isEmpty {
+            s += "        case \(i): return .\(op.swiftName)\n"
+        } else {
+            let values = op.operands.map { "\($0.name): \(randomValue($0.kind))" }.joined(separator: ", ")
+            s += "        case \(i): return .\(op.swiftName)(\(values))\n"
+        }
+    }
+    s += """
+                default: fatalError("unreachable: index below count")
+                }
+            }
+        }
+
+        /// Builds `MaterializedOp` values from a decoder.
+        struct Materializer: OpVisitor {
+            typealias Output = MaterializedOp
+
+
+        """
+    for op in ops {
+        let body = op.operands.isEmpty ? ".\(op.swiftName)" : ".\(op.swiftName)(" + op.operands.map { "\($0.name): \($0.name)" }.joined(separator: ", ") + ")"
+        s += "    mutating func \(op.swiftName)(\(params(op, visitorType))) -> MaterializedOp { \(body) }\n"
+    }
+    s += "}\n"
+    return s
+}

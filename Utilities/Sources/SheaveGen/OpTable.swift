@@ -1,0 +1,275 @@
+// The one declaration of every Sheave op. Everything else about the
+// instruction set (encoder, decoder, disassembler, visitor protocol, the
+// interpreter's handler protocol, both dispatch loops, the test-only
+// materialized op type) is generated from this table by `SheaveGen`.
+//
+// Naming grammar (after Pulley's):
+//
+//     <class><operation><width>[_<signedness>][_<immediate kind>]
+//
+//   class       x = integer register, f = float register, v = vector register;
+//               a conversion is named <to>_from_<from> (x32_from_f64_s).
+//   width       32 or 64: how many low bits of the register the op reads
+//               and writes. A 32-bit result is written zero-extended to
+//               64 bits, so upper halves of i32 values are always zero.
+//   signedness  _s or _u where the operation depends on it.
+//   immediate   _i32 / _u8: the last source is an immediate of that type,
+//               not a register.
+//   br_if_<cmp> compare-and-branch super-instruction: branch to `offset`
+//               (relative to the start of the instruction) when true.
+//
+// Registers are slots of the current frame (frame-relative windows, see
+// docs/design.md): x5, f5 and v5 all name slot 5; v5 covers slots 5 and 6.
+
+/// How an operand is encoded and what it means.
+enum OperandKind: Equatable {
+    case x, f, v          // register numbers, u16 each
+    case u8, u16, u32, i32, u64, i64
+    case f32, f64         // float immediates, stored as their bit patterns
+    case pcrel            // i32 offset from the start of the instruction
+    case trapCode         // u8, a `TrapCode`
+    case branchTable      // u32 count, then count+1 i32 pc-relative offsets; the last is the default
+
+    /// Encoded size in bytes; nil for the variable-length branch table.
+    var size: Int? {
+        switch self {
+        case .x, .f, .v, .u16: return 2
+        case .u8, .trapCode: return 1
+        case .u32, .i32, .f32, .pcrel: return 4
+        case .u64, .i64, .f64: return 8
+        case .branchTable: return nil
+        }
+    }
+}
+
+/// Typed facts about an op, used by the generator; never guessed from names.
+struct OpFlags: OptionSet {
+    let rawValue: Int
+    /// The handler can stop the run loop: a trap, a return to the host, a host call.
+    static let mayStop = OpFlags(rawValue: 1 << 0)
+    /// Reads or writes linear memory.
+    static let memory = OpFlags(rawValue: 1 << 1)
+    /// Has pc-relative branch targets.
+    static let branch = OpFlags(rawValue: 1 << 2)
+    /// Control never falls through to the next instruction.
+    static let terminator = OpFlags(rawValue: 1 << 3)
+    /// Transfers control to another function.
+    static let call = OpFlags(rawValue: 1 << 4)
+    /// Encoded as 0xFF followed by a u16 extended opcode: colder ops.
+    static let extended = OpFlags(rawValue: 1 << 5)
+    /// Touches only registers (no memory, tables, calls or control): safe for random execution tests.
+    static let pure = OpFlags(rawValue: 1 << 6)
+}
+
+struct Operand {
+    let name: String
+    let kind: OperandKind
+}
+
+struct Op {
+    let name: String
+    let operands: [Operand]
+    let doc: String
+    let flags: OpFlags
+}
+
+/// Parses "dst: x, src1: x" into operands.
+private func parseOperands(_ text: String) -> [Operand] {
+    if text.isEmpty { return [] }
+    return text.split(separator: ",").map { part in
+        let pieces = part.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
+        precondition(pieces.count == 2, "bad operand \(part)")
+        let kind: OperandKind
+        switch pieces[1] {
+        case "x": kind = .x
+        case "f": kind = .f
+        case "v": kind = .v
+        case "u8": kind = .u8
+        case "u16": kind = .u16
+        case "u32": kind = .u32
+        case "i32": kind = .i32
+        case "u64": kind = .u64
+        case "i64": kind = .i64
+        case "f32": kind = .f32
+        case "f64": kind = .f64
+        case "pcrel": kind = .pcrel
+        case "trap": kind = .trapCode
+        case "table": kind = .branchTable
+        default: fatalError("unknown operand kind \(pieces[1])")
+        }
+        return Operand(name: pieces[0], kind: kind)
+    }
+}
+
+import Foundation
+
+private var table: [Op] = []
+
+/// "x" + "shr_s" + "32" -> "xshr32_s": the width comes before the signedness.
+private func named(_ cls: String, _ operation: String, _ width: String, _ suffix: String = "") -> String {
+    let parts = operation.split(separator: "_", maxSplits: 1).map(String.init)
+    return cls + parts[0] + width + (parts.count > 1 ? "_" + parts[1] : "") + suffix
+}
+
+private func op(_ name: String, _ operands: String, _ doc: String, _ flags: OpFlags = []) {
+    table.append(Op(name: name, operands: parseOperands(operands), doc: doc, flags: flags))
+}
+
+/// Builds the whole op table, in encoding order: primary ops take opcodes
+/// 0, 1, 2, ... in the order declared; extended ops take extended opcodes
+/// 0, 1, 2, ... in the order declared.
+func buildOpTable() -> [Op] {
+    table = []
+    let pure: OpFlags = .pure
+    let ext: OpFlags = .extended
+
+    // MARK: Control
+    op("nop", "", "do nothing", pure)
+    op("trap", "code: trap", "stop with a trap of kind `code`", [.mayStop, .terminator])
+    op("ret", "", "return to the caller: pc and fp come from the frame's link slots", [.mayStop, .terminator])
+    op("jump", "offset: pcrel", "pc = pc + offset", [.branch, .terminator])
+    op("br_if_xnez32", "cond: x, offset: pcrel", "if low32(cond) != 0 { pc = pc + offset }", .branch)
+    op("br_if_xeqz32", "cond: x, offset: pcrel", "if low32(cond) == 0 { pc = pc + offset }", .branch)
+    op("br_if_xnez64", "cond: x, offset: pcrel", "if cond != 0 { pc = pc + offset }", .branch)
+    op("br_if_xeqz64", "cond: x, offset: pcrel", "if cond == 0 { pc = pc + offset }", .branch)
+    for w in ["32", "64"] {
+        let lo = w == "32" ? "low32" : ""
+        for (cmp, sym, sign) in [("eq", "==", ""), ("ne", "!=", ""), ("slt", "<", "signed "), ("sle", "<=", "signed "), ("ult", "<", "unsigned "), ("ule", "<=", "unsigned ")] {
+            op("br_if_x\(cmp)\(w)", "a: x, b: x, offset: pcrel",
+               "if \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) { pc = pc + offset }", w == "32" ? .branch : [.branch, .extended])
+        }
+    }
+    for w in ["32", "64"] {
+        let lo = w == "32" ? "low32" : ""
+        for (cmp, sym, sign) in [("eq", "==", ""), ("ne", "!=", ""), ("slt", "<", "signed "), ("sle", "<=", "signed "),
+                                 ("sgt", ">", "signed "), ("sge", ">=", "signed "), ("ult", "<", "unsigned "),
+                                 ("ule", "<=", "unsigned "), ("ugt", ">", "unsigned "), ("uge", ">=", "unsigned ")] {
+            op("br_if_x\(cmp)\(w)_i32", "a: x, imm: i32, offset: pcrel",
+               "if \(sign)\(lo)(a) \(sym) \(sign)imm\(w == "64" ? " (sign-extended)" : "") { pc = pc + offset }",
+               w == "32" ? .branch : [.branch, .extended])
+        }
+    }
+    op("br_table32", "index: x, targets: table",
+       "pc = pc + targets[min(low32(index), count)]: the last target is the default", [.branch, .terminator])
+    op("call", "offset: pcrel, frame: u16",
+       "link(fp + frame) = (pc of next op, fp); fp = fp + frame; pc = pc + offset", [.call, .branch])
+    op("call_indirect", "table: u32, type: u32, index: x, frame: u16",
+       "call the function at tables[table][low32(index)], which must have signature `type`", [.call, .mayStop])
+    op("call_host", "id: u32, frame: u16, slots: u16",
+       "stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame", [.call, .mayStop])
+    op("push_frame", "size: u32",
+       "check that `size` slots from fp fit in the stack, else trap with stack overflow", .mayStop)
+
+    // MARK: Moves and constants
+    op("xmov", "dst: x, src: x", "dst = src (all 64 bits; moves f registers too)", pure)
+    op("xconst32", "dst: x, imm: i32", "dst = zext(imm)", pure)
+    op("xconst64", "dst: x, imm: i64", "dst = imm", pure)
+    op("fconst32", "dst: f, imm: f32", "low32(dst) = imm", pure)
+    op("fconst64", "dst: f, imm: f64", "dst = imm", pure)
+    op("xselect", "dst: x, cond: x, a: x, b: x", "dst = low32(cond) != 0 ? a : b (all 64 bits)", pure)
+    op("vmov", "dst: v, src: v", "dst = src (all 128 bits)", [.pure, .extended])
+
+    // MARK: Integer arithmetic
+    for w in ["32", "64"] {
+        let lo = w == "32" ? "low32" : ""
+        for (name, sym) in [("add", "+"), ("sub", "-"), ("mul", "*"), ("and", "&"), ("or", "|"), ("xor", "^"),
+                            ("shl", "<<"), ("shr_s", ">>s"), ("shr_u", ">>u"), ("rotl", "rotl"), ("rotr", "rotr")] {
+            op(named("x", name, w), "dst: x, src1: x, src2: x", "\(lo)(dst) = \(lo)(src1) \(sym) \(lo)(src2) (wrapping; shifts modulo \(w))", pure)
+        }
+        for (name, sym) in [("div_s", "/s"), ("div_u", "/u"), ("rem_s", "%s"), ("rem_u", "%u")] {
+            op(named("x", name, w), "dst: x, src1: x, src2: x",
+               "\(lo)(dst) = \(lo)(src1) \(sym) \(lo)(src2); traps on division by zero\(name == "div_s" ? " and overflow" : "")", .mayStop)
+        }
+        op("xeqz\(w)", "dst: x, src: x", "dst = \(lo)(src) == 0 ? 1 : 0", pure)
+        for name in ["clz", "ctz", "popcnt"] {
+            op("x\(name)\(w)", "dst: x, src: x", "dst = \(name)(\(lo)(src))", [.pure, .extended])
+        }
+        for (cmp, sym, sign) in [("eq", "==", ""), ("ne", "!=", ""), ("slt", "<", "signed "), ("sle", "<=", "signed "), ("ult", "<", "unsigned "), ("ule", "<=", "unsigned ")] {
+            op("x\(cmp)\(w)", "dst: x, a: x, b: x", "dst = \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) ? 1 : 0", pure)
+        }
+    }
+    // Immediate forms.
+    for w in ["32", "64"] {
+        let lo = w == "32" ? "low32" : ""
+        let immNote = w == "32" ? "imm" : "sext(imm)"
+        for (name, sym) in [("add", "+"), ("mul", "*"), ("and", "&"), ("or", "|"), ("xor", "^")] {
+            op("x\(name)\(w)_i32", "dst: x, src: x, imm: i32", "\(lo)(dst) = \(lo)(src) \(sym) \(immNote) (wrapping)", pure)
+        }
+        for (name, sym) in [("shl", "<<"), ("shr_s", ">>s"), ("shr_u", ">>u")] {
+            op(named("x", name, w, "_u8"), "dst: x, src: x, imm: u8", "\(lo)(dst) = \(lo)(src) \(sym) (imm % \(w))", pure)
+        }
+        for (cmp, sym, sign) in [("eq", "==", ""), ("ne", "!=", ""), ("slt", "<", "signed "), ("sle", "<=", "signed "),
+                                 ("sgt", ">", "signed "), ("sge", ">=", "signed "), ("ult", "<", "unsigned "),
+                                 ("ule", "<=", "unsigned "), ("ugt", ">", "unsigned "), ("uge", ">=", "unsigned ")] {
+            op("x\(cmp)\(w)_i32", "dst: x, a: x, imm: i32", "dst = \(sign)\(lo)(a) \(sym) \(sign)\(immNote) ? 1 : 0",
+               w == "32" ? pure : [.pure, .extended])
+        }
+    }
+    // Width changes.
+    op("xzext32_64", "dst: x, src: x", "dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)", pure)
+    op("xsext32_64", "dst: x, src: x", "dst = sext(low32(src)) (i64.extend_i32_s)", pure)
+    op("xsext8_32", "dst: x, src: x", "low32(dst) = sext(low8(src))", [.pure, .extended])
+    op("xsext16_32", "dst: x, src: x", "low32(dst) = sext(low16(src))", [.pure, .extended])
+    op("xsext8_64", "dst: x, src: x", "dst = sext(low8(src))", [.pure, .extended])
+    op("xsext16_64", "dst: x, src: x", "dst = sext(low16(src))", [.pure, .extended])
+
+    // MARK: Float arithmetic
+    for w in ["32", "64"] {
+        for (name, what) in [("add", "+"), ("sub", "-"), ("mul", "*"), ("div", "/")] {
+            op("f\(name)\(w)", "dst: f, src1: f, src2: f", "dst = src1 \(what) src2 (f\(w))", pure)
+        }
+        op("fmin\(w)", "dst: f, src1: f, src2: f", "dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0", pure)
+        op("fmax\(w)", "dst: f, src1: f, src2: f", "dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0", pure)
+        op("fcopysign\(w)", "dst: f, src1: f, src2: f", "dst = magnitude of src1, sign of src2", [.pure, .extended])
+        op("fabs\(w)", "dst: f, src: f", "dst = |src|", pure)
+        op("fneg\(w)", "dst: f, src: f", "dst = -src", pure)
+        op("fsqrt\(w)", "dst: f, src: f", "dst = sqrt(src)", pure)
+        for name in ["ceil", "floor", "trunc", "nearest"] {
+            op("f\(name)\(w)", "dst: f, src: f", "dst = \(name)(src)\(name == "nearest" ? ", ties to even" : "")", [.pure, .extended])
+        }
+        for (cmp, sym) in [("eq", "=="), ("ne", "!="), ("lt", "<"), ("le", "<=")] {
+            op("f\(cmp)\(w)", "dst: x, a: f, b: f", "dst = a \(sym) b ? 1 : 0 (f\(w); false for NaN except ne)", pure)
+        }
+    }
+
+    // MARK: Conversions
+    for (iw, fw) in [("32", "32"), ("32", "64"), ("64", "32"), ("64", "64")] {
+        for s in ["s", "u"] {
+            op("x\(iw)_from_f\(fw)_\(s)", "dst: x, src: f",
+               "dst = trunc(src) as i\(iw) (\(s == "s" ? "signed" : "unsigned")); traps on NaN or overflow", [.mayStop, .extended])
+            op("x\(iw)_from_f\(fw)_\(s)_sat", "dst: x, src: f",
+               "dst = trunc(src) as i\(iw) (\(s == "s" ? "signed" : "unsigned")), saturating; NaN gives 0", [.pure, .extended])
+        }
+    }
+    for (fw, iw) in [("32", "32"), ("32", "64"), ("64", "32"), ("64", "64")] {
+        for s in ["s", "u"] {
+            op("f\(fw)_from_x\(iw)_\(s)", "dst: f, src: x",
+               "dst = \(s == "s" ? "signed" : "unsigned") i\(iw) src as f\(fw), rounded to nearest", [.pure, .extended])
+        }
+    }
+    op("f32_from_f64", "dst: f, src: f", "dst = src demoted to f32", [.pure, .extended])
+    op("f64_from_f32", "dst: f, src: f", "dst = src promoted to f64", [.pure, .extended])
+
+    // MARK: Memory (linear memory 0; effective address = zext(low32(addr)) + offset, bounds-checked)
+    let mem: OpFlags = [.memory, .mayStop]
+    for (name, what) in [("xload8_s32", "low32(dst) = sext(i8 load)"), ("xload8_u32", "low32(dst) = zext(u8 load)"),
+                         ("xload16_s32", "low32(dst) = sext(i16 load)"), ("xload16_u32", "low32(dst) = zext(u16 load)"),
+                         ("xload32", "low32(dst) = u32 load"),
+                         ("xload8_s64", "dst = sext(i8 load)"), ("xload8_u64", "dst = zext(u8 load)"),
+                         ("xload16_s64", "dst = sext(i16 load)"), ("xload16_u64", "dst = zext(u16 load)"),
+                         ("xload32_s64", "dst = sext(i32 load)"), ("xload32_u64", "dst = zext(u32 load)"),
+                         ("xload64", "dst = u64 load")] {
+        op(name, "dst: x, addr: x, offset: u32", "\(what) from memory[ea]; traps when out of bounds", mem)
+    }
+    op("fload32", "dst: f, addr: x, offset: u32", "low32(dst) = f32 load from memory[ea]; traps when out of bounds", mem)
+    op("fload64", "dst: f, addr: x, offset: u32", "dst = f64 load from memory[ea]; traps when out of bounds", mem)
+    for (name, what) in [("xstore8", "low8(src)"), ("xstore16", "low16(src)"), ("xstore32", "low32(src)"), ("xstore64", "src")] {
+        op(name, "addr: x, offset: u32, src: x", "memory[ea] = \(what); traps when out of bounds", mem)
+    }
+    op("fstore32", "addr: x, offset: u32, src: f", "memory[ea] = low32(src) as f32; traps when out of bounds", mem)
+    op("fstore64", "addr: x, offset: u32, src: f", "memory[ea] = src as f64; traps when out of bounds", mem)
+    op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
+    op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
+
+    return table
+}
