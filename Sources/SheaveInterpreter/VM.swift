@@ -34,8 +34,9 @@ public enum RunResult: Equatable {
     case trap(TrapCode, pc: UnsafeRawPointer?)
 }
 
-/// Bytecode at a stable address, kept alive while a VM runs it.
-public final class CodeImage {
+/// Bytecode at a stable address, kept alive while a VM runs it. Immutable,
+/// so it may be shared between threads.
+public final class CodeImage: @unchecked Sendable {
     /// The first byte.
     public let base: UnsafeRawPointer
     /// The number of bytes.

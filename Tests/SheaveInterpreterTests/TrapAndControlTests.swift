@@ -1,0 +1,166 @@
+import SheaveBytecode
+import SheaveInterpreter
+import XCTest
+
+/// Memory bounds, tables, branch tables, invalid code, on every dispatch loop.
+final class TrapAndControlTests: XCTestCase {
+    let x0 = XReg(0), x1 = XReg(1)
+
+    func testMemoryAccessesAreBoundsCheckedAtTheLastByte() {
+        let load = assemble { e in
+            e.pushFrame(2)
+            e.xload32(XReg(0), XReg(0), 4)       // address x0 + 4
+            e.ret()
+        }
+        let memory = { () -> LinearMemory? in
+            let m = LinearMemory(pages: 1)!
+            m.base.storeBytes(of: UInt32(0xCAFE_F00D).littleEndian, toByteOffset: 65532, as: UInt32.self)
+            return m
+        }
+        XCTAssertEqual(callAll(load, [65528], memory: memory), .values([0xCAFE_F00D]))
+        XCTAssertEqual(callAll(load, [65529], memory: memory), .trap(.memoryOutOfBounds))
+        XCTAssertEqual(callAll(load, [0xFFFF_FFFF], memory: memory), .trap(.memoryOutOfBounds), "address + offset does not wrap")
+        XCTAssertEqual(callAll(load, [0]), .trap(.memoryOutOfBounds), "no memory at all")
+
+        let store = assemble { e in
+            e.pushFrame(2)
+            e.xstore16(XReg(0), 0xFFFF_FFFF, XReg(1))
+            e.ret()
+        }
+        XCTAssertEqual(callAll(store, [0, 1], memory: memory), .trap(.memoryOutOfBounds))
+    }
+
+    func testLoadsExtendAndStoresTruncate() {
+        let code = assemble { e in
+            e.pushFrame(4)
+            e.xstore16(XReg(0), 10, XReg(1))     // memory[10..<12] = low16(x1)
+            e.xload8S64(XReg(2), XReg(0), 11)    // sign-extended high byte
+            e.xload16U32(XReg(3), XReg(0), 10)
+            e.xadd64(XReg(0), XReg(2), XReg(3))
+            e.ret()
+        }
+        // 0x80FF: high byte 0x80 -> -128; u16 -> 0x80FF
+        XCTAssertEqual(callAll(code, [0, 0x1_80FF], memory: { LinearMemory(pages: 1) }), .values([UInt64(i64: -128 + 0x80FF)]))
+    }
+
+    func testMemoryGrowReturnsOldSizeOrMinusOne() throws {
+        let grow = assemble { e in
+            e.pushFrame(2)
+            e.memoryGrow(XReg(0), XReg(0))
+            e.memorySize(XReg(1))
+            e.xshl64U8(XReg(1), XReg(1), 32)
+            e.xor64(XReg(0), XReg(0), XReg(1))   // (size << 32) | grow result
+            e.ret()
+        }
+        for mode in dispatchModes {
+            let memory = LinearMemory(pages: 1, maximumPages: 4)!
+            XCTAssertEqual(call(grow, [2], mode: mode, memory: memory), .values([3 << 32 | 1]))
+            XCTAssertEqual(call(grow, [2], mode: mode, memory: memory), .values([3 << 32 | 0xFFFF_FFFF]), "past the maximum")
+            XCTAssertEqual(call(grow, [0xFFFF_FFFF], mode: mode, memory: memory), .values([3 << 32 | 0xFFFF_FFFF]), "a huge request")
+            XCTAssertEqual(memory.byteCount, 3 * 65536)
+            XCTAssertEqual(call(grow, [1], mode: mode), .values([0xFFFF_FFFF]), "no memory")
+        }
+        // A grown memory is zero-filled and accessible at once, in the same call.
+        let growThenLoad = assemble { e in
+            e.pushFrame(2)
+            e.memoryGrow(XReg(1), XReg(0))
+            e.xconst32(XReg(0), 65536 * 2 - 8)
+            e.xload64(XReg(0), XReg(0), 0)
+            e.ret()
+        }
+        XCTAssertEqual(callAll(growThenLoad, [1], memory: { LinearMemory(pages: 1) }), .values([0]))
+    }
+
+    func testBranchTableTakesTheDefaultPastTheEnd() {
+        let code = assemble { e in
+            let a = e.makeLabel(), b = e.makeLabel(), other = e.makeLabel()
+            e.pushFrame(2)
+            e.brTable32(XReg(0), [a, b, other])
+            e.bind(a)
+            e.xconst32(XReg(0), 100)
+            e.ret()
+            e.bind(b)
+            e.xconst32(XReg(0), 200)
+            e.ret()
+            e.bind(other)
+            e.xconst32(XReg(0), 300)
+            e.ret()
+        }
+        XCTAssertEqual(callAll(code, [0]), .values([100]))
+        XCTAssertEqual(callAll(code, [1]), .values([200]))
+        XCTAssertEqual(callAll(code, [2]), .values([300]))
+        XCTAssertEqual(callAll(code, [0xFFFF_FFFF]), .values([300]))
+    }
+
+    func testCompareAndBranch() {
+        // max(a, b) signed, through br_if_xslt32, and a < 10 through the immediate form.
+        let code = assemble { e in
+            let takeB = e.makeLabel(), small = e.makeLabel()
+            e.pushFrame(2)
+            e.brIfXslt32I32(XReg(0), 10, small)
+            e.brIfXslt32(XReg(0), XReg(1), takeB)
+            e.ret()
+            e.bind(takeB)
+            e.xmov(XReg(0), XReg(1))
+            e.ret()
+            e.bind(small)
+            e.xconst32(XReg(0), -1)
+            e.ret()
+        }
+        XCTAssertEqual(callAll(code, [20, 30]), .values([30]))
+        XCTAssertEqual(callAll(code, [40, 30]), .values([40]))
+        XCTAssertEqual(callAll(code, [UInt64(i32: -5), 30]), .values([0xFFFF_FFFF]))
+    }
+
+    func testIndirectCallsCheckIndexNullAndSignature() {
+        // Function 0 (offset 0): call_indirect table 0, signature 1, index x0, frame 3; return its x0.
+        // The callee at `double` doubles x0; a host entry calls host 9.
+        var e = Encoder()
+        let double = e.makeLabel()
+        e.pushFrame(4)
+        e.xmov(XReg(3), XReg(1))
+        e.callIndirect(0, 1, XReg(0), 3)
+        e.xmov(XReg(0), XReg(3))
+        e.ret()
+        e.bind(double)
+        let doubleOffset = e.position
+        e.pushFrame(1)
+        e.xadd32(XReg(0), XReg(0), XReg(0))
+        e.ret()
+        let code = CodeImage(try! e.finish())
+        for mode in dispatchModes {
+            let table = FunctionTable(count: 4)
+            table[0] = FunctionRef(code: code.address(at: doubleOffset), signature: 1)
+            table[1] = FunctionRef(code: code.address(at: doubleOffset), signature: 2)
+            table[2] = FunctionRef(hostID: 9, signature: 1, slots: 1)
+            func run(_ index: UInt64) -> Outcome {
+                call(code, [index, 21], mode: mode, tables: [table]) { id, vm in
+                    XCTAssertEqual(id, 9)
+                    vm.hostSlots[0] += 1000
+                }
+            }
+            XCTAssertEqual(run(0), .values([42]))
+            XCTAssertEqual(run(1), .trap(.badSignature))
+            XCTAssertEqual(run(2), .values([1021]))
+            XCTAssertEqual(run(3), .trap(.indirectCallToNull))
+            XCTAssertEqual(run(4), .trap(.tableOutOfBounds))
+            XCTAssertEqual(run(0xFFFF_FFFF), .trap(.tableOutOfBounds))
+        }
+    }
+
+    func testInvalidOpcodesAndTheTrapOpTrap() {
+        XCTAssertEqual(callAll(CodeImage([0xFE]), []), .trap(.invalidOpcode))
+        XCTAssertEqual(callAll(CodeImage([0xFF, 0xFF, 0xFF]), []), .trap(.invalidOpcode))
+        let unreachable = assemble { $0.trap(.unreachable) }
+        XCTAssertEqual(callAll(unreachable, []), .trap(.unreachable))
+    }
+
+    func testArgumentsThatDoNotFitTheStackTrap() {
+        let code = assemble { e in e.ret() }
+        let vm = VM(stackSize: 64)
+        XCTAssertThrowsError(try vm.invoke(code.address(at: 0), arguments: Array(repeating: 0, count: 100), resultCount: 0)) {
+            XCTAssertEqual(($0 as? VMTrap)?.code, .stackOverflow)
+        }
+        XCTAssertEqual(vm.depth, 0)
+    }
+}
