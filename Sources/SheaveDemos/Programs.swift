@@ -5,7 +5,7 @@ import SheaveBytecode
 ///
 /// Conventions: a function's arguments arrive in x0, x1, ...; its results are
 /// left in x0, x1, ...; a call's `frame` operand n puts the callee's x0 at the
-/// caller's slot n, with slots n-2 and n-1 holding the link.
+/// caller's slot n (the link goes on the VM's link stack, not in the frame).
 public enum Programs {
     /// A bytecode image and the offsets of its functions.
     public struct Program {
@@ -21,14 +21,14 @@ public enum Programs {
         var e = Encoder()
         let fib = e.makeLabel(), small = e.makeLabel()
         e.bind(fib)
-        e.pushFrame(5)                          // x0 n, x1 fib(n-1), x2-x3 link, x4 callee x0
+        e.pushFrame(3)                          // x0 n, x1 fib(n-1), x2 callee's x0
         e.brIfXult32I32(XReg(0), 2, small)      // n < 2: return n
-        e.xadd32I32(XReg(4), XReg(0), -1)
-        e.call(fib, 4)                          // x4 = fib(n - 1)
-        e.xmov(XReg(1), XReg(4))
-        e.xadd32I32(XReg(4), XReg(0), -2)
-        e.call(fib, 4)                          // x4 = fib(n - 2)
-        e.xadd32(XReg(0), XReg(1), XReg(4))
+        e.xadd32I32(XReg(2), XReg(0), -1)
+        e.call(fib, 2)                          // x2 = fib(n - 1)
+        e.xmov(XReg(1), XReg(2))
+        e.xadd32I32(XReg(2), XReg(0), -2)
+        e.call(fib, 2)                          // x2 = fib(n - 2)
+        e.xadd32(XReg(0), XReg(1), XReg(2))
         e.ret()
         e.bind(small)
         e.ret()
@@ -44,7 +44,7 @@ public enum Programs {
         var e = Encoder()
         let fib = e.makeLabel(), small = e.makeLabel()
         e.bind(fib)
-        e.pushFrame(8)                          // x0 n, x1 callee-saved, x2 n copy, x3 scratch, x4 spill, x5-x6 link, x7 callee x0
+        e.pushFrame(8)                          // x0 n, x1 callee-saved, x2 n copy, x3 scratch, x4 spill, x7 callee x0
         e.xmov(XReg(4), XReg(1))                // save callee-saved x1
         e.xmov(XReg(2), XReg(0))                // n into a callee-saved register
         e.brIfXult32I32(XReg(2), 2, small)
@@ -112,14 +112,14 @@ public enum Programs {
     public static func hostLoop() -> Program {
         var e = Encoder()
         let loop = e.makeLabel(), done = e.makeLabel()
-        e.pushFrame(7)                          // x0 n, x1 i, x2 sum, x3-x5 unused, x6 host slot
+        e.pushFrame(4)                          // x0 n, x1 i, x2 sum, x3 host slot
         e.xconst32(XReg(1), 0)
         e.xconst32(XReg(2), 0)
         e.bind(loop)
         e.brIfXeq32(XReg(1), XReg(0), done)
-        e.xmov(XReg(6), XReg(1))
-        e.callHost(hostTriple, 6, 1)
-        e.xadd32(XReg(2), XReg(2), XReg(6))
+        e.xmov(XReg(3), XReg(1))
+        e.callHost(hostTriple, 3, 1)
+        e.xadd32(XReg(2), XReg(2), XReg(3))
         e.xadd32I32(XReg(1), XReg(1), 1)
         e.jump(loop)
         e.bind(done)

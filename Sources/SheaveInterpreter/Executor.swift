@@ -8,9 +8,11 @@ import SheaveBytecode
 struct Executor {
     /// The next op to run.
     var pc: UnsafeRawPointer
-    /// The frame pointer: register n is the 8 bytes at `fp + 8n`; the two slots
-    /// below `fp` are the frame's link (return pc, caller's fp).
+    /// The frame pointer: register n is the 8 bytes at `fp + 8n`.
     var fp: UnsafeMutableRawPointer
+    /// The top of the link stack: `links[0]` is the current frame's return pc,
+    /// `links[8]` its caller's fp. It grows down towards the frames.
+    var links: UnsafeMutableRawPointer
     /// Base of linear memory 0. Valid for `memorySize` bytes; every access is
     /// bounds-checked against `memorySize` before it is made.
     var memory: UnsafeMutableRawPointer
@@ -20,9 +22,11 @@ struct Executor {
     var start: UnsafeRawPointer
 
     @inline(__always)
-    init(pc: UnsafeRawPointer, fp: UnsafeMutableRawPointer, memory: UnsafeMutableRawPointer, memorySize: Int, vm: UnsafeMutablePointer<VMState>) {
+    init(pc: UnsafeRawPointer, fp: UnsafeMutableRawPointer, links: UnsafeMutableRawPointer,
+         memory: UnsafeMutableRawPointer, memorySize: Int, vm: UnsafeMutablePointer<VMState>) {
         self.pc = pc
         self.fp = fp
+        self.links = links
         self.memory = memory
         self.memorySize = memorySize
         self.vm = vm
@@ -87,6 +91,7 @@ struct Executor {
             vm.pointee.pc = pc
         }
         vm.pointee.fp = fp
+        vm.pointee.links = links
         vm.pointee.stop = stop
     }
 
@@ -94,22 +99,22 @@ struct Executor {
     @inline(__always)
     func dispatchNext() {
         let handler = vm.pointee.tailHandlers[Int(pc.load(as: UInt8.self))]
-        return handler(pc, fp, memory, memorySize, UnsafeMutableRawPointer(vm))
+        return handler(pc, fp, links, memory, memorySize, UnsafeMutableRawPointer(vm))
     }
 }
 
 /// Tail loop: 0xFF, an extended op; dispatch on its u16 opcode.
-func tailExtended(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer) {
+func tailExtended(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer) {
     let state = vm.assumingMemoryBound(to: VMState.self)
     let opcode = Int(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
     guard opcode < state.pointee.extendedCount else {
-        return tailInvalidOpcode(pc, fp, memory, memorySize, vm)
+        return tailInvalidOpcode(pc, fp, links, memory, memorySize, vm)
     }
-    return state.pointee.extendedTailHandlers[opcode](pc, fp, memory, memorySize, vm)
+    return state.pointee.extendedTailHandlers[opcode](pc, fp, links, memory, memorySize, vm)
 }
 
 /// Tail loop: an opcode no op has.
-func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer) {
-    Executor(pc: pc, fp: fp, memory: memory, memorySize: memorySize, vm: vm.assumingMemoryBound(to: VMState.self))
+func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer) {
+    Executor(pc: pc, fp: fp, links: links, memory: memory, memorySize: memorySize, vm: vm.assumingMemoryBound(to: VMState.self))
         .exit(.trap(.invalidOpcode))
 }

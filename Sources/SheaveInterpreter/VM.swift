@@ -81,8 +81,11 @@ public final class VM {
     /// What `startCall` saved, restored when its call ends or traps (Pulley's setjmp).
     private struct Entry {
         var frame: UnsafeMutableRawPointer
+        /// The link stack's top while this call runs: its (0, 0) record.
+        var links: UnsafeMutableRawPointer
         var savedPC: UnsafeRawPointer?
         var savedFP: UnsafeMutableRawPointer
+        var savedLinks: UnsafeMutableRawPointer
         var savedHostFrame: UnsafeMutableRawPointer?
         var savedHostSlots: Int
         var pendingTrap: TrapCode?
@@ -94,7 +97,9 @@ public final class VM {
 
     /// The stack's size in bytes.
     public let stackSize: Int
+    /// Frames grow up from `stackBase`; the link stack grows down from `stackEnd`.
     private let stackBase: UnsafeMutableRawPointer
+    private let stackEnd: UnsafeMutableRawPointer
     private let state: UnsafeMutablePointer<VMState>
     private var entries: [Entry] = []
     private var tableStates: UnsafeMutablePointer<TableState>
@@ -132,13 +137,13 @@ public final class VM {
         self.stackSize = stackSize
         self.dispatchMode = dispatchMode
         stackBase = .allocate(byteCount: stackSize, alignment: 16)
+        stackEnd = stackBase + stackSize
         tableStates = .allocate(capacity: 1)
         state = .allocate(capacity: 1)
         state.initialize(to: VMState(
-            stackEnd: stackBase + stackSize,
             memory: Self.noMemory, memorySize: 0, memoryObject: nil,
             tables: tableStates, tableCount: 0,
-            pc: nil, fp: stackBase, stop: .returned, hostFrame: nil, hostSlots: 0,
+            pc: nil, fp: stackBase, links: stackEnd, stop: .returned, hostFrame: nil, hostSlots: 0,
             tailHandlers: UnsafePointer(Self.primaryHandlers),
             extendedTailHandlers: UnsafePointer(Self.extendedHandlers),
             extendedCount: extendedOpCount))
@@ -179,24 +184,27 @@ public final class VM {
     // MARK: The three steps
 
     /// Starts a call of the function whose first op is at `entry`, with `arguments`
-    /// in its first registers. Nested inside a host call, the new frame goes above the host call's slots.
+    /// in its first registers. Nested inside a host call, the new frame goes
+    /// above the host call's slots and its links below the outer call's.
     public func startCall(_ entry: UnsafeRawPointer, arguments: [UInt64]) {
         let frame: UnsafeMutableRawPointer
         if entries.isEmpty {
-            frame = stackBase + 16
+            frame = stackBase
         } else {
             precondition(state.pointee.hostFrame != nil, "startCall nests only inside a host call")
-            frame = state.pointee.hostFrame! + state.pointee.hostSlots * 8 + 16
+            frame = state.pointee.hostFrame! + state.pointee.hostSlots * 8
         }
-        var record = Entry(frame: frame, savedPC: state.pointee.pc, savedFP: state.pointee.fp,
+        let links = (entries.isEmpty ? stackEnd : state.pointee.links) - 16
+        var record = Entry(frame: frame, links: links, savedPC: state.pointee.pc, savedFP: state.pointee.fp,
+                           savedLinks: state.pointee.links,
                            savedHostFrame: state.pointee.hostFrame, savedHostSlots: state.pointee.hostSlots)
-        // The link slots and the arguments must fit; the callee's push_frame checks the rest.
-        let needed = UInt(bitPattern: frame) + UInt(max(arguments.count, 1)) * 8
-        if needed > UInt(bitPattern: state.pointee.stackEnd) {
+        // The entry link and the arguments must fit; the callee's push_frame checks the rest.
+        let needed = UInt(bitPattern: frame) + UInt(arguments.count) * 8
+        if needed > UInt(bitPattern: links) {
             record.pendingTrap = .stackOverflow
         } else {
-            frame.storeBytes(of: 0, toByteOffset: -16, as: UInt.self)  // return pc 0: back to the host
-            frame.storeBytes(of: 0, toByteOffset: -8, as: UInt.self)
+            links.storeBytes(of: 0, as: UInt.self)  // return pc 0: back to the host
+            links.storeBytes(of: 0, toByteOffset: 8, as: UInt.self)
             for (i, value) in arguments.enumerated() {
                 frame.storeBytes(of: value, toByteOffset: i * 8, as: UInt64.self)
             }
@@ -204,6 +212,7 @@ public final class VM {
         entries.append(record)
         state.pointee.pc = entry
         state.pointee.fp = frame
+        state.pointee.links = links
         state.pointee.hostFrame = nil
         state.pointee.hostSlots = 0
     }
@@ -217,10 +226,11 @@ public final class VM {
             return .trap(pending, pc: nil)
         }
         guard let pc = state.pointee.pc else { preconditionFailure("the call has already returned") }
-        let fp = state.pointee.fp
+        let fp = state.pointee.fp, links = state.pointee.links
         switch DispatchMode.tailLoopIsSafe ? dispatchMode : .match {
         case .match:
-            var executor = Executor(pc: pc, fp: fp, memory: state.pointee.memory, memorySize: state.pointee.memorySize, vm: state)
+            var executor = Executor(pc: pc, fp: fp, links: links, memory: state.pointee.memory,
+                                    memorySize: state.pointee.memorySize, vm: state)
             do {
                 try executor.runMatchLoop()
             } catch {
@@ -228,7 +238,7 @@ public final class VM {
             }
         case .tail:
             let handler = state.pointee.tailHandlers[Int(pc.load(as: UInt8.self))]
-            handler(pc, fp, state.pointee.memory, state.pointee.memorySize, UnsafeMutableRawPointer(state))
+            handler(pc, fp, links, state.pointee.memory, state.pointee.memorySize, UnsafeMutableRawPointer(state))
         }
         switch state.pointee.stop {
         case .returned:
@@ -238,7 +248,7 @@ public final class VM {
             return .hostCall(id: id)
         case .trap(let code):
             let trapPC = state.pointee.pc
-            lastBacktrace = backtrace(from: trapPC, fp: state.pointee.fp)
+            lastBacktrace = backtrace(from: trapPC)
             unwind()
             return .trap(code, pc: trapPC)
         }
@@ -271,20 +281,19 @@ public final class VM {
         let record = entries.removeLast()
         state.pointee.pc = record.savedPC
         state.pointee.fp = record.savedFP
+        state.pointee.links = record.savedLinks
         state.pointee.hostFrame = record.savedHostFrame
         state.pointee.hostSlots = record.savedHostSlots
     }
 
-    /// Walks the frame links from `fp` up to the entry frame of the innermost call.
-    private func backtrace(from pc: UnsafeRawPointer?, fp: UnsafeMutableRawPointer) -> [UnsafeRawPointer] {
+    /// The trapping pc, then the return pc of each link up to the innermost call's entry link.
+    private func backtrace(from pc: UnsafeRawPointer?) -> [UnsafeRawPointer] {
         var frames: [UnsafeRawPointer] = pc.map { [$0] } ?? []
-        let entryFrame = entries[entries.count - 1].frame
-        var frame = fp
-        while frame != entryFrame && frames.count < 100_000 {
-            let returnPC = frame.load(fromByteOffset: -16, as: UInt.self)
-            guard let ret = UnsafeRawPointer(bitPattern: returnPC) else { break }
-            frames.append(ret)
-            frame = frame.load(fromByteOffset: -8, as: UnsafeMutableRawPointer.self)
+        let entryLinks = entries[entries.count - 1].links
+        var link = state.pointee.links
+        while link < entryLinks, let returnPC = UnsafeRawPointer(bitPattern: link.load(as: UInt.self)) {
+            frames.append(returnPC)
+            link += 16
         }
         return frames
     }

@@ -14,6 +14,8 @@ enum Stop: Error {
 /// passed in arguments, so it lives in host registers across the jumps:
 /// - `pc`: the first byte of the op to run.
 /// - `fp`: the frame pointer; register n is the 8 bytes at `fp + 8n`.
+/// - `links`: the top of the link stack, which grows down from the stack's
+///   end: each call pushes 16 bytes (return pc, caller's fp).
 /// - `memory`, `memorySize`: base address and size in bytes of linear memory 0.
 /// - `vm`: the `VMState`, with everything else (stack limit, tables, where to
 ///   leave the stop reason); untyped because C function types cannot name it.
@@ -23,7 +25,7 @@ enum Stop: Error {
 /// and are refused in Swift 6 mode); at -O the calls compile to `jmp *%reg`
 /// all the same.
 typealias TailHandler = @convention(c) (
-    _ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer,
+    _ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer,
     _ memorySize: Int, _ vm: UnsafeMutableRawPointer
 ) -> Void
 
@@ -80,8 +82,6 @@ struct TableState {
 /// The machine state that does not travel in host registers. Owned by `VM`,
 /// reached through one pointer from every handler.
 struct VMState {
-    /// One past the last byte a frame may use: `push_frame` traps beyond it.
-    var stackEnd: UnsafeMutableRawPointer
     /// Linear memory 0 (a valid address even when its size is 0) and its size in bytes.
     var memory: UnsafeMutableRawPointer
     var memorySize: Int
@@ -92,9 +92,10 @@ struct VMState {
     var tableCount: Int
 
     /// Where the run loop stopped: the op to resume at (after a host call) or
-    /// the trapping op, and the frame pointer at that point.
+    /// the trapping op, and the frame pointer and link stack top at that point.
     var pc: UnsafeRawPointer?
     var fp: UnsafeMutableRawPointer
+    var links: UnsafeMutableRawPointer
     var stop: Stop
     /// For a host call: the slots holding its arguments and receiving its results.
     var hostFrame: UnsafeMutableRawPointer?

@@ -112,6 +112,23 @@ final class TrapAndControlTests: XCTestCase {
         XCTAssertEqual(callAll(code, [UInt64(i32: -5), 30]), .values([0xFFFF_FFFF]))
     }
 
+    func testACalleeFrameMayStartRightAfterLiveRegisters() {
+        // The link goes on the link stack, so a call at frame 1 leaves x0 intact.
+        var e = Encoder()
+        let double = e.makeLabel()
+        e.pushFrame(2)                       // x0 live, x1 the callee's x0
+        e.xconst32(XReg(0), 5)
+        e.xconst32(XReg(1), 7)
+        e.call(double, 1)
+        e.xadd32(XReg(0), XReg(0), XReg(1))  // 5 + 14
+        e.ret()
+        e.bind(double)
+        e.pushFrame(1)
+        e.xadd32(XReg(0), XReg(0), XReg(0))
+        e.ret()
+        XCTAssertEqual(callAll(CodeImage(try! e.finish()), []), .values([19]))
+    }
+
     func testIndirectCallsCheckIndexNullAndSignature() {
         // Function 0 (offset 0): call_indirect table 0, signature 1, index x0, frame 3; return its x0.
         // The callee at `double` doubles x0; a host entry calls host 9.

@@ -17,7 +17,7 @@ extension Encoder: OpVisitor {
         emit(code)
     }
 
-    /// `ret`: return to the caller: pc and fp come from the frame's link slots
+    /// `ret`: return to the caller: pop (pc, fp) from the link stack
     public mutating func ret() {
         beginInstruction()
         emitOpcode(2)
@@ -358,7 +358,7 @@ extension Encoder: OpVisitor {
         emit(targets)
     }
 
-    /// `call`: link(fp + frame) = (pc of next op, fp); fp = fp + frame; pc = pc + offset
+    /// `call`: push (pc of next op, fp) on the link stack; fp = fp + 8 * frame; pc = pc + offset
     public mutating func call(_ offset: PcRelOffset, _ frame: UInt16) {
         beginInstruction()
         emitOpcode(25)
@@ -385,7 +385,7 @@ extension Encoder: OpVisitor {
         emit(slots)
     }
 
-    /// `push_frame`: check that `size` slots from fp fit in the stack, else trap with stack overflow
+    /// `push_frame`: check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow
     public mutating func pushFrame(_ size: UInt32) {
         beginInstruction()
         emitOpcode(28)
@@ -2316,7 +2316,7 @@ extension Encoder {
         emitLabelTable(targets)
     }
 
-    /// `call`: link(fp + frame) = (pc of next op, fp); fp = fp + frame; pc = pc + offset
+    /// `call`: push (pc of next op, fp) on the link stack; fp = fp + 8 * frame; pc = pc + offset
     public mutating func call(_ offset: Label, _ frame: UInt16) {
         beginInstruction()
         emitOpcode(25)

@@ -7,7 +7,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case nop = 0
     /// `trap`: stop with a trap of kind `code`
     case trap = 1
-    /// `ret`: return to the caller: pc and fp come from the frame's link slots
+    /// `ret`: return to the caller: pop (pc, fp) from the link stack
     case ret = 2
     /// `jump`: pc = pc + offset
     case jump = 3
@@ -53,13 +53,13 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case brIfXuge32I32 = 23
     /// `br_table32`: pc = pc + targets[min(low32(index), count)]: the last target is the default
     case brTable32 = 24
-    /// `call`: link(fp + frame) = (pc of next op, fp); fp = fp + frame; pc = pc + offset
+    /// `call`: push (pc of next op, fp) on the link stack; fp = fp + 8 * frame; pc = pc + offset
     case call = 25
     /// `call_indirect`: call the function at tables[table][low32(index)], which must have signature `type`
     case callIndirect = 26
     /// `call_host`: stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame
     case callHost = 27
-    /// `push_frame`: check that `size` slots from fp fit in the stack, else trap with stack overflow
+    /// `push_frame`: check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow
     case pushFrame = 28
     /// `xmov`: dst = src (all 64 bits; moves f registers too)
     case xmov = 29
@@ -482,7 +482,7 @@ extension Opcode {
         switch self {
         case .nop: return OpInfo(name: "nop", doc: "do nothing", flags: [.pure], size: 1)
         case .trap: return OpInfo(name: "trap", doc: "stop with a trap of kind `code`", flags: [.mayStop, .terminator], size: 2)
-        case .ret: return OpInfo(name: "ret", doc: "return to the caller: pc and fp come from the frame's link slots", flags: [.mayStop, .terminator], size: 1)
+        case .ret: return OpInfo(name: "ret", doc: "return to the caller: pop (pc, fp) from the link stack", flags: [.mayStop, .terminator], size: 1)
         case .jump: return OpInfo(name: "jump", doc: "pc = pc + offset", flags: [.branch, .terminator], size: 5)
         case .brIfXnez32: return OpInfo(name: "br_if_xnez32", doc: "if low32(cond) != 0 { pc = pc + offset }", flags: [.branch], size: 7)
         case .brIfXeqz32: return OpInfo(name: "br_if_xeqz32", doc: "if low32(cond) == 0 { pc = pc + offset }", flags: [.branch], size: 7)
@@ -505,10 +505,10 @@ extension Opcode {
         case .brIfXugt32I32: return OpInfo(name: "br_if_xugt32_i32", doc: "if unsigned low32(a) > unsigned imm { pc = pc + offset }", flags: [.branch], size: 11)
         case .brIfXuge32I32: return OpInfo(name: "br_if_xuge32_i32", doc: "if unsigned low32(a) >= unsigned imm { pc = pc + offset }", flags: [.branch], size: 11)
         case .brTable32: return OpInfo(name: "br_table32", doc: "pc = pc + targets[min(low32(index), count)]: the last target is the default", flags: [.branch, .terminator], size: nil)
-        case .call: return OpInfo(name: "call", doc: "link(fp + frame) = (pc of next op, fp); fp = fp + frame; pc = pc + offset", flags: [.branch, .call], size: 7)
+        case .call: return OpInfo(name: "call", doc: "push (pc of next op, fp) on the link stack; fp = fp + 8 * frame; pc = pc + offset", flags: [.branch, .call], size: 7)
         case .callIndirect: return OpInfo(name: "call_indirect", doc: "call the function at tables[table][low32(index)], which must have signature `type`", flags: [.mayStop, .call], size: 13)
         case .callHost: return OpInfo(name: "call_host", doc: "stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame", flags: [.mayStop, .call], size: 9)
-        case .pushFrame: return OpInfo(name: "push_frame", doc: "check that `size` slots from fp fit in the stack, else trap with stack overflow", flags: [.mayStop], size: 5)
+        case .pushFrame: return OpInfo(name: "push_frame", doc: "check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow", flags: [.mayStop], size: 5)
         case .xmov: return OpInfo(name: "xmov", doc: "dst = src (all 64 bits; moves f registers too)", flags: [.pure], size: 5)
         case .xconst32: return OpInfo(name: "xconst32", doc: "dst = zext(imm)", flags: [.pure], size: 7)
         case .xconst64: return OpInfo(name: "xconst64", doc: "dst = imm", flags: [.pure], size: 11)

@@ -12,7 +12,7 @@ protocol OpHandlers {
     mutating func nop()
     /// `trap`: stop with a trap of kind `code`
     mutating func trap(_ code: TrapCode) throws(Stop)
-    /// `ret`: return to the caller: pc and fp come from the frame's link slots
+    /// `ret`: return to the caller: pop (pc, fp) from the link stack
     mutating func ret() throws(Stop)
     /// `jump`: pc = pc + offset
     mutating func jump(_ offset: UnsafeRawPointer)
@@ -90,13 +90,13 @@ protocol OpHandlers {
     mutating func brIfXuge64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
     /// `br_table32`: pc = pc + targets[min(low32(index), count)]: the last target is the default
     mutating func brTable32(_ index: XReg, _ targets: BranchTableRef)
-    /// `call`: link(fp + frame) = (pc of next op, fp); fp = fp + frame; pc = pc + offset
+    /// `call`: push (pc of next op, fp) on the link stack; fp = fp + 8 * frame; pc = pc + offset
     mutating func call(_ offset: UnsafeRawPointer, _ frame: UInt16)
     /// `call_indirect`: call the function at tables[table][low32(index)], which must have signature `type`
     mutating func callIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16) throws(Stop)
     /// `call_host`: stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame
     mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop)
-    /// `push_frame`: check that `size` slots from fp fit in the stack, else trap with stack overflow
+    /// `push_frame`: check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow
     mutating func pushFrame(_ size: UInt32) throws(Stop)
     /// `xmov`: dst = src (all 64 bits; moves f registers too)
     mutating func xmov(_ dst: XReg, _ src: XReg)

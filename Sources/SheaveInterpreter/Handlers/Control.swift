@@ -2,11 +2,13 @@ import SheaveBytecode
 
 // Control: branches, calls, returns, frames and traps.
 //
-// Frame layout. A call's frame operand says where the callee's frame starts,
-// counted in slots from the caller's fp. The callee's arguments are already
-// there (the caller wrote them), its results are left there, and the two
-// slots just below it hold the link: the return pc at fp-16 and the caller's
-// fp at fp-8. A return pc of 0 marks a frame entered from the host.
+// Frames and links. A call's frame operand says where the callee's frame
+// starts, counted in slots from the caller's fp. The callee's arguments are
+// already there (the caller wrote them) and its results are left there, so
+// nothing is copied. The link (return pc, caller's fp) goes on the link stack,
+// which grows down from the end of the VM's stack towards the frames; it is
+// not in the frame, so a callee's frame may start anywhere. A return pc of 0
+// marks a frame entered from the host.
 
 extension Executor {
     @inline(__always) mutating func nop() {}
@@ -16,10 +18,11 @@ extension Executor {
     }
 
     @inline(__always) mutating func ret() throws(Stop) {
-        let returnPC = fp.load(fromByteOffset: -16, as: UInt.self)
+        let returnPC = links.load(as: UInt.self)
         guard let target = UnsafeRawPointer(bitPattern: returnPC) else { throw .returned }
         pc = target
-        fp = fp.load(fromByteOffset: -8, as: UnsafeMutableRawPointer.self)
+        fp = links.load(fromByteOffset: 8, as: UnsafeMutableRawPointer.self)
+        links = links.advanced(by: 16)
     }
 
     @inline(__always) mutating func jump(_ offset: UnsafeRawPointer) { pc = offset }
@@ -98,17 +101,19 @@ extension Executor {
     }
 
     @inline(__always) mutating func pushFrame(_ size: UInt32) throws(Stop) {
-        // Compare as integers: `fp + 8 * size` may lie past the allocation.
-        let end = UInt(bitPattern: fp) &+ (UInt(size) &<< 3)
-        guard end <= UInt(bitPattern: vm.pointee.stackEnd) else { throw .trap(.stackOverflow) }
+        // The frame, and room for one more link (the next call's), must lie
+        // below the link stack. Compare as integers: `fp + 8 * size` may lie
+        // past the allocation.
+        let end = UInt(bitPattern: fp) &+ (UInt(size) &<< 3) &+ 16
+        guard end <= UInt(bitPattern: links) else { throw .trap(.stackOverflow) }
     }
 
-    /// Links a new frame `frame` slots above the current one and makes it current.
-    /// The link slots lie inside the caller's frame, which its `push_frame` checked.
+    /// Pushes the link and makes the frame `frame` slots above the current one current.
+    /// The link's 16 bytes are free: the caller's `push_frame` checked them.
     @inline(__always) private mutating func enterFrame(at frame: UInt16) {
-        let callee = fp.advanced(by: Int(frame) &<< 3)
-        callee.storeBytes(of: UInt(bitPattern: pc), toByteOffset: -16, as: UInt.self)
-        callee.storeBytes(of: fp, toByteOffset: -8, as: UnsafeMutableRawPointer.self)
-        fp = callee
+        links = links.advanced(by: -16)
+        links.storeBytes(of: UInt(bitPattern: pc), as: UInt.self)
+        links.storeBytes(of: fp, toByteOffset: 8, as: UnsafeMutableRawPointer.self)
+        fp = fp.advanced(by: Int(frame) &<< 3)
     }
 }

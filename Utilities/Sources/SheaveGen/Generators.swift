@@ -394,7 +394,7 @@ func genTailLoop() -> String {
 
         """
     func body(_ op: Op) -> String {
-        var b = "    var ex = Executor(pc: pc, fp: fp, memory: memory, memorySize: memorySize, vm: vm.assumingMemoryBound(to: VMState.self))\n"
+        var b = "    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, memorySize: memorySize, vm: vm.assumingMemoryBound(to: VMState.self))\n"
         if op.flags.contains(.mayStop) {
             b += "    do { try ex.op_\(op.swiftName)() } catch { return ex.exit(error) }\n"
         } else {
@@ -403,7 +403,7 @@ func genTailLoop() -> String {
         b += "    return ex.dispatchNext()\n"
         return b
     }
-    let signature = "(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer)"
+    let signature = "(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer)"
     for op in ops {
         s += "private func tail_\(op.swiftName)\(signature) {\n" + body(op) + "}\n\n"
     }

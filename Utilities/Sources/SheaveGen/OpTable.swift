@@ -126,7 +126,7 @@ func buildOpTable() -> [Op] {
     // MARK: Control
     op("nop", "", "do nothing", pure)
     op("trap", "code: trap", "stop with a trap of kind `code`", [.mayStop, .terminator])
-    op("ret", "", "return to the caller: pc and fp come from the frame's link slots", [.mayStop, .terminator])
+    op("ret", "", "return to the caller: pop (pc, fp) from the link stack", [.mayStop, .terminator])
     op("jump", "offset: pcrel", "pc = pc + offset", [.branch, .terminator])
     op("br_if_xnez32", "cond: x, offset: pcrel", "if low32(cond) != 0 { pc = pc + offset }", .branch)
     op("br_if_xeqz32", "cond: x, offset: pcrel", "if low32(cond) == 0 { pc = pc + offset }", .branch)
@@ -152,13 +152,13 @@ func buildOpTable() -> [Op] {
     op("br_table32", "index: x, targets: table",
        "pc = pc + targets[min(low32(index), count)]: the last target is the default", [.branch, .terminator])
     op("call", "offset: pcrel, frame: u16",
-       "link(fp + frame) = (pc of next op, fp); fp = fp + frame; pc = pc + offset", [.call, .branch])
+       "push (pc of next op, fp) on the link stack; fp = fp + 8 * frame; pc = pc + offset", [.call, .branch])
     op("call_indirect", "table: u32, type: u32, index: x, frame: u16",
        "call the function at tables[table][low32(index)], which must have signature `type`", [.call, .mayStop])
     op("call_host", "id: u32, frame: u16, slots: u16",
        "stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame", [.call, .mayStop])
     op("push_frame", "size: u32",
-       "check that `size` slots from fp fit in the stack, else trap with stack overflow", .mayStop)
+       "check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow", .mayStop)
 
     // MARK: Moves and constants
     op("xmov", "dst: x, src: x", "dst = src (all 64 bits; moves f registers too)", pure)
