@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -10,12 +10,27 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2", traits: []),
     ],
     targets: [
         // The instruction set: op table (generated), encoder, decoder, disassembler.
         .target(name: "SheaveBytecode"),
         // The machine: registers, stack, frames, and the two dispatch loops.
         .target(name: "SheaveInterpreter", dependencies: ["SheaveBytecode"]),
+        // WebAssembly to Sheave bytecode: module decoding (WasmKit's WasmParser),
+        // validation and compilation, in one pass per function.
+        .target(
+            name: "SheaveCompiler",
+            dependencies: [
+                "SheaveBytecode",
+                .product(name: "WasmParser", package: "WasmKit"),
+            ]),
+        // The runtime: modules, instances, memories, globals, calls from Swift.
+        .target(name: "Sheave", dependencies: ["SheaveCompiler", "SheaveInterpreter"]),
+        // The spec test runner: .wast scripts (WasmKit's WAT library reads them).
+        .target(
+            name: "SheaveWAST",
+            dependencies: ["Sheave", .product(name: "WAT", package: "WasmKit")]),
         // Hand-assembled programs for demos, benchmarks and tests.
         .target(name: "SheaveDemos", dependencies: ["SheaveBytecode"]),
         // The command line.
@@ -24,9 +39,12 @@ let package = Package(
             dependencies: [
                 "SheaveInterpreter",
                 "SheaveDemos",
+                "Sheave",
+                "SheaveWAST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "SheaveBytecodeTests", dependencies: ["SheaveBytecode"], resources: [.copy("Golden")]),
         .testTarget(name: "SheaveInterpreterTests", dependencies: ["SheaveInterpreter", "SheaveDemos"]),
+        .testTarget(name: "SheaveSpecTests", dependencies: ["SheaveWAST"]),
     ]
 )

@@ -78,6 +78,28 @@ public struct Encoder {
         return bytes
     }
 
+    // MARK: Patching, for compilers
+
+    /// Rewrites the register operand whose two bytes start at `offset`
+    /// (for example the destination of an op just written, to fuse a move into it).
+    public mutating func patchRegister(at offset: Int, _ register: UInt16) {
+        let ordered = byteOrder == .littleEndian ? register.littleEndian : register.bigEndian
+        withUnsafeBytes(of: ordered) { raw in
+            bytes[offset] = raw[0]
+            bytes[offset + 1] = raw[1]
+        }
+    }
+
+    /// Appends raw, already encoded bytecode (for example another function's).
+    public mutating func append(contentsOf other: [UInt8]) {
+        bytes.append(contentsOf: other)
+    }
+
+    /// Rewrites the pc-relative offset field at `field` (a call whose target was not known yet).
+    public mutating func patchPcRel(at field: Int, _ offset: Int) {
+        patch(at: field, offset: offset)
+    }
+
     // MARK: Primitives used by the generated op methods
 
     mutating func beginInstruction() { instructionStart = bytes.count }

@@ -111,6 +111,13 @@ public final class VM {
         didSet { syncMemory() }
     }
 
+    /// The globals `global.get` and `global.set` reach, by index: pointers to
+    /// 8-byte cells, owned by the caller and kept alive while the VM runs.
+    public var globals: [UnsafeMutablePointer<UInt64>] = [] {
+        didSet { syncGlobals() }
+    }
+    private var globalCells: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>
+
     /// The tables `call_indirect` reads, by index.
     public var tables: [FunctionTable] = [] {
         didSet { syncTables() }
@@ -139,9 +146,11 @@ public final class VM {
         stackBase = .allocate(byteCount: stackSize, alignment: 16)
         stackEnd = stackBase + stackSize
         tableStates = .allocate(capacity: 1)
+        globalCells = .allocate(capacity: 1)
         state = .allocate(capacity: 1)
         state.initialize(to: VMState(
             memory: Self.noMemory, memorySize: 0, memoryObject: nil,
+            globals: globalCells,
             tables: tableStates, tableCount: 0,
             pc: nil, fp: stackBase, links: stackEnd, stop: .returned, hostFrame: nil, hostSlots: 0,
             tailHandlers: UnsafePointer(Self.primaryHandlers),
@@ -153,6 +162,7 @@ public final class VM {
         state.deinitialize(count: 1)
         state.deallocate()
         tableStates.deallocate()
+        globalCells.deallocate()
         stackBase.deallocate()
     }
 
@@ -166,6 +176,13 @@ public final class VM {
             state.pointee.memorySize = 0
             state.pointee.memoryObject = nil
         }
+    }
+
+    private func syncGlobals() {
+        globalCells.deallocate()
+        globalCells = .allocate(capacity: max(globals.count, 1))
+        globalCells.initialize(from: globals, count: globals.count)
+        state.pointee.globals = globalCells
     }
 
     private func syncTables() {

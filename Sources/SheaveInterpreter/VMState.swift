@@ -87,6 +87,8 @@ struct VMState {
     var memorySize: Int
     /// The object that owns linear memory 0, for `memory.grow`; nil when there is none.
     var memoryObject: Unmanaged<LinearMemory>?
+    /// The current instance's globals: a pointer to each 8-byte cell.
+    var globals: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>
     /// Tables, indexed by the table operand of `call_indirect` (trusted to be in range).
     var tables: UnsafeMutablePointer<TableState>
     var tableCount: Int

@@ -2,12 +2,13 @@ import ArgumentParser
 import Foundation
 import SheaveDemos
 import SheaveInterpreter
+import SheaveWAST
 
 @main
 struct Sheave: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sheave: a WebAssembly runtime whose engine is a portable, optimizing interpreter.",
-        subcommands: [Demo.self, BenchDispatch.self])
+        subcommands: [Wast.self, Demo.self, BenchDispatch.self])
 }
 
 extension DispatchMode: ExpressibleByArgument {}
@@ -109,4 +110,33 @@ struct BenchDispatch: ParsableCommand {
 
     func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
     func format(_ value: Double) -> String { String(format: "%.2f", value) }
+}
+
+/// Runs spec test scripts.
+struct Wast: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run .wast spec test scripts; exits non-zero when any assertion fails.")
+
+    @Argument(help: "The .wast files.")
+    var files: [String]
+
+    @Option(help: "The dispatch loop: match or tail.")
+    var dispatch: DispatchMode = .default
+
+    @Flag(help: "Print only the totals and the failures.")
+    var quiet = false
+
+    func run() throws {
+        var passed = 0, failed = 0
+        let runner = WASTRunner(dispatchMode: dispatch)
+        for file in files {
+            let report = runner.run(path: file)
+            passed += report.passed
+            failed += report.failed
+            for failure in report.failures { print(failure) }
+            if !quiet { print("\(file): \(report.passed) passed, \(report.failed) failed") }
+        }
+        print("\(passed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
+    }
 }

@@ -829,246 +829,254 @@ extension Decoder {
                 let dst = try reader.readVReg()
                 let src = try reader.readVReg()
                 return visitor.vmov(dst, src)
-            case 17: // xclz32
+            case 17: // global_get
+                let dst = try reader.readXReg()
+                let index = try reader.readU32()
+                return visitor.globalGet(dst, index)
+            case 18: // global_set
+                let index = try reader.readU32()
+                let src = try reader.readXReg()
+                return visitor.globalSet(index, src)
+            case 19: // xclz32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xclz32(dst, src)
-            case 18: // xctz32
+            case 20: // xctz32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xctz32(dst, src)
-            case 19: // xpopcnt32
+            case 21: // xpopcnt32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xpopcnt32(dst, src)
-            case 20: // xclz64
+            case 22: // xclz64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xclz64(dst, src)
-            case 21: // xctz64
+            case 23: // xctz64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xctz64(dst, src)
-            case 22: // xpopcnt64
+            case 24: // xpopcnt64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xpopcnt64(dst, src)
-            case 23: // xeq64_i32
+            case 25: // xeq64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xeq64I32(dst, a, imm)
-            case 24: // xne64_i32
+            case 26: // xne64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xne64I32(dst, a, imm)
-            case 25: // xslt64_i32
+            case 27: // xslt64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xslt64I32(dst, a, imm)
-            case 26: // xsle64_i32
+            case 28: // xsle64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xsle64I32(dst, a, imm)
-            case 27: // xsgt64_i32
+            case 29: // xsgt64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xsgt64I32(dst, a, imm)
-            case 28: // xsge64_i32
+            case 30: // xsge64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xsge64I32(dst, a, imm)
-            case 29: // xult64_i32
+            case 31: // xult64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xult64I32(dst, a, imm)
-            case 30: // xule64_i32
+            case 32: // xule64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xule64I32(dst, a, imm)
-            case 31: // xugt64_i32
+            case 33: // xugt64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xugt64I32(dst, a, imm)
-            case 32: // xuge64_i32
+            case 34: // xuge64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xuge64I32(dst, a, imm)
-            case 33: // xsext8_32
+            case 35: // xsext8_32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext832(dst, src)
-            case 34: // xsext16_32
+            case 36: // xsext16_32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext1632(dst, src)
-            case 35: // xsext8_64
+            case 37: // xsext8_64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext864(dst, src)
-            case 36: // xsext16_64
+            case 38: // xsext16_64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext1664(dst, src)
-            case 37: // fcopysign32
+            case 39: // fcopysign32
                 let dst = try reader.readFReg()
                 let src1 = try reader.readFReg()
                 let src2 = try reader.readFReg()
                 return visitor.fcopysign32(dst, src1, src2)
-            case 38: // fceil32
+            case 40: // fceil32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fceil32(dst, src)
-            case 39: // ffloor32
+            case 41: // ffloor32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ffloor32(dst, src)
-            case 40: // ftrunc32
+            case 42: // ftrunc32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ftrunc32(dst, src)
-            case 41: // fnearest32
+            case 43: // fnearest32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fnearest32(dst, src)
-            case 42: // fcopysign64
+            case 44: // fcopysign64
                 let dst = try reader.readFReg()
                 let src1 = try reader.readFReg()
                 let src2 = try reader.readFReg()
                 return visitor.fcopysign64(dst, src1, src2)
-            case 43: // fceil64
+            case 45: // fceil64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fceil64(dst, src)
-            case 44: // ffloor64
+            case 46: // ffloor64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ffloor64(dst, src)
-            case 45: // ftrunc64
+            case 47: // ftrunc64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ftrunc64(dst, src)
-            case 46: // fnearest64
+            case 48: // fnearest64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fnearest64(dst, src)
-            case 47: // x32_from_f32_s
+            case 49: // x32_from_f32_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32S(dst, src)
-            case 48: // x32_from_f32_s_sat
+            case 50: // x32_from_f32_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32SSat(dst, src)
-            case 49: // x32_from_f32_u
+            case 51: // x32_from_f32_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32U(dst, src)
-            case 50: // x32_from_f32_u_sat
+            case 52: // x32_from_f32_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32USat(dst, src)
-            case 51: // x32_from_f64_s
+            case 53: // x32_from_f64_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64S(dst, src)
-            case 52: // x32_from_f64_s_sat
+            case 54: // x32_from_f64_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64SSat(dst, src)
-            case 53: // x32_from_f64_u
+            case 55: // x32_from_f64_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64U(dst, src)
-            case 54: // x32_from_f64_u_sat
+            case 56: // x32_from_f64_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64USat(dst, src)
-            case 55: // x64_from_f32_s
+            case 57: // x64_from_f32_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32S(dst, src)
-            case 56: // x64_from_f32_s_sat
+            case 58: // x64_from_f32_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32SSat(dst, src)
-            case 57: // x64_from_f32_u
+            case 59: // x64_from_f32_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32U(dst, src)
-            case 58: // x64_from_f32_u_sat
+            case 60: // x64_from_f32_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32USat(dst, src)
-            case 59: // x64_from_f64_s
+            case 61: // x64_from_f64_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64S(dst, src)
-            case 60: // x64_from_f64_s_sat
+            case 62: // x64_from_f64_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64SSat(dst, src)
-            case 61: // x64_from_f64_u
+            case 63: // x64_from_f64_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64U(dst, src)
-            case 62: // x64_from_f64_u_sat
+            case 64: // x64_from_f64_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64USat(dst, src)
-            case 63: // f32_from_x32_s
+            case 65: // f32_from_x32_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX32S(dst, src)
-            case 64: // f32_from_x32_u
+            case 66: // f32_from_x32_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX32U(dst, src)
-            case 65: // f32_from_x64_s
+            case 67: // f32_from_x64_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX64S(dst, src)
-            case 66: // f32_from_x64_u
+            case 68: // f32_from_x64_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX64U(dst, src)
-            case 67: // f64_from_x32_s
+            case 69: // f64_from_x32_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX32S(dst, src)
-            case 68: // f64_from_x32_u
+            case 70: // f64_from_x32_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX32U(dst, src)
-            case 69: // f64_from_x64_s
+            case 71: // f64_from_x64_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX64S(dst, src)
-            case 70: // f64_from_x64_u
+            case 72: // f64_from_x64_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX64U(dst, src)
-            case 71: // f32_from_f64
+            case 73: // f32_from_f64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.f32FromF64(dst, src)
-            case 72: // f64_from_f32
+            case 74: // f64_from_f32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.f64FromF32(dst, src)
-            case 73: // memory_size
+            case 75: // memory_size
                 let dst = try reader.readXReg()
                 return visitor.memorySize(dst)
-            case 74: // memory_grow
+            case 76: // memory_grow
                 let dst = try reader.readXReg()
                 let delta = try reader.readXReg()
                 return visitor.memoryGrow(dst, delta)

@@ -212,6 +212,14 @@ extension Disassembler: OpVisitor {
         "vmov \(dst), \(src)"
     }
 
+    public mutating func globalGet(_ dst: XReg, _ index: UInt32) -> String {
+        "global_get \(dst), \(index)"
+    }
+
+    public mutating func globalSet(_ index: UInt32, _ src: XReg) -> String {
+        "global_set \(index), \(src)"
+    }
+
     public mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xadd32 \(dst), \(src1), \(src2)"
     }

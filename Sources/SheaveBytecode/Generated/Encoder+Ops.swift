@@ -450,6 +450,22 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
+    /// `global_get`: dst = globals[index]
+    public mutating func globalGet(_ dst: XReg, _ index: UInt32) {
+        beginInstruction()
+        emitExtended(17)
+        emit(dst)
+        emit(index)
+    }
+
+    /// `global_set`: globals[index] = src
+    public mutating func globalSet(_ index: UInt32, _ src: XReg) {
+        beginInstruction()
+        emitExtended(18)
+        emit(index)
+        emit(src)
+    }
+
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
     public mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
@@ -596,7 +612,7 @@ extension Encoder: OpVisitor {
     /// `xclz32`: dst = clz(low32(src))
     public mutating func xclz32(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(17)
+        emitExtended(19)
         emit(dst)
         emit(src)
     }
@@ -604,7 +620,7 @@ extension Encoder: OpVisitor {
     /// `xctz32`: dst = ctz(low32(src))
     public mutating func xctz32(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(18)
+        emitExtended(20)
         emit(dst)
         emit(src)
     }
@@ -612,7 +628,7 @@ extension Encoder: OpVisitor {
     /// `xpopcnt32`: dst = popcnt(low32(src))
     public mutating func xpopcnt32(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(19)
+        emitExtended(21)
         emit(dst)
         emit(src)
     }
@@ -817,7 +833,7 @@ extension Encoder: OpVisitor {
     /// `xclz64`: dst = clz((src))
     public mutating func xclz64(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(20)
+        emitExtended(22)
         emit(dst)
         emit(src)
     }
@@ -825,7 +841,7 @@ extension Encoder: OpVisitor {
     /// `xctz64`: dst = ctz((src))
     public mutating func xctz64(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(21)
+        emitExtended(23)
         emit(dst)
         emit(src)
     }
@@ -833,7 +849,7 @@ extension Encoder: OpVisitor {
     /// `xpopcnt64`: dst = popcnt((src))
     public mutating func xpopcnt64(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(22)
+        emitExtended(24)
         emit(dst)
         emit(src)
     }
@@ -1129,7 +1145,7 @@ extension Encoder: OpVisitor {
     /// `xeq64_i32`: dst = (a) == sext(imm) ? 1 : 0
     public mutating func xeq64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(23)
+        emitExtended(25)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1138,7 +1154,7 @@ extension Encoder: OpVisitor {
     /// `xne64_i32`: dst = (a) != sext(imm) ? 1 : 0
     public mutating func xne64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(24)
+        emitExtended(26)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1147,7 +1163,7 @@ extension Encoder: OpVisitor {
     /// `xslt64_i32`: dst = signed (a) < signed sext(imm) ? 1 : 0
     public mutating func xslt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(25)
+        emitExtended(27)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1156,7 +1172,7 @@ extension Encoder: OpVisitor {
     /// `xsle64_i32`: dst = signed (a) <= signed sext(imm) ? 1 : 0
     public mutating func xsle64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(26)
+        emitExtended(28)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1165,7 +1181,7 @@ extension Encoder: OpVisitor {
     /// `xsgt64_i32`: dst = signed (a) > signed sext(imm) ? 1 : 0
     public mutating func xsgt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(27)
+        emitExtended(29)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1174,7 +1190,7 @@ extension Encoder: OpVisitor {
     /// `xsge64_i32`: dst = signed (a) >= signed sext(imm) ? 1 : 0
     public mutating func xsge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(28)
+        emitExtended(30)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1183,7 +1199,7 @@ extension Encoder: OpVisitor {
     /// `xult64_i32`: dst = unsigned (a) < unsigned sext(imm) ? 1 : 0
     public mutating func xult64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(29)
+        emitExtended(31)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1192,7 +1208,7 @@ extension Encoder: OpVisitor {
     /// `xule64_i32`: dst = unsigned (a) <= unsigned sext(imm) ? 1 : 0
     public mutating func xule64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(30)
+        emitExtended(32)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1201,7 +1217,7 @@ extension Encoder: OpVisitor {
     /// `xugt64_i32`: dst = unsigned (a) > unsigned sext(imm) ? 1 : 0
     public mutating func xugt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(31)
+        emitExtended(33)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1210,7 +1226,7 @@ extension Encoder: OpVisitor {
     /// `xuge64_i32`: dst = unsigned (a) >= unsigned sext(imm) ? 1 : 0
     public mutating func xuge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(32)
+        emitExtended(34)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1235,7 +1251,7 @@ extension Encoder: OpVisitor {
     /// `xsext8_32`: low32(dst) = sext(low8(src))
     public mutating func xsext832(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(33)
+        emitExtended(35)
         emit(dst)
         emit(src)
     }
@@ -1243,7 +1259,7 @@ extension Encoder: OpVisitor {
     /// `xsext16_32`: low32(dst) = sext(low16(src))
     public mutating func xsext1632(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(34)
+        emitExtended(36)
         emit(dst)
         emit(src)
     }
@@ -1251,7 +1267,7 @@ extension Encoder: OpVisitor {
     /// `xsext8_64`: dst = sext(low8(src))
     public mutating func xsext864(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(35)
+        emitExtended(37)
         emit(dst)
         emit(src)
     }
@@ -1259,7 +1275,7 @@ extension Encoder: OpVisitor {
     /// `xsext16_64`: dst = sext(low16(src))
     public mutating func xsext1664(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(36)
+        emitExtended(38)
         emit(dst)
         emit(src)
     }
@@ -1321,7 +1337,7 @@ extension Encoder: OpVisitor {
     /// `fcopysign32`: dst = magnitude of src1, sign of src2
     public mutating func fcopysign32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitExtended(37)
+        emitExtended(39)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1354,7 +1370,7 @@ extension Encoder: OpVisitor {
     /// `fceil32`: dst = ceil(src)
     public mutating func fceil32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(38)
+        emitExtended(40)
         emit(dst)
         emit(src)
     }
@@ -1362,7 +1378,7 @@ extension Encoder: OpVisitor {
     /// `ffloor32`: dst = floor(src)
     public mutating func ffloor32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(39)
+        emitExtended(41)
         emit(dst)
         emit(src)
     }
@@ -1370,7 +1386,7 @@ extension Encoder: OpVisitor {
     /// `ftrunc32`: dst = trunc(src)
     public mutating func ftrunc32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(40)
+        emitExtended(42)
         emit(dst)
         emit(src)
     }
@@ -1378,7 +1394,7 @@ extension Encoder: OpVisitor {
     /// `fnearest32`: dst = nearest(src), ties to even
     public mutating func fnearest32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(41)
+        emitExtended(43)
         emit(dst)
         emit(src)
     }
@@ -1476,7 +1492,7 @@ extension Encoder: OpVisitor {
     /// `fcopysign64`: dst = magnitude of src1, sign of src2
     public mutating func fcopysign64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitExtended(42)
+        emitExtended(44)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1509,7 +1525,7 @@ extension Encoder: OpVisitor {
     /// `fceil64`: dst = ceil(src)
     public mutating func fceil64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(43)
+        emitExtended(45)
         emit(dst)
         emit(src)
     }
@@ -1517,7 +1533,7 @@ extension Encoder: OpVisitor {
     /// `ffloor64`: dst = floor(src)
     public mutating func ffloor64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(44)
+        emitExtended(46)
         emit(dst)
         emit(src)
     }
@@ -1525,7 +1541,7 @@ extension Encoder: OpVisitor {
     /// `ftrunc64`: dst = trunc(src)
     public mutating func ftrunc64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(45)
+        emitExtended(47)
         emit(dst)
         emit(src)
     }
@@ -1533,7 +1549,7 @@ extension Encoder: OpVisitor {
     /// `fnearest64`: dst = nearest(src), ties to even
     public mutating func fnearest64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(46)
+        emitExtended(48)
         emit(dst)
         emit(src)
     }
@@ -1577,7 +1593,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f32_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
     public mutating func x32FromF32S(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(47)
+        emitExtended(49)
         emit(dst)
         emit(src)
     }
@@ -1585,7 +1601,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f32_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
     public mutating func x32FromF32SSat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(48)
+        emitExtended(50)
         emit(dst)
         emit(src)
     }
@@ -1593,7 +1609,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f32_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
     public mutating func x32FromF32U(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(49)
+        emitExtended(51)
         emit(dst)
         emit(src)
     }
@@ -1601,7 +1617,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f32_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
     public mutating func x32FromF32USat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(50)
+        emitExtended(52)
         emit(dst)
         emit(src)
     }
@@ -1609,7 +1625,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f64_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
     public mutating func x32FromF64S(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(51)
+        emitExtended(53)
         emit(dst)
         emit(src)
     }
@@ -1617,7 +1633,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f64_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
     public mutating func x32FromF64SSat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(52)
+        emitExtended(54)
         emit(dst)
         emit(src)
     }
@@ -1625,7 +1641,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f64_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
     public mutating func x32FromF64U(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(53)
+        emitExtended(55)
         emit(dst)
         emit(src)
     }
@@ -1633,7 +1649,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f64_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
     public mutating func x32FromF64USat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(54)
+        emitExtended(56)
         emit(dst)
         emit(src)
     }
@@ -1641,7 +1657,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f32_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
     public mutating func x64FromF32S(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(55)
+        emitExtended(57)
         emit(dst)
         emit(src)
     }
@@ -1649,7 +1665,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f32_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
     public mutating func x64FromF32SSat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(56)
+        emitExtended(58)
         emit(dst)
         emit(src)
     }
@@ -1657,7 +1673,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f32_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
     public mutating func x64FromF32U(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(57)
+        emitExtended(59)
         emit(dst)
         emit(src)
     }
@@ -1665,7 +1681,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f32_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
     public mutating func x64FromF32USat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(58)
+        emitExtended(60)
         emit(dst)
         emit(src)
     }
@@ -1673,7 +1689,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f64_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
     public mutating func x64FromF64S(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(59)
+        emitExtended(61)
         emit(dst)
         emit(src)
     }
@@ -1681,7 +1697,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f64_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
     public mutating func x64FromF64SSat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(60)
+        emitExtended(62)
         emit(dst)
         emit(src)
     }
@@ -1689,7 +1705,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f64_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
     public mutating func x64FromF64U(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(61)
+        emitExtended(63)
         emit(dst)
         emit(src)
     }
@@ -1697,7 +1713,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f64_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
     public mutating func x64FromF64USat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(62)
+        emitExtended(64)
         emit(dst)
         emit(src)
     }
@@ -1705,7 +1721,7 @@ extension Encoder: OpVisitor {
     /// `f32_from_x32_s`: dst = signed i32 src as f32, rounded to nearest
     public mutating func f32FromX32S(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(63)
+        emitExtended(65)
         emit(dst)
         emit(src)
     }
@@ -1713,7 +1729,7 @@ extension Encoder: OpVisitor {
     /// `f32_from_x32_u`: dst = unsigned i32 src as f32, rounded to nearest
     public mutating func f32FromX32U(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(64)
+        emitExtended(66)
         emit(dst)
         emit(src)
     }
@@ -1721,7 +1737,7 @@ extension Encoder: OpVisitor {
     /// `f32_from_x64_s`: dst = signed i64 src as f32, rounded to nearest
     public mutating func f32FromX64S(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(65)
+        emitExtended(67)
         emit(dst)
         emit(src)
     }
@@ -1729,7 +1745,7 @@ extension Encoder: OpVisitor {
     /// `f32_from_x64_u`: dst = unsigned i64 src as f32, rounded to nearest
     public mutating func f32FromX64U(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(66)
+        emitExtended(68)
         emit(dst)
         emit(src)
     }
@@ -1737,7 +1753,7 @@ extension Encoder: OpVisitor {
     /// `f64_from_x32_s`: dst = signed i32 src as f64, rounded to nearest
     public mutating func f64FromX32S(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(67)
+        emitExtended(69)
         emit(dst)
         emit(src)
     }
@@ -1745,7 +1761,7 @@ extension Encoder: OpVisitor {
     /// `f64_from_x32_u`: dst = unsigned i32 src as f64, rounded to nearest
     public mutating func f64FromX32U(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(68)
+        emitExtended(70)
         emit(dst)
         emit(src)
     }
@@ -1753,7 +1769,7 @@ extension Encoder: OpVisitor {
     /// `f64_from_x64_s`: dst = signed i64 src as f64, rounded to nearest
     public mutating func f64FromX64S(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(69)
+        emitExtended(71)
         emit(dst)
         emit(src)
     }
@@ -1761,7 +1777,7 @@ extension Encoder: OpVisitor {
     /// `f64_from_x64_u`: dst = unsigned i64 src as f64, rounded to nearest
     public mutating func f64FromX64U(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(70)
+        emitExtended(72)
         emit(dst)
         emit(src)
     }
@@ -1769,7 +1785,7 @@ extension Encoder: OpVisitor {
     /// `f32_from_f64`: dst = src demoted to f32
     public mutating func f32FromF64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(71)
+        emitExtended(73)
         emit(dst)
         emit(src)
     }
@@ -1777,7 +1793,7 @@ extension Encoder: OpVisitor {
     /// `f64_from_f32`: dst = src promoted to f64
     public mutating func f64FromF32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(72)
+        emitExtended(74)
         emit(dst)
         emit(src)
     }
@@ -1965,14 +1981,14 @@ extension Encoder: OpVisitor {
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()
-        emitExtended(73)
+        emitExtended(75)
         emit(dst)
     }
 
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
     public mutating func memoryGrow(_ dst: XReg, _ delta: XReg) {
         beginInstruction()
-        emitExtended(74)
+        emitExtended(76)
         emit(dst)
         emit(delta)
     }

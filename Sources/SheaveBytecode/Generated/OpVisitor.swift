@@ -110,6 +110,10 @@ public protocol OpVisitor {
     mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) -> Output
     /// `vmov`: dst = src (all 128 bits)
     mutating func vmov(_ dst: VReg, _ src: VReg) -> Output
+    /// `global_get`: dst = globals[index]
+    mutating func globalGet(_ dst: XReg, _ index: UInt32) -> Output
+    /// `global_set`: globals[index] = src
+    mutating func globalSet(_ index: UInt32, _ src: XReg) -> Output
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
     mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> Output
     /// `xsub32`: low32(dst) = low32(src1) - low32(src2) (wrapping; shifts modulo 32)

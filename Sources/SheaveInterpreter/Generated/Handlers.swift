@@ -112,6 +112,10 @@ protocol OpHandlers {
     mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg)
     /// `vmov`: dst = src (all 128 bits)
     mutating func vmov(_ dst: VReg, _ src: VReg)
+    /// `global_get`: dst = globals[index]
+    mutating func globalGet(_ dst: XReg, _ index: UInt32)
+    /// `global_set`: globals[index] = src
+    mutating func globalSet(_ index: UInt32, _ src: XReg)
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
     mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg)
     /// `xsub32`: low32(dst) = low32(src1) - low32(src2) (wrapping; shifts modulo 32)
@@ -919,6 +923,22 @@ extension Executor {
         let src = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
         pc = pc.advanced(by: 7)
         vmov(dst, src)
+    }
+
+    @inline(__always)
+    mutating func op_globalGet() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let index = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
+        pc = pc.advanced(by: 9)
+        globalGet(dst, index)
+    }
+
+    @inline(__always)
+    mutating func op_globalSet() {
+        let index = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        globalSet(index, src)
     }
 
     @inline(__always)

@@ -61,3 +61,14 @@ extension Executor {
         setX32(dst, UInt32(oldPages))
     }
 }
+
+// Globals: each is an 8-byte cell the instance owns (or imports), reached
+// through the instance's table of cell pointers; the index is trusted.
+extension Executor {
+    @inline(__always) mutating func globalGet(_ dst: XReg, _ index: UInt32) {
+        setX64(dst, vm.pointee.globals[Int(index)].pointee)
+    }
+    @inline(__always) mutating func globalSet(_ index: UInt32, _ src: XReg) {
+        vm.pointee.globals[Int(index)].pointee = x64(src)
+    }
+}

@@ -169,6 +169,10 @@ func buildOpTable() -> [Op] {
     op("xselect", "dst: x, cond: x, a: x, b: x", "dst = low32(cond) != 0 ? a : b (all 64 bits)", pure)
     op("vmov", "dst: v, src: v", "dst = src (all 128 bits)", [.pure, .extended])
 
+    // MARK: Globals (cells of the current instance, 8 bytes each)
+    op("global_get", "dst: x, index: u32", "dst = globals[index]", .extended)
+    op("global_set", "index: u32, src: x", "globals[index] = src", .extended)
+
     // MARK: Integer arithmetic
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""

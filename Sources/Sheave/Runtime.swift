@@ -1,0 +1,118 @@
+import SheaveBytecode
+import SheaveCompiler
+import SheaveInterpreter
+import WasmParser
+import WasmTypes
+
+/// A WebAssembly value as the host sees it.
+public enum Value: Equatable, Sendable, CustomStringConvertible {
+    case i32(UInt32)
+    case i64(UInt64)
+    case f32(UInt32)
+    case f64(UInt64)
+    /// A null reference, or a non-null one (its bits: a function address + 1, or an extern value + 1).
+    case ref(UInt64)
+
+    /// The 8-byte slot form: i32 zero-extended, f32 in the low 32 bits.
+    var bits: UInt64 {
+        switch self {
+        case .i32(let v): return UInt64(v)
+        case .i64(let v): return v
+        case .f32(let v): return UInt64(v)
+        case .f64(let v): return v
+        case .ref(let v): return v
+        }
+    }
+
+    init(bits: UInt64, type: ValueType) {
+        switch type {
+        case .i32: self = .i32(UInt32(truncatingIfNeeded: bits))
+        case .i64: self = .i64(bits)
+        case .f32: self = .f32(UInt32(truncatingIfNeeded: bits))
+        case .f64: self = .f64(bits)
+        default: self = .ref(bits)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .i32(let v): return "i32:\(Int32(bitPattern: v))"
+        case .i64(let v): return "i64:\(Int64(bitPattern: v))"
+        case .f32(let v): return "f32:\(Float(bitPattern: v))"
+        case .f64(let v): return "f64:\(Double(bitPattern: v))"
+        case .ref(let v): return v == 0 ? "ref.null" : "ref:\(v - 1)"
+        }
+    }
+}
+
+/// Execution stopped with a trap.
+public struct Trap: Error, CustomStringConvertible {
+    public let code: TrapCode
+    public init(code: TrapCode) { self.code = code }
+    public var description: String { code.description }
+}
+
+/// Instantiation failed before the module ran: an import is missing or has the wrong type.
+public struct LinkError: Error, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A host function: receives its arguments, returns its results.
+public struct HostFunction {
+    public let type: FunctionType
+    public let body: ([Value]) throws -> [Value]
+    public init(type: FunctionType, body: @escaping ([Value]) throws -> [Value]) {
+        self.type = type
+        self.body = body
+    }
+}
+
+/// Something an instance exports and another imports.
+public enum Extern {
+    case function(FunctionHandle)
+    case memory(LinearMemory, MemoryType)
+    case global(GlobalCell)
+}
+
+/// A function: exported by an instance, or defined by the host.
+public enum FunctionHandle {
+    case wasm(Instance, index: Int)
+    case host(HostFunction)
+
+    public var type: FunctionType {
+        switch self {
+        case .wasm(let instance, let index): return instance.module.info.functionType(index)
+        case .host(let host): return host.type
+        }
+    }
+}
+
+/// A global's storage: one 8-byte cell, shared by exporter and importers.
+public final class GlobalCell {
+    public let type: GlobalType
+    let cell: UnsafeMutablePointer<UInt64>
+
+    public init(type: GlobalType, value: Value) {
+        self.type = type
+        cell = .allocate(capacity: 1)
+        cell.initialize(to: value.bits)
+    }
+
+    deinit { cell.deallocate() }
+
+    public var value: Value {
+        get { Value(bits: cell.pointee, type: type.valueType) }
+        set { cell.pointee = newValue.bits }
+    }
+}
+
+/// Runs instances' code: one VM, shared by every instance of the store.
+public final class Store {
+    let vm: VM
+
+    public init(stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default) {
+        vm = VM(stackSize: stackSize, dispatchMode: dispatchMode)
+    }
+}

@@ -1,0 +1,360 @@
+import SheaveBytecode
+import WasmParser
+import WasmTypes
+
+// Blocks, branches, calls and returns.
+//
+// At every block boundary the whole operand stack is in canonical slots, so
+// all paths into a label agree on where each value is. A branch carrying
+// values copies them into the target's canonical slots (from higher slots to
+// lower ones, so ascending order never overwrites a value not yet copied).
+
+extension FunctionCompiler {
+    func blockSignature(_ blockType: BlockType) throws(CompileError) -> (params: [ValueType], results: [ValueType]) {
+        switch blockType {
+        case .empty: return ([], [])
+        case .type(let t):
+            guard Self.isSupported(t) else { throw failure(.unsupported, "value type \(t) is not supported") }
+            return ([], [t])
+        case .funcType(let index):
+            guard Int(index) < module.types.count else { throw failure("unknown type \(index)") }
+            let type = module.types[Int(index)]
+            return (type.parameters, type.results)
+        }
+    }
+
+    mutating func enter(_ kind: Control.Kind, _ blockType: BlockType) throws(CompileError) -> Control {
+        let (params, results) = try blockSignature(blockType)
+        try check(params)
+        if isReachable { materializeAll() }
+        let height = stack.count - params.count
+        if !isReachable {
+            // Make the parameters concrete entries of the new frame.
+            drop(params.count)
+            for p in params { push(p) }
+        }
+        for i in height..<stack.count { stack[i].type = params[i - height] }
+        return Control(kind: kind, params: params, results: results, height: height, unreachable: false, label: e.makeLabel())
+    }
+
+    mutating func visitBlock(blockType: BlockType) throws(CompileError) {
+        let frame = try enter(.block, blockType)
+        let wasUnreachable = !isReachable
+        controls.append(frame)
+        if wasUnreachable { controls[controls.count - 1].unreachable = true }
+    }
+
+    mutating func visitLoop(blockType: BlockType) throws(CompileError) {
+        let frame = try enter(.loop, blockType)
+        let wasUnreachable = !isReachable
+        controls.append(frame)
+        if wasUnreachable { controls[controls.count - 1].unreachable = true }
+        bind(frame.label)
+    }
+
+    mutating func visitIf(blockType: BlockType) throws(CompileError) {
+        try check([.i32])
+        let reachable = isReachable
+        var condition: UInt16 = 0
+        if reachable {
+            materializeAll(from: 0)
+            condition = slot(stack.count - 1)
+        }
+        drop(1)
+        var frame = try enter(.if, blockType)
+        let elseLabel = e.makeLabel()
+        frame.elseLabel = elseLabel
+        if reachable {
+            // The false branch needs the parameters as they are now: keep a copy.
+            for (k, _) in frame.params.enumerated() {
+                let late = lateSlots
+                lateSlots += 1
+                frame.savedParams.append(late)
+                let source = slot(frame.height + k)
+                emit { $0.xmov(XReg(0), XReg(source)) }
+                lateSlotFields.append((field: e.position - 4, late: late))
+            }
+            emit { $0.brIfXeqz32(XReg(condition), elseLabel) }
+        }
+        controls.append(frame)
+        if !reachable { controls[controls.count - 1].unreachable = true }
+    }
+
+    mutating func visitElse() throws(CompileError) {
+        guard var frame = controls.last, frame.kind == .if else { throw failure(.malformed, "else without if") }
+        try checkExact(frame.results, frame)
+        if !frame.unreachable {
+            materializeAll(from: frame.height)
+            emit { $0.jump(frame.label) }
+        }
+        bind(frame.elseLabel!)
+        frame.elseLabel = nil
+        frame.kind = .else
+        stack.removeLast(stack.count - frame.height)
+        let parentReachable = controls.count < 2 || !controls[controls.count - 2].unreachable
+        frame.unreachable = !parentReachable
+        // Restore the parameters the true branch may have consumed.
+        for (k, p) in frame.params.enumerated() {
+            push(p)
+            if parentReachable {
+                let target = slot(frame.height + k)
+                emit { $0.xmov(XReg(target), XReg(0)) }
+                lateSlotFields.append((field: e.position - 2, late: frame.savedParams[k]))
+            }
+        }
+        controls[controls.count - 1] = frame
+    }
+
+    /// The stack holds exactly `types` above the frame's height (or the frame is unreachable).
+    func checkExact(_ types: [ValueType], _ frame: Control) throws(CompileError) {
+        try check(types)
+        if stack.count - frame.height > types.count {
+            throw failure("type mismatch: \(stack.count - frame.height - types.count) value(s) left on the stack at the end of a block")
+        }
+    }
+
+    mutating func visitEnd() throws(CompileError) {
+        guard let frame = controls.last else { throw failure(.malformed, "unexpected end") }
+        try checkExact(frame.results, frame)
+        if frame.kind == .function {
+            if !frame.unreachable { emitReturn() }
+            controls.removeLast()
+            bind(frame.label)
+            return
+        }
+        if frame.kind == .if, frame.params != frame.results {
+            throw failure("type mismatch: if without else must leave its parameters as its results")
+        }
+        if !frame.unreachable { materializeAll(from: frame.height) }
+        if frame.kind != .loop { bind(frame.label) }
+        if let elseLabel = frame.elseLabel {
+            // An `if` without `else`: the false branch passes its parameters through.
+            if frame.params.isEmpty {
+                bind(elseLabel)
+            } else {
+                let skip = e.makeLabel()
+                emit { $0.jump(skip) }
+                bind(elseLabel)
+                for k in frame.params.indices {
+                    let target = slot(frame.height + k)
+                    emit { $0.xmov(XReg(target), XReg(0)) }
+                    lateSlotFields.append((field: e.position - 2, late: frame.savedParams[k]))
+                }
+                bind(skip)
+            }
+        }
+        controls.removeLast()
+        stack.removeLast(stack.count - frame.height)
+        for r in frame.results { push(r) }
+    }
+
+    /// Copies the top values a branch to `target` carries into its canonical slots
+    /// (or, for the function, into the result slots 0...) without changing the stack.
+    mutating func emitBranchValues(to depth: Int) {
+        let frame = controls[controls.count - 1 - depth]
+        let count = frame.labelTypes.count
+        let first = stack.count - count
+        let targetBase = frame.kind == .function ? 0 : base + frame.height
+        // Results go to slots 0..., which are locals: a value still lazily in a
+        // local could be overwritten before it is copied. Copy such values to
+        // their canonical slots first (above every local), without changing the
+        // stack's state: this code runs on the branch's path only.
+        var sources: [Int?] = (0..<count).map { _ in nil }
+        if frame.kind == .function && count > 1 {
+            for k in 0..<count {
+                if case .local(let l) = stack[first + k].location {
+                    let canonical = slot(first + k)
+                    emit { $0.xmov(XReg(canonical), XReg(l)) }
+                    sources[k] = Int(slot(first + k))
+                }
+            }
+        }
+        for k in 0..<count {
+            let target = UInt16(targetBase + k)
+            if let source = sources[k] {
+                if source != Int(target) { emit { $0.xmov(XReg(target), XReg(UInt16(source))) } }
+            } else {
+                copy(first + k, to: target)
+            }
+        }
+    }
+
+    mutating func emitReturn() {
+        emitBranchValues(to: controls.count - 1)
+        emit { $0.ret() }
+    }
+
+    func branchTarget(_ relativeDepth: UInt32) throws(CompileError) -> Int {
+        guard Int(relativeDepth) < controls.count else { throw failure("unknown label \(relativeDepth)") }
+        return Int(relativeDepth)
+    }
+
+    mutating func markUnreachable() {
+        let frame = controls[controls.count - 1]
+        stack.removeLast(stack.count - frame.height)
+        controls[controls.count - 1].unreachable = true
+    }
+
+    mutating func visitBr(relativeDepth: UInt32) throws(CompileError) {
+        let depth = try branchTarget(relativeDepth)
+        let target = controls[controls.count - 1 - depth]
+        try check(target.labelTypes)
+        if isReachable {
+            if target.kind == .function {
+                emitReturn()
+            } else {
+                emitBranchValues(to: depth)
+                emit { $0.jump(target.label) }
+            }
+        }
+        markUnreachable()
+    }
+
+    mutating func visitBrIf(relativeDepth: UInt32) throws(CompileError) {
+        let depth = try branchTarget(relativeDepth)
+        let target = controls[controls.count - 1 - depth]
+        try check([.i32])
+        let reachable = isReachable
+        var condition: UInt16 = 0
+        if reachable { condition = register(stack.count - 1) }
+        drop(1)
+        try check(target.labelTypes)
+        guard reachable else { return }
+        let count = target.labelTypes.count
+        let inPlace = target.kind != .function && stack.count - count == target.height
+            && (stack.count - count..<stack.count).allSatisfy { stack[$0].location == .slot }
+        if inPlace {
+            emit { $0.brIfXnez32(XReg(condition), target.label) }
+        } else {
+            let skip = e.makeLabel()
+            emit { $0.brIfXeqz32(XReg(condition), skip) }
+            if target.kind == .function {
+                emitReturn()
+            } else {
+                emitBranchValues(to: depth)
+                emit { $0.jump(target.label) }
+            }
+            bind(skip)
+        }
+    }
+
+    mutating func visitBrTable(targets: BrTable) throws(CompileError) {
+        try check([.i32])
+        let reachable = isReachable
+        var index: UInt16 = 0
+        if reachable { index = register(stack.count - 1) }
+        drop(1)
+        let depths = try (targets.labelIndices + [targets.defaultIndex]).map { (d: UInt32) throws(CompileError) in try branchTarget(d) }
+        let arity = controls[controls.count - 1 - depths.last!].labelTypes.count
+        for depth in depths {
+            let types = controls[controls.count - 1 - depth].labelTypes
+            guard types.count == arity else { throw failure("type mismatch: br_table targets have different arities") }
+            try check(types)
+        }
+        if reachable {
+            // Each target gets a stub that copies the values and jumps (or returns).
+            var stubs: [Label] = []
+            var stubFor: [Int: Label] = [:]
+            for depth in depths {
+                if let existing = stubFor[depth] { stubs.append(existing); continue }
+                let stub = e.makeLabel()
+                stubFor[depth] = stub
+                stubs.append(stub)
+            }
+            emit { $0.brTable32(XReg(index), stubs) }
+            for (depth, stub) in stubFor.sorted(by: { $0.key < $1.key }) {
+                bind(stub)
+                let target = controls[controls.count - 1 - depth]
+                if target.kind == .function {
+                    emitReturn()
+                } else {
+                    emitBranchValues(to: depth)
+                    emit { $0.jump(target.label) }
+                }
+            }
+        }
+        markUnreachable()
+    }
+
+    mutating func visitReturn() throws(CompileError) {
+        try check(type.results)
+        if isReachable { emitReturn() }
+        markUnreachable()
+    }
+
+    mutating func visitUnreachable() throws(CompileError) {
+        if isReachable { emit { $0.trap(.unreachable) } }
+        markUnreachable()
+    }
+
+    mutating func visitNop() throws(CompileError) {}
+
+    mutating func visitCall(functionIndex: UInt32) throws(CompileError) {
+        guard Int(functionIndex) < module.functionTypes.count else { throw failure("unknown function \(functionIndex)") }
+        let callee = module.functionType(Int(functionIndex))
+        try check(callee.parameters)
+        for r in callee.results where !Self.isSupported(r) { throw failure(.unsupported, "value type \(r) is not supported") }
+        guard isReachable else {
+            drop(callee.parameters.count)
+            for r in callee.results { push(r) }
+            return
+        }
+        let first = stack.count - callee.parameters.count
+        materializeAll(from: first)
+        guard first + base < Int(UInt16.max) else { throw failure(.unsupported, "call frame beyond 65,535 slots") }
+        let frame = UInt16(base + first)
+        if Int(functionIndex) < module.importedFunctionCount {
+            let slots = UInt16(max(callee.parameters.count, callee.results.count))
+            emit { $0.callHost(functionIndex, frame, slots) }
+        } else {
+            let start = e.position
+            emit { $0.call(PcRelOffset(0), frame) }
+            callSites.append((instructionStart: start, callee: Int(functionIndex)))
+        }
+        stack.removeLast(callee.parameters.count)
+        for r in callee.results { push(r) }
+        // The callee's frame (its results, at least) lies in ours.
+        maxDepth = max(maxDepth, first + max(callee.parameters.count, callee.results.count))
+    }
+
+    mutating func visitDrop() throws(CompileError) {
+        _ = try popAny()
+    }
+
+    mutating func visitSelect() throws(CompileError) {
+        try check([.i32])
+        guard stack.count >= (controls.last!.height) + 3 || !isReachable else {
+            throw failure("type mismatch: select needs three operands")
+        }
+        let n = stack.count
+        // Both values must have one numeric type.
+        let a = n - 3 >= controls.last!.height ? stack[n - 3].type : nil
+        let b = n - 2 >= controls.last!.height ? stack[n - 2].type : nil
+        let type = a ?? b
+        if let t = type {
+            if case .ref = t { throw failure("type mismatch: select without a type needs numeric operands") }
+        }
+        if let a, let b, a != b { throw failure("type mismatch: select operands differ (\(a), \(b))") }
+        try selectTyped(type)
+    }
+
+    mutating func visitTypedSelect(type: ValueType) throws(CompileError) {
+        guard Self.isSupported(type) else { throw failure(.unsupported, "value type \(type) is not supported") }
+        try check([type, type, .i32])
+        try selectTyped(type)
+    }
+
+    private mutating func selectTyped(_ type: ValueType?) throws(CompileError) {
+        if isReachable, stack.count >= 3 {
+            let first = stack.count - 3
+            let dst = slot(first)
+            let a = register(first), b = register(first + 1), c = register(first + 2)
+            emitWithDestination(dst) { $0.xselect(XReg(dst), XReg(c), XReg(a), XReg(b)) }
+            stack.removeLast(3)
+            push(type)
+        } else {
+            drop(3)
+            push(type)
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import SheaveBytecode
+import WasmParser
+import WasmTypes
+
+// Locals, globals, constants and memory.
+
+extension FunctionCompiler {
+    func localSlot(_ index: UInt32) throws(CompileError) -> UInt16 {
+        guard Int(index) < locals.count else { throw failure("unknown local \(index)") }
+        return UInt16(index)
+    }
+
+    mutating func visitLocalGet(localIndex: UInt32) throws(CompileError) {
+        let l = try localSlot(localIndex)
+        push(locals[Int(l)], isReachable ? .local(l) : .slot)
+    }
+
+    mutating func visitLocalSet(localIndex: UInt32) throws(CompileError) {
+        let l = try localSlot(localIndex)
+        try check([locals[Int(l)]])
+        if isReachable { store(top: stack.count - 1, into: l) }
+        drop(1)
+    }
+
+    mutating func visitLocalTee(localIndex: UInt32) throws(CompileError) {
+        let l = try localSlot(localIndex)
+        let type = locals[Int(l)]
+        try check([type])
+        if isReachable {
+            store(top: stack.count - 1, into: l)
+            stack[stack.count - 1] = Entry(type: type, location: .local(l))
+        } else {
+            drop(1)
+            push(type)
+        }
+    }
+
+    /// Writes the stack entry `i` into local `l`: retargets the op that produced it when
+    /// possible (`local.set` fused into the producer), else emits a move or a constant.
+    private mutating func store(top i: Int, into l: UInt16) {
+        let entry = stack[i]
+        if entry.location == .local(l) { return }  // local.get x; local.set x
+        let copiesOfL = stack.indices.contains { $0 != i && stack[$0].location == .local(l) }
+        if entry.location == .slot, !copiesOfL, let last = lastDestination, last.slot == Int(slot(i)) {
+            e.patchRegister(at: last.field, l)
+            lastDestination = nil
+            return
+        }
+        materializeCopies(of: l)
+        switch stack[i].location {
+        case .slot:
+            let source = slot(i)
+            emit { $0.xmov(XReg(l), XReg(source)) }
+        case .local(let source): emit { $0.xmov(XReg(l), XReg(source)) }
+        case .const(let bits): emitConst(bits, type: entry.type, into: l)
+        }
+        lastDestination = nil
+    }
+
+    mutating func visitGlobalGet(globalIndex: UInt32) throws(CompileError) {
+        guard Int(globalIndex) < module.globals.count else { throw failure("unknown global \(globalIndex)") }
+        let type = module.globals[Int(globalIndex)].valueType
+        guard Self.isSupported(type) else { throw failure(.unsupported, "value type \(type) is not supported") }
+        push(type)
+        if isReachable {
+            let dst = slot(stack.count - 1)
+            emitWithDestination(dst) { $0.globalGet(XReg(dst), globalIndex) }
+        }
+    }
+
+    mutating func visitGlobalSet(globalIndex: UInt32) throws(CompileError) {
+        guard Int(globalIndex) < module.globals.count else { throw failure("unknown global \(globalIndex)") }
+        let global = module.globals[Int(globalIndex)]
+        guard global.mutability == .variable else { throw failure("global is immutable") }
+        try check([global.valueType])
+        if isReachable {
+            let src = register(stack.count - 1)
+            emit { $0.globalSet(globalIndex, XReg(src)) }
+        }
+        drop(1)
+    }
+
+    // MARK: Constants
+
+    mutating func visitI32Const(value: Int32) throws(CompileError) {
+        push(.i32, isReachable ? .const(UInt64(UInt32(bitPattern: value))) : .slot)
+    }
+    mutating func visitI64Const(value: Int64) throws(CompileError) {
+        push(.i64, isReachable ? .const(UInt64(bitPattern: value)) : .slot)
+    }
+    mutating func visitF32Const(value: IEEE754.Float32) throws(CompileError) {
+        push(.f32, isReachable ? .const(UInt64(value.bitPattern)) : .slot)
+    }
+    mutating func visitF64Const(value: IEEE754.Float64) throws(CompileError) {
+        push(.f64, isReachable ? .const(value.bitPattern) : .slot)
+    }
+
+    // MARK: Memory
+
+    func checkMemory(_ index: UInt32) throws(CompileError) {
+        guard Int(index) < module.memories.count else { throw failure("unknown memory \(index)") }
+    }
+
+    func checkMemArg(_ memarg: MemArg, naturalAlignment: Int) throws(CompileError) -> UInt32 {
+        try checkMemory(memarg.memory)
+        guard memarg.align <= naturalAlignment else { throw failure("alignment must not be larger than natural") }
+        guard let offset = UInt32(exactly: memarg.offset) else { throw failure("offset out of range") }
+        return offset
+    }
+
+    mutating func visitLoad(_ load: Instruction.Load, memarg: MemArg) throws(CompileError) {
+        let offset = try checkMemArg(memarg, naturalAlignment: load.naturalAlignment)
+        typealias Emit = (inout Encoder, UInt16, UInt16, UInt32) -> Void
+        let emitter: Emit
+        switch load {
+        case .i32Load: emitter = { $0.xload32(XReg($1), XReg($2), $3) }
+        case .i64Load: emitter = { $0.xload64(XReg($1), XReg($2), $3) }
+        case .f32Load: emitter = { $0.fload32(FReg($1), XReg($2), $3) }
+        case .f64Load: emitter = { $0.fload64(FReg($1), XReg($2), $3) }
+        case .i32Load8S: emitter = { $0.xload8S32(XReg($1), XReg($2), $3) }
+        case .i32Load8U: emitter = { $0.xload8U32(XReg($1), XReg($2), $3) }
+        case .i32Load16S: emitter = { $0.xload16S32(XReg($1), XReg($2), $3) }
+        case .i32Load16U: emitter = { $0.xload16U32(XReg($1), XReg($2), $3) }
+        case .i64Load8S: emitter = { $0.xload8S64(XReg($1), XReg($2), $3) }
+        case .i64Load8U: emitter = { $0.xload8U64(XReg($1), XReg($2), $3) }
+        case .i64Load16S: emitter = { $0.xload16S64(XReg($1), XReg($2), $3) }
+        case .i64Load16U: emitter = { $0.xload16U64(XReg($1), XReg($2), $3) }
+        case .i64Load32S: emitter = { $0.xload32S64(XReg($1), XReg($2), $3) }
+        case .i64Load32U: emitter = { $0.xload32U64(XReg($1), XReg($2), $3) }
+        default: throw failure(.unsupported, "\(load) is not supported")
+        }
+        try unaryMemory(.i32, load.type) { emitter(&$0, $1, $2, offset) }
+    }
+
+    private mutating func unaryMemory(_ input: ValueType, _ result: ValueType, _ body: (inout Encoder, UInt16, UInt16) -> Void) throws(CompileError) {
+        try unary(input, result, body)
+    }
+
+    mutating func visitStore(_ store: Instruction.Store, memarg: MemArg) throws(CompileError) {
+        let offset = try checkMemArg(memarg, naturalAlignment: store.naturalAlignment)
+        typealias Emit = (inout Encoder, UInt16, UInt16) -> Void
+        let emitter: Emit
+        switch store {
+        case .i32Store: emitter = { $0.xstore32(XReg($1), offset, XReg($2)) }
+        case .i64Store: emitter = { $0.xstore64(XReg($1), offset, XReg($2)) }
+        case .f32Store: emitter = { $0.fstore32(XReg($1), offset, FReg($2)) }
+        case .f64Store: emitter = { $0.fstore64(XReg($1), offset, FReg($2)) }
+        case .i32Store8, .i64Store8: emitter = { $0.xstore8(XReg($1), offset, XReg($2)) }
+        case .i32Store16, .i64Store16: emitter = { $0.xstore16(XReg($1), offset, XReg($2)) }
+        case .i64Store32: emitter = { $0.xstore32(XReg($1), offset, XReg($2)) }
+        default: throw failure(.unsupported, "\(store) is not supported")
+        }
+        try op([.i32, store.type], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
+            let address = c.register(first), value = c.register(first + 1)
+            c.emit { emitter(&$0, address, value) }
+        }
+    }
+
+    mutating func visitMemorySize(memory: UInt32) throws(CompileError) {
+        try checkMemory(memory)
+        push(.i32)
+        if isReachable {
+            let dst = slot(stack.count - 1)
+            emitWithDestination(dst) { $0.memorySize(XReg(dst)) }
+        }
+    }
+
+    mutating func visitMemoryGrow(memory: UInt32) throws(CompileError) {
+        try checkMemory(memory)
+        try unary(.i32, .i32) { $0.memoryGrow(XReg($1), XReg($2)) }
+    }
+}

@@ -1,0 +1,317 @@
+import SheaveBytecode
+import WasmParser
+import WasmTypes
+
+/// Validates one function body and compiles it to Sheave bytecode in the same pass.
+///
+/// Registers: the function's locals (parameters first) are slots 0..<base;
+/// the operand stack entry at depth i lives in slot `base + i` (its canonical
+/// slot). Entries may stay lazy — a local not yet copied, a constant not yet
+/// written — so that `local.get` and constants cost no op: consumers read the
+/// local's slot or take the constant as an immediate. A lazy entry is written
+/// to its canonical slot when something needs it there (a block boundary, a
+/// call's arguments, an op without an immediate form).
+struct FunctionCompiler: AnyInstructionVisitor {
+    typealias VisitorError = CompileError
+
+    /// Where a stack entry's value is now.
+    enum Location: Equatable {
+        /// In its canonical slot.
+        case slot
+        /// Still in a local's slot (a lazy `local.get`).
+        case local(UInt16)
+        /// A constant not yet written anywhere; the bits of the value.
+        case const(UInt64)
+    }
+
+    struct Entry {
+        /// nil for the unknown type of an unreachable stack's bottom.
+        var type: ValueType?
+        var location: Location
+    }
+
+    struct Control {
+        enum Kind { case function, block, loop, `if`, `else` }
+        var kind: Kind
+        var params: [ValueType]
+        var results: [ValueType]
+        /// Stack depth below this block's parameters.
+        var height: Int
+        var unreachable = false
+        /// Where branches to this block go: its start for a loop, else its end.
+        var label: Label
+        /// For `if`: where the false branch starts, bound at `else` (or `end`).
+        var elseLabel: Label?
+        /// For `if` with parameters: late slots holding a copy of them for the false branch.
+        var savedParams: [Int] = []
+
+        var labelTypes: [ValueType] { kind == .loop ? params : results }
+    }
+
+    var binaryOffset = 0
+    let module: ModuleInfo
+    /// The function's index in the function index space.
+    let index: Int
+    let type: FunctionType
+    var e = Encoder()
+    let locals: [ValueType]
+    /// First slot of the operand stack.
+    let base: Int
+    var stack: [Entry] = []
+    var controls: [Control] = []
+    /// Highest stack depth reached, for the frame size.
+    var maxDepth = 0
+    /// Extra slots above the operand stack (saved `if` parameters), numbered from 0.
+    var lateSlots = 0
+    /// Register fields that name late slots, patched once the frame size is known.
+    var lateSlotFields: [(field: Int, late: Int)] = []
+    /// The destination register field of the last op, if it wrote a stack slot
+    /// and nothing has been emitted or bound since: `local.set` can retarget it.
+    var lastDestination: (field: Int, slot: Int)?
+    /// Direct calls to patch: the call op's start and the callee's function index.
+    var callSites: [(instructionStart: Int, callee: Int)] = []
+
+    init(module: ModuleInfo, index: Int, code: Code) throws(CompileError) {
+        self.module = module
+        self.index = index
+        self.type = module.functionType(index)
+        self.locals = type.parameters + code.locals
+        self.base = locals.count
+        for local in locals where !Self.isSupported(local) {
+            throw CompileError(.unsupported, "value type \(local) is not supported", function: index)
+        }
+        guard base + 1 < Int(UInt16.max) else {
+            throw CompileError(.unsupported, "too many locals (\(base))", function: index)
+        }
+        let end = e.makeLabel()
+        controls.append(Control(kind: .function, params: [], results: type.results, height: 0, label: end))
+        // Declared locals start at zero; parameters arrive from the caller.
+        for slot in type.parameters.count..<locals.count {
+            e.xconst32(XReg(UInt16(slot)), 0)
+        }
+    }
+
+    static func isSupported(_ type: ValueType) -> Bool {
+        switch type {
+        case .i32, .i64, .f32, .f64: return true
+        case .ref(let ref): return ref == .funcRef || ref == .externRef
+        case .v128: return false
+        }
+    }
+
+    /// Every instruction without its own `visit…` method lands here: WasmParser's
+    /// defaults would silently ignore it, so it is refused instead.
+    mutating func visit(_ instruction: Instruction) throws(CompileError) {
+        throw failure(.unsupported, "instruction \(instruction) is not supported yet")
+    }
+
+    // MARK: Finishing
+
+    /// The function's bytecode (a `push_frame`, then the body) and its call sites,
+    /// relative to the function's first byte.
+    mutating func finish() throws(CompileError) -> (code: [UInt8], callSites: [(instructionStart: Int, callee: Int)]) {
+        guard controls.isEmpty else { throw failure(.malformed, "unexpected end of function: missing end") }
+        let frameSize = base + maxDepth + lateSlots
+        guard frameSize < Int(UInt16.max) else {
+            throw CompileError(.unsupported, "function frame too large (\(frameSize) slots)", function: index)
+        }
+        for (field, late) in lateSlotFields {
+            e.patchRegister(at: field, UInt16(base + maxDepth + late))
+        }
+        var out = Encoder()
+        out.pushFrame(UInt32(frameSize))
+        let prologue = out.position
+        let body: [UInt8]
+        do { body = try e.finish() } catch { throw CompileError(.unsupported, "\(error)", function: index) }
+        out.append(contentsOf: body)
+        return (out.bytes, callSites.map { ($0.instructionStart + prologue, $0.callee) })
+    }
+
+    // MARK: Errors
+
+    /// A validation error (spec: the module is invalid) at the current instruction.
+    func failure(_ message: String) -> CompileError {
+        failure(.invalid, message)
+    }
+
+    func failure(_ kind: CompileError.Kind, _ message: String) -> CompileError {
+        CompileError(kind, message, function: index, offset: binaryOffset)
+    }
+
+    // MARK: The operand stack
+
+    var isReachable: Bool { !(controls.last?.unreachable ?? true) }
+
+    /// The slot of the entry at stack index `i` when it is in its canonical place.
+    func slot(_ i: Int) -> UInt16 { UInt16(base + i) }
+
+    mutating func push(_ type: ValueType?, _ location: Location = .slot) {
+        stack.append(Entry(type: type, location: location))
+        maxDepth = max(maxDepth, stack.count)
+    }
+
+    /// Checks that the top of the stack holds `types` (last on top), allowing
+    /// for an unreachable frame's polymorphic bottom.
+    func check(_ types: [ValueType]) throws(CompileError) {
+        guard let frame = controls.last else { throw failure("operand stack used after the function's end") }
+        for (k, expected) in types.reversed().enumerated() {
+            let i = stack.count - 1 - k
+            if i < frame.height {
+                if frame.unreachable { continue }
+                throw failure("type mismatch: expected \(expected) but the stack is empty")
+            }
+            if let actual = stack[i].type, actual != expected {
+                throw failure("type mismatch: expected \(expected), found \(actual)")
+            }
+        }
+    }
+
+    /// Removes `count` entries, never below the current frame's height.
+    mutating func drop(_ count: Int) {
+        let floor = controls.last?.height ?? 0
+        stack.removeLast(min(count, max(0, stack.count - floor)))
+    }
+
+    /// Pops one value of any type (for `drop`, `select`); nil when it is the unknown bottom.
+    mutating func popAny() throws(CompileError) -> ValueType?? {
+        guard let frame = controls.last else { throw failure("operand stack used after the function's end") }
+        if stack.count <= frame.height {
+            if frame.unreachable { return .some(nil) }
+            throw failure("type mismatch: the stack is empty")
+        }
+        return .some(stack.removeLast().type)
+    }
+
+    /// The register holding the entry at stack index `i`: its canonical slot,
+    /// the local it still lives in, or its canonical slot after writing the constant there.
+    mutating func register(_ i: Int) -> UInt16 {
+        switch stack[i].location {
+        case .slot: return slot(i)
+        case .local(let l): return l
+        case .const: materialize(i); return slot(i)
+        }
+    }
+
+    /// Writes a lazy entry into its canonical slot.
+    mutating func materialize(_ i: Int) {
+        let target = slot(i)
+        switch stack[i].location {
+        case .slot: return
+        case .local(let l): emit { $0.xmov(XReg(target), XReg(l)) }
+        case .const(let bits): emitConst(bits, type: stack[i].type, into: target)
+        }
+        stack[i].location = .slot
+    }
+
+    mutating func materializeAll(from start: Int = 0) {
+        for i in start..<stack.count { materialize(i) }
+    }
+
+    /// Materializes every lazy copy of local `l` (before `l` is written).
+    mutating func materializeCopies(of l: UInt16) {
+        for i in stack.indices where stack[i].location == .local(l) { materialize(i) }
+    }
+
+    // MARK: Emitting
+
+    /// Emits an op that writes no stack slot, or whose destination `local.set` must not retarget.
+    mutating func emit(_ body: (inout Encoder) -> Void) {
+        body(&e)
+        lastDestination = nil
+    }
+
+    /// Emits an op whose first operand is its destination register, `slot`.
+    mutating func emitWithDestination(_ slot: UInt16, _ body: (inout Encoder) -> Void) {
+        let start = e.position
+        body(&e)
+        let prefix = e.bytes[start] == 0xFF ? 3 : 1
+        lastDestination = (field: start + prefix, slot: Int(slot))
+    }
+
+    mutating func bind(_ label: Label) {
+        e.bind(label)
+        lastDestination = nil
+    }
+
+    mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {
+        switch type {
+        case .i32: emitWithDestination(target) { $0.xconst32(XReg(target), Int32(bitPattern: UInt32(truncatingIfNeeded: bits))) }
+        case .f32: emitWithDestination(target) { $0.fconst32(FReg(target), UInt32(truncatingIfNeeded: bits)) }
+        case .f64: emitWithDestination(target) { $0.fconst64(FReg(target), bits) }
+        default: emitWithDestination(target) { $0.xconst64(XReg(target), Int64(bitPattern: bits)) }
+        }
+    }
+
+    /// Emits a register move of one value into `target` from stack index `i`, leaving the entry as it is.
+    mutating func copy(_ i: Int, to target: UInt16) {
+        switch stack[i].location {
+        case .slot:
+            let source = slot(i)
+            if source != target { emit { $0.xmov(XReg(target), XReg(source)) } }
+        case .local(let l): emit { $0.xmov(XReg(target), XReg(l)) }
+        case .const(let bits): emitConst(bits, type: stack[i].type, into: target)
+        }
+    }
+
+    // MARK: Typed helpers for ops
+
+    /// An op with operands `inputs` and one result: checks types, pops, pushes the result
+    /// in the first operand's canonical slot and, when reachable, calls `body` with the
+    /// destination and the operands' stack indices.
+    mutating func op(_ inputs: [ValueType], _ result: ValueType?, _ body: (inout FunctionCompiler, UInt16, Int) throws(CompileError) -> Void) throws(CompileError) {
+        try check(inputs)
+        if isReachable {
+            let first = stack.count - inputs.count
+            let dst = slot(first)
+            try body(&self, dst, first)
+            stack.removeLast(inputs.count)
+            if let result { push(result) }
+        } else {
+            drop(inputs.count)
+            if let result { push(result) }
+        }
+    }
+
+    /// A two-operand op with a register form and, optionally, a form taking the
+    /// second operand as an `Int32` immediate when it is a constant that fits.
+    mutating func binary(_ t: ValueType, _ result: ValueType,
+                         _ reg: (inout Encoder, UInt16, UInt16, UInt16) -> Void,
+                         imm: ((inout Encoder, UInt16, UInt16, Int32) -> Void)? = nil) throws(CompileError) {
+        try op([t, t], result) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
+            if let imm, case .const(let bits) = c.stack[first + 1].location, let value = c.immediate(bits, t) {
+                let a = c.register(first)
+                c.emitWithDestination(dst) { imm(&$0, dst, a, value) }
+            } else {
+                let a = c.register(first), b = c.register(first + 1)
+                c.emitWithDestination(dst) { reg(&$0, dst, a, b) }
+            }
+        }
+    }
+
+    /// The constant as an i32 immediate: any i32, or an i64 that sign-extends from 32 bits.
+    func immediate(_ bits: UInt64, _ type: ValueType) -> Int32? {
+        switch type {
+        case .i32: return Int32(bitPattern: UInt32(truncatingIfNeeded: bits))
+        case .i64: return Int32(exactly: Int64(bitPattern: bits))
+        default: return nil
+        }
+    }
+
+    mutating func unary(_ t: ValueType, _ result: ValueType, _ body: (inout Encoder, UInt16, UInt16) -> Void) throws(CompileError) {
+        try op([t], result) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
+            let a = c.register(first)
+            c.emitWithDestination(dst) { body(&$0, dst, a) }
+        }
+    }
+
+    /// A conversion that changes only the type: the bits in the slot stay as they are.
+    mutating func retype(_ from: ValueType, _ to: ValueType) throws(CompileError) {
+        try check([from])
+        if stack.count > (controls.last?.height ?? 0) {
+            stack[stack.count - 1].type = to
+        } else {
+            drop(1)
+            push(to)
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import WasmParser
+import WasmTypes
+
+/// A decoded module: its sections, with imports merged into each index space.
+public struct ModuleInfo {
+    public var types: [FunctionType] = []
+    public var imports: [Import] = []
+    /// Type index of every function, imported ones first.
+    public var functionTypes: [UInt32] = []
+    public var importedFunctionCount = 0
+    /// Every table's type, imported ones first.
+    public var tables: [TableType] = []
+    public var importedTableCount = 0
+    /// Every memory's type, imported ones first.
+    public var memories: [MemoryType] = []
+    public var importedMemoryCount = 0
+    /// Every global's type, imported ones first; `globalInitializers` holds the defined ones'.
+    public var globals: [GlobalType] = []
+    public var importedGlobalCount = 0
+    public var globalInitializers: [ConstExpression] = []
+    public var exports: [Export] = []
+    public var start: UInt32?
+    public var elements: [ElementSegment] = []
+    public var data: [DataSegment] = []
+    public var dataCount: UInt32?
+    public var codes: [Code] = []
+    /// Function names from the name section, by function index.
+    public var functionNames: [UInt32: String] = [:]
+
+    /// The features Sheave decodes: Wasm 2.0 without SIMD for now.
+    public static let features: WasmFeatureSet = [.referenceTypes]
+
+    /// Decodes `bytes`, checking the module's structure but not its functions' bodies.
+    public init(bytes: [UInt8]) throws(CompileError) {
+        var parser = Parser(bytes: bytes, features: Self.features)
+        do {
+            while let payload = try parser.parseNext() {
+                switch payload {
+                case .header: break
+                case .customSection(let section):
+                    if section.name == "name" { readNames(section) }
+                case .typeSection(let groups):
+                    for group in groups {
+                        for sub in group.types {
+                            guard case .function(let type) = sub.body else {
+                                throw CompileError(.unsupported, "GC types are not supported", offset: parser.offset)
+                            }
+                            types.append(type)
+                        }
+                    }
+                case .importSection(let section):
+                    imports = section
+                    for entry in section {
+                        switch entry.descriptor {
+                        case .function(let type): functionTypes.append(type); importedFunctionCount += 1
+                        case .table(let type): tables.append(type); importedTableCount += 1
+                        case .memory(let type): memories.append(type); importedMemoryCount += 1
+                        case .global(let type): globals.append(type); importedGlobalCount += 1
+                        case .tag: throw CompileError(.unsupported, "exception tags are not supported", offset: parser.offset)
+                        }
+                    }
+                case .functionSection(let indices): functionTypes += indices
+                case .tableSection(let section): tables += section.map(\.type)
+                case .memorySection(let section): memories += section.map(\.type)
+                case .globalSection(let section):
+                    globals += section.map(\.type)
+                    globalInitializers = section.map(\.initializer)
+                case .tagSection: throw CompileError(.unsupported, "exception tags are not supported", offset: parser.offset)
+                case .exportSection(let section): exports = section
+                case .startSection(let index): start = index
+                case .elementSection(let section): elements = section
+                case .codeSection(let section): codes = section
+                case .dataSection(let section): data = section
+                case .dataCount(let count): dataCount = count
+                }
+            }
+        } catch let error as CompileError {
+            throw error
+        } catch {
+            throw CompileError(.malformed, "\(error)", offset: parser.offset)
+        }
+        guard functionTypes.count - importedFunctionCount == codes.count else {
+            throw CompileError(.malformed, "function and code section have inconsistent lengths")
+        }
+        if let dataCount, Int(dataCount) != data.count {
+            throw CompileError(.malformed, "data count and data section have inconsistent lengths")
+        }
+    }
+
+    private mutating func readNames(_ section: CustomSection) {
+        var names = NameSectionParser(stream: StaticByteStreamSource(bytes: section.bytes))
+        // A damaged name section is ignored, as the spec allows for custom sections.
+        guard let parsed = try? names.parseAll() else { return }
+        for case .functions(let map) in parsed { functionNames = map }
+    }
+
+    /// The type of function `index` (imported functions first).
+    public func functionType(_ index: Int) -> FunctionType { types[Int(functionTypes[index])] }
+}

@@ -1,0 +1,288 @@
+import Foundation
+import Sheave
+import SheaveCompiler
+import SheaveInterpreter
+import WAT
+import WasmParser
+import WasmTypes
+
+/// The outcome of running one `.wast` file.
+public struct WASTReport: Sendable {
+    public struct Failure: Sendable, CustomStringConvertible {
+        public let file: String
+        public let line: Int
+        public let reason: String
+        public var description: String { "\(file):\(line): \(reason)" }
+    }
+
+    public let file: String
+    public var passed = 0
+    public var failed = 0
+    public var failures: [Failure] = []
+}
+
+/// Runs spec test scripts: every directive kind, against Sheave.
+public struct WASTRunner {
+    /// The features the text parser accepts (what Sheave compiles: Wasm 2.0 without SIMD).
+    static let features: WasmFeatureSet = ModuleInfo.features
+
+    public let dispatchMode: DispatchMode
+
+    public init(dispatchMode: DispatchMode = .default) {
+        self.dispatchMode = dispatchMode
+    }
+
+    /// Runs the script at `path`; `name` is how failures name the file.
+    public func run(path: String, name: String? = nil) -> WASTReport {
+        let name = name ?? path
+        var report = WASTReport(file: name)
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            report.failed += 1
+            report.failures.append(.init(file: name, line: 0, reason: "cannot read the file"))
+            return report
+        }
+        var script: WAST
+        do {
+            script = try parseWAST(text, features: Self.features)
+        } catch {
+            report.failed += 1
+            report.failures.append(.init(file: name, line: 0, reason: "cannot parse: \(error)"))
+            return report
+        }
+        var session = Session(store: Store(dispatchMode: dispatchMode))
+        while let (parsed, location) = script.nextDirectiveResult() {
+            let line = location.computeLineAndColumn().line
+            let outcome: Outcome
+            switch parsed {
+            case .success(let directive):
+                outcome = session.run(directive)
+            case .failure(let failure):
+                if failure.module != nil { session.current = nil }
+                outcome = .failed("cannot parse directive: \(failure.error)")
+            }
+            switch outcome {
+            case .passed: report.passed += 1
+            case .failed(let reason):
+                report.failed += 1
+                report.failures.append(.init(file: name, line: line, reason: reason))
+            case .notAnAssertion: break
+            }
+        }
+        return report
+    }
+}
+
+enum Outcome {
+    case passed
+    case failed(String)
+    /// A directive that asserts nothing and went well (a module, a register).
+    case notAnAssertion
+}
+
+/// The state of one script: instances by name, registered modules.
+struct Session {
+    let store: Store
+    var current: Instance?
+    var named: [String: Instance] = [:]
+    var registered: [String: [String: Extern]] = [:]
+
+    init(store: Store) {
+        self.store = store
+        registered["spectest"] = Self.spectest()
+    }
+
+    /// The `spectest` host module the suite imports from.
+    static func spectest() -> [String: Extern] {
+        func printer(_ params: [ValueType]) -> Extern {
+            .function(.host(HostFunction(type: FunctionType(parameters: params, results: [])) { _ in [] }))
+        }
+        var exports: [String: Extern] = [
+            "print": printer([]),
+            "print_i32": printer([.i32]),
+            "print_i64": printer([.i64]),
+            "print_f32": printer([.f32]),
+            "print_f64": printer([.f64]),
+            "print_i32_f32": printer([.i32, .f32]),
+            "print_f64_f64": printer([.f64, .f64]),
+            "global_i32": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .i32), value: .i32(666))),
+            "global_i64": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .i64), value: .i64(666))),
+            "global_f32": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .f32), value: .f32(Float(666.6).bitPattern))),
+            "global_f64": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .f64), value: .f64(Double(666.6).bitPattern))),
+        ]
+        if let memory = LinearMemory(pages: 1, maximumPages: 2) {
+            exports["memory"] = .memory(memory, MemoryType(min: 1, max: 2))
+        }
+        return exports
+    }
+
+    mutating func run(_ directive: WASTDirective) -> Outcome {
+        switch directive {
+        case .module(let module):
+            current = nil
+            do {
+                let compiled = try compile(module.source)
+                if module.isDefinition { return .notAnAssertion }
+                let instance = try Instance(module: compiled, store: store, imports: registered)
+                current = instance
+                if let id = module.id { named[id] = instance }
+                return .notAnAssertion
+            } catch {
+                return .failed("module failed: \(error)")
+            }
+        case .moduleInstance:
+            return .failed("unsupported: module instance")
+        case .register(let name, let moduleID):
+            guard let instance = moduleID.flatMap({ named[$0] }) ?? current else { return .failed("register: no module") }
+            var exports: [String: Extern] = [:]
+            for export in instance.module.info.exports {
+                if let extern = instance.export(export.name) { exports[export.name] = extern }
+            }
+            registered[name] = exports
+            return .notAnAssertion
+        case .invoke(let invoke):
+            do {
+                _ = try self.invoke(invoke)
+                return .notAnAssertion
+            } catch {
+                return .failed("invoke \(invoke.name) failed: \(error)")
+            }
+        case .assertReturn(let execute, let expected):
+            do {
+                let actual = try self.execute(execute)
+                guard actual.count == expected.count else {
+                    return .failed("\(describe(execute)): expected \(expected.count) results, got \(actual.count)")
+                }
+                for (value, expectation) in zip(actual, expected) where !matches(value, expectation) {
+                    return .failed("\(describe(execute)): expected \(expected), got \(actual)")
+                }
+                return .passed
+            } catch {
+                return .failed("\(describe(execute)): \(error)")
+            }
+        case .assertTrap(.wat(let wat), let message):
+            // assert_uninstantiable: instantiation must trap.
+            var wat = wat
+            do {
+                let compiled = try CompiledModule(bytes: try wat.encode())
+                _ = try Instance(module: compiled, store: store, imports: registered)
+                return .failed("module instantiated, expected trap \"\(message)\"")
+            } catch let trap as Trap {
+                return trap.description.contains(message) || message.contains(trap.description) ? .passed : .failed("trapped \"\(trap)\", expected \"\(message)\"")
+            } catch {
+                return .failed("expected trap \"\(message)\", got \(error)")
+            }
+        case .assertTrap(let execute, let message):
+            return expectTrap(describe(execute), message) { () throws in _ = try self.execute(execute) }
+        case .assertExhaustion(let call, let message):
+            return expectTrap("invoke \(call.name)", message) { () throws in _ = try self.invoke(call) }
+        case .assertInvalid(let module, let message), .assertMalformed(let module, let message):
+            do {
+                _ = try compile(module.source)
+                return .failed("module compiled, expected it to be rejected: \"\(message)\"")
+            } catch let error as CompileError where error.kind == .unsupported {
+                return .failed("unsupported: \(error) (expected rejection: \"\(message)\")")
+            } catch {
+                return .passed
+            }
+        case .assertUnlinkable(let wat, let message):
+            var wat = wat
+            do {
+                let compiled = try CompiledModule(bytes: try wat.encode())
+                _ = try Instance(module: compiled, store: store, imports: registered)
+                return .failed("module linked, expected \"\(message)\"")
+            } catch let error as LinkError where !error.message.hasPrefix("unsupported") {
+                return .passed
+            } catch {
+                return .failed("expected link failure \"\(message)\", got \(error)")
+            }
+        case .assertException, .assertFuel, .assertOutOfFuel:
+            return .failed("unsupported directive")
+        }
+    }
+
+    func expectTrap(_ what: String, _ message: String, _ body: () throws -> Void) -> Outcome {
+        do {
+            try body()
+            return .failed("\(what): returned, expected trap \"\(message)\"")
+        } catch let trap as Trap {
+            return message.hasPrefix(trap.description) || trap.description.hasPrefix(message)
+                ? .passed : .failed("\(what): trapped \"\(trap)\", expected \"\(message)\"")
+        } catch {
+            return .failed("\(what): expected trap \"\(message)\", got \(error)")
+        }
+    }
+
+    func compile(_ source: ModuleSource) throws -> CompiledModule {
+        let bytes: [UInt8]
+        switch source {
+        case .text(var wat): bytes = try wat.encode()
+        case .quote(let text): bytes = try wat2wasm(String(decoding: text, as: UTF8.self), features: WASTRunner.features)
+        case .binary(let binary): bytes = binary
+        }
+        return try CompiledModule(bytes: bytes)
+    }
+
+    func instance(_ name: String?) throws -> Instance {
+        if let name {
+            guard let instance = named[name] else { throw LinkError(message: "unknown module \(name)") }
+            return instance
+        }
+        guard let current else { throw LinkError(message: "no current module") }
+        return current
+    }
+
+    func invoke(_ invoke: WASTInvoke) throws -> [Sheave.Value] {
+        let arguments = try invoke.args.map { (arg: WASTConstValue) throws -> Sheave.Value in
+            switch arg {
+            case .i32(let v): return .i32(v)
+            case .i64(let v): return .i64(v)
+            case .f32(let v): return .f32(v)
+            case .f64(let v): return .f64(v)
+            case .refNull: return .ref(0)
+            case .refExtern(let v): return .ref(UInt64(v) + 1)
+            default: throw LinkError(message: "unsupported argument \(arg)")
+            }
+        }
+        return try instance(invoke.module).invoke(invoke.name, arguments)
+    }
+
+    func execute(_ execute: WASTExecute) throws -> [Sheave.Value] {
+        switch execute {
+        case .invoke(let invoke): return try self.invoke(invoke)
+        case .get(let module, let name):
+            guard case .global(let cell)? = try instance(module).export(name) else { throw LinkError(message: "unknown global \(name)") }
+            return [cell.value]
+        case .wat(var wat):
+            let compiled = try CompiledModule(bytes: try wat.encode())
+            _ = try Instance(module: compiled, store: store, imports: registered)
+            return []
+        }
+    }
+
+    func describe(_ execute: WASTExecute) -> String {
+        switch execute {
+        case .invoke(let invoke): return "invoke \(invoke.name)"
+        case .get(_, let name): return "get \(name)"
+        case .wat: return "module"
+        }
+    }
+
+    /// Compares exactly, bit for bit, but for NaN patterns.
+    func matches(_ value: Sheave.Value, _ expected: WASTExpectValue) -> Bool {
+        switch (value, expected) {
+        case (.i32(let a), .i32(let b)): return a == b
+        case (.i64(let a), .i64(let b)): return a == b
+        case (.f32(let a), .f32(let b)): return a == b
+        case (.f64(let a), .f64(let b)): return a == b
+        case (.f32(let a), .f32CanonicalNaN): return a & 0x7FFF_FFFF == 0x7FC0_0000
+        case (.f32(let a), .f32ArithmeticNaN): return a & 0x7FC0_0000 == 0x7FC0_0000
+        case (.f64(let a), .f64CanonicalNaN): return a & 0x7FFF_FFFF_FFFF_FFFF == 0x7FF8_0000_0000_0000
+        case (.f64(let a), .f64ArithmeticNaN): return a & 0x7FF8_0000_0000_0000 == 0x7FF8_0000_0000_0000
+        case (.ref(let a), .refNull): return a == 0
+        case (.ref(let a), .refExtern(let v)): return a != 0 && (v.map { UInt64($0) + 1 == a } ?? true)
+        case (.ref(let a), .refFunc): return a != 0
+        case (_, .either(let options)): return options.contains { matches(value, $0) }
+        default: return false
+        }
+    }
+}
