@@ -4,7 +4,7 @@ import SheaveInterpreter
 import WasmParser
 import WasmTypes
 
-/// An instantiated module: its code, memory, globals and resolved imports.
+/// An instantiated module: its code, memory, tables, globals and resolved imports.
 public final class Instance {
     public let module: CompiledModule
     let store: Store
@@ -13,11 +13,16 @@ public final class Instance {
     let importedFunctions: [FunctionHandle]
     public let memory: LinearMemory?
     let memoryType: MemoryType?
+    let tables: [FunctionTable]
+    let tableTypes: [TableType]
     /// Every global, imported ones first.
-    let globals: [GlobalCell]
+    private(set) var globals: [GlobalCell] = []
+    /// The reference value of every function (`ref.func`), imported ones first.
+    private(set) var functionRefs: [UInt64] = []
+    private(set) var context: ExecutionContext!
 
     /// Instantiates `module`: resolves `imports` (module name → field name → extern),
-    /// initializes globals and data, and runs the start function.
+    /// initializes globals, tables and memory, and runs the start function.
     /// Throws `LinkError` for a bad import, `Trap` for a trap while initializing.
     public init(module: CompiledModule, store: Store, imports: [String: [String: Extern]]) throws {
         self.module = module
@@ -28,71 +33,125 @@ public final class Instance {
         var functions: [FunctionHandle] = []
         var memory: LinearMemory?
         var memoryType: MemoryType?
+        var tables: [FunctionTable] = []
+        var tableTypes: [TableType] = []
         var globals: [GlobalCell] = []
         for entry in info.imports {
             guard let extern = imports[entry.module]?[entry.name] else {
                 throw LinkError(message: "unknown import \(entry.module).\(entry.name)")
             }
+            let incompatible = LinkError(message: "incompatible import type for \(entry.module).\(entry.name)")
             switch (entry.descriptor, extern) {
             case (.function(let typeIndex), .function(let handle)):
-                guard handle.type == info.types[Int(typeIndex)] else {
-                    throw LinkError(message: "incompatible import type for \(entry.module).\(entry.name)")
-                }
+                guard handle.type == info.types[Int(typeIndex)] else { throw incompatible }
                 functions.append(handle)
             case (.memory(let wanted), .memory(let given, let givenType)):
-                let current = UInt64(given.pages)
-                guard current >= wanted.min, Self.maximum(givenType.max, fits: wanted.max) else {
-                    throw LinkError(message: "incompatible import type for \(entry.module).\(entry.name)")
-                }
+                guard UInt64(given.pages) >= wanted.min, Self.maximum(givenType.max, fits: wanted.max) else { throw incompatible }
                 memory = given
                 memoryType = givenType
+            case (.table(let wanted), .table(let given, let givenType)):
+                guard wanted.elementType == givenType.elementType, UInt64(given.count) >= wanted.limits.min,
+                      Self.maximum(givenType.limits.max, fits: wanted.limits.max) else { throw incompatible }
+                tables.append(given)
+                tableTypes.append(givenType)
             case (.global(let wanted), .global(let cell)):
-                guard cell.type == wanted else {
-                    throw LinkError(message: "incompatible import type for \(entry.module).\(entry.name)")
-                }
+                guard cell.type == wanted else { throw incompatible }
                 globals.append(cell)
-            case (.table, _):
-                throw LinkError(message: "unsupported: tables are not supported yet")
             default:
-                throw LinkError(message: "incompatible import type for \(entry.module).\(entry.name)")
+                throw incompatible
             }
         }
-        guard info.tables.isEmpty, info.elements.isEmpty else {
-            throw LinkError(message: "unsupported: tables are not supported yet")
-        }
         if memory == nil, let defined = info.memories.first {
-            let maximum = Int(defined.max ?? 65536)
-            guard let created = LinearMemory(pages: Int(defined.min), maximumPages: maximum) else {
+            guard let created = LinearMemory(pages: Int(defined.min), maximumPages: Int(defined.max ?? 65536)) else {
                 throw LinkError(message: "cannot allocate \(defined.min) pages of memory")
             }
             memory = created
             memoryType = defined
         }
+        for type in info.tables[info.importedTableCount...] {
+            tables.append(FunctionTable(count: Int(type.limits.min), maximum: Int(type.limits.max ?? UInt64(UInt32.max))))
+            tableTypes.append(type)
+        }
         self.importedFunctions = functions
         self.memory = memory
         self.memoryType = memoryType
+        self.tables = tables
+        self.tableTypes = tableTypes
 
-        // Defined globals, in order: each initializer may read imported globals.
+        // Function references: imported functions keep their exporter's.
+        var ownRefs: [UnsafeMutablePointer<FunctionRef>] = []
+        for handle in functions {
+            if case .wasm(let exporter, let j) = handle {
+                functionRefs.append(exporter.functionRefs[j])
+            } else {
+                functionRefs.append(FunctionRef.reference(to: store.makeFunctionRef(handle, code: nil)))
+            }
+        }
+        for i in info.importedFunctionCount..<info.functionTypes.count {
+            let entry = code.address(at: module.functionOffsets[i - info.importedFunctionCount])
+            let ref = store.makeFunctionRef(.wasm(self, index: i), code: entry)
+            ownRefs.append(ref)
+            functionRefs.append(FunctionRef.reference(to: ref))
+        }
+
+        // Defined globals, in order: each initializer may read imported globals and name functions.
         for (i, initializer) in info.globalInitializers.enumerated() {
             let type = info.globals[info.importedGlobalCount + i]
-            let value = try Self.evaluate(initializer, type: type.valueType, globals: globals)
+            let value = try evaluate(initializer, type: type.valueType, globals: globals)
             globals.append(GlobalCell(type: type, value: value))
         }
         self.globals = globals
 
-        // Active data segments, in order; the first out of bounds traps, earlier writes stay.
+        // Element segments' references, then the context the code runs in.
+        var elements: [[UInt64]] = []
+        for segment in info.elements {
+            elements.append(try segment.initializer.map { try evaluate($0, type: .ref(segment.type), globals: globals).bits })
+        }
+        var data: [[UInt8]] = []
         for segment in info.data {
+            switch segment {
+            case .passive(let bytes): data.append(Array(bytes))
+            case .active(let active): data.append(Array(active.initializer))
+            }
+        }
+        let context = ExecutionContext(
+            memory: memory, globals: globals.map(\.cell), tables: tables,
+            signatures: info.types.map { store.signatureID($0) },
+            functionRefCount: functionRefs.count, elements: elements, data: data)
+        for (i, ref) in functionRefs.enumerated() { context.setFunctionRef(i, ref) }
+        for ref in ownRefs { ref.pointee.context = context.identity }
+        self.context = context
+
+        // Active element segments, then active data segments, in order; the first
+        // out of bounds traps, and what earlier segments wrote stays. Active and
+        // declarative segments are dropped once applied.
+        for (i, segment) in info.elements.enumerated() {
+            switch segment.mode {
+            case .active(let tableIndex, let offsetExpression):
+                let offset = Int(UInt32(truncatingIfNeeded: try evaluate(offsetExpression, type: .i32, globals: globals).bits))
+                let table = tables[Int(tableIndex)]
+                let refs = elements[i]
+                guard offset + refs.count <= table.count else { throw Trap(code: .tableAccessOutOfBounds) }
+                for (k, ref) in refs.enumerated() { table[offset + k] = ref }
+                context.dropElementSegment(i)
+            case .declarative:
+                context.dropElementSegment(i)
+            case .passive:
+                break
+            }
+        }
+        for (i, segment) in info.data.enumerated() {
             guard case .active(let active) = segment else { continue }
             guard let memory else { throw LinkError(message: "unknown memory") }
-            let offset = try Self.evaluate(active.offset, type: .i32, globals: globals)
-            let start = Int(UInt32(truncatingIfNeeded: offset.bits))
-            let bytes = active.initializer
+            let start = Int(UInt32(truncatingIfNeeded: try evaluate(active.offset, type: .i32, globals: globals).bits))
+            let bytes = data[i]
             guard start + bytes.count <= memory.byteCount else { throw Trap(code: .memoryOutOfBounds) }
             bytes.withUnsafeBytes { raw in
                 if let base = raw.baseAddress, raw.count > 0 {
                     (memory.base + start).copyMemory(from: base, byteCount: raw.count)
                 }
             }
+            context.dropDataSegment(i)
         }
 
         if let start = info.start {
@@ -107,7 +166,7 @@ public final class Instance {
     }
 
     /// Evaluates a constant expression.
-    static func evaluate(_ expression: ConstExpression, type: ValueType, globals: [GlobalCell]) throws -> Value {
+    func evaluate(_ expression: ConstExpression, type: ValueType, globals: [GlobalCell]) throws -> Value {
         var stack: [Value] = []
         for instruction in expression {
             switch instruction {
@@ -119,6 +178,9 @@ public final class Instance {
                 guard Int(index) < globals.count else { throw LinkError(message: "unknown global \(index)") }
                 stack.append(globals[Int(index)].value)
             case .refNull: stack.append(.ref(0))
+            case .refFunc(let index):
+                guard Int(index) < functionRefs.count else { throw LinkError(message: "unknown function \(index)") }
+                stack.append(.ref(functionRefs[Int(index)]))
             case .binary(let op):
                 guard stack.count >= 2 else { throw LinkError(message: "type mismatch in constant expression") }
                 let b = stack.removeLast().bits, a = stack.removeLast().bits
@@ -148,6 +210,7 @@ public final class Instance {
         case .function(let index): return .function(functionHandle(Int(index)))
         case .memory: return memory.map { .memory($0, memoryType!) }
         case .global(let index): return .global(globals[Int(index)])
+        case .table(let index): return .table(tables[Int(index)], tableTypes[Int(index)])
         default: return nil
         }
     }
@@ -170,22 +233,18 @@ public final class Instance {
     }
 
     /// Runs function `index` of this instance on the store's VM, switching the VM
-    /// to this instance's memory and globals for the call and back afterwards.
+    /// to this instance's context for the call and back afterwards.
     func call(function index: Int, arguments: [Value]) throws -> [Value] {
         if index < importedFunctions.count { return try Self.call(importedFunctions[index], arguments) }
         let type = module.info.functionType(index)
         let vm = store.vm
-        let savedMemory = vm.memory, savedGlobals = vm.globals
-        vm.memory = memory
-        vm.globals = globals.map(\.cell)
-        defer {
-            vm.memory = savedMemory
-            vm.globals = savedGlobals
-        }
+        let saved = vm.context
+        vm.context = context
+        defer { vm.context = saved }
         let entry = code.address(at: module.functionOffsets[index - module.info.importedFunctionCount])
         do {
             let results = try vm.invoke(entry, arguments: arguments.map(\.bits), resultCount: type.results.count) { id, vm in
-                try self.callImport(Int(id), vm)
+                try self.answerHostCall(id, vm)
             }
             return zip(results, type.results).map { Value(bits: $0, type: $1) }
         } catch let trap as VMTrap {
@@ -193,9 +252,12 @@ public final class Instance {
         }
     }
 
-    /// Answers a `call_host`: imported function `index`, arguments in the VM's host slots.
-    private func callImport(_ index: Int, _ vm: VM) throws {
-        let handle = importedFunctions[index]
+    /// Answers a host call: an imported function (by import index), or a function
+    /// reached through a reference that must run in another context or on the host.
+    private func answerHostCall(_ id: UInt32, _ vm: VM) throws {
+        let handle = id & Store.referenceCallBit != 0
+            ? store.referencedFunctions[Int(id & ~Store.referenceCallBit)]
+            : importedFunctions[Int(id)]
         let type = handle.type
         let slots = vm.hostSlots
         let arguments = type.parameters.enumerated().map { Value(bits: slots[$0.offset], type: $0.element) }

@@ -74,6 +74,7 @@ public enum Extern {
     case function(FunctionHandle)
     case memory(LinearMemory, MemoryType)
     case global(GlobalCell)
+    case table(FunctionTable, TableType)
 }
 
 /// A function: exported by an instance, or defined by the host.
@@ -108,11 +109,45 @@ public final class GlobalCell {
     }
 }
 
-/// Runs instances' code: one VM, shared by every instance of the store.
+/// Runs instances' code: one VM, shared by every instance of the store. It
+/// also owns what references point at: each function's `FunctionRef`, and the
+/// canonical signature ids that make `call_indirect` work across modules.
 public final class Store {
     let vm: VM
+    private var signatureIDs: [FunctionType: UInt32] = [:]
+    /// Functions reachable through references, by the id a foreign call hands the host.
+    private(set) var referencedFunctions: [FunctionHandle] = []
+    private var functionRefBlocks: [UnsafeMutablePointer<FunctionRef>] = []
+
+    /// The bit that marks a host-call id as "a function reached through a reference"
+    /// (other ids are the calling module's import index).
+    static let referenceCallBit: UInt32 = 0x8000_0000
 
     public init(stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default) {
         vm = VM(stackSize: stackSize, dispatchMode: dispatchMode)
+    }
+
+    deinit {
+        for block in functionRefBlocks { block.deallocate() }
+    }
+
+    /// The canonical id of a signature: equal types, equal ids, across modules.
+    func signatureID(_ type: FunctionType) -> UInt32 {
+        if let id = signatureIDs[type] { return id }
+        let id = UInt32(signatureIDs.count)
+        signatureIDs[type] = id
+        return id
+    }
+
+    /// A new `FunctionRef` for `handle`, at a stable address; returns its reference value.
+    func makeFunctionRef(_ handle: FunctionHandle, code: UnsafeRawPointer?) -> UnsafeMutablePointer<FunctionRef> {
+        let type = handle.type
+        let id = UInt32(referencedFunctions.count) | Self.referenceCallBit
+        referencedFunctions.append(handle)
+        let ref = UnsafeMutablePointer<FunctionRef>.allocate(capacity: 1)
+        ref.initialize(to: FunctionRef(code: code, signature: signatureID(type), context: nil, hostID: id,
+                                       slots: UInt16(max(type.parameters.count, type.results.count))))
+        functionRefBlocks.append(ref)
+        return ref
     }
 }

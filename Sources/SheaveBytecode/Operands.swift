@@ -58,6 +58,7 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case badSignature = 7
     case tableOutOfBounds = 8
     case invalidOpcode = 9
+    case tableAccessOutOfBounds = 10
 
     /// The message a user sees, worded as the spec's test suite words it.
     public var description: String {
@@ -72,6 +73,7 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
         case .badSignature: return "indirect call type mismatch"
         case .tableOutOfBounds: return "undefined element"
         case .invalidOpcode: return "invalid opcode"
+        case .tableAccessOutOfBounds: return "out of bounds table access"
         }
     }
 }

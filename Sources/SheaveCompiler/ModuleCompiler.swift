@@ -52,6 +52,48 @@ public struct CompiledModule {
         self.functionOffsets = offsets
     }
 
+    /// A constant expression: only constant instructions, `global.get` of an
+    /// imported immutable global, and one value of `type` at the end.
+    static func validateConstant(_ expression: ConstExpression, type: ValueType, _ info: ModuleInfo, globalLimit: Int) throws(CompileError) {
+        var stack: [ValueType] = []
+        for instruction in expression {
+            switch instruction {
+            case .i32Const: stack.append(.i32)
+            case .i64Const: stack.append(.i64)
+            case .f32Const: stack.append(.f32)
+            case .f64Const: stack.append(.f64)
+            case .refNull(let heap):
+                switch heap {
+                case .abstract(.funcRef): stack.append(.ref(.funcRef))
+                case .abstract(.externRef): stack.append(.ref(.externRef))
+                default: throw CompileError(.unsupported, "reference type \(heap) is not supported")
+                }
+            case .refFunc(let index):
+                guard Int(index) < info.functionTypes.count else { throw CompileError(.invalid, "unknown function \(index)") }
+                stack.append(.ref(.funcRef))
+            case .globalGet(let index):
+                guard Int(index) < info.globals.count else { throw CompileError(.invalid, "unknown global \(index)") }
+                guard Int(index) < globalLimit else { throw CompileError(.invalid, "unknown global \(index): initializers may read imported globals only") }
+                guard info.globals[Int(index)].mutability == .constant else { throw CompileError(.invalid, "constant expression required") }
+                stack.append(info.globals[Int(index)].valueType)
+            case .binary(let op):
+                let t: ValueType
+                switch op {
+                case .i32Add, .i32Sub, .i32Mul: t = .i32
+                case .i64Add, .i64Sub, .i64Mul: t = .i64
+                default: throw CompileError(.invalid, "constant expression required")
+                }
+                guard stack.count >= 2, stack.removeLast() == t, stack.removeLast() == t else {
+                    throw CompileError(.invalid, "type mismatch in constant expression")
+                }
+                stack.append(t)
+            case .end: break
+            default: throw CompileError(.invalid, "constant expression required")
+            }
+        }
+        guard stack == [type] else { throw CompileError(.invalid, "type mismatch in constant expression") }
+    }
+
     /// Module-level rules: indices in range, at most one memory, limits, exports unique.
     static func validateModule(_ info: ModuleInfo) throws(CompileError) {
         for type in info.functionTypes where Int(type) >= info.types.count {
@@ -76,6 +118,29 @@ public struct CompiledModule {
             case .global(let i) where Int(i) >= info.globals.count: throw CompileError(.invalid, "unknown global \(i)")
             default: break
             }
+        }
+        for (i, initializer) in info.globalInitializers.enumerated() {
+            let type = info.globals[info.importedGlobalCount + i].valueType
+            try validateConstant(initializer, type: type, info, globalLimit: info.importedGlobalCount)
+        }
+        for segment in info.elements {
+            if case .active(let table, let offset) = segment.mode {
+                guard Int(table) < info.tables.count else { throw CompileError(.invalid, "unknown table \(table)") }
+                guard info.tables[Int(table)].elementType == segment.type else { throw CompileError(.invalid, "type mismatch: element segment and table types differ") }
+                try validateConstant(offset, type: .i32, info, globalLimit: info.importedGlobalCount)
+            }
+            for item in segment.initializer {
+                try validateConstant(item, type: .ref(segment.type), info, globalLimit: info.importedGlobalCount)
+            }
+        }
+        for segment in info.data {
+            if case .active(let active) = segment {
+                guard Int(active.index) < info.memories.count else { throw CompileError(.invalid, "unknown memory \(active.index)") }
+                try validateConstant(active.offset, type: .i32, info, globalLimit: info.importedGlobalCount)
+            }
+        }
+        for global in info.globals where !FunctionCompiler.isSupported(global.valueType) {
+            throw CompileError(.unsupported, "value type \(global.valueType) is not supported")
         }
         if let start = info.start {
             guard Int(start) < info.functionTypes.count else { throw CompileError(.invalid, "unknown function \(start)") }

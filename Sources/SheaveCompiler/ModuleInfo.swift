@@ -85,6 +85,7 @@ public struct ModuleInfo {
         if let dataCount, Int(dataCount) != data.count {
             throw CompileError(.malformed, "data count and data section have inconsistent lengths")
         }
+        collectDeclaredFunctionReferences()
     }
 
     private mutating func readNames(_ section: CustomSection) {
@@ -92,6 +93,21 @@ public struct ModuleInfo {
         // A damaged name section is ignored, as the spec allows for custom sections.
         guard let parsed = try? names.parseAll() else { return }
         for case .functions(let map) in parsed { functionNames = map }
+    }
+
+    /// Functions `ref.func` may name in function bodies: those named in element
+    /// segments, exports and global initializers (the spec's C.refs).
+    public private(set) var declaredFunctionReferences: Set<UInt32> = []
+
+    private mutating func collectDeclaredFunctionReferences() {
+        var refs = Set<UInt32>()
+        func scan(_ expression: ConstExpression) {
+            for case .refFunc(let index) in expression { refs.insert(index) }
+        }
+        for segment in elements { segment.initializer.forEach(scan) }
+        globalInitializers.forEach(scan)
+        for export in exports { if case .function(let index) = export.descriptor { refs.insert(index) } }
+        declaredFunctionReferences = refs
     }
 
     /// The type of function `index` (imported functions first).

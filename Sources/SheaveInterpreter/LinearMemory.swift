@@ -51,22 +51,26 @@ public final class LinearMemory {
     }
 }
 
-/// A table of function references, as `call_indirect` sees it.
+/// A table of references (8 bytes each, 0 is null), as `call_indirect`,
+/// `table.get` and the other table ops see it.
 public final class FunctionTable {
     /// The entries; valid for `count` elements.
-    public private(set) var entries: UnsafeMutablePointer<FunctionRef>
+    public private(set) var entries: UnsafeMutablePointer<UInt64>
     public private(set) var count: Int
+    /// The largest size `grow` may reach.
+    public let maximum: Int
 
-    /// A table of `count` entries, each `initial`.
-    public init(count: Int, initial: FunctionRef = .null) {
+    /// A table of `count` entries, each `initial`, that may grow to `maximum`.
+    public init(count: Int, maximum: Int = Int(UInt32.max), initial: UInt64 = 0) {
         entries = .allocate(capacity: max(count, 1))
         entries.initialize(repeating: initial, count: max(count, 1))
         self.count = count
+        self.maximum = maximum
     }
 
     deinit { entries.deallocate() }
 
-    public subscript(index: Int) -> FunctionRef {
+    public subscript(index: Int) -> UInt64 {
         get {
             precondition(index >= 0 && index < count, "table index out of range")
             return entries[index]
@@ -75,5 +79,19 @@ public final class FunctionTable {
             precondition(index >= 0 && index < count, "table index out of range")
             entries[index] = newValue
         }
+    }
+
+    /// Grows by `delta` entries set to `value`. Returns the old size, or nil past the maximum.
+    public func grow(by delta: Int, value: UInt64) -> Int? {
+        let old = count
+        guard delta >= 0, delta <= maximum - old, old + delta <= 10_000_000 else { return nil }
+        if delta == 0 { return old }
+        let grown = UnsafeMutablePointer<UInt64>.allocate(capacity: old + delta)
+        grown.moveInitialize(from: entries, count: old)
+        (grown + old).initialize(repeating: value, count: delta)
+        entries.deallocate()
+        entries = grown
+        count = old + delta
+        return old
     }
 }

@@ -102,25 +102,13 @@ public final class VM {
     private let stackEnd: UnsafeMutableRawPointer
     private let state: UnsafeMutablePointer<VMState>
     private var entries: [Entry] = []
-    private var tableStates: UnsafeMutablePointer<TableState>
     /// The wasm frames of the last trap, innermost first: the trapping pc, then each return address.
     public private(set) var lastBacktrace: [UnsafeRawPointer] = []
 
-    /// Linear memory 0, or nil when there is none.
-    public var memory: LinearMemory? {
-        didSet { syncMemory() }
-    }
-
-    /// The globals `global.get` and `global.set` reach, by index: pointers to
-    /// 8-byte cells, owned by the caller and kept alive while the VM runs.
-    public var globals: [UnsafeMutablePointer<UInt64>] = [] {
-        didSet { syncGlobals() }
-    }
-    private var globalCells: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>
-
-    /// The tables `call_indirect` reads, by index.
-    public var tables: [FunctionTable] = [] {
-        didSet { syncTables() }
+    /// What the bytecode reaches besides its frame: memory, globals, tables,
+    /// segments. Setting it switches the VM to another instance's context.
+    public var context: ExecutionContext {
+        didSet { syncContext() }
     }
 
     nonisolated(unsafe) private static let primaryHandlers: UnsafeMutablePointer<TailHandler> = {
@@ -139,35 +127,36 @@ public final class VM {
     nonisolated(unsafe) private static let noMemory = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
 
     /// A VM with a stack of `stackSize` bytes: deep recursion past it traps with a stack overflow.
-    public init(stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default) {
+    public init(stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default,
+                context: ExecutionContext = ExecutionContext(memory: nil)) {
         precondition(stackSize >= 64, "the stack must hold at least a few frames")
         self.stackSize = stackSize
         self.dispatchMode = dispatchMode
+        self.context = context
         stackBase = .allocate(byteCount: stackSize, alignment: 16)
         stackEnd = stackBase + stackSize
-        tableStates = .allocate(capacity: 1)
-        globalCells = .allocate(capacity: 1)
         state = .allocate(capacity: 1)
         state.initialize(to: VMState(
             memory: Self.noMemory, memorySize: 0, memoryObject: nil,
-            globals: globalCells,
-            tables: tableStates, tableCount: 0,
+            context: nil, globals: context.globalCells, tables: context.tableStates,
+            signatures: context.signatureIDs, functionRefs: context.functionRefs,
+            elements: context.elementStates, dataSegments: context.dataStates,
             pc: nil, fp: stackBase, links: stackEnd, stop: .returned, hostFrame: nil, hostSlots: 0,
             tailHandlers: UnsafePointer(Self.primaryHandlers),
             extendedTailHandlers: UnsafePointer(Self.extendedHandlers),
             extendedCount: extendedOpCount))
+        syncContext()
     }
 
     deinit {
         state.deinitialize(count: 1)
         state.deallocate()
-        tableStates.deallocate()
-        globalCells.deallocate()
         stackBase.deallocate()
     }
 
-    private func syncMemory() {
-        if let memory {
+    private func syncContext() {
+        context.refreshTables()
+        if let memory = context.memory {
             state.pointee.memory = memory.base
             state.pointee.memorySize = memory.byteCount
             state.pointee.memoryObject = Unmanaged.passUnretained(memory)
@@ -176,23 +165,13 @@ public final class VM {
             state.pointee.memorySize = 0
             state.pointee.memoryObject = nil
         }
-    }
-
-    private func syncGlobals() {
-        globalCells.deallocate()
-        globalCells = .allocate(capacity: max(globals.count, 1))
-        globalCells.initialize(from: globals, count: globals.count)
-        state.pointee.globals = globalCells
-    }
-
-    private func syncTables() {
-        tableStates.deallocate()
-        tableStates = .allocate(capacity: max(tables.count, 1))
-        for (i, table) in tables.enumerated() {
-            (tableStates + i).initialize(to: TableState(entries: table.entries, count: table.count))
-        }
-        state.pointee.tables = tableStates
-        state.pointee.tableCount = tables.count
+        state.pointee.context = context.identity
+        state.pointee.globals = context.globalCells
+        state.pointee.tables = context.tableStates
+        state.pointee.signatures = context.signatureIDs
+        state.pointee.functionRefs = context.functionRefs
+        state.pointee.elements = context.elementStates
+        state.pointee.dataSegments = context.dataStates
     }
 
     /// How many calls are in progress (more than one while a host function re-enters).

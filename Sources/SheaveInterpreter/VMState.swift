@@ -39,43 +39,45 @@ struct BranchTableRef {
     var offsets: UnsafeRawPointer
 }
 
-/// A function reference as stored in a table.
+/// A function as references and tables see it. It lives at a stable address
+/// owned by the embedder; a reference to it is that address (0 is null).
 public struct FunctionRef: Equatable, @unchecked Sendable {
-    /// The function's first op, or nil for a host function or a null reference.
+    /// The function's first op; nil for a host function.
     public var code: UnsafeRawPointer?
     /// The canonical signature id, compared by `call_indirect`.
     public var signature: UInt32
-    /// The host function id, or `UInt32.max` when this is not a host function.
+    /// The execution context the code must run in (`ExecutionContext.identity`).
+    /// A call from another context, or to a host function, goes through the host.
+    public var context: UnsafeRawPointer?
+    /// The id the host receives when the call goes through it.
     public var hostID: UInt32
-    /// For a host function: how many slots its arguments and results take.
-    public var hostSlots: UInt16
+    /// How many slots the function's arguments and results take.
+    public var slots: UInt16
 
-    /// The null reference.
-    public static let null = FunctionRef(code: nil, signature: .max, hostID: .max, hostSlots: 0)
-
-    /// A reference to bytecode starting at `code`.
-    public init(code: UnsafeRawPointer, signature: UInt32) {
-        self.init(code: code, signature: signature, hostID: .max, hostSlots: 0)
-    }
-
-    /// A reference to host function `hostID`, whose arguments and results take `slots` slots.
-    public init(hostID: UInt32, signature: UInt32, slots: UInt16) {
-        self.init(code: nil, signature: signature, hostID: hostID, hostSlots: slots)
-    }
-
-    init(code: UnsafeRawPointer?, signature: UInt32, hostID: UInt32, hostSlots: UInt16) {
+    public init(code: UnsafeRawPointer?, signature: UInt32, context: UnsafeRawPointer?, hostID: UInt32, slots: UInt16) {
         self.code = code
         self.signature = signature
+        self.context = context
         self.hostID = hostID
-        self.hostSlots = hostSlots
+        self.slots = slots
     }
 
-    public var isNull: Bool { code == nil && hostID == .max }
+    /// The reference value (slot bits) of the `FunctionRef` at `address`.
+    public static func reference(to address: UnsafePointer<FunctionRef>) -> UInt64 {
+        UInt64(UInt(bitPattern: address))
+    }
 }
 
-/// A table as the interpreter sees it.
+/// A table as the interpreter sees it: references, 8 bytes each.
 struct TableState {
-    var entries: UnsafeMutablePointer<FunctionRef>
+    var entries: UnsafeMutablePointer<UInt64>
+    var count: Int
+    var object: Unmanaged<FunctionTable>
+}
+
+/// An element or data segment as `table.init` / `memory.init` see it; empty once dropped.
+struct SegmentState {
+    var base: UnsafeRawPointer?
     var count: Int
 }
 
@@ -87,11 +89,19 @@ struct VMState {
     var memorySize: Int
     /// The object that owns linear memory 0, for `memory.grow`; nil when there is none.
     var memoryObject: Unmanaged<LinearMemory>?
-    /// The current instance's globals: a pointer to each 8-byte cell.
+    /// The current execution context's identity: `FunctionRef.context` must match for a direct call.
+    var context: UnsafeRawPointer?
+    /// The current context's globals: a pointer to each 8-byte cell.
     var globals: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>
-    /// Tables, indexed by the table operand of `call_indirect` (trusted to be in range).
+    /// Tables, by table index (trusted to be in range).
     var tables: UnsafeMutablePointer<TableState>
-    var tableCount: Int
+    /// Canonical signature ids, by the module's type index (`call_indirect`'s type operand).
+    var signatures: UnsafeMutablePointer<UInt32>
+    /// `ref.func` values, by function index.
+    var functionRefs: UnsafeMutablePointer<UInt64>
+    /// Element segments (references) and data segments (bytes), by index.
+    var elements: UnsafeMutablePointer<SegmentState>
+    var dataSegments: UnsafeMutablePointer<SegmentState>
 
     /// Where the run loop stopped: the op to resume at (after a host call) or
     /// the trapping op, and the frame pointer and link stack top at that point.

@@ -28,24 +28,25 @@ struct Demo: ParsableCommand {
     var dispatch: DispatchMode = .default
 
     func run() throws {
-        let vm = VM(dispatchMode: dispatch)
+        var memory: LinearMemory?
         let chosen: Programs.Program
         switch program {
         case "fib": chosen = Programs.fib()
         case "count": chosen = Programs.countLoop()
         case "sum":
             chosen = Programs.sumMemory()
-            guard let memory = LinearMemory(pages: (Int(argument) * 4 + 65535) / 65536) else {
+            guard let filled = LinearMemory(pages: (Int(argument) * 4 + 65535) / 65536) else {
                 throw ValidationError("cannot allocate memory for \(argument) values")
             }
             for i in 0..<Int(argument) {
-                memory.base.storeBytes(of: UInt32(i).littleEndian, toByteOffset: i * 4, as: UInt32.self)
+                filled.base.storeBytes(of: UInt32(i).littleEndian, toByteOffset: i * 4, as: UInt32.self)
             }
-            vm.memory = memory
+            memory = filled
         default:
             throw ValidationError("unknown program '\(program)': choose fib, count or sum")
         }
         let code = CodeImage(chosen.code)
+        let vm = VM(dispatchMode: dispatch, context: ExecutionContext(memory: memory))
         do {
             let results = try vm.invoke(code.address(at: 0), arguments: [UInt64(argument)], resultCount: 1)
             print(results[0])

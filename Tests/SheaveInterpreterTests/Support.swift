@@ -21,11 +21,10 @@ enum Outcome: Equatable {
 
 /// Calls the function at offset 0 of `code` on a fresh VM in `mode`.
 func call(_ code: CodeImage, _ arguments: [UInt64], results: Int = 1, mode: DispatchMode,
-          memory: LinearMemory? = nil, tables: [FunctionTable] = [],
+          memory: LinearMemory? = nil, tables: [FunctionTable] = [], signatures: [UInt32] = [],
           host: (UInt32, VM) throws -> Void = { id, _ in XCTFail("unexpected host call \(id)") }) -> Outcome {
-    let vm = VM(dispatchMode: mode)
-    vm.memory = memory
-    vm.tables = tables
+    let context = ExecutionContext(memory: memory, tables: tables, signatures: signatures)
+    let vm = VM(dispatchMode: mode, context: context)
     do {
         return .values(try vm.invoke(code.address(at: 0), arguments: arguments, resultCount: results, host: host))
     } catch let trap as VMTrap {

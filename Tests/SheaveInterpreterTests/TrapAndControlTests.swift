@@ -145,15 +145,27 @@ final class TrapAndControlTests: XCTestCase {
         e.xadd32(XReg(0), XReg(0), XReg(0))
         e.ret()
         let code = CodeImage(try! e.finish())
+        // Signature ids: the module's type i has canonical id 10 + i.
+        let functions = UnsafeMutablePointer<FunctionRef>.allocate(capacity: 4)
+        defer { functions.deallocate() }
         for mode in dispatchModes {
             let table = FunctionTable(count: 4)
-            table[0] = FunctionRef(code: code.address(at: doubleOffset), signature: 1)
-            table[1] = FunctionRef(code: code.address(at: doubleOffset), signature: 2)
-            table[2] = FunctionRef(hostID: 9, signature: 1, slots: 1)
+            let context = ExecutionContext(memory: nil, tables: [table], signatures: [10, 11, 12])
+            functions[0] = FunctionRef(code: code.address(at: doubleOffset), signature: 11, context: context.identity, hostID: 0, slots: 1)
+            functions[1] = FunctionRef(code: code.address(at: doubleOffset), signature: 12, context: context.identity, hostID: 0, slots: 1)
+            functions[2] = FunctionRef(code: nil, signature: 11, context: nil, hostID: 9, slots: 1)
+            // The same code, but belonging to another context: it goes through the host.
+            functions[3] = FunctionRef(code: code.address(at: doubleOffset), signature: 11, context: nil, hostID: 9, slots: 1)
+            for i in 0..<3 { table[i] = FunctionRef.reference(to: functions + i) }
             func run(_ index: UInt64) -> Outcome {
-                call(code, [index, 21], mode: mode, tables: [table]) { id, vm in
-                    XCTAssertEqual(id, 9)
-                    vm.hostSlots[0] += 1000
+                let vm = VM(dispatchMode: mode, context: context)
+                do {
+                    return .values(try vm.invoke(code.address(at: 0), arguments: [index, 21], resultCount: 1) { id, vm in
+                        XCTAssertEqual(id, 9)
+                        vm.hostSlots[0] += 1000
+                    })
+                } catch {
+                    return .trap((error as! VMTrap).code)
                 }
             }
             XCTAssertEqual(run(0), .values([42]))
@@ -162,6 +174,8 @@ final class TrapAndControlTests: XCTestCase {
             XCTAssertEqual(run(3), .trap(.indirectCallToNull))
             XCTAssertEqual(run(4), .trap(.tableOutOfBounds))
             XCTAssertEqual(run(0xFFFF_FFFF), .trap(.tableOutOfBounds))
+            table[3] = FunctionRef.reference(to: functions + 3)
+            XCTAssertEqual(run(3), .values([1021]), "a function of another context goes through the host")
         }
     }
 

@@ -220,6 +220,58 @@ extension Disassembler: OpVisitor {
         "global_set \(index), \(src)"
     }
 
+    public mutating func refFunc(_ dst: XReg, _ index: UInt32) -> String {
+        "ref_func \(dst), \(index)"
+    }
+
+    public mutating func tableGet(_ dst: XReg, _ table: UInt32, _ index: XReg) -> String {
+        "table_get \(dst), \(table), \(index)"
+    }
+
+    public mutating func tableSet(_ table: UInt32, _ index: XReg, _ value: XReg) -> String {
+        "table_set \(table), \(index), \(value)"
+    }
+
+    public mutating func tableSize(_ dst: XReg, _ table: UInt32) -> String {
+        "table_size \(dst), \(table)"
+    }
+
+    public mutating func tableGrow(_ dst: XReg, _ table: UInt32, _ value: XReg, _ delta: XReg) -> String {
+        "table_grow \(dst), \(table), \(value), \(delta)"
+    }
+
+    public mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) -> String {
+        "table_fill \(table), \(start), \(value), \(count)"
+    }
+
+    public mutating func tableCopy(_ dst_table: UInt32, _ src_table: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
+        "table_copy \(dst_table), \(src_table), \(dst), \(src), \(count)"
+    }
+
+    public mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
+        "table_init \(table), \(segment), \(dst), \(src), \(count)"
+    }
+
+    public mutating func elemDrop(_ segment: UInt32) -> String {
+        "elem_drop \(segment)"
+    }
+
+    public mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) -> String {
+        "memory_fill \(dst), \(value), \(count)"
+    }
+
+    public mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) -> String {
+        "memory_copy \(dst), \(src), \(count)"
+    }
+
+    public mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
+        "memory_init \(segment), \(dst), \(src), \(count)"
+    }
+
+    public mutating func dataDrop(_ segment: UInt32) -> String {
+        "data_drop \(segment)"
+    }
+
     public mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xadd32 \(dst), \(src1), \(src2)"
     }

@@ -114,6 +114,32 @@ public protocol OpVisitor {
     mutating func globalGet(_ dst: XReg, _ index: UInt32) -> Output
     /// `global_set`: globals[index] = src
     mutating func globalSet(_ index: UInt32, _ src: XReg) -> Output
+    /// `ref_func`: dst = reference to function `index` of the current instance
+    mutating func refFunc(_ dst: XReg, _ index: UInt32) -> Output
+    /// `table_get`: dst = tables[table][low32(index)]; traps when out of bounds
+    mutating func tableGet(_ dst: XReg, _ table: UInt32, _ index: XReg) -> Output
+    /// `table_set`: tables[table][low32(index)] = value; traps when out of bounds
+    mutating func tableSet(_ table: UInt32, _ index: XReg, _ value: XReg) -> Output
+    /// `table_size`: dst = size of tables[table]
+    mutating func tableSize(_ dst: XReg, _ table: UInt32) -> Output
+    /// `table_grow`: grow tables[table] by low32(delta) entries set to value; dst = old size, or -1
+    mutating func tableGrow(_ dst: XReg, _ table: UInt32, _ value: XReg, _ delta: XReg) -> Output
+    /// `table_fill`: fill count entries from start with value; traps when out of bounds
+    mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) -> Output
+    /// `table_copy`: copy count entries between tables (overlap-safe); traps when out of bounds
+    mutating func tableCopy(_ dst_table: UInt32, _ src_table: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
+    /// `table_init`: copy count references of element segment `segment` into the table; traps when out of bounds
+    mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
+    /// `elem_drop`: drop element segment `segment`: it becomes empty
+    mutating func elemDrop(_ segment: UInt32) -> Output
+    /// `memory_fill`: fill count bytes of memory from dst with low8(value); traps when out of bounds
+    mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) -> Output
+    /// `memory_copy`: copy count bytes of memory (overlap-safe); traps when out of bounds
+    mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) -> Output
+    /// `memory_init`: copy count bytes of data segment `segment` to memory; traps when out of bounds
+    mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
+    /// `data_drop`: drop data segment `segment`: it becomes empty
+    mutating func dataDrop(_ segment: UInt32) -> Output
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
     mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> Output
     /// `xsub32`: low32(dst) = low32(src1) - low32(src2) (wrapping; shifts modulo 32)

@@ -351,122 +351,148 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case globalGet = 17
     /// `global_set`: globals[index] = src
     case globalSet = 18
+    /// `ref_func`: dst = reference to function `index` of the current instance
+    case refFunc = 19
+    /// `table_get`: dst = tables[table][low32(index)]; traps when out of bounds
+    case tableGet = 20
+    /// `table_set`: tables[table][low32(index)] = value; traps when out of bounds
+    case tableSet = 21
+    /// `table_size`: dst = size of tables[table]
+    case tableSize = 22
+    /// `table_grow`: grow tables[table] by low32(delta) entries set to value; dst = old size, or -1
+    case tableGrow = 23
+    /// `table_fill`: fill count entries from start with value; traps when out of bounds
+    case tableFill = 24
+    /// `table_copy`: copy count entries between tables (overlap-safe); traps when out of bounds
+    case tableCopy = 25
+    /// `table_init`: copy count references of element segment `segment` into the table; traps when out of bounds
+    case tableInit = 26
+    /// `elem_drop`: drop element segment `segment`: it becomes empty
+    case elemDrop = 27
+    /// `memory_fill`: fill count bytes of memory from dst with low8(value); traps when out of bounds
+    case memoryFill = 28
+    /// `memory_copy`: copy count bytes of memory (overlap-safe); traps when out of bounds
+    case memoryCopy = 29
+    /// `memory_init`: copy count bytes of data segment `segment` to memory; traps when out of bounds
+    case memoryInit = 30
+    /// `data_drop`: drop data segment `segment`: it becomes empty
+    case dataDrop = 31
     /// `xclz32`: dst = clz(low32(src))
-    case xclz32 = 19
+    case xclz32 = 32
     /// `xctz32`: dst = ctz(low32(src))
-    case xctz32 = 20
+    case xctz32 = 33
     /// `xpopcnt32`: dst = popcnt(low32(src))
-    case xpopcnt32 = 21
+    case xpopcnt32 = 34
     /// `xclz64`: dst = clz((src))
-    case xclz64 = 22
+    case xclz64 = 35
     /// `xctz64`: dst = ctz((src))
-    case xctz64 = 23
+    case xctz64 = 36
     /// `xpopcnt64`: dst = popcnt((src))
-    case xpopcnt64 = 24
+    case xpopcnt64 = 37
     /// `xeq64_i32`: dst = (a) == sext(imm) ? 1 : 0
-    case xeq64I32 = 25
+    case xeq64I32 = 38
     /// `xne64_i32`: dst = (a) != sext(imm) ? 1 : 0
-    case xne64I32 = 26
+    case xne64I32 = 39
     /// `xslt64_i32`: dst = signed (a) < signed sext(imm) ? 1 : 0
-    case xslt64I32 = 27
+    case xslt64I32 = 40
     /// `xsle64_i32`: dst = signed (a) <= signed sext(imm) ? 1 : 0
-    case xsle64I32 = 28
+    case xsle64I32 = 41
     /// `xsgt64_i32`: dst = signed (a) > signed sext(imm) ? 1 : 0
-    case xsgt64I32 = 29
+    case xsgt64I32 = 42
     /// `xsge64_i32`: dst = signed (a) >= signed sext(imm) ? 1 : 0
-    case xsge64I32 = 30
+    case xsge64I32 = 43
     /// `xult64_i32`: dst = unsigned (a) < unsigned sext(imm) ? 1 : 0
-    case xult64I32 = 31
+    case xult64I32 = 44
     /// `xule64_i32`: dst = unsigned (a) <= unsigned sext(imm) ? 1 : 0
-    case xule64I32 = 32
+    case xule64I32 = 45
     /// `xugt64_i32`: dst = unsigned (a) > unsigned sext(imm) ? 1 : 0
-    case xugt64I32 = 33
+    case xugt64I32 = 46
     /// `xuge64_i32`: dst = unsigned (a) >= unsigned sext(imm) ? 1 : 0
-    case xuge64I32 = 34
+    case xuge64I32 = 47
     /// `xsext8_32`: low32(dst) = sext(low8(src))
-    case xsext832 = 35
+    case xsext832 = 48
     /// `xsext16_32`: low32(dst) = sext(low16(src))
-    case xsext1632 = 36
+    case xsext1632 = 49
     /// `xsext8_64`: dst = sext(low8(src))
-    case xsext864 = 37
+    case xsext864 = 50
     /// `xsext16_64`: dst = sext(low16(src))
-    case xsext1664 = 38
+    case xsext1664 = 51
     /// `fcopysign32`: dst = magnitude of src1, sign of src2
-    case fcopysign32 = 39
+    case fcopysign32 = 52
     /// `fceil32`: dst = ceil(src)
-    case fceil32 = 40
+    case fceil32 = 53
     /// `ffloor32`: dst = floor(src)
-    case ffloor32 = 41
+    case ffloor32 = 54
     /// `ftrunc32`: dst = trunc(src)
-    case ftrunc32 = 42
+    case ftrunc32 = 55
     /// `fnearest32`: dst = nearest(src), ties to even
-    case fnearest32 = 43
+    case fnearest32 = 56
     /// `fcopysign64`: dst = magnitude of src1, sign of src2
-    case fcopysign64 = 44
+    case fcopysign64 = 57
     /// `fceil64`: dst = ceil(src)
-    case fceil64 = 45
+    case fceil64 = 58
     /// `ffloor64`: dst = floor(src)
-    case ffloor64 = 46
+    case ffloor64 = 59
     /// `ftrunc64`: dst = trunc(src)
-    case ftrunc64 = 47
+    case ftrunc64 = 60
     /// `fnearest64`: dst = nearest(src), ties to even
-    case fnearest64 = 48
+    case fnearest64 = 61
     /// `x32_from_f32_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
-    case x32FromF32S = 49
+    case x32FromF32S = 62
     /// `x32_from_f32_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
-    case x32FromF32SSat = 50
+    case x32FromF32SSat = 63
     /// `x32_from_f32_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
-    case x32FromF32U = 51
+    case x32FromF32U = 64
     /// `x32_from_f32_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
-    case x32FromF32USat = 52
+    case x32FromF32USat = 65
     /// `x32_from_f64_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
-    case x32FromF64S = 53
+    case x32FromF64S = 66
     /// `x32_from_f64_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
-    case x32FromF64SSat = 54
+    case x32FromF64SSat = 67
     /// `x32_from_f64_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
-    case x32FromF64U = 55
+    case x32FromF64U = 68
     /// `x32_from_f64_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
-    case x32FromF64USat = 56
+    case x32FromF64USat = 69
     /// `x64_from_f32_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
-    case x64FromF32S = 57
+    case x64FromF32S = 70
     /// `x64_from_f32_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
-    case x64FromF32SSat = 58
+    case x64FromF32SSat = 71
     /// `x64_from_f32_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
-    case x64FromF32U = 59
+    case x64FromF32U = 72
     /// `x64_from_f32_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
-    case x64FromF32USat = 60
+    case x64FromF32USat = 73
     /// `x64_from_f64_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
-    case x64FromF64S = 61
+    case x64FromF64S = 74
     /// `x64_from_f64_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
-    case x64FromF64SSat = 62
+    case x64FromF64SSat = 75
     /// `x64_from_f64_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
-    case x64FromF64U = 63
+    case x64FromF64U = 76
     /// `x64_from_f64_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
-    case x64FromF64USat = 64
+    case x64FromF64USat = 77
     /// `f32_from_x32_s`: dst = signed i32 src as f32, rounded to nearest
-    case f32FromX32S = 65
+    case f32FromX32S = 78
     /// `f32_from_x32_u`: dst = unsigned i32 src as f32, rounded to nearest
-    case f32FromX32U = 66
+    case f32FromX32U = 79
     /// `f32_from_x64_s`: dst = signed i64 src as f32, rounded to nearest
-    case f32FromX64S = 67
+    case f32FromX64S = 80
     /// `f32_from_x64_u`: dst = unsigned i64 src as f32, rounded to nearest
-    case f32FromX64U = 68
+    case f32FromX64U = 81
     /// `f64_from_x32_s`: dst = signed i32 src as f64, rounded to nearest
-    case f64FromX32S = 69
+    case f64FromX32S = 82
     /// `f64_from_x32_u`: dst = unsigned i32 src as f64, rounded to nearest
-    case f64FromX32U = 70
+    case f64FromX32U = 83
     /// `f64_from_x64_s`: dst = signed i64 src as f64, rounded to nearest
-    case f64FromX64S = 71
+    case f64FromX64S = 84
     /// `f64_from_x64_u`: dst = unsigned i64 src as f64, rounded to nearest
-    case f64FromX64U = 72
+    case f64FromX64U = 85
     /// `f32_from_f64`: dst = src demoted to f32
-    case f32FromF64 = 73
+    case f32FromF64 = 86
     /// `f64_from_f32`: dst = src promoted to f64
-    case f64FromF32 = 74
+    case f64FromF32 = 87
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
-    case memorySize = 75
+    case memorySize = 88
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
-    case memoryGrow = 76
+    case memoryGrow = 89
 }
 
 /// Static facts about one op, from the op table.
@@ -664,6 +690,19 @@ extension ExtendedOpcode {
         case .vmov: return OpInfo(name: "vmov", doc: "dst = src (all 128 bits)", flags: [.extended, .pure], size: 7)
         case .globalGet: return OpInfo(name: "global_get", doc: "dst = globals[index]", flags: [.extended], size: 9)
         case .globalSet: return OpInfo(name: "global_set", doc: "globals[index] = src", flags: [.extended], size: 9)
+        case .refFunc: return OpInfo(name: "ref_func", doc: "dst = reference to function `index` of the current instance", flags: [.extended], size: 9)
+        case .tableGet: return OpInfo(name: "table_get", doc: "dst = tables[table][low32(index)]; traps when out of bounds", flags: [.mayStop, .extended], size: 11)
+        case .tableSet: return OpInfo(name: "table_set", doc: "tables[table][low32(index)] = value; traps when out of bounds", flags: [.mayStop, .extended], size: 11)
+        case .tableSize: return OpInfo(name: "table_size", doc: "dst = size of tables[table]", flags: [.extended], size: 9)
+        case .tableGrow: return OpInfo(name: "table_grow", doc: "grow tables[table] by low32(delta) entries set to value; dst = old size, or -1", flags: [.extended], size: 13)
+        case .tableFill: return OpInfo(name: "table_fill", doc: "fill count entries from start with value; traps when out of bounds", flags: [.mayStop, .extended], size: 13)
+        case .tableCopy: return OpInfo(name: "table_copy", doc: "copy count entries between tables (overlap-safe); traps when out of bounds", flags: [.mayStop, .extended], size: 17)
+        case .tableInit: return OpInfo(name: "table_init", doc: "copy count references of element segment `segment` into the table; traps when out of bounds", flags: [.mayStop, .extended], size: 17)
+        case .elemDrop: return OpInfo(name: "elem_drop", doc: "drop element segment `segment`: it becomes empty", flags: [.extended], size: 7)
+        case .memoryFill: return OpInfo(name: "memory_fill", doc: "fill count bytes of memory from dst with low8(value); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 9)
+        case .memoryCopy: return OpInfo(name: "memory_copy", doc: "copy count bytes of memory (overlap-safe); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 9)
+        case .memoryInit: return OpInfo(name: "memory_init", doc: "copy count bytes of data segment `segment` to memory; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 13)
+        case .dataDrop: return OpInfo(name: "data_drop", doc: "drop data segment `segment`: it becomes empty", flags: [.extended], size: 7)
         case .xclz32: return OpInfo(name: "xclz32", doc: "dst = clz(low32(src))", flags: [.extended, .pure], size: 7)
         case .xctz32: return OpInfo(name: "xctz32", doc: "dst = ctz(low32(src))", flags: [.extended, .pure], size: 7)
         case .xpopcnt32: return OpInfo(name: "xpopcnt32", doc: "dst = popcnt(low32(src))", flags: [.extended, .pure], size: 7)

@@ -116,6 +116,32 @@ protocol OpHandlers {
     mutating func globalGet(_ dst: XReg, _ index: UInt32)
     /// `global_set`: globals[index] = src
     mutating func globalSet(_ index: UInt32, _ src: XReg)
+    /// `ref_func`: dst = reference to function `index` of the current instance
+    mutating func refFunc(_ dst: XReg, _ index: UInt32)
+    /// `table_get`: dst = tables[table][low32(index)]; traps when out of bounds
+    mutating func tableGet(_ dst: XReg, _ table: UInt32, _ index: XReg) throws(Stop)
+    /// `table_set`: tables[table][low32(index)] = value; traps when out of bounds
+    mutating func tableSet(_ table: UInt32, _ index: XReg, _ value: XReg) throws(Stop)
+    /// `table_size`: dst = size of tables[table]
+    mutating func tableSize(_ dst: XReg, _ table: UInt32)
+    /// `table_grow`: grow tables[table] by low32(delta) entries set to value; dst = old size, or -1
+    mutating func tableGrow(_ dst: XReg, _ table: UInt32, _ value: XReg, _ delta: XReg)
+    /// `table_fill`: fill count entries from start with value; traps when out of bounds
+    mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) throws(Stop)
+    /// `table_copy`: copy count entries between tables (overlap-safe); traps when out of bounds
+    mutating func tableCopy(_ dst_table: UInt32, _ src_table: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
+    /// `table_init`: copy count references of element segment `segment` into the table; traps when out of bounds
+    mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
+    /// `elem_drop`: drop element segment `segment`: it becomes empty
+    mutating func elemDrop(_ segment: UInt32)
+    /// `memory_fill`: fill count bytes of memory from dst with low8(value); traps when out of bounds
+    mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop)
+    /// `memory_copy`: copy count bytes of memory (overlap-safe); traps when out of bounds
+    mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
+    /// `memory_init`: copy count bytes of data segment `segment` to memory; traps when out of bounds
+    mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
+    /// `data_drop`: drop data segment `segment`: it becomes empty
+    mutating func dataDrop(_ segment: UInt32)
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
     mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg)
     /// `xsub32`: low32(dst) = low32(src1) - low32(src2) (wrapping; shifts modulo 32)
@@ -939,6 +965,132 @@ extension Executor {
         let src = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
         pc = pc.advanced(by: 9)
         globalSet(index, src)
+    }
+
+    @inline(__always)
+    mutating func op_refFunc() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let index = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
+        pc = pc.advanced(by: 9)
+        refFunc(dst, index)
+    }
+
+    @inline(__always)
+    mutating func op_tableGet() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let table = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        pc = pc.advanced(by: 11)
+        try tableGet(dst, table, index)
+    }
+
+    @inline(__always)
+    mutating func op_tableSet() throws(Stop) {
+        start = pc
+        let table = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        pc = pc.advanced(by: 11)
+        try tableSet(table, index, value)
+    }
+
+    @inline(__always)
+    mutating func op_tableSize() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let table = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
+        pc = pc.advanced(by: 9)
+        tableSize(dst, table)
+    }
+
+    @inline(__always)
+    mutating func op_tableGrow() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let table = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let delta = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
+        tableGrow(dst, table, value, delta)
+    }
+
+    @inline(__always)
+    mutating func op_tableFill() throws(Stop) {
+        start = pc
+        let table = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        let start = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
+        try tableFill(table, start, value, count)
+    }
+
+    @inline(__always)
+    mutating func op_tableCopy() throws(Stop) {
+        start = pc
+        let dst_table = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        let src_table = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
+        try tableCopy(dst_table, src_table, dst, src, count)
+    }
+
+    @inline(__always)
+    mutating func op_tableInit() throws(Stop) {
+        start = pc
+        let table = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        let segment = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
+        try tableInit(table, segment, dst, src, count)
+    }
+
+    @inline(__always)
+    mutating func op_elemDrop() {
+        let segment = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        pc = pc.advanced(by: 7)
+        elemDrop(segment)
+    }
+
+    @inline(__always)
+    mutating func op_memoryFill() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        try memoryFill(dst, value, count)
+    }
+
+    @inline(__always)
+    mutating func op_memoryCopy() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        try memoryCopy(dst, src, count)
+    }
+
+    @inline(__always)
+    mutating func op_memoryInit() throws(Stop) {
+        start = pc
+        let segment = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
+        try memoryInit(segment, dst, src, count)
+    }
+
+    @inline(__always)
+    mutating func op_dataDrop() {
+        let segment = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        pc = pc.advanced(by: 7)
+        dataDrop(segment)
     }
 
     @inline(__always)

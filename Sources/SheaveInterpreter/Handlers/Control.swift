@@ -79,18 +79,20 @@ extension Executor {
     }
 
     @inline(__always) mutating func callIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16) throws(Stop) {
-        // The table operand is trusted (compiler or artifact verifier); the index is not.
+        // The table and type operands are trusted (compiler or artifact verifier); the index is not.
         let state = vm.pointee.tables[Int(table)]
         let i = Int(x32(index))
         guard i < state.count else { throw .trap(.tableOutOfBounds) }
-        let callee = state.entries[i]
-        guard !callee.isNull else { throw .trap(.indirectCallToNull) }
-        guard callee.signature == type else { throw .trap(.badSignature) }
-        if let code = callee.code {
+        let reference = state.entries[i]
+        // A non-null reference is the address of a live `FunctionRef` (the embedder keeps it alive).
+        guard let callee = UnsafePointer<FunctionRef>(bitPattern: UInt(reference)) else { throw .trap(.indirectCallToNull) }
+        guard callee.pointee.signature == vm.pointee.signatures[Int(type)] else { throw .trap(.badSignature) }
+        if let code = callee.pointee.code, callee.pointee.context == vm.pointee.context {
             enterFrame(at: frame)
             pc = code
         } else {
-            try callHost(callee.hostID, frame, callee.hostSlots)
+            // A host function, or a function of another instance: the host switches contexts.
+            try callHost(callee.pointee.hostID, frame, callee.pointee.slots)
         }
     }
 

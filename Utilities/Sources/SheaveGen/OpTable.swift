@@ -173,6 +173,23 @@ func buildOpTable() -> [Op] {
     op("global_get", "dst: x, index: u32", "dst = globals[index]", .extended)
     op("global_set", "index: u32, src: x", "globals[index] = src", .extended)
 
+    // MARK: References and tables (a reference is 8 bytes: 0 is null)
+    op("ref_func", "dst: x, index: u32", "dst = reference to function `index` of the current instance", .extended)
+    op("table_get", "dst: x, table: u32, index: x", "dst = tables[table][low32(index)]; traps when out of bounds", [.mayStop, .extended])
+    op("table_set", "table: u32, index: x, value: x", "tables[table][low32(index)] = value; traps when out of bounds", [.mayStop, .extended])
+    op("table_size", "dst: x, table: u32", "dst = size of tables[table]", .extended)
+    op("table_grow", "dst: x, table: u32, value: x, delta: x", "grow tables[table] by low32(delta) entries set to value; dst = old size, or -1", .extended)
+    op("table_fill", "table: u32, start: x, value: x, count: x", "fill count entries from start with value; traps when out of bounds", [.mayStop, .extended])
+    op("table_copy", "dst_table: u32, src_table: u32, dst: x, src: x, count: x", "copy count entries between tables (overlap-safe); traps when out of bounds", [.mayStop, .extended])
+    op("table_init", "table: u32, segment: u32, dst: x, src: x, count: x", "copy count references of element segment `segment` into the table; traps when out of bounds", [.mayStop, .extended])
+    op("elem_drop", "segment: u32", "drop element segment `segment`: it becomes empty", .extended)
+
+    // MARK: Bulk memory
+    op("memory_fill", "dst: x, value: x, count: x", "fill count bytes of memory from dst with low8(value); traps when out of bounds", [.memory, .mayStop, .extended])
+    op("memory_copy", "dst: x, src: x, count: x", "copy count bytes of memory (overlap-safe); traps when out of bounds", [.memory, .mayStop, .extended])
+    op("memory_init", "segment: u32, dst: x, src: x, count: x", "copy count bytes of data segment `segment` to memory; traps when out of bounds", [.memory, .mayStop, .extended])
+    op("data_drop", "segment: u32", "drop data segment `segment`: it becomes empty", .extended)
+
     // MARK: Integer arithmetic
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""

@@ -1,0 +1,95 @@
+import SheaveBytecode
+
+// References, tables and bulk memory. A reference is 8 bytes: 0 is null, a
+// funcref is the address of a `FunctionRef`, an externref the host's value + 1.
+// Every range is checked in 64 bits before anything is read or written.
+
+extension Executor {
+    @inline(__always) mutating func refFunc(_ dst: XReg, _ index: UInt32) {
+        setX64(dst, vm.pointee.functionRefs[Int(index)])
+    }
+
+    /// Checks `start + count <= limit`, without overflow.
+    @inline(__always) func inBounds(_ start: UInt32, _ count: UInt32, _ limit: Int) -> Bool {
+        UInt64(start) + UInt64(count) <= UInt64(limit)
+    }
+
+    @inline(__always) mutating func tableGet(_ dst: XReg, _ table: UInt32, _ index: XReg) throws(Stop) {
+        let state = vm.pointee.tables[Int(table)]
+        let i = x32(index)
+        guard Int(i) < state.count else { throw .trap(.tableAccessOutOfBounds) }
+        setX64(dst, state.entries[Int(i)])
+    }
+
+    @inline(__always) mutating func tableSet(_ table: UInt32, _ index: XReg, _ value: XReg) throws(Stop) {
+        let state = vm.pointee.tables[Int(table)]
+        let i = x32(index)
+        guard Int(i) < state.count else { throw .trap(.tableAccessOutOfBounds) }
+        state.entries[Int(i)] = x64(value)
+    }
+
+    @inline(__always) mutating func tableSize(_ dst: XReg, _ table: UInt32) {
+        setX32(dst, UInt32(truncatingIfNeeded: vm.pointee.tables[Int(table)].count))
+    }
+
+    mutating func tableGrow(_ dst: XReg, _ table: UInt32, _ value: XReg, _ delta: XReg) {
+        let object = vm.pointee.tables[Int(table)].object.takeUnretainedValue()
+        guard let old = object.grow(by: Int(x32(delta)), value: x64(value)) else {
+            setX32(dst, UInt32.max)  // -1 as an i32
+            return
+        }
+        vm.pointee.tables[Int(table)].entries = object.entries
+        vm.pointee.tables[Int(table)].count = object.count
+        setX32(dst, UInt32(old))
+    }
+
+    mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
+        let state = vm.pointee.tables[Int(table)]
+        let s = x32(start), n = x32(count)
+        guard inBounds(s, n, state.count) else { throw .trap(.tableAccessOutOfBounds) }
+        (state.entries + Int(s)).update(repeating: x64(value), count: Int(n))
+    }
+
+    mutating func tableCopy(_ dstTable: UInt32, _ srcTable: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+        let to = vm.pointee.tables[Int(dstTable)], from = vm.pointee.tables[Int(srcTable)]
+        let d = x32(dst), s = x32(src), n = x32(count)
+        guard inBounds(d, n, to.count), inBounds(s, n, from.count) else { throw .trap(.tableAccessOutOfBounds) }
+        UnsafeMutableRawPointer(to.entries + Int(d)).copyMemory(from: from.entries + Int(s), byteCount: Int(n) * 8)
+    }
+
+    mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+        let to = vm.pointee.tables[Int(table)], from = vm.pointee.elements[Int(segment)]
+        let d = x32(dst), s = x32(src), n = x32(count)
+        guard inBounds(d, n, to.count), inBounds(s, n, from.count) else { throw .trap(.tableAccessOutOfBounds) }
+        guard n > 0, let base = from.base else { return }
+        UnsafeMutableRawPointer(to.entries + Int(d)).copyMemory(from: base + Int(s) * 8, byteCount: Int(n) * 8)
+    }
+
+    @inline(__always) mutating func elemDrop(_ segment: UInt32) {
+        vm.pointee.elements[Int(segment)].count = 0
+    }
+
+    mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
+        let d = x32(dst), n = x32(count)
+        guard inBounds(d, n, memorySize) else { throw .trap(.memoryOutOfBounds) }
+        (memory + Int(d)).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: x64(value)), count: Int(n))
+    }
+
+    mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+        let d = x32(dst), s = x32(src), n = x32(count)
+        guard inBounds(d, n, memorySize), inBounds(s, n, memorySize) else { throw .trap(.memoryOutOfBounds) }
+        (memory + Int(d)).copyMemory(from: memory + Int(s), byteCount: Int(n))  // memmove: overlap-safe
+    }
+
+    mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+        let from = vm.pointee.dataSegments[Int(segment)]
+        let d = x32(dst), s = x32(src), n = x32(count)
+        guard inBounds(d, n, memorySize), inBounds(s, n, from.count) else { throw .trap(.memoryOutOfBounds) }
+        guard n > 0, let base = from.base else { return }
+        (memory + Int(d)).copyMemory(from: base + Int(s), byteCount: Int(n))
+    }
+
+    @inline(__always) mutating func dataDrop(_ segment: UInt32) {
+        vm.pointee.dataSegments[Int(segment)].count = 0
+    }
+}
