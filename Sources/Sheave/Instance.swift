@@ -205,7 +205,8 @@ public final class Instance {
 
     /// The export named `name`.
     public func export(_ name: String) -> Extern? {
-        guard let export = module.info.exports.first(where: { $0.name == name }) else { return nil }
+        // Names match byte for byte: Swift's == would equate canonically equivalent Unicode.
+        guard let export = module.info.exports.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else { return nil }
         switch export.descriptor {
         case .function(let index): return .function(functionHandle(Int(index)))
         case .memory: return memory.map { .memory($0, memoryType!) }

@@ -38,17 +38,15 @@ extension FunctionCompiler {
     }
 
     mutating func visitBlock(blockType: BlockType) throws(CompileError) {
-        let frame = try enter(.block, blockType)
-        let wasUnreachable = !isReachable
+        var frame = try enter(.block, blockType)
+        frame.dead = !isReachable
         controls.append(frame)
-        if wasUnreachable { controls[controls.count - 1].unreachable = true }
     }
 
     mutating func visitLoop(blockType: BlockType) throws(CompileError) {
-        let frame = try enter(.loop, blockType)
-        let wasUnreachable = !isReachable
+        var frame = try enter(.loop, blockType)
+        frame.dead = !isReachable
         controls.append(frame)
-        if wasUnreachable { controls[controls.count - 1].unreachable = true }
         bind(frame.label)
     }
 
@@ -76,14 +74,14 @@ extension FunctionCompiler {
             }
             emit { $0.brIfXeqz32(XReg(condition), elseLabel) }
         }
+        frame.dead = !reachable
         controls.append(frame)
-        if !reachable { controls[controls.count - 1].unreachable = true }
     }
 
     mutating func visitElse() throws(CompileError) {
         guard var frame = controls.last, frame.kind == .if else { throw failure(.malformed, "else without if") }
         try checkExact(frame.results, frame)
-        if !frame.unreachable {
+        if frame.emits {
             materializeAll(from: frame.height)
             emit { $0.jump(frame.label) }
         }
@@ -91,8 +89,10 @@ extension FunctionCompiler {
         frame.elseLabel = nil
         frame.kind = .else
         stack.removeLast(stack.count - frame.height)
-        let parentReachable = controls.count < 2 || !controls[controls.count - 2].unreachable
-        frame.unreachable = !parentReachable
+        let parent = controls[controls.count - 2]
+        let parentReachable = !parent.unreachable && !parent.dead
+        frame.unreachable = false
+        frame.dead = !parentReachable
         // Restore the parameters the true branch may have consumed.
         for (k, p) in frame.params.enumerated() {
             push(p)
@@ -117,7 +117,7 @@ extension FunctionCompiler {
         guard let frame = controls.last else { throw failure(.malformed, "unexpected end") }
         try checkExact(frame.results, frame)
         if frame.kind == .function {
-            if !frame.unreachable { emitReturn() }
+            if frame.emits { emitReturn() }
             controls.removeLast()
             bind(frame.label)
             return
@@ -125,11 +125,11 @@ extension FunctionCompiler {
         if frame.kind == .if, frame.params != frame.results {
             throw failure("type mismatch: if without else must leave its parameters as its results")
         }
-        if !frame.unreachable { materializeAll(from: frame.height) }
+        if frame.emits { materializeAll(from: frame.height) }
         if frame.kind != .loop { bind(frame.label) }
         if let elseLabel = frame.elseLabel {
             // An `if` without `else`: the false branch passes its parameters through.
-            if frame.params.isEmpty {
+            if frame.params.isEmpty || frame.savedParams.isEmpty {
                 bind(elseLabel)
             } else {
                 let skip = e.makeLabel()
@@ -219,7 +219,18 @@ extension FunctionCompiler {
         if reachable { condition = register(stack.count - 1) }
         drop(1)
         try check(target.labelTypes)
-        guard reachable else { return }
+        guard reachable else {
+            // br_if leaves its label's types on the stack, even when it popped unknown ones.
+            let types = target.labelTypes
+            let frame = controls[controls.count - 1]
+            if stack.count - frame.height < types.count {
+                stack.removeLast(stack.count - frame.height)
+                for t in types { push(t) }
+            } else {
+                for (k, t) in types.enumerated() { stack[stack.count - types.count + k].type = t }
+            }
+            return
+        }
         let count = target.labelTypes.count
         let inPlace = target.kind != .function && stack.count - count == target.height
             && (stack.count - count..<stack.count).allSatisfy { stack[$0].location == .slot }

@@ -59,9 +59,11 @@ extension FunctionCompiler {
     mutating func visitRefIsNull() throws(CompileError) {
         guard let frame = controls.last else { throw failure("operand stack used after the function's end") }
         if stack.count > frame.height {
-            guard case .ref? = stack[stack.count - 1].type else { throw failure("type mismatch: ref.is_null needs a reference") }
-            let t = stack[stack.count - 1].type!
-            try unary(t, .i32) { $0.xeqz64(x($1), x($2)) }
+            switch stack[stack.count - 1].type {
+            case .ref(let t)?: try unary(.ref(t), .i32) { $0.xeqz64(x($1), x($2)) }
+            case nil: drop(1); push(.i32)  // the unknown type of unreachable code
+            default: throw failure("type mismatch: ref.is_null needs a reference")
+            }
         } else {
             try check([])
             if !frame.unreachable { throw failure("type mismatch: ref.is_null needs a reference") }

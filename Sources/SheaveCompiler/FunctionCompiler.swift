@@ -37,7 +37,12 @@ struct FunctionCompiler: AnyInstructionVisitor {
         var results: [ValueType]
         /// Stack depth below this block's parameters.
         var height: Int
+        /// After `br`, `return`, `unreachable`…: the rest of the block is dead and its
+        /// operand stack polymorphic (validation accepts any type from its bottom).
         var unreachable = false
+        /// The whole block is dead code because it started in dead code: nothing is
+        /// emitted, but its operand stack is validated normally.
+        var dead = false
         /// Where branches to this block go: its start for a loop, else its end.
         var label: Label
         /// For `if`: where the false branch starts, bound at `else` (or `end`).
@@ -46,6 +51,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
         var savedParams: [Int] = []
 
         var labelTypes: [ValueType] { kind == .loop ? params : results }
+        /// Whether code at the current point of this block is emitted.
+        var emits: Bool { !unreachable && !dead }
     }
 
     var binaryOffset = 0
@@ -140,7 +147,11 @@ struct FunctionCompiler: AnyInstructionVisitor {
 
     // MARK: The operand stack
 
-    var isReachable: Bool { !(controls.last?.unreachable ?? true) }
+    /// Whether code at this point can run, so the compiler emits it.
+    var isReachable: Bool {
+        guard let frame = controls.last else { return false }
+        return !frame.unreachable && !frame.dead
+    }
 
     /// The slot of the entry at stack index `i` when it is in its canonical place.
     func slot(_ i: Int) -> UInt16 { UInt16(base + i) }

@@ -108,9 +108,9 @@ public struct CompiledModule {
                 throw CompileError(.invalid, "size minimum must not be greater than maximum")
             }
         }
-        var names = Set<String>()
+        var names = Set<[UInt8]>()  // bytes: Swift's String equality equates canonically equivalent Unicode
         for export in info.exports {
-            guard names.insert(export.name).inserted else { throw CompileError(.invalid, "duplicate export name \(export.name)") }
+            guard names.insert(Array(export.name.utf8)).inserted else { throw CompileError(.invalid, "duplicate export name \(export.name)") }
             switch export.descriptor {
             case .function(let i) where Int(i) >= info.functionTypes.count: throw CompileError(.invalid, "unknown function \(i)")
             case .table(let i) where Int(i) >= info.tables.count: throw CompileError(.invalid, "unknown table \(i)")
