@@ -116,27 +116,48 @@ struct BenchDispatch: ParsableCommand {
 /// Runs spec test scripts.
 struct Wast: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run .wast spec test scripts; exits non-zero when any assertion fails.")
+        abstract: "Run .wast spec test scripts; exits non-zero when any assertion fails.",
+        discussion: """
+            With --suite, runs the groups of the official spec test suite (its manifest.json \
+            selects the files) and prints a table per group. The suite is found through \
+            SHEAVE_TESTSUITE, else ../shared/wasm-testsuite.
+            """)
 
     @Argument(help: "The .wast files.")
-    var files: [String]
+    var files: [String] = []
+
+    @Flag(help: "Run the spec test suite's files of --groups.")
+    var suite = false
+
+    @Option(help: "Comma-separated manifest groups for --suite (default: Wasm 2.0 without SIMD).")
+    var groups: String = SpecSuite.wasm2GroupsWithoutSIMD.joined(separator: ",")
 
     @Option(help: "The dispatch loop: match or tail.")
     var dispatch: DispatchMode = .default
 
-    @Flag(help: "Print only the totals and the failures.")
+    @Flag(help: "Print only the failures and the totals.")
     var quiet = false
 
     func run() throws {
-        var passed = 0, failed = 0
         let runner = WASTRunner(dispatchMode: dispatch)
-        for file in files {
-            let report = runner.run(path: file)
-            passed += report.passed
-            failed += report.failed
-            for failure in report.failures { print(failure) }
-            if !quiet { print("\(file): \(report.passed) passed, \(report.failed) failed") }
+        var reports: [WASTReport] = []
+        if suite {
+            guard let spec = SpecSuite.locate() else {
+                throw ValidationError("spec test suite not found: set SHEAVE_TESTSUITE to the folder holding manifest.json")
+            }
+            let selected = spec.files(in: groups.split(separator: ",").map(String.init))
+            reports = spec.run(selected, with: runner)
+            for report in reports { report.failures.forEach { print($0) } }
+            print(SpecSuite.summary(selected, reports))
+        } else {
+            for file in files {
+                let report = runner.run(path: file)
+                report.failures.forEach { print($0) }
+                if !quiet { print("\(file): \(report.passed) passed, \(report.failed) failed") }
+                reports.append(report)
+            }
         }
+        let passed = reports.reduce(0) { $0 + $1.passed }, failed = reports.reduce(0) { $0 + $1.failed }
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }
     }

@@ -1,0 +1,84 @@
+import Foundation
+
+/// The official spec test suite on disk, read through its `manifest.json`.
+public struct SpecSuite {
+    /// One `.wast` file of the suite.
+    public struct File: Sendable {
+        /// Path relative to the suite's root, e.g. `core/i32.wast`.
+        public let path: String
+        public let group: String
+        /// How many assertions the manifest counts in the file.
+        public let assertions: Int
+        /// True when some module the file means to be valid needs a feature beyond Wasm 2.0.
+        public let needsWasm3: Bool
+    }
+
+    /// The groups that make Wasm 2.0, less SIMD (which has its own issue).
+    public static let wasm2GroupsWithoutSIMD = ["mvp", "sign-extension", "nontrapping-float-to-int", "multi-value", "bulk-memory", "reference-types"]
+
+    /// Features of Wasm 2.0, as the manifest names them.
+    static let wasm2Features: Set<String> = ["sign-extension", "nontrapping-float-to-int", "multi-value", "bulk-memory", "reference-types", "simd"]
+
+    public let root: URL
+    public let files: [File]
+
+    /// Reads the suite at `root`; nil when there is no readable manifest there.
+    public init?(root: URL) {
+        guard let data = try? Data(contentsOf: root.appendingPathComponent("manifest.json")),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let entries = json["files"] as? [String: [String: Any]] else { return nil }
+        self.root = root
+        files = entries.compactMap { path, entry in
+            guard let group = entry["group"] as? String else { return nil }
+            let requires = (entry["requires"] as? [String: Any]).map { Set($0.keys) } ?? []
+            return File(path: path, group: group, assertions: entry["assertions"] as? Int ?? 0,
+                        needsWasm3: !requires.isSubset(of: Self.wasm2Features))
+        }.sorted { $0.path < $1.path }
+    }
+
+    /// The suite named by `SHEAVE_TESTSUITE`, else `../shared/wasm-testsuite` from the
+    /// current directory or from `repositoryRoot`.
+    public static func locate(repositoryRoot: URL? = nil) -> SpecSuite? {
+        var candidates: [URL] = []
+        if let path = ProcessInfo.processInfo.environment["SHEAVE_TESTSUITE"], !path.isEmpty {
+            candidates.append(URL(fileURLWithPath: path))
+        }
+        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("../shared/wasm-testsuite"))
+        if let repositoryRoot { candidates.append(repositoryRoot.appendingPathComponent("../shared/wasm-testsuite")) }
+        return candidates.lazy.compactMap { SpecSuite(root: $0.standardizedFileURL) }.first
+    }
+
+    /// The files of `groups`.
+    public func files(in groups: [String]) -> [File] {
+        let wanted = Set(groups)
+        return files.filter { wanted.contains($0.group) }
+    }
+
+    /// Runs `files`, in order, and returns their reports.
+    public func run(_ files: [File], with runner: WASTRunner) -> [WASTReport] {
+        files.map { runner.run(path: root.appendingPathComponent($0.path).path, name: $0.path) }
+    }
+
+    /// A table of files, passed and failed assertions per group, as Markdown.
+    public static func summary(_ files: [File], _ reports: [WASTReport]) -> String {
+        var rows: [String: (files: Int, passed: Int, failed: Int)] = [:]
+        var order: [String] = []
+        for (file, report) in zip(files, reports) {
+            let key = file.group + (file.needsWasm3 ? " (files with Wasm 3.0 modules)" : "")
+            if rows[key] == nil { order.append(key) }
+            var row = rows[key, default: (0, 0, 0)]
+            row.files += 1
+            row.passed += report.passed
+            row.failed += report.failed
+            rows[key] = row
+        }
+        var text = "| group | files | passed | failed |\n|---|---:|---:|---:|\n"
+        for key in order {
+            let row = rows[key]!
+            text += "| \(key) | \(row.files) | \(row.passed) | \(row.failed) |\n"
+        }
+        let passed = reports.reduce(0) { $0 + $1.passed }, failed = reports.reduce(0) { $0 + $1.failed }
+        text += "| total | \(reports.count) | \(passed) | \(failed) |\n"
+        return text
+    }
+}
