@@ -55,7 +55,11 @@ public final class Instance {
                 tables.append(given)
                 tableTypes.append(givenType)
             case (.global(let wanted), .global(let cell)):
-                guard cell.type == wanted else { throw incompatible }
+                // An immutable global may be imported at a supertype; a mutable one only at its own type.
+                let matches = cell.type.mutability == wanted.mutability
+                    && (wanted.mutability == .variable ? cell.type.valueType == wanted.valueType
+                        : Self.isSubtype(cell.type.valueType, of: wanted.valueType))
+                guard matches else { throw incompatible }
                 globals.append(cell)
             default:
                 throw incompatible
@@ -156,6 +160,19 @@ public final class Instance {
 
         if let start = info.start {
             _ = try call(function: Int(start), arguments: [])
+        }
+    }
+
+    /// Subtyping between types of different modules: nullability, and a typed function
+    /// reference below funcref. (Typed references are compared by index: exact only within one module.)
+    static func isSubtype(_ a: ValueType, of b: ValueType) -> Bool {
+        if a == b { return true }
+        guard case .ref(let ra) = a, case .ref(let rb) = b else { return false }
+        if ra.isNullable && !rb.isNullable { return false }
+        switch (ra.heapType, rb.heapType) {
+        case let (x, y) where x == y: return true
+        case (.concrete, .abstract(.funcRef)): return true
+        default: return false
         }
     }
 

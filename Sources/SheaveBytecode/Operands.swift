@@ -59,6 +59,7 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case tableOutOfBounds = 8
     case invalidOpcode = 9
     case tableAccessOutOfBounds = 10
+    case nullReference = 11
 
     /// The message a user sees, worded as the spec's test suite words it.
     public var description: String {
@@ -74,6 +75,7 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
         case .tableOutOfBounds: return "undefined element"
         case .invalidOpcode: return "invalid opcode"
         case .tableAccessOutOfBounds: return "out of bounds table access"
+        case .nullReference: return "null reference"
         }
     }
 }

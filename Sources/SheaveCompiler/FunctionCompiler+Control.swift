@@ -14,7 +14,7 @@ extension FunctionCompiler {
         switch blockType {
         case .empty: return ([], [])
         case .type(let t):
-            guard Self.isSupported(t) else { throw failure(.unsupported, "value type \(t) is not supported") }
+            guard module.isSupported(t) else { throw failure(.unsupported, "value type \(t) is not supported") }
             return ([], [t])
         case .funcType(let index):
             guard Int(index) < module.types.count else { throw failure("unknown type \(index)") }
@@ -34,7 +34,8 @@ extension FunctionCompiler {
             for p in params { push(p) }
         }
         for i in height..<stack.count { stack[i].type = params[i - height] }
-        return Control(kind: kind, params: params, results: results, height: height, unreachable: false, label: e.makeLabel())
+        return Control(kind: kind, params: params, results: results, height: height, unreachable: false, label: e.makeLabel(),
+                       initializedLocals: initializedLocals)
     }
 
     mutating func visitBlock(blockType: BlockType) throws(CompileError) {
@@ -88,6 +89,7 @@ extension FunctionCompiler {
         bind(frame.elseLabel!)
         frame.elseLabel = nil
         frame.kind = .else
+        initializedLocals = frame.initializedLocals
         stack.removeLast(stack.count - frame.height)
         let parent = controls[controls.count - 2]
         let parentReachable = !parent.unreachable && !parent.dead
@@ -144,6 +146,7 @@ extension FunctionCompiler {
             }
         }
         controls.removeLast()
+        initializedLocals = frame.initializedLocals
         stack.removeLast(stack.count - frame.height)
         for r in frame.results { push(r) }
     }
@@ -219,18 +222,17 @@ extension FunctionCompiler {
         if reachable { condition = register(stack.count - 1) }
         drop(1)
         try check(target.labelTypes)
-        guard reachable else {
-            // br_if leaves its label's types on the stack, even when it popped unknown ones.
-            let types = target.labelTypes
-            let frame = controls[controls.count - 1]
-            if stack.count - frame.height < types.count {
-                stack.removeLast(stack.count - frame.height)
-                for t in types { push(t) }
-            } else {
-                for (k, t) in types.enumerated() { stack[stack.count - types.count + k].type = t }
-            }
-            return
+        // br_if leaves its label's types on the stack: not the operands' own (sub)types,
+        // and not unknown ones where it popped from an unreachable stack's bottom.
+        let types = target.labelTypes
+        let current = controls[controls.count - 1]
+        if stack.count - current.height < types.count {
+            stack.removeLast(stack.count - current.height)
+            for t in types { push(t) }
+        } else {
+            for (k, t) in types.enumerated() { stack[stack.count - types.count + k].type = t }
         }
+        guard reachable else { return }
         let count = target.labelTypes.count
         let inPlace = target.kind != .function && stack.count - count == target.height
             && (stack.count - count..<stack.count).allSatisfy { stack[$0].location == .slot }
@@ -304,7 +306,7 @@ extension FunctionCompiler {
         guard Int(functionIndex) < module.functionTypes.count else { throw failure("unknown function \(functionIndex)") }
         let callee = module.functionType(Int(functionIndex))
         try check(callee.parameters)
-        for r in callee.results where !Self.isSupported(r) { throw failure(.unsupported, "value type \(r) is not supported") }
+        for r in callee.results where !module.isSupported(r) { throw failure(.unsupported, "value type \(r) is not supported") }
         guard isReachable else {
             drop(callee.parameters.count)
             for r in callee.results { push(r) }
@@ -350,7 +352,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitTypedSelect(type: ValueType) throws(CompileError) {
-        guard Self.isSupported(type) else { throw failure(.unsupported, "value type \(type) is not supported") }
+        guard module.isSupported(type) else { throw failure(.unsupported, "value type \(type) is not supported") }
         try check([type, type, .i32])
         try selectTyped(type)
     }

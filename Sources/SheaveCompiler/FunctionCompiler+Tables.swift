@@ -24,11 +24,11 @@ extension FunctionCompiler {
 
     mutating func visitCallIndirect(typeIndex: UInt32, tableIndex: UInt32) throws(CompileError) {
         let table = try tableType(tableIndex)
-        guard table.elementType == .funcRef else { throw failure("type mismatch: call_indirect needs a funcref table") }
+        guard module.isFunctionReference(table.elementType) else { throw failure("type mismatch: call_indirect needs a funcref table") }
         guard Int(typeIndex) < module.types.count else { throw failure("unknown type \(typeIndex)") }
         let callee = module.types[Int(typeIndex)]
         try check(callee.parameters + [.i32])
-        for r in callee.results where !Self.isSupported(r) { throw failure(.unsupported, "value type \(r) is not supported") }
+        for r in callee.results where !module.isSupported(r) { throw failure(.unsupported, "value type \(r) is not supported") }
         guard isReachable else {
             drop(callee.parameters.count + 1)
             for r in callee.results { push(r) }
@@ -47,12 +47,8 @@ extension FunctionCompiler {
     }
 
     mutating func visitRefNull(type: HeapType) throws(CompileError) {
-        let refType: ReferenceType
-        switch type {
-        case .abstract(.funcRef): refType = .funcRef
-        case .abstract(.externRef): refType = .externRef
-        default: throw failure(.unsupported, "reference type \(type) is not supported")
-        }
+        let refType = ReferenceType(isNullable: true, heapType: type)
+        guard module.isSupported(.ref(refType)) else { throw failure(.unsupported, "reference type \(type) is not supported") }
         push(.ref(refType), isReachable ? .const(0) : .slot)
     }
 
@@ -74,7 +70,8 @@ extension FunctionCompiler {
     mutating func visitRefFunc(functionIndex: UInt32) throws(CompileError) {
         guard Int(functionIndex) < module.functionTypes.count else { throw failure("unknown function \(functionIndex)") }
         guard module.declaredFunctionReferences.contains(functionIndex) else { throw failure("undeclared function reference") }
-        push(.ref(.funcRef))
+        let type = ReferenceType(isNullable: false, heapType: .concrete(typeIndex: module.functionTypes[Int(functionIndex)]))
+        push(.ref(type))
         if isReachable {
             let dst = slot(stack.count - 1)
             emitWithDestination(dst) { $0.refFunc(x(dst), functionIndex) }
@@ -121,7 +118,7 @@ extension FunctionCompiler {
 
     mutating func visitTableCopy(dstTable: UInt32, srcTable: UInt32) throws(CompileError) {
         let to = try tableType(dstTable), from = try tableType(srcTable)
-        guard to.elementType == from.elementType else { throw failure("type mismatch: table.copy between different element types") }
+        guard module.isSubtype(.ref(from.elementType), of: .ref(to.elementType)) else { throw failure("type mismatch: table.copy between different element types") }
         try op([.i32, .i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
             let d = c.register(first), s = c.register(first + 1), n = c.register(first + 2)
             c.emit { $0.tableCopy(dstTable, srcTable, x(d), x(s), x(n)) }
@@ -131,7 +128,7 @@ extension FunctionCompiler {
     mutating func visitTableInit(elemIndex: UInt32, table: UInt32) throws(CompileError) {
         let type = try tableType(table)
         let element = try elementType(elemIndex)
-        guard element == type.elementType else { throw failure("type mismatch: table.init element type") }
+        guard module.isSubtype(.ref(element), of: .ref(type.elementType)) else { throw failure("type mismatch: table.init element type") }
         try op([.i32, .i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
             let d = c.register(first), s = c.register(first + 1), n = c.register(first + 2)
             c.emit { $0.tableInit(table, elemIndex, x(d), x(s), x(n)) }
@@ -172,5 +169,108 @@ extension FunctionCompiler {
     mutating func visitDataDrop(dataIndex: UInt32) throws(CompileError) {
         try checkDataIndex(dataIndex)
         if isReachable { emit { $0.dataDrop(dataIndex) } }
+    }
+}
+
+// Typed function references: ref.as_non_null, br_on_null, br_on_non_null, call_ref.
+extension FunctionCompiler {
+    /// The reference type on top of the stack, or nil for an unreachable stack's unknown bottom.
+    func topReference() throws(CompileError) -> ReferenceType? {
+        guard let frame = controls.last else { throw failure("operand stack used after the function's end") }
+        if stack.count <= frame.height {
+            if frame.unreachable { return nil }
+            throw failure("type mismatch: expected a reference but the stack is empty")
+        }
+        switch stack[stack.count - 1].type {
+        case .ref(let ref)?: return ref
+        case nil: return nil
+        default: throw failure("type mismatch: expected a reference")
+        }
+    }
+
+    mutating func visitRefAsNonNull() throws(CompileError) {
+        let ref = try topReference()
+        guard let ref else { return }
+        if isReachable {
+            let r = register(stack.count - 1)
+            let ok = e.makeLabel()
+            emit { $0.brIfXnez64(x(r), ok) }
+            emit { $0.trap(.nullReference) }
+            bind(ok)
+        }
+        stack[stack.count - 1].type = .ref(ReferenceType(isNullable: false, heapType: ref.heapType))
+    }
+
+    mutating func visitBrOnNull(relativeDepth: UInt32) throws(CompileError) {
+        let depth = try branchTarget(relativeDepth)
+        let ref = try topReference()
+        let reachable = isReachable
+        var r: UInt16 = 0
+        if reachable, ref != nil { r = register(stack.count - 1) }
+        let entry = ref != nil ? stack.removeLast() : nil
+        let target = controls[controls.count - 1 - depth]
+        try check(target.labelTypes)
+        if reachable {
+            let skip = e.makeLabel()
+            emit { $0.brIfXnez64(x(r), skip) }
+            branch(to: depth)
+            bind(skip)
+        }
+        if let entry, let ref {
+            stack.append(Entry(type: .ref(ReferenceType(isNullable: false, heapType: ref.heapType)), location: entry.location))
+        } else {
+            push(nil)
+        }
+    }
+
+    mutating func visitBrOnNonNull(relativeDepth: UInt32) throws(CompileError) {
+        let depth = try branchTarget(relativeDepth)
+        let target = controls[controls.count - 1 - depth]
+        guard case .ref(let labelRef)? = target.labelTypes.last else { throw failure("type mismatch: br_on_non_null needs a label ending in a reference") }
+        let ref = try topReference()
+        if let ref {
+            stack[stack.count - 1].type = .ref(ReferenceType(isNullable: false, heapType: ref.heapType))
+        }
+        try check(target.labelTypes.dropLast() + [.ref(labelRef)])
+        if isReachable, ref != nil {
+            let r = register(stack.count - 1)
+            let skip = e.makeLabel()
+            emit { $0.brIfXeqz64(x(r), skip) }
+            branch(to: depth)
+            bind(skip)
+        }
+        drop(1)
+    }
+
+    /// Emits the moves and the jump (or return) of a branch to the block `depth` levels out.
+    mutating func branch(to depth: Int) {
+        let target = controls[controls.count - 1 - depth]
+        if target.kind == .function {
+            emitReturn()
+        } else {
+            emitBranchValues(to: depth)
+            emit { $0.jump(target.label) }
+        }
+    }
+
+    mutating func visitCallRef(typeIndex: UInt32) throws(CompileError) {
+        guard Int(typeIndex) < module.types.count else { throw failure("unknown type \(typeIndex)") }
+        let callee = module.types[Int(typeIndex)]
+        let refType = ValueType.ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: typeIndex)))
+        try check(callee.parameters + [refType])
+        guard isReachable else {
+            drop(callee.parameters.count + 1)
+            for r in callee.results { push(r) }
+            return
+        }
+        let ref = register(stack.count - 1)
+        let first = stack.count - 1 - callee.parameters.count
+        materializeAll(from: first)
+        guard base + first < Int(UInt16.max) else { throw failure(.unsupported, "call frame beyond 65,535 slots") }
+        let frame = UInt16(base + first)
+        emit { $0.callRef(x(ref), frame) }
+        stack.removeLast(callee.parameters.count + 1)
+        for r in callee.results { push(r) }
+        maxDepth = max(maxDepth, first + max(callee.parameters.count + 1, callee.results.count))
     }
 }

@@ -10,8 +10,17 @@ extension FunctionCompiler {
         return UInt16(index)
     }
 
+    /// A local whose type has no default value (a non-nullable reference) must be set before it is read.
+    func isDefaultable(_ type: ValueType) -> Bool {
+        if case .ref(let ref) = type { return ref.isNullable }
+        return true
+    }
+
     mutating func visitLocalGet(localIndex: UInt32) throws(CompileError) {
         let l = try localSlot(localIndex)
+        if Int(l) >= type.parameters.count, !isDefaultable(locals[Int(l)]), !initializedLocals.contains(localIndex) {
+            throw failure("uninitialized local \(localIndex)")
+        }
         push(locals[Int(l)], isReachable ? .local(l) : .slot)
     }
 
@@ -20,12 +29,14 @@ extension FunctionCompiler {
         try check([locals[Int(l)]])
         if isReachable { store(top: stack.count - 1, into: l) }
         drop(1)
+        initializedLocals.insert(localIndex)
     }
 
     mutating func visitLocalTee(localIndex: UInt32) throws(CompileError) {
         let l = try localSlot(localIndex)
         let type = locals[Int(l)]
         try check([type])
+        initializedLocals.insert(localIndex)
         if isReachable {
             store(top: stack.count - 1, into: l)
             stack[stack.count - 1] = Entry(type: type, location: .local(l))
@@ -60,7 +71,7 @@ extension FunctionCompiler {
     mutating func visitGlobalGet(globalIndex: UInt32) throws(CompileError) {
         guard Int(globalIndex) < module.globals.count else { throw failure("unknown global \(globalIndex)") }
         let type = module.globals[Int(globalIndex)].valueType
-        guard Self.isSupported(type) else { throw failure(.unsupported, "value type \(type) is not supported") }
+        guard module.isSupported(type) else { throw failure(.unsupported, "value type \(type) is not supported") }
         push(type)
         if isReachable {
             let dst = slot(stack.count - 1)

@@ -49,6 +49,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
         var elseLabel: Label?
         /// For `if` with parameters: late slots holding a copy of them for the false branch.
         var savedParams: [Int] = []
+        /// Non-nullable locals known to be set at the block's start; restored at its end.
+        var initializedLocals: Set<UInt32> = []
 
         var labelTypes: [ValueType] { kind == .loop ? params : results }
         /// Whether code at the current point of this block is emitted.
@@ -68,6 +70,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
     var controls: [Control] = []
     /// Highest stack depth reached, for the frame size.
     var maxDepth = 0
+    /// Non-nullable locals set so far in the current block: only those may be read.
+    var initializedLocals: Set<UInt32> = []
     /// Extra slots above the operand stack (saved `if` parameters), numbered from 0.
     var lateSlots = 0
     /// Register fields that name late slots, patched once the frame size is known.
@@ -84,9 +88,10 @@ struct FunctionCompiler: AnyInstructionVisitor {
         self.type = module.functionType(index)
         self.locals = type.parameters + code.locals
         self.base = locals.count
-        for local in locals where !Self.isSupported(local) {
+        for local in locals where !module.isSupported(local) {
             throw CompileError(.unsupported, "value type \(local) is not supported", function: index)
         }
+
         guard base + 1 < Int(UInt16.max) else {
             throw CompileError(.unsupported, "too many locals (\(base))", function: index)
         }
@@ -95,14 +100,6 @@ struct FunctionCompiler: AnyInstructionVisitor {
         // Declared locals start at zero; parameters arrive from the caller.
         for slot in type.parameters.count..<locals.count {
             e.xconst32(XReg(UInt16(slot)), 0)
-        }
-    }
-
-    static func isSupported(_ type: ValueType) -> Bool {
-        switch type {
-        case .i32, .i64, .f32, .f64: return true
-        case .ref(let ref): return ref == .funcRef || ref == .externRef
-        case .v128: return false
         }
     }
 
@@ -171,7 +168,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
                 if frame.unreachable { continue }
                 throw failure("type mismatch: expected \(expected) but the stack is empty")
             }
-            if let actual = stack[i].type, actual != expected {
+            if let actual = stack[i].type, !module.isSubtype(actual, of: expected) {
                 throw failure("type mismatch: expected \(expected), found \(actual)")
             }
         }

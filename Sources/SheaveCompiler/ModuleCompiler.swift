@@ -63,14 +63,12 @@ public struct CompiledModule {
             case .f32Const: stack.append(.f32)
             case .f64Const: stack.append(.f64)
             case .refNull(let heap):
-                switch heap {
-                case .abstract(.funcRef): stack.append(.ref(.funcRef))
-                case .abstract(.externRef): stack.append(.ref(.externRef))
-                default: throw CompileError(.unsupported, "reference type \(heap) is not supported")
-                }
+                let type = ValueType.ref(ReferenceType(isNullable: true, heapType: heap))
+                guard info.isSupported(type) else { throw CompileError(.unsupported, "reference type \(heap) is not supported") }
+                stack.append(type)
             case .refFunc(let index):
                 guard Int(index) < info.functionTypes.count else { throw CompileError(.invalid, "unknown function \(index)") }
-                stack.append(.ref(.funcRef))
+                stack.append(.ref(ReferenceType(isNullable: false, heapType: .concrete(typeIndex: info.functionTypes[Int(index)]))))
             case .globalGet(let index):
                 guard Int(index) < info.globals.count else { throw CompileError(.invalid, "unknown global \(index)") }
                 guard Int(index) < globalLimit else { throw CompileError(.invalid, "unknown global \(index): initializers may read imported globals only") }
@@ -91,7 +89,7 @@ public struct CompiledModule {
             default: throw CompileError(.invalid, "constant expression required")
             }
         }
-        guard stack == [type] else { throw CompileError(.invalid, "type mismatch in constant expression") }
+        guard stack.count == 1, info.isSubtype(stack[0], of: type) else { throw CompileError(.invalid, "type mismatch in constant expression") }
     }
 
     /// Module-level rules: indices in range, at most one memory, limits, exports unique.
@@ -100,6 +98,13 @@ public struct CompiledModule {
             throw CompileError(.invalid, "unknown type \(type)")
         }
         if info.memories.count > 1 { throw CompileError(.invalid, "multiple memories") }
+        for table in info.tables {
+            guard info.isSupported(.ref(table.elementType)) else { throw CompileError(.unsupported, "table element type \(table.elementType) is not supported") }
+            guard table.elementType.isNullable else { throw CompileError(.invalid, "type mismatch: a table of non-nullable references needs an initializer") }
+            if let max = table.limits.max, max < table.limits.min {
+                throw CompileError(.invalid, "size minimum must not be greater than maximum")
+            }
+        }
         for memory in info.memories {
             if memory.min > 65536 || (memory.max ?? 0) > 65536 {
                 throw CompileError(.invalid, "memory size must be at most 65536 pages (4GiB)")
@@ -126,7 +131,7 @@ public struct CompiledModule {
         for segment in info.elements {
             if case .active(let table, let offset) = segment.mode {
                 guard Int(table) < info.tables.count else { throw CompileError(.invalid, "unknown table \(table)") }
-                guard info.tables[Int(table)].elementType == segment.type else { throw CompileError(.invalid, "type mismatch: element segment and table types differ") }
+                guard info.isSubtype(.ref(segment.type), of: .ref(info.tables[Int(table)].elementType)) else { throw CompileError(.invalid, "type mismatch: element segment and table types differ") }
                 try validateConstant(offset, type: .i32, info, globalLimit: info.importedGlobalCount)
             }
             for item in segment.initializer {
@@ -139,7 +144,7 @@ public struct CompiledModule {
                 try validateConstant(active.offset, type: .i32, info, globalLimit: info.importedGlobalCount)
             }
         }
-        for global in info.globals where !FunctionCompiler.isSupported(global.valueType) {
+        for global in info.globals where !info.isSupported(global.valueType) {
             throw CompileError(.unsupported, "value type \(global.valueType) is not supported")
         }
         if let start = info.start {

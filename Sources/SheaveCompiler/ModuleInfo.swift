@@ -27,8 +27,9 @@ public struct ModuleInfo {
     /// Function names from the name section, by function index.
     public var functionNames: [UInt32: String] = [:]
 
-    /// The features Sheave decodes: Wasm 2.0 without SIMD for now.
-    public static let features: WasmFeatureSet = [.referenceTypes]
+    /// The features Sheave decodes: Wasm 2.0 without SIMD for now, and typed
+    /// function references in value types (`(ref null $t)`), which the 2.0 tests use.
+    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences]
 
     /// Decodes `bytes`, checking the module's structure but not its functions' bodies.
     public init(bytes: [UInt8]) throws(CompileError) {
@@ -60,7 +61,11 @@ public struct ModuleInfo {
                         }
                     }
                 case .functionSection(let indices): functionTypes += indices
-                case .tableSection(let section): tables += section.map(\.type)
+                case .tableSection(let section):
+                    if section.contains(where: { $0.initializer != nil }) {
+                        throw CompileError(.unsupported, "table initializers are not supported", offset: parser.offset)
+                    }
+                    tables += section.map(\.type)
                 case .memorySection(let section): memories += section.map(\.type)
                 case .globalSection(let section):
                     globals += section.map(\.type)

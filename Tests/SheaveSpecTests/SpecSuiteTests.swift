@@ -11,22 +11,16 @@ final class SpecSuiteTests: XCTestCase {
     /// assertions and why. A change in either direction fails the test: a
     /// regression, or progress that should lower the number here.
     static let knownFailures: [String: (count: Int, reason: String)] = [
-        // Files whose modules are all meant to be Wasm 2.0:
-        "core/br_table.wast": (162, "its first module uses (ref null $t), a typed function reference (function-references)"),
-        "core/table-sub.wast": (1, "uses (ref null $t), a typed function reference (function-references)"),
-        "core/unreached-invalid.wast": (3, "ref.as_non_null and call_ref (function-references) are reported unsupported, not invalid"),
+        // The one file meant to be all Wasm 2.0:
         "core/binary-leb128.wast": (1, "WasmParser 0.4.2 rejects a 0xFC prefix whose sub-opcode LEB128 has redundant bytes"),
         // Files that also hold Wasm 3.0 modules (they reach 100% with the Wasm 3.0 work):
         "core/data.wast": (2, "global.get of a defined global in an offset (extended-const, gc)"),
-        "core/elem.wast": (18, "typed references and global.get of defined globals (function-references, gc)"),
-        "core/global.wast": (8, "global.get of defined globals, table initializers (gc, function-references)"),
+        "core/elem.wast": (19, "table initializers, global.get of defined globals (function-references, gc)"),
+        "core/global.wast": (9, "global.get of defined globals, table initializers (gc, function-references)"),
         "core/imports.wast": (20, "exception tags (exceptions)"),
-        "core/linking.wast": (30, "typed references (function-references)"),
-        "core/ref_is_null.wast": (20, "typed references (function-references)"),
-        "core/ref_null.wast": (34, "anyref and typed references (gc)"),
-        "core/table.wast": (14, "table initializers and typed references (function-references)"),
+        "core/ref_null.wast": (34, "anyref and other GC heap types (gc)"),
+        "core/table.wast": (13, "table initializers (function-references)"),
         "core/table_init.wast": (2, "a GC array type (gc)"),
-        "core/unreached-valid.wast": (11, "call_ref and typed references (function-references)"),
     ]
 
     func testWasm2GroupsPassUnderEveryDispatchLoop() throws {

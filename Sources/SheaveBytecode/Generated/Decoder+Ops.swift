@@ -825,324 +825,328 @@ extension Decoder {
                 let imm = try reader.readI32()
                 let offset = try reader.readPcRel()
                 return visitor.brIfXuge64I32(a, imm, offset)
-            case 16: // vmov
+            case 16: // call_ref
+                let ref = try reader.readXReg()
+                let frame = try reader.readU16()
+                return visitor.callRef(ref, frame)
+            case 17: // vmov
                 let dst = try reader.readVReg()
                 let src = try reader.readVReg()
                 return visitor.vmov(dst, src)
-            case 17: // global_get
+            case 18: // global_get
                 let dst = try reader.readXReg()
                 let index = try reader.readU32()
                 return visitor.globalGet(dst, index)
-            case 18: // global_set
+            case 19: // global_set
                 let index = try reader.readU32()
                 let src = try reader.readXReg()
                 return visitor.globalSet(index, src)
-            case 19: // ref_func
+            case 20: // ref_func
                 let dst = try reader.readXReg()
                 let index = try reader.readU32()
                 return visitor.refFunc(dst, index)
-            case 20: // table_get
+            case 21: // table_get
                 let dst = try reader.readXReg()
                 let table = try reader.readU32()
                 let index = try reader.readXReg()
                 return visitor.tableGet(dst, table, index)
-            case 21: // table_set
+            case 22: // table_set
                 let table = try reader.readU32()
                 let index = try reader.readXReg()
                 let value = try reader.readXReg()
                 return visitor.tableSet(table, index, value)
-            case 22: // table_size
+            case 23: // table_size
                 let dst = try reader.readXReg()
                 let table = try reader.readU32()
                 return visitor.tableSize(dst, table)
-            case 23: // table_grow
+            case 24: // table_grow
                 let dst = try reader.readXReg()
                 let table = try reader.readU32()
                 let value = try reader.readXReg()
                 let delta = try reader.readXReg()
                 return visitor.tableGrow(dst, table, value, delta)
-            case 24: // table_fill
+            case 25: // table_fill
                 let table = try reader.readU32()
                 let start = try reader.readXReg()
                 let value = try reader.readXReg()
                 let count = try reader.readXReg()
                 return visitor.tableFill(table, start, value, count)
-            case 25: // table_copy
+            case 26: // table_copy
                 let dst_table = try reader.readU32()
                 let src_table = try reader.readU32()
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 let count = try reader.readXReg()
                 return visitor.tableCopy(dst_table, src_table, dst, src, count)
-            case 26: // table_init
+            case 27: // table_init
                 let table = try reader.readU32()
                 let segment = try reader.readU32()
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 let count = try reader.readXReg()
                 return visitor.tableInit(table, segment, dst, src, count)
-            case 27: // elem_drop
+            case 28: // elem_drop
                 let segment = try reader.readU32()
                 return visitor.elemDrop(segment)
-            case 28: // memory_fill
+            case 29: // memory_fill
                 let dst = try reader.readXReg()
                 let value = try reader.readXReg()
                 let count = try reader.readXReg()
                 return visitor.memoryFill(dst, value, count)
-            case 29: // memory_copy
+            case 30: // memory_copy
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 let count = try reader.readXReg()
                 return visitor.memoryCopy(dst, src, count)
-            case 30: // memory_init
+            case 31: // memory_init
                 let segment = try reader.readU32()
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 let count = try reader.readXReg()
                 return visitor.memoryInit(segment, dst, src, count)
-            case 31: // data_drop
+            case 32: // data_drop
                 let segment = try reader.readU32()
                 return visitor.dataDrop(segment)
-            case 32: // xclz32
+            case 33: // xclz32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xclz32(dst, src)
-            case 33: // xctz32
+            case 34: // xctz32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xctz32(dst, src)
-            case 34: // xpopcnt32
+            case 35: // xpopcnt32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xpopcnt32(dst, src)
-            case 35: // xclz64
+            case 36: // xclz64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xclz64(dst, src)
-            case 36: // xctz64
+            case 37: // xctz64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xctz64(dst, src)
-            case 37: // xpopcnt64
+            case 38: // xpopcnt64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xpopcnt64(dst, src)
-            case 38: // xeq64_i32
+            case 39: // xeq64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xeq64I32(dst, a, imm)
-            case 39: // xne64_i32
+            case 40: // xne64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xne64I32(dst, a, imm)
-            case 40: // xslt64_i32
+            case 41: // xslt64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xslt64I32(dst, a, imm)
-            case 41: // xsle64_i32
+            case 42: // xsle64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xsle64I32(dst, a, imm)
-            case 42: // xsgt64_i32
+            case 43: // xsgt64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xsgt64I32(dst, a, imm)
-            case 43: // xsge64_i32
+            case 44: // xsge64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xsge64I32(dst, a, imm)
-            case 44: // xult64_i32
+            case 45: // xult64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xult64I32(dst, a, imm)
-            case 45: // xule64_i32
+            case 46: // xule64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xule64I32(dst, a, imm)
-            case 46: // xugt64_i32
+            case 47: // xugt64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xugt64I32(dst, a, imm)
-            case 47: // xuge64_i32
+            case 48: // xuge64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xuge64I32(dst, a, imm)
-            case 48: // xsext8_32
+            case 49: // xsext8_32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext832(dst, src)
-            case 49: // xsext16_32
+            case 50: // xsext16_32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext1632(dst, src)
-            case 50: // xsext8_64
+            case 51: // xsext8_64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext864(dst, src)
-            case 51: // xsext16_64
+            case 52: // xsext16_64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext1664(dst, src)
-            case 52: // fcopysign32
+            case 53: // fcopysign32
                 let dst = try reader.readFReg()
                 let src1 = try reader.readFReg()
                 let src2 = try reader.readFReg()
                 return visitor.fcopysign32(dst, src1, src2)
-            case 53: // fceil32
+            case 54: // fceil32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fceil32(dst, src)
-            case 54: // ffloor32
+            case 55: // ffloor32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ffloor32(dst, src)
-            case 55: // ftrunc32
+            case 56: // ftrunc32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ftrunc32(dst, src)
-            case 56: // fnearest32
+            case 57: // fnearest32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fnearest32(dst, src)
-            case 57: // fcopysign64
+            case 58: // fcopysign64
                 let dst = try reader.readFReg()
                 let src1 = try reader.readFReg()
                 let src2 = try reader.readFReg()
                 return visitor.fcopysign64(dst, src1, src2)
-            case 58: // fceil64
+            case 59: // fceil64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fceil64(dst, src)
-            case 59: // ffloor64
+            case 60: // ffloor64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ffloor64(dst, src)
-            case 60: // ftrunc64
+            case 61: // ftrunc64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ftrunc64(dst, src)
-            case 61: // fnearest64
+            case 62: // fnearest64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fnearest64(dst, src)
-            case 62: // x32_from_f32_s
+            case 63: // x32_from_f32_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32S(dst, src)
-            case 63: // x32_from_f32_s_sat
+            case 64: // x32_from_f32_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32SSat(dst, src)
-            case 64: // x32_from_f32_u
+            case 65: // x32_from_f32_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32U(dst, src)
-            case 65: // x32_from_f32_u_sat
+            case 66: // x32_from_f32_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32USat(dst, src)
-            case 66: // x32_from_f64_s
+            case 67: // x32_from_f64_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64S(dst, src)
-            case 67: // x32_from_f64_s_sat
+            case 68: // x32_from_f64_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64SSat(dst, src)
-            case 68: // x32_from_f64_u
+            case 69: // x32_from_f64_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64U(dst, src)
-            case 69: // x32_from_f64_u_sat
+            case 70: // x32_from_f64_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64USat(dst, src)
-            case 70: // x64_from_f32_s
+            case 71: // x64_from_f32_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32S(dst, src)
-            case 71: // x64_from_f32_s_sat
+            case 72: // x64_from_f32_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32SSat(dst, src)
-            case 72: // x64_from_f32_u
+            case 73: // x64_from_f32_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32U(dst, src)
-            case 73: // x64_from_f32_u_sat
+            case 74: // x64_from_f32_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32USat(dst, src)
-            case 74: // x64_from_f64_s
+            case 75: // x64_from_f64_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64S(dst, src)
-            case 75: // x64_from_f64_s_sat
+            case 76: // x64_from_f64_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64SSat(dst, src)
-            case 76: // x64_from_f64_u
+            case 77: // x64_from_f64_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64U(dst, src)
-            case 77: // x64_from_f64_u_sat
+            case 78: // x64_from_f64_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64USat(dst, src)
-            case 78: // f32_from_x32_s
+            case 79: // f32_from_x32_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX32S(dst, src)
-            case 79: // f32_from_x32_u
+            case 80: // f32_from_x32_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX32U(dst, src)
-            case 80: // f32_from_x64_s
+            case 81: // f32_from_x64_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX64S(dst, src)
-            case 81: // f32_from_x64_u
+            case 82: // f32_from_x64_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX64U(dst, src)
-            case 82: // f64_from_x32_s
+            case 83: // f64_from_x32_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX32S(dst, src)
-            case 83: // f64_from_x32_u
+            case 84: // f64_from_x32_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX32U(dst, src)
-            case 84: // f64_from_x64_s
+            case 85: // f64_from_x64_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX64S(dst, src)
-            case 85: // f64_from_x64_u
+            case 86: // f64_from_x64_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX64U(dst, src)
-            case 86: // f32_from_f64
+            case 87: // f32_from_f64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.f32FromF64(dst, src)
-            case 87: // f64_from_f32
+            case 88: // f64_from_f32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.f64FromF32(dst, src)
-            case 88: // memory_size
+            case 89: // memory_size
                 let dst = try reader.readXReg()
                 return visitor.memorySize(dst)
-            case 89: // memory_grow
+            case 90: // memory_grow
                 let dst = try reader.readXReg()
                 let delta = try reader.readXReg()
                 return visitor.memoryGrow(dst, delta)

@@ -180,6 +180,10 @@ extension Disassembler: OpVisitor {
         "call_host \(id), \(frame), \(slots)"
     }
 
+    public mutating func callRef(_ ref: XReg, _ frame: UInt16) -> String {
+        "call_ref \(ref), \(frame)"
+    }
+
     public mutating func pushFrame(_ size: UInt32) -> String {
         "push_frame \(size)"
     }

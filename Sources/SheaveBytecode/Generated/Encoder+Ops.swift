@@ -385,6 +385,14 @@ extension Encoder: OpVisitor {
         emit(slots)
     }
 
+    /// `call_ref`: call the function `ref` references; traps when it is null
+    public mutating func callRef(_ ref: XReg, _ frame: UInt16) {
+        beginInstruction()
+        emitExtended(16)
+        emit(ref)
+        emit(frame)
+    }
+
     /// `push_frame`: check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow
     public mutating func pushFrame(_ size: UInt32) {
         beginInstruction()
@@ -445,7 +453,7 @@ extension Encoder: OpVisitor {
     /// `vmov`: dst = src (all 128 bits)
     public mutating func vmov(_ dst: VReg, _ src: VReg) {
         beginInstruction()
-        emitExtended(16)
+        emitExtended(17)
         emit(dst)
         emit(src)
     }
@@ -453,7 +461,7 @@ extension Encoder: OpVisitor {
     /// `global_get`: dst = globals[index]
     public mutating func globalGet(_ dst: XReg, _ index: UInt32) {
         beginInstruction()
-        emitExtended(17)
+        emitExtended(18)
         emit(dst)
         emit(index)
     }
@@ -461,7 +469,7 @@ extension Encoder: OpVisitor {
     /// `global_set`: globals[index] = src
     public mutating func globalSet(_ index: UInt32, _ src: XReg) {
         beginInstruction()
-        emitExtended(18)
+        emitExtended(19)
         emit(index)
         emit(src)
     }
@@ -469,7 +477,7 @@ extension Encoder: OpVisitor {
     /// `ref_func`: dst = reference to function `index` of the current instance
     public mutating func refFunc(_ dst: XReg, _ index: UInt32) {
         beginInstruction()
-        emitExtended(19)
+        emitExtended(20)
         emit(dst)
         emit(index)
     }
@@ -477,7 +485,7 @@ extension Encoder: OpVisitor {
     /// `table_get`: dst = tables[table][low32(index)]; traps when out of bounds
     public mutating func tableGet(_ dst: XReg, _ table: UInt32, _ index: XReg) {
         beginInstruction()
-        emitExtended(20)
+        emitExtended(21)
         emit(dst)
         emit(table)
         emit(index)
@@ -486,7 +494,7 @@ extension Encoder: OpVisitor {
     /// `table_set`: tables[table][low32(index)] = value; traps when out of bounds
     public mutating func tableSet(_ table: UInt32, _ index: XReg, _ value: XReg) {
         beginInstruction()
-        emitExtended(21)
+        emitExtended(22)
         emit(table)
         emit(index)
         emit(value)
@@ -495,7 +503,7 @@ extension Encoder: OpVisitor {
     /// `table_size`: dst = size of tables[table]
     public mutating func tableSize(_ dst: XReg, _ table: UInt32) {
         beginInstruction()
-        emitExtended(22)
+        emitExtended(23)
         emit(dst)
         emit(table)
     }
@@ -503,7 +511,7 @@ extension Encoder: OpVisitor {
     /// `table_grow`: grow tables[table] by low32(delta) entries set to value; dst = old size, or -1
     public mutating func tableGrow(_ dst: XReg, _ table: UInt32, _ value: XReg, _ delta: XReg) {
         beginInstruction()
-        emitExtended(23)
+        emitExtended(24)
         emit(dst)
         emit(table)
         emit(value)
@@ -513,7 +521,7 @@ extension Encoder: OpVisitor {
     /// `table_fill`: fill count entries from start with value; traps when out of bounds
     public mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) {
         beginInstruction()
-        emitExtended(24)
+        emitExtended(25)
         emit(table)
         emit(start)
         emit(value)
@@ -523,7 +531,7 @@ extension Encoder: OpVisitor {
     /// `table_copy`: copy count entries between tables (overlap-safe); traps when out of bounds
     public mutating func tableCopy(_ dst_table: UInt32, _ src_table: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
         beginInstruction()
-        emitExtended(25)
+        emitExtended(26)
         emit(dst_table)
         emit(src_table)
         emit(dst)
@@ -534,7 +542,7 @@ extension Encoder: OpVisitor {
     /// `table_init`: copy count references of element segment `segment` into the table; traps when out of bounds
     public mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
         beginInstruction()
-        emitExtended(26)
+        emitExtended(27)
         emit(table)
         emit(segment)
         emit(dst)
@@ -545,14 +553,14 @@ extension Encoder: OpVisitor {
     /// `elem_drop`: drop element segment `segment`: it becomes empty
     public mutating func elemDrop(_ segment: UInt32) {
         beginInstruction()
-        emitExtended(27)
+        emitExtended(28)
         emit(segment)
     }
 
     /// `memory_fill`: fill count bytes of memory from dst with low8(value); traps when out of bounds
     public mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) {
         beginInstruction()
-        emitExtended(28)
+        emitExtended(29)
         emit(dst)
         emit(value)
         emit(count)
@@ -561,7 +569,7 @@ extension Encoder: OpVisitor {
     /// `memory_copy`: copy count bytes of memory (overlap-safe); traps when out of bounds
     public mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) {
         beginInstruction()
-        emitExtended(29)
+        emitExtended(30)
         emit(dst)
         emit(src)
         emit(count)
@@ -570,7 +578,7 @@ extension Encoder: OpVisitor {
     /// `memory_init`: copy count bytes of data segment `segment` to memory; traps when out of bounds
     public mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
         beginInstruction()
-        emitExtended(30)
+        emitExtended(31)
         emit(segment)
         emit(dst)
         emit(src)
@@ -580,7 +588,7 @@ extension Encoder: OpVisitor {
     /// `data_drop`: drop data segment `segment`: it becomes empty
     public mutating func dataDrop(_ segment: UInt32) {
         beginInstruction()
-        emitExtended(31)
+        emitExtended(32)
         emit(segment)
     }
 
@@ -730,7 +738,7 @@ extension Encoder: OpVisitor {
     /// `xclz32`: dst = clz(low32(src))
     public mutating func xclz32(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(32)
+        emitExtended(33)
         emit(dst)
         emit(src)
     }
@@ -738,7 +746,7 @@ extension Encoder: OpVisitor {
     /// `xctz32`: dst = ctz(low32(src))
     public mutating func xctz32(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(33)
+        emitExtended(34)
         emit(dst)
         emit(src)
     }
@@ -746,7 +754,7 @@ extension Encoder: OpVisitor {
     /// `xpopcnt32`: dst = popcnt(low32(src))
     public mutating func xpopcnt32(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(34)
+        emitExtended(35)
         emit(dst)
         emit(src)
     }
@@ -951,7 +959,7 @@ extension Encoder: OpVisitor {
     /// `xclz64`: dst = clz((src))
     public mutating func xclz64(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(35)
+        emitExtended(36)
         emit(dst)
         emit(src)
     }
@@ -959,7 +967,7 @@ extension Encoder: OpVisitor {
     /// `xctz64`: dst = ctz((src))
     public mutating func xctz64(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(36)
+        emitExtended(37)
         emit(dst)
         emit(src)
     }
@@ -967,7 +975,7 @@ extension Encoder: OpVisitor {
     /// `xpopcnt64`: dst = popcnt((src))
     public mutating func xpopcnt64(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(37)
+        emitExtended(38)
         emit(dst)
         emit(src)
     }
@@ -1263,7 +1271,7 @@ extension Encoder: OpVisitor {
     /// `xeq64_i32`: dst = (a) == sext(imm) ? 1 : 0
     public mutating func xeq64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(38)
+        emitExtended(39)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1272,7 +1280,7 @@ extension Encoder: OpVisitor {
     /// `xne64_i32`: dst = (a) != sext(imm) ? 1 : 0
     public mutating func xne64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(39)
+        emitExtended(40)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1281,7 +1289,7 @@ extension Encoder: OpVisitor {
     /// `xslt64_i32`: dst = signed (a) < signed sext(imm) ? 1 : 0
     public mutating func xslt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(40)
+        emitExtended(41)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1290,7 +1298,7 @@ extension Encoder: OpVisitor {
     /// `xsle64_i32`: dst = signed (a) <= signed sext(imm) ? 1 : 0
     public mutating func xsle64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(41)
+        emitExtended(42)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1299,7 +1307,7 @@ extension Encoder: OpVisitor {
     /// `xsgt64_i32`: dst = signed (a) > signed sext(imm) ? 1 : 0
     public mutating func xsgt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(42)
+        emitExtended(43)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1308,7 +1316,7 @@ extension Encoder: OpVisitor {
     /// `xsge64_i32`: dst = signed (a) >= signed sext(imm) ? 1 : 0
     public mutating func xsge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(43)
+        emitExtended(44)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1317,7 +1325,7 @@ extension Encoder: OpVisitor {
     /// `xult64_i32`: dst = unsigned (a) < unsigned sext(imm) ? 1 : 0
     public mutating func xult64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(44)
+        emitExtended(45)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1326,7 +1334,7 @@ extension Encoder: OpVisitor {
     /// `xule64_i32`: dst = unsigned (a) <= unsigned sext(imm) ? 1 : 0
     public mutating func xule64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(45)
+        emitExtended(46)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1335,7 +1343,7 @@ extension Encoder: OpVisitor {
     /// `xugt64_i32`: dst = unsigned (a) > unsigned sext(imm) ? 1 : 0
     public mutating func xugt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(46)
+        emitExtended(47)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1344,7 +1352,7 @@ extension Encoder: OpVisitor {
     /// `xuge64_i32`: dst = unsigned (a) >= unsigned sext(imm) ? 1 : 0
     public mutating func xuge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitExtended(47)
+        emitExtended(48)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1369,7 +1377,7 @@ extension Encoder: OpVisitor {
     /// `xsext8_32`: low32(dst) = sext(low8(src))
     public mutating func xsext832(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(48)
+        emitExtended(49)
         emit(dst)
         emit(src)
     }
@@ -1377,7 +1385,7 @@ extension Encoder: OpVisitor {
     /// `xsext16_32`: low32(dst) = sext(low16(src))
     public mutating func xsext1632(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(49)
+        emitExtended(50)
         emit(dst)
         emit(src)
     }
@@ -1385,7 +1393,7 @@ extension Encoder: OpVisitor {
     /// `xsext8_64`: dst = sext(low8(src))
     public mutating func xsext864(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(50)
+        emitExtended(51)
         emit(dst)
         emit(src)
     }
@@ -1393,7 +1401,7 @@ extension Encoder: OpVisitor {
     /// `xsext16_64`: dst = sext(low16(src))
     public mutating func xsext1664(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(51)
+        emitExtended(52)
         emit(dst)
         emit(src)
     }
@@ -1455,7 +1463,7 @@ extension Encoder: OpVisitor {
     /// `fcopysign32`: dst = magnitude of src1, sign of src2
     public mutating func fcopysign32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitExtended(52)
+        emitExtended(53)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1488,7 +1496,7 @@ extension Encoder: OpVisitor {
     /// `fceil32`: dst = ceil(src)
     public mutating func fceil32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(53)
+        emitExtended(54)
         emit(dst)
         emit(src)
     }
@@ -1496,7 +1504,7 @@ extension Encoder: OpVisitor {
     /// `ffloor32`: dst = floor(src)
     public mutating func ffloor32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(54)
+        emitExtended(55)
         emit(dst)
         emit(src)
     }
@@ -1504,7 +1512,7 @@ extension Encoder: OpVisitor {
     /// `ftrunc32`: dst = trunc(src)
     public mutating func ftrunc32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(55)
+        emitExtended(56)
         emit(dst)
         emit(src)
     }
@@ -1512,7 +1520,7 @@ extension Encoder: OpVisitor {
     /// `fnearest32`: dst = nearest(src), ties to even
     public mutating func fnearest32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(56)
+        emitExtended(57)
         emit(dst)
         emit(src)
     }
@@ -1610,7 +1618,7 @@ extension Encoder: OpVisitor {
     /// `fcopysign64`: dst = magnitude of src1, sign of src2
     public mutating func fcopysign64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitExtended(57)
+        emitExtended(58)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1643,7 +1651,7 @@ extension Encoder: OpVisitor {
     /// `fceil64`: dst = ceil(src)
     public mutating func fceil64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(58)
+        emitExtended(59)
         emit(dst)
         emit(src)
     }
@@ -1651,7 +1659,7 @@ extension Encoder: OpVisitor {
     /// `ffloor64`: dst = floor(src)
     public mutating func ffloor64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(59)
+        emitExtended(60)
         emit(dst)
         emit(src)
     }
@@ -1659,7 +1667,7 @@ extension Encoder: OpVisitor {
     /// `ftrunc64`: dst = trunc(src)
     public mutating func ftrunc64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(60)
+        emitExtended(61)
         emit(dst)
         emit(src)
     }
@@ -1667,7 +1675,7 @@ extension Encoder: OpVisitor {
     /// `fnearest64`: dst = nearest(src), ties to even
     public mutating func fnearest64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(61)
+        emitExtended(62)
         emit(dst)
         emit(src)
     }
@@ -1711,7 +1719,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f32_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
     public mutating func x32FromF32S(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(62)
+        emitExtended(63)
         emit(dst)
         emit(src)
     }
@@ -1719,7 +1727,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f32_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
     public mutating func x32FromF32SSat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(63)
+        emitExtended(64)
         emit(dst)
         emit(src)
     }
@@ -1727,7 +1735,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f32_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
     public mutating func x32FromF32U(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(64)
+        emitExtended(65)
         emit(dst)
         emit(src)
     }
@@ -1735,7 +1743,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f32_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
     public mutating func x32FromF32USat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(65)
+        emitExtended(66)
         emit(dst)
         emit(src)
     }
@@ -1743,7 +1751,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f64_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
     public mutating func x32FromF64S(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(66)
+        emitExtended(67)
         emit(dst)
         emit(src)
     }
@@ -1751,7 +1759,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f64_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
     public mutating func x32FromF64SSat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(67)
+        emitExtended(68)
         emit(dst)
         emit(src)
     }
@@ -1759,7 +1767,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f64_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
     public mutating func x32FromF64U(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(68)
+        emitExtended(69)
         emit(dst)
         emit(src)
     }
@@ -1767,7 +1775,7 @@ extension Encoder: OpVisitor {
     /// `x32_from_f64_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
     public mutating func x32FromF64USat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(69)
+        emitExtended(70)
         emit(dst)
         emit(src)
     }
@@ -1775,7 +1783,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f32_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
     public mutating func x64FromF32S(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(70)
+        emitExtended(71)
         emit(dst)
         emit(src)
     }
@@ -1783,7 +1791,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f32_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
     public mutating func x64FromF32SSat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(71)
+        emitExtended(72)
         emit(dst)
         emit(src)
     }
@@ -1791,7 +1799,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f32_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
     public mutating func x64FromF32U(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(72)
+        emitExtended(73)
         emit(dst)
         emit(src)
     }
@@ -1799,7 +1807,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f32_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
     public mutating func x64FromF32USat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(73)
+        emitExtended(74)
         emit(dst)
         emit(src)
     }
@@ -1807,7 +1815,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f64_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
     public mutating func x64FromF64S(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(74)
+        emitExtended(75)
         emit(dst)
         emit(src)
     }
@@ -1815,7 +1823,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f64_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
     public mutating func x64FromF64SSat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(75)
+        emitExtended(76)
         emit(dst)
         emit(src)
     }
@@ -1823,7 +1831,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f64_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
     public mutating func x64FromF64U(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(76)
+        emitExtended(77)
         emit(dst)
         emit(src)
     }
@@ -1831,7 +1839,7 @@ extension Encoder: OpVisitor {
     /// `x64_from_f64_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
     public mutating func x64FromF64USat(_ dst: XReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(77)
+        emitExtended(78)
         emit(dst)
         emit(src)
     }
@@ -1839,7 +1847,7 @@ extension Encoder: OpVisitor {
     /// `f32_from_x32_s`: dst = signed i32 src as f32, rounded to nearest
     public mutating func f32FromX32S(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(78)
+        emitExtended(79)
         emit(dst)
         emit(src)
     }
@@ -1847,7 +1855,7 @@ extension Encoder: OpVisitor {
     /// `f32_from_x32_u`: dst = unsigned i32 src as f32, rounded to nearest
     public mutating func f32FromX32U(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(79)
+        emitExtended(80)
         emit(dst)
         emit(src)
     }
@@ -1855,7 +1863,7 @@ extension Encoder: OpVisitor {
     /// `f32_from_x64_s`: dst = signed i64 src as f32, rounded to nearest
     public mutating func f32FromX64S(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(80)
+        emitExtended(81)
         emit(dst)
         emit(src)
     }
@@ -1863,7 +1871,7 @@ extension Encoder: OpVisitor {
     /// `f32_from_x64_u`: dst = unsigned i64 src as f32, rounded to nearest
     public mutating func f32FromX64U(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(81)
+        emitExtended(82)
         emit(dst)
         emit(src)
     }
@@ -1871,7 +1879,7 @@ extension Encoder: OpVisitor {
     /// `f64_from_x32_s`: dst = signed i32 src as f64, rounded to nearest
     public mutating func f64FromX32S(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(82)
+        emitExtended(83)
         emit(dst)
         emit(src)
     }
@@ -1879,7 +1887,7 @@ extension Encoder: OpVisitor {
     /// `f64_from_x32_u`: dst = unsigned i32 src as f64, rounded to nearest
     public mutating func f64FromX32U(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(83)
+        emitExtended(84)
         emit(dst)
         emit(src)
     }
@@ -1887,7 +1895,7 @@ extension Encoder: OpVisitor {
     /// `f64_from_x64_s`: dst = signed i64 src as f64, rounded to nearest
     public mutating func f64FromX64S(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(84)
+        emitExtended(85)
         emit(dst)
         emit(src)
     }
@@ -1895,7 +1903,7 @@ extension Encoder: OpVisitor {
     /// `f64_from_x64_u`: dst = unsigned i64 src as f64, rounded to nearest
     public mutating func f64FromX64U(_ dst: FReg, _ src: XReg) {
         beginInstruction()
-        emitExtended(85)
+        emitExtended(86)
         emit(dst)
         emit(src)
     }
@@ -1903,7 +1911,7 @@ extension Encoder: OpVisitor {
     /// `f32_from_f64`: dst = src demoted to f32
     public mutating func f32FromF64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(86)
+        emitExtended(87)
         emit(dst)
         emit(src)
     }
@@ -1911,7 +1919,7 @@ extension Encoder: OpVisitor {
     /// `f64_from_f32`: dst = src promoted to f64
     public mutating func f64FromF32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitExtended(87)
+        emitExtended(88)
         emit(dst)
         emit(src)
     }
@@ -2099,14 +2107,14 @@ extension Encoder: OpVisitor {
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()
-        emitExtended(88)
+        emitExtended(89)
         emit(dst)
     }
 
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
     public mutating func memoryGrow(_ dst: XReg, _ delta: XReg) {
         beginInstruction()
-        emitExtended(89)
+        emitExtended(90)
         emit(dst)
         emit(delta)
     }

@@ -94,6 +94,8 @@ public protocol OpVisitor {
     mutating func callIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16) -> Output
     /// `call_host`: stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame
     mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) -> Output
+    /// `call_ref`: call the function `ref` references; traps when it is null
+    mutating func callRef(_ ref: XReg, _ frame: UInt16) -> Output
     /// `push_frame`: check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow
     mutating func pushFrame(_ size: UInt32) -> Output
     /// `xmov`: dst = src (all 64 bits; moves f registers too)

@@ -345,154 +345,156 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case brIfXugt64I32 = 14
     /// `br_if_xuge64_i32`: if unsigned (a) >= unsigned imm (sign-extended) { pc = pc + offset }
     case brIfXuge64I32 = 15
+    /// `call_ref`: call the function `ref` references; traps when it is null
+    case callRef = 16
     /// `vmov`: dst = src (all 128 bits)
-    case vmov = 16
+    case vmov = 17
     /// `global_get`: dst = globals[index]
-    case globalGet = 17
+    case globalGet = 18
     /// `global_set`: globals[index] = src
-    case globalSet = 18
+    case globalSet = 19
     /// `ref_func`: dst = reference to function `index` of the current instance
-    case refFunc = 19
+    case refFunc = 20
     /// `table_get`: dst = tables[table][low32(index)]; traps when out of bounds
-    case tableGet = 20
+    case tableGet = 21
     /// `table_set`: tables[table][low32(index)] = value; traps when out of bounds
-    case tableSet = 21
+    case tableSet = 22
     /// `table_size`: dst = size of tables[table]
-    case tableSize = 22
+    case tableSize = 23
     /// `table_grow`: grow tables[table] by low32(delta) entries set to value; dst = old size, or -1
-    case tableGrow = 23
+    case tableGrow = 24
     /// `table_fill`: fill count entries from start with value; traps when out of bounds
-    case tableFill = 24
+    case tableFill = 25
     /// `table_copy`: copy count entries between tables (overlap-safe); traps when out of bounds
-    case tableCopy = 25
+    case tableCopy = 26
     /// `table_init`: copy count references of element segment `segment` into the table; traps when out of bounds
-    case tableInit = 26
+    case tableInit = 27
     /// `elem_drop`: drop element segment `segment`: it becomes empty
-    case elemDrop = 27
+    case elemDrop = 28
     /// `memory_fill`: fill count bytes of memory from dst with low8(value); traps when out of bounds
-    case memoryFill = 28
+    case memoryFill = 29
     /// `memory_copy`: copy count bytes of memory (overlap-safe); traps when out of bounds
-    case memoryCopy = 29
+    case memoryCopy = 30
     /// `memory_init`: copy count bytes of data segment `segment` to memory; traps when out of bounds
-    case memoryInit = 30
+    case memoryInit = 31
     /// `data_drop`: drop data segment `segment`: it becomes empty
-    case dataDrop = 31
+    case dataDrop = 32
     /// `xclz32`: dst = clz(low32(src))
-    case xclz32 = 32
+    case xclz32 = 33
     /// `xctz32`: dst = ctz(low32(src))
-    case xctz32 = 33
+    case xctz32 = 34
     /// `xpopcnt32`: dst = popcnt(low32(src))
-    case xpopcnt32 = 34
+    case xpopcnt32 = 35
     /// `xclz64`: dst = clz((src))
-    case xclz64 = 35
+    case xclz64 = 36
     /// `xctz64`: dst = ctz((src))
-    case xctz64 = 36
+    case xctz64 = 37
     /// `xpopcnt64`: dst = popcnt((src))
-    case xpopcnt64 = 37
+    case xpopcnt64 = 38
     /// `xeq64_i32`: dst = (a) == sext(imm) ? 1 : 0
-    case xeq64I32 = 38
+    case xeq64I32 = 39
     /// `xne64_i32`: dst = (a) != sext(imm) ? 1 : 0
-    case xne64I32 = 39
+    case xne64I32 = 40
     /// `xslt64_i32`: dst = signed (a) < signed sext(imm) ? 1 : 0
-    case xslt64I32 = 40
+    case xslt64I32 = 41
     /// `xsle64_i32`: dst = signed (a) <= signed sext(imm) ? 1 : 0
-    case xsle64I32 = 41
+    case xsle64I32 = 42
     /// `xsgt64_i32`: dst = signed (a) > signed sext(imm) ? 1 : 0
-    case xsgt64I32 = 42
+    case xsgt64I32 = 43
     /// `xsge64_i32`: dst = signed (a) >= signed sext(imm) ? 1 : 0
-    case xsge64I32 = 43
+    case xsge64I32 = 44
     /// `xult64_i32`: dst = unsigned (a) < unsigned sext(imm) ? 1 : 0
-    case xult64I32 = 44
+    case xult64I32 = 45
     /// `xule64_i32`: dst = unsigned (a) <= unsigned sext(imm) ? 1 : 0
-    case xule64I32 = 45
+    case xule64I32 = 46
     /// `xugt64_i32`: dst = unsigned (a) > unsigned sext(imm) ? 1 : 0
-    case xugt64I32 = 46
+    case xugt64I32 = 47
     /// `xuge64_i32`: dst = unsigned (a) >= unsigned sext(imm) ? 1 : 0
-    case xuge64I32 = 47
+    case xuge64I32 = 48
     /// `xsext8_32`: low32(dst) = sext(low8(src))
-    case xsext832 = 48
+    case xsext832 = 49
     /// `xsext16_32`: low32(dst) = sext(low16(src))
-    case xsext1632 = 49
+    case xsext1632 = 50
     /// `xsext8_64`: dst = sext(low8(src))
-    case xsext864 = 50
+    case xsext864 = 51
     /// `xsext16_64`: dst = sext(low16(src))
-    case xsext1664 = 51
+    case xsext1664 = 52
     /// `fcopysign32`: dst = magnitude of src1, sign of src2
-    case fcopysign32 = 52
+    case fcopysign32 = 53
     /// `fceil32`: dst = ceil(src)
-    case fceil32 = 53
+    case fceil32 = 54
     /// `ffloor32`: dst = floor(src)
-    case ffloor32 = 54
+    case ffloor32 = 55
     /// `ftrunc32`: dst = trunc(src)
-    case ftrunc32 = 55
+    case ftrunc32 = 56
     /// `fnearest32`: dst = nearest(src), ties to even
-    case fnearest32 = 56
+    case fnearest32 = 57
     /// `fcopysign64`: dst = magnitude of src1, sign of src2
-    case fcopysign64 = 57
+    case fcopysign64 = 58
     /// `fceil64`: dst = ceil(src)
-    case fceil64 = 58
+    case fceil64 = 59
     /// `ffloor64`: dst = floor(src)
-    case ffloor64 = 59
+    case ffloor64 = 60
     /// `ftrunc64`: dst = trunc(src)
-    case ftrunc64 = 60
+    case ftrunc64 = 61
     /// `fnearest64`: dst = nearest(src), ties to even
-    case fnearest64 = 61
+    case fnearest64 = 62
     /// `x32_from_f32_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
-    case x32FromF32S = 62
+    case x32FromF32S = 63
     /// `x32_from_f32_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
-    case x32FromF32SSat = 63
+    case x32FromF32SSat = 64
     /// `x32_from_f32_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
-    case x32FromF32U = 64
+    case x32FromF32U = 65
     /// `x32_from_f32_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
-    case x32FromF32USat = 65
+    case x32FromF32USat = 66
     /// `x32_from_f64_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
-    case x32FromF64S = 66
+    case x32FromF64S = 67
     /// `x32_from_f64_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
-    case x32FromF64SSat = 67
+    case x32FromF64SSat = 68
     /// `x32_from_f64_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
-    case x32FromF64U = 68
+    case x32FromF64U = 69
     /// `x32_from_f64_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
-    case x32FromF64USat = 69
+    case x32FromF64USat = 70
     /// `x64_from_f32_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
-    case x64FromF32S = 70
+    case x64FromF32S = 71
     /// `x64_from_f32_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
-    case x64FromF32SSat = 71
+    case x64FromF32SSat = 72
     /// `x64_from_f32_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
-    case x64FromF32U = 72
+    case x64FromF32U = 73
     /// `x64_from_f32_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
-    case x64FromF32USat = 73
+    case x64FromF32USat = 74
     /// `x64_from_f64_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
-    case x64FromF64S = 74
+    case x64FromF64S = 75
     /// `x64_from_f64_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
-    case x64FromF64SSat = 75
+    case x64FromF64SSat = 76
     /// `x64_from_f64_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
-    case x64FromF64U = 76
+    case x64FromF64U = 77
     /// `x64_from_f64_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
-    case x64FromF64USat = 77
+    case x64FromF64USat = 78
     /// `f32_from_x32_s`: dst = signed i32 src as f32, rounded to nearest
-    case f32FromX32S = 78
+    case f32FromX32S = 79
     /// `f32_from_x32_u`: dst = unsigned i32 src as f32, rounded to nearest
-    case f32FromX32U = 79
+    case f32FromX32U = 80
     /// `f32_from_x64_s`: dst = signed i64 src as f32, rounded to nearest
-    case f32FromX64S = 80
+    case f32FromX64S = 81
     /// `f32_from_x64_u`: dst = unsigned i64 src as f32, rounded to nearest
-    case f32FromX64U = 81
+    case f32FromX64U = 82
     /// `f64_from_x32_s`: dst = signed i32 src as f64, rounded to nearest
-    case f64FromX32S = 82
+    case f64FromX32S = 83
     /// `f64_from_x32_u`: dst = unsigned i32 src as f64, rounded to nearest
-    case f64FromX32U = 83
+    case f64FromX32U = 84
     /// `f64_from_x64_s`: dst = signed i64 src as f64, rounded to nearest
-    case f64FromX64S = 84
+    case f64FromX64S = 85
     /// `f64_from_x64_u`: dst = unsigned i64 src as f64, rounded to nearest
-    case f64FromX64U = 85
+    case f64FromX64U = 86
     /// `f32_from_f64`: dst = src demoted to f32
-    case f32FromF64 = 86
+    case f32FromF64 = 87
     /// `f64_from_f32`: dst = src promoted to f64
-    case f64FromF32 = 87
+    case f64FromF32 = 88
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
-    case memorySize = 88
+    case memorySize = 89
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
-    case memoryGrow = 89
+    case memoryGrow = 90
 }
 
 /// Static facts about one op, from the op table.
@@ -687,6 +689,7 @@ extension ExtendedOpcode {
         case .brIfXule64I32: return OpInfo(name: "br_if_xule64_i32", doc: "if unsigned (a) <= unsigned imm (sign-extended) { pc = pc + offset }", flags: [.branch, .extended], size: 13)
         case .brIfXugt64I32: return OpInfo(name: "br_if_xugt64_i32", doc: "if unsigned (a) > unsigned imm (sign-extended) { pc = pc + offset }", flags: [.branch, .extended], size: 13)
         case .brIfXuge64I32: return OpInfo(name: "br_if_xuge64_i32", doc: "if unsigned (a) >= unsigned imm (sign-extended) { pc = pc + offset }", flags: [.branch, .extended], size: 13)
+        case .callRef: return OpInfo(name: "call_ref", doc: "call the function `ref` references; traps when it is null", flags: [.mayStop, .call, .extended], size: 7)
         case .vmov: return OpInfo(name: "vmov", doc: "dst = src (all 128 bits)", flags: [.extended, .pure], size: 7)
         case .globalGet: return OpInfo(name: "global_get", doc: "dst = globals[index]", flags: [.extended], size: 9)
         case .globalSet: return OpInfo(name: "global_set", doc: "globals[index] = src", flags: [.extended], size: 9)

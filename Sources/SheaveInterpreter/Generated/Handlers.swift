@@ -96,6 +96,8 @@ protocol OpHandlers {
     mutating func callIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16) throws(Stop)
     /// `call_host`: stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame
     mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop)
+    /// `call_ref`: call the function `ref` references; traps when it is null
+    mutating func callRef(_ ref: XReg, _ frame: UInt16) throws(Stop)
     /// `push_frame`: check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow
     mutating func pushFrame(_ size: UInt32) throws(Stop)
     /// `xmov`: dst = src (all 64 bits; moves f registers too)
@@ -883,6 +885,15 @@ extension Executor {
         let slots = pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self)
         pc = pc.advanced(by: 9)
         try callHost(id, frame, slots)
+    }
+
+    @inline(__always)
+    mutating func op_callRef() throws(Stop) {
+        start = pc
+        let ref = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let frame = pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self)
+        pc = pc.advanced(by: 7)
+        try callRef(ref, frame)
     }
 
     @inline(__always)

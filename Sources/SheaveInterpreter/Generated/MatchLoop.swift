@@ -180,80 +180,81 @@ extension Executor {
                 case 13: op_brIfXule64I32() // br_if_xule64_i32
                 case 14: op_brIfXugt64I32() // br_if_xugt64_i32
                 case 15: op_brIfXuge64I32() // br_if_xuge64_i32
-                case 16: op_vmov() // vmov
-                case 17: op_globalGet() // global_get
-                case 18: op_globalSet() // global_set
-                case 19: op_refFunc() // ref_func
-                case 20: try op_tableGet() // table_get
-                case 21: try op_tableSet() // table_set
-                case 22: op_tableSize() // table_size
-                case 23: op_tableGrow() // table_grow
-                case 24: try op_tableFill() // table_fill
-                case 25: try op_tableCopy() // table_copy
-                case 26: try op_tableInit() // table_init
-                case 27: op_elemDrop() // elem_drop
-                case 28: try op_memoryFill() // memory_fill
-                case 29: try op_memoryCopy() // memory_copy
-                case 30: try op_memoryInit() // memory_init
-                case 31: op_dataDrop() // data_drop
-                case 32: op_xclz32() // xclz32
-                case 33: op_xctz32() // xctz32
-                case 34: op_xpopcnt32() // xpopcnt32
-                case 35: op_xclz64() // xclz64
-                case 36: op_xctz64() // xctz64
-                case 37: op_xpopcnt64() // xpopcnt64
-                case 38: op_xeq64I32() // xeq64_i32
-                case 39: op_xne64I32() // xne64_i32
-                case 40: op_xslt64I32() // xslt64_i32
-                case 41: op_xsle64I32() // xsle64_i32
-                case 42: op_xsgt64I32() // xsgt64_i32
-                case 43: op_xsge64I32() // xsge64_i32
-                case 44: op_xult64I32() // xult64_i32
-                case 45: op_xule64I32() // xule64_i32
-                case 46: op_xugt64I32() // xugt64_i32
-                case 47: op_xuge64I32() // xuge64_i32
-                case 48: op_xsext832() // xsext8_32
-                case 49: op_xsext1632() // xsext16_32
-                case 50: op_xsext864() // xsext8_64
-                case 51: op_xsext1664() // xsext16_64
-                case 52: op_fcopysign32() // fcopysign32
-                case 53: op_fceil32() // fceil32
-                case 54: op_ffloor32() // ffloor32
-                case 55: op_ftrunc32() // ftrunc32
-                case 56: op_fnearest32() // fnearest32
-                case 57: op_fcopysign64() // fcopysign64
-                case 58: op_fceil64() // fceil64
-                case 59: op_ffloor64() // ffloor64
-                case 60: op_ftrunc64() // ftrunc64
-                case 61: op_fnearest64() // fnearest64
-                case 62: try op_x32FromF32S() // x32_from_f32_s
-                case 63: op_x32FromF32SSat() // x32_from_f32_s_sat
-                case 64: try op_x32FromF32U() // x32_from_f32_u
-                case 65: op_x32FromF32USat() // x32_from_f32_u_sat
-                case 66: try op_x32FromF64S() // x32_from_f64_s
-                case 67: op_x32FromF64SSat() // x32_from_f64_s_sat
-                case 68: try op_x32FromF64U() // x32_from_f64_u
-                case 69: op_x32FromF64USat() // x32_from_f64_u_sat
-                case 70: try op_x64FromF32S() // x64_from_f32_s
-                case 71: op_x64FromF32SSat() // x64_from_f32_s_sat
-                case 72: try op_x64FromF32U() // x64_from_f32_u
-                case 73: op_x64FromF32USat() // x64_from_f32_u_sat
-                case 74: try op_x64FromF64S() // x64_from_f64_s
-                case 75: op_x64FromF64SSat() // x64_from_f64_s_sat
-                case 76: try op_x64FromF64U() // x64_from_f64_u
-                case 77: op_x64FromF64USat() // x64_from_f64_u_sat
-                case 78: op_f32FromX32S() // f32_from_x32_s
-                case 79: op_f32FromX32U() // f32_from_x32_u
-                case 80: op_f32FromX64S() // f32_from_x64_s
-                case 81: op_f32FromX64U() // f32_from_x64_u
-                case 82: op_f64FromX32S() // f64_from_x32_s
-                case 83: op_f64FromX32U() // f64_from_x32_u
-                case 84: op_f64FromX64S() // f64_from_x64_s
-                case 85: op_f64FromX64U() // f64_from_x64_u
-                case 86: op_f32FromF64() // f32_from_f64
-                case 87: op_f64FromF32() // f64_from_f32
-                case 88: op_memorySize() // memory_size
-                case 89: op_memoryGrow() // memory_grow
+                case 16: try op_callRef() // call_ref
+                case 17: op_vmov() // vmov
+                case 18: op_globalGet() // global_get
+                case 19: op_globalSet() // global_set
+                case 20: op_refFunc() // ref_func
+                case 21: try op_tableGet() // table_get
+                case 22: try op_tableSet() // table_set
+                case 23: op_tableSize() // table_size
+                case 24: op_tableGrow() // table_grow
+                case 25: try op_tableFill() // table_fill
+                case 26: try op_tableCopy() // table_copy
+                case 27: try op_tableInit() // table_init
+                case 28: op_elemDrop() // elem_drop
+                case 29: try op_memoryFill() // memory_fill
+                case 30: try op_memoryCopy() // memory_copy
+                case 31: try op_memoryInit() // memory_init
+                case 32: op_dataDrop() // data_drop
+                case 33: op_xclz32() // xclz32
+                case 34: op_xctz32() // xctz32
+                case 35: op_xpopcnt32() // xpopcnt32
+                case 36: op_xclz64() // xclz64
+                case 37: op_xctz64() // xctz64
+                case 38: op_xpopcnt64() // xpopcnt64
+                case 39: op_xeq64I32() // xeq64_i32
+                case 40: op_xne64I32() // xne64_i32
+                case 41: op_xslt64I32() // xslt64_i32
+                case 42: op_xsle64I32() // xsle64_i32
+                case 43: op_xsgt64I32() // xsgt64_i32
+                case 44: op_xsge64I32() // xsge64_i32
+                case 45: op_xult64I32() // xult64_i32
+                case 46: op_xule64I32() // xule64_i32
+                case 47: op_xugt64I32() // xugt64_i32
+                case 48: op_xuge64I32() // xuge64_i32
+                case 49: op_xsext832() // xsext8_32
+                case 50: op_xsext1632() // xsext16_32
+                case 51: op_xsext864() // xsext8_64
+                case 52: op_xsext1664() // xsext16_64
+                case 53: op_fcopysign32() // fcopysign32
+                case 54: op_fceil32() // fceil32
+                case 55: op_ffloor32() // ffloor32
+                case 56: op_ftrunc32() // ftrunc32
+                case 57: op_fnearest32() // fnearest32
+                case 58: op_fcopysign64() // fcopysign64
+                case 59: op_fceil64() // fceil64
+                case 60: op_ffloor64() // ffloor64
+                case 61: op_ftrunc64() // ftrunc64
+                case 62: op_fnearest64() // fnearest64
+                case 63: try op_x32FromF32S() // x32_from_f32_s
+                case 64: op_x32FromF32SSat() // x32_from_f32_s_sat
+                case 65: try op_x32FromF32U() // x32_from_f32_u
+                case 66: op_x32FromF32USat() // x32_from_f32_u_sat
+                case 67: try op_x32FromF64S() // x32_from_f64_s
+                case 68: op_x32FromF64SSat() // x32_from_f64_s_sat
+                case 69: try op_x32FromF64U() // x32_from_f64_u
+                case 70: op_x32FromF64USat() // x32_from_f64_u_sat
+                case 71: try op_x64FromF32S() // x64_from_f32_s
+                case 72: op_x64FromF32SSat() // x64_from_f32_s_sat
+                case 73: try op_x64FromF32U() // x64_from_f32_u
+                case 74: op_x64FromF32USat() // x64_from_f32_u_sat
+                case 75: try op_x64FromF64S() // x64_from_f64_s
+                case 76: op_x64FromF64SSat() // x64_from_f64_s_sat
+                case 77: try op_x64FromF64U() // x64_from_f64_u
+                case 78: op_x64FromF64USat() // x64_from_f64_u_sat
+                case 79: op_f32FromX32S() // f32_from_x32_s
+                case 80: op_f32FromX32U() // f32_from_x32_u
+                case 81: op_f32FromX64S() // f32_from_x64_s
+                case 82: op_f32FromX64U() // f32_from_x64_u
+                case 83: op_f64FromX32S() // f64_from_x32_s
+                case 84: op_f64FromX32U() // f64_from_x32_u
+                case 85: op_f64FromX64S() // f64_from_x64_s
+                case 86: op_f64FromX64U() // f64_from_x64_u
+                case 87: op_f32FromF64() // f32_from_f64
+                case 88: op_f64FromF32() // f64_from_f32
+                case 89: op_memorySize() // memory_size
+                case 90: op_memoryGrow() // memory_grow
                 default:
                     start = pc
                     throw .trap(.invalidOpcode)

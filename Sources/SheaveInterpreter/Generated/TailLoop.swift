@@ -271,6 +271,12 @@ private func tail_callHost(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer
     return ex.dispatchNext()
 }
 
+private func tail_callRef(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, memorySize: memorySize, vm: vm.assumingMemoryBound(to: VMState.self))
+    do { try ex.op_callRef() } catch { return ex.exit(error) }
+    return ex.dispatchNext()
+}
+
 private func tail_pushFrame(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, memorySize: memorySize, vm: vm.assumingMemoryBound(to: VMState.self))
     do { try ex.op_pushFrame() } catch { return ex.exit(error) }
@@ -1466,7 +1472,7 @@ private func tail_memoryGrow(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 }
 
 /// The number of extended ops.
-let extendedOpCount = 90
+let extendedOpCount = 91
 
 /// Fills a 256-entry table with the handlers indexed by primary opcode;
 /// opcodes no op uses trap as invalid.
@@ -1646,78 +1652,79 @@ func installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[13] = tail_brIfXule64I32
     table[14] = tail_brIfXugt64I32
     table[15] = tail_brIfXuge64I32
-    table[16] = tail_vmov
-    table[17] = tail_globalGet
-    table[18] = tail_globalSet
-    table[19] = tail_refFunc
-    table[20] = tail_tableGet
-    table[21] = tail_tableSet
-    table[22] = tail_tableSize
-    table[23] = tail_tableGrow
-    table[24] = tail_tableFill
-    table[25] = tail_tableCopy
-    table[26] = tail_tableInit
-    table[27] = tail_elemDrop
-    table[28] = tail_memoryFill
-    table[29] = tail_memoryCopy
-    table[30] = tail_memoryInit
-    table[31] = tail_dataDrop
-    table[32] = tail_xclz32
-    table[33] = tail_xctz32
-    table[34] = tail_xpopcnt32
-    table[35] = tail_xclz64
-    table[36] = tail_xctz64
-    table[37] = tail_xpopcnt64
-    table[38] = tail_xeq64I32
-    table[39] = tail_xne64I32
-    table[40] = tail_xslt64I32
-    table[41] = tail_xsle64I32
-    table[42] = tail_xsgt64I32
-    table[43] = tail_xsge64I32
-    table[44] = tail_xult64I32
-    table[45] = tail_xule64I32
-    table[46] = tail_xugt64I32
-    table[47] = tail_xuge64I32
-    table[48] = tail_xsext832
-    table[49] = tail_xsext1632
-    table[50] = tail_xsext864
-    table[51] = tail_xsext1664
-    table[52] = tail_fcopysign32
-    table[53] = tail_fceil32
-    table[54] = tail_ffloor32
-    table[55] = tail_ftrunc32
-    table[56] = tail_fnearest32
-    table[57] = tail_fcopysign64
-    table[58] = tail_fceil64
-    table[59] = tail_ffloor64
-    table[60] = tail_ftrunc64
-    table[61] = tail_fnearest64
-    table[62] = tail_x32FromF32S
-    table[63] = tail_x32FromF32SSat
-    table[64] = tail_x32FromF32U
-    table[65] = tail_x32FromF32USat
-    table[66] = tail_x32FromF64S
-    table[67] = tail_x32FromF64SSat
-    table[68] = tail_x32FromF64U
-    table[69] = tail_x32FromF64USat
-    table[70] = tail_x64FromF32S
-    table[71] = tail_x64FromF32SSat
-    table[72] = tail_x64FromF32U
-    table[73] = tail_x64FromF32USat
-    table[74] = tail_x64FromF64S
-    table[75] = tail_x64FromF64SSat
-    table[76] = tail_x64FromF64U
-    table[77] = tail_x64FromF64USat
-    table[78] = tail_f32FromX32S
-    table[79] = tail_f32FromX32U
-    table[80] = tail_f32FromX64S
-    table[81] = tail_f32FromX64U
-    table[82] = tail_f64FromX32S
-    table[83] = tail_f64FromX32U
-    table[84] = tail_f64FromX64S
-    table[85] = tail_f64FromX64U
-    table[86] = tail_f32FromF64
-    table[87] = tail_f64FromF32
-    table[88] = tail_memorySize
-    table[89] = tail_memoryGrow
+    table[16] = tail_callRef
+    table[17] = tail_vmov
+    table[18] = tail_globalGet
+    table[19] = tail_globalSet
+    table[20] = tail_refFunc
+    table[21] = tail_tableGet
+    table[22] = tail_tableSet
+    table[23] = tail_tableSize
+    table[24] = tail_tableGrow
+    table[25] = tail_tableFill
+    table[26] = tail_tableCopy
+    table[27] = tail_tableInit
+    table[28] = tail_elemDrop
+    table[29] = tail_memoryFill
+    table[30] = tail_memoryCopy
+    table[31] = tail_memoryInit
+    table[32] = tail_dataDrop
+    table[33] = tail_xclz32
+    table[34] = tail_xctz32
+    table[35] = tail_xpopcnt32
+    table[36] = tail_xclz64
+    table[37] = tail_xctz64
+    table[38] = tail_xpopcnt64
+    table[39] = tail_xeq64I32
+    table[40] = tail_xne64I32
+    table[41] = tail_xslt64I32
+    table[42] = tail_xsle64I32
+    table[43] = tail_xsgt64I32
+    table[44] = tail_xsge64I32
+    table[45] = tail_xult64I32
+    table[46] = tail_xule64I32
+    table[47] = tail_xugt64I32
+    table[48] = tail_xuge64I32
+    table[49] = tail_xsext832
+    table[50] = tail_xsext1632
+    table[51] = tail_xsext864
+    table[52] = tail_xsext1664
+    table[53] = tail_fcopysign32
+    table[54] = tail_fceil32
+    table[55] = tail_ffloor32
+    table[56] = tail_ftrunc32
+    table[57] = tail_fnearest32
+    table[58] = tail_fcopysign64
+    table[59] = tail_fceil64
+    table[60] = tail_ffloor64
+    table[61] = tail_ftrunc64
+    table[62] = tail_fnearest64
+    table[63] = tail_x32FromF32S
+    table[64] = tail_x32FromF32SSat
+    table[65] = tail_x32FromF32U
+    table[66] = tail_x32FromF32USat
+    table[67] = tail_x32FromF64S
+    table[68] = tail_x32FromF64SSat
+    table[69] = tail_x32FromF64U
+    table[70] = tail_x32FromF64USat
+    table[71] = tail_x64FromF32S
+    table[72] = tail_x64FromF32SSat
+    table[73] = tail_x64FromF32U
+    table[74] = tail_x64FromF32USat
+    table[75] = tail_x64FromF64S
+    table[76] = tail_x64FromF64SSat
+    table[77] = tail_x64FromF64U
+    table[78] = tail_x64FromF64USat
+    table[79] = tail_f32FromX32S
+    table[80] = tail_f32FromX32U
+    table[81] = tail_f32FromX64S
+    table[82] = tail_f32FromX64U
+    table[83] = tail_f64FromX32S
+    table[84] = tail_f64FromX32U
+    table[85] = tail_f64FromX64S
+    table[86] = tail_f64FromX64U
+    table[87] = tail_f32FromF64
+    table[88] = tail_f64FromF32
+    table[89] = tail_memorySize
+    table[90] = tail_memoryGrow
 }

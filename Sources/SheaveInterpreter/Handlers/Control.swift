@@ -87,11 +87,22 @@ extension Executor {
         // A non-null reference is the address of a live `FunctionRef` (the embedder keeps it alive).
         guard let callee = UnsafePointer<FunctionRef>(bitPattern: UInt(reference)) else { throw .trap(.indirectCallToNull) }
         guard callee.pointee.signature == vm.pointee.signatures[Int(type)] else { throw .trap(.badSignature) }
+        try call(callee, frame)
+    }
+
+    @inline(__always) mutating func callRef(_ ref: XReg, _ frame: UInt16) throws(Stop) {
+        // Validation guarantees the referenced function has the expected signature.
+        guard let callee = UnsafePointer<FunctionRef>(bitPattern: UInt(x64(ref))) else { throw .trap(.nullReference) }
+        try call(callee, frame)
+    }
+
+    /// Calls the function a non-null reference names: directly when its code runs in
+    /// the current context, else through the host, which switches contexts.
+    @inline(__always) private mutating func call(_ callee: UnsafePointer<FunctionRef>, _ frame: UInt16) throws(Stop) {
         if let code = callee.pointee.code, callee.pointee.context == vm.pointee.context {
             enterFrame(at: frame)
             pc = code
         } else {
-            // A host function, or a function of another instance: the host switches contexts.
             try callHost(callee.pointee.hostID, frame, callee.pointee.slots)
         }
     }

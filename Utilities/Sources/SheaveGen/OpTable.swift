@@ -157,6 +157,8 @@ func buildOpTable() -> [Op] {
        "call the function at tables[table][low32(index)], which must have signature `type`", [.call, .mayStop])
     op("call_host", "id: u32, frame: u16, slots: u16",
        "stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame", [.call, .mayStop])
+    op("call_ref", "ref: x, frame: u16",
+       "call the function `ref` references; traps when it is null", [.call, .mayStop, .extended])
     op("push_frame", "size: u32",
        "check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow", .mayStop)
 
