@@ -46,5 +46,8 @@ let package = Package(
         .testTarget(name: "SheaveBytecodeTests", dependencies: ["SheaveBytecode"], resources: [.copy("Golden")]),
         .testTarget(name: "SheaveInterpreterTests", dependencies: ["SheaveInterpreter", "SheaveDemos"]),
         .testTarget(name: "SheaveSpecTests", dependencies: ["SheaveWAST"]),
+        .testTarget(
+            name: "SheaveCompilerTests",
+            dependencies: ["Sheave", "SheaveCompiler", .product(name: "WAT", package: "WasmKit")]),
     ]
 )

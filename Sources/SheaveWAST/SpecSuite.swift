@@ -1,4 +1,5 @@
 import Foundation
+import WAT
 
 /// The official spec test suite on disk, read through its `manifest.json`.
 public struct SpecSuite {
@@ -52,6 +53,24 @@ public struct SpecSuite {
     public func files(in groups: [String]) -> [File] {
         let wanted = Set(groups)
         return files.filter { wanted.contains($0.group) }
+    }
+
+    /// The binary form of every module the scripts `files` define (text modules encoded).
+    public func moduleBinaries(_ files: [File]) -> [[UInt8]] {
+        var binaries: [[UInt8]] = []
+        for file in files {
+            guard let text = try? String(contentsOf: root.appendingPathComponent(file.path), encoding: .utf8),
+                  var script = try? parseWAST(text, features: WASTRunner.features) else { continue }
+            while let (parsed, _) = script.nextDirectiveResult() {
+                guard case .success(.module(let module)) = parsed else { continue }
+                switch module.source {
+                case .text(var wat): if let bytes = try? wat.encode() { binaries.append(bytes) }
+                case .binary(let bytes): binaries.append(bytes)
+                case .quote: break
+                }
+            }
+        }
+        return binaries
     }
 
     /// Runs `files`, in order, and returns their reports.

@@ -92,29 +92,7 @@ struct Session {
     }
 
     /// The `spectest` host module the suite imports from.
-    static func spectest() -> [String: Extern] {
-        func printer(_ params: [ValueType]) -> Extern {
-            .function(.host(HostFunction(type: FunctionType(parameters: params, results: [])) { _ in [] }))
-        }
-        var exports: [String: Extern] = [
-            "print": printer([]),
-            "print_i32": printer([.i32]),
-            "print_i64": printer([.i64]),
-            "print_f32": printer([.f32]),
-            "print_f64": printer([.f64]),
-            "print_i32_f32": printer([.i32, .f32]),
-            "print_f64_f64": printer([.f64, .f64]),
-            "global_i32": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .i32), value: .i32(666))),
-            "global_i64": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .i64), value: .i64(666))),
-            "global_f32": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .f32), value: .f32(Float(666.6).bitPattern))),
-            "global_f64": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .f64), value: .f64(Double(666.6).bitPattern))),
-        ]
-        exports["table"] = .table(FunctionTable(count: 10, maximum: 20), TableType(elementType: .funcRef, limits: Limits(min: 10, max: 20)))
-        if let memory = LinearMemory(pages: 1, maximumPages: 2) {
-            exports["memory"] = .memory(memory, MemoryType(min: 1, max: 2))
-        }
-        return exports
-    }
+    static func spectest() -> [String: Extern] { SpecTestHost.exports() }
 
     mutating func run(_ directive: WASTDirective) -> Outcome {
         switch directive {

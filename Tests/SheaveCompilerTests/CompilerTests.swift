@@ -1,0 +1,121 @@
+import Sheave
+import SheaveBytecode
+import SheaveCompiler
+import WAT
+import XCTest
+
+/// What the compiler emits, checked through the disassembler, and what it rejects.
+final class CompilerTests: XCTestCase {
+    func compile(_ wat: String) throws -> CompiledModule {
+        try CompiledModule(bytes: try wat2wasm(wat))
+    }
+
+    /// The ops of function `index`, one mnemonic line each, without offsets or bytes.
+    func listing(_ module: CompiledModule, function index: Int = 0) -> [String] {
+        let start = module.functionOffsets[index]
+        let end = index + 1 < module.functionOffsets.count ? module.functionOffsets[index + 1] : module.code.count
+        return Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: false, bytes: false))
+            .split(separator: "\n").map(String.init)
+    }
+
+    func testConstantsBecomeImmediatesAndLocalSetRetargetsTheProducer() throws {
+        let module = try compile("""
+            (module (func (param i32) (result i32) (local i32)
+              (local.set 1 (i32.add (local.get 0) (i32.const 5)))
+              (i32.mul (local.get 1) (local.get 1))))
+            """)
+        // No op for local.get or i32.const; the add writes local 1 directly.
+        XCTAssertEqual(listing(module), [
+            "push_frame 4",
+            "xconst32 x1, 0",
+            "xadd32_i32 x1, x0, 5",
+            "xmul32 x2, x1, x1",
+            "xmov x0, x2",
+            "ret",
+        ])
+    }
+
+    func testLocalSetDoesNotRetargetWhenTheOldValueIsStillOnTheStack() throws {
+        // local.get 0 stays lazily on the stack while local 0 is overwritten: it must be copied first.
+        let module = try compile("""
+            (module (func (export "f") (param i32) (result i32)
+              (local.get 0)
+              (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+              (i32.sub (local.get 0))))
+            """)
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("f", [.i32(10)]), [.i32(UInt32(bitPattern: 10 - 11))])
+    }
+
+    func testValidationErrorsNameTheFunctionTheOffsetAndTheRule() {
+        XCTAssertThrowsError(try compile("(module (func) (func (result i32) (i64.const 1)))")) { error in
+            guard let error = error as? CompileError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.kind, .invalid)
+            XCTAssertEqual(error.function, 1)
+            XCTAssertNotNil(error.offset)
+            XCTAssertTrue(error.message.contains("type mismatch"), error.message)
+        }
+    }
+
+    func testFiftyThousandLocalsCompileAndRun() throws {
+        let module = try compile("""
+            (module (func (export "f") (result i32) (local i64) (local \(Array(repeating: "i32", count: 49_999).joined(separator: " ")))
+              (local.set 49999 (i32.const 7))
+              (local.get 49999)))
+            """)
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("f", []), [.i32(7)])
+    }
+
+    func testHundredThousandNestedBlocks() throws {
+        // Built as a binary: a text parser would recurse this deep.
+        let depth = 100_000
+        var body: [UInt8] = [0x00]  // no locals
+        body += Array(repeating: [0x02, 0x40], count: depth).flatMap { $0 }  // block (empty)
+        body += [0x41, 0x2A]  // i32.const 42
+        body += [0x1A]  // drop
+        body += Array(repeating: 0x0B, count: depth)  // end × depth
+        body += [0x41, 0x07, 0x0B]  // i32.const 7, end (function)
+        let bytes = moduleBytes(resultI32Body: body)
+        let module = try CompiledModule(bytes: bytes)
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("f", []), [.i32(7)])
+    }
+
+    func testAGigabyteDataSegmentRequestIsAnErrorNotAnAllocation() {
+        // A data segment declaring 1 GiB of bytes in a module of a few dozen.
+        var bytes: [UInt8] = [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]
+        bytes += [0x05, 0x03, 0x01, 0x00, 0x01]  // memory section: 1 memory, min 1
+        bytes += [0x0B, 0x0A, 0x01, 0x00, 0x41, 0x00, 0x0B]  // data section: active, offset i32.const 0
+        bytes += [0x80, 0x80, 0x80, 0x80, 0x04]  // length 2^30
+        XCTAssertThrowsError(try CompiledModule(bytes: bytes)) { error in
+            XCTAssertEqual((error as? CompileError)?.kind, .malformed)
+        }
+    }
+
+    func testMemoryLimitsAreValidated() {
+        XCTAssertThrowsError(try compile("(module (memory 65537))"))
+        XCTAssertThrowsError(try compile("(module (memory 2 1))"))
+    }
+
+    /// A module exporting one function "f" of type [] -> [i32] with `body` (locals and code).
+    func moduleBytes(resultI32Body body: [UInt8]) -> [UInt8] {
+        func leb(_ value: Int) -> [UInt8] {
+            var v = value, out: [UInt8] = []
+            repeat {
+                var byte = UInt8(v & 0x7F)
+                v >>= 7
+                if v != 0 { byte |= 0x80 }
+                out.append(byte)
+            } while v != 0
+            return out
+        }
+        func section(_ id: UInt8, _ content: [UInt8]) -> [UInt8] { [id] + leb(content.count) + content }
+        var bytes: [UInt8] = [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]
+        bytes += section(1, [0x01, 0x60, 0x00, 0x01, 0x7F])  // type: [] -> [i32]
+        bytes += section(3, [0x01, 0x00])  // function 0 has type 0
+        bytes += section(7, [0x01, 0x01, 0x66, 0x00, 0x00])  // export "f" = function 0
+        bytes += section(10, [0x01] + leb(body.count) + body)
+        return bytes
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Sheave
+import SheaveCompiler
+import SheaveWAST
+import XCTest
+
+/// A small, seeded generator, so the mutations repeat exactly.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Damaged modules must end in a clean error or a working module: never a crash or a hang.
+final class MutationTests: XCTestCase {
+    func testTenThousandMutatedSuiteModules() throws {
+        let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        guard let suite = SpecSuite.locate(repositoryRoot: repositoryRoot) else {
+            throw XCTSkip("spec test suite not found: set SHEAVE_TESTSUITE (default ../shared/wasm-testsuite)")
+        }
+        let corpus = suite.moduleBinaries(suite.files(in: SpecSuite.wasm2GroupsWithoutSIMD).filter { !$0.needsWasm3 })
+            .filter { $0.count <= 4096 }
+        XCTAssertGreaterThan(corpus.count, 500)
+        var g = SplitMix64(state: 0x5EED_CAFE)
+        var compiled = 0, rejected = 0, instantiated = 0, failedToInstantiate = 0, notInstantiated = 0
+        let started = Date()
+        for _ in 0..<10_000 {
+            var bytes = corpus.randomElement(using: &g)!
+            switch Int.random(in: 0..<4, using: &g) {
+            case 0:  // flip one to four bytes past the header
+                for _ in 0..<Int.random(in: 1...4, using: &g) where bytes.count > 8 {
+                    bytes[Int.random(in: 8..<bytes.count, using: &g)] ^= UInt8.random(in: 1...255, using: &g)
+                }
+            case 1:  // truncate
+                bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &g)))
+            case 2:  // insert a few random bytes
+                for _ in 0..<Int.random(in: 1...8, using: &g) {
+                    bytes.insert(UInt8.random(in: 0...255, using: &g), at: Int.random(in: 8...bytes.count, using: &g))
+                }
+            default:  // overwrite one byte with an extreme LEB128-ish value
+                if bytes.count > 8 { bytes[Int.random(in: 8..<bytes.count, using: &g)] = [0x00, 0x7F, 0x80, 0xFF].randomElement(using: &g)! }
+            }
+            guard let module = try? CompiledModule(bytes: bytes) else {
+                rejected += 1
+                continue
+            }
+            compiled += 1
+            // A start function could loop forever, and nothing can interrupt it until
+            // fuel and interruption exist (the runtime issue): those are only compiled.
+            guard module.info.start == nil else {
+                notInstantiated += 1
+                continue
+            }
+            if (try? Instance(module: module, store: Store(stackSize: 64 * 1024), imports: ["spectest": SpecTestHost.exports()])) != nil {
+                instantiated += 1
+            } else {
+                failedToInstantiate += 1
+            }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        print("10,000 mutants of \(corpus.count) modules in \(String(format: "%.1f", seconds)) s: \(rejected) rejected, \(compiled) compiled (\(instantiated) instantiated, \(failedToInstantiate) failed to instantiate, \(notInstantiated) with a start function not run)")
+        XCTAssertEqual(rejected + compiled, 10_000)
+        XCTAssertGreaterThan(rejected, 1000)
+        XCTAssertGreaterThan(instantiated, 500)
+        XCTAssertLessThan(seconds, 600, "mutants must not hang the compiler")
+    }
+}
