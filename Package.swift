@@ -10,7 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2", traits: []),
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2", traits: ["MultiThread"]),
     ],
     targets: [
         // The instruction set: op table (generated), encoder, decoder, disassembler.
@@ -27,6 +27,8 @@ let package = Package(
             ]),
         // The runtime: modules, instances, memories, globals, calls from Swift.
         .target(name: "Sheave", dependencies: ["SheaveCompiler", "SheaveInterpreter"]),
+        // WASI preview1: WasmKit's engine-agnostic WASI library, bridged to Sheave's memory.
+        .target(name: "SheaveWASI", dependencies: ["Sheave", .product(name: "WASI", package: "WasmKit")]),
         // The spec test runner: .wast scripts (WasmKit's WAT library reads them).
         .target(
             name: "SheaveWAST",
@@ -41,11 +43,17 @@ let package = Package(
                 "SheaveDemos",
                 "Sheave",
                 "SheaveWAST",
+                "SheaveWASI",
+                .product(name: "WAT", package: "WasmKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "SheaveBytecodeTests", dependencies: ["SheaveBytecode"], resources: [.copy("Golden")]),
         .testTarget(name: "SheaveInterpreterTests", dependencies: ["SheaveInterpreter", "SheaveDemos"]),
         .testTarget(name: "SheaveSpecTests", dependencies: ["SheaveWAST"]),
+        .testTarget(
+            name: "SheaveWASITests",
+            dependencies: ["SheaveWASI", .product(name: "WAT", package: "WasmKit")],
+            resources: [.copy("Programs")]),
         .testTarget(
             name: "SheaveCompilerTests",
             dependencies: ["Sheave", "SheaveCompiler", .product(name: "WAT", package: "WasmKit")]),

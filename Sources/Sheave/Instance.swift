@@ -240,12 +240,12 @@ public final class Instance {
     /// Calls the exported function `name`.
     public func invoke(_ name: String, _ arguments: [Value]) throws -> [Value] {
         guard case .function(let handle)? = export(name) else { throw LinkError(message: "unknown export \(name)") }
-        return try Self.call(handle, arguments)
+        return try Self.call(handle, arguments, caller: Caller(memory: nil))
     }
 
-    static func call(_ handle: FunctionHandle, _ arguments: [Value]) throws -> [Value] {
+    static func call(_ handle: FunctionHandle, _ arguments: [Value], caller: Caller) throws -> [Value] {
         switch handle {
-        case .host(let host): return try host.body(arguments)
+        case .host(let host): return try host.body(caller, arguments)
         case .wasm(let instance, let index): return try instance.call(function: index, arguments: arguments)
         }
     }
@@ -253,7 +253,7 @@ public final class Instance {
     /// Runs function `index` of this instance on the store's VM, switching the VM
     /// to this instance's context for the call and back afterwards.
     func call(function index: Int, arguments: [Value]) throws -> [Value] {
-        if index < importedFunctions.count { return try Self.call(importedFunctions[index], arguments) }
+        if index < importedFunctions.count { return try Self.call(importedFunctions[index], arguments, caller: Caller(memory: nil)) }
         let type = module.info.functionType(index)
         let vm = store.vm
         let saved = vm.context
@@ -279,7 +279,7 @@ public final class Instance {
         let type = handle.type
         let slots = vm.hostSlots
         let arguments = type.parameters.enumerated().map { Value(bits: slots[$0.offset], type: $0.element) }
-        let results = try Self.call(handle, arguments)
+        let results = try Self.call(handle, arguments, caller: Caller(memory: memory))
         guard results.count == type.results.count else { throw LinkError(message: "host function returned \(results.count) values") }
         let out = vm.hostSlots
         for (i, value) in results.enumerated() { out[i] = value.bits }

@@ -1,14 +1,20 @@
 import ArgumentParser
 import Foundation
+import Sheave
+import SheaveCompiler
 import SheaveDemos
 import SheaveInterpreter
+import SheaveWASI
 import SheaveWAST
+import WAT
+import WasmTypes
 
 @main
-struct Sheave: ParsableCommand {
+struct SheaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sheave",
         abstract: "Sheave: a WebAssembly runtime whose engine is a portable, optimizing interpreter.",
-        subcommands: [Wast.self, Demo.self, BenchDispatch.self])
+        subcommands: [Run.self, Wast.self, Demo.self, BenchDispatch.self])
 }
 
 extension DispatchMode: ExpressibleByArgument {}
@@ -160,5 +166,100 @@ struct Wast: ParsableCommand {
         let passed = reports.reduce(0) { $0 + $1.passed }, failed = reports.reduce(0) { $0 + $1.failed }
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Runs a WebAssembly program.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a .wasm or .wat module: its WASI _start, or the function given with --invoke.")
+
+    @Option(help: "Call this exported function instead of _start; the arguments after FILE are its arguments.")
+    var invoke: String?
+
+    @Option(name: .customLong("dir"), help: "Preopen a host directory: HOST or HOST::GUEST (repeatable).")
+    var directories: [String] = []
+
+    @Option(name: .customLong("env"), help: "Set an environment variable for the program: K=V (repeatable).")
+    var environment: [String] = []
+
+    @Option(help: "The dispatch loop: match or tail.")
+    var dispatch: DispatchMode = .default
+
+    @Argument(help: "The module, .wasm or .wat.")
+    var file: String
+
+    @Argument(parsing: .captureForPassthrough, help: "The program's arguments (or, with --invoke, the function's).")
+    var arguments: [String] = []
+
+    func run() throws {
+        let module: CompiledModule
+        do {
+            guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read the file") }
+            let bytes = file.hasSuffix(".wat") ? try wat2wasm(String(decoding: data, as: UTF8.self)) : [UInt8](data)
+            module = try CompiledModule(bytes: bytes)
+        } catch {
+            fail("\(error)")
+        }
+        var env: [String: String] = [:]
+        for pair in environment {
+            guard let eq = pair.firstIndex(of: "=") else { fail("--env expects K=V, got \(pair)") }
+            env[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+        }
+        let preopens = directories.map { spec -> (guest: String, host: String) in
+            let parts = spec.components(separatedBy: "::")
+            return (guest: parts.count > 1 ? parts[1] : parts[0], host: parts[0])
+        }
+        do {
+            let wasi = try WASIHost(args: [file] + (invoke == nil ? arguments : []), environment: env, preopens: preopens)
+            let instance = try Instance(module: module, store: Store(dispatchMode: dispatch), imports: wasi.imports())
+            if let invoke {
+                guard case .function(let function)? = instance.export(invoke) else { fail("no exported function named \(invoke)") }
+                let params = function.type.parameters
+                guard params.count == arguments.count else { fail("\(invoke) takes \(params.count) argument(s), got \(arguments.count)") }
+                let values = try zip(params, arguments).map { try parseArgument($1, as: $0) }
+                for result in try instance.invoke(invoke, values) { print(format(result)) }
+            } else {
+                guard instance.export("_start") != nil else { fail("the module exports no _start function; choose one with --invoke") }
+                _ = try instance.invoke("_start", [])
+            }
+        } catch let exit as WASIExit {
+            throw ExitCode(exit.code)
+        } catch let trap as Trap {
+            FileHandle.standardError.write("sheave: \(file): trap: \(trap)\n".data(using: .utf8)!)
+            throw ExitCode(1)
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    func fail(_ reason: String) -> Never {
+        FileHandle.standardError.write("sheave: \(file): \(reason)\n".data(using: .utf8)!)
+        Foundation.exit(1)
+    }
+
+    func parseArgument(_ text: String, as type: ValueType) throws -> Sheave.Value {
+        switch type {
+        case .i32:
+            if let v = Int32(text) { return .i32(UInt32(bitPattern: v)) }
+            if let v = UInt32(text) { return .i32(v) }
+        case .i64:
+            if let v = Int64(text) { return .i64(UInt64(bitPattern: v)) }
+            if let v = UInt64(text) { return .i64(v) }
+        case .f32: if let v = Float(text) { return .f32(v.bitPattern) }
+        case .f64: if let v = Double(text) { return .f64(v.bitPattern) }
+        default: break
+        }
+        fail("cannot read \(text) as \(type)")
+    }
+
+    func format(_ value: Sheave.Value) -> String {
+        switch value {
+        case .i32(let v): return "\(Int32(bitPattern: v))"
+        case .i64(let v): return "\(Int64(bitPattern: v))"
+        case .f32(let v): return "\(Float(bitPattern: v))"
+        case .f64(let v): return "\(Double(bitPattern: v))"
+        case .ref(let v): return v == 0 ? "null" : "ref"
+        }
     }
 }

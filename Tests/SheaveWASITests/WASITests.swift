@@ -1,0 +1,76 @@
+import Foundation
+import Sheave
+import SheaveCompiler
+import SheaveWASI
+import WAT
+import XCTest
+
+/// WASI preview1 through WasmKit's WASI library, on Sheave's memory.
+final class WASITests: XCTestCase {
+    /// Runs `_start` of `wat` with WASI writing stdout to a pipe; returns what it wrote and the exit code.
+    func run(_ wat: String, args: [String] = ["test"]) throws -> (stdout: String, exit: Int32?) {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        let module = try CompiledModule(bytes: try wat2wasm(wat))
+        var exitCode: Int32?
+        do {
+            let wasi = try WASIHost(args: args, stdout: fds[1])
+            let instance = try Instance(module: module, store: Store(), imports: wasi.imports())
+            do {
+                _ = try instance.invoke("_start", [])
+            } catch let exit as WASIExit {
+                exitCode = exit.code
+            }
+        }
+        close(fds[1])
+        let output = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true).readDataToEndOfFile()
+        return (String(decoding: output, as: UTF8.self), exitCode)
+    }
+
+    func testHelloWritesItsGreetingToStdout() throws {
+        let url = Bundle.module.url(forResource: "hello", withExtension: "wat", subdirectory: "Programs")!
+        let result = try run(try String(contentsOf: url, encoding: .utf8))
+        XCTAssertEqual(result.stdout, "Hello from Sheave!\n")
+        XCTAssertNil(result.exit)
+    }
+
+    func testProcExitEndsTheProgramWithItsCode() throws {
+        let result = try run("""
+            (module
+              (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              (memory 1)
+              (func (export "_start") (call $exit (i32.const 3)) unreachable))
+            """)
+        XCTAssertEqual(result.exit, 3)
+    }
+
+    func testArgumentsReachTheProgram() throws {
+        // args_sizes_get writes argc at 0 and the buffer size at 4; the program exits with argc * 100 + size.
+        let result = try run("""
+            (module
+              (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              (memory 1)
+              (func (export "_start")
+                (drop (call $sizes (i32.const 0) (i32.const 4)))
+                (call $exit (i32.add (i32.mul (i32.load (i32.const 0)) (i32.const 100)) (i32.load (i32.const 4))))))
+            """, args: ["prog", "ab", "c"])
+        // 3 arguments; "prog\\0ab\\0c\\0" is 10 bytes.
+        XCTAssertEqual(result.exit, 310)
+    }
+
+    func testAPointerPastMemoryTrapsAndNeverReachesHostMemory() throws {
+        // An iovec whose buffer lies past the end of the single 64 KiB page.
+        XCTAssertThrowsError(try run("""
+            (module
+              (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+              (memory 1)
+              (func (export "_start")
+                (i32.store (i32.const 0) (i32.const 65530))
+                (i32.store (i32.const 4) (i32.const 100))
+                (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+            """)) { error in
+            XCTAssertEqual((error as? Trap)?.code, .memoryOutOfBounds)
+        }
+    }
+}
