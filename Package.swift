@@ -6,6 +6,9 @@ let package = Package(
     products: [
         .library(name: "SheaveBytecode", targets: ["SheaveBytecode"]),
         .library(name: "SheaveInterpreter", targets: ["SheaveInterpreter"]),
+        .library(name: "SheaveCompiler", targets: ["SheaveCompiler"]),
+        .library(name: "Sheave", targets: ["Sheave"]),
+        .library(name: "SheaveWASI", targets: ["SheaveWASI"]),
         .executable(name: "sheave", targets: ["sheave"]),
     ],
     dependencies: [
@@ -47,9 +50,11 @@ let package = Package(
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "SheaveBytecodeTests", dependencies: ["SheaveBytecode"], resources: [.copy("Golden")]),
+        // Helpers shared by the test targets.
+        .target(name: "SheaveTestSupport", path: "Tests/SheaveTestSupport"),
+        .testTarget(name: "SheaveBytecodeTests", dependencies: ["SheaveBytecode", "SheaveTestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "SheaveInterpreterTests", dependencies: ["SheaveInterpreter", "SheaveDemos"]),
-        .testTarget(name: "SheaveSpecTests", dependencies: ["SheaveWAST"]),
+        .testTarget(name: "SheaveSpecTests", dependencies: ["SheaveWAST", "SheaveTestSupport"]),
         .testTarget(
             name: "SheaveWASITests",
             dependencies: ["SheaveWASI", .product(name: "WAT", package: "WasmKit")],

@@ -202,14 +202,7 @@ extension FunctionCompiler {
         let depth = try branchTarget(relativeDepth)
         let target = controls[controls.count - 1 - depth]
         try check(target.labelTypes)
-        if isReachable {
-            if target.kind == .function {
-                emitReturn()
-            } else {
-                emitBranchValues(to: depth)
-                emit { $0.jump(target.label) }
-            }
-        }
+        if isReachable { branch(to: depth) }
         markUnreachable()
     }
 
@@ -241,12 +234,7 @@ extension FunctionCompiler {
         } else {
             let skip = e.makeLabel()
             emit { $0.brIfXeqz32(XReg(condition), skip) }
-            if target.kind == .function {
-                emitReturn()
-            } else {
-                emitBranchValues(to: depth)
-                emit { $0.jump(target.label) }
-            }
+            branch(to: depth)
             bind(skip)
         }
     }
@@ -277,16 +265,38 @@ extension FunctionCompiler {
             emit { $0.brTable32(XReg(index), stubs) }
             for (depth, stub) in stubFor.sorted(by: { $0.key < $1.key }) {
                 bind(stub)
-                let target = controls[controls.count - 1 - depth]
-                if target.kind == .function {
-                    emitReturn()
-                } else {
-                    emitBranchValues(to: depth)
-                    emit { $0.jump(target.label) }
-                }
+                branch(to: depth)
             }
         }
         markUnreachable()
+    }
+
+    /// Emits the moves and the jump (or return) of a branch to the block `depth` levels out.
+    mutating func branch(to depth: Int) {
+        let target = controls[controls.count - 1 - depth]
+        if target.kind == .function {
+            emitReturn()
+        } else {
+            emitBranchValues(to: depth)
+            emit { $0.jump(target.label) }
+        }
+    }
+
+    /// Writes a call's arguments (the top `count` entries) to their canonical slots
+    /// and returns the callee's frame offset: the first argument's slot.
+    mutating func prepareCall(arguments count: Int) throws(CompileError) -> UInt16 {
+        let first = stack.count - count
+        materializeAll(from: first)
+        guard base + first < Int(UInt16.max) else { throw failure(.unsupported, "call frame beyond 65,535 slots") }
+        return UInt16(base + first)
+    }
+
+    /// Replaces a call's operands with its results and makes room in the frame for the callee's window.
+    mutating func finishCall(operands: Int, arguments: Int, results: [ValueType]) {
+        let first = stack.count - operands
+        stack.removeLast(operands)
+        for r in results { push(r) }
+        maxDepth = max(maxDepth, first + max(arguments, results.count))
     }
 
     mutating func visitReturn() throws(CompileError) {
@@ -312,10 +322,7 @@ extension FunctionCompiler {
             for r in callee.results { push(r) }
             return
         }
-        let first = stack.count - callee.parameters.count
-        materializeAll(from: first)
-        guard first + base < Int(UInt16.max) else { throw failure(.unsupported, "call frame beyond 65,535 slots") }
-        let frame = UInt16(base + first)
+        let frame = try prepareCall(arguments: callee.parameters.count)
         if Int(functionIndex) < module.importedFunctionCount {
             let slots = UInt16(max(callee.parameters.count, callee.results.count))
             emit { $0.callHost(functionIndex, frame, slots) }
@@ -324,10 +331,7 @@ extension FunctionCompiler {
             emit { $0.call(PcRelOffset(0), frame) }
             callSites.append((instructionStart: start, callee: Int(functionIndex)))
         }
-        stack.removeLast(callee.parameters.count)
-        for r in callee.results { push(r) }
-        // The callee's frame (its results, at least) lies in ours.
-        maxDepth = max(maxDepth, first + max(callee.parameters.count, callee.results.count))
+        finishCall(operands: callee.parameters.count, arguments: callee.parameters.count, results: callee.results)
     }
 
     mutating func visitDrop() throws(CompileError) {

@@ -34,16 +34,11 @@ extension FunctionCompiler {
             for r in callee.results { push(r) }
             return
         }
+        // The callee's frame starts at the first argument; the index, above it, is read before the call.
         let index = register(stack.count - 1)
-        let first = stack.count - 1 - callee.parameters.count
-        materializeAll(from: first)
-        // The callee's frame starts at the first argument; the index is read before the call.
-        guard base + first < Int(UInt16.max) else { throw failure(.unsupported, "call frame beyond 65,535 slots") }
-        let frame = UInt16(base + first)
+        let frame = try prepareCall(arguments: callee.parameters.count + 1)
         emit { $0.callIndirect(tableIndex, typeIndex, XReg(index), frame) }
-        stack.removeLast(callee.parameters.count + 1)
-        for r in callee.results { push(r) }
-        maxDepth = max(maxDepth, first + max(callee.parameters.count + 1, callee.results.count))
+        finishCall(operands: callee.parameters.count + 1, arguments: callee.parameters.count + 1, results: callee.results)
     }
 
     mutating func visitRefNull(type: HeapType) throws(CompileError) {
@@ -242,17 +237,6 @@ extension FunctionCompiler {
         drop(1)
     }
 
-    /// Emits the moves and the jump (or return) of a branch to the block `depth` levels out.
-    mutating func branch(to depth: Int) {
-        let target = controls[controls.count - 1 - depth]
-        if target.kind == .function {
-            emitReturn()
-        } else {
-            emitBranchValues(to: depth)
-            emit { $0.jump(target.label) }
-        }
-    }
-
     mutating func visitCallRef(typeIndex: UInt32) throws(CompileError) {
         guard Int(typeIndex) < module.types.count else { throw failure("unknown type \(typeIndex)") }
         let callee = module.types[Int(typeIndex)]
@@ -264,13 +248,8 @@ extension FunctionCompiler {
             return
         }
         let ref = register(stack.count - 1)
-        let first = stack.count - 1 - callee.parameters.count
-        materializeAll(from: first)
-        guard base + first < Int(UInt16.max) else { throw failure(.unsupported, "call frame beyond 65,535 slots") }
-        let frame = UInt16(base + first)
+        let frame = try prepareCall(arguments: callee.parameters.count + 1)
         emit { $0.callRef(x(ref), frame) }
-        stack.removeLast(callee.parameters.count + 1)
-        for r in callee.results { push(r) }
-        maxDepth = max(maxDepth, first + max(callee.parameters.count + 1, callee.results.count))
+        finishCall(operands: callee.parameters.count + 1, arguments: callee.parameters.count + 1, results: callee.results)
     }
 }

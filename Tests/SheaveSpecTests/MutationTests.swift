@@ -1,20 +1,10 @@
 import Foundation
 import Sheave
 import SheaveCompiler
+import SheaveTestSupport
 import SheaveWAST
 import XCTest
 
-/// A small, seeded generator, so the mutations repeat exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Damaged modules must end in a clean error or a working module: never a crash or a hang.
 final class MutationTests: XCTestCase {
@@ -26,7 +16,7 @@ final class MutationTests: XCTestCase {
         let corpus = suite.moduleBinaries(suite.files(in: SpecSuite.wasm2GroupsWithoutSIMD).filter { !$0.needsWasm3 })
             .filter { $0.count <= 4096 }
         XCTAssertGreaterThan(corpus.count, 500)
-        var g = SplitMix64(state: 0x5EED_CAFE)
+        var g = SplitMix64(seed: 0x5EED_CAFE)
         var compiled = 0, rejected = 0, instantiated = 0, failedToInstantiate = 0, notInstantiated = 0
         let started = Date()
         for _ in 0..<10_000 {

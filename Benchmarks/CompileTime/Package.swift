@@ -1,0 +1,25 @@
+// swift-tools-version:6.1
+// Compile time of Sheave against WasmKit 0.4.2, measured in one process, side by side.
+// Not part of the Sheave package: it depends on WasmKit's runtime, which Sheave does not.
+//
+//     swift run -c release --package-path Benchmarks/CompileTime compile-time FILE.wasm...
+import PackageDescription
+
+let package = Package(
+    name: "CompileTime",
+    dependencies: [
+        .package(path: "../.."),
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "compile-time",
+            dependencies: [
+                .product(name: "Sheave", package: "main"),
+                .product(name: "SheaveCompiler", package: "main"),
+                .product(name: "SheaveWASI", package: "main"),
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmKitWASI", package: "WasmKit"),
+            ])
+    ]
+)

@@ -1,0 +1,52 @@
+// For each module: Sheave's decode + validate + compile, and its instantiation
+// on top; WasmKit's parse + instantiation with eager translation (every
+// function translated), and with lazy translation (none). Medians of the rounds,
+// the runtimes interleaved in each round.
+import Foundation
+import Sheave
+import SheaveCompiler
+import SheaveWASI
+import WasmKit
+import WasmKitWASI
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = ContinuousClock.now
+    try body()
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+func ms(_ value: Double) -> String { String(format: "%.1f", value * 1000) }
+
+let rounds = 7
+print("| module | size (KiB) | Sheave compile (ms) | Sheave compile + instantiate (ms) | WasmKit parse + eager instantiate (ms) | WasmKit parse + lazy instantiate (ms) | Sheave / WasmKit eager |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for path in CommandLine.arguments.dropFirst() {
+    guard let data = FileManager.default.contents(atPath: path) else { fatalError("cannot read \(path)") }
+    let bytes = [UInt8](data)
+    var compile: [Double] = [], compileInstantiate: [Double] = [], eager: [Double] = [], lazy: [Double] = []
+    for _ in 0..<rounds {
+        compile.append(try seconds { _ = try CompiledModule(bytes: bytes) })
+        compileInstantiate.append(try seconds {
+            let module = try CompiledModule(bytes: bytes)
+            let wasi = try WASIHost()
+            _ = try Sheave.Instance(module: module, store: Sheave.Store(), imports: wasi.imports())
+        })
+        for (mode, sink) in [(EngineConfiguration.CompilationMode.eager, 0), (.lazy, 1)] {
+            let time = try seconds {
+                let module = try parseWasm(bytes: bytes)
+                let engine = Engine(configuration: EngineConfiguration(compilationMode: mode))
+                let store = WasmKit.Store(engine: engine)
+                var imports = Imports()
+                let wasi = try WasmKitWASI.WASIBridgeToHost()
+                wasi.link(to: &imports, store: store)
+                _ = try module.instantiate(store: store, imports: imports)
+                try wasi.close()
+            }
+            if sink == 0 { eager.append(time) } else { lazy.append(time) }
+        }
+    }
+    let name = URL(fileURLWithPath: path).lastPathComponent
+    print("| \(name) | \(bytes.count / 1024) | \(ms(median(compile))) | \(ms(median(compileInstantiate))) | \(ms(median(eager))) | \(ms(median(lazy))) | \(String(format: "%.2f", median(compileInstantiate) / median(eager))) |")
+}
