@@ -13,6 +13,51 @@ public struct CompiledModule {
 
     /// Decodes, validates and compiles `bytes`.
     public init(bytes: [UInt8]) throws(CompileError) {
+        var bytes = bytes
+        // WasmParser 0.4.2 reads the sub-opcode after a 0xFC prefix as one byte, not
+        // as the LEB128 u32 the spec says, so it rejects a redundant encoding such as
+        // FC 80 00. Such an op is rewritten in place to NOPs then its minimal form
+        // (01 FC 00: same length, same meaning) and the module decoded again.
+        for _ in 0..<1024 {
+            do {
+                try self.init(decoding: bytes)
+                return
+            } catch let failure as RedundantPrefixEncoding {
+                bytes = failure.normalized
+            } catch let error as CompileError {
+                throw error
+            } catch {
+                throw CompileError(.malformed, "\(error)")
+            }
+        }
+        throw CompileError(.unsupported, "too many redundant 0xFC sub-opcode encodings")
+    }
+
+    /// A 0xFC op whose sub-opcode has a redundant LEB128 encoding, and the bytes with it normalized.
+    struct RedundantPrefixEncoding: Error {
+        let normalized: [UInt8]
+
+        /// The failure at `offset` (just past the byte WasmParser could not read) when it is this case.
+        init?(_ bytes: [UInt8], failingAt offset: Int) {
+            let prefix = offset - 2
+            guard prefix >= 0, prefix + 1 < bytes.count, bytes[prefix] == 0xFC, bytes[prefix + 1] & 0x80 != 0 else { return nil }
+            var value = 0, shift = 0, end = prefix + 1
+            while end < bytes.count, shift <= 28 {
+                value |= Int(bytes[end] & 0x7F) << shift
+                shift += 7
+                end += 1
+                if bytes[end - 1] & 0x80 == 0 { break }
+            }
+            guard bytes[end - 1] & 0x80 == 0, value < 0x80 else { return nil }
+            var normalized = bytes
+            for i in prefix..<(end - 2) { normalized[i] = 0x01 }  // nop
+            normalized[end - 2] = 0xFC
+            normalized[end - 1] = UInt8(value)
+            self.normalized = normalized
+        }
+    }
+
+    private init(decoding bytes: [UInt8]) throws {
         var info = try ModuleInfo(bytes: bytes)
         try Self.validateModule(info)
         var image = Encoder()
@@ -32,6 +77,7 @@ public struct CompiledModule {
             } catch let error as CompileError {
                 throw error
             } catch {
+                if let redundant = RedundantPrefixEncoding(bytes, failingAt: parser.offset) { throw redundant }
                 throw CompileError(.malformed, "\(error)", function: index, offset: parser.offset)
             }
             let (code, sites) = try compiler.finish()

@@ -11,9 +11,7 @@ final class SpecSuiteTests: XCTestCase {
     /// assertions and why. A change in either direction fails the test: a
     /// regression, or progress that should lower the number here.
     static let knownFailures: [String: (count: Int, reason: String)] = [
-        // The one file meant to be all Wasm 2.0:
-        "core/binary-leb128.wast": (1, "WasmParser 0.4.2 rejects a 0xFC prefix whose sub-opcode LEB128 has redundant bytes"),
-        // Files that also hold Wasm 3.0 modules (they reach 100% with the Wasm 3.0 work):
+        // Only files that also hold Wasm 3.0 modules (they reach 100% with the Wasm 3.0 work):
         "core/data.wast": (2, "global.get of a defined global in an offset (extended-const, gc)"),
         "core/elem.wast": (19, "table initializers, global.get of defined globals (function-references, gc)"),
         "core/global.wast": (9, "global.get of defined globals, table initializers (gc, function-references)"),
