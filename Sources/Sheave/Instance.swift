@@ -73,6 +73,8 @@ public final class Instance {
             memoryType = defined
         }
         for type in info.tables[info.importedTableCount...] {
+            // A table of more than ten million entries is refused rather than allocated (80 MB).
+            guard type.limits.min <= 10_000_000 else { throw LinkError(message: "table of \(type.limits.min) entries is too large") }
             tables.append(FunctionTable(count: Int(type.limits.min), maximum: Int(type.limits.max ?? UInt64(UInt32.max))))
             tableTypes.append(type)
         }
@@ -255,6 +257,9 @@ public final class Instance {
     func call(function index: Int, arguments: [Value]) throws -> [Value] {
         if index < importedFunctions.count { return try Self.call(importedFunctions[index], arguments, caller: Caller(memory: nil)) }
         let type = module.info.functionType(index)
+        guard arguments.count == type.parameters.count, zip(arguments, type.parameters).allSatisfy({ $0.matches($1) }) else {
+            throw LinkError(message: "function \(index) expects arguments \(type.parameters), got \(arguments)")
+        }
         let vm = store.vm
         let saved = vm.context
         vm.context = context
@@ -280,7 +285,9 @@ public final class Instance {
         let slots = vm.hostSlots
         let arguments = type.parameters.enumerated().map { Value(bits: slots[$0.offset], type: $0.element) }
         let results = try Self.call(handle, arguments, caller: Caller(memory: memory))
-        guard results.count == type.results.count else { throw LinkError(message: "host function returned \(results.count) values") }
+        guard results.count == type.results.count, zip(results, type.results).allSatisfy({ $0.matches($1) }) else {
+            throw LinkError(message: "host function returned \(results), expected \(type.results)")
+        }
         let out = vm.hostSlots
         for (i, value) in results.enumerated() { out[i] = value.bits }
     }

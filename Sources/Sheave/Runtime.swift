@@ -34,6 +34,14 @@ public enum Value: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether this value may be passed where `type` is expected.
+    public func matches(_ type: ValueType) -> Bool {
+        switch (self, type) {
+        case (.i32, .i32), (.i64, .i64), (.f32, .f32), (.f64, .f64), (.ref, .ref): return true
+        default: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .i32(let v): return "i32:\(Int32(bitPattern: v))"

@@ -2,6 +2,7 @@ import Sheave
 import SheaveBytecode
 import SheaveCompiler
 import WAT
+import WasmTypes
 import XCTest
 
 /// What the compiler emits, checked through the disassembler, and what it rejects.
@@ -117,5 +118,39 @@ final class CompilerTests: XCTestCase {
         bytes += section(7, [0x01, 0x01, 0x66, 0x00, 0x00])  // export "f" = function 0
         bytes += section(10, [0x01] + leb(body.count) + body)
         return bytes
+    }
+}
+
+/// The runtime refuses what does not fit instead of running with it.
+final class RuntimeCheckTests: XCTestCase {
+    func instance(_ wat: String, imports: [String: [String: Extern]] = [:]) throws -> Instance {
+        try Instance(module: try CompiledModule(bytes: try wat2wasm(wat)), store: Store(), imports: imports)
+    }
+
+    func testArgumentsMustMatchTheFunctionType() throws {
+        let i = try instance("(module (func (export \"add\") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))")
+        XCTAssertEqual(try i.invoke("add", [.i32(2), .i32(3)]), [.i32(5)])
+        XCTAssertThrowsError(try i.invoke("add", [.i32(2)]))
+        XCTAssertThrowsError(try i.invoke("add", [.i32(2), .i64(3)]))
+    }
+
+    func testHostFunctionsMustReturnTheirDeclaredTypes() throws {
+        let wrong = HostFunction(type: FunctionType(parameters: [], results: [.i32])) { _ in [.i64(1)] }
+        let i = try instance("""
+            (module (import "host" "f" (func $f (result i32))) (func (export "g") (result i32) (call $f)))
+            """, imports: ["host": ["f": .function(.host(wrong))]])
+        XCTAssertThrowsError(try i.invoke("g", []))
+    }
+
+    func testHugeTablesAreRefused() {
+        XCTAssertThrowsError(try instance("(module (table 4000000000 funcref))")) { error in
+            XCTAssertTrue(error is LinkError, "\(error)")
+        }
+    }
+
+    func testImportsAreCheckedByType() throws {
+        let host = HostFunction(type: FunctionType(parameters: [.i32], results: [])) { _ in [] }
+        XCTAssertThrowsError(try instance("(module (import \"host\" \"f\" (func (param i64))))", imports: ["host": ["f": .function(.host(host))]]))
+        XCTAssertThrowsError(try instance("(module (import \"host\" \"missing\" (func)))"))
     }
 }
