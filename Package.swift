@@ -13,13 +13,14 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2", traits: ["MultiThread"]),
     ],
     targets: [
         // The instruction set: op table (generated), encoder, decoder, disassembler.
         .target(name: "SheaveBytecode"),
         // The machine: registers, stack, frames, and the two dispatch loops.
-        .target(name: "SheaveInterpreter", dependencies: ["SheaveBytecode"]),
+        .target(name: "SheaveInterpreter", dependencies: ["SheaveBytecode", .product(name: "Atomics", package: "swift-atomics")]),
         // WebAssembly to Sheave bytecode: module decoding (WasmKit's WasmParser),
         // validation and compilation, in one pass per function.
         .target(

@@ -28,6 +28,9 @@ public final class Instance {
         self.module = module
         self.store = store
         let info = module.info
+        if store.configuration.compileOptions.checkpoints && !module.options.checkpoints {
+            throw LinkError(message: "the store meters fuel or can be interrupted, but the module was compiled without checkpoints (CompileOptions(checkpoints: true))")
+        }
         code = CodeImage(module.code)
 
         var functions: [FunctionHandle] = []

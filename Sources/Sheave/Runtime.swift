@@ -138,6 +138,31 @@ public final class GlobalCell {
 /// also owns what references point at: each function's `FunctionRef`, and the
 /// canonical signature ids that make `call_indirect` work across modules.
 public final class Store {
+    /// How a store runs code.
+    public struct Configuration: Sendable {
+        /// Code consumes fuel at function entries and loop headers and traps
+        /// ("all fuel consumed by WebAssembly") when it runs out; see `Store.fuel`.
+        public var fuelMetering: Bool
+        /// Another thread may stop running code through `Store.interruptHandle`.
+        public var interruptible: Bool
+        /// The VM's stack in bytes: recursion deeper than it fits traps ("call stack exhausted").
+        public var stackSize: Int
+        public var dispatchMode: DispatchMode
+
+        public init(fuelMetering: Bool = false, interruptible: Bool = false, stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default) {
+            self.fuelMetering = fuelMetering
+            self.interruptible = interruptible
+            self.stackSize = stackSize
+            self.dispatchMode = dispatchMode
+        }
+
+        /// How modules must be compiled to run in such a store.
+        public var compileOptions: CompileOptions {
+            CompileOptions(checkpoints: fuelMetering || interruptible)
+        }
+    }
+
+    public let configuration: Configuration
     let vm: VM
     private var signatureIDs: [FunctionType: UInt32] = [:]
     /// Functions reachable through references, by the id a foreign call hands the host.
@@ -148,9 +173,26 @@ public final class Store {
     /// (other ids are the calling module's import index).
     static let referenceCallBit: UInt32 = 0x8000_0000
 
-    public init(stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default) {
-        vm = VM(stackSize: stackSize, dispatchMode: dispatchMode)
+    public convenience init(stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default) {
+        self.init(configuration: Configuration(stackSize: stackSize, dispatchMode: dispatchMode))
     }
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        vm = VM(stackSize: configuration.stackSize, dispatchMode: configuration.dispatchMode)
+        vm.fuelMetering = configuration.fuelMetering
+        if configuration.fuelMetering { vm.fuel = 0 }
+    }
+
+    /// The fuel left (with fuel metering). Set it to refuel.
+    public var fuel: Int64 {
+        get { vm.fuel }
+        set { vm.fuel = max(newValue, 0) }
+    }
+
+    /// Stops the store's running code at its next checkpoint, from any thread
+    /// (with `Configuration.interruptible`).
+    public var interruptHandle: InterruptHandle { vm.interruptHandle }
 
     deinit {
         for block in functionRefBlocks { block.deallocate() }

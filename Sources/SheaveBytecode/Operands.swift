@@ -60,6 +60,8 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case invalidOpcode = 9
     case tableAccessOutOfBounds = 10
     case nullReference = 11
+    case outOfFuel = 12
+    case interrupted = 13
 
     /// The message a user sees, worded as the spec's test suite words it.
     public var description: String {
@@ -76,6 +78,8 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
         case .invalidOpcode: return "invalid opcode"
         case .tableAccessOutOfBounds: return "out of bounds table access"
         case .nullReference: return "null reference"
+        case .outOfFuel: return "all fuel consumed by WebAssembly"
+        case .interrupted: return "interrupted"
         }
     }
 }

@@ -49,6 +49,8 @@ extension FunctionCompiler {
         frame.dead = !isReachable
         controls.append(frame)
         bind(frame.label)
+        // Each iteration passes the loop header: the place to consume fuel and notice interruption.
+        if checkpoints && isReachable { emit { $0.checkpoint(1) } }
     }
 
     mutating func visitIf(blockType: BlockType) throws(CompileError) {

@@ -82,8 +82,12 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
 
-    init(module: ModuleInfo, index: Int, code: Code) throws(CompileError) {
+    /// Emit `checkpoint` ops (fuel, interruption) at the function's entry and at loop headers.
+    let checkpoints: Bool
+
+    init(module: ModuleInfo, index: Int, code: Code, options: CompileOptions) throws(CompileError) {
         self.module = module
+        self.checkpoints = options.checkpoints
         self.index = index
         self.type = module.functionType(index)
         self.locals = type.parameters + code.locals
@@ -101,6 +105,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         for slot in type.parameters.count..<locals.count {
             e.xconst32(XReg(UInt16(slot)), 0)
         }
+        if checkpoints { e.checkpoint(1) }
     }
 
     /// Every instruction without its own `visit…` method lands here: WasmParser's

@@ -4,15 +4,29 @@ import WasmTypes
 
 /// A module compiled to Sheave bytecode: one image holding every defined
 /// function, and everything needed to instantiate it.
+/// How a module is compiled.
+public struct CompileOptions: Equatable, Sendable {
+    /// Emit a `checkpoint` op at every function entry and loop header, where fuel
+    /// is consumed and interruption is noticed. Without them code runs at full
+    /// speed but can be neither metered nor interrupted.
+    public var checkpoints: Bool
+
+    public init(checkpoints: Bool = false) {
+        self.checkpoints = checkpoints
+    }
+}
+
 public struct CompiledModule {
     public let info: ModuleInfo
+    /// How it was compiled.
+    public let options: CompileOptions
     /// The bytecode of every defined function, in order.
     public let code: [UInt8]
     /// The offset in `code` of each defined function (index minus the imported count).
     public let functionOffsets: [Int]
 
     /// Decodes, validates and compiles `bytes`.
-    public init(bytes: [UInt8]) throws(CompileError) {
+    public init(bytes: [UInt8], options: CompileOptions = CompileOptions()) throws(CompileError) {
         var bytes = bytes
         // WasmParser 0.4.2 reads the sub-opcode after a 0xFC prefix as one byte, not
         // as the LEB128 u32 the spec says, so it rejects a redundant encoding such as
@@ -20,7 +34,7 @@ public struct CompiledModule {
         // (01 FC 00: same length, same meaning) and the module decoded again.
         for _ in 0..<1024 {
             do {
-                try self.init(decoding: bytes)
+                try self.init(decoding: bytes, options: options)
                 return
             } catch let failure as RedundantPrefixEncoding {
                 bytes = failure.normalized
@@ -57,7 +71,7 @@ public struct CompiledModule {
         }
     }
 
-    private init(decoding bytes: [UInt8]) throws {
+    private init(decoding bytes: [UInt8], options: CompileOptions) throws {
         var info = try ModuleInfo(bytes: bytes)
         try Self.validateModule(info)
         var image = Encoder()
@@ -65,7 +79,7 @@ public struct CompiledModule {
         var calls: [(field: Int, callee: Int, instructionStart: Int)] = []
         for (i, body) in info.codes.enumerated() {
             let index = info.importedFunctionCount + i
-            var compiler = try FunctionCompiler(module: info, index: index, code: body)
+            var compiler = try FunctionCompiler(module: info, index: index, code: body, options: options)
             var parser = ExpressionParser(code: body)
             do {
                 while let visit = try parser.parse() {
@@ -94,6 +108,7 @@ public struct CompiledModule {
         }
         info.codes = []  // the bodies are compiled; do not keep the source alive
         self.info = info
+        self.options = options
         self.code = image.bytes
         self.functionOffsets = offsets
     }

@@ -1,3 +1,4 @@
+import Atomics
 import SheaveBytecode
 
 /// Which dispatch loop runs the bytecode. Both run the same handlers and give the same results.
@@ -18,8 +19,12 @@ public enum DispatchMode: String, Sendable, CaseIterable {
         #endif
     }
 
-    /// The tail loop where it is safe, else the match loop.
-    public static var `default`: DispatchMode { tailLoopIsSafe ? .tail : .match }
+    /// The match loop, everywhere. The tail loop is not the default yet: Swift's
+    /// function merging can fold two similar handlers into one with an extra
+    /// parameter, and the C-convention thunk in front of it then *calls* it instead
+    /// of jumping, so a long run through such handlers grows the native stack
+    /// (docs/design.md, "Which loop is the default").
+    public static var `default`: DispatchMode { .match }
 }
 
 /// Why `VM.run()` returned.
@@ -95,6 +100,24 @@ public final class VM {
     /// `DispatchMode.tailLoopIsSafe` is false.
     public var dispatchMode: DispatchMode
 
+    /// Whether `checkpoint` ops consume fuel (and trap when it runs out).
+    public var fuelMetering: Bool {
+        get { state.pointee.fuelMetering }
+        set {
+            state.pointee.fuelMetering = newValue
+            if !newValue { state.pointee.fuel = .max }
+        }
+    }
+
+    /// The fuel left, when metering; `checkpoint` ops consume it.
+    public var fuel: Int64 {
+        get { state.pointee.fuel }
+        set { state.pointee.fuel = newValue }
+    }
+
+    /// Stops the code this VM runs at its next checkpoint, from any thread.
+    public let interruptHandle: InterruptHandle
+
     /// The stack's size in bytes.
     public let stackSize: Int
     /// Frames grow up from `stackBase`; the link stack grows down from `stackEnd`.
@@ -135,12 +158,14 @@ public final class VM {
         self.context = context
         stackBase = .allocate(byteCount: stackSize, alignment: 16)
         stackEnd = stackBase + stackSize
+        interruptHandle = InterruptHandle()
         state = .allocate(capacity: 1)
         state.initialize(to: VMState(
             memory: Self.noMemory, memorySize: 0, memoryObject: nil,
             context: nil, globals: context.globalCells, tables: context.tableStates,
             signatures: context.signatureIDs, functionRefs: context.functionRefs,
             elements: context.elementStates, dataSegments: context.dataStates,
+            fuel: .max, fuelMetering: false, interrupt: interruptHandle.flag,
             pc: nil, fp: stackBase, links: stackEnd, stop: .returned, hostFrame: nil, hostSlots: 0,
             tailHandlers: UnsafePointer(Self.primaryHandlers),
             extendedTailHandlers: UnsafePointer(Self.extendedHandlers),
@@ -292,5 +317,19 @@ public final class VM {
             link += 16
         }
         return frames
+    }
+}
+
+/// Stops a VM's code at its next checkpoint (a function entry or a loop header
+/// of code compiled with checkpoints), with a trap of kind `interrupted`.
+/// Safe to use from any thread.
+public final class InterruptHandle: @unchecked Sendable {
+    let flag = UnsafeAtomic<Int>.create(0)
+
+    deinit { flag.destroy() }
+
+    /// Asks the running code to stop. If nothing runs, the next checkpoint reached stops.
+    public func interrupt() {
+        flag.store(1, ordering: .relaxed)
     }
 }

@@ -1,3 +1,4 @@
+import Atomics
 import SheaveBytecode
 
 /// Why the run loop stopped. Handlers throw it; the loops turn it into a `RunResult`.
@@ -102,6 +103,13 @@ struct VMState {
     /// Element segments (references) and data segments (bytes), by index.
     var elements: UnsafeMutablePointer<SegmentState>
     var dataSegments: UnsafeMutablePointer<SegmentState>
+
+    /// Fuel left; `checkpoint` ops subtract from it. Without metering it starts at
+    /// `Int64.max` and is topped up whenever it would run out.
+    var fuel: Int64
+    var fuelMetering: Bool
+    /// Set to non-zero by another thread to stop the run at the next checkpoint.
+    var interrupt: UnsafeAtomic<Int>
 
     /// Where the run loop stopped: the op to resume at (after a host call) or
     /// the trapping op, and the frame pointer and link stack top at that point.

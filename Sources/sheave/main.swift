@@ -186,6 +186,9 @@ struct Run: ParsableCommand {
     @Option(help: "The dispatch loop: match or tail.")
     var dispatch: DispatchMode = .default
 
+    @Option(help: "Run with this much fuel: one unit per function entry and loop iteration; running out traps.")
+    var fuel: Int64?
+
     @Argument(help: "The module, .wasm or .wat.")
     var file: String
 
@@ -193,11 +196,12 @@ struct Run: ParsableCommand {
     var arguments: [String] = []
 
     func run() throws {
+        let configuration = Store.Configuration(fuelMetering: fuel != nil, dispatchMode: dispatch)
         let module: CompiledModule
         do {
             guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read the file") }
             let bytes = file.hasSuffix(".wat") ? try wat2wasm(String(decoding: data, as: UTF8.self)) : [UInt8](data)
-            module = try CompiledModule(bytes: bytes)
+            module = try CompiledModule(bytes: bytes, options: configuration.compileOptions)
         } catch {
             fail("\(error)")
         }
@@ -212,7 +216,9 @@ struct Run: ParsableCommand {
         }
         do {
             let wasi = try WASIHost(args: [file] + (invoke == nil ? arguments : []), environment: env, preopens: preopens)
-            let instance = try Instance(module: module, store: Store(dispatchMode: dispatch), imports: wasi.imports())
+            let store = Store(configuration: configuration)
+            if let fuel { store.fuel = fuel }
+            let instance = try Instance(module: module, store: store, imports: wasi.imports())
             if let invoke {
                 guard case .function(let function)? = instance.export(invoke) else { fail("no exported function named \(invoke)") }
                 let params = function.type.parameters

@@ -184,6 +184,10 @@ extension Disassembler: OpVisitor {
         "call_ref \(ref), \(frame)"
     }
 
+    public mutating func checkpoint(_ cost: UInt32) -> String {
+        "checkpoint \(cost)"
+    }
+
     public mutating func pushFrame(_ size: UInt32) -> String {
         "push_frame \(size)"
     }

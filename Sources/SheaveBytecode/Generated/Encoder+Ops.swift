@@ -393,17 +393,24 @@ extension Encoder: OpVisitor {
         emit(frame)
     }
 
+    /// `checkpoint`: fuel = fuel - cost; trap when fuel runs out or the store was interrupted (emitted only when the engine meters fuel or can be interrupted)
+    public mutating func checkpoint(_ cost: UInt32) {
+        beginInstruction()
+        emitOpcode(28)
+        emit(cost)
+    }
+
     /// `push_frame`: check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow
     public mutating func pushFrame(_ size: UInt32) {
         beginInstruction()
-        emitOpcode(28)
+        emitOpcode(29)
         emit(size)
     }
 
     /// `xmov`: dst = src (all 64 bits; moves f registers too)
     public mutating func xmov(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(29)
+        emitOpcode(30)
         emit(dst)
         emit(src)
     }
@@ -411,7 +418,7 @@ extension Encoder: OpVisitor {
     /// `xconst32`: dst = zext(imm)
     public mutating func xconst32(_ dst: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(30)
+        emitOpcode(31)
         emit(dst)
         emit(imm)
     }
@@ -419,7 +426,7 @@ extension Encoder: OpVisitor {
     /// `xconst64`: dst = imm
     public mutating func xconst64(_ dst: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(31)
+        emitOpcode(32)
         emit(dst)
         emit(imm)
     }
@@ -427,7 +434,7 @@ extension Encoder: OpVisitor {
     /// `fconst32`: low32(dst) = imm
     public mutating func fconst32(_ dst: FReg, _ imm: UInt32) {
         beginInstruction()
-        emitOpcode(32)
+        emitOpcode(33)
         emit(dst)
         emit(imm)
     }
@@ -435,7 +442,7 @@ extension Encoder: OpVisitor {
     /// `fconst64`: dst = imm
     public mutating func fconst64(_ dst: FReg, _ imm: UInt64) {
         beginInstruction()
-        emitOpcode(33)
+        emitOpcode(34)
         emit(dst)
         emit(imm)
     }
@@ -443,7 +450,7 @@ extension Encoder: OpVisitor {
     /// `xselect`: dst = low32(cond) != 0 ? a : b (all 64 bits)
     public mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(34)
+        emitOpcode(35)
         emit(dst)
         emit(cond)
         emit(a)
@@ -595,7 +602,7 @@ extension Encoder: OpVisitor {
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
     public mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(35)
+        emitOpcode(36)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -604,7 +611,7 @@ extension Encoder: OpVisitor {
     /// `xsub32`: low32(dst) = low32(src1) - low32(src2) (wrapping; shifts modulo 32)
     public mutating func xsub32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(36)
+        emitOpcode(37)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -613,7 +620,7 @@ extension Encoder: OpVisitor {
     /// `xmul32`: low32(dst) = low32(src1) * low32(src2) (wrapping; shifts modulo 32)
     public mutating func xmul32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(37)
+        emitOpcode(38)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -622,7 +629,7 @@ extension Encoder: OpVisitor {
     /// `xand32`: low32(dst) = low32(src1) & low32(src2) (wrapping; shifts modulo 32)
     public mutating func xand32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(38)
+        emitOpcode(39)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -631,7 +638,7 @@ extension Encoder: OpVisitor {
     /// `xor32`: low32(dst) = low32(src1) | low32(src2) (wrapping; shifts modulo 32)
     public mutating func xor32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(39)
+        emitOpcode(40)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -640,7 +647,7 @@ extension Encoder: OpVisitor {
     /// `xxor32`: low32(dst) = low32(src1) ^ low32(src2) (wrapping; shifts modulo 32)
     public mutating func xxor32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(40)
+        emitOpcode(41)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -649,7 +656,7 @@ extension Encoder: OpVisitor {
     /// `xshl32`: low32(dst) = low32(src1) << low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshl32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(41)
+        emitOpcode(42)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -658,7 +665,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_s`: low32(dst) = low32(src1) >>s low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshr32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(42)
+        emitOpcode(43)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -667,7 +674,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_u`: low32(dst) = low32(src1) >>u low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshr32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(43)
+        emitOpcode(44)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -676,7 +683,7 @@ extension Encoder: OpVisitor {
     /// `xrotl32`: low32(dst) = low32(src1) rotl low32(src2) (wrapping; shifts modulo 32)
     public mutating func xrotl32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(44)
+        emitOpcode(45)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -685,7 +692,7 @@ extension Encoder: OpVisitor {
     /// `xrotr32`: low32(dst) = low32(src1) rotr low32(src2) (wrapping; shifts modulo 32)
     public mutating func xrotr32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(45)
+        emitOpcode(46)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -694,7 +701,7 @@ extension Encoder: OpVisitor {
     /// `xdiv32_s`: low32(dst) = low32(src1) /s low32(src2); traps on division by zero and overflow
     public mutating func xdiv32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(46)
+        emitOpcode(47)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -703,7 +710,7 @@ extension Encoder: OpVisitor {
     /// `xdiv32_u`: low32(dst) = low32(src1) /u low32(src2); traps on division by zero
     public mutating func xdiv32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(47)
+        emitOpcode(48)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -712,7 +719,7 @@ extension Encoder: OpVisitor {
     /// `xrem32_s`: low32(dst) = low32(src1) %s low32(src2); traps on division by zero
     public mutating func xrem32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(48)
+        emitOpcode(49)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -721,7 +728,7 @@ extension Encoder: OpVisitor {
     /// `xrem32_u`: low32(dst) = low32(src1) %u low32(src2); traps on division by zero
     public mutating func xrem32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(49)
+        emitOpcode(50)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -730,7 +737,7 @@ extension Encoder: OpVisitor {
     /// `xeqz32`: dst = low32(src) == 0 ? 1 : 0
     public mutating func xeqz32(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(50)
+        emitOpcode(51)
         emit(dst)
         emit(src)
     }
@@ -762,7 +769,7 @@ extension Encoder: OpVisitor {
     /// `xeq32`: dst = low32(a) == low32(b) ? 1 : 0
     public mutating func xeq32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(51)
+        emitOpcode(52)
         emit(dst)
         emit(a)
         emit(b)
@@ -771,7 +778,7 @@ extension Encoder: OpVisitor {
     /// `xne32`: dst = low32(a) != low32(b) ? 1 : 0
     public mutating func xne32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(52)
+        emitOpcode(53)
         emit(dst)
         emit(a)
         emit(b)
@@ -780,7 +787,7 @@ extension Encoder: OpVisitor {
     /// `xslt32`: dst = signed low32(a) < signed low32(b) ? 1 : 0
     public mutating func xslt32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(53)
+        emitOpcode(54)
         emit(dst)
         emit(a)
         emit(b)
@@ -789,7 +796,7 @@ extension Encoder: OpVisitor {
     /// `xsle32`: dst = signed low32(a) <= signed low32(b) ? 1 : 0
     public mutating func xsle32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(54)
+        emitOpcode(55)
         emit(dst)
         emit(a)
         emit(b)
@@ -798,7 +805,7 @@ extension Encoder: OpVisitor {
     /// `xult32`: dst = unsigned low32(a) < unsigned low32(b) ? 1 : 0
     public mutating func xult32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(55)
+        emitOpcode(56)
         emit(dst)
         emit(a)
         emit(b)
@@ -807,7 +814,7 @@ extension Encoder: OpVisitor {
     /// `xule32`: dst = unsigned low32(a) <= unsigned low32(b) ? 1 : 0
     public mutating func xule32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(56)
+        emitOpcode(57)
         emit(dst)
         emit(a)
         emit(b)
@@ -816,7 +823,7 @@ extension Encoder: OpVisitor {
     /// `xadd64`: (dst) = (src1) + (src2) (wrapping; shifts modulo 64)
     public mutating func xadd64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(57)
+        emitOpcode(58)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -825,7 +832,7 @@ extension Encoder: OpVisitor {
     /// `xsub64`: (dst) = (src1) - (src2) (wrapping; shifts modulo 64)
     public mutating func xsub64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(58)
+        emitOpcode(59)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -834,7 +841,7 @@ extension Encoder: OpVisitor {
     /// `xmul64`: (dst) = (src1) * (src2) (wrapping; shifts modulo 64)
     public mutating func xmul64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(59)
+        emitOpcode(60)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -843,7 +850,7 @@ extension Encoder: OpVisitor {
     /// `xand64`: (dst) = (src1) & (src2) (wrapping; shifts modulo 64)
     public mutating func xand64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(60)
+        emitOpcode(61)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -852,7 +859,7 @@ extension Encoder: OpVisitor {
     /// `xor64`: (dst) = (src1) | (src2) (wrapping; shifts modulo 64)
     public mutating func xor64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(61)
+        emitOpcode(62)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -861,7 +868,7 @@ extension Encoder: OpVisitor {
     /// `xxor64`: (dst) = (src1) ^ (src2) (wrapping; shifts modulo 64)
     public mutating func xxor64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(62)
+        emitOpcode(63)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -870,7 +877,7 @@ extension Encoder: OpVisitor {
     /// `xshl64`: (dst) = (src1) << (src2) (wrapping; shifts modulo 64)
     public mutating func xshl64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(63)
+        emitOpcode(64)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -879,7 +886,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_s`: (dst) = (src1) >>s (src2) (wrapping; shifts modulo 64)
     public mutating func xshr64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(64)
+        emitOpcode(65)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -888,7 +895,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_u`: (dst) = (src1) >>u (src2) (wrapping; shifts modulo 64)
     public mutating func xshr64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(65)
+        emitOpcode(66)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -897,7 +904,7 @@ extension Encoder: OpVisitor {
     /// `xrotl64`: (dst) = (src1) rotl (src2) (wrapping; shifts modulo 64)
     public mutating func xrotl64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(66)
+        emitOpcode(67)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -906,7 +913,7 @@ extension Encoder: OpVisitor {
     /// `xrotr64`: (dst) = (src1) rotr (src2) (wrapping; shifts modulo 64)
     public mutating func xrotr64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(67)
+        emitOpcode(68)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -915,7 +922,7 @@ extension Encoder: OpVisitor {
     /// `xdiv64_s`: (dst) = (src1) /s (src2); traps on division by zero and overflow
     public mutating func xdiv64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(68)
+        emitOpcode(69)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -924,7 +931,7 @@ extension Encoder: OpVisitor {
     /// `xdiv64_u`: (dst) = (src1) /u (src2); traps on division by zero
     public mutating func xdiv64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(69)
+        emitOpcode(70)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -933,7 +940,7 @@ extension Encoder: OpVisitor {
     /// `xrem64_s`: (dst) = (src1) %s (src2); traps on division by zero
     public mutating func xrem64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(70)
+        emitOpcode(71)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -942,7 +949,7 @@ extension Encoder: OpVisitor {
     /// `xrem64_u`: (dst) = (src1) %u (src2); traps on division by zero
     public mutating func xrem64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(71)
+        emitOpcode(72)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -951,7 +958,7 @@ extension Encoder: OpVisitor {
     /// `xeqz64`: dst = (src) == 0 ? 1 : 0
     public mutating func xeqz64(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(72)
+        emitOpcode(73)
         emit(dst)
         emit(src)
     }
@@ -983,7 +990,7 @@ extension Encoder: OpVisitor {
     /// `xeq64`: dst = (a) == (b) ? 1 : 0
     public mutating func xeq64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(73)
+        emitOpcode(74)
         emit(dst)
         emit(a)
         emit(b)
@@ -992,7 +999,7 @@ extension Encoder: OpVisitor {
     /// `xne64`: dst = (a) != (b) ? 1 : 0
     public mutating func xne64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(74)
+        emitOpcode(75)
         emit(dst)
         emit(a)
         emit(b)
@@ -1001,7 +1008,7 @@ extension Encoder: OpVisitor {
     /// `xslt64`: dst = signed (a) < signed (b) ? 1 : 0
     public mutating func xslt64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(75)
+        emitOpcode(76)
         emit(dst)
         emit(a)
         emit(b)
@@ -1010,7 +1017,7 @@ extension Encoder: OpVisitor {
     /// `xsle64`: dst = signed (a) <= signed (b) ? 1 : 0
     public mutating func xsle64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(76)
+        emitOpcode(77)
         emit(dst)
         emit(a)
         emit(b)
@@ -1019,7 +1026,7 @@ extension Encoder: OpVisitor {
     /// `xult64`: dst = unsigned (a) < unsigned (b) ? 1 : 0
     public mutating func xult64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(77)
+        emitOpcode(78)
         emit(dst)
         emit(a)
         emit(b)
@@ -1028,7 +1035,7 @@ extension Encoder: OpVisitor {
     /// `xule64`: dst = unsigned (a) <= unsigned (b) ? 1 : 0
     public mutating func xule64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(78)
+        emitOpcode(79)
         emit(dst)
         emit(a)
         emit(b)
@@ -1037,7 +1044,7 @@ extension Encoder: OpVisitor {
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     public mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(79)
+        emitOpcode(80)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1046,7 +1053,7 @@ extension Encoder: OpVisitor {
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
     public mutating func xmul32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(80)
+        emitOpcode(81)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1055,7 +1062,7 @@ extension Encoder: OpVisitor {
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
     public mutating func xand32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(81)
+        emitOpcode(82)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1064,7 +1071,7 @@ extension Encoder: OpVisitor {
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
     public mutating func xor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(82)
+        emitOpcode(83)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1073,7 +1080,7 @@ extension Encoder: OpVisitor {
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
     public mutating func xxor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(83)
+        emitOpcode(84)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1082,7 +1089,7 @@ extension Encoder: OpVisitor {
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
     public mutating func xshl32U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(84)
+        emitOpcode(85)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1091,7 +1098,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
     public mutating func xshr32SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(85)
+        emitOpcode(86)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1100,7 +1107,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
     public mutating func xshr32UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(86)
+        emitOpcode(87)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1109,7 +1116,7 @@ extension Encoder: OpVisitor {
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
     public mutating func xeq32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(87)
+        emitOpcode(88)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1118,7 +1125,7 @@ extension Encoder: OpVisitor {
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
     public mutating func xne32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(88)
+        emitOpcode(89)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1127,7 +1134,7 @@ extension Encoder: OpVisitor {
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
     public mutating func xslt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(89)
+        emitOpcode(90)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1136,7 +1143,7 @@ extension Encoder: OpVisitor {
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
     public mutating func xsle32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(90)
+        emitOpcode(91)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1145,7 +1152,7 @@ extension Encoder: OpVisitor {
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
     public mutating func xsgt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(91)
+        emitOpcode(92)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1154,7 +1161,7 @@ extension Encoder: OpVisitor {
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
     public mutating func xsge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(92)
+        emitOpcode(93)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1163,7 +1170,7 @@ extension Encoder: OpVisitor {
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
     public mutating func xult32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(93)
+        emitOpcode(94)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1172,7 +1179,7 @@ extension Encoder: OpVisitor {
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
     public mutating func xule32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(94)
+        emitOpcode(95)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1181,7 +1188,7 @@ extension Encoder: OpVisitor {
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
     public mutating func xugt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(95)
+        emitOpcode(96)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1190,7 +1197,7 @@ extension Encoder: OpVisitor {
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
     public mutating func xuge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(96)
+        emitOpcode(97)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1199,7 +1206,7 @@ extension Encoder: OpVisitor {
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
     public mutating func xadd64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(97)
+        emitOpcode(98)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1208,7 +1215,7 @@ extension Encoder: OpVisitor {
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
     public mutating func xmul64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(98)
+        emitOpcode(99)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1217,7 +1224,7 @@ extension Encoder: OpVisitor {
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
     public mutating func xand64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(99)
+        emitOpcode(100)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1226,7 +1233,7 @@ extension Encoder: OpVisitor {
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
     public mutating func xor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(100)
+        emitOpcode(101)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1235,7 +1242,7 @@ extension Encoder: OpVisitor {
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
     public mutating func xxor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(101)
+        emitOpcode(102)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1244,7 +1251,7 @@ extension Encoder: OpVisitor {
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
     public mutating func xshl64U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(102)
+        emitOpcode(103)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1253,7 +1260,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
     public mutating func xshr64SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(103)
+        emitOpcode(104)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1262,7 +1269,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
     public mutating func xshr64UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(104)
+        emitOpcode(105)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1361,7 +1368,7 @@ extension Encoder: OpVisitor {
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
     public mutating func xzext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(105)
+        emitOpcode(106)
         emit(dst)
         emit(src)
     }
@@ -1369,7 +1376,7 @@ extension Encoder: OpVisitor {
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
     public mutating func xsext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(106)
+        emitOpcode(107)
         emit(dst)
         emit(src)
     }
@@ -1409,7 +1416,7 @@ extension Encoder: OpVisitor {
     /// `fadd32`: dst = src1 + src2 (f32)
     public mutating func fadd32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(107)
+        emitOpcode(108)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1418,7 +1425,7 @@ extension Encoder: OpVisitor {
     /// `fsub32`: dst = src1 - src2 (f32)
     public mutating func fsub32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(108)
+        emitOpcode(109)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1427,7 +1434,7 @@ extension Encoder: OpVisitor {
     /// `fmul32`: dst = src1 * src2 (f32)
     public mutating func fmul32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(109)
+        emitOpcode(110)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1436,7 +1443,7 @@ extension Encoder: OpVisitor {
     /// `fdiv32`: dst = src1 / src2 (f32)
     public mutating func fdiv32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(110)
+        emitOpcode(111)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1445,7 +1452,7 @@ extension Encoder: OpVisitor {
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(111)
+        emitOpcode(112)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1454,7 +1461,7 @@ extension Encoder: OpVisitor {
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(112)
+        emitOpcode(113)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1472,7 +1479,7 @@ extension Encoder: OpVisitor {
     /// `fabs32`: dst = |src|
     public mutating func fabs32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(113)
+        emitOpcode(114)
         emit(dst)
         emit(src)
     }
@@ -1480,7 +1487,7 @@ extension Encoder: OpVisitor {
     /// `fneg32`: dst = -src
     public mutating func fneg32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(114)
+        emitOpcode(115)
         emit(dst)
         emit(src)
     }
@@ -1488,7 +1495,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt32`: dst = sqrt(src)
     public mutating func fsqrt32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(115)
+        emitOpcode(116)
         emit(dst)
         emit(src)
     }
@@ -1528,7 +1535,7 @@ extension Encoder: OpVisitor {
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func feq32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(116)
+        emitOpcode(117)
         emit(dst)
         emit(a)
         emit(b)
@@ -1537,7 +1544,7 @@ extension Encoder: OpVisitor {
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fne32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(117)
+        emitOpcode(118)
         emit(dst)
         emit(a)
         emit(b)
@@ -1546,7 +1553,7 @@ extension Encoder: OpVisitor {
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func flt32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(118)
+        emitOpcode(119)
         emit(dst)
         emit(a)
         emit(b)
@@ -1555,7 +1562,7 @@ extension Encoder: OpVisitor {
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fle32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(119)
+        emitOpcode(120)
         emit(dst)
         emit(a)
         emit(b)
@@ -1564,7 +1571,7 @@ extension Encoder: OpVisitor {
     /// `fadd64`: dst = src1 + src2 (f64)
     public mutating func fadd64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(120)
+        emitOpcode(121)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1573,7 +1580,7 @@ extension Encoder: OpVisitor {
     /// `fsub64`: dst = src1 - src2 (f64)
     public mutating func fsub64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(121)
+        emitOpcode(122)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1582,7 +1589,7 @@ extension Encoder: OpVisitor {
     /// `fmul64`: dst = src1 * src2 (f64)
     public mutating func fmul64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(122)
+        emitOpcode(123)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1591,7 +1598,7 @@ extension Encoder: OpVisitor {
     /// `fdiv64`: dst = src1 / src2 (f64)
     public mutating func fdiv64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(123)
+        emitOpcode(124)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1600,7 +1607,7 @@ extension Encoder: OpVisitor {
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(124)
+        emitOpcode(125)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1609,7 +1616,7 @@ extension Encoder: OpVisitor {
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(125)
+        emitOpcode(126)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1627,7 +1634,7 @@ extension Encoder: OpVisitor {
     /// `fabs64`: dst = |src|
     public mutating func fabs64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(126)
+        emitOpcode(127)
         emit(dst)
         emit(src)
     }
@@ -1635,7 +1642,7 @@ extension Encoder: OpVisitor {
     /// `fneg64`: dst = -src
     public mutating func fneg64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(127)
+        emitOpcode(128)
         emit(dst)
         emit(src)
     }
@@ -1643,7 +1650,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt64`: dst = sqrt(src)
     public mutating func fsqrt64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(128)
+        emitOpcode(129)
         emit(dst)
         emit(src)
     }
@@ -1683,7 +1690,7 @@ extension Encoder: OpVisitor {
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func feq64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(129)
+        emitOpcode(130)
         emit(dst)
         emit(a)
         emit(b)
@@ -1692,7 +1699,7 @@ extension Encoder: OpVisitor {
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fne64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(130)
+        emitOpcode(131)
         emit(dst)
         emit(a)
         emit(b)
@@ -1701,7 +1708,7 @@ extension Encoder: OpVisitor {
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func flt64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(131)
+        emitOpcode(132)
         emit(dst)
         emit(a)
         emit(b)
@@ -1710,7 +1717,7 @@ extension Encoder: OpVisitor {
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fle64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(132)
+        emitOpcode(133)
         emit(dst)
         emit(a)
         emit(b)
@@ -1927,7 +1934,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(133)
+        emitOpcode(134)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1936,7 +1943,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(134)
+        emitOpcode(135)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1945,7 +1952,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(135)
+        emitOpcode(136)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1954,7 +1961,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(136)
+        emitOpcode(137)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1963,7 +1970,7 @@ extension Encoder: OpVisitor {
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
     public mutating func xload32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(137)
+        emitOpcode(138)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1972,7 +1979,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(138)
+        emitOpcode(139)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1981,7 +1988,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(139)
+        emitOpcode(140)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1990,7 +1997,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(140)
+        emitOpcode(141)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1999,7 +2006,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(141)
+        emitOpcode(142)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2008,7 +2015,7 @@ extension Encoder: OpVisitor {
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(142)
+        emitOpcode(143)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2017,7 +2024,7 @@ extension Encoder: OpVisitor {
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(143)
+        emitOpcode(144)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2026,7 +2033,7 @@ extension Encoder: OpVisitor {
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
     public mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(144)
+        emitOpcode(145)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2035,7 +2042,7 @@ extension Encoder: OpVisitor {
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
     public mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(145)
+        emitOpcode(146)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2044,7 +2051,7 @@ extension Encoder: OpVisitor {
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
     public mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(146)
+        emitOpcode(147)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2053,7 +2060,7 @@ extension Encoder: OpVisitor {
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
     public mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(147)
+        emitOpcode(148)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2062,7 +2069,7 @@ extension Encoder: OpVisitor {
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
     public mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(148)
+        emitOpcode(149)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2071,7 +2078,7 @@ extension Encoder: OpVisitor {
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
     public mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(149)
+        emitOpcode(150)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2080,7 +2087,7 @@ extension Encoder: OpVisitor {
     /// `xstore64`: memory[ea] = src; traps when out of bounds
     public mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(150)
+        emitOpcode(151)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2089,7 +2096,7 @@ extension Encoder: OpVisitor {
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
     public mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(151)
+        emitOpcode(152)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2098,7 +2105,7 @@ extension Encoder: OpVisitor {
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
     public mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(152)
+        emitOpcode(153)
         emit(addr)
         emit(offset)
         emit(src)

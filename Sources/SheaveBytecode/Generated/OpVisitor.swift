@@ -96,6 +96,8 @@ public protocol OpVisitor {
     mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) -> Output
     /// `call_ref`: call the function `ref` references; traps when it is null
     mutating func callRef(_ ref: XReg, _ frame: UInt16) -> Output
+    /// `checkpoint`: fuel = fuel - cost; trap when fuel runs out or the store was interrupted (emitted only when the engine meters fuel or can be interrupted)
+    mutating func checkpoint(_ cost: UInt32) -> Output
     /// `push_frame`: check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow
     mutating func pushFrame(_ size: UInt32) -> Output
     /// `xmov`: dst = src (all 64 bits; moves f registers too)

@@ -98,6 +98,8 @@ protocol OpHandlers {
     mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop)
     /// `call_ref`: call the function `ref` references; traps when it is null
     mutating func callRef(_ ref: XReg, _ frame: UInt16) throws(Stop)
+    /// `checkpoint`: fuel = fuel - cost; trap when fuel runs out or the store was interrupted (emitted only when the engine meters fuel or can be interrupted)
+    mutating func checkpoint(_ cost: UInt32) throws(Stop)
     /// `push_frame`: check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow
     mutating func pushFrame(_ size: UInt32) throws(Stop)
     /// `xmov`: dst = src (all 64 bits; moves f registers too)
@@ -894,6 +896,14 @@ extension Executor {
         let frame = pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self)
         pc = pc.advanced(by: 7)
         try callRef(ref, frame)
+    }
+
+    @inline(__always)
+    mutating func op_checkpoint() throws(Stop) {
+        start = pc
+        let cost = pc.loadUnaligned(fromByteOffset: 1, as: UInt32.self)
+        pc = pc.advanced(by: 5)
+        try checkpoint(cost)
     }
 
     @inline(__always)

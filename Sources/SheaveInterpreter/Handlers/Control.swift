@@ -1,3 +1,4 @@
+import Atomics
 import SheaveBytecode
 
 // Control: branches, calls, returns, frames and traps.
@@ -111,6 +112,26 @@ extension Executor {
         vm.pointee.hostFrame = fp.advanced(by: Int(frame) &<< 3)
         vm.pointee.hostSlots = Int(slots)
         throw .hostCall(id)
+    }
+
+    @inline(__always) mutating func checkpoint(_ cost: UInt32) throws(Stop) {
+        let fuel = vm.pointee.fuel &- Int64(cost)
+        vm.pointee.fuel = fuel
+        if fuel < 0 || vm.pointee.interrupt.load(ordering: .relaxed) != 0 {
+            try checkpointStop()
+        }
+    }
+
+    /// The rare half of `checkpoint`: an interruption, fuel run out, or unmetered fuel to top up.
+    private mutating func checkpointStop() throws(Stop) {
+        if vm.pointee.interrupt.exchange(0, ordering: .relaxed) != 0 { throw .trap(.interrupted) }
+        guard vm.pointee.fuel < 0 else { return }
+        guard vm.pointee.fuelMetering else {
+            vm.pointee.fuel = .max
+            return
+        }
+        vm.pointee.fuel = 0
+        throw .trap(.outOfFuel)
     }
 
     @inline(__always) mutating func pushFrame(_ size: UInt32) throws(Stop) {

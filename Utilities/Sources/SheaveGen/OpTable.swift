@@ -159,6 +159,9 @@ func buildOpTable() -> [Op] {
        "stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame", [.call, .mayStop])
     op("call_ref", "ref: x, frame: u16",
        "call the function `ref` references; traps when it is null", [.call, .mayStop, .extended])
+    op("checkpoint", "cost: u32",
+       "fuel = fuel - cost; trap when fuel runs out or the store was interrupted (emitted only when the engine meters fuel or can be interrupted)",
+       .mayStop)
     op("push_frame", "size: u32",
        "check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow", .mayStop)
 
