@@ -274,8 +274,18 @@ public final class Instance {
             }
             return zip(results, type.results).map { Value(bits: $0, type: $1) }
         } catch let trap as VMTrap {
-            throw Trap(code: trap.code)
+            throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(frame))
         }
+    }
+
+    /// The function and offset of a pc in this instance's code; the return
+    /// addresses of a backtrace point just past their call, so they are moved back one byte.
+    private func frame(_ pc: UnsafeRawPointer) -> Trap.Frame? {
+        guard let offset = code.offset(of: pc) else { return nil }
+        let offsets = module.functionOffsets
+        guard let i = offsets.lastIndex(where: { $0 <= offset }) else { return nil }
+        let function = module.info.importedFunctionCount + i
+        return Trap.Frame(function: function, name: module.info.functionNames[UInt32(function)], offset: offset - offsets[i])
     }
 
     /// Answers a host call: an imported function (by import index), or a function

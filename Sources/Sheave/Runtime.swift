@@ -55,9 +55,36 @@ public enum Value: Equatable, Sendable, CustomStringConvertible {
 
 /// Execution stopped with a trap.
 public struct Trap: Error, CustomStringConvertible {
+    /// One wasm frame of a trap's backtrace.
+    public struct Frame: Equatable, Sendable, CustomStringConvertible {
+        /// The function's index in its module's function index space.
+        public let function: Int
+        /// Its name from the module's name section, if it has one.
+        public let name: String?
+        /// The offset of the op in the function's bytecode.
+        public let offset: Int
+
+        public var description: String {
+            (name ?? "<wasm function \(function)>") + " (bytecode offset 0x\(String(offset, radix: 16)))"
+        }
+    }
+
     public let code: TrapCode
-    public init(code: TrapCode) { self.code = code }
-    public var description: String { code.description }
+    /// The wasm frames at the trap, innermost first (empty for traps outside wasm code).
+    public let backtrace: [Frame]
+
+    public init(code: TrapCode, backtrace: [Frame] = []) {
+        self.code = code
+        self.backtrace = backtrace
+    }
+
+    /// The kind, worded as the spec test suite words it.
+    public var message: String { code.description }
+
+    public var description: String {
+        guard !backtrace.isEmpty else { return message }
+        return message + "\nwasm backtrace:\n" + backtrace.enumerated().map { "  \($0.offset): \($0.element)" }.joined(separator: "\n")
+    }
 }
 
 /// Instantiation failed before the module ran: an import is missing or has the wrong type.

@@ -146,7 +146,7 @@ struct Session {
                 _ = try Instance(module: compiled, store: store, imports: registered)
                 return .failed("module instantiated, expected trap \"\(message)\"")
             } catch let trap as Trap {
-                return trap.description.contains(message) || message.contains(trap.description) ? .passed : .failed("trapped \"\(trap)\", expected \"\(message)\"")
+                return trap.message.contains(message) || message.contains(trap.message) ? .passed : .failed("trapped \"\(trap)\", expected \"\(message)\"")
             } catch {
                 return .failed("expected trap \"\(message)\", got \(error)")
             }
@@ -184,7 +184,7 @@ struct Session {
             try body()
             return .failed("\(what): returned, expected trap \"\(message)\"")
         } catch let trap as Trap {
-            return message.hasPrefix(trap.description) || trap.description.hasPrefix(message)
+            return message.hasPrefix(trap.message) || trap.message.hasPrefix(message)
                 ? .passed : .failed("\(what): trapped \"\(trap)\", expected \"\(message)\"")
         } catch {
             return .failed("\(what): expected trap \"\(message)\", got \(error)")

@@ -200,7 +200,7 @@ struct Run: ParsableCommand {
         let module: CompiledModule
         do {
             guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read the file") }
-            let bytes = file.hasSuffix(".wat") ? try wat2wasm(String(decoding: data, as: UTF8.self)) : [UInt8](data)
+            let bytes = file.hasSuffix(".wat") ? try wat2wasm(String(decoding: data, as: UTF8.self), options: EncodeOptions(nameSection: true)) : [UInt8](data)
             module = try CompiledModule(bytes: bytes, options: configuration.compileOptions)
         } catch {
             fail("\(error)")

@@ -154,3 +154,25 @@ final class RuntimeCheckTests: XCTestCase {
         XCTAssertThrowsError(try instance("(module (import \"host\" \"missing\" (func)))"))
     }
 }
+
+final class TrapBacktraceTests: XCTestCase {
+    func testATrapCarriesItsKindAndTheWasmFramesWithTheirNames() throws {
+        let bytes = try wat2wasm("""
+            (module
+              (func $inner (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+              (func $middle (param i32) (result i32) (call $inner (local.get 0)))
+              (func (export "run") (param i32) (result i32) (call $middle (local.get 0))))
+            """, options: EncodeOptions(nameSection: true))
+        let store = Store()
+        let instance = try Instance(module: try CompiledModule(bytes: bytes), store: store, imports: [:])
+        XCTAssertThrowsError(try instance.invoke("run", [.i32(0)])) { error in
+            guard let trap = error as? Trap else { return XCTFail("\(error)") }
+            XCTAssertEqual(trap.code, .integerDivisionByZero)
+            XCTAssertEqual(trap.message, "integer divide by zero")
+            XCTAssertEqual(trap.backtrace.map(\.function), [0, 1, 2])
+            XCTAssertEqual(trap.backtrace.map(\.name), ["inner", "middle", nil])
+        }
+        // The store is usable after the trap.
+        XCTAssertEqual(try instance.invoke("run", [.i32(1)]), [.i32(1)])
+    }
+}
