@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds C files into WASI modules with the Swift toolchain's clang and Debian's
+# wasi-libc: build.sh [FILE.c...] (default: hello.c), writing FILE.wasm beside each.
+# Needs: apt-get install wasi-libc libclang-rt-14-dev-wasm32
+set -euo pipefail
+cd "$(dirname "$0")"
+CLANG="${CLANG:-$(command -v clang)}"
+SYSROOT_INCLUDE=/usr/include/wasm32-wasi
+SYSROOT_LIB=/usr/lib/wasm32-wasi
+BUILTINS=$(ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a 2>/dev/null | head -n 1 || true)
+if [ ! -d "$SYSROOT_INCLUDE" ] || [ -z "$BUILTINS" ]; then
+    echo "error: wasi-libc or the wasm32 compiler runtime is missing: apt-get install wasi-libc libclang-rt-14-dev-wasm32" >&2
+    exit 1
+fi
+RESOURCE_DIR=$(dirname "$(dirname "$(dirname "$BUILTINS")")")
+for source in "${@:-hello.c}"; do
+    "$CLANG" --target=wasm32-wasi --sysroot=/usr -isystem "$SYSROOT_INCLUDE" -L"$SYSROOT_LIB" \
+        -resource-dir "$RESOURCE_DIR" -fuse-ld=lld -O2 -o "${source%.c}.wasm" "$source"
+    echo "built ${source%.c}.wasm"
+done
