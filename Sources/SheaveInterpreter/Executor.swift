@@ -16,22 +16,26 @@ struct Executor {
     /// Base of linear memory 0. Valid for `memorySize` bytes; every access is
     /// bounds-checked against `memorySize` before it is made.
     var memory: UnsafeMutableRawPointer
-    var memorySize: Int
     let vm: UnsafeMutablePointer<VMState>
     /// The first byte of the current op, recorded by ops that may stop: a trap reports it.
     var start: UnsafeRawPointer
 
     @inline(__always)
     init(pc: UnsafeRawPointer, fp: UnsafeMutableRawPointer, links: UnsafeMutableRawPointer,
-         memory: UnsafeMutableRawPointer, memorySize: Int, vm: UnsafeMutablePointer<VMState>) {
+         memory: UnsafeMutableRawPointer, vm: UnsafeMutablePointer<VMState>) {
         self.pc = pc
         self.fp = fp
         self.links = links
         self.memory = memory
-        self.memorySize = memorySize
         self.vm = vm
         self.start = pc
     }
+
+    /// The size of linear memory 0 in bytes. Read from the VM state at each check
+    /// (an operand of the compare, no extra instruction on x86) rather than carried
+    /// in a register: five hot arguments leave the sixth argument register free,
+    /// which keeps the tail calls of merged handlers jumps (docs/design.md).
+    @inline(__always) var memorySize: Int { vm.pointee.memorySize }
 
     // MARK: Registers
     //
@@ -99,22 +103,22 @@ struct Executor {
     @inline(__always)
     func dispatchNext() {
         let handler = vm.pointee.tailHandlers[Int(pc.load(as: UInt8.self))]
-        return handler(pc, fp, links, memory, memorySize, UnsafeMutableRawPointer(vm))
+        return handler(pc, fp, links, memory, UnsafeMutableRawPointer(vm))
     }
 }
 
 /// Tail loop: 0xFF, an extended op; dispatch on its u16 opcode.
-func tailExtended(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer) {
+func tailExtended(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     let state = vm.assumingMemoryBound(to: VMState.self)
     let opcode = Int(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
     guard opcode < state.pointee.extendedCount else {
-        return tailInvalidOpcode(pc, fp, links, memory, memorySize, vm)
+        return tailInvalidOpcode(pc, fp, links, memory, vm)
     }
-    return state.pointee.extendedTailHandlers[opcode](pc, fp, links, memory, memorySize, vm)
+    return state.pointee.extendedTailHandlers[opcode](pc, fp, links, memory, vm)
 }
 
 /// Tail loop: an opcode no op has.
-func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer) {
-    Executor(pc: pc, fp: fp, links: links, memory: memory, memorySize: memorySize, vm: vm.assumingMemoryBound(to: VMState.self))
+func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
         .exit(.trap(.invalidOpcode))
 }

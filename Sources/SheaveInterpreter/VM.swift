@@ -19,12 +19,8 @@ public enum DispatchMode: String, Sendable, CaseIterable {
         #endif
     }
 
-    /// The match loop, everywhere. The tail loop is not the default yet: Swift's
-    /// function merging can fold two similar handlers into one with an extra
-    /// parameter, and the C-convention thunk in front of it then *calls* it instead
-    /// of jumping, so a long run through such handlers grows the native stack
-    /// (docs/design.md, "Which loop is the default").
-    public static var `default`: DispatchMode { .match }
+    /// The tail loop where it is safe (optimized builds), else the match loop.
+    public static var `default`: DispatchMode { tailLoopIsSafe ? .tail : .match }
 }
 
 /// Why `VM.run()` returned.
@@ -250,8 +246,7 @@ public final class VM {
         let fp = state.pointee.fp, links = state.pointee.links
         switch DispatchMode.tailLoopIsSafe ? dispatchMode : .match {
         case .match:
-            var executor = Executor(pc: pc, fp: fp, links: links, memory: state.pointee.memory,
-                                    memorySize: state.pointee.memorySize, vm: state)
+            var executor = Executor(pc: pc, fp: fp, links: links, memory: state.pointee.memory, vm: state)
             do {
                 try executor.runMatchLoop()
             } catch {
@@ -259,7 +254,7 @@ public final class VM {
             }
         case .tail:
             let handler = state.pointee.tailHandlers[Int(pc.load(as: UInt8.self))]
-            handler(pc, fp, links, state.pointee.memory, state.pointee.memorySize, UnsafeMutableRawPointer(state))
+            handler(pc, fp, links, state.pointee.memory, UnsafeMutableRawPointer(state))
         }
         switch state.pointee.stop {
         case .returned:

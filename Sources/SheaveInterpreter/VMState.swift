@@ -17,7 +17,7 @@ enum Stop: Error {
 /// - `fp`: the frame pointer; register n is the 8 bytes at `fp + 8n`.
 /// - `links`: the top of the link stack, which grows down from the stack's
 ///   end: each call pushes 16 bytes (return pc, caller's fp).
-/// - `memory`, `memorySize`: base address and size in bytes of linear memory 0.
+/// - `memory`: base address of linear memory 0 (its size is in `VMState`).
 /// - `vm`: the `VMState`, with everything else (stack limit, tables, where to
 ///   leave the stop reason); untyped because C function types cannot name it.
 ///
@@ -27,7 +27,7 @@ enum Stop: Error {
 /// all the same.
 typealias TailHandler = @convention(c) (
     _ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer,
-    _ memorySize: Int, _ vm: UnsafeMutableRawPointer
+    _ vm: UnsafeMutableRawPointer
 ) -> Void
 
 /// A `br_table32` operand as the interpreter sees it: the offsets stay in the bytecode.

@@ -1,5 +1,6 @@
 import Foundation
 import SheaveDemos
+import SheaveBytecode
 import SheaveInterpreter
 import XCTest
 
@@ -43,5 +44,56 @@ final class TailLoopTests: XCTestCase {
         // A deep recursion asked of the tail loop still completes: it runs on the match loop.
         let code = CodeImage(Programs.fib().code)
         XCTAssertEqual(try VM(dispatchMode: .tail).invoke(code.address(at: 0), arguments: [22], resultCount: 1), [17711])
+    }
+}
+
+/// Memory, bulk-memory and grow handlers in a long loop on a small native stack:
+/// each of them must hand off with a jump too.
+final class TailLoopMemoryTests: XCTestCase {
+    func testMemoryHandlersInAMillionIterationLoop() throws {
+        guard DispatchMode.tailLoopIsSafe else {
+            throw XCTSkip("the tail loop's calls are jumps only in optimized builds: run swift test -c release")
+        }
+        var e = Encoder()
+        let loop = e.makeLabel()
+        e.pushFrame(8)                                   // x0 n, x1 i, x2 scratch, x3 zero
+        e.xconst32(XReg(1), 0)
+        e.xconst32(XReg(3), 0)
+        e.bind(loop)
+        e.xstore8(XReg(3), 16, XReg(1))
+        e.xload8U32(XReg(2), XReg(3), 16)
+        e.xload8S32(XReg(2), XReg(3), 16)
+        e.xload16U32(XReg(2), XReg(3), 16)
+        e.xload32U64(XReg(2), XReg(3), 16)
+        e.xstore16(XReg(3), 20, XReg(2))
+        e.xstore32(XReg(3), 24, XReg(2))
+        e.memoryFill(XReg(3), XReg(1), XReg(3))          // count 0
+        e.memoryCopy(XReg(3), XReg(3), XReg(3))
+        e.memoryGrow(XReg(2), XReg(3))                   // grow by 0
+        e.xadd32I32(XReg(1), XReg(1), 1)
+        e.brIfXult32(XReg(1), XReg(0), loop)
+        e.xmov(XReg(0), XReg(1))
+        e.ret()
+        let code = CodeImage(try e.finish())
+        final class Outcome: @unchecked Sendable {
+            var result: [UInt64] = []
+            var failure: Error?
+        }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            do {
+                let vm = VM(dispatchMode: .tail, context: ExecutionContext(memory: LinearMemory(pages: 1)))
+                outcome.result = try vm.invoke(code.address(at: 0), arguments: [1_000_000], resultCount: 1)
+            } catch {
+                outcome.failure = error
+            }
+            done.signal()
+        }
+        thread.stackSize = 256 * 1024
+        thread.start()
+        done.wait()
+        XCTAssertNil(outcome.failure)
+        XCTAssertEqual(outcome.result, [1_000_000])
     }
 }

@@ -9,7 +9,7 @@ extension Executor {
     /// The checked byte offset of an access of `size` bytes.
     @inline(__always) func effectiveAddress(_ addr: XReg, _ offset: UInt32, size: Int) throws(Stop) -> Int {
         let ea = UInt64(x32(addr)) &+ UInt64(offset)
-        guard ea &+ UInt64(size) <= UInt64(memorySize) else { throw .trap(.memoryOutOfBounds) }
+        guard ea &+ UInt64(size) <= UInt64(truncatingIfNeeded: memorySize) else { throw .trap(.memoryOutOfBounds) }
         return Int(truncatingIfNeeded: ea)
     }
 
@@ -47,18 +47,22 @@ extension Executor {
 
     @inline(__always) mutating func memorySize(_ dst: XReg) { setX32(dst, UInt32(truncatingIfNeeded: memorySize / LinearMemory.pageSize)) }
 
-    mutating func memoryGrow(_ dst: XReg, _ delta: XReg) {
-        guard let object = vm.pointee.memoryObject?.takeUnretainedValue(),
-              let oldPages = object.grow(by: Int(x32(delta))) else {
-            setX32(dst, UInt32.max)  // -1 as an i32
-            return
-        }
-        // Growing may move the memory: reload its base and size.
+    @inline(__always) mutating func memoryGrow(_ dst: XReg, _ delta: XReg) {
+        let old = Self.growMemory(vm, by: Int(x32(delta)))
+        // Growing may move the memory: reload its base (its size is read from `vm`).
+        memory = vm.pointee.memory
+        setX32(dst, UInt32(truncatingIfNeeded: old))  // -1 (failure) becomes 0xFFFF_FFFF
+    }
+
+    /// Grows memory 0 and updates the VM state; returns the old size in pages, or -1.
+    /// Out of line, so the handler itself touches no object (no retain or release
+    /// after its tail call would keep that call from being a jump).
+    @inline(never)
+    static func growMemory(_ vm: UnsafeMutablePointer<VMState>, by delta: Int) -> Int {
+        guard let object = vm.pointee.memoryObject?.takeUnretainedValue(), let old = object.grow(by: delta) else { return -1 }
         vm.pointee.memory = object.base
         vm.pointee.memorySize = object.byteCount
-        memory = object.base
-        memorySize = object.byteCount
-        setX32(dst, UInt32(oldPages))
+        return old
     }
 }
 

@@ -11,7 +11,7 @@ extension Executor {
 
     /// Checks `start + count <= limit`, without overflow.
     @inline(__always) func inBounds(_ start: UInt32, _ count: UInt32, _ limit: Int) -> Bool {
-        UInt64(start) + UInt64(count) <= UInt64(limit)
+        UInt64(start) &+ UInt64(count) <= UInt64(truncatingIfNeeded: limit)
     }
 
     @inline(__always) mutating func tableGet(_ dst: XReg, _ table: UInt32, _ index: XReg) throws(Stop) {
@@ -32,32 +32,37 @@ extension Executor {
         setX32(dst, UInt32(truncatingIfNeeded: vm.pointee.tables[Int(table)].count))
     }
 
-    mutating func tableGrow(_ dst: XReg, _ table: UInt32, _ value: XReg, _ delta: XReg) {
-        let object = vm.pointee.tables[Int(table)].object.takeUnretainedValue()
-        guard let old = object.grow(by: Int(x32(delta)), value: x64(value)) else {
-            setX32(dst, UInt32.max)  // -1 as an i32
-            return
-        }
-        vm.pointee.tables[Int(table)].entries = object.entries
-        vm.pointee.tables[Int(table)].count = object.count
-        setX32(dst, UInt32(old))
+    @inline(__always) mutating func tableGrow(_ dst: XReg, _ table: UInt32, _ value: XReg, _ delta: XReg) {
+        let old = Self.growTable(vm.pointee.tables + Int(table), by: Int(x32(delta)), value: x64(value))
+        setX32(dst, UInt32(truncatingIfNeeded: old))  // -1 (failure) becomes 0xFFFF_FFFF
     }
 
-    mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
+    /// Grows a table and updates its state; returns the old size, or -1. Out of line,
+    /// so the handler touches no object (see `growMemory`).
+    @inline(never)
+    static func growTable(_ state: UnsafeMutablePointer<TableState>, by delta: Int, value: UInt64) -> Int {
+        let object = state.pointee.object.takeUnretainedValue()
+        guard let old = object.grow(by: delta, value: value) else { return -1 }
+        state.pointee.entries = object.entries
+        state.pointee.count = object.count
+        return old
+    }
+
+    @inline(__always) mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
         let state = vm.pointee.tables[Int(table)]
         let s = x32(start), n = x32(count)
         guard inBounds(s, n, state.count) else { throw .trap(.tableAccessOutOfBounds) }
         (state.entries + Int(s)).update(repeating: x64(value), count: Int(n))
     }
 
-    mutating func tableCopy(_ dstTable: UInt32, _ srcTable: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+    @inline(__always) mutating func tableCopy(_ dstTable: UInt32, _ srcTable: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let to = vm.pointee.tables[Int(dstTable)], from = vm.pointee.tables[Int(srcTable)]
         let d = x32(dst), s = x32(src), n = x32(count)
         guard inBounds(d, n, to.count), inBounds(s, n, from.count) else { throw .trap(.tableAccessOutOfBounds) }
         UnsafeMutableRawPointer(to.entries + Int(d)).copyMemory(from: from.entries + Int(s), byteCount: Int(n) * 8)
     }
 
-    mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+    @inline(__always) mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let to = vm.pointee.tables[Int(table)], from = vm.pointee.elements[Int(segment)]
         let d = x32(dst), s = x32(src), n = x32(count)
         guard inBounds(d, n, to.count), inBounds(s, n, from.count) else { throw .trap(.tableAccessOutOfBounds) }
@@ -69,19 +74,19 @@ extension Executor {
         vm.pointee.elements[Int(segment)].count = 0
     }
 
-    mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
+    @inline(__always) mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
         let d = x32(dst), n = x32(count)
         guard inBounds(d, n, memorySize) else { throw .trap(.memoryOutOfBounds) }
         (memory + Int(d)).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: x64(value)), count: Int(n))
     }
 
-    mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+    @inline(__always) mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let d = x32(dst), s = x32(src), n = x32(count)
         guard inBounds(d, n, memorySize), inBounds(s, n, memorySize) else { throw .trap(.memoryOutOfBounds) }
         (memory + Int(d)).copyMemory(from: memory + Int(s), byteCount: Int(n))  // memmove: overlap-safe
     }
 
-    mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+    @inline(__always) mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let from = vm.pointee.dataSegments[Int(segment)]
         let d = x32(dst), s = x32(src), n = x32(count)
         guard inBounds(d, n, memorySize), inBounds(s, n, from.count) else { throw .trap(.memoryOutOfBounds) }

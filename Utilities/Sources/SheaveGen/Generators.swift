@@ -394,7 +394,7 @@ func genTailLoop() -> String {
 
         """
     func body(_ op: Op) -> String {
-        var b = "    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, memorySize: memorySize, vm: vm.assumingMemoryBound(to: VMState.self))\n"
+        var b = "    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))\n"
         if op.flags.contains(.mayStop) {
             b += "    do { try ex.op_\(op.swiftName)() } catch { return ex.exit(error) }\n"
         } else {
@@ -403,9 +403,9 @@ func genTailLoop() -> String {
         b += "    return ex.dispatchNext()\n"
         return b
     }
-    let signature = "(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ memorySize: Int, _ vm: UnsafeMutableRawPointer)"
+    let signature = "(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer)"
     for op in ops {
-        s += "private func tail_\(op.swiftName)\(signature) {\n" + body(op) + "}\n\n"
+        s += "@inline(__always)\nprivate func tail_\(op.swiftName)\(signature) {\n" + body(op) + "}\n\n"
     }
     // Thin function references are stored through pointers only: a Swift
     // array of them would need reabstraction thunks, which thin functions lack.
