@@ -30,7 +30,9 @@ let package = Package(
                 .product(name: "WasmParser", package: "WasmKit"),
             ]),
         // The runtime: modules, instances, memories, globals, calls from Swift.
-        .target(name: "Sheave", dependencies: ["SheaveCompiler", "SheaveInterpreter"]),
+        .target(
+            name: "Sheave",
+            dependencies: ["SheaveCompiler", "SheaveInterpreter", .product(name: "WAT", package: "WasmKit")]),
         // WASI preview1: WasmKit's engine-agnostic WASI library, bridged to Sheave's memory.
         .target(name: "SheaveWASI", dependencies: ["Sheave", .product(name: "WASI", package: "WasmKit")]),
         // The spec test runner: .wast scripts (WasmKit's WAT library reads them).
@@ -51,6 +53,8 @@ let package = Package(
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Examples/Embedding: Sheave inside a Swift program (`swift run embedding-example`).
+        .executableTarget(name: "embedding-example", dependencies: ["Sheave"], path: "Examples/Embedding"),
         // Helpers shared by the test targets.
         .target(name: "SheaveTestSupport", path: "Tests/SheaveTestSupport"),
         .testTarget(name: "SheaveBytecodeTests", dependencies: ["SheaveBytecode", "SheaveTestSupport"], resources: [.copy("Golden")]),

@@ -112,3 +112,12 @@ extension Sheave.Value {
         }
     }
 }
+
+extension Linker {
+    /// Defines the `wasi_snapshot_preview1` functions of `wasi`.
+    public mutating func defineWASI(_ wasi: WASIHost) {
+        for (module, functions) in wasi.imports() {
+            for (name, extern) in functions { define(module, name, extern) }
+        }
+    }
+}

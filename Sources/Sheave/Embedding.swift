@@ -1,0 +1,292 @@
+import SheaveCompiler
+import SheaveInterpreter
+import WAT
+import WasmParser
+import WasmTypes
+
+/// Compiles and runs WebAssembly with one configuration.
+///
+///     let engine = Engine()
+///     let module = try Module(engine: engine, wat: "(module (func (export \"answer\") (result i32) (i32.const 42)))")
+///     let store = Store(engine: engine)
+///     let instance = try Linker().instantiate(module, in: store)
+///     let answer = try instance.function("answer")!.typed(Int32.self)
+///     print(try answer())  // 42
+public final class Engine: Sendable {
+    /// How stores of this engine run code, and so how modules are compiled for them.
+    public let configuration: Store.Configuration
+
+    public init(configuration: Store.Configuration = Store.Configuration()) {
+        self.configuration = configuration
+    }
+}
+
+extension Store {
+    /// A store running code as `engine` configures it.
+    public convenience init(engine: Engine) {
+        self.init(configuration: engine.configuration)
+    }
+}
+
+/// A WebAssembly module, validated and compiled for an engine.
+public struct Module {
+    public let compiled: CompiledModule
+
+    /// Decodes, validates and compiles a binary module.
+    public init(engine: Engine, bytes: [UInt8]) throws {
+        compiled = try CompiledModule(bytes: bytes, options: engine.configuration.compileOptions)
+    }
+
+    /// Compiles a module in the text format.
+    public init(engine: Engine, wat: String) throws {
+        try self.init(engine: engine, bytes: try wat2wasm(wat, options: EncodeOptions(nameSection: true)))
+    }
+
+    /// What the module imports: module name, field name, and kind.
+    public var imports: [(module: String, name: String)] {
+        compiled.info.imports.map { ($0.module, $0.name) }
+    }
+
+    /// The names the module exports.
+    public var exports: [String] { compiled.info.exports.map(\.name) }
+}
+
+/// Names host functions, memories, tables, globals and other instances' exports
+/// for modules to import, then instantiates modules against them.
+public struct Linker {
+    /// What has been defined: module name → field name → extern.
+    public private(set) var definitions: [String: [String: Extern]] = [:]
+
+    public init() {}
+
+    /// Defines `extern` as `module`.`name`.
+    public mutating func define(_ module: String, _ name: String, _ extern: Extern) {
+        definitions[module, default: [:]][name] = extern
+    }
+
+    /// Defines every export of `instance` under the module name `module`.
+    public mutating func define(_ module: String, instance: Instance) {
+        for name in instance.module.info.exports.map(\.name) {
+            if let extern = instance.export(name) { define(module, name, extern) }
+        }
+    }
+
+    /// Defines a host function with untyped values.
+    public mutating func defineFunction(_ module: String, _ name: String, parameters: [ValueType], results: [ValueType],
+                                        _ body: @escaping (Caller, [Value]) throws -> [Value]) {
+        define(module, name, .function(.host(HostFunction(type: FunctionType(parameters: parameters, results: results), body: body))))
+    }
+
+    /// Instantiates `module` in `store`, resolving its imports from the definitions.
+    public func instantiate(_ module: Module, in store: Store) throws -> Instance {
+        try Instance(module: module.compiled, store: store, imports: definitions)
+    }
+}
+
+// MARK: Typed host functions
+
+extension Linker {
+    /// Defines a host function taking no argument.
+    public mutating func defineFunction<R: WasmValue>(_ module: String, _ name: String, _ body: @escaping () throws -> R) {
+        defineFunction(module, name, parameters: [], results: [R.valueType]) { _, _ in [try body().value] }
+    }
+
+    /// Defines a host function taking one argument.
+    public mutating func defineFunction<A: WasmValue, R: WasmValue>(_ module: String, _ name: String, _ body: @escaping (A) throws -> R) {
+        defineFunction(module, name, parameters: [A.valueType], results: [R.valueType]) { _, args in
+            [try body(A(args[0])).value]
+        }
+    }
+
+    /// Defines a host function taking two arguments.
+    public mutating func defineFunction<A: WasmValue, B: WasmValue, R: WasmValue>(_ module: String, _ name: String, _ body: @escaping (A, B) throws -> R) {
+        defineFunction(module, name, parameters: [A.valueType, B.valueType], results: [R.valueType]) { _, args in
+            [try body(A(args[0]), B(args[1])).value]
+        }
+    }
+
+    /// Defines a host function taking one argument and returning nothing.
+    public mutating func defineFunction<A: WasmValue>(_ module: String, _ name: String, _ body: @escaping (A) throws -> Void) {
+        defineFunction(module, name, parameters: [A.valueType], results: []) { _, args in
+            try body(A(args[0]))
+            return []
+        }
+    }
+}
+
+/// A Swift type that stands for a WebAssembly value type.
+public protocol WasmValue {
+    static var valueType: ValueType { get }
+    /// The value, from a `Value` of `valueType` (the runtime checks types first).
+    init(_ value: Value)
+    var value: Value { get }
+}
+
+extension Int32: WasmValue {
+    public static var valueType: ValueType { .i32 }
+    public init(_ value: Value) { self = Int32(bitPattern: UInt32(truncatingIfNeeded: value.bits)) }
+    public var value: Value { .i32(UInt32(bitPattern: self)) }
+}
+
+extension UInt32: WasmValue {
+    public static var valueType: ValueType { .i32 }
+    public init(_ value: Value) { self = UInt32(truncatingIfNeeded: value.bits) }
+    public var value: Value { .i32(self) }
+}
+
+extension Int64: WasmValue {
+    public static var valueType: ValueType { .i64 }
+    public init(_ value: Value) { self = Int64(bitPattern: value.bits) }
+    public var value: Value { .i64(UInt64(bitPattern: self)) }
+}
+
+extension UInt64: WasmValue {
+    public static var valueType: ValueType { .i64 }
+    public init(_ value: Value) { self = value.bits }
+    public var value: Value { .i64(self) }
+}
+
+extension Float: WasmValue {
+    public static var valueType: ValueType { .f32 }
+    public init(_ value: Value) { self = Float(bitPattern: UInt32(truncatingIfNeeded: value.bits)) }
+    public var value: Value { .f32(bitPattern) }
+}
+
+extension Double: WasmValue {
+    public static var valueType: ValueType { .f64 }
+    public init(_ value: Value) { self = Double(bitPattern: value.bits) }
+    public var value: Value { .f64(bitPattern) }
+}
+
+// MARK: Exports
+
+/// An exported function.
+public struct Function {
+    let handle: FunctionHandle
+
+    /// Its parameter and result types.
+    public var type: FunctionType { handle.type }
+
+    /// Calls it with untyped values; throws on a type mismatch, a trap or a host error.
+    public func call(_ arguments: [Value]) throws -> [Value] {
+        try Instance.call(handle, arguments, caller: Caller(memory: nil))
+    }
+
+    /// A typed wrapper of a function of type [] -> [R].
+    public func typed<R: WasmValue>(_: R.Type) throws -> () throws -> R {
+        try check([], [R.valueType])
+        return { R(try call([])[0]) }
+    }
+
+    /// A typed wrapper of a function of type [A] -> [R].
+    public func typed<A: WasmValue, R: WasmValue>(_: A.Type, _: R.Type) throws -> (A) throws -> R {
+        try check([A.valueType], [R.valueType])
+        return { a in R(try call([a.value])[0]) }
+    }
+
+    /// A typed wrapper of a function of type [A, B] -> [R].
+    public func typed<A: WasmValue, B: WasmValue, R: WasmValue>(_: A.Type, _: B.Type, _: R.Type) throws -> (A, B) throws -> R {
+        try check([A.valueType, B.valueType], [R.valueType])
+        return { a, b in R(try call([a.value, b.value])[0]) }
+    }
+
+    private func check(_ parameters: [ValueType], _ results: [ValueType]) throws {
+        guard type.parameters == parameters, type.results == results else {
+            throw LinkError(message: "function type is \(type.parameters) -> \(type.results), not \(parameters) -> \(results)")
+        }
+    }
+}
+
+/// An exported (or imported) linear memory.
+public struct Memory {
+    public let storage: LinearMemory
+
+    /// Its size in 64 KiB pages.
+    public var pages: Int { storage.pages }
+
+    /// Copies `count` bytes from `offset`; throws when the range is outside the memory.
+    public func read(at offset: Int, count: Int) throws -> [UInt8] {
+        try checkRange(offset, count)
+        return Array(UnsafeRawBufferPointer(start: storage.base + offset, count: count))
+    }
+
+    /// Copies `bytes` to `offset`; throws when the range is outside the memory.
+    public func write(_ bytes: [UInt8], at offset: Int) throws {
+        try checkRange(offset, bytes.count)
+        bytes.withUnsafeBytes { raw in
+            if let base = raw.baseAddress, raw.count > 0 { (storage.base + offset).copyMemory(from: base, byteCount: raw.count) }
+        }
+    }
+
+    /// Grows by `pages`; returns the old size in pages, or nil past the maximum.
+    public func grow(by pages: Int) -> Int? { storage.grow(by: pages) }
+
+    /// Runs `body` with the memory's bytes. The buffer is valid only inside `body`,
+    /// and only until the memory grows.
+    public func withUnsafeMutableBytes<T>(_ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
+        try body(UnsafeMutableRawBufferPointer(start: storage.base, count: storage.byteCount))
+    }
+
+    private func checkRange(_ offset: Int, _ count: Int) throws {
+        guard offset >= 0, count >= 0, offset <= storage.byteCount - count else { throw Trap(code: .memoryOutOfBounds) }
+    }
+}
+
+/// An exported global.
+public struct Global {
+    public let cell: GlobalCell
+
+    /// Its current value.
+    public var value: Value { cell.value }
+
+    /// Sets a mutable global; throws for an immutable one or a value of the wrong type.
+    public func set(_ value: Value) throws {
+        guard cell.type.mutability == .variable else { throw LinkError(message: "global is immutable") }
+        guard value.matches(cell.type.valueType) else { throw LinkError(message: "global holds \(cell.type.valueType), not \(value)") }
+        cell.value = value
+    }
+}
+
+/// An exported table of references.
+public struct Table {
+    public let storage: FunctionTable
+    public let type: TableType
+
+    /// How many entries it has.
+    public var count: Int { storage.count }
+
+    /// Whether entry `index` is null; throws past the end.
+    public func isNull(at index: Int) throws -> Bool {
+        guard index >= 0, index < storage.count else { throw Trap(code: .tableAccessOutOfBounds) }
+        return storage[index] == 0
+    }
+
+    /// Grows by `count` null entries; returns the old size, or nil past the maximum.
+    public func grow(by count: Int) -> Int? { storage.grow(by: count, value: 0) }
+}
+
+extension Instance {
+    /// The exported function `name`.
+    public func function(_ name: String) -> Function? {
+        guard case .function(let handle)? = export(name) else { return nil }
+        return Function(handle: handle)
+    }
+
+    /// The exported memory `name`.
+    public func memory(_ name: String) -> Memory? {
+        guard case .memory(let storage, _)? = export(name) else { return nil }
+        return Memory(storage: storage)
+    }
+
+    /// The exported global `name`.
+    public func global(_ name: String) -> Global? {
+        guard case .global(let cell)? = export(name) else { return nil }
+        return Global(cell: cell)
+    }
+
+    /// The exported table `name`.
+    public func table(_ name: String) -> Table? {
+        guard case .table(let storage, let type)? = export(name) else { return nil }
+        return Table(storage: storage, type: type)
+    }
+}

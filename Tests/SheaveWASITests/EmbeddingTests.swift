@@ -1,0 +1,91 @@
+import Sheave
+import SheaveWASI
+import XCTest
+
+/// The embedding API: Engine, Module, Store, Linker, and typed access to exports.
+final class EmbeddingTests: XCTestCase {
+    let engine = Engine()
+
+    func testTypedHostFunctionsAndTypedExports() throws {
+        let module = try Module(engine: engine, wat: """
+            (module
+              (import "math" "twice" (func $twice (param i64) (result i64)))
+              (func (export "quad") (param i64) (result i64) (call $twice (call $twice (local.get 0))))
+              (func (export "half") (param f64) (result f64) (f64.mul (local.get 0) (f64.const 0.5))))
+            """)
+        XCTAssertEqual(module.exports, ["quad", "half"])
+        XCTAssertEqual(module.imports.map { "\($0.module).\($0.name)" }, ["math.twice"])
+        var linker = Linker()
+        linker.defineFunction("math", "twice") { (x: Int64) -> Int64 in x * 2 }
+        let instance = try linker.instantiate(module, in: Store(engine: engine))
+        let quad = try instance.function("quad")!.typed(Int64.self, Int64.self)
+        XCTAssertEqual(try quad(-21), -84)
+        let half = try instance.function("half")!.typed(Double.self, Double.self)
+        XCTAssertEqual(try half(3), 1.5)
+        XCTAssertThrowsError(try instance.function("quad")!.typed(Int32.self, Int32.self), "wrong types are refused")
+        XCTAssertEqual(try instance.function("quad")!.call([.i64(1)]), [.i64(4)])
+    }
+
+    func testMemoryGlobalsAndTables() throws {
+        let module = try Module(engine: engine, wat: """
+            (module
+              (memory (export "memory") 1 3)
+              (global (export "counter") (mut i32) (i32.const 7))
+              (global (export "fixed") i64 (i64.const 9))
+              (table (export "table") 2 10 funcref)
+              (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0))))
+            """)
+        let instance = try Linker().instantiate(module, in: Store(engine: engine))
+        let memory = instance.memory("memory")!
+        try memory.write([1, 2, 3], at: 100)
+        XCTAssertEqual(try memory.read(at: 99, count: 5), [0, 1, 2, 3, 0])
+        XCTAssertEqual(try instance.function("load")!.typed(Int32.self, Int32.self)(101), 2)
+        XCTAssertThrowsError(try memory.read(at: 65535, count: 2))
+        XCTAssertThrowsError(try memory.write([1], at: -1))
+        XCTAssertEqual(memory.grow(by: 2), 1)
+        XCTAssertNil(memory.grow(by: 1), "past the maximum")
+        XCTAssertEqual(memory.pages, 3)
+
+        let counter = instance.global("counter")!
+        XCTAssertEqual(counter.value, .i32(7))
+        try counter.set(.i32(8))
+        XCTAssertEqual(counter.value, .i32(8))
+        XCTAssertThrowsError(try counter.set(.i64(8)))
+        XCTAssertThrowsError(try instance.global("fixed")!.set(.i64(1)))
+
+        let table = instance.table("table")!
+        XCTAssertEqual(table.count, 2)
+        XCTAssertTrue(try table.isNull(at: 1))
+        XCTAssertThrowsError(try table.isNull(at: 2))
+        XCTAssertEqual(table.grow(by: 3), 2)
+        XCTAssertEqual(table.count, 5)
+    }
+
+    func testOneInstanceExportsToAnotherThroughTheLinker() throws {
+        let library = try Module(engine: engine, wat: """
+            (module (func (export "inc") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))
+            """)
+        let client = try Module(engine: engine, wat: """
+            (module (import "lib" "inc" (func $inc (param i32) (result i32)))
+              (func (export "plus_two") (param i32) (result i32) (call $inc (call $inc (local.get 0)))))
+            """)
+        let store = Store(engine: engine)
+        var linker = Linker()
+        linker.define("lib", instance: try linker.instantiate(library, in: store))
+        let instance = try linker.instantiate(client, in: store)
+        XCTAssertEqual(try instance.function("plus_two")!.typed(Int32.self, Int32.self)(40), 42)
+    }
+
+    func testWASIThroughTheLinker() throws {
+        var linker = Linker()
+        linker.defineWASI(try WASIHost(args: ["x"]))
+        let module = try Module(engine: engine, wat: """
+            (module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              (memory 1) (func (export "_start") (call $exit (i32.const 9))))
+            """)
+        let instance = try linker.instantiate(module, in: Store(engine: engine))
+        XCTAssertThrowsError(try instance.function("_start")!.call([])) { error in
+            XCTAssertEqual((error as? WASIExit)?.code, 9)
+        }
+    }
+}
