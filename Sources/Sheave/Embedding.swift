@@ -16,6 +16,7 @@ public final class Engine: Sendable {
     /// How stores of this engine run code, and so how modules are compiled for them.
     public let configuration: Store.Configuration
 
+    /// An engine whose stores run code as `configuration` says.
     public init(configuration: Store.Configuration = Store.Configuration()) {
         self.configuration = configuration
     }
@@ -30,6 +31,7 @@ extension Store {
 
 /// A WebAssembly module, validated and compiled for an engine.
 public struct Module {
+    /// The compiled form: the bytecode and what instantiation needs.
     public let compiled: CompiledModule
 
     /// Decodes, validates and compiles a binary module.
@@ -57,6 +59,7 @@ public struct Linker {
     /// What has been defined: module name → field name → extern.
     public private(set) var definitions: [String: [String: Extern]] = [:]
 
+    /// A linker with nothing defined.
     public init() {}
 
     /// Defines `extern` as `module`.`name`.
@@ -123,38 +126,56 @@ public protocol WasmValue {
 }
 
 extension Int32: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
     public static var valueType: ValueType { .i32 }
+    /// The Swift value of a WebAssembly value of this type.
     public init(_ value: Value) { self = Int32(bitPattern: UInt32(truncatingIfNeeded: value.bits)) }
+    /// This value as a WebAssembly value.
     public var value: Value { .i32(UInt32(bitPattern: self)) }
 }
 
 extension UInt32: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
     public static var valueType: ValueType { .i32 }
+    /// The Swift value of a WebAssembly value of this type.
     public init(_ value: Value) { self = UInt32(truncatingIfNeeded: value.bits) }
+    /// This value as a WebAssembly value.
     public var value: Value { .i32(self) }
 }
 
 extension Int64: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
     public static var valueType: ValueType { .i64 }
+    /// The Swift value of a WebAssembly value of this type.
     public init(_ value: Value) { self = Int64(bitPattern: value.bits) }
+    /// This value as a WebAssembly value.
     public var value: Value { .i64(UInt64(bitPattern: self)) }
 }
 
 extension UInt64: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
     public static var valueType: ValueType { .i64 }
+    /// The Swift value of a WebAssembly value of this type.
     public init(_ value: Value) { self = value.bits }
+    /// This value as a WebAssembly value.
     public var value: Value { .i64(self) }
 }
 
 extension Float: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
     public static var valueType: ValueType { .f32 }
+    /// The Swift value of a WebAssembly value of this type.
     public init(_ value: Value) { self = Float(bitPattern: UInt32(truncatingIfNeeded: value.bits)) }
+    /// This value as a WebAssembly value.
     public var value: Value { .f32(bitPattern) }
 }
 
 extension Double: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
     public static var valueType: ValueType { .f64 }
+    /// The Swift value of a WebAssembly value of this type.
     public init(_ value: Value) { self = Double(bitPattern: value.bits) }
+    /// This value as a WebAssembly value.
     public var value: Value { .f64(bitPattern) }
 }
 
@@ -199,6 +220,7 @@ public struct Function {
 
 /// An exported (or imported) linear memory.
 public struct Memory {
+    /// The memory itself.
     public let storage: LinearMemory
 
     /// Its size in 64 KiB pages.
@@ -234,6 +256,7 @@ public struct Memory {
 
 /// An exported global.
 public struct Global {
+    /// The global's storage, shared with every instance that imports it.
     public let cell: GlobalCell
 
     /// Its current value.
@@ -249,7 +272,9 @@ public struct Global {
 
 /// An exported table of references.
 public struct Table {
+    /// The table itself.
     public let storage: FunctionTable
+    /// The table's element type and limits.
     public let type: TableType
 
     /// How many entries it has.

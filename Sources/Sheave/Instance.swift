@@ -6,11 +6,13 @@ import WasmTypes
 
 /// An instantiated module: its code, memory, tables, globals and resolved imports.
 public final class Instance {
+    /// The module this instance was made from.
     public let module: CompiledModule
     let store: Store
     let code: CodeImage
     /// Imported functions, by function index.
     let importedFunctions: [FunctionHandle]
+    /// The instance's memory (defined or imported), if it has one.
     public let memory: LinearMemory?
     let memoryType: MemoryType?
     let tables: [FunctionTable]

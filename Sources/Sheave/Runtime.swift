@@ -6,9 +6,13 @@ import WasmTypes
 
 /// A WebAssembly value as the host sees it.
 public enum Value: Equatable, Sendable, CustomStringConvertible {
+    /// A 32-bit integer, its bits.
     case i32(UInt32)
+    /// A 64-bit integer, its bits.
     case i64(UInt64)
+    /// A 32-bit float, its bit pattern (NaN payloads kept).
     case f32(UInt32)
+    /// A 64-bit float, its bit pattern (NaN payloads kept).
     case f64(UInt64)
     /// A null reference, or a non-null one (its bits: a function address + 1, or an extern value + 1).
     case ref(UInt64)
@@ -42,6 +46,7 @@ public enum Value: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A readable form, for messages and logs.
     public var description: String {
         switch self {
         case .i32(let v): return "i32:\(Int32(bitPattern: v))"
@@ -64,15 +69,18 @@ public struct Trap: Error, CustomStringConvertible {
         /// The offset of the op in the function's bytecode.
         public let offset: Int
 
+        /// A readable form, for messages and logs.
         public var description: String {
             (name ?? "<wasm function \(function)>") + " (bytecode offset 0x\(String(offset, radix: 16)))"
         }
     }
 
+    /// What went wrong.
     public let code: TrapCode
     /// The wasm frames at the trap, innermost first (empty for traps outside wasm code).
     public let backtrace: [Frame]
 
+    /// A trap of kind `code` with the wasm frames at the point it happened.
     public init(code: TrapCode, backtrace: [Frame] = []) {
         self.code = code
         self.backtrace = backtrace
@@ -81,6 +89,7 @@ public struct Trap: Error, CustomStringConvertible {
     /// The kind, worded as the spec test suite words it.
     public var message: String { code.description }
 
+    /// A readable form, for messages and logs.
     public var description: String {
         guard !backtrace.isEmpty else { return message }
         return message + "\nwasm backtrace:\n" + backtrace.enumerated().map { "  \($0.offset): \($0.element)" }.joined(separator: "\n")
@@ -89,14 +98,19 @@ public struct Trap: Error, CustomStringConvertible {
 
 /// Instantiation failed before the module ran: an import is missing or has the wrong type.
 public struct LinkError: Error, CustomStringConvertible {
+    /// What is wrong, in words.
     public let message: String
+    /// A link error saying `message`.
     public init(message: String) { self.message = message }
+    /// A readable form, for messages and logs.
     public var description: String { message }
 }
 
 /// A host function: receives its arguments, returns its results.
 public struct HostFunction {
+    /// Its parameter and result types, checked at each call.
     public let type: FunctionType
+    /// The Swift code that runs when wasm calls the function.
     public let body: (Caller, [Value]) throws -> [Value]
 
     /// A host function that reads what it needs from its caller (its memory, for WASI).
@@ -116,6 +130,7 @@ public struct Caller {
     /// The calling instance's memory; nil when it has none, or when the host itself called.
     public let memory: LinearMemory?
 
+    /// A caller whose memory is `memory`.
     public init(memory: LinearMemory?) {
         self.memory = memory
     }
@@ -123,17 +138,24 @@ public struct Caller {
 
 /// Something an instance exports and another imports.
 public enum Extern {
+    /// A function.
     case function(FunctionHandle)
+    /// A memory and its type.
     case memory(LinearMemory, MemoryType)
+    /// A global.
     case global(GlobalCell)
+    /// A table and its type.
     case table(FunctionTable, TableType)
 }
 
 /// A function: exported by an instance, or defined by the host.
 public enum FunctionHandle {
+    /// Function `index` of an instance.
     case wasm(Instance, index: Int)
+    /// A function the host defines in Swift.
     case host(HostFunction)
 
+    /// The function's parameter and result types.
     public var type: FunctionType {
         switch self {
         case .wasm(let instance, let index): return instance.module.info.functionType(index)
@@ -144,9 +166,11 @@ public enum FunctionHandle {
 
 /// A global's storage: one 8-byte cell, shared by exporter and importers.
 public final class GlobalCell {
+    /// The global's value type and mutability.
     public let type: GlobalType
     let cell: UnsafeMutablePointer<UInt64>
 
+    /// A global of `type` holding `value`.
     public init(type: GlobalType, value: Value) {
         self.type = type
         cell = .allocate(capacity: 1)
@@ -155,6 +179,7 @@ public final class GlobalCell {
 
     deinit { cell.deallocate() }
 
+    /// The global's current value.
     public var value: Value {
         get { Value(bits: cell.pointee, type: type.valueType) }
         set { cell.pointee = newValue.bits }
@@ -174,8 +199,10 @@ public final class Store {
         public var interruptible: Bool
         /// The VM's stack in bytes: recursion deeper than it fits traps ("call stack exhausted").
         public var stackSize: Int
+        /// The dispatch loop the VM runs (the tail loop in optimized builds by default).
         public var dispatchMode: DispatchMode
 
+        /// A configuration; everything off and a 1 MiB stack by default.
         public init(fuelMetering: Bool = false, interruptible: Bool = false, stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default) {
             self.fuelMetering = fuelMetering
             self.interruptible = interruptible
@@ -189,6 +216,7 @@ public final class Store {
         }
     }
 
+    /// How this store runs code.
     public let configuration: Configuration
     let vm: VM
     private var signatureIDs: [FunctionType: UInt32] = [:]
@@ -200,10 +228,12 @@ public final class Store {
     /// (other ids are the calling module's import index).
     static let referenceCallBit: UInt32 = 0x8000_0000
 
+    /// A store without fuel metering or interruption.
     public convenience init(stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default) {
         self.init(configuration: Configuration(stackSize: stackSize, dispatchMode: dispatchMode))
     }
 
+    /// A store running code as `configuration` says; with fuel metering it starts with no fuel.
     public init(configuration: Configuration) {
         self.configuration = configuration
         vm = VM(stackSize: configuration.stackSize, dispatchMode: configuration.dispatchMode)

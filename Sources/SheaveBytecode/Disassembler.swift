@@ -5,11 +5,13 @@
 ///
 /// Branch targets are resolved into a trailing `// target = 0x…` comment.
 public struct Disassembler {
+    /// What each line shows besides the op.
     public struct Options: Sendable {
         /// Print each op's offset.
         public var addresses: Bool
         /// Print each op's raw bytes.
         public var bytes: Bool
+        /// Options showing addresses and raw bytes unless told otherwise.
         public init(addresses: Bool = true, bytes: Bool = true) {
             self.addresses = addresses
             self.bytes = bytes
@@ -21,6 +23,7 @@ public struct Disassembler {
     /// Absolute targets of the current op's branches, printed as a comment.
     var pendingTargets: [Int] = []
 
+    /// A disassembler; `disassemble(_:)` is the usual entry point.
     public init() {}
 
     /// Disassembles `code`. A decoding error ends the listing with a line naming it.

@@ -1,7 +1,9 @@
 /// The byte order of a bytecode image's immediates. It follows the target:
 /// `pulley64` and `pulley32` are little-endian, the `be` targets big-endian.
 public enum ByteOrder: Sendable {
+    /// Least significant byte first: `pulley32`, `pulley64`.
     case littleEndian
+    /// Most significant byte first: `pulley32be`, `pulley64be`.
     case bigEndian
 
     /// The byte order of the machine running this code.
@@ -26,9 +28,13 @@ public struct Label: Hashable, Sendable {
 ///     e.ret()
 ///     let code = try e.finish()
 public struct Encoder {
+    /// Why `finish()` failed.
     public enum Error: Swift.Error, CustomStringConvertible {
+        /// A branch names a label that was never bound.
         case unboundLabel
+        /// A branch offset does not fit in 32 bits.
         case branchTooFar
+        /// A readable form, for messages and logs.
         public var description: String {
             switch self {
             case .unboundLabel: return "a branch refers to a label that was never bound"
@@ -47,6 +53,7 @@ public struct Encoder {
     private var fixups: [(field: Int, instructionStart: Int, label: Int)] = []
     private var failure: Error?
 
+    /// An empty encoder writing immediates in `byteOrder` (the target's).
     public init(byteOrder: ByteOrder = .host) {
         self.byteOrder = byteOrder
     }

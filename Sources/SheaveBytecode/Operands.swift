@@ -6,6 +6,7 @@
 public struct XReg: Hashable, Sendable, CustomStringConvertible {
     /// The slot number, counted in 8-byte slots from the frame pointer.
     public var index: UInt16
+    /// The register naming slot `index`.
     @inlinable public init(_ index: UInt16) { self.index = index }
     public var description: String { "x\(index)" }
 }
@@ -15,6 +16,7 @@ public struct XReg: Hashable, Sendable, CustomStringConvertible {
 public struct FReg: Hashable, Sendable, CustomStringConvertible {
     /// The slot number, counted in 8-byte slots from the frame pointer.
     public var index: UInt16
+    /// The register naming slot `index`.
     @inlinable public init(_ index: UInt16) { self.index = index }
     public var description: String { "f\(index)" }
 }
@@ -24,6 +26,7 @@ public struct FReg: Hashable, Sendable, CustomStringConvertible {
 public struct VReg: Hashable, Sendable, CustomStringConvertible {
     /// The first of the two slots, counted in 8-byte slots from the frame pointer.
     public var index: UInt16
+    /// The register naming slot `index`.
     @inlinable public init(_ index: UInt16) { self.index = index }
     public var description: String { "v\(index)" }
 }
@@ -31,14 +34,18 @@ public struct VReg: Hashable, Sendable, CustomStringConvertible {
 /// A branch offset in bytes, relative to the first byte of the branching instruction.
 @frozen
 public struct PcRelOffset: Hashable, Sendable, CustomStringConvertible {
+    /// The offset in bytes.
     public var value: Int32
+    /// An offset of `value` bytes.
     @inlinable public init(_ value: Int32) { self.value = value }
     public var description: String { value < 0 ? "-0x\(String(-Int64(value), radix: 16))" : "0x\(String(value, radix: 16))" }
 }
 
 /// The targets of `br_table32`: the last one is the default.
 public struct BranchTable: Hashable, Sendable {
+    /// The targets, one per index, then the default.
     public var targets: [PcRelOffset]
+    /// A table of `targets`; the last is the default, so there is at least one.
     public init(_ targets: [PcRelOffset]) {
         precondition(!targets.isEmpty, "a branch table needs at least its default target")
         self.targets = targets
@@ -48,19 +55,33 @@ public struct BranchTable: Hashable, Sendable {
 /// Why execution stopped with a trap. The raw values are part of the bytecode
 /// format (the `trap` op's operand) and never change.
 public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
+    /// An `unreachable` instruction ran.
     case unreachable = 0
+    /// Signed division overflowed, or a float was too large for a conversion to integer.
     case integerOverflow = 1
+    /// Integer division or remainder by zero.
     case integerDivisionByZero = 2
+    /// A NaN converted to an integer.
     case badConversionToInteger = 3
+    /// A memory access past the end of linear memory.
     case memoryOutOfBounds = 4
+    /// The VM's stack is full: recursion too deep.
     case stackOverflow = 5
+    /// An indirect call to a null table entry.
     case indirectCallToNull = 6
+    /// An indirect call to a function of another signature.
     case badSignature = 7
+    /// An indirect call through an index past the end of its table.
     case tableOutOfBounds = 8
+    /// Bytecode the interpreter has no handler for.
     case invalidOpcode = 9
+    /// A table access past its end.
     case tableAccessOutOfBounds = 10
+    /// A null reference where a function was needed.
     case nullReference = 11
+    /// Fuel metering is on and the fuel ran out.
     case outOfFuel = 12
+    /// The store was interrupted from another thread.
     case interrupted = 13
 
     /// The message a user sees, worded as the spec's test suite words it.
@@ -86,7 +107,9 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
 
 /// Typed facts about an op, from the op table.
 public struct OpFlags: OptionSet, Sendable {
+    /// The flags as bits.
     public let rawValue: Int
+    /// Flags from their bits.
     public init(rawValue: Int) { self.rawValue = rawValue }
     /// The handler can stop the run loop: a trap, a return to the host, a host call.
     public static let mayStop = OpFlags(rawValue: 1 << 0)

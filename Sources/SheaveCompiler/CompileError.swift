@@ -1,5 +1,6 @@
 /// Why a module could not be decoded, validated or compiled.
 public struct CompileError: Error, CustomStringConvertible {
+    /// The kind of failure, as the spec test suite tells them apart.
     public enum Kind: Sendable {
         /// The bytes are not a well-formed module (spec: "malformed").
         case malformed
@@ -9,6 +10,7 @@ public struct CompileError: Error, CustomStringConvertible {
         case unsupported
     }
 
+    /// Malformed, invalid, or unsupported.
     public let kind: Kind
     /// The rule broken, worded close to the spec test suite's messages.
     public let message: String
@@ -17,6 +19,7 @@ public struct CompileError: Error, CustomStringConvertible {
     /// Byte offset in the module, when known.
     public let offset: Int?
 
+    /// An error of `kind` saying `message`, with where it was found.
     public init(_ kind: Kind, _ message: String, function: Int? = nil, offset: Int? = nil) {
         self.kind = kind
         self.message = message
@@ -24,6 +27,7 @@ public struct CompileError: Error, CustomStringConvertible {
         self.offset = offset
     }
 
+    /// A readable form, for messages and logs.
     public var description: String {
         var text = message
         if let function { text += " in function \(function)" }

@@ -11,12 +11,15 @@ public struct CompileOptions: Equatable, Sendable {
     /// speed but can be neither metered nor interrupted.
     public var checkpoints: Bool
 
+    /// Options; no checkpoints by default.
     public init(checkpoints: Bool = false) {
         self.checkpoints = checkpoints
     }
 }
 
+/// A module compiled to Sheave bytecode: one image holding every defined function, and everything needed to instantiate it.
 public struct CompiledModule {
+    /// The module's sections (the function bodies are dropped once compiled).
     public let info: ModuleInfo
     /// How it was compiled.
     public let options: CompileOptions

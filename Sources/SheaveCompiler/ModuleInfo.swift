@@ -3,26 +3,39 @@ import WasmTypes
 
 /// A decoded module: its sections, with imports merged into each index space.
 public struct ModuleInfo {
+    /// The function types of the type section, by type index.
     public var types: [FunctionType] = []
+    /// The imports, in order.
     public var imports: [Import] = []
     /// Type index of every function, imported ones first.
     public var functionTypes: [UInt32] = []
+    /// How many functions are imported (they come first in the index space).
     public var importedFunctionCount = 0
     /// Every table's type, imported ones first.
     public var tables: [TableType] = []
+    /// How many tables are imported.
     public var importedTableCount = 0
     /// Every memory's type, imported ones first.
     public var memories: [MemoryType] = []
+    /// How many memories are imported.
     public var importedMemoryCount = 0
     /// Every global's type, imported ones first; `globalInitializers` holds the defined ones'.
     public var globals: [GlobalType] = []
+    /// How many globals are imported.
     public var importedGlobalCount = 0
+    /// The initializer of each defined global.
     public var globalInitializers: [ConstExpression] = []
+    /// The exports, in order.
     public var exports: [Export] = []
+    /// The start function, if any.
     public var start: UInt32?
+    /// The element segments.
     public var elements: [ElementSegment] = []
+    /// The data segments.
     public var data: [DataSegment] = []
+    /// The data count section, if present.
     public var dataCount: UInt32?
+    /// The bodies of the defined functions (empty after compilation).
     public var codes: [Code] = []
     /// Function names from the name section, by function index.
     public var functionNames: [UInt32: String] = [:]

@@ -9,7 +9,9 @@ import SheaveBytecode
 public enum Programs {
     /// A bytecode image and the offsets of its functions.
     public struct Program {
+        /// The bytecode.
         public let code: [UInt8]
+        /// The offset of each function in `code`, by name.
         public let functions: [String: Int]
     }
 

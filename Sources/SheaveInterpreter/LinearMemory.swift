@@ -56,6 +56,7 @@ public final class LinearMemory {
 public final class FunctionTable {
     /// The entries; valid for `count` elements.
     public private(set) var entries: UnsafeMutablePointer<UInt64>
+    /// How many entries the table has.
     public private(set) var count: Int
     /// The largest size `grow` may reach.
     public let maximum: Int
@@ -70,6 +71,7 @@ public final class FunctionTable {
 
     deinit { entries.deallocate() }
 
+    /// The reference at `index` (which must be in range).
     public subscript(index: Int) -> UInt64 {
         get {
             precondition(index >= 0 && index < count, "table index out of range")

@@ -7,6 +7,7 @@ public struct VMTrap: Error, CustomStringConvertible {
     /// The wasm frames at the trap, innermost first: the trapping op, then each return address.
     public let backtrace: [UnsafeRawPointer]
 
+    /// A readable form, for messages and logs.
     public var description: String { "trap: \(code)" }
 }
 

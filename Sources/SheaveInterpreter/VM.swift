@@ -43,6 +43,7 @@ public final class CodeImage: @unchecked Sendable {
     /// The number of bytes.
     public let count: Int
 
+    /// A copy of `bytes` at a stable address.
     public init(_ bytes: [UInt8]) {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
         bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }

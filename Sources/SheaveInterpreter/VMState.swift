@@ -55,6 +55,7 @@ public struct FunctionRef: Equatable, @unchecked Sendable {
     /// How many slots the function's arguments and results take.
     public var slots: UInt16
 
+    /// A function reference; see the properties for each part.
     public init(code: UnsafeRawPointer?, signature: UInt32, context: UnsafeRawPointer?, hostID: UInt32, slots: UInt16) {
         self.code = code
         self.signature = signature

@@ -13,7 +13,9 @@ import Darwin
 
 /// The program called `proc_exit`: its exit code.
 public struct WASIExit: Error, CustomStringConvertible {
+    /// The exit code the program passed to `proc_exit`.
     public let code: Int32
+    /// A readable form, for messages and logs.
     public var description: String { "exit code \(code)" }
 }
 

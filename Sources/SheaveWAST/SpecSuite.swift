@@ -7,6 +7,7 @@ public struct SpecSuite {
     public struct File: Sendable {
         /// Path relative to the suite's root, e.g. `core/i32.wast`.
         public let path: String
+        /// The file's feature group in the manifest.
         public let group: String
         /// How many assertions the manifest counts in the file.
         public let assertions: Int
@@ -20,7 +21,9 @@ public struct SpecSuite {
     /// Features of Wasm 2.0, as the manifest names them.
     static let wasm2Features: Set<String> = ["sign-extension", "nontrapping-float-to-int", "multi-value", "bulk-memory", "reference-types", "simd"]
 
+    /// The folder holding `manifest.json`.
     public let root: URL
+    /// Every file the manifest lists, by path.
     public let files: [File]
 
     /// Reads the suite at `root`; nil when there is no readable manifest there.

@@ -8,16 +8,25 @@ import WasmTypes
 
 /// The outcome of running one `.wast` file.
 public struct WASTReport: Sendable {
+    /// One failed assertion or directive.
     public struct Failure: Sendable, CustomStringConvertible {
+        /// The script, as the report names it.
         public let file: String
+        /// The line of the directive.
         public let line: Int
+        /// What went wrong.
         public let reason: String
+        /// A readable form, for messages and logs.
         public var description: String { "\(file):\(line): \(reason)" }
     }
 
+    /// The script, as the report names it.
     public let file: String
+    /// Assertions that held.
     public var passed = 0
+    /// Assertions and directives that failed.
     public var failed = 0
+    /// Each failure with its line and reason.
     public var failures: [Failure] = []
 }
 
@@ -26,8 +35,10 @@ public struct WASTRunner {
     /// The features the text parser accepts (what Sheave compiles: Wasm 2.0 without SIMD).
     static let features: WasmFeatureSet = ModuleInfo.features
 
+    /// The dispatch loop the scripts run on.
     public let dispatchMode: DispatchMode
 
+    /// A runner using `dispatchMode`.
     public init(dispatchMode: DispatchMode = .default) {
         self.dispatchMode = dispatchMode
     }

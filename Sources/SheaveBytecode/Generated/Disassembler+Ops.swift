@@ -2,984 +2,1230 @@
 // Regenerate with: swift run --package-path Utilities SheaveGen
 
 extension Disassembler: OpVisitor {
+    /// Each op disassembles to one line of text.
     public typealias Output = String
 
+    /// The text of `nop`.
     public mutating func nop() -> String {
         "nop"
     }
 
+    /// The text of `trap`.
     public mutating func trap(_ code: TrapCode) -> String {
         "trap \(code)"
     }
 
+    /// The text of `ret`.
     public mutating func ret() -> String {
         "ret"
     }
 
+    /// The text of `jump`.
     public mutating func jump(_ offset: PcRelOffset) -> String {
         "jump \(target(offset))"
     }
 
+    /// The text of `br_if_xnez32`.
     public mutating func brIfXnez32(_ cond: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xnez32 \(cond), \(target(offset))"
     }
 
+    /// The text of `br_if_xeqz32`.
     public mutating func brIfXeqz32(_ cond: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xeqz32 \(cond), \(target(offset))"
     }
 
+    /// The text of `br_if_xnez64`.
     public mutating func brIfXnez64(_ cond: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xnez64 \(cond), \(target(offset))"
     }
 
+    /// The text of `br_if_xeqz64`.
     public mutating func brIfXeqz64(_ cond: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xeqz64 \(cond), \(target(offset))"
     }
 
+    /// The text of `br_if_xeq32`.
     public mutating func brIfXeq32(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xeq32 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xne32`.
     public mutating func brIfXne32(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xne32 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xslt32`.
     public mutating func brIfXslt32(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xslt32 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xsle32`.
     public mutating func brIfXsle32(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xsle32 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xult32`.
     public mutating func brIfXult32(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xult32 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xule32`.
     public mutating func brIfXule32(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xule32 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xeq64`.
     public mutating func brIfXeq64(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xeq64 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xne64`.
     public mutating func brIfXne64(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xne64 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xslt64`.
     public mutating func brIfXslt64(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xslt64 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xsle64`.
     public mutating func brIfXsle64(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xsle64 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xult64`.
     public mutating func brIfXult64(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xult64 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xule64`.
     public mutating func brIfXule64(_ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
         "br_if_xule64 \(a), \(b), \(target(offset))"
     }
 
+    /// The text of `br_if_xeq32_i32`.
     public mutating func brIfXeq32I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xeq32_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xne32_i32`.
     public mutating func brIfXne32I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xne32_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xslt32_i32`.
     public mutating func brIfXslt32I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xslt32_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xsle32_i32`.
     public mutating func brIfXsle32I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xsle32_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xsgt32_i32`.
     public mutating func brIfXsgt32I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xsgt32_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xsge32_i32`.
     public mutating func brIfXsge32I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xsge32_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xult32_i32`.
     public mutating func brIfXult32I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xult32_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xule32_i32`.
     public mutating func brIfXule32I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xule32_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xugt32_i32`.
     public mutating func brIfXugt32I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xugt32_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xuge32_i32`.
     public mutating func brIfXuge32I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xuge32_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xeq64_i32`.
     public mutating func brIfXeq64I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xeq64_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xne64_i32`.
     public mutating func brIfXne64I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xne64_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xslt64_i32`.
     public mutating func brIfXslt64I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xslt64_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xsle64_i32`.
     public mutating func brIfXsle64I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xsle64_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xsgt64_i32`.
     public mutating func brIfXsgt64I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xsgt64_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xsge64_i32`.
     public mutating func brIfXsge64I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xsge64_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xult64_i32`.
     public mutating func brIfXult64I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xult64_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xule64_i32`.
     public mutating func brIfXule64I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xule64_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xugt64_i32`.
     public mutating func brIfXugt64I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xugt64_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_if_xuge64_i32`.
     public mutating func brIfXuge64I32(_ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_if_xuge64_i32 \(a), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_table32`.
     public mutating func brTable32(_ index: XReg, _ targets: BranchTable) -> String {
         "br_table32 \(index), \(targetList(targets))"
     }
 
+    /// The text of `call`.
     public mutating func call(_ offset: PcRelOffset, _ frame: UInt16) -> String {
         "call \(target(offset)), \(frame)"
     }
 
+    /// The text of `call_indirect`.
     public mutating func callIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16) -> String {
         "call_indirect \(table), \(type), \(index), \(frame)"
     }
 
+    /// The text of `call_host`.
     public mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) -> String {
         "call_host \(id), \(frame), \(slots)"
     }
 
+    /// The text of `call_ref`.
     public mutating func callRef(_ ref: XReg, _ frame: UInt16) -> String {
         "call_ref \(ref), \(frame)"
     }
 
+    /// The text of `checkpoint`.
     public mutating func checkpoint(_ cost: UInt32) -> String {
         "checkpoint \(cost)"
     }
 
+    /// The text of `push_frame`.
     public mutating func pushFrame(_ size: UInt32) -> String {
         "push_frame \(size)"
     }
 
+    /// The text of `xmov`.
     public mutating func xmov(_ dst: XReg, _ src: XReg) -> String {
         "xmov \(dst), \(src)"
     }
 
+    /// The text of `xconst32`.
     public mutating func xconst32(_ dst: XReg, _ imm: Int32) -> String {
         "xconst32 \(dst), \(imm)"
     }
 
+    /// The text of `xconst64`.
     public mutating func xconst64(_ dst: XReg, _ imm: Int64) -> String {
         "xconst64 \(dst), \(imm)"
     }
 
+    /// The text of `fconst32`.
     public mutating func fconst32(_ dst: FReg, _ imm: UInt32) -> String {
         "fconst32 \(dst), \(f32(imm))"
     }
 
+    /// The text of `fconst64`.
     public mutating func fconst64(_ dst: FReg, _ imm: UInt64) -> String {
         "fconst64 \(dst), \(f64(imm))"
     }
 
+    /// The text of `xselect`.
     public mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) -> String {
         "xselect \(dst), \(cond), \(a), \(b)"
     }
 
+    /// The text of `vmov`.
     public mutating func vmov(_ dst: VReg, _ src: VReg) -> String {
         "vmov \(dst), \(src)"
     }
 
+    /// The text of `global_get`.
     public mutating func globalGet(_ dst: XReg, _ index: UInt32) -> String {
         "global_get \(dst), \(index)"
     }
 
+    /// The text of `global_set`.
     public mutating func globalSet(_ index: UInt32, _ src: XReg) -> String {
         "global_set \(index), \(src)"
     }
 
+    /// The text of `ref_func`.
     public mutating func refFunc(_ dst: XReg, _ index: UInt32) -> String {
         "ref_func \(dst), \(index)"
     }
 
+    /// The text of `table_get`.
     public mutating func tableGet(_ dst: XReg, _ table: UInt32, _ index: XReg) -> String {
         "table_get \(dst), \(table), \(index)"
     }
 
+    /// The text of `table_set`.
     public mutating func tableSet(_ table: UInt32, _ index: XReg, _ value: XReg) -> String {
         "table_set \(table), \(index), \(value)"
     }
 
+    /// The text of `table_size`.
     public mutating func tableSize(_ dst: XReg, _ table: UInt32) -> String {
         "table_size \(dst), \(table)"
     }
 
+    /// The text of `table_grow`.
     public mutating func tableGrow(_ dst: XReg, _ table: UInt32, _ value: XReg, _ delta: XReg) -> String {
         "table_grow \(dst), \(table), \(value), \(delta)"
     }
 
+    /// The text of `table_fill`.
     public mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) -> String {
         "table_fill \(table), \(start), \(value), \(count)"
     }
 
+    /// The text of `table_copy`.
     public mutating func tableCopy(_ dst_table: UInt32, _ src_table: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
         "table_copy \(dst_table), \(src_table), \(dst), \(src), \(count)"
     }
 
+    /// The text of `table_init`.
     public mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
         "table_init \(table), \(segment), \(dst), \(src), \(count)"
     }
 
+    /// The text of `elem_drop`.
     public mutating func elemDrop(_ segment: UInt32) -> String {
         "elem_drop \(segment)"
     }
 
+    /// The text of `memory_fill`.
     public mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) -> String {
         "memory_fill \(dst), \(value), \(count)"
     }
 
+    /// The text of `memory_copy`.
     public mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) -> String {
         "memory_copy \(dst), \(src), \(count)"
     }
 
+    /// The text of `memory_init`.
     public mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
         "memory_init \(segment), \(dst), \(src), \(count)"
     }
 
+    /// The text of `data_drop`.
     public mutating func dataDrop(_ segment: UInt32) -> String {
         "data_drop \(segment)"
     }
 
+    /// The text of `xadd32`.
     public mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xadd32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xsub32`.
     public mutating func xsub32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xsub32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xmul32`.
     public mutating func xmul32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xmul32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xand32`.
     public mutating func xand32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xand32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xor32`.
     public mutating func xor32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xor32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xxor32`.
     public mutating func xxor32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xxor32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xshl32`.
     public mutating func xshl32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xshl32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xshr32_s`.
     public mutating func xshr32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xshr32_s \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xshr32_u`.
     public mutating func xshr32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xshr32_u \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xrotl32`.
     public mutating func xrotl32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xrotl32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xrotr32`.
     public mutating func xrotr32(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xrotr32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xdiv32_s`.
     public mutating func xdiv32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xdiv32_s \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xdiv32_u`.
     public mutating func xdiv32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xdiv32_u \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xrem32_s`.
     public mutating func xrem32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xrem32_s \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xrem32_u`.
     public mutating func xrem32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xrem32_u \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xeqz32`.
     public mutating func xeqz32(_ dst: XReg, _ src: XReg) -> String {
         "xeqz32 \(dst), \(src)"
     }
 
+    /// The text of `xclz32`.
     public mutating func xclz32(_ dst: XReg, _ src: XReg) -> String {
         "xclz32 \(dst), \(src)"
     }
 
+    /// The text of `xctz32`.
     public mutating func xctz32(_ dst: XReg, _ src: XReg) -> String {
         "xctz32 \(dst), \(src)"
     }
 
+    /// The text of `xpopcnt32`.
     public mutating func xpopcnt32(_ dst: XReg, _ src: XReg) -> String {
         "xpopcnt32 \(dst), \(src)"
     }
 
+    /// The text of `xeq32`.
     public mutating func xeq32(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xeq32 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xne32`.
     public mutating func xne32(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xne32 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xslt32`.
     public mutating func xslt32(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xslt32 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xsle32`.
     public mutating func xsle32(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xsle32 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xult32`.
     public mutating func xult32(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xult32 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xule32`.
     public mutating func xule32(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xule32 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xadd64`.
     public mutating func xadd64(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xadd64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xsub64`.
     public mutating func xsub64(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xsub64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xmul64`.
     public mutating func xmul64(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xmul64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xand64`.
     public mutating func xand64(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xand64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xor64`.
     public mutating func xor64(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xor64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xxor64`.
     public mutating func xxor64(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xxor64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xshl64`.
     public mutating func xshl64(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xshl64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xshr64_s`.
     public mutating func xshr64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xshr64_s \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xshr64_u`.
     public mutating func xshr64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xshr64_u \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xrotl64`.
     public mutating func xrotl64(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xrotl64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xrotr64`.
     public mutating func xrotr64(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xrotr64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xdiv64_s`.
     public mutating func xdiv64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xdiv64_s \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xdiv64_u`.
     public mutating func xdiv64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xdiv64_u \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xrem64_s`.
     public mutating func xrem64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xrem64_s \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xrem64_u`.
     public mutating func xrem64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) -> String {
         "xrem64_u \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `xeqz64`.
     public mutating func xeqz64(_ dst: XReg, _ src: XReg) -> String {
         "xeqz64 \(dst), \(src)"
     }
 
+    /// The text of `xclz64`.
     public mutating func xclz64(_ dst: XReg, _ src: XReg) -> String {
         "xclz64 \(dst), \(src)"
     }
 
+    /// The text of `xctz64`.
     public mutating func xctz64(_ dst: XReg, _ src: XReg) -> String {
         "xctz64 \(dst), \(src)"
     }
 
+    /// The text of `xpopcnt64`.
     public mutating func xpopcnt64(_ dst: XReg, _ src: XReg) -> String {
         "xpopcnt64 \(dst), \(src)"
     }
 
+    /// The text of `xeq64`.
     public mutating func xeq64(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xeq64 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xne64`.
     public mutating func xne64(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xne64 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xslt64`.
     public mutating func xslt64(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xslt64 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xsle64`.
     public mutating func xsle64(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xsle64 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xult64`.
     public mutating func xult64(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xult64 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xule64`.
     public mutating func xule64(_ dst: XReg, _ a: XReg, _ b: XReg) -> String {
         "xule64 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xadd32_i32`.
     public mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xadd32_i32 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xmul32_i32`.
     public mutating func xmul32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xmul32_i32 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xand32_i32`.
     public mutating func xand32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xand32_i32 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xor32_i32`.
     public mutating func xor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xor32_i32 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xxor32_i32`.
     public mutating func xxor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xxor32_i32 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xshl32_u8`.
     public mutating func xshl32U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) -> String {
         "xshl32_u8 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xshr32_s_u8`.
     public mutating func xshr32SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) -> String {
         "xshr32_s_u8 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xshr32_u_u8`.
     public mutating func xshr32UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) -> String {
         "xshr32_u_u8 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xeq32_i32`.
     public mutating func xeq32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xeq32_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xne32_i32`.
     public mutating func xne32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xne32_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xslt32_i32`.
     public mutating func xslt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xslt32_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xsle32_i32`.
     public mutating func xsle32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xsle32_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xsgt32_i32`.
     public mutating func xsgt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xsgt32_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xsge32_i32`.
     public mutating func xsge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xsge32_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xult32_i32`.
     public mutating func xult32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xult32_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xule32_i32`.
     public mutating func xule32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xule32_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xugt32_i32`.
     public mutating func xugt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xugt32_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xuge32_i32`.
     public mutating func xuge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xuge32_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xadd64_i32`.
     public mutating func xadd64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xadd64_i32 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xmul64_i32`.
     public mutating func xmul64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xmul64_i32 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xand64_i32`.
     public mutating func xand64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xand64_i32 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xor64_i32`.
     public mutating func xor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xor64_i32 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xxor64_i32`.
     public mutating func xxor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xxor64_i32 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xshl64_u8`.
     public mutating func xshl64U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) -> String {
         "xshl64_u8 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xshr64_s_u8`.
     public mutating func xshr64SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) -> String {
         "xshr64_s_u8 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xshr64_u_u8`.
     public mutating func xshr64UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) -> String {
         "xshr64_u_u8 \(dst), \(src), \(imm)"
     }
 
+    /// The text of `xeq64_i32`.
     public mutating func xeq64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xeq64_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xne64_i32`.
     public mutating func xne64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xne64_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xslt64_i32`.
     public mutating func xslt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xslt64_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xsle64_i32`.
     public mutating func xsle64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xsle64_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xsgt64_i32`.
     public mutating func xsgt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xsgt64_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xsge64_i32`.
     public mutating func xsge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xsge64_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xult64_i32`.
     public mutating func xult64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xult64_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xule64_i32`.
     public mutating func xule64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xule64_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xugt64_i32`.
     public mutating func xugt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xugt64_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xuge64_i32`.
     public mutating func xuge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) -> String {
         "xuge64_i32 \(dst), \(a), \(imm)"
     }
 
+    /// The text of `xzext32_64`.
     public mutating func xzext3264(_ dst: XReg, _ src: XReg) -> String {
         "xzext32_64 \(dst), \(src)"
     }
 
+    /// The text of `xsext32_64`.
     public mutating func xsext3264(_ dst: XReg, _ src: XReg) -> String {
         "xsext32_64 \(dst), \(src)"
     }
 
+    /// The text of `xsext8_32`.
     public mutating func xsext832(_ dst: XReg, _ src: XReg) -> String {
         "xsext8_32 \(dst), \(src)"
     }
 
+    /// The text of `xsext16_32`.
     public mutating func xsext1632(_ dst: XReg, _ src: XReg) -> String {
         "xsext16_32 \(dst), \(src)"
     }
 
+    /// The text of `xsext8_64`.
     public mutating func xsext864(_ dst: XReg, _ src: XReg) -> String {
         "xsext8_64 \(dst), \(src)"
     }
 
+    /// The text of `xsext16_64`.
     public mutating func xsext1664(_ dst: XReg, _ src: XReg) -> String {
         "xsext16_64 \(dst), \(src)"
     }
 
+    /// The text of `fadd32`.
     public mutating func fadd32(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fadd32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fsub32`.
     public mutating func fsub32(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fsub32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fmul32`.
     public mutating func fmul32(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fmul32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fdiv32`.
     public mutating func fdiv32(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fdiv32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fmin32`.
     public mutating func fmin32(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fmin32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fmax32`.
     public mutating func fmax32(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fmax32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fcopysign32`.
     public mutating func fcopysign32(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fcopysign32 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fabs32`.
     public mutating func fabs32(_ dst: FReg, _ src: FReg) -> String {
         "fabs32 \(dst), \(src)"
     }
 
+    /// The text of `fneg32`.
     public mutating func fneg32(_ dst: FReg, _ src: FReg) -> String {
         "fneg32 \(dst), \(src)"
     }
 
+    /// The text of `fsqrt32`.
     public mutating func fsqrt32(_ dst: FReg, _ src: FReg) -> String {
         "fsqrt32 \(dst), \(src)"
     }
 
+    /// The text of `fceil32`.
     public mutating func fceil32(_ dst: FReg, _ src: FReg) -> String {
         "fceil32 \(dst), \(src)"
     }
 
+    /// The text of `ffloor32`.
     public mutating func ffloor32(_ dst: FReg, _ src: FReg) -> String {
         "ffloor32 \(dst), \(src)"
     }
 
+    /// The text of `ftrunc32`.
     public mutating func ftrunc32(_ dst: FReg, _ src: FReg) -> String {
         "ftrunc32 \(dst), \(src)"
     }
 
+    /// The text of `fnearest32`.
     public mutating func fnearest32(_ dst: FReg, _ src: FReg) -> String {
         "fnearest32 \(dst), \(src)"
     }
 
+    /// The text of `feq32`.
     public mutating func feq32(_ dst: XReg, _ a: FReg, _ b: FReg) -> String {
         "feq32 \(dst), \(a), \(b)"
     }
 
+    /// The text of `fne32`.
     public mutating func fne32(_ dst: XReg, _ a: FReg, _ b: FReg) -> String {
         "fne32 \(dst), \(a), \(b)"
     }
 
+    /// The text of `flt32`.
     public mutating func flt32(_ dst: XReg, _ a: FReg, _ b: FReg) -> String {
         "flt32 \(dst), \(a), \(b)"
     }
 
+    /// The text of `fle32`.
     public mutating func fle32(_ dst: XReg, _ a: FReg, _ b: FReg) -> String {
         "fle32 \(dst), \(a), \(b)"
     }
 
+    /// The text of `fadd64`.
     public mutating func fadd64(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fadd64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fsub64`.
     public mutating func fsub64(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fsub64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fmul64`.
     public mutating func fmul64(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fmul64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fdiv64`.
     public mutating func fdiv64(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fdiv64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fmin64`.
     public mutating func fmin64(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fmin64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fmax64`.
     public mutating func fmax64(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fmax64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fcopysign64`.
     public mutating func fcopysign64(_ dst: FReg, _ src1: FReg, _ src2: FReg) -> String {
         "fcopysign64 \(dst), \(src1), \(src2)"
     }
 
+    /// The text of `fabs64`.
     public mutating func fabs64(_ dst: FReg, _ src: FReg) -> String {
         "fabs64 \(dst), \(src)"
     }
 
+    /// The text of `fneg64`.
     public mutating func fneg64(_ dst: FReg, _ src: FReg) -> String {
         "fneg64 \(dst), \(src)"
     }
 
+    /// The text of `fsqrt64`.
     public mutating func fsqrt64(_ dst: FReg, _ src: FReg) -> String {
         "fsqrt64 \(dst), \(src)"
     }
 
+    /// The text of `fceil64`.
     public mutating func fceil64(_ dst: FReg, _ src: FReg) -> String {
         "fceil64 \(dst), \(src)"
     }
 
+    /// The text of `ffloor64`.
     public mutating func ffloor64(_ dst: FReg, _ src: FReg) -> String {
         "ffloor64 \(dst), \(src)"
     }
 
+    /// The text of `ftrunc64`.
     public mutating func ftrunc64(_ dst: FReg, _ src: FReg) -> String {
         "ftrunc64 \(dst), \(src)"
     }
 
+    /// The text of `fnearest64`.
     public mutating func fnearest64(_ dst: FReg, _ src: FReg) -> String {
         "fnearest64 \(dst), \(src)"
     }
 
+    /// The text of `feq64`.
     public mutating func feq64(_ dst: XReg, _ a: FReg, _ b: FReg) -> String {
         "feq64 \(dst), \(a), \(b)"
     }
 
+    /// The text of `fne64`.
     public mutating func fne64(_ dst: XReg, _ a: FReg, _ b: FReg) -> String {
         "fne64 \(dst), \(a), \(b)"
     }
 
+    /// The text of `flt64`.
     public mutating func flt64(_ dst: XReg, _ a: FReg, _ b: FReg) -> String {
         "flt64 \(dst), \(a), \(b)"
     }
 
+    /// The text of `fle64`.
     public mutating func fle64(_ dst: XReg, _ a: FReg, _ b: FReg) -> String {
         "fle64 \(dst), \(a), \(b)"
     }
 
+    /// The text of `x32_from_f32_s`.
     public mutating func x32FromF32S(_ dst: XReg, _ src: FReg) -> String {
         "x32_from_f32_s \(dst), \(src)"
     }
 
+    /// The text of `x32_from_f32_s_sat`.
     public mutating func x32FromF32SSat(_ dst: XReg, _ src: FReg) -> String {
         "x32_from_f32_s_sat \(dst), \(src)"
     }
 
+    /// The text of `x32_from_f32_u`.
     public mutating func x32FromF32U(_ dst: XReg, _ src: FReg) -> String {
         "x32_from_f32_u \(dst), \(src)"
     }
 
+    /// The text of `x32_from_f32_u_sat`.
     public mutating func x32FromF32USat(_ dst: XReg, _ src: FReg) -> String {
         "x32_from_f32_u_sat \(dst), \(src)"
     }
 
+    /// The text of `x32_from_f64_s`.
     public mutating func x32FromF64S(_ dst: XReg, _ src: FReg) -> String {
         "x32_from_f64_s \(dst), \(src)"
     }
 
+    /// The text of `x32_from_f64_s_sat`.
     public mutating func x32FromF64SSat(_ dst: XReg, _ src: FReg) -> String {
         "x32_from_f64_s_sat \(dst), \(src)"
     }
 
+    /// The text of `x32_from_f64_u`.
     public mutating func x32FromF64U(_ dst: XReg, _ src: FReg) -> String {
         "x32_from_f64_u \(dst), \(src)"
     }
 
+    /// The text of `x32_from_f64_u_sat`.
     public mutating func x32FromF64USat(_ dst: XReg, _ src: FReg) -> String {
         "x32_from_f64_u_sat \(dst), \(src)"
     }
 
+    /// The text of `x64_from_f32_s`.
     public mutating func x64FromF32S(_ dst: XReg, _ src: FReg) -> String {
         "x64_from_f32_s \(dst), \(src)"
     }
 
+    /// The text of `x64_from_f32_s_sat`.
     public mutating func x64FromF32SSat(_ dst: XReg, _ src: FReg) -> String {
         "x64_from_f32_s_sat \(dst), \(src)"
     }
 
+    /// The text of `x64_from_f32_u`.
     public mutating func x64FromF32U(_ dst: XReg, _ src: FReg) -> String {
         "x64_from_f32_u \(dst), \(src)"
     }
 
+    /// The text of `x64_from_f32_u_sat`.
     public mutating func x64FromF32USat(_ dst: XReg, _ src: FReg) -> String {
         "x64_from_f32_u_sat \(dst), \(src)"
     }
 
+    /// The text of `x64_from_f64_s`.
     public mutating func x64FromF64S(_ dst: XReg, _ src: FReg) -> String {
         "x64_from_f64_s \(dst), \(src)"
     }
 
+    /// The text of `x64_from_f64_s_sat`.
     public mutating func x64FromF64SSat(_ dst: XReg, _ src: FReg) -> String {
         "x64_from_f64_s_sat \(dst), \(src)"
     }
 
+    /// The text of `x64_from_f64_u`.
     public mutating func x64FromF64U(_ dst: XReg, _ src: FReg) -> String {
         "x64_from_f64_u \(dst), \(src)"
     }
 
+    /// The text of `x64_from_f64_u_sat`.
     public mutating func x64FromF64USat(_ dst: XReg, _ src: FReg) -> String {
         "x64_from_f64_u_sat \(dst), \(src)"
     }
 
+    /// The text of `f32_from_x32_s`.
     public mutating func f32FromX32S(_ dst: FReg, _ src: XReg) -> String {
         "f32_from_x32_s \(dst), \(src)"
     }
 
+    /// The text of `f32_from_x32_u`.
     public mutating func f32FromX32U(_ dst: FReg, _ src: XReg) -> String {
         "f32_from_x32_u \(dst), \(src)"
     }
 
+    /// The text of `f32_from_x64_s`.
     public mutating func f32FromX64S(_ dst: FReg, _ src: XReg) -> String {
         "f32_from_x64_s \(dst), \(src)"
     }
 
+    /// The text of `f32_from_x64_u`.
     public mutating func f32FromX64U(_ dst: FReg, _ src: XReg) -> String {
         "f32_from_x64_u \(dst), \(src)"
     }
 
+    /// The text of `f64_from_x32_s`.
     public mutating func f64FromX32S(_ dst: FReg, _ src: XReg) -> String {
         "f64_from_x32_s \(dst), \(src)"
     }
 
+    /// The text of `f64_from_x32_u`.
     public mutating func f64FromX32U(_ dst: FReg, _ src: XReg) -> String {
         "f64_from_x32_u \(dst), \(src)"
     }
 
+    /// The text of `f64_from_x64_s`.
     public mutating func f64FromX64S(_ dst: FReg, _ src: XReg) -> String {
         "f64_from_x64_s \(dst), \(src)"
     }
 
+    /// The text of `f64_from_x64_u`.
     public mutating func f64FromX64U(_ dst: FReg, _ src: XReg) -> String {
         "f64_from_x64_u \(dst), \(src)"
     }
 
+    /// The text of `f32_from_f64`.
     public mutating func f32FromF64(_ dst: FReg, _ src: FReg) -> String {
         "f32_from_f64 \(dst), \(src)"
     }
 
+    /// The text of `f64_from_f32`.
     public mutating func f64FromF32(_ dst: FReg, _ src: FReg) -> String {
         "f64_from_f32 \(dst), \(src)"
     }
 
+    /// The text of `xload8_s32`.
     public mutating func xload8S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload8_s32 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload8_u32`.
     public mutating func xload8U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload8_u32 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload16_s32`.
     public mutating func xload16S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload16_s32 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload16_u32`.
     public mutating func xload16U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload16_u32 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload32`.
     public mutating func xload32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload32 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload8_s64`.
     public mutating func xload8S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload8_s64 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload8_u64`.
     public mutating func xload8U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload8_u64 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload16_s64`.
     public mutating func xload16S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload16_s64 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload16_u64`.
     public mutating func xload16U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload16_u64 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload32_s64`.
     public mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload32_s64 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload32_u64`.
     public mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload32_u64 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload64`.
     public mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> String {
         "xload64 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `fload32`.
     public mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) -> String {
         "fload32 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `fload64`.
     public mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) -> String {
         "fload64 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xstore8`.
     public mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> String {
         "xstore8 \(addr), \(offset), \(src)"
     }
 
+    /// The text of `xstore16`.
     public mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> String {
         "xstore16 \(addr), \(offset), \(src)"
     }
 
+    /// The text of `xstore32`.
     public mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> String {
         "xstore32 \(addr), \(offset), \(src)"
     }
 
+    /// The text of `xstore64`.
     public mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> String {
         "xstore64 \(addr), \(offset), \(src)"
     }
 
+    /// The text of `fstore32`.
     public mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) -> String {
         "fstore32 \(addr), \(offset), \(src)"
     }
 
+    /// The text of `fstore64`.
     public mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) -> String {
         "fstore64 \(addr), \(offset), \(src)"
     }
 
+    /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"
     }
 
+    /// The text of `memory_grow`.
     public mutating func memoryGrow(_ dst: XReg, _ delta: XReg) -> String {
         "memory_grow \(dst), \(delta)"
     }

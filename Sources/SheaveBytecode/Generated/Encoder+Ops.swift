@@ -2,6 +2,7 @@
 // Regenerate with: swift run --package-path Utilities SheaveGen
 
 extension Encoder: OpVisitor {
+    /// Encoding an op produces nothing but bytes.
     public typealias Output = Void
 
     /// `nop`: do nothing

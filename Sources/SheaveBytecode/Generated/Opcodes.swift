@@ -505,6 +505,7 @@ public struct OpInfo: Sendable {
     public let name: String
     /// The pseudo-code description from the op table.
     public let doc: String
+    /// Typed facts about the op: may it stop the run loop, touch memory, branch…
     public let flags: OpFlags
     /// The encoded size in bytes, or nil when it varies (`br_table32`).
     public let size: Int?

@@ -125,6 +125,7 @@ func genOpcodes() -> String {
             public let name: String
             /// The pseudo-code description from the op table.
             public let doc: String
+            /// Typed facts about the op: may it stop the run loop, touch memory, branch…
             public let flags: OpFlags
             /// The encoded size in bytes, or nil when it varies (`br_table32`).
             public let size: Int?
@@ -183,7 +184,7 @@ func genVisitor() -> String {
 }
 
 func genEncoder() -> String {
-    var s = "extension Encoder: OpVisitor {\n    public typealias Output = Void\n\n"
+    var s = "extension Encoder: OpVisitor {\n    /// Encoding an op produces nothing but bytes.\n    public typealias Output = Void\n\n"
     for op in ops {
         s += "    \(op.docLines)\n"
         s += "    public mutating func \(op.swiftName)(\(params(op, visitorType))) {\n"
@@ -265,8 +266,9 @@ func genDecoder() -> String {
 }
 
 func genDisassembler() -> String {
-    var s = "extension Disassembler: OpVisitor {\n    public typealias Output = String\n\n"
+    var s = "extension Disassembler: OpVisitor {\n    /// Each op disassembles to one line of text.\n    public typealias Output = String\n\n"
     for op in ops {
+        s += "    /// The text of `\(op.name)`.\n"
         s += "    public mutating func \(op.swiftName)(\(params(op, visitorType))) -> String {\n"
         if op.operands.isEmpty {
             s += "        \"\(op.name)\"\n"
