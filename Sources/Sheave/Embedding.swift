@@ -36,6 +36,9 @@ public struct Module {
 
     /// Decodes, validates and compiles a binary module.
     public init(engine: Engine, bytes: [UInt8]) throws {
+        guard engine.configuration.target == .host else {
+            throw LinkError(message: "cannot compile for \(engine.configuration.target.rawValue) here: this machine runs \(Target.host.rawValue) (other targets come with compiled artifacts)")
+        }
         compiled = try CompiledModule(bytes: bytes, options: engine.configuration.compileOptions)
     }
 

@@ -71,7 +71,11 @@ public final class Instance {
             }
         }
         if memory == nil, let defined = info.memories.first {
-            guard let created = LinearMemory(pages: Int(defined.min), maximumPages: Int(defined.max ?? 65536)) else {
+            let limit = store.configuration.maximumMemoryPages
+            guard defined.min <= UInt64(limit) else {
+                throw LinkError(message: "a memory of \(defined.min) pages exceeds the store's limit of \(limit) pages")
+            }
+            guard let created = LinearMemory(pages: Int(defined.min), maximumPages: min(Int(defined.max ?? 65536), limit)) else {
                 throw LinkError(message: "cannot allocate \(defined.min) pages of memory")
             }
             memory = created

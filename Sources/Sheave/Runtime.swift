@@ -186,6 +186,27 @@ public final class GlobalCell {
     }
 }
 
+/// A bytecode target, named as Wasmtime names Pulley's: pointer width and byte order.
+public enum Target: String, Sendable, CaseIterable {
+    /// 32-bit pointers, little-endian.
+    case pulley32
+    /// 32-bit pointers, big-endian.
+    case pulley32be
+    /// 64-bit pointers, little-endian (x86_64, arm64).
+    case pulley64
+    /// 64-bit pointers, big-endian (s390x).
+    case pulley64be
+
+    /// The target of the machine running this code.
+    public static var host: Target {
+        let big = 1.bigEndian == 1
+        switch MemoryLayout<Int>.size {
+        case 4: return big ? .pulley32be : .pulley32
+        default: return big ? .pulley64be : .pulley64
+        }
+    }
+}
+
 /// Runs instances' code: one VM, shared by every instance of the store. It
 /// also owns what references point at: each function's `FunctionRef`, and the
 /// canonical signature ids that make `call_indirect` work across modules.
@@ -201,13 +222,22 @@ public final class Store {
         public var stackSize: Int
         /// The dispatch loop the VM runs (the tail loop in optimized builds by default).
         public var dispatchMode: DispatchMode
+        /// The most 64 KiB pages any memory may have: larger memories fail to
+        /// instantiate and `memory.grow` past it returns -1.
+        public var maximumMemoryPages: Int
+        /// The bytecode target. Only the host's (`Target.host`) runs here; compiling
+        /// for the others comes with artifacts.
+        public var target: Target
 
         /// A configuration; everything off and a 1 MiB stack by default.
-        public init(fuelMetering: Bool = false, interruptible: Bool = false, stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default) {
+        public init(fuelMetering: Bool = false, interruptible: Bool = false, stackSize: Int = 1 << 20,
+                    dispatchMode: DispatchMode = .default, maximumMemoryPages: Int = 65536, target: Target = .host) {
             self.fuelMetering = fuelMetering
             self.interruptible = interruptible
             self.stackSize = stackSize
             self.dispatchMode = dispatchMode
+            self.maximumMemoryPages = maximumMemoryPages
+            self.target = target
         }
 
         /// How modules must be compiled to run in such a store.

@@ -189,6 +189,9 @@ struct Run: ParsableCommand {
     @Option(help: "Run with this much fuel: one unit per function entry and loop iteration; running out traps.")
     var fuel: Int64?
 
+    @Option(help: "The VM stack in bytes; deeper recursion traps with \"call stack exhausted\".")
+    var stackSize: Int = 1 << 20
+
     @Argument(help: "The module, .wasm or .wat.")
     var file: String
 
@@ -196,7 +199,8 @@ struct Run: ParsableCommand {
     var arguments: [String] = []
 
     func run() throws {
-        let configuration = Store.Configuration(fuelMetering: fuel != nil, dispatchMode: dispatch)
+        guard stackSize >= 4096 else { fail("--stack-size must be at least 4096 bytes") }
+        let configuration = Store.Configuration(fuelMetering: fuel != nil, stackSize: stackSize, dispatchMode: dispatch)
         let module: CompiledModule
         do {
             guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read the file") }

@@ -89,3 +89,54 @@ final class EmbeddingTests: XCTestCase {
         }
     }
 }
+
+final class EmbeddingLimitsTests: XCTestCase {
+    func testRecursionIsBoundedByTheConfiguredStack() throws {
+        let engine = Engine(configuration: .init(stackSize: 16 * 1024))
+        let module = try Module(engine: engine, wat: "(module (func $f (export \"f\") (param i32) (result i32) (call $f (local.get 0))))")
+        let instance = try Linker().instantiate(module, in: Store(engine: engine))
+        XCTAssertThrowsError(try instance.function("f")!.call([.i32(1)])) { error in
+            XCTAssertEqual((error as? Trap)?.message, "call stack exhausted")
+        }
+    }
+
+    func testMemoryLimit() throws {
+        let engine = Engine(configuration: .init(maximumMemoryPages: 4))
+        let grow = try Module(engine: engine, wat: "(module (memory 2) (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0))))")
+        let instance = try Linker().instantiate(grow, in: Store(engine: engine))
+        XCTAssertEqual(try instance.function("grow")!.call([.i32(2)]), [.i32(2)])
+        XCTAssertEqual(try instance.function("grow")!.call([.i32(1)]), [.i32(UInt32.max)], "past the store's limit")
+        let big = try Module(engine: engine, wat: "(module (memory 5))")
+        XCTAssertThrowsError(try Linker().instantiate(big, in: Store(engine: engine)))
+    }
+
+    func testOtherTargetsAreRefusedForRunning() {
+        let other = Target.allCases.first { $0 != .host }!
+        XCTAssertThrowsError(try Module(engine: Engine(configuration: .init(target: other)), wat: "(module)"))
+    }
+
+    func testATrapInsideAHostCallInsideWasmInsideAHostCall() throws {
+        // Swift -> wasm "outer" -> host "reenter" -> wasm "inner" -> division by zero.
+        let engine = Engine()
+        let store = Store(engine: engine)
+        let module = try Module(engine: engine, wat: """
+            (module
+              (import "host" "reenter" (func $reenter (param i32) (result i32)))
+              (func (export "outer") (param i32) (result i32) (call $reenter (local.get 0)))
+              (func (export "inner") (param i32) (result i32) (i32.div_u (i32.const 100) (local.get 0))))
+            """)
+        var innerFunction: Function?
+        var linker = Linker()
+        linker.defineFunction("host", "reenter") { (x: Int32) -> Int32 in
+            Int32(try innerFunction!.call([x.value])[0])
+        }
+        let instance = try linker.instantiate(module, in: store)
+        innerFunction = instance.function("inner")
+        let outer = try instance.function("outer")!.typed(Int32.self, Int32.self)
+        XCTAssertEqual(try outer(4), 25)
+        XCTAssertThrowsError(try outer(0)) { error in
+            XCTAssertEqual((error as? Trap)?.code, .integerDivisionByZero)
+        }
+        XCTAssertEqual(try outer(5), 20, "the store is usable after the trap")
+    }
+}
