@@ -228,21 +228,25 @@ public final class Store {
         /// The bytecode target. Only the host's (`Target.host`) runs here; compiling
         /// for the others comes with artifacts.
         public var target: Target
+        /// The WebAssembly proposals modules may use; others are invalid.
+        public var features: Features
 
         /// A configuration; everything off and a 1 MiB stack by default.
         public init(fuelMetering: Bool = false, interruptible: Bool = false, stackSize: Int = 1 << 20,
-                    dispatchMode: DispatchMode = .default, maximumMemoryPages: Int = 65536, target: Target = .host) {
+                    dispatchMode: DispatchMode = .default, maximumMemoryPages: Int = 65536, target: Target = .host,
+                    features: Features = .all) {
             self.fuelMetering = fuelMetering
             self.interruptible = interruptible
             self.stackSize = stackSize
             self.dispatchMode = dispatchMode
             self.maximumMemoryPages = maximumMemoryPages
             self.target = target
+            self.features = features
         }
 
         /// How modules must be compiled to run in such a store.
         public var compileOptions: CompileOptions {
-            CompileOptions(checkpoints: fuelMetering || interruptible)
+            CompileOptions(checkpoints: fuelMetering || interruptible, features: features)
         }
     }
 

@@ -11,6 +11,10 @@ import WasmTypes
 
 extension FunctionCompiler {
     func blockSignature(_ blockType: BlockType) throws(CompileError) -> (params: [ValueType], results: [ValueType]) {
+        if case .funcType(let index) = blockType, Int(index) < module.types.count {
+            let type = module.types[Int(index)]
+            if !type.parameters.isEmpty || type.results.count > 1 { try require(.multiValue, "a block with parameters or several results") }
+        }
         switch blockType {
         case .empty: return ([], [])
         case .type(let t):
@@ -358,6 +362,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitTypedSelect(type: ValueType) throws(CompileError) {
+        try require(.referenceTypes, "typed select")
         guard module.isSupported(type) else { throw failure(.unsupported, "value type \(type) is not supported") }
         try check([type, type, .i32])
         try selectTyped(type)

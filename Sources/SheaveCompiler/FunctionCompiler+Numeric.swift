@@ -58,6 +58,10 @@ extension FunctionCompiler {
 
     mutating func visitUnary(_ unary: Instruction.Unary) throws(CompileError) {
         switch unary {
+        case .i32Extend8S, .i32Extend16S, .i64Extend8S, .i64Extend16S, .i64Extend32S: try require(.signExtension, "\(unary)")
+        default: break
+        }
+        switch unary {
         case .i32Clz: try self.unary(.i32, .i32) { $0.xclz32(x($1), x($2)) }
         case .i32Ctz: try self.unary(.i32, .i32) { $0.xctz32(x($1), x($2)) }
         case .i32Popcnt: try self.unary(.i32, .i32) { $0.xpopcnt32(x($1), x($2)) }
@@ -145,6 +149,12 @@ extension FunctionCompiler {
     }
 
     mutating func visitConversion(_ conversion: Instruction.Conversion) throws(CompileError) {
+        switch conversion {
+        case .i32TruncSatF32S, .i32TruncSatF32U, .i32TruncSatF64S, .i32TruncSatF64U,
+             .i64TruncSatF32S, .i64TruncSatF32U, .i64TruncSatF64S, .i64TruncSatF64U:
+            try require(.nonTrappingFloatToInt, "\(conversion)")
+        default: break
+        }
         switch conversion {
         // Changes of type alone: an i32 is kept zero-extended and an f32 in the
         // low 32 bits, so these leave the bits where they are.

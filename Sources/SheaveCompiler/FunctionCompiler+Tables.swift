@@ -42,12 +42,14 @@ extension FunctionCompiler {
     }
 
     mutating func visitRefNull(type: HeapType) throws(CompileError) {
+        try require(.referenceTypes, "RefNull")
         let refType = ReferenceType(isNullable: true, heapType: type)
         guard module.isSupported(.ref(refType)) else { throw failure(.unsupported, "reference type \(type) is not supported") }
         push(.ref(refType), isReachable ? .const(0) : .slot)
     }
 
     mutating func visitRefIsNull() throws(CompileError) {
+        try require(.referenceTypes, "RefIsNull")
         guard let frame = controls.last else { throw failure("operand stack used after the function's end") }
         if stack.count > frame.height {
             switch stack[stack.count - 1].type {
@@ -63,6 +65,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitRefFunc(functionIndex: UInt32) throws(CompileError) {
+        try require(.referenceTypes, "RefFunc")
         guard Int(functionIndex) < module.functionTypes.count else { throw failure("unknown function \(functionIndex)") }
         guard module.declaredFunctionReferences.contains(functionIndex) else { throw failure("undeclared function reference") }
         let type = ReferenceType(isNullable: false, heapType: .concrete(typeIndex: module.functionTypes[Int(functionIndex)]))
@@ -74,11 +77,13 @@ extension FunctionCompiler {
     }
 
     mutating func visitTableGet(table: UInt32) throws(CompileError) {
+        try require(.referenceTypes, "TableGet")
         let type = try tableType(table)
         try unary(.i32, .ref(type.elementType)) { (e: inout Encoder, dst, index) in e.tableGet(x(dst), table, x(index)) }
     }
 
     mutating func visitTableSet(table: UInt32) throws(CompileError) {
+        try require(.referenceTypes, "TableSet")
         let type = try tableType(table)
         try op([.i32, .ref(type.elementType)], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
             let index = c.register(first), value = c.register(first + 1)
@@ -87,6 +92,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitTableSize(table: UInt32) throws(CompileError) {
+        try require(.referenceTypes, "TableSize")
         _ = try tableType(table)
         push(.i32)
         if isReachable {
@@ -96,6 +102,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitTableGrow(table: UInt32) throws(CompileError) {
+        try require(.referenceTypes, "TableGrow")
         let type = try tableType(table)
         try op([.ref(type.elementType), .i32], .i32) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
             let value = c.register(first), delta = c.register(first + 1)
@@ -104,6 +111,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitTableFill(table: UInt32) throws(CompileError) {
+        try require(.referenceTypes, "TableFill")
         let type = try tableType(table)
         try op([.i32, .ref(type.elementType), .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
             let start = c.register(first), value = c.register(first + 1), count = c.register(first + 2)
@@ -112,6 +120,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitTableCopy(dstTable: UInt32, srcTable: UInt32) throws(CompileError) {
+        try require(.bulkMemory, "TableCopy")
         let to = try tableType(dstTable), from = try tableType(srcTable)
         guard module.isSubtype(.ref(from.elementType), of: .ref(to.elementType)) else { throw failure("type mismatch: table.copy between different element types") }
         try op([.i32, .i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
@@ -121,6 +130,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitTableInit(elemIndex: UInt32, table: UInt32) throws(CompileError) {
+        try require(.bulkMemory, "TableInit")
         let type = try tableType(table)
         let element = try elementType(elemIndex)
         guard module.isSubtype(.ref(element), of: .ref(type.elementType)) else { throw failure("type mismatch: table.init element type") }
@@ -131,11 +141,13 @@ extension FunctionCompiler {
     }
 
     mutating func visitElemDrop(elemIndex: UInt32) throws(CompileError) {
+        try require(.bulkMemory, "ElemDrop")
         _ = try elementType(elemIndex)
         if isReachable { emit { $0.elemDrop(elemIndex) } }
     }
 
     mutating func visitMemoryFill(memory: UInt32) throws(CompileError) {
+        try require(.bulkMemory, "MemoryFill")
         try checkMemory(memory)
         try op([.i32, .i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
             let d = c.register(first), v = c.register(first + 1), n = c.register(first + 2)
@@ -144,6 +156,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitMemoryCopy(dstMem: UInt32, srcMem: UInt32) throws(CompileError) {
+        try require(.bulkMemory, "MemoryCopy")
         try checkMemory(dstMem)
         try checkMemory(srcMem)
         try op([.i32, .i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
@@ -153,6 +166,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitMemoryInit(dataIndex: UInt32, memory: UInt32) throws(CompileError) {
+        try require(.bulkMemory, "MemoryInit")
         try checkMemory(memory)
         try checkDataIndex(dataIndex)
         try op([.i32, .i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
@@ -162,6 +176,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitDataDrop(dataIndex: UInt32) throws(CompileError) {
+        try require(.bulkMemory, "DataDrop")
         try checkDataIndex(dataIndex)
         if isReachable { emit { $0.dataDrop(dataIndex) } }
     }
@@ -184,6 +199,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitRefAsNonNull() throws(CompileError) {
+        try require(.functionReferences, "RefAsNonNull")
         let ref = try topReference()
         guard let ref else { return }
         if isReachable {
@@ -197,6 +213,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitBrOnNull(relativeDepth: UInt32) throws(CompileError) {
+        try require(.functionReferences, "BrOnNull")
         let depth = try branchTarget(relativeDepth)
         let ref = try topReference()
         let reachable = isReachable
@@ -219,6 +236,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitBrOnNonNull(relativeDepth: UInt32) throws(CompileError) {
+        try require(.functionReferences, "BrOnNonNull")
         let depth = try branchTarget(relativeDepth)
         let target = controls[controls.count - 1 - depth]
         guard case .ref(let labelRef)? = target.labelTypes.last else { throw failure("type mismatch: br_on_non_null needs a label ending in a reference") }
@@ -238,6 +256,7 @@ extension FunctionCompiler {
     }
 
     mutating func visitCallRef(typeIndex: UInt32) throws(CompileError) {
+        try require(.functionReferences, "CallRef")
         guard Int(typeIndex) < module.types.count else { throw failure("unknown type \(typeIndex)") }
         let callee = module.types[Int(typeIndex)]
         let refType = ValueType.ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: typeIndex)))

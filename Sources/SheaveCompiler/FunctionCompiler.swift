@@ -84,16 +84,29 @@ struct FunctionCompiler: AnyInstructionVisitor {
 
     /// Emit `checkpoint` ops (fuel, interruption) at the function's entry and at loop headers.
     let checkpoints: Bool
+    /// The proposals the function may use.
+    let features: Features
+
+    /// Refuses an instruction of a disabled feature.
+    func require(_ feature: Features, _ what: @autoclosure () -> String) throws(CompileError) {
+        guard features.contains(feature) else { throw failure("\(what()) needs a feature that is not enabled") }
+    }
 
     init(module: ModuleInfo, index: Int, code: Code, options: CompileOptions) throws(CompileError) {
         self.module = module
         self.checkpoints = options.checkpoints
+        self.features = options.features
         self.index = index
         self.type = module.functionType(index)
         self.locals = type.parameters + code.locals
         self.base = locals.count
         for local in locals where !module.isSupported(local) {
             throw CompileError(.unsupported, "value type \(local) is not supported", function: index)
+        }
+        for local in code.locals {
+            do { try CompiledModule.requireFeatures(of: local, options.features) } catch {
+                throw CompileError(.invalid, error.message, function: index)
+            }
         }
 
         guard base + 1 < Int(UInt16.max) else {

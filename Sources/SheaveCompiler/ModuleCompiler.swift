@@ -4,16 +4,42 @@ import WasmTypes
 
 /// A module compiled to Sheave bytecode: one image holding every defined
 /// function, and everything needed to instantiate it.
+/// WebAssembly proposals a module may use; a module using a disabled one is invalid.
+public struct Features: OptionSet, Hashable, Sendable {
+    public let rawValue: Int
+    /// Features from their bits.
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// Sign-extension operators (`i32.extend8_s` and the like).
+    public static let signExtension = Features(rawValue: 1 << 0)
+    /// Non-trapping float-to-int conversions (`i32.trunc_sat_f32_s` and the like).
+    public static let nonTrappingFloatToInt = Features(rawValue: 1 << 1)
+    /// Blocks with parameters or several results, functions with several results.
+    public static let multiValue = Features(rawValue: 1 << 2)
+    /// `memory.fill`, `memory.copy`, `memory.init`, `data.drop`, `table.copy`, `table.init`, `elem.drop`, passive segments.
+    public static let bulkMemory = Features(rawValue: 1 << 3)
+    /// `funcref` and `externref` values, the table instructions, several tables, typed `select`.
+    public static let referenceTypes = Features(rawValue: 1 << 4)
+    /// Typed function references: `(ref $t)`, `call_ref`, `ref.as_non_null`, `br_on_null`, `br_on_non_null`.
+    public static let functionReferences = Features(rawValue: 1 << 5)
+    /// Everything Sheave implements: WebAssembly 2.0 without SIMD, and typed function references.
+    public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences]
+    /// WebAssembly 1.0 (the MVP).
+    public static let mvp: Features = []
+}
+
 /// How a module is compiled.
 public struct CompileOptions: Equatable, Sendable {
     /// Emit a `checkpoint` op at every function entry and loop header, where fuel
     /// is consumed and interruption is noticed. Without them code runs at full
     /// speed but can be neither metered nor interrupted.
     public var checkpoints: Bool
+    /// The proposals a module may use.
+    public var features: Features
 
-    /// Options; no checkpoints by default.
-    public init(checkpoints: Bool = false) {
+    /// Options; no checkpoints and every feature by default.
+    public init(checkpoints: Bool = false, features: Features = .all) {
         self.checkpoints = checkpoints
+        self.features = features
     }
 }
 
@@ -77,6 +103,7 @@ public struct CompiledModule {
     private init(decoding bytes: [UInt8], options: CompileOptions) throws {
         var info = try ModuleInfo(bytes: bytes)
         try Self.validateModule(info)
+        try Self.checkFeatures(info, options.features)
         var image = Encoder()
         var offsets: [Int] = []
         var calls: [(field: Int, callee: Int, instructionStart: Int)] = []
@@ -114,6 +141,35 @@ public struct CompiledModule {
         self.options = options
         self.code = image.bytes
         self.functionOffsets = offsets
+    }
+
+    /// Module-level uses of features: several results, reference types in signatures, several tables, passive segments.
+    static func checkFeatures(_ info: ModuleInfo, _ features: Features) throws(CompileError) {
+        func require(_ feature: Features, _ what: String) throws(CompileError) {
+            guard features.contains(feature) else { throw CompileError(.invalid, "\(what) needs a feature that is not enabled") }
+        }
+        for type in info.types {
+            if type.results.count > 1 { try require(.multiValue, "a function type with several results") }
+            for t in type.parameters + type.results { try requireFeatures(of: t, features) }
+        }
+        for global in info.globals { try requireFeatures(of: global.valueType, features) }
+        if info.tables.count > 1 { try require(.referenceTypes, "several tables") }
+        for table in info.tables where table.elementType != .funcRef { try requireFeatures(of: .ref(table.elementType), features) }
+        for segment in info.elements {
+            if case .active = segment.mode {} else { try require([.bulkMemory], "a passive or declarative element segment") }
+        }
+        for segment in info.data { if case .passive = segment { try require(.bulkMemory, "a passive data segment") } }
+    }
+
+    static func requireFeatures(of type: ValueType, _ features: Features) throws(CompileError) {
+        guard case .ref(let ref) = type else { return }
+        guard features.contains(.referenceTypes) else { throw CompileError(.invalid, "reference types need a feature that is not enabled") }
+        if case .concrete = ref.heapType, !features.contains(.functionReferences) {
+            throw CompileError(.invalid, "typed function references need a feature that is not enabled")
+        }
+        if !ref.isNullable, !features.contains(.functionReferences) {
+            throw CompileError(.invalid, "non-nullable references need a feature that is not enabled")
+        }
     }
 
     /// A constant expression: only constant instructions, `global.get` of an

@@ -176,3 +176,25 @@ final class TrapBacktraceTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("run", [.i32(1)]), [.i32(1)])
     }
 }
+
+final class FeatureTests: XCTestCase {
+    func compile(_ wat: String, _ features: Features) throws {
+        _ = try CompiledModule(bytes: try wat2wasm(wat), options: CompileOptions(features: features))
+    }
+
+    func testDisabledFeaturesMakeModulesInvalid() throws {
+        let bulk = "(module (memory 1) (func (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))))"
+        let multiValue = "(module (func (result i32 i32) (i32.const 1) (i32.const 2)))"
+        let signExtension = "(module (func (result i32) (i32.extend8_s (i32.const 1))))"
+        let saturating = "(module (func (result i32) (i32.trunc_sat_f32_s (f32.const 1))))"
+        let references = "(module (func (result i32) (ref.is_null (ref.null extern))))"
+        for source in [bulk, multiValue, signExtension, saturating, references] {
+            XCTAssertNoThrow(try compile(source, .all), source)
+            XCTAssertThrowsError(try compile(source, .mvp), source) { error in
+                XCTAssertEqual((error as? CompileError)?.kind, .invalid, source)
+            }
+        }
+        XCTAssertNoThrow(try compile(bulk, [.bulkMemory]))
+        XCTAssertThrowsError(try compile(multiValue, [.bulkMemory]))
+    }
+}
