@@ -6,6 +6,7 @@ import WasmTypes
 /// function, and everything needed to instantiate it.
 /// WebAssembly proposals a module may use; a module using a disabled one is invalid.
 public struct Features: OptionSet, Hashable, Sendable {
+    /// The features as bits.
     public let rawValue: Int
     /// Features from their bits.
     public init(rawValue: Int) { self.rawValue = rawValue }

@@ -42,6 +42,11 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertEqual(try instance.function("load")!.typed(Int32.self, Int32.self)(101), 2)
         XCTAssertThrowsError(try memory.read(at: 65535, count: 2))
         XCTAssertThrowsError(try memory.write([1], at: -1))
+        memory.withUnsafeMutableBytes { bytes in
+            XCTAssertEqual(bytes.count, 65536)
+            bytes[200] = 77
+        }
+        XCTAssertEqual(try instance.function("load")!.typed(Int32.self, Int32.self)(200), 77)
         XCTAssertEqual(memory.grow(by: 2), 1)
         XCTAssertNil(memory.grow(by: 1), "past the maximum")
         XCTAssertEqual(memory.pages, 3)
