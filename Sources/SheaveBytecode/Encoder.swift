@@ -97,6 +97,15 @@ public struct Encoder {
         }
     }
 
+    /// Removes everything from `position` on: the last op(s), which a compiler
+    /// replaces by a better form. No label may be bound, and no branch to an unbound
+    /// label written, past `position`.
+    public mutating func truncate(to position: Int) {
+        precondition(labelPositions.allSatisfy { ($0 ?? 0) <= position }, "a label is bound past the truncation point")
+        precondition(fixups.allSatisfy { $0.field < position }, "a branch past the truncation point waits for its label")
+        bytes.removeSubrange(position...)
+    }
+
     /// Appends raw, already encoded bytecode (for example another function's).
     public mutating func append(contentsOf other: [UInt8]) {
         bytes.append(contentsOf: other)

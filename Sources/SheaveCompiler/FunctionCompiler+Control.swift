@@ -61,7 +61,9 @@ extension FunctionCompiler {
         try check([.i32])
         let reachable = isReachable
         var condition: UInt16 = 0
+        var fused: Condition?
         if reachable {
+            fused = takeFusableCondition()
             materializeAll(from: 0)
             condition = slot(stack.count - 1)
         }
@@ -79,7 +81,11 @@ extension FunctionCompiler {
                 emit { $0.xmov(XReg(0), XReg(source)) }
                 lateSlotFields.append((field: e.position - 4, late: late))
             }
-            emit { $0.brIfXeqz32(XReg(condition), elseLabel) }
+            if let fused {
+                emitBranch(if: fused.negated, to: elseLabel)
+            } else {
+                emit { $0.brIfXeqz32(XReg(condition), elseLabel) }
+            }
         }
         frame.dead = !reachable
         controls.append(frame)
@@ -218,7 +224,11 @@ extension FunctionCompiler {
         try check([.i32])
         let reachable = isReachable
         var condition: UInt16 = 0
-        if reachable { condition = register(stack.count - 1) }
+        var fused: Condition?
+        if reachable {
+            fused = takeFusableCondition()
+            if fused == nil { condition = register(stack.count - 1) }
+        }
         drop(1)
         try check(target.labelTypes)
         // br_if leaves its label's types on the stack: not the operands' own (sub)types,
@@ -236,10 +246,18 @@ extension FunctionCompiler {
         let inPlace = target.kind != .function && stack.count - count == target.height
             && (stack.count - count..<stack.count).allSatisfy { stack[$0].location == .slot }
         if inPlace {
-            emit { $0.brIfXnez32(XReg(condition), target.label) }
+            if let fused {
+                emitBranch(if: fused, to: target.label)
+            } else {
+                emit { $0.brIfXnez32(XReg(condition), target.label) }
+            }
         } else {
             let skip = e.makeLabel()
-            emit { $0.brIfXeqz32(XReg(condition), skip) }
+            if let fused {
+                emitBranch(if: fused.negated, to: skip)
+            } else {
+                emit { $0.brIfXeqz32(XReg(condition), skip) }
+            }
             branch(to: depth)
             bind(skip)
         }

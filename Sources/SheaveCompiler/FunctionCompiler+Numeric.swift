@@ -9,8 +9,12 @@ private func x(_ r: UInt16) -> XReg { XReg(r) }
 private func f(_ r: UInt16) -> FReg { FReg(r) }
 
 extension FunctionCompiler {
-    mutating func visitI32Eqz() throws(CompileError) { try unary(.i32, .i32) { $0.xeqz32(x($1), x($2)) } }
-    mutating func visitI64Eqz() throws(CompileError) { try unary(.i64, .i32) { $0.xeqz64(x($1), x($2)) } }
+    mutating func visitI32Eqz() throws(CompileError) {
+        try compare(.eq, is64: false, zero: true, emitRegister: { e, d, a, _ in e.xeqz32(x(d), x(a)) }, emitImmediate: nil)
+    }
+    mutating func visitI64Eqz() throws(CompileError) {
+        try compare(.eq, is64: true, zero: true, emitRegister: { e, d, a, _ in e.xeqz64(x(d), x(a)) }, emitImmediate: nil)
+    }
 
     mutating func visitCmp(_ cmp: Instruction.Cmp) throws(CompileError) {
         typealias R = (inout Encoder, UInt16, UInt16, UInt16) -> Void
@@ -19,6 +23,12 @@ extension FunctionCompiler {
         let t: ValueType
         let reg: R
         var imm: I? = nil
+        let relations: [Instruction.Cmp: Condition.Relation] = [
+            .i32Eq: .eq, .i32Ne: .ne, .i32LtS: .lts, .i32LtU: .ltu, .i32GtS: .gts, .i32GtU: .gtu,
+            .i32LeS: .les, .i32LeU: .leu, .i32GeS: .ges, .i32GeU: .geu,
+            .i64Eq: .eq, .i64Ne: .ne, .i64LtS: .lts, .i64LtU: .ltu, .i64GtS: .gts, .i64GtU: .gtu,
+            .i64LeS: .les, .i64LeU: .leu, .i64GeS: .ges, .i64GeU: .geu,
+        ]
         switch cmp {
         case .i32Eq: t = .i32; reg = { $0.xeq32(x($1), x($2), x($3)) }; imm = { $0.xeq32I32(x($1), x($2), $3) }
         case .i32Ne: t = .i32; reg = { $0.xne32(x($1), x($2), x($3)) }; imm = { $0.xne32I32(x($1), x($2), $3) }
@@ -53,7 +63,11 @@ extension FunctionCompiler {
         case .f64Le: t = .f64; reg = { $0.fle64(x($1), f($2), f($3)) }
         case .f64Ge: t = .f64; reg = swapped { $0.fle64(x($1), f($2), f($3)) }
         }
-        try binary(t, .i32, reg, imm: imm)
+        if let relation = relations[cmp] {
+            try compare(relation, is64: t == .i64, emitRegister: reg, emitImmediate: imm)
+        } else {
+            try binary(t, .i32, reg, imm: imm)
+        }
     }
 
     mutating func visitUnary(_ unary: Instruction.Unary) throws(CompileError) {

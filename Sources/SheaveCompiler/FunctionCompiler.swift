@@ -79,6 +79,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The destination register field of the last op, if it wrote a stack slot
     /// and nothing has been emitted or bound since: `local.set` can retarget it.
     var lastDestination: (field: Int, slot: Int)?
+    /// The last integer comparison written, while nothing else has been: where it
+    /// starts and ends, the slot it writes, and the condition it computes.
+    var lastComparison: (start: Int, end: Int, slot: Int, condition: Condition)?
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
 
@@ -257,6 +260,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
     mutating func bind(_ label: Label) {
         e.bind(label)
         lastDestination = nil
+        lastComparison = nil  // a branch may arrive here: the comparison is no longer the only way in
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sheave
+import SheaveBytecode
 import SheaveCompiler
 import SheaveDemos
 import SheaveInterpreter
@@ -14,7 +15,7 @@ struct SheaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sheave",
         abstract: "Sheave: a WebAssembly runtime whose engine is a portable, optimizing interpreter.",
-        subcommands: [Run.self, Wast.self, Demo.self, BenchDispatch.self])
+        subcommands: [Run.self, Objdump.self, Wast.self, Demo.self, BenchDispatch.self])
 }
 
 extension DispatchMode: ExpressibleByArgument {}
@@ -270,6 +271,66 @@ struct Run: ParsableCommand {
         case .f32(let v): return "\(Float(bitPattern: v))"
         case .f64(let v): return "\(Double(bitPattern: v))"
         case .ref(let v): return v == 0 ? "null" : "ref"
+        }
+    }
+}
+
+/// Prints the bytecode a module compiles to.
+struct Objdump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Disassemble the Sheave bytecode of a .wasm or .wat module, function by function.")
+
+    @Argument(help: "The module, .wasm or .wat.")
+    var file: String
+
+    @Flag(help: "Print each op's offset in the code image.")
+    var addresses = false
+
+    @Flag(help: "Print each op's raw bytes.")
+    var bytes = false
+
+    @Option(help: "Only the function with this name (name section or export), or this index.")
+    var function: String?
+
+    func run() throws {
+        let module: CompiledModule
+        do {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the file") }
+            let binary = file.hasSuffix(".wat") ? try wat2wasm(String(decoding: data, as: UTF8.self), options: EncodeOptions(nameSection: true)) : [UInt8](data)
+            module = try CompiledModule(bytes: binary)
+        } catch {
+            FileHandle.standardError.write("sheave: \(file): \(error)\n".data(using: .utf8)!)
+            throw ExitCode(1)
+        }
+        let info = module.info
+        var names: [Int: String] = [:]
+        for export in info.exports { if case .function(let i) = export.descriptor { names[Int(i)] = export.name } }
+        for (i, name) in info.functionNames { names[Int(i)] = name }
+        func label(_ index: Int) -> String { names[index].map { "\(index) \($0)" } ?? "\(index)" }
+        let offsets = module.functionOffsets
+        var printed = 0
+        for (k, start) in offsets.enumerated() {
+            let index = info.importedFunctionCount + k
+            if let function, function != names[index], function != String(index) { continue }
+            let end = k + 1 < offsets.count ? offsets[k + 1] : module.code.count
+            print(String(format: "%016x", start) + " <wasm::function[\(label(index))]>:")
+            let listing = Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: addresses, bytes: bytes), baseOffset: start)
+            for line in listing.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+                print(annotate(String(line)))
+            }
+            print("")
+            printed += 1
+        }
+        if printed == 0 {
+            FileHandle.standardError.write("sheave: \(file): no function \(function ?? "")\n".data(using: .utf8)!)
+            throw ExitCode(1)
+        }
+
+        /// Names the callee of a direct call: its target is the start of a function.
+        func annotate(_ line: String) -> String {
+            guard line.hasPrefix("call ") || line.contains(" call "), let range = line.range(of: "// target = 0x") else { return line }
+            guard let target = Int(line[range.upperBound...], radix: 16), let k = offsets.firstIndex(of: target) else { return line }
+            return line + " <function[\(label(info.importedFunctionCount + k))]>"
         }
     }
 }

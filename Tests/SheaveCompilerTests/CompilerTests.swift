@@ -36,6 +36,32 @@ final class CompilerTests: XCTestCase {
         ])
     }
 
+    func testComparisonsFuseIntoTheBranchesThatUseThem() throws {
+        let module = try compile("""
+            (module (func (param i32 i32) (result i32)
+              (block (br_if 0 (i32.lt_u (local.get 0) (local.get 1))))
+              (if (i32.eqz (local.get 0)) (then (return (i32.const 1))))
+              (if (result i32) (i64.gt_s (i64.extend_i32_s (local.get 1)) (i64.const 5))
+                (then (i32.const 2)) (else (i32.const 3)))))
+            """)
+        let ops = listing(module).map { $0.split(separator: " ").first.map(String.init) ?? "" }
+        // Each comparison became part of its branch: no xult32, xeqz32 or xsgt64_i32 op remains.
+        XCTAssertTrue(ops.contains("br_if_xult32"), "\(ops)")
+        XCTAssertTrue(ops.contains("br_if_xnez32"), "if (eqz x) branches to else when x != 0: \(ops)")
+        XCTAssertTrue(ops.contains("br_if_xsle64_i32"), "if (x > 5) branches to else when x <= 5: \(ops)")
+        XCTAssertFalse(ops.contains { $0.hasPrefix("xult") || $0.hasPrefix("xeqz") || $0.hasPrefix("xsgt") }, "\(ops)")
+        // And the semantics hold.
+        let instance = try Instance(module: try compile("""
+            (module (func (export "f") (param i32 i32) (result i32)
+              (if (i32.eqz (local.get 0)) (then (return (i32.const 1))))
+              (if (result i32) (i64.gt_s (i64.extend_i32_s (local.get 1)) (i64.const 5))
+                (then (i32.const 2)) (else (i32.const 3)))))
+            """), store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("f", [.i32(0), .i32(9)]), [.i32(1)])
+        XCTAssertEqual(try instance.invoke("f", [.i32(1), .i32(9)]), [.i32(2)])
+        XCTAssertEqual(try instance.invoke("f", [.i32(1), .i32(UInt32(bitPattern: -9))]), [.i32(3)])
+    }
+
     func testLocalSetDoesNotRetargetWhenTheOldValueIsStillOnTheStack() throws {
         // local.get 0 stays lazily on the stack while local 0 is overwritten: it must be copied first.
         let module = try compile("""

@@ -1,0 +1,175 @@
+import SheaveBytecode
+import WasmParser
+import WasmTypes
+
+// Compare-and-branch fusion: an integer comparison whose only use is the
+// condition of the `br_if` or `if` right after it becomes one `br_if_x<cmp>`
+// op; the comparison op is taken back out of the bytecode.
+
+/// An integer comparison, as a branch condition.
+struct Condition {
+    enum Relation {
+        case eq, ne, lts, les, gts, ges, ltu, leu, gtu, geu
+
+        var negated: Relation {
+            switch self {
+            case .eq: return .ne
+            case .ne: return .eq
+            case .lts: return .ges
+            case .les: return .gts
+            case .gts: return .les
+            case .ges: return .lts
+            case .ltu: return .geu
+            case .leu: return .gtu
+            case .gtu: return .leu
+            case .geu: return .ltu
+            }
+        }
+    }
+
+    enum Right {
+        case register(UInt16)
+        case immediate(Int32)
+        /// `eqz`: compared with zero.
+        case zero
+    }
+
+    var relation: Relation
+    var is64: Bool
+    var left: UInt16
+    var right: Right
+
+    var negated: Condition {
+        var copy = self
+        copy.relation = relation.negated
+        return copy
+    }
+}
+
+extension FunctionCompiler {
+    /// The comparison just emitted, if it produced the condition on top of the
+    /// stack and nothing was emitted or bound since: removes it from the bytecode
+    /// and returns it, for the branch to test directly.
+    mutating func takeFusableCondition() -> Condition? {
+        guard let (start, end, slot, condition) = lastComparison, e.position == end,
+              let top = stack.last, top.location == .slot, Int(self.slot(stack.count - 1)) == slot else { return nil }
+        lastComparison = nil
+        lastDestination = nil
+        e.truncate(to: start)
+        return condition
+    }
+
+    /// Emits a branch to `label` taken when `condition` holds.
+    mutating func emitBranch(if condition: Condition, to label: Label) {
+        let a = XReg(condition.left)
+        switch condition.right {
+        case .zero:
+            switch (condition.relation, condition.is64) {
+            case (.eq, false): emit { $0.brIfXeqz32(a, label) }
+            case (.eq, true): emit { $0.brIfXeqz64(a, label) }
+            case (_, false): emit { $0.brIfXnez32(a, label) }
+            case (_, true): emit { $0.brIfXnez64(a, label) }
+            }
+        case .register(let r):
+            let b = XReg(r)
+            switch (condition.relation, condition.is64) {
+            case (.eq, false): emit { $0.brIfXeq32(a, b, label) }
+            case (.ne, false): emit { $0.brIfXne32(a, b, label) }
+            case (.lts, false): emit { $0.brIfXslt32(a, b, label) }
+            case (.les, false): emit { $0.brIfXsle32(a, b, label) }
+            case (.gts, false): emit { $0.brIfXslt32(b, a, label) }
+            case (.ges, false): emit { $0.brIfXsle32(b, a, label) }
+            case (.ltu, false): emit { $0.brIfXult32(a, b, label) }
+            case (.leu, false): emit { $0.brIfXule32(a, b, label) }
+            case (.gtu, false): emit { $0.brIfXult32(b, a, label) }
+            case (.geu, false): emit { $0.brIfXule32(b, a, label) }
+            case (.eq, true): emit { $0.brIfXeq64(a, b, label) }
+            case (.ne, true): emit { $0.brIfXne64(a, b, label) }
+            case (.lts, true): emit { $0.brIfXslt64(a, b, label) }
+            case (.les, true): emit { $0.brIfXsle64(a, b, label) }
+            case (.gts, true): emit { $0.brIfXslt64(b, a, label) }
+            case (.ges, true): emit { $0.brIfXsle64(b, a, label) }
+            case (.ltu, true): emit { $0.brIfXult64(a, b, label) }
+            case (.leu, true): emit { $0.brIfXule64(a, b, label) }
+            case (.gtu, true): emit { $0.brIfXult64(b, a, label) }
+            case (.geu, true): emit { $0.brIfXule64(b, a, label) }
+            }
+        case .immediate(let imm):
+            switch (condition.relation, condition.is64) {
+            case (.eq, false): emit { $0.brIfXeq32I32(a, imm, label) }
+            case (.ne, false): emit { $0.brIfXne32I32(a, imm, label) }
+            case (.lts, false): emit { $0.brIfXslt32I32(a, imm, label) }
+            case (.les, false): emit { $0.brIfXsle32I32(a, imm, label) }
+            case (.gts, false): emit { $0.brIfXsgt32I32(a, imm, label) }
+            case (.ges, false): emit { $0.brIfXsge32I32(a, imm, label) }
+            case (.ltu, false): emit { $0.brIfXult32I32(a, imm, label) }
+            case (.leu, false): emit { $0.brIfXule32I32(a, imm, label) }
+            case (.gtu, false): emit { $0.brIfXugt32I32(a, imm, label) }
+            case (.geu, false): emit { $0.brIfXuge32I32(a, imm, label) }
+            case (.eq, true): emit { $0.brIfXeq64I32(a, imm, label) }
+            case (.ne, true): emit { $0.brIfXne64I32(a, imm, label) }
+            case (.lts, true): emit { $0.brIfXslt64I32(a, imm, label) }
+            case (.les, true): emit { $0.brIfXsle64I32(a, imm, label) }
+            case (.gts, true): emit { $0.brIfXsgt64I32(a, imm, label) }
+            case (.ges, true): emit { $0.brIfXsge64I32(a, imm, label) }
+            case (.ltu, true): emit { $0.brIfXult64I32(a, imm, label) }
+            case (.leu, true): emit { $0.brIfXule64I32(a, imm, label) }
+            case (.gtu, true): emit { $0.brIfXugt64I32(a, imm, label) }
+            case (.geu, true): emit { $0.brIfXuge64I32(a, imm, label) }
+            }
+        }
+    }
+
+    /// An integer comparison (or eqz): emitted as a compare op, remembered so that a
+    /// `br_if` or `if` right after it can take it back and branch on it directly.
+    mutating func compare(_ relation: Condition.Relation, is64: Bool, zero: Bool = false,
+                          emitRegister: @escaping (inout Encoder, UInt16, UInt16, UInt16) -> Void,
+                          emitImmediate: ((inout Encoder, UInt16, UInt16, Int32) -> Void)?) throws(CompileError) {
+        let t: ValueType = is64 ? .i64 : .i32
+        let start = e.position
+        var condition: Condition?
+        try op(zero ? [t] : [t, t], .i32) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
+            let a = c.register(first)
+            if zero {
+                c.emitWithDestination(dst) { emitRegister(&$0, dst, a, 0) }
+                condition = Condition(relation: relation, is64: is64, left: a, right: .zero)
+            } else if let emitImmediate, case .const(let bits) = c.stack[first + 1].location, let value = c.immediate(bits, t) {
+                c.emitWithDestination(dst) { emitImmediate(&$0, dst, a, value) }
+                condition = Condition(relation: relation, is64: is64, left: a, right: .immediate(value))
+            } else {
+                let b = c.register(first + 1)
+                c.emitWithDestination(dst) { emitRegister(&$0, dst, a, b) }
+                condition = Condition(relation: relation, is64: is64, left: a, right: .register(b))
+            }
+        }
+        if let condition, isReachable {
+            // Constants materialized for the operands come first; the comparison is the last op.
+            let end = e.position
+            lastComparison = (start: lastOpStart(from: start, to: end), end: end, slot: Int(slot(stack.count - 1)), condition: condition)
+        }
+    }
+
+    /// The first byte of the last op written between `start` and `end`: the
+    /// comparison itself, after any constant materialized for its operands.
+    func lastOpStart(from start: Int, to end: Int) -> Int {
+        var position = start
+        var last = start
+        while position < end {
+            last = position
+            guard let size = opSize(at: position) else { return start }
+            position += size
+        }
+        return last
+    }
+
+    /// The encoded size of the op at `position` in the function's bytecode.
+    func opSize(at position: Int) -> Int? {
+        let byte = e.bytes[position]
+        if byte == 0xFF {
+            guard position + 2 < e.bytes.count else { return nil }
+            let ext = UInt16(e.bytes[position + 1]) | UInt16(e.bytes[position + 2]) << 8
+            return ExtendedOpcode(rawValue: e.byteOrder == .littleEndian ? ext : ext.byteSwapped)?.info.size
+        }
+        return Opcode(rawValue: byte)?.info.size
+    }
+}
