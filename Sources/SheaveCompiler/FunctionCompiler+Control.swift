@@ -60,13 +60,7 @@ extension FunctionCompiler {
     mutating func visitIf(blockType: BlockType) throws(CompileError) {
         try check([.i32])
         let reachable = isReachable
-        var condition: UInt16 = 0
-        var fused: Condition?
-        if reachable {
-            fused = takeFusableCondition()
-            materializeAll(from: 0)
-            condition = slot(stack.count - 1)
-        }
+        let condition = reachable ? takeBranchCondition() : .register(0)
         drop(1)
         var frame = try enter(.if, blockType)
         let elseLabel = e.makeLabel()
@@ -81,11 +75,7 @@ extension FunctionCompiler {
                 emit { $0.xmov(XReg(0), XReg(source)) }
                 lateSlotFields.append((field: e.position - 4, late: late))
             }
-            if let fused {
-                emitBranch(if: fused.negated, to: elseLabel)
-            } else {
-                emit { $0.brIfXeqz32(XReg(condition), elseLabel) }
-            }
+            emitBranch(on: condition, whenTrue: false, to: elseLabel)
         }
         frame.dead = !reachable
         controls.append(frame)
@@ -223,12 +213,7 @@ extension FunctionCompiler {
         let target = controls[controls.count - 1 - depth]
         try check([.i32])
         let reachable = isReachable
-        var condition: UInt16 = 0
-        var fused: Condition?
-        if reachable {
-            fused = takeFusableCondition()
-            if fused == nil { condition = register(stack.count - 1) }
-        }
+        let condition = reachable ? takeBranchCondition() : .register(0)
         drop(1)
         try check(target.labelTypes)
         // br_if leaves its label's types on the stack: not the operands' own (sub)types,
@@ -246,18 +231,10 @@ extension FunctionCompiler {
         let inPlace = target.kind != .function && stack.count - count == target.height
             && (stack.count - count..<stack.count).allSatisfy { stack[$0].location == .slot }
         if inPlace {
-            if let fused {
-                emitBranch(if: fused, to: target.label)
-            } else {
-                emit { $0.brIfXnez32(XReg(condition), target.label) }
-            }
+            emitBranch(on: condition, whenTrue: true, to: target.label)
         } else {
             let skip = e.makeLabel()
-            if let fused {
-                emitBranch(if: fused.negated, to: skip)
-            } else {
-                emit { $0.brIfXeqz32(XReg(condition), skip) }
-            }
+            emitBranch(on: condition, whenTrue: false, to: skip)
             branch(to: depth)
             bind(skip)
         }

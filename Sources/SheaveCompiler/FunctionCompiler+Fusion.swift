@@ -46,7 +46,29 @@ struct Condition {
     }
 }
 
+/// What a `br_if` or `if` branches on: a comparison fused into the branch, or an i32 register.
+enum BranchCondition {
+    case fused(Condition)
+    case register(UInt16)
+}
+
 extension FunctionCompiler {
+    /// The i32 condition on top of the (reachable) stack, fused with the comparison
+    /// that produced it when possible. The entry stays on the stack.
+    mutating func takeBranchCondition() -> BranchCondition {
+        if let fused = takeFusableCondition() { return .fused(fused) }
+        return .register(register(stack.count - 1))
+    }
+
+    /// Emits a branch to `label`, taken when `condition` is true (or false, with `whenTrue` false).
+    mutating func emitBranch(on condition: BranchCondition, whenTrue: Bool, to label: Label) {
+        switch condition {
+        case .fused(let c): emitBranch(if: whenTrue ? c : c.negated, to: label)
+        case .register(let r) where whenTrue: emit { $0.brIfXnez32(XReg(r), label) }
+        case .register(let r): emit { $0.brIfXeqz32(XReg(r), label) }
+        }
+    }
+
     /// The comparison just emitted, if it produced the condition on top of the
     /// stack and nothing was emitted or bound since: removes it from the bytecode
     /// and returns it, for the branch to test directly.

@@ -16,26 +16,8 @@ final class TailLoopTests: XCTestCase {
             throw XCTSkip("the tail loop's calls are jumps only in optimized builds: run swift test -c release")
         }
         let code = CodeImage(Programs.countLoop().code)
-        /// Written by the thread, read after `done` is signalled.
-        final class Outcome: @unchecked Sendable {
-            var result: [UInt64] = []
-            var failure: Error?
-        }
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            do {
-                outcome.result = try VM(dispatchMode: .tail).invoke(code.address(at: 0), arguments: [100_000_000], resultCount: 1)
-            } catch {
-                outcome.failure = error
-            }
-            done.signal()
-        }
-        thread.stackSize = 256 * 1024
-        thread.start()
-        done.wait()
-        XCTAssertNil(outcome.failure)
-        XCTAssertEqual(outcome.result, [100_000_000])
+        let result = try onSmallStack { try VM(dispatchMode: .tail).invoke(code.address(at: 0), arguments: [100_000_000], resultCount: 1) }
+        XCTAssertEqual(result, [100_000_000])
     }
 
     func testDebugBuildsFallBackToTheMatchLoop() throws {
@@ -75,25 +57,29 @@ final class TailLoopMemoryTests: XCTestCase {
         e.xmov(XReg(0), XReg(1))
         e.ret()
         let code = CodeImage(try e.finish())
-        final class Outcome: @unchecked Sendable {
-            var result: [UInt64] = []
-            var failure: Error?
+        let result = try onSmallStack {
+            let vm = VM(dispatchMode: .tail, context: ExecutionContext(memory: LinearMemory(pages: 1)))
+            return try vm.invoke(code.address(at: 0), arguments: [1_000_000], resultCount: 1)
         }
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            do {
-                let vm = VM(dispatchMode: .tail, context: ExecutionContext(memory: LinearMemory(pages: 1)))
-                outcome.result = try vm.invoke(code.address(at: 0), arguments: [1_000_000], resultCount: 1)
-            } catch {
-                outcome.failure = error
-            }
-            done.signal()
-        }
-        thread.stackSize = 256 * 1024
-        thread.start()
-        done.wait()
-        XCTAssertNil(outcome.failure)
-        XCTAssertEqual(outcome.result, [1_000_000])
+        XCTAssertEqual(result, [1_000_000])
     }
+}
+
+/// Runs `body` on a thread whose native stack is only 256 KiB: a tail loop whose
+/// hand-offs were calls, not jumps, would overflow it many times over and crash.
+func onSmallStack(_ body: @escaping @Sendable () throws -> [UInt64]) throws -> [UInt64] {
+    /// Written by the thread, read after `done` is signalled.
+    final class Outcome: @unchecked Sendable {
+        var result: Result<[UInt64], Error> = .success([])
+    }
+    let outcome = Outcome()
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+        outcome.result = Result { try body() }
+        done.signal()
+    }
+    thread.stackSize = 256 * 1024
+    thread.start()
+    done.wait()
+    return try outcome.result.get()
 }

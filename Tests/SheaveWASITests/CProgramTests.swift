@@ -42,21 +42,7 @@ final class CProgramTests: XCTestCase {
     /// Runs the probe's `_start` with WASI; returns its stdout and exit code.
     func run(_ module: CompiledModule, _ args: [String], environment: [String: String] = [:],
              preopens: [(guest: String, host: String)] = []) throws -> (stdout: String, exit: Int32) {
-        var fds: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&fds), 0)
-        var code: Int32 = 0
-        do {
-            let wasi = try WASIHost(args: ["probe"] + args, environment: environment, preopens: preopens, stdout: fds[1])
-            let instance = try Instance(module: module, store: Store(), imports: wasi.imports())
-            do {
-                _ = try instance.invoke("_start", [])
-            } catch let exit as WASIExit {
-                code = exit.code
-            }
-        }
-        close(fds[1])
-        let output = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true).readDataToEndOfFile()
-        return (String(decoding: output, as: UTF8.self), code)
+        try runWASI(module, args: ["probe"] + args, environment: environment, preopens: preopens)
     }
 
     func testArgumentsEnvironmentAndExitCodes() throws {

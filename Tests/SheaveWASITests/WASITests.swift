@@ -9,22 +9,8 @@ import XCTest
 final class WASITests: XCTestCase {
     /// Runs `_start` of `wat` with WASI writing stdout to a pipe; returns what it wrote and the exit code.
     func run(_ wat: String, args: [String] = ["test"]) throws -> (stdout: String, exit: Int32?) {
-        var fds: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&fds), 0)
-        let module = try CompiledModule(bytes: try wat2wasm(wat))
-        var exitCode: Int32?
-        do {
-            let wasi = try WASIHost(args: args, stdout: fds[1])
-            let instance = try Instance(module: module, store: Store(), imports: wasi.imports())
-            do {
-                _ = try instance.invoke("_start", [])
-            } catch let exit as WASIExit {
-                exitCode = exit.code
-            }
-        }
-        close(fds[1])
-        let output = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true).readDataToEndOfFile()
-        return (String(decoding: output, as: UTF8.self), exitCode)
+        let result = try runWASI(try CompiledModule(bytes: try wat2wasm(wat)), args: args)
+        return (result.stdout, result.exit == 0 ? nil : result.exit)
     }
 
     func testHelloWritesItsGreetingToStdout() throws {
@@ -73,4 +59,25 @@ final class WASITests: XCTestCase {
             XCTAssertEqual((error as? Trap)?.code, .memoryOutOfBounds)
         }
     }
+}
+
+/// Runs the WASI program `module` (its `_start`), its stdout going to a pipe;
+/// returns what it wrote and its exit code (0 when it returned normally).
+func runWASI(_ module: CompiledModule, args: [String], environment: [String: String] = [:],
+             preopens: [(guest: String, host: String)] = []) throws -> (stdout: String, exit: Int32) {
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+    var code: Int32 = 0
+    do {
+        defer { close(fds[1]) }
+        let wasi = try WASIHost(args: args, environment: environment, preopens: preopens, stdout: fds[1])
+        let instance = try Instance(module: module, store: Store(), imports: wasi.imports())
+        do {
+            _ = try instance.invoke("_start", [])
+        } catch let exit as WASIExit {
+            code = exit.code
+        }
+    }
+    let output = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true).readDataToEndOfFile()
+    return (String(decoding: output, as: UTF8.self), code)
 }
