@@ -302,35 +302,10 @@ struct Objdump: ParsableCommand {
             FileHandle.standardError.write("sheave: \(file): \(error)\n".data(using: .utf8)!)
             throw ExitCode(1)
         }
-        let info = module.info
-        var names: [Int: String] = [:]
-        for export in info.exports { if case .function(let i) = export.descriptor { names[Int(i)] = export.name } }
-        for (i, name) in info.functionNames { names[Int(i)] = name }
-        func label(_ index: Int) -> String { names[index].map { "\(index) \($0)" } ?? "\(index)" }
-        let offsets = module.functionOffsets
-        var printed = 0
-        for (k, start) in offsets.enumerated() {
-            let index = info.importedFunctionCount + k
-            if let function, function != names[index], function != String(index) { continue }
-            let end = k + 1 < offsets.count ? offsets[k + 1] : module.code.count
-            print(String(format: "%016x", start) + " <wasm::function[\(label(index))]>:")
-            let listing = Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: addresses, bytes: bytes), baseOffset: start)
-            for line in listing.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
-                print(annotate(String(line)))
-            }
-            print("")
-            printed += 1
-        }
-        if printed == 0 {
+        guard let listing = module.disassembly(options: .init(addresses: addresses, bytes: bytes), function: function) else {
             FileHandle.standardError.write("sheave: \(file): no function \(function ?? "")\n".data(using: .utf8)!)
             throw ExitCode(1)
         }
-
-        /// Names the callee of a direct call: its target is the start of a function.
-        func annotate(_ line: String) -> String {
-            guard line.hasPrefix("call ") || line.contains(" call "), let range = line.range(of: "// target = 0x") else { return line }
-            guard let target = Int(line[range.upperBound...], radix: 16), let k = offsets.firstIndex(of: target) else { return line }
-            return line + " <function[\(label(info.importedFunctionCount + k))]>"
-        }
+        print(listing, terminator: "")
     }
 }

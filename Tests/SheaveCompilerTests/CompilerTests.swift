@@ -1,3 +1,4 @@
+import Foundation
 import Sheave
 import SheaveBytecode
 import SheaveCompiler
@@ -222,5 +223,22 @@ final class FeatureTests: XCTestCase {
         }
         XCTAssertNoThrow(try compile(bulk, [.bulkMemory]))
         XCTAssertThrowsError(try compile(multiValue, [.bulkMemory]))
+    }
+}
+
+/// `sheave objdump`'s listing against a checked-in one (SHEAVE_UPDATE_GOLDEN=1 rewrites it).
+final class DisassemblyGoldenTests: XCTestCase {
+    func testObjdumpListingOfFib() throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/fib.wat")
+        let module = try CompiledModule(bytes: try wat2wasm(try String(contentsOf: source, encoding: .utf8), options: EncodeOptions(nameSection: true)))
+        let listing = try XCTUnwrap(module.disassembly(options: .init(addresses: true, bytes: true)))
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/fib.objdump")
+        if ProcessInfo.processInfo.environment["SHEAVE_UPDATE_GOLDEN"] == "1" {
+            try listing.write(to: golden, atomically: true, encoding: .utf8)
+        }
+        XCTAssertEqual(listing, try String(contentsOf: golden, encoding: .utf8))
+        XCTAssertNil(module.disassembly(function: "nothing"))
+        XCTAssertEqual(module.disassembly(function: "fib"), module.disassembly(function: "0"))
     }
 }
