@@ -185,6 +185,15 @@ extension FunctionCompiler {
     }
 
     mutating func emitReturn() {
+        // A single result the last op just wrote: that op writes slot 0 instead (nothing
+        // runs between it and the return, and every op reads its operands before writing).
+        if type.results.count == 1, let last = lastDestination, stack.count > (controls.last?.height ?? 0),
+           stack[stack.count - 1].location == .slot, last.slot == Int(slot(stack.count - 1)) {
+            e.patchRegister(at: last.field, 0)
+            lastDestination = nil
+            emit { $0.ret() }
+            return
+        }
         emitBranchValues(to: controls.count - 1)
         emit { $0.ret() }
     }
