@@ -2,7 +2,10 @@ import SheaveBytecode
 
 // References, tables and bulk memory. A reference is 8 bytes: 0 is null, a
 // funcref is the address of a `FunctionRef`, an externref the host's value + 1.
-// Every range is checked in 64 bits before anything is read or written.
+// Every range computed from registers is checked in 64 bits before anything is
+// read or written. Immediates (table, segment, function indices) are trusted:
+// the compiler validated each against the module, and the execution context
+// holds exactly the module's tables, segments and functions.
 
 extension Executor {
     @inline(__always) mutating func refFunc(_ dst: XReg, _ index: UInt32) {
