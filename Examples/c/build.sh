@@ -3,7 +3,11 @@
 # wasi-libc: build.sh [FILE.c...] (default: hello.c), writing FILE.wasm beside each.
 # Needs: apt-get install wasi-libc libclang-rt-14-dev-wasm32
 set -euo pipefail
+# Sources as absolute paths, then work from this folder (for the default, hello.c).
+sources=()
+for source in "$@"; do sources+=("$(cd "$(dirname "$source")" && pwd)/$(basename "$source")"); done
 cd "$(dirname "$0")"
+[ ${#sources[@]} -gt 0 ] || sources=(hello.c)
 CLANG="${CLANG:-$(command -v clang)}"
 SYSROOT_INCLUDE=/usr/include/wasm32-wasi
 SYSROOT_LIB=/usr/lib/wasm32-wasi
@@ -13,7 +17,7 @@ if [ ! -d "$SYSROOT_INCLUDE" ] || [ -z "$BUILTINS" ]; then
     exit 1
 fi
 RESOURCE_DIR=$(dirname "$(dirname "$(dirname "$BUILTINS")")")
-for source in "${@:-hello.c}"; do
+for source in "${sources[@]}"; do
     "$CLANG" --target=wasm32-wasi --sysroot=/usr -isystem "$SYSROOT_INCLUDE" -L"$SYSROOT_LIB" \
         -resource-dir "$RESOURCE_DIR" -fuse-ld=lld -O2 -o "${source%.c}.wasm" "$source"
     echo "built ${source%.c}.wasm"
