@@ -22,6 +22,15 @@ extension FunctionCompiler {
         guard Int(index) < module.data.count else { throw failure("unknown data segment \(index)") }
     }
 
+    /// An op that consumes `inputs` and produces nothing: checks, reads each operand's
+    /// register, emits `body` with them, pops.
+    mutating func consume(_ inputs: [ValueType], _ body: @escaping (inout Encoder, [XReg]) -> Void) throws(CompileError) {
+        try op(inputs, nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
+            let registers = (first..<first + inputs.count).map { XReg(c.register($0)) }
+            c.emit { body(&$0, registers) }
+        }
+    }
+
     mutating func visitCallIndirect(typeIndex: UInt32, tableIndex: UInt32) throws(CompileError) {
         let table = try tableType(tableIndex)
         guard module.isFunctionReference(table.elementType) else { throw failure("type mismatch: call_indirect needs a funcref table") }
@@ -85,10 +94,7 @@ extension FunctionCompiler {
     mutating func visitTableSet(table: UInt32) throws(CompileError) {
         try require(.referenceTypes, "TableSet")
         let type = try tableType(table)
-        try op([.i32, .ref(type.elementType)], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
-            let index = c.register(first), value = c.register(first + 1)
-            c.emit { $0.tableSet(table, x(index), x(value)) }
-        }
+        try consume([.i32, .ref(type.elementType)]) { $0.tableSet(table, $1[0], $1[1]) }
     }
 
     mutating func visitTableSize(table: UInt32) throws(CompileError) {
@@ -113,20 +119,14 @@ extension FunctionCompiler {
     mutating func visitTableFill(table: UInt32) throws(CompileError) {
         try require(.referenceTypes, "TableFill")
         let type = try tableType(table)
-        try op([.i32, .ref(type.elementType), .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
-            let start = c.register(first), value = c.register(first + 1), count = c.register(first + 2)
-            c.emit { $0.tableFill(table, x(start), x(value), x(count)) }
-        }
+        try consume([.i32, .ref(type.elementType), .i32]) { $0.tableFill(table, $1[0], $1[1], $1[2]) }
     }
 
     mutating func visitTableCopy(dstTable: UInt32, srcTable: UInt32) throws(CompileError) {
         try require(.bulkMemory, "TableCopy")
         let to = try tableType(dstTable), from = try tableType(srcTable)
         guard module.isSubtype(.ref(from.elementType), of: .ref(to.elementType)) else { throw failure("type mismatch: table.copy between different element types") }
-        try op([.i32, .i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
-            let d = c.register(first), s = c.register(first + 1), n = c.register(first + 2)
-            c.emit { $0.tableCopy(dstTable, srcTable, x(d), x(s), x(n)) }
-        }
+        try consume([.i32, .i32, .i32]) { $0.tableCopy(dstTable, srcTable, $1[0], $1[1], $1[2]) }
     }
 
     mutating func visitTableInit(elemIndex: UInt32, table: UInt32) throws(CompileError) {
@@ -134,10 +134,7 @@ extension FunctionCompiler {
         let type = try tableType(table)
         let element = try elementType(elemIndex)
         guard module.isSubtype(.ref(element), of: .ref(type.elementType)) else { throw failure("type mismatch: table.init element type") }
-        try op([.i32, .i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
-            let d = c.register(first), s = c.register(first + 1), n = c.register(first + 2)
-            c.emit { $0.tableInit(table, elemIndex, x(d), x(s), x(n)) }
-        }
+        try consume([.i32, .i32, .i32]) { $0.tableInit(table, elemIndex, $1[0], $1[1], $1[2]) }
     }
 
     mutating func visitElemDrop(elemIndex: UInt32) throws(CompileError) {
@@ -149,30 +146,21 @@ extension FunctionCompiler {
     mutating func visitMemoryFill(memory: UInt32) throws(CompileError) {
         try require(.bulkMemory, "MemoryFill")
         try checkMemory(memory)
-        try op([.i32, .i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
-            let d = c.register(first), v = c.register(first + 1), n = c.register(first + 2)
-            c.emit { $0.memoryFill(x(d), x(v), x(n)) }
-        }
+        try consume([.i32, .i32, .i32]) { $0.memoryFill($1[0], $1[1], $1[2]) }
     }
 
     mutating func visitMemoryCopy(dstMem: UInt32, srcMem: UInt32) throws(CompileError) {
         try require(.bulkMemory, "MemoryCopy")
         try checkMemory(dstMem)
         try checkMemory(srcMem)
-        try op([.i32, .i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
-            let d = c.register(first), s = c.register(first + 1), n = c.register(first + 2)
-            c.emit { $0.memoryCopy(x(d), x(s), x(n)) }
-        }
+        try consume([.i32, .i32, .i32]) { $0.memoryCopy($1[0], $1[1], $1[2]) }
     }
 
     mutating func visitMemoryInit(dataIndex: UInt32, memory: UInt32) throws(CompileError) {
         try require(.bulkMemory, "MemoryInit")
         try checkMemory(memory)
         try checkDataIndex(dataIndex)
-        try op([.i32, .i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
-            let d = c.register(first), s = c.register(first + 1), n = c.register(first + 2)
-            c.emit { $0.memoryInit(dataIndex, x(d), x(s), x(n)) }
-        }
+        try consume([.i32, .i32, .i32]) { $0.memoryInit(dataIndex, $1[0], $1[1], $1[2]) }
     }
 
     mutating func visitDataDrop(dataIndex: UInt32) throws(CompileError) {
