@@ -78,11 +78,7 @@ extension FunctionCompiler {
         guard Int(functionIndex) < module.functionTypes.count else { throw failure("unknown function \(functionIndex)") }
         guard module.declaredFunctionReferences.contains(functionIndex) else { throw failure("undeclared function reference") }
         let type = ReferenceType(isNullable: false, heapType: .concrete(typeIndex: module.functionTypes[Int(functionIndex)]))
-        push(.ref(type))
-        if isReachable {
-            let dst = slot(stack.count - 1)
-            emitWithDestination(dst) { $0.refFunc(x(dst), functionIndex) }
-        }
+        produce(.ref(type)) { $0.refFunc(x($1), functionIndex) }
     }
 
     mutating func visitTableGet(table: UInt32) throws(CompileError) {
@@ -100,11 +96,7 @@ extension FunctionCompiler {
     mutating func visitTableSize(table: UInt32) throws(CompileError) {
         try require(.referenceTypes, "TableSize")
         _ = try tableType(table)
-        push(.i32)
-        if isReachable {
-            let dst = slot(stack.count - 1)
-            emitWithDestination(dst) { $0.tableSize(x(dst), table) }
-        }
+        produce(.i32) { $0.tableSize(x($1), table) }
     }
 
     mutating func visitTableGrow(table: UInt32) throws(CompileError) {

@@ -72,11 +72,7 @@ extension FunctionCompiler {
         guard Int(globalIndex) < module.globals.count else { throw failure("unknown global \(globalIndex)") }
         let type = module.globals[Int(globalIndex)].valueType
         guard module.isSupported(type) else { throw failure(.unsupported, "value type \(type) is not supported") }
-        push(type)
-        if isReachable {
-            let dst = slot(stack.count - 1)
-            emitWithDestination(dst) { $0.globalGet(XReg(dst), globalIndex) }
-        }
+        produce(type) { $0.globalGet(XReg($1), globalIndex) }
     }
 
     mutating func visitGlobalSet(globalIndex: UInt32) throws(CompileError) {
@@ -169,11 +165,7 @@ extension FunctionCompiler {
 
     mutating func visitMemorySize(memory: UInt32) throws(CompileError) {
         try checkMemory(memory)
-        push(.i32)
-        if isReachable {
-            let dst = slot(stack.count - 1)
-            emitWithDestination(dst) { $0.memorySize(XReg(dst)) }
-        }
+        produce(.i32) { $0.memorySize(XReg($1)) }
     }
 
     mutating func visitMemoryGrow(memory: UInt32) throws(CompileError) {

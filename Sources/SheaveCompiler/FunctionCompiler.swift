@@ -334,6 +334,15 @@ struct FunctionCompiler: AnyInstructionVisitor {
         }
     }
 
+    /// An op with no operands and one result of `type`, written to the new entry's canonical slot.
+    mutating func produce(_ type: ValueType, _ body: @escaping (inout Encoder, UInt16) -> Void) {
+        push(type)
+        if isReachable {
+            let dst = slot(stack.count - 1)
+            emitWithDestination(dst) { body(&$0, dst) }
+        }
+    }
+
     /// A conversion that changes only the type: the bits in the slot stay as they are.
     mutating func retype(_ from: ValueType, _ to: ValueType) throws(CompileError) {
         try check([from])
