@@ -94,19 +94,19 @@ public final class Instance {
         self.tableTypes = tableTypes
 
         // Function references: imported functions keep their exporter's.
-        var ownRefs: [UnsafeMutablePointer<FunctionRef>] = []
+        var ownRefs: [UInt64] = []
         for handle in functions {
             if case .wasm(let exporter, let j) = handle {
                 functionRefs.append(exporter.functionRefs[j])
             } else {
-                functionRefs.append(FunctionRef.reference(to: store.makeFunctionRef(handle, code: nil)))
+                functionRefs.append(store.makeFunctionRef(handle, code: nil))
             }
         }
         for i in info.importedFunctionCount..<info.functionTypes.count {
             let entry = code.address(at: module.functionOffsets[i - info.importedFunctionCount])
             let ref = store.makeFunctionRef(.wasm(self, index: i), code: entry)
             ownRefs.append(ref)
-            functionRefs.append(FunctionRef.reference(to: ref))
+            functionRefs.append(ref)
         }
 
         // Defined globals, in order: each initializer may read imported globals and name functions.
@@ -134,7 +134,7 @@ public final class Instance {
             signatures: info.types.map { store.signatureID($0) },
             functionRefCount: functionRefs.count, elements: elements, data: data)
         for (i, ref) in functionRefs.enumerated() { context.setFunctionRef(i, ref) }
-        for ref in ownRefs { ref.pointee.context = context.identity }
+        for ref in ownRefs { store.vm.setContext(context, of: ref) }
         self.context = context
 
         // Active element segments, then active data segments, in order; the first
@@ -302,6 +302,8 @@ public final class Instance {
             : importedFunctions[Int(id)]
         let type = handle.type
         let slots = vm.hostSlots
+        // Compiled (or verified) code always leaves room; check anyway, the slots are read by index.
+        guard max(type.parameters.count, type.results.count) <= slots.count else { throw Trap(code: .badSignature, backtrace: []) }
         let arguments = type.parameters.enumerated().map { Value(bits: slots[$0.offset], type: $0.element) }
         let results = try Self.call(handle, arguments, caller: Caller(memory: memory))
         guard results.count == type.results.count, zip(results, type.results).allSatisfy({ $0.matches($1) }) else {

@@ -256,7 +256,6 @@ public final class Store {
     private var signatureIDs: [FunctionType: UInt32] = [:]
     /// Functions reachable through references, by the id a foreign call hands the host.
     private(set) var referencedFunctions: [FunctionHandle] = []
-    private var functionRefBlocks: [UnsafeMutablePointer<FunctionRef>] = []
 
     /// The bit that marks a host-call id as "a function reached through a reference"
     /// (other ids are the calling module's import index).
@@ -285,10 +284,6 @@ public final class Store {
     /// (with `Configuration.interruptible`).
     public var interruptHandle: InterruptHandle { vm.interruptHandle }
 
-    deinit {
-        for block in functionRefBlocks { block.deallocate() }
-    }
-
     /// The canonical id of a signature: equal types, equal ids, across modules.
     func signatureID(_ type: FunctionType) -> UInt32 {
         if let id = signatureIDs[type] { return id }
@@ -297,15 +292,12 @@ public final class Store {
         return id
     }
 
-    /// A new `FunctionRef` for `handle`, at a stable address; returns its reference value.
-    func makeFunctionRef(_ handle: FunctionHandle, code: UnsafeRawPointer?) -> UnsafeMutablePointer<FunctionRef> {
+    /// Registers `handle` with the VM; returns its reference value.
+    func makeFunctionRef(_ handle: FunctionHandle, code: UnsafeRawPointer?) -> UInt64 {
         let type = handle.type
         let id = UInt32(referencedFunctions.count) | Self.referenceCallBit
         referencedFunctions.append(handle)
-        let ref = UnsafeMutablePointer<FunctionRef>.allocate(capacity: 1)
-        ref.initialize(to: FunctionRef(code: code, signature: signatureID(type), context: nil, hostID: id,
+        return vm.register(FunctionRef(code: code, signature: signatureID(type), context: nil, hostID: id,
                                        slots: UInt16(max(type.parameters.count, type.results.count))))
-        functionRefBlocks.append(ref)
-        return ref
     }
 }

@@ -161,6 +161,7 @@ public final class VM {
             memory: Self.noMemory, memorySize: 0, memoryObject: nil,
             context: nil, globals: context.globalCells, tables: context.tableStates,
             signatures: context.signatureIDs, functionRefs: context.functionRefs,
+            functions: .allocate(capacity: 16), functionCount: 0,
             elements: context.elementStates, dataSegments: context.dataStates,
             fuel: .max, fuelMetering: false, interrupt: interruptHandle.flag,
             pc: nil, fp: stackBase, links: stackEnd, stop: .returned, hostFrame: nil, hostSlots: 0,
@@ -171,9 +172,43 @@ public final class VM {
     }
 
     deinit {
+        state.pointee.functions.deinitialize(count: state.pointee.functionCount)
+        state.pointee.functions.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
         stackBase.deallocate()
+    }
+
+    private var functionCapacity = 16
+
+    /// Adds `function` to the registry; returns the reference value that names it.
+    /// The registry may move as it grows, so no pointer into it outlives one op.
+    public func register(_ function: FunctionRef) -> UInt64 {
+        let count = state.pointee.functionCount
+        if count == functionCapacity {
+            functionCapacity *= 2
+            let grown = UnsafeMutablePointer<FunctionRef>.allocate(capacity: functionCapacity)
+            grown.moveInitialize(from: state.pointee.functions, count: count)
+            state.pointee.functions.deallocate()
+            state.pointee.functions = grown
+        }
+        (state.pointee.functions + count).initialize(to: function)
+        state.pointee.functionCount = count + 1
+        return UInt64(count) + 1
+    }
+
+    /// The registered function a reference names; nil for null or a value that names none.
+    public func function(_ reference: UInt64) -> FunctionRef? {
+        let k = reference &- 1
+        guard k < UInt64(state.pointee.functionCount) else { return nil }
+        return state.pointee.functions[Int(k)]
+    }
+
+    /// Sets the execution context of the registered function `reference` names.
+    public func setContext(_ context: ExecutionContext, of reference: UInt64) {
+        let k = reference &- 1
+        precondition(k < UInt64(state.pointee.functionCount), "not a registered function")
+        state.pointee.functions[Int(k)].context = context.identity
     }
 
     private func syncContext() {

@@ -40,8 +40,11 @@ struct BranchTableRef {
     var offsets: UnsafeRawPointer
 }
 
-/// A function as references and tables see it. It lives at a stable address
-/// owned by the embedder; a reference to it is that address (0 is null).
+/// A function as references and tables see it. The VM keeps every one in its
+/// function registry (`VM.register`); a reference is 1 + its index there, and
+/// 0 is null. A reference is never an address, so no value a module or the host
+/// forges can make the interpreter read outside the registry: an index past
+/// its end traps.
 public struct FunctionRef: Equatable, @unchecked Sendable {
     /// The function's first op; nil for a host function.
     public var code: UnsafeRawPointer?
@@ -62,11 +65,6 @@ public struct FunctionRef: Equatable, @unchecked Sendable {
         self.context = context
         self.hostID = hostID
         self.slots = slots
-    }
-
-    /// The reference value (slot bits) of the `FunctionRef` at `address`.
-    public static func reference(to address: UnsafePointer<FunctionRef>) -> UInt64 {
-        UInt64(UInt(bitPattern: address))
     }
 }
 
@@ -101,6 +99,10 @@ struct VMState {
     var signatures: UnsafeMutablePointer<UInt32>
     /// `ref.func` values, by function index.
     var functionRefs: UnsafeMutablePointer<UInt64>
+    /// The function registry: a non-null reference `r` names `functions[r - 1]`
+    /// when `r - 1 < functionCount`.
+    var functions: UnsafeMutablePointer<FunctionRef>
+    var functionCount: Int
     /// Element segments (references) and data segments (bytes), by index.
     var elements: UnsafeMutablePointer<SegmentState>
     var dataSegments: UnsafeMutablePointer<SegmentState>

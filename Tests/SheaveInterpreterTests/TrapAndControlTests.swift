@@ -146,19 +146,19 @@ final class TrapAndControlTests: XCTestCase {
         e.ret()
         let code = CodeImage(try! e.finish())
         // Signature ids: the module's type i has canonical id 10 + i.
-        let functions = UnsafeMutablePointer<FunctionRef>.allocate(capacity: 4)
-        defer { functions.deallocate() }
         for mode in dispatchModes {
             let table = FunctionTable(count: 4)
             let context = ExecutionContext(memory: nil, tables: [table], signatures: [10, 11, 12])
-            functions[0] = FunctionRef(code: code.address(at: doubleOffset), signature: 11, context: context.identity, hostID: 0, slots: 1)
-            functions[1] = FunctionRef(code: code.address(at: doubleOffset), signature: 12, context: context.identity, hostID: 0, slots: 1)
-            functions[2] = FunctionRef(code: nil, signature: 11, context: nil, hostID: 9, slots: 1)
+            let vm = VM(dispatchMode: mode, context: context)
+            var functions: [UInt64] = []
+            functions.append(vm.register(FunctionRef(code: code.address(at: doubleOffset), signature: 11, context: context.identity, hostID: 0, slots: 1)))
+            functions.append(vm.register(FunctionRef(code: code.address(at: doubleOffset), signature: 12, context: context.identity, hostID: 0, slots: 1)))
+            functions.append(vm.register(FunctionRef(code: nil, signature: 11, context: nil, hostID: 9, slots: 1)))
             // The same code, but belonging to another context: it goes through the host.
-            functions[3] = FunctionRef(code: code.address(at: doubleOffset), signature: 11, context: nil, hostID: 9, slots: 1)
-            for i in 0..<3 { table[i] = FunctionRef.reference(to: functions + i) }
+            functions.append(vm.register(FunctionRef(code: code.address(at: doubleOffset), signature: 11, context: nil, hostID: 9, slots: 1)))
+            XCTAssertEqual(functions, [1, 2, 3, 4], "a reference is 1 + the registry index")
+            for i in 0..<3 { table[i] = functions[i] }
             func run(_ index: UInt64) -> Outcome {
-                let vm = VM(dispatchMode: mode, context: context)
                 do {
                     return .values(try vm.invoke(code.address(at: 0), arguments: [index, 21], resultCount: 1) { id, vm in
                         XCTAssertEqual(id, 9)
@@ -174,7 +174,11 @@ final class TrapAndControlTests: XCTestCase {
             XCTAssertEqual(run(3), .trap(.indirectCallToNull))
             XCTAssertEqual(run(4), .trap(.tableOutOfBounds))
             XCTAssertEqual(run(0xFFFF_FFFF), .trap(.tableOutOfBounds))
-            table[3] = FunctionRef.reference(to: functions + 3)
+            for forged: UInt64 in [5, 0x7FFF_0000_1234, .max] {
+                table[3] = forged
+                XCTAssertEqual(run(3), .trap(.badSignature), "a value naming no registered function traps")
+            }
+            table[3] = functions[3]
             XCTAssertEqual(run(3), .values([1021]), "a function of another context goes through the host")
         }
     }

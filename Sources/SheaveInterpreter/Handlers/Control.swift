@@ -84,17 +84,25 @@ extension Executor {
         let state = vm.pointee.tables[Int(table)]
         let i = Int(x32(index))
         guard i < state.count else { throw .trap(.tableOutOfBounds) }
-        let reference = state.entries[i]
-        // A non-null reference is the address of a live `FunctionRef` (the embedder keeps it alive).
-        guard let callee = UnsafePointer<FunctionRef>(bitPattern: UInt(reference)) else { throw .trap(.indirectCallToNull) }
+        let callee = try registered(state.entries[i], null: .indirectCallToNull)
         guard callee.pointee.signature == vm.pointee.signatures[Int(type)] else { throw .trap(.badSignature) }
         try call(callee, frame)
     }
 
     @inline(__always) mutating func callRef(_ ref: XReg, _ frame: UInt16) throws(Stop) {
         // Validation guarantees the referenced function has the expected signature.
-        guard let callee = UnsafePointer<FunctionRef>(bitPattern: UInt(x64(ref))) else { throw .trap(.nullReference) }
-        try call(callee, frame)
+        try call(try registered(x64(ref), null: .nullReference), frame)
+    }
+
+    /// The registered function `reference` names. Null traps with `null`; a value
+    /// naming no function (only forged bytecode or a careless host makes one)
+    /// traps as a signature mismatch. One unsigned compare checks both.
+    @inline(__always) func registered(_ reference: UInt64, null: TrapCode) throws(Stop) -> UnsafePointer<FunctionRef> {
+        let k = reference &- 1
+        guard k < UInt64(truncatingIfNeeded: vm.pointee.functionCount) else {
+            throw .trap(reference == 0 ? null : .badSignature)
+        }
+        return UnsafePointer(vm.pointee.functions + Int(truncatingIfNeeded: k))
     }
 
     /// Calls the function a non-null reference names: directly when its code runs in
@@ -109,6 +117,10 @@ extension Executor {
     }
 
     @inline(__always) mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop) {
+        // The host's slots must lie below the link stack (a reference's slot count
+        // comes from the callee, not from this frame's `push_frame`).
+        let end = UInt(bitPattern: fp) &+ (UInt(frame) &<< 3) &+ (UInt(slots) &<< 3)
+        guard end <= UInt(bitPattern: links) else { throw .trap(.stackOverflow) }
         vm.pointee.hostFrame = fp.advanced(by: Int(frame) &<< 3)
         vm.pointee.hostSlots = Int(slots)
         throw .hostCall(id)
