@@ -34,13 +34,27 @@ public struct Module {
     /// The compiled form: the bytecode and what instantiation needs.
     public let compiled: CompiledModule
 
-    /// Decodes, validates and compiles a binary module.
+    /// Decodes, validates and compiles a binary module for the engine's target
+    /// (any target compiles; only the host's instantiates).
     public init(engine: Engine, bytes: [UInt8]) throws {
-        guard engine.configuration.target == .host else {
-            throw LinkError(message: "cannot compile for \(engine.configuration.target.rawValue) here: this machine runs \(Target.host.rawValue) (other targets come with compiled artifacts)")
-        }
         compiled = try CompiledModule(bytes: bytes, options: engine.configuration.compileOptions)
     }
+
+    /// Loads a compiled artifact (`serialize()`, `sheave compile`) without recompiling.
+    /// It must be for the engine's target, and compiled with checkpoints when the
+    /// engine meters fuel or is interruptible.
+    ///
+    /// - Throws: `ArtifactError` for a file of another target or format version,
+    ///   a truncated or damaged file, or bytecode that fails verification.
+    public init(engine: Engine, deserializing bytes: [UInt8]) throws {
+        compiled = try CompiledModule(deserializing: bytes, target: engine.configuration.target)
+        if engine.configuration.compileOptions.checkpoints && !compiled.options.checkpoints {
+            throw LinkError(message: "the engine meters fuel or is interruptible, but the artifact was compiled without checkpoints")
+        }
+    }
+
+    /// The module as an artifact (a `.cwasm` file) for `Module(engine:deserializing:)`.
+    public func serialize() -> [UInt8] { compiled.serialized() }
 
     /// Compiles a module in the text format.
     public init(engine: Engine, wat: String) throws {

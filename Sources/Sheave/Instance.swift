@@ -30,8 +30,11 @@ public final class Instance {
         self.module = module
         self.store = store
         let info = module.info
+        guard module.options.target == .host else {
+            throw LinkError(message: "the module was compiled for \(module.options.target.rawValue), but this machine runs \(Target.host.rawValue)")
+        }
         if store.configuration.compileOptions.checkpoints && !module.options.checkpoints {
-            throw LinkError(message: "the store meters fuel or can be interrupted, but the module was compiled without checkpoints (CompileOptions(checkpoints: true))")
+            throw LinkError(message: "the store meters fuel or can be interrupted, but the module was compiled without checkpoints (CompileOptions(checkpoints: true); for an artifact, `sheave compile --checkpoints`)")
         }
         code = CodeImage(module.code)
 
@@ -122,13 +125,7 @@ public final class Instance {
         for segment in info.elements {
             elements.append(try segment.initializer.map { try evaluate($0, type: .ref(segment.type), globals: globals).bits })
         }
-        var data: [[UInt8]] = []
-        for segment in info.data {
-            switch segment {
-            case .passive(let bytes): data.append(Array(bytes))
-            case .active(let active): data.append(Array(active.initializer))
-            }
-        }
+        let data = info.data.map(\.bytes)
         let context = ExecutionContext(
             memory: memory, globals: globals.map(\.cell), tables: tables,
             signatures: info.types.map { store.signatureID($0) },
@@ -156,9 +153,9 @@ public final class Instance {
             }
         }
         for (i, segment) in info.data.enumerated() {
-            guard case .active(let active) = segment else { continue }
+            guard case .active(_, let offset) = segment.mode else { continue }
             guard let memory else { throw LinkError(message: "unknown memory") }
-            let start = Int(UInt32(truncatingIfNeeded: try evaluate(active.offset, type: .i32, globals: globals).bits))
+            let start = Int(UInt32(truncatingIfNeeded: try evaluate(offset, type: .i32, globals: globals).bits))
             let bytes = data[i]
             guard start + bytes.count <= memory.byteCount else { throw Trap(code: .memoryOutOfBounds) }
             bytes.withUnsafeBytes { raw in

@@ -1,3 +1,4 @@
+@_exported import enum SheaveBytecode.Target
 import SheaveBytecode
 import SheaveCompiler
 import SheaveInterpreter
@@ -186,27 +187,6 @@ public final class GlobalCell {
     }
 }
 
-/// A bytecode target, named as Wasmtime names Pulley's: pointer width and byte order.
-public enum Target: String, Sendable, CaseIterable {
-    /// 32-bit pointers, little-endian.
-    case pulley32
-    /// 32-bit pointers, big-endian.
-    case pulley32be
-    /// 64-bit pointers, little-endian (x86_64, arm64).
-    case pulley64
-    /// 64-bit pointers, big-endian (s390x).
-    case pulley64be
-
-    /// The target of the machine running this code.
-    public static var host: Target {
-        let big = 1.bigEndian == 1
-        switch MemoryLayout<Int>.size {
-        case 4: return big ? .pulley32be : .pulley32
-        default: return big ? .pulley64be : .pulley64
-        }
-    }
-}
-
 /// Runs instances' code: one VM, shared by every instance of the store. It
 /// also owns what references point at: each function's `FunctionRef`, and the
 /// canonical signature ids that make `call_indirect` work across modules.
@@ -246,7 +226,7 @@ public final class Store {
 
         /// How modules must be compiled to run in such a store.
         public var compileOptions: CompileOptions {
-            CompileOptions(checkpoints: fuelMetering || interruptible, features: features)
+            CompileOptions(checkpoints: fuelMetering || interruptible, features: features, target: target)
         }
     }
 

@@ -126,3 +126,46 @@ public struct OpFlags: OptionSet, Sendable {
     /// Touches only registers: safe for random execution tests.
     public static let pure = OpFlags(rawValue: 1 << 6)
 }
+
+/// A module index space an operand indexes.
+public enum IndexSpace: Sendable, Equatable, CustomStringConvertible {
+    case global, function, table, type, elementSegment, dataSegment
+    /// An imported function (`call_host`'s id).
+    case importedFunction
+
+    /// A readable form, for messages.
+    public var description: String {
+        switch self {
+        case .global: return "global"
+        case .function: return "function"
+        case .table: return "table"
+        case .type: return "type"
+        case .elementSegment: return "element segment"
+        case .dataSegment: return "data segment"
+        case .importedFunction: return "imported function"
+        }
+    }
+}
+
+/// How an operand is encoded and what the interpreter trusts about it: the
+/// artifact verifier checks each shape (generated per op from the op table).
+public enum OperandShape: Sendable, Equatable {
+    /// A register: a u16 slot number that must lie inside the frame.
+    case x, f, v
+    /// A plain immediate of this many bytes: any value is safe.
+    case immediate(bytes: Int)
+    /// An i32 branch offset: must land on an op of the same function.
+    case pcrel
+    /// A `br_table32` table: every offset must land on an op of the same function.
+    case branchTable
+    /// A u8 `TrapCode`.
+    case trapCode
+    /// A u32 index into one of the module's index spaces.
+    case index(IndexSpace)
+    /// A u16 slot where a callee's frame starts: at most the frame size.
+    case calleeFrame
+    /// A u16 count of slots a host call reads and writes from its frame.
+    case hostSlots
+    /// A u32 frame size in slots (`push_frame`).
+    case frameSize
+}

@@ -23,7 +23,7 @@ extension CompiledModule {
             let end = k + 1 < functionOffsets.count ? functionOffsets[k + 1] : code.count
             let hex = String(start, radix: 16)
             text += String(repeating: "0", count: max(0, 16 - hex.count)) + hex + " <wasm::function[\(label(index))]>:\n"
-            let listing = Disassembler.disassemble(Array(code[start..<end]), options: options, baseOffset: start)
+            let listing = Disassembler.disassemble(Array(code[start..<end]), byteOrder: self.options.target.byteOrder, options: options, baseOffset: start)
             for line in listing.split(separator: "\n") {
                 text += annotate(String(line), label) + "\n"
             }

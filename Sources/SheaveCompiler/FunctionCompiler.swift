@@ -62,7 +62,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The function's index in the function index space.
     let index: Int
     let type: FunctionType
-    var e = Encoder()
+    var e: Encoder
     let locals: [ValueType]
     /// First slot of the operand stack.
     let base: Int
@@ -97,6 +97,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
 
     init(module: ModuleInfo, index: Int, code: Code, options: CompileOptions) throws(CompileError) {
         self.module = module
+        self.e = Encoder(byteOrder: options.target.byteOrder)
         self.checkpoints = options.checkpoints
         self.features = options.features
         self.index = index
@@ -143,7 +144,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         for (field, late) in lateSlotFields {
             e.patchRegister(at: field, UInt16(base + maxDepth + late))
         }
-        var out = Encoder()
+        var out = Encoder(byteOrder: e.byteOrder)
         out.pushFrame(UInt32(frameSize))
         let prologue = out.position
         let body: [UInt8]

@@ -36,11 +36,14 @@ public struct CompileOptions: Equatable, Sendable {
     public var checkpoints: Bool
     /// The proposals a module may use.
     public var features: Features
+    /// The target the bytecode is for: its immediates are in the target's byte order.
+    public var target: Target
 
-    /// Options; no checkpoints and every feature by default.
-    public init(checkpoints: Bool = false, features: Features = .all) {
+    /// Options; no checkpoints, every feature and the host's target by default.
+    public init(checkpoints: Bool = false, features: Features = .all, target: Target = .host) {
         self.checkpoints = checkpoints
         self.features = features
+        self.target = target
     }
 }
 
@@ -54,6 +57,14 @@ public struct CompiledModule {
     public let code: [UInt8]
     /// The offset in `code` of each defined function (index minus the imported count).
     public let functionOffsets: [Int]
+
+    /// A compiled module from its parts (the artifact loader's, after verification).
+    init(info: ModuleInfo, options: CompileOptions, code: [UInt8], functionOffsets: [Int]) {
+        self.info = info
+        self.options = options
+        self.code = code
+        self.functionOffsets = functionOffsets
+    }
 
     /// Decodes, validates and compiles `bytes`.
     public init(bytes: [UInt8], options: CompileOptions = CompileOptions()) throws(CompileError) {
@@ -105,7 +116,7 @@ public struct CompiledModule {
         var info = try ModuleInfo(bytes: bytes)
         try Self.validateModule(info)
         try Self.checkFeatures(info, options.features)
-        var image = Encoder()
+        var image = Encoder(byteOrder: options.target.byteOrder)
         var offsets: [Int] = []
         var calls: [(field: Int, callee: Int, instructionStart: Int)] = []
         for (i, body) in info.codes.enumerated() {
@@ -159,7 +170,7 @@ public struct CompiledModule {
         for segment in info.elements {
             if case .active = segment.mode {} else { try require([.bulkMemory], "a passive or declarative element segment") }
         }
-        for segment in info.data { if case .passive = segment { try require(.bulkMemory, "a passive data segment") } }
+        for segment in info.data where segment.mode == .passive { try require(.bulkMemory, "a passive data segment") }
     }
 
     static func requireFeatures(of type: ValueType, _ features: Features) throws(CompileError) {
@@ -260,9 +271,9 @@ public struct CompiledModule {
             }
         }
         for segment in info.data {
-            if case .active(let active) = segment {
-                guard Int(active.index) < info.memories.count else { throw CompileError(.invalid, "unknown memory \(active.index)") }
-                try validateConstant(active.offset, type: .i32, info, globalLimit: info.importedGlobalCount)
+            if case .active(let memory, let offset) = segment.mode {
+                guard Int(memory) < info.memories.count else { throw CompileError(.invalid, "unknown memory \(memory)") }
+                try validateConstant(offset, type: .i32, info, globalLimit: info.importedGlobalCount)
             }
         }
         for global in info.globals where !info.isSupported(global.valueType) {

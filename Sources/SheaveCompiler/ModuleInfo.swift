@@ -32,7 +32,7 @@ public struct ModuleInfo {
     /// The element segments.
     public var elements: [ElementSegment] = []
     /// The data segments.
-    public var data: [DataSegment] = []
+    public var data: [Data] = []
     /// The data count section, if present.
     public var dataCount: UInt32?
     /// The bodies of the defined functions (empty after compilation).
@@ -43,6 +43,38 @@ public struct ModuleInfo {
     /// The features Sheave decodes: Wasm 2.0 without SIMD for now, and typed
     /// function references in value types (`(ref null $t)`), which the 2.0 tests use.
     public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences]
+
+    /// A data segment: its bytes, and where they go if it is active.
+    public struct Data: Equatable, Sendable {
+        /// Where an active segment's bytes are copied at instantiation.
+        public enum Mode: Equatable, Sendable {
+            /// Copied by `memory.init` only.
+            case passive
+            /// Copied into memory `memory` at the address `offset` evaluates to.
+            case active(memory: UInt32, offset: ConstExpression)
+        }
+
+        /// Passive or active.
+        public var mode: Mode
+        /// The segment's bytes.
+        public var bytes: [UInt8]
+
+        /// A segment; see the properties.
+        public init(mode: Mode, bytes: [UInt8]) {
+            self.mode = mode
+            self.bytes = bytes
+        }
+
+        init(_ segment: DataSegment) {
+            switch segment {
+            case .passive(let bytes): self.init(mode: .passive, bytes: Array(bytes))
+            case .active(let active): self.init(mode: .active(memory: active.index, offset: active.offset), bytes: Array(active.initializer))
+            }
+        }
+    }
+
+    /// An empty module (the artifact loader fills one in).
+    init() {}
 
     /// Decodes `bytes`, checking the module's structure but not its functions' bodies.
     public init(bytes: [UInt8]) throws(CompileError) {
@@ -88,7 +120,7 @@ public struct ModuleInfo {
                 case .startSection(let index): start = index
                 case .elementSection(let section): elements = section
                 case .codeSection(let section): codes = section
-                case .dataSection(let section): data = section
+                case .dataSection(let section): data = section.map(Data.init)
                 case .dataCount(let count): dataCount = count
                 }
             }
@@ -117,7 +149,7 @@ public struct ModuleInfo {
     /// segments, exports and global initializers (the spec's C.refs).
     public private(set) var declaredFunctionReferences: Set<UInt32> = []
 
-    private mutating func collectDeclaredFunctionReferences() {
+    mutating func collectDeclaredFunctionReferences() {
         var refs = Set<UInt32>()
         func scan(_ expression: ConstExpression) {
             for case .refFunc(let index) in expression { refs.insert(index) }

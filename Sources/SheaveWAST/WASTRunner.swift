@@ -38,9 +38,15 @@ public struct WASTRunner {
     /// The dispatch loop the scripts run on.
     public let dispatchMode: DispatchMode
 
-    /// A runner using `dispatchMode`.
-    public init(dispatchMode: DispatchMode = .default) {
+    /// Whether each compiled module is written as an artifact and loaded back
+    /// (verified) before it runs: the suite then tests the artifact format and
+    /// that the verifier accepts everything the compiler emits.
+    public let throughArtifacts: Bool
+
+    /// A runner using `dispatchMode`, optionally running every module from an artifact.
+    public init(dispatchMode: DispatchMode = .default, throughArtifacts: Bool = false) {
         self.dispatchMode = dispatchMode
+        self.throughArtifacts = throughArtifacts
     }
 
     /// Runs the script at `path`; `name` is how failures name the file.
@@ -60,7 +66,7 @@ public struct WASTRunner {
             report.failures.append(.init(file: name, line: 0, reason: "cannot parse: \(error)"))
             return report
         }
-        var session = Session(store: Store(dispatchMode: dispatchMode))
+        var session = Session(store: Store(dispatchMode: dispatchMode), throughArtifacts: throughArtifacts)
         while let (parsed, location) = script.nextDirectiveResult() {
             let line = location.computeLineAndColumn().line
             let outcome: Outcome
@@ -93,12 +99,14 @@ enum Outcome {
 /// The state of one script: instances by name, registered modules.
 struct Session {
     let store: Store
+    let throughArtifacts: Bool
     var current: Instance?
     var named: [String: Instance] = [:]
     var registered: [String: [String: Extern]] = [:]
 
-    init(store: Store) {
+    init(store: Store, throughArtifacts: Bool) {
         self.store = store
+        self.throughArtifacts = throughArtifacts
         registered["spectest"] = Self.spectest()
     }
 
@@ -151,9 +159,8 @@ struct Session {
             }
         case .assertTrap(.wat(let wat), let message):
             // assert_uninstantiable: instantiation must trap.
-            var wat = wat
             do {
-                let compiled = try CompiledModule(bytes: try wat.encode())
+                let compiled = try compile(.text(wat))
                 _ = try Instance(module: compiled, store: store, imports: registered)
                 return .failed("module instantiated, expected trap \"\(message)\"")
             } catch let trap as Trap {
@@ -175,9 +182,8 @@ struct Session {
                 return .passed
             }
         case .assertUnlinkable(let wat, let message):
-            var wat = wat
             do {
-                let compiled = try CompiledModule(bytes: try wat.encode())
+                let compiled = try compile(.text(wat))
                 _ = try Instance(module: compiled, store: store, imports: registered)
                 return .failed("module linked, expected \"\(message)\"")
             } catch let error as LinkError where !error.message.hasPrefix("unsupported") {
@@ -209,7 +215,8 @@ struct Session {
         case .quote(let text): bytes = try wat2wasm(String(decoding: text, as: UTF8.self), features: WASTRunner.features)
         case .binary(let binary): bytes = binary
         }
-        return try CompiledModule(bytes: bytes)
+        let compiled = try CompiledModule(bytes: bytes)
+        return throughArtifacts ? try CompiledModule(deserializing: compiled.serialized()) : compiled
     }
 
     func instance(_ name: String?) throws -> Instance {
@@ -242,8 +249,8 @@ struct Session {
         case .get(let module, let name):
             guard case .global(let cell)? = try instance(module).export(name) else { throw LinkError(message: "unknown global \(name)") }
             return [cell.value]
-        case .wat(var wat):
-            let compiled = try CompiledModule(bytes: try wat.encode())
+        case .wat(let wat):
+            let compiled = try compile(.text(wat))
             _ = try Instance(module: compiled, store: store, imports: registered)
             return []
         }

@@ -15,10 +15,59 @@ struct SheaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sheave",
         abstract: "Sheave: a WebAssembly runtime whose engine is a portable, optimizing interpreter.",
-        subcommands: [Run.self, Objdump.self, Wast.self, Demo.self, BenchDispatch.self])
+        subcommands: [Run.self, Compile.self, Objdump.self, Wast.self, Demo.self, BenchDispatch.self])
 }
 
 extension DispatchMode: ExpressibleByArgument {}
+extension Target: ExpressibleByArgument {}
+
+/// Reads a module: an artifact (loaded and verified, for `target` when given),
+/// or a `.wasm` / `.wat` file (compiled with `options`).
+func loadModule(_ file: String, options: CompileOptions, target: Target?) throws -> CompiledModule {
+    guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the file") }
+    let bytes = [UInt8](data)
+    if Artifact.isArtifact(bytes) {
+        return try CompiledModule(deserializing: bytes, target: target)
+    }
+    let binary = file.hasSuffix(".wat") ? try wat2wasm(String(decoding: bytes, as: UTF8.self), options: EncodeOptions(nameSection: true)) : bytes
+    return try CompiledModule(bytes: binary, options: options)
+}
+
+/// Compiles a module to an artifact.
+struct Compile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compile a .wasm or .wat module to a Sheave artifact (.cwasm) that runs without recompiling.")
+
+    @Option(help: "The target: pulley64, pulley64be, pulley32 or pulley32be (default: this machine's).")
+    var target: Target = .host
+
+    @Flag(help: "Compile in fuel and interruption checkpoints (needed to run the artifact with --fuel).")
+    var checkpoints = false
+
+    @Option(name: .shortAndLong, help: "The artifact to write (default: the input with .cwasm).")
+    var output: String?
+
+    @Argument(help: "The module, .wasm or .wat.")
+    var file: String
+
+    func run() throws {
+        let module: CompiledModule
+        do {
+            module = try loadModule(file, options: CompileOptions(checkpoints: checkpoints, target: target), target: nil)
+            guard module.options.target == target else { throw ValidationError("already an artifact, for \(module.options.target.rawValue)") }
+        } catch {
+            FileHandle.standardError.write("sheave: \(file): \(error)\n".data(using: .utf8)!)
+            throw ExitCode(1)
+        }
+        let path = output ?? (URL(fileURLWithPath: file).deletingPathExtension().path + "." + Artifact.fileExtension)
+        let artifact = module.serialized()
+        guard FileManager.default.createFile(atPath: path, contents: Data(artifact)) else {
+            FileHandle.standardError.write("sheave: cannot write \(path)\n".data(using: .utf8)!)
+            throw ExitCode(1)
+        }
+        print("\(path): \(artifact.count) bytes, \(target.rawValue), \(module.functionOffsets.count) functions, \(module.code.count) bytes of bytecode")
+    }
+}
 
 /// Runs one of the hand-assembled programs.
 struct Demo: ParsableCommand {
@@ -204,9 +253,7 @@ struct Run: ParsableCommand {
         let configuration = Store.Configuration(fuelMetering: fuel != nil, stackSize: stackSize, dispatchMode: dispatch)
         let module: CompiledModule
         do {
-            guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read the file") }
-            let bytes = file.hasSuffix(".wat") ? try wat2wasm(String(decoding: data, as: UTF8.self), options: EncodeOptions(nameSection: true)) : [UInt8](data)
-            module = try CompiledModule(bytes: bytes, options: configuration.compileOptions)
+            module = try loadModule(file, options: configuration.compileOptions, target: .host)
         } catch {
             fail("\(error)")
         }
@@ -278,9 +325,9 @@ struct Run: ParsableCommand {
 /// Prints the bytecode a module compiles to.
 struct Objdump: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Disassemble the Sheave bytecode of a .wasm or .wat module, function by function.")
+        abstract: "Disassemble the Sheave bytecode of a .wasm or .wat module or an artifact (any target), function by function.")
 
-    @Argument(help: "The module, .wasm or .wat.")
+    @Argument(help: "The module: .wasm, .wat or an artifact (.cwasm).")
     var file: String
 
     @Flag(help: "Print each op's offset in the code image.")
@@ -295,9 +342,7 @@ struct Objdump: ParsableCommand {
     func run() throws {
         let module: CompiledModule
         do {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the file") }
-            let binary = file.hasSuffix(".wat") ? try wat2wasm(String(decoding: data, as: UTF8.self), options: EncodeOptions(nameSection: true)) : [UInt8](data)
-            module = try CompiledModule(bytes: binary)
+            module = try loadModule(file, options: CompileOptions(), target: nil)
         } catch {
             FileHandle.standardError.write("sheave: \(file): \(error)\n".data(using: .utf8)!)
             throw ExitCode(1)

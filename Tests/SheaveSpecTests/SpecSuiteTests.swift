@@ -21,7 +21,7 @@ final class SpecSuiteTests: XCTestCase {
         "core/table_init.wast": (2, "a GC array type (gc)"),
     ]
 
-    func testWasm2GroupsPassUnderEveryDispatchLoop() throws {
+    func testWasm2GroupsPassUnderEveryDispatchLoopAndThroughArtifacts() throws {
         let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         guard let suite = SpecSuite.locate(repositoryRoot: repositoryRoot) else {
             throw XCTSkip("spec test suite not found: set SHEAVE_TESTSUITE to a copy of WebAssembly/testsuite with its manifest.json (default ../shared/wasm-testsuite)")
@@ -29,16 +29,19 @@ final class SpecSuiteTests: XCTestCase {
         let files = suite.files(in: SpecSuite.wasm2GroupsWithoutSIMD)
         XCTAssertEqual(files.count, 90)
         XCTAssertEqual(files.filter(\.needsWasm3).count, 10)
-        let modes: [DispatchMode] = DispatchMode.tailLoopIsSafe ? [.match, .tail] : [.match]
-        for mode in modes {
-            let reports = suite.run(files, with: WASTRunner(dispatchMode: mode))
-            print("Spec suite, \(mode) loop:\n" + SpecSuite.summary(files, reports))
+        // Every loop this build runs; one run loads each module back from an artifact
+        // (so the verifier must accept all the compiler's output, and it must run the same).
+        let runs: [(mode: DispatchMode, artifacts: Bool)] = DispatchMode.tailLoopIsSafe
+            ? [(.match, false), (.tail, true)] : [(.match, false), (.match, true)]
+        for (mode, artifacts) in runs {
+            let reports = suite.run(files, with: WASTRunner(dispatchMode: mode, throughArtifacts: artifacts))
+            print("Spec suite, \(mode) loop\(artifacts ? ", through artifacts" : ""):\n" + SpecSuite.summary(files, reports))
             for (file, report) in zip(files, reports) {
                 let expected = Self.knownFailures[report.file]?.count ?? 0
                 // Every assertion the manifest counts ran (a failed module makes its assertions fail, not vanish).
                 XCTAssertGreaterThanOrEqual(report.passed + report.failed, file.assertions, "\(report.file): assertions missing")
                 XCTAssertEqual(report.failed, expected, """
-                    \(report.file), \(mode) loop: \(report.failed) failed, expected \(expected)
+                    \(report.file), \(mode) loop\(artifacts ? " (artifacts)" : ""): \(report.failed) failed, expected \(expected)
                     \(report.failures.prefix(5).map(\.description).joined(separator: "\n"))
                     """)
             }

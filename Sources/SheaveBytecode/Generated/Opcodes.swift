@@ -771,3 +771,260 @@ extension ExtendedOpcode {
         }
     }
 }
+extension Opcode {
+    /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.
+    public static let operandShapes: [[OperandShape]] = [
+        [],  // nop
+        [.trapCode],  // trap
+        [],  // ret
+        [.pcrel],  // jump
+        [.x, .pcrel],  // br_if_xnez32
+        [.x, .pcrel],  // br_if_xeqz32
+        [.x, .pcrel],  // br_if_xnez64
+        [.x, .pcrel],  // br_if_xeqz64
+        [.x, .x, .pcrel],  // br_if_xeq32
+        [.x, .x, .pcrel],  // br_if_xne32
+        [.x, .x, .pcrel],  // br_if_xslt32
+        [.x, .x, .pcrel],  // br_if_xsle32
+        [.x, .x, .pcrel],  // br_if_xult32
+        [.x, .x, .pcrel],  // br_if_xule32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xeq32_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xne32_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xslt32_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsle32_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsgt32_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsge32_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xult32_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xule32_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xugt32_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xuge32_i32
+        [.x, .branchTable],  // br_table32
+        [.pcrel, .calleeFrame],  // call
+        [.index(.table), .index(.type), .x, .calleeFrame],  // call_indirect
+        [.index(.importedFunction), .calleeFrame, .hostSlots],  // call_host
+        [.immediate(bytes: 4)],  // checkpoint
+        [.frameSize],  // push_frame
+        [.x, .x],  // xmov
+        [.x, .immediate(bytes: 4)],  // xconst32
+        [.x, .immediate(bytes: 8)],  // xconst64
+        [.f, .immediate(bytes: 4)],  // fconst32
+        [.f, .immediate(bytes: 8)],  // fconst64
+        [.x, .x, .x, .x],  // xselect
+        [.x, .x, .x],  // xadd32
+        [.x, .x, .x],  // xsub32
+        [.x, .x, .x],  // xmul32
+        [.x, .x, .x],  // xand32
+        [.x, .x, .x],  // xor32
+        [.x, .x, .x],  // xxor32
+        [.x, .x, .x],  // xshl32
+        [.x, .x, .x],  // xshr32_s
+        [.x, .x, .x],  // xshr32_u
+        [.x, .x, .x],  // xrotl32
+        [.x, .x, .x],  // xrotr32
+        [.x, .x, .x],  // xdiv32_s
+        [.x, .x, .x],  // xdiv32_u
+        [.x, .x, .x],  // xrem32_s
+        [.x, .x, .x],  // xrem32_u
+        [.x, .x],  // xeqz32
+        [.x, .x, .x],  // xeq32
+        [.x, .x, .x],  // xne32
+        [.x, .x, .x],  // xslt32
+        [.x, .x, .x],  // xsle32
+        [.x, .x, .x],  // xult32
+        [.x, .x, .x],  // xule32
+        [.x, .x, .x],  // xadd64
+        [.x, .x, .x],  // xsub64
+        [.x, .x, .x],  // xmul64
+        [.x, .x, .x],  // xand64
+        [.x, .x, .x],  // xor64
+        [.x, .x, .x],  // xxor64
+        [.x, .x, .x],  // xshl64
+        [.x, .x, .x],  // xshr64_s
+        [.x, .x, .x],  // xshr64_u
+        [.x, .x, .x],  // xrotl64
+        [.x, .x, .x],  // xrotr64
+        [.x, .x, .x],  // xdiv64_s
+        [.x, .x, .x],  // xdiv64_u
+        [.x, .x, .x],  // xrem64_s
+        [.x, .x, .x],  // xrem64_u
+        [.x, .x],  // xeqz64
+        [.x, .x, .x],  // xeq64
+        [.x, .x, .x],  // xne64
+        [.x, .x, .x],  // xslt64
+        [.x, .x, .x],  // xsle64
+        [.x, .x, .x],  // xult64
+        [.x, .x, .x],  // xule64
+        [.x, .x, .immediate(bytes: 4)],  // xadd32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xmul32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xand32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xor32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xxor32_i32
+        [.x, .x, .immediate(bytes: 1)],  // xshl32_u8
+        [.x, .x, .immediate(bytes: 1)],  // xshr32_s_u8
+        [.x, .x, .immediate(bytes: 1)],  // xshr32_u_u8
+        [.x, .x, .immediate(bytes: 4)],  // xeq32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xne32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xslt32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xsle32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xsgt32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xsge32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xult32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xule32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xugt32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xuge32_i32
+        [.x, .x, .immediate(bytes: 4)],  // xadd64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xmul64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xand64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xor64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xxor64_i32
+        [.x, .x, .immediate(bytes: 1)],  // xshl64_u8
+        [.x, .x, .immediate(bytes: 1)],  // xshr64_s_u8
+        [.x, .x, .immediate(bytes: 1)],  // xshr64_u_u8
+        [.x, .x],  // xzext32_64
+        [.x, .x],  // xsext32_64
+        [.f, .f, .f],  // fadd32
+        [.f, .f, .f],  // fsub32
+        [.f, .f, .f],  // fmul32
+        [.f, .f, .f],  // fdiv32
+        [.f, .f, .f],  // fmin32
+        [.f, .f, .f],  // fmax32
+        [.f, .f],  // fabs32
+        [.f, .f],  // fneg32
+        [.f, .f],  // fsqrt32
+        [.x, .f, .f],  // feq32
+        [.x, .f, .f],  // fne32
+        [.x, .f, .f],  // flt32
+        [.x, .f, .f],  // fle32
+        [.f, .f, .f],  // fadd64
+        [.f, .f, .f],  // fsub64
+        [.f, .f, .f],  // fmul64
+        [.f, .f, .f],  // fdiv64
+        [.f, .f, .f],  // fmin64
+        [.f, .f, .f],  // fmax64
+        [.f, .f],  // fabs64
+        [.f, .f],  // fneg64
+        [.f, .f],  // fsqrt64
+        [.x, .f, .f],  // feq64
+        [.x, .f, .f],  // fne64
+        [.x, .f, .f],  // flt64
+        [.x, .f, .f],  // fle64
+        [.x, .x, .immediate(bytes: 4)],  // xload8_s32
+        [.x, .x, .immediate(bytes: 4)],  // xload8_u32
+        [.x, .x, .immediate(bytes: 4)],  // xload16_s32
+        [.x, .x, .immediate(bytes: 4)],  // xload16_u32
+        [.x, .x, .immediate(bytes: 4)],  // xload32
+        [.x, .x, .immediate(bytes: 4)],  // xload8_s64
+        [.x, .x, .immediate(bytes: 4)],  // xload8_u64
+        [.x, .x, .immediate(bytes: 4)],  // xload16_s64
+        [.x, .x, .immediate(bytes: 4)],  // xload16_u64
+        [.x, .x, .immediate(bytes: 4)],  // xload32_s64
+        [.x, .x, .immediate(bytes: 4)],  // xload32_u64
+        [.x, .x, .immediate(bytes: 4)],  // xload64
+        [.f, .x, .immediate(bytes: 4)],  // fload32
+        [.f, .x, .immediate(bytes: 4)],  // fload64
+        [.x, .immediate(bytes: 4), .x],  // xstore8
+        [.x, .immediate(bytes: 4), .x],  // xstore16
+        [.x, .immediate(bytes: 4), .x],  // xstore32
+        [.x, .immediate(bytes: 4), .x],  // xstore64
+        [.x, .immediate(bytes: 4), .f],  // fstore32
+        [.x, .immediate(bytes: 4), .f],  // fstore64
+    ]
+}
+
+extension ExtendedOpcode {
+    /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.
+    public static let operandShapes: [[OperandShape]] = [
+        [.x, .x, .pcrel],  // br_if_xeq64
+        [.x, .x, .pcrel],  // br_if_xne64
+        [.x, .x, .pcrel],  // br_if_xslt64
+        [.x, .x, .pcrel],  // br_if_xsle64
+        [.x, .x, .pcrel],  // br_if_xult64
+        [.x, .x, .pcrel],  // br_if_xule64
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xeq64_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xne64_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xslt64_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsle64_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsgt64_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsge64_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xult64_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xule64_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xugt64_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xuge64_i32
+        [.x, .calleeFrame],  // call_ref
+        [.v, .v],  // vmov
+        [.x, .index(.global)],  // global_get
+        [.index(.global), .x],  // global_set
+        [.x, .index(.function)],  // ref_func
+        [.x, .index(.table), .x],  // table_get
+        [.index(.table), .x, .x],  // table_set
+        [.x, .index(.table)],  // table_size
+        [.x, .index(.table), .x, .x],  // table_grow
+        [.index(.table), .x, .x, .x],  // table_fill
+        [.index(.table), .index(.table), .x, .x, .x],  // table_copy
+        [.index(.table), .index(.elementSegment), .x, .x, .x],  // table_init
+        [.index(.elementSegment)],  // elem_drop
+        [.x, .x, .x],  // memory_fill
+        [.x, .x, .x],  // memory_copy
+        [.index(.dataSegment), .x, .x, .x],  // memory_init
+        [.index(.dataSegment)],  // data_drop
+        [.x, .x],  // xclz32
+        [.x, .x],  // xctz32
+        [.x, .x],  // xpopcnt32
+        [.x, .x],  // xclz64
+        [.x, .x],  // xctz64
+        [.x, .x],  // xpopcnt64
+        [.x, .x, .immediate(bytes: 4)],  // xeq64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xne64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xslt64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xsle64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xsgt64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xsge64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xult64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xule64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xugt64_i32
+        [.x, .x, .immediate(bytes: 4)],  // xuge64_i32
+        [.x, .x],  // xsext8_32
+        [.x, .x],  // xsext16_32
+        [.x, .x],  // xsext8_64
+        [.x, .x],  // xsext16_64
+        [.f, .f, .f],  // fcopysign32
+        [.f, .f],  // fceil32
+        [.f, .f],  // ffloor32
+        [.f, .f],  // ftrunc32
+        [.f, .f],  // fnearest32
+        [.f, .f, .f],  // fcopysign64
+        [.f, .f],  // fceil64
+        [.f, .f],  // ffloor64
+        [.f, .f],  // ftrunc64
+        [.f, .f],  // fnearest64
+        [.x, .f],  // x32_from_f32_s
+        [.x, .f],  // x32_from_f32_s_sat
+        [.x, .f],  // x32_from_f32_u
+        [.x, .f],  // x32_from_f32_u_sat
+        [.x, .f],  // x32_from_f64_s
+        [.x, .f],  // x32_from_f64_s_sat
+        [.x, .f],  // x32_from_f64_u
+        [.x, .f],  // x32_from_f64_u_sat
+        [.x, .f],  // x64_from_f32_s
+        [.x, .f],  // x64_from_f32_s_sat
+        [.x, .f],  // x64_from_f32_u
+        [.x, .f],  // x64_from_f32_u_sat
+        [.x, .f],  // x64_from_f64_s
+        [.x, .f],  // x64_from_f64_s_sat
+        [.x, .f],  // x64_from_f64_u
+        [.x, .f],  // x64_from_f64_u_sat
+        [.f, .x],  // f32_from_x32_s
+        [.f, .x],  // f32_from_x32_u
+        [.f, .x],  // f32_from_x64_s
+        [.f, .x],  // f32_from_x64_u
+        [.f, .x],  // f64_from_x32_s
+        [.f, .x],  // f64_from_x32_u
+        [.f, .x],  // f64_from_x64_s
+        [.f, .x],  // f64_from_x64_u
+        [.f, .f],  // f32_from_f64
+        [.f, .f],  // f64_from_f32
+        [.x],  // memory_size
+        [.x, .x],  // memory_grow
+    ]
+}
+

@@ -160,6 +160,46 @@ func genOpcodes() -> String {
         }
 
         """
+    s += shapeTable(primary, type: "Opcode")
+    s += shapeTable(extended, type: "ExtendedOpcode")
+    return s
+}
+
+/// The `OperandShape` an operand has, for the artifact verifier.
+func shape(_ operand: Operand) -> String {
+    switch operand.meaning {
+    case .value: break
+    case .global: return ".index(.global)"
+    case .function: return ".index(.function)"
+    case .table: return ".index(.table)"
+    case .type: return ".index(.type)"
+    case .elem: return ".index(.elementSegment)"
+    case .data: return ".index(.dataSegment)"
+    case .import: return ".index(.importedFunction)"
+    case .frame: return ".calleeFrame"
+    case .slots: return ".hostSlots"
+    case .framesize: return ".frameSize"
+    }
+    switch operand.kind {
+    case .x: return ".x"
+    case .f: return ".f"
+    case .v: return ".v"
+    case .pcrel: return ".pcrel"
+    case .trapCode: return ".trapCode"
+    case .branchTable: return ".branchTable"
+    default: return ".immediate(bytes: \(operand.kind.size!))"
+    }
+}
+
+/// A static table of every op's operand shapes, indexed by opcode.
+func shapeTable(_ ops: [Op], type: String) -> String {
+    var s = "extension \(type) {\n"
+    s += "    /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.\n"
+    s += "    public static let operandShapes: [[OperandShape]] = [\n"
+    for op in ops {
+        s += "        [" + op.operands.map(shape).joined(separator: ", ") + "],  // \(op.name)\n"
+    }
+    s += "    ]\n}\n\n"
     return s
 }
 

@@ -61,9 +61,23 @@ struct OpFlags: OptionSet {
     static let pure = OpFlags(rawValue: 1 << 6)
 }
 
+/// What a plain integer operand means, for the artifact verifier: which index
+/// space it indexes, or which frame fact it states. Written after the kind
+/// with an `@`: `index: u32@global`.
+enum OperandMeaning: String {
+    case value                       // a plain immediate
+    case global, function, table, type
+    case elem, data                  // element and data segments
+    case `import` = "import"         // an imported function (call_host)
+    case frame                       // u16: the slot where a callee's frame starts
+    case slots                       // u16: how many slots a host call reads and writes
+    case framesize                   // u32: the function's frame size in slots
+}
+
 struct Operand {
     let name: String
     let kind: OperandKind
+    var meaning: OperandMeaning = .value
 }
 
 struct Op {
@@ -80,7 +94,9 @@ private func parseOperands(_ text: String) -> [Operand] {
         let pieces = part.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
         precondition(pieces.count == 2, "bad operand \(part)")
         let kind: OperandKind
-        switch pieces[1] {
+        let typeAndMeaning = pieces[1].split(separator: "@").map(String.init)
+        let meaning = typeAndMeaning.count > 1 ? OperandMeaning(rawValue: typeAndMeaning[1])! : .value
+        switch typeAndMeaning[0] {
         case "x": kind = .x
         case "f": kind = .f
         case "v": kind = .v
@@ -97,7 +113,7 @@ private func parseOperands(_ text: String) -> [Operand] {
         case "table": kind = .branchTable
         default: fatalError("unknown operand kind \(pieces[1])")
         }
-        return Operand(name: pieces[0], kind: kind)
+        return Operand(name: pieces[0], kind: kind, meaning: meaning)
     }
 }
 
@@ -151,18 +167,18 @@ func buildOpTable() -> [Op] {
     }
     op("br_table32", "index: x, targets: table",
        "pc = pc + targets[min(low32(index), count)]: the last target is the default", [.branch, .terminator])
-    op("call", "offset: pcrel, frame: u16",
+    op("call", "offset: pcrel, frame: u16@frame",
        "push (pc of next op, fp) on the link stack; fp = fp + 8 * frame; pc = pc + offset", [.call, .branch])
-    op("call_indirect", "table: u32, type: u32, index: x, frame: u16",
+    op("call_indirect", "table: u32@table, type: u32@type, index: x, frame: u16@frame",
        "call the function at tables[table][low32(index)], which must have signature `type`", [.call, .mayStop])
-    op("call_host", "id: u32, frame: u16, slots: u16",
+    op("call_host", "id: u32@import, frame: u16@frame, slots: u16@slots",
        "stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame", [.call, .mayStop])
-    op("call_ref", "ref: x, frame: u16",
+    op("call_ref", "ref: x, frame: u16@frame",
        "call the function `ref` references; traps when it is null", [.call, .mayStop, .extended])
     op("checkpoint", "cost: u32",
        "fuel = fuel - cost; trap when fuel runs out or the store was interrupted (emitted only when the engine meters fuel or can be interrupted)",
        .mayStop)
-    op("push_frame", "size: u32",
+    op("push_frame", "size: u32@framesize",
        "check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow", .mayStop)
 
     // MARK: Moves and constants
@@ -175,25 +191,25 @@ func buildOpTable() -> [Op] {
     op("vmov", "dst: v, src: v", "dst = src (all 128 bits)", [.pure, .extended])
 
     // MARK: Globals (cells of the current instance, 8 bytes each)
-    op("global_get", "dst: x, index: u32", "dst = globals[index]", .extended)
-    op("global_set", "index: u32, src: x", "globals[index] = src", .extended)
+    op("global_get", "dst: x, index: u32@global", "dst = globals[index]", .extended)
+    op("global_set", "index: u32@global, src: x", "globals[index] = src", .extended)
 
     // MARK: References and tables (a reference is 8 bytes: 0 is null)
-    op("ref_func", "dst: x, index: u32", "dst = reference to function `index` of the current instance", .extended)
-    op("table_get", "dst: x, table: u32, index: x", "dst = tables[table][low32(index)]; traps when out of bounds", [.mayStop, .extended])
-    op("table_set", "table: u32, index: x, value: x", "tables[table][low32(index)] = value; traps when out of bounds", [.mayStop, .extended])
-    op("table_size", "dst: x, table: u32", "dst = size of tables[table]", .extended)
-    op("table_grow", "dst: x, table: u32, value: x, delta: x", "grow tables[table] by low32(delta) entries set to value; dst = old size, or -1", .extended)
-    op("table_fill", "table: u32, start: x, value: x, count: x", "fill count entries from start with value; traps when out of bounds", [.mayStop, .extended])
-    op("table_copy", "dst_table: u32, src_table: u32, dst: x, src: x, count: x", "copy count entries between tables (overlap-safe); traps when out of bounds", [.mayStop, .extended])
-    op("table_init", "table: u32, segment: u32, dst: x, src: x, count: x", "copy count references of element segment `segment` into the table; traps when out of bounds", [.mayStop, .extended])
-    op("elem_drop", "segment: u32", "drop element segment `segment`: it becomes empty", .extended)
+    op("ref_func", "dst: x, index: u32@function", "dst = reference to function `index` of the current instance", .extended)
+    op("table_get", "dst: x, table: u32@table, index: x", "dst = tables[table][low32(index)]; traps when out of bounds", [.mayStop, .extended])
+    op("table_set", "table: u32@table, index: x, value: x", "tables[table][low32(index)] = value; traps when out of bounds", [.mayStop, .extended])
+    op("table_size", "dst: x, table: u32@table", "dst = size of tables[table]", .extended)
+    op("table_grow", "dst: x, table: u32@table, value: x, delta: x", "grow tables[table] by low32(delta) entries set to value; dst = old size, or -1", .extended)
+    op("table_fill", "table: u32@table, start: x, value: x, count: x", "fill count entries from start with value; traps when out of bounds", [.mayStop, .extended])
+    op("table_copy", "dst_table: u32@table, src_table: u32@table, dst: x, src: x, count: x", "copy count entries between tables (overlap-safe); traps when out of bounds", [.mayStop, .extended])
+    op("table_init", "table: u32@table, segment: u32@elem, dst: x, src: x, count: x", "copy count references of element segment `segment` into the table; traps when out of bounds", [.mayStop, .extended])
+    op("elem_drop", "segment: u32@elem", "drop element segment `segment`: it becomes empty", .extended)
 
     // MARK: Bulk memory
     op("memory_fill", "dst: x, value: x, count: x", "fill count bytes of memory from dst with low8(value); traps when out of bounds", [.memory, .mayStop, .extended])
     op("memory_copy", "dst: x, src: x, count: x", "copy count bytes of memory (overlap-safe); traps when out of bounds", [.memory, .mayStop, .extended])
-    op("memory_init", "segment: u32, dst: x, src: x, count: x", "copy count bytes of data segment `segment` to memory; traps when out of bounds", [.memory, .mayStop, .extended])
-    op("data_drop", "segment: u32", "drop data segment `segment`: it becomes empty", .extended)
+    op("memory_init", "segment: u32@data, dst: x, src: x, count: x", "copy count bytes of data segment `segment` to memory; traps when out of bounds", [.memory, .mayStop, .extended])
+    op("data_drop", "segment: u32@data", "drop data segment `segment`: it becomes empty", .extended)
 
     // MARK: Integer arithmetic
     for w in ["32", "64"] {

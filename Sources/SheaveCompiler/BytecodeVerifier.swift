@@ -1,0 +1,165 @@
+import SheaveBytecode
+
+/// Checks that bytecode from an artifact keeps every rule the interpreter relies
+/// on, so that running it can never touch memory outside the VM's stack, the
+/// module's own memory, tables, globals and segments. The interpreter reads
+/// bytecode unchecked; the compiler's output keeps these rules by construction,
+/// and an artifact's is checked here, once, when it is loaded.
+///
+/// The rules, per function (the bytes from its offset to the next one's):
+/// - every op decodes (known opcode, whole operands, valid trap code);
+/// - the first op is `push_frame size`, and no other op is one; every register
+///   lies in the frame (`x`, `f` < size; `v` + 1 < size), a callee's frame
+///   starts inside it, and a host call's slots end inside it;
+/// - every branch target is the start of an op of the same function, and every
+///   direct call's target is the start of a function;
+/// - every global, function, table, type, segment and import index is in range,
+///   and ops on memory appear only in modules with a memory;
+/// - the last op does not fall through (control cannot run off the function);
+/// - with checkpoints, the op after `push_frame` and the target of every
+///   backward branch is a `checkpoint`, so metered code cannot run unmetered.
+///
+/// What it does not check is what values registers hold: the interpreter needs
+/// none of that for safety (memory accesses are bounds-checked on every access,
+/// references are registry indices checked on use), so forged code can compute
+/// wrong answers, but only inside its own sandbox.
+public struct BytecodeVerifier {
+    let info: ModuleInfo
+    let options: CompileOptions
+
+    /// A verifier for code of `info`, compiled with `options`.
+    public init(info: ModuleInfo, options: CompileOptions) {
+        self.info = info
+        self.options = options
+    }
+
+    /// Verifies the code of every defined function.
+    public func verify(code: [UInt8], functionOffsets: [Int]) throws(ArtifactError) {
+        var previous = -1
+        for offset in functionOffsets {
+            guard offset > previous, offset < code.count else {
+                throw ArtifactError(.unverifiable, "function offsets are not increasing offsets inside the code")
+            }
+            previous = offset
+        }
+        guard functionOffsets.first ?? 0 == 0 else { throw ArtifactError(.unverifiable, "the first function does not start the code") }
+        guard !functionOffsets.isEmpty || code.isEmpty else { throw ArtifactError(.unverifiable, "code without functions") }
+        let entries = Set(functionOffsets)
+        for (k, start) in functionOffsets.enumerated() {
+            let end = k + 1 < functionOffsets.count ? functionOffsets[k + 1] : code.count
+            do {
+                try verifyFunction(code, start: start, end: end, entries: entries)
+            } catch let failure as Failure {
+                throw ArtifactError(.unverifiable, "bytecode fails verification in function \(info.importedFunctionCount + k) at offset 0x\(String(failure.at, radix: 16)): \(failure.reason)")
+            } catch {
+                throw ArtifactError(.unverifiable, "bytecode fails verification in function \(info.importedFunctionCount + k): \(error)")
+            }
+        }
+    }
+
+    struct Failure: Error {
+        let at: Int
+        let reason: String
+    }
+
+    private func limit(of space: IndexSpace) -> Int {
+        switch space {
+        case .global: return info.globals.count
+        case .function: return info.functionTypes.count
+        case .table: return info.tables.count
+        case .type: return info.types.count
+        case .elementSegment: return info.elements.count
+        case .dataSegment: return info.data.count
+        case .importedFunction: return info.importedFunctionCount
+        }
+    }
+
+    private func verifyFunction(_ code: [UInt8], start: Int, end: Int, entries: Set<Int>) throws {
+        let slice = Array(code[start..<end])
+        var reader = ByteReader(slice, byteOrder: options.target.byteOrder)
+        var starts = [Bool](repeating: false, count: slice.count)
+        var branches: [(at: Int, target: Int)] = []
+        var frameSize = 0
+        var lastFlags: OpFlags = []
+        var checkpointAt = Set<Int>()
+        var index = 0
+        while !reader.isAtEnd {
+            let at = reader.offset
+            starts[at] = true
+            let byte = try reader.readU8()
+            let shapes: [OperandShape]
+            let flags: OpFlags
+            let name: String
+            if byte == 0xFF {
+                let extendedByte = try reader.readU16()
+                guard let op = ExtendedOpcode(rawValue: extendedByte) else { throw Failure(at: start + at, reason: "invalid extended opcode 0x\(String(extendedByte, radix: 16))") }
+                shapes = ExtendedOpcode.operandShapes[Int(op.rawValue)]
+                flags = op.info.flags
+                name = op.info.name
+            } else {
+                guard let op = Opcode(rawValue: byte) else { throw Failure(at: start + at, reason: "invalid opcode 0x\(String(byte, radix: 16))") }
+                shapes = Opcode.operandShapes[Int(op.rawValue)]
+                flags = op.info.flags
+                name = op.info.name
+                if op == .checkpoint { checkpointAt.insert(at) }
+            }
+            func fail(_ reason: String) -> Failure { Failure(at: start + at, reason: "\(name): \(reason)") }
+            if index == 0 {
+                guard shapes == [.frameSize] else { throw fail("a function must start with push_frame") }
+            } else if index == 1, options.checkpoints {
+                guard checkpointAt.contains(at) else { throw fail("metered code must consume fuel at function entry") }
+            }
+            if flags.contains(.memory), info.memories.isEmpty { throw fail("memory access in a module without memory") }
+            var calleeFrame = 0
+            for shape in shapes {
+                switch shape {
+                case .x, .f:
+                    let r = Int(try reader.readU16())
+                    guard r < frameSize else { throw fail("register \(r) outside the frame of \(frameSize) slots") }
+                case .v:
+                    let r = Int(try reader.readU16())
+                    guard r + 1 < frameSize else { throw fail("vector register \(r) outside the frame of \(frameSize) slots") }
+                case .immediate(let bytes):
+                    for _ in 0..<bytes { _ = try reader.readU8() }
+                case .pcrel:
+                    let target = at + Int(try reader.readPcRel().value)
+                    if flags.contains(.call) {
+                        guard entries.contains(start + target) else { throw fail("call target 0x\(String(start + target, radix: 16)) is not a function's start") }
+                    } else {
+                        branches.append((at, target))
+                    }
+                case .branchTable:
+                    for offset in try reader.readBranchTable().targets { branches.append((at, at + Int(offset.value))) }
+                case .trapCode:
+                    _ = try reader.readTrapCode()
+                case .index(let space):
+                    let i = Int(try reader.readU32())
+                    guard i < limit(of: space) else { throw fail("\(space) \(i) out of range (\(limit(of: space)))") }
+                case .calleeFrame:
+                    calleeFrame = Int(try reader.readU16())
+                    guard calleeFrame <= frameSize else { throw fail("callee frame at slot \(calleeFrame) past the frame of \(frameSize) slots") }
+                case .hostSlots:
+                    let slots = Int(try reader.readU16())
+                    guard calleeFrame + slots <= frameSize else { throw fail("host call slots \(calleeFrame)..<\(calleeFrame + slots) past the frame of \(frameSize) slots") }
+                case .frameSize:
+                    guard index == 0 else { throw fail("push_frame inside a function") }
+                    let size = try reader.readU32()
+                    guard size < UInt32(UInt16.max) else { throw fail("frame of \(size) slots is too large") }
+                    frameSize = Int(size)
+                }
+            }
+            lastFlags = flags
+            index += 1
+        }
+        guard index > 0 else { throw Failure(at: start, reason: "empty function") }
+        guard lastFlags.contains(.terminator) else { throw Failure(at: end, reason: "control falls off the end of the function") }
+        for branch in branches {
+            guard branch.target >= 0, branch.target < slice.count, starts[branch.target] else {
+                throw Failure(at: start + branch.at, reason: "branch target 0x\(String(start + branch.target, radix: 16)) is not an op of this function")
+            }
+            if options.checkpoints, branch.target <= branch.at, !checkpointAt.contains(branch.target) {
+                throw Failure(at: start + branch.at, reason: "metered code must consume fuel at the target of a backward branch")
+            }
+        }
+    }
+}
