@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "SheaveCompiler", targets: ["SheaveCompiler"]),
         .library(name: "Sheave", targets: ["Sheave"]),
         .library(name: "SheaveWASI", targets: ["SheaveWASI"]),
+        .library(name: "SheaveProfile", targets: ["SheaveProfile"]),
         .executable(name: "sheave", targets: ["sheave"]),
     ],
     dependencies: [
@@ -35,6 +36,8 @@ let package = Package(
             dependencies: ["SheaveCompiler", "SheaveInterpreter", .product(name: "WAT", package: "WasmKit")]),
         // WASI preview1: WasmKit's engine-agnostic WASI library, bridged to Sheave's memory.
         .target(name: "SheaveWASI", dependencies: ["Sheave", .product(name: "WASI", package: "WasmKit")]),
+        // Profiles (`sheave run --profile`): the file format and the reports.
+        .target(name: "SheaveProfile", dependencies: ["SheaveCompiler"]),
         // The spec test runner: .wast scripts (WasmKit's WAT library reads them).
         .target(
             name: "SheaveWAST",
@@ -50,6 +53,7 @@ let package = Package(
                 "Sheave",
                 "SheaveWAST",
                 "SheaveWASI",
+                "SheaveProfile",
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -66,7 +70,7 @@ let package = Package(
             resources: [.copy("Programs")]),
         .testTarget(
             name: "SheaveCompilerTests",
-            dependencies: ["Sheave", "SheaveCompiler", .product(name: "WAT", package: "WasmKit")],
+            dependencies: ["Sheave", "SheaveCompiler", "SheaveProfile", "SheaveTestSupport", .product(name: "WAT", package: "WasmKit")],
             exclude: ["Golden"]),
     ]
 )

@@ -281,6 +281,12 @@ public final class Instance {
         }
     }
 
+    /// The offset in `module.code` of a bytecode address (a profiler sample), or
+    /// nil when it lies outside this instance's code.
+    public func codeOffset(of address: UInt) -> Int? {
+        code.offset(of: UnsafeRawPointer(bitPattern: address))
+    }
+
     /// The function and offset of a pc in this instance's code; the return
     /// addresses of a backtrace point just past their call, so they are moved back one byte.
     private func frame(_ pc: UnsafeRawPointer) -> Trap.Frame? {

@@ -1,4 +1,6 @@
 @_exported import enum SheaveBytecode.Target
+@_exported import class SheaveInterpreter.Profiler
+@_exported import struct SheaveInterpreter.ProfileSamples
 import SheaveBytecode
 import SheaveCompiler
 import SheaveInterpreter
@@ -263,6 +265,12 @@ public final class Store {
     /// Stops the store's running code at its next checkpoint, from any thread
     /// (with `Configuration.interruptible`).
     public var interruptHandle: InterruptHandle { vm.interruptHandle }
+
+    /// A profiler sampling this store's running code every `interval` seconds
+    /// (see `Instance.codeOffset(of:)` to place its samples).
+    public func profiler(interval: Double = 0.000_1) -> Profiler {
+        Profiler(vm: vm, interval: interval)
+    }
 
     /// The canonical id of a signature: equal types, equal ids, across modules.
     func signatureID(_ type: FunctionType) -> UInt32 {

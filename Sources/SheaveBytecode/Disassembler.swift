@@ -28,9 +28,16 @@ public struct Disassembler {
 
     /// Disassembles `code`. A decoding error ends the listing with a line naming it.
     public static func disassemble(_ code: [UInt8], byteOrder: ByteOrder = .host, options: Options = Options(), baseOffset: Int = 0) -> String {
+        lines(code, byteOrder: byteOrder, options: options, baseOffset: baseOffset).map { $0.text + "\n" }.joined()
+    }
+
+    /// Disassembles `code` into one line per op, each with the op's offset
+    /// (`baseOffset` plus its position in `code`). A decoding error ends the
+    /// listing with a line naming it, at offset -1.
+    public static func lines(_ code: [UInt8], byteOrder: ByteOrder = .host, options: Options = Options(), baseOffset: Int = 0) -> [(offset: Int, text: String)] {
         var visitor = Disassembler()
         var decoder = Decoder(code, byteOrder: byteOrder)
-        var out = ""
+        var out: [(offset: Int, text: String)] = []
         while !decoder.reader.isAtEnd {
             let start = decoder.reader.offset
             visitor.instructionStart = start + baseOffset
@@ -39,7 +46,7 @@ public struct Disassembler {
             do {
                 text = try decoder.decodeOne(&visitor)
             } catch {
-                out += "        ; \(error)\n"
+                out.append((-1, "        ; \(error)"))
                 break
             }
             var line = ""
@@ -57,7 +64,7 @@ public struct Disassembler {
                 let targets = visitor.pendingTargets.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
                 line += visitor.pendingTargets.count == 1 ? "    // target = \(targets)" : "    // targets = \(targets)"
             }
-            out += line + "\n"
+            out.append((start + baseOffset, line))
         }
         return out
     }

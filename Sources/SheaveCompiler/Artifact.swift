@@ -154,22 +154,24 @@ extension CompiledModule {
 
 // MARK: Writing
 
-struct ArtifactWriter {
-    var data: [UInt8] = []
+package struct ArtifactWriter {
+    package var data: [UInt8] = []
 
-    mutating func raw(_ bytes: [UInt8]) { data.append(contentsOf: bytes) }
-    mutating func u8(_ v: UInt8) { data.append(v) }
-    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
-    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
-    mutating func bool(_ v: Bool) { u8(v ? 1 : 0) }
-    mutating func bytes(_ v: [UInt8]) { u64(UInt64(v.count)); raw(v) }
-    mutating func string(_ v: String) { bytes(Array(v.utf8)) }
-    mutating func string8(_ v: String) { u8(UInt8(v.utf8.count)); raw(Array(v.utf8)) }
-    mutating func list<T>(_ items: [T], _ write: (inout ArtifactWriter, T) -> Void) {
+    package init() {}
+
+    package mutating func raw(_ bytes: [UInt8]) { data.append(contentsOf: bytes) }
+    package mutating func u8(_ v: UInt8) { data.append(v) }
+    package mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+    package mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+    package mutating func bool(_ v: Bool) { u8(v ? 1 : 0) }
+    package mutating func bytes(_ v: [UInt8]) { u64(UInt64(v.count)); raw(v) }
+    package mutating func string(_ v: String) { bytes(Array(v.utf8)) }
+    package mutating func string8(_ v: String) { u8(UInt8(v.utf8.count)); raw(Array(v.utf8)) }
+    package mutating func list<T>(_ items: [T], _ write: (inout ArtifactWriter, T) -> Void) {
         u32(UInt32(items.count))
         for item in items { write(&self, item) }
     }
-    mutating func optional(_ v: UInt64?) {
+    package mutating func optional(_ v: UInt64?) {
         bool(v != nil)
         if let v { u64(v) }
     }
@@ -287,26 +289,26 @@ struct ArtifactWriter {
 
 /// Checked reads over an artifact: every read is bounds-checked and every count
 /// is checked against the bytes left before anything is allocated for it.
-struct ArtifactReader {
+package struct ArtifactReader {
     let bytes: [UInt8]
-    private(set) var offset: Int
+    package private(set) var offset: Int
     let end: Int
 
-    init(_ bytes: [UInt8], offset: Int = 0, end: Int? = nil) {
+    package init(_ bytes: [UInt8], offset: Int = 0, end: Int? = nil) {
         self.bytes = bytes
         self.offset = offset
         self.end = end ?? bytes.count
     }
 
-    var isAtEnd: Bool { offset == end }
+    package var isAtEnd: Bool { offset == end }
 
-    private func damaged(_ what: String) -> ArtifactError {
+    package func damaged(_ what: String) -> ArtifactError {
         ArtifactError(.damaged, "artifact is damaged: \(what) at byte \(offset)")
     }
 
     mutating func skip(_ count: Int) { offset += count }
 
-    mutating func u8() throws(ArtifactError) -> UInt8 {
+    package mutating func u8() throws(ArtifactError) -> UInt8 {
         guard offset < end else { throw damaged("unexpected end") }
         defer { offset += 1 }
         return bytes[offset]
@@ -321,10 +323,10 @@ struct ArtifactReader {
         return value
     }
 
-    mutating func u32() throws(ArtifactError) -> UInt32 { try integer(UInt32.self) }
-    mutating func u64() throws(ArtifactError) -> UInt64 { try integer(UInt64.self) }
+    package mutating func u32() throws(ArtifactError) -> UInt32 { try integer(UInt32.self) }
+    package mutating func u64() throws(ArtifactError) -> UInt64 { try integer(UInt64.self) }
 
-    mutating func bool() throws(ArtifactError) -> Bool {
+    package mutating func bool() throws(ArtifactError) -> Bool {
         switch try u8() {
         case 0: return false
         case 1: return true
@@ -333,33 +335,33 @@ struct ArtifactReader {
     }
 
     /// A u32 count of items taking at least `elementSize` bytes each.
-    mutating func count(elementSize: Int = 1) throws(ArtifactError) -> Int {
+    package mutating func count(elementSize: Int = 1) throws(ArtifactError) -> Int {
         let count = Int(try u32())
         guard count <= (end - offset) / max(elementSize, 1) else { throw damaged("count \(count) larger than the data") }
         return count
     }
 
-    mutating func byteArray() throws(ArtifactError) -> [UInt8] {
+    package mutating func byteArray() throws(ArtifactError) -> [UInt8] {
         let count = try u64()
         guard count <= UInt64(end - offset) else { throw damaged("length \(count) larger than the data") }
         defer { offset += Int(count) }
         return Array(bytes[offset..<offset + Int(count)])
     }
 
-    mutating func string() throws(ArtifactError) -> String {
+    package mutating func string() throws(ArtifactError) -> String {
         let raw = try byteArray()
         guard let text = String(validating: raw, as: UTF8.self) else { throw damaged("invalid UTF-8") }
         return text
     }
 
-    mutating func string8() throws(ArtifactError) -> String {
+    package mutating func string8() throws(ArtifactError) -> String {
         let count = Int(try u8())
         guard end - offset >= count else { throw damaged("unexpected end") }
         defer { offset += count }
         return String(decoding: bytes[offset..<offset + count], as: UTF8.self)
     }
 
-    mutating func list<T>(_ read: (inout ArtifactReader) throws(ArtifactError) -> T) throws(ArtifactError) -> [T] {
+    package mutating func list<T>(_ read: (inout ArtifactReader) throws(ArtifactError) -> T) throws(ArtifactError) -> [T] {
         let count = try count()
         var items: [T] = []
         items.reserveCapacity(count)
@@ -367,11 +369,11 @@ struct ArtifactReader {
         return items
     }
 
-    mutating func optional() throws(ArtifactError) -> UInt64? {
+    package mutating func optional() throws(ArtifactError) -> UInt64? {
         try bool() ? try u64() : nil
     }
 
-    mutating func u32Optional() throws(ArtifactError) -> UInt32? {
+    package mutating func u32Optional() throws(ArtifactError) -> UInt32? {
         guard let value = try optional() else { return nil }
         guard value <= UInt64(UInt32.max) else { throw damaged("index out of range") }
         return UInt32(value)
@@ -510,14 +512,14 @@ struct ArtifactReader {
 
 /// CRC-32 (IEEE 802.3, as zlib's), for catching accidental damage. It is no
 /// defence against deliberate changes: the bytecode verifier is.
-enum CRC32 {
+package enum CRC32 {
     static let table: [UInt32] = (0..<256).map { n in
         var c = UInt32(n)
         for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
         return c
     }
 
-    static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+    package static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
         var crc: UInt32 = 0xFFFF_FFFF
         table.withUnsafeBufferPointer { table in
             for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }

@@ -11,26 +11,55 @@ extension CompiledModule {
     ///   - function: only the function with this name (name section or export) or index.
     /// - Returns: the listing, or nil when no function matches `function`.
     public func disassembly(options: Disassembler.Options = .init(), function: String? = nil) -> String? {
-        var names: [Int: String] = [:]
-        for export in info.exports { if case .function(let i) = export.descriptor { names[Int(i)] = export.name } }
-        for (i, name) in info.functionNames { names[Int(i)] = name }
-        func label(_ index: Int) -> String { names[index].map { "\(index) \($0)" } ?? "\(index)" }
         var text = ""
         var printed = 0
-        for (k, start) in functionOffsets.enumerated() {
-            let index = info.importedFunctionCount + k
-            if let function, function != names[index], function != String(index) { continue }
-            let end = k + 1 < functionOffsets.count ? functionOffsets[k + 1] : code.count
-            let hex = String(start, radix: 16)
-            text += String(repeating: "0", count: max(0, 16 - hex.count)) + hex + " <wasm::function[\(label(index))]>:\n"
-            let listing = Disassembler.disassemble(Array(code[start..<end]), byteOrder: self.options.target.byteOrder, options: options, baseOffset: start)
-            for line in listing.split(separator: "\n") {
-                text += annotate(String(line), label) + "\n"
-            }
+        for listing in functionListings(options: options) {
+            if let function, function != listing.name, function != String(listing.index) { continue }
+            text += listing.header + "\n"
+            for line in listing.lines { text += line.text + "\n" }
             text += "\n"
             printed += 1
         }
         return printed == 0 ? nil : text
+    }
+
+    /// One defined function's bytecode as text.
+    public struct FunctionListing {
+        /// The function's index (imported functions first).
+        public let index: Int
+        /// Its name from the name section or an export, if any.
+        public let name: String?
+        /// Its code's range in `code`.
+        public let range: Range<Int>
+        /// One line per op, with the op's offset in `code`; calls name their callee.
+        public let lines: [(offset: Int, text: String)]
+
+        /// The index and the name, if any: `3 fib`.
+        public var label: String { name.map { "\(index) \($0)" } ?? "\(index)" }
+        /// The header line, as Wasmtime's objdump: `0000000000000000 <wasm::function[0 fib]>:`.
+        public var header: String {
+            let hex = String(range.lowerBound, radix: 16)
+            return String(repeating: "0", count: max(0, 16 - hex.count)) + hex + " <wasm::function[\(label)]>:"
+        }
+    }
+
+    /// The name of function `index` from the name section, else from an export.
+    public func functionName(_ index: Int) -> String? {
+        if let name = info.functionNames[UInt32(index)] { return name }
+        for export in info.exports { if case .function(let i) = export.descriptor, Int(i) == index { return export.name } }
+        return nil
+    }
+
+    /// Every defined function's listing, in order.
+    public func functionListings(options: Disassembler.Options = .init()) -> [FunctionListing] {
+        func label(_ index: Int) -> String { functionName(index).map { "\(index) \($0)" } ?? "\(index)" }
+        return functionOffsets.enumerated().map { k, start in
+            let index = info.importedFunctionCount + k
+            let end = k + 1 < functionOffsets.count ? functionOffsets[k + 1] : code.count
+            let lines = Disassembler.lines(Array(code[start..<end]), byteOrder: self.options.target.byteOrder, options: options, baseOffset: start)
+            return FunctionListing(index: index, name: functionName(index), range: start..<end,
+                                   lines: lines.map { ($0.offset, annotate($0.text, label)) })
+        }
     }
 
     /// Names the callee of a direct call: its target is the first op of a function.

@@ -58,8 +58,9 @@ public struct CompiledModule {
     /// The offset in `code` of each defined function (index minus the imported count).
     public let functionOffsets: [Int]
 
-    /// A compiled module from its parts (the artifact loader's, after verification).
-    init(info: ModuleInfo, options: CompileOptions, code: [UInt8], functionOffsets: [Int]) {
+    /// A compiled module from its parts, trusted as they are: the artifact loader's
+    /// (after verification), and tests that forge bytecode for the verifier.
+    package init(info: ModuleInfo, options: CompileOptions, code: [UInt8], functionOffsets: [Int]) {
         self.info = info
         self.options = options
         self.code = code

@@ -143,6 +143,28 @@ public final class VM {
         return table
     }()
 
+    /// The profiling table: every primary opcode goes through `tail_profiled` first.
+    nonisolated(unsafe) private static let profilingHandlers: UnsafeMutablePointer<TailHandler> = {
+        let table = UnsafeMutablePointer<TailHandler>.allocate(capacity: 256)
+        table.initialize(repeating: tail_profiled, count: 256)
+        return table
+    }()
+
+    /// The tail loop's usual primary table.
+    var usualTailHandlers: UnsafePointer<TailHandler> { UnsafePointer(Self.primaryHandlers) }
+
+    /// Starts recording every op into `profile` (both loops).
+    func installProfile(_ profile: UnsafeMutablePointer<ProfileState>) {
+        state.pointee.profile = profile
+        state.pointee.tailHandlers = UnsafePointer(Self.profilingHandlers)
+    }
+
+    /// Stops recording ops.
+    func removeProfile() {
+        state.pointee.profile = nil
+        state.pointee.tailHandlers = UnsafePointer(Self.primaryHandlers)
+    }
+
     /// The placeholder base of an absent or empty memory: never dereferenced, as every size check fails.
     nonisolated(unsafe) private static let noMemory = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
 
@@ -164,7 +186,7 @@ public final class VM {
             functions: .allocate(capacity: 16), functionCount: 0,
             elements: context.elementStates, dataSegments: context.dataStates,
             fuel: .max, fuelMetering: false, interrupt: interruptHandle.flag,
-            pc: nil, fp: stackBase, links: stackEnd, stop: .returned, hostFrame: nil, hostSlots: 0,
+            pc: nil, fp: stackBase, links: stackEnd, stop: .returned, hostFrame: nil, hostSlots: 0, profile: nil,
             tailHandlers: UnsafePointer(Self.primaryHandlers),
             extendedTailHandlers: UnsafePointer(Self.extendedHandlers),
             extendedCount: extendedOpCount))
@@ -284,7 +306,11 @@ public final class VM {
         case .match:
             var executor = Executor(pc: pc, fp: fp, links: links, memory: state.pointee.memory, vm: state)
             do {
-                try executor.runMatchLoop()
+                if state.pointee.profile == nil {
+                    try executor.runMatchLoop(NoDispatchHook.self)
+                } else {
+                    try executor.runMatchLoop(ProfilingHook.self)
+                }
             } catch {
                 executor.exit(error)
             }
@@ -292,6 +318,8 @@ public final class VM {
             let handler = state.pointee.tailHandlers[Int(pc.load(as: UInt8.self))]
             handler(pc, fp, links, state.pointee.memory, UnsafeMutableRawPointer(state))
         }
+        // No bytecode runs until the next `run`: samples until then count as outside.
+        state.pointee.profile?.pointee.published.store(0, ordering: .relaxed)
         switch state.pointee.stop {
         case .returned:
             state.pointee.pc = nil

@@ -124,6 +124,9 @@ struct VMState {
     var hostFrame: UnsafeMutableRawPointer?
     var hostSlots: Int
 
+    /// The profiler's state while profiling (see `Profiler`), else nil.
+    var profile: UnsafeMutablePointer<ProfileState>?
+
     /// The tail loop's handler tables.
     var tailHandlers: UnsafePointer<TailHandler>
     var extendedTailHandlers: UnsafePointer<TailHandler>

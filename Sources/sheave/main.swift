@@ -5,6 +5,7 @@ import SheaveBytecode
 import SheaveCompiler
 import SheaveDemos
 import SheaveInterpreter
+import SheaveProfile
 import SheaveWASI
 import SheaveWAST
 import WAT
@@ -15,7 +16,7 @@ struct SheaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sheave",
         abstract: "Sheave: a WebAssembly runtime whose engine is a portable, optimizing interpreter.",
-        subcommands: [Run.self, Compile.self, Objdump.self, Wast.self, Demo.self, BenchDispatch.self])
+        subcommands: [Run.self, Compile.self, Objdump.self, Profile.self, Wast.self, Demo.self, BenchDispatch.self])
 }
 
 extension DispatchMode: ExpressibleByArgument {}
@@ -242,7 +243,13 @@ struct Run: ParsableCommand {
     @Option(help: "The VM stack in bytes; deeper recursion traps with \"call stack exhausted\".")
     var stackSize: Int = 1 << 20
 
-    @Argument(help: "The module, .wasm or .wat.")
+    @Option(name: .customLong("profile"), help: "Sample the running op and write a profile to this file (read it with `sheave profile`).")
+    var profilePath: String?
+
+    @Option(help: "With --profile: microseconds between samples.")
+    var profileInterval: Int = 100
+
+    @Argument(help: "The module: .wasm, .wat or an artifact (.cwasm).")
     var file: String
 
     @Argument(parsing: .captureForPassthrough, help: "The program's arguments (or, with --invoke, the function's).")
@@ -266,11 +273,25 @@ struct Run: ParsableCommand {
             let parts = spec.components(separatedBy: "::")
             return (guest: parts.count > 1 ? parts[1] : parts[0], host: parts[0])
         }
+        guard profileInterval > 0 else { fail("--profile-interval must be positive") }
+        var profiler: Profiler?
+        var instance: Instance?
+        // Written however the run ends: a return, an exit, a trap.
+        defer {
+            if let profiler, let instance, let profilePath {
+                writeProfile(profiler.stop(), instance: instance, to: profilePath)
+            }
+        }
         do {
             let wasi = try WASIHost(args: [file] + (invoke == nil ? arguments : []), environment: env, preopens: preopens)
             let store = Store(configuration: configuration)
             if let fuel { store.fuel = fuel }
-            let instance = try Instance(module: module, store: store, imports: wasi.imports())
+            if profilePath != nil {
+                profiler = store.profiler(interval: Double(profileInterval) / 1_000_000)
+                profiler?.start()
+            }
+            instance = try Instance(module: module, store: store, imports: wasi.imports())
+            guard let instance else { return }
             if let invoke {
                 guard case .function(let function)? = instance.export(invoke) else { fail("no exported function named \(invoke)") }
                 let params = function.type.parameters
@@ -296,6 +317,21 @@ struct Run: ParsableCommand {
         Foundation.exit(1)
     }
 
+    func writeProfile(_ run: ProfileSamples, instance: Instance, to path: String) {
+        var samples: [Int: Int] = [:]
+        var outside = run.outside
+        for (address, count) in run.samples {
+            if let offset = instance.codeOffset(of: address) { samples[offset, default: 0] += count } else { outside += count }
+        }
+        let profile = SheaveProfile.Profile(module: instance.module, program: URL(fileURLWithPath: file).lastPathComponent, samples: samples,
+                                            outside: outside, pairs: run.pairs, interval: run.interval, duration: run.duration)
+        guard FileManager.default.createFile(atPath: path, contents: Data(profile.serialized())) else {
+            FileHandle.standardError.write("sheave: cannot write \(path)\n".data(using: .utf8)!)
+            return
+        }
+        FileHandle.standardError.write("sheave: profile written to \(path): \(profile.inside + profile.outside) samples; report it with `sheave profile \(path)`\n".data(using: .utf8)!)
+    }
+
     func parseArgument(_ text: String, as type: ValueType) throws -> Sheave.Value {
         switch type {
         case .i32:
@@ -318,6 +354,42 @@ struct Run: ParsableCommand {
         case .f32(let v): return "\(Float(bitPattern: v))"
         case .f64(let v): return "\(Double(bitPattern: v))"
         case .ref(let v): return v == 0 ? "null" : "ref"
+        }
+    }
+}
+
+/// Reports a profile written by `sheave run --profile`.
+struct Profile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Report a profile written by `sheave run --profile`: hottest functions (hottest last), each op's share of samples, the most frequent op pairs.")
+
+    @Argument(help: "The profile file.")
+    var file: String
+
+    @Option(help: "Also write the report as one self-contained HTML page.")
+    var html: String?
+
+    @Option(help: "How many of the hottest functions to print op by op.")
+    var functions: Int = 3
+
+    @Option(help: "How many op pairs to print.")
+    var pairs: Int = 20
+
+    func run() throws {
+        let profile: SheaveProfile.Profile
+        do {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the file") }
+            profile = try SheaveProfile.Profile(deserializing: [UInt8](data))
+        } catch {
+            FileHandle.standardError.write("sheave: \(file): \(error)\n".data(using: .utf8)!)
+            throw ExitCode(1)
+        }
+        print(profile.report(functions: functions, pairs: pairs), terminator: "")
+        if let html {
+            guard FileManager.default.createFile(atPath: html, contents: Data(profile.html().utf8)) else {
+                FileHandle.standardError.write("sheave: cannot write \(html)\n".data(using: .utf8)!)
+                throw ExitCode(1)
+            }
         }
     }
 }

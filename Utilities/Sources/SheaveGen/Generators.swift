@@ -396,8 +396,11 @@ func genMatchLoop() -> String {
         extension Executor {
             /// The match loop: one `switch` on the opcode, handlers inlined into it.
             /// Returns only by throwing: a trap, a return to the host, or a host call.
-            mutating func runMatchLoop() throws(Stop) -> Never {
+            /// `Hook` sees each op before it runs; the loop is specialized for each
+            /// hook, so `NoDispatchHook` (an empty function) costs nothing.
+            mutating func runMatchLoop<Hook: DispatchHook>(_: Hook.Type) throws(Stop) -> Never {
                 while true {
+                    Hook.willDispatch(pc, vm)
                     switch pc.load(as: UInt8.self) {
 
         """
