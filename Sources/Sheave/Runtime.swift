@@ -31,7 +31,8 @@ public enum Value: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    init(bits: UInt64, type: ValueType) {
+    /// The value of `type` whose slot bits are `bits` (a reference: 0 is null).
+    public init(bits: UInt64, type: ValueType) {
         switch type {
         case .i32: self = .i32(UInt32(truncatingIfNeeded: bits))
         case .i64: self = .i64(bits)

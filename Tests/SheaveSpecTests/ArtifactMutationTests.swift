@@ -1,0 +1,98 @@
+import Foundation
+import Sheave
+import SheaveCompiler
+import SheaveTestSupport
+import SheaveWAST
+import XCTest
+
+/// Damaged and forged artifacts must end in a clean error or a module that runs
+/// (to results or a trap): never a crash or a hang.
+final class ArtifactMutationTests: XCTestCase {
+    /// Rewrites an artifact's trailing CRC-32 so that a mutation reaches the decoder and the verifier.
+    static func resign(_ bytes: inout [UInt8]) {
+        guard bytes.count >= 4 else { return }
+        let crc = CRC32.checksum(bytes[0..<(bytes.count - 4)])
+        for i in 0..<4 { bytes[bytes.count - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * i)) }
+    }
+
+    func testTenThousandMutatedArtifacts() throws {
+        let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        guard let suite = SpecSuite.locate(repositoryRoot: repositoryRoot) else {
+            throw XCTSkip("spec test suite not found: set SHEAVE_TESTSUITE (default ../shared/wasm-testsuite)")
+        }
+        // Metered artifacts: whatever a mutant does, fuel bounds it (the verifier
+        // keeps checkpoints at every entry and backward branch).
+        let options = CompileOptions(checkpoints: true)
+        let corpus = suite.moduleBinaries(suite.files(in: SpecSuite.wasm2GroupsWithoutSIMD).filter { !$0.needsWasm3 })
+            .filter { $0.count <= 4096 }
+            .compactMap { try? CompiledModule(bytes: $0, options: options) }
+            .map { (artifact: $0.serialized(), code: $0.code.count) }
+        XCTAssertGreaterThan(corpus.count, 500)
+        var g = SplitMix64(seed: 0xA127_FAC7)
+        var rejected: [ArtifactError.Kind: Int] = [:]
+        var loaded = 0, instantiated = 0, calls = 0, returned = 0, trapped = 0, unsigned = 0
+        let started = Date()
+        for _ in 0..<10_000 {
+            let original = corpus.randomElement(using: &g)!
+            var bytes = original.artifact
+            // Half the mutants are damaged in their bytecode (the end of the file), half anywhere.
+            let code = (bytes.count - 4 - original.code)..<(bytes.count - 4)
+            let body = Bool.random(using: &g) && !code.isEmpty ? code : 8..<(bytes.count - 4)
+            switch Int.random(in: 0..<4, using: &g) {
+            case 0:  // flip one to four bytes
+                for _ in 0..<Int.random(in: 1...4, using: &g) {
+                    bytes[Int.random(in: body, using: &g)] ^= UInt8.random(in: 1...255, using: &g)
+                }
+            case 1:  // cut out a piece
+                let from = Int.random(in: body, using: &g)
+                bytes.removeSubrange(from..<min(from + Int.random(in: 1...16, using: &g), bytes.count - 4))
+            case 2:  // insert a few random bytes
+                for _ in 0..<Int.random(in: 1...8, using: &g) {
+                    bytes.insert(UInt8.random(in: 0...255, using: &g), at: Int.random(in: body, using: &g))
+                }
+            default:  // overwrite one byte with an extreme value
+                bytes[Int.random(in: body, using: &g)] = [0x00, 0x7F, 0x80, 0xFF].randomElement(using: &g)!
+            }
+            // Most mutants get a valid checksum, so they reach the decoder and the verifier;
+            // the others must be stopped by the checksum (or the header checks before it).
+            if Int.random(in: 0..<10, using: &g) < 8 { Self.resign(&bytes) } else { unsigned += 1 }
+            let module: CompiledModule
+            do {
+                module = try CompiledModule(deserializing: bytes)
+            } catch {
+                rejected[error.kind, default: 0] += 1
+                continue
+            }
+            loaded += 1
+            var configuration = Store.Configuration(fuelMetering: true, stackSize: 64 * 1024, maximumMemoryPages: 256)
+            configuration.features = module.options.features
+            let store = Store(configuration: configuration)
+            store.fuel = 100_000
+            guard let instance = try? Instance(module: module, store: store, imports: ["spectest": SpecTestHost.exports()]) else { continue }
+            instantiated += 1
+            // Call every exported function with zero arguments of its types.
+            for export in module.info.exports {
+                guard case .function(let index) = export.descriptor else { continue }
+                let type = module.info.functionType(Int(index))
+                let arguments = type.parameters.map { Value(bits: 0, type: $0) }
+                store.fuel = 100_000
+                calls += 1
+                do {
+                    _ = try instance.invoke(export.name, arguments)
+                    returned += 1
+                } catch is Trap {
+                    trapped += 1
+                } catch {}
+            }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let reasons = rejected.sorted { $0.value > $1.value }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        print("10,000 artifact mutants of \(corpus.count) artifacts in \(String(format: "%.1f", seconds)) s: \(rejected.values.reduce(0, +)) rejected (\(reasons)), \(loaded) loaded, \(instantiated) instantiated; \(calls) calls: \(returned) returned, \(trapped) trapped")
+        XCTAssertEqual(rejected.values.reduce(0, +) + loaded, 10_000)
+        XCTAssertGreaterThanOrEqual(rejected.values.reduce(0, +), unsigned, "a mutant without a valid checksum must never load")
+        XCTAssertGreaterThan(rejected[.unverifiable] ?? 0, 500, "mutants reach the verifier")
+        XCTAssertGreaterThan(loaded, 800, "mutants that pass every check run")
+        XCTAssertGreaterThan(returned + trapped, 1000)
+        XCTAssertLessThan(seconds, 600, "mutants must not hang")
+    }
+}
