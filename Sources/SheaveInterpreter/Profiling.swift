@@ -15,19 +15,19 @@ import SheaveBytecode
 
 /// Sees each op before the match loop runs it.
 protocol DispatchHook {
-    static func willDispatch(_ pc: UnsafeRawPointer, _ vm: UnsafeMutablePointer<VMState>)
+    static func willDispatch(_ executor: inout Executor)
 }
 
 /// No hook: the match loop as it runs without profiling.
 enum NoDispatchHook: DispatchHook {
-    @inline(__always) static func willDispatch(_ pc: UnsafeRawPointer, _ vm: UnsafeMutablePointer<VMState>) {}
+    @inline(__always) static func willDispatch(_ executor: inout Executor) {}
 }
 
 /// Records each op for the profiler.
 enum ProfilingHook: DispatchHook {
-    @inline(__always) static func willDispatch(_ pc: UnsafeRawPointer, _ vm: UnsafeMutablePointer<VMState>) {
-        guard let profile = vm.pointee.profile else { return }
-        profile.pointee.record(pc)
+    @inline(__always) static func willDispatch(_ executor: inout Executor) {
+        guard let profile = executor.vm.pointee.profile else { return }
+        profile.pointee.record(executor.pc)
     }
 }
 

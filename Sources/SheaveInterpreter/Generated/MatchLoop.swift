@@ -10,7 +10,7 @@ extension Executor {
     /// hook, so `NoDispatchHook` (an empty function) costs nothing.
     mutating func runMatchLoop<Hook: DispatchHook>(_: Hook.Type) throws(Stop) -> Never {
         while true {
-            Hook.willDispatch(pc, vm)
+            Hook.willDispatch(&self)
             switch pc.load(as: UInt8.self) {
             case 0: op_nop() // nop
             case 1: try op_trap() // trap

@@ -400,7 +400,7 @@ func genMatchLoop() -> String {
             /// hook, so `NoDispatchHook` (an empty function) costs nothing.
             mutating func runMatchLoop<Hook: DispatchHook>(_: Hook.Type) throws(Stop) -> Never {
                 while true {
-                    Hook.willDispatch(pc, vm)
+                    Hook.willDispatch(&self)
                     switch pc.load(as: UInt8.self) {
 
         """
