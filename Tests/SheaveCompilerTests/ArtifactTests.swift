@@ -83,6 +83,11 @@ final class ArtifactTests: XCTestCase {
         let little = try XCTUnwrap(codes[.pulley64]), big = try XCTUnwrap(codes[.pulley64be])
         XCTAssertEqual(little[0], big[0], "push_frame's opcode")
         XCTAssertEqual(Array(little[1..<5]), Array(big[1..<5].reversed()), "push_frame's u32 size, byte-swapped")
+        // objdump of a big-endian artifact, raw bytes and all.
+        let fib = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Examples/fib.wat"), encoding: .utf8)
+        let artifact = try compile(fib, CompileOptions(target: .pulley64be)).serialized()
+        try assertGolden(try XCTUnwrap(try CompiledModule(deserializing: artifact, target: nil).disassembly()), "fib-pulley64be.objdump")
     }
 
     func testDamagedFilesGetAnErrorNamingTheProblem() throws {

@@ -50,3 +50,32 @@ for path in CommandLine.arguments.dropFirst() {
     let name = URL(fileURLWithPath: path).lastPathComponent
     print("| \(name) | \(bytes.count / 1024) | \(ms(median(compile))) | \(ms(median(compileInstantiate))) | \(ms(median(eager))) | \(ms(median(lazy))) | \(String(format: "%.2f", median(compileInstantiate) / median(eager))) |")
 }
+
+// Start-up from an artifact against start-up from the .wasm: the artifact is
+// loaded (checks, decoding, bytecode verification) instead of compiled.
+print("")
+print("| module | .wasm (KiB) | artifact (KiB) | compile + instantiate (ms) | load artifact (ms) | of which verify (ms) | load artifact + instantiate (ms) | artifact / .wasm start-up |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for path in CommandLine.arguments.dropFirst() {
+    guard let data = FileManager.default.contents(atPath: path) else { fatalError("cannot read \(path)") }
+    let bytes = [UInt8](data)
+    let compiled = try CompiledModule(bytes: bytes)
+    let artifact = compiled.serialized()
+    var fromWasm: [Double] = [], load: [Double] = [], verify: [Double] = [], fromArtifact: [Double] = []
+    for _ in 0..<rounds {
+        fromWasm.append(try seconds {
+            let module = try CompiledModule(bytes: bytes)
+            _ = try Sheave.Instance(module: module, store: Sheave.Store(), imports: try WASIHost().imports())
+        })
+        load.append(try seconds { _ = try CompiledModule(deserializing: artifact) })
+        verify.append(try seconds {
+            try BytecodeVerifier(info: compiled.info, options: compiled.options).verify(code: compiled.code, functionOffsets: compiled.functionOffsets)
+        })
+        fromArtifact.append(try seconds {
+            let module = try CompiledModule(deserializing: artifact)
+            _ = try Sheave.Instance(module: module, store: Sheave.Store(), imports: try WASIHost().imports())
+        })
+    }
+    let name = URL(fileURLWithPath: path).lastPathComponent
+    print("| \(name) | \(bytes.count / 1024) | \(artifact.count / 1024) | \(ms(median(fromWasm))) | \(ms(median(load))) | \(ms(median(verify))) | \(ms(median(fromArtifact))) | \(String(format: "%.2f", median(fromArtifact) / median(fromWasm))) |")
+}

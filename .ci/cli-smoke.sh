@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The artifact and profiler commands, end to end on a real program (Examples/c/hello.c,
+# built for WASI): compile to an artifact, run it, run a foreign-target one (a clear
+# error), objdump every target, profile a run and report it.
+# Usage: .ci/cli-smoke.sh SHEAVE_BINARY
+set -euo pipefail
+sheave="$1"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+Examples/c/build.sh >/dev/null
+expected="$("$sheave" run Examples/c/hello.wasm Ada)"
+"$sheave" compile Examples/c/hello.wasm -o "$work/hello.cwasm"
+[ "$("$sheave" run "$work/hello.cwasm" Ada)" = "$expected" ] || { echo "artifact output differs"; exit 1; }
+for target in pulley32 pulley32be pulley64be; do
+    "$sheave" compile --target "$target" Examples/c/hello.wasm -o "$work/hello-$target.cwasm" >/dev/null
+    if "$sheave" run "$work/hello-$target.cwasm" Ada 2>"$work/err"; then echo "a $target artifact ran"; exit 1; fi
+    grep -q "compiled for $target" "$work/err" || { cat "$work/err"; exit 1; }
+    "$sheave" objdump "$work/hello-$target.cwasm" --function main | grep -q "<wasm::function\[.* main\]>"
+done
+head -c 1000 "$work/hello.cwasm" >"$work/truncated.cwasm"
+if "$sheave" run "$work/truncated.cwasm" 2>"$work/err"; then echo "a truncated artifact ran"; exit 1; fi
+grep -q "truncated" "$work/err" || { cat "$work/err"; exit 1; }
+"$sheave" run --profile "$work/loop.profile" --invoke sum Examples/loop.wat 20000000 >/dev/null 2>&1
+"$sheave" profile "$work/loop.profile" --html "$work/loop.html" | grep -q "Most frequent op pairs"
+grep -q "</html>" "$work/loop.html"
+echo "artifacts, targets, objdump and the profiler work from the command line"
