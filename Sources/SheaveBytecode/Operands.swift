@@ -129,6 +129,7 @@ public struct OpFlags: OptionSet, Sendable {
 
 /// A module index space an operand indexes.
 public enum IndexSpace: Sendable, Equatable, CustomStringConvertible {
+    /// Globals, functions, tables, function types, element and data segments (imports first where they can be imported).
     case global, function, table, type, elementSegment, dataSegment
     /// An imported function (`call_host`'s id).
     case importedFunction
