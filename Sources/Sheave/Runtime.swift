@@ -1,4 +1,5 @@
 @_exported import enum SheaveBytecode.Target
+@_exported import struct SheaveCompiler.ArtifactError
 @_exported import class SheaveInterpreter.Profiler
 @_exported import struct SheaveInterpreter.ProfileSamples
 import SheaveBytecode

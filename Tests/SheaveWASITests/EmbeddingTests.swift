@@ -115,9 +115,17 @@ final class EmbeddingLimitsTests: XCTestCase {
         XCTAssertThrowsError(try Linker().instantiate(big, in: Store(engine: engine)))
     }
 
-    func testOtherTargetsAreRefusedForRunning() {
-        let other = Target.allCases.first { $0 != .host }!
-        XCTAssertThrowsError(try Module(engine: Engine(configuration: .init(target: other)), wat: "(module)"))
+    func testOtherTargetsCompileButAreRefusedForRunning() throws {
+        for other in Target.allCases where other != .host {
+            let engine = Engine(configuration: .init(target: other))
+            let module = try Module(engine: engine, wat: "(module (func (export \"f\")))")
+            XCTAssertThrowsError(try Linker().instantiate(module, in: Store(engine: engine))) {
+                XCTAssertEqual("\($0)", "the module was compiled for \(other.rawValue), but this machine runs \(Target.host.rawValue)")
+            }
+            XCTAssertThrowsError(try Module(engine: Engine(), deserializing: module.serialize())) {
+                XCTAssertEqual(($0 as? ArtifactError)?.kind, .wrongTarget)
+            }
+        }
     }
 
     func testATrapInsideAHostCallInsideWasmInsideAHostCall() throws {
