@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs every benchmark program on Sheave and on the anchors (WasmKit 0.4.2,
 # Wasmtime's Pulley and Cranelift), interleaved, several runs each; prints the
-# median time per program and runtime, and Sheave's ratio to each.
-# Every runtime's output must match Sheave's (the programs print checksums).
+# median time and peak memory per program and runtime, Sheave's ratio to each,
+# and the geometric means; then compile times (Sheave against WasmKit, in one
+# process). Every runtime's output must equal the program's checksum in
+# Benchmarks/programs/expected.txt.
 #
-#   Benchmarks/compare.sh [RUNS]        (from the repository root; RUNS defaults to 5)
+#   Benchmarks/compare.sh [RUNS]        (from anywhere; RUNS defaults to 5)
 #
-# Needs ../shared/tools/anchors.sh (builds .anchors/ once, about 10 minutes).
+# Needs ../shared/tools/anchors.sh (builds .anchors/ once, about 10 minutes),
+# /usr/bin/time (Debian's `time`) for peak memory.
 set -euo pipefail
 RUNS="${1:-5}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -14,32 +17,57 @@ cd "$ROOT"
 swift build -c release --scratch-path .build-release --product sheave >/dev/null
 bash ../shared/tools/anchors.sh .anchors >/dev/null 2>&1
 Examples/c/build.sh Benchmarks/programs/*.c >/dev/null
-SHEAVE="$ROOT/.build-release/release/sheave run --dir ."
-declare -A RUNTIMES=([sheave]="$SHEAVE" [wasmkit]="$ROOT/.anchors/bin/wasmkit042" [pulley]="$ROOT/.anchors/bin/pulley" [cranelift]="$ROOT/.anchors/bin/cranelift")
+[ -x /usr/bin/time ] || { echo "error: /usr/bin/time is missing: apt-get install time" >&2; exit 1; }
+declare -A RUNTIMES=([sheave]="$ROOT/.build-release/release/sheave run --dir ." [wasmkit]="$ROOT/.anchors/bin/wasmkit042"
+                     [pulley]="$ROOT/.anchors/bin/pulley" [cranelift]="$ROOT/.anchors/bin/cranelift")
 ORDER=(sheave wasmkit pulley cranelift)
+declare -A EXPECTED=()
+while IFS=$'\t' read -r name output; do EXPECTED[$name]="$output"; done < Benchmarks/programs/expected.txt
 
-now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+measure="$(mktemp)"
+trap 'rm -f "$measure"' EXIT
 
-printf '| program |'; for r in "${ORDER[@]}"; do printf ' %s (s) |' "$r"; done; printf ' sheave/wasmkit | sheave/pulley | sheave/cranelift |\n'
-printf '|---|'; for _ in "${ORDER[@]}" 1 2 3; do printf -- '---:|'; done; printf '\n'
+echo "$(date -u +%Y-%m-%d), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $RUNS runs each, interleaved; medians"
+echo
+printf '| program |'; for r in "${ORDER[@]}"; do printf ' %s (s) |' "$r"; done
+printf ' sheave/wasmkit | sheave/pulley | sheave/cranelift |'; for r in "${ORDER[@]}"; do printf ' %s MiB |' "$r"; done; printf '\n'
+printf '|---|'; for _ in $(seq 11); do printf -- '---:|'; done; printf '\n'
+declare -A logsum=([wasmkit]=0 [pulley]=0 [cranelift]=0)
+count=0
 for wasm in Benchmarks/programs/*.wasm; do
     name=$(basename "$wasm" .wasm)
-    expected=$($SHEAVE "$wasm")
-    declare -A times=()
+    [ -n "${EXPECTED[$name]:-}" ] || { echo "error: no expected output for $name in Benchmarks/programs/expected.txt" >&2; exit 1; }
+    declare -A times=() peaks=()
     for _ in $(seq "$RUNS"); do
         for r in "${ORDER[@]}"; do
-            t=$(now)
-            out=$(${RUNTIMES[$r]} "$wasm" 2>/dev/null)
-            times[$r]+="$(( $(now) - t )) "
-            if [ "$out" != "$expected" ]; then echo "error: $r printed '$out' for $name, Sheave '$expected'" >&2; exit 1; fi
+            out=$(/usr/bin/time -f '%e %M' -o "$measure" ${RUNTIMES[$r]} "$wasm" 2>/dev/null | paste -sd'|')
+            if [ "$out" != "${EXPECTED[$name]}" ]; then echo "error: $r printed '$out' for $name, expected '${EXPECTED[$name]}'" >&2; exit 1; fi
+            read -r seconds kib < <(tail -n 1 "$measure")
+            times[$r]+="$seconds "
+            peaks[$r]+="$kib "
         done
     done
-    declare -A med=()
-    for r in "${ORDER[@]}"; do med[$r]=$(echo "${times[$r]}" | tr ' ' '\n' | grep . | median); done
+    declare -A med=() peak=()
+    for r in "${ORDER[@]}"; do
+        med[$r]=$(echo "${times[$r]}" | tr ' ' '\n' | grep . | median)
+        peak[$r]=$(echo "${peaks[$r]}" | tr ' ' '\n' | grep . | median)
+    done
     printf '| %s |' "$name"
-    for r in "${ORDER[@]}"; do awk -v t="${med[$r]}" 'BEGIN { printf " %.3f |", t / 1e9 }'; done
-    for r in wasmkit pulley cranelift; do awk -v s="${med[sheave]}" -v o="${med[$r]}" 'BEGIN { printf " %.2f |", s / o }'; done
+    for r in "${ORDER[@]}"; do printf ' %.2f |' "${med[$r]}"; done
+    for r in wasmkit pulley cranelift; do
+        awk -v s="${med[sheave]}" -v o="${med[$r]}" 'BEGIN { printf " %.2f |", s / o }'
+        logsum[$r]=$(awk -v l="${logsum[$r]}" -v s="${med[sheave]}" -v o="${med[$r]}" 'BEGIN { print l + log(s / o) }')
+    done
+    for r in "${ORDER[@]}"; do awk -v k="${peak[$r]}" 'BEGIN { printf " %.1f |", k / 1024 }'; done
     printf '\n'
-    unset times med
+    count=$((count + 1))
+    unset times peaks med peak
 done
+printf '| **geometric mean** | | | | |'
+for r in wasmkit pulley cranelift; do awk -v l="${logsum[$r]}" -v n="$count" 'BEGIN { printf " **%.2f** |", exp(l / n) }'; done
+printf ' | | | |\n'
+echo
+echo "Compile time, Sheave against WasmKit (one process, medians of 7 rounds interleaved):"
+echo
+swift run -c release --package-path Benchmarks/CompileTime compile-time Benchmarks/programs/*.wasm 2>/dev/null

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 int main(int argc, char **argv) {
-    long n = argc > 1 ? atol(argv[1]) : 60000000;
+    long n = argc > 1 ? atol(argv[1]) : 180000000;
     uint64_t hash = 0xcbf29ce484222325ULL, x = 88172645463325252ULL;
     for (long i = 0; i < n; i++) {
         x ^= x << 13; x ^= x >> 7; x ^= x << 17;

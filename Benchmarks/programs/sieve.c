@@ -4,7 +4,7 @@
 #include <string.h>
 
 int main(int argc, char **argv) {
-    int n = argc > 1 ? atoi(argv[1]) : 4000000, rounds = argc > 2 ? atoi(argv[2]) : 12;
+    int n = argc > 1 ? atoi(argv[1]) : 4000000, rounds = argc > 2 ? atoi(argv[2]) : 20;
     unsigned char *sieve = malloc((size_t)n);
     int count = 0;
     for (int r = 0; r < rounds; r++) {
