@@ -21,7 +21,12 @@ let package = Package(
         // The instruction set: op table (generated), encoder, decoder, disassembler.
         .target(name: "SheaveBytecode"),
         // The machine: registers, stack, frames, and the two dispatch loops.
-        .target(name: "SheaveInterpreter", dependencies: ["SheaveBytecode", .product(name: "Atomics", package: "swift-atomics")]),
+        // Without frame pointers in optimized builds: SwiftPM asks for them on Linux, and
+        // they cost every tail-loop handler a push, a move and a pop (docs/design.md).
+        .target(
+            name: "SheaveInterpreter",
+            dependencies: ["SheaveBytecode", .product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-momit-leaf-frame-pointer"], .when(configuration: .release))]),
         // WebAssembly to Sheave bytecode: module decoding (WasmKit's WasmParser),
         // validation and compilation, in one pass per function.
         .target(

@@ -86,6 +86,30 @@ struct Executor {
 
     // MARK: Leaving the loop
 
+    /// Stops the run loop with `reason`: records where (`exit`), then throws.
+    /// Every handler stops through this one out-of-line function, which gets all
+    /// it needs as arguments: a `throw` in a handler calls the runtime's
+    /// `swift_willThrowTypedImpl`, and with the handler's state still needed after
+    /// that call, its fast path saved and restored five callee-saved registers.
+    /// Now nothing is live after the call (the tail loop's `catch` only returns),
+    /// and the fast path has no prologue (docs/design.md).
+    @inline(__always)
+    func stop(_ reason: Stop) throws(Stop) -> Never {
+        let at: UnsafeRawPointer
+        if case .trap = reason { at = start } else { at = pc }
+        try Self.stop(reason, at: at, fp: fp, links: links, vm: vm)
+    }
+
+    @inline(never)
+    static func stop(_ reason: Stop, at pc: UnsafeRawPointer, fp: UnsafeMutableRawPointer, links: UnsafeMutableRawPointer,
+                     vm: UnsafeMutablePointer<VMState>) throws(Stop) -> Never {
+        vm.pointee.pc = pc
+        vm.pointee.fp = fp
+        vm.pointee.links = links
+        vm.pointee.stop = reason
+        throw reason
+    }
+
     /// Records why the loop stopped and where, for `VM.run` to read.
     @inline(__always)
     func exit(_ stop: Stop) {

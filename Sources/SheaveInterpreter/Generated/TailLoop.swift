@@ -17,14 +17,14 @@ private func tail_nop(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ l
 @inline(__always)
 private func tail_trap(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_trap() } catch { return ex.exit(error) }
+    do { try ex.op_trap() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_ret(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_ret() } catch { return ex.exit(error) }
+    do { try ex.op_ret() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -304,35 +304,35 @@ private func tail_call(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ 
 @inline(__always)
 private func tail_callIndirect(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_callIndirect() } catch { return ex.exit(error) }
+    do { try ex.op_callIndirect() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_callHost(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_callHost() } catch { return ex.exit(error) }
+    do { try ex.op_callHost() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_callRef(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_callRef() } catch { return ex.exit(error) }
+    do { try ex.op_callRef() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_checkpoint(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_checkpoint() } catch { return ex.exit(error) }
+    do { try ex.op_checkpoint() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_pushFrame(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_pushFrame() } catch { return ex.exit(error) }
+    do { try ex.op_pushFrame() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -409,14 +409,14 @@ private func tail_refFunc(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer,
 @inline(__always)
 private func tail_tableGet(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_tableGet() } catch { return ex.exit(error) }
+    do { try ex.op_tableGet() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_tableSet(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_tableSet() } catch { return ex.exit(error) }
+    do { try ex.op_tableSet() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -437,21 +437,21 @@ private func tail_tableGrow(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointe
 @inline(__always)
 private func tail_tableFill(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_tableFill() } catch { return ex.exit(error) }
+    do { try ex.op_tableFill() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_tableCopy(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_tableCopy() } catch { return ex.exit(error) }
+    do { try ex.op_tableCopy() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_tableInit(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_tableInit() } catch { return ex.exit(error) }
+    do { try ex.op_tableInit() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -465,21 +465,21 @@ private func tail_elemDrop(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer
 @inline(__always)
 private func tail_memoryFill(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_memoryFill() } catch { return ex.exit(error) }
+    do { try ex.op_memoryFill() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_memoryCopy(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_memoryCopy() } catch { return ex.exit(error) }
+    do { try ex.op_memoryCopy() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_memoryInit(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_memoryInit() } catch { return ex.exit(error) }
+    do { try ex.op_memoryInit() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -570,28 +570,28 @@ private func tail_xrotr32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer,
 @inline(__always)
 private func tail_xdiv32S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xdiv32S() } catch { return ex.exit(error) }
+    do { try ex.op_xdiv32S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xdiv32U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xdiv32U() } catch { return ex.exit(error) }
+    do { try ex.op_xdiv32U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xrem32S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xrem32S() } catch { return ex.exit(error) }
+    do { try ex.op_xrem32S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xrem32U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xrem32U() } catch { return ex.exit(error) }
+    do { try ex.op_xrem32U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -745,28 +745,28 @@ private func tail_xrotr64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer,
 @inline(__always)
 private func tail_xdiv64S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xdiv64S() } catch { return ex.exit(error) }
+    do { try ex.op_xdiv64S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xdiv64U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xdiv64U() } catch { return ex.exit(error) }
+    do { try ex.op_xdiv64U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xrem64S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xrem64S() } catch { return ex.exit(error) }
+    do { try ex.op_xrem64S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xrem64U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xrem64U() } catch { return ex.exit(error) }
+    do { try ex.op_xrem64U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -1389,7 +1389,7 @@ private func tail_fle64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _
 @inline(__always)
 private func tail_x32FromF32S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_x32FromF32S() } catch { return ex.exit(error) }
+    do { try ex.op_x32FromF32S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -1403,7 +1403,7 @@ private func tail_x32FromF32SSat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 @inline(__always)
 private func tail_x32FromF32U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_x32FromF32U() } catch { return ex.exit(error) }
+    do { try ex.op_x32FromF32U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -1417,7 +1417,7 @@ private func tail_x32FromF32USat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 @inline(__always)
 private func tail_x32FromF64S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_x32FromF64S() } catch { return ex.exit(error) }
+    do { try ex.op_x32FromF64S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -1431,7 +1431,7 @@ private func tail_x32FromF64SSat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 @inline(__always)
 private func tail_x32FromF64U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_x32FromF64U() } catch { return ex.exit(error) }
+    do { try ex.op_x32FromF64U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -1445,7 +1445,7 @@ private func tail_x32FromF64USat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 @inline(__always)
 private func tail_x64FromF32S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_x64FromF32S() } catch { return ex.exit(error) }
+    do { try ex.op_x64FromF32S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -1459,7 +1459,7 @@ private func tail_x64FromF32SSat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 @inline(__always)
 private func tail_x64FromF32U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_x64FromF32U() } catch { return ex.exit(error) }
+    do { try ex.op_x64FromF32U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -1473,7 +1473,7 @@ private func tail_x64FromF32USat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 @inline(__always)
 private func tail_x64FromF64S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_x64FromF64S() } catch { return ex.exit(error) }
+    do { try ex.op_x64FromF64S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -1487,7 +1487,7 @@ private func tail_x64FromF64SSat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 @inline(__always)
 private func tail_x64FromF64U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_x64FromF64U() } catch { return ex.exit(error) }
+    do { try ex.op_x64FromF64U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
@@ -1571,140 +1571,140 @@ private func tail_f64FromF32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 @inline(__always)
 private func tail_xload8S32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload8S32() } catch { return ex.exit(error) }
+    do { try ex.op_xload8S32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xload8U32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload8U32() } catch { return ex.exit(error) }
+    do { try ex.op_xload8U32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xload16S32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload16S32() } catch { return ex.exit(error) }
+    do { try ex.op_xload16S32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xload16U32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload16U32() } catch { return ex.exit(error) }
+    do { try ex.op_xload16U32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xload32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload32() } catch { return ex.exit(error) }
+    do { try ex.op_xload32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xload8S64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload8S64() } catch { return ex.exit(error) }
+    do { try ex.op_xload8S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xload8U64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload8U64() } catch { return ex.exit(error) }
+    do { try ex.op_xload8U64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xload16S64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload16S64() } catch { return ex.exit(error) }
+    do { try ex.op_xload16S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xload16U64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload16U64() } catch { return ex.exit(error) }
+    do { try ex.op_xload16U64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xload32S64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload32S64() } catch { return ex.exit(error) }
+    do { try ex.op_xload32S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xload32U64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload32U64() } catch { return ex.exit(error) }
+    do { try ex.op_xload32U64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xload64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xload64() } catch { return ex.exit(error) }
+    do { try ex.op_xload64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_fload32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_fload32() } catch { return ex.exit(error) }
+    do { try ex.op_fload32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_fload64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_fload64() } catch { return ex.exit(error) }
+    do { try ex.op_fload64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xstore8(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xstore8() } catch { return ex.exit(error) }
+    do { try ex.op_xstore8() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xstore16(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xstore16() } catch { return ex.exit(error) }
+    do { try ex.op_xstore16() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xstore32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xstore32() } catch { return ex.exit(error) }
+    do { try ex.op_xstore32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_xstore64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_xstore64() } catch { return ex.exit(error) }
+    do { try ex.op_xstore64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_fstore32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_fstore32() } catch { return ex.exit(error) }
+    do { try ex.op_fstore32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 
 @inline(__always)
 private func tail_fstore64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
-    do { try ex.op_fstore64() } catch { return ex.exit(error) }
+    do { try ex.op_fstore64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
 

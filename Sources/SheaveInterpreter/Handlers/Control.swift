@@ -15,12 +15,12 @@ extension Executor {
     @inline(__always) mutating func nop() {}
 
     @inline(__always) mutating func trap(_ code: TrapCode) throws(Stop) {
-        throw .trap(code)
+        try stop(.trap(code))
     }
 
     @inline(__always) mutating func ret() throws(Stop) {
         let returnPC = links.load(as: UInt.self)
-        guard let target = UnsafeRawPointer(bitPattern: returnPC) else { throw .returned }
+        guard let target = UnsafeRawPointer(bitPattern: returnPC) else { try stop(.returned) }
         pc = target
         fp = links.load(fromByteOffset: 8, as: UnsafeMutableRawPointer.self)
         links = links.advanced(by: 16)
@@ -83,9 +83,9 @@ extension Executor {
         // The table and type operands are trusted (compiler or artifact verifier); the index is not.
         let state = vm.pointee.tables[Int(table)]
         let i = Int(x32(index))
-        guard i < state.count else { throw .trap(.tableOutOfBounds) }
+        guard i < state.count else { try stop(.trap(.tableOutOfBounds)) }
         let callee = try registered(state.entries[i], null: .indirectCallToNull)
-        guard callee.pointee.signature == vm.pointee.signatures[Int(type)] else { throw .trap(.badSignature) }
+        guard callee.pointee.signature == vm.pointee.signatures[Int(type)] else { try stop(.trap(.badSignature)) }
         try call(callee, frame)
     }
 
@@ -100,7 +100,7 @@ extension Executor {
     @inline(__always) func registered(_ reference: UInt64, null: TrapCode) throws(Stop) -> UnsafePointer<FunctionRef> {
         let k = reference &- 1
         guard k < UInt64(truncatingIfNeeded: vm.pointee.functionCount) else {
-            throw .trap(reference == 0 ? null : .badSignature)
+            try stop(.trap(reference == 0 ? null : .badSignature))
         }
         return UnsafePointer(vm.pointee.functions + Int(truncatingIfNeeded: k))
     }
@@ -120,10 +120,10 @@ extension Executor {
         // The host's slots must lie below the link stack (a reference's slot count
         // comes from the callee, not from this frame's `push_frame`).
         let end = UInt(bitPattern: fp) &+ (UInt(frame) &<< 3) &+ (UInt(slots) &<< 3)
-        guard end <= UInt(bitPattern: links) else { throw .trap(.stackOverflow) }
+        guard end <= UInt(bitPattern: links) else { try stop(.trap(.stackOverflow)) }
         vm.pointee.hostFrame = fp.advanced(by: Int(frame) &<< 3)
         vm.pointee.hostSlots = Int(slots)
-        throw .hostCall(id)
+        try stop(.hostCall(id))
     }
 
     @inline(__always) mutating func checkpoint(_ cost: UInt32) throws(Stop) {
@@ -136,14 +136,14 @@ extension Executor {
 
     /// The rare half of `checkpoint`: an interruption, fuel run out, or unmetered fuel to top up.
     private mutating func checkpointStop() throws(Stop) {
-        if vm.pointee.interrupt.exchange(0, ordering: .relaxed) != 0 { throw .trap(.interrupted) }
+        if vm.pointee.interrupt.exchange(0, ordering: .relaxed) != 0 { try stop(.trap(.interrupted)) }
         guard vm.pointee.fuel < 0 else { return }
         guard vm.pointee.fuelMetering else {
             vm.pointee.fuel = .max
             return
         }
         vm.pointee.fuel = 0
-        throw .trap(.outOfFuel)
+        try stop(.trap(.outOfFuel))
     }
 
     @inline(__always) mutating func pushFrame(_ size: UInt32) throws(Stop) {
@@ -151,7 +151,7 @@ extension Executor {
         // below the link stack. Compare as integers: `fp + 8 * size` may lie
         // past the allocation.
         let end = UInt(bitPattern: fp) &+ (UInt(size) &<< 3) &+ 16
-        guard end <= UInt(bitPattern: links) else { throw .trap(.stackOverflow) }
+        guard end <= UInt(bitPattern: links) else { try stop(.trap(.stackOverflow)) }
     }
 
     /// Pushes the link and makes the frame `frame` slots above the current one current.

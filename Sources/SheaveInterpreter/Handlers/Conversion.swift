@@ -39,12 +39,13 @@ extension Executor {
 /// Truncates toward zero into `I`, trapping on NaN and on results out of range.
 /// The bounds are powers of two, exact in every float format: the truncated
 /// value must satisfy -2^(n-1) <= t < 2^(n-1) (signed) or 0 <= t < 2^n (unsigned).
+extension Executor {
 @inline(__always) func truncate<F: BinaryFloatingPoint, I: FixedWidthInteger>(_ value: F, to: I.Type) throws(Stop) -> I {
-    guard !value.isNaN else { throw .trap(.badConversionToInteger) }
+    guard !value.isNaN else { try stop(.trap(.badConversionToInteger)) }
     let t = value.rounded(.towardZero)
     let limit = F(sign: .plus, exponent: F.Exponent(I.bitWidth - (I.isSigned ? 1 : 0)), significand: 1)
     let lower: F = I.isSigned ? -limit : 0
-    guard t >= lower && t < limit else { throw .trap(.integerOverflow) }
+    guard t >= lower && t < limit else { try stop(.trap(.integerOverflow)) }
     return I(t)
 }
 
@@ -56,4 +57,5 @@ extension Executor {
     if t >= limit { return .max }
     if I.isSigned ? t < -limit : t < 0 { return .min }
     return I(t)
+}
 }

@@ -37,23 +37,23 @@ extension Executor {
 
     @inline(__always) mutating func xdiv32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) throws(Stop) {
         let a = s32(src1), b = s32(src2)
-        guard b != 0 else { throw .trap(.integerDivisionByZero) }
-        guard !(a == .min && b == -1) else { throw .trap(.integerOverflow) }
+        guard b != 0 else { try stop(.trap(.integerDivisionByZero)) }
+        guard !(a == .min && b == -1) else { try stop(.trap(.integerOverflow)) }
         setX32(dst, a / b)
     }
     @inline(__always) mutating func xdiv32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) throws(Stop) {
         let b = x32(src2)
-        guard b != 0 else { throw .trap(.integerDivisionByZero) }
+        guard b != 0 else { try stop(.trap(.integerDivisionByZero)) }
         setX32(dst, x32(src1) / b)
     }
     @inline(__always) mutating func xrem32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) throws(Stop) {
         let a = s32(src1), b = s32(src2)
-        guard b != 0 else { throw .trap(.integerDivisionByZero) }
+        guard b != 0 else { try stop(.trap(.integerDivisionByZero)) }
         setX32(dst, b == -1 ? 0 : a % b)  // Int32.min % -1 would overflow; the answer is 0.
     }
     @inline(__always) mutating func xrem32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) throws(Stop) {
         let b = x32(src2)
-        guard b != 0 else { throw .trap(.integerDivisionByZero) }
+        guard b != 0 else { try stop(.trap(.integerDivisionByZero)) }
         setX32(dst, x32(src1) % b)
     }
 
@@ -85,23 +85,23 @@ extension Executor {
 
     @inline(__always) mutating func xdiv64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) throws(Stop) {
         let a = s64(src1), b = s64(src2)
-        guard b != 0 else { throw .trap(.integerDivisionByZero) }
-        guard !(a == .min && b == -1) else { throw .trap(.integerOverflow) }
+        guard b != 0 else { try stop(.trap(.integerDivisionByZero)) }
+        guard !(a == .min && b == -1) else { try stop(.trap(.integerOverflow)) }
         setX64(dst, a / b)
     }
     @inline(__always) mutating func xdiv64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) throws(Stop) {
         let b = x64(src2)
-        guard b != 0 else { throw .trap(.integerDivisionByZero) }
+        guard b != 0 else { try stop(.trap(.integerDivisionByZero)) }
         setX64(dst, x64(src1) / b)
     }
     @inline(__always) mutating func xrem64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) throws(Stop) {
         let a = s64(src1), b = s64(src2)
-        guard b != 0 else { throw .trap(.integerDivisionByZero) }
+        guard b != 0 else { try stop(.trap(.integerDivisionByZero)) }
         setX64(dst, b == -1 ? 0 : a % b)  // Int64.min % -1 would overflow; the answer is 0.
     }
     @inline(__always) mutating func xrem64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) throws(Stop) {
         let b = x64(src2)
-        guard b != 0 else { throw .trap(.integerDivisionByZero) }
+        guard b != 0 else { try stop(.trap(.integerDivisionByZero)) }
         setX64(dst, x64(src1) % b)
     }
 

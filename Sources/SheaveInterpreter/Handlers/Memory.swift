@@ -9,7 +9,7 @@ extension Executor {
     /// The checked byte offset of an access of `size` bytes.
     @inline(__always) func effectiveAddress(_ addr: XReg, _ offset: UInt32, size: Int) throws(Stop) -> Int {
         let ea = UInt64(x32(addr)) &+ UInt64(offset)
-        guard ea &+ UInt64(size) <= UInt64(truncatingIfNeeded: memorySize) else { throw .trap(.memoryOutOfBounds) }
+        guard ea &+ UInt64(size) <= UInt64(truncatingIfNeeded: memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
         return Int(truncatingIfNeeded: ea)
     }
 

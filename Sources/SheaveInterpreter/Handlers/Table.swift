@@ -20,14 +20,14 @@ extension Executor {
     @inline(__always) mutating func tableGet(_ dst: XReg, _ table: UInt32, _ index: XReg) throws(Stop) {
         let state = vm.pointee.tables[Int(table)]
         let i = x32(index)
-        guard Int(i) < state.count else { throw .trap(.tableAccessOutOfBounds) }
+        guard Int(i) < state.count else { try stop(.trap(.tableAccessOutOfBounds)) }
         setX64(dst, state.entries[Int(i)])
     }
 
     @inline(__always) mutating func tableSet(_ table: UInt32, _ index: XReg, _ value: XReg) throws(Stop) {
         let state = vm.pointee.tables[Int(table)]
         let i = x32(index)
-        guard Int(i) < state.count else { throw .trap(.tableAccessOutOfBounds) }
+        guard Int(i) < state.count else { try stop(.trap(.tableAccessOutOfBounds)) }
         state.entries[Int(i)] = x64(value)
     }
 
@@ -54,21 +54,21 @@ extension Executor {
     @inline(__always) mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
         let state = vm.pointee.tables[Int(table)]
         let s = x32(start), n = x32(count)
-        guard inBounds(s, n, state.count) else { throw .trap(.tableAccessOutOfBounds) }
+        guard inBounds(s, n, state.count) else { try stop(.trap(.tableAccessOutOfBounds)) }
         (state.entries + Int(s)).update(repeating: x64(value), count: Int(n))
     }
 
     @inline(__always) mutating func tableCopy(_ dstTable: UInt32, _ srcTable: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let to = vm.pointee.tables[Int(dstTable)], from = vm.pointee.tables[Int(srcTable)]
         let d = x32(dst), s = x32(src), n = x32(count)
-        guard inBounds(d, n, to.count), inBounds(s, n, from.count) else { throw .trap(.tableAccessOutOfBounds) }
+        guard inBounds(d, n, to.count), inBounds(s, n, from.count) else { try stop(.trap(.tableAccessOutOfBounds)) }
         UnsafeMutableRawPointer(to.entries + Int(d)).copyMemory(from: from.entries + Int(s), byteCount: Int(n) * 8)
     }
 
     @inline(__always) mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let to = vm.pointee.tables[Int(table)], from = vm.pointee.elements[Int(segment)]
         let d = x32(dst), s = x32(src), n = x32(count)
-        guard inBounds(d, n, to.count), inBounds(s, n, from.count) else { throw .trap(.tableAccessOutOfBounds) }
+        guard inBounds(d, n, to.count), inBounds(s, n, from.count) else { try stop(.trap(.tableAccessOutOfBounds)) }
         guard n > 0, let base = from.base else { return }
         UnsafeMutableRawPointer(to.entries + Int(d)).copyMemory(from: base + Int(s) * 8, byteCount: Int(n) * 8)
     }
@@ -79,20 +79,20 @@ extension Executor {
 
     @inline(__always) mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
         let d = x32(dst), n = x32(count)
-        guard inBounds(d, n, memorySize) else { throw .trap(.memoryOutOfBounds) }
+        guard inBounds(d, n, memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
         (memory + Int(d)).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: x64(value)), count: Int(n))
     }
 
     @inline(__always) mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let d = x32(dst), s = x32(src), n = x32(count)
-        guard inBounds(d, n, memorySize), inBounds(s, n, memorySize) else { throw .trap(.memoryOutOfBounds) }
+        guard inBounds(d, n, memorySize), inBounds(s, n, memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
         (memory + Int(d)).copyMemory(from: memory + Int(s), byteCount: Int(n))  // memmove: overlap-safe
     }
 
     @inline(__always) mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let from = vm.pointee.dataSegments[Int(segment)]
         let d = x32(dst), s = x32(src), n = x32(count)
-        guard inBounds(d, n, memorySize), inBounds(s, n, from.count) else { throw .trap(.memoryOutOfBounds) }
+        guard inBounds(d, n, memorySize), inBounds(s, n, from.count) else { try stop(.trap(.memoryOutOfBounds)) }
         guard n > 0, let base = from.base else { return }
         (memory + Int(d)).copyMemory(from: base + Int(s), byteCount: Int(n))
     }

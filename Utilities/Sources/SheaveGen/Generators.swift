@@ -441,7 +441,7 @@ func genTailLoop() -> String {
     func body(_ op: Op) -> String {
         var b = "    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))\n"
         if op.flags.contains(.mayStop) {
-            b += "    do { try ex.op_\(op.swiftName)() } catch { return ex.exit(error) }\n"
+            b += "    do { try ex.op_\(op.swiftName)() } catch { return }  // `stop` recorded why and where\n"
         } else {
             b += "    ex.op_\(op.swiftName)()\n"
         }
