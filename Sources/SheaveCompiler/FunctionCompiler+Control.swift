@@ -263,10 +263,17 @@ extension FunctionCompiler {
             try check(types)
         }
         if reachable {
-            // Each target gets a stub that copies the values and jumps (or returns).
+            // Each target gets a stub that copies the values and jumps (or returns);
+            // a target block that takes no values is branched to directly (a stub
+            // would be a lone jump: one more dispatch per br_table).
             var stubs: [Label] = []
             var stubFor: [Int: Label] = [:]
             for depth in depths {
+                let target = controls[controls.count - 1 - depth]
+                if arity == 0 && target.kind != .function {
+                    stubs.append(target.label)
+                    continue
+                }
                 if let existing = stubFor[depth] { stubs.append(existing); continue }
                 let stub = e.makeLabel()
                 stubFor[depth] = stub

@@ -113,6 +113,7 @@ extension FunctionCompiler {
         let t: ValueType
         let reg: R
         var imm: I? = nil
+        var imm64: ((inout Encoder, UInt16, UInt16, Int64) -> Void)? = nil
         switch binary {
         case .i32Add: t = .i32; reg = { $0.xadd32(x($1), x($2), x($3)) }; imm = { $0.xadd32I32(x($1), x($2), $3) }
         case .i32Sub: t = .i32; reg = { $0.xsub32(x($1), x($2), x($3)) }; imm = { $0.xadd32I32(x($1), x($2), 0 &- $3) }
@@ -129,16 +130,16 @@ extension FunctionCompiler {
         case .i32ShrU: t = .i32; reg = { $0.xshr32U(x($1), x($2), x($3)) }; imm = shift { $0.xshr32UU8(x($1), x($2), $3) }
         case .i32Rotl: t = .i32; reg = { $0.xrotl32(x($1), x($2), x($3)) }
         case .i32Rotr: t = .i32; reg = { $0.xrotr32(x($1), x($2), x($3)) }
-        case .i64Add: t = .i64; reg = { $0.xadd64(x($1), x($2), x($3)) }; imm = { $0.xadd64I32(x($1), x($2), $3) }
+        case .i64Add: t = .i64; reg = { $0.xadd64(x($1), x($2), x($3)) }; imm = { $0.xadd64I32(x($1), x($2), $3) }; imm64 = { $0.xadd64I64(x($1), x($2), $3) }
         case .i64Sub: t = .i64; reg = { $0.xsub64(x($1), x($2), x($3)) }  // no immediate form: -Int32.min does not fit
-        case .i64Mul: t = .i64; reg = { $0.xmul64(x($1), x($2), x($3)) }; imm = { $0.xmul64I32(x($1), x($2), $3) }
+        case .i64Mul: t = .i64; reg = { $0.xmul64(x($1), x($2), x($3)) }; imm = { $0.xmul64I32(x($1), x($2), $3) }; imm64 = { $0.xmul64I64(x($1), x($2), $3) }
         case .i64DivS: t = .i64; reg = { $0.xdiv64S(x($1), x($2), x($3)) }
         case .i64DivU: t = .i64; reg = { $0.xdiv64U(x($1), x($2), x($3)) }
         case .i64RemS: t = .i64; reg = { $0.xrem64S(x($1), x($2), x($3)) }
         case .i64RemU: t = .i64; reg = { $0.xrem64U(x($1), x($2), x($3)) }
-        case .i64And: t = .i64; reg = { $0.xand64(x($1), x($2), x($3)) }; imm = { $0.xand64I32(x($1), x($2), $3) }
-        case .i64Or: t = .i64; reg = { $0.xor64(x($1), x($2), x($3)) }; imm = { $0.xor64I32(x($1), x($2), $3) }
-        case .i64Xor: t = .i64; reg = { $0.xxor64(x($1), x($2), x($3)) }; imm = { $0.xxor64I32(x($1), x($2), $3) }
+        case .i64And: t = .i64; reg = { $0.xand64(x($1), x($2), x($3)) }; imm = { $0.xand64I32(x($1), x($2), $3) }; imm64 = { $0.xand64I64(x($1), x($2), $3) }
+        case .i64Or: t = .i64; reg = { $0.xor64(x($1), x($2), x($3)) }; imm = { $0.xor64I32(x($1), x($2), $3) }; imm64 = { $0.xor64I64(x($1), x($2), $3) }
+        case .i64Xor: t = .i64; reg = { $0.xxor64(x($1), x($2), x($3)) }; imm = { $0.xxor64I32(x($1), x($2), $3) }; imm64 = { $0.xxor64I64(x($1), x($2), $3) }
         case .i64Shl: t = .i64; reg = { $0.xshl64(x($1), x($2), x($3)) }; imm = shift { $0.xshl64U8(x($1), x($2), $3) }
         case .i64ShrS: t = .i64; reg = { $0.xshr64S(x($1), x($2), x($3)) }; imm = shift { $0.xshr64SU8(x($1), x($2), $3) }
         case .i64ShrU: t = .i64; reg = { $0.xshr64U(x($1), x($2), x($3)) }; imm = shift { $0.xshr64UU8(x($1), x($2), $3) }
@@ -159,7 +160,7 @@ extension FunctionCompiler {
         case .f64Max: t = .f64; reg = { $0.fmax64(f($1), f($2), f($3)) }
         case .f64Copysign: t = .f64; reg = { $0.fcopysign64(f($1), f($2), f($3)) }
         }
-        try self.binary(t, t, reg, imm: imm)
+        try self.binary(t, t, reg, imm: imm, imm64: imm64)
     }
 
     mutating func visitConversion(_ conversion: Instruction.Conversion) throws(CompileError) {

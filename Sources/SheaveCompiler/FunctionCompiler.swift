@@ -118,9 +118,15 @@ struct FunctionCompiler: AnyInstructionVisitor {
         }
         let end = e.makeLabel()
         controls.append(Control(kind: .function, params: [], results: type.results, height: 0, label: end))
-        // Declared locals start at zero; parameters arrive from the caller.
-        for slot in type.parameters.count..<locals.count {
-            e.xconst32(XReg(UInt16(slot)), 0)
+        guard locals.count < Int(UInt16.max) else {
+            throw CompileError(.unsupported, "function has \(locals.count) locals: at most 65,534 fit a frame", function: index)
+        }
+        // Declared locals start at zero (one op for all of them); parameters arrive from the caller.
+        let declared = locals.count - type.parameters.count
+        if declared == 1 {
+            e.xconst32(XReg(UInt16(type.parameters.count)), 0)
+        } else if declared > 1 {
+            e.xzero(UInt16(type.parameters.count), UInt16(declared))
         }
         if checkpoints { e.checkpoint(1) }
     }
@@ -307,11 +313,15 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// second operand as an `Int32` immediate when it is a constant that fits.
     mutating func binary(_ t: ValueType, _ result: ValueType,
                          _ reg: (inout Encoder, UInt16, UInt16, UInt16) -> Void,
-                         imm: ((inout Encoder, UInt16, UInt16, Int32) -> Void)? = nil) throws(CompileError) {
+                         imm: ((inout Encoder, UInt16, UInt16, Int32) -> Void)? = nil,
+                         imm64: ((inout Encoder, UInt16, UInt16, Int64) -> Void)? = nil) throws(CompileError) {
         try op([t, t], result) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
             if let imm, case .const(let bits) = c.stack[first + 1].location, let value = c.immediate(bits, t) {
                 let a = c.register(first)
                 c.emitWithDestination(dst) { imm(&$0, dst, a, value) }
+            } else if let imm64, case .const(let bits) = c.stack[first + 1].location {
+                let a = c.register(first)
+                c.emitWithDestination(dst) { imm64(&$0, dst, a, Int64(bitPattern: bits)) }
             } else {
                 let a = c.register(first), b = c.register(first + 1)
                 c.emitWithDestination(dst) { reg(&$0, dst, a, b) }

@@ -143,604 +143,633 @@ extension Decoder {
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xmov(dst, src)
-        case 31: // xconst32
+        case 31: // xzero
+            let first = try reader.readU16()
+            let count = try reader.readU16()
+            return visitor.xzero(first, count)
+        case 32: // xconst32
             let dst = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xconst32(dst, imm)
-        case 32: // xconst64
+        case 33: // xconst64
             let dst = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xconst64(dst, imm)
-        case 33: // fconst32
+        case 34: // fconst32
             let dst = try reader.readFReg()
             let imm = try reader.readU32()
             return visitor.fconst32(dst, imm)
-        case 34: // fconst64
+        case 35: // fconst64
             let dst = try reader.readFReg()
             let imm = try reader.readU64()
             return visitor.fconst64(dst, imm)
-        case 35: // xselect
+        case 36: // xselect
             let dst = try reader.readXReg()
             let cond = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xselect(dst, cond, a, b)
-        case 36: // xadd32
+        case 37: // xadd32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xadd32(dst, src1, src2)
-        case 37: // xsub32
+        case 38: // xsub32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xsub32(dst, src1, src2)
-        case 38: // xmul32
+        case 39: // xmul32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xmul32(dst, src1, src2)
-        case 39: // xand32
+        case 40: // xand32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xand32(dst, src1, src2)
-        case 40: // xor32
+        case 41: // xor32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xor32(dst, src1, src2)
-        case 41: // xxor32
+        case 42: // xxor32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xxor32(dst, src1, src2)
-        case 42: // xshl32
+        case 43: // xshl32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshl32(dst, src1, src2)
-        case 43: // xshr32_s
+        case 44: // xshr32_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshr32S(dst, src1, src2)
-        case 44: // xshr32_u
+        case 45: // xshr32_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshr32U(dst, src1, src2)
-        case 45: // xrotl32
+        case 46: // xrotl32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrotl32(dst, src1, src2)
-        case 46: // xrotr32
+        case 47: // xrotr32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrotr32(dst, src1, src2)
-        case 47: // xdiv32_s
+        case 48: // xdiv32_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xdiv32S(dst, src1, src2)
-        case 48: // xdiv32_u
+        case 49: // xdiv32_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xdiv32U(dst, src1, src2)
-        case 49: // xrem32_s
+        case 50: // xrem32_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrem32S(dst, src1, src2)
-        case 50: // xrem32_u
+        case 51: // xrem32_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrem32U(dst, src1, src2)
-        case 51: // xeqz32
+        case 52: // xeqz32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xeqz32(dst, src)
-        case 52: // xeq32
+        case 53: // xeq32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xeq32(dst, a, b)
-        case 53: // xne32
+        case 54: // xne32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xne32(dst, a, b)
-        case 54: // xslt32
+        case 55: // xslt32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xslt32(dst, a, b)
-        case 55: // xsle32
+        case 56: // xsle32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xsle32(dst, a, b)
-        case 56: // xult32
+        case 57: // xult32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xult32(dst, a, b)
-        case 57: // xule32
+        case 58: // xule32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xule32(dst, a, b)
-        case 58: // xadd64
+        case 59: // xadd64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xadd64(dst, src1, src2)
-        case 59: // xsub64
+        case 60: // xsub64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xsub64(dst, src1, src2)
-        case 60: // xmul64
+        case 61: // xmul64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xmul64(dst, src1, src2)
-        case 61: // xand64
+        case 62: // xand64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xand64(dst, src1, src2)
-        case 62: // xor64
+        case 63: // xor64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xor64(dst, src1, src2)
-        case 63: // xxor64
+        case 64: // xxor64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xxor64(dst, src1, src2)
-        case 64: // xshl64
+        case 65: // xshl64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshl64(dst, src1, src2)
-        case 65: // xshr64_s
+        case 66: // xshr64_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshr64S(dst, src1, src2)
-        case 66: // xshr64_u
+        case 67: // xshr64_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshr64U(dst, src1, src2)
-        case 67: // xrotl64
+        case 68: // xrotl64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrotl64(dst, src1, src2)
-        case 68: // xrotr64
+        case 69: // xrotr64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrotr64(dst, src1, src2)
-        case 69: // xdiv64_s
+        case 70: // xdiv64_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xdiv64S(dst, src1, src2)
-        case 70: // xdiv64_u
+        case 71: // xdiv64_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xdiv64U(dst, src1, src2)
-        case 71: // xrem64_s
+        case 72: // xrem64_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrem64S(dst, src1, src2)
-        case 72: // xrem64_u
+        case 73: // xrem64_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrem64U(dst, src1, src2)
-        case 73: // xeqz64
+        case 74: // xeqz64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xeqz64(dst, src)
-        case 74: // xeq64
+        case 75: // xeq64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xeq64(dst, a, b)
-        case 75: // xne64
+        case 76: // xne64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xne64(dst, a, b)
-        case 76: // xslt64
+        case 77: // xslt64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xslt64(dst, a, b)
-        case 77: // xsle64
+        case 78: // xsle64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xsle64(dst, a, b)
-        case 78: // xult64
+        case 79: // xult64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xult64(dst, a, b)
-        case 79: // xule64
+        case 80: // xule64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xule64(dst, a, b)
-        case 80: // xadd32_i32
+        case 81: // xadd32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd32I32(dst, src, imm)
-        case 81: // xmul32_i32
+        case 82: // xmul32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul32I32(dst, src, imm)
-        case 82: // xand32_i32
+        case 83: // xand32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand32I32(dst, src, imm)
-        case 83: // xor32_i32
+        case 84: // xor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor32I32(dst, src, imm)
-        case 84: // xxor32_i32
+        case 85: // xxor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor32I32(dst, src, imm)
-        case 85: // xshl32_u8
+        case 86: // xshl32_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl32U8(dst, src, imm)
-        case 86: // xshr32_s_u8
+        case 87: // xshr32_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32SU8(dst, src, imm)
-        case 87: // xshr32_u_u8
+        case 88: // xshr32_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32UU8(dst, src, imm)
-        case 88: // xeq32_i32
+        case 89: // xeq32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xeq32I32(dst, a, imm)
-        case 89: // xne32_i32
+        case 90: // xne32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xne32I32(dst, a, imm)
-        case 90: // xslt32_i32
+        case 91: // xslt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xslt32I32(dst, a, imm)
-        case 91: // xsle32_i32
+        case 92: // xsle32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsle32I32(dst, a, imm)
-        case 92: // xsgt32_i32
+        case 93: // xsgt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsgt32I32(dst, a, imm)
-        case 93: // xsge32_i32
+        case 94: // xsge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsge32I32(dst, a, imm)
-        case 94: // xult32_i32
+        case 95: // xult32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xult32I32(dst, a, imm)
-        case 95: // xule32_i32
+        case 96: // xule32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xule32I32(dst, a, imm)
-        case 96: // xugt32_i32
+        case 97: // xugt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xugt32I32(dst, a, imm)
-        case 97: // xuge32_i32
+        case 98: // xuge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xuge32I32(dst, a, imm)
-        case 98: // xadd64_i32
+        case 99: // xadd64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd64I32(dst, src, imm)
-        case 99: // xmul64_i32
+        case 100: // xmul64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul64I32(dst, src, imm)
-        case 100: // xand64_i32
+        case 101: // xand64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand64I32(dst, src, imm)
-        case 101: // xor64_i32
+        case 102: // xor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor64I32(dst, src, imm)
-        case 102: // xxor64_i32
+        case 103: // xxor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor64I32(dst, src, imm)
-        case 103: // xshl64_u8
+        case 104: // xadd64_i64
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let imm = try reader.readI64()
+            return visitor.xadd64I64(dst, src, imm)
+        case 105: // xmul64_i64
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let imm = try reader.readI64()
+            return visitor.xmul64I64(dst, src, imm)
+        case 106: // xand64_i64
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let imm = try reader.readI64()
+            return visitor.xand64I64(dst, src, imm)
+        case 107: // xor64_i64
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let imm = try reader.readI64()
+            return visitor.xor64I64(dst, src, imm)
+        case 108: // xxor64_i64
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let imm = try reader.readI64()
+            return visitor.xxor64I64(dst, src, imm)
+        case 109: // xshl64_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl64U8(dst, src, imm)
-        case 104: // xshr64_s_u8
+        case 110: // xshr64_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64SU8(dst, src, imm)
-        case 105: // xshr64_u_u8
+        case 111: // xshr64_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64UU8(dst, src, imm)
-        case 106: // xzext32_64
+        case 112: // xzext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xzext3264(dst, src)
-        case 107: // xsext32_64
+        case 113: // xsext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xsext3264(dst, src)
-        case 108: // fadd32
+        case 114: // fadd32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd32(dst, src1, src2)
-        case 109: // fsub32
+        case 115: // fsub32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub32(dst, src1, src2)
-        case 110: // fmul32
+        case 116: // fmul32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul32(dst, src1, src2)
-        case 111: // fdiv32
+        case 117: // fdiv32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv32(dst, src1, src2)
-        case 112: // fmin32
+        case 118: // fmin32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin32(dst, src1, src2)
-        case 113: // fmax32
+        case 119: // fmax32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax32(dst, src1, src2)
-        case 114: // fabs32
+        case 120: // fabs32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs32(dst, src)
-        case 115: // fneg32
+        case 121: // fneg32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg32(dst, src)
-        case 116: // fsqrt32
+        case 122: // fsqrt32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt32(dst, src)
-        case 117: // feq32
+        case 123: // feq32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq32(dst, a, b)
-        case 118: // fne32
+        case 124: // fne32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne32(dst, a, b)
-        case 119: // flt32
+        case 125: // flt32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt32(dst, a, b)
-        case 120: // fle32
+        case 126: // fle32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle32(dst, a, b)
-        case 121: // fadd64
+        case 127: // fadd64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd64(dst, src1, src2)
-        case 122: // fsub64
+        case 128: // fsub64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub64(dst, src1, src2)
-        case 123: // fmul64
+        case 129: // fmul64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul64(dst, src1, src2)
-        case 124: // fdiv64
+        case 130: // fdiv64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv64(dst, src1, src2)
-        case 125: // fmin64
+        case 131: // fmin64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin64(dst, src1, src2)
-        case 126: // fmax64
+        case 132: // fmax64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax64(dst, src1, src2)
-        case 127: // fabs64
+        case 133: // fabs64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs64(dst, src)
-        case 128: // fneg64
+        case 134: // fneg64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg64(dst, src)
-        case 129: // fsqrt64
+        case 135: // fsqrt64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt64(dst, src)
-        case 130: // feq64
+        case 136: // feq64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq64(dst, a, b)
-        case 131: // fne64
+        case 137: // fne64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne64(dst, a, b)
-        case 132: // flt64
+        case 138: // flt64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt64(dst, a, b)
-        case 133: // fle64
+        case 139: // fle64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle64(dst, a, b)
-        case 134: // xload8_s32
+        case 140: // xload8_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S32(dst, addr, offset)
-        case 135: // xload8_u32
+        case 141: // xload8_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U32(dst, addr, offset)
-        case 136: // xload16_s32
+        case 142: // xload16_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S32(dst, addr, offset)
-        case 137: // xload16_u32
+        case 143: // xload16_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U32(dst, addr, offset)
-        case 138: // xload32
+        case 144: // xload32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32(dst, addr, offset)
-        case 139: // xload8_s64
+        case 145: // xload8_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S64(dst, addr, offset)
-        case 140: // xload8_u64
+        case 146: // xload8_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U64(dst, addr, offset)
-        case 141: // xload16_s64
+        case 147: // xload16_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S64(dst, addr, offset)
-        case 142: // xload16_u64
+        case 148: // xload16_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U64(dst, addr, offset)
-        case 143: // xload32_s64
+        case 149: // xload32_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32S64(dst, addr, offset)
-        case 144: // xload32_u64
+        case 150: // xload32_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32U64(dst, addr, offset)
-        case 145: // xload64
+        case 151: // xload64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload64(dst, addr, offset)
-        case 146: // fload32
+        case 152: // fload32
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload32(dst, addr, offset)
-        case 147: // fload64
+        case 153: // fload64
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload64(dst, addr, offset)
-        case 148: // xstore8
+        case 154: // xstore8
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore8(addr, offset, src)
-        case 149: // xstore16
+        case 155: // xstore16
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore16(addr, offset, src)
-        case 150: // xstore32
+        case 156: // xstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore32(addr, offset, src)
-        case 151: // xstore64
+        case 157: // xstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore64(addr, offset, src)
-        case 152: // fstore32
+        case 158: // fstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()
             return visitor.fstore32(addr, offset, src)
-        case 153: // fstore64
+        case 159: // fstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()

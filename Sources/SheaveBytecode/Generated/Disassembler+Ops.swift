@@ -245,6 +245,11 @@ extension Disassembler: OpVisitor {
         "xmov \(dst), \(src)"
     }
 
+    /// The text of `xzero`.
+    public mutating func xzero(_ first: UInt16, _ count: UInt16) -> String {
+        "xzero \(first), \(count)"
+    }
+
     /// The text of `xconst32`.
     public mutating func xconst32(_ dst: XReg, _ imm: Int32) -> String {
         "xconst32 \(dst), \(imm)"
@@ -713,6 +718,31 @@ extension Disassembler: OpVisitor {
     /// The text of `xxor64_i32`.
     public mutating func xxor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xxor64_i32 \(dst), \(src), \(imm)"
+    }
+
+    /// The text of `xadd64_i64`.
+    public mutating func xadd64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) -> String {
+        "xadd64_i64 \(dst), \(src), \(imm)"
+    }
+
+    /// The text of `xmul64_i64`.
+    public mutating func xmul64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) -> String {
+        "xmul64_i64 \(dst), \(src), \(imm)"
+    }
+
+    /// The text of `xand64_i64`.
+    public mutating func xand64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) -> String {
+        "xand64_i64 \(dst), \(src), \(imm)"
+    }
+
+    /// The text of `xor64_i64`.
+    public mutating func xor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) -> String {
+        "xor64_i64 \(dst), \(src), \(imm)"
+    }
+
+    /// The text of `xxor64_i64`.
+    public mutating func xxor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) -> String {
+        "xxor64_i64 \(dst), \(src), \(imm)"
     }
 
     /// The text of `xshl64_u8`.

@@ -416,10 +416,18 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
+    /// `xzero`: slots first ..< first + count = 0: the declared locals, at function entry
+    public mutating func xzero(_ first: UInt16, _ count: UInt16) {
+        beginInstruction()
+        emitOpcode(31)
+        emit(first)
+        emit(count)
+    }
+
     /// `xconst32`: dst = zext(imm)
     public mutating func xconst32(_ dst: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(31)
+        emitOpcode(32)
         emit(dst)
         emit(imm)
     }
@@ -427,7 +435,7 @@ extension Encoder: OpVisitor {
     /// `xconst64`: dst = imm
     public mutating func xconst64(_ dst: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(32)
+        emitOpcode(33)
         emit(dst)
         emit(imm)
     }
@@ -435,7 +443,7 @@ extension Encoder: OpVisitor {
     /// `fconst32`: low32(dst) = imm
     public mutating func fconst32(_ dst: FReg, _ imm: UInt32) {
         beginInstruction()
-        emitOpcode(33)
+        emitOpcode(34)
         emit(dst)
         emit(imm)
     }
@@ -443,7 +451,7 @@ extension Encoder: OpVisitor {
     /// `fconst64`: dst = imm
     public mutating func fconst64(_ dst: FReg, _ imm: UInt64) {
         beginInstruction()
-        emitOpcode(34)
+        emitOpcode(35)
         emit(dst)
         emit(imm)
     }
@@ -451,7 +459,7 @@ extension Encoder: OpVisitor {
     /// `xselect`: dst = low32(cond) != 0 ? a : b (all 64 bits)
     public mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(35)
+        emitOpcode(36)
         emit(dst)
         emit(cond)
         emit(a)
@@ -603,7 +611,7 @@ extension Encoder: OpVisitor {
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
     public mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(36)
+        emitOpcode(37)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -612,7 +620,7 @@ extension Encoder: OpVisitor {
     /// `xsub32`: low32(dst) = low32(src1) - low32(src2) (wrapping; shifts modulo 32)
     public mutating func xsub32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(37)
+        emitOpcode(38)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -621,7 +629,7 @@ extension Encoder: OpVisitor {
     /// `xmul32`: low32(dst) = low32(src1) * low32(src2) (wrapping; shifts modulo 32)
     public mutating func xmul32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(38)
+        emitOpcode(39)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -630,7 +638,7 @@ extension Encoder: OpVisitor {
     /// `xand32`: low32(dst) = low32(src1) & low32(src2) (wrapping; shifts modulo 32)
     public mutating func xand32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(39)
+        emitOpcode(40)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -639,7 +647,7 @@ extension Encoder: OpVisitor {
     /// `xor32`: low32(dst) = low32(src1) | low32(src2) (wrapping; shifts modulo 32)
     public mutating func xor32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(40)
+        emitOpcode(41)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -648,7 +656,7 @@ extension Encoder: OpVisitor {
     /// `xxor32`: low32(dst) = low32(src1) ^ low32(src2) (wrapping; shifts modulo 32)
     public mutating func xxor32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(41)
+        emitOpcode(42)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -657,7 +665,7 @@ extension Encoder: OpVisitor {
     /// `xshl32`: low32(dst) = low32(src1) << low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshl32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(42)
+        emitOpcode(43)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -666,7 +674,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_s`: low32(dst) = low32(src1) >>s low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshr32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(43)
+        emitOpcode(44)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -675,7 +683,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_u`: low32(dst) = low32(src1) >>u low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshr32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(44)
+        emitOpcode(45)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -684,7 +692,7 @@ extension Encoder: OpVisitor {
     /// `xrotl32`: low32(dst) = low32(src1) rotl low32(src2) (wrapping; shifts modulo 32)
     public mutating func xrotl32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(45)
+        emitOpcode(46)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -693,7 +701,7 @@ extension Encoder: OpVisitor {
     /// `xrotr32`: low32(dst) = low32(src1) rotr low32(src2) (wrapping; shifts modulo 32)
     public mutating func xrotr32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(46)
+        emitOpcode(47)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -702,7 +710,7 @@ extension Encoder: OpVisitor {
     /// `xdiv32_s`: low32(dst) = low32(src1) /s low32(src2); traps on division by zero and overflow
     public mutating func xdiv32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(47)
+        emitOpcode(48)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -711,7 +719,7 @@ extension Encoder: OpVisitor {
     /// `xdiv32_u`: low32(dst) = low32(src1) /u low32(src2); traps on division by zero
     public mutating func xdiv32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(48)
+        emitOpcode(49)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -720,7 +728,7 @@ extension Encoder: OpVisitor {
     /// `xrem32_s`: low32(dst) = low32(src1) %s low32(src2); traps on division by zero
     public mutating func xrem32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(49)
+        emitOpcode(50)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -729,7 +737,7 @@ extension Encoder: OpVisitor {
     /// `xrem32_u`: low32(dst) = low32(src1) %u low32(src2); traps on division by zero
     public mutating func xrem32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(50)
+        emitOpcode(51)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -738,7 +746,7 @@ extension Encoder: OpVisitor {
     /// `xeqz32`: dst = low32(src) == 0 ? 1 : 0
     public mutating func xeqz32(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(51)
+        emitOpcode(52)
         emit(dst)
         emit(src)
     }
@@ -770,7 +778,7 @@ extension Encoder: OpVisitor {
     /// `xeq32`: dst = low32(a) == low32(b) ? 1 : 0
     public mutating func xeq32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(52)
+        emitOpcode(53)
         emit(dst)
         emit(a)
         emit(b)
@@ -779,7 +787,7 @@ extension Encoder: OpVisitor {
     /// `xne32`: dst = low32(a) != low32(b) ? 1 : 0
     public mutating func xne32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(53)
+        emitOpcode(54)
         emit(dst)
         emit(a)
         emit(b)
@@ -788,7 +796,7 @@ extension Encoder: OpVisitor {
     /// `xslt32`: dst = signed low32(a) < signed low32(b) ? 1 : 0
     public mutating func xslt32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(54)
+        emitOpcode(55)
         emit(dst)
         emit(a)
         emit(b)
@@ -797,7 +805,7 @@ extension Encoder: OpVisitor {
     /// `xsle32`: dst = signed low32(a) <= signed low32(b) ? 1 : 0
     public mutating func xsle32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(55)
+        emitOpcode(56)
         emit(dst)
         emit(a)
         emit(b)
@@ -806,7 +814,7 @@ extension Encoder: OpVisitor {
     /// `xult32`: dst = unsigned low32(a) < unsigned low32(b) ? 1 : 0
     public mutating func xult32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(56)
+        emitOpcode(57)
         emit(dst)
         emit(a)
         emit(b)
@@ -815,7 +823,7 @@ extension Encoder: OpVisitor {
     /// `xule32`: dst = unsigned low32(a) <= unsigned low32(b) ? 1 : 0
     public mutating func xule32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(57)
+        emitOpcode(58)
         emit(dst)
         emit(a)
         emit(b)
@@ -824,7 +832,7 @@ extension Encoder: OpVisitor {
     /// `xadd64`: (dst) = (src1) + (src2) (wrapping; shifts modulo 64)
     public mutating func xadd64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(58)
+        emitOpcode(59)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -833,7 +841,7 @@ extension Encoder: OpVisitor {
     /// `xsub64`: (dst) = (src1) - (src2) (wrapping; shifts modulo 64)
     public mutating func xsub64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(59)
+        emitOpcode(60)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -842,7 +850,7 @@ extension Encoder: OpVisitor {
     /// `xmul64`: (dst) = (src1) * (src2) (wrapping; shifts modulo 64)
     public mutating func xmul64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(60)
+        emitOpcode(61)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -851,7 +859,7 @@ extension Encoder: OpVisitor {
     /// `xand64`: (dst) = (src1) & (src2) (wrapping; shifts modulo 64)
     public mutating func xand64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(61)
+        emitOpcode(62)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -860,7 +868,7 @@ extension Encoder: OpVisitor {
     /// `xor64`: (dst) = (src1) | (src2) (wrapping; shifts modulo 64)
     public mutating func xor64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(62)
+        emitOpcode(63)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -869,7 +877,7 @@ extension Encoder: OpVisitor {
     /// `xxor64`: (dst) = (src1) ^ (src2) (wrapping; shifts modulo 64)
     public mutating func xxor64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(63)
+        emitOpcode(64)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -878,7 +886,7 @@ extension Encoder: OpVisitor {
     /// `xshl64`: (dst) = (src1) << (src2) (wrapping; shifts modulo 64)
     public mutating func xshl64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(64)
+        emitOpcode(65)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -887,7 +895,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_s`: (dst) = (src1) >>s (src2) (wrapping; shifts modulo 64)
     public mutating func xshr64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(65)
+        emitOpcode(66)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -896,7 +904,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_u`: (dst) = (src1) >>u (src2) (wrapping; shifts modulo 64)
     public mutating func xshr64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(66)
+        emitOpcode(67)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -905,7 +913,7 @@ extension Encoder: OpVisitor {
     /// `xrotl64`: (dst) = (src1) rotl (src2) (wrapping; shifts modulo 64)
     public mutating func xrotl64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(67)
+        emitOpcode(68)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -914,7 +922,7 @@ extension Encoder: OpVisitor {
     /// `xrotr64`: (dst) = (src1) rotr (src2) (wrapping; shifts modulo 64)
     public mutating func xrotr64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(68)
+        emitOpcode(69)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -923,7 +931,7 @@ extension Encoder: OpVisitor {
     /// `xdiv64_s`: (dst) = (src1) /s (src2); traps on division by zero and overflow
     public mutating func xdiv64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(69)
+        emitOpcode(70)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -932,7 +940,7 @@ extension Encoder: OpVisitor {
     /// `xdiv64_u`: (dst) = (src1) /u (src2); traps on division by zero
     public mutating func xdiv64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(70)
+        emitOpcode(71)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -941,7 +949,7 @@ extension Encoder: OpVisitor {
     /// `xrem64_s`: (dst) = (src1) %s (src2); traps on division by zero
     public mutating func xrem64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(71)
+        emitOpcode(72)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -950,7 +958,7 @@ extension Encoder: OpVisitor {
     /// `xrem64_u`: (dst) = (src1) %u (src2); traps on division by zero
     public mutating func xrem64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(72)
+        emitOpcode(73)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -959,7 +967,7 @@ extension Encoder: OpVisitor {
     /// `xeqz64`: dst = (src) == 0 ? 1 : 0
     public mutating func xeqz64(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(73)
+        emitOpcode(74)
         emit(dst)
         emit(src)
     }
@@ -991,7 +999,7 @@ extension Encoder: OpVisitor {
     /// `xeq64`: dst = (a) == (b) ? 1 : 0
     public mutating func xeq64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(74)
+        emitOpcode(75)
         emit(dst)
         emit(a)
         emit(b)
@@ -1000,7 +1008,7 @@ extension Encoder: OpVisitor {
     /// `xne64`: dst = (a) != (b) ? 1 : 0
     public mutating func xne64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(75)
+        emitOpcode(76)
         emit(dst)
         emit(a)
         emit(b)
@@ -1009,7 +1017,7 @@ extension Encoder: OpVisitor {
     /// `xslt64`: dst = signed (a) < signed (b) ? 1 : 0
     public mutating func xslt64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(76)
+        emitOpcode(77)
         emit(dst)
         emit(a)
         emit(b)
@@ -1018,7 +1026,7 @@ extension Encoder: OpVisitor {
     /// `xsle64`: dst = signed (a) <= signed (b) ? 1 : 0
     public mutating func xsle64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(77)
+        emitOpcode(78)
         emit(dst)
         emit(a)
         emit(b)
@@ -1027,7 +1035,7 @@ extension Encoder: OpVisitor {
     /// `xult64`: dst = unsigned (a) < unsigned (b) ? 1 : 0
     public mutating func xult64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(78)
+        emitOpcode(79)
         emit(dst)
         emit(a)
         emit(b)
@@ -1036,7 +1044,7 @@ extension Encoder: OpVisitor {
     /// `xule64`: dst = unsigned (a) <= unsigned (b) ? 1 : 0
     public mutating func xule64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(79)
+        emitOpcode(80)
         emit(dst)
         emit(a)
         emit(b)
@@ -1045,7 +1053,7 @@ extension Encoder: OpVisitor {
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     public mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(80)
+        emitOpcode(81)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1054,7 +1062,7 @@ extension Encoder: OpVisitor {
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
     public mutating func xmul32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(81)
+        emitOpcode(82)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1063,7 +1071,7 @@ extension Encoder: OpVisitor {
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
     public mutating func xand32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(82)
+        emitOpcode(83)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1072,7 +1080,7 @@ extension Encoder: OpVisitor {
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
     public mutating func xor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(83)
+        emitOpcode(84)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1081,7 +1089,7 @@ extension Encoder: OpVisitor {
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
     public mutating func xxor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(84)
+        emitOpcode(85)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1090,7 +1098,7 @@ extension Encoder: OpVisitor {
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
     public mutating func xshl32U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(85)
+        emitOpcode(86)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1099,7 +1107,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
     public mutating func xshr32SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(86)
+        emitOpcode(87)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1108,7 +1116,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
     public mutating func xshr32UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(87)
+        emitOpcode(88)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1117,7 +1125,7 @@ extension Encoder: OpVisitor {
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
     public mutating func xeq32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(88)
+        emitOpcode(89)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1126,7 +1134,7 @@ extension Encoder: OpVisitor {
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
     public mutating func xne32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(89)
+        emitOpcode(90)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1135,7 +1143,7 @@ extension Encoder: OpVisitor {
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
     public mutating func xslt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(90)
+        emitOpcode(91)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1144,7 +1152,7 @@ extension Encoder: OpVisitor {
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
     public mutating func xsle32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(91)
+        emitOpcode(92)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1153,7 +1161,7 @@ extension Encoder: OpVisitor {
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
     public mutating func xsgt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(92)
+        emitOpcode(93)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1162,7 +1170,7 @@ extension Encoder: OpVisitor {
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
     public mutating func xsge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(93)
+        emitOpcode(94)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1171,7 +1179,7 @@ extension Encoder: OpVisitor {
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
     public mutating func xult32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(94)
+        emitOpcode(95)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1180,7 +1188,7 @@ extension Encoder: OpVisitor {
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
     public mutating func xule32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(95)
+        emitOpcode(96)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1189,7 +1197,7 @@ extension Encoder: OpVisitor {
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
     public mutating func xugt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(96)
+        emitOpcode(97)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1198,7 +1206,7 @@ extension Encoder: OpVisitor {
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
     public mutating func xuge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(97)
+        emitOpcode(98)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1207,7 +1215,7 @@ extension Encoder: OpVisitor {
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
     public mutating func xadd64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(98)
+        emitOpcode(99)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1216,7 +1224,7 @@ extension Encoder: OpVisitor {
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
     public mutating func xmul64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(99)
+        emitOpcode(100)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1225,7 +1233,7 @@ extension Encoder: OpVisitor {
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
     public mutating func xand64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(100)
+        emitOpcode(101)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1234,7 +1242,7 @@ extension Encoder: OpVisitor {
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
     public mutating func xor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(101)
+        emitOpcode(102)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1243,7 +1251,52 @@ extension Encoder: OpVisitor {
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
     public mutating func xxor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(102)
+        emitOpcode(103)
+        emit(dst)
+        emit(src)
+        emit(imm)
+    }
+
+    /// `xadd64_i64`: dst = src + imm (wrapping)
+    public mutating func xadd64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
+        beginInstruction()
+        emitOpcode(104)
+        emit(dst)
+        emit(src)
+        emit(imm)
+    }
+
+    /// `xmul64_i64`: dst = src * imm (wrapping)
+    public mutating func xmul64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
+        beginInstruction()
+        emitOpcode(105)
+        emit(dst)
+        emit(src)
+        emit(imm)
+    }
+
+    /// `xand64_i64`: dst = src & imm (wrapping)
+    public mutating func xand64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
+        beginInstruction()
+        emitOpcode(106)
+        emit(dst)
+        emit(src)
+        emit(imm)
+    }
+
+    /// `xor64_i64`: dst = src | imm (wrapping)
+    public mutating func xor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
+        beginInstruction()
+        emitOpcode(107)
+        emit(dst)
+        emit(src)
+        emit(imm)
+    }
+
+    /// `xxor64_i64`: dst = src ^ imm (wrapping)
+    public mutating func xxor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
+        beginInstruction()
+        emitOpcode(108)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1252,7 +1305,7 @@ extension Encoder: OpVisitor {
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
     public mutating func xshl64U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(103)
+        emitOpcode(109)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1261,7 +1314,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
     public mutating func xshr64SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(104)
+        emitOpcode(110)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1270,7 +1323,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
     public mutating func xshr64UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(105)
+        emitOpcode(111)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1369,7 +1422,7 @@ extension Encoder: OpVisitor {
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
     public mutating func xzext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(106)
+        emitOpcode(112)
         emit(dst)
         emit(src)
     }
@@ -1377,7 +1430,7 @@ extension Encoder: OpVisitor {
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
     public mutating func xsext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(107)
+        emitOpcode(113)
         emit(dst)
         emit(src)
     }
@@ -1417,7 +1470,7 @@ extension Encoder: OpVisitor {
     /// `fadd32`: dst = src1 + src2 (f32)
     public mutating func fadd32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(108)
+        emitOpcode(114)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1426,7 +1479,7 @@ extension Encoder: OpVisitor {
     /// `fsub32`: dst = src1 - src2 (f32)
     public mutating func fsub32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(109)
+        emitOpcode(115)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1435,7 +1488,7 @@ extension Encoder: OpVisitor {
     /// `fmul32`: dst = src1 * src2 (f32)
     public mutating func fmul32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(110)
+        emitOpcode(116)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1444,7 +1497,7 @@ extension Encoder: OpVisitor {
     /// `fdiv32`: dst = src1 / src2 (f32)
     public mutating func fdiv32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(111)
+        emitOpcode(117)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1453,7 +1506,7 @@ extension Encoder: OpVisitor {
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(112)
+        emitOpcode(118)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1462,7 +1515,7 @@ extension Encoder: OpVisitor {
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(113)
+        emitOpcode(119)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1480,7 +1533,7 @@ extension Encoder: OpVisitor {
     /// `fabs32`: dst = |src|
     public mutating func fabs32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(114)
+        emitOpcode(120)
         emit(dst)
         emit(src)
     }
@@ -1488,7 +1541,7 @@ extension Encoder: OpVisitor {
     /// `fneg32`: dst = -src
     public mutating func fneg32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(115)
+        emitOpcode(121)
         emit(dst)
         emit(src)
     }
@@ -1496,7 +1549,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt32`: dst = sqrt(src)
     public mutating func fsqrt32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(116)
+        emitOpcode(122)
         emit(dst)
         emit(src)
     }
@@ -1536,7 +1589,7 @@ extension Encoder: OpVisitor {
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func feq32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(117)
+        emitOpcode(123)
         emit(dst)
         emit(a)
         emit(b)
@@ -1545,7 +1598,7 @@ extension Encoder: OpVisitor {
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fne32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(118)
+        emitOpcode(124)
         emit(dst)
         emit(a)
         emit(b)
@@ -1554,7 +1607,7 @@ extension Encoder: OpVisitor {
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func flt32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(119)
+        emitOpcode(125)
         emit(dst)
         emit(a)
         emit(b)
@@ -1563,7 +1616,7 @@ extension Encoder: OpVisitor {
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fle32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(120)
+        emitOpcode(126)
         emit(dst)
         emit(a)
         emit(b)
@@ -1572,7 +1625,7 @@ extension Encoder: OpVisitor {
     /// `fadd64`: dst = src1 + src2 (f64)
     public mutating func fadd64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(121)
+        emitOpcode(127)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1581,7 +1634,7 @@ extension Encoder: OpVisitor {
     /// `fsub64`: dst = src1 - src2 (f64)
     public mutating func fsub64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(122)
+        emitOpcode(128)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1590,7 +1643,7 @@ extension Encoder: OpVisitor {
     /// `fmul64`: dst = src1 * src2 (f64)
     public mutating func fmul64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(123)
+        emitOpcode(129)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1599,7 +1652,7 @@ extension Encoder: OpVisitor {
     /// `fdiv64`: dst = src1 / src2 (f64)
     public mutating func fdiv64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(124)
+        emitOpcode(130)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1608,7 +1661,7 @@ extension Encoder: OpVisitor {
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(125)
+        emitOpcode(131)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1617,7 +1670,7 @@ extension Encoder: OpVisitor {
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(126)
+        emitOpcode(132)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1635,7 +1688,7 @@ extension Encoder: OpVisitor {
     /// `fabs64`: dst = |src|
     public mutating func fabs64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(127)
+        emitOpcode(133)
         emit(dst)
         emit(src)
     }
@@ -1643,7 +1696,7 @@ extension Encoder: OpVisitor {
     /// `fneg64`: dst = -src
     public mutating func fneg64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(128)
+        emitOpcode(134)
         emit(dst)
         emit(src)
     }
@@ -1651,7 +1704,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt64`: dst = sqrt(src)
     public mutating func fsqrt64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(129)
+        emitOpcode(135)
         emit(dst)
         emit(src)
     }
@@ -1691,7 +1744,7 @@ extension Encoder: OpVisitor {
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func feq64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(130)
+        emitOpcode(136)
         emit(dst)
         emit(a)
         emit(b)
@@ -1700,7 +1753,7 @@ extension Encoder: OpVisitor {
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fne64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(131)
+        emitOpcode(137)
         emit(dst)
         emit(a)
         emit(b)
@@ -1709,7 +1762,7 @@ extension Encoder: OpVisitor {
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func flt64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(132)
+        emitOpcode(138)
         emit(dst)
         emit(a)
         emit(b)
@@ -1718,7 +1771,7 @@ extension Encoder: OpVisitor {
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fle64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(133)
+        emitOpcode(139)
         emit(dst)
         emit(a)
         emit(b)
@@ -1935,7 +1988,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(134)
+        emitOpcode(140)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1944,7 +1997,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(135)
+        emitOpcode(141)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1953,7 +2006,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(136)
+        emitOpcode(142)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1962,7 +2015,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(137)
+        emitOpcode(143)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1971,7 +2024,7 @@ extension Encoder: OpVisitor {
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
     public mutating func xload32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(138)
+        emitOpcode(144)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1980,7 +2033,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(139)
+        emitOpcode(145)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1989,7 +2042,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(140)
+        emitOpcode(146)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1998,7 +2051,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(141)
+        emitOpcode(147)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2007,7 +2060,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(142)
+        emitOpcode(148)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2016,7 +2069,7 @@ extension Encoder: OpVisitor {
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(143)
+        emitOpcode(149)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2025,7 +2078,7 @@ extension Encoder: OpVisitor {
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(144)
+        emitOpcode(150)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2034,7 +2087,7 @@ extension Encoder: OpVisitor {
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
     public mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(145)
+        emitOpcode(151)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2043,7 +2096,7 @@ extension Encoder: OpVisitor {
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
     public mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(146)
+        emitOpcode(152)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2052,7 +2105,7 @@ extension Encoder: OpVisitor {
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
     public mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(147)
+        emitOpcode(153)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2061,7 +2114,7 @@ extension Encoder: OpVisitor {
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
     public mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(148)
+        emitOpcode(154)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2070,7 +2123,7 @@ extension Encoder: OpVisitor {
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
     public mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(149)
+        emitOpcode(155)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2079,7 +2132,7 @@ extension Encoder: OpVisitor {
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
     public mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(150)
+        emitOpcode(156)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2088,7 +2141,7 @@ extension Encoder: OpVisitor {
     /// `xstore64`: memory[ea] = src; traps when out of bounds
     public mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(151)
+        emitOpcode(157)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2097,7 +2150,7 @@ extension Encoder: OpVisitor {
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
     public mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(152)
+        emitOpcode(158)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2106,7 +2159,7 @@ extension Encoder: OpVisitor {
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
     public mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(153)
+        emitOpcode(159)
         emit(addr)
         emit(offset)
         emit(src)

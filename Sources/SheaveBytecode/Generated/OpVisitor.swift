@@ -102,6 +102,8 @@ public protocol OpVisitor {
     mutating func pushFrame(_ size: UInt32) -> Output
     /// `xmov`: dst = src (all 64 bits; moves f registers too)
     mutating func xmov(_ dst: XReg, _ src: XReg) -> Output
+    /// `xzero`: slots first ..< first + count = 0: the declared locals, at function entry
+    mutating func xzero(_ first: UInt16, _ count: UInt16) -> Output
     /// `xconst32`: dst = zext(imm)
     mutating func xconst32(_ dst: XReg, _ imm: Int32) -> Output
     /// `xconst64`: dst = imm
@@ -290,6 +292,16 @@ public protocol OpVisitor {
     mutating func xor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> Output
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
     mutating func xxor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> Output
+    /// `xadd64_i64`: dst = src + imm (wrapping)
+    mutating func xadd64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) -> Output
+    /// `xmul64_i64`: dst = src * imm (wrapping)
+    mutating func xmul64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) -> Output
+    /// `xand64_i64`: dst = src & imm (wrapping)
+    mutating func xand64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) -> Output
+    /// `xor64_i64`: dst = src | imm (wrapping)
+    mutating func xor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) -> Output
+    /// `xxor64_i64`: dst = src ^ imm (wrapping)
+    mutating func xxor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) -> Output
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
     mutating func xshl64U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) -> Output
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)

@@ -65,252 +65,264 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case pushFrame = 29
     /// `xmov`: dst = src (all 64 bits; moves f registers too)
     case xmov = 30
+    /// `xzero`: slots first ..< first + count = 0: the declared locals, at function entry
+    case xzero = 31
     /// `xconst32`: dst = zext(imm)
-    case xconst32 = 31
+    case xconst32 = 32
     /// `xconst64`: dst = imm
-    case xconst64 = 32
+    case xconst64 = 33
     /// `fconst32`: low32(dst) = imm
-    case fconst32 = 33
+    case fconst32 = 34
     /// `fconst64`: dst = imm
-    case fconst64 = 34
+    case fconst64 = 35
     /// `xselect`: dst = low32(cond) != 0 ? a : b (all 64 bits)
-    case xselect = 35
+    case xselect = 36
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
-    case xadd32 = 36
+    case xadd32 = 37
     /// `xsub32`: low32(dst) = low32(src1) - low32(src2) (wrapping; shifts modulo 32)
-    case xsub32 = 37
+    case xsub32 = 38
     /// `xmul32`: low32(dst) = low32(src1) * low32(src2) (wrapping; shifts modulo 32)
-    case xmul32 = 38
+    case xmul32 = 39
     /// `xand32`: low32(dst) = low32(src1) & low32(src2) (wrapping; shifts modulo 32)
-    case xand32 = 39
+    case xand32 = 40
     /// `xor32`: low32(dst) = low32(src1) | low32(src2) (wrapping; shifts modulo 32)
-    case xor32 = 40
+    case xor32 = 41
     /// `xxor32`: low32(dst) = low32(src1) ^ low32(src2) (wrapping; shifts modulo 32)
-    case xxor32 = 41
+    case xxor32 = 42
     /// `xshl32`: low32(dst) = low32(src1) << low32(src2) (wrapping; shifts modulo 32)
-    case xshl32 = 42
+    case xshl32 = 43
     /// `xshr32_s`: low32(dst) = low32(src1) >>s low32(src2) (wrapping; shifts modulo 32)
-    case xshr32S = 43
+    case xshr32S = 44
     /// `xshr32_u`: low32(dst) = low32(src1) >>u low32(src2) (wrapping; shifts modulo 32)
-    case xshr32U = 44
+    case xshr32U = 45
     /// `xrotl32`: low32(dst) = low32(src1) rotl low32(src2) (wrapping; shifts modulo 32)
-    case xrotl32 = 45
+    case xrotl32 = 46
     /// `xrotr32`: low32(dst) = low32(src1) rotr low32(src2) (wrapping; shifts modulo 32)
-    case xrotr32 = 46
+    case xrotr32 = 47
     /// `xdiv32_s`: low32(dst) = low32(src1) /s low32(src2); traps on division by zero and overflow
-    case xdiv32S = 47
+    case xdiv32S = 48
     /// `xdiv32_u`: low32(dst) = low32(src1) /u low32(src2); traps on division by zero
-    case xdiv32U = 48
+    case xdiv32U = 49
     /// `xrem32_s`: low32(dst) = low32(src1) %s low32(src2); traps on division by zero
-    case xrem32S = 49
+    case xrem32S = 50
     /// `xrem32_u`: low32(dst) = low32(src1) %u low32(src2); traps on division by zero
-    case xrem32U = 50
+    case xrem32U = 51
     /// `xeqz32`: dst = low32(src) == 0 ? 1 : 0
-    case xeqz32 = 51
+    case xeqz32 = 52
     /// `xeq32`: dst = low32(a) == low32(b) ? 1 : 0
-    case xeq32 = 52
+    case xeq32 = 53
     /// `xne32`: dst = low32(a) != low32(b) ? 1 : 0
-    case xne32 = 53
+    case xne32 = 54
     /// `xslt32`: dst = signed low32(a) < signed low32(b) ? 1 : 0
-    case xslt32 = 54
+    case xslt32 = 55
     /// `xsle32`: dst = signed low32(a) <= signed low32(b) ? 1 : 0
-    case xsle32 = 55
+    case xsle32 = 56
     /// `xult32`: dst = unsigned low32(a) < unsigned low32(b) ? 1 : 0
-    case xult32 = 56
+    case xult32 = 57
     /// `xule32`: dst = unsigned low32(a) <= unsigned low32(b) ? 1 : 0
-    case xule32 = 57
+    case xule32 = 58
     /// `xadd64`: (dst) = (src1) + (src2) (wrapping; shifts modulo 64)
-    case xadd64 = 58
+    case xadd64 = 59
     /// `xsub64`: (dst) = (src1) - (src2) (wrapping; shifts modulo 64)
-    case xsub64 = 59
+    case xsub64 = 60
     /// `xmul64`: (dst) = (src1) * (src2) (wrapping; shifts modulo 64)
-    case xmul64 = 60
+    case xmul64 = 61
     /// `xand64`: (dst) = (src1) & (src2) (wrapping; shifts modulo 64)
-    case xand64 = 61
+    case xand64 = 62
     /// `xor64`: (dst) = (src1) | (src2) (wrapping; shifts modulo 64)
-    case xor64 = 62
+    case xor64 = 63
     /// `xxor64`: (dst) = (src1) ^ (src2) (wrapping; shifts modulo 64)
-    case xxor64 = 63
+    case xxor64 = 64
     /// `xshl64`: (dst) = (src1) << (src2) (wrapping; shifts modulo 64)
-    case xshl64 = 64
+    case xshl64 = 65
     /// `xshr64_s`: (dst) = (src1) >>s (src2) (wrapping; shifts modulo 64)
-    case xshr64S = 65
+    case xshr64S = 66
     /// `xshr64_u`: (dst) = (src1) >>u (src2) (wrapping; shifts modulo 64)
-    case xshr64U = 66
+    case xshr64U = 67
     /// `xrotl64`: (dst) = (src1) rotl (src2) (wrapping; shifts modulo 64)
-    case xrotl64 = 67
+    case xrotl64 = 68
     /// `xrotr64`: (dst) = (src1) rotr (src2) (wrapping; shifts modulo 64)
-    case xrotr64 = 68
+    case xrotr64 = 69
     /// `xdiv64_s`: (dst) = (src1) /s (src2); traps on division by zero and overflow
-    case xdiv64S = 69
+    case xdiv64S = 70
     /// `xdiv64_u`: (dst) = (src1) /u (src2); traps on division by zero
-    case xdiv64U = 70
+    case xdiv64U = 71
     /// `xrem64_s`: (dst) = (src1) %s (src2); traps on division by zero
-    case xrem64S = 71
+    case xrem64S = 72
     /// `xrem64_u`: (dst) = (src1) %u (src2); traps on division by zero
-    case xrem64U = 72
+    case xrem64U = 73
     /// `xeqz64`: dst = (src) == 0 ? 1 : 0
-    case xeqz64 = 73
+    case xeqz64 = 74
     /// `xeq64`: dst = (a) == (b) ? 1 : 0
-    case xeq64 = 74
+    case xeq64 = 75
     /// `xne64`: dst = (a) != (b) ? 1 : 0
-    case xne64 = 75
+    case xne64 = 76
     /// `xslt64`: dst = signed (a) < signed (b) ? 1 : 0
-    case xslt64 = 76
+    case xslt64 = 77
     /// `xsle64`: dst = signed (a) <= signed (b) ? 1 : 0
-    case xsle64 = 77
+    case xsle64 = 78
     /// `xult64`: dst = unsigned (a) < unsigned (b) ? 1 : 0
-    case xult64 = 78
+    case xult64 = 79
     /// `xule64`: dst = unsigned (a) <= unsigned (b) ? 1 : 0
-    case xule64 = 79
+    case xule64 = 80
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
-    case xadd32I32 = 80
+    case xadd32I32 = 81
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
-    case xmul32I32 = 81
+    case xmul32I32 = 82
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
-    case xand32I32 = 82
+    case xand32I32 = 83
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
-    case xor32I32 = 83
+    case xor32I32 = 84
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
-    case xxor32I32 = 84
+    case xxor32I32 = 85
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
-    case xshl32U8 = 85
+    case xshl32U8 = 86
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
-    case xshr32SU8 = 86
+    case xshr32SU8 = 87
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
-    case xshr32UU8 = 87
+    case xshr32UU8 = 88
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
-    case xeq32I32 = 88
+    case xeq32I32 = 89
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
-    case xne32I32 = 89
+    case xne32I32 = 90
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
-    case xslt32I32 = 90
+    case xslt32I32 = 91
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
-    case xsle32I32 = 91
+    case xsle32I32 = 92
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
-    case xsgt32I32 = 92
+    case xsgt32I32 = 93
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
-    case xsge32I32 = 93
+    case xsge32I32 = 94
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
-    case xult32I32 = 94
+    case xult32I32 = 95
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
-    case xule32I32 = 95
+    case xule32I32 = 96
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
-    case xugt32I32 = 96
+    case xugt32I32 = 97
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
-    case xuge32I32 = 97
+    case xuge32I32 = 98
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
-    case xadd64I32 = 98
+    case xadd64I32 = 99
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
-    case xmul64I32 = 99
+    case xmul64I32 = 100
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
-    case xand64I32 = 100
+    case xand64I32 = 101
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
-    case xor64I32 = 101
+    case xor64I32 = 102
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
-    case xxor64I32 = 102
+    case xxor64I32 = 103
+    /// `xadd64_i64`: dst = src + imm (wrapping)
+    case xadd64I64 = 104
+    /// `xmul64_i64`: dst = src * imm (wrapping)
+    case xmul64I64 = 105
+    /// `xand64_i64`: dst = src & imm (wrapping)
+    case xand64I64 = 106
+    /// `xor64_i64`: dst = src | imm (wrapping)
+    case xor64I64 = 107
+    /// `xxor64_i64`: dst = src ^ imm (wrapping)
+    case xxor64I64 = 108
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
-    case xshl64U8 = 103
+    case xshl64U8 = 109
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
-    case xshr64SU8 = 104
+    case xshr64SU8 = 110
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
-    case xshr64UU8 = 105
+    case xshr64UU8 = 111
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
-    case xzext3264 = 106
+    case xzext3264 = 112
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
-    case xsext3264 = 107
+    case xsext3264 = 113
     /// `fadd32`: dst = src1 + src2 (f32)
-    case fadd32 = 108
+    case fadd32 = 114
     /// `fsub32`: dst = src1 - src2 (f32)
-    case fsub32 = 109
+    case fsub32 = 115
     /// `fmul32`: dst = src1 * src2 (f32)
-    case fmul32 = 110
+    case fmul32 = 116
     /// `fdiv32`: dst = src1 / src2 (f32)
-    case fdiv32 = 111
+    case fdiv32 = 117
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin32 = 112
+    case fmin32 = 118
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax32 = 113
+    case fmax32 = 119
     /// `fabs32`: dst = |src|
-    case fabs32 = 114
+    case fabs32 = 120
     /// `fneg32`: dst = -src
-    case fneg32 = 115
+    case fneg32 = 121
     /// `fsqrt32`: dst = sqrt(src)
-    case fsqrt32 = 116
+    case fsqrt32 = 122
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
-    case feq32 = 117
+    case feq32 = 123
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
-    case fne32 = 118
+    case fne32 = 124
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
-    case flt32 = 119
+    case flt32 = 125
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
-    case fle32 = 120
+    case fle32 = 126
     /// `fadd64`: dst = src1 + src2 (f64)
-    case fadd64 = 121
+    case fadd64 = 127
     /// `fsub64`: dst = src1 - src2 (f64)
-    case fsub64 = 122
+    case fsub64 = 128
     /// `fmul64`: dst = src1 * src2 (f64)
-    case fmul64 = 123
+    case fmul64 = 129
     /// `fdiv64`: dst = src1 / src2 (f64)
-    case fdiv64 = 124
+    case fdiv64 = 130
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin64 = 125
+    case fmin64 = 131
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax64 = 126
+    case fmax64 = 132
     /// `fabs64`: dst = |src|
-    case fabs64 = 127
+    case fabs64 = 133
     /// `fneg64`: dst = -src
-    case fneg64 = 128
+    case fneg64 = 134
     /// `fsqrt64`: dst = sqrt(src)
-    case fsqrt64 = 129
+    case fsqrt64 = 135
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
-    case feq64 = 130
+    case feq64 = 136
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
-    case fne64 = 131
+    case fne64 = 137
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
-    case flt64 = 132
+    case flt64 = 138
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
-    case fle64 = 133
+    case fle64 = 139
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S32 = 134
+    case xload8S32 = 140
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U32 = 135
+    case xload8U32 = 141
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S32 = 136
+    case xload16S32 = 142
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U32 = 137
+    case xload16U32 = 143
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
-    case xload32 = 138
+    case xload32 = 144
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S64 = 139
+    case xload8S64 = 145
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U64 = 140
+    case xload8U64 = 146
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S64 = 141
+    case xload16S64 = 147
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U64 = 142
+    case xload16U64 = 148
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
-    case xload32S64 = 143
+    case xload32S64 = 149
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
-    case xload32U64 = 144
+    case xload32U64 = 150
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
-    case xload64 = 145
+    case xload64 = 151
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
-    case fload32 = 146
+    case fload32 = 152
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
-    case fload64 = 147
+    case fload64 = 153
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
-    case xstore8 = 148
+    case xstore8 = 154
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
-    case xstore16 = 149
+    case xstore16 = 155
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
-    case xstore32 = 150
+    case xstore32 = 156
     /// `xstore64`: memory[ea] = src; traps when out of bounds
-    case xstore64 = 151
+    case xstore64 = 157
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
-    case fstore32 = 152
+    case fstore32 = 158
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
-    case fstore64 = 153
+    case fstore64 = 159
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -546,6 +558,7 @@ extension Opcode {
         case .checkpoint: return OpInfo(name: "checkpoint", doc: "fuel = fuel - cost; trap when fuel runs out or the store was interrupted (emitted only when the engine meters fuel or can be interrupted)", flags: [.mayStop], size: 5)
         case .pushFrame: return OpInfo(name: "push_frame", doc: "check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow", flags: [.mayStop], size: 5)
         case .xmov: return OpInfo(name: "xmov", doc: "dst = src (all 64 bits; moves f registers too)", flags: [.pure], size: 5)
+        case .xzero: return OpInfo(name: "xzero", doc: "slots first ..< first + count = 0: the declared locals, at function entry", flags: [], size: 5)
         case .xconst32: return OpInfo(name: "xconst32", doc: "dst = zext(imm)", flags: [.pure], size: 7)
         case .xconst64: return OpInfo(name: "xconst64", doc: "dst = imm", flags: [.pure], size: 11)
         case .fconst32: return OpInfo(name: "fconst32", doc: "low32(dst) = imm", flags: [.pure], size: 7)
@@ -618,6 +631,11 @@ extension Opcode {
         case .xand64I32: return OpInfo(name: "xand64_i32", doc: "(dst) = (src) & sext(imm) (wrapping)", flags: [.pure], size: 9)
         case .xor64I32: return OpInfo(name: "xor64_i32", doc: "(dst) = (src) | sext(imm) (wrapping)", flags: [.pure], size: 9)
         case .xxor64I32: return OpInfo(name: "xxor64_i32", doc: "(dst) = (src) ^ sext(imm) (wrapping)", flags: [.pure], size: 9)
+        case .xadd64I64: return OpInfo(name: "xadd64_i64", doc: "dst = src + imm (wrapping)", flags: [.pure], size: 13)
+        case .xmul64I64: return OpInfo(name: "xmul64_i64", doc: "dst = src * imm (wrapping)", flags: [.pure], size: 13)
+        case .xand64I64: return OpInfo(name: "xand64_i64", doc: "dst = src & imm (wrapping)", flags: [.pure], size: 13)
+        case .xor64I64: return OpInfo(name: "xor64_i64", doc: "dst = src | imm (wrapping)", flags: [.pure], size: 13)
+        case .xxor64I64: return OpInfo(name: "xxor64_i64", doc: "dst = src ^ imm (wrapping)", flags: [.pure], size: 13)
         case .xshl64U8: return OpInfo(name: "xshl64_u8", doc: "(dst) = (src) << (imm % 64)", flags: [.pure], size: 6)
         case .xshr64SU8: return OpInfo(name: "xshr64_s_u8", doc: "(dst) = (src) >>s (imm % 64)", flags: [.pure], size: 6)
         case .xshr64UU8: return OpInfo(name: "xshr64_u_u8", doc: "(dst) = (src) >>u (imm % 64)", flags: [.pure], size: 6)
@@ -805,6 +823,7 @@ extension Opcode {
         [.immediate(bytes: 4)],  // checkpoint
         [.frameSize],  // push_frame
         [.x, .x],  // xmov
+        [.calleeFrame, .hostSlots],  // xzero
         [.x, .immediate(bytes: 4)],  // xconst32
         [.x, .immediate(bytes: 8)],  // xconst64
         [.f, .immediate(bytes: 4)],  // fconst32
@@ -877,6 +896,11 @@ extension Opcode {
         [.x, .x, .immediate(bytes: 4)],  // xand64_i32
         [.x, .x, .immediate(bytes: 4)],  // xor64_i32
         [.x, .x, .immediate(bytes: 4)],  // xxor64_i32
+        [.x, .x, .immediate(bytes: 8)],  // xadd64_i64
+        [.x, .x, .immediate(bytes: 8)],  // xmul64_i64
+        [.x, .x, .immediate(bytes: 8)],  // xand64_i64
+        [.x, .x, .immediate(bytes: 8)],  // xor64_i64
+        [.x, .x, .immediate(bytes: 8)],  // xxor64_i64
         [.x, .x, .immediate(bytes: 1)],  // xshl64_u8
         [.x, .x, .immediate(bytes: 1)],  // xshr64_s_u8
         [.x, .x, .immediate(bytes: 1)],  // xshr64_u_u8

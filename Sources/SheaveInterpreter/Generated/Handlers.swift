@@ -104,6 +104,8 @@ protocol OpHandlers {
     mutating func pushFrame(_ size: UInt32) throws(Stop)
     /// `xmov`: dst = src (all 64 bits; moves f registers too)
     mutating func xmov(_ dst: XReg, _ src: XReg)
+    /// `xzero`: slots first ..< first + count = 0: the declared locals, at function entry
+    mutating func xzero(_ first: UInt16, _ count: UInt16)
     /// `xconst32`: dst = zext(imm)
     mutating func xconst32(_ dst: XReg, _ imm: Int32)
     /// `xconst64`: dst = imm
@@ -292,6 +294,16 @@ protocol OpHandlers {
     mutating func xor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32)
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
     mutating func xxor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32)
+    /// `xadd64_i64`: dst = src + imm (wrapping)
+    mutating func xadd64I64(_ dst: XReg, _ src: XReg, _ imm: Int64)
+    /// `xmul64_i64`: dst = src * imm (wrapping)
+    mutating func xmul64I64(_ dst: XReg, _ src: XReg, _ imm: Int64)
+    /// `xand64_i64`: dst = src & imm (wrapping)
+    mutating func xand64I64(_ dst: XReg, _ src: XReg, _ imm: Int64)
+    /// `xor64_i64`: dst = src | imm (wrapping)
+    mutating func xor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64)
+    /// `xxor64_i64`: dst = src ^ imm (wrapping)
+    mutating func xxor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64)
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
     mutating func xshl64U8(_ dst: XReg, _ src: XReg, _ imm: UInt8)
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
@@ -920,6 +932,14 @@ extension Executor {
         let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         pc = pc.advanced(by: 5)
         xmov(dst, src)
+    }
+
+    @inline(__always)
+    mutating func op_xzero() {
+        let first = pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self)
+        let count = pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self)
+        pc = pc.advanced(by: 5)
+        xzero(first, count)
     }
 
     @inline(__always)
@@ -1769,6 +1789,51 @@ extension Executor {
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
         pc = pc.advanced(by: 9)
         xxor64I32(dst, src, imm)
+    }
+
+    @inline(__always)
+    mutating func op_xadd64I64() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int64.self)
+        pc = pc.advanced(by: 13)
+        xadd64I64(dst, src, imm)
+    }
+
+    @inline(__always)
+    mutating func op_xmul64I64() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int64.self)
+        pc = pc.advanced(by: 13)
+        xmul64I64(dst, src, imm)
+    }
+
+    @inline(__always)
+    mutating func op_xand64I64() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int64.self)
+        pc = pc.advanced(by: 13)
+        xand64I64(dst, src, imm)
+    }
+
+    @inline(__always)
+    mutating func op_xor64I64() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int64.self)
+        pc = pc.advanced(by: 13)
+        xor64I64(dst, src, imm)
+    }
+
+    @inline(__always)
+    mutating func op_xxor64I64() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int64.self)
+        pc = pc.advanced(by: 13)
+        xxor64I64(dst, src, imm)
     }
 
     @inline(__always)

@@ -344,6 +344,13 @@ private func tail_xmov(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ 
 }
 
 @inline(__always)
+private func tail_xzero(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_xzero()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xconst32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
     ex.op_xconst32()
@@ -998,6 +1005,41 @@ private func tail_xor64I32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer
 private func tail_xxor64I32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
     ex.op_xxor64I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd64I64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_xadd64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul64I64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_xmul64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xand64I64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_xand64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xor64I64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_xor64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64I64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_xxor64I64()
     return ex.dispatchNext()
 }
 
@@ -1760,129 +1802,135 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[28] = tail_checkpoint
     table[29] = tail_pushFrame
     table[30] = tail_xmov
-    table[31] = tail_xconst32
-    table[32] = tail_xconst64
-    table[33] = tail_fconst32
-    table[34] = tail_fconst64
-    table[35] = tail_xselect
-    table[36] = tail_xadd32
-    table[37] = tail_xsub32
-    table[38] = tail_xmul32
-    table[39] = tail_xand32
-    table[40] = tail_xor32
-    table[41] = tail_xxor32
-    table[42] = tail_xshl32
-    table[43] = tail_xshr32S
-    table[44] = tail_xshr32U
-    table[45] = tail_xrotl32
-    table[46] = tail_xrotr32
-    table[47] = tail_xdiv32S
-    table[48] = tail_xdiv32U
-    table[49] = tail_xrem32S
-    table[50] = tail_xrem32U
-    table[51] = tail_xeqz32
-    table[52] = tail_xeq32
-    table[53] = tail_xne32
-    table[54] = tail_xslt32
-    table[55] = tail_xsle32
-    table[56] = tail_xult32
-    table[57] = tail_xule32
-    table[58] = tail_xadd64
-    table[59] = tail_xsub64
-    table[60] = tail_xmul64
-    table[61] = tail_xand64
-    table[62] = tail_xor64
-    table[63] = tail_xxor64
-    table[64] = tail_xshl64
-    table[65] = tail_xshr64S
-    table[66] = tail_xshr64U
-    table[67] = tail_xrotl64
-    table[68] = tail_xrotr64
-    table[69] = tail_xdiv64S
-    table[70] = tail_xdiv64U
-    table[71] = tail_xrem64S
-    table[72] = tail_xrem64U
-    table[73] = tail_xeqz64
-    table[74] = tail_xeq64
-    table[75] = tail_xne64
-    table[76] = tail_xslt64
-    table[77] = tail_xsle64
-    table[78] = tail_xult64
-    table[79] = tail_xule64
-    table[80] = tail_xadd32I32
-    table[81] = tail_xmul32I32
-    table[82] = tail_xand32I32
-    table[83] = tail_xor32I32
-    table[84] = tail_xxor32I32
-    table[85] = tail_xshl32U8
-    table[86] = tail_xshr32SU8
-    table[87] = tail_xshr32UU8
-    table[88] = tail_xeq32I32
-    table[89] = tail_xne32I32
-    table[90] = tail_xslt32I32
-    table[91] = tail_xsle32I32
-    table[92] = tail_xsgt32I32
-    table[93] = tail_xsge32I32
-    table[94] = tail_xult32I32
-    table[95] = tail_xule32I32
-    table[96] = tail_xugt32I32
-    table[97] = tail_xuge32I32
-    table[98] = tail_xadd64I32
-    table[99] = tail_xmul64I32
-    table[100] = tail_xand64I32
-    table[101] = tail_xor64I32
-    table[102] = tail_xxor64I32
-    table[103] = tail_xshl64U8
-    table[104] = tail_xshr64SU8
-    table[105] = tail_xshr64UU8
-    table[106] = tail_xzext3264
-    table[107] = tail_xsext3264
-    table[108] = tail_fadd32
-    table[109] = tail_fsub32
-    table[110] = tail_fmul32
-    table[111] = tail_fdiv32
-    table[112] = tail_fmin32
-    table[113] = tail_fmax32
-    table[114] = tail_fabs32
-    table[115] = tail_fneg32
-    table[116] = tail_fsqrt32
-    table[117] = tail_feq32
-    table[118] = tail_fne32
-    table[119] = tail_flt32
-    table[120] = tail_fle32
-    table[121] = tail_fadd64
-    table[122] = tail_fsub64
-    table[123] = tail_fmul64
-    table[124] = tail_fdiv64
-    table[125] = tail_fmin64
-    table[126] = tail_fmax64
-    table[127] = tail_fabs64
-    table[128] = tail_fneg64
-    table[129] = tail_fsqrt64
-    table[130] = tail_feq64
-    table[131] = tail_fne64
-    table[132] = tail_flt64
-    table[133] = tail_fle64
-    table[134] = tail_xload8S32
-    table[135] = tail_xload8U32
-    table[136] = tail_xload16S32
-    table[137] = tail_xload16U32
-    table[138] = tail_xload32
-    table[139] = tail_xload8S64
-    table[140] = tail_xload8U64
-    table[141] = tail_xload16S64
-    table[142] = tail_xload16U64
-    table[143] = tail_xload32S64
-    table[144] = tail_xload32U64
-    table[145] = tail_xload64
-    table[146] = tail_fload32
-    table[147] = tail_fload64
-    table[148] = tail_xstore8
-    table[149] = tail_xstore16
-    table[150] = tail_xstore32
-    table[151] = tail_xstore64
-    table[152] = tail_fstore32
-    table[153] = tail_fstore64
+    table[31] = tail_xzero
+    table[32] = tail_xconst32
+    table[33] = tail_xconst64
+    table[34] = tail_fconst32
+    table[35] = tail_fconst64
+    table[36] = tail_xselect
+    table[37] = tail_xadd32
+    table[38] = tail_xsub32
+    table[39] = tail_xmul32
+    table[40] = tail_xand32
+    table[41] = tail_xor32
+    table[42] = tail_xxor32
+    table[43] = tail_xshl32
+    table[44] = tail_xshr32S
+    table[45] = tail_xshr32U
+    table[46] = tail_xrotl32
+    table[47] = tail_xrotr32
+    table[48] = tail_xdiv32S
+    table[49] = tail_xdiv32U
+    table[50] = tail_xrem32S
+    table[51] = tail_xrem32U
+    table[52] = tail_xeqz32
+    table[53] = tail_xeq32
+    table[54] = tail_xne32
+    table[55] = tail_xslt32
+    table[56] = tail_xsle32
+    table[57] = tail_xult32
+    table[58] = tail_xule32
+    table[59] = tail_xadd64
+    table[60] = tail_xsub64
+    table[61] = tail_xmul64
+    table[62] = tail_xand64
+    table[63] = tail_xor64
+    table[64] = tail_xxor64
+    table[65] = tail_xshl64
+    table[66] = tail_xshr64S
+    table[67] = tail_xshr64U
+    table[68] = tail_xrotl64
+    table[69] = tail_xrotr64
+    table[70] = tail_xdiv64S
+    table[71] = tail_xdiv64U
+    table[72] = tail_xrem64S
+    table[73] = tail_xrem64U
+    table[74] = tail_xeqz64
+    table[75] = tail_xeq64
+    table[76] = tail_xne64
+    table[77] = tail_xslt64
+    table[78] = tail_xsle64
+    table[79] = tail_xult64
+    table[80] = tail_xule64
+    table[81] = tail_xadd32I32
+    table[82] = tail_xmul32I32
+    table[83] = tail_xand32I32
+    table[84] = tail_xor32I32
+    table[85] = tail_xxor32I32
+    table[86] = tail_xshl32U8
+    table[87] = tail_xshr32SU8
+    table[88] = tail_xshr32UU8
+    table[89] = tail_xeq32I32
+    table[90] = tail_xne32I32
+    table[91] = tail_xslt32I32
+    table[92] = tail_xsle32I32
+    table[93] = tail_xsgt32I32
+    table[94] = tail_xsge32I32
+    table[95] = tail_xult32I32
+    table[96] = tail_xule32I32
+    table[97] = tail_xugt32I32
+    table[98] = tail_xuge32I32
+    table[99] = tail_xadd64I32
+    table[100] = tail_xmul64I32
+    table[101] = tail_xand64I32
+    table[102] = tail_xor64I32
+    table[103] = tail_xxor64I32
+    table[104] = tail_xadd64I64
+    table[105] = tail_xmul64I64
+    table[106] = tail_xand64I64
+    table[107] = tail_xor64I64
+    table[108] = tail_xxor64I64
+    table[109] = tail_xshl64U8
+    table[110] = tail_xshr64SU8
+    table[111] = tail_xshr64UU8
+    table[112] = tail_xzext3264
+    table[113] = tail_xsext3264
+    table[114] = tail_fadd32
+    table[115] = tail_fsub32
+    table[116] = tail_fmul32
+    table[117] = tail_fdiv32
+    table[118] = tail_fmin32
+    table[119] = tail_fmax32
+    table[120] = tail_fabs32
+    table[121] = tail_fneg32
+    table[122] = tail_fsqrt32
+    table[123] = tail_feq32
+    table[124] = tail_fne32
+    table[125] = tail_flt32
+    table[126] = tail_fle32
+    table[127] = tail_fadd64
+    table[128] = tail_fsub64
+    table[129] = tail_fmul64
+    table[130] = tail_fdiv64
+    table[131] = tail_fmin64
+    table[132] = tail_fmax64
+    table[133] = tail_fabs64
+    table[134] = tail_fneg64
+    table[135] = tail_fsqrt64
+    table[136] = tail_feq64
+    table[137] = tail_fne64
+    table[138] = tail_flt64
+    table[139] = tail_fle64
+    table[140] = tail_xload8S32
+    table[141] = tail_xload8U32
+    table[142] = tail_xload16S32
+    table[143] = tail_xload16U32
+    table[144] = tail_xload32
+    table[145] = tail_xload8S64
+    table[146] = tail_xload8U64
+    table[147] = tail_xload16S64
+    table[148] = tail_xload16U64
+    table[149] = tail_xload32S64
+    table[150] = tail_xload32U64
+    table[151] = tail_xload64
+    table[152] = tail_fload32
+    table[153] = tail_fload64
+    table[154] = tail_xstore8
+    table[155] = tail_xstore16
+    table[156] = tail_xstore32
+    table[157] = tail_xstore64
+    table[158] = tail_fstore32
+    table[159] = tail_fstore64
     table[0xFF] = tailExtended
 }
 

@@ -119,7 +119,20 @@ extension Executor {
 
     // MARK: Immediate forms
 
+    @inline(__always) mutating func xzero(_ first: UInt16, _ count: UInt16) {
+        // A plain loop of stores (counts are small: a function's declared locals).
+        var slot = fp.advanced(by: Int(first) &<< 3)
+        for _ in 0..<count {
+            slot.storeBytes(of: UInt64(0), as: UInt64.self)
+            slot = slot.advanced(by: 8)
+        }
+    }
     @inline(__always) mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) { setX32(dst, x32(src) &+ UInt32(bitPattern: imm)) }
+    @inline(__always) mutating func xadd64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) { setX64(dst, x64(src) &+ UInt64(bitPattern: imm)) }
+    @inline(__always) mutating func xmul64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) { setX64(dst, x64(src) &* UInt64(bitPattern: imm)) }
+    @inline(__always) mutating func xand64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) { setX64(dst, x64(src) & UInt64(bitPattern: imm)) }
+    @inline(__always) mutating func xor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) { setX64(dst, x64(src) | UInt64(bitPattern: imm)) }
+    @inline(__always) mutating func xxor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) { setX64(dst, x64(src) ^ UInt64(bitPattern: imm)) }
     @inline(__always) mutating func xmul32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) { setX32(dst, x32(src) &* UInt32(bitPattern: imm)) }
     @inline(__always) mutating func xand32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) { setX32(dst, x32(src) & UInt32(bitPattern: imm)) }
     @inline(__always) mutating func xor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) { setX32(dst, x32(src) | UInt32(bitPattern: imm)) }

@@ -183,6 +183,8 @@ func buildOpTable() -> [Op] {
 
     // MARK: Moves and constants
     op("xmov", "dst: x, src: x", "dst = src (all 64 bits; moves f registers too)", pure)
+    op("xzero", "first: u16@frame, count: u16@slots",
+       "slots first ..< first + count = 0: the declared locals, at function entry")
     op("xconst32", "dst: x, imm: i32", "dst = zext(imm)", pure)
     op("xconst64", "dst: x, imm: i64", "dst = imm", pure)
     op("fconst32", "dst: f, imm: f32", "low32(dst) = imm", pure)
@@ -236,6 +238,12 @@ func buildOpTable() -> [Op] {
         let immNote = w == "32" ? "imm" : "sext(imm)"
         for (name, sym) in [("add", "+"), ("mul", "*"), ("and", "&"), ("or", "|"), ("xor", "^")] {
             op("x\(name)\(w)_i32", "dst: x, src: x, imm: i32", "\(lo)(dst) = \(lo)(src) \(sym) \(immNote) (wrapping)", pure)
+        }
+        if w == "64" {
+            // Constants that do not sign-extend from 32 bits: hash multipliers, masks.
+            for (name, sym) in [("add", "+"), ("mul", "*"), ("and", "&"), ("or", "|"), ("xor", "^")] {
+                op("x\(name)64_i64", "dst: x, src: x, imm: i64", "dst = src \(sym) imm (wrapping)", pure)
+            }
         }
         for (name, sym) in [("shl", "<<"), ("shr_s", ">>s"), ("shr_u", ">>u")] {
             op(named("x", name, w, "_u8"), "dst: x, src: x, imm: u8", "\(lo)(dst) = \(lo)(src) \(sym) (imm % \(w))", pure)
