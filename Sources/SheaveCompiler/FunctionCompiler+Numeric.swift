@@ -114,6 +114,9 @@ extension FunctionCompiler {
         let reg: R
         var imm: I? = nil
         var imm64: ((inout Encoder, UInt16, UInt16, Int64) -> Void)? = nil
+        if try fuseWithLastShift(binary) { return }
+        var shifted: (source: UInt16, amount: UInt8)?
+        let start = e.position
         switch binary {
         case .i32Add: t = .i32; reg = { $0.xadd32(x($1), x($2), x($3)) }; imm = { $0.xadd32I32(x($1), x($2), $3) }
         case .i32Sub: t = .i32; reg = { $0.xsub32(x($1), x($2), x($3)) }; imm = { $0.xadd32I32(x($1), x($2), 0 &- $3) }
@@ -125,9 +128,9 @@ extension FunctionCompiler {
         case .i32And: t = .i32; reg = { $0.xand32(x($1), x($2), x($3)) }; imm = { $0.xand32I32(x($1), x($2), $3) }
         case .i32Or: t = .i32; reg = { $0.xor32(x($1), x($2), x($3)) }; imm = { $0.xor32I32(x($1), x($2), $3) }
         case .i32Xor: t = .i32; reg = { $0.xxor32(x($1), x($2), x($3)) }; imm = { $0.xxor32I32(x($1), x($2), $3) }
-        case .i32Shl: t = .i32; reg = { $0.xshl32(x($1), x($2), x($3)) }; imm = shift { $0.xshl32U8(x($1), x($2), $3) }
+        case .i32Shl: t = .i32; reg = { $0.xshl32(x($1), x($2), x($3)) }; imm = shift { shifted = ($2, $3); $0.xshl32U8(x($1), x($2), $3) }
         case .i32ShrS: t = .i32; reg = { $0.xshr32S(x($1), x($2), x($3)) }; imm = shift { $0.xshr32SU8(x($1), x($2), $3) }
-        case .i32ShrU: t = .i32; reg = { $0.xshr32U(x($1), x($2), x($3)) }; imm = shift { $0.xshr32UU8(x($1), x($2), $3) }
+        case .i32ShrU: t = .i32; reg = { $0.xshr32U(x($1), x($2), x($3)) }; imm = shift { shifted = ($2, $3); $0.xshr32UU8(x($1), x($2), $3) }
         case .i32Rotl: t = .i32; reg = { $0.xrotl32(x($1), x($2), x($3)) }
         case .i32Rotr: t = .i32; reg = { $0.xrotr32(x($1), x($2), x($3)) }
         case .i64Add: t = .i64; reg = { $0.xadd64(x($1), x($2), x($3)) }; imm = { $0.xadd64I32(x($1), x($2), $3) }; imm64 = { $0.xadd64I64(x($1), x($2), $3) }
@@ -161,6 +164,49 @@ extension FunctionCompiler {
         case .f64Copysign: t = .f64; reg = { $0.fcopysign64(f($1), f($2), f($3)) }
         }
         try self.binary(t, t, reg, imm: imm, imm64: imm64)
+        if let shifted, isReachable {
+            let end = e.position
+            lastShift = (start: lastOpStart(from: start, to: end), end: end, slot: Int(slot(stack.count - 1)),
+                         source: shifted.source, amount: shifted.amount, right: binary == .i32ShrU)
+        }
+    }
+
+    /// `i32.add` of a value and the result of the `i32.shl` by a constant just
+    /// emitted, or `i32.and` with a constant of the result of the `i32.shr_u` by a
+    /// constant just emitted: takes the shift back and emits one fused op.
+    /// Returns false (having emitted nothing) when the pair is not there.
+    mutating func fuseWithLastShift(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
+        guard let shift = lastShift, e.position == shift.end, isReachable, stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+        let n = stack.count
+        func isShiftResult(_ i: Int) -> Bool {
+            stack[i].location == .slot && Int(slot(i)) == shift.slot && stack[i].type == .i32
+        }
+        switch binary {
+        case .i32Add where !shift.right && stack[n - 2].type == .i32 && stack[n - 1].type == .i32:
+            let shiftedIndex: Int
+            if isShiftResult(n - 1) { shiftedIndex = n - 1 } else if isShiftResult(n - 2) { shiftedIndex = n - 2 } else { return false }
+            lastShift = nil
+            lastComparison = nil
+            e.truncate(to: shift.start)
+            try op([.i32, .i32], .i32) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
+                let base = c.register(shiftedIndex == first + 1 ? first : first + 1)
+                c.emitWithDestination(dst) { $0.xadd32Shl(XReg(dst), XReg(base), XReg(shift.source), shift.amount) }
+            }
+            return true
+        case .i32And where shift.right && isShiftResult(n - 2) && stack[n - 1].type == .i32:
+            guard case .const(let bits) = stack[n - 1].location else { return false }
+            lastShift = nil
+            lastComparison = nil
+            e.truncate(to: shift.start)
+            try op([.i32, .i32], .i32) { (c: inout FunctionCompiler, dst, _) throws(CompileError) in
+                c.emitWithDestination(dst) {
+                    $0.xshr32UAnd(XReg(dst), XReg(shift.source), shift.amount, Int32(bitPattern: UInt32(truncatingIfNeeded: bits)))
+                }
+            }
+            return true
+        default:
+            return false
+        }
     }
 
     mutating func visitConversion(_ conversion: Instruction.Conversion) throws(CompileError) {

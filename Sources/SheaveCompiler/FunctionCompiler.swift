@@ -82,6 +82,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The last integer comparison written, while nothing else has been: where it
     /// starts and ends, the slot it writes, and the condition it computes.
     var lastComparison: (start: Int, end: Int, slot: Int, condition: Condition)?
+    /// The i32 shift by a constant just emitted (`xshl32_u8`, `xshr32_u_u8`), for the
+    /// `i32.add` or `i32.and` right after it to take back and fuse with.
+    var lastShift: (start: Int, end: Int, slot: Int, source: UInt16, amount: UInt8, right: Bool)?
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
 
@@ -268,6 +271,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         e.bind(label)
         lastDestination = nil
         lastComparison = nil  // a branch may arrive here: the comparison is no longer the only way in
+        lastShift = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

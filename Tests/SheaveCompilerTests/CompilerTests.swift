@@ -241,3 +241,33 @@ final class DisassemblyGoldenTests: XCTestCase {
         XCTAssertEqual(module.disassembly(function: "fib"), module.disassembly(function: "0"))
     }
 }
+
+/// Super-instructions chosen from the profiler's pair counts: each is emitted for
+/// its pattern and computes what the two ops it replaces compute.
+final class SuperInstructionTests: XCTestCase {
+    func testShiftThenAddAndShiftThenMaskFuse() throws {
+        let source = """
+            (module
+              (func (export "index") (param i32 i32) (result i32) (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2))))
+              (func (export "index2") (param i32 i32) (result i32) (i32.add (i32.shl (local.get 1) (i32.const 35)) (local.get 0)))
+              (func (export "field") (param i32) (result i32) (i32.and (i32.shr_u (local.get 0) (i32.const 4)) (i32.const 0xff)))
+              (func (export "apart") (param i32) (result i32) (i32.and (i32.shr_u (local.get 0) (i32.const 4)) (local.get 0))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] {
+            let start = module.functionOffsets[k], end = k + 1 < module.functionOffsets.count ? module.functionOffsets[k + 1] : module.code.count
+            return Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: false, bytes: false))
+                .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
+        }
+        XCTAssertEqual(ops(0), ["push_frame", "xadd32_shl", "ret"])
+        XCTAssertEqual(ops(1), ["push_frame", "xadd32_shl", "ret"])
+        XCTAssertEqual(ops(2), ["push_frame", "xshr32_u_and", "ret"])
+        XCTAssertEqual(ops(3), ["push_frame", "xshr32_u_u8", "xand32", "ret"], "the mask is not a constant: no fusion")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("index", [.i32(1000), .i32(7)]), [.i32(1028)])
+        XCTAssertEqual(try instance.invoke("index", [.i32(0xFFFF_FFF0), .i32(0x4000_0005)]), [.i32(0x0000_0004)], "wraps")
+        XCTAssertEqual(try instance.invoke("index2", [.i32(1), .i32(3)]), [.i32(25)], "shift count modulo 32")
+        XCTAssertEqual(try instance.invoke("field", [.i32(0xABCD_1234)]), [.i32(0x23)])
+        XCTAssertEqual(try instance.invoke("apart", [.i32(0xFF)]), [.i32(0x0F)])
+    }
+}

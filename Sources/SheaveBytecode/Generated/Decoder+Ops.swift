@@ -387,389 +387,401 @@ extension Decoder {
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xule64(dst, a, b)
-        case 81: // xadd32_i32
+        case 81: // xadd32_shl
+            let dst = try reader.readXReg()
+            let base = try reader.readXReg()
+            let index = try reader.readXReg()
+            let shift = try reader.readU8()
+            return visitor.xadd32Shl(dst, base, index, shift)
+        case 82: // xshr32_u_and
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let shift = try reader.readU8()
+            let mask = try reader.readI32()
+            return visitor.xshr32UAnd(dst, src, shift, mask)
+        case 83: // xadd32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd32I32(dst, src, imm)
-        case 82: // xmul32_i32
+        case 84: // xmul32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul32I32(dst, src, imm)
-        case 83: // xand32_i32
+        case 85: // xand32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand32I32(dst, src, imm)
-        case 84: // xor32_i32
+        case 86: // xor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor32I32(dst, src, imm)
-        case 85: // xxor32_i32
+        case 87: // xxor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor32I32(dst, src, imm)
-        case 86: // xshl32_u8
+        case 88: // xshl32_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl32U8(dst, src, imm)
-        case 87: // xshr32_s_u8
+        case 89: // xshr32_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32SU8(dst, src, imm)
-        case 88: // xshr32_u_u8
+        case 90: // xshr32_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32UU8(dst, src, imm)
-        case 89: // xeq32_i32
+        case 91: // xeq32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xeq32I32(dst, a, imm)
-        case 90: // xne32_i32
+        case 92: // xne32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xne32I32(dst, a, imm)
-        case 91: // xslt32_i32
+        case 93: // xslt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xslt32I32(dst, a, imm)
-        case 92: // xsle32_i32
+        case 94: // xsle32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsle32I32(dst, a, imm)
-        case 93: // xsgt32_i32
+        case 95: // xsgt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsgt32I32(dst, a, imm)
-        case 94: // xsge32_i32
+        case 96: // xsge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsge32I32(dst, a, imm)
-        case 95: // xult32_i32
+        case 97: // xult32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xult32I32(dst, a, imm)
-        case 96: // xule32_i32
+        case 98: // xule32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xule32I32(dst, a, imm)
-        case 97: // xugt32_i32
+        case 99: // xugt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xugt32I32(dst, a, imm)
-        case 98: // xuge32_i32
+        case 100: // xuge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xuge32I32(dst, a, imm)
-        case 99: // xadd64_i32
+        case 101: // xadd64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd64I32(dst, src, imm)
-        case 100: // xmul64_i32
+        case 102: // xmul64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul64I32(dst, src, imm)
-        case 101: // xand64_i32
+        case 103: // xand64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand64I32(dst, src, imm)
-        case 102: // xor64_i32
+        case 104: // xor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor64I32(dst, src, imm)
-        case 103: // xxor64_i32
+        case 105: // xxor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor64I32(dst, src, imm)
-        case 104: // xadd64_i64
+        case 106: // xadd64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xadd64I64(dst, src, imm)
-        case 105: // xmul64_i64
+        case 107: // xmul64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xmul64I64(dst, src, imm)
-        case 106: // xand64_i64
+        case 108: // xand64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xand64I64(dst, src, imm)
-        case 107: // xor64_i64
+        case 109: // xor64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xor64I64(dst, src, imm)
-        case 108: // xxor64_i64
+        case 110: // xxor64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xxor64I64(dst, src, imm)
-        case 109: // xshl64_u8
+        case 111: // xshl64_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl64U8(dst, src, imm)
-        case 110: // xshr64_s_u8
+        case 112: // xshr64_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64SU8(dst, src, imm)
-        case 111: // xshr64_u_u8
+        case 113: // xshr64_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64UU8(dst, src, imm)
-        case 112: // xzext32_64
+        case 114: // xzext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xzext3264(dst, src)
-        case 113: // xsext32_64
+        case 115: // xsext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xsext3264(dst, src)
-        case 114: // fadd32
+        case 116: // fadd32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd32(dst, src1, src2)
-        case 115: // fsub32
+        case 117: // fsub32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub32(dst, src1, src2)
-        case 116: // fmul32
+        case 118: // fmul32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul32(dst, src1, src2)
-        case 117: // fdiv32
+        case 119: // fdiv32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv32(dst, src1, src2)
-        case 118: // fmin32
+        case 120: // fmin32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin32(dst, src1, src2)
-        case 119: // fmax32
+        case 121: // fmax32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax32(dst, src1, src2)
-        case 120: // fabs32
+        case 122: // fabs32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs32(dst, src)
-        case 121: // fneg32
+        case 123: // fneg32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg32(dst, src)
-        case 122: // fsqrt32
+        case 124: // fsqrt32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt32(dst, src)
-        case 123: // feq32
+        case 125: // feq32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq32(dst, a, b)
-        case 124: // fne32
+        case 126: // fne32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne32(dst, a, b)
-        case 125: // flt32
+        case 127: // flt32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt32(dst, a, b)
-        case 126: // fle32
+        case 128: // fle32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle32(dst, a, b)
-        case 127: // fadd64
+        case 129: // fadd64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd64(dst, src1, src2)
-        case 128: // fsub64
+        case 130: // fsub64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub64(dst, src1, src2)
-        case 129: // fmul64
+        case 131: // fmul64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul64(dst, src1, src2)
-        case 130: // fdiv64
+        case 132: // fdiv64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv64(dst, src1, src2)
-        case 131: // fmin64
+        case 133: // fmin64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin64(dst, src1, src2)
-        case 132: // fmax64
+        case 134: // fmax64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax64(dst, src1, src2)
-        case 133: // fabs64
+        case 135: // fabs64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs64(dst, src)
-        case 134: // fneg64
+        case 136: // fneg64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg64(dst, src)
-        case 135: // fsqrt64
+        case 137: // fsqrt64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt64(dst, src)
-        case 136: // feq64
+        case 138: // feq64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq64(dst, a, b)
-        case 137: // fne64
+        case 139: // fne64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne64(dst, a, b)
-        case 138: // flt64
+        case 140: // flt64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt64(dst, a, b)
-        case 139: // fle64
+        case 141: // fle64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle64(dst, a, b)
-        case 140: // xload8_s32
+        case 142: // xload8_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S32(dst, addr, offset)
-        case 141: // xload8_u32
+        case 143: // xload8_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U32(dst, addr, offset)
-        case 142: // xload16_s32
+        case 144: // xload16_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S32(dst, addr, offset)
-        case 143: // xload16_u32
+        case 145: // xload16_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U32(dst, addr, offset)
-        case 144: // xload32
+        case 146: // xload32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32(dst, addr, offset)
-        case 145: // xload8_s64
+        case 147: // xload8_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S64(dst, addr, offset)
-        case 146: // xload8_u64
+        case 148: // xload8_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U64(dst, addr, offset)
-        case 147: // xload16_s64
+        case 149: // xload16_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S64(dst, addr, offset)
-        case 148: // xload16_u64
+        case 150: // xload16_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U64(dst, addr, offset)
-        case 149: // xload32_s64
+        case 151: // xload32_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32S64(dst, addr, offset)
-        case 150: // xload32_u64
+        case 152: // xload32_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32U64(dst, addr, offset)
-        case 151: // xload64
+        case 153: // xload64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload64(dst, addr, offset)
-        case 152: // fload32
+        case 154: // fload32
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload32(dst, addr, offset)
-        case 153: // fload64
+        case 155: // fload64
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload64(dst, addr, offset)
-        case 154: // xstore8
+        case 156: // xstore8
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore8(addr, offset, src)
-        case 155: // xstore16
+        case 157: // xstore16
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore16(addr, offset, src)
-        case 156: // xstore32
+        case 158: // xstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore32(addr, offset, src)
-        case 157: // xstore64
+        case 159: // xstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore64(addr, offset, src)
-        case 158: // fstore32
+        case 160: // fstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()
             return visitor.fstore32(addr, offset, src)
-        case 159: // fstore64
+        case 161: // fstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()

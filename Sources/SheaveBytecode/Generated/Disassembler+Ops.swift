@@ -605,6 +605,16 @@ extension Disassembler: OpVisitor {
         "xule64 \(dst), \(a), \(b)"
     }
 
+    /// The text of `xadd32_shl`.
+    public mutating func xadd32Shl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8) -> String {
+        "xadd32_shl \(dst), \(base), \(index), \(shift)"
+    }
+
+    /// The text of `xshr32_u_and`.
+    public mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32) -> String {
+        "xshr32_u_and \(dst), \(src), \(shift), \(mask)"
+    }
+
     /// The text of `xadd32_i32`.
     public mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xadd32_i32 \(dst), \(src), \(imm)"

@@ -1050,10 +1050,30 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
+    /// `xadd32_shl`: low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add
+    public mutating func xadd32Shl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8) {
+        beginInstruction()
+        emitOpcode(81)
+        emit(dst)
+        emit(base)
+        emit(index)
+        emit(shift)
+    }
+
+    /// `xshr32_u_and`: low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one
+    public mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32) {
+        beginInstruction()
+        emitOpcode(82)
+        emit(dst)
+        emit(src)
+        emit(shift)
+        emit(mask)
+    }
+
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     public mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(81)
+        emitOpcode(83)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1062,7 +1082,7 @@ extension Encoder: OpVisitor {
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
     public mutating func xmul32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(82)
+        emitOpcode(84)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1071,7 +1091,7 @@ extension Encoder: OpVisitor {
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
     public mutating func xand32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(83)
+        emitOpcode(85)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1080,7 +1100,7 @@ extension Encoder: OpVisitor {
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
     public mutating func xor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(84)
+        emitOpcode(86)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1089,7 +1109,7 @@ extension Encoder: OpVisitor {
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
     public mutating func xxor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(85)
+        emitOpcode(87)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1098,7 +1118,7 @@ extension Encoder: OpVisitor {
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
     public mutating func xshl32U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(86)
+        emitOpcode(88)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1107,7 +1127,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
     public mutating func xshr32SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(87)
+        emitOpcode(89)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1116,7 +1136,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
     public mutating func xshr32UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(88)
+        emitOpcode(90)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1125,7 +1145,7 @@ extension Encoder: OpVisitor {
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
     public mutating func xeq32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(89)
+        emitOpcode(91)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1134,7 +1154,7 @@ extension Encoder: OpVisitor {
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
     public mutating func xne32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(90)
+        emitOpcode(92)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1143,7 +1163,7 @@ extension Encoder: OpVisitor {
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
     public mutating func xslt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(91)
+        emitOpcode(93)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1152,7 +1172,7 @@ extension Encoder: OpVisitor {
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
     public mutating func xsle32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(92)
+        emitOpcode(94)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1161,7 +1181,7 @@ extension Encoder: OpVisitor {
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
     public mutating func xsgt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(93)
+        emitOpcode(95)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1170,7 +1190,7 @@ extension Encoder: OpVisitor {
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
     public mutating func xsge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(94)
+        emitOpcode(96)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1179,7 +1199,7 @@ extension Encoder: OpVisitor {
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
     public mutating func xult32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(95)
+        emitOpcode(97)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1188,7 +1208,7 @@ extension Encoder: OpVisitor {
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
     public mutating func xule32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(96)
+        emitOpcode(98)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1197,7 +1217,7 @@ extension Encoder: OpVisitor {
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
     public mutating func xugt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(97)
+        emitOpcode(99)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1206,7 +1226,7 @@ extension Encoder: OpVisitor {
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
     public mutating func xuge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(98)
+        emitOpcode(100)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1215,7 +1235,7 @@ extension Encoder: OpVisitor {
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
     public mutating func xadd64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(99)
+        emitOpcode(101)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1224,7 +1244,7 @@ extension Encoder: OpVisitor {
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
     public mutating func xmul64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(100)
+        emitOpcode(102)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1233,7 +1253,7 @@ extension Encoder: OpVisitor {
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
     public mutating func xand64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(101)
+        emitOpcode(103)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1242,7 +1262,7 @@ extension Encoder: OpVisitor {
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
     public mutating func xor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(102)
+        emitOpcode(104)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1251,7 +1271,7 @@ extension Encoder: OpVisitor {
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
     public mutating func xxor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(103)
+        emitOpcode(105)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1260,7 +1280,7 @@ extension Encoder: OpVisitor {
     /// `xadd64_i64`: dst = src + imm (wrapping)
     public mutating func xadd64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(104)
+        emitOpcode(106)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1269,7 +1289,7 @@ extension Encoder: OpVisitor {
     /// `xmul64_i64`: dst = src * imm (wrapping)
     public mutating func xmul64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(105)
+        emitOpcode(107)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1278,7 +1298,7 @@ extension Encoder: OpVisitor {
     /// `xand64_i64`: dst = src & imm (wrapping)
     public mutating func xand64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(106)
+        emitOpcode(108)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1287,7 +1307,7 @@ extension Encoder: OpVisitor {
     /// `xor64_i64`: dst = src | imm (wrapping)
     public mutating func xor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(107)
+        emitOpcode(109)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1296,7 +1316,7 @@ extension Encoder: OpVisitor {
     /// `xxor64_i64`: dst = src ^ imm (wrapping)
     public mutating func xxor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(108)
+        emitOpcode(110)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1305,7 +1325,7 @@ extension Encoder: OpVisitor {
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
     public mutating func xshl64U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(109)
+        emitOpcode(111)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1314,7 +1334,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
     public mutating func xshr64SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(110)
+        emitOpcode(112)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1323,7 +1343,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
     public mutating func xshr64UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(111)
+        emitOpcode(113)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1422,7 +1442,7 @@ extension Encoder: OpVisitor {
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
     public mutating func xzext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(112)
+        emitOpcode(114)
         emit(dst)
         emit(src)
     }
@@ -1430,7 +1450,7 @@ extension Encoder: OpVisitor {
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
     public mutating func xsext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(113)
+        emitOpcode(115)
         emit(dst)
         emit(src)
     }
@@ -1470,7 +1490,7 @@ extension Encoder: OpVisitor {
     /// `fadd32`: dst = src1 + src2 (f32)
     public mutating func fadd32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(114)
+        emitOpcode(116)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1479,7 +1499,7 @@ extension Encoder: OpVisitor {
     /// `fsub32`: dst = src1 - src2 (f32)
     public mutating func fsub32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(115)
+        emitOpcode(117)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1488,7 +1508,7 @@ extension Encoder: OpVisitor {
     /// `fmul32`: dst = src1 * src2 (f32)
     public mutating func fmul32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(116)
+        emitOpcode(118)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1497,7 +1517,7 @@ extension Encoder: OpVisitor {
     /// `fdiv32`: dst = src1 / src2 (f32)
     public mutating func fdiv32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(117)
+        emitOpcode(119)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1506,7 +1526,7 @@ extension Encoder: OpVisitor {
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(118)
+        emitOpcode(120)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1515,7 +1535,7 @@ extension Encoder: OpVisitor {
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(119)
+        emitOpcode(121)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1533,7 +1553,7 @@ extension Encoder: OpVisitor {
     /// `fabs32`: dst = |src|
     public mutating func fabs32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(120)
+        emitOpcode(122)
         emit(dst)
         emit(src)
     }
@@ -1541,7 +1561,7 @@ extension Encoder: OpVisitor {
     /// `fneg32`: dst = -src
     public mutating func fneg32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(121)
+        emitOpcode(123)
         emit(dst)
         emit(src)
     }
@@ -1549,7 +1569,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt32`: dst = sqrt(src)
     public mutating func fsqrt32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(122)
+        emitOpcode(124)
         emit(dst)
         emit(src)
     }
@@ -1589,7 +1609,7 @@ extension Encoder: OpVisitor {
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func feq32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(123)
+        emitOpcode(125)
         emit(dst)
         emit(a)
         emit(b)
@@ -1598,7 +1618,7 @@ extension Encoder: OpVisitor {
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fne32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(124)
+        emitOpcode(126)
         emit(dst)
         emit(a)
         emit(b)
@@ -1607,7 +1627,7 @@ extension Encoder: OpVisitor {
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func flt32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(125)
+        emitOpcode(127)
         emit(dst)
         emit(a)
         emit(b)
@@ -1616,7 +1636,7 @@ extension Encoder: OpVisitor {
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fle32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(126)
+        emitOpcode(128)
         emit(dst)
         emit(a)
         emit(b)
@@ -1625,7 +1645,7 @@ extension Encoder: OpVisitor {
     /// `fadd64`: dst = src1 + src2 (f64)
     public mutating func fadd64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(127)
+        emitOpcode(129)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1634,7 +1654,7 @@ extension Encoder: OpVisitor {
     /// `fsub64`: dst = src1 - src2 (f64)
     public mutating func fsub64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(128)
+        emitOpcode(130)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1643,7 +1663,7 @@ extension Encoder: OpVisitor {
     /// `fmul64`: dst = src1 * src2 (f64)
     public mutating func fmul64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(129)
+        emitOpcode(131)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1652,7 +1672,7 @@ extension Encoder: OpVisitor {
     /// `fdiv64`: dst = src1 / src2 (f64)
     public mutating func fdiv64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(130)
+        emitOpcode(132)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1661,7 +1681,7 @@ extension Encoder: OpVisitor {
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(131)
+        emitOpcode(133)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1670,7 +1690,7 @@ extension Encoder: OpVisitor {
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(132)
+        emitOpcode(134)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1688,7 +1708,7 @@ extension Encoder: OpVisitor {
     /// `fabs64`: dst = |src|
     public mutating func fabs64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(133)
+        emitOpcode(135)
         emit(dst)
         emit(src)
     }
@@ -1696,7 +1716,7 @@ extension Encoder: OpVisitor {
     /// `fneg64`: dst = -src
     public mutating func fneg64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(134)
+        emitOpcode(136)
         emit(dst)
         emit(src)
     }
@@ -1704,7 +1724,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt64`: dst = sqrt(src)
     public mutating func fsqrt64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(135)
+        emitOpcode(137)
         emit(dst)
         emit(src)
     }
@@ -1744,7 +1764,7 @@ extension Encoder: OpVisitor {
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func feq64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(136)
+        emitOpcode(138)
         emit(dst)
         emit(a)
         emit(b)
@@ -1753,7 +1773,7 @@ extension Encoder: OpVisitor {
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fne64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(137)
+        emitOpcode(139)
         emit(dst)
         emit(a)
         emit(b)
@@ -1762,7 +1782,7 @@ extension Encoder: OpVisitor {
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func flt64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(138)
+        emitOpcode(140)
         emit(dst)
         emit(a)
         emit(b)
@@ -1771,7 +1791,7 @@ extension Encoder: OpVisitor {
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fle64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(139)
+        emitOpcode(141)
         emit(dst)
         emit(a)
         emit(b)
@@ -1988,7 +2008,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(140)
+        emitOpcode(142)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -1997,7 +2017,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(141)
+        emitOpcode(143)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2006,7 +2026,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(142)
+        emitOpcode(144)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2015,7 +2035,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(143)
+        emitOpcode(145)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2024,7 +2044,7 @@ extension Encoder: OpVisitor {
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
     public mutating func xload32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(144)
+        emitOpcode(146)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2033,7 +2053,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(145)
+        emitOpcode(147)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2042,7 +2062,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(146)
+        emitOpcode(148)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2051,7 +2071,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(147)
+        emitOpcode(149)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2060,7 +2080,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(148)
+        emitOpcode(150)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2069,7 +2089,7 @@ extension Encoder: OpVisitor {
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(149)
+        emitOpcode(151)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2078,7 +2098,7 @@ extension Encoder: OpVisitor {
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(150)
+        emitOpcode(152)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2087,7 +2107,7 @@ extension Encoder: OpVisitor {
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
     public mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(151)
+        emitOpcode(153)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2096,7 +2116,7 @@ extension Encoder: OpVisitor {
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
     public mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(152)
+        emitOpcode(154)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2105,7 +2125,7 @@ extension Encoder: OpVisitor {
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
     public mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(153)
+        emitOpcode(155)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2114,7 +2134,7 @@ extension Encoder: OpVisitor {
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
     public mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(154)
+        emitOpcode(156)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2123,7 +2143,7 @@ extension Encoder: OpVisitor {
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
     public mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(155)
+        emitOpcode(157)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2132,7 +2152,7 @@ extension Encoder: OpVisitor {
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
     public mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(156)
+        emitOpcode(158)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2141,7 +2161,7 @@ extension Encoder: OpVisitor {
     /// `xstore64`: memory[ea] = src; traps when out of bounds
     public mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(157)
+        emitOpcode(159)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2150,7 +2170,7 @@ extension Encoder: OpVisitor {
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
     public mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(158)
+        emitOpcode(160)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2159,7 +2179,7 @@ extension Encoder: OpVisitor {
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
     public mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(159)
+        emitOpcode(161)
         emit(addr)
         emit(offset)
         emit(src)

@@ -246,6 +246,10 @@ public protocol OpVisitor {
     mutating func xult64(_ dst: XReg, _ a: XReg, _ b: XReg) -> Output
     /// `xule64`: dst = unsigned (a) <= unsigned (b) ? 1 : 0
     mutating func xule64(_ dst: XReg, _ a: XReg, _ b: XReg) -> Output
+    /// `xadd32_shl`: low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add
+    mutating func xadd32Shl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8) -> Output
+    /// `xshr32_u_and`: low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one
+    mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32) -> Output
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> Output
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)

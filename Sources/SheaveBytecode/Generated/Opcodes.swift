@@ -165,164 +165,168 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xult64 = 79
     /// `xule64`: dst = unsigned (a) <= unsigned (b) ? 1 : 0
     case xule64 = 80
+    /// `xadd32_shl`: low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add
+    case xadd32Shl = 81
+    /// `xshr32_u_and`: low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one
+    case xshr32UAnd = 82
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
-    case xadd32I32 = 81
+    case xadd32I32 = 83
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
-    case xmul32I32 = 82
+    case xmul32I32 = 84
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
-    case xand32I32 = 83
+    case xand32I32 = 85
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
-    case xor32I32 = 84
+    case xor32I32 = 86
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
-    case xxor32I32 = 85
+    case xxor32I32 = 87
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
-    case xshl32U8 = 86
+    case xshl32U8 = 88
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
-    case xshr32SU8 = 87
+    case xshr32SU8 = 89
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
-    case xshr32UU8 = 88
+    case xshr32UU8 = 90
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
-    case xeq32I32 = 89
+    case xeq32I32 = 91
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
-    case xne32I32 = 90
+    case xne32I32 = 92
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
-    case xslt32I32 = 91
+    case xslt32I32 = 93
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
-    case xsle32I32 = 92
+    case xsle32I32 = 94
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
-    case xsgt32I32 = 93
+    case xsgt32I32 = 95
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
-    case xsge32I32 = 94
+    case xsge32I32 = 96
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
-    case xult32I32 = 95
+    case xult32I32 = 97
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
-    case xule32I32 = 96
+    case xule32I32 = 98
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
-    case xugt32I32 = 97
+    case xugt32I32 = 99
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
-    case xuge32I32 = 98
+    case xuge32I32 = 100
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
-    case xadd64I32 = 99
+    case xadd64I32 = 101
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
-    case xmul64I32 = 100
+    case xmul64I32 = 102
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
-    case xand64I32 = 101
+    case xand64I32 = 103
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
-    case xor64I32 = 102
+    case xor64I32 = 104
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
-    case xxor64I32 = 103
+    case xxor64I32 = 105
     /// `xadd64_i64`: dst = src + imm (wrapping)
-    case xadd64I64 = 104
+    case xadd64I64 = 106
     /// `xmul64_i64`: dst = src * imm (wrapping)
-    case xmul64I64 = 105
+    case xmul64I64 = 107
     /// `xand64_i64`: dst = src & imm (wrapping)
-    case xand64I64 = 106
+    case xand64I64 = 108
     /// `xor64_i64`: dst = src | imm (wrapping)
-    case xor64I64 = 107
+    case xor64I64 = 109
     /// `xxor64_i64`: dst = src ^ imm (wrapping)
-    case xxor64I64 = 108
+    case xxor64I64 = 110
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
-    case xshl64U8 = 109
+    case xshl64U8 = 111
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
-    case xshr64SU8 = 110
+    case xshr64SU8 = 112
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
-    case xshr64UU8 = 111
+    case xshr64UU8 = 113
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
-    case xzext3264 = 112
+    case xzext3264 = 114
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
-    case xsext3264 = 113
+    case xsext3264 = 115
     /// `fadd32`: dst = src1 + src2 (f32)
-    case fadd32 = 114
+    case fadd32 = 116
     /// `fsub32`: dst = src1 - src2 (f32)
-    case fsub32 = 115
+    case fsub32 = 117
     /// `fmul32`: dst = src1 * src2 (f32)
-    case fmul32 = 116
+    case fmul32 = 118
     /// `fdiv32`: dst = src1 / src2 (f32)
-    case fdiv32 = 117
+    case fdiv32 = 119
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin32 = 118
+    case fmin32 = 120
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax32 = 119
+    case fmax32 = 121
     /// `fabs32`: dst = |src|
-    case fabs32 = 120
+    case fabs32 = 122
     /// `fneg32`: dst = -src
-    case fneg32 = 121
+    case fneg32 = 123
     /// `fsqrt32`: dst = sqrt(src)
-    case fsqrt32 = 122
+    case fsqrt32 = 124
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
-    case feq32 = 123
+    case feq32 = 125
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
-    case fne32 = 124
+    case fne32 = 126
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
-    case flt32 = 125
+    case flt32 = 127
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
-    case fle32 = 126
+    case fle32 = 128
     /// `fadd64`: dst = src1 + src2 (f64)
-    case fadd64 = 127
+    case fadd64 = 129
     /// `fsub64`: dst = src1 - src2 (f64)
-    case fsub64 = 128
+    case fsub64 = 130
     /// `fmul64`: dst = src1 * src2 (f64)
-    case fmul64 = 129
+    case fmul64 = 131
     /// `fdiv64`: dst = src1 / src2 (f64)
-    case fdiv64 = 130
+    case fdiv64 = 132
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin64 = 131
+    case fmin64 = 133
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax64 = 132
+    case fmax64 = 134
     /// `fabs64`: dst = |src|
-    case fabs64 = 133
+    case fabs64 = 135
     /// `fneg64`: dst = -src
-    case fneg64 = 134
+    case fneg64 = 136
     /// `fsqrt64`: dst = sqrt(src)
-    case fsqrt64 = 135
+    case fsqrt64 = 137
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
-    case feq64 = 136
+    case feq64 = 138
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
-    case fne64 = 137
+    case fne64 = 139
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
-    case flt64 = 138
+    case flt64 = 140
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
-    case fle64 = 139
+    case fle64 = 141
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S32 = 140
+    case xload8S32 = 142
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U32 = 141
+    case xload8U32 = 143
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S32 = 142
+    case xload16S32 = 144
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U32 = 143
+    case xload16U32 = 145
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
-    case xload32 = 144
+    case xload32 = 146
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S64 = 145
+    case xload8S64 = 147
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U64 = 146
+    case xload8U64 = 148
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S64 = 147
+    case xload16S64 = 149
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U64 = 148
+    case xload16U64 = 150
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
-    case xload32S64 = 149
+    case xload32S64 = 151
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
-    case xload32U64 = 150
+    case xload32U64 = 152
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
-    case xload64 = 151
+    case xload64 = 153
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
-    case fload32 = 152
+    case fload32 = 154
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
-    case fload64 = 153
+    case fload64 = 155
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
-    case xstore8 = 154
+    case xstore8 = 156
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
-    case xstore16 = 155
+    case xstore16 = 157
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
-    case xstore32 = 156
+    case xstore32 = 158
     /// `xstore64`: memory[ea] = src; traps when out of bounds
-    case xstore64 = 157
+    case xstore64 = 159
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
-    case fstore32 = 158
+    case fstore32 = 160
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
-    case fstore64 = 159
+    case fstore64 = 161
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -608,6 +612,8 @@ extension Opcode {
         case .xsle64: return OpInfo(name: "xsle64", doc: "dst = signed (a) <= signed (b) ? 1 : 0", flags: [.pure], size: 7)
         case .xult64: return OpInfo(name: "xult64", doc: "dst = unsigned (a) < unsigned (b) ? 1 : 0", flags: [.pure], size: 7)
         case .xule64: return OpInfo(name: "xule64", doc: "dst = unsigned (a) <= unsigned (b) ? 1 : 0", flags: [.pure], size: 7)
+        case .xadd32Shl: return OpInfo(name: "xadd32_shl", doc: "low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add", flags: [.pure], size: 8)
+        case .xshr32UAnd: return OpInfo(name: "xshr32_u_and", doc: "low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one", flags: [.pure], size: 10)
         case .xadd32I32: return OpInfo(name: "xadd32_i32", doc: "low32(dst) = low32(src) + imm (wrapping)", flags: [.pure], size: 9)
         case .xmul32I32: return OpInfo(name: "xmul32_i32", doc: "low32(dst) = low32(src) * imm (wrapping)", flags: [.pure], size: 9)
         case .xand32I32: return OpInfo(name: "xand32_i32", doc: "low32(dst) = low32(src) & imm (wrapping)", flags: [.pure], size: 9)
@@ -873,6 +879,8 @@ extension Opcode {
         [.x, .x, .x],  // xsle64
         [.x, .x, .x],  // xult64
         [.x, .x, .x],  // xule64
+        [.x, .x, .x, .immediate(bytes: 1)],  // xadd32_shl
+        [.x, .x, .immediate(bytes: 1), .immediate(bytes: 4)],  // xshr32_u_and
         [.x, .x, .immediate(bytes: 4)],  // xadd32_i32
         [.x, .x, .immediate(bytes: 4)],  // xmul32_i32
         [.x, .x, .immediate(bytes: 4)],  // xand32_i32

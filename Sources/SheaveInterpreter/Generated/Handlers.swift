@@ -248,6 +248,10 @@ protocol OpHandlers {
     mutating func xult64(_ dst: XReg, _ a: XReg, _ b: XReg)
     /// `xule64`: dst = unsigned (a) <= unsigned (b) ? 1 : 0
     mutating func xule64(_ dst: XReg, _ a: XReg, _ b: XReg)
+    /// `xadd32_shl`: low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add
+    mutating func xadd32Shl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8)
+    /// `xshr32_u_and`: low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one
+    mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32)
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32)
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
@@ -1582,6 +1586,26 @@ extension Executor {
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
         pc = pc.advanced(by: 7)
         xule64(dst, a, b)
+    }
+
+    @inline(__always)
+    mutating func op_xadd32Shl() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let base = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        xadd32Shl(dst, base, index, shift)
+    }
+
+    @inline(__always)
+    mutating func op_xshr32UAnd() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 5, as: UInt8.self)
+        let mask = pc.loadUnaligned(fromByteOffset: 6, as: Int32.self)
+        pc = pc.advanced(by: 10)
+        xshr32UAnd(dst, src, shift, mask)
     }
 
     @inline(__always)

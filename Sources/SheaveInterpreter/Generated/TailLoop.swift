@@ -848,6 +848,20 @@ private func tail_xule64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, 
 }
 
 @inline(__always)
+private func tail_xadd32Shl(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_xadd32Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr32UAnd(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_xshr32UAnd()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xadd32I32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
     ex.op_xadd32I32()
@@ -1852,85 +1866,87 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[78] = tail_xsle64
     table[79] = tail_xult64
     table[80] = tail_xule64
-    table[81] = tail_xadd32I32
-    table[82] = tail_xmul32I32
-    table[83] = tail_xand32I32
-    table[84] = tail_xor32I32
-    table[85] = tail_xxor32I32
-    table[86] = tail_xshl32U8
-    table[87] = tail_xshr32SU8
-    table[88] = tail_xshr32UU8
-    table[89] = tail_xeq32I32
-    table[90] = tail_xne32I32
-    table[91] = tail_xslt32I32
-    table[92] = tail_xsle32I32
-    table[93] = tail_xsgt32I32
-    table[94] = tail_xsge32I32
-    table[95] = tail_xult32I32
-    table[96] = tail_xule32I32
-    table[97] = tail_xugt32I32
-    table[98] = tail_xuge32I32
-    table[99] = tail_xadd64I32
-    table[100] = tail_xmul64I32
-    table[101] = tail_xand64I32
-    table[102] = tail_xor64I32
-    table[103] = tail_xxor64I32
-    table[104] = tail_xadd64I64
-    table[105] = tail_xmul64I64
-    table[106] = tail_xand64I64
-    table[107] = tail_xor64I64
-    table[108] = tail_xxor64I64
-    table[109] = tail_xshl64U8
-    table[110] = tail_xshr64SU8
-    table[111] = tail_xshr64UU8
-    table[112] = tail_xzext3264
-    table[113] = tail_xsext3264
-    table[114] = tail_fadd32
-    table[115] = tail_fsub32
-    table[116] = tail_fmul32
-    table[117] = tail_fdiv32
-    table[118] = tail_fmin32
-    table[119] = tail_fmax32
-    table[120] = tail_fabs32
-    table[121] = tail_fneg32
-    table[122] = tail_fsqrt32
-    table[123] = tail_feq32
-    table[124] = tail_fne32
-    table[125] = tail_flt32
-    table[126] = tail_fle32
-    table[127] = tail_fadd64
-    table[128] = tail_fsub64
-    table[129] = tail_fmul64
-    table[130] = tail_fdiv64
-    table[131] = tail_fmin64
-    table[132] = tail_fmax64
-    table[133] = tail_fabs64
-    table[134] = tail_fneg64
-    table[135] = tail_fsqrt64
-    table[136] = tail_feq64
-    table[137] = tail_fne64
-    table[138] = tail_flt64
-    table[139] = tail_fle64
-    table[140] = tail_xload8S32
-    table[141] = tail_xload8U32
-    table[142] = tail_xload16S32
-    table[143] = tail_xload16U32
-    table[144] = tail_xload32
-    table[145] = tail_xload8S64
-    table[146] = tail_xload8U64
-    table[147] = tail_xload16S64
-    table[148] = tail_xload16U64
-    table[149] = tail_xload32S64
-    table[150] = tail_xload32U64
-    table[151] = tail_xload64
-    table[152] = tail_fload32
-    table[153] = tail_fload64
-    table[154] = tail_xstore8
-    table[155] = tail_xstore16
-    table[156] = tail_xstore32
-    table[157] = tail_xstore64
-    table[158] = tail_fstore32
-    table[159] = tail_fstore64
+    table[81] = tail_xadd32Shl
+    table[82] = tail_xshr32UAnd
+    table[83] = tail_xadd32I32
+    table[84] = tail_xmul32I32
+    table[85] = tail_xand32I32
+    table[86] = tail_xor32I32
+    table[87] = tail_xxor32I32
+    table[88] = tail_xshl32U8
+    table[89] = tail_xshr32SU8
+    table[90] = tail_xshr32UU8
+    table[91] = tail_xeq32I32
+    table[92] = tail_xne32I32
+    table[93] = tail_xslt32I32
+    table[94] = tail_xsle32I32
+    table[95] = tail_xsgt32I32
+    table[96] = tail_xsge32I32
+    table[97] = tail_xult32I32
+    table[98] = tail_xule32I32
+    table[99] = tail_xugt32I32
+    table[100] = tail_xuge32I32
+    table[101] = tail_xadd64I32
+    table[102] = tail_xmul64I32
+    table[103] = tail_xand64I32
+    table[104] = tail_xor64I32
+    table[105] = tail_xxor64I32
+    table[106] = tail_xadd64I64
+    table[107] = tail_xmul64I64
+    table[108] = tail_xand64I64
+    table[109] = tail_xor64I64
+    table[110] = tail_xxor64I64
+    table[111] = tail_xshl64U8
+    table[112] = tail_xshr64SU8
+    table[113] = tail_xshr64UU8
+    table[114] = tail_xzext3264
+    table[115] = tail_xsext3264
+    table[116] = tail_fadd32
+    table[117] = tail_fsub32
+    table[118] = tail_fmul32
+    table[119] = tail_fdiv32
+    table[120] = tail_fmin32
+    table[121] = tail_fmax32
+    table[122] = tail_fabs32
+    table[123] = tail_fneg32
+    table[124] = tail_fsqrt32
+    table[125] = tail_feq32
+    table[126] = tail_fne32
+    table[127] = tail_flt32
+    table[128] = tail_fle32
+    table[129] = tail_fadd64
+    table[130] = tail_fsub64
+    table[131] = tail_fmul64
+    table[132] = tail_fdiv64
+    table[133] = tail_fmin64
+    table[134] = tail_fmax64
+    table[135] = tail_fabs64
+    table[136] = tail_fneg64
+    table[137] = tail_fsqrt64
+    table[138] = tail_feq64
+    table[139] = tail_fne64
+    table[140] = tail_flt64
+    table[141] = tail_fle64
+    table[142] = tail_xload8S32
+    table[143] = tail_xload8U32
+    table[144] = tail_xload16S32
+    table[145] = tail_xload16U32
+    table[146] = tail_xload32
+    table[147] = tail_xload8S64
+    table[148] = tail_xload8U64
+    table[149] = tail_xload16S64
+    table[150] = tail_xload16U64
+    table[151] = tail_xload32S64
+    table[152] = tail_xload32U64
+    table[153] = tail_xload64
+    table[154] = tail_fload32
+    table[155] = tail_fload64
+    table[156] = tail_xstore8
+    table[157] = tail_xstore16
+    table[158] = tail_xstore32
+    table[159] = tail_xstore64
+    table[160] = tail_fstore32
+    table[161] = tail_fstore64
     table[0xFF] = tailExtended
 }
 

@@ -127,6 +127,12 @@ extension Executor {
             slot = slot.advanced(by: 8)
         }
     }
+    @inline(__always) mutating func xadd32Shl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8) {
+        setX32(dst, x32(base) &+ (x32(index) &<< UInt32(shift & 31)))
+    }
+    @inline(__always) mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32) {
+        setX32(dst, (x32(src) &>> UInt32(shift & 31)) & UInt32(bitPattern: mask))
+    }
     @inline(__always) mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) { setX32(dst, x32(src) &+ UInt32(bitPattern: imm)) }
     @inline(__always) mutating func xadd64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) { setX64(dst, x64(src) &+ UInt64(bitPattern: imm)) }
     @inline(__always) mutating func xmul64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) { setX64(dst, x64(src) &* UInt64(bitPattern: imm)) }

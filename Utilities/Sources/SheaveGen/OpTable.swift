@@ -232,6 +232,12 @@ func buildOpTable() -> [Op] {
             op("x\(cmp)\(w)", "dst: x, a: x, b: x", "dst = \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) ? 1 : 0", pure)
         }
     }
+    // Super-instructions from the profiler's adjacent-pair counts (docs/benchmarks.md):
+    // scaled-index address arithmetic, and bit-field extraction.
+    op("xadd32_shl", "dst: x, base: x, index: x, shift: u8",
+       "low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add", pure)
+    op("xshr32_u_and", "dst: x, src: x, shift: u8, mask: i32",
+       "low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one", pure)
     // Immediate forms.
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""
