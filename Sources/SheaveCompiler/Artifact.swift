@@ -8,7 +8,8 @@ import WasmTypes
 //     offset  size  field
 //     0       8     magic "SHEAVE\r\n" (the CR LF catches text-mode mangling)
 //     8       4     format version
-//     12      1+n   target name ("pulley64"), length-prefixed
+//     12      8     instruction-set fingerprint (generated from the op table)
+//     20      1+n   target name ("pulley64"), length-prefixed
 //     ..      8     enabled features (`Features.rawValue`)
 //     ..      1     flags: bit 0 = compiled with checkpoints
 //     ..      8     body length
@@ -16,7 +17,7 @@ import WasmTypes
 //     end-4   4     CRC-32 of every byte before it
 //
 // Everything but the bytecode is little-endian; the bytecode's immediates are
-// in the target's byte order. Loading checks, in order: magic, version, target,
+// in the target's byte order. Loading checks, in order: magic, version, instruction set, target,
 // length, checksum, then decodes the sections with checked reads, validates the
 // module as the compiler would, and verifies the bytecode (`BytecodeVerifier`).
 
@@ -26,7 +27,7 @@ public struct ArtifactError: Error, Equatable, CustomStringConvertible {
     public enum Kind: Equatable, Sendable {
         /// The file does not start with the artifact magic.
         case notAnArtifact
-        /// Written by another version of the format.
+        /// Written by another version of the format, or for another instruction set.
         case unsupportedVersion
         /// Compiled for another target than the one required.
         case wrongTarget
@@ -60,7 +61,7 @@ public enum Artifact {
     /// The first eight bytes of every artifact.
     public static let magic: [UInt8] = Array("SHEAVE\r\n".utf8)
     /// The format version this build writes and reads.
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
     /// The usual file extension, as Wasmtime's.
     public static let fileExtension = "cwasm"
 
@@ -82,6 +83,7 @@ extension CompiledModule {
         var out = ArtifactWriter()
         out.raw(Artifact.magic)
         out.u32(Artifact.formatVersion)
+        out.u64(instructionSetFingerprint)
         out.string8(options.target.rawValue)
         out.u64(UInt64(options.features.rawValue))
         out.u8(options.checkpoints ? 1 : 0)
@@ -106,6 +108,10 @@ extension CompiledModule {
         let version = try header.u32()
         guard version == Artifact.formatVersion else {
             throw ArtifactError(.unsupportedVersion, "artifact format version \(version) is not supported (this Sheave reads version \(Artifact.formatVersion))")
+        }
+        let fingerprint = try header.u64()
+        guard fingerprint == instructionSetFingerprint else {
+            throw ArtifactError(.unsupportedVersion, "artifact was compiled for another instruction set (fingerprint \(String(fingerprint, radix: 16)); this Sheave's is \(String(instructionSetFingerprint, radix: 16))): compile it again")
         }
         let name = try header.string8()
         guard let found = Target(rawValue: name) else { throw ArtifactError(.damaged, "unknown target \"\(name)\"") }

@@ -98,18 +98,25 @@ final class ArtifactTests: XCTestCase {
         XCTAssertEqual(kind([]), .notAnArtifact)
         XCTAssertEqual(kind(Array(try wat2wasm(Self.source))), .notAnArtifact)
         var version = artifact
-        version[8] = 2
+        version[8] = 1
         XCTAssertEqual(kind(version), .unsupportedVersion)
+        // Bytecode of another instruction set (an older or newer Sheave's op table) is refused before it is read.
+        var otherOps = artifact
+        otherOps[12] ^= 0x01
+        XCTAssertThrowsError(try CompiledModule(deserializing: otherOps)) {
+            XCTAssertEqual(($0 as? ArtifactError)?.kind, .unsupportedVersion)
+            XCTAssertTrue("\($0)".hasPrefix("artifact was compiled for another instruction set"), "\($0)")
+        }
         // Every truncation is an error, never a crash.
         for length in 0..<artifact.count {
             XCTAssertNotNil(kind(Array(artifact.prefix(length))), "truncated to \(length)")
         }
         XCTAssertEqual(kind(Array(artifact.prefix(artifact.count - 1))), .truncated)
-        // Every single-bit flip is an error; past the 38-byte header, the checksum's.
+        // Every single-bit flip is an error; past the 46-byte header, the checksum's.
         for index in 0..<artifact.count {
             var flipped = artifact
             flipped[index] ^= 0x04
-            if index >= 38 {
+            if index >= 46 {
                 XCTAssertEqual(kind(flipped), .checksumMismatch, "bit flip at \(index)")
             } else {
                 XCTAssertNotNil(kind(flipped), "bit flip at \(index)")

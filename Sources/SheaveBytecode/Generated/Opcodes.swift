@@ -795,6 +795,10 @@ extension ExtendedOpcode {
         }
     }
 }
+/// A fingerprint of the instruction set (every op's name, opcode and operands):
+/// an artifact records it, and one from another instruction set is refused.
+public let instructionSetFingerprint: UInt64 = 0x480f681c2cdc191c
+
 extension Opcode {
     /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.
     public static let operandShapes: [[OperandShape]] = [

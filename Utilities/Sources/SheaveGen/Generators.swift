@@ -160,6 +160,7 @@ func genOpcodes() -> String {
         }
 
         """
+    s += instructionSetFingerprint()
     s += shapeTable(primary, type: "Opcode")
     s += shapeTable(extended, type: "ExtendedOpcode")
     return s
@@ -189,6 +190,23 @@ func shape(_ operand: Operand) -> String {
     case .branchTable: return ".branchTable"
     default: return ".immediate(bytes: \(operand.kind.size!))"
     }
+}
+
+/// FNV-1a over every op's name, opcode and operand kinds and meanings, in order:
+/// artifacts record it, so bytecode from another instruction set is refused.
+func instructionSetFingerprint() -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for op in ops {
+        let text = "\(op.name)=\(op.isExtended ? "ff" : "")\(op.opcode):" + op.operands.map { "\($0.kind)@\($0.meaning.rawValue)" }.joined(separator: ",") + ";"
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    }
+    return """
+        /// A fingerprint of the instruction set (every op's name, opcode and operands):
+        /// an artifact records it, and one from another instruction set is refused.
+        public let instructionSetFingerprint: UInt64 = 0x\(String(hash, radix: 16))
+
+
+        """
 }
 
 /// A static table of every op's operand shapes, indexed by opcode.
