@@ -17,17 +17,20 @@ struct Executor {
     /// bounds-checked against `memorySize` before it is made.
     var memory: UnsafeMutableRawPointer
     let vm: UnsafeMutablePointer<VMState>
+    /// Tail loop: the primary handler table to dispatch through (`TailHandler`s).
+    let table: UnsafeRawPointer
     /// The first byte of the current op, recorded by ops that may stop: a trap reports it.
     var start: UnsafeRawPointer
 
     @inline(__always)
     init(pc: UnsafeRawPointer, fp: UnsafeMutableRawPointer, links: UnsafeMutableRawPointer,
-         memory: UnsafeMutableRawPointer, vm: UnsafeMutablePointer<VMState>) {
+         memory: UnsafeMutableRawPointer, vm: UnsafeMutablePointer<VMState>, table: UnsafeRawPointer) {
         self.pc = pc
         self.fp = fp
         self.links = links
         self.memory = memory
         self.vm = vm
+        self.table = table
         self.start = pc
     }
 
@@ -126,23 +129,23 @@ struct Executor {
     /// Tail loop: continue with the handler of the op at `pc`.
     @inline(__always)
     func dispatchNext() {
-        let handler = vm.pointee.tailHandlers[Int(pc.load(as: UInt8.self))]
-        return handler(pc, fp, links, memory, UnsafeMutableRawPointer(vm))
+        let handler = table.assumingMemoryBound(to: TailHandler.self)[Int(pc.load(as: UInt8.self))]
+        return handler(pc, fp, links, memory, UnsafeMutableRawPointer(vm), table)
     }
 }
 
 /// Tail loop: 0xFF, an extended op; dispatch on its u16 opcode.
-func tailExtended(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+func tailExtended(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
     let state = vm.assumingMemoryBound(to: VMState.self)
     let opcode = Int(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
     guard opcode < state.pointee.extendedCount else {
-        return tailInvalidOpcode(pc, fp, links, memory, vm)
+        return tailInvalidOpcode(pc, fp, links, memory, vm, table)
     }
-    return state.pointee.extendedTailHandlers[opcode](pc, fp, links, memory, vm)
+    return state.pointee.extendedTailHandlers[opcode](pc, fp, links, memory, vm, table)
 }
 
 /// Tail loop: an opcode no op has.
-func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
-    Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
         .exit(.trap(.invalidOpcode))
 }

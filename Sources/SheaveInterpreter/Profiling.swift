@@ -71,11 +71,11 @@ struct ProfileState {
 /// The tail loop's profiling entry: every primary opcode's slot in the profiling
 /// table. It records the op, then jumps to its usual handler, which dispatches
 /// the next op through the profiling table again.
-func tail_profiled(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+func tail_profiled(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
     let state = vm.assumingMemoryBound(to: VMState.self)
     let profile = state.pointee.profile.unsafelyUnwrapped
     profile.pointee.record(pc)
-    return profile.pointee.handlers[Int(pc.load(as: UInt8.self))](pc, fp, links, memory, vm)
+    return profile.pointee.handlers[Int(pc.load(as: UInt8.self))](pc, fp, links, memory, vm, table)
 }
 
 /// What a profiling run saw.

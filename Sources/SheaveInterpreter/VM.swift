@@ -304,7 +304,8 @@ public final class VM {
         let fp = state.pointee.fp, links = state.pointee.links
         switch DispatchMode.tailLoopIsSafe ? dispatchMode : .match {
         case .match:
-            var executor = Executor(pc: pc, fp: fp, links: links, memory: state.pointee.memory, vm: state)
+            var executor = Executor(pc: pc, fp: fp, links: links, memory: state.pointee.memory, vm: state,
+                                    table: UnsafeRawPointer(state.pointee.tailHandlers))
             do {
                 if state.pointee.profile == nil {
                     try executor.runMatchLoop(NoDispatchHook.self)
@@ -316,7 +317,7 @@ public final class VM {
             }
         case .tail:
             let handler = state.pointee.tailHandlers[Int(pc.load(as: UInt8.self))]
-            handler(pc, fp, links, state.pointee.memory, UnsafeMutableRawPointer(state))
+            handler(pc, fp, links, state.pointee.memory, UnsafeMutableRawPointer(state), UnsafeRawPointer(state.pointee.tailHandlers))
         }
         // No bytecode runs until the next `run`: samples until then count as outside.
         state.pointee.profile?.pointee.published.store(0, ordering: .relaxed)

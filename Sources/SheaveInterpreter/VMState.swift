@@ -20,6 +20,10 @@ enum Stop: Error {
 /// - `memory`: base address of linear memory 0 (its size is in `VMState`).
 /// - `vm`: the `VMState`, with everything else (stack limit, tables, where to
 ///   leave the stop reason); untyped because C function types cannot name it.
+/// - `table`: the primary handler table the next op is dispatched through (the
+///   usual one or the profiler's), carried in the sixth argument register rather
+///   than loaded from `VMState` at every dispatch; untyped because a C function
+///   type cannot name itself.
 ///
 /// The C convention is what Swift 6 mode accepts for a table of plain function
 /// pointers (`@convention(thin)` references crash the 6.3 compiler at -Onone
@@ -27,7 +31,7 @@ enum Stop: Error {
 /// all the same.
 typealias TailHandler = @convention(c) (
     _ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer,
-    _ vm: UnsafeMutableRawPointer
+    _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer
 ) -> Void
 
 /// A `br_table32` operand as the interpreter sees it: the offsets stay in the bytecode.
