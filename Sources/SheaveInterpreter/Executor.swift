@@ -100,12 +100,16 @@ struct Executor {
     func stop(_ reason: Stop) throws(Stop) -> Never {
         let at: UnsafeRawPointer
         if case .trap = reason { at = start } else { at = pc }
-        try Self.stop(reason, at: at, fp: fp, links: links, vm: vm)
+        try Self.stop(at: at, fp: fp, links: links, memory: memory, vm: vm, reason)
     }
 
+    /// The parameters come in the order of a tail handler's arguments, so that a
+    /// handler's slow path finds them in the registers they arrived in: with any
+    /// other order LLVM shuffled three registers on the way in and out of every
+    /// memory handler's fast path.
     @inline(never)
-    static func stop(_ reason: Stop, at pc: UnsafeRawPointer, fp: UnsafeMutableRawPointer, links: UnsafeMutableRawPointer,
-                     vm: UnsafeMutablePointer<VMState>) throws(Stop) -> Never {
+    static func stop(at pc: UnsafeRawPointer, fp: UnsafeMutableRawPointer, links: UnsafeMutableRawPointer,
+                     memory: UnsafeMutableRawPointer, vm: UnsafeMutablePointer<VMState>, _ reason: Stop) throws(Stop) -> Never {
         vm.pointee.pc = pc
         vm.pointee.fp = fp
         vm.pointee.links = links
