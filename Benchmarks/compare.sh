@@ -7,6 +7,11 @@
 # Benchmarks/programs/expected.txt.
 #
 #   Benchmarks/compare.sh [RUNS]        (from anywhere; RUNS defaults to 5)
+#   COREMARK=coremark.wasm Benchmarks/compare.sh [RUNS]
+#
+# With COREMARK set to a CoreMark module you built (eembc/coremark for
+# wasm32-wasi, with ITERATIONS fixed; neither its code nor a build script is in
+# this repository), its score (iterations per second, median) is compared too.
 #
 # Needs ../shared/tools/anchors.sh (builds .anchors/ once, about 10 minutes),
 # /usr/bin/time (Debian's `time`) for peak memory.
@@ -67,6 +72,23 @@ done
 printf '| **geometric mean** | | | | |'
 for r in wasmkit pulley cranelift; do awk -v l="${logsum[$r]}" -v n="$count" 'BEGIN { printf " **%.2f** |", exp(l / n) }'; done
 printf ' | | | |\n'
+if [ -n "${COREMARK:-}" ]; then
+    echo
+    echo "CoreMark ($(basename "$COREMARK")), iterations per second, median of $RUNS; ratio to Cranelift:"
+    echo
+    printf '|'; for r in "${ORDER[@]}"; do printf ' %s |' "$r"; done; printf '\n|'; for _ in "${ORDER[@]}"; do printf -- '---:|'; done; printf '\n'
+    declare -A scores=()
+    for _ in $(seq "$RUNS"); do
+        for r in "${ORDER[@]}"; do
+            out=$(${RUNTIMES[$r]} "$COREMARK" 2>/dev/null)
+            grep -q 'crcfinal      : 0x' <<<"$out" || { echo "error: $r did not finish CoreMark" >&2; exit 1; }
+            scores[$r]+="$(awk '/Iterations\/Sec/ {print $3}' <<<"$out") "
+        done
+    done
+    declare -A best=()
+    for r in "${ORDER[@]}"; do best[$r]=$(echo "${scores[$r]}" | tr ' ' '\n' | grep . | median); done
+    printf '|'; for r in "${ORDER[@]}"; do awk -v s="${best[$r]}" -v c="${best[cranelift]}" 'BEGIN { printf " %.0f (%.3f) |", s, s / c }'; done; printf '\n'
+fi
 echo
 echo "Compile time, Sheave against WasmKit (one process, medians of 7 rounds interleaved):"
 echo

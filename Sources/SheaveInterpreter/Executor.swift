@@ -36,8 +36,8 @@ struct Executor {
 
     /// The size of linear memory 0 in bytes. Read from the VM state at each check
     /// (an operand of the compare, no extra instruction on x86) rather than carried
-    /// in a register: five hot arguments leave the sixth argument register free,
-    /// which keeps the tail calls of merged handlers jumps (docs/design.md).
+    /// in a register: the six argument registers carry pc, fp, links, memory, the
+    /// VM and the handler table (docs/design.md).
     @inline(__always) var memorySize: Int { vm.pointee.memorySize }
 
     // MARK: Registers
