@@ -116,9 +116,10 @@ extension FunctionCompiler {
         var imm64: ((inout Encoder, UInt16, UInt16, Int64) -> Void)? = nil
         if try fuseWithLastShift(binary) { return }
         var shifted: (source: UInt16, amount: UInt8)?
+        var added: (a: UInt16, b: AddOperand)?
         let start = e.position
         switch binary {
-        case .i32Add: t = .i32; reg = { $0.xadd32(x($1), x($2), x($3)) }; imm = { $0.xadd32I32(x($1), x($2), $3) }
+        case .i32Add: t = .i32; reg = { added = ($2, .register($3)); $0.xadd32(x($1), x($2), x($3)) }; imm = { added = ($2, .immediate($3)); $0.xadd32I32(x($1), x($2), $3) }
         case .i32Sub: t = .i32; reg = { $0.xsub32(x($1), x($2), x($3)) }; imm = { $0.xadd32I32(x($1), x($2), 0 &- $3) }
         case .i32Mul: t = .i32; reg = { $0.xmul32(x($1), x($2), x($3)) }; imm = { $0.xmul32I32(x($1), x($2), $3) }
         case .i32DivS: t = .i32; reg = { $0.xdiv32S(x($1), x($2), x($3)) }
@@ -164,6 +165,10 @@ extension FunctionCompiler {
         case .f64Copysign: t = .f64; reg = { $0.fcopysign64(f($1), f($2), f($3)) }
         }
         try self.binary(t, t, reg, imm: imm, imm64: imm64)
+        if let added, isReachable {
+            let end = e.position
+            lastAdd = (start: lastOpStart(from: start, to: end), end: end, slot: Int(slot(stack.count - 1)), a: added.a, b: added.b)
+        }
         if let shifted, isReachable {
             let end = e.position
             lastShift = (start: lastOpStart(from: start, to: end), end: end, slot: Int(slot(stack.count - 1)),

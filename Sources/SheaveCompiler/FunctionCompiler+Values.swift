@@ -136,7 +136,39 @@ extension FunctionCompiler {
         case .i64Load32U: emitter = { $0.xload32U64(XReg($1), XReg($2), $3) }
         default: throw failure(.unsupported, "\(load) is not supported")
         }
+        if try fuseWithLastAdd(load, offset: offset) { return }
         try unaryMemory(.i32, load.type) { emitter(&$0, $1, $2, offset) }
+    }
+
+    /// A load whose address is the result of the `i32.add` just emitted: takes the
+    /// add back and emits one load that adds (wrapping, as the add did). Returns
+    /// false, having emitted nothing, when the pair is not there or the load has no
+    /// fused form.
+    private mutating func fuseWithLastAdd(_ load: Instruction.Load, offset: UInt32) throws(CompileError) -> Bool {
+        guard let add = lastAdd, e.position == add.end, isReachable, stack.count > (controls.last?.height ?? 0) else { return false }
+        let top = stack.count - 1
+        guard stack[top].location == .slot, Int(slot(top)) == add.slot, stack[top].type == .i32 else { return false }
+        let register: ((inout Encoder, UInt16) -> Void)?
+        switch (load, add.b) {
+        case (.i32Load, .register(let b)): register = { $0.xload32Add(XReg($1), XReg(add.a), XReg(b), offset) }
+        case (.i32Load, .immediate(let i)): register = { $0.xload32AddI32(XReg($1), XReg(add.a), i, offset) }
+        case (.i32Load8U, .register(let b)): register = { $0.xload8U32Add(XReg($1), XReg(add.a), XReg(b), offset) }
+        case (.i32Load8U, .immediate(let i)): register = { $0.xload8U32AddI32(XReg($1), XReg(add.a), i, offset) }
+        case (.f32Load, .register(let b)): register = { $0.fload32Add(FReg($1), XReg(add.a), XReg(b), offset) }
+        case (.f32Load, .immediate(let i)): register = { $0.fload32AddI32(FReg($1), XReg(add.a), i, offset) }
+        case (.f64Load, .register(let b)): register = { $0.fload64Add(FReg($1), XReg(add.a), XReg(b), offset) }
+        case (.f64Load, .immediate(let i)): register = { $0.fload64AddI32(FReg($1), XReg(add.a), i, offset) }
+        default: register = nil
+        }
+        guard let emitLoad = register else { return false }
+        lastAdd = nil
+        lastShift = nil
+        lastComparison = nil
+        e.truncate(to: add.start)
+        try op([.i32], load.type) { (c: inout FunctionCompiler, dst, _) throws(CompileError) in
+            c.emitWithDestination(dst) { emitLoad(&$0, dst) }
+        }
+        return true
     }
 
     private mutating func unaryMemory(_ input: ValueType, _ result: ValueType, _ body: (inout Encoder, UInt16, UInt16) -> Void) throws(CompileError) {

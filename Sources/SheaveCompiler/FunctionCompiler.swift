@@ -85,6 +85,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The i32 shift by a constant just emitted (`xshl32_u8`, `xshr32_u_u8`), for the
     /// `i32.add` or `i32.and` right after it to take back and fuse with.
     var lastShift: (start: Int, end: Int, slot: Int, source: UInt16, amount: UInt8, right: Bool)?
+    /// The `i32.add` just emitted (`xadd32` or `xadd32_i32`), for a load of its result right after it.
+    var lastAdd: (start: Int, end: Int, slot: Int, a: UInt16, b: AddOperand)?
+    enum AddOperand { case register(UInt16), immediate(Int32) }
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
 
@@ -272,6 +275,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         lastDestination = nil
         lastComparison = nil  // a branch may arrive here: the comparison is no longer the only way in
         lastShift = nil
+        lastAdd = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

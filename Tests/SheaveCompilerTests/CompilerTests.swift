@@ -270,4 +270,35 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("field", [.i32(0xABCD_1234)]), [.i32(0x23)])
         XCTAssertEqual(try instance.invoke("apart", [.i32(0xFF)]), [.i32(0x0F)])
     }
+
+    func testALoadOfAnAddFusesAndWrapsLikeTheAdd() throws {
+        let source = """
+            (module (memory 1)
+              (data (i32.const 16) "\\01\\02\\03\\04\\05\\06\\07\\08")
+              (func (export "reg") (param i32 i32) (result i32) (i32.load offset=2 (i32.add (local.get 0) (local.get 1))))
+              (func (export "imm") (param i32) (result i32) (i32.load8_u (i32.add (local.get 0) (i32.const 16))))
+              (func (export "f64") (param i32) (result f64) (f64.load (i32.add (local.get 0) (i32.const -8))))
+              (func (export "tee") (param i32) (result i32) (local i32)
+                (i32.add (i32.load (local.tee 1 (i32.add (local.get 0) (i32.const 16)))) (local.get 1))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] {
+            let start = module.functionOffsets[k], end = k + 1 < module.functionOffsets.count ? module.functionOffsets[k + 1] : module.code.count
+            return Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: false, bytes: false))
+                .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
+        }
+        XCTAssertEqual(ops(0), ["push_frame", "xload32_add", "ret"])
+        XCTAssertEqual(ops(1), ["push_frame", "xload8_u32_add_i32", "ret"])
+        XCTAssertEqual(ops(2), ["push_frame", "fload64_add_i32", "ret"])
+        XCTAssertFalse(ops(3).contains("xload32_add_i32"), "the sum is also kept in a local: no fusion")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("reg", [.i32(10), .i32(4)]), [.i32(0x0403_0201)])
+        XCTAssertEqual(try instance.invoke("imm", [.i32(3)]), [.i32(4)])
+        // The add wraps before the bounds check, as i32.add then a load at offset 0 would.
+        XCTAssertEqual(try instance.invoke("imm", [.i32(0xFFFF_FFF5)]), [.i32(0)], "0xFFFFFFF5 + 16 wraps to 5")
+        XCTAssertEqual(try instance.invoke("reg", [.i32(0xFFFF_FFFF), .i32(17)]), [.i32(0x0605_0403)], "wraps to 16, then offset 2")
+        XCTAssertEqual(try instance.invoke("f64", [.i32(24)]), [.f64(0x0807_0605_0403_0201)])
+        XCTAssertThrowsError(try instance.invoke("f64", [.i32(4)])) { XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds) }
+        XCTAssertEqual(try instance.invoke("tee", [.i32(0)]), [.i32(0x0403_0201 + 16)])
+    }
 }

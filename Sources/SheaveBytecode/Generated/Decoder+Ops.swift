@@ -756,32 +756,80 @@ extension Decoder {
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload64(dst, addr, offset)
-        case 156: // xstore8
+        case 156: // xload32_add
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let offset = try reader.readU32()
+            return visitor.xload32Add(dst, a, b, offset)
+        case 157: // xload32_add_i32
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let imm = try reader.readI32()
+            let offset = try reader.readU32()
+            return visitor.xload32AddI32(dst, a, imm, offset)
+        case 158: // xload8_u32_add
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let offset = try reader.readU32()
+            return visitor.xload8U32Add(dst, a, b, offset)
+        case 159: // xload8_u32_add_i32
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let imm = try reader.readI32()
+            let offset = try reader.readU32()
+            return visitor.xload8U32AddI32(dst, a, imm, offset)
+        case 160: // fload32_add
+            let dst = try reader.readFReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let offset = try reader.readU32()
+            return visitor.fload32Add(dst, a, b, offset)
+        case 161: // fload32_add_i32
+            let dst = try reader.readFReg()
+            let a = try reader.readXReg()
+            let imm = try reader.readI32()
+            let offset = try reader.readU32()
+            return visitor.fload32AddI32(dst, a, imm, offset)
+        case 162: // fload64_add
+            let dst = try reader.readFReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let offset = try reader.readU32()
+            return visitor.fload64Add(dst, a, b, offset)
+        case 163: // fload64_add_i32
+            let dst = try reader.readFReg()
+            let a = try reader.readXReg()
+            let imm = try reader.readI32()
+            let offset = try reader.readU32()
+            return visitor.fload64AddI32(dst, a, imm, offset)
+        case 164: // xstore8
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore8(addr, offset, src)
-        case 157: // xstore16
+        case 165: // xstore16
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore16(addr, offset, src)
-        case 158: // xstore32
+        case 166: // xstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore32(addr, offset, src)
-        case 159: // xstore64
+        case 167: // xstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore64(addr, offset, src)
-        case 160: // fstore32
+        case 168: // fstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()
             return visitor.fstore32(addr, offset, src)
-        case 161: // fstore64
+        case 169: // fstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()

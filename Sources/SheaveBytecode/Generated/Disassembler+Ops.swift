@@ -1230,6 +1230,46 @@ extension Disassembler: OpVisitor {
         "fload64 \(dst), \(addr), \(offset)"
     }
 
+    /// The text of `xload32_add`.
+    public mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> String {
+        "xload32_add \(dst), \(a), \(b), \(offset)"
+    }
+
+    /// The text of `xload32_add_i32`.
+    public mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> String {
+        "xload32_add_i32 \(dst), \(a), \(imm), \(offset)"
+    }
+
+    /// The text of `xload8_u32_add`.
+    public mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> String {
+        "xload8_u32_add \(dst), \(a), \(b), \(offset)"
+    }
+
+    /// The text of `xload8_u32_add_i32`.
+    public mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> String {
+        "xload8_u32_add_i32 \(dst), \(a), \(imm), \(offset)"
+    }
+
+    /// The text of `fload32_add`.
+    public mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> String {
+        "fload32_add \(dst), \(a), \(b), \(offset)"
+    }
+
+    /// The text of `fload32_add_i32`.
+    public mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> String {
+        "fload32_add_i32 \(dst), \(a), \(imm), \(offset)"
+    }
+
+    /// The text of `fload64_add`.
+    public mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> String {
+        "fload64_add \(dst), \(a), \(b), \(offset)"
+    }
+
+    /// The text of `fload64_add_i32`.
+    public mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> String {
+        "fload64_add_i32 \(dst), \(a), \(imm), \(offset)"
+    }
+
     /// The text of `xstore8`.
     public mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> String {
         "xstore8 \(addr), \(offset), \(src)"

@@ -2131,10 +2131,90 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
+    /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    public mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(156)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(offset)
+    }
+
+    /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    public mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(157)
+        emit(dst)
+        emit(a)
+        emit(imm)
+        emit(offset)
+    }
+
+    /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    public mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(158)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(offset)
+    }
+
+    /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    public mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(159)
+        emit(dst)
+        emit(a)
+        emit(imm)
+        emit(offset)
+    }
+
+    /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    public mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(160)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(offset)
+    }
+
+    /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    public mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(161)
+        emit(dst)
+        emit(a)
+        emit(imm)
+        emit(offset)
+    }
+
+    /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    public mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(162)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(offset)
+    }
+
+    /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    public mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(163)
+        emit(dst)
+        emit(a)
+        emit(imm)
+        emit(offset)
+    }
+
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
     public mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(156)
+        emitOpcode(164)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2143,7 +2223,7 @@ extension Encoder: OpVisitor {
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
     public mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(157)
+        emitOpcode(165)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2152,7 +2232,7 @@ extension Encoder: OpVisitor {
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
     public mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(158)
+        emitOpcode(166)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2161,7 +2241,7 @@ extension Encoder: OpVisitor {
     /// `xstore64`: memory[ea] = src; traps when out of bounds
     public mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(159)
+        emitOpcode(167)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2170,7 +2250,7 @@ extension Encoder: OpVisitor {
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
     public mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(160)
+        emitOpcode(168)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2179,7 +2259,7 @@ extension Encoder: OpVisitor {
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
     public mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(161)
+        emitOpcode(169)
         emit(addr)
         emit(offset)
         emit(src)

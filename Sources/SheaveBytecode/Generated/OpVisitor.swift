@@ -496,6 +496,22 @@ public protocol OpVisitor {
     mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) -> Output
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
     mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> Output
+    /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> Output
+    /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> Output
+    /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> Output
+    /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> Output
+    /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> Output
+    /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> Output
+    /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> Output
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
     mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> Output
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds

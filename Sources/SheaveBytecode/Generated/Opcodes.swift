@@ -315,18 +315,34 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case fload32 = 154
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
     case fload64 = 155
+    /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    case xload32Add = 156
+    /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    case xload32AddI32 = 157
+    /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    case xload8U32Add = 158
+    /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    case xload8U32AddI32 = 159
+    /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    case fload32Add = 160
+    /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    case fload32AddI32 = 161
+    /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    case fload64Add = 162
+    /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    case fload64AddI32 = 163
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
-    case xstore8 = 156
+    case xstore8 = 164
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
-    case xstore16 = 157
+    case xstore16 = 165
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
-    case xstore32 = 158
+    case xstore32 = 166
     /// `xstore64`: memory[ea] = src; traps when out of bounds
-    case xstore64 = 159
+    case xstore64 = 167
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
-    case fstore32 = 160
+    case fstore32 = 168
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
-    case fstore64 = 161
+    case fstore64 = 169
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -687,6 +703,14 @@ extension Opcode {
         case .xload64: return OpInfo(name: "xload64", doc: "dst = u64 load from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory], size: 9)
         case .fload32: return OpInfo(name: "fload32", doc: "low32(dst) = f32 load from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory], size: 9)
         case .fload64: return OpInfo(name: "fload64", doc: "dst = f64 load from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory], size: 9)
+        case .xload32Add: return OpInfo(name: "xload32_add", doc: "low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 11)
+        case .xload32AddI32: return OpInfo(name: "xload32_add_i32", doc: "low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 13)
+        case .xload8U32Add: return OpInfo(name: "xload8_u32_add", doc: "low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 11)
+        case .xload8U32AddI32: return OpInfo(name: "xload8_u32_add_i32", doc: "low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 13)
+        case .fload32Add: return OpInfo(name: "fload32_add", doc: "low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 11)
+        case .fload32AddI32: return OpInfo(name: "fload32_add_i32", doc: "low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 13)
+        case .fload64Add: return OpInfo(name: "fload64_add", doc: "dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 11)
+        case .fload64AddI32: return OpInfo(name: "fload64_add_i32", doc: "dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 13)
         case .xstore8: return OpInfo(name: "xstore8", doc: "memory[ea] = low8(src); traps when out of bounds", flags: [.mayStop, .memory], size: 9)
         case .xstore16: return OpInfo(name: "xstore16", doc: "memory[ea] = low16(src); traps when out of bounds", flags: [.mayStop, .memory], size: 9)
         case .xstore32: return OpInfo(name: "xstore32", doc: "memory[ea] = low32(src); traps when out of bounds", flags: [.mayStop, .memory], size: 9)
@@ -797,7 +821,7 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x480f681c2cdc191c
+public let instructionSetFingerprint: UInt64 = 0x787fe7dec539cc62
 
 extension Opcode {
     /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.
@@ -958,6 +982,14 @@ extension Opcode {
         [.x, .x, .immediate(bytes: 4)],  // xload64
         [.f, .x, .immediate(bytes: 4)],  // fload32
         [.f, .x, .immediate(bytes: 4)],  // fload64
+        [.x, .x, .x, .immediate(bytes: 4)],  // xload32_add
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload32_add_i32
+        [.x, .x, .x, .immediate(bytes: 4)],  // xload8_u32_add
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload8_u32_add_i32
+        [.f, .x, .x, .immediate(bytes: 4)],  // fload32_add
+        [.f, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // fload32_add_i32
+        [.f, .x, .x, .immediate(bytes: 4)],  // fload64_add
+        [.f, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // fload64_add_i32
         [.x, .immediate(bytes: 4), .x],  // xstore8
         [.x, .immediate(bytes: 4), .x],  // xstore16
         [.x, .immediate(bytes: 4), .x],  // xstore32

@@ -498,6 +498,22 @@ protocol OpHandlers {
     mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
     mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+    /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop)
+    /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop)
+    /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop)
+    /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop)
+    /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop)
+    /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop)
+    /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop)
+    /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop)
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
     mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop)
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
@@ -2689,6 +2705,94 @@ extension Executor {
         let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
         pc = pc.advanced(by: 9)
         try fload64(dst, addr, offset)
+    }
+
+    @inline(__always)
+    mutating func op_xload32Add() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try xload32Add(dst, a, b, offset)
+    }
+
+    @inline(__always)
+    mutating func op_xload32AddI32() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
+        pc = pc.advanced(by: 13)
+        try xload32AddI32(dst, a, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_xload8U32Add() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try xload8U32Add(dst, a, b, offset)
+    }
+
+    @inline(__always)
+    mutating func op_xload8U32AddI32() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
+        pc = pc.advanced(by: 13)
+        try xload8U32AddI32(dst, a, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_fload32Add() throws(Stop) {
+        start = pc
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try fload32Add(dst, a, b, offset)
+    }
+
+    @inline(__always)
+    mutating func op_fload32AddI32() throws(Stop) {
+        start = pc
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
+        pc = pc.advanced(by: 13)
+        try fload32AddI32(dst, a, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_fload64Add() throws(Stop) {
+        start = pc
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try fload64Add(dst, a, b, offset)
+    }
+
+    @inline(__always)
+    mutating func op_fload64AddI32() throws(Stop) {
+        start = pc
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
+        pc = pc.advanced(by: 13)
+        try fload64AddI32(dst, a, imm, offset)
     }
 
     @inline(__always)

@@ -168,12 +168,20 @@ extension Executor {
             case 153: try op_xload64() // xload64
             case 154: try op_fload32() // fload32
             case 155: try op_fload64() // fload64
-            case 156: try op_xstore8() // xstore8
-            case 157: try op_xstore16() // xstore16
-            case 158: try op_xstore32() // xstore32
-            case 159: try op_xstore64() // xstore64
-            case 160: try op_fstore32() // fstore32
-            case 161: try op_fstore64() // fstore64
+            case 156: try op_xload32Add() // xload32_add
+            case 157: try op_xload32AddI32() // xload32_add_i32
+            case 158: try op_xload8U32Add() // xload8_u32_add
+            case 159: try op_xload8U32AddI32() // xload8_u32_add_i32
+            case 160: try op_fload32Add() // fload32_add
+            case 161: try op_fload32AddI32() // fload32_add_i32
+            case 162: try op_fload64Add() // fload64_add
+            case 163: try op_fload64AddI32() // fload64_add_i32
+            case 164: try op_xstore8() // xstore8
+            case 165: try op_xstore16() // xstore16
+            case 166: try op_xstore32() // xstore32
+            case 167: try op_xstore64() // xstore64
+            case 168: try op_fstore32() // fstore32
+            case 169: try op_fstore64() // fstore64
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

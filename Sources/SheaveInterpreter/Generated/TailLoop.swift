@@ -1723,6 +1723,62 @@ private func tail_fload64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer,
 }
 
 @inline(__always)
+private func tail_xload32Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_xload32Add() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32AddI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_xload32AddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8U32Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_xload8U32Add() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8U32AddI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_xload8U32AddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fload32Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_fload32Add() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fload32AddI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_fload32AddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fload64Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_fload64Add() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fload64AddI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_fload64AddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xstore8(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
     do { try ex.op_xstore8() } catch { return }  // `stop` recorded why and where
@@ -1941,12 +1997,20 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[153] = tail_xload64
     table[154] = tail_fload32
     table[155] = tail_fload64
-    table[156] = tail_xstore8
-    table[157] = tail_xstore16
-    table[158] = tail_xstore32
-    table[159] = tail_xstore64
-    table[160] = tail_fstore32
-    table[161] = tail_fstore64
+    table[156] = tail_xload32Add
+    table[157] = tail_xload32AddI32
+    table[158] = tail_xload8U32Add
+    table[159] = tail_xload8U32AddI32
+    table[160] = tail_fload32Add
+    table[161] = tail_fload32AddI32
+    table[162] = tail_fload64Add
+    table[163] = tail_fload64AddI32
+    table[164] = tail_xstore8
+    table[165] = tail_xstore16
+    table[166] = tail_xstore32
+    table[167] = tail_xstore64
+    table[168] = tail_fstore32
+    table[169] = tail_fstore64
     table[0xFF] = tailExtended
 }
 

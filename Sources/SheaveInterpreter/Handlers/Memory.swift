@@ -13,6 +13,28 @@ extension Executor {
         return Int(truncatingIfNeeded: ea)
     }
 
+    /// The checked byte offset of an access at `zext(base) + offset`: `base` is an
+    /// i32 address already computed (wrapping) by a fused add.
+    @inline(__always) func effectiveAddress(base: UInt32, _ offset: UInt32, size: Int) throws(Stop) -> Int {
+        let ea = UInt64(base) &+ UInt64(offset)
+        guard ea &+ UInt64(size) <= UInt64(truncatingIfNeeded: memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
+        return Int(truncatingIfNeeded: ea)
+    }
+
+    @inline(__always) func load<T: FixedWidthInteger>(base: UInt32, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
+        let ea = try effectiveAddress(base: base, offset, size: MemoryLayout<T>.size)
+        return T(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: T.self))
+    }
+
+    @inline(__always) mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, try load(base: x32(a) &+ x32(b), offset, as: UInt32.self)) }
+    @inline(__always) mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setX32(dst, try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt32.self)) }
+    @inline(__always) mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, UInt32(try load(base: x32(a) &+ x32(b), offset, as: UInt8.self))) }
+    @inline(__always) mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setX32(dst, UInt32(try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt8.self))) }
+    @inline(__always) mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setF32Bits(dst, try load(base: x32(a) &+ x32(b), offset, as: UInt32.self)) }
+    @inline(__always) mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setF32Bits(dst, try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt32.self)) }
+    @inline(__always) mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setF64Bits(dst, try load(base: x32(a) &+ x32(b), offset, as: UInt64.self)) }
+    @inline(__always) mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setF64Bits(dst, try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt64.self)) }
+
     @inline(__always) func load<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
         let ea = try effectiveAddress(addr, offset, size: MemoryLayout<T>.size)
         return T(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: T.self))

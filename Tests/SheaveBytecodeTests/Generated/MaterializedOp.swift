@@ -250,6 +250,14 @@ enum MaterializedOp: Equatable {
     case xload64(dst: XReg, addr: XReg, offset: UInt32)
     case fload32(dst: FReg, addr: XReg, offset: UInt32)
     case fload64(dst: FReg, addr: XReg, offset: UInt32)
+    case xload32Add(dst: XReg, a: XReg, b: XReg, offset: UInt32)
+    case xload32AddI32(dst: XReg, a: XReg, imm: Int32, offset: UInt32)
+    case xload8U32Add(dst: XReg, a: XReg, b: XReg, offset: UInt32)
+    case xload8U32AddI32(dst: XReg, a: XReg, imm: Int32, offset: UInt32)
+    case fload32Add(dst: FReg, a: XReg, b: XReg, offset: UInt32)
+    case fload32AddI32(dst: FReg, a: XReg, imm: Int32, offset: UInt32)
+    case fload64Add(dst: FReg, a: XReg, b: XReg, offset: UInt32)
+    case fload64AddI32(dst: FReg, a: XReg, imm: Int32, offset: UInt32)
     case xstore8(addr: XReg, offset: UInt32, src: XReg)
     case xstore16(addr: XReg, offset: UInt32, src: XReg)
     case xstore32(addr: XReg, offset: UInt32, src: XReg)
@@ -260,7 +268,7 @@ enum MaterializedOp: Equatable {
     case memoryGrow(dst: XReg, delta: XReg)
 
     /// How many ops the table declares.
-    static let count = 253
+    static let count = 261
 
     /// Encodes this op.
     func encode(into e: inout Encoder) {
@@ -510,6 +518,14 @@ enum MaterializedOp: Equatable {
         case let .xload64(dst, addr, offset): e.xload64(dst, addr, offset)
         case let .fload32(dst, addr, offset): e.fload32(dst, addr, offset)
         case let .fload64(dst, addr, offset): e.fload64(dst, addr, offset)
+        case let .xload32Add(dst, a, b, offset): e.xload32Add(dst, a, b, offset)
+        case let .xload32AddI32(dst, a, imm, offset): e.xload32AddI32(dst, a, imm, offset)
+        case let .xload8U32Add(dst, a, b, offset): e.xload8U32Add(dst, a, b, offset)
+        case let .xload8U32AddI32(dst, a, imm, offset): e.xload8U32AddI32(dst, a, imm, offset)
+        case let .fload32Add(dst, a, b, offset): e.fload32Add(dst, a, b, offset)
+        case let .fload32AddI32(dst, a, imm, offset): e.fload32AddI32(dst, a, imm, offset)
+        case let .fload64Add(dst, a, b, offset): e.fload64Add(dst, a, b, offset)
+        case let .fload64AddI32(dst, a, imm, offset): e.fload64AddI32(dst, a, imm, offset)
         case let .xstore8(addr, offset, src): e.xstore8(addr, offset, src)
         case let .xstore16(addr, offset, src): e.xstore16(addr, offset, src)
         case let .xstore32(addr, offset, src): e.xstore32(addr, offset, src)
@@ -768,6 +784,14 @@ enum MaterializedOp: Equatable {
         .xload64(dst: XReg(1), addr: XReg(2), offset: 16),
         .fload32(dst: FReg(1), addr: XReg(2), offset: 16),
         .fload64(dst: FReg(1), addr: XReg(2), offset: 16),
+        .xload32Add(dst: XReg(1), a: XReg(2), b: XReg(3), offset: 16),
+        .xload32AddI32(dst: XReg(1), a: XReg(2), imm: -7, offset: 16),
+        .xload8U32Add(dst: XReg(1), a: XReg(2), b: XReg(3), offset: 16),
+        .xload8U32AddI32(dst: XReg(1), a: XReg(2), imm: -7, offset: 16),
+        .fload32Add(dst: FReg(1), a: XReg(2), b: XReg(3), offset: 16),
+        .fload32AddI32(dst: FReg(1), a: XReg(2), imm: -7, offset: 16),
+        .fload64Add(dst: FReg(1), a: XReg(2), b: XReg(3), offset: 16),
+        .fload64AddI32(dst: FReg(1), a: XReg(2), imm: -7, offset: 16),
         .xstore8(addr: XReg(1), offset: 16, src: XReg(3)),
         .xstore16(addr: XReg(1), offset: 16, src: XReg(3)),
         .xstore32(addr: XReg(1), offset: 16, src: XReg(3)),
@@ -1026,14 +1050,22 @@ enum MaterializedOp: Equatable {
         case 242: return .xload64(dst: XReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
         case 243: return .fload32(dst: FReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
         case 244: return .fload64(dst: FReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
-        case 245: return .xstore8(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: XReg(.random(in: 0...UInt16.max, using: &g)))
-        case 246: return .xstore16(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: XReg(.random(in: 0...UInt16.max, using: &g)))
-        case 247: return .xstore32(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: XReg(.random(in: 0...UInt16.max, using: &g)))
-        case 248: return .xstore64(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: XReg(.random(in: 0...UInt16.max, using: &g)))
-        case 249: return .fstore32(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: FReg(.random(in: 0...UInt16.max, using: &g)))
-        case 250: return .fstore64(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: FReg(.random(in: 0...UInt16.max, using: &g)))
-        case 251: return .memorySize(dst: XReg(.random(in: 0...UInt16.max, using: &g)))
-        case 252: return .memoryGrow(dst: XReg(.random(in: 0...UInt16.max, using: &g)), delta: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 245: return .xload32Add(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 246: return .xload32AddI32(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)), imm: .random(in: Int32.min...Int32.max, using: &g), offset: .random(in: 0...UInt32.max, using: &g))
+        case 247: return .xload8U32Add(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 248: return .xload8U32AddI32(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)), imm: .random(in: Int32.min...Int32.max, using: &g), offset: .random(in: 0...UInt32.max, using: &g))
+        case 249: return .fload32Add(dst: FReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 250: return .fload32AddI32(dst: FReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)), imm: .random(in: Int32.min...Int32.max, using: &g), offset: .random(in: 0...UInt32.max, using: &g))
+        case 251: return .fload64Add(dst: FReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 252: return .fload64AddI32(dst: FReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)), imm: .random(in: Int32.min...Int32.max, using: &g), offset: .random(in: 0...UInt32.max, using: &g))
+        case 253: return .xstore8(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 254: return .xstore16(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 255: return .xstore32(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 256: return .xstore64(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 257: return .fstore32(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: FReg(.random(in: 0...UInt16.max, using: &g)))
+        case 258: return .fstore64(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: FReg(.random(in: 0...UInt16.max, using: &g)))
+        case 259: return .memorySize(dst: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 260: return .memoryGrow(dst: XReg(.random(in: 0...UInt16.max, using: &g)), delta: XReg(.random(in: 0...UInt16.max, using: &g)))
         default: fatalError("unreachable: index below count")
         }
     }
@@ -1288,6 +1320,14 @@ struct Materializer: OpVisitor {
     mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .xload64(dst: dst, addr: addr, offset: offset) }
     mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .fload32(dst: dst, addr: addr, offset: offset) }
     mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .fload64(dst: dst, addr: addr, offset: offset) }
+    mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> MaterializedOp { .xload32Add(dst: dst, a: a, b: b, offset: offset) }
+    mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> MaterializedOp { .xload32AddI32(dst: dst, a: a, imm: imm, offset: offset) }
+    mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> MaterializedOp { .xload8U32Add(dst: dst, a: a, b: b, offset: offset) }
+    mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> MaterializedOp { .xload8U32AddI32(dst: dst, a: a, imm: imm, offset: offset) }
+    mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> MaterializedOp { .fload32Add(dst: dst, a: a, b: b, offset: offset) }
+    mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> MaterializedOp { .fload32AddI32(dst: dst, a: a, imm: imm, offset: offset) }
+    mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> MaterializedOp { .fload64Add(dst: dst, a: a, b: b, offset: offset) }
+    mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> MaterializedOp { .fload64AddI32(dst: dst, a: a, imm: imm, offset: offset) }
     mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> MaterializedOp { .xstore8(addr: addr, offset: offset, src: src) }
     mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> MaterializedOp { .xstore16(addr: addr, offset: offset, src: src) }
     mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> MaterializedOp { .xstore32(addr: addr, offset: offset, src: src) }

@@ -319,6 +319,15 @@ func buildOpTable() -> [Op] {
     }
     op("fload32", "dst: f, addr: x, offset: u32", "low32(dst) = f32 load from memory[ea]; traps when out of bounds", mem)
     op("fload64", "dst: f, addr: x, offset: u32", "dst = f64 load from memory[ea]; traps when out of bounds", mem)
+    // Loads whose address is an i32.add just before (the add's result used only by
+    // the load): address = zext(low32(a) + low32(b), wrapping like the add) + offset.
+    for (name, what, dst) in [("xload32", "low32(dst) = u32 load", "x"), ("xload8_u32", "low32(dst) = zext(u8 load)", "x"),
+                              ("fload32", "low32(dst) = f32 load", "f"), ("fload64", "dst = f64 load", "f")] {
+        op(name + "_add", "dst: \(dst), a: x, b: x, offset: u32",
+           "\(what) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", mem)
+        op(name + "_add_i32", "dst: \(dst), a: x, imm: i32, offset: u32",
+           "\(what) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", mem)
+    }
     for (name, what) in [("xstore8", "low8(src)"), ("xstore16", "low16(src)"), ("xstore32", "low32(src)"), ("xstore64", "src")] {
         op(name, "addr: x, offset: u32, src: x", "memory[ea] = \(what); traps when out of bounds", mem)
     }
