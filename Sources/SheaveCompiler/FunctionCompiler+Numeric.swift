@@ -144,9 +144,9 @@ extension FunctionCompiler {
         case .i64And: t = .i64; reg = { $0.xand64(x($1), x($2), x($3)) }; imm = { $0.xand64I32(x($1), x($2), $3) }; imm64 = { $0.xand64I64(x($1), x($2), $3) }
         case .i64Or: t = .i64; reg = { $0.xor64(x($1), x($2), x($3)) }; imm = { $0.xor64I32(x($1), x($2), $3) }; imm64 = { $0.xor64I64(x($1), x($2), $3) }
         case .i64Xor: t = .i64; reg = { $0.xxor64(x($1), x($2), x($3)) }; imm = { $0.xxor64I32(x($1), x($2), $3) }; imm64 = { $0.xxor64I64(x($1), x($2), $3) }
-        case .i64Shl: t = .i64; reg = { $0.xshl64(x($1), x($2), x($3)) }; imm = shift { $0.xshl64U8(x($1), x($2), $3) }
+        case .i64Shl: t = .i64; reg = { $0.xshl64(x($1), x($2), x($3)) }; imm = shift { shifted = ($2, $3); $0.xshl64U8(x($1), x($2), $3) }
         case .i64ShrS: t = .i64; reg = { $0.xshr64S(x($1), x($2), x($3)) }; imm = shift { $0.xshr64SU8(x($1), x($2), $3) }
-        case .i64ShrU: t = .i64; reg = { $0.xshr64U(x($1), x($2), x($3)) }; imm = shift { $0.xshr64UU8(x($1), x($2), $3) }
+        case .i64ShrU: t = .i64; reg = { $0.xshr64U(x($1), x($2), x($3)) }; imm = shift { shifted = ($2, $3); $0.xshr64UU8(x($1), x($2), $3) }
         case .i64Rotl: t = .i64; reg = { $0.xrotl64(x($1), x($2), x($3)) }
         case .i64Rotr: t = .i64; reg = { $0.xrotr64(x($1), x($2), x($3)) }
         case .f32Add: t = .f32; reg = { $0.fadd32(f($1), f($2), f($3)) }
@@ -172,7 +172,8 @@ extension FunctionCompiler {
         if let shifted, isReachable {
             let end = e.position
             lastShift = (start: lastOpStart(from: start, to: end), end: end, slot: Int(slot(stack.count - 1)),
-                         source: shifted.source, amount: shifted.amount, right: binary == .i32ShrU)
+                         source: shifted.source, amount: shifted.amount, right: binary == .i32ShrU || binary == .i64ShrU,
+                         is64: binary == .i64Shl || binary == .i64ShrU)
         }
     }
 
@@ -183,11 +184,30 @@ extension FunctionCompiler {
     mutating func fuseWithLastShift(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
         guard let shift = lastShift, e.position == shift.end, isReachable, stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
         let n = stack.count
+        let type: ValueType = shift.is64 ? .i64 : .i32
         func isShiftResult(_ i: Int) -> Bool {
-            stack[i].location == .slot && Int(slot(i)) == shift.slot && stack[i].type == .i32
+            stack[i].location == .slot && Int(slot(i)) == shift.slot && stack[i].type == type
         }
         switch binary {
-        case .i32Add where !shift.right && stack[n - 2].type == .i32 && stack[n - 1].type == .i32:
+        case .i32Xor where !shift.is64, .i64Xor where shift.is64:
+            let shiftedIndex: Int
+            if isShiftResult(n - 1) { shiftedIndex = n - 1 } else if isShiftResult(n - 2) { shiftedIndex = n - 2 } else { return false }
+            lastShift = nil
+            lastComparison = nil
+            e.truncate(to: shift.start)
+            try op([type, type], type) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
+                let other = c.register(shiftedIndex == first + 1 ? first : first + 1)
+                c.emitWithDestination(dst) {
+                    switch (shift.is64, shift.right) {
+                    case (false, false): $0.xxor32Shl(XReg(dst), XReg(other), XReg(shift.source), shift.amount)
+                    case (false, true): $0.xxor32ShrU(XReg(dst), XReg(other), XReg(shift.source), shift.amount)
+                    case (true, false): $0.xxor64Shl(XReg(dst), XReg(other), XReg(shift.source), shift.amount)
+                    case (true, true): $0.xxor64ShrU(XReg(dst), XReg(other), XReg(shift.source), shift.amount)
+                    }
+                }
+            }
+            return true
+        case .i32Add where !shift.right && !shift.is64 && stack[n - 2].type == .i32 && stack[n - 1].type == .i32:
             let shiftedIndex: Int
             if isShiftResult(n - 1) { shiftedIndex = n - 1 } else if isShiftResult(n - 2) { shiftedIndex = n - 2 } else { return false }
             lastShift = nil
@@ -198,7 +218,7 @@ extension FunctionCompiler {
                 c.emitWithDestination(dst) { $0.xadd32Shl(XReg(dst), XReg(base), XReg(shift.source), shift.amount) }
             }
             return true
-        case .i32And where shift.right && isShiftResult(n - 2) && stack[n - 1].type == .i32:
+        case .i32And where shift.right && !shift.is64 && isShiftResult(n - 2) && stack[n - 1].type == .i32:
             guard case .const(let bits) = stack[n - 1].location else { return false }
             lastShift = nil
             lastComparison = nil

@@ -84,7 +84,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
     var lastComparison: (start: Int, end: Int, slot: Int, condition: Condition)?
     /// The i32 shift by a constant just emitted (`xshl32_u8`, `xshr32_u_u8`), for the
     /// `i32.add` or `i32.and` right after it to take back and fuse with.
-    var lastShift: (start: Int, end: Int, slot: Int, source: UInt16, amount: UInt8, right: Bool)?
+    var lastShift: (start: Int, end: Int, slot: Int, source: UInt16, amount: UInt8, right: Bool, is64: Bool)?
     /// The `i32.add` just emitted (`xadd32` or `xadd32_i32`), for a load of its result right after it.
     var lastAdd: (start: Int, end: Int, slot: Int, a: UInt16, b: AddOperand)?
     enum AddOperand { case register(UInt16), immediate(Int32) }

@@ -301,4 +301,33 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertThrowsError(try instance.invoke("f64", [.i32(4)])) { XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds) }
         XCTAssertEqual(try instance.invoke("tee", [.i32(0)]), [.i32(0x0403_0201 + 16)])
     }
+
+    func testXorshiftStepsFuse() throws {
+        let source = """
+            (module
+              (func (export "xs64") (param i64) (result i64) (local i64)
+                (local.set 1 (local.get 0))
+                (local.set 1 (i64.xor (local.get 1) (i64.shl (local.get 1) (i64.const 13))))
+                (local.set 1 (i64.xor (i64.shr_u (local.get 1) (i64.const 7)) (local.get 1)))
+                (i64.xor (local.get 1) (i64.shl (local.get 1) (i64.const 81))))
+              (func (export "xs32") (param i32) (result i32)
+                (i32.xor (local.get 0) (i32.shr_u (local.get 0) (i32.const 17)))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        let listing = try XCTUnwrap(module.disassembly(options: .init(addresses: false, bytes: false)))
+        XCTAssertEqual(listing.components(separatedBy: "xxor64_shl").count - 1, 2, listing)
+        XCTAssertEqual(listing.components(separatedBy: "xxor64_shr_u").count - 1, 1, listing)
+        XCTAssertEqual(listing.components(separatedBy: "xxor32_shr_u").count - 1, 1, listing)
+        XCTAssertFalse(listing.contains("xshl64_u8") || listing.contains("xshr64_u_u8"), listing)
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        func xs64(_ v: UInt64) -> UInt64 {
+            var x = v
+            x ^= x << 13; x ^= x >> 7; x ^= x << (81 % 64)
+            return x
+        }
+        for v: UInt64 in [1, 0x9E37_79B9_7F4A_7C15, .max] {
+            XCTAssertEqual(try instance.invoke("xs64", [.i64(v)]), [.i64(xs64(v))])
+        }
+        XCTAssertEqual(try instance.invoke("xs32", [.i32(0xDEAD_BEEF)]), [.i32(0xDEAD_BEEF ^ (0xDEAD_BEEF >> 17))])
+    }
 }

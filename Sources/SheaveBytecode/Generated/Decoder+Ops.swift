@@ -399,437 +399,461 @@ extension Decoder {
             let shift = try reader.readU8()
             let mask = try reader.readI32()
             return visitor.xshr32UAnd(dst, src, shift, mask)
-        case 83: // xadd32_i32
+        case 83: // xxor32_shl
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let shift = try reader.readU8()
+            return visitor.xxor32Shl(dst, a, b, shift)
+        case 84: // xxor32_shr_u
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let shift = try reader.readU8()
+            return visitor.xxor32ShrU(dst, a, b, shift)
+        case 85: // xxor64_shl
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let shift = try reader.readU8()
+            return visitor.xxor64Shl(dst, a, b, shift)
+        case 86: // xxor64_shr_u
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let shift = try reader.readU8()
+            return visitor.xxor64ShrU(dst, a, b, shift)
+        case 87: // xadd32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd32I32(dst, src, imm)
-        case 84: // xmul32_i32
+        case 88: // xmul32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul32I32(dst, src, imm)
-        case 85: // xand32_i32
+        case 89: // xand32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand32I32(dst, src, imm)
-        case 86: // xor32_i32
+        case 90: // xor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor32I32(dst, src, imm)
-        case 87: // xxor32_i32
+        case 91: // xxor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor32I32(dst, src, imm)
-        case 88: // xshl32_u8
+        case 92: // xshl32_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl32U8(dst, src, imm)
-        case 89: // xshr32_s_u8
+        case 93: // xshr32_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32SU8(dst, src, imm)
-        case 90: // xshr32_u_u8
+        case 94: // xshr32_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32UU8(dst, src, imm)
-        case 91: // xeq32_i32
+        case 95: // xeq32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xeq32I32(dst, a, imm)
-        case 92: // xne32_i32
+        case 96: // xne32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xne32I32(dst, a, imm)
-        case 93: // xslt32_i32
+        case 97: // xslt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xslt32I32(dst, a, imm)
-        case 94: // xsle32_i32
+        case 98: // xsle32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsle32I32(dst, a, imm)
-        case 95: // xsgt32_i32
+        case 99: // xsgt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsgt32I32(dst, a, imm)
-        case 96: // xsge32_i32
+        case 100: // xsge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsge32I32(dst, a, imm)
-        case 97: // xult32_i32
+        case 101: // xult32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xult32I32(dst, a, imm)
-        case 98: // xule32_i32
+        case 102: // xule32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xule32I32(dst, a, imm)
-        case 99: // xugt32_i32
+        case 103: // xugt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xugt32I32(dst, a, imm)
-        case 100: // xuge32_i32
+        case 104: // xuge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xuge32I32(dst, a, imm)
-        case 101: // xadd64_i32
+        case 105: // xadd64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd64I32(dst, src, imm)
-        case 102: // xmul64_i32
+        case 106: // xmul64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul64I32(dst, src, imm)
-        case 103: // xand64_i32
+        case 107: // xand64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand64I32(dst, src, imm)
-        case 104: // xor64_i32
+        case 108: // xor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor64I32(dst, src, imm)
-        case 105: // xxor64_i32
+        case 109: // xxor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor64I32(dst, src, imm)
-        case 106: // xadd64_i64
+        case 110: // xadd64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xadd64I64(dst, src, imm)
-        case 107: // xmul64_i64
+        case 111: // xmul64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xmul64I64(dst, src, imm)
-        case 108: // xand64_i64
+        case 112: // xand64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xand64I64(dst, src, imm)
-        case 109: // xor64_i64
+        case 113: // xor64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xor64I64(dst, src, imm)
-        case 110: // xxor64_i64
+        case 114: // xxor64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xxor64I64(dst, src, imm)
-        case 111: // xshl64_u8
+        case 115: // xshl64_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl64U8(dst, src, imm)
-        case 112: // xshr64_s_u8
+        case 116: // xshr64_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64SU8(dst, src, imm)
-        case 113: // xshr64_u_u8
+        case 117: // xshr64_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64UU8(dst, src, imm)
-        case 114: // xzext32_64
+        case 118: // xzext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xzext3264(dst, src)
-        case 115: // xsext32_64
+        case 119: // xsext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xsext3264(dst, src)
-        case 116: // fadd32
+        case 120: // fadd32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd32(dst, src1, src2)
-        case 117: // fsub32
+        case 121: // fsub32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub32(dst, src1, src2)
-        case 118: // fmul32
+        case 122: // fmul32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul32(dst, src1, src2)
-        case 119: // fdiv32
+        case 123: // fdiv32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv32(dst, src1, src2)
-        case 120: // fmin32
+        case 124: // fmin32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin32(dst, src1, src2)
-        case 121: // fmax32
+        case 125: // fmax32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax32(dst, src1, src2)
-        case 122: // fabs32
+        case 126: // fabs32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs32(dst, src)
-        case 123: // fneg32
+        case 127: // fneg32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg32(dst, src)
-        case 124: // fsqrt32
+        case 128: // fsqrt32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt32(dst, src)
-        case 125: // feq32
+        case 129: // feq32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq32(dst, a, b)
-        case 126: // fne32
+        case 130: // fne32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne32(dst, a, b)
-        case 127: // flt32
+        case 131: // flt32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt32(dst, a, b)
-        case 128: // fle32
+        case 132: // fle32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle32(dst, a, b)
-        case 129: // fadd64
+        case 133: // fadd64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd64(dst, src1, src2)
-        case 130: // fsub64
+        case 134: // fsub64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub64(dst, src1, src2)
-        case 131: // fmul64
+        case 135: // fmul64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul64(dst, src1, src2)
-        case 132: // fdiv64
+        case 136: // fdiv64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv64(dst, src1, src2)
-        case 133: // fmin64
+        case 137: // fmin64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin64(dst, src1, src2)
-        case 134: // fmax64
+        case 138: // fmax64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax64(dst, src1, src2)
-        case 135: // fabs64
+        case 139: // fabs64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs64(dst, src)
-        case 136: // fneg64
+        case 140: // fneg64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg64(dst, src)
-        case 137: // fsqrt64
+        case 141: // fsqrt64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt64(dst, src)
-        case 138: // feq64
+        case 142: // feq64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq64(dst, a, b)
-        case 139: // fne64
+        case 143: // fne64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne64(dst, a, b)
-        case 140: // flt64
+        case 144: // flt64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt64(dst, a, b)
-        case 141: // fle64
+        case 145: // fle64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle64(dst, a, b)
-        case 142: // xload8_s32
+        case 146: // xload8_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S32(dst, addr, offset)
-        case 143: // xload8_u32
+        case 147: // xload8_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U32(dst, addr, offset)
-        case 144: // xload16_s32
+        case 148: // xload16_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S32(dst, addr, offset)
-        case 145: // xload16_u32
+        case 149: // xload16_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U32(dst, addr, offset)
-        case 146: // xload32
+        case 150: // xload32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32(dst, addr, offset)
-        case 147: // xload8_s64
+        case 151: // xload8_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S64(dst, addr, offset)
-        case 148: // xload8_u64
+        case 152: // xload8_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U64(dst, addr, offset)
-        case 149: // xload16_s64
+        case 153: // xload16_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S64(dst, addr, offset)
-        case 150: // xload16_u64
+        case 154: // xload16_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U64(dst, addr, offset)
-        case 151: // xload32_s64
+        case 155: // xload32_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32S64(dst, addr, offset)
-        case 152: // xload32_u64
+        case 156: // xload32_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32U64(dst, addr, offset)
-        case 153: // xload64
+        case 157: // xload64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload64(dst, addr, offset)
-        case 154: // fload32
+        case 158: // fload32
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload32(dst, addr, offset)
-        case 155: // fload64
+        case 159: // fload64
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload64(dst, addr, offset)
-        case 156: // xload32_add
+        case 160: // xload32_add
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32Add(dst, a, b, offset)
-        case 157: // xload32_add_i32
+        case 161: // xload32_add_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.xload32AddI32(dst, a, imm, offset)
-        case 158: // xload8_u32_add
+        case 162: // xload8_u32_add
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U32Add(dst, a, b, offset)
-        case 159: // xload8_u32_add_i32
+        case 163: // xload8_u32_add_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.xload8U32AddI32(dst, a, imm, offset)
-        case 160: // fload32_add
+        case 164: // fload32_add
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload32Add(dst, a, b, offset)
-        case 161: // fload32_add_i32
+        case 165: // fload32_add_i32
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.fload32AddI32(dst, a, imm, offset)
-        case 162: // fload64_add
+        case 166: // fload64_add
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload64Add(dst, a, b, offset)
-        case 163: // fload64_add_i32
+        case 167: // fload64_add_i32
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.fload64AddI32(dst, a, imm, offset)
-        case 164: // xstore8
+        case 168: // xstore8
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore8(addr, offset, src)
-        case 165: // xstore16
+        case 169: // xstore16
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore16(addr, offset, src)
-        case 166: // xstore32
+        case 170: // xstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore32(addr, offset, src)
-        case 167: // xstore64
+        case 171: // xstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore64(addr, offset, src)
-        case 168: // fstore32
+        case 172: // fstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()
             return visitor.fstore32(addr, offset, src)
-        case 169: // fstore64
+        case 173: // fstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()

@@ -615,6 +615,26 @@ extension Disassembler: OpVisitor {
         "xshr32_u_and \(dst), \(src), \(shift), \(mask)"
     }
 
+    /// The text of `xxor32_shl`.
+    public mutating func xxor32Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> String {
+        "xxor32_shl \(dst), \(a), \(b), \(shift)"
+    }
+
+    /// The text of `xxor32_shr_u`.
+    public mutating func xxor32ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> String {
+        "xxor32_shr_u \(dst), \(a), \(b), \(shift)"
+    }
+
+    /// The text of `xxor64_shl`.
+    public mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> String {
+        "xxor64_shl \(dst), \(a), \(b), \(shift)"
+    }
+
+    /// The text of `xxor64_shr_u`.
+    public mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> String {
+        "xxor64_shr_u \(dst), \(a), \(b), \(shift)"
+    }
+
     /// The text of `xadd32_i32`.
     public mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xadd32_i32 \(dst), \(src), \(imm)"

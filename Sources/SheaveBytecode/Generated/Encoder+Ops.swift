@@ -1070,10 +1070,50 @@ extension Encoder: OpVisitor {
         emit(mask)
     }
 
+    /// `xxor32_shl`: low32(dst) = low32(a) ^ (low32(b) << (shift % 32)): a shift by a constant, then xor
+    public mutating func xxor32Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
+        beginInstruction()
+        emitOpcode(83)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(shift)
+    }
+
+    /// `xxor32_shr_u`: low32(dst) = low32(a) ^ (low32(b) >>u (shift % 32)): a shift by a constant, then xor
+    public mutating func xxor32ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
+        beginInstruction()
+        emitOpcode(84)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(shift)
+    }
+
+    /// `xxor64_shl`: (dst) = (a) ^ ((b) << (shift % 64)): a shift by a constant, then xor
+    public mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
+        beginInstruction()
+        emitOpcode(85)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(shift)
+    }
+
+    /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
+    public mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
+        beginInstruction()
+        emitOpcode(86)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(shift)
+    }
+
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     public mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(83)
+        emitOpcode(87)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1082,7 +1122,7 @@ extension Encoder: OpVisitor {
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
     public mutating func xmul32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(84)
+        emitOpcode(88)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1091,7 +1131,7 @@ extension Encoder: OpVisitor {
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
     public mutating func xand32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(85)
+        emitOpcode(89)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1100,7 +1140,7 @@ extension Encoder: OpVisitor {
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
     public mutating func xor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(86)
+        emitOpcode(90)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1109,7 +1149,7 @@ extension Encoder: OpVisitor {
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
     public mutating func xxor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(87)
+        emitOpcode(91)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1118,7 +1158,7 @@ extension Encoder: OpVisitor {
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
     public mutating func xshl32U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(88)
+        emitOpcode(92)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1127,7 +1167,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
     public mutating func xshr32SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(89)
+        emitOpcode(93)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1136,7 +1176,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
     public mutating func xshr32UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(90)
+        emitOpcode(94)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1145,7 +1185,7 @@ extension Encoder: OpVisitor {
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
     public mutating func xeq32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(91)
+        emitOpcode(95)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1154,7 +1194,7 @@ extension Encoder: OpVisitor {
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
     public mutating func xne32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(92)
+        emitOpcode(96)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1163,7 +1203,7 @@ extension Encoder: OpVisitor {
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
     public mutating func xslt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(93)
+        emitOpcode(97)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1172,7 +1212,7 @@ extension Encoder: OpVisitor {
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
     public mutating func xsle32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(94)
+        emitOpcode(98)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1181,7 +1221,7 @@ extension Encoder: OpVisitor {
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
     public mutating func xsgt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(95)
+        emitOpcode(99)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1190,7 +1230,7 @@ extension Encoder: OpVisitor {
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
     public mutating func xsge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(96)
+        emitOpcode(100)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1199,7 +1239,7 @@ extension Encoder: OpVisitor {
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
     public mutating func xult32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(97)
+        emitOpcode(101)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1208,7 +1248,7 @@ extension Encoder: OpVisitor {
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
     public mutating func xule32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(98)
+        emitOpcode(102)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1217,7 +1257,7 @@ extension Encoder: OpVisitor {
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
     public mutating func xugt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(99)
+        emitOpcode(103)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1226,7 +1266,7 @@ extension Encoder: OpVisitor {
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
     public mutating func xuge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(100)
+        emitOpcode(104)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1235,7 +1275,7 @@ extension Encoder: OpVisitor {
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
     public mutating func xadd64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(101)
+        emitOpcode(105)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1244,7 +1284,7 @@ extension Encoder: OpVisitor {
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
     public mutating func xmul64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(102)
+        emitOpcode(106)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1253,7 +1293,7 @@ extension Encoder: OpVisitor {
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
     public mutating func xand64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(103)
+        emitOpcode(107)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1262,7 +1302,7 @@ extension Encoder: OpVisitor {
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
     public mutating func xor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(104)
+        emitOpcode(108)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1271,7 +1311,7 @@ extension Encoder: OpVisitor {
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
     public mutating func xxor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(105)
+        emitOpcode(109)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1280,7 +1320,7 @@ extension Encoder: OpVisitor {
     /// `xadd64_i64`: dst = src + imm (wrapping)
     public mutating func xadd64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(106)
+        emitOpcode(110)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1289,7 +1329,7 @@ extension Encoder: OpVisitor {
     /// `xmul64_i64`: dst = src * imm (wrapping)
     public mutating func xmul64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(107)
+        emitOpcode(111)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1298,7 +1338,7 @@ extension Encoder: OpVisitor {
     /// `xand64_i64`: dst = src & imm (wrapping)
     public mutating func xand64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(108)
+        emitOpcode(112)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1307,7 +1347,7 @@ extension Encoder: OpVisitor {
     /// `xor64_i64`: dst = src | imm (wrapping)
     public mutating func xor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(109)
+        emitOpcode(113)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1316,7 +1356,7 @@ extension Encoder: OpVisitor {
     /// `xxor64_i64`: dst = src ^ imm (wrapping)
     public mutating func xxor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(110)
+        emitOpcode(114)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1325,7 +1365,7 @@ extension Encoder: OpVisitor {
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
     public mutating func xshl64U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(111)
+        emitOpcode(115)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1334,7 +1374,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
     public mutating func xshr64SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(112)
+        emitOpcode(116)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1343,7 +1383,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
     public mutating func xshr64UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(113)
+        emitOpcode(117)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1442,7 +1482,7 @@ extension Encoder: OpVisitor {
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
     public mutating func xzext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(114)
+        emitOpcode(118)
         emit(dst)
         emit(src)
     }
@@ -1450,7 +1490,7 @@ extension Encoder: OpVisitor {
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
     public mutating func xsext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(115)
+        emitOpcode(119)
         emit(dst)
         emit(src)
     }
@@ -1490,7 +1530,7 @@ extension Encoder: OpVisitor {
     /// `fadd32`: dst = src1 + src2 (f32)
     public mutating func fadd32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(116)
+        emitOpcode(120)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1499,7 +1539,7 @@ extension Encoder: OpVisitor {
     /// `fsub32`: dst = src1 - src2 (f32)
     public mutating func fsub32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(117)
+        emitOpcode(121)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1508,7 +1548,7 @@ extension Encoder: OpVisitor {
     /// `fmul32`: dst = src1 * src2 (f32)
     public mutating func fmul32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(118)
+        emitOpcode(122)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1517,7 +1557,7 @@ extension Encoder: OpVisitor {
     /// `fdiv32`: dst = src1 / src2 (f32)
     public mutating func fdiv32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(119)
+        emitOpcode(123)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1526,7 +1566,7 @@ extension Encoder: OpVisitor {
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(120)
+        emitOpcode(124)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1535,7 +1575,7 @@ extension Encoder: OpVisitor {
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(121)
+        emitOpcode(125)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1553,7 +1593,7 @@ extension Encoder: OpVisitor {
     /// `fabs32`: dst = |src|
     public mutating func fabs32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(122)
+        emitOpcode(126)
         emit(dst)
         emit(src)
     }
@@ -1561,7 +1601,7 @@ extension Encoder: OpVisitor {
     /// `fneg32`: dst = -src
     public mutating func fneg32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(123)
+        emitOpcode(127)
         emit(dst)
         emit(src)
     }
@@ -1569,7 +1609,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt32`: dst = sqrt(src)
     public mutating func fsqrt32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(124)
+        emitOpcode(128)
         emit(dst)
         emit(src)
     }
@@ -1609,7 +1649,7 @@ extension Encoder: OpVisitor {
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func feq32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(125)
+        emitOpcode(129)
         emit(dst)
         emit(a)
         emit(b)
@@ -1618,7 +1658,7 @@ extension Encoder: OpVisitor {
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fne32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(126)
+        emitOpcode(130)
         emit(dst)
         emit(a)
         emit(b)
@@ -1627,7 +1667,7 @@ extension Encoder: OpVisitor {
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func flt32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(127)
+        emitOpcode(131)
         emit(dst)
         emit(a)
         emit(b)
@@ -1636,7 +1676,7 @@ extension Encoder: OpVisitor {
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fle32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(128)
+        emitOpcode(132)
         emit(dst)
         emit(a)
         emit(b)
@@ -1645,7 +1685,7 @@ extension Encoder: OpVisitor {
     /// `fadd64`: dst = src1 + src2 (f64)
     public mutating func fadd64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(129)
+        emitOpcode(133)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1654,7 +1694,7 @@ extension Encoder: OpVisitor {
     /// `fsub64`: dst = src1 - src2 (f64)
     public mutating func fsub64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(130)
+        emitOpcode(134)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1663,7 +1703,7 @@ extension Encoder: OpVisitor {
     /// `fmul64`: dst = src1 * src2 (f64)
     public mutating func fmul64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(131)
+        emitOpcode(135)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1672,7 +1712,7 @@ extension Encoder: OpVisitor {
     /// `fdiv64`: dst = src1 / src2 (f64)
     public mutating func fdiv64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(132)
+        emitOpcode(136)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1681,7 +1721,7 @@ extension Encoder: OpVisitor {
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(133)
+        emitOpcode(137)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1690,7 +1730,7 @@ extension Encoder: OpVisitor {
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(134)
+        emitOpcode(138)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1708,7 +1748,7 @@ extension Encoder: OpVisitor {
     /// `fabs64`: dst = |src|
     public mutating func fabs64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(135)
+        emitOpcode(139)
         emit(dst)
         emit(src)
     }
@@ -1716,7 +1756,7 @@ extension Encoder: OpVisitor {
     /// `fneg64`: dst = -src
     public mutating func fneg64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(136)
+        emitOpcode(140)
         emit(dst)
         emit(src)
     }
@@ -1724,7 +1764,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt64`: dst = sqrt(src)
     public mutating func fsqrt64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(137)
+        emitOpcode(141)
         emit(dst)
         emit(src)
     }
@@ -1764,7 +1804,7 @@ extension Encoder: OpVisitor {
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func feq64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(138)
+        emitOpcode(142)
         emit(dst)
         emit(a)
         emit(b)
@@ -1773,7 +1813,7 @@ extension Encoder: OpVisitor {
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fne64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(139)
+        emitOpcode(143)
         emit(dst)
         emit(a)
         emit(b)
@@ -1782,7 +1822,7 @@ extension Encoder: OpVisitor {
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func flt64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(140)
+        emitOpcode(144)
         emit(dst)
         emit(a)
         emit(b)
@@ -1791,7 +1831,7 @@ extension Encoder: OpVisitor {
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fle64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(141)
+        emitOpcode(145)
         emit(dst)
         emit(a)
         emit(b)
@@ -2008,7 +2048,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(142)
+        emitOpcode(146)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2017,7 +2057,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(143)
+        emitOpcode(147)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2026,7 +2066,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(144)
+        emitOpcode(148)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2035,7 +2075,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(145)
+        emitOpcode(149)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2044,7 +2084,7 @@ extension Encoder: OpVisitor {
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
     public mutating func xload32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(146)
+        emitOpcode(150)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2053,7 +2093,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(147)
+        emitOpcode(151)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2062,7 +2102,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(148)
+        emitOpcode(152)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2071,7 +2111,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(149)
+        emitOpcode(153)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2080,7 +2120,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(150)
+        emitOpcode(154)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2089,7 +2129,7 @@ extension Encoder: OpVisitor {
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(151)
+        emitOpcode(155)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2098,7 +2138,7 @@ extension Encoder: OpVisitor {
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(152)
+        emitOpcode(156)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2107,7 +2147,7 @@ extension Encoder: OpVisitor {
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
     public mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(153)
+        emitOpcode(157)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2116,7 +2156,7 @@ extension Encoder: OpVisitor {
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
     public mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(154)
+        emitOpcode(158)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2125,7 +2165,7 @@ extension Encoder: OpVisitor {
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
     public mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(155)
+        emitOpcode(159)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2134,7 +2174,7 @@ extension Encoder: OpVisitor {
     /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(156)
+        emitOpcode(160)
         emit(dst)
         emit(a)
         emit(b)
@@ -2144,7 +2184,7 @@ extension Encoder: OpVisitor {
     /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(157)
+        emitOpcode(161)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2154,7 +2194,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(158)
+        emitOpcode(162)
         emit(dst)
         emit(a)
         emit(b)
@@ -2164,7 +2204,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(159)
+        emitOpcode(163)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2174,7 +2214,7 @@ extension Encoder: OpVisitor {
     /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(160)
+        emitOpcode(164)
         emit(dst)
         emit(a)
         emit(b)
@@ -2184,7 +2224,7 @@ extension Encoder: OpVisitor {
     /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(161)
+        emitOpcode(165)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2194,7 +2234,7 @@ extension Encoder: OpVisitor {
     /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(162)
+        emitOpcode(166)
         emit(dst)
         emit(a)
         emit(b)
@@ -2204,7 +2244,7 @@ extension Encoder: OpVisitor {
     /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(163)
+        emitOpcode(167)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2214,7 +2254,7 @@ extension Encoder: OpVisitor {
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
     public mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(164)
+        emitOpcode(168)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2223,7 +2263,7 @@ extension Encoder: OpVisitor {
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
     public mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(165)
+        emitOpcode(169)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2232,7 +2272,7 @@ extension Encoder: OpVisitor {
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
     public mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(166)
+        emitOpcode(170)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2241,7 +2281,7 @@ extension Encoder: OpVisitor {
     /// `xstore64`: memory[ea] = src; traps when out of bounds
     public mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(167)
+        emitOpcode(171)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2250,7 +2290,7 @@ extension Encoder: OpVisitor {
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
     public mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(168)
+        emitOpcode(172)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2259,7 +2299,7 @@ extension Encoder: OpVisitor {
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
     public mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(169)
+        emitOpcode(173)
         emit(addr)
         emit(offset)
         emit(src)

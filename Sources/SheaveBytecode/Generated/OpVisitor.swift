@@ -250,6 +250,14 @@ public protocol OpVisitor {
     mutating func xadd32Shl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8) -> Output
     /// `xshr32_u_and`: low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one
     mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32) -> Output
+    /// `xxor32_shl`: low32(dst) = low32(a) ^ (low32(b) << (shift % 32)): a shift by a constant, then xor
+    mutating func xxor32Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> Output
+    /// `xxor32_shr_u`: low32(dst) = low32(a) ^ (low32(b) >>u (shift % 32)): a shift by a constant, then xor
+    mutating func xxor32ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> Output
+    /// `xxor64_shl`: (dst) = (a) ^ ((b) << (shift % 64)): a shift by a constant, then xor
+    mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> Output
+    /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
+    mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> Output
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> Output
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)

@@ -169,180 +169,188 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xadd32Shl = 81
     /// `xshr32_u_and`: low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one
     case xshr32UAnd = 82
+    /// `xxor32_shl`: low32(dst) = low32(a) ^ (low32(b) << (shift % 32)): a shift by a constant, then xor
+    case xxor32Shl = 83
+    /// `xxor32_shr_u`: low32(dst) = low32(a) ^ (low32(b) >>u (shift % 32)): a shift by a constant, then xor
+    case xxor32ShrU = 84
+    /// `xxor64_shl`: (dst) = (a) ^ ((b) << (shift % 64)): a shift by a constant, then xor
+    case xxor64Shl = 85
+    /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
+    case xxor64ShrU = 86
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
-    case xadd32I32 = 83
+    case xadd32I32 = 87
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
-    case xmul32I32 = 84
+    case xmul32I32 = 88
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
-    case xand32I32 = 85
+    case xand32I32 = 89
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
-    case xor32I32 = 86
+    case xor32I32 = 90
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
-    case xxor32I32 = 87
+    case xxor32I32 = 91
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
-    case xshl32U8 = 88
+    case xshl32U8 = 92
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
-    case xshr32SU8 = 89
+    case xshr32SU8 = 93
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
-    case xshr32UU8 = 90
+    case xshr32UU8 = 94
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
-    case xeq32I32 = 91
+    case xeq32I32 = 95
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
-    case xne32I32 = 92
+    case xne32I32 = 96
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
-    case xslt32I32 = 93
+    case xslt32I32 = 97
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
-    case xsle32I32 = 94
+    case xsle32I32 = 98
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
-    case xsgt32I32 = 95
+    case xsgt32I32 = 99
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
-    case xsge32I32 = 96
+    case xsge32I32 = 100
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
-    case xult32I32 = 97
+    case xult32I32 = 101
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
-    case xule32I32 = 98
+    case xule32I32 = 102
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
-    case xugt32I32 = 99
+    case xugt32I32 = 103
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
-    case xuge32I32 = 100
+    case xuge32I32 = 104
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
-    case xadd64I32 = 101
+    case xadd64I32 = 105
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
-    case xmul64I32 = 102
+    case xmul64I32 = 106
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
-    case xand64I32 = 103
+    case xand64I32 = 107
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
-    case xor64I32 = 104
+    case xor64I32 = 108
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
-    case xxor64I32 = 105
+    case xxor64I32 = 109
     /// `xadd64_i64`: dst = src + imm (wrapping)
-    case xadd64I64 = 106
+    case xadd64I64 = 110
     /// `xmul64_i64`: dst = src * imm (wrapping)
-    case xmul64I64 = 107
+    case xmul64I64 = 111
     /// `xand64_i64`: dst = src & imm (wrapping)
-    case xand64I64 = 108
+    case xand64I64 = 112
     /// `xor64_i64`: dst = src | imm (wrapping)
-    case xor64I64 = 109
+    case xor64I64 = 113
     /// `xxor64_i64`: dst = src ^ imm (wrapping)
-    case xxor64I64 = 110
+    case xxor64I64 = 114
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
-    case xshl64U8 = 111
+    case xshl64U8 = 115
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
-    case xshr64SU8 = 112
+    case xshr64SU8 = 116
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
-    case xshr64UU8 = 113
+    case xshr64UU8 = 117
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
-    case xzext3264 = 114
+    case xzext3264 = 118
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
-    case xsext3264 = 115
+    case xsext3264 = 119
     /// `fadd32`: dst = src1 + src2 (f32)
-    case fadd32 = 116
+    case fadd32 = 120
     /// `fsub32`: dst = src1 - src2 (f32)
-    case fsub32 = 117
+    case fsub32 = 121
     /// `fmul32`: dst = src1 * src2 (f32)
-    case fmul32 = 118
+    case fmul32 = 122
     /// `fdiv32`: dst = src1 / src2 (f32)
-    case fdiv32 = 119
+    case fdiv32 = 123
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin32 = 120
+    case fmin32 = 124
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax32 = 121
+    case fmax32 = 125
     /// `fabs32`: dst = |src|
-    case fabs32 = 122
+    case fabs32 = 126
     /// `fneg32`: dst = -src
-    case fneg32 = 123
+    case fneg32 = 127
     /// `fsqrt32`: dst = sqrt(src)
-    case fsqrt32 = 124
+    case fsqrt32 = 128
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
-    case feq32 = 125
+    case feq32 = 129
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
-    case fne32 = 126
+    case fne32 = 130
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
-    case flt32 = 127
+    case flt32 = 131
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
-    case fle32 = 128
+    case fle32 = 132
     /// `fadd64`: dst = src1 + src2 (f64)
-    case fadd64 = 129
+    case fadd64 = 133
     /// `fsub64`: dst = src1 - src2 (f64)
-    case fsub64 = 130
+    case fsub64 = 134
     /// `fmul64`: dst = src1 * src2 (f64)
-    case fmul64 = 131
+    case fmul64 = 135
     /// `fdiv64`: dst = src1 / src2 (f64)
-    case fdiv64 = 132
+    case fdiv64 = 136
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin64 = 133
+    case fmin64 = 137
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax64 = 134
+    case fmax64 = 138
     /// `fabs64`: dst = |src|
-    case fabs64 = 135
+    case fabs64 = 139
     /// `fneg64`: dst = -src
-    case fneg64 = 136
+    case fneg64 = 140
     /// `fsqrt64`: dst = sqrt(src)
-    case fsqrt64 = 137
+    case fsqrt64 = 141
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
-    case feq64 = 138
+    case feq64 = 142
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
-    case fne64 = 139
+    case fne64 = 143
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
-    case flt64 = 140
+    case flt64 = 144
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
-    case fle64 = 141
+    case fle64 = 145
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S32 = 142
+    case xload8S32 = 146
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U32 = 143
+    case xload8U32 = 147
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S32 = 144
+    case xload16S32 = 148
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U32 = 145
+    case xload16U32 = 149
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
-    case xload32 = 146
+    case xload32 = 150
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S64 = 147
+    case xload8S64 = 151
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U64 = 148
+    case xload8U64 = 152
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S64 = 149
+    case xload16S64 = 153
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U64 = 150
+    case xload16U64 = 154
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
-    case xload32S64 = 151
+    case xload32S64 = 155
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
-    case xload32U64 = 152
+    case xload32U64 = 156
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
-    case xload64 = 153
+    case xload64 = 157
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
-    case fload32 = 154
+    case fload32 = 158
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
-    case fload64 = 155
+    case fload64 = 159
     /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case xload32Add = 156
+    case xload32Add = 160
     /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case xload32AddI32 = 157
+    case xload32AddI32 = 161
     /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case xload8U32Add = 158
+    case xload8U32Add = 162
     /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case xload8U32AddI32 = 159
+    case xload8U32AddI32 = 163
     /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case fload32Add = 160
+    case fload32Add = 164
     /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case fload32AddI32 = 161
+    case fload32AddI32 = 165
     /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case fload64Add = 162
+    case fload64Add = 166
     /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case fload64AddI32 = 163
+    case fload64AddI32 = 167
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
-    case xstore8 = 164
+    case xstore8 = 168
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
-    case xstore16 = 165
+    case xstore16 = 169
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
-    case xstore32 = 166
+    case xstore32 = 170
     /// `xstore64`: memory[ea] = src; traps when out of bounds
-    case xstore64 = 167
+    case xstore64 = 171
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
-    case fstore32 = 168
+    case fstore32 = 172
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
-    case fstore64 = 169
+    case fstore64 = 173
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -630,6 +638,10 @@ extension Opcode {
         case .xule64: return OpInfo(name: "xule64", doc: "dst = unsigned (a) <= unsigned (b) ? 1 : 0", flags: [.pure], size: 7)
         case .xadd32Shl: return OpInfo(name: "xadd32_shl", doc: "low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add", flags: [.pure], size: 8)
         case .xshr32UAnd: return OpInfo(name: "xshr32_u_and", doc: "low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one", flags: [.pure], size: 10)
+        case .xxor32Shl: return OpInfo(name: "xxor32_shl", doc: "low32(dst) = low32(a) ^ (low32(b) << (shift % 32)): a shift by a constant, then xor", flags: [.pure], size: 8)
+        case .xxor32ShrU: return OpInfo(name: "xxor32_shr_u", doc: "low32(dst) = low32(a) ^ (low32(b) >>u (shift % 32)): a shift by a constant, then xor", flags: [.pure], size: 8)
+        case .xxor64Shl: return OpInfo(name: "xxor64_shl", doc: "(dst) = (a) ^ ((b) << (shift % 64)): a shift by a constant, then xor", flags: [.pure], size: 8)
+        case .xxor64ShrU: return OpInfo(name: "xxor64_shr_u", doc: "(dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor", flags: [.pure], size: 8)
         case .xadd32I32: return OpInfo(name: "xadd32_i32", doc: "low32(dst) = low32(src) + imm (wrapping)", flags: [.pure], size: 9)
         case .xmul32I32: return OpInfo(name: "xmul32_i32", doc: "low32(dst) = low32(src) * imm (wrapping)", flags: [.pure], size: 9)
         case .xand32I32: return OpInfo(name: "xand32_i32", doc: "low32(dst) = low32(src) & imm (wrapping)", flags: [.pure], size: 9)
@@ -821,7 +833,7 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x787fe7dec539cc62
+public let instructionSetFingerprint: UInt64 = 0x1d728c5711cdb07a
 
 extension Opcode {
     /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.
@@ -909,6 +921,10 @@ extension Opcode {
         [.x, .x, .x],  // xule64
         [.x, .x, .x, .immediate(bytes: 1)],  // xadd32_shl
         [.x, .x, .immediate(bytes: 1), .immediate(bytes: 4)],  // xshr32_u_and
+        [.x, .x, .x, .immediate(bytes: 1)],  // xxor32_shl
+        [.x, .x, .x, .immediate(bytes: 1)],  // xxor32_shr_u
+        [.x, .x, .x, .immediate(bytes: 1)],  // xxor64_shl
+        [.x, .x, .x, .immediate(bytes: 1)],  // xxor64_shr_u
         [.x, .x, .immediate(bytes: 4)],  // xadd32_i32
         [.x, .x, .immediate(bytes: 4)],  // xmul32_i32
         [.x, .x, .immediate(bytes: 4)],  // xand32_i32

@@ -252,6 +252,14 @@ protocol OpHandlers {
     mutating func xadd32Shl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8)
     /// `xshr32_u_and`: low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one
     mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32)
+    /// `xxor32_shl`: low32(dst) = low32(a) ^ (low32(b) << (shift % 32)): a shift by a constant, then xor
+    mutating func xxor32Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8)
+    /// `xxor32_shr_u`: low32(dst) = low32(a) ^ (low32(b) >>u (shift % 32)): a shift by a constant, then xor
+    mutating func xxor32ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8)
+    /// `xxor64_shl`: (dst) = (a) ^ ((b) << (shift % 64)): a shift by a constant, then xor
+    mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8)
+    /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
+    mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8)
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32)
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
@@ -1622,6 +1630,46 @@ extension Executor {
         let mask = pc.loadUnaligned(fromByteOffset: 6, as: Int32.self)
         pc = pc.advanced(by: 10)
         xshr32UAnd(dst, src, shift, mask)
+    }
+
+    @inline(__always)
+    mutating func op_xxor32Shl() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        xxor32Shl(dst, a, b, shift)
+    }
+
+    @inline(__always)
+    mutating func op_xxor32ShrU() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        xxor32ShrU(dst, a, b, shift)
+    }
+
+    @inline(__always)
+    mutating func op_xxor64Shl() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        xxor64Shl(dst, a, b, shift)
+    }
+
+    @inline(__always)
+    mutating func op_xxor64ShrU() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        xxor64ShrU(dst, a, b, shift)
     }
 
     @inline(__always)

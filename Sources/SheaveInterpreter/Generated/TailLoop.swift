@@ -862,6 +862,34 @@ private func tail_xshr32UAnd(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 }
 
 @inline(__always)
+private func tail_xxor32Shl(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_xxor32Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor32ShrU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_xxor32ShrU()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64Shl(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_xxor64Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64ShrU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_xxor64ShrU()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xadd32I32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
     ex.op_xadd32I32()
@@ -1924,93 +1952,97 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[80] = tail_xule64
     table[81] = tail_xadd32Shl
     table[82] = tail_xshr32UAnd
-    table[83] = tail_xadd32I32
-    table[84] = tail_xmul32I32
-    table[85] = tail_xand32I32
-    table[86] = tail_xor32I32
-    table[87] = tail_xxor32I32
-    table[88] = tail_xshl32U8
-    table[89] = tail_xshr32SU8
-    table[90] = tail_xshr32UU8
-    table[91] = tail_xeq32I32
-    table[92] = tail_xne32I32
-    table[93] = tail_xslt32I32
-    table[94] = tail_xsle32I32
-    table[95] = tail_xsgt32I32
-    table[96] = tail_xsge32I32
-    table[97] = tail_xult32I32
-    table[98] = tail_xule32I32
-    table[99] = tail_xugt32I32
-    table[100] = tail_xuge32I32
-    table[101] = tail_xadd64I32
-    table[102] = tail_xmul64I32
-    table[103] = tail_xand64I32
-    table[104] = tail_xor64I32
-    table[105] = tail_xxor64I32
-    table[106] = tail_xadd64I64
-    table[107] = tail_xmul64I64
-    table[108] = tail_xand64I64
-    table[109] = tail_xor64I64
-    table[110] = tail_xxor64I64
-    table[111] = tail_xshl64U8
-    table[112] = tail_xshr64SU8
-    table[113] = tail_xshr64UU8
-    table[114] = tail_xzext3264
-    table[115] = tail_xsext3264
-    table[116] = tail_fadd32
-    table[117] = tail_fsub32
-    table[118] = tail_fmul32
-    table[119] = tail_fdiv32
-    table[120] = tail_fmin32
-    table[121] = tail_fmax32
-    table[122] = tail_fabs32
-    table[123] = tail_fneg32
-    table[124] = tail_fsqrt32
-    table[125] = tail_feq32
-    table[126] = tail_fne32
-    table[127] = tail_flt32
-    table[128] = tail_fle32
-    table[129] = tail_fadd64
-    table[130] = tail_fsub64
-    table[131] = tail_fmul64
-    table[132] = tail_fdiv64
-    table[133] = tail_fmin64
-    table[134] = tail_fmax64
-    table[135] = tail_fabs64
-    table[136] = tail_fneg64
-    table[137] = tail_fsqrt64
-    table[138] = tail_feq64
-    table[139] = tail_fne64
-    table[140] = tail_flt64
-    table[141] = tail_fle64
-    table[142] = tail_xload8S32
-    table[143] = tail_xload8U32
-    table[144] = tail_xload16S32
-    table[145] = tail_xload16U32
-    table[146] = tail_xload32
-    table[147] = tail_xload8S64
-    table[148] = tail_xload8U64
-    table[149] = tail_xload16S64
-    table[150] = tail_xload16U64
-    table[151] = tail_xload32S64
-    table[152] = tail_xload32U64
-    table[153] = tail_xload64
-    table[154] = tail_fload32
-    table[155] = tail_fload64
-    table[156] = tail_xload32Add
-    table[157] = tail_xload32AddI32
-    table[158] = tail_xload8U32Add
-    table[159] = tail_xload8U32AddI32
-    table[160] = tail_fload32Add
-    table[161] = tail_fload32AddI32
-    table[162] = tail_fload64Add
-    table[163] = tail_fload64AddI32
-    table[164] = tail_xstore8
-    table[165] = tail_xstore16
-    table[166] = tail_xstore32
-    table[167] = tail_xstore64
-    table[168] = tail_fstore32
-    table[169] = tail_fstore64
+    table[83] = tail_xxor32Shl
+    table[84] = tail_xxor32ShrU
+    table[85] = tail_xxor64Shl
+    table[86] = tail_xxor64ShrU
+    table[87] = tail_xadd32I32
+    table[88] = tail_xmul32I32
+    table[89] = tail_xand32I32
+    table[90] = tail_xor32I32
+    table[91] = tail_xxor32I32
+    table[92] = tail_xshl32U8
+    table[93] = tail_xshr32SU8
+    table[94] = tail_xshr32UU8
+    table[95] = tail_xeq32I32
+    table[96] = tail_xne32I32
+    table[97] = tail_xslt32I32
+    table[98] = tail_xsle32I32
+    table[99] = tail_xsgt32I32
+    table[100] = tail_xsge32I32
+    table[101] = tail_xult32I32
+    table[102] = tail_xule32I32
+    table[103] = tail_xugt32I32
+    table[104] = tail_xuge32I32
+    table[105] = tail_xadd64I32
+    table[106] = tail_xmul64I32
+    table[107] = tail_xand64I32
+    table[108] = tail_xor64I32
+    table[109] = tail_xxor64I32
+    table[110] = tail_xadd64I64
+    table[111] = tail_xmul64I64
+    table[112] = tail_xand64I64
+    table[113] = tail_xor64I64
+    table[114] = tail_xxor64I64
+    table[115] = tail_xshl64U8
+    table[116] = tail_xshr64SU8
+    table[117] = tail_xshr64UU8
+    table[118] = tail_xzext3264
+    table[119] = tail_xsext3264
+    table[120] = tail_fadd32
+    table[121] = tail_fsub32
+    table[122] = tail_fmul32
+    table[123] = tail_fdiv32
+    table[124] = tail_fmin32
+    table[125] = tail_fmax32
+    table[126] = tail_fabs32
+    table[127] = tail_fneg32
+    table[128] = tail_fsqrt32
+    table[129] = tail_feq32
+    table[130] = tail_fne32
+    table[131] = tail_flt32
+    table[132] = tail_fle32
+    table[133] = tail_fadd64
+    table[134] = tail_fsub64
+    table[135] = tail_fmul64
+    table[136] = tail_fdiv64
+    table[137] = tail_fmin64
+    table[138] = tail_fmax64
+    table[139] = tail_fabs64
+    table[140] = tail_fneg64
+    table[141] = tail_fsqrt64
+    table[142] = tail_feq64
+    table[143] = tail_fne64
+    table[144] = tail_flt64
+    table[145] = tail_fle64
+    table[146] = tail_xload8S32
+    table[147] = tail_xload8U32
+    table[148] = tail_xload16S32
+    table[149] = tail_xload16U32
+    table[150] = tail_xload32
+    table[151] = tail_xload8S64
+    table[152] = tail_xload8U64
+    table[153] = tail_xload16S64
+    table[154] = tail_xload16U64
+    table[155] = tail_xload32S64
+    table[156] = tail_xload32U64
+    table[157] = tail_xload64
+    table[158] = tail_fload32
+    table[159] = tail_fload64
+    table[160] = tail_xload32Add
+    table[161] = tail_xload32AddI32
+    table[162] = tail_xload8U32Add
+    table[163] = tail_xload8U32AddI32
+    table[164] = tail_fload32Add
+    table[165] = tail_fload32AddI32
+    table[166] = tail_fload64Add
+    table[167] = tail_fload64AddI32
+    table[168] = tail_xstore8
+    table[169] = tail_xstore16
+    table[170] = tail_xstore32
+    table[171] = tail_xstore64
+    table[172] = tail_fstore32
+    table[173] = tail_fstore64
     table[0xFF] = tailExtended
 }
 

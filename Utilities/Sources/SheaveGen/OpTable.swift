@@ -238,6 +238,12 @@ func buildOpTable() -> [Op] {
        "low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add", pure)
     op("xshr32_u_and", "dst: x, src: x, shift: u8, mask: i32",
        "low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one", pure)
+    // xorshift steps (hashes, PRNGs): a ^ (b << k) and a ^ (b >>u k).
+    for w in ["32", "64"] {
+        let lo = w == "32" ? "low32" : ""
+        op("xxor\(w)_shl", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) << (shift % \(w))): a shift by a constant, then xor", pure)
+        op("xxor\(w)_shr_u", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) >>u (shift % \(w))): a shift by a constant, then xor", pure)
+    }
     // Immediate forms.
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""
