@@ -380,7 +380,20 @@ extension FunctionCompiler {
     }
 
     private mutating func selectTyped(_ type: ValueType?) throws(CompileError) {
-        if isReachable, stack.count >= 3 {
+        if isReachable, stack.count >= 3, let last = lastComparison, case .zero = last.condition.right,
+           last.condition.relation == .eq, let eqz = takeFusableCondition() {
+            // select(a, b, eqz(x)) is select(b, a, x): the eqz just emitted is taken back.
+            let first = stack.count - 3
+            let dst = slot(first)
+            let a = register(first), b = register(first + 1)
+            if eqz.is64 {
+                emitWithDestination(dst) { $0.xselect64(XReg(dst), XReg(eqz.left), XReg(b), XReg(a)) }
+            } else {
+                emitWithDestination(dst) { $0.xselect(XReg(dst), XReg(eqz.left), XReg(b), XReg(a)) }
+            }
+            stack.removeLast(3)
+            push(type)
+        } else if isReachable, stack.count >= 3 {
             let first = stack.count - 3
             let dst = slot(first)
             let a = register(first), b = register(first + 1), c = register(first + 2)

@@ -330,4 +330,21 @@ final class SuperInstructionTests: XCTestCase {
         }
         XCTAssertEqual(try instance.invoke("xs32", [.i32(0xDEAD_BEEF)]), [.i32(0xDEAD_BEEF ^ (0xDEAD_BEEF >> 17))])
     }
+
+    func testSelectOnEqzSwapsItsOperands() throws {
+        let source = """
+            (module
+              (func (export "s64") (param i64 i32 i32) (result i32) (select (local.get 1) (local.get 2) (i64.eqz (local.get 0))))
+              (func (export "s32") (param i32 i64 i64) (result i64) (select (local.get 1) (local.get 2) (i32.eqz (local.get 0)))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        let listing = try XCTUnwrap(module.disassembly(options: .init(addresses: false, bytes: false)))
+        XCTAssertFalse(listing.contains("xeqz"), listing)
+        XCTAssertTrue(listing.contains("xselect64 x0, x0, x2, x1"), listing)
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("s64", [.i64(0), .i32(7), .i32(9)]), [.i32(7)])
+        XCTAssertEqual(try instance.invoke("s64", [.i64(1 << 40), .i32(7), .i32(9)]), [.i32(9)], "the upper half counts")
+        XCTAssertEqual(try instance.invoke("s32", [.i32(0), .i64(7), .i64(9)]), [.i64(7)])
+        XCTAssertEqual(try instance.invoke("s32", [.i32(5), .i64(7), .i64(9)]), [.i64(9)])
+    }
 }

@@ -169,691 +169,697 @@ extension Decoder {
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xselect(dst, cond, a, b)
-        case 37: // xadd32
+        case 37: // xselect64
+            let dst = try reader.readXReg()
+            let cond = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            return visitor.xselect64(dst, cond, a, b)
+        case 38: // xadd32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xadd32(dst, src1, src2)
-        case 38: // xsub32
+        case 39: // xsub32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xsub32(dst, src1, src2)
-        case 39: // xmul32
+        case 40: // xmul32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xmul32(dst, src1, src2)
-        case 40: // xand32
+        case 41: // xand32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xand32(dst, src1, src2)
-        case 41: // xor32
+        case 42: // xor32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xor32(dst, src1, src2)
-        case 42: // xxor32
+        case 43: // xxor32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xxor32(dst, src1, src2)
-        case 43: // xshl32
+        case 44: // xshl32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshl32(dst, src1, src2)
-        case 44: // xshr32_s
+        case 45: // xshr32_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshr32S(dst, src1, src2)
-        case 45: // xshr32_u
+        case 46: // xshr32_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshr32U(dst, src1, src2)
-        case 46: // xrotl32
+        case 47: // xrotl32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrotl32(dst, src1, src2)
-        case 47: // xrotr32
+        case 48: // xrotr32
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrotr32(dst, src1, src2)
-        case 48: // xdiv32_s
+        case 49: // xdiv32_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xdiv32S(dst, src1, src2)
-        case 49: // xdiv32_u
+        case 50: // xdiv32_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xdiv32U(dst, src1, src2)
-        case 50: // xrem32_s
+        case 51: // xrem32_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrem32S(dst, src1, src2)
-        case 51: // xrem32_u
+        case 52: // xrem32_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrem32U(dst, src1, src2)
-        case 52: // xeqz32
+        case 53: // xeqz32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xeqz32(dst, src)
-        case 53: // xeq32
+        case 54: // xeq32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xeq32(dst, a, b)
-        case 54: // xne32
+        case 55: // xne32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xne32(dst, a, b)
-        case 55: // xslt32
+        case 56: // xslt32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xslt32(dst, a, b)
-        case 56: // xsle32
+        case 57: // xsle32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xsle32(dst, a, b)
-        case 57: // xult32
+        case 58: // xult32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xult32(dst, a, b)
-        case 58: // xule32
+        case 59: // xule32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xule32(dst, a, b)
-        case 59: // xadd64
+        case 60: // xadd64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xadd64(dst, src1, src2)
-        case 60: // xsub64
+        case 61: // xsub64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xsub64(dst, src1, src2)
-        case 61: // xmul64
+        case 62: // xmul64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xmul64(dst, src1, src2)
-        case 62: // xand64
+        case 63: // xand64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xand64(dst, src1, src2)
-        case 63: // xor64
+        case 64: // xor64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xor64(dst, src1, src2)
-        case 64: // xxor64
+        case 65: // xxor64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xxor64(dst, src1, src2)
-        case 65: // xshl64
+        case 66: // xshl64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshl64(dst, src1, src2)
-        case 66: // xshr64_s
+        case 67: // xshr64_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshr64S(dst, src1, src2)
-        case 67: // xshr64_u
+        case 68: // xshr64_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xshr64U(dst, src1, src2)
-        case 68: // xrotl64
+        case 69: // xrotl64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrotl64(dst, src1, src2)
-        case 69: // xrotr64
+        case 70: // xrotr64
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrotr64(dst, src1, src2)
-        case 70: // xdiv64_s
+        case 71: // xdiv64_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xdiv64S(dst, src1, src2)
-        case 71: // xdiv64_u
+        case 72: // xdiv64_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xdiv64U(dst, src1, src2)
-        case 72: // xrem64_s
+        case 73: // xrem64_s
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrem64S(dst, src1, src2)
-        case 73: // xrem64_u
+        case 74: // xrem64_u
             let dst = try reader.readXReg()
             let src1 = try reader.readXReg()
             let src2 = try reader.readXReg()
             return visitor.xrem64U(dst, src1, src2)
-        case 74: // xeqz64
+        case 75: // xeqz64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xeqz64(dst, src)
-        case 75: // xeq64
+        case 76: // xeq64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xeq64(dst, a, b)
-        case 76: // xne64
+        case 77: // xne64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xne64(dst, a, b)
-        case 77: // xslt64
+        case 78: // xslt64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xslt64(dst, a, b)
-        case 78: // xsle64
+        case 79: // xsle64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xsle64(dst, a, b)
-        case 79: // xult64
+        case 80: // xult64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xult64(dst, a, b)
-        case 80: // xule64
+        case 81: // xule64
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xule64(dst, a, b)
-        case 81: // xadd32_shl
+        case 82: // xadd32_shl
             let dst = try reader.readXReg()
             let base = try reader.readXReg()
             let index = try reader.readXReg()
             let shift = try reader.readU8()
             return visitor.xadd32Shl(dst, base, index, shift)
-        case 82: // xshr32_u_and
+        case 83: // xshr32_u_and
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let shift = try reader.readU8()
             let mask = try reader.readI32()
             return visitor.xshr32UAnd(dst, src, shift, mask)
-        case 83: // xxor32_shl
+        case 84: // xxor32_shl
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let shift = try reader.readU8()
             return visitor.xxor32Shl(dst, a, b, shift)
-        case 84: // xxor32_shr_u
+        case 85: // xxor32_shr_u
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let shift = try reader.readU8()
             return visitor.xxor32ShrU(dst, a, b, shift)
-        case 85: // xxor64_shl
+        case 86: // xxor64_shl
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let shift = try reader.readU8()
             return visitor.xxor64Shl(dst, a, b, shift)
-        case 86: // xxor64_shr_u
+        case 87: // xxor64_shr_u
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let shift = try reader.readU8()
             return visitor.xxor64ShrU(dst, a, b, shift)
-        case 87: // xadd32_i32
+        case 88: // xadd32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd32I32(dst, src, imm)
-        case 88: // xmul32_i32
+        case 89: // xmul32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul32I32(dst, src, imm)
-        case 89: // xand32_i32
+        case 90: // xand32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand32I32(dst, src, imm)
-        case 90: // xor32_i32
+        case 91: // xor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor32I32(dst, src, imm)
-        case 91: // xxor32_i32
+        case 92: // xxor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor32I32(dst, src, imm)
-        case 92: // xshl32_u8
+        case 93: // xshl32_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl32U8(dst, src, imm)
-        case 93: // xshr32_s_u8
+        case 94: // xshr32_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32SU8(dst, src, imm)
-        case 94: // xshr32_u_u8
+        case 95: // xshr32_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32UU8(dst, src, imm)
-        case 95: // xeq32_i32
+        case 96: // xeq32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xeq32I32(dst, a, imm)
-        case 96: // xne32_i32
+        case 97: // xne32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xne32I32(dst, a, imm)
-        case 97: // xslt32_i32
+        case 98: // xslt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xslt32I32(dst, a, imm)
-        case 98: // xsle32_i32
+        case 99: // xsle32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsle32I32(dst, a, imm)
-        case 99: // xsgt32_i32
+        case 100: // xsgt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsgt32I32(dst, a, imm)
-        case 100: // xsge32_i32
+        case 101: // xsge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsge32I32(dst, a, imm)
-        case 101: // xult32_i32
+        case 102: // xult32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xult32I32(dst, a, imm)
-        case 102: // xule32_i32
+        case 103: // xule32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xule32I32(dst, a, imm)
-        case 103: // xugt32_i32
+        case 104: // xugt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xugt32I32(dst, a, imm)
-        case 104: // xuge32_i32
+        case 105: // xuge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xuge32I32(dst, a, imm)
-        case 105: // xadd64_i32
+        case 106: // xadd64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd64I32(dst, src, imm)
-        case 106: // xmul64_i32
+        case 107: // xmul64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul64I32(dst, src, imm)
-        case 107: // xand64_i32
+        case 108: // xand64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand64I32(dst, src, imm)
-        case 108: // xor64_i32
+        case 109: // xor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor64I32(dst, src, imm)
-        case 109: // xxor64_i32
+        case 110: // xxor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor64I32(dst, src, imm)
-        case 110: // xadd64_i64
+        case 111: // xadd64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xadd64I64(dst, src, imm)
-        case 111: // xmul64_i64
+        case 112: // xmul64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xmul64I64(dst, src, imm)
-        case 112: // xand64_i64
+        case 113: // xand64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xand64I64(dst, src, imm)
-        case 113: // xor64_i64
+        case 114: // xor64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xor64I64(dst, src, imm)
-        case 114: // xxor64_i64
+        case 115: // xxor64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xxor64I64(dst, src, imm)
-        case 115: // xshl64_u8
+        case 116: // xshl64_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl64U8(dst, src, imm)
-        case 116: // xshr64_s_u8
+        case 117: // xshr64_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64SU8(dst, src, imm)
-        case 117: // xshr64_u_u8
+        case 118: // xshr64_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64UU8(dst, src, imm)
-        case 118: // xzext32_64
+        case 119: // xzext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xzext3264(dst, src)
-        case 119: // xsext32_64
+        case 120: // xsext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xsext3264(dst, src)
-        case 120: // fadd32
+        case 121: // fadd32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd32(dst, src1, src2)
-        case 121: // fsub32
+        case 122: // fsub32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub32(dst, src1, src2)
-        case 122: // fmul32
+        case 123: // fmul32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul32(dst, src1, src2)
-        case 123: // fdiv32
+        case 124: // fdiv32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv32(dst, src1, src2)
-        case 124: // fmin32
+        case 125: // fmin32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin32(dst, src1, src2)
-        case 125: // fmax32
+        case 126: // fmax32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax32(dst, src1, src2)
-        case 126: // fabs32
+        case 127: // fabs32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs32(dst, src)
-        case 127: // fneg32
+        case 128: // fneg32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg32(dst, src)
-        case 128: // fsqrt32
+        case 129: // fsqrt32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt32(dst, src)
-        case 129: // feq32
+        case 130: // feq32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq32(dst, a, b)
-        case 130: // fne32
+        case 131: // fne32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne32(dst, a, b)
-        case 131: // flt32
+        case 132: // flt32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt32(dst, a, b)
-        case 132: // fle32
+        case 133: // fle32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle32(dst, a, b)
-        case 133: // fadd64
+        case 134: // fadd64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd64(dst, src1, src2)
-        case 134: // fsub64
+        case 135: // fsub64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub64(dst, src1, src2)
-        case 135: // fmul64
+        case 136: // fmul64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul64(dst, src1, src2)
-        case 136: // fdiv64
+        case 137: // fdiv64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv64(dst, src1, src2)
-        case 137: // fmin64
+        case 138: // fmin64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin64(dst, src1, src2)
-        case 138: // fmax64
+        case 139: // fmax64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax64(dst, src1, src2)
-        case 139: // fabs64
+        case 140: // fabs64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs64(dst, src)
-        case 140: // fneg64
+        case 141: // fneg64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg64(dst, src)
-        case 141: // fsqrt64
+        case 142: // fsqrt64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt64(dst, src)
-        case 142: // feq64
+        case 143: // feq64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq64(dst, a, b)
-        case 143: // fne64
+        case 144: // fne64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne64(dst, a, b)
-        case 144: // flt64
+        case 145: // flt64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt64(dst, a, b)
-        case 145: // fle64
+        case 146: // fle64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle64(dst, a, b)
-        case 146: // xload8_s32
+        case 147: // xload8_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S32(dst, addr, offset)
-        case 147: // xload8_u32
+        case 148: // xload8_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U32(dst, addr, offset)
-        case 148: // xload16_s32
+        case 149: // xload16_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S32(dst, addr, offset)
-        case 149: // xload16_u32
+        case 150: // xload16_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U32(dst, addr, offset)
-        case 150: // xload32
+        case 151: // xload32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32(dst, addr, offset)
-        case 151: // xload8_s64
+        case 152: // xload8_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S64(dst, addr, offset)
-        case 152: // xload8_u64
+        case 153: // xload8_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U64(dst, addr, offset)
-        case 153: // xload16_s64
+        case 154: // xload16_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S64(dst, addr, offset)
-        case 154: // xload16_u64
+        case 155: // xload16_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U64(dst, addr, offset)
-        case 155: // xload32_s64
+        case 156: // xload32_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32S64(dst, addr, offset)
-        case 156: // xload32_u64
+        case 157: // xload32_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32U64(dst, addr, offset)
-        case 157: // xload64
+        case 158: // xload64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload64(dst, addr, offset)
-        case 158: // fload32
+        case 159: // fload32
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload32(dst, addr, offset)
-        case 159: // fload64
+        case 160: // fload64
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload64(dst, addr, offset)
-        case 160: // xload32_add
+        case 161: // xload32_add
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32Add(dst, a, b, offset)
-        case 161: // xload32_add_i32
+        case 162: // xload32_add_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.xload32AddI32(dst, a, imm, offset)
-        case 162: // xload8_u32_add
+        case 163: // xload8_u32_add
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U32Add(dst, a, b, offset)
-        case 163: // xload8_u32_add_i32
+        case 164: // xload8_u32_add_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.xload8U32AddI32(dst, a, imm, offset)
-        case 164: // fload32_add
+        case 165: // fload32_add
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload32Add(dst, a, b, offset)
-        case 165: // fload32_add_i32
+        case 166: // fload32_add_i32
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.fload32AddI32(dst, a, imm, offset)
-        case 166: // fload64_add
+        case 167: // fload64_add
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload64Add(dst, a, b, offset)
-        case 167: // fload64_add_i32
+        case 168: // fload64_add_i32
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.fload64AddI32(dst, a, imm, offset)
-        case 168: // xstore8
+        case 169: // xstore8
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore8(addr, offset, src)
-        case 169: // xstore16
+        case 170: // xstore16
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore16(addr, offset, src)
-        case 170: // xstore32
+        case 171: // xstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore32(addr, offset, src)
-        case 171: // xstore64
+        case 172: // xstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore64(addr, offset, src)
-        case 172: // fstore32
+        case 173: // fstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()
             return visitor.fstore32(addr, offset, src)
-        case 173: // fstore64
+        case 174: // fstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()

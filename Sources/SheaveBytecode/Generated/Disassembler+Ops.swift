@@ -275,6 +275,11 @@ extension Disassembler: OpVisitor {
         "xselect \(dst), \(cond), \(a), \(b)"
     }
 
+    /// The text of `xselect64`.
+    public mutating func xselect64(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) -> String {
+        "xselect64 \(dst), \(cond), \(a), \(b)"
+    }
+
     /// The text of `vmov`.
     public mutating func vmov(_ dst: VReg, _ src: VReg) -> String {
         "vmov \(dst), \(src)"

@@ -466,6 +466,16 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
+    /// `xselect64`: dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)
+    public mutating func xselect64(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) {
+        beginInstruction()
+        emitOpcode(37)
+        emit(dst)
+        emit(cond)
+        emit(a)
+        emit(b)
+    }
+
     /// `vmov`: dst = src (all 128 bits)
     public mutating func vmov(_ dst: VReg, _ src: VReg) {
         beginInstruction()
@@ -611,7 +621,7 @@ extension Encoder: OpVisitor {
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
     public mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(37)
+        emitOpcode(38)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -620,7 +630,7 @@ extension Encoder: OpVisitor {
     /// `xsub32`: low32(dst) = low32(src1) - low32(src2) (wrapping; shifts modulo 32)
     public mutating func xsub32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(38)
+        emitOpcode(39)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -629,7 +639,7 @@ extension Encoder: OpVisitor {
     /// `xmul32`: low32(dst) = low32(src1) * low32(src2) (wrapping; shifts modulo 32)
     public mutating func xmul32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(39)
+        emitOpcode(40)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -638,7 +648,7 @@ extension Encoder: OpVisitor {
     /// `xand32`: low32(dst) = low32(src1) & low32(src2) (wrapping; shifts modulo 32)
     public mutating func xand32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(40)
+        emitOpcode(41)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -647,7 +657,7 @@ extension Encoder: OpVisitor {
     /// `xor32`: low32(dst) = low32(src1) | low32(src2) (wrapping; shifts modulo 32)
     public mutating func xor32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(41)
+        emitOpcode(42)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -656,7 +666,7 @@ extension Encoder: OpVisitor {
     /// `xxor32`: low32(dst) = low32(src1) ^ low32(src2) (wrapping; shifts modulo 32)
     public mutating func xxor32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(42)
+        emitOpcode(43)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -665,7 +675,7 @@ extension Encoder: OpVisitor {
     /// `xshl32`: low32(dst) = low32(src1) << low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshl32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(43)
+        emitOpcode(44)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -674,7 +684,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_s`: low32(dst) = low32(src1) >>s low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshr32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(44)
+        emitOpcode(45)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -683,7 +693,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_u`: low32(dst) = low32(src1) >>u low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshr32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(45)
+        emitOpcode(46)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -692,7 +702,7 @@ extension Encoder: OpVisitor {
     /// `xrotl32`: low32(dst) = low32(src1) rotl low32(src2) (wrapping; shifts modulo 32)
     public mutating func xrotl32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(46)
+        emitOpcode(47)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -701,7 +711,7 @@ extension Encoder: OpVisitor {
     /// `xrotr32`: low32(dst) = low32(src1) rotr low32(src2) (wrapping; shifts modulo 32)
     public mutating func xrotr32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(47)
+        emitOpcode(48)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -710,7 +720,7 @@ extension Encoder: OpVisitor {
     /// `xdiv32_s`: low32(dst) = low32(src1) /s low32(src2); traps on division by zero and overflow
     public mutating func xdiv32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(48)
+        emitOpcode(49)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -719,7 +729,7 @@ extension Encoder: OpVisitor {
     /// `xdiv32_u`: low32(dst) = low32(src1) /u low32(src2); traps on division by zero
     public mutating func xdiv32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(49)
+        emitOpcode(50)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -728,7 +738,7 @@ extension Encoder: OpVisitor {
     /// `xrem32_s`: low32(dst) = low32(src1) %s low32(src2); traps on division by zero
     public mutating func xrem32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(50)
+        emitOpcode(51)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -737,7 +747,7 @@ extension Encoder: OpVisitor {
     /// `xrem32_u`: low32(dst) = low32(src1) %u low32(src2); traps on division by zero
     public mutating func xrem32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(51)
+        emitOpcode(52)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -746,7 +756,7 @@ extension Encoder: OpVisitor {
     /// `xeqz32`: dst = low32(src) == 0 ? 1 : 0
     public mutating func xeqz32(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(52)
+        emitOpcode(53)
         emit(dst)
         emit(src)
     }
@@ -778,7 +788,7 @@ extension Encoder: OpVisitor {
     /// `xeq32`: dst = low32(a) == low32(b) ? 1 : 0
     public mutating func xeq32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(53)
+        emitOpcode(54)
         emit(dst)
         emit(a)
         emit(b)
@@ -787,7 +797,7 @@ extension Encoder: OpVisitor {
     /// `xne32`: dst = low32(a) != low32(b) ? 1 : 0
     public mutating func xne32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(54)
+        emitOpcode(55)
         emit(dst)
         emit(a)
         emit(b)
@@ -796,7 +806,7 @@ extension Encoder: OpVisitor {
     /// `xslt32`: dst = signed low32(a) < signed low32(b) ? 1 : 0
     public mutating func xslt32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(55)
+        emitOpcode(56)
         emit(dst)
         emit(a)
         emit(b)
@@ -805,7 +815,7 @@ extension Encoder: OpVisitor {
     /// `xsle32`: dst = signed low32(a) <= signed low32(b) ? 1 : 0
     public mutating func xsle32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(56)
+        emitOpcode(57)
         emit(dst)
         emit(a)
         emit(b)
@@ -814,7 +824,7 @@ extension Encoder: OpVisitor {
     /// `xult32`: dst = unsigned low32(a) < unsigned low32(b) ? 1 : 0
     public mutating func xult32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(57)
+        emitOpcode(58)
         emit(dst)
         emit(a)
         emit(b)
@@ -823,7 +833,7 @@ extension Encoder: OpVisitor {
     /// `xule32`: dst = unsigned low32(a) <= unsigned low32(b) ? 1 : 0
     public mutating func xule32(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(58)
+        emitOpcode(59)
         emit(dst)
         emit(a)
         emit(b)
@@ -832,7 +842,7 @@ extension Encoder: OpVisitor {
     /// `xadd64`: (dst) = (src1) + (src2) (wrapping; shifts modulo 64)
     public mutating func xadd64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(59)
+        emitOpcode(60)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -841,7 +851,7 @@ extension Encoder: OpVisitor {
     /// `xsub64`: (dst) = (src1) - (src2) (wrapping; shifts modulo 64)
     public mutating func xsub64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(60)
+        emitOpcode(61)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -850,7 +860,7 @@ extension Encoder: OpVisitor {
     /// `xmul64`: (dst) = (src1) * (src2) (wrapping; shifts modulo 64)
     public mutating func xmul64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(61)
+        emitOpcode(62)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -859,7 +869,7 @@ extension Encoder: OpVisitor {
     /// `xand64`: (dst) = (src1) & (src2) (wrapping; shifts modulo 64)
     public mutating func xand64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(62)
+        emitOpcode(63)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -868,7 +878,7 @@ extension Encoder: OpVisitor {
     /// `xor64`: (dst) = (src1) | (src2) (wrapping; shifts modulo 64)
     public mutating func xor64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(63)
+        emitOpcode(64)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -877,7 +887,7 @@ extension Encoder: OpVisitor {
     /// `xxor64`: (dst) = (src1) ^ (src2) (wrapping; shifts modulo 64)
     public mutating func xxor64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(64)
+        emitOpcode(65)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -886,7 +896,7 @@ extension Encoder: OpVisitor {
     /// `xshl64`: (dst) = (src1) << (src2) (wrapping; shifts modulo 64)
     public mutating func xshl64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(65)
+        emitOpcode(66)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -895,7 +905,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_s`: (dst) = (src1) >>s (src2) (wrapping; shifts modulo 64)
     public mutating func xshr64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(66)
+        emitOpcode(67)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -904,7 +914,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_u`: (dst) = (src1) >>u (src2) (wrapping; shifts modulo 64)
     public mutating func xshr64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(67)
+        emitOpcode(68)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -913,7 +923,7 @@ extension Encoder: OpVisitor {
     /// `xrotl64`: (dst) = (src1) rotl (src2) (wrapping; shifts modulo 64)
     public mutating func xrotl64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(68)
+        emitOpcode(69)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -922,7 +932,7 @@ extension Encoder: OpVisitor {
     /// `xrotr64`: (dst) = (src1) rotr (src2) (wrapping; shifts modulo 64)
     public mutating func xrotr64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(69)
+        emitOpcode(70)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -931,7 +941,7 @@ extension Encoder: OpVisitor {
     /// `xdiv64_s`: (dst) = (src1) /s (src2); traps on division by zero and overflow
     public mutating func xdiv64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(70)
+        emitOpcode(71)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -940,7 +950,7 @@ extension Encoder: OpVisitor {
     /// `xdiv64_u`: (dst) = (src1) /u (src2); traps on division by zero
     public mutating func xdiv64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(71)
+        emitOpcode(72)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -949,7 +959,7 @@ extension Encoder: OpVisitor {
     /// `xrem64_s`: (dst) = (src1) %s (src2); traps on division by zero
     public mutating func xrem64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(72)
+        emitOpcode(73)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -958,7 +968,7 @@ extension Encoder: OpVisitor {
     /// `xrem64_u`: (dst) = (src1) %u (src2); traps on division by zero
     public mutating func xrem64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
         beginInstruction()
-        emitOpcode(73)
+        emitOpcode(74)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -967,7 +977,7 @@ extension Encoder: OpVisitor {
     /// `xeqz64`: dst = (src) == 0 ? 1 : 0
     public mutating func xeqz64(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(74)
+        emitOpcode(75)
         emit(dst)
         emit(src)
     }
@@ -999,7 +1009,7 @@ extension Encoder: OpVisitor {
     /// `xeq64`: dst = (a) == (b) ? 1 : 0
     public mutating func xeq64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(75)
+        emitOpcode(76)
         emit(dst)
         emit(a)
         emit(b)
@@ -1008,7 +1018,7 @@ extension Encoder: OpVisitor {
     /// `xne64`: dst = (a) != (b) ? 1 : 0
     public mutating func xne64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(76)
+        emitOpcode(77)
         emit(dst)
         emit(a)
         emit(b)
@@ -1017,7 +1027,7 @@ extension Encoder: OpVisitor {
     /// `xslt64`: dst = signed (a) < signed (b) ? 1 : 0
     public mutating func xslt64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(77)
+        emitOpcode(78)
         emit(dst)
         emit(a)
         emit(b)
@@ -1026,7 +1036,7 @@ extension Encoder: OpVisitor {
     /// `xsle64`: dst = signed (a) <= signed (b) ? 1 : 0
     public mutating func xsle64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(78)
+        emitOpcode(79)
         emit(dst)
         emit(a)
         emit(b)
@@ -1035,7 +1045,7 @@ extension Encoder: OpVisitor {
     /// `xult64`: dst = unsigned (a) < unsigned (b) ? 1 : 0
     public mutating func xult64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(79)
+        emitOpcode(80)
         emit(dst)
         emit(a)
         emit(b)
@@ -1044,7 +1054,7 @@ extension Encoder: OpVisitor {
     /// `xule64`: dst = unsigned (a) <= unsigned (b) ? 1 : 0
     public mutating func xule64(_ dst: XReg, _ a: XReg, _ b: XReg) {
         beginInstruction()
-        emitOpcode(80)
+        emitOpcode(81)
         emit(dst)
         emit(a)
         emit(b)
@@ -1053,7 +1063,7 @@ extension Encoder: OpVisitor {
     /// `xadd32_shl`: low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add
     public mutating func xadd32Shl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8) {
         beginInstruction()
-        emitOpcode(81)
+        emitOpcode(82)
         emit(dst)
         emit(base)
         emit(index)
@@ -1063,7 +1073,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_u_and`: low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one
     public mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32) {
         beginInstruction()
-        emitOpcode(82)
+        emitOpcode(83)
         emit(dst)
         emit(src)
         emit(shift)
@@ -1073,7 +1083,7 @@ extension Encoder: OpVisitor {
     /// `xxor32_shl`: low32(dst) = low32(a) ^ (low32(b) << (shift % 32)): a shift by a constant, then xor
     public mutating func xxor32Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
         beginInstruction()
-        emitOpcode(83)
+        emitOpcode(84)
         emit(dst)
         emit(a)
         emit(b)
@@ -1083,7 +1093,7 @@ extension Encoder: OpVisitor {
     /// `xxor32_shr_u`: low32(dst) = low32(a) ^ (low32(b) >>u (shift % 32)): a shift by a constant, then xor
     public mutating func xxor32ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
         beginInstruction()
-        emitOpcode(84)
+        emitOpcode(85)
         emit(dst)
         emit(a)
         emit(b)
@@ -1093,7 +1103,7 @@ extension Encoder: OpVisitor {
     /// `xxor64_shl`: (dst) = (a) ^ ((b) << (shift % 64)): a shift by a constant, then xor
     public mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
         beginInstruction()
-        emitOpcode(85)
+        emitOpcode(86)
         emit(dst)
         emit(a)
         emit(b)
@@ -1103,7 +1113,7 @@ extension Encoder: OpVisitor {
     /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
     public mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
         beginInstruction()
-        emitOpcode(86)
+        emitOpcode(87)
         emit(dst)
         emit(a)
         emit(b)
@@ -1113,7 +1123,7 @@ extension Encoder: OpVisitor {
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     public mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(87)
+        emitOpcode(88)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1122,7 +1132,7 @@ extension Encoder: OpVisitor {
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
     public mutating func xmul32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(88)
+        emitOpcode(89)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1131,7 +1141,7 @@ extension Encoder: OpVisitor {
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
     public mutating func xand32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(89)
+        emitOpcode(90)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1140,7 +1150,7 @@ extension Encoder: OpVisitor {
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
     public mutating func xor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(90)
+        emitOpcode(91)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1149,7 +1159,7 @@ extension Encoder: OpVisitor {
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
     public mutating func xxor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(91)
+        emitOpcode(92)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1158,7 +1168,7 @@ extension Encoder: OpVisitor {
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
     public mutating func xshl32U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(92)
+        emitOpcode(93)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1167,7 +1177,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
     public mutating func xshr32SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(93)
+        emitOpcode(94)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1176,7 +1186,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
     public mutating func xshr32UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(94)
+        emitOpcode(95)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1185,7 +1195,7 @@ extension Encoder: OpVisitor {
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
     public mutating func xeq32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(95)
+        emitOpcode(96)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1194,7 +1204,7 @@ extension Encoder: OpVisitor {
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
     public mutating func xne32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(96)
+        emitOpcode(97)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1203,7 +1213,7 @@ extension Encoder: OpVisitor {
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
     public mutating func xslt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(97)
+        emitOpcode(98)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1212,7 +1222,7 @@ extension Encoder: OpVisitor {
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
     public mutating func xsle32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(98)
+        emitOpcode(99)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1221,7 +1231,7 @@ extension Encoder: OpVisitor {
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
     public mutating func xsgt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(99)
+        emitOpcode(100)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1230,7 +1240,7 @@ extension Encoder: OpVisitor {
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
     public mutating func xsge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(100)
+        emitOpcode(101)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1239,7 +1249,7 @@ extension Encoder: OpVisitor {
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
     public mutating func xult32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(101)
+        emitOpcode(102)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1248,7 +1258,7 @@ extension Encoder: OpVisitor {
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
     public mutating func xule32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(102)
+        emitOpcode(103)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1257,7 +1267,7 @@ extension Encoder: OpVisitor {
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
     public mutating func xugt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(103)
+        emitOpcode(104)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1266,7 +1276,7 @@ extension Encoder: OpVisitor {
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
     public mutating func xuge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(104)
+        emitOpcode(105)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1275,7 +1285,7 @@ extension Encoder: OpVisitor {
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
     public mutating func xadd64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(105)
+        emitOpcode(106)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1284,7 +1294,7 @@ extension Encoder: OpVisitor {
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
     public mutating func xmul64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(106)
+        emitOpcode(107)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1293,7 +1303,7 @@ extension Encoder: OpVisitor {
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
     public mutating func xand64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(107)
+        emitOpcode(108)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1302,7 +1312,7 @@ extension Encoder: OpVisitor {
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
     public mutating func xor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(108)
+        emitOpcode(109)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1311,7 +1321,7 @@ extension Encoder: OpVisitor {
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
     public mutating func xxor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(109)
+        emitOpcode(110)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1320,7 +1330,7 @@ extension Encoder: OpVisitor {
     /// `xadd64_i64`: dst = src + imm (wrapping)
     public mutating func xadd64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(110)
+        emitOpcode(111)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1329,7 +1339,7 @@ extension Encoder: OpVisitor {
     /// `xmul64_i64`: dst = src * imm (wrapping)
     public mutating func xmul64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(111)
+        emitOpcode(112)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1338,7 +1348,7 @@ extension Encoder: OpVisitor {
     /// `xand64_i64`: dst = src & imm (wrapping)
     public mutating func xand64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(112)
+        emitOpcode(113)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1347,7 +1357,7 @@ extension Encoder: OpVisitor {
     /// `xor64_i64`: dst = src | imm (wrapping)
     public mutating func xor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(113)
+        emitOpcode(114)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1356,7 +1366,7 @@ extension Encoder: OpVisitor {
     /// `xxor64_i64`: dst = src ^ imm (wrapping)
     public mutating func xxor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(114)
+        emitOpcode(115)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1365,7 +1375,7 @@ extension Encoder: OpVisitor {
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
     public mutating func xshl64U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(115)
+        emitOpcode(116)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1374,7 +1384,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
     public mutating func xshr64SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(116)
+        emitOpcode(117)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1383,7 +1393,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
     public mutating func xshr64UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(117)
+        emitOpcode(118)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1482,7 +1492,7 @@ extension Encoder: OpVisitor {
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
     public mutating func xzext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(118)
+        emitOpcode(119)
         emit(dst)
         emit(src)
     }
@@ -1490,7 +1500,7 @@ extension Encoder: OpVisitor {
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
     public mutating func xsext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(119)
+        emitOpcode(120)
         emit(dst)
         emit(src)
     }
@@ -1530,7 +1540,7 @@ extension Encoder: OpVisitor {
     /// `fadd32`: dst = src1 + src2 (f32)
     public mutating func fadd32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(120)
+        emitOpcode(121)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1539,7 +1549,7 @@ extension Encoder: OpVisitor {
     /// `fsub32`: dst = src1 - src2 (f32)
     public mutating func fsub32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(121)
+        emitOpcode(122)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1548,7 +1558,7 @@ extension Encoder: OpVisitor {
     /// `fmul32`: dst = src1 * src2 (f32)
     public mutating func fmul32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(122)
+        emitOpcode(123)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1557,7 +1567,7 @@ extension Encoder: OpVisitor {
     /// `fdiv32`: dst = src1 / src2 (f32)
     public mutating func fdiv32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(123)
+        emitOpcode(124)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1566,7 +1576,7 @@ extension Encoder: OpVisitor {
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(124)
+        emitOpcode(125)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1575,7 +1585,7 @@ extension Encoder: OpVisitor {
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(125)
+        emitOpcode(126)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1593,7 +1603,7 @@ extension Encoder: OpVisitor {
     /// `fabs32`: dst = |src|
     public mutating func fabs32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(126)
+        emitOpcode(127)
         emit(dst)
         emit(src)
     }
@@ -1601,7 +1611,7 @@ extension Encoder: OpVisitor {
     /// `fneg32`: dst = -src
     public mutating func fneg32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(127)
+        emitOpcode(128)
         emit(dst)
         emit(src)
     }
@@ -1609,7 +1619,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt32`: dst = sqrt(src)
     public mutating func fsqrt32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(128)
+        emitOpcode(129)
         emit(dst)
         emit(src)
     }
@@ -1649,7 +1659,7 @@ extension Encoder: OpVisitor {
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func feq32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(129)
+        emitOpcode(130)
         emit(dst)
         emit(a)
         emit(b)
@@ -1658,7 +1668,7 @@ extension Encoder: OpVisitor {
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fne32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(130)
+        emitOpcode(131)
         emit(dst)
         emit(a)
         emit(b)
@@ -1667,7 +1677,7 @@ extension Encoder: OpVisitor {
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func flt32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(131)
+        emitOpcode(132)
         emit(dst)
         emit(a)
         emit(b)
@@ -1676,7 +1686,7 @@ extension Encoder: OpVisitor {
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fle32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(132)
+        emitOpcode(133)
         emit(dst)
         emit(a)
         emit(b)
@@ -1685,7 +1695,7 @@ extension Encoder: OpVisitor {
     /// `fadd64`: dst = src1 + src2 (f64)
     public mutating func fadd64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(133)
+        emitOpcode(134)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1694,7 +1704,7 @@ extension Encoder: OpVisitor {
     /// `fsub64`: dst = src1 - src2 (f64)
     public mutating func fsub64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(134)
+        emitOpcode(135)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1703,7 +1713,7 @@ extension Encoder: OpVisitor {
     /// `fmul64`: dst = src1 * src2 (f64)
     public mutating func fmul64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(135)
+        emitOpcode(136)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1712,7 +1722,7 @@ extension Encoder: OpVisitor {
     /// `fdiv64`: dst = src1 / src2 (f64)
     public mutating func fdiv64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(136)
+        emitOpcode(137)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1721,7 +1731,7 @@ extension Encoder: OpVisitor {
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(137)
+        emitOpcode(138)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1730,7 +1740,7 @@ extension Encoder: OpVisitor {
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(138)
+        emitOpcode(139)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1748,7 +1758,7 @@ extension Encoder: OpVisitor {
     /// `fabs64`: dst = |src|
     public mutating func fabs64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(139)
+        emitOpcode(140)
         emit(dst)
         emit(src)
     }
@@ -1756,7 +1766,7 @@ extension Encoder: OpVisitor {
     /// `fneg64`: dst = -src
     public mutating func fneg64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(140)
+        emitOpcode(141)
         emit(dst)
         emit(src)
     }
@@ -1764,7 +1774,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt64`: dst = sqrt(src)
     public mutating func fsqrt64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(141)
+        emitOpcode(142)
         emit(dst)
         emit(src)
     }
@@ -1804,7 +1814,7 @@ extension Encoder: OpVisitor {
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func feq64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(142)
+        emitOpcode(143)
         emit(dst)
         emit(a)
         emit(b)
@@ -1813,7 +1823,7 @@ extension Encoder: OpVisitor {
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fne64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(143)
+        emitOpcode(144)
         emit(dst)
         emit(a)
         emit(b)
@@ -1822,7 +1832,7 @@ extension Encoder: OpVisitor {
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func flt64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(144)
+        emitOpcode(145)
         emit(dst)
         emit(a)
         emit(b)
@@ -1831,7 +1841,7 @@ extension Encoder: OpVisitor {
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fle64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(145)
+        emitOpcode(146)
         emit(dst)
         emit(a)
         emit(b)
@@ -2048,7 +2058,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(146)
+        emitOpcode(147)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2057,7 +2067,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(147)
+        emitOpcode(148)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2066,7 +2076,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(148)
+        emitOpcode(149)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2075,7 +2085,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(149)
+        emitOpcode(150)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2084,7 +2094,7 @@ extension Encoder: OpVisitor {
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
     public mutating func xload32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(150)
+        emitOpcode(151)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2093,7 +2103,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(151)
+        emitOpcode(152)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2102,7 +2112,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(152)
+        emitOpcode(153)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2111,7 +2121,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(153)
+        emitOpcode(154)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2120,7 +2130,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(154)
+        emitOpcode(155)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2129,7 +2139,7 @@ extension Encoder: OpVisitor {
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(155)
+        emitOpcode(156)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2138,7 +2148,7 @@ extension Encoder: OpVisitor {
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(156)
+        emitOpcode(157)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2147,7 +2157,7 @@ extension Encoder: OpVisitor {
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
     public mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(157)
+        emitOpcode(158)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2156,7 +2166,7 @@ extension Encoder: OpVisitor {
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
     public mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(158)
+        emitOpcode(159)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2165,7 +2175,7 @@ extension Encoder: OpVisitor {
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
     public mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(159)
+        emitOpcode(160)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2174,7 +2184,7 @@ extension Encoder: OpVisitor {
     /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(160)
+        emitOpcode(161)
         emit(dst)
         emit(a)
         emit(b)
@@ -2184,7 +2194,7 @@ extension Encoder: OpVisitor {
     /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(161)
+        emitOpcode(162)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2194,7 +2204,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(162)
+        emitOpcode(163)
         emit(dst)
         emit(a)
         emit(b)
@@ -2204,7 +2214,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(163)
+        emitOpcode(164)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2214,7 +2224,7 @@ extension Encoder: OpVisitor {
     /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(164)
+        emitOpcode(165)
         emit(dst)
         emit(a)
         emit(b)
@@ -2224,7 +2234,7 @@ extension Encoder: OpVisitor {
     /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(165)
+        emitOpcode(166)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2234,7 +2244,7 @@ extension Encoder: OpVisitor {
     /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(166)
+        emitOpcode(167)
         emit(dst)
         emit(a)
         emit(b)
@@ -2244,7 +2254,7 @@ extension Encoder: OpVisitor {
     /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(167)
+        emitOpcode(168)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2254,7 +2264,7 @@ extension Encoder: OpVisitor {
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
     public mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(168)
+        emitOpcode(169)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2263,7 +2273,7 @@ extension Encoder: OpVisitor {
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
     public mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(169)
+        emitOpcode(170)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2272,7 +2282,7 @@ extension Encoder: OpVisitor {
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
     public mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(170)
+        emitOpcode(171)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2281,7 +2291,7 @@ extension Encoder: OpVisitor {
     /// `xstore64`: memory[ea] = src; traps when out of bounds
     public mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(171)
+        emitOpcode(172)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2290,7 +2300,7 @@ extension Encoder: OpVisitor {
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
     public mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(172)
+        emitOpcode(173)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2299,7 +2309,7 @@ extension Encoder: OpVisitor {
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
     public mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(173)
+        emitOpcode(174)
         emit(addr)
         emit(offset)
         emit(src)

@@ -114,6 +114,8 @@ public protocol OpVisitor {
     mutating func fconst64(_ dst: FReg, _ imm: UInt64) -> Output
     /// `xselect`: dst = low32(cond) != 0 ? a : b (all 64 bits)
     mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) -> Output
+    /// `xselect64`: dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)
+    mutating func xselect64(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) -> Output
     /// `vmov`: dst = src (all 128 bits)
     mutating func vmov(_ dst: VReg, _ src: VReg) -> Output
     /// `global_get`: dst = globals[index]

@@ -77,280 +77,282 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case fconst64 = 35
     /// `xselect`: dst = low32(cond) != 0 ? a : b (all 64 bits)
     case xselect = 36
+    /// `xselect64`: dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)
+    case xselect64 = 37
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
-    case xadd32 = 37
+    case xadd32 = 38
     /// `xsub32`: low32(dst) = low32(src1) - low32(src2) (wrapping; shifts modulo 32)
-    case xsub32 = 38
+    case xsub32 = 39
     /// `xmul32`: low32(dst) = low32(src1) * low32(src2) (wrapping; shifts modulo 32)
-    case xmul32 = 39
+    case xmul32 = 40
     /// `xand32`: low32(dst) = low32(src1) & low32(src2) (wrapping; shifts modulo 32)
-    case xand32 = 40
+    case xand32 = 41
     /// `xor32`: low32(dst) = low32(src1) | low32(src2) (wrapping; shifts modulo 32)
-    case xor32 = 41
+    case xor32 = 42
     /// `xxor32`: low32(dst) = low32(src1) ^ low32(src2) (wrapping; shifts modulo 32)
-    case xxor32 = 42
+    case xxor32 = 43
     /// `xshl32`: low32(dst) = low32(src1) << low32(src2) (wrapping; shifts modulo 32)
-    case xshl32 = 43
+    case xshl32 = 44
     /// `xshr32_s`: low32(dst) = low32(src1) >>s low32(src2) (wrapping; shifts modulo 32)
-    case xshr32S = 44
+    case xshr32S = 45
     /// `xshr32_u`: low32(dst) = low32(src1) >>u low32(src2) (wrapping; shifts modulo 32)
-    case xshr32U = 45
+    case xshr32U = 46
     /// `xrotl32`: low32(dst) = low32(src1) rotl low32(src2) (wrapping; shifts modulo 32)
-    case xrotl32 = 46
+    case xrotl32 = 47
     /// `xrotr32`: low32(dst) = low32(src1) rotr low32(src2) (wrapping; shifts modulo 32)
-    case xrotr32 = 47
+    case xrotr32 = 48
     /// `xdiv32_s`: low32(dst) = low32(src1) /s low32(src2); traps on division by zero and overflow
-    case xdiv32S = 48
+    case xdiv32S = 49
     /// `xdiv32_u`: low32(dst) = low32(src1) /u low32(src2); traps on division by zero
-    case xdiv32U = 49
+    case xdiv32U = 50
     /// `xrem32_s`: low32(dst) = low32(src1) %s low32(src2); traps on division by zero
-    case xrem32S = 50
+    case xrem32S = 51
     /// `xrem32_u`: low32(dst) = low32(src1) %u low32(src2); traps on division by zero
-    case xrem32U = 51
+    case xrem32U = 52
     /// `xeqz32`: dst = low32(src) == 0 ? 1 : 0
-    case xeqz32 = 52
+    case xeqz32 = 53
     /// `xeq32`: dst = low32(a) == low32(b) ? 1 : 0
-    case xeq32 = 53
+    case xeq32 = 54
     /// `xne32`: dst = low32(a) != low32(b) ? 1 : 0
-    case xne32 = 54
+    case xne32 = 55
     /// `xslt32`: dst = signed low32(a) < signed low32(b) ? 1 : 0
-    case xslt32 = 55
+    case xslt32 = 56
     /// `xsle32`: dst = signed low32(a) <= signed low32(b) ? 1 : 0
-    case xsle32 = 56
+    case xsle32 = 57
     /// `xult32`: dst = unsigned low32(a) < unsigned low32(b) ? 1 : 0
-    case xult32 = 57
+    case xult32 = 58
     /// `xule32`: dst = unsigned low32(a) <= unsigned low32(b) ? 1 : 0
-    case xule32 = 58
+    case xule32 = 59
     /// `xadd64`: (dst) = (src1) + (src2) (wrapping; shifts modulo 64)
-    case xadd64 = 59
+    case xadd64 = 60
     /// `xsub64`: (dst) = (src1) - (src2) (wrapping; shifts modulo 64)
-    case xsub64 = 60
+    case xsub64 = 61
     /// `xmul64`: (dst) = (src1) * (src2) (wrapping; shifts modulo 64)
-    case xmul64 = 61
+    case xmul64 = 62
     /// `xand64`: (dst) = (src1) & (src2) (wrapping; shifts modulo 64)
-    case xand64 = 62
+    case xand64 = 63
     /// `xor64`: (dst) = (src1) | (src2) (wrapping; shifts modulo 64)
-    case xor64 = 63
+    case xor64 = 64
     /// `xxor64`: (dst) = (src1) ^ (src2) (wrapping; shifts modulo 64)
-    case xxor64 = 64
+    case xxor64 = 65
     /// `xshl64`: (dst) = (src1) << (src2) (wrapping; shifts modulo 64)
-    case xshl64 = 65
+    case xshl64 = 66
     /// `xshr64_s`: (dst) = (src1) >>s (src2) (wrapping; shifts modulo 64)
-    case xshr64S = 66
+    case xshr64S = 67
     /// `xshr64_u`: (dst) = (src1) >>u (src2) (wrapping; shifts modulo 64)
-    case xshr64U = 67
+    case xshr64U = 68
     /// `xrotl64`: (dst) = (src1) rotl (src2) (wrapping; shifts modulo 64)
-    case xrotl64 = 68
+    case xrotl64 = 69
     /// `xrotr64`: (dst) = (src1) rotr (src2) (wrapping; shifts modulo 64)
-    case xrotr64 = 69
+    case xrotr64 = 70
     /// `xdiv64_s`: (dst) = (src1) /s (src2); traps on division by zero and overflow
-    case xdiv64S = 70
+    case xdiv64S = 71
     /// `xdiv64_u`: (dst) = (src1) /u (src2); traps on division by zero
-    case xdiv64U = 71
+    case xdiv64U = 72
     /// `xrem64_s`: (dst) = (src1) %s (src2); traps on division by zero
-    case xrem64S = 72
+    case xrem64S = 73
     /// `xrem64_u`: (dst) = (src1) %u (src2); traps on division by zero
-    case xrem64U = 73
+    case xrem64U = 74
     /// `xeqz64`: dst = (src) == 0 ? 1 : 0
-    case xeqz64 = 74
+    case xeqz64 = 75
     /// `xeq64`: dst = (a) == (b) ? 1 : 0
-    case xeq64 = 75
+    case xeq64 = 76
     /// `xne64`: dst = (a) != (b) ? 1 : 0
-    case xne64 = 76
+    case xne64 = 77
     /// `xslt64`: dst = signed (a) < signed (b) ? 1 : 0
-    case xslt64 = 77
+    case xslt64 = 78
     /// `xsle64`: dst = signed (a) <= signed (b) ? 1 : 0
-    case xsle64 = 78
+    case xsle64 = 79
     /// `xult64`: dst = unsigned (a) < unsigned (b) ? 1 : 0
-    case xult64 = 79
+    case xult64 = 80
     /// `xule64`: dst = unsigned (a) <= unsigned (b) ? 1 : 0
-    case xule64 = 80
+    case xule64 = 81
     /// `xadd32_shl`: low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add
-    case xadd32Shl = 81
+    case xadd32Shl = 82
     /// `xshr32_u_and`: low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one
-    case xshr32UAnd = 82
+    case xshr32UAnd = 83
     /// `xxor32_shl`: low32(dst) = low32(a) ^ (low32(b) << (shift % 32)): a shift by a constant, then xor
-    case xxor32Shl = 83
+    case xxor32Shl = 84
     /// `xxor32_shr_u`: low32(dst) = low32(a) ^ (low32(b) >>u (shift % 32)): a shift by a constant, then xor
-    case xxor32ShrU = 84
+    case xxor32ShrU = 85
     /// `xxor64_shl`: (dst) = (a) ^ ((b) << (shift % 64)): a shift by a constant, then xor
-    case xxor64Shl = 85
+    case xxor64Shl = 86
     /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
-    case xxor64ShrU = 86
+    case xxor64ShrU = 87
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
-    case xadd32I32 = 87
+    case xadd32I32 = 88
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
-    case xmul32I32 = 88
+    case xmul32I32 = 89
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
-    case xand32I32 = 89
+    case xand32I32 = 90
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
-    case xor32I32 = 90
+    case xor32I32 = 91
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
-    case xxor32I32 = 91
+    case xxor32I32 = 92
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
-    case xshl32U8 = 92
+    case xshl32U8 = 93
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
-    case xshr32SU8 = 93
+    case xshr32SU8 = 94
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
-    case xshr32UU8 = 94
+    case xshr32UU8 = 95
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
-    case xeq32I32 = 95
+    case xeq32I32 = 96
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
-    case xne32I32 = 96
+    case xne32I32 = 97
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
-    case xslt32I32 = 97
+    case xslt32I32 = 98
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
-    case xsle32I32 = 98
+    case xsle32I32 = 99
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
-    case xsgt32I32 = 99
+    case xsgt32I32 = 100
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
-    case xsge32I32 = 100
+    case xsge32I32 = 101
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
-    case xult32I32 = 101
+    case xult32I32 = 102
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
-    case xule32I32 = 102
+    case xule32I32 = 103
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
-    case xugt32I32 = 103
+    case xugt32I32 = 104
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
-    case xuge32I32 = 104
+    case xuge32I32 = 105
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
-    case xadd64I32 = 105
+    case xadd64I32 = 106
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
-    case xmul64I32 = 106
+    case xmul64I32 = 107
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
-    case xand64I32 = 107
+    case xand64I32 = 108
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
-    case xor64I32 = 108
+    case xor64I32 = 109
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
-    case xxor64I32 = 109
+    case xxor64I32 = 110
     /// `xadd64_i64`: dst = src + imm (wrapping)
-    case xadd64I64 = 110
+    case xadd64I64 = 111
     /// `xmul64_i64`: dst = src * imm (wrapping)
-    case xmul64I64 = 111
+    case xmul64I64 = 112
     /// `xand64_i64`: dst = src & imm (wrapping)
-    case xand64I64 = 112
+    case xand64I64 = 113
     /// `xor64_i64`: dst = src | imm (wrapping)
-    case xor64I64 = 113
+    case xor64I64 = 114
     /// `xxor64_i64`: dst = src ^ imm (wrapping)
-    case xxor64I64 = 114
+    case xxor64I64 = 115
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
-    case xshl64U8 = 115
+    case xshl64U8 = 116
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
-    case xshr64SU8 = 116
+    case xshr64SU8 = 117
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
-    case xshr64UU8 = 117
+    case xshr64UU8 = 118
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
-    case xzext3264 = 118
+    case xzext3264 = 119
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
-    case xsext3264 = 119
+    case xsext3264 = 120
     /// `fadd32`: dst = src1 + src2 (f32)
-    case fadd32 = 120
+    case fadd32 = 121
     /// `fsub32`: dst = src1 - src2 (f32)
-    case fsub32 = 121
+    case fsub32 = 122
     /// `fmul32`: dst = src1 * src2 (f32)
-    case fmul32 = 122
+    case fmul32 = 123
     /// `fdiv32`: dst = src1 / src2 (f32)
-    case fdiv32 = 123
+    case fdiv32 = 124
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin32 = 124
+    case fmin32 = 125
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax32 = 125
+    case fmax32 = 126
     /// `fabs32`: dst = |src|
-    case fabs32 = 126
+    case fabs32 = 127
     /// `fneg32`: dst = -src
-    case fneg32 = 127
+    case fneg32 = 128
     /// `fsqrt32`: dst = sqrt(src)
-    case fsqrt32 = 128
+    case fsqrt32 = 129
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
-    case feq32 = 129
+    case feq32 = 130
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
-    case fne32 = 130
+    case fne32 = 131
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
-    case flt32 = 131
+    case flt32 = 132
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
-    case fle32 = 132
+    case fle32 = 133
     /// `fadd64`: dst = src1 + src2 (f64)
-    case fadd64 = 133
+    case fadd64 = 134
     /// `fsub64`: dst = src1 - src2 (f64)
-    case fsub64 = 134
+    case fsub64 = 135
     /// `fmul64`: dst = src1 * src2 (f64)
-    case fmul64 = 135
+    case fmul64 = 136
     /// `fdiv64`: dst = src1 / src2 (f64)
-    case fdiv64 = 136
+    case fdiv64 = 137
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin64 = 137
+    case fmin64 = 138
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax64 = 138
+    case fmax64 = 139
     /// `fabs64`: dst = |src|
-    case fabs64 = 139
+    case fabs64 = 140
     /// `fneg64`: dst = -src
-    case fneg64 = 140
+    case fneg64 = 141
     /// `fsqrt64`: dst = sqrt(src)
-    case fsqrt64 = 141
+    case fsqrt64 = 142
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
-    case feq64 = 142
+    case feq64 = 143
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
-    case fne64 = 143
+    case fne64 = 144
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
-    case flt64 = 144
+    case flt64 = 145
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
-    case fle64 = 145
+    case fle64 = 146
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S32 = 146
+    case xload8S32 = 147
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U32 = 147
+    case xload8U32 = 148
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S32 = 148
+    case xload16S32 = 149
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U32 = 149
+    case xload16U32 = 150
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
-    case xload32 = 150
+    case xload32 = 151
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S64 = 151
+    case xload8S64 = 152
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U64 = 152
+    case xload8U64 = 153
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S64 = 153
+    case xload16S64 = 154
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U64 = 154
+    case xload16U64 = 155
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
-    case xload32S64 = 155
+    case xload32S64 = 156
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
-    case xload32U64 = 156
+    case xload32U64 = 157
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
-    case xload64 = 157
+    case xload64 = 158
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
-    case fload32 = 158
+    case fload32 = 159
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
-    case fload64 = 159
+    case fload64 = 160
     /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case xload32Add = 160
+    case xload32Add = 161
     /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case xload32AddI32 = 161
+    case xload32AddI32 = 162
     /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case xload8U32Add = 162
+    case xload8U32Add = 163
     /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case xload8U32AddI32 = 163
+    case xload8U32AddI32 = 164
     /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case fload32Add = 164
+    case fload32Add = 165
     /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case fload32AddI32 = 165
+    case fload32AddI32 = 166
     /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case fload64Add = 166
+    case fload64Add = 167
     /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case fload64AddI32 = 167
+    case fload64AddI32 = 168
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
-    case xstore8 = 168
+    case xstore8 = 169
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
-    case xstore16 = 169
+    case xstore16 = 170
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
-    case xstore32 = 170
+    case xstore32 = 171
     /// `xstore64`: memory[ea] = src; traps when out of bounds
-    case xstore64 = 171
+    case xstore64 = 172
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
-    case fstore32 = 172
+    case fstore32 = 173
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
-    case fstore64 = 173
+    case fstore64 = 174
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -592,6 +594,7 @@ extension Opcode {
         case .fconst32: return OpInfo(name: "fconst32", doc: "low32(dst) = imm", flags: [.pure], size: 7)
         case .fconst64: return OpInfo(name: "fconst64", doc: "dst = imm", flags: [.pure], size: 11)
         case .xselect: return OpInfo(name: "xselect", doc: "dst = low32(cond) != 0 ? a : b (all 64 bits)", flags: [.pure], size: 9)
+        case .xselect64: return OpInfo(name: "xselect64", doc: "dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)", flags: [.pure], size: 9)
         case .xadd32: return OpInfo(name: "xadd32", doc: "low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)", flags: [.pure], size: 7)
         case .xsub32: return OpInfo(name: "xsub32", doc: "low32(dst) = low32(src1) - low32(src2) (wrapping; shifts modulo 32)", flags: [.pure], size: 7)
         case .xmul32: return OpInfo(name: "xmul32", doc: "low32(dst) = low32(src1) * low32(src2) (wrapping; shifts modulo 32)", flags: [.pure], size: 7)
@@ -833,7 +836,7 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x1d728c5711cdb07a
+public let instructionSetFingerprint: UInt64 = 0x7299b8e5c258ae42
 
 extension Opcode {
     /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.
@@ -875,6 +878,7 @@ extension Opcode {
         [.f, .immediate(bytes: 4)],  // fconst32
         [.f, .immediate(bytes: 8)],  // fconst64
         [.x, .x, .x, .x],  // xselect
+        [.x, .x, .x, .x],  // xselect64
         [.x, .x, .x],  // xadd32
         [.x, .x, .x],  // xsub32
         [.x, .x, .x],  // xmul32

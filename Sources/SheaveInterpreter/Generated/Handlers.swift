@@ -116,6 +116,8 @@ protocol OpHandlers {
     mutating func fconst64(_ dst: FReg, _ imm: UInt64)
     /// `xselect`: dst = low32(cond) != 0 ? a : b (all 64 bits)
     mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg)
+    /// `xselect64`: dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)
+    mutating func xselect64(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg)
     /// `vmov`: dst = src (all 128 bits)
     mutating func vmov(_ dst: VReg, _ src: VReg)
     /// `global_get`: dst = globals[index]
@@ -1010,6 +1012,16 @@ extension Executor {
         let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
         pc = pc.advanced(by: 9)
         xselect(dst, cond, a, b)
+    }
+
+    @inline(__always)
+    mutating func op_xselect64() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        xselect64(dst, cond, a, b)
     }
 
     @inline(__always)

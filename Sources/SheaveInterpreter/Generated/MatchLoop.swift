@@ -49,143 +49,144 @@ extension Executor {
             case 34: op_fconst32() // fconst32
             case 35: op_fconst64() // fconst64
             case 36: op_xselect() // xselect
-            case 37: op_xadd32() // xadd32
-            case 38: op_xsub32() // xsub32
-            case 39: op_xmul32() // xmul32
-            case 40: op_xand32() // xand32
-            case 41: op_xor32() // xor32
-            case 42: op_xxor32() // xxor32
-            case 43: op_xshl32() // xshl32
-            case 44: op_xshr32S() // xshr32_s
-            case 45: op_xshr32U() // xshr32_u
-            case 46: op_xrotl32() // xrotl32
-            case 47: op_xrotr32() // xrotr32
-            case 48: try op_xdiv32S() // xdiv32_s
-            case 49: try op_xdiv32U() // xdiv32_u
-            case 50: try op_xrem32S() // xrem32_s
-            case 51: try op_xrem32U() // xrem32_u
-            case 52: op_xeqz32() // xeqz32
-            case 53: op_xeq32() // xeq32
-            case 54: op_xne32() // xne32
-            case 55: op_xslt32() // xslt32
-            case 56: op_xsle32() // xsle32
-            case 57: op_xult32() // xult32
-            case 58: op_xule32() // xule32
-            case 59: op_xadd64() // xadd64
-            case 60: op_xsub64() // xsub64
-            case 61: op_xmul64() // xmul64
-            case 62: op_xand64() // xand64
-            case 63: op_xor64() // xor64
-            case 64: op_xxor64() // xxor64
-            case 65: op_xshl64() // xshl64
-            case 66: op_xshr64S() // xshr64_s
-            case 67: op_xshr64U() // xshr64_u
-            case 68: op_xrotl64() // xrotl64
-            case 69: op_xrotr64() // xrotr64
-            case 70: try op_xdiv64S() // xdiv64_s
-            case 71: try op_xdiv64U() // xdiv64_u
-            case 72: try op_xrem64S() // xrem64_s
-            case 73: try op_xrem64U() // xrem64_u
-            case 74: op_xeqz64() // xeqz64
-            case 75: op_xeq64() // xeq64
-            case 76: op_xne64() // xne64
-            case 77: op_xslt64() // xslt64
-            case 78: op_xsle64() // xsle64
-            case 79: op_xult64() // xult64
-            case 80: op_xule64() // xule64
-            case 81: op_xadd32Shl() // xadd32_shl
-            case 82: op_xshr32UAnd() // xshr32_u_and
-            case 83: op_xxor32Shl() // xxor32_shl
-            case 84: op_xxor32ShrU() // xxor32_shr_u
-            case 85: op_xxor64Shl() // xxor64_shl
-            case 86: op_xxor64ShrU() // xxor64_shr_u
-            case 87: op_xadd32I32() // xadd32_i32
-            case 88: op_xmul32I32() // xmul32_i32
-            case 89: op_xand32I32() // xand32_i32
-            case 90: op_xor32I32() // xor32_i32
-            case 91: op_xxor32I32() // xxor32_i32
-            case 92: op_xshl32U8() // xshl32_u8
-            case 93: op_xshr32SU8() // xshr32_s_u8
-            case 94: op_xshr32UU8() // xshr32_u_u8
-            case 95: op_xeq32I32() // xeq32_i32
-            case 96: op_xne32I32() // xne32_i32
-            case 97: op_xslt32I32() // xslt32_i32
-            case 98: op_xsle32I32() // xsle32_i32
-            case 99: op_xsgt32I32() // xsgt32_i32
-            case 100: op_xsge32I32() // xsge32_i32
-            case 101: op_xult32I32() // xult32_i32
-            case 102: op_xule32I32() // xule32_i32
-            case 103: op_xugt32I32() // xugt32_i32
-            case 104: op_xuge32I32() // xuge32_i32
-            case 105: op_xadd64I32() // xadd64_i32
-            case 106: op_xmul64I32() // xmul64_i32
-            case 107: op_xand64I32() // xand64_i32
-            case 108: op_xor64I32() // xor64_i32
-            case 109: op_xxor64I32() // xxor64_i32
-            case 110: op_xadd64I64() // xadd64_i64
-            case 111: op_xmul64I64() // xmul64_i64
-            case 112: op_xand64I64() // xand64_i64
-            case 113: op_xor64I64() // xor64_i64
-            case 114: op_xxor64I64() // xxor64_i64
-            case 115: op_xshl64U8() // xshl64_u8
-            case 116: op_xshr64SU8() // xshr64_s_u8
-            case 117: op_xshr64UU8() // xshr64_u_u8
-            case 118: op_xzext3264() // xzext32_64
-            case 119: op_xsext3264() // xsext32_64
-            case 120: op_fadd32() // fadd32
-            case 121: op_fsub32() // fsub32
-            case 122: op_fmul32() // fmul32
-            case 123: op_fdiv32() // fdiv32
-            case 124: op_fmin32() // fmin32
-            case 125: op_fmax32() // fmax32
-            case 126: op_fabs32() // fabs32
-            case 127: op_fneg32() // fneg32
-            case 128: op_fsqrt32() // fsqrt32
-            case 129: op_feq32() // feq32
-            case 130: op_fne32() // fne32
-            case 131: op_flt32() // flt32
-            case 132: op_fle32() // fle32
-            case 133: op_fadd64() // fadd64
-            case 134: op_fsub64() // fsub64
-            case 135: op_fmul64() // fmul64
-            case 136: op_fdiv64() // fdiv64
-            case 137: op_fmin64() // fmin64
-            case 138: op_fmax64() // fmax64
-            case 139: op_fabs64() // fabs64
-            case 140: op_fneg64() // fneg64
-            case 141: op_fsqrt64() // fsqrt64
-            case 142: op_feq64() // feq64
-            case 143: op_fne64() // fne64
-            case 144: op_flt64() // flt64
-            case 145: op_fle64() // fle64
-            case 146: try op_xload8S32() // xload8_s32
-            case 147: try op_xload8U32() // xload8_u32
-            case 148: try op_xload16S32() // xload16_s32
-            case 149: try op_xload16U32() // xload16_u32
-            case 150: try op_xload32() // xload32
-            case 151: try op_xload8S64() // xload8_s64
-            case 152: try op_xload8U64() // xload8_u64
-            case 153: try op_xload16S64() // xload16_s64
-            case 154: try op_xload16U64() // xload16_u64
-            case 155: try op_xload32S64() // xload32_s64
-            case 156: try op_xload32U64() // xload32_u64
-            case 157: try op_xload64() // xload64
-            case 158: try op_fload32() // fload32
-            case 159: try op_fload64() // fload64
-            case 160: try op_xload32Add() // xload32_add
-            case 161: try op_xload32AddI32() // xload32_add_i32
-            case 162: try op_xload8U32Add() // xload8_u32_add
-            case 163: try op_xload8U32AddI32() // xload8_u32_add_i32
-            case 164: try op_fload32Add() // fload32_add
-            case 165: try op_fload32AddI32() // fload32_add_i32
-            case 166: try op_fload64Add() // fload64_add
-            case 167: try op_fload64AddI32() // fload64_add_i32
-            case 168: try op_xstore8() // xstore8
-            case 169: try op_xstore16() // xstore16
-            case 170: try op_xstore32() // xstore32
-            case 171: try op_xstore64() // xstore64
-            case 172: try op_fstore32() // fstore32
-            case 173: try op_fstore64() // fstore64
+            case 37: op_xselect64() // xselect64
+            case 38: op_xadd32() // xadd32
+            case 39: op_xsub32() // xsub32
+            case 40: op_xmul32() // xmul32
+            case 41: op_xand32() // xand32
+            case 42: op_xor32() // xor32
+            case 43: op_xxor32() // xxor32
+            case 44: op_xshl32() // xshl32
+            case 45: op_xshr32S() // xshr32_s
+            case 46: op_xshr32U() // xshr32_u
+            case 47: op_xrotl32() // xrotl32
+            case 48: op_xrotr32() // xrotr32
+            case 49: try op_xdiv32S() // xdiv32_s
+            case 50: try op_xdiv32U() // xdiv32_u
+            case 51: try op_xrem32S() // xrem32_s
+            case 52: try op_xrem32U() // xrem32_u
+            case 53: op_xeqz32() // xeqz32
+            case 54: op_xeq32() // xeq32
+            case 55: op_xne32() // xne32
+            case 56: op_xslt32() // xslt32
+            case 57: op_xsle32() // xsle32
+            case 58: op_xult32() // xult32
+            case 59: op_xule32() // xule32
+            case 60: op_xadd64() // xadd64
+            case 61: op_xsub64() // xsub64
+            case 62: op_xmul64() // xmul64
+            case 63: op_xand64() // xand64
+            case 64: op_xor64() // xor64
+            case 65: op_xxor64() // xxor64
+            case 66: op_xshl64() // xshl64
+            case 67: op_xshr64S() // xshr64_s
+            case 68: op_xshr64U() // xshr64_u
+            case 69: op_xrotl64() // xrotl64
+            case 70: op_xrotr64() // xrotr64
+            case 71: try op_xdiv64S() // xdiv64_s
+            case 72: try op_xdiv64U() // xdiv64_u
+            case 73: try op_xrem64S() // xrem64_s
+            case 74: try op_xrem64U() // xrem64_u
+            case 75: op_xeqz64() // xeqz64
+            case 76: op_xeq64() // xeq64
+            case 77: op_xne64() // xne64
+            case 78: op_xslt64() // xslt64
+            case 79: op_xsle64() // xsle64
+            case 80: op_xult64() // xult64
+            case 81: op_xule64() // xule64
+            case 82: op_xadd32Shl() // xadd32_shl
+            case 83: op_xshr32UAnd() // xshr32_u_and
+            case 84: op_xxor32Shl() // xxor32_shl
+            case 85: op_xxor32ShrU() // xxor32_shr_u
+            case 86: op_xxor64Shl() // xxor64_shl
+            case 87: op_xxor64ShrU() // xxor64_shr_u
+            case 88: op_xadd32I32() // xadd32_i32
+            case 89: op_xmul32I32() // xmul32_i32
+            case 90: op_xand32I32() // xand32_i32
+            case 91: op_xor32I32() // xor32_i32
+            case 92: op_xxor32I32() // xxor32_i32
+            case 93: op_xshl32U8() // xshl32_u8
+            case 94: op_xshr32SU8() // xshr32_s_u8
+            case 95: op_xshr32UU8() // xshr32_u_u8
+            case 96: op_xeq32I32() // xeq32_i32
+            case 97: op_xne32I32() // xne32_i32
+            case 98: op_xslt32I32() // xslt32_i32
+            case 99: op_xsle32I32() // xsle32_i32
+            case 100: op_xsgt32I32() // xsgt32_i32
+            case 101: op_xsge32I32() // xsge32_i32
+            case 102: op_xult32I32() // xult32_i32
+            case 103: op_xule32I32() // xule32_i32
+            case 104: op_xugt32I32() // xugt32_i32
+            case 105: op_xuge32I32() // xuge32_i32
+            case 106: op_xadd64I32() // xadd64_i32
+            case 107: op_xmul64I32() // xmul64_i32
+            case 108: op_xand64I32() // xand64_i32
+            case 109: op_xor64I32() // xor64_i32
+            case 110: op_xxor64I32() // xxor64_i32
+            case 111: op_xadd64I64() // xadd64_i64
+            case 112: op_xmul64I64() // xmul64_i64
+            case 113: op_xand64I64() // xand64_i64
+            case 114: op_xor64I64() // xor64_i64
+            case 115: op_xxor64I64() // xxor64_i64
+            case 116: op_xshl64U8() // xshl64_u8
+            case 117: op_xshr64SU8() // xshr64_s_u8
+            case 118: op_xshr64UU8() // xshr64_u_u8
+            case 119: op_xzext3264() // xzext32_64
+            case 120: op_xsext3264() // xsext32_64
+            case 121: op_fadd32() // fadd32
+            case 122: op_fsub32() // fsub32
+            case 123: op_fmul32() // fmul32
+            case 124: op_fdiv32() // fdiv32
+            case 125: op_fmin32() // fmin32
+            case 126: op_fmax32() // fmax32
+            case 127: op_fabs32() // fabs32
+            case 128: op_fneg32() // fneg32
+            case 129: op_fsqrt32() // fsqrt32
+            case 130: op_feq32() // feq32
+            case 131: op_fne32() // fne32
+            case 132: op_flt32() // flt32
+            case 133: op_fle32() // fle32
+            case 134: op_fadd64() // fadd64
+            case 135: op_fsub64() // fsub64
+            case 136: op_fmul64() // fmul64
+            case 137: op_fdiv64() // fdiv64
+            case 138: op_fmin64() // fmin64
+            case 139: op_fmax64() // fmax64
+            case 140: op_fabs64() // fabs64
+            case 141: op_fneg64() // fneg64
+            case 142: op_fsqrt64() // fsqrt64
+            case 143: op_feq64() // feq64
+            case 144: op_fne64() // fne64
+            case 145: op_flt64() // flt64
+            case 146: op_fle64() // fle64
+            case 147: try op_xload8S32() // xload8_s32
+            case 148: try op_xload8U32() // xload8_u32
+            case 149: try op_xload16S32() // xload16_s32
+            case 150: try op_xload16U32() // xload16_u32
+            case 151: try op_xload32() // xload32
+            case 152: try op_xload8S64() // xload8_s64
+            case 153: try op_xload8U64() // xload8_u64
+            case 154: try op_xload16S64() // xload16_s64
+            case 155: try op_xload16U64() // xload16_u64
+            case 156: try op_xload32S64() // xload32_s64
+            case 157: try op_xload32U64() // xload32_u64
+            case 158: try op_xload64() // xload64
+            case 159: try op_fload32() // fload32
+            case 160: try op_fload64() // fload64
+            case 161: try op_xload32Add() // xload32_add
+            case 162: try op_xload32AddI32() // xload32_add_i32
+            case 163: try op_xload8U32Add() // xload8_u32_add
+            case 164: try op_xload8U32AddI32() // xload8_u32_add_i32
+            case 165: try op_fload32Add() // fload32_add
+            case 166: try op_fload32AddI32() // fload32_add_i32
+            case 167: try op_fload64Add() // fload64_add
+            case 168: try op_fload64AddI32() // fload64_add_i32
+            case 169: try op_xstore8() // xstore8
+            case 170: try op_xstore16() // xstore16
+            case 171: try op_xstore32() // xstore32
+            case 172: try op_xstore64() // xstore64
+            case 173: try op_fstore32() // fstore32
+            case 174: try op_fstore64() // fstore64
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

@@ -134,6 +134,7 @@ extension Executor {
     @inline(__always) mutating func xxor32ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) { setX32(dst, x32(a) ^ (x32(b) &>> UInt32(shift & 31))) }
     @inline(__always) mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) { setX64(dst, x64(a) ^ (x64(b) &<< UInt64(shift & 63))) }
     @inline(__always) mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) { setX64(dst, x64(a) ^ (x64(b) &>> UInt64(shift & 63))) }
+    @inline(__always) mutating func xselect64(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) { setX64(dst, x64(cond) != 0 ? x64(a) : x64(b)) }
     @inline(__always) mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32) {
         setX32(dst, (x32(src) &>> UInt32(shift & 31)) & UInt32(bitPattern: mask))
     }

@@ -190,6 +190,7 @@ func buildOpTable() -> [Op] {
     op("fconst32", "dst: f, imm: f32", "low32(dst) = imm", pure)
     op("fconst64", "dst: f, imm: f64", "dst = imm", pure)
     op("xselect", "dst: x, cond: x, a: x, b: x", "dst = low32(cond) != 0 ? a : b (all 64 bits)", pure)
+    op("xselect64", "dst: x, cond: x, a: x, b: x", "dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)", pure)
     op("vmov", "dst: v, src: v", "dst = src (all 128 bits)", [.pure, .extended])
 
     // MARK: Globals (cells of the current instance, 8 bytes each)
