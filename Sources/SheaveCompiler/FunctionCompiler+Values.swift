@@ -189,9 +189,24 @@ extension FunctionCompiler {
         case .i64Store32: emitter = { $0.xstore32(XReg($1), offset, XReg($2)) }
         default: throw failure(.unsupported, "\(store) is not supported")
         }
+        // A constant value that fits the immediate form is stored without materializing it.
+        var immediate: ((inout Encoder, UInt16, Int32) -> Void)?
+        switch store {
+        case .i32Store8, .i64Store8: immediate = { $0.xstore8I32(XReg($1), offset, $2) }
+        case .i32Store16, .i64Store16: immediate = { $0.xstore16I32(XReg($1), offset, $2) }
+        case .i32Store, .i64Store32: immediate = { $0.xstore32I32(XReg($1), offset, $2) }
+        case .i64Store: immediate = { $0.xstore64I32(XReg($1), offset, $2) }
+        default: immediate = nil
+        }
         try op([.i32, store.type], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
-            let address = c.register(first), value = c.register(first + 1)
-            c.emit { emitter(&$0, address, value) }
+            if let immediate, case .const(let bits) = c.stack[first + 1].location,
+               let value = store == .i64Store ? Int32(exactly: Int64(bitPattern: bits)) : Int32(bitPattern: UInt32(truncatingIfNeeded: bits)) {
+                let address = c.register(first)
+                c.emit { immediate(&$0, address, value) }
+            } else {
+                let address = c.register(first), value = c.register(first + 1)
+                c.emit { emitter(&$0, address, value) }
+            }
         }
     }
 

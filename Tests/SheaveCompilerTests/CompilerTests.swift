@@ -347,4 +347,27 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("s32", [.i32(0), .i64(7), .i64(9)]), [.i64(7)])
         XCTAssertEqual(try instance.invoke("s32", [.i32(5), .i64(7), .i64(9)]), [.i64(9)])
     }
+
+    func testStoresOfConstantsTakeAnImmediate() throws {
+        let source = """
+            (module (memory 1)
+              (func (export "f") (param i32) (result i64)
+                (i64.store (local.get 0) (i64.const -2))
+                (i32.store8 offset=1 (local.get 0) (i32.const 0x1ff))
+                (i32.store16 offset=2 (local.get 0) (i32.const 0x7777))
+                (i64.store32 offset=4 (local.get 0) (i64.const 0x1_2345_6789))
+                (i64.load (local.get 0)))
+              (func (export "big") (param i32) (result i64)
+                (i64.store (local.get 0) (i64.const 0x1_0000_0000))
+                (i64.load (local.get 0))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        let listing = try XCTUnwrap(module.disassembly(options: .init(addresses: false, bytes: false)))
+        for op in ["xstore64_i32", "xstore8_i32", "xstore16_i32", "xstore32_i32"] { XCTAssertTrue(listing.contains(op), "\(op): \(listing)") }
+        XCTAssertTrue(listing.contains("xstore64 "), "a constant that does not sign-extend from 32 bits is materialized: \(listing)")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("f", [.i32(8)]), [.i64(0x2345_6789_7777_FFFE)])
+        XCTAssertEqual(try instance.invoke("big", [.i32(8)]), [.i64(0x1_0000_0000)])
+        XCTAssertThrowsError(try instance.invoke("f", [.i32(65535)])) { XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds) }
+    }
 }

@@ -854,12 +854,32 @@ extension Decoder {
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore64(addr, offset, src)
-        case 173: // fstore32
+        case 173: // xstore8_i32
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            let imm = try reader.readI32()
+            return visitor.xstore8I32(addr, offset, imm)
+        case 174: // xstore16_i32
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            let imm = try reader.readI32()
+            return visitor.xstore16I32(addr, offset, imm)
+        case 175: // xstore32_i32
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            let imm = try reader.readI32()
+            return visitor.xstore32I32(addr, offset, imm)
+        case 176: // xstore64_i32
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            let imm = try reader.readI32()
+            return visitor.xstore64I32(addr, offset, imm)
+        case 177: // fstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()
             return visitor.fstore32(addr, offset, src)
-        case 174: // fstore64
+        case 178: // fstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()

@@ -1315,6 +1315,26 @@ extension Disassembler: OpVisitor {
         "xstore64 \(addr), \(offset), \(src)"
     }
 
+    /// The text of `xstore8_i32`.
+    public mutating func xstore8I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> String {
+        "xstore8_i32 \(addr), \(offset), \(imm)"
+    }
+
+    /// The text of `xstore16_i32`.
+    public mutating func xstore16I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> String {
+        "xstore16_i32 \(addr), \(offset), \(imm)"
+    }
+
+    /// The text of `xstore32_i32`.
+    public mutating func xstore32I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> String {
+        "xstore32_i32 \(addr), \(offset), \(imm)"
+    }
+
+    /// The text of `xstore64_i32`.
+    public mutating func xstore64I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> String {
+        "xstore64_i32 \(addr), \(offset), \(imm)"
+    }
+
     /// The text of `fstore32`.
     public mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) -> String {
         "fstore32 \(addr), \(offset), \(src)"

@@ -2297,10 +2297,46 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
+    /// `xstore8_i32`: memory[ea] = low8(imm); traps when out of bounds
+    public mutating func xstore8I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
+        beginInstruction()
+        emitOpcode(173)
+        emit(addr)
+        emit(offset)
+        emit(imm)
+    }
+
+    /// `xstore16_i32`: memory[ea] = low16(imm); traps when out of bounds
+    public mutating func xstore16I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
+        beginInstruction()
+        emitOpcode(174)
+        emit(addr)
+        emit(offset)
+        emit(imm)
+    }
+
+    /// `xstore32_i32`: memory[ea] = imm; traps when out of bounds
+    public mutating func xstore32I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
+        beginInstruction()
+        emitOpcode(175)
+        emit(addr)
+        emit(offset)
+        emit(imm)
+    }
+
+    /// `xstore64_i32`: memory[ea] = sext(imm); traps when out of bounds
+    public mutating func xstore64I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
+        beginInstruction()
+        emitOpcode(176)
+        emit(addr)
+        emit(offset)
+        emit(imm)
+    }
+
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
     public mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(173)
+        emitOpcode(177)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2309,7 +2345,7 @@ extension Encoder: OpVisitor {
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
     public mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(174)
+        emitOpcode(178)
         emit(addr)
         emit(offset)
         emit(src)

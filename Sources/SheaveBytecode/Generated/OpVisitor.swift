@@ -530,6 +530,14 @@ public protocol OpVisitor {
     mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> Output
     /// `xstore64`: memory[ea] = src; traps when out of bounds
     mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> Output
+    /// `xstore8_i32`: memory[ea] = low8(imm); traps when out of bounds
+    mutating func xstore8I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> Output
+    /// `xstore16_i32`: memory[ea] = low16(imm); traps when out of bounds
+    mutating func xstore16I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> Output
+    /// `xstore32_i32`: memory[ea] = imm; traps when out of bounds
+    mutating func xstore32I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> Output
+    /// `xstore64_i32`: memory[ea] = sext(imm); traps when out of bounds
+    mutating func xstore64I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> Output
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
     mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) -> Output
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds

@@ -349,10 +349,18 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xstore32 = 171
     /// `xstore64`: memory[ea] = src; traps when out of bounds
     case xstore64 = 172
+    /// `xstore8_i32`: memory[ea] = low8(imm); traps when out of bounds
+    case xstore8I32 = 173
+    /// `xstore16_i32`: memory[ea] = low16(imm); traps when out of bounds
+    case xstore16I32 = 174
+    /// `xstore32_i32`: memory[ea] = imm; traps when out of bounds
+    case xstore32I32 = 175
+    /// `xstore64_i32`: memory[ea] = sext(imm); traps when out of bounds
+    case xstore64I32 = 176
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
-    case fstore32 = 173
+    case fstore32 = 177
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
-    case fstore64 = 174
+    case fstore64 = 178
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -730,6 +738,10 @@ extension Opcode {
         case .xstore16: return OpInfo(name: "xstore16", doc: "memory[ea] = low16(src); traps when out of bounds", flags: [.mayStop, .memory], size: 9)
         case .xstore32: return OpInfo(name: "xstore32", doc: "memory[ea] = low32(src); traps when out of bounds", flags: [.mayStop, .memory], size: 9)
         case .xstore64: return OpInfo(name: "xstore64", doc: "memory[ea] = src; traps when out of bounds", flags: [.mayStop, .memory], size: 9)
+        case .xstore8I32: return OpInfo(name: "xstore8_i32", doc: "memory[ea] = low8(imm); traps when out of bounds", flags: [.mayStop, .memory], size: 11)
+        case .xstore16I32: return OpInfo(name: "xstore16_i32", doc: "memory[ea] = low16(imm); traps when out of bounds", flags: [.mayStop, .memory], size: 11)
+        case .xstore32I32: return OpInfo(name: "xstore32_i32", doc: "memory[ea] = imm; traps when out of bounds", flags: [.mayStop, .memory], size: 11)
+        case .xstore64I32: return OpInfo(name: "xstore64_i32", doc: "memory[ea] = sext(imm); traps when out of bounds", flags: [.mayStop, .memory], size: 11)
         case .fstore32: return OpInfo(name: "fstore32", doc: "memory[ea] = low32(src) as f32; traps when out of bounds", flags: [.mayStop, .memory], size: 9)
         case .fstore64: return OpInfo(name: "fstore64", doc: "memory[ea] = src as f64; traps when out of bounds", flags: [.mayStop, .memory], size: 9)
         }
@@ -836,7 +848,7 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x7299b8e5c258ae42
+public let instructionSetFingerprint: UInt64 = 0xaa4ce741cf567328
 
 extension Opcode {
     /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.
@@ -1014,6 +1026,10 @@ extension Opcode {
         [.x, .immediate(bytes: 4), .x],  // xstore16
         [.x, .immediate(bytes: 4), .x],  // xstore32
         [.x, .immediate(bytes: 4), .x],  // xstore64
+        [.x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xstore8_i32
+        [.x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xstore16_i32
+        [.x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xstore32_i32
+        [.x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xstore64_i32
         [.x, .immediate(bytes: 4), .f],  // fstore32
         [.x, .immediate(bytes: 4), .f],  // fstore64
     ]

@@ -532,6 +532,14 @@ protocol OpHandlers {
     mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop)
     /// `xstore64`: memory[ea] = src; traps when out of bounds
     mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop)
+    /// `xstore8_i32`: memory[ea] = low8(imm); traps when out of bounds
+    mutating func xstore8I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop)
+    /// `xstore16_i32`: memory[ea] = low16(imm); traps when out of bounds
+    mutating func xstore16I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop)
+    /// `xstore32_i32`: memory[ea] = imm; traps when out of bounds
+    mutating func xstore32I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop)
+    /// `xstore64_i32`: memory[ea] = sext(imm); traps when out of bounds
+    mutating func xstore64I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop)
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
     mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop)
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
@@ -2893,6 +2901,46 @@ extension Executor {
         let src = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
         pc = pc.advanced(by: 9)
         try xstore64(addr, offset, src)
+    }
+
+    @inline(__always)
+    mutating func op_xstore8I32() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
+        pc = pc.advanced(by: 11)
+        try xstore8I32(addr, offset, imm)
+    }
+
+    @inline(__always)
+    mutating func op_xstore16I32() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
+        pc = pc.advanced(by: 11)
+        try xstore16I32(addr, offset, imm)
+    }
+
+    @inline(__always)
+    mutating func op_xstore32I32() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
+        pc = pc.advanced(by: 11)
+        try xstore32I32(addr, offset, imm)
+    }
+
+    @inline(__always)
+    mutating func op_xstore64I32() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
+        pc = pc.advanced(by: 11)
+        try xstore64I32(addr, offset, imm)
     }
 
     @inline(__always)

@@ -185,8 +185,12 @@ extension Executor {
             case 170: try op_xstore16() // xstore16
             case 171: try op_xstore32() // xstore32
             case 172: try op_xstore64() // xstore64
-            case 173: try op_fstore32() // fstore32
-            case 174: try op_fstore64() // fstore64
+            case 173: try op_xstore8I32() // xstore8_i32
+            case 174: try op_xstore16I32() // xstore16_i32
+            case 175: try op_xstore32I32() // xstore32_i32
+            case 176: try op_xstore64I32() // xstore64_i32
+            case 177: try op_fstore32() // fstore32
+            case 178: try op_fstore64() // fstore64
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

@@ -1842,6 +1842,34 @@ private func tail_xstore64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer
 }
 
 @inline(__always)
+private func tail_xstore8I32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_xstore8I32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xstore16I32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_xstore16I32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xstore32I32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_xstore32I32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xstore64I32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_xstore64I32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_fstore32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
     do { try ex.op_fstore32() } catch { return }  // `stop` recorded why and where
@@ -2049,8 +2077,12 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[170] = tail_xstore16
     table[171] = tail_xstore32
     table[172] = tail_xstore64
-    table[173] = tail_fstore32
-    table[174] = tail_fstore64
+    table[173] = tail_xstore8I32
+    table[174] = tail_xstore16I32
+    table[175] = tail_xstore32I32
+    table[176] = tail_xstore64I32
+    table[177] = tail_fstore32
+    table[178] = tail_fstore64
     table[0xFF] = tailExtended
 }
 

@@ -67,6 +67,11 @@ extension Executor {
     @inline(__always) mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop) { try store(addr, offset, f32Bits(src)) }
     @inline(__always) mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop) { try store(addr, offset, f64Bits(src)) }
 
+    @inline(__always) mutating func xstore8I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt8(truncatingIfNeeded: imm)) }
+    @inline(__always) mutating func xstore16I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt16(truncatingIfNeeded: imm)) }
+    @inline(__always) mutating func xstore32I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt32(bitPattern: imm)) }
+    @inline(__always) mutating func xstore64I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt64(bitPattern: Int64(imm))) }
+
     @inline(__always) mutating func memorySize(_ dst: XReg) { setX32(dst, UInt32(truncatingIfNeeded: memorySize / LinearMemory.pageSize)) }
 
     @inline(__always) mutating func memoryGrow(_ dst: XReg, _ delta: XReg) {

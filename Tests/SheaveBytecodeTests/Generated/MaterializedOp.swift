@@ -267,13 +267,17 @@ enum MaterializedOp: Equatable {
     case xstore16(addr: XReg, offset: UInt32, src: XReg)
     case xstore32(addr: XReg, offset: UInt32, src: XReg)
     case xstore64(addr: XReg, offset: UInt32, src: XReg)
+    case xstore8I32(addr: XReg, offset: UInt32, imm: Int32)
+    case xstore16I32(addr: XReg, offset: UInt32, imm: Int32)
+    case xstore32I32(addr: XReg, offset: UInt32, imm: Int32)
+    case xstore64I32(addr: XReg, offset: UInt32, imm: Int32)
     case fstore32(addr: XReg, offset: UInt32, src: FReg)
     case fstore64(addr: XReg, offset: UInt32, src: FReg)
     case memorySize(dst: XReg)
     case memoryGrow(dst: XReg, delta: XReg)
 
     /// How many ops the table declares.
-    static let count = 266
+    static let count = 270
 
     /// Encodes this op.
     func encode(into e: inout Encoder) {
@@ -540,6 +544,10 @@ enum MaterializedOp: Equatable {
         case let .xstore16(addr, offset, src): e.xstore16(addr, offset, src)
         case let .xstore32(addr, offset, src): e.xstore32(addr, offset, src)
         case let .xstore64(addr, offset, src): e.xstore64(addr, offset, src)
+        case let .xstore8I32(addr, offset, imm): e.xstore8I32(addr, offset, imm)
+        case let .xstore16I32(addr, offset, imm): e.xstore16I32(addr, offset, imm)
+        case let .xstore32I32(addr, offset, imm): e.xstore32I32(addr, offset, imm)
+        case let .xstore64I32(addr, offset, imm): e.xstore64I32(addr, offset, imm)
         case let .fstore32(addr, offset, src): e.fstore32(addr, offset, src)
         case let .fstore64(addr, offset, src): e.fstore64(addr, offset, src)
         case let .memorySize(dst): e.memorySize(dst)
@@ -811,6 +819,10 @@ enum MaterializedOp: Equatable {
         .xstore16(addr: XReg(1), offset: 16, src: XReg(3)),
         .xstore32(addr: XReg(1), offset: 16, src: XReg(3)),
         .xstore64(addr: XReg(1), offset: 16, src: XReg(3)),
+        .xstore8I32(addr: XReg(1), offset: 16, imm: -7),
+        .xstore16I32(addr: XReg(1), offset: 16, imm: -7),
+        .xstore32I32(addr: XReg(1), offset: 16, imm: -7),
+        .xstore64I32(addr: XReg(1), offset: 16, imm: -7),
         .fstore32(addr: XReg(1), offset: 16, src: FReg(3)),
         .fstore64(addr: XReg(1), offset: 16, src: FReg(3)),
         .memorySize(dst: XReg(1)),
@@ -1082,10 +1094,14 @@ enum MaterializedOp: Equatable {
         case 259: return .xstore16(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: XReg(.random(in: 0...UInt16.max, using: &g)))
         case 260: return .xstore32(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: XReg(.random(in: 0...UInt16.max, using: &g)))
         case 261: return .xstore64(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: XReg(.random(in: 0...UInt16.max, using: &g)))
-        case 262: return .fstore32(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: FReg(.random(in: 0...UInt16.max, using: &g)))
-        case 263: return .fstore64(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: FReg(.random(in: 0...UInt16.max, using: &g)))
-        case 264: return .memorySize(dst: XReg(.random(in: 0...UInt16.max, using: &g)))
-        case 265: return .memoryGrow(dst: XReg(.random(in: 0...UInt16.max, using: &g)), delta: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 262: return .xstore8I32(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), imm: .random(in: Int32.min...Int32.max, using: &g))
+        case 263: return .xstore16I32(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), imm: .random(in: Int32.min...Int32.max, using: &g))
+        case 264: return .xstore32I32(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), imm: .random(in: Int32.min...Int32.max, using: &g))
+        case 265: return .xstore64I32(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), imm: .random(in: Int32.min...Int32.max, using: &g))
+        case 266: return .fstore32(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: FReg(.random(in: 0...UInt16.max, using: &g)))
+        case 267: return .fstore64(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: FReg(.random(in: 0...UInt16.max, using: &g)))
+        case 268: return .memorySize(dst: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 269: return .memoryGrow(dst: XReg(.random(in: 0...UInt16.max, using: &g)), delta: XReg(.random(in: 0...UInt16.max, using: &g)))
         default: fatalError("unreachable: index below count")
         }
     }
@@ -1357,6 +1373,10 @@ struct Materializer: OpVisitor {
     mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> MaterializedOp { .xstore16(addr: addr, offset: offset, src: src) }
     mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> MaterializedOp { .xstore32(addr: addr, offset: offset, src: src) }
     mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) -> MaterializedOp { .xstore64(addr: addr, offset: offset, src: src) }
+    mutating func xstore8I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> MaterializedOp { .xstore8I32(addr: addr, offset: offset, imm: imm) }
+    mutating func xstore16I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> MaterializedOp { .xstore16I32(addr: addr, offset: offset, imm: imm) }
+    mutating func xstore32I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> MaterializedOp { .xstore32I32(addr: addr, offset: offset, imm: imm) }
+    mutating func xstore64I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> MaterializedOp { .xstore64I32(addr: addr, offset: offset, imm: imm) }
     mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) -> MaterializedOp { .fstore32(addr: addr, offset: offset, src: src) }
     mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) -> MaterializedOp { .fstore64(addr: addr, offset: offset, src: src) }
     mutating func memorySize(_ dst: XReg) -> MaterializedOp { .memorySize(dst: dst) }

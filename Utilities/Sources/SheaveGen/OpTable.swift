@@ -338,6 +338,10 @@ func buildOpTable() -> [Op] {
     for (name, what) in [("xstore8", "low8(src)"), ("xstore16", "low16(src)"), ("xstore32", "low32(src)"), ("xstore64", "src")] {
         op(name, "addr: x, offset: u32, src: x", "memory[ea] = \(what); traps when out of bounds", mem)
     }
+    // Stores of a constant (clearing bytes, setting flags): no op to materialize it first.
+    for (name, what) in [("xstore8", "low8(imm)"), ("xstore16", "low16(imm)"), ("xstore32", "imm"), ("xstore64", "sext(imm)")] {
+        op(name + "_i32", "addr: x, offset: u32, imm: i32", "memory[ea] = \(what); traps when out of bounds", mem)
+    }
     op("fstore32", "addr: x, offset: u32, src: f", "memory[ea] = low32(src) as f32; traps when out of bounds", mem)
     op("fstore64", "addr: x, offset: u32, src: f", "memory[ea] = src as f64; traps when out of bounds", mem)
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
