@@ -75,10 +75,19 @@ extension FunctionCompiler {
     mutating func takeFusableCondition() -> Condition? {
         guard let (start, end, slot, condition) = lastComparison, e.position == end,
               let top = stack.last, top.location == .slot, Int(self.slot(stack.count - 1)) == slot else { return nil }
+        retract(to: start)
+        return condition
+    }
+
+    /// Takes the last op (and any constant materialized for it) back out of the
+    /// bytecode, for a fused op to replace: what was remembered about the ops
+    /// emitted no longer holds.
+    mutating func retract(to start: Int) {
         lastComparison = nil
+        lastShift = nil
+        lastAdd = nil
         lastDestination = nil
         e.truncate(to: start)
-        return condition
     }
 
     /// Emits a branch to `label` taken when `condition` holds.

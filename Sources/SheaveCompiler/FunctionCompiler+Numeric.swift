@@ -188,50 +188,33 @@ extension FunctionCompiler {
         func isShiftResult(_ i: Int) -> Bool {
             stack[i].location == .slot && Int(slot(i)) == shift.slot && stack[i].type == type
         }
-        switch binary {
-        case .i32Xor where !shift.is64, .i64Xor where shift.is64:
-            let shiftedIndex: Int
-            if isShiftResult(n - 1) { shiftedIndex = n - 1 } else if isShiftResult(n - 2) { shiftedIndex = n - 2 } else { return false }
-            lastShift = nil
-            lastComparison = nil
-            e.truncate(to: shift.start)
-            try op([type, type], type) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
-                let other = c.register(shiftedIndex == first + 1 ? first : first + 1)
-                c.emitWithDestination(dst) {
-                    switch (shift.is64, shift.right) {
-                    case (false, false): $0.xxor32Shl(XReg(dst), XReg(other), XReg(shift.source), shift.amount)
-                    case (false, true): $0.xxor32ShrU(XReg(dst), XReg(other), XReg(shift.source), shift.amount)
-                    case (true, false): $0.xxor64Shl(XReg(dst), XReg(other), XReg(shift.source), shift.amount)
-                    case (true, true): $0.xxor64ShrU(XReg(dst), XReg(other), XReg(shift.source), shift.amount)
-                    }
-                }
-            }
-            return true
-        case .i32Add where !shift.right && !shift.is64 && stack[n - 2].type == .i32 && stack[n - 1].type == .i32:
-            let shiftedIndex: Int
-            if isShiftResult(n - 1) { shiftedIndex = n - 1 } else if isShiftResult(n - 2) { shiftedIndex = n - 2 } else { return false }
-            lastShift = nil
-            lastComparison = nil
-            e.truncate(to: shift.start)
-            try op([.i32, .i32], .i32) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
-                let base = c.register(shiftedIndex == first + 1 ? first : first + 1)
-                c.emitWithDestination(dst) { $0.xadd32Shl(XReg(dst), XReg(base), XReg(shift.source), shift.amount) }
-            }
-            return true
-        case .i32And where shift.right && !shift.is64 && isShiftResult(n - 2) && stack[n - 1].type == .i32:
-            guard case .const(let bits) = stack[n - 1].location else { return false }
-            lastShift = nil
-            lastComparison = nil
-            e.truncate(to: shift.start)
+        if binary == .i32And, shift.right, !shift.is64, isShiftResult(n - 2), case .const(let bits) = stack[n - 1].location {
+            retract(to: shift.start)
             try op([.i32, .i32], .i32) { (c: inout FunctionCompiler, dst, _) throws(CompileError) in
                 c.emitWithDestination(dst) {
                     $0.xshr32UAnd(XReg(dst), XReg(shift.source), shift.amount, Int32(bitPattern: UInt32(truncatingIfNeeded: bits)))
                 }
             }
             return true
-        default:
-            return false
         }
+        // Commutative ops: the shift's result may be either operand; `fused` gets (dst, the other operand).
+        let fused: (inout Encoder, UInt16, UInt16) -> Void
+        switch (binary, shift.is64, shift.right) {
+        case (.i32Xor, false, false): fused = { $0.xxor32Shl(XReg($1), XReg($2), XReg(shift.source), shift.amount) }
+        case (.i32Xor, false, true): fused = { $0.xxor32ShrU(XReg($1), XReg($2), XReg(shift.source), shift.amount) }
+        case (.i64Xor, true, false): fused = { $0.xxor64Shl(XReg($1), XReg($2), XReg(shift.source), shift.amount) }
+        case (.i64Xor, true, true): fused = { $0.xxor64ShrU(XReg($1), XReg($2), XReg(shift.source), shift.amount) }
+        case (.i32Add, false, false): fused = { $0.xadd32Shl(XReg($1), XReg($2), XReg(shift.source), shift.amount) }
+        default: return false
+        }
+        let shiftedIndex: Int
+        if isShiftResult(n - 1) { shiftedIndex = n - 1 } else if isShiftResult(n - 2) { shiftedIndex = n - 2 } else { return false }
+        retract(to: shift.start)
+        try op([type, type], type) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
+            let other = c.register(shiftedIndex == first + 1 ? first : first + 1)
+            c.emitWithDestination(dst) { fused(&$0, dst, other) }
+        }
+        return true
     }
 
     mutating func visitConversion(_ conversion: Instruction.Conversion) throws(CompileError) {

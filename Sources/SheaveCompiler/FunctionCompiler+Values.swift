@@ -161,10 +161,7 @@ extension FunctionCompiler {
         default: register = nil
         }
         guard let emitLoad = register else { return false }
-        lastAdd = nil
-        lastShift = nil
-        lastComparison = nil
-        e.truncate(to: add.start)
+        retract(to: add.start)
         try op([.i32], load.type) { (c: inout FunctionCompiler, dst, _) throws(CompileError) in
             c.emitWithDestination(dst) { emitLoad(&$0, dst) }
         }

@@ -22,6 +22,19 @@ struct SheaveCommand: ParsableCommand {
 extension DispatchMode: ExpressibleByArgument {}
 extension Target: ExpressibleByArgument {}
 
+/// Prints `sheave: message` on standard error.
+func complain(_ message: String) {
+    FileHandle.standardError.write(Data("sheave: \(message)\n".utf8))
+}
+
+/// Writes `bytes` to `path`; says so and exits with status 1 when it cannot.
+func write(_ bytes: [UInt8], to path: String) throws {
+    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+        complain("cannot write \(path)")
+        throw ExitCode(1)
+    }
+}
+
 /// Reads a module: an artifact (loaded and verified, for `target` when given),
 /// or a `.wasm` / `.wat` file (compiled with `options`).
 func loadModule(_ file: String, options: CompileOptions, target: Target?) throws -> CompiledModule {
@@ -57,15 +70,12 @@ struct Compile: ParsableCommand {
             module = try loadModule(file, options: CompileOptions(checkpoints: checkpoints, target: target), target: nil)
             guard module.options.target == target else { throw ValidationError("already an artifact, for \(module.options.target.rawValue)") }
         } catch {
-            FileHandle.standardError.write("sheave: \(file): \(error)\n".data(using: .utf8)!)
+            complain("\(file): \(error)")
             throw ExitCode(1)
         }
         let path = output ?? (URL(fileURLWithPath: file).deletingPathExtension().path + "." + Artifact.fileExtension)
         let artifact = module.serialized()
-        guard FileManager.default.createFile(atPath: path, contents: Data(artifact)) else {
-            FileHandle.standardError.write("sheave: cannot write \(path)\n".data(using: .utf8)!)
-            throw ExitCode(1)
-        }
+        try write(artifact, to: path)
         print("\(path): \(artifact.count) bytes, \(target.rawValue), \(module.functionOffsets.count) functions, \(module.code.count) bytes of bytecode")
     }
 }
@@ -305,7 +315,7 @@ struct Run: ParsableCommand {
         } catch let exit as WASIExit {
             throw ExitCode(exit.code)
         } catch let trap as Trap {
-            FileHandle.standardError.write("sheave: \(file): trap: \(trap)\n".data(using: .utf8)!)
+            complain("\(file): trap: \(trap)")
             throw ExitCode(1)
         } catch {
             fail("\(error)")
@@ -313,7 +323,7 @@ struct Run: ParsableCommand {
     }
 
     func fail(_ reason: String) -> Never {
-        FileHandle.standardError.write("sheave: \(file): \(reason)\n".data(using: .utf8)!)
+        complain("\(file): \(reason)")
         Foundation.exit(1)
     }
 
@@ -326,10 +336,9 @@ struct Run: ParsableCommand {
         let profile = SheaveProfile.Profile(module: instance.module, program: URL(fileURLWithPath: file).lastPathComponent, samples: samples,
                                             outside: outside, pairs: run.pairs, interval: run.interval, duration: run.duration)
         guard FileManager.default.createFile(atPath: path, contents: Data(profile.serialized())) else {
-            FileHandle.standardError.write("sheave: cannot write \(path)\n".data(using: .utf8)!)
-            return
+            return complain("cannot write \(path)")
         }
-        FileHandle.standardError.write("sheave: profile written to \(path): \(profile.inside + profile.outside) samples; report it with `sheave profile \(path)`\n".data(using: .utf8)!)
+        complain("profile written to \(path): \(profile.inside + profile.outside) samples; report it with `sheave profile \(path)`")
     }
 
     func parseArgument(_ text: String, as type: ValueType) throws -> Sheave.Value {
@@ -381,16 +390,11 @@ struct Profile: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the file") }
             profile = try SheaveProfile.Profile(deserializing: [UInt8](data))
         } catch {
-            FileHandle.standardError.write("sheave: \(file): \(error)\n".data(using: .utf8)!)
+            complain("\(file): \(error)")
             throw ExitCode(1)
         }
         print(profile.report(functions: functions, pairs: pairs), terminator: "")
-        if let html {
-            guard FileManager.default.createFile(atPath: html, contents: Data(profile.html().utf8)) else {
-                FileHandle.standardError.write("sheave: cannot write \(html)\n".data(using: .utf8)!)
-                throw ExitCode(1)
-            }
-        }
+        if let html { try write(Array(profile.html().utf8), to: html) }
     }
 }
 
@@ -416,11 +420,11 @@ struct Objdump: ParsableCommand {
         do {
             module = try loadModule(file, options: CompileOptions(), target: nil)
         } catch {
-            FileHandle.standardError.write("sheave: \(file): \(error)\n".data(using: .utf8)!)
+            complain("\(file): \(error)")
             throw ExitCode(1)
         }
         guard let listing = module.disassembly(options: .init(addresses: addresses, bytes: bytes), function: function) else {
-            FileHandle.standardError.write("sheave: \(file): no function \(function ?? "")\n".data(using: .utf8)!)
+            complain("\(file): no function \(function ?? "")")
             throw ExitCode(1)
         }
         print(listing, terminator: "")

@@ -120,7 +120,9 @@ extension Executor {
     // MARK: Immediate forms
 
     @inline(__always) mutating func xzero(_ first: UInt16, _ count: UInt16) {
-        // A plain loop of stores (counts are small: a function's declared locals).
+        // first + count <= the frame size that push_frame checked: the compiler emits
+        // it for the declared locals, and the artifact verifier checks it (`@frame`,
+        // `@slots` operands). A plain loop of stores: counts are small.
         var slot = fp.advanced(by: Int(first) &<< 3)
         for _ in 0..<count {
             slot.storeBytes(of: UInt64(0), as: UInt64.self)

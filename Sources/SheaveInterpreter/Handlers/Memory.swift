@@ -6,15 +6,9 @@ import SheaveBytecode
 // access; only then is `memory` dereferenced.
 
 extension Executor {
-    /// The checked byte offset of an access of `size` bytes.
-    @inline(__always) func effectiveAddress(_ addr: XReg, _ offset: UInt32, size: Int) throws(Stop) -> Int {
-        let ea = UInt64(x32(addr)) &+ UInt64(offset)
-        guard ea &+ UInt64(size) <= UInt64(truncatingIfNeeded: memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
-        return Int(truncatingIfNeeded: ea)
-    }
-
-    /// The checked byte offset of an access at `zext(base) + offset`: `base` is an
-    /// i32 address already computed (wrapping) by a fused add.
+    /// The checked byte offset of an access of `size` bytes at `zext(base) + offset`.
+    /// `base` is the i32 address operand, or one already computed (wrapping) by a
+    /// fused add.
     @inline(__always) func effectiveAddress(base: UInt32, _ offset: UInt32, size: Int) throws(Stop) -> Int {
         let ea = UInt64(base) &+ UInt64(offset)
         guard ea &+ UInt64(size) <= UInt64(truncatingIfNeeded: memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
@@ -36,12 +30,11 @@ extension Executor {
     @inline(__always) mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setF64Bits(dst, try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt64.self)) }
 
     @inline(__always) func load<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
-        let ea = try effectiveAddress(addr, offset, size: MemoryLayout<T>.size)
-        return T(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: T.self))
+        try load(base: x32(addr), offset, as: T.self)
     }
 
     @inline(__always) func store<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, _ value: T) throws(Stop) {
-        let ea = try effectiveAddress(addr, offset, size: MemoryLayout<T>.size)
+        let ea = try effectiveAddress(base: x32(addr), offset, size: MemoryLayout<T>.size)
         memory.storeBytes(of: value.littleEndian, toByteOffset: ea, as: T.self)
     }
 
