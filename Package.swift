@@ -12,6 +12,15 @@ let package = Package(
         .library(name: "SheaveProfile", targets: ["SheaveProfile"]),
         .executable(name: "sheave", targets: ["sheave"]),
     ],
+    // `InterpreterSIMD` (on by default) builds the interpreter's SIMD handlers, as
+    // Pulley's `pulley_disable_interp_simd` does the other way round. Without it
+    // (`swift build --disable-default-traits`) every SIMD handler is compiled out:
+    // modules that use SIMD are refused when compiled, and a SIMD op that reaches
+    // the interpreter anyway traps "disabled opcode".
+    traits: [
+        .trait(name: "InterpreterSIMD", description: "The interpreter's 128-bit SIMD handlers (Wasm 2.0 fixed-width SIMD)."),
+        .default(enabledTraits: ["InterpreterSIMD"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),

@@ -199,6 +199,9 @@ public final class Instance {
             case .i64Const(let v): stack.append(.i64(UInt64(bitPattern: v)))
             case .f32Const(let v): stack.append(.f32(v.bitPattern))
             case .f64Const(let v): stack.append(.f64(v.bitPattern))
+            case .v128Const(let v):
+                let (low, high) = CompiledModule.halves(v.bytes)
+                stack.append(.v128(low: low, high: high))
             case .globalGet(let index):
                 guard Int(index) < globals.count else { throw LinkError(message: "unknown global \(index)") }
                 stack.append(globals[Int(index)].value)
@@ -272,10 +275,10 @@ public final class Instance {
         defer { vm.context = saved }
         let entry = code.address(at: module.functionOffsets[index - module.info.importedFunctionCount])
         do {
-            let results = try vm.invoke(entry, arguments: arguments.map(\.bits), resultCount: type.results.count) { id, vm in
+            let results = try vm.invoke(entry, arguments: arguments.flatMap(\.slots), resultCount: Value.slotCount(type.results)) { id, vm in
                 try self.answerHostCall(id, vm)
             }
-            return zip(results, type.results).map { Value(bits: $0, type: $1) }
+            return Value.decode(results, as: type.results)
         } catch let trap as VMTrap {
             throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(frame))
         }
@@ -306,13 +309,13 @@ public final class Instance {
         let type = handle.type
         let slots = vm.hostSlots
         // Compiled (or verified) code always leaves room; check anyway, the slots are read by index.
-        guard max(type.parameters.count, type.results.count) <= slots.count else { throw Trap(code: .badSignature, backtrace: []) }
-        let arguments = type.parameters.enumerated().map { Value(bits: slots[$0.offset], type: $0.element) }
+        guard max(Value.slotCount(type.parameters), Value.slotCount(type.results)) <= slots.count else { throw Trap(code: .badSignature, backtrace: []) }
+        let arguments = Value.decode(slots, as: type.parameters)
         let results = try Self.call(handle, arguments, caller: Caller(memory: memory))
         guard results.count == type.results.count, zip(results, type.results).allSatisfy({ $0.matches($1) }) else {
             throw LinkError(message: "host function returned \(results), expected \(type.results)")
         }
         let out = vm.hostSlots
-        for (i, value) in results.enumerated() { out[i] = value.bits }
+        for (i, slot) in results.flatMap(\.slots).enumerated() { out[i] = slot }
     }
 }

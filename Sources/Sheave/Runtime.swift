@@ -20,8 +20,10 @@ public enum Value: Equatable, Sendable, CustomStringConvertible {
     case f64(UInt64)
     /// A null reference, or a non-null one (its bits: a function address + 1, or an extern value + 1).
     case ref(UInt64)
+    /// A 128-bit vector: bytes 0-7 in `low`, 8-15 in `high`, little-endian (lane 0 in the lowest bits of `low`).
+    case v128(low: UInt64, high: UInt64)
 
-    /// The 8-byte slot form: i32 zero-extended, f32 in the low 32 bits.
+    /// The 8-byte slot form: i32 zero-extended, f32 in the low 32 bits; a v128's low half.
     var bits: UInt64 {
         switch self {
         case .i32(let v): return UInt64(v)
@@ -29,24 +31,54 @@ public enum Value: Equatable, Sendable, CustomStringConvertible {
         case .f32(let v): return UInt64(v)
         case .f64(let v): return v
         case .ref(let v): return v
+        case .v128(let low, _): return low
         }
     }
 
-    /// The value of `type` whose slot bits are `bits` (a reference: 0 is null).
+    /// The slots the value takes in a frame: one, or two for a v128.
+    var slots: [UInt64] {
+        if case .v128(let low, let high) = self { return [low, high] }
+        return [bits]
+    }
+
+    /// The value of `type` whose slot bits are `bits` (a reference: 0 is null; a v128's high half 0).
     public init(bits: UInt64, type: ValueType) {
         switch type {
         case .i32: self = .i32(UInt32(truncatingIfNeeded: bits))
         case .i64: self = .i64(bits)
         case .f32: self = .f32(UInt32(truncatingIfNeeded: bits))
         case .f64: self = .f64(bits)
+        case .v128: self = .v128(low: bits, high: 0)
         default: self = .ref(bits)
         }
+    }
+
+    /// Values of `types` from the slots they occupy in order (a v128 takes two).
+    /// The caller has checked that there are enough slots.
+    static func decode<C: Collection<UInt64>>(_ slots: C, as types: [ValueType]) -> [Value] where C.Index == Int {
+        var values: [Value] = []
+        var at = slots.startIndex
+        for type in types {
+            if type == .v128 {
+                values.append(.v128(low: slots[at], high: slots[at + 1]))
+                at += 2
+            } else {
+                values.append(Value(bits: slots[at], type: type))
+                at += 1
+            }
+        }
+        return values
+    }
+
+    /// How many slots values of `types` take.
+    static func slotCount(_ types: [ValueType]) -> Int {
+        types.reduce(0) { $0 + ($1 == .v128 ? 2 : 1) }
     }
 
     /// Whether this value may be passed where `type` is expected.
     public func matches(_ type: ValueType) -> Bool {
         switch (self, type) {
-        case (.i32, .i32), (.i64, .i64), (.f32, .f32), (.f64, .f64), (.ref, .ref): return true
+        case (.i32, .i32), (.i64, .i64), (.f32, .f32), (.f64, .f64), (.ref, .ref), (.v128, .v128): return true
         default: return false
         }
     }
@@ -59,6 +91,9 @@ public enum Value: Equatable, Sendable, CustomStringConvertible {
         case .f32(let v): return "f32:\(Float(bitPattern: v))"
         case .f64(let v): return "f64:\(Double(bitPattern: v))"
         case .ref(let v): return v == 0 ? "ref.null" : "ref:\(v - 1)"
+        case .v128(let low, let high):
+            func hex(_ v: UInt64) -> String { let s = String(v, radix: 16); return String(repeating: "0", count: 16 - s.count) + s }
+            return "v128:0x\(hex(high))\(hex(low))"
         }
     }
 }
@@ -169,7 +204,9 @@ public enum FunctionHandle {
     }
 }
 
-/// A global's storage: one 8-byte cell, shared by exporter and importers.
+/// A global's storage: one cell, shared by exporter and importers. Every cell
+/// is 16 bytes, room for a v128, so that no global op the interpreter runs can
+/// reach past a cell, whatever the bytecode says.
 public final class GlobalCell {
     /// The global's value type and mutability.
     public let type: GlobalType
@@ -178,16 +215,20 @@ public final class GlobalCell {
     /// A global of `type` holding `value`.
     public init(type: GlobalType, value: Value) {
         self.type = type
-        cell = .allocate(capacity: 1)
-        cell.initialize(to: value.bits)
+        cell = .allocate(capacity: 2)
+        cell.initialize(repeating: 0, count: 2)
+        self.value = value
     }
 
     deinit { cell.deallocate() }
 
     /// The global's current value.
     public var value: Value {
-        get { Value(bits: cell.pointee, type: type.valueType) }
-        set { cell.pointee = newValue.bits }
+        get { Value.decode(UnsafeBufferPointer(start: cell, count: 2), as: [type.valueType])[0] }
+        set {
+            let slots = newValue.slots
+            for (i, slot) in slots.enumerated() { cell[i] = slot }
+        }
     }
 }
 
@@ -288,6 +329,6 @@ public final class Store {
         let id = UInt32(referencedFunctions.count) | Self.referenceCallBit
         referencedFunctions.append(handle)
         return vm.register(FunctionRef(code: code, signature: signatureID(type), context: nil, hostID: id,
-                                       slots: UInt16(max(type.parameters.count, type.results.count))))
+                                       slots: UInt16(max(Value.slotCount(type.parameters), Value.slotCount(type.results)))))
     }
 }

@@ -83,6 +83,8 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case outOfFuel = 12
     /// The store was interrupted from another thread.
     case interrupted = 13
+    /// A SIMD op in an interpreter built without SIMD (the `InterpreterSIMD` trait off).
+    case disabledOpcode = 14
 
     /// The message a user sees, worded as the spec's test suite words it.
     public var description: String {
@@ -101,6 +103,7 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
         case .nullReference: return "null reference"
         case .outOfFuel: return "all fuel consumed by WebAssembly"
         case .interrupted: return "interrupted"
+        case .disabledOpcode: return "disabled opcode"
         }
     }
 }
@@ -125,6 +128,9 @@ public struct OpFlags: OptionSet, Sendable {
     public static let extended = OpFlags(rawValue: 1 << 5)
     /// Touches only registers: safe for random execution tests.
     public static let pure = OpFlags(rawValue: 1 << 6)
+    /// A 128-bit SIMD op: the interpreter has no handler for it when built without
+    /// the `InterpreterSIMD` trait (it traps "disabled opcode").
+    public static let simd = OpFlags(rawValue: 1 << 7)
 }
 
 /// A module index space an operand indexes.

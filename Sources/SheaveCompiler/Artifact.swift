@@ -230,6 +230,7 @@ package struct ArtifactWriter {
             case .binary(.i64Sub): w.u8(11)
             case .binary(.i64Mul): w.u8(12)
             case .end: w.u8(13)
+            case .v128Const(let v): w.u8(14); for byte in v.bytes { w.u8(byte) }
             default: preconditionFailure("not a constant instruction: \(instruction)")  // validation admits none other
             }
         }
@@ -438,6 +439,10 @@ package struct ArtifactReader {
             case 11: return .binary(.i64Sub)
             case 12: return .binary(.i64Mul)
             case 13: return .end
+            case 14:
+                var bytes: [UInt8] = []
+                for _ in 0..<16 { bytes.append(try r.u8()) }
+                return .v128Const(value: V128(bytes: bytes))
             default: throw r.damaged("bad constant instruction")
             }
         }

@@ -67,12 +67,11 @@ extension FunctionCompiler {
         frame.elseLabel = elseLabel
         if reachable {
             // The false branch needs the parameters as they are now: keep a copy.
-            for (k, _) in frame.params.enumerated() {
+            for (k, p) in frame.params.enumerated() {
                 let late = lateSlots
-                lateSlots += 1
+                lateSlots += Self.width(p)
                 frame.savedParams.append(late)
-                let source = slot(frame.height + k)
-                emit { $0.xmov(XReg(0), XReg(source)) }
+                move(p, to: 0, from: slot(frame.height + k))
                 lateSlotFields.append((field: e.position - 4, late: late))
             }
             emitBranch(on: condition, whenTrue: false, to: elseLabel)
@@ -101,8 +100,7 @@ extension FunctionCompiler {
         for (k, p) in frame.params.enumerated() {
             push(p)
             if parentReachable {
-                let target = slot(frame.height + k)
-                emit { $0.xmov(XReg(target), XReg(0)) }
+                move(p, to: slot(frame.height + k), from: 0)
                 lateSlotFields.append((field: e.position - 2, late: frame.savedParams[k]))
             }
         }
@@ -139,9 +137,9 @@ extension FunctionCompiler {
                 let skip = e.makeLabel()
                 emit { $0.jump(skip) }
                 bind(elseLabel)
-                for k in frame.params.indices {
-                    let target = slot(frame.height + k)
-                    emit { $0.xmov(XReg(target), XReg(0)) }
+                let first = slotAt(frame.height), offsets = Self.layout(frame.params).slots
+                for (k, p) in frame.params.enumerated() {
+                    move(p, to: UInt16(first + offsets[k]), from: 0)
                     lateSlotFields.append((field: e.position - 2, late: frame.savedParams[k]))
                 }
                 bind(skip)
@@ -159,7 +157,8 @@ extension FunctionCompiler {
         let frame = controls[controls.count - 1 - depth]
         let count = frame.labelTypes.count
         let first = stack.count - count
-        let targetBase = frame.kind == .function ? 0 : base + frame.height
+        let targetBase = frame.kind == .function ? 0 : slotAt(frame.height)
+        let targetOffsets = Self.layout(frame.labelTypes).slots
         // Results go to slots 0..., which are locals: a value still lazily in a
         // local could be overwritten before it is copied. Copy such values to
         // their canonical slots first (above every local), without changing the
@@ -169,15 +168,15 @@ extension FunctionCompiler {
             for k in 0..<count {
                 if case .local(let l) = stack[first + k].location {
                     let canonical = slot(first + k)
-                    emit { $0.xmov(XReg(canonical), XReg(l)) }
-                    sources[k] = Int(slot(first + k))
+                    move(stack[first + k].type, to: canonical, from: l)
+                    sources[k] = Int(canonical)
                 }
             }
         }
         for k in 0..<count {
-            let target = UInt16(targetBase + k)
+            let target = UInt16(targetBase + targetOffsets[k])
             if let source = sources[k] {
-                if source != Int(target) { emit { $0.xmov(XReg(target), XReg(UInt16(source))) } }
+                if source != Int(target) { move(stack[first + k].type, to: target, from: UInt16(source)) }
             } else {
                 copy(first + k, to: target)
             }
@@ -304,16 +303,19 @@ extension FunctionCompiler {
     mutating func prepareCall(arguments count: Int) throws(CompileError) -> UInt16 {
         let first = stack.count - count
         materializeAll(from: first)
-        guard base + first < Int(UInt16.max) else { throw failure(.unsupported, "call frame beyond 65,535 slots") }
-        return UInt16(base + first)
+        let frame = slotAt(first)
+        guard frame < Int(UInt16.max) else { throw failure(.unsupported, "call frame beyond 65,535 slots") }
+        return UInt16(frame)
     }
 
     /// Replaces a call's operands with its results and makes room in the frame for the callee's window.
+    /// `arguments` counts the slots the callee's window takes from its first argument.
     mutating func finishCall(operands: Int, arguments: Int, results: [ValueType]) {
         let first = stack.count - operands
+        let frame = slotAt(first)
         stack.removeLast(operands)
         for r in results { push(r) }
-        maxDepth = max(maxDepth, first + max(arguments, results.count))
+        maxDepth = max(maxDepth, frame - base + max(arguments, Self.layout(results).count))
     }
 
     mutating func visitReturn() throws(CompileError) {
@@ -341,14 +343,14 @@ extension FunctionCompiler {
         }
         let frame = try prepareCall(arguments: callee.parameters.count)
         if Int(functionIndex) < module.importedFunctionCount {
-            let slots = UInt16(max(callee.parameters.count, callee.results.count))
+            let slots = UInt16(max(Self.layout(callee.parameters).count, Self.layout(callee.results).count))
             emit { $0.callHost(functionIndex, frame, slots) }
         } else {
             let start = e.position
             emit { $0.call(PcRelOffset(0), frame) }
             callSites.append((instructionStart: start, callee: Int(functionIndex)))
         }
-        finishCall(operands: callee.parameters.count, arguments: callee.parameters.count, results: callee.results)
+        finishCall(operands: callee.parameters.count, arguments: Self.layout(callee.parameters).count, results: callee.results)
     }
 
     mutating func visitDrop() throws(CompileError) {
@@ -380,7 +382,7 @@ extension FunctionCompiler {
     }
 
     private mutating func selectTyped(_ type: ValueType?) throws(CompileError) {
-        if isReachable, stack.count >= 3, let last = lastComparison, case .zero = last.condition.right,
+        if isReachable, stack.count >= 3, type != .v128, let last = lastComparison, case .zero = last.condition.right,
            last.condition.relation == .eq, let eqz = takeFusableCondition() {
             // select(a, b, eqz(x)) is select(b, a, x): the eqz just emitted is taken back.
             let first = stack.count - 3
@@ -397,7 +399,11 @@ extension FunctionCompiler {
             let first = stack.count - 3
             let dst = slot(first)
             let a = register(first), b = register(first + 1), c = register(first + 2)
-            emitWithDestination(dst) { $0.xselect(XReg(dst), XReg(c), XReg(a), XReg(b)) }
+            if stack[first].type == .v128 {
+                emitWithDestination(dst) { $0.vselect(VReg(dst), XReg(c), VReg(a), VReg(b)) }
+            } else {
+                emitWithDestination(dst) { $0.xselect(XReg(dst), XReg(c), XReg(a), XReg(b)) }
+            }
             stack.removeLast(3)
             push(type)
         } else {

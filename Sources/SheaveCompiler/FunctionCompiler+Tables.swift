@@ -47,7 +47,7 @@ extension FunctionCompiler {
         let index = register(stack.count - 1)
         let frame = try prepareCall(arguments: callee.parameters.count + 1)
         emit { $0.callIndirect(tableIndex, typeIndex, XReg(index), frame) }
-        finishCall(operands: callee.parameters.count + 1, arguments: callee.parameters.count + 1, results: callee.results)
+        finishCall(operands: callee.parameters.count + 1, arguments: Self.layout(callee.parameters).count + 1, results: callee.results)
     }
 
     mutating func visitRefNull(type: HeapType) throws(CompileError) {
@@ -209,7 +209,7 @@ extension FunctionCompiler {
             bind(skip)
         }
         if let entry, let ref {
-            stack.append(Entry(type: .ref(ReferenceType(isNullable: false, heapType: ref.heapType)), location: entry.location))
+            stack.append(Entry(type: .ref(ReferenceType(isNullable: false, heapType: ref.heapType)), location: entry.location, slot: entry.slot))
         } else {
             push(nil)
         }
@@ -249,6 +249,6 @@ extension FunctionCompiler {
         let ref = register(stack.count - 1)
         let frame = try prepareCall(arguments: callee.parameters.count + 1)
         emit { $0.callRef(x(ref), frame) }
-        finishCall(operands: callee.parameters.count + 1, arguments: callee.parameters.count + 1, results: callee.results)
+        finishCall(operands: callee.parameters.count + 1, arguments: Self.layout(callee.parameters).count + 1, results: callee.results)
     }
 }

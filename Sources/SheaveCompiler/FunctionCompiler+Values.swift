@@ -5,9 +5,10 @@ import WasmTypes
 // Locals, globals, constants and memory.
 
 extension FunctionCompiler {
-    func localSlot(_ index: UInt32) throws(CompileError) -> UInt16 {
+    /// The slot of local `index`, and its type.
+    func local(_ index: UInt32) throws(CompileError) -> (slot: UInt16, type: ValueType) {
         guard Int(index) < locals.count else { throw failure("unknown local \(index)") }
-        return UInt16(index)
+        return (UInt16(localSlots[Int(index)]), locals[Int(index)])
     }
 
     /// A local whose type has no default value (a non-nullable reference) must be set before it is read.
@@ -17,29 +18,29 @@ extension FunctionCompiler {
     }
 
     mutating func visitLocalGet(localIndex: UInt32) throws(CompileError) {
-        let l = try localSlot(localIndex)
-        if Int(l) >= type.parameters.count, !isDefaultable(locals[Int(l)]), !initializedLocals.contains(localIndex) {
+        let (l, localType) = try local(localIndex)
+        if Int(localIndex) >= type.parameters.count, !isDefaultable(localType), !initializedLocals.contains(localIndex) {
             throw failure("uninitialized local \(localIndex)")
         }
-        push(locals[Int(l)], isReachable ? .local(l) : .slot)
+        push(localType, isReachable ? .local(l) : .slot)
     }
 
     mutating func visitLocalSet(localIndex: UInt32) throws(CompileError) {
-        let l = try localSlot(localIndex)
-        try check([locals[Int(l)]])
+        let (l, localType) = try local(localIndex)
+        try check([localType])
         if isReachable { store(top: stack.count - 1, into: l) }
         drop(1)
         initializedLocals.insert(localIndex)
     }
 
     mutating func visitLocalTee(localIndex: UInt32) throws(CompileError) {
-        let l = try localSlot(localIndex)
-        let type = locals[Int(l)]
+        let (l, type) = try local(localIndex)
         try check([type])
         initializedLocals.insert(localIndex)
         if isReachable {
             store(top: stack.count - 1, into: l)
-            stack[stack.count - 1] = Entry(type: type, location: .local(l))
+            stack[stack.count - 1].type = type
+            stack[stack.count - 1].location = .local(l)
         } else {
             drop(1)
             push(type)
@@ -59,10 +60,8 @@ extension FunctionCompiler {
         }
         materializeCopies(of: l)
         switch stack[i].location {
-        case .slot:
-            let source = slot(i)
-            emit { $0.xmov(XReg(l), XReg(source)) }
-        case .local(let source): emit { $0.xmov(XReg(l), XReg(source)) }
+        case .slot: move(entry.type, to: l, from: slot(i))
+        case .local(let source): move(entry.type, to: l, from: source)
         case .const(let bits): emitConst(bits, type: entry.type, into: l)
         }
         lastDestination = nil
@@ -72,7 +71,11 @@ extension FunctionCompiler {
         guard Int(globalIndex) < module.globals.count else { throw failure("unknown global \(globalIndex)") }
         let type = module.globals[Int(globalIndex)].valueType
         guard module.isSupported(type) else { throw failure(.unsupported, "value type \(type) is not supported") }
-        produce(type) { $0.globalGet(XReg($1), globalIndex) }
+        if type == .v128 {
+            produce(type) { $0.vglobalGet(VReg($1), globalIndex) }
+        } else {
+            produce(type) { $0.globalGet(XReg($1), globalIndex) }
+        }
     }
 
     mutating func visitGlobalSet(globalIndex: UInt32) throws(CompileError) {
@@ -82,7 +85,11 @@ extension FunctionCompiler {
         try check([global.valueType])
         if isReachable {
             let src = register(stack.count - 1)
-            emit { $0.globalSet(globalIndex, XReg(src)) }
+            if global.valueType == .v128 {
+                emit { $0.vglobalSet(globalIndex, VReg(src)) }
+            } else {
+                emit { $0.globalSet(globalIndex, XReg(src)) }
+            }
         }
         drop(1)
     }
@@ -134,7 +141,24 @@ extension FunctionCompiler {
         case .i64Load16U: emitter = { $0.xload16U64(XReg($1), XReg($2), $3) }
         case .i64Load32S: emitter = { $0.xload32S64(XReg($1), XReg($2), $3) }
         case .i64Load32U: emitter = { $0.xload32U64(XReg($1), XReg($2), $3) }
-        default: throw failure(.unsupported, "\(load) is not supported")
+        default:
+            try requireSIMD()
+            switch load {
+            case .v128Load: emitter = { $0.v128Load(VReg($1), XReg($2), $3) }
+            case .v128Load8X8S: emitter = { $0.v128Load8x8S(VReg($1), XReg($2), $3) }
+            case .v128Load8X8U: emitter = { $0.v128Load8x8U(VReg($1), XReg($2), $3) }
+            case .v128Load16X4S: emitter = { $0.v128Load16x4S(VReg($1), XReg($2), $3) }
+            case .v128Load16X4U: emitter = { $0.v128Load16x4U(VReg($1), XReg($2), $3) }
+            case .v128Load32X2S: emitter = { $0.v128Load32x2S(VReg($1), XReg($2), $3) }
+            case .v128Load32X2U: emitter = { $0.v128Load32x2U(VReg($1), XReg($2), $3) }
+            case .v128Load8Splat: emitter = { $0.v128Load8Splat(VReg($1), XReg($2), $3) }
+            case .v128Load16Splat: emitter = { $0.v128Load16Splat(VReg($1), XReg($2), $3) }
+            case .v128Load32Splat: emitter = { $0.v128Load32Splat(VReg($1), XReg($2), $3) }
+            case .v128Load64Splat: emitter = { $0.v128Load64Splat(VReg($1), XReg($2), $3) }
+            case .v128Load32Zero: emitter = { $0.v128Load32Zero(VReg($1), XReg($2), $3) }
+            case .v128Load64Zero: emitter = { $0.v128Load64Zero(VReg($1), XReg($2), $3) }
+            default: throw failure(.unsupported, "\(load) is not supported")
+            }
         }
         if try fuseWithLastAdd(load, offset: offset) { return }
         try unaryMemory(.i32, load.type) { emitter(&$0, $1, $2, offset) }
@@ -184,6 +208,9 @@ extension FunctionCompiler {
         case .i32Store8, .i64Store8: emitter = { $0.xstore8(XReg($1), offset, XReg($2)) }
         case .i32Store16, .i64Store16: emitter = { $0.xstore16(XReg($1), offset, XReg($2)) }
         case .i64Store32: emitter = { $0.xstore32(XReg($1), offset, XReg($2)) }
+        case .v128Store:
+            try requireSIMD()
+            emitter = { $0.v128Store(XReg($1), offset, VReg($2)) }
         default: throw failure(.unsupported, "\(store) is not supported")
         }
         // A constant value that fits the immediate form is stored without materializing it.

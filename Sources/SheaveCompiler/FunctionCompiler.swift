@@ -5,8 +5,10 @@ import WasmTypes
 /// Validates one function body and compiles it to Sheave bytecode in the same pass.
 ///
 /// Registers: the function's locals (parameters first) are slots 0..<base;
-/// the operand stack entry at depth i lives in slot `base + i` (its canonical
-/// slot). Entries may stay lazy — a local not yet copied, a constant not yet
+/// the operand stack entries follow in order from slot `base` (an entry's
+/// canonical slot). A value takes one slot, a v128 two, so a function's
+/// layout of parameters and results depends only on its type: caller and
+/// callee agree without knowing each other. Entries may stay lazy — a local not yet copied, a constant not yet
 /// written — so that `local.get` and constants cost no op: consumers read the
 /// local's slot or take the constant as an immediate. A lazy entry is written
 /// to its canonical slot when something needs it there (a block boundary, a
@@ -28,6 +30,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
         /// nil for the unknown type of an unreachable stack's bottom.
         var type: ValueType?
         var location: Location
+        /// The canonical slot: just above the entry below (or `base`).
+        var slot: Int
     }
 
     struct Control {
@@ -64,7 +68,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     let type: FunctionType
     var e: Encoder
     let locals: [ValueType]
-    /// First slot of the operand stack.
+    /// The slot of each local: parameters first, then the declared locals.
+    let localSlots: [Int]
+    /// First slot of the operand stack: the slots all locals take.
     let base: Int
     var stack: [Entry] = []
     var controls: [Control] = []
@@ -109,7 +115,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
         self.index = index
         self.type = module.functionType(index)
         self.locals = type.parameters + code.locals
-        self.base = locals.count
+        let layout = Self.layout(locals)
+        self.localSlots = layout.slots
+        self.base = layout.count
         for local in locals where !module.isSupported(local) {
             throw CompileError(.unsupported, "value type \(local) is not supported", function: index)
         }
@@ -119,8 +127,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
             }
         }
 
-        guard base + 1 < Int(UInt16.max) else {
-            throw CompileError(.unsupported, "too many locals (\(base))", function: index)
+        guard base + 2 < Int(UInt16.max) else {
+            throw CompileError(.unsupported, "too many locals (\(base) slots)", function: index)
         }
         let end = e.makeLabel()
         controls.append(Control(kind: .function, params: [], results: type.results, height: 0, label: end))
@@ -128,11 +136,12 @@ struct FunctionCompiler: AnyInstructionVisitor {
             throw CompileError(.unsupported, "function has \(locals.count) locals: at most 65,534 fit a frame", function: index)
         }
         // Declared locals start at zero (one op for all of them); parameters arrive from the caller.
-        let declared = locals.count - type.parameters.count
+        let firstDeclared = Self.layout(type.parameters).count
+        let declared = base - firstDeclared
         if declared == 1 {
-            e.xconst32(XReg(UInt16(type.parameters.count)), 0)
+            e.xconst32(XReg(UInt16(firstDeclared)), 0)
         } else if declared > 1 {
-            e.xzero(UInt16(type.parameters.count), UInt16(declared))
+            e.xzero(UInt16(firstDeclared), UInt16(declared))
         }
         if checkpoints { e.checkpoint(1) }
     }
@@ -185,11 +194,30 @@ struct FunctionCompiler: AnyInstructionVisitor {
     }
 
     /// The slot of the entry at stack index `i` when it is in its canonical place.
-    func slot(_ i: Int) -> UInt16 { UInt16(base + i) }
+    func slot(_ i: Int) -> UInt16 { UInt16(stack[i].slot) }
+
+    /// The canonical slot of stack index `i`, which may be one past the top
+    /// (where the next entry goes).
+    func slotAt(_ i: Int) -> Int { i == 0 ? base : stack[i - 1].slot + Self.width(stack[i - 1].type) }
+
+    /// How many slots a value of `type` takes: two for a v128, else one.
+    static func width(_ type: ValueType?) -> Int { type == .v128 ? 2 : 1 }
+
+    /// The slot of each of `types` laid out from slot 0, and how many slots they take.
+    static func layout(_ types: [ValueType]) -> (slots: [Int], count: Int) {
+        var slots: [Int] = []
+        var next = 0
+        for t in types {
+            slots.append(next)
+            next += width(t)
+        }
+        return (slots, next)
+    }
 
     mutating func push(_ type: ValueType?, _ location: Location = .slot) {
-        stack.append(Entry(type: type, location: location))
-        maxDepth = max(maxDepth, stack.count)
+        let at = slotAt(stack.count)
+        stack.append(Entry(type: type, location: location, slot: at))
+        maxDepth = max(maxDepth, at + Self.width(type) - base)
     }
 
     /// Checks that the top of the stack holds `types` (last on top), allowing
@@ -239,10 +267,19 @@ struct FunctionCompiler: AnyInstructionVisitor {
         let target = slot(i)
         switch stack[i].location {
         case .slot: return
-        case .local(let l): emit { $0.xmov(XReg(target), XReg(l)) }
+        case .local(let l): move(stack[i].type, to: target, from: l)
         case .const(let bits): emitConst(bits, type: stack[i].type, into: target)
         }
         stack[i].location = .slot
+    }
+
+    /// Emits a move of a value of `type` between slots: `vmov` for a v128, else `xmov`.
+    mutating func move(_ type: ValueType?, to target: UInt16, from source: UInt16) {
+        if type == .v128 {
+            emit { $0.vmov(VReg(target), VReg(source)) }
+        } else {
+            emit { $0.xmov(XReg(target), XReg(source)) }
+        }
     }
 
     mutating func materializeAll(from start: Int = 0) {
@@ -292,8 +329,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
         switch stack[i].location {
         case .slot:
             let source = slot(i)
-            if source != target { emit { $0.xmov(XReg(target), XReg(source)) } }
-        case .local(let l): emit { $0.xmov(XReg(target), XReg(l)) }
+            if source != target { move(stack[i].type, to: target, from: source) }
+        case .local(let l): move(stack[i].type, to: target, from: l)
         case .const(let bits): emitConst(bits, type: stack[i].type, into: target)
         }
     }

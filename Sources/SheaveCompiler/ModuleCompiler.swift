@@ -22,8 +22,11 @@ public struct Features: OptionSet, Hashable, Sendable {
     public static let referenceTypes = Features(rawValue: 1 << 4)
     /// Typed function references: `(ref $t)`, `call_ref`, `ref.as_non_null`, `br_on_null`, `br_on_non_null`.
     public static let functionReferences = Features(rawValue: 1 << 5)
-    /// Everything Sheave implements: WebAssembly 2.0 without SIMD, and typed function references.
-    public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences]
+    /// 128-bit SIMD: `v128` values and their instructions. Only in a build with the
+    /// `InterpreterSIMD` trait (the default); elsewhere a module using it is refused.
+    public static let simd = Features(rawValue: 1 << 6)
+    /// Everything Sheave implements: WebAssembly 2.0, and typed function references.
+    public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences, .simd]
     /// WebAssembly 1.0 (the MVP).
     public static let mvp: Features = []
 }
@@ -175,6 +178,12 @@ public struct CompiledModule {
     }
 
     static func requireFeatures(of type: ValueType, _ features: Features) throws(CompileError) {
+        if type == .v128 {
+            guard FunctionCompiler.interpreterHasSIMD else {
+                throw CompileError(.unsupported, "SIMD is not available: this Sheave was built without the InterpreterSIMD trait")
+            }
+            guard features.contains(.simd) else { throw CompileError(.invalid, "v128 values need a feature that is not enabled") }
+        }
         guard case .ref(let ref) = type else { return }
         guard features.contains(.referenceTypes) else { throw CompileError(.invalid, "reference types need a feature that is not enabled") }
         if case .concrete = ref.heapType, !features.contains(.functionReferences) {
@@ -195,6 +204,7 @@ public struct CompiledModule {
             case .i64Const: stack.append(.i64)
             case .f32Const: stack.append(.f32)
             case .f64Const: stack.append(.f64)
+            case .v128Const: stack.append(.v128)
             case .refNull(let heap):
                 let type = ValueType.ref(ReferenceType(isNullable: true, heapType: heap))
                 guard info.isSupported(type) else { throw CompileError(.unsupported, "reference type \(heap) is not supported") }

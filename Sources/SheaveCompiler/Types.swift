@@ -10,7 +10,7 @@ extension ModuleInfo {
     public func isSupported(_ type: ValueType) -> Bool {
         switch type {
         case .i32, .i64, .f32, .f64: return true
-        case .v128: return false
+        case .v128: return true
         case .ref(let ref):
             switch ref.heapType {
             case .abstract(.funcRef), .abstract(.externRef): return true

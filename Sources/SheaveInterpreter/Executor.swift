@@ -153,3 +153,9 @@ func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ 
     Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
         .exit(.trap(.invalidOpcode))
 }
+
+/// Tail loop: a SIMD op in an interpreter built without the `InterpreterSIMD` trait.
+func tailDisabledOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+        .exit(.trap(.disabledOpcode))
+}

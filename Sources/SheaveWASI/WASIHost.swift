@@ -101,6 +101,8 @@ extension Sheave.Value {
         case .f32(let v): return .f32(v)
         case .f64(let v): return .f64(v)
         case .ref(let v): return .ref(.extern(v == 0 ? nil : Int(v - 1)))
+        case .v128(let low, let high):
+            return .v128(V128(bytes: (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? low : high) >> (8 * UInt64(i % 8))) }))
         }
     }
 
@@ -110,6 +112,13 @@ extension Sheave.Value {
         case .i64(let v): self = .i64(v)
         case .f32(let v): self = .f32(v)
         case .f64(let v): self = .f64(v)
+        case .v128(let v):
+            var low: UInt64 = 0, high: UInt64 = 0
+            for i in 0..<8 {
+                low |= UInt64(v.bytes[i]) << (8 * UInt64(i))
+                high |= UInt64(v.bytes[8 + i]) << (8 * UInt64(i))
+            }
+            self = .v128(low: low, high: high)
         default: self = .ref(0)
         }
     }

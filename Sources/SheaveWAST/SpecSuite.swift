@@ -15,8 +15,19 @@ public struct SpecSuite {
         public let needsWasm3: Bool
     }
 
-    /// The groups that make Wasm 2.0, less SIMD (which has its own issue).
+    /// The groups that make Wasm 2.0, less SIMD.
     public static let wasm2GroupsWithoutSIMD = ["mvp", "sign-extension", "nontrapping-float-to-int", "multi-value", "bulk-memory", "reference-types"]
+    /// The groups that make Wasm 2.0.
+    public static let wasm2Groups = wasm2GroupsWithoutSIMD + ["simd"]
+    /// The Wasm 2.0 groups this build runs: without SIMD when the interpreter was
+    /// built without the `InterpreterSIMD` trait.
+    public static var wasm2GroupsOfThisBuild: [String] {
+        #if InterpreterSIMD
+        return wasm2Groups
+        #else
+        return wasm2GroupsWithoutSIMD
+        #endif
+    }
 
     /// Features of Wasm 2.0, as the manifest names them.
     static let wasm2Features: Set<String> = ["sign-extension", "nontrapping-float-to-int", "multi-value", "bulk-memory", "reference-types", "simd"]

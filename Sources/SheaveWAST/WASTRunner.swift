@@ -32,7 +32,7 @@ public struct WASTReport: Sendable {
 
 /// Runs spec test scripts: every directive kind, against Sheave.
 public struct WASTRunner {
-    /// The features the text parser accepts (what Sheave compiles: Wasm 2.0 without SIMD).
+    /// The features the text parser accepts (what Sheave compiles: Wasm 2.0).
     static let features: WasmFeatureSet = ModuleInfo.features
 
     /// The dispatch loop the scripts run on.
@@ -235,6 +235,9 @@ struct Session {
             case .i64(let v): return .i64(v)
             case .f32(let v): return .f32(v)
             case .f64(let v): return .f64(v)
+            case .v128(let v):
+                let (low, high) = CompiledModule.halves(v.bytes)
+                return .v128(low: low, high: high)
             case .refNull: return .ref(0)
             case .refExtern(let v): return .ref(UInt64(v) + 1)
             default: throw LinkError(message: "unsupported argument \(arg)")
@@ -264,6 +267,33 @@ struct Session {
         }
     }
 
+    /// A v128 against lane patterns: float lanes flagged in `nanLaneMask` need only
+    /// be NaN (any NaN: WASTParser keeps no canonical/arithmetic distinction per lane
+    /// in the mask); every other byte must match exactly.
+    func matches(low: UInt64, high: UInt64, _ pattern: V128Expectation) -> Bool {
+        var bytes: [UInt8] = []
+        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: low >> (8 * UInt64(i)))) }
+        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: high >> (8 * UInt64(i)))) }
+        let laneSize: Int
+        switch pattern.shape {
+        case .f32x4: laneSize = 4
+        case .f64x2: laneSize = 8
+        case nil: return bytes == pattern.bytes
+        }
+        for lane in 0..<(16 / laneSize) {
+            let range = lane * laneSize..<(lane + 1) * laneSize
+            if pattern.nanLaneMask & (1 << lane) != 0 {
+                var bits: UInt64 = 0
+                for (k, byte) in bytes[range].enumerated() { bits |= UInt64(byte) << (8 * UInt64(k)) }
+                let isNaN = laneSize == 4 ? Float(bitPattern: UInt32(truncatingIfNeeded: bits)).isNaN : Double(bitPattern: bits).isNaN
+                if !isNaN { return false }
+            } else if Array(bytes[range]) != Array(pattern.bytes[range]) {
+                return false
+            }
+        }
+        return true
+    }
+
     /// Compares exactly, bit for bit, but for NaN patterns.
     func matches(_ value: Sheave.Value, _ expected: WASTExpectValue) -> Bool {
         switch (value, expected) {
@@ -278,6 +308,11 @@ struct Session {
         case (.ref(let a), .refNull): return a == 0
         case (.ref(let a), .refExtern(let v)): return a != 0 && (v.map { UInt64($0) + 1 == a } ?? true)
         case (.ref(let a), .refFunc): return a != 0
+        case (.v128(let low, let high), .v128(let expected)):
+            let (l, h) = CompiledModule.halves(expected.bytes)
+            return low == l && high == h
+        case (.v128(let low, let high), .v128Pattern(let pattern)):
+            return matches(low: low, high: high, pattern)
         case (_, .either(let options)): return options.contains { matches(value, $0) }
         default: return false
         }

@@ -196,8 +196,8 @@ struct Wast: ParsableCommand {
     @Flag(help: "Run the spec test suite's files of --groups.")
     var suite = false
 
-    @Option(help: "Comma-separated manifest groups for --suite (default: Wasm 2.0 without SIMD).")
-    var groups: String = SpecSuite.wasm2GroupsWithoutSIMD.joined(separator: ",")
+    @Option(help: "Comma-separated manifest groups for --suite (default: Wasm 2.0; without SIMD in a build without it).")
+    var groups: String = SpecSuite.wasm2GroupsOfThisBuild.joined(separator: ",")
 
     @Option(help: "The dispatch loop: match or tail.")
     var dispatch: DispatchMode = .default
@@ -363,6 +363,7 @@ struct Run: ParsableCommand {
         case .f32(let v): return "\(Float(bitPattern: v))"
         case .f64(let v): return "\(Double(bitPattern: v))"
         case .ref(let v): return v == 0 ? "null" : "ref"
+        case .v128: return value.description
         }
     }
 }

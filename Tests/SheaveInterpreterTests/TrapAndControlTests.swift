@@ -190,6 +190,27 @@ final class TrapAndControlTests: XCTestCase {
         XCTAssertEqual(callAll(unreachable, []), .trap(.unreachable))
     }
 
+    /// A v128 computed in registers: two i32x4 splats added, one lane extracted. In a
+    /// build without the `InterpreterSIMD` trait the first SIMD op traps instead.
+    func testSIMDOpsRunOrTrapAsDisabled() {
+        let code = assemble { e in
+            e.pushFrame(8)
+            e.i32x4Splat(VReg(2), XReg(0))
+            e.i32x4Splat(VReg(4), XReg(1))
+            e.i32x4Add(VReg(2), VReg(2), VReg(4))
+            e.i32x4ReplaceLane(VReg(2), VReg(2), XReg(1), 3)
+            e.i32x4ExtractLane(XReg(0), VReg(2), 2)
+            e.i32x4ExtractLane(XReg(1), VReg(2), 3 + 4)  // lane immediates are masked to the lane count
+            e.ret()
+        }
+        #if InterpreterSIMD
+        XCTAssertEqual(callAll(code, [40, 2], results: 2), .values([42, 2]))
+        #else
+        XCTAssertEqual(callAll(code, [40, 2], results: 2), .trap(.disabledOpcode))
+        XCTAssertEqual(TrapCode.disabledOpcode.description, "disabled opcode")
+        #endif
+    }
+
     func testArgumentsThatDoNotFitTheStackTrap() {
         let code = assemble { e in e.ret() }
         let vm = VM(stackSize: 64)

@@ -23,7 +23,7 @@ final class ArtifactMutationTests: XCTestCase {
         // Metered artifacts: whatever a mutant does, fuel bounds it (the verifier
         // keeps checkpoints at every entry and backward branch).
         let options = CompileOptions(checkpoints: true)
-        let corpus = suite.moduleBinaries(suite.files(in: SpecSuite.wasm2GroupsWithoutSIMD).filter { !$0.needsWasm3 })
+        let corpus = suite.moduleBinaries(suite.files(in: SpecSuite.wasm2GroupsOfThisBuild).filter { !$0.needsWasm3 })
             .filter { $0.count <= 4096 }
             .compactMap { try? CompiledModule(bytes: $0, options: options) }
             .map { (artifact: $0.serialized(), code: $0.code.count) }

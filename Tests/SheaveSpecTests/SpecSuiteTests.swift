@@ -1,10 +1,11 @@
 import Foundation
+import SheaveCompiler
 import SheaveInterpreter
 import SheaveWAST
 import XCTest
 
-/// The official spec test suite, Wasm 2.0 groups without SIMD, under every
-/// dispatch loop this build runs. The suite is test data, not part of this
+/// The official spec test suite, the Wasm 2.0 groups (without SIMD in a build
+/// without the `InterpreterSIMD` trait), under every dispatch loop this build runs. The suite is test data, not part of this
 /// repository: it is found through SHEAVE_TESTSUITE, else ../shared/wasm-testsuite.
 final class SpecSuiteTests: XCTestCase {
     /// Files that do not pass completely yet, with the exact number of failing
@@ -26,8 +27,13 @@ final class SpecSuiteTests: XCTestCase {
         guard let suite = SpecSuite.locate(repositoryRoot: repositoryRoot) else {
             throw XCTSkip("spec test suite not found: set SHEAVE_TESTSUITE to a copy of WebAssembly/testsuite with its manifest.json (default ../shared/wasm-testsuite)")
         }
-        let files = suite.files(in: SpecSuite.wasm2GroupsWithoutSIMD)
+        // Wasm 2.0: with SIMD (58 more files) unless this build compiled SIMD out.
+        let files = suite.files(in: SpecSuite.wasm2GroupsOfThisBuild)
+        #if InterpreterSIMD
+        XCTAssertEqual(files.count, 148)
+        #else
         XCTAssertEqual(files.count, 90)
+        #endif
         XCTAssertEqual(files.filter(\.needsWasm3).count, 10)
         // Every loop this build runs; one run loads each module back from an artifact
         // (so the verifier must accept all the compiler's output, and it must run the same).
@@ -47,4 +53,27 @@ final class SpecSuiteTests: XCTestCase {
             }
         }
     }
+
+    #if !InterpreterSIMD
+    /// Without SIMD handlers, every module of the spec's simd group that uses SIMD is
+    /// refused when compiled, with an error that says why; none is accepted and
+    /// then fails at run time.
+    func testSIMDModulesAreRefusedWhenSIMDIsCompiledOut() throws {
+        let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        guard let suite = SpecSuite.locate(repositoryRoot: repositoryRoot) else { throw XCTSkip("spec test suite not found") }
+        let modules = suite.moduleBinaries(suite.files(in: ["simd"]))
+        var refused = 0
+        for bytes in modules {
+            do {
+                _ = try CompiledModule(bytes: bytes)
+            } catch {
+                XCTAssertEqual(error.kind, .unsupported, "\(error)")
+                XCTAssertTrue(error.message.contains("built without the InterpreterSIMD trait"), "\(error)")
+                refused += 1
+            }
+        }
+        print("simd group without SIMD: \(refused) of \(modules.count) modules refused")
+        XCTAssertGreaterThan(refused, modules.count * 9 / 10)
+    }
+    #endif
 }

@@ -26,6 +26,46 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertEqual(try instance.function("quad")!.call([.i64(1)]), [.i64(4)])
     }
 
+    #if InterpreterSIMD
+    /// v128 values cross the API both ways: arguments, results (two slots each, between
+    /// scalars), a host function's parameter and result, and globals.
+    func testV128ValuesThroughCallsHostFunctionsAndGlobals() throws {
+        let module = try Module(engine: engine, wat: """
+            (module
+              (import "host" "swap" (func $swap (param v128) (result v128)))
+              (global (export "g") (mut v128) (v128.const i32x4 1 2 3 4))
+              (func (export "mix") (param i32 v128 i64) (result i64 v128 i32)
+                (local.get 2)
+                (call $swap (i32x4.add (local.get 1) (global.get 0)))
+                (local.get 0))
+              (func (export "set") (param v128) (global.set 0 (local.get 0))))
+            """)
+        var linker = Linker()
+        linker.defineFunction("host", "swap", parameters: [.v128], results: [.v128]) { _, arguments in
+            guard case .v128(let low, let high) = arguments[0] else { return [] }
+            return [.v128(low: high, high: low)]
+        }
+        let instance = try linker.instantiate(module, in: Store(engine: engine))
+        XCTAssertEqual(instance.global("g")!.value, .v128(low: 0x0000_0002_0000_0001, high: 0x0000_0004_0000_0003))
+        let results = try instance.function("mix")!.call([.i32(7), .v128(low: 0x0000_0010_0000_0020, high: 0x0000_0030_0000_0040), .i64(9)])
+        // (0x20+1, 0x10+2, 0x40+3, 0x30+4), halves swapped by the host.
+        XCTAssertEqual(results, [.i64(9), .v128(low: 0x0000_0034_0000_0043, high: 0x0000_0012_0000_0021), .i32(7)])
+        _ = try instance.function("set")!.call([.v128(low: 5, high: 6)])
+        XCTAssertEqual(instance.global("g")!.value, .v128(low: 5, high: 6))
+        XCTAssertThrowsError(try instance.function("set")!.call([.i64(5)]), "a scalar is not a v128")
+    }
+    #else
+    /// Without the `InterpreterSIMD` trait a module using SIMD is refused when compiled.
+    func testSIMDModulesAreRefusedWithoutTheTrait() {
+        XCTAssertThrowsError(try Module(engine: engine, wat: "(module (func (result i32) (i32x4.extract_lane 0 (v128.const i32x4 1 2 3 4))))")) {
+            XCTAssertTrue("\($0)".contains("built without the InterpreterSIMD trait"), "\($0)")
+        }
+        XCTAssertThrowsError(try Module(engine: engine, wat: "(module (global v128 (v128.const i64x2 0 0)))")) {
+            XCTAssertTrue("\($0)".contains("built without the InterpreterSIMD trait"), "\($0)")
+        }
+    }
+    #endif
+
     func testMemoryGlobalsAndTables() throws {
         let module = try Module(engine: engine, wat: """
             (module

@@ -1355,4 +1355,1199 @@ extension Disassembler: OpVisitor {
         "memory_grow \(dst), \(delta)"
     }
 
+    /// The text of `v128_const`.
+    public mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64) -> String {
+        "v128_const \(dst), \(low), \(high)"
+    }
+
+    /// The text of `vselect`.
+    public mutating func vselect(_ dst: VReg, _ cond: XReg, _ a: VReg, _ b: VReg) -> String {
+        "vselect \(dst), \(cond), \(a), \(b)"
+    }
+
+    /// The text of `vglobal_get`.
+    public mutating func vglobalGet(_ dst: VReg, _ index: UInt32) -> String {
+        "vglobal_get \(dst), \(index)"
+    }
+
+    /// The text of `vglobal_set`.
+    public mutating func vglobalSet(_ index: UInt32, _ src: VReg) -> String {
+        "vglobal_set \(index), \(src)"
+    }
+
+    /// The text of `i8x16_shuffle`.
+    public mutating func i8x16Shuffle(_ dst: VReg, _ a: VReg, _ b: VReg, _ low: UInt64, _ high: UInt64) -> String {
+        "i8x16_shuffle \(dst), \(a), \(b), \(low), \(high)"
+    }
+
+    /// The text of `v128_load`.
+    public mutating func v128Load(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load8x8_s`.
+    public mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load8x8_s \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load8x8_u`.
+    public mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load8x8_u \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load16x4_s`.
+    public mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load16x4_s \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load16x4_u`.
+    public mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load16x4_u \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load32x2_s`.
+    public mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load32x2_s \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load32x2_u`.
+    public mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load32x2_u \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load8_splat`.
+    public mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load8_splat \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load16_splat`.
+    public mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load16_splat \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load32_splat`.
+    public mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load32_splat \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load64_splat`.
+    public mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load64_splat \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load32_zero`.
+    public mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load32_zero \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_load64_zero`.
+    public mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "v128_load64_zero \(dst), \(addr), \(offset)"
+    }
+
+    /// The text of `v128_store`.
+    public mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) -> String {
+        "v128_store \(addr), \(offset), \(src)"
+    }
+
+    /// The text of `v128_load8_lane`.
+    public mutating func v128Load8Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> String {
+        "v128_load8_lane \(dst), \(addr), \(offset), \(src), \(lane)"
+    }
+
+    /// The text of `v128_load16_lane`.
+    public mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> String {
+        "v128_load16_lane \(dst), \(addr), \(offset), \(src), \(lane)"
+    }
+
+    /// The text of `v128_load32_lane`.
+    public mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> String {
+        "v128_load32_lane \(dst), \(addr), \(offset), \(src), \(lane)"
+    }
+
+    /// The text of `v128_load64_lane`.
+    public mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> String {
+        "v128_load64_lane \(dst), \(addr), \(offset), \(src), \(lane)"
+    }
+
+    /// The text of `v128_store8_lane`.
+    public mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> String {
+        "v128_store8_lane \(addr), \(offset), \(src), \(lane)"
+    }
+
+    /// The text of `v128_store16_lane`.
+    public mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> String {
+        "v128_store16_lane \(addr), \(offset), \(src), \(lane)"
+    }
+
+    /// The text of `v128_store32_lane`.
+    public mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> String {
+        "v128_store32_lane \(addr), \(offset), \(src), \(lane)"
+    }
+
+    /// The text of `v128_store64_lane`.
+    public mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> String {
+        "v128_store64_lane \(addr), \(offset), \(src), \(lane)"
+    }
+
+    /// The text of `v128_not`.
+    public mutating func v128Not(_ dst: VReg, _ a: VReg) -> String {
+        "v128_not \(dst), \(a)"
+    }
+
+    /// The text of `v128_and`.
+    public mutating func v128And(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "v128_and \(dst), \(a), \(b)"
+    }
+
+    /// The text of `v128_andnot`.
+    public mutating func v128Andnot(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "v128_andnot \(dst), \(a), \(b)"
+    }
+
+    /// The text of `v128_or`.
+    public mutating func v128Or(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "v128_or \(dst), \(a), \(b)"
+    }
+
+    /// The text of `v128_xor`.
+    public mutating func v128Xor(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "v128_xor \(dst), \(a), \(b)"
+    }
+
+    /// The text of `v128_bitselect`.
+    public mutating func v128Bitselect(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> String {
+        "v128_bitselect \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `v128_any_true`.
+    public mutating func v128AnyTrue(_ dst: XReg, _ a: VReg) -> String {
+        "v128_any_true \(dst), \(a)"
+    }
+
+    /// The text of `i8x16_swizzle`.
+    public mutating func i8x16Swizzle(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_swizzle \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_splat`.
+    public mutating func i8x16Splat(_ dst: VReg, _ a: XReg) -> String {
+        "i8x16_splat \(dst), \(a)"
+    }
+
+    /// The text of `i8x16_extract_lane_s`.
+    public mutating func i8x16ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> String {
+        "i8x16_extract_lane_s \(dst), \(a), \(lane)"
+    }
+
+    /// The text of `i8x16_extract_lane_u`.
+    public mutating func i8x16ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> String {
+        "i8x16_extract_lane_u \(dst), \(a), \(lane)"
+    }
+
+    /// The text of `i8x16_replace_lane`.
+    public mutating func i8x16ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> String {
+        "i8x16_replace_lane \(dst), \(a), \(b), \(lane)"
+    }
+
+    /// The text of `i16x8_splat`.
+    public mutating func i16x8Splat(_ dst: VReg, _ a: XReg) -> String {
+        "i16x8_splat \(dst), \(a)"
+    }
+
+    /// The text of `i16x8_extract_lane_s`.
+    public mutating func i16x8ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> String {
+        "i16x8_extract_lane_s \(dst), \(a), \(lane)"
+    }
+
+    /// The text of `i16x8_extract_lane_u`.
+    public mutating func i16x8ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> String {
+        "i16x8_extract_lane_u \(dst), \(a), \(lane)"
+    }
+
+    /// The text of `i16x8_replace_lane`.
+    public mutating func i16x8ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> String {
+        "i16x8_replace_lane \(dst), \(a), \(b), \(lane)"
+    }
+
+    /// The text of `i32x4_splat`.
+    public mutating func i32x4Splat(_ dst: VReg, _ a: XReg) -> String {
+        "i32x4_splat \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_extract_lane`.
+    public mutating func i32x4ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> String {
+        "i32x4_extract_lane \(dst), \(a), \(lane)"
+    }
+
+    /// The text of `i32x4_replace_lane`.
+    public mutating func i32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> String {
+        "i32x4_replace_lane \(dst), \(a), \(b), \(lane)"
+    }
+
+    /// The text of `i64x2_splat`.
+    public mutating func i64x2Splat(_ dst: VReg, _ a: XReg) -> String {
+        "i64x2_splat \(dst), \(a)"
+    }
+
+    /// The text of `i64x2_extract_lane`.
+    public mutating func i64x2ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> String {
+        "i64x2_extract_lane \(dst), \(a), \(lane)"
+    }
+
+    /// The text of `i64x2_replace_lane`.
+    public mutating func i64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> String {
+        "i64x2_replace_lane \(dst), \(a), \(b), \(lane)"
+    }
+
+    /// The text of `f32x4_splat`.
+    public mutating func f32x4Splat(_ dst: VReg, _ a: FReg) -> String {
+        "f32x4_splat \(dst), \(a)"
+    }
+
+    /// The text of `f32x4_extract_lane`.
+    public mutating func f32x4ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) -> String {
+        "f32x4_extract_lane \(dst), \(a), \(lane)"
+    }
+
+    /// The text of `f32x4_replace_lane`.
+    public mutating func f32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) -> String {
+        "f32x4_replace_lane \(dst), \(a), \(b), \(lane)"
+    }
+
+    /// The text of `f64x2_splat`.
+    public mutating func f64x2Splat(_ dst: VReg, _ a: FReg) -> String {
+        "f64x2_splat \(dst), \(a)"
+    }
+
+    /// The text of `f64x2_extract_lane`.
+    public mutating func f64x2ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) -> String {
+        "f64x2_extract_lane \(dst), \(a), \(lane)"
+    }
+
+    /// The text of `f64x2_replace_lane`.
+    public mutating func f64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) -> String {
+        "f64x2_replace_lane \(dst), \(a), \(b), \(lane)"
+    }
+
+    /// The text of `i8x16_eq`.
+    public mutating func i8x16Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_eq \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_ne`.
+    public mutating func i8x16Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_ne \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_lt_s`.
+    public mutating func i8x16LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_lt_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_lt_u`.
+    public mutating func i8x16LtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_lt_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_gt_s`.
+    public mutating func i8x16GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_gt_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_gt_u`.
+    public mutating func i8x16GtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_gt_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_le_s`.
+    public mutating func i8x16LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_le_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_le_u`.
+    public mutating func i8x16LeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_le_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_ge_s`.
+    public mutating func i8x16GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_ge_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_ge_u`.
+    public mutating func i8x16GeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_ge_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_eq`.
+    public mutating func i16x8Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_eq \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_ne`.
+    public mutating func i16x8Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_ne \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_lt_s`.
+    public mutating func i16x8LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_lt_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_lt_u`.
+    public mutating func i16x8LtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_lt_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_gt_s`.
+    public mutating func i16x8GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_gt_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_gt_u`.
+    public mutating func i16x8GtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_gt_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_le_s`.
+    public mutating func i16x8LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_le_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_le_u`.
+    public mutating func i16x8LeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_le_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_ge_s`.
+    public mutating func i16x8GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_ge_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_ge_u`.
+    public mutating func i16x8GeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_ge_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_eq`.
+    public mutating func i32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_eq \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_ne`.
+    public mutating func i32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_ne \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_lt_s`.
+    public mutating func i32x4LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_lt_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_lt_u`.
+    public mutating func i32x4LtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_lt_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_gt_s`.
+    public mutating func i32x4GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_gt_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_gt_u`.
+    public mutating func i32x4GtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_gt_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_le_s`.
+    public mutating func i32x4LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_le_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_le_u`.
+    public mutating func i32x4LeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_le_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_ge_s`.
+    public mutating func i32x4GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_ge_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_ge_u`.
+    public mutating func i32x4GeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_ge_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_eq`.
+    public mutating func i64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_eq \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_ne`.
+    public mutating func i64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_ne \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_lt_s`.
+    public mutating func i64x2LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_lt_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_gt_s`.
+    public mutating func i64x2GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_gt_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_le_s`.
+    public mutating func i64x2LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_le_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_ge_s`.
+    public mutating func i64x2GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_ge_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_eq`.
+    public mutating func f32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_eq \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_ne`.
+    public mutating func f32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_ne \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_lt`.
+    public mutating func f32x4Lt(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_lt \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_gt`.
+    public mutating func f32x4Gt(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_gt \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_le`.
+    public mutating func f32x4Le(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_le \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_ge`.
+    public mutating func f32x4Ge(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_ge \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_eq`.
+    public mutating func f64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_eq \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_ne`.
+    public mutating func f64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_ne \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_lt`.
+    public mutating func f64x2Lt(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_lt \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_gt`.
+    public mutating func f64x2Gt(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_gt \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_le`.
+    public mutating func f64x2Le(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_le \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_ge`.
+    public mutating func f64x2Ge(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_ge \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_abs`.
+    public mutating func i8x16Abs(_ dst: VReg, _ a: VReg) -> String {
+        "i8x16_abs \(dst), \(a)"
+    }
+
+    /// The text of `i8x16_neg`.
+    public mutating func i8x16Neg(_ dst: VReg, _ a: VReg) -> String {
+        "i8x16_neg \(dst), \(a)"
+    }
+
+    /// The text of `i8x16_all_true`.
+    public mutating func i8x16AllTrue(_ dst: XReg, _ a: VReg) -> String {
+        "i8x16_all_true \(dst), \(a)"
+    }
+
+    /// The text of `i8x16_bitmask`.
+    public mutating func i8x16Bitmask(_ dst: XReg, _ a: VReg) -> String {
+        "i8x16_bitmask \(dst), \(a)"
+    }
+
+    /// The text of `i8x16_shl`.
+    public mutating func i8x16Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i8x16_shl \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_shr_s`.
+    public mutating func i8x16ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i8x16_shr_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_shr_u`.
+    public mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i8x16_shr_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_add`.
+    public mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_add \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_sub`.
+    public mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_sub \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_min_s`.
+    public mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_min_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_min_u`.
+    public mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_min_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_max_s`.
+    public mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_max_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_max_u`.
+    public mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_max_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_add_sat_s`.
+    public mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_add_sat_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_add_sat_u`.
+    public mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_add_sat_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_sub_sat_s`.
+    public mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_sub_sat_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_sub_sat_u`.
+    public mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_sub_sat_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_avgr_u`.
+    public mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_avgr_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_abs`.
+    public mutating func i16x8Abs(_ dst: VReg, _ a: VReg) -> String {
+        "i16x8_abs \(dst), \(a)"
+    }
+
+    /// The text of `i16x8_neg`.
+    public mutating func i16x8Neg(_ dst: VReg, _ a: VReg) -> String {
+        "i16x8_neg \(dst), \(a)"
+    }
+
+    /// The text of `i16x8_all_true`.
+    public mutating func i16x8AllTrue(_ dst: XReg, _ a: VReg) -> String {
+        "i16x8_all_true \(dst), \(a)"
+    }
+
+    /// The text of `i16x8_bitmask`.
+    public mutating func i16x8Bitmask(_ dst: XReg, _ a: VReg) -> String {
+        "i16x8_bitmask \(dst), \(a)"
+    }
+
+    /// The text of `i16x8_shl`.
+    public mutating func i16x8Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i16x8_shl \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_shr_s`.
+    public mutating func i16x8ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i16x8_shr_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_shr_u`.
+    public mutating func i16x8ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i16x8_shr_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_add`.
+    public mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_add \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_sub`.
+    public mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_sub \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_mul`.
+    public mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_mul \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_min_s`.
+    public mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_min_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_min_u`.
+    public mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_min_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_max_s`.
+    public mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_max_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_max_u`.
+    public mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_max_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_add_sat_s`.
+    public mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_add_sat_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_add_sat_u`.
+    public mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_add_sat_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_sub_sat_s`.
+    public mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_sub_sat_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_sub_sat_u`.
+    public mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_sub_sat_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_avgr_u`.
+    public mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_avgr_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_abs`.
+    public mutating func i32x4Abs(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_abs \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_neg`.
+    public mutating func i32x4Neg(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_neg \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_all_true`.
+    public mutating func i32x4AllTrue(_ dst: XReg, _ a: VReg) -> String {
+        "i32x4_all_true \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_bitmask`.
+    public mutating func i32x4Bitmask(_ dst: XReg, _ a: VReg) -> String {
+        "i32x4_bitmask \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_shl`.
+    public mutating func i32x4Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i32x4_shl \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_shr_s`.
+    public mutating func i32x4ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i32x4_shr_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_shr_u`.
+    public mutating func i32x4ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i32x4_shr_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_add`.
+    public mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_add \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_sub`.
+    public mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_sub \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_mul`.
+    public mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_mul \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_min_s`.
+    public mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_min_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_min_u`.
+    public mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_min_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_max_s`.
+    public mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_max_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_max_u`.
+    public mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_max_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_abs`.
+    public mutating func i64x2Abs(_ dst: VReg, _ a: VReg) -> String {
+        "i64x2_abs \(dst), \(a)"
+    }
+
+    /// The text of `i64x2_neg`.
+    public mutating func i64x2Neg(_ dst: VReg, _ a: VReg) -> String {
+        "i64x2_neg \(dst), \(a)"
+    }
+
+    /// The text of `i64x2_all_true`.
+    public mutating func i64x2AllTrue(_ dst: XReg, _ a: VReg) -> String {
+        "i64x2_all_true \(dst), \(a)"
+    }
+
+    /// The text of `i64x2_bitmask`.
+    public mutating func i64x2Bitmask(_ dst: XReg, _ a: VReg) -> String {
+        "i64x2_bitmask \(dst), \(a)"
+    }
+
+    /// The text of `i64x2_shl`.
+    public mutating func i64x2Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i64x2_shl \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_shr_s`.
+    public mutating func i64x2ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i64x2_shr_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_shr_u`.
+    public mutating func i64x2ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> String {
+        "i64x2_shr_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_add`.
+    public mutating func i64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_add \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_sub`.
+    public mutating func i64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_sub \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_mul`.
+    public mutating func i64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_mul \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_popcnt`.
+    public mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg) -> String {
+        "i8x16_popcnt \(dst), \(a)"
+    }
+
+    /// The text of `i8x16_narrow_i16x8_s`.
+    public mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_narrow_i16x8_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i8x16_narrow_i16x8_u`.
+    public mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i8x16_narrow_i16x8_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_narrow_i32x4_s`.
+    public mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_narrow_i32x4_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_narrow_i32x4_u`.
+    public mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_narrow_i32x4_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_extend_low_i8x16_s`.
+    public mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) -> String {
+        "i16x8_extend_low_i8x16_s \(dst), \(a)"
+    }
+
+    /// The text of `i16x8_extmul_low_i8x16_s`.
+    public mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_extmul_low_i8x16_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_extend_low_i8x16_u`.
+    public mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) -> String {
+        "i16x8_extend_low_i8x16_u \(dst), \(a)"
+    }
+
+    /// The text of `i16x8_extmul_low_i8x16_u`.
+    public mutating func i16x8ExtmulLowI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_extmul_low_i8x16_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_extend_high_i8x16_s`.
+    public mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg) -> String {
+        "i16x8_extend_high_i8x16_s \(dst), \(a)"
+    }
+
+    /// The text of `i16x8_extmul_high_i8x16_s`.
+    public mutating func i16x8ExtmulHighI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_extmul_high_i8x16_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_extend_high_i8x16_u`.
+    public mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg) -> String {
+        "i16x8_extend_high_i8x16_u \(dst), \(a)"
+    }
+
+    /// The text of `i16x8_extmul_high_i8x16_u`.
+    public mutating func i16x8ExtmulHighI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_extmul_high_i8x16_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_extend_low_i16x8_s`.
+    public mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_extend_low_i16x8_s \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_extmul_low_i16x8_s`.
+    public mutating func i32x4ExtmulLowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_extmul_low_i16x8_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_extend_low_i16x8_u`.
+    public mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_extend_low_i16x8_u \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_extmul_low_i16x8_u`.
+    public mutating func i32x4ExtmulLowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_extmul_low_i16x8_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_extend_high_i16x8_s`.
+    public mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_extend_high_i16x8_s \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_extmul_high_i16x8_s`.
+    public mutating func i32x4ExtmulHighI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_extmul_high_i16x8_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_extend_high_i16x8_u`.
+    public mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_extend_high_i16x8_u \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_extmul_high_i16x8_u`.
+    public mutating func i32x4ExtmulHighI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_extmul_high_i16x8_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_extend_low_i32x4_s`.
+    public mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg) -> String {
+        "i64x2_extend_low_i32x4_s \(dst), \(a)"
+    }
+
+    /// The text of `i64x2_extmul_low_i32x4_s`.
+    public mutating func i64x2ExtmulLowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_extmul_low_i32x4_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_extend_low_i32x4_u`.
+    public mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg) -> String {
+        "i64x2_extend_low_i32x4_u \(dst), \(a)"
+    }
+
+    /// The text of `i64x2_extmul_low_i32x4_u`.
+    public mutating func i64x2ExtmulLowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_extmul_low_i32x4_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_extend_high_i32x4_s`.
+    public mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg) -> String {
+        "i64x2_extend_high_i32x4_s \(dst), \(a)"
+    }
+
+    /// The text of `i64x2_extmul_high_i32x4_s`.
+    public mutating func i64x2ExtmulHighI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_extmul_high_i32x4_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i64x2_extend_high_i32x4_u`.
+    public mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg) -> String {
+        "i64x2_extend_high_i32x4_u \(dst), \(a)"
+    }
+
+    /// The text of `i64x2_extmul_high_i32x4_u`.
+    public mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i64x2_extmul_high_i32x4_u \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i16x8_extadd_pairwise_i8x16_s`.
+    public mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg) -> String {
+        "i16x8_extadd_pairwise_i8x16_s \(dst), \(a)"
+    }
+
+    /// The text of `i16x8_extadd_pairwise_i8x16_u`.
+    public mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg) -> String {
+        "i16x8_extadd_pairwise_i8x16_u \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_extadd_pairwise_i16x8_s`.
+    public mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_extadd_pairwise_i16x8_s \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_extadd_pairwise_i16x8_u`.
+    public mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_extadd_pairwise_i16x8_u \(dst), \(a)"
+    }
+
+    /// The text of `i16x8_q15mulr_sat_s`.
+    public mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_q15mulr_sat_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_dot_i16x8_s`.
+    public mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i32x4_dot_i16x8_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_ceil`.
+    public mutating func f32x4Ceil(_ dst: VReg, _ a: VReg) -> String {
+        "f32x4_ceil \(dst), \(a)"
+    }
+
+    /// The text of `f32x4_floor`.
+    public mutating func f32x4Floor(_ dst: VReg, _ a: VReg) -> String {
+        "f32x4_floor \(dst), \(a)"
+    }
+
+    /// The text of `f32x4_trunc`.
+    public mutating func f32x4Trunc(_ dst: VReg, _ a: VReg) -> String {
+        "f32x4_trunc \(dst), \(a)"
+    }
+
+    /// The text of `f32x4_nearest`.
+    public mutating func f32x4Nearest(_ dst: VReg, _ a: VReg) -> String {
+        "f32x4_nearest \(dst), \(a)"
+    }
+
+    /// The text of `f32x4_abs`.
+    public mutating func f32x4Abs(_ dst: VReg, _ a: VReg) -> String {
+        "f32x4_abs \(dst), \(a)"
+    }
+
+    /// The text of `f32x4_neg`.
+    public mutating func f32x4Neg(_ dst: VReg, _ a: VReg) -> String {
+        "f32x4_neg \(dst), \(a)"
+    }
+
+    /// The text of `f32x4_sqrt`.
+    public mutating func f32x4Sqrt(_ dst: VReg, _ a: VReg) -> String {
+        "f32x4_sqrt \(dst), \(a)"
+    }
+
+    /// The text of `f32x4_add`.
+    public mutating func f32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_add \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_sub`.
+    public mutating func f32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_sub \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_mul`.
+    public mutating func f32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_mul \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_div`.
+    public mutating func f32x4Div(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_div \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_min`.
+    public mutating func f32x4Min(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_min \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_max`.
+    public mutating func f32x4Max(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_max \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_pmin`.
+    public mutating func f32x4Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_pmin \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f32x4_pmax`.
+    public mutating func f32x4Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f32x4_pmax \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_ceil`.
+    public mutating func f64x2Ceil(_ dst: VReg, _ a: VReg) -> String {
+        "f64x2_ceil \(dst), \(a)"
+    }
+
+    /// The text of `f64x2_floor`.
+    public mutating func f64x2Floor(_ dst: VReg, _ a: VReg) -> String {
+        "f64x2_floor \(dst), \(a)"
+    }
+
+    /// The text of `f64x2_trunc`.
+    public mutating func f64x2Trunc(_ dst: VReg, _ a: VReg) -> String {
+        "f64x2_trunc \(dst), \(a)"
+    }
+
+    /// The text of `f64x2_nearest`.
+    public mutating func f64x2Nearest(_ dst: VReg, _ a: VReg) -> String {
+        "f64x2_nearest \(dst), \(a)"
+    }
+
+    /// The text of `f64x2_abs`.
+    public mutating func f64x2Abs(_ dst: VReg, _ a: VReg) -> String {
+        "f64x2_abs \(dst), \(a)"
+    }
+
+    /// The text of `f64x2_neg`.
+    public mutating func f64x2Neg(_ dst: VReg, _ a: VReg) -> String {
+        "f64x2_neg \(dst), \(a)"
+    }
+
+    /// The text of `f64x2_sqrt`.
+    public mutating func f64x2Sqrt(_ dst: VReg, _ a: VReg) -> String {
+        "f64x2_sqrt \(dst), \(a)"
+    }
+
+    /// The text of `f64x2_add`.
+    public mutating func f64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_add \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_sub`.
+    public mutating func f64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_sub \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_mul`.
+    public mutating func f64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_mul \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_div`.
+    public mutating func f64x2Div(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_div \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_min`.
+    public mutating func f64x2Min(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_min \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_max`.
+    public mutating func f64x2Max(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_max \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_pmin`.
+    public mutating func f64x2Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_pmin \(dst), \(a), \(b)"
+    }
+
+    /// The text of `f64x2_pmax`.
+    public mutating func f64x2Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "f64x2_pmax \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_trunc_sat_f32x4_s`.
+    public mutating func i32x4TruncSatF32x4S(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_trunc_sat_f32x4_s \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_trunc_sat_f32x4_u`.
+    public mutating func i32x4TruncSatF32x4U(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_trunc_sat_f32x4_u \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_trunc_sat_f64x2_s_zero`.
+    public mutating func i32x4TruncSatF64x2SZero(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_trunc_sat_f64x2_s_zero \(dst), \(a)"
+    }
+
+    /// The text of `i32x4_trunc_sat_f64x2_u_zero`.
+    public mutating func i32x4TruncSatF64x2UZero(_ dst: VReg, _ a: VReg) -> String {
+        "i32x4_trunc_sat_f64x2_u_zero \(dst), \(a)"
+    }
+
+    /// The text of `f32x4_convert_i32x4_s`.
+    public mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg) -> String {
+        "f32x4_convert_i32x4_s \(dst), \(a)"
+    }
+
+    /// The text of `f32x4_convert_i32x4_u`.
+    public mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg) -> String {
+        "f32x4_convert_i32x4_u \(dst), \(a)"
+    }
+
+    /// The text of `f64x2_convert_low_i32x4_s`.
+    public mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) -> String {
+        "f64x2_convert_low_i32x4_s \(dst), \(a)"
+    }
+
+    /// The text of `f64x2_convert_low_i32x4_u`.
+    public mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) -> String {
+        "f64x2_convert_low_i32x4_u \(dst), \(a)"
+    }
+
+    /// The text of `f32x4_demote_f64x2_zero`.
+    public mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) -> String {
+        "f32x4_demote_f64x2_zero \(dst), \(a)"
+    }
+
+    /// The text of `f64x2_promote_low_f32x4`.
+    public mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) -> String {
+        "f64x2_promote_low_f32x4 \(dst), \(a)"
+    }
+
 }

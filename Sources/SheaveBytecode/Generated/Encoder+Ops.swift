@@ -2366,6 +2366,2112 @@ extension Encoder: OpVisitor {
         emit(delta)
     }
 
+    /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
+    public mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64) {
+        beginInstruction()
+        emitExtended(91)
+        emit(dst)
+        emit(low)
+        emit(high)
+    }
+
+    /// `vselect`: dst = low32(cond) != 0 ? a : b (select on v128)
+    public mutating func vselect(_ dst: VReg, _ cond: XReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(92)
+        emit(dst)
+        emit(cond)
+        emit(a)
+        emit(b)
+    }
+
+    /// `vglobal_get`: dst = globals[index], a v128 global (16 bytes)
+    public mutating func vglobalGet(_ dst: VReg, _ index: UInt32) {
+        beginInstruction()
+        emitExtended(93)
+        emit(dst)
+        emit(index)
+    }
+
+    /// `vglobal_set`: globals[index] = src, a v128 global (16 bytes)
+    public mutating func vglobalSet(_ index: UInt32, _ src: VReg) {
+        beginInstruction()
+        emitExtended(94)
+        emit(index)
+        emit(src)
+    }
+
+    /// `i8x16_shuffle`: dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)
+    public mutating func i8x16Shuffle(_ dst: VReg, _ a: VReg, _ b: VReg, _ low: UInt64, _ high: UInt64) {
+        beginInstruction()
+        emitExtended(95)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(low)
+        emit(high)
+    }
+
+    /// `v128_load`: dst = 16 bytes from memory[ea]; traps when out of bounds
+    public mutating func v128Load(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(96)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load8x8_s`: dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds
+    public mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(97)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load8x8_u`: dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds
+    public mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(98)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load16x4_s`: dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds
+    public mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(99)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load16x4_u`: dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds
+    public mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(100)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load32x2_s`: dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds
+    public mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(101)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load32x2_u`: dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds
+    public mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(102)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load8_splat`: dst = one byte in every lane from memory[ea]; traps when out of bounds
+    public mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(103)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load16_splat`: dst = one u16 in every lane from memory[ea]; traps when out of bounds
+    public mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(104)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load32_splat`: dst = one u32 in every lane from memory[ea]; traps when out of bounds
+    public mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(105)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load64_splat`: dst = one u64 in every lane from memory[ea]; traps when out of bounds
+    public mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(106)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load32_zero`: dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds
+    public mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(107)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load64_zero`: dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds
+    public mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitExtended(108)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_store`: memory[ea] = the 16 bytes of src; traps when out of bounds
+    public mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) {
+        beginInstruction()
+        emitExtended(109)
+        emit(addr)
+        emit(offset)
+        emit(src)
+    }
+
+    /// `v128_load8_lane`: dst = src with lane `lane` (of 8 bits) loaded from memory[ea]; traps when out of bounds
+    public mutating func v128Load8Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(110)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+    }
+
+    /// `v128_load16_lane`: dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds
+    public mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(111)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+    }
+
+    /// `v128_load32_lane`: dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds
+    public mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(112)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+    }
+
+    /// `v128_load64_lane`: dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds
+    public mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(113)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+    }
+
+    /// `v128_store8_lane`: memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds
+    public mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(114)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+    }
+
+    /// `v128_store16_lane`: memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds
+    public mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(115)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+    }
+
+    /// `v128_store32_lane`: memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds
+    public mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(116)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+    }
+
+    /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
+    public mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(117)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+    }
+
+    /// `v128_not`: dst = ~a
+    public mutating func v128Not(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(118)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `v128_and`: dst = a & b
+    public mutating func v128And(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(119)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `v128_andnot`: dst = a & ~b
+    public mutating func v128Andnot(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(120)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `v128_or`: dst = a | b
+    public mutating func v128Or(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(121)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `v128_xor`: dst = a ^ b
+    public mutating func v128Xor(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(122)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `v128_bitselect`: dst = (a & c) | (b & ~c)
+    public mutating func v128Bitselect(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        beginInstruction()
+        emitExtended(123)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `v128_any_true`: dst = a != 0 ? 1 : 0
+    public mutating func v128AnyTrue(_ dst: XReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(124)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
+    public mutating func i8x16Swizzle(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(125)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_splat`: every lane of dst = a
+    public mutating func i8x16Splat(_ dst: VReg, _ a: XReg) {
+        beginInstruction()
+        emitExtended(126)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i8x16_extract_lane_s`: dst = sext(a[lane])
+    public mutating func i8x16ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(127)
+        emit(dst)
+        emit(a)
+        emit(lane)
+    }
+
+    /// `i8x16_extract_lane_u`: dst = zext(a[lane])
+    public mutating func i8x16ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(128)
+        emit(dst)
+        emit(a)
+        emit(lane)
+    }
+
+    /// `i8x16_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i8x16ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(129)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(lane)
+    }
+
+    /// `i16x8_splat`: every lane of dst = a
+    public mutating func i16x8Splat(_ dst: VReg, _ a: XReg) {
+        beginInstruction()
+        emitExtended(130)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_extract_lane_s`: dst = sext(a[lane])
+    public mutating func i16x8ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(131)
+        emit(dst)
+        emit(a)
+        emit(lane)
+    }
+
+    /// `i16x8_extract_lane_u`: dst = zext(a[lane])
+    public mutating func i16x8ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(132)
+        emit(dst)
+        emit(a)
+        emit(lane)
+    }
+
+    /// `i16x8_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i16x8ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(133)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(lane)
+    }
+
+    /// `i32x4_splat`: every lane of dst = a
+    public mutating func i32x4Splat(_ dst: VReg, _ a: XReg) {
+        beginInstruction()
+        emitExtended(134)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_extract_lane`: dst = a[lane]
+    public mutating func i32x4ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(135)
+        emit(dst)
+        emit(a)
+        emit(lane)
+    }
+
+    /// `i32x4_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(136)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(lane)
+    }
+
+    /// `i64x2_splat`: every lane of dst = a
+    public mutating func i64x2Splat(_ dst: VReg, _ a: XReg) {
+        beginInstruction()
+        emitExtended(137)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i64x2_extract_lane`: dst = a[lane]
+    public mutating func i64x2ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(138)
+        emit(dst)
+        emit(a)
+        emit(lane)
+    }
+
+    /// `i64x2_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(139)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(lane)
+    }
+
+    /// `f32x4_splat`: every lane of dst = a
+    public mutating func f32x4Splat(_ dst: VReg, _ a: FReg) {
+        beginInstruction()
+        emitExtended(140)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_extract_lane`: dst = a[lane]
+    public mutating func f32x4ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(141)
+        emit(dst)
+        emit(a)
+        emit(lane)
+    }
+
+    /// `f32x4_replace_lane`: dst = a with lane `lane` = b
+    public mutating func f32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(142)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(lane)
+    }
+
+    /// `f64x2_splat`: every lane of dst = a
+    public mutating func f64x2Splat(_ dst: VReg, _ a: FReg) {
+        beginInstruction()
+        emitExtended(143)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_extract_lane`: dst = a[lane]
+    public mutating func f64x2ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(144)
+        emit(dst)
+        emit(a)
+        emit(lane)
+    }
+
+    /// `f64x2_replace_lane`: dst = a with lane `lane` = b
+    public mutating func f64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
+        beginInstruction()
+        emitExtended(145)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(lane)
+    }
+
+    /// `i8x16_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i8x16Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(146)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i8x16Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(147)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i8x16LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(148)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
+    public mutating func i8x16LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(149)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i8x16GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(150)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
+    public mutating func i8x16GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(151)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i8x16LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(152)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
+    public mutating func i8x16LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(153)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i8x16GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(154)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
+    public mutating func i8x16GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(155)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i16x8Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(156)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i16x8Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(157)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i16x8LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(158)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
+    public mutating func i16x8LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(159)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i16x8GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(160)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
+    public mutating func i16x8GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(161)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i16x8LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(162)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
+    public mutating func i16x8LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(163)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i16x8GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(164)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
+    public mutating func i16x8GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(165)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(166)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(167)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i32x4LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(168)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
+    public mutating func i32x4LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(169)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i32x4GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(170)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
+    public mutating func i32x4GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(171)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i32x4LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(172)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
+    public mutating func i32x4LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(173)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i32x4GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(174)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
+    public mutating func i32x4GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(175)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(176)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(177)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i64x2LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(178)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i64x2GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(179)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i64x2LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(180)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i64x2GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(181)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(182)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(183)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(184)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(185)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(186)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(187)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(188)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(189)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(190)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(191)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(192)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(193)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i8x16Abs(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(194)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i8x16_neg`: dst lane = -a (wrapping)
+    public mutating func i8x16Neg(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(195)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i8x16AllTrue(_ dst: XReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(196)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i8x16Bitmask(_ dst: XReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(197)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i8x16_shl`: dst lane = a << (b mod lane width)
+    public mutating func i8x16Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(198)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i8x16ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(199)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(200)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_add`: dst lane = a + b (wrapping)
+    public mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(201)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_sub`: dst lane = a - b (wrapping)
+    public mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(202)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_min_s`: dst lane = signed min(a, b)
+    public mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(203)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_min_u`: dst lane = unsigned min(a, b)
+    public mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(204)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_max_s`: dst lane = signed max(a, b)
+    public mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(205)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_max_u`: dst lane = unsigned max(a, b)
+    public mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(206)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
+    public mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(207)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
+    public mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(208)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
+    public mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(209)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
+    public mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(210)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    public mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(211)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i16x8Abs(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(212)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_neg`: dst lane = -a (wrapping)
+    public mutating func i16x8Neg(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(213)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i16x8AllTrue(_ dst: XReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(214)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i16x8Bitmask(_ dst: XReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(215)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_shl`: dst lane = a << (b mod lane width)
+    public mutating func i16x8Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(216)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i16x8ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(217)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i16x8ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(218)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_add`: dst lane = a + b (wrapping)
+    public mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(219)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_sub`: dst lane = a - b (wrapping)
+    public mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(220)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_mul`: dst lane = a * b (wrapping)
+    public mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(221)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_min_s`: dst lane = signed min(a, b)
+    public mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(222)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_min_u`: dst lane = unsigned min(a, b)
+    public mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(223)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_max_s`: dst lane = signed max(a, b)
+    public mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(224)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_max_u`: dst lane = unsigned max(a, b)
+    public mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(225)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
+    public mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(226)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
+    public mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(227)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
+    public mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(228)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
+    public mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(229)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    public mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(230)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i32x4Abs(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(231)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_neg`: dst lane = -a (wrapping)
+    public mutating func i32x4Neg(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(232)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i32x4AllTrue(_ dst: XReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(233)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i32x4Bitmask(_ dst: XReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(234)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_shl`: dst lane = a << (b mod lane width)
+    public mutating func i32x4Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(235)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i32x4ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(236)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i32x4ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(237)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_add`: dst lane = a + b (wrapping)
+    public mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(238)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_sub`: dst lane = a - b (wrapping)
+    public mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(239)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_mul`: dst lane = a * b (wrapping)
+    public mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(240)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_min_s`: dst lane = signed min(a, b)
+    public mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(241)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_min_u`: dst lane = unsigned min(a, b)
+    public mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(242)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_max_s`: dst lane = signed max(a, b)
+    public mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(243)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_max_u`: dst lane = unsigned max(a, b)
+    public mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(244)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i64x2Abs(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(245)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i64x2_neg`: dst lane = -a (wrapping)
+    public mutating func i64x2Neg(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(246)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i64x2AllTrue(_ dst: XReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(247)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i64x2Bitmask(_ dst: XReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(248)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i64x2_shl`: dst lane = a << (b mod lane width)
+    public mutating func i64x2Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(249)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i64x2ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(250)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i64x2ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        beginInstruction()
+        emitExtended(251)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_add`: dst lane = a + b (wrapping)
+    public mutating func i64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(252)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_sub`: dst lane = a - b (wrapping)
+    public mutating func i64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(253)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_mul`: dst lane = a * b (wrapping)
+    public mutating func i64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(254)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_popcnt`: dst lane = number of one bits in a
+    public mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(255)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
+    public mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(256)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
+    public mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(257)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
+    public mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(258)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
+    public mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(259)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
+    public mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(260)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
+    public mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(261)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
+    public mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(262)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_extmul_low_i8x16_u`: dst lane = a * b of the low halves, zero-extended first
+    public mutating func i16x8ExtmulLowI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(263)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_extend_high_i8x16_s`: dst = the high half of a's i8x16 lanes, sign-extended
+    public mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(264)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_extmul_high_i8x16_s`: dst lane = a * b of the high halves, sign-extended first
+    public mutating func i16x8ExtmulHighI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(265)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_extend_high_i8x16_u`: dst = the high half of a's i8x16 lanes, zero-extended
+    public mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(266)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_extmul_high_i8x16_u`: dst lane = a * b of the high halves, zero-extended first
+    public mutating func i16x8ExtmulHighI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(267)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_extend_low_i16x8_s`: dst = the low half of a's i16x8 lanes, sign-extended
+    public mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(268)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_extmul_low_i16x8_s`: dst lane = a * b of the low halves, sign-extended first
+    public mutating func i32x4ExtmulLowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(269)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_extend_low_i16x8_u`: dst = the low half of a's i16x8 lanes, zero-extended
+    public mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(270)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_extmul_low_i16x8_u`: dst lane = a * b of the low halves, zero-extended first
+    public mutating func i32x4ExtmulLowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(271)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_extend_high_i16x8_s`: dst = the high half of a's i16x8 lanes, sign-extended
+    public mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(272)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_extmul_high_i16x8_s`: dst lane = a * b of the high halves, sign-extended first
+    public mutating func i32x4ExtmulHighI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(273)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_extend_high_i16x8_u`: dst = the high half of a's i16x8 lanes, zero-extended
+    public mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(274)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_extmul_high_i16x8_u`: dst lane = a * b of the high halves, zero-extended first
+    public mutating func i32x4ExtmulHighI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(275)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_extend_low_i32x4_s`: dst = the low half of a's i32x4 lanes, sign-extended
+    public mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(276)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i64x2_extmul_low_i32x4_s`: dst lane = a * b of the low halves, sign-extended first
+    public mutating func i64x2ExtmulLowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(277)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_extend_low_i32x4_u`: dst = the low half of a's i32x4 lanes, zero-extended
+    public mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(278)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i64x2_extmul_low_i32x4_u`: dst lane = a * b of the low halves, zero-extended first
+    public mutating func i64x2ExtmulLowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(279)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_extend_high_i32x4_s`: dst = the high half of a's i32x4 lanes, sign-extended
+    public mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(280)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i64x2_extmul_high_i32x4_s`: dst lane = a * b of the high halves, sign-extended first
+    public mutating func i64x2ExtmulHighI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(281)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_extend_high_i32x4_u`: dst = the high half of a's i32x4 lanes, zero-extended
+    public mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(282)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
+    public mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(283)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    public mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(284)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    public mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(285)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    public mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(286)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    public mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(287)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
+    public mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(288)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
+    public mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(289)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_ceil`: dst lane = ceil(a)
+    public mutating func f32x4Ceil(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(290)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_floor`: dst lane = floor(a)
+    public mutating func f32x4Floor(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(291)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_trunc`: dst lane = trunc(a)
+    public mutating func f32x4Trunc(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(292)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_nearest`: dst lane = nearest(a), ties to even
+    public mutating func f32x4Nearest(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(293)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_abs`: dst lane = |a|
+    public mutating func f32x4Abs(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(294)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_neg`: dst lane = -a
+    public mutating func f32x4Neg(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(295)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_sqrt`: dst lane = sqrt(a)
+    public mutating func f32x4Sqrt(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(296)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_add`: dst lane = a + b
+    public mutating func f32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(297)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_sub`: dst lane = a - b
+    public mutating func f32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(298)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_mul`: dst lane = a * b
+    public mutating func f32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(299)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_div`: dst lane = a / b
+    public mutating func f32x4Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(300)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f32x4Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(301)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f32x4Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(302)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_pmin`: dst lane = b < a ? b : a
+    public mutating func f32x4Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(303)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_pmax`: dst lane = a < b ? b : a
+    public mutating func f32x4Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(304)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_ceil`: dst lane = ceil(a)
+    public mutating func f64x2Ceil(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(305)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_floor`: dst lane = floor(a)
+    public mutating func f64x2Floor(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(306)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_trunc`: dst lane = trunc(a)
+    public mutating func f64x2Trunc(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(307)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_nearest`: dst lane = nearest(a), ties to even
+    public mutating func f64x2Nearest(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(308)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_abs`: dst lane = |a|
+    public mutating func f64x2Abs(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(309)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_neg`: dst lane = -a
+    public mutating func f64x2Neg(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(310)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_sqrt`: dst lane = sqrt(a)
+    public mutating func f64x2Sqrt(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(311)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_add`: dst lane = a + b
+    public mutating func f64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(312)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_sub`: dst lane = a - b
+    public mutating func f64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(313)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_mul`: dst lane = a * b
+    public mutating func f64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(314)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_div`: dst lane = a / b
+    public mutating func f64x2Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(315)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f64x2Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(316)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f64x2Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(317)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_pmin`: dst lane = b < a ? b : a
+    public mutating func f64x2Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(318)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_pmax`: dst lane = a < b ? b : a
+    public mutating func f64x2Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        beginInstruction()
+        emitExtended(319)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
+    public mutating func i32x4TruncSatF32x4S(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(320)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
+    public mutating func i32x4TruncSatF32x4U(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(321)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
+    public mutating func i32x4TruncSatF64x2SZero(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(322)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
+    public mutating func i32x4TruncSatF64x2UZero(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(323)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
+    public mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(324)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
+    public mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(325)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
+    public mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(326)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
+    public mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(327)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
+    public mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(328)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
+    public mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) {
+        beginInstruction()
+        emitExtended(329)
+        emit(dst)
+        emit(a)
+    }
+
 }
 
 // Forms that take labels for branch targets, resolved when the label is bound.

@@ -546,4 +546,482 @@ public protocol OpVisitor {
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
     mutating func memoryGrow(_ dst: XReg, _ delta: XReg) -> Output
+    /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
+    mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64) -> Output
+    /// `vselect`: dst = low32(cond) != 0 ? a : b (select on v128)
+    mutating func vselect(_ dst: VReg, _ cond: XReg, _ a: VReg, _ b: VReg) -> Output
+    /// `vglobal_get`: dst = globals[index], a v128 global (16 bytes)
+    mutating func vglobalGet(_ dst: VReg, _ index: UInt32) -> Output
+    /// `vglobal_set`: globals[index] = src, a v128 global (16 bytes)
+    mutating func vglobalSet(_ index: UInt32, _ src: VReg) -> Output
+    /// `i8x16_shuffle`: dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)
+    mutating func i8x16Shuffle(_ dst: VReg, _ a: VReg, _ b: VReg, _ low: UInt64, _ high: UInt64) -> Output
+    /// `v128_load`: dst = 16 bytes from memory[ea]; traps when out of bounds
+    mutating func v128Load(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load8x8_s`: dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds
+    mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load8x8_u`: dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds
+    mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load16x4_s`: dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds
+    mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load16x4_u`: dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds
+    mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load32x2_s`: dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds
+    mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load32x2_u`: dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds
+    mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load8_splat`: dst = one byte in every lane from memory[ea]; traps when out of bounds
+    mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load16_splat`: dst = one u16 in every lane from memory[ea]; traps when out of bounds
+    mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load32_splat`: dst = one u32 in every lane from memory[ea]; traps when out of bounds
+    mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load64_splat`: dst = one u64 in every lane from memory[ea]; traps when out of bounds
+    mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load32_zero`: dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds
+    mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_load64_zero`: dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds
+    mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `v128_store`: memory[ea] = the 16 bytes of src; traps when out of bounds
+    mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) -> Output
+    /// `v128_load8_lane`: dst = src with lane `lane` (of 8 bits) loaded from memory[ea]; traps when out of bounds
+    mutating func v128Load8Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> Output
+    /// `v128_load16_lane`: dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds
+    mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> Output
+    /// `v128_load32_lane`: dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds
+    mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> Output
+    /// `v128_load64_lane`: dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds
+    mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> Output
+    /// `v128_store8_lane`: memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds
+    mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> Output
+    /// `v128_store16_lane`: memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds
+    mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> Output
+    /// `v128_store32_lane`: memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds
+    mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> Output
+    /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
+    mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> Output
+    /// `v128_not`: dst = ~a
+    mutating func v128Not(_ dst: VReg, _ a: VReg) -> Output
+    /// `v128_and`: dst = a & b
+    mutating func v128And(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `v128_andnot`: dst = a & ~b
+    mutating func v128Andnot(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `v128_or`: dst = a | b
+    mutating func v128Or(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `v128_xor`: dst = a ^ b
+    mutating func v128Xor(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `v128_bitselect`: dst = (a & c) | (b & ~c)
+    mutating func v128Bitselect(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> Output
+    /// `v128_any_true`: dst = a != 0 ? 1 : 0
+    mutating func v128AnyTrue(_ dst: XReg, _ a: VReg) -> Output
+    /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
+    mutating func i8x16Swizzle(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_splat`: every lane of dst = a
+    mutating func i8x16Splat(_ dst: VReg, _ a: XReg) -> Output
+    /// `i8x16_extract_lane_s`: dst = sext(a[lane])
+    mutating func i8x16ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> Output
+    /// `i8x16_extract_lane_u`: dst = zext(a[lane])
+    mutating func i8x16ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> Output
+    /// `i8x16_replace_lane`: dst = a with lane `lane` = b
+    mutating func i8x16ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> Output
+    /// `i16x8_splat`: every lane of dst = a
+    mutating func i16x8Splat(_ dst: VReg, _ a: XReg) -> Output
+    /// `i16x8_extract_lane_s`: dst = sext(a[lane])
+    mutating func i16x8ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> Output
+    /// `i16x8_extract_lane_u`: dst = zext(a[lane])
+    mutating func i16x8ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> Output
+    /// `i16x8_replace_lane`: dst = a with lane `lane` = b
+    mutating func i16x8ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> Output
+    /// `i32x4_splat`: every lane of dst = a
+    mutating func i32x4Splat(_ dst: VReg, _ a: XReg) -> Output
+    /// `i32x4_extract_lane`: dst = a[lane]
+    mutating func i32x4ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> Output
+    /// `i32x4_replace_lane`: dst = a with lane `lane` = b
+    mutating func i32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> Output
+    /// `i64x2_splat`: every lane of dst = a
+    mutating func i64x2Splat(_ dst: VReg, _ a: XReg) -> Output
+    /// `i64x2_extract_lane`: dst = a[lane]
+    mutating func i64x2ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> Output
+    /// `i64x2_replace_lane`: dst = a with lane `lane` = b
+    mutating func i64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> Output
+    /// `f32x4_splat`: every lane of dst = a
+    mutating func f32x4Splat(_ dst: VReg, _ a: FReg) -> Output
+    /// `f32x4_extract_lane`: dst = a[lane]
+    mutating func f32x4ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) -> Output
+    /// `f32x4_replace_lane`: dst = a with lane `lane` = b
+    mutating func f32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) -> Output
+    /// `f64x2_splat`: every lane of dst = a
+    mutating func f64x2Splat(_ dst: VReg, _ a: FReg) -> Output
+    /// `f64x2_extract_lane`: dst = a[lane]
+    mutating func f64x2ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) -> Output
+    /// `f64x2_replace_lane`: dst = a with lane `lane` = b
+    mutating func f64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) -> Output
+    /// `i8x16_eq`: dst lane = a == b ? all ones : 0
+    mutating func i8x16Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_ne`: dst lane = a != b ? all ones : 0
+    mutating func i8x16Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
+    mutating func i8x16LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
+    mutating func i8x16LtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
+    mutating func i8x16GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
+    mutating func i8x16GtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
+    mutating func i8x16LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
+    mutating func i8x16LeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
+    mutating func i8x16GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
+    mutating func i8x16GeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_eq`: dst lane = a == b ? all ones : 0
+    mutating func i16x8Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_ne`: dst lane = a != b ? all ones : 0
+    mutating func i16x8Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
+    mutating func i16x8LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
+    mutating func i16x8LtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
+    mutating func i16x8GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
+    mutating func i16x8GtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
+    mutating func i16x8LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
+    mutating func i16x8LeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
+    mutating func i16x8GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
+    mutating func i16x8GeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_eq`: dst lane = a == b ? all ones : 0
+    mutating func i32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_ne`: dst lane = a != b ? all ones : 0
+    mutating func i32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
+    mutating func i32x4LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
+    mutating func i32x4LtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
+    mutating func i32x4GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
+    mutating func i32x4GtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
+    mutating func i32x4LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
+    mutating func i32x4LeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
+    mutating func i32x4GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
+    mutating func i32x4GeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_eq`: dst lane = a == b ? all ones : 0
+    mutating func i64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_ne`: dst lane = a != b ? all ones : 0
+    mutating func i64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
+    mutating func i64x2LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
+    mutating func i64x2GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
+    mutating func i64x2LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
+    mutating func i64x2GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Lt(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Gt(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Le(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Ge(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Lt(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Gt(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Le(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Ge(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
+    mutating func i8x16Abs(_ dst: VReg, _ a: VReg) -> Output
+    /// `i8x16_neg`: dst lane = -a (wrapping)
+    mutating func i8x16Neg(_ dst: VReg, _ a: VReg) -> Output
+    /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
+    mutating func i8x16AllTrue(_ dst: XReg, _ a: VReg) -> Output
+    /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
+    mutating func i8x16Bitmask(_ dst: XReg, _ a: VReg) -> Output
+    /// `i8x16_shl`: dst lane = a << (b mod lane width)
+    mutating func i8x16Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
+    mutating func i8x16ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
+    mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i8x16_add`: dst lane = a + b (wrapping)
+    mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_sub`: dst lane = a - b (wrapping)
+    mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_min_s`: dst lane = signed min(a, b)
+    mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_min_u`: dst lane = unsigned min(a, b)
+    mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_max_s`: dst lane = signed max(a, b)
+    mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_max_u`: dst lane = unsigned max(a, b)
+    mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
+    mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
+    mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
+    mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
+    mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
+    mutating func i16x8Abs(_ dst: VReg, _ a: VReg) -> Output
+    /// `i16x8_neg`: dst lane = -a (wrapping)
+    mutating func i16x8Neg(_ dst: VReg, _ a: VReg) -> Output
+    /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
+    mutating func i16x8AllTrue(_ dst: XReg, _ a: VReg) -> Output
+    /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
+    mutating func i16x8Bitmask(_ dst: XReg, _ a: VReg) -> Output
+    /// `i16x8_shl`: dst lane = a << (b mod lane width)
+    mutating func i16x8Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
+    mutating func i16x8ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
+    mutating func i16x8ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i16x8_add`: dst lane = a + b (wrapping)
+    mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_sub`: dst lane = a - b (wrapping)
+    mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_mul`: dst lane = a * b (wrapping)
+    mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_min_s`: dst lane = signed min(a, b)
+    mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_min_u`: dst lane = unsigned min(a, b)
+    mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_max_s`: dst lane = signed max(a, b)
+    mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_max_u`: dst lane = unsigned max(a, b)
+    mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
+    mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
+    mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
+    mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
+    mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
+    mutating func i32x4Abs(_ dst: VReg, _ a: VReg) -> Output
+    /// `i32x4_neg`: dst lane = -a (wrapping)
+    mutating func i32x4Neg(_ dst: VReg, _ a: VReg) -> Output
+    /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
+    mutating func i32x4AllTrue(_ dst: XReg, _ a: VReg) -> Output
+    /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
+    mutating func i32x4Bitmask(_ dst: XReg, _ a: VReg) -> Output
+    /// `i32x4_shl`: dst lane = a << (b mod lane width)
+    mutating func i32x4Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
+    mutating func i32x4ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
+    mutating func i32x4ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i32x4_add`: dst lane = a + b (wrapping)
+    mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_sub`: dst lane = a - b (wrapping)
+    mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_mul`: dst lane = a * b (wrapping)
+    mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_min_s`: dst lane = signed min(a, b)
+    mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_min_u`: dst lane = unsigned min(a, b)
+    mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_max_s`: dst lane = signed max(a, b)
+    mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_max_u`: dst lane = unsigned max(a, b)
+    mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
+    mutating func i64x2Abs(_ dst: VReg, _ a: VReg) -> Output
+    /// `i64x2_neg`: dst lane = -a (wrapping)
+    mutating func i64x2Neg(_ dst: VReg, _ a: VReg) -> Output
+    /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
+    mutating func i64x2AllTrue(_ dst: XReg, _ a: VReg) -> Output
+    /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
+    mutating func i64x2Bitmask(_ dst: XReg, _ a: VReg) -> Output
+    /// `i64x2_shl`: dst lane = a << (b mod lane width)
+    mutating func i64x2Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
+    mutating func i64x2ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
+    mutating func i64x2ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> Output
+    /// `i64x2_add`: dst lane = a + b (wrapping)
+    mutating func i64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_sub`: dst lane = a - b (wrapping)
+    mutating func i64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_mul`: dst lane = a * b (wrapping)
+    mutating func i64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_popcnt`: dst lane = number of one bits in a
+    mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg) -> Output
+    /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
+    mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
+    mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
+    mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
+    mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
+    mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) -> Output
+    /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
+    mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
+    mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) -> Output
+    /// `i16x8_extmul_low_i8x16_u`: dst lane = a * b of the low halves, zero-extended first
+    mutating func i16x8ExtmulLowI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_extend_high_i8x16_s`: dst = the high half of a's i8x16 lanes, sign-extended
+    mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg) -> Output
+    /// `i16x8_extmul_high_i8x16_s`: dst lane = a * b of the high halves, sign-extended first
+    mutating func i16x8ExtmulHighI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_extend_high_i8x16_u`: dst = the high half of a's i8x16 lanes, zero-extended
+    mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg) -> Output
+    /// `i16x8_extmul_high_i8x16_u`: dst lane = a * b of the high halves, zero-extended first
+    mutating func i16x8ExtmulHighI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_extend_low_i16x8_s`: dst = the low half of a's i16x8 lanes, sign-extended
+    mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg) -> Output
+    /// `i32x4_extmul_low_i16x8_s`: dst lane = a * b of the low halves, sign-extended first
+    mutating func i32x4ExtmulLowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_extend_low_i16x8_u`: dst = the low half of a's i16x8 lanes, zero-extended
+    mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg) -> Output
+    /// `i32x4_extmul_low_i16x8_u`: dst lane = a * b of the low halves, zero-extended first
+    mutating func i32x4ExtmulLowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_extend_high_i16x8_s`: dst = the high half of a's i16x8 lanes, sign-extended
+    mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg) -> Output
+    /// `i32x4_extmul_high_i16x8_s`: dst lane = a * b of the high halves, sign-extended first
+    mutating func i32x4ExtmulHighI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_extend_high_i16x8_u`: dst = the high half of a's i16x8 lanes, zero-extended
+    mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg) -> Output
+    /// `i32x4_extmul_high_i16x8_u`: dst lane = a * b of the high halves, zero-extended first
+    mutating func i32x4ExtmulHighI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_extend_low_i32x4_s`: dst = the low half of a's i32x4 lanes, sign-extended
+    mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg) -> Output
+    /// `i64x2_extmul_low_i32x4_s`: dst lane = a * b of the low halves, sign-extended first
+    mutating func i64x2ExtmulLowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_extend_low_i32x4_u`: dst = the low half of a's i32x4 lanes, zero-extended
+    mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg) -> Output
+    /// `i64x2_extmul_low_i32x4_u`: dst lane = a * b of the low halves, zero-extended first
+    mutating func i64x2ExtmulLowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_extend_high_i32x4_s`: dst = the high half of a's i32x4 lanes, sign-extended
+    mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg) -> Output
+    /// `i64x2_extmul_high_i32x4_s`: dst lane = a * b of the high halves, sign-extended first
+    mutating func i64x2ExtmulHighI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i64x2_extend_high_i32x4_u`: dst = the high half of a's i32x4 lanes, zero-extended
+    mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg) -> Output
+    /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
+    mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg) -> Output
+    /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg) -> Output
+    /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg) -> Output
+    /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg) -> Output
+    /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
+    mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
+    mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_ceil`: dst lane = ceil(a)
+    mutating func f32x4Ceil(_ dst: VReg, _ a: VReg) -> Output
+    /// `f32x4_floor`: dst lane = floor(a)
+    mutating func f32x4Floor(_ dst: VReg, _ a: VReg) -> Output
+    /// `f32x4_trunc`: dst lane = trunc(a)
+    mutating func f32x4Trunc(_ dst: VReg, _ a: VReg) -> Output
+    /// `f32x4_nearest`: dst lane = nearest(a), ties to even
+    mutating func f32x4Nearest(_ dst: VReg, _ a: VReg) -> Output
+    /// `f32x4_abs`: dst lane = |a|
+    mutating func f32x4Abs(_ dst: VReg, _ a: VReg) -> Output
+    /// `f32x4_neg`: dst lane = -a
+    mutating func f32x4Neg(_ dst: VReg, _ a: VReg) -> Output
+    /// `f32x4_sqrt`: dst lane = sqrt(a)
+    mutating func f32x4Sqrt(_ dst: VReg, _ a: VReg) -> Output
+    /// `f32x4_add`: dst lane = a + b
+    mutating func f32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_sub`: dst lane = a - b
+    mutating func f32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_mul`: dst lane = a * b
+    mutating func f32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_div`: dst lane = a / b
+    mutating func f32x4Div(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    mutating func f32x4Min(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    mutating func f32x4Max(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_pmin`: dst lane = b < a ? b : a
+    mutating func f32x4Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f32x4_pmax`: dst lane = a < b ? b : a
+    mutating func f32x4Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_ceil`: dst lane = ceil(a)
+    mutating func f64x2Ceil(_ dst: VReg, _ a: VReg) -> Output
+    /// `f64x2_floor`: dst lane = floor(a)
+    mutating func f64x2Floor(_ dst: VReg, _ a: VReg) -> Output
+    /// `f64x2_trunc`: dst lane = trunc(a)
+    mutating func f64x2Trunc(_ dst: VReg, _ a: VReg) -> Output
+    /// `f64x2_nearest`: dst lane = nearest(a), ties to even
+    mutating func f64x2Nearest(_ dst: VReg, _ a: VReg) -> Output
+    /// `f64x2_abs`: dst lane = |a|
+    mutating func f64x2Abs(_ dst: VReg, _ a: VReg) -> Output
+    /// `f64x2_neg`: dst lane = -a
+    mutating func f64x2Neg(_ dst: VReg, _ a: VReg) -> Output
+    /// `f64x2_sqrt`: dst lane = sqrt(a)
+    mutating func f64x2Sqrt(_ dst: VReg, _ a: VReg) -> Output
+    /// `f64x2_add`: dst lane = a + b
+    mutating func f64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_sub`: dst lane = a - b
+    mutating func f64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_mul`: dst lane = a * b
+    mutating func f64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_div`: dst lane = a / b
+    mutating func f64x2Div(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    mutating func f64x2Min(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    mutating func f64x2Max(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_pmin`: dst lane = b < a ? b : a
+    mutating func f64x2Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `f64x2_pmax`: dst lane = a < b ? b : a
+    mutating func f64x2Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) -> Output
+    /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
+    mutating func i32x4TruncSatF32x4S(_ dst: VReg, _ a: VReg) -> Output
+    /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
+    mutating func i32x4TruncSatF32x4U(_ dst: VReg, _ a: VReg) -> Output
+    /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
+    mutating func i32x4TruncSatF64x2SZero(_ dst: VReg, _ a: VReg) -> Output
+    /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
+    mutating func i32x4TruncSatF64x2UZero(_ dst: VReg, _ a: VReg) -> Output
+    /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
+    mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg) -> Output
+    /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
+    mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg) -> Output
+    /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
+    mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) -> Output
+    /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
+    mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) -> Output
+    /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
+    mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) -> Output
+    /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
+    mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) -> Output
 }

@@ -547,6 +547,484 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case memorySize = 89
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
     case memoryGrow = 90
+    /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
+    case v128Const = 91
+    /// `vselect`: dst = low32(cond) != 0 ? a : b (select on v128)
+    case vselect = 92
+    /// `vglobal_get`: dst = globals[index], a v128 global (16 bytes)
+    case vglobalGet = 93
+    /// `vglobal_set`: globals[index] = src, a v128 global (16 bytes)
+    case vglobalSet = 94
+    /// `i8x16_shuffle`: dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)
+    case i8x16Shuffle = 95
+    /// `v128_load`: dst = 16 bytes from memory[ea]; traps when out of bounds
+    case v128Load = 96
+    /// `v128_load8x8_s`: dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds
+    case v128Load8x8S = 97
+    /// `v128_load8x8_u`: dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds
+    case v128Load8x8U = 98
+    /// `v128_load16x4_s`: dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds
+    case v128Load16x4S = 99
+    /// `v128_load16x4_u`: dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds
+    case v128Load16x4U = 100
+    /// `v128_load32x2_s`: dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds
+    case v128Load32x2S = 101
+    /// `v128_load32x2_u`: dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds
+    case v128Load32x2U = 102
+    /// `v128_load8_splat`: dst = one byte in every lane from memory[ea]; traps when out of bounds
+    case v128Load8Splat = 103
+    /// `v128_load16_splat`: dst = one u16 in every lane from memory[ea]; traps when out of bounds
+    case v128Load16Splat = 104
+    /// `v128_load32_splat`: dst = one u32 in every lane from memory[ea]; traps when out of bounds
+    case v128Load32Splat = 105
+    /// `v128_load64_splat`: dst = one u64 in every lane from memory[ea]; traps when out of bounds
+    case v128Load64Splat = 106
+    /// `v128_load32_zero`: dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds
+    case v128Load32Zero = 107
+    /// `v128_load64_zero`: dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds
+    case v128Load64Zero = 108
+    /// `v128_store`: memory[ea] = the 16 bytes of src; traps when out of bounds
+    case v128Store = 109
+    /// `v128_load8_lane`: dst = src with lane `lane` (of 8 bits) loaded from memory[ea]; traps when out of bounds
+    case v128Load8Lane = 110
+    /// `v128_load16_lane`: dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds
+    case v128Load16Lane = 111
+    /// `v128_load32_lane`: dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds
+    case v128Load32Lane = 112
+    /// `v128_load64_lane`: dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds
+    case v128Load64Lane = 113
+    /// `v128_store8_lane`: memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds
+    case v128Store8Lane = 114
+    /// `v128_store16_lane`: memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds
+    case v128Store16Lane = 115
+    /// `v128_store32_lane`: memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds
+    case v128Store32Lane = 116
+    /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
+    case v128Store64Lane = 117
+    /// `v128_not`: dst = ~a
+    case v128Not = 118
+    /// `v128_and`: dst = a & b
+    case v128And = 119
+    /// `v128_andnot`: dst = a & ~b
+    case v128Andnot = 120
+    /// `v128_or`: dst = a | b
+    case v128Or = 121
+    /// `v128_xor`: dst = a ^ b
+    case v128Xor = 122
+    /// `v128_bitselect`: dst = (a & c) | (b & ~c)
+    case v128Bitselect = 123
+    /// `v128_any_true`: dst = a != 0 ? 1 : 0
+    case v128AnyTrue = 124
+    /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
+    case i8x16Swizzle = 125
+    /// `i8x16_splat`: every lane of dst = a
+    case i8x16Splat = 126
+    /// `i8x16_extract_lane_s`: dst = sext(a[lane])
+    case i8x16ExtractLaneS = 127
+    /// `i8x16_extract_lane_u`: dst = zext(a[lane])
+    case i8x16ExtractLaneU = 128
+    /// `i8x16_replace_lane`: dst = a with lane `lane` = b
+    case i8x16ReplaceLane = 129
+    /// `i16x8_splat`: every lane of dst = a
+    case i16x8Splat = 130
+    /// `i16x8_extract_lane_s`: dst = sext(a[lane])
+    case i16x8ExtractLaneS = 131
+    /// `i16x8_extract_lane_u`: dst = zext(a[lane])
+    case i16x8ExtractLaneU = 132
+    /// `i16x8_replace_lane`: dst = a with lane `lane` = b
+    case i16x8ReplaceLane = 133
+    /// `i32x4_splat`: every lane of dst = a
+    case i32x4Splat = 134
+    /// `i32x4_extract_lane`: dst = a[lane]
+    case i32x4ExtractLane = 135
+    /// `i32x4_replace_lane`: dst = a with lane `lane` = b
+    case i32x4ReplaceLane = 136
+    /// `i64x2_splat`: every lane of dst = a
+    case i64x2Splat = 137
+    /// `i64x2_extract_lane`: dst = a[lane]
+    case i64x2ExtractLane = 138
+    /// `i64x2_replace_lane`: dst = a with lane `lane` = b
+    case i64x2ReplaceLane = 139
+    /// `f32x4_splat`: every lane of dst = a
+    case f32x4Splat = 140
+    /// `f32x4_extract_lane`: dst = a[lane]
+    case f32x4ExtractLane = 141
+    /// `f32x4_replace_lane`: dst = a with lane `lane` = b
+    case f32x4ReplaceLane = 142
+    /// `f64x2_splat`: every lane of dst = a
+    case f64x2Splat = 143
+    /// `f64x2_extract_lane`: dst = a[lane]
+    case f64x2ExtractLane = 144
+    /// `f64x2_replace_lane`: dst = a with lane `lane` = b
+    case f64x2ReplaceLane = 145
+    /// `i8x16_eq`: dst lane = a == b ? all ones : 0
+    case i8x16Eq = 146
+    /// `i8x16_ne`: dst lane = a != b ? all ones : 0
+    case i8x16Ne = 147
+    /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
+    case i8x16LtS = 148
+    /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
+    case i8x16LtU = 149
+    /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
+    case i8x16GtS = 150
+    /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
+    case i8x16GtU = 151
+    /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
+    case i8x16LeS = 152
+    /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
+    case i8x16LeU = 153
+    /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
+    case i8x16GeS = 154
+    /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
+    case i8x16GeU = 155
+    /// `i16x8_eq`: dst lane = a == b ? all ones : 0
+    case i16x8Eq = 156
+    /// `i16x8_ne`: dst lane = a != b ? all ones : 0
+    case i16x8Ne = 157
+    /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
+    case i16x8LtS = 158
+    /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
+    case i16x8LtU = 159
+    /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
+    case i16x8GtS = 160
+    /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
+    case i16x8GtU = 161
+    /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
+    case i16x8LeS = 162
+    /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
+    case i16x8LeU = 163
+    /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
+    case i16x8GeS = 164
+    /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
+    case i16x8GeU = 165
+    /// `i32x4_eq`: dst lane = a == b ? all ones : 0
+    case i32x4Eq = 166
+    /// `i32x4_ne`: dst lane = a != b ? all ones : 0
+    case i32x4Ne = 167
+    /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
+    case i32x4LtS = 168
+    /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
+    case i32x4LtU = 169
+    /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
+    case i32x4GtS = 170
+    /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
+    case i32x4GtU = 171
+    /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
+    case i32x4LeS = 172
+    /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
+    case i32x4LeU = 173
+    /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
+    case i32x4GeS = 174
+    /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
+    case i32x4GeU = 175
+    /// `i64x2_eq`: dst lane = a == b ? all ones : 0
+    case i64x2Eq = 176
+    /// `i64x2_ne`: dst lane = a != b ? all ones : 0
+    case i64x2Ne = 177
+    /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
+    case i64x2LtS = 178
+    /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
+    case i64x2GtS = 179
+    /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
+    case i64x2LeS = 180
+    /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
+    case i64x2GeS = 181
+    /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    case f32x4Eq = 182
+    /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    case f32x4Ne = 183
+    /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    case f32x4Lt = 184
+    /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    case f32x4Gt = 185
+    /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    case f32x4Le = 186
+    /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    case f32x4Ge = 187
+    /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    case f64x2Eq = 188
+    /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    case f64x2Ne = 189
+    /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    case f64x2Lt = 190
+    /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    case f64x2Gt = 191
+    /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    case f64x2Le = 192
+    /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    case f64x2Ge = 193
+    /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
+    case i8x16Abs = 194
+    /// `i8x16_neg`: dst lane = -a (wrapping)
+    case i8x16Neg = 195
+    /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
+    case i8x16AllTrue = 196
+    /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
+    case i8x16Bitmask = 197
+    /// `i8x16_shl`: dst lane = a << (b mod lane width)
+    case i8x16Shl = 198
+    /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
+    case i8x16ShrS = 199
+    /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
+    case i8x16ShrU = 200
+    /// `i8x16_add`: dst lane = a + b (wrapping)
+    case i8x16Add = 201
+    /// `i8x16_sub`: dst lane = a - b (wrapping)
+    case i8x16Sub = 202
+    /// `i8x16_min_s`: dst lane = signed min(a, b)
+    case i8x16MinS = 203
+    /// `i8x16_min_u`: dst lane = unsigned min(a, b)
+    case i8x16MinU = 204
+    /// `i8x16_max_s`: dst lane = signed max(a, b)
+    case i8x16MaxS = 205
+    /// `i8x16_max_u`: dst lane = unsigned max(a, b)
+    case i8x16MaxU = 206
+    /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
+    case i8x16AddSatS = 207
+    /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
+    case i8x16AddSatU = 208
+    /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
+    case i8x16SubSatS = 209
+    /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
+    case i8x16SubSatU = 210
+    /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    case i8x16AvgrU = 211
+    /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
+    case i16x8Abs = 212
+    /// `i16x8_neg`: dst lane = -a (wrapping)
+    case i16x8Neg = 213
+    /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
+    case i16x8AllTrue = 214
+    /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
+    case i16x8Bitmask = 215
+    /// `i16x8_shl`: dst lane = a << (b mod lane width)
+    case i16x8Shl = 216
+    /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
+    case i16x8ShrS = 217
+    /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
+    case i16x8ShrU = 218
+    /// `i16x8_add`: dst lane = a + b (wrapping)
+    case i16x8Add = 219
+    /// `i16x8_sub`: dst lane = a - b (wrapping)
+    case i16x8Sub = 220
+    /// `i16x8_mul`: dst lane = a * b (wrapping)
+    case i16x8Mul = 221
+    /// `i16x8_min_s`: dst lane = signed min(a, b)
+    case i16x8MinS = 222
+    /// `i16x8_min_u`: dst lane = unsigned min(a, b)
+    case i16x8MinU = 223
+    /// `i16x8_max_s`: dst lane = signed max(a, b)
+    case i16x8MaxS = 224
+    /// `i16x8_max_u`: dst lane = unsigned max(a, b)
+    case i16x8MaxU = 225
+    /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
+    case i16x8AddSatS = 226
+    /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
+    case i16x8AddSatU = 227
+    /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
+    case i16x8SubSatS = 228
+    /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
+    case i16x8SubSatU = 229
+    /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    case i16x8AvgrU = 230
+    /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
+    case i32x4Abs = 231
+    /// `i32x4_neg`: dst lane = -a (wrapping)
+    case i32x4Neg = 232
+    /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
+    case i32x4AllTrue = 233
+    /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
+    case i32x4Bitmask = 234
+    /// `i32x4_shl`: dst lane = a << (b mod lane width)
+    case i32x4Shl = 235
+    /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
+    case i32x4ShrS = 236
+    /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
+    case i32x4ShrU = 237
+    /// `i32x4_add`: dst lane = a + b (wrapping)
+    case i32x4Add = 238
+    /// `i32x4_sub`: dst lane = a - b (wrapping)
+    case i32x4Sub = 239
+    /// `i32x4_mul`: dst lane = a * b (wrapping)
+    case i32x4Mul = 240
+    /// `i32x4_min_s`: dst lane = signed min(a, b)
+    case i32x4MinS = 241
+    /// `i32x4_min_u`: dst lane = unsigned min(a, b)
+    case i32x4MinU = 242
+    /// `i32x4_max_s`: dst lane = signed max(a, b)
+    case i32x4MaxS = 243
+    /// `i32x4_max_u`: dst lane = unsigned max(a, b)
+    case i32x4MaxU = 244
+    /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
+    case i64x2Abs = 245
+    /// `i64x2_neg`: dst lane = -a (wrapping)
+    case i64x2Neg = 246
+    /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
+    case i64x2AllTrue = 247
+    /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
+    case i64x2Bitmask = 248
+    /// `i64x2_shl`: dst lane = a << (b mod lane width)
+    case i64x2Shl = 249
+    /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
+    case i64x2ShrS = 250
+    /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
+    case i64x2ShrU = 251
+    /// `i64x2_add`: dst lane = a + b (wrapping)
+    case i64x2Add = 252
+    /// `i64x2_sub`: dst lane = a - b (wrapping)
+    case i64x2Sub = 253
+    /// `i64x2_mul`: dst lane = a * b (wrapping)
+    case i64x2Mul = 254
+    /// `i8x16_popcnt`: dst lane = number of one bits in a
+    case i8x16Popcnt = 255
+    /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
+    case i8x16NarrowI16x8S = 256
+    /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
+    case i8x16NarrowI16x8U = 257
+    /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
+    case i16x8NarrowI32x4S = 258
+    /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
+    case i16x8NarrowI32x4U = 259
+    /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
+    case i16x8ExtendLowI8x16S = 260
+    /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
+    case i16x8ExtmulLowI8x16S = 261
+    /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
+    case i16x8ExtendLowI8x16U = 262
+    /// `i16x8_extmul_low_i8x16_u`: dst lane = a * b of the low halves, zero-extended first
+    case i16x8ExtmulLowI8x16U = 263
+    /// `i16x8_extend_high_i8x16_s`: dst = the high half of a's i8x16 lanes, sign-extended
+    case i16x8ExtendHighI8x16S = 264
+    /// `i16x8_extmul_high_i8x16_s`: dst lane = a * b of the high halves, sign-extended first
+    case i16x8ExtmulHighI8x16S = 265
+    /// `i16x8_extend_high_i8x16_u`: dst = the high half of a's i8x16 lanes, zero-extended
+    case i16x8ExtendHighI8x16U = 266
+    /// `i16x8_extmul_high_i8x16_u`: dst lane = a * b of the high halves, zero-extended first
+    case i16x8ExtmulHighI8x16U = 267
+    /// `i32x4_extend_low_i16x8_s`: dst = the low half of a's i16x8 lanes, sign-extended
+    case i32x4ExtendLowI16x8S = 268
+    /// `i32x4_extmul_low_i16x8_s`: dst lane = a * b of the low halves, sign-extended first
+    case i32x4ExtmulLowI16x8S = 269
+    /// `i32x4_extend_low_i16x8_u`: dst = the low half of a's i16x8 lanes, zero-extended
+    case i32x4ExtendLowI16x8U = 270
+    /// `i32x4_extmul_low_i16x8_u`: dst lane = a * b of the low halves, zero-extended first
+    case i32x4ExtmulLowI16x8U = 271
+    /// `i32x4_extend_high_i16x8_s`: dst = the high half of a's i16x8 lanes, sign-extended
+    case i32x4ExtendHighI16x8S = 272
+    /// `i32x4_extmul_high_i16x8_s`: dst lane = a * b of the high halves, sign-extended first
+    case i32x4ExtmulHighI16x8S = 273
+    /// `i32x4_extend_high_i16x8_u`: dst = the high half of a's i16x8 lanes, zero-extended
+    case i32x4ExtendHighI16x8U = 274
+    /// `i32x4_extmul_high_i16x8_u`: dst lane = a * b of the high halves, zero-extended first
+    case i32x4ExtmulHighI16x8U = 275
+    /// `i64x2_extend_low_i32x4_s`: dst = the low half of a's i32x4 lanes, sign-extended
+    case i64x2ExtendLowI32x4S = 276
+    /// `i64x2_extmul_low_i32x4_s`: dst lane = a * b of the low halves, sign-extended first
+    case i64x2ExtmulLowI32x4S = 277
+    /// `i64x2_extend_low_i32x4_u`: dst = the low half of a's i32x4 lanes, zero-extended
+    case i64x2ExtendLowI32x4U = 278
+    /// `i64x2_extmul_low_i32x4_u`: dst lane = a * b of the low halves, zero-extended first
+    case i64x2ExtmulLowI32x4U = 279
+    /// `i64x2_extend_high_i32x4_s`: dst = the high half of a's i32x4 lanes, sign-extended
+    case i64x2ExtendHighI32x4S = 280
+    /// `i64x2_extmul_high_i32x4_s`: dst lane = a * b of the high halves, sign-extended first
+    case i64x2ExtmulHighI32x4S = 281
+    /// `i64x2_extend_high_i32x4_u`: dst = the high half of a's i32x4 lanes, zero-extended
+    case i64x2ExtendHighI32x4U = 282
+    /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
+    case i64x2ExtmulHighI32x4U = 283
+    /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    case i16x8ExtaddPairwiseI8x16S = 284
+    /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    case i16x8ExtaddPairwiseI8x16U = 285
+    /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    case i32x4ExtaddPairwiseI16x8S = 286
+    /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    case i32x4ExtaddPairwiseI16x8U = 287
+    /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
+    case i16x8Q15mulrSatS = 288
+    /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
+    case i32x4DotI16x8S = 289
+    /// `f32x4_ceil`: dst lane = ceil(a)
+    case f32x4Ceil = 290
+    /// `f32x4_floor`: dst lane = floor(a)
+    case f32x4Floor = 291
+    /// `f32x4_trunc`: dst lane = trunc(a)
+    case f32x4Trunc = 292
+    /// `f32x4_nearest`: dst lane = nearest(a), ties to even
+    case f32x4Nearest = 293
+    /// `f32x4_abs`: dst lane = |a|
+    case f32x4Abs = 294
+    /// `f32x4_neg`: dst lane = -a
+    case f32x4Neg = 295
+    /// `f32x4_sqrt`: dst lane = sqrt(a)
+    case f32x4Sqrt = 296
+    /// `f32x4_add`: dst lane = a + b
+    case f32x4Add = 297
+    /// `f32x4_sub`: dst lane = a - b
+    case f32x4Sub = 298
+    /// `f32x4_mul`: dst lane = a * b
+    case f32x4Mul = 299
+    /// `f32x4_div`: dst lane = a / b
+    case f32x4Div = 300
+    /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    case f32x4Min = 301
+    /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    case f32x4Max = 302
+    /// `f32x4_pmin`: dst lane = b < a ? b : a
+    case f32x4Pmin = 303
+    /// `f32x4_pmax`: dst lane = a < b ? b : a
+    case f32x4Pmax = 304
+    /// `f64x2_ceil`: dst lane = ceil(a)
+    case f64x2Ceil = 305
+    /// `f64x2_floor`: dst lane = floor(a)
+    case f64x2Floor = 306
+    /// `f64x2_trunc`: dst lane = trunc(a)
+    case f64x2Trunc = 307
+    /// `f64x2_nearest`: dst lane = nearest(a), ties to even
+    case f64x2Nearest = 308
+    /// `f64x2_abs`: dst lane = |a|
+    case f64x2Abs = 309
+    /// `f64x2_neg`: dst lane = -a
+    case f64x2Neg = 310
+    /// `f64x2_sqrt`: dst lane = sqrt(a)
+    case f64x2Sqrt = 311
+    /// `f64x2_add`: dst lane = a + b
+    case f64x2Add = 312
+    /// `f64x2_sub`: dst lane = a - b
+    case f64x2Sub = 313
+    /// `f64x2_mul`: dst lane = a * b
+    case f64x2Mul = 314
+    /// `f64x2_div`: dst lane = a / b
+    case f64x2Div = 315
+    /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    case f64x2Min = 316
+    /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    case f64x2Max = 317
+    /// `f64x2_pmin`: dst lane = b < a ? b : a
+    case f64x2Pmin = 318
+    /// `f64x2_pmax`: dst lane = a < b ? b : a
+    case f64x2Pmax = 319
+    /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
+    case i32x4TruncSatF32x4S = 320
+    /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
+    case i32x4TruncSatF32x4U = 321
+    /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
+    case i32x4TruncSatF64x2SZero = 322
+    /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
+    case i32x4TruncSatF64x2UZero = 323
+    /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
+    case f32x4ConvertI32x4S = 324
+    /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
+    case f32x4ConvertI32x4U = 325
+    /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
+    case f64x2ConvertLowI32x4S = 326
+    /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
+    case f64x2ConvertLowI32x4U = 327
+    /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
+    case f32x4DemoteF64x2Zero = 328
+    /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
+    case f64x2PromoteLowF32x4 = 329
 }
 
 /// Static facts about one op, from the op table.
@@ -769,7 +1247,7 @@ extension ExtendedOpcode {
         case .brIfXugt64I32: return OpInfo(name: "br_if_xugt64_i32", doc: "if unsigned (a) > unsigned imm (sign-extended) { pc = pc + offset }", flags: [.branch, .extended], size: 13)
         case .brIfXuge64I32: return OpInfo(name: "br_if_xuge64_i32", doc: "if unsigned (a) >= unsigned imm (sign-extended) { pc = pc + offset }", flags: [.branch, .extended], size: 13)
         case .callRef: return OpInfo(name: "call_ref", doc: "call the function `ref` references; traps when it is null", flags: [.mayStop, .call, .extended], size: 7)
-        case .vmov: return OpInfo(name: "vmov", doc: "dst = src (all 128 bits)", flags: [.extended, .pure], size: 7)
+        case .vmov: return OpInfo(name: "vmov", doc: "dst = src (all 128 bits)", flags: [.extended, .pure, .simd], size: 7)
         case .globalGet: return OpInfo(name: "global_get", doc: "dst = globals[index]", flags: [.extended], size: 9)
         case .globalSet: return OpInfo(name: "global_set", doc: "globals[index] = src", flags: [.extended], size: 9)
         case .refFunc: return OpInfo(name: "ref_func", doc: "dst = reference to function `index` of the current instance", flags: [.extended], size: 9)
@@ -843,12 +1321,251 @@ extension ExtendedOpcode {
         case .f64FromF32: return OpInfo(name: "f64_from_f32", doc: "dst = src promoted to f64", flags: [.extended, .pure], size: 7)
         case .memorySize: return OpInfo(name: "memory_size", doc: "dst = size of memory 0 in 64 KiB pages", flags: [.memory, .extended], size: 5)
         case .memoryGrow: return OpInfo(name: "memory_grow", doc: "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", flags: [.memory, .extended], size: 7)
+        case .v128Const: return OpInfo(name: "v128_const", doc: "dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian", flags: [.extended, .pure, .simd], size: 21)
+        case .vselect: return OpInfo(name: "vselect", doc: "dst = low32(cond) != 0 ? a : b (select on v128)", flags: [.extended, .pure, .simd], size: 11)
+        case .vglobalGet: return OpInfo(name: "vglobal_get", doc: "dst = globals[index], a v128 global (16 bytes)", flags: [.extended, .simd], size: 9)
+        case .vglobalSet: return OpInfo(name: "vglobal_set", doc: "globals[index] = src, a v128 global (16 bytes)", flags: [.extended, .simd], size: 9)
+        case .i8x16Shuffle: return OpInfo(name: "i8x16_shuffle", doc: "dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)", flags: [.extended, .pure, .simd], size: 25)
+        case .v128Load: return OpInfo(name: "v128_load", doc: "dst = 16 bytes from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load8x8S: return OpInfo(name: "v128_load8x8_s", doc: "dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load8x8U: return OpInfo(name: "v128_load8x8_u", doc: "dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load16x4S: return OpInfo(name: "v128_load16x4_s", doc: "dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load16x4U: return OpInfo(name: "v128_load16x4_u", doc: "dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load32x2S: return OpInfo(name: "v128_load32x2_s", doc: "dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load32x2U: return OpInfo(name: "v128_load32x2_u", doc: "dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load8Splat: return OpInfo(name: "v128_load8_splat", doc: "dst = one byte in every lane from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load16Splat: return OpInfo(name: "v128_load16_splat", doc: "dst = one u16 in every lane from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load32Splat: return OpInfo(name: "v128_load32_splat", doc: "dst = one u32 in every lane from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load64Splat: return OpInfo(name: "v128_load64_splat", doc: "dst = one u64 in every lane from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load32Zero: return OpInfo(name: "v128_load32_zero", doc: "dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load64Zero: return OpInfo(name: "v128_load64_zero", doc: "dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Store: return OpInfo(name: "v128_store", doc: "memory[ea] = the 16 bytes of src; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 11)
+        case .v128Load8Lane: return OpInfo(name: "v128_load8_lane", doc: "dst = src with lane `lane` (of 8 bits) loaded from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 14)
+        case .v128Load16Lane: return OpInfo(name: "v128_load16_lane", doc: "dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 14)
+        case .v128Load32Lane: return OpInfo(name: "v128_load32_lane", doc: "dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 14)
+        case .v128Load64Lane: return OpInfo(name: "v128_load64_lane", doc: "dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 14)
+        case .v128Store8Lane: return OpInfo(name: "v128_store8_lane", doc: "memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 12)
+        case .v128Store16Lane: return OpInfo(name: "v128_store16_lane", doc: "memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 12)
+        case .v128Store32Lane: return OpInfo(name: "v128_store32_lane", doc: "memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 12)
+        case .v128Store64Lane: return OpInfo(name: "v128_store64_lane", doc: "memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 12)
+        case .v128Not: return OpInfo(name: "v128_not", doc: "dst = ~a", flags: [.extended, .pure, .simd], size: 7)
+        case .v128And: return OpInfo(name: "v128_and", doc: "dst = a & b", flags: [.extended, .pure, .simd], size: 9)
+        case .v128Andnot: return OpInfo(name: "v128_andnot", doc: "dst = a & ~b", flags: [.extended, .pure, .simd], size: 9)
+        case .v128Or: return OpInfo(name: "v128_or", doc: "dst = a | b", flags: [.extended, .pure, .simd], size: 9)
+        case .v128Xor: return OpInfo(name: "v128_xor", doc: "dst = a ^ b", flags: [.extended, .pure, .simd], size: 9)
+        case .v128Bitselect: return OpInfo(name: "v128_bitselect", doc: "dst = (a & c) | (b & ~c)", flags: [.extended, .pure, .simd], size: 11)
+        case .v128AnyTrue: return OpInfo(name: "v128_any_true", doc: "dst = a != 0 ? 1 : 0", flags: [.extended, .pure, .simd], size: 7)
+        case .i8x16Swizzle: return OpInfo(name: "i8x16_swizzle", doc: "dst lane i = b[i] < 16 ? a[b[i]] : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16Splat: return OpInfo(name: "i8x16_splat", doc: "every lane of dst = a", flags: [.extended, .pure, .simd], size: 7)
+        case .i8x16ExtractLaneS: return OpInfo(name: "i8x16_extract_lane_s", doc: "dst = sext(a[lane])", flags: [.extended, .pure, .simd], size: 8)
+        case .i8x16ExtractLaneU: return OpInfo(name: "i8x16_extract_lane_u", doc: "dst = zext(a[lane])", flags: [.extended, .pure, .simd], size: 8)
+        case .i8x16ReplaceLane: return OpInfo(name: "i8x16_replace_lane", doc: "dst = a with lane `lane` = b", flags: [.extended, .pure, .simd], size: 10)
+        case .i16x8Splat: return OpInfo(name: "i16x8_splat", doc: "every lane of dst = a", flags: [.extended, .pure, .simd], size: 7)
+        case .i16x8ExtractLaneS: return OpInfo(name: "i16x8_extract_lane_s", doc: "dst = sext(a[lane])", flags: [.extended, .pure, .simd], size: 8)
+        case .i16x8ExtractLaneU: return OpInfo(name: "i16x8_extract_lane_u", doc: "dst = zext(a[lane])", flags: [.extended, .pure, .simd], size: 8)
+        case .i16x8ReplaceLane: return OpInfo(name: "i16x8_replace_lane", doc: "dst = a with lane `lane` = b", flags: [.extended, .pure, .simd], size: 10)
+        case .i32x4Splat: return OpInfo(name: "i32x4_splat", doc: "every lane of dst = a", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4ExtractLane: return OpInfo(name: "i32x4_extract_lane", doc: "dst = a[lane]", flags: [.extended, .pure, .simd], size: 8)
+        case .i32x4ReplaceLane: return OpInfo(name: "i32x4_replace_lane", doc: "dst = a with lane `lane` = b", flags: [.extended, .pure, .simd], size: 10)
+        case .i64x2Splat: return OpInfo(name: "i64x2_splat", doc: "every lane of dst = a", flags: [.extended, .pure, .simd], size: 7)
+        case .i64x2ExtractLane: return OpInfo(name: "i64x2_extract_lane", doc: "dst = a[lane]", flags: [.extended, .pure, .simd], size: 8)
+        case .i64x2ReplaceLane: return OpInfo(name: "i64x2_replace_lane", doc: "dst = a with lane `lane` = b", flags: [.extended, .pure, .simd], size: 10)
+        case .f32x4Splat: return OpInfo(name: "f32x4_splat", doc: "every lane of dst = a", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4ExtractLane: return OpInfo(name: "f32x4_extract_lane", doc: "dst = a[lane]", flags: [.extended, .pure, .simd], size: 8)
+        case .f32x4ReplaceLane: return OpInfo(name: "f32x4_replace_lane", doc: "dst = a with lane `lane` = b", flags: [.extended, .pure, .simd], size: 10)
+        case .f64x2Splat: return OpInfo(name: "f64x2_splat", doc: "every lane of dst = a", flags: [.extended, .pure, .simd], size: 7)
+        case .f64x2ExtractLane: return OpInfo(name: "f64x2_extract_lane", doc: "dst = a[lane]", flags: [.extended, .pure, .simd], size: 8)
+        case .f64x2ReplaceLane: return OpInfo(name: "f64x2_replace_lane", doc: "dst = a with lane `lane` = b", flags: [.extended, .pure, .simd], size: 10)
+        case .i8x16Eq: return OpInfo(name: "i8x16_eq", doc: "dst lane = a == b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16Ne: return OpInfo(name: "i8x16_ne", doc: "dst lane = a != b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16LtS: return OpInfo(name: "i8x16_lt_s", doc: "dst lane = a <s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16LtU: return OpInfo(name: "i8x16_lt_u", doc: "dst lane = a <u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16GtS: return OpInfo(name: "i8x16_gt_s", doc: "dst lane = a >s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16GtU: return OpInfo(name: "i8x16_gt_u", doc: "dst lane = a >u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16LeS: return OpInfo(name: "i8x16_le_s", doc: "dst lane = a <=s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16LeU: return OpInfo(name: "i8x16_le_u", doc: "dst lane = a <=u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16GeS: return OpInfo(name: "i8x16_ge_s", doc: "dst lane = a >=s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16GeU: return OpInfo(name: "i8x16_ge_u", doc: "dst lane = a >=u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8Eq: return OpInfo(name: "i16x8_eq", doc: "dst lane = a == b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8Ne: return OpInfo(name: "i16x8_ne", doc: "dst lane = a != b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8LtS: return OpInfo(name: "i16x8_lt_s", doc: "dst lane = a <s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8LtU: return OpInfo(name: "i16x8_lt_u", doc: "dst lane = a <u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8GtS: return OpInfo(name: "i16x8_gt_s", doc: "dst lane = a >s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8GtU: return OpInfo(name: "i16x8_gt_u", doc: "dst lane = a >u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8LeS: return OpInfo(name: "i16x8_le_s", doc: "dst lane = a <=s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8LeU: return OpInfo(name: "i16x8_le_u", doc: "dst lane = a <=u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8GeS: return OpInfo(name: "i16x8_ge_s", doc: "dst lane = a >=s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8GeU: return OpInfo(name: "i16x8_ge_u", doc: "dst lane = a >=u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4Eq: return OpInfo(name: "i32x4_eq", doc: "dst lane = a == b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4Ne: return OpInfo(name: "i32x4_ne", doc: "dst lane = a != b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4LtS: return OpInfo(name: "i32x4_lt_s", doc: "dst lane = a <s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4LtU: return OpInfo(name: "i32x4_lt_u", doc: "dst lane = a <u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4GtS: return OpInfo(name: "i32x4_gt_s", doc: "dst lane = a >s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4GtU: return OpInfo(name: "i32x4_gt_u", doc: "dst lane = a >u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4LeS: return OpInfo(name: "i32x4_le_s", doc: "dst lane = a <=s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4LeU: return OpInfo(name: "i32x4_le_u", doc: "dst lane = a <=u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4GeS: return OpInfo(name: "i32x4_ge_s", doc: "dst lane = a >=s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4GeU: return OpInfo(name: "i32x4_ge_u", doc: "dst lane = a >=u b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2Eq: return OpInfo(name: "i64x2_eq", doc: "dst lane = a == b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2Ne: return OpInfo(name: "i64x2_ne", doc: "dst lane = a != b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2LtS: return OpInfo(name: "i64x2_lt_s", doc: "dst lane = a <s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2GtS: return OpInfo(name: "i64x2_gt_s", doc: "dst lane = a >s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2LeS: return OpInfo(name: "i64x2_le_s", doc: "dst lane = a <=s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2GeS: return OpInfo(name: "i64x2_ge_s", doc: "dst lane = a >=s b ? all ones : 0", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Eq: return OpInfo(name: "f32x4_eq", doc: "dst lane = a == b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Ne: return OpInfo(name: "f32x4_ne", doc: "dst lane = a != b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Lt: return OpInfo(name: "f32x4_lt", doc: "dst lane = a < b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Gt: return OpInfo(name: "f32x4_gt", doc: "dst lane = a > b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Le: return OpInfo(name: "f32x4_le", doc: "dst lane = a <= b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Ge: return OpInfo(name: "f32x4_ge", doc: "dst lane = a >= b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Eq: return OpInfo(name: "f64x2_eq", doc: "dst lane = a == b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Ne: return OpInfo(name: "f64x2_ne", doc: "dst lane = a != b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Lt: return OpInfo(name: "f64x2_lt", doc: "dst lane = a < b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Gt: return OpInfo(name: "f64x2_gt", doc: "dst lane = a > b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Le: return OpInfo(name: "f64x2_le", doc: "dst lane = a <= b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Ge: return OpInfo(name: "f64x2_ge", doc: "dst lane = a >= b ? all ones : 0 (false for NaN except ne)", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16Abs: return OpInfo(name: "i8x16_abs", doc: "dst lane = |a| (wrapping: the minimum stays)", flags: [.extended, .pure, .simd], size: 7)
+        case .i8x16Neg: return OpInfo(name: "i8x16_neg", doc: "dst lane = -a (wrapping)", flags: [.extended, .pure, .simd], size: 7)
+        case .i8x16AllTrue: return OpInfo(name: "i8x16_all_true", doc: "dst = every lane of a != 0 ? 1 : 0", flags: [.extended, .pure, .simd], size: 7)
+        case .i8x16Bitmask: return OpInfo(name: "i8x16_bitmask", doc: "dst bit i = the top bit of lane i of a", flags: [.extended, .pure, .simd], size: 7)
+        case .i8x16Shl: return OpInfo(name: "i8x16_shl", doc: "dst lane = a << (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16ShrS: return OpInfo(name: "i8x16_shr_s", doc: "dst lane = a >>s (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16ShrU: return OpInfo(name: "i8x16_shr_u", doc: "dst lane = a >>u (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16Add: return OpInfo(name: "i8x16_add", doc: "dst lane = a + b (wrapping)", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16Sub: return OpInfo(name: "i8x16_sub", doc: "dst lane = a - b (wrapping)", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16MinS: return OpInfo(name: "i8x16_min_s", doc: "dst lane = signed min(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16MinU: return OpInfo(name: "i8x16_min_u", doc: "dst lane = unsigned min(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16MaxS: return OpInfo(name: "i8x16_max_s", doc: "dst lane = signed max(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16MaxU: return OpInfo(name: "i8x16_max_u", doc: "dst lane = unsigned max(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16AddSatS: return OpInfo(name: "i8x16_add_sat_s", doc: "dst lane = a + b, saturating signed", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16AddSatU: return OpInfo(name: "i8x16_add_sat_u", doc: "dst lane = a + b, saturating unsigned", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16SubSatS: return OpInfo(name: "i8x16_sub_sat_s", doc: "dst lane = a - b, saturating signed", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16SubSatU: return OpInfo(name: "i8x16_sub_sat_u", doc: "dst lane = a - b, saturating unsigned", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16AvgrU: return OpInfo(name: "i8x16_avgr_u", doc: "dst lane = (a + b + 1) / 2, unsigned", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8Abs: return OpInfo(name: "i16x8_abs", doc: "dst lane = |a| (wrapping: the minimum stays)", flags: [.extended, .pure, .simd], size: 7)
+        case .i16x8Neg: return OpInfo(name: "i16x8_neg", doc: "dst lane = -a (wrapping)", flags: [.extended, .pure, .simd], size: 7)
+        case .i16x8AllTrue: return OpInfo(name: "i16x8_all_true", doc: "dst = every lane of a != 0 ? 1 : 0", flags: [.extended, .pure, .simd], size: 7)
+        case .i16x8Bitmask: return OpInfo(name: "i16x8_bitmask", doc: "dst bit i = the top bit of lane i of a", flags: [.extended, .pure, .simd], size: 7)
+        case .i16x8Shl: return OpInfo(name: "i16x8_shl", doc: "dst lane = a << (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8ShrS: return OpInfo(name: "i16x8_shr_s", doc: "dst lane = a >>s (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8ShrU: return OpInfo(name: "i16x8_shr_u", doc: "dst lane = a >>u (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8Add: return OpInfo(name: "i16x8_add", doc: "dst lane = a + b (wrapping)", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8Sub: return OpInfo(name: "i16x8_sub", doc: "dst lane = a - b (wrapping)", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8Mul: return OpInfo(name: "i16x8_mul", doc: "dst lane = a * b (wrapping)", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8MinS: return OpInfo(name: "i16x8_min_s", doc: "dst lane = signed min(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8MinU: return OpInfo(name: "i16x8_min_u", doc: "dst lane = unsigned min(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8MaxS: return OpInfo(name: "i16x8_max_s", doc: "dst lane = signed max(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8MaxU: return OpInfo(name: "i16x8_max_u", doc: "dst lane = unsigned max(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8AddSatS: return OpInfo(name: "i16x8_add_sat_s", doc: "dst lane = a + b, saturating signed", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8AddSatU: return OpInfo(name: "i16x8_add_sat_u", doc: "dst lane = a + b, saturating unsigned", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8SubSatS: return OpInfo(name: "i16x8_sub_sat_s", doc: "dst lane = a - b, saturating signed", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8SubSatU: return OpInfo(name: "i16x8_sub_sat_u", doc: "dst lane = a - b, saturating unsigned", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8AvgrU: return OpInfo(name: "i16x8_avgr_u", doc: "dst lane = (a + b + 1) / 2, unsigned", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4Abs: return OpInfo(name: "i32x4_abs", doc: "dst lane = |a| (wrapping: the minimum stays)", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4Neg: return OpInfo(name: "i32x4_neg", doc: "dst lane = -a (wrapping)", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4AllTrue: return OpInfo(name: "i32x4_all_true", doc: "dst = every lane of a != 0 ? 1 : 0", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4Bitmask: return OpInfo(name: "i32x4_bitmask", doc: "dst bit i = the top bit of lane i of a", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4Shl: return OpInfo(name: "i32x4_shl", doc: "dst lane = a << (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4ShrS: return OpInfo(name: "i32x4_shr_s", doc: "dst lane = a >>s (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4ShrU: return OpInfo(name: "i32x4_shr_u", doc: "dst lane = a >>u (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4Add: return OpInfo(name: "i32x4_add", doc: "dst lane = a + b (wrapping)", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4Sub: return OpInfo(name: "i32x4_sub", doc: "dst lane = a - b (wrapping)", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4Mul: return OpInfo(name: "i32x4_mul", doc: "dst lane = a * b (wrapping)", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4MinS: return OpInfo(name: "i32x4_min_s", doc: "dst lane = signed min(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4MinU: return OpInfo(name: "i32x4_min_u", doc: "dst lane = unsigned min(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4MaxS: return OpInfo(name: "i32x4_max_s", doc: "dst lane = signed max(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4MaxU: return OpInfo(name: "i32x4_max_u", doc: "dst lane = unsigned max(a, b)", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2Abs: return OpInfo(name: "i64x2_abs", doc: "dst lane = |a| (wrapping: the minimum stays)", flags: [.extended, .pure, .simd], size: 7)
+        case .i64x2Neg: return OpInfo(name: "i64x2_neg", doc: "dst lane = -a (wrapping)", flags: [.extended, .pure, .simd], size: 7)
+        case .i64x2AllTrue: return OpInfo(name: "i64x2_all_true", doc: "dst = every lane of a != 0 ? 1 : 0", flags: [.extended, .pure, .simd], size: 7)
+        case .i64x2Bitmask: return OpInfo(name: "i64x2_bitmask", doc: "dst bit i = the top bit of lane i of a", flags: [.extended, .pure, .simd], size: 7)
+        case .i64x2Shl: return OpInfo(name: "i64x2_shl", doc: "dst lane = a << (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2ShrS: return OpInfo(name: "i64x2_shr_s", doc: "dst lane = a >>s (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2ShrU: return OpInfo(name: "i64x2_shr_u", doc: "dst lane = a >>u (b mod lane width)", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2Add: return OpInfo(name: "i64x2_add", doc: "dst lane = a + b (wrapping)", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2Sub: return OpInfo(name: "i64x2_sub", doc: "dst lane = a - b (wrapping)", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2Mul: return OpInfo(name: "i64x2_mul", doc: "dst lane = a * b (wrapping)", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16Popcnt: return OpInfo(name: "i8x16_popcnt", doc: "dst lane = number of one bits in a", flags: [.extended, .pure, .simd], size: 7)
+        case .i8x16NarrowI16x8S: return OpInfo(name: "i8x16_narrow_i16x8_s", doc: "dst = the i16 lanes of a then b, each saturated to i8", flags: [.extended, .pure, .simd], size: 9)
+        case .i8x16NarrowI16x8U: return OpInfo(name: "i8x16_narrow_i16x8_u", doc: "dst = the i16 lanes of a then b, each saturated to u8", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8NarrowI32x4S: return OpInfo(name: "i16x8_narrow_i32x4_s", doc: "dst = the i32 lanes of a then b, each saturated to i16", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8NarrowI32x4U: return OpInfo(name: "i16x8_narrow_i32x4_u", doc: "dst = the i32 lanes of a then b, each saturated to u16", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8ExtendLowI8x16S: return OpInfo(name: "i16x8_extend_low_i8x16_s", doc: "dst = the low half of a's i8x16 lanes, sign-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i16x8ExtmulLowI8x16S: return OpInfo(name: "i16x8_extmul_low_i8x16_s", doc: "dst lane = a * b of the low halves, sign-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8ExtendLowI8x16U: return OpInfo(name: "i16x8_extend_low_i8x16_u", doc: "dst = the low half of a's i8x16 lanes, zero-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i16x8ExtmulLowI8x16U: return OpInfo(name: "i16x8_extmul_low_i8x16_u", doc: "dst lane = a * b of the low halves, zero-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8ExtendHighI8x16S: return OpInfo(name: "i16x8_extend_high_i8x16_s", doc: "dst = the high half of a's i8x16 lanes, sign-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i16x8ExtmulHighI8x16S: return OpInfo(name: "i16x8_extmul_high_i8x16_s", doc: "dst lane = a * b of the high halves, sign-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8ExtendHighI8x16U: return OpInfo(name: "i16x8_extend_high_i8x16_u", doc: "dst = the high half of a's i8x16 lanes, zero-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i16x8ExtmulHighI8x16U: return OpInfo(name: "i16x8_extmul_high_i8x16_u", doc: "dst lane = a * b of the high halves, zero-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4ExtendLowI16x8S: return OpInfo(name: "i32x4_extend_low_i16x8_s", doc: "dst = the low half of a's i16x8 lanes, sign-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4ExtmulLowI16x8S: return OpInfo(name: "i32x4_extmul_low_i16x8_s", doc: "dst lane = a * b of the low halves, sign-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4ExtendLowI16x8U: return OpInfo(name: "i32x4_extend_low_i16x8_u", doc: "dst = the low half of a's i16x8 lanes, zero-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4ExtmulLowI16x8U: return OpInfo(name: "i32x4_extmul_low_i16x8_u", doc: "dst lane = a * b of the low halves, zero-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4ExtendHighI16x8S: return OpInfo(name: "i32x4_extend_high_i16x8_s", doc: "dst = the high half of a's i16x8 lanes, sign-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4ExtmulHighI16x8S: return OpInfo(name: "i32x4_extmul_high_i16x8_s", doc: "dst lane = a * b of the high halves, sign-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4ExtendHighI16x8U: return OpInfo(name: "i32x4_extend_high_i16x8_u", doc: "dst = the high half of a's i16x8 lanes, zero-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4ExtmulHighI16x8U: return OpInfo(name: "i32x4_extmul_high_i16x8_u", doc: "dst lane = a * b of the high halves, zero-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2ExtendLowI32x4S: return OpInfo(name: "i64x2_extend_low_i32x4_s", doc: "dst = the low half of a's i32x4 lanes, sign-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i64x2ExtmulLowI32x4S: return OpInfo(name: "i64x2_extmul_low_i32x4_s", doc: "dst lane = a * b of the low halves, sign-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2ExtendLowI32x4U: return OpInfo(name: "i64x2_extend_low_i32x4_u", doc: "dst = the low half of a's i32x4 lanes, zero-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i64x2ExtmulLowI32x4U: return OpInfo(name: "i64x2_extmul_low_i32x4_u", doc: "dst lane = a * b of the low halves, zero-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2ExtendHighI32x4S: return OpInfo(name: "i64x2_extend_high_i32x4_s", doc: "dst = the high half of a's i32x4 lanes, sign-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i64x2ExtmulHighI32x4S: return OpInfo(name: "i64x2_extmul_high_i32x4_s", doc: "dst lane = a * b of the high halves, sign-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i64x2ExtendHighI32x4U: return OpInfo(name: "i64x2_extend_high_i32x4_u", doc: "dst = the high half of a's i32x4 lanes, zero-extended", flags: [.extended, .pure, .simd], size: 7)
+        case .i64x2ExtmulHighI32x4U: return OpInfo(name: "i64x2_extmul_high_i32x4_u", doc: "dst lane = a * b of the high halves, zero-extended first", flags: [.extended, .pure, .simd], size: 9)
+        case .i16x8ExtaddPairwiseI8x16S: return OpInfo(name: "i16x8_extadd_pairwise_i8x16_s", doc: "dst lane i = a[2i] + a[2i+1], sign-extended first", flags: [.extended, .pure, .simd], size: 7)
+        case .i16x8ExtaddPairwiseI8x16U: return OpInfo(name: "i16x8_extadd_pairwise_i8x16_u", doc: "dst lane i = a[2i] + a[2i+1], zero-extended first", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4ExtaddPairwiseI16x8S: return OpInfo(name: "i32x4_extadd_pairwise_i16x8_s", doc: "dst lane i = a[2i] + a[2i+1], sign-extended first", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4ExtaddPairwiseI16x8U: return OpInfo(name: "i32x4_extadd_pairwise_i16x8_u", doc: "dst lane i = a[2i] + a[2i+1], zero-extended first", flags: [.extended, .pure, .simd], size: 7)
+        case .i16x8Q15mulrSatS: return OpInfo(name: "i16x8_q15mulr_sat_s", doc: "dst lane = (a * b + 0x4000) >> 15, saturated to i16", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4DotI16x8S: return OpInfo(name: "i32x4_dot_i16x8_s", doc: "dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Ceil: return OpInfo(name: "f32x4_ceil", doc: "dst lane = ceil(a)", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4Floor: return OpInfo(name: "f32x4_floor", doc: "dst lane = floor(a)", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4Trunc: return OpInfo(name: "f32x4_trunc", doc: "dst lane = trunc(a)", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4Nearest: return OpInfo(name: "f32x4_nearest", doc: "dst lane = nearest(a), ties to even", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4Abs: return OpInfo(name: "f32x4_abs", doc: "dst lane = |a|", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4Neg: return OpInfo(name: "f32x4_neg", doc: "dst lane = -a", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4Sqrt: return OpInfo(name: "f32x4_sqrt", doc: "dst lane = sqrt(a)", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4Add: return OpInfo(name: "f32x4_add", doc: "dst lane = a + b", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Sub: return OpInfo(name: "f32x4_sub", doc: "dst lane = a - b", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Mul: return OpInfo(name: "f32x4_mul", doc: "dst lane = a * b", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Div: return OpInfo(name: "f32x4_div", doc: "dst lane = a / b", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Min: return OpInfo(name: "f32x4_min", doc: "dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Max: return OpInfo(name: "f32x4_max", doc: "dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Pmin: return OpInfo(name: "f32x4_pmin", doc: "dst lane = b < a ? b : a", flags: [.extended, .pure, .simd], size: 9)
+        case .f32x4Pmax: return OpInfo(name: "f32x4_pmax", doc: "dst lane = a < b ? b : a", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Ceil: return OpInfo(name: "f64x2_ceil", doc: "dst lane = ceil(a)", flags: [.extended, .pure, .simd], size: 7)
+        case .f64x2Floor: return OpInfo(name: "f64x2_floor", doc: "dst lane = floor(a)", flags: [.extended, .pure, .simd], size: 7)
+        case .f64x2Trunc: return OpInfo(name: "f64x2_trunc", doc: "dst lane = trunc(a)", flags: [.extended, .pure, .simd], size: 7)
+        case .f64x2Nearest: return OpInfo(name: "f64x2_nearest", doc: "dst lane = nearest(a), ties to even", flags: [.extended, .pure, .simd], size: 7)
+        case .f64x2Abs: return OpInfo(name: "f64x2_abs", doc: "dst lane = |a|", flags: [.extended, .pure, .simd], size: 7)
+        case .f64x2Neg: return OpInfo(name: "f64x2_neg", doc: "dst lane = -a", flags: [.extended, .pure, .simd], size: 7)
+        case .f64x2Sqrt: return OpInfo(name: "f64x2_sqrt", doc: "dst lane = sqrt(a)", flags: [.extended, .pure, .simd], size: 7)
+        case .f64x2Add: return OpInfo(name: "f64x2_add", doc: "dst lane = a + b", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Sub: return OpInfo(name: "f64x2_sub", doc: "dst lane = a - b", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Mul: return OpInfo(name: "f64x2_mul", doc: "dst lane = a * b", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Div: return OpInfo(name: "f64x2_div", doc: "dst lane = a / b", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Min: return OpInfo(name: "f64x2_min", doc: "dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Max: return OpInfo(name: "f64x2_max", doc: "dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Pmin: return OpInfo(name: "f64x2_pmin", doc: "dst lane = b < a ? b : a", flags: [.extended, .pure, .simd], size: 9)
+        case .f64x2Pmax: return OpInfo(name: "f64x2_pmax", doc: "dst lane = a < b ? b : a", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4TruncSatF32x4S: return OpInfo(name: "i32x4_trunc_sat_f32x4_s", doc: "dst lane = trunc(a) as i32, saturating; NaN gives 0", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4TruncSatF32x4U: return OpInfo(name: "i32x4_trunc_sat_f32x4_u", doc: "dst lane = trunc(a) as u32, saturating; NaN gives 0", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4TruncSatF64x2SZero: return OpInfo(name: "i32x4_trunc_sat_f64x2_s_zero", doc: "dst = the two f64 lanes of a as i32, saturating, then two zero lanes", flags: [.extended, .pure, .simd], size: 7)
+        case .i32x4TruncSatF64x2UZero: return OpInfo(name: "i32x4_trunc_sat_f64x2_u_zero", doc: "dst = the two f64 lanes of a as u32, saturating, then two zero lanes", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4ConvertI32x4S: return OpInfo(name: "f32x4_convert_i32x4_s", doc: "dst lane = signed a as f32, rounded to nearest", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4ConvertI32x4U: return OpInfo(name: "f32x4_convert_i32x4_u", doc: "dst lane = unsigned a as f32, rounded to nearest", flags: [.extended, .pure, .simd], size: 7)
+        case .f64x2ConvertLowI32x4S: return OpInfo(name: "f64x2_convert_low_i32x4_s", doc: "dst lane = signed a (lanes 0, 1) as f64", flags: [.extended, .pure, .simd], size: 7)
+        case .f64x2ConvertLowI32x4U: return OpInfo(name: "f64x2_convert_low_i32x4_u", doc: "dst lane = unsigned a (lanes 0, 1) as f64", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4DemoteF64x2Zero: return OpInfo(name: "f32x4_demote_f64x2_zero", doc: "dst = the two f64 lanes of a as f32, then two zero lanes", flags: [.extended, .pure, .simd], size: 7)
+        case .f64x2PromoteLowF32x4: return OpInfo(name: "f64x2_promote_low_f32x4", doc: "dst = f32 lanes 0 and 1 of a as f64", flags: [.extended, .pure, .simd], size: 7)
         }
     }
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0xaa4ce741cf567328
+public let instructionSetFingerprint: UInt64 = 0x9eed59050de14dc8
 
 extension Opcode {
     /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.
@@ -1129,6 +1846,245 @@ extension ExtendedOpcode {
         [.f, .f],  // f64_from_f32
         [.x],  // memory_size
         [.x, .x],  // memory_grow
+        [.v, .immediate(bytes: 8), .immediate(bytes: 8)],  // v128_const
+        [.v, .x, .v, .v],  // vselect
+        [.v, .index(.global)],  // vglobal_get
+        [.index(.global), .v],  // vglobal_set
+        [.v, .v, .v, .immediate(bytes: 8), .immediate(bytes: 8)],  // i8x16_shuffle
+        [.v, .x, .immediate(bytes: 4)],  // v128_load
+        [.v, .x, .immediate(bytes: 4)],  // v128_load8x8_s
+        [.v, .x, .immediate(bytes: 4)],  // v128_load8x8_u
+        [.v, .x, .immediate(bytes: 4)],  // v128_load16x4_s
+        [.v, .x, .immediate(bytes: 4)],  // v128_load16x4_u
+        [.v, .x, .immediate(bytes: 4)],  // v128_load32x2_s
+        [.v, .x, .immediate(bytes: 4)],  // v128_load32x2_u
+        [.v, .x, .immediate(bytes: 4)],  // v128_load8_splat
+        [.v, .x, .immediate(bytes: 4)],  // v128_load16_splat
+        [.v, .x, .immediate(bytes: 4)],  // v128_load32_splat
+        [.v, .x, .immediate(bytes: 4)],  // v128_load64_splat
+        [.v, .x, .immediate(bytes: 4)],  // v128_load32_zero
+        [.v, .x, .immediate(bytes: 4)],  // v128_load64_zero
+        [.x, .immediate(bytes: 4), .v],  // v128_store
+        [.v, .x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_load8_lane
+        [.v, .x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_load16_lane
+        [.v, .x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_load32_lane
+        [.v, .x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_load64_lane
+        [.x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_store8_lane
+        [.x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_store16_lane
+        [.x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_store32_lane
+        [.x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_store64_lane
+        [.v, .v],  // v128_not
+        [.v, .v, .v],  // v128_and
+        [.v, .v, .v],  // v128_andnot
+        [.v, .v, .v],  // v128_or
+        [.v, .v, .v],  // v128_xor
+        [.v, .v, .v, .v],  // v128_bitselect
+        [.x, .v],  // v128_any_true
+        [.v, .v, .v],  // i8x16_swizzle
+        [.v, .x],  // i8x16_splat
+        [.x, .v, .immediate(bytes: 1)],  // i8x16_extract_lane_s
+        [.x, .v, .immediate(bytes: 1)],  // i8x16_extract_lane_u
+        [.v, .v, .x, .immediate(bytes: 1)],  // i8x16_replace_lane
+        [.v, .x],  // i16x8_splat
+        [.x, .v, .immediate(bytes: 1)],  // i16x8_extract_lane_s
+        [.x, .v, .immediate(bytes: 1)],  // i16x8_extract_lane_u
+        [.v, .v, .x, .immediate(bytes: 1)],  // i16x8_replace_lane
+        [.v, .x],  // i32x4_splat
+        [.x, .v, .immediate(bytes: 1)],  // i32x4_extract_lane
+        [.v, .v, .x, .immediate(bytes: 1)],  // i32x4_replace_lane
+        [.v, .x],  // i64x2_splat
+        [.x, .v, .immediate(bytes: 1)],  // i64x2_extract_lane
+        [.v, .v, .x, .immediate(bytes: 1)],  // i64x2_replace_lane
+        [.v, .f],  // f32x4_splat
+        [.f, .v, .immediate(bytes: 1)],  // f32x4_extract_lane
+        [.v, .v, .f, .immediate(bytes: 1)],  // f32x4_replace_lane
+        [.v, .f],  // f64x2_splat
+        [.f, .v, .immediate(bytes: 1)],  // f64x2_extract_lane
+        [.v, .v, .f, .immediate(bytes: 1)],  // f64x2_replace_lane
+        [.v, .v, .v],  // i8x16_eq
+        [.v, .v, .v],  // i8x16_ne
+        [.v, .v, .v],  // i8x16_lt_s
+        [.v, .v, .v],  // i8x16_lt_u
+        [.v, .v, .v],  // i8x16_gt_s
+        [.v, .v, .v],  // i8x16_gt_u
+        [.v, .v, .v],  // i8x16_le_s
+        [.v, .v, .v],  // i8x16_le_u
+        [.v, .v, .v],  // i8x16_ge_s
+        [.v, .v, .v],  // i8x16_ge_u
+        [.v, .v, .v],  // i16x8_eq
+        [.v, .v, .v],  // i16x8_ne
+        [.v, .v, .v],  // i16x8_lt_s
+        [.v, .v, .v],  // i16x8_lt_u
+        [.v, .v, .v],  // i16x8_gt_s
+        [.v, .v, .v],  // i16x8_gt_u
+        [.v, .v, .v],  // i16x8_le_s
+        [.v, .v, .v],  // i16x8_le_u
+        [.v, .v, .v],  // i16x8_ge_s
+        [.v, .v, .v],  // i16x8_ge_u
+        [.v, .v, .v],  // i32x4_eq
+        [.v, .v, .v],  // i32x4_ne
+        [.v, .v, .v],  // i32x4_lt_s
+        [.v, .v, .v],  // i32x4_lt_u
+        [.v, .v, .v],  // i32x4_gt_s
+        [.v, .v, .v],  // i32x4_gt_u
+        [.v, .v, .v],  // i32x4_le_s
+        [.v, .v, .v],  // i32x4_le_u
+        [.v, .v, .v],  // i32x4_ge_s
+        [.v, .v, .v],  // i32x4_ge_u
+        [.v, .v, .v],  // i64x2_eq
+        [.v, .v, .v],  // i64x2_ne
+        [.v, .v, .v],  // i64x2_lt_s
+        [.v, .v, .v],  // i64x2_gt_s
+        [.v, .v, .v],  // i64x2_le_s
+        [.v, .v, .v],  // i64x2_ge_s
+        [.v, .v, .v],  // f32x4_eq
+        [.v, .v, .v],  // f32x4_ne
+        [.v, .v, .v],  // f32x4_lt
+        [.v, .v, .v],  // f32x4_gt
+        [.v, .v, .v],  // f32x4_le
+        [.v, .v, .v],  // f32x4_ge
+        [.v, .v, .v],  // f64x2_eq
+        [.v, .v, .v],  // f64x2_ne
+        [.v, .v, .v],  // f64x2_lt
+        [.v, .v, .v],  // f64x2_gt
+        [.v, .v, .v],  // f64x2_le
+        [.v, .v, .v],  // f64x2_ge
+        [.v, .v],  // i8x16_abs
+        [.v, .v],  // i8x16_neg
+        [.x, .v],  // i8x16_all_true
+        [.x, .v],  // i8x16_bitmask
+        [.v, .v, .x],  // i8x16_shl
+        [.v, .v, .x],  // i8x16_shr_s
+        [.v, .v, .x],  // i8x16_shr_u
+        [.v, .v, .v],  // i8x16_add
+        [.v, .v, .v],  // i8x16_sub
+        [.v, .v, .v],  // i8x16_min_s
+        [.v, .v, .v],  // i8x16_min_u
+        [.v, .v, .v],  // i8x16_max_s
+        [.v, .v, .v],  // i8x16_max_u
+        [.v, .v, .v],  // i8x16_add_sat_s
+        [.v, .v, .v],  // i8x16_add_sat_u
+        [.v, .v, .v],  // i8x16_sub_sat_s
+        [.v, .v, .v],  // i8x16_sub_sat_u
+        [.v, .v, .v],  // i8x16_avgr_u
+        [.v, .v],  // i16x8_abs
+        [.v, .v],  // i16x8_neg
+        [.x, .v],  // i16x8_all_true
+        [.x, .v],  // i16x8_bitmask
+        [.v, .v, .x],  // i16x8_shl
+        [.v, .v, .x],  // i16x8_shr_s
+        [.v, .v, .x],  // i16x8_shr_u
+        [.v, .v, .v],  // i16x8_add
+        [.v, .v, .v],  // i16x8_sub
+        [.v, .v, .v],  // i16x8_mul
+        [.v, .v, .v],  // i16x8_min_s
+        [.v, .v, .v],  // i16x8_min_u
+        [.v, .v, .v],  // i16x8_max_s
+        [.v, .v, .v],  // i16x8_max_u
+        [.v, .v, .v],  // i16x8_add_sat_s
+        [.v, .v, .v],  // i16x8_add_sat_u
+        [.v, .v, .v],  // i16x8_sub_sat_s
+        [.v, .v, .v],  // i16x8_sub_sat_u
+        [.v, .v, .v],  // i16x8_avgr_u
+        [.v, .v],  // i32x4_abs
+        [.v, .v],  // i32x4_neg
+        [.x, .v],  // i32x4_all_true
+        [.x, .v],  // i32x4_bitmask
+        [.v, .v, .x],  // i32x4_shl
+        [.v, .v, .x],  // i32x4_shr_s
+        [.v, .v, .x],  // i32x4_shr_u
+        [.v, .v, .v],  // i32x4_add
+        [.v, .v, .v],  // i32x4_sub
+        [.v, .v, .v],  // i32x4_mul
+        [.v, .v, .v],  // i32x4_min_s
+        [.v, .v, .v],  // i32x4_min_u
+        [.v, .v, .v],  // i32x4_max_s
+        [.v, .v, .v],  // i32x4_max_u
+        [.v, .v],  // i64x2_abs
+        [.v, .v],  // i64x2_neg
+        [.x, .v],  // i64x2_all_true
+        [.x, .v],  // i64x2_bitmask
+        [.v, .v, .x],  // i64x2_shl
+        [.v, .v, .x],  // i64x2_shr_s
+        [.v, .v, .x],  // i64x2_shr_u
+        [.v, .v, .v],  // i64x2_add
+        [.v, .v, .v],  // i64x2_sub
+        [.v, .v, .v],  // i64x2_mul
+        [.v, .v],  // i8x16_popcnt
+        [.v, .v, .v],  // i8x16_narrow_i16x8_s
+        [.v, .v, .v],  // i8x16_narrow_i16x8_u
+        [.v, .v, .v],  // i16x8_narrow_i32x4_s
+        [.v, .v, .v],  // i16x8_narrow_i32x4_u
+        [.v, .v],  // i16x8_extend_low_i8x16_s
+        [.v, .v, .v],  // i16x8_extmul_low_i8x16_s
+        [.v, .v],  // i16x8_extend_low_i8x16_u
+        [.v, .v, .v],  // i16x8_extmul_low_i8x16_u
+        [.v, .v],  // i16x8_extend_high_i8x16_s
+        [.v, .v, .v],  // i16x8_extmul_high_i8x16_s
+        [.v, .v],  // i16x8_extend_high_i8x16_u
+        [.v, .v, .v],  // i16x8_extmul_high_i8x16_u
+        [.v, .v],  // i32x4_extend_low_i16x8_s
+        [.v, .v, .v],  // i32x4_extmul_low_i16x8_s
+        [.v, .v],  // i32x4_extend_low_i16x8_u
+        [.v, .v, .v],  // i32x4_extmul_low_i16x8_u
+        [.v, .v],  // i32x4_extend_high_i16x8_s
+        [.v, .v, .v],  // i32x4_extmul_high_i16x8_s
+        [.v, .v],  // i32x4_extend_high_i16x8_u
+        [.v, .v, .v],  // i32x4_extmul_high_i16x8_u
+        [.v, .v],  // i64x2_extend_low_i32x4_s
+        [.v, .v, .v],  // i64x2_extmul_low_i32x4_s
+        [.v, .v],  // i64x2_extend_low_i32x4_u
+        [.v, .v, .v],  // i64x2_extmul_low_i32x4_u
+        [.v, .v],  // i64x2_extend_high_i32x4_s
+        [.v, .v, .v],  // i64x2_extmul_high_i32x4_s
+        [.v, .v],  // i64x2_extend_high_i32x4_u
+        [.v, .v, .v],  // i64x2_extmul_high_i32x4_u
+        [.v, .v],  // i16x8_extadd_pairwise_i8x16_s
+        [.v, .v],  // i16x8_extadd_pairwise_i8x16_u
+        [.v, .v],  // i32x4_extadd_pairwise_i16x8_s
+        [.v, .v],  // i32x4_extadd_pairwise_i16x8_u
+        [.v, .v, .v],  // i16x8_q15mulr_sat_s
+        [.v, .v, .v],  // i32x4_dot_i16x8_s
+        [.v, .v],  // f32x4_ceil
+        [.v, .v],  // f32x4_floor
+        [.v, .v],  // f32x4_trunc
+        [.v, .v],  // f32x4_nearest
+        [.v, .v],  // f32x4_abs
+        [.v, .v],  // f32x4_neg
+        [.v, .v],  // f32x4_sqrt
+        [.v, .v, .v],  // f32x4_add
+        [.v, .v, .v],  // f32x4_sub
+        [.v, .v, .v],  // f32x4_mul
+        [.v, .v, .v],  // f32x4_div
+        [.v, .v, .v],  // f32x4_min
+        [.v, .v, .v],  // f32x4_max
+        [.v, .v, .v],  // f32x4_pmin
+        [.v, .v, .v],  // f32x4_pmax
+        [.v, .v],  // f64x2_ceil
+        [.v, .v],  // f64x2_floor
+        [.v, .v],  // f64x2_trunc
+        [.v, .v],  // f64x2_nearest
+        [.v, .v],  // f64x2_abs
+        [.v, .v],  // f64x2_neg
+        [.v, .v],  // f64x2_sqrt
+        [.v, .v, .v],  // f64x2_add
+        [.v, .v, .v],  // f64x2_sub
+        [.v, .v, .v],  // f64x2_mul
+        [.v, .v, .v],  // f64x2_div
+        [.v, .v, .v],  // f64x2_min
+        [.v, .v, .v],  // f64x2_max
+        [.v, .v, .v],  // f64x2_pmin
+        [.v, .v, .v],  // f64x2_pmax
+        [.v, .v],  // i32x4_trunc_sat_f32x4_s
+        [.v, .v],  // i32x4_trunc_sat_f32x4_u
+        [.v, .v],  // i32x4_trunc_sat_f64x2_s_zero
+        [.v, .v],  // i32x4_trunc_sat_f64x2_u_zero
+        [.v, .v],  // f32x4_convert_i32x4_s
+        [.v, .v],  // f32x4_convert_i32x4_u
+        [.v, .v],  // f64x2_convert_low_i32x4_s
+        [.v, .v],  // f64x2_convert_low_i32x4_u
+        [.v, .v],  // f32x4_demote_f64x2_zero
+        [.v, .v],  // f64x2_promote_low_f32x4
     ]
 }
 

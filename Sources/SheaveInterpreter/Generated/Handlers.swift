@@ -118,8 +118,10 @@ protocol OpHandlers {
     mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg)
     /// `xselect64`: dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)
     mutating func xselect64(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg)
+#if InterpreterSIMD
     /// `vmov`: dst = src (all 128 bits)
     mutating func vmov(_ dst: VReg, _ src: VReg)
+#endif
     /// `global_get`: dst = globals[index]
     mutating func globalGet(_ dst: XReg, _ index: UInt32)
     /// `global_set`: globals[index] = src
@@ -548,6 +550,962 @@ protocol OpHandlers {
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
     mutating func memoryGrow(_ dst: XReg, _ delta: XReg)
+#if InterpreterSIMD
+    /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
+    mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64)
+#endif
+#if InterpreterSIMD
+    /// `vselect`: dst = low32(cond) != 0 ? a : b (select on v128)
+    mutating func vselect(_ dst: VReg, _ cond: XReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `vglobal_get`: dst = globals[index], a v128 global (16 bytes)
+    mutating func vglobalGet(_ dst: VReg, _ index: UInt32)
+#endif
+#if InterpreterSIMD
+    /// `vglobal_set`: globals[index] = src, a v128 global (16 bytes)
+    mutating func vglobalSet(_ index: UInt32, _ src: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_shuffle`: dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)
+    mutating func i8x16Shuffle(_ dst: VReg, _ a: VReg, _ b: VReg, _ low: UInt64, _ high: UInt64)
+#endif
+#if InterpreterSIMD
+    /// `v128_load`: dst = 16 bytes from memory[ea]; traps when out of bounds
+    mutating func v128Load(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load8x8_s`: dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds
+    mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load8x8_u`: dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds
+    mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load16x4_s`: dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds
+    mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load16x4_u`: dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds
+    mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load32x2_s`: dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds
+    mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load32x2_u`: dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds
+    mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load8_splat`: dst = one byte in every lane from memory[ea]; traps when out of bounds
+    mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load16_splat`: dst = one u16 in every lane from memory[ea]; traps when out of bounds
+    mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load32_splat`: dst = one u32 in every lane from memory[ea]; traps when out of bounds
+    mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load64_splat`: dst = one u64 in every lane from memory[ea]; traps when out of bounds
+    mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load32_zero`: dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds
+    mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load64_zero`: dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds
+    mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_store`: memory[ea] = the 16 bytes of src; traps when out of bounds
+    mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load8_lane`: dst = src with lane `lane` (of 8 bits) loaded from memory[ea]; traps when out of bounds
+    mutating func v128Load8Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load16_lane`: dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds
+    mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load32_lane`: dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds
+    mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load64_lane`: dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds
+    mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_store8_lane`: memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds
+    mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_store16_lane`: memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds
+    mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_store32_lane`: memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds
+    mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
+    mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_not`: dst = ~a
+    mutating func v128Not(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `v128_and`: dst = a & b
+    mutating func v128And(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `v128_andnot`: dst = a & ~b
+    mutating func v128Andnot(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `v128_or`: dst = a | b
+    mutating func v128Or(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `v128_xor`: dst = a ^ b
+    mutating func v128Xor(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `v128_bitselect`: dst = (a & c) | (b & ~c)
+    mutating func v128Bitselect(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg)
+#endif
+#if InterpreterSIMD
+    /// `v128_any_true`: dst = a != 0 ? 1 : 0
+    mutating func v128AnyTrue(_ dst: XReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
+    mutating func i8x16Swizzle(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_splat`: every lane of dst = a
+    mutating func i8x16Splat(_ dst: VReg, _ a: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_extract_lane_s`: dst = sext(a[lane])
+    mutating func i8x16ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_extract_lane_u`: dst = zext(a[lane])
+    mutating func i8x16ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_replace_lane`: dst = a with lane `lane` = b
+    mutating func i8x16ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_splat`: every lane of dst = a
+    mutating func i16x8Splat(_ dst: VReg, _ a: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extract_lane_s`: dst = sext(a[lane])
+    mutating func i16x8ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extract_lane_u`: dst = zext(a[lane])
+    mutating func i16x8ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_replace_lane`: dst = a with lane `lane` = b
+    mutating func i16x8ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_splat`: every lane of dst = a
+    mutating func i32x4Splat(_ dst: VReg, _ a: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_extract_lane`: dst = a[lane]
+    mutating func i32x4ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_replace_lane`: dst = a with lane `lane` = b
+    mutating func i32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_splat`: every lane of dst = a
+    mutating func i64x2Splat(_ dst: VReg, _ a: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_extract_lane`: dst = a[lane]
+    mutating func i64x2ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_replace_lane`: dst = a with lane `lane` = b
+    mutating func i64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_splat`: every lane of dst = a
+    mutating func f32x4Splat(_ dst: VReg, _ a: FReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_extract_lane`: dst = a[lane]
+    mutating func f32x4ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_replace_lane`: dst = a with lane `lane` = b
+    mutating func f32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_splat`: every lane of dst = a
+    mutating func f64x2Splat(_ dst: VReg, _ a: FReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_extract_lane`: dst = a[lane]
+    mutating func f64x2ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_replace_lane`: dst = a with lane `lane` = b
+    mutating func f64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_eq`: dst lane = a == b ? all ones : 0
+    mutating func i8x16Eq(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_ne`: dst lane = a != b ? all ones : 0
+    mutating func i8x16Ne(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
+    mutating func i8x16LtS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
+    mutating func i8x16LtU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
+    mutating func i8x16GtS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
+    mutating func i8x16GtU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
+    mutating func i8x16LeS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
+    mutating func i8x16LeU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
+    mutating func i8x16GeS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
+    mutating func i8x16GeU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_eq`: dst lane = a == b ? all ones : 0
+    mutating func i16x8Eq(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_ne`: dst lane = a != b ? all ones : 0
+    mutating func i16x8Ne(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
+    mutating func i16x8LtS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
+    mutating func i16x8LtU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
+    mutating func i16x8GtS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
+    mutating func i16x8GtU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
+    mutating func i16x8LeS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
+    mutating func i16x8LeU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
+    mutating func i16x8GeS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
+    mutating func i16x8GeU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_eq`: dst lane = a == b ? all ones : 0
+    mutating func i32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_ne`: dst lane = a != b ? all ones : 0
+    mutating func i32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
+    mutating func i32x4LtS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
+    mutating func i32x4LtU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
+    mutating func i32x4GtS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
+    mutating func i32x4GtU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
+    mutating func i32x4LeS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
+    mutating func i32x4LeU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
+    mutating func i32x4GeS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
+    mutating func i32x4GeU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_eq`: dst lane = a == b ? all ones : 0
+    mutating func i64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_ne`: dst lane = a != b ? all ones : 0
+    mutating func i64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
+    mutating func i64x2LtS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
+    mutating func i64x2GtS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
+    mutating func i64x2LeS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
+    mutating func i64x2GeS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Lt(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Gt(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Le(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    mutating func f32x4Ge(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Lt(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Gt(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Le(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    mutating func f64x2Ge(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
+    mutating func i8x16Abs(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_neg`: dst lane = -a (wrapping)
+    mutating func i8x16Neg(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
+    mutating func i8x16AllTrue(_ dst: XReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
+    mutating func i8x16Bitmask(_ dst: XReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_shl`: dst lane = a << (b mod lane width)
+    mutating func i8x16Shl(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
+    mutating func i8x16ShrS(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
+    mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_add`: dst lane = a + b (wrapping)
+    mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_sub`: dst lane = a - b (wrapping)
+    mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_min_s`: dst lane = signed min(a, b)
+    mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_min_u`: dst lane = unsigned min(a, b)
+    mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_max_s`: dst lane = signed max(a, b)
+    mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_max_u`: dst lane = unsigned max(a, b)
+    mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
+    mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
+    mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
+    mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
+    mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
+    mutating func i16x8Abs(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_neg`: dst lane = -a (wrapping)
+    mutating func i16x8Neg(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
+    mutating func i16x8AllTrue(_ dst: XReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
+    mutating func i16x8Bitmask(_ dst: XReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_shl`: dst lane = a << (b mod lane width)
+    mutating func i16x8Shl(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
+    mutating func i16x8ShrS(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
+    mutating func i16x8ShrU(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_add`: dst lane = a + b (wrapping)
+    mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_sub`: dst lane = a - b (wrapping)
+    mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_mul`: dst lane = a * b (wrapping)
+    mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_min_s`: dst lane = signed min(a, b)
+    mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_min_u`: dst lane = unsigned min(a, b)
+    mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_max_s`: dst lane = signed max(a, b)
+    mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_max_u`: dst lane = unsigned max(a, b)
+    mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
+    mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
+    mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
+    mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
+    mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
+    mutating func i32x4Abs(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_neg`: dst lane = -a (wrapping)
+    mutating func i32x4Neg(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
+    mutating func i32x4AllTrue(_ dst: XReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
+    mutating func i32x4Bitmask(_ dst: XReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_shl`: dst lane = a << (b mod lane width)
+    mutating func i32x4Shl(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
+    mutating func i32x4ShrS(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
+    mutating func i32x4ShrU(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_add`: dst lane = a + b (wrapping)
+    mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_sub`: dst lane = a - b (wrapping)
+    mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_mul`: dst lane = a * b (wrapping)
+    mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_min_s`: dst lane = signed min(a, b)
+    mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_min_u`: dst lane = unsigned min(a, b)
+    mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_max_s`: dst lane = signed max(a, b)
+    mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_max_u`: dst lane = unsigned max(a, b)
+    mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
+    mutating func i64x2Abs(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_neg`: dst lane = -a (wrapping)
+    mutating func i64x2Neg(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
+    mutating func i64x2AllTrue(_ dst: XReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
+    mutating func i64x2Bitmask(_ dst: XReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_shl`: dst lane = a << (b mod lane width)
+    mutating func i64x2Shl(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
+    mutating func i64x2ShrS(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
+    mutating func i64x2ShrU(_ dst: VReg, _ a: VReg, _ b: XReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_add`: dst lane = a + b (wrapping)
+    mutating func i64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_sub`: dst lane = a - b (wrapping)
+    mutating func i64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_mul`: dst lane = a * b (wrapping)
+    mutating func i64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_popcnt`: dst lane = number of one bits in a
+    mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
+    mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
+    mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
+    mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
+    mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
+    mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
+    mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
+    mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extmul_low_i8x16_u`: dst lane = a * b of the low halves, zero-extended first
+    mutating func i16x8ExtmulLowI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extend_high_i8x16_s`: dst = the high half of a's i8x16 lanes, sign-extended
+    mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extmul_high_i8x16_s`: dst lane = a * b of the high halves, sign-extended first
+    mutating func i16x8ExtmulHighI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extend_high_i8x16_u`: dst = the high half of a's i8x16 lanes, zero-extended
+    mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extmul_high_i8x16_u`: dst lane = a * b of the high halves, zero-extended first
+    mutating func i16x8ExtmulHighI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_extend_low_i16x8_s`: dst = the low half of a's i16x8 lanes, sign-extended
+    mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_extmul_low_i16x8_s`: dst lane = a * b of the low halves, sign-extended first
+    mutating func i32x4ExtmulLowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_extend_low_i16x8_u`: dst = the low half of a's i16x8 lanes, zero-extended
+    mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_extmul_low_i16x8_u`: dst lane = a * b of the low halves, zero-extended first
+    mutating func i32x4ExtmulLowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_extend_high_i16x8_s`: dst = the high half of a's i16x8 lanes, sign-extended
+    mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_extmul_high_i16x8_s`: dst lane = a * b of the high halves, sign-extended first
+    mutating func i32x4ExtmulHighI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_extend_high_i16x8_u`: dst = the high half of a's i16x8 lanes, zero-extended
+    mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_extmul_high_i16x8_u`: dst lane = a * b of the high halves, zero-extended first
+    mutating func i32x4ExtmulHighI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_extend_low_i32x4_s`: dst = the low half of a's i32x4 lanes, sign-extended
+    mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_extmul_low_i32x4_s`: dst lane = a * b of the low halves, sign-extended first
+    mutating func i64x2ExtmulLowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_extend_low_i32x4_u`: dst = the low half of a's i32x4 lanes, zero-extended
+    mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_extmul_low_i32x4_u`: dst lane = a * b of the low halves, zero-extended first
+    mutating func i64x2ExtmulLowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_extend_high_i32x4_s`: dst = the high half of a's i32x4 lanes, sign-extended
+    mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_extmul_high_i32x4_s`: dst lane = a * b of the high halves, sign-extended first
+    mutating func i64x2ExtmulHighI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_extend_high_i32x4_u`: dst = the high half of a's i32x4 lanes, zero-extended
+    mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
+    mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
+    mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
+    mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_ceil`: dst lane = ceil(a)
+    mutating func f32x4Ceil(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_floor`: dst lane = floor(a)
+    mutating func f32x4Floor(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_trunc`: dst lane = trunc(a)
+    mutating func f32x4Trunc(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_nearest`: dst lane = nearest(a), ties to even
+    mutating func f32x4Nearest(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_abs`: dst lane = |a|
+    mutating func f32x4Abs(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_neg`: dst lane = -a
+    mutating func f32x4Neg(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_sqrt`: dst lane = sqrt(a)
+    mutating func f32x4Sqrt(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_add`: dst lane = a + b
+    mutating func f32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_sub`: dst lane = a - b
+    mutating func f32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_mul`: dst lane = a * b
+    mutating func f32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_div`: dst lane = a / b
+    mutating func f32x4Div(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    mutating func f32x4Min(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    mutating func f32x4Max(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_pmin`: dst lane = b < a ? b : a
+    mutating func f32x4Pmin(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_pmax`: dst lane = a < b ? b : a
+    mutating func f32x4Pmax(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_ceil`: dst lane = ceil(a)
+    mutating func f64x2Ceil(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_floor`: dst lane = floor(a)
+    mutating func f64x2Floor(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_trunc`: dst lane = trunc(a)
+    mutating func f64x2Trunc(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_nearest`: dst lane = nearest(a), ties to even
+    mutating func f64x2Nearest(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_abs`: dst lane = |a|
+    mutating func f64x2Abs(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_neg`: dst lane = -a
+    mutating func f64x2Neg(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_sqrt`: dst lane = sqrt(a)
+    mutating func f64x2Sqrt(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_add`: dst lane = a + b
+    mutating func f64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_sub`: dst lane = a - b
+    mutating func f64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_mul`: dst lane = a * b
+    mutating func f64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_div`: dst lane = a / b
+    mutating func f64x2Div(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    mutating func f64x2Min(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    mutating func f64x2Max(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_pmin`: dst lane = b < a ? b : a
+    mutating func f64x2Pmin(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_pmax`: dst lane = a < b ? b : a
+    mutating func f64x2Pmax(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
+    mutating func i32x4TruncSatF32x4S(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
+    mutating func i32x4TruncSatF32x4U(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
+    mutating func i32x4TruncSatF64x2SZero(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
+    mutating func i32x4TruncSatF64x2UZero(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
+    mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
+    mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
+    mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
+    mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
+    mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
+    mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg)
+#endif
 }
 
 extension Executor: OpHandlers {}
@@ -1032,6 +1990,7 @@ extension Executor {
         xselect64(dst, cond, a, b)
     }
 
+#if InterpreterSIMD
     @inline(__always)
     mutating func op_vmov() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
@@ -1039,6 +1998,7 @@ extension Executor {
         pc = pc.advanced(by: 7)
         vmov(dst, src)
     }
+#endif
 
     @inline(__always)
     mutating func op_globalGet() {
@@ -2977,5 +3937,2611 @@ extension Executor {
         pc = pc.advanced(by: 7)
         memoryGrow(dst, delta)
     }
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Const() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let low = pc.loadUnaligned(fromByteOffset: 5, as: UInt64.self)
+        let high = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        pc = pc.advanced(by: 21)
+        v128Const(dst, low, high)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_vselect() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        pc = pc.advanced(by: 11)
+        vselect(dst, cond, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_vglobalGet() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let index = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
+        pc = pc.advanced(by: 9)
+        vglobalGet(dst, index)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_vglobalSet() {
+        let index = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        vglobalSet(index, src)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Shuffle() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let low = pc.loadUnaligned(fromByteOffset: 9, as: UInt64.self)
+        let high = pc.loadUnaligned(fromByteOffset: 17, as: UInt64.self)
+        pc = pc.advanced(by: 25)
+        i8x16Shuffle(dst, a, b, low, high)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load8x8S() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load8x8S(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load8x8U() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load8x8U(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load16x4S() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load16x4S(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load16x4U() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load16x4U(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load32x2S() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load32x2S(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load32x2U() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load32x2U(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load8Splat() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load8Splat(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load16Splat() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load16Splat(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load32Splat() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load32Splat(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load64Splat() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load64Splat(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load32Zero() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load32Zero(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load64Zero() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        pc = pc.advanced(by: 11)
+        try v128Load64Zero(dst, addr, offset)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Store() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        pc = pc.advanced(by: 11)
+        try v128Store(addr, offset, src)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load8Lane() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        pc = pc.advanced(by: 14)
+        try v128Load8Lane(dst, addr, offset, src, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load16Lane() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        pc = pc.advanced(by: 14)
+        try v128Load16Lane(dst, addr, offset, src, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load32Lane() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        pc = pc.advanced(by: 14)
+        try v128Load32Lane(dst, addr, offset, src, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load64Lane() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        pc = pc.advanced(by: 14)
+        try v128Load64Lane(dst, addr, offset, src, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Store8Lane() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 11, as: UInt8.self)
+        pc = pc.advanced(by: 12)
+        try v128Store8Lane(addr, offset, src, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Store16Lane() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 11, as: UInt8.self)
+        pc = pc.advanced(by: 12)
+        try v128Store16Lane(addr, offset, src, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Store32Lane() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 11, as: UInt8.self)
+        pc = pc.advanced(by: 12)
+        try v128Store32Lane(addr, offset, src, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Store64Lane() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 11, as: UInt8.self)
+        pc = pc.advanced(by: 12)
+        try v128Store64Lane(addr, offset, src, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Not() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        v128Not(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128And() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        v128And(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Andnot() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        v128Andnot(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Or() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        v128Or(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Xor() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        v128Xor(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Bitselect() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let c = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        pc = pc.advanced(by: 11)
+        v128Bitselect(dst, a, b, c)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128AnyTrue() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        v128AnyTrue(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Swizzle() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16Swizzle(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Splat() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i8x16Splat(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16ExtractLaneS() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        i8x16ExtractLaneS(dst, a, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16ExtractLaneU() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        i8x16ExtractLaneU(dst, a, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16ReplaceLane() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
+        pc = pc.advanced(by: 10)
+        i8x16ReplaceLane(dst, a, b, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8Splat() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i16x8Splat(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtractLaneS() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        i16x8ExtractLaneS(dst, a, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtractLaneU() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        i16x8ExtractLaneU(dst, a, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ReplaceLane() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
+        pc = pc.advanced(by: 10)
+        i16x8ReplaceLane(dst, a, b, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4Splat() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4Splat(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ExtractLane() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        i32x4ExtractLane(dst, a, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ReplaceLane() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
+        pc = pc.advanced(by: 10)
+        i32x4ReplaceLane(dst, a, b, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2Splat() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i64x2Splat(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ExtractLane() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        i64x2ExtractLane(dst, a, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ReplaceLane() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
+        pc = pc.advanced(by: 10)
+        i64x2ReplaceLane(dst, a, b, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Splat() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f32x4Splat(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4ExtractLane() {
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        f32x4ExtractLane(dst, a, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4ReplaceLane() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
+        pc = pc.advanced(by: 10)
+        f32x4ReplaceLane(dst, a, b, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Splat() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f64x2Splat(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2ExtractLane() {
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
+        pc = pc.advanced(by: 8)
+        f64x2ExtractLane(dst, a, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2ReplaceLane() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
+        pc = pc.advanced(by: 10)
+        f64x2ReplaceLane(dst, a, b, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Eq() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16Eq(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Ne() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16Ne(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16LtS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16LtS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16LtU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16LtU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16GtS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16GtS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16GtU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16GtU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16LeS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16LeS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16LeU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16LeU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16GeS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16GeS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16GeU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16GeU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8Eq() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8Eq(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8Ne() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8Ne(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8LtS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8LtS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8LtU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8LtU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8GtS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8GtS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8GtU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8GtU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8LeS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8LeS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8LeU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8LeU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8GeS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8GeS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8GeU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8GeU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4Eq() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4Eq(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4Ne() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4Ne(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4LtS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4LtS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4LtU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4LtU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4GtS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4GtS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4GtU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4GtU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4LeS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4LeS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4LeU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4LeU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4GeS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4GeS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4GeU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4GeU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2Eq() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2Eq(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2Ne() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2Ne(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2LtS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2LtS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2GtS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2GtS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2LeS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2LeS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2GeS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2GeS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Eq() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Eq(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Ne() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Ne(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Lt() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Lt(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Gt() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Gt(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Le() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Le(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Ge() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Ge(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Eq() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Eq(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Ne() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Ne(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Lt() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Lt(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Gt() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Gt(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Le() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Le(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Ge() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Ge(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Abs() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i8x16Abs(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Neg() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i8x16Neg(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16AllTrue() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i8x16AllTrue(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Bitmask() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i8x16Bitmask(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Shl() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16Shl(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16ShrS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16ShrS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16ShrU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16ShrU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Add() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16Add(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Sub() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16Sub(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16MinS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16MinS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16MinU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16MinU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16MaxS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16MaxS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16MaxU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16MaxU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16AddSatS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16AddSatS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16AddSatU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16AddSatU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16SubSatS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16SubSatS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16SubSatU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16SubSatU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16AvgrU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16AvgrU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8Abs() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i16x8Abs(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8Neg() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i16x8Neg(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8AllTrue() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i16x8AllTrue(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8Bitmask() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i16x8Bitmask(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8Shl() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8Shl(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ShrS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8ShrS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ShrU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8ShrU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8Add() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8Add(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8Sub() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8Sub(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8Mul() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8Mul(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8MinS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8MinS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8MinU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8MinU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8MaxS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8MaxS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8MaxU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8MaxU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8AddSatS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8AddSatS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8AddSatU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8AddSatU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8SubSatS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8SubSatS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8SubSatU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8SubSatU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8AvgrU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8AvgrU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4Abs() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4Abs(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4Neg() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4Neg(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4AllTrue() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4AllTrue(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4Bitmask() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4Bitmask(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4Shl() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4Shl(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ShrS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4ShrS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ShrU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4ShrU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4Add() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4Add(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4Sub() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4Sub(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4Mul() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4Mul(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4MinS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4MinS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4MinU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4MinU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4MaxS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4MaxS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4MaxU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4MaxU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2Abs() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i64x2Abs(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2Neg() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i64x2Neg(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2AllTrue() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i64x2AllTrue(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2Bitmask() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i64x2Bitmask(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2Shl() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2Shl(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ShrS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2ShrS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ShrU() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2ShrU(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2Add() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2Add(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2Sub() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2Sub(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2Mul() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2Mul(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16Popcnt() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i8x16Popcnt(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16NarrowI16x8S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16NarrowI16x8S(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i8x16NarrowI16x8U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i8x16NarrowI16x8U(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8NarrowI32x4S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8NarrowI32x4S(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8NarrowI32x4U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8NarrowI32x4U(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtendLowI8x16S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i16x8ExtendLowI8x16S(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtmulLowI8x16S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8ExtmulLowI8x16S(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtendLowI8x16U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i16x8ExtendLowI8x16U(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtmulLowI8x16U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8ExtmulLowI8x16U(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtendHighI8x16S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i16x8ExtendHighI8x16S(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtmulHighI8x16S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8ExtmulHighI8x16S(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtendHighI8x16U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i16x8ExtendHighI8x16U(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtmulHighI8x16U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8ExtmulHighI8x16U(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ExtendLowI16x8S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4ExtendLowI16x8S(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ExtmulLowI16x8S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4ExtmulLowI16x8S(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ExtendLowI16x8U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4ExtendLowI16x8U(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ExtmulLowI16x8U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4ExtmulLowI16x8U(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ExtendHighI16x8S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4ExtendHighI16x8S(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ExtmulHighI16x8S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4ExtmulHighI16x8S(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ExtendHighI16x8U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4ExtendHighI16x8U(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ExtmulHighI16x8U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4ExtmulHighI16x8U(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ExtendLowI32x4S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i64x2ExtendLowI32x4S(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ExtmulLowI32x4S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2ExtmulLowI32x4S(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ExtendLowI32x4U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i64x2ExtendLowI32x4U(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ExtmulLowI32x4U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2ExtmulLowI32x4U(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ExtendHighI32x4S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i64x2ExtendHighI32x4S(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ExtmulHighI32x4S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2ExtmulHighI32x4S(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ExtendHighI32x4U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i64x2ExtendHighI32x4U(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i64x2ExtmulHighI32x4U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i64x2ExtmulHighI32x4U(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtaddPairwiseI8x16S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i16x8ExtaddPairwiseI8x16S(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8ExtaddPairwiseI8x16U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i16x8ExtaddPairwiseI8x16U(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ExtaddPairwiseI16x8S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4ExtaddPairwiseI16x8S(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4ExtaddPairwiseI16x8U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4ExtaddPairwiseI16x8U(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8Q15mulrSatS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i16x8Q15mulrSatS(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4DotI16x8S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        i32x4DotI16x8S(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Ceil() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f32x4Ceil(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Floor() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f32x4Floor(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Trunc() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f32x4Trunc(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Nearest() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f32x4Nearest(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Abs() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f32x4Abs(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Neg() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f32x4Neg(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Sqrt() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f32x4Sqrt(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Add() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Add(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Sub() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Sub(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Mul() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Mul(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Div() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Div(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Min() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Min(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Max() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Max(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Pmin() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Pmin(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4Pmax() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f32x4Pmax(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Ceil() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f64x2Ceil(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Floor() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f64x2Floor(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Trunc() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f64x2Trunc(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Nearest() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f64x2Nearest(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Abs() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f64x2Abs(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Neg() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f64x2Neg(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Sqrt() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f64x2Sqrt(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Add() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Add(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Sub() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Sub(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Mul() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Mul(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Div() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Div(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Min() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Min(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Max() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Max(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Pmin() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Pmin(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2Pmax() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        f64x2Pmax(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4TruncSatF32x4S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4TruncSatF32x4S(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4TruncSatF32x4U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4TruncSatF32x4U(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4TruncSatF64x2SZero() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4TruncSatF64x2SZero(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4TruncSatF64x2UZero() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        i32x4TruncSatF64x2UZero(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4ConvertI32x4S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f32x4ConvertI32x4S(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4ConvertI32x4U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f32x4ConvertI32x4U(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2ConvertLowI32x4S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f64x2ConvertLowI32x4S(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2ConvertLowI32x4U() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f64x2ConvertLowI32x4U(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4DemoteF64x2Zero() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f32x4DemoteF64x2Zero(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2PromoteLowF32x4() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        pc = pc.advanced(by: 7)
+        f64x2PromoteLowF32x4(dst, a)
+    }
+#endif
 
 }

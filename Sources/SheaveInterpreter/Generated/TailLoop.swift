@@ -392,12 +392,14 @@ private func tail_xselect64(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointe
     return ex.dispatchNext()
 }
 
+#if InterpreterSIMD
 @inline(__always)
 private func tail_vmov(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
     ex.op_vmov()
     return ex.dispatchNext()
 }
+#endif
 
 @inline(__always)
 private func tail_globalGet(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
@@ -1897,8 +1899,2159 @@ private func tail_memoryGrow(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
     return ex.dispatchNext()
 }
 
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Const(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_v128Const()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_vselect(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_vselect()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_vglobalGet(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_vglobalGet()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_vglobalSet(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_vglobalSet()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Shuffle(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Shuffle()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load8x8S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load8x8S() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load8x8U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load8x8U() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load16x4S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load16x4S() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load16x4U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load16x4U() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load32x2S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load32x2S() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load32x2U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load32x2U() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load8Splat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load8Splat() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load16Splat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load16Splat() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load32Splat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load32Splat() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load64Splat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load64Splat() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load32Zero(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load32Zero() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load64Zero(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load64Zero() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Store(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Store() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load8Lane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load8Lane() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load16Lane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load16Lane() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load32Lane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load32Lane() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Load64Lane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Load64Lane() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Store8Lane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Store8Lane() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Store16Lane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Store16Lane() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Store32Lane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Store32Lane() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Store64Lane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    do { try ex.op_v128Store64Lane() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Not(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_v128Not()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128And(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_v128And()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Andnot(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_v128Andnot()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Or(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_v128Or()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Xor(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_v128Xor()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128Bitselect(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_v128Bitselect()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_v128AnyTrue(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_v128AnyTrue()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Swizzle(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Swizzle()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Splat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Splat()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16ExtractLaneS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16ExtractLaneS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16ExtractLaneU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16ExtractLaneU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16ReplaceLane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16ReplaceLane()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8Splat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8Splat()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtractLaneS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtractLaneS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtractLaneU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtractLaneU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ReplaceLane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ReplaceLane()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4Splat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4Splat()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ExtractLane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ExtractLane()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ReplaceLane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ReplaceLane()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2Splat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2Splat()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ExtractLane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ExtractLane()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ReplaceLane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ReplaceLane()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Splat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Splat()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4ExtractLane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4ExtractLane()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4ReplaceLane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4ReplaceLane()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Splat(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Splat()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2ExtractLane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2ExtractLane()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2ReplaceLane(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2ReplaceLane()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Eq(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Eq()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Ne(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Ne()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16LtS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16LtS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16LtU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16LtU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16GtS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16GtS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16GtU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16GtU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16LeS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16LeS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16LeU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16LeU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16GeS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16GeS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16GeU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16GeU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8Eq(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8Eq()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8Ne(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8Ne()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8LtS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8LtS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8LtU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8LtU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8GtS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8GtS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8GtU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8GtU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8LeS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8LeS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8LeU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8LeU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8GeS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8GeS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8GeU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8GeU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4Eq(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4Eq()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4Ne(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4Ne()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4LtS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4LtS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4LtU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4LtU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4GtS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4GtS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4GtU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4GtU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4LeS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4LeS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4LeU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4LeU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4GeS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4GeS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4GeU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4GeU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2Eq(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2Eq()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2Ne(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2Ne()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2LtS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2LtS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2GtS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2GtS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2LeS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2LeS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2GeS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2GeS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Eq(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Eq()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Ne(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Ne()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Lt(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Lt()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Gt(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Gt()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Le(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Le()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Ge(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Ge()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Eq(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Eq()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Ne(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Ne()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Lt(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Lt()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Gt(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Gt()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Le(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Le()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Ge(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Ge()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Abs(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Abs()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Neg(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Neg()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16AllTrue(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16AllTrue()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Bitmask(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Bitmask()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Shl(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Shl()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16ShrS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16ShrS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16ShrU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16ShrU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Add()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Sub(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Sub()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16MinS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16MinS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16MinU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16MinU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16MaxS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16MaxS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16MaxU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16MaxU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16AddSatS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16AddSatS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16AddSatU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16AddSatU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16SubSatS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16SubSatS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16SubSatU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16SubSatU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16AvgrU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16AvgrU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8Abs(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8Abs()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8Neg(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8Neg()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8AllTrue(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8AllTrue()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8Bitmask(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8Bitmask()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8Shl(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8Shl()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ShrS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ShrS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ShrU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ShrU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8Add()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8Sub(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8Sub()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8Mul(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8Mul()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8MinS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8MinS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8MinU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8MinU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8MaxS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8MaxS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8MaxU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8MaxU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8AddSatS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8AddSatS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8AddSatU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8AddSatU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8SubSatS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8SubSatS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8SubSatU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8SubSatU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8AvgrU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8AvgrU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4Abs(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4Abs()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4Neg(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4Neg()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4AllTrue(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4AllTrue()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4Bitmask(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4Bitmask()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4Shl(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4Shl()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ShrS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ShrS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ShrU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ShrU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4Add()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4Sub(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4Sub()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4Mul(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4Mul()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4MinS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4MinS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4MinU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4MinU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4MaxS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4MaxS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4MaxU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4MaxU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2Abs(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2Abs()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2Neg(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2Neg()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2AllTrue(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2AllTrue()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2Bitmask(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2Bitmask()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2Shl(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2Shl()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ShrS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ShrS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ShrU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ShrU()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2Add()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2Sub(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2Sub()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2Mul(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2Mul()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16Popcnt(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16Popcnt()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16NarrowI16x8S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16NarrowI16x8S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i8x16NarrowI16x8U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i8x16NarrowI16x8U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8NarrowI32x4S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8NarrowI32x4S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8NarrowI32x4U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8NarrowI32x4U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtendLowI8x16S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtendLowI8x16S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtmulLowI8x16S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtmulLowI8x16S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtendLowI8x16U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtendLowI8x16U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtmulLowI8x16U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtmulLowI8x16U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtendHighI8x16S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtendHighI8x16S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtmulHighI8x16S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtmulHighI8x16S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtendHighI8x16U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtendHighI8x16U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtmulHighI8x16U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtmulHighI8x16U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ExtendLowI16x8S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ExtendLowI16x8S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ExtmulLowI16x8S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ExtmulLowI16x8S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ExtendLowI16x8U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ExtendLowI16x8U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ExtmulLowI16x8U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ExtmulLowI16x8U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ExtendHighI16x8S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ExtendHighI16x8S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ExtmulHighI16x8S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ExtmulHighI16x8S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ExtendHighI16x8U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ExtendHighI16x8U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ExtmulHighI16x8U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ExtmulHighI16x8U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ExtendLowI32x4S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ExtendLowI32x4S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ExtmulLowI32x4S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ExtmulLowI32x4S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ExtendLowI32x4U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ExtendLowI32x4U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ExtmulLowI32x4U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ExtmulLowI32x4U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ExtendHighI32x4S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ExtendHighI32x4S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ExtmulHighI32x4S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ExtmulHighI32x4S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ExtendHighI32x4U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ExtendHighI32x4U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i64x2ExtmulHighI32x4U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i64x2ExtmulHighI32x4U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtaddPairwiseI8x16S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtaddPairwiseI8x16S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8ExtaddPairwiseI8x16U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8ExtaddPairwiseI8x16U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ExtaddPairwiseI16x8S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ExtaddPairwiseI16x8S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4ExtaddPairwiseI16x8U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4ExtaddPairwiseI16x8U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8Q15mulrSatS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i16x8Q15mulrSatS()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4DotI16x8S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4DotI16x8S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Ceil(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Ceil()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Floor(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Floor()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Trunc(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Trunc()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Nearest(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Nearest()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Abs(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Abs()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Neg(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Neg()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Sqrt(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Sqrt()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Add()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Sub(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Sub()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Mul(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Mul()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Div(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Div()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Min(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Min()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Max(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Max()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Pmin(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Pmin()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4Pmax(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4Pmax()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Ceil(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Ceil()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Floor(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Floor()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Trunc(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Trunc()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Nearest(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Nearest()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Abs(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Abs()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Neg(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Neg()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Sqrt(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Sqrt()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Add()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Sub(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Sub()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Mul(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Mul()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Div(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Div()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Min(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Min()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Max(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Max()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Pmin(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Pmin()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2Pmax(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2Pmax()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4TruncSatF32x4S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4TruncSatF32x4S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4TruncSatF32x4U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4TruncSatF32x4U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4TruncSatF64x2SZero(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4TruncSatF64x2SZero()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4TruncSatF64x2UZero(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_i32x4TruncSatF64x2UZero()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4ConvertI32x4S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4ConvertI32x4S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4ConvertI32x4U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4ConvertI32x4U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2ConvertLowI32x4S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2ConvertLowI32x4S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2ConvertLowI32x4U(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2ConvertLowI32x4U()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4DemoteF64x2Zero(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f32x4DemoteF64x2Zero()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2PromoteLowF32x4(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_f64x2PromoteLowF32x4()
+    return ex.dispatchNext()
+}
+#endif
+
 /// The number of extended ops.
-let extendedOpCount = 91
+let extendedOpCount = 330
 
 /// Fills a 256-entry table with the handlers indexed by primary opcode;
 /// opcodes no op uses trap as invalid.
@@ -2105,7 +4258,11 @@ func installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[14] = tail_brIfXugt64I32
     table[15] = tail_brIfXuge64I32
     table[16] = tail_callRef
+#if InterpreterSIMD
     table[17] = tail_vmov
+#else
+    table[17] = tailDisabledOpcode
+#endif
     table[18] = tail_globalGet
     table[19] = tail_globalSet
     table[20] = tail_refFunc
@@ -2179,4 +4336,1199 @@ func installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[88] = tail_f64FromF32
     table[89] = tail_memorySize
     table[90] = tail_memoryGrow
+#if InterpreterSIMD
+    table[91] = tail_v128Const
+#else
+    table[91] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[92] = tail_vselect
+#else
+    table[92] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[93] = tail_vglobalGet
+#else
+    table[93] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[94] = tail_vglobalSet
+#else
+    table[94] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[95] = tail_i8x16Shuffle
+#else
+    table[95] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[96] = tail_v128Load
+#else
+    table[96] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[97] = tail_v128Load8x8S
+#else
+    table[97] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[98] = tail_v128Load8x8U
+#else
+    table[98] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[99] = tail_v128Load16x4S
+#else
+    table[99] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[100] = tail_v128Load16x4U
+#else
+    table[100] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[101] = tail_v128Load32x2S
+#else
+    table[101] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[102] = tail_v128Load32x2U
+#else
+    table[102] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[103] = tail_v128Load8Splat
+#else
+    table[103] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[104] = tail_v128Load16Splat
+#else
+    table[104] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[105] = tail_v128Load32Splat
+#else
+    table[105] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[106] = tail_v128Load64Splat
+#else
+    table[106] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[107] = tail_v128Load32Zero
+#else
+    table[107] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[108] = tail_v128Load64Zero
+#else
+    table[108] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[109] = tail_v128Store
+#else
+    table[109] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[110] = tail_v128Load8Lane
+#else
+    table[110] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[111] = tail_v128Load16Lane
+#else
+    table[111] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[112] = tail_v128Load32Lane
+#else
+    table[112] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[113] = tail_v128Load64Lane
+#else
+    table[113] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[114] = tail_v128Store8Lane
+#else
+    table[114] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[115] = tail_v128Store16Lane
+#else
+    table[115] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[116] = tail_v128Store32Lane
+#else
+    table[116] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[117] = tail_v128Store64Lane
+#else
+    table[117] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[118] = tail_v128Not
+#else
+    table[118] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[119] = tail_v128And
+#else
+    table[119] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[120] = tail_v128Andnot
+#else
+    table[120] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[121] = tail_v128Or
+#else
+    table[121] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[122] = tail_v128Xor
+#else
+    table[122] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[123] = tail_v128Bitselect
+#else
+    table[123] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[124] = tail_v128AnyTrue
+#else
+    table[124] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[125] = tail_i8x16Swizzle
+#else
+    table[125] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[126] = tail_i8x16Splat
+#else
+    table[126] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[127] = tail_i8x16ExtractLaneS
+#else
+    table[127] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[128] = tail_i8x16ExtractLaneU
+#else
+    table[128] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[129] = tail_i8x16ReplaceLane
+#else
+    table[129] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[130] = tail_i16x8Splat
+#else
+    table[130] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[131] = tail_i16x8ExtractLaneS
+#else
+    table[131] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[132] = tail_i16x8ExtractLaneU
+#else
+    table[132] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[133] = tail_i16x8ReplaceLane
+#else
+    table[133] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[134] = tail_i32x4Splat
+#else
+    table[134] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[135] = tail_i32x4ExtractLane
+#else
+    table[135] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[136] = tail_i32x4ReplaceLane
+#else
+    table[136] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[137] = tail_i64x2Splat
+#else
+    table[137] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[138] = tail_i64x2ExtractLane
+#else
+    table[138] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[139] = tail_i64x2ReplaceLane
+#else
+    table[139] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[140] = tail_f32x4Splat
+#else
+    table[140] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[141] = tail_f32x4ExtractLane
+#else
+    table[141] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[142] = tail_f32x4ReplaceLane
+#else
+    table[142] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[143] = tail_f64x2Splat
+#else
+    table[143] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[144] = tail_f64x2ExtractLane
+#else
+    table[144] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[145] = tail_f64x2ReplaceLane
+#else
+    table[145] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[146] = tail_i8x16Eq
+#else
+    table[146] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[147] = tail_i8x16Ne
+#else
+    table[147] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[148] = tail_i8x16LtS
+#else
+    table[148] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[149] = tail_i8x16LtU
+#else
+    table[149] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[150] = tail_i8x16GtS
+#else
+    table[150] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[151] = tail_i8x16GtU
+#else
+    table[151] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[152] = tail_i8x16LeS
+#else
+    table[152] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[153] = tail_i8x16LeU
+#else
+    table[153] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[154] = tail_i8x16GeS
+#else
+    table[154] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[155] = tail_i8x16GeU
+#else
+    table[155] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[156] = tail_i16x8Eq
+#else
+    table[156] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[157] = tail_i16x8Ne
+#else
+    table[157] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[158] = tail_i16x8LtS
+#else
+    table[158] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[159] = tail_i16x8LtU
+#else
+    table[159] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[160] = tail_i16x8GtS
+#else
+    table[160] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[161] = tail_i16x8GtU
+#else
+    table[161] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[162] = tail_i16x8LeS
+#else
+    table[162] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[163] = tail_i16x8LeU
+#else
+    table[163] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[164] = tail_i16x8GeS
+#else
+    table[164] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[165] = tail_i16x8GeU
+#else
+    table[165] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[166] = tail_i32x4Eq
+#else
+    table[166] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[167] = tail_i32x4Ne
+#else
+    table[167] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[168] = tail_i32x4LtS
+#else
+    table[168] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[169] = tail_i32x4LtU
+#else
+    table[169] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[170] = tail_i32x4GtS
+#else
+    table[170] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[171] = tail_i32x4GtU
+#else
+    table[171] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[172] = tail_i32x4LeS
+#else
+    table[172] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[173] = tail_i32x4LeU
+#else
+    table[173] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[174] = tail_i32x4GeS
+#else
+    table[174] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[175] = tail_i32x4GeU
+#else
+    table[175] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[176] = tail_i64x2Eq
+#else
+    table[176] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[177] = tail_i64x2Ne
+#else
+    table[177] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[178] = tail_i64x2LtS
+#else
+    table[178] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[179] = tail_i64x2GtS
+#else
+    table[179] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[180] = tail_i64x2LeS
+#else
+    table[180] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[181] = tail_i64x2GeS
+#else
+    table[181] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[182] = tail_f32x4Eq
+#else
+    table[182] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[183] = tail_f32x4Ne
+#else
+    table[183] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[184] = tail_f32x4Lt
+#else
+    table[184] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[185] = tail_f32x4Gt
+#else
+    table[185] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[186] = tail_f32x4Le
+#else
+    table[186] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[187] = tail_f32x4Ge
+#else
+    table[187] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[188] = tail_f64x2Eq
+#else
+    table[188] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[189] = tail_f64x2Ne
+#else
+    table[189] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[190] = tail_f64x2Lt
+#else
+    table[190] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[191] = tail_f64x2Gt
+#else
+    table[191] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[192] = tail_f64x2Le
+#else
+    table[192] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[193] = tail_f64x2Ge
+#else
+    table[193] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[194] = tail_i8x16Abs
+#else
+    table[194] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[195] = tail_i8x16Neg
+#else
+    table[195] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[196] = tail_i8x16AllTrue
+#else
+    table[196] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[197] = tail_i8x16Bitmask
+#else
+    table[197] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[198] = tail_i8x16Shl
+#else
+    table[198] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[199] = tail_i8x16ShrS
+#else
+    table[199] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[200] = tail_i8x16ShrU
+#else
+    table[200] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[201] = tail_i8x16Add
+#else
+    table[201] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[202] = tail_i8x16Sub
+#else
+    table[202] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[203] = tail_i8x16MinS
+#else
+    table[203] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[204] = tail_i8x16MinU
+#else
+    table[204] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[205] = tail_i8x16MaxS
+#else
+    table[205] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[206] = tail_i8x16MaxU
+#else
+    table[206] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[207] = tail_i8x16AddSatS
+#else
+    table[207] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[208] = tail_i8x16AddSatU
+#else
+    table[208] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[209] = tail_i8x16SubSatS
+#else
+    table[209] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[210] = tail_i8x16SubSatU
+#else
+    table[210] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[211] = tail_i8x16AvgrU
+#else
+    table[211] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[212] = tail_i16x8Abs
+#else
+    table[212] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[213] = tail_i16x8Neg
+#else
+    table[213] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[214] = tail_i16x8AllTrue
+#else
+    table[214] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[215] = tail_i16x8Bitmask
+#else
+    table[215] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[216] = tail_i16x8Shl
+#else
+    table[216] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[217] = tail_i16x8ShrS
+#else
+    table[217] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[218] = tail_i16x8ShrU
+#else
+    table[218] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[219] = tail_i16x8Add
+#else
+    table[219] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[220] = tail_i16x8Sub
+#else
+    table[220] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[221] = tail_i16x8Mul
+#else
+    table[221] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[222] = tail_i16x8MinS
+#else
+    table[222] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[223] = tail_i16x8MinU
+#else
+    table[223] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[224] = tail_i16x8MaxS
+#else
+    table[224] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[225] = tail_i16x8MaxU
+#else
+    table[225] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[226] = tail_i16x8AddSatS
+#else
+    table[226] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[227] = tail_i16x8AddSatU
+#else
+    table[227] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[228] = tail_i16x8SubSatS
+#else
+    table[228] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[229] = tail_i16x8SubSatU
+#else
+    table[229] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[230] = tail_i16x8AvgrU
+#else
+    table[230] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[231] = tail_i32x4Abs
+#else
+    table[231] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[232] = tail_i32x4Neg
+#else
+    table[232] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[233] = tail_i32x4AllTrue
+#else
+    table[233] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[234] = tail_i32x4Bitmask
+#else
+    table[234] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[235] = tail_i32x4Shl
+#else
+    table[235] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[236] = tail_i32x4ShrS
+#else
+    table[236] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[237] = tail_i32x4ShrU
+#else
+    table[237] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[238] = tail_i32x4Add
+#else
+    table[238] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[239] = tail_i32x4Sub
+#else
+    table[239] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[240] = tail_i32x4Mul
+#else
+    table[240] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[241] = tail_i32x4MinS
+#else
+    table[241] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[242] = tail_i32x4MinU
+#else
+    table[242] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[243] = tail_i32x4MaxS
+#else
+    table[243] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[244] = tail_i32x4MaxU
+#else
+    table[244] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[245] = tail_i64x2Abs
+#else
+    table[245] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[246] = tail_i64x2Neg
+#else
+    table[246] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[247] = tail_i64x2AllTrue
+#else
+    table[247] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[248] = tail_i64x2Bitmask
+#else
+    table[248] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[249] = tail_i64x2Shl
+#else
+    table[249] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[250] = tail_i64x2ShrS
+#else
+    table[250] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[251] = tail_i64x2ShrU
+#else
+    table[251] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[252] = tail_i64x2Add
+#else
+    table[252] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[253] = tail_i64x2Sub
+#else
+    table[253] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[254] = tail_i64x2Mul
+#else
+    table[254] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[255] = tail_i8x16Popcnt
+#else
+    table[255] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[256] = tail_i8x16NarrowI16x8S
+#else
+    table[256] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[257] = tail_i8x16NarrowI16x8U
+#else
+    table[257] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[258] = tail_i16x8NarrowI32x4S
+#else
+    table[258] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[259] = tail_i16x8NarrowI32x4U
+#else
+    table[259] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[260] = tail_i16x8ExtendLowI8x16S
+#else
+    table[260] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[261] = tail_i16x8ExtmulLowI8x16S
+#else
+    table[261] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[262] = tail_i16x8ExtendLowI8x16U
+#else
+    table[262] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[263] = tail_i16x8ExtmulLowI8x16U
+#else
+    table[263] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[264] = tail_i16x8ExtendHighI8x16S
+#else
+    table[264] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[265] = tail_i16x8ExtmulHighI8x16S
+#else
+    table[265] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[266] = tail_i16x8ExtendHighI8x16U
+#else
+    table[266] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[267] = tail_i16x8ExtmulHighI8x16U
+#else
+    table[267] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[268] = tail_i32x4ExtendLowI16x8S
+#else
+    table[268] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[269] = tail_i32x4ExtmulLowI16x8S
+#else
+    table[269] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[270] = tail_i32x4ExtendLowI16x8U
+#else
+    table[270] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[271] = tail_i32x4ExtmulLowI16x8U
+#else
+    table[271] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[272] = tail_i32x4ExtendHighI16x8S
+#else
+    table[272] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[273] = tail_i32x4ExtmulHighI16x8S
+#else
+    table[273] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[274] = tail_i32x4ExtendHighI16x8U
+#else
+    table[274] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[275] = tail_i32x4ExtmulHighI16x8U
+#else
+    table[275] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[276] = tail_i64x2ExtendLowI32x4S
+#else
+    table[276] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[277] = tail_i64x2ExtmulLowI32x4S
+#else
+    table[277] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[278] = tail_i64x2ExtendLowI32x4U
+#else
+    table[278] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[279] = tail_i64x2ExtmulLowI32x4U
+#else
+    table[279] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[280] = tail_i64x2ExtendHighI32x4S
+#else
+    table[280] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[281] = tail_i64x2ExtmulHighI32x4S
+#else
+    table[281] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[282] = tail_i64x2ExtendHighI32x4U
+#else
+    table[282] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[283] = tail_i64x2ExtmulHighI32x4U
+#else
+    table[283] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[284] = tail_i16x8ExtaddPairwiseI8x16S
+#else
+    table[284] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[285] = tail_i16x8ExtaddPairwiseI8x16U
+#else
+    table[285] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[286] = tail_i32x4ExtaddPairwiseI16x8S
+#else
+    table[286] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[287] = tail_i32x4ExtaddPairwiseI16x8U
+#else
+    table[287] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[288] = tail_i16x8Q15mulrSatS
+#else
+    table[288] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[289] = tail_i32x4DotI16x8S
+#else
+    table[289] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[290] = tail_f32x4Ceil
+#else
+    table[290] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[291] = tail_f32x4Floor
+#else
+    table[291] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[292] = tail_f32x4Trunc
+#else
+    table[292] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[293] = tail_f32x4Nearest
+#else
+    table[293] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[294] = tail_f32x4Abs
+#else
+    table[294] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[295] = tail_f32x4Neg
+#else
+    table[295] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[296] = tail_f32x4Sqrt
+#else
+    table[296] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[297] = tail_f32x4Add
+#else
+    table[297] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[298] = tail_f32x4Sub
+#else
+    table[298] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[299] = tail_f32x4Mul
+#else
+    table[299] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[300] = tail_f32x4Div
+#else
+    table[300] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[301] = tail_f32x4Min
+#else
+    table[301] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[302] = tail_f32x4Max
+#else
+    table[302] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[303] = tail_f32x4Pmin
+#else
+    table[303] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[304] = tail_f32x4Pmax
+#else
+    table[304] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[305] = tail_f64x2Ceil
+#else
+    table[305] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[306] = tail_f64x2Floor
+#else
+    table[306] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[307] = tail_f64x2Trunc
+#else
+    table[307] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[308] = tail_f64x2Nearest
+#else
+    table[308] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[309] = tail_f64x2Abs
+#else
+    table[309] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[310] = tail_f64x2Neg
+#else
+    table[310] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[311] = tail_f64x2Sqrt
+#else
+    table[311] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[312] = tail_f64x2Add
+#else
+    table[312] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[313] = tail_f64x2Sub
+#else
+    table[313] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[314] = tail_f64x2Mul
+#else
+    table[314] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[315] = tail_f64x2Div
+#else
+    table[315] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[316] = tail_f64x2Min
+#else
+    table[316] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[317] = tail_f64x2Max
+#else
+    table[317] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[318] = tail_f64x2Pmin
+#else
+    table[318] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[319] = tail_f64x2Pmax
+#else
+    table[319] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[320] = tail_i32x4TruncSatF32x4S
+#else
+    table[320] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[321] = tail_i32x4TruncSatF32x4U
+#else
+    table[321] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[322] = tail_i32x4TruncSatF64x2SZero
+#else
+    table[322] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[323] = tail_i32x4TruncSatF64x2UZero
+#else
+    table[323] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[324] = tail_f32x4ConvertI32x4S
+#else
+    table[324] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[325] = tail_f32x4ConvertI32x4U
+#else
+    table[325] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[326] = tail_f64x2ConvertLowI32x4S
+#else
+    table[326] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[327] = tail_f64x2ConvertLowI32x4U
+#else
+    table[327] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[328] = tail_f32x4DemoteF64x2Zero
+#else
+    table[328] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[329] = tail_f64x2PromoteLowF32x4
+#else
+    table[329] = tailDisabledOpcode
+#endif
 }

@@ -8,13 +8,6 @@ extension Executor {
     // MARK: Moves and constants
 
     @inline(__always) mutating func xmov(_ dst: XReg, _ src: XReg) { setX64(dst, x64(src)) }
-    @inline(__always) mutating func vmov(_ dst: VReg, _ src: VReg) {
-        // A vector register is two consecutive slots.
-        let from = Int(src.index) &<< 3, to = Int(dst.index) &<< 3
-        let low = fp.load(fromByteOffset: from, as: UInt64.self), high = fp.load(fromByteOffset: from &+ 8, as: UInt64.self)
-        fp.storeBytes(of: low, toByteOffset: to, as: UInt64.self)
-        fp.storeBytes(of: high, toByteOffset: to &+ 8, as: UInt64.self)
-    }
     @inline(__always) mutating func xconst32(_ dst: XReg, _ imm: Int32) { setX32(dst, imm) }
     @inline(__always) mutating func xconst64(_ dst: XReg, _ imm: Int64) { setX64(dst, imm) }
     @inline(__always) mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) {

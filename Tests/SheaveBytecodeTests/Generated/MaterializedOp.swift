@@ -275,9 +275,248 @@ enum MaterializedOp: Equatable {
     case fstore64(addr: XReg, offset: UInt32, src: FReg)
     case memorySize(dst: XReg)
     case memoryGrow(dst: XReg, delta: XReg)
+    case v128Const(dst: VReg, low: UInt64, high: UInt64)
+    case vselect(dst: VReg, cond: XReg, a: VReg, b: VReg)
+    case vglobalGet(dst: VReg, index: UInt32)
+    case vglobalSet(index: UInt32, src: VReg)
+    case i8x16Shuffle(dst: VReg, a: VReg, b: VReg, low: UInt64, high: UInt64)
+    case v128Load(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load8x8S(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load8x8U(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load16x4S(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load16x4U(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load32x2S(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load32x2U(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load8Splat(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load16Splat(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load32Splat(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load64Splat(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load32Zero(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Load64Zero(dst: VReg, addr: XReg, offset: UInt32)
+    case v128Store(addr: XReg, offset: UInt32, src: VReg)
+    case v128Load8Lane(dst: VReg, addr: XReg, offset: UInt32, src: VReg, lane: UInt8)
+    case v128Load16Lane(dst: VReg, addr: XReg, offset: UInt32, src: VReg, lane: UInt8)
+    case v128Load32Lane(dst: VReg, addr: XReg, offset: UInt32, src: VReg, lane: UInt8)
+    case v128Load64Lane(dst: VReg, addr: XReg, offset: UInt32, src: VReg, lane: UInt8)
+    case v128Store8Lane(addr: XReg, offset: UInt32, src: VReg, lane: UInt8)
+    case v128Store16Lane(addr: XReg, offset: UInt32, src: VReg, lane: UInt8)
+    case v128Store32Lane(addr: XReg, offset: UInt32, src: VReg, lane: UInt8)
+    case v128Store64Lane(addr: XReg, offset: UInt32, src: VReg, lane: UInt8)
+    case v128Not(dst: VReg, a: VReg)
+    case v128And(dst: VReg, a: VReg, b: VReg)
+    case v128Andnot(dst: VReg, a: VReg, b: VReg)
+    case v128Or(dst: VReg, a: VReg, b: VReg)
+    case v128Xor(dst: VReg, a: VReg, b: VReg)
+    case v128Bitselect(dst: VReg, a: VReg, b: VReg, c: VReg)
+    case v128AnyTrue(dst: XReg, a: VReg)
+    case i8x16Swizzle(dst: VReg, a: VReg, b: VReg)
+    case i8x16Splat(dst: VReg, a: XReg)
+    case i8x16ExtractLaneS(dst: XReg, a: VReg, lane: UInt8)
+    case i8x16ExtractLaneU(dst: XReg, a: VReg, lane: UInt8)
+    case i8x16ReplaceLane(dst: VReg, a: VReg, b: XReg, lane: UInt8)
+    case i16x8Splat(dst: VReg, a: XReg)
+    case i16x8ExtractLaneS(dst: XReg, a: VReg, lane: UInt8)
+    case i16x8ExtractLaneU(dst: XReg, a: VReg, lane: UInt8)
+    case i16x8ReplaceLane(dst: VReg, a: VReg, b: XReg, lane: UInt8)
+    case i32x4Splat(dst: VReg, a: XReg)
+    case i32x4ExtractLane(dst: XReg, a: VReg, lane: UInt8)
+    case i32x4ReplaceLane(dst: VReg, a: VReg, b: XReg, lane: UInt8)
+    case i64x2Splat(dst: VReg, a: XReg)
+    case i64x2ExtractLane(dst: XReg, a: VReg, lane: UInt8)
+    case i64x2ReplaceLane(dst: VReg, a: VReg, b: XReg, lane: UInt8)
+    case f32x4Splat(dst: VReg, a: FReg)
+    case f32x4ExtractLane(dst: FReg, a: VReg, lane: UInt8)
+    case f32x4ReplaceLane(dst: VReg, a: VReg, b: FReg, lane: UInt8)
+    case f64x2Splat(dst: VReg, a: FReg)
+    case f64x2ExtractLane(dst: FReg, a: VReg, lane: UInt8)
+    case f64x2ReplaceLane(dst: VReg, a: VReg, b: FReg, lane: UInt8)
+    case i8x16Eq(dst: VReg, a: VReg, b: VReg)
+    case i8x16Ne(dst: VReg, a: VReg, b: VReg)
+    case i8x16LtS(dst: VReg, a: VReg, b: VReg)
+    case i8x16LtU(dst: VReg, a: VReg, b: VReg)
+    case i8x16GtS(dst: VReg, a: VReg, b: VReg)
+    case i8x16GtU(dst: VReg, a: VReg, b: VReg)
+    case i8x16LeS(dst: VReg, a: VReg, b: VReg)
+    case i8x16LeU(dst: VReg, a: VReg, b: VReg)
+    case i8x16GeS(dst: VReg, a: VReg, b: VReg)
+    case i8x16GeU(dst: VReg, a: VReg, b: VReg)
+    case i16x8Eq(dst: VReg, a: VReg, b: VReg)
+    case i16x8Ne(dst: VReg, a: VReg, b: VReg)
+    case i16x8LtS(dst: VReg, a: VReg, b: VReg)
+    case i16x8LtU(dst: VReg, a: VReg, b: VReg)
+    case i16x8GtS(dst: VReg, a: VReg, b: VReg)
+    case i16x8GtU(dst: VReg, a: VReg, b: VReg)
+    case i16x8LeS(dst: VReg, a: VReg, b: VReg)
+    case i16x8LeU(dst: VReg, a: VReg, b: VReg)
+    case i16x8GeS(dst: VReg, a: VReg, b: VReg)
+    case i16x8GeU(dst: VReg, a: VReg, b: VReg)
+    case i32x4Eq(dst: VReg, a: VReg, b: VReg)
+    case i32x4Ne(dst: VReg, a: VReg, b: VReg)
+    case i32x4LtS(dst: VReg, a: VReg, b: VReg)
+    case i32x4LtU(dst: VReg, a: VReg, b: VReg)
+    case i32x4GtS(dst: VReg, a: VReg, b: VReg)
+    case i32x4GtU(dst: VReg, a: VReg, b: VReg)
+    case i32x4LeS(dst: VReg, a: VReg, b: VReg)
+    case i32x4LeU(dst: VReg, a: VReg, b: VReg)
+    case i32x4GeS(dst: VReg, a: VReg, b: VReg)
+    case i32x4GeU(dst: VReg, a: VReg, b: VReg)
+    case i64x2Eq(dst: VReg, a: VReg, b: VReg)
+    case i64x2Ne(dst: VReg, a: VReg, b: VReg)
+    case i64x2LtS(dst: VReg, a: VReg, b: VReg)
+    case i64x2GtS(dst: VReg, a: VReg, b: VReg)
+    case i64x2LeS(dst: VReg, a: VReg, b: VReg)
+    case i64x2GeS(dst: VReg, a: VReg, b: VReg)
+    case f32x4Eq(dst: VReg, a: VReg, b: VReg)
+    case f32x4Ne(dst: VReg, a: VReg, b: VReg)
+    case f32x4Lt(dst: VReg, a: VReg, b: VReg)
+    case f32x4Gt(dst: VReg, a: VReg, b: VReg)
+    case f32x4Le(dst: VReg, a: VReg, b: VReg)
+    case f32x4Ge(dst: VReg, a: VReg, b: VReg)
+    case f64x2Eq(dst: VReg, a: VReg, b: VReg)
+    case f64x2Ne(dst: VReg, a: VReg, b: VReg)
+    case f64x2Lt(dst: VReg, a: VReg, b: VReg)
+    case f64x2Gt(dst: VReg, a: VReg, b: VReg)
+    case f64x2Le(dst: VReg, a: VReg, b: VReg)
+    case f64x2Ge(dst: VReg, a: VReg, b: VReg)
+    case i8x16Abs(dst: VReg, a: VReg)
+    case i8x16Neg(dst: VReg, a: VReg)
+    case i8x16AllTrue(dst: XReg, a: VReg)
+    case i8x16Bitmask(dst: XReg, a: VReg)
+    case i8x16Shl(dst: VReg, a: VReg, b: XReg)
+    case i8x16ShrS(dst: VReg, a: VReg, b: XReg)
+    case i8x16ShrU(dst: VReg, a: VReg, b: XReg)
+    case i8x16Add(dst: VReg, a: VReg, b: VReg)
+    case i8x16Sub(dst: VReg, a: VReg, b: VReg)
+    case i8x16MinS(dst: VReg, a: VReg, b: VReg)
+    case i8x16MinU(dst: VReg, a: VReg, b: VReg)
+    case i8x16MaxS(dst: VReg, a: VReg, b: VReg)
+    case i8x16MaxU(dst: VReg, a: VReg, b: VReg)
+    case i8x16AddSatS(dst: VReg, a: VReg, b: VReg)
+    case i8x16AddSatU(dst: VReg, a: VReg, b: VReg)
+    case i8x16SubSatS(dst: VReg, a: VReg, b: VReg)
+    case i8x16SubSatU(dst: VReg, a: VReg, b: VReg)
+    case i8x16AvgrU(dst: VReg, a: VReg, b: VReg)
+    case i16x8Abs(dst: VReg, a: VReg)
+    case i16x8Neg(dst: VReg, a: VReg)
+    case i16x8AllTrue(dst: XReg, a: VReg)
+    case i16x8Bitmask(dst: XReg, a: VReg)
+    case i16x8Shl(dst: VReg, a: VReg, b: XReg)
+    case i16x8ShrS(dst: VReg, a: VReg, b: XReg)
+    case i16x8ShrU(dst: VReg, a: VReg, b: XReg)
+    case i16x8Add(dst: VReg, a: VReg, b: VReg)
+    case i16x8Sub(dst: VReg, a: VReg, b: VReg)
+    case i16x8Mul(dst: VReg, a: VReg, b: VReg)
+    case i16x8MinS(dst: VReg, a: VReg, b: VReg)
+    case i16x8MinU(dst: VReg, a: VReg, b: VReg)
+    case i16x8MaxS(dst: VReg, a: VReg, b: VReg)
+    case i16x8MaxU(dst: VReg, a: VReg, b: VReg)
+    case i16x8AddSatS(dst: VReg, a: VReg, b: VReg)
+    case i16x8AddSatU(dst: VReg, a: VReg, b: VReg)
+    case i16x8SubSatS(dst: VReg, a: VReg, b: VReg)
+    case i16x8SubSatU(dst: VReg, a: VReg, b: VReg)
+    case i16x8AvgrU(dst: VReg, a: VReg, b: VReg)
+    case i32x4Abs(dst: VReg, a: VReg)
+    case i32x4Neg(dst: VReg, a: VReg)
+    case i32x4AllTrue(dst: XReg, a: VReg)
+    case i32x4Bitmask(dst: XReg, a: VReg)
+    case i32x4Shl(dst: VReg, a: VReg, b: XReg)
+    case i32x4ShrS(dst: VReg, a: VReg, b: XReg)
+    case i32x4ShrU(dst: VReg, a: VReg, b: XReg)
+    case i32x4Add(dst: VReg, a: VReg, b: VReg)
+    case i32x4Sub(dst: VReg, a: VReg, b: VReg)
+    case i32x4Mul(dst: VReg, a: VReg, b: VReg)
+    case i32x4MinS(dst: VReg, a: VReg, b: VReg)
+    case i32x4MinU(dst: VReg, a: VReg, b: VReg)
+    case i32x4MaxS(dst: VReg, a: VReg, b: VReg)
+    case i32x4MaxU(dst: VReg, a: VReg, b: VReg)
+    case i64x2Abs(dst: VReg, a: VReg)
+    case i64x2Neg(dst: VReg, a: VReg)
+    case i64x2AllTrue(dst: XReg, a: VReg)
+    case i64x2Bitmask(dst: XReg, a: VReg)
+    case i64x2Shl(dst: VReg, a: VReg, b: XReg)
+    case i64x2ShrS(dst: VReg, a: VReg, b: XReg)
+    case i64x2ShrU(dst: VReg, a: VReg, b: XReg)
+    case i64x2Add(dst: VReg, a: VReg, b: VReg)
+    case i64x2Sub(dst: VReg, a: VReg, b: VReg)
+    case i64x2Mul(dst: VReg, a: VReg, b: VReg)
+    case i8x16Popcnt(dst: VReg, a: VReg)
+    case i8x16NarrowI16x8S(dst: VReg, a: VReg, b: VReg)
+    case i8x16NarrowI16x8U(dst: VReg, a: VReg, b: VReg)
+    case i16x8NarrowI32x4S(dst: VReg, a: VReg, b: VReg)
+    case i16x8NarrowI32x4U(dst: VReg, a: VReg, b: VReg)
+    case i16x8ExtendLowI8x16S(dst: VReg, a: VReg)
+    case i16x8ExtmulLowI8x16S(dst: VReg, a: VReg, b: VReg)
+    case i16x8ExtendLowI8x16U(dst: VReg, a: VReg)
+    case i16x8ExtmulLowI8x16U(dst: VReg, a: VReg, b: VReg)
+    case i16x8ExtendHighI8x16S(dst: VReg, a: VReg)
+    case i16x8ExtmulHighI8x16S(dst: VReg, a: VReg, b: VReg)
+    case i16x8ExtendHighI8x16U(dst: VReg, a: VReg)
+    case i16x8ExtmulHighI8x16U(dst: VReg, a: VReg, b: VReg)
+    case i32x4ExtendLowI16x8S(dst: VReg, a: VReg)
+    case i32x4ExtmulLowI16x8S(dst: VReg, a: VReg, b: VReg)
+    case i32x4ExtendLowI16x8U(dst: VReg, a: VReg)
+    case i32x4ExtmulLowI16x8U(dst: VReg, a: VReg, b: VReg)
+    case i32x4ExtendHighI16x8S(dst: VReg, a: VReg)
+    case i32x4ExtmulHighI16x8S(dst: VReg, a: VReg, b: VReg)
+    case i32x4ExtendHighI16x8U(dst: VReg, a: VReg)
+    case i32x4ExtmulHighI16x8U(dst: VReg, a: VReg, b: VReg)
+    case i64x2ExtendLowI32x4S(dst: VReg, a: VReg)
+    case i64x2ExtmulLowI32x4S(dst: VReg, a: VReg, b: VReg)
+    case i64x2ExtendLowI32x4U(dst: VReg, a: VReg)
+    case i64x2ExtmulLowI32x4U(dst: VReg, a: VReg, b: VReg)
+    case i64x2ExtendHighI32x4S(dst: VReg, a: VReg)
+    case i64x2ExtmulHighI32x4S(dst: VReg, a: VReg, b: VReg)
+    case i64x2ExtendHighI32x4U(dst: VReg, a: VReg)
+    case i64x2ExtmulHighI32x4U(dst: VReg, a: VReg, b: VReg)
+    case i16x8ExtaddPairwiseI8x16S(dst: VReg, a: VReg)
+    case i16x8ExtaddPairwiseI8x16U(dst: VReg, a: VReg)
+    case i32x4ExtaddPairwiseI16x8S(dst: VReg, a: VReg)
+    case i32x4ExtaddPairwiseI16x8U(dst: VReg, a: VReg)
+    case i16x8Q15mulrSatS(dst: VReg, a: VReg, b: VReg)
+    case i32x4DotI16x8S(dst: VReg, a: VReg, b: VReg)
+    case f32x4Ceil(dst: VReg, a: VReg)
+    case f32x4Floor(dst: VReg, a: VReg)
+    case f32x4Trunc(dst: VReg, a: VReg)
+    case f32x4Nearest(dst: VReg, a: VReg)
+    case f32x4Abs(dst: VReg, a: VReg)
+    case f32x4Neg(dst: VReg, a: VReg)
+    case f32x4Sqrt(dst: VReg, a: VReg)
+    case f32x4Add(dst: VReg, a: VReg, b: VReg)
+    case f32x4Sub(dst: VReg, a: VReg, b: VReg)
+    case f32x4Mul(dst: VReg, a: VReg, b: VReg)
+    case f32x4Div(dst: VReg, a: VReg, b: VReg)
+    case f32x4Min(dst: VReg, a: VReg, b: VReg)
+    case f32x4Max(dst: VReg, a: VReg, b: VReg)
+    case f32x4Pmin(dst: VReg, a: VReg, b: VReg)
+    case f32x4Pmax(dst: VReg, a: VReg, b: VReg)
+    case f64x2Ceil(dst: VReg, a: VReg)
+    case f64x2Floor(dst: VReg, a: VReg)
+    case f64x2Trunc(dst: VReg, a: VReg)
+    case f64x2Nearest(dst: VReg, a: VReg)
+    case f64x2Abs(dst: VReg, a: VReg)
+    case f64x2Neg(dst: VReg, a: VReg)
+    case f64x2Sqrt(dst: VReg, a: VReg)
+    case f64x2Add(dst: VReg, a: VReg, b: VReg)
+    case f64x2Sub(dst: VReg, a: VReg, b: VReg)
+    case f64x2Mul(dst: VReg, a: VReg, b: VReg)
+    case f64x2Div(dst: VReg, a: VReg, b: VReg)
+    case f64x2Min(dst: VReg, a: VReg, b: VReg)
+    case f64x2Max(dst: VReg, a: VReg, b: VReg)
+    case f64x2Pmin(dst: VReg, a: VReg, b: VReg)
+    case f64x2Pmax(dst: VReg, a: VReg, b: VReg)
+    case i32x4TruncSatF32x4S(dst: VReg, a: VReg)
+    case i32x4TruncSatF32x4U(dst: VReg, a: VReg)
+    case i32x4TruncSatF64x2SZero(dst: VReg, a: VReg)
+    case i32x4TruncSatF64x2UZero(dst: VReg, a: VReg)
+    case f32x4ConvertI32x4S(dst: VReg, a: VReg)
+    case f32x4ConvertI32x4U(dst: VReg, a: VReg)
+    case f64x2ConvertLowI32x4S(dst: VReg, a: VReg)
+    case f64x2ConvertLowI32x4U(dst: VReg, a: VReg)
+    case f32x4DemoteF64x2Zero(dst: VReg, a: VReg)
+    case f64x2PromoteLowF32x4(dst: VReg, a: VReg)
 
     /// How many ops the table declares.
-    static let count = 270
+    static let count = 509
 
     /// Encodes this op.
     func encode(into e: inout Encoder) {
@@ -552,6 +791,245 @@ enum MaterializedOp: Equatable {
         case let .fstore64(addr, offset, src): e.fstore64(addr, offset, src)
         case let .memorySize(dst): e.memorySize(dst)
         case let .memoryGrow(dst, delta): e.memoryGrow(dst, delta)
+        case let .v128Const(dst, low, high): e.v128Const(dst, low, high)
+        case let .vselect(dst, cond, a, b): e.vselect(dst, cond, a, b)
+        case let .vglobalGet(dst, index): e.vglobalGet(dst, index)
+        case let .vglobalSet(index, src): e.vglobalSet(index, src)
+        case let .i8x16Shuffle(dst, a, b, low, high): e.i8x16Shuffle(dst, a, b, low, high)
+        case let .v128Load(dst, addr, offset): e.v128Load(dst, addr, offset)
+        case let .v128Load8x8S(dst, addr, offset): e.v128Load8x8S(dst, addr, offset)
+        case let .v128Load8x8U(dst, addr, offset): e.v128Load8x8U(dst, addr, offset)
+        case let .v128Load16x4S(dst, addr, offset): e.v128Load16x4S(dst, addr, offset)
+        case let .v128Load16x4U(dst, addr, offset): e.v128Load16x4U(dst, addr, offset)
+        case let .v128Load32x2S(dst, addr, offset): e.v128Load32x2S(dst, addr, offset)
+        case let .v128Load32x2U(dst, addr, offset): e.v128Load32x2U(dst, addr, offset)
+        case let .v128Load8Splat(dst, addr, offset): e.v128Load8Splat(dst, addr, offset)
+        case let .v128Load16Splat(dst, addr, offset): e.v128Load16Splat(dst, addr, offset)
+        case let .v128Load32Splat(dst, addr, offset): e.v128Load32Splat(dst, addr, offset)
+        case let .v128Load64Splat(dst, addr, offset): e.v128Load64Splat(dst, addr, offset)
+        case let .v128Load32Zero(dst, addr, offset): e.v128Load32Zero(dst, addr, offset)
+        case let .v128Load64Zero(dst, addr, offset): e.v128Load64Zero(dst, addr, offset)
+        case let .v128Store(addr, offset, src): e.v128Store(addr, offset, src)
+        case let .v128Load8Lane(dst, addr, offset, src, lane): e.v128Load8Lane(dst, addr, offset, src, lane)
+        case let .v128Load16Lane(dst, addr, offset, src, lane): e.v128Load16Lane(dst, addr, offset, src, lane)
+        case let .v128Load32Lane(dst, addr, offset, src, lane): e.v128Load32Lane(dst, addr, offset, src, lane)
+        case let .v128Load64Lane(dst, addr, offset, src, lane): e.v128Load64Lane(dst, addr, offset, src, lane)
+        case let .v128Store8Lane(addr, offset, src, lane): e.v128Store8Lane(addr, offset, src, lane)
+        case let .v128Store16Lane(addr, offset, src, lane): e.v128Store16Lane(addr, offset, src, lane)
+        case let .v128Store32Lane(addr, offset, src, lane): e.v128Store32Lane(addr, offset, src, lane)
+        case let .v128Store64Lane(addr, offset, src, lane): e.v128Store64Lane(addr, offset, src, lane)
+        case let .v128Not(dst, a): e.v128Not(dst, a)
+        case let .v128And(dst, a, b): e.v128And(dst, a, b)
+        case let .v128Andnot(dst, a, b): e.v128Andnot(dst, a, b)
+        case let .v128Or(dst, a, b): e.v128Or(dst, a, b)
+        case let .v128Xor(dst, a, b): e.v128Xor(dst, a, b)
+        case let .v128Bitselect(dst, a, b, c): e.v128Bitselect(dst, a, b, c)
+        case let .v128AnyTrue(dst, a): e.v128AnyTrue(dst, a)
+        case let .i8x16Swizzle(dst, a, b): e.i8x16Swizzle(dst, a, b)
+        case let .i8x16Splat(dst, a): e.i8x16Splat(dst, a)
+        case let .i8x16ExtractLaneS(dst, a, lane): e.i8x16ExtractLaneS(dst, a, lane)
+        case let .i8x16ExtractLaneU(dst, a, lane): e.i8x16ExtractLaneU(dst, a, lane)
+        case let .i8x16ReplaceLane(dst, a, b, lane): e.i8x16ReplaceLane(dst, a, b, lane)
+        case let .i16x8Splat(dst, a): e.i16x8Splat(dst, a)
+        case let .i16x8ExtractLaneS(dst, a, lane): e.i16x8ExtractLaneS(dst, a, lane)
+        case let .i16x8ExtractLaneU(dst, a, lane): e.i16x8ExtractLaneU(dst, a, lane)
+        case let .i16x8ReplaceLane(dst, a, b, lane): e.i16x8ReplaceLane(dst, a, b, lane)
+        case let .i32x4Splat(dst, a): e.i32x4Splat(dst, a)
+        case let .i32x4ExtractLane(dst, a, lane): e.i32x4ExtractLane(dst, a, lane)
+        case let .i32x4ReplaceLane(dst, a, b, lane): e.i32x4ReplaceLane(dst, a, b, lane)
+        case let .i64x2Splat(dst, a): e.i64x2Splat(dst, a)
+        case let .i64x2ExtractLane(dst, a, lane): e.i64x2ExtractLane(dst, a, lane)
+        case let .i64x2ReplaceLane(dst, a, b, lane): e.i64x2ReplaceLane(dst, a, b, lane)
+        case let .f32x4Splat(dst, a): e.f32x4Splat(dst, a)
+        case let .f32x4ExtractLane(dst, a, lane): e.f32x4ExtractLane(dst, a, lane)
+        case let .f32x4ReplaceLane(dst, a, b, lane): e.f32x4ReplaceLane(dst, a, b, lane)
+        case let .f64x2Splat(dst, a): e.f64x2Splat(dst, a)
+        case let .f64x2ExtractLane(dst, a, lane): e.f64x2ExtractLane(dst, a, lane)
+        case let .f64x2ReplaceLane(dst, a, b, lane): e.f64x2ReplaceLane(dst, a, b, lane)
+        case let .i8x16Eq(dst, a, b): e.i8x16Eq(dst, a, b)
+        case let .i8x16Ne(dst, a, b): e.i8x16Ne(dst, a, b)
+        case let .i8x16LtS(dst, a, b): e.i8x16LtS(dst, a, b)
+        case let .i8x16LtU(dst, a, b): e.i8x16LtU(dst, a, b)
+        case let .i8x16GtS(dst, a, b): e.i8x16GtS(dst, a, b)
+        case let .i8x16GtU(dst, a, b): e.i8x16GtU(dst, a, b)
+        case let .i8x16LeS(dst, a, b): e.i8x16LeS(dst, a, b)
+        case let .i8x16LeU(dst, a, b): e.i8x16LeU(dst, a, b)
+        case let .i8x16GeS(dst, a, b): e.i8x16GeS(dst, a, b)
+        case let .i8x16GeU(dst, a, b): e.i8x16GeU(dst, a, b)
+        case let .i16x8Eq(dst, a, b): e.i16x8Eq(dst, a, b)
+        case let .i16x8Ne(dst, a, b): e.i16x8Ne(dst, a, b)
+        case let .i16x8LtS(dst, a, b): e.i16x8LtS(dst, a, b)
+        case let .i16x8LtU(dst, a, b): e.i16x8LtU(dst, a, b)
+        case let .i16x8GtS(dst, a, b): e.i16x8GtS(dst, a, b)
+        case let .i16x8GtU(dst, a, b): e.i16x8GtU(dst, a, b)
+        case let .i16x8LeS(dst, a, b): e.i16x8LeS(dst, a, b)
+        case let .i16x8LeU(dst, a, b): e.i16x8LeU(dst, a, b)
+        case let .i16x8GeS(dst, a, b): e.i16x8GeS(dst, a, b)
+        case let .i16x8GeU(dst, a, b): e.i16x8GeU(dst, a, b)
+        case let .i32x4Eq(dst, a, b): e.i32x4Eq(dst, a, b)
+        case let .i32x4Ne(dst, a, b): e.i32x4Ne(dst, a, b)
+        case let .i32x4LtS(dst, a, b): e.i32x4LtS(dst, a, b)
+        case let .i32x4LtU(dst, a, b): e.i32x4LtU(dst, a, b)
+        case let .i32x4GtS(dst, a, b): e.i32x4GtS(dst, a, b)
+        case let .i32x4GtU(dst, a, b): e.i32x4GtU(dst, a, b)
+        case let .i32x4LeS(dst, a, b): e.i32x4LeS(dst, a, b)
+        case let .i32x4LeU(dst, a, b): e.i32x4LeU(dst, a, b)
+        case let .i32x4GeS(dst, a, b): e.i32x4GeS(dst, a, b)
+        case let .i32x4GeU(dst, a, b): e.i32x4GeU(dst, a, b)
+        case let .i64x2Eq(dst, a, b): e.i64x2Eq(dst, a, b)
+        case let .i64x2Ne(dst, a, b): e.i64x2Ne(dst, a, b)
+        case let .i64x2LtS(dst, a, b): e.i64x2LtS(dst, a, b)
+        case let .i64x2GtS(dst, a, b): e.i64x2GtS(dst, a, b)
+        case let .i64x2LeS(dst, a, b): e.i64x2LeS(dst, a, b)
+        case let .i64x2GeS(dst, a, b): e.i64x2GeS(dst, a, b)
+        case let .f32x4Eq(dst, a, b): e.f32x4Eq(dst, a, b)
+        case let .f32x4Ne(dst, a, b): e.f32x4Ne(dst, a, b)
+        case let .f32x4Lt(dst, a, b): e.f32x4Lt(dst, a, b)
+        case let .f32x4Gt(dst, a, b): e.f32x4Gt(dst, a, b)
+        case let .f32x4Le(dst, a, b): e.f32x4Le(dst, a, b)
+        case let .f32x4Ge(dst, a, b): e.f32x4Ge(dst, a, b)
+        case let .f64x2Eq(dst, a, b): e.f64x2Eq(dst, a, b)
+        case let .f64x2Ne(dst, a, b): e.f64x2Ne(dst, a, b)
+        case let .f64x2Lt(dst, a, b): e.f64x2Lt(dst, a, b)
+        case let .f64x2Gt(dst, a, b): e.f64x2Gt(dst, a, b)
+        case let .f64x2Le(dst, a, b): e.f64x2Le(dst, a, b)
+        case let .f64x2Ge(dst, a, b): e.f64x2Ge(dst, a, b)
+        case let .i8x16Abs(dst, a): e.i8x16Abs(dst, a)
+        case let .i8x16Neg(dst, a): e.i8x16Neg(dst, a)
+        case let .i8x16AllTrue(dst, a): e.i8x16AllTrue(dst, a)
+        case let .i8x16Bitmask(dst, a): e.i8x16Bitmask(dst, a)
+        case let .i8x16Shl(dst, a, b): e.i8x16Shl(dst, a, b)
+        case let .i8x16ShrS(dst, a, b): e.i8x16ShrS(dst, a, b)
+        case let .i8x16ShrU(dst, a, b): e.i8x16ShrU(dst, a, b)
+        case let .i8x16Add(dst, a, b): e.i8x16Add(dst, a, b)
+        case let .i8x16Sub(dst, a, b): e.i8x16Sub(dst, a, b)
+        case let .i8x16MinS(dst, a, b): e.i8x16MinS(dst, a, b)
+        case let .i8x16MinU(dst, a, b): e.i8x16MinU(dst, a, b)
+        case let .i8x16MaxS(dst, a, b): e.i8x16MaxS(dst, a, b)
+        case let .i8x16MaxU(dst, a, b): e.i8x16MaxU(dst, a, b)
+        case let .i8x16AddSatS(dst, a, b): e.i8x16AddSatS(dst, a, b)
+        case let .i8x16AddSatU(dst, a, b): e.i8x16AddSatU(dst, a, b)
+        case let .i8x16SubSatS(dst, a, b): e.i8x16SubSatS(dst, a, b)
+        case let .i8x16SubSatU(dst, a, b): e.i8x16SubSatU(dst, a, b)
+        case let .i8x16AvgrU(dst, a, b): e.i8x16AvgrU(dst, a, b)
+        case let .i16x8Abs(dst, a): e.i16x8Abs(dst, a)
+        case let .i16x8Neg(dst, a): e.i16x8Neg(dst, a)
+        case let .i16x8AllTrue(dst, a): e.i16x8AllTrue(dst, a)
+        case let .i16x8Bitmask(dst, a): e.i16x8Bitmask(dst, a)
+        case let .i16x8Shl(dst, a, b): e.i16x8Shl(dst, a, b)
+        case let .i16x8ShrS(dst, a, b): e.i16x8ShrS(dst, a, b)
+        case let .i16x8ShrU(dst, a, b): e.i16x8ShrU(dst, a, b)
+        case let .i16x8Add(dst, a, b): e.i16x8Add(dst, a, b)
+        case let .i16x8Sub(dst, a, b): e.i16x8Sub(dst, a, b)
+        case let .i16x8Mul(dst, a, b): e.i16x8Mul(dst, a, b)
+        case let .i16x8MinS(dst, a, b): e.i16x8MinS(dst, a, b)
+        case let .i16x8MinU(dst, a, b): e.i16x8MinU(dst, a, b)
+        case let .i16x8MaxS(dst, a, b): e.i16x8MaxS(dst, a, b)
+        case let .i16x8MaxU(dst, a, b): e.i16x8MaxU(dst, a, b)
+        case let .i16x8AddSatS(dst, a, b): e.i16x8AddSatS(dst, a, b)
+        case let .i16x8AddSatU(dst, a, b): e.i16x8AddSatU(dst, a, b)
+        case let .i16x8SubSatS(dst, a, b): e.i16x8SubSatS(dst, a, b)
+        case let .i16x8SubSatU(dst, a, b): e.i16x8SubSatU(dst, a, b)
+        case let .i16x8AvgrU(dst, a, b): e.i16x8AvgrU(dst, a, b)
+        case let .i32x4Abs(dst, a): e.i32x4Abs(dst, a)
+        case let .i32x4Neg(dst, a): e.i32x4Neg(dst, a)
+        case let .i32x4AllTrue(dst, a): e.i32x4AllTrue(dst, a)
+        case let .i32x4Bitmask(dst, a): e.i32x4Bitmask(dst, a)
+        case let .i32x4Shl(dst, a, b): e.i32x4Shl(dst, a, b)
+        case let .i32x4ShrS(dst, a, b): e.i32x4ShrS(dst, a, b)
+        case let .i32x4ShrU(dst, a, b): e.i32x4ShrU(dst, a, b)
+        case let .i32x4Add(dst, a, b): e.i32x4Add(dst, a, b)
+        case let .i32x4Sub(dst, a, b): e.i32x4Sub(dst, a, b)
+        case let .i32x4Mul(dst, a, b): e.i32x4Mul(dst, a, b)
+        case let .i32x4MinS(dst, a, b): e.i32x4MinS(dst, a, b)
+        case let .i32x4MinU(dst, a, b): e.i32x4MinU(dst, a, b)
+        case let .i32x4MaxS(dst, a, b): e.i32x4MaxS(dst, a, b)
+        case let .i32x4MaxU(dst, a, b): e.i32x4MaxU(dst, a, b)
+        case let .i64x2Abs(dst, a): e.i64x2Abs(dst, a)
+        case let .i64x2Neg(dst, a): e.i64x2Neg(dst, a)
+        case let .i64x2AllTrue(dst, a): e.i64x2AllTrue(dst, a)
+        case let .i64x2Bitmask(dst, a): e.i64x2Bitmask(dst, a)
+        case let .i64x2Shl(dst, a, b): e.i64x2Shl(dst, a, b)
+        case let .i64x2ShrS(dst, a, b): e.i64x2ShrS(dst, a, b)
+        case let .i64x2ShrU(dst, a, b): e.i64x2ShrU(dst, a, b)
+        case let .i64x2Add(dst, a, b): e.i64x2Add(dst, a, b)
+        case let .i64x2Sub(dst, a, b): e.i64x2Sub(dst, a, b)
+        case let .i64x2Mul(dst, a, b): e.i64x2Mul(dst, a, b)
+        case let .i8x16Popcnt(dst, a): e.i8x16Popcnt(dst, a)
+        case let .i8x16NarrowI16x8S(dst, a, b): e.i8x16NarrowI16x8S(dst, a, b)
+        case let .i8x16NarrowI16x8U(dst, a, b): e.i8x16NarrowI16x8U(dst, a, b)
+        case let .i16x8NarrowI32x4S(dst, a, b): e.i16x8NarrowI32x4S(dst, a, b)
+        case let .i16x8NarrowI32x4U(dst, a, b): e.i16x8NarrowI32x4U(dst, a, b)
+        case let .i16x8ExtendLowI8x16S(dst, a): e.i16x8ExtendLowI8x16S(dst, a)
+        case let .i16x8ExtmulLowI8x16S(dst, a, b): e.i16x8ExtmulLowI8x16S(dst, a, b)
+        case let .i16x8ExtendLowI8x16U(dst, a): e.i16x8ExtendLowI8x16U(dst, a)
+        case let .i16x8ExtmulLowI8x16U(dst, a, b): e.i16x8ExtmulLowI8x16U(dst, a, b)
+        case let .i16x8ExtendHighI8x16S(dst, a): e.i16x8ExtendHighI8x16S(dst, a)
+        case let .i16x8ExtmulHighI8x16S(dst, a, b): e.i16x8ExtmulHighI8x16S(dst, a, b)
+        case let .i16x8ExtendHighI8x16U(dst, a): e.i16x8ExtendHighI8x16U(dst, a)
+        case let .i16x8ExtmulHighI8x16U(dst, a, b): e.i16x8ExtmulHighI8x16U(dst, a, b)
+        case let .i32x4ExtendLowI16x8S(dst, a): e.i32x4ExtendLowI16x8S(dst, a)
+        case let .i32x4ExtmulLowI16x8S(dst, a, b): e.i32x4ExtmulLowI16x8S(dst, a, b)
+        case let .i32x4ExtendLowI16x8U(dst, a): e.i32x4ExtendLowI16x8U(dst, a)
+        case let .i32x4ExtmulLowI16x8U(dst, a, b): e.i32x4ExtmulLowI16x8U(dst, a, b)
+        case let .i32x4ExtendHighI16x8S(dst, a): e.i32x4ExtendHighI16x8S(dst, a)
+        case let .i32x4ExtmulHighI16x8S(dst, a, b): e.i32x4ExtmulHighI16x8S(dst, a, b)
+        case let .i32x4ExtendHighI16x8U(dst, a): e.i32x4ExtendHighI16x8U(dst, a)
+        case let .i32x4ExtmulHighI16x8U(dst, a, b): e.i32x4ExtmulHighI16x8U(dst, a, b)
+        case let .i64x2ExtendLowI32x4S(dst, a): e.i64x2ExtendLowI32x4S(dst, a)
+        case let .i64x2ExtmulLowI32x4S(dst, a, b): e.i64x2ExtmulLowI32x4S(dst, a, b)
+        case let .i64x2ExtendLowI32x4U(dst, a): e.i64x2ExtendLowI32x4U(dst, a)
+        case let .i64x2ExtmulLowI32x4U(dst, a, b): e.i64x2ExtmulLowI32x4U(dst, a, b)
+        case let .i64x2ExtendHighI32x4S(dst, a): e.i64x2ExtendHighI32x4S(dst, a)
+        case let .i64x2ExtmulHighI32x4S(dst, a, b): e.i64x2ExtmulHighI32x4S(dst, a, b)
+        case let .i64x2ExtendHighI32x4U(dst, a): e.i64x2ExtendHighI32x4U(dst, a)
+        case let .i64x2ExtmulHighI32x4U(dst, a, b): e.i64x2ExtmulHighI32x4U(dst, a, b)
+        case let .i16x8ExtaddPairwiseI8x16S(dst, a): e.i16x8ExtaddPairwiseI8x16S(dst, a)
+        case let .i16x8ExtaddPairwiseI8x16U(dst, a): e.i16x8ExtaddPairwiseI8x16U(dst, a)
+        case let .i32x4ExtaddPairwiseI16x8S(dst, a): e.i32x4ExtaddPairwiseI16x8S(dst, a)
+        case let .i32x4ExtaddPairwiseI16x8U(dst, a): e.i32x4ExtaddPairwiseI16x8U(dst, a)
+        case let .i16x8Q15mulrSatS(dst, a, b): e.i16x8Q15mulrSatS(dst, a, b)
+        case let .i32x4DotI16x8S(dst, a, b): e.i32x4DotI16x8S(dst, a, b)
+        case let .f32x4Ceil(dst, a): e.f32x4Ceil(dst, a)
+        case let .f32x4Floor(dst, a): e.f32x4Floor(dst, a)
+        case let .f32x4Trunc(dst, a): e.f32x4Trunc(dst, a)
+        case let .f32x4Nearest(dst, a): e.f32x4Nearest(dst, a)
+        case let .f32x4Abs(dst, a): e.f32x4Abs(dst, a)
+        case let .f32x4Neg(dst, a): e.f32x4Neg(dst, a)
+        case let .f32x4Sqrt(dst, a): e.f32x4Sqrt(dst, a)
+        case let .f32x4Add(dst, a, b): e.f32x4Add(dst, a, b)
+        case let .f32x4Sub(dst, a, b): e.f32x4Sub(dst, a, b)
+        case let .f32x4Mul(dst, a, b): e.f32x4Mul(dst, a, b)
+        case let .f32x4Div(dst, a, b): e.f32x4Div(dst, a, b)
+        case let .f32x4Min(dst, a, b): e.f32x4Min(dst, a, b)
+        case let .f32x4Max(dst, a, b): e.f32x4Max(dst, a, b)
+        case let .f32x4Pmin(dst, a, b): e.f32x4Pmin(dst, a, b)
+        case let .f32x4Pmax(dst, a, b): e.f32x4Pmax(dst, a, b)
+        case let .f64x2Ceil(dst, a): e.f64x2Ceil(dst, a)
+        case let .f64x2Floor(dst, a): e.f64x2Floor(dst, a)
+        case let .f64x2Trunc(dst, a): e.f64x2Trunc(dst, a)
+        case let .f64x2Nearest(dst, a): e.f64x2Nearest(dst, a)
+        case let .f64x2Abs(dst, a): e.f64x2Abs(dst, a)
+        case let .f64x2Neg(dst, a): e.f64x2Neg(dst, a)
+        case let .f64x2Sqrt(dst, a): e.f64x2Sqrt(dst, a)
+        case let .f64x2Add(dst, a, b): e.f64x2Add(dst, a, b)
+        case let .f64x2Sub(dst, a, b): e.f64x2Sub(dst, a, b)
+        case let .f64x2Mul(dst, a, b): e.f64x2Mul(dst, a, b)
+        case let .f64x2Div(dst, a, b): e.f64x2Div(dst, a, b)
+        case let .f64x2Min(dst, a, b): e.f64x2Min(dst, a, b)
+        case let .f64x2Max(dst, a, b): e.f64x2Max(dst, a, b)
+        case let .f64x2Pmin(dst, a, b): e.f64x2Pmin(dst, a, b)
+        case let .f64x2Pmax(dst, a, b): e.f64x2Pmax(dst, a, b)
+        case let .i32x4TruncSatF32x4S(dst, a): e.i32x4TruncSatF32x4S(dst, a)
+        case let .i32x4TruncSatF32x4U(dst, a): e.i32x4TruncSatF32x4U(dst, a)
+        case let .i32x4TruncSatF64x2SZero(dst, a): e.i32x4TruncSatF64x2SZero(dst, a)
+        case let .i32x4TruncSatF64x2UZero(dst, a): e.i32x4TruncSatF64x2UZero(dst, a)
+        case let .f32x4ConvertI32x4S(dst, a): e.f32x4ConvertI32x4S(dst, a)
+        case let .f32x4ConvertI32x4U(dst, a): e.f32x4ConvertI32x4U(dst, a)
+        case let .f64x2ConvertLowI32x4S(dst, a): e.f64x2ConvertLowI32x4S(dst, a)
+        case let .f64x2ConvertLowI32x4U(dst, a): e.f64x2ConvertLowI32x4U(dst, a)
+        case let .f32x4DemoteF64x2Zero(dst, a): e.f32x4DemoteF64x2Zero(dst, a)
+        case let .f64x2PromoteLowF32x4(dst, a): e.f64x2PromoteLowF32x4(dst, a)
         }
     }
 
@@ -827,6 +1305,245 @@ enum MaterializedOp: Equatable {
         .fstore64(addr: XReg(1), offset: 16, src: FReg(3)),
         .memorySize(dst: XReg(1)),
         .memoryGrow(dst: XReg(1), delta: XReg(2)),
+        .v128Const(dst: VReg(2), low: 0x1_0000_0001, high: 0x1_0000_0001),
+        .vselect(dst: VReg(2), cond: XReg(2), a: VReg(6), b: VReg(8)),
+        .vglobalGet(dst: VReg(2), index: 16),
+        .vglobalSet(index: 16, src: VReg(4)),
+        .i8x16Shuffle(dst: VReg(2), a: VReg(4), b: VReg(6), low: 0x1_0000_0001, high: 0x1_0000_0001),
+        .v128Load(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load8x8S(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load8x8U(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load16x4S(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load16x4U(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load32x2S(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load32x2U(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load8Splat(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load16Splat(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load32Splat(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load64Splat(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load32Zero(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Load64Zero(dst: VReg(2), addr: XReg(2), offset: 16),
+        .v128Store(addr: XReg(1), offset: 16, src: VReg(6)),
+        .v128Load8Lane(dst: VReg(2), addr: XReg(2), offset: 16, src: VReg(8), lane: 5),
+        .v128Load16Lane(dst: VReg(2), addr: XReg(2), offset: 16, src: VReg(8), lane: 5),
+        .v128Load32Lane(dst: VReg(2), addr: XReg(2), offset: 16, src: VReg(8), lane: 5),
+        .v128Load64Lane(dst: VReg(2), addr: XReg(2), offset: 16, src: VReg(8), lane: 5),
+        .v128Store8Lane(addr: XReg(1), offset: 16, src: VReg(6), lane: 5),
+        .v128Store16Lane(addr: XReg(1), offset: 16, src: VReg(6), lane: 5),
+        .v128Store32Lane(addr: XReg(1), offset: 16, src: VReg(6), lane: 5),
+        .v128Store64Lane(addr: XReg(1), offset: 16, src: VReg(6), lane: 5),
+        .v128Not(dst: VReg(2), a: VReg(4)),
+        .v128And(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .v128Andnot(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .v128Or(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .v128Xor(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .v128Bitselect(dst: VReg(2), a: VReg(4), b: VReg(6), c: VReg(8)),
+        .v128AnyTrue(dst: XReg(1), a: VReg(4)),
+        .i8x16Swizzle(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16Splat(dst: VReg(2), a: XReg(2)),
+        .i8x16ExtractLaneS(dst: XReg(1), a: VReg(4), lane: 5),
+        .i8x16ExtractLaneU(dst: XReg(1), a: VReg(4), lane: 5),
+        .i8x16ReplaceLane(dst: VReg(2), a: VReg(4), b: XReg(3), lane: 5),
+        .i16x8Splat(dst: VReg(2), a: XReg(2)),
+        .i16x8ExtractLaneS(dst: XReg(1), a: VReg(4), lane: 5),
+        .i16x8ExtractLaneU(dst: XReg(1), a: VReg(4), lane: 5),
+        .i16x8ReplaceLane(dst: VReg(2), a: VReg(4), b: XReg(3), lane: 5),
+        .i32x4Splat(dst: VReg(2), a: XReg(2)),
+        .i32x4ExtractLane(dst: XReg(1), a: VReg(4), lane: 5),
+        .i32x4ReplaceLane(dst: VReg(2), a: VReg(4), b: XReg(3), lane: 5),
+        .i64x2Splat(dst: VReg(2), a: XReg(2)),
+        .i64x2ExtractLane(dst: XReg(1), a: VReg(4), lane: 5),
+        .i64x2ReplaceLane(dst: VReg(2), a: VReg(4), b: XReg(3), lane: 5),
+        .f32x4Splat(dst: VReg(2), a: FReg(2)),
+        .f32x4ExtractLane(dst: FReg(1), a: VReg(4), lane: 5),
+        .f32x4ReplaceLane(dst: VReg(2), a: VReg(4), b: FReg(3), lane: 5),
+        .f64x2Splat(dst: VReg(2), a: FReg(2)),
+        .f64x2ExtractLane(dst: FReg(1), a: VReg(4), lane: 5),
+        .f64x2ReplaceLane(dst: VReg(2), a: VReg(4), b: FReg(3), lane: 5),
+        .i8x16Eq(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16Ne(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16LtS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16LtU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16GtS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16GtU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16LeS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16LeU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16GeS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16GeU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8Eq(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8Ne(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8LtS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8LtU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8GtS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8GtU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8LeS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8LeU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8GeS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8GeU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4Eq(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4Ne(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4LtS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4LtU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4GtS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4GtU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4LeS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4LeU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4GeS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4GeU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2Eq(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2Ne(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2LtS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2GtS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2LeS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2GeS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Eq(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Ne(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Lt(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Gt(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Le(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Ge(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Eq(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Ne(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Lt(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Gt(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Le(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Ge(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16Abs(dst: VReg(2), a: VReg(4)),
+        .i8x16Neg(dst: VReg(2), a: VReg(4)),
+        .i8x16AllTrue(dst: XReg(1), a: VReg(4)),
+        .i8x16Bitmask(dst: XReg(1), a: VReg(4)),
+        .i8x16Shl(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i8x16ShrS(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i8x16ShrU(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i8x16Add(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16Sub(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16MinS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16MinU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16MaxS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16MaxU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16AddSatS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16AddSatU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16SubSatS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16SubSatU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16AvgrU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8Abs(dst: VReg(2), a: VReg(4)),
+        .i16x8Neg(dst: VReg(2), a: VReg(4)),
+        .i16x8AllTrue(dst: XReg(1), a: VReg(4)),
+        .i16x8Bitmask(dst: XReg(1), a: VReg(4)),
+        .i16x8Shl(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i16x8ShrS(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i16x8ShrU(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i16x8Add(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8Sub(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8Mul(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8MinS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8MinU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8MaxS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8MaxU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8AddSatS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8AddSatU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8SubSatS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8SubSatU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8AvgrU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4Abs(dst: VReg(2), a: VReg(4)),
+        .i32x4Neg(dst: VReg(2), a: VReg(4)),
+        .i32x4AllTrue(dst: XReg(1), a: VReg(4)),
+        .i32x4Bitmask(dst: XReg(1), a: VReg(4)),
+        .i32x4Shl(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i32x4ShrS(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i32x4ShrU(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i32x4Add(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4Sub(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4Mul(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4MinS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4MinU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4MaxS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4MaxU(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2Abs(dst: VReg(2), a: VReg(4)),
+        .i64x2Neg(dst: VReg(2), a: VReg(4)),
+        .i64x2AllTrue(dst: XReg(1), a: VReg(4)),
+        .i64x2Bitmask(dst: XReg(1), a: VReg(4)),
+        .i64x2Shl(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i64x2ShrS(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i64x2ShrU(dst: VReg(2), a: VReg(4), b: XReg(3)),
+        .i64x2Add(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2Sub(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2Mul(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16Popcnt(dst: VReg(2), a: VReg(4)),
+        .i8x16NarrowI16x8S(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i8x16NarrowI16x8U(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8NarrowI32x4S(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8NarrowI32x4U(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8ExtendLowI8x16S(dst: VReg(2), a: VReg(4)),
+        .i16x8ExtmulLowI8x16S(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8ExtendLowI8x16U(dst: VReg(2), a: VReg(4)),
+        .i16x8ExtmulLowI8x16U(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8ExtendHighI8x16S(dst: VReg(2), a: VReg(4)),
+        .i16x8ExtmulHighI8x16S(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8ExtendHighI8x16U(dst: VReg(2), a: VReg(4)),
+        .i16x8ExtmulHighI8x16U(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4ExtendLowI16x8S(dst: VReg(2), a: VReg(4)),
+        .i32x4ExtmulLowI16x8S(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4ExtendLowI16x8U(dst: VReg(2), a: VReg(4)),
+        .i32x4ExtmulLowI16x8U(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4ExtendHighI16x8S(dst: VReg(2), a: VReg(4)),
+        .i32x4ExtmulHighI16x8S(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4ExtendHighI16x8U(dst: VReg(2), a: VReg(4)),
+        .i32x4ExtmulHighI16x8U(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2ExtendLowI32x4S(dst: VReg(2), a: VReg(4)),
+        .i64x2ExtmulLowI32x4S(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2ExtendLowI32x4U(dst: VReg(2), a: VReg(4)),
+        .i64x2ExtmulLowI32x4U(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2ExtendHighI32x4S(dst: VReg(2), a: VReg(4)),
+        .i64x2ExtmulHighI32x4S(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i64x2ExtendHighI32x4U(dst: VReg(2), a: VReg(4)),
+        .i64x2ExtmulHighI32x4U(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i16x8ExtaddPairwiseI8x16S(dst: VReg(2), a: VReg(4)),
+        .i16x8ExtaddPairwiseI8x16U(dst: VReg(2), a: VReg(4)),
+        .i32x4ExtaddPairwiseI16x8S(dst: VReg(2), a: VReg(4)),
+        .i32x4ExtaddPairwiseI16x8U(dst: VReg(2), a: VReg(4)),
+        .i16x8Q15mulrSatS(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4DotI16x8S(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Ceil(dst: VReg(2), a: VReg(4)),
+        .f32x4Floor(dst: VReg(2), a: VReg(4)),
+        .f32x4Trunc(dst: VReg(2), a: VReg(4)),
+        .f32x4Nearest(dst: VReg(2), a: VReg(4)),
+        .f32x4Abs(dst: VReg(2), a: VReg(4)),
+        .f32x4Neg(dst: VReg(2), a: VReg(4)),
+        .f32x4Sqrt(dst: VReg(2), a: VReg(4)),
+        .f32x4Add(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Sub(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Mul(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Div(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Min(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Max(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Pmin(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f32x4Pmax(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Ceil(dst: VReg(2), a: VReg(4)),
+        .f64x2Floor(dst: VReg(2), a: VReg(4)),
+        .f64x2Trunc(dst: VReg(2), a: VReg(4)),
+        .f64x2Nearest(dst: VReg(2), a: VReg(4)),
+        .f64x2Abs(dst: VReg(2), a: VReg(4)),
+        .f64x2Neg(dst: VReg(2), a: VReg(4)),
+        .f64x2Sqrt(dst: VReg(2), a: VReg(4)),
+        .f64x2Add(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Sub(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Mul(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Div(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Min(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Max(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Pmin(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .f64x2Pmax(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4TruncSatF32x4S(dst: VReg(2), a: VReg(4)),
+        .i32x4TruncSatF32x4U(dst: VReg(2), a: VReg(4)),
+        .i32x4TruncSatF64x2SZero(dst: VReg(2), a: VReg(4)),
+        .i32x4TruncSatF64x2UZero(dst: VReg(2), a: VReg(4)),
+        .f32x4ConvertI32x4S(dst: VReg(2), a: VReg(4)),
+        .f32x4ConvertI32x4U(dst: VReg(2), a: VReg(4)),
+        .f64x2ConvertLowI32x4S(dst: VReg(2), a: VReg(4)),
+        .f64x2ConvertLowI32x4U(dst: VReg(2), a: VReg(4)),
+        .f32x4DemoteF64x2Zero(dst: VReg(2), a: VReg(4)),
+        .f64x2PromoteLowF32x4(dst: VReg(2), a: VReg(4)),
     ]
 
     /// A random op with random operands.
@@ -1102,6 +1819,245 @@ enum MaterializedOp: Equatable {
         case 267: return .fstore64(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: FReg(.random(in: 0...UInt16.max, using: &g)))
         case 268: return .memorySize(dst: XReg(.random(in: 0...UInt16.max, using: &g)))
         case 269: return .memoryGrow(dst: XReg(.random(in: 0...UInt16.max, using: &g)), delta: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 270: return .v128Const(dst: VReg(.random(in: 0...UInt16.max, using: &g)), low: .random(in: 0...UInt64.max, using: &g), high: .random(in: 0...UInt64.max, using: &g))
+        case 271: return .vselect(dst: VReg(.random(in: 0...UInt16.max, using: &g)), cond: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 272: return .vglobalGet(dst: VReg(.random(in: 0...UInt16.max, using: &g)), index: .random(in: 0...UInt32.max, using: &g))
+        case 273: return .vglobalSet(index: .random(in: 0...UInt32.max, using: &g), src: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 274: return .i8x16Shuffle(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)), low: .random(in: 0...UInt64.max, using: &g), high: .random(in: 0...UInt64.max, using: &g))
+        case 275: return .v128Load(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 276: return .v128Load8x8S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 277: return .v128Load8x8U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 278: return .v128Load16x4S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 279: return .v128Load16x4U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 280: return .v128Load32x2S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 281: return .v128Load32x2U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 282: return .v128Load8Splat(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 283: return .v128Load16Splat(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 284: return .v128Load32Splat(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 285: return .v128Load64Splat(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 286: return .v128Load32Zero(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 287: return .v128Load64Zero(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g))
+        case 288: return .v128Store(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 289: return .v128Load8Lane(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 290: return .v128Load16Lane(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 291: return .v128Load32Lane(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 292: return .v128Load64Lane(dst: VReg(.random(in: 0...UInt16.max, using: &g)), addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 293: return .v128Store8Lane(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 294: return .v128Store16Lane(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 295: return .v128Store32Lane(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 296: return .v128Store64Lane(addr: XReg(.random(in: 0...UInt16.max, using: &g)), offset: .random(in: 0...UInt32.max, using: &g), src: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 297: return .v128Not(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 298: return .v128And(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 299: return .v128Andnot(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 300: return .v128Or(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 301: return .v128Xor(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 302: return .v128Bitselect(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)), c: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 303: return .v128AnyTrue(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 304: return .i8x16Swizzle(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 305: return .i8x16Splat(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 306: return .i8x16ExtractLaneS(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 307: return .i8x16ExtractLaneU(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 308: return .i8x16ReplaceLane(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 309: return .i16x8Splat(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 310: return .i16x8ExtractLaneS(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 311: return .i16x8ExtractLaneU(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 312: return .i16x8ReplaceLane(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 313: return .i32x4Splat(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 314: return .i32x4ExtractLane(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 315: return .i32x4ReplaceLane(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 316: return .i64x2Splat(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 317: return .i64x2ExtractLane(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 318: return .i64x2ReplaceLane(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 319: return .f32x4Splat(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: FReg(.random(in: 0...UInt16.max, using: &g)))
+        case 320: return .f32x4ExtractLane(dst: FReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 321: return .f32x4ReplaceLane(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: FReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 322: return .f64x2Splat(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: FReg(.random(in: 0...UInt16.max, using: &g)))
+        case 323: return .f64x2ExtractLane(dst: FReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 324: return .f64x2ReplaceLane(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: FReg(.random(in: 0...UInt16.max, using: &g)), lane: .random(in: 0...UInt8.max, using: &g))
+        case 325: return .i8x16Eq(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 326: return .i8x16Ne(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 327: return .i8x16LtS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 328: return .i8x16LtU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 329: return .i8x16GtS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 330: return .i8x16GtU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 331: return .i8x16LeS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 332: return .i8x16LeU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 333: return .i8x16GeS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 334: return .i8x16GeU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 335: return .i16x8Eq(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 336: return .i16x8Ne(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 337: return .i16x8LtS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 338: return .i16x8LtU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 339: return .i16x8GtS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 340: return .i16x8GtU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 341: return .i16x8LeS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 342: return .i16x8LeU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 343: return .i16x8GeS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 344: return .i16x8GeU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 345: return .i32x4Eq(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 346: return .i32x4Ne(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 347: return .i32x4LtS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 348: return .i32x4LtU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 349: return .i32x4GtS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 350: return .i32x4GtU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 351: return .i32x4LeS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 352: return .i32x4LeU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 353: return .i32x4GeS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 354: return .i32x4GeU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 355: return .i64x2Eq(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 356: return .i64x2Ne(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 357: return .i64x2LtS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 358: return .i64x2GtS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 359: return .i64x2LeS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 360: return .i64x2GeS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 361: return .f32x4Eq(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 362: return .f32x4Ne(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 363: return .f32x4Lt(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 364: return .f32x4Gt(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 365: return .f32x4Le(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 366: return .f32x4Ge(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 367: return .f64x2Eq(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 368: return .f64x2Ne(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 369: return .f64x2Lt(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 370: return .f64x2Gt(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 371: return .f64x2Le(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 372: return .f64x2Ge(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 373: return .i8x16Abs(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 374: return .i8x16Neg(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 375: return .i8x16AllTrue(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 376: return .i8x16Bitmask(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 377: return .i8x16Shl(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 378: return .i8x16ShrS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 379: return .i8x16ShrU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 380: return .i8x16Add(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 381: return .i8x16Sub(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 382: return .i8x16MinS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 383: return .i8x16MinU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 384: return .i8x16MaxS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 385: return .i8x16MaxU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 386: return .i8x16AddSatS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 387: return .i8x16AddSatU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 388: return .i8x16SubSatS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 389: return .i8x16SubSatU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 390: return .i8x16AvgrU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 391: return .i16x8Abs(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 392: return .i16x8Neg(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 393: return .i16x8AllTrue(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 394: return .i16x8Bitmask(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 395: return .i16x8Shl(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 396: return .i16x8ShrS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 397: return .i16x8ShrU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 398: return .i16x8Add(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 399: return .i16x8Sub(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 400: return .i16x8Mul(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 401: return .i16x8MinS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 402: return .i16x8MinU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 403: return .i16x8MaxS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 404: return .i16x8MaxU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 405: return .i16x8AddSatS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 406: return .i16x8AddSatU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 407: return .i16x8SubSatS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 408: return .i16x8SubSatU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 409: return .i16x8AvgrU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 410: return .i32x4Abs(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 411: return .i32x4Neg(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 412: return .i32x4AllTrue(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 413: return .i32x4Bitmask(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 414: return .i32x4Shl(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 415: return .i32x4ShrS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 416: return .i32x4ShrU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 417: return .i32x4Add(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 418: return .i32x4Sub(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 419: return .i32x4Mul(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 420: return .i32x4MinS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 421: return .i32x4MinU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 422: return .i32x4MaxS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 423: return .i32x4MaxU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 424: return .i64x2Abs(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 425: return .i64x2Neg(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 426: return .i64x2AllTrue(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 427: return .i64x2Bitmask(dst: XReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 428: return .i64x2Shl(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 429: return .i64x2ShrS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 430: return .i64x2ShrU(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 431: return .i64x2Add(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 432: return .i64x2Sub(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 433: return .i64x2Mul(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 434: return .i8x16Popcnt(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 435: return .i8x16NarrowI16x8S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 436: return .i8x16NarrowI16x8U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 437: return .i16x8NarrowI32x4S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 438: return .i16x8NarrowI32x4U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 439: return .i16x8ExtendLowI8x16S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 440: return .i16x8ExtmulLowI8x16S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 441: return .i16x8ExtendLowI8x16U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 442: return .i16x8ExtmulLowI8x16U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 443: return .i16x8ExtendHighI8x16S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 444: return .i16x8ExtmulHighI8x16S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 445: return .i16x8ExtendHighI8x16U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 446: return .i16x8ExtmulHighI8x16U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 447: return .i32x4ExtendLowI16x8S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 448: return .i32x4ExtmulLowI16x8S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 449: return .i32x4ExtendLowI16x8U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 450: return .i32x4ExtmulLowI16x8U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 451: return .i32x4ExtendHighI16x8S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 452: return .i32x4ExtmulHighI16x8S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 453: return .i32x4ExtendHighI16x8U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 454: return .i32x4ExtmulHighI16x8U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 455: return .i64x2ExtendLowI32x4S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 456: return .i64x2ExtmulLowI32x4S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 457: return .i64x2ExtendLowI32x4U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 458: return .i64x2ExtmulLowI32x4U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 459: return .i64x2ExtendHighI32x4S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 460: return .i64x2ExtmulHighI32x4S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 461: return .i64x2ExtendHighI32x4U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 462: return .i64x2ExtmulHighI32x4U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 463: return .i16x8ExtaddPairwiseI8x16S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 464: return .i16x8ExtaddPairwiseI8x16U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 465: return .i32x4ExtaddPairwiseI16x8S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 466: return .i32x4ExtaddPairwiseI16x8U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 467: return .i16x8Q15mulrSatS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 468: return .i32x4DotI16x8S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 469: return .f32x4Ceil(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 470: return .f32x4Floor(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 471: return .f32x4Trunc(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 472: return .f32x4Nearest(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 473: return .f32x4Abs(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 474: return .f32x4Neg(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 475: return .f32x4Sqrt(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 476: return .f32x4Add(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 477: return .f32x4Sub(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 478: return .f32x4Mul(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 479: return .f32x4Div(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 480: return .f32x4Min(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 481: return .f32x4Max(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 482: return .f32x4Pmin(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 483: return .f32x4Pmax(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 484: return .f64x2Ceil(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 485: return .f64x2Floor(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 486: return .f64x2Trunc(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 487: return .f64x2Nearest(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 488: return .f64x2Abs(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 489: return .f64x2Neg(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 490: return .f64x2Sqrt(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 491: return .f64x2Add(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 492: return .f64x2Sub(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 493: return .f64x2Mul(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 494: return .f64x2Div(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 495: return .f64x2Min(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 496: return .f64x2Max(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 497: return .f64x2Pmin(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 498: return .f64x2Pmax(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 499: return .i32x4TruncSatF32x4S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 500: return .i32x4TruncSatF32x4U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 501: return .i32x4TruncSatF64x2SZero(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 502: return .i32x4TruncSatF64x2UZero(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 503: return .f32x4ConvertI32x4S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 504: return .f32x4ConvertI32x4U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 505: return .f64x2ConvertLowI32x4S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 506: return .f64x2ConvertLowI32x4U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 507: return .f32x4DemoteF64x2Zero(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 508: return .f64x2PromoteLowF32x4(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
         default: fatalError("unreachable: index below count")
         }
     }
@@ -1381,4 +2337,243 @@ struct Materializer: OpVisitor {
     mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) -> MaterializedOp { .fstore64(addr: addr, offset: offset, src: src) }
     mutating func memorySize(_ dst: XReg) -> MaterializedOp { .memorySize(dst: dst) }
     mutating func memoryGrow(_ dst: XReg, _ delta: XReg) -> MaterializedOp { .memoryGrow(dst: dst, delta: delta) }
+    mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64) -> MaterializedOp { .v128Const(dst: dst, low: low, high: high) }
+    mutating func vselect(_ dst: VReg, _ cond: XReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .vselect(dst: dst, cond: cond, a: a, b: b) }
+    mutating func vglobalGet(_ dst: VReg, _ index: UInt32) -> MaterializedOp { .vglobalGet(dst: dst, index: index) }
+    mutating func vglobalSet(_ index: UInt32, _ src: VReg) -> MaterializedOp { .vglobalSet(index: index, src: src) }
+    mutating func i8x16Shuffle(_ dst: VReg, _ a: VReg, _ b: VReg, _ low: UInt64, _ high: UInt64) -> MaterializedOp { .i8x16Shuffle(dst: dst, a: a, b: b, low: low, high: high) }
+    mutating func v128Load(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load8x8S(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load8x8U(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load16x4S(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load16x4U(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load32x2S(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load32x2U(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load8Splat(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load16Splat(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load32Splat(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load64Splat(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load32Zero(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) -> MaterializedOp { .v128Load64Zero(dst: dst, addr: addr, offset: offset) }
+    mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) -> MaterializedOp { .v128Store(addr: addr, offset: offset, src: src) }
+    mutating func v128Load8Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> MaterializedOp { .v128Load8Lane(dst: dst, addr: addr, offset: offset, src: src, lane: lane) }
+    mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> MaterializedOp { .v128Load16Lane(dst: dst, addr: addr, offset: offset, src: src, lane: lane) }
+    mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> MaterializedOp { .v128Load32Lane(dst: dst, addr: addr, offset: offset, src: src, lane: lane) }
+    mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> MaterializedOp { .v128Load64Lane(dst: dst, addr: addr, offset: offset, src: src, lane: lane) }
+    mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> MaterializedOp { .v128Store8Lane(addr: addr, offset: offset, src: src, lane: lane) }
+    mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> MaterializedOp { .v128Store16Lane(addr: addr, offset: offset, src: src, lane: lane) }
+    mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> MaterializedOp { .v128Store32Lane(addr: addr, offset: offset, src: src, lane: lane) }
+    mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> MaterializedOp { .v128Store64Lane(addr: addr, offset: offset, src: src, lane: lane) }
+    mutating func v128Not(_ dst: VReg, _ a: VReg) -> MaterializedOp { .v128Not(dst: dst, a: a) }
+    mutating func v128And(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .v128And(dst: dst, a: a, b: b) }
+    mutating func v128Andnot(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .v128Andnot(dst: dst, a: a, b: b) }
+    mutating func v128Or(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .v128Or(dst: dst, a: a, b: b) }
+    mutating func v128Xor(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .v128Xor(dst: dst, a: a, b: b) }
+    mutating func v128Bitselect(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> MaterializedOp { .v128Bitselect(dst: dst, a: a, b: b, c: c) }
+    mutating func v128AnyTrue(_ dst: XReg, _ a: VReg) -> MaterializedOp { .v128AnyTrue(dst: dst, a: a) }
+    mutating func i8x16Swizzle(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16Swizzle(dst: dst, a: a, b: b) }
+    mutating func i8x16Splat(_ dst: VReg, _ a: XReg) -> MaterializedOp { .i8x16Splat(dst: dst, a: a) }
+    mutating func i8x16ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> MaterializedOp { .i8x16ExtractLaneS(dst: dst, a: a, lane: lane) }
+    mutating func i8x16ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> MaterializedOp { .i8x16ExtractLaneU(dst: dst, a: a, lane: lane) }
+    mutating func i8x16ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> MaterializedOp { .i8x16ReplaceLane(dst: dst, a: a, b: b, lane: lane) }
+    mutating func i16x8Splat(_ dst: VReg, _ a: XReg) -> MaterializedOp { .i16x8Splat(dst: dst, a: a) }
+    mutating func i16x8ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> MaterializedOp { .i16x8ExtractLaneS(dst: dst, a: a, lane: lane) }
+    mutating func i16x8ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> MaterializedOp { .i16x8ExtractLaneU(dst: dst, a: a, lane: lane) }
+    mutating func i16x8ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> MaterializedOp { .i16x8ReplaceLane(dst: dst, a: a, b: b, lane: lane) }
+    mutating func i32x4Splat(_ dst: VReg, _ a: XReg) -> MaterializedOp { .i32x4Splat(dst: dst, a: a) }
+    mutating func i32x4ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> MaterializedOp { .i32x4ExtractLane(dst: dst, a: a, lane: lane) }
+    mutating func i32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> MaterializedOp { .i32x4ReplaceLane(dst: dst, a: a, b: b, lane: lane) }
+    mutating func i64x2Splat(_ dst: VReg, _ a: XReg) -> MaterializedOp { .i64x2Splat(dst: dst, a: a) }
+    mutating func i64x2ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) -> MaterializedOp { .i64x2ExtractLane(dst: dst, a: a, lane: lane) }
+    mutating func i64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) -> MaterializedOp { .i64x2ReplaceLane(dst: dst, a: a, b: b, lane: lane) }
+    mutating func f32x4Splat(_ dst: VReg, _ a: FReg) -> MaterializedOp { .f32x4Splat(dst: dst, a: a) }
+    mutating func f32x4ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) -> MaterializedOp { .f32x4ExtractLane(dst: dst, a: a, lane: lane) }
+    mutating func f32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) -> MaterializedOp { .f32x4ReplaceLane(dst: dst, a: a, b: b, lane: lane) }
+    mutating func f64x2Splat(_ dst: VReg, _ a: FReg) -> MaterializedOp { .f64x2Splat(dst: dst, a: a) }
+    mutating func f64x2ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) -> MaterializedOp { .f64x2ExtractLane(dst: dst, a: a, lane: lane) }
+    mutating func f64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) -> MaterializedOp { .f64x2ReplaceLane(dst: dst, a: a, b: b, lane: lane) }
+    mutating func i8x16Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16Eq(dst: dst, a: a, b: b) }
+    mutating func i8x16Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16Ne(dst: dst, a: a, b: b) }
+    mutating func i8x16LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16LtS(dst: dst, a: a, b: b) }
+    mutating func i8x16LtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16LtU(dst: dst, a: a, b: b) }
+    mutating func i8x16GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16GtS(dst: dst, a: a, b: b) }
+    mutating func i8x16GtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16GtU(dst: dst, a: a, b: b) }
+    mutating func i8x16LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16LeS(dst: dst, a: a, b: b) }
+    mutating func i8x16LeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16LeU(dst: dst, a: a, b: b) }
+    mutating func i8x16GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16GeS(dst: dst, a: a, b: b) }
+    mutating func i8x16GeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16GeU(dst: dst, a: a, b: b) }
+    mutating func i16x8Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8Eq(dst: dst, a: a, b: b) }
+    mutating func i16x8Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8Ne(dst: dst, a: a, b: b) }
+    mutating func i16x8LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8LtS(dst: dst, a: a, b: b) }
+    mutating func i16x8LtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8LtU(dst: dst, a: a, b: b) }
+    mutating func i16x8GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8GtS(dst: dst, a: a, b: b) }
+    mutating func i16x8GtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8GtU(dst: dst, a: a, b: b) }
+    mutating func i16x8LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8LeS(dst: dst, a: a, b: b) }
+    mutating func i16x8LeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8LeU(dst: dst, a: a, b: b) }
+    mutating func i16x8GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8GeS(dst: dst, a: a, b: b) }
+    mutating func i16x8GeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8GeU(dst: dst, a: a, b: b) }
+    mutating func i32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4Eq(dst: dst, a: a, b: b) }
+    mutating func i32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4Ne(dst: dst, a: a, b: b) }
+    mutating func i32x4LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4LtS(dst: dst, a: a, b: b) }
+    mutating func i32x4LtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4LtU(dst: dst, a: a, b: b) }
+    mutating func i32x4GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4GtS(dst: dst, a: a, b: b) }
+    mutating func i32x4GtU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4GtU(dst: dst, a: a, b: b) }
+    mutating func i32x4LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4LeS(dst: dst, a: a, b: b) }
+    mutating func i32x4LeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4LeU(dst: dst, a: a, b: b) }
+    mutating func i32x4GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4GeS(dst: dst, a: a, b: b) }
+    mutating func i32x4GeU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4GeU(dst: dst, a: a, b: b) }
+    mutating func i64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2Eq(dst: dst, a: a, b: b) }
+    mutating func i64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2Ne(dst: dst, a: a, b: b) }
+    mutating func i64x2LtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2LtS(dst: dst, a: a, b: b) }
+    mutating func i64x2GtS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2GtS(dst: dst, a: a, b: b) }
+    mutating func i64x2LeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2LeS(dst: dst, a: a, b: b) }
+    mutating func i64x2GeS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2GeS(dst: dst, a: a, b: b) }
+    mutating func f32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Eq(dst: dst, a: a, b: b) }
+    mutating func f32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Ne(dst: dst, a: a, b: b) }
+    mutating func f32x4Lt(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Lt(dst: dst, a: a, b: b) }
+    mutating func f32x4Gt(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Gt(dst: dst, a: a, b: b) }
+    mutating func f32x4Le(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Le(dst: dst, a: a, b: b) }
+    mutating func f32x4Ge(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Ge(dst: dst, a: a, b: b) }
+    mutating func f64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Eq(dst: dst, a: a, b: b) }
+    mutating func f64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Ne(dst: dst, a: a, b: b) }
+    mutating func f64x2Lt(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Lt(dst: dst, a: a, b: b) }
+    mutating func f64x2Gt(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Gt(dst: dst, a: a, b: b) }
+    mutating func f64x2Le(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Le(dst: dst, a: a, b: b) }
+    mutating func f64x2Ge(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Ge(dst: dst, a: a, b: b) }
+    mutating func i8x16Abs(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i8x16Abs(dst: dst, a: a) }
+    mutating func i8x16Neg(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i8x16Neg(dst: dst, a: a) }
+    mutating func i8x16AllTrue(_ dst: XReg, _ a: VReg) -> MaterializedOp { .i8x16AllTrue(dst: dst, a: a) }
+    mutating func i8x16Bitmask(_ dst: XReg, _ a: VReg) -> MaterializedOp { .i8x16Bitmask(dst: dst, a: a) }
+    mutating func i8x16Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i8x16Shl(dst: dst, a: a, b: b) }
+    mutating func i8x16ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i8x16ShrS(dst: dst, a: a, b: b) }
+    mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i8x16ShrU(dst: dst, a: a, b: b) }
+    mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16Add(dst: dst, a: a, b: b) }
+    mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16Sub(dst: dst, a: a, b: b) }
+    mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16MinS(dst: dst, a: a, b: b) }
+    mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16MinU(dst: dst, a: a, b: b) }
+    mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16MaxS(dst: dst, a: a, b: b) }
+    mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16MaxU(dst: dst, a: a, b: b) }
+    mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16AddSatS(dst: dst, a: a, b: b) }
+    mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16AddSatU(dst: dst, a: a, b: b) }
+    mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16SubSatS(dst: dst, a: a, b: b) }
+    mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16SubSatU(dst: dst, a: a, b: b) }
+    mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16AvgrU(dst: dst, a: a, b: b) }
+    mutating func i16x8Abs(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i16x8Abs(dst: dst, a: a) }
+    mutating func i16x8Neg(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i16x8Neg(dst: dst, a: a) }
+    mutating func i16x8AllTrue(_ dst: XReg, _ a: VReg) -> MaterializedOp { .i16x8AllTrue(dst: dst, a: a) }
+    mutating func i16x8Bitmask(_ dst: XReg, _ a: VReg) -> MaterializedOp { .i16x8Bitmask(dst: dst, a: a) }
+    mutating func i16x8Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i16x8Shl(dst: dst, a: a, b: b) }
+    mutating func i16x8ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i16x8ShrS(dst: dst, a: a, b: b) }
+    mutating func i16x8ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i16x8ShrU(dst: dst, a: a, b: b) }
+    mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8Add(dst: dst, a: a, b: b) }
+    mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8Sub(dst: dst, a: a, b: b) }
+    mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8Mul(dst: dst, a: a, b: b) }
+    mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8MinS(dst: dst, a: a, b: b) }
+    mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8MinU(dst: dst, a: a, b: b) }
+    mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8MaxS(dst: dst, a: a, b: b) }
+    mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8MaxU(dst: dst, a: a, b: b) }
+    mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8AddSatS(dst: dst, a: a, b: b) }
+    mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8AddSatU(dst: dst, a: a, b: b) }
+    mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8SubSatS(dst: dst, a: a, b: b) }
+    mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8SubSatU(dst: dst, a: a, b: b) }
+    mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8AvgrU(dst: dst, a: a, b: b) }
+    mutating func i32x4Abs(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4Abs(dst: dst, a: a) }
+    mutating func i32x4Neg(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4Neg(dst: dst, a: a) }
+    mutating func i32x4AllTrue(_ dst: XReg, _ a: VReg) -> MaterializedOp { .i32x4AllTrue(dst: dst, a: a) }
+    mutating func i32x4Bitmask(_ dst: XReg, _ a: VReg) -> MaterializedOp { .i32x4Bitmask(dst: dst, a: a) }
+    mutating func i32x4Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i32x4Shl(dst: dst, a: a, b: b) }
+    mutating func i32x4ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i32x4ShrS(dst: dst, a: a, b: b) }
+    mutating func i32x4ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i32x4ShrU(dst: dst, a: a, b: b) }
+    mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4Add(dst: dst, a: a, b: b) }
+    mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4Sub(dst: dst, a: a, b: b) }
+    mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4Mul(dst: dst, a: a, b: b) }
+    mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4MinS(dst: dst, a: a, b: b) }
+    mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4MinU(dst: dst, a: a, b: b) }
+    mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4MaxS(dst: dst, a: a, b: b) }
+    mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4MaxU(dst: dst, a: a, b: b) }
+    mutating func i64x2Abs(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i64x2Abs(dst: dst, a: a) }
+    mutating func i64x2Neg(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i64x2Neg(dst: dst, a: a) }
+    mutating func i64x2AllTrue(_ dst: XReg, _ a: VReg) -> MaterializedOp { .i64x2AllTrue(dst: dst, a: a) }
+    mutating func i64x2Bitmask(_ dst: XReg, _ a: VReg) -> MaterializedOp { .i64x2Bitmask(dst: dst, a: a) }
+    mutating func i64x2Shl(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i64x2Shl(dst: dst, a: a, b: b) }
+    mutating func i64x2ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i64x2ShrS(dst: dst, a: a, b: b) }
+    mutating func i64x2ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) -> MaterializedOp { .i64x2ShrU(dst: dst, a: a, b: b) }
+    mutating func i64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2Add(dst: dst, a: a, b: b) }
+    mutating func i64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2Sub(dst: dst, a: a, b: b) }
+    mutating func i64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2Mul(dst: dst, a: a, b: b) }
+    mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i8x16Popcnt(dst: dst, a: a) }
+    mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16NarrowI16x8S(dst: dst, a: a, b: b) }
+    mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i8x16NarrowI16x8U(dst: dst, a: a, b: b) }
+    mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8NarrowI32x4S(dst: dst, a: a, b: b) }
+    mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8NarrowI32x4U(dst: dst, a: a, b: b) }
+    mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i16x8ExtendLowI8x16S(dst: dst, a: a) }
+    mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8ExtmulLowI8x16S(dst: dst, a: a, b: b) }
+    mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i16x8ExtendLowI8x16U(dst: dst, a: a) }
+    mutating func i16x8ExtmulLowI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8ExtmulLowI8x16U(dst: dst, a: a, b: b) }
+    mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i16x8ExtendHighI8x16S(dst: dst, a: a) }
+    mutating func i16x8ExtmulHighI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8ExtmulHighI8x16S(dst: dst, a: a, b: b) }
+    mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i16x8ExtendHighI8x16U(dst: dst, a: a) }
+    mutating func i16x8ExtmulHighI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8ExtmulHighI8x16U(dst: dst, a: a, b: b) }
+    mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4ExtendLowI16x8S(dst: dst, a: a) }
+    mutating func i32x4ExtmulLowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4ExtmulLowI16x8S(dst: dst, a: a, b: b) }
+    mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4ExtendLowI16x8U(dst: dst, a: a) }
+    mutating func i32x4ExtmulLowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4ExtmulLowI16x8U(dst: dst, a: a, b: b) }
+    mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4ExtendHighI16x8S(dst: dst, a: a) }
+    mutating func i32x4ExtmulHighI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4ExtmulHighI16x8S(dst: dst, a: a, b: b) }
+    mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4ExtendHighI16x8U(dst: dst, a: a) }
+    mutating func i32x4ExtmulHighI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4ExtmulHighI16x8U(dst: dst, a: a, b: b) }
+    mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i64x2ExtendLowI32x4S(dst: dst, a: a) }
+    mutating func i64x2ExtmulLowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2ExtmulLowI32x4S(dst: dst, a: a, b: b) }
+    mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i64x2ExtendLowI32x4U(dst: dst, a: a) }
+    mutating func i64x2ExtmulLowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2ExtmulLowI32x4U(dst: dst, a: a, b: b) }
+    mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i64x2ExtendHighI32x4S(dst: dst, a: a) }
+    mutating func i64x2ExtmulHighI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2ExtmulHighI32x4S(dst: dst, a: a, b: b) }
+    mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i64x2ExtendHighI32x4U(dst: dst, a: a) }
+    mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i64x2ExtmulHighI32x4U(dst: dst, a: a, b: b) }
+    mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i16x8ExtaddPairwiseI8x16S(dst: dst, a: a) }
+    mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i16x8ExtaddPairwiseI8x16U(dst: dst, a: a) }
+    mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4ExtaddPairwiseI16x8S(dst: dst, a: a) }
+    mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4ExtaddPairwiseI16x8U(dst: dst, a: a) }
+    mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8Q15mulrSatS(dst: dst, a: a, b: b) }
+    mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i32x4DotI16x8S(dst: dst, a: a, b: b) }
+    mutating func f32x4Ceil(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4Ceil(dst: dst, a: a) }
+    mutating func f32x4Floor(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4Floor(dst: dst, a: a) }
+    mutating func f32x4Trunc(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4Trunc(dst: dst, a: a) }
+    mutating func f32x4Nearest(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4Nearest(dst: dst, a: a) }
+    mutating func f32x4Abs(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4Abs(dst: dst, a: a) }
+    mutating func f32x4Neg(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4Neg(dst: dst, a: a) }
+    mutating func f32x4Sqrt(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4Sqrt(dst: dst, a: a) }
+    mutating func f32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Add(dst: dst, a: a, b: b) }
+    mutating func f32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Sub(dst: dst, a: a, b: b) }
+    mutating func f32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Mul(dst: dst, a: a, b: b) }
+    mutating func f32x4Div(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Div(dst: dst, a: a, b: b) }
+    mutating func f32x4Min(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Min(dst: dst, a: a, b: b) }
+    mutating func f32x4Max(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Max(dst: dst, a: a, b: b) }
+    mutating func f32x4Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Pmin(dst: dst, a: a, b: b) }
+    mutating func f32x4Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f32x4Pmax(dst: dst, a: a, b: b) }
+    mutating func f64x2Ceil(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2Ceil(dst: dst, a: a) }
+    mutating func f64x2Floor(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2Floor(dst: dst, a: a) }
+    mutating func f64x2Trunc(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2Trunc(dst: dst, a: a) }
+    mutating func f64x2Nearest(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2Nearest(dst: dst, a: a) }
+    mutating func f64x2Abs(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2Abs(dst: dst, a: a) }
+    mutating func f64x2Neg(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2Neg(dst: dst, a: a) }
+    mutating func f64x2Sqrt(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2Sqrt(dst: dst, a: a) }
+    mutating func f64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Add(dst: dst, a: a, b: b) }
+    mutating func f64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Sub(dst: dst, a: a, b: b) }
+    mutating func f64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Mul(dst: dst, a: a, b: b) }
+    mutating func f64x2Div(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Div(dst: dst, a: a, b: b) }
+    mutating func f64x2Min(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Min(dst: dst, a: a, b: b) }
+    mutating func f64x2Max(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Max(dst: dst, a: a, b: b) }
+    mutating func f64x2Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Pmin(dst: dst, a: a, b: b) }
+    mutating func f64x2Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .f64x2Pmax(dst: dst, a: a, b: b) }
+    mutating func i32x4TruncSatF32x4S(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4TruncSatF32x4S(dst: dst, a: a) }
+    mutating func i32x4TruncSatF32x4U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4TruncSatF32x4U(dst: dst, a: a) }
+    mutating func i32x4TruncSatF64x2SZero(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4TruncSatF64x2SZero(dst: dst, a: a) }
+    mutating func i32x4TruncSatF64x2UZero(_ dst: VReg, _ a: VReg) -> MaterializedOp { .i32x4TruncSatF64x2UZero(dst: dst, a: a) }
+    mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4ConvertI32x4S(dst: dst, a: a) }
+    mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4ConvertI32x4U(dst: dst, a: a) }
+    mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2ConvertLowI32x4S(dst: dst, a: a) }
+    mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2ConvertLowI32x4U(dst: dst, a: a) }
+    mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4DemoteF64x2Zero(dst: dst, a: a) }
+    mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2PromoteLowF32x4(dst: dst, a: a) }
 }

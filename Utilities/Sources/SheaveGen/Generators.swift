@@ -35,6 +35,17 @@ extension Op {
     }
     var hasPcRel: Bool { operands.contains { $0.kind == .pcrel || $0.kind == .branchTable } }
     var docLines: String { "/// `\(name)`: \(doc)" }
+    var isSIMD: Bool { flags.contains(.simd) }
+}
+
+/// The compilation condition under which the interpreter has SIMD handlers: the
+/// package trait `InterpreterSIMD` (on by default; Package.swift).
+let simdCondition = "InterpreterSIMD"
+
+/// `text` for a SIMD op, inside `#if InterpreterSIMD`; with `otherwise` in the `#else`.
+func guarded(_ op: Op, _ text: String, otherwise: String = "") -> String {
+    guard op.isSIMD else { return text }
+    return "#if \(simdCondition)\n" + text + (otherwise.isEmpty ? "" : "#else\n" + otherwise) + "#endif\n"
 }
 
 /// The Swift type of an operand in the decoded (visitor) view.
@@ -97,6 +108,7 @@ func flagList(_ flags: OpFlags) -> String {
     if flags.contains(.call) { names.append(".call") }
     if flags.contains(.extended) { names.append(".extended") }
     if flags.contains(.pure) { names.append(".pure") }
+    if flags.contains(.simd) { names.append(".simd") }
     return "[" + names.joined(separator: ", ") + "]"
 }
 
@@ -382,7 +394,7 @@ func genHandlers() -> String {
         """
     for op in ops {
         let throwsClause = op.flags.contains(.mayStop) ? " throws(Stop)" : ""
-        s += "    \(op.docLines)\n    mutating func \(op.swiftName)(\(params(op, handlerType)))\(throwsClause)\n"
+        s += guarded(op, "    \(op.docLines)\n    mutating func \(op.swiftName)(\(params(op, handlerType)))\(throwsClause)\n")
     }
     s += "}\n\nextension Executor: OpHandlers {}\n\n"
     s += """
@@ -393,14 +405,15 @@ func genHandlers() -> String {
         """
     for op in ops {
         let mayStop = op.flags.contains(.mayStop)
-        s += "    @inline(__always)\n    mutating func op_\(op.swiftName)()\(mayStop ? " throws(Stop)" : "") {\n"
-        if mayStop { s += "        start = pc\n" }
+        var t = "    @inline(__always)\n    mutating func op_\(op.swiftName)()\(mayStop ? " throws(Stop)" : "") {\n"
+        if mayStop { t += "        start = pc\n" }
         for (operand, offset) in zip(op.operands, op.operandOffsets) {
-            s += "        let \(operand.name) = \(uncheckedRead(operand, at: offset))\n"
+            t += "        let \(operand.name) = \(uncheckedRead(operand, at: offset))\n"
         }
-        if let size = op.fixedSize { s += "        pc = pc.advanced(by: \(size))\n" }
-        s += "        \(mayStop ? "try " : "")\(op.swiftName)(\(args(op)))\n"
-        s += "    }\n\n"
+        if let size = op.fixedSize { t += "        pc = pc.advanced(by: \(size))\n" }
+        t += "        \(mayStop ? "try " : "")\(op.swiftName)(\(args(op)))\n"
+        t += "    }\n"
+        s += guarded(op, t) + "\n"
     }
     s += "}\n"
     return s
@@ -422,13 +435,19 @@ func genMatchLoop() -> String {
                     switch pc.load(as: UInt8.self) {
 
         """
-    for op in primary { s += "            case \(op.opcode): \(call(op)) // \(op.name)\n" }
+    for op in primary {
+        s += guarded(op, "            case \(op.opcode): \(call(op)) // \(op.name)\n",
+                     otherwise: "            case \(op.opcode): start = pc; throw .trap(.disabledOpcode) // \(op.name)\n")
+    }
     s += """
                     case 0xFF:
                         switch pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self) {
 
         """
-    for op in extended { s += "                case \(op.opcode): \(call(op)) // \(op.name)\n" }
+    for op in extended {
+        s += guarded(op, "                case \(op.opcode): \(call(op)) // \(op.name)\n",
+                     otherwise: "                case \(op.opcode): start = pc; throw .trap(.disabledOpcode) // \(op.name)\n")
+    }
     s += """
                         default:
                             start = pc
@@ -468,7 +487,7 @@ func genTailLoop() -> String {
     }
     let signature = "(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer)"
     for op in ops {
-        s += "@inline(__always)\nprivate func tail_\(op.swiftName)\(signature) {\n" + body(op) + "}\n\n"
+        s += guarded(op, "@inline(__always)\nprivate func tail_\(op.swiftName)\(signature) {\n" + body(op) + "}\n") + "\n"
     }
     // Thin function references are stored through pointers only: a Swift
     // array of them would need reabstraction thunks, which thin functions lack.
@@ -482,10 +501,10 @@ func genTailLoop() -> String {
             for opcode in 0..<256 { table[opcode] = tailInvalidOpcode }
 
         """
-    for op in primary { s += "    table[\(op.opcode)] = tail_\(op.swiftName)\n" }
+    for op in primary { s += guarded(op, "    table[\(op.opcode)] = tail_\(op.swiftName)\n", otherwise: "    table[\(op.opcode)] = tailDisabledOpcode\n") }
     s += "    table[0xFF] = tailExtended\n}\n\n"
     s += "/// Fills an `extendedOpCount`-entry table with the handlers indexed by extended opcode.\nfunc installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {\n"
-    for op in extended { s += "    table[\(op.opcode)] = tail_\(op.swiftName)\n" }
+    for op in extended { s += guarded(op, "    table[\(op.opcode)] = tail_\(op.swiftName)\n", otherwise: "    table[\(op.opcode)] = tailDisabledOpcode\n") }
     s += "}\n"
     return s
 }
@@ -609,5 +628,65 @@ func genMaterialized() -> String {
         s += "    mutating func \(op.swiftName)(\(params(op, visitorType))) -> MaterializedOp { \(body) }\n"
     }
     s += "}\n"
+    return s
+}
+
+// MARK: SheaveCompiler
+
+/// The compiler's lowering of every op that is exactly one Wasm SIMD instruction.
+func genSIMDLowering() -> String {
+    func type(_ t: String) -> String { ".\(t)" }
+    func reg(_ t: String) -> String {
+        switch t {
+        case "v128": return "VReg"
+        case "i32", "i64": return "XReg"
+        default: return "FReg"
+        }
+    }
+    func lowering(_ op: Op, _ w: WasmInstruction) -> String {
+        var operands: [String] = []
+        if let result = w.result { operands.append("\(reg(result))(dst)") }
+        for (k, t) in w.inputs.enumerated() { operands.append("\(reg(t))(r[\(k)])") }
+        if w.lanes != nil { operands.append("lane") }
+        let result = w.result.map(type) ?? "nil"
+        let inputs = "[" + w.inputs.map(type).joined(separator: ", ") + "]"
+        return "try simdOp(\(inputs), \(result)) { e, dst, r in e.\(op.swiftName)(\(operands.joined(separator: ", "))) }"
+    }
+    var s = """
+        import SheaveBytecode
+        import WasmParser
+
+        extension FunctionCompiler {
+            /// Compiles a SIMD instruction that is one op.
+            mutating func lowerSimd(_ instruction: Instruction.Simd) throws(CompileError) {
+                switch instruction {
+
+        """
+    for op in ops {
+        guard let w = op.wasm, w.lanes == nil else { continue }
+        s += "        case .\(w.name): \(lowering(op, w))\n"
+    }
+    s += """
+                default: throw failure(.unsupported, "\\(instruction) is not supported")
+                }
+            }
+
+            /// Compiles a SIMD lane instruction (`extract_lane`, `replace_lane`), checking its lane index.
+            mutating func lowerSimdLane(_ instruction: Instruction.SimdLane, lane: UInt8) throws(CompileError) {
+                switch instruction {
+
+        """
+    for op in ops {
+        guard let w = op.wasm, let lanes = w.lanes else { continue }
+        s += "        case .\(w.name):\n"
+        s += "            guard lane < \(lanes) else { throw failure(\"invalid lane index \\(lane)\") }\n"
+        s += "            \(lowering(op, w))\n"
+    }
+    s += """
+                }
+            }
+        }
+
+        """
     return s
 }

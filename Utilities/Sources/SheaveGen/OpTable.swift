@@ -59,6 +59,21 @@ struct OpFlags: OptionSet {
     static let extended = OpFlags(rawValue: 1 << 5)
     /// Touches only registers (no memory, tables, calls or control): safe for random execution tests.
     static let pure = OpFlags(rawValue: 1 << 6)
+    /// A 128-bit SIMD op: compiled out of the interpreter without the `InterpreterSIMD` trait.
+    static let simd = OpFlags(rawValue: 1 << 7)
+}
+
+/// For an op that is exactly one Wasm instruction: which one, and its Wasm
+/// types, so the generator can write the compiler's lowering of it
+/// (`Sources/SheaveCompiler/Generated/SIMDLowering.swift`).
+struct WasmInstruction {
+    /// The case of WasmParser's `Instruction.Simd` or `Instruction.SimdLane`.
+    let name: String
+    /// The operand types, first to last, and the result type.
+    let inputs: [String]
+    let result: String?
+    /// For lane ops: how many lanes the `lane` immediate may name.
+    let lanes: Int?
 }
 
 /// What a plain integer operand means, for the artifact verifier: which index
@@ -85,6 +100,7 @@ struct Op {
     let operands: [Operand]
     let doc: String
     let flags: OpFlags
+    var wasm: WasmInstruction? = nil
 }
 
 /// Parses "dst: x, src1: x" into operands.
@@ -191,7 +207,7 @@ func buildOpTable() -> [Op] {
     op("fconst64", "dst: f, imm: f64", "dst = imm", pure)
     op("xselect", "dst: x, cond: x, a: x, b: x", "dst = low32(cond) != 0 ? a : b (all 64 bits)", pure)
     op("xselect64", "dst: x, cond: x, a: x, b: x", "dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)", pure)
-    op("vmov", "dst: v, src: v", "dst = src (all 128 bits)", [.pure, .extended])
+    op("vmov", "dst: v, src: v", "dst = src (all 128 bits)", [.pure, .extended, .simd])
 
     // MARK: Globals (cells of the current instance, 8 bytes each)
     op("global_get", "dst: x, index: u32@global", "dst = globals[index]", .extended)
@@ -347,5 +363,184 @@ func buildOpTable() -> [Op] {
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
+    // MARK: SIMD (128-bit vectors; every op extended, and compiled out without the `InterpreterSIMD` trait)
+    //
+    // A v register is two consecutive slots holding the vector in Wasm's byte
+    // order (lane 0 first, each lane little-endian). Ops that are one Wasm
+    // instruction are named after it (`i32x4.add` is `i32x4_add`) and their
+    // operands follow its signature: dst, then a, b, c, then a lane immediate.
+    let vext: OpFlags = [.extended, .simd]
+    let vmem: OpFlags = [.memory, .mayStop, .extended, .simd]
+    op("v128_const", "dst: v, low: u64, high: u64", "dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian", [.pure, .extended, .simd])
+    op("vselect", "dst: v, cond: x, a: v, b: v", "dst = low32(cond) != 0 ? a : b (select on v128)", [.pure, .extended, .simd])
+    op("vglobal_get", "dst: v, index: u32@global", "dst = globals[index], a v128 global (16 bytes)", vext)
+    op("vglobal_set", "index: u32@global, src: v", "globals[index] = src, a v128 global (16 bytes)", vext)
+    op("i8x16_shuffle", "dst: v, a: v, b: v, low: u64, high: u64",
+       "dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)", [.pure, .extended, .simd])
+    for (name, what) in [("v128_load", "dst = 16 bytes"),
+                         ("v128_load8x8_s", "dst = 8 i8 sign-extended to i16x8"), ("v128_load8x8_u", "dst = 8 u8 zero-extended to i16x8"),
+                         ("v128_load16x4_s", "dst = 4 i16 sign-extended to i32x4"), ("v128_load16x4_u", "dst = 4 u16 zero-extended to i32x4"),
+                         ("v128_load32x2_s", "dst = 2 i32 sign-extended to i64x2"), ("v128_load32x2_u", "dst = 2 u32 zero-extended to i64x2"),
+                         ("v128_load8_splat", "dst = one byte in every lane"), ("v128_load16_splat", "dst = one u16 in every lane"),
+                         ("v128_load32_splat", "dst = one u32 in every lane"), ("v128_load64_splat", "dst = one u64 in every lane"),
+                         ("v128_load32_zero", "dst = one u32 in lane 0, zeros above"), ("v128_load64_zero", "dst = one u64 in lane 0, zeros above")] {
+        op(name, "dst: v, addr: x, offset: u32", "\(what) from memory[ea]; traps when out of bounds", vmem)
+    }
+    op("v128_store", "addr: x, offset: u32, src: v", "memory[ea] = the 16 bytes of src; traps when out of bounds", vmem)
+    for bits in ["8", "16", "32", "64"] {
+        op("v128_load\(bits)_lane", "dst: v, addr: x, offset: u32, src: v, lane: u8",
+           "dst = src with lane `lane` (of \(bits) bits) loaded from memory[ea]; traps when out of bounds", vmem)
+    }
+    for bits in ["8", "16", "32", "64"] {
+        op("v128_store\(bits)_lane", "addr: x, offset: u32, src: v, lane: u8",
+           "memory[ea] = lane `lane` (of \(bits) bits) of src; traps when out of bounds", vmem)
+    }
+
+    simd("v128.not", "v128 -> v128", "dst = ~a")
+    simd("v128.and", "v128 v128 -> v128", "dst = a & b")
+    simd("v128.andnot", "v128 v128 -> v128", "dst = a & ~b")
+    simd("v128.or", "v128 v128 -> v128", "dst = a | b")
+    simd("v128.xor", "v128 v128 -> v128", "dst = a ^ b")
+    simd("v128.bitselect", "v128 v128 v128 -> v128", "dst = (a & c) | (b & ~c)")
+    simd("v128.any_true", "v128 -> i32", "dst = a != 0 ? 1 : 0")
+    simd("i8x16.swizzle", "v128 v128 -> v128", "dst lane i = b[i] < 16 ? a[b[i]] : 0")
+
+    let shapes: [(shape: String, lanes: Int, scalar: String)] =
+        [("i8x16", 16, "i32"), ("i16x8", 8, "i32"), ("i32x4", 4, "i32"), ("i64x2", 2, "i64"), ("f32x4", 4, "f32"), ("f64x2", 2, "f64")]
+    for (shape, lanes, scalar) in shapes {
+        simd("\(shape).splat", "\(scalar) -> v128", "every lane of dst = a")
+        if shape == "i8x16" || shape == "i16x8" {
+            simd("\(shape).extract_lane_s", "v128 -> i32", "dst = sext(a[lane])", lanes: lanes)
+            simd("\(shape).extract_lane_u", "v128 -> i32", "dst = zext(a[lane])", lanes: lanes)
+        } else {
+            simd("\(shape).extract_lane", "v128 -> \(scalar)", "dst = a[lane]", lanes: lanes)
+        }
+        simd("\(shape).replace_lane", "v128 \(scalar) -> v128", "dst = a with lane `lane` = b", lanes: lanes)
+    }
+
+    // Comparisons: each lane of dst is all ones when true, else zero.
+    for shape in ["i8x16", "i16x8", "i32x4"] {
+        for (cmp, sym) in [("eq", "=="), ("ne", "!="), ("lt_s", "<s"), ("lt_u", "<u"), ("gt_s", ">s"), ("gt_u", ">u"),
+                           ("le_s", "<=s"), ("le_u", "<=u"), ("ge_s", ">=s"), ("ge_u", ">=u")] {
+            simd("\(shape).\(cmp)", "v128 v128 -> v128", "dst lane = a \(sym) b ? all ones : 0")
+        }
+    }
+    for (cmp, sym) in [("eq", "=="), ("ne", "!="), ("lt_s", "<s"), ("gt_s", ">s"), ("le_s", "<=s"), ("ge_s", ">=s")] {
+        simd("i64x2.\(cmp)", "v128 v128 -> v128", "dst lane = a \(sym) b ? all ones : 0")
+    }
+    for shape in ["f32x4", "f64x2"] {
+        for (cmp, sym) in [("eq", "=="), ("ne", "!="), ("lt", "<"), ("gt", ">"), ("le", "<="), ("ge", ">=")] {
+            simd("\(shape).\(cmp)", "v128 v128 -> v128", "dst lane = a \(sym) b ? all ones : 0 (false for NaN except ne)")
+        }
+    }
+
+    // Integer lanes.
+    for shape in ["i8x16", "i16x8", "i32x4", "i64x2"] {
+        simd("\(shape).abs", "v128 -> v128", "dst lane = |a| (wrapping: the minimum stays)")
+        simd("\(shape).neg", "v128 -> v128", "dst lane = -a (wrapping)")
+        simd("\(shape).all_true", "v128 -> i32", "dst = every lane of a != 0 ? 1 : 0")
+        simd("\(shape).bitmask", "v128 -> i32", "dst bit i = the top bit of lane i of a")
+        for (name, sym) in [("shl", "<<"), ("shr_s", ">>s"), ("shr_u", ">>u")] {
+            simd("\(shape).\(name)", "v128 i32 -> v128", "dst lane = a \(sym) (b mod lane width)")
+        }
+        simd("\(shape).add", "v128 v128 -> v128", "dst lane = a + b (wrapping)")
+        simd("\(shape).sub", "v128 v128 -> v128", "dst lane = a - b (wrapping)")
+        if shape != "i8x16" { simd("\(shape).mul", "v128 v128 -> v128", "dst lane = a * b (wrapping)") }
+        if shape != "i64x2" {
+            for (name, what) in [("min_s", "signed min"), ("min_u", "unsigned min"), ("max_s", "signed max"), ("max_u", "unsigned max")] {
+                simd("\(shape).\(name)", "v128 v128 -> v128", "dst lane = \(what)(a, b)")
+            }
+        }
+        if shape == "i8x16" || shape == "i16x8" {
+            for (name, what) in [("add_sat_s", "a + b, saturating signed"), ("add_sat_u", "a + b, saturating unsigned"),
+                                 ("sub_sat_s", "a - b, saturating signed"), ("sub_sat_u", "a - b, saturating unsigned"),
+                                 ("avgr_u", "(a + b + 1) / 2, unsigned")] {
+                simd("\(shape).\(name)", "v128 v128 -> v128", "dst lane = \(what)")
+            }
+        }
+    }
+    simd("i8x16.popcnt", "v128 -> v128", "dst lane = number of one bits in a")
+    simd("i8x16.narrow_i16x8_s", "v128 v128 -> v128", "dst = the i16 lanes of a then b, each saturated to i8")
+    simd("i8x16.narrow_i16x8_u", "v128 v128 -> v128", "dst = the i16 lanes of a then b, each saturated to u8")
+    simd("i16x8.narrow_i32x4_s", "v128 v128 -> v128", "dst = the i32 lanes of a then b, each saturated to i16")
+    simd("i16x8.narrow_i32x4_u", "v128 v128 -> v128", "dst = the i32 lanes of a then b, each saturated to u16")
+    for (wide, narrow) in [("i16x8", "i8x16"), ("i32x4", "i16x8"), ("i64x2", "i32x4")] {
+        for half in ["low", "high"] {
+            for s in ["s", "u"] {
+                let ext = s == "s" ? "sign-extended" : "zero-extended"
+                simd("\(wide).extend_\(half)_\(narrow)_\(s)", "v128 -> v128", "dst = the \(half) half of a's \(narrow) lanes, \(ext)")
+                simd("\(wide).extmul_\(half)_\(narrow)_\(s)", "v128 v128 -> v128", "dst lane = a * b of the \(half) halves, \(ext) first")
+            }
+        }
+    }
+    for (wide, narrow) in [("i16x8", "i8x16"), ("i32x4", "i16x8")] {
+        for s in ["s", "u"] {
+            simd("\(wide).extadd_pairwise_\(narrow)_\(s)", "v128 -> v128", "dst lane i = a[2i] + a[2i+1], \(s == "s" ? "sign" : "zero")-extended first")
+        }
+    }
+    simd("i16x8.q15mulr_sat_s", "v128 v128 -> v128", "dst lane = (a * b + 0x4000) >> 15, saturated to i16")
+    simd("i32x4.dot_i16x8_s", "v128 v128 -> v128", "dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products")
+
+    // Float lanes.
+    for shape in ["f32x4", "f64x2"] {
+        for (name, what) in [("ceil", "ceil(a)"), ("floor", "floor(a)"), ("trunc", "trunc(a)"), ("nearest", "nearest(a), ties to even"),
+                             ("abs", "|a|"), ("neg", "-a"), ("sqrt", "sqrt(a)")] {
+            simd("\(shape).\(name)", "v128 -> v128", "dst lane = \(what)")
+        }
+        for (name, what) in [("add", "a + b"), ("sub", "a - b"), ("mul", "a * b"), ("div", "a / b"),
+                             ("min", "wasm min(a, b): NaN if either is NaN, -0 < +0"), ("max", "wasm max(a, b): NaN if either is NaN, -0 < +0"),
+                             ("pmin", "b < a ? b : a"), ("pmax", "a < b ? b : a")] {
+            simd("\(shape).\(name)", "v128 v128 -> v128", "dst lane = \(what)")
+        }
+    }
+    simd("i32x4.trunc_sat_f32x4_s", "v128 -> v128", "dst lane = trunc(a) as i32, saturating; NaN gives 0")
+    simd("i32x4.trunc_sat_f32x4_u", "v128 -> v128", "dst lane = trunc(a) as u32, saturating; NaN gives 0")
+    simd("i32x4.trunc_sat_f64x2_s_zero", "v128 -> v128", "dst = the two f64 lanes of a as i32, saturating, then two zero lanes")
+    simd("i32x4.trunc_sat_f64x2_u_zero", "v128 -> v128", "dst = the two f64 lanes of a as u32, saturating, then two zero lanes")
+    simd("f32x4.convert_i32x4_s", "v128 -> v128", "dst lane = signed a as f32, rounded to nearest")
+    simd("f32x4.convert_i32x4_u", "v128 -> v128", "dst lane = unsigned a as f32, rounded to nearest")
+    simd("f64x2.convert_low_i32x4_s", "v128 -> v128", "dst lane = signed a (lanes 0, 1) as f64")
+    simd("f64x2.convert_low_i32x4_u", "v128 -> v128", "dst lane = unsigned a (lanes 0, 1) as f64")
+    simd("f32x4.demote_f64x2_zero", "v128 -> v128", "dst = the two f64 lanes of a as f32, then two zero lanes")
+    simd("f64x2.promote_low_f32x4", "v128 -> v128", "dst = f32 lanes 0 and 1 of a as f64")
+
     return table
+}
+
+/// A SIMD op that is exactly one Wasm instruction, its operands derived from
+/// the instruction's signature ("v128 i32 -> v128": dst: v, a: v, b: x).
+private func simd(_ wasmName: String, _ signature: String, _ doc: String, lanes: Int? = nil) {
+    let sides = signature.components(separatedBy: "->").map { $0.split(separator: " ").map(String.init) }
+    let inputs = sides[0], result = sides[1].first
+    func kind(_ type: String) -> String {
+        switch type {
+        case "v128": return "v"
+        case "i32", "i64": return "x"
+        case "f32", "f64": return "f"
+        default: fatalError("unknown Wasm type \(type)")
+        }
+    }
+    var operands: [String] = []
+    if let result { operands.append("dst: \(kind(result))") }
+    for (name, type) in zip(["a", "b", "c"], inputs) { operands.append("\(name): \(kind(type))") }
+    if lanes != nil { operands.append("lane: u8") }
+    let name = wasmName.replacingOccurrences(of: ".", with: "_")
+    table.append(Op(name: name, operands: parseOperands(operands.joined(separator: ", ")), doc: doc,
+                    flags: [.pure, .extended, .simd],
+                    wasm: WasmInstruction(name: wasmParserCase(wasmName), inputs: inputs, result: result, lanes: lanes)))
+}
+
+/// "i16x8.extend_low_i8x16_s" -> "i16x8ExtendLowI8X16S", WasmParser's case name.
+private func wasmParserCase(_ wasmName: String) -> String {
+    if wasmName == "i16x8.q15mulr_sat_s" { return "i16x8Q15MulrSatS" }
+    let parts = wasmName.split(whereSeparator: { $0 == "." || $0 == "_" }).map(String.init)
+    return parts[0] + parts.dropFirst().map { part -> String in
+        var out = ""
+        var previous: Character = " "
+        for (i, c) in part.enumerated() {
+            out.append(i == 0 || (c == "x" && previous.isNumber) ? Character(c.uppercased()) : c)
+            previous = c
+        }
+        return out
+    }.joined()
 }

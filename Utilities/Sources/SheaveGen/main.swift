@@ -46,5 +46,6 @@ write("Sources/SheaveBytecode/Generated/Disassembler+Ops.swift", genDisassembler
 write("Sources/SheaveInterpreter/Generated/Handlers.swift", genHandlers())
 write("Sources/SheaveInterpreter/Generated/MatchLoop.swift", genMatchLoop())
 write("Sources/SheaveInterpreter/Generated/TailLoop.swift", genTailLoop())
+write("Sources/SheaveCompiler/Generated/SIMDLowering.swift", genSIMDLowering())
 write("Tests/SheaveBytecodeTests/Generated/MaterializedOp.swift", genMaterialized())
 print("\(ops.count) ops (\(primary.count) primary, \(extended.count) extended); \(written) file(s) changed")
