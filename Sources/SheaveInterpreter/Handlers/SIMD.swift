@@ -52,6 +52,39 @@ extension Executor {
         setV(dst, out)
     }
 
+    // Conversions between lane types, lane by lane: the standard library's generic
+    // SIMD conversions (`init(truncatingIfNeeded:)`, `init(clamping:)`) and
+    // `pointwiseMin` stay calls here, and LLVM then folds handlers that differ only
+    // in the function they call into one taking it as an argument, which costs the
+    // tail loop its jump (.ci/check-tail-calls.sh). Subscripts inline.
+
+    /// Lanes `first ..< first + To.scalarCount` of `x`, each widened (sign- or zero-extended by its type).
+    @inline(__always) func widen<From: SIMD, To: SIMD>(_ x: From, from first: Int, _: To.Type) -> To
+    where From.Scalar: FixedWidthInteger, To.Scalar: FixedWidthInteger {
+        var out = To()
+        for i in out.indices { out[i] = To.Scalar(truncatingIfNeeded: x[first + i]) }
+        return out
+    }
+    /// The lanes of `a` then `b`, each saturated to the narrower lane type.
+    @inline(__always) func narrow<From: SIMD, To: SIMD>(_ a: From, _ b: From, _: To.Type) -> To
+    where From.Scalar: FixedWidthInteger, To.Scalar: FixedWidthInteger {
+        var out = To()
+        let half = From.scalarCount
+        for i in 0..<half {
+            out[i] = To.Scalar(clamping: a[i])
+            out[half + i] = To.Scalar(clamping: b[i])
+        }
+        return out
+    }
+    /// `f(a, b)` computed lane by lane in `Int` and saturated to the lane type.
+    @inline(__always) func saturating<T: SIMD>(_ a: T, _ b: T, _ f: (Int, Int) -> Int) -> T where T.Scalar: FixedWidthInteger {
+        var out = T()
+        for i in out.indices { out[i] = T.Scalar(clamping: f(Int(a[i]), Int(b[i]))) }
+        return out
+    }
+    @inline(__always) func minimum<T: SIMD>(_ a: T, _ b: T) -> T where T.Scalar: Comparable { a.replacing(with: b, where: b .< a) }
+    @inline(__always) func maximum<T: SIMD>(_ a: T, _ b: T) -> T where T.Scalar: Comparable { a.replacing(with: b, where: a .< b) }
+
     // MARK: Moves, constants, select, globals
 
     @inline(__always) mutating func vmov(_ dst: VReg, _ src: VReg) { setV(dst, v(src, U64x2.self)) }
@@ -81,10 +114,10 @@ extension Executor {
         setV(dst, try loadVector(addr, offset, as: U64x2.self))
     }
     @inline(__always) mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, I16x8(truncatingIfNeeded: try loadVector(addr, offset, as: SIMD8<Int8>.self)))
+        setV(dst, widen(try loadVector(addr, offset, as: SIMD8<Int8>.self), from: 0, I16x8.self))
     }
     @inline(__always) mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, U16x8(truncatingIfNeeded: try loadVector(addr, offset, as: SIMD8<UInt8>.self)))
+        setV(dst, widen(try loadVector(addr, offset, as: SIMD8<UInt8>.self), from: 0, U16x8.self))
     }
     @inline(__always) mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
         setV(dst, I32x4(truncatingIfNeeded: try loadVector(addr, offset, as: SIMD4<Int16>.self)))
@@ -267,34 +300,34 @@ extension Executor {
     @inline(__always) mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) { setV(dst, v(a, U8x16.self) &>> UInt8(x32(b) & 7)) }
     @inline(__always) mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U8x16, y) in x &+ y } }
     @inline(__always) mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U8x16, y) in x &- y } }
-    @inline(__always) mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I8x16, y) in pointwiseMin(x, y) } }
-    @inline(__always) mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U8x16, y) in pointwiseMin(x, y) } }
-    @inline(__always) mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I8x16, y) in pointwiseMax(x, y) } }
-    @inline(__always) mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U8x16, y) in pointwiseMax(x, y) } }
+    @inline(__always) mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I8x16, y) in minimum(x, y) } }
+    @inline(__always) mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U8x16, y) in minimum(x, y) } }
+    @inline(__always) mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I8x16, y) in maximum(x, y) } }
+    @inline(__always) mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U8x16, y) in maximum(x, y) } }
     @inline(__always) mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        binary(dst, a, b) { (x: I8x16, y) in I8x16(clamping: SIMD16<Int16>(truncatingIfNeeded: x) &+ SIMD16<Int16>(truncatingIfNeeded: y)) }
+        binary(dst, a, b) { (x: I8x16, y) in saturating(x, y, +) }
     }
     @inline(__always) mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        binary(dst, a, b) { (x: U8x16, y) in U8x16(clamping: SIMD16<Int16>(truncatingIfNeeded: x) &+ SIMD16<Int16>(truncatingIfNeeded: y)) }
+        binary(dst, a, b) { (x: U8x16, y) in saturating(x, y, +) }
     }
     @inline(__always) mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        binary(dst, a, b) { (x: I8x16, y) in I8x16(clamping: SIMD16<Int16>(truncatingIfNeeded: x) &- SIMD16<Int16>(truncatingIfNeeded: y)) }
+        binary(dst, a, b) { (x: I8x16, y) in saturating(x, y, -) }
     }
     @inline(__always) mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        binary(dst, a, b) { (x: U8x16, y) in U8x16(clamping: SIMD16<Int16>(truncatingIfNeeded: x) &- SIMD16<Int16>(truncatingIfNeeded: y)) }
+        binary(dst, a, b) { (x: U8x16, y) in saturating(x, y, -) }
     }
     @inline(__always) mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        binary(dst, a, b) { (x: U8x16, y) in U8x16(truncatingIfNeeded: (SIMD16<UInt16>(truncatingIfNeeded: x) &+ SIMD16<UInt16>(truncatingIfNeeded: y) &+ 1) &>> 1) }
+        binary(dst, a, b) { (x: U8x16, y) in saturating(x, y) { ($0 + $1 + 1) >> 1 } }
     }
     @inline(__always) mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg) {
         let x = v(a, U8x16.self)
         lanewise(dst, U8x16.self) { UInt8(x[$0].nonzeroBitCount) }
     }
     @inline(__always) mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, I8x16(clamping: SIMD16<Int16>(lowHalf: v(a, I16x8.self), highHalf: v(b, I16x8.self))))
+        setV(dst, narrow(v(a, I16x8.self), v(b, I16x8.self), I8x16.self))
     }
     @inline(__always) mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, U8x16(clamping: SIMD16<Int16>(lowHalf: v(a, I16x8.self), highHalf: v(b, I16x8.self))))
+        setV(dst, narrow(v(a, I16x8.self), v(b, I16x8.self), U8x16.self))
     }
 
     @inline(__always) mutating func i16x8Abs(_ dst: VReg, _ a: VReg) { unary(dst, a) { (x: I16x8) in abs(x) } }
@@ -307,35 +340,33 @@ extension Executor {
     @inline(__always) mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U16x8, y) in x &+ y } }
     @inline(__always) mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U16x8, y) in x &- y } }
     @inline(__always) mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U16x8, y) in x &* y } }
-    @inline(__always) mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I16x8, y) in pointwiseMin(x, y) } }
-    @inline(__always) mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U16x8, y) in pointwiseMin(x, y) } }
-    @inline(__always) mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I16x8, y) in pointwiseMax(x, y) } }
-    @inline(__always) mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U16x8, y) in pointwiseMax(x, y) } }
+    @inline(__always) mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I16x8, y) in minimum(x, y) } }
+    @inline(__always) mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U16x8, y) in minimum(x, y) } }
+    @inline(__always) mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I16x8, y) in maximum(x, y) } }
+    @inline(__always) mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U16x8, y) in maximum(x, y) } }
     @inline(__always) mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        binary(dst, a, b) { (x: I16x8, y) in I16x8(clamping: SIMD8<Int32>(truncatingIfNeeded: x) &+ SIMD8<Int32>(truncatingIfNeeded: y)) }
+        binary(dst, a, b) { (x: I16x8, y) in saturating(x, y, +) }
     }
     @inline(__always) mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        binary(dst, a, b) { (x: U16x8, y) in U16x8(clamping: SIMD8<Int32>(truncatingIfNeeded: x) &+ SIMD8<Int32>(truncatingIfNeeded: y)) }
+        binary(dst, a, b) { (x: U16x8, y) in saturating(x, y, +) }
     }
     @inline(__always) mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        binary(dst, a, b) { (x: I16x8, y) in I16x8(clamping: SIMD8<Int32>(truncatingIfNeeded: x) &- SIMD8<Int32>(truncatingIfNeeded: y)) }
+        binary(dst, a, b) { (x: I16x8, y) in saturating(x, y, -) }
     }
     @inline(__always) mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        binary(dst, a, b) { (x: U16x8, y) in U16x8(clamping: SIMD8<Int32>(truncatingIfNeeded: x) &- SIMD8<Int32>(truncatingIfNeeded: y)) }
+        binary(dst, a, b) { (x: U16x8, y) in saturating(x, y, -) }
     }
     @inline(__always) mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        binary(dst, a, b) { (x: U16x8, y) in U16x8(truncatingIfNeeded: (SIMD8<UInt32>(truncatingIfNeeded: x) &+ SIMD8<UInt32>(truncatingIfNeeded: y) &+ 1) &>> 1) }
+        binary(dst, a, b) { (x: U16x8, y) in saturating(x, y) { ($0 + $1 + 1) >> 1 } }
     }
     @inline(__always) mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, I16x8(clamping: SIMD8<Int32>(lowHalf: v(a, I32x4.self), highHalf: v(b, I32x4.self))))
+        setV(dst, narrow(v(a, I32x4.self), v(b, I32x4.self), I16x8.self))
     }
     @inline(__always) mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, U16x8(clamping: SIMD8<Int32>(lowHalf: v(a, I32x4.self), highHalf: v(b, I32x4.self))))
+        setV(dst, narrow(v(a, I32x4.self), v(b, I32x4.self), U16x8.self))
     }
     @inline(__always) mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        binary(dst, a, b) { (x: I16x8, y) in
-            I16x8(clamping: (SIMD8<Int32>(truncatingIfNeeded: x) &* SIMD8<Int32>(truncatingIfNeeded: y) &+ 0x4000) &>> 15)
-        }
+        binary(dst, a, b) { (x: I16x8, y) in saturating(x, y) { ($0 * $1 + 0x4000) >> 15 } }
     }
 
     @inline(__always) mutating func i32x4Abs(_ dst: VReg, _ a: VReg) { unary(dst, a) { (x: I32x4) in abs(x) } }
@@ -348,13 +379,13 @@ extension Executor {
     @inline(__always) mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U32x4, y) in x &+ y } }
     @inline(__always) mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U32x4, y) in x &- y } }
     @inline(__always) mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U32x4, y) in x &* y } }
-    @inline(__always) mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I32x4, y) in pointwiseMin(x, y) } }
-    @inline(__always) mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U32x4, y) in pointwiseMin(x, y) } }
-    @inline(__always) mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I32x4, y) in pointwiseMax(x, y) } }
-    @inline(__always) mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U32x4, y) in pointwiseMax(x, y) } }
+    @inline(__always) mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I32x4, y) in minimum(x, y) } }
+    @inline(__always) mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U32x4, y) in minimum(x, y) } }
+    @inline(__always) mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: I32x4, y) in maximum(x, y) } }
+    @inline(__always) mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) { binary(dst, a, b) { (x: U32x4, y) in maximum(x, y) } }
     @inline(__always) mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        let products = SIMD8<Int32>(truncatingIfNeeded: v(a, I16x8.self)) &* SIMD8<Int32>(truncatingIfNeeded: v(b, I16x8.self))
-        setV(dst, products.evenHalf &+ products.oddHalf)
+        let x = v(a, I16x8.self), y = v(b, I16x8.self)
+        lanewise(dst, I32x4.self) { Int32(x[2 * $0]) * Int32(y[2 * $0]) &+ Int32(x[2 * $0 + 1]) * Int32(y[2 * $0 + 1]) }
     }
 
     @inline(__always) mutating func i64x2Abs(_ dst: VReg, _ a: VReg) { unary(dst, a) { (x: I64x2) in abs(x) } }
@@ -370,71 +401,71 @@ extension Executor {
 
     // MARK: Widening
 
-    @inline(__always) mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) { setV(dst, I16x8(truncatingIfNeeded: v(a, I8x16.self).lowHalf)) }
-    @inline(__always) mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg) { setV(dst, I16x8(truncatingIfNeeded: v(a, I8x16.self).highHalf)) }
-    @inline(__always) mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) { setV(dst, U16x8(truncatingIfNeeded: v(a, U8x16.self).lowHalf)) }
-    @inline(__always) mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg) { setV(dst, U16x8(truncatingIfNeeded: v(a, U8x16.self).highHalf)) }
-    @inline(__always) mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg) { setV(dst, I32x4(truncatingIfNeeded: v(a, I16x8.self).lowHalf)) }
-    @inline(__always) mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg) { setV(dst, I32x4(truncatingIfNeeded: v(a, I16x8.self).highHalf)) }
-    @inline(__always) mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg) { setV(dst, U32x4(truncatingIfNeeded: v(a, U16x8.self).lowHalf)) }
-    @inline(__always) mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg) { setV(dst, U32x4(truncatingIfNeeded: v(a, U16x8.self).highHalf)) }
-    @inline(__always) mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg) { setV(dst, I64x2(truncatingIfNeeded: v(a, I32x4.self).lowHalf)) }
-    @inline(__always) mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg) { setV(dst, I64x2(truncatingIfNeeded: v(a, I32x4.self).highHalf)) }
-    @inline(__always) mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg) { setV(dst, U64x2(truncatingIfNeeded: v(a, U32x4.self).lowHalf)) }
-    @inline(__always) mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg) { setV(dst, U64x2(truncatingIfNeeded: v(a, U32x4.self).highHalf)) }
+    @inline(__always) mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, I8x16.self), from: 0, I16x8.self)) }
+    @inline(__always) mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, I8x16.self), from: 8, I16x8.self)) }
+    @inline(__always) mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, U8x16.self), from: 0, U16x8.self)) }
+    @inline(__always) mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, U8x16.self), from: 8, U16x8.self)) }
+    @inline(__always) mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, I16x8.self), from: 0, I32x4.self)) }
+    @inline(__always) mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, I16x8.self), from: 4, I32x4.self)) }
+    @inline(__always) mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, U16x8.self), from: 0, U32x4.self)) }
+    @inline(__always) mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, U16x8.self), from: 4, U32x4.self)) }
+    @inline(__always) mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, I32x4.self), from: 0, I64x2.self)) }
+    @inline(__always) mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, I32x4.self), from: 2, I64x2.self)) }
+    @inline(__always) mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, U32x4.self), from: 0, U64x2.self)) }
+    @inline(__always) mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg) { setV(dst, widen(v(a, U32x4.self), from: 2, U64x2.self)) }
 
     @inline(__always) mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, I16x8(truncatingIfNeeded: v(a, I8x16.self).lowHalf) &* I16x8(truncatingIfNeeded: v(b, I8x16.self).lowHalf))
+        setV(dst, widen(v(a, I8x16.self), from: 0, I16x8.self) &* widen(v(b, I8x16.self), from: 0, I16x8.self))
     }
     @inline(__always) mutating func i16x8ExtmulHighI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, I16x8(truncatingIfNeeded: v(a, I8x16.self).highHalf) &* I16x8(truncatingIfNeeded: v(b, I8x16.self).highHalf))
+        setV(dst, widen(v(a, I8x16.self), from: 8, I16x8.self) &* widen(v(b, I8x16.self), from: 8, I16x8.self))
     }
     @inline(__always) mutating func i16x8ExtmulLowI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, U16x8(truncatingIfNeeded: v(a, U8x16.self).lowHalf) &* U16x8(truncatingIfNeeded: v(b, U8x16.self).lowHalf))
+        setV(dst, widen(v(a, U8x16.self), from: 0, U16x8.self) &* widen(v(b, U8x16.self), from: 0, U16x8.self))
     }
     @inline(__always) mutating func i16x8ExtmulHighI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, U16x8(truncatingIfNeeded: v(a, U8x16.self).highHalf) &* U16x8(truncatingIfNeeded: v(b, U8x16.self).highHalf))
+        setV(dst, widen(v(a, U8x16.self), from: 8, U16x8.self) &* widen(v(b, U8x16.self), from: 8, U16x8.self))
     }
     @inline(__always) mutating func i32x4ExtmulLowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, I32x4(truncatingIfNeeded: v(a, I16x8.self).lowHalf) &* I32x4(truncatingIfNeeded: v(b, I16x8.self).lowHalf))
+        setV(dst, widen(v(a, I16x8.self), from: 0, I32x4.self) &* widen(v(b, I16x8.self), from: 0, I32x4.self))
     }
     @inline(__always) mutating func i32x4ExtmulHighI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, I32x4(truncatingIfNeeded: v(a, I16x8.self).highHalf) &* I32x4(truncatingIfNeeded: v(b, I16x8.self).highHalf))
+        setV(dst, widen(v(a, I16x8.self), from: 4, I32x4.self) &* widen(v(b, I16x8.self), from: 4, I32x4.self))
     }
     @inline(__always) mutating func i32x4ExtmulLowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, U32x4(truncatingIfNeeded: v(a, U16x8.self).lowHalf) &* U32x4(truncatingIfNeeded: v(b, U16x8.self).lowHalf))
+        setV(dst, widen(v(a, U16x8.self), from: 0, U32x4.self) &* widen(v(b, U16x8.self), from: 0, U32x4.self))
     }
     @inline(__always) mutating func i32x4ExtmulHighI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, U32x4(truncatingIfNeeded: v(a, U16x8.self).highHalf) &* U32x4(truncatingIfNeeded: v(b, U16x8.self).highHalf))
+        setV(dst, widen(v(a, U16x8.self), from: 4, U32x4.self) &* widen(v(b, U16x8.self), from: 4, U32x4.self))
     }
     @inline(__always) mutating func i64x2ExtmulLowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, I64x2(truncatingIfNeeded: v(a, I32x4.self).lowHalf) &* I64x2(truncatingIfNeeded: v(b, I32x4.self).lowHalf))
+        setV(dst, widen(v(a, I32x4.self), from: 0, I64x2.self) &* widen(v(b, I32x4.self), from: 0, I64x2.self))
     }
     @inline(__always) mutating func i64x2ExtmulHighI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, I64x2(truncatingIfNeeded: v(a, I32x4.self).highHalf) &* I64x2(truncatingIfNeeded: v(b, I32x4.self).highHalf))
+        setV(dst, widen(v(a, I32x4.self), from: 2, I64x2.self) &* widen(v(b, I32x4.self), from: 2, I64x2.self))
     }
     @inline(__always) mutating func i64x2ExtmulLowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, U64x2(truncatingIfNeeded: v(a, U32x4.self).lowHalf) &* U64x2(truncatingIfNeeded: v(b, U32x4.self).lowHalf))
+        setV(dst, widen(v(a, U32x4.self), from: 0, U64x2.self) &* widen(v(b, U32x4.self), from: 0, U64x2.self))
     }
     @inline(__always) mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        setV(dst, U64x2(truncatingIfNeeded: v(a, U32x4.self).highHalf) &* U64x2(truncatingIfNeeded: v(b, U32x4.self).highHalf))
+        setV(dst, widen(v(a, U32x4.self), from: 2, U64x2.self) &* widen(v(b, U32x4.self), from: 2, U64x2.self))
     }
 
     @inline(__always) mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg) {
         let x = v(a, I8x16.self)
-        setV(dst, I16x8(truncatingIfNeeded: x.evenHalf) &+ I16x8(truncatingIfNeeded: x.oddHalf))
+        lanewise(dst, I16x8.self) { Int16(x[2 * $0]) + Int16(x[2 * $0 + 1]) }
     }
     @inline(__always) mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg) {
         let x = v(a, U8x16.self)
-        setV(dst, U16x8(truncatingIfNeeded: x.evenHalf) &+ U16x8(truncatingIfNeeded: x.oddHalf))
+        lanewise(dst, U16x8.self) { UInt16(x[2 * $0]) + UInt16(x[2 * $0 + 1]) }
     }
     @inline(__always) mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg) {
         let x = v(a, I16x8.self)
-        setV(dst, I32x4(truncatingIfNeeded: x.evenHalf) &+ I32x4(truncatingIfNeeded: x.oddHalf))
+        lanewise(dst, I32x4.self) { Int32(x[2 * $0]) + Int32(x[2 * $0 + 1]) }
     }
     @inline(__always) mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg) {
         let x = v(a, U16x8.self)
-        setV(dst, U32x4(truncatingIfNeeded: x.evenHalf) &+ U32x4(truncatingIfNeeded: x.oddHalf))
+        lanewise(dst, U32x4.self) { UInt32(x[2 * $0]) + UInt32(x[2 * $0 + 1]) }
     }
 
     // MARK: Float lanes (signs on bits, so NaN payloads pass through)
@@ -503,8 +534,14 @@ extension Executor {
     }
     @inline(__always) mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg) { setV(dst, F32x4(v(a, I32x4.self))) }
     @inline(__always) mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg) { setV(dst, F32x4(v(a, U32x4.self))) }
-    @inline(__always) mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) { setV(dst, F64x2(v(a, I32x4.self).lowHalf)) }
-    @inline(__always) mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) { setV(dst, F64x2(v(a, U32x4.self).lowHalf)) }
+    @inline(__always) mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) {
+        let x = v(a, I32x4.self)
+        setV(dst, F64x2(Double(x[0]), Double(x[1])))
+    }
+    @inline(__always) mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) {
+        let x = v(a, U32x4.self)
+        setV(dst, F64x2(Double(x[0]), Double(x[1])))
+    }
     @inline(__always) mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) {
         let x = v(a, F64x2.self)
         setV(dst, F32x4(Float(x[0]), Float(x[1]), 0, 0))
