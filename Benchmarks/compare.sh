@@ -4,7 +4,9 @@
 # median time and peak memory per program and runtime, Sheave's ratio to each,
 # and the geometric means; then compile times (Sheave against WasmKit, in one
 # process). Every runtime's output must equal the program's checksum in
-# Benchmarks/programs/expected.txt.
+# Benchmarks/programs/expected.txt. Programs built for SIMD (a "// cflags:" line
+# with -msimd128) get their own rows, after the means: the means are of the
+# scalar programs, so that comparing SIMD support does not move them.
 #
 #   Benchmarks/compare.sh [RUNS]        (from anywhere; RUNS defaults to 5)
 #   COREMARK=coremark.wasm Benchmarks/compare.sh [RUNS]
@@ -40,7 +42,12 @@ printf ' sheave/wasmkit | sheave/pulley | sheave/cranelift |'; for r in "${ORDER
 printf '|---|'; for _ in $(seq 11); do printf -- '---:|'; done; printf '\n'
 declare -A logsum=([wasmkit]=0 [pulley]=0 [cranelift]=0)
 count=0
+scalar=() vector=()
 for wasm in Benchmarks/programs/*.wasm; do
+    if grep -q '^// cflags:.*-msimd128' "${wasm%.wasm}.c" 2>/dev/null; then vector+=("$wasm"); else scalar+=("$wasm"); fi
+done
+row() {
+    local wasm="$1" in_mean="$2" name
     name=$(basename "$wasm" .wasm)
     [ -n "${EXPECTED[$name]:-}" ] || { echo "error: no expected output for $name in Benchmarks/programs/expected.txt" >&2; exit 1; }
     declare -A times=() peaks=()
@@ -58,20 +65,24 @@ for wasm in Benchmarks/programs/*.wasm; do
         med[$r]=$(echo "${times[$r]}" | tr ' ' '\n' | grep . | median)
         peak[$r]=$(echo "${peaks[$r]}" | tr ' ' '\n' | grep . | median)
     done
-    printf '| %s |' "$name"
+    if [ "$in_mean" = yes ]; then printf '| %s |' "$name"; else printf '| %s (SIMD, not in the means) |' "$name"; fi
     for r in "${ORDER[@]}"; do printf ' %.2f |' "${med[$r]}"; done
     for r in wasmkit pulley cranelift; do
         awk -v s="${med[sheave]}" -v o="${med[$r]}" 'BEGIN { printf " %.2f |", s / o }'
-        logsum[$r]=$(awk -v l="${logsum[$r]}" -v s="${med[sheave]}" -v o="${med[$r]}" 'BEGIN { print l + log(s / o) }')
+        if [ "$in_mean" = yes ]; then
+            logsum[$r]=$(awk -v l="${logsum[$r]}" -v s="${med[sheave]}" -v o="${med[$r]}" 'BEGIN { print l + log(s / o) }')
+        fi
     done
     for r in "${ORDER[@]}"; do awk -v k="${peak[$r]}" 'BEGIN { printf " %.1f |", k / 1024 }'; done
     printf '\n'
-    count=$((count + 1))
+    if [ "$in_mean" = yes ]; then count=$((count + 1)); fi
     unset times peaks med peak
-done
+}
+for wasm in "${scalar[@]}"; do row "$wasm" yes; done
 printf '| **geometric mean** | | | | |'
 for r in wasmkit pulley cranelift; do awk -v l="${logsum[$r]}" -v n="$count" 'BEGIN { printf " **%.2f** |", exp(l / n) }'; done
 printf ' | | | |\n'
+for wasm in "${vector[@]}"; do row "$wasm" no; done
 if [ -n "${COREMARK:-}" ]; then
     echo
     echo "CoreMark ($(basename "$COREMARK")), iterations per second, median of $RUNS; ratio to Cranelift:"

@@ -15,6 +15,7 @@ import SheaveBytecode
 ///   direct call's target is the start of a function;
 /// - every global, function, table, type, segment and import index is in range,
 ///   and ops on memory appear only in modules with a memory;
+/// - SIMD ops appear only in a build with SIMD handlers (the `InterpreterSIMD` trait);
 /// - the last op does not fall through (control cannot run off the function);
 /// - with checkpoints, the op after `push_frame` and the target of every
 ///   backward branch is a `checkpoint`, so metered code cannot run unmetered.
@@ -110,6 +111,9 @@ public struct BytecodeVerifier {
                 guard checkpointAt.contains(at) else { throw fail("metered code must consume fuel at function entry") }
             }
             if flags.contains(.memory), info.memories.isEmpty { throw fail("memory access in a module without memory") }
+            if flags.contains(.simd), !FunctionCompiler.interpreterHasSIMD {
+                throw fail("SIMD is not available: this Sheave was built without the InterpreterSIMD trait")
+            }
             var calleeFrame = 0
             for shape in shapes {
                 switch shape {
