@@ -52,6 +52,7 @@ extension FunctionCompiler {
         var frame = try enter(.loop, blockType)
         frame.dead = !isReachable
         controls.append(frame)
+        loopDepth += 1
         bind(frame.label)
         // Each iteration passes the loop header: the place to consume fuel and notice interruption.
         if checkpoints && isReachable { emit { $0.checkpoint(1) } }
@@ -128,7 +129,7 @@ extension FunctionCompiler {
             throw failure("type mismatch: if without else must leave its parameters as its results")
         }
         if frame.emits { materializeAll(from: frame.height) }
-        if frame.kind != .loop { bind(frame.label) }
+        if frame.kind == .loop { loopDepth -= 1 } else { bind(frame.label) }
         if let elseLabel = frame.elseLabel {
             // An `if` without `else`: the false branch passes its parameters through.
             if frame.params.isEmpty || frame.savedParams.isEmpty {

@@ -97,6 +97,17 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
 
+    /// Constants read inside loops, by bits, in the order they got a slot: each has a
+    /// slot of its own, written once at entry, which ops read like any register
+    /// (see `pooledRegister`). Placeholder register numbers stand for them until
+    /// `finish` knows where the pool goes.
+    var pooledConstants: [UInt64] = []
+    /// How many loops enclose the current point.
+    var loopDepth = 0
+    /// Register numbers from here up are placeholders for pooled constants.
+    static let poolPlaceholder = 0xFF00
+    static let poolCapacity = 64
+
     /// Emit `checkpoint` ops (fuel, interruption) at the function's entry and at loop headers.
     let checkpoints: Bool
     /// The proposals the function may use.
@@ -143,7 +154,6 @@ struct FunctionCompiler: AnyInstructionVisitor {
         } else if declared > 1 {
             e.xzero(UInt16(firstDeclared), UInt16(declared))
         }
-        if checkpoints { e.checkpoint(1) }
     }
 
     /// Every instruction without its own `visit…` method lands here: WasmParser's
@@ -156,22 +166,71 @@ struct FunctionCompiler: AnyInstructionVisitor {
 
     /// The function's bytecode (a `push_frame`, then the body) and its call sites,
     /// relative to the function's first byte.
+    /// The entry: `push_frame`, a `checkpoint` when metering, the pooled constants
+    /// written to their slots, then the body.
     mutating func finish() throws(CompileError) -> (code: [UInt8], callSites: [(instructionStart: Int, callee: Int)]) {
         guard controls.isEmpty else { throw failure(.malformed, "unexpected end of function: missing end") }
-        let frameSize = base + maxDepth + lateSlots
-        guard frameSize < Int(UInt16.max) else {
+        let pool = pooledConstants.count
+        let frameSize = base + pool + maxDepth + lateSlots
+        guard frameSize < (pool > 0 ? Self.poolPlaceholder : Int(UInt16.max)) else {
             throw CompileError(.unsupported, "function frame too large (\(frameSize) slots)", function: index)
         }
         for (field, late) in lateSlotFields {
             e.patchRegister(at: field, UInt16(base + maxDepth + late))
         }
+        var body: [UInt8]
+        do { body = try e.finish() } catch { throw CompileError(.unsupported, "\(error)", function: index) }
+        if pool > 0 {
+            // The pool goes between the locals and the operand stack, where calls cannot
+            // reach it (a callee's frame starts at its first argument, above).
+            Self.renumber(&body, byteOrder: e.byteOrder) { r in
+                if r >= Self.poolPlaceholder { return base + (r - Self.poolPlaceholder) }
+                return r >= base ? r + pool : r
+            }
+        }
         var out = Encoder(byteOrder: e.byteOrder)
         out.pushFrame(UInt32(frameSize))
+        if checkpoints { out.checkpoint(1) }
+        for (k, bits) in pooledConstants.enumerated() {
+            let slot = XReg(UInt16(base + k))
+            if bits <= UInt64(UInt32.max) {
+                out.xconst32(slot, Int32(bitPattern: UInt32(bits)))
+            } else {
+                out.xconst64(slot, Int64(bitPattern: bits))
+            }
+        }
         let prologue = out.position
-        let body: [UInt8]
-        do { body = try e.finish() } catch { throw CompileError(.unsupported, "\(error)", function: index) }
         out.append(contentsOf: body)
         return (out.bytes, callSites.map { ($0.instructionStart + prologue, $0.callee) })
+    }
+
+    /// Rewrites every slot number in `code` (registers, and the slots where callee
+    /// frames start) through `map`, walking the ops with the generated `slotFieldRows`.
+    static func renumber(_ code: inout [UInt8], byteOrder: ByteOrder, _ map: (Int) -> Int) {
+        let little = byteOrder == .littleEndian
+        code.withUnsafeMutableBufferPointer { code in
+            func u16(_ at: Int) -> Int { little ? Int(code[at]) | Int(code[at + 1]) << 8 : Int(code[at]) << 8 | Int(code[at + 1]) }
+            var at = 0
+            while at < code.count {
+                let row = (code[at] == 0xFF ? primaryOpcodeCount + u16(at + 1) : Int(code[at])) * slotFieldStride
+                for k in 0..<Int(slotFieldRows[row + 1]) {
+                    let field = at + Int(slotFieldRows[row + 2 + k])
+                    let value = map(u16(field))
+                    let (first, second) = (UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8))
+                    if little { code[field] = first; code[field + 1] = second } else { code[field] = second; code[field + 1] = first }
+                }
+                var size = Int(slotFieldRows[row])
+                if size == 0 {
+                    // br_table32: opcode, index register, u32 count, count + 1 offsets.
+                    let c = at + 3
+                    let count = little
+                        ? Int(code[c]) | Int(code[c + 1]) << 8 | Int(code[c + 2]) << 16 | Int(code[c + 3]) << 24
+                        : Int(code[c + 3]) | Int(code[c + 2]) << 8 | Int(code[c + 1]) << 16 | Int(code[c]) << 24
+                    size = 7 + 4 * (count + 1)
+                }
+                at += size
+            }
+        }
     }
 
     // MARK: Errors
@@ -258,8 +317,26 @@ struct FunctionCompiler: AnyInstructionVisitor {
         switch stack[i].location {
         case .slot: return slot(i)
         case .local(let l): return l
-        case .const: materialize(i); return slot(i)
+        case .const(let bits):
+            if let pooled = pooledRegister(bits) { return pooled }
+            materialize(i)
+            return slot(i)
         }
+    }
+
+    /// Inside a loop, a constant operand is read from the constant pool: one slot
+    /// per distinct constant, written once at entry, instead of an op writing it
+    /// before every use. Outside loops writing it where it is used costs no more.
+    /// Returns the placeholder register, or nil (not in a loop, or the pool is full).
+    mutating func pooledRegister(_ bits: UInt64) -> UInt16? {
+        // `finish` moves every slot from `base` up past the pool; the result slots
+        // (from 0) must not be among them, so they must lie within the locals.
+        guard loopDepth > 0, base >= Self.layout(type.results).count else { return nil }
+        // A linear search: a function pools a few constants (at most `poolCapacity`).
+        if let k = pooledConstants.firstIndex(of: bits) { return UInt16(Self.poolPlaceholder + k) }
+        guard pooledConstants.count < Self.poolCapacity else { return nil }
+        pooledConstants.append(bits)
+        return UInt16(Self.poolPlaceholder + pooledConstants.count - 1)
     }
 
     /// Writes a lazy entry into its canonical slot.

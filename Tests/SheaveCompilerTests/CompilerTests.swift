@@ -271,6 +271,46 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("apart", [.i32(0xFF)]), [.i32(0x0F)])
     }
 
+    /// Inside a loop, a constant an op cannot take as an immediate is read from a
+    /// slot written once at entry (the constant pool, between the locals and the
+    /// operand stack), not written before every use. Calls in the loop must not
+    /// disturb it: callee frames start above it.
+    func testConstantsInLoopsComeFromThePool() throws {
+        let source = """
+            (module
+              (func $id (param f64) (result f64) (local f64 f64 f64 f64) (local.get 0))
+              (func (export "sum") (param i32) (result f64) (local f64)
+                (loop $l
+                  (local.set 1 (f64.add (local.get 1) (call $id (f64.mul (f64.convert_i32_u (local.get 0)) (f64.const 0.5)))))
+                  (local.set 1 (f64.add (local.get 1) (f64.convert_i32_u (i32.rem_u (local.get 0) (i32.const 7)))))
+                  (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+                (local.get 1))
+              (func (export "no-locals") (result i32)
+                (loop (result i32) (br_table 1 1 (i32.const 3) (i32.const 0)) (i32.const 1))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] {
+            let start = module.functionOffsets[k], end = k + 1 < module.functionOffsets.count ? module.functionOffsets[k + 1] : module.code.count
+            return Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: false, bytes: false))
+                .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
+        }
+        let sum = ops(1)
+        // The two constants are written at entry, right after push_frame; the loop has none.
+        XCTAssertEqual(Array(sum.prefix(4)), ["push_frame", "xconst64", "xconst32", "xconst32"], "\(sum)")
+        XCTAssertFalse(sum.dropFirst(4).contains { $0.hasPrefix("xconst") || $0.hasPrefix("fconst") }, "\(sum)")
+        // A function whose result slot lies among the operand stack's slots keeps the old way.
+        XCTAssertEqual(ops(2), ["push_frame", "xconst32", "br_table32", "xconst32", "ret", "ret"])
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        // Σ n/2 + Σ n mod 7, n = 1...100.
+        var expected = 0.0
+        for n in stride(from: 100, through: 1, by: -1) {
+            expected += Double(n) * 0.5
+            expected += Double(n % 7)
+        }
+        XCTAssertEqual(try instance.invoke("sum", [.i32(100)]), [.f64(expected.bitPattern)])
+        XCTAssertEqual(try instance.invoke("no-locals", []), [.i32(3)])
+    }
+
     func testALoadOfAnAddFusesAndWrapsLikeTheAdd() throws {
         let source = """
             (module (memory 1)

@@ -173,6 +173,7 @@ func genOpcodes() -> String {
 
         """
     s += instructionSetFingerprint()
+    s += slotFieldTable()
     s += shapeTable(primary, type: "Opcode")
     s += shapeTable(extended, type: "ExtendedOpcode")
     return s
@@ -216,6 +217,46 @@ func instructionSetFingerprint() -> String {
         /// A fingerprint of the instruction set (every op's name, opcode and operands):
         /// an artifact records it, and one from another instruction set is refused.
         public let instructionSetFingerprint: UInt64 = 0x\(String(hash, radix: 16))
+
+
+        """
+}
+
+/// Where every op's slot fields are, flat, for renumbering slots in emitted code:
+/// a row of `slotFieldStride` bytes per op (primary opcodes, then extended): its
+/// size (0 when it varies: `br_table32`), how many slot fields it has (registers
+/// and callee frames), and their byte offsets from the op's start.
+func slotFieldTable() -> String {
+    let stride = 8
+    var rows: [String] = []
+    for op in primary + extended {
+        var offsets: [Int] = []
+        for (operand, offset) in zip(op.operands, op.operandOffsets) {
+            switch operand.kind {
+            case .x, .f, .v: offsets.append(offset)
+            case .u16 where operand.meaning == .frame: offsets.append(offset)
+            default: break
+            }
+        }
+        precondition(offsets.count <= stride - 2, "\(op.name) has more slot fields than a row holds")
+        let row = [op.fixedSize ?? 0, offsets.count] + offsets + Array(repeating: 0, count: stride - 2 - offsets.count)
+        rows.append("    " + row.map(String.init).joined(separator: ", ") + ",  // \(op.name)")
+    }
+    return """
+        /// Bytes per row of `slotFieldRows`.
+        public let slotFieldStride = \(stride)
+
+        /// How many primary opcodes there are (numbered densely from 0): the first
+        /// extended op's row in `slotFieldRows`.
+        public let primaryOpcodeCount = \(primary.count)
+
+        /// Where every op's slot fields are, for renumbering the slots of emitted code: a
+        /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
+        /// holding the op's size (0 when it varies: `br_table32`), its number of slot
+        /// fields (registers and callee frames), and their byte offsets from its start.
+        public let slotFieldRows: [UInt8] = [
+        \(rows.joined(separator: "\n"))
+        ]
 
 
         """
