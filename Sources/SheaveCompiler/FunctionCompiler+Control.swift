@@ -28,6 +28,7 @@ extension FunctionCompiler {
     }
 
     mutating func enter(_ kind: Control.Kind, _ blockType: BlockType) throws(CompileError) -> Control {
+        entryIsStraightLine = false
         let (params, results) = try blockSignature(blockType)
         try check(params)
         if isReachable { materializeAll() }
@@ -204,6 +205,7 @@ extension FunctionCompiler {
     }
 
     mutating func markUnreachable() {
+        entryIsStraightLine = false
         let frame = controls[controls.count - 1]
         stack.removeLast(stack.count - frame.height)
         controls[controls.count - 1].unreachable = true

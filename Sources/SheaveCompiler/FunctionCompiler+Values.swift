@@ -22,12 +22,14 @@ extension FunctionCompiler {
         if Int(localIndex) >= type.parameters.count, !isDefaultable(localType), !initializedLocals.contains(localIndex) {
             throw failure("uninitialized local \(localIndex)")
         }
+        if entryIsStraightLine { readAtEntry.insert(localIndex) }
         push(localType, isReachable ? .local(l) : .slot)
     }
 
     mutating func visitLocalSet(localIndex: UInt32) throws(CompileError) {
         let (l, localType) = try local(localIndex)
         try check([localType])
+        noteWrite(localIndex)
         if isReachable { store(top: stack.count - 1, into: l) }
         drop(1)
         initializedLocals.insert(localIndex)
@@ -36,6 +38,7 @@ extension FunctionCompiler {
     mutating func visitLocalTee(localIndex: UInt32) throws(CompileError) {
         let (l, type) = try local(localIndex)
         try check([type])
+        noteWrite(localIndex)
         initializedLocals.insert(localIndex)
         if isReachable {
             store(top: stack.count - 1, into: l)

@@ -104,6 +104,20 @@ struct FunctionCompiler: AnyInstructionVisitor {
     var pooledConstants: [UInt64] = []
     /// How many loops enclose the current point.
     var loopDepth = 0
+
+    /// While the body is still straight-line code at its top level (no block,
+    /// loop, if or branch yet), every op runs, in order, on every call: a declared
+    /// local whose first access there is a write needs no zero at entry.
+    var entryIsStraightLine = true
+    /// Locals read (a `local.get`) in the straight-line entry so far.
+    var readAtEntry: Set<UInt32> = []
+    /// Declared locals written in the straight-line entry before any read.
+    var writtenFirst: Set<UInt32> = []
+
+    /// Notes a write of local `index` for `writtenFirst`.
+    mutating func noteWrite(_ index: UInt32) {
+        if entryIsStraightLine, Int(index) >= type.parameters.count, !readAtEntry.contains(index) { writtenFirst.insert(index) }
+    }
     /// Register numbers from here up are placeholders for pooled constants.
     static let poolPlaceholder = 0xFF00
     static let poolCapacity = 64
@@ -146,14 +160,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
         guard locals.count < Int(UInt16.max) else {
             throw CompileError(.unsupported, "function has \(locals.count) locals: at most 65,534 fit a frame", function: index)
         }
-        // Declared locals start at zero (one op for all of them); parameters arrive from the caller.
-        let firstDeclared = Self.layout(type.parameters).count
-        let declared = base - firstDeclared
-        if declared == 1 {
-            e.xconst32(XReg(UInt16(firstDeclared)), 0)
-        } else if declared > 1 {
-            e.xzero(UInt16(firstDeclared), UInt16(declared))
-        }
+        // Declared locals start at zero; `finish` writes the zeros, for the locals
+        // the function may read before it writes them (see `writtenFirst`).
     }
 
     /// Every instruction without its own `visit…` method lands here: WasmParser's
@@ -191,6 +199,24 @@ struct FunctionCompiler: AnyInstructionVisitor {
         var out = Encoder(byteOrder: e.byteOrder)
         out.pushFrame(UInt32(frameSize))
         if checkpoints { out.checkpoint(1) }
+        // Zeros for the declared locals, but those written before they are read:
+        // one op per run of consecutive slots.
+        var run: (first: Int, count: Int)?
+        func flush(_ out: inout Encoder) {
+            guard let (first, count) = run else { return }
+            if count == 1 { out.xconst32(XReg(UInt16(first)), 0) } else { out.xzero(UInt16(first), UInt16(count)) }
+            run = nil
+        }
+        for index in type.parameters.count..<locals.count where !writtenFirst.contains(UInt32(index)) {
+            let slot = localSlots[index], width = Self.width(locals[index])
+            if let current = run, current.first + current.count == slot {
+                run = (current.first, current.count + width)
+            } else {
+                flush(&out)
+                run = (slot, width)
+            }
+        }
+        flush(&out)
         for (k, bits) in pooledConstants.enumerated() {
             let slot = XReg(UInt16(base + k))
             if bits <= UInt64(UInt32.max) {

@@ -26,10 +26,10 @@ final class CompilerTests: XCTestCase {
               (local.set 1 (i32.add (local.get 0) (i32.const 5)))
               (i32.mul (local.get 1) (local.get 1))))
             """)
-        // No op for local.get or i32.const; the add writes local 1 directly.
+        // No op for local.get or i32.const; the add writes local 1 directly. Local 1
+        // is written before it is read, so it is not zeroed at entry.
         XCTAssertEqual(listing(module), [
             "push_frame 4",
-            "xconst32 x1, 0",
             "xadd32_i32 x1, x0, 5",
             "xmul32 x0, x1, x1",  // the result is written straight to the return slot
             "ret",
@@ -271,6 +271,29 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("apart", [.i32(0xFF)]), [.i32(0x0F)])
     }
 
+    /// A declared local that the function's straight-line start writes before any
+    /// read needs no zero at entry; one read first, or written only inside a
+    /// block, keeps it.
+    func testLocalsWrittenBeforeTheyAreReadAreNotZeroedAtEntry() throws {
+        let source = """
+            (module
+              (func (export "f") (param i32) (result i32) (local i32 i32 i32 i64)
+                (local.set 1 (i32.const 7))
+                (drop (br_if 0 (local.get 3) (i32.eqz (local.get 0))))
+                (local.set 4 (i64.const 5))
+                (if (local.get 0) (then (local.set 2 (i32.const 9))))
+                (i32.add (i32.add (local.get 1) (local.get 2)) (i32.add (local.get 3) (i32.wrap_i64 (local.get 4))))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        let listing = Disassembler.disassemble(module.code, options: .init(addresses: false, bytes: false)).split(separator: "\n")
+        // Locals 2 and 3 (slots 2, 3) are zeroed in one op; 1 and 4 are written first.
+        XCTAssertEqual(Array(listing.prefix(3)), ["push_frame 8", "xzero 2, 2", "xconst32 x1, 7"], "\(listing)")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("f", [.i32(1)]), [.i32(7 + 9 + 0 + 5)])
+        XCTAssertEqual(try instance.invoke("f", [.i32(0)]), [.i32(0)], "the br_if returns local 3, zero")
+        XCTAssertEqual(try instance.invoke("f", [.i32(1)]), [.i32(21)], "a second call sees zeros again, not the first call's values")
+    }
+
     /// Inside a loop, a constant an op cannot take as an immediate is read from a
     /// slot written once at entry (the constant pool, between the locals and the
     /// operand stack), not written before every use. Calls in the loop must not
@@ -295,8 +318,9 @@ final class SuperInstructionTests: XCTestCase {
                 .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
         }
         let sum = ops(1)
-        // The two constants are written at entry, right after push_frame; the loop has none.
-        XCTAssertEqual(Array(sum.prefix(4)), ["push_frame", "xconst64", "xconst32", "xconst32"], "\(sum)")
+        // Local 1 is zeroed and the two constants written at entry, right after
+        // push_frame; the loop writes none.
+        XCTAssertEqual(Array(sum.prefix(4)), ["push_frame", "xconst32", "xconst64", "xconst32"], "\(sum)")
         XCTAssertFalse(sum.dropFirst(4).contains { $0.hasPrefix("xconst") || $0.hasPrefix("fconst") }, "\(sum)")
         // A function whose result slot lies among the operand stack's slots keeps the old way.
         XCTAssertEqual(ops(2), ["push_frame", "xconst32", "br_table32", "xconst32", "ret", "ret"])
