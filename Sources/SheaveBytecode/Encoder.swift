@@ -111,6 +111,19 @@ public struct Encoder {
         bytes.append(contentsOf: other)
     }
 
+    /// The register number in the field at `offset` (written by an op already emitted).
+    public func register(at offset: Int) -> UInt16 {
+        let raw = UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+        return byteOrder == .littleEndian ? raw : raw.byteSwapped
+    }
+
+    /// The i32 immediate in the field at `offset` (written by an op already emitted).
+    public func int32(at offset: Int) -> Int32 {
+        var raw: UInt32 = 0
+        for k in 0..<4 { raw |= UInt32(bytes[offset + k]) << (8 * UInt32(k)) }
+        return Int32(bitPattern: byteOrder == .littleEndian ? raw : raw.byteSwapped)
+    }
+
     /// Rewrites the pc-relative offset field at `field` (a call whose target was not known yet).
     public mutating func patchPcRel(at field: Int, _ offset: Int) {
         patch(at: field, offset: offset)

@@ -64,7 +64,9 @@ extension FunctionCompiler {
     mutating func emitBranch(on condition: BranchCondition, whenTrue: Bool, to label: Label) {
         switch condition {
         case .fused(let c): emitBranch(if: whenTrue ? c : c.negated, to: label)
-        case .register(let r) where whenTrue: emit { $0.brIfXnez32(XReg(r), label) }
+        case .register(let r) where whenTrue:
+            if fuseWithLastStep(Condition(relation: .ne, is64: false, left: r, right: .zero), to: label) { return }
+            emit { $0.brIfXnez32(XReg(r), label) }
         case .register(let r): emit { $0.brIfXeqz32(XReg(r), label) }
         }
     }
@@ -87,11 +89,54 @@ extension FunctionCompiler {
         lastShift = nil
         lastAdd = nil
         lastDestination = nil
+        // Taking back ops after an add leaves the add the last op again.
+        if let step = lastStep, start < step.end { lastStep = nil }
         e.truncate(to: start)
+    }
+
+    /// A branch on the result of the add just emitted: takes the add back and emits
+    /// one op that adds and branches. Returns false, having emitted nothing, when the
+    /// add is not right before, the condition does not test its destination, or no
+    /// fused op has the condition.
+    mutating func fuseWithLastStep(_ condition: Condition, to label: Label) -> Bool {
+        guard let step = lastStep, e.position == step.end, step.is64 == condition.is64 else { return false }
+        let dst = e.register(at: step.field)
+        guard condition.left == dst else { return false }
+        let (d, a) = (XReg(dst), XReg(step.a))
+        typealias Emit = (inout Encoder) -> Void
+        let fused: Emit?
+        switch (step.b, condition.relation, condition.right, condition.is64) {
+        case (.immediate(let i), .ne, .zero, false): fused = { $0.brXadd32I32Nez(d, a, i, label) }
+        case (.immediate(let i), .ne, .register(let c), false): fused = { $0.brXadd32I32Ne(d, a, i, XReg(c), label) }
+        case (.immediate(let i), .ne, .immediate(let l), false): fused = { $0.brXadd32I32NeI32(d, a, i, l, label) }
+        case (.immediate(let i), .lts, .register(let c), false): fused = { $0.brXadd32I32Slt(d, a, i, XReg(c), label) }
+        case (.immediate(let i), .ltu, .register(let c), false): fused = { $0.brXadd32I32Ult(d, a, i, XReg(c), label) }
+        case (.register(let b), .ne, .zero, false): fused = { $0.brXadd32Nez(d, a, XReg(b), label) }
+        case (.register(let b), .ne, .register(let c), false): fused = { $0.brXadd32Ne(d, a, XReg(b), XReg(c), label) }
+        case (.register(let b), .ne, .immediate(let l), false): fused = { $0.brXadd32NeI32(d, a, XReg(b), l, label) }
+        case (.register(let b), .lts, .register(let c), false): fused = { $0.brXadd32Slt(d, a, XReg(b), XReg(c), label) }
+        case (.register(let b), .ltu, .register(let c), false): fused = { $0.brXadd32Ult(d, a, XReg(b), XReg(c), label) }
+        case (.immediate(let i), .ne, .zero, true): fused = { $0.brXadd64I32Nez(d, a, i, label) }
+        case (.immediate(let i), .ne, .register(let c), true): fused = { $0.brXadd64I32Ne(d, a, i, XReg(c), label) }
+        case (.immediate(let i), .ne, .immediate(let l), true): fused = { $0.brXadd64I32NeI32(d, a, i, l, label) }
+        case (.immediate(let i), .lts, .register(let c), true): fused = { $0.brXadd64I32Slt(d, a, i, XReg(c), label) }
+        case (.immediate(let i), .ltu, .register(let c), true): fused = { $0.brXadd64I32Ult(d, a, i, XReg(c), label) }
+        case (.register(let b), .ne, .zero, true): fused = { $0.brXadd64Nez(d, a, XReg(b), label) }
+        case (.register(let b), .ne, .register(let c), true): fused = { $0.brXadd64Ne(d, a, XReg(b), XReg(c), label) }
+        case (.register(let b), .ne, .immediate(let l), true): fused = { $0.brXadd64NeI32(d, a, XReg(b), l, label) }
+        case (.register(let b), .lts, .register(let c), true): fused = { $0.brXadd64Slt(d, a, XReg(b), XReg(c), label) }
+        case (.register(let b), .ltu, .register(let c), true): fused = { $0.brXadd64Ult(d, a, XReg(b), XReg(c), label) }
+        default: fused = nil
+        }
+        guard let fused else { return false }
+        retract(to: step.start)
+        emit(fused)
+        return true
     }
 
     /// Emits a branch to `label` taken when `condition` holds.
     mutating func emitBranch(if condition: Condition, to label: Label) {
+        if fuseWithLastStep(condition, to: label) { return }
         let a = XReg(condition.left)
         switch condition.right {
         case .zero:

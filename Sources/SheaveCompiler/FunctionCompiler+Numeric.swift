@@ -23,12 +23,6 @@ extension FunctionCompiler {
         let t: ValueType
         let reg: R
         var imm: I? = nil
-        let relations: [Instruction.Cmp: Condition.Relation] = [
-            .i32Eq: .eq, .i32Ne: .ne, .i32LtS: .lts, .i32LtU: .ltu, .i32GtS: .gts, .i32GtU: .gtu,
-            .i32LeS: .les, .i32LeU: .leu, .i32GeS: .ges, .i32GeU: .geu,
-            .i64Eq: .eq, .i64Ne: .ne, .i64LtS: .lts, .i64LtU: .ltu, .i64GtS: .gts, .i64GtU: .gtu,
-            .i64LeS: .les, .i64LeU: .leu, .i64GeS: .ges, .i64GeU: .geu,
-        ]
         switch cmp {
         case .i32Eq: t = .i32; reg = { $0.xeq32(x($1), x($2), x($3)) }; imm = { $0.xeq32I32(x($1), x($2), $3) }
         case .i32Ne: t = .i32; reg = { $0.xne32(x($1), x($2), x($3)) }; imm = { $0.xne32I32(x($1), x($2), $3) }
@@ -63,10 +57,27 @@ extension FunctionCompiler {
         case .f64Le: t = .f64; reg = { $0.fle64(x($1), f($2), f($3)) }
         case .f64Ge: t = .f64; reg = swapped { $0.fle64(x($1), f($2), f($3)) }
         }
-        if let relation = relations[cmp] {
+        if let relation = Self.relation(of: cmp) {
             try compare(relation, is64: t == .i64, emitRegister: reg, emitImmediate: imm)
         } else {
             try binary(t, .i32, reg, imm: imm)
+        }
+    }
+
+    /// The relation an integer comparison tests; nil for float comparisons.
+    static func relation(of cmp: Instruction.Cmp) -> Condition.Relation? {
+        switch cmp {
+        case .i32Eq, .i64Eq: return .eq
+        case .i32Ne, .i64Ne: return .ne
+        case .i32LtS, .i64LtS: return .lts
+        case .i32LtU, .i64LtU: return .ltu
+        case .i32GtS, .i64GtS: return .gts
+        case .i32GtU, .i64GtU: return .gtu
+        case .i32LeS, .i64LeS: return .les
+        case .i32LeU, .i64LeU: return .leu
+        case .i32GeS, .i64GeS: return .ges
+        case .i32GeU, .i64GeU: return .geu
+        default: return nil
         }
     }
 
@@ -119,8 +130,14 @@ extension FunctionCompiler {
         var added: (a: UInt16, b: AddOperand)?
         let start = e.position
         switch binary {
-        case .i32Add: t = .i32; reg = { added = ($2, .register($3)); $0.xadd32(x($1), x($2), x($3)) }; imm = { added = ($2, .immediate($3)); $0.xadd32I32(x($1), x($2), $3) }
-        case .i32Sub: t = .i32; reg = { $0.xsub32(x($1), x($2), x($3)) }; imm = { $0.xadd32I32(x($1), x($2), 0 &- $3) }
+        case .i32Add:
+            t = .i32
+            reg = { added = ($2, .register($3)); $0.xadd32(x($1), x($2), x($3)) }
+            imm = { added = ($2, .immediate($3)); $0.xadd32I32(x($1), x($2), $3) }
+        case .i32Sub:
+            t = .i32
+            reg = { $0.xsub32(x($1), x($2), x($3)) }
+            imm = { $0.xadd32I32(x($1), x($2), 0 &- $3) }
         case .i32Mul: t = .i32; reg = { $0.xmul32(x($1), x($2), x($3)) }; imm = { $0.xmul32I32(x($1), x($2), $3) }
         case .i32DivS: t = .i32; reg = { $0.xdiv32S(x($1), x($2), x($3)) }
         case .i32DivU: t = .i32; reg = { $0.xdiv32U(x($1), x($2), x($3)) }
@@ -134,7 +151,11 @@ extension FunctionCompiler {
         case .i32ShrU: t = .i32; reg = { $0.xshr32U(x($1), x($2), x($3)) }; imm = shift { shifted = ($2, $3); $0.xshr32UU8(x($1), x($2), $3) }
         case .i32Rotl: t = .i32; reg = { $0.xrotl32(x($1), x($2), x($3)) }
         case .i32Rotr: t = .i32; reg = { $0.xrotr32(x($1), x($2), x($3)) }
-        case .i64Add: t = .i64; reg = { $0.xadd64(x($1), x($2), x($3)) }; imm = { $0.xadd64I32(x($1), x($2), $3) }; imm64 = { $0.xadd64I64(x($1), x($2), $3) }
+        case .i64Add:
+            t = .i64
+            reg = { $0.xadd64(x($1), x($2), x($3)) }
+            imm = { $0.xadd64I32(x($1), x($2), $3) }
+            imm64 = { $0.xadd64I64(x($1), x($2), $3) }
         case .i64Sub: t = .i64; reg = { $0.xsub64(x($1), x($2), x($3)) }  // no immediate form: -Int32.min does not fit
         case .i64Mul: t = .i64; reg = { $0.xmul64(x($1), x($2), x($3)) }; imm = { $0.xmul64I32(x($1), x($2), $3) }; imm64 = { $0.xmul64I64(x($1), x($2), $3) }
         case .i64DivS: t = .i64; reg = { $0.xdiv64S(x($1), x($2), x($3)) }
@@ -168,6 +189,24 @@ extension FunctionCompiler {
         if let added, isReachable {
             let end = e.position
             lastAdd = (start: lastOpStart(from: start, to: end), end: end, slot: Int(slot(stack.count - 1)), a: added.a, b: added.b)
+        }
+        if binary == .i32Add || binary == .i32Sub || binary == .i64Add, isReachable, let destination = lastDestination {
+            // Read back from the op just emitted (a capture in the closures above would
+            // cost every binary op a heap box).
+            let end = e.position
+            let at = lastOpStart(from: start, to: end)
+            let b: AddOperand?
+            let is64: Bool
+            switch e.bytes[at] {
+            case Opcode.xadd32.rawValue: (b, is64) = (.register(e.register(at: at + 5)), false)
+            case Opcode.xadd32I32.rawValue: (b, is64) = (.immediate(e.int32(at: at + 5)), false)
+            case Opcode.xadd64.rawValue: (b, is64) = (.register(e.register(at: at + 5)), true)
+            case Opcode.xadd64I32.rawValue: (b, is64) = (.immediate(e.int32(at: at + 5)), true)
+            default: (b, is64) = (nil, false)
+            }
+            if let b, destination.field == at + 1 {
+                lastStep = (start: at, end: end, field: destination.field, is64: is64, a: e.register(at: at + 3), b: b)
+            }
         }
         if let shifted, isReachable {
             let end = e.position

@@ -93,6 +93,10 @@ struct FunctionCompiler: AnyInstructionVisitor {
     var lastShift: (start: Int, end: Int, slot: Int, source: UInt16, amount: UInt8, right: Bool, is64: Bool)?
     /// The `i32.add` just emitted (`xadd32` or `xadd32_i32`), for a load of its result right after it.
     var lastAdd: (start: Int, end: Int, slot: Int, a: UInt16, b: AddOperand)?
+    /// The integer add just emitted (`xadd32/64`, `_i32`), for the compare-and-branch on
+    /// its result right after it to fuse with (a loop's step and test): where it is,
+    /// where its destination field is (a `local.set` may have retargeted it), its operands.
+    var lastStep: (start: Int, end: Int, field: Int, is64: Bool, a: UInt16, b: AddOperand)?
     enum AddOperand { case register(UInt16), immediate(Int32) }
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
@@ -416,6 +420,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         lastComparison = nil  // a branch may arrive here: the comparison is no longer the only way in
         lastShift = nil
         lastAdd = nil
+        lastStep = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

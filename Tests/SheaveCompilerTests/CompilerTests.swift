@@ -271,6 +271,35 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("apart", [.i32(0xFF)]), [.i32(0x0F)])
     }
 
+    /// A loop's step and the test of its result become one op; the step still
+    /// writes its local, wraps, and the test reads the right operand after it.
+    func testALoopStepFusesWithTheBranchOnItsResult() throws {
+        let source = """
+            (module
+              (func (export "down") (param i32) (result i32) (local i32)
+                (loop $l
+                  (local.set 1 (i32.add (local.get 1) (i32.const 3)))
+                  (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+                (local.get 1))
+              (func (export "up64") (param i64 i64) (result i64) (local i64)
+                (loop $l
+                  (local.set 2 (i64.add (local.get 2) (local.get 1)))
+                  (br_if $l (i64.lt_s (local.tee 0 (i64.add (local.get 0) (local.get 1))) (i64.const 100))))
+                (i64.add (local.get 0) (local.get 2)))
+              (func (export "wrap") (param i32) (result i32)
+                (loop $l (br_if $l (i32.ne (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (i32.const 5))))
+                (local.get 0)))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        let text = Disassembler.disassemble(module.code, options: .init(addresses: false, bytes: false))
+        XCTAssertTrue(text.contains("br_xadd32_i32_nez x0, x0, -1"), text)
+        XCTAssertTrue(text.contains("br_xadd32_i32_ne_i32 x0, x0, 1, 5"), text)
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("down", [.i32(10)]), [.i32(30)])
+        XCTAssertEqual(try instance.invoke("up64", [.i64(0), .i64(7)]), [.i64(105 + 105)])
+        XCTAssertEqual(try instance.invoke("wrap", [.i32(0xFFFF_FFF0)]), [.i32(5)], "wraps through zero to 5")
+    }
+
     /// A declared local that the function's straight-line start writes before any
     /// read needs no zero at entry; one read first, or written only inside a
     /// block, keeps it.

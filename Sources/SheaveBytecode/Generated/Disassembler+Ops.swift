@@ -640,6 +640,106 @@ extension Disassembler: OpVisitor {
         "xxor64_shr_u \(dst), \(a), \(b), \(shift)"
     }
 
+    /// The text of `br_xadd32_i32_nez`.
+    public mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
+        "br_xadd32_i32_nez \(dst), \(a), \(imm), \(target(offset))"
+    }
+
+    /// The text of `br_xadd32_i32_ne`.
+    public mutating func brXadd32I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd32_i32_ne \(dst), \(a), \(imm), \(c), \(target(offset))"
+    }
+
+    /// The text of `br_xadd32_i32_ne_i32`.
+    public mutating func brXadd32I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: PcRelOffset) -> String {
+        "br_xadd32_i32_ne_i32 \(dst), \(a), \(imm), \(limit), \(target(offset))"
+    }
+
+    /// The text of `br_xadd32_i32_slt`.
+    public mutating func brXadd32I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd32_i32_slt \(dst), \(a), \(imm), \(c), \(target(offset))"
+    }
+
+    /// The text of `br_xadd32_i32_ult`.
+    public mutating func brXadd32I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd32_i32_ult \(dst), \(a), \(imm), \(c), \(target(offset))"
+    }
+
+    /// The text of `br_xadd32_nez`.
+    public mutating func brXadd32Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd32_nez \(dst), \(a), \(b), \(target(offset))"
+    }
+
+    /// The text of `br_xadd32_ne`.
+    public mutating func brXadd32Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd32_ne \(dst), \(a), \(b), \(c), \(target(offset))"
+    }
+
+    /// The text of `br_xadd32_ne_i32`.
+    public mutating func brXadd32NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: PcRelOffset) -> String {
+        "br_xadd32_ne_i32 \(dst), \(a), \(b), \(limit), \(target(offset))"
+    }
+
+    /// The text of `br_xadd32_slt`.
+    public mutating func brXadd32Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd32_slt \(dst), \(a), \(b), \(c), \(target(offset))"
+    }
+
+    /// The text of `br_xadd32_ult`.
+    public mutating func brXadd32Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd32_ult \(dst), \(a), \(b), \(c), \(target(offset))"
+    }
+
+    /// The text of `br_xadd64_i32_nez`.
+    public mutating func brXadd64I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
+        "br_xadd64_i32_nez \(dst), \(a), \(imm), \(target(offset))"
+    }
+
+    /// The text of `br_xadd64_i32_ne`.
+    public mutating func brXadd64I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd64_i32_ne \(dst), \(a), \(imm), \(c), \(target(offset))"
+    }
+
+    /// The text of `br_xadd64_i32_ne_i32`.
+    public mutating func brXadd64I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: PcRelOffset) -> String {
+        "br_xadd64_i32_ne_i32 \(dst), \(a), \(imm), \(limit), \(target(offset))"
+    }
+
+    /// The text of `br_xadd64_i32_slt`.
+    public mutating func brXadd64I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd64_i32_slt \(dst), \(a), \(imm), \(c), \(target(offset))"
+    }
+
+    /// The text of `br_xadd64_i32_ult`.
+    public mutating func brXadd64I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd64_i32_ult \(dst), \(a), \(imm), \(c), \(target(offset))"
+    }
+
+    /// The text of `br_xadd64_nez`.
+    public mutating func brXadd64Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd64_nez \(dst), \(a), \(b), \(target(offset))"
+    }
+
+    /// The text of `br_xadd64_ne`.
+    public mutating func brXadd64Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd64_ne \(dst), \(a), \(b), \(c), \(target(offset))"
+    }
+
+    /// The text of `br_xadd64_ne_i32`.
+    public mutating func brXadd64NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: PcRelOffset) -> String {
+        "br_xadd64_ne_i32 \(dst), \(a), \(b), \(limit), \(target(offset))"
+    }
+
+    /// The text of `br_xadd64_slt`.
+    public mutating func brXadd64Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd64_slt \(dst), \(a), \(b), \(c), \(target(offset))"
+    }
+
+    /// The text of `br_xadd64_ult`.
+    public mutating func brXadd64Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> String {
+        "br_xadd64_ult \(dst), \(a), \(b), \(c), \(target(offset))"
+    }
+
     /// The text of `xadd32_i32`.
     public mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> String {
         "xadd32_i32 \(dst), \(src), \(imm)"

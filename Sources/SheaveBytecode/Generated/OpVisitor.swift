@@ -260,6 +260,46 @@ public protocol OpVisitor {
     mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> Output
     /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
     mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> Output
+    /// `br_xadd32_i32_nez`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }
+    mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> Output
+    /// `br_xadd32_i32_ne`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
+    mutating func brXadd32I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd32_i32_ne_i32`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != limit { pc = pc + offset }
+    mutating func brXadd32I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: PcRelOffset) -> Output
+    /// `br_xadd32_i32_slt`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
+    mutating func brXadd32I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd32_i32_ult`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
+    mutating func brXadd32I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd32_nez`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != 0 { pc = pc + offset }
+    mutating func brXadd32Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd32_ne`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
+    mutating func brXadd32Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd32_ne_i32`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != limit { pc = pc + offset }
+    mutating func brXadd32NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: PcRelOffset) -> Output
+    /// `br_xadd32_slt`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
+    mutating func brXadd32Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd32_ult`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
+    mutating func brXadd32Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd64_i32_nez`: (dst) = (a) + sext(imm) (wrapping); if (dst) != 0 { pc = pc + offset }
+    mutating func brXadd64I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> Output
+    /// `br_xadd64_i32_ne`: (dst) = (a) + sext(imm) (wrapping); if (dst) != (c) { pc = pc + offset }
+    mutating func brXadd64I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd64_i32_ne_i32`: (dst) = (a) + sext(imm) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
+    mutating func brXadd64I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: PcRelOffset) -> Output
+    /// `br_xadd64_i32_slt`: (dst) = (a) + sext(imm) (wrapping); if (dst) <s (c) { pc = pc + offset }
+    mutating func brXadd64I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd64_i32_ult`: (dst) = (a) + sext(imm) (wrapping); if (dst) <u (c) { pc = pc + offset }
+    mutating func brXadd64I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd64_nez`: (dst) = (a) + (b) (wrapping); if (dst) != 0 { pc = pc + offset }
+    mutating func brXadd64Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd64_ne`: (dst) = (a) + (b) (wrapping); if (dst) != (c) { pc = pc + offset }
+    mutating func brXadd64Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd64_ne_i32`: (dst) = (a) + (b) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
+    mutating func brXadd64NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: PcRelOffset) -> Output
+    /// `br_xadd64_slt`: (dst) = (a) + (b) (wrapping); if (dst) <s (c) { pc = pc + offset }
+    mutating func brXadd64Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xadd64_ult`: (dst) = (a) + (b) (wrapping); if (dst) <u (c) { pc = pc + offset }
+    mutating func brXadd64Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) -> Output
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) -> Output
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)

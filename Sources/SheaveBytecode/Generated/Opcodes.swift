@@ -179,188 +179,228 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xxor64Shl = 86
     /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
     case xxor64ShrU = 87
+    /// `br_xadd32_i32_nez`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }
+    case brXadd32I32Nez = 88
+    /// `br_xadd32_i32_ne`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
+    case brXadd32I32Ne = 89
+    /// `br_xadd32_i32_ne_i32`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != limit { pc = pc + offset }
+    case brXadd32I32NeI32 = 90
+    /// `br_xadd32_i32_slt`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
+    case brXadd32I32Slt = 91
+    /// `br_xadd32_i32_ult`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
+    case brXadd32I32Ult = 92
+    /// `br_xadd32_nez`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != 0 { pc = pc + offset }
+    case brXadd32Nez = 93
+    /// `br_xadd32_ne`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
+    case brXadd32Ne = 94
+    /// `br_xadd32_ne_i32`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != limit { pc = pc + offset }
+    case brXadd32NeI32 = 95
+    /// `br_xadd32_slt`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
+    case brXadd32Slt = 96
+    /// `br_xadd32_ult`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
+    case brXadd32Ult = 97
+    /// `br_xadd64_i32_nez`: (dst) = (a) + sext(imm) (wrapping); if (dst) != 0 { pc = pc + offset }
+    case brXadd64I32Nez = 98
+    /// `br_xadd64_i32_ne`: (dst) = (a) + sext(imm) (wrapping); if (dst) != (c) { pc = pc + offset }
+    case brXadd64I32Ne = 99
+    /// `br_xadd64_i32_ne_i32`: (dst) = (a) + sext(imm) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
+    case brXadd64I32NeI32 = 100
+    /// `br_xadd64_i32_slt`: (dst) = (a) + sext(imm) (wrapping); if (dst) <s (c) { pc = pc + offset }
+    case brXadd64I32Slt = 101
+    /// `br_xadd64_i32_ult`: (dst) = (a) + sext(imm) (wrapping); if (dst) <u (c) { pc = pc + offset }
+    case brXadd64I32Ult = 102
+    /// `br_xadd64_nez`: (dst) = (a) + (b) (wrapping); if (dst) != 0 { pc = pc + offset }
+    case brXadd64Nez = 103
+    /// `br_xadd64_ne`: (dst) = (a) + (b) (wrapping); if (dst) != (c) { pc = pc + offset }
+    case brXadd64Ne = 104
+    /// `br_xadd64_ne_i32`: (dst) = (a) + (b) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
+    case brXadd64NeI32 = 105
+    /// `br_xadd64_slt`: (dst) = (a) + (b) (wrapping); if (dst) <s (c) { pc = pc + offset }
+    case brXadd64Slt = 106
+    /// `br_xadd64_ult`: (dst) = (a) + (b) (wrapping); if (dst) <u (c) { pc = pc + offset }
+    case brXadd64Ult = 107
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
-    case xadd32I32 = 88
+    case xadd32I32 = 108
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
-    case xmul32I32 = 89
+    case xmul32I32 = 109
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
-    case xand32I32 = 90
+    case xand32I32 = 110
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
-    case xor32I32 = 91
+    case xor32I32 = 111
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
-    case xxor32I32 = 92
+    case xxor32I32 = 112
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
-    case xshl32U8 = 93
+    case xshl32U8 = 113
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
-    case xshr32SU8 = 94
+    case xshr32SU8 = 114
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
-    case xshr32UU8 = 95
+    case xshr32UU8 = 115
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
-    case xeq32I32 = 96
+    case xeq32I32 = 116
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
-    case xne32I32 = 97
+    case xne32I32 = 117
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
-    case xslt32I32 = 98
+    case xslt32I32 = 118
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
-    case xsle32I32 = 99
+    case xsle32I32 = 119
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
-    case xsgt32I32 = 100
+    case xsgt32I32 = 120
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
-    case xsge32I32 = 101
+    case xsge32I32 = 121
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
-    case xult32I32 = 102
+    case xult32I32 = 122
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
-    case xule32I32 = 103
+    case xule32I32 = 123
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
-    case xugt32I32 = 104
+    case xugt32I32 = 124
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
-    case xuge32I32 = 105
+    case xuge32I32 = 125
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
-    case xadd64I32 = 106
+    case xadd64I32 = 126
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
-    case xmul64I32 = 107
+    case xmul64I32 = 127
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
-    case xand64I32 = 108
+    case xand64I32 = 128
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
-    case xor64I32 = 109
+    case xor64I32 = 129
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
-    case xxor64I32 = 110
+    case xxor64I32 = 130
     /// `xadd64_i64`: dst = src + imm (wrapping)
-    case xadd64I64 = 111
+    case xadd64I64 = 131
     /// `xmul64_i64`: dst = src * imm (wrapping)
-    case xmul64I64 = 112
+    case xmul64I64 = 132
     /// `xand64_i64`: dst = src & imm (wrapping)
-    case xand64I64 = 113
+    case xand64I64 = 133
     /// `xor64_i64`: dst = src | imm (wrapping)
-    case xor64I64 = 114
+    case xor64I64 = 134
     /// `xxor64_i64`: dst = src ^ imm (wrapping)
-    case xxor64I64 = 115
+    case xxor64I64 = 135
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
-    case xshl64U8 = 116
+    case xshl64U8 = 136
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
-    case xshr64SU8 = 117
+    case xshr64SU8 = 137
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
-    case xshr64UU8 = 118
+    case xshr64UU8 = 138
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
-    case xzext3264 = 119
+    case xzext3264 = 139
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
-    case xsext3264 = 120
+    case xsext3264 = 140
     /// `fadd32`: dst = src1 + src2 (f32)
-    case fadd32 = 121
+    case fadd32 = 141
     /// `fsub32`: dst = src1 - src2 (f32)
-    case fsub32 = 122
+    case fsub32 = 142
     /// `fmul32`: dst = src1 * src2 (f32)
-    case fmul32 = 123
+    case fmul32 = 143
     /// `fdiv32`: dst = src1 / src2 (f32)
-    case fdiv32 = 124
+    case fdiv32 = 144
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin32 = 125
+    case fmin32 = 145
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax32 = 126
+    case fmax32 = 146
     /// `fabs32`: dst = |src|
-    case fabs32 = 127
+    case fabs32 = 147
     /// `fneg32`: dst = -src
-    case fneg32 = 128
+    case fneg32 = 148
     /// `fsqrt32`: dst = sqrt(src)
-    case fsqrt32 = 129
+    case fsqrt32 = 149
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
-    case feq32 = 130
+    case feq32 = 150
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
-    case fne32 = 131
+    case fne32 = 151
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
-    case flt32 = 132
+    case flt32 = 152
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
-    case fle32 = 133
+    case fle32 = 153
     /// `fadd64`: dst = src1 + src2 (f64)
-    case fadd64 = 134
+    case fadd64 = 154
     /// `fsub64`: dst = src1 - src2 (f64)
-    case fsub64 = 135
+    case fsub64 = 155
     /// `fmul64`: dst = src1 * src2 (f64)
-    case fmul64 = 136
+    case fmul64 = 156
     /// `fdiv64`: dst = src1 / src2 (f64)
-    case fdiv64 = 137
+    case fdiv64 = 157
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin64 = 138
+    case fmin64 = 158
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax64 = 139
+    case fmax64 = 159
     /// `fabs64`: dst = |src|
-    case fabs64 = 140
+    case fabs64 = 160
     /// `fneg64`: dst = -src
-    case fneg64 = 141
+    case fneg64 = 161
     /// `fsqrt64`: dst = sqrt(src)
-    case fsqrt64 = 142
+    case fsqrt64 = 162
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
-    case feq64 = 143
+    case feq64 = 163
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
-    case fne64 = 144
+    case fne64 = 164
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
-    case flt64 = 145
+    case flt64 = 165
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
-    case fle64 = 146
+    case fle64 = 166
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S32 = 147
+    case xload8S32 = 167
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U32 = 148
+    case xload8U32 = 168
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S32 = 149
+    case xload16S32 = 169
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U32 = 150
+    case xload16U32 = 170
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
-    case xload32 = 151
+    case xload32 = 171
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S64 = 152
+    case xload8S64 = 172
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U64 = 153
+    case xload8U64 = 173
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S64 = 154
+    case xload16S64 = 174
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U64 = 155
+    case xload16U64 = 175
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
-    case xload32S64 = 156
+    case xload32S64 = 176
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
-    case xload32U64 = 157
+    case xload32U64 = 177
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
-    case xload64 = 158
+    case xload64 = 178
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
-    case fload32 = 159
+    case fload32 = 179
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
-    case fload64 = 160
+    case fload64 = 180
     /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case xload32Add = 161
+    case xload32Add = 181
     /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case xload32AddI32 = 162
+    case xload32AddI32 = 182
     /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case xload8U32Add = 163
+    case xload8U32Add = 183
     /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case xload8U32AddI32 = 164
+    case xload8U32AddI32 = 184
     /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case fload32Add = 165
+    case fload32Add = 185
     /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case fload32AddI32 = 166
+    case fload32AddI32 = 186
     /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case fload64Add = 167
+    case fload64Add = 187
     /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case fload64AddI32 = 168
+    case fload64AddI32 = 188
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
-    case xstore8 = 169
+    case xstore8 = 189
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
-    case xstore16 = 170
+    case xstore16 = 190
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
-    case xstore32 = 171
+    case xstore32 = 191
     /// `xstore64`: memory[ea] = src; traps when out of bounds
-    case xstore64 = 172
+    case xstore64 = 192
     /// `xstore8_i32`: memory[ea] = low8(imm); traps when out of bounds
-    case xstore8I32 = 173
+    case xstore8I32 = 193
     /// `xstore16_i32`: memory[ea] = low16(imm); traps when out of bounds
-    case xstore16I32 = 174
+    case xstore16I32 = 194
     /// `xstore32_i32`: memory[ea] = imm; traps when out of bounds
-    case xstore32I32 = 175
+    case xstore32I32 = 195
     /// `xstore64_i32`: memory[ea] = sext(imm); traps when out of bounds
-    case xstore64I32 = 176
+    case xstore64I32 = 196
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
-    case fstore32 = 177
+    case fstore32 = 197
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
-    case fstore64 = 178
+    case fstore64 = 198
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1131,6 +1171,26 @@ extension Opcode {
         case .xxor32ShrU: return OpInfo(name: "xxor32_shr_u", doc: "low32(dst) = low32(a) ^ (low32(b) >>u (shift % 32)): a shift by a constant, then xor", flags: [.pure], size: 8)
         case .xxor64Shl: return OpInfo(name: "xxor64_shl", doc: "(dst) = (a) ^ ((b) << (shift % 64)): a shift by a constant, then xor", flags: [.pure], size: 8)
         case .xxor64ShrU: return OpInfo(name: "xxor64_shr_u", doc: "(dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor", flags: [.pure], size: 8)
+        case .brXadd32I32Nez: return OpInfo(name: "br_xadd32_i32_nez", doc: "low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }", flags: [.branch], size: 13)
+        case .brXadd32I32Ne: return OpInfo(name: "br_xadd32_i32_ne", doc: "low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }", flags: [.branch], size: 15)
+        case .brXadd32I32NeI32: return OpInfo(name: "br_xadd32_i32_ne_i32", doc: "low32(dst) = low32(a) + imm (wrapping); if low32(dst) != limit { pc = pc + offset }", flags: [.branch], size: 17)
+        case .brXadd32I32Slt: return OpInfo(name: "br_xadd32_i32_slt", doc: "low32(dst) = low32(a) + imm (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }", flags: [.branch], size: 15)
+        case .brXadd32I32Ult: return OpInfo(name: "br_xadd32_i32_ult", doc: "low32(dst) = low32(a) + imm (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }", flags: [.branch], size: 15)
+        case .brXadd32Nez: return OpInfo(name: "br_xadd32_nez", doc: "low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != 0 { pc = pc + offset }", flags: [.branch], size: 11)
+        case .brXadd32Ne: return OpInfo(name: "br_xadd32_ne", doc: "low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != low32(c) { pc = pc + offset }", flags: [.branch], size: 13)
+        case .brXadd32NeI32: return OpInfo(name: "br_xadd32_ne_i32", doc: "low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != limit { pc = pc + offset }", flags: [.branch], size: 15)
+        case .brXadd32Slt: return OpInfo(name: "br_xadd32_slt", doc: "low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }", flags: [.branch], size: 13)
+        case .brXadd32Ult: return OpInfo(name: "br_xadd32_ult", doc: "low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }", flags: [.branch], size: 13)
+        case .brXadd64I32Nez: return OpInfo(name: "br_xadd64_i32_nez", doc: "(dst) = (a) + sext(imm) (wrapping); if (dst) != 0 { pc = pc + offset }", flags: [.branch], size: 13)
+        case .brXadd64I32Ne: return OpInfo(name: "br_xadd64_i32_ne", doc: "(dst) = (a) + sext(imm) (wrapping); if (dst) != (c) { pc = pc + offset }", flags: [.branch], size: 15)
+        case .brXadd64I32NeI32: return OpInfo(name: "br_xadd64_i32_ne_i32", doc: "(dst) = (a) + sext(imm) (wrapping); if (dst) != sext(limit) { pc = pc + offset }", flags: [.branch], size: 17)
+        case .brXadd64I32Slt: return OpInfo(name: "br_xadd64_i32_slt", doc: "(dst) = (a) + sext(imm) (wrapping); if (dst) <s (c) { pc = pc + offset }", flags: [.branch], size: 15)
+        case .brXadd64I32Ult: return OpInfo(name: "br_xadd64_i32_ult", doc: "(dst) = (a) + sext(imm) (wrapping); if (dst) <u (c) { pc = pc + offset }", flags: [.branch], size: 15)
+        case .brXadd64Nez: return OpInfo(name: "br_xadd64_nez", doc: "(dst) = (a) + (b) (wrapping); if (dst) != 0 { pc = pc + offset }", flags: [.branch], size: 11)
+        case .brXadd64Ne: return OpInfo(name: "br_xadd64_ne", doc: "(dst) = (a) + (b) (wrapping); if (dst) != (c) { pc = pc + offset }", flags: [.branch], size: 13)
+        case .brXadd64NeI32: return OpInfo(name: "br_xadd64_ne_i32", doc: "(dst) = (a) + (b) (wrapping); if (dst) != sext(limit) { pc = pc + offset }", flags: [.branch], size: 15)
+        case .brXadd64Slt: return OpInfo(name: "br_xadd64_slt", doc: "(dst) = (a) + (b) (wrapping); if (dst) <s (c) { pc = pc + offset }", flags: [.branch], size: 13)
+        case .brXadd64Ult: return OpInfo(name: "br_xadd64_ult", doc: "(dst) = (a) + (b) (wrapping); if (dst) <u (c) { pc = pc + offset }", flags: [.branch], size: 13)
         case .xadd32I32: return OpInfo(name: "xadd32_i32", doc: "low32(dst) = low32(src) + imm (wrapping)", flags: [.pure], size: 9)
         case .xmul32I32: return OpInfo(name: "xmul32_i32", doc: "low32(dst) = low32(src) * imm (wrapping)", flags: [.pure], size: 9)
         case .xand32I32: return OpInfo(name: "xand32_i32", doc: "low32(dst) = low32(src) & imm (wrapping)", flags: [.pure], size: 9)
@@ -1565,14 +1625,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x9eed59050de14dc8
+public let instructionSetFingerprint: UInt64 = 0x5e911ca679674262
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 179
+public let primaryOpcodeCount = 199
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1667,6 +1727,26 @@ public let slotFieldRows: [UInt8] = [
     8, 3, 1, 3, 5, 0, 0, 0,  // xxor32_shr_u
     8, 3, 1, 3, 5, 0, 0, 0,  // xxor64_shl
     8, 3, 1, 3, 5, 0, 0, 0,  // xxor64_shr_u
+    13, 2, 1, 3, 0, 0, 0, 0,  // br_xadd32_i32_nez
+    15, 3, 1, 3, 9, 0, 0, 0,  // br_xadd32_i32_ne
+    17, 2, 1, 3, 0, 0, 0, 0,  // br_xadd32_i32_ne_i32
+    15, 3, 1, 3, 9, 0, 0, 0,  // br_xadd32_i32_slt
+    15, 3, 1, 3, 9, 0, 0, 0,  // br_xadd32_i32_ult
+    11, 3, 1, 3, 5, 0, 0, 0,  // br_xadd32_nez
+    13, 4, 1, 3, 5, 7, 0, 0,  // br_xadd32_ne
+    15, 3, 1, 3, 5, 0, 0, 0,  // br_xadd32_ne_i32
+    13, 4, 1, 3, 5, 7, 0, 0,  // br_xadd32_slt
+    13, 4, 1, 3, 5, 7, 0, 0,  // br_xadd32_ult
+    13, 2, 1, 3, 0, 0, 0, 0,  // br_xadd64_i32_nez
+    15, 3, 1, 3, 9, 0, 0, 0,  // br_xadd64_i32_ne
+    17, 2, 1, 3, 0, 0, 0, 0,  // br_xadd64_i32_ne_i32
+    15, 3, 1, 3, 9, 0, 0, 0,  // br_xadd64_i32_slt
+    15, 3, 1, 3, 9, 0, 0, 0,  // br_xadd64_i32_ult
+    11, 3, 1, 3, 5, 0, 0, 0,  // br_xadd64_nez
+    13, 4, 1, 3, 5, 7, 0, 0,  // br_xadd64_ne
+    15, 3, 1, 3, 5, 0, 0, 0,  // br_xadd64_ne_i32
+    13, 4, 1, 3, 5, 7, 0, 0,  // br_xadd64_slt
+    13, 4, 1, 3, 5, 7, 0, 0,  // br_xadd64_ult
     9, 2, 1, 3, 0, 0, 0, 0,  // xadd32_i32
     9, 2, 1, 3, 0, 0, 0, 0,  // xmul32_i32
     9, 2, 1, 3, 0, 0, 0, 0,  // xand32_i32
@@ -2181,6 +2261,26 @@ extension Opcode {
         [.x, .x, .x, .immediate(bytes: 1)],  // xxor32_shr_u
         [.x, .x, .x, .immediate(bytes: 1)],  // xxor64_shl
         [.x, .x, .x, .immediate(bytes: 1)],  // xxor64_shr_u
+        [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xadd32_i32_nez
+        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd32_i32_ne
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xadd32_i32_ne_i32
+        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd32_i32_slt
+        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd32_i32_ult
+        [.x, .x, .x, .pcrel],  // br_xadd32_nez
+        [.x, .x, .x, .x, .pcrel],  // br_xadd32_ne
+        [.x, .x, .x, .immediate(bytes: 4), .pcrel],  // br_xadd32_ne_i32
+        [.x, .x, .x, .x, .pcrel],  // br_xadd32_slt
+        [.x, .x, .x, .x, .pcrel],  // br_xadd32_ult
+        [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xadd64_i32_nez
+        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd64_i32_ne
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xadd64_i32_ne_i32
+        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd64_i32_slt
+        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd64_i32_ult
+        [.x, .x, .x, .pcrel],  // br_xadd64_nez
+        [.x, .x, .x, .x, .pcrel],  // br_xadd64_ne
+        [.x, .x, .x, .immediate(bytes: 4), .pcrel],  // br_xadd64_ne_i32
+        [.x, .x, .x, .x, .pcrel],  // br_xadd64_slt
+        [.x, .x, .x, .x, .pcrel],  // br_xadd64_ult
         [.x, .x, .immediate(bytes: 4)],  // xadd32_i32
         [.x, .x, .immediate(bytes: 4)],  // xmul32_i32
         [.x, .x, .immediate(bytes: 4)],  // xand32_i32

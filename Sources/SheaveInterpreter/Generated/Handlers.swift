@@ -264,6 +264,46 @@ protocol OpHandlers {
     mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8)
     /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
     mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8)
+    /// `br_xadd32_i32_nez`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }
+    mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    /// `br_xadd32_i32_ne`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
+    mutating func brXadd32I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd32_i32_ne_i32`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != limit { pc = pc + offset }
+    mutating func brXadd32I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: UnsafeRawPointer)
+    /// `br_xadd32_i32_slt`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
+    mutating func brXadd32I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd32_i32_ult`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
+    mutating func brXadd32I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd32_nez`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != 0 { pc = pc + offset }
+    mutating func brXadd32Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd32_ne`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
+    mutating func brXadd32Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd32_ne_i32`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != limit { pc = pc + offset }
+    mutating func brXadd32NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: UnsafeRawPointer)
+    /// `br_xadd32_slt`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
+    mutating func brXadd32Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd32_ult`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
+    mutating func brXadd32Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd64_i32_nez`: (dst) = (a) + sext(imm) (wrapping); if (dst) != 0 { pc = pc + offset }
+    mutating func brXadd64I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    /// `br_xadd64_i32_ne`: (dst) = (a) + sext(imm) (wrapping); if (dst) != (c) { pc = pc + offset }
+    mutating func brXadd64I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd64_i32_ne_i32`: (dst) = (a) + sext(imm) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
+    mutating func brXadd64I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: UnsafeRawPointer)
+    /// `br_xadd64_i32_slt`: (dst) = (a) + sext(imm) (wrapping); if (dst) <s (c) { pc = pc + offset }
+    mutating func brXadd64I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd64_i32_ult`: (dst) = (a) + sext(imm) (wrapping); if (dst) <u (c) { pc = pc + offset }
+    mutating func brXadd64I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd64_nez`: (dst) = (a) + (b) (wrapping); if (dst) != 0 { pc = pc + offset }
+    mutating func brXadd64Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd64_ne`: (dst) = (a) + (b) (wrapping); if (dst) != (c) { pc = pc + offset }
+    mutating func brXadd64Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd64_ne_i32`: (dst) = (a) + (b) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
+    mutating func brXadd64NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: UnsafeRawPointer)
+    /// `br_xadd64_slt`: (dst) = (a) + (b) (wrapping); if (dst) <s (c) { pc = pc + offset }
+    mutating func brXadd64Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
+    /// `br_xadd64_ult`: (dst) = (a) + (b) (wrapping); if (dst) <u (c) { pc = pc + offset }
+    mutating func brXadd64Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32)
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
@@ -2650,6 +2690,222 @@ extension Executor {
         let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
         pc = pc.advanced(by: 8)
         xxor64ShrU(dst, a, b, shift)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd32I32Nez() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        pc = pc.advanced(by: 13)
+        brXadd32I32Nez(dst, a, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd32I32Ne() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        pc = pc.advanced(by: 15)
+        brXadd32I32Ne(dst, a, imm, c, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd32I32NeI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let limit = pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)))
+        pc = pc.advanced(by: 17)
+        brXadd32I32NeI32(dst, a, imm, limit, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd32I32Slt() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        pc = pc.advanced(by: 15)
+        brXadd32I32Slt(dst, a, imm, c, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd32I32Ult() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        pc = pc.advanced(by: 15)
+        brXadd32I32Ult(dst, a, imm, c, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd32Nez() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        pc = pc.advanced(by: 11)
+        brXadd32Nez(dst, a, b, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd32Ne() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        pc = pc.advanced(by: 13)
+        brXadd32Ne(dst, a, b, c, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd32NeI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let limit = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        pc = pc.advanced(by: 15)
+        brXadd32NeI32(dst, a, b, limit, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd32Slt() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        pc = pc.advanced(by: 13)
+        brXadd32Slt(dst, a, b, c, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd32Ult() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        pc = pc.advanced(by: 13)
+        brXadd32Ult(dst, a, b, c, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd64I32Nez() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        pc = pc.advanced(by: 13)
+        brXadd64I32Nez(dst, a, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd64I32Ne() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        pc = pc.advanced(by: 15)
+        brXadd64I32Ne(dst, a, imm, c, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd64I32NeI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let limit = pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)))
+        pc = pc.advanced(by: 17)
+        brXadd64I32NeI32(dst, a, imm, limit, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd64I32Slt() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        pc = pc.advanced(by: 15)
+        brXadd64I32Slt(dst, a, imm, c, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd64I32Ult() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        pc = pc.advanced(by: 15)
+        brXadd64I32Ult(dst, a, imm, c, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd64Nez() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        pc = pc.advanced(by: 11)
+        brXadd64Nez(dst, a, b, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd64Ne() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        pc = pc.advanced(by: 13)
+        brXadd64Ne(dst, a, b, c, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd64NeI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let limit = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        pc = pc.advanced(by: 15)
+        brXadd64NeI32(dst, a, b, limit, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd64Slt() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        pc = pc.advanced(by: 13)
+        brXadd64Slt(dst, a, b, c, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXadd64Ult() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        pc = pc.advanced(by: 13)
+        brXadd64Ult(dst, a, b, c, offset)
     }
 
     @inline(__always)

@@ -28,6 +28,109 @@ extension Executor {
 
     @inline(__always) mutating func jump(_ offset: UnsafeRawPointer) { pc = offset }
 
+    // Loop ends: the induction step and the test of its result in one op. The sum
+    // is stored before the right operand is read, as the two ops would.
+    @inline(__always) mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) {
+        let sum = x32(a) &+ UInt32(truncatingIfNeeded: Int32(imm))
+        setX32(dst, sum)
+        if sum != 0 { pc = offset }
+    }
+    @inline(__always) mutating func brXadd32I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x32(a) &+ UInt32(truncatingIfNeeded: Int32(imm))
+        setX32(dst, sum)
+        if sum != x32(c) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd32I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: UnsafeRawPointer) {
+        let sum = x32(a) &+ UInt32(truncatingIfNeeded: Int32(imm))
+        setX32(dst, sum)
+        if sum != UInt32(truncatingIfNeeded: Int32(limit)) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd32I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x32(a) &+ UInt32(truncatingIfNeeded: Int32(imm))
+        setX32(dst, sum)
+        if Int32(bitPattern: sum) < s32(c) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd32I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x32(a) &+ UInt32(truncatingIfNeeded: Int32(imm))
+        setX32(dst, sum)
+        if sum < x32(c) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd32Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x32(a) &+ x32(b)
+        setX32(dst, sum)
+        if sum != 0 { pc = offset }
+    }
+    @inline(__always) mutating func brXadd32Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x32(a) &+ x32(b)
+        setX32(dst, sum)
+        if sum != x32(c) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd32NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: UnsafeRawPointer) {
+        let sum = x32(a) &+ x32(b)
+        setX32(dst, sum)
+        if sum != UInt32(truncatingIfNeeded: Int32(limit)) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd32Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x32(a) &+ x32(b)
+        setX32(dst, sum)
+        if Int32(bitPattern: sum) < s32(c) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd32Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x32(a) &+ x32(b)
+        setX32(dst, sum)
+        if sum < x32(c) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd64I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) {
+        let sum = x64(a) &+ UInt64(truncatingIfNeeded: Int64(imm))
+        setX64(dst, sum)
+        if sum != 0 { pc = offset }
+    }
+    @inline(__always) mutating func brXadd64I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x64(a) &+ UInt64(truncatingIfNeeded: Int64(imm))
+        setX64(dst, sum)
+        if sum != x64(c) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd64I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: UnsafeRawPointer) {
+        let sum = x64(a) &+ UInt64(truncatingIfNeeded: Int64(imm))
+        setX64(dst, sum)
+        if sum != UInt64(truncatingIfNeeded: Int64(limit)) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd64I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x64(a) &+ UInt64(truncatingIfNeeded: Int64(imm))
+        setX64(dst, sum)
+        if Int64(bitPattern: sum) < s64(c) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd64I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x64(a) &+ UInt64(truncatingIfNeeded: Int64(imm))
+        setX64(dst, sum)
+        if sum < x64(c) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd64Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x64(a) &+ x64(b)
+        setX64(dst, sum)
+        if sum != 0 { pc = offset }
+    }
+    @inline(__always) mutating func brXadd64Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x64(a) &+ x64(b)
+        setX64(dst, sum)
+        if sum != x64(c) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd64NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: UnsafeRawPointer) {
+        let sum = x64(a) &+ x64(b)
+        setX64(dst, sum)
+        if sum != UInt64(truncatingIfNeeded: Int64(limit)) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd64Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x64(a) &+ x64(b)
+        setX64(dst, sum)
+        if Int64(bitPattern: sum) < s64(c) { pc = offset }
+    }
+    @inline(__always) mutating func brXadd64Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+        let sum = x64(a) &+ x64(b)
+        setX64(dst, sum)
+        if sum < x64(c) { pc = offset }
+    }
+
     @inline(__always) mutating func brIfXnez32(_ cond: XReg, _ offset: UnsafeRawPointer) { if x32(cond) != 0 { pc = offset } }
     @inline(__always) mutating func brIfXeqz32(_ cond: XReg, _ offset: UnsafeRawPointer) { if x32(cond) == 0 { pc = offset } }
     @inline(__always) mutating func brIfXnez64(_ cond: XReg, _ offset: UnsafeRawPointer) { if x64(cond) != 0 { pc = offset } }

@@ -261,6 +261,18 @@ func buildOpTable() -> [Op] {
         op("xxor\(w)_shl", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) << (shift % \(w))): a shift by a constant, then xor", pure)
         op("xxor\(w)_shr_u", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) >>u (shift % \(w))): a shift by a constant, then xor", pure)
     }
+    // Loop ends: an add (the induction step) and a compare-and-branch on its result,
+    // one op: the sum is written and tested without a trip through the frame.
+    for w in ["32", "64"] {
+        let lo = w == "32" ? "low32" : ""
+        for (add, addOperand, added) in [("_i32", "imm: i32", w == "32" ? "imm" : "sext(imm)"), ("", "b: x", "\(lo)(b)")] {
+            for (cond, right, test) in [("nez", "", "!= 0"), ("ne", ", c: x", "!= \(lo)(c)"), ("ne_i32", ", limit: i32", "!= \(w == "32" ? "limit" : "sext(limit)")"),
+                                        ("slt", ", c: x", "<s \(lo)(c)"), ("ult", ", c: x", "<u \(lo)(c)")] {
+                op("br_xadd\(w)\(add)_\(cond)", "dst: x, a: x, \(addOperand)\(right), offset: pcrel",
+                   "\(lo)(dst) = \(lo)(a) + \(added) (wrapping); if \(lo)(dst) \(test) { pc = pc + offset }", .branch)
+            }
+        }
+    }
     // Immediate forms.
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""
