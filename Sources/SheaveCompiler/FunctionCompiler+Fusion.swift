@@ -88,6 +88,7 @@ extension FunctionCompiler {
         lastComparison = nil
         lastShift = nil
         lastAdd = nil
+        lastMultiply = nil
         lastDestination = nil
         // Taking back ops after an add leaves the add the last op again.
         if let step = lastStep, start < step.end { lastStep = nil }

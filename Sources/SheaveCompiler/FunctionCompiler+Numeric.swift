@@ -126,6 +126,7 @@ extension FunctionCompiler {
         var imm: I? = nil
         var imm64: ((inout Encoder, UInt16, UInt16, Int64) -> Void)? = nil
         if try fuseWithLastShift(binary) { return }
+        if try fuseWithLastMultiply(binary) { return }
         var shifted: (source: UInt16, amount: UInt8)?
         var added: (a: UInt16, b: AddOperand)?
         let start = e.position
@@ -208,12 +209,42 @@ extension FunctionCompiler {
                 lastStep = (start: at, end: end, field: destination.field, is64: is64, a: e.register(at: at + 3), b: b)
             }
         }
+        if binary == .i32Mul || binary == .i64Mul, isReachable, let destination = lastDestination {
+            let end = e.position
+            let at = lastOpStart(from: start, to: end)
+            let op = e.bytes[at]
+            if op == Opcode.xmul32I32.rawValue || op == Opcode.xmul64I32.rawValue, destination.field == at + 1 {
+                lastMultiply = (start: at, end: end, slot: destination.slot, is64: op == Opcode.xmul64I32.rawValue,
+                                source: e.register(at: at + 3), factor: e.int32(at: at + 5))
+            }
+        }
         if let shifted, isReachable {
             let end = e.position
             lastShift = (start: lastOpStart(from: start, to: end), end: end, slot: Int(slot(stack.count - 1)),
                          source: shifted.source, amount: shifted.amount, right: binary == .i32ShrU || binary == .i64ShrU,
                          is64: binary == .i64Shl || binary == .i64ShrU)
         }
+    }
+
+    /// An add of a constant to the result of the multiply by a constant just emitted
+    /// (the result used by nothing else): takes the multiply back and emits one op.
+    /// Returns false (having emitted nothing) when the pair is not there.
+    mutating func fuseWithLastMultiply(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
+        guard binary == .i32Add || binary == .i64Add, let multiply = lastMultiply, e.position == multiply.end, isReachable,
+              multiply.is64 == (binary == .i64Add), stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+        let n = stack.count
+        let type: ValueType = multiply.is64 ? .i64 : .i32
+        guard stack[n - 2].location == .slot, Int(slot(n - 2)) == multiply.slot, stack[n - 2].type == type,
+              case .const(let bits) = stack[n - 1].location, let addend = immediate(bits, type) else { return false }
+        retract(to: multiply.start)
+        try op([type, type], type) { (c: inout FunctionCompiler, dst, _) throws(CompileError) in
+            if multiply.is64 {
+                c.emitWithDestination(dst) { $0.xmul64AddI32(XReg(dst), XReg(multiply.source), multiply.factor, addend) }
+            } else {
+                c.emitWithDestination(dst) { $0.xmul32AddI32(XReg(dst), XReg(multiply.source), multiply.factor, addend) }
+            }
+        }
+        return true
     }
 
     /// `i32.add` of a value and the result of the `i32.shl` by a constant just

@@ -97,6 +97,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// its result right after it to fuse with (a loop's step and test): where it is,
     /// where its destination field is (a `local.set` may have retargeted it), its operands.
     var lastStep: (start: Int, end: Int, field: Int, is64: Bool, a: UInt16, b: AddOperand)?
+    /// The multiply by a constant just emitted (`xmul32_i32`, `xmul64_i32`), writing a
+    /// stack slot, for an add of a constant to its result right after it to fuse with.
+    var lastMultiply: (start: Int, end: Int, slot: Int, is64: Bool, source: UInt16, factor: Int32)?
     enum AddOperand { case register(UInt16), immediate(Int32) }
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
@@ -421,6 +424,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         lastShift = nil
         lastAdd = nil
         lastStep = nil
+        lastMultiply = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

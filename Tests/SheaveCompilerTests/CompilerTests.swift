@@ -271,6 +271,27 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("apart", [.i32(0xFF)]), [.i32(0x0F)])
     }
 
+    /// A multiply by a constant then an add of one is one op, in both widths, and
+    /// wraps like the pair; a product used again is left alone.
+    func testMultiplyThenAddOfConstantsFuse() throws {
+        let source = """
+            (module
+              (func (export "lcg32") (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const 1664525)) (i32.const 1013904223)))
+              (func (export "collatz") (param i64) (result i64) (i64.add (i64.mul (local.get 0) (i64.const 3)) (i64.const 1)))
+              (func (export "kept") (param i32) (result i32) (local i32)
+                (i32.add (i32.add (local.tee 1 (i32.mul (local.get 0) (i32.const 3))) (i32.const 1)) (local.get 1))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        let text = Disassembler.disassemble(module.code, options: .init(addresses: false, bytes: false))
+        XCTAssertTrue(text.contains("xmul32_add_i32 x0, x0, 1664525, 1013904223"), text)
+        XCTAssertTrue(text.contains("xmul64_add_i32 x0, x0, 3, 1"), text)
+        XCTAssertTrue(text.contains("xmul32_i32 x1, x0, 3"), "the tee'd product stays: \(text)")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("lcg32", [.i32(0xDEAD_BEEF)]), [.i32(0xDEAD_BEEF &* 1664525 &+ 1013904223)])
+        XCTAssertEqual(try instance.invoke("collatz", [.i64(0x6000_0000_0000_0001)]), [.i64(0x6000_0000_0000_0001 &* 3 &+ 1)])
+        XCTAssertEqual(try instance.invoke("kept", [.i32(5)]), [.i32(31)])
+    }
+
     /// A loop's step and the test of its result become one op; the step still
     /// writes its local, wraps, and the test reads the right operand after it.
     func testALoopStepFusesWithTheBranchOnItsResult() throws {

@@ -429,593 +429,605 @@ extension Decoder {
             let b = try reader.readXReg()
             let shift = try reader.readU8()
             return visitor.xxor64ShrU(dst, a, b, shift)
-        case 88: // br_xadd32_i32_nez
+        case 88: // xmul32_add_i32
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let mul = try reader.readI32()
+            let add = try reader.readI32()
+            return visitor.xmul32AddI32(dst, src, mul, add)
+        case 89: // xmul64_add_i32
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let mul = try reader.readI32()
+            let add = try reader.readI32()
+            return visitor.xmul64AddI32(dst, src, mul, add)
+        case 90: // br_xadd32_i32_nez
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd32I32Nez(dst, a, imm, offset)
-        case 89: // br_xadd32_i32_ne
+        case 91: // br_xadd32_i32_ne
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32I32Ne(dst, a, imm, c, offset)
-        case 90: // br_xadd32_i32_ne_i32
+        case 92: // br_xadd32_i32_ne_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let limit = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd32I32NeI32(dst, a, imm, limit, offset)
-        case 91: // br_xadd32_i32_slt
+        case 93: // br_xadd32_i32_slt
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32I32Slt(dst, a, imm, c, offset)
-        case 92: // br_xadd32_i32_ult
+        case 94: // br_xadd32_i32_ult
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32I32Ult(dst, a, imm, c, offset)
-        case 93: // br_xadd32_nez
+        case 95: // br_xadd32_nez
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32Nez(dst, a, b, offset)
-        case 94: // br_xadd32_ne
+        case 96: // br_xadd32_ne
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32Ne(dst, a, b, c, offset)
-        case 95: // br_xadd32_ne_i32
+        case 97: // br_xadd32_ne_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let limit = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd32NeI32(dst, a, b, limit, offset)
-        case 96: // br_xadd32_slt
+        case 98: // br_xadd32_slt
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32Slt(dst, a, b, c, offset)
-        case 97: // br_xadd32_ult
+        case 99: // br_xadd32_ult
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32Ult(dst, a, b, c, offset)
-        case 98: // br_xadd64_i32_nez
+        case 100: // br_xadd64_i32_nez
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd64I32Nez(dst, a, imm, offset)
-        case 99: // br_xadd64_i32_ne
+        case 101: // br_xadd64_i32_ne
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64I32Ne(dst, a, imm, c, offset)
-        case 100: // br_xadd64_i32_ne_i32
+        case 102: // br_xadd64_i32_ne_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let limit = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd64I32NeI32(dst, a, imm, limit, offset)
-        case 101: // br_xadd64_i32_slt
+        case 103: // br_xadd64_i32_slt
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64I32Slt(dst, a, imm, c, offset)
-        case 102: // br_xadd64_i32_ult
+        case 104: // br_xadd64_i32_ult
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64I32Ult(dst, a, imm, c, offset)
-        case 103: // br_xadd64_nez
+        case 105: // br_xadd64_nez
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64Nez(dst, a, b, offset)
-        case 104: // br_xadd64_ne
+        case 106: // br_xadd64_ne
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64Ne(dst, a, b, c, offset)
-        case 105: // br_xadd64_ne_i32
+        case 107: // br_xadd64_ne_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let limit = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd64NeI32(dst, a, b, limit, offset)
-        case 106: // br_xadd64_slt
+        case 108: // br_xadd64_slt
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64Slt(dst, a, b, c, offset)
-        case 107: // br_xadd64_ult
+        case 109: // br_xadd64_ult
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64Ult(dst, a, b, c, offset)
-        case 108: // xadd32_i32
+        case 110: // xadd32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd32I32(dst, src, imm)
-        case 109: // xmul32_i32
+        case 111: // xmul32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul32I32(dst, src, imm)
-        case 110: // xand32_i32
+        case 112: // xand32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand32I32(dst, src, imm)
-        case 111: // xor32_i32
+        case 113: // xor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor32I32(dst, src, imm)
-        case 112: // xxor32_i32
+        case 114: // xxor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor32I32(dst, src, imm)
-        case 113: // xshl32_u8
+        case 115: // xshl32_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl32U8(dst, src, imm)
-        case 114: // xshr32_s_u8
+        case 116: // xshr32_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32SU8(dst, src, imm)
-        case 115: // xshr32_u_u8
+        case 117: // xshr32_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32UU8(dst, src, imm)
-        case 116: // xeq32_i32
+        case 118: // xeq32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xeq32I32(dst, a, imm)
-        case 117: // xne32_i32
+        case 119: // xne32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xne32I32(dst, a, imm)
-        case 118: // xslt32_i32
+        case 120: // xslt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xslt32I32(dst, a, imm)
-        case 119: // xsle32_i32
+        case 121: // xsle32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsle32I32(dst, a, imm)
-        case 120: // xsgt32_i32
+        case 122: // xsgt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsgt32I32(dst, a, imm)
-        case 121: // xsge32_i32
+        case 123: // xsge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsge32I32(dst, a, imm)
-        case 122: // xult32_i32
+        case 124: // xult32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xult32I32(dst, a, imm)
-        case 123: // xule32_i32
+        case 125: // xule32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xule32I32(dst, a, imm)
-        case 124: // xugt32_i32
+        case 126: // xugt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xugt32I32(dst, a, imm)
-        case 125: // xuge32_i32
+        case 127: // xuge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xuge32I32(dst, a, imm)
-        case 126: // xadd64_i32
+        case 128: // xadd64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd64I32(dst, src, imm)
-        case 127: // xmul64_i32
+        case 129: // xmul64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul64I32(dst, src, imm)
-        case 128: // xand64_i32
+        case 130: // xand64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand64I32(dst, src, imm)
-        case 129: // xor64_i32
+        case 131: // xor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor64I32(dst, src, imm)
-        case 130: // xxor64_i32
+        case 132: // xxor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor64I32(dst, src, imm)
-        case 131: // xadd64_i64
+        case 133: // xadd64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xadd64I64(dst, src, imm)
-        case 132: // xmul64_i64
+        case 134: // xmul64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xmul64I64(dst, src, imm)
-        case 133: // xand64_i64
+        case 135: // xand64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xand64I64(dst, src, imm)
-        case 134: // xor64_i64
+        case 136: // xor64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xor64I64(dst, src, imm)
-        case 135: // xxor64_i64
+        case 137: // xxor64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xxor64I64(dst, src, imm)
-        case 136: // xshl64_u8
+        case 138: // xshl64_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl64U8(dst, src, imm)
-        case 137: // xshr64_s_u8
+        case 139: // xshr64_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64SU8(dst, src, imm)
-        case 138: // xshr64_u_u8
+        case 140: // xshr64_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64UU8(dst, src, imm)
-        case 139: // xzext32_64
+        case 141: // xzext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xzext3264(dst, src)
-        case 140: // xsext32_64
+        case 142: // xsext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xsext3264(dst, src)
-        case 141: // fadd32
+        case 143: // fadd32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd32(dst, src1, src2)
-        case 142: // fsub32
+        case 144: // fsub32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub32(dst, src1, src2)
-        case 143: // fmul32
+        case 145: // fmul32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul32(dst, src1, src2)
-        case 144: // fdiv32
+        case 146: // fdiv32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv32(dst, src1, src2)
-        case 145: // fmin32
+        case 147: // fmin32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin32(dst, src1, src2)
-        case 146: // fmax32
+        case 148: // fmax32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax32(dst, src1, src2)
-        case 147: // fabs32
+        case 149: // fabs32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs32(dst, src)
-        case 148: // fneg32
+        case 150: // fneg32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg32(dst, src)
-        case 149: // fsqrt32
+        case 151: // fsqrt32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt32(dst, src)
-        case 150: // feq32
+        case 152: // feq32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq32(dst, a, b)
-        case 151: // fne32
+        case 153: // fne32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne32(dst, a, b)
-        case 152: // flt32
+        case 154: // flt32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt32(dst, a, b)
-        case 153: // fle32
+        case 155: // fle32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle32(dst, a, b)
-        case 154: // fadd64
+        case 156: // fadd64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd64(dst, src1, src2)
-        case 155: // fsub64
+        case 157: // fsub64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub64(dst, src1, src2)
-        case 156: // fmul64
+        case 158: // fmul64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul64(dst, src1, src2)
-        case 157: // fdiv64
+        case 159: // fdiv64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv64(dst, src1, src2)
-        case 158: // fmin64
+        case 160: // fmin64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin64(dst, src1, src2)
-        case 159: // fmax64
+        case 161: // fmax64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax64(dst, src1, src2)
-        case 160: // fabs64
+        case 162: // fabs64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs64(dst, src)
-        case 161: // fneg64
+        case 163: // fneg64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg64(dst, src)
-        case 162: // fsqrt64
+        case 164: // fsqrt64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt64(dst, src)
-        case 163: // feq64
+        case 165: // feq64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq64(dst, a, b)
-        case 164: // fne64
+        case 166: // fne64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne64(dst, a, b)
-        case 165: // flt64
+        case 167: // flt64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt64(dst, a, b)
-        case 166: // fle64
+        case 168: // fle64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle64(dst, a, b)
-        case 167: // xload8_s32
+        case 169: // xload8_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S32(dst, addr, offset)
-        case 168: // xload8_u32
+        case 170: // xload8_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U32(dst, addr, offset)
-        case 169: // xload16_s32
+        case 171: // xload16_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S32(dst, addr, offset)
-        case 170: // xload16_u32
+        case 172: // xload16_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U32(dst, addr, offset)
-        case 171: // xload32
+        case 173: // xload32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32(dst, addr, offset)
-        case 172: // xload8_s64
+        case 174: // xload8_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S64(dst, addr, offset)
-        case 173: // xload8_u64
+        case 175: // xload8_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U64(dst, addr, offset)
-        case 174: // xload16_s64
+        case 176: // xload16_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S64(dst, addr, offset)
-        case 175: // xload16_u64
+        case 177: // xload16_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U64(dst, addr, offset)
-        case 176: // xload32_s64
+        case 178: // xload32_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32S64(dst, addr, offset)
-        case 177: // xload32_u64
+        case 179: // xload32_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32U64(dst, addr, offset)
-        case 178: // xload64
+        case 180: // xload64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload64(dst, addr, offset)
-        case 179: // fload32
+        case 181: // fload32
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload32(dst, addr, offset)
-        case 180: // fload64
+        case 182: // fload64
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload64(dst, addr, offset)
-        case 181: // xload32_add
+        case 183: // xload32_add
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32Add(dst, a, b, offset)
-        case 182: // xload32_add_i32
+        case 184: // xload32_add_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.xload32AddI32(dst, a, imm, offset)
-        case 183: // xload8_u32_add
+        case 185: // xload8_u32_add
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U32Add(dst, a, b, offset)
-        case 184: // xload8_u32_add_i32
+        case 186: // xload8_u32_add_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.xload8U32AddI32(dst, a, imm, offset)
-        case 185: // fload32_add
+        case 187: // fload32_add
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload32Add(dst, a, b, offset)
-        case 186: // fload32_add_i32
+        case 188: // fload32_add_i32
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.fload32AddI32(dst, a, imm, offset)
-        case 187: // fload64_add
+        case 189: // fload64_add
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload64Add(dst, a, b, offset)
-        case 188: // fload64_add_i32
+        case 190: // fload64_add_i32
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.fload64AddI32(dst, a, imm, offset)
-        case 189: // xstore8
+        case 191: // xstore8
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore8(addr, offset, src)
-        case 190: // xstore16
+        case 192: // xstore16
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore16(addr, offset, src)
-        case 191: // xstore32
+        case 193: // xstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore32(addr, offset, src)
-        case 192: // xstore64
+        case 194: // xstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore64(addr, offset, src)
-        case 193: // xstore8_i32
+        case 195: // xstore8_i32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let imm = try reader.readI32()
             return visitor.xstore8I32(addr, offset, imm)
-        case 194: // xstore16_i32
+        case 196: // xstore16_i32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let imm = try reader.readI32()
             return visitor.xstore16I32(addr, offset, imm)
-        case 195: // xstore32_i32
+        case 197: // xstore32_i32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let imm = try reader.readI32()
             return visitor.xstore32I32(addr, offset, imm)
-        case 196: // xstore64_i32
+        case 198: // xstore64_i32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let imm = try reader.readI32()
             return visitor.xstore64I32(addr, offset, imm)
-        case 197: // fstore32
+        case 199: // fstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()
             return visitor.fstore32(addr, offset, src)
-        case 198: // fstore64
+        case 200: // fstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()

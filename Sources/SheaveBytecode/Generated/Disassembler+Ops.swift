@@ -640,6 +640,16 @@ extension Disassembler: OpVisitor {
         "xxor64_shr_u \(dst), \(a), \(b), \(shift)"
     }
 
+    /// The text of `xmul32_add_i32`.
+    public mutating func xmul32AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) -> String {
+        "xmul32_add_i32 \(dst), \(src), \(mul), \(add)"
+    }
+
+    /// The text of `xmul64_add_i32`.
+    public mutating func xmul64AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) -> String {
+        "xmul64_add_i32 \(dst), \(src), \(mul), \(add)"
+    }
+
     /// The text of `br_xadd32_i32_nez`.
     public mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
         "br_xadd32_i32_nez \(dst), \(a), \(imm), \(target(offset))"

@@ -179,228 +179,232 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xxor64Shl = 86
     /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
     case xxor64ShrU = 87
+    /// `xmul32_add_i32`: low32(dst) = low32(src) * mul + add (wrapping): a multiply by a constant, then an add of one
+    case xmul32AddI32 = 88
+    /// `xmul64_add_i32`: (dst) = (src) * mul + add (wrapping) (both sign-extended): a multiply by a constant, then an add of one
+    case xmul64AddI32 = 89
     /// `br_xadd32_i32_nez`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }
-    case brXadd32I32Nez = 88
+    case brXadd32I32Nez = 90
     /// `br_xadd32_i32_ne`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
-    case brXadd32I32Ne = 89
+    case brXadd32I32Ne = 91
     /// `br_xadd32_i32_ne_i32`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != limit { pc = pc + offset }
-    case brXadd32I32NeI32 = 90
+    case brXadd32I32NeI32 = 92
     /// `br_xadd32_i32_slt`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
-    case brXadd32I32Slt = 91
+    case brXadd32I32Slt = 93
     /// `br_xadd32_i32_ult`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
-    case brXadd32I32Ult = 92
+    case brXadd32I32Ult = 94
     /// `br_xadd32_nez`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != 0 { pc = pc + offset }
-    case brXadd32Nez = 93
+    case brXadd32Nez = 95
     /// `br_xadd32_ne`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
-    case brXadd32Ne = 94
+    case brXadd32Ne = 96
     /// `br_xadd32_ne_i32`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != limit { pc = pc + offset }
-    case brXadd32NeI32 = 95
+    case brXadd32NeI32 = 97
     /// `br_xadd32_slt`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
-    case brXadd32Slt = 96
+    case brXadd32Slt = 98
     /// `br_xadd32_ult`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
-    case brXadd32Ult = 97
+    case brXadd32Ult = 99
     /// `br_xadd64_i32_nez`: (dst) = (a) + sext(imm) (wrapping); if (dst) != 0 { pc = pc + offset }
-    case brXadd64I32Nez = 98
+    case brXadd64I32Nez = 100
     /// `br_xadd64_i32_ne`: (dst) = (a) + sext(imm) (wrapping); if (dst) != (c) { pc = pc + offset }
-    case brXadd64I32Ne = 99
+    case brXadd64I32Ne = 101
     /// `br_xadd64_i32_ne_i32`: (dst) = (a) + sext(imm) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
-    case brXadd64I32NeI32 = 100
+    case brXadd64I32NeI32 = 102
     /// `br_xadd64_i32_slt`: (dst) = (a) + sext(imm) (wrapping); if (dst) <s (c) { pc = pc + offset }
-    case brXadd64I32Slt = 101
+    case brXadd64I32Slt = 103
     /// `br_xadd64_i32_ult`: (dst) = (a) + sext(imm) (wrapping); if (dst) <u (c) { pc = pc + offset }
-    case brXadd64I32Ult = 102
+    case brXadd64I32Ult = 104
     /// `br_xadd64_nez`: (dst) = (a) + (b) (wrapping); if (dst) != 0 { pc = pc + offset }
-    case brXadd64Nez = 103
+    case brXadd64Nez = 105
     /// `br_xadd64_ne`: (dst) = (a) + (b) (wrapping); if (dst) != (c) { pc = pc + offset }
-    case brXadd64Ne = 104
+    case brXadd64Ne = 106
     /// `br_xadd64_ne_i32`: (dst) = (a) + (b) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
-    case brXadd64NeI32 = 105
+    case brXadd64NeI32 = 107
     /// `br_xadd64_slt`: (dst) = (a) + (b) (wrapping); if (dst) <s (c) { pc = pc + offset }
-    case brXadd64Slt = 106
+    case brXadd64Slt = 108
     /// `br_xadd64_ult`: (dst) = (a) + (b) (wrapping); if (dst) <u (c) { pc = pc + offset }
-    case brXadd64Ult = 107
+    case brXadd64Ult = 109
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
-    case xadd32I32 = 108
+    case xadd32I32 = 110
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
-    case xmul32I32 = 109
+    case xmul32I32 = 111
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
-    case xand32I32 = 110
+    case xand32I32 = 112
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
-    case xor32I32 = 111
+    case xor32I32 = 113
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
-    case xxor32I32 = 112
+    case xxor32I32 = 114
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
-    case xshl32U8 = 113
+    case xshl32U8 = 115
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
-    case xshr32SU8 = 114
+    case xshr32SU8 = 116
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
-    case xshr32UU8 = 115
+    case xshr32UU8 = 117
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
-    case xeq32I32 = 116
+    case xeq32I32 = 118
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
-    case xne32I32 = 117
+    case xne32I32 = 119
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
-    case xslt32I32 = 118
+    case xslt32I32 = 120
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
-    case xsle32I32 = 119
+    case xsle32I32 = 121
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
-    case xsgt32I32 = 120
+    case xsgt32I32 = 122
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
-    case xsge32I32 = 121
+    case xsge32I32 = 123
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
-    case xult32I32 = 122
+    case xult32I32 = 124
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
-    case xule32I32 = 123
+    case xule32I32 = 125
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
-    case xugt32I32 = 124
+    case xugt32I32 = 126
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
-    case xuge32I32 = 125
+    case xuge32I32 = 127
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
-    case xadd64I32 = 126
+    case xadd64I32 = 128
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
-    case xmul64I32 = 127
+    case xmul64I32 = 129
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
-    case xand64I32 = 128
+    case xand64I32 = 130
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
-    case xor64I32 = 129
+    case xor64I32 = 131
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
-    case xxor64I32 = 130
+    case xxor64I32 = 132
     /// `xadd64_i64`: dst = src + imm (wrapping)
-    case xadd64I64 = 131
+    case xadd64I64 = 133
     /// `xmul64_i64`: dst = src * imm (wrapping)
-    case xmul64I64 = 132
+    case xmul64I64 = 134
     /// `xand64_i64`: dst = src & imm (wrapping)
-    case xand64I64 = 133
+    case xand64I64 = 135
     /// `xor64_i64`: dst = src | imm (wrapping)
-    case xor64I64 = 134
+    case xor64I64 = 136
     /// `xxor64_i64`: dst = src ^ imm (wrapping)
-    case xxor64I64 = 135
+    case xxor64I64 = 137
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
-    case xshl64U8 = 136
+    case xshl64U8 = 138
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
-    case xshr64SU8 = 137
+    case xshr64SU8 = 139
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
-    case xshr64UU8 = 138
+    case xshr64UU8 = 140
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
-    case xzext3264 = 139
+    case xzext3264 = 141
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
-    case xsext3264 = 140
+    case xsext3264 = 142
     /// `fadd32`: dst = src1 + src2 (f32)
-    case fadd32 = 141
+    case fadd32 = 143
     /// `fsub32`: dst = src1 - src2 (f32)
-    case fsub32 = 142
+    case fsub32 = 144
     /// `fmul32`: dst = src1 * src2 (f32)
-    case fmul32 = 143
+    case fmul32 = 145
     /// `fdiv32`: dst = src1 / src2 (f32)
-    case fdiv32 = 144
+    case fdiv32 = 146
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin32 = 145
+    case fmin32 = 147
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax32 = 146
+    case fmax32 = 148
     /// `fabs32`: dst = |src|
-    case fabs32 = 147
+    case fabs32 = 149
     /// `fneg32`: dst = -src
-    case fneg32 = 148
+    case fneg32 = 150
     /// `fsqrt32`: dst = sqrt(src)
-    case fsqrt32 = 149
+    case fsqrt32 = 151
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
-    case feq32 = 150
+    case feq32 = 152
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
-    case fne32 = 151
+    case fne32 = 153
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
-    case flt32 = 152
+    case flt32 = 154
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
-    case fle32 = 153
+    case fle32 = 155
     /// `fadd64`: dst = src1 + src2 (f64)
-    case fadd64 = 154
+    case fadd64 = 156
     /// `fsub64`: dst = src1 - src2 (f64)
-    case fsub64 = 155
+    case fsub64 = 157
     /// `fmul64`: dst = src1 * src2 (f64)
-    case fmul64 = 156
+    case fmul64 = 158
     /// `fdiv64`: dst = src1 / src2 (f64)
-    case fdiv64 = 157
+    case fdiv64 = 159
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin64 = 158
+    case fmin64 = 160
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax64 = 159
+    case fmax64 = 161
     /// `fabs64`: dst = |src|
-    case fabs64 = 160
+    case fabs64 = 162
     /// `fneg64`: dst = -src
-    case fneg64 = 161
+    case fneg64 = 163
     /// `fsqrt64`: dst = sqrt(src)
-    case fsqrt64 = 162
+    case fsqrt64 = 164
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
-    case feq64 = 163
+    case feq64 = 165
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
-    case fne64 = 164
+    case fne64 = 166
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
-    case flt64 = 165
+    case flt64 = 167
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
-    case fle64 = 166
+    case fle64 = 168
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S32 = 167
+    case xload8S32 = 169
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U32 = 168
+    case xload8U32 = 170
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S32 = 169
+    case xload16S32 = 171
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U32 = 170
+    case xload16U32 = 172
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
-    case xload32 = 171
+    case xload32 = 173
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S64 = 172
+    case xload8S64 = 174
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U64 = 173
+    case xload8U64 = 175
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S64 = 174
+    case xload16S64 = 176
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U64 = 175
+    case xload16U64 = 177
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
-    case xload32S64 = 176
+    case xload32S64 = 178
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
-    case xload32U64 = 177
+    case xload32U64 = 179
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
-    case xload64 = 178
+    case xload64 = 180
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
-    case fload32 = 179
+    case fload32 = 181
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
-    case fload64 = 180
+    case fload64 = 182
     /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case xload32Add = 181
+    case xload32Add = 183
     /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case xload32AddI32 = 182
+    case xload32AddI32 = 184
     /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case xload8U32Add = 183
+    case xload8U32Add = 185
     /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case xload8U32AddI32 = 184
+    case xload8U32AddI32 = 186
     /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case fload32Add = 185
+    case fload32Add = 187
     /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case fload32AddI32 = 186
+    case fload32AddI32 = 188
     /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case fload64Add = 187
+    case fload64Add = 189
     /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case fload64AddI32 = 188
+    case fload64AddI32 = 190
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
-    case xstore8 = 189
+    case xstore8 = 191
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
-    case xstore16 = 190
+    case xstore16 = 192
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
-    case xstore32 = 191
+    case xstore32 = 193
     /// `xstore64`: memory[ea] = src; traps when out of bounds
-    case xstore64 = 192
+    case xstore64 = 194
     /// `xstore8_i32`: memory[ea] = low8(imm); traps when out of bounds
-    case xstore8I32 = 193
+    case xstore8I32 = 195
     /// `xstore16_i32`: memory[ea] = low16(imm); traps when out of bounds
-    case xstore16I32 = 194
+    case xstore16I32 = 196
     /// `xstore32_i32`: memory[ea] = imm; traps when out of bounds
-    case xstore32I32 = 195
+    case xstore32I32 = 197
     /// `xstore64_i32`: memory[ea] = sext(imm); traps when out of bounds
-    case xstore64I32 = 196
+    case xstore64I32 = 198
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
-    case fstore32 = 197
+    case fstore32 = 199
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
-    case fstore64 = 198
+    case fstore64 = 200
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1171,6 +1175,8 @@ extension Opcode {
         case .xxor32ShrU: return OpInfo(name: "xxor32_shr_u", doc: "low32(dst) = low32(a) ^ (low32(b) >>u (shift % 32)): a shift by a constant, then xor", flags: [.pure], size: 8)
         case .xxor64Shl: return OpInfo(name: "xxor64_shl", doc: "(dst) = (a) ^ ((b) << (shift % 64)): a shift by a constant, then xor", flags: [.pure], size: 8)
         case .xxor64ShrU: return OpInfo(name: "xxor64_shr_u", doc: "(dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor", flags: [.pure], size: 8)
+        case .xmul32AddI32: return OpInfo(name: "xmul32_add_i32", doc: "low32(dst) = low32(src) * mul + add (wrapping): a multiply by a constant, then an add of one", flags: [.pure], size: 13)
+        case .xmul64AddI32: return OpInfo(name: "xmul64_add_i32", doc: "(dst) = (src) * mul + add (wrapping) (both sign-extended): a multiply by a constant, then an add of one", flags: [.pure], size: 13)
         case .brXadd32I32Nez: return OpInfo(name: "br_xadd32_i32_nez", doc: "low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }", flags: [.branch], size: 13)
         case .brXadd32I32Ne: return OpInfo(name: "br_xadd32_i32_ne", doc: "low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }", flags: [.branch], size: 15)
         case .brXadd32I32NeI32: return OpInfo(name: "br_xadd32_i32_ne_i32", doc: "low32(dst) = low32(a) + imm (wrapping); if low32(dst) != limit { pc = pc + offset }", flags: [.branch], size: 17)
@@ -1625,14 +1631,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x5e911ca679674262
+public let instructionSetFingerprint: UInt64 = 0x960e7961cf26b53e
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 199
+public let primaryOpcodeCount = 201
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1727,6 +1733,8 @@ public let slotFieldRows: [UInt8] = [
     8, 3, 1, 3, 5, 0, 0, 0,  // xxor32_shr_u
     8, 3, 1, 3, 5, 0, 0, 0,  // xxor64_shl
     8, 3, 1, 3, 5, 0, 0, 0,  // xxor64_shr_u
+    13, 2, 1, 3, 0, 0, 0, 0,  // xmul32_add_i32
+    13, 2, 1, 3, 0, 0, 0, 0,  // xmul64_add_i32
     13, 2, 1, 3, 0, 0, 0, 0,  // br_xadd32_i32_nez
     15, 3, 1, 3, 9, 0, 0, 0,  // br_xadd32_i32_ne
     17, 2, 1, 3, 0, 0, 0, 0,  // br_xadd32_i32_ne_i32
@@ -2261,6 +2269,8 @@ extension Opcode {
         [.x, .x, .x, .immediate(bytes: 1)],  // xxor32_shr_u
         [.x, .x, .x, .immediate(bytes: 1)],  // xxor64_shl
         [.x, .x, .x, .immediate(bytes: 1)],  // xxor64_shr_u
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xmul32_add_i32
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xmul64_add_i32
         [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xadd32_i32_nez
         [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd32_i32_ne
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xadd32_i32_ne_i32

@@ -264,6 +264,10 @@ protocol OpHandlers {
     mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8)
     /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
     mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8)
+    /// `xmul32_add_i32`: low32(dst) = low32(src) * mul + add (wrapping): a multiply by a constant, then an add of one
+    mutating func xmul32AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32)
+    /// `xmul64_add_i32`: (dst) = (src) * mul + add (wrapping) (both sign-extended): a multiply by a constant, then an add of one
+    mutating func xmul64AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32)
     /// `br_xadd32_i32_nez`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }
     mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
     /// `br_xadd32_i32_ne`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
@@ -2690,6 +2694,26 @@ extension Executor {
         let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
         pc = pc.advanced(by: 8)
         xxor64ShrU(dst, a, b, shift)
+    }
+
+    @inline(__always)
+    mutating func op_xmul32AddI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let mul = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let add = pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)
+        pc = pc.advanced(by: 13)
+        xmul32AddI32(dst, src, mul, add)
+    }
+
+    @inline(__always)
+    mutating func op_xmul64AddI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let mul = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
+        let add = pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)
+        pc = pc.advanced(by: 13)
+        xmul64AddI32(dst, src, mul, add)
     }
 
     @inline(__always)

@@ -8,6 +8,12 @@ extension Executor {
     // MARK: Moves and constants
 
     @inline(__always) mutating func xmov(_ dst: XReg, _ src: XReg) { setX64(dst, x64(src)) }
+    @inline(__always) mutating func xmul32AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) {
+        setX32(dst, x32(src) &* UInt32(bitPattern: mul) &+ UInt32(bitPattern: add))
+    }
+    @inline(__always) mutating func xmul64AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) {
+        setX64(dst, x64(src) &* UInt64(bitPattern: Int64(mul)) &+ UInt64(bitPattern: Int64(add)))
+    }
     @inline(__always) mutating func xconst32(_ dst: XReg, _ imm: Int32) { setX32(dst, imm) }
     @inline(__always) mutating func xconst64(_ dst: XReg, _ imm: Int64) { setX64(dst, imm) }
     @inline(__always) mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) {

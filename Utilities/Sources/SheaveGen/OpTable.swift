@@ -261,6 +261,13 @@ func buildOpTable() -> [Op] {
         op("xxor\(w)_shl", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) << (shift % \(w))): a shift by a constant, then xor", pure)
         op("xxor\(w)_shr_u", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) >>u (shift % \(w))): a shift by a constant, then xor", pure)
     }
+    // Multiply by a constant, then add one (3x + 1, linear congruential steps).
+    for w in ["32", "64"] {
+        let lo = w == "32" ? "low32" : ""
+        let ext = w == "32" ? "" : " (both sign-extended)"
+        op("xmul\(w)_add_i32", "dst: x, src: x, mul: i32, add: i32",
+           "\(lo)(dst) = \(lo)(src) * mul + add (wrapping)\(ext): a multiply by a constant, then an add of one", pure)
+    }
     // Loop ends: an add (the induction step) and a compare-and-branch on its result,
     // one op: the sum is written and tested without a trip through the frame.
     for w in ["32", "64"] {
