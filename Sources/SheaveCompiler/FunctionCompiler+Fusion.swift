@@ -89,6 +89,7 @@ extension FunctionCompiler {
         lastShift = nil
         lastAdd = nil
         lastMultiply = nil
+        lastProduct = nil
         lastDestination = nil
         // Taking back ops after an add leaves the add the last op again.
         if let step = lastStep, start < step.end { lastStep = nil }

@@ -127,6 +127,7 @@ extension FunctionCompiler {
         var imm64: ((inout Encoder, UInt16, UInt16, Int64) -> Void)? = nil
         if try fuseWithLastShift(binary) { return }
         if try fuseWithLastMultiply(binary) { return }
+        if try fuseWithLastProduct(binary) { return }
         var shifted: (source: UInt16, amount: UInt8)?
         var added: (a: UInt16, b: AddOperand)?
         let start = e.position
@@ -209,6 +210,15 @@ extension FunctionCompiler {
                 lastStep = (start: at, end: end, field: destination.field, is64: is64, a: e.register(at: at + 3), b: b)
             }
         }
+        if binary == .f32Mul || binary == .f64Mul, isReachable, let destination = lastDestination {
+            let end = e.position
+            let at = lastOpStart(from: start, to: end)
+            let op = e.bytes[at]
+            if op == Opcode.fmul32.rawValue || op == Opcode.fmul64.rawValue, destination.field == at + 1 {
+                lastProduct = (start: at, end: end, slot: destination.slot, is64: op == Opcode.fmul64.rawValue,
+                               a: e.register(at: at + 3), b: e.register(at: at + 5))
+            }
+        }
         if binary == .i32Mul || binary == .i64Mul, isReachable, let destination = lastDestination {
             let end = e.position
             let at = lastOpStart(from: start, to: end)
@@ -224,6 +234,48 @@ extension FunctionCompiler {
                          source: shifted.source, amount: shifted.amount, right: binary == .i32ShrU || binary == .i64ShrU,
                          is64: binary == .i64Shl || binary == .i64ShrU)
         }
+    }
+
+    /// A float add, subtract or multiply with the product of the multiply just emitted
+    /// as one operand (the product used by nothing else): takes the multiply back and
+    /// emits one op that rounds the product, then the result, as the two ops do.
+    /// Returns false (having emitted nothing) when the pair is not there.
+    mutating func fuseWithLastProduct(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
+        let is64: Bool
+        switch binary {
+        case .f32Add, .f32Sub, .f32Mul: is64 = false
+        case .f64Add, .f64Sub, .f64Mul: is64 = true
+        default: return false
+        }
+        guard let product = lastProduct, e.position == product.end, product.is64 == is64, isReachable,
+              stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+        let n = stack.count
+        let type: ValueType = is64 ? .f64 : .f32
+        func isProduct(_ i: Int) -> Bool { stack[i].location == .slot && Int(slot(i)) == product.slot && stack[i].type == type }
+        let productIsLeft: Bool
+        if isProduct(n - 2) { productIsLeft = true } else if isProduct(n - 1) { productIsLeft = false } else { return false }
+        // The other operand must not need an op of its own: a constant written into a
+        // stack slot could overwrite one of the product's operands before the op reads it.
+        if case .const = stack[productIsLeft ? n - 1 : n - 2].location { return false }
+        retract(to: product.start)
+        let (a, b) = (FReg(product.a), FReg(product.b))
+        try op([type, type], type) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
+            let other = FReg(c.register(productIsLeft ? first + 1 : first))
+            let d = FReg(dst)
+            c.emitWithDestination(dst) { e in
+                switch (binary, productIsLeft) {
+                case (.f32Mul, _): e.fmul32Mul(d, a, b, other)
+                case (.f32Add, _): e.fmul32Add(d, a, b, other)
+                case (.f32Sub, true): e.fmul32Sub(d, a, b, other)
+                case (.f32Sub, false): e.fmul32Rsub(d, a, b, other)
+                case (.f64Mul, _): e.fmul64Mul(d, a, b, other)
+                case (.f64Add, _): e.fmul64Add(d, a, b, other)
+                case (.f64Sub, true): e.fmul64Sub(d, a, b, other)
+                default: e.fmul64Rsub(d, a, b, other)
+                }
+            }
+        }
+        return true
     }
 
     /// An add of a constant to the result of the multiply by a constant just emitted

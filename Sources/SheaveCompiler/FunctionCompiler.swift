@@ -100,6 +100,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The multiply by a constant just emitted (`xmul32_i32`, `xmul64_i32`), writing a
     /// stack slot, for an add of a constant to its result right after it to fuse with.
     var lastMultiply: (start: Int, end: Int, slot: Int, is64: Bool, source: UInt16, factor: Int32)?
+    /// The float multiply just emitted (`fmul32`, `fmul64`), writing a stack slot, for the
+    /// add, subtract or multiply of its product right after it to fuse with.
+    var lastProduct: (start: Int, end: Int, slot: Int, is64: Bool, a: UInt16, b: UInt16)?
     enum AddOperand { case register(UInt16), immediate(Int32) }
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
@@ -425,6 +428,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         lastAdd = nil
         lastStep = nil
         lastMultiply = nil
+        lastProduct = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

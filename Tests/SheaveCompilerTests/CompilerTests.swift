@@ -271,6 +271,30 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("apart", [.i32(0xFF)]), [.i32(0x0F)])
     }
 
+    /// A float product and the add, subtract or multiply that uses it are one op,
+    /// which rounds the product first, as the two ops do: never a fused multiply-add.
+    func testAFloatProductFusesWithTheOpThatUsesIt() throws {
+        let source = """
+            (module
+              (func (export "sub") (param f64 f64 f64) (result f64) (f64.sub (f64.mul (local.get 0) (local.get 1)) (local.get 2)))
+              (func (export "rsub") (param f64 f64 f64) (result f64) (f64.sub (local.get 2) (f64.mul (local.get 0) (local.get 1))))
+              (func (export "mul3") (param f32 f32 f32) (result f32) (f32.mul (f32.mul (local.get 0) (local.get 1)) (local.get 2)))
+              (func (export "dot") (param f32 f32 f32) (result f32) (f32.add (local.get 2) (f32.mul (local.get 0) (local.get 1)))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        let text = Disassembler.disassemble(module.code, options: .init(addresses: false, bytes: false))
+        for op in ["fmul64_sub", "fmul64_rsub", "fmul32_mul", "fmul32_add"] { XCTAssertTrue(text.contains(op + " "), "\(op): \(text)") }
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        // (1 + 2^-30)^2 = 1 + 2^-29 + 2^-60: rounded, the 2^-60 is gone; a fused multiply-add would keep it.
+        let x = 1 + 0x1p-30, square = 1 + 0x1p-29
+        XCTAssertEqual(try instance.invoke("sub", [.f64(x.bitPattern), .f64(x.bitPattern), .f64(square.bitPattern)]), [.f64(0.0.bitPattern)])
+        XCTAssertEqual(try instance.invoke("rsub", [.f64(x.bitPattern), .f64(x.bitPattern), .f64(square.bitPattern)]), [.f64(0.0.bitPattern)])
+        XCTAssertEqual(try instance.invoke("mul3", [.f32(Float(3).bitPattern), .f32(Float(0.5).bitPattern), .f32(Float(-4).bitPattern)]),
+                       [.f32(Float(-6).bitPattern)])
+        XCTAssertEqual(try instance.invoke("dot", [.f32(Float(2).bitPattern), .f32(Float(3).bitPattern), .f32(Float(1).bitPattern)]),
+                       [.f32(Float(7).bitPattern)])
+    }
+
     /// A multiply by a constant then an add of one is one op, in both widths, and
     /// wraps like the pair; a product used again is left alone.
     func testMultiplyThenAddOfConstantsFuse() throws {

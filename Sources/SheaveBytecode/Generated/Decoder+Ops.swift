@@ -429,605 +429,653 @@ extension Decoder {
             let b = try reader.readXReg()
             let shift = try reader.readU8()
             return visitor.xxor64ShrU(dst, a, b, shift)
-        case 88: // xmul32_add_i32
+        case 88: // fmul32_mul
+            let dst = try reader.readFReg()
+            let a = try reader.readFReg()
+            let b = try reader.readFReg()
+            let c = try reader.readFReg()
+            return visitor.fmul32Mul(dst, a, b, c)
+        case 89: // fmul32_add
+            let dst = try reader.readFReg()
+            let a = try reader.readFReg()
+            let b = try reader.readFReg()
+            let c = try reader.readFReg()
+            return visitor.fmul32Add(dst, a, b, c)
+        case 90: // fmul32_sub
+            let dst = try reader.readFReg()
+            let a = try reader.readFReg()
+            let b = try reader.readFReg()
+            let c = try reader.readFReg()
+            return visitor.fmul32Sub(dst, a, b, c)
+        case 91: // fmul32_rsub
+            let dst = try reader.readFReg()
+            let a = try reader.readFReg()
+            let b = try reader.readFReg()
+            let c = try reader.readFReg()
+            return visitor.fmul32Rsub(dst, a, b, c)
+        case 92: // fmul64_mul
+            let dst = try reader.readFReg()
+            let a = try reader.readFReg()
+            let b = try reader.readFReg()
+            let c = try reader.readFReg()
+            return visitor.fmul64Mul(dst, a, b, c)
+        case 93: // fmul64_add
+            let dst = try reader.readFReg()
+            let a = try reader.readFReg()
+            let b = try reader.readFReg()
+            let c = try reader.readFReg()
+            return visitor.fmul64Add(dst, a, b, c)
+        case 94: // fmul64_sub
+            let dst = try reader.readFReg()
+            let a = try reader.readFReg()
+            let b = try reader.readFReg()
+            let c = try reader.readFReg()
+            return visitor.fmul64Sub(dst, a, b, c)
+        case 95: // fmul64_rsub
+            let dst = try reader.readFReg()
+            let a = try reader.readFReg()
+            let b = try reader.readFReg()
+            let c = try reader.readFReg()
+            return visitor.fmul64Rsub(dst, a, b, c)
+        case 96: // xmul32_add_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let mul = try reader.readI32()
             let add = try reader.readI32()
             return visitor.xmul32AddI32(dst, src, mul, add)
-        case 89: // xmul64_add_i32
+        case 97: // xmul64_add_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let mul = try reader.readI32()
             let add = try reader.readI32()
             return visitor.xmul64AddI32(dst, src, mul, add)
-        case 90: // br_xadd32_i32_nez
+        case 98: // br_xadd32_i32_nez
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd32I32Nez(dst, a, imm, offset)
-        case 91: // br_xadd32_i32_ne
+        case 99: // br_xadd32_i32_ne
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32I32Ne(dst, a, imm, c, offset)
-        case 92: // br_xadd32_i32_ne_i32
+        case 100: // br_xadd32_i32_ne_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let limit = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd32I32NeI32(dst, a, imm, limit, offset)
-        case 93: // br_xadd32_i32_slt
+        case 101: // br_xadd32_i32_slt
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32I32Slt(dst, a, imm, c, offset)
-        case 94: // br_xadd32_i32_ult
+        case 102: // br_xadd32_i32_ult
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32I32Ult(dst, a, imm, c, offset)
-        case 95: // br_xadd32_nez
+        case 103: // br_xadd32_nez
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32Nez(dst, a, b, offset)
-        case 96: // br_xadd32_ne
+        case 104: // br_xadd32_ne
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32Ne(dst, a, b, c, offset)
-        case 97: // br_xadd32_ne_i32
+        case 105: // br_xadd32_ne_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let limit = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd32NeI32(dst, a, b, limit, offset)
-        case 98: // br_xadd32_slt
+        case 106: // br_xadd32_slt
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32Slt(dst, a, b, c, offset)
-        case 99: // br_xadd32_ult
+        case 107: // br_xadd32_ult
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd32Ult(dst, a, b, c, offset)
-        case 100: // br_xadd64_i32_nez
+        case 108: // br_xadd64_i32_nez
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd64I32Nez(dst, a, imm, offset)
-        case 101: // br_xadd64_i32_ne
+        case 109: // br_xadd64_i32_ne
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64I32Ne(dst, a, imm, c, offset)
-        case 102: // br_xadd64_i32_ne_i32
+        case 110: // br_xadd64_i32_ne_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let limit = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd64I32NeI32(dst, a, imm, limit, offset)
-        case 103: // br_xadd64_i32_slt
+        case 111: // br_xadd64_i32_slt
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64I32Slt(dst, a, imm, c, offset)
-        case 104: // br_xadd64_i32_ult
+        case 112: // br_xadd64_i32_ult
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64I32Ult(dst, a, imm, c, offset)
-        case 105: // br_xadd64_nez
+        case 113: // br_xadd64_nez
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64Nez(dst, a, b, offset)
-        case 106: // br_xadd64_ne
+        case 114: // br_xadd64_ne
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64Ne(dst, a, b, c, offset)
-        case 107: // br_xadd64_ne_i32
+        case 115: // br_xadd64_ne_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let limit = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXadd64NeI32(dst, a, b, limit, offset)
-        case 108: // br_xadd64_slt
+        case 116: // br_xadd64_slt
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64Slt(dst, a, b, c, offset)
-        case 109: // br_xadd64_ult
+        case 117: // br_xadd64_ult
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXadd64Ult(dst, a, b, c, offset)
-        case 110: // xadd32_i32
+        case 118: // xadd32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd32I32(dst, src, imm)
-        case 111: // xmul32_i32
+        case 119: // xmul32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul32I32(dst, src, imm)
-        case 112: // xand32_i32
+        case 120: // xand32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand32I32(dst, src, imm)
-        case 113: // xor32_i32
+        case 121: // xor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor32I32(dst, src, imm)
-        case 114: // xxor32_i32
+        case 122: // xxor32_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor32I32(dst, src, imm)
-        case 115: // xshl32_u8
+        case 123: // xshl32_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl32U8(dst, src, imm)
-        case 116: // xshr32_s_u8
+        case 124: // xshr32_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32SU8(dst, src, imm)
-        case 117: // xshr32_u_u8
+        case 125: // xshr32_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr32UU8(dst, src, imm)
-        case 118: // xeq32_i32
+        case 126: // xeq32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xeq32I32(dst, a, imm)
-        case 119: // xne32_i32
+        case 127: // xne32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xne32I32(dst, a, imm)
-        case 120: // xslt32_i32
+        case 128: // xslt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xslt32I32(dst, a, imm)
-        case 121: // xsle32_i32
+        case 129: // xsle32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsle32I32(dst, a, imm)
-        case 122: // xsgt32_i32
+        case 130: // xsgt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsgt32I32(dst, a, imm)
-        case 123: // xsge32_i32
+        case 131: // xsge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xsge32I32(dst, a, imm)
-        case 124: // xult32_i32
+        case 132: // xult32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xult32I32(dst, a, imm)
-        case 125: // xule32_i32
+        case 133: // xule32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xule32I32(dst, a, imm)
-        case 126: // xugt32_i32
+        case 134: // xugt32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xugt32I32(dst, a, imm)
-        case 127: // xuge32_i32
+        case 135: // xuge32_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xuge32I32(dst, a, imm)
-        case 128: // xadd64_i32
+        case 136: // xadd64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xadd64I32(dst, src, imm)
-        case 129: // xmul64_i32
+        case 137: // xmul64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xmul64I32(dst, src, imm)
-        case 130: // xand64_i32
+        case 138: // xand64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xand64I32(dst, src, imm)
-        case 131: // xor64_i32
+        case 139: // xor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xor64I32(dst, src, imm)
-        case 132: // xxor64_i32
+        case 140: // xxor64_i32
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI32()
             return visitor.xxor64I32(dst, src, imm)
-        case 133: // xadd64_i64
+        case 141: // xadd64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xadd64I64(dst, src, imm)
-        case 134: // xmul64_i64
+        case 142: // xmul64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xmul64I64(dst, src, imm)
-        case 135: // xand64_i64
+        case 143: // xand64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xand64I64(dst, src, imm)
-        case 136: // xor64_i64
+        case 144: // xor64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xor64I64(dst, src, imm)
-        case 137: // xxor64_i64
+        case 145: // xxor64_i64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readI64()
             return visitor.xxor64I64(dst, src, imm)
-        case 138: // xshl64_u8
+        case 146: // xshl64_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshl64U8(dst, src, imm)
-        case 139: // xshr64_s_u8
+        case 147: // xshr64_s_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64SU8(dst, src, imm)
-        case 140: // xshr64_u_u8
+        case 148: // xshr64_u_u8
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let imm = try reader.readU8()
             return visitor.xshr64UU8(dst, src, imm)
-        case 141: // xzext32_64
+        case 149: // xzext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xzext3264(dst, src)
-        case 142: // xsext32_64
+        case 150: // xsext32_64
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             return visitor.xsext3264(dst, src)
-        case 143: // fadd32
+        case 151: // fadd32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd32(dst, src1, src2)
-        case 144: // fsub32
+        case 152: // fsub32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub32(dst, src1, src2)
-        case 145: // fmul32
+        case 153: // fmul32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul32(dst, src1, src2)
-        case 146: // fdiv32
+        case 154: // fdiv32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv32(dst, src1, src2)
-        case 147: // fmin32
+        case 155: // fmin32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin32(dst, src1, src2)
-        case 148: // fmax32
+        case 156: // fmax32
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax32(dst, src1, src2)
-        case 149: // fabs32
+        case 157: // fabs32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs32(dst, src)
-        case 150: // fneg32
+        case 158: // fneg32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg32(dst, src)
-        case 151: // fsqrt32
+        case 159: // fsqrt32
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt32(dst, src)
-        case 152: // feq32
+        case 160: // feq32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq32(dst, a, b)
-        case 153: // fne32
+        case 161: // fne32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne32(dst, a, b)
-        case 154: // flt32
+        case 162: // flt32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt32(dst, a, b)
-        case 155: // fle32
+        case 163: // fle32
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle32(dst, a, b)
-        case 156: // fadd64
+        case 164: // fadd64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fadd64(dst, src1, src2)
-        case 157: // fsub64
+        case 165: // fsub64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fsub64(dst, src1, src2)
-        case 158: // fmul64
+        case 166: // fmul64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmul64(dst, src1, src2)
-        case 159: // fdiv64
+        case 167: // fdiv64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fdiv64(dst, src1, src2)
-        case 160: // fmin64
+        case 168: // fmin64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmin64(dst, src1, src2)
-        case 161: // fmax64
+        case 169: // fmax64
             let dst = try reader.readFReg()
             let src1 = try reader.readFReg()
             let src2 = try reader.readFReg()
             return visitor.fmax64(dst, src1, src2)
-        case 162: // fabs64
+        case 170: // fabs64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fabs64(dst, src)
-        case 163: // fneg64
+        case 171: // fneg64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fneg64(dst, src)
-        case 164: // fsqrt64
+        case 172: // fsqrt64
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fsqrt64(dst, src)
-        case 165: // feq64
+        case 173: // feq64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.feq64(dst, a, b)
-        case 166: // fne64
+        case 174: // fne64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fne64(dst, a, b)
-        case 167: // flt64
+        case 175: // flt64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.flt64(dst, a, b)
-        case 168: // fle64
+        case 176: // fle64
             let dst = try reader.readXReg()
             let a = try reader.readFReg()
             let b = try reader.readFReg()
             return visitor.fle64(dst, a, b)
-        case 169: // xload8_s32
+        case 177: // xload8_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S32(dst, addr, offset)
-        case 170: // xload8_u32
+        case 178: // xload8_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U32(dst, addr, offset)
-        case 171: // xload16_s32
+        case 179: // xload16_s32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S32(dst, addr, offset)
-        case 172: // xload16_u32
+        case 180: // xload16_u32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U32(dst, addr, offset)
-        case 173: // xload32
+        case 181: // xload32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32(dst, addr, offset)
-        case 174: // xload8_s64
+        case 182: // xload8_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8S64(dst, addr, offset)
-        case 175: // xload8_u64
+        case 183: // xload8_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U64(dst, addr, offset)
-        case 176: // xload16_s64
+        case 184: // xload16_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16S64(dst, addr, offset)
-        case 177: // xload16_u64
+        case 185: // xload16_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload16U64(dst, addr, offset)
-        case 178: // xload32_s64
+        case 186: // xload32_s64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32S64(dst, addr, offset)
-        case 179: // xload32_u64
+        case 187: // xload32_u64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32U64(dst, addr, offset)
-        case 180: // xload64
+        case 188: // xload64
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload64(dst, addr, offset)
-        case 181: // fload32
+        case 189: // fload32
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload32(dst, addr, offset)
-        case 182: // fload64
+        case 190: // fload64
             let dst = try reader.readFReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload64(dst, addr, offset)
-        case 183: // xload32_add
+        case 191: // xload32_add
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload32Add(dst, a, b, offset)
-        case 184: // xload32_add_i32
+        case 192: // xload32_add_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.xload32AddI32(dst, a, imm, offset)
-        case 185: // xload8_u32_add
+        case 193: // xload8_u32_add
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.xload8U32Add(dst, a, b, offset)
-        case 186: // xload8_u32_add_i32
+        case 194: // xload8_u32_add_i32
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.xload8U32AddI32(dst, a, imm, offset)
-        case 187: // fload32_add
+        case 195: // fload32_add
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload32Add(dst, a, b, offset)
-        case 188: // fload32_add_i32
+        case 196: // fload32_add_i32
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.fload32AddI32(dst, a, imm, offset)
-        case 189: // fload64_add
+        case 197: // fload64_add
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let offset = try reader.readU32()
             return visitor.fload64Add(dst, a, b, offset)
-        case 190: // fload64_add_i32
+        case 198: // fload64_add_i32
             let dst = try reader.readFReg()
             let a = try reader.readXReg()
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.fload64AddI32(dst, a, imm, offset)
-        case 191: // xstore8
+        case 199: // xstore8
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore8(addr, offset, src)
-        case 192: // xstore16
+        case 200: // xstore16
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore16(addr, offset, src)
-        case 193: // xstore32
+        case 201: // xstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore32(addr, offset, src)
-        case 194: // xstore64
+        case 202: // xstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readXReg()
             return visitor.xstore64(addr, offset, src)
-        case 195: // xstore8_i32
+        case 203: // xstore8_i32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let imm = try reader.readI32()
             return visitor.xstore8I32(addr, offset, imm)
-        case 196: // xstore16_i32
+        case 204: // xstore16_i32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let imm = try reader.readI32()
             return visitor.xstore16I32(addr, offset, imm)
-        case 197: // xstore32_i32
+        case 205: // xstore32_i32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let imm = try reader.readI32()
             return visitor.xstore32I32(addr, offset, imm)
-        case 198: // xstore64_i32
+        case 206: // xstore64_i32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let imm = try reader.readI32()
             return visitor.xstore64I32(addr, offset, imm)
-        case 199: // fstore32
+        case 207: // fstore32
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()
             return visitor.fstore32(addr, offset, src)
-        case 200: // fstore64
+        case 208: // fstore64
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let src = try reader.readFReg()

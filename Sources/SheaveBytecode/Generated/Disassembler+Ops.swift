@@ -640,6 +640,46 @@ extension Disassembler: OpVisitor {
         "xxor64_shr_u \(dst), \(a), \(b), \(shift)"
     }
 
+    /// The text of `fmul32_mul`.
+    public mutating func fmul32Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> String {
+        "fmul32_mul \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `fmul32_add`.
+    public mutating func fmul32Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> String {
+        "fmul32_add \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `fmul32_sub`.
+    public mutating func fmul32Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> String {
+        "fmul32_sub \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `fmul32_rsub`.
+    public mutating func fmul32Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> String {
+        "fmul32_rsub \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `fmul64_mul`.
+    public mutating func fmul64Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> String {
+        "fmul64_mul \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `fmul64_add`.
+    public mutating func fmul64Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> String {
+        "fmul64_add \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `fmul64_sub`.
+    public mutating func fmul64Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> String {
+        "fmul64_sub \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `fmul64_rsub`.
+    public mutating func fmul64Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> String {
+        "fmul64_rsub \(dst), \(a), \(b), \(c)"
+    }
+
     /// The text of `xmul32_add_i32`.
     public mutating func xmul32AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) -> String {
         "xmul32_add_i32 \(dst), \(src), \(mul), \(add)"

@@ -1120,10 +1120,90 @@ extension Encoder: OpVisitor {
         emit(shift)
     }
 
+    /// `fmul32_mul`: dst = (a * b) * c (f32, the product rounded first)
+    public mutating func fmul32Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        beginInstruction()
+        emitOpcode(88)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `fmul32_add`: dst = (a * b) + c (f32, the product rounded first)
+    public mutating func fmul32Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        beginInstruction()
+        emitOpcode(89)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `fmul32_sub`: dst = (a * b) - c (f32, the product rounded first)
+    public mutating func fmul32Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        beginInstruction()
+        emitOpcode(90)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `fmul32_rsub`: dst = c - (a * b) (f32, the product rounded first)
+    public mutating func fmul32Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        beginInstruction()
+        emitOpcode(91)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `fmul64_mul`: dst = (a * b) * c (f64, the product rounded first)
+    public mutating func fmul64Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        beginInstruction()
+        emitOpcode(92)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `fmul64_add`: dst = (a * b) + c (f64, the product rounded first)
+    public mutating func fmul64Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        beginInstruction()
+        emitOpcode(93)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `fmul64_sub`: dst = (a * b) - c (f64, the product rounded first)
+    public mutating func fmul64Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        beginInstruction()
+        emitOpcode(94)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `fmul64_rsub`: dst = c - (a * b) (f64, the product rounded first)
+    public mutating func fmul64Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        beginInstruction()
+        emitOpcode(95)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
     /// `xmul32_add_i32`: low32(dst) = low32(src) * mul + add (wrapping): a multiply by a constant, then an add of one
     public mutating func xmul32AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) {
         beginInstruction()
-        emitOpcode(88)
+        emitOpcode(96)
         emit(dst)
         emit(src)
         emit(mul)
@@ -1133,7 +1213,7 @@ extension Encoder: OpVisitor {
     /// `xmul64_add_i32`: (dst) = (src) * mul + add (wrapping) (both sign-extended): a multiply by a constant, then an add of one
     public mutating func xmul64AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) {
         beginInstruction()
-        emitOpcode(89)
+        emitOpcode(97)
         emit(dst)
         emit(src)
         emit(mul)
@@ -1143,7 +1223,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd32_i32_nez`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }
     public mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(90)
+        emitOpcode(98)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1153,7 +1233,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd32_i32_ne`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
     public mutating func brXadd32I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(91)
+        emitOpcode(99)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1164,7 +1244,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd32_i32_ne_i32`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != limit { pc = pc + offset }
     public mutating func brXadd32I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(92)
+        emitOpcode(100)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1175,7 +1255,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd32_i32_slt`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
     public mutating func brXadd32I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(93)
+        emitOpcode(101)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1186,7 +1266,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd32_i32_ult`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
     public mutating func brXadd32I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(94)
+        emitOpcode(102)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1197,7 +1277,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd32_nez`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != 0 { pc = pc + offset }
     public mutating func brXadd32Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(95)
+        emitOpcode(103)
         emit(dst)
         emit(a)
         emit(b)
@@ -1207,7 +1287,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd32_ne`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
     public mutating func brXadd32Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(96)
+        emitOpcode(104)
         emit(dst)
         emit(a)
         emit(b)
@@ -1218,7 +1298,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd32_ne_i32`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != limit { pc = pc + offset }
     public mutating func brXadd32NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(97)
+        emitOpcode(105)
         emit(dst)
         emit(a)
         emit(b)
@@ -1229,7 +1309,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd32_slt`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
     public mutating func brXadd32Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(98)
+        emitOpcode(106)
         emit(dst)
         emit(a)
         emit(b)
@@ -1240,7 +1320,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd32_ult`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
     public mutating func brXadd32Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(99)
+        emitOpcode(107)
         emit(dst)
         emit(a)
         emit(b)
@@ -1251,7 +1331,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd64_i32_nez`: (dst) = (a) + sext(imm) (wrapping); if (dst) != 0 { pc = pc + offset }
     public mutating func brXadd64I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(100)
+        emitOpcode(108)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1261,7 +1341,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd64_i32_ne`: (dst) = (a) + sext(imm) (wrapping); if (dst) != (c) { pc = pc + offset }
     public mutating func brXadd64I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(101)
+        emitOpcode(109)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1272,7 +1352,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd64_i32_ne_i32`: (dst) = (a) + sext(imm) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
     public mutating func brXadd64I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(102)
+        emitOpcode(110)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1283,7 +1363,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd64_i32_slt`: (dst) = (a) + sext(imm) (wrapping); if (dst) <s (c) { pc = pc + offset }
     public mutating func brXadd64I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(103)
+        emitOpcode(111)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1294,7 +1374,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd64_i32_ult`: (dst) = (a) + sext(imm) (wrapping); if (dst) <u (c) { pc = pc + offset }
     public mutating func brXadd64I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(104)
+        emitOpcode(112)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1305,7 +1385,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd64_nez`: (dst) = (a) + (b) (wrapping); if (dst) != 0 { pc = pc + offset }
     public mutating func brXadd64Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(105)
+        emitOpcode(113)
         emit(dst)
         emit(a)
         emit(b)
@@ -1315,7 +1395,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd64_ne`: (dst) = (a) + (b) (wrapping); if (dst) != (c) { pc = pc + offset }
     public mutating func brXadd64Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(106)
+        emitOpcode(114)
         emit(dst)
         emit(a)
         emit(b)
@@ -1326,7 +1406,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd64_ne_i32`: (dst) = (a) + (b) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
     public mutating func brXadd64NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(107)
+        emitOpcode(115)
         emit(dst)
         emit(a)
         emit(b)
@@ -1337,7 +1417,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd64_slt`: (dst) = (a) + (b) (wrapping); if (dst) <s (c) { pc = pc + offset }
     public mutating func brXadd64Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(108)
+        emitOpcode(116)
         emit(dst)
         emit(a)
         emit(b)
@@ -1348,7 +1428,7 @@ extension Encoder: OpVisitor {
     /// `br_xadd64_ult`: (dst) = (a) + (b) (wrapping); if (dst) <u (c) { pc = pc + offset }
     public mutating func brXadd64Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(109)
+        emitOpcode(117)
         emit(dst)
         emit(a)
         emit(b)
@@ -1359,7 +1439,7 @@ extension Encoder: OpVisitor {
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     public mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(110)
+        emitOpcode(118)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1368,7 +1448,7 @@ extension Encoder: OpVisitor {
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
     public mutating func xmul32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(111)
+        emitOpcode(119)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1377,7 +1457,7 @@ extension Encoder: OpVisitor {
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
     public mutating func xand32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(112)
+        emitOpcode(120)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1386,7 +1466,7 @@ extension Encoder: OpVisitor {
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
     public mutating func xor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(113)
+        emitOpcode(121)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1395,7 +1475,7 @@ extension Encoder: OpVisitor {
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
     public mutating func xxor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(114)
+        emitOpcode(122)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1404,7 +1484,7 @@ extension Encoder: OpVisitor {
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
     public mutating func xshl32U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(115)
+        emitOpcode(123)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1413,7 +1493,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
     public mutating func xshr32SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(116)
+        emitOpcode(124)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1422,7 +1502,7 @@ extension Encoder: OpVisitor {
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
     public mutating func xshr32UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(117)
+        emitOpcode(125)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1431,7 +1511,7 @@ extension Encoder: OpVisitor {
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
     public mutating func xeq32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(118)
+        emitOpcode(126)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1440,7 +1520,7 @@ extension Encoder: OpVisitor {
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
     public mutating func xne32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(119)
+        emitOpcode(127)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1449,7 +1529,7 @@ extension Encoder: OpVisitor {
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
     public mutating func xslt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(120)
+        emitOpcode(128)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1458,7 +1538,7 @@ extension Encoder: OpVisitor {
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
     public mutating func xsle32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(121)
+        emitOpcode(129)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1467,7 +1547,7 @@ extension Encoder: OpVisitor {
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
     public mutating func xsgt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(122)
+        emitOpcode(130)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1476,7 +1556,7 @@ extension Encoder: OpVisitor {
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
     public mutating func xsge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(123)
+        emitOpcode(131)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1485,7 +1565,7 @@ extension Encoder: OpVisitor {
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
     public mutating func xult32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(124)
+        emitOpcode(132)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1494,7 +1574,7 @@ extension Encoder: OpVisitor {
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
     public mutating func xule32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(125)
+        emitOpcode(133)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1503,7 +1583,7 @@ extension Encoder: OpVisitor {
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
     public mutating func xugt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(126)
+        emitOpcode(134)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1512,7 +1592,7 @@ extension Encoder: OpVisitor {
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
     public mutating func xuge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(127)
+        emitOpcode(135)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1521,7 +1601,7 @@ extension Encoder: OpVisitor {
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
     public mutating func xadd64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(128)
+        emitOpcode(136)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1530,7 +1610,7 @@ extension Encoder: OpVisitor {
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
     public mutating func xmul64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(129)
+        emitOpcode(137)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1539,7 +1619,7 @@ extension Encoder: OpVisitor {
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
     public mutating func xand64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(130)
+        emitOpcode(138)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1548,7 +1628,7 @@ extension Encoder: OpVisitor {
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
     public mutating func xor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(131)
+        emitOpcode(139)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1557,7 +1637,7 @@ extension Encoder: OpVisitor {
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
     public mutating func xxor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(132)
+        emitOpcode(140)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1566,7 +1646,7 @@ extension Encoder: OpVisitor {
     /// `xadd64_i64`: dst = src + imm (wrapping)
     public mutating func xadd64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(133)
+        emitOpcode(141)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1575,7 +1655,7 @@ extension Encoder: OpVisitor {
     /// `xmul64_i64`: dst = src * imm (wrapping)
     public mutating func xmul64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(134)
+        emitOpcode(142)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1584,7 +1664,7 @@ extension Encoder: OpVisitor {
     /// `xand64_i64`: dst = src & imm (wrapping)
     public mutating func xand64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(135)
+        emitOpcode(143)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1593,7 +1673,7 @@ extension Encoder: OpVisitor {
     /// `xor64_i64`: dst = src | imm (wrapping)
     public mutating func xor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(136)
+        emitOpcode(144)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1602,7 +1682,7 @@ extension Encoder: OpVisitor {
     /// `xxor64_i64`: dst = src ^ imm (wrapping)
     public mutating func xxor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
         beginInstruction()
-        emitOpcode(137)
+        emitOpcode(145)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1611,7 +1691,7 @@ extension Encoder: OpVisitor {
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
     public mutating func xshl64U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(138)
+        emitOpcode(146)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1620,7 +1700,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
     public mutating func xshr64SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(139)
+        emitOpcode(147)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1629,7 +1709,7 @@ extension Encoder: OpVisitor {
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
     public mutating func xshr64UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
         beginInstruction()
-        emitOpcode(140)
+        emitOpcode(148)
         emit(dst)
         emit(src)
         emit(imm)
@@ -1728,7 +1808,7 @@ extension Encoder: OpVisitor {
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
     public mutating func xzext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(141)
+        emitOpcode(149)
         emit(dst)
         emit(src)
     }
@@ -1736,7 +1816,7 @@ extension Encoder: OpVisitor {
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
     public mutating func xsext3264(_ dst: XReg, _ src: XReg) {
         beginInstruction()
-        emitOpcode(142)
+        emitOpcode(150)
         emit(dst)
         emit(src)
     }
@@ -1776,7 +1856,7 @@ extension Encoder: OpVisitor {
     /// `fadd32`: dst = src1 + src2 (f32)
     public mutating func fadd32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(143)
+        emitOpcode(151)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1785,7 +1865,7 @@ extension Encoder: OpVisitor {
     /// `fsub32`: dst = src1 - src2 (f32)
     public mutating func fsub32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(144)
+        emitOpcode(152)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1794,7 +1874,7 @@ extension Encoder: OpVisitor {
     /// `fmul32`: dst = src1 * src2 (f32)
     public mutating func fmul32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(145)
+        emitOpcode(153)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1803,7 +1883,7 @@ extension Encoder: OpVisitor {
     /// `fdiv32`: dst = src1 / src2 (f32)
     public mutating func fdiv32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(146)
+        emitOpcode(154)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1812,7 +1892,7 @@ extension Encoder: OpVisitor {
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(147)
+        emitOpcode(155)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1821,7 +1901,7 @@ extension Encoder: OpVisitor {
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(148)
+        emitOpcode(156)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1839,7 +1919,7 @@ extension Encoder: OpVisitor {
     /// `fabs32`: dst = |src|
     public mutating func fabs32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(149)
+        emitOpcode(157)
         emit(dst)
         emit(src)
     }
@@ -1847,7 +1927,7 @@ extension Encoder: OpVisitor {
     /// `fneg32`: dst = -src
     public mutating func fneg32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(150)
+        emitOpcode(158)
         emit(dst)
         emit(src)
     }
@@ -1855,7 +1935,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt32`: dst = sqrt(src)
     public mutating func fsqrt32(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(151)
+        emitOpcode(159)
         emit(dst)
         emit(src)
     }
@@ -1895,7 +1975,7 @@ extension Encoder: OpVisitor {
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func feq32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(152)
+        emitOpcode(160)
         emit(dst)
         emit(a)
         emit(b)
@@ -1904,7 +1984,7 @@ extension Encoder: OpVisitor {
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fne32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(153)
+        emitOpcode(161)
         emit(dst)
         emit(a)
         emit(b)
@@ -1913,7 +1993,7 @@ extension Encoder: OpVisitor {
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func flt32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(154)
+        emitOpcode(162)
         emit(dst)
         emit(a)
         emit(b)
@@ -1922,7 +2002,7 @@ extension Encoder: OpVisitor {
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fle32(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(155)
+        emitOpcode(163)
         emit(dst)
         emit(a)
         emit(b)
@@ -1931,7 +2011,7 @@ extension Encoder: OpVisitor {
     /// `fadd64`: dst = src1 + src2 (f64)
     public mutating func fadd64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(156)
+        emitOpcode(164)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1940,7 +2020,7 @@ extension Encoder: OpVisitor {
     /// `fsub64`: dst = src1 - src2 (f64)
     public mutating func fsub64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(157)
+        emitOpcode(165)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1949,7 +2029,7 @@ extension Encoder: OpVisitor {
     /// `fmul64`: dst = src1 * src2 (f64)
     public mutating func fmul64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(158)
+        emitOpcode(166)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1958,7 +2038,7 @@ extension Encoder: OpVisitor {
     /// `fdiv64`: dst = src1 / src2 (f64)
     public mutating func fdiv64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(159)
+        emitOpcode(167)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1967,7 +2047,7 @@ extension Encoder: OpVisitor {
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(160)
+        emitOpcode(168)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1976,7 +2056,7 @@ extension Encoder: OpVisitor {
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
         beginInstruction()
-        emitOpcode(161)
+        emitOpcode(169)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -1994,7 +2074,7 @@ extension Encoder: OpVisitor {
     /// `fabs64`: dst = |src|
     public mutating func fabs64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(162)
+        emitOpcode(170)
         emit(dst)
         emit(src)
     }
@@ -2002,7 +2082,7 @@ extension Encoder: OpVisitor {
     /// `fneg64`: dst = -src
     public mutating func fneg64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(163)
+        emitOpcode(171)
         emit(dst)
         emit(src)
     }
@@ -2010,7 +2090,7 @@ extension Encoder: OpVisitor {
     /// `fsqrt64`: dst = sqrt(src)
     public mutating func fsqrt64(_ dst: FReg, _ src: FReg) {
         beginInstruction()
-        emitOpcode(164)
+        emitOpcode(172)
         emit(dst)
         emit(src)
     }
@@ -2050,7 +2130,7 @@ extension Encoder: OpVisitor {
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func feq64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(165)
+        emitOpcode(173)
         emit(dst)
         emit(a)
         emit(b)
@@ -2059,7 +2139,7 @@ extension Encoder: OpVisitor {
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fne64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(166)
+        emitOpcode(174)
         emit(dst)
         emit(a)
         emit(b)
@@ -2068,7 +2148,7 @@ extension Encoder: OpVisitor {
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func flt64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(167)
+        emitOpcode(175)
         emit(dst)
         emit(a)
         emit(b)
@@ -2077,7 +2157,7 @@ extension Encoder: OpVisitor {
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fle64(_ dst: XReg, _ a: FReg, _ b: FReg) {
         beginInstruction()
-        emitOpcode(168)
+        emitOpcode(176)
         emit(dst)
         emit(a)
         emit(b)
@@ -2294,7 +2374,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(169)
+        emitOpcode(177)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2303,7 +2383,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(170)
+        emitOpcode(178)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2312,7 +2392,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(171)
+        emitOpcode(179)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2321,7 +2401,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(172)
+        emitOpcode(180)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2330,7 +2410,7 @@ extension Encoder: OpVisitor {
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
     public mutating func xload32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(173)
+        emitOpcode(181)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2339,7 +2419,7 @@ extension Encoder: OpVisitor {
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(174)
+        emitOpcode(182)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2348,7 +2428,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(175)
+        emitOpcode(183)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2357,7 +2437,7 @@ extension Encoder: OpVisitor {
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(176)
+        emitOpcode(184)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2366,7 +2446,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(177)
+        emitOpcode(185)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2375,7 +2455,7 @@ extension Encoder: OpVisitor {
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(178)
+        emitOpcode(186)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2384,7 +2464,7 @@ extension Encoder: OpVisitor {
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(179)
+        emitOpcode(187)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2393,7 +2473,7 @@ extension Encoder: OpVisitor {
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
     public mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(180)
+        emitOpcode(188)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2402,7 +2482,7 @@ extension Encoder: OpVisitor {
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
     public mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(181)
+        emitOpcode(189)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2411,7 +2491,7 @@ extension Encoder: OpVisitor {
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
     public mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(182)
+        emitOpcode(190)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2420,7 +2500,7 @@ extension Encoder: OpVisitor {
     /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(183)
+        emitOpcode(191)
         emit(dst)
         emit(a)
         emit(b)
@@ -2430,7 +2510,7 @@ extension Encoder: OpVisitor {
     /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(184)
+        emitOpcode(192)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2440,7 +2520,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(185)
+        emitOpcode(193)
         emit(dst)
         emit(a)
         emit(b)
@@ -2450,7 +2530,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(186)
+        emitOpcode(194)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2460,7 +2540,7 @@ extension Encoder: OpVisitor {
     /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(187)
+        emitOpcode(195)
         emit(dst)
         emit(a)
         emit(b)
@@ -2470,7 +2550,7 @@ extension Encoder: OpVisitor {
     /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(188)
+        emitOpcode(196)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2480,7 +2560,7 @@ extension Encoder: OpVisitor {
     /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(189)
+        emitOpcode(197)
         emit(dst)
         emit(a)
         emit(b)
@@ -2490,7 +2570,7 @@ extension Encoder: OpVisitor {
     /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(190)
+        emitOpcode(198)
         emit(dst)
         emit(a)
         emit(imm)
@@ -2500,7 +2580,7 @@ extension Encoder: OpVisitor {
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
     public mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(191)
+        emitOpcode(199)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2509,7 +2589,7 @@ extension Encoder: OpVisitor {
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
     public mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(192)
+        emitOpcode(200)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2518,7 +2598,7 @@ extension Encoder: OpVisitor {
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
     public mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(193)
+        emitOpcode(201)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2527,7 +2607,7 @@ extension Encoder: OpVisitor {
     /// `xstore64`: memory[ea] = src; traps when out of bounds
     public mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
         beginInstruction()
-        emitOpcode(194)
+        emitOpcode(202)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2536,7 +2616,7 @@ extension Encoder: OpVisitor {
     /// `xstore8_i32`: memory[ea] = low8(imm); traps when out of bounds
     public mutating func xstore8I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(195)
+        emitOpcode(203)
         emit(addr)
         emit(offset)
         emit(imm)
@@ -2545,7 +2625,7 @@ extension Encoder: OpVisitor {
     /// `xstore16_i32`: memory[ea] = low16(imm); traps when out of bounds
     public mutating func xstore16I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(196)
+        emitOpcode(204)
         emit(addr)
         emit(offset)
         emit(imm)
@@ -2554,7 +2634,7 @@ extension Encoder: OpVisitor {
     /// `xstore32_i32`: memory[ea] = imm; traps when out of bounds
     public mutating func xstore32I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(197)
+        emitOpcode(205)
         emit(addr)
         emit(offset)
         emit(imm)
@@ -2563,7 +2643,7 @@ extension Encoder: OpVisitor {
     /// `xstore64_i32`: memory[ea] = sext(imm); traps when out of bounds
     public mutating func xstore64I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
         beginInstruction()
-        emitOpcode(198)
+        emitOpcode(206)
         emit(addr)
         emit(offset)
         emit(imm)
@@ -2572,7 +2652,7 @@ extension Encoder: OpVisitor {
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
     public mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(199)
+        emitOpcode(207)
         emit(addr)
         emit(offset)
         emit(src)
@@ -2581,7 +2661,7 @@ extension Encoder: OpVisitor {
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
     public mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
         beginInstruction()
-        emitOpcode(200)
+        emitOpcode(208)
         emit(addr)
         emit(offset)
         emit(src)
@@ -5058,7 +5138,7 @@ extension Encoder {
     /// `br_xadd32_i32_nez`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }
     public mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: Label) {
         beginInstruction()
-        emitOpcode(90)
+        emitOpcode(98)
         emit(dst)
         emit(a)
         emit(imm)
@@ -5068,7 +5148,7 @@ extension Encoder {
     /// `br_xadd32_i32_ne`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
     public mutating func brXadd32I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(91)
+        emitOpcode(99)
         emit(dst)
         emit(a)
         emit(imm)
@@ -5079,7 +5159,7 @@ extension Encoder {
     /// `br_xadd32_i32_ne_i32`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != limit { pc = pc + offset }
     public mutating func brXadd32I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: Label) {
         beginInstruction()
-        emitOpcode(92)
+        emitOpcode(100)
         emit(dst)
         emit(a)
         emit(imm)
@@ -5090,7 +5170,7 @@ extension Encoder {
     /// `br_xadd32_i32_slt`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
     public mutating func brXadd32I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(93)
+        emitOpcode(101)
         emit(dst)
         emit(a)
         emit(imm)
@@ -5101,7 +5181,7 @@ extension Encoder {
     /// `br_xadd32_i32_ult`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
     public mutating func brXadd32I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(94)
+        emitOpcode(102)
         emit(dst)
         emit(a)
         emit(imm)
@@ -5112,7 +5192,7 @@ extension Encoder {
     /// `br_xadd32_nez`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != 0 { pc = pc + offset }
     public mutating func brXadd32Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(95)
+        emitOpcode(103)
         emit(dst)
         emit(a)
         emit(b)
@@ -5122,7 +5202,7 @@ extension Encoder {
     /// `br_xadd32_ne`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
     public mutating func brXadd32Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(96)
+        emitOpcode(104)
         emit(dst)
         emit(a)
         emit(b)
@@ -5133,7 +5213,7 @@ extension Encoder {
     /// `br_xadd32_ne_i32`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != limit { pc = pc + offset }
     public mutating func brXadd32NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: Label) {
         beginInstruction()
-        emitOpcode(97)
+        emitOpcode(105)
         emit(dst)
         emit(a)
         emit(b)
@@ -5144,7 +5224,7 @@ extension Encoder {
     /// `br_xadd32_slt`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
     public mutating func brXadd32Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(98)
+        emitOpcode(106)
         emit(dst)
         emit(a)
         emit(b)
@@ -5155,7 +5235,7 @@ extension Encoder {
     /// `br_xadd32_ult`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
     public mutating func brXadd32Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(99)
+        emitOpcode(107)
         emit(dst)
         emit(a)
         emit(b)
@@ -5166,7 +5246,7 @@ extension Encoder {
     /// `br_xadd64_i32_nez`: (dst) = (a) + sext(imm) (wrapping); if (dst) != 0 { pc = pc + offset }
     public mutating func brXadd64I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: Label) {
         beginInstruction()
-        emitOpcode(100)
+        emitOpcode(108)
         emit(dst)
         emit(a)
         emit(imm)
@@ -5176,7 +5256,7 @@ extension Encoder {
     /// `br_xadd64_i32_ne`: (dst) = (a) + sext(imm) (wrapping); if (dst) != (c) { pc = pc + offset }
     public mutating func brXadd64I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(101)
+        emitOpcode(109)
         emit(dst)
         emit(a)
         emit(imm)
@@ -5187,7 +5267,7 @@ extension Encoder {
     /// `br_xadd64_i32_ne_i32`: (dst) = (a) + sext(imm) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
     public mutating func brXadd64I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: Label) {
         beginInstruction()
-        emitOpcode(102)
+        emitOpcode(110)
         emit(dst)
         emit(a)
         emit(imm)
@@ -5198,7 +5278,7 @@ extension Encoder {
     /// `br_xadd64_i32_slt`: (dst) = (a) + sext(imm) (wrapping); if (dst) <s (c) { pc = pc + offset }
     public mutating func brXadd64I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(103)
+        emitOpcode(111)
         emit(dst)
         emit(a)
         emit(imm)
@@ -5209,7 +5289,7 @@ extension Encoder {
     /// `br_xadd64_i32_ult`: (dst) = (a) + sext(imm) (wrapping); if (dst) <u (c) { pc = pc + offset }
     public mutating func brXadd64I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(104)
+        emitOpcode(112)
         emit(dst)
         emit(a)
         emit(imm)
@@ -5220,7 +5300,7 @@ extension Encoder {
     /// `br_xadd64_nez`: (dst) = (a) + (b) (wrapping); if (dst) != 0 { pc = pc + offset }
     public mutating func brXadd64Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(105)
+        emitOpcode(113)
         emit(dst)
         emit(a)
         emit(b)
@@ -5230,7 +5310,7 @@ extension Encoder {
     /// `br_xadd64_ne`: (dst) = (a) + (b) (wrapping); if (dst) != (c) { pc = pc + offset }
     public mutating func brXadd64Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(106)
+        emitOpcode(114)
         emit(dst)
         emit(a)
         emit(b)
@@ -5241,7 +5321,7 @@ extension Encoder {
     /// `br_xadd64_ne_i32`: (dst) = (a) + (b) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
     public mutating func brXadd64NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: Label) {
         beginInstruction()
-        emitOpcode(107)
+        emitOpcode(115)
         emit(dst)
         emit(a)
         emit(b)
@@ -5252,7 +5332,7 @@ extension Encoder {
     /// `br_xadd64_slt`: (dst) = (a) + (b) (wrapping); if (dst) <s (c) { pc = pc + offset }
     public mutating func brXadd64Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(108)
+        emitOpcode(116)
         emit(dst)
         emit(a)
         emit(b)
@@ -5263,7 +5343,7 @@ extension Encoder {
     /// `br_xadd64_ult`: (dst) = (a) + (b) (wrapping); if (dst) <u (c) { pc = pc + offset }
     public mutating func brXadd64Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(109)
+        emitOpcode(117)
         emit(dst)
         emit(a)
         emit(b)

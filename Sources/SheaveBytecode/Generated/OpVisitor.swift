@@ -260,6 +260,22 @@ public protocol OpVisitor {
     mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> Output
     /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
     mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) -> Output
+    /// `fmul32_mul`: dst = (a * b) * c (f32, the product rounded first)
+    mutating func fmul32Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> Output
+    /// `fmul32_add`: dst = (a * b) + c (f32, the product rounded first)
+    mutating func fmul32Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> Output
+    /// `fmul32_sub`: dst = (a * b) - c (f32, the product rounded first)
+    mutating func fmul32Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> Output
+    /// `fmul32_rsub`: dst = c - (a * b) (f32, the product rounded first)
+    mutating func fmul32Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> Output
+    /// `fmul64_mul`: dst = (a * b) * c (f64, the product rounded first)
+    mutating func fmul64Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> Output
+    /// `fmul64_add`: dst = (a * b) + c (f64, the product rounded first)
+    mutating func fmul64Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> Output
+    /// `fmul64_sub`: dst = (a * b) - c (f64, the product rounded first)
+    mutating func fmul64Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> Output
+    /// `fmul64_rsub`: dst = c - (a * b) (f64, the product rounded first)
+    mutating func fmul64Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) -> Output
     /// `xmul32_add_i32`: low32(dst) = low32(src) * mul + add (wrapping): a multiply by a constant, then an add of one
     mutating func xmul32AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) -> Output
     /// `xmul64_add_i32`: (dst) = (src) * mul + add (wrapping) (both sign-extended): a multiply by a constant, then an add of one

@@ -179,232 +179,248 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xxor64Shl = 86
     /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
     case xxor64ShrU = 87
+    /// `fmul32_mul`: dst = (a * b) * c (f32, the product rounded first)
+    case fmul32Mul = 88
+    /// `fmul32_add`: dst = (a * b) + c (f32, the product rounded first)
+    case fmul32Add = 89
+    /// `fmul32_sub`: dst = (a * b) - c (f32, the product rounded first)
+    case fmul32Sub = 90
+    /// `fmul32_rsub`: dst = c - (a * b) (f32, the product rounded first)
+    case fmul32Rsub = 91
+    /// `fmul64_mul`: dst = (a * b) * c (f64, the product rounded first)
+    case fmul64Mul = 92
+    /// `fmul64_add`: dst = (a * b) + c (f64, the product rounded first)
+    case fmul64Add = 93
+    /// `fmul64_sub`: dst = (a * b) - c (f64, the product rounded first)
+    case fmul64Sub = 94
+    /// `fmul64_rsub`: dst = c - (a * b) (f64, the product rounded first)
+    case fmul64Rsub = 95
     /// `xmul32_add_i32`: low32(dst) = low32(src) * mul + add (wrapping): a multiply by a constant, then an add of one
-    case xmul32AddI32 = 88
+    case xmul32AddI32 = 96
     /// `xmul64_add_i32`: (dst) = (src) * mul + add (wrapping) (both sign-extended): a multiply by a constant, then an add of one
-    case xmul64AddI32 = 89
+    case xmul64AddI32 = 97
     /// `br_xadd32_i32_nez`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }
-    case brXadd32I32Nez = 90
+    case brXadd32I32Nez = 98
     /// `br_xadd32_i32_ne`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
-    case brXadd32I32Ne = 91
+    case brXadd32I32Ne = 99
     /// `br_xadd32_i32_ne_i32`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != limit { pc = pc + offset }
-    case brXadd32I32NeI32 = 92
+    case brXadd32I32NeI32 = 100
     /// `br_xadd32_i32_slt`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
-    case brXadd32I32Slt = 93
+    case brXadd32I32Slt = 101
     /// `br_xadd32_i32_ult`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
-    case brXadd32I32Ult = 94
+    case brXadd32I32Ult = 102
     /// `br_xadd32_nez`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != 0 { pc = pc + offset }
-    case brXadd32Nez = 95
+    case brXadd32Nez = 103
     /// `br_xadd32_ne`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
-    case brXadd32Ne = 96
+    case brXadd32Ne = 104
     /// `br_xadd32_ne_i32`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != limit { pc = pc + offset }
-    case brXadd32NeI32 = 97
+    case brXadd32NeI32 = 105
     /// `br_xadd32_slt`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
-    case brXadd32Slt = 98
+    case brXadd32Slt = 106
     /// `br_xadd32_ult`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
-    case brXadd32Ult = 99
+    case brXadd32Ult = 107
     /// `br_xadd64_i32_nez`: (dst) = (a) + sext(imm) (wrapping); if (dst) != 0 { pc = pc + offset }
-    case brXadd64I32Nez = 100
+    case brXadd64I32Nez = 108
     /// `br_xadd64_i32_ne`: (dst) = (a) + sext(imm) (wrapping); if (dst) != (c) { pc = pc + offset }
-    case brXadd64I32Ne = 101
+    case brXadd64I32Ne = 109
     /// `br_xadd64_i32_ne_i32`: (dst) = (a) + sext(imm) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
-    case brXadd64I32NeI32 = 102
+    case brXadd64I32NeI32 = 110
     /// `br_xadd64_i32_slt`: (dst) = (a) + sext(imm) (wrapping); if (dst) <s (c) { pc = pc + offset }
-    case brXadd64I32Slt = 103
+    case brXadd64I32Slt = 111
     /// `br_xadd64_i32_ult`: (dst) = (a) + sext(imm) (wrapping); if (dst) <u (c) { pc = pc + offset }
-    case brXadd64I32Ult = 104
+    case brXadd64I32Ult = 112
     /// `br_xadd64_nez`: (dst) = (a) + (b) (wrapping); if (dst) != 0 { pc = pc + offset }
-    case brXadd64Nez = 105
+    case brXadd64Nez = 113
     /// `br_xadd64_ne`: (dst) = (a) + (b) (wrapping); if (dst) != (c) { pc = pc + offset }
-    case brXadd64Ne = 106
+    case brXadd64Ne = 114
     /// `br_xadd64_ne_i32`: (dst) = (a) + (b) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
-    case brXadd64NeI32 = 107
+    case brXadd64NeI32 = 115
     /// `br_xadd64_slt`: (dst) = (a) + (b) (wrapping); if (dst) <s (c) { pc = pc + offset }
-    case brXadd64Slt = 108
+    case brXadd64Slt = 116
     /// `br_xadd64_ult`: (dst) = (a) + (b) (wrapping); if (dst) <u (c) { pc = pc + offset }
-    case brXadd64Ult = 109
+    case brXadd64Ult = 117
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
-    case xadd32I32 = 110
+    case xadd32I32 = 118
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
-    case xmul32I32 = 111
+    case xmul32I32 = 119
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
-    case xand32I32 = 112
+    case xand32I32 = 120
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
-    case xor32I32 = 113
+    case xor32I32 = 121
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
-    case xxor32I32 = 114
+    case xxor32I32 = 122
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
-    case xshl32U8 = 115
+    case xshl32U8 = 123
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
-    case xshr32SU8 = 116
+    case xshr32SU8 = 124
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
-    case xshr32UU8 = 117
+    case xshr32UU8 = 125
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
-    case xeq32I32 = 118
+    case xeq32I32 = 126
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
-    case xne32I32 = 119
+    case xne32I32 = 127
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
-    case xslt32I32 = 120
+    case xslt32I32 = 128
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
-    case xsle32I32 = 121
+    case xsle32I32 = 129
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
-    case xsgt32I32 = 122
+    case xsgt32I32 = 130
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
-    case xsge32I32 = 123
+    case xsge32I32 = 131
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
-    case xult32I32 = 124
+    case xult32I32 = 132
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
-    case xule32I32 = 125
+    case xule32I32 = 133
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
-    case xugt32I32 = 126
+    case xugt32I32 = 134
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
-    case xuge32I32 = 127
+    case xuge32I32 = 135
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
-    case xadd64I32 = 128
+    case xadd64I32 = 136
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
-    case xmul64I32 = 129
+    case xmul64I32 = 137
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
-    case xand64I32 = 130
+    case xand64I32 = 138
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
-    case xor64I32 = 131
+    case xor64I32 = 139
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
-    case xxor64I32 = 132
+    case xxor64I32 = 140
     /// `xadd64_i64`: dst = src + imm (wrapping)
-    case xadd64I64 = 133
+    case xadd64I64 = 141
     /// `xmul64_i64`: dst = src * imm (wrapping)
-    case xmul64I64 = 134
+    case xmul64I64 = 142
     /// `xand64_i64`: dst = src & imm (wrapping)
-    case xand64I64 = 135
+    case xand64I64 = 143
     /// `xor64_i64`: dst = src | imm (wrapping)
-    case xor64I64 = 136
+    case xor64I64 = 144
     /// `xxor64_i64`: dst = src ^ imm (wrapping)
-    case xxor64I64 = 137
+    case xxor64I64 = 145
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
-    case xshl64U8 = 138
+    case xshl64U8 = 146
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
-    case xshr64SU8 = 139
+    case xshr64SU8 = 147
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
-    case xshr64UU8 = 140
+    case xshr64UU8 = 148
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
-    case xzext3264 = 141
+    case xzext3264 = 149
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
-    case xsext3264 = 142
+    case xsext3264 = 150
     /// `fadd32`: dst = src1 + src2 (f32)
-    case fadd32 = 143
+    case fadd32 = 151
     /// `fsub32`: dst = src1 - src2 (f32)
-    case fsub32 = 144
+    case fsub32 = 152
     /// `fmul32`: dst = src1 * src2 (f32)
-    case fmul32 = 145
+    case fmul32 = 153
     /// `fdiv32`: dst = src1 / src2 (f32)
-    case fdiv32 = 146
+    case fdiv32 = 154
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin32 = 147
+    case fmin32 = 155
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax32 = 148
+    case fmax32 = 156
     /// `fabs32`: dst = |src|
-    case fabs32 = 149
+    case fabs32 = 157
     /// `fneg32`: dst = -src
-    case fneg32 = 150
+    case fneg32 = 158
     /// `fsqrt32`: dst = sqrt(src)
-    case fsqrt32 = 151
+    case fsqrt32 = 159
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
-    case feq32 = 152
+    case feq32 = 160
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
-    case fne32 = 153
+    case fne32 = 161
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
-    case flt32 = 154
+    case flt32 = 162
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
-    case fle32 = 155
+    case fle32 = 163
     /// `fadd64`: dst = src1 + src2 (f64)
-    case fadd64 = 156
+    case fadd64 = 164
     /// `fsub64`: dst = src1 - src2 (f64)
-    case fsub64 = 157
+    case fsub64 = 165
     /// `fmul64`: dst = src1 * src2 (f64)
-    case fmul64 = 158
+    case fmul64 = 166
     /// `fdiv64`: dst = src1 / src2 (f64)
-    case fdiv64 = 159
+    case fdiv64 = 167
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
-    case fmin64 = 160
+    case fmin64 = 168
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
-    case fmax64 = 161
+    case fmax64 = 169
     /// `fabs64`: dst = |src|
-    case fabs64 = 162
+    case fabs64 = 170
     /// `fneg64`: dst = -src
-    case fneg64 = 163
+    case fneg64 = 171
     /// `fsqrt64`: dst = sqrt(src)
-    case fsqrt64 = 164
+    case fsqrt64 = 172
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
-    case feq64 = 165
+    case feq64 = 173
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
-    case fne64 = 166
+    case fne64 = 174
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
-    case flt64 = 167
+    case flt64 = 175
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
-    case fle64 = 168
+    case fle64 = 176
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S32 = 169
+    case xload8S32 = 177
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U32 = 170
+    case xload8U32 = 178
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S32 = 171
+    case xload16S32 = 179
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U32 = 172
+    case xload16U32 = 180
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
-    case xload32 = 173
+    case xload32 = 181
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
-    case xload8S64 = 174
+    case xload8S64 = 182
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
-    case xload8U64 = 175
+    case xload8U64 = 183
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
-    case xload16S64 = 176
+    case xload16S64 = 184
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
-    case xload16U64 = 177
+    case xload16U64 = 185
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
-    case xload32S64 = 178
+    case xload32S64 = 186
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
-    case xload32U64 = 179
+    case xload32U64 = 187
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
-    case xload64 = 180
+    case xload64 = 188
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
-    case fload32 = 181
+    case fload32 = 189
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
-    case fload64 = 182
+    case fload64 = 190
     /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case xload32Add = 183
+    case xload32Add = 191
     /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case xload32AddI32 = 184
+    case xload32AddI32 = 192
     /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case xload8U32Add = 185
+    case xload8U32Add = 193
     /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case xload8U32AddI32 = 186
+    case xload8U32AddI32 = 194
     /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case fload32Add = 187
+    case fload32Add = 195
     /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case fload32AddI32 = 188
+    case fload32AddI32 = 196
     /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
-    case fload64Add = 189
+    case fload64Add = 197
     /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
-    case fload64AddI32 = 190
+    case fload64AddI32 = 198
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
-    case xstore8 = 191
+    case xstore8 = 199
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
-    case xstore16 = 192
+    case xstore16 = 200
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
-    case xstore32 = 193
+    case xstore32 = 201
     /// `xstore64`: memory[ea] = src; traps when out of bounds
-    case xstore64 = 194
+    case xstore64 = 202
     /// `xstore8_i32`: memory[ea] = low8(imm); traps when out of bounds
-    case xstore8I32 = 195
+    case xstore8I32 = 203
     /// `xstore16_i32`: memory[ea] = low16(imm); traps when out of bounds
-    case xstore16I32 = 196
+    case xstore16I32 = 204
     /// `xstore32_i32`: memory[ea] = imm; traps when out of bounds
-    case xstore32I32 = 197
+    case xstore32I32 = 205
     /// `xstore64_i32`: memory[ea] = sext(imm); traps when out of bounds
-    case xstore64I32 = 198
+    case xstore64I32 = 206
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
-    case fstore32 = 199
+    case fstore32 = 207
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
-    case fstore64 = 200
+    case fstore64 = 208
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1175,6 +1191,14 @@ extension Opcode {
         case .xxor32ShrU: return OpInfo(name: "xxor32_shr_u", doc: "low32(dst) = low32(a) ^ (low32(b) >>u (shift % 32)): a shift by a constant, then xor", flags: [.pure], size: 8)
         case .xxor64Shl: return OpInfo(name: "xxor64_shl", doc: "(dst) = (a) ^ ((b) << (shift % 64)): a shift by a constant, then xor", flags: [.pure], size: 8)
         case .xxor64ShrU: return OpInfo(name: "xxor64_shr_u", doc: "(dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor", flags: [.pure], size: 8)
+        case .fmul32Mul: return OpInfo(name: "fmul32_mul", doc: "dst = (a * b) * c (f32, the product rounded first)", flags: [.pure], size: 9)
+        case .fmul32Add: return OpInfo(name: "fmul32_add", doc: "dst = (a * b) + c (f32, the product rounded first)", flags: [.pure], size: 9)
+        case .fmul32Sub: return OpInfo(name: "fmul32_sub", doc: "dst = (a * b) - c (f32, the product rounded first)", flags: [.pure], size: 9)
+        case .fmul32Rsub: return OpInfo(name: "fmul32_rsub", doc: "dst = c - (a * b) (f32, the product rounded first)", flags: [.pure], size: 9)
+        case .fmul64Mul: return OpInfo(name: "fmul64_mul", doc: "dst = (a * b) * c (f64, the product rounded first)", flags: [.pure], size: 9)
+        case .fmul64Add: return OpInfo(name: "fmul64_add", doc: "dst = (a * b) + c (f64, the product rounded first)", flags: [.pure], size: 9)
+        case .fmul64Sub: return OpInfo(name: "fmul64_sub", doc: "dst = (a * b) - c (f64, the product rounded first)", flags: [.pure], size: 9)
+        case .fmul64Rsub: return OpInfo(name: "fmul64_rsub", doc: "dst = c - (a * b) (f64, the product rounded first)", flags: [.pure], size: 9)
         case .xmul32AddI32: return OpInfo(name: "xmul32_add_i32", doc: "low32(dst) = low32(src) * mul + add (wrapping): a multiply by a constant, then an add of one", flags: [.pure], size: 13)
         case .xmul64AddI32: return OpInfo(name: "xmul64_add_i32", doc: "(dst) = (src) * mul + add (wrapping) (both sign-extended): a multiply by a constant, then an add of one", flags: [.pure], size: 13)
         case .brXadd32I32Nez: return OpInfo(name: "br_xadd32_i32_nez", doc: "low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }", flags: [.branch], size: 13)
@@ -1631,14 +1655,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x960e7961cf26b53e
+public let instructionSetFingerprint: UInt64 = 0x67ce90829a64c034
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 201
+public let primaryOpcodeCount = 209
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1733,6 +1757,14 @@ public let slotFieldRows: [UInt8] = [
     8, 3, 1, 3, 5, 0, 0, 0,  // xxor32_shr_u
     8, 3, 1, 3, 5, 0, 0, 0,  // xxor64_shl
     8, 3, 1, 3, 5, 0, 0, 0,  // xxor64_shr_u
+    9, 4, 1, 3, 5, 7, 0, 0,  // fmul32_mul
+    9, 4, 1, 3, 5, 7, 0, 0,  // fmul32_add
+    9, 4, 1, 3, 5, 7, 0, 0,  // fmul32_sub
+    9, 4, 1, 3, 5, 7, 0, 0,  // fmul32_rsub
+    9, 4, 1, 3, 5, 7, 0, 0,  // fmul64_mul
+    9, 4, 1, 3, 5, 7, 0, 0,  // fmul64_add
+    9, 4, 1, 3, 5, 7, 0, 0,  // fmul64_sub
+    9, 4, 1, 3, 5, 7, 0, 0,  // fmul64_rsub
     13, 2, 1, 3, 0, 0, 0, 0,  // xmul32_add_i32
     13, 2, 1, 3, 0, 0, 0, 0,  // xmul64_add_i32
     13, 2, 1, 3, 0, 0, 0, 0,  // br_xadd32_i32_nez
@@ -2269,6 +2301,14 @@ extension Opcode {
         [.x, .x, .x, .immediate(bytes: 1)],  // xxor32_shr_u
         [.x, .x, .x, .immediate(bytes: 1)],  // xxor64_shl
         [.x, .x, .x, .immediate(bytes: 1)],  // xxor64_shr_u
+        [.f, .f, .f, .f],  // fmul32_mul
+        [.f, .f, .f, .f],  // fmul32_add
+        [.f, .f, .f, .f],  // fmul32_sub
+        [.f, .f, .f, .f],  // fmul32_rsub
+        [.f, .f, .f, .f],  // fmul64_mul
+        [.f, .f, .f, .f],  // fmul64_add
+        [.f, .f, .f, .f],  // fmul64_sub
+        [.f, .f, .f, .f],  // fmul64_rsub
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xmul32_add_i32
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xmul64_add_i32
         [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xadd32_i32_nez

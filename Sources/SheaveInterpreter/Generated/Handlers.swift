@@ -264,6 +264,22 @@ protocol OpHandlers {
     mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8)
     /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
     mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8)
+    /// `fmul32_mul`: dst = (a * b) * c (f32, the product rounded first)
+    mutating func fmul32Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg)
+    /// `fmul32_add`: dst = (a * b) + c (f32, the product rounded first)
+    mutating func fmul32Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg)
+    /// `fmul32_sub`: dst = (a * b) - c (f32, the product rounded first)
+    mutating func fmul32Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg)
+    /// `fmul32_rsub`: dst = c - (a * b) (f32, the product rounded first)
+    mutating func fmul32Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg)
+    /// `fmul64_mul`: dst = (a * b) * c (f64, the product rounded first)
+    mutating func fmul64Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg)
+    /// `fmul64_add`: dst = (a * b) + c (f64, the product rounded first)
+    mutating func fmul64Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg)
+    /// `fmul64_sub`: dst = (a * b) - c (f64, the product rounded first)
+    mutating func fmul64Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg)
+    /// `fmul64_rsub`: dst = c - (a * b) (f64, the product rounded first)
+    mutating func fmul64Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg)
     /// `xmul32_add_i32`: low32(dst) = low32(src) * mul + add (wrapping): a multiply by a constant, then an add of one
     mutating func xmul32AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32)
     /// `xmul64_add_i32`: (dst) = (src) * mul + add (wrapping) (both sign-extended): a multiply by a constant, then an add of one
@@ -2694,6 +2710,86 @@ extension Executor {
         let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
         pc = pc.advanced(by: 8)
         xxor64ShrU(dst, a, b, shift)
+    }
+
+    @inline(__always)
+    mutating func op_fmul32Mul() {
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        fmul32Mul(dst, a, b, c)
+    }
+
+    @inline(__always)
+    mutating func op_fmul32Add() {
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        fmul32Add(dst, a, b, c)
+    }
+
+    @inline(__always)
+    mutating func op_fmul32Sub() {
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        fmul32Sub(dst, a, b, c)
+    }
+
+    @inline(__always)
+    mutating func op_fmul32Rsub() {
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        fmul32Rsub(dst, a, b, c)
+    }
+
+    @inline(__always)
+    mutating func op_fmul64Mul() {
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        fmul64Mul(dst, a, b, c)
+    }
+
+    @inline(__always)
+    mutating func op_fmul64Add() {
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        fmul64Add(dst, a, b, c)
+    }
+
+    @inline(__always)
+    mutating func op_fmul64Sub() {
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        fmul64Sub(dst, a, b, c)
+    }
+
+    @inline(__always)
+    mutating func op_fmul64Rsub() {
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
+        pc = pc.advanced(by: 9)
+        fmul64Rsub(dst, a, b, c)
     }
 
     @inline(__always)

@@ -100,119 +100,127 @@ extension Executor {
             case 85: op_xxor32ShrU() // xxor32_shr_u
             case 86: op_xxor64Shl() // xxor64_shl
             case 87: op_xxor64ShrU() // xxor64_shr_u
-            case 88: op_xmul32AddI32() // xmul32_add_i32
-            case 89: op_xmul64AddI32() // xmul64_add_i32
-            case 90: op_brXadd32I32Nez() // br_xadd32_i32_nez
-            case 91: op_brXadd32I32Ne() // br_xadd32_i32_ne
-            case 92: op_brXadd32I32NeI32() // br_xadd32_i32_ne_i32
-            case 93: op_brXadd32I32Slt() // br_xadd32_i32_slt
-            case 94: op_brXadd32I32Ult() // br_xadd32_i32_ult
-            case 95: op_brXadd32Nez() // br_xadd32_nez
-            case 96: op_brXadd32Ne() // br_xadd32_ne
-            case 97: op_brXadd32NeI32() // br_xadd32_ne_i32
-            case 98: op_brXadd32Slt() // br_xadd32_slt
-            case 99: op_brXadd32Ult() // br_xadd32_ult
-            case 100: op_brXadd64I32Nez() // br_xadd64_i32_nez
-            case 101: op_brXadd64I32Ne() // br_xadd64_i32_ne
-            case 102: op_brXadd64I32NeI32() // br_xadd64_i32_ne_i32
-            case 103: op_brXadd64I32Slt() // br_xadd64_i32_slt
-            case 104: op_brXadd64I32Ult() // br_xadd64_i32_ult
-            case 105: op_brXadd64Nez() // br_xadd64_nez
-            case 106: op_brXadd64Ne() // br_xadd64_ne
-            case 107: op_brXadd64NeI32() // br_xadd64_ne_i32
-            case 108: op_brXadd64Slt() // br_xadd64_slt
-            case 109: op_brXadd64Ult() // br_xadd64_ult
-            case 110: op_xadd32I32() // xadd32_i32
-            case 111: op_xmul32I32() // xmul32_i32
-            case 112: op_xand32I32() // xand32_i32
-            case 113: op_xor32I32() // xor32_i32
-            case 114: op_xxor32I32() // xxor32_i32
-            case 115: op_xshl32U8() // xshl32_u8
-            case 116: op_xshr32SU8() // xshr32_s_u8
-            case 117: op_xshr32UU8() // xshr32_u_u8
-            case 118: op_xeq32I32() // xeq32_i32
-            case 119: op_xne32I32() // xne32_i32
-            case 120: op_xslt32I32() // xslt32_i32
-            case 121: op_xsle32I32() // xsle32_i32
-            case 122: op_xsgt32I32() // xsgt32_i32
-            case 123: op_xsge32I32() // xsge32_i32
-            case 124: op_xult32I32() // xult32_i32
-            case 125: op_xule32I32() // xule32_i32
-            case 126: op_xugt32I32() // xugt32_i32
-            case 127: op_xuge32I32() // xuge32_i32
-            case 128: op_xadd64I32() // xadd64_i32
-            case 129: op_xmul64I32() // xmul64_i32
-            case 130: op_xand64I32() // xand64_i32
-            case 131: op_xor64I32() // xor64_i32
-            case 132: op_xxor64I32() // xxor64_i32
-            case 133: op_xadd64I64() // xadd64_i64
-            case 134: op_xmul64I64() // xmul64_i64
-            case 135: op_xand64I64() // xand64_i64
-            case 136: op_xor64I64() // xor64_i64
-            case 137: op_xxor64I64() // xxor64_i64
-            case 138: op_xshl64U8() // xshl64_u8
-            case 139: op_xshr64SU8() // xshr64_s_u8
-            case 140: op_xshr64UU8() // xshr64_u_u8
-            case 141: op_xzext3264() // xzext32_64
-            case 142: op_xsext3264() // xsext32_64
-            case 143: op_fadd32() // fadd32
-            case 144: op_fsub32() // fsub32
-            case 145: op_fmul32() // fmul32
-            case 146: op_fdiv32() // fdiv32
-            case 147: op_fmin32() // fmin32
-            case 148: op_fmax32() // fmax32
-            case 149: op_fabs32() // fabs32
-            case 150: op_fneg32() // fneg32
-            case 151: op_fsqrt32() // fsqrt32
-            case 152: op_feq32() // feq32
-            case 153: op_fne32() // fne32
-            case 154: op_flt32() // flt32
-            case 155: op_fle32() // fle32
-            case 156: op_fadd64() // fadd64
-            case 157: op_fsub64() // fsub64
-            case 158: op_fmul64() // fmul64
-            case 159: op_fdiv64() // fdiv64
-            case 160: op_fmin64() // fmin64
-            case 161: op_fmax64() // fmax64
-            case 162: op_fabs64() // fabs64
-            case 163: op_fneg64() // fneg64
-            case 164: op_fsqrt64() // fsqrt64
-            case 165: op_feq64() // feq64
-            case 166: op_fne64() // fne64
-            case 167: op_flt64() // flt64
-            case 168: op_fle64() // fle64
-            case 169: try op_xload8S32() // xload8_s32
-            case 170: try op_xload8U32() // xload8_u32
-            case 171: try op_xload16S32() // xload16_s32
-            case 172: try op_xload16U32() // xload16_u32
-            case 173: try op_xload32() // xload32
-            case 174: try op_xload8S64() // xload8_s64
-            case 175: try op_xload8U64() // xload8_u64
-            case 176: try op_xload16S64() // xload16_s64
-            case 177: try op_xload16U64() // xload16_u64
-            case 178: try op_xload32S64() // xload32_s64
-            case 179: try op_xload32U64() // xload32_u64
-            case 180: try op_xload64() // xload64
-            case 181: try op_fload32() // fload32
-            case 182: try op_fload64() // fload64
-            case 183: try op_xload32Add() // xload32_add
-            case 184: try op_xload32AddI32() // xload32_add_i32
-            case 185: try op_xload8U32Add() // xload8_u32_add
-            case 186: try op_xload8U32AddI32() // xload8_u32_add_i32
-            case 187: try op_fload32Add() // fload32_add
-            case 188: try op_fload32AddI32() // fload32_add_i32
-            case 189: try op_fload64Add() // fload64_add
-            case 190: try op_fload64AddI32() // fload64_add_i32
-            case 191: try op_xstore8() // xstore8
-            case 192: try op_xstore16() // xstore16
-            case 193: try op_xstore32() // xstore32
-            case 194: try op_xstore64() // xstore64
-            case 195: try op_xstore8I32() // xstore8_i32
-            case 196: try op_xstore16I32() // xstore16_i32
-            case 197: try op_xstore32I32() // xstore32_i32
-            case 198: try op_xstore64I32() // xstore64_i32
-            case 199: try op_fstore32() // fstore32
-            case 200: try op_fstore64() // fstore64
+            case 88: op_fmul32Mul() // fmul32_mul
+            case 89: op_fmul32Add() // fmul32_add
+            case 90: op_fmul32Sub() // fmul32_sub
+            case 91: op_fmul32Rsub() // fmul32_rsub
+            case 92: op_fmul64Mul() // fmul64_mul
+            case 93: op_fmul64Add() // fmul64_add
+            case 94: op_fmul64Sub() // fmul64_sub
+            case 95: op_fmul64Rsub() // fmul64_rsub
+            case 96: op_xmul32AddI32() // xmul32_add_i32
+            case 97: op_xmul64AddI32() // xmul64_add_i32
+            case 98: op_brXadd32I32Nez() // br_xadd32_i32_nez
+            case 99: op_brXadd32I32Ne() // br_xadd32_i32_ne
+            case 100: op_brXadd32I32NeI32() // br_xadd32_i32_ne_i32
+            case 101: op_brXadd32I32Slt() // br_xadd32_i32_slt
+            case 102: op_brXadd32I32Ult() // br_xadd32_i32_ult
+            case 103: op_brXadd32Nez() // br_xadd32_nez
+            case 104: op_brXadd32Ne() // br_xadd32_ne
+            case 105: op_brXadd32NeI32() // br_xadd32_ne_i32
+            case 106: op_brXadd32Slt() // br_xadd32_slt
+            case 107: op_brXadd32Ult() // br_xadd32_ult
+            case 108: op_brXadd64I32Nez() // br_xadd64_i32_nez
+            case 109: op_brXadd64I32Ne() // br_xadd64_i32_ne
+            case 110: op_brXadd64I32NeI32() // br_xadd64_i32_ne_i32
+            case 111: op_brXadd64I32Slt() // br_xadd64_i32_slt
+            case 112: op_brXadd64I32Ult() // br_xadd64_i32_ult
+            case 113: op_brXadd64Nez() // br_xadd64_nez
+            case 114: op_brXadd64Ne() // br_xadd64_ne
+            case 115: op_brXadd64NeI32() // br_xadd64_ne_i32
+            case 116: op_brXadd64Slt() // br_xadd64_slt
+            case 117: op_brXadd64Ult() // br_xadd64_ult
+            case 118: op_xadd32I32() // xadd32_i32
+            case 119: op_xmul32I32() // xmul32_i32
+            case 120: op_xand32I32() // xand32_i32
+            case 121: op_xor32I32() // xor32_i32
+            case 122: op_xxor32I32() // xxor32_i32
+            case 123: op_xshl32U8() // xshl32_u8
+            case 124: op_xshr32SU8() // xshr32_s_u8
+            case 125: op_xshr32UU8() // xshr32_u_u8
+            case 126: op_xeq32I32() // xeq32_i32
+            case 127: op_xne32I32() // xne32_i32
+            case 128: op_xslt32I32() // xslt32_i32
+            case 129: op_xsle32I32() // xsle32_i32
+            case 130: op_xsgt32I32() // xsgt32_i32
+            case 131: op_xsge32I32() // xsge32_i32
+            case 132: op_xult32I32() // xult32_i32
+            case 133: op_xule32I32() // xule32_i32
+            case 134: op_xugt32I32() // xugt32_i32
+            case 135: op_xuge32I32() // xuge32_i32
+            case 136: op_xadd64I32() // xadd64_i32
+            case 137: op_xmul64I32() // xmul64_i32
+            case 138: op_xand64I32() // xand64_i32
+            case 139: op_xor64I32() // xor64_i32
+            case 140: op_xxor64I32() // xxor64_i32
+            case 141: op_xadd64I64() // xadd64_i64
+            case 142: op_xmul64I64() // xmul64_i64
+            case 143: op_xand64I64() // xand64_i64
+            case 144: op_xor64I64() // xor64_i64
+            case 145: op_xxor64I64() // xxor64_i64
+            case 146: op_xshl64U8() // xshl64_u8
+            case 147: op_xshr64SU8() // xshr64_s_u8
+            case 148: op_xshr64UU8() // xshr64_u_u8
+            case 149: op_xzext3264() // xzext32_64
+            case 150: op_xsext3264() // xsext32_64
+            case 151: op_fadd32() // fadd32
+            case 152: op_fsub32() // fsub32
+            case 153: op_fmul32() // fmul32
+            case 154: op_fdiv32() // fdiv32
+            case 155: op_fmin32() // fmin32
+            case 156: op_fmax32() // fmax32
+            case 157: op_fabs32() // fabs32
+            case 158: op_fneg32() // fneg32
+            case 159: op_fsqrt32() // fsqrt32
+            case 160: op_feq32() // feq32
+            case 161: op_fne32() // fne32
+            case 162: op_flt32() // flt32
+            case 163: op_fle32() // fle32
+            case 164: op_fadd64() // fadd64
+            case 165: op_fsub64() // fsub64
+            case 166: op_fmul64() // fmul64
+            case 167: op_fdiv64() // fdiv64
+            case 168: op_fmin64() // fmin64
+            case 169: op_fmax64() // fmax64
+            case 170: op_fabs64() // fabs64
+            case 171: op_fneg64() // fneg64
+            case 172: op_fsqrt64() // fsqrt64
+            case 173: op_feq64() // feq64
+            case 174: op_fne64() // fne64
+            case 175: op_flt64() // flt64
+            case 176: op_fle64() // fle64
+            case 177: try op_xload8S32() // xload8_s32
+            case 178: try op_xload8U32() // xload8_u32
+            case 179: try op_xload16S32() // xload16_s32
+            case 180: try op_xload16U32() // xload16_u32
+            case 181: try op_xload32() // xload32
+            case 182: try op_xload8S64() // xload8_s64
+            case 183: try op_xload8U64() // xload8_u64
+            case 184: try op_xload16S64() // xload16_s64
+            case 185: try op_xload16U64() // xload16_u64
+            case 186: try op_xload32S64() // xload32_s64
+            case 187: try op_xload32U64() // xload32_u64
+            case 188: try op_xload64() // xload64
+            case 189: try op_fload32() // fload32
+            case 190: try op_fload64() // fload64
+            case 191: try op_xload32Add() // xload32_add
+            case 192: try op_xload32AddI32() // xload32_add_i32
+            case 193: try op_xload8U32Add() // xload8_u32_add
+            case 194: try op_xload8U32AddI32() // xload8_u32_add_i32
+            case 195: try op_fload32Add() // fload32_add
+            case 196: try op_fload32AddI32() // fload32_add_i32
+            case 197: try op_fload64Add() // fload64_add
+            case 198: try op_fload64AddI32() // fload64_add_i32
+            case 199: try op_xstore8() // xstore8
+            case 200: try op_xstore16() // xstore16
+            case 201: try op_xstore32() // xstore32
+            case 202: try op_xstore64() // xstore64
+            case 203: try op_xstore8I32() // xstore8_i32
+            case 204: try op_xstore16I32() // xstore16_i32
+            case 205: try op_xstore32I32() // xstore32_i32
+            case 206: try op_xstore64I32() // xstore64_i32
+            case 207: try op_fstore32() // fstore32
+            case 208: try op_fstore64() // fstore64
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

@@ -899,6 +899,62 @@ private func tail_xxor64ShrU(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 }
 
 @inline(__always)
+private func tail_fmul32Mul(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_fmul32Mul()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_fmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Sub(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_fmul32Sub()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Rsub(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_fmul32Rsub()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul64Mul(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_fmul64Mul()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul64Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_fmul64Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul64Sub(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_fmul64Sub()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul64Rsub(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+    ex.op_fmul64Rsub()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xmul32AddI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
     ex.op_xmul32AddI32()
@@ -4299,119 +4355,127 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[85] = tail_xxor32ShrU
     table[86] = tail_xxor64Shl
     table[87] = tail_xxor64ShrU
-    table[88] = tail_xmul32AddI32
-    table[89] = tail_xmul64AddI32
-    table[90] = tail_brXadd32I32Nez
-    table[91] = tail_brXadd32I32Ne
-    table[92] = tail_brXadd32I32NeI32
-    table[93] = tail_brXadd32I32Slt
-    table[94] = tail_brXadd32I32Ult
-    table[95] = tail_brXadd32Nez
-    table[96] = tail_brXadd32Ne
-    table[97] = tail_brXadd32NeI32
-    table[98] = tail_brXadd32Slt
-    table[99] = tail_brXadd32Ult
-    table[100] = tail_brXadd64I32Nez
-    table[101] = tail_brXadd64I32Ne
-    table[102] = tail_brXadd64I32NeI32
-    table[103] = tail_brXadd64I32Slt
-    table[104] = tail_brXadd64I32Ult
-    table[105] = tail_brXadd64Nez
-    table[106] = tail_brXadd64Ne
-    table[107] = tail_brXadd64NeI32
-    table[108] = tail_brXadd64Slt
-    table[109] = tail_brXadd64Ult
-    table[110] = tail_xadd32I32
-    table[111] = tail_xmul32I32
-    table[112] = tail_xand32I32
-    table[113] = tail_xor32I32
-    table[114] = tail_xxor32I32
-    table[115] = tail_xshl32U8
-    table[116] = tail_xshr32SU8
-    table[117] = tail_xshr32UU8
-    table[118] = tail_xeq32I32
-    table[119] = tail_xne32I32
-    table[120] = tail_xslt32I32
-    table[121] = tail_xsle32I32
-    table[122] = tail_xsgt32I32
-    table[123] = tail_xsge32I32
-    table[124] = tail_xult32I32
-    table[125] = tail_xule32I32
-    table[126] = tail_xugt32I32
-    table[127] = tail_xuge32I32
-    table[128] = tail_xadd64I32
-    table[129] = tail_xmul64I32
-    table[130] = tail_xand64I32
-    table[131] = tail_xor64I32
-    table[132] = tail_xxor64I32
-    table[133] = tail_xadd64I64
-    table[134] = tail_xmul64I64
-    table[135] = tail_xand64I64
-    table[136] = tail_xor64I64
-    table[137] = tail_xxor64I64
-    table[138] = tail_xshl64U8
-    table[139] = tail_xshr64SU8
-    table[140] = tail_xshr64UU8
-    table[141] = tail_xzext3264
-    table[142] = tail_xsext3264
-    table[143] = tail_fadd32
-    table[144] = tail_fsub32
-    table[145] = tail_fmul32
-    table[146] = tail_fdiv32
-    table[147] = tail_fmin32
-    table[148] = tail_fmax32
-    table[149] = tail_fabs32
-    table[150] = tail_fneg32
-    table[151] = tail_fsqrt32
-    table[152] = tail_feq32
-    table[153] = tail_fne32
-    table[154] = tail_flt32
-    table[155] = tail_fle32
-    table[156] = tail_fadd64
-    table[157] = tail_fsub64
-    table[158] = tail_fmul64
-    table[159] = tail_fdiv64
-    table[160] = tail_fmin64
-    table[161] = tail_fmax64
-    table[162] = tail_fabs64
-    table[163] = tail_fneg64
-    table[164] = tail_fsqrt64
-    table[165] = tail_feq64
-    table[166] = tail_fne64
-    table[167] = tail_flt64
-    table[168] = tail_fle64
-    table[169] = tail_xload8S32
-    table[170] = tail_xload8U32
-    table[171] = tail_xload16S32
-    table[172] = tail_xload16U32
-    table[173] = tail_xload32
-    table[174] = tail_xload8S64
-    table[175] = tail_xload8U64
-    table[176] = tail_xload16S64
-    table[177] = tail_xload16U64
-    table[178] = tail_xload32S64
-    table[179] = tail_xload32U64
-    table[180] = tail_xload64
-    table[181] = tail_fload32
-    table[182] = tail_fload64
-    table[183] = tail_xload32Add
-    table[184] = tail_xload32AddI32
-    table[185] = tail_xload8U32Add
-    table[186] = tail_xload8U32AddI32
-    table[187] = tail_fload32Add
-    table[188] = tail_fload32AddI32
-    table[189] = tail_fload64Add
-    table[190] = tail_fload64AddI32
-    table[191] = tail_xstore8
-    table[192] = tail_xstore16
-    table[193] = tail_xstore32
-    table[194] = tail_xstore64
-    table[195] = tail_xstore8I32
-    table[196] = tail_xstore16I32
-    table[197] = tail_xstore32I32
-    table[198] = tail_xstore64I32
-    table[199] = tail_fstore32
-    table[200] = tail_fstore64
+    table[88] = tail_fmul32Mul
+    table[89] = tail_fmul32Add
+    table[90] = tail_fmul32Sub
+    table[91] = tail_fmul32Rsub
+    table[92] = tail_fmul64Mul
+    table[93] = tail_fmul64Add
+    table[94] = tail_fmul64Sub
+    table[95] = tail_fmul64Rsub
+    table[96] = tail_xmul32AddI32
+    table[97] = tail_xmul64AddI32
+    table[98] = tail_brXadd32I32Nez
+    table[99] = tail_brXadd32I32Ne
+    table[100] = tail_brXadd32I32NeI32
+    table[101] = tail_brXadd32I32Slt
+    table[102] = tail_brXadd32I32Ult
+    table[103] = tail_brXadd32Nez
+    table[104] = tail_brXadd32Ne
+    table[105] = tail_brXadd32NeI32
+    table[106] = tail_brXadd32Slt
+    table[107] = tail_brXadd32Ult
+    table[108] = tail_brXadd64I32Nez
+    table[109] = tail_brXadd64I32Ne
+    table[110] = tail_brXadd64I32NeI32
+    table[111] = tail_brXadd64I32Slt
+    table[112] = tail_brXadd64I32Ult
+    table[113] = tail_brXadd64Nez
+    table[114] = tail_brXadd64Ne
+    table[115] = tail_brXadd64NeI32
+    table[116] = tail_brXadd64Slt
+    table[117] = tail_brXadd64Ult
+    table[118] = tail_xadd32I32
+    table[119] = tail_xmul32I32
+    table[120] = tail_xand32I32
+    table[121] = tail_xor32I32
+    table[122] = tail_xxor32I32
+    table[123] = tail_xshl32U8
+    table[124] = tail_xshr32SU8
+    table[125] = tail_xshr32UU8
+    table[126] = tail_xeq32I32
+    table[127] = tail_xne32I32
+    table[128] = tail_xslt32I32
+    table[129] = tail_xsle32I32
+    table[130] = tail_xsgt32I32
+    table[131] = tail_xsge32I32
+    table[132] = tail_xult32I32
+    table[133] = tail_xule32I32
+    table[134] = tail_xugt32I32
+    table[135] = tail_xuge32I32
+    table[136] = tail_xadd64I32
+    table[137] = tail_xmul64I32
+    table[138] = tail_xand64I32
+    table[139] = tail_xor64I32
+    table[140] = tail_xxor64I32
+    table[141] = tail_xadd64I64
+    table[142] = tail_xmul64I64
+    table[143] = tail_xand64I64
+    table[144] = tail_xor64I64
+    table[145] = tail_xxor64I64
+    table[146] = tail_xshl64U8
+    table[147] = tail_xshr64SU8
+    table[148] = tail_xshr64UU8
+    table[149] = tail_xzext3264
+    table[150] = tail_xsext3264
+    table[151] = tail_fadd32
+    table[152] = tail_fsub32
+    table[153] = tail_fmul32
+    table[154] = tail_fdiv32
+    table[155] = tail_fmin32
+    table[156] = tail_fmax32
+    table[157] = tail_fabs32
+    table[158] = tail_fneg32
+    table[159] = tail_fsqrt32
+    table[160] = tail_feq32
+    table[161] = tail_fne32
+    table[162] = tail_flt32
+    table[163] = tail_fle32
+    table[164] = tail_fadd64
+    table[165] = tail_fsub64
+    table[166] = tail_fmul64
+    table[167] = tail_fdiv64
+    table[168] = tail_fmin64
+    table[169] = tail_fmax64
+    table[170] = tail_fabs64
+    table[171] = tail_fneg64
+    table[172] = tail_fsqrt64
+    table[173] = tail_feq64
+    table[174] = tail_fne64
+    table[175] = tail_flt64
+    table[176] = tail_fle64
+    table[177] = tail_xload8S32
+    table[178] = tail_xload8U32
+    table[179] = tail_xload16S32
+    table[180] = tail_xload16U32
+    table[181] = tail_xload32
+    table[182] = tail_xload8S64
+    table[183] = tail_xload8U64
+    table[184] = tail_xload16S64
+    table[185] = tail_xload16U64
+    table[186] = tail_xload32S64
+    table[187] = tail_xload32U64
+    table[188] = tail_xload64
+    table[189] = tail_fload32
+    table[190] = tail_fload64
+    table[191] = tail_xload32Add
+    table[192] = tail_xload32AddI32
+    table[193] = tail_xload8U32Add
+    table[194] = tail_xload8U32AddI32
+    table[195] = tail_fload32Add
+    table[196] = tail_fload32AddI32
+    table[197] = tail_fload64Add
+    table[198] = tail_fload64AddI32
+    table[199] = tail_xstore8
+    table[200] = tail_xstore16
+    table[201] = tail_xstore32
+    table[202] = tail_xstore64
+    table[203] = tail_xstore8I32
+    table[204] = tail_xstore16I32
+    table[205] = tail_xstore32I32
+    table[206] = tail_xstore64I32
+    table[207] = tail_fstore32
+    table[208] = tail_fstore64
     table[0xFF] = tailExtended
 }
 

@@ -7,6 +7,17 @@ extension Executor {
     @inline(__always) mutating func fconst32(_ dst: FReg, _ imm: UInt32) { setF32Bits(dst, imm) }
     @inline(__always) mutating func fconst64(_ dst: FReg, _ imm: UInt64) { setF64Bits(dst, imm) }
 
+    // MARK: A product and the op that uses it (each rounded as the two ops round)
+
+    @inline(__always) mutating func fmul32Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) { let p = f32(a) * f32(b); setF32(dst, p * f32(c)) }
+    @inline(__always) mutating func fmul32Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) { let p = f32(a) * f32(b); setF32(dst, p + f32(c)) }
+    @inline(__always) mutating func fmul32Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) { let p = f32(a) * f32(b); setF32(dst, p - f32(c)) }
+    @inline(__always) mutating func fmul32Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) { let p = f32(a) * f32(b); setF32(dst, f32(c) - p) }
+    @inline(__always) mutating func fmul64Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) { let p = f64(a) * f64(b); setF64(dst, p * f64(c)) }
+    @inline(__always) mutating func fmul64Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) { let p = f64(a) * f64(b); setF64(dst, p + f64(c)) }
+    @inline(__always) mutating func fmul64Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) { let p = f64(a) * f64(b); setF64(dst, p - f64(c)) }
+    @inline(__always) mutating func fmul64Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) { let p = f64(a) * f64(b); setF64(dst, f64(c) - p) }
+
     // MARK: f32
 
     @inline(__always) mutating func fadd32(_ dst: FReg, _ src1: FReg, _ src2: FReg) { setF32(dst, f32(src1) + f32(src2)) }

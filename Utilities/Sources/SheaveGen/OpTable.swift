@@ -261,6 +261,13 @@ func buildOpTable() -> [Op] {
         op("xxor\(w)_shl", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) << (shift % \(w))): a shift by a constant, then xor", pure)
         op("xxor\(w)_shr_u", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) >>u (shift % \(w))): a shift by a constant, then xor", pure)
     }
+    // A float product used by the next op: (a * b) op c, each rounded as the two ops
+    // round (no fused multiply-add). Products, dot products, `v -= d * m`.
+    for w in ["32", "64"] {
+        for (name, what) in [("mul", "(a * b) * c"), ("add", "(a * b) + c"), ("sub", "(a * b) - c"), ("rsub", "c - (a * b)")] {
+            op("fmul\(w)_\(name)", "dst: f, a: f, b: f, c: f", "dst = \(what) (f\(w), the product rounded first)", pure)
+        }
+    }
     // Multiply by a constant, then add one (3x + 1, linear congruential steps).
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""
