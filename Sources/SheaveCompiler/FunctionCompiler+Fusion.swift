@@ -102,7 +102,7 @@ extension FunctionCompiler {
     /// fused op has the condition.
     mutating func fuseWithLastStep(_ condition: Condition, to label: Label) -> Bool {
         guard let step = lastStep, e.position == step.end, step.is64 == condition.is64 else { return false }
-        let dst = e.register(at: step.field)
+        let dst = e.register(at: step.start + 1)
         guard condition.left == dst else { return false }
         let (d, a) = (XReg(dst), XReg(step.a))
         typealias Emit = (inout Encoder) -> Void

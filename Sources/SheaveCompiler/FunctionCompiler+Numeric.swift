@@ -192,40 +192,26 @@ extension FunctionCompiler {
             let end = e.position
             lastAdd = (start: lastOpStart(from: start, to: end), end: end, slot: Int(slot(stack.count - 1)), a: added.a, b: added.b)
         }
-        if binary == .i32Add || binary == .i32Sub || binary == .i64Add, isReachable, let destination = lastDestination {
-            // Read back from the op just emitted (a capture in the closures above would
-            // cost every binary op a heap box).
+        if isReachable, let destination = lastDestination {
+            // What the fusions of the next op need, read back from the op just emitted
+            // (captures in the closures above would cost every binary op a heap box). Each
+            // of these ops is `op dst, a, b|imm`: the destination at +1, a at +3, b at +5.
             let end = e.position
             let at = lastOpStart(from: start, to: end)
-            let b: AddOperand?
-            let is64: Bool
-            switch e.bytes[at] {
-            case Opcode.xadd32.rawValue: (b, is64) = (.register(e.register(at: at + 5)), false)
-            case Opcode.xadd32I32.rawValue: (b, is64) = (.immediate(e.int32(at: at + 5)), false)
-            case Opcode.xadd64.rawValue: (b, is64) = (.register(e.register(at: at + 5)), true)
-            case Opcode.xadd64I32.rawValue: (b, is64) = (.immediate(e.int32(at: at + 5)), true)
-            default: (b, is64) = (nil, false)
-            }
-            if let b, destination.field == at + 1 {
-                lastStep = (start: at, end: end, field: destination.field, is64: is64, a: e.register(at: at + 3), b: b)
-            }
-        }
-        if binary == .f32Mul || binary == .f64Mul, isReachable, let destination = lastDestination {
-            let end = e.position
-            let at = lastOpStart(from: start, to: end)
-            let op = e.bytes[at]
-            if op == Opcode.fmul32.rawValue || op == Opcode.fmul64.rawValue, destination.field == at + 1 {
-                lastProduct = (start: at, end: end, slot: destination.slot, is64: op == Opcode.fmul64.rawValue,
-                               a: e.register(at: at + 3), b: e.register(at: at + 5))
-            }
-        }
-        if binary == .i32Mul || binary == .i64Mul, isReachable, let destination = lastDestination {
-            let end = e.position
-            let at = lastOpStart(from: start, to: end)
-            let op = e.bytes[at]
-            if op == Opcode.xmul32I32.rawValue || op == Opcode.xmul64I32.rawValue, destination.field == at + 1 {
-                lastMultiply = (start: at, end: end, slot: destination.slot, is64: op == Opcode.xmul64I32.rawValue,
-                                source: e.register(at: at + 3), factor: e.int32(at: at + 5))
+            if destination.field == at + 1 {
+                let op = e.bytes[at], a = e.register(at: at + 3)
+                switch op {
+                case Opcode.xadd32.rawValue, Opcode.xadd64.rawValue:
+                    lastStep = (start: at, end: end, is64: op == Opcode.xadd64.rawValue, a: a, b: .register(e.register(at: at + 5)))
+                case Opcode.xadd32I32.rawValue, Opcode.xadd64I32.rawValue:
+                    lastStep = (start: at, end: end, is64: op == Opcode.xadd64I32.rawValue, a: a, b: .immediate(e.int32(at: at + 5)))
+                case Opcode.fmul32.rawValue, Opcode.fmul64.rawValue:
+                    lastProduct = (start: at, end: end, slot: destination.slot, is64: op == Opcode.fmul64.rawValue, a: a, b: e.register(at: at + 5))
+                case Opcode.xmul32I32.rawValue, Opcode.xmul64I32.rawValue:
+                    lastMultiply = (start: at, end: end, slot: destination.slot, is64: op == Opcode.xmul64I32.rawValue,
+                                    source: a, factor: e.int32(at: at + 5))
+                default: break
+                }
             }
         }
         if let shifted, isReachable {

@@ -94,9 +94,10 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The `i32.add` just emitted (`xadd32` or `xadd32_i32`), for a load of its result right after it.
     var lastAdd: (start: Int, end: Int, slot: Int, a: UInt16, b: AddOperand)?
     /// The integer add just emitted (`xadd32/64`, `_i32`), for the compare-and-branch on
-    /// its result right after it to fuse with (a loop's step and test): where it is,
-    /// where its destination field is (a `local.set` may have retargeted it), its operands.
-    var lastStep: (start: Int, end: Int, field: Int, is64: Bool, a: UInt16, b: AddOperand)?
+    /// its result right after it to fuse with (a loop's step and test): where it is and
+    /// its operands. Its destination is read from its bytes (at `start + 1`) when needed:
+    /// a `local.set` may have retargeted it.
+    var lastStep: (start: Int, end: Int, is64: Bool, a: UInt16, b: AddOperand)?
     /// The multiply by a constant just emitted (`xmul32_i32`, `xmul64_i32`), writing a
     /// stack slot, for an add of a constant to its result right after it to fuse with.
     var lastMultiply: (start: Int, end: Int, slot: Int, is64: Bool, source: UInt16, factor: Int32)?

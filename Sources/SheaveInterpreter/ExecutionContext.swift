@@ -19,7 +19,10 @@ public final class ExecutionContext {
     private var segmentStorage: [UnsafeMutableRawPointer] = []
 
     /// - Parameters:
-    ///   - globals: a pointer to each global's 8-byte cell, kept alive by the caller.
+    ///   - globals: a pointer to each global's cell, kept alive by the caller. Every cell
+    ///     must hold 16 bytes (two `UInt64`s, as `GlobalCell` allocates), whatever the
+    ///     global's type: `vglobal_get/set` move 16 bytes, and an artifact's bytecode is
+    ///     verified for index ranges, not for the types of the globals it names.
     ///   - signatures: canonical signature id of each of the module's types.
     ///   - functionRefCount: how many functions `ref.func` may name (set each with `setFunctionRef`).
     ///   - elements: each element segment's references.
