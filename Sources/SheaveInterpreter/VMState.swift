@@ -34,6 +34,24 @@ typealias TailHandler = @convention(c) (
     _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer
 ) -> Void
 
+/// A branch's target as a handler sees it: the op's first byte and where its
+/// pc-relative `Int32` offset sits. The offset is read only when the branch is
+/// taken (`address`), so the next pc is control-dependent on the condition:
+/// the CPU predicts the branch and decodes the next op at once. Given a
+/// resolved address instead, LLVM reads both candidates and picks one with a
+/// `cmov`, and every op after a conditional branch then waited for the
+/// condition's operands to be loaded and compared (docs/design.md).
+struct BranchTarget {
+    /// The first byte of the branching op; the offset is relative to it.
+    var start: UnsafeRawPointer
+    /// Where the offset sits, from `start`.
+    var field: Int
+
+    @inline(__always) var address: UnsafeRawPointer {
+        start.advanced(by: Int(start.loadUnaligned(fromByteOffset: field, as: Int32.self)))
+    }
+}
+
 /// A `br_table32` operand as the interpreter sees it: the offsets stay in the bytecode.
 struct BranchTableRef {
     /// The first byte of the `br_table32` op; offsets are relative to it.

@@ -5,7 +5,7 @@ import SheaveBytecode
 
 /// The semantics of every op, implemented by `Executor` in Handlers/.
 /// No default implementations: an op without a handler does not compile.
-/// Branch targets arrive resolved to addresses; `pc` has already moved
+/// Branch targets arrive unread (`BranchTarget`); `pc` has already moved
 /// past the instruction when a handler runs.
 protocol OpHandlers {
     /// `nop`: do nothing
@@ -15,83 +15,83 @@ protocol OpHandlers {
     /// `ret`: return to the caller: pop (pc, fp) from the link stack
     mutating func ret() throws(Stop)
     /// `jump`: pc = pc + offset
-    mutating func jump(_ offset: UnsafeRawPointer)
+    mutating func jump(_ offset: BranchTarget)
     /// `br_if_xnez32`: if low32(cond) != 0 { pc = pc + offset }
-    mutating func brIfXnez32(_ cond: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXnez32(_ cond: XReg, _ offset: BranchTarget)
     /// `br_if_xeqz32`: if low32(cond) == 0 { pc = pc + offset }
-    mutating func brIfXeqz32(_ cond: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXeqz32(_ cond: XReg, _ offset: BranchTarget)
     /// `br_if_xnez64`: if cond != 0 { pc = pc + offset }
-    mutating func brIfXnez64(_ cond: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXnez64(_ cond: XReg, _ offset: BranchTarget)
     /// `br_if_xeqz64`: if cond == 0 { pc = pc + offset }
-    mutating func brIfXeqz64(_ cond: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXeqz64(_ cond: XReg, _ offset: BranchTarget)
     /// `br_if_xeq32`: if low32(a) == low32(b) { pc = pc + offset }
-    mutating func brIfXeq32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXeq32(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xne32`: if low32(a) != low32(b) { pc = pc + offset }
-    mutating func brIfXne32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXne32(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xslt32`: if signed low32(a) < signed low32(b) { pc = pc + offset }
-    mutating func brIfXslt32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXslt32(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xsle32`: if signed low32(a) <= signed low32(b) { pc = pc + offset }
-    mutating func brIfXsle32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXsle32(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xult32`: if unsigned low32(a) < unsigned low32(b) { pc = pc + offset }
-    mutating func brIfXult32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXult32(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xule32`: if unsigned low32(a) <= unsigned low32(b) { pc = pc + offset }
-    mutating func brIfXule32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXule32(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xeq64`: if (a) == (b) { pc = pc + offset }
-    mutating func brIfXeq64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXeq64(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xne64`: if (a) != (b) { pc = pc + offset }
-    mutating func brIfXne64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXne64(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xslt64`: if signed (a) < signed (b) { pc = pc + offset }
-    mutating func brIfXslt64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXslt64(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xsle64`: if signed (a) <= signed (b) { pc = pc + offset }
-    mutating func brIfXsle64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXsle64(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xult64`: if unsigned (a) < unsigned (b) { pc = pc + offset }
-    mutating func brIfXult64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXult64(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xule64`: if unsigned (a) <= unsigned (b) { pc = pc + offset }
-    mutating func brIfXule64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brIfXule64(_ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_if_xeq32_i32`: if low32(a) == imm { pc = pc + offset }
-    mutating func brIfXeq32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXeq32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xne32_i32`: if low32(a) != imm { pc = pc + offset }
-    mutating func brIfXne32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXne32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xslt32_i32`: if signed low32(a) < signed imm { pc = pc + offset }
-    mutating func brIfXslt32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXslt32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xsle32_i32`: if signed low32(a) <= signed imm { pc = pc + offset }
-    mutating func brIfXsle32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXsle32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xsgt32_i32`: if signed low32(a) > signed imm { pc = pc + offset }
-    mutating func brIfXsgt32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXsgt32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xsge32_i32`: if signed low32(a) >= signed imm { pc = pc + offset }
-    mutating func brIfXsge32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXsge32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xult32_i32`: if unsigned low32(a) < unsigned imm { pc = pc + offset }
-    mutating func brIfXult32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXult32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xule32_i32`: if unsigned low32(a) <= unsigned imm { pc = pc + offset }
-    mutating func brIfXule32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXule32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xugt32_i32`: if unsigned low32(a) > unsigned imm { pc = pc + offset }
-    mutating func brIfXugt32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXugt32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xuge32_i32`: if unsigned low32(a) >= unsigned imm { pc = pc + offset }
-    mutating func brIfXuge32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXuge32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xeq64_i32`: if (a) == imm (sign-extended) { pc = pc + offset }
-    mutating func brIfXeq64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXeq64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xne64_i32`: if (a) != imm (sign-extended) { pc = pc + offset }
-    mutating func brIfXne64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXne64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xslt64_i32`: if signed (a) < signed imm (sign-extended) { pc = pc + offset }
-    mutating func brIfXslt64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXslt64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xsle64_i32`: if signed (a) <= signed imm (sign-extended) { pc = pc + offset }
-    mutating func brIfXsle64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXsle64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xsgt64_i32`: if signed (a) > signed imm (sign-extended) { pc = pc + offset }
-    mutating func brIfXsgt64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXsgt64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xsge64_i32`: if signed (a) >= signed imm (sign-extended) { pc = pc + offset }
-    mutating func brIfXsge64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXsge64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xult64_i32`: if unsigned (a) < unsigned imm (sign-extended) { pc = pc + offset }
-    mutating func brIfXult64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXult64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xule64_i32`: if unsigned (a) <= unsigned imm (sign-extended) { pc = pc + offset }
-    mutating func brIfXule64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXule64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xugt64_i32`: if unsigned (a) > unsigned imm (sign-extended) { pc = pc + offset }
-    mutating func brIfXugt64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXugt64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_if_xuge64_i32`: if unsigned (a) >= unsigned imm (sign-extended) { pc = pc + offset }
-    mutating func brIfXuge64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brIfXuge64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_table32`: pc = pc + targets[min(low32(index), count)]: the last target is the default
     mutating func brTable32(_ index: XReg, _ targets: BranchTableRef)
     /// `call`: push (pc of next op, fp) on the link stack; fp = fp + 8 * frame; pc = pc + offset
-    mutating func call(_ offset: UnsafeRawPointer, _ frame: UInt16)
+    mutating func call(_ offset: BranchTarget, _ frame: UInt16)
     /// `call_indirect`: call the function at tables[table][low32(index)], which must have signature `type`
     mutating func callIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16) throws(Stop)
     /// `call_host`: stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame
@@ -285,45 +285,45 @@ protocol OpHandlers {
     /// `xmul64_add_i32`: (dst) = (src) * mul + add (wrapping) (both sign-extended): a multiply by a constant, then an add of one
     mutating func xmul64AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32)
     /// `br_xadd32_i32_nez`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }
-    mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_xadd32_i32_ne`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
-    mutating func brXadd32I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd32I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget)
     /// `br_xadd32_i32_ne_i32`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != limit { pc = pc + offset }
-    mutating func brXadd32I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: UnsafeRawPointer)
+    mutating func brXadd32I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: BranchTarget)
     /// `br_xadd32_i32_slt`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
-    mutating func brXadd32I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd32I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget)
     /// `br_xadd32_i32_ult`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
-    mutating func brXadd32I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd32I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget)
     /// `br_xadd32_nez`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != 0 { pc = pc + offset }
-    mutating func brXadd32Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd32Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_xadd32_ne`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
-    mutating func brXadd32Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd32Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget)
     /// `br_xadd32_ne_i32`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != limit { pc = pc + offset }
-    mutating func brXadd32NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: UnsafeRawPointer)
+    mutating func brXadd32NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: BranchTarget)
     /// `br_xadd32_slt`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
-    mutating func brXadd32Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd32Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget)
     /// `br_xadd32_ult`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
-    mutating func brXadd32Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd32Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget)
     /// `br_xadd64_i32_nez`: (dst) = (a) + sext(imm) (wrapping); if (dst) != 0 { pc = pc + offset }
-    mutating func brXadd64I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer)
+    mutating func brXadd64I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `br_xadd64_i32_ne`: (dst) = (a) + sext(imm) (wrapping); if (dst) != (c) { pc = pc + offset }
-    mutating func brXadd64I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd64I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget)
     /// `br_xadd64_i32_ne_i32`: (dst) = (a) + sext(imm) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
-    mutating func brXadd64I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: UnsafeRawPointer)
+    mutating func brXadd64I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: BranchTarget)
     /// `br_xadd64_i32_slt`: (dst) = (a) + sext(imm) (wrapping); if (dst) <s (c) { pc = pc + offset }
-    mutating func brXadd64I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd64I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget)
     /// `br_xadd64_i32_ult`: (dst) = (a) + sext(imm) (wrapping); if (dst) <u (c) { pc = pc + offset }
-    mutating func brXadd64I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd64I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget)
     /// `br_xadd64_nez`: (dst) = (a) + (b) (wrapping); if (dst) != 0 { pc = pc + offset }
-    mutating func brXadd64Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd64Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: BranchTarget)
     /// `br_xadd64_ne`: (dst) = (a) + (b) (wrapping); if (dst) != (c) { pc = pc + offset }
-    mutating func brXadd64Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd64Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget)
     /// `br_xadd64_ne_i32`: (dst) = (a) + (b) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
-    mutating func brXadd64NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: UnsafeRawPointer)
+    mutating func brXadd64NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: BranchTarget)
     /// `br_xadd64_slt`: (dst) = (a) + (b) (wrapping); if (dst) <s (c) { pc = pc + offset }
-    mutating func brXadd64Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd64Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget)
     /// `br_xadd64_ult`: (dst) = (a) + (b) (wrapping); if (dst) <u (c) { pc = pc + offset }
-    mutating func brXadd64Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer)
+    mutating func brXadd64Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget)
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32)
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
@@ -1596,7 +1596,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_jump() {
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 1, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 1)
         pc = pc.advanced(by: 5)
         jump(offset)
     }
@@ -1604,7 +1604,7 @@ extension Executor {
     @inline(__always)
     mutating func op_brIfXnez32() {
         let cond = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 3)
         pc = pc.advanced(by: 7)
         brIfXnez32(cond, offset)
     }
@@ -1612,7 +1612,7 @@ extension Executor {
     @inline(__always)
     mutating func op_brIfXeqz32() {
         let cond = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 3)
         pc = pc.advanced(by: 7)
         brIfXeqz32(cond, offset)
     }
@@ -1620,7 +1620,7 @@ extension Executor {
     @inline(__always)
     mutating func op_brIfXnez64() {
         let cond = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 3)
         pc = pc.advanced(by: 7)
         brIfXnez64(cond, offset)
     }
@@ -1628,7 +1628,7 @@ extension Executor {
     @inline(__always)
     mutating func op_brIfXeqz64() {
         let cond = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 3)
         pc = pc.advanced(by: 7)
         brIfXeqz64(cond, offset)
     }
@@ -1637,7 +1637,7 @@ extension Executor {
     mutating func op_brIfXeq32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 5)
         pc = pc.advanced(by: 9)
         brIfXeq32(a, b, offset)
     }
@@ -1646,7 +1646,7 @@ extension Executor {
     mutating func op_brIfXne32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 5)
         pc = pc.advanced(by: 9)
         brIfXne32(a, b, offset)
     }
@@ -1655,7 +1655,7 @@ extension Executor {
     mutating func op_brIfXslt32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 5)
         pc = pc.advanced(by: 9)
         brIfXslt32(a, b, offset)
     }
@@ -1664,7 +1664,7 @@ extension Executor {
     mutating func op_brIfXsle32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 5)
         pc = pc.advanced(by: 9)
         brIfXsle32(a, b, offset)
     }
@@ -1673,7 +1673,7 @@ extension Executor {
     mutating func op_brIfXult32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 5)
         pc = pc.advanced(by: 9)
         brIfXult32(a, b, offset)
     }
@@ -1682,7 +1682,7 @@ extension Executor {
     mutating func op_brIfXule32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 5)
         pc = pc.advanced(by: 9)
         brIfXule32(a, b, offset)
     }
@@ -1691,7 +1691,7 @@ extension Executor {
     mutating func op_brIfXeq64() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXeq64(a, b, offset)
     }
@@ -1700,7 +1700,7 @@ extension Executor {
     mutating func op_brIfXne64() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXne64(a, b, offset)
     }
@@ -1709,7 +1709,7 @@ extension Executor {
     mutating func op_brIfXslt64() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXslt64(a, b, offset)
     }
@@ -1718,7 +1718,7 @@ extension Executor {
     mutating func op_brIfXsle64() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXsle64(a, b, offset)
     }
@@ -1727,7 +1727,7 @@ extension Executor {
     mutating func op_brIfXult64() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXult64(a, b, offset)
     }
@@ -1736,7 +1736,7 @@ extension Executor {
     mutating func op_brIfXule64() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXule64(a, b, offset)
     }
@@ -1745,7 +1745,7 @@ extension Executor {
     mutating func op_brIfXeq32I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXeq32I32(a, imm, offset)
     }
@@ -1754,7 +1754,7 @@ extension Executor {
     mutating func op_brIfXne32I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXne32I32(a, imm, offset)
     }
@@ -1763,7 +1763,7 @@ extension Executor {
     mutating func op_brIfXslt32I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXslt32I32(a, imm, offset)
     }
@@ -1772,7 +1772,7 @@ extension Executor {
     mutating func op_brIfXsle32I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXsle32I32(a, imm, offset)
     }
@@ -1781,7 +1781,7 @@ extension Executor {
     mutating func op_brIfXsgt32I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXsgt32I32(a, imm, offset)
     }
@@ -1790,7 +1790,7 @@ extension Executor {
     mutating func op_brIfXsge32I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXsge32I32(a, imm, offset)
     }
@@ -1799,7 +1799,7 @@ extension Executor {
     mutating func op_brIfXult32I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXult32I32(a, imm, offset)
     }
@@ -1808,7 +1808,7 @@ extension Executor {
     mutating func op_brIfXule32I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXule32I32(a, imm, offset)
     }
@@ -1817,7 +1817,7 @@ extension Executor {
     mutating func op_brIfXugt32I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXugt32I32(a, imm, offset)
     }
@@ -1826,7 +1826,7 @@ extension Executor {
     mutating func op_brIfXuge32I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brIfXuge32I32(a, imm, offset)
     }
@@ -1835,7 +1835,7 @@ extension Executor {
     mutating func op_brIfXeq64I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brIfXeq64I32(a, imm, offset)
     }
@@ -1844,7 +1844,7 @@ extension Executor {
     mutating func op_brIfXne64I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brIfXne64I32(a, imm, offset)
     }
@@ -1853,7 +1853,7 @@ extension Executor {
     mutating func op_brIfXslt64I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brIfXslt64I32(a, imm, offset)
     }
@@ -1862,7 +1862,7 @@ extension Executor {
     mutating func op_brIfXsle64I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brIfXsle64I32(a, imm, offset)
     }
@@ -1871,7 +1871,7 @@ extension Executor {
     mutating func op_brIfXsgt64I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brIfXsgt64I32(a, imm, offset)
     }
@@ -1880,7 +1880,7 @@ extension Executor {
     mutating func op_brIfXsge64I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brIfXsge64I32(a, imm, offset)
     }
@@ -1889,7 +1889,7 @@ extension Executor {
     mutating func op_brIfXult64I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brIfXult64I32(a, imm, offset)
     }
@@ -1898,7 +1898,7 @@ extension Executor {
     mutating func op_brIfXule64I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brIfXule64I32(a, imm, offset)
     }
@@ -1907,7 +1907,7 @@ extension Executor {
     mutating func op_brIfXugt64I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brIfXugt64I32(a, imm, offset)
     }
@@ -1916,7 +1916,7 @@ extension Executor {
     mutating func op_brIfXuge64I32() {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brIfXuge64I32(a, imm, offset)
     }
@@ -1930,7 +1930,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_call() {
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 1, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 1)
         let frame = pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self)
         pc = pc.advanced(by: 7)
         call(offset, frame)
@@ -2817,7 +2817,7 @@ extension Executor {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brXadd32I32Nez(dst, a, imm, offset)
     }
@@ -2828,7 +2828,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
         let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brXadd32I32Ne(dst, a, imm, c, offset)
     }
@@ -2839,7 +2839,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
         let limit = pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 13)
         pc = pc.advanced(by: 17)
         brXadd32I32NeI32(dst, a, imm, limit, offset)
     }
@@ -2850,7 +2850,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
         let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brXadd32I32Slt(dst, a, imm, c, offset)
     }
@@ -2861,7 +2861,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
         let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brXadd32I32Ult(dst, a, imm, c, offset)
     }
@@ -2871,7 +2871,7 @@ extension Executor {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brXadd32Nez(dst, a, b, offset)
     }
@@ -2882,7 +2882,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
         let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brXadd32Ne(dst, a, b, c, offset)
     }
@@ -2893,7 +2893,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
         let limit = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brXadd32NeI32(dst, a, b, limit, offset)
     }
@@ -2904,7 +2904,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
         let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brXadd32Slt(dst, a, b, c, offset)
     }
@@ -2915,7 +2915,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
         let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brXadd32Ult(dst, a, b, c, offset)
     }
@@ -2925,7 +2925,7 @@ extension Executor {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brXadd64I32Nez(dst, a, imm, offset)
     }
@@ -2936,7 +2936,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
         let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brXadd64I32Ne(dst, a, imm, c, offset)
     }
@@ -2947,7 +2947,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
         let limit = pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 13)
         pc = pc.advanced(by: 17)
         brXadd64I32NeI32(dst, a, imm, limit, offset)
     }
@@ -2958,7 +2958,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
         let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brXadd64I32Slt(dst, a, imm, c, offset)
     }
@@ -2969,7 +2969,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
         let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brXadd64I32Ult(dst, a, imm, c, offset)
     }
@@ -2979,7 +2979,7 @@ extension Executor {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 7)
         pc = pc.advanced(by: 11)
         brXadd64Nez(dst, a, b, offset)
     }
@@ -2990,7 +2990,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
         let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brXadd64Ne(dst, a, b, c, offset)
     }
@@ -3001,7 +3001,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
         let limit = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brXadd64NeI32(dst, a, b, limit, offset)
     }
@@ -3012,7 +3012,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
         let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brXadd64Slt(dst, a, b, c, offset)
     }
@@ -3023,7 +3023,7 @@ extension Executor {
         let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
         let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
         let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = pc.advanced(by: Int(pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)))
+        let offset = BranchTarget(start: pc, field: 9)
         pc = pc.advanced(by: 13)
         brXadd64Ult(dst, a, b, c, offset)
     }

@@ -26,149 +26,149 @@ extension Executor {
         links = links.advanced(by: 16)
     }
 
-    @inline(__always) mutating func jump(_ offset: UnsafeRawPointer) { pc = offset }
+    @inline(__always) mutating func jump(_ offset: BranchTarget) { pc = offset.address }
 
     // Loop ends: the induction step and the test of its result in one op. The sum
     // is stored before the right operand is read, as the two ops would.
-    @inline(__always) mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: BranchTarget) {
         let sum = x32(a) &+ UInt32(truncatingIfNeeded: Int32(imm))
         setX32(dst, sum)
-        if sum != 0 { pc = offset }
+        if sum != 0 { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd32I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd32I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget) {
         let sum = x32(a) &+ UInt32(truncatingIfNeeded: Int32(imm))
         setX32(dst, sum)
-        if sum != x32(c) { pc = offset }
+        if sum != x32(c) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd32I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd32I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: BranchTarget) {
         let sum = x32(a) &+ UInt32(truncatingIfNeeded: Int32(imm))
         setX32(dst, sum)
-        if sum != UInt32(truncatingIfNeeded: Int32(limit)) { pc = offset }
+        if sum != UInt32(truncatingIfNeeded: Int32(limit)) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd32I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd32I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget) {
         let sum = x32(a) &+ UInt32(truncatingIfNeeded: Int32(imm))
         setX32(dst, sum)
-        if Int32(bitPattern: sum) < s32(c) { pc = offset }
+        if Int32(bitPattern: sum) < s32(c) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd32I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd32I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget) {
         let sum = x32(a) &+ UInt32(truncatingIfNeeded: Int32(imm))
         setX32(dst, sum)
-        if sum < x32(c) { pc = offset }
+        if sum < x32(c) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd32Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd32Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: BranchTarget) {
         let sum = x32(a) &+ x32(b)
         setX32(dst, sum)
-        if sum != 0 { pc = offset }
+        if sum != 0 { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd32Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd32Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget) {
         let sum = x32(a) &+ x32(b)
         setX32(dst, sum)
-        if sum != x32(c) { pc = offset }
+        if sum != x32(c) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd32NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd32NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: BranchTarget) {
         let sum = x32(a) &+ x32(b)
         setX32(dst, sum)
-        if sum != UInt32(truncatingIfNeeded: Int32(limit)) { pc = offset }
+        if sum != UInt32(truncatingIfNeeded: Int32(limit)) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd32Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd32Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget) {
         let sum = x32(a) &+ x32(b)
         setX32(dst, sum)
-        if Int32(bitPattern: sum) < s32(c) { pc = offset }
+        if Int32(bitPattern: sum) < s32(c) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd32Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd32Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget) {
         let sum = x32(a) &+ x32(b)
         setX32(dst, sum)
-        if sum < x32(c) { pc = offset }
+        if sum < x32(c) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd64I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd64I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: BranchTarget) {
         let sum = x64(a) &+ UInt64(truncatingIfNeeded: Int64(imm))
         setX64(dst, sum)
-        if sum != 0 { pc = offset }
+        if sum != 0 { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd64I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd64I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget) {
         let sum = x64(a) &+ UInt64(truncatingIfNeeded: Int64(imm))
         setX64(dst, sum)
-        if sum != x64(c) { pc = offset }
+        if sum != x64(c) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd64I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd64I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: BranchTarget) {
         let sum = x64(a) &+ UInt64(truncatingIfNeeded: Int64(imm))
         setX64(dst, sum)
-        if sum != UInt64(truncatingIfNeeded: Int64(limit)) { pc = offset }
+        if sum != UInt64(truncatingIfNeeded: Int64(limit)) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd64I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd64I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget) {
         let sum = x64(a) &+ UInt64(truncatingIfNeeded: Int64(imm))
         setX64(dst, sum)
-        if Int64(bitPattern: sum) < s64(c) { pc = offset }
+        if Int64(bitPattern: sum) < s64(c) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd64I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd64I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: BranchTarget) {
         let sum = x64(a) &+ UInt64(truncatingIfNeeded: Int64(imm))
         setX64(dst, sum)
-        if sum < x64(c) { pc = offset }
+        if sum < x64(c) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd64Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd64Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: BranchTarget) {
         let sum = x64(a) &+ x64(b)
         setX64(dst, sum)
-        if sum != 0 { pc = offset }
+        if sum != 0 { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd64Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd64Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget) {
         let sum = x64(a) &+ x64(b)
         setX64(dst, sum)
-        if sum != x64(c) { pc = offset }
+        if sum != x64(c) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd64NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd64NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: BranchTarget) {
         let sum = x64(a) &+ x64(b)
         setX64(dst, sum)
-        if sum != UInt64(truncatingIfNeeded: Int64(limit)) { pc = offset }
+        if sum != UInt64(truncatingIfNeeded: Int64(limit)) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd64Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd64Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget) {
         let sum = x64(a) &+ x64(b)
         setX64(dst, sum)
-        if Int64(bitPattern: sum) < s64(c) { pc = offset }
+        if Int64(bitPattern: sum) < s64(c) { pc = offset.address }
     }
-    @inline(__always) mutating func brXadd64Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: UnsafeRawPointer) {
+    @inline(__always) mutating func brXadd64Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: BranchTarget) {
         let sum = x64(a) &+ x64(b)
         setX64(dst, sum)
-        if sum < x64(c) { pc = offset }
+        if sum < x64(c) { pc = offset.address }
     }
 
-    @inline(__always) mutating func brIfXnez32(_ cond: XReg, _ offset: UnsafeRawPointer) { if x32(cond) != 0 { pc = offset } }
-    @inline(__always) mutating func brIfXeqz32(_ cond: XReg, _ offset: UnsafeRawPointer) { if x32(cond) == 0 { pc = offset } }
-    @inline(__always) mutating func brIfXnez64(_ cond: XReg, _ offset: UnsafeRawPointer) { if x64(cond) != 0 { pc = offset } }
-    @inline(__always) mutating func brIfXeqz64(_ cond: XReg, _ offset: UnsafeRawPointer) { if x64(cond) == 0 { pc = offset } }
+    @inline(__always) mutating func brIfXnez32(_ cond: XReg, _ offset: BranchTarget) { if x32(cond) != 0 { pc = offset.address } }
+    @inline(__always) mutating func brIfXeqz32(_ cond: XReg, _ offset: BranchTarget) { if x32(cond) == 0 { pc = offset.address } }
+    @inline(__always) mutating func brIfXnez64(_ cond: XReg, _ offset: BranchTarget) { if x64(cond) != 0 { pc = offset.address } }
+    @inline(__always) mutating func brIfXeqz64(_ cond: XReg, _ offset: BranchTarget) { if x64(cond) == 0 { pc = offset.address } }
 
-    @inline(__always) mutating func brIfXeq32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x32(a) == x32(b) { pc = offset } }
-    @inline(__always) mutating func brIfXne32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x32(a) != x32(b) { pc = offset } }
-    @inline(__always) mutating func brIfXslt32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if s32(a) < s32(b) { pc = offset } }
-    @inline(__always) mutating func brIfXsle32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if s32(a) <= s32(b) { pc = offset } }
-    @inline(__always) mutating func brIfXult32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x32(a) < x32(b) { pc = offset } }
-    @inline(__always) mutating func brIfXule32(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x32(a) <= x32(b) { pc = offset } }
-    @inline(__always) mutating func brIfXeq64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x64(a) == x64(b) { pc = offset } }
-    @inline(__always) mutating func brIfXne64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x64(a) != x64(b) { pc = offset } }
-    @inline(__always) mutating func brIfXslt64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if s64(a) < s64(b) { pc = offset } }
-    @inline(__always) mutating func brIfXsle64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if s64(a) <= s64(b) { pc = offset } }
-    @inline(__always) mutating func brIfXult64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x64(a) < x64(b) { pc = offset } }
-    @inline(__always) mutating func brIfXule64(_ a: XReg, _ b: XReg, _ offset: UnsafeRawPointer) { if x64(a) <= x64(b) { pc = offset } }
+    @inline(__always) mutating func brIfXeq32(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if x32(a) == x32(b) { pc = offset.address } }
+    @inline(__always) mutating func brIfXne32(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if x32(a) != x32(b) { pc = offset.address } }
+    @inline(__always) mutating func brIfXslt32(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if s32(a) < s32(b) { pc = offset.address } }
+    @inline(__always) mutating func brIfXsle32(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if s32(a) <= s32(b) { pc = offset.address } }
+    @inline(__always) mutating func brIfXult32(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if x32(a) < x32(b) { pc = offset.address } }
+    @inline(__always) mutating func brIfXule32(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if x32(a) <= x32(b) { pc = offset.address } }
+    @inline(__always) mutating func brIfXeq64(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if x64(a) == x64(b) { pc = offset.address } }
+    @inline(__always) mutating func brIfXne64(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if x64(a) != x64(b) { pc = offset.address } }
+    @inline(__always) mutating func brIfXslt64(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if s64(a) < s64(b) { pc = offset.address } }
+    @inline(__always) mutating func brIfXsle64(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if s64(a) <= s64(b) { pc = offset.address } }
+    @inline(__always) mutating func brIfXult64(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if x64(a) < x64(b) { pc = offset.address } }
+    @inline(__always) mutating func brIfXule64(_ a: XReg, _ b: XReg, _ offset: BranchTarget) { if x64(a) <= x64(b) { pc = offset.address } }
 
-    @inline(__always) mutating func brIfXeq32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) == imm { pc = offset } }
-    @inline(__always) mutating func brIfXne32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) != imm { pc = offset } }
-    @inline(__always) mutating func brIfXslt32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) < imm { pc = offset } }
-    @inline(__always) mutating func brIfXsle32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) <= imm { pc = offset } }
-    @inline(__always) mutating func brIfXsgt32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) > imm { pc = offset } }
-    @inline(__always) mutating func brIfXsge32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s32(a) >= imm { pc = offset } }
-    @inline(__always) mutating func brIfXult32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x32(a) < UInt32(bitPattern: imm) { pc = offset } }
-    @inline(__always) mutating func brIfXule32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x32(a) <= UInt32(bitPattern: imm) { pc = offset } }
-    @inline(__always) mutating func brIfXugt32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x32(a) > UInt32(bitPattern: imm) { pc = offset } }
-    @inline(__always) mutating func brIfXuge32I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x32(a) >= UInt32(bitPattern: imm) { pc = offset } }
-    @inline(__always) mutating func brIfXeq64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) == Int64(imm) { pc = offset } }
-    @inline(__always) mutating func brIfXne64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) != Int64(imm) { pc = offset } }
-    @inline(__always) mutating func brIfXslt64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) < Int64(imm) { pc = offset } }
-    @inline(__always) mutating func brIfXsle64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) <= Int64(imm) { pc = offset } }
-    @inline(__always) mutating func brIfXsgt64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) > Int64(imm) { pc = offset } }
-    @inline(__always) mutating func brIfXsge64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if s64(a) >= Int64(imm) { pc = offset } }
-    @inline(__always) mutating func brIfXult64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x64(a) < UInt64(bitPattern: Int64(imm)) { pc = offset } }
-    @inline(__always) mutating func brIfXule64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x64(a) <= UInt64(bitPattern: Int64(imm)) { pc = offset } }
-    @inline(__always) mutating func brIfXugt64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x64(a) > UInt64(bitPattern: Int64(imm)) { pc = offset } }
-    @inline(__always) mutating func brIfXuge64I32(_ a: XReg, _ imm: Int32, _ offset: UnsafeRawPointer) { if x64(a) >= UInt64(bitPattern: Int64(imm)) { pc = offset } }
+    @inline(__always) mutating func brIfXeq32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s32(a) == imm { pc = offset.address } }
+    @inline(__always) mutating func brIfXne32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s32(a) != imm { pc = offset.address } }
+    @inline(__always) mutating func brIfXslt32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s32(a) < imm { pc = offset.address } }
+    @inline(__always) mutating func brIfXsle32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s32(a) <= imm { pc = offset.address } }
+    @inline(__always) mutating func brIfXsgt32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s32(a) > imm { pc = offset.address } }
+    @inline(__always) mutating func brIfXsge32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s32(a) >= imm { pc = offset.address } }
+    @inline(__always) mutating func brIfXult32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if x32(a) < UInt32(bitPattern: imm) { pc = offset.address } }
+    @inline(__always) mutating func brIfXule32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if x32(a) <= UInt32(bitPattern: imm) { pc = offset.address } }
+    @inline(__always) mutating func brIfXugt32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if x32(a) > UInt32(bitPattern: imm) { pc = offset.address } }
+    @inline(__always) mutating func brIfXuge32I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if x32(a) >= UInt32(bitPattern: imm) { pc = offset.address } }
+    @inline(__always) mutating func brIfXeq64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s64(a) == Int64(imm) { pc = offset.address } }
+    @inline(__always) mutating func brIfXne64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s64(a) != Int64(imm) { pc = offset.address } }
+    @inline(__always) mutating func brIfXslt64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s64(a) < Int64(imm) { pc = offset.address } }
+    @inline(__always) mutating func brIfXsle64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s64(a) <= Int64(imm) { pc = offset.address } }
+    @inline(__always) mutating func brIfXsgt64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s64(a) > Int64(imm) { pc = offset.address } }
+    @inline(__always) mutating func brIfXsge64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if s64(a) >= Int64(imm) { pc = offset.address } }
+    @inline(__always) mutating func brIfXult64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if x64(a) < UInt64(bitPattern: Int64(imm)) { pc = offset.address } }
+    @inline(__always) mutating func brIfXule64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if x64(a) <= UInt64(bitPattern: Int64(imm)) { pc = offset.address } }
+    @inline(__always) mutating func brIfXugt64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if x64(a) > UInt64(bitPattern: Int64(imm)) { pc = offset.address } }
+    @inline(__always) mutating func brIfXuge64I32(_ a: XReg, _ imm: Int32, _ offset: BranchTarget) { if x64(a) >= UInt64(bitPattern: Int64(imm)) { pc = offset.address } }
 
     @inline(__always) mutating func brTable32(_ index: XReg, _ targets: BranchTableRef) {
         // An index past the end selects the default, the last of count + 1 offsets.
@@ -177,9 +177,9 @@ extension Executor {
         pc = targets.start.advanced(by: Int(offset))
     }
 
-    @inline(__always) mutating func call(_ offset: UnsafeRawPointer, _ frame: UInt16) {
+    @inline(__always) mutating func call(_ offset: BranchTarget, _ frame: UInt16) {
         enterFrame(at: frame)
-        pc = offset
+        pc = offset.address
     }
 
     @inline(__always) mutating func callIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16) throws(Stop) {

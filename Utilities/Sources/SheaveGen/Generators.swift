@@ -69,7 +69,7 @@ func visitorType(_ kind: OperandKind) -> String {
 /// The Swift type of an operand as the interpreter's handlers receive it.
 func handlerType(_ kind: OperandKind) -> String {
     switch kind {
-    case .pcrel: return "UnsafeRawPointer"
+    case .pcrel: return "BranchTarget"
     case .branchTable: return "BranchTableRef"
     default: return visitorType(kind)
     }
@@ -416,7 +416,7 @@ func uncheckedRead(_ operand: Operand, at offset: Int) -> String {
     case .i32: return load("Int32")
     case .u64, .f64: return load("UInt64")
     case .i64: return load("Int64")
-    case .pcrel: return "pc.advanced(by: Int(\(load("Int32"))))"
+    case .pcrel: return "BranchTarget(start: pc, field: \(offset))"
     case .trapCode: return "TrapCode(rawValue: \(load("UInt8"))) ?? .invalidOpcode"
     case .branchTable: return "BranchTableRef(start: pc, count: \(load("UInt32")), offsets: pc.advanced(by: \(offset + 4)))"
     }
@@ -428,7 +428,7 @@ func genHandlers() -> String {
 
         /// The semantics of every op, implemented by `Executor` in Handlers/.
         /// No default implementations: an op without a handler does not compile.
-        /// Branch targets arrive resolved to addresses; `pc` has already moved
+        /// Branch targets arrive unread (`BranchTarget`); `pc` has already moved
         /// past the instruction when a handler runs.
         protocol OpHandlers {
 
