@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "SheaveInterpreter",
             dependencies: ["SheaveBytecode", .product(name: "Atomics", package: "swift-atomics")],
-            swiftSettings: [.unsafeFlags(["-Xcc", "-momit-leaf-frame-pointer"], .when(configuration: .release))]),
+            swiftSettings: [.unsafeFlags(["-Xcc", "-momit-leaf-frame-pointer", "-Xcc", "-fno-math-errno"], .when(configuration: .release))]),
         // WebAssembly to Sheave bytecode: module decoding (WasmKit's WasmParser),
         // validation and compilation, in one pass per function.
         .target(

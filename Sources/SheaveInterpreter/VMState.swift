@@ -153,4 +153,8 @@ struct VMState {
     var tailHandlers: UnsafePointer<TailHandler>
     var extendedTailHandlers: UnsafePointer<TailHandler>
     var extendedCount: Int
+
+    /// Always 0, read by the selects (`Executor.pick`): the optimizer cannot know
+    /// its value, so it cannot turn a masked merge back into a select.
+    var opaqueZero: UInt64 = 0
 }

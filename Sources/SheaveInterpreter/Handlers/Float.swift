@@ -1,4 +1,31 @@
 import SheaveBytecode
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Square roots as `sqrtsd`/`sqrtss`. On Linux, `squareRoot()` goes through a C
+/// shim of the standard library (`_stdlib_squareRoot`) that LLVM does not inline
+/// into a C-convention handler: `fsqrt64` called it, and saved six registers and
+/// three hot arguments around the call. libm's `sqrt` is a known library call
+/// that LLVM expands to the instruction, calling libm only for a negative
+/// operand (for errno; the result is the same NaN). Elsewhere `squareRoot()`
+/// is the instruction already.
+@inline(__always) func squareRoot(_ x: Double) -> Double {
+    #if canImport(Glibc) || canImport(Musl)
+    return sqrt(x)
+    #else
+    return x.squareRoot()
+    #endif
+}
+@inline(__always) func squareRoot(_ x: Float) -> Float {
+    #if canImport(Glibc) || canImport(Musl)
+    return sqrtf(x)
+    #else
+    return x.squareRoot()
+    #endif
+}
 
 // Float arithmetic and comparisons. Sign operations (abs, neg, copysign) work
 // on bits so NaN payloads pass through unchanged, as Wasm requires.
@@ -31,7 +58,7 @@ extension Executor {
     }
     @inline(__always) mutating func fabs32(_ dst: FReg, _ src: FReg) { setF32Bits(dst, f32Bits(src) & 0x7FFF_FFFF) }
     @inline(__always) mutating func fneg32(_ dst: FReg, _ src: FReg) { setF32Bits(dst, f32Bits(src) ^ 0x8000_0000) }
-    @inline(__always) mutating func fsqrt32(_ dst: FReg, _ src: FReg) { setF32(dst, f32(src).squareRoot()) }
+    @inline(__always) mutating func fsqrt32(_ dst: FReg, _ src: FReg) { setF32(dst, squareRoot(f32(src))) }
     @inline(__always) mutating func fceil32(_ dst: FReg, _ src: FReg) { setF32(dst, f32(src).rounded(.up)) }
     @inline(__always) mutating func ffloor32(_ dst: FReg, _ src: FReg) { setF32(dst, f32(src).rounded(.down)) }
     @inline(__always) mutating func ftrunc32(_ dst: FReg, _ src: FReg) { setF32(dst, f32(src).rounded(.towardZero)) }
@@ -54,7 +81,7 @@ extension Executor {
     }
     @inline(__always) mutating func fabs64(_ dst: FReg, _ src: FReg) { setF64Bits(dst, f64Bits(src) & 0x7FFF_FFFF_FFFF_FFFF) }
     @inline(__always) mutating func fneg64(_ dst: FReg, _ src: FReg) { setF64Bits(dst, f64Bits(src) ^ 0x8000_0000_0000_0000) }
-    @inline(__always) mutating func fsqrt64(_ dst: FReg, _ src: FReg) { setF64(dst, f64(src).squareRoot()) }
+    @inline(__always) mutating func fsqrt64(_ dst: FReg, _ src: FReg) { setF64(dst, squareRoot(f64(src))) }
     @inline(__always) mutating func fceil64(_ dst: FReg, _ src: FReg) { setF64(dst, f64(src).rounded(.up)) }
     @inline(__always) mutating func ffloor64(_ dst: FReg, _ src: FReg) { setF64(dst, f64(src).rounded(.down)) }
     @inline(__always) mutating func ftrunc64(_ dst: FReg, _ src: FReg) { setF64(dst, f64(src).rounded(.towardZero)) }

@@ -17,7 +17,19 @@ extension Executor {
     @inline(__always) mutating func xconst32(_ dst: XReg, _ imm: Int32) { setX32(dst, imm) }
     @inline(__always) mutating func xconst64(_ dst: XReg, _ imm: Int64) { setX64(dst, imm) }
     @inline(__always) mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) {
-        setX64(dst, x32(cond) != 0 ? x64(a) : x64(b))
+        setX64(dst, pick(x32(cond) != 0, x64(a), x64(b)))
+    }
+
+    /// `first` if `condition`, else `second`, through a mask: both registers are
+    /// loaded before the condition is known. Written as `condition ? x64(a) : x64(b)`
+    /// (or as a mask the optimizer can see through), LLVM selects between the two
+    /// register numbers and loads once, after the compare: two dependent loads
+    /// (the register number, then the register) on the select's critical path,
+    /// which loops.c's Collatz step waits on every iteration. XOR with a zero it
+    /// cannot know keeps the mask a mask; the load of it does not wait on anything.
+    @inline(__always) func pick(_ condition: Bool, _ first: UInt64, _ second: UInt64) -> UInt64 {
+        let mask = (0 &- UInt64(condition ? 1 : 0)) ^ vm.pointee.opaqueZero
+        return (first & mask) | (second & ~mask)
     }
 
     // MARK: 32-bit
@@ -135,7 +147,7 @@ extension Executor {
     @inline(__always) mutating func xxor32ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) { setX32(dst, x32(a) ^ (x32(b) &>> UInt32(shift & 31))) }
     @inline(__always) mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) { setX64(dst, x64(a) ^ (x64(b) &<< UInt64(shift & 63))) }
     @inline(__always) mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) { setX64(dst, x64(a) ^ (x64(b) &>> UInt64(shift & 63))) }
-    @inline(__always) mutating func xselect64(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) { setX64(dst, x64(cond) != 0 ? x64(a) : x64(b)) }
+    @inline(__always) mutating func xselect64(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) { setX64(dst, pick(x64(cond) != 0, x64(a), x64(b))) }
     @inline(__always) mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32) {
         setX32(dst, (x32(src) &>> UInt32(shift & 31)) & UInt32(bitPattern: mask))
     }
