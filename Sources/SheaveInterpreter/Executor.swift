@@ -17,7 +17,8 @@ struct Executor {
     /// bounds-checked against `memorySize` before it is made.
     var memory: UnsafeMutableRawPointer
     let vm: UnsafeMutablePointer<VMState>
-    /// Tail loop: the primary handler table to dispatch through (`TailHandler`s).
+    /// Tail loop: the primary handler table (`TailHandler`s). Dispatch reads the
+    /// next handler from the code image instead; kept in the handlers' signature for now.
     let table: UnsafeRawPointer
     /// The first byte of the current op, recorded by ops that may stop: a trap reports it.
     var start: UnsafeRawPointer
@@ -130,22 +131,13 @@ struct Executor {
         vm.pointee.stop = stop
     }
 
-    /// Tail loop: continue with the handler of the op at `pc`.
+    /// Tail loop: continue with the handler of the op at `pc`, whose address is
+    /// in front of the op (`CodeImage`).
     @inline(__always)
     func dispatchNext() {
-        let handler = table.assumingMemoryBound(to: TailHandler.self)[Int(pc.load(as: UInt8.self))]
+        let handler = pc.loadUnaligned(as: TailHandler.self)
         return handler(pc, fp, links, memory, UnsafeMutableRawPointer(vm), table)
     }
-}
-
-/// Tail loop: 0xFF, an extended op; dispatch on its u16 opcode.
-func tailExtended(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
-    let state = vm.assumingMemoryBound(to: VMState.self)
-    let opcode = Int(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-    guard opcode < state.pointee.extendedCount else {
-        return tailInvalidOpcode(pc, fp, links, memory, vm, table)
-    }
-    return state.pointee.extendedTailHandlers[opcode](pc, fp, links, memory, vm, table)
 }
 
 /// Tail loop: an opcode no op has.

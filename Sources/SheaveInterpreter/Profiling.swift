@@ -4,10 +4,10 @@ import SheaveBytecode
 
 // The opcode-level profiler, as Pulley's: the interpreter publishes the pc of
 // each op before running it, and a sampling thread reads the published pc at
-// a fixed interval. Profiling costs nothing when it is off: the tail loop then
-// runs through its usual handler table (profiling swaps in another, whose
-// every entry publishes the pc and jumps to the usual handler), and the match
-// loop is specialized for an empty hook.
+// a fixed interval. Profiling costs nothing when it is off: a profiled run
+// takes the match loop, specialized for a hook that records each op, and every
+// other run takes a loop without it (the tail loop's handler addresses are in
+// the code image, so it has no table to swap).
 //
 // A profiling run also counts, exactly, how often each op runs right after the
 // op before it in the code (the second op starts where the first one ends):
@@ -40,19 +40,17 @@ struct ProfileState {
     var lastEnd: UInt
     /// `keyCount * keyCount` counts: [first * keyCount + second].
     let pairs: UnsafeMutablePointer<UInt64>
-    /// The encoded size of each op key; 0 when it varies.
+    /// The size of each op key in the code image (with its header); 0 when it varies.
     let sizes: UnsafePointer<UInt8>
-    /// The usual primary handler table, which the profiling entries jump to.
-    let handlers: UnsafePointer<TailHandler>
 
     /// Keys: primary opcodes 0..<255, then 256 + each extended opcode, then one for
     /// an invalid extended opcode.
     static let keyCount = 256 + extendedOpCount + 1
 
     @inline(__always) static func key(at pc: UnsafeRawPointer) -> Int {
-        let byte = Int(pc.load(as: UInt8.self))
+        let byte = Int(pc.load(fromByteOffset: threadedHeader, as: UInt8.self))
         guard byte == 0xFF else { return byte }
-        return 256 + min(Int(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self)), extendedOpCount)
+        return 256 + min(Int(pc.loadUnaligned(fromByteOffset: threadedHeader + 1, as: UInt16.self)), extendedOpCount)
     }
 
     @inline(__always) mutating func record(_ pc: UnsafeRawPointer) {
@@ -66,16 +64,6 @@ struct ProfileState {
         let size = UInt(sizes[key])
         lastEnd = size == 0 ? 0 : address &+ size
     }
-}
-
-/// The tail loop's profiling entry: every primary opcode's slot in the profiling
-/// table. It records the op, then jumps to its usual handler, which dispatches
-/// the next op through the profiling table again.
-func tail_profiled(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
-    let state = vm.assumingMemoryBound(to: VMState.self)
-    let profile = state.pointee.profile.unsafelyUnwrapped
-    profile.pointee.record(pc)
-    return profile.pointee.handlers[Int(pc.load(as: UInt8.self))](pc, fp, links, memory, vm, table)
 }
 
 /// What a profiling run saw.
@@ -112,13 +100,14 @@ public final class Profiler: @unchecked Sendable {  // shared with its sampling 
         let keys = ProfileState.keyCount
         sizes = .allocate(capacity: keys)
         sizes.initialize(repeating: 0, count: keys)
-        for op in Opcode.allCases { sizes[Int(op.rawValue)] = UInt8(op.info.size ?? 0) }
-        for op in ExtendedOpcode.allCases { sizes[256 + Int(op.rawValue)] = UInt8(op.info.size ?? 0) }
+        func imageSize(_ size: Int?) -> UInt8 { size.map { UInt8(threadedHeader + $0) } ?? 0 }
+        for op in Opcode.allCases { sizes[Int(op.rawValue)] = imageSize(op.info.size) }
+        for op in ExtendedOpcode.allCases { sizes[256 + Int(op.rawValue)] = imageSize(op.info.size) }
         let pairs = UnsafeMutablePointer<UInt64>.allocate(capacity: keys * keys)
         pairs.initialize(repeating: 0, count: keys * keys)
         state = .allocate(capacity: 1)
         state.initialize(to: ProfileState(published: .create(0), last: keys - 1, lastEnd: 0, pairs: pairs,
-                                          sizes: UnsafePointer(sizes), handlers: vm.usualTailHandlers))
+                                          sizes: UnsafePointer(sizes)))
     }
 
     deinit {

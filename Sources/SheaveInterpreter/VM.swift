@@ -35,34 +35,172 @@ public enum RunResult: Equatable {
     case trap(TrapCode, pc: UnsafeRawPointer?)
 }
 
-/// Bytecode at a stable address, kept alive while a VM runs it. Immutable,
-/// so it may be shared between threads.
+/// Bytecode prepared to run, at a stable address, kept alive while a VM runs it.
+/// Immutable, so it may be shared between threads.
+///
+/// **Direct threading.** The image is not the bytecode itself: in front of
+/// every op it holds the address of that op's tail handler (`threadedHeader`
+/// bytes), followed by the op's bytes unchanged. A handler dispatches the next
+/// op with one load from the code and a jump, where indexing a handler table by
+/// the opcode took two dependent loads and one more instruction. Branch and
+/// call offsets are rewritten for the longer layout (`br_table32`'s too); a
+/// target that is not the start of an op (which neither the compiler nor the
+/// artifact verifier lets through) is sent to a trap at the image's end. The
+/// match loop runs the same image, switching on the opcode behind the header.
+///
+/// Offsets and addresses stay those of the bytecode for everyone outside:
+/// `address(at:)` takes a bytecode offset, `offset(of:)` gives one back.
 public final class CodeImage: @unchecked Sendable {
-    /// The first byte.
+    /// The first byte of the image.
     public let base: UnsafeRawPointer
-    /// The number of bytes.
+    /// The number of bytes of bytecode (not of the image).
     public let count: Int
+    /// The bytecode offset of every op, ascending; op `i` starts at image offset
+    /// `starts[i] + threadedHeader * i`.
+    private let starts: [Int]
+    /// The image's size: the ops with their headers, then the trap for bad targets.
+    private let imageCount: Int
 
-    /// A copy of `bytes` at a stable address.
+    /// An image of `bytes`, bytecode of this instruction set. Malformed bytes
+    /// (an unknown opcode, a truncated op) become ops that trap as invalid.
     public init(_ bytes: [UInt8]) {
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
-        bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-        base = UnsafeRawPointer(buffer)
+        starts = Self.opStarts(bytes)
         count = bytes.count
+        imageCount = bytes.count + threadedHeader * (starts.count + 1) + 1
+        let image = UnsafeMutableRawPointer.allocate(byteCount: imageCount, alignment: 16)
+        base = UnsafeRawPointer(image)
+        let trapOffset = imageCount - threadedHeader - 1
+        // The trap for bad targets: an invalid opcode's handler and an opcode no op has.
+        image.storeBytes(of: VM.invalidOpcodeHandler, toByteOffset: trapOffset, as: TailHandler.self)
+        image.storeBytes(of: Self.invalidOpcode, toByteOffset: trapOffset + threadedHeader, as: UInt8.self)
+        bytes.withUnsafeBytes { code in
+            for (i, start) in starts.enumerated() {
+                let end = i + 1 < starts.count ? starts[i + 1] : code.count
+                let at = start + threadedHeader * i
+                guard Self.size(code, at: start) == end - start else {
+                    // Unknown or cut short: a one-byte op that traps in both loops.
+                    image.storeBytes(of: VM.invalidOpcodeHandler, toByteOffset: at, as: TailHandler.self)
+                    image.storeBytes(of: Self.invalidOpcode, toByteOffset: at + threadedHeader, as: UInt8.self)
+                    continue
+                }
+                image.storeBytes(of: VM.handler(code, at: start), toByteOffset: at, as: TailHandler.self)
+                (image + at + threadedHeader).copyMemory(from: code.baseAddress! + start, byteCount: end - start)
+                for field in Self.branchFields(code, at: start, end: end) {
+                    let offset = Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))
+                    let target = imageOffset(ofOp: start + offset) ?? trapOffset
+                    image.storeBytes(of: Int32(target - at), toByteOffset: at + threadedHeader + field, as: Int32.self)
+                }
+            }
+        }
     }
 
     deinit { UnsafeMutableRawPointer(mutating: base).deallocate() }
 
-    /// The address of the op at `offset`.
+    /// A primary opcode no op has: the match loop traps on it as the tail loop's
+    /// invalid-opcode handler does.
+    private static let invalidOpcode: UInt8 = 0xFE
+
+    /// The address of the op at bytecode offset `offset`.
     public func address(at offset: Int) -> UnsafeRawPointer {
-        precondition(offset >= 0 && offset < count, "offset outside the code")
-        return base + offset
+        guard let at = imageOffset(ofOp: offset) else { preconditionFailure("offset \(offset) is not the start of an op") }
+        return base + at
     }
 
-    /// The offset of `address` in this image, or nil when it lies elsewhere.
+    /// The bytecode offset of `address` in this image, or nil when it lies elsewhere.
+    /// An address inside an op's header is the op's start.
     public func offset(of address: UnsafeRawPointer?) -> Int? {
-        guard let address, address >= base, address < base + count else { return nil }
-        return address - base
+        guard let address, address >= base, address < base + imageCount else { return nil }
+        let target = address - base
+        // The last op whose image offset is at most `target`.
+        var low = 0, high = starts.count
+        while low < high {
+            let mid = (low + high) / 2
+            if starts[mid] + threadedHeader * mid <= target { low = mid + 1 } else { high = mid }
+        }
+        guard low > 0 else { return 0 }
+        let i = low - 1
+        let into = target - (starts[i] + threadedHeader * i)
+        return min(starts[i] + max(into - threadedHeader, 0), count)
+    }
+
+    /// The image offset of the op starting at bytecode offset `offset`; nil when no op starts there.
+    private func imageOffset(ofOp offset: Int) -> Int? {
+        var low = 0, high = starts.count
+        while low < high {
+            let mid = (low + high) / 2
+            if starts[mid] < offset { low = mid + 1 } else { high = mid }
+        }
+        guard low < starts.count, starts[low] == offset else { return nil }
+        return offset + threadedHeader * low
+    }
+
+    /// Where each op of `bytes` starts. An op whose opcode is unknown or whose
+    /// operands run past the end is one byte long (it traps when run).
+    private static func opStarts(_ bytes: [UInt8]) -> [Int] {
+        var starts: [Int] = []
+        bytes.withUnsafeBytes { code in
+            var at = 0
+            while at < code.count {
+                starts.append(at)
+                at += size(code, at: at) ?? 1
+            }
+        }
+        return starts
+    }
+
+    /// The operand shapes of the op at `at` and the size of its opcode; nil for an unknown opcode.
+    private static func shapes(_ code: UnsafeRawBufferPointer, at: Int) -> (shapes: [OperandShape], prefix: Int)? {
+        let opcode = code[at]
+        guard opcode == 0xFF else {
+            return Opcode(rawValue: opcode).map { (Opcode.operandShapes[Int($0.rawValue)], 1) }
+        }
+        guard at + 3 <= code.count else { return nil }
+        let extended = code.loadUnaligned(fromByteOffset: at + 1, as: UInt16.self)
+        return ExtendedOpcode(rawValue: extended).map { (ExtendedOpcode.operandShapes[Int($0.rawValue)], 3) }
+    }
+
+    /// The size of the op at `at`; nil when it is unknown or runs past the end.
+    private static func size(_ code: UnsafeRawBufferPointer, at: Int) -> Int? {
+        guard let (shapes, prefix) = shapes(code, at: at) else { return nil }
+        var size = prefix
+        for shape in shapes {
+            guard let bytes = fieldSize(shape, code, at: at + size) else { return nil }
+            size += bytes
+        }
+        return at + size <= code.count ? size : nil
+    }
+
+    /// The size of an operand of `shape` at `at`; nil when it runs past the end.
+    private static func fieldSize(_ shape: OperandShape, _ code: UnsafeRawBufferPointer, at: Int) -> Int? {
+        switch shape {
+        case .x, .f, .v, .calleeFrame, .hostSlots: return 2
+        case .immediate(let bytes): return bytes
+        case .pcrel, .index, .frameSize: return 4
+        case .trapCode: return 1
+        case .branchTable:
+            guard at + 4 <= code.count else { return nil }
+            let targets = Int(code.loadUnaligned(fromByteOffset: at, as: UInt32.self)) + 1
+            return 4 + 4 * targets
+        }
+    }
+
+    /// The offsets, from the op's start, of the branch offsets of the op at `at`
+    /// (its `pcrel` operands and every `br_table32` target); none for an op that traps as invalid.
+    private static func branchFields(_ code: UnsafeRawBufferPointer, at: Int, end: Int) -> [Int] {
+        guard size(code, at: at) == end - at, let (shapes, prefix) = shapes(code, at: at) else { return [] }
+        var fields: [Int] = []
+        var field = prefix
+        for shape in shapes {
+            switch shape {
+            case .pcrel: fields.append(field)
+            case .branchTable:
+                let targets = Int(code.loadUnaligned(fromByteOffset: at + field, as: UInt32.self)) + 1
+                fields += (0..<targets).map { field + 4 + 4 * $0 }
+            default: break
+            }
+            field += fieldSize(shape, code, at: at + field)!
+        }
+        return fields
     }
 }
 
@@ -143,26 +281,26 @@ public final class VM {
         return table
     }()
 
-    /// The profiling table: every primary opcode goes through `tail_profiled` first.
-    nonisolated(unsafe) private static let profilingHandlers: UnsafeMutablePointer<TailHandler> = {
-        let table = UnsafeMutablePointer<TailHandler>.allocate(capacity: 256)
-        table.initialize(repeating: tail_profiled, count: 256)
-        return table
-    }()
+    /// The tail handler of the well-formed op at `at` in `code`, for `CodeImage`.
+    static func handler(_ code: UnsafeRawBufferPointer, at: Int) -> TailHandler {
+        let opcode = code[at]
+        guard opcode == 0xFF else { return primaryHandlers[Int(opcode)] }
+        let extended = Int(code.loadUnaligned(fromByteOffset: at + 1, as: UInt16.self))
+        return extended < extendedOpCount ? extendedHandlers[extended] : invalidOpcodeHandler
+    }
 
-    /// The tail loop's usual primary table.
-    var usualTailHandlers: UnsafePointer<TailHandler> { UnsafePointer(Self.primaryHandlers) }
+    /// The handler of an op that traps as invalid.
+    static let invalidOpcodeHandler: TailHandler = tailInvalidOpcode
 
-    /// Starts recording every op into `profile` (both loops).
+    /// Starts recording every op into `profile`. A profiled run takes the match
+    /// loop, whose hook records each op: the tail loop's handlers are in the code.
     func installProfile(_ profile: UnsafeMutablePointer<ProfileState>) {
         state.pointee.profile = profile
-        state.pointee.tailHandlers = UnsafePointer(Self.profilingHandlers)
     }
 
     /// Stops recording ops.
     func removeProfile() {
         state.pointee.profile = nil
-        state.pointee.tailHandlers = UnsafePointer(Self.primaryHandlers)
     }
 
     /// The placeholder base of an absent or empty memory: never dereferenced, as every size check fails.
@@ -302,7 +440,7 @@ public final class VM {
         }
         guard let pc = state.pointee.pc else { preconditionFailure("the call has already returned") }
         let fp = state.pointee.fp, links = state.pointee.links
-        switch DispatchMode.tailLoopIsSafe ? dispatchMode : .match {
+        switch DispatchMode.tailLoopIsSafe && state.pointee.profile == nil ? dispatchMode : .match {
         case .match:
             var executor = Executor(pc: pc, fp: fp, links: links, memory: state.pointee.memory, vm: state,
                                     table: UnsafeRawPointer(state.pointee.tailHandlers))
@@ -316,7 +454,7 @@ public final class VM {
                 executor.exit(error)
             }
         case .tail:
-            let handler = state.pointee.tailHandlers[Int(pc.load(as: UInt8.self))]
+            let handler = pc.loadUnaligned(as: TailHandler.self)
             handler(pc, fp, links, state.pointee.memory, UnsafeMutableRawPointer(state), UnsafeRawPointer(state.pointee.tailHandlers))
         }
         // No bytecode runs until the next `run`: samples until then count as outside.

@@ -183,6 +183,58 @@ final class TrapAndControlTests: XCTestCase {
         }
     }
 
+    /// The code image puts a handler address in front of every op and rewrites
+    /// branch offsets for it; outside, offsets stay the bytecode's.
+    func testTheCodeImageMapsBytecodeOffsetsBothWays() throws {
+        var e = Encoder()
+        let loop = e.makeLabel(), done = e.makeLabel()
+        e.pushFrame(3)
+        e.xconst32(XReg(1), 0)
+        e.bind(loop)
+        e.brIfXeqz32(XReg(0), done)
+        e.xadd32(XReg(1), XReg(1), XReg(0))
+        e.xadd32I32(XReg(0), XReg(0), -1)
+        e.jump(loop)
+        e.bind(done)
+        e.xmov(XReg(0), XReg(1))
+        e.ret()
+        let bytes = try e.finish()
+        let code = CodeImage(bytes)
+        XCTAssertEqual(callAll(code, [10]), .values([55]))
+        var disassembler = Disassembler()
+        let starts = try Decoder.decodeAll(bytes, into: &disassembler).map(\.offset)
+        XCTAssertEqual(starts.count, 8)
+        for start in starts {
+            let address = code.address(at: start)
+            XCTAssertEqual(code.offset(of: address), start)
+            XCTAssertEqual(code.offset(of: address + 3), start, "an address inside the header is the op")
+            XCTAssertEqual(code.offset(of: address + 9), start + 1, "past the header, bytes count as the bytecode's")
+        }
+        XCTAssertNil(code.offset(of: nil))
+    }
+
+    /// Bytes the compiler never writes still run safely: a branch into the middle
+    /// of an op and an op cut short trap as invalid opcodes, in both loops.
+    func testBadBranchTargetsAndTruncatedOpsTrap() throws {
+        var e = Encoder()
+        e.pushFrame(2)
+        e.xconst32(XReg(0), 7)
+        e.ret()
+        var bytes = try e.finish()
+        // jump +3: into the middle of the xconst32 at offset 5 (push_frame is 5 bytes).
+        let jump: [UInt8] = [Opcode.jump.rawValue, 8, 0, 0, 0]
+        bytes = Array(bytes[0..<5]) + jump + Array(bytes[5...])
+        XCTAssertEqual(callAll(CodeImage(bytes), []), .trap(.invalidOpcode))
+        var f = Encoder()
+        f.pushFrame(2)
+        f.xadd32(XReg(0), XReg(0), XReg(1))
+        let whole = try f.finish()
+        XCTAssertEqual(callAll(CodeImage(Array(whole.dropLast())), [1, 2]), .trap(.invalidOpcode))
+        f.ret()
+        XCTAssertEqual(callAll(CodeImage(try f.finish() + [0xFF, 0x01]), [1, 2]), .values([3]), "the ops before a cut-short one run")
+        XCTAssertNil(Opcode(rawValue: 0xFE), "CodeImage marks malformed ops with 0xFE")
+    }
+
     func testInvalidOpcodesAndTheTrapOpTrap() {
         XCTAssertEqual(callAll(CodeImage([0xFE]), []), .trap(.invalidOpcode))
         XCTAssertEqual(callAll(CodeImage([0xFF, 0xFF, 0xFF]), []), .trap(.invalidOpcode))

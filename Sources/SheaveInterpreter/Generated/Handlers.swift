@@ -1575,2752 +1575,2752 @@ extension Executor: OpHandlers {}
 extension Executor {
     @inline(__always)
     mutating func op_nop() {
-        pc = pc.advanced(by: 1)
+        pc = pc.advanced(by: 9)
         nop()
     }
 
     @inline(__always)
     mutating func op_trap() throws(Stop) {
         start = pc
-        let code = TrapCode(rawValue: pc.loadUnaligned(fromByteOffset: 1, as: UInt8.self)) ?? .invalidOpcode
-        pc = pc.advanced(by: 2)
+        let code = TrapCode(rawValue: pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)) ?? .invalidOpcode
+        pc = pc.advanced(by: 10)
         try trap(code)
     }
 
     @inline(__always)
     mutating func op_ret() throws(Stop) {
         start = pc
-        pc = pc.advanced(by: 1)
+        pc = pc.advanced(by: 9)
         try ret()
     }
 
     @inline(__always)
     mutating func op_jump() {
-        let offset = BranchTarget(start: pc, field: 1)
-        pc = pc.advanced(by: 5)
+        let offset = BranchTarget(start: pc, field: 9)
+        pc = pc.advanced(by: 13)
         jump(offset)
     }
 
     @inline(__always)
     mutating func op_brIfXnez32() {
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 3)
-        pc = pc.advanced(by: 7)
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 11)
+        pc = pc.advanced(by: 15)
         brIfXnez32(cond, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXeqz32() {
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 3)
-        pc = pc.advanced(by: 7)
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 11)
+        pc = pc.advanced(by: 15)
         brIfXeqz32(cond, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXnez64() {
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 3)
-        pc = pc.advanced(by: 7)
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 11)
+        pc = pc.advanced(by: 15)
         brIfXnez64(cond, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXeqz64() {
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 3)
-        pc = pc.advanced(by: 7)
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 11)
+        pc = pc.advanced(by: 15)
         brIfXeqz64(cond, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXeq32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 5)
-        pc = pc.advanced(by: 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 13)
+        pc = pc.advanced(by: 17)
         brIfXeq32(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXne32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 5)
-        pc = pc.advanced(by: 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 13)
+        pc = pc.advanced(by: 17)
         brIfXne32(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXslt32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 5)
-        pc = pc.advanced(by: 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 13)
+        pc = pc.advanced(by: 17)
         brIfXslt32(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXsle32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 5)
-        pc = pc.advanced(by: 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 13)
+        pc = pc.advanced(by: 17)
         brIfXsle32(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXult32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 5)
-        pc = pc.advanced(by: 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 13)
+        pc = pc.advanced(by: 17)
         brIfXult32(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXule32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 5)
-        pc = pc.advanced(by: 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 13)
+        pc = pc.advanced(by: 17)
         brIfXule32(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXeq64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXeq64(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXne64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXne64(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXslt64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXslt64(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXsle64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXsle64(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXult64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXult64(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXule64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXule64(a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXeq32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXeq32I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXne32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXne32I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXslt32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXslt32I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXsle32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXsle32I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXsgt32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXsgt32I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXsge32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXsge32I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXult32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXult32I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXule32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXule32I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXugt32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXugt32I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXuge32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brIfXuge32I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXeq64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brIfXeq64I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXne64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brIfXne64I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXslt64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brIfXslt64I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXsle64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brIfXsle64I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXsgt64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brIfXsgt64I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXsge64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brIfXsge64I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXult64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brIfXult64I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXule64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brIfXule64I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXugt64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brIfXugt64I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brIfXuge64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brIfXuge64I32(a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brTable32() {
-        let index = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let targets = BranchTableRef(start: pc, count: pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self), offsets: pc.advanced(by: 7))
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let targets = BranchTableRef(start: pc, count: pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self), offsets: pc.advanced(by: 15))
         brTable32(index, targets)
     }
 
     @inline(__always)
     mutating func op_call() {
-        let offset = BranchTarget(start: pc, field: 1)
-        let frame = pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self)
-        pc = pc.advanced(by: 7)
+        let offset = BranchTarget(start: pc, field: 9)
+        let frame = pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self)
+        pc = pc.advanced(by: 15)
         call(offset, frame)
     }
 
     @inline(__always)
     mutating func op_callIndirect() throws(Stop) {
         start = pc
-        let table = pc.loadUnaligned(fromByteOffset: 1, as: UInt32.self)
-        let type = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        let index = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let frame = pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self)
-        pc = pc.advanced(by: 13)
+        let table = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
+        let type = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let frame = pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self)
+        pc = pc.advanced(by: 21)
         try callIndirect(table, type, index, frame)
     }
 
     @inline(__always)
     mutating func op_callHost() throws(Stop) {
         start = pc
-        let id = pc.loadUnaligned(fromByteOffset: 1, as: UInt32.self)
-        let frame = pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self)
-        let slots = pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self)
-        pc = pc.advanced(by: 9)
+        let id = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
+        let frame = pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self)
+        let slots = pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self)
+        pc = pc.advanced(by: 17)
         try callHost(id, frame, slots)
     }
 
     @inline(__always)
     mutating func op_callRef() throws(Stop) {
         start = pc
-        let ref = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let frame = pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self)
-        pc = pc.advanced(by: 7)
+        let ref = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let frame = pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self)
+        pc = pc.advanced(by: 15)
         try callRef(ref, frame)
     }
 
     @inline(__always)
     mutating func op_checkpoint() throws(Stop) {
         start = pc
-        let cost = pc.loadUnaligned(fromByteOffset: 1, as: UInt32.self)
-        pc = pc.advanced(by: 5)
+        let cost = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
+        pc = pc.advanced(by: 13)
         try checkpoint(cost)
     }
 
     @inline(__always)
     mutating func op_pushFrame() throws(Stop) {
         start = pc
-        let size = pc.loadUnaligned(fromByteOffset: 1, as: UInt32.self)
-        pc = pc.advanced(by: 5)
+        let size = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
+        pc = pc.advanced(by: 13)
         try pushFrame(size)
     }
 
     @inline(__always)
     mutating func op_xmov() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         xmov(dst, src)
     }
 
     @inline(__always)
     mutating func op_xzero() {
-        let first = pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self)
-        let count = pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self)
-        pc = pc.advanced(by: 5)
+        let first = pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self)
+        let count = pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self)
+        pc = pc.advanced(by: 13)
         xzero(first, count)
     }
 
     @inline(__always)
     mutating func op_xconst32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int32.self)
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        pc = pc.advanced(by: 15)
         xconst32(dst, imm)
     }
 
     @inline(__always)
     mutating func op_xconst64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: Int64.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int64.self)
+        pc = pc.advanced(by: 19)
         xconst64(dst, imm)
     }
 
     @inline(__always)
     mutating func op_fconst32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        pc = pc.advanced(by: 15)
         fconst32(dst, imm)
     }
 
     @inline(__always)
     mutating func op_fconst64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 3, as: UInt64.self)
-        pc = pc.advanced(by: 11)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: UInt64.self)
+        pc = pc.advanced(by: 19)
         fconst64(dst, imm)
     }
 
     @inline(__always)
     mutating func op_xselect() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         xselect(dst, cond, a, b)
     }
 
     @inline(__always)
     mutating func op_xselect64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         xselect64(dst, cond, a, b)
     }
 
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_vmov() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         vmov(dst, src)
     }
 #endif
 
     @inline(__always)
     mutating func op_globalGet() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let index = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let index = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         globalGet(dst, index)
     }
 
     @inline(__always)
     mutating func op_globalSet() {
-        let index = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let index = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         globalSet(index, src)
     }
 
     @inline(__always)
     mutating func op_refFunc() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let index = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let index = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         refFunc(dst, index)
     }
 
     @inline(__always)
     mutating func op_tableGet() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let table = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        let index = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let table = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        pc = pc.advanced(by: 19)
         try tableGet(dst, table, index)
     }
 
     @inline(__always)
     mutating func op_tableSet() throws(Stop) {
         start = pc
-        let table = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let index = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let value = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        pc = pc.advanced(by: 11)
+        let table = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        pc = pc.advanced(by: 19)
         try tableSet(table, index, value)
     }
 
     @inline(__always)
     mutating func op_tableSize() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let table = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let table = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         tableSize(dst, table)
     }
 
     @inline(__always)
     mutating func op_tableGrow() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let table = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        let value = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let delta = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let table = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let delta = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        pc = pc.advanced(by: 21)
         tableGrow(dst, table, value, delta)
     }
 
     @inline(__always)
     mutating func op_tableFill() throws(Stop) {
         start = pc
-        let table = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let start = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let value = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        pc = pc.advanced(by: 13)
+        let table = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let start = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        pc = pc.advanced(by: 21)
         try tableFill(table, start, value, count)
     }
 
     @inline(__always)
     mutating func op_tableCopy() throws(Stop) {
         start = pc
-        let dst_table = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let src_table = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
-        pc = pc.advanced(by: 17)
+        let dst_table = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let src_table = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self))
+        pc = pc.advanced(by: 25)
         try tableCopy(dst_table, src_table, dst, src, count)
     }
 
     @inline(__always)
     mutating func op_tableInit() throws(Stop) {
         start = pc
-        let table = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let segment = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
-        pc = pc.advanced(by: 17)
+        let table = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let segment = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self))
+        pc = pc.advanced(by: 25)
         try tableInit(table, segment, dst, src, count)
     }
 
     @inline(__always)
     mutating func op_elemDrop() {
-        let segment = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        pc = pc.advanced(by: 7)
+        let segment = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        pc = pc.advanced(by: 15)
         elemDrop(segment)
     }
 
     @inline(__always)
     mutating func op_memoryFill() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let value = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         try memoryFill(dst, value, count)
     }
 
     @inline(__always)
     mutating func op_memoryCopy() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         try memoryCopy(dst, src, count)
     }
 
     @inline(__always)
     mutating func op_memoryInit() throws(Stop) {
         start = pc
-        let segment = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        pc = pc.advanced(by: 13)
+        let segment = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        pc = pc.advanced(by: 21)
         try memoryInit(segment, dst, src, count)
     }
 
     @inline(__always)
     mutating func op_dataDrop() {
-        let segment = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        pc = pc.advanced(by: 7)
+        let segment = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        pc = pc.advanced(by: 15)
         dataDrop(segment)
     }
 
     @inline(__always)
     mutating func op_xadd32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xadd32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xsub32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xsub32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xmul32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xmul32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xand32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xand32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xor32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xor32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xxor32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xxor32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshl32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xshl32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshr32S() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xshr32S(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshr32U() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xshr32U(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrotl32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xrotl32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrotr32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xrotr32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xdiv32S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try xdiv32S(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xdiv32U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try xdiv32U(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrem32S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try xrem32S(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrem32U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try xrem32U(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xeqz32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         xeqz32(dst, src)
     }
 
     @inline(__always)
     mutating func op_xclz32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xclz32(dst, src)
     }
 
     @inline(__always)
     mutating func op_xctz32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xctz32(dst, src)
     }
 
     @inline(__always)
     mutating func op_xpopcnt32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xpopcnt32(dst, src)
     }
 
     @inline(__always)
     mutating func op_xeq32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xeq32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xne32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xne32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xslt32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xslt32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xsle32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xsle32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xult32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xult32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xule32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xule32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xadd64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xadd64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xsub64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xsub64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xmul64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xmul64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xand64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xand64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xor64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xor64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xxor64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xxor64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshl64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xshl64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshr64S() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xshr64S(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshr64U() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xshr64U(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrotl64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xrotl64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrotr64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xrotr64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xdiv64S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try xdiv64S(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xdiv64U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try xdiv64U(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrem64S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try xrem64S(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrem64U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try xrem64U(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xeqz64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         xeqz64(dst, src)
     }
 
     @inline(__always)
     mutating func op_xclz64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xclz64(dst, src)
     }
 
     @inline(__always)
     mutating func op_xctz64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xctz64(dst, src)
     }
 
     @inline(__always)
     mutating func op_xpopcnt64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xpopcnt64(dst, src)
     }
 
     @inline(__always)
     mutating func op_xeq64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xeq64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xne64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xne64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xslt64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xslt64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xsle64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xsle64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xult64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xult64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xule64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xule64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xadd32Shl() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let base = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let index = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let base = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         xadd32Shl(dst, base, index, shift)
     }
 
     @inline(__always)
     mutating func op_xshr32UAnd() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let shift = pc.loadUnaligned(fromByteOffset: 5, as: UInt8.self)
-        let mask = pc.loadUnaligned(fromByteOffset: 6, as: Int32.self)
-        pc = pc.advanced(by: 10)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        let mask = pc.loadUnaligned(fromByteOffset: 14, as: Int32.self)
+        pc = pc.advanced(by: 18)
         xshr32UAnd(dst, src, shift, mask)
     }
 
     @inline(__always)
     mutating func op_xxor32Shl() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         xxor32Shl(dst, a, b, shift)
     }
 
     @inline(__always)
     mutating func op_xxor32ShrU() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         xxor32ShrU(dst, a, b, shift)
     }
 
     @inline(__always)
     mutating func op_xxor64Shl() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         xxor64Shl(dst, a, b, shift)
     }
 
     @inline(__always)
     mutating func op_xxor64ShrU() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let shift = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let shift = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         xxor64ShrU(dst, a, b, shift)
     }
 
     @inline(__always)
     mutating func op_fmul32Mul() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         fmul32Mul(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul32Add() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         fmul32Add(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul32Sub() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         fmul32Sub(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul32Rsub() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         fmul32Rsub(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul64Mul() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         fmul64Mul(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul64Add() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         fmul64Add(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul64Sub() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         fmul64Sub(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul64Rsub() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         fmul64Rsub(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_xmul32AddI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let mul = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let add = pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let mul = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let add = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
+        pc = pc.advanced(by: 21)
         xmul32AddI32(dst, src, mul, add)
     }
 
     @inline(__always)
     mutating func op_xmul64AddI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let mul = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let add = pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let mul = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let add = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
+        pc = pc.advanced(by: 21)
         xmul64AddI32(dst, src, mul, add)
     }
 
     @inline(__always)
     mutating func op_brXadd32I32Nez() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brXadd32I32Nez(dst, a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd32I32Ne() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 11)
-        pc = pc.advanced(by: 15)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 19)
+        pc = pc.advanced(by: 23)
         brXadd32I32Ne(dst, a, imm, c, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd32I32NeI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let limit = pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 13)
-        pc = pc.advanced(by: 17)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let limit = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 21)
+        pc = pc.advanced(by: 25)
         brXadd32I32NeI32(dst, a, imm, limit, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd32I32Slt() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 11)
-        pc = pc.advanced(by: 15)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 19)
+        pc = pc.advanced(by: 23)
         brXadd32I32Slt(dst, a, imm, c, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd32I32Ult() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 11)
-        pc = pc.advanced(by: 15)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 19)
+        pc = pc.advanced(by: 23)
         brXadd32I32Ult(dst, a, imm, c, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd32Nez() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brXadd32Nez(dst, a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd32Ne() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brXadd32Ne(dst, a, b, c, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd32NeI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let limit = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 11)
-        pc = pc.advanced(by: 15)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let limit = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 19)
+        pc = pc.advanced(by: 23)
         brXadd32NeI32(dst, a, b, limit, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd32Slt() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brXadd32Slt(dst, a, b, c, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd32Ult() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brXadd32Ult(dst, a, b, c, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd64I32Nez() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brXadd64I32Nez(dst, a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd64I32Ne() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 11)
-        pc = pc.advanced(by: 15)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 19)
+        pc = pc.advanced(by: 23)
         brXadd64I32Ne(dst, a, imm, c, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd64I32NeI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let limit = pc.loadUnaligned(fromByteOffset: 9, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 13)
-        pc = pc.advanced(by: 17)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let limit = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 21)
+        pc = pc.advanced(by: 25)
         brXadd64I32NeI32(dst, a, imm, limit, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd64I32Slt() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 11)
-        pc = pc.advanced(by: 15)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 19)
+        pc = pc.advanced(by: 23)
         brXadd64I32Slt(dst, a, imm, c, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd64I32Ult() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 11)
-        pc = pc.advanced(by: 15)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 19)
+        pc = pc.advanced(by: 23)
         brXadd64I32Ult(dst, a, imm, c, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd64Nez() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 7)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
         brXadd64Nez(dst, a, b, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd64Ne() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brXadd64Ne(dst, a, b, c, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd64NeI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let limit = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        let offset = BranchTarget(start: pc, field: 11)
-        pc = pc.advanced(by: 15)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let limit = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 19)
+        pc = pc.advanced(by: 23)
         brXadd64NeI32(dst, a, b, limit, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd64Slt() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brXadd64Slt(dst, a, b, c, offset)
     }
 
     @inline(__always)
     mutating func op_brXadd64Ult() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let offset = BranchTarget(start: pc, field: 9)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
         brXadd64Ult(dst, a, b, c, offset)
     }
 
     @inline(__always)
     mutating func op_xadd32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xadd32I32(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xmul32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xmul32I32(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xand32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xand32I32(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xor32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xor32I32(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xxor32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xxor32I32(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xshl32U8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: UInt8.self)
-        pc = pc.advanced(by: 6)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        pc = pc.advanced(by: 14)
         xshl32U8(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xshr32SU8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: UInt8.self)
-        pc = pc.advanced(by: 6)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        pc = pc.advanced(by: 14)
         xshr32SU8(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xshr32UU8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: UInt8.self)
-        pc = pc.advanced(by: 6)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        pc = pc.advanced(by: 14)
         xshr32UU8(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xeq32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xeq32I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xne32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xne32I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xslt32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xslt32I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xsle32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xsle32I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xsgt32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xsgt32I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xsge32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xsge32I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xult32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xult32I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xule32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xule32I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xugt32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xugt32I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xuge32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xuge32I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xadd64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xadd64I32(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xmul64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xmul64I32(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xand64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xand64I32(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xor64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xor64I32(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xxor64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        pc = pc.advanced(by: 17)
         xxor64I32(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xadd64I64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int64.self)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int64.self)
+        pc = pc.advanced(by: 21)
         xadd64I64(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xmul64I64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int64.self)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int64.self)
+        pc = pc.advanced(by: 21)
         xmul64I64(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xand64I64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int64.self)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int64.self)
+        pc = pc.advanced(by: 21)
         xand64I64(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xor64I64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int64.self)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int64.self)
+        pc = pc.advanced(by: 21)
         xor64I64(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xxor64I64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int64.self)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int64.self)
+        pc = pc.advanced(by: 21)
         xxor64I64(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xshl64U8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: UInt8.self)
-        pc = pc.advanced(by: 6)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        pc = pc.advanced(by: 14)
         xshl64U8(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xshr64SU8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: UInt8.self)
-        pc = pc.advanced(by: 6)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        pc = pc.advanced(by: 14)
         xshr64SU8(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xshr64UU8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: UInt8.self)
-        pc = pc.advanced(by: 6)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        pc = pc.advanced(by: 14)
         xshr64UU8(dst, src, imm)
     }
 
     @inline(__always)
     mutating func op_xeq64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         xeq64I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xne64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         xne64I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xslt64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         xslt64I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xsle64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         xsle64I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xsgt64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         xsgt64I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xsge64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         xsge64I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xult64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         xult64I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xule64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         xule64I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xugt64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         xugt64I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xuge64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         xuge64I32(dst, a, imm)
     }
 
     @inline(__always)
     mutating func op_xzext3264() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         xzext3264(dst, src)
     }
 
     @inline(__always)
     mutating func op_xsext3264() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         xsext3264(dst, src)
     }
 
     @inline(__always)
     mutating func op_xsext832() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xsext832(dst, src)
     }
 
     @inline(__always)
     mutating func op_xsext1632() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xsext1632(dst, src)
     }
 
     @inline(__always)
     mutating func op_xsext864() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xsext864(dst, src)
     }
 
     @inline(__always)
     mutating func op_xsext1664() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         xsext1664(dst, src)
     }
 
     @inline(__always)
     mutating func op_fadd32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fadd32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fsub32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fsub32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmul32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fmul32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fdiv32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fdiv32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmin32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fmin32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmax32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fmax32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fcopysign32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         fcopysign32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fabs32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         fabs32(dst, src)
     }
 
     @inline(__always)
     mutating func op_fneg32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         fneg32(dst, src)
     }
 
     @inline(__always)
     mutating func op_fsqrt32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         fsqrt32(dst, src)
     }
 
     @inline(__always)
     mutating func op_fceil32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fceil32(dst, src)
     }
 
     @inline(__always)
     mutating func op_ffloor32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         ffloor32(dst, src)
     }
 
     @inline(__always)
     mutating func op_ftrunc32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         ftrunc32(dst, src)
     }
 
     @inline(__always)
     mutating func op_fnearest32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fnearest32(dst, src)
     }
 
     @inline(__always)
     mutating func op_feq32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         feq32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_fne32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fne32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_flt32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         flt32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_fle32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fle32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_fadd64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fadd64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fsub64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fsub64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmul64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fmul64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fdiv64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fdiv64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmin64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fmin64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmax64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fmax64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fcopysign64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         fcopysign64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fabs64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         fabs64(dst, src)
     }
 
     @inline(__always)
     mutating func op_fneg64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         fneg64(dst, src)
     }
 
     @inline(__always)
     mutating func op_fsqrt64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         fsqrt64(dst, src)
     }
 
     @inline(__always)
     mutating func op_fceil64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fceil64(dst, src)
     }
 
     @inline(__always)
     mutating func op_ffloor64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         ffloor64(dst, src)
     }
 
     @inline(__always)
     mutating func op_ftrunc64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         ftrunc64(dst, src)
     }
 
     @inline(__always)
     mutating func op_fnearest64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fnearest64(dst, src)
     }
 
     @inline(__always)
     mutating func op_feq64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         feq64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_fne64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fne64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_flt64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         flt64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_fle64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         fle64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_x32FromF32S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try x32FromF32S(dst, src)
     }
 
     @inline(__always)
     mutating func op_x32FromF32SSat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         x32FromF32SSat(dst, src)
     }
 
     @inline(__always)
     mutating func op_x32FromF32U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try x32FromF32U(dst, src)
     }
 
     @inline(__always)
     mutating func op_x32FromF32USat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         x32FromF32USat(dst, src)
     }
 
     @inline(__always)
     mutating func op_x32FromF64S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try x32FromF64S(dst, src)
     }
 
     @inline(__always)
     mutating func op_x32FromF64SSat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         x32FromF64SSat(dst, src)
     }
 
     @inline(__always)
     mutating func op_x32FromF64U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try x32FromF64U(dst, src)
     }
 
     @inline(__always)
     mutating func op_x32FromF64USat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         x32FromF64USat(dst, src)
     }
 
     @inline(__always)
     mutating func op_x64FromF32S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try x64FromF32S(dst, src)
     }
 
     @inline(__always)
     mutating func op_x64FromF32SSat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         x64FromF32SSat(dst, src)
     }
 
     @inline(__always)
     mutating func op_x64FromF32U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try x64FromF32U(dst, src)
     }
 
     @inline(__always)
     mutating func op_x64FromF32USat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         x64FromF32USat(dst, src)
     }
 
     @inline(__always)
     mutating func op_x64FromF64S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try x64FromF64S(dst, src)
     }
 
     @inline(__always)
     mutating func op_x64FromF64SSat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         x64FromF64SSat(dst, src)
     }
 
     @inline(__always)
     mutating func op_x64FromF64U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         try x64FromF64U(dst, src)
     }
 
     @inline(__always)
     mutating func op_x64FromF64USat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         x64FromF64USat(dst, src)
     }
 
     @inline(__always)
     mutating func op_f32FromX32S() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32FromX32S(dst, src)
     }
 
     @inline(__always)
     mutating func op_f32FromX32U() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32FromX32U(dst, src)
     }
 
     @inline(__always)
     mutating func op_f32FromX64S() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32FromX64S(dst, src)
     }
 
     @inline(__always)
     mutating func op_f32FromX64U() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32FromX64U(dst, src)
     }
 
     @inline(__always)
     mutating func op_f64FromX32S() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64FromX32S(dst, src)
     }
 
     @inline(__always)
     mutating func op_f64FromX32U() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64FromX32U(dst, src)
     }
 
     @inline(__always)
     mutating func op_f64FromX64S() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64FromX64S(dst, src)
     }
 
     @inline(__always)
     mutating func op_f64FromX64U() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64FromX64U(dst, src)
     }
 
     @inline(__always)
     mutating func op_f32FromF64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32FromF64(dst, src)
     }
 
     @inline(__always)
     mutating func op_f64FromF32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64FromF32(dst, src)
     }
 
     @inline(__always)
     mutating func op_xload8S32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload8S32(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload8U32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload8U32(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload16S32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload16S32(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload16U32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload16U32(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload32(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload8S64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload8S64(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload8U64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload8U64(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload16S64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload16S64(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload16U64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload16U64(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload32S64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload32S64(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload32U64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload32U64(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try xload64(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_fload32() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try fload32(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_fload64() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         try fload64(dst, addr, offset)
     }
 
     @inline(__always)
     mutating func op_xload32Add() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try xload32Add(dst, a, b, offset)
     }
 
     @inline(__always)
     mutating func op_xload32AddI32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
+        pc = pc.advanced(by: 21)
         try xload32AddI32(dst, a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_xload8U32Add() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try xload8U32Add(dst, a, b, offset)
     }
 
     @inline(__always)
     mutating func op_xload8U32AddI32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
-        pc = pc.advanced(by: 13)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
+        pc = pc.advanced(by: 21)
         try xload8U32AddI32(dst, a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_fload32Add() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try fload32Add(dst, a, b, offset)
     }
 
     @inline(__always)
     mutating func op_fload32AddI32() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
-        pc = pc.advanced(by: 13)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
+        pc = pc.advanced(by: 21)
         try fload32AddI32(dst, a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_fload64Add() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try fload64Add(dst, a, b, offset)
     }
 
     @inline(__always)
     mutating func op_fload64AddI32() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let imm = pc.loadUnaligned(fromByteOffset: 5, as: Int32.self)
-        let offset = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
-        pc = pc.advanced(by: 13)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
+        pc = pc.advanced(by: 21)
         try fload64AddI32(dst, a, imm, offset)
     }
 
     @inline(__always)
     mutating func op_xstore8() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         try xstore8(addr, offset, src)
     }
 
     @inline(__always)
     mutating func op_xstore16() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         try xstore16(addr, offset, src)
     }
 
     @inline(__always)
     mutating func op_xstore32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         try xstore32(addr, offset, src)
     }
 
     @inline(__always)
     mutating func op_xstore64() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         try xstore64(addr, offset, src)
     }
 
     @inline(__always)
     mutating func op_xstore8I32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         try xstore8I32(addr, offset, imm)
     }
 
     @inline(__always)
     mutating func op_xstore16I32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         try xstore16I32(addr, offset, imm)
     }
 
     @inline(__always)
     mutating func op_xstore32I32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         try xstore32I32(addr, offset, imm)
     }
 
     @inline(__always)
     mutating func op_xstore64I32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let imm = pc.loadUnaligned(fromByteOffset: 7, as: Int32.self)
-        pc = pc.advanced(by: 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
         try xstore64I32(addr, offset, imm)
     }
 
     @inline(__always)
     mutating func op_fstore32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         try fstore32(addr, offset, src)
     }
 
     @inline(__always)
     mutating func op_fstore64() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         try fstore64(addr, offset, src)
     }
 
     @inline(__always)
     mutating func op_memorySize() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        pc = pc.advanced(by: 5)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
         memorySize(dst)
     }
 
     @inline(__always)
     mutating func op_memoryGrow() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let delta = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let delta = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         memoryGrow(dst, delta)
     }
 
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_v128Const() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let low = pc.loadUnaligned(fromByteOffset: 5, as: UInt64.self)
-        let high = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
-        pc = pc.advanced(by: 21)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let low = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let high = pc.loadUnaligned(fromByteOffset: 21, as: UInt64.self)
+        pc = pc.advanced(by: 29)
         v128Const(dst, low, high)
     }
 #endif
@@ -4328,11 +4328,11 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_vselect() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        pc = pc.advanced(by: 19)
         vselect(dst, cond, a, b)
     }
 #endif
@@ -4340,9 +4340,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_vglobalGet() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let index = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let index = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
         vglobalGet(dst, index)
     }
 #endif
@@ -4350,9 +4350,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_vglobalSet() {
-        let index = pc.loadUnaligned(fromByteOffset: 3, as: UInt32.self)
-        let src = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let index = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         vglobalSet(index, src)
     }
 #endif
@@ -4360,12 +4360,12 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Shuffle() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let low = pc.loadUnaligned(fromByteOffset: 9, as: UInt64.self)
-        let high = pc.loadUnaligned(fromByteOffset: 17, as: UInt64.self)
-        pc = pc.advanced(by: 25)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let low = pc.loadUnaligned(fromByteOffset: 17, as: UInt64.self)
+        let high = pc.loadUnaligned(fromByteOffset: 25, as: UInt64.self)
+        pc = pc.advanced(by: 33)
         i8x16Shuffle(dst, a, b, low, high)
     }
 #endif
@@ -4374,10 +4374,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load(dst, addr, offset)
     }
 #endif
@@ -4386,10 +4386,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load8x8S() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load8x8S(dst, addr, offset)
     }
 #endif
@@ -4398,10 +4398,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load8x8U() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load8x8U(dst, addr, offset)
     }
 #endif
@@ -4410,10 +4410,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load16x4S() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load16x4S(dst, addr, offset)
     }
 #endif
@@ -4422,10 +4422,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load16x4U() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load16x4U(dst, addr, offset)
     }
 #endif
@@ -4434,10 +4434,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load32x2S() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load32x2S(dst, addr, offset)
     }
 #endif
@@ -4446,10 +4446,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load32x2U() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load32x2U(dst, addr, offset)
     }
 #endif
@@ -4458,10 +4458,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load8Splat() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load8Splat(dst, addr, offset)
     }
 #endif
@@ -4470,10 +4470,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load16Splat() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load16Splat(dst, addr, offset)
     }
 #endif
@@ -4482,10 +4482,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load32Splat() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load32Splat(dst, addr, offset)
     }
 #endif
@@ -4494,10 +4494,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load64Splat() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load64Splat(dst, addr, offset)
     }
 #endif
@@ -4506,10 +4506,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load32Zero() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load32Zero(dst, addr, offset)
     }
 #endif
@@ -4518,10 +4518,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load64Zero() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
         try v128Load64Zero(dst, addr, offset)
     }
 #endif
@@ -4530,10 +4530,10 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Store() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        let src = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        pc = pc.advanced(by: 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        pc = pc.advanced(by: 19)
         try v128Store(addr, offset, src)
     }
 #endif
@@ -4542,12 +4542,12 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load8Lane() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        let src = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
-        pc = pc.advanced(by: 14)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 21, as: UInt8.self)
+        pc = pc.advanced(by: 22)
         try v128Load8Lane(dst, addr, offset, src, lane)
     }
 #endif
@@ -4556,12 +4556,12 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load16Lane() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        let src = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
-        pc = pc.advanced(by: 14)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 21, as: UInt8.self)
+        pc = pc.advanced(by: 22)
         try v128Load16Lane(dst, addr, offset, src, lane)
     }
 #endif
@@ -4570,12 +4570,12 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load32Lane() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        let src = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
-        pc = pc.advanced(by: 14)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 21, as: UInt8.self)
+        pc = pc.advanced(by: 22)
         try v128Load32Lane(dst, addr, offset, src, lane)
     }
 #endif
@@ -4584,12 +4584,12 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Load64Lane() throws(Stop) {
         start = pc
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
-        let src = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
-        pc = pc.advanced(by: 14)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 21, as: UInt8.self)
+        pc = pc.advanced(by: 22)
         try v128Load64Lane(dst, addr, offset, src, lane)
     }
 #endif
@@ -4598,11 +4598,11 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Store8Lane() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        let src = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 11, as: UInt8.self)
-        pc = pc.advanced(by: 12)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 19, as: UInt8.self)
+        pc = pc.advanced(by: 20)
         try v128Store8Lane(addr, offset, src, lane)
     }
 #endif
@@ -4611,11 +4611,11 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Store16Lane() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        let src = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 11, as: UInt8.self)
-        pc = pc.advanced(by: 12)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 19, as: UInt8.self)
+        pc = pc.advanced(by: 20)
         try v128Store16Lane(addr, offset, src, lane)
     }
 #endif
@@ -4624,11 +4624,11 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Store32Lane() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        let src = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 11, as: UInt8.self)
-        pc = pc.advanced(by: 12)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 19, as: UInt8.self)
+        pc = pc.advanced(by: 20)
         try v128Store32Lane(addr, offset, src, lane)
     }
 #endif
@@ -4637,11 +4637,11 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Store64Lane() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let offset = pc.loadUnaligned(fromByteOffset: 5, as: UInt32.self)
-        let src = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 11, as: UInt8.self)
-        pc = pc.advanced(by: 12)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 19, as: UInt8.self)
+        pc = pc.advanced(by: 20)
         try v128Store64Lane(addr, offset, src, lane)
     }
 #endif
@@ -4649,9 +4649,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_v128Not() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         v128Not(dst, a)
     }
 #endif
@@ -4659,10 +4659,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_v128And() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         v128And(dst, a, b)
     }
 #endif
@@ -4670,10 +4670,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_v128Andnot() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         v128Andnot(dst, a, b)
     }
 #endif
@@ -4681,10 +4681,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_v128Or() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         v128Or(dst, a, b)
     }
 #endif
@@ -4692,10 +4692,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_v128Xor() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         v128Xor(dst, a, b)
     }
 #endif
@@ -4703,11 +4703,11 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_v128Bitselect() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let c = VReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        pc = pc.advanced(by: 11)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let c = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        pc = pc.advanced(by: 19)
         v128Bitselect(dst, a, b, c)
     }
 #endif
@@ -4715,9 +4715,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_v128AnyTrue() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         v128AnyTrue(dst, a)
     }
 #endif
@@ -4725,10 +4725,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Swizzle() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16Swizzle(dst, a, b)
     }
 #endif
@@ -4736,9 +4736,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Splat() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i8x16Splat(dst, a)
     }
 #endif
@@ -4746,10 +4746,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16ExtractLaneS() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         i8x16ExtractLaneS(dst, a, lane)
     }
 #endif
@@ -4757,10 +4757,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16ExtractLaneU() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         i8x16ExtractLaneU(dst, a, lane)
     }
 #endif
@@ -4768,11 +4768,11 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16ReplaceLane() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
-        pc = pc.advanced(by: 10)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
+        pc = pc.advanced(by: 18)
         i8x16ReplaceLane(dst, a, b, lane)
     }
 #endif
@@ -4780,9 +4780,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Splat() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i16x8Splat(dst, a)
     }
 #endif
@@ -4790,10 +4790,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtractLaneS() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         i16x8ExtractLaneS(dst, a, lane)
     }
 #endif
@@ -4801,10 +4801,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtractLaneU() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         i16x8ExtractLaneU(dst, a, lane)
     }
 #endif
@@ -4812,11 +4812,11 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ReplaceLane() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
-        pc = pc.advanced(by: 10)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
+        pc = pc.advanced(by: 18)
         i16x8ReplaceLane(dst, a, b, lane)
     }
 #endif
@@ -4824,9 +4824,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4Splat() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4Splat(dst, a)
     }
 #endif
@@ -4834,10 +4834,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtractLane() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         i32x4ExtractLane(dst, a, lane)
     }
 #endif
@@ -4845,11 +4845,11 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ReplaceLane() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
-        pc = pc.advanced(by: 10)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
+        pc = pc.advanced(by: 18)
         i32x4ReplaceLane(dst, a, b, lane)
     }
 #endif
@@ -4857,9 +4857,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2Splat() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i64x2Splat(dst, a)
     }
 #endif
@@ -4867,10 +4867,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ExtractLane() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         i64x2ExtractLane(dst, a, lane)
     }
 #endif
@@ -4878,11 +4878,11 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ReplaceLane() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
-        pc = pc.advanced(by: 10)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
+        pc = pc.advanced(by: 18)
         i64x2ReplaceLane(dst, a, b, lane)
     }
 #endif
@@ -4890,9 +4890,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Splat() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32x4Splat(dst, a)
     }
 #endif
@@ -4900,10 +4900,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4ExtractLane() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         f32x4ExtractLane(dst, a, lane)
     }
 #endif
@@ -4911,11 +4911,11 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4ReplaceLane() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
-        pc = pc.advanced(by: 10)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
+        pc = pc.advanced(by: 18)
         f32x4ReplaceLane(dst, a, b, lane)
     }
 #endif
@@ -4923,9 +4923,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Splat() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64x2Splat(dst, a)
     }
 #endif
@@ -4933,10 +4933,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2ExtractLane() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 7, as: UInt8.self)
-        pc = pc.advanced(by: 8)
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        pc = pc.advanced(by: 16)
         f64x2ExtractLane(dst, a, lane)
     }
 #endif
@@ -4944,11 +4944,11 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2ReplaceLane() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        let lane = pc.loadUnaligned(fromByteOffset: 9, as: UInt8.self)
-        pc = pc.advanced(by: 10)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
+        pc = pc.advanced(by: 18)
         f64x2ReplaceLane(dst, a, b, lane)
     }
 #endif
@@ -4956,10 +4956,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Eq() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16Eq(dst, a, b)
     }
 #endif
@@ -4967,10 +4967,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Ne() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16Ne(dst, a, b)
     }
 #endif
@@ -4978,10 +4978,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16LtS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16LtS(dst, a, b)
     }
 #endif
@@ -4989,10 +4989,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16LtU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16LtU(dst, a, b)
     }
 #endif
@@ -5000,10 +5000,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16GtS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16GtS(dst, a, b)
     }
 #endif
@@ -5011,10 +5011,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16GtU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16GtU(dst, a, b)
     }
 #endif
@@ -5022,10 +5022,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16LeS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16LeS(dst, a, b)
     }
 #endif
@@ -5033,10 +5033,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16LeU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16LeU(dst, a, b)
     }
 #endif
@@ -5044,10 +5044,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16GeS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16GeS(dst, a, b)
     }
 #endif
@@ -5055,10 +5055,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16GeU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16GeU(dst, a, b)
     }
 #endif
@@ -5066,10 +5066,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Eq() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8Eq(dst, a, b)
     }
 #endif
@@ -5077,10 +5077,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Ne() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8Ne(dst, a, b)
     }
 #endif
@@ -5088,10 +5088,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8LtS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8LtS(dst, a, b)
     }
 #endif
@@ -5099,10 +5099,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8LtU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8LtU(dst, a, b)
     }
 #endif
@@ -5110,10 +5110,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8GtS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8GtS(dst, a, b)
     }
 #endif
@@ -5121,10 +5121,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8GtU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8GtU(dst, a, b)
     }
 #endif
@@ -5132,10 +5132,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8LeS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8LeS(dst, a, b)
     }
 #endif
@@ -5143,10 +5143,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8LeU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8LeU(dst, a, b)
     }
 #endif
@@ -5154,10 +5154,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8GeS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8GeS(dst, a, b)
     }
 #endif
@@ -5165,10 +5165,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8GeU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8GeU(dst, a, b)
     }
 #endif
@@ -5176,10 +5176,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4Eq() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4Eq(dst, a, b)
     }
 #endif
@@ -5187,10 +5187,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4Ne() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4Ne(dst, a, b)
     }
 #endif
@@ -5198,10 +5198,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4LtS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4LtS(dst, a, b)
     }
 #endif
@@ -5209,10 +5209,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4LtU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4LtU(dst, a, b)
     }
 #endif
@@ -5220,10 +5220,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4GtS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4GtS(dst, a, b)
     }
 #endif
@@ -5231,10 +5231,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4GtU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4GtU(dst, a, b)
     }
 #endif
@@ -5242,10 +5242,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4LeS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4LeS(dst, a, b)
     }
 #endif
@@ -5253,10 +5253,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4LeU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4LeU(dst, a, b)
     }
 #endif
@@ -5264,10 +5264,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4GeS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4GeS(dst, a, b)
     }
 #endif
@@ -5275,10 +5275,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4GeU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4GeU(dst, a, b)
     }
 #endif
@@ -5286,10 +5286,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2Eq() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2Eq(dst, a, b)
     }
 #endif
@@ -5297,10 +5297,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2Ne() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2Ne(dst, a, b)
     }
 #endif
@@ -5308,10 +5308,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2LtS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2LtS(dst, a, b)
     }
 #endif
@@ -5319,10 +5319,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2GtS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2GtS(dst, a, b)
     }
 #endif
@@ -5330,10 +5330,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2LeS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2LeS(dst, a, b)
     }
 #endif
@@ -5341,10 +5341,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2GeS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2GeS(dst, a, b)
     }
 #endif
@@ -5352,10 +5352,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Eq() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Eq(dst, a, b)
     }
 #endif
@@ -5363,10 +5363,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Ne() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Ne(dst, a, b)
     }
 #endif
@@ -5374,10 +5374,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Lt() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Lt(dst, a, b)
     }
 #endif
@@ -5385,10 +5385,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Gt() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Gt(dst, a, b)
     }
 #endif
@@ -5396,10 +5396,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Le() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Le(dst, a, b)
     }
 #endif
@@ -5407,10 +5407,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Ge() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Ge(dst, a, b)
     }
 #endif
@@ -5418,10 +5418,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Eq() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Eq(dst, a, b)
     }
 #endif
@@ -5429,10 +5429,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Ne() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Ne(dst, a, b)
     }
 #endif
@@ -5440,10 +5440,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Lt() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Lt(dst, a, b)
     }
 #endif
@@ -5451,10 +5451,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Gt() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Gt(dst, a, b)
     }
 #endif
@@ -5462,10 +5462,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Le() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Le(dst, a, b)
     }
 #endif
@@ -5473,10 +5473,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Ge() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Ge(dst, a, b)
     }
 #endif
@@ -5484,9 +5484,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Abs() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i8x16Abs(dst, a)
     }
 #endif
@@ -5494,9 +5494,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Neg() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i8x16Neg(dst, a)
     }
 #endif
@@ -5504,9 +5504,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16AllTrue() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i8x16AllTrue(dst, a)
     }
 #endif
@@ -5514,9 +5514,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Bitmask() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i8x16Bitmask(dst, a)
     }
 #endif
@@ -5524,10 +5524,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Shl() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16Shl(dst, a, b)
     }
 #endif
@@ -5535,10 +5535,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16ShrS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16ShrS(dst, a, b)
     }
 #endif
@@ -5546,10 +5546,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16ShrU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16ShrU(dst, a, b)
     }
 #endif
@@ -5557,10 +5557,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Add() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16Add(dst, a, b)
     }
 #endif
@@ -5568,10 +5568,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Sub() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16Sub(dst, a, b)
     }
 #endif
@@ -5579,10 +5579,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16MinS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16MinS(dst, a, b)
     }
 #endif
@@ -5590,10 +5590,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16MinU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16MinU(dst, a, b)
     }
 #endif
@@ -5601,10 +5601,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16MaxS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16MaxS(dst, a, b)
     }
 #endif
@@ -5612,10 +5612,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16MaxU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16MaxU(dst, a, b)
     }
 #endif
@@ -5623,10 +5623,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16AddSatS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16AddSatS(dst, a, b)
     }
 #endif
@@ -5634,10 +5634,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16AddSatU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16AddSatU(dst, a, b)
     }
 #endif
@@ -5645,10 +5645,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16SubSatS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16SubSatS(dst, a, b)
     }
 #endif
@@ -5656,10 +5656,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16SubSatU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16SubSatU(dst, a, b)
     }
 #endif
@@ -5667,10 +5667,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16AvgrU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16AvgrU(dst, a, b)
     }
 #endif
@@ -5678,9 +5678,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Abs() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i16x8Abs(dst, a)
     }
 #endif
@@ -5688,9 +5688,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Neg() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i16x8Neg(dst, a)
     }
 #endif
@@ -5698,9 +5698,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8AllTrue() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i16x8AllTrue(dst, a)
     }
 #endif
@@ -5708,9 +5708,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Bitmask() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i16x8Bitmask(dst, a)
     }
 #endif
@@ -5718,10 +5718,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Shl() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8Shl(dst, a, b)
     }
 #endif
@@ -5729,10 +5729,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ShrS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8ShrS(dst, a, b)
     }
 #endif
@@ -5740,10 +5740,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ShrU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8ShrU(dst, a, b)
     }
 #endif
@@ -5751,10 +5751,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Add() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8Add(dst, a, b)
     }
 #endif
@@ -5762,10 +5762,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Sub() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8Sub(dst, a, b)
     }
 #endif
@@ -5773,10 +5773,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Mul() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8Mul(dst, a, b)
     }
 #endif
@@ -5784,10 +5784,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8MinS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8MinS(dst, a, b)
     }
 #endif
@@ -5795,10 +5795,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8MinU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8MinU(dst, a, b)
     }
 #endif
@@ -5806,10 +5806,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8MaxS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8MaxS(dst, a, b)
     }
 #endif
@@ -5817,10 +5817,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8MaxU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8MaxU(dst, a, b)
     }
 #endif
@@ -5828,10 +5828,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8AddSatS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8AddSatS(dst, a, b)
     }
 #endif
@@ -5839,10 +5839,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8AddSatU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8AddSatU(dst, a, b)
     }
 #endif
@@ -5850,10 +5850,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8SubSatS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8SubSatS(dst, a, b)
     }
 #endif
@@ -5861,10 +5861,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8SubSatU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8SubSatU(dst, a, b)
     }
 #endif
@@ -5872,10 +5872,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8AvgrU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8AvgrU(dst, a, b)
     }
 #endif
@@ -5883,9 +5883,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4Abs() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4Abs(dst, a)
     }
 #endif
@@ -5893,9 +5893,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4Neg() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4Neg(dst, a)
     }
 #endif
@@ -5903,9 +5903,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4AllTrue() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4AllTrue(dst, a)
     }
 #endif
@@ -5913,9 +5913,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4Bitmask() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4Bitmask(dst, a)
     }
 #endif
@@ -5923,10 +5923,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4Shl() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4Shl(dst, a, b)
     }
 #endif
@@ -5934,10 +5934,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ShrS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4ShrS(dst, a, b)
     }
 #endif
@@ -5945,10 +5945,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ShrU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4ShrU(dst, a, b)
     }
 #endif
@@ -5956,10 +5956,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4Add() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4Add(dst, a, b)
     }
 #endif
@@ -5967,10 +5967,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4Sub() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4Sub(dst, a, b)
     }
 #endif
@@ -5978,10 +5978,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4Mul() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4Mul(dst, a, b)
     }
 #endif
@@ -5989,10 +5989,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4MinS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4MinS(dst, a, b)
     }
 #endif
@@ -6000,10 +6000,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4MinU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4MinU(dst, a, b)
     }
 #endif
@@ -6011,10 +6011,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4MaxS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4MaxS(dst, a, b)
     }
 #endif
@@ -6022,10 +6022,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4MaxU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4MaxU(dst, a, b)
     }
 #endif
@@ -6033,9 +6033,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2Abs() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i64x2Abs(dst, a)
     }
 #endif
@@ -6043,9 +6043,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2Neg() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i64x2Neg(dst, a)
     }
 #endif
@@ -6053,9 +6053,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2AllTrue() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i64x2AllTrue(dst, a)
     }
 #endif
@@ -6063,9 +6063,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2Bitmask() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i64x2Bitmask(dst, a)
     }
 #endif
@@ -6073,10 +6073,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2Shl() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2Shl(dst, a, b)
     }
 #endif
@@ -6084,10 +6084,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ShrS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2ShrS(dst, a, b)
     }
 #endif
@@ -6095,10 +6095,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ShrU() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2ShrU(dst, a, b)
     }
 #endif
@@ -6106,10 +6106,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2Add() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2Add(dst, a, b)
     }
 #endif
@@ -6117,10 +6117,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2Sub() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2Sub(dst, a, b)
     }
 #endif
@@ -6128,10 +6128,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2Mul() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2Mul(dst, a, b)
     }
 #endif
@@ -6139,9 +6139,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Popcnt() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i8x16Popcnt(dst, a)
     }
 #endif
@@ -6149,10 +6149,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16NarrowI16x8S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16NarrowI16x8S(dst, a, b)
     }
 #endif
@@ -6160,10 +6160,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16NarrowI16x8U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i8x16NarrowI16x8U(dst, a, b)
     }
 #endif
@@ -6171,10 +6171,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8NarrowI32x4S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8NarrowI32x4S(dst, a, b)
     }
 #endif
@@ -6182,10 +6182,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8NarrowI32x4U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8NarrowI32x4U(dst, a, b)
     }
 #endif
@@ -6193,9 +6193,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtendLowI8x16S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i16x8ExtendLowI8x16S(dst, a)
     }
 #endif
@@ -6203,10 +6203,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtmulLowI8x16S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8ExtmulLowI8x16S(dst, a, b)
     }
 #endif
@@ -6214,9 +6214,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtendLowI8x16U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i16x8ExtendLowI8x16U(dst, a)
     }
 #endif
@@ -6224,10 +6224,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtmulLowI8x16U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8ExtmulLowI8x16U(dst, a, b)
     }
 #endif
@@ -6235,9 +6235,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtendHighI8x16S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i16x8ExtendHighI8x16S(dst, a)
     }
 #endif
@@ -6245,10 +6245,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtmulHighI8x16S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8ExtmulHighI8x16S(dst, a, b)
     }
 #endif
@@ -6256,9 +6256,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtendHighI8x16U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i16x8ExtendHighI8x16U(dst, a)
     }
 #endif
@@ -6266,10 +6266,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtmulHighI8x16U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8ExtmulHighI8x16U(dst, a, b)
     }
 #endif
@@ -6277,9 +6277,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtendLowI16x8S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4ExtendLowI16x8S(dst, a)
     }
 #endif
@@ -6287,10 +6287,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtmulLowI16x8S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4ExtmulLowI16x8S(dst, a, b)
     }
 #endif
@@ -6298,9 +6298,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtendLowI16x8U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4ExtendLowI16x8U(dst, a)
     }
 #endif
@@ -6308,10 +6308,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtmulLowI16x8U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4ExtmulLowI16x8U(dst, a, b)
     }
 #endif
@@ -6319,9 +6319,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtendHighI16x8S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4ExtendHighI16x8S(dst, a)
     }
 #endif
@@ -6329,10 +6329,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtmulHighI16x8S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4ExtmulHighI16x8S(dst, a, b)
     }
 #endif
@@ -6340,9 +6340,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtendHighI16x8U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4ExtendHighI16x8U(dst, a)
     }
 #endif
@@ -6350,10 +6350,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtmulHighI16x8U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4ExtmulHighI16x8U(dst, a, b)
     }
 #endif
@@ -6361,9 +6361,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ExtendLowI32x4S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i64x2ExtendLowI32x4S(dst, a)
     }
 #endif
@@ -6371,10 +6371,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ExtmulLowI32x4S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2ExtmulLowI32x4S(dst, a, b)
     }
 #endif
@@ -6382,9 +6382,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ExtendLowI32x4U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i64x2ExtendLowI32x4U(dst, a)
     }
 #endif
@@ -6392,10 +6392,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ExtmulLowI32x4U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2ExtmulLowI32x4U(dst, a, b)
     }
 #endif
@@ -6403,9 +6403,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ExtendHighI32x4S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i64x2ExtendHighI32x4S(dst, a)
     }
 #endif
@@ -6413,10 +6413,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ExtmulHighI32x4S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2ExtmulHighI32x4S(dst, a, b)
     }
 #endif
@@ -6424,9 +6424,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ExtendHighI32x4U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i64x2ExtendHighI32x4U(dst, a)
     }
 #endif
@@ -6434,10 +6434,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ExtmulHighI32x4U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i64x2ExtmulHighI32x4U(dst, a, b)
     }
 #endif
@@ -6445,9 +6445,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtaddPairwiseI8x16S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i16x8ExtaddPairwiseI8x16S(dst, a)
     }
 #endif
@@ -6455,9 +6455,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtaddPairwiseI8x16U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i16x8ExtaddPairwiseI8x16U(dst, a)
     }
 #endif
@@ -6465,9 +6465,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtaddPairwiseI16x8S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4ExtaddPairwiseI16x8S(dst, a)
     }
 #endif
@@ -6475,9 +6475,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtaddPairwiseI16x8U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4ExtaddPairwiseI16x8U(dst, a)
     }
 #endif
@@ -6485,10 +6485,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Q15mulrSatS() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i16x8Q15mulrSatS(dst, a, b)
     }
 #endif
@@ -6496,10 +6496,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4DotI16x8S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         i32x4DotI16x8S(dst, a, b)
     }
 #endif
@@ -6507,9 +6507,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Ceil() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32x4Ceil(dst, a)
     }
 #endif
@@ -6517,9 +6517,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Floor() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32x4Floor(dst, a)
     }
 #endif
@@ -6527,9 +6527,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Trunc() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32x4Trunc(dst, a)
     }
 #endif
@@ -6537,9 +6537,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Nearest() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32x4Nearest(dst, a)
     }
 #endif
@@ -6547,9 +6547,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Abs() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32x4Abs(dst, a)
     }
 #endif
@@ -6557,9 +6557,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Neg() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32x4Neg(dst, a)
     }
 #endif
@@ -6567,9 +6567,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Sqrt() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32x4Sqrt(dst, a)
     }
 #endif
@@ -6577,10 +6577,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Add() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Add(dst, a, b)
     }
 #endif
@@ -6588,10 +6588,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Sub() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Sub(dst, a, b)
     }
 #endif
@@ -6599,10 +6599,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Mul() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Mul(dst, a, b)
     }
 #endif
@@ -6610,10 +6610,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Div() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Div(dst, a, b)
     }
 #endif
@@ -6621,10 +6621,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Min() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Min(dst, a, b)
     }
 #endif
@@ -6632,10 +6632,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Max() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Max(dst, a, b)
     }
 #endif
@@ -6643,10 +6643,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Pmin() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Pmin(dst, a, b)
     }
 #endif
@@ -6654,10 +6654,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4Pmax() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f32x4Pmax(dst, a, b)
     }
 #endif
@@ -6665,9 +6665,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Ceil() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64x2Ceil(dst, a)
     }
 #endif
@@ -6675,9 +6675,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Floor() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64x2Floor(dst, a)
     }
 #endif
@@ -6685,9 +6685,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Trunc() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64x2Trunc(dst, a)
     }
 #endif
@@ -6695,9 +6695,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Nearest() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64x2Nearest(dst, a)
     }
 #endif
@@ -6705,9 +6705,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Abs() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64x2Abs(dst, a)
     }
 #endif
@@ -6715,9 +6715,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Neg() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64x2Neg(dst, a)
     }
 #endif
@@ -6725,9 +6725,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Sqrt() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64x2Sqrt(dst, a)
     }
 #endif
@@ -6735,10 +6735,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Add() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Add(dst, a, b)
     }
 #endif
@@ -6746,10 +6746,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Sub() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Sub(dst, a, b)
     }
 #endif
@@ -6757,10 +6757,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Mul() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Mul(dst, a, b)
     }
 #endif
@@ -6768,10 +6768,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Div() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Div(dst, a, b)
     }
 #endif
@@ -6779,10 +6779,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Min() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Min(dst, a, b)
     }
 #endif
@@ -6790,10 +6790,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Max() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Max(dst, a, b)
     }
 #endif
@@ -6801,10 +6801,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Pmin() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Pmin(dst, a, b)
     }
 #endif
@@ -6812,10 +6812,10 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2Pmax() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        let b = VReg(pc.loadUnaligned(fromByteOffset: 7, as: UInt16.self))
-        pc = pc.advanced(by: 9)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
         f64x2Pmax(dst, a, b)
     }
 #endif
@@ -6823,9 +6823,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4TruncSatF32x4S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4TruncSatF32x4S(dst, a)
     }
 #endif
@@ -6833,9 +6833,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4TruncSatF32x4U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4TruncSatF32x4U(dst, a)
     }
 #endif
@@ -6843,9 +6843,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4TruncSatF64x2SZero() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4TruncSatF64x2SZero(dst, a)
     }
 #endif
@@ -6853,9 +6853,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4TruncSatF64x2UZero() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         i32x4TruncSatF64x2UZero(dst, a)
     }
 #endif
@@ -6863,9 +6863,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4ConvertI32x4S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32x4ConvertI32x4S(dst, a)
     }
 #endif
@@ -6873,9 +6873,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4ConvertI32x4U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32x4ConvertI32x4U(dst, a)
     }
 #endif
@@ -6883,9 +6883,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2ConvertLowI32x4S() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64x2ConvertLowI32x4S(dst, a)
     }
 #endif
@@ -6893,9 +6893,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2ConvertLowI32x4U() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64x2ConvertLowI32x4U(dst, a)
     }
 #endif
@@ -6903,9 +6903,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4DemoteF64x2Zero() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f32x4DemoteF64x2Zero(dst, a)
     }
 #endif
@@ -6913,9 +6913,9 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2PromoteLowF32x4() {
-        let dst = VReg(pc.loadUnaligned(fromByteOffset: 3, as: UInt16.self))
-        let a = VReg(pc.loadUnaligned(fromByteOffset: 5, as: UInt16.self))
-        pc = pc.advanced(by: 7)
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        pc = pc.advanced(by: 15)
         f64x2PromoteLowF32x4(dst, a)
     }
 #endif

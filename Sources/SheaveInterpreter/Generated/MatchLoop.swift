@@ -11,7 +11,7 @@ extension Executor {
     mutating func runMatchLoop<Hook: DispatchHook>(_: Hook.Type) throws(Stop) -> Never {
         while true {
             Hook.willDispatch(&self)
-            switch pc.load(as: UInt8.self) {
+            switch pc.load(fromByteOffset: 8, as: UInt8.self) {
             case 0: op_nop() // nop
             case 1: try op_trap() // trap
             case 2: try op_ret() // ret
@@ -222,7 +222,7 @@ extension Executor {
             case 207: try op_fstore32() // fstore32
             case 208: try op_fstore64() // fstore64
             case 0xFF:
-                switch pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self) {
+                switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64
                 case 1: op_brIfXne64() // br_if_xne64
                 case 2: op_brIfXslt64() // br_if_xslt64

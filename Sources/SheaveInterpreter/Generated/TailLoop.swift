@@ -4,8 +4,12 @@
 import SheaveBytecode
 
 // The tail loop: one function per op; each ends by calling the next op's
-// handler through the table, a call that the optimizer turns into a jump.
+// handler, whose address is in front of that op in the code image
+// (`CodeImage`), a call that the optimizer turns into a jump.
 // All handlers have the type `TailHandler`.
+
+/// Bytes in front of every op in a code image: the address of its tail handler.
+let threadedHeader = 8
 
 @inline(__always)
 private func tail_nop(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
@@ -4476,7 +4480,7 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[206] = tail_xstore64I32
     table[207] = tail_fstore32
     table[208] = tail_fstore64
-    table[0xFF] = tailExtended
+    table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 
 /// Fills an `extendedOpCount`-entry table with the handlers indexed by extended opcode.

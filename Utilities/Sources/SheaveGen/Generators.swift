@@ -403,6 +403,12 @@ func genDisassembler() -> String {
 
 // MARK: SheaveInterpreter
 
+/// Bytes in front of every op in the interpreter's code image (`CodeImage`):
+/// the address of the op's tail handler, so that dispatch is one load from the
+/// code (direct threading). The op's bytes follow unchanged, so every operand
+/// sits this much further from the op's start than in the bytecode.
+let threadedHeader = 8
+
 /// The expression that reads an operand from `pc` in an interpreter skeleton.
 func uncheckedRead(_ operand: Operand, at offset: Int) -> String {
     func load(_ type: String) -> String { "pc.loadUnaligned(fromByteOffset: \(offset), as: \(type).self)" }
@@ -449,9 +455,9 @@ func genHandlers() -> String {
         var t = "    @inline(__always)\n    mutating func op_\(op.swiftName)()\(mayStop ? " throws(Stop)" : "") {\n"
         if mayStop { t += "        start = pc\n" }
         for (operand, offset) in zip(op.operands, op.operandOffsets) {
-            t += "        let \(operand.name) = \(uncheckedRead(operand, at: offset))\n"
+            t += "        let \(operand.name) = \(uncheckedRead(operand, at: threadedHeader + offset))\n"
         }
-        if let size = op.fixedSize { t += "        pc = pc.advanced(by: \(size))\n" }
+        if let size = op.fixedSize { t += "        pc = pc.advanced(by: \(threadedHeader + size))\n" }
         t += "        \(mayStop ? "try " : "")\(op.swiftName)(\(args(op)))\n"
         t += "    }\n"
         s += guarded(op, t) + "\n"
@@ -473,7 +479,7 @@ func genMatchLoop() -> String {
             mutating func runMatchLoop<Hook: DispatchHook>(_: Hook.Type) throws(Stop) -> Never {
                 while true {
                     Hook.willDispatch(&self)
-                    switch pc.load(as: UInt8.self) {
+                    switch pc.load(fromByteOffset: \(threadedHeader), as: UInt8.self) {
 
         """
     for op in primary {
@@ -482,7 +488,7 @@ func genMatchLoop() -> String {
     }
     s += """
                     case 0xFF:
-                        switch pc.loadUnaligned(fromByteOffset: 1, as: UInt16.self) {
+                        switch pc.loadUnaligned(fromByteOffset: \(threadedHeader + 1), as: UInt16.self) {
 
         """
     for op in extended {
@@ -511,8 +517,12 @@ func genTailLoop() -> String {
         import SheaveBytecode
 
         // The tail loop: one function per op; each ends by calling the next op's
-        // handler through the table, a call that the optimizer turns into a jump.
+        // handler, whose address is in front of that op in the code image
+        // (`CodeImage`), a call that the optimizer turns into a jump.
         // All handlers have the type `TailHandler`.
+
+        /// Bytes in front of every op in a code image: the address of its tail handler.
+        let threadedHeader = \(threadedHeader)
 
 
         """
@@ -543,7 +553,7 @@ func genTailLoop() -> String {
 
         """
     for op in primary { s += guarded(op, "    table[\(op.opcode)] = tail_\(op.swiftName)\n", otherwise: "    table[\(op.opcode)] = tailDisabledOpcode\n") }
-    s += "    table[0xFF] = tailExtended\n}\n\n"
+    s += "    table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table\n}\n\n"
     s += "/// Fills an `extendedOpCount`-entry table with the handlers indexed by extended opcode.\nfunc installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {\n"
     for op in extended { s += guarded(op, "    table[\(op.opcode)] = tail_\(op.swiftName)\n", otherwise: "    table[\(op.opcode)] = tailDisabledOpcode\n") }
     s += "}\n"
