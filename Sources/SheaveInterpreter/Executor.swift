@@ -17,21 +17,17 @@ struct Executor {
     /// bounds-checked against `memorySize` before it is made.
     var memory: UnsafeMutableRawPointer
     let vm: UnsafeMutablePointer<VMState>
-    /// Tail loop: the primary handler table (`TailHandler`s). Dispatch reads the
-    /// next handler from the code image instead; kept in the handlers' signature for now.
-    let table: UnsafeRawPointer
     /// The first byte of the current op, recorded by ops that may stop: a trap reports it.
     var start: UnsafeRawPointer
 
     @inline(__always)
     init(pc: UnsafeRawPointer, fp: UnsafeMutableRawPointer, links: UnsafeMutableRawPointer,
-         memory: UnsafeMutableRawPointer, vm: UnsafeMutablePointer<VMState>, table: UnsafeRawPointer) {
+         memory: UnsafeMutableRawPointer, vm: UnsafeMutablePointer<VMState>) {
         self.pc = pc
         self.fp = fp
         self.links = links
         self.memory = memory
         self.vm = vm
-        self.table = table
         self.start = pc
     }
 
@@ -136,18 +132,18 @@ struct Executor {
     @inline(__always)
     func dispatchNext() {
         let handler = pc.loadUnaligned(as: TailHandler.self)
-        return handler(pc, fp, links, memory, UnsafeMutableRawPointer(vm), table)
+        return handler(pc, fp, links, memory, UnsafeMutableRawPointer(vm))
     }
 }
 
 /// Tail loop: an opcode no op has.
-func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
-    Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
         .exit(.trap(.invalidOpcode))
 }
 
 /// Tail loop: a SIMD op in an interpreter built without the `InterpreterSIMD` trait.
-func tailDisabledOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer) {
-    Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)
+func tailDisabledOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
         .exit(.trap(.disabledOpcode))
 }

@@ -324,10 +324,7 @@ public final class VM {
             functions: .allocate(capacity: 16), functionCount: 0,
             elements: context.elementStates, dataSegments: context.dataStates,
             fuel: .max, fuelMetering: false, interrupt: interruptHandle.flag,
-            pc: nil, fp: stackBase, links: stackEnd, stop: .returned, hostFrame: nil, hostSlots: 0, profile: nil,
-            tailHandlers: UnsafePointer(Self.primaryHandlers),
-            extendedTailHandlers: UnsafePointer(Self.extendedHandlers),
-            extendedCount: extendedOpCount))
+            pc: nil, fp: stackBase, links: stackEnd, stop: .returned, hostFrame: nil, hostSlots: 0, profile: nil))
         syncContext()
     }
 
@@ -442,8 +439,7 @@ public final class VM {
         let fp = state.pointee.fp, links = state.pointee.links
         switch DispatchMode.tailLoopIsSafe && state.pointee.profile == nil ? dispatchMode : .match {
         case .match:
-            var executor = Executor(pc: pc, fp: fp, links: links, memory: state.pointee.memory, vm: state,
-                                    table: UnsafeRawPointer(state.pointee.tailHandlers))
+            var executor = Executor(pc: pc, fp: fp, links: links, memory: state.pointee.memory, vm: state)
             do {
                 if state.pointee.profile == nil {
                     try executor.runMatchLoop(NoDispatchHook.self)
@@ -455,7 +451,7 @@ public final class VM {
             }
         case .tail:
             let handler = pc.loadUnaligned(as: TailHandler.self)
-            handler(pc, fp, links, state.pointee.memory, UnsafeMutableRawPointer(state), UnsafeRawPointer(state.pointee.tailHandlers))
+            handler(pc, fp, links, state.pointee.memory, UnsafeMutableRawPointer(state))
         }
         // No bytecode runs until the next `run`: samples until then count as outside.
         state.pointee.profile?.pointee.published.store(0, ordering: .relaxed)

@@ -13,17 +13,18 @@ enum Stop: Error {
 
 /// The handler type shared by every op in the tail loop. The hot state is
 /// passed in arguments, so it lives in host registers across the jumps:
-/// - `pc`: the first byte of the op to run.
+/// - `pc`: the op to run, in a code image: its handler's address, then its bytes.
 /// - `fp`: the frame pointer; register n is the 8 bytes at `fp + 8n`.
 /// - `links`: the top of the link stack, which grows down from the stack's
 ///   end: each call pushes 16 bytes (return pc, caller's fp).
 /// - `memory`: base address of linear memory 0 (its size is in `VMState`).
 /// - `vm`: the `VMState`, with everything else (stack limit, tables, where to
 ///   leave the stop reason); untyped because C function types cannot name it.
-/// - `table`: the primary handler table the next op is dispatched through (the
-///   usual one or the profiler's), carried in the sixth argument register rather
-///   than loaded from `VMState` at every dispatch; untyped because a C function
-///   type cannot name itself.
+///
+/// The next handler's address comes from the code (`CodeImage`), so there is no
+/// handler table to carry: the sixth argument register, which held it before
+/// direct threading, is a scratch register, and handlers with four register
+/// operands no longer save a callee-saved register to find one.
 ///
 /// The C convention is what Swift 6 mode accepts for a table of plain function
 /// pointers (`@convention(thin)` references crash the 6.3 compiler at -Onone
@@ -31,7 +32,7 @@ enum Stop: Error {
 /// all the same.
 typealias TailHandler = @convention(c) (
     _ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer,
-    _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer
+    _ vm: UnsafeMutableRawPointer
 ) -> Void
 
 /// A branch's target as a handler sees it: the op's first byte and where its
@@ -148,11 +149,6 @@ struct VMState {
 
     /// The profiler's state while profiling (see `Profiler`), else nil.
     var profile: UnsafeMutablePointer<ProfileState>?
-
-    /// The tail loop's handler tables.
-    var tailHandlers: UnsafePointer<TailHandler>
-    var extendedTailHandlers: UnsafePointer<TailHandler>
-    var extendedCount: Int
 
     /// Always 0, read by the selects (`Executor.pick`): the optimizer cannot know
     /// its value, so it cannot turn a masked merge back into a select.

@@ -527,7 +527,7 @@ func genTailLoop() -> String {
 
         """
     func body(_ op: Op) -> String {
-        var b = "    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), table: table)\n"
+        var b = "    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))\n"
         if op.flags.contains(.mayStop) {
             b += "    do { try ex.op_\(op.swiftName)() } catch { return }  // `stop` recorded why and where\n"
         } else {
@@ -536,7 +536,7 @@ func genTailLoop() -> String {
         b += "    return ex.dispatchNext()\n"
         return b
     }
-    let signature = "(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ table: UnsafeRawPointer)"
+    let signature = "(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer)"
     for op in ops {
         s += guarded(op, "@inline(__always)\nprivate func tail_\(op.swiftName)\(signature) {\n" + body(op) + "}\n") + "\n"
     }
