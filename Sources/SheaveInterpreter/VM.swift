@@ -64,7 +64,21 @@ public final class CodeImage: @unchecked Sendable {
     /// An image of `bytes`, bytecode of this instruction set. Malformed bytes
     /// (an unknown opcode, a truncated op) become ops that trap as invalid.
     public init(_ bytes: [UInt8]) {
-        starts = Self.opStarts(bytes)
+        // Where each op starts, and its layout (-1: a malformed op, one byte long).
+        var starts: [Int] = []
+        var layouts: [Int32] = []
+        starts.reserveCapacity(bytes.count / 6)
+        layouts.reserveCapacity(bytes.count / 6)
+        bytes.withUnsafeBytes { code in
+            var at = 0
+            while at < code.count {
+                let layout = OpLayout.of(code, at: at)
+                starts.append(at)
+                layouts.append(Int32(layout ?? -1))
+                at += layout.map { OpLayout.all[$0].size(code, at: at) } ?? 1
+            }
+        }
+        self.starts = starts
         count = bytes.count
         imageCount = bytes.count + threadedHeader * (starts.count + 1) + 1
         let image = UnsafeMutableRawPointer.allocate(byteCount: imageCount, alignment: 16)
@@ -75,20 +89,26 @@ public final class CodeImage: @unchecked Sendable {
         image.storeBytes(of: Self.invalidOpcode, toByteOffset: trapOffset + threadedHeader, as: UInt8.self)
         bytes.withUnsafeBytes { code in
             for (i, start) in starts.enumerated() {
-                let end = i + 1 < starts.count ? starts[i + 1] : code.count
                 let at = start + threadedHeader * i
-                guard Self.size(code, at: start) == end - start else {
+                guard layouts[i] >= 0 else {
                     // Unknown or cut short: a one-byte op that traps in both loops.
                     image.storeBytes(of: VM.invalidOpcodeHandler, toByteOffset: at, as: TailHandler.self)
                     image.storeBytes(of: Self.invalidOpcode, toByteOffset: at + threadedHeader, as: UInt8.self)
                     continue
                 }
-                image.storeBytes(of: VM.handler(code, at: start), toByteOffset: at, as: TailHandler.self)
-                (image + at + threadedHeader).copyMemory(from: code.baseAddress! + start, byteCount: end - start)
-                for field in Self.branchFields(code, at: start, end: end) {
+                let layout = OpLayout.all[Int(layouts[i])]
+                let size = layout.size(code, at: start)
+                image.storeBytes(of: layout.handler, toByteOffset: at, as: TailHandler.self)
+                (image + at + threadedHeader).copyMemory(from: code.baseAddress! + start, byteCount: size)
+                func rewrite(_ field: Int) {
                     let offset = Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))
                     let target = imageOffset(ofOp: start + offset) ?? trapOffset
                     image.storeBytes(of: Int32(target - at), toByteOffset: at + threadedHeader + field, as: Int32.self)
+                }
+                if layout.branchField != 0 { rewrite(layout.branchField) }
+                if layout.branchTable != 0 {
+                    let targets = Int(code.loadUnaligned(fromByteOffset: start + layout.branchTable, as: UInt32.self)) + 1
+                    for k in 0..<targets { rewrite(layout.branchTable + 4 + 4 * k) }
                 }
             }
         }
@@ -133,74 +153,86 @@ public final class CodeImage: @unchecked Sendable {
         guard low < starts.count, starts[low] == offset else { return nil }
         return offset + threadedHeader * low
     }
+}
 
-    /// Where each op of `bytes` starts. An op whose opcode is unknown or whose
-    /// operands run past the end is one byte long (it traps when run).
-    private static func opStarts(_ bytes: [UInt8]) -> [Int] {
-        var starts: [Int] = []
-        bytes.withUnsafeBytes { code in
-            var at = 0
-            while at < code.count {
-                starts.append(at)
-                at += size(code, at: at) ?? 1
-            }
-        }
-        return starts
+/// What building a code image needs to know of an opcode, worked out once per
+/// opcode from the op table's operand shapes. Plain values, so that looking one
+/// up per op copies no array.
+struct OpLayout {
+    /// The op's size, or for `br_table32` its size without the targets; 0 for an opcode no op has.
+    var fixedSize: Int
+    /// Where, from the op's start, its `pcrel` operand is; 0 when it has none (no op has two).
+    var branchField: Int
+    /// Where `br_table32`'s target count is (the targets follow it); 0 for other ops.
+    var branchTable: Int
+    /// The op's tail handler.
+    var handler: TailHandler
+
+    /// The op's size; for `br_table32` this reads the target count, so the op
+    /// must have been checked to fit (`of`).
+    func size(_ code: UnsafeRawBufferPointer, at: Int) -> Int {
+        guard branchTable != 0 else { return fixedSize }
+        return fixedSize + 4 * (Int(code.loadUnaligned(fromByteOffset: at + branchTable, as: UInt32.self)) + 1)
     }
 
-    /// The operand shapes of the op at `at` and the size of its opcode; nil for an unknown opcode.
-    private static func shapes(_ code: UnsafeRawBufferPointer, at: Int) -> (shapes: [OperandShape], prefix: Int)? {
-        let opcode = code[at]
-        guard opcode == 0xFF else {
-            return Opcode(rawValue: opcode).map { (Opcode.operandShapes[Int($0.rawValue)], 1) }
+    /// The layout of the op at `at` (an index into `all`), or nil when its opcode
+    /// is unknown or it runs past the end.
+    static func of(_ code: UnsafeRawBufferPointer, at: Int) -> Int? {
+        let opcode = Int(code[at])
+        var index = opcode
+        if opcode == 0xFF {
+            guard at + 3 <= code.count else { return nil }
+            let extended = Int(code.loadUnaligned(fromByteOffset: at + 1, as: UInt16.self))
+            guard extended < extendedOpCount else { return nil }
+            index = 256 + extended
         }
-        guard at + 3 <= code.count else { return nil }
-        let extended = code.loadUnaligned(fromByteOffset: at + 1, as: UInt16.self)
-        return ExtendedOpcode(rawValue: extended).map { (ExtendedOpcode.operandShapes[Int($0.rawValue)], 3) }
+        let layout = all[index]
+        guard layout.fixedSize != 0, at + layout.fixedSize <= code.count else { return nil }
+        if layout.branchTable != 0 {
+            let targets = Int(code.loadUnaligned(fromByteOffset: at + layout.branchTable, as: UInt32.self)) + 1
+            guard targets <= (code.count - at - layout.fixedSize) / 4 else { return nil }
+        }
+        return index
     }
 
-    /// The size of the op at `at`; nil when it is unknown or runs past the end.
-    private static func size(_ code: UnsafeRawBufferPointer, at: Int) -> Int? {
-        guard let (shapes, prefix) = shapes(code, at: at) else { return nil }
-        var size = prefix
-        for shape in shapes {
-            guard let bytes = fieldSize(shape, code, at: at + size) else { return nil }
-            size += bytes
+    /// Primary opcodes at their value, extended ones at 256 + theirs.
+    nonisolated(unsafe) static let all: UnsafeMutablePointer<OpLayout> = {
+        let table = UnsafeMutablePointer<OpLayout>.allocate(capacity: 256 + extendedOpCount)
+        for byte in 0..<256 {
+            let known = byte != 0xFF && Opcode(rawValue: UInt8(byte)) != nil
+            table[byte] = known ? OpLayout(prefix: 1, Opcode.operandShapes[byte], handler: VM.primaryHandler(byte))
+                                : OpLayout(fixedSize: 0, branchField: 0, branchTable: 0, handler: VM.invalidOpcodeHandler)
         }
-        return at + size <= code.count ? size : nil
+        for index in 0..<extendedOpCount {
+            table[256 + index] = OpLayout(prefix: 3, ExtendedOpcode.operandShapes[index], handler: VM.extendedHandler(index))
+        }
+        return table
+    }()
+
+    private init(fixedSize: Int, branchField: Int, branchTable: Int, handler: TailHandler) {
+        self.fixedSize = fixedSize
+        self.branchField = branchField
+        self.branchTable = branchTable
+        self.handler = handler
     }
 
-    /// The size of an operand of `shape` at `at`; nil when it runs past the end.
-    private static func fieldSize(_ shape: OperandShape, _ code: UnsafeRawBufferPointer, at: Int) -> Int? {
-        switch shape {
-        case .x, .f, .v, .calleeFrame, .hostSlots: return 2
-        case .immediate(let bytes): return bytes
-        case .pcrel, .index, .frameSize: return 4
-        case .trapCode: return 1
-        case .branchTable:
-            guard at + 4 <= code.count else { return nil }
-            let targets = Int(code.loadUnaligned(fromByteOffset: at, as: UInt32.self)) + 1
-            return 4 + 4 * targets
-        }
-    }
-
-    /// The offsets, from the op's start, of the branch offsets of the op at `at`
-    /// (its `pcrel` operands and every `br_table32` target); none for an op that traps as invalid.
-    private static func branchFields(_ code: UnsafeRawBufferPointer, at: Int, end: Int) -> [Int] {
-        guard size(code, at: at) == end - at, let (shapes, prefix) = shapes(code, at: at) else { return [] }
-        var fields: [Int] = []
-        var field = prefix
+    private init(prefix: Int, _ shapes: [OperandShape], handler: TailHandler) {
+        var at = prefix
+        var field = 0, table = 0
         for shape in shapes {
             switch shape {
-            case .pcrel: fields.append(field)
-            case .branchTable:
-                let targets = Int(code.loadUnaligned(fromByteOffset: at + field, as: UInt32.self)) + 1
-                fields += (0..<targets).map { field + 4 + 4 * $0 }
-            default: break
+            case .x, .f, .v, .calleeFrame, .hostSlots: at += 2
+            case .immediate(let bytes): at += bytes
+            case .index, .frameSize: at += 4
+            case .trapCode: at += 1
+            case .pcrel:
+                precondition(field == 0, "an op with two branch offsets")
+                field = at
+                at += 4
+            case .branchTable: table = at; at += 4  // then 4 bytes per target
             }
-            field += fieldSize(shape, code, at: at + field)!
         }
-        return fields
+        self.init(fixedSize: at, branchField: field, branchTable: table, handler: handler)
     }
 }
 
@@ -281,13 +313,9 @@ public final class VM {
         return table
     }()
 
-    /// The tail handler of the well-formed op at `at` in `code`, for `CodeImage`.
-    static func handler(_ code: UnsafeRawBufferPointer, at: Int) -> TailHandler {
-        let opcode = code[at]
-        guard opcode == 0xFF else { return primaryHandlers[Int(opcode)] }
-        let extended = Int(code.loadUnaligned(fromByteOffset: at + 1, as: UInt16.self))
-        return extended < extendedOpCount ? extendedHandlers[extended] : invalidOpcodeHandler
-    }
+    /// The tail handlers of a primary and an extended opcode, for `CodeImage`.
+    static func primaryHandler(_ opcode: Int) -> TailHandler { primaryHandlers[opcode] }
+    static func extendedHandler(_ opcode: Int) -> TailHandler { extendedHandlers[opcode] }
 
     /// The handler of an op that traps as invalid.
     static let invalidOpcodeHandler: TailHandler = tailInvalidOpcode
