@@ -75,7 +75,17 @@ struct Executor {
     @inline(__always) func f64Bits(_ r: FReg) -> UInt64 {
         fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)
     }
-    @inline(__always) func setF32(_ r: FReg, _ value: Float) { setF32Bits(r, value.bitPattern) }
+    /// Writes an f32 and a zero upper half as one 8-byte store from the float
+    /// register (on a little-endian host): with the bits moved to an integer
+    /// register first, the next float op's load of the slot was forwarded across
+    /// register domains, which costs latency on every float dependency.
+    @inline(__always) func setF32(_ r: FReg, _ value: Float) {
+        #if _endian(little)
+        fp.storeBytes(of: SIMD2<Float>(value, 0), toByteOffset: Int(r.index) &<< 3, as: SIMD2<Float>.self)
+        #else
+        setF32Bits(r, value.bitPattern)
+        #endif
+    }
     @inline(__always) func setF64(_ r: FReg, _ value: Double) { setF64Bits(r, value.bitPattern) }
     @inline(__always) func setF32Bits(_ r: FReg, _ bits: UInt32) {
         fp.storeBytes(of: UInt64(bits), toByteOffset: Int(r.index) &<< 3, as: UInt64.self)

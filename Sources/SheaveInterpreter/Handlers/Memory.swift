@@ -24,13 +24,44 @@ extension Executor {
     @inline(__always) mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setX32(dst, try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt32.self)) }
     @inline(__always) mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, UInt32(try load(base: x32(a) &+ x32(b), offset, as: UInt8.self))) }
     @inline(__always) mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setX32(dst, UInt32(try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt8.self))) }
-    @inline(__always) mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setF32Bits(dst, try load(base: x32(a) &+ x32(b), offset, as: UInt32.self)) }
-    @inline(__always) mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setF32Bits(dst, try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt32.self)) }
-    @inline(__always) mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setF64Bits(dst, try load(base: x32(a) &+ x32(b), offset, as: UInt64.self)) }
-    @inline(__always) mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setF64Bits(dst, try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt64.self)) }
+    @inline(__always) mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setF32(dst, try loadFloat(base: x32(a) &+ x32(b), offset, as: Float.self)) }
+    @inline(__always) mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setF32(dst, try loadFloat(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: Float.self)) }
+    @inline(__always) mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setF64(dst, try loadFloat(base: x32(a) &+ x32(b), offset, as: Double.self)) }
+    @inline(__always) mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setF64(dst, try loadFloat(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: Double.self)) }
 
     @inline(__always) func load<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
         try load(base: x32(addr), offset, as: T.self)
+    }
+
+    /// A float from memory, kept in a float register on a little-endian host: read
+    /// as bits, the value went through an integer register into its slot, and the
+    /// float op reading the slot next had its load forwarded across register
+    /// domains (and `fload64` was merged with `xload64`).
+    @inline(__always) func loadFloat<F: BinaryFloatingPoint>(base: UInt32, _ offset: UInt32, as: F.Type) throws(Stop) -> F
+    where F.RawSignificand: FixedWidthInteger {
+        let ea = try effectiveAddress(base: base, offset, size: MemoryLayout<F>.size)
+        #if _endian(little)
+        return memory.loadUnaligned(fromByteOffset: ea, as: F.self)
+        #else
+        if F.self == Double.self {
+            return Double(bitPattern: UInt64(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: UInt64.self))) as! F
+        }
+        return Float(bitPattern: UInt32(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: UInt32.self))) as! F
+        #endif
+    }
+
+    /// A float to memory, from a float register on a little-endian host (see `loadFloat`).
+    @inline(__always) func storeFloat<F: BinaryFloatingPoint>(_ addr: XReg, _ offset: UInt32, _ value: F) throws(Stop) {
+        let ea = try effectiveAddress(base: x32(addr), offset, size: MemoryLayout<F>.size)
+        #if _endian(little)
+        memory.storeBytes(of: value, toByteOffset: ea, as: F.self)
+        #else
+        if let double = value as? Double {
+            memory.storeBytes(of: double.bitPattern.littleEndian, toByteOffset: ea, as: UInt64.self)
+        } else if let float = value as? Float {
+            memory.storeBytes(of: float.bitPattern.littleEndian, toByteOffset: ea, as: UInt32.self)
+        }
+        #endif
     }
 
     @inline(__always) func store<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, _ value: T) throws(Stop) {
@@ -50,15 +81,15 @@ extension Executor {
     @inline(__always) mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, Int64(try load(addr, offset, as: Int32.self))) }
     @inline(__always) mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, as: UInt32.self))) }
     @inline(__always) mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, try load(addr, offset, as: UInt64.self)) }
-    @inline(__always) mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF32Bits(dst, try load(addr, offset, as: UInt32.self)) }
-    @inline(__always) mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF64Bits(dst, try load(addr, offset, as: UInt64.self)) }
+    @inline(__always) mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF32(dst, try loadFloat(base: x32(addr), offset, as: Float.self)) }
+    @inline(__always) mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF64(dst, try loadFloat(base: x32(addr), offset, as: Double.self)) }
 
     @inline(__always) mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, UInt8(truncatingIfNeeded: x64(src))) }
     @inline(__always) mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, UInt16(truncatingIfNeeded: x64(src))) }
     @inline(__always) mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, x32(src)) }
     @inline(__always) mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, x64(src)) }
-    @inline(__always) mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop) { try store(addr, offset, f32Bits(src)) }
-    @inline(__always) mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop) { try store(addr, offset, f64Bits(src)) }
+    @inline(__always) mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop) { try storeFloat(addr, offset, f32(src)) }
+    @inline(__always) mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop) { try storeFloat(addr, offset, f64(src)) }
 
     @inline(__always) mutating func xstore8I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt8(truncatingIfNeeded: imm)) }
     @inline(__always) mutating func xstore16I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt16(truncatingIfNeeded: imm)) }
