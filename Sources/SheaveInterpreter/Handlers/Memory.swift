@@ -26,8 +26,8 @@ extension Executor {
     @inline(__always) mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setX32(dst, UInt32(try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt8.self))) }
     @inline(__always) mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setF32(dst, try loadFloat(base: x32(a) &+ x32(b), offset, as: Float.self)) }
     @inline(__always) mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setF32(dst, try loadFloat(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: Float.self)) }
-    @inline(__always) mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setF64(dst, try loadFloat(base: x32(a) &+ x32(b), offset, as: Double.self)) }
-    @inline(__always) mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setF64(dst, try loadFloat(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: Double.self)) }
+    @inline(__always) mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { try loadF64(dst, base: x32(a) &+ x32(b), offset) }
+    @inline(__always) mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { try loadF64(dst, base: x32(a) &+ UInt32(bitPattern: imm), offset) }
 
     @inline(__always) func load<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
         try load(base: x32(addr), offset, as: T.self)
@@ -82,7 +82,20 @@ extension Executor {
     @inline(__always) mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, as: UInt32.self))) }
     @inline(__always) mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, try load(addr, offset, as: UInt64.self)) }
     @inline(__always) mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF32(dst, try loadFloat(base: x32(addr), offset, as: Float.self)) }
-    @inline(__always) mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF64(dst, try loadFloat(base: x32(addr), offset, as: Double.self)) }
+    @inline(__always) mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { try loadF64(dst, base: x32(addr), offset) }
+
+    /// An f64 from memory into a register slot. On a little-endian host it moves as
+    /// a pair of f32 lanes: an f64 loaded only to be stored is moved through an
+    /// integer register by the optimizer (and `fload64` was merged with `xload64`);
+    /// a vector stays in a float register, as the float ops reading the slot expect.
+    @inline(__always) func loadF64(_ dst: FReg, base: UInt32, _ offset: UInt32) throws(Stop) {
+        #if _endian(little)
+        let ea = try effectiveAddress(base: base, offset, size: 8)
+        fp.storeBytes(of: memory.loadUnaligned(fromByteOffset: ea, as: SIMD2<Float>.self), toByteOffset: Int(dst.index) &<< 3, as: SIMD2<Float>.self)
+        #else
+        setF64(dst, try loadFloat(base: base, offset, as: Double.self))
+        #endif
+    }
 
     @inline(__always) mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, UInt8(truncatingIfNeeded: x64(src))) }
     @inline(__always) mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, UInt16(truncatingIfNeeded: x64(src))) }
