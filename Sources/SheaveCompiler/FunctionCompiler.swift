@@ -387,12 +387,13 @@ struct FunctionCompiler: AnyInstructionVisitor {
         stack[i].location = .slot
     }
 
-    /// Emits a move of a value of `type` between slots: `vmov` for a v128, else `xmov`.
+    /// Emits a move of a value of `type` between slots: `vmov` for a v128, `fmov`
+    /// for a float (which the interpreter keeps in float registers), else `xmov`.
     mutating func move(_ type: ValueType?, to target: UInt16, from source: UInt16) {
-        if type == .v128 {
-            emit { $0.vmov(VReg(target), VReg(source)) }
-        } else {
-            emit { $0.xmov(XReg(target), XReg(source)) }
+        switch type {
+        case .v128: emit { $0.vmov(VReg(target), VReg(source)) }
+        case .f32, .f64: emit { $0.fmov(FReg(target), FReg(source)) }
+        default: emit { $0.xmov(XReg(target), XReg(source)) }
         }
     }
 

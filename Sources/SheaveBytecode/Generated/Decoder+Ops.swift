@@ -1080,6 +1080,10 @@ extension Decoder {
             let offset = try reader.readU32()
             let src = try reader.readFReg()
             return visitor.fstore64(addr, offset, src)
+        case 209: // fmov
+            let dst = try reader.readFReg()
+            let src = try reader.readFReg()
+            return visitor.fmov(dst, src)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

@@ -1495,6 +1495,11 @@ extension Disassembler: OpVisitor {
         "fstore64 \(addr), \(offset), \(src)"
     }
 
+    /// The text of `fmov`.
+    public mutating func fmov(_ dst: FReg, _ src: FReg) -> String {
+        "fmov \(dst), \(src)"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

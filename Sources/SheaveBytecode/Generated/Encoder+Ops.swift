@@ -2667,6 +2667,14 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
+    /// `fmov`: dst = src (all 64 bits, through a float register, where float ops read and write)
+    public mutating func fmov(_ dst: FReg, _ src: FReg) {
+        beginInstruction()
+        emitOpcode(209)
+        emit(dst)
+        emit(src)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()

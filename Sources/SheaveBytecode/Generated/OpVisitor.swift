@@ -602,6 +602,8 @@ public protocol OpVisitor {
     mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) -> Output
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
     mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) -> Output
+    /// `fmov`: dst = src (all 64 bits, through a float register, where float ops read and write)
+    mutating func fmov(_ dst: FReg, _ src: FReg) -> Output
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure

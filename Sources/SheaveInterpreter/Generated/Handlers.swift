@@ -606,6 +606,8 @@ protocol OpHandlers {
     mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop)
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
     mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop)
+    /// `fmov`: dst = src (all 64 bits, through a float register, where float ops read and write)
+    mutating func fmov(_ dst: FReg, _ src: FReg)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4297,6 +4299,14 @@ extension Executor {
         let src = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
         pc = pc.advanced(by: 17)
         try fstore64(addr, offset, src)
+    }
+
+    @inline(__always)
+    mutating func op_fmov() {
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        pc = pc.advanced(by: 13)
+        fmov(dst, src)
     }
 
     @inline(__always)

@@ -221,6 +221,7 @@ extension Executor {
             case 206: try op_xstore64I32() // xstore64_i32
             case 207: try op_fstore32() // fstore32
             case 208: try op_fstore64() // fstore64
+            case 209: op_fmov() // fmov
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

@@ -31,6 +31,13 @@ import Musl
 // on bits so NaN payloads pass through unchanged, as Wasm requires.
 
 extension Executor {
+    /// A float value's move. As an 8-byte vector it stays in a float register: an
+    /// integer move (`xmov`) makes the float ops on either side forward their slot
+    /// across register domains, a latency on every float dependency.
+    @inline(__always) mutating func fmov(_ dst: FReg, _ src: FReg) {
+        let value = fp.load(fromByteOffset: Int(src.index) &<< 3, as: SIMD2<Float>.self)
+        fp.storeBytes(of: value, toByteOffset: Int(dst.index) &<< 3, as: SIMD2<Float>.self)
+    }
     @inline(__always) mutating func fconst32(_ dst: FReg, _ imm: UInt32) { setF32Bits(dst, imm) }
     @inline(__always) mutating func fconst64(_ dst: FReg, _ imm: UInt64) { setF64Bits(dst, imm) }
 

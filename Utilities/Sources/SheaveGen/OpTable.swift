@@ -386,6 +386,8 @@ func buildOpTable() -> [Op] {
     }
     op("fstore32", "addr: x, offset: u32, src: f", "memory[ea] = low32(src) as f32; traps when out of bounds", mem)
     op("fstore64", "addr: x, offset: u32, src: f", "memory[ea] = src as f64; traps when out of bounds", mem)
+    // (With the moves, but last among the primary ops: its opcode came after theirs.)
+    op("fmov", "dst: f, src: f", "dst = src (all 64 bits, through a float register, where float ops read and write)", pure)
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
