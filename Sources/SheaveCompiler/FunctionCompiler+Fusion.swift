@@ -65,7 +65,8 @@ extension FunctionCompiler {
         switch condition {
         case .fused(let c): emitBranch(if: whenTrue ? c : c.negated, to: label)
         case .register(let r) where whenTrue:
-            if fuseWithLastStep(Condition(relation: .ne, is64: false, left: r, right: .zero), to: label) { return }
+            let nonzero = Condition(relation: .ne, is64: false, left: r, right: .zero)
+            if fuseWithLastStep(nonzero, to: label) || fuseWithLastMove(nonzero, to: label) { return }
             emit { $0.brIfXnez32(XReg(r), label) }
         case .register(let r): emit { $0.brIfXeqz32(XReg(r), label) }
         }
@@ -91,8 +92,10 @@ extension FunctionCompiler {
         lastMultiply = nil
         lastProduct = nil
         lastDestination = nil
-        // Taking back ops after an add leaves the add the last op again.
+        // Taking back ops after an add, a move or a bit test leaves it the last op again.
         if let step = lastStep, start < step.end { lastStep = nil }
+        if let move = lastMove, start < move.end { lastMove = nil }
+        if let test = lastBitTest, start < test.end { lastBitTest = nil }
         e.truncate(to: start)
     }
 
@@ -136,9 +139,52 @@ extension FunctionCompiler {
         return true
     }
 
+    /// A branch right after a move (`xmov`): one op that moves, then branches.
+    /// Measured on CoreMark's pairs: `xmov → br_if_xnez32` and `→ br_if_xne32_i32`.
+    mutating func fuseWithLastMove(_ condition: Condition, to label: Label) -> Bool {
+        guard let move = lastMove, e.position == move.end, !condition.is64, condition.relation == .ne else { return false }
+        let (d, s, a) = (XReg(move.dst), XReg(move.src), XReg(condition.left))
+        switch condition.right {
+        case .zero:
+            retract(to: move.start)
+            emit { $0.brXmovIfXnez32(d, s, a, label) }
+        case .immediate(let imm):
+            retract(to: move.start)
+            emit { $0.brXmovIfXne32I32(d, s, a, imm, label) }
+        case .register:
+            return false
+        }
+        return true
+    }
+
+    /// A compare-with-constant and branch on the result of the `xand32_i32` just
+    /// emitted (a bit test, a character class): one op that masks, keeps the
+    /// result, then branches.
+    mutating func fuseWithLastBitTest(_ condition: Condition, to label: Label) -> Bool {
+        guard let test = lastBitTest, e.position == test.end, !condition.is64,
+              case .immediate(let imm) = condition.right else { return false }
+        let dst = e.register(at: test.start + 1)  // a `local.set` may have retargeted it
+        guard condition.left == dst else { return false }
+        let (d, s, mask) = (XReg(dst), XReg(test.src), test.mask)
+        typealias Emit = (inout Encoder) -> Void
+        let fused: Emit
+        switch condition.relation {
+        case .eq: fused = { $0.brXand32I32EqI32(d, s, mask, imm, label) }
+        case .ne: fused = { $0.brXand32I32NeI32(d, s, mask, imm, label) }
+        case .ltu: fused = { $0.brXand32I32UltI32(d, s, mask, imm, label) }
+        case .leu: fused = { $0.brXand32I32UleI32(d, s, mask, imm, label) }
+        default: return false
+        }
+        retract(to: test.start)
+        emit(fused)
+        return true
+    }
+
     /// Emits a branch to `label` taken when `condition` holds.
     mutating func emitBranch(if condition: Condition, to label: Label) {
         if fuseWithLastStep(condition, to: label) { return }
+        if fuseWithLastMove(condition, to: label) { return }
+        if fuseWithLastBitTest(condition, to: label) { return }
         let a = XReg(condition.left)
         switch condition.right {
         case .zero:

@@ -104,6 +104,11 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The float multiply just emitted (`fmul32`, `fmul64`), writing a stack slot, for the
     /// add, subtract or multiply of its product right after it to fuse with.
     var lastProduct: (start: Int, end: Int, slot: Int, is64: Bool, a: UInt16, b: UInt16)?
+    /// The `xmov` just emitted, for the branch right after it to fuse with.
+    var lastMove: (start: Int, end: Int, dst: UInt16, src: UInt16)?
+    /// The `xand32_i32` just emitted, for the compare-and-branch on its result right
+    /// after it to fuse with. Its destination is read from its bytes, as `lastStep`'s.
+    var lastBitTest: (start: Int, end: Int, src: UInt16, mask: Int32)?
     enum AddOperand { case register(UInt16), immediate(Int32) }
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
@@ -393,7 +398,10 @@ struct FunctionCompiler: AnyInstructionVisitor {
         switch type {
         case .v128: emit { $0.vmov(VReg(target), VReg(source)) }
         case .f32, .f64: emit { $0.fmov(FReg(target), FReg(source)) }
-        default: emit { $0.xmov(XReg(target), XReg(source)) }
+        default:
+            let start = e.position
+            emit { $0.xmov(XReg(target), XReg(source)) }
+            if isReachable { lastMove = (start: start, end: e.position, dst: target, src: source) }
         }
     }
 
@@ -431,6 +439,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
         lastStep = nil
         lastMultiply = nil
         lastProduct = nil
+        lastMove = nil
+        lastBitTest = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

@@ -316,6 +316,57 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("kept", [.i32(5)]), [.i32(31)])
     }
 
+    /// A move and the branch right after it become one op, as do a bit test and
+    /// the compare-with-constant and branch on it; the move happens before the
+    /// branch reads its condition (even when the move wrote it), and the masked
+    /// value is still kept.
+    func testAMoveOrABitTestFusesWithTheBranchAfterIt() throws {
+        let source = """
+            (module
+              (func (export "reverse") (param i32) (result i32) (local i32 i32 i32)
+                ;; count down, rotating (prev, cur, next) each time: a move then a branch
+                (loop $l
+                  (local.set 3 (i32.add (local.get 2) (i32.const 1)))
+                  (local.set 2 (local.get 1))
+                  (local.set 1 (local.get 3))
+                  (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+                  (local.set 3 (local.get 0))
+                  (br_if $l (local.get 3)))
+                (i32.add (local.get 1) (i32.mul (local.get 2) (i32.const 1000))))
+              (func (export "moved") (param i32 i32) (result i32)
+                (block $b
+                  (local.set 0 (local.get 1))
+                  (br_if $b (i32.ne (local.get 0) (i32.const 7)))
+                  (return (i32.const 100)))
+                (local.get 0))
+              (func (export "class") (param i32) (result i32) (local i32)
+                (block $digit
+                  (br_if $digit (i32.le_u (local.tee 1 (i32.and (i32.add (local.get 0) (i32.const -48)) (i32.const 255))) (i32.const 9)))
+                  (return (i32.const -1)))
+                (local.get 1))
+              (func (export "flag") (param i32) (result i32)
+                (block $set
+                  (br_if $set (i32.eq (i32.and (local.get 0) (i32.const 0xF0)) (i32.const 0x30)))
+                  (return (i32.const 0)))
+                (i32.const 1)))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        let text = Disassembler.disassemble(module.code, options: .init(addresses: false, bytes: false))
+        XCTAssertTrue(text.contains("br_xmov_if_xnez32"), text)
+        XCTAssertTrue(text.contains("br_xmov_if_xne32_i32 x0, x1, x0, 7"), text)
+        XCTAssertTrue(text.contains("br_xand32_i32_ule_i32"), text)
+        XCTAssertTrue(text.contains("br_xand32_i32_eq_i32"), text)
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("reverse", [.i32(5)]), [.i32(3 + 2 * 1000)])  // worked by hand: (prev, cur) ends (2, 3)
+        XCTAssertEqual(try instance.invoke("moved", [.i32(1), .i32(7)]), [.i32(100)], "the branch sees the moved value")
+        XCTAssertEqual(try instance.invoke("moved", [.i32(7), .i32(8)]), [.i32(8)])
+        XCTAssertEqual(try instance.invoke("class", [.i32(0x35)]), [.i32(5)])
+        XCTAssertEqual(try instance.invoke("class", [.i32(0x41)]), [.i32(0xFFFF_FFFF)])
+        XCTAssertEqual(try instance.invoke("class", [.i32(0x12F)]), [.i32(0xFFFF_FFFF)], "only the low byte is tested: 0x2F - 48 wraps")
+        XCTAssertEqual(try instance.invoke("flag", [.i32(0x1234)]), [.i32(1)])
+        XCTAssertEqual(try instance.invoke("flag", [.i32(0x1224)]), [.i32(0)])
+    }
+
     /// A loop's step and the test of its result become one op; the step still
     /// writes its local, wraps, and the test reads the right operand after it.
     func testALoopStepFusesWithTheBranchOnItsResult() throws {

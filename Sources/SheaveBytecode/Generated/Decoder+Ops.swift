@@ -1084,6 +1084,47 @@ extension Decoder {
             let dst = try reader.readFReg()
             let src = try reader.readFReg()
             return visitor.fmov(dst, src)
+        case 210: // br_xmov_if_xnez32
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let cond = try reader.readXReg()
+            let offset = try reader.readPcRel()
+            return visitor.brXmovIfXnez32(dst, src, cond, offset)
+        case 211: // br_xmov_if_xne32_i32
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let a = try reader.readXReg()
+            let imm = try reader.readI32()
+            let offset = try reader.readPcRel()
+            return visitor.brXmovIfXne32I32(dst, src, a, imm, offset)
+        case 212: // br_xand32_i32_eq_i32
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let mask = try reader.readI32()
+            let imm = try reader.readI32()
+            let offset = try reader.readPcRel()
+            return visitor.brXand32I32EqI32(dst, src, mask, imm, offset)
+        case 213: // br_xand32_i32_ne_i32
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let mask = try reader.readI32()
+            let imm = try reader.readI32()
+            let offset = try reader.readPcRel()
+            return visitor.brXand32I32NeI32(dst, src, mask, imm, offset)
+        case 214: // br_xand32_i32_ult_i32
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let mask = try reader.readI32()
+            let imm = try reader.readI32()
+            let offset = try reader.readPcRel()
+            return visitor.brXand32I32UltI32(dst, src, mask, imm, offset)
+        case 215: // br_xand32_i32_ule_i32
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let mask = try reader.readI32()
+            let imm = try reader.readI32()
+            let offset = try reader.readPcRel()
+            return visitor.brXand32I32UleI32(dst, src, mask, imm, offset)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

@@ -1500,6 +1500,36 @@ extension Disassembler: OpVisitor {
         "fmov \(dst), \(src)"
     }
 
+    /// The text of `br_xmov_if_xnez32`.
+    public mutating func brXmovIfXnez32(_ dst: XReg, _ src: XReg, _ cond: XReg, _ offset: PcRelOffset) -> String {
+        "br_xmov_if_xnez32 \(dst), \(src), \(cond), \(target(offset))"
+    }
+
+    /// The text of `br_xmov_if_xne32_i32`.
+    public mutating func brXmovIfXne32I32(_ dst: XReg, _ src: XReg, _ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
+        "br_xmov_if_xne32_i32 \(dst), \(src), \(a), \(imm), \(target(offset))"
+    }
+
+    /// The text of `br_xand32_i32_eq_i32`.
+    public mutating func brXand32I32EqI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> String {
+        "br_xand32_i32_eq_i32 \(dst), \(src), \(mask), \(imm), \(target(offset))"
+    }
+
+    /// The text of `br_xand32_i32_ne_i32`.
+    public mutating func brXand32I32NeI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> String {
+        "br_xand32_i32_ne_i32 \(dst), \(src), \(mask), \(imm), \(target(offset))"
+    }
+
+    /// The text of `br_xand32_i32_ult_i32`.
+    public mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> String {
+        "br_xand32_i32_ult_i32 \(dst), \(src), \(mask), \(imm), \(target(offset))"
+    }
+
+    /// The text of `br_xand32_i32_ule_i32`.
+    public mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> String {
+        "br_xand32_i32_ule_i32 \(dst), \(src), \(mask), \(imm), \(target(offset))"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

@@ -2675,6 +2675,71 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
+    /// `br_xmov_if_xnez32`: dst = src; if low32(cond) != 0 { pc = pc + offset }
+    public mutating func brXmovIfXnez32(_ dst: XReg, _ src: XReg, _ cond: XReg, _ offset: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(210)
+        emit(dst)
+        emit(src)
+        emit(cond)
+        emit(offset)
+    }
+
+    /// `br_xmov_if_xne32_i32`: dst = src; if low32(a) != imm { pc = pc + offset }
+    public mutating func brXmovIfXne32I32(_ dst: XReg, _ src: XReg, _ a: XReg, _ imm: Int32, _ offset: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(211)
+        emit(dst)
+        emit(src)
+        emit(a)
+        emit(imm)
+        emit(offset)
+    }
+
+    /// `br_xand32_i32_eq_i32`: low32(dst) = low32(src) & mask; if low32(dst) == imm { pc = pc + offset }
+    public mutating func brXand32I32EqI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(212)
+        emit(dst)
+        emit(src)
+        emit(mask)
+        emit(imm)
+        emit(offset)
+    }
+
+    /// `br_xand32_i32_ne_i32`: low32(dst) = low32(src) & mask; if low32(dst) != imm { pc = pc + offset }
+    public mutating func brXand32I32NeI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(213)
+        emit(dst)
+        emit(src)
+        emit(mask)
+        emit(imm)
+        emit(offset)
+    }
+
+    /// `br_xand32_i32_ult_i32`: low32(dst) = low32(src) & mask; if low32(dst) <u imm { pc = pc + offset }
+    public mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(214)
+        emit(dst)
+        emit(src)
+        emit(mask)
+        emit(imm)
+        emit(offset)
+    }
+
+    /// `br_xand32_i32_ule_i32`: low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }
+    public mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(215)
+        emit(dst)
+        emit(src)
+        emit(mask)
+        emit(imm)
+        emit(offset)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()
@@ -5356,6 +5421,71 @@ extension Encoder {
         emit(a)
         emit(b)
         emit(c)
+        emitLabel(offset)
+    }
+
+    /// `br_xmov_if_xnez32`: dst = src; if low32(cond) != 0 { pc = pc + offset }
+    public mutating func brXmovIfXnez32(_ dst: XReg, _ src: XReg, _ cond: XReg, _ offset: Label) {
+        beginInstruction()
+        emitOpcode(210)
+        emit(dst)
+        emit(src)
+        emit(cond)
+        emitLabel(offset)
+    }
+
+    /// `br_xmov_if_xne32_i32`: dst = src; if low32(a) != imm { pc = pc + offset }
+    public mutating func brXmovIfXne32I32(_ dst: XReg, _ src: XReg, _ a: XReg, _ imm: Int32, _ offset: Label) {
+        beginInstruction()
+        emitOpcode(211)
+        emit(dst)
+        emit(src)
+        emit(a)
+        emit(imm)
+        emitLabel(offset)
+    }
+
+    /// `br_xand32_i32_eq_i32`: low32(dst) = low32(src) & mask; if low32(dst) == imm { pc = pc + offset }
+    public mutating func brXand32I32EqI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: Label) {
+        beginInstruction()
+        emitOpcode(212)
+        emit(dst)
+        emit(src)
+        emit(mask)
+        emit(imm)
+        emitLabel(offset)
+    }
+
+    /// `br_xand32_i32_ne_i32`: low32(dst) = low32(src) & mask; if low32(dst) != imm { pc = pc + offset }
+    public mutating func brXand32I32NeI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: Label) {
+        beginInstruction()
+        emitOpcode(213)
+        emit(dst)
+        emit(src)
+        emit(mask)
+        emit(imm)
+        emitLabel(offset)
+    }
+
+    /// `br_xand32_i32_ult_i32`: low32(dst) = low32(src) & mask; if low32(dst) <u imm { pc = pc + offset }
+    public mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: Label) {
+        beginInstruction()
+        emitOpcode(214)
+        emit(dst)
+        emit(src)
+        emit(mask)
+        emit(imm)
+        emitLabel(offset)
+    }
+
+    /// `br_xand32_i32_ule_i32`: low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }
+    public mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: Label) {
+        beginInstruction()
+        emitOpcode(215)
+        emit(dst)
+        emit(src)
+        emit(mask)
+        emit(imm)
         emitLabel(offset)
     }
 

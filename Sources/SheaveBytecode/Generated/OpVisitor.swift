@@ -604,6 +604,18 @@ public protocol OpVisitor {
     mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) -> Output
     /// `fmov`: dst = src (all 64 bits, through a float register, where float ops read and write)
     mutating func fmov(_ dst: FReg, _ src: FReg) -> Output
+    /// `br_xmov_if_xnez32`: dst = src; if low32(cond) != 0 { pc = pc + offset }
+    mutating func brXmovIfXnez32(_ dst: XReg, _ src: XReg, _ cond: XReg, _ offset: PcRelOffset) -> Output
+    /// `br_xmov_if_xne32_i32`: dst = src; if low32(a) != imm { pc = pc + offset }
+    mutating func brXmovIfXne32I32(_ dst: XReg, _ src: XReg, _ a: XReg, _ imm: Int32, _ offset: PcRelOffset) -> Output
+    /// `br_xand32_i32_eq_i32`: low32(dst) = low32(src) & mask; if low32(dst) == imm { pc = pc + offset }
+    mutating func brXand32I32EqI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> Output
+    /// `br_xand32_i32_ne_i32`: low32(dst) = low32(src) & mask; if low32(dst) != imm { pc = pc + offset }
+    mutating func brXand32I32NeI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> Output
+    /// `br_xand32_i32_ult_i32`: low32(dst) = low32(src) & mask; if low32(dst) <u imm { pc = pc + offset }
+    mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> Output
+    /// `br_xand32_i32_ule_i32`: low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }
+    mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> Output
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure

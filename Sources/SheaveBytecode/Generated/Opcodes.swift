@@ -423,6 +423,18 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case fstore64 = 208
     /// `fmov`: dst = src (all 64 bits, through a float register, where float ops read and write)
     case fmov = 209
+    /// `br_xmov_if_xnez32`: dst = src; if low32(cond) != 0 { pc = pc + offset }
+    case brXmovIfXnez32 = 210
+    /// `br_xmov_if_xne32_i32`: dst = src; if low32(a) != imm { pc = pc + offset }
+    case brXmovIfXne32I32 = 211
+    /// `br_xand32_i32_eq_i32`: low32(dst) = low32(src) & mask; if low32(dst) == imm { pc = pc + offset }
+    case brXand32I32EqI32 = 212
+    /// `br_xand32_i32_ne_i32`: low32(dst) = low32(src) & mask; if low32(dst) != imm { pc = pc + offset }
+    case brXand32I32NeI32 = 213
+    /// `br_xand32_i32_ult_i32`: low32(dst) = low32(src) & mask; if low32(dst) <u imm { pc = pc + offset }
+    case brXand32I32UltI32 = 214
+    /// `br_xand32_i32_ule_i32`: low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }
+    case brXand32I32UleI32 = 215
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1315,6 +1327,12 @@ extension Opcode {
         case .fstore32: return OpInfo(name: "fstore32", doc: "memory[ea] = low32(src) as f32; traps when out of bounds", flags: [.mayStop, .memory], size: 9)
         case .fstore64: return OpInfo(name: "fstore64", doc: "memory[ea] = src as f64; traps when out of bounds", flags: [.mayStop, .memory], size: 9)
         case .fmov: return OpInfo(name: "fmov", doc: "dst = src (all 64 bits, through a float register, where float ops read and write)", flags: [.pure], size: 5)
+        case .brXmovIfXnez32: return OpInfo(name: "br_xmov_if_xnez32", doc: "dst = src; if low32(cond) != 0 { pc = pc + offset }", flags: [.branch], size: 11)
+        case .brXmovIfXne32I32: return OpInfo(name: "br_xmov_if_xne32_i32", doc: "dst = src; if low32(a) != imm { pc = pc + offset }", flags: [.branch], size: 15)
+        case .brXand32I32EqI32: return OpInfo(name: "br_xand32_i32_eq_i32", doc: "low32(dst) = low32(src) & mask; if low32(dst) == imm { pc = pc + offset }", flags: [.branch], size: 17)
+        case .brXand32I32NeI32: return OpInfo(name: "br_xand32_i32_ne_i32", doc: "low32(dst) = low32(src) & mask; if low32(dst) != imm { pc = pc + offset }", flags: [.branch], size: 17)
+        case .brXand32I32UltI32: return OpInfo(name: "br_xand32_i32_ult_i32", doc: "low32(dst) = low32(src) & mask; if low32(dst) <u imm { pc = pc + offset }", flags: [.branch], size: 17)
+        case .brXand32I32UleI32: return OpInfo(name: "br_xand32_i32_ule_i32", doc: "low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }", flags: [.branch], size: 17)
         }
     }
 }
@@ -1658,14 +1676,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x7a6c8e5f7738eddf
+public let instructionSetFingerprint: UInt64 = 0x5f97e7465278a1bc
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 210
+public let primaryOpcodeCount = 216
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1882,6 +1900,12 @@ public let slotFieldRows: [UInt8] = [
     9, 2, 1, 7, 0, 0, 0, 0,  // fstore32
     9, 2, 1, 7, 0, 0, 0, 0,  // fstore64
     5, 2, 1, 3, 0, 0, 0, 0,  // fmov
+    11, 3, 1, 3, 5, 0, 0, 0,  // br_xmov_if_xnez32
+    15, 3, 1, 3, 5, 0, 0, 0,  // br_xmov_if_xne32_i32
+    17, 2, 1, 3, 0, 0, 0, 0,  // br_xand32_i32_eq_i32
+    17, 2, 1, 3, 0, 0, 0, 0,  // br_xand32_i32_ne_i32
+    17, 2, 1, 3, 0, 0, 0, 0,  // br_xand32_i32_ult_i32
+    17, 2, 1, 3, 0, 0, 0, 0,  // br_xand32_i32_ule_i32
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xeq64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xne64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xslt64
@@ -2427,6 +2451,12 @@ extension Opcode {
         [.x, .immediate(bytes: 4), .f],  // fstore32
         [.x, .immediate(bytes: 4), .f],  // fstore64
         [.f, .f],  // fmov
+        [.x, .x, .x, .pcrel],  // br_xmov_if_xnez32
+        [.x, .x, .x, .immediate(bytes: 4), .pcrel],  // br_xmov_if_xne32_i32
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xand32_i32_eq_i32
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xand32_i32_ne_i32
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xand32_i32_ult_i32
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xand32_i32_ule_i32
     ]
 }
 

@@ -608,6 +608,18 @@ protocol OpHandlers {
     mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop)
     /// `fmov`: dst = src (all 64 bits, through a float register, where float ops read and write)
     mutating func fmov(_ dst: FReg, _ src: FReg)
+    /// `br_xmov_if_xnez32`: dst = src; if low32(cond) != 0 { pc = pc + offset }
+    mutating func brXmovIfXnez32(_ dst: XReg, _ src: XReg, _ cond: XReg, _ offset: BranchTarget)
+    /// `br_xmov_if_xne32_i32`: dst = src; if low32(a) != imm { pc = pc + offset }
+    mutating func brXmovIfXne32I32(_ dst: XReg, _ src: XReg, _ a: XReg, _ imm: Int32, _ offset: BranchTarget)
+    /// `br_xand32_i32_eq_i32`: low32(dst) = low32(src) & mask; if low32(dst) == imm { pc = pc + offset }
+    mutating func brXand32I32EqI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget)
+    /// `br_xand32_i32_ne_i32`: low32(dst) = low32(src) & mask; if low32(dst) != imm { pc = pc + offset }
+    mutating func brXand32I32NeI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget)
+    /// `br_xand32_i32_ult_i32`: low32(dst) = low32(src) & mask; if low32(dst) <u imm { pc = pc + offset }
+    mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget)
+    /// `br_xand32_i32_ule_i32`: low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }
+    mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4307,6 +4319,71 @@ extension Executor {
         let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         pc = pc.advanced(by: 13)
         fmov(dst, src)
+    }
+
+    @inline(__always)
+    mutating func op_brXmovIfXnez32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
+        brXmovIfXnez32(dst, src, cond, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXmovIfXne32I32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 19)
+        pc = pc.advanced(by: 23)
+        brXmovIfXne32I32(dst, src, a, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXand32I32EqI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let mask = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 21)
+        pc = pc.advanced(by: 25)
+        brXand32I32EqI32(dst, src, mask, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXand32I32NeI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let mask = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 21)
+        pc = pc.advanced(by: 25)
+        brXand32I32NeI32(dst, src, mask, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXand32I32UltI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let mask = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 21)
+        pc = pc.advanced(by: 25)
+        brXand32I32UltI32(dst, src, mask, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXand32I32UleI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let mask = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 21)
+        pc = pc.advanced(by: 25)
+        brXand32I32UleI32(dst, src, mask, imm, offset)
     }
 
     @inline(__always)

@@ -222,6 +222,12 @@ extension Executor {
             case 207: try op_fstore32() // fstore32
             case 208: try op_fstore64() // fstore64
             case 209: op_fmov() // fmov
+            case 210: op_brXmovIfXnez32() // br_xmov_if_xnez32
+            case 211: op_brXmovIfXne32I32() // br_xmov_if_xne32_i32
+            case 212: op_brXand32I32EqI32() // br_xand32_i32_eq_i32
+            case 213: op_brXand32I32NeI32() // br_xand32_i32_ne_i32
+            case 214: op_brXand32I32UltI32() // br_xand32_i32_ult_i32
+            case 215: op_brXand32I32UleI32() // br_xand32_i32_ule_i32
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

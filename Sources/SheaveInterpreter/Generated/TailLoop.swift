@@ -2107,6 +2107,48 @@ private func tail_fmov(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ 
 }
 
 @inline(__always)
+private func tail_brXmovIfXnez32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_brXmovIfXnez32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXmovIfXne32I32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_brXmovIfXne32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXand32I32EqI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_brXand32I32EqI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXand32I32NeI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_brXand32I32NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXand32I32UltI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_brXand32I32UltI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXand32I32UleI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    ex.op_brXand32I32UleI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_memorySize(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
     ex.op_memorySize()
@@ -4488,6 +4530,12 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[207] = tail_fstore32
     table[208] = tail_fstore64
     table[209] = tail_fmov
+    table[210] = tail_brXmovIfXnez32
+    table[211] = tail_brXmovIfXne32I32
+    table[212] = tail_brXand32I32EqI32
+    table[213] = tail_brXand32I32NeI32
+    table[214] = tail_brXand32I32UltI32
+    table[215] = tail_brXand32I32UleI32
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 

@@ -131,6 +131,37 @@ extension Executor {
         if sum < x64(c) { pc = offset.address }
     }
 
+    // A move, or a bit test, and the branch right after it, in one op, in the
+    // two ops' order (the branch sees the move's or the test's result).
+    @inline(__always) mutating func brXmovIfXnez32(_ dst: XReg, _ src: XReg, _ cond: XReg, _ offset: BranchTarget) {
+        setX64(dst, x64(src))
+        if x32(cond) != 0 { pc = offset.address }
+    }
+    @inline(__always) mutating func brXmovIfXne32I32(_ dst: XReg, _ src: XReg, _ a: XReg, _ imm: Int32, _ offset: BranchTarget) {
+        setX64(dst, x64(src))
+        if s32(a) != imm { pc = offset.address }
+    }
+    @inline(__always) mutating func brXand32I32EqI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget) {
+        let bits = x32(src) & UInt32(bitPattern: mask)
+        setX32(dst, bits)
+        if bits == UInt32(bitPattern: imm) { pc = offset.address }
+    }
+    @inline(__always) mutating func brXand32I32NeI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget) {
+        let bits = x32(src) & UInt32(bitPattern: mask)
+        setX32(dst, bits)
+        if bits != UInt32(bitPattern: imm) { pc = offset.address }
+    }
+    @inline(__always) mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget) {
+        let bits = x32(src) & UInt32(bitPattern: mask)
+        setX32(dst, bits)
+        if bits < UInt32(bitPattern: imm) { pc = offset.address }
+    }
+    @inline(__always) mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget) {
+        let bits = x32(src) & UInt32(bitPattern: mask)
+        setX32(dst, bits)
+        if bits <= UInt32(bitPattern: imm) { pc = offset.address }
+    }
+
     @inline(__always) mutating func brIfXnez32(_ cond: XReg, _ offset: BranchTarget) { if x32(cond) != 0 { pc = offset.address } }
     @inline(__always) mutating func brIfXeqz32(_ cond: XReg, _ offset: BranchTarget) { if x32(cond) == 0 { pc = offset.address } }
     @inline(__always) mutating func brIfXnez64(_ cond: XReg, _ offset: BranchTarget) { if x64(cond) != 0 { pc = offset.address } }

@@ -388,6 +388,18 @@ func buildOpTable() -> [Op] {
     op("fstore64", "addr: x, offset: u32, src: f", "memory[ea] = src as f64; traps when out of bounds", mem)
     // (With the moves, but last among the primary ops: its opcode came after theirs.)
     op("fmov", "dst: f, src: f", "dst = src (all 64 bits, through a float register, where float ops read and write)", pure)
+    // Measured on CoreMark's op pairs (`sheave profile`): a move and the branch right
+    // after it (a loop's variables rotating, a block's result set before `br_if`),
+    // 4.5% of its pairs; a bit test and the branch on it, 4.4%. Each op does what
+    // the two did, in their order. Last among the primary ops, as `fmov`.
+    op("br_xmov_if_xnez32", "dst: x, src: x, cond: x, offset: pcrel",
+       "dst = src; if low32(cond) != 0 { pc = pc + offset }", .branch)
+    op("br_xmov_if_xne32_i32", "dst: x, src: x, a: x, imm: i32, offset: pcrel",
+       "dst = src; if low32(a) != imm { pc = pc + offset }", .branch)
+    for (cond, test) in [("eq", "=="), ("ne", "!="), ("ult", "<u"), ("ule", "<=u")] {
+        op("br_xand32_i32_\(cond)_i32", "dst: x, src: x, mask: i32, imm: i32, offset: pcrel",
+           "low32(dst) = low32(src) & mask; if low32(dst) \(test) imm { pc = pc + offset }", .branch)
+    }
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
