@@ -66,9 +66,11 @@ extension FunctionCompiler {
         case .fused(let c): emitBranch(if: whenTrue ? c : c.negated, to: label)
         case .register(let r) where whenTrue:
             let nonzero = Condition(relation: .ne, is64: false, left: r, right: .zero)
-            if fuseWithLastStep(nonzero, to: label) || fuseWithLastMove(nonzero, to: label) { return }
+            if fuseWithLastStep(nonzero, to: label) || fuseWithLastMove(nonzero, to: label) || fuseWithLastLoad(nonzero, to: label) { return }
             emit { $0.brIfXnez32(XReg(r), label) }
-        case .register(let r): emit { $0.brIfXeqz32(XReg(r), label) }
+        case .register(let r):
+            if fuseWithLastLoad(Condition(relation: .eq, is64: false, left: r, right: .zero), to: label) { return }
+            emit { $0.brIfXeqz32(XReg(r), label) }
         }
     }
 
@@ -96,6 +98,7 @@ extension FunctionCompiler {
         if let step = lastStep, start < step.end { lastStep = nil }
         if let move = lastMove, start < move.end { lastMove = nil }
         if let test = lastBitTest, start < test.end { lastBitTest = nil }
+        if let load = lastLoad, start < load.end { lastLoad = nil }
         e.truncate(to: start)
     }
 
@@ -180,11 +183,30 @@ extension FunctionCompiler {
         return true
     }
 
+    /// A branch on whether the `xload32` or `xload8_u32` just emitted read zero: one
+    /// op that loads, keeps the value, then branches.
+    mutating func fuseWithLastLoad(_ condition: Condition, to label: Label) -> Bool {
+        guard let load = lastLoad, e.position == load.end, !condition.is64, case .zero = condition.right,
+              condition.relation == .ne || condition.relation == .eq else { return false }
+        let dst = e.register(at: load.start + 1)  // a `local.set` may have retargeted it
+        guard condition.left == dst else { return false }
+        let (d, a, offset) = (XReg(dst), XReg(load.addr), load.offset)
+        retract(to: load.start)
+        switch (load.byte, condition.relation == .ne) {
+        case (false, true): emit { $0.brXload32IfXnez32(d, a, offset, label) }
+        case (false, false): emit { $0.brXload32IfXeqz32(d, a, offset, label) }
+        case (true, true): emit { $0.brXload8U32IfXnez32(d, a, offset, label) }
+        case (true, false): emit { $0.brXload8U32IfXeqz32(d, a, offset, label) }
+        }
+        return true
+    }
+
     /// Emits a branch to `label` taken when `condition` holds.
     mutating func emitBranch(if condition: Condition, to label: Label) {
         if fuseWithLastStep(condition, to: label) { return }
         if fuseWithLastMove(condition, to: label) { return }
         if fuseWithLastBitTest(condition, to: label) { return }
+        if fuseWithLastLoad(condition, to: label) { return }
         let a = XReg(condition.left)
         switch condition.right {
         case .zero:

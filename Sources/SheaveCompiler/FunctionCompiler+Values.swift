@@ -164,7 +164,13 @@ extension FunctionCompiler {
             }
         }
         if try fuseWithLastAdd(load, offset: offset) { return }
+        let start = e.position
         try unaryMemory(.i32, load.type) { emitter(&$0, $1, $2, offset) }
+        if isReachable, load == .i32Load || load == .i32Load8U {
+            // The load is the last op emitted; a constant or copy its address needed may precede it.
+            let at = lastOpStart(from: start, to: e.position)
+            lastLoad = (start: at, end: e.position, byte: load == .i32Load8U, addr: e.register(at: at + 3), offset: offset)
+        }
     }
 
     /// A load whose address is the result of the `i32.add` just emitted: takes the

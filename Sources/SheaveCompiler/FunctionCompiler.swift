@@ -109,6 +109,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The `xand32_i32` just emitted, for the compare-and-branch on its result right
     /// after it to fuse with. Its destination is read from its bytes, as `lastStep`'s.
     var lastBitTest: (start: Int, end: Int, src: UInt16, mask: Int32)?
+    /// The `xload32` or `xload8_u32` just emitted, for a branch on whether it read
+    /// zero right after it to fuse with. Its destination is read from its bytes.
+    var lastLoad: (start: Int, end: Int, byte: Bool, addr: UInt16, offset: UInt32)?
     enum AddOperand { case register(UInt16), immediate(Int32) }
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
@@ -441,6 +444,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         lastProduct = nil
         lastMove = nil
         lastBitTest = nil
+        lastLoad = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

@@ -367,6 +367,46 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("flag", [.i32(0x1224)]), [.i32(0)])
     }
 
+    /// A load and the branch on whether it read zero become one op, which keeps the
+    /// value and still traps out of bounds.
+    func testALoadFusesWithTheBranchOnZero() throws {
+        let source = """
+            (module
+              (memory 1)
+              (data (i32.const 16) "abc\\00")
+              (data (i32.const 32) "\\28\\00\\00\\00" "\\00\\00\\00\\00" "\\00\\00\\00\\00" "\\00\\00\\00\\00" "\\00\\00\\00\\00")
+              (func (export "strlen") (param i32) (result i32) (local i32)
+                (local.set 1 (local.get 0))
+                (block $end
+                  (loop $l
+                    (br_if $end (i32.eqz (i32.load8_u (local.get 1))))
+                    (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                    (br $l)))
+                (i32.sub (local.get 1) (local.get 0)))
+              (func (export "walk") (param i32) (result i32) (local i32)
+                ;; follow next pointers from address p until one is null; count the steps
+                (loop $l
+                  (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                  (br_if $l (local.tee 0 (i32.load (local.get 0)))))
+                (local.get 1))
+              (func (export "constant") (result i32)
+                ;; the address is a constant, written to a register by an op before the load
+                (block $set (br_if $set (i32.load (i32.const 32))) (return (i32.const 0)))
+                (i32.const 1)))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        let text = Disassembler.disassemble(module.code, options: .init(addresses: false, bytes: false))
+        XCTAssertTrue(text.contains("br_xload8_u32_if_xeqz32"), text)
+        XCTAssertTrue(text.contains("br_xload32_if_xnez32 x0, x0, 0"), text)
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("strlen", [.i32(16)]), [.i32(3)])
+        XCTAssertEqual(try instance.invoke("walk", [.i32(32)]), [.i32(2)], "32 → 40 → 0")
+        XCTAssertEqual(try instance.invoke("constant", []), [.i32(1)], "the address's constant is kept")
+        XCTAssertThrowsError(try instance.invoke("walk", [.i32(65534)])) { error in
+            XCTAssertEqual((error as? Trap)?.code, .memoryOutOfBounds)
+        }
+    }
+
     /// A loop's step and the test of its result become one op; the step still
     /// writes its local, wraps, and the test reads the right operand after it.
     func testALoopStepFusesWithTheBranchOnItsResult() throws {

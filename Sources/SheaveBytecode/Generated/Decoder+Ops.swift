@@ -1125,6 +1125,30 @@ extension Decoder {
             let imm = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXand32I32UleI32(dst, src, mask, imm, offset)
+        case 216: // br_xload32_if_xnez32
+            let dst = try reader.readXReg()
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            let branch = try reader.readPcRel()
+            return visitor.brXload32IfXnez32(dst, addr, offset, branch)
+        case 217: // br_xload32_if_xeqz32
+            let dst = try reader.readXReg()
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            let branch = try reader.readPcRel()
+            return visitor.brXload32IfXeqz32(dst, addr, offset, branch)
+        case 218: // br_xload8_u32_if_xnez32
+            let dst = try reader.readXReg()
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            let branch = try reader.readPcRel()
+            return visitor.brXload8U32IfXnez32(dst, addr, offset, branch)
+        case 219: // br_xload8_u32_if_xeqz32
+            let dst = try reader.readXReg()
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            let branch = try reader.readPcRel()
+            return visitor.brXload8U32IfXeqz32(dst, addr, offset, branch)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

@@ -1530,6 +1530,26 @@ extension Disassembler: OpVisitor {
         "br_xand32_i32_ule_i32 \(dst), \(src), \(mask), \(imm), \(target(offset))"
     }
 
+    /// The text of `br_xload32_if_xnez32`.
+    public mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> String {
+        "br_xload32_if_xnez32 \(dst), \(addr), \(offset), \(target(branch))"
+    }
+
+    /// The text of `br_xload32_if_xeqz32`.
+    public mutating func brXload32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> String {
+        "br_xload32_if_xeqz32 \(dst), \(addr), \(offset), \(target(branch))"
+    }
+
+    /// The text of `br_xload8_u32_if_xnez32`.
+    public mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> String {
+        "br_xload8_u32_if_xnez32 \(dst), \(addr), \(offset), \(target(branch))"
+    }
+
+    /// The text of `br_xload8_u32_if_xeqz32`.
+    public mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> String {
+        "br_xload8_u32_if_xeqz32 \(dst), \(addr), \(offset), \(target(branch))"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

@@ -2740,6 +2740,46 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
+    /// `br_xload32_if_xnez32`: dst = low32(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
+    public mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(216)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(branch)
+    }
+
+    /// `br_xload32_if_xeqz32`: dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
+    public mutating func brXload32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(217)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(branch)
+    }
+
+    /// `br_xload8_u32_if_xnez32`: dst = zext(low8)(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
+    public mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(218)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(branch)
+    }
+
+    /// `br_xload8_u32_if_xeqz32`: dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
+    public mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(219)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(branch)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()
@@ -5487,6 +5527,46 @@ extension Encoder {
         emit(mask)
         emit(imm)
         emitLabel(offset)
+    }
+
+    /// `br_xload32_if_xnez32`: dst = low32(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
+    public mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
+        beginInstruction()
+        emitOpcode(216)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emitLabel(branch)
+    }
+
+    /// `br_xload32_if_xeqz32`: dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
+    public mutating func brXload32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
+        beginInstruction()
+        emitOpcode(217)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emitLabel(branch)
+    }
+
+    /// `br_xload8_u32_if_xnez32`: dst = zext(low8)(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
+    public mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
+        beginInstruction()
+        emitOpcode(218)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emitLabel(branch)
+    }
+
+    /// `br_xload8_u32_if_xeqz32`: dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
+    public mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
+        beginInstruction()
+        emitOpcode(219)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emitLabel(branch)
     }
 
 }

@@ -616,6 +616,14 @@ public protocol OpVisitor {
     mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> Output
     /// `br_xand32_i32_ule_i32`: low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }
     mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> Output
+    /// `br_xload32_if_xnez32`: dst = low32(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
+    mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> Output
+    /// `br_xload32_if_xeqz32`: dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
+    mutating func brXload32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> Output
+    /// `br_xload8_u32_if_xnez32`: dst = zext(low8)(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
+    mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> Output
+    /// `br_xload8_u32_if_xeqz32`: dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
+    mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> Output
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure

@@ -620,6 +620,14 @@ protocol OpHandlers {
     mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget)
     /// `br_xand32_i32_ule_i32`: low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }
     mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget)
+    /// `br_xload32_if_xnez32`: dst = low32(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
+    mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: BranchTarget) throws(Stop)
+    /// `br_xload32_if_xeqz32`: dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
+    mutating func brXload32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: BranchTarget) throws(Stop)
+    /// `br_xload8_u32_if_xnez32`: dst = zext(low8)(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
+    mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: BranchTarget) throws(Stop)
+    /// `br_xload8_u32_if_xeqz32`: dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
+    mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: BranchTarget) throws(Stop)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4384,6 +4392,50 @@ extension Executor {
         let offset = BranchTarget(start: pc, field: 21)
         pc = pc.advanced(by: 25)
         brXand32I32UleI32(dst, src, mask, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXload32IfXnez32() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let branch = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
+        try brXload32IfXnez32(dst, addr, offset, branch)
+    }
+
+    @inline(__always)
+    mutating func op_brXload32IfXeqz32() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let branch = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
+        try brXload32IfXeqz32(dst, addr, offset, branch)
+    }
+
+    @inline(__always)
+    mutating func op_brXload8U32IfXnez32() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let branch = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
+        try brXload8U32IfXnez32(dst, addr, offset, branch)
+    }
+
+    @inline(__always)
+    mutating func op_brXload8U32IfXeqz32() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let branch = BranchTarget(start: pc, field: 17)
+        pc = pc.advanced(by: 21)
+        try brXload8U32IfXeqz32(dst, addr, offset, branch)
     }
 
     @inline(__always)

@@ -80,6 +80,27 @@ extension Executor {
     @inline(__always) mutating func xload16U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, as: UInt16.self))) }
     @inline(__always) mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, Int64(try load(addr, offset, as: Int32.self))) }
     @inline(__always) mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, as: UInt32.self))) }
+    // A load and the branch on whether it read zero, in one op.
+    @inline(__always) mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ target: BranchTarget) throws(Stop) {
+        let value = try load(addr, offset, as: UInt32.self)
+        setX32(dst, value)
+        if value != 0 { pc = target.address }
+    }
+    @inline(__always) mutating func brXload32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ target: BranchTarget) throws(Stop) {
+        let value = try load(addr, offset, as: UInt32.self)
+        setX32(dst, value)
+        if value == 0 { pc = target.address }
+    }
+    @inline(__always) mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ target: BranchTarget) throws(Stop) {
+        let value = UInt32(try load(addr, offset, as: UInt8.self))
+        setX32(dst, value)
+        if value != 0 { pc = target.address }
+    }
+    @inline(__always) mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ target: BranchTarget) throws(Stop) {
+        let value = UInt32(try load(addr, offset, as: UInt8.self))
+        setX32(dst, value)
+        if value == 0 { pc = target.address }
+    }
     @inline(__always) mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, try load(addr, offset, as: UInt64.self)) }
     @inline(__always) mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF32(dst, try loadFloat(base: x32(addr), offset, as: Float.self)) }
     @inline(__always) mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { try loadF64(dst, base: x32(addr), offset) }

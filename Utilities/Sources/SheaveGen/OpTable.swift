@@ -400,6 +400,14 @@ func buildOpTable() -> [Op] {
         op("br_xand32_i32_\(cond)_i32", "dst: x, src: x, mask: i32, imm: i32, offset: pcrel",
            "low32(dst) = low32(src) & mask; if low32(dst) \(test) imm { pc = pc + offset }", .branch)
     }
+    // A load and the branch on whether it read zero (a list's next pointer, a
+    // string's next byte): 4.6% of CoreMark's pairs.
+    for (load, what) in [("xload32", "low32"), ("xload8_u32", "zext(low8)")] {
+        for (cond, test) in [("nez", "!= 0"), ("eqz", "== 0")] {
+            op("br_\(load)_if_x\(cond)32", "dst: x, addr: x, offset: u32, branch: pcrel",
+               "dst = \(what)(memory[ea]); if dst \(test) { pc = pc + branch }; traps when out of bounds", [.branch, .memory, .mayStop])
+        }
+    }
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
