@@ -142,24 +142,22 @@ extension Executor {
         if s32(a) != imm { pc = offset.address }
     }
     @inline(__always) mutating func brXand32I32EqI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget) {
-        let bits = x32(src) & UInt32(bitPattern: mask)
-        setX32(dst, bits)
-        if bits == UInt32(bitPattern: imm) { pc = offset.address }
+        bitTest(dst, src, mask, offset) { $0 == UInt32(bitPattern: imm) }
     }
     @inline(__always) mutating func brXand32I32NeI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget) {
-        let bits = x32(src) & UInt32(bitPattern: mask)
-        setX32(dst, bits)
-        if bits != UInt32(bitPattern: imm) { pc = offset.address }
+        bitTest(dst, src, mask, offset) { $0 != UInt32(bitPattern: imm) }
     }
     @inline(__always) mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget) {
-        let bits = x32(src) & UInt32(bitPattern: mask)
-        setX32(dst, bits)
-        if bits < UInt32(bitPattern: imm) { pc = offset.address }
+        bitTest(dst, src, mask, offset) { $0 < UInt32(bitPattern: imm) }
     }
     @inline(__always) mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget) {
+        bitTest(dst, src, mask, offset) { $0 <= UInt32(bitPattern: imm) }
+    }
+    /// `dst = src & mask`, then the branch when `taken` holds for it.
+    @inline(__always) mutating func bitTest(_ dst: XReg, _ src: XReg, _ mask: Int32, _ offset: BranchTarget, _ taken: (UInt32) -> Bool) {
         let bits = x32(src) & UInt32(bitPattern: mask)
         setX32(dst, bits)
-        if bits <= UInt32(bitPattern: imm) { pc = offset.address }
+        if taken(bits) { pc = offset.address }
     }
 
     @inline(__always) mutating func brIfXnez32(_ cond: XReg, _ offset: BranchTarget) { if x32(cond) != 0 { pc = offset.address } }

@@ -82,25 +82,23 @@ extension Executor {
     @inline(__always) mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, as: UInt32.self))) }
     // A load and the branch on whether it read zero, in one op.
     @inline(__always) mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ target: BranchTarget) throws(Stop) {
-        let value = try load(addr, offset, as: UInt32.self)
-        setX32(dst, value)
-        if value != 0 { pc = target.address }
+        try loadTest(dst, try load(addr, offset, as: UInt32.self), target) { $0 != 0 }
     }
     @inline(__always) mutating func brXload32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ target: BranchTarget) throws(Stop) {
-        let value = try load(addr, offset, as: UInt32.self)
-        setX32(dst, value)
-        if value == 0 { pc = target.address }
+        try loadTest(dst, try load(addr, offset, as: UInt32.self), target) { $0 == 0 }
     }
     @inline(__always) mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ target: BranchTarget) throws(Stop) {
-        let value = UInt32(try load(addr, offset, as: UInt8.self))
-        setX32(dst, value)
-        if value != 0 { pc = target.address }
+        try loadTest(dst, UInt32(try load(addr, offset, as: UInt8.self)), target) { $0 != 0 }
     }
     @inline(__always) mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ target: BranchTarget) throws(Stop) {
-        let value = UInt32(try load(addr, offset, as: UInt8.self))
-        setX32(dst, value)
-        if value == 0 { pc = target.address }
+        try loadTest(dst, UInt32(try load(addr, offset, as: UInt8.self)), target) { $0 == 0 }
     }
+    /// Keeps the loaded `value` in `dst`, then branches when `taken` holds for it.
+    @inline(__always) mutating func loadTest(_ dst: XReg, _ value: UInt32, _ target: BranchTarget, _ taken: (UInt32) -> Bool) throws(Stop) {
+        setX32(dst, value)
+        if taken(value) { pc = target.address }
+    }
+
     @inline(__always) mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, try load(addr, offset, as: UInt64.self)) }
     @inline(__always) mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF32(dst, try loadFloat(base: x32(addr), offset, as: Float.self)) }
     @inline(__always) mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { try loadF64(dst, base: x32(addr), offset) }
