@@ -99,6 +99,7 @@ extension FunctionCompiler {
         if let move = lastMove, start < move.end { lastMove = nil }
         if let test = lastBitTest, start < test.end { lastBitTest = nil }
         if let load = lastLoad, start < load.end { lastLoad = nil }
+        if let sum = lastFloatSum, start < sum.end { lastFloatSum = nil }
         e.truncate(to: start)
     }
 

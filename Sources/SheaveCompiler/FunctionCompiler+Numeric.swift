@@ -207,6 +207,8 @@ extension FunctionCompiler {
                     lastStep = (start: at, end: end, is64: op == Opcode.xadd64I32.rawValue, a: a, b: .immediate(e.int32(at: at + 5)))
                 case Opcode.fmul32.rawValue, Opcode.fmul64.rawValue:
                     lastProduct = (start: at, end: end, slot: destination.slot, is64: op == Opcode.fmul64.rawValue, a: a, b: e.register(at: at + 5))
+                case Opcode.fadd64.rawValue, Opcode.fsub64.rawValue:
+                    lastFloatSum = (start: at, end: end, subtract: op == Opcode.fsub64.rawValue, a: a, b: e.register(at: at + 5))
                 case Opcode.xand32I32.rawValue:
                     lastBitTest = (start: at, end: end, src: a, mask: e.int32(at: at + 5))
                 case Opcode.xmul32I32.rawValue, Opcode.xmul64I32.rawValue:

@@ -207,6 +207,7 @@ extension FunctionCompiler {
 
     mutating func visitStore(_ store: Instruction.Store, memarg: MemArg) throws(CompileError) {
         let offset = try checkMemArg(memarg, naturalAlignment: store.naturalAlignment)
+        if store == .f64Store, try fuseWithLastFloatSum(offset: offset) { return }
         typealias Emit = (inout Encoder, UInt16, UInt16) -> Void
         let emitter: Emit
         switch store {
@@ -241,6 +242,32 @@ extension FunctionCompiler {
                 c.emit { emitter(&$0, address, value) }
             }
         }
+    }
+
+    /// An `f64.store` of the result of the `fadd64` or `fsub64` just emitted: takes
+    /// the op back and emits one that computes, keeps the result in its register
+    /// and stores it. The address must already be in a register (a constant
+    /// written for it would come between). Returns false, having emitted nothing,
+    /// when the pair is not there.
+    private mutating func fuseWithLastFloatSum(offset: UInt32) throws(CompileError) -> Bool {
+        guard let sum = lastFloatSum, e.position == sum.end, isReachable,
+              stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+        let n = stack.count
+        let dst = e.register(at: sum.start + 1)  // a `local.tee` may have retargeted it
+        guard stack[n - 1].type == .f64, stack[n - 2].type == .i32 else { return false }
+        if case .const = stack[n - 1].location { return false }
+        if case .const = stack[n - 2].location { return false }
+        guard register(n - 1) == dst else { return false }
+        retract(to: sum.start)
+        let (d, a, b) = (FReg(dst), FReg(sum.a), FReg(sum.b))
+        let subtract = sum.subtract
+        try op([.i32, .f64], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
+            let address = XReg(c.register(first))
+            c.emit { e in
+                if subtract { e.fsub64Store(d, a, b, address, offset) } else { e.fadd64Store(d, a, b, address, offset) }
+            }
+        }
+        return true
     }
 
     mutating func visitMemorySize(memory: UInt32) throws(CompileError) {

@@ -112,6 +112,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The `xload32` or `xload8_u32` just emitted, for a branch on whether it read
     /// zero right after it to fuse with. Its destination is read from its bytes.
     var lastLoad: (start: Int, end: Int, byte: Bool, addr: UInt16, offset: UInt32)?
+    /// The `fadd64` or `fsub64` just emitted, for a store of its result right after
+    /// it to fuse with. Its destination is read from its bytes.
+    var lastFloatSum: (start: Int, end: Int, subtract: Bool, a: UInt16, b: UInt16)?
     enum AddOperand { case register(UInt16), immediate(Int32) }
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
@@ -445,6 +448,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         lastMove = nil
         lastBitTest = nil
         lastLoad = nil
+        lastFloatSum = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

@@ -407,6 +407,33 @@ final class SuperInstructionTests: XCTestCase {
         }
     }
 
+    /// A float sum or difference and the store of it become one op, which still
+    /// writes the result's register (a `local.tee` keeps it) and traps out of bounds.
+    func testAFloatSumFusesWithItsStore() throws {
+        let source = """
+            (module
+              (memory 1)
+              (func (export "accumulate") (param i32 f64) (result f64)
+                (f64.store (local.get 0) (f64.add (f64.load (local.get 0)) (local.get 1)))
+                (f64.store offset=8 (local.get 0) (f64.sub (local.get 1) (f64.load offset=8 (local.get 0))))
+                (f64.add (f64.load (local.get 0)) (f64.load offset=8 (local.get 0))))
+              (func (export "kept") (param i32 f64) (result f64) (local f64)
+                (f64.store (local.get 0) (local.tee 2 (f64.sub (local.get 1) (f64.const 0.5))))
+                (local.get 2)))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        let text = Disassembler.disassemble(module.code, options: .init(addresses: false, bytes: false))
+        XCTAssertTrue(text.contains("fadd64_store"), text)
+        XCTAssertTrue(text.contains("fsub64_store"), text)
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("accumulate", [.i32(64), .f64((1.5 as Double).bitPattern)]), [.f64((3.0 as Double).bitPattern)], "1.5 stored, then 1.5 - 0 stored")
+        XCTAssertEqual(try instance.invoke("accumulate", [.i32(64), .f64((1.5 as Double).bitPattern)]), [.f64((3.0 as Double).bitPattern)], "3.0, then 1.5 - 1.5 = 0")
+        XCTAssertEqual(try instance.invoke("kept", [.i32(0), .f64((2.0 as Double).bitPattern)]), [.f64((1.5 as Double).bitPattern)])
+        XCTAssertThrowsError(try instance.invoke("accumulate", [.i32(65532), .f64((1.0 as Double).bitPattern)])) { error in
+            XCTAssertEqual((error as? Trap)?.code, .memoryOutOfBounds)
+        }
+    }
+
     /// A loop's step and the test of its result become one op; the step still
     /// writes its local, wraps, and the test reads the right operand after it.
     func testALoopStepFusesWithTheBranchOnItsResult() throws {

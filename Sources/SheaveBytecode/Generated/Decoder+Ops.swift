@@ -1125,25 +1125,39 @@ extension Decoder {
             let imm = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXand32I32UleI32(dst, src, mask, imm, offset)
-        case 216: // br_xload32_if_xnez32
+        case 216: // fadd64_store
+            let dst = try reader.readFReg()
+            let a = try reader.readFReg()
+            let b = try reader.readFReg()
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            return visitor.fadd64Store(dst, a, b, addr, offset)
+        case 217: // fsub64_store
+            let dst = try reader.readFReg()
+            let a = try reader.readFReg()
+            let b = try reader.readFReg()
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            return visitor.fsub64Store(dst, a, b, addr, offset)
+        case 218: // br_xload32_if_xnez32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let branch = try reader.readPcRel()
             return visitor.brXload32IfXnez32(dst, addr, offset, branch)
-        case 217: // br_xload32_if_xeqz32
+        case 219: // br_xload32_if_xeqz32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let branch = try reader.readPcRel()
             return visitor.brXload32IfXeqz32(dst, addr, offset, branch)
-        case 218: // br_xload8_u32_if_xnez32
+        case 220: // br_xload8_u32_if_xnez32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()
             let branch = try reader.readPcRel()
             return visitor.brXload8U32IfXnez32(dst, addr, offset, branch)
-        case 219: // br_xload8_u32_if_xeqz32
+        case 221: // br_xload8_u32_if_xeqz32
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let offset = try reader.readU32()

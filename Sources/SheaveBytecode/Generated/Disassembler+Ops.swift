@@ -1530,6 +1530,16 @@ extension Disassembler: OpVisitor {
         "br_xand32_i32_ule_i32 \(dst), \(src), \(mask), \(imm), \(target(offset))"
     }
 
+    /// The text of `fadd64_store`.
+    public mutating func fadd64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "fadd64_store \(dst), \(a), \(b), \(addr), \(offset)"
+    }
+
+    /// The text of `fsub64_store`.
+    public mutating func fsub64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) -> String {
+        "fsub64_store \(dst), \(a), \(b), \(addr), \(offset)"
+    }
+
     /// The text of `br_xload32_if_xnez32`.
     public mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> String {
         "br_xload32_if_xnez32 \(dst), \(addr), \(offset), \(target(branch))"

@@ -2740,10 +2740,32 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
+    /// `fadd64_store`: dst = a + b; memory[ea] = dst as f64; traps when out of bounds
+    public mutating func fadd64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(216)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `fsub64_store`: dst = a - b; memory[ea] = dst as f64; traps when out of bounds
+    public mutating func fsub64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(217)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(addr)
+        emit(offset)
+    }
+
     /// `br_xload32_if_xnez32`: dst = low32(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) {
         beginInstruction()
-        emitOpcode(216)
+        emitOpcode(218)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2753,7 +2775,7 @@ extension Encoder: OpVisitor {
     /// `br_xload32_if_xeqz32`: dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) {
         beginInstruction()
-        emitOpcode(217)
+        emitOpcode(219)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2763,7 +2785,7 @@ extension Encoder: OpVisitor {
     /// `br_xload8_u32_if_xnez32`: dst = zext(low8)(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) {
         beginInstruction()
-        emitOpcode(218)
+        emitOpcode(220)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -2773,7 +2795,7 @@ extension Encoder: OpVisitor {
     /// `br_xload8_u32_if_xeqz32`: dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) {
         beginInstruction()
-        emitOpcode(219)
+        emitOpcode(221)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -5532,7 +5554,7 @@ extension Encoder {
     /// `br_xload32_if_xnez32`: dst = low32(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
         beginInstruction()
-        emitOpcode(216)
+        emitOpcode(218)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -5542,7 +5564,7 @@ extension Encoder {
     /// `br_xload32_if_xeqz32`: dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
         beginInstruction()
-        emitOpcode(217)
+        emitOpcode(219)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -5552,7 +5574,7 @@ extension Encoder {
     /// `br_xload8_u32_if_xnez32`: dst = zext(low8)(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
         beginInstruction()
-        emitOpcode(218)
+        emitOpcode(220)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -5562,7 +5584,7 @@ extension Encoder {
     /// `br_xload8_u32_if_xeqz32`: dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
         beginInstruction()
-        emitOpcode(219)
+        emitOpcode(221)
         emit(dst)
         emit(addr)
         emit(offset)

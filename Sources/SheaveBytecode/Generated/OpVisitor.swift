@@ -616,6 +616,10 @@ public protocol OpVisitor {
     mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> Output
     /// `br_xand32_i32_ule_i32`: low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }
     mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: PcRelOffset) -> Output
+    /// `fadd64_store`: dst = a + b; memory[ea] = dst as f64; traps when out of bounds
+    mutating func fadd64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) -> Output
+    /// `fsub64_store`: dst = a - b; memory[ea] = dst as f64; traps when out of bounds
+    mutating func fsub64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) -> Output
     /// `br_xload32_if_xnez32`: dst = low32(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
     mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> Output
     /// `br_xload32_if_xeqz32`: dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds

@@ -435,14 +435,18 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case brXand32I32UltI32 = 214
     /// `br_xand32_i32_ule_i32`: low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }
     case brXand32I32UleI32 = 215
+    /// `fadd64_store`: dst = a + b; memory[ea] = dst as f64; traps when out of bounds
+    case fadd64Store = 216
+    /// `fsub64_store`: dst = a - b; memory[ea] = dst as f64; traps when out of bounds
+    case fsub64Store = 217
     /// `br_xload32_if_xnez32`: dst = low32(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
-    case brXload32IfXnez32 = 216
+    case brXload32IfXnez32 = 218
     /// `br_xload32_if_xeqz32`: dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
-    case brXload32IfXeqz32 = 217
+    case brXload32IfXeqz32 = 219
     /// `br_xload8_u32_if_xnez32`: dst = zext(low8)(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
-    case brXload8U32IfXnez32 = 218
+    case brXload8U32IfXnez32 = 220
     /// `br_xload8_u32_if_xeqz32`: dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
-    case brXload8U32IfXeqz32 = 219
+    case brXload8U32IfXeqz32 = 221
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1341,6 +1345,8 @@ extension Opcode {
         case .brXand32I32NeI32: return OpInfo(name: "br_xand32_i32_ne_i32", doc: "low32(dst) = low32(src) & mask; if low32(dst) != imm { pc = pc + offset }", flags: [.branch], size: 17)
         case .brXand32I32UltI32: return OpInfo(name: "br_xand32_i32_ult_i32", doc: "low32(dst) = low32(src) & mask; if low32(dst) <u imm { pc = pc + offset }", flags: [.branch], size: 17)
         case .brXand32I32UleI32: return OpInfo(name: "br_xand32_i32_ule_i32", doc: "low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }", flags: [.branch], size: 17)
+        case .fadd64Store: return OpInfo(name: "fadd64_store", doc: "dst = a + b; memory[ea] = dst as f64; traps when out of bounds", flags: [.mayStop, .memory], size: 13)
+        case .fsub64Store: return OpInfo(name: "fsub64_store", doc: "dst = a - b; memory[ea] = dst as f64; traps when out of bounds", flags: [.mayStop, .memory], size: 13)
         case .brXload32IfXnez32: return OpInfo(name: "br_xload32_if_xnez32", doc: "dst = low32(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds", flags: [.mayStop, .memory, .branch], size: 13)
         case .brXload32IfXeqz32: return OpInfo(name: "br_xload32_if_xeqz32", doc: "dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds", flags: [.mayStop, .memory, .branch], size: 13)
         case .brXload8U32IfXnez32: return OpInfo(name: "br_xload8_u32_if_xnez32", doc: "dst = zext(low8)(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds", flags: [.mayStop, .memory, .branch], size: 13)
@@ -1688,14 +1694,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x91f3282cb0cfe5ac
+public let instructionSetFingerprint: UInt64 = 0x87dcc6435834a9a0
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 220
+public let primaryOpcodeCount = 222
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1918,6 +1924,8 @@ public let slotFieldRows: [UInt8] = [
     17, 2, 1, 3, 0, 0, 0, 0,  // br_xand32_i32_ne_i32
     17, 2, 1, 3, 0, 0, 0, 0,  // br_xand32_i32_ult_i32
     17, 2, 1, 3, 0, 0, 0, 0,  // br_xand32_i32_ule_i32
+    13, 4, 1, 3, 5, 7, 0, 0,  // fadd64_store
+    13, 4, 1, 3, 5, 7, 0, 0,  // fsub64_store
     13, 2, 1, 3, 0, 0, 0, 0,  // br_xload32_if_xnez32
     13, 2, 1, 3, 0, 0, 0, 0,  // br_xload32_if_xeqz32
     13, 2, 1, 3, 0, 0, 0, 0,  // br_xload8_u32_if_xnez32
@@ -2473,6 +2481,8 @@ extension Opcode {
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xand32_i32_ne_i32
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xand32_i32_ult_i32
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xand32_i32_ule_i32
+        [.f, .f, .f, .x, .immediate(bytes: 4)],  // fadd64_store
+        [.f, .f, .f, .x, .immediate(bytes: 4)],  // fsub64_store
         [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xload32_if_xnez32
         [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xload32_if_xeqz32
         [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xload8_u32_if_xnez32

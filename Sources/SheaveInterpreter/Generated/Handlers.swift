@@ -620,6 +620,10 @@ protocol OpHandlers {
     mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget)
     /// `br_xand32_i32_ule_i32`: low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }
     mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: BranchTarget)
+    /// `fadd64_store`: dst = a + b; memory[ea] = dst as f64; traps when out of bounds
+    mutating func fadd64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
+    /// `fsub64_store`: dst = a - b; memory[ea] = dst as f64; traps when out of bounds
+    mutating func fsub64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop)
     /// `br_xload32_if_xnez32`: dst = low32(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
     mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: BranchTarget) throws(Stop)
     /// `br_xload32_if_xeqz32`: dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
@@ -4392,6 +4396,30 @@ extension Executor {
         let offset = BranchTarget(start: pc, field: 21)
         pc = pc.advanced(by: 25)
         brXand32I32UleI32(dst, src, mask, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_fadd64Store() throws(Stop) {
+        start = pc
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
+        pc = pc.advanced(by: 21)
+        try fadd64Store(dst, a, b, addr, offset)
+    }
+
+    @inline(__always)
+    mutating func op_fsub64Store() throws(Stop) {
+        start = pc
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
+        pc = pc.advanced(by: 21)
+        try fsub64Store(dst, a, b, addr, offset)
     }
 
     @inline(__always)

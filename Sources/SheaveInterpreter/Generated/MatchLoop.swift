@@ -228,10 +228,12 @@ extension Executor {
             case 213: op_brXand32I32NeI32() // br_xand32_i32_ne_i32
             case 214: op_brXand32I32UltI32() // br_xand32_i32_ult_i32
             case 215: op_brXand32I32UleI32() // br_xand32_i32_ule_i32
-            case 216: try op_brXload32IfXnez32() // br_xload32_if_xnez32
-            case 217: try op_brXload32IfXeqz32() // br_xload32_if_xeqz32
-            case 218: try op_brXload8U32IfXnez32() // br_xload8_u32_if_xnez32
-            case 219: try op_brXload8U32IfXeqz32() // br_xload8_u32_if_xeqz32
+            case 216: try op_fadd64Store() // fadd64_store
+            case 217: try op_fsub64Store() // fsub64_store
+            case 218: try op_brXload32IfXnez32() // br_xload32_if_xnez32
+            case 219: try op_brXload32IfXeqz32() // br_xload32_if_xeqz32
+            case 220: try op_brXload8U32IfXnez32() // br_xload8_u32_if_xnez32
+            case 221: try op_brXload8U32IfXeqz32() // br_xload8_u32_if_xeqz32
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

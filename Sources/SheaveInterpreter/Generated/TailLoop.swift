@@ -2149,6 +2149,20 @@ private func tail_brXand32I32UleI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_fadd64Store(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    do { try ex.op_fadd64Store() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fsub64Store(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
+    do { try ex.op_fsub64Store() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXload32IfXnez32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
     do { try ex.op_brXload32IfXnez32() } catch { return }  // `stop` recorded why and where
@@ -4564,10 +4578,12 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[213] = tail_brXand32I32NeI32
     table[214] = tail_brXand32I32UltI32
     table[215] = tail_brXand32I32UleI32
-    table[216] = tail_brXload32IfXnez32
-    table[217] = tail_brXload32IfXeqz32
-    table[218] = tail_brXload8U32IfXnez32
-    table[219] = tail_brXload8U32IfXeqz32
+    table[216] = tail_fadd64Store
+    table[217] = tail_fsub64Store
+    table[218] = tail_brXload32IfXnez32
+    table[219] = tail_brXload32IfXeqz32
+    table[220] = tail_brXload8U32IfXnez32
+    table[221] = tail_brXload8U32IfXeqz32
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 

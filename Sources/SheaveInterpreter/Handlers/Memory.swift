@@ -80,6 +80,18 @@ extension Executor {
     @inline(__always) mutating func xload16U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, as: UInt16.self))) }
     @inline(__always) mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, Int64(try load(addr, offset, as: Int32.self))) }
     @inline(__always) mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, as: UInt32.self))) }
+    // A float sum or difference and its store, in one op (the result still written to `dst`).
+    @inline(__always) mutating func fadd64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
+        let value = f64(a) + f64(b)
+        setF64(dst, value)
+        try storeFloat(addr, offset, value)
+    }
+    @inline(__always) mutating func fsub64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
+        let value = f64(a) - f64(b)
+        setF64(dst, value)
+        try storeFloat(addr, offset, value)
+    }
+
     // A load and the branch on whether it read zero, in one op.
     @inline(__always) mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ target: BranchTarget) throws(Stop) {
         try loadTest(dst, try load(addr, offset, as: UInt32.self), target) { $0 != 0 }
