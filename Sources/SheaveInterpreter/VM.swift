@@ -132,11 +132,7 @@ public final class CodeImage: @unchecked Sendable {
         guard let address, address >= base, address < base + imageCount else { return nil }
         let target = address - base
         // The last op whose image offset is at most `target`.
-        var low = 0, high = starts.count
-        while low < high {
-            let mid = (low + high) / 2
-            if starts[mid] + threadedHeader * mid <= target { low = mid + 1 } else { high = mid }
-        }
+        let low = firstOp { start, i in start + threadedHeader * i > target }
         guard low > 0 else { return 0 }
         let i = low - 1
         let into = target - (starts[i] + threadedHeader * i)
@@ -145,19 +141,26 @@ public final class CodeImage: @unchecked Sendable {
 
     /// The image offset of the op starting at bytecode offset `offset`; nil when no op starts there.
     private func imageOffset(ofOp offset: Int) -> Int? {
+        let i = firstOp { start, _ in start >= offset }
+        guard i < starts.count, starts[i] == offset else { return nil }
+        return offset + threadedHeader * i
+    }
+
+    /// The index of the first op for which `isPast(bytecode offset, index)` holds
+    /// (`starts.count` if none); `isPast` must be false up to some op and true after.
+    private func firstOp(where isPast: (Int, Int) -> Bool) -> Int {
         var low = 0, high = starts.count
         while low < high {
             let mid = (low + high) / 2
-            if starts[mid] < offset { low = mid + 1 } else { high = mid }
+            if isPast(starts[mid], mid) { high = mid } else { low = mid + 1 }
         }
-        guard low < starts.count, starts[low] == offset else { return nil }
-        return offset + threadedHeader * low
+        return low
     }
 }
 
-/// What building a code image needs to know of an opcode, worked out once per
-/// opcode from the op table's operand shapes. Plain values, so that looking one
-/// up per op copies no array.
+/// What building a code image needs to know of an opcode, read once per opcode
+/// from the generated `branchFieldRows`. Plain values, so that looking one up
+/// per op copies no array.
 struct OpLayout {
     /// The op's size, or for `br_table32` its size without the targets; 0 for an opcode no op has.
     var fixedSize: Int
@@ -195,45 +198,23 @@ struct OpLayout {
         return index
     }
 
-    /// Primary opcodes at their value, extended ones at 256 + theirs.
+    /// Primary opcodes at their value, extended ones at 256 + theirs; sizes and
+    /// branch fields from the generated `branchFieldRows`.
     nonisolated(unsafe) static let all: UnsafeMutablePointer<OpLayout> = {
         let table = UnsafeMutablePointer<OpLayout>.allocate(capacity: 256 + extendedOpCount)
+        func layout(row: Int, handler: TailHandler) -> OpLayout {
+            let fields = branchFieldRows[(3 * row)..<(3 * row + 3)].map(Int.init)
+            return OpLayout(fixedSize: fields[0], branchField: fields[1], branchTable: fields[2], handler: handler)
+        }
         for byte in 0..<256 {
-            let known = byte != 0xFF && Opcode(rawValue: UInt8(byte)) != nil
-            table[byte] = known ? OpLayout(prefix: 1, Opcode.operandShapes[byte], handler: VM.primaryHandler(byte))
-                                : OpLayout(fixedSize: 0, branchField: 0, branchTable: 0, handler: VM.invalidOpcodeHandler)
+            table[byte] = byte < primaryOpcodeCount ? layout(row: byte, handler: VM.primaryHandler(byte))
+                                                    : OpLayout(fixedSize: 0, branchField: 0, branchTable: 0, handler: VM.invalidOpcodeHandler)
         }
         for index in 0..<extendedOpCount {
-            table[256 + index] = OpLayout(prefix: 3, ExtendedOpcode.operandShapes[index], handler: VM.extendedHandler(index))
+            table[256 + index] = layout(row: primaryOpcodeCount + index, handler: VM.extendedHandler(index))
         }
         return table
     }()
-
-    private init(fixedSize: Int, branchField: Int, branchTable: Int, handler: TailHandler) {
-        self.fixedSize = fixedSize
-        self.branchField = branchField
-        self.branchTable = branchTable
-        self.handler = handler
-    }
-
-    private init(prefix: Int, _ shapes: [OperandShape], handler: TailHandler) {
-        var at = prefix
-        var field = 0, table = 0
-        for shape in shapes {
-            switch shape {
-            case .x, .f, .v, .calleeFrame, .hostSlots: at += 2
-            case .immediate(let bytes): at += bytes
-            case .index, .frameSize: at += 4
-            case .trapCode: at += 1
-            case .pcrel:
-                precondition(field == 0, "an op with two branch offsets")
-                field = at
-                at += 4
-            case .branchTable: table = at; at += 4  // then 4 bytes per target
-            }
-        }
-        self.init(fixedSize: at, branchField: field, branchTable: table, handler: handler)
-    }
 }
 
 /// The Sheave virtual machine: a stack, the state of the current call, and the dispatch loops.

@@ -174,6 +174,7 @@ func genOpcodes() -> String {
         """
     s += instructionSetFingerprint()
     s += slotFieldTable()
+    s += branchFieldTable()
     s += shapeTable(primary, type: "Opcode")
     s += shapeTable(extended, type: "ExtendedOpcode")
     return s
@@ -217,6 +218,39 @@ func instructionSetFingerprint() -> String {
         /// A fingerprint of the instruction set (every op's name, opcode and operands):
         /// an artifact records it, and one from another instruction set is refused.
         public let instructionSetFingerprint: UInt64 = 0x\(String(hash, radix: 16))
+
+
+        """
+}
+
+/// The table `CodeImage` lays out the interpreter's code with: per op, its size
+/// (without the targets for `br_table32`), where its branch offset is, and where
+/// `br_table32`'s target count is.
+func branchFieldTable() -> String {
+    var rows: [String] = []
+    for op in primary + extended {
+        var size = op.prefixSize, branch = 0, table = 0
+        for (operand, offset) in zip(op.operands, op.operandOffsets) {
+            switch operand.kind {
+            case .pcrel:
+                precondition(branch == 0, "\(op.name) has two branch offsets")
+                branch = offset
+            case .branchTable: table = offset
+            default: break
+            }
+            size = offset + (operand.kind.size ?? 4)  // a branch table's count; its targets follow
+        }
+        rows.append("    \(size), \(branch), \(table),  // \(op.name)")
+    }
+    return """
+        /// Where every op's branch offsets are, for laying out code with a header in
+        /// front of each op (the interpreter's code image): three bytes per op, primary
+        /// opcodes then extended ones, holding the op's size (for `br_table32`, up to
+        /// and including its target count), the byte offset of its `pcrel` operand (0:
+        /// none; no op has two) and of `br_table32`'s target count (0 for other ops).
+        public let branchFieldRows: [UInt8] = [
+        \(rows.joined(separator: "\n"))
+        ]
 
 
         """
