@@ -64,13 +64,9 @@ extension FunctionCompiler {
     mutating func emitBranch(on condition: BranchCondition, whenTrue: Bool, to label: Label) {
         switch condition {
         case .fused(let c): emitBranch(if: whenTrue ? c : c.negated, to: label)
-        case .register(let r) where whenTrue:
-            let nonzero = Condition(relation: .ne, is64: false, left: r, right: .zero)
-            if fuseWithLastStep(nonzero, to: label) || fuseWithLastMove(nonzero, to: label) || fuseWithLastLoad(nonzero, to: label) { return }
-            emit { $0.brIfXnez32(XReg(r), label) }
         case .register(let r):
-            if fuseWithLastLoad(Condition(relation: .eq, is64: false, left: r, right: .zero), to: label) { return }
-            emit { $0.brIfXeqz32(XReg(r), label) }
+            // An i32 tested against zero: the fusions with the op just emitted apply as to any condition.
+            emitBranch(if: Condition(relation: whenTrue ? .ne : .eq, is64: false, left: r, right: .zero), to: label)
         }
     }
 

@@ -24,8 +24,8 @@ extension Executor {
     @inline(__always) mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setX32(dst, try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt32.self)) }
     @inline(__always) mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, UInt32(try load(base: x32(a) &+ x32(b), offset, as: UInt8.self))) }
     @inline(__always) mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setX32(dst, UInt32(try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt8.self))) }
-    @inline(__always) mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setF32(dst, try loadFloat(base: x32(a) &+ x32(b), offset, as: Float.self)) }
-    @inline(__always) mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setF32(dst, try loadFloat(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: Float.self)) }
+    @inline(__always) mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setF32(dst, try loadF32(base: x32(a) &+ x32(b), offset)) }
+    @inline(__always) mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setF32(dst, try loadF32(base: x32(a) &+ UInt32(bitPattern: imm), offset)) }
     @inline(__always) mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { try loadF64(dst, base: x32(a) &+ x32(b), offset) }
     @inline(__always) mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { try loadF64(dst, base: x32(a) &+ UInt32(bitPattern: imm), offset) }
 
@@ -33,34 +33,34 @@ extension Executor {
         try load(base: x32(addr), offset, as: T.self)
     }
 
-    /// A float from memory, kept in a float register on a little-endian host: read
+    /// An f32 from memory, kept in a float register on a little-endian host: read
     /// as bits, the value went through an integer register into its slot, and the
     /// float op reading the slot next had its load forwarded across register
     /// domains (and `fload64` was merged with `xload64`).
-    @inline(__always) func loadFloat<F: BinaryFloatingPoint>(base: UInt32, _ offset: UInt32, as: F.Type) throws(Stop) -> F
-    where F.RawSignificand: FixedWidthInteger {
-        let ea = try effectiveAddress(base: base, offset, size: MemoryLayout<F>.size)
+    @inline(__always) func loadF32(base: UInt32, _ offset: UInt32) throws(Stop) -> Float {
         #if _endian(little)
-        return memory.loadUnaligned(fromByteOffset: ea, as: F.self)
+        let ea = try effectiveAddress(base: base, offset, size: 4)
+        return memory.loadUnaligned(fromByteOffset: ea, as: Float.self)
         #else
-        if F.self == Double.self {
-            return Double(bitPattern: UInt64(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: UInt64.self))) as! F
-        }
-        return Float(bitPattern: UInt32(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: UInt32.self))) as! F
+        return Float(bitPattern: try load(base: base, offset, as: UInt32.self))
         #endif
     }
 
-    /// A float to memory, from a float register on a little-endian host (see `loadFloat`).
-    @inline(__always) func storeFloat<F: BinaryFloatingPoint>(_ addr: XReg, _ offset: UInt32, _ value: F) throws(Stop) {
-        let ea = try effectiveAddress(base: x32(addr), offset, size: MemoryLayout<F>.size)
+    /// A float to memory, from a float register on a little-endian host (see `loadF32`).
+    @inline(__always) func storeFloat(_ addr: XReg, _ offset: UInt32, _ value: Double) throws(Stop) {
         #if _endian(little)
-        memory.storeBytes(of: value, toByteOffset: ea, as: F.self)
+        let ea = try effectiveAddress(base: x32(addr), offset, size: 8)
+        memory.storeBytes(of: value, toByteOffset: ea, as: Double.self)
         #else
-        if let double = value as? Double {
-            memory.storeBytes(of: double.bitPattern.littleEndian, toByteOffset: ea, as: UInt64.self)
-        } else if let float = value as? Float {
-            memory.storeBytes(of: float.bitPattern.littleEndian, toByteOffset: ea, as: UInt32.self)
-        }
+        try store(addr, offset, value.bitPattern)
+        #endif
+    }
+    @inline(__always) func storeFloat(_ addr: XReg, _ offset: UInt32, _ value: Float) throws(Stop) {
+        #if _endian(little)
+        let ea = try effectiveAddress(base: x32(addr), offset, size: 4)
+        memory.storeBytes(of: value, toByteOffset: ea, as: Float.self)
+        #else
+        try store(addr, offset, value.bitPattern)
         #endif
     }
 
@@ -112,7 +112,7 @@ extension Executor {
     }
 
     @inline(__always) mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX64(dst, try load(addr, offset, as: UInt64.self)) }
-    @inline(__always) mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF32(dst, try loadFloat(base: x32(addr), offset, as: Float.self)) }
+    @inline(__always) mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setF32(dst, try loadF32(base: x32(addr), offset)) }
     @inline(__always) mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { try loadF64(dst, base: x32(addr), offset) }
 
     /// An f64 from memory into a register slot. On a little-endian host it moves as
@@ -124,7 +124,7 @@ extension Executor {
         let ea = try effectiveAddress(base: base, offset, size: 8)
         fp.storeBytes(of: memory.loadUnaligned(fromByteOffset: ea, as: SIMD2<Float>.self), toByteOffset: Int(dst.index) &<< 3, as: SIMD2<Float>.self)
         #else
-        setF64(dst, try loadFloat(base: base, offset, as: Double.self))
+        setF64Bits(dst, try load(base: base, offset, as: UInt64.self))
         #endif
     }
 
