@@ -76,7 +76,7 @@ let package = Package(
         // Helpers shared by the test targets.
         .target(name: "SheaveTestSupport", path: "Tests/SheaveTestSupport"),
         .testTarget(name: "SheaveBytecodeTests", dependencies: ["SheaveBytecode", "SheaveTestSupport"], resources: [.copy("Golden")]),
-        .testTarget(name: "SheaveInterpreterTests", dependencies: ["SheaveInterpreter", "SheaveDemos"]),
+        .testTarget(name: "SheaveInterpreterTests", dependencies: ["SheaveInterpreter", "SheaveDemos", "SheaveTestSupport"]),
         .testTarget(name: "SheaveSpecTests", dependencies: ["SheaveWAST", "SheaveTestSupport"]),
         .testTarget(
             name: "SheaveWASITests",

@@ -19,16 +19,34 @@ struct Executor {
     let vm: UnsafeMutablePointer<VMState>
     /// The first byte of the current op, recorded by ops that may stop: a trap reports it.
     var start: UnsafeRawPointer
+    /// The accumulators: the last x value and the last f64 an op wrote (`setX32`,
+    /// `setX64`, `setF64`, `loadF64`), carried to the next handler in host
+    /// registers beside the copy in the slot. Only an accumulator form of an op
+    /// reads one, and only where the op before it wrote the register it reads
+    /// (`CodeImage`); anywhere else they are stale.
+    var xacc: UInt64
+    var facc: Double
+    /// The slot whose value `xacc` (`facc`) holds for this op, or -1: set only by
+    /// the accumulator forms of the tail loop (`tail_…_xacc_…`), where `x64(_:)`
+    /// (`f64(_:)`) of that slot then reads the host register instead of
+    /// forwarding the store the op before made. Everywhere else it is the
+    /// constant -1, and the compare folds away (a register index is never negative).
+    var xaccSlot: Int
+    var faccSlot: Int
 
     @inline(__always)
     init(pc: UnsafeRawPointer, fp: UnsafeMutableRawPointer, links: UnsafeMutableRawPointer,
-         memory: UnsafeMutableRawPointer, vm: UnsafeMutablePointer<VMState>) {
+         memory: UnsafeMutableRawPointer, vm: UnsafeMutablePointer<VMState>, xacc: UInt64 = 0, facc: Double = 0) {
         self.pc = pc
         self.fp = fp
         self.links = links
         self.memory = memory
         self.vm = vm
         self.start = pc
+        self.xacc = xacc
+        self.facc = facc
+        self.xaccSlot = -1
+        self.faccSlot = -1
     }
 
     /// The size of linear memory 0 in bytes. Read from the VM state at each check
@@ -43,31 +61,29 @@ struct Executor {
     // (or the artifact verifier) guarantees every register an op names lies
     // inside the frame that `push_frame` checked against the stack's end.
 
-    @inline(__always) func x32(_ r: XReg) -> UInt32 {
-        UInt32(truncatingIfNeeded: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
-    }
+    @inline(__always) func x32(_ r: XReg) -> UInt32 { UInt32(truncatingIfNeeded: x64(r)) }
     @inline(__always) func x64(_ r: XReg) -> UInt64 {
-        fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)
+        Int(r.index) == xaccSlot ? xacc : fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)
     }
     @inline(__always) func s32(_ r: XReg) -> Int32 { Int32(bitPattern: x32(r)) }
     @inline(__always) func s64(_ r: XReg) -> Int64 { Int64(bitPattern: x64(r)) }
 
     /// Writes a 32-bit result, zero-extended: i32 values always have a zero upper half.
-    @inline(__always) func setX32(_ r: XReg, _ value: UInt32) {
-        fp.storeBytes(of: UInt64(value), toByteOffset: Int(r.index) &<< 3, as: UInt64.self)
-    }
-    @inline(__always) func setX64(_ r: XReg, _ value: UInt64) {
+    /// Writes an x value to its slot and to the integer accumulator.
+    @inline(__always) mutating func setX32(_ r: XReg, _ value: UInt32) { setX64(r, UInt64(value)) }
+    @inline(__always) mutating func setX64(_ r: XReg, _ value: UInt64) {
+        xacc = value
         fp.storeBytes(of: value, toByteOffset: Int(r.index) &<< 3, as: UInt64.self)
     }
-    @inline(__always) func setX32(_ r: XReg, _ value: Int32) { setX32(r, UInt32(bitPattern: value)) }
-    @inline(__always) func setX64(_ r: XReg, _ value: Int64) { setX64(r, UInt64(bitPattern: value)) }
-    @inline(__always) func setBool(_ r: XReg, _ value: Bool) { setX64(r, UInt64(value ? 1 : 0)) }
+    @inline(__always) mutating func setX32(_ r: XReg, _ value: Int32) { setX32(r, UInt32(bitPattern: value)) }
+    @inline(__always) mutating func setX64(_ r: XReg, _ value: Int64) { setX64(r, UInt64(bitPattern: value)) }
+    @inline(__always) mutating func setBool(_ r: XReg, _ value: Bool) { setX64(r, UInt64(value ? 1 : 0)) }
 
     @inline(__always) func f32(_ r: FReg) -> Float {
         Float(bitPattern: UInt32(truncatingIfNeeded: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)))
     }
     @inline(__always) func f64(_ r: FReg) -> Double {
-        Double(bitPattern: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
+        Int(r.index) == faccSlot ? facc : Double(bitPattern: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
     }
     @inline(__always) func f32Bits(_ r: FReg) -> UInt32 {
         UInt32(truncatingIfNeeded: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
@@ -86,7 +102,11 @@ struct Executor {
         setF32Bits(r, value.bitPattern)
         #endif
     }
-    @inline(__always) func setF64(_ r: FReg, _ value: Double) { setF64Bits(r, value.bitPattern) }
+    /// Writes an f64 result to its slot and to the float accumulator.
+    @inline(__always) mutating func setF64(_ r: FReg, _ value: Double) {
+        facc = value
+        fp.storeBytes(of: value, toByteOffset: Int(r.index) &<< 3, as: Double.self)
+    }
     @inline(__always) func setF32Bits(_ r: FReg, _ bits: UInt32) {
         fp.storeBytes(of: UInt64(bits), toByteOffset: Int(r.index) &<< 3, as: UInt64.self)
     }
@@ -142,18 +162,18 @@ struct Executor {
     @inline(__always)
     func dispatchNext() {
         let handler = pc.loadUnaligned(as: TailHandler.self)
-        return handler(pc, fp, links, memory, UnsafeMutableRawPointer(vm))
+        return handler(pc, fp, links, memory, UnsafeMutableRawPointer(vm), xacc, facc)
     }
 }
 
 /// Tail loop: an opcode no op has.
-func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+func tailInvalidOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
         .exit(.trap(.invalidOpcode))
 }
 
 /// Tail loop: a SIMD op in an interpreter built without the `InterpreterSIMD` trait.
-func tailDisabledOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer) {
+func tailDisabledOpcode(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))
         .exit(.trap(.disabledOpcode))
 }

@@ -88,17 +88,44 @@ public final class CodeImage: @unchecked Sendable {
         image.storeBytes(of: VM.invalidOpcodeHandler, toByteOffset: trapOffset, as: TailHandler.self)
         image.storeBytes(of: Self.invalidOpcode, toByteOffset: trapOffset + threadedHeader, as: UInt8.self)
         bytes.withUnsafeBytes { code in
+            // Ops that a branch or call may reach other than from the op before them.
+            var targets = Set<Int>()
+            for (i, start) in starts.enumerated() where layouts[i] >= 0 {
+                let layout = OpLayout.all[Int(layouts[i])]
+                func target(_ field: Int) { targets.insert(start + Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))) }
+                if layout.branchField != 0 { target(layout.branchField) }
+                if layout.branchTable != 0 {
+                    let count = Int(code.loadUnaligned(fromByteOffset: start + layout.branchTable, as: UInt32.self)) + 1
+                    for k in 0..<count { target(layout.branchTable + 4 + 4 * k) }
+                }
+            }
+            // The registers the op before left in the accumulators, if it falls through to this one.
+            var inXAcc: UInt16?, inFAcc: UInt16?
             for (i, start) in starts.enumerated() {
                 let at = start + threadedHeader * i
                 guard layouts[i] >= 0 else {
                     // Unknown or cut short: a one-byte op that traps in both loops.
                     image.storeBytes(of: VM.invalidOpcodeHandler, toByteOffset: at, as: TailHandler.self)
                     image.storeBytes(of: Self.invalidOpcode, toByteOffset: at + threadedHeader, as: UInt8.self)
+                    (inXAcc, inFAcc) = (nil, nil)
                     continue
                 }
-                let layout = OpLayout.all[Int(layouts[i])]
+                let index = Int(layouts[i])
+                let layout = OpLayout.all[index]
                 let size = layout.size(code, at: start)
-                image.storeBytes(of: layout.handler, toByteOffset: at, as: TailHandler.self)
+                var handler = layout.handler
+                if !targets.contains(start) {
+                    // The first operand that is the register in an accumulator reads it from there.
+                    func form(_ register: UInt16?, _ forms: (Int) -> [(field: Int, handler: TailHandler)]) -> TailHandler? {
+                        guard let register else { return nil }
+                        return forms(index).first { code.loadUnaligned(fromByteOffset: start + $0.field, as: UInt16.self) == register }?.handler
+                    }
+                    handler = form(inFAcc, faccForms) ?? form(inXAcc, xaccForms) ?? handler
+                }
+                func written(_ field: Int) -> UInt16? { field == 0 ? nil : code.loadUnaligned(fromByteOffset: start + field, as: UInt16.self) }
+                inXAcc = written(xaccWriterField(index))
+                inFAcc = written(faccWriterField(index))
+                image.storeBytes(of: handler, toByteOffset: at, as: TailHandler.self)
                 (image + at + threadedHeader).copyMemory(from: code.baseAddress! + start, byteCount: size)
                 func rewrite(_ field: Int) {
                     let offset = Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))
@@ -460,7 +487,7 @@ public final class VM {
             }
         case .tail:
             let handler = pc.loadUnaligned(as: TailHandler.self)
-            handler(pc, fp, links, state.pointee.memory, UnsafeMutableRawPointer(state))
+            handler(pc, fp, links, state.pointee.memory, UnsafeMutableRawPointer(state), 0, 0)
         }
         // No bytecode runs until the next `run`: samples until then count as outside.
         state.pointee.profile?.pointee.published.store(0, ordering: .relaxed)

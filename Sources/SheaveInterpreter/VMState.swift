@@ -32,7 +32,7 @@ enum Stop: Error {
 /// all the same.
 typealias TailHandler = @convention(c) (
     _ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer,
-    _ vm: UnsafeMutableRawPointer
+    _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double
 ) -> Void
 
 /// A branch's target as a handler sees it: the op's first byte and where its

@@ -119,12 +119,14 @@ extension Executor {
     /// a pair of f32 lanes: an f64 loaded only to be stored is moved through an
     /// integer register by the optimizer (and `fload64` was merged with `xload64`);
     /// a vector stays in a float register, as the float ops reading the slot expect.
-    @inline(__always) func loadF64(_ dst: FReg, base: UInt32, _ offset: UInt32) throws(Stop) {
+    @inline(__always) mutating func loadF64(_ dst: FReg, base: UInt32, _ offset: UInt32) throws(Stop) {
         #if _endian(little)
         let ea = try effectiveAddress(base: base, offset, size: 8)
-        fp.storeBytes(of: memory.loadUnaligned(fromByteOffset: ea, as: SIMD2<Float>.self), toByteOffset: Int(dst.index) &<< 3, as: SIMD2<Float>.self)
+        let value = memory.loadUnaligned(fromByteOffset: ea, as: SIMD2<Float>.self)
+        facc = unsafeBitCast(value, to: Double.self)
+        fp.storeBytes(of: value, toByteOffset: Int(dst.index) &<< 3, as: SIMD2<Float>.self)
         #else
-        setF64Bits(dst, try load(base: base, offset, as: UInt64.self))
+        setF64(dst, Double(bitPattern: try load(base: base, offset, as: UInt64.self)))
         #endif
     }
 

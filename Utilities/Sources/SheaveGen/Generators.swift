@@ -560,8 +560,9 @@ func genTailLoop() -> String {
 
 
         """
-    func body(_ op: Op) -> String {
-        var b = "    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self))\n"
+    func body(_ op: Op, slot: (acc: String, field: String)? = nil) -> String {
+        var b = "    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)\n"
+        if let slot { b += "    ex.\(slot.acc)Slot = \(slot.field)\n" }
         if op.flags.contains(.mayStop) {
             b += "    do { try ex.op_\(op.swiftName)() } catch { return }  // `stop` recorded why and where\n"
         } else {
@@ -570,9 +571,19 @@ func genTailLoop() -> String {
         b += "    return ex.dispatchNext()\n"
         return b
     }
-    let signature = "(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer)"
+    let signature = "(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double)"
     for op in ops {
         s += guarded(op, "@inline(__always)\nprivate func tail_\(op.swiftName)\(signature) {\n" + body(op) + "}\n") + "\n"
+    }
+    // Accumulator forms: the same handler, told which slot an accumulator holds.
+    for op in ops {
+        for (acc, names) in [("xacc", op.xaccForms), ("facc", op.faccForms)] {
+            for name in names {
+                let offset = zip(op.operands, op.operandOffsets).first { $0.0.name == name }!.1
+                s += "@inline(__always)\nprivate func tail_\(op.swiftName)_\(acc)_\(name)\(signature) {\n"
+                s += body(op, slot: (acc, "Int(pc.loadUnaligned(fromByteOffset: \(threadedHeader + offset), as: UInt16.self))")) + "}\n\n"
+            }
+        }
     }
     // Thin function references are stored through pointers only: a Swift
     // array of them would need reabstraction thunks, which thin functions lack.
@@ -590,7 +601,30 @@ func genTailLoop() -> String {
     s += "    table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table\n}\n\n"
     s += "/// Fills an `extendedOpCount`-entry table with the handlers indexed by extended opcode.\nfunc installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {\n"
     for op in extended { s += guarded(op, "    table[\(op.opcode)] = tail_\(op.swiftName)\n", otherwise: "    table[\(op.opcode)] = tailDisabledOpcode\n") }
-    s += "}\n"
+    s += "}\n\n"
+    // What `CodeImage` needs to install the float-accumulator forms, by layout index
+    // (a primary opcode, or 256 + an extended one).
+    func layoutIndex(_ op: Op) -> Int { op.isExtended ? 256 + op.opcode : op.opcode }
+    func offset(_ op: Op, _ name: String) -> Int { zip(op.operands, op.operandOffsets).first { $0.0.name == name }!.1 }
+    for (acc, kind, flag, forms) in [("xacc", OperandKind.x, OpFlags.writesXAcc, \Op.xaccForms), ("facc", .f, .writesFAcc, \Op.faccForms)] {
+        let what = acc == "xacc" ? "integer" : "float"
+        s += "/// Where the op with layout index `index` (a primary opcode, or 256 + an extended\n"
+        s += "/// one) has the register it leaves in the \(what) accumulator; 0 when it leaves none.\n"
+        s += "func \(acc)WriterField(_ index: Int) -> Int {\n    switch index {\n"
+        for op in ops where op.flags.contains(flag) {
+            precondition(op.operands.first?.name == "dst" && op.operands.first?.kind == kind, "\(op.name) writes the \(acc) but has no dst")
+            s += guarded(op, "    case \(layoutIndex(op)): return \(offset(op, "dst"))  // \(op.name)\n")
+        }
+        s += "    default: return 0\n    }\n}\n\n"
+        s += "/// The fields of the op with layout index `index` that it has a \(what)-accumulator\n"
+        s += "/// form for, with that form's handler, first field first.\n"
+        s += "func \(acc)Forms(_ index: Int) -> [(field: Int, handler: TailHandler)] {\n    switch index {\n"
+        for op in ops where !op[keyPath: forms].isEmpty {
+            let list = op[keyPath: forms].map { "(\(offset(op, $0)), tail_\(op.swiftName)_\(acc)_\($0))" }.joined(separator: ", ")
+            s += guarded(op, "    case \(layoutIndex(op)): return [\(list)]  // \(op.name)\n")
+        }
+        s += "    default: return []\n    }\n}\n\n"
+    }
     return s
 }
 

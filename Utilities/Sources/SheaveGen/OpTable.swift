@@ -61,6 +61,12 @@ struct OpFlags: OptionSet {
     static let pure = OpFlags(rawValue: 1 << 6)
     /// A 128-bit SIMD op: compiled out of the interpreter without the `InterpreterSIMD` trait.
     static let simd = OpFlags(rawValue: 1 << 7)
+    /// The handler leaves the f64 it writes to its `dst` in the float accumulator
+    /// (`Executor.setF64`, `loadF64`), so the op after it may read it from there.
+    static let writesFAcc = OpFlags(rawValue: 1 << 8)
+    /// The handler's last write to an x register is to its `dst` (`setX32`,
+    /// `setX64`), which leaves the value in the integer accumulator.
+    static let writesXAcc = OpFlags(rawValue: 1 << 9)
 }
 
 /// For an op that is exactly one Wasm instruction: which one, and its Wasm
@@ -99,8 +105,14 @@ struct Op {
     let name: String
     let operands: [Operand]
     let doc: String
-    let flags: OpFlags
+    var flags: OpFlags
     var wasm: WasmInstruction? = nil
+    /// The f operands this op has float-accumulator forms for: tail handlers that
+    /// read that operand from the accumulator, installed by `CodeImage` where the
+    /// op before wrote that register (`writesFAcc`).
+    var faccForms: [String] = []
+    /// The x operands this op has integer-accumulator forms for (`writesXAcc`).
+    var xaccForms: [String] = []
 }
 
 /// Parses "dst: x, src1: x" into operands.
@@ -557,6 +569,52 @@ func buildOpTable() -> [Op] {
     simd("f64x2.convert_low_i32x4_u", "v128 -> v128", "dst lane = unsigned a (lanes 0, 1) as f64")
     simd("f32x4.demote_f64x2_zero", "v128 -> v128", "dst = the two f64 lanes of a as f32, then two zero lanes")
     simd("f64x2.promote_low_f32x4", "v128 -> v128", "dst = f32 lanes 0 and 1 of a as f64")
+
+    // MARK: The accumulators (docs/design.md)
+    // Every x result and every f64 result also stays in a host register that the
+    // next handler gets as an argument. Where an op reads the register the op just
+    // before it wrote, the code image installs a form of its handler that takes
+    // that operand from the accumulator: the dependency then skips the
+    // store-to-load forwarding through the frame slot. The encoding does not
+    // change; the match loop reads slots.
+    //
+    // x: every op whose first operand is an x `dst` and whose handler writes no
+    // other x register after it: the register-only ops, the loads and the
+    // branches that write a register first. Forms: every x operand a primary op
+    // reads (its other x operands).
+    for i in table.indices where !table[i].flags.contains(.simd) {
+        let op = table[i]
+        let writesDst = op.operands.first.map { $0.name == "dst" && $0.kind == .x } ?? false
+        if writesDst && (op.flags.contains(.pure) || op.name.hasPrefix("xload") || op.name.hasPrefix("br_x")) {
+            table[i].flags.insert(.writesXAcc)
+        }
+        if !op.flags.contains(.extended) {
+            table[i].xaccForms = op.operands.enumerated().filter { $0.element.kind == .x && !($0.offset == 0 && writesDst) }.map(\.element.name)
+        }
+    }
+    // f: the f64 ops written with `setF64` and the f64 loads, by name; forms for
+    // the operands of f64 arithmetic and stores.
+    func mark(_ name: String, _ update: (inout Op) -> Void) {
+        guard let i = table.firstIndex(where: { $0.name == name }) else { fatalError("no op \(name)") }
+        update(&table[i])
+    }
+    for name in ["fadd64", "fsub64", "fmul64", "fdiv64", "fmin64", "fmax64", "fsqrt64",
+                 "fceil64", "ffloor64", "ftrunc64", "fnearest64",
+                 "fmul64_mul", "fmul64_add", "fmul64_sub", "fmul64_rsub", "fadd64_store", "fsub64_store",
+                 "fload64", "fload64_add", "fload64_add_i32",
+                 "f64_from_x32_s", "f64_from_x32_u", "f64_from_x64_s", "f64_from_x64_u", "f64_from_f32"] {
+        mark(name) { $0.flags.insert(.writesFAcc) }
+    }
+    for (name, operands) in [("fadd64", ["src1", "src2"]), ("fsub64", ["src1", "src2"]), ("fmul64", ["src1", "src2"]),
+                             ("fdiv64", ["src1", "src2"]), ("fsqrt64", ["src"]),
+                             ("fmul64_mul", ["a", "b", "c"]), ("fmul64_add", ["a", "b", "c"]),
+                             ("fmul64_sub", ["a", "b", "c"]), ("fmul64_rsub", ["a", "b", "c"]),
+                             ("fadd64_store", ["a", "b"]), ("fsub64_store", ["a", "b"]), ("fstore64", ["src"])] {
+        mark(name) { op in
+            precondition(operands.allSatisfy { name in op.operands.contains { $0.name == name && $0.kind == .f } })
+            op.faccForms = operands
+        }
+    }
 
     return table
 }

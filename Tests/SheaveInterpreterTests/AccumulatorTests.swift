@@ -1,0 +1,100 @@
+import SheaveBytecode
+import SheaveInterpreter
+import SheaveTestSupport
+import XCTest
+
+/// The accumulators (docs/design.md): in the tail loop's code image, an op that
+/// reads the register the op before it wrote gets a form of its handler that
+/// takes that operand from the host register the op before left it in. The match
+/// loop reads every operand from its slot, so the two loops must agree on any
+/// program; a wrong "writes the accumulator" fact, a form reading the wrong
+/// operand, or a form installed at a branch target makes them differ.
+final class AccumulatorTests: XCTestCase {
+    /// Random straight-line chains over four x and four f registers, so that ops
+    /// read what the op just before wrote in every operand position (and in
+    /// several at once), inside a loop entered at a branch target.
+    func testRandomChainsAgreeWithTheMatchLoop() throws {
+        guard DispatchMode.tailLoopIsSafe else {
+            throw XCTSkip("accumulator forms exist only in the tail loop: run swift test -c release")
+        }
+        var random = SplitMix64(seed: 0xACC0_0001)
+        var formsSeen = 0
+        for round in 0..<400 {
+            var e = Encoder()
+            Self.chain(&e, &random)
+            let bytes = try e.finish()
+            let code = CodeImage(bytes)
+            var arguments = (0..<4).map { _ in random.next() & (random.next() % 2 == 0 ? 0xFFFF : .max) }
+            arguments += (0..<4).map { _ in UInt64(f64: Double(Int64(bitPattern: random.next()) % 1_000_000) / 64) }
+            let match = Self.sameNaNs(call(code, arguments, results: 8, mode: .match, memory: LinearMemory(pages: 1)))
+            let tail = Self.sameNaNs(call(code, arguments, results: 8, mode: .tail, memory: LinearMemory(pages: 1)))
+            XCTAssertEqual(tail, match, "round \(round):\n\(Disassembler.disassemble(bytes, options: .init(bytes: false)))")
+            if case .values = match { formsSeen += 1 }
+        }
+        XCTAssertGreaterThan(formsSeen, 300, "most rounds should run to the end, not trap")
+    }
+
+    /// Every NaN in an f register as one: an arithmetic NaN's sign and payload are
+    /// not fixed by Wasm, and LLVM orders a commutative op's operands as it likes
+    /// (x86 keeps the first operand's NaN), differently in different handlers.
+    static func sameNaNs(_ outcome: Outcome) -> Outcome {
+        guard case .values(var values) = outcome else { return outcome }
+        for i in 4..<8 where Double(bitPattern: values[i]).isNaN { values[i] = 0x7FF8_0000_0000_0000 }
+        return .values(values)
+    }
+
+    /// x0-x3 and f4-f7 hold the arguments; x8 counts the loop down, x9 is zero
+    /// (the base of every memory access, so none traps). Floats are stored in
+    /// bytes 128-255 and integers in 0-127, so no NaN reaches an x register.
+    static func chain(_ e: inout Encoder, _ generator: inout SplitMix64) {
+        var random = generator
+        defer { generator = random }
+        func x() -> XReg { XReg(UInt16(random.next() % 4)) }
+        func f() -> FReg { FReg(UInt16(4 + random.next() % 4)) }
+        func small() -> Int32 { Int32(truncatingIfNeeded: random.next() % 64) - 16 }
+        func offset() -> UInt32 { UInt32(random.next() % 16) * 8 }
+        func fOffset() -> UInt32 { 128 + UInt32(random.next() % 16) * 8 }
+        func u8() -> UInt8 { UInt8(random.next() % 70) }
+        let zero = XReg(9), counter = XReg(8)
+        let ops: [(inout Encoder) -> Void] = [
+            { $0.xadd32(x(), x(), x()) }, { $0.xsub32(x(), x(), x()) }, { $0.xmul32(x(), x(), x()) },
+            { $0.xand32(x(), x(), x()) }, { $0.xor32(x(), x(), x()) }, { $0.xxor32(x(), x(), x()) },
+            { $0.xshl32(x(), x(), x()) }, { $0.xshr32U(x(), x(), x()) }, { $0.xshr32S(x(), x(), x()) },
+            { $0.xrotl32(x(), x(), x()) }, { $0.xadd64(x(), x(), x()) }, { $0.xsub64(x(), x(), x()) },
+            { $0.xmul64(x(), x(), x()) }, { $0.xxor64(x(), x(), x()) }, { $0.xshl64(x(), x(), x()) },
+            { $0.xadd32I32(x(), x(), small()) }, { $0.xadd64I32(x(), x(), small()) }, { $0.xand32I32(x(), x(), small()) },
+            { $0.xmul32I32(x(), x(), small()) }, { $0.xshl32U8(x(), x(), u8()) }, { $0.xshr32UU8(x(), x(), u8()) },
+            { $0.xeqz32(x(), x()) }, { $0.xslt32(x(), x(), x()) }, { $0.xselect(x(), x(), x(), x()) },
+            { $0.xmov(x(), x()) }, { $0.xconst32(x(), small()) }, { $0.xclz32(x(), x()) }, { $0.xsext832(x(), x()) },
+            { $0.xzext3264(x(), x()) }, { $0.xadd32Shl(x(), x(), x(), u8()) }, { $0.xxor64Shl(x(), x(), x(), u8()) },
+            { $0.xshr32UAnd(x(), x(), u8(), small()) }, { $0.xmul32AddI32(x(), x(), small(), small()) },
+            { $0.xload32(x(), zero, offset()) }, { $0.xload8U32(x(), zero, offset()) }, { $0.xload16S32(x(), zero, offset()) },
+            { $0.xload64(x(), zero, offset()) }, { $0.xload32U64(x(), zero, offset()) },
+            { $0.xstore32(zero, offset(), x()) }, { $0.xstore64(zero, offset(), x()) }, { $0.xstore8(zero, offset(), x()) },
+            // An address computed by the op before: the load's form takes it from the accumulator.
+            { e in let a = x(); e.xand32I32(a, x(), 0x78); e.xload64(x(), a, offset()) },
+            { e in let a = x(); e.xand32I32(a, x(), 0x78); e.xstore64(a, offset(), x()) },
+            { $0.fadd64(f(), f(), f()) }, { $0.fsub64(f(), f(), f()) }, { $0.fmul64(f(), f(), f()) },
+            { $0.fdiv64(f(), f(), f()) }, { $0.fmin64(f(), f(), f()) }, { $0.fmax64(f(), f(), f()) },
+            { $0.fsqrt64(f(), f()) }, { $0.fceil64(f(), f()) }, { $0.fabs64(f(), f()) }, { $0.fmov(f(), f()) },
+            { $0.fmul64Add(f(), f(), f(), f()) }, { $0.fmul64Rsub(f(), f(), f(), f()) }, { $0.fmul64Mul(f(), f(), f(), f()) },
+            { $0.fload64(f(), zero, fOffset()) }, { $0.fstore64(zero, fOffset(), f()) },
+            { $0.fadd64Store(f(), f(), f(), zero, fOffset()) }, { $0.fsub64Store(f(), f(), f(), zero, fOffset()) },
+            { $0.f64FromX32S(f(), x()) }, { $0.flt64(x(), f(), f()) }, { $0.x32FromF64SSat(x(), f()) },
+            { $0.fconst64(f(), UInt64(f64: 1.5)) },
+        ]
+        e.pushFrame(10)
+        e.xconst32(zero, 0)
+        e.xconst32(counter, 3)
+        // The loop's first op reads the register the op before the loop wrote: on the
+        // first pass that value is also in the accumulator, on later passes it is not.
+        e.xmov(XReg(0), XReg(1))
+        let loop = e.makeLabel()
+        e.bind(loop)
+        e.xadd32(XReg(0), XReg(0), XReg(2))
+        for _ in 0..<32 { ops[Int(random.next() % UInt64(ops.count))](&e) }
+        e.xadd32I32(counter, counter, -1)
+        e.brIfXnez32(counter, loop)
+        e.ret()
+    }
+}
