@@ -80,7 +80,15 @@ struct Executor {
     @inline(__always) mutating func setBool(_ r: XReg, _ value: Bool) { setX64(r, UInt64(value ? 1 : 0)) }
 
     @inline(__always) func f32(_ r: FReg) -> Float {
-        Float(bitPattern: UInt32(truncatingIfNeeded: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)))
+        guard Int(r.index) == faccSlot else {
+            return Float(bitPattern: UInt32(truncatingIfNeeded: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)))
+        }
+        // The low 32 bits of the accumulator, as the slot holds them.
+        #if _endian(little)
+        return unsafeBitCast(facc, to: SIMD2<Float>.self)[0]
+        #else
+        return Float(bitPattern: UInt32(truncatingIfNeeded: facc.bitPattern))
+        #endif
     }
     @inline(__always) func f64(_ r: FReg) -> Double {
         Int(r.index) == faccSlot ? facc : Double(bitPattern: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
@@ -95,10 +103,15 @@ struct Executor {
     /// register (on a little-endian host): with the bits moved to an integer
     /// register first, the next float op's load of the slot was forwarded across
     /// register domains, which costs latency on every float dependency.
-    @inline(__always) func setF32(_ r: FReg, _ value: Float) {
+    /// The accumulator gets the slot's 8 bytes, so an f64 form reading it would see
+    /// what the slot holds.
+    @inline(__always) mutating func setF32(_ r: FReg, _ value: Float) {
         #if _endian(little)
-        fp.storeBytes(of: SIMD2<Float>(value, 0), toByteOffset: Int(r.index) &<< 3, as: SIMD2<Float>.self)
+        let bits = SIMD2<Float>(value, 0)
+        facc = unsafeBitCast(bits, to: Double.self)
+        fp.storeBytes(of: bits, toByteOffset: Int(r.index) &<< 3, as: SIMD2<Float>.self)
         #else
+        facc = Double(bitPattern: UInt64(value.bitPattern))
         setF32Bits(r, value.bitPattern)
         #endif
     }

@@ -20,11 +20,12 @@ enum Stop: Error {
 /// - `memory`: base address of linear memory 0 (its size is in `VMState`).
 /// - `vm`: the `VMState`, with everything else (stack limit, tables, where to
 ///   leave the stop reason); untyped because C function types cannot name it.
+/// - `xacc`, `facc`: the accumulators, the last x and f values an op wrote
+///   (`Executor.xacc`), for the accumulator forms of the next op to read.
 ///
 /// The next handler's address comes from the code (`CodeImage`), so there is no
-/// handler table to carry: the sixth argument register, which held it before
-/// direct threading, is a scratch register, and handlers with four register
-/// operands no longer save a callee-saved register to find one.
+/// handler table to carry; the sixth integer argument register, which held it
+/// before direct threading, carries `xacc`.
 ///
 /// The C convention is what Swift 6 mode accepts for a table of plain function
 /// pointers (`@convention(thin)` references crash the 6.3 compiler at -Onone

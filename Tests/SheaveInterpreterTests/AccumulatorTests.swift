@@ -26,8 +26,10 @@ final class AccumulatorTests: XCTestCase {
             let code = CodeImage(bytes)
             var arguments = (0..<4).map { _ in random.next() & (random.next() % 2 == 0 ? 0xFFFF : .max) }
             arguments += (0..<4).map { _ in UInt64(f64: Double(Int64(bitPattern: random.next()) % 1_000_000) / 64) }
-            let match = Self.sameNaNs(call(code, arguments, results: 8, mode: .match, memory: LinearMemory(pages: 1)))
-            let tail = Self.sameNaNs(call(code, arguments, results: 8, mode: .tail, memory: LinearMemory(pages: 1)))
+            arguments += [0, 0]
+            arguments += (0..<4).map { _ in UInt64(f32: Float(Int64(bitPattern: random.next()) % 1_000_000) / 64) }
+            let match = Self.sameNaNs(call(code, arguments, results: 14, mode: .match, memory: LinearMemory(pages: 1)))
+            let tail = Self.sameNaNs(call(code, arguments, results: 14, mode: .tail, memory: LinearMemory(pages: 1)))
             XCTAssertEqual(tail, match, "round \(round):\n\(Disassembler.disassemble(bytes, options: .init(bytes: false)))")
             if case .values = match { formsSeen += 1 }
         }
@@ -40,12 +42,15 @@ final class AccumulatorTests: XCTestCase {
     static func sameNaNs(_ outcome: Outcome) -> Outcome {
         guard case .values(var values) = outcome else { return outcome }
         for i in 4..<8 where Double(bitPattern: values[i]).isNaN { values[i] = 0x7FF8_0000_0000_0000 }
+        for i in 10..<14 where Float(bitPattern: UInt32(truncatingIfNeeded: values[i])).isNaN { values[i] = 0x7FC0_0000 }
         return .values(values)
     }
 
-    /// x0-x3 and f4-f7 hold the arguments; x8 counts the loop down, x9 is zero
-    /// (the base of every memory access, so none traps). Floats are stored in
-    /// bytes 128-255 and integers in 0-127, so no NaN reaches an x register.
+    /// x0-x3, f4-f7 (f64) and f10-f13 (f32) hold the arguments; x8 counts the loop
+    /// down, x9 is zero (the base of every memory access, so none traps). Floats
+    /// are stored in bytes 128-255 and integers in 0-127, and f32 and f64 values
+    /// keep to their registers, so no NaN reaches an x register or an op of the
+    /// other width.
     static func chain(_ e: inout Encoder, _ generator: inout SplitMix64) {
         var random = generator
         defer { generator = random }
@@ -54,6 +59,7 @@ final class AccumulatorTests: XCTestCase {
         func small() -> Int32 { Int32(truncatingIfNeeded: random.next() % 64) - 16 }
         func offset() -> UInt32 { UInt32(random.next() % 16) * 8 }
         func fOffset() -> UInt32 { 128 + UInt32(random.next() % 16) * 8 }
+        func s() -> FReg { FReg(UInt16(10 + random.next() % 4)) }
         func u8() -> UInt8 { UInt8(random.next() % 70) }
         let zero = XReg(9), counter = XReg(8)
         let ops: [(inout Encoder) -> Void] = [
@@ -82,8 +88,13 @@ final class AccumulatorTests: XCTestCase {
             { $0.fadd64Store(f(), f(), f(), zero, fOffset()) }, { $0.fsub64Store(f(), f(), f(), zero, fOffset()) },
             { $0.f64FromX32S(f(), x()) }, { $0.flt64(x(), f(), f()) }, { $0.x32FromF64SSat(x(), f()) },
             { $0.fconst64(f(), UInt64(f64: 1.5)) },
+            { $0.fadd32(s(), s(), s()) }, { $0.fsub32(s(), s(), s()) }, { $0.fmul32(s(), s(), s()) },
+            { $0.fdiv32(s(), s(), s()) }, { $0.fsqrt32(s(), s()) }, { $0.fmin32(s(), s(), s()) },
+            { $0.fmul32Add(s(), s(), s(), s()) }, { $0.fmul32Sub(s(), s(), s(), s()) },
+            { $0.fload32(s(), zero, fOffset() + 128) }, { $0.fstore32(zero, fOffset() + 128, s()) },
+            { $0.f32FromF64(s(), f()) }, { $0.f64FromF32(f(), s()) }, { $0.f32FromX32S(s(), x()) },
         ]
-        e.pushFrame(10)
+        e.pushFrame(14)
         e.xconst32(zero, 0)
         e.xconst32(counter, 3)
         // The loop's first op reads the register the op before the loop wrote: on the

@@ -5412,6 +5412,102 @@ private func tail_xxor64ShrU_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_fmul32Mul_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_fmul32Mul()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Mul_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_fmul32Mul()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Mul_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.op_fmul32Mul()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Add_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_fmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Add_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_fmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Add_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.op_fmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Sub_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_fmul32Sub()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Sub_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_fmul32Sub()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Sub_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.op_fmul32Sub()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Rsub_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_fmul32Rsub()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Rsub_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_fmul32Rsub()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32Rsub_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.op_fmul32Rsub()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_fmul64Mul_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
@@ -6124,6 +6220,78 @@ private func tail_xsext3264_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_fadd32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_fadd32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fadd32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_fadd32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fsub32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_fsub32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fsub32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_fsub32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_fmul32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fmul32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_fmul32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fdiv32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_fdiv32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fdiv32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_fdiv32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fsqrt32_facc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_fsqrt32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_fadd64_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
@@ -6503,6 +6671,14 @@ private func tail_xstore64I32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_fstore32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    do { try ex.op_fstore32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fstore32_facc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
     do { try ex.op_fstore32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -8551,10 +8727,25 @@ func xaccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
 /// one) has the register it leaves in the float accumulator; 0 when it leaves none.
 func faccWriterField(_ index: Int) -> Int {
     switch index {
+    case 88: return 1  // fmul32_mul
+    case 89: return 1  // fmul32_add
+    case 90: return 1  // fmul32_sub
+    case 91: return 1  // fmul32_rsub
     case 92: return 1  // fmul64_mul
     case 93: return 1  // fmul64_add
     case 94: return 1  // fmul64_sub
     case 95: return 1  // fmul64_rsub
+    case 151: return 1  // fadd32
+    case 152: return 1  // fsub32
+    case 153: return 1  // fmul32
+    case 154: return 1  // fdiv32
+    case 155: return 1  // fmin32
+    case 156: return 1  // fmax32
+    case 159: return 1  // fsqrt32
+    case 310: return 3  // fceil32
+    case 311: return 3  // ffloor32
+    case 312: return 3  // ftrunc32
+    case 313: return 3  // fnearest32
     case 164: return 1  // fadd64
     case 165: return 1  // fsub64
     case 166: return 1  // fmul64
@@ -8566,12 +8757,20 @@ func faccWriterField(_ index: Int) -> Int {
     case 316: return 3  // ffloor64
     case 317: return 3  // ftrunc64
     case 318: return 3  // fnearest64
+    case 335: return 3  // f32_from_x32_s
+    case 336: return 3  // f32_from_x32_u
+    case 337: return 3  // f32_from_x64_s
+    case 338: return 3  // f32_from_x64_u
     case 339: return 3  // f64_from_x32_s
     case 340: return 3  // f64_from_x32_u
     case 341: return 3  // f64_from_x64_s
     case 342: return 3  // f64_from_x64_u
+    case 343: return 3  // f32_from_f64
     case 344: return 3  // f64_from_f32
+    case 189: return 1  // fload32
     case 190: return 1  // fload64
+    case 195: return 1  // fload32_add
+    case 196: return 1  // fload32_add_i32
     case 197: return 1  // fload64_add
     case 198: return 1  // fload64_add_i32
     case 216: return 1  // fadd64_store
@@ -8584,15 +8783,25 @@ func faccWriterField(_ index: Int) -> Int {
 /// form for, with that form's handler, first field first.
 func faccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     switch index {
+    case 88: return [(3, tail_fmul32Mul_facc_a), (5, tail_fmul32Mul_facc_b), (7, tail_fmul32Mul_facc_c)]  // fmul32_mul
+    case 89: return [(3, tail_fmul32Add_facc_a), (5, tail_fmul32Add_facc_b), (7, tail_fmul32Add_facc_c)]  // fmul32_add
+    case 90: return [(3, tail_fmul32Sub_facc_a), (5, tail_fmul32Sub_facc_b), (7, tail_fmul32Sub_facc_c)]  // fmul32_sub
+    case 91: return [(3, tail_fmul32Rsub_facc_a), (5, tail_fmul32Rsub_facc_b), (7, tail_fmul32Rsub_facc_c)]  // fmul32_rsub
     case 92: return [(3, tail_fmul64Mul_facc_a), (5, tail_fmul64Mul_facc_b), (7, tail_fmul64Mul_facc_c)]  // fmul64_mul
     case 93: return [(3, tail_fmul64Add_facc_a), (5, tail_fmul64Add_facc_b), (7, tail_fmul64Add_facc_c)]  // fmul64_add
     case 94: return [(3, tail_fmul64Sub_facc_a), (5, tail_fmul64Sub_facc_b), (7, tail_fmul64Sub_facc_c)]  // fmul64_sub
     case 95: return [(3, tail_fmul64Rsub_facc_a), (5, tail_fmul64Rsub_facc_b), (7, tail_fmul64Rsub_facc_c)]  // fmul64_rsub
+    case 151: return [(3, tail_fadd32_facc_src1), (5, tail_fadd32_facc_src2)]  // fadd32
+    case 152: return [(3, tail_fsub32_facc_src1), (5, tail_fsub32_facc_src2)]  // fsub32
+    case 153: return [(3, tail_fmul32_facc_src1), (5, tail_fmul32_facc_src2)]  // fmul32
+    case 154: return [(3, tail_fdiv32_facc_src1), (5, tail_fdiv32_facc_src2)]  // fdiv32
+    case 159: return [(3, tail_fsqrt32_facc_src)]  // fsqrt32
     case 164: return [(3, tail_fadd64_facc_src1), (5, tail_fadd64_facc_src2)]  // fadd64
     case 165: return [(3, tail_fsub64_facc_src1), (5, tail_fsub64_facc_src2)]  // fsub64
     case 166: return [(3, tail_fmul64_facc_src1), (5, tail_fmul64_facc_src2)]  // fmul64
     case 167: return [(3, tail_fdiv64_facc_src1), (5, tail_fdiv64_facc_src2)]  // fdiv64
     case 172: return [(3, tail_fsqrt64_facc_src)]  // fsqrt64
+    case 207: return [(7, tail_fstore32_facc_src)]  // fstore32
     case 208: return [(7, tail_fstore64_facc_src)]  // fstore64
     case 216: return [(3, tail_fadd64Store_facc_a), (5, tail_fadd64Store_facc_b)]  // fadd64_store
     case 217: return [(3, tail_fsub64Store_facc_a), (5, tail_fsub64Store_facc_b)]  // fsub64_store

@@ -598,23 +598,24 @@ func buildOpTable() -> [Op] {
         guard let i = table.firstIndex(where: { $0.name == name }) else { fatalError("no op \(name)") }
         update(&table[i])
     }
-    for name in ["fadd64", "fsub64", "fmul64", "fdiv64", "fmin64", "fmax64", "fsqrt64",
-                 "fceil64", "ffloor64", "ftrunc64", "fnearest64",
-                 "fmul64_mul", "fmul64_add", "fmul64_sub", "fmul64_rsub", "fadd64_store", "fsub64_store",
-                 "fload64", "fload64_add", "fload64_add_i32",
-                 "f64_from_x32_s", "f64_from_x32_u", "f64_from_x64_s", "f64_from_x64_u", "f64_from_f32"] {
-        mark(name) { $0.flags.insert(.writesFAcc) }
-    }
-    for (name, operands) in [("fadd64", ["src1", "src2"]), ("fsub64", ["src1", "src2"]), ("fmul64", ["src1", "src2"]),
-                             ("fdiv64", ["src1", "src2"]), ("fsqrt64", ["src"]),
-                             ("fmul64_mul", ["a", "b", "c"]), ("fmul64_add", ["a", "b", "c"]),
-                             ("fmul64_sub", ["a", "b", "c"]), ("fmul64_rsub", ["a", "b", "c"]),
-                             ("fadd64_store", ["a", "b"]), ("fsub64_store", ["a", "b"]), ("fstore64", ["src"])] {
-        mark(name) { op in
-            precondition(operands.allSatisfy { name in op.operands.contains { $0.name == name && $0.kind == .f } })
-            op.faccForms = operands
+    for w in ["32", "64"] {
+        for name in ["fadd", "fsub", "fmul", "fdiv", "fmin", "fmax", "fsqrt", "fceil", "ffloor", "ftrunc", "fnearest",
+                     "fmul\(w)_mul", "fmul\(w)_add", "fmul\(w)_sub", "fmul\(w)_rsub", "fload", "fload\(w)_add", "fload\(w)_add_i32",
+                     "f\(w)_from_x32_s", "f\(w)_from_x32_u", "f\(w)_from_x64_s", "f\(w)_from_x64_u"] {
+            mark(name.contains(w) ? name : name + w) { $0.flags.insert(.writesFAcc) }
+        }
+        for (name, operands) in [("fadd", ["src1", "src2"]), ("fsub", ["src1", "src2"]), ("fmul", ["src1", "src2"]),
+                                 ("fdiv", ["src1", "src2"]), ("fsqrt", ["src"]),
+                                 ("fmul\(w)_mul", ["a", "b", "c"]), ("fmul\(w)_add", ["a", "b", "c"]),
+                                 ("fmul\(w)_sub", ["a", "b", "c"]), ("fmul\(w)_rsub", ["a", "b", "c"]), ("fstore", ["src"])] {
+            mark(name.contains(w) ? name : name + w) { op in
+                precondition(operands.allSatisfy { name in op.operands.contains { $0.name == name && $0.kind == .f } })
+                op.faccForms = operands
+            }
         }
     }
+    for name in ["f64_from_f32", "f32_from_f64", "fadd64_store", "fsub64_store"] { mark(name) { $0.flags.insert(.writesFAcc) } }
+    for name in ["fadd64_store", "fsub64_store"] { mark(name) { $0.faccForms = ["a", "b"] } }
 
     return table
 }
