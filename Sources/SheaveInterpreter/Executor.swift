@@ -26,6 +26,13 @@ struct Executor {
     /// (`CodeImage`); anywhere else they are stale.
     var xacc: UInt64
     var facc: Double
+    /// The value of slot `xaccSlot` (`faccSlot`) as the op sees it, what a form
+    /// reads: the accumulator as it came in, or what the op has written to that
+    /// slot since. An op may write a register and then read another
+    /// (`br_xmov_if_xnez32` moves, then tests its condition), and the write sets
+    /// `xacc`; or read the one it wrote. (Dead code in every op that does neither.)
+    var xaccIn: UInt64
+    var faccIn: Double
     /// The slot whose value `xacc` (`facc`) holds for this op, or -1: set only by
     /// the accumulator forms of the tail loop (`tail_…_xacc_…`), where `x64(_:)`
     /// (`f64(_:)`) of that slot then reads the host register instead of
@@ -33,6 +40,9 @@ struct Executor {
     /// constant -1, and the compare folds away (a register index is never negative).
     var xaccSlot: Int
     var faccSlot: Int
+    /// True only in the keeping forms (`tail_…_keep`): the op writes its x result
+    /// to its slot alone and leaves `xacc` as it was. A constant false elsewhere.
+    var keepsXAcc: Bool
 
     @inline(__always)
     init(pc: UnsafeRawPointer, fp: UnsafeMutableRawPointer, links: UnsafeMutableRawPointer,
@@ -45,8 +55,11 @@ struct Executor {
         self.start = pc
         self.xacc = xacc
         self.facc = facc
+        self.xaccIn = xacc
+        self.faccIn = facc
         self.xaccSlot = -1
         self.faccSlot = -1
+        self.keepsXAcc = false
     }
 
     /// The size of linear memory 0 in bytes. Read from the VM state at each check
@@ -54,6 +67,15 @@ struct Executor {
     /// in a register: the six argument registers carry pc, fp, links, memory, the
     /// VM and the handler table (docs/design.md).
     @inline(__always) var memorySize: Int { vm.pointee.memorySize }
+
+    /// The match loop has no accumulator forms: every op reads its slots. Said again
+    /// before each op, so that the optimizer sees the constants in the handlers it
+    /// inlines into the loop and drops the accumulator compares.
+    @inline(__always) mutating func matchLoopReadsSlots() {
+        xaccSlot = -1
+        faccSlot = -1
+        keepsXAcc = false
+    }
 
     // MARK: Registers
     //
@@ -63,7 +85,7 @@ struct Executor {
 
     @inline(__always) func x32(_ r: XReg) -> UInt32 { UInt32(truncatingIfNeeded: x64(r)) }
     @inline(__always) func x64(_ r: XReg) -> UInt64 {
-        Int(r.index) == xaccSlot ? xacc : fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)
+        Int(r.index) == xaccSlot ? xaccIn : fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)
     }
     @inline(__always) func s32(_ r: XReg) -> Int32 { Int32(bitPattern: x32(r)) }
     @inline(__always) func s64(_ r: XReg) -> Int64 { Int64(bitPattern: x64(r)) }
@@ -72,7 +94,8 @@ struct Executor {
     /// Writes an x value to its slot and to the integer accumulator.
     @inline(__always) mutating func setX32(_ r: XReg, _ value: UInt32) { setX64(r, UInt64(value)) }
     @inline(__always) mutating func setX64(_ r: XReg, _ value: UInt64) {
-        xacc = value
+        if !keepsXAcc { xacc = value }
+        if Int(r.index) == xaccSlot { xaccIn = value }
         fp.storeBytes(of: value, toByteOffset: Int(r.index) &<< 3, as: UInt64.self)
     }
     @inline(__always) mutating func setX32(_ r: XReg, _ value: Int32) { setX32(r, UInt32(bitPattern: value)) }
@@ -85,13 +108,13 @@ struct Executor {
         }
         // The low 32 bits of the accumulator, as the slot holds them.
         #if _endian(little)
-        return unsafeBitCast(facc, to: SIMD2<Float>.self)[0]
+        return unsafeBitCast(faccIn, to: SIMD2<Float>.self)[0]
         #else
-        return Float(bitPattern: UInt32(truncatingIfNeeded: facc.bitPattern))
+        return Float(bitPattern: UInt32(truncatingIfNeeded: faccIn.bitPattern))
         #endif
     }
     @inline(__always) func f64(_ r: FReg) -> Double {
-        Int(r.index) == faccSlot ? facc : Double(bitPattern: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
+        Int(r.index) == faccSlot ? faccIn : Double(bitPattern: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
     }
     @inline(__always) func f32Bits(_ r: FReg) -> UInt32 {
         UInt32(truncatingIfNeeded: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
@@ -109,15 +132,18 @@ struct Executor {
         #if _endian(little)
         let bits = SIMD2<Float>(value, 0)
         facc = unsafeBitCast(bits, to: Double.self)
+        if Int(r.index) == faccSlot { faccIn = facc }
         fp.storeBytes(of: bits, toByteOffset: Int(r.index) &<< 3, as: SIMD2<Float>.self)
         #else
         facc = Double(bitPattern: UInt64(value.bitPattern))
+        if Int(r.index) == faccSlot { faccIn = facc }
         setF32Bits(r, value.bitPattern)
         #endif
     }
     /// Writes an f64 result to its slot and to the float accumulator.
     @inline(__always) mutating func setF64(_ r: FReg, _ value: Double) {
         facc = value
+        if Int(r.index) == faccSlot { faccIn = value }
         fp.storeBytes(of: value, toByteOffset: Int(r.index) &<< 3, as: Double.self)
     }
     @inline(__always) func setF32Bits(_ r: FReg, _ bits: UInt32) {

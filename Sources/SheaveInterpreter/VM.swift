@@ -99,8 +99,31 @@ public final class CodeImage: @unchecked Sendable {
                     for k in 0..<count { target(layout.branchTable + 4 + 4 * k) }
                 }
             }
-            // The registers the op before left in the accumulators, if it falls through to this one.
-            var inXAcc: UInt16?, inFAcc: UInt16?
+            func register(_ i: Int, _ field: Int) -> UInt16 { code.loadUnaligned(fromByteOffset: starts[i] + field, as: UInt16.self) }
+            // The first form of op `i` (layout `index`) whose field is `register`.
+            func form(_ i: Int, _ index: Int, _ value: UInt16?, _ forms: (Int) -> [(field: Int, handler: TailHandler)]) -> (field: Int, handler: TailHandler)? {
+                guard let value else { return nil }
+                return forms(index).first { $0.field != 0 && register(i, $0.field) == value }
+            }
+            // Whether x register `r`, in the integer accumulator after op `i`, is read by a
+            // later op of the same straight line that keeping forms can carry it to.
+            func isReadLater(_ r: UInt16, after i: Int) -> Bool {
+                for j in (i + 1)..<min(i + 8, starts.count) {
+                    guard layouts[j] >= 0, !targets.contains(starts[j]) else { return false }
+                    let index = Int(layouts[j])
+                    if form(j, index, r, xaccForms) != nil { return true }
+                    let written = xaccWriterField(index), kept = xaccKeptField(index)
+                    if written != 0 {
+                        guard register(j, written) != r, !xaccKeepingForms(index).isEmpty else { return false }
+                    } else if kept < 0 || (kept > 0 && register(j, kept) == r) {
+                        return false
+                    }
+                }
+                return false
+            }
+            // The registers whose values the accumulators hold when the op starts, if it
+            // is reached from the op before; whether the x one was loaded from memory.
+            var inXAcc: UInt16?, inFAcc: UInt16?, loaded = false
             for (i, start) in starts.enumerated() {
                 let at = start + threadedHeader * i
                 guard layouts[i] >= 0 else {
@@ -110,21 +133,36 @@ public final class CodeImage: @unchecked Sendable {
                     (inXAcc, inFAcc) = (nil, nil)
                     continue
                 }
+                if targets.contains(start) { (inXAcc, inFAcc) = (nil, nil) }
                 let index = Int(layouts[i])
                 let layout = OpLayout.all[index]
                 let size = layout.size(code, at: start)
                 var handler = layout.handler
-                if !targets.contains(start) {
-                    // The first operand that is the register in an accumulator reads it from there.
-                    func form(_ register: UInt16?, _ forms: (Int) -> [(field: Int, handler: TailHandler)]) -> TailHandler? {
-                        guard let register else { return nil }
-                        return forms(index).first { code.loadUnaligned(fromByteOffset: start + $0.field, as: UInt16.self) == register }?.handler
+                // An operand that is the register in an accumulator reads it from there. A
+                // loaded x value that a later op reads stays in the accumulator: the x ops
+                // between take keeping forms.
+                let written = xaccWriterField(index)
+                var keeps = false
+                if let float = form(i, index, inFAcc, faccForms) {
+                    handler = float.handler
+                } else {
+                    let read = form(i, index, inXAcc, xaccForms)
+                    if let r = inXAcc, loaded, written != 0, register(i, written) != r, isReadLater(r, after: i),
+                       let keeping = xaccKeepingForms(index).first(where: { $0.field == (read?.field ?? 0) }) {
+                        handler = keeping.handler
+                        keeps = true
+                    } else if let read {
+                        handler = read.handler
                     }
-                    handler = form(inFAcc, faccForms) ?? form(inXAcc, xaccForms) ?? handler
                 }
-                func written(_ field: Int) -> UInt16? { field == 0 ? nil : code.loadUnaligned(fromByteOffset: start + field, as: UInt16.self) }
-                inXAcc = written(xaccWriterField(index))
-                inFAcc = written(faccWriterField(index))
+                if written != 0 {
+                    if !keeps { (inXAcc, loaded) = (register(i, written), xaccWriterLoads(index)) }
+                } else {
+                    let kept = xaccKeptField(index)
+                    if kept < 0 || (kept > 0 && register(i, kept) == inXAcc) { inXAcc = nil }
+                }
+                let float = faccWriterField(index)
+                inFAcc = float == 0 ? nil : register(i, float)
                 image.storeBytes(of: handler, toByteOffset: at, as: TailHandler.self)
                 (image + at + threadedHeader).copyMemory(from: code.baseAddress! + start, byteCount: size)
                 func rewrite(_ field: Int) {

@@ -48,7 +48,7 @@ final class AccumulatorTests: XCTestCase {
 
     /// x0-x3, f4-f7 (f64) and f10-f13 (f32) hold the arguments; x8 counts the loop
     /// down, x9 is zero (the base of every memory access, so none traps). Floats
-    /// are stored in bytes 128-255 and integers in 0-127, and f32 and f64 values
+    /// are stored from byte 1024 on and integers below 384, and f32 and f64 values
     /// keep to their registers, so no NaN reaches an x register or an op of the
     /// other width.
     static func chain(_ e: inout Encoder, _ generator: inout SplitMix64) {
@@ -58,7 +58,7 @@ final class AccumulatorTests: XCTestCase {
         func f() -> FReg { FReg(UInt16(4 + random.next() % 4)) }
         func small() -> Int32 { Int32(truncatingIfNeeded: random.next() % 64) - 16 }
         func offset() -> UInt32 { UInt32(random.next() % 16) * 8 }
-        func fOffset() -> UInt32 { 128 + UInt32(random.next() % 16) * 8 }
+        func fOffset() -> UInt32 { 1024 + UInt32(random.next() % 16) * 8 }
         func s() -> FReg { FReg(UInt16(10 + random.next() % 4)) }
         func u8() -> UInt8 { UInt8(random.next() % 70) }
         let zero = XReg(9), counter = XReg(8)
@@ -80,6 +80,16 @@ final class AccumulatorTests: XCTestCase {
             // An address computed by the op before: the load's form takes it from the accumulator.
             { e in let a = x(); e.xand32I32(a, x(), 0x78); e.xload64(x(), a, offset()) },
             { e in let a = x(); e.xand32I32(a, x(), 0x78); e.xstore64(a, offset(), x()) },
+            // Ops that write a register, then read another to branch: a form must read the
+            // accumulator as it came in, not the value the op just wrote. (Each branches
+            // over an add, to a branch target.)
+            { e in let l = e.makeLabel(); e.brXmovIfXnez32(x(), x(), x(), l); e.xadd32I32(XReg(3), XReg(3), 7); e.bind(l) },
+            { e in let l = e.makeLabel(); e.brXadd64I32Ne(x(), x(), small(), x(), l); e.xadd32I32(XReg(3), XReg(3), 7); e.bind(l) },
+            { e in let l = e.makeLabel(); e.brXand32I32EqI32(x(), x(), 3, 1, l); e.xadd32I32(XReg(3), XReg(3), 7); e.bind(l) },
+            // A loaded value used as an address a few ops later (a pointer chase): the
+            // ops between keep it in the accumulator.
+            { e in let p = x(); e.xload8U32(p, zero, offset()); e.xadd32(x(), x(), x()); e.xload64(x(), p, offset()) },
+            { e in let p = x(); e.xload8U32(p, zero, offset()); e.xadd64(x(), x(), x()); e.xstore32(zero, offset(), x()); e.xload32(x(), p, offset()) },
             { $0.fadd64(f(), f(), f()) }, { $0.fsub64(f(), f(), f()) }, { $0.fmul64(f(), f(), f()) },
             { $0.fdiv64(f(), f(), f()) }, { $0.fmin64(f(), f(), f()) }, { $0.fmax64(f(), f(), f()) },
             { $0.fsqrt64(f(), f()) }, { $0.fceil64(f(), f()) }, { $0.fabs64(f(), f()) }, { $0.fmov(f(), f()) },

@@ -11,6 +11,7 @@ extension Executor {
     mutating func runMatchLoop<Hook: DispatchHook>(_: Hook.Type) throws(Stop) -> Never {
         while true {
             Hook.willDispatch(&self)
+            matchLoopReadsSlots()
             switch pc.load(fromByteOffset: 8, as: UInt8.self) {
             case 0: op_nop() // nop
             case 1: try op_trap() // trap

@@ -4588,6 +4588,31 @@ private func tail_xmov_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_xmov_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmov()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmov_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xmov()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xconst32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xconst32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xselect_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
@@ -4644,9 +4669,35 @@ private func tail_xadd32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xadd32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xadd32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xadd32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xadd32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xadd32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xadd32()
     return ex.dispatchNext()
 }
@@ -4660,9 +4711,35 @@ private func tail_xsub32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xsub32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xsub32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xsub32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xsub32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsub32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xsub32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsub32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xsub32()
     return ex.dispatchNext()
 }
@@ -4676,9 +4753,35 @@ private func tail_xmul32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xmul32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xmul32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xmul32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xmul32()
     return ex.dispatchNext()
 }
@@ -4692,9 +4795,35 @@ private func tail_xand32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xand32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xand32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xand32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xand32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xand32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xand32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xand32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xand32()
     return ex.dispatchNext()
 }
@@ -4708,9 +4837,35 @@ private func tail_xor32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 }
 
 @inline(__always)
+private func tail_xor32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xor32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xor32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xor32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xor32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xor32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xor32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xor32()
     return ex.dispatchNext()
 }
@@ -4724,9 +4879,35 @@ private func tail_xxor32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xxor32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xxor32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xxor32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xxor32()
     return ex.dispatchNext()
 }
@@ -4988,9 +5169,35 @@ private func tail_xadd64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xadd64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xadd64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xadd64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xadd64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xadd64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xadd64()
     return ex.dispatchNext()
 }
@@ -5004,9 +5211,35 @@ private func tail_xsub64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xsub64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xsub64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xsub64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xsub64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsub64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xsub64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsub64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xsub64()
     return ex.dispatchNext()
 }
@@ -5964,6 +6197,23 @@ private func tail_xadd32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_xadd32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xadd32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xadd32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xmul32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
@@ -5975,6 +6225,23 @@ private func tail_xmul32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xand32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xand32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xand32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xand32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xand32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xand32I32()
     return ex.dispatchNext()
 }
@@ -6103,6 +6370,23 @@ private func tail_xuge32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xadd64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xadd64I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd64I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xadd64I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd64I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xadd64I32()
     return ex.dispatchNext()
 }
@@ -6372,9 +6656,43 @@ private func tail_xload8S32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 }
 
 @inline(__always)
+private func tail_xload8S32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload8S32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8S32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload8S32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xload8U32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xload8U32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8U32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload8U32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8U32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     do { try ex.op_xload8U32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6388,9 +6706,43 @@ private func tail_xload16S32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 }
 
 @inline(__always)
+private func tail_xload16S32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload16S32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload16S32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload16S32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xload16U32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xload16U32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload16U32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload16U32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload16U32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     do { try ex.op_xload16U32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6404,9 +6756,43 @@ private func tail_xload32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xload32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xload8S64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xload8S64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8S64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload8S64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8S64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     do { try ex.op_xload8S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6420,9 +6806,43 @@ private func tail_xload8U64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 }
 
 @inline(__always)
+private func tail_xload8U64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload8U64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8U64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload8U64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xload16S64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xload16S64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload16S64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload16S64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload16S64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     do { try ex.op_xload16S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6436,9 +6856,43 @@ private func tail_xload16U64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 }
 
 @inline(__always)
+private func tail_xload16U64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload16U64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload16U64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload16U64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xload32S64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xload32S64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32S64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload32S64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32S64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     do { try ex.op_xload32S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6452,9 +6906,43 @@ private func tail_xload32U64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 }
 
 @inline(__always)
+private func tail_xload32U64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload32U64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32U64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload32U64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xload64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xload64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload64() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     do { try ex.op_xload64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6484,9 +6972,35 @@ private func tail_xload32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xload32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload32Add() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xload32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    do { try ex.op_xload32Add() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload32Add() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32Add_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     do { try ex.op_xload32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6500,9 +7014,35 @@ private func tail_xload32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 }
 
 @inline(__always)
+private func tail_xload32AddI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload32AddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32AddI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload32AddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xload8U32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xload8U32Add() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8U32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     do { try ex.op_xload8U32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6516,9 +7056,43 @@ private func tail_xload8U32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 }
 
 @inline(__always)
+private func tail_xload8U32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload8U32Add() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8U32Add_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload8U32Add() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xload8U32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xload8U32AddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8U32AddI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload8U32AddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8U32AddI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     do { try ex.op_xload8U32AddI32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -8809,3 +9383,168 @@ func faccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     }
 }
 
+/// The keeping forms of the op with layout index `index` (`hasKeepingForms`): the
+/// one that reads no operand from the accumulator (field 0), then one per x field.
+func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
+    switch index {
+    case 30: return [(0, tail_xmov_keep), (3, tail_xmov_xacc_src_keep)]  // xmov
+    case 32: return [(0, tail_xconst32_keep)]  // xconst32
+    case 38: return [(0, tail_xadd32_keep), (3, tail_xadd32_xacc_src1_keep), (5, tail_xadd32_xacc_src2_keep)]  // xadd32
+    case 39: return [(0, tail_xsub32_keep), (3, tail_xsub32_xacc_src1_keep), (5, tail_xsub32_xacc_src2_keep)]  // xsub32
+    case 40: return [(0, tail_xmul32_keep), (3, tail_xmul32_xacc_src1_keep), (5, tail_xmul32_xacc_src2_keep)]  // xmul32
+    case 41: return [(0, tail_xand32_keep), (3, tail_xand32_xacc_src1_keep), (5, tail_xand32_xacc_src2_keep)]  // xand32
+    case 42: return [(0, tail_xor32_keep), (3, tail_xor32_xacc_src1_keep), (5, tail_xor32_xacc_src2_keep)]  // xor32
+    case 43: return [(0, tail_xxor32_keep), (3, tail_xxor32_xacc_src1_keep), (5, tail_xxor32_xacc_src2_keep)]  // xxor32
+    case 60: return [(0, tail_xadd64_keep), (3, tail_xadd64_xacc_src1_keep), (5, tail_xadd64_xacc_src2_keep)]  // xadd64
+    case 61: return [(0, tail_xsub64_keep), (3, tail_xsub64_xacc_src1_keep), (5, tail_xsub64_xacc_src2_keep)]  // xsub64
+    case 118: return [(0, tail_xadd32I32_keep), (3, tail_xadd32I32_xacc_src_keep)]  // xadd32_i32
+    case 120: return [(0, tail_xand32I32_keep), (3, tail_xand32I32_xacc_src_keep)]  // xand32_i32
+    case 136: return [(0, tail_xadd64I32_keep), (3, tail_xadd64I32_xacc_src_keep)]  // xadd64_i32
+    case 177: return [(0, tail_xload8S32_keep), (3, tail_xload8S32_xacc_addr_keep)]  // xload8_s32
+    case 178: return [(0, tail_xload8U32_keep), (3, tail_xload8U32_xacc_addr_keep)]  // xload8_u32
+    case 179: return [(0, tail_xload16S32_keep), (3, tail_xload16S32_xacc_addr_keep)]  // xload16_s32
+    case 180: return [(0, tail_xload16U32_keep), (3, tail_xload16U32_xacc_addr_keep)]  // xload16_u32
+    case 181: return [(0, tail_xload32_keep), (3, tail_xload32_xacc_addr_keep)]  // xload32
+    case 182: return [(0, tail_xload8S64_keep), (3, tail_xload8S64_xacc_addr_keep)]  // xload8_s64
+    case 183: return [(0, tail_xload8U64_keep), (3, tail_xload8U64_xacc_addr_keep)]  // xload8_u64
+    case 184: return [(0, tail_xload16S64_keep), (3, tail_xload16S64_xacc_addr_keep)]  // xload16_s64
+    case 185: return [(0, tail_xload16U64_keep), (3, tail_xload16U64_xacc_addr_keep)]  // xload16_u64
+    case 186: return [(0, tail_xload32S64_keep), (3, tail_xload32S64_xacc_addr_keep)]  // xload32_s64
+    case 187: return [(0, tail_xload32U64_keep), (3, tail_xload32U64_xacc_addr_keep)]  // xload32_u64
+    case 188: return [(0, tail_xload64_keep), (3, tail_xload64_xacc_addr_keep)]  // xload64
+    case 191: return [(0, tail_xload32Add_keep), (3, tail_xload32Add_xacc_a_keep), (5, tail_xload32Add_xacc_b_keep)]  // xload32_add
+    case 192: return [(0, tail_xload32AddI32_keep), (3, tail_xload32AddI32_xacc_a_keep)]  // xload32_add_i32
+    case 193: return [(0, tail_xload8U32Add_keep), (3, tail_xload8U32Add_xacc_a_keep), (5, tail_xload8U32Add_xacc_b_keep)]  // xload8_u32_add
+    case 194: return [(0, tail_xload8U32AddI32_keep), (3, tail_xload8U32AddI32_xacc_a_keep)]  // xload8_u32_add_i32
+    default: return []
+    }
+}
+
+/// Whether the op with layout index `index` writes a value it loaded from memory to its x `dst`.
+func xaccWriterLoads(_ index: Int) -> Bool {
+    switch index {
+    case 177: return true  // xload8_s32
+    case 178: return true  // xload8_u32
+    case 179: return true  // xload16_s32
+    case 180: return true  // xload16_u32
+    case 181: return true  // xload32
+    case 182: return true  // xload8_s64
+    case 183: return true  // xload8_u64
+    case 184: return true  // xload16_s64
+    case 185: return true  // xload16_u64
+    case 186: return true  // xload32_s64
+    case 187: return true  // xload32_u64
+    case 188: return true  // xload64
+    case 191: return true  // xload32_add
+    case 192: return true  // xload32_add_i32
+    case 193: return true  // xload8_u32_add
+    case 194: return true  // xload8_u32_add_i32
+    case 218: return true  // br_xload32_if_xnez32
+    case 219: return true  // br_xload32_if_xeqz32
+    case 220: return true  // br_xload8_u32_if_xnez32
+    case 221: return true  // br_xload8_u32_if_xeqz32
+    default: return false
+    }
+}
+
+/// For an op that leaves the integer accumulator as it was (`keepsXAcc`): the field
+/// of the f register it writes, or 0 when it writes none; -1 for any other op.
+func xaccKeptField(_ index: Int) -> Int {
+    switch index {
+    case 4: return 0  // br_if_xnez32
+    case 5: return 0  // br_if_xeqz32
+    case 6: return 0  // br_if_xnez64
+    case 7: return 0  // br_if_xeqz64
+    case 8: return 0  // br_if_xeq32
+    case 9: return 0  // br_if_xne32
+    case 10: return 0  // br_if_xslt32
+    case 11: return 0  // br_if_xsle32
+    case 12: return 0  // br_if_xult32
+    case 13: return 0  // br_if_xule32
+    case 256: return 0  // br_if_xeq64
+    case 257: return 0  // br_if_xne64
+    case 258: return 0  // br_if_xslt64
+    case 259: return 0  // br_if_xsle64
+    case 260: return 0  // br_if_xult64
+    case 261: return 0  // br_if_xule64
+    case 14: return 0  // br_if_xeq32_i32
+    case 15: return 0  // br_if_xne32_i32
+    case 16: return 0  // br_if_xslt32_i32
+    case 17: return 0  // br_if_xsle32_i32
+    case 18: return 0  // br_if_xsgt32_i32
+    case 19: return 0  // br_if_xsge32_i32
+    case 20: return 0  // br_if_xult32_i32
+    case 21: return 0  // br_if_xule32_i32
+    case 22: return 0  // br_if_xugt32_i32
+    case 23: return 0  // br_if_xuge32_i32
+    case 262: return 0  // br_if_xeq64_i32
+    case 263: return 0  // br_if_xne64_i32
+    case 264: return 0  // br_if_xslt64_i32
+    case 265: return 0  // br_if_xsle64_i32
+    case 266: return 0  // br_if_xsgt64_i32
+    case 267: return 0  // br_if_xsge64_i32
+    case 268: return 0  // br_if_xult64_i32
+    case 269: return 0  // br_if_xule64_i32
+    case 270: return 0  // br_if_xugt64_i32
+    case 271: return 0  // br_if_xuge64_i32
+    case 88: return 1  // fmul32_mul
+    case 89: return 1  // fmul32_add
+    case 90: return 1  // fmul32_sub
+    case 91: return 1  // fmul32_rsub
+    case 92: return 1  // fmul64_mul
+    case 93: return 1  // fmul64_add
+    case 94: return 1  // fmul64_sub
+    case 95: return 1  // fmul64_rsub
+    case 151: return 1  // fadd32
+    case 152: return 1  // fsub32
+    case 153: return 1  // fmul32
+    case 154: return 1  // fdiv32
+    case 155: return 1  // fmin32
+    case 156: return 1  // fmax32
+    case 159: return 1  // fsqrt32
+    case 310: return 3  // fceil32
+    case 311: return 3  // ffloor32
+    case 312: return 3  // ftrunc32
+    case 313: return 3  // fnearest32
+    case 164: return 1  // fadd64
+    case 165: return 1  // fsub64
+    case 166: return 1  // fmul64
+    case 167: return 1  // fdiv64
+    case 168: return 1  // fmin64
+    case 169: return 1  // fmax64
+    case 172: return 1  // fsqrt64
+    case 315: return 3  // fceil64
+    case 316: return 3  // ffloor64
+    case 317: return 3  // ftrunc64
+    case 318: return 3  // fnearest64
+    case 335: return 3  // f32_from_x32_s
+    case 336: return 3  // f32_from_x32_u
+    case 337: return 3  // f32_from_x64_s
+    case 338: return 3  // f32_from_x64_u
+    case 339: return 3  // f64_from_x32_s
+    case 340: return 3  // f64_from_x32_u
+    case 341: return 3  // f64_from_x64_s
+    case 342: return 3  // f64_from_x64_u
+    case 343: return 3  // f32_from_f64
+    case 344: return 3  // f64_from_f32
+    case 189: return 1  // fload32
+    case 190: return 1  // fload64
+    case 195: return 1  // fload32_add
+    case 196: return 1  // fload32_add_i32
+    case 197: return 1  // fload64_add
+    case 198: return 1  // fload64_add_i32
+    case 199: return 0  // xstore8
+    case 200: return 0  // xstore16
+    case 201: return 0  // xstore32
+    case 202: return 0  // xstore64
+    case 203: return 0  // xstore8_i32
+    case 204: return 0  // xstore16_i32
+    case 205: return 0  // xstore32_i32
+    case 206: return 0  // xstore64_i32
+    case 207: return 0  // fstore32
+    case 208: return 0  // fstore64
+    case 216: return 1  // fadd64_store
+    case 217: return 1  // fsub64_store
+    default: return -1
+    }
+}

@@ -124,6 +124,7 @@ extension Executor {
         let ea = try effectiveAddress(base: base, offset, size: 8)
         let value = memory.loadUnaligned(fromByteOffset: ea, as: SIMD2<Float>.self)
         facc = unsafeBitCast(value, to: Double.self)
+        if Int(dst.index) == faccSlot { faccIn = facc }
         fp.storeBytes(of: value, toByteOffset: Int(dst.index) &<< 3, as: SIMD2<Float>.self)
         #else
         setF64(dst, Double(bitPattern: try load(base: base, offset, as: UInt64.self)))

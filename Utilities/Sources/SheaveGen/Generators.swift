@@ -513,6 +513,7 @@ func genMatchLoop() -> String {
             mutating func runMatchLoop<Hook: DispatchHook>(_: Hook.Type) throws(Stop) -> Never {
                 while true {
                     Hook.willDispatch(&self)
+                    matchLoopReadsSlots()
                     switch pc.load(fromByteOffset: \(threadedHeader), as: UInt8.self) {
 
         """
@@ -560,9 +561,10 @@ func genTailLoop() -> String {
 
 
         """
-    func body(_ op: Op, slot: (acc: String, field: String)? = nil) -> String {
+    func body(_ op: Op, slot: (acc: String, field: String)? = nil, keep: Bool = false) -> String {
         var b = "    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)\n"
         if let slot { b += "    ex.\(slot.acc)Slot = \(slot.field)\n" }
+        if keep { b += "    ex.keepsXAcc = true\n" }
         if op.flags.contains(.mayStop) {
             b += "    do { try ex.op_\(op.swiftName)() } catch { return }  // `stop` recorded why and where\n"
         } else {
@@ -575,14 +577,23 @@ func genTailLoop() -> String {
     for op in ops {
         s += guarded(op, "@inline(__always)\nprivate func tail_\(op.swiftName)\(signature) {\n" + body(op) + "}\n") + "\n"
     }
-    // Accumulator forms: the same handler, told which slot an accumulator holds.
+    // Accumulator forms: the same handler, told which slot an accumulator holds
+    // (and, for keeping forms, not to write the integer accumulator).
     for op in ops {
         for (acc, names) in [("xacc", op.xaccForms), ("facc", op.faccForms)] {
             for name in names {
                 let offset = zip(op.operands, op.operandOffsets).first { $0.0.name == name }!.1
+                let slot = "Int(pc.loadUnaligned(fromByteOffset: \(threadedHeader + offset), as: UInt16.self))"
                 s += "@inline(__always)\nprivate func tail_\(op.swiftName)_\(acc)_\(name)\(signature) {\n"
-                s += body(op, slot: (acc, "Int(pc.loadUnaligned(fromByteOffset: \(threadedHeader + offset), as: UInt16.self))")) + "}\n\n"
+                s += body(op, slot: (acc, slot)) + "}\n\n"
+                if acc == "xacc" && op.flags.contains(.hasKeepingForms) {
+                    s += "@inline(__always)\nprivate func tail_\(op.swiftName)_xacc_\(name)_keep\(signature) {\n"
+                    s += body(op, slot: (acc, slot), keep: true) + "}\n\n"
+                }
             }
+        }
+        if op.flags.contains(.hasKeepingForms) {
+            s += "@inline(__always)\nprivate func tail_\(op.swiftName)_keep\(signature) {\n" + body(op, keep: true) + "}\n\n"
         }
     }
     // Thin function references are stored through pointers only: a Swift
@@ -625,6 +636,28 @@ func genTailLoop() -> String {
         }
         s += "    default: return []\n    }\n}\n\n"
     }
+    s += "/// The keeping forms of the op with layout index `index` (`hasKeepingForms`): the\n"
+    s += "/// one that reads no operand from the accumulator (field 0), then one per x field.\n"
+    s += "func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {\n    switch index {\n"
+    for op in ops where op.flags.contains(.hasKeepingForms) {
+        let list = ["(0, tail_\(op.swiftName)_keep)"] + op.xaccForms.map { "(\(offset(op, $0)), tail_\(op.swiftName)_xacc_\($0)_keep)" }
+        s += "    case \(layoutIndex(op)): return [\(list.joined(separator: ", "))]  // \(op.name)\n"
+    }
+    s += "    default: return []\n    }\n}\n\n"
+    s += "/// Whether the op with layout index `index` writes a value it loaded from memory to its x `dst`.\n"
+    s += "func xaccWriterLoads(_ index: Int) -> Bool {\n    switch index {\n"
+    for op in ops where op.flags.contains(.writesXAcc) && op.flags.contains(.memory) {
+        s += "    case \(layoutIndex(op)): return true  // \(op.name)\n"
+    }
+    s += "    default: return false\n    }\n}\n\n"
+    s += "/// For an op that leaves the integer accumulator as it was (`keepsXAcc`): the field\n"
+    s += "/// of the f register it writes, or 0 when it writes none; -1 for any other op.\n"
+    s += "func xaccKeptField(_ index: Int) -> Int {\n    switch index {\n"
+    for op in ops where op.flags.contains(.keepsXAcc) {
+        let field = op.operands.first.map { $0.name == "dst" && $0.kind == .f } == true ? offset(op, "dst") : 0
+        s += guarded(op, "    case \(layoutIndex(op)): return \(field)  // \(op.name)\n")
+    }
+    s += "    default: return -1\n    }\n}\n"
     return s
 }
 

@@ -67,6 +67,13 @@ struct OpFlags: OptionSet {
     /// The handler's last write to an x register is to its `dst` (`setX32`,
     /// `setX64`), which leaves the value in the integer accumulator.
     static let writesXAcc = OpFlags(rawValue: 1 << 9)
+    /// The handler writes no x register (so it leaves the integer accumulator as
+    /// it was) and no slot other than its f `dst`, if it has one.
+    static let keepsXAcc = OpFlags(rawValue: 1 << 10)
+    /// A `writesXAcc` op that also has *keeping* forms: it writes its `dst` slot
+    /// but leaves the integer accumulator as it was, so that a value the code
+    /// image wants kept there (a loaded pointer) survives it.
+    static let hasKeepingForms = OpFlags(rawValue: 1 << 11)
 }
 
 /// For an op that is exactly one Wasm instruction: which one, and its Wasm
@@ -592,6 +599,23 @@ func buildOpTable() -> [Op] {
             table[i].xaccForms = op.operands.enumerated().filter { $0.element.kind == .x && !($0.offset == 0 && writesDst) }.map(\.element.name)
         }
     }
+    // Keeping forms (a pointer loaded and used as an address a few ops later, with
+    // ops between that write other registers): the loads and the common integer
+    // ops. Ops that keep the accumulator anyway: stores, compare-and-branches that
+    // write nothing, and the f ops (below).
+    for i in table.indices where !table[i].flags.contains(.simd) {
+        let op = table[i]
+        if op.flags.contains(.writesXAcc) && !op.flags.contains(.extended)
+            && (op.name.hasPrefix("xload") || ["xadd32", "xadd64", "xsub32", "xsub64", "xand32", "xor32", "xxor32", "xmul32",
+                                                "xadd32_i32", "xadd64_i32", "xand32_i32", "xmov", "xconst32"].contains(op.name)) {
+            table[i].flags.insert(.hasKeepingForms)
+        }
+        let writesNothing = op.flags.contains(.branch) && !op.flags.contains(.call) && !op.flags.contains(.terminator)
+            && !op.operands.contains { $0.name == "dst" }
+        if writesNothing || op.name.hasPrefix("xstore") || op.name.hasPrefix("fstore") {
+            table[i].flags.insert(.keepsXAcc)
+        }
+    }
     // f: the f64 ops written with `setF64` and the f64 loads, by name; forms for
     // the operands of f64 arithmetic and stores.
     func mark(_ name: String, _ update: (inout Op) -> Void) {
@@ -615,6 +639,7 @@ func buildOpTable() -> [Op] {
         }
     }
     for name in ["f64_from_f32", "f32_from_f64", "fadd64_store", "fsub64_store"] { mark(name) { $0.flags.insert(.writesFAcc) } }
+    for i in table.indices where table[i].flags.contains(.writesFAcc) { table[i].flags.insert(.keepsXAcc) }
     for name in ["fadd64_store", "fsub64_store"] { mark(name) { $0.faccForms = ["a", "b"] } }
 
     return table
