@@ -89,10 +89,13 @@ public final class CodeImage: @unchecked Sendable {
         image.storeBytes(of: Self.invalidOpcode, toByteOffset: trapOffset + threadedHeader, as: UInt8.self)
         bytes.withUnsafeBytes { code in
             // Ops that a branch or call may reach other than from the op before them.
-            var targets = Set<Int>()
+            var isTarget = [Bool](repeating: false, count: code.count)
             for (i, start) in starts.enumerated() where layouts[i] >= 0 {
                 let layout = OpLayout.all[Int(layouts[i])]
-                func target(_ field: Int) { targets.insert(start + Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))) }
+                func target(_ field: Int) {
+                    let target = start + Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))
+                    if target >= 0 && target < code.count { isTarget[target] = true }
+                }
                 if layout.branchField != 0 { target(layout.branchField) }
                 if layout.branchTable != 0 {
                     let count = Int(code.loadUnaligned(fromByteOffset: start + layout.branchTable, as: UInt32.self)) + 1
@@ -100,22 +103,24 @@ public final class CodeImage: @unchecked Sendable {
                 }
             }
             func register(_ i: Int, _ field: Int) -> UInt16 { code.loadUnaligned(fromByteOffset: starts[i] + field, as: UInt16.self) }
-            // The first form of op `i` (layout `index`) whose field is `register`.
-            func form(_ i: Int, _ index: Int, _ value: UInt16?, _ forms: (Int) -> [(field: Int, handler: TailHandler)]) -> (field: Int, handler: TailHandler)? {
+            // The first of op `i`'s `forms` that reads `value`'s register.
+            func form(_ i: Int, _ value: UInt16?, _ forms: Range<Int>) -> AccumulatorFacts.Form? {
                 guard let value else { return nil }
-                return forms(index).first { $0.field != 0 && register(i, $0.field) == value }
+                for k in forms where AccumulatorFacts.forms[k].field != 0 && register(i, AccumulatorFacts.forms[k].field) == value {
+                    return AccumulatorFacts.forms[k]
+                }
+                return nil
             }
             // Whether x register `r`, in the integer accumulator after op `i`, is read by a
             // later op of the same straight line that keeping forms can carry it to.
             func isReadLater(_ r: UInt16, after i: Int) -> Bool {
                 for j in (i + 1)..<min(i + 8, starts.count) {
-                    guard layouts[j] >= 0, !targets.contains(starts[j]) else { return false }
-                    let index = Int(layouts[j])
-                    if form(j, index, r, xaccForms) != nil { return true }
-                    let written = xaccWriterField(index), kept = xaccKeptField(index)
-                    if written != 0 {
-                        guard register(j, written) != r, !xaccKeepingForms(index).isEmpty else { return false }
-                    } else if kept < 0 || (kept > 0 && register(j, kept) == r) {
+                    guard layouts[j] >= 0, !isTarget[starts[j]] else { return false }
+                    let facts = AccumulatorFacts.all[Int(layouts[j])]
+                    if form(j, r, facts.xForms) != nil { return true }
+                    if facts.xWriter != 0 {
+                        guard register(j, facts.xWriter) != r, !facts.keeping.isEmpty else { return false }
+                    } else if facts.xKept < 0 || (facts.xKept > 0 && register(j, facts.xKept) == r) {
                         return false
                     }
                 }
@@ -133,7 +138,7 @@ public final class CodeImage: @unchecked Sendable {
                     (inXAcc, inFAcc) = (nil, nil)
                     continue
                 }
-                if targets.contains(start) { (inXAcc, inFAcc) = (nil, nil) }
+                if isTarget[start] { (inXAcc, inFAcc) = (nil, nil) }
                 let index = Int(layouts[i])
                 let layout = OpLayout.all[index]
                 let size = layout.size(code, at: start)
@@ -141,28 +146,26 @@ public final class CodeImage: @unchecked Sendable {
                 // An operand that is the register in an accumulator reads it from there. A
                 // loaded x value that a later op reads stays in the accumulator: the x ops
                 // between take keeping forms.
-                let written = xaccWriterField(index)
+                let facts = AccumulatorFacts.all[index]
                 var keeps = false
-                if let float = form(i, index, inFAcc, faccForms) {
+                if let float = form(i, inFAcc, facts.fForms) {
                     handler = float.handler
                 } else {
-                    let read = form(i, index, inXAcc, xaccForms)
-                    if let r = inXAcc, loaded, written != 0, register(i, written) != r, isReadLater(r, after: i),
-                       let keeping = xaccKeepingForms(index).first(where: { $0.field == (read?.field ?? 0) }) {
-                        handler = keeping.handler
+                    let read = form(i, inXAcc, facts.xForms)
+                    if let r = inXAcc, loaded, facts.xWriter != 0, register(i, facts.xWriter) != r, isReadLater(r, after: i),
+                       let keeping = facts.keeping.first(where: { AccumulatorFacts.forms[$0].field == (read?.field ?? 0) }) {
+                        handler = AccumulatorFacts.forms[keeping].handler
                         keeps = true
                     } else if let read {
                         handler = read.handler
                     }
                 }
-                if written != 0 {
-                    if !keeps { (inXAcc, loaded) = (register(i, written), xaccWriterLoads(index)) }
-                } else {
-                    let kept = xaccKeptField(index)
-                    if kept < 0 || (kept > 0 && register(i, kept) == inXAcc) { inXAcc = nil }
+                if facts.xWriter != 0 {
+                    if !keeps { (inXAcc, loaded) = (register(i, facts.xWriter), facts.loads) }
+                } else if facts.xKept < 0 || (facts.xKept > 0 && register(i, facts.xKept) == inXAcc) {
+                    inXAcc = nil
                 }
-                let float = faccWriterField(index)
-                inFAcc = float == 0 ? nil : register(i, float)
+                inFAcc = facts.fWriter == 0 ? nil : register(i, facts.fWriter)
                 image.storeBytes(of: handler, toByteOffset: at, as: TailHandler.self)
                 (image + at + threadedHeader).copyMemory(from: code.baseAddress! + start, byteCount: size)
                 func rewrite(_ field: Int) {
@@ -277,6 +280,51 @@ struct OpLayout {
         }
         for index in 0..<extendedOpCount {
             table[256 + index] = layout(row: primaryOpcodeCount + index, handler: VM.extendedHandler(index))
+        }
+        return table
+    }()
+}
+
+/// What the code image needs to know of an opcode to give its ops accumulator
+/// forms (docs/design.md, "Accumulators"), read once per opcode from the generated
+/// `xaccWriterField`, `xaccForms`, … Plain values; the forms lie in one flat table.
+struct AccumulatorFacts {
+    /// One form: the field of the operand it reads from the accumulator (0: none,
+    /// for the keeping form that reads nothing), and its handler.
+    struct Form {
+        var field: Int
+        var handler: TailHandler
+    }
+    /// Where the op has the register it leaves in the x (f) accumulator; 0: none.
+    var xWriter = 0, fWriter = 0
+    /// For an op that writes no x register: 0, or the field of the f register it
+    /// writes; -1 for an op that may change the x accumulator otherwise.
+    var xKept = -1
+    /// Whether the x value it writes was loaded from memory.
+    var loads = false
+    /// Its x, f and keeping forms, as ranges of `forms`.
+    var xForms = 0..<0, fForms = 0..<0, keeping = 0..<0
+
+    nonisolated(unsafe) static let forms: UnsafeMutablePointer<Form> = {
+        let all = (0..<(256 + extendedOpCount)).flatMap { xaccForms($0) + faccForms($0) + xaccKeepingForms($0) }
+        let table = UnsafeMutablePointer<Form>.allocate(capacity: max(all.count, 1))
+        for (i, form) in all.enumerated() { table[i] = Form(field: form.field, handler: form.handler) }
+        return table
+    }()
+
+    /// By layout index: primary opcodes at their value, extended ones at 256 + theirs.
+    nonisolated(unsafe) static let all: UnsafeMutablePointer<AccumulatorFacts> = {
+        let table = UnsafeMutablePointer<AccumulatorFacts>.allocate(capacity: 256 + extendedOpCount)
+        var next = 0
+        func range(_ count: Int) -> Range<Int> {
+            defer { next += count }
+            return next..<(next + count)
+        }
+        for index in 0..<(256 + extendedOpCount) {
+            table[index] = AccumulatorFacts(
+                xWriter: xaccWriterField(index), fWriter: faccWriterField(index), xKept: xaccKeptField(index),
+                loads: xaccWriterLoads(index), xForms: range(xaccForms(index).count), fForms: range(faccForms(index).count),
+                keeping: range(xaccKeepingForms(index).count))
         }
         return table
     }()
