@@ -91,8 +91,8 @@ struct Executor {
     @inline(__always) func s64(_ r: XReg) -> Int64 { Int64(bitPattern: x64(r)) }
 
     /// Writes a 32-bit result, zero-extended: i32 values always have a zero upper half.
-    /// Writes an x value to its slot and to the integer accumulator.
     @inline(__always) mutating func setX32(_ r: XReg, _ value: UInt32) { setX64(r, UInt64(value)) }
+    /// Writes an x value to its slot and (but in a keeping form) to the integer accumulator.
     @inline(__always) mutating func setX64(_ r: XReg, _ value: UInt64) {
         if !keepsXAcc { xacc = value }
         if Int(r.index) == xaccSlot { xaccIn = value }

@@ -102,6 +102,8 @@ public final class CodeImage: @unchecked Sendable {
                     for k in 0..<count { target(layout.branchTable + 4 + 4 * k) }
                 }
             }
+            // Op `i`'s register operand at `field`: called only for ops whose layout was
+            // checked to fit in the code (`layouts[i] >= 0`), with a field of that layout.
             func register(_ i: Int, _ field: Int) -> UInt16 { code.loadUnaligned(fromByteOffset: starts[i] + field, as: UInt16.self) }
             // The first of op `i`'s `forms` that reads `value`'s register.
             func form(_ i: Int, _ value: UInt16?, _ forms: Range<Int>) -> AccumulatorFacts.Form? {
@@ -305,28 +307,31 @@ struct AccumulatorFacts {
     /// Its x, f and keeping forms, as ranges of `forms`.
     var xForms = 0..<0, fForms = 0..<0, keeping = 0..<0
 
-    nonisolated(unsafe) static let forms: UnsafeMutablePointer<Form> = {
-        let all = (0..<(256 + extendedOpCount)).flatMap { xaccForms($0) + faccForms($0) + xaccKeepingForms($0) }
-        let table = UnsafeMutablePointer<Form>.allocate(capacity: max(all.count, 1))
-        for (i, form) in all.enumerated() { table[i] = Form(field: form.field, handler: form.handler) }
-        return table
-    }()
-
+    /// The forms of every opcode, one after the other: `xForms`, `fForms` and
+    /// `keeping` are ranges of it.
+    static var forms: UnsafeMutablePointer<Form> { tables.forms }
     /// By layout index: primary opcodes at their value, extended ones at 256 + theirs.
-    nonisolated(unsafe) static let all: UnsafeMutablePointer<AccumulatorFacts> = {
-        let table = UnsafeMutablePointer<AccumulatorFacts>.allocate(capacity: 256 + extendedOpCount)
-        var next = 0
-        func range(_ count: Int) -> Range<Int> {
-            defer { next += count }
-            return next..<(next + count)
+    static var all: UnsafeMutablePointer<AccumulatorFacts> { tables.facts }
+
+    /// Both tables, built together in one pass over the generated functions, so each
+    /// opcode's ranges are where its forms were put.
+    nonisolated(unsafe) private static let tables: (facts: UnsafeMutablePointer<AccumulatorFacts>, forms: UnsafeMutablePointer<Form>) = {
+        let facts = UnsafeMutablePointer<AccumulatorFacts>.allocate(capacity: 256 + extendedOpCount)
+        var forms: [Form] = []
+        func append(_ list: [(field: Int, handler: TailHandler)]) -> Range<Int> {
+            let start = forms.count
+            forms += list.map { Form(field: $0.field, handler: $0.handler) }
+            return start..<forms.count
         }
         for index in 0..<(256 + extendedOpCount) {
-            table[index] = AccumulatorFacts(
+            facts[index] = AccumulatorFacts(
                 xWriter: xaccWriterField(index), fWriter: faccWriterField(index), xKept: xaccKeptField(index),
-                loads: xaccWriterLoads(index), xForms: range(xaccForms(index).count), fForms: range(faccForms(index).count),
-                keeping: range(xaccKeepingForms(index).count))
+                loads: xaccWriterLoads(index), xForms: append(xaccForms(index)), fForms: append(faccForms(index)),
+                keeping: append(xaccKeepingForms(index)))
         }
-        return table
+        let table = UnsafeMutablePointer<Form>.allocate(capacity: max(forms.count, 1))
+        table.initialize(from: forms, count: forms.count)
+        return (facts, table)
     }()
 }
 
