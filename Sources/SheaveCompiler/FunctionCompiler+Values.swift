@@ -187,6 +187,10 @@ extension FunctionCompiler {
         case (.i32Load, .immediate(let i)): register = { $0.xload32AddI32(XReg($1), XReg(add.a), i, offset) }
         case (.i32Load8U, .register(let b)): register = { $0.xload8U32Add(XReg($1), XReg(add.a), XReg(b), offset) }
         case (.i32Load8U, .immediate(let i)): register = { $0.xload8U32AddI32(XReg($1), XReg(add.a), i, offset) }
+        case (.i32Load16S, .register(let b)): register = { $0.xload16S32Add(XReg($1), XReg(add.a), XReg(b), offset) }
+        case (.i32Load16S, .immediate(let i)): register = { $0.xload16S32AddI32(XReg($1), XReg(add.a), i, offset) }
+        case (.i32Load16U, .register(let b)): register = { $0.xload16U32Add(XReg($1), XReg(add.a), XReg(b), offset) }
+        case (.i32Load16U, .immediate(let i)): register = { $0.xload16U32AddI32(XReg($1), XReg(add.a), i, offset) }
         case (.f32Load, .register(let b)): register = { $0.fload32Add(FReg($1), XReg(add.a), XReg(b), offset) }
         case (.f32Load, .immediate(let i)): register = { $0.fload32AddI32(FReg($1), XReg(add.a), i, offset) }
         case (.f64Load, .register(let b)): register = { $0.fload64Add(FReg($1), XReg(add.a), XReg(b), offset) }

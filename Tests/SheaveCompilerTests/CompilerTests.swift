@@ -531,11 +531,14 @@ final class SuperInstructionTests: XCTestCase {
         let source = """
             (module (memory 1)
               (data (i32.const 16) "\\01\\02\\03\\04\\05\\06\\07\\08")
+              (data (i32.const 32) "\\01\\80")
               (func (export "reg") (param i32 i32) (result i32) (i32.load offset=2 (i32.add (local.get 0) (local.get 1))))
               (func (export "imm") (param i32) (result i32) (i32.load8_u (i32.add (local.get 0) (i32.const 16))))
               (func (export "f64") (param i32) (result f64) (f64.load (i32.add (local.get 0) (i32.const -8))))
               (func (export "tee") (param i32) (result i32) (local i32)
-                (i32.add (i32.load (local.tee 1 (i32.add (local.get 0) (i32.const 16)))) (local.get 1))))
+                (i32.add (i32.load (local.tee 1 (i32.add (local.get 0) (i32.const 16)))) (local.get 1)))
+              (func (export "s16") (param i32 i32) (result i32) (i32.load16_s offset=1 (i32.add (local.get 0) (local.get 1))))
+              (func (export "u16") (param i32) (result i32) (i32.load16_u (i32.add (local.get 0) (i32.const 16)))))
             """
         let module = try CompiledModule(bytes: try wat2wasm(source))
         func ops(_ k: Int) -> [String] {
@@ -547,6 +550,8 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(ops(1), ["push_frame", "xload8_u32_add_i32", "ret"])
         XCTAssertEqual(ops(2), ["push_frame", "fload64_add_i32", "ret"])
         XCTAssertFalse(ops(3).contains("xload32_add_i32"), "the sum is also kept in a local: no fusion")
+        XCTAssertEqual(ops(4), ["push_frame", "xload16_s32_add", "ret"])
+        XCTAssertEqual(ops(5), ["push_frame", "xload16_u32_add_i32", "ret"])
         let instance = try Instance(module: module, store: Store(), imports: [:])
         XCTAssertEqual(try instance.invoke("reg", [.i32(10), .i32(4)]), [.i32(0x0403_0201)])
         XCTAssertEqual(try instance.invoke("imm", [.i32(3)]), [.i32(4)])
@@ -556,6 +561,11 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("f64", [.i32(24)]), [.f64(0x0807_0605_0403_0201)])
         XCTAssertThrowsError(try instance.invoke("f64", [.i32(4)])) { XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds) }
         XCTAssertEqual(try instance.invoke("tee", [.i32(0)]), [.i32(0x0403_0201 + 16)])
+        XCTAssertEqual(try instance.invoke("s16", [.i32(0xFFFF_FFFF), .i32(32)]), [.i32(0xFFFF_8001)], "wraps to 31, offset 1; sign-extended")
+        XCTAssertEqual(try instance.invoke("s16", [.i32(16), .i32(1)]), [.i32(0x0403)])
+        XCTAssertEqual(try instance.invoke("u16", [.i32(2)]), [.i32(0x0403)])
+        XCTAssertEqual(try instance.invoke("u16", [.i32(16)]), [.i32(0x8001)], "zero-extended")
+        XCTAssertThrowsError(try instance.invoke("u16", [.i32(65535 - 16)])) { XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds) }
     }
 
     func testXorshiftStepsFuse() throws {

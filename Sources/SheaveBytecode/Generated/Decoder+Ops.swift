@@ -1163,6 +1163,30 @@ extension Decoder {
             let offset = try reader.readU32()
             let branch = try reader.readPcRel()
             return visitor.brXload8U32IfXeqz32(dst, addr, offset, branch)
+        case 222: // xload16_s32_add
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let offset = try reader.readU32()
+            return visitor.xload16S32Add(dst, a, b, offset)
+        case 223: // xload16_s32_add_i32
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let imm = try reader.readI32()
+            let offset = try reader.readU32()
+            return visitor.xload16S32AddI32(dst, a, imm, offset)
+        case 224: // xload16_u32_add
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let offset = try reader.readU32()
+            return visitor.xload16U32Add(dst, a, b, offset)
+        case 225: // xload16_u32_add_i32
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let imm = try reader.readI32()
+            let offset = try reader.readU32()
+            return visitor.xload16U32AddI32(dst, a, imm, offset)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

@@ -1560,6 +1560,26 @@ extension Disassembler: OpVisitor {
         "br_xload8_u32_if_xeqz32 \(dst), \(addr), \(offset), \(target(branch))"
     }
 
+    /// The text of `xload16_s32_add`.
+    public mutating func xload16S32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> String {
+        "xload16_s32_add \(dst), \(a), \(b), \(offset)"
+    }
+
+    /// The text of `xload16_s32_add_i32`.
+    public mutating func xload16S32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> String {
+        "xload16_s32_add_i32 \(dst), \(a), \(imm), \(offset)"
+    }
+
+    /// The text of `xload16_u32_add`.
+    public mutating func xload16U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> String {
+        "xload16_u32_add \(dst), \(a), \(b), \(offset)"
+    }
+
+    /// The text of `xload16_u32_add_i32`.
+    public mutating func xload16U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> String {
+        "xload16_u32_add_i32 \(dst), \(a), \(imm), \(offset)"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

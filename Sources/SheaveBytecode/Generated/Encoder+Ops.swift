@@ -2802,6 +2802,46 @@ extension Encoder: OpVisitor {
         emit(branch)
     }
 
+    /// `xload16_s32_add`: low32(dst) = sext(i16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    public mutating func xload16S32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(222)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(offset)
+    }
+
+    /// `xload16_s32_add_i32`: low32(dst) = sext(i16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    public mutating func xload16S32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(223)
+        emit(dst)
+        emit(a)
+        emit(imm)
+        emit(offset)
+    }
+
+    /// `xload16_u32_add`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    public mutating func xload16U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(224)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(offset)
+    }
+
+    /// `xload16_u32_add_i32`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    public mutating func xload16U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(225)
+        emit(dst)
+        emit(a)
+        emit(imm)
+        emit(offset)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()

@@ -628,6 +628,14 @@ public protocol OpVisitor {
     mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> Output
     /// `br_xload8_u32_if_xeqz32`: dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
     mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: PcRelOffset) -> Output
+    /// `xload16_s32_add`: low32(dst) = sext(i16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func xload16S32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> Output
+    /// `xload16_s32_add_i32`: low32(dst) = sext(i16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func xload16S32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> Output
+    /// `xload16_u32_add`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func xload16U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> Output
+    /// `xload16_u32_add_i32`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func xload16U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> Output
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure

@@ -447,6 +447,14 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case brXload8U32IfXnez32 = 220
     /// `br_xload8_u32_if_xeqz32`: dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
     case brXload8U32IfXeqz32 = 221
+    /// `xload16_s32_add`: low32(dst) = sext(i16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    case xload16S32Add = 222
+    /// `xload16_s32_add_i32`: low32(dst) = sext(i16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    case xload16S32AddI32 = 223
+    /// `xload16_u32_add`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    case xload16U32Add = 224
+    /// `xload16_u32_add_i32`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    case xload16U32AddI32 = 225
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1351,6 +1359,10 @@ extension Opcode {
         case .brXload32IfXeqz32: return OpInfo(name: "br_xload32_if_xeqz32", doc: "dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds", flags: [.mayStop, .memory, .branch], size: 13)
         case .brXload8U32IfXnez32: return OpInfo(name: "br_xload8_u32_if_xnez32", doc: "dst = zext(low8)(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds", flags: [.mayStop, .memory, .branch], size: 13)
         case .brXload8U32IfXeqz32: return OpInfo(name: "br_xload8_u32_if_xeqz32", doc: "dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds", flags: [.mayStop, .memory, .branch], size: 13)
+        case .xload16S32Add: return OpInfo(name: "xload16_s32_add", doc: "low32(dst) = sext(i16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 11)
+        case .xload16S32AddI32: return OpInfo(name: "xload16_s32_add_i32", doc: "low32(dst) = sext(i16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 13)
+        case .xload16U32Add: return OpInfo(name: "xload16_u32_add", doc: "low32(dst) = zext(u16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 11)
+        case .xload16U32AddI32: return OpInfo(name: "xload16_u32_add_i32", doc: "low32(dst) = zext(u16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 13)
         }
     }
 }
@@ -1694,14 +1706,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x87dcc6435834a9a0
+public let instructionSetFingerprint: UInt64 = 0x8ae0de3b1075a110
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 222
+public let primaryOpcodeCount = 226
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1930,6 +1942,10 @@ public let slotFieldRows: [UInt8] = [
     13, 2, 1, 3, 0, 0, 0, 0,  // br_xload32_if_xeqz32
     13, 2, 1, 3, 0, 0, 0, 0,  // br_xload8_u32_if_xnez32
     13, 2, 1, 3, 0, 0, 0, 0,  // br_xload8_u32_if_xeqz32
+    11, 3, 1, 3, 5, 0, 0, 0,  // xload16_s32_add
+    13, 2, 1, 3, 0, 0, 0, 0,  // xload16_s32_add_i32
+    11, 3, 1, 3, 5, 0, 0, 0,  // xload16_u32_add
+    13, 2, 1, 3, 0, 0, 0, 0,  // xload16_u32_add_i32
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xeq64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xne64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xslt64
@@ -2490,6 +2506,10 @@ public let branchFieldRows: [UInt8] = [
     13, 9, 0,  // br_xload32_if_xeqz32
     13, 9, 0,  // br_xload8_u32_if_xnez32
     13, 9, 0,  // br_xload8_u32_if_xeqz32
+    11, 0, 0,  // xload16_s32_add
+    13, 0, 0,  // xload16_s32_add_i32
+    11, 0, 0,  // xload16_u32_add
+    13, 0, 0,  // xload16_u32_add_i32
     11, 7, 0,  // br_if_xeq64
     11, 7, 0,  // br_if_xne64
     11, 7, 0,  // br_if_xslt64
@@ -3047,6 +3067,10 @@ extension Opcode {
         [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xload32_if_xeqz32
         [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xload8_u32_if_xnez32
         [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xload8_u32_if_xeqz32
+        [.x, .x, .x, .immediate(bytes: 4)],  // xload16_s32_add
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_s32_add_i32
+        [.x, .x, .x, .immediate(bytes: 4)],  // xload16_u32_add
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_u32_add_i32
     ]
 }
 

@@ -632,6 +632,14 @@ protocol OpHandlers {
     mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: BranchTarget) throws(Stop)
     /// `br_xload8_u32_if_xeqz32`: dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
     mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: BranchTarget) throws(Stop)
+    /// `xload16_s32_add`: low32(dst) = sext(i16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func xload16S32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop)
+    /// `xload16_s32_add_i32`: low32(dst) = sext(i16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func xload16S32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop)
+    /// `xload16_u32_add`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
+    mutating func xload16U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop)
+    /// `xload16_u32_add_i32`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
+    mutating func xload16U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4464,6 +4472,50 @@ extension Executor {
         let branch = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
         try brXload8U32IfXeqz32(dst, addr, offset, branch)
+    }
+
+    @inline(__always)
+    mutating func op_xload16S32Add() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
+        try xload16S32Add(dst, a, b, offset)
+    }
+
+    @inline(__always)
+    mutating func op_xload16S32AddI32() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
+        pc = pc.advanced(by: 21)
+        try xload16S32AddI32(dst, a, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_xload16U32Add() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
+        try xload16U32Add(dst, a, b, offset)
+    }
+
+    @inline(__always)
+    mutating func op_xload16U32AddI32() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
+        pc = pc.advanced(by: 21)
+        try xload16U32AddI32(dst, a, imm, offset)
     }
 
     @inline(__always)

@@ -235,6 +235,10 @@ extension Executor {
             case 219: try op_brXload32IfXeqz32() // br_xload32_if_xeqz32
             case 220: try op_brXload8U32IfXnez32() // br_xload8_u32_if_xnez32
             case 221: try op_brXload8U32IfXeqz32() // br_xload8_u32_if_xeqz32
+            case 222: try op_xload16S32Add() // xload16_s32_add
+            case 223: try op_xload16S32AddI32() // xload16_s32_add_i32
+            case 224: try op_xload16U32Add() // xload16_u32_add
+            case 225: try op_xload16U32AddI32() // xload16_u32_add_i32
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64
