@@ -311,8 +311,16 @@ extension FunctionCompiler {
         if byte == 0xFF {
             guard position + 2 < e.bytes.count else { return nil }
             let ext = UInt16(e.bytes[position + 1]) | UInt16(e.bytes[position + 2]) << 8
-            return ExtendedOpcode(rawValue: e.byteOrder == .littleEndian ? ext : ext.byteSwapped)?.info.size
+            return Self.size(row: primaryOpcodeCount + Int(e.byteOrder == .littleEndian ? ext : ext.byteSwapped))
         }
-        return Opcode(rawValue: byte)?.info.size
+        return byte < primaryOpcodeCount ? Self.size(row: Int(byte)) : nil
+    }
+
+    /// The size of the op in row `row` of the generated `branchFieldRows` (primary
+    /// opcodes, then extended ones); nil for an opcode no op has, or `br_table32`,
+    /// whose size depends on its targets.
+    private static func size(row: Int) -> Int? {
+        guard row < branchFieldRows.count / 3, branchFieldRows[3 * row + 2] == 0, branchFieldRows[3 * row] != 0 else { return nil }
+        return Int(branchFieldRows[3 * row])
     }
 }
