@@ -88,88 +88,17 @@ public final class CodeImage: @unchecked Sendable {
         image.storeBytes(of: VM.invalidOpcodeHandler, toByteOffset: trapOffset, as: TailHandler.self)
         image.storeBytes(of: Self.invalidOpcode, toByteOffset: trapOffset + threadedHeader, as: UInt8.self)
         bytes.withUnsafeBytes { code in
-            // Ops that a branch or call may reach other than from the op before them.
-            var isTarget = [Bool](repeating: false, count: code.count)
-            for (i, start) in starts.enumerated() where layouts[i] >= 0 {
-                let layout = OpLayout.all[Int(layouts[i])]
-                func target(_ field: Int) {
-                    let target = start + Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))
-                    if target >= 0 && target < code.count { isTarget[target] = true }
-                }
-                if layout.branchField != 0 { target(layout.branchField) }
-                if layout.branchTable != 0 {
-                    let count = Int(code.loadUnaligned(fromByteOffset: start + layout.branchTable, as: UInt32.self)) + 1
-                    for k in 0..<count { target(layout.branchTable + 4 + 4 * k) }
-                }
-            }
-            // Op `i`'s register operand at `field`: called only for ops whose layout was
-            // checked to fit in the code (`layouts[i] >= 0`), with a field of that layout.
-            func register(_ i: Int, _ field: Int) -> UInt16 { code.loadUnaligned(fromByteOffset: starts[i] + field, as: UInt16.self) }
-            // The first of op `i`'s `forms` that reads `value`'s register.
-            func form(_ i: Int, _ value: UInt16?, _ forms: Range<Int>) -> AccumulatorFacts.Form? {
-                guard let value else { return nil }
-                for k in forms where AccumulatorFacts.forms[k].field != 0 && register(i, AccumulatorFacts.forms[k].field) == value {
-                    return AccumulatorFacts.forms[k]
-                }
-                return nil
-            }
-            // Whether x register `r`, in the integer accumulator after op `i`, is read by a
-            // later op of the same straight line that keeping forms can carry it to.
-            func isReadLater(_ r: UInt16, after i: Int) -> Bool {
-                for j in (i + 1)..<min(i + 8, starts.count) {
-                    guard layouts[j] >= 0, !isTarget[starts[j]] else { return false }
-                    let facts = AccumulatorFacts.all[Int(layouts[j])]
-                    if form(j, r, facts.xForms) != nil { return true }
-                    if facts.xWriter != 0 {
-                        guard register(j, facts.xWriter) != r, !facts.keeping.isEmpty else { return false }
-                    } else if facts.xKept < 0 || (facts.xKept > 0 && register(j, facts.xKept) == r) {
-                        return false
-                    }
-                }
-                return false
-            }
-            // The registers whose values the accumulators hold when the op starts, if it
-            // is reached from the op before; whether the x one was loaded from memory.
-            var inXAcc: UInt16?, inFAcc: UInt16?, loaded = false
+            let handlers = AccumulatorChoice(code: code, starts: starts, layouts: layouts).handlers()
             for (i, start) in starts.enumerated() {
                 let at = start + threadedHeader * i
+                image.storeBytes(of: handlers[i], toByteOffset: at, as: TailHandler.self)
                 guard layouts[i] >= 0 else {
                     // Unknown or cut short: a one-byte op that traps in both loops.
-                    image.storeBytes(of: VM.invalidOpcodeHandler, toByteOffset: at, as: TailHandler.self)
                     image.storeBytes(of: Self.invalidOpcode, toByteOffset: at + threadedHeader, as: UInt8.self)
-                    (inXAcc, inFAcc) = (nil, nil)
                     continue
                 }
-                if isTarget[start] { (inXAcc, inFAcc) = (nil, nil) }
-                let index = Int(layouts[i])
-                let layout = OpLayout.all[index]
-                let size = layout.size(code, at: start)
-                var handler = layout.handler
-                // An operand that is the register in an accumulator reads it from there. A
-                // loaded x value that a later op reads stays in the accumulator: the x ops
-                // between take keeping forms.
-                let facts = AccumulatorFacts.all[index]
-                var keeps = false
-                if let float = form(i, inFAcc, facts.fForms) {
-                    handler = float.handler
-                } else {
-                    let read = form(i, inXAcc, facts.xForms)
-                    if let r = inXAcc, loaded, facts.xWriter != 0, register(i, facts.xWriter) != r, isReadLater(r, after: i),
-                       let keeping = facts.keeping.first(where: { AccumulatorFacts.forms[$0].field == (read?.field ?? 0) }) {
-                        handler = AccumulatorFacts.forms[keeping].handler
-                        keeps = true
-                    } else if let read {
-                        handler = read.handler
-                    }
-                }
-                if facts.xWriter != 0 {
-                    if !keeps { (inXAcc, loaded) = (register(i, facts.xWriter), facts.loads) }
-                } else if facts.xKept < 0 || (facts.xKept > 0 && register(i, facts.xKept) == inXAcc) {
-                    inXAcc = nil
-                }
-                inFAcc = facts.fWriter == 0 ? nil : register(i, facts.fWriter)
-                image.storeBytes(of: handler, toByteOffset: at, as: TailHandler.self)
-                (image + at + threadedHeader).copyMemory(from: code.baseAddress! + start, byteCount: size)
+                let layout = OpLayout.all[Int(layouts[i])]
+                (image + at + threadedHeader).copyMemory(from: code.baseAddress! + start, byteCount: layout.size(code, at: start))
                 func rewrite(_ field: Int) {
                     let offset = Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))
                     let target = imageOffset(ofOp: start + offset) ?? trapOffset
@@ -284,54 +213,6 @@ struct OpLayout {
             table[256 + index] = layout(row: primaryOpcodeCount + index, handler: VM.extendedHandler(index))
         }
         return table
-    }()
-}
-
-/// What the code image needs to know of an opcode to give its ops accumulator
-/// forms (docs/design.md, "Accumulators"), read once per opcode from the generated
-/// `xaccWriterField`, `xaccForms`, … Plain values; the forms lie in one flat table.
-struct AccumulatorFacts {
-    /// One form: the field of the operand it reads from the accumulator (0: none,
-    /// for the keeping form that reads nothing), and its handler.
-    struct Form {
-        var field: Int
-        var handler: TailHandler
-    }
-    /// Where the op has the register it leaves in the x (f) accumulator; 0: none.
-    var xWriter = 0, fWriter = 0
-    /// For an op that writes no x register: 0, or the field of the f register it
-    /// writes; -1 for an op that may change the x accumulator otherwise.
-    var xKept = -1
-    /// Whether the x value it writes was loaded from memory.
-    var loads = false
-    /// Its x, f and keeping forms, as ranges of `forms`.
-    var xForms = 0..<0, fForms = 0..<0, keeping = 0..<0
-
-    /// The forms of every opcode, one after the other: `xForms`, `fForms` and
-    /// `keeping` are ranges of it.
-    static var forms: UnsafeMutablePointer<Form> { tables.forms }
-    /// By layout index: primary opcodes at their value, extended ones at 256 + theirs.
-    static var all: UnsafeMutablePointer<AccumulatorFacts> { tables.facts }
-
-    /// Both tables, built together in one pass over the generated functions, so each
-    /// opcode's ranges are where its forms were put.
-    nonisolated(unsafe) private static let tables: (facts: UnsafeMutablePointer<AccumulatorFacts>, forms: UnsafeMutablePointer<Form>) = {
-        let facts = UnsafeMutablePointer<AccumulatorFacts>.allocate(capacity: 256 + extendedOpCount)
-        var forms: [Form] = []
-        func append(_ list: [(field: Int, handler: TailHandler)]) -> Range<Int> {
-            let start = forms.count
-            forms += list.map { Form(field: $0.field, handler: $0.handler) }
-            return start..<forms.count
-        }
-        for index in 0..<(256 + extendedOpCount) {
-            facts[index] = AccumulatorFacts(
-                xWriter: xaccWriterField(index), fWriter: faccWriterField(index), xKept: xaccKeptField(index),
-                loads: xaccWriterLoads(index), xForms: append(xaccForms(index)), fForms: append(faccForms(index)),
-                keeping: append(xaccKeepingForms(index)))
-        }
-        let table = UnsafeMutablePointer<Form>.allocate(capacity: max(forms.count, 1))
-        table.initialize(from: forms, count: forms.count)
-        return (facts, table)
     }()
 }
 

@@ -12,7 +12,8 @@ import XCTest
 final class AccumulatorTests: XCTestCase {
     /// Random straight-line chains over four x and four f registers, so that ops
     /// read what the op just before wrote in every operand position (and in
-    /// several at once), inside a loop entered at a branch target.
+    /// several at once), inside a loop entered at a branch target, with joins
+    /// (if/else, `br_table32`) and inner loops among them.
     func testRandomChainsAgreeWithTheMatchLoop() throws {
         guard DispatchMode.tailLoopIsSafe else {
             throw XCTSkip("accumulator forms exist only in the tail loop: run swift test -c release")
@@ -47,7 +48,7 @@ final class AccumulatorTests: XCTestCase {
     }
 
     /// x0-x3, f4-f7 (f64) and f10-f13 (f32) hold the arguments; x8 counts the loop
-    /// down, x9 is zero (the base of every memory access, so none traps). Floats
+    /// down, x14 the inner loops, x9 is zero (the base of every memory access, so none traps). Floats
     /// are stored from byte 1024 on and integers below 384, and f32 and f64 values
     /// keep to their registers, so no NaN reaches an x register or an op of the
     /// other width.
@@ -104,7 +105,46 @@ final class AccumulatorTests: XCTestCase {
             { $0.fload32(s(), zero, fOffset() + 128) }, { $0.fstore32(zero, fOffset() + 128, s()) },
             { $0.f32FromF64(s(), f()) }, { $0.f64FromF32(f(), s()) }, { $0.f32FromX32S(s(), x()) },
         ]
-        e.pushFrame(14)
+        // Shapes with joins: where ways in leave different registers in the
+        // accumulators, an op there must read its slots; where a loop's branch back
+        // and its way in agree, it may read the register.
+        func op(_ e: inout Encoder) { ops[Int(random.next() % UInt64(ops.count))](&e) }
+        let inner = XReg(14)
+        let shapes: [(inout Encoder) -> Void] = [
+            // if/else: a conditional branch, a jump over the other arm, a join.
+            { e in
+                let other = e.makeLabel(), end = e.makeLabel()
+                e.brIfXnez32(x(), other); op(&e); e.jump(end)
+                e.bind(other); op(&e); e.bind(end)
+            },
+            // br_table32 to two arms (and the second as default).
+            { e in
+                let first = e.makeLabel(), second = e.makeLabel(), end = e.makeLabel()
+                e.brTable32(x(), [first, second]); e.bind(first); op(&e); e.jump(end)
+                e.bind(second); op(&e); e.bind(end)
+            },
+            // A branch that writes a register: its way to the target leaves that
+            // register in the accumulator, the way through leaves `r`; the op at the
+            // join reads `r`.
+            { e in
+                let r = x(), d = x(), join = e.makeLabel()
+                e.xadd32I32(r, r, 1); e.brXadd64I32Ne(d, x(), small(), x(), join); e.xadd32I32(r, d, 7)
+                e.bind(join); e.xadd32(x(), r, x())
+            },
+            // An inner loop, twice round.
+            { e in
+                let head = e.makeLabel()
+                e.xconst32(inner, 2); e.bind(head); op(&e); op(&e)
+                e.xadd32I32(inner, inner, -1); e.brIfXnez32(inner, head)
+            },
+            // A loop entered at its test, by a jump: its head has only the branch back.
+            { e in
+                let body = e.makeLabel(), test = e.makeLabel()
+                e.xconst32(inner, 2); e.jump(test); e.bind(body); op(&e); op(&e)
+                e.xadd32I32(inner, inner, -1); e.bind(test); e.brXadd32I32Nez(inner, inner, 0, body)
+            },
+        ]
+        e.pushFrame(16)
         e.xconst32(zero, 0)
         e.xconst32(counter, 3)
         // The loop's first op reads the register the op before the loop wrote: on the
@@ -113,7 +153,9 @@ final class AccumulatorTests: XCTestCase {
         let loop = e.makeLabel()
         e.bind(loop)
         e.xadd32(XReg(0), XReg(0), XReg(2))
-        for _ in 0..<32 { ops[Int(random.next() % UInt64(ops.count))](&e) }
+        for _ in 0..<32 {
+            if random.next() % 8 == 0 { shapes[Int(random.next() % UInt64(shapes.count))](&e) } else { op(&e) }
+        }
         e.xadd32I32(counter, counter, -1)
         e.brIfXnez32(counter, loop)
         e.ret()

@@ -4641,9 +4641,26 @@ private func tail_xconst32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_xconst64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xconst64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xselect_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xselect()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselect_xacc_cond_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xselect()
     return ex.dispatchNext()
 }
@@ -4657,9 +4674,35 @@ private func tail_xselect_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 }
 
 @inline(__always)
+private func tail_xselect_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xselect()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xselect_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.op_xselect()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselect_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xselect()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselect_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xselect()
     return ex.dispatchNext()
 }
@@ -4673,6 +4716,15 @@ private func tail_xselect64_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 }
 
 @inline(__always)
+private func tail_xselect64_xacc_cond_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xselect64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xselect64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
@@ -4681,9 +4733,35 @@ private func tail_xselect64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xselect64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xselect64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xselect64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.op_xselect64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselect64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xselect64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselect64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xselect64()
     return ex.dispatchNext()
 }
@@ -4949,9 +5027,35 @@ private func tail_xshl32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xshl32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshl32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xshl32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xshl32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshl32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshl32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshl32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xshl32()
     return ex.dispatchNext()
 }
@@ -4965,9 +5069,35 @@ private func tail_xshr32S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xshr32S_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr32S()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xshr32S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xshr32S()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr32S_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr32S()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr32S_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xshr32S()
     return ex.dispatchNext()
 }
@@ -4981,9 +5111,35 @@ private func tail_xshr32U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xshr32U_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr32U()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xshr32U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xshr32U()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr32U_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr32U()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr32U_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xshr32U()
     return ex.dispatchNext()
 }
@@ -4997,9 +5153,35 @@ private func tail_xrotl32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xrotl32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xrotl32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xrotl32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xrotl32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xrotl32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xrotl32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xrotl32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xrotl32()
     return ex.dispatchNext()
 }
@@ -5013,9 +5195,35 @@ private func tail_xrotr32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xrotr32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xrotr32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xrotr32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xrotr32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xrotr32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xrotr32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xrotr32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xrotr32()
     return ex.dispatchNext()
 }
@@ -5093,9 +5301,35 @@ private func tail_xeqz32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 }
 
 @inline(__always)
+private func tail_xeqz32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xeqz32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xeqz32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xeqz32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xeq32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xeq32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xeq32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xeq32()
     return ex.dispatchNext()
 }
@@ -5109,9 +5343,35 @@ private func tail_xeq32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 }
 
 @inline(__always)
+private func tail_xeq32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xeq32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xeq32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xeq32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xne32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xne32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xne32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xne32()
     return ex.dispatchNext()
 }
@@ -5125,9 +5385,35 @@ private func tail_xne32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 }
 
 @inline(__always)
+private func tail_xne32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xne32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xne32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xne32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xslt32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xslt32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xslt32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xslt32()
     return ex.dispatchNext()
 }
@@ -5141,9 +5427,35 @@ private func tail_xslt32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_xslt32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xslt32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xslt32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xslt32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xsle32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xsle32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsle32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xsle32()
     return ex.dispatchNext()
 }
@@ -5157,9 +5469,35 @@ private func tail_xsle32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_xsle32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xsle32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsle32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xsle32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xult32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xult32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xult32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xult32()
     return ex.dispatchNext()
 }
@@ -5173,6 +5511,23 @@ private func tail_xult32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_xult32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xult32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xult32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xult32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xule32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
@@ -5181,9 +5536,35 @@ private func tail_xule32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_xule32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xule32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xule32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xule32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xule32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xule32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xule32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xule32()
     return ex.dispatchNext()
 }
@@ -5281,9 +5662,35 @@ private func tail_xmul64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xmul64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xmul64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xmul64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xmul64()
     return ex.dispatchNext()
 }
@@ -5297,9 +5704,35 @@ private func tail_xand64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xand64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xand64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xand64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xand64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xand64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xand64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xand64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xand64()
     return ex.dispatchNext()
 }
@@ -5313,9 +5746,35 @@ private func tail_xor64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 }
 
 @inline(__always)
+private func tail_xor64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xor64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xor64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xor64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xor64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xor64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xor64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xor64()
     return ex.dispatchNext()
 }
@@ -5329,9 +5788,35 @@ private func tail_xxor64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xxor64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xxor64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xxor64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xxor64()
     return ex.dispatchNext()
 }
@@ -5345,9 +5830,35 @@ private func tail_xshl64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xshl64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshl64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xshl64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xshl64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshl64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshl64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshl64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xshl64()
     return ex.dispatchNext()
 }
@@ -5361,9 +5872,35 @@ private func tail_xshr64S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xshr64S_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr64S()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xshr64S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xshr64S()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr64S_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr64S()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr64S_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xshr64S()
     return ex.dispatchNext()
 }
@@ -5377,9 +5914,35 @@ private func tail_xshr64U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xshr64U_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr64U()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xshr64U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xshr64U()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr64U_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr64U()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr64U_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xshr64U()
     return ex.dispatchNext()
 }
@@ -5393,9 +5956,35 @@ private func tail_xrotl64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xrotl64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xrotl64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xrotl64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xrotl64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xrotl64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xrotl64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xrotl64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xrotl64()
     return ex.dispatchNext()
 }
@@ -5409,9 +5998,35 @@ private func tail_xrotr64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xrotr64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xrotr64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xrotr64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xrotr64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xrotr64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xrotr64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xrotr64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xrotr64()
     return ex.dispatchNext()
 }
@@ -5489,9 +6104,35 @@ private func tail_xeqz64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 }
 
 @inline(__always)
+private func tail_xeqz64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xeqz64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xeqz64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xeqz64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xeq64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xeq64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xeq64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xeq64()
     return ex.dispatchNext()
 }
@@ -5505,9 +6146,35 @@ private func tail_xeq64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 }
 
 @inline(__always)
+private func tail_xeq64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xeq64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xeq64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xeq64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xne64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xne64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xne64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xne64()
     return ex.dispatchNext()
 }
@@ -5521,9 +6188,35 @@ private func tail_xne64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 }
 
 @inline(__always)
+private func tail_xne64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xne64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xne64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xne64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xslt64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xslt64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xslt64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xslt64()
     return ex.dispatchNext()
 }
@@ -5537,9 +6230,35 @@ private func tail_xslt64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_xslt64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xslt64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xslt64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xslt64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xsle64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xsle64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsle64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xsle64()
     return ex.dispatchNext()
 }
@@ -5553,9 +6272,35 @@ private func tail_xsle64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_xsle64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xsle64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsle64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xsle64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xult64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xult64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xult64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xult64()
     return ex.dispatchNext()
 }
@@ -5569,9 +6314,35 @@ private func tail_xult64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_xult64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xult64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xult64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xult64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xule64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xule64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xule64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xule64()
     return ex.dispatchNext()
 }
@@ -5585,9 +6356,35 @@ private func tail_xule64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_xule64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xule64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xule64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xule64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xadd32Shl_xacc_base(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xadd32Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32Shl_xacc_base_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_xadd32Shl()
     return ex.dispatchNext()
 }
@@ -5601,9 +6398,43 @@ private func tail_xadd32Shl_xacc_index(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 }
 
 @inline(__always)
+private func tail_xadd32Shl_xacc_index_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xadd32Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32Shl_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xadd32Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xshr32UAnd_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xshr32UAnd()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr32UAnd_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr32UAnd()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr32UAnd_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xshr32UAnd()
     return ex.dispatchNext()
 }
@@ -5617,9 +6448,35 @@ private func tail_xxor32Shl_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xxor32Shl_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor32Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xxor32Shl_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xxor32Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor32Shl_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor32Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor32Shl_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xxor32Shl()
     return ex.dispatchNext()
 }
@@ -5633,9 +6490,35 @@ private func tail_xxor32ShrU_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xxor32ShrU_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor32ShrU()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xxor32ShrU_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xxor32ShrU()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor32ShrU_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor32ShrU()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor32ShrU_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xxor32ShrU()
     return ex.dispatchNext()
 }
@@ -5649,9 +6532,35 @@ private func tail_xxor64Shl_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xxor64Shl_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor64Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xxor64Shl_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xxor64Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64Shl_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor64Shl()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64Shl_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xxor64Shl()
     return ex.dispatchNext()
 }
@@ -5665,9 +6574,35 @@ private func tail_xxor64ShrU_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xxor64ShrU_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor64ShrU()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xxor64ShrU_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xxor64ShrU()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64ShrU_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor64ShrU()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64ShrU_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xxor64ShrU()
     return ex.dispatchNext()
 }
@@ -5873,9 +6808,43 @@ private func tail_xmul32AddI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 }
 
 @inline(__always)
+private func tail_xmul32AddI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul32AddI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32AddI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xmul32AddI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xmul64AddI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xmul64AddI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul64AddI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul64AddI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul64AddI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xmul64AddI32()
     return ex.dispatchNext()
 }
@@ -5889,9 +6858,35 @@ private func tail_brXadd32I32Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 }
 
 @inline(__always)
+private func tail_brXadd32I32Nez_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32I32Nez()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32I32Nez_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXadd32I32Nez()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd32I32Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXadd32I32Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32I32Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_brXadd32I32Ne()
     return ex.dispatchNext()
 }
@@ -5905,9 +6900,43 @@ private func tail_brXadd32I32Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 }
 
 @inline(__always)
+private func tail_brXadd32I32Ne_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32I32Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32I32Ne_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXadd32I32Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd32I32NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXadd32I32NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32I32NeI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32I32NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32I32NeI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXadd32I32NeI32()
     return ex.dispatchNext()
 }
@@ -5921,9 +6950,35 @@ private func tail_brXadd32I32Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 }
 
 @inline(__always)
+private func tail_brXadd32I32Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32I32Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd32I32Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.op_brXadd32I32Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32I32Slt_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32I32Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32I32Slt_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXadd32I32Slt()
     return ex.dispatchNext()
 }
@@ -5937,9 +6992,35 @@ private func tail_brXadd32I32Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 }
 
 @inline(__always)
+private func tail_brXadd32I32Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32I32Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd32I32Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.op_brXadd32I32Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32I32Ult_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32I32Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32I32Ult_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXadd32I32Ult()
     return ex.dispatchNext()
 }
@@ -5953,9 +7034,35 @@ private func tail_brXadd32Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_brXadd32Nez_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32Nez()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd32Nez_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_brXadd32Nez()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32Nez_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32Nez()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32Nez_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXadd32Nez()
     return ex.dispatchNext()
 }
@@ -5969,9 +7076,27 @@ private func tail_brXadd32Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_brXadd32Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd32Ne_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_brXadd32Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32Ne_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_brXadd32Ne()
     return ex.dispatchNext()
 }
@@ -5985,9 +7110,35 @@ private func tail_brXadd32Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_brXadd32Ne_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32Ne_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXadd32Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd32NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXadd32NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32NeI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_brXadd32NeI32()
     return ex.dispatchNext()
 }
@@ -6001,9 +7152,35 @@ private func tail_brXadd32NeI32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 }
 
 @inline(__always)
+private func tail_brXadd32NeI32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32NeI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXadd32NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd32Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXadd32Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_brXadd32Slt()
     return ex.dispatchNext()
 }
@@ -6017,9 +7194,35 @@ private func tail_brXadd32Slt_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_brXadd32Slt_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd32Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.op_brXadd32Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32Slt_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32Slt_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXadd32Slt()
     return ex.dispatchNext()
 }
@@ -6033,9 +7236,27 @@ private func tail_brXadd32Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_brXadd32Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd32Ult_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_brXadd32Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32Ult_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_brXadd32Ult()
     return ex.dispatchNext()
 }
@@ -6049,9 +7270,43 @@ private func tail_brXadd32Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_brXadd32Ult_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd32Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd32Ult_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXadd32Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd64I32Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXadd64I32Nez()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64I32Nez_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64I32Nez()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64I32Nez_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXadd64I32Nez()
     return ex.dispatchNext()
 }
@@ -6065,9 +7320,35 @@ private func tail_brXadd64I32Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 }
 
 @inline(__always)
+private func tail_brXadd64I32Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64I32Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd64I32Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.op_brXadd64I32Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64I32Ne_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64I32Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64I32Ne_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXadd64I32Ne()
     return ex.dispatchNext()
 }
@@ -6081,9 +7362,35 @@ private func tail_brXadd64I32NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 }
 
 @inline(__always)
+private func tail_brXadd64I32NeI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64I32NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64I32NeI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXadd64I32NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd64I32Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXadd64I32Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64I32Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_brXadd64I32Slt()
     return ex.dispatchNext()
 }
@@ -6097,9 +7404,35 @@ private func tail_brXadd64I32Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 }
 
 @inline(__always)
+private func tail_brXadd64I32Slt_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64I32Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64I32Slt_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXadd64I32Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd64I32Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXadd64I32Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64I32Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_brXadd64I32Ult()
     return ex.dispatchNext()
 }
@@ -6113,9 +7446,35 @@ private func tail_brXadd64I32Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 }
 
 @inline(__always)
+private func tail_brXadd64I32Ult_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64I32Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64I32Ult_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXadd64I32Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd64Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXadd64Nez()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64Nez_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_brXadd64Nez()
     return ex.dispatchNext()
 }
@@ -6129,9 +7488,35 @@ private func tail_brXadd64Nez_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_brXadd64Nez_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64Nez()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64Nez_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXadd64Nez()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd64Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXadd64Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_brXadd64Ne()
     return ex.dispatchNext()
 }
@@ -6145,9 +7530,35 @@ private func tail_brXadd64Ne_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_brXadd64Ne_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd64Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.op_brXadd64Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64Ne_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64Ne()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64Ne_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXadd64Ne()
     return ex.dispatchNext()
 }
@@ -6161,9 +7572,35 @@ private func tail_brXadd64NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 }
 
 @inline(__always)
+private func tail_brXadd64NeI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd64NeI32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_brXadd64NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64NeI32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64NeI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXadd64NeI32()
     return ex.dispatchNext()
 }
@@ -6177,9 +7614,27 @@ private func tail_brXadd64Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_brXadd64Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd64Slt_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_brXadd64Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64Slt_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_brXadd64Slt()
     return ex.dispatchNext()
 }
@@ -6193,9 +7648,35 @@ private func tail_brXadd64Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_brXadd64Slt_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64Slt_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXadd64Slt()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd64Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXadd64Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
     ex.op_brXadd64Ult()
     return ex.dispatchNext()
 }
@@ -6209,9 +7690,35 @@ private func tail_brXadd64Ult_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_brXadd64Ult_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXadd64Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.op_brXadd64Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64Ult_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXadd64Ult()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXadd64Ult_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXadd64Ult()
     return ex.dispatchNext()
 }
@@ -6250,6 +7757,23 @@ private func tail_xmul32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_xmul32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xmul32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xand32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
@@ -6283,9 +7807,43 @@ private func tail_xor32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xor32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xor32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xor32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xor32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xxor32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xxor32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xxor32I32()
     return ex.dispatchNext()
 }
@@ -6299,9 +7857,43 @@ private func tail_xshl32U8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xshl32U8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshl32U8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshl32U8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xshl32U8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xshr32SU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xshr32SU8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr32SU8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr32SU8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr32SU8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xshr32SU8()
     return ex.dispatchNext()
 }
@@ -6315,9 +7907,43 @@ private func tail_xshr32UU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_xshr32UU8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr32UU8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr32UU8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xshr32UU8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xeq32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xeq32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xeq32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xeq32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xeq32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xeq32I32()
     return ex.dispatchNext()
 }
@@ -6331,9 +7957,43 @@ private func tail_xne32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 }
 
 @inline(__always)
+private func tail_xne32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xne32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xne32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xne32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xslt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xslt32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xslt32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xslt32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xslt32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xslt32I32()
     return ex.dispatchNext()
 }
@@ -6347,9 +8007,43 @@ private func tail_xsle32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xsle32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xsle32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsle32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xsle32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xsgt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xsgt32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsgt32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xsgt32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsgt32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xsgt32I32()
     return ex.dispatchNext()
 }
@@ -6363,9 +8057,43 @@ private func tail_xsge32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xsge32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xsge32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsge32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xsge32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xult32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xult32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xult32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xult32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xult32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xult32I32()
     return ex.dispatchNext()
 }
@@ -6379,6 +8107,23 @@ private func tail_xule32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xule32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xule32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xule32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xule32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xugt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
@@ -6387,9 +8132,43 @@ private func tail_xugt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_xugt32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xugt32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xugt32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xugt32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xuge32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xuge32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xuge32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xuge32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xuge32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xuge32I32()
     return ex.dispatchNext()
 }
@@ -6428,9 +8207,43 @@ private func tail_xmul64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_xmul64I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul64I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul64I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xmul64I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xand64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xand64I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xand64I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xand64I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xand64I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xand64I32()
     return ex.dispatchNext()
 }
@@ -6444,9 +8257,43 @@ private func tail_xor64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 }
 
 @inline(__always)
+private func tail_xor64I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xor64I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xor64I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xor64I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xxor64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xxor64I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor64I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xxor64I32()
     return ex.dispatchNext()
 }
@@ -6460,9 +8307,43 @@ private func tail_xadd64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_xadd64I64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xadd64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd64I64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xadd64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xmul64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xmul64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul64I64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul64I64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xmul64I64()
     return ex.dispatchNext()
 }
@@ -6476,9 +8357,43 @@ private func tail_xand64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_xand64I64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xand64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xand64I64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xand64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xor64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xor64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xor64I64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xor64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xor64I64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xor64I64()
     return ex.dispatchNext()
 }
@@ -6492,9 +8407,43 @@ private func tail_xxor64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_xxor64I64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xxor64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xxor64I64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xxor64I64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xshl64U8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xshl64U8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshl64U8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshl64U8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshl64U8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xshl64U8()
     return ex.dispatchNext()
 }
@@ -6508,9 +8457,43 @@ private func tail_xshr64SU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_xshr64SU8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr64SU8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr64SU8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xshr64SU8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xshr64UU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xshr64UU8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr64UU8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xshr64UU8()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xshr64UU8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xshr64UU8()
     return ex.dispatchNext()
 }
@@ -6524,9 +8507,43 @@ private func tail_xzext3264_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_xzext3264_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xzext3264()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xzext3264_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xzext3264()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xsext3264_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xsext3264()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsext3264_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xsext3264()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xsext3264_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_xsext3264()
     return ex.dispatchNext()
 }
@@ -6604,6 +8621,38 @@ private func tail_fsqrt32_facc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_feq32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_feq32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fne32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_fne32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_flt32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_flt32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fle32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_fle32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_fadd64_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
@@ -6672,6 +8721,38 @@ private func tail_fsqrt64_facc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
     ex.op_fsqrt64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_feq64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_feq64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fne64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_fne64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_flt64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_flt64()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_fle64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_fle64()
     return ex.dispatchNext()
 }
 
@@ -7310,9 +9391,35 @@ private func tail_brXmovIfXnez32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 }
 
 @inline(__always)
+private func tail_brXmovIfXnez32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXmovIfXnez32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXmovIfXnez32_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_brXmovIfXnez32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXmovIfXnez32_xacc_cond_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXmovIfXnez32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXmovIfXnez32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXmovIfXnez32()
     return ex.dispatchNext()
 }
@@ -7326,9 +9433,35 @@ private func tail_brXmovIfXne32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: Unsafe
 }
 
 @inline(__always)
+private func tail_brXmovIfXne32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXmovIfXne32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXmovIfXne32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_brXmovIfXne32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXmovIfXne32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXmovIfXne32I32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXmovIfXne32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXmovIfXne32I32()
     return ex.dispatchNext()
 }
@@ -7342,9 +9475,43 @@ private func tail_brXand32I32EqI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: Unsafe
 }
 
 @inline(__always)
+private func tail_brXand32I32EqI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXand32I32EqI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXand32I32EqI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXand32I32EqI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXand32I32NeI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXand32I32NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXand32I32NeI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXand32I32NeI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXand32I32NeI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXand32I32NeI32()
     return ex.dispatchNext()
 }
@@ -7358,9 +9525,43 @@ private func tail_brXand32I32UltI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: Unsaf
 }
 
 @inline(__always)
+private func tail_brXand32I32UltI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXand32I32UltI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXand32I32UltI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXand32I32UltI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXand32I32UleI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXand32I32UleI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXand32I32UleI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXand32I32UleI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXand32I32UleI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     ex.op_brXand32I32UleI32()
     return ex.dispatchNext()
 }
@@ -7422,9 +9623,43 @@ private func tail_brXload32IfXnez32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: Unsa
 }
 
 @inline(__always)
+private func tail_brXload32IfXnez32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_brXload32IfXnez32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXload32IfXnez32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_brXload32IfXnez32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXload32IfXeqz32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_brXload32IfXeqz32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXload32IfXeqz32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_brXload32IfXeqz32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXload32IfXeqz32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     do { try ex.op_brXload32IfXeqz32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -7438,9 +9673,43 @@ private func tail_brXload8U32IfXnez32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: Un
 }
 
 @inline(__always)
+private func tail_brXload8U32IfXnez32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_brXload8U32IfXnez32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXload8U32IfXnez32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_brXload8U32IfXnez32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brXload8U32IfXeqz32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_brXload8U32IfXeqz32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXload8U32IfXeqz32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_brXload8U32IfXeqz32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXload8U32IfXeqz32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
     do { try ex.op_brXload8U32IfXeqz32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9563,17 +11832,114 @@ func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     switch index {
     case 30: return [(0, tail_xmov_keep), (3, tail_xmov_xacc_src_keep)]  // xmov
     case 32: return [(0, tail_xconst32_keep)]  // xconst32
+    case 33: return [(0, tail_xconst64_keep)]  // xconst64
+    case 36: return [(0, tail_xselect_keep), (3, tail_xselect_xacc_cond_keep), (5, tail_xselect_xacc_a_keep), (7, tail_xselect_xacc_b_keep)]  // xselect
+    case 37: return [(0, tail_xselect64_keep), (3, tail_xselect64_xacc_cond_keep), (5, tail_xselect64_xacc_a_keep), (7, tail_xselect64_xacc_b_keep)]  // xselect64
     case 38: return [(0, tail_xadd32_keep), (3, tail_xadd32_xacc_src1_keep), (5, tail_xadd32_xacc_src2_keep)]  // xadd32
     case 39: return [(0, tail_xsub32_keep), (3, tail_xsub32_xacc_src1_keep), (5, tail_xsub32_xacc_src2_keep)]  // xsub32
     case 40: return [(0, tail_xmul32_keep), (3, tail_xmul32_xacc_src1_keep), (5, tail_xmul32_xacc_src2_keep)]  // xmul32
     case 41: return [(0, tail_xand32_keep), (3, tail_xand32_xacc_src1_keep), (5, tail_xand32_xacc_src2_keep)]  // xand32
     case 42: return [(0, tail_xor32_keep), (3, tail_xor32_xacc_src1_keep), (5, tail_xor32_xacc_src2_keep)]  // xor32
     case 43: return [(0, tail_xxor32_keep), (3, tail_xxor32_xacc_src1_keep), (5, tail_xxor32_xacc_src2_keep)]  // xxor32
+    case 44: return [(0, tail_xshl32_keep), (3, tail_xshl32_xacc_src1_keep), (5, tail_xshl32_xacc_src2_keep)]  // xshl32
+    case 45: return [(0, tail_xshr32S_keep), (3, tail_xshr32S_xacc_src1_keep), (5, tail_xshr32S_xacc_src2_keep)]  // xshr32_s
+    case 46: return [(0, tail_xshr32U_keep), (3, tail_xshr32U_xacc_src1_keep), (5, tail_xshr32U_xacc_src2_keep)]  // xshr32_u
+    case 47: return [(0, tail_xrotl32_keep), (3, tail_xrotl32_xacc_src1_keep), (5, tail_xrotl32_xacc_src2_keep)]  // xrotl32
+    case 48: return [(0, tail_xrotr32_keep), (3, tail_xrotr32_xacc_src1_keep), (5, tail_xrotr32_xacc_src2_keep)]  // xrotr32
+    case 53: return [(0, tail_xeqz32_keep), (3, tail_xeqz32_xacc_src_keep)]  // xeqz32
+    case 54: return [(0, tail_xeq32_keep), (3, tail_xeq32_xacc_a_keep), (5, tail_xeq32_xacc_b_keep)]  // xeq32
+    case 55: return [(0, tail_xne32_keep), (3, tail_xne32_xacc_a_keep), (5, tail_xne32_xacc_b_keep)]  // xne32
+    case 56: return [(0, tail_xslt32_keep), (3, tail_xslt32_xacc_a_keep), (5, tail_xslt32_xacc_b_keep)]  // xslt32
+    case 57: return [(0, tail_xsle32_keep), (3, tail_xsle32_xacc_a_keep), (5, tail_xsle32_xacc_b_keep)]  // xsle32
+    case 58: return [(0, tail_xult32_keep), (3, tail_xult32_xacc_a_keep), (5, tail_xult32_xacc_b_keep)]  // xult32
+    case 59: return [(0, tail_xule32_keep), (3, tail_xule32_xacc_a_keep), (5, tail_xule32_xacc_b_keep)]  // xule32
     case 60: return [(0, tail_xadd64_keep), (3, tail_xadd64_xacc_src1_keep), (5, tail_xadd64_xacc_src2_keep)]  // xadd64
     case 61: return [(0, tail_xsub64_keep), (3, tail_xsub64_xacc_src1_keep), (5, tail_xsub64_xacc_src2_keep)]  // xsub64
+    case 62: return [(0, tail_xmul64_keep), (3, tail_xmul64_xacc_src1_keep), (5, tail_xmul64_xacc_src2_keep)]  // xmul64
+    case 63: return [(0, tail_xand64_keep), (3, tail_xand64_xacc_src1_keep), (5, tail_xand64_xacc_src2_keep)]  // xand64
+    case 64: return [(0, tail_xor64_keep), (3, tail_xor64_xacc_src1_keep), (5, tail_xor64_xacc_src2_keep)]  // xor64
+    case 65: return [(0, tail_xxor64_keep), (3, tail_xxor64_xacc_src1_keep), (5, tail_xxor64_xacc_src2_keep)]  // xxor64
+    case 66: return [(0, tail_xshl64_keep), (3, tail_xshl64_xacc_src1_keep), (5, tail_xshl64_xacc_src2_keep)]  // xshl64
+    case 67: return [(0, tail_xshr64S_keep), (3, tail_xshr64S_xacc_src1_keep), (5, tail_xshr64S_xacc_src2_keep)]  // xshr64_s
+    case 68: return [(0, tail_xshr64U_keep), (3, tail_xshr64U_xacc_src1_keep), (5, tail_xshr64U_xacc_src2_keep)]  // xshr64_u
+    case 69: return [(0, tail_xrotl64_keep), (3, tail_xrotl64_xacc_src1_keep), (5, tail_xrotl64_xacc_src2_keep)]  // xrotl64
+    case 70: return [(0, tail_xrotr64_keep), (3, tail_xrotr64_xacc_src1_keep), (5, tail_xrotr64_xacc_src2_keep)]  // xrotr64
+    case 75: return [(0, tail_xeqz64_keep), (3, tail_xeqz64_xacc_src_keep)]  // xeqz64
+    case 76: return [(0, tail_xeq64_keep), (3, tail_xeq64_xacc_a_keep), (5, tail_xeq64_xacc_b_keep)]  // xeq64
+    case 77: return [(0, tail_xne64_keep), (3, tail_xne64_xacc_a_keep), (5, tail_xne64_xacc_b_keep)]  // xne64
+    case 78: return [(0, tail_xslt64_keep), (3, tail_xslt64_xacc_a_keep), (5, tail_xslt64_xacc_b_keep)]  // xslt64
+    case 79: return [(0, tail_xsle64_keep), (3, tail_xsle64_xacc_a_keep), (5, tail_xsle64_xacc_b_keep)]  // xsle64
+    case 80: return [(0, tail_xult64_keep), (3, tail_xult64_xacc_a_keep), (5, tail_xult64_xacc_b_keep)]  // xult64
+    case 81: return [(0, tail_xule64_keep), (3, tail_xule64_xacc_a_keep), (5, tail_xule64_xacc_b_keep)]  // xule64
+    case 82: return [(0, tail_xadd32Shl_keep), (3, tail_xadd32Shl_xacc_base_keep), (5, tail_xadd32Shl_xacc_index_keep)]  // xadd32_shl
+    case 83: return [(0, tail_xshr32UAnd_keep), (3, tail_xshr32UAnd_xacc_src_keep)]  // xshr32_u_and
+    case 84: return [(0, tail_xxor32Shl_keep), (3, tail_xxor32Shl_xacc_a_keep), (5, tail_xxor32Shl_xacc_b_keep)]  // xxor32_shl
+    case 85: return [(0, tail_xxor32ShrU_keep), (3, tail_xxor32ShrU_xacc_a_keep), (5, tail_xxor32ShrU_xacc_b_keep)]  // xxor32_shr_u
+    case 86: return [(0, tail_xxor64Shl_keep), (3, tail_xxor64Shl_xacc_a_keep), (5, tail_xxor64Shl_xacc_b_keep)]  // xxor64_shl
+    case 87: return [(0, tail_xxor64ShrU_keep), (3, tail_xxor64ShrU_xacc_a_keep), (5, tail_xxor64ShrU_xacc_b_keep)]  // xxor64_shr_u
+    case 96: return [(0, tail_xmul32AddI32_keep), (3, tail_xmul32AddI32_xacc_src_keep)]  // xmul32_add_i32
+    case 97: return [(0, tail_xmul64AddI32_keep), (3, tail_xmul64AddI32_xacc_src_keep)]  // xmul64_add_i32
+    case 98: return [(0, tail_brXadd32I32Nez_keep), (3, tail_brXadd32I32Nez_xacc_a_keep)]  // br_xadd32_i32_nez
+    case 99: return [(0, tail_brXadd32I32Ne_keep), (3, tail_brXadd32I32Ne_xacc_a_keep), (9, tail_brXadd32I32Ne_xacc_c_keep)]  // br_xadd32_i32_ne
+    case 100: return [(0, tail_brXadd32I32NeI32_keep), (3, tail_brXadd32I32NeI32_xacc_a_keep)]  // br_xadd32_i32_ne_i32
+    case 101: return [(0, tail_brXadd32I32Slt_keep), (3, tail_brXadd32I32Slt_xacc_a_keep), (9, tail_brXadd32I32Slt_xacc_c_keep)]  // br_xadd32_i32_slt
+    case 102: return [(0, tail_brXadd32I32Ult_keep), (3, tail_brXadd32I32Ult_xacc_a_keep), (9, tail_brXadd32I32Ult_xacc_c_keep)]  // br_xadd32_i32_ult
+    case 103: return [(0, tail_brXadd32Nez_keep), (3, tail_brXadd32Nez_xacc_a_keep), (5, tail_brXadd32Nez_xacc_b_keep)]  // br_xadd32_nez
+    case 104: return [(0, tail_brXadd32Ne_keep), (3, tail_brXadd32Ne_xacc_a_keep), (5, tail_brXadd32Ne_xacc_b_keep), (7, tail_brXadd32Ne_xacc_c_keep)]  // br_xadd32_ne
+    case 105: return [(0, tail_brXadd32NeI32_keep), (3, tail_brXadd32NeI32_xacc_a_keep), (5, tail_brXadd32NeI32_xacc_b_keep)]  // br_xadd32_ne_i32
+    case 106: return [(0, tail_brXadd32Slt_keep), (3, tail_brXadd32Slt_xacc_a_keep), (5, tail_brXadd32Slt_xacc_b_keep), (7, tail_brXadd32Slt_xacc_c_keep)]  // br_xadd32_slt
+    case 107: return [(0, tail_brXadd32Ult_keep), (3, tail_brXadd32Ult_xacc_a_keep), (5, tail_brXadd32Ult_xacc_b_keep), (7, tail_brXadd32Ult_xacc_c_keep)]  // br_xadd32_ult
+    case 108: return [(0, tail_brXadd64I32Nez_keep), (3, tail_brXadd64I32Nez_xacc_a_keep)]  // br_xadd64_i32_nez
+    case 109: return [(0, tail_brXadd64I32Ne_keep), (3, tail_brXadd64I32Ne_xacc_a_keep), (9, tail_brXadd64I32Ne_xacc_c_keep)]  // br_xadd64_i32_ne
+    case 110: return [(0, tail_brXadd64I32NeI32_keep), (3, tail_brXadd64I32NeI32_xacc_a_keep)]  // br_xadd64_i32_ne_i32
+    case 111: return [(0, tail_brXadd64I32Slt_keep), (3, tail_brXadd64I32Slt_xacc_a_keep), (9, tail_brXadd64I32Slt_xacc_c_keep)]  // br_xadd64_i32_slt
+    case 112: return [(0, tail_brXadd64I32Ult_keep), (3, tail_brXadd64I32Ult_xacc_a_keep), (9, tail_brXadd64I32Ult_xacc_c_keep)]  // br_xadd64_i32_ult
+    case 113: return [(0, tail_brXadd64Nez_keep), (3, tail_brXadd64Nez_xacc_a_keep), (5, tail_brXadd64Nez_xacc_b_keep)]  // br_xadd64_nez
+    case 114: return [(0, tail_brXadd64Ne_keep), (3, tail_brXadd64Ne_xacc_a_keep), (5, tail_brXadd64Ne_xacc_b_keep), (7, tail_brXadd64Ne_xacc_c_keep)]  // br_xadd64_ne
+    case 115: return [(0, tail_brXadd64NeI32_keep), (3, tail_brXadd64NeI32_xacc_a_keep), (5, tail_brXadd64NeI32_xacc_b_keep)]  // br_xadd64_ne_i32
+    case 116: return [(0, tail_brXadd64Slt_keep), (3, tail_brXadd64Slt_xacc_a_keep), (5, tail_brXadd64Slt_xacc_b_keep), (7, tail_brXadd64Slt_xacc_c_keep)]  // br_xadd64_slt
+    case 117: return [(0, tail_brXadd64Ult_keep), (3, tail_brXadd64Ult_xacc_a_keep), (5, tail_brXadd64Ult_xacc_b_keep), (7, tail_brXadd64Ult_xacc_c_keep)]  // br_xadd64_ult
     case 118: return [(0, tail_xadd32I32_keep), (3, tail_xadd32I32_xacc_src_keep)]  // xadd32_i32
+    case 119: return [(0, tail_xmul32I32_keep), (3, tail_xmul32I32_xacc_src_keep)]  // xmul32_i32
     case 120: return [(0, tail_xand32I32_keep), (3, tail_xand32I32_xacc_src_keep)]  // xand32_i32
+    case 121: return [(0, tail_xor32I32_keep), (3, tail_xor32I32_xacc_src_keep)]  // xor32_i32
+    case 122: return [(0, tail_xxor32I32_keep), (3, tail_xxor32I32_xacc_src_keep)]  // xxor32_i32
+    case 123: return [(0, tail_xshl32U8_keep), (3, tail_xshl32U8_xacc_src_keep)]  // xshl32_u8
+    case 124: return [(0, tail_xshr32SU8_keep), (3, tail_xshr32SU8_xacc_src_keep)]  // xshr32_s_u8
+    case 125: return [(0, tail_xshr32UU8_keep), (3, tail_xshr32UU8_xacc_src_keep)]  // xshr32_u_u8
+    case 126: return [(0, tail_xeq32I32_keep), (3, tail_xeq32I32_xacc_a_keep)]  // xeq32_i32
+    case 127: return [(0, tail_xne32I32_keep), (3, tail_xne32I32_xacc_a_keep)]  // xne32_i32
+    case 128: return [(0, tail_xslt32I32_keep), (3, tail_xslt32I32_xacc_a_keep)]  // xslt32_i32
+    case 129: return [(0, tail_xsle32I32_keep), (3, tail_xsle32I32_xacc_a_keep)]  // xsle32_i32
+    case 130: return [(0, tail_xsgt32I32_keep), (3, tail_xsgt32I32_xacc_a_keep)]  // xsgt32_i32
+    case 131: return [(0, tail_xsge32I32_keep), (3, tail_xsge32I32_xacc_a_keep)]  // xsge32_i32
+    case 132: return [(0, tail_xult32I32_keep), (3, tail_xult32I32_xacc_a_keep)]  // xult32_i32
+    case 133: return [(0, tail_xule32I32_keep), (3, tail_xule32I32_xacc_a_keep)]  // xule32_i32
+    case 134: return [(0, tail_xugt32I32_keep), (3, tail_xugt32I32_xacc_a_keep)]  // xugt32_i32
+    case 135: return [(0, tail_xuge32I32_keep), (3, tail_xuge32I32_xacc_a_keep)]  // xuge32_i32
     case 136: return [(0, tail_xadd64I32_keep), (3, tail_xadd64I32_xacc_src_keep)]  // xadd64_i32
+    case 137: return [(0, tail_xmul64I32_keep), (3, tail_xmul64I32_xacc_src_keep)]  // xmul64_i32
+    case 138: return [(0, tail_xand64I32_keep), (3, tail_xand64I32_xacc_src_keep)]  // xand64_i32
+    case 139: return [(0, tail_xor64I32_keep), (3, tail_xor64I32_xacc_src_keep)]  // xor64_i32
+    case 140: return [(0, tail_xxor64I32_keep), (3, tail_xxor64I32_xacc_src_keep)]  // xxor64_i32
+    case 141: return [(0, tail_xadd64I64_keep), (3, tail_xadd64I64_xacc_src_keep)]  // xadd64_i64
+    case 142: return [(0, tail_xmul64I64_keep), (3, tail_xmul64I64_xacc_src_keep)]  // xmul64_i64
+    case 143: return [(0, tail_xand64I64_keep), (3, tail_xand64I64_xacc_src_keep)]  // xand64_i64
+    case 144: return [(0, tail_xor64I64_keep), (3, tail_xor64I64_xacc_src_keep)]  // xor64_i64
+    case 145: return [(0, tail_xxor64I64_keep), (3, tail_xxor64I64_xacc_src_keep)]  // xxor64_i64
+    case 146: return [(0, tail_xshl64U8_keep), (3, tail_xshl64U8_xacc_src_keep)]  // xshl64_u8
+    case 147: return [(0, tail_xshr64SU8_keep), (3, tail_xshr64SU8_xacc_src_keep)]  // xshr64_s_u8
+    case 148: return [(0, tail_xshr64UU8_keep), (3, tail_xshr64UU8_xacc_src_keep)]  // xshr64_u_u8
+    case 149: return [(0, tail_xzext3264_keep), (3, tail_xzext3264_xacc_src_keep)]  // xzext32_64
+    case 150: return [(0, tail_xsext3264_keep), (3, tail_xsext3264_xacc_src_keep)]  // xsext32_64
+    case 160: return [(0, tail_feq32_keep)]  // feq32
+    case 161: return [(0, tail_fne32_keep)]  // fne32
+    case 162: return [(0, tail_flt32_keep)]  // flt32
+    case 163: return [(0, tail_fle32_keep)]  // fle32
+    case 173: return [(0, tail_feq64_keep)]  // feq64
+    case 174: return [(0, tail_fne64_keep)]  // fne64
+    case 175: return [(0, tail_flt64_keep)]  // flt64
+    case 176: return [(0, tail_fle64_keep)]  // fle64
     case 177: return [(0, tail_xload8S32_keep), (3, tail_xload8S32_xacc_addr_keep)]  // xload8_s32
     case 178: return [(0, tail_xload8U32_keep), (3, tail_xload8U32_xacc_addr_keep)]  // xload8_u32
     case 179: return [(0, tail_xload16S32_keep), (3, tail_xload16S32_xacc_addr_keep)]  // xload16_s32
@@ -9590,6 +11956,16 @@ func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 192: return [(0, tail_xload32AddI32_keep), (3, tail_xload32AddI32_xacc_a_keep)]  // xload32_add_i32
     case 193: return [(0, tail_xload8U32Add_keep), (3, tail_xload8U32Add_xacc_a_keep), (5, tail_xload8U32Add_xacc_b_keep)]  // xload8_u32_add
     case 194: return [(0, tail_xload8U32AddI32_keep), (3, tail_xload8U32AddI32_xacc_a_keep)]  // xload8_u32_add_i32
+    case 210: return [(0, tail_brXmovIfXnez32_keep), (3, tail_brXmovIfXnez32_xacc_src_keep), (5, tail_brXmovIfXnez32_xacc_cond_keep)]  // br_xmov_if_xnez32
+    case 211: return [(0, tail_brXmovIfXne32I32_keep), (3, tail_brXmovIfXne32I32_xacc_src_keep), (5, tail_brXmovIfXne32I32_xacc_a_keep)]  // br_xmov_if_xne32_i32
+    case 212: return [(0, tail_brXand32I32EqI32_keep), (3, tail_brXand32I32EqI32_xacc_src_keep)]  // br_xand32_i32_eq_i32
+    case 213: return [(0, tail_brXand32I32NeI32_keep), (3, tail_brXand32I32NeI32_xacc_src_keep)]  // br_xand32_i32_ne_i32
+    case 214: return [(0, tail_brXand32I32UltI32_keep), (3, tail_brXand32I32UltI32_xacc_src_keep)]  // br_xand32_i32_ult_i32
+    case 215: return [(0, tail_brXand32I32UleI32_keep), (3, tail_brXand32I32UleI32_xacc_src_keep)]  // br_xand32_i32_ule_i32
+    case 218: return [(0, tail_brXload32IfXnez32_keep), (3, tail_brXload32IfXnez32_xacc_addr_keep)]  // br_xload32_if_xnez32
+    case 219: return [(0, tail_brXload32IfXeqz32_keep), (3, tail_brXload32IfXeqz32_xacc_addr_keep)]  // br_xload32_if_xeqz32
+    case 220: return [(0, tail_brXload8U32IfXnez32_keep), (3, tail_brXload8U32IfXnez32_xacc_addr_keep)]  // br_xload8_u32_if_xnez32
+    case 221: return [(0, tail_brXload8U32IfXeqz32_keep), (3, tail_brXload8U32IfXeqz32_xacc_addr_keep)]  // br_xload8_u32_if_xeqz32
     case 222: return [(0, tail_xload16S32Add_keep), (3, tail_xload16S32Add_xacc_a_keep), (5, tail_xload16S32Add_xacc_b_keep)]  // xload16_s32_add
     case 223: return [(0, tail_xload16S32AddI32_keep), (3, tail_xload16S32AddI32_xacc_a_keep)]  // xload16_s32_add_i32
     case 224: return [(0, tail_xload16U32Add_keep), (3, tail_xload16U32Add_xacc_a_keep), (5, tail_xload16U32Add_xacc_b_keep)]  // xload16_u32_add

@@ -614,9 +614,7 @@ func buildOpTable() -> [Op] {
     // write nothing, and the f ops (below).
     for i in table.indices where !table[i].flags.contains(.simd) {
         let op = table[i]
-        if op.flags.contains(.writesXAcc) && !op.flags.contains(.extended)
-            && (op.name.hasPrefix("xload") || ["xadd32", "xadd64", "xsub32", "xsub64", "xand32", "xor32", "xxor32", "xmul32",
-                                                "xadd32_i32", "xadd64_i32", "xand32_i32", "xmov", "xconst32"].contains(op.name)) {
+        if op.flags.contains(.writesXAcc) && !op.flags.contains(.extended) {
             table[i].flags.insert(.hasKeepingForms)
         }
         let writesNothing = op.flags.contains(.branch) && !op.flags.contains(.call) && !op.flags.contains(.terminator)

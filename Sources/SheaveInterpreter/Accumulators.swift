@@ -1,0 +1,363 @@
+import SheaveBytecode
+
+/// Chooses the handler of every op of a code image: its own, or an accumulator
+/// form that reads an operand from `xacc` or `facc` (docs/design.md, "Accumulators").
+///
+/// A form is right only when, on every way into the op, the accumulator holds the
+/// register the form reads. The choice follows the code forward, tracking which
+/// registers the accumulators hold (`State`); where ways meet (a branch target, the
+/// op after a jump's target) it keeps what all of them agree on. Branches back to a
+/// loop's head are not known when the head is reached: the head assumes that they
+/// agree with the way in from before the loop, and once the whole code is done, each
+/// is checked. A head where one does not agree is lowered to what they share and
+/// the code is chosen again (in practice at most once or twice; after eight rounds
+/// every loop head starts empty, which forward ways alone decide).
+///
+/// An op that may be entered from outside its code (a function's first op, called
+/// or reached from the host; the op a call returns to, after the call, which leaves
+/// the accumulators empty) starts empty, and so does one that follows an op that
+/// does not fall through and that no forward way reaches.
+struct AccumulatorChoice {
+    /// What the accumulators hold: the x and f registers whose values are in
+    /// `xacc` and `facc`, and whether the x value was loaded from memory.
+    struct State: Equatable {
+        var x: UInt16?
+        var loaded = false
+        var f: UInt16?
+
+        static let empty = State()
+
+        /// What holds on both ways in (a value loaded on either is treated as loaded:
+        /// that only steers the choice of keeping forms).
+        func meet(_ other: State) -> State {
+            let x = self.x == other.x ? self.x : nil
+            return State(x: x, loaded: x != nil && (loaded || other.loaded), f: f == other.f ? f : nil)
+        }
+
+        /// Whether a way in that leaves `self` gives what `assumed` promises.
+        func satisfies(_ assumed: State) -> Bool {
+            (assumed.x == nil || assumed.x == x) && (assumed.f == nil || assumed.f == f)
+        }
+    }
+
+    private let code: UnsafeRawBufferPointer
+    private let starts: [Int]
+    private let layouts: [Int32]
+    /// Branches other than calls, in the order of the ops they leave: (op, target op).
+    private var edges: [(from: Int, to: Int)] = []
+    /// Ops a branch other than a call reaches.
+    private var reached: [Bool] = []
+    /// Ops that may be entered from outside the code: called, or the first.
+    private var outside: [Bool] = []
+    /// Each op's x registers that its x forms read, three per op (`none` beyond).
+    private var reads: [UInt16] = []
+    /// The x register whose value in the accumulator each op ends the carrying of:
+    /// the one it writes (`all` when it writes one and has no keeping forms, or may
+    /// change the accumulator otherwise; `none`: it writes no x register).
+    private var ends: [UInt16] = []
+    private static let none = UInt16.max, all = UInt16.max - 1
+
+    /// `starts` and `layouts` as `CodeImage` found them (a layout of -1: a malformed op).
+    init(code: UnsafeRawBufferPointer, starts: [Int], layouts: [Int32]) {
+        self.code = code
+        self.starts = starts
+        self.layouts = layouts
+        var edges: [(from: Int, to: Int)] = []
+        var reached = [Bool](repeating: false, count: starts.count)
+        var outside = [Bool](repeating: false, count: starts.count)
+        var reads = [UInt16](repeating: Self.none, count: 3 * starts.count)
+        var ends = [UInt16](repeating: Self.all, count: starts.count)
+        if !starts.isEmpty { outside[0] = true }
+        for i in starts.indices where layouts[i] >= 0 {
+            let layout = OpLayout.all[Int(layouts[i])]
+            let facts = AccumulatorFacts.all[Int(layouts[i])]
+            forEachTarget(of: i, layout) { target in
+                if facts.calls {
+                    outside[target] = true
+                } else {
+                    edges.append((i, target))
+                    reached[target] = true
+                }
+            }
+            for (k, form) in facts.xForms.prefix(3).enumerated() { reads[3 * i + k] = register(i, AccumulatorFacts.forms[form].field) }
+            ends[i] = facts.xWriter != 0 ? (facts.keeping.isEmpty ? Self.all : register(i, facts.xWriter))
+                : facts.xKept == 0 ? Self.none : facts.xKept > 0 ? register(i, facts.xKept) : Self.all
+        }
+        (self.edges, self.reached, self.outside, self.reads, self.ends) = (edges, reached, outside, reads, ends)
+    }
+
+    /// The op at bytecode offset `offset`, if one starts there.
+    private func op(at offset: Int) -> Int? {
+        var low = 0, high = starts.count
+        while low < high {
+            let mid = (low + high) / 2
+            if starts[mid] < offset { low = mid + 1 } else { high = mid }
+        }
+        return low < starts.count && starts[low] == offset ? low : nil
+    }
+
+    /// Calls `body` with each op that op `i` may branch to (a target that is not the
+    /// start of an op goes to the image's trap, and is left out).
+    private func forEachTarget(of i: Int, _ layout: OpLayout, _ body: (Int) -> Void) {
+        let start = starts[i]
+        func visit(_ field: Int) {
+            if let target = op(at: start + Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))) { body(target) }
+        }
+        if layout.branchField != 0 { visit(layout.branchField) }
+        guard layout.branchTable != 0 else { return }
+        let count = Int(code.loadUnaligned(fromByteOffset: start + layout.branchTable, as: UInt32.self)) + 1
+        for k in 0..<count { visit(layout.branchTable + 4 + 4 * k) }
+    }
+
+    /// Op `i`'s register operand at `field`: called only for ops whose layout was
+    /// checked to fit in the code (`layouts[i] >= 0`), with a field of that layout.
+    private func register(_ i: Int, _ field: Int) -> UInt16 {
+        code.loadUnaligned(fromByteOffset: starts[i] + field, as: UInt16.self)
+    }
+
+    /// The first of op `i`'s `forms` that reads `value`'s register.
+    private func form(_ i: Int, _ value: UInt16?, _ forms: Range<Int>) -> AccumulatorFacts.Form? {
+        guard let value else { return nil }
+        for k in forms where AccumulatorFacts.forms[k].field != 0 && register(i, AccumulatorFacts.forms[k].field) == value {
+            return AccumulatorFacts.forms[k]
+        }
+        return nil
+    }
+
+    /// The first of op `i`'s x forms that reads `value`'s register.
+    private func xForm(_ i: Int, _ value: UInt16?, _ forms: Range<Int>) -> AccumulatorFacts.Form? {
+        guard let value else { return nil }
+        for k in 0..<min(forms.count, 3) where reads[3 * i + k] == value { return AccumulatorFacts.forms[forms.lowerBound + k] }
+        return nil
+    }
+
+    /// How many ops after op `i` the first one that reads x register `r` from the
+    /// integer accumulator comes, if keeping forms can carry `r` there (the ops
+    /// between write other registers and have them) within seven ops: after `i`, or
+    /// where `i` branches to, whichever is sooner; `Int.max` if none.
+    private func nextRead(of r: UInt16, after i: Int) -> Int {
+        func read(from first: Int) -> Int {
+            for j in first..<min(first + 7, starts.count) {
+                if reads[3 * j] == r || reads[3 * j + 1] == r || reads[3 * j + 2] == r { return j - first + 1 }
+                if ends[j] == r || ends[j] == Self.all { break }
+            }
+            return .max
+        }
+        var distance = read(from: i + 1)
+        let layout = OpLayout.all[Int(layouts[i])]
+        if layout.branchField != 0 && !AccumulatorFacts.all[Int(layouts[i])].calls {
+            forEachTarget(of: i, layout) { distance = min(distance, read(from: $0)) }
+        }
+        return distance
+    }
+
+    /// What choosing needs per op and per branch, for the whole code: allocated once,
+    /// each piece using its own part.
+    private struct Scratch {
+        var handlers: [TailHandler]
+        /// What each loop head may assume at most (nil: what its forward ways agree on).
+        var caps: [State?]
+        /// What the branches back to each loop head carried in the first round.
+        var hints: [State?]
+        /// What each op assumed on the way in, in the last round.
+        var assumed: [State]
+        /// What the forward branches seen so far carry to each op.
+        var forward: [State?]
+        /// What each branch back carries, by index in `edges`.
+        var back: [State]
+    }
+
+    /// Every op's handler (the invalid opcode's for a malformed op).
+    func handlers() -> [TailHandler] {
+        let n = starts.count
+        var scratch = Scratch(handlers: [TailHandler](repeating: VM.invalidOpcodeHandler, count: n),
+                              caps: [State?](repeating: nil, count: n), hints: [State?](repeating: nil, count: n),
+                              assumed: [State](repeating: .empty, count: n), forward: [State?](repeating: nil, count: n),
+                              back: [State](repeating: .empty, count: edges.count))
+        // The code in pieces that end where an op does not fall through and that no
+        // branch crosses (functions, or parts of them), each chosen on its own: only
+        // those with loops take more than one round.
+        var crossing = [Int](repeating: 0, count: n + 1)
+        for edge in edges { crossing[min(edge.from, edge.to) + 1] += 1; crossing[max(edge.from, edge.to) + 1] -= 1 }
+        var previous: State? = nil, first = 0, open = 0, edge = 0
+        for i in starts.indices {
+            open += crossing[i + 1]
+            guard open == 0, i + 1 == n || layouts[i] < 0 || AccumulatorFacts.all[Int(layouts[i])].ends else { continue }
+            let last = edge
+            while edge < edges.count && edges[edge].from <= i { edge += 1 }
+            previous = choose(first..<(i + 1), edges: last..<edge, entering: previous, &scratch)
+            first = i + 1
+        }
+        return scratch.handlers
+    }
+
+    /// Chooses the handlers of the ops in `piece`, whose branches are `edges[pieceEdges]`
+    /// (none leaves or enters it), given what the op before leaves; returns what its
+    /// last op leaves. Round after round, until each loop head's assumption holds.
+    private func choose(_ piece: Range<Int>, edges pieceEdges: Range<Int>, entering: State?, _ scratch: inout Scratch) -> State? {
+        var round = 0
+        while true {
+            let leaving = chooseOnce(piece, edges: pieceEdges, entering: entering, &scratch)
+            var loops = false
+            if round == 0 {
+                // Once: where a loop's branch back carries a register its head did not
+                // assume, choose again, steering the way in from before the loop to
+                // leave that register too.
+                for k in pieceEdges where edges[k].to <= edges[k].from {
+                    let t = edges[k].to
+                    scratch.hints[t] = scratch.hints[t].map { $0.meet(scratch.back[k]) } ?? scratch.back[k]
+                    loops = true
+                }
+                let steer = loops && piece.contains { t in
+                    scratch.hints[t].map { $0.x != nil && ($0.x != scratch.assumed[t].x || ($0.loaded && !scratch.assumed[t].loaded)) } ?? false
+                }
+                round = 1
+                if steer { continue }
+            }
+            var agreed = true
+            for k in pieceEdges where edges[k].to <= edges[k].from && !scratch.back[k].satisfies(scratch.assumed[edges[k].to]) {
+                let t = edges[k].to
+                scratch.caps[t] = round < 8 ? scratch.assumed[t].meet(scratch.back[k]) : .empty
+                agreed = false
+            }
+            if agreed { return leaving }
+            round += 1
+        }
+    }
+
+    /// One pass over `piece`: chooses its handlers, and sets what each op assumed
+    /// on the way in and what each of its branches back carries; returns what its
+    /// last op leaves.
+    private func chooseOnce(_ piece: Range<Int>, edges pieceEdges: Range<Int>, entering: State?, _ scratch: inout Scratch) -> State? {
+        for i in piece { scratch.forward[i] = nil }
+        // What the op before leaves, if it falls through.
+        var previous = entering
+        var edge = pieceEdges.lowerBound
+        for i in piece {
+            guard layouts[i] >= 0 else {
+                // Unknown or cut short: a one-byte op that traps in both loops.
+                scratch.assumed[i] = .empty
+                previous = nil
+                continue
+            }
+            var state: State
+            if outside[i] {
+                state = .empty
+            } else if reached[i] {
+                var ways = previous
+                if let carried = scratch.forward[i] { ways = ways.map { $0.meet(carried) } ?? carried }
+                state = ways ?? .empty
+                if let cap = scratch.caps[i] { state = state.meet(cap) }
+                if let hint = scratch.hints[i], hint.x == state.x, hint.loaded { state.loaded = true }
+            } else {
+                state = previous ?? .empty
+            }
+            scratch.assumed[i] = state
+
+            // An operand that is the register in an accumulator reads it from there. An x
+            // value stays in the accumulator, the op writing another register through a
+            // keeping form, when a later op reads it sooner than the op's own result, or
+            // at all if it was loaded (a pointer, chased: its next use waits on it).
+            let facts = AccumulatorFacts.all[Int(layouts[i])]
+            var handler = OpLayout.all[Int(layouts[i])].handler
+            var keeps = false
+            if let float = form(i, state.f, facts.fForms) {
+                handler = float.handler
+            } else {
+                let read = xForm(i, state.x, facts.xForms)
+                if let r = state.x, facts.xWriter != 0, !facts.keeping.isEmpty, case let d = register(i, facts.xWriter), d != r {
+                    // The loop head after the op wants the register its branch back carries.
+                    let wanted = i + 1 < piece.upperBound && !facts.ends ? scratch.hints[i + 1]?.x : nil
+                    if r == wanted {
+                        keeps = true
+                    } else if d != wanted {
+                        let distance = nextRead(of: r, after: i)
+                        keeps = distance != .max && (state.loaded || distance < nextRead(of: d, after: i))
+                    }
+                }
+                if keeps, let keeping = facts.keeping.first(where: { AccumulatorFacts.forms[$0].field == (read?.field ?? 0) }) {
+                    handler = AccumulatorFacts.forms[keeping].handler
+                } else {
+                    keeps = false
+                    if let read { handler = read.handler }
+                }
+            }
+            scratch.handlers[i] = handler
+
+            var after = state
+            if facts.xWriter != 0 {
+                if !keeps { (after.x, after.loaded) = (register(i, facts.xWriter), facts.loads) }
+            } else if ends[i] == Self.all || (ends[i] != Self.none && ends[i] == state.x) {
+                (after.x, after.loaded) = (nil, false)
+            }
+            after.f = facts.fWriter == 0 ? nil : register(i, facts.fWriter)
+            // A jump or `br_table32` writes nothing: its branches carry what it found.
+            let carried = facts.ends ? state : after
+            while edge < pieceEdges.upperBound && edges[edge].from == i {
+                let to = edges[edge].to
+                if to > i {
+                    scratch.forward[to] = scratch.forward[to].map { $0.meet(carried) } ?? carried
+                } else {
+                    scratch.back[edge] = carried
+                }
+                edge += 1
+            }
+            previous = facts.ends ? nil : after
+        }
+        return previous
+    }
+}
+
+/// What the code image needs to know of an opcode to give its ops accumulator
+/// forms (docs/design.md, "Accumulators"), read once per opcode from the generated
+/// `xaccWriterField`, `xaccForms`, … Plain values; the forms lie in one flat table.
+struct AccumulatorFacts {
+    /// One form: the field of the operand it reads from the accumulator (0: none,
+    /// for the keeping form that reads nothing), and its handler.
+    struct Form {
+        var field: Int
+        var handler: TailHandler
+    }
+    /// Where the op has the register it leaves in the x (f) accumulator; 0: none.
+    var xWriter = 0, fWriter = 0
+    /// For an op that writes no x register: 0, or the field of the f register it
+    /// writes; -1 for an op that may change the x accumulator otherwise.
+    var xKept = -1
+    /// Whether the x value it writes was loaded from memory.
+    var loads = false
+    /// Whether it does not fall through (a jump, a return, a trap, `br_table32`).
+    var ends = false
+    /// Whether it is a call: its target is a function's first op, entered from elsewhere too.
+    var calls = false
+    /// Its x, f and keeping forms, as ranges of `forms`.
+    var xForms = 0..<0, fForms = 0..<0, keeping = 0..<0
+
+    /// The forms of every opcode, one after the other: `xForms`, `fForms` and
+    /// `keeping` are ranges of it.
+    static var forms: UnsafeMutablePointer<Form> { tables.forms }
+    /// By layout index: primary opcodes at their value, extended ones at 256 + theirs.
+    static var all: UnsafeMutablePointer<AccumulatorFacts> { tables.facts }
+
+    /// Both tables, built together in one pass over the generated functions, so each
+    /// opcode's ranges are where its forms were put.
+    nonisolated(unsafe) private static let tables: (facts: UnsafeMutablePointer<AccumulatorFacts>, forms: UnsafeMutablePointer<Form>) = {
+        let facts = UnsafeMutablePointer<AccumulatorFacts>.allocate(capacity: 256 + extendedOpCount)
+        var forms: [Form] = []
+        func append(_ list: [(field: Int, handler: TailHandler)]) -> Range<Int> {
+            let start = forms.count
+            forms += list.map { Form(field: $0.field, handler: $0.handler) }
+            return start..<forms.count
+        }
+        for index in 0..<(256 + extendedOpCount) {
+            let flags = index < 256 ? Opcode(rawValue: UInt8(index))?.info.flags : ExtendedOpcode(rawValue: UInt16(index - 256))?.info.flags
+            facts[index] = AccumulatorFacts(
+                xWriter: xaccWriterField(index), fWriter: faccWriterField(index), xKept: xaccKeptField(index),
+                loads: xaccWriterLoads(index), ends: flags?.contains(.terminator) ?? false, calls: flags?.contains(.call) ?? false,
+                xForms: append(xaccForms(index)), fForms: append(faccForms(index)),
+                keeping: append(xaccKeepingForms(index)))
+        }
+        let table = UnsafeMutablePointer<Form>.allocate(capacity: max(forms.count, 1))
+        table.initialize(from: forms, count: forms.count)
+        return (facts, table)
+    }()
+}
