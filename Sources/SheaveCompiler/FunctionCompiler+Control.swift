@@ -87,7 +87,7 @@ extension FunctionCompiler {
         try checkExact(frame.results, frame)
         if frame.emits {
             materializeAll(from: frame.height)
-            emit { $0.jump(frame.label) }
+            emitJump(to: frame.label)
         }
         bind(frame.elseLabel!)
         frame.elseLabel = nil
@@ -137,7 +137,7 @@ extension FunctionCompiler {
                 bind(elseLabel)
             } else {
                 let skip = e.makeLabel()
-                emit { $0.jump(skip) }
+                emitJump(to: skip)
                 bind(elseLabel)
                 let first = slotAt(frame.height), offsets = Self.layout(frame.params).slots
                 for (k, p) in frame.params.enumerated() {
@@ -297,7 +297,7 @@ extension FunctionCompiler {
             emitReturn()
         } else {
             emitBranchValues(to: depth)
-            emit { $0.jump(target.label) }
+            emitJump(to: target.label)
         }
     }
 

@@ -96,7 +96,20 @@ extension FunctionCompiler {
         if let test = lastBitTest, start < test.end { lastBitTest = nil }
         if let load = lastLoad, start < load.end { lastLoad = nil }
         if let sum = lastFloatSum, start < sum.end { lastFloatSum = nil }
+        if let constant = lastConst, start < constant.end { lastConst = nil }
         e.truncate(to: start)
+    }
+
+    /// Emits a jump to `label`; an `xconst32` right before it (nothing emitted or
+    /// bound since) is taken into a `br_xconst32`.
+    mutating func emitJump(to label: Label) {
+        if let constant = lastConst, e.position == constant.end {
+            let (dst, imm) = (e.register(at: constant.start + 1), e.int32(at: constant.start + 3))
+            retract(to: constant.start)
+            emit { $0.brXconst32(XReg(dst), imm, label) }
+        } else {
+            emit { $0.jump(label) }
+        }
     }
 
     /// A branch on the result of the add just emitted: takes the add back and emits

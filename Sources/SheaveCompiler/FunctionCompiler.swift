@@ -112,6 +112,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The `xload32` or `xload8_u32` just emitted, for a branch on whether it read
     /// zero right after it to fuse with. Its destination is read from its bytes.
     var lastLoad: (start: Int, end: Int, byte: Bool, addr: UInt16, offset: UInt32)?
+    /// The `xconst32` just emitted, for a jump right after it to take in.
+    var lastConst: (start: Int, end: Int)?
     /// The `fadd64` or `fsub64` just emitted, for a store of its result right after
     /// it to fuse with. Its destination is read from its bytes.
     var lastFloatSum: (start: Int, end: Int, subtract: Bool, a: UInt16, b: UInt16)?
@@ -449,11 +451,15 @@ struct FunctionCompiler: AnyInstructionVisitor {
         lastBitTest = nil
         lastLoad = nil
         lastFloatSum = nil
+        lastConst = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {
         switch type {
-        case .i32: emitWithDestination(target) { $0.xconst32(XReg(target), Int32(bitPattern: UInt32(truncatingIfNeeded: bits))) }
+        case .i32:
+            let start = e.position
+            emitWithDestination(target) { $0.xconst32(XReg(target), Int32(bitPattern: UInt32(truncatingIfNeeded: bits))) }
+            if isReachable { lastConst = (start: start, end: e.position) }
         case .f32: emitWithDestination(target) { $0.fconst32(FReg(target), UInt32(truncatingIfNeeded: bits)) }
         case .f64: emitWithDestination(target) { $0.fconst64(FReg(target), bits) }
         default: emitWithDestination(target) { $0.xconst64(XReg(target), Int64(bitPattern: bits)) }

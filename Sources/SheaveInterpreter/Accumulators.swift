@@ -291,8 +291,13 @@ struct AccumulatorChoice {
                 (after.x, after.loaded) = (nil, false)
             }
             after.f = facts.fWriter == 0 ? nil : register(i, facts.fWriter)
-            // A jump or `br_table32` writes nothing: its branches carry what it found.
-            let carried = facts.ends ? state : after
+            // An op that does not fall through (a jump, `br_table32`, `br_xconst32`)
+            // carries to its targets what it found, and the register it writes.
+            var carried = after
+            if facts.ends {
+                if facts.xWriter == 0 { (carried.x, carried.loaded) = (state.x, state.loaded) }
+                carried.f = state.f
+            }
             while edge < pieceEdges.upperBound && edges[edge].from == i {
                 let to = edges[edge].to
                 if to > i {

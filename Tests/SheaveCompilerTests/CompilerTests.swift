@@ -527,6 +527,22 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("no-locals", []), [.i32(3)])
     }
 
+    func testAConstantSetBeforeABranchTravelsWithIt() throws {
+        let source = """
+            (module
+              (func (export "pick") (param i32) (result i32) (local i32)
+                (block (block (br_if 0 (local.get 0)) (local.set 1 (i32.const 7)) (br 1)) (local.set 1 (i32.const -9)))
+                (local.get 1)))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        let listing = Disassembler.disassemble(module.code, options: .init(addresses: false, bytes: false))
+        XCTAssertTrue(listing.contains("br_xconst32 x1, 7,"), listing)
+        XCTAssertFalse(listing.contains("jump"), listing)
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("pick", [.i32(0)]), [.i32(7)])
+        XCTAssertEqual(try instance.invoke("pick", [.i32(1)]), [.i32(UInt32(bitPattern: -9))])
+    }
+
     func testALoadOfAnAddFusesAndWrapsLikeTheAdd() throws {
         let source = """
             (module (memory 1)

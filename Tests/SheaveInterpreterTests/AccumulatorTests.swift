@@ -117,6 +117,12 @@ final class AccumulatorTests: XCTestCase {
                 e.brIfXnez32(x(), other); op(&e); e.jump(end)
                 e.bind(other); op(&e); e.bind(end)
             },
+            // if/else whose first arm sets a register as it jumps to the join.
+            { e in
+                let other = e.makeLabel(), end = e.makeLabel()
+                e.brIfXnez32(x(), other); op(&e); e.brXconst32(x(), small(), end)
+                e.bind(other); op(&e); e.bind(end)
+            },
             // br_table32 to two arms (and the second as default).
             { e in
                 let first = e.makeLabel(), second = e.makeLabel(), end = e.makeLabel()

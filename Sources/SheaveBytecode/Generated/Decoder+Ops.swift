@@ -1187,6 +1187,11 @@ extension Decoder {
             let imm = try reader.readI32()
             let offset = try reader.readU32()
             return visitor.xload16U32AddI32(dst, a, imm, offset)
+        case 226: // br_xconst32
+            let dst = try reader.readXReg()
+            let imm = try reader.readI32()
+            let offset = try reader.readPcRel()
+            return visitor.brXconst32(dst, imm, offset)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

@@ -1580,6 +1580,11 @@ extension Disassembler: OpVisitor {
         "xload16_u32_add_i32 \(dst), \(a), \(imm), \(offset)"
     }
 
+    /// The text of `br_xconst32`.
+    public mutating func brXconst32(_ dst: XReg, _ imm: Int32, _ offset: PcRelOffset) -> String {
+        "br_xconst32 \(dst), \(imm), \(target(offset))"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

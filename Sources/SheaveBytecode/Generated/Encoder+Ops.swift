@@ -2842,6 +2842,15 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
+    /// `br_xconst32`: dst = zext(imm); pc = pc + offset
+    public mutating func brXconst32(_ dst: XReg, _ imm: Int32, _ offset: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(226)
+        emit(dst)
+        emit(imm)
+        emit(offset)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()
@@ -5629,6 +5638,15 @@ extension Encoder {
         emit(addr)
         emit(offset)
         emitLabel(branch)
+    }
+
+    /// `br_xconst32`: dst = zext(imm); pc = pc + offset
+    public mutating func brXconst32(_ dst: XReg, _ imm: Int32, _ offset: Label) {
+        beginInstruction()
+        emitOpcode(226)
+        emit(dst)
+        emit(imm)
+        emitLabel(offset)
     }
 
 }

@@ -636,6 +636,8 @@ public protocol OpVisitor {
     mutating func xload16U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) -> Output
     /// `xload16_u32_add_i32`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     mutating func xload16U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) -> Output
+    /// `br_xconst32`: dst = zext(imm); pc = pc + offset
+    mutating func brXconst32(_ dst: XReg, _ imm: Int32, _ offset: PcRelOffset) -> Output
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure

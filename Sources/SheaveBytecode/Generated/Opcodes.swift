@@ -455,6 +455,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xload16U32Add = 224
     /// `xload16_u32_add_i32`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     case xload16U32AddI32 = 225
+    /// `br_xconst32`: dst = zext(imm); pc = pc + offset
+    case brXconst32 = 226
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1363,6 +1365,7 @@ extension Opcode {
         case .xload16S32AddI32: return OpInfo(name: "xload16_s32_add_i32", doc: "low32(dst) = sext(i16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 13)
         case .xload16U32Add: return OpInfo(name: "xload16_u32_add", doc: "low32(dst) = zext(u16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 11)
         case .xload16U32AddI32: return OpInfo(name: "xload16_u32_add_i32", doc: "low32(dst) = zext(u16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 13)
+        case .brXconst32: return OpInfo(name: "br_xconst32", doc: "dst = zext(imm); pc = pc + offset", flags: [.branch, .terminator], size: 11)
         }
     }
 }
@@ -1706,14 +1709,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x8ae0de3b1075a110
+public let instructionSetFingerprint: UInt64 = 0x6da63413c5fa1c16
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 226
+public let primaryOpcodeCount = 227
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1946,6 +1949,7 @@ public let slotFieldRows: [UInt8] = [
     13, 2, 1, 3, 0, 0, 0, 0,  // xload16_s32_add_i32
     11, 3, 1, 3, 5, 0, 0, 0,  // xload16_u32_add
     13, 2, 1, 3, 0, 0, 0, 0,  // xload16_u32_add_i32
+    11, 1, 1, 0, 0, 0, 0, 0,  // br_xconst32
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xeq64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xne64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xslt64
@@ -2510,6 +2514,7 @@ public let branchFieldRows: [UInt8] = [
     13, 0, 0,  // xload16_s32_add_i32
     11, 0, 0,  // xload16_u32_add
     13, 0, 0,  // xload16_u32_add_i32
+    11, 7, 0,  // br_xconst32
     11, 7, 0,  // br_if_xeq64
     11, 7, 0,  // br_if_xne64
     11, 7, 0,  // br_if_xslt64
@@ -3071,6 +3076,7 @@ extension Opcode {
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_s32_add_i32
         [.x, .x, .x, .immediate(bytes: 4)],  // xload16_u32_add
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_u32_add_i32
+        [.x, .immediate(bytes: 4), .pcrel],  // br_xconst32
     ]
 }
 

@@ -640,6 +640,8 @@ protocol OpHandlers {
     mutating func xload16U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop)
     /// `xload16_u32_add_i32`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     mutating func xload16U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop)
+    /// `br_xconst32`: dst = zext(imm); pc = pc + offset
+    mutating func brXconst32(_ dst: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4516,6 +4518,15 @@ extension Executor {
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
         try xload16U32AddI32(dst, a, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_brXconst32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
+        let offset = BranchTarget(start: pc, field: 15)
+        pc = pc.advanced(by: 19)
+        brXconst32(dst, imm, offset)
     }
 
     @inline(__always)

@@ -2219,6 +2219,13 @@ private func tail_xload16U32AddI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 }
 
 @inline(__always)
+private func tail_brXconst32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_brXconst32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_memorySize(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.op_memorySize()
@@ -9848,6 +9855,14 @@ private func tail_xload16U32AddI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
     return ex.dispatchNext()
 }
 
+@inline(__always)
+private func tail_brXconst32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXconst32()
+    return ex.dispatchNext()
+}
+
 /// The number of extended ops.
 let extendedOpCount = 330
 
@@ -10081,6 +10096,7 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[223] = tail_xload16S32AddI32
     table[224] = tail_xload16U32Add
     table[225] = tail_xload16U32AddI32
+    table[226] = tail_brXconst32
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 
@@ -11550,6 +11566,7 @@ func xaccWriterField(_ index: Int) -> Int {
     case 223: return 1  // xload16_s32_add_i32
     case 224: return 1  // xload16_u32_add
     case 225: return 1  // xload16_u32_add_i32
+    case 226: return 1  // br_xconst32
     default: return 0
     }
 }
@@ -11970,6 +11987,7 @@ func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 223: return [(0, tail_xload16S32AddI32_keep), (3, tail_xload16S32AddI32_xacc_a_keep)]  // xload16_s32_add_i32
     case 224: return [(0, tail_xload16U32Add_keep), (3, tail_xload16U32Add_xacc_a_keep), (5, tail_xload16U32Add_xacc_b_keep)]  // xload16_u32_add
     case 225: return [(0, tail_xload16U32AddI32_keep), (3, tail_xload16U32AddI32_xacc_a_keep)]  // xload16_u32_add_i32
+    case 226: return [(0, tail_brXconst32_keep)]  // br_xconst32
     default: return []
     }
 }

@@ -137,6 +137,10 @@ extension Executor {
         setX64(dst, x64(src))
         if x32(cond) != 0 { pc = offset.address }
     }
+    @inline(__always) mutating func brXconst32(_ dst: XReg, _ imm: Int32, _ offset: BranchTarget) {
+        setX32(dst, imm)
+        pc = offset.address
+    }
     @inline(__always) mutating func brXmovIfXne32I32(_ dst: XReg, _ src: XReg, _ a: XReg, _ imm: Int32, _ offset: BranchTarget) {
         setX64(dst, x64(src))
         if s32(a) != imm { pc = offset.address }

@@ -442,6 +442,9 @@ func buildOpTable() -> [Op] {
         op(name + "_add_i32", "dst: x, a: x, imm: i32, offset: u32",
            "\(what) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", mem)
     }
+    // A constant set and a jump (a state machine's next state, a block's result set
+    // before `br`): 1.9% of CoreMark's op pairs.
+    op("br_xconst32", "dst: x, imm: i32, offset: pcrel", "dst = zext(imm); pc = pc + offset", [.branch, .terminator])
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
