@@ -212,6 +212,7 @@ extension FunctionCompiler {
     mutating func visitStore(_ store: Instruction.Store, memarg: MemArg) throws(CompileError) {
         let offset = try checkMemArg(memarg, naturalAlignment: store.naturalAlignment)
         if store == .f64Store, try fuseWithLastFloatSum(offset: offset) { return }
+        if store == .i32Store, try fuseReadModifyWrite(offset: offset) { return }
         typealias Emit = (inout Encoder, UInt16, UInt16) -> Void
         let emitter: Emit
         switch store {
@@ -270,6 +271,29 @@ extension FunctionCompiler {
             c.emit { e in
                 if subtract { e.fsub64Store(d, a, b, address, offset) } else { e.fadd64Store(d, a, b, address, offset) }
             }
+        }
+        return true
+    }
+
+    /// An `i32.store` of the sum of an `i32.load` from the same address and a
+    /// constant, the load and the add the two ops just emitted (a counter in memory,
+    /// `p->count++`): takes both back and emits one op that loads, adds and stores.
+    /// The loaded value must be a temporary that only the add reads, and the sum
+    /// still in its stack slot, which only the store reads. Returns false, having
+    /// emitted nothing, when the three are not there.
+    private mutating func fuseReadModifyWrite(offset: UInt32) throws(CompileError) -> Bool {
+        guard let add = lastAdd, e.position == add.end, case .immediate(let imm) = add.b,
+              let load = lastLoad, !load.byte, load.end == add.start, load.offset == offset, isReachable,
+              stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+        let n = stack.count
+        guard stack[n - 1].location == .slot, Int(slot(n - 1)) == add.slot, stack[n - 2].type == .i32 else { return false }
+        if case .const = stack[n - 2].location { return false }
+        let loaded = e.register(at: load.start + 1)
+        guard add.a == loaded, Int(loaded) >= base, Int(loaded) < Self.poolPlaceholder, register(n - 2) == load.addr else { return false }
+        retract(to: load.start)
+        try op([.i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
+            let address = XReg(c.register(first))
+            c.emit { $0.xadd32I32Mem(address, offset, imm) }
         }
         return true
     }

@@ -543,6 +543,38 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("pick", [.i32(1)]), [.i32(UInt32(bitPattern: -9))])
     }
 
+    func testACounterInMemoryIsSteppedInOneOp() throws {
+        let source = """
+            (module (memory 1)
+              (func (export "bump") (param i32) (result i32)
+                (i32.store offset=4 (local.get 0) (i32.add (i32.load offset=4 (local.get 0)) (i32.const 3)))
+                (i32.load offset=4 (local.get 0)))
+              (func (export "keep") (param i32) (result i32) (local i32)
+                (i32.store offset=4 (local.get 0) (i32.add (local.tee 1 (i32.load offset=4 (local.get 0))) (i32.const 3)))
+                (local.get 1))
+              (func (export "other") (param i32 i32)
+                (i32.store offset=4 (local.get 1) (i32.add (i32.load offset=4 (local.get 0)) (i32.const 3)))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] {
+            let start = module.functionOffsets[k], end = k + 1 < module.functionOffsets.count ? module.functionOffsets[k + 1] : module.code.count
+            return Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: false, bytes: false))
+                .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
+        }
+        XCTAssertEqual(ops(0), ["push_frame", "xadd32_i32_mem", "xload32", "ret"])
+        XCTAssertFalse(ops(1).contains("xadd32_i32_mem"), "the loaded value is also kept in a local: no fusion")
+        XCTAssertFalse(ops(2).contains("xadd32_i32_mem"), "stored to another address: no fusion")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("bump", [.i32(8)]), [.i32(3)])
+        XCTAssertEqual(try instance.invoke("bump", [.i32(8)]), [.i32(6)])
+        XCTAssertEqual(try instance.invoke("keep", [.i32(8)]), [.i32(6)], "the value before the add")
+        XCTAssertEqual(try instance.invoke("bump", [.i32(8)]), [.i32(12)])
+        _ = try instance.invoke("other", [.i32(8), .i32(100)])
+        XCTAssertEqual(try instance.invoke("bump", [.i32(100)]), [.i32(15 + 3)])
+        XCTAssertThrowsError(try instance.invoke("bump", [.i32(65532)])) { XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds) }
+        XCTAssertEqual(try instance.invoke("bump", [.i32(65524)]), [.i32(3)], "the last four bytes")
+    }
+
     func testALoadOfAnAddFusesAndWrapsLikeTheAdd() throws {
         let source = """
             (module (memory 1)

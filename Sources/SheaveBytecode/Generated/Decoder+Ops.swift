@@ -1192,6 +1192,11 @@ extension Decoder {
             let imm = try reader.readI32()
             let offset = try reader.readPcRel()
             return visitor.brXconst32(dst, imm, offset)
+        case 227: // xadd32_i32_mem
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            let imm = try reader.readI32()
+            return visitor.xadd32I32Mem(addr, offset, imm)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

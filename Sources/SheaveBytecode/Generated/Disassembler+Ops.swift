@@ -1585,6 +1585,11 @@ extension Disassembler: OpVisitor {
         "br_xconst32 \(dst), \(imm), \(target(offset))"
     }
 
+    /// The text of `xadd32_i32_mem`.
+    public mutating func xadd32I32Mem(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> String {
+        "xadd32_i32_mem \(addr), \(offset), \(imm)"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

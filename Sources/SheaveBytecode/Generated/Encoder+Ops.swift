@@ -2851,6 +2851,15 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
+    /// `xadd32_i32_mem`: memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds
+    public mutating func xadd32I32Mem(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
+        beginInstruction()
+        emitOpcode(227)
+        emit(addr)
+        emit(offset)
+        emit(imm)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()

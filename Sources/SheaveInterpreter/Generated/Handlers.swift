@@ -642,6 +642,8 @@ protocol OpHandlers {
     mutating func xload16U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop)
     /// `br_xconst32`: dst = zext(imm); pc = pc + offset
     mutating func brXconst32(_ dst: XReg, _ imm: Int32, _ offset: BranchTarget)
+    /// `xadd32_i32_mem`: memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds
+    mutating func xadd32I32Mem(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4527,6 +4529,16 @@ extension Executor {
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
         brXconst32(dst, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_xadd32I32Mem() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        pc = pc.advanced(by: 19)
+        try xadd32I32Mem(addr, offset, imm)
     }
 
     @inline(__always)

@@ -240,6 +240,7 @@ extension Executor {
             case 224: try op_xload16U32Add() // xload16_u32_add
             case 225: try op_xload16U32AddI32() // xload16_u32_add_i32
             case 226: op_brXconst32() // br_xconst32
+            case 227: try op_xadd32I32Mem() // xadd32_i32_mem
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

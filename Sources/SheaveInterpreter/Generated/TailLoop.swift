@@ -2226,6 +2226,13 @@ private func tail_brXconst32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 }
 
 @inline(__always)
+private func tail_xadd32I32Mem(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_xadd32I32Mem() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_memorySize(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.op_memorySize()
@@ -9863,6 +9870,14 @@ private func tail_brXconst32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
     return ex.dispatchNext()
 }
 
+@inline(__always)
+private func tail_xadd32I32Mem_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    do { try ex.op_xadd32I32Mem() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
 /// The number of extended ops.
 let extendedOpCount = 330
 
@@ -10097,6 +10112,7 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[224] = tail_xload16U32Add
     table[225] = tail_xload16U32AddI32
     table[226] = tail_brXconst32
+    table[227] = tail_xadd32I32Mem
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 
@@ -11753,6 +11769,7 @@ func xaccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 223: return [(3, tail_xload16S32AddI32_xacc_a)]  // xload16_s32_add_i32
     case 224: return [(3, tail_xload16U32Add_xacc_a), (5, tail_xload16U32Add_xacc_b)]  // xload16_u32_add
     case 225: return [(3, tail_xload16U32AddI32_xacc_a)]  // xload16_u32_add_i32
+    case 227: return [(1, tail_xadd32I32Mem_xacc_addr)]  // xadd32_i32_mem
     default: return []
     }
 }
@@ -12121,6 +12138,7 @@ func xaccKeptField(_ index: Int) -> Int {
     case 208: return 0  // fstore64
     case 216: return 1  // fadd64_store
     case 217: return 1  // fsub64_store
+    case 227: return 0  // xadd32_i32_mem
     default: return -1
     }
 }

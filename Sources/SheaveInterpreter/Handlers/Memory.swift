@@ -138,6 +138,11 @@ extension Executor {
     @inline(__always) mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, UInt8(truncatingIfNeeded: x64(src))) }
     @inline(__always) mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, UInt16(truncatingIfNeeded: x64(src))) }
     @inline(__always) mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, x32(src)) }
+    @inline(__always) mutating func xadd32I32Mem(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) {
+        let ea = try effectiveAddress(base: x32(addr), offset, size: 4)
+        let value = UInt32(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: UInt32.self)) &+ UInt32(bitPattern: imm)
+        memory.storeBytes(of: value.littleEndian, toByteOffset: ea, as: UInt32.self)
+    }
     @inline(__always) mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, x64(src)) }
     @inline(__always) mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop) { try storeFloat(addr, offset, f32(src)) }
     @inline(__always) mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop) { try storeFloat(addr, offset, f64(src)) }
