@@ -55,6 +55,8 @@ struct AccumulatorChoice {
     /// the one it writes (`all` when it writes one and has no keeping forms, or may
     /// change the accumulator otherwise; `none`: it writes no x register).
     private var ends: [UInt16] = []
+    /// Where each op with one branch other than a call branches to (-1: none).
+    private var target: [Int32] = []
     private static let none = UInt16.max, all = UInt16.max - 1
 
     /// `starts` and `layouts` as `CodeImage` found them (a layout of -1: a malformed op).
@@ -67,23 +69,25 @@ struct AccumulatorChoice {
         var outside = [Bool](repeating: false, count: starts.count)
         var reads = [UInt16](repeating: Self.none, count: 3 * starts.count)
         var ends = [UInt16](repeating: Self.all, count: starts.count)
+        var target = [Int32](repeating: -1, count: starts.count)
         if !starts.isEmpty { outside[0] = true }
         for i in starts.indices where layouts[i] >= 0 {
             let layout = OpLayout.all[Int(layouts[i])]
             let facts = AccumulatorFacts.all[Int(layouts[i])]
-            forEachTarget(of: i, layout) { target in
+            forEachTarget(of: i, layout) { to in
                 if facts.calls {
-                    outside[target] = true
+                    outside[to] = true
                 } else {
-                    edges.append((i, target))
-                    reached[target] = true
+                    edges.append((i, to))
+                    reached[to] = true
+                    if layout.branchField != 0 { target[i] = Int32(to) }
                 }
             }
             for (k, form) in facts.xForms.prefix(3).enumerated() { reads[3 * i + k] = register(i, AccumulatorFacts.forms[form].field) }
             ends[i] = facts.xWriter != 0 ? (facts.keeping.isEmpty ? Self.all : register(i, facts.xWriter))
                 : facts.xKept == 0 ? Self.none : facts.xKept > 0 ? register(i, facts.xKept) : Self.all
         }
-        (self.edges, self.reached, self.outside, self.reads, self.ends) = (edges, reached, outside, reads, ends)
+        (self.edges, self.reached, self.outside, self.reads, self.ends, self.target) = (edges, reached, outside, reads, ends, target)
     }
 
     /// The op at bytecode offset `offset`, if one starts there.
@@ -143,37 +147,50 @@ struct AccumulatorChoice {
             }
             return .max
         }
-        var distance = read(from: i + 1)
-        let layout = OpLayout.all[Int(layouts[i])]
-        if layout.branchField != 0 && !AccumulatorFacts.all[Int(layouts[i])].calls {
-            forEachTarget(of: i, layout) { distance = min(distance, read(from: $0)) }
-        }
-        return distance
+        let distance = read(from: i + 1)
+        return target[i] < 0 ? distance : min(distance, read(from: Int(target[i])))
     }
 
-    /// What choosing needs per op and per branch, for the whole code: allocated once,
-    /// each piece using its own part.
+    /// What choosing needs per op and per branch, for the whole code: allocated once
+    /// per image (plain buffers, so no access checks a copy), each piece using its own part.
     private struct Scratch {
-        var handlers: [TailHandler]
+        var handlers: UnsafeMutableBufferPointer<TailHandler>
         /// What each loop head may assume at most (nil: what its forward ways agree on).
-        var caps: [State?]
+        var caps: UnsafeMutableBufferPointer<State?>
         /// What the branches back to each loop head carried in the first round.
-        var hints: [State?]
+        var hints: UnsafeMutableBufferPointer<State?>
         /// What each op assumed on the way in, in the last round.
-        var assumed: [State]
+        var assumed: UnsafeMutableBufferPointer<State>
         /// What the forward branches seen so far carry to each op.
-        var forward: [State?]
+        var forward: UnsafeMutableBufferPointer<State?>
         /// What each branch back carries, by index in `edges`.
-        var back: [State]
+        var back: UnsafeMutableBufferPointer<State>
+
+        init(ops n: Int, edges: Int) {
+            func buffer<T>(_ count: Int, _ value: T) -> UnsafeMutableBufferPointer<T> {
+                let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
+                buffer.initialize(repeating: value)
+                return buffer
+            }
+            handlers = buffer(n, VM.invalidOpcodeHandler)
+            caps = buffer(n, nil)
+            hints = buffer(n, nil)
+            assumed = buffer(n, .empty)
+            forward = buffer(n, nil)
+            back = buffer(edges, .empty)
+        }
+
+        func deallocate() {
+            handlers.deallocate(); caps.deallocate(); hints.deallocate()
+            assumed.deallocate(); forward.deallocate(); back.deallocate()
+        }
     }
 
     /// Every op's handler (the invalid opcode's for a malformed op).
     func handlers() -> [TailHandler] {
         let n = starts.count
-        var scratch = Scratch(handlers: [TailHandler](repeating: VM.invalidOpcodeHandler, count: n),
-                              caps: [State?](repeating: nil, count: n), hints: [State?](repeating: nil, count: n),
-                              assumed: [State](repeating: .empty, count: n), forward: [State?](repeating: nil, count: n),
-                              back: [State](repeating: .empty, count: edges.count))
+        let scratch = Scratch(ops: n, edges: edges.count)
+        defer { scratch.deallocate() }
         // The code in pieces that end where an op does not fall through and that no
         // branch crosses (functions, or parts of them), each chosen on its own: only
         // those with loops take more than one round.
@@ -185,19 +202,19 @@ struct AccumulatorChoice {
             guard open == 0, i + 1 == n || layouts[i] < 0 || AccumulatorFacts.all[Int(layouts[i])].ends else { continue }
             let last = edge
             while edge < edges.count && edges[edge].from <= i { edge += 1 }
-            previous = choose(first..<(i + 1), edges: last..<edge, entering: previous, &scratch)
+            previous = choose(first..<(i + 1), edges: last..<edge, entering: previous, scratch)
             first = i + 1
         }
-        return scratch.handlers
+        return Array(scratch.handlers)
     }
 
     /// Chooses the handlers of the ops in `piece`, whose branches are `edges[pieceEdges]`
     /// (none leaves or enters it), given what the op before leaves; returns what its
     /// last op leaves. Round after round, until each loop head's assumption holds.
-    private func choose(_ piece: Range<Int>, edges pieceEdges: Range<Int>, entering: State?, _ scratch: inout Scratch) -> State? {
+    private func choose(_ piece: Range<Int>, edges pieceEdges: Range<Int>, entering: State?, _ scratch: Scratch) -> State? {
         var round = 0
         while true {
-            let leaving = chooseOnce(piece, edges: pieceEdges, entering: entering, &scratch)
+            let leaving = chooseOnce(piece, edges: pieceEdges, entering: entering, scratch)
             var loops = false
             if round == 0 {
                 // Once: where a loop's branch back carries a register its head did not
@@ -208,8 +225,8 @@ struct AccumulatorChoice {
                     scratch.hints[t] = scratch.hints[t].map { $0.meet(scratch.back[k]) } ?? scratch.back[k]
                     loops = true
                 }
-                let steer = loops && piece.contains { t in
-                    scratch.hints[t].map { $0.x != nil && ($0.x != scratch.assumed[t].x || ($0.loaded && !scratch.assumed[t].loaded)) } ?? false
+                let steer = loops && pieceEdges.contains { k in
+                    edges[k].to <= edges[k].from && canSteer(into: edges[k].to, piece, scratch)
                 }
                 round = 1
                 if steer { continue }
@@ -225,10 +242,24 @@ struct AccumulatorChoice {
         }
     }
 
+    /// Whether choosing again with the hints could change what loop head `t` (of
+    /// `piece`) assumes: its branches back carry a loaded value it did not know was
+    /// loaded, or another register that the op before it writes or could keep.
+    private func canSteer(into t: Int, _ piece: Range<Int>, _ scratch: Scratch) -> Bool {
+        guard let hint = scratch.hints[t], let x = hint.x else { return false }
+        let assumed = scratch.assumed[t]
+        if x == assumed.x { return hint.loaded && !assumed.loaded }
+        let before = t - 1
+        guard before >= piece.lowerBound, layouts[before] >= 0 else { return false }
+        let facts = AccumulatorFacts.all[Int(layouts[before])]
+        guard facts.xWriter != 0, !facts.ends else { return false }
+        return register(before, facts.xWriter) == x || (scratch.assumed[before].x == x && !facts.keeping.isEmpty)
+    }
+
     /// One pass over `piece`: chooses its handlers, and sets what each op assumed
     /// on the way in and what each of its branches back carries; returns what its
     /// last op leaves.
-    private func chooseOnce(_ piece: Range<Int>, edges pieceEdges: Range<Int>, entering: State?, _ scratch: inout Scratch) -> State? {
+    private func chooseOnce(_ piece: Range<Int>, edges pieceEdges: Range<Int>, entering: State?, _ scratch: Scratch) -> State? {
         for i in piece { scratch.forward[i] = nil }
         // What the op before leaves, if it falls through.
         var previous = entering
