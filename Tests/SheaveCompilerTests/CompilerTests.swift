@@ -254,11 +254,7 @@ final class SuperInstructionTests: XCTestCase {
               (func (export "apart") (param i32) (result i32) (i32.and (i32.shr_u (local.get 0) (i32.const 4)) (local.get 0))))
             """
         let module = try CompiledModule(bytes: try wat2wasm(source))
-        func ops(_ k: Int) -> [String] {
-            let start = module.functionOffsets[k], end = k + 1 < module.functionOffsets.count ? module.functionOffsets[k + 1] : module.code.count
-            return Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: false, bytes: false))
-                .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
-        }
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
         XCTAssertEqual(ops(0), ["push_frame", "xadd32_shl", "ret"])
         XCTAssertEqual(ops(1), ["push_frame", "xadd32_shl", "ret"])
         XCTAssertEqual(ops(2), ["push_frame", "xshr32_u_and", "ret"])
@@ -504,11 +500,7 @@ final class SuperInstructionTests: XCTestCase {
                 (loop (result i32) (br_table 1 1 (i32.const 3) (i32.const 0)) (i32.const 1))))
             """
         let module = try CompiledModule(bytes: try wat2wasm(source))
-        func ops(_ k: Int) -> [String] {
-            let start = module.functionOffsets[k], end = k + 1 < module.functionOffsets.count ? module.functionOffsets[k + 1] : module.code.count
-            return Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: false, bytes: false))
-                .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
-        }
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
         let sum = ops(1)
         // Local 1 is zeroed and the two constants written at entry, right after
         // push_frame; the loop writes none.
@@ -556,11 +548,7 @@ final class SuperInstructionTests: XCTestCase {
                 (i32.store offset=4 (local.get 1) (i32.add (i32.load offset=4 (local.get 0)) (i32.const 3)))))
             """
         let module = try CompiledModule(bytes: try wat2wasm(source))
-        func ops(_ k: Int) -> [String] {
-            let start = module.functionOffsets[k], end = k + 1 < module.functionOffsets.count ? module.functionOffsets[k + 1] : module.code.count
-            return Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: false, bytes: false))
-                .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
-        }
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
         XCTAssertEqual(ops(0), ["push_frame", "xadd32_i32_mem", "xload32", "ret"])
         XCTAssertFalse(ops(1).contains("xadd32_i32_mem"), "the loaded value is also kept in a local: no fusion")
         XCTAssertFalse(ops(2).contains("xadd32_i32_mem"), "stored to another address: no fusion")
@@ -589,11 +577,7 @@ final class SuperInstructionTests: XCTestCase {
               (func (export "u16") (param i32) (result i32) (i32.load16_u (i32.add (local.get 0) (i32.const 16)))))
             """
         let module = try CompiledModule(bytes: try wat2wasm(source))
-        func ops(_ k: Int) -> [String] {
-            let start = module.functionOffsets[k], end = k + 1 < module.functionOffsets.count ? module.functionOffsets[k + 1] : module.code.count
-            return Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: false, bytes: false))
-                .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
-        }
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
         XCTAssertEqual(ops(0), ["push_frame", "xload32_add", "ret"])
         XCTAssertEqual(ops(1), ["push_frame", "xload8_u32_add_i32", "ret"])
         XCTAssertEqual(ops(2), ["push_frame", "fload64_add_i32", "ret"])
@@ -684,4 +668,12 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("big", [.i32(8)]), [.i64(0x1_0000_0000)])
         XCTAssertThrowsError(try instance.invoke("f", [.i32(65535)])) { XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds) }
     }
+}
+
+/// The names of the ops of function `k` (an index into the module's defined
+/// functions), in order.
+func opNames(_ module: CompiledModule, function k: Int) -> [String] {
+    let start = module.functionOffsets[k], end = k + 1 < module.functionOffsets.count ? module.functionOffsets[k + 1] : module.code.count
+    return Disassembler.disassemble(Array(module.code[start..<end]), options: .init(addresses: false, bytes: false))
+        .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
 }
