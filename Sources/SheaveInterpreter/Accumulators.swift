@@ -1,22 +1,24 @@
 import SheaveBytecode
 
 /// Chooses the handler of every op of a code image: its own, or an accumulator
-/// form that reads an operand from `xacc` or `facc` (docs/design.md, "Accumulators").
+/// form that reads an operand from `xacc` or `facc`, or a keeping form that leaves
+/// `xacc` as it was (docs/design.md, "Accumulators").
 ///
 /// A form is right only when, on every way into the op, the accumulator holds the
 /// register the form reads. The choice follows the code forward, tracking which
-/// registers the accumulators hold (`State`); where ways meet (a branch target, the
-/// op after a jump's target) it keeps what all of them agree on. Branches back to a
-/// loop's head are not known when the head is reached: the head assumes that they
-/// agree with the way in from before the loop, and once the whole code is done, each
-/// is checked. A head where one does not agree is lowered to what they share and
-/// the code is chosen again (in practice at most once or twice; after eight rounds
-/// every loop head starts empty, which forward ways alone decide).
+/// registers the accumulators hold (`State`); at a branch target it keeps what all
+/// ways in agree on. Branches back to a loop's head are not known when the head is
+/// reached: the head assumes that they agree, and once its piece of code is done,
+/// each is checked. A head where one does not agree is lowered to what they share
+/// and the piece chosen again (after eight rounds such heads start empty, which
+/// forward ways alone decide). After the first round, where the op before a loop
+/// head could leave the register the loop's branches back carry, a second round
+/// steers it to.
 ///
 /// An op that may be entered from outside its code (a function's first op, called
-/// or reached from the host; the op a call returns to, after the call, which leaves
-/// the accumulators empty) starts empty, and so does one that follows an op that
-/// does not fall through and that no forward way reaches.
+/// or reached from the host) starts empty, and so does one that follows an op that
+/// does not fall through and that no forward branch reaches; the op a call returns
+/// to follows the call, which empties the accumulators.
 struct AccumulatorChoice {
     /// What the accumulators hold: the x and f registers whose values are in
     /// `xacc` and `facc`, and whether the x value was loaded from memory.
@@ -51,10 +53,10 @@ struct AccumulatorChoice {
     private var outside: [Bool] = []
     /// Each op's x registers that its x forms read, three per op (`none` beyond).
     private var reads: [UInt16] = []
-    /// The x register whose value in the accumulator each op ends the carrying of:
-    /// the one it writes (`all` when it writes one and has no keeping forms, or may
-    /// change the accumulator otherwise; `none`: it writes no x register).
-    private var ends: [UInt16] = []
+    /// The x register each op overwrites, as far as carrying a value in `xacc`
+    /// past it goes: the one it writes (`all`: it writes one and has no keeping
+    /// forms, or may change the accumulator otherwise; `none`: it writes no x register).
+    private var clobbers: [UInt16] = []
     /// Where each op with one branch other than a call branches to (-1: none).
     private var target: [Int32] = []
     private static let none = UInt16.max, all = UInt16.max - 1
@@ -68,7 +70,7 @@ struct AccumulatorChoice {
         var reached = [Bool](repeating: false, count: starts.count)
         var outside = [Bool](repeating: false, count: starts.count)
         var reads = [UInt16](repeating: Self.none, count: 3 * starts.count)
-        var ends = [UInt16](repeating: Self.all, count: starts.count)
+        var clobbers = [UInt16](repeating: Self.all, count: starts.count)
         var target = [Int32](repeating: -1, count: starts.count)
         if !starts.isEmpty { outside[0] = true }
         for i in starts.indices where layouts[i] >= 0 {
@@ -84,10 +86,10 @@ struct AccumulatorChoice {
                 }
             }
             for (k, form) in facts.xForms.prefix(3).enumerated() { reads[3 * i + k] = register(i, AccumulatorFacts.forms[form].field) }
-            ends[i] = facts.xWriter != 0 ? (facts.keeping.isEmpty ? Self.all : register(i, facts.xWriter))
+            clobbers[i] = facts.xWriter != 0 ? (facts.keeping.isEmpty ? Self.all : register(i, facts.xWriter))
                 : facts.xKept == 0 ? Self.none : facts.xKept > 0 ? register(i, facts.xKept) : Self.all
         }
-        (self.edges, self.reached, self.outside, self.reads, self.ends, self.target) = (edges, reached, outside, reads, ends, target)
+        (self.edges, self.reached, self.outside, self.reads, self.clobbers, self.target) = (edges, reached, outside, reads, clobbers, target)
     }
 
     /// The op at bytecode offset `offset`, if one starts there.
@@ -143,7 +145,7 @@ struct AccumulatorChoice {
         func read(from first: Int) -> Int {
             for j in first..<min(first + 7, starts.count) {
                 if reads[3 * j] == r || reads[3 * j + 1] == r || reads[3 * j + 2] == r { return j - first + 1 }
-                if ends[j] == r || ends[j] == Self.all { break }
+                if clobbers[j] == r || clobbers[j] == Self.all { break }
             }
             return .max
         }
@@ -152,7 +154,7 @@ struct AccumulatorChoice {
     }
 
     /// What choosing needs per op and per branch, for the whole code: allocated once
-    /// per image (plain buffers, so no access checks a copy), each piece using its own part.
+    /// per image (plain buffers: no copy-on-write checks), each piece using its own part.
     private struct Scratch {
         var handlers: UnsafeMutableBufferPointer<TailHandler>
         /// What each loop head may assume at most (nil: what its forward ways agree on).
@@ -318,7 +320,7 @@ struct AccumulatorChoice {
             var after = state
             if facts.xWriter != 0 {
                 if !keeps { (after.x, after.loaded) = (register(i, facts.xWriter), facts.loads) }
-            } else if ends[i] == Self.all || (ends[i] != Self.none && ends[i] == state.x) {
+            } else if clobbers[i] == Self.all || (clobbers[i] != Self.none && clobbers[i] == state.x) {
                 (after.x, after.loaded) = (nil, false)
             }
             after.f = facts.fWriter == 0 ? nil : register(i, facts.fWriter)
