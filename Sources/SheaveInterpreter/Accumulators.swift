@@ -92,27 +92,14 @@ struct AccumulatorChoice {
         (self.edges, self.reached, self.outside, self.reads, self.clobbers, self.target) = (edges, reached, outside, reads, clobbers, target)
     }
 
-    /// The op at bytecode offset `offset`, if one starts there.
-    private func op(at offset: Int) -> Int? {
-        var low = 0, high = starts.count
-        while low < high {
-            let mid = (low + high) / 2
-            if starts[mid] < offset { low = mid + 1 } else { high = mid }
-        }
-        return low < starts.count && starts[low] == offset ? low : nil
-    }
-
     /// Calls `body` with each op that op `i` may branch to (a target that is not the
     /// start of an op goes to the image's trap, and is left out).
     private func forEachTarget(of i: Int, _ layout: OpLayout, _ body: (Int) -> Void) {
         let start = starts[i]
-        func visit(_ field: Int) {
-            if let target = op(at: start + Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))) { body(target) }
+        layout.forEachBranchField(code, at: start) { field in
+            let offset = Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))
+            if let target = CodeImage.op(startingAt: start + offset, in: starts) { body(target) }
         }
-        if layout.branchField != 0 { visit(layout.branchField) }
-        guard layout.branchTable != 0 else { return }
-        let count = Int(code.loadUnaligned(fromByteOffset: start + layout.branchTable, as: UInt32.self)) + 1
-        for k in 0..<count { visit(layout.branchTable + 4 + 4 * k) }
     }
 
     /// Op `i`'s register operand at `field`: called only for ops whose layout was
@@ -154,7 +141,8 @@ struct AccumulatorChoice {
     }
 
     /// What choosing needs per op and per branch, for the whole code: allocated once
-    /// per image (plain buffers: no copy-on-write checks), each piece using its own part.
+    /// per image (plain buffers: no copy-on-write checks), each piece using its own
+    /// part. Indexed only by op (`0..<starts.count`) or by branch (`edges.indices`).
     private struct Scratch {
         var handlers: UnsafeMutableBufferPointer<TailHandler>
         /// What each loop head may assume at most (nil: what its forward ways agree on).

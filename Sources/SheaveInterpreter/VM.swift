@@ -104,11 +104,7 @@ public final class CodeImage: @unchecked Sendable {
                     let target = imageOffset(ofOp: start + offset) ?? trapOffset
                     image.storeBytes(of: Int32(target - at), toByteOffset: at + threadedHeader + field, as: Int32.self)
                 }
-                if layout.branchField != 0 { rewrite(layout.branchField) }
-                if layout.branchTable != 0 {
-                    let targets = Int(code.loadUnaligned(fromByteOffset: start + layout.branchTable, as: UInt32.self)) + 1
-                    for k in 0..<targets { rewrite(layout.branchTable + 4 + 4 * k) }
-                }
+                layout.forEachBranchField(code, at: start, rewrite)
             }
         }
     }
@@ -140,14 +136,21 @@ public final class CodeImage: @unchecked Sendable {
 
     /// The image offset of the op starting at bytecode offset `offset`; nil when no op starts there.
     private func imageOffset(ofOp offset: Int) -> Int? {
-        let i = firstOp { start, _ in start >= offset }
-        guard i < starts.count, starts[i] == offset else { return nil }
-        return offset + threadedHeader * i
+        Self.op(startingAt: offset, in: starts).map { offset + threadedHeader * $0 }
+    }
+
+    /// The index in `starts` (ascending bytecode offsets of ops) of the op that
+    /// starts at `offset`; nil when none does.
+    static func op(startingAt offset: Int, in starts: [Int]) -> Int? {
+        let i = firstOp(in: starts) { start, _ in start >= offset }
+        return i < starts.count && starts[i] == offset ? i : nil
     }
 
     /// The index of the first op for which `isPast(bytecode offset, index)` holds
     /// (`starts.count` if none); `isPast` must be false up to some op and true after.
-    private func firstOp(where isPast: (Int, Int) -> Bool) -> Int {
+    private func firstOp(where isPast: (Int, Int) -> Bool) -> Int { Self.firstOp(in: starts, where: isPast) }
+
+    private static func firstOp(in starts: [Int], where isPast: (Int, Int) -> Bool) -> Int {
         var low = 0, high = starts.count
         while low < high {
             let mid = (low + high) / 2
@@ -175,6 +178,16 @@ struct OpLayout {
     func size(_ code: UnsafeRawBufferPointer, at: Int) -> Int {
         guard branchTable != 0 else { return fixedSize }
         return fixedSize + 4 * (Int(code.loadUnaligned(fromByteOffset: at + branchTable, as: UInt32.self)) + 1)
+    }
+
+    /// Calls `body` with where, from the op's start, each of its `pcrel` operands
+    /// is: its branch field, or each of `br_table32`'s targets. The op must have
+    /// been checked to fit (`of`), which covers the table.
+    func forEachBranchField(_ code: UnsafeRawBufferPointer, at start: Int, _ body: (Int) -> Void) {
+        if branchField != 0 { body(branchField) }
+        guard branchTable != 0 else { return }
+        let count = Int(code.loadUnaligned(fromByteOffset: start + branchTable, as: UInt32.self)) + 1
+        for k in 0..<count { body(branchTable + 4 + 4 * k) }
     }
 
     /// The layout of the op at `at` (an index into `all`), or nil when its opcode
