@@ -11,6 +11,21 @@ struct Condition {
     enum Relation {
         case eq, ne, lts, les, gts, ges, ltu, leu, gtu, geu
 
+        /// The relation with its operands swapped: `a < b` is `b > a`.
+        var mirrored: Relation {
+            switch self {
+            case .eq, .ne: return self
+            case .lts: return .gts
+            case .les: return .ges
+            case .gts: return .lts
+            case .ges: return .les
+            case .ltu: return .gtu
+            case .leu: return .geu
+            case .gtu: return .ltu
+            case .geu: return .leu
+            }
+        }
+
         var negated: Relation {
             switch self {
             case .eq: return .ne
@@ -97,6 +112,7 @@ extension FunctionCompiler {
         if let load = lastLoad, start < load.end { lastLoad = nil }
         if let sum = lastFloatSum, start < sum.end { lastFloatSum = nil }
         if let constant = lastConst, start < constant.end { lastConst = nil }
+        if let store = lastByteStore, start < store.end { lastByteStore = nil }
         e.truncate(to: start)
     }
 
@@ -119,6 +135,11 @@ extension FunctionCompiler {
     mutating func fuseWithLastStep(_ condition: Condition, to label: Label) -> Bool {
         guard let step = lastStep, e.position == step.end, step.is64 == condition.is64 else { return false }
         let dst = e.register(at: step.start + 1)
+        var condition = condition
+        if condition.left != dst, case .register(let right) = condition.right, right == dst {
+            // `n != i` as `i != n`, `n > i` as `i < n`
+            condition = Condition(relation: condition.relation.mirrored, is64: condition.is64, left: dst, right: .register(condition.left))
+        }
         guard condition.left == dst else { return false }
         let (d, a) = (XReg(dst), XReg(step.a))
         typealias Emit = (inout Encoder) -> Void
@@ -150,6 +171,20 @@ extension FunctionCompiler {
         retract(to: step.start)
         emit(fused)
         return true
+    }
+
+    /// An `i32.add` to local `l` of `l` and another register, set into `l` right after
+    /// an `xstore8_i32` through `l` (a pointer stepped after a store through it): takes
+    /// both back and emits one `xstore8_i32_step`, which stores, then steps.
+    mutating func fuseStoreWithStep(of l: UInt16) {
+        guard let store = lastByteStore, let step = lastStep, store.end == step.start, e.position == step.end, !step.is64,
+              e.bytes[store.start] == Opcode.xstore8I32.rawValue, e.register(at: store.start + 1) == l,
+              e.register(at: step.start + 1) == l, case .register(let b) = step.b else { return }
+        let by: UInt16
+        if step.a == l { by = b } else if b == l { by = step.a } else { return }
+        let offset = UInt32(bitPattern: e.int32(at: store.start + 3)), imm = e.int32(at: store.start + 7)
+        retract(to: store.start)
+        emit { $0.xstore8I32Step(XReg(l), offset, imm, XReg(by)) }
     }
 
     /// A branch right after a move (`xmov`): one op that moves, then branches.

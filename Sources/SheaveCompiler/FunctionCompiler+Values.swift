@@ -59,6 +59,7 @@ extension FunctionCompiler {
         if entry.location == .slot, !copiesOfL, let last = lastDestination, last.slot == Int(slot(i)) {
             e.patchRegister(at: last.field, l)
             lastDestination = nil
+            fuseStoreWithStep(of: l)
             return
         }
         materializeCopies(of: l)
@@ -240,8 +241,9 @@ extension FunctionCompiler {
         try op([.i32, store.type], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
             if let immediate, case .const(let bits) = c.stack[first + 1].location,
                let value = store == .i64Store ? Int32(exactly: Int64(bitPattern: bits)) : Int32(bitPattern: UInt32(truncatingIfNeeded: bits)) {
-                let address = c.register(first)
+                let address = c.register(first), start = c.e.position
                 c.emit { immediate(&$0, address, value) }
+                if store == .i32Store8 || store == .i64Store8, c.isReachable { c.lastByteStore = (start: start, end: c.e.position) }
             } else {
                 let address = c.register(first), value = c.register(first + 1)
                 c.emit { emitter(&$0, address, value) }

@@ -117,6 +117,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The `fadd64` or `fsub64` just emitted, for a store of its result right after
     /// it to fuse with. Its destination is read from its bytes.
     var lastFloatSum: (start: Int, end: Int, subtract: Bool, a: UInt16, b: UInt16)?
+    /// The `xstore8_i32` just emitted, for an add to its address register right after
+    /// it to fuse with. Its operands are read from its bytes.
+    var lastByteStore: (start: Int, end: Int)?
     enum AddOperand { case register(UInt16), immediate(Int32) }
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
@@ -452,6 +455,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         lastLoad = nil
         lastFloatSum = nil
         lastConst = nil
+        lastByteStore = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

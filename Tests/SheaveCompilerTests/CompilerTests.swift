@@ -563,6 +563,73 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("bump", [.i32(65524)]), [.i32(3)], "the last four bytes")
     }
 
+    func testAPointerSteppedAfterAByteStoreThroughItIsOneOp() throws {
+        let source = """
+            (module (memory 1)
+              (func (export "strike") (param $p i32) (param $step i32) (param $end i32)
+                (loop
+                  (i32.store8 offset=1 (local.get $p) (i32.const 0x1ff))
+                  (local.set $p (i32.add (local.get $p) (local.get $step)))
+                  (br_if 0 (i32.lt_u (local.get $p) (local.get $end)))))
+              (func (export "byte") (param i32) (result i32) (i32.load8_u (local.get 0)))
+              (func (export "swapped") (param i32 i32) (result i32)
+                (i32.store8 (local.get 0) (i32.const 7))
+                (local.tee 0 (i32.add (local.get 1) (local.get 0))))
+              (func (export "other") (param i32 i32) (result i32) (local i32)
+                (i32.store8 (local.get 0) (i32.const 7))
+                (local.set 2 (i32.add (local.get 0) (local.get 1)))
+                (local.get 2)))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
+        XCTAssertEqual(ops(0).filter { $0.hasPrefix("xstore") }, ["xstore8_i32_step"])
+        XCTAssertEqual(ops(2).filter { $0.hasPrefix("xstore") || $0.hasPrefix("xadd") }, ["xstore8_i32_step"],
+                       "the add's operands the other way round, and tee'd")
+        XCTAssertEqual(ops(3).filter { $0.hasPrefix("xstore") }, ["xstore8_i32"], "the sum set into another local: no fusion")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        _ = try instance.invoke("strike", [.i32(0), .i32(3), .i32(10)])
+        let bytes = try (0..<12).map { try instance.invoke("byte", [.i32($0)]) }
+        XCTAssertEqual(bytes, [0, 255, 0, 0, 255, 0, 0, 255, 0, 0, 255, 0].map { [.i32($0)] }, "addresses 1, 4, 7 and 10: p + 1 for p = 0, 3, 6, 9")
+        XCTAssertEqual(try instance.invoke("swapped", [.i32(20), .i32(0xFFFF_FFFF)]), [.i32(19)], "the step wraps like i32.add")
+        XCTAssertEqual(try instance.invoke("byte", [.i32(20)]), [.i32(7)])
+        XCTAssertEqual(try instance.invoke("other", [.i32(30), .i32(5)]), [.i32(35)])
+        XCTAssertEqual(try instance.invoke("byte", [.i32(30)]), [.i32(7)])
+        XCTAssertThrowsError(try instance.invoke("strike", [.i32(65535), .i32(1), .i32(0)])) {
+            XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds, "the store through 65535 + 1 traps")
+        }
+        XCTAssertThrowsError(try instance.invoke("swapped", [.i32(65536), .i32(1)])) { XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds) }
+    }
+
+    func testALoopStepFusesWithItsTestWhicheverSideTheStepIsOn() throws {
+        let source = """
+            (module
+              (func (export "ne") (param $n i32) (result i32) (local $i i32) (local $s i32)
+                (loop
+                  (local.set $s (i32.add (local.get $s) (local.get $i)))
+                  (br_if 0 (i32.ne (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
+                (local.get $s))
+              (func (export "gt") (param $n i32) (result i32) (local $i i32) (local $s i32)
+                (loop
+                  (local.set $s (i32.add (local.get $s) (local.get $i)))
+                  (br_if 0 (i32.gt_s (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
+                (local.get $s))
+              (func (export "ge") (param $n i32) (result i32) (local $i i32) (local $s i32)
+                (loop
+                  (local.set $s (i32.add (local.get $s) (local.get $i)))
+                  (br_if 0 (i32.ge_u (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
+                (local.get $s)))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        XCTAssertTrue(opNames(module, function: 0).contains("br_xadd32_i32_ne"), "n != i taken as i != n")
+        XCTAssertTrue(opNames(module, function: 1).contains("br_xadd32_i32_slt"), "n > i taken as i < n")
+        XCTAssertFalse(opNames(module, function: 2).contains { $0.hasPrefix("br_xadd") }, "i <= n: no fused op has it")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("ne", [.i32(5)]), [.i32(10)])
+        XCTAssertEqual(try instance.invoke("gt", [.i32(5)]), [.i32(10)])
+        XCTAssertEqual(try instance.invoke("gt", [.i32(0xFFFF_FFFD)]), [.i32(0)], "one pass, then 1 > -3 leaves")
+        XCTAssertEqual(try instance.invoke("ge", [.i32(5)]), [.i32(15)])
+    }
+
     func testALoadOfAnAddFusesAndWrapsLikeTheAdd() throws {
         let source = """
             (module (memory 1)

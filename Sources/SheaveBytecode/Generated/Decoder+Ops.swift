@@ -1197,6 +1197,12 @@ extension Decoder {
             let offset = try reader.readU32()
             let imm = try reader.readI32()
             return visitor.xadd32I32Mem(addr, offset, imm)
+        case 228: // xstore8_i32_step
+            let dst = try reader.readXReg()
+            let offset = try reader.readU32()
+            let imm = try reader.readI32()
+            let step = try reader.readXReg()
+            return visitor.xstore8I32Step(dst, offset, imm, step)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

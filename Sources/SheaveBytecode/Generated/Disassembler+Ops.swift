@@ -1590,6 +1590,11 @@ extension Disassembler: OpVisitor {
         "xadd32_i32_mem \(addr), \(offset), \(imm)"
     }
 
+    /// The text of `xstore8_i32_step`.
+    public mutating func xstore8I32Step(_ dst: XReg, _ offset: UInt32, _ imm: Int32, _ step: XReg) -> String {
+        "xstore8_i32_step \(dst), \(offset), \(imm), \(step)"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

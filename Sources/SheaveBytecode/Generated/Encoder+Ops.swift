@@ -2860,6 +2860,16 @@ extension Encoder: OpVisitor {
         emit(imm)
     }
 
+    /// `xstore8_i32_step`: memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)
+    public mutating func xstore8I32Step(_ dst: XReg, _ offset: UInt32, _ imm: Int32, _ step: XReg) {
+        beginInstruction()
+        emitOpcode(228)
+        emit(dst)
+        emit(offset)
+        emit(imm)
+        emit(step)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()

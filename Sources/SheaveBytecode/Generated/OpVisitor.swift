@@ -640,6 +640,8 @@ public protocol OpVisitor {
     mutating func brXconst32(_ dst: XReg, _ imm: Int32, _ offset: PcRelOffset) -> Output
     /// `xadd32_i32_mem`: memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds
     mutating func xadd32I32Mem(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> Output
+    /// `xstore8_i32_step`: memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)
+    mutating func xstore8I32Step(_ dst: XReg, _ offset: UInt32, _ imm: Int32, _ step: XReg) -> Output
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure

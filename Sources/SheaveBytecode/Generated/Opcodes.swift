@@ -459,6 +459,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case brXconst32 = 226
     /// `xadd32_i32_mem`: memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds
     case xadd32I32Mem = 227
+    /// `xstore8_i32_step`: memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)
+    case xstore8I32Step = 228
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1369,6 +1371,7 @@ extension Opcode {
         case .xload16U32AddI32: return OpInfo(name: "xload16_u32_add_i32", doc: "low32(dst) = zext(u16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 13)
         case .brXconst32: return OpInfo(name: "br_xconst32", doc: "dst = zext(imm); pc = pc + offset", flags: [.branch, .terminator], size: 11)
         case .xadd32I32Mem: return OpInfo(name: "xadd32_i32_mem", doc: "memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds", flags: [.mayStop, .memory], size: 11)
+        case .xstore8I32Step: return OpInfo(name: "xstore8_i32_step", doc: "memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)", flags: [.mayStop, .memory], size: 13)
         }
     }
 }
@@ -1712,14 +1715,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x5663cf4a022d032d
+public let instructionSetFingerprint: UInt64 = 0x917e735a43f17878
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 228
+public let primaryOpcodeCount = 229
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1954,6 +1957,7 @@ public let slotFieldRows: [UInt8] = [
     13, 2, 1, 3, 0, 0, 0, 0,  // xload16_u32_add_i32
     11, 1, 1, 0, 0, 0, 0, 0,  // br_xconst32
     11, 1, 1, 0, 0, 0, 0, 0,  // xadd32_i32_mem
+    13, 2, 1, 11, 0, 0, 0, 0,  // xstore8_i32_step
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xeq64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xne64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xslt64
@@ -2520,6 +2524,7 @@ public let branchFieldRows: [UInt8] = [
     13, 0, 0,  // xload16_u32_add_i32
     11, 7, 0,  // br_xconst32
     11, 0, 0,  // xadd32_i32_mem
+    13, 0, 0,  // xstore8_i32_step
     11, 7, 0,  // br_if_xeq64
     11, 7, 0,  // br_if_xne64
     11, 7, 0,  // br_if_xslt64
@@ -3083,6 +3088,7 @@ extension Opcode {
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_u32_add_i32
         [.x, .immediate(bytes: 4), .pcrel],  // br_xconst32
         [.x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xadd32_i32_mem
+        [.x, .immediate(bytes: 4), .immediate(bytes: 4), .x],  // xstore8_i32_step
     ]
 }
 

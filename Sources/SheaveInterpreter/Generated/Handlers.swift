@@ -644,6 +644,8 @@ protocol OpHandlers {
     mutating func brXconst32(_ dst: XReg, _ imm: Int32, _ offset: BranchTarget)
     /// `xadd32_i32_mem`: memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds
     mutating func xadd32I32Mem(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop)
+    /// `xstore8_i32_step`: memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)
+    mutating func xstore8I32Step(_ dst: XReg, _ offset: UInt32, _ imm: Int32, _ step: XReg) throws(Stop)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4539,6 +4541,17 @@ extension Executor {
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
         try xadd32I32Mem(addr, offset, imm)
+    }
+
+    @inline(__always)
+    mutating func op_xstore8I32Step() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
+        let step = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        pc = pc.advanced(by: 21)
+        try xstore8I32Step(dst, offset, imm, step)
     }
 
     @inline(__always)

@@ -241,6 +241,7 @@ extension Executor {
             case 225: try op_xload16U32AddI32() // xload16_u32_add_i32
             case 226: op_brXconst32() // br_xconst32
             case 227: try op_xadd32I32Mem() // xadd32_i32_mem
+            case 228: try op_xstore8I32Step() // xstore8_i32_step
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

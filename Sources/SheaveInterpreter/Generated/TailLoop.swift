@@ -2233,6 +2233,13 @@ private func tail_xadd32I32Mem(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 }
 
 @inline(__always)
+private func tail_xstore8I32Step(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_xstore8I32Step() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_memorySize(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.op_memorySize()
@@ -9878,6 +9885,31 @@ private func tail_xadd32I32Mem_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
     return ex.dispatchNext()
 }
 
+@inline(__always)
+private func tail_xstore8I32Step_xacc_step(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+    do { try ex.op_xstore8I32Step() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xstore8I32Step_xacc_step_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xstore8I32Step() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xstore8I32Step_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xstore8I32Step() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
 /// The number of extended ops.
 let extendedOpCount = 330
 
@@ -10113,6 +10145,7 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[225] = tail_xload16U32AddI32
     table[226] = tail_brXconst32
     table[227] = tail_xadd32I32Mem
+    table[228] = tail_xstore8I32Step
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 
@@ -11583,6 +11616,7 @@ func xaccWriterField(_ index: Int) -> Int {
     case 224: return 1  // xload16_u32_add
     case 225: return 1  // xload16_u32_add_i32
     case 226: return 1  // br_xconst32
+    case 228: return 1  // xstore8_i32_step
     default: return 0
     }
 }
@@ -11770,6 +11804,7 @@ func xaccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 224: return [(3, tail_xload16U32Add_xacc_a), (5, tail_xload16U32Add_xacc_b)]  // xload16_u32_add
     case 225: return [(3, tail_xload16U32AddI32_xacc_a)]  // xload16_u32_add_i32
     case 227: return [(1, tail_xadd32I32Mem_xacc_addr)]  // xadd32_i32_mem
+    case 228: return [(11, tail_xstore8I32Step_xacc_step)]  // xstore8_i32_step
     default: return []
     }
 }
@@ -12005,6 +12040,7 @@ func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 224: return [(0, tail_xload16U32Add_keep), (3, tail_xload16U32Add_xacc_a_keep), (5, tail_xload16U32Add_xacc_b_keep)]  // xload16_u32_add
     case 225: return [(0, tail_xload16U32AddI32_keep), (3, tail_xload16U32AddI32_xacc_a_keep)]  // xload16_u32_add_i32
     case 226: return [(0, tail_brXconst32_keep)]  // br_xconst32
+    case 228: return [(0, tail_xstore8I32Step_keep), (11, tail_xstore8I32Step_xacc_step_keep)]  // xstore8_i32_step
     default: return []
     }
 }

@@ -152,6 +152,12 @@ extension Executor {
     @inline(__always) mutating func xstore32I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt32(bitPattern: imm)) }
     @inline(__always) mutating func xstore64I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt64(bitPattern: Int64(imm))) }
 
+    @inline(__always) mutating func xstore8I32Step(_ dst: XReg, _ offset: UInt32, _ imm: Int32, _ step: XReg) throws(Stop) {
+        let address = x32(dst)
+        try store(dst, offset, UInt8(truncatingIfNeeded: imm))
+        setX32(dst, address &+ x32(step))
+    }
+
     @inline(__always) mutating func memorySize(_ dst: XReg) { setX32(dst, UInt32(truncatingIfNeeded: memorySize / LinearMemory.pageSize)) }
 
     @inline(__always) mutating func memoryGrow(_ dst: XReg, _ delta: XReg) {
