@@ -384,6 +384,18 @@ extension FunctionCompiler {
         try selectTyped(type)
     }
 
+    /// The `xand32_i32` just emitted, if it wrote the condition on top of the stack,
+    /// nothing was emitted or bound since, and the select's values need no op of their
+    /// own: takes it back and returns what it tested.
+    private mutating func takeFusableBitTest() -> (src: UInt16, mask: Int32)? {
+        guard let test = lastBitTest, e.position == test.end, let top = stack.last, top.location == .slot,
+              slot(stack.count - 1) == e.register(at: test.start + 1) else { return nil }
+        if case .const = stack[stack.count - 3].location { return nil }
+        if case .const = stack[stack.count - 2].location { return nil }
+        retract(to: test.start)
+        return (test.src, test.mask)
+    }
+
     private mutating func selectTyped(_ type: ValueType?) throws(CompileError) {
         if isReachable, stack.count >= 3, type != .v128, let last = lastComparison, case .zero = last.condition.right,
            last.condition.relation == .eq, let eqz = takeFusableCondition() {
@@ -396,6 +408,14 @@ extension FunctionCompiler {
             } else {
                 emitWithDestination(dst) { $0.xselect(XReg(dst), XReg(eqz.left), XReg(b), XReg(a)) }
             }
+            stack.removeLast(3)
+            push(type)
+        } else if isReachable, stack.count >= 3, type != .v128, let (src, mask) = takeFusableBitTest() {
+            // select(a, b, x & mask): the `xand32_i32` just emitted is taken back.
+            let first = stack.count - 3
+            let dst = slot(first)
+            let a = register(first), b = register(first + 1)
+            emitWithDestination(dst) { $0.xselectAndI32(XReg(dst), XReg(src), mask, XReg(a), XReg(b)) }
             stack.removeLast(3)
             push(type)
         } else if isReachable, stack.count >= 3 {

@@ -128,6 +128,7 @@ extension FunctionCompiler {
         if try fuseWithLastShift(binary) { return }
         if try fuseWithLastMultiply(binary) { return }
         if try fuseWithLastProduct(binary) { return }
+        if try fuseWithLastSum(binary) { return }
         var shifted: (source: UInt16, amount: UInt8)?
         var added: (a: UInt16, b: AddOperand)?
         let start = e.position
@@ -205,8 +206,9 @@ extension FunctionCompiler {
                     lastStep = (start: at, end: end, is64: op == Opcode.xadd64.rawValue, a: a, b: .register(e.register(at: at + 5)))
                 case Opcode.xadd32I32.rawValue, Opcode.xadd64I32.rawValue:
                     lastStep = (start: at, end: end, is64: op == Opcode.xadd64I32.rawValue, a: a, b: .immediate(e.int32(at: at + 5)))
-                case Opcode.fmul32.rawValue, Opcode.fmul64.rawValue:
-                    lastProduct = (start: at, end: end, slot: destination.slot, is64: op == Opcode.fmul64.rawValue, a: a, b: e.register(at: at + 5))
+                case Opcode.fmul32.rawValue, Opcode.fmul64.rawValue, Opcode.xmul32.rawValue:
+                    let type: ValueType = op == Opcode.fmul64.rawValue ? .f64 : op == Opcode.fmul32.rawValue ? .f32 : .i32
+                    lastProduct = (start: at, end: end, slot: destination.slot, type: type, a: a, b: e.register(at: at + 5))
                 case Opcode.fadd64.rawValue, Opcode.fsub64.rawValue:
                     lastFloatSum = (start: at, end: end, subtract: op == Opcode.fsub64.rawValue, a: a, b: e.register(at: at + 5))
                 case Opcode.xand32I32.rawValue:
@@ -226,21 +228,22 @@ extension FunctionCompiler {
         }
     }
 
-    /// A float add, subtract or multiply with the product of the multiply just emitted
-    /// as one operand (the product used by nothing else): takes the multiply back and
-    /// emits one op that rounds the product, then the result, as the two ops do.
-    /// Returns false (having emitted nothing) when the pair is not there.
+    /// A float add, subtract or multiply, or an `i32.add`, with the product of the
+    /// multiply just emitted as one operand (the product used by nothing else): takes
+    /// the multiply back and emits one op that rounds (or wraps) the product, then the
+    /// result, as the two ops do. Returns false (having emitted nothing) when the pair
+    /// is not there.
     mutating func fuseWithLastProduct(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
-        let is64: Bool
+        let type: ValueType
         switch binary {
-        case .f32Add, .f32Sub, .f32Mul: is64 = false
-        case .f64Add, .f64Sub, .f64Mul: is64 = true
+        case .f32Add, .f32Sub, .f32Mul: type = .f32
+        case .f64Add, .f64Sub, .f64Mul: type = .f64
+        case .i32Add: type = .i32
         default: return false
         }
-        guard let product = lastProduct, e.position == product.end, product.is64 == is64, isReachable,
+        guard let product = lastProduct, e.position == product.end, product.type == type, isReachable,
               stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
         let n = stack.count
-        let type: ValueType = is64 ? .f64 : .f32
         func isProduct(_ i: Int) -> Bool { stack[i].location == .slot && Int(slot(i)) == product.slot && stack[i].type == type }
         let productIsLeft: Bool
         if isProduct(n - 2) { productIsLeft = true } else if isProduct(n - 1) { productIsLeft = false } else { return false }
@@ -248,22 +251,44 @@ extension FunctionCompiler {
         // stack slot could overwrite one of the product's operands before the op reads it.
         if case .const = stack[productIsLeft ? n - 1 : n - 2].location { return false }
         retract(to: product.start)
-        let (a, b) = (FReg(product.a), FReg(product.b))
         try op([type, type], type) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
-            let other = FReg(c.register(productIsLeft ? first + 1 : first))
-            let d = FReg(dst)
+            let other = c.register(productIsLeft ? first + 1 : first)
+            if type == .i32 {
+                c.emitWithDestination(dst) { $0.xmul32Add(XReg(dst), XReg(product.a), XReg(product.b), XReg(other)) }
+                return
+            }
+            let (d, a, b, o) = (FReg(dst), FReg(product.a), FReg(product.b), FReg(other))
             c.emitWithDestination(dst) { e in
                 switch (binary, productIsLeft) {
-                case (.f32Mul, _): e.fmul32Mul(d, a, b, other)
-                case (.f32Add, _): e.fmul32Add(d, a, b, other)
-                case (.f32Sub, true): e.fmul32Sub(d, a, b, other)
-                case (.f32Sub, false): e.fmul32Rsub(d, a, b, other)
-                case (.f64Mul, _): e.fmul64Mul(d, a, b, other)
-                case (.f64Add, _): e.fmul64Add(d, a, b, other)
-                case (.f64Sub, true): e.fmul64Sub(d, a, b, other)
-                default: e.fmul64Rsub(d, a, b, other)
+                case (.f32Mul, _): e.fmul32Mul(d, a, b, o)
+                case (.f32Add, _): e.fmul32Add(d, a, b, o)
+                case (.f32Sub, true): e.fmul32Sub(d, a, b, o)
+                case (.f32Sub, false): e.fmul32Rsub(d, a, b, o)
+                case (.f64Mul, _): e.fmul64Mul(d, a, b, o)
+                case (.f64Add, _): e.fmul64Add(d, a, b, o)
+                case (.f64Sub, true): e.fmul64Sub(d, a, b, o)
+                default: e.fmul64Rsub(d, a, b, o)
                 }
             }
+        }
+        return true
+    }
+
+    /// An `i32.add` with the sum of the `xadd32` just emitted as one operand (the sum
+    /// used by nothing else): takes that add back and emits one op that adds three.
+    /// Returns false (having emitted nothing) when the pair is not there.
+    mutating func fuseWithLastSum(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
+        guard binary == .i32Add, let add = lastAdd, e.position == add.end, case .register(let b) = add.b, isReachable,
+              stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+        let n = stack.count
+        func isSum(_ i: Int) -> Bool { stack[i].location == .slot && Int(slot(i)) == add.slot && stack[i].type == .i32 }
+        let sumIsLeft: Bool
+        if isSum(n - 2) { sumIsLeft = true } else if isSum(n - 1) { sumIsLeft = false } else { return false }
+        if case .const = stack[sumIsLeft ? n - 1 : n - 2].location { return false }
+        retract(to: add.start)
+        try op([.i32, .i32], .i32) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
+            let other = c.register(sumIsLeft ? first + 1 : first)
+            c.emitWithDestination(dst) { $0.xadd32Add(XReg(dst), XReg(add.a), XReg(b), XReg(other)) }
         }
         return true
     }

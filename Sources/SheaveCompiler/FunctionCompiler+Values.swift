@@ -214,6 +214,7 @@ extension FunctionCompiler {
         let offset = try checkMemArg(memarg, naturalAlignment: store.naturalAlignment)
         if store == .f64Store, try fuseWithLastFloatSum(offset: offset) { return }
         if store == .i32Store, try fuseReadModifyWrite(offset: offset) { return }
+        if store == .i32Store, try fuseExchange(offset: offset) { return }
         typealias Emit = (inout Encoder, UInt16, UInt16) -> Void
         let emitter: Emit
         switch store {
@@ -296,6 +297,29 @@ extension FunctionCompiler {
         try op([.i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
             let address = XReg(c.register(first))
             c.emit { $0.xadd32I32Mem(address, offset, imm) }
+        }
+        return true
+    }
+
+    /// An `i32.store` of a register to the address the `xload32` just emitted read,
+    /// its value set aside (`next = p->next; p->next = prev`): takes the load back
+    /// and emits one op that loads, then stores. The load must not have written its
+    /// own address register. Returns false, having emitted nothing, when the pair is
+    /// not there.
+    private mutating func fuseExchange(offset: UInt32) throws(CompileError) -> Bool {
+        guard let load = lastLoad, e.position == load.end, !load.byte, load.offset == offset, isReachable,
+              stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+        let n = stack.count
+        guard stack[n - 1].type == .i32 else { return false }
+        // Registers only: a constant written for either would come between the two.
+        if case .const = stack[n - 1].location { return false }
+        if case .const = stack[n - 2].location { return false }
+        let loaded = e.register(at: load.start + 1)  // a `local.set` may have retargeted it
+        guard register(n - 2) == load.addr, loaded != load.addr else { return false }
+        retract(to: load.start)
+        try op([.i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
+            let (address, value) = (XReg(c.register(first)), XReg(c.register(first + 1)))
+            c.emit { $0.xload32Xchg(XReg(loaded), address, offset, value) }
         }
         return true
     }

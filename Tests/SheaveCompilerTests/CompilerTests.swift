@@ -600,6 +600,109 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertThrowsError(try instance.invoke("swapped", [.i32(65536), .i32(1)])) { XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds) }
     }
 
+    func testAListReversedInPlaceLoadsAndStoresEachLinkInOneOp() throws {
+        // Nodes of 8 bytes at 16, 24, 32, 40: `next` at offset 4, the value at 0.
+        let source = """
+            (module (memory 1)
+              (func (export "link") (param $n i32)
+                (local $p i32) (local $i i32)
+                (local.set $p (i32.const 16))
+                (loop
+                  (i32.store (local.get $p) (i32.mul (local.get $i) (i32.const 10)))
+                  (i32.store offset=4 (local.get $p)
+                    (select (i32.const 0) (i32.add (local.get $p) (i32.const 8))
+                      (i32.eq (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+                  (local.set $p (i32.add (local.get $p) (i32.const 8)))
+                  (br_if 0 (i32.lt_u (local.get $i) (local.get $n)))))
+              (func (export "reverse") (param $list i32) (result i32) (local $prev i32) (local $next i32)
+                (block
+                  (br_if 0 (i32.eqz (local.get $list)))
+                  (loop
+                    (local.set $next (i32.load offset=4 (local.get $list)))
+                    (i32.store offset=4 (local.get $list) (local.get $prev))
+                    (local.set $prev (local.get $list))
+                    (local.set $list (local.get $next))
+                    (br_if 0 (local.get $list))))
+                (local.get $prev))
+              (func (export "values") (param $p i32) (result i64) (local $v i64)
+                (block (loop
+                  (br_if 1 (i32.eqz (local.get $p)))
+                  (local.set $v (i64.add (i64.mul (local.get $v) (i64.const 100)) (i64.load32_u (local.get $p))))
+                  (local.set $p (i32.load offset=4 (local.get $p)))
+                  (br 0)))
+                (local.get $v))
+              (func (export "swap") (param $p i32) (param $x i32) (result i32)
+                (i32.load (local.get $p))
+                (i32.store (local.get $p) (local.get $x)))
+              (func (export "self") (param $p i32) (result i32)
+                (local.set $p (i32.load (local.get $p)))
+                (i32.store (local.get $p) (i32.const 5))
+                (local.get $p))
+              (func (export "elsewhere") (param $p i32) (result i32)
+                (i32.load offset=4 (local.get $p))
+                (i32.store (local.get $p) (i32.const 9))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
+        XCTAssertTrue(ops(1).contains("xload32_xchg"), "\(ops(1))")
+        XCTAssertFalse(ops(1).contains("xstore32"))
+        XCTAssertEqual(ops(3).filter { $0.hasPrefix("xload") || $0.hasPrefix("xstore") }, ["xload32_xchg"])
+        XCTAssertFalse(ops(4).contains("xload32_xchg"), "the load wrote its own address register: the store goes elsewhere")
+        XCTAssertFalse(ops(5).contains("xload32_xchg"), "another offset")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        _ = try instance.invoke("link", [.i32(4)])
+        XCTAssertEqual(try instance.invoke("values", [.i32(16)]), [.i64(10_20_30)])
+        XCTAssertEqual(try instance.invoke("reverse", [.i32(16)]), [.i32(40)])
+        XCTAssertEqual(try instance.invoke("values", [.i32(40)]), [.i64(30_20_10_00)])
+        XCTAssertEqual(try instance.invoke("swap", [.i32(100), .i32(7)]), [.i32(0)])
+        XCTAssertEqual(try instance.invoke("swap", [.i32(100), .i32(8)]), [.i32(7)])
+        XCTAssertEqual(try instance.invoke("self", [.i32(100)]), [.i32(8)], "loads 8 from 100, stores 5 at 8")
+        XCTAssertEqual(try instance.invoke("swap", [.i32(8), .i32(0)]), [.i32(5)])
+        XCTAssertThrowsError(try instance.invoke("swap", [.i32(65533), .i32(1)])) { XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds) }
+        XCTAssertEqual(try instance.invoke("swap", [.i32(65532), .i32(1)]), [.i32(0)], "the last four bytes")
+        XCTAssertEqual(try instance.invoke("swap", [.i32(65532), .i32(2)]), [.i32(1)])
+    }
+
+    func testASelectOnABitAndSumsOfThreeTermsAreOneOp() throws {
+        let source = """
+            (module
+              (func (export "crc") (param $crc i32) (param $data i32) (result i32)
+                (select
+                  (i32.xor (i32.shr_u (local.get $crc) (i32.const 1)) (i32.const 0xA001))
+                  (i32.shr_u (local.get $crc) (i32.const 1))
+                  (i32.and (i32.xor (local.get $crc) (local.get $data)) (i32.const 1))))
+              (func (export "pick64") (param $x i32) (param $a i64) (param $b i64) (result i64)
+                (select (local.get $a) (local.get $b) (i32.and (local.get $x) (i32.const 0x80000000))))
+              (func (export "kept") (param $x i32) (param $a i32) (param $b i32) (result i32) (local $t i32)
+                (select (local.get $a) (local.get $b) (local.tee $t (i32.and (local.get $x) (i32.const 1))))
+                (i32.add (local.get $t)))
+              (func (export "dot") (param $a i32) (param $b i32) (param $c i32) (result i32)
+                (i32.add (local.get $c) (i32.mul (local.get $a) (local.get $b))))
+              (func (export "sum3") (param $a i32) (param $b i32) (param $c i32) (result i32)
+                (i32.add (i32.add (local.get $a) (local.get $b)) (local.get $c))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
+        XCTAssertTrue(ops(0).contains("xselect_and_i32"), "\(ops(0))")
+        XCTAssertFalse(ops(0).contains("xand32_i32"))
+        XCTAssertTrue(ops(1).contains("xselect_and_i32"))
+        XCTAssertFalse(ops(2).contains("xselect_and_i32"), "the bit is also kept in a local: no fusion")
+        XCTAssertEqual(ops(3), ["push_frame", "xmul32_add", "ret"])
+        XCTAssertEqual(ops(4), ["push_frame", "xadd32_add", "ret"])
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("crc", [.i32(0x1235), .i32(0)]), [.i32(0x091A ^ 0xA001)])
+        XCTAssertEqual(try instance.invoke("crc", [.i32(0x1235), .i32(1)]), [.i32(0x091A)])
+        XCTAssertEqual(try instance.invoke("crc", [.i32(0x1234), .i32(2)]), [.i32(0x091A)], "bit 1 of the data is not tested")
+        XCTAssertEqual(try instance.invoke("pick64", [.i32(0x8000_0000), .i64(UInt64.max), .i64(2)]), [.i64(UInt64.max)], "all 64 bits")
+        XCTAssertEqual(try instance.invoke("pick64", [.i32(0x7FFF_FFFF), .i64(UInt64.max), .i64(0x1_0000_0000)]), [.i64(0x1_0000_0000)])
+        XCTAssertEqual(try instance.invoke("kept", [.i32(3), .i32(10), .i32(20)]), [.i32(11)])
+        XCTAssertEqual(try instance.invoke("kept", [.i32(2), .i32(10), .i32(20)]), [.i32(20)])
+        XCTAssertEqual(try instance.invoke("dot", [.i32(0x10001), .i32(0x10001), .i32(5)]), [.i32(0x20001 + 5)], "the product wraps")
+        XCTAssertEqual(try instance.invoke("dot", [.i32(UInt32(bitPattern: -3)), .i32(7), .i32(1)]), [.i32(UInt32(bitPattern: -20))])
+        XCTAssertEqual(try instance.invoke("sum3", [.i32(0xFFFF_FFFF), .i32(2), .i32(0xFFFF_FFFF)]), [.i32(0)], "wraps like two adds")
+        XCTAssertEqual(try instance.invoke("sum3", [.i32(1), .i32(20), .i32(300)]), [.i32(321)])
+    }
+
     func testALoopStepFusesWithItsTestWhicheverSideTheStepIsOn() throws {
         let source = """
             (module

@@ -1203,6 +1203,31 @@ extension Decoder {
             let imm = try reader.readI32()
             let step = try reader.readXReg()
             return visitor.xstore8I32Step(dst, offset, imm, step)
+        case 229: // xload32_xchg
+            let dst = try reader.readXReg()
+            let addr = try reader.readXReg()
+            let offset = try reader.readU32()
+            let src = try reader.readXReg()
+            return visitor.xload32Xchg(dst, addr, offset, src)
+        case 230: // xselect_and_i32
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let mask = try reader.readI32()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            return visitor.xselectAndI32(dst, src, mask, a, b)
+        case 231: // xmul32_add
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let c = try reader.readXReg()
+            return visitor.xmul32Add(dst, a, b, c)
+        case 232: // xadd32_add
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let c = try reader.readXReg()
+            return visitor.xadd32Add(dst, a, b, c)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

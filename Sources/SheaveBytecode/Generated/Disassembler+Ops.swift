@@ -1595,6 +1595,26 @@ extension Disassembler: OpVisitor {
         "xstore8_i32_step \(dst), \(offset), \(imm), \(step)"
     }
 
+    /// The text of `xload32_xchg`.
+    public mutating func xload32Xchg(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ src: XReg) -> String {
+        "xload32_xchg \(dst), \(addr), \(offset), \(src)"
+    }
+
+    /// The text of `xselect_and_i32`.
+    public mutating func xselectAndI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ a: XReg, _ b: XReg) -> String {
+        "xselect_and_i32 \(dst), \(src), \(mask), \(a), \(b)"
+    }
+
+    /// The text of `xmul32_add`.
+    public mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) -> String {
+        "xmul32_add \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `xadd32_add`.
+    public mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) -> String {
+        "xadd32_add \(dst), \(a), \(b), \(c)"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

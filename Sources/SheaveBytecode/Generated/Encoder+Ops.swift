@@ -2870,6 +2870,47 @@ extension Encoder: OpVisitor {
         emit(step)
     }
 
+    /// `xload32_xchg`: low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds
+    public mutating func xload32Xchg(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ src: XReg) {
+        beginInstruction()
+        emitOpcode(229)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(src)
+    }
+
+    /// `xselect_and_i32`: dst = low32(src) & mask != 0 ? a : b (all 64 bits)
+    public mutating func xselectAndI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ a: XReg, _ b: XReg) {
+        beginInstruction()
+        emitOpcode(230)
+        emit(dst)
+        emit(src)
+        emit(mask)
+        emit(a)
+        emit(b)
+    }
+
+    /// `xmul32_add`: low32(dst) = low32(a) * low32(b) + low32(c)
+    public mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) {
+        beginInstruction()
+        emitOpcode(231)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
+    public mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) {
+        beginInstruction()
+        emitOpcode(232)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()

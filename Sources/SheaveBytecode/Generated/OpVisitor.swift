@@ -642,6 +642,14 @@ public protocol OpVisitor {
     mutating func xadd32I32Mem(_ addr: XReg, _ offset: UInt32, _ imm: Int32) -> Output
     /// `xstore8_i32_step`: memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)
     mutating func xstore8I32Step(_ dst: XReg, _ offset: UInt32, _ imm: Int32, _ step: XReg) -> Output
+    /// `xload32_xchg`: low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds
+    mutating func xload32Xchg(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ src: XReg) -> Output
+    /// `xselect_and_i32`: dst = low32(src) & mask != 0 ? a : b (all 64 bits)
+    mutating func xselectAndI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ a: XReg, _ b: XReg) -> Output
+    /// `xmul32_add`: low32(dst) = low32(a) * low32(b) + low32(c)
+    mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) -> Output
+    /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
+    mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) -> Output
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure

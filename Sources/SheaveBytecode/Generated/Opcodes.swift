@@ -461,6 +461,14 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xadd32I32Mem = 227
     /// `xstore8_i32_step`: memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)
     case xstore8I32Step = 228
+    /// `xload32_xchg`: low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds
+    case xload32Xchg = 229
+    /// `xselect_and_i32`: dst = low32(src) & mask != 0 ? a : b (all 64 bits)
+    case xselectAndI32 = 230
+    /// `xmul32_add`: low32(dst) = low32(a) * low32(b) + low32(c)
+    case xmul32Add = 231
+    /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
+    case xadd32Add = 232
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1372,6 +1380,10 @@ extension Opcode {
         case .brXconst32: return OpInfo(name: "br_xconst32", doc: "dst = zext(imm); pc = pc + offset", flags: [.branch, .terminator], size: 11)
         case .xadd32I32Mem: return OpInfo(name: "xadd32_i32_mem", doc: "memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds", flags: [.mayStop, .memory], size: 11)
         case .xstore8I32Step: return OpInfo(name: "xstore8_i32_step", doc: "memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)", flags: [.mayStop, .memory], size: 13)
+        case .xload32Xchg: return OpInfo(name: "xload32_xchg", doc: "low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds", flags: [.mayStop, .memory], size: 11)
+        case .xselectAndI32: return OpInfo(name: "xselect_and_i32", doc: "dst = low32(src) & mask != 0 ? a : b (all 64 bits)", flags: [.pure], size: 13)
+        case .xmul32Add: return OpInfo(name: "xmul32_add", doc: "low32(dst) = low32(a) * low32(b) + low32(c)", flags: [.pure], size: 9)
+        case .xadd32Add: return OpInfo(name: "xadd32_add", doc: "low32(dst) = low32(a) + low32(b) + low32(c)", flags: [.pure], size: 9)
         }
     }
 }
@@ -1715,14 +1727,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x917e735a43f17878
+public let instructionSetFingerprint: UInt64 = 0x8ea05983ced5a852
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 229
+public let primaryOpcodeCount = 233
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1958,6 +1970,10 @@ public let slotFieldRows: [UInt8] = [
     11, 1, 1, 0, 0, 0, 0, 0,  // br_xconst32
     11, 1, 1, 0, 0, 0, 0, 0,  // xadd32_i32_mem
     13, 2, 1, 11, 0, 0, 0, 0,  // xstore8_i32_step
+    11, 3, 1, 3, 9, 0, 0, 0,  // xload32_xchg
+    13, 4, 1, 3, 9, 11, 0, 0,  // xselect_and_i32
+    9, 4, 1, 3, 5, 7, 0, 0,  // xmul32_add
+    9, 4, 1, 3, 5, 7, 0, 0,  // xadd32_add
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xeq64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xne64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xslt64
@@ -2525,6 +2541,10 @@ public let branchFieldRows: [UInt8] = [
     11, 7, 0,  // br_xconst32
     11, 0, 0,  // xadd32_i32_mem
     13, 0, 0,  // xstore8_i32_step
+    11, 0, 0,  // xload32_xchg
+    13, 0, 0,  // xselect_and_i32
+    9, 0, 0,  // xmul32_add
+    9, 0, 0,  // xadd32_add
     11, 7, 0,  // br_if_xeq64
     11, 7, 0,  // br_if_xne64
     11, 7, 0,  // br_if_xslt64
@@ -3089,6 +3109,10 @@ extension Opcode {
         [.x, .immediate(bytes: 4), .pcrel],  // br_xconst32
         [.x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xadd32_i32_mem
         [.x, .immediate(bytes: 4), .immediate(bytes: 4), .x],  // xstore8_i32_step
+        [.x, .x, .immediate(bytes: 4), .x],  // xload32_xchg
+        [.x, .x, .immediate(bytes: 4), .x, .x],  // xselect_and_i32
+        [.x, .x, .x, .x],  // xmul32_add
+        [.x, .x, .x, .x],  // xadd32_add
     ]
 }
 

@@ -646,6 +646,14 @@ protocol OpHandlers {
     mutating func xadd32I32Mem(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop)
     /// `xstore8_i32_step`: memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)
     mutating func xstore8I32Step(_ dst: XReg, _ offset: UInt32, _ imm: Int32, _ step: XReg) throws(Stop)
+    /// `xload32_xchg`: low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds
+    mutating func xload32Xchg(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop)
+    /// `xselect_and_i32`: dst = low32(src) & mask != 0 ? a : b (all 64 bits)
+    mutating func xselectAndI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ a: XReg, _ b: XReg)
+    /// `xmul32_add`: low32(dst) = low32(a) * low32(b) + low32(c)
+    mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg)
+    /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
+    mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4552,6 +4560,48 @@ extension Executor {
         let step = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
         pc = pc.advanced(by: 21)
         try xstore8I32Step(dst, offset, imm, step)
+    }
+
+    @inline(__always)
+    mutating func op_xload32Xchg() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        pc = pc.advanced(by: 19)
+        try xload32Xchg(dst, addr, offset, src)
+    }
+
+    @inline(__always)
+    mutating func op_xselectAndI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let mask = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        pc = pc.advanced(by: 21)
+        xselectAndI32(dst, src, mask, a, b)
+    }
+
+    @inline(__always)
+    mutating func op_xmul32Add() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
+        xmul32Add(dst, a, b, c)
+    }
+
+    @inline(__always)
+    mutating func op_xadd32Add() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
+        xadd32Add(dst, a, b, c)
     }
 
     @inline(__always)

@@ -242,6 +242,10 @@ extension Executor {
             case 226: op_brXconst32() // br_xconst32
             case 227: try op_xadd32I32Mem() // xadd32_i32_mem
             case 228: try op_xstore8I32Step() // xstore8_i32_step
+            case 229: try op_xload32Xchg() // xload32_xchg
+            case 230: op_xselectAndI32() // xselect_and_i32
+            case 231: op_xmul32Add() // xmul32_add
+            case 232: op_xadd32Add() // xadd32_add
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

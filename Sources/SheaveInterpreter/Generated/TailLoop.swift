@@ -2240,6 +2240,34 @@ private func tail_xstore8I32Step(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 }
 
 @inline(__always)
+private func tail_xload32Xchg(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_xload32Xchg() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_xselectAndI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_xmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_xadd32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_memorySize(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.op_memorySize()
@@ -9910,6 +9938,225 @@ private func tail_xstore8I32Step_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
     return ex.dispatchNext()
 }
 
+@inline(__always)
+private func tail_xload32Xchg_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xload32Xchg() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32Xchg_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload32Xchg() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32Xchg_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    do { try ex.op_xload32Xchg() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32Xchg_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload32Xchg() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32Xchg_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload32Xchg() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xselectAndI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xselectAndI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.op_xselectAndI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xselectAndI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndI32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+    ex.op_xselectAndI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndI32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xselectAndI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xselectAndI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32Add_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.op_xmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32Add_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32Add_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xmul32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_xadd32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xadd32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.op_xadd32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xadd32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32Add_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.op_xadd32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32Add_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_xadd32Add()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xadd32Add_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xadd32Add()
+    return ex.dispatchNext()
+}
+
 /// The number of extended ops.
 let extendedOpCount = 330
 
@@ -10146,6 +10393,10 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[226] = tail_brXconst32
     table[227] = tail_xadd32I32Mem
     table[228] = tail_xstore8I32Step
+    table[229] = tail_xload32Xchg
+    table[230] = tail_xselectAndI32
+    table[231] = tail_xmul32Add
+    table[232] = tail_xadd32Add
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 
@@ -11617,6 +11868,10 @@ func xaccWriterField(_ index: Int) -> Int {
     case 225: return 1  // xload16_u32_add_i32
     case 226: return 1  // br_xconst32
     case 228: return 1  // xstore8_i32_step
+    case 229: return 1  // xload32_xchg
+    case 230: return 1  // xselect_and_i32
+    case 231: return 1  // xmul32_add
+    case 232: return 1  // xadd32_add
     default: return 0
     }
 }
@@ -11805,6 +12060,10 @@ func xaccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 225: return [(3, tail_xload16U32AddI32_xacc_a)]  // xload16_u32_add_i32
     case 227: return [(1, tail_xadd32I32Mem_xacc_addr)]  // xadd32_i32_mem
     case 228: return [(11, tail_xstore8I32Step_xacc_step)]  // xstore8_i32_step
+    case 229: return [(3, tail_xload32Xchg_xacc_addr), (9, tail_xload32Xchg_xacc_src)]  // xload32_xchg
+    case 230: return [(3, tail_xselectAndI32_xacc_src), (9, tail_xselectAndI32_xacc_a), (11, tail_xselectAndI32_xacc_b)]  // xselect_and_i32
+    case 231: return [(3, tail_xmul32Add_xacc_a), (5, tail_xmul32Add_xacc_b), (7, tail_xmul32Add_xacc_c)]  // xmul32_add
+    case 232: return [(3, tail_xadd32Add_xacc_a), (5, tail_xadd32Add_xacc_b), (7, tail_xadd32Add_xacc_c)]  // xadd32_add
     default: return []
     }
 }
@@ -12041,6 +12300,10 @@ func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 225: return [(0, tail_xload16U32AddI32_keep), (3, tail_xload16U32AddI32_xacc_a_keep)]  // xload16_u32_add_i32
     case 226: return [(0, tail_brXconst32_keep)]  // br_xconst32
     case 228: return [(0, tail_xstore8I32Step_keep), (11, tail_xstore8I32Step_xacc_step_keep)]  // xstore8_i32_step
+    case 229: return [(0, tail_xload32Xchg_keep), (3, tail_xload32Xchg_xacc_addr_keep), (9, tail_xload32Xchg_xacc_src_keep)]  // xload32_xchg
+    case 230: return [(0, tail_xselectAndI32_keep), (3, tail_xselectAndI32_xacc_src_keep), (9, tail_xselectAndI32_xacc_a_keep), (11, tail_xselectAndI32_xacc_b_keep)]  // xselect_and_i32
+    case 231: return [(0, tail_xmul32Add_keep), (3, tail_xmul32Add_xacc_a_keep), (5, tail_xmul32Add_xacc_b_keep), (7, tail_xmul32Add_xacc_c_keep)]  // xmul32_add
+    case 232: return [(0, tail_xadd32Add_keep), (3, tail_xadd32Add_xacc_a_keep), (5, tail_xadd32Add_xacc_b_keep), (7, tail_xadd32Add_xacc_c_keep)]  // xadd32_add
     default: return []
     }
 }
@@ -12072,6 +12335,7 @@ func xaccWriterLoads(_ index: Int) -> Bool {
     case 223: return true  // xload16_s32_add_i32
     case 224: return true  // xload16_u32_add
     case 225: return true  // xload16_u32_add_i32
+    case 229: return true  // xload32_xchg
     default: return false
     }
 }

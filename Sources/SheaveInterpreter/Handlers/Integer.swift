@@ -11,6 +11,8 @@ extension Executor {
     @inline(__always) mutating func xmul32AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) {
         setX32(dst, x32(src) &* UInt32(bitPattern: mul) &+ UInt32(bitPattern: add))
     }
+    @inline(__always) mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) { setX32(dst, x32(a) &* x32(b) &+ x32(c)) }
+    @inline(__always) mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) { setX32(dst, x32(a) &+ x32(b) &+ x32(c)) }
     @inline(__always) mutating func xmul64AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) {
         setX64(dst, x64(src) &* UInt64(bitPattern: Int64(mul)) &+ UInt64(bitPattern: Int64(add)))
     }
@@ -147,6 +149,9 @@ extension Executor {
     @inline(__always) mutating func xxor32ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) { setX32(dst, x32(a) ^ (x32(b) &>> UInt32(shift & 31))) }
     @inline(__always) mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) { setX64(dst, x64(a) ^ (x64(b) &<< UInt64(shift & 63))) }
     @inline(__always) mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) { setX64(dst, x64(a) ^ (x64(b) &>> UInt64(shift & 63))) }
+    @inline(__always) mutating func xselectAndI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ a: XReg, _ b: XReg) {
+        setX64(dst, pick(x32(src) & UInt32(bitPattern: mask) != 0, x64(a), x64(b)))
+    }
     @inline(__always) mutating func xselect64(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) { setX64(dst, pick(x64(cond) != 0, x64(a), x64(b))) }
     @inline(__always) mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32) {
         setX32(dst, (x32(src) &>> UInt32(shift & 31)) & UInt32(bitPattern: mask))

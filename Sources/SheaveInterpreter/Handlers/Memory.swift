@@ -152,6 +152,11 @@ extension Executor {
     @inline(__always) mutating func xstore32I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt32(bitPattern: imm)) }
     @inline(__always) mutating func xstore64I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt64(bitPattern: Int64(imm))) }
 
+    @inline(__always) mutating func xload32Xchg(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) {
+        let ea = try effectiveAddress(base: x32(addr), offset, size: 4)
+        setX32(dst, UInt32(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: UInt32.self)))
+        memory.storeBytes(of: x32(src).littleEndian, toByteOffset: ea, as: UInt32.self)
+    }
     @inline(__always) mutating func xstore8I32Step(_ dst: XReg, _ offset: UInt32, _ imm: Int32, _ step: XReg) throws(Stop) {
         let address = x32(dst)
         try store(dst, offset, UInt8(truncatingIfNeeded: imm))

@@ -454,6 +454,16 @@ func buildOpTable() -> [Op] {
     op("xstore8_i32_step", "dst: x, offset: u32, imm: i32, step: x",
        "memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)",
        [.memory, .mayStop])
+    // A value loaded and another stored to the same address right after it (a list
+    // reversed in place: `next = p->next; p->next = prev`): 3.2% of CoreMark's op pairs.
+    op("xload32_xchg", "dst: x, addr: x, offset: u32, src: x",
+       "low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds", mem)
+    // A select on a bit test (a CRC's next bit): 2.2% of CoreMark's op pairs. A
+    // product or a sum that one more value is added to (a dot product, a sum of
+    // three): 1.8% and 3.2%.
+    op("xselect_and_i32", "dst: x, src: x, mask: i32, a: x, b: x", "dst = low32(src) & mask != 0 ? a : b (all 64 bits)", pure)
+    op("xmul32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) * low32(b) + low32(c)", pure)
+    op("xadd32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) + low32(b) + low32(c)", pure)
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
