@@ -165,6 +165,7 @@ extension FunctionCompiler {
             }
         }
         if try fuseWithLastAdd(load, offset: offset) { return }
+        if try fuseWithLastPointerLoad(load, offset: offset) { return }
         let start = e.position
         try unaryMemory(.i32, load.type) { emitter(&$0, $1, $2, offset) }
         if isReachable, load == .i32Load || load == .i32Load8U {
@@ -172,6 +173,25 @@ extension FunctionCompiler {
             let at = lastOpStart(from: start, to: e.position)
             lastLoad = (start: at, end: e.position, byte: load == .i32Load8U, addr: e.register(at: at + 3), offset: offset)
         }
+    }
+
+    /// A byte or 16-bit load through the pointer the `xload32` just emitted loaded
+    /// (`p->info->idx`), the pointer used by nothing else: takes that load back and
+    /// emits one op that loads both. Returns false, having emitted nothing, when the
+    /// pair is not there.
+    private mutating func fuseWithLastPointerLoad(_ load: Instruction.Load, offset: UInt32) throws(CompileError) -> Bool {
+        guard load == .i32Load8U || load == .i32Load16U, let pointer = lastLoad, e.position == pointer.end, !pointer.byte,
+              isReachable, stack.count > (controls.last?.height ?? 0) else { return false }
+        let top = stack.count - 1
+        guard stack[top].location == .slot, slot(top) == e.register(at: pointer.start + 1), stack[top].type == .i32 else { return false }
+        retract(to: pointer.start)
+        let (addr, at) = (XReg(pointer.addr), pointer.offset)
+        try op([.i32], .i32) { (c: inout FunctionCompiler, dst, _) throws(CompileError) in
+            c.emitWithDestination(dst) { e in
+                if load == .i32Load8U { e.xload8U32Via(XReg(dst), addr, at, offset) } else { e.xload16U32Via(XReg(dst), addr, at, offset) }
+            }
+        }
+        return true
     }
 
     /// A load whose address is the result of the `i32.add` just emitted: takes the

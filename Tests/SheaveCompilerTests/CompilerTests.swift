@@ -663,6 +663,38 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("swap", [.i32(65532), .i32(2)]), [.i32(1)])
     }
 
+    func testALoadThroughAPointerJustLoadedIsOneOp() throws {
+        // At 16: a pointer to 32; at 32: bytes 1, 0x80, 0xFF, 0x7F.
+        let source = """
+            (module (memory 1)
+              (data (i32.const 16) "\\20\\00\\00\\00")
+              (data (i32.const 32) "\\01\\80\\FF\\7F")
+              (data (i32.const 40) "\\FF\\FF\\00\\00")
+              (func (export "u8") (param $p i32) (result i32) (i32.load8_u offset=2 (i32.load offset=4 (local.get $p))))
+              (func (export "u16") (param $p i32) (result i32) (i32.load16_u offset=1 (i32.load offset=4 (local.get $p))))
+              (func (export "kept") (param $p i32) (result i32) (local $q i32)
+                (i32.add (i32.load8_u (local.tee $q (i32.load offset=4 (local.get $p)))) (local.get $q)))
+              (func (export "signed") (param $p i32) (result i32) (i32.load8_s (i32.load offset=4 (local.get $p)))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
+        XCTAssertEqual(ops(0), ["push_frame", "xload8_u32_via", "ret"])
+        XCTAssertEqual(ops(1), ["push_frame", "xload16_u32_via", "ret"])
+        XCTAssertFalse(ops(2).contains("xload8_u32_via"), "the pointer is also kept in a local: no fusion")
+        XCTAssertFalse(ops(3).contains { $0.hasSuffix("_via") }, "no signed form")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("u8", [.i32(12)]), [.i32(0xFF)], "the byte at 32 + 2")
+        XCTAssertEqual(try instance.invoke("u16", [.i32(12)]), [.i32(0xFF80)], "bytes 33 and 34, zero-extended")
+        XCTAssertEqual(try instance.invoke("kept", [.i32(12)]), [.i32(1 + 32)])
+        XCTAssertEqual(try instance.invoke("signed", [.i32(12)]), [.i32(1)])
+        XCTAssertThrowsError(try instance.invoke("u16", [.i32(36)])) {
+            XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds, "through the pointer 0xFFFF at offset 1: past the end")
+        }
+        XCTAssertThrowsError(try instance.invoke("u8", [.i32(65532)])) {
+            XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds, "the pointer itself past the end")
+        }
+    }
+
     func testASelectOnABitAndSumsOfThreeTermsAreOneOp() throws {
         let source = """
             (module

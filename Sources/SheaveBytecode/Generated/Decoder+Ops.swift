@@ -1228,6 +1228,18 @@ extension Decoder {
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             return visitor.xadd32Add(dst, a, b, c)
+        case 233: // xload8_u32_via
+            let dst = try reader.readXReg()
+            let addr = try reader.readXReg()
+            let at = try reader.readU32()
+            let offset = try reader.readU32()
+            return visitor.xload8U32Via(dst, addr, at, offset)
+        case 234: // xload16_u32_via
+            let dst = try reader.readXReg()
+            let addr = try reader.readXReg()
+            let at = try reader.readU32()
+            let offset = try reader.readU32()
+            return visitor.xload16U32Via(dst, addr, at, offset)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

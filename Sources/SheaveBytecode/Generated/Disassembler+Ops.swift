@@ -1615,6 +1615,16 @@ extension Disassembler: OpVisitor {
         "xadd32_add \(dst), \(a), \(b), \(c)"
     }
 
+    /// The text of `xload8_u32_via`.
+    public mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) -> String {
+        "xload8_u32_via \(dst), \(addr), \(at), \(offset)"
+    }
+
+    /// The text of `xload16_u32_via`.
+    public mutating func xload16U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) -> String {
+        "xload16_u32_via \(dst), \(addr), \(at), \(offset)"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

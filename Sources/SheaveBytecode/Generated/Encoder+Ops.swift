@@ -2911,6 +2911,26 @@ extension Encoder: OpVisitor {
         emit(c)
     }
 
+    /// `xload8_u32_via`: low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
+    public mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(233)
+        emit(dst)
+        emit(addr)
+        emit(at)
+        emit(offset)
+    }
+
+    /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
+    public mutating func xload16U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) {
+        beginInstruction()
+        emitOpcode(234)
+        emit(dst)
+        emit(addr)
+        emit(at)
+        emit(offset)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()

@@ -650,6 +650,10 @@ public protocol OpVisitor {
     mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) -> Output
     /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
     mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) -> Output
+    /// `xload8_u32_via`: low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
+    mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) -> Output
+    /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
+    mutating func xload16U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) -> Output
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure

@@ -469,6 +469,10 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xmul32Add = 231
     /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
     case xadd32Add = 232
+    /// `xload8_u32_via`: low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
+    case xload8U32Via = 233
+    /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
+    case xload16U32Via = 234
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1384,6 +1388,8 @@ extension Opcode {
         case .xselectAndI32: return OpInfo(name: "xselect_and_i32", doc: "dst = low32(src) & mask != 0 ? a : b (all 64 bits)", flags: [.pure], size: 13)
         case .xmul32Add: return OpInfo(name: "xmul32_add", doc: "low32(dst) = low32(a) * low32(b) + low32(c)", flags: [.pure], size: 9)
         case .xadd32Add: return OpInfo(name: "xadd32_add", doc: "low32(dst) = low32(a) + low32(b) + low32(c)", flags: [.pure], size: 9)
+        case .xload8U32Via: return OpInfo(name: "xload8_u32_via", doc: "low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", flags: [.mayStop, .memory], size: 13)
+        case .xload16U32Via: return OpInfo(name: "xload16_u32_via", doc: "low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", flags: [.mayStop, .memory], size: 13)
         }
     }
 }
@@ -1727,14 +1733,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x8ea05983ced5a852
+public let instructionSetFingerprint: UInt64 = 0xc7b5b5b7080031fa
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 233
+public let primaryOpcodeCount = 235
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1974,6 +1980,8 @@ public let slotFieldRows: [UInt8] = [
     13, 4, 1, 3, 9, 11, 0, 0,  // xselect_and_i32
     9, 4, 1, 3, 5, 7, 0, 0,  // xmul32_add
     9, 4, 1, 3, 5, 7, 0, 0,  // xadd32_add
+    13, 2, 1, 3, 0, 0, 0, 0,  // xload8_u32_via
+    13, 2, 1, 3, 0, 0, 0, 0,  // xload16_u32_via
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xeq64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xne64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xslt64
@@ -2545,6 +2553,8 @@ public let branchFieldRows: [UInt8] = [
     13, 0, 0,  // xselect_and_i32
     9, 0, 0,  // xmul32_add
     9, 0, 0,  // xadd32_add
+    13, 0, 0,  // xload8_u32_via
+    13, 0, 0,  // xload16_u32_via
     11, 7, 0,  // br_if_xeq64
     11, 7, 0,  // br_if_xne64
     11, 7, 0,  // br_if_xslt64
@@ -3113,6 +3123,8 @@ extension Opcode {
         [.x, .x, .immediate(bytes: 4), .x, .x],  // xselect_and_i32
         [.x, .x, .x, .x],  // xmul32_add
         [.x, .x, .x, .x],  // xadd32_add
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload8_u32_via
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_u32_via
     ]
 }
 

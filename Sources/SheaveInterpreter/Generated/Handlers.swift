@@ -654,6 +654,10 @@ protocol OpHandlers {
     mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg)
     /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
     mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg)
+    /// `xload8_u32_via`: low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
+    mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) throws(Stop)
+    /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
+    mutating func xload16U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) throws(Stop)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4602,6 +4606,28 @@ extension Executor {
         let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
         pc = pc.advanced(by: 17)
         xadd32Add(dst, a, b, c)
+    }
+
+    @inline(__always)
+    mutating func op_xload8U32Via() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let at = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
+        pc = pc.advanced(by: 21)
+        try xload8U32Via(dst, addr, at, offset)
+    }
+
+    @inline(__always)
+    mutating func op_xload16U32Via() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let at = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
+        pc = pc.advanced(by: 21)
+        try xload16U32Via(dst, addr, at, offset)
     }
 
     @inline(__always)

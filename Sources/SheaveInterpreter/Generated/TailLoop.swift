@@ -2268,6 +2268,20 @@ private func tail_xadd32Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointe
 }
 
 @inline(__always)
+private func tail_xload8U32Via(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_xload8U32Via() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload16U32Via(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_xload16U32Via() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_memorySize(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.op_memorySize()
@@ -10157,6 +10171,56 @@ private func tail_xadd32Add_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
     return ex.dispatchNext()
 }
 
+@inline(__always)
+private func tail_xload8U32Via_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xload8U32Via() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8U32Via_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload8U32Via() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload8U32Via_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload8U32Via() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload16U32Via_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xload16U32Via() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload16U32Via_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    do { try ex.op_xload16U32Via() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload16U32Via_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload16U32Via() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
 /// The number of extended ops.
 let extendedOpCount = 330
 
@@ -10397,6 +10461,8 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[230] = tail_xselectAndI32
     table[231] = tail_xmul32Add
     table[232] = tail_xadd32Add
+    table[233] = tail_xload8U32Via
+    table[234] = tail_xload16U32Via
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 
@@ -11872,6 +11938,8 @@ func xaccWriterField(_ index: Int) -> Int {
     case 230: return 1  // xselect_and_i32
     case 231: return 1  // xmul32_add
     case 232: return 1  // xadd32_add
+    case 233: return 1  // xload8_u32_via
+    case 234: return 1  // xload16_u32_via
     default: return 0
     }
 }
@@ -12064,6 +12132,8 @@ func xaccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 230: return [(3, tail_xselectAndI32_xacc_src), (9, tail_xselectAndI32_xacc_a), (11, tail_xselectAndI32_xacc_b)]  // xselect_and_i32
     case 231: return [(3, tail_xmul32Add_xacc_a), (5, tail_xmul32Add_xacc_b), (7, tail_xmul32Add_xacc_c)]  // xmul32_add
     case 232: return [(3, tail_xadd32Add_xacc_a), (5, tail_xadd32Add_xacc_b), (7, tail_xadd32Add_xacc_c)]  // xadd32_add
+    case 233: return [(3, tail_xload8U32Via_xacc_addr)]  // xload8_u32_via
+    case 234: return [(3, tail_xload16U32Via_xacc_addr)]  // xload16_u32_via
     default: return []
     }
 }
@@ -12304,6 +12374,8 @@ func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 230: return [(0, tail_xselectAndI32_keep), (3, tail_xselectAndI32_xacc_src_keep), (9, tail_xselectAndI32_xacc_a_keep), (11, tail_xselectAndI32_xacc_b_keep)]  // xselect_and_i32
     case 231: return [(0, tail_xmul32Add_keep), (3, tail_xmul32Add_xacc_a_keep), (5, tail_xmul32Add_xacc_b_keep), (7, tail_xmul32Add_xacc_c_keep)]  // xmul32_add
     case 232: return [(0, tail_xadd32Add_keep), (3, tail_xadd32Add_xacc_a_keep), (5, tail_xadd32Add_xacc_b_keep), (7, tail_xadd32Add_xacc_c_keep)]  // xadd32_add
+    case 233: return [(0, tail_xload8U32Via_keep), (3, tail_xload8U32Via_xacc_addr_keep)]  // xload8_u32_via
+    case 234: return [(0, tail_xload16U32Via_keep), (3, tail_xload16U32Via_xacc_addr_keep)]  // xload16_u32_via
     default: return []
     }
 }
@@ -12336,6 +12408,8 @@ func xaccWriterLoads(_ index: Int) -> Bool {
     case 224: return true  // xload16_u32_add
     case 225: return true  // xload16_u32_add_i32
     case 229: return true  // xload32_xchg
+    case 233: return true  // xload8_u32_via
+    case 234: return true  // xload16_u32_via
     default: return false
     }
 }

@@ -464,6 +464,12 @@ func buildOpTable() -> [Op] {
     op("xselect_and_i32", "dst: x, src: x, mask: i32, a: x, b: x", "dst = low32(src) & mask != 0 ? a : b (all 64 bits)", pure)
     op("xmul32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) * low32(b) + low32(c)", pure)
     op("xadd32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) + low32(b) + low32(c)", pure)
+    // A load through a pointer just loaded (`p->info->idx`, the pointer used by
+    // nothing else): 3.7% of CoreMark's op pairs.
+    for (name, what) in [("xload8_u32", "zext(u8 load)"), ("xload16_u32", "zext(u16 load)")] {
+        op(name + "_via", "dst: x, addr: x, at: u32, offset: u32",
+           "low32(dst) = \(what) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", mem)
+    }
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
