@@ -78,6 +78,11 @@ public struct Encoder {
         fixups.removeAll { $0.label == label.id }
     }
 
+    /// Whether a label is bound at `position` (a branch may arrive there).
+    public func isLabelBound(at position: Int) -> Bool {
+        labelPositions.contains(position)
+    }
+
     /// The finished bytecode. Throws if a label was used but never bound.
     public func finish() throws(Error) -> [UInt8] {
         if let failure { throw failure }

@@ -8,7 +8,7 @@ import SheaveBytecode
 ///
 /// The rules, per function (the bytes from its offset to the next one's):
 /// - every op decodes (known opcode, whole operands, valid trap code);
-/// - the first op is `push_frame size`, and no other op is one; every register
+/// - the first op is `push_frame size` (or `push_frame_zero`), and no other op is one; every register
 ///   lies in the frame (`x`, `f` < size; `v` + 1 < size), a callee's frame
 ///   starts inside it, and a host call's slots end inside it;
 /// - every branch target is the start of an op of the same function, and every
@@ -106,7 +106,7 @@ public struct BytecodeVerifier {
             }
             func fail(_ reason: String) -> Failure { Failure(at: start + at, reason: "\(name): \(reason)") }
             if index == 0 {
-                guard shapes == [.frameSize] else { throw fail("a function must start with push_frame") }
+                guard shapes.first == .frameSize else { throw fail("a function must start with push_frame") }
             } else if index == 1, options.checkpoints {
                 guard checkpointAt.contains(at) else { throw fail("metered code must consume fuel at function entry") }
             }

@@ -120,6 +120,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The `xstore8_i32` just emitted, for an add to its address register right after
     /// it to fuse with. Its operands are read from its bytes.
     var lastByteStore: (start: Int, end: Int)?
+    /// A register the body's first op would have set to zero: the entry zeroes it
+    /// instead, with the declared locals (`finish`).
+    var zeroAtEntry: UInt16?
     enum AddOperand { case register(UInt16), immediate(Int32) }
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
@@ -201,7 +204,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
 
     /// The function's bytecode (a `push_frame`, then the body) and its call sites,
     /// relative to the function's first byte.
-    /// The entry: `push_frame`, a `checkpoint` when metering, the pooled constants
+    /// The entry: `push_frame` (`push_frame_zero` when it zeroes locals too), a
+    /// `checkpoint` when metering, zeros for the other locals, the pooled constants
     /// written to their slots, then the body.
     mutating func finish() throws(CompileError) -> (code: [UInt8], callSites: [(instructionStart: Int, callee: Int)]) {
         guard controls.isEmpty else { throw failure(.malformed, "unexpected end of function: missing end") }
@@ -223,27 +227,38 @@ struct FunctionCompiler: AnyInstructionVisitor {
                 return r >= base ? r + pool : r
             }
         }
-        var out = Encoder(byteOrder: e.byteOrder)
-        out.pushFrame(UInt32(frameSize))
-        if checkpoints { out.checkpoint(1) }
         // Zeros for the declared locals, but those written before they are read:
-        // one op per run of consecutive slots.
-        var run: (first: Int, count: Int)?
-        func flush(_ out: inout Encoder) {
-            guard let (first, count) = run else { return }
-            if count == 1 { out.xconst32(XReg(UInt16(first)), 0) } else { out.xzero(UInt16(first), UInt16(count)) }
-            run = nil
-        }
+        // one run of consecutive slots each. The first goes into the `push_frame`
+        // (`push_frame_zero`) unless a checkpoint must come right after it.
+        var runs: [(first: Int, count: Int)] = []
         for index in type.parameters.count..<locals.count where !writtenFirst.contains(UInt32(index)) {
             let slot = localSlots[index], width = Self.width(locals[index])
-            if let current = run, current.first + current.count == slot {
-                run = (current.first, current.count + width)
+            if let current = runs.last, current.first + current.count == slot {
+                runs[runs.count - 1].count += width
             } else {
-                flush(&out)
-                run = (slot, width)
+                runs.append((slot, width))
             }
         }
-        flush(&out)
+        if let r = zeroAtEntry {
+            if let k = runs.firstIndex(where: { $0.first + $0.count == Int(r) }) {
+                runs[k].count += 1
+            } else if let k = runs.firstIndex(where: { $0.first == Int(r) + 1 }) {
+                runs[k] = (Int(r), runs[k].count + 1)
+            } else {
+                runs.insert((Int(r), 1), at: 0)
+            }
+        }
+        var out = Encoder(byteOrder: e.byteOrder)
+        if !checkpoints, let (first, count) = runs.first {
+            out.pushFrameZero(UInt32(frameSize), UInt16(first), UInt16(count))
+            runs.removeFirst()
+        } else {
+            out.pushFrame(UInt32(frameSize))
+        }
+        if checkpoints { out.checkpoint(1) }
+        for (first, count) in runs {
+            if count == 1 { out.xconst32(XReg(UInt16(first)), 0) } else { out.xzero(UInt16(first), UInt16(count)) }
+        }
         for (k, bits) in pooledConstants.enumerated() {
             let slot = XReg(UInt16(base + k))
             if bits <= UInt64(UInt32.max) {
@@ -459,6 +474,11 @@ struct FunctionCompiler: AnyInstructionVisitor {
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {
+        if bits == 0, type == .i32 || type == .i64, Int(target) < base, e.position == 0, !e.isLabelBound(at: 0), zeroAtEntry == nil, isReachable {
+            // The body's first op, which nothing branches to: the entry zeroes the register.
+            zeroAtEntry = target
+            return
+        }
         switch type {
         case .i32:
             let start = e.position

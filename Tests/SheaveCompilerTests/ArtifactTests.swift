@@ -161,6 +161,9 @@ final class ArtifactTests: XCTestCase {
         assertUnverifiable(try forge { $0.pushFrame(2); $0.callRef(XReg(0), 3); $0.ret() }, "callee frame at slot 3 past the frame")
         assertUnverifiable(try forge { $0.pushFrame(2); $0.xmov(XReg(0), XReg(1)) }, "control falls off the end")
         assertUnverifiable(try forge { $0.pushFrame(2); $0.pushFrame(2); $0.ret() }, "push_frame inside a function")
+        assertUnverifiable(try forge { $0.pushFrame(2); $0.pushFrameZero(2, 0, 1); $0.ret() }, "push_frame inside a function")
+        assertUnverifiable(try forge { $0.pushFrameZero(2, 1, 2); $0.ret() }, "slots 1..<3 past the frame of 2 slots")
+        assertUnverifiable(try forge { $0.pushFrameZero(2, 3, 0); $0.ret() }, "callee frame at slot 3 past the frame")
         assertUnverifiable(try forge { $0.pushFrame(2); $0.append(contentsOf: [0xFE]); $0.ret() }, "invalid opcode 0xfe")
         assertUnverifiable(try forge("(module (func (export \"f\") (param i32) (result i32) (local.get 0)))", function: 0) {
             $0.pushFrame(2); $0.xload32(XReg(0), XReg(0), 0); $0.ret()

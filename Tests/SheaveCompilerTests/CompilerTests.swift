@@ -474,8 +474,8 @@ final class SuperInstructionTests: XCTestCase {
             """
         let module = try CompiledModule(bytes: try wat2wasm(source))
         let listing = Disassembler.disassemble(module.code, options: .init(addresses: false, bytes: false)).split(separator: "\n")
-        // Locals 2 and 3 (slots 2, 3) are zeroed in one op; 1 and 4 are written first.
-        XCTAssertEqual(Array(listing.prefix(3)), ["push_frame 8", "xzero 2, 2", "xconst32 x1, 7"], "\(listing)")
+        // Locals 2 and 3 (slots 2, 3) are zeroed in one op, the entry's; 1 and 4 are written first.
+        XCTAssertEqual(Array(listing.prefix(2)), ["push_frame_zero 8, 2, 2", "xconst32 x1, 7"], "\(listing)")
         let instance = try Instance(module: module, store: Store(), imports: [:])
         XCTAssertEqual(try instance.invoke("f", [.i32(1)]), [.i32(7 + 9 + 0 + 5)])
         XCTAssertEqual(try instance.invoke("f", [.i32(0)]), [.i32(0)], "the br_if returns local 3, zero")
@@ -502,10 +502,10 @@ final class SuperInstructionTests: XCTestCase {
         let module = try CompiledModule(bytes: try wat2wasm(source))
         func ops(_ k: Int) -> [String] { opNames(module, function: k) }
         let sum = ops(1)
-        // Local 1 is zeroed and the two constants written at entry, right after
-        // push_frame; the loop writes none.
-        XCTAssertEqual(Array(sum.prefix(4)), ["push_frame", "xconst32", "xconst64", "xconst32"], "\(sum)")
-        XCTAssertFalse(sum.dropFirst(4).contains { $0.hasPrefix("xconst") || $0.hasPrefix("fconst") }, "\(sum)")
+        // Local 1 is zeroed by the entry (`push_frame_zero`) and the two constants
+        // written right after it; the loop writes none.
+        XCTAssertEqual(Array(sum.prefix(3)), ["push_frame_zero", "xconst64", "xconst32"], "\(sum)")
+        XCTAssertFalse(sum.dropFirst(3).contains { $0.hasPrefix("xconst") || $0.hasPrefix("fconst") }, "\(sum)")
         // A function whose result slot lies among the operand stack's slots keeps the old way.
         XCTAssertEqual(ops(2), ["push_frame", "xconst32", "br_table32", "xconst32", "ret", "ret"])
         let instance = try Instance(module: module, store: Store(), imports: [:])
@@ -733,6 +733,42 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("dot", [.i32(UInt32(bitPattern: -3)), .i32(7), .i32(1)]), [.i32(UInt32(bitPattern: -20))])
         XCTAssertEqual(try instance.invoke("sum3", [.i32(0xFFFF_FFFF), .i32(2), .i32(0xFFFF_FFFF)]), [.i32(0)], "wraps like two adds")
         XCTAssertEqual(try instance.invoke("sum3", [.i32(1), .i32(20), .i32(300)]), [.i32(321)])
+    }
+
+    func testAZeroSetByTheBodysFirstOpIsWrittenByTheEntry() throws {
+        let source = """
+            (module
+              (func (export "sum") (param $n i32) (result i32) (local $s i32) (local $i i32)
+                (local.set $s (i32.const 0))
+                (block (loop
+                  (br_if 1 (i32.ge_u (local.get $i) (local.get $n)))
+                  (local.set $s (i32.add (local.get $s) (local.get $i)))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br 0)))
+                (local.get $s))
+              (func (export "again") (param $n i32) (result i32) (local $k i32) (local $c i32)
+                (loop
+                  (local.set $k (i32.const 0))
+                  (local.set $k (i32.add (local.get $k) (i32.const 5)))
+                  (local.set $c (i32.add (local.get $c) (local.get $k)))
+                  (br_if 0 (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+                (local.get $c))
+              (func (export "param") (param $p i64) (result i64)
+                (local.set $p (i64.const 0))
+                (local.get $p)))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
+        XCTAssertEqual(ops(0).first, "push_frame_zero")
+        XCTAssertFalse(ops(0).contains("xconst32"), "s with i, which is read first: one run of zeros; \(ops(0))")
+        XCTAssertTrue(ops(1).contains("xconst32"), "a loop starts at the body's first op: the zero stays in it")
+        XCTAssertEqual(ops(2).prefix(1), ["push_frame_zero"])
+        XCTAssertFalse(ops(2).contains("xconst64"))
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("sum", [.i32(5)]), [.i32(10)])
+        XCTAssertEqual(try instance.invoke("sum", [.i32(0)]), [.i32(0)])
+        XCTAssertEqual(try instance.invoke("again", [.i32(3)]), [.i32(15)], "k is zero again on every pass")
+        XCTAssertEqual(try instance.invoke("param", [.i64(0xFFFF_FFFF_FFFF)]), [.i64(0)])
     }
 
     func testALoopStepFusesWithItsTestWhicheverSideTheStepIsOn() throws {

@@ -1240,6 +1240,11 @@ extension Decoder {
             let at = try reader.readU32()
             let offset = try reader.readU32()
             return visitor.xload16U32Via(dst, addr, at, offset)
+        case 235: // push_frame_zero
+            let size = try reader.readU32()
+            let first = try reader.readU16()
+            let count = try reader.readU16()
+            return visitor.pushFrameZero(size, first, count)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

@@ -1625,6 +1625,11 @@ extension Disassembler: OpVisitor {
         "xload16_u32_via \(dst), \(addr), \(at), \(offset)"
     }
 
+    /// The text of `push_frame_zero`.
+    public mutating func pushFrameZero(_ size: UInt32, _ first: UInt16, _ count: UInt16) -> String {
+        "push_frame_zero \(size), \(first), \(count)"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

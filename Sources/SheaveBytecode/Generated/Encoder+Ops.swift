@@ -2931,6 +2931,15 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
+    /// `push_frame_zero`: push_frame size, then slots first ..< first + count = 0 (as `xzero`)
+    public mutating func pushFrameZero(_ size: UInt32, _ first: UInt16, _ count: UInt16) {
+        beginInstruction()
+        emitOpcode(235)
+        emit(size)
+        emit(first)
+        emit(count)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()

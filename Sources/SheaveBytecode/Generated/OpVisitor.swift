@@ -654,6 +654,8 @@ public protocol OpVisitor {
     mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) -> Output
     /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
     mutating func xload16U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) -> Output
+    /// `push_frame_zero`: push_frame size, then slots first ..< first + count = 0 (as `xzero`)
+    mutating func pushFrameZero(_ size: UInt32, _ first: UInt16, _ count: UInt16) -> Output
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure

@@ -473,6 +473,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xload8U32Via = 233
     /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
     case xload16U32Via = 234
+    /// `push_frame_zero`: push_frame size, then slots first ..< first + count = 0 (as `xzero`)
+    case pushFrameZero = 235
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1390,6 +1392,7 @@ extension Opcode {
         case .xadd32Add: return OpInfo(name: "xadd32_add", doc: "low32(dst) = low32(a) + low32(b) + low32(c)", flags: [.pure], size: 9)
         case .xload8U32Via: return OpInfo(name: "xload8_u32_via", doc: "low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", flags: [.mayStop, .memory], size: 13)
         case .xload16U32Via: return OpInfo(name: "xload16_u32_via", doc: "low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", flags: [.mayStop, .memory], size: 13)
+        case .pushFrameZero: return OpInfo(name: "push_frame_zero", doc: "push_frame size, then slots first ..< first + count = 0 (as `xzero`)", flags: [.mayStop], size: 9)
         }
     }
 }
@@ -1733,14 +1736,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0xc7b5b5b7080031fa
+public let instructionSetFingerprint: UInt64 = 0x88db61e0b92a6433
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 235
+public let primaryOpcodeCount = 236
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1982,6 +1985,7 @@ public let slotFieldRows: [UInt8] = [
     9, 4, 1, 3, 5, 7, 0, 0,  // xadd32_add
     13, 2, 1, 3, 0, 0, 0, 0,  // xload8_u32_via
     13, 2, 1, 3, 0, 0, 0, 0,  // xload16_u32_via
+    9, 1, 5, 0, 0, 0, 0, 0,  // push_frame_zero
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xeq64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xne64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xslt64
@@ -2555,6 +2559,7 @@ public let branchFieldRows: [UInt8] = [
     9, 0, 0,  // xadd32_add
     13, 0, 0,  // xload8_u32_via
     13, 0, 0,  // xload16_u32_via
+    9, 0, 0,  // push_frame_zero
     11, 7, 0,  // br_if_xeq64
     11, 7, 0,  // br_if_xne64
     11, 7, 0,  // br_if_xslt64
@@ -3125,6 +3130,7 @@ extension Opcode {
         [.x, .x, .x, .x],  // xadd32_add
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload8_u32_via
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_u32_via
+        [.frameSize, .calleeFrame, .hostSlots],  // push_frame_zero
     ]
 }
 

@@ -658,6 +658,8 @@ protocol OpHandlers {
     mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) throws(Stop)
     /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
     mutating func xload16U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) throws(Stop)
+    /// `push_frame_zero`: push_frame size, then slots first ..< first + count = 0 (as `xzero`)
+    mutating func pushFrameZero(_ size: UInt32, _ first: UInt16, _ count: UInt16) throws(Stop)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4628,6 +4630,16 @@ extension Executor {
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
         try xload16U32Via(dst, addr, at, offset)
+    }
+
+    @inline(__always)
+    mutating func op_pushFrameZero() throws(Stop) {
+        start = pc
+        let size = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
+        let first = pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self)
+        let count = pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self)
+        pc = pc.advanced(by: 17)
+        try pushFrameZero(size, first, count)
     }
 
     @inline(__always)

@@ -290,6 +290,11 @@ extension Executor {
         guard end <= UInt(bitPattern: links) else { try stop(.trap(.stackOverflow)) }
     }
 
+    @inline(__always) mutating func pushFrameZero(_ size: UInt32, _ first: UInt16, _ count: UInt16) throws(Stop) {
+        try pushFrame(size)
+        xzero(first, count)
+    }
+
     /// Pushes the link and makes the frame `frame` slots above the current one current.
     /// The link's 16 bytes are free: the caller's `push_frame` checked them.
     @inline(__always) private mutating func enterFrame(at frame: UInt16) {

@@ -470,6 +470,10 @@ func buildOpTable() -> [Op] {
         op(name + "_via", "dst: x, addr: x, at: u32, offset: u32",
            "low32(dst) = \(what) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", mem)
     }
+    // A function's entry and the zeros of its first run of declared locals (a
+    // call's first two ops): 12.7% of fib's op pairs.
+    op("push_frame_zero", "size: u32@framesize, first: u16@frame, count: u16@slots",
+       "push_frame size, then slots first ..< first + count = 0 (as `xzero`)", .mayStop)
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
