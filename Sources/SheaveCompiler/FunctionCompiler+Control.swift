@@ -75,6 +75,7 @@ extension FunctionCompiler {
                 frame.savedParams.append(late)
                 move(p, to: 0, from: slot(frame.height + k))
                 lateSlotFields.append((field: e.position - 4, late: late))
+                lastMove = nil  // its field is patched where it is: no fusion may move it
             }
             emitBranch(on: condition, whenTrue: false, to: elseLabel)
         }
@@ -104,6 +105,7 @@ extension FunctionCompiler {
             if parentReachable {
                 move(p, to: slot(frame.height + k), from: 0)
                 lateSlotFields.append((field: e.position - 2, late: frame.savedParams[k]))
+                lastMove = nil  // its field is patched where it is: no fusion may move it
             }
         }
         controls[controls.count - 1] = frame
@@ -143,6 +145,8 @@ extension FunctionCompiler {
                 for (k, p) in frame.params.enumerated() {
                     move(p, to: UInt16(first + offsets[k]), from: 0)
                     lateSlotFields.append((field: e.position - 2, late: frame.savedParams[k]))
+                    lastMove = nil  // its field is patched where it is: no fusion may move it
+                lastMove = nil  // its field is patched where it is: no fusion may move it
                 }
                 bind(skip)
             }

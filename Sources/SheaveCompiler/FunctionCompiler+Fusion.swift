@@ -116,13 +116,17 @@ extension FunctionCompiler {
         e.truncate(to: start)
     }
 
-    /// Emits a jump to `label`; an `xconst32` right before it (nothing emitted or
-    /// bound since) is taken into a `br_xconst32`.
+    /// Emits a jump to `label`; an `xconst32` or `xmov` right before it (nothing
+    /// emitted or bound since) is taken into a `br_xconst32` or `br_xmov`.
     mutating func emitJump(to label: Label) {
         if let constant = lastConst, e.position == constant.end {
             let (dst, imm) = (e.register(at: constant.start + 1), e.int32(at: constant.start + 3))
             retract(to: constant.start)
             emit { $0.brXconst32(XReg(dst), imm, label) }
+        } else if let move = lastMove, e.position == move.end {
+            let (dst, src) = (XReg(move.dst), XReg(move.src))
+            retract(to: move.start)
+            emit { $0.brXmov(dst, src, label) }
         } else {
             emit { $0.jump(label) }
         }
@@ -209,8 +213,13 @@ extension FunctionCompiler {
     /// emitted (a bit test, a character class): one op that masks, keeps the
     /// result, then branches.
     mutating func fuseWithLastBitTest(_ condition: Condition, to label: Label) -> Bool {
-        guard let test = lastBitTest, e.position == test.end, !condition.is64,
-              case .immediate(let imm) = condition.right else { return false }
+        guard let test = lastBitTest, e.position == test.end, !condition.is64 else { return false }
+        let imm: Int32
+        switch condition.right {
+        case .immediate(let value): imm = value
+        case .zero: imm = 0  // `if (x & 3)`: a test against zero is one against the constant 0
+        case .register: return false
+        }
         let dst = e.register(at: test.start + 1)  // a `local.set` may have retargeted it
         guard condition.left == dst else { return false }
         let (d, s, mask) = (XReg(dst), XReg(test.src), test.mask)

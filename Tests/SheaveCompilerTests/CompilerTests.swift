@@ -771,6 +771,34 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("param", [.i64(0xFFFF_FFFF_FFFF)]), [.i64(0)])
     }
 
+    func testAMoveBeforeAJumpAndABitTestAgainstZeroFuseWithTheirBranches() throws {
+        let source = """
+            (module
+              (func (export "pick") (param $a i32) (param $b i64) (result i64)
+                (block $done (result i64)
+                  (if (local.get $a) (then (br $done (local.get $b))))
+                  (i64.const 7)))
+              (func (export "odd") (param $x i32) (result i32)
+                (if (result i32) (i32.and (local.get $x) (i32.const 1)) (then (i32.const 10)) (else (i32.const 20))))
+              (func (export "any") (param $x i32) (result i32)
+                (block $yes (br_if $yes (i32.and (local.get $x) (i32.const 0x30))) (return (i32.const 0)))
+                (i32.const 1)))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
+        XCTAssertTrue(ops(0).contains("br_xmov"), "\(ops(0))")
+        XCTAssertFalse(ops(0).contains("jump"))
+        XCTAssertTrue(ops(1).contains("br_xand32_i32_eq_i32"), "\(ops(1))")
+        XCTAssertTrue(ops(2).contains("br_xand32_i32_ne_i32"), "\(ops(2))")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("pick", [.i32(1), .i64(0x1_0000_0002)]), [.i64(0x1_0000_0002)], "all 64 bits move")
+        XCTAssertEqual(try instance.invoke("pick", [.i32(0), .i64(0x1_0000_0002)]), [.i64(7)])
+        XCTAssertEqual(try instance.invoke("odd", [.i32(3)]), [.i32(10)])
+        XCTAssertEqual(try instance.invoke("odd", [.i32(0xFFFF_FFFE)]), [.i32(20)])
+        XCTAssertEqual(try instance.invoke("any", [.i32(0x10)]), [.i32(1)])
+        XCTAssertEqual(try instance.invoke("any", [.i32(0x4F)]), [.i32(0)])
+    }
+
     func testALoopStepFusesWithItsTestWhicheverSideTheStepIsOn() throws {
         let source = """
             (module

@@ -1245,6 +1245,11 @@ extension Decoder {
             let first = try reader.readU16()
             let count = try reader.readU16()
             return visitor.pushFrameZero(size, first, count)
+        case 236: // br_xmov
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let offset = try reader.readPcRel()
+            return visitor.brXmov(dst, src, offset)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

@@ -1630,6 +1630,11 @@ extension Disassembler: OpVisitor {
         "push_frame_zero \(size), \(first), \(count)"
     }
 
+    /// The text of `br_xmov`.
+    public mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: PcRelOffset) -> String {
+        "br_xmov \(dst), \(src), \(target(offset))"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

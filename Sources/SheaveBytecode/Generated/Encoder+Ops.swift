@@ -2940,6 +2940,15 @@ extension Encoder: OpVisitor {
         emit(count)
     }
 
+    /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
+    public mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: PcRelOffset) {
+        beginInstruction()
+        emitOpcode(236)
+        emit(dst)
+        emit(src)
+        emit(offset)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()
@@ -5735,6 +5744,15 @@ extension Encoder {
         emitOpcode(226)
         emit(dst)
         emit(imm)
+        emitLabel(offset)
+    }
+
+    /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
+    public mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: Label) {
+        beginInstruction()
+        emitOpcode(236)
+        emit(dst)
+        emit(src)
         emitLabel(offset)
     }
 

@@ -656,6 +656,8 @@ public protocol OpVisitor {
     mutating func xload16U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) -> Output
     /// `push_frame_zero`: push_frame size, then slots first ..< first + count = 0 (as `xzero`)
     mutating func pushFrameZero(_ size: UInt32, _ first: UInt16, _ count: UInt16) -> Output
+    /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
+    mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: PcRelOffset) -> Output
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure

@@ -660,6 +660,8 @@ protocol OpHandlers {
     mutating func xload16U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) throws(Stop)
     /// `push_frame_zero`: push_frame size, then slots first ..< first + count = 0 (as `xzero`)
     mutating func pushFrameZero(_ size: UInt32, _ first: UInt16, _ count: UInt16) throws(Stop)
+    /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
+    mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: BranchTarget)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4640,6 +4642,15 @@ extension Executor {
         let count = pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self)
         pc = pc.advanced(by: 17)
         try pushFrameZero(size, first, count)
+    }
+
+    @inline(__always)
+    mutating func op_brXmov() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let offset = BranchTarget(start: pc, field: 13)
+        pc = pc.advanced(by: 17)
+        brXmov(dst, src, offset)
     }
 
     @inline(__always)

@@ -2289,6 +2289,13 @@ private func tail_pushFrameZero(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_brXmov(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_brXmov()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_memorySize(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.op_memorySize()
@@ -10228,6 +10235,31 @@ private func tail_xload16U32Via_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
     return ex.dispatchNext()
 }
 
+@inline(__always)
+private func tail_brXmov_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.op_brXmov()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXmov_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.keepsXAcc = true
+    ex.op_brXmov()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_brXmov_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_brXmov()
+    return ex.dispatchNext()
+}
+
 /// The number of extended ops.
 let extendedOpCount = 330
 
@@ -10471,6 +10503,7 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[233] = tail_xload8U32Via
     table[234] = tail_xload16U32Via
     table[235] = tail_pushFrameZero
+    table[236] = tail_brXmov
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 
@@ -11948,6 +11981,7 @@ func xaccWriterField(_ index: Int) -> Int {
     case 232: return 1  // xadd32_add
     case 233: return 1  // xload8_u32_via
     case 234: return 1  // xload16_u32_via
+    case 236: return 1  // br_xmov
     default: return 0
     }
 }
@@ -12142,6 +12176,7 @@ func xaccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 232: return [(3, tail_xadd32Add_xacc_a), (5, tail_xadd32Add_xacc_b), (7, tail_xadd32Add_xacc_c)]  // xadd32_add
     case 233: return [(3, tail_xload8U32Via_xacc_addr)]  // xload8_u32_via
     case 234: return [(3, tail_xload16U32Via_xacc_addr)]  // xload16_u32_via
+    case 236: return [(3, tail_brXmov_xacc_src)]  // br_xmov
     default: return []
     }
 }
@@ -12384,6 +12419,7 @@ func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 232: return [(0, tail_xadd32Add_keep), (3, tail_xadd32Add_xacc_a_keep), (5, tail_xadd32Add_xacc_b_keep), (7, tail_xadd32Add_xacc_c_keep)]  // xadd32_add
     case 233: return [(0, tail_xload8U32Via_keep), (3, tail_xload8U32Via_xacc_addr_keep)]  // xload8_u32_via
     case 234: return [(0, tail_xload16U32Via_keep), (3, tail_xload16U32Via_xacc_addr_keep)]  // xload16_u32_via
+    case 236: return [(0, tail_brXmov_keep), (3, tail_brXmov_xacc_src_keep)]  // br_xmov
     default: return []
     }
 }

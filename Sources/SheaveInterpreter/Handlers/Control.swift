@@ -141,6 +141,10 @@ extension Executor {
         setX32(dst, imm)
         pc = offset.address
     }
+    @inline(__always) mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: BranchTarget) {
+        setX64(dst, x64(src))
+        pc = offset.address
+    }
     @inline(__always) mutating func brXmovIfXne32I32(_ dst: XReg, _ src: XReg, _ a: XReg, _ imm: Int32, _ offset: BranchTarget) {
         setX64(dst, x64(src))
         if s32(a) != imm { pc = offset.address }

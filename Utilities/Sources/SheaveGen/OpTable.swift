@@ -474,6 +474,9 @@ func buildOpTable() -> [Op] {
     // call's first two ops): 12.7% of fib's op pairs.
     op("push_frame_zero", "size: u32@framesize, first: u16@frame, count: u16@slots",
        "push_frame size, then slots first ..< first + count = 0 (as `xzero`)", .mayStop)
+    // A move and the jump after it (a value carried to a join or a loop's next
+    // round, `pc = next; continue`): 3% of switch's op pairs. As `br_xconst32`.
+    op("br_xmov", "dst: x, src: x, offset: pcrel", "dst = src (all 64 bits); pc = pc + offset", [.branch, .terminator])
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
