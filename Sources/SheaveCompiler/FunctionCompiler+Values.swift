@@ -336,10 +336,16 @@ extension FunctionCompiler {
         if case .const = stack[n - 2].location { return false }
         let loaded = e.register(at: load.start + 1)  // a `local.set` may have retargeted it
         guard register(n - 2) == load.addr, loaded != load.addr else { return false }
-        retract(to: load.start)
+        // The move that set the pointer right before the load goes in too.
+        let move = lastMove.flatMap { $0.end == load.start && $0.dst == load.addr ? $0 : nil }
+        retract(to: move?.start ?? load.start)
         try op([.i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
             let (address, value) = (XReg(c.register(first)), XReg(c.register(first + 1)))
-            c.emit { $0.xload32Xchg(XReg(loaded), address, offset, value) }
+            if let move {
+                c.emit { $0.xmovXload32Xchg(XReg(loaded), address, XReg(move.src), offset, value) }
+            } else {
+                c.emit { $0.xload32Xchg(XReg(loaded), address, offset, value) }
+            }
         }
         return true
     }

@@ -624,6 +624,16 @@ final class SuperInstructionTests: XCTestCase {
                     (local.set $list (local.get $next))
                     (br_if 0 (local.get $list))))
                 (local.get $prev))
+              (func (export "reverse2") (param $next i32) (result i32) (local $list i32) (local $prev i32)
+                (block
+                  (br_if 0 (i32.eqz (local.get $next)))
+                  (loop
+                    (local.set $list (local.get $next))
+                    (local.set $next (i32.load offset=4 (local.get $list)))
+                    (i32.store offset=4 (local.get $list) (local.get $prev))
+                    (local.set $prev (local.get $list))
+                    (br_if 0 (local.get $next))))
+                (local.get $prev))
               (func (export "values") (param $p i32) (result i64) (local $v i64)
                 (block (loop
                   (br_if 1 (i32.eqz (local.get $p)))
@@ -646,14 +656,18 @@ final class SuperInstructionTests: XCTestCase {
         func ops(_ k: Int) -> [String] { opNames(module, function: k) }
         XCTAssertTrue(ops(1).contains("xload32_xchg"), "\(ops(1))")
         XCTAssertFalse(ops(1).contains("xstore32"))
-        XCTAssertEqual(ops(3).filter { $0.hasPrefix("xload") || $0.hasPrefix("xstore") }, ["xload32_xchg"])
-        XCTAssertFalse(ops(4).contains("xload32_xchg"), "the load wrote its own address register: the store goes elsewhere")
-        XCTAssertFalse(ops(5).contains("xload32_xchg"), "another offset")
+        XCTAssertTrue(ops(2).contains("xmov_xload32_xchg"), "the move that sets the pointer goes in too: \(ops(2))")
+        XCTAssertEqual(ops(4).filter { $0.hasPrefix("xload") || $0.hasPrefix("xstore") }, ["xload32_xchg"])
+        XCTAssertFalse(ops(5).contains("xload32_xchg"), "the load wrote its own address register: the store goes elsewhere")
+        XCTAssertFalse(ops(6).contains("xload32_xchg"), "another offset")
         let instance = try Instance(module: module, store: Store(), imports: [:])
         _ = try instance.invoke("link", [.i32(4)])
         XCTAssertEqual(try instance.invoke("values", [.i32(16)]), [.i64(10_20_30)])
         XCTAssertEqual(try instance.invoke("reverse", [.i32(16)]), [.i32(40)])
         XCTAssertEqual(try instance.invoke("values", [.i32(40)]), [.i64(30_20_10_00)])
+        XCTAssertEqual(try instance.invoke("reverse2", [.i32(40)]), [.i32(16)], "and back")
+        XCTAssertEqual(try instance.invoke("values", [.i32(16)]), [.i64(10_20_30)])
+        XCTAssertThrowsError(try instance.invoke("reverse2", [.i32(65532)])) { XCTAssertEqual(($0 as? Trap)?.code, .memoryOutOfBounds) }
         XCTAssertEqual(try instance.invoke("swap", [.i32(100), .i32(7)]), [.i32(0)])
         XCTAssertEqual(try instance.invoke("swap", [.i32(100), .i32(8)]), [.i32(7)])
         XCTAssertEqual(try instance.invoke("self", [.i32(100)]), [.i32(8)], "loads 8 from 100, stores 5 at 8")

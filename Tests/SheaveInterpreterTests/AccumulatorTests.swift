@@ -93,12 +93,14 @@ final class AccumulatorTests: XCTestCase {
             { e in let p = x(); e.xload8U32(p, zero, offset()); e.xadd64(x(), x(), x()); e.xstore32(zero, offset(), x()); e.xload32(x(), p, offset()) },
             // Session 7's fusions: a select on a bit, three-term sums, a load and a store
             // to one address, a load through a pointer just stored (masked in bounds), a
-            // byte store that steps its pointer, a move and a jump.
+            // byte store that steps its pointer, the move-load-store of a list reversal, a move
+            // and a jump.
             { $0.xselectAndI32(x(), x(), small(), x(), x()) }, { $0.xmul32Add(x(), x(), x(), x()) }, { $0.xadd32Add(x(), x(), x(), x()) },
             { $0.xload32Xchg(x(), zero, offset(), x()) },
             { e in let p = x(), at = offset(); e.xand32I32(p, x(), 0x78); e.xstore32(zero, at, p); e.xload16U32Via(x(), zero, at, offset()) },
             { e in let p = x(), at = offset(); e.xand32I32(p, x(), 0x78); e.xstore32(zero, at, p); e.xload8U32Via(x(), zero, at, offset()) },
             { e in let p = x(); e.xand32I32(p, x(), 0x78); e.xstore8I32Step(p, offset(), small(), x()) },
+            { e in let p = x(); e.xand32I32(p, x(), 0x78); e.xmovXload32Xchg(x(), x(), p, offset(), x()) },
             { e in let l = e.makeLabel(); e.brXmov(x(), x(), l); e.xadd32I32(XReg(3), XReg(3), 7); e.bind(l) },
             { $0.fadd64(f(), f(), f()) }, { $0.fsub64(f(), f(), f()) }, { $0.fmul64(f(), f(), f()) },
             { $0.fdiv64(f(), f(), f()) }, { $0.fmin64(f(), f(), f()) }, { $0.fmax64(f(), f(), f()) },

@@ -1250,6 +1250,13 @@ extension Decoder {
             let src = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXmov(dst, src, offset)
+        case 237: // xmov_xload32_xchg
+            let dst = try reader.readXReg()
+            let ptr = try reader.readXReg()
+            let src = try reader.readXReg()
+            let offset = try reader.readU32()
+            let value = try reader.readXReg()
+            return visitor.xmovXload32Xchg(dst, ptr, src, offset, value)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

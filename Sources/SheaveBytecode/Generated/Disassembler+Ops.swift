@@ -1635,6 +1635,11 @@ extension Disassembler: OpVisitor {
         "br_xmov \(dst), \(src), \(target(offset))"
     }
 
+    /// The text of `xmov_xload32_xchg`.
+    public mutating func xmovXload32Xchg(_ dst: XReg, _ ptr: XReg, _ src: XReg, _ offset: UInt32, _ value: XReg) -> String {
+        "xmov_xload32_xchg \(dst), \(ptr), \(src), \(offset), \(value)"
+    }
+
     /// The text of `memory_size`.
     public mutating func memorySize(_ dst: XReg) -> String {
         "memory_size \(dst)"

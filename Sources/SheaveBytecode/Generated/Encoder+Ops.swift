@@ -2949,6 +2949,17 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
+    /// `xmov_xload32_xchg`: ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)
+    public mutating func xmovXload32Xchg(_ dst: XReg, _ ptr: XReg, _ src: XReg, _ offset: UInt32, _ value: XReg) {
+        beginInstruction()
+        emitOpcode(237)
+        emit(dst)
+        emit(ptr)
+        emit(src)
+        emit(offset)
+        emit(value)
+    }
+
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
         beginInstruction()

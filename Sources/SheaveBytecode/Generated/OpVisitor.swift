@@ -658,6 +658,8 @@ public protocol OpVisitor {
     mutating func pushFrameZero(_ size: UInt32, _ first: UInt16, _ count: UInt16) -> Output
     /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
     mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: PcRelOffset) -> Output
+    /// `xmov_xload32_xchg`: ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)
+    mutating func xmovXload32Xchg(_ dst: XReg, _ ptr: XReg, _ src: XReg, _ offset: UInt32, _ value: XReg) -> Output
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg) -> Output
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure

@@ -477,6 +477,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case pushFrameZero = 235
     /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
     case brXmov = 236
+    /// `xmov_xload32_xchg`: ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)
+    case xmovXload32Xchg = 237
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1396,6 +1398,7 @@ extension Opcode {
         case .xload16U32Via: return OpInfo(name: "xload16_u32_via", doc: "low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", flags: [.mayStop, .memory], size: 13)
         case .pushFrameZero: return OpInfo(name: "push_frame_zero", doc: "push_frame size, then slots first ..< first + count = 0 (as `xzero`)", flags: [.mayStop], size: 9)
         case .brXmov: return OpInfo(name: "br_xmov", doc: "dst = src (all 64 bits); pc = pc + offset", flags: [.branch, .terminator], size: 9)
+        case .xmovXload32Xchg: return OpInfo(name: "xmov_xload32_xchg", doc: "ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)", flags: [.mayStop, .memory], size: 13)
         }
     }
 }
@@ -1739,14 +1742,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0xb42ab8f55e49eaa
+public let instructionSetFingerprint: UInt64 = 0xf03b181ba768edf4
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 237
+public let primaryOpcodeCount = 238
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1990,6 +1993,7 @@ public let slotFieldRows: [UInt8] = [
     13, 2, 1, 3, 0, 0, 0, 0,  // xload16_u32_via
     9, 1, 5, 0, 0, 0, 0, 0,  // push_frame_zero
     9, 2, 1, 3, 0, 0, 0, 0,  // br_xmov
+    13, 4, 1, 3, 5, 11, 0, 0,  // xmov_xload32_xchg
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xeq64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xne64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xslt64
@@ -2565,6 +2569,7 @@ public let branchFieldRows: [UInt8] = [
     13, 0, 0,  // xload16_u32_via
     9, 0, 0,  // push_frame_zero
     9, 5, 0,  // br_xmov
+    13, 0, 0,  // xmov_xload32_xchg
     11, 7, 0,  // br_if_xeq64
     11, 7, 0,  // br_if_xne64
     11, 7, 0,  // br_if_xslt64
@@ -3137,6 +3142,7 @@ extension Opcode {
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_u32_via
         [.frameSize, .calleeFrame, .hostSlots],  // push_frame_zero
         [.x, .x, .pcrel],  // br_xmov
+        [.x, .x, .x, .immediate(bytes: 4), .x],  // xmov_xload32_xchg
     ]
 }
 

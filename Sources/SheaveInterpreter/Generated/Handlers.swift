@@ -662,6 +662,8 @@ protocol OpHandlers {
     mutating func pushFrameZero(_ size: UInt32, _ first: UInt16, _ count: UInt16) throws(Stop)
     /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
     mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: BranchTarget)
+    /// `xmov_xload32_xchg`: ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)
+    mutating func xmovXload32Xchg(_ dst: XReg, _ ptr: XReg, _ src: XReg, _ offset: UInt32, _ value: XReg) throws(Stop)
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     mutating func memorySize(_ dst: XReg)
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
@@ -4651,6 +4653,18 @@ extension Executor {
         let offset = BranchTarget(start: pc, field: 13)
         pc = pc.advanced(by: 17)
         brXmov(dst, src, offset)
+    }
+
+    @inline(__always)
+    mutating func op_xmovXload32Xchg() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let ptr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        pc = pc.advanced(by: 21)
+        try xmovXload32Xchg(dst, ptr, src, offset, value)
     }
 
     @inline(__always)

@@ -250,6 +250,7 @@ extension Executor {
             case 234: try op_xload16U32Via() // xload16_u32_via
             case 235: try op_pushFrameZero() // push_frame_zero
             case 236: op_brXmov() // br_xmov
+            case 237: try op_xmovXload32Xchg() // xmov_xload32_xchg
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

@@ -2296,6 +2296,13 @@ private func tail_brXmov(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, 
 }
 
 @inline(__always)
+private func tail_xmovXload32Xchg(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_xmovXload32Xchg() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_memorySize(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.op_memorySize()
@@ -10260,6 +10267,30 @@ private func tail_brXmov_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
     return ex.dispatchNext()
 }
 
+@inline(__always)
+private func tail_xmovXload32Xchg_xacc_ptr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    do { try ex.op_xmovXload32Xchg() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmovXload32Xchg_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    do { try ex.op_xmovXload32Xchg() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmovXload32Xchg_xacc_value(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+    do { try ex.op_xmovXload32Xchg() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
 /// The number of extended ops.
 let extendedOpCount = 330
 
@@ -10504,6 +10535,7 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[234] = tail_xload16U32Via
     table[235] = tail_pushFrameZero
     table[236] = tail_brXmov
+    table[237] = tail_xmovXload32Xchg
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 
@@ -11982,6 +12014,7 @@ func xaccWriterField(_ index: Int) -> Int {
     case 233: return 1  // xload8_u32_via
     case 234: return 1  // xload16_u32_via
     case 236: return 1  // br_xmov
+    case 237: return 1  // xmov_xload32_xchg
     default: return 0
     }
 }
@@ -12177,6 +12210,7 @@ func xaccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 233: return [(3, tail_xload8U32Via_xacc_addr)]  // xload8_u32_via
     case 234: return [(3, tail_xload16U32Via_xacc_addr)]  // xload16_u32_via
     case 236: return [(3, tail_brXmov_xacc_src)]  // br_xmov
+    case 237: return [(3, tail_xmovXload32Xchg_xacc_ptr), (5, tail_xmovXload32Xchg_xacc_src), (11, tail_xmovXload32Xchg_xacc_value)]  // xmov_xload32_xchg
     default: return []
     }
 }
@@ -12454,6 +12488,7 @@ func xaccWriterLoads(_ index: Int) -> Bool {
     case 229: return true  // xload32_xchg
     case 233: return true  // xload8_u32_via
     case 234: return true  // xload16_u32_via
+    case 237: return true  // xmov_xload32_xchg
     default: return false
     }
 }

@@ -152,6 +152,13 @@ extension Executor {
     @inline(__always) mutating func xstore32I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt32(bitPattern: imm)) }
     @inline(__always) mutating func xstore64I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) { try store(addr, offset, UInt64(bitPattern: Int64(imm))) }
 
+    @inline(__always) mutating func xmovXload32Xchg(_ dst: XReg, _ ptr: XReg, _ src: XReg, _ offset: UInt32, _ value: XReg) throws(Stop) {
+        let pointer = x64(src)
+        setX64(ptr, pointer)
+        let ea = try effectiveAddress(base: UInt32(truncatingIfNeeded: pointer), offset, size: 4)
+        setX32(dst, UInt32(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: UInt32.self)))
+        memory.storeBytes(of: x32(value).littleEndian, toByteOffset: ea, as: UInt32.self)
+    }
     @inline(__always) mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) throws(Stop) {
         let pointer = try load(addr, at, as: UInt32.self)
         setX32(dst, UInt32(try load(base: pointer, offset, as: UInt8.self)))

@@ -477,6 +477,12 @@ func buildOpTable() -> [Op] {
     // A move and the jump after it (a value carried to a join or a loop's next
     // round, `pc = next; continue`): 3% of switch's op pairs. As `br_xconst32`.
     op("br_xmov", "dst: x, src: x, offset: pcrel", "dst = src (all 64 bits); pc = pc + offset", [.branch, .terminator])
+    // The move before an `xload32_xchg` that sets its pointer (CoreMark's list
+    // reversal, `p = next; next = p->next; p->next = prev`: 3.7% of its pairs). It
+    // writes two registers, `ptr` first: it has no keeping forms, so the accumulator
+    // never keeps `ptr`'s old value past it.
+    op("xmov_xload32_xchg", "dst: x, ptr: x, src: x, offset: u32, value: x",
+       "ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)", mem)
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
@@ -636,7 +642,7 @@ func buildOpTable() -> [Op] {
     for i in table.indices where !table[i].flags.contains(.simd) {
         let op = table[i]
         let writesDst = op.operands.first.map { $0.name == "dst" && $0.kind == .x } ?? false
-        if writesDst && (op.flags.contains(.pure) || op.name.hasPrefix("xload") || op.name.hasPrefix("br_x") || op.name == "xstore8_i32_step") {
+        if writesDst && (op.flags.contains(.pure) || op.name.hasPrefix("xload") || op.name.hasPrefix("br_x") || op.name == "xstore8_i32_step" || op.name == "xmov_xload32_xchg") {
             table[i].flags.insert(.writesXAcc)
         }
         if !op.flags.contains(.extended) {
@@ -649,7 +655,7 @@ func buildOpTable() -> [Op] {
     // write nothing, and the f ops (below).
     for i in table.indices where !table[i].flags.contains(.simd) {
         let op = table[i]
-        if op.flags.contains(.writesXAcc) && !op.flags.contains(.extended) {
+        if op.flags.contains(.writesXAcc) && !op.flags.contains(.extended) && op.name != "xmov_xload32_xchg" {
             table[i].flags.insert(.hasKeepingForms)
         }
         let writesNothing = op.flags.contains(.branch) && !op.flags.contains(.call) && !op.flags.contains(.terminator)
