@@ -113,6 +113,7 @@ extension FunctionCompiler {
         if let sum = lastFloatSum, start < sum.end { lastFloatSum = nil }
         if let constant = lastConst, start < constant.end { lastConst = nil }
         if let store = lastByteStore, start < store.end { lastByteStore = nil }
+        if let wrap = lastWrap, start < wrap.end { lastWrap = nil }
         e.truncate(to: start)
     }
 

@@ -125,6 +125,7 @@ extension FunctionCompiler {
         let reg: R
         var imm: I? = nil
         var imm64: ((inout Encoder, UInt16, UInt16, Int64) -> Void)? = nil
+        elideLastWrap(binary)
         if try fuseWithLastShift(binary) { return }
         if try fuseWithLastMultiply(binary) { return }
         if try fuseWithLastProduct(binary) { return }
@@ -293,6 +294,28 @@ extension FunctionCompiler {
         return true
     }
 
+    /// An i32 op (which reads the low 32 bits of its operands only) on the result of the
+    /// `i32.wrap_i64` just emitted reads the i64 itself: the wrap is taken back (an
+    /// index kept in an i64 and wrapped for an address, as sieve's `j`). Only when the
+    /// i64 is in a local, or in the slot the wrap wrote; the entry is the op's to consume.
+    mutating func elideLastWrap(_ binary: Instruction.Binary) {
+        switch binary {
+        case .i32Add, .i32Sub, .i32Mul, .i32And, .i32Or, .i32Xor, .i32Shl, .i32ShrS, .i32ShrU, .i32Rotl, .i32Rotr: break
+        default: return
+        }
+        guard let wrap = lastWrap, e.position == wrap.end, isReachable, Int(e.register(at: wrap.start + 1)) == wrap.slot,
+              stack.count >= 2 + (controls.last?.height ?? 0) else { return }
+        let n = stack.count
+        for i in [n - 1, n - 2] where stack[i].location == .slot && Int(slot(i)) == wrap.slot {
+            if Int(wrap.source) != wrap.slot {
+                guard Int(wrap.source) < base else { return }
+                stack[i].location = .local(wrap.source)
+            }
+            retract(to: wrap.start)
+            return
+        }
+    }
+
     /// An add of a constant to the result of the multiply by a constant just emitted
     /// (the result used by nothing else): takes the multiply back and emits one op.
     /// Returns false (having emitted nothing) when the pair is not there.
@@ -369,7 +392,15 @@ extension FunctionCompiler {
         case .f32ReinterpretI32: try retype(.i32, .f32)
         case .i64ReinterpretF64: try retype(.f64, .i64)
         case .f64ReinterpretI64: try retype(.i64, .f64)
-        case .i32WrapI64: try unary(.i64, .i32) { $0.xzext3264(x($1), x($2)) }
+        case .i32WrapI64:
+            let start = e.position
+            try unary(.i64, .i32) { $0.xzext3264(x($1), x($2)) }
+            if isReachable, let destination = lastDestination {
+                let at = lastOpStart(from: start, to: e.position)
+                if destination.field == at + 1 {
+                    lastWrap = (start: at, end: e.position, slot: destination.slot, source: e.register(at: at + 3))
+                }
+            }
         case .i64ExtendI32S: try unary(.i32, .i64) { $0.xsext3264(x($1), x($2)) }
         case .i32TruncF32S: try unary(.f32, .i32) { $0.x32FromF32S(x($1), f($2)) }
         case .i32TruncF32U: try unary(.f32, .i32) { $0.x32FromF32U(x($1), f($2)) }

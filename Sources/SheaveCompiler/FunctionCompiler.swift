@@ -120,6 +120,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The `xstore8_i32` just emitted, for an add to its address register right after
     /// it to fuse with. Its operands are read from its bytes.
     var lastByteStore: (start: Int, end: Int)?
+    /// The `i32.wrap_i64` just emitted (`xzext32_64`), writing a stack slot, for an i32
+    /// op right after it to read the i64 instead (`elideLastWrap`).
+    var lastWrap: (start: Int, end: Int, slot: Int, source: UInt16)?
     /// A register the body's first op would have set to zero: the entry zeroes it
     /// instead, with the declared locals (`finish`).
     var zeroAtEntry: UInt16?
@@ -471,6 +474,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         lastFloatSum = nil
         lastConst = nil
         lastByteStore = nil
+        lastWrap = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

@@ -813,6 +813,34 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("any", [.i32(0x4F)]), [.i32(0)])
     }
 
+    func testAnI32OpOnAWrappedI64ReadsTheI64() throws {
+        let source = """
+            (module (memory 1)
+              (data (i32.const 16) "\\01\\02\\03\\04\\05\\06\\07\\08\\09")
+              (func (export "at") (param $base i32) (param $i i64) (result i32)
+                (i32.load8_u (i32.add (local.get $base) (i32.wrap_i64 (local.get $i)))))
+              (func (export "mul") (param $i i64) (result i64)
+                (i64.extend_i32_u (i32.mul (i32.wrap_i64 (local.get $i)) (i32.const 3))))
+              (func (export "kept") (param $i i64) (result i64) (local $w i32)
+                (drop (i32.add (local.tee $w (i32.wrap_i64 (local.get $i))) (i32.const 1)))
+                (i64.extend_i32_u (local.get $w)))
+              (func (export "extended") (param $i i64) (result i64)
+                (i64.extend_i32_u (i32.wrap_i64 (local.get $i)))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
+        XCTAssertEqual(ops(0), ["push_frame", "xload8_u32_add", "ret"])
+        XCTAssertFalse(ops(1).contains("xzext32_64"), "\(ops(1))")
+        XCTAssertTrue(ops(2).contains("xzext32_64"), "the wrap is kept in a local: it stays")
+        XCTAssertTrue(ops(3).contains("xzext32_64"), "no i32 op reads it: it stays")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("at", [.i32(10), .i64(0x7_0000_0008)]), [.i32(3)], "10 + low 32 bits 8: byte 18")
+        XCTAssertEqual(try instance.invoke("at", [.i32(0xFFFF_FFFF), .i64(0xFFFF_FFFF_0000_0012)]), [.i32(2)], "0xFFFFFFFF + 0x12 wraps to 17")
+        XCTAssertEqual(try instance.invoke("mul", [.i64(0xFFFF_FFFF_8000_0001)]), [.i64(0x8000_0003)], "the product of the low 32 bits, zero-extended")
+        XCTAssertEqual(try instance.invoke("kept", [.i64(0x5_0000_0007)]), [.i64(7)])
+        XCTAssertEqual(try instance.invoke("extended", [.i64(0x5_0000_0007)]), [.i64(7)])
+    }
+
     func testALoopStepFusesWithItsTestWhicheverSideTheStepIsOn() throws {
         let source = """
             (module
