@@ -50,6 +50,8 @@ public struct Encoder {
     /// Offset of the first byte of the op being written; branch offsets are relative to it.
     private var instructionStart = 0
     private var labelPositions: [Int?] = []
+    /// The highest position a label is bound at (-1: none yet), for `truncate`'s check.
+    private var lastBoundPosition = -1
     private var fixups: [(field: Int, instructionStart: Int, label: Int)] = []
     private var failure: Error?
 
@@ -72,6 +74,7 @@ public struct Encoder {
         precondition(labelPositions[label.id] == nil, "label bound twice")
         labelPositions[label.id] = bytes.count
         let position = bytes.count
+        lastBoundPosition = position
         for fixup in fixups where fixup.label == label.id {
             patch(at: fixup.field, offset: position - fixup.instructionStart)
         }
@@ -106,8 +109,10 @@ public struct Encoder {
     /// replaces by a better form. No label may be bound, and no branch to an unbound
     /// label written, past `position`.
     public mutating func truncate(to position: Int) {
-        precondition(labelPositions.allSatisfy { ($0 ?? 0) <= position }, "a label is bound past the truncation point")
-        precondition(fixups.allSatisfy { $0.field < position }, "a branch past the truncation point waits for its label")
+        // Labels are bound at the current position, and fixups appended in the order
+        // their fields are written: the last of each is the furthest.
+        precondition(lastBoundPosition <= position, "a label is bound past the truncation point")
+        precondition((fixups.last?.field ?? -1) < position, "a branch past the truncation point waits for its label")
         bytes.removeSubrange(position...)
     }
 
