@@ -10268,14 +10268,6 @@ private func tail_brXmov_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 }
 
 @inline(__always)
-private func tail_xmovXload32Xchg_xacc_ptr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
-    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
-    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-    do { try ex.op_xmovXload32Xchg() } catch { return }  // `stop` recorded why and where
-    return ex.dispatchNext()
-}
-
-@inline(__always)
 private func tail_xmovXload32Xchg_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
@@ -12210,7 +12202,7 @@ func xaccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 233: return [(3, tail_xload8U32Via_xacc_addr)]  // xload8_u32_via
     case 234: return [(3, tail_xload16U32Via_xacc_addr)]  // xload16_u32_via
     case 236: return [(3, tail_brXmov_xacc_src)]  // br_xmov
-    case 237: return [(3, tail_xmovXload32Xchg_xacc_ptr), (5, tail_xmovXload32Xchg_xacc_src), (11, tail_xmovXload32Xchg_xacc_value)]  // xmov_xload32_xchg
+    case 237: return [(5, tail_xmovXload32Xchg_xacc_src), (11, tail_xmovXload32Xchg_xacc_value)]  // xmov_xload32_xchg
     default: return []
     }
 }

@@ -638,15 +638,23 @@ func buildOpTable() -> [Op] {
     // x: every op whose first operand is an x `dst` and whose handler writes no
     // other x register after it: the register-only ops, the loads and the
     // branches that write a register first. Forms: every x operand a primary op
-    // reads (its other x operands).
+    // reads (its other x operands). Writers by name: a byte store that then steps
+    // its pointer (`dst`), and the list reversal's move, load and store, which
+    // writes a second register (`ptr`) before its `dst`: it has no form for that
+    // operand, which it writes rather than reads, and no keeping forms (below),
+    // so that the accumulator never keeps `ptr`'s old value past it.
+    let writersByName: Set<String> = ["xstore8_i32_step", "xmov_xload32_xchg"]
+    let secondWrite: [String: String] = ["xmov_xload32_xchg": "ptr"]
     for i in table.indices where !table[i].flags.contains(.simd) {
         let op = table[i]
         let writesDst = op.operands.first.map { $0.name == "dst" && $0.kind == .x } ?? false
-        if writesDst && (op.flags.contains(.pure) || op.name.hasPrefix("xload") || op.name.hasPrefix("br_x") || op.name == "xstore8_i32_step" || op.name == "xmov_xload32_xchg") {
+        if writesDst && (op.flags.contains(.pure) || op.name.hasPrefix("xload") || op.name.hasPrefix("br_x") || writersByName.contains(op.name)) {
             table[i].flags.insert(.writesXAcc)
         }
         if !op.flags.contains(.extended) {
-            table[i].xaccForms = op.operands.enumerated().filter { $0.element.kind == .x && !($0.offset == 0 && writesDst) }.map(\.element.name)
+            table[i].xaccForms = op.operands.enumerated()
+                .filter { $0.element.kind == .x && !($0.offset == 0 && writesDst) && $0.element.name != secondWrite[op.name] }
+                .map(\.element.name)
         }
     }
     // Keeping forms (a pointer loaded and used as an address a few ops later, with
@@ -655,7 +663,7 @@ func buildOpTable() -> [Op] {
     // write nothing, and the f ops (below).
     for i in table.indices where !table[i].flags.contains(.simd) {
         let op = table[i]
-        if op.flags.contains(.writesXAcc) && !op.flags.contains(.extended) && op.name != "xmov_xload32_xchg" {
+        if op.flags.contains(.writesXAcc) && !op.flags.contains(.extended) && secondWrite[op.name] == nil {
             table[i].flags.insert(.hasKeepingForms)
         }
         let writesNothing = op.flags.contains(.branch) && !op.flags.contains(.call) && !op.flags.contains(.terminator)
