@@ -244,13 +244,7 @@ extension FunctionCompiler {
         }
         guard let product = lastProduct, e.position == product.end, product.type == type, isReachable,
               stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
-        let n = stack.count
-        func isProduct(_ i: Int) -> Bool { stack[i].location == .slot && Int(slot(i)) == product.slot && stack[i].type == type }
-        let productIsLeft: Bool
-        if isProduct(n - 2) { productIsLeft = true } else if isProduct(n - 1) { productIsLeft = false } else { return false }
-        // The other operand must not need an op of its own: a constant written into a
-        // stack slot could overwrite one of the product's operands before the op reads it.
-        if case .const = stack[productIsLeft ? n - 1 : n - 2].location { return false }
+        guard let productIsLeft = sideOfLastResult(in: product.slot, type) else { return false }
         retract(to: product.start)
         try op([type, type], type) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
             let other = c.register(productIsLeft ? first + 1 : first)
@@ -275,17 +269,27 @@ extension FunctionCompiler {
         return true
     }
 
+    /// Which operand of the binary op about to be emitted (the top two stack entries)
+    /// is the result the op just emitted left in `slot`, used by nothing else: true for
+    /// the left, false for the right, nil for neither. Nil too when the other operand
+    /// is a constant: written into a stack slot between the two ops, it could overwrite
+    /// one of the first op's operands before the fused op reads it.
+    func sideOfLastResult(in slot: Int, _ type: ValueType) -> Bool? {
+        let n = stack.count
+        func isResult(_ i: Int) -> Bool { stack[i].location == .slot && Int(self.slot(i)) == slot && stack[i].type == type }
+        let left: Bool
+        if isResult(n - 2) { left = true } else if isResult(n - 1) { left = false } else { return nil }
+        if case .const = stack[left ? n - 1 : n - 2].location { return nil }
+        return left
+    }
+
     /// An `i32.add` with the sum of the `xadd32` just emitted as one operand (the sum
     /// used by nothing else): takes that add back and emits one op that adds three.
     /// Returns false (having emitted nothing) when the pair is not there.
     mutating func fuseWithLastSum(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
         guard binary == .i32Add, let add = lastAdd, e.position == add.end, case .register(let b) = add.b, isReachable,
               stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
-        let n = stack.count
-        func isSum(_ i: Int) -> Bool { stack[i].location == .slot && Int(slot(i)) == add.slot && stack[i].type == .i32 }
-        let sumIsLeft: Bool
-        if isSum(n - 2) { sumIsLeft = true } else if isSum(n - 1) { sumIsLeft = false } else { return false }
-        if case .const = stack[sumIsLeft ? n - 1 : n - 2].location { return false }
+        guard let sumIsLeft = sideOfLastResult(in: add.slot, .i32) else { return false }
         retract(to: add.start)
         try op([.i32, .i32], .i32) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
             let other = c.register(sumIsLeft ? first + 1 : first)

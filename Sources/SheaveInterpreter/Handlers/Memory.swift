@@ -155,9 +155,7 @@ extension Executor {
     @inline(__always) mutating func xmovXload32Xchg(_ dst: XReg, _ ptr: XReg, _ src: XReg, _ offset: UInt32, _ value: XReg) throws(Stop) {
         let pointer = x64(src)
         setX64(ptr, pointer)
-        let ea = try effectiveAddress(base: UInt32(truncatingIfNeeded: pointer), offset, size: 4)
-        setX32(dst, UInt32(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: UInt32.self)))
-        memory.storeBytes(of: x32(value).littleEndian, toByteOffset: ea, as: UInt32.self)
+        try exchange32(dst, base: UInt32(truncatingIfNeeded: pointer), offset, value)
     }
     @inline(__always) mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) throws(Stop) {
         let pointer = try load(addr, at, as: UInt32.self)
@@ -168,9 +166,14 @@ extension Executor {
         setX32(dst, UInt32(try load(base: pointer, offset, as: UInt16.self)))
     }
     @inline(__always) mutating func xload32Xchg(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) {
-        let ea = try effectiveAddress(base: x32(addr), offset, size: 4)
+        try exchange32(dst, base: x32(addr), offset, src)
+    }
+    /// `dst` = the u32 at `base + offset`, then that u32 = `value` (read after `dst`
+    /// is written): one bounds check serves both, as they touch the same 4 bytes.
+    @inline(__always) mutating func exchange32(_ dst: XReg, base: UInt32, _ offset: UInt32, _ value: XReg) throws(Stop) {
+        let ea = try effectiveAddress(base: base, offset, size: 4)
         setX32(dst, UInt32(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: UInt32.self)))
-        memory.storeBytes(of: x32(src).littleEndian, toByteOffset: ea, as: UInt32.self)
+        memory.storeBytes(of: x32(value).littleEndian, toByteOffset: ea, as: UInt32.self)
     }
     @inline(__always) mutating func xstore8I32Step(_ dst: XReg, _ offset: UInt32, _ imm: Int32, _ step: XReg) throws(Stop) {
         let address = x32(dst)
