@@ -6,18 +6,25 @@ import SheaveBytecode
 // access; only then is `memory` dereferenced.
 
 extension Executor {
-    /// The checked byte offset of an access of `size` bytes at `zext(base) + offset`.
-    /// `base` is the i32 address operand, or one already computed (wrapping) by a
-    /// fused add.
-    @inline(__always) func effectiveAddress(base: UInt32, _ offset: UInt32, size: Int) throws(Stop) -> Int {
+    /// The host address of an access of `size` bytes at `zext(base) + offset`, once
+    /// checked against the memory's size. `base` is the i32 address operand, or one
+    /// already computed (wrapping) by a fused add.
+    ///
+    /// `chained`: `base` comes from the accumulator, a value just computed or loaded
+    /// (a chased pointer) that the access waits on. The address is then formed as
+    /// `(memory + offset) + base`, one add after `base` rather than two
+    /// (`base + offset`, then `memory +`), at the price of adding `offset` twice, for
+    /// the check and for the address; from a slot, `base + offset` serves both
+    /// (chase.c 1.57 → 1.52 s; docs/design.md).
+    @inline(__always) func checkedAddress(base: UInt32, _ offset: UInt32, size: Int, chained: Bool = false) throws(Stop) -> UnsafeMutableRawPointer {
         let ea = UInt64(base) &+ UInt64(offset)
         guard ea &+ UInt64(size) <= UInt64(truncatingIfNeeded: memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
-        return Int(truncatingIfNeeded: ea)
+        return chained ? memory + Int(offset) + Int(base) : memory + Int(truncatingIfNeeded: ea)
     }
 
-    @inline(__always) func load<T: FixedWidthInteger>(base: UInt32, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
-        let ea = try effectiveAddress(base: base, offset, size: MemoryLayout<T>.size)
-        return T(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: T.self))
+    @inline(__always) func load<T: FixedWidthInteger>(base: UInt32, _ offset: UInt32, as: T.Type, chained: Bool = false) throws(Stop) -> T {
+        let at = try checkedAddress(base: base, offset, size: MemoryLayout<T>.size, chained: chained)
+        return T(littleEndian: at.loadUnaligned(as: T.self))
     }
 
     @inline(__always) mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, try load(base: x32(a) &+ x32(b), offset, as: UInt32.self)) }
@@ -34,7 +41,7 @@ extension Executor {
     @inline(__always) mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { try loadF64(dst, base: x32(a) &+ UInt32(bitPattern: imm), offset) }
 
     @inline(__always) func load<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
-        try load(base: x32(addr), offset, as: T.self)
+        try load(base: x32(addr), offset, as: T.self, chained: Int(addr.index) == xaccSlot)
     }
 
     /// An f32 from memory, kept in a float register on a little-endian host: read
@@ -43,8 +50,8 @@ extension Executor {
     /// domains (and `fload64` was merged with `xload64`).
     @inline(__always) func loadF32(base: UInt32, _ offset: UInt32) throws(Stop) -> Float {
         #if _endian(little)
-        let ea = try effectiveAddress(base: base, offset, size: 4)
-        return memory.loadUnaligned(fromByteOffset: ea, as: Float.self)
+        let at = try checkedAddress(base: base, offset, size: 4)
+        return at.loadUnaligned(as: Float.self)
         #else
         return Float(bitPattern: try load(base: base, offset, as: UInt32.self))
         #endif
@@ -53,24 +60,24 @@ extension Executor {
     /// A float to memory, from a float register on a little-endian host (see `loadF32`).
     @inline(__always) func storeFloat(_ addr: XReg, _ offset: UInt32, _ value: Double) throws(Stop) {
         #if _endian(little)
-        let ea = try effectiveAddress(base: x32(addr), offset, size: 8)
-        memory.storeBytes(of: value, toByteOffset: ea, as: Double.self)
+        let at = try checkedAddress(base: x32(addr), offset, size: 8)
+        at.storeBytes(of: value, as: Double.self)
         #else
         try store(addr, offset, value.bitPattern)
         #endif
     }
     @inline(__always) func storeFloat(_ addr: XReg, _ offset: UInt32, _ value: Float) throws(Stop) {
         #if _endian(little)
-        let ea = try effectiveAddress(base: x32(addr), offset, size: 4)
-        memory.storeBytes(of: value, toByteOffset: ea, as: Float.self)
+        let at = try checkedAddress(base: x32(addr), offset, size: 4)
+        at.storeBytes(of: value, as: Float.self)
         #else
         try store(addr, offset, value.bitPattern)
         #endif
     }
 
     @inline(__always) func store<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, _ value: T) throws(Stop) {
-        let ea = try effectiveAddress(base: x32(addr), offset, size: MemoryLayout<T>.size)
-        memory.storeBytes(of: value.littleEndian, toByteOffset: ea, as: T.self)
+        let at = try checkedAddress(base: x32(addr), offset, size: MemoryLayout<T>.size)
+        at.storeBytes(of: value.littleEndian, as: T.self)
     }
 
     @inline(__always) mutating func xload8S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, Int32(try load(addr, offset, as: Int8.self))) }
@@ -125,8 +132,8 @@ extension Executor {
     /// a vector stays in a float register, as the float ops reading the slot expect.
     @inline(__always) mutating func loadF64(_ dst: FReg, base: UInt32, _ offset: UInt32) throws(Stop) {
         #if _endian(little)
-        let ea = try effectiveAddress(base: base, offset, size: 8)
-        let value = memory.loadUnaligned(fromByteOffset: ea, as: SIMD2<Float>.self)
+        let at = try checkedAddress(base: base, offset, size: 8)
+        let value = at.loadUnaligned(as: SIMD2<Float>.self)
         facc = unsafeBitCast(value, to: Double.self)
         if Int(dst.index) == faccSlot { faccIn = facc }
         fp.storeBytes(of: value, toByteOffset: Int(dst.index) &<< 3, as: SIMD2<Float>.self)
@@ -139,9 +146,9 @@ extension Executor {
     @inline(__always) mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, UInt16(truncatingIfNeeded: x64(src))) }
     @inline(__always) mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, x32(src)) }
     @inline(__always) mutating func xadd32I32Mem(_ addr: XReg, _ offset: UInt32, _ imm: Int32) throws(Stop) {
-        let ea = try effectiveAddress(base: x32(addr), offset, size: 4)
-        let value = UInt32(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: UInt32.self)) &+ UInt32(bitPattern: imm)
-        memory.storeBytes(of: value.littleEndian, toByteOffset: ea, as: UInt32.self)
+        let at = try checkedAddress(base: x32(addr), offset, size: 4)
+        let value = UInt32(littleEndian: at.loadUnaligned(as: UInt32.self)) &+ UInt32(bitPattern: imm)
+        at.storeBytes(of: value.littleEndian, as: UInt32.self)
     }
     @inline(__always) mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) { try store(addr, offset, x64(src)) }
     @inline(__always) mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) throws(Stop) { try storeFloat(addr, offset, f32(src)) }
@@ -171,9 +178,9 @@ extension Executor {
     /// `dst` = the u32 at `base + offset`, then that u32 = `value` (read after `dst`
     /// is written): one bounds check serves both, as they touch the same 4 bytes.
     @inline(__always) mutating func exchange32(_ dst: XReg, base: UInt32, _ offset: UInt32, _ value: XReg) throws(Stop) {
-        let ea = try effectiveAddress(base: base, offset, size: 4)
-        setX32(dst, UInt32(littleEndian: memory.loadUnaligned(fromByteOffset: ea, as: UInt32.self)))
-        memory.storeBytes(of: x32(value).littleEndian, toByteOffset: ea, as: UInt32.self)
+        let at = try checkedAddress(base: base, offset, size: 4)
+        setX32(dst, UInt32(littleEndian: at.loadUnaligned(as: UInt32.self)))
+        at.storeBytes(of: x32(value).littleEndian, as: UInt32.self)
     }
     @inline(__always) mutating func xstore8I32Step(_ dst: XReg, _ offset: UInt32, _ imm: Int32, _ step: XReg) throws(Stop) {
         let address = x32(dst)

@@ -103,8 +103,8 @@ extension Executor {
     // MARK: Memory
 
     @inline(__always) func loadVector<T: SIMD>(_ addr: XReg, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
-        let ea = try effectiveAddress(base: x32(addr), offset, size: MemoryLayout<T>.size)
-        return memory.loadUnaligned(fromByteOffset: ea, as: T.self)
+        let at = try checkedAddress(base: x32(addr), offset, size: MemoryLayout<T>.size)
+        return at.loadUnaligned(as: T.self)
     }
     @inline(__always) func loadScalar<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
         try load(addr, offset, as: T.self)
@@ -150,8 +150,8 @@ extension Executor {
         setV(dst, U64x2(try loadScalar(addr, offset, as: UInt64.self), 0))
     }
     @inline(__always) mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) throws(Stop) {
-        let ea = try effectiveAddress(base: x32(addr), offset, size: 16)
-        memory.storeBytes(of: v(src, U64x2.self), toByteOffset: ea, as: U64x2.self)
+        let at = try checkedAddress(base: x32(addr), offset, size: 16)
+        at.storeBytes(of: v(src, U64x2.self), as: U64x2.self)
     }
 
     /// `src` with lane `lane` (masked to the lane count) loaded from memory.
