@@ -6,9 +6,18 @@
 public struct XReg: Hashable, Sendable, CustomStringConvertible {
     /// The slot number, counted in 8-byte slots from the frame pointer.
     public var index: UInt16
+    /// The interpreter's mark on the operand an accumulator form reads from the
+    /// integer accumulator (docs/design.md, "Accumulators"): a constant where the
+    /// operand is decoded, so that every other operand reads its slot without
+    /// comparing its index with the form's. Not part of the register's identity.
+    public var inAccumulator: Bool
     /// The register naming slot `index`.
-    @inlinable public init(_ index: UInt16) { self.index = index }
+    @inlinable public init(_ index: UInt16) { self.index = index; inAccumulator = false }
+    /// The register naming slot `index`, marked as the operand an accumulator form reads from the accumulator.
+    @inlinable public init(_ index: UInt16, inAccumulator: Bool) { self.index = index; self.inAccumulator = inAccumulator }
     public var description: String { "x\(index)" }
+    @inlinable public static func == (a: XReg, b: XReg) -> Bool { a.index == b.index }
+    @inlinable public func hash(into hasher: inout Hasher) { hasher.combine(index) }
 }
 
 /// A float register: a slot of the current frame holding an f32 (low 32 bits) or an f64.

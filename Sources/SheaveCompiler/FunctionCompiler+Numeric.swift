@@ -209,7 +209,7 @@ extension FunctionCompiler {
                     lastStep = (start: at, end: end, is64: op == Opcode.xadd64I32.rawValue, a: a, b: .immediate(e.int32(at: at + 5)))
                 case Opcode.fmul32.rawValue, Opcode.fmul64.rawValue, Opcode.xmul32.rawValue:
                     let type: ValueType = op == Opcode.fmul64.rawValue ? .f64 : op == Opcode.fmul32.rawValue ? .f32 : .i32
-                    lastProduct = (start: at, end: end, slot: destination.slot, type: type, a: a, b: e.register(at: at + 5))
+                    lastProduct = (start: at, end: end, slot: destination.slot, type: type, a: a, b: e.register(at: at + 5), addend: nil)
                 case Opcode.fadd64.rawValue, Opcode.fsub64.rawValue:
                     lastFloatSum = (start: at, end: end, subtract: op == Opcode.fsub64.rawValue, a: a, b: e.register(at: at + 5))
                 case Opcode.xand32I32.rawValue:
@@ -246,10 +246,17 @@ extension FunctionCompiler {
               stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
         guard let productIsLeft = sideOfLastResult(in: product.slot, type) else { return false }
         retract(to: product.start)
+        let start = e.position
+        var added: (dst: UInt16, other: UInt16)?
         try op([type, type], type) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
             let other = c.register(productIsLeft ? first + 1 : first)
             if type == .i32 {
-                c.emitWithDestination(dst) { $0.xmul32Add(XReg(dst), XReg(product.a), XReg(product.b), XReg(other)) }
+                if let addend = product.addend {
+                    c.emitWithDestination(dst) { $0.xmul32AddAdd(XReg(dst), XReg(product.a), XReg(product.b), XReg(addend), XReg(other)) }
+                } else {
+                    c.emitWithDestination(dst) { $0.xmul32Add(XReg(dst), XReg(product.a), XReg(product.b), XReg(other)) }
+                    added = (dst, other)
+                }
                 return
             }
             let (d, a, b, o) = (FReg(dst), FReg(product.a), FReg(product.b), FReg(other))
@@ -265,6 +272,11 @@ extension FunctionCompiler {
                 default: e.fmul64Rsub(d, a, b, o)
                 }
             }
+        }
+        if let added, isReachable {
+            let end = e.position
+            lastProduct = (start: lastOpStart(from: start, to: end), end: end, slot: Int(added.dst), type: .i32,
+                           a: product.a, b: product.b, addend: added.other)
         }
         return true
     }

@@ -103,7 +103,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     var lastMultiply: (start: Int, end: Int, slot: Int, is64: Bool, source: UInt16, factor: Int32)?
     /// The multiply just emitted (`fmul32`, `fmul64`, `xmul32`), writing a stack slot, for
     /// the add, subtract or multiply of its product right after it to fuse with.
-    var lastProduct: (start: Int, end: Int, slot: Int, type: ValueType, a: UInt16, b: UInt16)?
+    /// `addend`: the product was added to it already (`xmul32_add`), and an `i32.add` of
+    /// its result makes an `xmul32_add_add`.
+    var lastProduct: (start: Int, end: Int, slot: Int, type: ValueType, a: UInt16, b: UInt16, addend: UInt16?)?
     /// The `xmov` just emitted, for the branch right after it to fuse with.
     var lastMove: (start: Int, end: Int, dst: UInt16, src: UInt16)?
     /// The `xand32_i32` just emitted, for the compare-and-branch on its result right

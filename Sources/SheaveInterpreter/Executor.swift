@@ -34,12 +34,19 @@ struct Executor {
     var xaccIn: UInt64
     var faccIn: Double
     /// The slot whose value `xacc` (`facc`) holds for this op, or -1: set only by
-    /// the accumulator forms of the tail loop (`tail_…_xacc_…`), where `x64(_:)`
-    /// (`f64(_:)`) of that slot then reads the host register instead of
-    /// forwarding the store the op before made. Everywhere else it is the
+    /// the accumulator forms of the tail loop (`tail_…_xacc_…`). A write to that
+    /// slot updates `xaccIn` (`setX64`); `f64(_:)` of it reads the host register
+    /// instead of forwarding the store the op before made (an x form marks the
+    /// operand it reads instead: `xaccField`). Everywhere else it is the
     /// constant -1, and the compare folds away (a register index is never negative).
     var xaccSlot: Int
     var faccSlot: Int
+    /// Where, from the op's first byte, the operand `xaccSlot` came from lies: the
+    /// x operand decoded there is marked `inAccumulator` and reads `xaccIn`; every
+    /// other x operand reads its slot, which holds the same value when it names the
+    /// same register (every write goes to the slot). A constant in each form, -1
+    /// elsewhere (no operand lies there), so no read compares register numbers.
+    var xaccField: Int
     /// True only in the keeping forms (`tail_…_keep`): the op writes its x result
     /// to its slot alone and leaves `xacc` as it was. A constant false elsewhere.
     var keepsXAcc: Bool
@@ -58,6 +65,7 @@ struct Executor {
         self.xaccIn = xacc
         self.faccIn = facc
         self.xaccSlot = -1
+        self.xaccField = -1
         self.faccSlot = -1
         self.keepsXAcc = false
     }
@@ -73,6 +81,7 @@ struct Executor {
     /// inlines into the loop and drops the accumulator compares.
     @inline(__always) mutating func matchLoopReadsSlots() {
         xaccSlot = -1
+        xaccField = -1
         faccSlot = -1
         keepsXAcc = false
     }
@@ -85,7 +94,7 @@ struct Executor {
 
     @inline(__always) func x32(_ r: XReg) -> UInt32 { UInt32(truncatingIfNeeded: x64(r)) }
     @inline(__always) func x64(_ r: XReg) -> UInt64 {
-        Int(r.index) == xaccSlot ? xaccIn : fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)
+        r.inAccumulator ? xaccIn : fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)
     }
     @inline(__always) func s32(_ r: XReg) -> Int32 { Int32(bitPattern: x32(r)) }
     @inline(__always) func s64(_ r: XReg) -> Int64 { Int64(bitPattern: x64(r)) }

@@ -1228,29 +1228,36 @@ extension Decoder {
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             return visitor.xadd32Add(dst, a, b, c)
-        case 233: // xload8_u32_via
+        case 233: // xmul32_add_add
+            let dst = try reader.readXReg()
+            let a = try reader.readXReg()
+            let b = try reader.readXReg()
+            let c = try reader.readXReg()
+            let d = try reader.readXReg()
+            return visitor.xmul32AddAdd(dst, a, b, c, d)
+        case 234: // xload8_u32_via
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let at = try reader.readU32()
             let offset = try reader.readU32()
             return visitor.xload8U32Via(dst, addr, at, offset)
-        case 234: // xload16_u32_via
+        case 235: // xload16_u32_via
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let at = try reader.readU32()
             let offset = try reader.readU32()
             return visitor.xload16U32Via(dst, addr, at, offset)
-        case 235: // push_frame_zero
+        case 236: // push_frame_zero
             let size = try reader.readU32()
             let first = try reader.readU16()
             let count = try reader.readU16()
             return visitor.pushFrameZero(size, first, count)
-        case 236: // br_xmov
+        case 237: // br_xmov
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXmov(dst, src, offset)
-        case 237: // xmov_xload32_xchg
+        case 238: // xmov_xload32_xchg
             let dst = try reader.readXReg()
             let ptr = try reader.readXReg()
             let src = try reader.readXReg()

@@ -1615,6 +1615,11 @@ extension Disassembler: OpVisitor {
         "xadd32_add \(dst), \(a), \(b), \(c)"
     }
 
+    /// The text of `xmul32_add_add`.
+    public mutating func xmul32AddAdd(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ d: XReg) -> String {
+        "xmul32_add_add \(dst), \(a), \(b), \(c), \(d)"
+    }
+
     /// The text of `xload8_u32_via`.
     public mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) -> String {
         "xload8_u32_via \(dst), \(addr), \(at), \(offset)"

@@ -650,6 +650,8 @@ public protocol OpVisitor {
     mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) -> Output
     /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
     mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) -> Output
+    /// `xmul32_add_add`: low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)
+    mutating func xmul32AddAdd(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ d: XReg) -> Output
     /// `xload8_u32_via`: low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
     mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) -> Output
     /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds

@@ -469,16 +469,18 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xmul32Add = 231
     /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
     case xadd32Add = 232
+    /// `xmul32_add_add`: low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)
+    case xmul32AddAdd = 233
     /// `xload8_u32_via`: low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
-    case xload8U32Via = 233
+    case xload8U32Via = 234
     /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
-    case xload16U32Via = 234
+    case xload16U32Via = 235
     /// `push_frame_zero`: push_frame size, then slots first ..< first + count = 0 (as `xzero`)
-    case pushFrameZero = 235
+    case pushFrameZero = 236
     /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
-    case brXmov = 236
+    case brXmov = 237
     /// `xmov_xload32_xchg`: ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)
-    case xmovXload32Xchg = 237
+    case xmovXload32Xchg = 238
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1394,6 +1396,7 @@ extension Opcode {
         case .xselectAndI32: return OpInfo(name: "xselect_and_i32", doc: "dst = low32(src) & mask != 0 ? a : b (all 64 bits)", flags: [.pure], size: 13)
         case .xmul32Add: return OpInfo(name: "xmul32_add", doc: "low32(dst) = low32(a) * low32(b) + low32(c)", flags: [.pure], size: 9)
         case .xadd32Add: return OpInfo(name: "xadd32_add", doc: "low32(dst) = low32(a) + low32(b) + low32(c)", flags: [.pure], size: 9)
+        case .xmul32AddAdd: return OpInfo(name: "xmul32_add_add", doc: "low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)", flags: [.pure], size: 11)
         case .xload8U32Via: return OpInfo(name: "xload8_u32_via", doc: "low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", flags: [.mayStop, .memory], size: 13)
         case .xload16U32Via: return OpInfo(name: "xload16_u32_via", doc: "low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", flags: [.mayStop, .memory], size: 13)
         case .pushFrameZero: return OpInfo(name: "push_frame_zero", doc: "push_frame size, then slots first ..< first + count = 0 (as `xzero`)", flags: [.mayStop], size: 9)
@@ -1742,14 +1745,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0xf03b181ba768edf4
+public let instructionSetFingerprint: UInt64 = 0xc5cff1073921e351
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 238
+public let primaryOpcodeCount = 239
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1989,6 +1992,7 @@ public let slotFieldRows: [UInt8] = [
     13, 4, 1, 3, 9, 11, 0, 0,  // xselect_and_i32
     9, 4, 1, 3, 5, 7, 0, 0,  // xmul32_add
     9, 4, 1, 3, 5, 7, 0, 0,  // xadd32_add
+    11, 5, 1, 3, 5, 7, 9, 0,  // xmul32_add_add
     13, 2, 1, 3, 0, 0, 0, 0,  // xload8_u32_via
     13, 2, 1, 3, 0, 0, 0, 0,  // xload16_u32_via
     9, 1, 5, 0, 0, 0, 0, 0,  // push_frame_zero
@@ -2565,6 +2569,7 @@ public let branchFieldRows: [UInt8] = [
     13, 0, 0,  // xselect_and_i32
     9, 0, 0,  // xmul32_add
     9, 0, 0,  // xadd32_add
+    11, 0, 0,  // xmul32_add_add
     13, 0, 0,  // xload8_u32_via
     13, 0, 0,  // xload16_u32_via
     9, 0, 0,  // push_frame_zero
@@ -3138,6 +3143,7 @@ extension Opcode {
         [.x, .x, .immediate(bytes: 4), .x, .x],  // xselect_and_i32
         [.x, .x, .x, .x],  // xmul32_add
         [.x, .x, .x, .x],  // xadd32_add
+        [.x, .x, .x, .x, .x],  // xmul32_add_add
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload8_u32_via
         [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_u32_via
         [.frameSize, .calleeFrame, .hostSlots],  // push_frame_zero

@@ -654,6 +654,8 @@ protocol OpHandlers {
     mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg)
     /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
     mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg)
+    /// `xmul32_add_add`: low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)
+    mutating func xmul32AddAdd(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ d: XReg)
     /// `xload8_u32_via`: low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
     mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) throws(Stop)
     /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
@@ -1661,7 +1663,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXnez32() {
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brIfXnez32(cond, offset)
@@ -1669,7 +1671,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXeqz32() {
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brIfXeqz32(cond, offset)
@@ -1677,7 +1679,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXnez64() {
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brIfXnez64(cond, offset)
@@ -1685,7 +1687,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXeqz64() {
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = BranchTarget(start: pc, field: 11)
         pc = pc.advanced(by: 15)
         brIfXeqz64(cond, offset)
@@ -1693,8 +1695,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXeq32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = BranchTarget(start: pc, field: 13)
         pc = pc.advanced(by: 17)
         brIfXeq32(a, b, offset)
@@ -1702,8 +1704,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXne32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = BranchTarget(start: pc, field: 13)
         pc = pc.advanced(by: 17)
         brIfXne32(a, b, offset)
@@ -1711,8 +1713,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXslt32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = BranchTarget(start: pc, field: 13)
         pc = pc.advanced(by: 17)
         brIfXslt32(a, b, offset)
@@ -1720,8 +1722,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXsle32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = BranchTarget(start: pc, field: 13)
         pc = pc.advanced(by: 17)
         brIfXsle32(a, b, offset)
@@ -1729,8 +1731,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXult32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = BranchTarget(start: pc, field: 13)
         pc = pc.advanced(by: 17)
         brIfXult32(a, b, offset)
@@ -1738,8 +1740,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXule32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = BranchTarget(start: pc, field: 13)
         pc = pc.advanced(by: 17)
         brIfXule32(a, b, offset)
@@ -1747,8 +1749,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXeq64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
         brIfXeq64(a, b, offset)
@@ -1756,8 +1758,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXne64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
         brIfXne64(a, b, offset)
@@ -1765,8 +1767,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXslt64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
         brIfXslt64(a, b, offset)
@@ -1774,8 +1776,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXsle64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
         brIfXsle64(a, b, offset)
@@ -1783,8 +1785,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXult64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
         brIfXult64(a, b, offset)
@@ -1792,8 +1794,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXule64() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
         brIfXule64(a, b, offset)
@@ -1801,7 +1803,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXeq32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
@@ -1810,7 +1812,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXne32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
@@ -1819,7 +1821,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXslt32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
@@ -1828,7 +1830,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXsle32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
@@ -1837,7 +1839,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXsgt32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
@@ -1846,7 +1848,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXsge32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
@@ -1855,7 +1857,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXult32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
@@ -1864,7 +1866,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXule32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
@@ -1873,7 +1875,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXugt32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
@@ -1882,7 +1884,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXuge32I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
@@ -1891,7 +1893,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXeq64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -1900,7 +1902,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXne64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -1909,7 +1911,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXslt64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -1918,7 +1920,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXsle64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -1927,7 +1929,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXsgt64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -1936,7 +1938,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXsge64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -1945,7 +1947,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXult64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -1954,7 +1956,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXule64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -1963,7 +1965,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXugt64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -1972,7 +1974,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brIfXuge64I32() {
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -1981,7 +1983,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brTable32() {
-        let index = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let targets = BranchTableRef(start: pc, count: pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self), offsets: pc.advanced(by: 15))
         brTable32(index, targets)
     }
@@ -1999,7 +2001,7 @@ extension Executor {
         start = pc
         let table = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
         let type = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
-        let index = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
         let frame = pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self)
         pc = pc.advanced(by: 21)
         try callIndirect(table, type, index, frame)
@@ -2018,7 +2020,7 @@ extension Executor {
     @inline(__always)
     mutating func op_callRef() throws(Stop) {
         start = pc
-        let ref = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let ref = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let frame = pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self)
         pc = pc.advanced(by: 15)
         try callRef(ref, frame)
@@ -2042,8 +2044,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xmov() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         pc = pc.advanced(by: 13)
         xmov(dst, src)
     }
@@ -2058,7 +2060,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xconst32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         pc = pc.advanced(by: 15)
         xconst32(dst, imm)
@@ -2066,7 +2068,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xconst64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int64.self)
         pc = pc.advanced(by: 19)
         xconst64(dst, imm)
@@ -2090,20 +2092,20 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xselect() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         xselect(dst, cond, a, b)
     }
 
     @inline(__always)
     mutating func op_xselect64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         xselect64(dst, cond, a, b)
     }
@@ -2120,7 +2122,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_globalGet() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let index = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         globalGet(dst, index)
@@ -2129,14 +2131,14 @@ extension Executor {
     @inline(__always)
     mutating func op_globalSet() {
         let index = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         globalSet(index, src)
     }
 
     @inline(__always)
     mutating func op_refFunc() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let index = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         refFunc(dst, index)
@@ -2145,9 +2147,9 @@ extension Executor {
     @inline(__always)
     mutating func op_tableGet() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let table = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
-        let index = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
         pc = pc.advanced(by: 19)
         try tableGet(dst, table, index)
     }
@@ -2156,15 +2158,15 @@ extension Executor {
     mutating func op_tableSet() throws(Stop) {
         start = pc
         let table = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
-        let index = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
-        let value = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
         pc = pc.advanced(by: 19)
         try tableSet(table, index, value)
     }
 
     @inline(__always)
     mutating func op_tableSize() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let table = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         tableSize(dst, table)
@@ -2172,10 +2174,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_tableGrow() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let table = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
-        let value = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
-        let delta = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
+        let delta = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
         pc = pc.advanced(by: 21)
         tableGrow(dst, table, value, delta)
     }
@@ -2184,9 +2186,9 @@ extension Executor {
     mutating func op_tableFill() throws(Stop) {
         start = pc
         let table = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
-        let start = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
-        let value = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let start = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
         pc = pc.advanced(by: 21)
         try tableFill(table, start, value, count)
     }
@@ -2196,9 +2198,9 @@ extension Executor {
         start = pc
         let dst_table = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let src_table = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: xaccField == 21)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self), inAccumulator: xaccField == 23)
         pc = pc.advanced(by: 25)
         try tableCopy(dst_table, src_table, dst, src, count)
     }
@@ -2208,9 +2210,9 @@ extension Executor {
         start = pc
         let table = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let segment = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: xaccField == 21)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self), inAccumulator: xaccField == 23)
         pc = pc.advanced(by: 25)
         try tableInit(table, segment, dst, src, count)
     }
@@ -2225,9 +2227,9 @@ extension Executor {
     @inline(__always)
     mutating func op_memoryFill() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let value = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         try memoryFill(dst, value, count)
     }
@@ -2235,9 +2237,9 @@ extension Executor {
     @inline(__always)
     mutating func op_memoryCopy() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         try memoryCopy(dst, src, count)
     }
@@ -2246,9 +2248,9 @@ extension Executor {
     mutating func op_memoryInit() throws(Stop) {
         start = pc
         let segment = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
         pc = pc.advanced(by: 21)
         try memoryInit(segment, dst, src, count)
     }
@@ -2262,99 +2264,99 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xadd32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xadd32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xsub32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xsub32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xmul32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xmul32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xand32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xand32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xor32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xor32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xxor32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xxor32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshl32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xshl32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshr32S() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xshr32S(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshr32U() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xshr32U(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrotl32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xrotl32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrotr32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xrotr32(dst, src1, src2)
     }
@@ -2362,9 +2364,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xdiv32S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         try xdiv32S(dst, src1, src2)
     }
@@ -2372,9 +2374,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xdiv32U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         try xdiv32U(dst, src1, src2)
     }
@@ -2382,9 +2384,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xrem32S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         try xrem32S(dst, src1, src2)
     }
@@ -2392,194 +2394,194 @@ extension Executor {
     @inline(__always)
     mutating func op_xrem32U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         try xrem32U(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xeqz32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         pc = pc.advanced(by: 13)
         xeqz32(dst, src)
     }
 
     @inline(__always)
     mutating func op_xclz32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xclz32(dst, src)
     }
 
     @inline(__always)
     mutating func op_xctz32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xctz32(dst, src)
     }
 
     @inline(__always)
     mutating func op_xpopcnt32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xpopcnt32(dst, src)
     }
 
     @inline(__always)
     mutating func op_xeq32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xeq32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xne32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xne32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xslt32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xslt32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xsle32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xsle32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xult32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xult32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xule32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xule32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xadd64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xadd64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xsub64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xsub64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xmul64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xmul64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xand64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xand64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xor64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xor64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xxor64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xxor64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshl64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xshl64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshr64S() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xshr64S(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xshr64U() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xshr64U(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrotl64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xrotl64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xrotr64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xrotr64(dst, src1, src2)
     }
@@ -2587,9 +2589,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xdiv64S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         try xdiv64S(dst, src1, src2)
     }
@@ -2597,9 +2599,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xdiv64U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         try xdiv64U(dst, src1, src2)
     }
@@ -2607,9 +2609,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xrem64S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         try xrem64S(dst, src1, src2)
     }
@@ -2617,104 +2619,104 @@ extension Executor {
     @inline(__always)
     mutating func op_xrem64U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src1 = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src2 = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         try xrem64U(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_xeqz64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         pc = pc.advanced(by: 13)
         xeqz64(dst, src)
     }
 
     @inline(__always)
     mutating func op_xclz64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xclz64(dst, src)
     }
 
     @inline(__always)
     mutating func op_xctz64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xctz64(dst, src)
     }
 
     @inline(__always)
     mutating func op_xpopcnt64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xpopcnt64(dst, src)
     }
 
     @inline(__always)
     mutating func op_xeq64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xeq64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xne64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xne64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xslt64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xslt64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xsle64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xsle64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xult64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xult64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xule64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xule64(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_xadd32Shl() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let base = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let index = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let base = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let shift = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
         xadd32Shl(dst, base, index, shift)
@@ -2722,8 +2724,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xshr32UAnd() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let shift = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
         let mask = pc.loadUnaligned(fromByteOffset: 14, as: Int32.self)
         pc = pc.advanced(by: 18)
@@ -2732,9 +2734,9 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xxor32Shl() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let shift = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
         xxor32Shl(dst, a, b, shift)
@@ -2742,9 +2744,9 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xxor32ShrU() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let shift = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
         xxor32ShrU(dst, a, b, shift)
@@ -2752,9 +2754,9 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xxor64Shl() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let shift = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
         xxor64Shl(dst, a, b, shift)
@@ -2762,9 +2764,9 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xxor64ShrU() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let shift = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
         xxor64ShrU(dst, a, b, shift)
@@ -2852,8 +2854,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xmul32AddI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let mul = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let add = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
         pc = pc.advanced(by: 21)
@@ -2862,8 +2864,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xmul64AddI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let mul = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let add = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
         pc = pc.advanced(by: 21)
@@ -2872,8 +2874,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd32I32Nez() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -2882,10 +2884,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd32I32Ne() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
         let offset = BranchTarget(start: pc, field: 19)
         pc = pc.advanced(by: 23)
         brXadd32I32Ne(dst, a, imm, c, offset)
@@ -2893,8 +2895,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd32I32NeI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let limit = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 21)
@@ -2904,10 +2906,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd32I32Slt() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
         let offset = BranchTarget(start: pc, field: 19)
         pc = pc.advanced(by: 23)
         brXadd32I32Slt(dst, a, imm, c, offset)
@@ -2915,10 +2917,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd32I32Ult() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
         let offset = BranchTarget(start: pc, field: 19)
         pc = pc.advanced(by: 23)
         brXadd32I32Ult(dst, a, imm, c, offset)
@@ -2926,9 +2928,9 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd32Nez() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
         brXadd32Nez(dst, a, b, offset)
@@ -2936,10 +2938,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd32Ne() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
         brXadd32Ne(dst, a, b, c, offset)
@@ -2947,9 +2949,9 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd32NeI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let limit = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 19)
         pc = pc.advanced(by: 23)
@@ -2958,10 +2960,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd32Slt() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
         brXadd32Slt(dst, a, b, c, offset)
@@ -2969,10 +2971,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd32Ult() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
         brXadd32Ult(dst, a, b, c, offset)
@@ -2980,8 +2982,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd64I32Nez() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -2990,10 +2992,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd64I32Ne() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
         let offset = BranchTarget(start: pc, field: 19)
         pc = pc.advanced(by: 23)
         brXadd64I32Ne(dst, a, imm, c, offset)
@@ -3001,8 +3003,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd64I32NeI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let limit = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 21)
@@ -3012,10 +3014,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd64I32Slt() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
         let offset = BranchTarget(start: pc, field: 19)
         pc = pc.advanced(by: 23)
         brXadd64I32Slt(dst, a, imm, c, offset)
@@ -3023,10 +3025,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd64I32Ult() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
         let offset = BranchTarget(start: pc, field: 19)
         pc = pc.advanced(by: 23)
         brXadd64I32Ult(dst, a, imm, c, offset)
@@ -3034,9 +3036,9 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd64Nez() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
         brXadd64Nez(dst, a, b, offset)
@@ -3044,10 +3046,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd64Ne() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
         brXadd64Ne(dst, a, b, c, offset)
@@ -3055,9 +3057,9 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd64NeI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let limit = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 19)
         pc = pc.advanced(by: 23)
@@ -3066,10 +3068,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd64Slt() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
         brXadd64Slt(dst, a, b, c, offset)
@@ -3077,10 +3079,10 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXadd64Ult() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let offset = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
         brXadd64Ult(dst, a, b, c, offset)
@@ -3088,8 +3090,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xadd32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xadd32I32(dst, src, imm)
@@ -3097,8 +3099,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xmul32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xmul32I32(dst, src, imm)
@@ -3106,8 +3108,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xand32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xand32I32(dst, src, imm)
@@ -3115,8 +3117,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xor32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xor32I32(dst, src, imm)
@@ -3124,8 +3126,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xxor32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xxor32I32(dst, src, imm)
@@ -3133,8 +3135,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xshl32U8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
         pc = pc.advanced(by: 14)
         xshl32U8(dst, src, imm)
@@ -3142,8 +3144,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xshr32SU8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
         pc = pc.advanced(by: 14)
         xshr32SU8(dst, src, imm)
@@ -3151,8 +3153,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xshr32UU8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
         pc = pc.advanced(by: 14)
         xshr32UU8(dst, src, imm)
@@ -3160,8 +3162,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xeq32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xeq32I32(dst, a, imm)
@@ -3169,8 +3171,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xne32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xne32I32(dst, a, imm)
@@ -3178,8 +3180,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xslt32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xslt32I32(dst, a, imm)
@@ -3187,8 +3189,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xsle32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xsle32I32(dst, a, imm)
@@ -3196,8 +3198,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xsgt32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xsgt32I32(dst, a, imm)
@@ -3205,8 +3207,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xsge32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xsge32I32(dst, a, imm)
@@ -3214,8 +3216,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xult32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xult32I32(dst, a, imm)
@@ -3223,8 +3225,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xule32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xule32I32(dst, a, imm)
@@ -3232,8 +3234,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xugt32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xugt32I32(dst, a, imm)
@@ -3241,8 +3243,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xuge32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xuge32I32(dst, a, imm)
@@ -3250,8 +3252,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xadd64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xadd64I32(dst, src, imm)
@@ -3259,8 +3261,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xmul64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xmul64I32(dst, src, imm)
@@ -3268,8 +3270,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xand64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xand64I32(dst, src, imm)
@@ -3277,8 +3279,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xor64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xor64I32(dst, src, imm)
@@ -3286,8 +3288,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xxor64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         pc = pc.advanced(by: 17)
         xxor64I32(dst, src, imm)
@@ -3295,8 +3297,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xadd64I64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int64.self)
         pc = pc.advanced(by: 21)
         xadd64I64(dst, src, imm)
@@ -3304,8 +3306,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xmul64I64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int64.self)
         pc = pc.advanced(by: 21)
         xmul64I64(dst, src, imm)
@@ -3313,8 +3315,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xand64I64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int64.self)
         pc = pc.advanced(by: 21)
         xand64I64(dst, src, imm)
@@ -3322,8 +3324,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xor64I64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int64.self)
         pc = pc.advanced(by: 21)
         xor64I64(dst, src, imm)
@@ -3331,8 +3333,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xxor64I64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int64.self)
         pc = pc.advanced(by: 21)
         xxor64I64(dst, src, imm)
@@ -3340,8 +3342,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xshl64U8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
         pc = pc.advanced(by: 14)
         xshl64U8(dst, src, imm)
@@ -3349,8 +3351,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xshr64SU8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
         pc = pc.advanced(by: 14)
         xshr64SU8(dst, src, imm)
@@ -3358,8 +3360,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xshr64UU8() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
         pc = pc.advanced(by: 14)
         xshr64UU8(dst, src, imm)
@@ -3367,8 +3369,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xeq64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
         xeq64I32(dst, a, imm)
@@ -3376,8 +3378,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xne64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
         xne64I32(dst, a, imm)
@@ -3385,8 +3387,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xslt64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
         xslt64I32(dst, a, imm)
@@ -3394,8 +3396,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xsle64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
         xsle64I32(dst, a, imm)
@@ -3403,8 +3405,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xsgt64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
         xsgt64I32(dst, a, imm)
@@ -3412,8 +3414,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xsge64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
         xsge64I32(dst, a, imm)
@@ -3421,8 +3423,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xult64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
         xult64I32(dst, a, imm)
@@ -3430,8 +3432,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xule64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
         xule64I32(dst, a, imm)
@@ -3439,8 +3441,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xugt64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
         xugt64I32(dst, a, imm)
@@ -3448,8 +3450,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xuge64I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
         xuge64I32(dst, a, imm)
@@ -3457,48 +3459,48 @@ extension Executor {
 
     @inline(__always)
     mutating func op_xzext3264() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         pc = pc.advanced(by: 13)
         xzext3264(dst, src)
     }
 
     @inline(__always)
     mutating func op_xsext3264() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         pc = pc.advanced(by: 13)
         xsext3264(dst, src)
     }
 
     @inline(__always)
     mutating func op_xsext832() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xsext832(dst, src)
     }
 
     @inline(__always)
     mutating func op_xsext1632() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xsext1632(dst, src)
     }
 
     @inline(__always)
     mutating func op_xsext864() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xsext864(dst, src)
     }
 
     @inline(__always)
     mutating func op_xsext1664() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         xsext1664(dst, src)
     }
@@ -3624,7 +3626,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_feq32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
@@ -3633,7 +3635,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_fne32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
@@ -3642,7 +3644,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_flt32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
@@ -3651,7 +3653,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_fle32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
@@ -3779,7 +3781,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_feq64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
@@ -3788,7 +3790,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_fne64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
@@ -3797,7 +3799,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_flt64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
@@ -3806,7 +3808,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_fle64() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
@@ -3816,7 +3818,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x32FromF32S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         try x32FromF32S(dst, src)
@@ -3824,7 +3826,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_x32FromF32SSat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         x32FromF32SSat(dst, src)
@@ -3833,7 +3835,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x32FromF32U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         try x32FromF32U(dst, src)
@@ -3841,7 +3843,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_x32FromF32USat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         x32FromF32USat(dst, src)
@@ -3850,7 +3852,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x32FromF64S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         try x32FromF64S(dst, src)
@@ -3858,7 +3860,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_x32FromF64SSat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         x32FromF64SSat(dst, src)
@@ -3867,7 +3869,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x32FromF64U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         try x32FromF64U(dst, src)
@@ -3875,7 +3877,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_x32FromF64USat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         x32FromF64USat(dst, src)
@@ -3884,7 +3886,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x64FromF32S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         try x64FromF32S(dst, src)
@@ -3892,7 +3894,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_x64FromF32SSat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         x64FromF32SSat(dst, src)
@@ -3901,7 +3903,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x64FromF32U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         try x64FromF32U(dst, src)
@@ -3909,7 +3911,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_x64FromF32USat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         x64FromF32USat(dst, src)
@@ -3918,7 +3920,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x64FromF64S() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         try x64FromF64S(dst, src)
@@ -3926,7 +3928,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_x64FromF64SSat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         x64FromF64SSat(dst, src)
@@ -3935,7 +3937,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x64FromF64U() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         try x64FromF64U(dst, src)
@@ -3943,7 +3945,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_x64FromF64USat() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         x64FromF64USat(dst, src)
@@ -3952,7 +3954,7 @@ extension Executor {
     @inline(__always)
     mutating func op_f32FromX32S() {
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f32FromX32S(dst, src)
     }
@@ -3960,7 +3962,7 @@ extension Executor {
     @inline(__always)
     mutating func op_f32FromX32U() {
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f32FromX32U(dst, src)
     }
@@ -3968,7 +3970,7 @@ extension Executor {
     @inline(__always)
     mutating func op_f32FromX64S() {
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f32FromX64S(dst, src)
     }
@@ -3976,7 +3978,7 @@ extension Executor {
     @inline(__always)
     mutating func op_f32FromX64U() {
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f32FromX64U(dst, src)
     }
@@ -3984,7 +3986,7 @@ extension Executor {
     @inline(__always)
     mutating func op_f64FromX32S() {
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f64FromX32S(dst, src)
     }
@@ -3992,7 +3994,7 @@ extension Executor {
     @inline(__always)
     mutating func op_f64FromX32U() {
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f64FromX32U(dst, src)
     }
@@ -4000,7 +4002,7 @@ extension Executor {
     @inline(__always)
     mutating func op_f64FromX64S() {
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f64FromX64S(dst, src)
     }
@@ -4008,7 +4010,7 @@ extension Executor {
     @inline(__always)
     mutating func op_f64FromX64U() {
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f64FromX64U(dst, src)
     }
@@ -4032,8 +4034,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload8S32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload8S32(dst, addr, offset)
@@ -4042,8 +4044,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload8U32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload8U32(dst, addr, offset)
@@ -4052,8 +4054,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload16S32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload16S32(dst, addr, offset)
@@ -4062,8 +4064,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload16U32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload16U32(dst, addr, offset)
@@ -4072,8 +4074,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload32(dst, addr, offset)
@@ -4082,8 +4084,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload8S64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload8S64(dst, addr, offset)
@@ -4092,8 +4094,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload8U64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload8U64(dst, addr, offset)
@@ -4102,8 +4104,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload16S64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload16S64(dst, addr, offset)
@@ -4112,8 +4114,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload16U64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload16U64(dst, addr, offset)
@@ -4122,8 +4124,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload32S64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload32S64(dst, addr, offset)
@@ -4132,8 +4134,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload32U64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload32U64(dst, addr, offset)
@@ -4142,8 +4144,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload64() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try xload64(dst, addr, offset)
@@ -4153,7 +4155,7 @@ extension Executor {
     mutating func op_fload32() throws(Stop) {
         start = pc
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try fload32(dst, addr, offset)
@@ -4163,7 +4165,7 @@ extension Executor {
     mutating func op_fload64() throws(Stop) {
         start = pc
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
         try fload64(dst, addr, offset)
@@ -4172,9 +4174,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xload32Add() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try xload32Add(dst, a, b, offset)
@@ -4183,8 +4185,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload32AddI32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
@@ -4194,9 +4196,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xload8U32Add() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try xload8U32Add(dst, a, b, offset)
@@ -4205,8 +4207,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload8U32AddI32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
@@ -4217,8 +4219,8 @@ extension Executor {
     mutating func op_fload32Add() throws(Stop) {
         start = pc
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try fload32Add(dst, a, b, offset)
@@ -4228,7 +4230,7 @@ extension Executor {
     mutating func op_fload32AddI32() throws(Stop) {
         start = pc
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
@@ -4239,8 +4241,8 @@ extension Executor {
     mutating func op_fload64Add() throws(Stop) {
         start = pc
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try fload64Add(dst, a, b, offset)
@@ -4250,7 +4252,7 @@ extension Executor {
     mutating func op_fload64AddI32() throws(Stop) {
         start = pc
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
@@ -4260,9 +4262,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xstore8() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         try xstore8(addr, offset, src)
     }
@@ -4270,9 +4272,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xstore16() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         try xstore16(addr, offset, src)
     }
@@ -4280,9 +4282,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xstore32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         try xstore32(addr, offset, src)
     }
@@ -4290,9 +4292,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xstore64() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         try xstore64(addr, offset, src)
     }
@@ -4300,7 +4302,7 @@ extension Executor {
     @inline(__always)
     mutating func op_xstore8I32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
@@ -4310,7 +4312,7 @@ extension Executor {
     @inline(__always)
     mutating func op_xstore16I32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
@@ -4320,7 +4322,7 @@ extension Executor {
     @inline(__always)
     mutating func op_xstore32I32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
@@ -4330,7 +4332,7 @@ extension Executor {
     @inline(__always)
     mutating func op_xstore64I32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
@@ -4340,7 +4342,7 @@ extension Executor {
     @inline(__always)
     mutating func op_fstore32() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
         pc = pc.advanced(by: 17)
@@ -4350,7 +4352,7 @@ extension Executor {
     @inline(__always)
     mutating func op_fstore64() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let src = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
         pc = pc.advanced(by: 17)
@@ -4367,9 +4369,9 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXmovIfXnez32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
         brXmovIfXnez32(dst, src, cond, offset)
@@ -4377,9 +4379,9 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXmovIfXne32I32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 19)
         pc = pc.advanced(by: 23)
@@ -4388,8 +4390,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXand32I32EqI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let mask = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let imm = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 21)
@@ -4399,8 +4401,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXand32I32NeI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let mask = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let imm = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 21)
@@ -4410,8 +4412,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXand32I32UltI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let mask = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let imm = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 21)
@@ -4421,8 +4423,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXand32I32UleI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let mask = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let imm = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 21)
@@ -4436,7 +4438,7 @@ extension Executor {
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
         let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
         try fadd64Store(dst, a, b, addr, offset)
@@ -4448,7 +4450,7 @@ extension Executor {
         let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
         let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
         try fsub64Store(dst, a, b, addr, offset)
@@ -4457,8 +4459,8 @@ extension Executor {
     @inline(__always)
     mutating func op_brXload32IfXnez32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         let branch = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -4468,8 +4470,8 @@ extension Executor {
     @inline(__always)
     mutating func op_brXload32IfXeqz32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         let branch = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -4479,8 +4481,8 @@ extension Executor {
     @inline(__always)
     mutating func op_brXload8U32IfXnez32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         let branch = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -4490,8 +4492,8 @@ extension Executor {
     @inline(__always)
     mutating func op_brXload8U32IfXeqz32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         let branch = BranchTarget(start: pc, field: 17)
         pc = pc.advanced(by: 21)
@@ -4501,9 +4503,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xload16S32Add() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try xload16S32Add(dst, a, b, offset)
@@ -4512,8 +4514,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload16S32AddI32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
@@ -4523,9 +4525,9 @@ extension Executor {
     @inline(__always)
     mutating func op_xload16U32Add() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try xload16U32Add(dst, a, b, offset)
@@ -4534,8 +4536,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload16U32AddI32() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
@@ -4544,7 +4546,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXconst32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: Int32.self)
         let offset = BranchTarget(start: pc, field: 15)
         pc = pc.advanced(by: 19)
@@ -4554,7 +4556,7 @@ extension Executor {
     @inline(__always)
     mutating func op_xadd32I32Mem() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
         pc = pc.advanced(by: 19)
@@ -4564,10 +4566,10 @@ extension Executor {
     @inline(__always)
     mutating func op_xstore8I32Step() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let imm = pc.loadUnaligned(fromByteOffset: 15, as: Int32.self)
-        let step = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let step = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
         pc = pc.advanced(by: 21)
         try xstore8I32Step(dst, offset, imm, step)
     }
@@ -4575,50 +4577,61 @@ extension Executor {
     @inline(__always)
     mutating func op_xload32Xchg() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
         pc = pc.advanced(by: 19)
         try xload32Xchg(dst, addr, offset, src)
     }
 
     @inline(__always)
     mutating func op_xselectAndI32() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let mask = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
         pc = pc.advanced(by: 21)
         xselectAndI32(dst, src, mask, a, b)
     }
 
     @inline(__always)
     mutating func op_xmul32Add() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         xmul32Add(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_xadd32Add() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         xadd32Add(dst, a, b, c)
     }
 
     @inline(__always)
+    mutating func op_xmul32AddAdd() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let c = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
+        let d = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
+        pc = pc.advanced(by: 19)
+        xmul32AddAdd(dst, a, b, c, d)
+    }
+
+    @inline(__always)
     mutating func op_xload8U32Via() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let at = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
@@ -4628,8 +4641,8 @@ extension Executor {
     @inline(__always)
     mutating func op_xload16U32Via() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let at = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
@@ -4648,8 +4661,8 @@ extension Executor {
 
     @inline(__always)
     mutating func op_brXmov() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = BranchTarget(start: pc, field: 13)
         pc = pc.advanced(by: 17)
         brXmov(dst, src, offset)
@@ -4658,26 +4671,26 @@ extension Executor {
     @inline(__always)
     mutating func op_xmovXload32Xchg() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let ptr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let ptr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
-        let value = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
         pc = pc.advanced(by: 21)
         try xmovXload32Xchg(dst, ptr, src, offset, value)
     }
 
     @inline(__always)
     mutating func op_memorySize() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         pc = pc.advanced(by: 13)
         memorySize(dst)
     }
 
     @inline(__always)
     mutating func op_memoryGrow() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let delta = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let delta = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         memoryGrow(dst, delta)
     }
@@ -4697,7 +4710,7 @@ extension Executor {
     @inline(__always)
     mutating func op_vselect() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let cond = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let cond = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
         let b = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
         pc = pc.advanced(by: 19)
@@ -4743,7 +4756,7 @@ extension Executor {
     mutating func op_v128Load() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load(dst, addr, offset)
@@ -4755,7 +4768,7 @@ extension Executor {
     mutating func op_v128Load8x8S() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load8x8S(dst, addr, offset)
@@ -4767,7 +4780,7 @@ extension Executor {
     mutating func op_v128Load8x8U() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load8x8U(dst, addr, offset)
@@ -4779,7 +4792,7 @@ extension Executor {
     mutating func op_v128Load16x4S() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load16x4S(dst, addr, offset)
@@ -4791,7 +4804,7 @@ extension Executor {
     mutating func op_v128Load16x4U() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load16x4U(dst, addr, offset)
@@ -4803,7 +4816,7 @@ extension Executor {
     mutating func op_v128Load32x2S() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load32x2S(dst, addr, offset)
@@ -4815,7 +4828,7 @@ extension Executor {
     mutating func op_v128Load32x2U() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load32x2U(dst, addr, offset)
@@ -4827,7 +4840,7 @@ extension Executor {
     mutating func op_v128Load8Splat() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load8Splat(dst, addr, offset)
@@ -4839,7 +4852,7 @@ extension Executor {
     mutating func op_v128Load16Splat() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load16Splat(dst, addr, offset)
@@ -4851,7 +4864,7 @@ extension Executor {
     mutating func op_v128Load32Splat() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load32Splat(dst, addr, offset)
@@ -4863,7 +4876,7 @@ extension Executor {
     mutating func op_v128Load64Splat() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load64Splat(dst, addr, offset)
@@ -4875,7 +4888,7 @@ extension Executor {
     mutating func op_v128Load32Zero() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load32Zero(dst, addr, offset)
@@ -4887,7 +4900,7 @@ extension Executor {
     mutating func op_v128Load64Zero() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         pc = pc.advanced(by: 19)
         try v128Load64Zero(dst, addr, offset)
@@ -4898,7 +4911,7 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Store() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         let src = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
         pc = pc.advanced(by: 19)
@@ -4911,7 +4924,7 @@ extension Executor {
     mutating func op_v128Load8Lane() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         let src = VReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 21, as: UInt8.self)
@@ -4925,7 +4938,7 @@ extension Executor {
     mutating func op_v128Load16Lane() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         let src = VReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 21, as: UInt8.self)
@@ -4939,7 +4952,7 @@ extension Executor {
     mutating func op_v128Load32Lane() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         let src = VReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 21, as: UInt8.self)
@@ -4953,7 +4966,7 @@ extension Executor {
     mutating func op_v128Load64Lane() throws(Stop) {
         start = pc
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
         let src = VReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 21, as: UInt8.self)
@@ -4966,7 +4979,7 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Store8Lane() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         let src = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 19, as: UInt8.self)
@@ -4979,7 +4992,7 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Store16Lane() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         let src = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 19, as: UInt8.self)
@@ -4992,7 +5005,7 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Store32Lane() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         let src = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 19, as: UInt8.self)
@@ -5005,7 +5018,7 @@ extension Executor {
     @inline(__always)
     mutating func op_v128Store64Lane() throws(Stop) {
         start = pc
-        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         let src = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 19, as: UInt8.self)
@@ -5083,7 +5096,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_v128AnyTrue() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         v128AnyTrue(dst, a)
@@ -5105,7 +5118,7 @@ extension Executor {
     @inline(__always)
     mutating func op_i8x16Splat() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         i8x16Splat(dst, a)
     }
@@ -5114,7 +5127,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16ExtractLaneS() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
@@ -5125,7 +5138,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16ExtractLaneU() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
@@ -5138,7 +5151,7 @@ extension Executor {
     mutating func op_i8x16ReplaceLane() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
         pc = pc.advanced(by: 18)
         i8x16ReplaceLane(dst, a, b, lane)
@@ -5149,7 +5162,7 @@ extension Executor {
     @inline(__always)
     mutating func op_i16x8Splat() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         i16x8Splat(dst, a)
     }
@@ -5158,7 +5171,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtractLaneS() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
@@ -5169,7 +5182,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8ExtractLaneU() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
@@ -5182,7 +5195,7 @@ extension Executor {
     mutating func op_i16x8ReplaceLane() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
         pc = pc.advanced(by: 18)
         i16x8ReplaceLane(dst, a, b, lane)
@@ -5193,7 +5206,7 @@ extension Executor {
     @inline(__always)
     mutating func op_i32x4Splat() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         i32x4Splat(dst, a)
     }
@@ -5202,7 +5215,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4ExtractLane() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
@@ -5215,7 +5228,7 @@ extension Executor {
     mutating func op_i32x4ReplaceLane() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
         pc = pc.advanced(by: 18)
         i32x4ReplaceLane(dst, a, b, lane)
@@ -5226,7 +5239,7 @@ extension Executor {
     @inline(__always)
     mutating func op_i64x2Splat() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         i64x2Splat(dst, a)
     }
@@ -5235,7 +5248,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2ExtractLane() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
@@ -5248,7 +5261,7 @@ extension Executor {
     mutating func op_i64x2ReplaceLane() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
         pc = pc.advanced(by: 18)
         i64x2ReplaceLane(dst, a, b, lane)
@@ -5872,7 +5885,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16AllTrue() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         i8x16AllTrue(dst, a)
@@ -5882,7 +5895,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i8x16Bitmask() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         i8x16Bitmask(dst, a)
@@ -5894,7 +5907,7 @@ extension Executor {
     mutating func op_i8x16Shl() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i8x16Shl(dst, a, b)
     }
@@ -5905,7 +5918,7 @@ extension Executor {
     mutating func op_i8x16ShrS() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i8x16ShrS(dst, a, b)
     }
@@ -5916,7 +5929,7 @@ extension Executor {
     mutating func op_i8x16ShrU() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i8x16ShrU(dst, a, b)
     }
@@ -6066,7 +6079,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8AllTrue() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         i16x8AllTrue(dst, a)
@@ -6076,7 +6089,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i16x8Bitmask() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         i16x8Bitmask(dst, a)
@@ -6088,7 +6101,7 @@ extension Executor {
     mutating func op_i16x8Shl() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i16x8Shl(dst, a, b)
     }
@@ -6099,7 +6112,7 @@ extension Executor {
     mutating func op_i16x8ShrS() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i16x8ShrS(dst, a, b)
     }
@@ -6110,7 +6123,7 @@ extension Executor {
     mutating func op_i16x8ShrU() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i16x8ShrU(dst, a, b)
     }
@@ -6271,7 +6284,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4AllTrue() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         i32x4AllTrue(dst, a)
@@ -6281,7 +6294,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i32x4Bitmask() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         i32x4Bitmask(dst, a)
@@ -6293,7 +6306,7 @@ extension Executor {
     mutating func op_i32x4Shl() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i32x4Shl(dst, a, b)
     }
@@ -6304,7 +6317,7 @@ extension Executor {
     mutating func op_i32x4ShrS() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i32x4ShrS(dst, a, b)
     }
@@ -6315,7 +6328,7 @@ extension Executor {
     mutating func op_i32x4ShrU() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i32x4ShrU(dst, a, b)
     }
@@ -6421,7 +6434,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2AllTrue() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         i64x2AllTrue(dst, a)
@@ -6431,7 +6444,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_i64x2Bitmask() {
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         i64x2Bitmask(dst, a)
@@ -6443,7 +6456,7 @@ extension Executor {
     mutating func op_i64x2Shl() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i64x2Shl(dst, a, b)
     }
@@ -6454,7 +6467,7 @@ extension Executor {
     mutating func op_i64x2ShrS() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i64x2ShrS(dst, a, b)
     }
@@ -6465,7 +6478,7 @@ extension Executor {
     mutating func op_i64x2ShrU() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         pc = pc.advanced(by: 17)
         i64x2ShrU(dst, a, b)
     }

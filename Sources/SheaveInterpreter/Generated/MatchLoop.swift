@@ -246,11 +246,12 @@ extension Executor {
             case 230: op_xselectAndI32() // xselect_and_i32
             case 231: op_xmul32Add() // xmul32_add
             case 232: op_xadd32Add() // xadd32_add
-            case 233: try op_xload8U32Via() // xload8_u32_via
-            case 234: try op_xload16U32Via() // xload16_u32_via
-            case 235: try op_pushFrameZero() // push_frame_zero
-            case 236: op_brXmov() // br_xmov
-            case 237: try op_xmovXload32Xchg() // xmov_xload32_xchg
+            case 233: op_xmul32AddAdd() // xmul32_add_add
+            case 234: try op_xload8U32Via() // xload8_u32_via
+            case 235: try op_xload16U32Via() // xload16_u32_via
+            case 236: try op_pushFrameZero() // push_frame_zero
+            case 237: op_brXmov() // br_xmov
+            case 238: try op_xmovXload32Xchg() // xmov_xload32_xchg
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

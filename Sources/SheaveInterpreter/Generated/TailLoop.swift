@@ -2268,6 +2268,13 @@ private func tail_xadd32Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointe
 }
 
 @inline(__always)
+private func tail_xmul32AddAdd(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_xmul32AddAdd()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xload8U32Via(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     do { try ex.op_xload8U32Via() } catch { return }  // `stop` recorded why and where
@@ -4471,6 +4478,7 @@ private func tail_f64x2PromoteLowF32x4(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXnez32_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXnez32()
     return ex.dispatchNext()
 }
@@ -4479,6 +4487,7 @@ private func tail_brIfXnez32_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXeqz32_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXeqz32()
     return ex.dispatchNext()
 }
@@ -4487,6 +4496,7 @@ private func tail_brIfXeqz32_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXnez64_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXnez64()
     return ex.dispatchNext()
 }
@@ -4495,6 +4505,7 @@ private func tail_brIfXnez64_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXeqz64_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXeqz64()
     return ex.dispatchNext()
 }
@@ -4503,6 +4514,7 @@ private func tail_brIfXeqz64_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXeq32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXeq32()
     return ex.dispatchNext()
 }
@@ -4511,6 +4523,7 @@ private func tail_brIfXeq32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_brIfXeq32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brIfXeq32()
     return ex.dispatchNext()
 }
@@ -4519,6 +4532,7 @@ private func tail_brIfXeq32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_brIfXne32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXne32()
     return ex.dispatchNext()
 }
@@ -4527,6 +4541,7 @@ private func tail_brIfXne32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_brIfXne32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brIfXne32()
     return ex.dispatchNext()
 }
@@ -4535,6 +4550,7 @@ private func tail_brIfXne32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_brIfXslt32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXslt32()
     return ex.dispatchNext()
 }
@@ -4543,6 +4559,7 @@ private func tail_brIfXslt32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brIfXslt32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brIfXslt32()
     return ex.dispatchNext()
 }
@@ -4551,6 +4568,7 @@ private func tail_brIfXslt32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brIfXsle32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXsle32()
     return ex.dispatchNext()
 }
@@ -4559,6 +4577,7 @@ private func tail_brIfXsle32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brIfXsle32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brIfXsle32()
     return ex.dispatchNext()
 }
@@ -4567,6 +4586,7 @@ private func tail_brIfXsle32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brIfXult32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXult32()
     return ex.dispatchNext()
 }
@@ -4575,6 +4595,7 @@ private func tail_brIfXult32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brIfXult32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brIfXult32()
     return ex.dispatchNext()
 }
@@ -4583,6 +4604,7 @@ private func tail_brIfXult32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brIfXule32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXule32()
     return ex.dispatchNext()
 }
@@ -4591,6 +4613,7 @@ private func tail_brIfXule32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brIfXule32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brIfXule32()
     return ex.dispatchNext()
 }
@@ -4599,6 +4622,7 @@ private func tail_brIfXule32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brIfXeq32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXeq32I32()
     return ex.dispatchNext()
 }
@@ -4607,6 +4631,7 @@ private func tail_brIfXeq32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_brIfXne32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXne32I32()
     return ex.dispatchNext()
 }
@@ -4615,6 +4640,7 @@ private func tail_brIfXne32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_brIfXslt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXslt32I32()
     return ex.dispatchNext()
 }
@@ -4623,6 +4649,7 @@ private func tail_brIfXslt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXsle32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXsle32I32()
     return ex.dispatchNext()
 }
@@ -4631,6 +4658,7 @@ private func tail_brIfXsle32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXsgt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXsgt32I32()
     return ex.dispatchNext()
 }
@@ -4639,6 +4667,7 @@ private func tail_brIfXsgt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXsge32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXsge32I32()
     return ex.dispatchNext()
 }
@@ -4647,6 +4676,7 @@ private func tail_brIfXsge32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXult32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXult32I32()
     return ex.dispatchNext()
 }
@@ -4655,6 +4685,7 @@ private func tail_brIfXult32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXule32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXule32I32()
     return ex.dispatchNext()
 }
@@ -4663,6 +4694,7 @@ private func tail_brIfXule32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXugt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXugt32I32()
     return ex.dispatchNext()
 }
@@ -4671,6 +4703,7 @@ private func tail_brIfXugt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brIfXuge32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brIfXuge32I32()
     return ex.dispatchNext()
 }
@@ -4679,6 +4712,7 @@ private func tail_brIfXuge32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brTable32_xacc_index(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     ex.op_brTable32()
     return ex.dispatchNext()
 }
@@ -4687,6 +4721,7 @@ private func tail_brTable32_xacc_index(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_callIndirect_xacc_index(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     do { try ex.op_callIndirect() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -4695,6 +4730,7 @@ private func tail_callIndirect_xacc_index(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_xmov_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xmov()
     return ex.dispatchNext()
 }
@@ -4703,6 +4739,7 @@ private func tail_xmov_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xmov_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xmov()
     return ex.dispatchNext()
@@ -4736,6 +4773,7 @@ private func tail_xconst64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xselect_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xselect()
     return ex.dispatchNext()
 }
@@ -4744,6 +4782,7 @@ private func tail_xselect_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xselect_xacc_cond_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xselect()
     return ex.dispatchNext()
@@ -4753,6 +4792,7 @@ private func tail_xselect_xacc_cond_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xselect_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xselect()
     return ex.dispatchNext()
 }
@@ -4761,6 +4801,7 @@ private func tail_xselect_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xselect_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xselect()
     return ex.dispatchNext()
@@ -4770,6 +4811,7 @@ private func tail_xselect_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_xselect_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.op_xselect()
     return ex.dispatchNext()
 }
@@ -4778,6 +4820,7 @@ private func tail_xselect_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xselect_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.keepsXAcc = true
     ex.op_xselect()
     return ex.dispatchNext()
@@ -4795,6 +4838,7 @@ private func tail_xselect_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xselect64_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xselect64()
     return ex.dispatchNext()
 }
@@ -4803,6 +4847,7 @@ private func tail_xselect64_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_xselect64_xacc_cond_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xselect64()
     return ex.dispatchNext()
@@ -4812,6 +4857,7 @@ private func tail_xselect64_xacc_cond_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeM
 private func tail_xselect64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xselect64()
     return ex.dispatchNext()
 }
@@ -4820,6 +4866,7 @@ private func tail_xselect64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xselect64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xselect64()
     return ex.dispatchNext()
@@ -4829,6 +4876,7 @@ private func tail_xselect64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xselect64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.op_xselect64()
     return ex.dispatchNext()
 }
@@ -4837,6 +4885,7 @@ private func tail_xselect64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xselect64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.keepsXAcc = true
     ex.op_xselect64()
     return ex.dispatchNext()
@@ -4854,6 +4903,7 @@ private func tail_xselect64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xadd32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xadd32()
     return ex.dispatchNext()
 }
@@ -4862,6 +4912,7 @@ private func tail_xadd32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xadd32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xadd32()
     return ex.dispatchNext()
@@ -4871,6 +4922,7 @@ private func tail_xadd32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xadd32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xadd32()
     return ex.dispatchNext()
 }
@@ -4879,6 +4931,7 @@ private func tail_xadd32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xadd32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xadd32()
     return ex.dispatchNext()
@@ -4896,6 +4949,7 @@ private func tail_xadd32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xsub32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xsub32()
     return ex.dispatchNext()
 }
@@ -4904,6 +4958,7 @@ private func tail_xsub32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xsub32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xsub32()
     return ex.dispatchNext()
@@ -4913,6 +4968,7 @@ private func tail_xsub32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xsub32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xsub32()
     return ex.dispatchNext()
 }
@@ -4921,6 +4977,7 @@ private func tail_xsub32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xsub32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xsub32()
     return ex.dispatchNext()
@@ -4938,6 +4995,7 @@ private func tail_xsub32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xmul32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xmul32()
     return ex.dispatchNext()
 }
@@ -4946,6 +5004,7 @@ private func tail_xmul32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xmul32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xmul32()
     return ex.dispatchNext()
@@ -4955,6 +5014,7 @@ private func tail_xmul32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xmul32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xmul32()
     return ex.dispatchNext()
 }
@@ -4963,6 +5023,7 @@ private func tail_xmul32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xmul32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xmul32()
     return ex.dispatchNext()
@@ -4980,6 +5041,7 @@ private func tail_xmul32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xand32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xand32()
     return ex.dispatchNext()
 }
@@ -4988,6 +5050,7 @@ private func tail_xand32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xand32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xand32()
     return ex.dispatchNext()
@@ -4997,6 +5060,7 @@ private func tail_xand32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xand32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xand32()
     return ex.dispatchNext()
 }
@@ -5005,6 +5069,7 @@ private func tail_xand32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xand32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xand32()
     return ex.dispatchNext()
@@ -5022,6 +5087,7 @@ private func tail_xand32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xor32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xor32()
     return ex.dispatchNext()
 }
@@ -5030,6 +5096,7 @@ private func tail_xor32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xor32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xor32()
     return ex.dispatchNext()
@@ -5039,6 +5106,7 @@ private func tail_xor32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xor32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xor32()
     return ex.dispatchNext()
 }
@@ -5047,6 +5115,7 @@ private func tail_xor32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xor32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xor32()
     return ex.dispatchNext()
@@ -5064,6 +5133,7 @@ private func tail_xor32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 private func tail_xxor32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xxor32()
     return ex.dispatchNext()
 }
@@ -5072,6 +5142,7 @@ private func tail_xxor32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xxor32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xxor32()
     return ex.dispatchNext()
@@ -5081,6 +5152,7 @@ private func tail_xxor32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xxor32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xxor32()
     return ex.dispatchNext()
 }
@@ -5089,6 +5161,7 @@ private func tail_xxor32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xxor32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xxor32()
     return ex.dispatchNext()
@@ -5106,6 +5179,7 @@ private func tail_xxor32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xshl32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshl32()
     return ex.dispatchNext()
 }
@@ -5114,6 +5188,7 @@ private func tail_xshl32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xshl32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshl32()
     return ex.dispatchNext()
@@ -5123,6 +5198,7 @@ private func tail_xshl32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xshl32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xshl32()
     return ex.dispatchNext()
 }
@@ -5131,6 +5207,7 @@ private func tail_xshl32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xshl32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xshl32()
     return ex.dispatchNext()
@@ -5148,6 +5225,7 @@ private func tail_xshl32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xshr32S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshr32S()
     return ex.dispatchNext()
 }
@@ -5156,6 +5234,7 @@ private func tail_xshr32S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xshr32S_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshr32S()
     return ex.dispatchNext()
@@ -5165,6 +5244,7 @@ private func tail_xshr32S_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xshr32S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xshr32S()
     return ex.dispatchNext()
 }
@@ -5173,6 +5253,7 @@ private func tail_xshr32S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xshr32S_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xshr32S()
     return ex.dispatchNext()
@@ -5190,6 +5271,7 @@ private func tail_xshr32S_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xshr32U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshr32U()
     return ex.dispatchNext()
 }
@@ -5198,6 +5280,7 @@ private func tail_xshr32U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xshr32U_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshr32U()
     return ex.dispatchNext()
@@ -5207,6 +5290,7 @@ private func tail_xshr32U_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xshr32U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xshr32U()
     return ex.dispatchNext()
 }
@@ -5215,6 +5299,7 @@ private func tail_xshr32U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xshr32U_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xshr32U()
     return ex.dispatchNext()
@@ -5232,6 +5317,7 @@ private func tail_xshr32U_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xrotl32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xrotl32()
     return ex.dispatchNext()
 }
@@ -5240,6 +5326,7 @@ private func tail_xrotl32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrotl32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xrotl32()
     return ex.dispatchNext()
@@ -5249,6 +5336,7 @@ private func tail_xrotl32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xrotl32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xrotl32()
     return ex.dispatchNext()
 }
@@ -5257,6 +5345,7 @@ private func tail_xrotl32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrotl32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xrotl32()
     return ex.dispatchNext()
@@ -5274,6 +5363,7 @@ private func tail_xrotl32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xrotr32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xrotr32()
     return ex.dispatchNext()
 }
@@ -5282,6 +5372,7 @@ private func tail_xrotr32_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrotr32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xrotr32()
     return ex.dispatchNext()
@@ -5291,6 +5382,7 @@ private func tail_xrotr32_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xrotr32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xrotr32()
     return ex.dispatchNext()
 }
@@ -5299,6 +5391,7 @@ private func tail_xrotr32_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrotr32_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xrotr32()
     return ex.dispatchNext()
@@ -5316,6 +5409,7 @@ private func tail_xrotr32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xdiv32S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xdiv32S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -5324,6 +5418,7 @@ private func tail_xdiv32S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xdiv32S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xdiv32S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -5332,6 +5427,7 @@ private func tail_xdiv32S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xdiv32U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xdiv32U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -5340,6 +5436,7 @@ private func tail_xdiv32U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xdiv32U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xdiv32U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -5348,6 +5445,7 @@ private func tail_xdiv32U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrem32S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xrem32S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -5356,6 +5454,7 @@ private func tail_xrem32S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrem32S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xrem32S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -5364,6 +5463,7 @@ private func tail_xrem32S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrem32U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xrem32U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -5372,6 +5472,7 @@ private func tail_xrem32U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrem32U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xrem32U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -5380,6 +5481,7 @@ private func tail_xrem32U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xeqz32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xeqz32()
     return ex.dispatchNext()
 }
@@ -5388,6 +5490,7 @@ private func tail_xeqz32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xeqz32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xeqz32()
     return ex.dispatchNext()
@@ -5405,6 +5508,7 @@ private func tail_xeqz32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xeq32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xeq32()
     return ex.dispatchNext()
 }
@@ -5413,6 +5517,7 @@ private func tail_xeq32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xeq32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xeq32()
     return ex.dispatchNext()
@@ -5422,6 +5527,7 @@ private func tail_xeq32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xeq32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xeq32()
     return ex.dispatchNext()
 }
@@ -5430,6 +5536,7 @@ private func tail_xeq32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xeq32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xeq32()
     return ex.dispatchNext()
@@ -5447,6 +5554,7 @@ private func tail_xeq32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 private func tail_xne32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xne32()
     return ex.dispatchNext()
 }
@@ -5455,6 +5563,7 @@ private func tail_xne32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xne32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xne32()
     return ex.dispatchNext()
@@ -5464,6 +5573,7 @@ private func tail_xne32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xne32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xne32()
     return ex.dispatchNext()
 }
@@ -5472,6 +5582,7 @@ private func tail_xne32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xne32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xne32()
     return ex.dispatchNext()
@@ -5489,6 +5600,7 @@ private func tail_xne32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 private func tail_xslt32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xslt32()
     return ex.dispatchNext()
 }
@@ -5497,6 +5609,7 @@ private func tail_xslt32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xslt32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xslt32()
     return ex.dispatchNext()
@@ -5506,6 +5619,7 @@ private func tail_xslt32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xslt32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xslt32()
     return ex.dispatchNext()
 }
@@ -5514,6 +5628,7 @@ private func tail_xslt32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xslt32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xslt32()
     return ex.dispatchNext()
@@ -5531,6 +5646,7 @@ private func tail_xslt32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xsle32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xsle32()
     return ex.dispatchNext()
 }
@@ -5539,6 +5655,7 @@ private func tail_xsle32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xsle32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xsle32()
     return ex.dispatchNext()
@@ -5548,6 +5665,7 @@ private func tail_xsle32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xsle32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xsle32()
     return ex.dispatchNext()
 }
@@ -5556,6 +5674,7 @@ private func tail_xsle32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xsle32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xsle32()
     return ex.dispatchNext()
@@ -5573,6 +5692,7 @@ private func tail_xsle32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xult32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xult32()
     return ex.dispatchNext()
 }
@@ -5581,6 +5701,7 @@ private func tail_xult32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xult32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xult32()
     return ex.dispatchNext()
@@ -5590,6 +5711,7 @@ private func tail_xult32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xult32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xult32()
     return ex.dispatchNext()
 }
@@ -5598,6 +5720,7 @@ private func tail_xult32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xult32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xult32()
     return ex.dispatchNext()
@@ -5615,6 +5738,7 @@ private func tail_xult32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xule32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xule32()
     return ex.dispatchNext()
 }
@@ -5623,6 +5747,7 @@ private func tail_xule32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xule32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xule32()
     return ex.dispatchNext()
@@ -5632,6 +5757,7 @@ private func tail_xule32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xule32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xule32()
     return ex.dispatchNext()
 }
@@ -5640,6 +5766,7 @@ private func tail_xule32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xule32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xule32()
     return ex.dispatchNext()
@@ -5657,6 +5784,7 @@ private func tail_xule32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xadd64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xadd64()
     return ex.dispatchNext()
 }
@@ -5665,6 +5793,7 @@ private func tail_xadd64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xadd64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xadd64()
     return ex.dispatchNext()
@@ -5674,6 +5803,7 @@ private func tail_xadd64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xadd64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xadd64()
     return ex.dispatchNext()
 }
@@ -5682,6 +5812,7 @@ private func tail_xadd64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xadd64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xadd64()
     return ex.dispatchNext()
@@ -5699,6 +5830,7 @@ private func tail_xadd64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xsub64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xsub64()
     return ex.dispatchNext()
 }
@@ -5707,6 +5839,7 @@ private func tail_xsub64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xsub64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xsub64()
     return ex.dispatchNext()
@@ -5716,6 +5849,7 @@ private func tail_xsub64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xsub64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xsub64()
     return ex.dispatchNext()
 }
@@ -5724,6 +5858,7 @@ private func tail_xsub64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xsub64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xsub64()
     return ex.dispatchNext()
@@ -5741,6 +5876,7 @@ private func tail_xsub64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xmul64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xmul64()
     return ex.dispatchNext()
 }
@@ -5749,6 +5885,7 @@ private func tail_xmul64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xmul64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xmul64()
     return ex.dispatchNext()
@@ -5758,6 +5895,7 @@ private func tail_xmul64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xmul64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xmul64()
     return ex.dispatchNext()
 }
@@ -5766,6 +5904,7 @@ private func tail_xmul64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xmul64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xmul64()
     return ex.dispatchNext()
@@ -5783,6 +5922,7 @@ private func tail_xmul64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xand64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xand64()
     return ex.dispatchNext()
 }
@@ -5791,6 +5931,7 @@ private func tail_xand64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xand64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xand64()
     return ex.dispatchNext()
@@ -5800,6 +5941,7 @@ private func tail_xand64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xand64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xand64()
     return ex.dispatchNext()
 }
@@ -5808,6 +5950,7 @@ private func tail_xand64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xand64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xand64()
     return ex.dispatchNext()
@@ -5825,6 +5968,7 @@ private func tail_xand64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xor64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xor64()
     return ex.dispatchNext()
 }
@@ -5833,6 +5977,7 @@ private func tail_xor64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xor64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xor64()
     return ex.dispatchNext()
@@ -5842,6 +5987,7 @@ private func tail_xor64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xor64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xor64()
     return ex.dispatchNext()
 }
@@ -5850,6 +5996,7 @@ private func tail_xor64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xor64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xor64()
     return ex.dispatchNext()
@@ -5867,6 +6014,7 @@ private func tail_xor64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 private func tail_xxor64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xxor64()
     return ex.dispatchNext()
 }
@@ -5875,6 +6023,7 @@ private func tail_xxor64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xxor64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xxor64()
     return ex.dispatchNext()
@@ -5884,6 +6033,7 @@ private func tail_xxor64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xxor64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xxor64()
     return ex.dispatchNext()
 }
@@ -5892,6 +6042,7 @@ private func tail_xxor64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xxor64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xxor64()
     return ex.dispatchNext()
@@ -5909,6 +6060,7 @@ private func tail_xxor64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xshl64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshl64()
     return ex.dispatchNext()
 }
@@ -5917,6 +6069,7 @@ private func tail_xshl64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xshl64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshl64()
     return ex.dispatchNext()
@@ -5926,6 +6079,7 @@ private func tail_xshl64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xshl64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xshl64()
     return ex.dispatchNext()
 }
@@ -5934,6 +6088,7 @@ private func tail_xshl64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xshl64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xshl64()
     return ex.dispatchNext()
@@ -5951,6 +6106,7 @@ private func tail_xshl64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xshr64S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshr64S()
     return ex.dispatchNext()
 }
@@ -5959,6 +6115,7 @@ private func tail_xshr64S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xshr64S_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshr64S()
     return ex.dispatchNext()
@@ -5968,6 +6125,7 @@ private func tail_xshr64S_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xshr64S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xshr64S()
     return ex.dispatchNext()
 }
@@ -5976,6 +6134,7 @@ private func tail_xshr64S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xshr64S_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xshr64S()
     return ex.dispatchNext()
@@ -5993,6 +6152,7 @@ private func tail_xshr64S_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xshr64U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshr64U()
     return ex.dispatchNext()
 }
@@ -6001,6 +6161,7 @@ private func tail_xshr64U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xshr64U_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshr64U()
     return ex.dispatchNext()
@@ -6010,6 +6171,7 @@ private func tail_xshr64U_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xshr64U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xshr64U()
     return ex.dispatchNext()
 }
@@ -6018,6 +6180,7 @@ private func tail_xshr64U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xshr64U_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xshr64U()
     return ex.dispatchNext()
@@ -6035,6 +6198,7 @@ private func tail_xshr64U_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xrotl64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xrotl64()
     return ex.dispatchNext()
 }
@@ -6043,6 +6207,7 @@ private func tail_xrotl64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrotl64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xrotl64()
     return ex.dispatchNext()
@@ -6052,6 +6217,7 @@ private func tail_xrotl64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xrotl64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xrotl64()
     return ex.dispatchNext()
 }
@@ -6060,6 +6226,7 @@ private func tail_xrotl64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrotl64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xrotl64()
     return ex.dispatchNext()
@@ -6077,6 +6244,7 @@ private func tail_xrotl64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xrotr64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xrotr64()
     return ex.dispatchNext()
 }
@@ -6085,6 +6253,7 @@ private func tail_xrotr64_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrotr64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xrotr64()
     return ex.dispatchNext()
@@ -6094,6 +6263,7 @@ private func tail_xrotr64_xacc_src1_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xrotr64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xrotr64()
     return ex.dispatchNext()
 }
@@ -6102,6 +6272,7 @@ private func tail_xrotr64_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrotr64_xacc_src2_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xrotr64()
     return ex.dispatchNext()
@@ -6119,6 +6290,7 @@ private func tail_xrotr64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xdiv64S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xdiv64S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6127,6 +6299,7 @@ private func tail_xdiv64S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xdiv64S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xdiv64S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6135,6 +6308,7 @@ private func tail_xdiv64S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xdiv64U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xdiv64U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6143,6 +6317,7 @@ private func tail_xdiv64U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xdiv64U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xdiv64U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6151,6 +6326,7 @@ private func tail_xdiv64U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrem64S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xrem64S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6159,6 +6335,7 @@ private func tail_xrem64S_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrem64S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xrem64S() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6167,6 +6344,7 @@ private func tail_xrem64S_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrem64U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xrem64U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6175,6 +6353,7 @@ private func tail_xrem64U_xacc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xrem64U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xrem64U() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -6183,6 +6362,7 @@ private func tail_xrem64U_xacc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xeqz64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xeqz64()
     return ex.dispatchNext()
 }
@@ -6191,6 +6371,7 @@ private func tail_xeqz64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xeqz64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xeqz64()
     return ex.dispatchNext()
@@ -6208,6 +6389,7 @@ private func tail_xeqz64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xeq64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xeq64()
     return ex.dispatchNext()
 }
@@ -6216,6 +6398,7 @@ private func tail_xeq64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xeq64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xeq64()
     return ex.dispatchNext()
@@ -6225,6 +6408,7 @@ private func tail_xeq64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xeq64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xeq64()
     return ex.dispatchNext()
 }
@@ -6233,6 +6417,7 @@ private func tail_xeq64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xeq64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xeq64()
     return ex.dispatchNext()
@@ -6250,6 +6435,7 @@ private func tail_xeq64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 private func tail_xne64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xne64()
     return ex.dispatchNext()
 }
@@ -6258,6 +6444,7 @@ private func tail_xne64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xne64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xne64()
     return ex.dispatchNext()
@@ -6267,6 +6454,7 @@ private func tail_xne64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xne64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xne64()
     return ex.dispatchNext()
 }
@@ -6275,6 +6463,7 @@ private func tail_xne64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xne64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xne64()
     return ex.dispatchNext()
@@ -6292,6 +6481,7 @@ private func tail_xne64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 private func tail_xslt64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xslt64()
     return ex.dispatchNext()
 }
@@ -6300,6 +6490,7 @@ private func tail_xslt64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xslt64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xslt64()
     return ex.dispatchNext()
@@ -6309,6 +6500,7 @@ private func tail_xslt64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xslt64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xslt64()
     return ex.dispatchNext()
 }
@@ -6317,6 +6509,7 @@ private func tail_xslt64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xslt64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xslt64()
     return ex.dispatchNext()
@@ -6334,6 +6527,7 @@ private func tail_xslt64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xsle64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xsle64()
     return ex.dispatchNext()
 }
@@ -6342,6 +6536,7 @@ private func tail_xsle64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xsle64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xsle64()
     return ex.dispatchNext()
@@ -6351,6 +6546,7 @@ private func tail_xsle64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xsle64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xsle64()
     return ex.dispatchNext()
 }
@@ -6359,6 +6555,7 @@ private func tail_xsle64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xsle64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xsle64()
     return ex.dispatchNext()
@@ -6376,6 +6573,7 @@ private func tail_xsle64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xult64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xult64()
     return ex.dispatchNext()
 }
@@ -6384,6 +6582,7 @@ private func tail_xult64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xult64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xult64()
     return ex.dispatchNext()
@@ -6393,6 +6592,7 @@ private func tail_xult64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xult64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xult64()
     return ex.dispatchNext()
 }
@@ -6401,6 +6601,7 @@ private func tail_xult64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xult64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xult64()
     return ex.dispatchNext()
@@ -6418,6 +6619,7 @@ private func tail_xult64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xule64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xule64()
     return ex.dispatchNext()
 }
@@ -6426,6 +6628,7 @@ private func tail_xule64_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xule64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xule64()
     return ex.dispatchNext()
@@ -6435,6 +6638,7 @@ private func tail_xule64_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xule64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xule64()
     return ex.dispatchNext()
 }
@@ -6443,6 +6647,7 @@ private func tail_xule64_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xule64_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xule64()
     return ex.dispatchNext()
@@ -6460,6 +6665,7 @@ private func tail_xule64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xadd32Shl_xacc_base(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xadd32Shl()
     return ex.dispatchNext()
 }
@@ -6468,6 +6674,7 @@ private func tail_xadd32Shl_xacc_base(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_xadd32Shl_xacc_base_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xadd32Shl()
     return ex.dispatchNext()
@@ -6477,6 +6684,7 @@ private func tail_xadd32Shl_xacc_base_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeM
 private func tail_xadd32Shl_xacc_index(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xadd32Shl()
     return ex.dispatchNext()
 }
@@ -6485,6 +6693,7 @@ private func tail_xadd32Shl_xacc_index(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xadd32Shl_xacc_index_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xadd32Shl()
     return ex.dispatchNext()
@@ -6502,6 +6711,7 @@ private func tail_xadd32Shl_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xshr32UAnd_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshr32UAnd()
     return ex.dispatchNext()
 }
@@ -6510,6 +6720,7 @@ private func tail_xshr32UAnd_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_xshr32UAnd_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshr32UAnd()
     return ex.dispatchNext()
@@ -6527,6 +6738,7 @@ private func tail_xshr32UAnd_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xxor32Shl_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xxor32Shl()
     return ex.dispatchNext()
 }
@@ -6535,6 +6747,7 @@ private func tail_xxor32Shl_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xxor32Shl_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xxor32Shl()
     return ex.dispatchNext()
@@ -6544,6 +6757,7 @@ private func tail_xxor32Shl_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xxor32Shl_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xxor32Shl()
     return ex.dispatchNext()
 }
@@ -6552,6 +6766,7 @@ private func tail_xxor32Shl_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xxor32Shl_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xxor32Shl()
     return ex.dispatchNext()
@@ -6569,6 +6784,7 @@ private func tail_xxor32Shl_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xxor32ShrU_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xxor32ShrU()
     return ex.dispatchNext()
 }
@@ -6577,6 +6793,7 @@ private func tail_xxor32ShrU_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xxor32ShrU_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xxor32ShrU()
     return ex.dispatchNext()
@@ -6586,6 +6803,7 @@ private func tail_xxor32ShrU_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xxor32ShrU_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xxor32ShrU()
     return ex.dispatchNext()
 }
@@ -6594,6 +6812,7 @@ private func tail_xxor32ShrU_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xxor32ShrU_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xxor32ShrU()
     return ex.dispatchNext()
@@ -6611,6 +6830,7 @@ private func tail_xxor32ShrU_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xxor64Shl_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xxor64Shl()
     return ex.dispatchNext()
 }
@@ -6619,6 +6839,7 @@ private func tail_xxor64Shl_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xxor64Shl_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xxor64Shl()
     return ex.dispatchNext()
@@ -6628,6 +6849,7 @@ private func tail_xxor64Shl_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xxor64Shl_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xxor64Shl()
     return ex.dispatchNext()
 }
@@ -6636,6 +6858,7 @@ private func tail_xxor64Shl_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xxor64Shl_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xxor64Shl()
     return ex.dispatchNext()
@@ -6653,6 +6876,7 @@ private func tail_xxor64Shl_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xxor64ShrU_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xxor64ShrU()
     return ex.dispatchNext()
 }
@@ -6661,6 +6885,7 @@ private func tail_xxor64ShrU_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xxor64ShrU_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xxor64ShrU()
     return ex.dispatchNext()
@@ -6670,6 +6895,7 @@ private func tail_xxor64ShrU_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xxor64ShrU_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xxor64ShrU()
     return ex.dispatchNext()
 }
@@ -6678,6 +6904,7 @@ private func tail_xxor64ShrU_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xxor64ShrU_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xxor64ShrU()
     return ex.dispatchNext()
@@ -6887,6 +7114,7 @@ private func tail_fmul64Rsub_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xmul32AddI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xmul32AddI32()
     return ex.dispatchNext()
 }
@@ -6895,6 +7123,7 @@ private func tail_xmul32AddI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xmul32AddI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xmul32AddI32()
     return ex.dispatchNext()
@@ -6912,6 +7141,7 @@ private func tail_xmul32AddI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xmul64AddI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xmul64AddI32()
     return ex.dispatchNext()
 }
@@ -6920,6 +7150,7 @@ private func tail_xmul64AddI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xmul64AddI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xmul64AddI32()
     return ex.dispatchNext()
@@ -6937,6 +7168,7 @@ private func tail_xmul64AddI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brXadd32I32Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd32I32Nez()
     return ex.dispatchNext()
 }
@@ -6945,6 +7177,7 @@ private func tail_brXadd32I32Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd32I32Nez_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd32I32Nez()
     return ex.dispatchNext()
@@ -6962,6 +7195,7 @@ private func tail_brXadd32I32Nez_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_brXadd32I32Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd32I32Ne()
     return ex.dispatchNext()
 }
@@ -6970,6 +7204,7 @@ private func tail_brXadd32I32Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brXadd32I32Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd32I32Ne()
     return ex.dispatchNext()
@@ -6979,6 +7214,7 @@ private func tail_brXadd32I32Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: Unsafe
 private func tail_brXadd32I32Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.op_brXadd32I32Ne()
     return ex.dispatchNext()
 }
@@ -6987,6 +7223,7 @@ private func tail_brXadd32I32Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brXadd32I32Ne_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.keepsXAcc = true
     ex.op_brXadd32I32Ne()
     return ex.dispatchNext()
@@ -7004,6 +7241,7 @@ private func tail_brXadd32I32Ne_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd32I32NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd32I32NeI32()
     return ex.dispatchNext()
 }
@@ -7012,6 +7250,7 @@ private func tail_brXadd32I32NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd32I32NeI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd32I32NeI32()
     return ex.dispatchNext()
@@ -7029,6 +7268,7 @@ private func tail_brXadd32I32NeI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd32I32Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd32I32Slt()
     return ex.dispatchNext()
 }
@@ -7037,6 +7277,7 @@ private func tail_brXadd32I32Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd32I32Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd32I32Slt()
     return ex.dispatchNext()
@@ -7046,6 +7287,7 @@ private func tail_brXadd32I32Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: Unsaf
 private func tail_brXadd32I32Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.op_brXadd32I32Slt()
     return ex.dispatchNext()
 }
@@ -7054,6 +7296,7 @@ private func tail_brXadd32I32Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd32I32Slt_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.keepsXAcc = true
     ex.op_brXadd32I32Slt()
     return ex.dispatchNext()
@@ -7071,6 +7314,7 @@ private func tail_brXadd32I32Slt_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_brXadd32I32Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd32I32Ult()
     return ex.dispatchNext()
 }
@@ -7079,6 +7323,7 @@ private func tail_brXadd32I32Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd32I32Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd32I32Ult()
     return ex.dispatchNext()
@@ -7088,6 +7333,7 @@ private func tail_brXadd32I32Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: Unsaf
 private func tail_brXadd32I32Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.op_brXadd32I32Ult()
     return ex.dispatchNext()
 }
@@ -7096,6 +7342,7 @@ private func tail_brXadd32I32Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd32I32Ult_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.keepsXAcc = true
     ex.op_brXadd32I32Ult()
     return ex.dispatchNext()
@@ -7113,6 +7360,7 @@ private func tail_brXadd32I32Ult_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_brXadd32Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd32Nez()
     return ex.dispatchNext()
 }
@@ -7121,6 +7369,7 @@ private func tail_brXadd32Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd32Nez_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd32Nez()
     return ex.dispatchNext()
@@ -7130,6 +7379,7 @@ private func tail_brXadd32Nez_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd32Nez_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXadd32Nez()
     return ex.dispatchNext()
 }
@@ -7138,6 +7388,7 @@ private func tail_brXadd32Nez_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd32Nez_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXadd32Nez()
     return ex.dispatchNext()
@@ -7155,6 +7406,7 @@ private func tail_brXadd32Nez_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_brXadd32Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd32Ne()
     return ex.dispatchNext()
 }
@@ -7163,6 +7415,7 @@ private func tail_brXadd32Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brXadd32Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd32Ne()
     return ex.dispatchNext()
@@ -7172,6 +7425,7 @@ private func tail_brXadd32Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_brXadd32Ne_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXadd32Ne()
     return ex.dispatchNext()
 }
@@ -7180,6 +7434,7 @@ private func tail_brXadd32Ne_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brXadd32Ne_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXadd32Ne()
     return ex.dispatchNext()
@@ -7189,6 +7444,7 @@ private func tail_brXadd32Ne_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_brXadd32Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.op_brXadd32Ne()
     return ex.dispatchNext()
 }
@@ -7197,6 +7453,7 @@ private func tail_brXadd32Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brXadd32Ne_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.keepsXAcc = true
     ex.op_brXadd32Ne()
     return ex.dispatchNext()
@@ -7214,6 +7471,7 @@ private func tail_brXadd32Ne_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_brXadd32NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd32NeI32()
     return ex.dispatchNext()
 }
@@ -7222,6 +7480,7 @@ private func tail_brXadd32NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brXadd32NeI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd32NeI32()
     return ex.dispatchNext()
@@ -7231,6 +7490,7 @@ private func tail_brXadd32NeI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: Unsafe
 private func tail_brXadd32NeI32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXadd32NeI32()
     return ex.dispatchNext()
 }
@@ -7239,6 +7499,7 @@ private func tail_brXadd32NeI32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brXadd32NeI32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXadd32NeI32()
     return ex.dispatchNext()
@@ -7256,6 +7517,7 @@ private func tail_brXadd32NeI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd32Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd32Slt()
     return ex.dispatchNext()
 }
@@ -7264,6 +7526,7 @@ private func tail_brXadd32Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd32Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd32Slt()
     return ex.dispatchNext()
@@ -7273,6 +7536,7 @@ private func tail_brXadd32Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd32Slt_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXadd32Slt()
     return ex.dispatchNext()
 }
@@ -7281,6 +7545,7 @@ private func tail_brXadd32Slt_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd32Slt_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXadd32Slt()
     return ex.dispatchNext()
@@ -7290,6 +7555,7 @@ private func tail_brXadd32Slt_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd32Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.op_brXadd32Slt()
     return ex.dispatchNext()
 }
@@ -7298,6 +7564,7 @@ private func tail_brXadd32Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd32Slt_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.keepsXAcc = true
     ex.op_brXadd32Slt()
     return ex.dispatchNext()
@@ -7315,6 +7582,7 @@ private func tail_brXadd32Slt_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_brXadd32Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd32Ult()
     return ex.dispatchNext()
 }
@@ -7323,6 +7591,7 @@ private func tail_brXadd32Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd32Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd32Ult()
     return ex.dispatchNext()
@@ -7332,6 +7601,7 @@ private func tail_brXadd32Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd32Ult_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXadd32Ult()
     return ex.dispatchNext()
 }
@@ -7340,6 +7610,7 @@ private func tail_brXadd32Ult_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd32Ult_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXadd32Ult()
     return ex.dispatchNext()
@@ -7349,6 +7620,7 @@ private func tail_brXadd32Ult_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd32Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.op_brXadd32Ult()
     return ex.dispatchNext()
 }
@@ -7357,6 +7629,7 @@ private func tail_brXadd32Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd32Ult_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.keepsXAcc = true
     ex.op_brXadd32Ult()
     return ex.dispatchNext()
@@ -7374,6 +7647,7 @@ private func tail_brXadd32Ult_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_brXadd64I32Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd64I32Nez()
     return ex.dispatchNext()
 }
@@ -7382,6 +7656,7 @@ private func tail_brXadd64I32Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd64I32Nez_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd64I32Nez()
     return ex.dispatchNext()
@@ -7399,6 +7674,7 @@ private func tail_brXadd64I32Nez_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_brXadd64I32Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd64I32Ne()
     return ex.dispatchNext()
 }
@@ -7407,6 +7683,7 @@ private func tail_brXadd64I32Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brXadd64I32Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd64I32Ne()
     return ex.dispatchNext()
@@ -7416,6 +7693,7 @@ private func tail_brXadd64I32Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: Unsafe
 private func tail_brXadd64I32Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.op_brXadd64I32Ne()
     return ex.dispatchNext()
 }
@@ -7424,6 +7702,7 @@ private func tail_brXadd64I32Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brXadd64I32Ne_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.keepsXAcc = true
     ex.op_brXadd64I32Ne()
     return ex.dispatchNext()
@@ -7441,6 +7720,7 @@ private func tail_brXadd64I32Ne_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd64I32NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd64I32NeI32()
     return ex.dispatchNext()
 }
@@ -7449,6 +7729,7 @@ private func tail_brXadd64I32NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd64I32NeI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd64I32NeI32()
     return ex.dispatchNext()
@@ -7466,6 +7747,7 @@ private func tail_brXadd64I32NeI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd64I32Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd64I32Slt()
     return ex.dispatchNext()
 }
@@ -7474,6 +7756,7 @@ private func tail_brXadd64I32Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd64I32Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd64I32Slt()
     return ex.dispatchNext()
@@ -7483,6 +7766,7 @@ private func tail_brXadd64I32Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: Unsaf
 private func tail_brXadd64I32Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.op_brXadd64I32Slt()
     return ex.dispatchNext()
 }
@@ -7491,6 +7775,7 @@ private func tail_brXadd64I32Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd64I32Slt_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.keepsXAcc = true
     ex.op_brXadd64I32Slt()
     return ex.dispatchNext()
@@ -7508,6 +7793,7 @@ private func tail_brXadd64I32Slt_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_brXadd64I32Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd64I32Ult()
     return ex.dispatchNext()
 }
@@ -7516,6 +7802,7 @@ private func tail_brXadd64I32Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd64I32Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd64I32Ult()
     return ex.dispatchNext()
@@ -7525,6 +7812,7 @@ private func tail_brXadd64I32Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: Unsaf
 private func tail_brXadd64I32Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.op_brXadd64I32Ult()
     return ex.dispatchNext()
 }
@@ -7533,6 +7821,7 @@ private func tail_brXadd64I32Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXadd64I32Ult_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.keepsXAcc = true
     ex.op_brXadd64I32Ult()
     return ex.dispatchNext()
@@ -7550,6 +7839,7 @@ private func tail_brXadd64I32Ult_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_brXadd64Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd64Nez()
     return ex.dispatchNext()
 }
@@ -7558,6 +7848,7 @@ private func tail_brXadd64Nez_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd64Nez_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd64Nez()
     return ex.dispatchNext()
@@ -7567,6 +7858,7 @@ private func tail_brXadd64Nez_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd64Nez_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXadd64Nez()
     return ex.dispatchNext()
 }
@@ -7575,6 +7867,7 @@ private func tail_brXadd64Nez_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd64Nez_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXadd64Nez()
     return ex.dispatchNext()
@@ -7592,6 +7885,7 @@ private func tail_brXadd64Nez_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_brXadd64Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd64Ne()
     return ex.dispatchNext()
 }
@@ -7600,6 +7894,7 @@ private func tail_brXadd64Ne_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brXadd64Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd64Ne()
     return ex.dispatchNext()
@@ -7609,6 +7904,7 @@ private func tail_brXadd64Ne_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_brXadd64Ne_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXadd64Ne()
     return ex.dispatchNext()
 }
@@ -7617,6 +7913,7 @@ private func tail_brXadd64Ne_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brXadd64Ne_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXadd64Ne()
     return ex.dispatchNext()
@@ -7626,6 +7923,7 @@ private func tail_brXadd64Ne_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_brXadd64Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.op_brXadd64Ne()
     return ex.dispatchNext()
 }
@@ -7634,6 +7932,7 @@ private func tail_brXadd64Ne_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brXadd64Ne_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.keepsXAcc = true
     ex.op_brXadd64Ne()
     return ex.dispatchNext()
@@ -7651,6 +7950,7 @@ private func tail_brXadd64Ne_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_brXadd64NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd64NeI32()
     return ex.dispatchNext()
 }
@@ -7659,6 +7959,7 @@ private func tail_brXadd64NeI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brXadd64NeI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd64NeI32()
     return ex.dispatchNext()
@@ -7668,6 +7969,7 @@ private func tail_brXadd64NeI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: Unsafe
 private func tail_brXadd64NeI32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXadd64NeI32()
     return ex.dispatchNext()
 }
@@ -7676,6 +7978,7 @@ private func tail_brXadd64NeI32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_brXadd64NeI32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXadd64NeI32()
     return ex.dispatchNext()
@@ -7693,6 +7996,7 @@ private func tail_brXadd64NeI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd64Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd64Slt()
     return ex.dispatchNext()
 }
@@ -7701,6 +8005,7 @@ private func tail_brXadd64Slt_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd64Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd64Slt()
     return ex.dispatchNext()
@@ -7710,6 +8015,7 @@ private func tail_brXadd64Slt_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd64Slt_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXadd64Slt()
     return ex.dispatchNext()
 }
@@ -7718,6 +8024,7 @@ private func tail_brXadd64Slt_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd64Slt_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXadd64Slt()
     return ex.dispatchNext()
@@ -7727,6 +8034,7 @@ private func tail_brXadd64Slt_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd64Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.op_brXadd64Slt()
     return ex.dispatchNext()
 }
@@ -7735,6 +8043,7 @@ private func tail_brXadd64Slt_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd64Slt_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.keepsXAcc = true
     ex.op_brXadd64Slt()
     return ex.dispatchNext()
@@ -7752,6 +8061,7 @@ private func tail_brXadd64Slt_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_brXadd64Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXadd64Ult()
     return ex.dispatchNext()
 }
@@ -7760,6 +8070,7 @@ private func tail_brXadd64Ult_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd64Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXadd64Ult()
     return ex.dispatchNext()
@@ -7769,6 +8080,7 @@ private func tail_brXadd64Ult_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd64Ult_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXadd64Ult()
     return ex.dispatchNext()
 }
@@ -7777,6 +8089,7 @@ private func tail_brXadd64Ult_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd64Ult_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXadd64Ult()
     return ex.dispatchNext()
@@ -7786,6 +8099,7 @@ private func tail_brXadd64Ult_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXadd64Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.op_brXadd64Ult()
     return ex.dispatchNext()
 }
@@ -7794,6 +8108,7 @@ private func tail_brXadd64Ult_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXadd64Ult_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.keepsXAcc = true
     ex.op_brXadd64Ult()
     return ex.dispatchNext()
@@ -7811,6 +8126,7 @@ private func tail_brXadd64Ult_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xadd32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xadd32I32()
     return ex.dispatchNext()
 }
@@ -7819,6 +8135,7 @@ private func tail_xadd32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xadd32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xadd32I32()
     return ex.dispatchNext()
@@ -7836,6 +8153,7 @@ private func tail_xadd32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xmul32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xmul32I32()
     return ex.dispatchNext()
 }
@@ -7844,6 +8162,7 @@ private func tail_xmul32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xmul32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xmul32I32()
     return ex.dispatchNext()
@@ -7861,6 +8180,7 @@ private func tail_xmul32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xand32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xand32I32()
     return ex.dispatchNext()
 }
@@ -7869,6 +8189,7 @@ private func tail_xand32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xand32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xand32I32()
     return ex.dispatchNext()
@@ -7886,6 +8207,7 @@ private func tail_xand32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xor32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xor32I32()
     return ex.dispatchNext()
 }
@@ -7894,6 +8216,7 @@ private func tail_xor32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xor32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xor32I32()
     return ex.dispatchNext()
@@ -7911,6 +8234,7 @@ private func tail_xor32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xxor32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xxor32I32()
     return ex.dispatchNext()
 }
@@ -7919,6 +8243,7 @@ private func tail_xxor32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xxor32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xxor32I32()
     return ex.dispatchNext()
@@ -7936,6 +8261,7 @@ private func tail_xxor32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xshl32U8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshl32U8()
     return ex.dispatchNext()
 }
@@ -7944,6 +8270,7 @@ private func tail_xshl32U8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xshl32U8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshl32U8()
     return ex.dispatchNext()
@@ -7961,6 +8288,7 @@ private func tail_xshl32U8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xshr32SU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshr32SU8()
     return ex.dispatchNext()
 }
@@ -7969,6 +8297,7 @@ private func tail_xshr32SU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xshr32SU8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshr32SU8()
     return ex.dispatchNext()
@@ -7986,6 +8315,7 @@ private func tail_xshr32SU8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xshr32UU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshr32UU8()
     return ex.dispatchNext()
 }
@@ -7994,6 +8324,7 @@ private func tail_xshr32UU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xshr32UU8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshr32UU8()
     return ex.dispatchNext()
@@ -8011,6 +8342,7 @@ private func tail_xshr32UU8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xeq32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xeq32I32()
     return ex.dispatchNext()
 }
@@ -8019,6 +8351,7 @@ private func tail_xeq32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xeq32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xeq32I32()
     return ex.dispatchNext()
@@ -8036,6 +8369,7 @@ private func tail_xeq32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xne32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xne32I32()
     return ex.dispatchNext()
 }
@@ -8044,6 +8378,7 @@ private func tail_xne32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xne32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xne32I32()
     return ex.dispatchNext()
@@ -8061,6 +8396,7 @@ private func tail_xne32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xslt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xslt32I32()
     return ex.dispatchNext()
 }
@@ -8069,6 +8405,7 @@ private func tail_xslt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xslt32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xslt32I32()
     return ex.dispatchNext()
@@ -8086,6 +8423,7 @@ private func tail_xslt32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xsle32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xsle32I32()
     return ex.dispatchNext()
 }
@@ -8094,6 +8432,7 @@ private func tail_xsle32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xsle32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xsle32I32()
     return ex.dispatchNext()
@@ -8111,6 +8450,7 @@ private func tail_xsle32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xsgt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xsgt32I32()
     return ex.dispatchNext()
 }
@@ -8119,6 +8459,7 @@ private func tail_xsgt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xsgt32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xsgt32I32()
     return ex.dispatchNext()
@@ -8136,6 +8477,7 @@ private func tail_xsgt32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xsge32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xsge32I32()
     return ex.dispatchNext()
 }
@@ -8144,6 +8486,7 @@ private func tail_xsge32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xsge32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xsge32I32()
     return ex.dispatchNext()
@@ -8161,6 +8504,7 @@ private func tail_xsge32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xult32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xult32I32()
     return ex.dispatchNext()
 }
@@ -8169,6 +8513,7 @@ private func tail_xult32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xult32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xult32I32()
     return ex.dispatchNext()
@@ -8186,6 +8531,7 @@ private func tail_xult32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xule32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xule32I32()
     return ex.dispatchNext()
 }
@@ -8194,6 +8540,7 @@ private func tail_xule32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xule32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xule32I32()
     return ex.dispatchNext()
@@ -8211,6 +8558,7 @@ private func tail_xule32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xugt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xugt32I32()
     return ex.dispatchNext()
 }
@@ -8219,6 +8567,7 @@ private func tail_xugt32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xugt32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xugt32I32()
     return ex.dispatchNext()
@@ -8236,6 +8585,7 @@ private func tail_xugt32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xuge32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xuge32I32()
     return ex.dispatchNext()
 }
@@ -8244,6 +8594,7 @@ private func tail_xuge32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xuge32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xuge32I32()
     return ex.dispatchNext()
@@ -8261,6 +8612,7 @@ private func tail_xuge32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xadd64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xadd64I32()
     return ex.dispatchNext()
 }
@@ -8269,6 +8621,7 @@ private func tail_xadd64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xadd64I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xadd64I32()
     return ex.dispatchNext()
@@ -8286,6 +8639,7 @@ private func tail_xadd64I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xmul64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xmul64I32()
     return ex.dispatchNext()
 }
@@ -8294,6 +8648,7 @@ private func tail_xmul64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xmul64I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xmul64I32()
     return ex.dispatchNext()
@@ -8311,6 +8666,7 @@ private func tail_xmul64I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xand64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xand64I32()
     return ex.dispatchNext()
 }
@@ -8319,6 +8675,7 @@ private func tail_xand64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xand64I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xand64I32()
     return ex.dispatchNext()
@@ -8336,6 +8693,7 @@ private func tail_xand64I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xor64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xor64I32()
     return ex.dispatchNext()
 }
@@ -8344,6 +8702,7 @@ private func tail_xor64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xor64I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xor64I32()
     return ex.dispatchNext()
@@ -8361,6 +8720,7 @@ private func tail_xor64I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xxor64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xxor64I32()
     return ex.dispatchNext()
 }
@@ -8369,6 +8729,7 @@ private func tail_xxor64I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xxor64I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xxor64I32()
     return ex.dispatchNext()
@@ -8386,6 +8747,7 @@ private func tail_xxor64I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xadd64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xadd64I64()
     return ex.dispatchNext()
 }
@@ -8394,6 +8756,7 @@ private func tail_xadd64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xadd64I64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xadd64I64()
     return ex.dispatchNext()
@@ -8411,6 +8774,7 @@ private func tail_xadd64I64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xmul64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xmul64I64()
     return ex.dispatchNext()
 }
@@ -8419,6 +8783,7 @@ private func tail_xmul64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xmul64I64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xmul64I64()
     return ex.dispatchNext()
@@ -8436,6 +8801,7 @@ private func tail_xmul64I64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xand64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xand64I64()
     return ex.dispatchNext()
 }
@@ -8444,6 +8810,7 @@ private func tail_xand64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xand64I64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xand64I64()
     return ex.dispatchNext()
@@ -8461,6 +8828,7 @@ private func tail_xand64I64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xor64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xor64I64()
     return ex.dispatchNext()
 }
@@ -8469,6 +8837,7 @@ private func tail_xor64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xor64I64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xor64I64()
     return ex.dispatchNext()
@@ -8486,6 +8855,7 @@ private func tail_xor64I64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xxor64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xxor64I64()
     return ex.dispatchNext()
 }
@@ -8494,6 +8864,7 @@ private func tail_xxor64I64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xxor64I64_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xxor64I64()
     return ex.dispatchNext()
@@ -8511,6 +8882,7 @@ private func tail_xxor64I64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xshl64U8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshl64U8()
     return ex.dispatchNext()
 }
@@ -8519,6 +8891,7 @@ private func tail_xshl64U8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xshl64U8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshl64U8()
     return ex.dispatchNext()
@@ -8536,6 +8909,7 @@ private func tail_xshl64U8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 private func tail_xshr64SU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshr64SU8()
     return ex.dispatchNext()
 }
@@ -8544,6 +8918,7 @@ private func tail_xshr64SU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xshr64SU8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshr64SU8()
     return ex.dispatchNext()
@@ -8561,6 +8936,7 @@ private func tail_xshr64SU8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xshr64UU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xshr64UU8()
     return ex.dispatchNext()
 }
@@ -8569,6 +8945,7 @@ private func tail_xshr64UU8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xshr64UU8_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xshr64UU8()
     return ex.dispatchNext()
@@ -8586,6 +8963,7 @@ private func tail_xshr64UU8_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xzext3264_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xzext3264()
     return ex.dispatchNext()
 }
@@ -8594,6 +8972,7 @@ private func tail_xzext3264_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xzext3264_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xzext3264()
     return ex.dispatchNext()
@@ -8611,6 +8990,7 @@ private func tail_xzext3264_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xsext3264_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xsext3264()
     return ex.dispatchNext()
 }
@@ -8619,6 +8999,7 @@ private func tail_xsext3264_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xsext3264_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xsext3264()
     return ex.dispatchNext()
@@ -8844,6 +9225,7 @@ private func tail_fle64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 private func tail_xload8S32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload8S32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -8852,6 +9234,7 @@ private func tail_xload8S32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_xload8S32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload8S32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -8869,6 +9252,7 @@ private func tail_xload8S32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xload8U32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload8U32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -8877,6 +9261,7 @@ private func tail_xload8U32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_xload8U32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload8U32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -8894,6 +9279,7 @@ private func tail_xload8U32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xload16S32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload16S32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -8902,6 +9288,7 @@ private func tail_xload16S32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload16S32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload16S32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -8919,6 +9306,7 @@ private func tail_xload16S32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xload16U32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload16U32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -8927,6 +9315,7 @@ private func tail_xload16U32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload16U32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload16U32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -8944,6 +9333,7 @@ private func tail_xload16U32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xload32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -8952,6 +9342,7 @@ private func tail_xload32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xload32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -8969,6 +9360,7 @@ private func tail_xload32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_xload8S64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload8S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -8977,6 +9369,7 @@ private func tail_xload8S64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_xload8S64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload8S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -8994,6 +9387,7 @@ private func tail_xload8S64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xload8U64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload8U64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9002,6 +9396,7 @@ private func tail_xload8U64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_xload8U64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload8U64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9019,6 +9414,7 @@ private func tail_xload8U64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xload16S64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload16S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9027,6 +9423,7 @@ private func tail_xload16S64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload16S64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload16S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9044,6 +9441,7 @@ private func tail_xload16S64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xload16U64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload16U64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9052,6 +9450,7 @@ private func tail_xload16U64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload16U64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload16U64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9069,6 +9468,7 @@ private func tail_xload16U64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xload32S64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload32S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9077,6 +9477,7 @@ private func tail_xload32S64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload32S64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload32S64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9094,6 +9495,7 @@ private func tail_xload32S64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xload32U64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload32U64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9102,6 +9504,7 @@ private func tail_xload32U64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload32U64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload32U64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9119,6 +9522,7 @@ private func tail_xload32U64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xload64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9127,6 +9531,7 @@ private func tail_xload64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xload64_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9144,6 +9549,7 @@ private func tail_xload64_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoi
 private func tail_fload32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_fload32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9152,6 +9558,7 @@ private func tail_fload32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_fload64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_fload64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9160,6 +9567,7 @@ private func tail_fload64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xload32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9168,6 +9576,7 @@ private func tail_xload32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xload32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9177,6 +9586,7 @@ private func tail_xload32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xload32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xload32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9185,6 +9595,7 @@ private func tail_xload32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xload32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     do { try ex.op_xload32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9202,6 +9613,7 @@ private func tail_xload32Add_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xload32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload32AddI32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9210,6 +9622,7 @@ private func tail_xload32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload32AddI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload32AddI32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9227,6 +9640,7 @@ private func tail_xload32AddI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xload8U32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload8U32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9235,6 +9649,7 @@ private func tail_xload8U32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_xload8U32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload8U32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9244,6 +9659,7 @@ private func tail_xload8U32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeM
 private func tail_xload8U32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xload8U32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9252,6 +9668,7 @@ private func tail_xload8U32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_xload8U32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     do { try ex.op_xload8U32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9269,6 +9686,7 @@ private func tail_xload8U32Add_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xload8U32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload8U32AddI32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9277,6 +9695,7 @@ private func tail_xload8U32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xload8U32AddI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload8U32AddI32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9294,6 +9713,7 @@ private func tail_xload8U32AddI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_fload32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_fload32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9302,6 +9722,7 @@ private func tail_fload32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_fload32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_fload32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9310,6 +9731,7 @@ private func tail_fload32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_fload32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_fload32AddI32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9318,6 +9740,7 @@ private func tail_fload32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_fload64Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_fload64Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9326,6 +9749,7 @@ private func tail_fload64Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_fload64Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_fload64Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9334,6 +9758,7 @@ private func tail_fload64Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_fload64AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_fload64AddI32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9342,6 +9767,7 @@ private func tail_fload64AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xstore8_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     do { try ex.op_xstore8() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9350,6 +9776,7 @@ private func tail_xstore8_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xstore8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     do { try ex.op_xstore8() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9358,6 +9785,7 @@ private func tail_xstore8_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xstore16_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     do { try ex.op_xstore16() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9366,6 +9794,7 @@ private func tail_xstore16_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xstore16_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     do { try ex.op_xstore16() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9374,6 +9803,7 @@ private func tail_xstore16_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xstore32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     do { try ex.op_xstore32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9382,6 +9812,7 @@ private func tail_xstore32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xstore32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     do { try ex.op_xstore32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9390,6 +9821,7 @@ private func tail_xstore32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xstore64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     do { try ex.op_xstore64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9398,6 +9830,7 @@ private func tail_xstore64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xstore64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     do { try ex.op_xstore64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9406,6 +9839,7 @@ private func tail_xstore64_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xstore8I32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     do { try ex.op_xstore8I32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9414,6 +9848,7 @@ private func tail_xstore8I32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xstore16I32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     do { try ex.op_xstore16I32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9422,6 +9857,7 @@ private func tail_xstore16I32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xstore32I32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     do { try ex.op_xstore32I32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9430,6 +9866,7 @@ private func tail_xstore32I32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xstore64I32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     do { try ex.op_xstore64I32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9438,6 +9875,7 @@ private func tail_xstore64I32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_fstore32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     do { try ex.op_fstore32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9454,6 +9892,7 @@ private func tail_fstore32_facc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_fstore64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     do { try ex.op_fstore64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9470,6 +9909,7 @@ private func tail_fstore64_facc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_brXmovIfXnez32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXmovIfXnez32()
     return ex.dispatchNext()
 }
@@ -9478,6 +9918,7 @@ private func tail_brXmovIfXnez32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXmovIfXnez32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXmovIfXnez32()
     return ex.dispatchNext()
@@ -9487,6 +9928,7 @@ private func tail_brXmovIfXnez32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: Uns
 private func tail_brXmovIfXnez32_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXmovIfXnez32()
     return ex.dispatchNext()
 }
@@ -9495,6 +9937,7 @@ private func tail_brXmovIfXnez32_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeM
 private func tail_brXmovIfXnez32_xacc_cond_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXmovIfXnez32()
     return ex.dispatchNext()
@@ -9512,6 +9955,7 @@ private func tail_brXmovIfXnez32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_brXmovIfXne32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXmovIfXne32I32()
     return ex.dispatchNext()
 }
@@ -9520,6 +9964,7 @@ private func tail_brXmovIfXne32I32_xacc_src(_ pc: UnsafeRawPointer, _ fp: Unsafe
 private func tail_brXmovIfXne32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXmovIfXne32I32()
     return ex.dispatchNext()
@@ -9529,6 +9974,7 @@ private func tail_brXmovIfXne32I32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: U
 private func tail_brXmovIfXne32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_brXmovIfXne32I32()
     return ex.dispatchNext()
 }
@@ -9537,6 +9983,7 @@ private func tail_brXmovIfXne32I32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_brXmovIfXne32I32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_brXmovIfXne32I32()
     return ex.dispatchNext()
@@ -9554,6 +10001,7 @@ private func tail_brXmovIfXne32I32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXand32I32EqI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXand32I32EqI32()
     return ex.dispatchNext()
 }
@@ -9562,6 +10010,7 @@ private func tail_brXand32I32EqI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: Unsafe
 private func tail_brXand32I32EqI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXand32I32EqI32()
     return ex.dispatchNext()
@@ -9579,6 +10028,7 @@ private func tail_brXand32I32EqI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXand32I32NeI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXand32I32NeI32()
     return ex.dispatchNext()
 }
@@ -9587,6 +10037,7 @@ private func tail_brXand32I32NeI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: Unsafe
 private func tail_brXand32I32NeI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXand32I32NeI32()
     return ex.dispatchNext()
@@ -9604,6 +10055,7 @@ private func tail_brXand32I32NeI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_brXand32I32UltI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXand32I32UltI32()
     return ex.dispatchNext()
 }
@@ -9612,6 +10064,7 @@ private func tail_brXand32I32UltI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: Unsaf
 private func tail_brXand32I32UltI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXand32I32UltI32()
     return ex.dispatchNext()
@@ -9629,6 +10082,7 @@ private func tail_brXand32I32UltI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_brXand32I32UleI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXand32I32UleI32()
     return ex.dispatchNext()
 }
@@ -9637,6 +10091,7 @@ private func tail_brXand32I32UleI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: Unsaf
 private func tail_brXand32I32UleI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXand32I32UleI32()
     return ex.dispatchNext()
@@ -9654,6 +10109,7 @@ private func tail_brXand32I32UleI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_fadd64Store_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     do { try ex.op_fadd64Store() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9678,6 +10134,7 @@ private func tail_fadd64Store_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_fsub64Store_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     do { try ex.op_fsub64Store() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9702,6 +10159,7 @@ private func tail_fsub64Store_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXload32IfXnez32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_brXload32IfXnez32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9710,6 +10168,7 @@ private func tail_brXload32IfXnez32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: Unsa
 private func tail_brXload32IfXnez32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_brXload32IfXnez32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9727,6 +10186,7 @@ private func tail_brXload32IfXnez32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_brXload32IfXeqz32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_brXload32IfXeqz32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9735,6 +10195,7 @@ private func tail_brXload32IfXeqz32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: Unsa
 private func tail_brXload32IfXeqz32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_brXload32IfXeqz32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9752,6 +10213,7 @@ private func tail_brXload32IfXeqz32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_brXload8U32IfXnez32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_brXload8U32IfXnez32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9760,6 +10222,7 @@ private func tail_brXload8U32IfXnez32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: Un
 private func tail_brXload8U32IfXnez32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_brXload8U32IfXnez32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9777,6 +10240,7 @@ private func tail_brXload8U32IfXnez32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeM
 private func tail_brXload8U32IfXeqz32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_brXload8U32IfXeqz32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9785,6 +10249,7 @@ private func tail_brXload8U32IfXeqz32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: Un
 private func tail_brXload8U32IfXeqz32_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_brXload8U32IfXeqz32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9802,6 +10267,7 @@ private func tail_brXload8U32IfXeqz32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeM
 private func tail_xload16S32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload16S32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9810,6 +10276,7 @@ private func tail_xload16S32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload16S32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload16S32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9819,6 +10286,7 @@ private func tail_xload16S32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: Unsafe
 private func tail_xload16S32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xload16S32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9827,6 +10295,7 @@ private func tail_xload16S32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload16S32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     do { try ex.op_xload16S32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9844,6 +10313,7 @@ private func tail_xload16S32Add_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xload16S32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload16S32AddI32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9852,6 +10322,7 @@ private func tail_xload16S32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_xload16S32AddI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload16S32AddI32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9869,6 +10340,7 @@ private func tail_xload16S32AddI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xload16U32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload16U32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9877,6 +10349,7 @@ private func tail_xload16U32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload16U32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload16U32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9886,6 +10359,7 @@ private func tail_xload16U32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: Unsafe
 private func tail_xload16U32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xload16U32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9894,6 +10368,7 @@ private func tail_xload16U32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload16U32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     do { try ex.op_xload16U32Add() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9911,6 +10386,7 @@ private func tail_xload16U32Add_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xload16U32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload16U32AddI32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9919,6 +10395,7 @@ private func tail_xload16U32AddI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_xload16U32AddI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload16U32AddI32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9944,6 +10421,7 @@ private func tail_brXconst32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_xadd32I32Mem_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+    ex.xaccField = 9
     do { try ex.op_xadd32I32Mem() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9952,6 +10430,7 @@ private func tail_xadd32I32Mem_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xstore8I32Step_xacc_step(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+    ex.xaccField = 19
     do { try ex.op_xstore8I32Step() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9960,6 +10439,7 @@ private func tail_xstore8I32Step_xacc_step(_ pc: UnsafeRawPointer, _ fp: UnsafeM
 private func tail_xstore8I32Step_xacc_step_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+    ex.xaccField = 19
     ex.keepsXAcc = true
     do { try ex.op_xstore8I32Step() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9977,6 +10457,7 @@ private func tail_xstore8I32Step_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutabl
 private func tail_xload32Xchg_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload32Xchg() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9985,6 +10466,7 @@ private func tail_xload32Xchg_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xload32Xchg_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload32Xchg() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -9994,6 +10476,7 @@ private func tail_xload32Xchg_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: Unsaf
 private func tail_xload32Xchg_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     do { try ex.op_xload32Xchg() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -10002,6 +10485,7 @@ private func tail_xload32Xchg_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xload32Xchg_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.keepsXAcc = true
     do { try ex.op_xload32Xchg() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -10019,6 +10503,7 @@ private func tail_xload32Xchg_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xselectAndI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xselectAndI32()
     return ex.dispatchNext()
 }
@@ -10027,6 +10512,7 @@ private func tail_xselectAndI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xselectAndI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xselectAndI32()
     return ex.dispatchNext()
@@ -10036,6 +10522,7 @@ private func tail_xselectAndI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: Unsa
 private func tail_xselectAndI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.op_xselectAndI32()
     return ex.dispatchNext()
 }
@@ -10044,6 +10531,7 @@ private func tail_xselectAndI32_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xselectAndI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+    ex.xaccField = 17
     ex.keepsXAcc = true
     ex.op_xselectAndI32()
     return ex.dispatchNext()
@@ -10053,6 +10541,7 @@ private func tail_xselectAndI32_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: Unsafe
 private func tail_xselectAndI32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+    ex.xaccField = 19
     ex.op_xselectAndI32()
     return ex.dispatchNext()
 }
@@ -10061,6 +10550,7 @@ private func tail_xselectAndI32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 private func tail_xselectAndI32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+    ex.xaccField = 19
     ex.keepsXAcc = true
     ex.op_xselectAndI32()
     return ex.dispatchNext()
@@ -10078,6 +10568,7 @@ private func tail_xselectAndI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_xmul32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xmul32Add()
     return ex.dispatchNext()
 }
@@ -10086,6 +10577,7 @@ private func tail_xmul32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xmul32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xmul32Add()
     return ex.dispatchNext()
@@ -10095,6 +10587,7 @@ private func tail_xmul32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xmul32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xmul32Add()
     return ex.dispatchNext()
 }
@@ -10103,6 +10596,7 @@ private func tail_xmul32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xmul32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xmul32Add()
     return ex.dispatchNext()
@@ -10112,6 +10606,7 @@ private func tail_xmul32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xmul32Add_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.op_xmul32Add()
     return ex.dispatchNext()
 }
@@ -10120,6 +10615,7 @@ private func tail_xmul32Add_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xmul32Add_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.keepsXAcc = true
     ex.op_xmul32Add()
     return ex.dispatchNext()
@@ -10137,6 +10633,7 @@ private func tail_xmul32Add_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_xadd32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_xadd32Add()
     return ex.dispatchNext()
 }
@@ -10145,6 +10642,7 @@ private func tail_xadd32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xadd32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_xadd32Add()
     return ex.dispatchNext()
@@ -10154,6 +10652,7 @@ private func tail_xadd32Add_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xadd32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.op_xadd32Add()
     return ex.dispatchNext()
 }
@@ -10162,6 +10661,7 @@ private func tail_xadd32Add_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xadd32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     ex.keepsXAcc = true
     ex.op_xadd32Add()
     return ex.dispatchNext()
@@ -10171,6 +10671,7 @@ private func tail_xadd32Add_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_xadd32Add_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.op_xadd32Add()
     return ex.dispatchNext()
 }
@@ -10179,6 +10680,7 @@ private func tail_xadd32Add_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_xadd32Add_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
     ex.keepsXAcc = true
     ex.op_xadd32Add()
     return ex.dispatchNext()
@@ -10193,9 +10695,75 @@ private func tail_xadd32Add_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 }
 
 @inline(__always)
+private func tail_xmul32AddAdd_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
+    ex.op_xmul32AddAdd()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32AddAdd_xacc_a_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
+    ex.keepsXAcc = true
+    ex.op_xmul32AddAdd()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32AddAdd_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
+    ex.op_xmul32AddAdd()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32AddAdd_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
+    ex.keepsXAcc = true
+    ex.op_xmul32AddAdd()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32AddAdd_xacc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
+    ex.op_xmul32AddAdd()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32AddAdd_xacc_c_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.xaccField = 15
+    ex.keepsXAcc = true
+    ex.op_xmul32AddAdd()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xmul32AddAdd_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xmul32AddAdd()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xload8U32Via_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload8U32Via() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -10204,6 +10772,7 @@ private func tail_xload8U32Via_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMut
 private func tail_xload8U32Via_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload8U32Via() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -10221,6 +10790,7 @@ private func tail_xload8U32Via_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_xload16U32Via_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     do { try ex.op_xload16U32Via() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -10229,6 +10799,7 @@ private func tail_xload16U32Via_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMu
 private func tail_xload16U32Via_xacc_addr_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     do { try ex.op_xload16U32Via() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
@@ -10246,6 +10817,7 @@ private func tail_xload16U32Via_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_brXmov_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.op_brXmov()
     return ex.dispatchNext()
 }
@@ -10254,6 +10826,7 @@ private func tail_brXmov_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_brXmov_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
     ex.keepsXAcc = true
     ex.op_brXmov()
     return ex.dispatchNext()
@@ -10271,6 +10844,7 @@ private func tail_brXmov_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoin
 private func tail_xmovXload32Xchg_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
     do { try ex.op_xmovXload32Xchg() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -10279,6 +10853,7 @@ private func tail_xmovXload32Xchg_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeM
 private func tail_xmovXload32Xchg_xacc_value(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self))
+    ex.xaccField = 19
     do { try ex.op_xmovXload32Xchg() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -10523,11 +11098,12 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[230] = tail_xselectAndI32
     table[231] = tail_xmul32Add
     table[232] = tail_xadd32Add
-    table[233] = tail_xload8U32Via
-    table[234] = tail_xload16U32Via
-    table[235] = tail_pushFrameZero
-    table[236] = tail_brXmov
-    table[237] = tail_xmovXload32Xchg
+    table[233] = tail_xmul32AddAdd
+    table[234] = tail_xload8U32Via
+    table[235] = tail_xload16U32Via
+    table[236] = tail_pushFrameZero
+    table[237] = tail_brXmov
+    table[238] = tail_xmovXload32Xchg
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 
@@ -12003,10 +12579,11 @@ func xaccWriterField(_ index: Int) -> Int {
     case 230: return 1  // xselect_and_i32
     case 231: return 1  // xmul32_add
     case 232: return 1  // xadd32_add
-    case 233: return 1  // xload8_u32_via
-    case 234: return 1  // xload16_u32_via
-    case 236: return 1  // br_xmov
-    case 237: return 1  // xmov_xload32_xchg
+    case 233: return 1  // xmul32_add_add
+    case 234: return 1  // xload8_u32_via
+    case 235: return 1  // xload16_u32_via
+    case 237: return 1  // br_xmov
+    case 238: return 1  // xmov_xload32_xchg
     default: return 0
     }
 }
@@ -12199,10 +12776,11 @@ func xaccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 230: return [(3, tail_xselectAndI32_xacc_src), (9, tail_xselectAndI32_xacc_a), (11, tail_xselectAndI32_xacc_b)]  // xselect_and_i32
     case 231: return [(3, tail_xmul32Add_xacc_a), (5, tail_xmul32Add_xacc_b), (7, tail_xmul32Add_xacc_c)]  // xmul32_add
     case 232: return [(3, tail_xadd32Add_xacc_a), (5, tail_xadd32Add_xacc_b), (7, tail_xadd32Add_xacc_c)]  // xadd32_add
-    case 233: return [(3, tail_xload8U32Via_xacc_addr)]  // xload8_u32_via
-    case 234: return [(3, tail_xload16U32Via_xacc_addr)]  // xload16_u32_via
-    case 236: return [(3, tail_brXmov_xacc_src)]  // br_xmov
-    case 237: return [(5, tail_xmovXload32Xchg_xacc_src), (11, tail_xmovXload32Xchg_xacc_value)]  // xmov_xload32_xchg
+    case 233: return [(3, tail_xmul32AddAdd_xacc_a), (5, tail_xmul32AddAdd_xacc_b), (7, tail_xmul32AddAdd_xacc_c)]  // xmul32_add_add
+    case 234: return [(3, tail_xload8U32Via_xacc_addr)]  // xload8_u32_via
+    case 235: return [(3, tail_xload16U32Via_xacc_addr)]  // xload16_u32_via
+    case 237: return [(3, tail_brXmov_xacc_src)]  // br_xmov
+    case 238: return [(5, tail_xmovXload32Xchg_xacc_src), (11, tail_xmovXload32Xchg_xacc_value)]  // xmov_xload32_xchg
     default: return []
     }
 }
@@ -12443,9 +13021,10 @@ func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 230: return [(0, tail_xselectAndI32_keep), (3, tail_xselectAndI32_xacc_src_keep), (9, tail_xselectAndI32_xacc_a_keep), (11, tail_xselectAndI32_xacc_b_keep)]  // xselect_and_i32
     case 231: return [(0, tail_xmul32Add_keep), (3, tail_xmul32Add_xacc_a_keep), (5, tail_xmul32Add_xacc_b_keep), (7, tail_xmul32Add_xacc_c_keep)]  // xmul32_add
     case 232: return [(0, tail_xadd32Add_keep), (3, tail_xadd32Add_xacc_a_keep), (5, tail_xadd32Add_xacc_b_keep), (7, tail_xadd32Add_xacc_c_keep)]  // xadd32_add
-    case 233: return [(0, tail_xload8U32Via_keep), (3, tail_xload8U32Via_xacc_addr_keep)]  // xload8_u32_via
-    case 234: return [(0, tail_xload16U32Via_keep), (3, tail_xload16U32Via_xacc_addr_keep)]  // xload16_u32_via
-    case 236: return [(0, tail_brXmov_keep), (3, tail_brXmov_xacc_src_keep)]  // br_xmov
+    case 233: return [(0, tail_xmul32AddAdd_keep), (3, tail_xmul32AddAdd_xacc_a_keep), (5, tail_xmul32AddAdd_xacc_b_keep), (7, tail_xmul32AddAdd_xacc_c_keep)]  // xmul32_add_add
+    case 234: return [(0, tail_xload8U32Via_keep), (3, tail_xload8U32Via_xacc_addr_keep)]  // xload8_u32_via
+    case 235: return [(0, tail_xload16U32Via_keep), (3, tail_xload16U32Via_xacc_addr_keep)]  // xload16_u32_via
+    case 237: return [(0, tail_brXmov_keep), (3, tail_brXmov_xacc_src_keep)]  // br_xmov
     default: return []
     }
 }
@@ -12478,9 +13057,9 @@ func xaccWriterLoads(_ index: Int) -> Bool {
     case 224: return true  // xload16_u32_add
     case 225: return true  // xload16_u32_add_i32
     case 229: return true  // xload32_xchg
-    case 233: return true  // xload8_u32_via
-    case 234: return true  // xload16_u32_via
-    case 237: return true  // xmov_xload32_xchg
+    case 234: return true  // xload8_u32_via
+    case 235: return true  // xload16_u32_via
+    case 238: return true  // xmov_xload32_xchg
     default: return false
     }
 }

@@ -13,6 +13,9 @@ extension Executor {
     }
     @inline(__always) mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) { setX32(dst, x32(a) &* x32(b) &+ x32(c)) }
     @inline(__always) mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) { setX32(dst, x32(a) &+ x32(b) &+ x32(c)) }
+    @inline(__always) mutating func xmul32AddAdd(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ d: XReg) {
+        setX32(dst, x32(a) &* x32(b) &+ x32(c) &+ x32(d))
+    }
     @inline(__always) mutating func xmul64AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) {
         setX64(dst, x64(src) &* UInt64(bitPattern: Int64(mul)) &+ UInt64(bitPattern: Int64(add)))
     }

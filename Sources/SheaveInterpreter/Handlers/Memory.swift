@@ -41,7 +41,7 @@ extension Executor {
     @inline(__always) mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { try loadF64(dst, base: x32(a) &+ UInt32(bitPattern: imm), offset) }
 
     @inline(__always) func load<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
-        try load(base: x32(addr), offset, as: T.self, chained: Int(addr.index) == xaccSlot)
+        try load(base: x32(addr), offset, as: T.self, chained: addr.inAccumulator)
     }
 
     /// An f32 from memory, kept in a float register on a little-endian host: read

@@ -447,7 +447,7 @@ let threadedHeader = 8
 func uncheckedRead(_ operand: Operand, at offset: Int) -> String {
     func load(_ type: String) -> String { "pc.loadUnaligned(fromByteOffset: \(offset), as: \(type).self)" }
     switch operand.kind {
-    case .x: return "XReg(\(load("UInt16")))"
+    case .x: return "XReg(\(load("UInt16")), inAccumulator: xaccField == \(offset))"
     case .f: return "FReg(\(load("UInt16")))"
     case .v: return "VReg(\(load("UInt16")))"
     case .u8: return load("UInt8")
@@ -561,9 +561,12 @@ func genTailLoop() -> String {
 
 
         """
-    func body(_ op: Op, slot: (acc: String, field: String)? = nil, keep: Bool = false) -> String {
+    func body(_ op: Op, slot: (acc: String, field: Int)? = nil, keep: Bool = false) -> String {
         var b = "    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)\n"
-        if let slot { b += "    ex.\(slot.acc)Slot = \(slot.field)\n" }
+        if let slot {
+            b += "    ex.\(slot.acc)Slot = Int(pc.loadUnaligned(fromByteOffset: \(slot.field), as: UInt16.self))\n"
+            if slot.acc == "xacc" { b += "    ex.xaccField = \(slot.field)\n" }
+        }
         if keep { b += "    ex.keepsXAcc = true\n" }
         if op.flags.contains(.mayStop) {
             b += "    do { try ex.op_\(op.swiftName)() } catch { return }  // `stop` recorded why and where\n"
@@ -583,7 +586,7 @@ func genTailLoop() -> String {
         for (acc, names) in [("xacc", op.xaccForms), ("facc", op.faccForms)] {
             for name in names {
                 let offset = zip(op.operands, op.operandOffsets).first { $0.0.name == name }!.1
-                let slot = "Int(pc.loadUnaligned(fromByteOffset: \(threadedHeader + offset), as: UInt16.self))"
+                let slot = threadedHeader + offset
                 s += "@inline(__always)\nprivate func tail_\(op.swiftName)_\(acc)_\(name)\(signature) {\n"
                 s += body(op, slot: (acc, slot)) + "}\n\n"
                 if acc == "xacc" && op.flags.contains(.hasKeepingForms) {
