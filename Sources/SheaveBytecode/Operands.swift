@@ -25,9 +25,15 @@ public struct XReg: Hashable, Sendable, CustomStringConvertible {
 public struct FReg: Hashable, Sendable, CustomStringConvertible {
     /// The slot number, counted in 8-byte slots from the frame pointer.
     public var index: UInt16
+    /// The operand a float accumulator form reads from the accumulator (as `XReg.inAccumulator`).
+    public var inAccumulator: Bool
     /// The register naming slot `index`.
-    @inlinable public init(_ index: UInt16) { self.index = index }
+    @inlinable public init(_ index: UInt16) { self.index = index; inAccumulator = false }
+    /// The register naming slot `index`, marked as the operand a float accumulator form reads from the accumulator.
+    @inlinable public init(_ index: UInt16, inAccumulator: Bool) { self.index = index; self.inAccumulator = inAccumulator }
     public var description: String { "f\(index)" }
+    @inlinable public static func == (a: FReg, b: FReg) -> Bool { a.index == b.index }
+    @inlinable public func hash(into hasher: inout Hasher) { hasher.combine(index) }
 }
 
 /// A vector register: two consecutive slots of the current frame, 128 bits.

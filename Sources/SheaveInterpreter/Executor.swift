@@ -35,18 +35,19 @@ struct Executor {
     var faccIn: Double
     /// The slot whose value `xacc` (`facc`) holds for this op, or -1: set only by
     /// the accumulator forms of the tail loop (`tail_…_xacc_…`). A write to that
-    /// slot updates `xaccIn` (`setX64`); `f64(_:)` of it reads the host register
-    /// instead of forwarding the store the op before made (an x form marks the
-    /// operand it reads instead: `xaccField`). Everywhere else it is the
+    /// slot updates `xaccIn` (`setX64`, `setF64`); the operand a form reads is
+    /// marked where it is decoded (`xaccField`). Everywhere else it is the
     /// constant -1, and the compare folds away (a register index is never negative).
     var xaccSlot: Int
     var faccSlot: Int
-    /// Where, from the op's first byte, the operand `xaccSlot` came from lies: the
-    /// x operand decoded there is marked `inAccumulator` and reads `xaccIn`; every
-    /// other x operand reads its slot, which holds the same value when it names the
-    /// same register (every write goes to the slot). A constant in each form, -1
-    /// elsewhere (no operand lies there), so no read compares register numbers.
+    /// Where, from the op's first byte, the operand `xaccSlot` (`faccSlot`) came
+    /// from lies: the operand decoded there is marked `inAccumulator` and reads
+    /// `xaccIn` (`faccIn`); every other operand reads its slot, which holds the same
+    /// value when it names the same register (every write goes to the slot). A
+    /// constant in each form, -1 elsewhere (no operand lies there), so no read
+    /// compares register numbers.
     var xaccField: Int
+    var faccField: Int
     /// True only in the keeping forms (`tail_…_keep`): the op writes its x result
     /// to its slot alone and leaves `xacc` as it was. A constant false elsewhere.
     var keepsXAcc: Bool
@@ -66,6 +67,7 @@ struct Executor {
         self.faccIn = facc
         self.xaccSlot = -1
         self.xaccField = -1
+        self.faccField = -1
         self.faccSlot = -1
         self.keepsXAcc = false
     }
@@ -83,6 +85,7 @@ struct Executor {
         xaccSlot = -1
         xaccField = -1
         faccSlot = -1
+        faccField = -1
         keepsXAcc = false
     }
 
@@ -112,7 +115,7 @@ struct Executor {
     @inline(__always) mutating func setBool(_ r: XReg, _ value: Bool) { setX64(r, UInt64(value ? 1 : 0)) }
 
     @inline(__always) func f32(_ r: FReg) -> Float {
-        guard Int(r.index) == faccSlot else {
+        guard r.inAccumulator else {
             return Float(bitPattern: UInt32(truncatingIfNeeded: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self)))
         }
         // The low 32 bits of the accumulator, as the slot holds them.
@@ -123,7 +126,7 @@ struct Executor {
         #endif
     }
     @inline(__always) func f64(_ r: FReg) -> Double {
-        Int(r.index) == faccSlot ? faccIn : Double(bitPattern: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
+        r.inAccumulator ? faccIn : Double(bitPattern: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))
     }
     @inline(__always) func f32Bits(_ r: FReg) -> UInt32 {
         UInt32(truncatingIfNeeded: fp.load(fromByteOffset: Int(r.index) &<< 3, as: UInt64.self))

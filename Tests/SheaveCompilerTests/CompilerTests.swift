@@ -725,7 +725,9 @@ final class SuperInstructionTests: XCTestCase {
               (func (export "dot") (param $a i32) (param $b i32) (param $c i32) (result i32)
                 (i32.add (local.get $c) (i32.mul (local.get $a) (local.get $b))))
               (func (export "sum3") (param $a i32) (param $b i32) (param $c i32) (result i32)
-                (i32.add (i32.add (local.get $a) (local.get $b)) (local.get $c))))
+                (i32.add (i32.add (local.get $a) (local.get $b)) (local.get $c)))
+              (func (export "dot2") (param $a i32) (param $b i32) (param $c i32) (param $d i32) (param $s i32) (result i32)
+                (i32.add (i32.mul (local.get $c) (local.get $d)) (i32.add (i32.mul (local.get $a) (local.get $b)) (local.get $s)))))
             """
         let module = try CompiledModule(bytes: try wat2wasm(source))
         func ops(_ k: Int) -> [String] { opNames(module, function: k) }
@@ -735,6 +737,7 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertFalse(ops(2).contains("xselect_and_i32"), "the bit is also kept in a local: no fusion")
         XCTAssertEqual(ops(3), ["push_frame", "xmul32_add", "ret"])
         XCTAssertEqual(ops(4), ["push_frame", "xadd32_add", "ret"])
+        XCTAssertEqual(ops(5), ["push_frame", "xmul32", "xmul32_add_add", "ret"], "s + a*b, then + c*d")
         let instance = try Instance(module: module, store: Store(), imports: [:])
         XCTAssertEqual(try instance.invoke("crc", [.i32(0x1235), .i32(0)]), [.i32(0x091A ^ 0xA001)])
         XCTAssertEqual(try instance.invoke("crc", [.i32(0x1235), .i32(1)]), [.i32(0x091A)])
@@ -747,6 +750,9 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("dot", [.i32(UInt32(bitPattern: -3)), .i32(7), .i32(1)]), [.i32(UInt32(bitPattern: -20))])
         XCTAssertEqual(try instance.invoke("sum3", [.i32(0xFFFF_FFFF), .i32(2), .i32(0xFFFF_FFFF)]), [.i32(0)], "wraps like two adds")
         XCTAssertEqual(try instance.invoke("sum3", [.i32(1), .i32(20), .i32(300)]), [.i32(321)])
+        XCTAssertEqual(try instance.invoke("dot2", [.i32(3), .i32(5), .i32(7), .i32(11), .i32(100)]), [.i32(15 + 77 + 100)])
+        XCTAssertEqual(try instance.invoke("dot2", [.i32(0x10001), .i32(0x10001), .i32(UInt32(bitPattern: -2)), .i32(3), .i32(6)]),
+                       [.i32(0x20001)], "wraps like two multiplies and two adds")
     }
 
     func testAZeroSetByTheBodysFirstOpIsWrittenByTheEntry() throws {

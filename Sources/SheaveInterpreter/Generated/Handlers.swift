@@ -2076,7 +2076,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_fconst32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         pc = pc.advanced(by: 15)
         fconst32(dst, imm)
@@ -2084,7 +2084,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_fconst64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
         let imm = pc.loadUnaligned(fromByteOffset: 11, as: UInt64.self)
         pc = pc.advanced(by: 19)
         fconst64(dst, imm)
@@ -2774,80 +2774,80 @@ extension Executor {
 
     @inline(__always)
     mutating func op_fmul32Mul() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         fmul32Mul(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul32Add() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         fmul32Add(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul32Sub() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         fmul32Sub(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul32Rsub() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         fmul32Rsub(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul64Mul() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         fmul64Mul(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul64Add() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         fmul64Add(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul64Sub() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         fmul64Sub(dst, a, b, c)
     }
 
     @inline(__always)
     mutating func op_fmul64Rsub() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
+        let c = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         fmul64Rsub(dst, a, b, c)
     }
@@ -3507,119 +3507,119 @@ extension Executor {
 
     @inline(__always)
     mutating func op_fadd32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fadd32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fsub32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fsub32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmul32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fmul32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fdiv32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fdiv32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmin32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fmin32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmax32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fmax32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fcopysign32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         fcopysign32(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fabs32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         pc = pc.advanced(by: 13)
         fabs32(dst, src)
     }
 
     @inline(__always)
     mutating func op_fneg32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         pc = pc.advanced(by: 13)
         fneg32(dst, src)
     }
 
     @inline(__always)
     mutating func op_fsqrt32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         pc = pc.advanced(by: 13)
         fsqrt32(dst, src)
     }
 
     @inline(__always)
     mutating func op_fceil32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fceil32(dst, src)
     }
 
     @inline(__always)
     mutating func op_ffloor32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         ffloor32(dst, src)
     }
 
     @inline(__always)
     mutating func op_ftrunc32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         ftrunc32(dst, src)
     }
 
     @inline(__always)
     mutating func op_fnearest32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fnearest32(dst, src)
     }
@@ -3627,8 +3627,8 @@ extension Executor {
     @inline(__always)
     mutating func op_feq32() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         feq32(dst, a, b)
     }
@@ -3636,8 +3636,8 @@ extension Executor {
     @inline(__always)
     mutating func op_fne32() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fne32(dst, a, b)
     }
@@ -3645,8 +3645,8 @@ extension Executor {
     @inline(__always)
     mutating func op_flt32() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         flt32(dst, a, b)
     }
@@ -3654,127 +3654,127 @@ extension Executor {
     @inline(__always)
     mutating func op_fle32() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fle32(dst, a, b)
     }
 
     @inline(__always)
     mutating func op_fadd64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fadd64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fsub64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fsub64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmul64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fmul64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fdiv64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fdiv64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmin64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fmin64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fmax64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fmax64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fcopysign64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src1 = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
+        let src2 = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         fcopysign64(dst, src1, src2)
     }
 
     @inline(__always)
     mutating func op_fabs64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         pc = pc.advanced(by: 13)
         fabs64(dst, src)
     }
 
     @inline(__always)
     mutating func op_fneg64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         pc = pc.advanced(by: 13)
         fneg64(dst, src)
     }
 
     @inline(__always)
     mutating func op_fsqrt64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         pc = pc.advanced(by: 13)
         fsqrt64(dst, src)
     }
 
     @inline(__always)
     mutating func op_fceil64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fceil64(dst, src)
     }
 
     @inline(__always)
     mutating func op_ffloor64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         ffloor64(dst, src)
     }
 
     @inline(__always)
     mutating func op_ftrunc64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         ftrunc64(dst, src)
     }
 
     @inline(__always)
     mutating func op_fnearest64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fnearest64(dst, src)
     }
@@ -3782,8 +3782,8 @@ extension Executor {
     @inline(__always)
     mutating func op_feq64() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         feq64(dst, a, b)
     }
@@ -3791,8 +3791,8 @@ extension Executor {
     @inline(__always)
     mutating func op_fne64() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fne64(dst, a, b)
     }
@@ -3800,8 +3800,8 @@ extension Executor {
     @inline(__always)
     mutating func op_flt64() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         flt64(dst, a, b)
     }
@@ -3809,8 +3809,8 @@ extension Executor {
     @inline(__always)
     mutating func op_fle64() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         fle64(dst, a, b)
     }
@@ -3819,7 +3819,7 @@ extension Executor {
     mutating func op_x32FromF32S() throws(Stop) {
         start = pc
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         try x32FromF32S(dst, src)
     }
@@ -3827,7 +3827,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x32FromF32SSat() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         x32FromF32SSat(dst, src)
     }
@@ -3836,7 +3836,7 @@ extension Executor {
     mutating func op_x32FromF32U() throws(Stop) {
         start = pc
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         try x32FromF32U(dst, src)
     }
@@ -3844,7 +3844,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x32FromF32USat() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         x32FromF32USat(dst, src)
     }
@@ -3853,7 +3853,7 @@ extension Executor {
     mutating func op_x32FromF64S() throws(Stop) {
         start = pc
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         try x32FromF64S(dst, src)
     }
@@ -3861,7 +3861,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x32FromF64SSat() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         x32FromF64SSat(dst, src)
     }
@@ -3870,7 +3870,7 @@ extension Executor {
     mutating func op_x32FromF64U() throws(Stop) {
         start = pc
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         try x32FromF64U(dst, src)
     }
@@ -3878,7 +3878,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x32FromF64USat() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         x32FromF64USat(dst, src)
     }
@@ -3887,7 +3887,7 @@ extension Executor {
     mutating func op_x64FromF32S() throws(Stop) {
         start = pc
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         try x64FromF32S(dst, src)
     }
@@ -3895,7 +3895,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x64FromF32SSat() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         x64FromF32SSat(dst, src)
     }
@@ -3904,7 +3904,7 @@ extension Executor {
     mutating func op_x64FromF32U() throws(Stop) {
         start = pc
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         try x64FromF32U(dst, src)
     }
@@ -3912,7 +3912,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x64FromF32USat() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         x64FromF32USat(dst, src)
     }
@@ -3921,7 +3921,7 @@ extension Executor {
     mutating func op_x64FromF64S() throws(Stop) {
         start = pc
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         try x64FromF64S(dst, src)
     }
@@ -3929,7 +3929,7 @@ extension Executor {
     @inline(__always)
     mutating func op_x64FromF64SSat() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         x64FromF64SSat(dst, src)
     }
@@ -3938,7 +3938,7 @@ extension Executor {
     mutating func op_x64FromF64U() throws(Stop) {
         start = pc
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         try x64FromF64U(dst, src)
     }
@@ -3946,14 +3946,14 @@ extension Executor {
     @inline(__always)
     mutating func op_x64FromF64USat() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         x64FromF64USat(dst, src)
     }
 
     @inline(__always)
     mutating func op_f32FromX32S() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f32FromX32S(dst, src)
@@ -3961,7 +3961,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_f32FromX32U() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f32FromX32U(dst, src)
@@ -3969,7 +3969,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_f32FromX64S() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f32FromX64S(dst, src)
@@ -3977,7 +3977,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_f32FromX64U() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f32FromX64U(dst, src)
@@ -3985,7 +3985,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_f64FromX32S() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f64FromX32S(dst, src)
@@ -3993,7 +3993,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_f64FromX32U() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f64FromX32U(dst, src)
@@ -4001,7 +4001,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_f64FromX64S() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f64FromX64S(dst, src)
@@ -4009,7 +4009,7 @@ extension Executor {
 
     @inline(__always)
     mutating func op_f64FromX64U() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         pc = pc.advanced(by: 15)
         f64FromX64U(dst, src)
@@ -4017,16 +4017,16 @@ extension Executor {
 
     @inline(__always)
     mutating func op_f32FromF64() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         f32FromF64(dst, src)
     }
 
     @inline(__always)
     mutating func op_f64FromF32() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         f64FromF32(dst, src)
     }
@@ -4154,7 +4154,7 @@ extension Executor {
     @inline(__always)
     mutating func op_fload32() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
         let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
@@ -4164,7 +4164,7 @@ extension Executor {
     @inline(__always)
     mutating func op_fload64() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
         let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
         pc = pc.advanced(by: 17)
@@ -4218,7 +4218,7 @@ extension Executor {
     @inline(__always)
     mutating func op_fload32Add() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
         let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
@@ -4229,7 +4229,7 @@ extension Executor {
     @inline(__always)
     mutating func op_fload32AddI32() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
         let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
@@ -4240,7 +4240,7 @@ extension Executor {
     @inline(__always)
     mutating func op_fload64Add() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
         let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let b = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
         let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
@@ -4251,7 +4251,7 @@ extension Executor {
     @inline(__always)
     mutating func op_fload64AddI32() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
         let a = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let imm = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
@@ -4344,7 +4344,7 @@ extension Executor {
         start = pc
         let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         try fstore32(addr, offset, src)
     }
@@ -4354,15 +4354,15 @@ extension Executor {
         start = pc
         let addr = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
         let offset = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         pc = pc.advanced(by: 17)
         try fstore64(addr, offset, src)
     }
 
     @inline(__always)
     mutating func op_fmov() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         pc = pc.advanced(by: 13)
         fmov(dst, src)
     }
@@ -4435,9 +4435,9 @@ extension Executor {
     @inline(__always)
     mutating func op_fadd64Store() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         let addr = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
@@ -4447,9 +4447,9 @@ extension Executor {
     @inline(__always)
     mutating func op_fsub64Store() throws(Stop) {
         start = pc
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: faccField == 9)
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         let addr = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let offset = pc.loadUnaligned(fromByteOffset: 17, as: UInt32.self)
         pc = pc.advanced(by: 21)
@@ -5272,7 +5272,7 @@ extension Executor {
     @inline(__always)
     mutating func op_f32x4Splat() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         f32x4Splat(dst, a)
     }
@@ -5281,7 +5281,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f32x4ExtractLane() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
@@ -5294,7 +5294,7 @@ extension Executor {
     mutating func op_f32x4ReplaceLane() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
         pc = pc.advanced(by: 18)
         f32x4ReplaceLane(dst, a, b, lane)
@@ -5305,7 +5305,7 @@ extension Executor {
     @inline(__always)
     mutating func op_f64x2Splat() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
-        let a = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let a = FReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: faccField == 13)
         pc = pc.advanced(by: 15)
         f64x2Splat(dst, a)
     }
@@ -5314,7 +5314,7 @@ extension Executor {
 #if InterpreterSIMD
     @inline(__always)
     mutating func op_f64x2ExtractLane() {
-        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         let lane = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
         pc = pc.advanced(by: 16)
@@ -5327,7 +5327,7 @@ extension Executor {
     mutating func op_f64x2ReplaceLane() {
         let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
-        let b = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let b = FReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: faccField == 15)
         let lane = pc.loadUnaligned(fromByteOffset: 17, as: UInt8.self)
         pc = pc.advanced(by: 18)
         f64x2ReplaceLane(dst, a, b, lane)

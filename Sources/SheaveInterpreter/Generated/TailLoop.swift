@@ -6922,6 +6922,7 @@ private func tail_xxor64ShrU_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRaw
 private func tail_fmul32Mul_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fmul32Mul()
     return ex.dispatchNext()
 }
@@ -6930,6 +6931,7 @@ private func tail_fmul32Mul_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul32Mul_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fmul32Mul()
     return ex.dispatchNext()
 }
@@ -6938,6 +6940,7 @@ private func tail_fmul32Mul_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul32Mul_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.faccField = 15
     ex.op_fmul32Mul()
     return ex.dispatchNext()
 }
@@ -6946,6 +6949,7 @@ private func tail_fmul32Mul_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul32Add_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fmul32Add()
     return ex.dispatchNext()
 }
@@ -6954,6 +6958,7 @@ private func tail_fmul32Add_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul32Add_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fmul32Add()
     return ex.dispatchNext()
 }
@@ -6962,6 +6967,7 @@ private func tail_fmul32Add_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul32Add_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.faccField = 15
     ex.op_fmul32Add()
     return ex.dispatchNext()
 }
@@ -6970,6 +6976,7 @@ private func tail_fmul32Add_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul32Sub_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fmul32Sub()
     return ex.dispatchNext()
 }
@@ -6978,6 +6985,7 @@ private func tail_fmul32Sub_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul32Sub_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fmul32Sub()
     return ex.dispatchNext()
 }
@@ -6986,6 +6994,7 @@ private func tail_fmul32Sub_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul32Sub_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.faccField = 15
     ex.op_fmul32Sub()
     return ex.dispatchNext()
 }
@@ -6994,6 +7003,7 @@ private func tail_fmul32Sub_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul32Rsub_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fmul32Rsub()
     return ex.dispatchNext()
 }
@@ -7002,6 +7012,7 @@ private func tail_fmul32Rsub_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_fmul32Rsub_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fmul32Rsub()
     return ex.dispatchNext()
 }
@@ -7010,6 +7021,7 @@ private func tail_fmul32Rsub_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_fmul32Rsub_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.faccField = 15
     ex.op_fmul32Rsub()
     return ex.dispatchNext()
 }
@@ -7018,6 +7030,7 @@ private func tail_fmul32Rsub_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_fmul64Mul_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fmul64Mul()
     return ex.dispatchNext()
 }
@@ -7026,6 +7039,7 @@ private func tail_fmul64Mul_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul64Mul_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fmul64Mul()
     return ex.dispatchNext()
 }
@@ -7034,6 +7048,7 @@ private func tail_fmul64Mul_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul64Mul_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.faccField = 15
     ex.op_fmul64Mul()
     return ex.dispatchNext()
 }
@@ -7042,6 +7057,7 @@ private func tail_fmul64Mul_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul64Add_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fmul64Add()
     return ex.dispatchNext()
 }
@@ -7050,6 +7066,7 @@ private func tail_fmul64Add_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul64Add_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fmul64Add()
     return ex.dispatchNext()
 }
@@ -7058,6 +7075,7 @@ private func tail_fmul64Add_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul64Add_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.faccField = 15
     ex.op_fmul64Add()
     return ex.dispatchNext()
 }
@@ -7066,6 +7084,7 @@ private func tail_fmul64Add_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul64Sub_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fmul64Sub()
     return ex.dispatchNext()
 }
@@ -7074,6 +7093,7 @@ private func tail_fmul64Sub_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul64Sub_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fmul64Sub()
     return ex.dispatchNext()
 }
@@ -7082,6 +7102,7 @@ private func tail_fmul64Sub_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul64Sub_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.faccField = 15
     ex.op_fmul64Sub()
     return ex.dispatchNext()
 }
@@ -7090,6 +7111,7 @@ private func tail_fmul64Sub_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul64Rsub_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fmul64Rsub()
     return ex.dispatchNext()
 }
@@ -7098,6 +7120,7 @@ private func tail_fmul64Rsub_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_fmul64Rsub_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fmul64Rsub()
     return ex.dispatchNext()
 }
@@ -7106,6 +7129,7 @@ private func tail_fmul64Rsub_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableR
 private func tail_fmul64Rsub_facc_c(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.faccField = 15
     ex.op_fmul64Rsub()
     return ex.dispatchNext()
 }
@@ -9017,6 +9041,7 @@ private func tail_xsext3264_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 private func tail_fadd32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fadd32()
     return ex.dispatchNext()
 }
@@ -9025,6 +9050,7 @@ private func tail_fadd32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fadd32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fadd32()
     return ex.dispatchNext()
 }
@@ -9033,6 +9059,7 @@ private func tail_fadd32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fsub32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fsub32()
     return ex.dispatchNext()
 }
@@ -9041,6 +9068,7 @@ private func tail_fsub32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fsub32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fsub32()
     return ex.dispatchNext()
 }
@@ -9049,6 +9077,7 @@ private func tail_fsub32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fmul32()
     return ex.dispatchNext()
 }
@@ -9057,6 +9086,7 @@ private func tail_fmul32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fmul32()
     return ex.dispatchNext()
 }
@@ -9065,6 +9095,7 @@ private func tail_fmul32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fdiv32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fdiv32()
     return ex.dispatchNext()
 }
@@ -9073,6 +9104,7 @@ private func tail_fdiv32_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fdiv32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fdiv32()
     return ex.dispatchNext()
 }
@@ -9081,6 +9113,7 @@ private func tail_fdiv32_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fsqrt32_facc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fsqrt32()
     return ex.dispatchNext()
 }
@@ -9121,6 +9154,7 @@ private func tail_fle32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 private func tail_fadd64_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fadd64()
     return ex.dispatchNext()
 }
@@ -9129,6 +9163,7 @@ private func tail_fadd64_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fadd64_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fadd64()
     return ex.dispatchNext()
 }
@@ -9137,6 +9172,7 @@ private func tail_fadd64_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fsub64_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fsub64()
     return ex.dispatchNext()
 }
@@ -9145,6 +9181,7 @@ private func tail_fsub64_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fsub64_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fsub64()
     return ex.dispatchNext()
 }
@@ -9153,6 +9190,7 @@ private func tail_fsub64_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul64_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fmul64()
     return ex.dispatchNext()
 }
@@ -9161,6 +9199,7 @@ private func tail_fmul64_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fmul64_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fmul64()
     return ex.dispatchNext()
 }
@@ -9169,6 +9208,7 @@ private func tail_fmul64_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fdiv64_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fdiv64()
     return ex.dispatchNext()
 }
@@ -9177,6 +9217,7 @@ private func tail_fdiv64_facc_src1(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fdiv64_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     ex.op_fdiv64()
     return ex.dispatchNext()
 }
@@ -9185,6 +9226,7 @@ private func tail_fdiv64_facc_src2(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRa
 private func tail_fsqrt64_facc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     ex.op_fsqrt64()
     return ex.dispatchNext()
 }
@@ -9884,6 +9926,7 @@ private func tail_fstore32_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_fstore32_facc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.faccField = 15
     do { try ex.op_fstore32() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -9901,6 +9944,7 @@ private func tail_fstore64_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_fstore64_facc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+    ex.faccField = 15
     do { try ex.op_fstore64() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -10118,6 +10162,7 @@ private func tail_fadd64Store_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_fadd64Store_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     do { try ex.op_fadd64Store() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -10126,6 +10171,7 @@ private func tail_fadd64Store_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_fadd64Store_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     do { try ex.op_fadd64Store() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -10143,6 +10189,7 @@ private func tail_fsub64Store_xacc_addr(_ pc: UnsafeRawPointer, _ fp: UnsafeMuta
 private func tail_fsub64Store_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.faccField = 11
     do { try ex.op_fsub64Store() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }
@@ -10151,6 +10198,7 @@ private func tail_fsub64Store_facc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 private func tail_fsub64Store_facc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.faccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.faccField = 13
     do { try ex.op_fsub64Store() } catch { return }  // `stop` recorded why and where
     return ex.dispatchNext()
 }

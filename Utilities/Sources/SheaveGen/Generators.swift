@@ -448,7 +448,7 @@ func uncheckedRead(_ operand: Operand, at offset: Int) -> String {
     func load(_ type: String) -> String { "pc.loadUnaligned(fromByteOffset: \(offset), as: \(type).self)" }
     switch operand.kind {
     case .x: return "XReg(\(load("UInt16")), inAccumulator: xaccField == \(offset))"
-    case .f: return "FReg(\(load("UInt16")))"
+    case .f: return "FReg(\(load("UInt16")), inAccumulator: faccField == \(offset))"
     case .v: return "VReg(\(load("UInt16")))"
     case .u8: return load("UInt8")
     case .u16: return load("UInt16")
@@ -565,7 +565,7 @@ func genTailLoop() -> String {
         var b = "    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)\n"
         if let slot {
             b += "    ex.\(slot.acc)Slot = Int(pc.loadUnaligned(fromByteOffset: \(slot.field), as: UInt16.self))\n"
-            if slot.acc == "xacc" { b += "    ex.xaccField = \(slot.field)\n" }
+            b += "    ex.\(slot.acc)Field = \(slot.field)\n"
         }
         if keep { b += "    ex.keepsXAcc = true\n" }
         if op.flags.contains(.mayStop) {
