@@ -400,6 +400,34 @@ extension FunctionCompiler {
         return (test.src, test.mask)
     }
 
+    /// A select of `b ^ imm` (the entry at `first`) and `b` (the next) on a bit of
+    /// `src`, the xor emitted just before the op that computed `src` (or just before
+    /// now): takes the xor back, keeps that op, and returns `imm` for one
+    /// `xselect_and_xor_i32`. Only when the op between reads neither the xor's result
+    /// nor writes `b` (its layout known: `op dst, a[, b]`), so that it reads and
+    /// writes what it did.
+    private mutating func takeXorConstant(selecting first: Int, bitOf src: UInt16) -> Int32? {
+        guard let xor = lastXorConstant, stack[first].type == .i32, stack[first].location == .slot,
+              Int(slot(first)) == xor.slot, Int(e.register(at: xor.start + 1)) == xor.slot,
+              register(first + 1) == xor.source, Int(src) != xor.slot else { return nil }
+        let between = Array(e.bytes[xor.end..<e.position])
+        if !between.isEmpty {
+            guard let size = opSize(at: xor.end), xor.end + size == e.position else { return nil }
+            let reads: [Int]
+            switch e.bytes[xor.end] {
+            case Opcode.xxor32ShrU.rawValue, Opcode.xxor32.rawValue, Opcode.xand32.rawValue: reads = [3, 5]
+            case Opcode.xshr32UU8.rawValue, Opcode.xand32I32.rawValue, Opcode.xxor32I32.rawValue: reads = [3]
+            default: return nil
+            }
+            let written = e.register(at: xor.end + 1)
+            guard written != xor.source, Int(written) != xor.slot,
+                  reads.allSatisfy({ Int(e.register(at: xor.end + $0)) != xor.slot }) else { return nil }
+        }
+        retract(to: xor.start)
+        e.append(contentsOf: between)
+        return xor.imm
+    }
+
     private mutating func selectTyped(_ type: ValueType?) throws(CompileError) {
         if isReachable, stack.count >= 3, type != .v128, let last = lastComparison, case .zero = last.condition.right,
            last.condition.relation == .eq, let eqz = takeFusableCondition() {
@@ -418,8 +446,13 @@ extension FunctionCompiler {
             // select(a, b, x & mask): the `xand32_i32` just emitted is taken back.
             let first = stack.count - 3
             let dst = slot(first)
-            let a = register(first), b = register(first + 1)
-            emitWithDestination(dst) { $0.xselectAndI32(XReg(dst), XReg(src), mask, XReg(a), XReg(b)) }
+            if let imm = takeXorConstant(selecting: first, bitOf: src) {
+                let b = register(first + 1)
+                emitWithDestination(dst) { $0.xselectAndXorI32(XReg(dst), XReg(src), mask, imm, XReg(b)) }
+            } else {
+                let a = register(first), b = register(first + 1)
+                emitWithDestination(dst) { $0.xselectAndI32(XReg(dst), XReg(src), mask, XReg(a), XReg(b)) }
+            }
             stack.removeLast(3)
             push(type)
         } else if isReachable, stack.count >= 3 {

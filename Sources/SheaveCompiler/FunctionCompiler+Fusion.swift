@@ -114,6 +114,7 @@ extension FunctionCompiler {
         if let constant = lastConst, start < constant.end { lastConst = nil }
         if let store = lastByteStore, start < store.end { lastByteStore = nil }
         if let wrap = lastWrap, start < wrap.end { lastWrap = nil }
+        if let xor = lastXorConstant, start < xor.end { lastXorConstant = nil }
         e.truncate(to: start)
     }
 

@@ -212,6 +212,8 @@ extension FunctionCompiler {
                     lastProduct = (start: at, end: end, slot: destination.slot, type: type, a: a, b: e.register(at: at + 5), addend: nil)
                 case Opcode.fadd64.rawValue, Opcode.fsub64.rawValue:
                     lastFloatSum = (start: at, end: end, subtract: op == Opcode.fsub64.rawValue, a: a, b: e.register(at: at + 5))
+                case Opcode.xxor32I32.rawValue:
+                    lastXorConstant = (start: at, end: end, slot: destination.slot, source: a, imm: e.int32(at: at + 5))
                 case Opcode.xand32I32.rawValue:
                     lastBitTest = (start: at, end: end, src: a, mask: e.int32(at: at + 5))
                 case Opcode.xmul32I32.rawValue, Opcode.xmul64I32.rawValue:

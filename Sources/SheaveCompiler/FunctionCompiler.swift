@@ -125,6 +125,10 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The `i32.wrap_i64` just emitted (`xzext32_64`), writing a stack slot, for an i32
     /// op right after it to read the i64 instead (`elideLastWrap`).
     var lastWrap: (start: Int, end: Int, slot: Int, source: UInt16)?
+    /// The `xxor32_i32` of a register with a constant just emitted into a stack slot,
+    /// for a select between its result and its source (a CRC's step) to take back.
+    /// Unlike the others it outlives one more op: the select's condition comes between.
+    var lastXorConstant: (start: Int, end: Int, slot: Int, source: UInt16, imm: Int32)?
     /// A register the body's first op would have set to zero: the entry zeroes it
     /// instead, with the declared locals (`finish`).
     var zeroAtEntry: UInt16?
@@ -477,6 +481,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         lastConst = nil
         lastByteStore = nil
         lastWrap = nil
+        lastXorConstant = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {

@@ -755,6 +755,32 @@ final class SuperInstructionTests: XCTestCase {
                        [.i32(0x20001)], "wraps like two multiplies and two adds")
     }
 
+    func testASelectOfAValueAndItsXorOnABitIsOneOp() throws {
+        let source = """
+            (module
+              (func (export "step") (param $crc i32) (param $data i32) (result i32) (local $t i32)
+                (select (i32.xor (local.tee $t (i32.shr_u (local.get $crc) (i32.const 1))) (i32.const 0xA001))
+                        (local.get $t)
+                        (i32.and (i32.xor (local.get $crc) (local.get $data)) (i32.const 1))))
+              (func (export "flip") (param $v i32) (param $bits i32) (result i32)
+                (select (i32.xor (local.get $v) (i32.const -1)) (local.get $v) (i32.and (local.get $bits) (i32.const 4))))
+              (func (export "tested") (param $v i32) (result i32) (local $x i32)
+                (select (local.tee $x (i32.xor (local.get $v) (i32.const 6))) (local.get $v) (i32.and (local.get $x) (i32.const 1)))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
+        XCTAssertEqual(ops(0), ["push_frame", "xshr32_u_u8", "xxor32", "xselect_and_xor_i32", "ret"], "the condition's op stays, before")
+        XCTAssertEqual(ops(1), ["push_frame", "xselect_and_xor_i32", "ret"])
+        XCTAssertTrue(ops(2).contains("xxor32_i32"), "the condition reads the xor's result: no fusion; \(ops(2))")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("step", [.i32(0x1235), .i32(0)]), [.i32(0x091A ^ 0xA001)])
+        XCTAssertEqual(try instance.invoke("step", [.i32(0x1235), .i32(1)]), [.i32(0x091A)])
+        XCTAssertEqual(try instance.invoke("flip", [.i32(0x0F), .i32(4)]), [.i32(0xFFFF_FFF0)], "an i32: the upper half stays zero")
+        XCTAssertEqual(try instance.invoke("flip", [.i32(0x0F), .i32(3)]), [.i32(0x0F)])
+        XCTAssertEqual(try instance.invoke("tested", [.i32(3)]), [.i32(5)], "3 ^ 6 = 5, odd")
+        XCTAssertEqual(try instance.invoke("tested", [.i32(2)]), [.i32(2)], "2 ^ 6 = 4, even")
+    }
+
     func testAZeroSetByTheBodysFirstOpIsWrittenByTheEntry() throws {
         let source = """
             (module

@@ -96,7 +96,7 @@ final class AccumulatorTests: XCTestCase {
             // byte store that steps its pointer, the move-load-store of a list reversal, a move
             // and a jump.
             { $0.xselectAndI32(x(), x(), small(), x(), x()) }, { $0.xmul32Add(x(), x(), x(), x()) }, { $0.xadd32Add(x(), x(), x(), x()) },
-            { $0.xmul32AddAdd(x(), x(), x(), x(), x()) },
+            { $0.xmul32AddAdd(x(), x(), x(), x(), x()) }, { $0.xselectAndXorI32(x(), x(), small(), small(), x()) },
             { $0.xload32Xchg(x(), zero, offset(), x()) },
             { e in let p = x(), at = offset(); e.xand32I32(p, x(), 0x78); e.xstore32(zero, at, p); e.xload16U32Via(x(), zero, at, offset()) },
             { e in let p = x(), at = offset(); e.xand32I32(p, x(), 0x78); e.xstore32(zero, at, p); e.xload8U32Via(x(), zero, at, offset()) },

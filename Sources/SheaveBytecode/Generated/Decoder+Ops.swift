@@ -1216,48 +1216,55 @@ extension Decoder {
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             return visitor.xselectAndI32(dst, src, mask, a, b)
-        case 231: // xmul32_add
+        case 231: // xselect_and_xor_i32
+            let dst = try reader.readXReg()
+            let src = try reader.readXReg()
+            let mask = try reader.readI32()
+            let imm = try reader.readI32()
+            let b = try reader.readXReg()
+            return visitor.xselectAndXorI32(dst, src, mask, imm, b)
+        case 232: // xmul32_add
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             return visitor.xmul32Add(dst, a, b, c)
-        case 232: // xadd32_add
+        case 233: // xadd32_add
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             return visitor.xadd32Add(dst, a, b, c)
-        case 233: // xmul32_add_add
+        case 234: // xmul32_add_add
             let dst = try reader.readXReg()
             let a = try reader.readXReg()
             let b = try reader.readXReg()
             let c = try reader.readXReg()
             let d = try reader.readXReg()
             return visitor.xmul32AddAdd(dst, a, b, c, d)
-        case 234: // xload8_u32_via
+        case 235: // xload8_u32_via
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let at = try reader.readU32()
             let offset = try reader.readU32()
             return visitor.xload8U32Via(dst, addr, at, offset)
-        case 235: // xload16_u32_via
+        case 236: // xload16_u32_via
             let dst = try reader.readXReg()
             let addr = try reader.readXReg()
             let at = try reader.readU32()
             let offset = try reader.readU32()
             return visitor.xload16U32Via(dst, addr, at, offset)
-        case 236: // push_frame_zero
+        case 237: // push_frame_zero
             let size = try reader.readU32()
             let first = try reader.readU16()
             let count = try reader.readU16()
             return visitor.pushFrameZero(size, first, count)
-        case 237: // br_xmov
+        case 238: // br_xmov
             let dst = try reader.readXReg()
             let src = try reader.readXReg()
             let offset = try reader.readPcRel()
             return visitor.brXmov(dst, src, offset)
-        case 238: // xmov_xload32_xchg
+        case 239: // xmov_xload32_xchg
             let dst = try reader.readXReg()
             let ptr = try reader.readXReg()
             let src = try reader.readXReg()

@@ -1605,6 +1605,11 @@ extension Disassembler: OpVisitor {
         "xselect_and_i32 \(dst), \(src), \(mask), \(a), \(b)"
     }
 
+    /// The text of `xselect_and_xor_i32`.
+    public mutating func xselectAndXorI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ b: XReg) -> String {
+        "xselect_and_xor_i32 \(dst), \(src), \(mask), \(imm), \(b)"
+    }
+
     /// The text of `xmul32_add`.
     public mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) -> String {
         "xmul32_add \(dst), \(a), \(b), \(c)"

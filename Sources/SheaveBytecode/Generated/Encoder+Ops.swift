@@ -2891,10 +2891,21 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
+    /// `xselect_and_xor_i32`: low32(dst) = low32(src) & mask != 0 ? low32(b) ^ imm : low32(b)
+    public mutating func xselectAndXorI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ b: XReg) {
+        beginInstruction()
+        emitOpcode(231)
+        emit(dst)
+        emit(src)
+        emit(mask)
+        emit(imm)
+        emit(b)
+    }
+
     /// `xmul32_add`: low32(dst) = low32(a) * low32(b) + low32(c)
     public mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) {
         beginInstruction()
-        emitOpcode(231)
+        emitOpcode(232)
         emit(dst)
         emit(a)
         emit(b)
@@ -2904,7 +2915,7 @@ extension Encoder: OpVisitor {
     /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
     public mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) {
         beginInstruction()
-        emitOpcode(232)
+        emitOpcode(233)
         emit(dst)
         emit(a)
         emit(b)
@@ -2914,7 +2925,7 @@ extension Encoder: OpVisitor {
     /// `xmul32_add_add`: low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)
     public mutating func xmul32AddAdd(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ d: XReg) {
         beginInstruction()
-        emitOpcode(233)
+        emitOpcode(234)
         emit(dst)
         emit(a)
         emit(b)
@@ -2925,7 +2936,7 @@ extension Encoder: OpVisitor {
     /// `xload8_u32_via`: low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
     public mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(234)
+        emitOpcode(235)
         emit(dst)
         emit(addr)
         emit(at)
@@ -2935,7 +2946,7 @@ extension Encoder: OpVisitor {
     /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
     public mutating func xload16U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) {
         beginInstruction()
-        emitOpcode(235)
+        emitOpcode(236)
         emit(dst)
         emit(addr)
         emit(at)
@@ -2945,7 +2956,7 @@ extension Encoder: OpVisitor {
     /// `push_frame_zero`: push_frame size, then slots first ..< first + count = 0 (as `xzero`)
     public mutating func pushFrameZero(_ size: UInt32, _ first: UInt16, _ count: UInt16) {
         beginInstruction()
-        emitOpcode(236)
+        emitOpcode(237)
         emit(size)
         emit(first)
         emit(count)
@@ -2954,7 +2965,7 @@ extension Encoder: OpVisitor {
     /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
     public mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: PcRelOffset) {
         beginInstruction()
-        emitOpcode(237)
+        emitOpcode(238)
         emit(dst)
         emit(src)
         emit(offset)
@@ -2963,7 +2974,7 @@ extension Encoder: OpVisitor {
     /// `xmov_xload32_xchg`: ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)
     public mutating func xmovXload32Xchg(_ dst: XReg, _ ptr: XReg, _ src: XReg, _ offset: UInt32, _ value: XReg) {
         beginInstruction()
-        emitOpcode(238)
+        emitOpcode(239)
         emit(dst)
         emit(ptr)
         emit(src)
@@ -5772,7 +5783,7 @@ extension Encoder {
     /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
     public mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: Label) {
         beginInstruction()
-        emitOpcode(237)
+        emitOpcode(238)
         emit(dst)
         emit(src)
         emitLabel(offset)

@@ -646,6 +646,8 @@ public protocol OpVisitor {
     mutating func xload32Xchg(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ src: XReg) -> Output
     /// `xselect_and_i32`: dst = low32(src) & mask != 0 ? a : b (all 64 bits)
     mutating func xselectAndI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ a: XReg, _ b: XReg) -> Output
+    /// `xselect_and_xor_i32`: low32(dst) = low32(src) & mask != 0 ? low32(b) ^ imm : low32(b)
+    mutating func xselectAndXorI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ b: XReg) -> Output
     /// `xmul32_add`: low32(dst) = low32(a) * low32(b) + low32(c)
     mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) -> Output
     /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)

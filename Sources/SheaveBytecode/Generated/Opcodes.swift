@@ -465,22 +465,24 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xload32Xchg = 229
     /// `xselect_and_i32`: dst = low32(src) & mask != 0 ? a : b (all 64 bits)
     case xselectAndI32 = 230
+    /// `xselect_and_xor_i32`: low32(dst) = low32(src) & mask != 0 ? low32(b) ^ imm : low32(b)
+    case xselectAndXorI32 = 231
     /// `xmul32_add`: low32(dst) = low32(a) * low32(b) + low32(c)
-    case xmul32Add = 231
+    case xmul32Add = 232
     /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
-    case xadd32Add = 232
+    case xadd32Add = 233
     /// `xmul32_add_add`: low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)
-    case xmul32AddAdd = 233
+    case xmul32AddAdd = 234
     /// `xload8_u32_via`: low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
-    case xload8U32Via = 234
+    case xload8U32Via = 235
     /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
-    case xload16U32Via = 235
+    case xload16U32Via = 236
     /// `push_frame_zero`: push_frame size, then slots first ..< first + count = 0 (as `xzero`)
-    case pushFrameZero = 236
+    case pushFrameZero = 237
     /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
-    case brXmov = 237
+    case brXmov = 238
     /// `xmov_xload32_xchg`: ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)
-    case xmovXload32Xchg = 238
+    case xmovXload32Xchg = 239
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1394,6 +1396,7 @@ extension Opcode {
         case .xstore8I32Step: return OpInfo(name: "xstore8_i32_step", doc: "memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)", flags: [.mayStop, .memory], size: 13)
         case .xload32Xchg: return OpInfo(name: "xload32_xchg", doc: "low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds", flags: [.mayStop, .memory], size: 11)
         case .xselectAndI32: return OpInfo(name: "xselect_and_i32", doc: "dst = low32(src) & mask != 0 ? a : b (all 64 bits)", flags: [.pure], size: 13)
+        case .xselectAndXorI32: return OpInfo(name: "xselect_and_xor_i32", doc: "low32(dst) = low32(src) & mask != 0 ? low32(b) ^ imm : low32(b)", flags: [.pure], size: 15)
         case .xmul32Add: return OpInfo(name: "xmul32_add", doc: "low32(dst) = low32(a) * low32(b) + low32(c)", flags: [.pure], size: 9)
         case .xadd32Add: return OpInfo(name: "xadd32_add", doc: "low32(dst) = low32(a) + low32(b) + low32(c)", flags: [.pure], size: 9)
         case .xmul32AddAdd: return OpInfo(name: "xmul32_add_add", doc: "low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)", flags: [.pure], size: 11)
@@ -1745,14 +1748,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0xc5cff1073921e351
+public let instructionSetFingerprint: UInt64 = 0x2a82a94bce7faeef
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 239
+public let primaryOpcodeCount = 240
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -1990,6 +1993,7 @@ public let slotFieldRows: [UInt8] = [
     13, 2, 1, 11, 0, 0, 0, 0,  // xstore8_i32_step
     11, 3, 1, 3, 9, 0, 0, 0,  // xload32_xchg
     13, 4, 1, 3, 9, 11, 0, 0,  // xselect_and_i32
+    15, 3, 1, 3, 13, 0, 0, 0,  // xselect_and_xor_i32
     9, 4, 1, 3, 5, 7, 0, 0,  // xmul32_add
     9, 4, 1, 3, 5, 7, 0, 0,  // xadd32_add
     11, 5, 1, 3, 5, 7, 9, 0,  // xmul32_add_add
@@ -2567,6 +2571,7 @@ public let branchFieldRows: [UInt8] = [
     13, 0, 0,  // xstore8_i32_step
     11, 0, 0,  // xload32_xchg
     13, 0, 0,  // xselect_and_i32
+    15, 0, 0,  // xselect_and_xor_i32
     9, 0, 0,  // xmul32_add
     9, 0, 0,  // xadd32_add
     11, 0, 0,  // xmul32_add_add
@@ -3141,6 +3146,7 @@ extension Opcode {
         [.x, .immediate(bytes: 4), .immediate(bytes: 4), .x],  // xstore8_i32_step
         [.x, .x, .immediate(bytes: 4), .x],  // xload32_xchg
         [.x, .x, .immediate(bytes: 4), .x, .x],  // xselect_and_i32
+        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .x],  // xselect_and_xor_i32
         [.x, .x, .x, .x],  // xmul32_add
         [.x, .x, .x, .x],  // xadd32_add
         [.x, .x, .x, .x, .x],  // xmul32_add_add

@@ -650,6 +650,8 @@ protocol OpHandlers {
     mutating func xload32Xchg(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop)
     /// `xselect_and_i32`: dst = low32(src) & mask != 0 ? a : b (all 64 bits)
     mutating func xselectAndI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ a: XReg, _ b: XReg)
+    /// `xselect_and_xor_i32`: low32(dst) = low32(src) & mask != 0 ? low32(b) ^ imm : low32(b)
+    mutating func xselectAndXorI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ b: XReg)
     /// `xmul32_add`: low32(dst) = low32(a) * low32(b) + low32(c)
     mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg)
     /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
@@ -4594,6 +4596,17 @@ extension Executor {
         let b = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
         pc = pc.advanced(by: 21)
         xselectAndI32(dst, src, mask, a, b)
+    }
+
+    @inline(__always)
+    mutating func op_xselectAndXorI32() {
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let mask = pc.loadUnaligned(fromByteOffset: 13, as: Int32.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 17, as: Int32.self)
+        let b = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: xaccField == 21)
+        pc = pc.advanced(by: 23)
+        xselectAndXorI32(dst, src, mask, imm, b)
     }
 
     @inline(__always)

@@ -244,14 +244,15 @@ extension Executor {
             case 228: try op_xstore8I32Step() // xstore8_i32_step
             case 229: try op_xload32Xchg() // xload32_xchg
             case 230: op_xselectAndI32() // xselect_and_i32
-            case 231: op_xmul32Add() // xmul32_add
-            case 232: op_xadd32Add() // xadd32_add
-            case 233: op_xmul32AddAdd() // xmul32_add_add
-            case 234: try op_xload8U32Via() // xload8_u32_via
-            case 235: try op_xload16U32Via() // xload16_u32_via
-            case 236: try op_pushFrameZero() // push_frame_zero
-            case 237: op_brXmov() // br_xmov
-            case 238: try op_xmovXload32Xchg() // xmov_xload32_xchg
+            case 231: op_xselectAndXorI32() // xselect_and_xor_i32
+            case 232: op_xmul32Add() // xmul32_add
+            case 233: op_xadd32Add() // xadd32_add
+            case 234: op_xmul32AddAdd() // xmul32_add_add
+            case 235: try op_xload8U32Via() // xload8_u32_via
+            case 236: try op_xload16U32Via() // xload16_u32_via
+            case 237: try op_pushFrameZero() // push_frame_zero
+            case 238: op_brXmov() // br_xmov
+            case 239: try op_xmovXload32Xchg() // xmov_xload32_xchg
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

@@ -2254,6 +2254,13 @@ private func tail_xselectAndI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPo
 }
 
 @inline(__always)
+private func tail_xselectAndXorI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_xselectAndXorI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xmul32Add(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.op_xmul32Add()
@@ -10613,6 +10620,52 @@ private func tail_xselectAndI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutable
 }
 
 @inline(__always)
+private func tail_xselectAndXorI32_xacc_src(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
+    ex.op_xselectAndXorI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndXorI32_xacc_src_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
+    ex.keepsXAcc = true
+    ex.op_xselectAndXorI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndXorI32_xacc_b(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
+    ex.xaccField = 21
+    ex.op_xselectAndXorI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndXorI32_xacc_b_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
+    ex.xaccField = 21
+    ex.keepsXAcc = true
+    ex.op_xselectAndXorI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xselectAndXorI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    ex.op_xselectAndXorI32()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_xmul32Add_xacc_a(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
@@ -11144,14 +11197,15 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[228] = tail_xstore8I32Step
     table[229] = tail_xload32Xchg
     table[230] = tail_xselectAndI32
-    table[231] = tail_xmul32Add
-    table[232] = tail_xadd32Add
-    table[233] = tail_xmul32AddAdd
-    table[234] = tail_xload8U32Via
-    table[235] = tail_xload16U32Via
-    table[236] = tail_pushFrameZero
-    table[237] = tail_brXmov
-    table[238] = tail_xmovXload32Xchg
+    table[231] = tail_xselectAndXorI32
+    table[232] = tail_xmul32Add
+    table[233] = tail_xadd32Add
+    table[234] = tail_xmul32AddAdd
+    table[235] = tail_xload8U32Via
+    table[236] = tail_xload16U32Via
+    table[237] = tail_pushFrameZero
+    table[238] = tail_brXmov
+    table[239] = tail_xmovXload32Xchg
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 
@@ -12625,13 +12679,14 @@ func xaccWriterField(_ index: Int) -> Int {
     case 228: return 1  // xstore8_i32_step
     case 229: return 1  // xload32_xchg
     case 230: return 1  // xselect_and_i32
-    case 231: return 1  // xmul32_add
-    case 232: return 1  // xadd32_add
-    case 233: return 1  // xmul32_add_add
-    case 234: return 1  // xload8_u32_via
-    case 235: return 1  // xload16_u32_via
-    case 237: return 1  // br_xmov
-    case 238: return 1  // xmov_xload32_xchg
+    case 231: return 1  // xselect_and_xor_i32
+    case 232: return 1  // xmul32_add
+    case 233: return 1  // xadd32_add
+    case 234: return 1  // xmul32_add_add
+    case 235: return 1  // xload8_u32_via
+    case 236: return 1  // xload16_u32_via
+    case 238: return 1  // br_xmov
+    case 239: return 1  // xmov_xload32_xchg
     default: return 0
     }
 }
@@ -12822,13 +12877,14 @@ func xaccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 228: return [(11, tail_xstore8I32Step_xacc_step)]  // xstore8_i32_step
     case 229: return [(3, tail_xload32Xchg_xacc_addr), (9, tail_xload32Xchg_xacc_src)]  // xload32_xchg
     case 230: return [(3, tail_xselectAndI32_xacc_src), (9, tail_xselectAndI32_xacc_a), (11, tail_xselectAndI32_xacc_b)]  // xselect_and_i32
-    case 231: return [(3, tail_xmul32Add_xacc_a), (5, tail_xmul32Add_xacc_b), (7, tail_xmul32Add_xacc_c)]  // xmul32_add
-    case 232: return [(3, tail_xadd32Add_xacc_a), (5, tail_xadd32Add_xacc_b), (7, tail_xadd32Add_xacc_c)]  // xadd32_add
-    case 233: return [(3, tail_xmul32AddAdd_xacc_a), (5, tail_xmul32AddAdd_xacc_b), (7, tail_xmul32AddAdd_xacc_c)]  // xmul32_add_add
-    case 234: return [(3, tail_xload8U32Via_xacc_addr)]  // xload8_u32_via
-    case 235: return [(3, tail_xload16U32Via_xacc_addr)]  // xload16_u32_via
-    case 237: return [(3, tail_brXmov_xacc_src)]  // br_xmov
-    case 238: return [(5, tail_xmovXload32Xchg_xacc_src), (11, tail_xmovXload32Xchg_xacc_value)]  // xmov_xload32_xchg
+    case 231: return [(3, tail_xselectAndXorI32_xacc_src), (13, tail_xselectAndXorI32_xacc_b)]  // xselect_and_xor_i32
+    case 232: return [(3, tail_xmul32Add_xacc_a), (5, tail_xmul32Add_xacc_b), (7, tail_xmul32Add_xacc_c)]  // xmul32_add
+    case 233: return [(3, tail_xadd32Add_xacc_a), (5, tail_xadd32Add_xacc_b), (7, tail_xadd32Add_xacc_c)]  // xadd32_add
+    case 234: return [(3, tail_xmul32AddAdd_xacc_a), (5, tail_xmul32AddAdd_xacc_b), (7, tail_xmul32AddAdd_xacc_c)]  // xmul32_add_add
+    case 235: return [(3, tail_xload8U32Via_xacc_addr)]  // xload8_u32_via
+    case 236: return [(3, tail_xload16U32Via_xacc_addr)]  // xload16_u32_via
+    case 238: return [(3, tail_brXmov_xacc_src)]  // br_xmov
+    case 239: return [(5, tail_xmovXload32Xchg_xacc_src), (11, tail_xmovXload32Xchg_xacc_value)]  // xmov_xload32_xchg
     default: return []
     }
 }
@@ -13067,12 +13123,13 @@ func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 228: return [(0, tail_xstore8I32Step_keep), (11, tail_xstore8I32Step_xacc_step_keep)]  // xstore8_i32_step
     case 229: return [(0, tail_xload32Xchg_keep), (3, tail_xload32Xchg_xacc_addr_keep), (9, tail_xload32Xchg_xacc_src_keep)]  // xload32_xchg
     case 230: return [(0, tail_xselectAndI32_keep), (3, tail_xselectAndI32_xacc_src_keep), (9, tail_xselectAndI32_xacc_a_keep), (11, tail_xselectAndI32_xacc_b_keep)]  // xselect_and_i32
-    case 231: return [(0, tail_xmul32Add_keep), (3, tail_xmul32Add_xacc_a_keep), (5, tail_xmul32Add_xacc_b_keep), (7, tail_xmul32Add_xacc_c_keep)]  // xmul32_add
-    case 232: return [(0, tail_xadd32Add_keep), (3, tail_xadd32Add_xacc_a_keep), (5, tail_xadd32Add_xacc_b_keep), (7, tail_xadd32Add_xacc_c_keep)]  // xadd32_add
-    case 233: return [(0, tail_xmul32AddAdd_keep), (3, tail_xmul32AddAdd_xacc_a_keep), (5, tail_xmul32AddAdd_xacc_b_keep), (7, tail_xmul32AddAdd_xacc_c_keep)]  // xmul32_add_add
-    case 234: return [(0, tail_xload8U32Via_keep), (3, tail_xload8U32Via_xacc_addr_keep)]  // xload8_u32_via
-    case 235: return [(0, tail_xload16U32Via_keep), (3, tail_xload16U32Via_xacc_addr_keep)]  // xload16_u32_via
-    case 237: return [(0, tail_brXmov_keep), (3, tail_brXmov_xacc_src_keep)]  // br_xmov
+    case 231: return [(0, tail_xselectAndXorI32_keep), (3, tail_xselectAndXorI32_xacc_src_keep), (13, tail_xselectAndXorI32_xacc_b_keep)]  // xselect_and_xor_i32
+    case 232: return [(0, tail_xmul32Add_keep), (3, tail_xmul32Add_xacc_a_keep), (5, tail_xmul32Add_xacc_b_keep), (7, tail_xmul32Add_xacc_c_keep)]  // xmul32_add
+    case 233: return [(0, tail_xadd32Add_keep), (3, tail_xadd32Add_xacc_a_keep), (5, tail_xadd32Add_xacc_b_keep), (7, tail_xadd32Add_xacc_c_keep)]  // xadd32_add
+    case 234: return [(0, tail_xmul32AddAdd_keep), (3, tail_xmul32AddAdd_xacc_a_keep), (5, tail_xmul32AddAdd_xacc_b_keep), (7, tail_xmul32AddAdd_xacc_c_keep)]  // xmul32_add_add
+    case 235: return [(0, tail_xload8U32Via_keep), (3, tail_xload8U32Via_xacc_addr_keep)]  // xload8_u32_via
+    case 236: return [(0, tail_xload16U32Via_keep), (3, tail_xload16U32Via_xacc_addr_keep)]  // xload16_u32_via
+    case 238: return [(0, tail_brXmov_keep), (3, tail_brXmov_xacc_src_keep)]  // br_xmov
     default: return []
     }
 }
@@ -13105,9 +13162,9 @@ func xaccWriterLoads(_ index: Int) -> Bool {
     case 224: return true  // xload16_u32_add
     case 225: return true  // xload16_u32_add_i32
     case 229: return true  // xload32_xchg
-    case 234: return true  // xload8_u32_via
-    case 235: return true  // xload16_u32_via
-    case 238: return true  // xmov_xload32_xchg
+    case 235: return true  // xload8_u32_via
+    case 236: return true  // xload16_u32_via
+    case 239: return true  // xmov_xload32_xchg
     default: return false
     }
 }

@@ -155,6 +155,11 @@ extension Executor {
     @inline(__always) mutating func xselectAndI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ a: XReg, _ b: XReg) {
         setX64(dst, pick(x32(src) & UInt32(bitPattern: mask) != 0, x64(a), x64(b)))
     }
+    @inline(__always) mutating func xselectAndXorI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ b: XReg) {
+        // Through `pick`'s mask, as every select: the bit is data (a CRC's), and a branch on it mispredicts.
+        let value = UInt64(x32(b))
+        setX64(dst, pick(x32(src) & UInt32(bitPattern: mask) != 0, value ^ UInt64(UInt32(bitPattern: imm)), value))
+    }
     @inline(__always) mutating func xselect64(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) { setX64(dst, pick(x64(cond) != 0, x64(a), x64(b))) }
     @inline(__always) mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32) {
         setX32(dst, (x32(src) &>> UInt32(shift & 31)) & UInt32(bitPattern: mask))
