@@ -165,12 +165,25 @@ extension Executor {
         try exchange32(dst, base: UInt32(truncatingIfNeeded: pointer), offset, value)
     }
     @inline(__always) mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) throws(Stop) {
-        let pointer = try load(addr, at, as: UInt32.self)
-        setX32(dst, UInt32(try load(base: pointer, offset, as: UInt8.self)))
+        setX32(dst, UInt32(try loadVia(addr, at, offset, as: UInt8.self)))
     }
     @inline(__always) mutating func xload16U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) throws(Stop) {
-        let pointer = try load(addr, at, as: UInt32.self)
-        setX32(dst, UInt32(try load(base: pointer, offset, as: UInt16.self)))
+        setX32(dst, UInt32(try loadVia(addr, at, offset, as: UInt16.self)))
+    }
+    /// The `T` at `pointer + offset`, `pointer` the u32 at `addr + at`, with one place
+    /// that stops: with two (a check for each load), the path to the stop had two
+    /// ways in and LLVM saved registers on entry, on the fast path too. When the
+    /// first address is out of bounds the pointer is read from the frame instead
+    /// (slot 0, there in every frame that has registers) and the op stops below.
+    @inline(__always) func loadVia<T: FixedWidthInteger>(_ addr: XReg, _ at: UInt32, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
+        let size = UInt64(truncatingIfNeeded: memorySize)
+        let first = UInt64(x32(addr)) &+ UInt64(at)
+        let firstInBounds = first &+ 4 <= size
+        let source = firstInBounds ? UnsafeRawPointer(memory) + Int(truncatingIfNeeded: first) : UnsafeRawPointer(fp)
+        let second = UInt64(UInt32(littleEndian: source.loadUnaligned(as: UInt32.self))) &+ UInt64(offset)
+        let secondInBounds = second &+ UInt64(MemoryLayout<T>.size) <= size
+        guard firstInBounds && secondInBounds else { try stop(.trap(.memoryOutOfBounds)) }
+        return T(littleEndian: memory.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: second), as: T.self))
     }
     @inline(__always) mutating func xload32Xchg(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ src: XReg) throws(Stop) {
         try exchange32(dst, base: x32(addr), offset, src)
