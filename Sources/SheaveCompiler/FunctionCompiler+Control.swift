@@ -192,7 +192,7 @@ extension FunctionCompiler {
     mutating func emitReturn() {
         // A single result the last op just wrote: that op writes slot 0 instead (nothing
         // runs between it and the return, and every op reads its operands before writing).
-        if type.results.count == 1, let last = lastDestination, stack.count > (controls.last?.height ?? 0),
+        if type.results.count == 1, let last = lastDestination, stack.count > frameHeight,
            stack[stack.count - 1].location == .slot, last.slot == Int(slot(stack.count - 1)) {
             e.patchRegister(at: last.field, 0)
             lastDestination = nil
@@ -366,13 +366,13 @@ extension FunctionCompiler {
 
     mutating func visitSelect() throws(CompileError) {
         try check([.i32])
-        guard stack.count >= (controls.last!.height) + 3 || !isReachable else {
+        guard stack.count >= frameHeight + 3 || !isReachable else {
             throw failure("type mismatch: select needs three operands")
         }
         let n = stack.count
         // Both values must have one numeric type.
-        let a = n - 3 >= controls.last!.height ? stack[n - 3].type : nil
-        let b = n - 2 >= controls.last!.height ? stack[n - 2].type : nil
+        let a = n - 3 >= frameHeight ? stack[n - 3].type : nil
+        let b = n - 2 >= frameHeight ? stack[n - 2].type : nil
         let type = a ?? b
         if let t = type {
             if case .ref = t { throw failure("type mismatch: select without a type needs numeric operands") }

@@ -245,7 +245,7 @@ extension FunctionCompiler {
         default: return false
         }
         guard let product = lastProduct, e.position == product.end, product.type == type, isReachable,
-              stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+              stack.count >= 2 + frameHeight else { return false }
         guard let productIsLeft = sideOfLastResult(in: product.slot, type) else { return false }
         retract(to: product.start)
         let start = e.position
@@ -302,7 +302,7 @@ extension FunctionCompiler {
     /// Returns false (having emitted nothing) when the pair is not there.
     mutating func fuseWithLastSum(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
         guard binary == .i32Add, let add = lastAdd, e.position == add.end, case .register(let b) = add.b, isReachable,
-              stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+              stack.count >= 2 + frameHeight else { return false }
         guard let sumIsLeft = sideOfLastResult(in: add.slot, .i32) else { return false }
         retract(to: add.start)
         try op([.i32, .i32], .i32) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
@@ -322,7 +322,7 @@ extension FunctionCompiler {
         default: return
         }
         guard let wrap = lastWrap, e.position == wrap.end, isReachable, Int(e.register(at: wrap.start + 1)) == wrap.slot,
-              stack.count >= 2 + (controls.last?.height ?? 0) else { return }
+              stack.count >= 2 + frameHeight else { return }
         let n = stack.count
         for i in [n - 1, n - 2] where stack[i].location == .slot && Int(slot(i)) == wrap.slot {
             if Int(wrap.source) != wrap.slot {
@@ -339,7 +339,7 @@ extension FunctionCompiler {
     /// Returns false (having emitted nothing) when the pair is not there.
     mutating func fuseWithLastMultiply(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
         guard binary == .i32Add || binary == .i64Add, let multiply = lastMultiply, e.position == multiply.end, isReachable,
-              multiply.is64 == (binary == .i64Add), stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+              multiply.is64 == (binary == .i64Add), stack.count >= 2 + frameHeight else { return false }
         let n = stack.count
         let type: ValueType = multiply.is64 ? .i64 : .i32
         guard stack[n - 2].location == .slot, Int(slot(n - 2)) == multiply.slot, stack[n - 2].type == type,
@@ -360,7 +360,7 @@ extension FunctionCompiler {
     /// constant just emitted: takes the shift back and emits one fused op.
     /// Returns false (having emitted nothing) when the pair is not there.
     mutating func fuseWithLastShift(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
-        guard let shift = lastShift, e.position == shift.end, isReachable, stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+        guard let shift = lastShift, e.position == shift.end, isReachable, stack.count >= 2 + frameHeight else { return false }
         let n = stack.count
         let type: ValueType = shift.is64 ? .i64 : .i32
         func isShiftResult(_ i: Int) -> Bool {

@@ -181,7 +181,7 @@ extension FunctionCompiler {
     /// pair is not there.
     private mutating func fuseWithLastPointerLoad(_ load: Instruction.Load, offset: UInt32) throws(CompileError) -> Bool {
         guard load == .i32Load8U || load == .i32Load16U, let pointer = lastLoad, e.position == pointer.end, !pointer.byte,
-              isReachable, stack.count > (controls.last?.height ?? 0) else { return false }
+              isReachable, stack.count > frameHeight else { return false }
         let top = stack.count - 1
         guard stack[top].location == .slot, slot(top) == e.register(at: pointer.start + 1), stack[top].type == .i32 else { return false }
         retract(to: pointer.start)
@@ -199,7 +199,7 @@ extension FunctionCompiler {
     /// false, having emitted nothing, when the pair is not there or the load has no
     /// fused form.
     private mutating func fuseWithLastAdd(_ load: Instruction.Load, offset: UInt32) throws(CompileError) -> Bool {
-        guard let add = lastAdd, e.position == add.end, isReachable, stack.count > (controls.last?.height ?? 0) else { return false }
+        guard let add = lastAdd, e.position == add.end, isReachable, stack.count > frameHeight else { return false }
         let top = stack.count - 1
         guard stack[top].location == .slot, Int(slot(top)) == add.slot, stack[top].type == .i32 else { return false }
         let register: ((inout Encoder, UInt16) -> Void)?
@@ -279,7 +279,7 @@ extension FunctionCompiler {
     /// when the pair is not there.
     private mutating func fuseWithLastFloatSum(offset: UInt32) throws(CompileError) -> Bool {
         guard let sum = lastFloatSum, e.position == sum.end, isReachable,
-              stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+              stack.count >= 2 + frameHeight else { return false }
         let n = stack.count
         let dst = e.register(at: sum.start + 1)  // a `local.tee` may have retargeted it
         guard stack[n - 1].type == .f64, stack[n - 2].type == .i32 else { return false }
@@ -307,7 +307,7 @@ extension FunctionCompiler {
     private mutating func fuseReadModifyWrite(offset: UInt32) throws(CompileError) -> Bool {
         guard let add = lastAdd, e.position == add.end, case .immediate(let imm) = add.b,
               let load = lastLoad, !load.byte, load.end == add.start, load.offset == offset, isReachable,
-              stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+              stack.count >= 2 + frameHeight else { return false }
         let n = stack.count
         guard stack[n - 1].location == .slot, Int(slot(n - 1)) == add.slot, stack[n - 2].type == .i32 else { return false }
         if case .const = stack[n - 2].location { return false }
@@ -328,7 +328,7 @@ extension FunctionCompiler {
     /// not there.
     private mutating func fuseExchange(offset: UInt32) throws(CompileError) -> Bool {
         guard let load = lastLoad, e.position == load.end, !load.byte, load.offset == offset, isReachable,
-              stack.count >= 2 + (controls.last?.height ?? 0) else { return false }
+              stack.count >= 2 + frameHeight else { return false }
         let n = stack.count
         guard stack[n - 1].type == .i32 else { return false }
         // Registers only: a constant written for either would come between the two.

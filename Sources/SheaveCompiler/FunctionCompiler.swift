@@ -325,9 +325,18 @@ struct FunctionCompiler: AnyInstructionVisitor {
 
     /// Whether code at this point can run, so the compiler emits it.
     var isReachable: Bool {
-        guard let frame = controls.last else { return false }
-        return !frame.unreachable && !frame.dead
+        // The innermost block's fields are read in place here and below: `controls.last`
+        // copies the whole block (three arrays and a set to retain and release), and these
+        // are read for almost every instruction.
+        guard !controls.isEmpty else { return false }
+        let innermost = controls.count - 1
+        return !controls[innermost].unreachable && !controls[innermost].dead
     }
+
+    /// The stack depth below the innermost block's parameters (0 after the function's end).
+    var frameHeight: Int { controls.isEmpty ? 0 : controls[controls.count - 1].height }
+    /// Whether the innermost block's rest is unreachable (its stack's bottom polymorphic).
+    var frameUnreachable: Bool { controls.isEmpty ? false : controls[controls.count - 1].unreachable }
 
     /// The slot of the entry at stack index `i` when it is in its canonical place.
     func slot(_ i: Int) -> UInt16 { UInt16(stack[i].slot) }
@@ -359,11 +368,12 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// Checks that the top of the stack holds `types` (last on top), allowing
     /// for an unreachable frame's polymorphic bottom.
     func check(_ types: [ValueType]) throws(CompileError) {
-        guard let frame = controls.last else { throw failure("operand stack used after the function's end") }
+        guard !controls.isEmpty else { throw failure("operand stack used after the function's end") }
+        let height = frameHeight
         for (k, expected) in types.reversed().enumerated() {
             let i = stack.count - 1 - k
-            if i < frame.height {
-                if frame.unreachable { continue }
+            if i < height {
+                if frameUnreachable { continue }
                 throw failure("type mismatch: expected \(expected) but the stack is empty")
             }
             if let actual = stack[i].type, !module.isSubtype(actual, of: expected) {
@@ -374,15 +384,15 @@ struct FunctionCompiler: AnyInstructionVisitor {
 
     /// Removes `count` entries, never below the current frame's height.
     mutating func drop(_ count: Int) {
-        let floor = controls.last?.height ?? 0
+        let floor = frameHeight
         stack.removeLast(min(count, max(0, stack.count - floor)))
     }
 
     /// Pops one value of any type (for `drop`, `select`); nil when it is the unknown bottom.
     mutating func popAny() throws(CompileError) -> ValueType?? {
-        guard let frame = controls.last else { throw failure("operand stack used after the function's end") }
-        if stack.count <= frame.height {
-            if frame.unreachable { return .some(nil) }
+        guard !controls.isEmpty else { throw failure("operand stack used after the function's end") }
+        if stack.count <= frameHeight {
+            if frameUnreachable { return .some(nil) }
             throw failure("type mismatch: the stack is empty")
         }
         return .some(stack.removeLast().type)
@@ -579,7 +589,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// A conversion that changes only the type: the bits in the slot stay as they are.
     mutating func retype(_ from: ValueType, _ to: ValueType) throws(CompileError) {
         try check([from])
-        if stack.count > (controls.last?.height ?? 0) {
+        if stack.count > frameHeight {
             stack[stack.count - 1].type = to
         } else {
             drop(1)
