@@ -12,10 +12,10 @@ extension Executor {
     ///
     /// `chained`: `base` comes from the accumulator, a value just computed or loaded
     /// (a chased pointer) that the access waits on. The address is then formed as
-    /// `(memory + offset) + base`, one add after `base` rather than two
-    /// (`base + offset`, then `memory +`), at the price of adding `offset` twice, for
-    /// the check and for the address; from a slot, `base + offset` serves both
-    /// (chase.c 1.57 → 1.52 s; docs/design.md).
+    /// `(memory + offset) + base`: the access waits on nothing after `base` but its
+    /// zero-extension (not on the add of `offset` as well), at the price of adding
+    /// `offset` twice, for the check and for the address; from a slot, `base +
+    /// offset` serves both (chase.c 1.55 → 1.53 s; docs/design.md).
     @inline(__always) func checkedAddress(base: UInt32, _ offset: UInt32, size: Int, chained: Bool = false) throws(Stop) -> UnsafeMutableRawPointer {
         let ea = UInt64(base) &+ UInt64(offset)
         guard ea &+ UInt64(size) <= UInt64(truncatingIfNeeded: memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
