@@ -649,7 +649,7 @@ func genTailLoop() -> String {
     s += "    default: return []\n    }\n}\n\n"
     s += "/// Whether the op with layout index `index` writes a value it loaded from memory to its x `dst`.\n"
     s += "func xaccWriterLoads(_ index: Int) -> Bool {\n    switch index {\n"
-    for op in ops where op.flags.contains(.writesXAcc) && op.flags.contains(.memory) && op.name.contains("load") {
+    for op in ops where op.flags.contains(.loadsXAcc) {
         s += "    case \(layoutIndex(op)): return true  // \(op.name)\n"
     }
     s += "    default: return false\n    }\n}\n\n"

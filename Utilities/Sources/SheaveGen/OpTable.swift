@@ -74,6 +74,9 @@ struct OpFlags: OptionSet {
     /// but leaves the integer accumulator as it was, so that a value the code
     /// image wants kept there (a loaded pointer) survives it.
     static let hasKeepingForms = OpFlags(rawValue: 1 << 11)
+    /// A `writesXAcc` op whose value left in the integer accumulator was loaded from
+    /// memory: a pointer the code image may keep there across later ops.
+    static let loadsXAcc = OpFlags(rawValue: 1 << 12)
 }
 
 /// For an op that is exactly one Wasm instruction: which one, and its Wasm
@@ -120,6 +123,10 @@ struct Op {
     var faccForms: [String] = []
     /// The x operands this op has integer-accumulator forms for (`writesXAcc`).
     var xaccForms: [String] = []
+    /// A second x register the op writes, before its `dst` (so not in the integer
+    /// accumulator when it is done): it has no form for that operand, which it
+    /// writes rather than reads, and no keeping forms.
+    var alsoWrites: String? = nil
 }
 
 /// Parses "dst: x, src1: x" into operands.
@@ -162,8 +169,10 @@ private func named(_ cls: String, _ operation: String, _ width: String, _ suffix
     return cls + parts[0] + width + (parts.count > 1 ? "_" + parts[1] : "") + suffix
 }
 
-private func op(_ name: String, _ operands: String, _ doc: String, _ flags: OpFlags = []) {
-    table.append(Op(name: name, operands: parseOperands(operands), doc: doc, flags: flags))
+private func op(_ name: String, _ operands: String, _ doc: String, _ flags: OpFlags = [],
+                faccForms: [String] = [], alsoWrites: String? = nil) {
+    table.append(Op(name: name, operands: parseOperands(operands), doc: doc, flags: flags,
+                    faccForms: faccForms, alsoWrites: alsoWrites))
 }
 
 /// Builds the whole op table, in encoding order: primary ops take opcodes
@@ -173,21 +182,33 @@ func buildOpTable() -> [Op] {
     table = []
     let pure: OpFlags = .pure
     let ext: OpFlags = .extended
+    // Accumulator facts (docs/design.md, "Accumulators"), declared with each op:
+    // an op that writes its x `dst` last (`setX32`, `setX64`), one that writes
+    // its f `dst` with `setF32`/`setF64` or a float load (and no x register), the
+    // loads and stores, a branch that writes its x `dst` first, and a
+    // compare-and-branch that writes nothing.
+    let xpure: OpFlags = [.pure, .writesXAcc]
+    let fpure: OpFlags = [.pure, .writesFAcc, .keepsXAcc]
+    let xload: OpFlags = [.memory, .mayStop, .writesXAcc, .loadsXAcc]
+    let fload: OpFlags = [.memory, .mayStop, .writesFAcc, .keepsXAcc]
+    let store: OpFlags = [.memory, .mayStop, .keepsXAcc]
+    let xbranch: OpFlags = [.branch, .writesXAcc]
+    let test: OpFlags = [.branch, .keepsXAcc]
 
     // MARK: Control
     op("nop", "", "do nothing", pure)
     op("trap", "code: trap", "stop with a trap of kind `code`", [.mayStop, .terminator])
     op("ret", "", "return to the caller: pop (pc, fp) from the link stack", [.mayStop, .terminator])
     op("jump", "offset: pcrel", "pc = pc + offset", [.branch, .terminator])
-    op("br_if_xnez32", "cond: x, offset: pcrel", "if low32(cond) != 0 { pc = pc + offset }", .branch)
-    op("br_if_xeqz32", "cond: x, offset: pcrel", "if low32(cond) == 0 { pc = pc + offset }", .branch)
-    op("br_if_xnez64", "cond: x, offset: pcrel", "if cond != 0 { pc = pc + offset }", .branch)
-    op("br_if_xeqz64", "cond: x, offset: pcrel", "if cond == 0 { pc = pc + offset }", .branch)
+    op("br_if_xnez32", "cond: x, offset: pcrel", "if low32(cond) != 0 { pc = pc + offset }", test)
+    op("br_if_xeqz32", "cond: x, offset: pcrel", "if low32(cond) == 0 { pc = pc + offset }", test)
+    op("br_if_xnez64", "cond: x, offset: pcrel", "if cond != 0 { pc = pc + offset }", test)
+    op("br_if_xeqz64", "cond: x, offset: pcrel", "if cond == 0 { pc = pc + offset }", test)
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""
         for (cmp, sym, sign) in [("eq", "==", ""), ("ne", "!=", ""), ("slt", "<", "signed "), ("sle", "<=", "signed "), ("ult", "<", "unsigned "), ("ule", "<=", "unsigned ")] {
             op("br_if_x\(cmp)\(w)", "a: x, b: x, offset: pcrel",
-               "if \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) { pc = pc + offset }", w == "32" ? .branch : [.branch, .extended])
+               "if \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) { pc = pc + offset }", w == "32" ? test : test.union(ext))
         }
     }
     for w in ["32", "64"] {
@@ -197,7 +218,7 @@ func buildOpTable() -> [Op] {
                                  ("ule", "<=", "unsigned "), ("ugt", ">", "unsigned "), ("uge", ">=", "unsigned ")] {
             op("br_if_x\(cmp)\(w)_i32", "a: x, imm: i32, offset: pcrel",
                "if \(sign)\(lo)(a) \(sym) \(sign)imm\(w == "64" ? " (sign-extended)" : "") { pc = pc + offset }",
-               w == "32" ? .branch : [.branch, .extended])
+               w == "32" ? test : test.union(ext))
         }
     }
     op("br_table32", "index: x, targets: table",
@@ -217,15 +238,15 @@ func buildOpTable() -> [Op] {
        "check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow", .mayStop)
 
     // MARK: Moves and constants
-    op("xmov", "dst: x, src: x", "dst = src (all 64 bits; moves f registers too)", pure)
+    op("xmov", "dst: x, src: x", "dst = src (all 64 bits; moves f registers too)", xpure)
     op("xzero", "first: u16@frame, count: u16@slots",
        "slots first ..< first + count = 0: the declared locals, at function entry")
-    op("xconst32", "dst: x, imm: i32", "dst = zext(imm)", pure)
-    op("xconst64", "dst: x, imm: i64", "dst = imm", pure)
+    op("xconst32", "dst: x, imm: i32", "dst = zext(imm)", xpure)
+    op("xconst64", "dst: x, imm: i64", "dst = imm", xpure)
     op("fconst32", "dst: f, imm: f32", "low32(dst) = imm", pure)
     op("fconst64", "dst: f, imm: f64", "dst = imm", pure)
-    op("xselect", "dst: x, cond: x, a: x, b: x", "dst = low32(cond) != 0 ? a : b (all 64 bits)", pure)
-    op("xselect64", "dst: x, cond: x, a: x, b: x", "dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)", pure)
+    op("xselect", "dst: x, cond: x, a: x, b: x", "dst = low32(cond) != 0 ? a : b (all 64 bits)", xpure)
+    op("xselect64", "dst: x, cond: x, a: x, b: x", "dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)", xpure)
     op("vmov", "dst: v, src: v", "dst = src (all 128 bits)", [.pure, .extended, .simd])
 
     // MARK: Globals (cells of the current instance, 8 bytes each)
@@ -254,37 +275,38 @@ func buildOpTable() -> [Op] {
         let lo = w == "32" ? "low32" : ""
         for (name, sym) in [("add", "+"), ("sub", "-"), ("mul", "*"), ("and", "&"), ("or", "|"), ("xor", "^"),
                             ("shl", "<<"), ("shr_s", ">>s"), ("shr_u", ">>u"), ("rotl", "rotl"), ("rotr", "rotr")] {
-            op(named("x", name, w), "dst: x, src1: x, src2: x", "\(lo)(dst) = \(lo)(src1) \(sym) \(lo)(src2) (wrapping; shifts modulo \(w))", pure)
+            op(named("x", name, w), "dst: x, src1: x, src2: x", "\(lo)(dst) = \(lo)(src1) \(sym) \(lo)(src2) (wrapping; shifts modulo \(w))", xpure)
         }
         for (name, sym) in [("div_s", "/s"), ("div_u", "/u"), ("rem_s", "%s"), ("rem_u", "%u")] {
             op(named("x", name, w), "dst: x, src1: x, src2: x",
                "\(lo)(dst) = \(lo)(src1) \(sym) \(lo)(src2); traps on division by zero\(name == "div_s" ? " and overflow" : "")", .mayStop)
         }
-        op("xeqz\(w)", "dst: x, src: x", "dst = \(lo)(src) == 0 ? 1 : 0", pure)
+        op("xeqz\(w)", "dst: x, src: x", "dst = \(lo)(src) == 0 ? 1 : 0", xpure)
         for name in ["clz", "ctz", "popcnt"] {
-            op("x\(name)\(w)", "dst: x, src: x", "dst = \(name)(\(lo)(src))", [.pure, .extended])
+            op("x\(name)\(w)", "dst: x, src: x", "dst = \(name)(\(lo)(src))", xpure.union(ext))
         }
         for (cmp, sym, sign) in [("eq", "==", ""), ("ne", "!=", ""), ("slt", "<", "signed "), ("sle", "<=", "signed "), ("ult", "<", "unsigned "), ("ule", "<=", "unsigned ")] {
-            op("x\(cmp)\(w)", "dst: x, a: x, b: x", "dst = \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) ? 1 : 0", pure)
+            op("x\(cmp)\(w)", "dst: x, a: x, b: x", "dst = \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) ? 1 : 0", xpure)
         }
     }
     // Super-instructions from the profiler's adjacent-pair counts (docs/benchmarks.md):
     // scaled-index address arithmetic, and bit-field extraction.
     op("xadd32_shl", "dst: x, base: x, index: x, shift: u8",
-       "low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add", pure)
+       "low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add", xpure)
     op("xshr32_u_and", "dst: x, src: x, shift: u8, mask: i32",
-       "low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one", pure)
+       "low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one", xpure)
     // xorshift steps (hashes, PRNGs): a ^ (b << k) and a ^ (b >>u k).
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""
-        op("xxor\(w)_shl", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) << (shift % \(w))): a shift by a constant, then xor", pure)
-        op("xxor\(w)_shr_u", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) >>u (shift % \(w))): a shift by a constant, then xor", pure)
+        op("xxor\(w)_shl", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) << (shift % \(w))): a shift by a constant, then xor", xpure)
+        op("xxor\(w)_shr_u", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) >>u (shift % \(w))): a shift by a constant, then xor", xpure)
     }
     // A float product used by the next op: (a * b) op c, each rounded as the two ops
     // round (no fused multiply-add). Products, dot products, `v -= d * m`.
     for w in ["32", "64"] {
         for (name, what) in [("mul", "(a * b) * c"), ("add", "(a * b) + c"), ("sub", "(a * b) - c"), ("rsub", "c - (a * b)")] {
-            op("fmul\(w)_\(name)", "dst: f, a: f, b: f, c: f", "dst = \(what) (f\(w), the product rounded first)", pure)
+            op("fmul\(w)_\(name)", "dst: f, a: f, b: f, c: f", "dst = \(what) (f\(w), the product rounded first)", fpure,
+               faccForms: ["a", "b", "c"])
         }
     }
     // Multiply by a constant, then add one (3x + 1, linear congruential steps).
@@ -292,7 +314,7 @@ func buildOpTable() -> [Op] {
         let lo = w == "32" ? "low32" : ""
         let ext = w == "32" ? "" : " (both sign-extended)"
         op("xmul\(w)_add_i32", "dst: x, src: x, mul: i32, add: i32",
-           "\(lo)(dst) = \(lo)(src) * mul + add (wrapping)\(ext): a multiply by a constant, then an add of one", pure)
+           "\(lo)(dst) = \(lo)(src) * mul + add (wrapping)\(ext): a multiply by a constant, then an add of one", xpure)
     }
     // Loop ends: an add (the induction step) and a compare-and-branch on its result,
     // one op: the sum is written and tested without a trip through the frame.
@@ -302,7 +324,7 @@ func buildOpTable() -> [Op] {
             for (cond, right, test) in [("nez", "", "!= 0"), ("ne", ", c: x", "!= \(lo)(c)"), ("ne_i32", ", limit: i32", "!= \(w == "32" ? "limit" : "sext(limit)")"),
                                         ("slt", ", c: x", "<s \(lo)(c)"), ("ult", ", c: x", "<u \(lo)(c)")] {
                 op("br_xadd\(w)\(add)_\(cond)", "dst: x, a: x, \(addOperand)\(right), offset: pcrel",
-                   "\(lo)(dst) = \(lo)(a) + \(added) (wrapping); if \(lo)(dst) \(test) { pc = pc + offset }", .branch)
+                   "\(lo)(dst) = \(lo)(a) + \(added) (wrapping); if \(lo)(dst) \(test) { pc = pc + offset }", xbranch)
             }
         }
     }
@@ -311,48 +333,48 @@ func buildOpTable() -> [Op] {
         let lo = w == "32" ? "low32" : ""
         let immNote = w == "32" ? "imm" : "sext(imm)"
         for (name, sym) in [("add", "+"), ("mul", "*"), ("and", "&"), ("or", "|"), ("xor", "^")] {
-            op("x\(name)\(w)_i32", "dst: x, src: x, imm: i32", "\(lo)(dst) = \(lo)(src) \(sym) \(immNote) (wrapping)", pure)
+            op("x\(name)\(w)_i32", "dst: x, src: x, imm: i32", "\(lo)(dst) = \(lo)(src) \(sym) \(immNote) (wrapping)", xpure)
         }
         if w == "64" {
             // Constants that do not sign-extend from 32 bits: hash multipliers, masks.
             for (name, sym) in [("add", "+"), ("mul", "*"), ("and", "&"), ("or", "|"), ("xor", "^")] {
-                op("x\(name)64_i64", "dst: x, src: x, imm: i64", "dst = src \(sym) imm (wrapping)", pure)
+                op("x\(name)64_i64", "dst: x, src: x, imm: i64", "dst = src \(sym) imm (wrapping)", xpure)
             }
         }
         for (name, sym) in [("shl", "<<"), ("shr_s", ">>s"), ("shr_u", ">>u")] {
-            op(named("x", name, w, "_u8"), "dst: x, src: x, imm: u8", "\(lo)(dst) = \(lo)(src) \(sym) (imm % \(w))", pure)
+            op(named("x", name, w, "_u8"), "dst: x, src: x, imm: u8", "\(lo)(dst) = \(lo)(src) \(sym) (imm % \(w))", xpure)
         }
         for (cmp, sym, sign) in [("eq", "==", ""), ("ne", "!=", ""), ("slt", "<", "signed "), ("sle", "<=", "signed "),
                                  ("sgt", ">", "signed "), ("sge", ">=", "signed "), ("ult", "<", "unsigned "),
                                  ("ule", "<=", "unsigned "), ("ugt", ">", "unsigned "), ("uge", ">=", "unsigned ")] {
             op("x\(cmp)\(w)_i32", "dst: x, a: x, imm: i32", "dst = \(sign)\(lo)(a) \(sym) \(sign)\(immNote) ? 1 : 0",
-               w == "32" ? pure : [.pure, .extended])
+               w == "32" ? xpure : xpure.union(ext))
         }
     }
     // Width changes.
-    op("xzext32_64", "dst: x, src: x", "dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)", pure)
-    op("xsext32_64", "dst: x, src: x", "dst = sext(low32(src)) (i64.extend_i32_s)", pure)
-    op("xsext8_32", "dst: x, src: x", "low32(dst) = sext(low8(src))", [.pure, .extended])
-    op("xsext16_32", "dst: x, src: x", "low32(dst) = sext(low16(src))", [.pure, .extended])
-    op("xsext8_64", "dst: x, src: x", "dst = sext(low8(src))", [.pure, .extended])
-    op("xsext16_64", "dst: x, src: x", "dst = sext(low16(src))", [.pure, .extended])
+    op("xzext32_64", "dst: x, src: x", "dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)", xpure)
+    op("xsext32_64", "dst: x, src: x", "dst = sext(low32(src)) (i64.extend_i32_s)", xpure)
+    op("xsext8_32", "dst: x, src: x", "low32(dst) = sext(low8(src))", xpure.union(ext))
+    op("xsext16_32", "dst: x, src: x", "low32(dst) = sext(low16(src))", xpure.union(ext))
+    op("xsext8_64", "dst: x, src: x", "dst = sext(low8(src))", xpure.union(ext))
+    op("xsext16_64", "dst: x, src: x", "dst = sext(low16(src))", xpure.union(ext))
 
     // MARK: Float arithmetic
     for w in ["32", "64"] {
         for (name, what) in [("add", "+"), ("sub", "-"), ("mul", "*"), ("div", "/")] {
-            op("f\(name)\(w)", "dst: f, src1: f, src2: f", "dst = src1 \(what) src2 (f\(w))", pure)
+            op("f\(name)\(w)", "dst: f, src1: f, src2: f", "dst = src1 \(what) src2 (f\(w))", fpure, faccForms: ["src1", "src2"])
         }
-        op("fmin\(w)", "dst: f, src1: f, src2: f", "dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0", pure)
-        op("fmax\(w)", "dst: f, src1: f, src2: f", "dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0", pure)
+        op("fmin\(w)", "dst: f, src1: f, src2: f", "dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0", fpure)
+        op("fmax\(w)", "dst: f, src1: f, src2: f", "dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0", fpure)
         op("fcopysign\(w)", "dst: f, src1: f, src2: f", "dst = magnitude of src1, sign of src2", [.pure, .extended])
         op("fabs\(w)", "dst: f, src: f", "dst = |src|", pure)
         op("fneg\(w)", "dst: f, src: f", "dst = -src", pure)
-        op("fsqrt\(w)", "dst: f, src: f", "dst = sqrt(src)", pure)
+        op("fsqrt\(w)", "dst: f, src: f", "dst = sqrt(src)", fpure, faccForms: ["src"])
         for name in ["ceil", "floor", "trunc", "nearest"] {
-            op("f\(name)\(w)", "dst: f, src: f", "dst = \(name)(src)\(name == "nearest" ? ", ties to even" : "")", [.pure, .extended])
+            op("f\(name)\(w)", "dst: f, src: f", "dst = \(name)(src)\(name == "nearest" ? ", ties to even" : "")", fpure.union(ext))
         }
         for (cmp, sym) in [("eq", "=="), ("ne", "!="), ("lt", "<"), ("le", "<=")] {
-            op("f\(cmp)\(w)", "dst: x, a: f, b: f", "dst = a \(sym) b ? 1 : 0 (f\(w); false for NaN except ne)", pure)
+            op("f\(cmp)\(w)", "dst: x, a: f, b: f", "dst = a \(sym) b ? 1 : 0 (f\(w); false for NaN except ne)", xpure)
         }
     }
 
@@ -362,17 +384,17 @@ func buildOpTable() -> [Op] {
             op("x\(iw)_from_f\(fw)_\(s)", "dst: x, src: f",
                "dst = trunc(src) as i\(iw) (\(s == "s" ? "signed" : "unsigned")); traps on NaN or overflow", [.mayStop, .extended])
             op("x\(iw)_from_f\(fw)_\(s)_sat", "dst: x, src: f",
-               "dst = trunc(src) as i\(iw) (\(s == "s" ? "signed" : "unsigned")), saturating; NaN gives 0", [.pure, .extended])
+               "dst = trunc(src) as i\(iw) (\(s == "s" ? "signed" : "unsigned")), saturating; NaN gives 0", xpure.union(ext))
         }
     }
     for (fw, iw) in [("32", "32"), ("32", "64"), ("64", "32"), ("64", "64")] {
         for s in ["s", "u"] {
             op("f\(fw)_from_x\(iw)_\(s)", "dst: f, src: x",
-               "dst = \(s == "s" ? "signed" : "unsigned") i\(iw) src as f\(fw), rounded to nearest", [.pure, .extended])
+               "dst = \(s == "s" ? "signed" : "unsigned") i\(iw) src as f\(fw), rounded to nearest", fpure.union(ext))
         }
     }
-    op("f32_from_f64", "dst: f, src: f", "dst = src demoted to f32", [.pure, .extended])
-    op("f64_from_f32", "dst: f, src: f", "dst = src promoted to f64", [.pure, .extended])
+    op("f32_from_f64", "dst: f, src: f", "dst = src demoted to f32", fpure.union(ext))
+    op("f64_from_f32", "dst: f, src: f", "dst = src promoted to f64", fpure.union(ext))
 
     // MARK: Memory (linear memory 0; effective address = zext(low32(addr)) + offset, bounds-checked)
     let mem: OpFlags = [.memory, .mayStop]
@@ -383,28 +405,28 @@ func buildOpTable() -> [Op] {
                          ("xload16_s64", "dst = sext(i16 load)"), ("xload16_u64", "dst = zext(u16 load)"),
                          ("xload32_s64", "dst = sext(i32 load)"), ("xload32_u64", "dst = zext(u32 load)"),
                          ("xload64", "dst = u64 load")] {
-        op(name, "dst: x, addr: x, offset: u32", "\(what) from memory[ea]; traps when out of bounds", mem)
+        op(name, "dst: x, addr: x, offset: u32", "\(what) from memory[ea]; traps when out of bounds", xload)
     }
-    op("fload32", "dst: f, addr: x, offset: u32", "low32(dst) = f32 load from memory[ea]; traps when out of bounds", mem)
-    op("fload64", "dst: f, addr: x, offset: u32", "dst = f64 load from memory[ea]; traps when out of bounds", mem)
+    op("fload32", "dst: f, addr: x, offset: u32", "low32(dst) = f32 load from memory[ea]; traps when out of bounds", fload)
+    op("fload64", "dst: f, addr: x, offset: u32", "dst = f64 load from memory[ea]; traps when out of bounds", fload)
     // Loads whose address is an i32.add just before (the add's result used only by
     // the load): address = zext(low32(a) + low32(b), wrapping like the add) + offset.
     for (name, what, dst) in [("xload32", "low32(dst) = u32 load", "x"), ("xload8_u32", "low32(dst) = zext(u8 load)", "x"),
                               ("fload32", "low32(dst) = f32 load", "f"), ("fload64", "dst = f64 load", "f")] {
         op(name + "_add", "dst: \(dst), a: x, b: x, offset: u32",
-           "\(what) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", mem)
+           "\(what) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", dst == "x" ? xload : fload)
         op(name + "_add_i32", "dst: \(dst), a: x, imm: i32, offset: u32",
-           "\(what) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", mem)
+           "\(what) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", dst == "x" ? xload : fload)
     }
     for (name, what) in [("xstore8", "low8(src)"), ("xstore16", "low16(src)"), ("xstore32", "low32(src)"), ("xstore64", "src")] {
-        op(name, "addr: x, offset: u32, src: x", "memory[ea] = \(what); traps when out of bounds", mem)
+        op(name, "addr: x, offset: u32, src: x", "memory[ea] = \(what); traps when out of bounds", store)
     }
     // Stores of a constant (clearing bytes, setting flags): no op to materialize it first.
     for (name, what) in [("xstore8", "low8(imm)"), ("xstore16", "low16(imm)"), ("xstore32", "imm"), ("xstore64", "sext(imm)")] {
-        op(name + "_i32", "addr: x, offset: u32, imm: i32", "memory[ea] = \(what); traps when out of bounds", mem)
+        op(name + "_i32", "addr: x, offset: u32, imm: i32", "memory[ea] = \(what); traps when out of bounds", store)
     }
-    op("fstore32", "addr: x, offset: u32, src: f", "memory[ea] = low32(src) as f32; traps when out of bounds", mem)
-    op("fstore64", "addr: x, offset: u32, src: f", "memory[ea] = src as f64; traps when out of bounds", mem)
+    op("fstore32", "addr: x, offset: u32, src: f", "memory[ea] = low32(src) as f32; traps when out of bounds", store, faccForms: ["src"])
+    op("fstore64", "addr: x, offset: u32, src: f", "memory[ea] = src as f64; traps when out of bounds", store, faccForms: ["src"])
     // (With the moves, but last among the primary ops: its opcode came after theirs.)
     op("fmov", "dst: f, src: f", "dst = src (all 64 bits, through a float register, where float ops read and write)", pure)
     // Measured on CoreMark's op pairs (`sheave profile`): a move and the branch right
@@ -412,25 +434,26 @@ func buildOpTable() -> [Op] {
     // 4.5% of its pairs; a bit test and the branch on it, 4.4%. Each op does what
     // the two did, in their order. Last among the primary ops, as `fmov`.
     op("br_xmov_if_xnez32", "dst: x, src: x, cond: x, offset: pcrel",
-       "dst = src; if low32(cond) != 0 { pc = pc + offset }", .branch)
+       "dst = src; if low32(cond) != 0 { pc = pc + offset }", xbranch)
     op("br_xmov_if_xne32_i32", "dst: x, src: x, a: x, imm: i32, offset: pcrel",
-       "dst = src; if low32(a) != imm { pc = pc + offset }", .branch)
+       "dst = src; if low32(a) != imm { pc = pc + offset }", xbranch)
     for (cond, test) in [("eq", "=="), ("ne", "!="), ("ult", "<u"), ("ule", "<=u")] {
         op("br_xand32_i32_\(cond)_i32", "dst: x, src: x, mask: i32, imm: i32, offset: pcrel",
-           "low32(dst) = low32(src) & mask; if low32(dst) \(test) imm { pc = pc + offset }", .branch)
+           "low32(dst) = low32(src) & mask; if low32(dst) \(test) imm { pc = pc + offset }", xbranch)
     }
     // A float sum or difference and the store of it (a body's velocity or position
     // updated in memory): 9.5% of nbody's pairs.
     for (name, sym) in [("fadd64", "+"), ("fsub64", "-")] {
         op("\(name)_store", "dst: f, a: f, b: f, addr: x, offset: u32",
-           "dst = a \(sym) b; memory[ea] = dst as f64; traps when out of bounds", [.memory, .mayStop])
+           "dst = a \(sym) b; memory[ea] = dst as f64; traps when out of bounds", [.memory, .mayStop, .writesFAcc, .keepsXAcc],
+           faccForms: ["a", "b"])
     }
     // A load and the branch on whether it read zero (a list's next pointer, a
     // string's next byte): 4.6% of CoreMark's pairs.
     for (load, what) in [("xload32", "low32"), ("xload8_u32", "zext(low8)")] {
         for (cond, test) in [("nez", "!= 0"), ("eqz", "== 0")] {
             op("br_\(load)_if_x\(cond)32", "dst: x, addr: x, offset: u32, branch: pcrel",
-               "dst = \(what)(memory[ea]); if dst \(test) { pc = pc + branch }; traps when out of bounds", [.branch, .memory, .mayStop])
+               "dst = \(what)(memory[ea]); if dst \(test) { pc = pc + branch }; traps when out of bounds", xload.union(.branch))
         }
     }
     // Loads of 16 bits whose address is an i32.add (a matrix of shorts indexed by
@@ -438,45 +461,45 @@ func buildOpTable() -> [Op] {
     // among the primary ops, as `fmov`.
     for (name, what) in [("xload16_s32", "low32(dst) = sext(i16 load)"), ("xload16_u32", "low32(dst) = zext(u16 load)")] {
         op(name + "_add", "dst: x, a: x, b: x, offset: u32",
-           "\(what) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", mem)
+           "\(what) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", xload)
         op(name + "_add_i32", "dst: x, a: x, imm: i32, offset: u32",
-           "\(what) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", mem)
+           "\(what) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", xload)
     }
     // A constant set and a jump (a state machine's next state, a block's result set
     // before `br`): 1.9% of CoreMark's op pairs.
-    op("br_xconst32", "dst: x, imm: i32, offset: pcrel", "dst = zext(imm); pc = pc + offset", [.branch, .terminator])
+    op("br_xconst32", "dst: x, imm: i32, offset: pcrel", "dst = zext(imm); pc = pc + offset", [.branch, .terminator, .writesXAcc])
     // A counter in memory stepped by a constant (`p->count++`: an i32 load, an add,
     // the store back to the same address): 1.7% of CoreMark's op pairs, twice.
     op("xadd32_i32_mem", "addr: x, offset: u32, imm: i32",
-       "memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds", [.memory, .mayStop])
+       "memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds", store)
     // A byte stored through a pointer and the pointer stepped after it (a sieve
     // striking out multiples, a fill with a stride): 23% of sieve's op pairs.
     op("xstore8_i32_step", "dst: x, offset: u32, imm: i32, step: x",
        "memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)",
-       [.memory, .mayStop])
+       [.memory, .mayStop, .writesXAcc])
     // A value loaded and another stored to the same address right after it (a list
     // reversed in place: `next = p->next; p->next = prev`): 3.2% of CoreMark's op pairs.
     op("xload32_xchg", "dst: x, addr: x, offset: u32, src: x",
-       "low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds", mem)
+       "low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds", xload)
     // A select on a bit test (a CRC's next bit): 2.2% of CoreMark's op pairs. A
     // product or a sum that one more value is added to (a dot product, a sum of
     // three): 1.8% and 3.2%.
-    op("xselect_and_i32", "dst: x, src: x, mask: i32, a: x, b: x", "dst = low32(src) & mask != 0 ? a : b (all 64 bits)", pure)
+    op("xselect_and_i32", "dst: x, src: x, mask: i32, a: x, b: x", "dst = low32(src) & mask != 0 ? a : b (all 64 bits)", xpure)
     // A select between a value and that value xor a constant, on a bit (a CRC's
     // step, `crc = (crc >> 1) ^ (bit ? poly : 0)` as clang writes it: 2.8% of
     // CoreMark's pairs are the xor before the condition).
     op("xselect_and_xor_i32", "dst: x, src: x, mask: i32, imm: i32, b: x",
-       "low32(dst) = low32(src) & mask != 0 ? low32(b) ^ imm : low32(b)", pure)
-    op("xmul32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) * low32(b) + low32(c)", pure)
-    op("xadd32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) + low32(b) + low32(c)", pure)
+       "low32(dst) = low32(src) & mask != 0 ? low32(b) ^ imm : low32(b)", xpure)
+    op("xmul32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) * low32(b) + low32(c)", xpure)
+    op("xadd32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) + low32(b) + low32(c)", xpure)
     // A dot product's step of two terms, `s + a*b + c*d`: the add of the other
     // term to the multiply-add (1.6% of CoreMark's op pairs, its matrix loops).
-    op("xmul32_add_add", "dst: x, a: x, b: x, c: x, d: x", "low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)", pure)
+    op("xmul32_add_add", "dst: x, a: x, b: x, c: x, d: x", "low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)", xpure)
     // A load through a pointer just loaded (`p->info->idx`, the pointer used by
     // nothing else): 3.7% of CoreMark's op pairs.
     for (name, what) in [("xload8_u32", "zext(u8 load)"), ("xload16_u32", "zext(u16 load)")] {
         op(name + "_via", "dst: x, addr: x, at: u32, offset: u32",
-           "low32(dst) = \(what) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", mem)
+           "low32(dst) = \(what) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", xload)
     }
     // A function's entry and the zeros of its first run of declared locals (a
     // call's first two ops): 12.7% of fib's op pairs.
@@ -484,13 +507,14 @@ func buildOpTable() -> [Op] {
        "push_frame size, then slots first ..< first + count = 0 (as `xzero`)", .mayStop)
     // A move and the jump after it (a value carried to a join or a loop's next
     // round, `pc = next; continue`): 3% of switch's op pairs. As `br_xconst32`.
-    op("br_xmov", "dst: x, src: x, offset: pcrel", "dst = src (all 64 bits); pc = pc + offset", [.branch, .terminator])
+    op("br_xmov", "dst: x, src: x, offset: pcrel", "dst = src (all 64 bits); pc = pc + offset", [.branch, .terminator, .writesXAcc])
     // The move before an `xload32_xchg` that sets its pointer (CoreMark's list
     // reversal, `p = next; next = p->next; p->next = prev`: 3.7% of its pairs). It
     // writes two registers, `ptr` first: it has no keeping forms, so the accumulator
     // never keeps `ptr`'s old value past it.
     op("xmov_xload32_xchg", "dst: x, ptr: x, src: x, offset: u32, value: x",
-       "ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)", mem)
+       "ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)", xload,
+       alsoWrites: "ptr")
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
@@ -643,70 +667,30 @@ func buildOpTable() -> [Op] {
     // store-to-load forwarding through the frame slot. The encoding does not
     // change; the match loop reads slots.
     //
-    // x: every op whose first operand is an x `dst` and whose handler writes no
-    // other x register after it: the register-only ops, the loads and the
-    // branches that write a register first. Forms: every x operand a primary op
-    // reads (its other x operands; the first three). Writers by name: a byte store that then steps
-    // its pointer (`dst`), and the list reversal's move, load and store, which
-    // writes a second register (`ptr`) before its `dst`: it has no form for that
-    // operand, which it writes rather than reads, and no keeping forms (below),
-    // so that the accumulator never keeps `ptr`'s old value past it.
-    let writersByName: Set<String> = ["xstore8_i32_step", "xmov_xload32_xchg"]
-    let secondWrite: [String: String] = ["xmov_xload32_xchg": "ptr"]
+    // What each op writes and keeps is declared with it, above (`xpure`, `xload`,
+    // `store`, `test`…). From those facts and the operands: a primary op has an
+    // integer-accumulator form for each x operand it reads (the first three), and
+    // one that writes the x accumulator has keeping forms (it writes its `dst`
+    // slot but leaves the accumulator as it was, so that a loaded pointer the
+    // code image wants kept there survives it), unless it writes a second register.
     for i in table.indices where !table[i].flags.contains(.simd) {
         let op = table[i]
         let writesDst = op.operands.first.map { $0.name == "dst" && $0.kind == .x } ?? false
-        if writesDst && (op.flags.contains(.pure) || op.name.hasPrefix("xload") || op.name.hasPrefix("br_x") || writersByName.contains(op.name)) {
-            table[i].flags.insert(.writesXAcc)
-        }
+        precondition(!op.flags.contains(.writesXAcc) || writesDst, "\(op.name) writes the integer accumulator but has no x dst")
+        precondition(!op.flags.contains(.loadsXAcc) || op.flags.contains(.writesXAcc), "\(op.name) loads into an accumulator it does not write")
+        precondition(!(op.flags.contains(.keepsXAcc) && op.flags.contains(.writesXAcc)), "\(op.name) both keeps and writes the integer accumulator")
+        precondition(op.alsoWrites.map { name in op.operands.contains { $0.name == name && $0.kind == .x } } ?? true,
+                     "\(op.name) writes an x operand it does not have")
         if !op.flags.contains(.extended) {
             table[i].xaccForms = op.operands.enumerated()
-                .filter { $0.element.kind == .x && !($0.offset == 0 && writesDst) && $0.element.name != secondWrite[op.name] }
+                .filter { $0.element.kind == .x && !($0.offset == 0 && writesDst) && $0.element.name != op.alsoWrites }
                 .prefix(3)  // the choice looks at three (`AccumulatorChoice.reads`): `xmul32_add_add`'s `d` has none
                 .map(\.element.name)
+            if op.flags.contains(.writesXAcc) && op.alsoWrites == nil { table[i].flags.insert(.hasKeepingForms) }
         }
+        precondition(op.faccForms.allSatisfy { name in op.operands.contains { $0.name == name && $0.kind == .f } },
+                     "\(op.name) has a float-accumulator form for an operand that is not an f register")
     }
-    // Keeping forms (a pointer loaded and used as an address a few ops later, with
-    // ops between that write other registers): the loads and the common integer
-    // ops. Ops that keep the accumulator anyway: stores, compare-and-branches that
-    // write nothing, and the f ops (below).
-    for i in table.indices where !table[i].flags.contains(.simd) {
-        let op = table[i]
-        if op.flags.contains(.writesXAcc) && !op.flags.contains(.extended) && secondWrite[op.name] == nil {
-            table[i].flags.insert(.hasKeepingForms)
-        }
-        let writesNothing = op.flags.contains(.branch) && !op.flags.contains(.call) && !op.flags.contains(.terminator)
-            && !op.operands.contains { $0.name == "dst" }
-        let storesOnly = (op.name.hasPrefix("xstore") || op.name.hasPrefix("fstore")) && !op.flags.contains(.writesXAcc)
-        if writesNothing || storesOnly || op.name == "xadd32_i32_mem" {
-            table[i].flags.insert(.keepsXAcc)
-        }
-    }
-    // f: the f64 ops written with `setF64` and the f64 loads, by name; forms for
-    // the operands of f64 arithmetic and stores.
-    func mark(_ name: String, _ update: (inout Op) -> Void) {
-        guard let i = table.firstIndex(where: { $0.name == name }) else { fatalError("no op \(name)") }
-        update(&table[i])
-    }
-    for w in ["32", "64"] {
-        for name in ["fadd", "fsub", "fmul", "fdiv", "fmin", "fmax", "fsqrt", "fceil", "ffloor", "ftrunc", "fnearest",
-                     "fmul\(w)_mul", "fmul\(w)_add", "fmul\(w)_sub", "fmul\(w)_rsub", "fload", "fload\(w)_add", "fload\(w)_add_i32",
-                     "f\(w)_from_x32_s", "f\(w)_from_x32_u", "f\(w)_from_x64_s", "f\(w)_from_x64_u"] {
-            mark(name.contains(w) ? name : name + w) { $0.flags.insert(.writesFAcc) }
-        }
-        for (name, operands) in [("fadd", ["src1", "src2"]), ("fsub", ["src1", "src2"]), ("fmul", ["src1", "src2"]),
-                                 ("fdiv", ["src1", "src2"]), ("fsqrt", ["src"]),
-                                 ("fmul\(w)_mul", ["a", "b", "c"]), ("fmul\(w)_add", ["a", "b", "c"]),
-                                 ("fmul\(w)_sub", ["a", "b", "c"]), ("fmul\(w)_rsub", ["a", "b", "c"]), ("fstore", ["src"])] {
-            mark(name.contains(w) ? name : name + w) { op in
-                precondition(operands.allSatisfy { name in op.operands.contains { $0.name == name && $0.kind == .f } })
-                op.faccForms = operands
-            }
-        }
-    }
-    for name in ["f64_from_f32", "f32_from_f64", "fadd64_store", "fsub64_store"] { mark(name) { $0.flags.insert(.writesFAcc) } }
-    for i in table.indices where table[i].flags.contains(.writesFAcc) { table[i].flags.insert(.keepsXAcc) }
-    for name in ["fadd64_store", "fsub64_store"] { mark(name) { $0.faccForms = ["a", "b"] } }
 
     return table
 }
