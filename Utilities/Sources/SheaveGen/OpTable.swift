@@ -105,6 +105,31 @@ enum OperandMeaning: String {
     case framesize                   // u32: the function's frame size in slots
 }
 
+/// What a super-instruction stands for: plain ops of this table, run in order.
+/// Their operands are the super-instruction's own, by name, or temporaries
+/// (`t`, `u`: registers that nothing else reads, of the kind the step's operand
+/// has). The generator checks every step against the table and writes, from it,
+/// an equivalence test (the fused op against the steps, on random values and
+/// register aliasings, in both loops and every accumulator form).
+struct Fusion {
+    /// "xshl32_u8 t, index, shift": an op's name, then one argument per operand.
+    var steps: [String]
+    /// Register operands that must name different registers for the steps to mean
+    /// what the op does (the compiler fuses only then).
+    var distinct: [(String, String)] = []
+    /// The values the x registers hold: i32 (upper halves zero) or i64.
+    var xBits = 32
+    /// The values the f registers hold: f32 (in the low 32 bits) or f64.
+    var fBits = 64
+
+    init(_ steps: String..., distinct: [(String, String)] = [], xBits: Int = 32, fBits: Int = 64) {
+        self.steps = steps
+        self.distinct = distinct
+        self.xBits = xBits
+        self.fBits = fBits
+    }
+}
+
 struct Operand {
     let name: String
     let kind: OperandKind
@@ -127,6 +152,8 @@ struct Op {
     /// accumulator when it is done): it has no form for that operand, which it
     /// writes rather than reads, and no keeping forms.
     var alsoWrites: String? = nil
+    /// For a super-instruction: the plain ops it stands for.
+    var fuses: Fusion? = nil
 }
 
 /// Parses "dst: x, src1: x" into operands.
@@ -170,9 +197,9 @@ private func named(_ cls: String, _ operation: String, _ width: String, _ suffix
 }
 
 private func op(_ name: String, _ operands: String, _ doc: String, _ flags: OpFlags = [],
-                faccForms: [String] = [], alsoWrites: String? = nil) {
+                faccForms: [String] = [], alsoWrites: String? = nil, fuses: Fusion? = nil) {
     table.append(Op(name: name, operands: parseOperands(operands), doc: doc, flags: flags,
-                    faccForms: faccForms, alsoWrites: alsoWrites))
+                    faccForms: faccForms, alsoWrites: alsoWrites, fuses: fuses))
 }
 
 /// Builds the whole op table, in encoding order: primary ops take opcodes
@@ -208,7 +235,8 @@ func buildOpTable() -> [Op] {
         let lo = w == "32" ? "low32" : ""
         for (cmp, sym, sign) in [("eq", "==", ""), ("ne", "!=", ""), ("slt", "<", "signed "), ("sle", "<=", "signed "), ("ult", "<", "unsigned "), ("ule", "<=", "unsigned ")] {
             op("br_if_x\(cmp)\(w)", "a: x, b: x, offset: pcrel",
-               "if \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) { pc = pc + offset }", w == "32" ? test : test.union(ext))
+               "if \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) { pc = pc + offset }", w == "32" ? test : test.union(ext),
+               fuses: Fusion("x\(cmp)\(w) t, a, b", "br_if_xnez32 t, offset", xBits: Int(w)!))
         }
     }
     for w in ["32", "64"] {
@@ -218,7 +246,7 @@ func buildOpTable() -> [Op] {
                                  ("ule", "<=", "unsigned "), ("ugt", ">", "unsigned "), ("uge", ">=", "unsigned ")] {
             op("br_if_x\(cmp)\(w)_i32", "a: x, imm: i32, offset: pcrel",
                "if \(sign)\(lo)(a) \(sym) \(sign)imm\(w == "64" ? " (sign-extended)" : "") { pc = pc + offset }",
-               w == "32" ? test : test.union(ext))
+               w == "32" ? test : test.union(ext), fuses: Fusion("x\(cmp)\(w)_i32 t, a, imm", "br_if_xnez32 t, offset", xBits: Int(w)!))
         }
     }
     op("br_table32", "index: x, targets: table",
@@ -292,21 +320,26 @@ func buildOpTable() -> [Op] {
     // Super-instructions from the profiler's adjacent-pair counts (docs/benchmarks.md):
     // scaled-index address arithmetic, and bit-field extraction.
     op("xadd32_shl", "dst: x, base: x, index: x, shift: u8",
-       "low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add", xpure)
+       "low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add", xpure,
+       fuses: Fusion("xshl32_u8 t, index, shift", "xadd32 dst, base, t"))
     op("xshr32_u_and", "dst: x, src: x, shift: u8, mask: i32",
-       "low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one", xpure)
+       "low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one", xpure,
+       fuses: Fusion("xshr32_u_u8 t, src, shift", "xand32_i32 dst, t, mask"))
     // xorshift steps (hashes, PRNGs): a ^ (b << k) and a ^ (b >>u k).
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""
-        op("xxor\(w)_shl", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) << (shift % \(w))): a shift by a constant, then xor", xpure)
-        op("xxor\(w)_shr_u", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) >>u (shift % \(w))): a shift by a constant, then xor", xpure)
+        op("xxor\(w)_shl", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) << (shift % \(w))): a shift by a constant, then xor", xpure,
+           fuses: Fusion("xshl\(w)_u8 t, b, shift", "xxor\(w) dst, a, t", xBits: Int(w)!))
+        op("xxor\(w)_shr_u", "dst: x, a: x, b: x, shift: u8", "\(lo)(dst) = \(lo)(a) ^ (\(lo)(b) >>u (shift % \(w))): a shift by a constant, then xor", xpure,
+           fuses: Fusion("xshr\(w)_u_u8 t, b, shift", "xxor\(w) dst, a, t", xBits: Int(w)!))
     }
     // A float product used by the next op: (a * b) op c, each rounded as the two ops
     // round (no fused multiply-add). Products, dot products, `v -= d * m`.
     for w in ["32", "64"] {
-        for (name, what) in [("mul", "(a * b) * c"), ("add", "(a * b) + c"), ("sub", "(a * b) - c"), ("rsub", "c - (a * b)")] {
+        for (name, what, then) in [("mul", "(a * b) * c", "fmul\(w) dst, t, c"), ("add", "(a * b) + c", "fadd\(w) dst, t, c"),
+                                   ("sub", "(a * b) - c", "fsub\(w) dst, t, c"), ("rsub", "c - (a * b)", "fsub\(w) dst, c, t")] {
             op("fmul\(w)_\(name)", "dst: f, a: f, b: f, c: f", "dst = \(what) (f\(w), the product rounded first)", fpure,
-               faccForms: ["a", "b", "c"])
+               faccForms: ["a", "b", "c"], fuses: Fusion("fmul\(w) t, a, b", then, fBits: Int(w)!))
         }
     }
     // Multiply by a constant, then add one (3x + 1, linear congruential steps).
@@ -314,17 +347,23 @@ func buildOpTable() -> [Op] {
         let lo = w == "32" ? "low32" : ""
         let ext = w == "32" ? "" : " (both sign-extended)"
         op("xmul\(w)_add_i32", "dst: x, src: x, mul: i32, add: i32",
-           "\(lo)(dst) = \(lo)(src) * mul + add (wrapping)\(ext): a multiply by a constant, then an add of one", xpure)
+           "\(lo)(dst) = \(lo)(src) * mul + add (wrapping)\(ext): a multiply by a constant, then an add of one", xpure,
+           fuses: Fusion("xmul\(w)_i32 t, src, mul", "xadd\(w)_i32 dst, t, add", xBits: Int(w)!))
     }
     // Loop ends: an add (the induction step) and a compare-and-branch on its result,
     // one op: the sum is written and tested without a trip through the frame.
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""
-        for (add, addOperand, added) in [("_i32", "imm: i32", w == "32" ? "imm" : "sext(imm)"), ("", "b: x", "\(lo)(b)")] {
-            for (cond, right, test) in [("nez", "", "!= 0"), ("ne", ", c: x", "!= \(lo)(c)"), ("ne_i32", ", limit: i32", "!= \(w == "32" ? "limit" : "sext(limit)")"),
-                                        ("slt", ", c: x", "<s \(lo)(c)"), ("ult", ", c: x", "<u \(lo)(c)")] {
+        for (add, addOperand, added, step) in [("_i32", "imm: i32", w == "32" ? "imm" : "sext(imm)", "xadd\(w)_i32 dst, a, imm"),
+                                               ("", "b: x", "\(lo)(b)", "xadd\(w) dst, a, b")] {
+            for (cond, right, test, branch) in [("nez", "", "!= 0", "br_if_xnez\(w) dst, offset"),
+                                                ("ne", ", c: x", "!= \(lo)(c)", "br_if_xne\(w) dst, c, offset"),
+                                                ("ne_i32", ", limit: i32", "!= \(w == "32" ? "limit" : "sext(limit)")", "br_if_xne\(w)_i32 dst, limit, offset"),
+                                                ("slt", ", c: x", "<s \(lo)(c)", "br_if_xslt\(w) dst, c, offset"),
+                                                ("ult", ", c: x", "<u \(lo)(c)", "br_if_xult\(w) dst, c, offset")] {
                 op("br_xadd\(w)\(add)_\(cond)", "dst: x, a: x, \(addOperand)\(right), offset: pcrel",
-                   "\(lo)(dst) = \(lo)(a) + \(added) (wrapping); if \(lo)(dst) \(test) { pc = pc + offset }", xbranch)
+                   "\(lo)(dst) = \(lo)(a) + \(added) (wrapping); if \(lo)(dst) \(test) { pc = pc + offset }", xbranch,
+                   fuses: Fusion(step, branch, xBits: Int(w)!))
             }
         }
     }
@@ -397,7 +436,6 @@ func buildOpTable() -> [Op] {
     op("f64_from_f32", "dst: f, src: f", "dst = src promoted to f64", fpure.union(ext))
 
     // MARK: Memory (linear memory 0; effective address = zext(low32(addr)) + offset, bounds-checked)
-    let mem: OpFlags = [.memory, .mayStop]
     for (name, what) in [("xload8_s32", "low32(dst) = sext(i8 load)"), ("xload8_u32", "low32(dst) = zext(u8 load)"),
                          ("xload16_s32", "low32(dst) = sext(i16 load)"), ("xload16_u32", "low32(dst) = zext(u16 load)"),
                          ("xload32", "low32(dst) = u32 load"),
@@ -411,12 +449,14 @@ func buildOpTable() -> [Op] {
     op("fload64", "dst: f, addr: x, offset: u32", "dst = f64 load from memory[ea]; traps when out of bounds", fload)
     // Loads whose address is an i32.add just before (the add's result used only by
     // the load): address = zext(low32(a) + low32(b), wrapping like the add) + offset.
-    for (name, what, dst) in [("xload32", "low32(dst) = u32 load", "x"), ("xload8_u32", "low32(dst) = zext(u8 load)", "x"),
-                              ("fload32", "low32(dst) = f32 load", "f"), ("fload64", "dst = f64 load", "f")] {
+    for (name, what, dst, fBits) in [("xload32", "low32(dst) = u32 load", "x", 64), ("xload8_u32", "low32(dst) = zext(u8 load)", "x", 64),
+                                     ("fload32", "low32(dst) = f32 load", "f", 32), ("fload64", "dst = f64 load", "f", 64)] {
         op(name + "_add", "dst: \(dst), a: x, b: x, offset: u32",
-           "\(what) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", dst == "x" ? xload : fload)
+           "\(what) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", dst == "x" ? xload : fload,
+           fuses: Fusion("xadd32 t, a, b", "\(name) dst, t, offset", fBits: fBits))
         op(name + "_add_i32", "dst: \(dst), a: x, imm: i32, offset: u32",
-           "\(what) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", dst == "x" ? xload : fload)
+           "\(what) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", dst == "x" ? xload : fload,
+           fuses: Fusion("xadd32_i32 t, a, imm", "\(name) dst, t, offset", fBits: fBits))
     }
     for (name, what) in [("xstore8", "low8(src)"), ("xstore16", "low16(src)"), ("xstore32", "low32(src)"), ("xstore64", "src")] {
         op(name, "addr: x, offset: u32, src: x", "memory[ea] = \(what); traps when out of bounds", store)
@@ -434,26 +474,30 @@ func buildOpTable() -> [Op] {
     // 4.5% of its pairs; a bit test and the branch on it, 4.4%. Each op does what
     // the two did, in their order. Last among the primary ops, as `fmov`.
     op("br_xmov_if_xnez32", "dst: x, src: x, cond: x, offset: pcrel",
-       "dst = src; if low32(cond) != 0 { pc = pc + offset }", xbranch)
+       "dst = src; if low32(cond) != 0 { pc = pc + offset }", xbranch,
+       fuses: Fusion("xmov dst, src", "br_if_xnez32 cond, offset"))
     op("br_xmov_if_xne32_i32", "dst: x, src: x, a: x, imm: i32, offset: pcrel",
-       "dst = src; if low32(a) != imm { pc = pc + offset }", xbranch)
+       "dst = src; if low32(a) != imm { pc = pc + offset }", xbranch,
+       fuses: Fusion("xmov dst, src", "br_if_xne32_i32 a, imm, offset"))
     for (cond, test) in [("eq", "=="), ("ne", "!="), ("ult", "<u"), ("ule", "<=u")] {
         op("br_xand32_i32_\(cond)_i32", "dst: x, src: x, mask: i32, imm: i32, offset: pcrel",
-           "low32(dst) = low32(src) & mask; if low32(dst) \(test) imm { pc = pc + offset }", xbranch)
+           "low32(dst) = low32(src) & mask; if low32(dst) \(test) imm { pc = pc + offset }", xbranch,
+           fuses: Fusion("xand32_i32 dst, src, mask", "br_if_x\(cond)32_i32 dst, imm, offset"))
     }
     // A float sum or difference and the store of it (a body's velocity or position
     // updated in memory): 9.5% of nbody's pairs.
     for (name, sym) in [("fadd64", "+"), ("fsub64", "-")] {
         op("\(name)_store", "dst: f, a: f, b: f, addr: x, offset: u32",
            "dst = a \(sym) b; memory[ea] = dst as f64; traps when out of bounds", [.memory, .mayStop, .writesFAcc, .keepsXAcc],
-           faccForms: ["a", "b"])
+           faccForms: ["a", "b"], fuses: Fusion("\(name) dst, a, b", "fstore64 addr, offset, dst"))
     }
     // A load and the branch on whether it read zero (a list's next pointer, a
     // string's next byte): 4.6% of CoreMark's pairs.
     for (load, what) in [("xload32", "low32"), ("xload8_u32", "zext(low8)")] {
         for (cond, test) in [("nez", "!= 0"), ("eqz", "== 0")] {
             op("br_\(load)_if_x\(cond)32", "dst: x, addr: x, offset: u32, branch: pcrel",
-               "dst = \(what)(memory[ea]); if dst \(test) { pc = pc + branch }; traps when out of bounds", xload.union(.branch))
+               "dst = \(what)(memory[ea]); if dst \(test) { pc = pc + branch }; traps when out of bounds", xload.union(.branch),
+               fuses: Fusion("\(load) dst, addr, offset", "br_if_x\(cond)32 dst, branch"))
         }
     }
     // Loads of 16 bits whose address is an i32.add (a matrix of shorts indexed by
@@ -461,60 +505,73 @@ func buildOpTable() -> [Op] {
     // among the primary ops, as `fmov`.
     for (name, what) in [("xload16_s32", "low32(dst) = sext(i16 load)"), ("xload16_u32", "low32(dst) = zext(u16 load)")] {
         op(name + "_add", "dst: x, a: x, b: x, offset: u32",
-           "\(what) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", xload)
+           "\(what) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds", xload,
+           fuses: Fusion("xadd32 t, a, b", "\(name) dst, t, offset"))
         op(name + "_add_i32", "dst: x, a: x, imm: i32, offset: u32",
-           "\(what) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", xload)
+           "\(what) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", xload,
+           fuses: Fusion("xadd32_i32 t, a, imm", "\(name) dst, t, offset"))
     }
     // A constant set and a jump (a state machine's next state, a block's result set
     // before `br`): 1.9% of CoreMark's op pairs.
-    op("br_xconst32", "dst: x, imm: i32, offset: pcrel", "dst = zext(imm); pc = pc + offset", [.branch, .terminator, .writesXAcc])
+    op("br_xconst32", "dst: x, imm: i32, offset: pcrel", "dst = zext(imm); pc = pc + offset", [.branch, .terminator, .writesXAcc],
+       fuses: Fusion("xconst32 dst, imm", "jump offset"))
     // A counter in memory stepped by a constant (`p->count++`: an i32 load, an add,
     // the store back to the same address): 1.7% of CoreMark's op pairs, twice.
     op("xadd32_i32_mem", "addr: x, offset: u32, imm: i32",
-       "memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds", store)
+       "memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds", store,
+       fuses: Fusion("xload32 t, addr, offset", "xadd32_i32 t, t, imm", "xstore32 addr, offset, t"))
     // A byte stored through a pointer and the pointer stepped after it (a sieve
     // striking out multiples, a fill with a stride): 23% of sieve's op pairs.
     op("xstore8_i32_step", "dst: x, offset: u32, imm: i32, step: x",
        "memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)",
-       [.memory, .mayStop, .writesXAcc])
+       [.memory, .mayStop, .writesXAcc], fuses: Fusion("xstore8_i32 dst, offset, imm", "xadd32 dst, dst, step"))
     // A value loaded and another stored to the same address right after it (a list
     // reversed in place: `next = p->next; p->next = prev`): 3.2% of CoreMark's op pairs.
     op("xload32_xchg", "dst: x, addr: x, offset: u32, src: x",
-       "low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds", xload)
+       "low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds", xload,
+       fuses: Fusion("xload32 dst, addr, offset", "xstore32 addr, offset, src", distinct: [("dst", "addr")]))
     // A select on a bit test (a CRC's next bit): 2.2% of CoreMark's op pairs. A
     // product or a sum that one more value is added to (a dot product, a sum of
     // three): 1.8% and 3.2%.
-    op("xselect_and_i32", "dst: x, src: x, mask: i32, a: x, b: x", "dst = low32(src) & mask != 0 ? a : b (all 64 bits)", xpure)
+    op("xselect_and_i32", "dst: x, src: x, mask: i32, a: x, b: x", "dst = low32(src) & mask != 0 ? a : b (all 64 bits)", xpure,
+       fuses: Fusion("xand32_i32 t, src, mask", "xselect dst, t, a, b"))
     // A select between a value and that value xor a constant, on a bit (a CRC's
     // step, `crc = (crc >> 1) ^ (bit ? poly : 0)` as clang writes it: 2.8% of
     // CoreMark's pairs are the xor before the condition).
     op("xselect_and_xor_i32", "dst: x, src: x, mask: i32, imm: i32, b: x",
-       "low32(dst) = low32(src) & mask != 0 ? low32(b) ^ imm : low32(b)", xpure)
-    op("xmul32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) * low32(b) + low32(c)", xpure)
-    op("xadd32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) + low32(b) + low32(c)", xpure)
+       "low32(dst) = low32(src) & mask != 0 ? low32(b) ^ imm : low32(b)", xpure,
+       fuses: Fusion("xxor32_i32 u, b, imm", "xand32_i32 t, src, mask", "xselect dst, t, u, b"))
+    op("xmul32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) * low32(b) + low32(c)", xpure,
+       fuses: Fusion("xmul32 t, a, b", "xadd32 dst, t, c"))
+    op("xadd32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) + low32(b) + low32(c)", xpure,
+       fuses: Fusion("xadd32 t, a, b", "xadd32 dst, t, c"))
     // A dot product's step of two terms, `s + a*b + c*d`: the add of the other
     // term to the multiply-add (1.6% of CoreMark's op pairs, its matrix loops).
-    op("xmul32_add_add", "dst: x, a: x, b: x, c: x, d: x", "low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)", xpure)
+    op("xmul32_add_add", "dst: x, a: x, b: x, c: x, d: x", "low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)", xpure,
+       fuses: Fusion("xmul32 t, a, b", "xadd32 t, t, c", "xadd32 dst, t, d"))
     // A load through a pointer just loaded (`p->info->idx`, the pointer used by
     // nothing else): 3.7% of CoreMark's op pairs.
     for (name, what) in [("xload8_u32", "zext(u8 load)"), ("xload16_u32", "zext(u16 load)")] {
         op(name + "_via", "dst: x, addr: x, at: u32, offset: u32",
-           "low32(dst) = \(what) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", xload)
+           "low32(dst) = \(what) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds", xload,
+           fuses: Fusion("xload32 t, addr, at", "\(name) dst, t, offset"))
     }
     // A function's entry and the zeros of its first run of declared locals (a
     // call's first two ops): 12.7% of fib's op pairs.
     op("push_frame_zero", "size: u32@framesize, first: u16@frame, count: u16@slots",
-       "push_frame size, then slots first ..< first + count = 0 (as `xzero`)", .mayStop)
+       "push_frame size, then slots first ..< first + count = 0 (as `xzero`)", .mayStop,
+       fuses: Fusion("push_frame size", "xzero first, count"))
     // A move and the jump after it (a value carried to a join or a loop's next
     // round, `pc = next; continue`): 3% of switch's op pairs. As `br_xconst32`.
-    op("br_xmov", "dst: x, src: x, offset: pcrel", "dst = src (all 64 bits); pc = pc + offset", [.branch, .terminator, .writesXAcc])
+    op("br_xmov", "dst: x, src: x, offset: pcrel", "dst = src (all 64 bits); pc = pc + offset", [.branch, .terminator, .writesXAcc],
+       fuses: Fusion("xmov dst, src", "jump offset"))
     // The move before an `xload32_xchg` that sets its pointer (CoreMark's list
     // reversal, `p = next; next = p->next; p->next = prev`: 3.7% of its pairs). It
     // writes two registers, `ptr` first: it has no keeping forms, so the accumulator
     // never keeps `ptr`'s old value past it.
     op("xmov_xload32_xchg", "dst: x, ptr: x, src: x, offset: u32, value: x",
        "ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)", xload,
-       alsoWrites: "ptr")
+       alsoWrites: "ptr", fuses: Fusion("xmov ptr, src", "xload32 dst, ptr, offset", "xstore32 ptr, offset, value", distinct: [("dst", "ptr")]))
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 
