@@ -32,12 +32,14 @@ extension FunctionCompiler {
         let (params, results) = try blockSignature(blockType)
         try check(params)
         if isReachable { materializeAll() }
-        let height = stack.count - params.count
         if !isReachable {
-            // Make the parameters concrete entries of the new frame.
+            // Make the parameters concrete entries of the new frame. The polymorphic
+            // stack may hold fewer values than the parameters: the height is taken
+            // after they are pushed, never below the enclosing block's.
             drop(params.count)
             for p in params { push(p) }
         }
+        let height = stack.count - params.count
         for i in height..<stack.count { stack[i].type = params[i - height] }
         return Control(kind: kind, params: params, results: results, height: height, unreachable: false, label: e.makeLabel(),
                        initializedLocals: initializedLocals)
