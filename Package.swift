@@ -47,7 +47,10 @@ let package = Package(
         // The runtime: modules, instances, memories, globals, calls from Swift.
         .target(
             name: "Sheave",
-            dependencies: ["SheaveCompiler", "SheaveInterpreter", .product(name: "WAT", package: "WasmKit")]),
+            dependencies: [
+                "SheaveCompiler", "SheaveInterpreter",
+                .product(name: "Atomics", package: "swift-atomics"), .product(name: "WAT", package: "WasmKit"),
+            ]),
         // WASI preview1: WasmKit's engine-agnostic WASI library, bridged to Sheave's memory.
         .target(name: "SheaveWASI", dependencies: ["Sheave", .product(name: "WASI", package: "WasmKit")]),
         // Profiles (`sheave run --profile`): the file format and the reports.

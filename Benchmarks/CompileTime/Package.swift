@@ -3,6 +3,7 @@
 // Not part of the Sheave package: it depends on WasmKit's runtime, which Sheave does not.
 //
 //     swift run -c release --package-path Benchmarks/CompileTime compile-time FILE.wasm...
+//     swift run -c release --package-path Benchmarks/CompileTime instantiate [FILE.wat] [COUNT]
 import PackageDescription
 
 let package = Package(
@@ -20,6 +21,14 @@ let package = Package(
                 .product(name: "SheaveWASI", package: "main"),
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WasmKitWASI", package: "WasmKit"),
-            ])
+            ]),
+        // Instantiating a compiled module many times (Benchmarks/instantiate.wat).
+        .executableTarget(
+            name: "instantiate",
+            dependencies: [
+                .product(name: "Sheave", package: "main"),
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+            ]),
     ]
 )

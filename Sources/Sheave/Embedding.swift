@@ -1,3 +1,4 @@
+import Atomics
 import SheaveCompiler
 import SheaveInterpreter
 import WAT
@@ -33,6 +34,23 @@ extension Store {
 public struct Module {
     /// The compiled form: the bytecode and what instantiation needs.
     public let compiled: CompiledModule
+    /// The code image (the bytecode with each op's handler in front of it and the
+    /// accumulator forms chosen), built by the first instantiation and shared by
+    /// every instance after it: it depends on the module alone. Copies of a
+    /// `Module` share it; threads that instantiate at once may each build one,
+    /// and all but the first stored are dropped.
+    private let image = ManagedAtomicLazyReference<CodeImage>()
+
+    /// The module's code image, built on the first call.
+    var codeImage: CodeImage {
+        if let image = image.load() { return image }
+        return image.storeIfNilThenLoad(CodeImage(compiled.code))
+    }
+
+    /// A module of `compiled`, with an image of its own.
+    init(compiled: CompiledModule) {
+        self.compiled = compiled
+    }
 
     /// Decodes, validates and compiles a binary module for the engine's target
     /// (any target compiles; only the host's instantiates).
@@ -70,6 +88,10 @@ public struct Module {
     public var exports: [String] { compiled.info.exports.map(\.name) }
 }
 
+/// A module may be shared between threads: it does not change once made, but for
+/// its code image, which is stored once, atomically.
+extension Module: @unchecked Sendable {}
+
 /// Names host functions, memories, tables, globals and other instances' exports
 /// for modules to import, then instantiates modules against them.
 public struct Linker {
@@ -99,7 +121,7 @@ public struct Linker {
 
     /// Instantiates `module` in `store`, resolving its imports from the definitions.
     public func instantiate(_ module: Module, in store: Store) throws -> Instance {
-        try Instance(module: module.compiled, store: store, imports: definitions)
+        try Instance(module: module, store: store, imports: definitions)
     }
 }
 

@@ -26,7 +26,15 @@ public final class Instance {
     /// Instantiates `module`: resolves `imports` (module name → field name → extern),
     /// initializes globals, tables and memory, and runs the start function.
     /// Throws `LinkError` for a bad import, `Trap` for a trap while initializing.
-    public init(module: CompiledModule, store: Store, imports: [String: [String: Extern]]) throws {
+    /// (Builds a code image for this instance alone: `Linker.instantiate` shares
+    /// one `Module`'s image between its instances.)
+    public convenience init(module: CompiledModule, store: Store, imports: [String: [String: Extern]]) throws {
+        try self.init(module: Module(compiled: module), store: store, imports: imports)
+    }
+
+    /// Instantiates `shared`, with the code image every instance of it shares.
+    init(module shared: Module, store: Store, imports: [String: [String: Extern]]) throws {
+        let module = shared.compiled
         self.module = module
         self.store = store
         let info = module.info
@@ -36,7 +44,7 @@ public final class Instance {
         if store.configuration.compileOptions.checkpoints && !module.options.checkpoints {
             throw LinkError(message: "the store meters fuel or can be interrupted, but the module was compiled without checkpoints (CompileOptions(checkpoints: true); for an artifact, `sheave compile --checkpoints`)")
         }
-        code = CodeImage(module.code)
+        code = shared.codeImage
 
         var functions: [FunctionHandle] = []
         var memory: LinearMemory?
@@ -283,6 +291,10 @@ public final class Instance {
             throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(frame))
         }
     }
+
+    /// Which code image the instance runs: the same for every instance of one
+    /// `Module` (a hook for tests, not part of the API).
+    @_spi(Testing) public var codeImageIdentity: ObjectIdentifier { ObjectIdentifier(code) }
 
     /// The offset in `module.code` of a bytecode address (a profiler sample), or
     /// nil when it lies outside this instance's code.

@@ -1,4 +1,5 @@
-import Sheave
+import Dispatch
+@_spi(Testing) import Sheave
 import SheaveWASI
 import XCTest
 
@@ -24,6 +25,55 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertEqual(try half(3), 1.5)
         XCTAssertThrowsError(try instance.function("quad")!.typed(Int32.self, Int32.self), "wrong types are refused")
         XCTAssertEqual(try instance.function("quad")!.call([.i64(1)]), [.i64(4)])
+    }
+
+    /// The code image depends on the module alone: the instances of one `Module`
+    /// share it, even when made on several threads at once, and share nothing else
+    /// (globals, memory, and the instance a table's function runs in are each
+    /// their own).
+    func testInstancesOfOneModuleShareItsCodeImageAndNothingElse() throws {
+        let source = """
+            (module
+              (memory (export "memory") 1)
+              (global $calls (export "calls") (mut i32) (i32.const 0))
+              (table 1 funcref)
+              (elem (i32.const 0) $bump)
+              (type $unary (func (param i32) (result i32)))
+              (func $bump (param i32) (result i32)
+                (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+                (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get 0)))
+                (i32.load (i32.const 0)))
+              (func (export "apply") (param i32) (result i32)
+                (call_indirect (type $unary) (local.get 0) (i32.const 0))))
+            """
+        let module = try Module(engine: engine, wat: source)
+        let first = try Linker().instantiate(module, in: Store(engine: engine))
+        let second = try Linker().instantiate(module, in: Store(engine: engine))
+        XCTAssertEqual(first.codeImageIdentity, second.codeImageIdentity)
+        let apply = try first.function("apply")!.typed(Int32.self, Int32.self)
+        let applySecond = try second.function("apply")!.typed(Int32.self, Int32.self)
+        XCTAssertEqual(try apply(5), 5)
+        XCTAssertEqual(try apply(6), 11)
+        XCTAssertEqual(try applySecond(100), 100, "the second instance's memory is its own")
+        XCTAssertEqual(first.global("calls")!.value, .i32(2))
+        XCTAssertEqual(second.global("calls")!.value, .i32(1))
+        XCTAssertEqual(try first.memory("memory")!.read(at: 0, count: 4), [11, 0, 0, 0])
+
+        // Instantiated on several threads at once: one image, whoever built it first.
+        nonisolated(unsafe) let identities = UnsafeMutableBufferPointer<ObjectIdentifier?>.allocate(capacity: 8)
+        defer { identities.deallocate() }
+        identities.initialize(repeating: nil)
+        let fresh = try Module(engine: engine, wat: source), engine = self.engine
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            identities[i] = try? Linker().instantiate(fresh, in: Store(engine: engine)).codeImageIdentity
+        }
+        XCTAssertEqual(Set(identities.compactMap { $0 }).count, 1)
+        XCTAssertEqual(identities.compactMap { $0 }.count, 8)
+
+        // The lower API builds an image for its instance alone.
+        let own = try Instance(module: module.compiled, store: Store(engine: engine), imports: [:])
+        XCTAssertNotEqual(own.codeImageIdentity, first.codeImageIdentity)
+        XCTAssertEqual(try own.function("apply")!.typed(Int32.self, Int32.self)(7), 7)
     }
 
     #if InterpreterSIMD
