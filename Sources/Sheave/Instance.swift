@@ -182,14 +182,7 @@ public final class Instance {
     /// Subtyping between types of different modules: nullability, and a typed function
     /// reference below funcref. (Typed references are compared by index: exact only within one module.)
     static func isSubtype(_ a: ValueType, of b: ValueType) -> Bool {
-        if a == b { return true }
-        guard case .ref(let ra) = a, case .ref(let rb) = b else { return false }
-        if ra.isNullable && !rb.isNullable { return false }
-        switch (ra.heapType, rb.heapType) {
-        case let (x, y) where x == y: return true
-        case (.concrete, .abstract(.funcRef)): return true
-        default: return false
-        }
+        a.isSubtype(of: b, concrete: ==)
     }
 
     static func maximum(_ given: UInt64?, fits wanted: UInt64?) -> Bool {
@@ -198,43 +191,33 @@ public final class Instance {
         return given <= wanted
     }
 
-    /// Evaluates a constant expression.
+    /// Evaluates a constant expression (validated when the module was compiled, or
+    /// verified when its artifact was loaded).
     func evaluate(_ expression: ConstExpression, type: ValueType, globals: [GlobalCell]) throws -> Value {
-        var stack: [Value] = []
-        for instruction in expression {
-            switch instruction {
-            case .i32Const(let v): stack.append(.i32(UInt32(bitPattern: v)))
-            case .i64Const(let v): stack.append(.i64(UInt64(bitPattern: v)))
-            case .f32Const(let v): stack.append(.f32(v.bitPattern))
-            case .f64Const(let v): stack.append(.f64(v.bitPattern))
-            case .v128Const(let v):
-                let (low, high) = CompiledModule.halves(v.bytes)
-                stack.append(.v128(low: low, high: high))
-            case .globalGet(let index):
-                guard Int(index) < globals.count else { throw LinkError(message: "unknown global \(index)") }
-                stack.append(globals[Int(index)].value)
-            case .refNull: stack.append(.ref(0))
-            case .refFunc(let index):
-                guard Int(index) < functionRefs.count else { throw LinkError(message: "unknown function \(index)") }
-                stack.append(.ref(functionRefs[Int(index)]))
-            case .binary(let op):
-                guard stack.count >= 2 else { throw LinkError(message: "type mismatch in constant expression") }
-                let b = stack.removeLast().bits, a = stack.removeLast().bits
-                switch op {
-                case .i32Add: stack.append(.i32(UInt32(truncatingIfNeeded: a &+ b)))
-                case .i32Sub: stack.append(.i32(UInt32(truncatingIfNeeded: a &- b)))
-                case .i32Mul: stack.append(.i32(UInt32(truncatingIfNeeded: a &* b)))
-                case .i64Add: stack.append(.i64(a &+ b))
-                case .i64Sub: stack.append(.i64(a &- b))
-                case .i64Mul: stack.append(.i64(a &* b))
-                default: throw LinkError(message: "constant expression required")
+        do {
+            return try expression.foldConstant(operand: { operand in
+                switch operand {
+                case .i32(let v): return .i32(UInt32(bitPattern: v))
+                case .i64(let v): return .i64(UInt64(bitPattern: v))
+                case .f32(let bits): return .f32(bits)
+                case .f64(let bits): return .f64(bits)
+                case .v128(let bytes):
+                    let (low, high) = CompiledModule.halves(bytes)
+                    return .v128(low: low, high: high)
+                case .globalGet(let index):
+                    guard Int(index) < globals.count else { throw LinkError(message: "unknown global \(index)") }
+                    return globals[Int(index)].value
+                case .refNull: return .ref(0)
+                case .refFunc(let index):
+                    guard Int(index) < functionRefs.count else { throw LinkError(message: "unknown function \(index)") }
+                    return .ref(functionRefs[Int(index)])
                 }
-            case .end: break
-            default: throw LinkError(message: "constant expression required")
-            }
+            }, operation: { operation, a, b in Value(bits: operation.apply(a.bits, b.bits), type: operation.type) })
+        } catch ConstantExpressionError.notConstant {
+            throw LinkError(message: "constant expression required")
+        } catch ConstantExpressionError.typeMismatch {
+            throw LinkError(message: "type mismatch in constant expression")
         }
-        guard stack.count == 1, let value = stack.first else { throw LinkError(message: "type mismatch in constant expression") }
-        return value
     }
 
     // MARK: Exports and calls

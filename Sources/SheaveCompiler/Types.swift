@@ -22,25 +22,45 @@ extension ModuleInfo {
 
     /// Whether `a` may be used where `b` is expected.
     public func isSubtype(_ a: ValueType, of b: ValueType) -> Bool {
-        if a == b { return true }
-        guard case .ref(let ra) = a, case .ref(let rb) = b else { return false }
-        if ra.isNullable && !rb.isNullable { return false }
-        return isSubtype(ra.heapType, of: rb.heapType)
+        a.isSubtype(of: b, concrete: sameFunctionType)
     }
 
     func isSubtype(_ a: HeapType, of b: HeapType) -> Bool {
-        switch (a, b) {
-        case let (x, y) where x == y: return true
-        case (.concrete, .abstract(.funcRef)): return true
-        case (.concrete(let i), .concrete(let j)):
-            // Without GC, function types are equivalent when they are structurally equal.
-            return Int(i) < types.count && Int(j) < types.count && types[Int(i)] == types[Int(j)]
-        default: return false
-        }
+        a.isSubtype(of: b, concrete: sameFunctionType)
+    }
+
+    /// Without GC, function types are equivalent when they are structurally equal.
+    private func sameFunctionType(_ i: UInt32, _ j: UInt32) -> Bool {
+        Int(i) < types.count && Int(j) < types.count && types[Int(i)] == types[Int(j)]
     }
 
     /// Whether `type` is a reference to functions (funcref or a typed function reference).
     public func isFunctionReference(_ type: ReferenceType) -> Bool {
         isSubtype(type.heapType, of: .abstract(.funcRef))
+    }
+}
+
+extension ValueType {
+    /// The one subtype check: whether a value of this type may be used where `other`
+    /// is expected. Two concrete heap types are related when `concrete` says so
+    /// (within a module, when their function types are equal).
+    package func isSubtype(of other: ValueType, concrete: (UInt32, UInt32) -> Bool) -> Bool {
+        if self == other { return true }
+        guard case .ref(let a) = self, case .ref(let b) = other else { return false }
+        if a.isNullable && !b.isNullable { return false }
+        return a.heapType.isSubtype(of: b.heapType, concrete: concrete)
+    }
+}
+
+extension HeapType {
+    /// Whether this heap type lies below `other`: itself, a concrete function type
+    /// below funcref, and two concrete types that `concrete` relates.
+    package func isSubtype(of other: HeapType, concrete: (UInt32, UInt32) -> Bool) -> Bool {
+        switch (self, other) {
+        case let (x, y) where x == y: return true
+        case (.concrete, .abstract(.funcRef)): return true
+        case (.concrete(let i), .concrete(let j)): return concrete(i, j)
+        default: return false
+        }
     }
 }

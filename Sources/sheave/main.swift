@@ -307,7 +307,7 @@ struct Run: ParsableCommand {
                 let params = function.type.parameters
                 guard params.count == arguments.count else { fail("\(invoke) takes \(params.count) argument(s), got \(arguments.count)") }
                 let values = try zip(params, arguments).map { try parseArgument($1, as: $0) }
-                for result in try instance.invoke(invoke, values) { print(format(result)) }
+                for result in try instance.invoke(invoke, values) { print(result.formatted(withType: false)) }
             } else {
                 guard instance.export("_start") != nil else { fail("the module exports no _start function; choose one with --invoke") }
                 _ = try instance.invoke("_start", [])
@@ -356,16 +356,6 @@ struct Run: ParsableCommand {
         fail("cannot read \(text) as \(type)")
     }
 
-    func format(_ value: Sheave.Value) -> String {
-        switch value {
-        case .i32(let v): return "\(Int32(bitPattern: v))"
-        case .i64(let v): return "\(Int64(bitPattern: v))"
-        case .f32(let v): return "\(Float(bitPattern: v))"
-        case .f64(let v): return "\(Double(bitPattern: v))"
-        case .ref(let v): return v == 0 ? "null" : "ref"
-        case .v128: return value.description
-        }
-    }
 }
 
 /// Reports a profile written by `sheave run --profile`.

@@ -1,0 +1,144 @@
+import SheaveBytecode
+import WasmParser
+import WasmTypes
+
+// Module-level validation: the features a module uses, constant expressions, and
+// the rules on indices, limits and exports. Function bodies are validated as
+// they are compiled (`FunctionCompiler`).
+extension CompiledModule {
+    /// Module-level uses of features: several results, reference types in signatures, several tables, passive segments.
+    static func checkFeatures(_ info: ModuleInfo, _ features: Features) throws(CompileError) {
+        func require(_ feature: Features, _ what: String) throws(CompileError) {
+            guard features.contains(feature) else { throw CompileError(.invalid, "\(what) needs a feature that is not enabled") }
+        }
+        for type in info.types {
+            if type.results.count > 1 { try require(.multiValue, "a function type with several results") }
+            for t in type.parameters + type.results { try requireFeatures(of: t, features) }
+        }
+        for global in info.globals { try requireFeatures(of: global.valueType, features) }
+        if info.tables.count > 1 { try require(.referenceTypes, "several tables") }
+        for table in info.tables where table.elementType != .funcRef { try requireFeatures(of: .ref(table.elementType), features) }
+        for segment in info.elements {
+            if case .active = segment.mode {} else { try require([.bulkMemory], "a passive or declarative element segment") }
+        }
+        for segment in info.data where segment.mode == .passive { try require(.bulkMemory, "a passive data segment") }
+    }
+
+    static func requireFeatures(of type: ValueType, _ features: Features) throws(CompileError) {
+        if type == .v128 {
+            guard FunctionCompiler.interpreterHasSIMD else {
+                throw CompileError(.unsupported, "SIMD is not available: this Sheave was built without the InterpreterSIMD trait")
+            }
+            guard features.contains(.simd) else { throw CompileError(.invalid, "v128 values need a feature that is not enabled") }
+        }
+        guard case .ref(let ref) = type else { return }
+        guard features.contains(.referenceTypes) else { throw CompileError(.invalid, "reference types need a feature that is not enabled") }
+        if case .concrete = ref.heapType, !features.contains(.functionReferences) {
+            throw CompileError(.invalid, "typed function references need a feature that is not enabled")
+        }
+        if !ref.isNullable, !features.contains(.functionReferences) {
+            throw CompileError(.invalid, "non-nullable references need a feature that is not enabled")
+        }
+    }
+
+    /// A constant expression: only constant instructions, `global.get` of an
+    /// imported immutable global, and one value of `type` at the end.
+    static func validateConstant(_ expression: ConstExpression, type: ValueType, _ info: ModuleInfo, globalLimit: Int) throws(CompileError) {
+        let result: ValueType
+        do {
+            result = try expression.foldConstant(operand: { operand throws(CompileError) -> ValueType in
+                switch operand {
+                case .i32: return .i32
+                case .i64: return .i64
+                case .f32: return .f32
+                case .f64: return .f64
+                case .v128: return .v128
+                case .refNull(let heap):
+                    let type = ValueType.ref(ReferenceType(isNullable: true, heapType: heap))
+                    guard info.isSupported(type) else { throw CompileError(.unsupported, "reference type \(heap) is not supported") }
+                    return type
+                case .refFunc(let index):
+                    guard Int(index) < info.functionTypes.count else { throw CompileError(.invalid, "unknown function \(index)") }
+                    return .ref(ReferenceType(isNullable: false, heapType: .concrete(typeIndex: info.functionTypes[Int(index)])))
+                case .globalGet(let index):
+                    guard Int(index) < info.globals.count else { throw CompileError(.invalid, "unknown global \(index)") }
+                    guard Int(index) < globalLimit else { throw CompileError(.invalid, "unknown global \(index): initializers may read imported globals only") }
+                    guard info.globals[Int(index)].mutability == .constant else { throw CompileError(.invalid, "constant expression required") }
+                    return info.globals[Int(index)].valueType
+                }
+            }, operation: { operation, a, b throws(CompileError) -> ValueType in
+                guard a == operation.type, b == operation.type else { throw CompileError(.invalid, "type mismatch in constant expression") }
+                return operation.type
+            })
+        } catch let error as CompileError {
+            throw error
+        } catch ConstantExpressionError.notConstant {
+            throw CompileError(.invalid, "constant expression required")
+        } catch {
+            throw CompileError(.invalid, "type mismatch in constant expression")
+        }
+        guard info.isSubtype(result, of: type) else { throw CompileError(.invalid, "type mismatch in constant expression") }
+    }
+
+    /// Module-level rules: indices in range, at most one memory, limits, exports unique.
+    static func validateModule(_ info: ModuleInfo) throws(CompileError) {
+        for type in info.functionTypes where Int(type) >= info.types.count {
+            throw CompileError(.invalid, "unknown type \(type)")
+        }
+        if info.memories.count > 1 { throw CompileError(.invalid, "multiple memories") }
+        for table in info.tables {
+            guard info.isSupported(.ref(table.elementType)) else { throw CompileError(.unsupported, "table element type \(table.elementType) is not supported") }
+            guard table.elementType.isNullable else { throw CompileError(.invalid, "type mismatch: a table of non-nullable references needs an initializer") }
+            if let max = table.limits.max, max < table.limits.min {
+                throw CompileError(.invalid, "size minimum must not be greater than maximum")
+            }
+        }
+        for memory in info.memories {
+            if memory.min > 65536 || (memory.max ?? 0) > 65536 {
+                throw CompileError(.invalid, "memory size must be at most 65536 pages (4GiB)")
+            }
+            if let max = memory.max, max < memory.min {
+                throw CompileError(.invalid, "size minimum must not be greater than maximum")
+            }
+        }
+        var names = Set<[UInt8]>()  // bytes: Swift's String equality equates canonically equivalent Unicode
+        for export in info.exports {
+            guard names.insert(Array(export.name.utf8)).inserted else { throw CompileError(.invalid, "duplicate export name \(export.name)") }
+            switch export.descriptor {
+            case .function(let i) where Int(i) >= info.functionTypes.count: throw CompileError(.invalid, "unknown function \(i)")
+            case .table(let i) where Int(i) >= info.tables.count: throw CompileError(.invalid, "unknown table \(i)")
+            case .memory(let i) where Int(i) >= info.memories.count: throw CompileError(.invalid, "unknown memory \(i)")
+            case .global(let i) where Int(i) >= info.globals.count: throw CompileError(.invalid, "unknown global \(i)")
+            default: break
+            }
+        }
+        for (i, initializer) in info.globalInitializers.enumerated() {
+            let type = info.globals[info.importedGlobalCount + i].valueType
+            try validateConstant(initializer, type: type, info, globalLimit: info.importedGlobalCount)
+        }
+        for segment in info.elements {
+            if case .active(let table, let offset) = segment.mode {
+                guard Int(table) < info.tables.count else { throw CompileError(.invalid, "unknown table \(table)") }
+                guard info.isSubtype(.ref(segment.type), of: .ref(info.tables[Int(table)].elementType)) else { throw CompileError(.invalid, "type mismatch: element segment and table types differ") }
+                try validateConstant(offset, type: .i32, info, globalLimit: info.importedGlobalCount)
+            }
+            for item in segment.initializer {
+                try validateConstant(item, type: .ref(segment.type), info, globalLimit: info.importedGlobalCount)
+            }
+        }
+        for segment in info.data {
+            if case .active(let memory, let offset) = segment.mode {
+                guard Int(memory) < info.memories.count else { throw CompileError(.invalid, "unknown memory \(memory)") }
+                try validateConstant(offset, type: .i32, info, globalLimit: info.importedGlobalCount)
+            }
+        }
+        for global in info.globals where !info.isSupported(global.valueType) {
+            throw CompileError(.unsupported, "value type \(global.valueType) is not supported")
+        }
+        if let start = info.start {
+            guard Int(start) < info.functionTypes.count else { throw CompileError(.invalid, "unknown function \(start)") }
+            let type = info.functionType(Int(start))
+            guard type.parameters.isEmpty && type.results.isEmpty else { throw CompileError(.invalid, "start function must have type [] -> []") }
+        }
+    }
+}
