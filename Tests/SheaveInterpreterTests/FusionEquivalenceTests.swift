@@ -280,9 +280,9 @@ final class FusionEquivalenceTests: XCTestCase {
         switch random.next() % 8 {
         case 0, 1, 2: value = (random.next() % 256) * 4  // a pointer to the small words below 1024
         case 3: value = random.next() % 1024
-        case 2: value = UInt64(LinearMemory.pageSize) - random.next() % 16
-        case 3: value = UInt64(UInt32(bitPattern: edgeI32(&random)))
-        case 4: value = bits == 64 ? UInt64(bitPattern: Int64(edgeI32(&random))) : random.next() % 64
+        case 4: value = UInt64(LinearMemory.pageSize) - random.next() % 16
+        case 5: value = UInt64(UInt32(bitPattern: edgeI32(&random)))
+        case 6: value = bits == 64 ? UInt64(bitPattern: Int64(edgeI32(&random))) : random.next() % 64
         default: value = random.next()
         }
         return bits == 32 ? value & 0xFFFF_FFFF : value
