@@ -13,9 +13,11 @@ let package = Package(
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
     ],
     targets: [
+        .target(name: "Timing"),
         .executableTarget(
             name: "compile-time",
             dependencies: [
+                "Timing",
                 .product(name: "Sheave", package: "main"),
                 .product(name: "SheaveCompiler", package: "main"),
                 .product(name: "SheaveWASI", package: "main"),
@@ -26,6 +28,7 @@ let package = Package(
         .executableTarget(
             name: "instantiate",
             dependencies: [
+                "Timing",
                 .product(name: "Sheave", package: "main"),
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),

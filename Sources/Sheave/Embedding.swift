@@ -33,7 +33,7 @@ extension Store {
 /// A WebAssembly module, validated and compiled for an engine.
 public struct Module {
     /// The compiled form: the bytecode and what instantiation needs.
-    public let compiled: CompiledModule
+    package let compiled: CompiledModule
     /// The code image (the bytecode with each op's handler in front of it and the
     /// accumulator forms chosen), built by the first instantiation and shared by
     /// every instance after it: it depends on the module alone. Copies of a
@@ -260,7 +260,22 @@ public struct Function {
 /// An exported (or imported) linear memory.
 public struct Memory {
     /// The memory itself.
-    public let storage: LinearMemory
+    package let storage: LinearMemory
+    /// Its limits, as declared by the module that defined it or by the host.
+    public let type: MemoryType
+
+    package init(storage: LinearMemory, type: MemoryType) {
+        self.storage = storage
+        self.type = type
+    }
+
+    /// A new memory of `type`'s minimum size, for a module to import; nil when
+    /// it cannot be allocated or its minimum exceeds its maximum or 65,536 pages.
+    public init?(type: MemoryType) {
+        let maximum = min(type.max ?? 65536, 65536)
+        guard type.min <= maximum, let storage = LinearMemory(pages: Int(type.min), maximumPages: Int(maximum)) else { return nil }
+        self.init(storage: storage, type: type)
+    }
 
     /// Its size in 64 KiB pages.
     public var pages: Int { storage.pages }
@@ -296,7 +311,7 @@ public struct Memory {
 /// An exported global.
 public struct Global {
     /// The global's storage, shared with every instance that imports it.
-    public let cell: GlobalCell
+    package let cell: GlobalCell
 
     /// Its current value.
     public var value: Value { cell.value }
@@ -309,12 +324,25 @@ public struct Global {
     }
 }
 
-/// An exported table of references.
+/// An exported (or imported) table of references.
 public struct Table {
     /// The table itself.
-    public let storage: FunctionTable
+    package let storage: FunctionTable
     /// The table's element type and limits.
     public let type: TableType
+
+    package init(storage: FunctionTable, type: TableType) {
+        self.storage = storage
+        self.type = type
+    }
+
+    /// A new table of `type`'s minimum size, every entry null, for a module to
+    /// import; nil when the minimum exceeds the maximum or ten million entries.
+    public init?(type: TableType) {
+        let maximum = type.limits.max ?? UInt64(UInt32.max)
+        guard type.limits.min <= maximum, type.limits.min <= 10_000_000 else { return nil }
+        self.init(storage: FunctionTable(count: Int(type.limits.min), maximum: Int(maximum)), type: type)
+    }
 
     /// How many entries it has.
     public var count: Int { storage.count }
@@ -338,8 +366,8 @@ extension Instance {
 
     /// The exported memory `name`.
     public func memory(_ name: String) -> Memory? {
-        guard case .memory(let storage, _)? = export(name) else { return nil }
-        return Memory(storage: storage)
+        guard case .memory(let memory)? = export(name) else { return nil }
+        return memory
     }
 
     /// The exported global `name`.
@@ -350,7 +378,7 @@ extension Instance {
 
     /// The exported table `name`.
     public func table(_ name: String) -> Table? {
-        guard case .table(let storage, let type)? = export(name) else { return nil }
-        return Table(storage: storage, type: type)
+        guard case .table(let table)? = export(name) else { return nil }
+        return table
     }
 }

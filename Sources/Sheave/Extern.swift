@@ -8,12 +8,12 @@ import WasmTypes
 public enum Extern {
     /// A function.
     case function(FunctionHandle)
-    /// A memory and its type.
-    case memory(LinearMemory, MemoryType)
+    /// A memory.
+    case memory(Memory)
     /// A global.
     case global(GlobalCell)
-    /// A table and its type.
-    case table(FunctionTable, TableType)
+    /// A table.
+    case table(Table)
 }
 
 /// A function: exported by an instance, or defined by the host.

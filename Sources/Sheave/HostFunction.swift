@@ -26,10 +26,10 @@ public struct HostFunction {
 /// What a host function may reach of the code that called it.
 public struct Caller {
     /// The calling instance's memory; nil when it has none, or when the host itself called.
-    public let memory: LinearMemory?
+    public let memory: Memory?
 
     /// A caller whose memory is `memory`.
-    public init(memory: LinearMemory?) {
+    package init(memory: Memory?) {
         self.memory = memory
     }
 }

@@ -7,13 +7,13 @@ import WasmTypes
 /// An instantiated module: its code, memory, tables, globals and resolved imports.
 public final class Instance {
     /// The module this instance was made from.
-    public let module: CompiledModule
+    package let module: CompiledModule
     let store: Store
     let code: CodeImage
     /// Imported functions, by function index.
     let importedFunctions: [FunctionHandle]
     /// The instance's memory (defined or imported), if it has one.
-    public let memory: LinearMemory?
+    package let memory: LinearMemory?
     let memoryType: MemoryType?
     let tables: [FunctionTable]
     let tableTypes: [TableType]
@@ -28,7 +28,7 @@ public final class Instance {
     /// Throws `LinkError` for a bad import, `Trap` for a trap while initializing.
     /// (Builds a code image for this instance alone: `Linker.instantiate` shares
     /// one `Module`'s image between its instances.)
-    public convenience init(module: CompiledModule, store: Store, imports: [String: [String: Extern]]) throws {
+    package convenience init(module: CompiledModule, store: Store, imports: [String: [String: Extern]]) throws {
         try self.init(module: Module(compiled: module), store: store, imports: imports)
     }
 
@@ -61,11 +61,13 @@ public final class Instance {
             case (.function(let typeIndex), .function(let handle)):
                 guard handle.type == info.types[Int(typeIndex)] else { throw incompatible }
                 functions.append(handle)
-            case (.memory(let wanted), .memory(let given, let givenType)):
+            case (.memory(let wanted), .memory(let import_)):
+                let (given, givenType) = (import_.storage, import_.type)
                 guard UInt64(given.pages) >= wanted.min, Self.maximum(givenType.max, fits: wanted.max) else { throw incompatible }
                 memory = given
                 memoryType = givenType
-            case (.table(let wanted), .table(let given, let givenType)):
+            case (.table(let wanted), .table(let import_)):
+                let (given, givenType) = (import_.storage, import_.type)
                 guard wanted.elementType == givenType.elementType, UInt64(given.count) >= wanted.limits.min,
                       Self.maximum(givenType.limits.max, fits: wanted.limits.max) else { throw incompatible }
                 tables.append(given)
@@ -228,9 +230,9 @@ public final class Instance {
         guard let export = module.info.exports.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else { return nil }
         switch export.descriptor {
         case .function(let index): return .function(functionHandle(Int(index)))
-        case .memory: return memory.map { .memory($0, memoryType!) }
+        case .memory: return memory.map { .memory(Memory(storage: $0, type: memoryType!)) }
         case .global(let index): return .global(globals[Int(index)])
-        case .table(let index): return .table(tables[Int(index)], tableTypes[Int(index)])
+        case .table(let index): return .table(Table(storage: tables[Int(index)], type: tableTypes[Int(index)]))
         default: return nil
         }
     }
@@ -306,7 +308,7 @@ public final class Instance {
         // Compiled (or verified) code always leaves room; check anyway, the slots are read by index.
         guard max(Value.slotCount(type.parameters), Value.slotCount(type.results)) <= slots.count else { throw Trap(code: .badSignature, backtrace: []) }
         let arguments = Value.decode(slots, as: type.parameters)
-        let results = try Self.call(handle, arguments, caller: Caller(memory: memory))
+        let results = try Self.call(handle, arguments, caller: Caller(memory: memory.map { Memory(storage: $0, type: memoryType!) }))
         guard results.count == type.results.count, zip(results, type.results).allSatisfy({ $0.matches($1) }) else {
             throw LinkError(message: "host function returned \(results), expected \(type.results)")
         }

@@ -42,7 +42,7 @@ public final class Store {
         }
 
         /// How modules must be compiled to run in such a store.
-        public var compileOptions: CompileOptions {
+        package var compileOptions: CompileOptions {
             CompileOptions(checkpoints: fuelMetering || interruptible, features: features, target: target)
         }
     }

@@ -49,7 +49,7 @@ public final class WASIHost {
             var functions: [String: Extern] = [:]
             for (name, function) in module.functions {
                 functions[name] = .function(.host(HostFunction(type: function.type) { caller, arguments in
-                    let view = MemoryView(memory: caller.memory)
+                    let view = MemoryView(memory: caller.memory?.storage)
                     let results: [WasmTypes.Value]
                     do {
                         results = try function.implementation(view, arguments.map(\.wasmTypesValue))

@@ -23,9 +23,11 @@ public enum SpecTestHost {
             "global_f32": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .f32), value: .f32(Float(666.6).bitPattern))),
             "global_f64": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .f64), value: .f64(Double(666.6).bitPattern))),
         ]
-        exports["table"] = .table(FunctionTable(count: 10, maximum: 20), TableType(elementType: .funcRef, limits: Limits(min: 10, max: 20)))
-        if let memory = LinearMemory(pages: 1, maximumPages: 2) {
-            exports["memory"] = .memory(memory, MemoryType(min: 1, max: 2))
+        if let table = Table(type: TableType(elementType: .funcRef, limits: Limits(min: 10, max: 20))) {
+            exports["table"] = .table(table)
+        }
+        if let memory = Memory(type: MemoryType(min: 1, max: 2)) {
+            exports["memory"] = .memory(memory)
         }
         return exports
     }

@@ -6,20 +6,21 @@ import Foundation
 import Sheave
 import SheaveCompiler
 import SheaveWASI
+import Timing
 import WasmKit
 import WasmKitWASI
 
-func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = ContinuousClock.now
-    try body()
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-}
-
-func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 func ms(_ value: Double) -> String { String(format: "%.1f", value * 1000) }
 
 let rounds = 7
+let engine = Sheave.Engine()
+
+/// Instantiates `module` with WASI, as `sheave run` does.
+func instantiate(_ module: Sheave.Module) throws {
+    var linker = Sheave.Linker()
+    linker.defineWASI(try WASIHost())
+    _ = try linker.instantiate(module, in: Sheave.Store(engine: engine))
+}
 print("| module | size (KiB) | Sheave compile (ms) | Sheave compile + instantiate (ms) | WasmKit parse + eager instantiate (ms) | WasmKit parse + lazy instantiate (ms) | Sheave / WasmKit eager |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for path in CommandLine.arguments.dropFirst() {
@@ -28,11 +29,7 @@ for path in CommandLine.arguments.dropFirst() {
     var compile: [Double] = [], compileInstantiate: [Double] = [], eager: [Double] = [], lazy: [Double] = []
     for _ in 0..<rounds {
         compile.append(try seconds { _ = try CompiledModule(bytes: bytes) })
-        compileInstantiate.append(try seconds {
-            let module = try CompiledModule(bytes: bytes)
-            let wasi = try WASIHost()
-            _ = try Sheave.Instance(module: module, store: Sheave.Store(), imports: wasi.imports())
-        })
+        compileInstantiate.append(try seconds { try instantiate(try Sheave.Module(engine: engine, bytes: bytes)) })
         for (mode, sink) in [(EngineConfiguration.CompilationMode.eager, 0), (.lazy, 1)] {
             let time = try seconds {
                 let module = try parseWasm(bytes: bytes)
@@ -63,18 +60,12 @@ for path in CommandLine.arguments.dropFirst() {
     let artifact = compiled.serialized()
     var fromWasm: [Double] = [], load: [Double] = [], verify: [Double] = [], fromArtifact: [Double] = []
     for _ in 0..<rounds {
-        fromWasm.append(try seconds {
-            let module = try CompiledModule(bytes: bytes)
-            _ = try Sheave.Instance(module: module, store: Sheave.Store(), imports: try WASIHost().imports())
-        })
+        fromWasm.append(try seconds { try instantiate(try Sheave.Module(engine: engine, bytes: bytes)) })
         load.append(try seconds { _ = try CompiledModule(deserializing: artifact) })
         verify.append(try seconds {
             try BytecodeVerifier(info: compiled.info, options: compiled.options).verify(code: compiled.code, functionOffsets: compiled.functionOffsets)
         })
-        fromArtifact.append(try seconds {
-            let module = try CompiledModule(deserializing: artifact)
-            _ = try Sheave.Instance(module: module, store: Sheave.Store(), imports: try WASIHost().imports())
-        })
+        fromArtifact.append(try seconds { try instantiate(try Sheave.Module(engine: engine, deserializing: artifact)) })
     }
     let name = URL(fileURLWithPath: path).lastPathComponent
     print("| \(name) | \(bytes.count / 1024) | \(artifact.count / 1024) | \(ms(median(fromWasm))) | \(ms(median(load))) | \(ms(median(verify))) | \(ms(median(fromArtifact))) | \(String(format: "%.2f", median(fromArtifact) / median(fromWasm))) |")

@@ -1,23 +1,14 @@
 // Instantiating a module compiled once, many times, each in a new store:
 // Sheave through `Linker.instantiate` (one code image shared by every instance),
-// Sheave through `Instance(module: CompiledModule…)` (a code image built for each
-// instance, as every instantiation did before), and WasmKit 0.4.2 with eager and
-// lazy translation. Medians of the rounds, the runtimes interleaved in each round.
+// and WasmKit 0.4.2 with eager and lazy translation. Medians of the rounds, the
+// runtimes interleaved in each round.
 //
 //     swift run -c release --package-path Benchmarks/CompileTime instantiate [FILE.wat] [COUNT]
 import Foundation
 import Sheave
+import Timing
 import WAT
 import WasmKit
-
-func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = ContinuousClock.now
-    try body()
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-}
-
-func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 let arguments = CommandLine.arguments.dropFirst()
 let path = arguments.first ?? "Benchmarks/instantiate.wat"
@@ -36,13 +27,10 @@ func check(_ answer: Int32, _ who: String) {
     if answer != 5 { fatalError("\(who): add(2, 3) gave \(answer)") }
 }
 
-var shared: [Double] = [], own: [Double] = [], eager: [Double] = [], lazy: [Double] = []
+var shared: [Double] = [], eager: [Double] = [], lazy: [Double] = []
 for _ in 0..<5 {
     shared.append(try seconds {
         for _ in 0..<count { _ = try Sheave.Linker().instantiate(module, in: Sheave.Store(engine: engine)) }
-    })
-    own.append(try seconds {
-        for _ in 0..<count { _ = try Sheave.Instance(module: module.compiled, store: Sheave.Store(engine: engine), imports: [:]) }
     })
     for (engine, sink) in [(eagerEngine, 0), (lazyEngine, 1)] {
         let time = try seconds {
@@ -59,7 +47,6 @@ print("")
 print("| runtime | total (s) | per instance (µs) |")
 print("|---|---:|---:|")
 for (name, times) in [("Sheave, `Linker.instantiate` (one code image per module)", shared),
-                      ("Sheave, `Instance(module: CompiledModule…)` (a code image per instance)", own),
                       ("WasmKit 0.4.2, eager translation", eager), ("WasmKit 0.4.2, lazy translation", lazy)] {
     print("| \(name) | \(String(format: "%.3f", median(times))) | \(String(format: "%.1f", median(times) / Double(count) * 1e6)) |")
 }
