@@ -229,7 +229,7 @@ public struct Function {
 
     /// Calls it with untyped values; throws on a type mismatch, a trap or a host error.
     public func call(_ arguments: [Value]) throws -> [Value] {
-        try Instance.call(handle, arguments, caller: Caller(memory: nil))
+        try InstanceEntity.call(handle.callee, arguments, caller: Caller(memory: nil))
     }
 
     /// A typed wrapper of a function of type [] -> [R].

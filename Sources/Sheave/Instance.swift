@@ -4,16 +4,101 @@ import SheaveInterpreter
 import WasmParser
 import WasmTypes
 
-/// An instantiated module: its code, memory, tables, globals and resolved imports.
+/// An instantiated module, as the embedder holds it. A handle keeps its store
+/// alive; the store owns the instance itself (`InstanceEntity`), which refers
+/// back to the store without owning it. So nothing is a cycle: when the last
+/// handle and the last reference to the store go, the store, its instances,
+/// their memories and the VM's stack are freed (before, every instance and its
+/// store kept each other alive for ever).
 public final class Instance {
-    /// The module this instance was made from.
-    package let module: CompiledModule
+    /// The store, kept alive by every handle to one of its instances.
     let store: Store
+    let entity: InstanceEntity
+
+    init(_ entity: InstanceEntity) {
+        self.entity = entity
+        self.store = entity.store
+    }
+
+    /// Instantiates `module` (resolving `imports`: module name → field name →
+    /// extern), building a code image for this instance alone: `Linker.instantiate`
+    /// shares one `Module`'s image between its instances.
+    package convenience init(module: CompiledModule, store: Store, imports: [String: [String: Extern]]) throws {
+        try self.init(module: Module(compiled: module), store: store, imports: imports)
+    }
+
+    /// Instantiates `module`, with the code image every instance of it shares.
+    convenience init(module: Module, store: Store, imports: [String: [String: Extern]]) throws {
+        self.init(try InstanceEntity(module: module, store: store, imports: imports))
+    }
+
+    /// The module this instance was made from.
+    package var module: CompiledModule { entity.module }
+    /// The instance's memory (defined or imported), if it has one.
+    package var memory: LinearMemory? { entity.memory }
+
+    /// The export named `name`.
+    public func export(_ name: String) -> Extern? { entity.export(name) }
+
+    /// Calls the exported function `name`.
+    public func invoke(_ name: String, _ arguments: [Value]) throws -> [Value] { try entity.invoke(name, arguments) }
+
+    /// The offset in `module.code` of a bytecode address (a profiler sample), or
+    /// nil when it lies outside this instance's code.
+    public func codeOffset(of address: UInt) -> Int? { entity.codeOffset(of: address) }
+
+    /// Which code image the instance runs: the same for every instance of one
+    /// `Module` (a hook for tests, not part of the API).
+    @_spi(Testing) public var codeImageIdentity: ObjectIdentifier { ObjectIdentifier(entity.code) }
+}
+
+/// A function as instances and the store hold it: an instance by its entity,
+/// never by a handle, which would keep the store alive from inside it.
+enum Callee {
+    case wasm(InstanceEntity, index: Int)
+    case host(HostFunction)
+
+    /// The function's parameter and result types.
+    var type: FunctionType {
+        switch self {
+        case .wasm(let instance, let index): return instance.module.info.functionType(index)
+        case .host(let host): return host.type
+        }
+    }
+
+    /// The function as the embedder sees it: a new handle keeps the store alive.
+    var handle: FunctionHandle {
+        switch self {
+        case .wasm(let instance, let index): return .wasm(Instance(instance), index: index)
+        case .host(let host): return .host(host)
+        }
+    }
+}
+
+extension FunctionHandle {
+    /// The function as instances and the store hold it.
+    var callee: Callee {
+        switch self {
+        case .wasm(let instance, let index): return .wasm(instance.entity, index: index)
+        case .host(let host): return .host(host)
+        }
+    }
+}
+
+/// An instantiated module: its code, memory, tables, globals and resolved
+/// imports. Owned by its store (`Store.instances`); it refers to the store
+/// without owning it, and is reached from the API through `Instance` handles.
+final class InstanceEntity {
+    /// The module this instance was made from.
+    let module: CompiledModule
+    /// The store that owns this instance: alive whenever the instance runs or is
+    /// reached (through a handle, or the store itself).
+    unowned let store: Store
     let code: CodeImage
     /// Imported functions, by function index.
-    let importedFunctions: [FunctionHandle]
+    let importedFunctions: [Callee]
     /// The instance's memory (defined or imported), if it has one.
-    package let memory: LinearMemory?
+    let memory: LinearMemory?
     let memoryType: MemoryType?
     let tables: [FunctionTable]
     let tableTypes: [TableType]
@@ -23,16 +108,11 @@ public final class Instance {
     private(set) var functionRefs: [UInt64] = []
     private(set) var context: ExecutionContext!
 
-    /// Instantiates `module`: resolves `imports` (module name → field name → extern),
-    /// initializes globals, tables and memory, and runs the start function.
-    /// Throws `LinkError` for a bad import, `Trap` for a trap while initializing.
-    /// (Builds a code image for this instance alone: `Linker.instantiate` shares
-    /// one `Module`'s image between its instances.)
-    package convenience init(module: CompiledModule, store: Store, imports: [String: [String: Extern]]) throws {
-        try self.init(module: Module(compiled: module), store: store, imports: imports)
-    }
-
-    /// Instantiates `shared`, with the code image every instance of it shares.
+    /// Instantiates `shared`: resolves `imports` (module name → field name → extern),
+    /// initializes globals, tables and memory, and runs the start function, with
+    /// the code image every instance of the module shares. Throws `LinkError` for
+    /// a bad import (a function of another store among them), `Trap` for a trap
+    /// while initializing.
     init(module shared: Module, store: Store, imports: [String: [String: Extern]]) throws {
         let module = shared.compiled
         self.module = module
@@ -46,7 +126,7 @@ public final class Instance {
         }
         code = shared.codeImage
 
-        var functions: [FunctionHandle] = []
+        var functions: [Callee] = []
         var memory: LinearMemory?
         var memoryType: MemoryType?
         var tables: [FunctionTable] = []
@@ -60,7 +140,10 @@ public final class Instance {
             switch (entry.descriptor, extern) {
             case (.function(let typeIndex), .function(let handle)):
                 guard handle.type == info.types[Int(typeIndex)] else { throw incompatible }
-                functions.append(handle)
+                if case .wasm(let exporter, _) = handle, exporter.store !== store {
+                    throw LinkError(message: "\(entry.module).\(entry.name) is a function of another store")
+                }
+                functions.append(handle.callee)
             case (.memory(let wanted), .memory(let import_)):
                 let (given, givenType) = (import_.storage, import_.type)
                 guard UInt64(given.pages) >= wanted.min, Self.maximum(givenType.max, fits: wanted.max) else { throw incompatible }
@@ -115,6 +198,8 @@ public final class Instance {
                 functionRefs.append(store.makeFunctionRef(handle, code: nil))
             }
         }
+        // The store owns the instance from the moment its functions can be referenced.
+        store.instances.append(self)
         for i in info.importedFunctionCount..<info.functionTypes.count {
             let entry = code.address(at: module.functionOffsets[i - info.importedFunctionCount])
             let ref = store.makeFunctionRef(.wasm(self, index: i), code: entry)
@@ -225,11 +310,11 @@ public final class Instance {
     // MARK: Exports and calls
 
     /// The export named `name`.
-    public func export(_ name: String) -> Extern? {
+    func export(_ name: String) -> Extern? {
         // Names match byte for byte: Swift's == would equate canonically equivalent Unicode.
         guard let export = module.info.exports.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else { return nil }
         switch export.descriptor {
-        case .function(let index): return .function(functionHandle(Int(index)))
+        case .function(let index): return .function(callee(Int(index)).handle)
         case .memory: return memory.map { .memory(Memory(storage: $0, type: memoryType!)) }
         case .global(let index): return .global(globals[Int(index)])
         case .table(let index): return .table(Table(storage: tables[Int(index)], type: tableTypes[Int(index)]))
@@ -237,17 +322,18 @@ public final class Instance {
         }
     }
 
-    func functionHandle(_ index: Int) -> FunctionHandle {
+    func callee(_ index: Int) -> Callee {
         index < importedFunctions.count ? importedFunctions[index] : .wasm(self, index: index)
     }
 
     /// Calls the exported function `name`.
-    public func invoke(_ name: String, _ arguments: [Value]) throws -> [Value] {
-        guard case .function(let handle)? = export(name) else { throw LinkError(message: "unknown export \(name)") }
-        return try Self.call(handle, arguments, caller: Caller(memory: nil))
+    func invoke(_ name: String, _ arguments: [Value]) throws -> [Value] {
+        guard let export = module.info.exports.first(where: { $0.name.utf8.elementsEqual(name.utf8) }),
+              case .function(let index) = export.descriptor else { throw LinkError(message: "unknown export \(name)") }
+        return try Self.call(callee(Int(index)), arguments, caller: Caller(memory: nil))
     }
 
-    static func call(_ handle: FunctionHandle, _ arguments: [Value], caller: Caller) throws -> [Value] {
+    static func call(_ handle: Callee, _ arguments: [Value], caller: Caller) throws -> [Value] {
         switch handle {
         case .host(let host): return try host.body(caller, arguments)
         case .wasm(let instance, let index): return try instance.call(function: index, arguments: arguments)
@@ -277,13 +363,9 @@ public final class Instance {
         }
     }
 
-    /// Which code image the instance runs: the same for every instance of one
-    /// `Module` (a hook for tests, not part of the API).
-    @_spi(Testing) public var codeImageIdentity: ObjectIdentifier { ObjectIdentifier(code) }
-
     /// The offset in `module.code` of a bytecode address (a profiler sample), or
     /// nil when it lies outside this instance's code.
-    public func codeOffset(of address: UInt) -> Int? {
+    func codeOffset(of address: UInt) -> Int? {
         code.offset(of: UnsafeRawPointer(bitPattern: address))
     }
 

@@ -52,7 +52,10 @@ public final class Store {
     let vm: VM
     private var signatureIDs: [FunctionType: UInt32] = [:]
     /// Functions reachable through references, by the id a foreign call hands the host.
-    private(set) var referencedFunctions: [FunctionHandle] = []
+    private(set) var referencedFunctions: [Callee] = []
+    /// Every instance made in this store, owned by it: a reference to one of
+    /// their functions may sit in any table or global of the store.
+    var instances: [InstanceEntity] = []
 
     /// The bit that marks a host-call id as "a function reached through a reference"
     /// (other ids are the calling module's import index).
@@ -96,7 +99,7 @@ public final class Store {
     }
 
     /// Registers `handle` with the VM; returns its reference value.
-    func makeFunctionRef(_ handle: FunctionHandle, code: UnsafeRawPointer?) -> UInt64 {
+    func makeFunctionRef(_ handle: Callee, code: UnsafeRawPointer?) -> UInt64 {
         let type = handle.type
         let id = UInt32(referencedFunctions.count) | Self.referenceCallBit
         referencedFunctions.append(handle)

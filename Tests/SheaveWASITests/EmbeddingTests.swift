@@ -1,5 +1,6 @@
 import Dispatch
 @_spi(Testing) import Sheave
+import SheaveInterpreter
 import SheaveWASI
 import XCTest
 
@@ -74,6 +75,51 @@ final class EmbeddingTests: XCTestCase {
         let own = try Instance(module: module.compiled, store: Store(engine: engine), imports: [:])
         XCTAssertNotEqual(own.codeImageIdentity, first.codeImageIdentity)
         XCTAssertEqual(try own.function("apply")!.typed(Int32.self, Int32.self)(7), 7)
+    }
+
+    /// A store, its instances and their memories are freed when the last handle
+    /// to any of them goes (they kept each other alive before); a function taken
+    /// from an instance keeps its store alive, and a function of another store
+    /// cannot be imported.
+    func testAStoreAndItsInstancesAreFreedWhenTheLastHandleGoes() throws {
+        let source = """
+            (module
+              (memory (export "memory") 1)
+              (table (export "table") 1 funcref)
+              (elem (i32.const 0) $double)
+              (func $double (export "double") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2))))
+            """
+        let module = try Module(engine: engine, wat: source)
+        weak var store: Store?
+        weak var memory: LinearMemory?
+        do {
+            let owned = Store(engine: engine)
+            let instance = try Linker().instantiate(module, in: owned)
+            var linker = Linker()
+            linker.define("first", instance: instance)
+            let second = try linker.instantiate(try Module(engine: engine, wat: """
+                (module (import "first" "double" (func $double (param i32) (result i32)))
+                        (func (export "quad") (param i32) (result i32) (call $double (call $double (local.get 0)))))
+                """), in: owned)
+            XCTAssertEqual(try second.function("quad")!.typed(Int32.self, Int32.self)(3), 12)
+            store = owned
+            memory = instance.memory
+        }
+        XCTAssertNil(store, "the store outlived every handle")
+        XCTAssertNil(memory, "the instance's memory outlived its store")
+
+        let double: (Int32) throws -> Int32 = try {
+            try Linker().instantiate(module, in: Store(engine: engine)).function("double")!.typed(Int32.self, Int32.self)
+        }()
+        XCTAssertEqual(try double(21), 42, "a function handle keeps its store alive")
+
+        var linker = Linker()
+        linker.define("first", instance: try Linker().instantiate(module, in: Store(engine: engine)))
+        XCTAssertThrowsError(try linker.instantiate(try Module(engine: engine, wat: """
+            (module (import "first" "double" (func (param i32) (result i32))))
+            """), in: Store(engine: engine))) {
+            XCTAssertEqual("\($0)", "first.double is a function of another store")
+        }
     }
 
     #if InterpreterSIMD
