@@ -1,4 +1,3 @@
-import Foundation
 import SheaveBytecode
 import SheaveInterpreter
 import XCTest
@@ -70,55 +69,6 @@ final class TrapAndControlTests: XCTestCase {
             e.ret()
         }
         XCTAssertEqual(callAll(growThenLoad, [1], memory: { LinearMemory(pages: 1) }), .values([0]))
-    }
-
-    /// A memory reserves its maximum and commits what the program touches: a 4 GiB
-    /// memory, and a 1-page one grown by 65,535 pages in one `memory.grow`, cost
-    /// the few pages written (issue 18: growing used to realloc and zero every
-    /// page, 30 s and 4 GB). The grown pages read zero, the last byte of 4 GiB is
-    /// reachable, and one past it traps.
-    func testAFourGigabyteMemoryCostsOnlyThePagesTouched() throws {
-        let before = Self.residentBytes()
-        let full = try XCTUnwrap(LinearMemory(pages: 65536))
-        XCTAssertEqual(full.byteCount, 1 << 32)
-        full.base.storeBytes(of: 0xAB, toByteOffset: 0, as: UInt8.self)  // in bounds: byteCount is 4 GiB
-        full.base.storeBytes(of: 0xCD, toByteOffset: (1 << 32) - 1, as: UInt8.self)
-        XCTAssertEqual(full.base.load(fromByteOffset: (1 << 32) - 1, as: UInt8.self), 0xCD)
-        XCTAssertEqual(full.base.load(fromByteOffset: 1 << 31, as: UInt8.self), 0)
-
-        let grown = try XCTUnwrap(LinearMemory(pages: 1))
-        let base = grown.base
-        let load = assemble { e in
-            e.pushFrame(2)
-            e.memoryGrow(XReg(1), XReg(0))
-            e.xconst32(XReg(0), -8)               // the last 8 bytes of 4 GiB
-            e.xload64(XReg(0), XReg(0), 0)
-            e.xor64(XReg(0), XReg(0), XReg(1))    // | the old size (1)
-            e.ret()
-        }
-        for mode in dispatchModes {
-            XCTAssertEqual(call(load, [0xFFFF], mode: mode, memory: grown), mode == dispatchModes[0] ? .values([1]) : .values([0xFFFF_FFFF]))
-        }
-        XCTAssertEqual(grown.pages, 65536)
-        XCTAssertEqual(grown.base, base, "the memory grew in place")
-        XCTAssertNil(grown.grow(by: 1), "past 4 GiB")
-        let past = assemble { e in
-            e.pushFrame(1)
-            e.xconst32(XReg(0), -4)
-            e.xload64(XReg(0), XReg(0), 0)        // bytes 2^32 - 4 ..< 2^32 + 4
-            e.ret()
-        }
-        XCTAssertEqual(callAll(past, [], memory: { grown }), .trap(.memoryOutOfBounds))
-        if let before, let after = Self.residentBytes() {
-            XCTAssertLessThan(after - before, 64 << 20, "8 GiB of memory, a few pages touched")
-        }
-    }
-
-    /// The process's resident memory, from /proc (nil elsewhere).
-    static func residentBytes() -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
-              let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
-        return pages * 4096
     }
 
     func testBranchTableTakesTheDefaultPastTheEnd() {
