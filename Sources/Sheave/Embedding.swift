@@ -339,7 +339,7 @@ public struct Table {
     /// A new table of `type`'s minimum size, every entry null, for a module to
     /// import; nil when the minimum exceeds the maximum or ten million entries.
     public init?(type: TableType) {
-        let maximum = type.limits.max ?? UInt64(UInt32.max)
+        let maximum = min(type.limits.max ?? UInt64(UInt32.max), UInt64(UInt32.max))
         guard type.limits.min <= maximum, type.limits.min <= 10_000_000 else { return nil }
         self.init(storage: FunctionTable(count: Int(type.limits.min), maximum: Int(maximum)), type: type)
     }

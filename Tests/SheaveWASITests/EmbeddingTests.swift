@@ -2,6 +2,8 @@ import Dispatch
 @_spi(Testing) import Sheave
 import SheaveInterpreter
 import SheaveWASI
+import WasmParser
+import WasmTypes
 import XCTest
 
 /// The embedding API: Engine, Module, Store, Linker, and typed access to exports.
@@ -120,6 +122,27 @@ final class EmbeddingTests: XCTestCase {
             """), in: Store(engine: engine))) {
             XCTAssertEqual("\($0)", "first.double is a function of another store")
         }
+    }
+
+    /// Memories and tables a host makes for a module to import: limits that make no
+    /// sense are refused, a huge maximum is clamped rather than trapped on, and the
+    /// module sees what the host made.
+    func testHostMadeMemoriesAndTablesAreCheckedNotTrusted() throws {
+        XCTAssertNil(Memory(type: MemoryType(min: 2, max: 1)))
+        XCTAssertNil(Memory(type: MemoryType(min: 70_000, max: nil)))
+        XCTAssertNil(Table(type: TableType(elementType: .funcRef, limits: Limits(min: 20_000_000, max: nil))))
+        XCTAssertNil(Table(type: TableType(elementType: .funcRef, limits: Limits(min: 3, max: 2))))
+        let table = try XCTUnwrap(Table(type: TableType(elementType: .funcRef, limits: Limits(min: 1, max: UInt64.max))))
+        XCTAssertEqual(table.count, 1)
+        let memory = try XCTUnwrap(Memory(type: MemoryType(min: 1, max: 2)))
+        try memory.write([42], at: 7)
+        var linker = Linker()
+        linker.define("host", "memory", .memory(memory))
+        let instance = try linker.instantiate(try Module(engine: engine, wat: """
+            (module (import "host" "memory" (memory 1 2))
+                    (func (export "peek") (result i32) (i32.load8_u (i32.const 7))))
+            """), in: Store(engine: engine))
+        XCTAssertEqual(try instance.function("peek")!.typed(Int32.self)(), 42)
     }
 
     #if InterpreterSIMD
