@@ -311,8 +311,7 @@ final class InstanceEntity {
 
     /// The export named `name`.
     func export(_ name: String) -> Extern? {
-        // Names match byte for byte: Swift's == would equate canonically equivalent Unicode.
-        guard let export = module.info.exports.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else { return nil }
+        guard let export = exportEntry(name) else { return nil }
         switch export.descriptor {
         case .function(let index): return .function(callee(Int(index)).handle)
         case .memory: return memory.map { .memory(Memory(storage: $0, type: memoryType!)) }
@@ -322,14 +321,19 @@ final class InstanceEntity {
         }
     }
 
+    /// The module's export named `name`. Names match byte for byte: Swift's ==
+    /// would equate canonically equivalent Unicode.
+    private func exportEntry(_ name: String) -> Export? {
+        module.info.exports.first { $0.name.utf8.elementsEqual(name.utf8) }
+    }
+
     func callee(_ index: Int) -> Callee {
         index < importedFunctions.count ? importedFunctions[index] : .wasm(self, index: index)
     }
 
     /// Calls the exported function `name`.
     func invoke(_ name: String, _ arguments: [Value]) throws -> [Value] {
-        guard let export = module.info.exports.first(where: { $0.name.utf8.elementsEqual(name.utf8) }),
-              case .function(let index) = export.descriptor else { throw LinkError(message: "unknown export \(name)") }
+        guard let export = exportEntry(name), case .function(let index) = export.descriptor else { throw LinkError(message: "unknown export \(name)") }
         return try Self.call(callee(Int(index)), arguments, caller: Caller(memory: nil))
     }
 
