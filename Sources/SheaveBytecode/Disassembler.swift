@@ -11,10 +11,13 @@ public struct Disassembler {
         public var addresses: Bool
         /// Print each op's raw bytes.
         public var bytes: Bool
+        /// After a super-instruction, print the ops it stands for (`OpInfo.stands`).
+        public var fusions: Bool
         /// Options showing addresses and raw bytes unless told otherwise.
-        public init(addresses: Bool = true, bytes: Bool = true) {
+        public init(addresses: Bool = true, bytes: Bool = true, fusions: Bool = false) {
             self.addresses = addresses
             self.bytes = bytes
+            self.fusions = fusions
         }
     }
 
@@ -64,9 +67,22 @@ public struct Disassembler {
                 let targets = visitor.pendingTargets.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
                 line += visitor.pendingTargets.count == 1 ? "    // target = \(targets)" : "    // targets = \(targets)"
             }
+            if options.fusions, let stands = Self.info(at: start, in: code, byteOrder: byteOrder)?.stands.first {
+                line += "    // = \(stands)"
+            }
             out.append((start + baseOffset, line))
         }
         return out
+    }
+
+    /// The facts about the op at `offset` (decoded already, so its opcode is valid).
+    static func info(at offset: Int, in code: [UInt8], byteOrder: ByteOrder) -> OpInfo? {
+        if code[offset] == 0xFF {
+            guard offset + 2 < code.count else { return nil }
+            let little = UInt16(code[offset + 1]) | UInt16(code[offset + 2]) << 8
+            return ExtendedOpcode(rawValue: byteOrder == .littleEndian ? little : little.byteSwapped)?.info
+        }
+        return Opcode(rawValue: code[offset])?.info
     }
 
     // MARK: Operand formatting used by the generated op methods

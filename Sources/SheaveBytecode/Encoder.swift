@@ -54,14 +54,27 @@ public struct Encoder {
     private var lastBoundPosition = -1
     private var fixups: [(field: Int, instructionStart: Int, label: Int)] = []
     private var failure: Error?
+    /// Ops not encoded yet, oldest first (`Encoder+Staging.swift`).
+    var staged: [StagedOp] = []
+    /// Whether ops are staged and fused (the compiler's encoder) or encoded at once.
+    package var fusing = false
+    /// Registers from this number up are free once the op being compiled has run:
+    /// the slots of the operand stack entries it consumes and above. A fusion rule's
+    /// temporary must be one of them. The compiler sets it per instruction.
+    package var reusableFrom = Int.max
 
     /// An empty encoder writing immediates in `byteOrder` (the target's).
     public init(byteOrder: ByteOrder = .host) {
         self.byteOrder = byteOrder
     }
 
-    /// The offset at which the next op will be written.
-    public var position: Int { bytes.count }
+    /// The offset at which the next op will be written (staged ops are written first).
+    public var position: Int {
+        mutating get {
+            flush()
+            return bytes.count
+        }
+    }
 
     /// A new label, not yet bound.
     public mutating func makeLabel() -> Label {
@@ -71,6 +84,7 @@ public struct Encoder {
 
     /// Binds `label` to the current position and patches branches already written to it.
     public mutating func bind(_ label: Label) {
+        flush()
         precondition(labelPositions[label.id] == nil, "label bound twice")
         labelPositions[label.id] = bytes.count
         let position = bytes.count
@@ -88,6 +102,7 @@ public struct Encoder {
 
     /// The finished bytecode. Throws if a label was used but never bound.
     public func finish() throws(Error) -> [UInt8] {
+        precondition(staged.isEmpty, "staged ops not flushed before finish")
         if let failure { throw failure }
         guard fixups.isEmpty else { throw .unboundLabel }
         return bytes
@@ -109,6 +124,7 @@ public struct Encoder {
     /// replaces by a better form. No label may be bound, and no branch to an unbound
     /// label written, past `position`.
     public mutating func truncate(to position: Int) {
+        flush()
         // Labels are bound at the current position, and fixups appended in the order
         // their fields are written: the last of each is the furthest.
         precondition(lastBoundPosition <= position, "a label is bound past the truncation point")
@@ -118,6 +134,7 @@ public struct Encoder {
 
     /// Appends raw, already encoded bytecode (for example another function's).
     public mutating func append(contentsOf other: [UInt8]) {
+        flush()
         bytes.append(contentsOf: other)
     }
 
@@ -141,7 +158,10 @@ public struct Encoder {
 
     // MARK: Primitives used by the generated op methods
 
-    mutating func beginInstruction() { instructionStart = bytes.count }
+    mutating func beginInstruction() {
+        if fusing, !staged.isEmpty { flush() }
+        instructionStart = bytes.count
+    }
 
     mutating func emitOpcode(_ opcode: Int) { bytes.append(UInt8(opcode)) }
 

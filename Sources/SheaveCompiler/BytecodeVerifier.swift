@@ -17,6 +17,8 @@ import SheaveBytecode
 ///   and ops on memory appear only in modules with a memory;
 /// - SIMD ops appear only in a build with SIMD handlers (the `InterpreterSIMD` trait);
 /// - the last op does not fall through (control cannot run off the function);
+/// - a super-instruction whose steps need two registers apart (`OpInfo.distinctOperands`)
+///   names two different ones, as the compiler's fusion rules require;
 /// - with checkpoints, the op after `push_frame` and the target of every
 ///   backward branch is a `checkpoint`, so metered code cannot run unmetered.
 ///
@@ -91,17 +93,20 @@ public struct BytecodeVerifier {
             let shapes: [OperandShape]
             let flags: OpFlags
             let name: String
+            let distinct: [(Int, Int)]
             if byte == 0xFF {
                 let extendedByte = try reader.readU16()
                 guard let op = ExtendedOpcode(rawValue: extendedByte) else { throw Failure(at: start + at, reason: "invalid extended opcode 0x\(String(extendedByte, radix: 16))") }
                 shapes = ExtendedOpcode.operandShapes[Int(op.rawValue)]
                 flags = op.info.flags
                 name = op.info.name
+                distinct = op.info.distinctOperands
             } else {
                 guard let op = Opcode(rawValue: byte) else { throw Failure(at: start + at, reason: "invalid opcode 0x\(String(byte, radix: 16))") }
                 shapes = Opcode.operandShapes[Int(op.rawValue)]
                 flags = op.info.flags
                 name = op.info.name
+                distinct = op.info.distinctOperands
                 if op == .checkpoint { checkpointAt.insert(at) }
             }
             func fail(_ reason: String) -> Failure { Failure(at: start + at, reason: "\(name): \(reason)") }
@@ -115,11 +120,13 @@ public struct BytecodeVerifier {
                 throw fail("SIMD is not available: this Sheave was built without the InterpreterSIMD trait")
             }
             var calleeFrame = 0
-            for shape in shapes {
+            var registers: [Int: Int] = [:]  // operand position -> register, for `distinct`
+            for (position, shape) in shapes.enumerated() {
                 switch shape {
                 case .x, .f:
                     let r = Int(try reader.readU16())
                     guard r < frameSize else { throw fail("register \(r) outside the frame of \(frameSize) slots") }
+                    if !distinct.isEmpty { registers[position] = r }
                 case .v:
                     let r = Int(try reader.readU16())
                     guard r + 1 < frameSize else { throw fail("vector register \(r) outside the frame of \(frameSize) slots") }
@@ -151,6 +158,9 @@ public struct BytecodeVerifier {
                     guard size < UInt32(UInt16.max) else { throw fail("frame of \(size) slots is too large") }
                     frameSize = Int(size)
                 }
+            }
+            for (a, b) in distinct where registers[a] == registers[b] {
+                throw fail("operands \(a) and \(b) name one register, which the op's steps need apart (the compiler never fuses so)")
             }
             lastFlags = flags
             index += 1

@@ -64,7 +64,8 @@ extension FunctionCompiler {
     mutating func visitIf(blockType: BlockType) throws(CompileError) {
         try check([.i32])
         let reachable = isReachable
-        let condition = reachable ? takeBranchCondition() : .register(0)
+        let condition = reachable ? register(stack.count - 1) : 0
+        let conditionSlot = stack.isEmpty ? 0 : stack[stack.count - 1].slot
         drop(1)
         var frame = try enter(.if, blockType)
         let elseLabel = e.makeLabel()
@@ -76,10 +77,9 @@ extension FunctionCompiler {
                 lateSlots += Self.width(p)
                 frame.savedParams.append(late)
                 move(p, to: 0, from: slot(frame.height + k))
-                lateSlotFields.append((field: e.position - 4, late: late))
-                lastMove = nil  // its field is patched where it is: no fusion may move it
+                lateSlotFields.append((field: e.position - 4, late: late))  // encoded: no fusion moves it
             }
-            emitBranch(on: condition, whenTrue: false, to: elseLabel)
+            emitBranch(on: condition, whenTrue: false, to: elseLabel, consuming: conditionSlot)
         }
         frame.dead = !reachable
         controls.append(frame)
@@ -106,8 +106,7 @@ extension FunctionCompiler {
             push(p)
             if parentReachable {
                 move(p, to: slot(frame.height + k), from: 0)
-                lateSlotFields.append((field: e.position - 2, late: frame.savedParams[k]))
-                lastMove = nil  // its field is patched where it is: no fusion may move it
+                lateSlotFields.append((field: e.position - 2, late: frame.savedParams[k]))  // encoded: no fusion moves it
             }
         }
         controls[controls.count - 1] = frame
@@ -146,9 +145,7 @@ extension FunctionCompiler {
                 let first = slotAt(frame.height), offsets = Self.layout(frame.params).slots
                 for (k, p) in frame.params.enumerated() {
                     move(p, to: UInt16(first + offsets[k]), from: 0)
-                    lateSlotFields.append((field: e.position - 2, late: frame.savedParams[k]))
-                    lastMove = nil  // its field is patched where it is: no fusion may move it
-                lastMove = nil  // its field is patched where it is: no fusion may move it
+                    lateSlotFields.append((field: e.position - 2, late: frame.savedParams[k]))  // encoded: no fusion moves it
                 }
                 bind(skip)
             }
@@ -194,10 +191,8 @@ extension FunctionCompiler {
     mutating func emitReturn() {
         // A single result the last op just wrote: that op writes slot 0 instead (nothing
         // runs between it and the return, and every op reads its operands before writing).
-        if type.results.count == 1, let last = lastDestination, stack.count > frameHeight,
-           stack[stack.count - 1].location == .slot, last.slot == Int(slot(stack.count - 1)) {
-            e.patchRegister(at: last.field, 0)
-            lastDestination = nil
+        if type.results.count == 1, stack.count > frameHeight, stack[stack.count - 1].location == .slot,
+           e.retargetDestination(from: slot(stack.count - 1), to: 0) {
             emit { $0.ret() }
             return
         }
@@ -230,7 +225,8 @@ extension FunctionCompiler {
         let target = controls[controls.count - 1 - depth]
         try check([.i32])
         let reachable = isReachable
-        let condition = reachable ? takeBranchCondition() : .register(0)
+        let condition = reachable ? register(stack.count - 1) : 0
+        let conditionSlot = stack.isEmpty ? 0 : stack[stack.count - 1].slot
         drop(1)
         try check(target.labelTypes)
         // br_if leaves its label's types on the stack: not the operands' own (sub)types,
@@ -248,10 +244,10 @@ extension FunctionCompiler {
         let inPlace = target.kind != .function && stack.count - count == target.height
             && (stack.count - count..<stack.count).allSatisfy { stack[$0].location == .slot }
         if inPlace {
-            emitBranch(on: condition, whenTrue: true, to: target.label)
+            emitBranch(on: condition, whenTrue: true, to: target.label, consuming: conditionSlot)
         } else {
             let skip = e.makeLabel()
-            emitBranch(on: condition, whenTrue: false, to: skip)
+            emitBranch(on: condition, whenTrue: false, to: skip, consuming: conditionSlot)
             branch(to: depth)
             bind(skip)
         }
@@ -390,75 +386,11 @@ extension FunctionCompiler {
         try selectTyped(type)
     }
 
-    /// The `xand32_i32` just emitted, if it wrote the condition on top of the stack,
-    /// nothing was emitted or bound since, and the select's values need no op of their
-    /// own: takes it back and returns what it tested.
-    private mutating func takeFusableBitTest() -> (src: UInt16, mask: Int32)? {
-        guard let test = lastBitTest, e.position == test.end, let top = stack.last, top.location == .slot,
-              slot(stack.count - 1) == e.register(at: test.start + 1) else { return nil }
-        if case .const = stack[stack.count - 3].location { return nil }
-        if case .const = stack[stack.count - 2].location { return nil }
-        retract(to: test.start)
-        return (test.src, test.mask)
-    }
-
-    /// A select of `b ^ imm` (the entry at `first`) and `b` (the next) on a bit of
-    /// `src`, the xor emitted just before the op that computed `src` (or just before
-    /// now): takes the xor back, keeps that op, and returns `imm` for one
-    /// `xselect_and_xor_i32`. Only when the op between reads neither the xor's result
-    /// nor writes `b` (its layout known: `op dst, a[, b]`), so that it reads and
-    /// writes what it did.
-    private mutating func takeXorConstant(selecting first: Int, bitOf src: UInt16) -> Int32? {
-        guard let xor = lastXorConstant, stack[first].type == .i32, stack[first].location == .slot,
-              Int(slot(first)) == xor.slot, Int(e.register(at: xor.start + 1)) == xor.slot,
-              register(first + 1) == xor.source, Int(src) != xor.slot else { return nil }
-        let between = Array(e.bytes[xor.end..<e.position])
-        if !between.isEmpty {
-            guard let size = opSize(at: xor.end), xor.end + size == e.position else { return nil }
-            let reads: [Int]
-            switch e.bytes[xor.end] {
-            case Opcode.xxor32ShrU.rawValue, Opcode.xxor32.rawValue, Opcode.xand32.rawValue: reads = [3, 5]
-            case Opcode.xshr32UU8.rawValue, Opcode.xand32I32.rawValue, Opcode.xxor32I32.rawValue: reads = [3]
-            default: return nil
-            }
-            let written = e.register(at: xor.end + 1)
-            guard written != xor.source, Int(written) != xor.slot,
-                  reads.allSatisfy({ Int(e.register(at: xor.end + $0)) != xor.slot }) else { return nil }
-        }
-        retract(to: xor.start)
-        e.append(contentsOf: between)
-        return xor.imm
-    }
-
     private mutating func selectTyped(_ type: ValueType?) throws(CompileError) {
-        if isReachable, stack.count >= 3, type != .v128, let last = lastComparison, case .zero = last.condition.right,
-           last.condition.relation == .eq, let eqz = takeFusableCondition() {
-            // select(a, b, eqz(x)) is select(b, a, x): the eqz just emitted is taken back.
+        if isReachable, stack.count >= 3 {
+            // A select on an `eqz` or on a bit test fuses with it by the encoder's rules.
             let first = stack.count - 3
-            let dst = slot(first)
-            let a = register(first), b = register(first + 1)
-            if eqz.is64 {
-                emitWithDestination(dst) { $0.xselect64(XReg(dst), XReg(eqz.left), XReg(b), XReg(a)) }
-            } else {
-                emitWithDestination(dst) { $0.xselect(XReg(dst), XReg(eqz.left), XReg(b), XReg(a)) }
-            }
-            stack.removeLast(3)
-            push(type)
-        } else if isReachable, stack.count >= 3, type != .v128, let (src, mask) = takeFusableBitTest() {
-            // select(a, b, x & mask): the `xand32_i32` just emitted is taken back.
-            let first = stack.count - 3
-            let dst = slot(first)
-            if let imm = takeXorConstant(selecting: first, bitOf: src) {
-                let b = register(first + 1)
-                emitWithDestination(dst) { $0.xselectAndXorI32(XReg(dst), XReg(src), mask, imm, XReg(b)) }
-            } else {
-                let a = register(first), b = register(first + 1)
-                emitWithDestination(dst) { $0.xselectAndI32(XReg(dst), XReg(src), mask, XReg(a), XReg(b)) }
-            }
-            stack.removeLast(3)
-            push(type)
-        } else if isReachable, stack.count >= 3 {
-            let first = stack.count - 3
+            e.reusableFrom = stack[first].slot
             let dst = slot(first)
             let a = register(first), b = register(first + 1), c = register(first + 2)
             if stack[first].type == .v128 {

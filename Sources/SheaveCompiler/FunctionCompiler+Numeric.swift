@@ -10,10 +10,10 @@ private func f(_ r: UInt16) -> FReg { FReg(r) }
 
 extension FunctionCompiler {
     mutating func visitI32Eqz() throws(CompileError) {
-        try compare(.eq, is64: false, zero: true, emitRegister: { e, d, a, _ in e.xeqz32(x(d), x(a)) }, emitImmediate: nil)
+        try unary(.i32, .i32) { $0.xeqz32(x($1), x($2)) }
     }
     mutating func visitI64Eqz() throws(CompileError) {
-        try compare(.eq, is64: true, zero: true, emitRegister: { e, d, a, _ in e.xeqz64(x(d), x(a)) }, emitImmediate: nil)
+        try unary(.i64, .i32) { $0.xeqz64(x($1), x($2)) }
     }
 
     mutating func visitCmp(_ cmp: Instruction.Cmp) throws(CompileError) {
@@ -57,28 +57,7 @@ extension FunctionCompiler {
         case .f64Le: t = .f64; reg = { $0.fle64(x($1), f($2), f($3)) }
         case .f64Ge: t = .f64; reg = swapped { $0.fle64(x($1), f($2), f($3)) }
         }
-        if let relation = Self.relation(of: cmp) {
-            try compare(relation, is64: t == .i64, emitRegister: reg, emitImmediate: imm)
-        } else {
-            try binary(t, .i32, reg, imm: imm)
-        }
-    }
-
-    /// The relation an integer comparison tests; nil for float comparisons.
-    static func relation(of cmp: Instruction.Cmp) -> Condition.Relation? {
-        switch cmp {
-        case .i32Eq, .i64Eq: return .eq
-        case .i32Ne, .i64Ne: return .ne
-        case .i32LtS, .i64LtS: return .lts
-        case .i32LtU, .i64LtU: return .ltu
-        case .i32GtS, .i64GtS: return .gts
-        case .i32GtU, .i64GtU: return .gtu
-        case .i32LeS, .i64LeS: return .les
-        case .i32LeU, .i64LeU: return .leu
-        case .i32GeS, .i64GeS: return .ges
-        case .i32GeU, .i64GeU: return .geu
-        default: return nil
-        }
+        try binary(t, .i32, reg, imm: imm)
     }
 
     mutating func visitUnary(_ unary: Instruction.Unary) throws(CompileError) {
@@ -126,18 +105,11 @@ extension FunctionCompiler {
         var imm: I? = nil
         var imm64: ((inout Encoder, UInt16, UInt16, Int64) -> Void)? = nil
         elideLastWrap(binary)
-        if try fuseWithLastShift(binary) { return }
-        if try fuseWithLastMultiply(binary) { return }
-        if try fuseWithLastProduct(binary) { return }
-        if try fuseWithLastSum(binary) { return }
-        var shifted: (source: UInt16, amount: UInt8)?
-        var added: (a: UInt16, b: AddOperand)?
-        let start = e.position
         switch binary {
         case .i32Add:
             t = .i32
-            reg = { added = ($2, .register($3)); $0.xadd32(x($1), x($2), x($3)) }
-            imm = { added = ($2, .immediate($3)); $0.xadd32I32(x($1), x($2), $3) }
+            reg = { $0.xadd32(x($1), x($2), x($3)) }
+            imm = { $0.xadd32I32(x($1), x($2), $3) }
         case .i32Sub:
             t = .i32
             reg = { $0.xsub32(x($1), x($2), x($3)) }
@@ -150,9 +122,9 @@ extension FunctionCompiler {
         case .i32And: t = .i32; reg = { $0.xand32(x($1), x($2), x($3)) }; imm = { $0.xand32I32(x($1), x($2), $3) }
         case .i32Or: t = .i32; reg = { $0.xor32(x($1), x($2), x($3)) }; imm = { $0.xor32I32(x($1), x($2), $3) }
         case .i32Xor: t = .i32; reg = { $0.xxor32(x($1), x($2), x($3)) }; imm = { $0.xxor32I32(x($1), x($2), $3) }
-        case .i32Shl: t = .i32; reg = { $0.xshl32(x($1), x($2), x($3)) }; imm = shift { shifted = ($2, $3); $0.xshl32U8(x($1), x($2), $3) }
+        case .i32Shl: t = .i32; reg = { $0.xshl32(x($1), x($2), x($3)) }; imm = shift { $0.xshl32U8(x($1), x($2), $3) }
         case .i32ShrS: t = .i32; reg = { $0.xshr32S(x($1), x($2), x($3)) }; imm = shift { $0.xshr32SU8(x($1), x($2), $3) }
-        case .i32ShrU: t = .i32; reg = { $0.xshr32U(x($1), x($2), x($3)) }; imm = shift { shifted = ($2, $3); $0.xshr32UU8(x($1), x($2), $3) }
+        case .i32ShrU: t = .i32; reg = { $0.xshr32U(x($1), x($2), x($3)) }; imm = shift { $0.xshr32UU8(x($1), x($2), $3) }
         case .i32Rotl: t = .i32; reg = { $0.xrotl32(x($1), x($2), x($3)) }
         case .i32Rotr: t = .i32; reg = { $0.xrotr32(x($1), x($2), x($3)) }
         case .i64Add:
@@ -169,9 +141,9 @@ extension FunctionCompiler {
         case .i64And: t = .i64; reg = { $0.xand64(x($1), x($2), x($3)) }; imm = { $0.xand64I32(x($1), x($2), $3) }; imm64 = { $0.xand64I64(x($1), x($2), $3) }
         case .i64Or: t = .i64; reg = { $0.xor64(x($1), x($2), x($3)) }; imm = { $0.xor64I32(x($1), x($2), $3) }; imm64 = { $0.xor64I64(x($1), x($2), $3) }
         case .i64Xor: t = .i64; reg = { $0.xxor64(x($1), x($2), x($3)) }; imm = { $0.xxor64I32(x($1), x($2), $3) }; imm64 = { $0.xxor64I64(x($1), x($2), $3) }
-        case .i64Shl: t = .i64; reg = { $0.xshl64(x($1), x($2), x($3)) }; imm = shift { shifted = ($2, $3); $0.xshl64U8(x($1), x($2), $3) }
+        case .i64Shl: t = .i64; reg = { $0.xshl64(x($1), x($2), x($3)) }; imm = shift { $0.xshl64U8(x($1), x($2), $3) }
         case .i64ShrS: t = .i64; reg = { $0.xshr64S(x($1), x($2), x($3)) }; imm = shift { $0.xshr64SU8(x($1), x($2), $3) }
-        case .i64ShrU: t = .i64; reg = { $0.xshr64U(x($1), x($2), x($3)) }; imm = shift { shifted = ($2, $3); $0.xshr64UU8(x($1), x($2), $3) }
+        case .i64ShrU: t = .i64; reg = { $0.xshr64U(x($1), x($2), x($3)) }; imm = shift { $0.xshr64UU8(x($1), x($2), $3) }
         case .i64Rotl: t = .i64; reg = { $0.xrotl64(x($1), x($2), x($3)) }
         case .i64Rotr: t = .i64; reg = { $0.xrotr64(x($1), x($2), x($3)) }
         case .f32Add: t = .f32; reg = { $0.fadd32(f($1), f($2), f($3)) }
@@ -190,209 +162,29 @@ extension FunctionCompiler {
         case .f64Copysign: t = .f64; reg = { $0.fcopysign64(f($1), f($2), f($3)) }
         }
         try self.binary(t, t, reg, imm: imm, imm64: imm64)
-        if let added, isReachable {
-            let end = e.position
-            lastAdd = (start: lastOpStart(from: start, to: end), end: end, slot: Int(slot(stack.count - 1)), a: added.a, b: added.b)
-        }
-        if isReachable, let destination = lastDestination {
-            // What the fusions of the next op need, read back from the op just emitted
-            // (captures in the closures above would cost every binary op a heap box). Each
-            // of these ops is `op dst, a, b|imm`: the destination at +1, a at +3, b at +5.
-            let end = e.position
-            let at = lastOpStart(from: start, to: end)
-            if destination.field == at + 1 {
-                let op = e.bytes[at], a = e.register(at: at + 3)
-                switch op {
-                case Opcode.xadd32.rawValue, Opcode.xadd64.rawValue:
-                    lastStep = (start: at, end: end, is64: op == Opcode.xadd64.rawValue, a: a, b: .register(e.register(at: at + 5)))
-                case Opcode.xadd32I32.rawValue, Opcode.xadd64I32.rawValue:
-                    lastStep = (start: at, end: end, is64: op == Opcode.xadd64I32.rawValue, a: a, b: .immediate(e.int32(at: at + 5)))
-                case Opcode.fmul32.rawValue, Opcode.fmul64.rawValue, Opcode.xmul32.rawValue:
-                    let type: ValueType = op == Opcode.fmul64.rawValue ? .f64 : op == Opcode.fmul32.rawValue ? .f32 : .i32
-                    lastProduct = (start: at, end: end, slot: destination.slot, type: type, a: a, b: e.register(at: at + 5), addend: nil)
-                case Opcode.fadd64.rawValue, Opcode.fsub64.rawValue:
-                    lastFloatSum = (start: at, end: end, subtract: op == Opcode.fsub64.rawValue, a: a, b: e.register(at: at + 5))
-                case Opcode.xxor32I32.rawValue:
-                    lastXorConstant = (start: at, end: end, slot: destination.slot, source: a, imm: e.int32(at: at + 5))
-                case Opcode.xand32I32.rawValue:
-                    lastBitTest = (start: at, end: end, src: a, mask: e.int32(at: at + 5))
-                case Opcode.xmul32I32.rawValue, Opcode.xmul64I32.rawValue:
-                    lastMultiply = (start: at, end: end, slot: destination.slot, is64: op == Opcode.xmul64I32.rawValue,
-                                    source: a, factor: e.int32(at: at + 5))
-                default: break
-                }
-            }
-        }
-        if let shifted, isReachable {
-            let end = e.position
-            lastShift = (start: lastOpStart(from: start, to: end), end: end, slot: Int(slot(stack.count - 1)),
-                         source: shifted.source, amount: shifted.amount, right: binary == .i32ShrU || binary == .i64ShrU,
-                         is64: binary == .i64Shl || binary == .i64ShrU)
-        }
-    }
-
-    /// A float add, subtract or multiply, or an `i32.add`, with the product of the
-    /// multiply just emitted as one operand (the product used by nothing else): takes
-    /// the multiply back and emits one op that rounds (or wraps) the product, then the
-    /// result, as the two ops do. Returns false (having emitted nothing) when the pair
-    /// is not there.
-    mutating func fuseWithLastProduct(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
-        let type: ValueType
-        switch binary {
-        case .f32Add, .f32Sub, .f32Mul: type = .f32
-        case .f64Add, .f64Sub, .f64Mul: type = .f64
-        case .i32Add: type = .i32
-        default: return false
-        }
-        guard let product = lastProduct, e.position == product.end, product.type == type, isReachable,
-              stack.count >= 2 + frameHeight else { return false }
-        guard let productIsLeft = sideOfLastResult(in: product.slot, type) else { return false }
-        retract(to: product.start)
-        let start = e.position
-        var added: (dst: UInt16, other: UInt16)?
-        try op([type, type], type) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
-            let other = c.register(productIsLeft ? first + 1 : first)
-            if type == .i32 {
-                if let addend = product.addend {
-                    c.emitWithDestination(dst) { $0.xmul32AddAdd(XReg(dst), XReg(product.a), XReg(product.b), XReg(addend), XReg(other)) }
-                } else {
-                    c.emitWithDestination(dst) { $0.xmul32Add(XReg(dst), XReg(product.a), XReg(product.b), XReg(other)) }
-                    added = (dst, other)
-                }
-                return
-            }
-            let (d, a, b, o) = (FReg(dst), FReg(product.a), FReg(product.b), FReg(other))
-            c.emitWithDestination(dst) { e in
-                switch (binary, productIsLeft) {
-                case (.f32Mul, _): e.fmul32Mul(d, a, b, o)
-                case (.f32Add, _): e.fmul32Add(d, a, b, o)
-                case (.f32Sub, true): e.fmul32Sub(d, a, b, o)
-                case (.f32Sub, false): e.fmul32Rsub(d, a, b, o)
-                case (.f64Mul, _): e.fmul64Mul(d, a, b, o)
-                case (.f64Add, _): e.fmul64Add(d, a, b, o)
-                case (.f64Sub, true): e.fmul64Sub(d, a, b, o)
-                default: e.fmul64Rsub(d, a, b, o)
-                }
-            }
-        }
-        if let added, isReachable {
-            let end = e.position
-            lastProduct = (start: lastOpStart(from: start, to: end), end: end, slot: Int(added.dst), type: .i32,
-                           a: product.a, b: product.b, addend: added.other)
-        }
-        return true
-    }
-
-    /// Which operand of the binary op about to be emitted (the top two stack entries)
-    /// is the result the op just emitted left in `slot`, used by nothing else: true for
-    /// the left, false for the right, nil for neither. Nil too when the other operand
-    /// is a constant: written into a stack slot between the two ops, it could overwrite
-    /// one of the first op's operands before the fused op reads it.
-    func sideOfLastResult(in slot: Int, _ type: ValueType) -> Bool? {
-        let n = stack.count
-        func isResult(_ i: Int) -> Bool { stack[i].location == .slot && Int(self.slot(i)) == slot && stack[i].type == type }
-        let left: Bool
-        if isResult(n - 2) { left = true } else if isResult(n - 1) { left = false } else { return nil }
-        if case .const = stack[left ? n - 1 : n - 2].location { return nil }
-        return left
-    }
-
-    /// An `i32.add` with the sum of the `xadd32` just emitted as one operand (the sum
-    /// used by nothing else): takes that add back and emits one op that adds three.
-    /// Returns false (having emitted nothing) when the pair is not there.
-    mutating func fuseWithLastSum(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
-        guard binary == .i32Add, let add = lastAdd, e.position == add.end, case .register(let b) = add.b, isReachable,
-              stack.count >= 2 + frameHeight else { return false }
-        guard let sumIsLeft = sideOfLastResult(in: add.slot, .i32) else { return false }
-        retract(to: add.start)
-        try op([.i32, .i32], .i32) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
-            let other = c.register(sumIsLeft ? first + 1 : first)
-            c.emitWithDestination(dst) { $0.xadd32Add(XReg(dst), XReg(add.a), XReg(b), XReg(other)) }
-        }
-        return true
     }
 
     /// An i32 op (which reads the low 32 bits of its operands only) on the result of the
-    /// `i32.wrap_i64` just emitted reads the i64 itself: the wrap is taken back (an
-    /// index kept in an i64 and wrapped for an address, as sieve's `j`). Only when the
-    /// i64 is in a local, or in the slot the wrap wrote; the entry is the op's to consume.
+    /// `i32.wrap_i64` just staged reads the i64 itself: the wrap is dropped (an index
+    /// kept in an i64 and wrapped for an address, as sieve's `j`). Only when the i64 is
+    /// in a local, or in the slot the wrap wrote; the entry is the op's to consume.
     mutating func elideLastWrap(_ binary: Instruction.Binary) {
         switch binary {
         case .i32Add, .i32Sub, .i32Mul, .i32And, .i32Or, .i32Xor, .i32Shl, .i32ShrS, .i32ShrU, .i32Rotl, .i32Rotr: break
         default: return
         }
-        guard let wrap = lastWrap, e.position == wrap.end, isReachable, Int(e.register(at: wrap.start + 1)) == wrap.slot,
-              stack.count >= 2 + frameHeight else { return }
+        guard isReachable, stack.count >= 2 + frameHeight, let wrap = e.lastStaged,
+              wrap.row == UInt16(Opcode.xzext3264.rawValue), let written = wrap.destination else { return }
         let n = stack.count
-        for i in [n - 1, n - 2] where stack[i].location == .slot && Int(slot(i)) == wrap.slot {
-            if Int(wrap.source) != wrap.slot {
-                guard Int(wrap.source) < base else { return }
-                stack[i].location = .local(wrap.source)
+        for i in [n - 1, n - 2] where stack[i].location == .slot && slot(i) == written {
+            let source = UInt16(truncatingIfNeeded: wrap[1])
+            if source != written {
+                guard Int(source) < base else { return }
+                stack[i].location = .local(source)
             }
-            retract(to: wrap.start)
+            e.dropLastStaged()
             return
         }
-    }
-
-    /// An add of a constant to the result of the multiply by a constant just emitted
-    /// (the result used by nothing else): takes the multiply back and emits one op.
-    /// Returns false (having emitted nothing) when the pair is not there.
-    mutating func fuseWithLastMultiply(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
-        guard binary == .i32Add || binary == .i64Add, let multiply = lastMultiply, e.position == multiply.end, isReachable,
-              multiply.is64 == (binary == .i64Add), stack.count >= 2 + frameHeight else { return false }
-        let n = stack.count
-        let type: ValueType = multiply.is64 ? .i64 : .i32
-        guard stack[n - 2].location == .slot, Int(slot(n - 2)) == multiply.slot, stack[n - 2].type == type,
-              case .const(let bits) = stack[n - 1].location, let addend = immediate(bits, type) else { return false }
-        retract(to: multiply.start)
-        try op([type, type], type) { (c: inout FunctionCompiler, dst, _) throws(CompileError) in
-            if multiply.is64 {
-                c.emitWithDestination(dst) { $0.xmul64AddI32(XReg(dst), XReg(multiply.source), multiply.factor, addend) }
-            } else {
-                c.emitWithDestination(dst) { $0.xmul32AddI32(XReg(dst), XReg(multiply.source), multiply.factor, addend) }
-            }
-        }
-        return true
-    }
-
-    /// `i32.add` of a value and the result of the `i32.shl` by a constant just
-    /// emitted, or `i32.and` with a constant of the result of the `i32.shr_u` by a
-    /// constant just emitted: takes the shift back and emits one fused op.
-    /// Returns false (having emitted nothing) when the pair is not there.
-    mutating func fuseWithLastShift(_ binary: Instruction.Binary) throws(CompileError) -> Bool {
-        guard let shift = lastShift, e.position == shift.end, isReachable, stack.count >= 2 + frameHeight else { return false }
-        let n = stack.count
-        let type: ValueType = shift.is64 ? .i64 : .i32
-        func isShiftResult(_ i: Int) -> Bool {
-            stack[i].location == .slot && Int(slot(i)) == shift.slot && stack[i].type == type
-        }
-        if binary == .i32And, shift.right, !shift.is64, isShiftResult(n - 2), case .const(let bits) = stack[n - 1].location {
-            retract(to: shift.start)
-            try op([.i32, .i32], .i32) { (c: inout FunctionCompiler, dst, _) throws(CompileError) in
-                c.emitWithDestination(dst) {
-                    $0.xshr32UAnd(XReg(dst), XReg(shift.source), shift.amount, Int32(bitPattern: UInt32(truncatingIfNeeded: bits)))
-                }
-            }
-            return true
-        }
-        // Commutative ops: the shift's result may be either operand; `fused` gets (dst, the other operand).
-        let fused: (inout Encoder, UInt16, UInt16) -> Void
-        switch (binary, shift.is64, shift.right) {
-        case (.i32Xor, false, false): fused = { $0.xxor32Shl(XReg($1), XReg($2), XReg(shift.source), shift.amount) }
-        case (.i32Xor, false, true): fused = { $0.xxor32ShrU(XReg($1), XReg($2), XReg(shift.source), shift.amount) }
-        case (.i64Xor, true, false): fused = { $0.xxor64Shl(XReg($1), XReg($2), XReg(shift.source), shift.amount) }
-        case (.i64Xor, true, true): fused = { $0.xxor64ShrU(XReg($1), XReg($2), XReg(shift.source), shift.amount) }
-        case (.i32Add, false, false): fused = { $0.xadd32Shl(XReg($1), XReg($2), XReg(shift.source), shift.amount) }
-        default: return false
-        }
-        let shiftedIndex: Int
-        if isShiftResult(n - 1) { shiftedIndex = n - 1 } else if isShiftResult(n - 2) { shiftedIndex = n - 2 } else { return false }
-        retract(to: shift.start)
-        try op([type, type], type) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
-            let other = c.register(shiftedIndex == first + 1 ? first : first + 1)
-            c.emitWithDestination(dst) { fused(&$0, dst, other) }
-        }
-        return true
     }
 
     mutating func visitConversion(_ conversion: Instruction.Conversion) throws(CompileError) {
@@ -410,15 +202,7 @@ extension FunctionCompiler {
         case .f32ReinterpretI32: try retype(.i32, .f32)
         case .i64ReinterpretF64: try retype(.f64, .i64)
         case .f64ReinterpretI64: try retype(.i64, .f64)
-        case .i32WrapI64:
-            let start = e.position
-            try unary(.i64, .i32) { $0.xzext3264(x($1), x($2)) }
-            if isReachable, let destination = lastDestination {
-                let at = lastOpStart(from: start, to: e.position)
-                if destination.field == at + 1 {
-                    lastWrap = (start: at, end: e.position, slot: destination.slot, source: e.register(at: at + 3))
-                }
-            }
+        case .i32WrapI64: try unary(.i64, .i32) { $0.xzext3264(x($1), x($2)) }
         case .i64ExtendI32S: try unary(.i32, .i64) { $0.xsext3264(x($1), x($2)) }
         case .i32TruncF32S: try unary(.f32, .i32) { $0.x32FromF32S(x($1), f($2)) }
         case .i32TruncF32U: try unary(.f32, .i32) { $0.x32FromF32U(x($1), f($2)) }

@@ -56,10 +56,7 @@ extension FunctionCompiler {
         let entry = stack[i]
         if entry.location == .local(l) { return }  // local.get x; local.set x
         let copiesOfL = stack.indices.contains { $0 != i && stack[$0].location == .local(l) }
-        if entry.location == .slot, !copiesOfL, let last = lastDestination, last.slot == Int(slot(i)) {
-            e.patchRegister(at: last.field, l)
-            lastDestination = nil
-            fuseStoreWithStep(of: l)
+        if entry.location == .slot, !copiesOfL, e.retargetDestination(from: slot(i), to: l) {
             return
         }
         materializeCopies(of: l)
@@ -68,7 +65,6 @@ extension FunctionCompiler {
         case .local(let source): move(entry.type, to: l, from: source)
         case .const(let bits): emitConst(bits, type: entry.type, into: l)
         }
-        lastDestination = nil
     }
 
     mutating func visitGlobalGet(globalIndex: UInt32) throws(CompileError) {
@@ -164,66 +160,7 @@ extension FunctionCompiler {
             default: throw failure(.unsupported, "\(load) is not supported")
             }
         }
-        if try fuseWithLastAdd(load, offset: offset) { return }
-        if try fuseWithLastPointerLoad(load, offset: offset) { return }
-        let start = e.position
         try unaryMemory(.i32, load.type) { emitter(&$0, $1, $2, offset) }
-        if isReachable, load == .i32Load || load == .i32Load8U {
-            // The load is the last op emitted; a constant or copy its address needed may precede it.
-            let at = lastOpStart(from: start, to: e.position)
-            lastLoad = (start: at, end: e.position, byte: load == .i32Load8U, addr: e.register(at: at + 3), offset: offset)
-        }
-    }
-
-    /// A byte or 16-bit load through the pointer the `xload32` just emitted loaded
-    /// (`p->info->idx`), the pointer used by nothing else: takes that load back and
-    /// emits one op that loads both. Returns false, having emitted nothing, when the
-    /// pair is not there.
-    private mutating func fuseWithLastPointerLoad(_ load: Instruction.Load, offset: UInt32) throws(CompileError) -> Bool {
-        guard load == .i32Load8U || load == .i32Load16U, let pointer = lastLoad, e.position == pointer.end, !pointer.byte,
-              isReachable, stack.count > frameHeight else { return false }
-        let top = stack.count - 1
-        guard stack[top].location == .slot, slot(top) == e.register(at: pointer.start + 1), stack[top].type == .i32 else { return false }
-        retract(to: pointer.start)
-        let (addr, at) = (XReg(pointer.addr), pointer.offset)
-        try op([.i32], .i32) { (c: inout FunctionCompiler, dst, _) throws(CompileError) in
-            c.emitWithDestination(dst) { e in
-                if load == .i32Load8U { e.xload8U32Via(XReg(dst), addr, at, offset) } else { e.xload16U32Via(XReg(dst), addr, at, offset) }
-            }
-        }
-        return true
-    }
-
-    /// A load whose address is the result of the `i32.add` just emitted: takes the
-    /// add back and emits one load that adds (wrapping, as the add did). Returns
-    /// false, having emitted nothing, when the pair is not there or the load has no
-    /// fused form.
-    private mutating func fuseWithLastAdd(_ load: Instruction.Load, offset: UInt32) throws(CompileError) -> Bool {
-        guard let add = lastAdd, e.position == add.end, isReachable, stack.count > frameHeight else { return false }
-        let top = stack.count - 1
-        guard stack[top].location == .slot, Int(slot(top)) == add.slot, stack[top].type == .i32 else { return false }
-        let register: ((inout Encoder, UInt16) -> Void)?
-        switch (load, add.b) {
-        case (.i32Load, .register(let b)): register = { $0.xload32Add(XReg($1), XReg(add.a), XReg(b), offset) }
-        case (.i32Load, .immediate(let i)): register = { $0.xload32AddI32(XReg($1), XReg(add.a), i, offset) }
-        case (.i32Load8U, .register(let b)): register = { $0.xload8U32Add(XReg($1), XReg(add.a), XReg(b), offset) }
-        case (.i32Load8U, .immediate(let i)): register = { $0.xload8U32AddI32(XReg($1), XReg(add.a), i, offset) }
-        case (.i32Load16S, .register(let b)): register = { $0.xload16S32Add(XReg($1), XReg(add.a), XReg(b), offset) }
-        case (.i32Load16S, .immediate(let i)): register = { $0.xload16S32AddI32(XReg($1), XReg(add.a), i, offset) }
-        case (.i32Load16U, .register(let b)): register = { $0.xload16U32Add(XReg($1), XReg(add.a), XReg(b), offset) }
-        case (.i32Load16U, .immediate(let i)): register = { $0.xload16U32AddI32(XReg($1), XReg(add.a), i, offset) }
-        case (.f32Load, .register(let b)): register = { $0.fload32Add(FReg($1), XReg(add.a), XReg(b), offset) }
-        case (.f32Load, .immediate(let i)): register = { $0.fload32AddI32(FReg($1), XReg(add.a), i, offset) }
-        case (.f64Load, .register(let b)): register = { $0.fload64Add(FReg($1), XReg(add.a), XReg(b), offset) }
-        case (.f64Load, .immediate(let i)): register = { $0.fload64AddI32(FReg($1), XReg(add.a), i, offset) }
-        default: register = nil
-        }
-        guard let emitLoad = register else { return false }
-        retract(to: add.start)
-        try op([.i32], load.type) { (c: inout FunctionCompiler, dst, _) throws(CompileError) in
-            c.emitWithDestination(dst) { emitLoad(&$0, dst) }
-        }
-        return true
     }
 
     private mutating func unaryMemory(_ input: ValueType, _ result: ValueType, _ body: (inout Encoder, UInt16, UInt16) -> Void) throws(CompileError) {
@@ -232,9 +169,6 @@ extension FunctionCompiler {
 
     mutating func visitStore(_ store: Instruction.Store, memarg: MemArg) throws(CompileError) {
         let offset = try checkMemArg(memarg, naturalAlignment: store.naturalAlignment)
-        if store == .f64Store, try fuseWithLastFloatSum(offset: offset) { return }
-        if store == .i32Store, try fuseReadModifyWrite(offset: offset) { return }
-        if store == .i32Store, try fuseExchange(offset: offset) { return }
         typealias Emit = (inout Encoder, UInt16, UInt16) -> Void
         let emitter: Emit
         switch store {
@@ -262,92 +196,13 @@ extension FunctionCompiler {
         try op([.i32, store.type], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
             if let immediate, case .const(let bits) = c.stack[first + 1].location,
                let value = store == .i64Store ? Int32(exactly: Int64(bitPattern: bits)) : Int32(bitPattern: UInt32(truncatingIfNeeded: bits)) {
-                let address = c.register(first), start = c.e.position
+                let address = c.register(first)
                 c.emit { immediate(&$0, address, value) }
-                if store == .i32Store8 || store == .i64Store8, c.isReachable { c.lastByteStore = (start: start, end: c.e.position) }
             } else {
                 let address = c.register(first), value = c.register(first + 1)
                 c.emit { emitter(&$0, address, value) }
             }
         }
-    }
-
-    /// An `f64.store` of the result of the `fadd64` or `fsub64` just emitted: takes
-    /// the op back and emits one that computes, keeps the result in its register
-    /// and stores it. The address must already be in a register (a constant
-    /// written for it would come between). Returns false, having emitted nothing,
-    /// when the pair is not there.
-    private mutating func fuseWithLastFloatSum(offset: UInt32) throws(CompileError) -> Bool {
-        guard let sum = lastFloatSum, e.position == sum.end, isReachable,
-              stack.count >= 2 + frameHeight else { return false }
-        let n = stack.count
-        let dst = e.register(at: sum.start + 1)  // a `local.tee` may have retargeted it
-        guard stack[n - 1].type == .f64, stack[n - 2].type == .i32 else { return false }
-        if case .const = stack[n - 1].location { return false }
-        if case .const = stack[n - 2].location { return false }
-        guard register(n - 1) == dst else { return false }
-        retract(to: sum.start)
-        let (d, a, b) = (FReg(dst), FReg(sum.a), FReg(sum.b))
-        let subtract = sum.subtract
-        try op([.i32, .f64], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
-            let address = XReg(c.register(first))
-            c.emit { e in
-                if subtract { e.fsub64Store(d, a, b, address, offset) } else { e.fadd64Store(d, a, b, address, offset) }
-            }
-        }
-        return true
-    }
-
-    /// An `i32.store` of the sum of an `i32.load` from the same address and a
-    /// constant, the load and the add the two ops just emitted (a counter in memory,
-    /// `p->count++`): takes both back and emits one op that loads, adds and stores.
-    /// The loaded value must be a temporary that only the add reads, and the sum
-    /// still in its stack slot, which only the store reads. Returns false, having
-    /// emitted nothing, when the three are not there.
-    private mutating func fuseReadModifyWrite(offset: UInt32) throws(CompileError) -> Bool {
-        guard let add = lastAdd, e.position == add.end, case .immediate(let imm) = add.b,
-              let load = lastLoad, !load.byte, load.end == add.start, load.offset == offset, isReachable,
-              stack.count >= 2 + frameHeight else { return false }
-        let n = stack.count
-        guard stack[n - 1].location == .slot, Int(slot(n - 1)) == add.slot, stack[n - 2].type == .i32 else { return false }
-        if case .const = stack[n - 2].location { return false }
-        let loaded = e.register(at: load.start + 1)
-        guard add.a == loaded, Int(loaded) >= base, Int(loaded) < Self.poolPlaceholder, register(n - 2) == load.addr else { return false }
-        retract(to: load.start)
-        try op([.i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
-            let address = XReg(c.register(first))
-            c.emit { $0.xadd32I32Mem(address, offset, imm) }
-        }
-        return true
-    }
-
-    /// An `i32.store` of a register to the address the `xload32` just emitted read,
-    /// its value set aside (`next = p->next; p->next = prev`): takes the load back
-    /// and emits one op that loads, then stores. The load must not have written its
-    /// own address register. Returns false, having emitted nothing, when the pair is
-    /// not there.
-    private mutating func fuseExchange(offset: UInt32) throws(CompileError) -> Bool {
-        guard let load = lastLoad, e.position == load.end, !load.byte, load.offset == offset, isReachable,
-              stack.count >= 2 + frameHeight else { return false }
-        let n = stack.count
-        guard stack[n - 1].type == .i32 else { return false }
-        // Registers only: a constant written for either would come between the two.
-        if case .const = stack[n - 1].location { return false }
-        if case .const = stack[n - 2].location { return false }
-        let loaded = e.register(at: load.start + 1)  // a `local.set` may have retargeted it
-        guard register(n - 2) == load.addr, loaded != load.addr else { return false }
-        // The move that set the pointer right before the load goes in too.
-        let move = lastMove.flatMap { $0.end == load.start && $0.dst == load.addr ? $0 : nil }
-        retract(to: move?.start ?? load.start)
-        try op([.i32, .i32], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
-            let (address, value) = (XReg(c.register(first)), XReg(c.register(first + 1)))
-            if let move {
-                c.emit { $0.xmovXload32Xchg(XReg(loaded), address, XReg(move.src), offset, value) }
-            } else {
-                c.emit { $0.xload32Xchg(XReg(loaded), address, offset, value) }
-            }
-        }
-        return true
     }
 
     mutating func visitMemorySize(memory: UInt32) throws(CompileError) {

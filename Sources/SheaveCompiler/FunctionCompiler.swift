@@ -82,57 +82,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     var lateSlots = 0
     /// Register fields that name late slots, patched once the frame size is known.
     var lateSlotFields: [(field: Int, late: Int)] = []
-    /// The destination register field of the last op, if it wrote a stack slot
-    /// and nothing has been emitted or bound since: `local.set` can retarget it.
-    var lastDestination: (field: Int, slot: Int)?
-    /// The last integer comparison written, while nothing else has been: where it
-    /// starts and ends, the slot it writes, and the condition it computes.
-    var lastComparison: (start: Int, end: Int, slot: Int, condition: Condition)?
-    /// The i32 shift by a constant just emitted (`xshl32_u8`, `xshr32_u_u8`), for the
-    /// `i32.add` or `i32.and` right after it to take back and fuse with.
-    var lastShift: (start: Int, end: Int, slot: Int, source: UInt16, amount: UInt8, right: Bool, is64: Bool)?
-    /// The `i32.add` just emitted (`xadd32` or `xadd32_i32`), for a load of its result right after it.
-    var lastAdd: (start: Int, end: Int, slot: Int, a: UInt16, b: AddOperand)?
-    /// The integer add just emitted (`xadd32/64`, `_i32`), for the compare-and-branch on
-    /// its result right after it to fuse with (a loop's step and test): where it is and
-    /// its operands. Its destination is read from its bytes (at `start + 1`) when needed:
-    /// a `local.set` may have retargeted it.
-    var lastStep: (start: Int, end: Int, is64: Bool, a: UInt16, b: AddOperand)?
-    /// The multiply by a constant just emitted (`xmul32_i32`, `xmul64_i32`), writing a
-    /// stack slot, for an add of a constant to its result right after it to fuse with.
-    var lastMultiply: (start: Int, end: Int, slot: Int, is64: Bool, source: UInt16, factor: Int32)?
-    /// The multiply just emitted (`fmul32`, `fmul64`, `xmul32`), writing a stack slot, for
-    /// the add, subtract or multiply of its product right after it to fuse with.
-    /// `addend`: the product was added to it already (`xmul32_add`), and an `i32.add` of
-    /// its result makes an `xmul32_add_add`.
-    var lastProduct: (start: Int, end: Int, slot: Int, type: ValueType, a: UInt16, b: UInt16, addend: UInt16?)?
-    /// The `xmov` just emitted, for the branch right after it to fuse with.
-    var lastMove: (start: Int, end: Int, dst: UInt16, src: UInt16)?
-    /// The `xand32_i32` just emitted, for the compare-and-branch on its result right
-    /// after it to fuse with. Its destination is read from its bytes, as `lastStep`'s.
-    var lastBitTest: (start: Int, end: Int, src: UInt16, mask: Int32)?
-    /// The `xload32` or `xload8_u32` just emitted, for a branch on whether it read
-    /// zero right after it to fuse with. Its destination is read from its bytes.
-    var lastLoad: (start: Int, end: Int, byte: Bool, addr: UInt16, offset: UInt32)?
-    /// The `xconst32` just emitted, for a jump right after it to take in.
-    var lastConst: (start: Int, end: Int)?
-    /// The `fadd64` or `fsub64` just emitted, for a store of its result right after
-    /// it to fuse with. Its destination is read from its bytes.
-    var lastFloatSum: (start: Int, end: Int, subtract: Bool, a: UInt16, b: UInt16)?
-    /// The `xstore8_i32` just emitted, for an add to its address register right after
-    /// it to fuse with. Its operands are read from its bytes.
-    var lastByteStore: (start: Int, end: Int)?
-    /// The `i32.wrap_i64` just emitted (`xzext32_64`), writing a stack slot, for an i32
-    /// op right after it to read the i64 instead (`elideLastWrap`).
-    var lastWrap: (start: Int, end: Int, slot: Int, source: UInt16)?
-    /// The `xxor32_i32` of a register with a constant just emitted into a stack slot,
-    /// for a select between its result and its source (a CRC's step) to take back.
-    /// Unlike the others it outlives one more op: the select's condition comes between.
-    var lastXorConstant: (start: Int, end: Int, slot: Int, source: UInt16, imm: Int32)?
     /// A register the body's first op would have set to zero: the entry zeroes it
     /// instead, with the declared locals (`finish`).
     var zeroAtEntry: UInt16?
-    enum AddOperand { case register(UInt16), immediate(Int32) }
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
 
@@ -174,6 +126,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     init(module: ModuleInfo, index: Int, code: Code, options: CompileOptions) throws(CompileError) {
         self.module = module
         self.e = Encoder(byteOrder: options.target.byteOrder)
+        // Ops are staged, and the fusion rules generated from the op table's
+        // declarations replace sequences of them with super-instructions.
+        e.fusing = true
         self.checkpoints = options.checkpoints
         self.features = options.features
         self.index = index
@@ -223,6 +178,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         guard frameSize < (pool > 0 ? Self.poolPlaceholder : Int(UInt16.max)) else {
             throw CompileError(.unsupported, "function frame too large (\(frameSize) slots)", function: index)
         }
+        e.flush()
         for (field, late) in lateSlotFields {
             e.patchRegister(at: field, UInt16(base + maxDepth + late))
         }
@@ -443,10 +399,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         switch type {
         case .v128: emit { $0.vmov(VReg(target), VReg(source)) }
         case .f32, .f64: emit { $0.fmov(FReg(target), FReg(source)) }
-        default:
-            let start = e.position
-            emit { $0.xmov(XReg(target), XReg(source)) }
-            if isReachable { lastMove = (start: start, end: e.position, dst: target, src: source) }
+        default: emit { $0.xmov(XReg(target), XReg(source)) }
         }
     }
 
@@ -464,47 +417,27 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// Emits an op that writes no stack slot, or whose destination `local.set` must not retarget.
     mutating func emit(_ body: (inout Encoder) -> Void) {
         body(&e)
-        lastDestination = nil
     }
 
-    /// Emits an op whose first operand is its destination register, `slot`.
+    /// Emits an op whose first operand is its destination register, `slot`: a
+    /// `local.set` of the value right after it may retarget it (`store(top:into:)`).
     mutating func emitWithDestination(_ slot: UInt16, _ body: (inout Encoder) -> Void) {
-        let start = e.position
         body(&e)
-        let prefix = e.bytes[start] == 0xFF ? 3 : 1
-        lastDestination = (field: start + prefix, slot: Int(slot))
+        e.noteDestination(slot)
     }
 
     mutating func bind(_ label: Label) {
         e.bind(label)
-        lastDestination = nil
-        lastComparison = nil  // a branch may arrive here: the comparison is no longer the only way in
-        lastShift = nil
-        lastAdd = nil
-        lastStep = nil
-        lastMultiply = nil
-        lastProduct = nil
-        lastMove = nil
-        lastBitTest = nil
-        lastLoad = nil
-        lastFloatSum = nil
-        lastConst = nil
-        lastByteStore = nil
-        lastWrap = nil
-        lastXorConstant = nil
     }
 
     mutating func emitConst(_ bits: UInt64, type: ValueType?, into target: UInt16) {
-        if bits == 0, type == .i32 || type == .i64, Int(target) < base, e.position == 0, !e.isLabelBound(at: 0), zeroAtEntry == nil, isReachable {
+        if bits == 0, type == .i32 || type == .i64, Int(target) < base, e.isEmpty, !e.isLabelBound(at: 0), zeroAtEntry == nil, isReachable {
             // The body's first op, which nothing branches to: the entry zeroes the register.
             zeroAtEntry = target
             return
         }
         switch type {
-        case .i32:
-            let start = e.position
-            emitWithDestination(target) { $0.xconst32(XReg(target), Int32(bitPattern: UInt32(truncatingIfNeeded: bits))) }
-            if isReachable { lastConst = (start: start, end: e.position) }
+        case .i32: emitWithDestination(target) { $0.xconst32(XReg(target), Int32(bitPattern: UInt32(truncatingIfNeeded: bits))) }
         case .f32: emitWithDestination(target) { $0.fconst32(FReg(target), UInt32(truncatingIfNeeded: bits)) }
         case .f64: emitWithDestination(target) { $0.fconst64(FReg(target), bits) }
         default: emitWithDestination(target) { $0.xconst64(XReg(target), Int64(bitPattern: bits)) }
@@ -532,6 +465,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
         if isReachable {
             let first = stack.count - inputs.count
             let dst = slot(first)
+            // The op consumes its operands: their slots are free once it has run.
+            e.reusableFrom = Int(dst)
             try body(&self, dst, first)
             stack.removeLast(inputs.count)
             if let result { push(result) }

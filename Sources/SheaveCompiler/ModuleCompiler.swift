@@ -85,6 +85,8 @@ public struct CompiledModule {
                     guard !compiler.controls.isEmpty else {
                         throw CompileError(.malformed, "instructions after the function's end", function: index, offset: parser.offset)
                     }
+                    // Nothing is consumed yet: an instruction that consumes operands says so (`op`, branches, select).
+                    compiler.e.reusableFrom = Int.max
                     try visit(visitor: &compiler)
                 }
             } catch let error as CompileError {

@@ -403,6 +403,9 @@ struct Objdump: ParsableCommand {
     @Flag(help: "Print each op's raw bytes.")
     var bytes = false
 
+    @Flag(help: "After each super-instruction, print the ops it stands for (as the op table declares them).")
+    var fusions = false
+
     @Option(help: "Only the function with this name (name section or export), or this index.")
     var function: String?
 
@@ -414,7 +417,7 @@ struct Objdump: ParsableCommand {
             complain("\(file): \(error)")
             throw ExitCode(1)
         }
-        guard let listing = module.disassembly(options: .init(addresses: addresses, bytes: bytes), function: function) else {
+        guard let listing = module.disassembly(options: .init(addresses: addresses, bytes: bytes, fusions: fusions), function: function) else {
             complain("\(file): no function \(function ?? "")")
             throw ExitCode(1)
         }

@@ -38,6 +38,20 @@ final class DisassemblerTests: XCTestCase {
         XCTAssertEqual(bare, "push_frame 2\nxmov x19, x0\nbr_if_xult32 x1, x0, -0x5    // target = 0x5\n")
     }
 
+    func testSuperInstructionsCanShowWhatTheyStandFor() throws {
+        var e = Encoder()
+        e.pushFrame(4)
+        e.xadd32Shl(XReg(0), XReg(2), XReg(1), 2)
+        e.ret()
+        let text = Disassembler.disassemble(try e.finish(), options: .init(addresses: false, bytes: false, fusions: true))
+        XCTAssertEqual(text, """
+            push_frame 4
+            xadd32_shl x0, x2, x1, 2    // = xshl32_u8 t, index, shift; xadd32 dst, base, t
+            ret
+
+            """)
+    }
+
     func testDamagedCodeEndsTheListingWithTheError() {
         let text = Disassembler.disassemble([Opcode.nop.rawValue, Opcode.xmov.rawValue, 1])
         XCTAssertTrue(text.hasSuffix("; bytecode truncated at offset 2\n"), text)

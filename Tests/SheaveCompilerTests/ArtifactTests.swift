@@ -168,6 +168,14 @@ final class ArtifactTests: XCTestCase {
         assertUnverifiable(try forge("(module (func (export \"f\") (param i32) (result i32) (local.get 0)))", function: 0) {
             $0.pushFrame(2); $0.xload32(XReg(0), XReg(0), 0); $0.ret()
         }, "memory access in a module without memory")
+        // A super-instruction whose steps need two registers apart (the op table's `distinct:`).
+        let memory = "(module (memory 1) (func (export \"f\") (param i32) (result i32) (local.get 0)))"
+        assertUnverifiable(try forge(memory, function: 0) {
+            $0.pushFrame(2); $0.xload32Xchg(XReg(0), XReg(0), 0, XReg(1)); $0.ret()
+        }, "operands 0 and 1 name one register")
+        XCTAssertNoThrow(try CompiledModule(deserializing: try forge(memory, function: 0) {
+            $0.pushFrame(2); $0.xload32Xchg(XReg(1), XReg(0), 0, XReg(1)); $0.ret()
+        }), "dst and src may be one register: the steps read src after dst is written")
         // Metered code must stay metered: fuel at entry and at every backward branch's target.
         assertUnverifiable(try forge(checkpoints: true) { $0.pushFrame(2); $0.ret() }, "consume fuel at function entry")
         assertUnverifiable(try forge(checkpoints: true) { e in

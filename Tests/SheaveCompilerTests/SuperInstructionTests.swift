@@ -733,6 +733,52 @@ final class SuperInstructionTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("xs32", [.i32(0xDEAD_BEEF)]), [.i32(0xDEAD_BEEF ^ (0xDEAD_BEEF >> 17))])
     }
 
+    func testFusionsChainSeeThroughEqzAndStepOverAnIndependentOp() throws {
+        // The encoder's rules (generated from the op table's `fuses:`) apply again to
+        // what they made: an `eqz` fused into the branch on it, then the comparison
+        // into that branch. A shift and the add of a constant stay two ops (no
+        // super-instruction: `xadd32_shl_i32` was measured and not kept).
+        let source = """
+            (module
+              (func (export "notLess") (param $a i32) (param $b i32) (result i32)
+                (block (br_if 0 (i32.eqz (i32.lt_s (local.get $a) (local.get $b)))) (return (i32.const 0)))
+                (i32.const 1))
+              (func (export "zero64") (param $x i64) (result i32)
+                (if (result i32) (i64.eqz (local.get $x)) (then (i32.const 7)) (else (i32.const 9))))
+              (func (export "element") (param $i i32) (result i32)
+                (i32.add (i32.shl (local.get $i) (i32.const 2)) (i32.const 1024)))
+              (func (export "cube") (param $x f64) (result f64)
+                (f64.mul (f64.mul (local.get $x) (local.get $x)) (local.get $x)))
+              (func (export "between") (param $v i32) (param $p i32) (param $q i32) (result i32)
+                (select (i32.xor (local.get $v) (i32.const 5)) (local.get $v) (i32.and (i32.xor (local.get $p) (local.get $q)) (i32.const 1))))
+              (func (export "dependent") (param $v i32) (param $p i32) (result i32) (local $u i32)
+                (select (local.tee $u (i32.xor (local.get $v) (i32.const 5))) (local.get $v)
+                        (i32.and (i32.xor (local.get $u) (local.get $p)) (i32.const 1)))))
+            """
+        let module = try CompiledModule(bytes: try wat2wasm(source))
+        func ops(_ k: Int) -> [String] { opNames(module, function: k) }
+        XCTAssertEqual(ops(0).filter { $0.hasPrefix("br_if") || $0.hasPrefix("xslt") || $0.hasPrefix("xeqz") }, ["br_if_xsle32"],
+                       "not (a < b) is b <= a: \(ops(0))")
+        XCTAssertEqual(ops(1).first { $0.hasPrefix("br_if") || $0.hasPrefix("xeqz") }, "br_if_xnez64", "\(ops(1))")
+        XCTAssertEqual(ops(2), ["push_frame", "xshl32_u8", "xadd32_i32", "ret"])
+        XCTAssertEqual(ops(3), ["push_frame", "fmul64_mul", "ret"])
+        XCTAssertEqual(ops(4), ["push_frame", "xxor32", "xselect_and_xor_i32", "ret"], "the xor of the constant moves past the condition's xor")
+        XCTAssertTrue(ops(5).contains("xxor32_i32") && ops(5).contains("xselect_and_i32"),
+                      "the condition's op reads the xor's result: the xor stays where it is: \(ops(5))")
+        let instance = try Instance(module: module, store: Store(), imports: [:])
+        XCTAssertEqual(try instance.invoke("notLess", [.i32(3), .i32(3)]), [.i32(1)])
+        XCTAssertEqual(try instance.invoke("notLess", [.i32(UInt32(bitPattern: -4)), .i32(3)]), [.i32(0)], "signed")
+        XCTAssertEqual(try instance.invoke("zero64", [.i64(1 << 40)]), [.i32(9)], "all 64 bits tested")
+        XCTAssertEqual(try instance.invoke("zero64", [.i64(0)]), [.i32(7)])
+        XCTAssertEqual(try instance.invoke("element", [.i32(5)]), [.i32(1044)])
+        XCTAssertEqual(try instance.invoke("element", [.i32(0x4000_0000)]), [.i32(1024)], "the shift wraps")
+        XCTAssertEqual(try instance.invoke("cube", [.f64((3.0 as Double).bitPattern)]), [.f64((27.0 as Double).bitPattern)])
+        XCTAssertEqual(try instance.invoke("between", [.i32(8), .i32(1), .i32(0)]), [.i32(13)])
+        XCTAssertEqual(try instance.invoke("between", [.i32(8), .i32(1), .i32(1)]), [.i32(8)])
+        XCTAssertEqual(try instance.invoke("dependent", [.i32(8), .i32(0)]), [.i32(13)], "13 ^ 0 is odd")
+        XCTAssertEqual(try instance.invoke("dependent", [.i32(8), .i32(1)]), [.i32(8)])
+    }
+
     func testSelectOnEqzSwapsItsOperands() throws {
         let source = """
             (module

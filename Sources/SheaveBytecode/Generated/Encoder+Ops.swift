@@ -7,12 +7,14 @@ extension Encoder: OpVisitor {
 
     /// `nop`: do nothing
     public mutating func nop() {
+        if fusing { return stage(StagedOp(row: 0)) }
         beginInstruction()
         emitOpcode(0)
     }
 
     /// `trap`: stop with a trap of kind `code`
     public mutating func trap(_ code: TrapCode) {
+        if fusing { return stage(StagedOp(row: 1, Int64(code.rawValue))) }
         beginInstruction()
         emitOpcode(1)
         emit(code)
@@ -20,6 +22,7 @@ extension Encoder: OpVisitor {
 
     /// `ret`: return to the caller: pop (pc, fp) from the link stack
     public mutating func ret() {
+        if fusing { return stage(StagedOp(row: 2)) }
         beginInstruction()
         emitOpcode(2)
     }
@@ -369,6 +372,7 @@ extension Encoder: OpVisitor {
 
     /// `call_indirect`: call the function at tables[table][low32(index)], which must have signature `type`
     public mutating func callIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16) {
+        if fusing { return stage(StagedOp(row: 26, Int64(table), Int64(type), Int64(index.index), Int64(frame))) }
         beginInstruction()
         emitOpcode(26)
         emit(table)
@@ -379,6 +383,7 @@ extension Encoder: OpVisitor {
 
     /// `call_host`: stop the run loop to call host function `id`; its arguments and results are the `slots` slots at fp + frame
     public mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) {
+        if fusing { return stage(StagedOp(row: 27, Int64(id), Int64(frame), Int64(slots))) }
         beginInstruction()
         emitOpcode(27)
         emit(id)
@@ -388,6 +393,7 @@ extension Encoder: OpVisitor {
 
     /// `call_ref`: call the function `ref` references; traps when it is null
     public mutating func callRef(_ ref: XReg, _ frame: UInt16) {
+        if fusing { return stage(StagedOp(row: 256, Int64(ref.index), Int64(frame))) }
         beginInstruction()
         emitExtended(16)
         emit(ref)
@@ -396,6 +402,7 @@ extension Encoder: OpVisitor {
 
     /// `checkpoint`: fuel = fuel - cost; trap when fuel runs out or the store was interrupted (emitted only when the engine meters fuel or can be interrupted)
     public mutating func checkpoint(_ cost: UInt32) {
+        if fusing { return stage(StagedOp(row: 28, Int64(cost))) }
         beginInstruction()
         emitOpcode(28)
         emit(cost)
@@ -403,6 +410,7 @@ extension Encoder: OpVisitor {
 
     /// `push_frame`: check that `size` slots from fp, and one more link, fit in the stack; else trap with stack overflow
     public mutating func pushFrame(_ size: UInt32) {
+        if fusing { return stage(StagedOp(row: 29, Int64(size))) }
         beginInstruction()
         emitOpcode(29)
         emit(size)
@@ -410,6 +418,7 @@ extension Encoder: OpVisitor {
 
     /// `xmov`: dst = src (all 64 bits; moves f registers too)
     public mutating func xmov(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 30, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(30)
         emit(dst)
@@ -418,6 +427,7 @@ extension Encoder: OpVisitor {
 
     /// `xzero`: slots first ..< first + count = 0: the declared locals, at function entry
     public mutating func xzero(_ first: UInt16, _ count: UInt16) {
+        if fusing { return stage(StagedOp(row: 31, Int64(first), Int64(count))) }
         beginInstruction()
         emitOpcode(31)
         emit(first)
@@ -426,6 +436,7 @@ extension Encoder: OpVisitor {
 
     /// `xconst32`: dst = zext(imm)
     public mutating func xconst32(_ dst: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 32, Int64(dst.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(32)
         emit(dst)
@@ -434,6 +445,7 @@ extension Encoder: OpVisitor {
 
     /// `xconst64`: dst = imm
     public mutating func xconst64(_ dst: XReg, _ imm: Int64) {
+        if fusing { return stage(StagedOp(row: 33, Int64(dst.index), imm)) }
         beginInstruction()
         emitOpcode(33)
         emit(dst)
@@ -442,6 +454,7 @@ extension Encoder: OpVisitor {
 
     /// `fconst32`: low32(dst) = imm
     public mutating func fconst32(_ dst: FReg, _ imm: UInt32) {
+        if fusing { return stage(StagedOp(row: 34, Int64(dst.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(34)
         emit(dst)
@@ -450,6 +463,7 @@ extension Encoder: OpVisitor {
 
     /// `fconst64`: dst = imm
     public mutating func fconst64(_ dst: FReg, _ imm: UInt64) {
+        if fusing { return stage(StagedOp(row: 35, Int64(dst.index), Int64(bitPattern: imm))) }
         beginInstruction()
         emitOpcode(35)
         emit(dst)
@@ -458,6 +472,7 @@ extension Encoder: OpVisitor {
 
     /// `xselect`: dst = low32(cond) != 0 ? a : b (all 64 bits)
     public mutating func xselect(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 36, Int64(dst.index), Int64(cond.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(36)
         emit(dst)
@@ -468,6 +483,7 @@ extension Encoder: OpVisitor {
 
     /// `xselect64`: dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)
     public mutating func xselect64(_ dst: XReg, _ cond: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 37, Int64(dst.index), Int64(cond.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(37)
         emit(dst)
@@ -478,6 +494,7 @@ extension Encoder: OpVisitor {
 
     /// `vmov`: dst = src (all 128 bits)
     public mutating func vmov(_ dst: VReg, _ src: VReg) {
+        if fusing { return stage(StagedOp(row: 257, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(17)
         emit(dst)
@@ -486,6 +503,7 @@ extension Encoder: OpVisitor {
 
     /// `global_get`: dst = globals[index]
     public mutating func globalGet(_ dst: XReg, _ index: UInt32) {
+        if fusing { return stage(StagedOp(row: 258, Int64(dst.index), Int64(index))) }
         beginInstruction()
         emitExtended(18)
         emit(dst)
@@ -494,6 +512,7 @@ extension Encoder: OpVisitor {
 
     /// `global_set`: globals[index] = src
     public mutating func globalSet(_ index: UInt32, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 259, Int64(index), Int64(src.index))) }
         beginInstruction()
         emitExtended(19)
         emit(index)
@@ -502,6 +521,7 @@ extension Encoder: OpVisitor {
 
     /// `ref_func`: dst = reference to function `index` of the current instance
     public mutating func refFunc(_ dst: XReg, _ index: UInt32) {
+        if fusing { return stage(StagedOp(row: 260, Int64(dst.index), Int64(index))) }
         beginInstruction()
         emitExtended(20)
         emit(dst)
@@ -510,6 +530,7 @@ extension Encoder: OpVisitor {
 
     /// `table_get`: dst = tables[table][low32(index)]; traps when out of bounds
     public mutating func tableGet(_ dst: XReg, _ table: UInt32, _ index: XReg) {
+        if fusing { return stage(StagedOp(row: 261, Int64(dst.index), Int64(table), Int64(index.index))) }
         beginInstruction()
         emitExtended(21)
         emit(dst)
@@ -519,6 +540,7 @@ extension Encoder: OpVisitor {
 
     /// `table_set`: tables[table][low32(index)] = value; traps when out of bounds
     public mutating func tableSet(_ table: UInt32, _ index: XReg, _ value: XReg) {
+        if fusing { return stage(StagedOp(row: 262, Int64(table), Int64(index.index), Int64(value.index))) }
         beginInstruction()
         emitExtended(22)
         emit(table)
@@ -528,6 +550,7 @@ extension Encoder: OpVisitor {
 
     /// `table_size`: dst = size of tables[table]
     public mutating func tableSize(_ dst: XReg, _ table: UInt32) {
+        if fusing { return stage(StagedOp(row: 263, Int64(dst.index), Int64(table))) }
         beginInstruction()
         emitExtended(23)
         emit(dst)
@@ -536,6 +559,7 @@ extension Encoder: OpVisitor {
 
     /// `table_grow`: grow tables[table] by low32(delta) entries set to value; dst = old size, or -1
     public mutating func tableGrow(_ dst: XReg, _ table: UInt32, _ value: XReg, _ delta: XReg) {
+        if fusing { return stage(StagedOp(row: 264, Int64(dst.index), Int64(table), Int64(value.index), Int64(delta.index))) }
         beginInstruction()
         emitExtended(24)
         emit(dst)
@@ -546,6 +570,7 @@ extension Encoder: OpVisitor {
 
     /// `table_fill`: fill count entries from start with value; traps when out of bounds
     public mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 265, Int64(table), Int64(start.index), Int64(value.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(25)
         emit(table)
@@ -556,6 +581,7 @@ extension Encoder: OpVisitor {
 
     /// `table_copy`: copy count entries between tables (overlap-safe); traps when out of bounds
     public mutating func tableCopy(_ dst_table: UInt32, _ src_table: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 266, Int64(dst_table), Int64(src_table), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(26)
         emit(dst_table)
@@ -567,6 +593,7 @@ extension Encoder: OpVisitor {
 
     /// `table_init`: copy count references of element segment `segment` into the table; traps when out of bounds
     public mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 267, Int64(table), Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(27)
         emit(table)
@@ -578,6 +605,7 @@ extension Encoder: OpVisitor {
 
     /// `elem_drop`: drop element segment `segment`: it becomes empty
     public mutating func elemDrop(_ segment: UInt32) {
+        if fusing { return stage(StagedOp(row: 268, Int64(segment))) }
         beginInstruction()
         emitExtended(28)
         emit(segment)
@@ -585,6 +613,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_fill`: fill count bytes of memory from dst with low8(value); traps when out of bounds
     public mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 269, Int64(dst.index), Int64(value.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(29)
         emit(dst)
@@ -594,6 +623,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_copy`: copy count bytes of memory (overlap-safe); traps when out of bounds
     public mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 270, Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(30)
         emit(dst)
@@ -603,6 +633,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_init`: copy count bytes of data segment `segment` to memory; traps when out of bounds
     public mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 271, Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(31)
         emit(segment)
@@ -613,6 +644,7 @@ extension Encoder: OpVisitor {
 
     /// `data_drop`: drop data segment `segment`: it becomes empty
     public mutating func dataDrop(_ segment: UInt32) {
+        if fusing { return stage(StagedOp(row: 272, Int64(segment))) }
         beginInstruction()
         emitExtended(32)
         emit(segment)
@@ -620,6 +652,7 @@ extension Encoder: OpVisitor {
 
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
     public mutating func xadd32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 38, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(38)
         emit(dst)
@@ -629,6 +662,7 @@ extension Encoder: OpVisitor {
 
     /// `xsub32`: low32(dst) = low32(src1) - low32(src2) (wrapping; shifts modulo 32)
     public mutating func xsub32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 39, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(39)
         emit(dst)
@@ -638,6 +672,7 @@ extension Encoder: OpVisitor {
 
     /// `xmul32`: low32(dst) = low32(src1) * low32(src2) (wrapping; shifts modulo 32)
     public mutating func xmul32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 40, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(40)
         emit(dst)
@@ -647,6 +682,7 @@ extension Encoder: OpVisitor {
 
     /// `xand32`: low32(dst) = low32(src1) & low32(src2) (wrapping; shifts modulo 32)
     public mutating func xand32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 41, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(41)
         emit(dst)
@@ -656,6 +692,7 @@ extension Encoder: OpVisitor {
 
     /// `xor32`: low32(dst) = low32(src1) | low32(src2) (wrapping; shifts modulo 32)
     public mutating func xor32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 42, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(42)
         emit(dst)
@@ -665,6 +702,7 @@ extension Encoder: OpVisitor {
 
     /// `xxor32`: low32(dst) = low32(src1) ^ low32(src2) (wrapping; shifts modulo 32)
     public mutating func xxor32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 43, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(43)
         emit(dst)
@@ -674,6 +712,7 @@ extension Encoder: OpVisitor {
 
     /// `xshl32`: low32(dst) = low32(src1) << low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshl32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 44, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(44)
         emit(dst)
@@ -683,6 +722,7 @@ extension Encoder: OpVisitor {
 
     /// `xshr32_s`: low32(dst) = low32(src1) >>s low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshr32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 45, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(45)
         emit(dst)
@@ -692,6 +732,7 @@ extension Encoder: OpVisitor {
 
     /// `xshr32_u`: low32(dst) = low32(src1) >>u low32(src2) (wrapping; shifts modulo 32)
     public mutating func xshr32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 46, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(46)
         emit(dst)
@@ -701,6 +742,7 @@ extension Encoder: OpVisitor {
 
     /// `xrotl32`: low32(dst) = low32(src1) rotl low32(src2) (wrapping; shifts modulo 32)
     public mutating func xrotl32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 47, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(47)
         emit(dst)
@@ -710,6 +752,7 @@ extension Encoder: OpVisitor {
 
     /// `xrotr32`: low32(dst) = low32(src1) rotr low32(src2) (wrapping; shifts modulo 32)
     public mutating func xrotr32(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 48, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(48)
         emit(dst)
@@ -719,6 +762,7 @@ extension Encoder: OpVisitor {
 
     /// `xdiv32_s`: low32(dst) = low32(src1) /s low32(src2); traps on division by zero and overflow
     public mutating func xdiv32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 49, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(49)
         emit(dst)
@@ -728,6 +772,7 @@ extension Encoder: OpVisitor {
 
     /// `xdiv32_u`: low32(dst) = low32(src1) /u low32(src2); traps on division by zero
     public mutating func xdiv32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 50, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(50)
         emit(dst)
@@ -737,6 +782,7 @@ extension Encoder: OpVisitor {
 
     /// `xrem32_s`: low32(dst) = low32(src1) %s low32(src2); traps on division by zero
     public mutating func xrem32S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 51, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(51)
         emit(dst)
@@ -746,6 +792,7 @@ extension Encoder: OpVisitor {
 
     /// `xrem32_u`: low32(dst) = low32(src1) %u low32(src2); traps on division by zero
     public mutating func xrem32U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 52, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(52)
         emit(dst)
@@ -755,6 +802,7 @@ extension Encoder: OpVisitor {
 
     /// `xeqz32`: dst = low32(src) == 0 ? 1 : 0
     public mutating func xeqz32(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 53, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(53)
         emit(dst)
@@ -763,6 +811,7 @@ extension Encoder: OpVisitor {
 
     /// `xclz32`: dst = clz(low32(src))
     public mutating func xclz32(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 273, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(33)
         emit(dst)
@@ -771,6 +820,7 @@ extension Encoder: OpVisitor {
 
     /// `xctz32`: dst = ctz(low32(src))
     public mutating func xctz32(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 274, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(34)
         emit(dst)
@@ -779,6 +829,7 @@ extension Encoder: OpVisitor {
 
     /// `xpopcnt32`: dst = popcnt(low32(src))
     public mutating func xpopcnt32(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 275, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(35)
         emit(dst)
@@ -787,6 +838,7 @@ extension Encoder: OpVisitor {
 
     /// `xeq32`: dst = low32(a) == low32(b) ? 1 : 0
     public mutating func xeq32(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 54, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(54)
         emit(dst)
@@ -796,6 +848,7 @@ extension Encoder: OpVisitor {
 
     /// `xne32`: dst = low32(a) != low32(b) ? 1 : 0
     public mutating func xne32(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 55, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(55)
         emit(dst)
@@ -805,6 +858,7 @@ extension Encoder: OpVisitor {
 
     /// `xslt32`: dst = signed low32(a) < signed low32(b) ? 1 : 0
     public mutating func xslt32(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 56, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(56)
         emit(dst)
@@ -814,6 +868,7 @@ extension Encoder: OpVisitor {
 
     /// `xsle32`: dst = signed low32(a) <= signed low32(b) ? 1 : 0
     public mutating func xsle32(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 57, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(57)
         emit(dst)
@@ -823,6 +878,7 @@ extension Encoder: OpVisitor {
 
     /// `xult32`: dst = unsigned low32(a) < unsigned low32(b) ? 1 : 0
     public mutating func xult32(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 58, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(58)
         emit(dst)
@@ -832,6 +888,7 @@ extension Encoder: OpVisitor {
 
     /// `xule32`: dst = unsigned low32(a) <= unsigned low32(b) ? 1 : 0
     public mutating func xule32(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 59, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(59)
         emit(dst)
@@ -841,6 +898,7 @@ extension Encoder: OpVisitor {
 
     /// `xadd64`: (dst) = (src1) + (src2) (wrapping; shifts modulo 64)
     public mutating func xadd64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 60, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(60)
         emit(dst)
@@ -850,6 +908,7 @@ extension Encoder: OpVisitor {
 
     /// `xsub64`: (dst) = (src1) - (src2) (wrapping; shifts modulo 64)
     public mutating func xsub64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 61, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(61)
         emit(dst)
@@ -859,6 +918,7 @@ extension Encoder: OpVisitor {
 
     /// `xmul64`: (dst) = (src1) * (src2) (wrapping; shifts modulo 64)
     public mutating func xmul64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 62, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(62)
         emit(dst)
@@ -868,6 +928,7 @@ extension Encoder: OpVisitor {
 
     /// `xand64`: (dst) = (src1) & (src2) (wrapping; shifts modulo 64)
     public mutating func xand64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 63, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(63)
         emit(dst)
@@ -877,6 +938,7 @@ extension Encoder: OpVisitor {
 
     /// `xor64`: (dst) = (src1) | (src2) (wrapping; shifts modulo 64)
     public mutating func xor64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 64, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(64)
         emit(dst)
@@ -886,6 +948,7 @@ extension Encoder: OpVisitor {
 
     /// `xxor64`: (dst) = (src1) ^ (src2) (wrapping; shifts modulo 64)
     public mutating func xxor64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 65, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(65)
         emit(dst)
@@ -895,6 +958,7 @@ extension Encoder: OpVisitor {
 
     /// `xshl64`: (dst) = (src1) << (src2) (wrapping; shifts modulo 64)
     public mutating func xshl64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 66, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(66)
         emit(dst)
@@ -904,6 +968,7 @@ extension Encoder: OpVisitor {
 
     /// `xshr64_s`: (dst) = (src1) >>s (src2) (wrapping; shifts modulo 64)
     public mutating func xshr64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 67, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(67)
         emit(dst)
@@ -913,6 +978,7 @@ extension Encoder: OpVisitor {
 
     /// `xshr64_u`: (dst) = (src1) >>u (src2) (wrapping; shifts modulo 64)
     public mutating func xshr64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 68, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(68)
         emit(dst)
@@ -922,6 +988,7 @@ extension Encoder: OpVisitor {
 
     /// `xrotl64`: (dst) = (src1) rotl (src2) (wrapping; shifts modulo 64)
     public mutating func xrotl64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 69, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(69)
         emit(dst)
@@ -931,6 +998,7 @@ extension Encoder: OpVisitor {
 
     /// `xrotr64`: (dst) = (src1) rotr (src2) (wrapping; shifts modulo 64)
     public mutating func xrotr64(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 70, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(70)
         emit(dst)
@@ -940,6 +1008,7 @@ extension Encoder: OpVisitor {
 
     /// `xdiv64_s`: (dst) = (src1) /s (src2); traps on division by zero and overflow
     public mutating func xdiv64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 71, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(71)
         emit(dst)
@@ -949,6 +1018,7 @@ extension Encoder: OpVisitor {
 
     /// `xdiv64_u`: (dst) = (src1) /u (src2); traps on division by zero
     public mutating func xdiv64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 72, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(72)
         emit(dst)
@@ -958,6 +1028,7 @@ extension Encoder: OpVisitor {
 
     /// `xrem64_s`: (dst) = (src1) %s (src2); traps on division by zero
     public mutating func xrem64S(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 73, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(73)
         emit(dst)
@@ -967,6 +1038,7 @@ extension Encoder: OpVisitor {
 
     /// `xrem64_u`: (dst) = (src1) %u (src2); traps on division by zero
     public mutating func xrem64U(_ dst: XReg, _ src1: XReg, _ src2: XReg) {
+        if fusing { return stage(StagedOp(row: 74, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(74)
         emit(dst)
@@ -976,6 +1048,7 @@ extension Encoder: OpVisitor {
 
     /// `xeqz64`: dst = (src) == 0 ? 1 : 0
     public mutating func xeqz64(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 75, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(75)
         emit(dst)
@@ -984,6 +1057,7 @@ extension Encoder: OpVisitor {
 
     /// `xclz64`: dst = clz((src))
     public mutating func xclz64(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 276, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(36)
         emit(dst)
@@ -992,6 +1066,7 @@ extension Encoder: OpVisitor {
 
     /// `xctz64`: dst = ctz((src))
     public mutating func xctz64(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 277, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(37)
         emit(dst)
@@ -1000,6 +1075,7 @@ extension Encoder: OpVisitor {
 
     /// `xpopcnt64`: dst = popcnt((src))
     public mutating func xpopcnt64(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 278, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(38)
         emit(dst)
@@ -1008,6 +1084,7 @@ extension Encoder: OpVisitor {
 
     /// `xeq64`: dst = (a) == (b) ? 1 : 0
     public mutating func xeq64(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 76, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(76)
         emit(dst)
@@ -1017,6 +1094,7 @@ extension Encoder: OpVisitor {
 
     /// `xne64`: dst = (a) != (b) ? 1 : 0
     public mutating func xne64(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 77, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(77)
         emit(dst)
@@ -1026,6 +1104,7 @@ extension Encoder: OpVisitor {
 
     /// `xslt64`: dst = signed (a) < signed (b) ? 1 : 0
     public mutating func xslt64(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 78, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(78)
         emit(dst)
@@ -1035,6 +1114,7 @@ extension Encoder: OpVisitor {
 
     /// `xsle64`: dst = signed (a) <= signed (b) ? 1 : 0
     public mutating func xsle64(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 79, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(79)
         emit(dst)
@@ -1044,6 +1124,7 @@ extension Encoder: OpVisitor {
 
     /// `xult64`: dst = unsigned (a) < unsigned (b) ? 1 : 0
     public mutating func xult64(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 80, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(80)
         emit(dst)
@@ -1053,6 +1134,7 @@ extension Encoder: OpVisitor {
 
     /// `xule64`: dst = unsigned (a) <= unsigned (b) ? 1 : 0
     public mutating func xule64(_ dst: XReg, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 81, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(81)
         emit(dst)
@@ -1062,6 +1144,7 @@ extension Encoder: OpVisitor {
 
     /// `xadd32_shl`: low32(dst) = low32(base) + (low32(index) << (shift % 32)) (wrapping): i32.shl by a constant, then i32.add
     public mutating func xadd32Shl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8) {
+        if fusing { return stage(StagedOp(row: 82, Int64(dst.index), Int64(base.index), Int64(index.index), Int64(shift))) }
         beginInstruction()
         emitOpcode(82)
         emit(dst)
@@ -1072,6 +1155,7 @@ extension Encoder: OpVisitor {
 
     /// `xshr32_u_and`: low32(dst) = (low32(src) >>u (shift % 32)) & mask: i32.shr_u by a constant, then i32.and with one
     public mutating func xshr32UAnd(_ dst: XReg, _ src: XReg, _ shift: UInt8, _ mask: Int32) {
+        if fusing { return stage(StagedOp(row: 83, Int64(dst.index), Int64(src.index), Int64(shift), Int64(mask))) }
         beginInstruction()
         emitOpcode(83)
         emit(dst)
@@ -1082,6 +1166,7 @@ extension Encoder: OpVisitor {
 
     /// `xxor32_shl`: low32(dst) = low32(a) ^ (low32(b) << (shift % 32)): a shift by a constant, then xor
     public mutating func xxor32Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
+        if fusing { return stage(StagedOp(row: 84, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(shift))) }
         beginInstruction()
         emitOpcode(84)
         emit(dst)
@@ -1092,6 +1177,7 @@ extension Encoder: OpVisitor {
 
     /// `xxor32_shr_u`: low32(dst) = low32(a) ^ (low32(b) >>u (shift % 32)): a shift by a constant, then xor
     public mutating func xxor32ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
+        if fusing { return stage(StagedOp(row: 85, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(shift))) }
         beginInstruction()
         emitOpcode(85)
         emit(dst)
@@ -1102,6 +1188,7 @@ extension Encoder: OpVisitor {
 
     /// `xxor64_shl`: (dst) = (a) ^ ((b) << (shift % 64)): a shift by a constant, then xor
     public mutating func xxor64Shl(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
+        if fusing { return stage(StagedOp(row: 86, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(shift))) }
         beginInstruction()
         emitOpcode(86)
         emit(dst)
@@ -1112,6 +1199,7 @@ extension Encoder: OpVisitor {
 
     /// `xxor64_shr_u`: (dst) = (a) ^ ((b) >>u (shift % 64)): a shift by a constant, then xor
     public mutating func xxor64ShrU(_ dst: XReg, _ a: XReg, _ b: XReg, _ shift: UInt8) {
+        if fusing { return stage(StagedOp(row: 87, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(shift))) }
         beginInstruction()
         emitOpcode(87)
         emit(dst)
@@ -1122,6 +1210,7 @@ extension Encoder: OpVisitor {
 
     /// `fmul32_mul`: dst = (a * b) * c (f32, the product rounded first)
     public mutating func fmul32Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        if fusing { return stage(StagedOp(row: 88, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitOpcode(88)
         emit(dst)
@@ -1132,6 +1221,7 @@ extension Encoder: OpVisitor {
 
     /// `fmul32_add`: dst = (a * b) + c (f32, the product rounded first)
     public mutating func fmul32Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        if fusing { return stage(StagedOp(row: 89, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitOpcode(89)
         emit(dst)
@@ -1142,6 +1232,7 @@ extension Encoder: OpVisitor {
 
     /// `fmul32_sub`: dst = (a * b) - c (f32, the product rounded first)
     public mutating func fmul32Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        if fusing { return stage(StagedOp(row: 90, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitOpcode(90)
         emit(dst)
@@ -1152,6 +1243,7 @@ extension Encoder: OpVisitor {
 
     /// `fmul32_rsub`: dst = c - (a * b) (f32, the product rounded first)
     public mutating func fmul32Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        if fusing { return stage(StagedOp(row: 91, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitOpcode(91)
         emit(dst)
@@ -1162,6 +1254,7 @@ extension Encoder: OpVisitor {
 
     /// `fmul64_mul`: dst = (a * b) * c (f64, the product rounded first)
     public mutating func fmul64Mul(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        if fusing { return stage(StagedOp(row: 92, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitOpcode(92)
         emit(dst)
@@ -1172,6 +1265,7 @@ extension Encoder: OpVisitor {
 
     /// `fmul64_add`: dst = (a * b) + c (f64, the product rounded first)
     public mutating func fmul64Add(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        if fusing { return stage(StagedOp(row: 93, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitOpcode(93)
         emit(dst)
@@ -1182,6 +1276,7 @@ extension Encoder: OpVisitor {
 
     /// `fmul64_sub`: dst = (a * b) - c (f64, the product rounded first)
     public mutating func fmul64Sub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        if fusing { return stage(StagedOp(row: 94, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitOpcode(94)
         emit(dst)
@@ -1192,6 +1287,7 @@ extension Encoder: OpVisitor {
 
     /// `fmul64_rsub`: dst = c - (a * b) (f64, the product rounded first)
     public mutating func fmul64Rsub(_ dst: FReg, _ a: FReg, _ b: FReg, _ c: FReg) {
+        if fusing { return stage(StagedOp(row: 95, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitOpcode(95)
         emit(dst)
@@ -1202,6 +1298,7 @@ extension Encoder: OpVisitor {
 
     /// `xmul32_add_i32`: low32(dst) = low32(src) * mul + add (wrapping): a multiply by a constant, then an add of one
     public mutating func xmul32AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) {
+        if fusing { return stage(StagedOp(row: 96, Int64(dst.index), Int64(src.index), Int64(mul), Int64(add))) }
         beginInstruction()
         emitOpcode(96)
         emit(dst)
@@ -1212,6 +1309,7 @@ extension Encoder: OpVisitor {
 
     /// `xmul64_add_i32`: (dst) = (src) * mul + add (wrapping) (both sign-extended): a multiply by a constant, then an add of one
     public mutating func xmul64AddI32(_ dst: XReg, _ src: XReg, _ mul: Int32, _ add: Int32) {
+        if fusing { return stage(StagedOp(row: 97, Int64(dst.index), Int64(src.index), Int64(mul), Int64(add))) }
         beginInstruction()
         emitOpcode(97)
         emit(dst)
@@ -1438,6 +1536,7 @@ extension Encoder: OpVisitor {
 
     /// `xadd32_i32`: low32(dst) = low32(src) + imm (wrapping)
     public mutating func xadd32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 118, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(118)
         emit(dst)
@@ -1447,6 +1546,7 @@ extension Encoder: OpVisitor {
 
     /// `xmul32_i32`: low32(dst) = low32(src) * imm (wrapping)
     public mutating func xmul32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 119, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(119)
         emit(dst)
@@ -1456,6 +1556,7 @@ extension Encoder: OpVisitor {
 
     /// `xand32_i32`: low32(dst) = low32(src) & imm (wrapping)
     public mutating func xand32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 120, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(120)
         emit(dst)
@@ -1465,6 +1566,7 @@ extension Encoder: OpVisitor {
 
     /// `xor32_i32`: low32(dst) = low32(src) | imm (wrapping)
     public mutating func xor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 121, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(121)
         emit(dst)
@@ -1474,6 +1576,7 @@ extension Encoder: OpVisitor {
 
     /// `xxor32_i32`: low32(dst) = low32(src) ^ imm (wrapping)
     public mutating func xxor32I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 122, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(122)
         emit(dst)
@@ -1483,6 +1586,7 @@ extension Encoder: OpVisitor {
 
     /// `xshl32_u8`: low32(dst) = low32(src) << (imm % 32)
     public mutating func xshl32U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
+        if fusing { return stage(StagedOp(row: 123, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(123)
         emit(dst)
@@ -1492,6 +1596,7 @@ extension Encoder: OpVisitor {
 
     /// `xshr32_s_u8`: low32(dst) = low32(src) >>s (imm % 32)
     public mutating func xshr32SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
+        if fusing { return stage(StagedOp(row: 124, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(124)
         emit(dst)
@@ -1501,6 +1606,7 @@ extension Encoder: OpVisitor {
 
     /// `xshr32_u_u8`: low32(dst) = low32(src) >>u (imm % 32)
     public mutating func xshr32UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
+        if fusing { return stage(StagedOp(row: 125, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(125)
         emit(dst)
@@ -1510,6 +1616,7 @@ extension Encoder: OpVisitor {
 
     /// `xeq32_i32`: dst = low32(a) == imm ? 1 : 0
     public mutating func xeq32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 126, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(126)
         emit(dst)
@@ -1519,6 +1626,7 @@ extension Encoder: OpVisitor {
 
     /// `xne32_i32`: dst = low32(a) != imm ? 1 : 0
     public mutating func xne32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 127, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(127)
         emit(dst)
@@ -1528,6 +1636,7 @@ extension Encoder: OpVisitor {
 
     /// `xslt32_i32`: dst = signed low32(a) < signed imm ? 1 : 0
     public mutating func xslt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 128, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(128)
         emit(dst)
@@ -1537,6 +1646,7 @@ extension Encoder: OpVisitor {
 
     /// `xsle32_i32`: dst = signed low32(a) <= signed imm ? 1 : 0
     public mutating func xsle32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 129, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(129)
         emit(dst)
@@ -1546,6 +1656,7 @@ extension Encoder: OpVisitor {
 
     /// `xsgt32_i32`: dst = signed low32(a) > signed imm ? 1 : 0
     public mutating func xsgt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 130, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(130)
         emit(dst)
@@ -1555,6 +1666,7 @@ extension Encoder: OpVisitor {
 
     /// `xsge32_i32`: dst = signed low32(a) >= signed imm ? 1 : 0
     public mutating func xsge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 131, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(131)
         emit(dst)
@@ -1564,6 +1676,7 @@ extension Encoder: OpVisitor {
 
     /// `xult32_i32`: dst = unsigned low32(a) < unsigned imm ? 1 : 0
     public mutating func xult32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 132, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(132)
         emit(dst)
@@ -1573,6 +1686,7 @@ extension Encoder: OpVisitor {
 
     /// `xule32_i32`: dst = unsigned low32(a) <= unsigned imm ? 1 : 0
     public mutating func xule32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 133, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(133)
         emit(dst)
@@ -1582,6 +1696,7 @@ extension Encoder: OpVisitor {
 
     /// `xugt32_i32`: dst = unsigned low32(a) > unsigned imm ? 1 : 0
     public mutating func xugt32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 134, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(134)
         emit(dst)
@@ -1591,6 +1706,7 @@ extension Encoder: OpVisitor {
 
     /// `xuge32_i32`: dst = unsigned low32(a) >= unsigned imm ? 1 : 0
     public mutating func xuge32I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 135, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(135)
         emit(dst)
@@ -1600,6 +1716,7 @@ extension Encoder: OpVisitor {
 
     /// `xadd64_i32`: (dst) = (src) + sext(imm) (wrapping)
     public mutating func xadd64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 136, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(136)
         emit(dst)
@@ -1609,6 +1726,7 @@ extension Encoder: OpVisitor {
 
     /// `xmul64_i32`: (dst) = (src) * sext(imm) (wrapping)
     public mutating func xmul64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 137, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(137)
         emit(dst)
@@ -1618,6 +1736,7 @@ extension Encoder: OpVisitor {
 
     /// `xand64_i32`: (dst) = (src) & sext(imm) (wrapping)
     public mutating func xand64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 138, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(138)
         emit(dst)
@@ -1627,6 +1746,7 @@ extension Encoder: OpVisitor {
 
     /// `xor64_i32`: (dst) = (src) | sext(imm) (wrapping)
     public mutating func xor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 139, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(139)
         emit(dst)
@@ -1636,6 +1756,7 @@ extension Encoder: OpVisitor {
 
     /// `xxor64_i32`: (dst) = (src) ^ sext(imm) (wrapping)
     public mutating func xxor64I32(_ dst: XReg, _ src: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 140, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(140)
         emit(dst)
@@ -1645,6 +1766,7 @@ extension Encoder: OpVisitor {
 
     /// `xadd64_i64`: dst = src + imm (wrapping)
     public mutating func xadd64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
+        if fusing { return stage(StagedOp(row: 141, Int64(dst.index), Int64(src.index), imm)) }
         beginInstruction()
         emitOpcode(141)
         emit(dst)
@@ -1654,6 +1776,7 @@ extension Encoder: OpVisitor {
 
     /// `xmul64_i64`: dst = src * imm (wrapping)
     public mutating func xmul64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
+        if fusing { return stage(StagedOp(row: 142, Int64(dst.index), Int64(src.index), imm)) }
         beginInstruction()
         emitOpcode(142)
         emit(dst)
@@ -1663,6 +1786,7 @@ extension Encoder: OpVisitor {
 
     /// `xand64_i64`: dst = src & imm (wrapping)
     public mutating func xand64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
+        if fusing { return stage(StagedOp(row: 143, Int64(dst.index), Int64(src.index), imm)) }
         beginInstruction()
         emitOpcode(143)
         emit(dst)
@@ -1672,6 +1796,7 @@ extension Encoder: OpVisitor {
 
     /// `xor64_i64`: dst = src | imm (wrapping)
     public mutating func xor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
+        if fusing { return stage(StagedOp(row: 144, Int64(dst.index), Int64(src.index), imm)) }
         beginInstruction()
         emitOpcode(144)
         emit(dst)
@@ -1681,6 +1806,7 @@ extension Encoder: OpVisitor {
 
     /// `xxor64_i64`: dst = src ^ imm (wrapping)
     public mutating func xxor64I64(_ dst: XReg, _ src: XReg, _ imm: Int64) {
+        if fusing { return stage(StagedOp(row: 145, Int64(dst.index), Int64(src.index), imm)) }
         beginInstruction()
         emitOpcode(145)
         emit(dst)
@@ -1690,6 +1816,7 @@ extension Encoder: OpVisitor {
 
     /// `xshl64_u8`: (dst) = (src) << (imm % 64)
     public mutating func xshl64U8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
+        if fusing { return stage(StagedOp(row: 146, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(146)
         emit(dst)
@@ -1699,6 +1826,7 @@ extension Encoder: OpVisitor {
 
     /// `xshr64_s_u8`: (dst) = (src) >>s (imm % 64)
     public mutating func xshr64SU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
+        if fusing { return stage(StagedOp(row: 147, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(147)
         emit(dst)
@@ -1708,6 +1836,7 @@ extension Encoder: OpVisitor {
 
     /// `xshr64_u_u8`: (dst) = (src) >>u (imm % 64)
     public mutating func xshr64UU8(_ dst: XReg, _ src: XReg, _ imm: UInt8) {
+        if fusing { return stage(StagedOp(row: 148, Int64(dst.index), Int64(src.index), Int64(imm))) }
         beginInstruction()
         emitOpcode(148)
         emit(dst)
@@ -1717,6 +1846,7 @@ extension Encoder: OpVisitor {
 
     /// `xeq64_i32`: dst = (a) == sext(imm) ? 1 : 0
     public mutating func xeq64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 279, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(39)
         emit(dst)
@@ -1726,6 +1856,7 @@ extension Encoder: OpVisitor {
 
     /// `xne64_i32`: dst = (a) != sext(imm) ? 1 : 0
     public mutating func xne64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 280, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(40)
         emit(dst)
@@ -1735,6 +1866,7 @@ extension Encoder: OpVisitor {
 
     /// `xslt64_i32`: dst = signed (a) < signed sext(imm) ? 1 : 0
     public mutating func xslt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 281, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(41)
         emit(dst)
@@ -1744,6 +1876,7 @@ extension Encoder: OpVisitor {
 
     /// `xsle64_i32`: dst = signed (a) <= signed sext(imm) ? 1 : 0
     public mutating func xsle64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 282, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(42)
         emit(dst)
@@ -1753,6 +1886,7 @@ extension Encoder: OpVisitor {
 
     /// `xsgt64_i32`: dst = signed (a) > signed sext(imm) ? 1 : 0
     public mutating func xsgt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 283, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(43)
         emit(dst)
@@ -1762,6 +1896,7 @@ extension Encoder: OpVisitor {
 
     /// `xsge64_i32`: dst = signed (a) >= signed sext(imm) ? 1 : 0
     public mutating func xsge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 284, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(44)
         emit(dst)
@@ -1771,6 +1906,7 @@ extension Encoder: OpVisitor {
 
     /// `xult64_i32`: dst = unsigned (a) < unsigned sext(imm) ? 1 : 0
     public mutating func xult64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 285, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(45)
         emit(dst)
@@ -1780,6 +1916,7 @@ extension Encoder: OpVisitor {
 
     /// `xule64_i32`: dst = unsigned (a) <= unsigned sext(imm) ? 1 : 0
     public mutating func xule64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 286, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(46)
         emit(dst)
@@ -1789,6 +1926,7 @@ extension Encoder: OpVisitor {
 
     /// `xugt64_i32`: dst = unsigned (a) > unsigned sext(imm) ? 1 : 0
     public mutating func xugt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 287, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(47)
         emit(dst)
@@ -1798,6 +1936,7 @@ extension Encoder: OpVisitor {
 
     /// `xuge64_i32`: dst = unsigned (a) >= unsigned sext(imm) ? 1 : 0
     public mutating func xuge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 288, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(48)
         emit(dst)
@@ -1807,6 +1946,7 @@ extension Encoder: OpVisitor {
 
     /// `xzext32_64`: dst = zext(low32(src)) (i32.wrap_i64, i64.extend_i32_u)
     public mutating func xzext3264(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 149, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(149)
         emit(dst)
@@ -1815,6 +1955,7 @@ extension Encoder: OpVisitor {
 
     /// `xsext32_64`: dst = sext(low32(src)) (i64.extend_i32_s)
     public mutating func xsext3264(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 150, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(150)
         emit(dst)
@@ -1823,6 +1964,7 @@ extension Encoder: OpVisitor {
 
     /// `xsext8_32`: low32(dst) = sext(low8(src))
     public mutating func xsext832(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 289, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(49)
         emit(dst)
@@ -1831,6 +1973,7 @@ extension Encoder: OpVisitor {
 
     /// `xsext16_32`: low32(dst) = sext(low16(src))
     public mutating func xsext1632(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 290, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(50)
         emit(dst)
@@ -1839,6 +1982,7 @@ extension Encoder: OpVisitor {
 
     /// `xsext8_64`: dst = sext(low8(src))
     public mutating func xsext864(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 291, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(51)
         emit(dst)
@@ -1847,6 +1991,7 @@ extension Encoder: OpVisitor {
 
     /// `xsext16_64`: dst = sext(low16(src))
     public mutating func xsext1664(_ dst: XReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 292, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(52)
         emit(dst)
@@ -1855,6 +2000,7 @@ extension Encoder: OpVisitor {
 
     /// `fadd32`: dst = src1 + src2 (f32)
     public mutating func fadd32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 151, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(151)
         emit(dst)
@@ -1864,6 +2010,7 @@ extension Encoder: OpVisitor {
 
     /// `fsub32`: dst = src1 - src2 (f32)
     public mutating func fsub32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 152, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(152)
         emit(dst)
@@ -1873,6 +2020,7 @@ extension Encoder: OpVisitor {
 
     /// `fmul32`: dst = src1 * src2 (f32)
     public mutating func fmul32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 153, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(153)
         emit(dst)
@@ -1882,6 +2030,7 @@ extension Encoder: OpVisitor {
 
     /// `fdiv32`: dst = src1 / src2 (f32)
     public mutating func fdiv32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 154, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(154)
         emit(dst)
@@ -1891,6 +2040,7 @@ extension Encoder: OpVisitor {
 
     /// `fmin32`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 155, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(155)
         emit(dst)
@@ -1900,6 +2050,7 @@ extension Encoder: OpVisitor {
 
     /// `fmax32`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 156, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(156)
         emit(dst)
@@ -1909,6 +2060,7 @@ extension Encoder: OpVisitor {
 
     /// `fcopysign32`: dst = magnitude of src1, sign of src2
     public mutating func fcopysign32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 293, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitExtended(53)
         emit(dst)
@@ -1918,6 +2070,7 @@ extension Encoder: OpVisitor {
 
     /// `fabs32`: dst = |src|
     public mutating func fabs32(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 157, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(157)
         emit(dst)
@@ -1926,6 +2079,7 @@ extension Encoder: OpVisitor {
 
     /// `fneg32`: dst = -src
     public mutating func fneg32(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 158, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(158)
         emit(dst)
@@ -1934,6 +2088,7 @@ extension Encoder: OpVisitor {
 
     /// `fsqrt32`: dst = sqrt(src)
     public mutating func fsqrt32(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 159, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(159)
         emit(dst)
@@ -1942,6 +2097,7 @@ extension Encoder: OpVisitor {
 
     /// `fceil32`: dst = ceil(src)
     public mutating func fceil32(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 294, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(54)
         emit(dst)
@@ -1950,6 +2106,7 @@ extension Encoder: OpVisitor {
 
     /// `ffloor32`: dst = floor(src)
     public mutating func ffloor32(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 295, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(55)
         emit(dst)
@@ -1958,6 +2115,7 @@ extension Encoder: OpVisitor {
 
     /// `ftrunc32`: dst = trunc(src)
     public mutating func ftrunc32(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 296, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(56)
         emit(dst)
@@ -1966,6 +2124,7 @@ extension Encoder: OpVisitor {
 
     /// `fnearest32`: dst = nearest(src), ties to even
     public mutating func fnearest32(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 297, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(57)
         emit(dst)
@@ -1974,6 +2133,7 @@ extension Encoder: OpVisitor {
 
     /// `feq32`: dst = a == b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func feq32(_ dst: XReg, _ a: FReg, _ b: FReg) {
+        if fusing { return stage(StagedOp(row: 160, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(160)
         emit(dst)
@@ -1983,6 +2143,7 @@ extension Encoder: OpVisitor {
 
     /// `fne32`: dst = a != b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fne32(_ dst: XReg, _ a: FReg, _ b: FReg) {
+        if fusing { return stage(StagedOp(row: 161, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(161)
         emit(dst)
@@ -1992,6 +2153,7 @@ extension Encoder: OpVisitor {
 
     /// `flt32`: dst = a < b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func flt32(_ dst: XReg, _ a: FReg, _ b: FReg) {
+        if fusing { return stage(StagedOp(row: 162, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(162)
         emit(dst)
@@ -2001,6 +2163,7 @@ extension Encoder: OpVisitor {
 
     /// `fle32`: dst = a <= b ? 1 : 0 (f32; false for NaN except ne)
     public mutating func fle32(_ dst: XReg, _ a: FReg, _ b: FReg) {
+        if fusing { return stage(StagedOp(row: 163, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(163)
         emit(dst)
@@ -2010,6 +2173,7 @@ extension Encoder: OpVisitor {
 
     /// `fadd64`: dst = src1 + src2 (f64)
     public mutating func fadd64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 164, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(164)
         emit(dst)
@@ -2019,6 +2183,7 @@ extension Encoder: OpVisitor {
 
     /// `fsub64`: dst = src1 - src2 (f64)
     public mutating func fsub64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 165, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(165)
         emit(dst)
@@ -2028,6 +2193,7 @@ extension Encoder: OpVisitor {
 
     /// `fmul64`: dst = src1 * src2 (f64)
     public mutating func fmul64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 166, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(166)
         emit(dst)
@@ -2037,6 +2203,7 @@ extension Encoder: OpVisitor {
 
     /// `fdiv64`: dst = src1 / src2 (f64)
     public mutating func fdiv64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 167, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(167)
         emit(dst)
@@ -2046,6 +2213,7 @@ extension Encoder: OpVisitor {
 
     /// `fmin64`: dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmin64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 168, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(168)
         emit(dst)
@@ -2055,6 +2223,7 @@ extension Encoder: OpVisitor {
 
     /// `fmax64`: dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0
     public mutating func fmax64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 169, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitOpcode(169)
         emit(dst)
@@ -2064,6 +2233,7 @@ extension Encoder: OpVisitor {
 
     /// `fcopysign64`: dst = magnitude of src1, sign of src2
     public mutating func fcopysign64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
+        if fusing { return stage(StagedOp(row: 298, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitExtended(58)
         emit(dst)
@@ -2073,6 +2243,7 @@ extension Encoder: OpVisitor {
 
     /// `fabs64`: dst = |src|
     public mutating func fabs64(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 170, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(170)
         emit(dst)
@@ -2081,6 +2252,7 @@ extension Encoder: OpVisitor {
 
     /// `fneg64`: dst = -src
     public mutating func fneg64(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 171, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(171)
         emit(dst)
@@ -2089,6 +2261,7 @@ extension Encoder: OpVisitor {
 
     /// `fsqrt64`: dst = sqrt(src)
     public mutating func fsqrt64(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 172, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(172)
         emit(dst)
@@ -2097,6 +2270,7 @@ extension Encoder: OpVisitor {
 
     /// `fceil64`: dst = ceil(src)
     public mutating func fceil64(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 299, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(59)
         emit(dst)
@@ -2105,6 +2279,7 @@ extension Encoder: OpVisitor {
 
     /// `ffloor64`: dst = floor(src)
     public mutating func ffloor64(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 300, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(60)
         emit(dst)
@@ -2113,6 +2288,7 @@ extension Encoder: OpVisitor {
 
     /// `ftrunc64`: dst = trunc(src)
     public mutating func ftrunc64(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 301, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(61)
         emit(dst)
@@ -2121,6 +2297,7 @@ extension Encoder: OpVisitor {
 
     /// `fnearest64`: dst = nearest(src), ties to even
     public mutating func fnearest64(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 302, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(62)
         emit(dst)
@@ -2129,6 +2306,7 @@ extension Encoder: OpVisitor {
 
     /// `feq64`: dst = a == b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func feq64(_ dst: XReg, _ a: FReg, _ b: FReg) {
+        if fusing { return stage(StagedOp(row: 173, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(173)
         emit(dst)
@@ -2138,6 +2316,7 @@ extension Encoder: OpVisitor {
 
     /// `fne64`: dst = a != b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fne64(_ dst: XReg, _ a: FReg, _ b: FReg) {
+        if fusing { return stage(StagedOp(row: 174, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(174)
         emit(dst)
@@ -2147,6 +2326,7 @@ extension Encoder: OpVisitor {
 
     /// `flt64`: dst = a < b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func flt64(_ dst: XReg, _ a: FReg, _ b: FReg) {
+        if fusing { return stage(StagedOp(row: 175, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(175)
         emit(dst)
@@ -2156,6 +2336,7 @@ extension Encoder: OpVisitor {
 
     /// `fle64`: dst = a <= b ? 1 : 0 (f64; false for NaN except ne)
     public mutating func fle64(_ dst: XReg, _ a: FReg, _ b: FReg) {
+        if fusing { return stage(StagedOp(row: 176, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(176)
         emit(dst)
@@ -2165,6 +2346,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f32_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
     public mutating func x32FromF32S(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 303, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(63)
         emit(dst)
@@ -2173,6 +2355,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f32_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
     public mutating func x32FromF32SSat(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 304, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(64)
         emit(dst)
@@ -2181,6 +2364,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f32_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
     public mutating func x32FromF32U(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 305, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(65)
         emit(dst)
@@ -2189,6 +2373,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f32_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
     public mutating func x32FromF32USat(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 306, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(66)
         emit(dst)
@@ -2197,6 +2382,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f64_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
     public mutating func x32FromF64S(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 307, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(67)
         emit(dst)
@@ -2205,6 +2391,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f64_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
     public mutating func x32FromF64SSat(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 308, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(68)
         emit(dst)
@@ -2213,6 +2400,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f64_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
     public mutating func x32FromF64U(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 309, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(69)
         emit(dst)
@@ -2221,6 +2409,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f64_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
     public mutating func x32FromF64USat(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 310, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(70)
         emit(dst)
@@ -2229,6 +2418,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f32_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
     public mutating func x64FromF32S(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 311, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(71)
         emit(dst)
@@ -2237,6 +2427,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f32_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
     public mutating func x64FromF32SSat(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 312, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(72)
         emit(dst)
@@ -2245,6 +2436,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f32_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
     public mutating func x64FromF32U(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 313, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(73)
         emit(dst)
@@ -2253,6 +2445,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f32_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
     public mutating func x64FromF32USat(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 314, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(74)
         emit(dst)
@@ -2261,6 +2454,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f64_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
     public mutating func x64FromF64S(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 315, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(75)
         emit(dst)
@@ -2269,6 +2463,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f64_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
     public mutating func x64FromF64SSat(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 316, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(76)
         emit(dst)
@@ -2277,6 +2472,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f64_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
     public mutating func x64FromF64U(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 317, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(77)
         emit(dst)
@@ -2285,6 +2481,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f64_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
     public mutating func x64FromF64USat(_ dst: XReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 318, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(78)
         emit(dst)
@@ -2293,6 +2490,7 @@ extension Encoder: OpVisitor {
 
     /// `f32_from_x32_s`: dst = signed i32 src as f32, rounded to nearest
     public mutating func f32FromX32S(_ dst: FReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 319, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(79)
         emit(dst)
@@ -2301,6 +2499,7 @@ extension Encoder: OpVisitor {
 
     /// `f32_from_x32_u`: dst = unsigned i32 src as f32, rounded to nearest
     public mutating func f32FromX32U(_ dst: FReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 320, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(80)
         emit(dst)
@@ -2309,6 +2508,7 @@ extension Encoder: OpVisitor {
 
     /// `f32_from_x64_s`: dst = signed i64 src as f32, rounded to nearest
     public mutating func f32FromX64S(_ dst: FReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 321, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(81)
         emit(dst)
@@ -2317,6 +2517,7 @@ extension Encoder: OpVisitor {
 
     /// `f32_from_x64_u`: dst = unsigned i64 src as f32, rounded to nearest
     public mutating func f32FromX64U(_ dst: FReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 322, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(82)
         emit(dst)
@@ -2325,6 +2526,7 @@ extension Encoder: OpVisitor {
 
     /// `f64_from_x32_s`: dst = signed i32 src as f64, rounded to nearest
     public mutating func f64FromX32S(_ dst: FReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 323, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(83)
         emit(dst)
@@ -2333,6 +2535,7 @@ extension Encoder: OpVisitor {
 
     /// `f64_from_x32_u`: dst = unsigned i32 src as f64, rounded to nearest
     public mutating func f64FromX32U(_ dst: FReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 324, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(84)
         emit(dst)
@@ -2341,6 +2544,7 @@ extension Encoder: OpVisitor {
 
     /// `f64_from_x64_s`: dst = signed i64 src as f64, rounded to nearest
     public mutating func f64FromX64S(_ dst: FReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 325, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(85)
         emit(dst)
@@ -2349,6 +2553,7 @@ extension Encoder: OpVisitor {
 
     /// `f64_from_x64_u`: dst = unsigned i64 src as f64, rounded to nearest
     public mutating func f64FromX64U(_ dst: FReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 326, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(86)
         emit(dst)
@@ -2357,6 +2562,7 @@ extension Encoder: OpVisitor {
 
     /// `f32_from_f64`: dst = src demoted to f32
     public mutating func f32FromF64(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 327, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(87)
         emit(dst)
@@ -2365,6 +2571,7 @@ extension Encoder: OpVisitor {
 
     /// `f64_from_f32`: dst = src promoted to f64
     public mutating func f64FromF32(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 328, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(88)
         emit(dst)
@@ -2373,6 +2580,7 @@ extension Encoder: OpVisitor {
 
     /// `xload8_s32`: low32(dst) = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 177, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(177)
         emit(dst)
@@ -2382,6 +2590,7 @@ extension Encoder: OpVisitor {
 
     /// `xload8_u32`: low32(dst) = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 178, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(178)
         emit(dst)
@@ -2391,6 +2600,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_s32`: low32(dst) = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 179, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(179)
         emit(dst)
@@ -2400,6 +2610,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_u32`: low32(dst) = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 180, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(180)
         emit(dst)
@@ -2409,6 +2620,7 @@ extension Encoder: OpVisitor {
 
     /// `xload32`: low32(dst) = u32 load from memory[ea]; traps when out of bounds
     public mutating func xload32(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 181, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(181)
         emit(dst)
@@ -2418,6 +2630,7 @@ extension Encoder: OpVisitor {
 
     /// `xload8_s64`: dst = sext(i8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 182, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(182)
         emit(dst)
@@ -2427,6 +2640,7 @@ extension Encoder: OpVisitor {
 
     /// `xload8_u64`: dst = zext(u8 load) from memory[ea]; traps when out of bounds
     public mutating func xload8U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 183, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(183)
         emit(dst)
@@ -2436,6 +2650,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_s64`: dst = sext(i16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 184, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(184)
         emit(dst)
@@ -2445,6 +2660,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_u64`: dst = zext(u16 load) from memory[ea]; traps when out of bounds
     public mutating func xload16U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 185, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(185)
         emit(dst)
@@ -2454,6 +2670,7 @@ extension Encoder: OpVisitor {
 
     /// `xload32_s64`: dst = sext(i32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32S64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 186, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(186)
         emit(dst)
@@ -2463,6 +2680,7 @@ extension Encoder: OpVisitor {
 
     /// `xload32_u64`: dst = zext(u32 load) from memory[ea]; traps when out of bounds
     public mutating func xload32U64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 187, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(187)
         emit(dst)
@@ -2472,6 +2690,7 @@ extension Encoder: OpVisitor {
 
     /// `xload64`: dst = u64 load from memory[ea]; traps when out of bounds
     public mutating func xload64(_ dst: XReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 188, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(188)
         emit(dst)
@@ -2481,6 +2700,7 @@ extension Encoder: OpVisitor {
 
     /// `fload32`: low32(dst) = f32 load from memory[ea]; traps when out of bounds
     public mutating func fload32(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 189, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(189)
         emit(dst)
@@ -2490,6 +2710,7 @@ extension Encoder: OpVisitor {
 
     /// `fload64`: dst = f64 load from memory[ea]; traps when out of bounds
     public mutating func fload64(_ dst: FReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 190, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(190)
         emit(dst)
@@ -2499,6 +2720,7 @@ extension Encoder: OpVisitor {
 
     /// `xload32_add`: low32(dst) = u32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 191, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(191)
         emit(dst)
@@ -2509,6 +2731,7 @@ extension Encoder: OpVisitor {
 
     /// `xload32_add_i32`: low32(dst) = u32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 192, Int64(dst.index), Int64(a.index), Int64(imm), Int64(offset))) }
         beginInstruction()
         emitOpcode(192)
         emit(dst)
@@ -2519,6 +2742,7 @@ extension Encoder: OpVisitor {
 
     /// `xload8_u32_add`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 193, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(193)
         emit(dst)
@@ -2529,6 +2753,7 @@ extension Encoder: OpVisitor {
 
     /// `xload8_u32_add_i32`: low32(dst) = zext(u8 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 194, Int64(dst.index), Int64(a.index), Int64(imm), Int64(offset))) }
         beginInstruction()
         emitOpcode(194)
         emit(dst)
@@ -2539,6 +2764,7 @@ extension Encoder: OpVisitor {
 
     /// `fload32_add`: low32(dst) = f32 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func fload32Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 195, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(195)
         emit(dst)
@@ -2549,6 +2775,7 @@ extension Encoder: OpVisitor {
 
     /// `fload32_add_i32`: low32(dst) = f32 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func fload32AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 196, Int64(dst.index), Int64(a.index), Int64(imm), Int64(offset))) }
         beginInstruction()
         emitOpcode(196)
         emit(dst)
@@ -2559,6 +2786,7 @@ extension Encoder: OpVisitor {
 
     /// `fload64_add`: dst = f64 load from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func fload64Add(_ dst: FReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 197, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(197)
         emit(dst)
@@ -2569,6 +2797,7 @@ extension Encoder: OpVisitor {
 
     /// `fload64_add_i32`: dst = f64 load from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func fload64AddI32(_ dst: FReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 198, Int64(dst.index), Int64(a.index), Int64(imm), Int64(offset))) }
         beginInstruction()
         emitOpcode(198)
         emit(dst)
@@ -2579,6 +2808,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore8`: memory[ea] = low8(src); traps when out of bounds
     public mutating func xstore8(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 199, Int64(addr.index), Int64(offset), Int64(src.index))) }
         beginInstruction()
         emitOpcode(199)
         emit(addr)
@@ -2588,6 +2818,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore16`: memory[ea] = low16(src); traps when out of bounds
     public mutating func xstore16(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 200, Int64(addr.index), Int64(offset), Int64(src.index))) }
         beginInstruction()
         emitOpcode(200)
         emit(addr)
@@ -2597,6 +2828,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore32`: memory[ea] = low32(src); traps when out of bounds
     public mutating func xstore32(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 201, Int64(addr.index), Int64(offset), Int64(src.index))) }
         beginInstruction()
         emitOpcode(201)
         emit(addr)
@@ -2606,6 +2838,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore64`: memory[ea] = src; traps when out of bounds
     public mutating func xstore64(_ addr: XReg, _ offset: UInt32, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 202, Int64(addr.index), Int64(offset), Int64(src.index))) }
         beginInstruction()
         emitOpcode(202)
         emit(addr)
@@ -2615,6 +2848,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore8_i32`: memory[ea] = low8(imm); traps when out of bounds
     public mutating func xstore8I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 203, Int64(addr.index), Int64(offset), Int64(imm))) }
         beginInstruction()
         emitOpcode(203)
         emit(addr)
@@ -2624,6 +2858,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore16_i32`: memory[ea] = low16(imm); traps when out of bounds
     public mutating func xstore16I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 204, Int64(addr.index), Int64(offset), Int64(imm))) }
         beginInstruction()
         emitOpcode(204)
         emit(addr)
@@ -2633,6 +2868,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore32_i32`: memory[ea] = imm; traps when out of bounds
     public mutating func xstore32I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 205, Int64(addr.index), Int64(offset), Int64(imm))) }
         beginInstruction()
         emitOpcode(205)
         emit(addr)
@@ -2642,6 +2878,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore64_i32`: memory[ea] = sext(imm); traps when out of bounds
     public mutating func xstore64I32(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 206, Int64(addr.index), Int64(offset), Int64(imm))) }
         beginInstruction()
         emitOpcode(206)
         emit(addr)
@@ -2651,6 +2888,7 @@ extension Encoder: OpVisitor {
 
     /// `fstore32`: memory[ea] = low32(src) as f32; traps when out of bounds
     public mutating func fstore32(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 207, Int64(addr.index), Int64(offset), Int64(src.index))) }
         beginInstruction()
         emitOpcode(207)
         emit(addr)
@@ -2660,6 +2898,7 @@ extension Encoder: OpVisitor {
 
     /// `fstore64`: memory[ea] = src as f64; traps when out of bounds
     public mutating func fstore64(_ addr: XReg, _ offset: UInt32, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 208, Int64(addr.index), Int64(offset), Int64(src.index))) }
         beginInstruction()
         emitOpcode(208)
         emit(addr)
@@ -2669,6 +2908,7 @@ extension Encoder: OpVisitor {
 
     /// `fmov`: dst = src (all 64 bits, through a float register, where float ops read and write)
     public mutating func fmov(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 209, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitOpcode(209)
         emit(dst)
@@ -2742,6 +2982,7 @@ extension Encoder: OpVisitor {
 
     /// `fadd64_store`: dst = a + b; memory[ea] = dst as f64; traps when out of bounds
     public mutating func fadd64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 216, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(216)
         emit(dst)
@@ -2753,6 +2994,7 @@ extension Encoder: OpVisitor {
 
     /// `fsub64_store`: dst = a - b; memory[ea] = dst as f64; traps when out of bounds
     public mutating func fsub64Store(_ dst: FReg, _ a: FReg, _ b: FReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 217, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(217)
         emit(dst)
@@ -2804,6 +3046,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_s32_add`: low32(dst) = sext(i16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func xload16S32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 222, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(222)
         emit(dst)
@@ -2814,6 +3057,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_s32_add_i32`: low32(dst) = sext(i16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func xload16S32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 223, Int64(dst.index), Int64(a.index), Int64(imm), Int64(offset))) }
         beginInstruction()
         emitOpcode(223)
         emit(dst)
@@ -2824,6 +3068,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_u32_add`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + low32(b)) + offset]; traps when out of bounds
     public mutating func xload16U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 224, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(offset))) }
         beginInstruction()
         emitOpcode(224)
         emit(dst)
@@ -2834,6 +3079,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_u32_add_i32`: low32(dst) = zext(u16 load) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds
     public mutating func xload16U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 225, Int64(dst.index), Int64(a.index), Int64(imm), Int64(offset))) }
         beginInstruction()
         emitOpcode(225)
         emit(dst)
@@ -2853,6 +3099,7 @@ extension Encoder: OpVisitor {
 
     /// `xadd32_i32_mem`: memory[ea] = low32(memory[ea]) + imm (an i32 load, add and store); traps when out of bounds
     public mutating func xadd32I32Mem(_ addr: XReg, _ offset: UInt32, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 227, Int64(addr.index), Int64(offset), Int64(imm))) }
         beginInstruction()
         emitOpcode(227)
         emit(addr)
@@ -2862,6 +3109,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore8_i32_step`: memory[zext(low32(dst)) + offset] = low8(imm), then low32(dst) = low32(dst) + low32(step); traps when out of bounds (dst unchanged)
     public mutating func xstore8I32Step(_ dst: XReg, _ offset: UInt32, _ imm: Int32, _ step: XReg) {
+        if fusing { return stage(StagedOp(row: 228, Int64(dst.index), Int64(offset), Int64(imm), Int64(step.index))) }
         beginInstruction()
         emitOpcode(228)
         emit(dst)
@@ -2872,6 +3120,7 @@ extension Encoder: OpVisitor {
 
     /// `xload32_xchg`: low32(dst) = u32 load from memory[ea], then memory[ea] = low32(src) (src read after dst is written); traps when out of bounds
     public mutating func xload32Xchg(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 229, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index))) }
         beginInstruction()
         emitOpcode(229)
         emit(dst)
@@ -2882,6 +3131,7 @@ extension Encoder: OpVisitor {
 
     /// `xselect_and_i32`: dst = low32(src) & mask != 0 ? a : b (all 64 bits)
     public mutating func xselectAndI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ a: XReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 230, Int64(dst.index), Int64(src.index), Int64(mask), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitOpcode(230)
         emit(dst)
@@ -2893,6 +3143,7 @@ extension Encoder: OpVisitor {
 
     /// `xselect_and_xor_i32`: low32(dst) = low32(src) & mask != 0 ? low32(b) ^ imm : low32(b)
     public mutating func xselectAndXorI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 231, Int64(dst.index), Int64(src.index), Int64(mask), Int64(imm), Int64(b.index))) }
         beginInstruction()
         emitOpcode(231)
         emit(dst)
@@ -2904,6 +3155,7 @@ extension Encoder: OpVisitor {
 
     /// `xmul32_add`: low32(dst) = low32(a) * low32(b) + low32(c)
     public mutating func xmul32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) {
+        if fusing { return stage(StagedOp(row: 232, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitOpcode(232)
         emit(dst)
@@ -2914,6 +3166,7 @@ extension Encoder: OpVisitor {
 
     /// `xadd32_add`: low32(dst) = low32(a) + low32(b) + low32(c)
     public mutating func xadd32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg) {
+        if fusing { return stage(StagedOp(row: 233, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitOpcode(233)
         emit(dst)
@@ -2924,6 +3177,7 @@ extension Encoder: OpVisitor {
 
     /// `xmul32_add_add`: low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)
     public mutating func xmul32AddAdd(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ d: XReg) {
+        if fusing { return stage(StagedOp(row: 234, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index), Int64(d.index))) }
         beginInstruction()
         emitOpcode(234)
         emit(dst)
@@ -2935,6 +3189,7 @@ extension Encoder: OpVisitor {
 
     /// `xload8_u32_via`: low32(dst) = zext(u8 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
     public mutating func xload8U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 235, Int64(dst.index), Int64(addr.index), Int64(at), Int64(offset))) }
         beginInstruction()
         emitOpcode(235)
         emit(dst)
@@ -2945,6 +3200,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_u32_via`: low32(dst) = zext(u16 load) from memory[zext(u32 load from memory[zext(low32(addr)) + at]) + offset]; traps when either is out of bounds
     public mutating func xload16U32Via(_ dst: XReg, _ addr: XReg, _ at: UInt32, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 236, Int64(dst.index), Int64(addr.index), Int64(at), Int64(offset))) }
         beginInstruction()
         emitOpcode(236)
         emit(dst)
@@ -2955,6 +3211,7 @@ extension Encoder: OpVisitor {
 
     /// `push_frame_zero`: push_frame size, then slots first ..< first + count = 0 (as `xzero`)
     public mutating func pushFrameZero(_ size: UInt32, _ first: UInt16, _ count: UInt16) {
+        if fusing { return stage(StagedOp(row: 237, Int64(size), Int64(first), Int64(count))) }
         beginInstruction()
         emitOpcode(237)
         emit(size)
@@ -2973,6 +3230,7 @@ extension Encoder: OpVisitor {
 
     /// `xmov_xload32_xchg`: ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)
     public mutating func xmovXload32Xchg(_ dst: XReg, _ ptr: XReg, _ src: XReg, _ offset: UInt32, _ value: XReg) {
+        if fusing { return stage(StagedOp(row: 239, Int64(dst.index), Int64(ptr.index), Int64(src.index), Int64(offset), Int64(value.index))) }
         beginInstruction()
         emitOpcode(239)
         emit(dst)
@@ -2984,6 +3242,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_size`: dst = size of memory 0 in 64 KiB pages
     public mutating func memorySize(_ dst: XReg) {
+        if fusing { return stage(StagedOp(row: 329, Int64(dst.index))) }
         beginInstruction()
         emitExtended(89)
         emit(dst)
@@ -2991,6 +3250,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
     public mutating func memoryGrow(_ dst: XReg, _ delta: XReg) {
+        if fusing { return stage(StagedOp(row: 330, Int64(dst.index), Int64(delta.index))) }
         beginInstruction()
         emitExtended(90)
         emit(dst)
@@ -2999,6 +3259,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
     public mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64) {
+        if fusing { return stage(StagedOp(row: 331, Int64(dst.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
         beginInstruction()
         emitExtended(91)
         emit(dst)
@@ -3008,6 +3269,7 @@ extension Encoder: OpVisitor {
 
     /// `vselect`: dst = low32(cond) != 0 ? a : b (select on v128)
     public mutating func vselect(_ dst: VReg, _ cond: XReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 332, Int64(dst.index), Int64(cond.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(92)
         emit(dst)
@@ -3018,6 +3280,7 @@ extension Encoder: OpVisitor {
 
     /// `vglobal_get`: dst = globals[index], a v128 global (16 bytes)
     public mutating func vglobalGet(_ dst: VReg, _ index: UInt32) {
+        if fusing { return stage(StagedOp(row: 333, Int64(dst.index), Int64(index))) }
         beginInstruction()
         emitExtended(93)
         emit(dst)
@@ -3026,6 +3289,7 @@ extension Encoder: OpVisitor {
 
     /// `vglobal_set`: globals[index] = src, a v128 global (16 bytes)
     public mutating func vglobalSet(_ index: UInt32, _ src: VReg) {
+        if fusing { return stage(StagedOp(row: 334, Int64(index), Int64(src.index))) }
         beginInstruction()
         emitExtended(94)
         emit(index)
@@ -3034,6 +3298,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_shuffle`: dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)
     public mutating func i8x16Shuffle(_ dst: VReg, _ a: VReg, _ b: VReg, _ low: UInt64, _ high: UInt64) {
+        if fusing { return stage(StagedOp(row: 335, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
         beginInstruction()
         emitExtended(95)
         emit(dst)
@@ -3045,6 +3310,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load`: dst = 16 bytes from memory[ea]; traps when out of bounds
     public mutating func v128Load(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 336, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(96)
         emit(dst)
@@ -3054,6 +3320,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8x8_s`: dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds
     public mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 337, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(97)
         emit(dst)
@@ -3063,6 +3330,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8x8_u`: dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds
     public mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 338, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(98)
         emit(dst)
@@ -3072,6 +3340,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16x4_s`: dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds
     public mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 339, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(99)
         emit(dst)
@@ -3081,6 +3350,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16x4_u`: dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds
     public mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 340, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(100)
         emit(dst)
@@ -3090,6 +3360,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32x2_s`: dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds
     public mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 341, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(101)
         emit(dst)
@@ -3099,6 +3370,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32x2_u`: dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds
     public mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 342, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(102)
         emit(dst)
@@ -3108,6 +3380,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8_splat`: dst = one byte in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 343, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(103)
         emit(dst)
@@ -3117,6 +3390,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16_splat`: dst = one u16 in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 344, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(104)
         emit(dst)
@@ -3126,6 +3400,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_splat`: dst = one u32 in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 345, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(105)
         emit(dst)
@@ -3135,6 +3410,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_splat`: dst = one u64 in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 346, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(106)
         emit(dst)
@@ -3144,6 +3420,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_zero`: dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds
     public mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 347, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(107)
         emit(dst)
@@ -3153,6 +3430,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_zero`: dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds
     public mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 348, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(108)
         emit(dst)
@@ -3162,6 +3440,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store`: memory[ea] = the 16 bytes of src; traps when out of bounds
     public mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) {
+        if fusing { return stage(StagedOp(row: 349, Int64(addr.index), Int64(offset), Int64(src.index))) }
         beginInstruction()
         emitExtended(109)
         emit(addr)
@@ -3171,6 +3450,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8_lane`: dst = src with lane `lane` (of 8 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load8Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 350, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(110)
         emit(dst)
@@ -3182,6 +3462,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16_lane`: dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 351, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(111)
         emit(dst)
@@ -3193,6 +3474,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_lane`: dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 352, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(112)
         emit(dst)
@@ -3204,6 +3486,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_lane`: dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 353, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(113)
         emit(dst)
@@ -3215,6 +3498,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store8_lane`: memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds
     public mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 354, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(114)
         emit(addr)
@@ -3225,6 +3509,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store16_lane`: memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds
     public mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 355, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(115)
         emit(addr)
@@ -3235,6 +3520,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store32_lane`: memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds
     public mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 356, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(116)
         emit(addr)
@@ -3245,6 +3531,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
     public mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 357, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(117)
         emit(addr)
@@ -3255,6 +3542,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_not`: dst = ~a
     public mutating func v128Not(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 358, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(118)
         emit(dst)
@@ -3263,6 +3551,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_and`: dst = a & b
     public mutating func v128And(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 359, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(119)
         emit(dst)
@@ -3272,6 +3561,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_andnot`: dst = a & ~b
     public mutating func v128Andnot(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 360, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(120)
         emit(dst)
@@ -3281,6 +3571,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_or`: dst = a | b
     public mutating func v128Or(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 361, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(121)
         emit(dst)
@@ -3290,6 +3581,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_xor`: dst = a ^ b
     public mutating func v128Xor(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 362, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(122)
         emit(dst)
@@ -3299,6 +3591,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_bitselect`: dst = (a & c) | (b & ~c)
     public mutating func v128Bitselect(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 363, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(123)
         emit(dst)
@@ -3309,6 +3602,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_any_true`: dst = a != 0 ? 1 : 0
     public mutating func v128AnyTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 364, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(124)
         emit(dst)
@@ -3317,6 +3611,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
     public mutating func i8x16Swizzle(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 365, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(125)
         emit(dst)
@@ -3326,6 +3621,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_splat`: every lane of dst = a
     public mutating func i8x16Splat(_ dst: VReg, _ a: XReg) {
+        if fusing { return stage(StagedOp(row: 366, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(126)
         emit(dst)
@@ -3334,6 +3630,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_extract_lane_s`: dst = sext(a[lane])
     public mutating func i8x16ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 367, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(127)
         emit(dst)
@@ -3343,6 +3640,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_extract_lane_u`: dst = zext(a[lane])
     public mutating func i8x16ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 368, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(128)
         emit(dst)
@@ -3352,6 +3650,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_replace_lane`: dst = a with lane `lane` = b
     public mutating func i8x16ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 369, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(129)
         emit(dst)
@@ -3362,6 +3661,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_splat`: every lane of dst = a
     public mutating func i16x8Splat(_ dst: VReg, _ a: XReg) {
+        if fusing { return stage(StagedOp(row: 370, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(130)
         emit(dst)
@@ -3370,6 +3670,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extract_lane_s`: dst = sext(a[lane])
     public mutating func i16x8ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 371, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(131)
         emit(dst)
@@ -3379,6 +3680,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extract_lane_u`: dst = zext(a[lane])
     public mutating func i16x8ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 372, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(132)
         emit(dst)
@@ -3388,6 +3690,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_replace_lane`: dst = a with lane `lane` = b
     public mutating func i16x8ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 373, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(133)
         emit(dst)
@@ -3398,6 +3701,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_splat`: every lane of dst = a
     public mutating func i32x4Splat(_ dst: VReg, _ a: XReg) {
+        if fusing { return stage(StagedOp(row: 374, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(134)
         emit(dst)
@@ -3406,6 +3710,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extract_lane`: dst = a[lane]
     public mutating func i32x4ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 375, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(135)
         emit(dst)
@@ -3415,6 +3720,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_replace_lane`: dst = a with lane `lane` = b
     public mutating func i32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 376, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(136)
         emit(dst)
@@ -3425,6 +3731,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_splat`: every lane of dst = a
     public mutating func i64x2Splat(_ dst: VReg, _ a: XReg) {
+        if fusing { return stage(StagedOp(row: 377, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(137)
         emit(dst)
@@ -3433,6 +3740,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extract_lane`: dst = a[lane]
     public mutating func i64x2ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 378, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(138)
         emit(dst)
@@ -3442,6 +3750,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_replace_lane`: dst = a with lane `lane` = b
     public mutating func i64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 379, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(139)
         emit(dst)
@@ -3452,6 +3761,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_splat`: every lane of dst = a
     public mutating func f32x4Splat(_ dst: VReg, _ a: FReg) {
+        if fusing { return stage(StagedOp(row: 380, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(140)
         emit(dst)
@@ -3460,6 +3770,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_extract_lane`: dst = a[lane]
     public mutating func f32x4ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 381, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(141)
         emit(dst)
@@ -3469,6 +3780,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_replace_lane`: dst = a with lane `lane` = b
     public mutating func f32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 382, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(142)
         emit(dst)
@@ -3479,6 +3791,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_splat`: every lane of dst = a
     public mutating func f64x2Splat(_ dst: VReg, _ a: FReg) {
+        if fusing { return stage(StagedOp(row: 383, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(143)
         emit(dst)
@@ -3487,6 +3800,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_extract_lane`: dst = a[lane]
     public mutating func f64x2ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 384, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(144)
         emit(dst)
@@ -3496,6 +3810,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_replace_lane`: dst = a with lane `lane` = b
     public mutating func f64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 385, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(145)
         emit(dst)
@@ -3506,6 +3821,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_eq`: dst lane = a == b ? all ones : 0
     public mutating func i8x16Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 386, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(146)
         emit(dst)
@@ -3515,6 +3831,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_ne`: dst lane = a != b ? all ones : 0
     public mutating func i8x16Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 387, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(147)
         emit(dst)
@@ -3524,6 +3841,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
     public mutating func i8x16LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 388, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(148)
         emit(dst)
@@ -3533,6 +3851,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
     public mutating func i8x16LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 389, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(149)
         emit(dst)
@@ -3542,6 +3861,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
     public mutating func i8x16GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 390, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(150)
         emit(dst)
@@ -3551,6 +3871,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
     public mutating func i8x16GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 391, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(151)
         emit(dst)
@@ -3560,6 +3881,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
     public mutating func i8x16LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 392, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(152)
         emit(dst)
@@ -3569,6 +3891,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
     public mutating func i8x16LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 393, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(153)
         emit(dst)
@@ -3578,6 +3901,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
     public mutating func i8x16GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 394, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(154)
         emit(dst)
@@ -3587,6 +3911,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
     public mutating func i8x16GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 395, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(155)
         emit(dst)
@@ -3596,6 +3921,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_eq`: dst lane = a == b ? all ones : 0
     public mutating func i16x8Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 396, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(156)
         emit(dst)
@@ -3605,6 +3931,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_ne`: dst lane = a != b ? all ones : 0
     public mutating func i16x8Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 397, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(157)
         emit(dst)
@@ -3614,6 +3941,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
     public mutating func i16x8LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 398, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(158)
         emit(dst)
@@ -3623,6 +3951,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
     public mutating func i16x8LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 399, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(159)
         emit(dst)
@@ -3632,6 +3961,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
     public mutating func i16x8GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 400, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(160)
         emit(dst)
@@ -3641,6 +3971,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
     public mutating func i16x8GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 401, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(161)
         emit(dst)
@@ -3650,6 +3981,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
     public mutating func i16x8LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 402, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(162)
         emit(dst)
@@ -3659,6 +3991,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
     public mutating func i16x8LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 403, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(163)
         emit(dst)
@@ -3668,6 +4001,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
     public mutating func i16x8GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 404, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(164)
         emit(dst)
@@ -3677,6 +4011,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
     public mutating func i16x8GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 405, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(165)
         emit(dst)
@@ -3686,6 +4021,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_eq`: dst lane = a == b ? all ones : 0
     public mutating func i32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 406, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(166)
         emit(dst)
@@ -3695,6 +4031,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_ne`: dst lane = a != b ? all ones : 0
     public mutating func i32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 407, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(167)
         emit(dst)
@@ -3704,6 +4041,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
     public mutating func i32x4LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 408, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(168)
         emit(dst)
@@ -3713,6 +4051,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
     public mutating func i32x4LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 409, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(169)
         emit(dst)
@@ -3722,6 +4061,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
     public mutating func i32x4GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 410, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(170)
         emit(dst)
@@ -3731,6 +4071,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
     public mutating func i32x4GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 411, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(171)
         emit(dst)
@@ -3740,6 +4081,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
     public mutating func i32x4LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 412, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(172)
         emit(dst)
@@ -3749,6 +4091,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
     public mutating func i32x4LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 413, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(173)
         emit(dst)
@@ -3758,6 +4101,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
     public mutating func i32x4GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 414, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(174)
         emit(dst)
@@ -3767,6 +4111,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
     public mutating func i32x4GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 415, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(175)
         emit(dst)
@@ -3776,6 +4121,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_eq`: dst lane = a == b ? all ones : 0
     public mutating func i64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 416, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(176)
         emit(dst)
@@ -3785,6 +4131,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_ne`: dst lane = a != b ? all ones : 0
     public mutating func i64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 417, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(177)
         emit(dst)
@@ -3794,6 +4141,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
     public mutating func i64x2LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 418, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(178)
         emit(dst)
@@ -3803,6 +4151,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
     public mutating func i64x2GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 419, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(179)
         emit(dst)
@@ -3812,6 +4161,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
     public mutating func i64x2LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 420, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(180)
         emit(dst)
@@ -3821,6 +4171,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
     public mutating func i64x2GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 421, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(181)
         emit(dst)
@@ -3830,6 +4181,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 422, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(182)
         emit(dst)
@@ -3839,6 +4191,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 423, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(183)
         emit(dst)
@@ -3848,6 +4201,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 424, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(184)
         emit(dst)
@@ -3857,6 +4211,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 425, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(185)
         emit(dst)
@@ -3866,6 +4221,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 426, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(186)
         emit(dst)
@@ -3875,6 +4231,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 427, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(187)
         emit(dst)
@@ -3884,6 +4241,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 428, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(188)
         emit(dst)
@@ -3893,6 +4251,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 429, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(189)
         emit(dst)
@@ -3902,6 +4261,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 430, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(190)
         emit(dst)
@@ -3911,6 +4271,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 431, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(191)
         emit(dst)
@@ -3920,6 +4281,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 432, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(192)
         emit(dst)
@@ -3929,6 +4291,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 433, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(193)
         emit(dst)
@@ -3938,6 +4301,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
     public mutating func i8x16Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 434, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(194)
         emit(dst)
@@ -3946,6 +4310,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_neg`: dst lane = -a (wrapping)
     public mutating func i8x16Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 435, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(195)
         emit(dst)
@@ -3954,6 +4319,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
     public mutating func i8x16AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 436, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(196)
         emit(dst)
@@ -3962,6 +4328,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
     public mutating func i8x16Bitmask(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 437, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(197)
         emit(dst)
@@ -3970,6 +4337,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_shl`: dst lane = a << (b mod lane width)
     public mutating func i8x16Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 438, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(198)
         emit(dst)
@@ -3979,6 +4347,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
     public mutating func i8x16ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 439, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(199)
         emit(dst)
@@ -3988,6 +4357,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
     public mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 440, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(200)
         emit(dst)
@@ -3997,6 +4367,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_add`: dst lane = a + b (wrapping)
     public mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 441, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(201)
         emit(dst)
@@ -4006,6 +4377,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_sub`: dst lane = a - b (wrapping)
     public mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 442, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(202)
         emit(dst)
@@ -4015,6 +4387,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_min_s`: dst lane = signed min(a, b)
     public mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 443, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(203)
         emit(dst)
@@ -4024,6 +4397,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_min_u`: dst lane = unsigned min(a, b)
     public mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 444, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(204)
         emit(dst)
@@ -4033,6 +4407,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_max_s`: dst lane = signed max(a, b)
     public mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 445, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(205)
         emit(dst)
@@ -4042,6 +4417,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_max_u`: dst lane = unsigned max(a, b)
     public mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 446, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(206)
         emit(dst)
@@ -4051,6 +4427,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
     public mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 447, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(207)
         emit(dst)
@@ -4060,6 +4437,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
     public mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 448, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(208)
         emit(dst)
@@ -4069,6 +4447,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
     public mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 449, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(209)
         emit(dst)
@@ -4078,6 +4457,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
     public mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 450, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(210)
         emit(dst)
@@ -4087,6 +4467,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
     public mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 451, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(211)
         emit(dst)
@@ -4096,6 +4477,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
     public mutating func i16x8Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 452, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(212)
         emit(dst)
@@ -4104,6 +4486,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_neg`: dst lane = -a (wrapping)
     public mutating func i16x8Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 453, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(213)
         emit(dst)
@@ -4112,6 +4495,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
     public mutating func i16x8AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 454, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(214)
         emit(dst)
@@ -4120,6 +4504,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
     public mutating func i16x8Bitmask(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 455, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(215)
         emit(dst)
@@ -4128,6 +4513,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_shl`: dst lane = a << (b mod lane width)
     public mutating func i16x8Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 456, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(216)
         emit(dst)
@@ -4137,6 +4523,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
     public mutating func i16x8ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 457, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(217)
         emit(dst)
@@ -4146,6 +4533,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
     public mutating func i16x8ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 458, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(218)
         emit(dst)
@@ -4155,6 +4543,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_add`: dst lane = a + b (wrapping)
     public mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 459, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(219)
         emit(dst)
@@ -4164,6 +4553,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_sub`: dst lane = a - b (wrapping)
     public mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 460, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(220)
         emit(dst)
@@ -4173,6 +4563,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_mul`: dst lane = a * b (wrapping)
     public mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 461, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(221)
         emit(dst)
@@ -4182,6 +4573,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_min_s`: dst lane = signed min(a, b)
     public mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 462, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(222)
         emit(dst)
@@ -4191,6 +4583,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_min_u`: dst lane = unsigned min(a, b)
     public mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 463, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(223)
         emit(dst)
@@ -4200,6 +4593,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_max_s`: dst lane = signed max(a, b)
     public mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 464, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(224)
         emit(dst)
@@ -4209,6 +4603,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_max_u`: dst lane = unsigned max(a, b)
     public mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 465, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(225)
         emit(dst)
@@ -4218,6 +4613,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
     public mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 466, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(226)
         emit(dst)
@@ -4227,6 +4623,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
     public mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 467, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(227)
         emit(dst)
@@ -4236,6 +4633,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
     public mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 468, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(228)
         emit(dst)
@@ -4245,6 +4643,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
     public mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 469, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(229)
         emit(dst)
@@ -4254,6 +4653,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
     public mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 470, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(230)
         emit(dst)
@@ -4263,6 +4663,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
     public mutating func i32x4Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 471, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(231)
         emit(dst)
@@ -4271,6 +4672,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_neg`: dst lane = -a (wrapping)
     public mutating func i32x4Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 472, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(232)
         emit(dst)
@@ -4279,6 +4681,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
     public mutating func i32x4AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 473, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(233)
         emit(dst)
@@ -4287,6 +4690,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
     public mutating func i32x4Bitmask(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 474, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(234)
         emit(dst)
@@ -4295,6 +4699,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_shl`: dst lane = a << (b mod lane width)
     public mutating func i32x4Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 475, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(235)
         emit(dst)
@@ -4304,6 +4709,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
     public mutating func i32x4ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 476, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(236)
         emit(dst)
@@ -4313,6 +4719,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
     public mutating func i32x4ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 477, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(237)
         emit(dst)
@@ -4322,6 +4729,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_add`: dst lane = a + b (wrapping)
     public mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 478, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(238)
         emit(dst)
@@ -4331,6 +4739,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_sub`: dst lane = a - b (wrapping)
     public mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 479, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(239)
         emit(dst)
@@ -4340,6 +4749,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_mul`: dst lane = a * b (wrapping)
     public mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 480, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(240)
         emit(dst)
@@ -4349,6 +4759,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_min_s`: dst lane = signed min(a, b)
     public mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 481, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(241)
         emit(dst)
@@ -4358,6 +4769,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_min_u`: dst lane = unsigned min(a, b)
     public mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 482, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(242)
         emit(dst)
@@ -4367,6 +4779,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_max_s`: dst lane = signed max(a, b)
     public mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 483, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(243)
         emit(dst)
@@ -4376,6 +4789,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_max_u`: dst lane = unsigned max(a, b)
     public mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 484, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(244)
         emit(dst)
@@ -4385,6 +4799,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
     public mutating func i64x2Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 485, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(245)
         emit(dst)
@@ -4393,6 +4808,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_neg`: dst lane = -a (wrapping)
     public mutating func i64x2Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 486, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(246)
         emit(dst)
@@ -4401,6 +4817,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
     public mutating func i64x2AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 487, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(247)
         emit(dst)
@@ -4409,6 +4826,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
     public mutating func i64x2Bitmask(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 488, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(248)
         emit(dst)
@@ -4417,6 +4835,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_shl`: dst lane = a << (b mod lane width)
     public mutating func i64x2Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 489, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(249)
         emit(dst)
@@ -4426,6 +4845,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
     public mutating func i64x2ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 490, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(250)
         emit(dst)
@@ -4435,6 +4855,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
     public mutating func i64x2ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 491, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(251)
         emit(dst)
@@ -4444,6 +4865,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_add`: dst lane = a + b (wrapping)
     public mutating func i64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 492, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(252)
         emit(dst)
@@ -4453,6 +4875,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_sub`: dst lane = a - b (wrapping)
     public mutating func i64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 493, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(253)
         emit(dst)
@@ -4462,6 +4885,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_mul`: dst lane = a * b (wrapping)
     public mutating func i64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 494, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(254)
         emit(dst)
@@ -4471,6 +4895,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_popcnt`: dst lane = number of one bits in a
     public mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 495, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(255)
         emit(dst)
@@ -4479,6 +4904,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
     public mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 496, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(256)
         emit(dst)
@@ -4488,6 +4914,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
     public mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 497, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(257)
         emit(dst)
@@ -4497,6 +4924,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
     public mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 498, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(258)
         emit(dst)
@@ -4506,6 +4934,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
     public mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 499, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(259)
         emit(dst)
@@ -4515,6 +4944,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
     public mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 500, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(260)
         emit(dst)
@@ -4523,6 +4953,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
     public mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 501, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(261)
         emit(dst)
@@ -4532,6 +4963,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
     public mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 502, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(262)
         emit(dst)
@@ -4540,6 +4972,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extmul_low_i8x16_u`: dst lane = a * b of the low halves, zero-extended first
     public mutating func i16x8ExtmulLowI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 503, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(263)
         emit(dst)
@@ -4549,6 +4982,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extend_high_i8x16_s`: dst = the high half of a's i8x16 lanes, sign-extended
     public mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 504, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(264)
         emit(dst)
@@ -4557,6 +4991,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extmul_high_i8x16_s`: dst lane = a * b of the high halves, sign-extended first
     public mutating func i16x8ExtmulHighI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 505, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(265)
         emit(dst)
@@ -4566,6 +5001,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extend_high_i8x16_u`: dst = the high half of a's i8x16 lanes, zero-extended
     public mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 506, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(266)
         emit(dst)
@@ -4574,6 +5010,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extmul_high_i8x16_u`: dst lane = a * b of the high halves, zero-extended first
     public mutating func i16x8ExtmulHighI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 507, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(267)
         emit(dst)
@@ -4583,6 +5020,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_low_i16x8_s`: dst = the low half of a's i16x8 lanes, sign-extended
     public mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 508, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(268)
         emit(dst)
@@ -4591,6 +5029,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extmul_low_i16x8_s`: dst lane = a * b of the low halves, sign-extended first
     public mutating func i32x4ExtmulLowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 509, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(269)
         emit(dst)
@@ -4600,6 +5039,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_low_i16x8_u`: dst = the low half of a's i16x8 lanes, zero-extended
     public mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 510, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(270)
         emit(dst)
@@ -4608,6 +5048,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extmul_low_i16x8_u`: dst lane = a * b of the low halves, zero-extended first
     public mutating func i32x4ExtmulLowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 511, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(271)
         emit(dst)
@@ -4617,6 +5058,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_high_i16x8_s`: dst = the high half of a's i16x8 lanes, sign-extended
     public mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 512, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(272)
         emit(dst)
@@ -4625,6 +5067,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extmul_high_i16x8_s`: dst lane = a * b of the high halves, sign-extended first
     public mutating func i32x4ExtmulHighI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 513, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(273)
         emit(dst)
@@ -4634,6 +5077,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_high_i16x8_u`: dst = the high half of a's i16x8 lanes, zero-extended
     public mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 514, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(274)
         emit(dst)
@@ -4642,6 +5086,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extmul_high_i16x8_u`: dst lane = a * b of the high halves, zero-extended first
     public mutating func i32x4ExtmulHighI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 515, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(275)
         emit(dst)
@@ -4651,6 +5096,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_low_i32x4_s`: dst = the low half of a's i32x4 lanes, sign-extended
     public mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 516, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(276)
         emit(dst)
@@ -4659,6 +5105,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extmul_low_i32x4_s`: dst lane = a * b of the low halves, sign-extended first
     public mutating func i64x2ExtmulLowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 517, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(277)
         emit(dst)
@@ -4668,6 +5115,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_low_i32x4_u`: dst = the low half of a's i32x4 lanes, zero-extended
     public mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 518, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(278)
         emit(dst)
@@ -4676,6 +5124,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extmul_low_i32x4_u`: dst lane = a * b of the low halves, zero-extended first
     public mutating func i64x2ExtmulLowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 519, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(279)
         emit(dst)
@@ -4685,6 +5134,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_high_i32x4_s`: dst = the high half of a's i32x4 lanes, sign-extended
     public mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 520, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(280)
         emit(dst)
@@ -4693,6 +5143,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extmul_high_i32x4_s`: dst lane = a * b of the high halves, sign-extended first
     public mutating func i64x2ExtmulHighI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 521, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(281)
         emit(dst)
@@ -4702,6 +5153,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_high_i32x4_u`: dst = the high half of a's i32x4 lanes, zero-extended
     public mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 522, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(282)
         emit(dst)
@@ -4710,6 +5162,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
     public mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 523, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(283)
         emit(dst)
@@ -4719,6 +5172,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
     public mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 524, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(284)
         emit(dst)
@@ -4727,6 +5181,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
     public mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 525, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(285)
         emit(dst)
@@ -4735,6 +5190,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
     public mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 526, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(286)
         emit(dst)
@@ -4743,6 +5199,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
     public mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 527, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(287)
         emit(dst)
@@ -4751,6 +5208,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
     public mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 528, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(288)
         emit(dst)
@@ -4760,6 +5218,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
     public mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 529, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(289)
         emit(dst)
@@ -4769,6 +5228,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_ceil`: dst lane = ceil(a)
     public mutating func f32x4Ceil(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 530, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(290)
         emit(dst)
@@ -4777,6 +5237,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_floor`: dst lane = floor(a)
     public mutating func f32x4Floor(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 531, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(291)
         emit(dst)
@@ -4785,6 +5246,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_trunc`: dst lane = trunc(a)
     public mutating func f32x4Trunc(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 532, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(292)
         emit(dst)
@@ -4793,6 +5255,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_nearest`: dst lane = nearest(a), ties to even
     public mutating func f32x4Nearest(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 533, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(293)
         emit(dst)
@@ -4801,6 +5264,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_abs`: dst lane = |a|
     public mutating func f32x4Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 534, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(294)
         emit(dst)
@@ -4809,6 +5273,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_neg`: dst lane = -a
     public mutating func f32x4Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 535, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(295)
         emit(dst)
@@ -4817,6 +5282,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_sqrt`: dst lane = sqrt(a)
     public mutating func f32x4Sqrt(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 536, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(296)
         emit(dst)
@@ -4825,6 +5291,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_add`: dst lane = a + b
     public mutating func f32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 537, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(297)
         emit(dst)
@@ -4834,6 +5301,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_sub`: dst lane = a - b
     public mutating func f32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 538, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(298)
         emit(dst)
@@ -4843,6 +5311,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_mul`: dst lane = a * b
     public mutating func f32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 539, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(299)
         emit(dst)
@@ -4852,6 +5321,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_div`: dst lane = a / b
     public mutating func f32x4Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 540, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(300)
         emit(dst)
@@ -4861,6 +5331,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
     public mutating func f32x4Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 541, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(301)
         emit(dst)
@@ -4870,6 +5341,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
     public mutating func f32x4Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 542, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(302)
         emit(dst)
@@ -4879,6 +5351,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_pmin`: dst lane = b < a ? b : a
     public mutating func f32x4Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 543, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(303)
         emit(dst)
@@ -4888,6 +5361,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_pmax`: dst lane = a < b ? b : a
     public mutating func f32x4Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 544, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(304)
         emit(dst)
@@ -4897,6 +5371,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_ceil`: dst lane = ceil(a)
     public mutating func f64x2Ceil(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 545, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(305)
         emit(dst)
@@ -4905,6 +5380,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_floor`: dst lane = floor(a)
     public mutating func f64x2Floor(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 546, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(306)
         emit(dst)
@@ -4913,6 +5389,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_trunc`: dst lane = trunc(a)
     public mutating func f64x2Trunc(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 547, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(307)
         emit(dst)
@@ -4921,6 +5398,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_nearest`: dst lane = nearest(a), ties to even
     public mutating func f64x2Nearest(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 548, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(308)
         emit(dst)
@@ -4929,6 +5407,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_abs`: dst lane = |a|
     public mutating func f64x2Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 549, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(309)
         emit(dst)
@@ -4937,6 +5416,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_neg`: dst lane = -a
     public mutating func f64x2Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 550, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(310)
         emit(dst)
@@ -4945,6 +5425,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_sqrt`: dst lane = sqrt(a)
     public mutating func f64x2Sqrt(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 551, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(311)
         emit(dst)
@@ -4953,6 +5434,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_add`: dst lane = a + b
     public mutating func f64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 552, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(312)
         emit(dst)
@@ -4962,6 +5444,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_sub`: dst lane = a - b
     public mutating func f64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 553, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(313)
         emit(dst)
@@ -4971,6 +5454,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_mul`: dst lane = a * b
     public mutating func f64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 554, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(314)
         emit(dst)
@@ -4980,6 +5464,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_div`: dst lane = a / b
     public mutating func f64x2Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 555, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(315)
         emit(dst)
@@ -4989,6 +5474,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
     public mutating func f64x2Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 556, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(316)
         emit(dst)
@@ -4998,6 +5484,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
     public mutating func f64x2Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 557, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(317)
         emit(dst)
@@ -5007,6 +5494,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_pmin`: dst lane = b < a ? b : a
     public mutating func f64x2Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 558, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(318)
         emit(dst)
@@ -5016,6 +5504,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_pmax`: dst lane = a < b ? b : a
     public mutating func f64x2Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 559, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(319)
         emit(dst)
@@ -5025,6 +5514,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
     public mutating func i32x4TruncSatF32x4S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 560, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(320)
         emit(dst)
@@ -5033,6 +5523,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
     public mutating func i32x4TruncSatF32x4U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 561, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(321)
         emit(dst)
@@ -5041,6 +5532,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
     public mutating func i32x4TruncSatF64x2SZero(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 562, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(322)
         emit(dst)
@@ -5049,6 +5541,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
     public mutating func i32x4TruncSatF64x2UZero(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 563, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(323)
         emit(dst)
@@ -5057,6 +5550,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
     public mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 564, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(324)
         emit(dst)
@@ -5065,6 +5559,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
     public mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 565, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(325)
         emit(dst)
@@ -5073,6 +5568,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
     public mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 566, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(326)
         emit(dst)
@@ -5081,6 +5577,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
     public mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 567, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(327)
         emit(dst)
@@ -5089,6 +5586,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
     public mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 568, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(328)
         emit(dst)
@@ -5097,6 +5595,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
     public mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 569, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(329)
         emit(dst)
@@ -5109,6 +5608,7 @@ extension Encoder: OpVisitor {
 extension Encoder {
     /// `jump`: pc = pc + offset
     public mutating func jump(_ offset: Label) {
+        if fusing { return stage(StagedOp(row: 3, Int64(offset.id))) }
         beginInstruction()
         emitOpcode(3)
         emitLabel(offset)
@@ -5116,6 +5616,7 @@ extension Encoder {
 
     /// `br_if_xnez32`: if low32(cond) != 0 { pc = pc + offset }
     public mutating func brIfXnez32(_ cond: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 4, Int64(cond.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(4)
         emit(cond)
@@ -5124,6 +5625,7 @@ extension Encoder {
 
     /// `br_if_xeqz32`: if low32(cond) == 0 { pc = pc + offset }
     public mutating func brIfXeqz32(_ cond: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 5, Int64(cond.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(5)
         emit(cond)
@@ -5132,6 +5634,7 @@ extension Encoder {
 
     /// `br_if_xnez64`: if cond != 0 { pc = pc + offset }
     public mutating func brIfXnez64(_ cond: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 6, Int64(cond.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(6)
         emit(cond)
@@ -5140,6 +5643,7 @@ extension Encoder {
 
     /// `br_if_xeqz64`: if cond == 0 { pc = pc + offset }
     public mutating func brIfXeqz64(_ cond: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 7, Int64(cond.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(7)
         emit(cond)
@@ -5148,6 +5652,7 @@ extension Encoder {
 
     /// `br_if_xeq32`: if low32(a) == low32(b) { pc = pc + offset }
     public mutating func brIfXeq32(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 8, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(8)
         emit(a)
@@ -5157,6 +5662,7 @@ extension Encoder {
 
     /// `br_if_xne32`: if low32(a) != low32(b) { pc = pc + offset }
     public mutating func brIfXne32(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 9, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(9)
         emit(a)
@@ -5166,6 +5672,7 @@ extension Encoder {
 
     /// `br_if_xslt32`: if signed low32(a) < signed low32(b) { pc = pc + offset }
     public mutating func brIfXslt32(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 10, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(10)
         emit(a)
@@ -5175,6 +5682,7 @@ extension Encoder {
 
     /// `br_if_xsle32`: if signed low32(a) <= signed low32(b) { pc = pc + offset }
     public mutating func brIfXsle32(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 11, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(11)
         emit(a)
@@ -5184,6 +5692,7 @@ extension Encoder {
 
     /// `br_if_xult32`: if unsigned low32(a) < unsigned low32(b) { pc = pc + offset }
     public mutating func brIfXult32(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 12, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(12)
         emit(a)
@@ -5193,6 +5702,7 @@ extension Encoder {
 
     /// `br_if_xule32`: if unsigned low32(a) <= unsigned low32(b) { pc = pc + offset }
     public mutating func brIfXule32(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 13, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(13)
         emit(a)
@@ -5202,6 +5712,7 @@ extension Encoder {
 
     /// `br_if_xeq64`: if (a) == (b) { pc = pc + offset }
     public mutating func brIfXeq64(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 240, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(0)
         emit(a)
@@ -5211,6 +5722,7 @@ extension Encoder {
 
     /// `br_if_xne64`: if (a) != (b) { pc = pc + offset }
     public mutating func brIfXne64(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 241, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(1)
         emit(a)
@@ -5220,6 +5732,7 @@ extension Encoder {
 
     /// `br_if_xslt64`: if signed (a) < signed (b) { pc = pc + offset }
     public mutating func brIfXslt64(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 242, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(2)
         emit(a)
@@ -5229,6 +5742,7 @@ extension Encoder {
 
     /// `br_if_xsle64`: if signed (a) <= signed (b) { pc = pc + offset }
     public mutating func brIfXsle64(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 243, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(3)
         emit(a)
@@ -5238,6 +5752,7 @@ extension Encoder {
 
     /// `br_if_xult64`: if unsigned (a) < unsigned (b) { pc = pc + offset }
     public mutating func brIfXult64(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 244, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(4)
         emit(a)
@@ -5247,6 +5762,7 @@ extension Encoder {
 
     /// `br_if_xule64`: if unsigned (a) <= unsigned (b) { pc = pc + offset }
     public mutating func brIfXule64(_ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 245, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(5)
         emit(a)
@@ -5256,6 +5772,7 @@ extension Encoder {
 
     /// `br_if_xeq32_i32`: if low32(a) == imm { pc = pc + offset }
     public mutating func brIfXeq32I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 14, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(14)
         emit(a)
@@ -5265,6 +5782,7 @@ extension Encoder {
 
     /// `br_if_xne32_i32`: if low32(a) != imm { pc = pc + offset }
     public mutating func brIfXne32I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 15, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(15)
         emit(a)
@@ -5274,6 +5792,7 @@ extension Encoder {
 
     /// `br_if_xslt32_i32`: if signed low32(a) < signed imm { pc = pc + offset }
     public mutating func brIfXslt32I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 16, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(16)
         emit(a)
@@ -5283,6 +5802,7 @@ extension Encoder {
 
     /// `br_if_xsle32_i32`: if signed low32(a) <= signed imm { pc = pc + offset }
     public mutating func brIfXsle32I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 17, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(17)
         emit(a)
@@ -5292,6 +5812,7 @@ extension Encoder {
 
     /// `br_if_xsgt32_i32`: if signed low32(a) > signed imm { pc = pc + offset }
     public mutating func brIfXsgt32I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 18, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(18)
         emit(a)
@@ -5301,6 +5822,7 @@ extension Encoder {
 
     /// `br_if_xsge32_i32`: if signed low32(a) >= signed imm { pc = pc + offset }
     public mutating func brIfXsge32I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 19, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(19)
         emit(a)
@@ -5310,6 +5832,7 @@ extension Encoder {
 
     /// `br_if_xult32_i32`: if unsigned low32(a) < unsigned imm { pc = pc + offset }
     public mutating func brIfXult32I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 20, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(20)
         emit(a)
@@ -5319,6 +5842,7 @@ extension Encoder {
 
     /// `br_if_xule32_i32`: if unsigned low32(a) <= unsigned imm { pc = pc + offset }
     public mutating func brIfXule32I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 21, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(21)
         emit(a)
@@ -5328,6 +5852,7 @@ extension Encoder {
 
     /// `br_if_xugt32_i32`: if unsigned low32(a) > unsigned imm { pc = pc + offset }
     public mutating func brIfXugt32I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 22, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(22)
         emit(a)
@@ -5337,6 +5862,7 @@ extension Encoder {
 
     /// `br_if_xuge32_i32`: if unsigned low32(a) >= unsigned imm { pc = pc + offset }
     public mutating func brIfXuge32I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 23, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(23)
         emit(a)
@@ -5346,6 +5872,7 @@ extension Encoder {
 
     /// `br_if_xeq64_i32`: if (a) == imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXeq64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 246, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(6)
         emit(a)
@@ -5355,6 +5882,7 @@ extension Encoder {
 
     /// `br_if_xne64_i32`: if (a) != imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXne64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 247, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(7)
         emit(a)
@@ -5364,6 +5892,7 @@ extension Encoder {
 
     /// `br_if_xslt64_i32`: if signed (a) < signed imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXslt64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 248, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(8)
         emit(a)
@@ -5373,6 +5902,7 @@ extension Encoder {
 
     /// `br_if_xsle64_i32`: if signed (a) <= signed imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXsle64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 249, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(9)
         emit(a)
@@ -5382,6 +5912,7 @@ extension Encoder {
 
     /// `br_if_xsgt64_i32`: if signed (a) > signed imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXsgt64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 250, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(10)
         emit(a)
@@ -5391,6 +5922,7 @@ extension Encoder {
 
     /// `br_if_xsge64_i32`: if signed (a) >= signed imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXsge64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 251, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(11)
         emit(a)
@@ -5400,6 +5932,7 @@ extension Encoder {
 
     /// `br_if_xult64_i32`: if unsigned (a) < unsigned imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXult64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 252, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(12)
         emit(a)
@@ -5409,6 +5942,7 @@ extension Encoder {
 
     /// `br_if_xule64_i32`: if unsigned (a) <= unsigned imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXule64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 253, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(13)
         emit(a)
@@ -5418,6 +5952,7 @@ extension Encoder {
 
     /// `br_if_xugt64_i32`: if unsigned (a) > unsigned imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXugt64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 254, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(14)
         emit(a)
@@ -5427,6 +5962,7 @@ extension Encoder {
 
     /// `br_if_xuge64_i32`: if unsigned (a) >= unsigned imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXuge64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 255, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(15)
         emit(a)
@@ -5444,6 +5980,7 @@ extension Encoder {
 
     /// `call`: push (pc of next op, fp) on the link stack; fp = fp + 8 * frame; pc = pc + offset
     public mutating func call(_ offset: Label, _ frame: UInt16) {
+        if fusing { return stage(StagedOp(row: 25, Int64(offset.id), Int64(frame))) }
         beginInstruction()
         emitOpcode(25)
         emitLabel(offset)
@@ -5452,6 +5989,7 @@ extension Encoder {
 
     /// `br_xadd32_i32_nez`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != 0 { pc = pc + offset }
     public mutating func brXadd32I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 98, Int64(dst.index), Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(98)
         emit(dst)
@@ -5462,6 +6000,7 @@ extension Encoder {
 
     /// `br_xadd32_i32_ne`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
     public mutating func brXadd32I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 99, Int64(dst.index), Int64(a.index), Int64(imm), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(99)
         emit(dst)
@@ -5473,6 +6012,7 @@ extension Encoder {
 
     /// `br_xadd32_i32_ne_i32`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) != limit { pc = pc + offset }
     public mutating func brXadd32I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 100, Int64(dst.index), Int64(a.index), Int64(imm), Int64(limit), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(100)
         emit(dst)
@@ -5484,6 +6024,7 @@ extension Encoder {
 
     /// `br_xadd32_i32_slt`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
     public mutating func brXadd32I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 101, Int64(dst.index), Int64(a.index), Int64(imm), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(101)
         emit(dst)
@@ -5495,6 +6036,7 @@ extension Encoder {
 
     /// `br_xadd32_i32_ult`: low32(dst) = low32(a) + imm (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
     public mutating func brXadd32I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 102, Int64(dst.index), Int64(a.index), Int64(imm), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(102)
         emit(dst)
@@ -5506,6 +6048,7 @@ extension Encoder {
 
     /// `br_xadd32_nez`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != 0 { pc = pc + offset }
     public mutating func brXadd32Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 103, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(103)
         emit(dst)
@@ -5516,6 +6059,7 @@ extension Encoder {
 
     /// `br_xadd32_ne`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != low32(c) { pc = pc + offset }
     public mutating func brXadd32Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 104, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(104)
         emit(dst)
@@ -5527,6 +6071,7 @@ extension Encoder {
 
     /// `br_xadd32_ne_i32`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) != limit { pc = pc + offset }
     public mutating func brXadd32NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 105, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(limit), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(105)
         emit(dst)
@@ -5538,6 +6083,7 @@ extension Encoder {
 
     /// `br_xadd32_slt`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <s low32(c) { pc = pc + offset }
     public mutating func brXadd32Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 106, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(106)
         emit(dst)
@@ -5549,6 +6095,7 @@ extension Encoder {
 
     /// `br_xadd32_ult`: low32(dst) = low32(a) + low32(b) (wrapping); if low32(dst) <u low32(c) { pc = pc + offset }
     public mutating func brXadd32Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 107, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(107)
         emit(dst)
@@ -5560,6 +6107,7 @@ extension Encoder {
 
     /// `br_xadd64_i32_nez`: (dst) = (a) + sext(imm) (wrapping); if (dst) != 0 { pc = pc + offset }
     public mutating func brXadd64I32Nez(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 108, Int64(dst.index), Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(108)
         emit(dst)
@@ -5570,6 +6118,7 @@ extension Encoder {
 
     /// `br_xadd64_i32_ne`: (dst) = (a) + sext(imm) (wrapping); if (dst) != (c) { pc = pc + offset }
     public mutating func brXadd64I32Ne(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 109, Int64(dst.index), Int64(a.index), Int64(imm), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(109)
         emit(dst)
@@ -5581,6 +6130,7 @@ extension Encoder {
 
     /// `br_xadd64_i32_ne_i32`: (dst) = (a) + sext(imm) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
     public mutating func brXadd64I32NeI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ limit: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 110, Int64(dst.index), Int64(a.index), Int64(imm), Int64(limit), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(110)
         emit(dst)
@@ -5592,6 +6142,7 @@ extension Encoder {
 
     /// `br_xadd64_i32_slt`: (dst) = (a) + sext(imm) (wrapping); if (dst) <s (c) { pc = pc + offset }
     public mutating func brXadd64I32Slt(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 111, Int64(dst.index), Int64(a.index), Int64(imm), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(111)
         emit(dst)
@@ -5603,6 +6154,7 @@ extension Encoder {
 
     /// `br_xadd64_i32_ult`: (dst) = (a) + sext(imm) (wrapping); if (dst) <u (c) { pc = pc + offset }
     public mutating func brXadd64I32Ult(_ dst: XReg, _ a: XReg, _ imm: Int32, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 112, Int64(dst.index), Int64(a.index), Int64(imm), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(112)
         emit(dst)
@@ -5614,6 +6166,7 @@ extension Encoder {
 
     /// `br_xadd64_nez`: (dst) = (a) + (b) (wrapping); if (dst) != 0 { pc = pc + offset }
     public mutating func brXadd64Nez(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 113, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(113)
         emit(dst)
@@ -5624,6 +6177,7 @@ extension Encoder {
 
     /// `br_xadd64_ne`: (dst) = (a) + (b) (wrapping); if (dst) != (c) { pc = pc + offset }
     public mutating func brXadd64Ne(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 114, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(114)
         emit(dst)
@@ -5635,6 +6189,7 @@ extension Encoder {
 
     /// `br_xadd64_ne_i32`: (dst) = (a) + (b) (wrapping); if (dst) != sext(limit) { pc = pc + offset }
     public mutating func brXadd64NeI32(_ dst: XReg, _ a: XReg, _ b: XReg, _ limit: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 115, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(limit), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(115)
         emit(dst)
@@ -5646,6 +6201,7 @@ extension Encoder {
 
     /// `br_xadd64_slt`: (dst) = (a) + (b) (wrapping); if (dst) <s (c) { pc = pc + offset }
     public mutating func brXadd64Slt(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 116, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(116)
         emit(dst)
@@ -5657,6 +6213,7 @@ extension Encoder {
 
     /// `br_xadd64_ult`: (dst) = (a) + (b) (wrapping); if (dst) <u (c) { pc = pc + offset }
     public mutating func brXadd64Ult(_ dst: XReg, _ a: XReg, _ b: XReg, _ c: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 117, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(117)
         emit(dst)
@@ -5668,6 +6225,7 @@ extension Encoder {
 
     /// `br_xmov_if_xnez32`: dst = src; if low32(cond) != 0 { pc = pc + offset }
     public mutating func brXmovIfXnez32(_ dst: XReg, _ src: XReg, _ cond: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 210, Int64(dst.index), Int64(src.index), Int64(cond.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(210)
         emit(dst)
@@ -5678,6 +6236,7 @@ extension Encoder {
 
     /// `br_xmov_if_xne32_i32`: dst = src; if low32(a) != imm { pc = pc + offset }
     public mutating func brXmovIfXne32I32(_ dst: XReg, _ src: XReg, _ a: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 211, Int64(dst.index), Int64(src.index), Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(211)
         emit(dst)
@@ -5689,6 +6248,7 @@ extension Encoder {
 
     /// `br_xand32_i32_eq_i32`: low32(dst) = low32(src) & mask; if low32(dst) == imm { pc = pc + offset }
     public mutating func brXand32I32EqI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 212, Int64(dst.index), Int64(src.index), Int64(mask), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(212)
         emit(dst)
@@ -5700,6 +6260,7 @@ extension Encoder {
 
     /// `br_xand32_i32_ne_i32`: low32(dst) = low32(src) & mask; if low32(dst) != imm { pc = pc + offset }
     public mutating func brXand32I32NeI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 213, Int64(dst.index), Int64(src.index), Int64(mask), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(213)
         emit(dst)
@@ -5711,6 +6272,7 @@ extension Encoder {
 
     /// `br_xand32_i32_ult_i32`: low32(dst) = low32(src) & mask; if low32(dst) <u imm { pc = pc + offset }
     public mutating func brXand32I32UltI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 214, Int64(dst.index), Int64(src.index), Int64(mask), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(214)
         emit(dst)
@@ -5722,6 +6284,7 @@ extension Encoder {
 
     /// `br_xand32_i32_ule_i32`: low32(dst) = low32(src) & mask; if low32(dst) <=u imm { pc = pc + offset }
     public mutating func brXand32I32UleI32(_ dst: XReg, _ src: XReg, _ mask: Int32, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 215, Int64(dst.index), Int64(src.index), Int64(mask), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(215)
         emit(dst)
@@ -5733,6 +6296,7 @@ extension Encoder {
 
     /// `br_xload32_if_xnez32`: dst = low32(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
+        if fusing { return stage(StagedOp(row: 218, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(branch.id))) }
         beginInstruction()
         emitOpcode(218)
         emit(dst)
@@ -5743,6 +6307,7 @@ extension Encoder {
 
     /// `br_xload32_if_xeqz32`: dst = low32(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
+        if fusing { return stage(StagedOp(row: 219, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(branch.id))) }
         beginInstruction()
         emitOpcode(219)
         emit(dst)
@@ -5753,6 +6318,7 @@ extension Encoder {
 
     /// `br_xload8_u32_if_xnez32`: dst = zext(low8)(memory[ea]); if dst != 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload8U32IfXnez32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
+        if fusing { return stage(StagedOp(row: 220, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(branch.id))) }
         beginInstruction()
         emitOpcode(220)
         emit(dst)
@@ -5763,6 +6329,7 @@ extension Encoder {
 
     /// `br_xload8_u32_if_xeqz32`: dst = zext(low8)(memory[ea]); if dst == 0 { pc = pc + branch }; traps when out of bounds
     public mutating func brXload8U32IfXeqz32(_ dst: XReg, _ addr: XReg, _ offset: UInt32, _ branch: Label) {
+        if fusing { return stage(StagedOp(row: 221, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(branch.id))) }
         beginInstruction()
         emitOpcode(221)
         emit(dst)
@@ -5773,6 +6340,7 @@ extension Encoder {
 
     /// `br_xconst32`: dst = zext(imm); pc = pc + offset
     public mutating func brXconst32(_ dst: XReg, _ imm: Int32, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 226, Int64(dst.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(226)
         emit(dst)
@@ -5782,6 +6350,7 @@ extension Encoder {
 
     /// `br_xmov`: dst = src (all 64 bits); pc = pc + offset
     public mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: Label) {
+        if fusing { return stage(StagedOp(row: 238, Int64(dst.index), Int64(src.index), Int64(offset.id))) }
         beginInstruction()
         emitOpcode(238)
         emit(dst)

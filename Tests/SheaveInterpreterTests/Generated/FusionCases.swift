@@ -7,6 +7,42 @@ import SheaveBytecode
 /// (`Op.fuses`): `FusionEquivalenceTests` runs each against its steps.
 let fusionCases: [FusionCase] = [
     FusionCase(
+        name: "br_if_xnez32", stands: "xeqz32 t, cond; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("cond", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXnez32(o.x("cond"), o.label) },
+        steps: { e, o in
+            e.xeqz32(o.x("t"), o.x("cond"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xeqz32", stands: "xeqz32 t, cond; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
+        operands: [("cond", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXeqz32(o.x("cond"), o.label) },
+        steps: { e, o in
+            e.xeqz32(o.x("t"), o.x("cond"))
+            e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xnez64", stands: "xeqz64 t, cond; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("cond", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXnez64(o.x("cond"), o.label) },
+        steps: { e, o in
+            e.xeqz64(o.x("t"), o.x("cond"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xeqz64", stands: "xeqz64 t, cond; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
+        operands: [("cond", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXeqz64(o.x("cond"), o.label) },
+        steps: { e, o in
+            e.xeqz64(o.x("t"), o.x("cond"))
+            e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xeq32", stands: "xeq32 t, a, b; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
         operands: [("a", .x), ("b", .x), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -14,6 +50,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xeq32(o.x("t"), o.x("a"), o.x("b"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xeq32 (2)", stands: "xne32 t, a, b; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXeq32(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xne32(o.x("t"), o.x("a"), o.x("b"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xne32", stands: "xne32 t, a, b; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
@@ -25,6 +70,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xne32 (2)", stands: "xeq32 t, a, b; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXne32(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xeq32(o.x("t"), o.x("a"), o.x("b"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xslt32", stands: "xslt32 t, a, b; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
         operands: [("a", .x), ("b", .x), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -32,6 +86,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xslt32(o.x("t"), o.x("a"), o.x("b"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xslt32 (2)", stands: "xsle32 t, b, a; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXslt32(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xsle32(o.x("t"), o.x("b"), o.x("a"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xsle32", stands: "xsle32 t, a, b; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
@@ -43,6 +106,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xsle32 (2)", stands: "xslt32 t, b, a; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXsle32(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xslt32(o.x("t"), o.x("b"), o.x("a"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xult32", stands: "xult32 t, a, b; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
         operands: [("a", .x), ("b", .x), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -50,6 +122,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xult32(o.x("t"), o.x("a"), o.x("b"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xult32 (2)", stands: "xule32 t, b, a; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXult32(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xule32(o.x("t"), o.x("b"), o.x("a"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xule32", stands: "xule32 t, a, b; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
@@ -61,6 +142,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xule32 (2)", stands: "xult32 t, b, a; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXule32(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xult32(o.x("t"), o.x("b"), o.x("a"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xeq64", stands: "xeq64 t, a, b; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
         operands: [("a", .x), ("b", .x), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -68,6 +158,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xeq64(o.x("t"), o.x("a"), o.x("b"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xeq64 (2)", stands: "xne64 t, a, b; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXeq64(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xne64(o.x("t"), o.x("a"), o.x("b"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xne64", stands: "xne64 t, a, b; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
@@ -79,6 +178,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xne64 (2)", stands: "xeq64 t, a, b; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXne64(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xeq64(o.x("t"), o.x("a"), o.x("b"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xslt64", stands: "xslt64 t, a, b; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
         operands: [("a", .x), ("b", .x), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -86,6 +194,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xslt64(o.x("t"), o.x("a"), o.x("b"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xslt64 (2)", stands: "xsle64 t, b, a; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXslt64(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xsle64(o.x("t"), o.x("b"), o.x("a"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xsle64", stands: "xsle64 t, a, b; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
@@ -97,6 +214,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xsle64 (2)", stands: "xslt64 t, b, a; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXsle64(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xslt64(o.x("t"), o.x("b"), o.x("a"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xult64", stands: "xult64 t, a, b; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
         operands: [("a", .x), ("b", .x), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -104,6 +230,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xult64(o.x("t"), o.x("a"), o.x("b"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xult64 (2)", stands: "xule64 t, b, a; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXult64(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xule64(o.x("t"), o.x("b"), o.x("a"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xule64", stands: "xule64 t, a, b; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
@@ -115,6 +250,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xule64 (2)", stands: "xult64 t, b, a; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("b", .x), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXule64(o.x("a"), o.x("b"), o.label) },
+        steps: { e, o in
+            e.xult64(o.x("t"), o.x("b"), o.x("a"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xeq32_i32", stands: "xeq32_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
         operands: [("a", .x), ("imm", .i32), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -122,6 +266,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xeq32I32(o.x("t"), o.x("a"), o.i32("imm"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xeq32_i32 (2)", stands: "xne32_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXeq32I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xne32I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xne32_i32", stands: "xne32_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
@@ -133,6 +286,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xne32_i32 (2)", stands: "xeq32_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXne32I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xeq32I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xslt32_i32", stands: "xslt32_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
         operands: [("a", .x), ("imm", .i32), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -140,6 +302,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xslt32I32(o.x("t"), o.x("a"), o.i32("imm"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xslt32_i32 (2)", stands: "xsge32_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXslt32I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xsge32I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xsle32_i32", stands: "xsle32_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
@@ -151,6 +322,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xsle32_i32 (2)", stands: "xsgt32_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXsle32I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xsgt32I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xsgt32_i32", stands: "xsgt32_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
         operands: [("a", .x), ("imm", .i32), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -158,6 +338,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xsgt32I32(o.x("t"), o.x("a"), o.i32("imm"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xsgt32_i32 (2)", stands: "xsle32_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXsgt32I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xsle32I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xsge32_i32", stands: "xsge32_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
@@ -169,6 +358,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xsge32_i32 (2)", stands: "xslt32_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXsge32I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xslt32I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xult32_i32", stands: "xult32_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
         operands: [("a", .x), ("imm", .i32), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -176,6 +374,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xult32I32(o.x("t"), o.x("a"), o.i32("imm"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xult32_i32 (2)", stands: "xuge32_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXult32I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xuge32I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xule32_i32", stands: "xule32_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
@@ -187,6 +394,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xule32_i32 (2)", stands: "xugt32_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXule32I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xugt32I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xugt32_i32", stands: "xugt32_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
         operands: [("a", .x), ("imm", .i32), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -194,6 +410,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xugt32I32(o.x("t"), o.x("a"), o.i32("imm"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xugt32_i32 (2)", stands: "xule32_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXugt32I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xule32I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xuge32_i32", stands: "xuge32_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 32, fBits: 64,
@@ -205,6 +430,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xuge32_i32 (2)", stands: "xult32_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 32, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXuge32I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xult32I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xeq64_i32", stands: "xeq64_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
         operands: [("a", .x), ("imm", .i32), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -212,6 +446,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xeq64I32(o.x("t"), o.x("a"), o.i32("imm"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xeq64_i32 (2)", stands: "xne64_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXeq64I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xne64I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xne64_i32", stands: "xne64_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
@@ -223,6 +466,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xne64_i32 (2)", stands: "xeq64_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXne64I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xeq64I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xslt64_i32", stands: "xslt64_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
         operands: [("a", .x), ("imm", .i32), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -230,6 +482,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xslt64I32(o.x("t"), o.x("a"), o.i32("imm"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xslt64_i32 (2)", stands: "xsge64_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXslt64I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xsge64I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xsle64_i32", stands: "xsle64_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
@@ -241,6 +502,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xsle64_i32 (2)", stands: "xsgt64_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXsle64I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xsgt64I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xsgt64_i32", stands: "xsgt64_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
         operands: [("a", .x), ("imm", .i32), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -248,6 +518,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xsgt64I32(o.x("t"), o.x("a"), o.i32("imm"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xsgt64_i32 (2)", stands: "xsle64_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXsgt64I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xsle64I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xsge64_i32", stands: "xsge64_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
@@ -259,6 +538,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xsge64_i32 (2)", stands: "xslt64_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXsge64I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xslt64I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xult64_i32", stands: "xult64_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
         operands: [("a", .x), ("imm", .i32), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -266,6 +554,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xult64I32(o.x("t"), o.x("a"), o.i32("imm"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xult64_i32 (2)", stands: "xuge64_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXult64I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xuge64I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
         }),
     FusionCase(
         name: "br_if_xule64_i32", stands: "xule64_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
@@ -277,6 +574,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xule64_i32 (2)", stands: "xugt64_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXule64I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xugt64I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xugt64_i32", stands: "xugt64_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
         operands: [("a", .x), ("imm", .i32), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -286,6 +592,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXnez32(o.x("t"), o.label)
         }),
     FusionCase(
+        name: "br_if_xugt64_i32 (2)", stands: "xule64_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXugt64I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xule64I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
         name: "br_if_xuge64_i32", stands: "xuge64_i32 t, a, imm; br_if_xnez32 t, offset", xBits: 64, fBits: 64,
         operands: [("a", .x), ("imm", .i32), ("offset", .label)],
         temporaries: [("t", .x)], distinct: [],
@@ -293,6 +608,33 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xuge64I32(o.x("t"), o.x("a"), o.i32("imm"))
             e.brIfXnez32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "br_if_xuge64_i32 (2)", stands: "xult64_i32 t, a, imm; br_if_xeqz32 t, offset", xBits: 64, fBits: 64,
+        operands: [("a", .x), ("imm", .i32), ("offset", .label)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.brIfXuge64I32(o.x("a"), o.i32("imm"), o.label) },
+        steps: { e, o in
+            e.xult64I32(o.x("t"), o.x("a"), o.i32("imm"))
+            e.brIfXeqz32(o.x("t"), o.label)
+        }),
+    FusionCase(
+        name: "xselect", stands: "xeqz32 t, cond; xselect dst, t, b, a", xBits: 32, fBits: 64,
+        operands: [("dst", .x), ("cond", .x), ("a", .x), ("b", .x)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.xselect(o.x("dst"), o.x("cond"), o.x("a"), o.x("b")) },
+        steps: { e, o in
+            e.xeqz32(o.x("t"), o.x("cond"))
+            e.xselect(o.x("dst"), o.x("t"), o.x("b"), o.x("a"))
+        }),
+    FusionCase(
+        name: "xselect64", stands: "xeqz64 t, cond; xselect dst, t, b, a", xBits: 64, fBits: 64,
+        operands: [("dst", .x), ("cond", .x), ("a", .x), ("b", .x)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.xselect64(o.x("dst"), o.x("cond"), o.x("a"), o.x("b")) },
+        steps: { e, o in
+            e.xeqz64(o.x("t"), o.x("cond"))
+            e.xselect(o.x("dst"), o.x("t"), o.x("b"), o.x("a"))
         }),
     FusionCase(
         name: "xadd32_shl", stands: "xshl32_u8 t, index, shift; xadd32 dst, base, t", xBits: 32, fBits: 64,
@@ -718,6 +1060,15 @@ let fusionCases: [FusionCase] = [
             e.brIfXeq32I32(o.x("dst"), o.i32("imm"), o.label)
         }),
     FusionCase(
+        name: "br_xand32_i32_eq_i32 (2)", stands: "xand32_i32 dst, src, mask; br_if_xeqz32 dst, offset", xBits: 32, fBits: 64,
+        operands: [("dst", .x), ("src", .x), ("mask", .i32), ("offset", .label)],
+        temporaries: [], distinct: [],
+        fused: { e, o in e.brXand32I32EqI32(o.x("dst"), o.x("src"), o.i32("mask"), 0, o.label) },
+        steps: { e, o in
+            e.xand32I32(o.x("dst"), o.x("src"), o.i32("mask"))
+            e.brIfXeqz32(o.x("dst"), o.label)
+        }),
+    FusionCase(
         name: "br_xand32_i32_ne_i32", stands: "xand32_i32 dst, src, mask; br_if_xne32_i32 dst, imm, offset", xBits: 32, fBits: 64,
         operands: [("dst", .x), ("src", .x), ("mask", .i32), ("imm", .i32), ("offset", .label)],
         temporaries: [], distinct: [],
@@ -725,6 +1076,15 @@ let fusionCases: [FusionCase] = [
         steps: { e, o in
             e.xand32I32(o.x("dst"), o.x("src"), o.i32("mask"))
             e.brIfXne32I32(o.x("dst"), o.i32("imm"), o.label)
+        }),
+    FusionCase(
+        name: "br_xand32_i32_ne_i32 (2)", stands: "xand32_i32 dst, src, mask; br_if_xnez32 dst, offset", xBits: 32, fBits: 64,
+        operands: [("dst", .x), ("src", .x), ("mask", .i32), ("offset", .label)],
+        temporaries: [], distinct: [],
+        fused: { e, o in e.brXand32I32NeI32(o.x("dst"), o.x("src"), o.i32("mask"), 0, o.label) },
+        steps: { e, o in
+            e.xand32I32(o.x("dst"), o.x("src"), o.i32("mask"))
+            e.brIfXnez32(o.x("dst"), o.label)
         }),
     FusionCase(
         name: "br_xand32_i32_ult_i32", stands: "xand32_i32 dst, src, mask; br_if_xult32_i32 dst, imm, offset", xBits: 32, fBits: 64,
@@ -881,14 +1241,13 @@ let fusionCases: [FusionCase] = [
             e.xselect(o.x("dst"), o.x("t"), o.x("a"), o.x("b"))
         }),
     FusionCase(
-        name: "xselect_and_xor_i32", stands: "xxor32_i32 u, b, imm; xand32_i32 t, src, mask; xselect dst, t, u, b", xBits: 32, fBits: 64,
+        name: "xselect_and_xor_i32", stands: "xxor32_i32 u, b, imm; xselect_and_i32 dst, src, mask, u, b", xBits: 32, fBits: 64,
         operands: [("dst", .x), ("src", .x), ("mask", .i32), ("imm", .i32), ("b", .x)],
-        temporaries: [("u", .x), ("t", .x)], distinct: [],
+        temporaries: [("u", .x)], distinct: [],
         fused: { e, o in e.xselectAndXorI32(o.x("dst"), o.x("src"), o.i32("mask"), o.i32("imm"), o.x("b")) },
         steps: { e, o in
             e.xxor32I32(o.x("u"), o.x("b"), o.i32("imm"))
-            e.xand32I32(o.x("t"), o.x("src"), o.i32("mask"))
-            e.xselect(o.x("dst"), o.x("t"), o.x("u"), o.x("b"))
+            e.xselectAndI32(o.x("dst"), o.x("src"), o.i32("mask"), o.x("u"), o.x("b"))
         }),
     FusionCase(
         name: "xmul32_add", stands: "xmul32 t, a, b; xadd32 dst, t, c", xBits: 32, fBits: 64,
@@ -909,13 +1268,12 @@ let fusionCases: [FusionCase] = [
             e.xadd32(o.x("dst"), o.x("t"), o.x("c"))
         }),
     FusionCase(
-        name: "xmul32_add_add", stands: "xmul32 t, a, b; xadd32 t, t, c; xadd32 dst, t, d", xBits: 32, fBits: 64,
+        name: "xmul32_add_add", stands: "xmul32_add t, a, b, c; xadd32 dst, t, d", xBits: 32, fBits: 64,
         operands: [("dst", .x), ("a", .x), ("b", .x), ("c", .x), ("d", .x)],
         temporaries: [("t", .x)], distinct: [],
         fused: { e, o in e.xmul32AddAdd(o.x("dst"), o.x("a"), o.x("b"), o.x("c"), o.x("d")) },
         steps: { e, o in
-            e.xmul32(o.x("t"), o.x("a"), o.x("b"))
-            e.xadd32(o.x("t"), o.x("t"), o.x("c"))
+            e.xmul32Add(o.x("t"), o.x("a"), o.x("b"), o.x("c"))
             e.xadd32(o.x("dst"), o.x("t"), o.x("d"))
         }),
     FusionCase(
@@ -955,13 +1313,12 @@ let fusionCases: [FusionCase] = [
             e.jump(o.label)
         }),
     FusionCase(
-        name: "xmov_xload32_xchg", stands: "xmov ptr, src; xload32 dst, ptr, offset; xstore32 ptr, offset, value", xBits: 32, fBits: 64,
+        name: "xmov_xload32_xchg", stands: "xmov ptr, src; xload32_xchg dst, ptr, offset, value", xBits: 32, fBits: 64,
         operands: [("dst", .x), ("ptr", .x), ("src", .x), ("offset", .offset), ("value", .x)],
         temporaries: [], distinct: [("dst", "ptr")],
         fused: { e, o in e.xmovXload32Xchg(o.x("dst"), o.x("ptr"), o.x("src"), o.u32("offset"), o.x("value")) },
         steps: { e, o in
             e.xmov(o.x("ptr"), o.x("src"))
-            e.xload32(o.x("dst"), o.x("ptr"), o.u32("offset"))
-            e.xstore32(o.x("ptr"), o.u32("offset"), o.x("value"))
+            e.xload32Xchg(o.x("dst"), o.x("ptr"), o.u32("offset"), o.x("value"))
         }),
 ]

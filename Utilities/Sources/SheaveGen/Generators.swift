@@ -141,6 +141,13 @@ func genOpcodes() -> String {
             public let flags: OpFlags
             /// The encoded size in bytes, or nil when it varies (`br_table32`).
             public let size: Int?
+            /// For a super-instruction: the ops it stands for, as declared
+            /// (`xshl32_u8 t, index, shift; xadd32 dst, base, t`), one entry per declaration.
+            public var stands: [String] = []
+            /// Pairs of register operands (by position) that must differ for the op to
+            /// mean what its steps do: the compiler never fuses otherwise, and the
+            /// artifact verifier refuses code where they are the same.
+            public var distinctOperands: [(Int, Int)] = []
         }
 
         extension Opcode {
@@ -150,7 +157,7 @@ func genOpcodes() -> String {
 
         """
     for op in primary {
-        s += "        case .\(op.swiftName): return OpInfo(name: \"\(op.name)\", doc: \(quoted(op.doc)), flags: \(flagList(op.flags)), size: \(op.fixedSize.map(String.init) ?? "nil"))\n"
+        s += "        case .\(op.swiftName): return OpInfo(name: \"\(op.name)\", doc: \(quoted(op.doc)), flags: \(flagList(op.flags)), size: \(op.fixedSize.map(String.init) ?? "nil")\(op.fusionInfo))\n"
     }
     s += """
                 }
@@ -164,7 +171,7 @@ func genOpcodes() -> String {
 
         """
     for op in extended {
-        s += "        case .\(op.swiftName): return OpInfo(name: \"\(op.name)\", doc: \(quoted(op.doc)), flags: \(flagList(op.flags)), size: \(op.fixedSize.map(String.init) ?? "nil"))\n"
+        s += "        case .\(op.swiftName): return OpInfo(name: \"\(op.name)\", doc: \(quoted(op.doc)), flags: \(flagList(op.flags)), size: \(op.fixedSize.map(String.init) ?? "nil")\(op.fusionInfo))\n"
     }
     s += """
                 }
@@ -333,6 +340,7 @@ func genEncoder() -> String {
     for op in ops {
         s += "    \(op.docLines)\n"
         s += "    public mutating func \(op.swiftName)(\(params(op, visitorType))) {\n"
+        if op.isStaged && !op.hasPcRel { s += "        \(op.stageStatement)\n" }
         s += "        beginInstruction()\n"
         s += op.isExtended ? "        emitExtended(\(op.opcode))\n" : "        emitOpcode(\(op.opcode))\n"
         for operand in op.operands { s += "        emit(\(operand.name))\n" }
@@ -350,6 +358,7 @@ func genEncoder() -> String {
         }.joined(separator: ", ")
         s += "    \(op.docLines)\n"
         s += "    public mutating func \(op.swiftName)(\(labelParams)) {\n"
+        if op.isStaged { s += "        \(op.stageStatement)\n" }
         s += "        beginInstruction()\n"
         s += op.isExtended ? "        emitExtended(\(op.opcode))\n" : "        emitOpcode(\(op.opcode))\n"
         for operand in op.operands {

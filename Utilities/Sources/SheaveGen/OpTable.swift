@@ -121,10 +121,14 @@ struct Fusion {
     var xBits = 32
     /// The values the f registers hold: f32 (in the low 32 bits) or f64.
     var fBits = 64
+    /// Operands of the super-instruction that no step fills: the value each takes
+    /// (a test against zero as one against the constant 0).
+    var constants: [(String, Int64)] = []
 
-    init(_ steps: String..., distinct: [(String, String)] = [], xBits: Int = 32, fBits: Int = 64) {
+    init(_ steps: String..., distinct: [(String, String)] = [], constants: [(String, Int64)] = [], xBits: Int = 32, fBits: Int = 64) {
         self.steps = steps
         self.distinct = distinct
+        self.constants = constants
         self.xBits = xBits
         self.fBits = fBits
     }
@@ -152,8 +156,13 @@ struct Op {
     /// accumulator when it is done): it has no form for that operand, which it
     /// writes rather than reads, and no keeping forms.
     var alsoWrites: String? = nil
-    /// For a super-instruction: the plain ops it stands for.
-    var fuses: Fusion? = nil
+    /// What the op stands for: each declaration is a sequence of other ops
+    /// (plain ones, or super-instructions declared before) it does the work of.
+    /// The compiler's fusion rules are generated from these (`FusionRules.swift`).
+    var fuses: [Fusion] = []
+    /// Two operands the op reads that may be swapped without changing what it
+    /// does (`a + b` is `b + a`): the fusion rules match a step either way.
+    var commutes: (String, String)? = nil
 }
 
 /// Parses "dst: x, src1: x" into operands.
@@ -197,9 +206,14 @@ private func named(_ cls: String, _ operation: String, _ width: String, _ suffix
 }
 
 private func op(_ name: String, _ operands: String, _ doc: String, _ flags: OpFlags = [],
-                faccForms: [String] = [], alsoWrites: String? = nil, fuses: Fusion? = nil) {
+                faccForms: [String] = [], alsoWrites: String? = nil, commutes: (String, String)? = nil, fuses: Fusion...) {
+    op(name, operands, doc, flags, faccForms: faccForms, alsoWrites: alsoWrites, commutes: commutes, fuses: fuses)
+}
+
+private func op(_ name: String, _ operands: String, _ doc: String, _ flags: OpFlags = [],
+                faccForms: [String] = [], alsoWrites: String? = nil, commutes: (String, String)? = nil, fuses: [Fusion]) {
     table.append(Op(name: name, operands: parseOperands(operands), doc: doc, flags: flags,
-                    faccForms: faccForms, alsoWrites: alsoWrites, fuses: fuses))
+                    faccForms: faccForms, alsoWrites: alsoWrites, fuses: fuses, commutes: commutes))
 }
 
 /// Builds the whole op table, in encoding order: primary ops take opcodes
@@ -227,26 +241,39 @@ func buildOpTable() -> [Op] {
     op("trap", "code: trap", "stop with a trap of kind `code`", [.mayStop, .terminator])
     op("ret", "", "return to the caller: pop (pc, fp) from the link stack", [.mayStop, .terminator])
     op("jump", "offset: pcrel", "pc = pc + offset", [.branch, .terminator])
-    op("br_if_xnez32", "cond: x, offset: pcrel", "if low32(cond) != 0 { pc = pc + offset }", test)
-    op("br_if_xeqz32", "cond: x, offset: pcrel", "if low32(cond) == 0 { pc = pc + offset }", test)
-    op("br_if_xnez64", "cond: x, offset: pcrel", "if cond != 0 { pc = pc + offset }", test)
-    op("br_if_xeqz64", "cond: x, offset: pcrel", "if cond == 0 { pc = pc + offset }", test)
+    // A branch on an `eqz` tests its operand (`if (!x)`, `br_if (i32.eqz x)`).
+    op("br_if_xnez32", "cond: x, offset: pcrel", "if low32(cond) != 0 { pc = pc + offset }", test,
+       fuses: Fusion("xeqz32 t, cond", "br_if_xeqz32 t, offset"))
+    op("br_if_xeqz32", "cond: x, offset: pcrel", "if low32(cond) == 0 { pc = pc + offset }", test,
+       fuses: Fusion("xeqz32 t, cond", "br_if_xnez32 t, offset"))
+    op("br_if_xnez64", "cond: x, offset: pcrel", "if cond != 0 { pc = pc + offset }", test,
+       fuses: Fusion("xeqz64 t, cond", "br_if_xeqz32 t, offset", xBits: 64))
+    op("br_if_xeqz64", "cond: x, offset: pcrel", "if cond == 0 { pc = pc + offset }", test,
+       fuses: Fusion("xeqz64 t, cond", "br_if_xnez32 t, offset", xBits: 64))
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""
-        for (cmp, sym, sign) in [("eq", "==", ""), ("ne", "!=", ""), ("slt", "<", "signed "), ("sle", "<=", "signed "), ("ult", "<", "unsigned "), ("ule", "<=", "unsigned ")] {
+        // A comparison and the branch on it (the `if` on its negation: `a < b` is
+        // false when `b <= a`).
+        for (cmp, sym, sign, negation) in [("eq", "==", "", "xne\(w) t, a, b"), ("ne", "!=", "", "xeq\(w) t, a, b"),
+                                           ("slt", "<", "signed ", "xsle\(w) t, b, a"), ("sle", "<=", "signed ", "xslt\(w) t, b, a"),
+                                           ("ult", "<", "unsigned ", "xule\(w) t, b, a"), ("ule", "<=", "unsigned ", "xult\(w) t, b, a")] {
             op("br_if_x\(cmp)\(w)", "a: x, b: x, offset: pcrel",
                "if \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) { pc = pc + offset }", w == "32" ? test : test.union(ext),
-               fuses: Fusion("x\(cmp)\(w) t, a, b", "br_if_xnez32 t, offset", xBits: Int(w)!))
+               commutes: cmp == "eq" || cmp == "ne" ? ("a", "b") : nil,
+               fuses: Fusion("x\(cmp)\(w) t, a, b", "br_if_xnez32 t, offset", xBits: Int(w)!),
+               Fusion(negation, "br_if_xeqz32 t, offset", xBits: Int(w)!))
         }
     }
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""
-        for (cmp, sym, sign) in [("eq", "==", ""), ("ne", "!=", ""), ("slt", "<", "signed "), ("sle", "<=", "signed "),
-                                 ("sgt", ">", "signed "), ("sge", ">=", "signed "), ("ult", "<", "unsigned "),
-                                 ("ule", "<=", "unsigned "), ("ugt", ">", "unsigned "), ("uge", ">=", "unsigned ")] {
+        for (cmp, sym, sign, negation) in [("eq", "==", "", "ne"), ("ne", "!=", "", "eq"), ("slt", "<", "signed ", "sge"),
+                                           ("sle", "<=", "signed ", "sgt"), ("sgt", ">", "signed ", "sle"), ("sge", ">=", "signed ", "slt"),
+                                           ("ult", "<", "unsigned ", "uge"), ("ule", "<=", "unsigned ", "ugt"),
+                                           ("ugt", ">", "unsigned ", "ule"), ("uge", ">=", "unsigned ", "ult")] {
             op("br_if_x\(cmp)\(w)_i32", "a: x, imm: i32, offset: pcrel",
                "if \(sign)\(lo)(a) \(sym) \(sign)imm\(w == "64" ? " (sign-extended)" : "") { pc = pc + offset }",
-               w == "32" ? test : test.union(ext), fuses: Fusion("x\(cmp)\(w)_i32 t, a, imm", "br_if_xnez32 t, offset", xBits: Int(w)!))
+               w == "32" ? test : test.union(ext), fuses: Fusion("x\(cmp)\(w)_i32 t, a, imm", "br_if_xnez32 t, offset", xBits: Int(w)!),
+               Fusion("x\(negation)\(w)_i32 t, a, imm", "br_if_xeqz32 t, offset", xBits: Int(w)!))
         }
     }
     op("br_table32", "index: x, targets: table",
@@ -273,8 +300,11 @@ func buildOpTable() -> [Op] {
     op("xconst64", "dst: x, imm: i64", "dst = imm", xpure)
     op("fconst32", "dst: f, imm: f32", "low32(dst) = imm", pure)
     op("fconst64", "dst: f, imm: f64", "dst = imm", pure)
-    op("xselect", "dst: x, cond: x, a: x, b: x", "dst = low32(cond) != 0 ? a : b (all 64 bits)", xpure)
-    op("xselect64", "dst: x, cond: x, a: x, b: x", "dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)", xpure)
+    // A select on an `eqz` selects on its operand, the other way round.
+    op("xselect", "dst: x, cond: x, a: x, b: x", "dst = low32(cond) != 0 ? a : b (all 64 bits)", xpure,
+       fuses: Fusion("xeqz32 t, cond", "xselect dst, t, b, a"))
+    op("xselect64", "dst: x, cond: x, a: x, b: x", "dst = cond != 0 ? a : b (a 64-bit condition: select on an i64.eqz, operands swapped)", xpure,
+       fuses: Fusion("xeqz64 t, cond", "xselect dst, t, b, a", xBits: 64))
     op("vmov", "dst: v, src: v", "dst = src (all 128 bits)", [.pure, .extended, .simd])
 
     // MARK: Globals (cells of the current instance, 8 bytes each)
@@ -301,9 +331,11 @@ func buildOpTable() -> [Op] {
     // MARK: Integer arithmetic
     for w in ["32", "64"] {
         let lo = w == "32" ? "low32" : ""
-        for (name, sym) in [("add", "+"), ("sub", "-"), ("mul", "*"), ("and", "&"), ("or", "|"), ("xor", "^"),
-                            ("shl", "<<"), ("shr_s", ">>s"), ("shr_u", ">>u"), ("rotl", "rotl"), ("rotr", "rotr")] {
-            op(named("x", name, w), "dst: x, src1: x, src2: x", "\(lo)(dst) = \(lo)(src1) \(sym) \(lo)(src2) (wrapping; shifts modulo \(w))", xpure)
+        for (name, sym, commutative) in [("add", "+", true), ("sub", "-", false), ("mul", "*", true), ("and", "&", true), ("or", "|", true),
+                                         ("xor", "^", true), ("shl", "<<", false), ("shr_s", ">>s", false), ("shr_u", ">>u", false),
+                                         ("rotl", "rotl", false), ("rotr", "rotr", false)] {
+            op(named("x", name, w), "dst: x, src1: x, src2: x", "\(lo)(dst) = \(lo)(src1) \(sym) \(lo)(src2) (wrapping; shifts modulo \(w))", xpure,
+               commutes: commutative ? ("src1", "src2") : nil)
         }
         for (name, sym) in [("div_s", "/s"), ("div_u", "/u"), ("rem_s", "%s"), ("rem_u", "%u")] {
             op(named("x", name, w), "dst: x, src1: x, src2: x",
@@ -314,7 +346,8 @@ func buildOpTable() -> [Op] {
             op("x\(name)\(w)", "dst: x, src: x", "dst = \(name)(\(lo)(src))", xpure.union(ext))
         }
         for (cmp, sym, sign) in [("eq", "==", ""), ("ne", "!=", ""), ("slt", "<", "signed "), ("sle", "<=", "signed "), ("ult", "<", "unsigned "), ("ule", "<=", "unsigned ")] {
-            op("x\(cmp)\(w)", "dst: x, a: x, b: x", "dst = \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) ? 1 : 0", xpure)
+            op("x\(cmp)\(w)", "dst: x, a: x, b: x", "dst = \(sign)\(lo)(a) \(sym) \(sign)\(lo)(b) ? 1 : 0", xpure,
+               commutes: cmp == "eq" || cmp == "ne" ? ("a", "b") : nil)
         }
     }
     // Super-instructions from the profiler's adjacent-pair counts (docs/benchmarks.md):
@@ -401,7 +434,8 @@ func buildOpTable() -> [Op] {
     // MARK: Float arithmetic
     for w in ["32", "64"] {
         for (name, what) in [("add", "+"), ("sub", "-"), ("mul", "*"), ("div", "/")] {
-            op("f\(name)\(w)", "dst: f, src1: f, src2: f", "dst = src1 \(what) src2 (f\(w))", fpure, faccForms: ["src1", "src2"])
+            op("f\(name)\(w)", "dst: f, src1: f, src2: f", "dst = src1 \(what) src2 (f\(w))", fpure, faccForms: ["src1", "src2"],
+               commutes: name == "add" || name == "mul" ? ("src1", "src2") : nil)
         }
         op("fmin\(w)", "dst: f, src1: f, src2: f", "dst = wasm min(src1, src2): NaN if either is NaN, -0 < +0", fpure)
         op("fmax\(w)", "dst: f, src1: f, src2: f", "dst = wasm max(src1, src2): NaN if either is NaN, -0 < +0", fpure)
@@ -479,10 +513,12 @@ func buildOpTable() -> [Op] {
     op("br_xmov_if_xne32_i32", "dst: x, src: x, a: x, imm: i32, offset: pcrel",
        "dst = src; if low32(a) != imm { pc = pc + offset }", xbranch,
        fuses: Fusion("xmov dst, src", "br_if_xne32_i32 a, imm, offset"))
-    for (cond, test) in [("eq", "=="), ("ne", "!="), ("ult", "<u"), ("ule", "<=u")] {
+    // (`if (x & 3)` branches on the mask's result against zero.)
+    for (cond, test, zero) in [("eq", "==", "br_if_xeqz32"), ("ne", "!=", "br_if_xnez32"), ("ult", "<u", nil), ("ule", "<=u", nil)] {
+        let againstZero = zero.map { [Fusion("xand32_i32 dst, src, mask", "\($0) dst, offset", constants: [("imm", 0)])] } ?? []
         op("br_xand32_i32_\(cond)_i32", "dst: x, src: x, mask: i32, imm: i32, offset: pcrel",
            "low32(dst) = low32(src) & mask; if low32(dst) \(test) imm { pc = pc + offset }", xbranch,
-           fuses: Fusion("xand32_i32 dst, src, mask", "br_if_x\(cond)32_i32 dst, imm, offset"))
+           fuses: [Fusion("xand32_i32 dst, src, mask", "br_if_x\(cond)32_i32 dst, imm, offset")] + againstZero)
     }
     // A float sum or difference and the store of it (a body's velocity or position
     // updated in memory): 9.5% of nbody's pairs.
@@ -540,7 +576,7 @@ func buildOpTable() -> [Op] {
     // CoreMark's pairs are the xor before the condition).
     op("xselect_and_xor_i32", "dst: x, src: x, mask: i32, imm: i32, b: x",
        "low32(dst) = low32(src) & mask != 0 ? low32(b) ^ imm : low32(b)", xpure,
-       fuses: Fusion("xxor32_i32 u, b, imm", "xand32_i32 t, src, mask", "xselect dst, t, u, b"))
+       fuses: Fusion("xxor32_i32 u, b, imm", "xselect_and_i32 dst, src, mask, u, b"))
     op("xmul32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) * low32(b) + low32(c)", xpure,
        fuses: Fusion("xmul32 t, a, b", "xadd32 dst, t, c"))
     op("xadd32_add", "dst: x, a: x, b: x, c: x", "low32(dst) = low32(a) + low32(b) + low32(c)", xpure,
@@ -548,7 +584,7 @@ func buildOpTable() -> [Op] {
     // A dot product's step of two terms, `s + a*b + c*d`: the add of the other
     // term to the multiply-add (1.6% of CoreMark's op pairs, its matrix loops).
     op("xmul32_add_add", "dst: x, a: x, b: x, c: x, d: x", "low32(dst) = low32(a) * low32(b) + low32(c) + low32(d)", xpure,
-       fuses: Fusion("xmul32 t, a, b", "xadd32 t, t, c", "xadd32 dst, t, d"))
+       fuses: Fusion("xmul32_add t, a, b, c", "xadd32 dst, t, d"))
     // A load through a pointer just loaded (`p->info->idx`, the pointer used by
     // nothing else): 3.7% of CoreMark's op pairs.
     for (name, what) in [("xload8_u32", "zext(u8 load)"), ("xload16_u32", "zext(u16 load)")] {
@@ -571,7 +607,7 @@ func buildOpTable() -> [Op] {
     // never keeps `ptr`'s old value past it.
     op("xmov_xload32_xchg", "dst: x, ptr: x, src: x, offset: u32, value: x",
        "ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)", xload,
-       alsoWrites: "ptr", fuses: Fusion("xmov ptr, src", "xload32 dst, ptr, offset", "xstore32 ptr, offset, value", distinct: [("dst", "ptr")]))
+       alsoWrites: "ptr", fuses: Fusion("xmov ptr, src", "xload32_xchg dst, ptr, offset, value", distinct: [("dst", "ptr")]))
     op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
     op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
 

@@ -41,6 +41,7 @@ func write(_ relativePath: String, _ body: String) {
 write("Sources/SheaveBytecode/Generated/Opcodes.swift", genOpcodes())
 write("Sources/SheaveBytecode/Generated/OpVisitor.swift", genVisitor())
 write("Sources/SheaveBytecode/Generated/Encoder+Ops.swift", genEncoder())
+write("Sources/SheaveBytecode/Generated/FusionRules.swift", genFusionRules())
 write("Sources/SheaveBytecode/Generated/Decoder+Ops.swift", genDecoder())
 write("Sources/SheaveBytecode/Generated/Disassembler+Ops.swift", genDisassembler())
 write("Sources/SheaveInterpreter/Generated/Handlers.swift", genHandlers())
