@@ -10,7 +10,7 @@
 /// One op not encoded yet: its row in the op table (primary opcodes first, then
 /// extended ones) and its operands in declaration order, each widened to 64 bits
 /// (a label operand holds the label's number).
-package struct StagedOp: Equatable {
+package struct StagedOp {
     package var row: UInt16
     var o0: Int64, o1: Int64, o2: Int64, o3: Int64, o4: Int64, o5: Int64
     /// The stack slot this op writes through its first operand, when the compiler
@@ -74,23 +74,22 @@ package struct FusionRule: Sendable {
     /// Variables that are temporaries: registers the steps write and nothing after them reads.
     let temporaries: [Int8]
     /// Pairs of variables that must hold different values (declared `distinct:`,
-    /// and each temporary against every other register but a destination the
-    /// last step only writes).
+    /// and each temporary against every register a step after its write reads).
     let distinct: [(Int8, Int8)]
     let constants: [Int64]
     /// Whether the super-instruction's first operand is the last step's
     /// destination and nothing else: it stays retargetable as that step was.
     let keepsDestination: Bool
     let variables: Int
-    /// The rows of the first and second steps, and how many steps: checked
-    /// before the operands.
-    let firstRow: UInt16, secondRow: UInt16, stepCount: Int
+    /// The first step's row and how many steps, read without the nested arrays:
+    /// the lookup by the last two rows leaves a three-step rule's first to check.
+    let firstRow: UInt16, stepCount: Int
 
     init(fused: UInt16, operands: [Int8], steps: [(row: UInt16, arguments: [Int8])], temporaries: [Int8],
          distinct: [(Int8, Int8)], constants: [Int64], keepsDestination: Bool, variables: Int) {
         (self.fused, self.operands, self.steps, self.temporaries) = (fused, operands, steps, temporaries)
         (self.distinct, self.constants, self.keepsDestination, self.variables) = (distinct, constants, keepsDestination, variables)
-        (firstRow, secondRow, stepCount) = (steps[0].row, steps[1].row, steps.count)
+        (firstRow, stepCount) = (steps[0].row, steps.count)
     }
 }
 

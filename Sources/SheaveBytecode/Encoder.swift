@@ -50,8 +50,6 @@ public struct Encoder {
     /// Offset of the first byte of the op being written; branch offsets are relative to it.
     private var instructionStart = 0
     private var labelPositions: [Int?] = []
-    /// The highest position a label is bound at (-1: none yet), for `truncate`'s check.
-    private var lastBoundPosition = -1
     private var fixups: [(field: Int, instructionStart: Int, label: Int)] = []
     private var failure: Error?
     /// Ops not encoded yet, oldest first (`Encoder+Staging.swift`).
@@ -88,7 +86,6 @@ public struct Encoder {
         precondition(labelPositions[label.id] == nil, "label bound twice")
         labelPositions[label.id] = bytes.count
         let position = bytes.count
-        lastBoundPosition = position
         for fixup in fixups where fixup.label == label.id {
             patch(at: fixup.field, offset: position - fixup.instructionStart)
         }
@@ -111,7 +108,7 @@ public struct Encoder {
     // MARK: Patching, for compilers
 
     /// Rewrites the register operand whose two bytes start at `offset`
-    /// (for example the destination of an op just written, to fuse a move into it).
+    /// (a late slot's register, known once the frame size is).
     public mutating func patchRegister(at offset: Int, _ register: UInt16) {
         let ordered = byteOrder == .littleEndian ? register.littleEndian : register.bigEndian
         withUnsafeBytes(of: ordered) { raw in
@@ -120,35 +117,10 @@ public struct Encoder {
         }
     }
 
-    /// Removes everything from `position` on: the last op(s), which a compiler
-    /// replaces by a better form. No label may be bound, and no branch to an unbound
-    /// label written, past `position`.
-    public mutating func truncate(to position: Int) {
-        flush()
-        // Labels are bound at the current position, and fixups appended in the order
-        // their fields are written: the last of each is the furthest.
-        precondition(lastBoundPosition <= position, "a label is bound past the truncation point")
-        precondition((fixups.last?.field ?? -1) < position, "a branch past the truncation point waits for its label")
-        bytes.removeSubrange(position...)
-    }
-
     /// Appends raw, already encoded bytecode (for example another function's).
     public mutating func append(contentsOf other: [UInt8]) {
         flush()
         bytes.append(contentsOf: other)
-    }
-
-    /// The register number in the field at `offset` (written by an op already emitted).
-    public func register(at offset: Int) -> UInt16 {
-        let raw = UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
-        return byteOrder == .littleEndian ? raw : raw.byteSwapped
-    }
-
-    /// The i32 immediate in the field at `offset` (written by an op already emitted).
-    public func int32(at offset: Int) -> Int32 {
-        var raw: UInt32 = 0
-        for k in 0..<4 { raw |= UInt32(bytes[offset + k]) << (8 * UInt32(k)) }
-        return Int32(bitPattern: byteOrder == .littleEndian ? raw : raw.byteSwapped)
     }
 
     /// Rewrites the pc-relative offset field at `field` (a call whose target was not known yet).

@@ -91,24 +91,19 @@ public struct BytecodeVerifier {
             starts[at] = true
             let byte = try reader.readU8()
             let shapes: [OperandShape]
-            let flags: OpFlags
-            let name: String
-            let distinct: [(Int, Int)]
+            let opInfo: OpInfo  // built once per op: its switch makes arrays for a super-instruction
             if byte == 0xFF {
                 let extendedByte = try reader.readU16()
                 guard let op = ExtendedOpcode(rawValue: extendedByte) else { throw Failure(at: start + at, reason: "invalid extended opcode 0x\(String(extendedByte, radix: 16))") }
                 shapes = ExtendedOpcode.operandShapes[Int(op.rawValue)]
-                flags = op.info.flags
-                name = op.info.name
-                distinct = op.info.distinctOperands
+                opInfo = op.info
             } else {
                 guard let op = Opcode(rawValue: byte) else { throw Failure(at: start + at, reason: "invalid opcode 0x\(String(byte, radix: 16))") }
                 shapes = Opcode.operandShapes[Int(op.rawValue)]
-                flags = op.info.flags
-                name = op.info.name
-                distinct = op.info.distinctOperands
+                opInfo = op.info
                 if op == .checkpoint { checkpointAt.insert(at) }
             }
+            let (flags, name, distinct) = (opInfo.flags, opInfo.name, opInfo.distinctOperands)
             func fail(_ reason: String) -> Failure { Failure(at: start + at, reason: "\(name): \(reason)") }
             if index == 0 {
                 guard shapes.first == .frameSize else { throw fail("a function must start with push_frame") }
