@@ -9,8 +9,8 @@ let package = Package(
         .library(name: "SheaveCompiler", targets: ["SheaveCompiler"]),
         .library(name: "Sheave", targets: ["Sheave"]),
         .library(name: "SheaveWASI", targets: ["SheaveWASI"]),
-        .library(name: "SheaveProfile", targets: ["SheaveProfile"]),
         .executable(name: "sheave", targets: ["sheave"]),
+        .executable(name: "sheave-lab", targets: ["sheave-lab"]),
     ],
     // `InterpreterSIMD` (on by default) builds the interpreter's SIMD handlers, as
     // Pulley's `pulley_disable_interp_simd` does the other way round. Without it
@@ -44,7 +44,10 @@ let package = Package(
                 "SheaveBytecode",
                 .product(name: "WasmParser", package: "WasmKit"),
             ]),
-        // The runtime: modules, instances, memories, globals, calls from Swift.
+        // The runtime and the embedding API: Engine, Config, Module, Linker, Store,
+        // Instance, Function, Memory, Table, Global, Value, Trap, the profiler. The
+        // only target that sees the compiler and the interpreter: everything below
+        // builds on its API alone.
         .target(
             name: "Sheave",
             dependencies: [
@@ -53,25 +56,28 @@ let package = Package(
             ]),
         // WASI preview1: WasmKit's engine-agnostic WASI library, bridged to Sheave's memory.
         .target(name: "SheaveWASI", dependencies: ["Sheave", .product(name: "WASI", package: "WasmKit")]),
-        // Profiles (`sheave run --profile`): the file format and the reports.
-        .target(name: "SheaveProfile", dependencies: ["SheaveCompiler"]),
         // The spec test runner: .wast scripts (WasmKit's WAT library reads them).
         .target(
             name: "SheaveWAST",
             dependencies: ["Sheave", .product(name: "WAT", package: "WasmKit")]),
         // Hand-assembled programs for demos, benchmarks and tests.
         .target(name: "SheaveDemos", dependencies: ["SheaveBytecode"]),
-        // The command line.
+        // The command line, on the embedding API alone.
         .executableTarget(
             name: "sheave",
             dependencies: [
-                "SheaveInterpreter",
-                "SheaveDemos",
                 "Sheave",
                 "SheaveWAST",
                 "SheaveWASI",
-                "SheaveProfile",
-                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // The interpreter without the runtime: hand-assembled programs and the
+        // dispatch loops side by side (`sheave-lab demo`, `sheave-lab bench-dispatch`).
+        .executableTarget(
+            name: "sheave-lab",
+            dependencies: [
+                "SheaveInterpreter",
+                "SheaveDemos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Examples/Embedding: Sheave inside a Swift program (`swift run embedding-example`).
@@ -87,7 +93,7 @@ let package = Package(
             resources: [.copy("Programs")]),
         .testTarget(
             name: "SheaveCompilerTests",
-            dependencies: ["Sheave", "SheaveCompiler", "SheaveProfile", "SheaveTestSupport", .product(name: "WAT", package: "WasmKit")],
+            dependencies: ["Sheave", "SheaveCompiler", "SheaveTestSupport", .product(name: "WAT", package: "WasmKit")],
             exclude: ["Golden"]),
     ]
 )

@@ -51,3 +51,85 @@ public struct LinkError: Error, CustomStringConvertible {
     /// A readable form, for messages and logs.
     public var description: String { message }
 }
+
+/// Why a module could not be made: from a binary or text module that is
+/// malformed, invalid or uses what Sheave does not support, or from an artifact
+/// (or a profile holding one) that cannot be loaded.
+public struct ModuleError: Error, Equatable, CustomStringConvertible {
+    /// What kind of problem.
+    public enum Kind: Equatable, Sendable {
+        /// The bytes are not a well-formed module (spec: "malformed").
+        case malformed
+        /// The module is well formed but breaks a validation rule (spec: "invalid").
+        case invalid
+        /// Valid, but uses something Sheave does not support yet.
+        case unsupported
+        /// The file does not start with the artifact (or profile) magic.
+        case notAnArtifact
+        /// Written by another version of the format, or for another instruction set.
+        case unsupportedVersion
+        /// Compiled for another target than the engine's.
+        case wrongTarget
+        /// Shorter than its header says.
+        case truncated
+        /// The checksum does not match: the file was damaged.
+        case checksumMismatch
+        /// Well-formed on the outside, but its contents are inconsistent.
+        case damaged
+        /// Its bytecode breaks a rule the interpreter relies on.
+        case unverifiable
+        /// Compiled without the checkpoints an engine with fuel or interruption needs.
+        case missingCheckpoints
+    }
+
+    /// What kind of problem.
+    public let kind: Kind
+    /// The rule broken or the damage found, worded close to the spec test suite's messages.
+    public let message: String
+    /// The function it was found in (index in the function index space), if any.
+    public let function: Int?
+    /// The byte offset in the module, when known.
+    public let offset: Int?
+
+    /// An error of `kind` saying `message`.
+    public init(kind: Kind, message: String, function: Int? = nil, offset: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.function = function
+        self.offset = offset
+    }
+
+    /// The compiler's error, as the API reports it.
+    init(_ error: CompileError) {
+        let kind: Kind
+        switch error.kind {
+        case .malformed: kind = .malformed
+        case .invalid: kind = .invalid
+        case .unsupported: kind = .unsupported
+        }
+        self.init(kind: kind, message: error.message, function: error.function, offset: error.offset)
+    }
+
+    /// An artifact loader's error, as the API reports it.
+    init(_ error: ArtifactError) {
+        let kind: Kind
+        switch error.kind {
+        case .notAnArtifact: kind = .notAnArtifact
+        case .unsupportedVersion: kind = .unsupportedVersion
+        case .wrongTarget: kind = .wrongTarget
+        case .truncated: kind = .truncated
+        case .checksumMismatch: kind = .checksumMismatch
+        case .damaged: kind = .damaged
+        case .unverifiable: kind = .unverifiable
+        }
+        self.init(kind: kind, message: error.message)
+    }
+
+    /// A readable form, for messages and logs.
+    public var description: String {
+        var text = message
+        if let function { text += " in function \(function)" }
+        if let offset { text += " at offset 0x\(String(offset, radix: 16))" }
+        return text
+    }
+}

@@ -45,7 +45,7 @@ public final class Instance {
 
     /// The offset in `module.code` of a bytecode address (a profiler sample), or
     /// nil when it lies outside this instance's code.
-    public func codeOffset(of address: UInt) -> Int? { entity.codeOffset(of: address) }
+    package func codeOffset(of address: UInt) -> Int? { entity.codeOffset(of: address) }
 
     /// Which code image the instance runs: the same for every instance of one
     /// `Module` (a hook for tests, not part of the API).
@@ -67,18 +67,18 @@ enum Callee {
     }
 
     /// The function as the embedder sees it: a new handle keeps the store alive.
-    var handle: FunctionHandle {
+    var function: Function {
         switch self {
-        case .wasm(let instance, let index): return .wasm(Instance(instance), index: index)
-        case .host(let host): return .host(host)
+        case .wasm(let instance, let index): return Function(handle: .wasm(Instance(instance), index: index))
+        case .host(let host): return Function(handle: .host(host))
         }
     }
 }
 
-extension FunctionHandle {
+extension Function {
     /// The function as instances and the store hold it.
     var callee: Callee {
-        switch self {
+        switch handle {
         case .wasm(let instance, let index): return .wasm(instance.entity, index: index)
         case .host(let host): return .host(host)
         }
@@ -121,7 +121,7 @@ final class InstanceEntity {
         guard module.options.target == .host else {
             throw LinkError(message: "the module was compiled for \(module.options.target.rawValue), but this machine runs \(Target.host.rawValue)")
         }
-        if store.configuration.compileOptions.checkpoints && !module.options.checkpoints {
+        if store.config.compileOptions.checkpoints && !module.options.checkpoints {
             throw LinkError(message: "the store meters fuel or can be interrupted, but the module was compiled without checkpoints (CompileOptions(checkpoints: true); for an artifact, `sheave compile --checkpoints`)")
         }
         code = shared.codeImage
@@ -138,12 +138,12 @@ final class InstanceEntity {
             }
             let incompatible = LinkError(message: "incompatible import type for \(entry.module).\(entry.name)")
             switch (entry.descriptor, extern) {
-            case (.function(let typeIndex), .function(let handle)):
-                guard handle.type == info.types[Int(typeIndex)] else { throw incompatible }
-                if case .wasm(let exporter, _) = handle, exporter.store !== store {
+            case (.function(let typeIndex), .function(let function)):
+                guard function.type == info.types[Int(typeIndex)] else { throw incompatible }
+                if case .wasm(let exporter, _) = function.handle, exporter.store !== store {
                     throw LinkError(message: "\(entry.module).\(entry.name) is a function of another store")
                 }
-                functions.append(handle.callee)
+                functions.append(function.callee)
             case (.memory(let wanted), .memory(let import_)):
                 let (given, givenType) = (import_.storage, import_.type)
                 guard UInt64(given.pages) >= wanted.min, Self.maximum(givenType.max, fits: wanted.max) else { throw incompatible }
@@ -155,7 +155,8 @@ final class InstanceEntity {
                       Self.maximum(givenType.limits.max, fits: wanted.limits.max) else { throw incompatible }
                 tables.append(given)
                 tableTypes.append(givenType)
-            case (.global(let wanted), .global(let cell)):
+            case (.global(let wanted), .global(let global)):
+                let cell = global.cell
                 // An immutable global may be imported at a supertype; a mutable one only at its own type.
                 let matches = cell.type.mutability == wanted.mutability
                     && (wanted.mutability == .variable ? cell.type.valueType == wanted.valueType
@@ -167,7 +168,7 @@ final class InstanceEntity {
             }
         }
         if memory == nil, let defined = info.memories.first {
-            let limit = store.configuration.maximumMemoryPages
+            let limit = store.config.maximumMemoryPages
             guard defined.min <= UInt64(limit) else {
                 throw LinkError(message: "a memory of \(defined.min) pages exceeds the store's limit of \(limit) pages")
             }
@@ -313,9 +314,9 @@ final class InstanceEntity {
     func export(_ name: String) -> Extern? {
         guard let export = exportEntry(name) else { return nil }
         switch export.descriptor {
-        case .function(let index): return .function(callee(Int(index)).handle)
+        case .function(let index): return .function(callee(Int(index)).function)
         case .memory: return memory.map { .memory(Memory(storage: $0, type: memoryType!)) }
-        case .global(let index): return .global(globals[Int(index)])
+        case .global(let index): return .global(Global(cell: globals[Int(index)]))
         case .table(let index): return .table(Table(storage: tables[Int(index)], type: tableTypes[Int(index)]))
         default: return nil
         }

@@ -19,6 +19,14 @@ public enum Value: Equatable, Sendable, CustomStringConvertible {
     /// A 128-bit vector: bytes 0-7 in `low`, 8-15 in `high`, little-endian (lane 0 in the lowest bits of `low`).
     case v128(low: UInt64, high: UInt64)
 
+    /// A 128-bit vector from its 16 bytes in memory order (lane 0 first); nil
+    /// unless there are 16.
+    public static func v128(bytes: [UInt8]) -> Value? {
+        guard bytes.count == 16 else { return nil }
+        let (low, high) = CompiledModule.halves(bytes)
+        return .v128(low: low, high: high)
+    }
+
     /// The 8-byte slot form: i32 zero-extended, f32 in the low 32 bits; a v128's low half.
     var bits: UInt64 {
         switch self {
@@ -106,4 +114,66 @@ public enum Value: Equatable, Sendable, CustomStringConvertible {
         default: return "f64:" + text
         }
     }
+}
+
+/// A Swift type that stands for a WebAssembly value type.
+public protocol WasmValue {
+    static var valueType: ValueType { get }
+    /// The value, from a `Value` of `valueType` (the runtime checks types first).
+    init(_ value: Value)
+    var value: Value { get }
+}
+
+extension Int32: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
+    public static var valueType: ValueType { .i32 }
+    /// The Swift value of a WebAssembly value of this type.
+    public init(_ value: Value) { self = Int32(bitPattern: UInt32(truncatingIfNeeded: value.bits)) }
+    /// This value as a WebAssembly value.
+    public var value: Value { .i32(UInt32(bitPattern: self)) }
+}
+
+extension UInt32: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
+    public static var valueType: ValueType { .i32 }
+    /// The Swift value of a WebAssembly value of this type.
+    public init(_ value: Value) { self = UInt32(truncatingIfNeeded: value.bits) }
+    /// This value as a WebAssembly value.
+    public var value: Value { .i32(self) }
+}
+
+extension Int64: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
+    public static var valueType: ValueType { .i64 }
+    /// The Swift value of a WebAssembly value of this type.
+    public init(_ value: Value) { self = Int64(bitPattern: value.bits) }
+    /// This value as a WebAssembly value.
+    public var value: Value { .i64(UInt64(bitPattern: self)) }
+}
+
+extension UInt64: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
+    public static var valueType: ValueType { .i64 }
+    /// The Swift value of a WebAssembly value of this type.
+    public init(_ value: Value) { self = value.bits }
+    /// This value as a WebAssembly value.
+    public var value: Value { .i64(self) }
+}
+
+extension Float: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
+    public static var valueType: ValueType { .f32 }
+    /// The Swift value of a WebAssembly value of this type.
+    public init(_ value: Value) { self = Float(bitPattern: UInt32(truncatingIfNeeded: value.bits)) }
+    /// This value as a WebAssembly value.
+    public var value: Value { .f32(bitPattern) }
+}
+
+extension Double: WasmValue {
+    /// The WebAssembly type this Swift type stands for.
+    public static var valueType: ValueType { .f64 }
+    /// The Swift value of a WebAssembly value of this type.
+    public init(_ value: Value) { self = Double(bitPattern: value.bits) }
+    /// This value as a WebAssembly value.
+    public var value: Value { .f64(bitPattern) }
 }

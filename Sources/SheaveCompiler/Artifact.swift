@@ -69,6 +69,16 @@ public enum Artifact {
     public static func isArtifact(_ bytes: [UInt8]) -> Bool {
         bytes.count >= magic.count && Array(bytes[0..<magic.count]) == magic
     }
+
+    /// The target an artifact's header names; nil when `bytes` are no artifact or
+    /// the header cannot be read this far (loading then says why).
+    public static func target(of bytes: [UInt8]) -> Target? {
+        guard isArtifact(bytes) else { return nil }
+        var header = ArtifactReader(bytes)
+        header.skip(magic.count)
+        guard (try? header.u32()) != nil, (try? header.u64()) != nil, let name = try? header.string8() else { return nil }
+        return Target(rawValue: name)
+    }
 }
 
 extension CompiledModule {

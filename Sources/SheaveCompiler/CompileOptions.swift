@@ -1,32 +1,5 @@
 import SheaveBytecode
 
-/// WebAssembly proposals a module may use; a module using a disabled one is invalid.
-public struct Features: OptionSet, Hashable, Sendable {
-    /// The features as bits.
-    public let rawValue: Int
-    /// Features from their bits.
-    public init(rawValue: Int) { self.rawValue = rawValue }
-    /// Sign-extension operators (`i32.extend8_s` and the like).
-    public static let signExtension = Features(rawValue: 1 << 0)
-    /// Non-trapping float-to-int conversions (`i32.trunc_sat_f32_s` and the like).
-    public static let nonTrappingFloatToInt = Features(rawValue: 1 << 1)
-    /// Blocks with parameters or several results, functions with several results.
-    public static let multiValue = Features(rawValue: 1 << 2)
-    /// `memory.fill`, `memory.copy`, `memory.init`, `data.drop`, `table.copy`, `table.init`, `elem.drop`, passive segments.
-    public static let bulkMemory = Features(rawValue: 1 << 3)
-    /// `funcref` and `externref` values, the table instructions, several tables, typed `select`.
-    public static let referenceTypes = Features(rawValue: 1 << 4)
-    /// Typed function references: `(ref $t)`, `call_ref`, `ref.as_non_null`, `br_on_null`, `br_on_non_null`.
-    public static let functionReferences = Features(rawValue: 1 << 5)
-    /// 128-bit SIMD: `v128` values and their instructions. Only in a build with the
-    /// `InterpreterSIMD` trait (the default); elsewhere a module using it is refused.
-    public static let simd = Features(rawValue: 1 << 6)
-    /// Everything Sheave implements: WebAssembly 2.0, and typed function references.
-    public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences, .simd]
-    /// WebAssembly 1.0 (the MVP).
-    public static let mvp: Features = []
-}
-
 /// How a module is compiled.
 public struct CompileOptions: Equatable, Sendable {
     /// Emit a `checkpoint` op at every function entry and loop header, where fuel

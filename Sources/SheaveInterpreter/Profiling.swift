@@ -67,7 +67,7 @@ struct ProfileState {
 }
 
 /// What a profiling run saw.
-public struct ProfileSamples: Sendable {
+public struct OpSamples: Sendable {
     /// Samples taken while bytecode ran, by the address of the op running.
     public var samples: [UInt: Int] = [:]
     /// Samples taken while no bytecode ran (host functions, instantiation).
@@ -80,7 +80,7 @@ public struct ProfileSamples: Sendable {
 }
 
 /// Samples a VM's pc from another thread while code runs. `start()`, run code, `stop()`.
-public final class Profiler: @unchecked Sendable {  // shared with its sampling thread through atomics and a semaphore
+public final class OpSampler: @unchecked Sendable {  // shared with its sampling thread through atomics and a semaphore
     let vm: VM
     /// The sampling interval in seconds.
     public let interval: Double
@@ -144,12 +144,12 @@ public final class Profiler: @unchecked Sendable {  // shared with its sampling 
     }
 
     /// Stops sampling and returns what was seen.
-    public func stop() -> ProfileSamples {
+    public func stop() -> OpSamples {
         precondition(running.load(ordering: .relaxed), "the profiler is not running")
         running.store(false, ordering: .relaxed)
         finished.wait()
         vm.removeProfile()
-        var result = ProfileSamples(samples: collected, outside: outside, interval: interval,
+        var result = OpSamples(samples: collected, outside: outside, interval: interval,
                                     duration: Date().timeIntervalSince(started))
         let keys = ProfileState.keyCount
         func name(_ key: Int) -> String? {

@@ -276,7 +276,7 @@ public final class VM {
     }
 
     /// Stops the code this VM runs at its next checkpoint, from any thread.
-    public let interruptHandle: InterruptHandle
+    public let interruptFlag: InterruptFlag
 
     /// The stack's size in bytes.
     public let stackSize: Int
@@ -336,7 +336,7 @@ public final class VM {
         self.context = context
         stackBase = .allocate(byteCount: stackSize, alignment: 16)
         stackEnd = stackBase + stackSize
-        interruptHandle = InterruptHandle()
+        interruptFlag = InterruptFlag()
         state = .allocate(capacity: 1)
         state.initialize(to: VMState(
             memory: Self.noMemory, memorySize: 0, memoryObject: nil,
@@ -344,7 +344,7 @@ public final class VM {
             signatures: context.signatureIDs, functionRefs: context.functionRefs,
             functions: .allocate(capacity: 16), functionCount: 0,
             elements: context.elementStates, dataSegments: context.dataStates,
-            fuel: .max, fuelMetering: false, interrupt: interruptHandle.flag,
+            fuel: .max, fuelMetering: false, interrupt: interruptFlag.flag,
             pc: nil, fp: stackBase, links: stackEnd, stop: .returned, hostFrame: nil, hostSlots: 0, profile: nil))
         syncContext()
     }
@@ -538,7 +538,7 @@ public final class VM {
 /// Stops a VM's code at its next checkpoint (a function entry or a loop header
 /// of code compiled with checkpoints), with a trap of kind `interrupted`.
 /// Safe to use from any thread.
-public final class InterruptHandle: @unchecked Sendable {
+public final class InterruptFlag: @unchecked Sendable {
     let flag = UnsafeAtomic<Int>.create(0)
 
     deinit { flag.destroy() }

@@ -148,7 +148,7 @@ struct VMState {
     var hostFrame: UnsafeMutableRawPointer?
     var hostSlots: Int
 
-    /// The profiler's state while profiling (see `Profiler`), else nil.
+    /// The profiler's state while profiling (see `OpSampler`), else nil.
     var profile: UnsafeMutablePointer<ProfileState>?
 
     /// Always 0, read by the selects (`Executor.pick`): the optimizer cannot know

@@ -1,5 +1,4 @@
 import Sheave
-import SheaveInterpreter
 import WASI
 import WasmTypes
 
@@ -22,7 +21,9 @@ public struct WASIExit: Error, CustomStringConvertible {
 /// WASI preview1 for Sheave instances, through WasmKit's engine-agnostic WASI library.
 ///
 ///     let wasi = try WASIHost(args: ["hello.wasm"])
-///     let instance = try Instance(module: module, store: store, imports: wasi.imports())
+///     var linker = Linker()
+///     linker.defineWASI(wasi)
+///     let instance = try linker.instantiate(module, in: store)
 ///     do { _ = try instance.invoke("_start", []) } catch let exit as WASIExit { ... }
 public final class WASIHost {
     let bridge: WASIBridgeToHost
@@ -48,8 +49,8 @@ public final class WASIHost {
         for (moduleName, module) in bridge.wasiHostModules(MemoryView.self) {
             var functions: [String: Extern] = [:]
             for (name, function) in module.functions {
-                functions[name] = .function(.host(HostFunction(type: function.type) { caller, arguments in
-                    let view = MemoryView(memory: caller.memory?.storage)
+                functions[name] = .function(Function(type: function.type) { caller, arguments in
+                    let view = MemoryView(memory: caller.memory)
                     let results: [WasmTypes.Value]
                     do {
                         results = try function.implementation(view, arguments.map(\.wasmTypesValue))
@@ -59,7 +60,7 @@ public final class WASIHost {
                     // An access outside memory was redirected to scratch space: it traps now.
                     if view.fault.happened { throw Trap(code: .memoryOutOfBounds) }
                     return results.map(Sheave.Value.init)
-                }))
+                })
             }
             result[moduleName] = functions
         }
@@ -75,13 +76,17 @@ final class FaultFlag: @unchecked Sendable {
 /// A caller's linear memory as WASI sees it. An access outside the memory never
 /// reaches host memory: it gets zeroed scratch space instead, and the call then traps.
 struct MemoryView: GuestMemory, @unchecked Sendable {
-    let memory: LinearMemory?
+    let memory: Memory?
     let fault = FaultFlag()
 
     func withUnsafeMutableBufferPointer<T>(offset: UInt, count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
-        let size = UInt(memory?.byteCount ?? 0)
-        if let memory, count >= 0, offset <= size, UInt(count) <= size - offset {
-            return try body(UnsafeMutableRawBufferPointer(start: memory.base + Int(offset), count: count))
+        if let memory {
+            let inBounds: T? = try memory.withUnsafeMutableBytes { bytes in
+                // `bytes` is the whole memory: the range is checked against its count before it is sliced.
+                guard count >= 0, offset <= UInt(bytes.count), UInt(count) <= UInt(bytes.count) - offset else { return nil }
+                return try body(UnsafeMutableRawBufferPointer(rebasing: bytes[Int(offset)..<Int(offset) + count]))
+            }
+            if let inBounds { return inBounds }
         }
         fault.happened = true
         let length = max(count, 0)
@@ -113,12 +118,7 @@ extension Sheave.Value {
         case .f32(let v): self = .f32(v)
         case .f64(let v): self = .f64(v)
         case .v128(let v):
-            var low: UInt64 = 0, high: UInt64 = 0
-            for i in 0..<8 {
-                low |= UInt64(v.bytes[i]) << (8 * UInt64(i))
-                high |= UInt64(v.bytes[8 + i]) << (8 * UInt64(i))
-            }
-            self = .v128(low: low, high: high)
+            self = Sheave.Value.v128(bytes: v.bytes) ?? .v128(low: 0, high: 0)
         default: self = .ref(0)
         }
     }

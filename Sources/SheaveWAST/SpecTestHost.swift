@@ -1,14 +1,11 @@
 import Sheave
-import SheaveInterpreter
-import WasmParser
-import WasmTypes
 
 /// The host module named `spectest` that the spec test suite imports from.
 public enum SpecTestHost {
     /// Fresh instances of its exports: print functions, globals, a table and a memory.
     public static func exports() -> [String: Extern] {
         func printer(_ params: [ValueType]) -> Extern {
-            .function(.host(HostFunction(type: FunctionType(parameters: params, results: [])) { _ in [] }))
+            .function(Function(type: FunctionType(parameters: params, results: [])) { _, _ in [] })
         }
         var exports: [String: Extern] = [
             "print": printer([]),
@@ -18,11 +15,16 @@ public enum SpecTestHost {
             "print_f64": printer([.f64]),
             "print_i32_f32": printer([.i32, .f32]),
             "print_f64_f64": printer([.f64, .f64]),
-            "global_i32": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .i32), value: .i32(666))),
-            "global_i64": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .i64), value: .i64(666))),
-            "global_f32": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .f32), value: .f32(Float(666.6).bitPattern))),
-            "global_f64": .global(GlobalCell(type: GlobalType(mutability: .constant, valueType: .f64), value: .f64(Double(666.6).bitPattern))),
         ]
+        let globals: [(String, ValueType, Value)] = [
+            ("global_i32", .i32, .i32(666)), ("global_i64", .i64, .i64(666)),
+            ("global_f32", .f32, .f32(Float(666.6).bitPattern)), ("global_f64", .f64, .f64(Double(666.6).bitPattern)),
+        ]
+        for (name, type, value) in globals {
+            if let global = try? Global(type: GlobalType(mutability: .constant, valueType: type), value: value) {
+                exports[name] = .global(global)
+            }
+        }
         if let table = Table(type: TableType(elementType: .funcRef, limits: Limits(min: 10, max: 20))) {
             exports["table"] = .table(table)
         }

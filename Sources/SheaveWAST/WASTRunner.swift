@@ -1,10 +1,6 @@
 import Foundation
 import Sheave
-import SheaveCompiler
-import SheaveInterpreter
 import WAT
-import WasmParser
-import WasmTypes
 
 /// The outcome of running one `.wast` file.
 public struct WASTReport: Sendable {
@@ -32,20 +28,20 @@ public struct WASTReport: Sendable {
 
 /// Runs spec test scripts: every directive kind, against Sheave.
 public struct WASTRunner {
-    /// The features the text parser accepts (what Sheave compiles: Wasm 2.0).
-    static let features: WasmFeatureSet = ModuleInfo.features
+    /// The features the text parser accepts (what Sheave compiles).
+    static let features = Module.textFeatures
 
     /// The dispatch loop the scripts run on.
-    public let dispatchMode: DispatchMode
+    public let dispatch: Config.Dispatch
 
     /// Whether each compiled module is written as an artifact and loaded back
     /// (verified) before it runs: the suite then tests the artifact format and
     /// that the verifier accepts everything the compiler emits.
     public let throughArtifacts: Bool
 
-    /// A runner using `dispatchMode`, optionally running every module from an artifact.
-    public init(dispatchMode: DispatchMode = .default, throughArtifacts: Bool = false) {
-        self.dispatchMode = dispatchMode
+    /// A runner using `dispatch`, optionally running every module from an artifact.
+    public init(dispatch: Config.Dispatch = .default, throughArtifacts: Bool = false) {
+        self.dispatch = dispatch
         self.throughArtifacts = throughArtifacts
     }
 
@@ -66,7 +62,7 @@ public struct WASTRunner {
             report.failures.append(.init(file: name, line: 0, reason: "cannot parse: \(error)"))
             return report
         }
-        var session = Session(store: Store(dispatchMode: dispatchMode), throughArtifacts: throughArtifacts)
+        var session = Session(engine: Engine(Config(dispatch: dispatch)), throughArtifacts: throughArtifacts)
         while let (parsed, location) = script.nextDirectiveResult() {
             // The line is computed only for a failure: WAT finds it by splitting the
             // whole text, which for every directive of a large file was most of a run.
@@ -99,20 +95,25 @@ enum Outcome {
 
 /// The state of one script: instances by name, registered modules.
 struct Session {
+    let engine: Engine
     let store: Store
     let throughArtifacts: Bool
     var current: Instance?
     var named: [String: Instance] = [:]
-    var registered: [String: [String: Extern]] = [:]
+    /// The `spectest` host module and the registered instances' exports.
+    var linker = Linker()
 
-    init(store: Store, throughArtifacts: Bool) {
-        self.store = store
+    init(engine: Engine, throughArtifacts: Bool) {
+        self.engine = engine
+        store = Store(engine: engine)
         self.throughArtifacts = throughArtifacts
-        registered["spectest"] = Self.spectest()
+        for (name, extern) in SpecTestHost.exports() { linker.define("spectest", name, extern) }
     }
 
-    /// The `spectest` host module the suite imports from.
-    static func spectest() -> [String: Extern] { SpecTestHost.exports() }
+    /// Instantiates `module` against the spectest module and the registered instances.
+    func instantiate(_ module: Module) throws -> Instance {
+        try linker.instantiate(module, in: store)
+    }
 
     mutating func run(_ directive: WASTDirective) -> Outcome {
         switch directive {
@@ -121,7 +122,7 @@ struct Session {
             do {
                 let compiled = try compile(module.source)
                 if module.isDefinition { return .notAnAssertion }
-                let instance = try Instance(module: compiled, store: store, imports: registered)
+                let instance = try instantiate(compiled)
                 current = instance
                 if let id = module.id { named[id] = instance }
                 return .notAnAssertion
@@ -132,11 +133,7 @@ struct Session {
             return .failed("unsupported: module instance")
         case .register(let name, let moduleID):
             guard let instance = moduleID.flatMap({ named[$0] }) ?? current else { return .failed("register: no module") }
-            var exports: [String: Extern] = [:]
-            for export in instance.module.info.exports {
-                if let extern = instance.export(export.name) { exports[export.name] = extern }
-            }
-            registered[name] = exports
+            linker.define(name, instance: instance)
             return .notAnAssertion
         case .invoke(let invoke):
             do {
@@ -162,7 +159,7 @@ struct Session {
             // assert_uninstantiable: instantiation must trap.
             do {
                 let compiled = try compile(.text(wat))
-                _ = try Instance(module: compiled, store: store, imports: registered)
+                _ = try instantiate(compiled)
                 return .failed("module instantiated, expected trap \"\(message)\"")
             } catch let trap as Trap {
                 return trap.message.contains(message) || message.contains(trap.message) ? .passed : .failed("trapped \"\(trap)\", expected \"\(message)\"")
@@ -177,7 +174,7 @@ struct Session {
             do {
                 _ = try compile(module.source)
                 return .failed("module compiled, expected it to be rejected: \"\(message)\"")
-            } catch let error as CompileError where error.kind == .unsupported {
+            } catch let error as ModuleError where error.kind == .unsupported {
                 return .failed("unsupported: \(error) (expected rejection: \"\(message)\")")
             } catch {
                 return .passed
@@ -185,7 +182,7 @@ struct Session {
         case .assertUnlinkable(let wat, let message):
             do {
                 let compiled = try compile(.text(wat))
-                _ = try Instance(module: compiled, store: store, imports: registered)
+                _ = try instantiate(compiled)
                 return .failed("module linked, expected \"\(message)\"")
             } catch let error as LinkError where !error.message.hasPrefix("unsupported") {
                 return .passed
@@ -209,15 +206,15 @@ struct Session {
         }
     }
 
-    func compile(_ source: ModuleSource) throws -> CompiledModule {
+    func compile(_ source: ModuleSource) throws -> Module {
         let bytes: [UInt8]
         switch source {
         case .text(var wat): bytes = try wat.encode()
         case .quote(let text): bytes = try wat2wasm(String(decoding: text, as: UTF8.self), features: WASTRunner.features)
         case .binary(let binary): bytes = binary
         }
-        let compiled = try CompiledModule(bytes: bytes)
-        return throughArtifacts ? try CompiledModule(deserializing: compiled.serialized()) : compiled
+        let compiled = try Module(engine: engine, bytes: bytes)
+        return throughArtifacts ? try Module(engine: engine, deserializing: compiled.serialize()) : compiled
     }
 
     func instance(_ name: String?) throws -> Instance {
@@ -237,8 +234,8 @@ struct Session {
             case .f32(let v): return .f32(v)
             case .f64(let v): return .f64(v)
             case .v128(let v):
-                let (low, high) = CompiledModule.halves(v.bytes)
-                return .v128(low: low, high: high)
+                guard let value = Sheave.Value.v128(bytes: v.bytes) else { throw LinkError(message: "a v128 argument of \(v.bytes.count) bytes") }
+                return value
             case .refNull: return .ref(0)
             case .refExtern(let v): return .ref(UInt64(v) + 1)
             default: throw LinkError(message: "unsupported argument \(arg)")
@@ -251,11 +248,11 @@ struct Session {
         switch execute {
         case .invoke(let invoke): return try self.invoke(invoke)
         case .get(let module, let name):
-            guard case .global(let cell)? = try instance(module).export(name) else { throw LinkError(message: "unknown global \(name)") }
-            return [cell.value]
+            guard case .global(let global)? = try instance(module).export(name) else { throw LinkError(message: "unknown global \(name)") }
+            return [global.value]
         case .wat(let wat):
             let compiled = try compile(.text(wat))
-            _ = try Instance(module: compiled, store: store, imports: registered)
+            _ = try instantiate(compiled)
             return []
         }
     }
@@ -309,9 +306,8 @@ struct Session {
         case (.ref(let a), .refNull): return a == 0
         case (.ref(let a), .refExtern(let v)): return a != 0 && (v.map { UInt64($0) + 1 == a } ?? true)
         case (.ref(let a), .refFunc): return a != 0
-        case (.v128(let low, let high), .v128(let expected)):
-            let (l, h) = CompiledModule.halves(expected.bytes)
-            return low == l && high == h
+        case (.v128, .v128(let expected)):
+            return value == Sheave.Value.v128(bytes: expected.bytes)
         case (.v128(let low, let high), .v128Pattern(let pattern)):
             return matches(low: low, high: high, pattern)
         case (_, .either(let options)): return options.contains { matches(value, $0) }

@@ -1,25 +1,18 @@
 import ArgumentParser
 import Foundation
 import Sheave
-import SheaveBytecode
-import SheaveCompiler
-import SheaveDemos
-import SheaveInterpreter
-import SheaveProfile
 import SheaveWASI
 import SheaveWAST
-import WAT
-import WasmTypes
 
 @main
 struct SheaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sheave",
         abstract: "Sheave: a WebAssembly runtime whose engine is a portable, optimizing interpreter.",
-        subcommands: [Run.self, Compile.self, Objdump.self, Profile.self, Wast.self, Demo.self, BenchDispatch.self])
+        subcommands: [Run.self, Compile.self, Objdump.self, Profile.self, Wast.self])
 }
 
-extension DispatchMode: ExpressibleByArgument {}
+extension Config.Dispatch: ExpressibleByArgument {}
 extension Target: ExpressibleByArgument {}
 
 /// Prints `sheave: message` on standard error.
@@ -35,16 +28,18 @@ func write(_ bytes: [UInt8], to path: String) throws {
     }
 }
 
-/// Reads a module: an artifact (loaded and verified, for `target` when given),
-/// or a `.wasm` / `.wat` file (compiled with `options`).
-func loadModule(_ file: String, options: CompileOptions, target: Target?) throws -> CompiledModule {
+/// Reads a module: an artifact (loaded and verified; with `anyTarget`, for the
+/// target it names, else for the engine's), or a `.wasm` / `.wat` file compiled by `engine`.
+func loadModule(_ file: String, engine: Engine, anyTarget: Bool = false) throws -> Module {
     guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the file") }
     let bytes = [UInt8](data)
-    if Artifact.isArtifact(bytes) {
-        return try CompiledModule(deserializing: bytes, target: target)
+    if Module.isArtifact(bytes) {
+        var config = engine.config
+        if anyTarget, let target = Module.artifactTarget(bytes) { config.target = target }
+        return try Module(engine: Engine(config), deserializing: bytes)
     }
-    let binary = file.hasSuffix(".wat") ? try wat2wasm(String(decoding: bytes, as: UTF8.self), options: EncodeOptions(nameSection: true)) : bytes
-    return try CompiledModule(bytes: binary, options: options)
+    if file.hasSuffix(".wat") { return try Module(engine: engine, wat: String(decoding: bytes, as: UTF8.self)) }
+    return try Module(engine: engine, bytes: bytes)
 }
 
 /// Compiles a module to an artifact.
@@ -65,119 +60,21 @@ struct Compile: ParsableCommand {
     var file: String
 
     func run() throws {
-        let module: CompiledModule
+        let module: Module
         do {
-            module = try loadModule(file, options: CompileOptions(checkpoints: checkpoints, target: target), target: nil)
-            guard module.options.target == target else { throw ValidationError("already an artifact, for \(module.options.target.rawValue)") }
+            // Checkpoints are what fuel metering and interruption need.
+            let engine = Engine(Config(fuelMetering: checkpoints, interruptible: checkpoints, target: target))
+            module = try loadModule(file, engine: engine, anyTarget: true)
+            guard module.target == target else { throw ValidationError("already an artifact, for \(module.target.rawValue)") }
         } catch {
             complain("\(file): \(error)")
             throw ExitCode(1)
         }
-        let path = output ?? (URL(fileURLWithPath: file).deletingPathExtension().path + "." + Artifact.fileExtension)
-        let artifact = module.serialized()
+        let path = output ?? (URL(fileURLWithPath: file).deletingPathExtension().path + "." + Module.artifactExtension)
+        let artifact = module.serialize()
         try write(artifact, to: path)
-        print("\(path): \(artifact.count) bytes, \(target.rawValue), \(module.functionOffsets.count) functions, \(module.code.count) bytes of bytecode")
+        print("\(path): \(artifact.count) bytes, \(target.rawValue), \(module.definedFunctionCount) functions, \(module.bytecodeSize) bytes of bytecode")
     }
-}
-
-/// Runs one of the hand-assembled programs.
-struct Demo: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run a hand-assembled program: fib N, count N, sum N.")
-
-    @Argument(help: "The program: fib, count or sum.")
-    var program: String
-
-    @Argument(help: "Its argument.")
-    var argument: UInt32
-
-    @Option(help: "The dispatch loop: match or tail.")
-    var dispatch: DispatchMode = .default
-
-    func run() throws {
-        var memory: LinearMemory?
-        let chosen: Programs.Program
-        switch program {
-        case "fib": chosen = Programs.fib()
-        case "count": chosen = Programs.countLoop()
-        case "sum":
-            chosen = Programs.sumMemory()
-            guard let filled = LinearMemory(pages: (Int(argument) * 4 + 65535) / 65536) else {
-                throw ValidationError("cannot allocate memory for \(argument) values")
-            }
-            for i in 0..<Int(argument) {
-                filled.base.storeBytes(of: UInt32(i).littleEndian, toByteOffset: i * 4, as: UInt32.self)
-            }
-            memory = filled
-        default:
-            throw ValidationError("unknown program '\(program)': choose fib, count or sum")
-        }
-        let code = CodeImage(chosen.code)
-        let vm = VM(dispatchMode: dispatch, context: ExecutionContext(memory: memory))
-        do {
-            let results = try vm.invoke(code.address(at: 0), arguments: [UInt64(argument)], resultCount: 1)
-            print(results[0])
-        } catch let trap as VMTrap {
-            FileHandle.standardError.write("\(trap)\n".data(using: .utf8)!)
-            throw ExitCode(1)
-        }
-    }
-}
-
-/// Measures the dispatch loops side by side on the same programs.
-struct BenchDispatch: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench-dispatch",
-        abstract: "Time the match loop and the tail loop side by side (build with -c release).")
-
-    @Option(help: "Loop iterations (two ops each).")
-    var iterations: UInt32 = 100_000_000
-
-    @Option(help: "fib argument.")
-    var fib: UInt32 = 30
-
-    @Option(help: "Rounds; the median is reported.")
-    var rounds: Int = 5
-
-    func run() throws {
-        if !DispatchMode.tailLoopIsSafe {
-            print("note: a debug build runs the tail loop as the match loop; build with -c release")
-        }
-        let cases: [(String, Programs.Program, UInt64, Double)] = [
-            // name, program, argument, executed ops (for ns per op)
-            ("count loop", Programs.countLoop(), UInt64(iterations), Double(iterations) * 2 + 4),
-            ("fib, windows", Programs.fib(), UInt64(fib), fibOps(Int(fib), perCall: 9, perLeaf: 3)),
-            ("fib, fixed-file moves", Programs.fibFixedRegisterStyle(), UInt64(fib), fibOps(Int(fib), perCall: 15, perLeaf: 6)),
-        ]
-        print("| program | ops executed | match loop ns/op | tail loop ns/op | match / tail |")
-        print("|---|---:|---:|---:|---:|")
-        for (name, program, argument, ops) in cases {
-            let code = CodeImage(program.code)
-            var times: [DispatchMode: [Double]] = [:]
-            for _ in 0..<rounds {
-                for mode in DispatchMode.allCases {  // interleaved
-                    let vm = VM(dispatchMode: mode)
-                    let start = ContinuousClock.now
-                    _ = try vm.invoke(code.address(at: 0), arguments: [argument], resultCount: 1)
-                    let elapsed = ContinuousClock.now - start
-                    times[mode, default: []].append(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
-                }
-            }
-            let match = median(times[.match]!) / ops * 1e9, tail = median(times[.tail]!) / ops * 1e9
-            print("| \(name) | \(Int(ops)) | \(format(match)) | \(format(tail)) | \(format(match / tail)) |")
-        }
-    }
-
-    /// Ops executed by the recursive fib programs: `perCall` in a call with n >= 2, `perLeaf` otherwise.
-    func fibOps(_ n: Int, perCall: Double, perLeaf: Double) -> Double {
-        var calls = [Double](repeating: 0, count: max(n + 1, 2)), leaves = calls
-        leaves[0] = 1; leaves[1] = 1
-        if n >= 2 { for i in 2...n { calls[i] = 1 + calls[i - 1] + calls[i - 2]; leaves[i] = leaves[i - 1] + leaves[i - 2] } }
-        return calls[n] * perCall + leaves[n] * perLeaf
-    }
-
-    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-    func format(_ value: Double) -> String { String(format: "%.2f", value) }
 }
 
 /// Runs spec test scripts.
@@ -200,13 +97,13 @@ struct Wast: ParsableCommand {
     var groups: String = SpecSuite.wasm2GroupsOfThisBuild.joined(separator: ",")
 
     @Option(help: "The dispatch loop: match or tail.")
-    var dispatch: DispatchMode = .default
+    var dispatch: Config.Dispatch = .default
 
     @Flag(help: "Print only the failures and the totals.")
     var quiet = false
 
     func run() throws {
-        let runner = WASTRunner(dispatchMode: dispatch)
+        let runner = WASTRunner(dispatch: dispatch)
         var reports: [WASTReport] = []
         if suite {
             guard let spec = SpecSuite.locate() else {
@@ -245,7 +142,7 @@ struct Run: ParsableCommand {
     var environment: [String] = []
 
     @Option(help: "The dispatch loop: match or tail.")
-    var dispatch: DispatchMode = .default
+    var dispatch: Config.Dispatch = .default
 
     @Option(help: "Run with this much fuel: one unit per function entry and loop iteration; running out traps.")
     var fuel: Int64?
@@ -267,10 +164,10 @@ struct Run: ParsableCommand {
 
     func run() throws {
         guard stackSize >= 4096 else { fail("--stack-size must be at least 4096 bytes") }
-        let configuration = Store.Configuration(fuelMetering: fuel != nil, stackSize: stackSize, dispatchMode: dispatch)
-        let module: CompiledModule
+        let engine = Engine(Config(fuelMetering: fuel != nil, stackSize: stackSize, dispatch: dispatch))
+        let module: Module
         do {
-            module = try loadModule(file, options: configuration.compileOptions, target: .host)
+            module = try loadModule(file, engine: engine)
         } catch {
             fail("\(error)")
         }
@@ -289,18 +186,20 @@ struct Run: ParsableCommand {
         // Written however the run ends: a return, an exit, a trap.
         defer {
             if let profiler, let instance, let profilePath {
-                writeProfile(profiler.stop(), instance: instance, to: profilePath)
+                writeProfile(profiler.stop(attributingTo: instance, program: URL(fileURLWithPath: file).lastPathComponent), to: profilePath)
             }
         }
         do {
             let wasi = try WASIHost(args: [file] + (invoke == nil ? arguments : []), environment: env, preopens: preopens)
-            let store = Store(configuration: configuration)
+            let store = Store(engine: engine)
             if let fuel { store.fuel = fuel }
             if profilePath != nil {
                 profiler = store.profiler(interval: Double(profileInterval) / 1_000_000)
                 profiler?.start()
             }
-            instance = try Instance(module: module, store: store, imports: wasi.imports())
+            var linker = Linker()
+            linker.defineWASI(wasi)
+            instance = try linker.instantiate(module, in: store)
             guard let instance else { return }
             if let invoke {
                 guard case .function(let function)? = instance.export(invoke) else { fail("no exported function named \(invoke)") }
@@ -327,14 +226,7 @@ struct Run: ParsableCommand {
         Foundation.exit(1)
     }
 
-    func writeProfile(_ run: ProfileSamples, instance: Instance, to path: String) {
-        var samples: [Int: Int] = [:]
-        var outside = run.outside
-        for (address, count) in run.samples {
-            if let offset = instance.codeOffset(of: address) { samples[offset, default: 0] += count } else { outside += count }
-        }
-        let profile = SheaveProfile.Profile(module: instance.module, program: URL(fileURLWithPath: file).lastPathComponent, samples: samples,
-                                            outside: outside, pairs: run.pairs, interval: run.interval, duration: run.duration)
+    func writeProfile(_ profile: Sheave.Profile, to path: String) {
         guard FileManager.default.createFile(atPath: path, contents: Data(profile.serialized())) else {
             return complain("cannot write \(path)")
         }
@@ -376,10 +268,10 @@ struct Profile: ParsableCommand {
     var pairs: Int = 20
 
     func run() throws {
-        let profile: SheaveProfile.Profile
+        let profile: Sheave.Profile
         do {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the file") }
-            profile = try SheaveProfile.Profile(deserializing: [UInt8](data))
+            profile = try Sheave.Profile(deserializing: [UInt8](data))
         } catch {
             complain("\(file): \(error)")
             throw ExitCode(1)
@@ -410,14 +302,14 @@ struct Objdump: ParsableCommand {
     var function: String?
 
     func run() throws {
-        let module: CompiledModule
+        let module: Module
         do {
-            module = try loadModule(file, options: CompileOptions(), target: nil)
+            module = try loadModule(file, engine: Engine(), anyTarget: true)
         } catch {
             complain("\(file): \(error)")
             throw ExitCode(1)
         }
-        guard let listing = module.disassembly(options: .init(addresses: addresses, bytes: bytes, fusions: fusions), function: function) else {
+        guard let listing = module.disassembly(addresses: addresses, bytes: bytes, fusions: fusions, function: function) else {
             complain("\(file): no function \(function ?? "")")
             throw ExitCode(1)
         }

@@ -182,10 +182,10 @@ final class RuntimeCheckTests: XCTestCase {
     }
 
     func testHostFunctionsMustReturnTheirDeclaredTypes() throws {
-        let wrong = HostFunction(type: FunctionType(parameters: [], results: [.i32])) { _ in [.i64(1)] }
+        let wrong = Function(type: FunctionType(parameters: [], results: [.i32])) { _, _ in [.i64(1)] }
         let i = try instance("""
             (module (import "host" "f" (func $f (result i32))) (func (export "g") (result i32) (call $f)))
-            """, imports: ["host": ["f": .function(.host(wrong))]])
+            """, imports: ["host": ["f": .function(wrong)]])
         XCTAssertThrowsError(try i.invoke("g", []))
     }
 
@@ -196,8 +196,8 @@ final class RuntimeCheckTests: XCTestCase {
     }
 
     func testImportsAreCheckedByType() throws {
-        let host = HostFunction(type: FunctionType(parameters: [.i32], results: [])) { _ in [] }
-        XCTAssertThrowsError(try instance("(module (import \"host\" \"f\" (func (param i64))))", imports: ["host": ["f": .function(.host(host))]]))
+        let host = Function(type: FunctionType(parameters: [.i32], results: [])) { _, _ in [] }
+        XCTAssertThrowsError(try instance("(module (import \"host\" \"f\" (func (param i64))))", imports: ["host": ["f": .function(host)]]))
         XCTAssertThrowsError(try instance("(module (import \"host\" \"missing\" (func)))"))
     }
 }

@@ -17,9 +17,9 @@ final class FuelTests: XCTestCase {
           (func (export "five") (result i32) (i32.const 5)))
         """
 
-    func instance(_ configuration: Store.Configuration) throws -> (Store, Instance) {
-        let store = Store(configuration: configuration)
-        let module = try CompiledModule(bytes: try wat2wasm(program), options: configuration.compileOptions)
+    func instance(_ config: Config) throws -> (Store, Instance) {
+        let store = Store(engine: Engine(config))
+        let module = try CompiledModule(bytes: try wat2wasm(program), options: config.compileOptions)
         return (store, try Instance(module: module, store: store, imports: [:]))
     }
 
@@ -54,7 +54,7 @@ final class FuelTests: XCTestCase {
     }
 
     func testAMeteredStoreRefusesAModuleCompiledWithoutCheckpoints() throws {
-        let store = Store(configuration: .init(fuelMetering: true))
+        let store = Store(engine: Engine(Config(fuelMetering: true)))
         let module = try CompiledModule(bytes: try wat2wasm(program))
         XCTAssertThrowsError(try Instance(module: module, store: store, imports: [:])) { error in
             XCTAssertTrue(error is LinkError)

@@ -2,7 +2,6 @@ import Foundation
 import Sheave
 import SheaveBytecode
 import SheaveCompiler
-import SheaveProfile
 import WAT
 import XCTest
 
@@ -52,8 +51,8 @@ final class ProfileTests: XCTestCase {
         XCTAssertEqual(loaded.html(), profile.html())
         var damaged = file
         damaged[damaged.count / 2] ^= 1
-        XCTAssertThrowsError(try Profile(deserializing: damaged)) { XCTAssertEqual(($0 as? ArtifactError)?.kind, .checksumMismatch) }
-        XCTAssertThrowsError(try Profile(deserializing: try fibModule().serialized())) { XCTAssertEqual(($0 as? ArtifactError)?.kind, .notAnArtifact) }
+        XCTAssertThrowsError(try Profile(deserializing: damaged)) { XCTAssertEqual(($0 as? ModuleError)?.kind, .checksumMismatch) }
+        XCTAssertThrowsError(try Profile(deserializing: try fibModule().serialized())) { XCTAssertEqual(($0 as? ModuleError)?.kind, .notAnArtifact) }
     }
 
     func testMostSamplesOfAKnownHotLoopFallInThatLoop() throws {
@@ -85,11 +84,10 @@ final class ProfileTests: XCTestCase {
             XCTAssertEqual(try instance.invoke("hot", [.i32(200_000)]), [.i64(19_999_900_000)])
             iterations += 200_000
         } while Date().timeIntervalSince(started) < 0.3
-        let run = profiler.stop()
+        let run = profiler.stop(attributingTo: instance, program: "hot")
 
         var inLoop = 0, inCode = 0
-        for (address, count) in run.samples {
-            guard let offset = instance.codeOffset(of: address) else { continue }
+        for (offset, count) in run.samples {
             inCode += count
             if loop.contains(offset) { inLoop += count }
         }

@@ -64,9 +64,8 @@ final class ArtifactMutationTests: XCTestCase {
                 continue
             }
             loaded += 1
-            var configuration = Store.Configuration(fuelMetering: true, stackSize: 64 * 1024, maximumMemoryPages: 256)
-            configuration.features = module.options.features
-            let store = Store(configuration: configuration)
+            let store = Store(engine: Engine(Config(fuelMetering: true, stackSize: 64 * 1024, maximumMemoryPages: 256,
+                                                    features: module.options.features)))
             store.fuel = 100_000
             guard let instance = try? Instance(module: module, store: store, imports: ["spectest": SpecTestHost.exports()]) else { continue }
             instantiated += 1

@@ -42,7 +42,7 @@ final class MutationTests: XCTestCase {
             }
             compiled += 1
             if module.info.start != nil { withStart += 1 }
-            let store = Store(configuration: Store.Configuration(fuelMetering: true, stackSize: 64 * 1024, maximumMemoryPages: 256))
+            let store = Store(engine: Engine(Config(fuelMetering: true, stackSize: 64 * 1024, maximumMemoryPages: 256)))
             store.fuel = 1_000_000
             if (try? Instance(module: module, store: store, imports: ["spectest": SpecTestHost.exports()])) != nil {
                 instantiated += 1

@@ -1,5 +1,6 @@
 import Foundation
 import SheaveCompiler
+import Sheave
 import SheaveInterpreter
 import SheaveWAST
 import XCTest
@@ -37,10 +38,10 @@ final class SpecSuiteTests: XCTestCase {
         XCTAssertEqual(files.filter(\.needsWasm3).count, 10)
         // Every loop this build runs; one run loads each module back from an artifact
         // (so the verifier must accept all the compiler's output, and it must run the same).
-        let runs: [(mode: DispatchMode, artifacts: Bool)] = DispatchMode.tailLoopIsSafe
+        let runs: [(mode: Config.Dispatch, artifacts: Bool)] = Config.Dispatch.tailLoopIsSafe
             ? [(.match, false), (.tail, true)] : [(.match, false), (.match, true)]
         for (mode, artifacts) in runs {
-            let reports = suite.run(files, with: WASTRunner(dispatchMode: mode, throughArtifacts: artifacts))
+            let reports = suite.run(files, with: WASTRunner(dispatch: mode, throughArtifacts: artifacts))
             print("Spec suite, \(mode) loop\(artifacts ? ", through artifacts" : ""):\n" + SpecSuite.summary(files, reports))
             for (file, report) in zip(files, reports) {
                 let expected = Self.knownFailures[report.file]?.count ?? 0

@@ -2,8 +2,7 @@ import Dispatch
 @_spi(Testing) import Sheave
 import SheaveInterpreter
 import SheaveWASI
-import WasmParser
-import WasmTypes
+import WAT
 import XCTest
 
 /// The embedding API: Engine, Module, Store, Linker, and typed access to exports.
@@ -225,6 +224,44 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertEqual(table.count, 5)
     }
 
+    /// What a host makes for a module through the API alone: a global (checked
+    /// against its type), a function; and what the API tells of a module: why it
+    /// failed to compile, its artifact's target, its bytecode as text.
+    func testHostMadeGlobalsFunctionsAndWhatTheAPITellsOfAModule() throws {
+        XCTAssertThrowsError(try Global(type: GlobalType(mutability: .constant, valueType: .i32), value: .i64(1)))
+        let base = try Global(type: GlobalType(mutability: .variable, valueType: .i32), value: .i32(40))
+        var linker = Linker()
+        linker.define("host", "base", .global(base))
+        linker.define("host", "two", .function(Function(type: FunctionType(parameters: [], results: [.i32])) { _, _ in [.i32(2)] }))
+        let engine = Engine()
+        let module = try Module(engine: engine, wat: """
+            (module (import "host" "base" (global $base (mut i32))) (import "host" "two" (func $two (result i32)))
+              (func (export "answer") (result i32) (i32.add (global.get $base) (call $two))))
+            """)
+        let answer = try linker.instantiate(module, in: Store(engine: engine)).function("answer")!.typed(Int32.self)
+        XCTAssertEqual(try answer(), 42)
+        try base.set(.i32(0))
+        XCTAssertEqual(try answer(), 2, "the module reads the host's global, not a copy")
+
+        XCTAssertThrowsError(try Module(engine: engine, bytes: [0, 0x61, 0x73, 0x6d, 2, 0, 0, 0])) {
+            XCTAssertEqual(($0 as? ModuleError)?.kind, .malformed)
+        }
+        XCTAssertThrowsError(try Module(engine: engine, wat: "(module (func (result i32) (i64.const 0)))")) {
+            XCTAssertEqual(($0 as? ModuleError)?.kind, .invalid)
+        }
+        XCTAssertFalse(Module.isArtifact(try wat2wasm("(module)")))
+        for target in Target.allCases {
+            let artifact = try Module(engine: Engine(Config(target: target)), wat: "(module (func (export \"f\")))").serialize()
+            XCTAssertTrue(Module.isArtifact(artifact))
+            XCTAssertEqual(Module.artifactTarget(artifact), target)
+            let loaded = try Module(engine: Engine(Config(target: target)), deserializing: artifact)
+            XCTAssertEqual(loaded.target, target)
+            XCTAssertEqual(loaded.definedFunctionCount, 1)
+            XCTAssertEqual(loaded.disassembly(function: "f")?.contains("\npush_frame 0\nret\n"), true, loaded.disassembly() ?? "")
+            XCTAssertNil(loaded.disassembly(function: "g"))
+        }
+    }
+
     func testOneInstanceExportsToAnotherThroughTheLinker() throws {
         let library = try Module(engine: engine, wat: """
             (module (func (export "inc") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))
@@ -256,7 +293,7 @@ final class EmbeddingTests: XCTestCase {
 
 final class EmbeddingLimitsTests: XCTestCase {
     func testRecursionIsBoundedByTheConfiguredStack() throws {
-        let engine = Engine(configuration: .init(stackSize: 16 * 1024))
+        let engine = Engine(Config(stackSize: 16 * 1024))
         let module = try Module(engine: engine, wat: "(module (func $f (export \"f\") (param i32) (result i32) (call $f (local.get 0))))")
         let instance = try Linker().instantiate(module, in: Store(engine: engine))
         XCTAssertThrowsError(try instance.function("f")!.call([.i32(1)])) { error in
@@ -265,7 +302,7 @@ final class EmbeddingLimitsTests: XCTestCase {
     }
 
     func testMemoryLimit() throws {
-        let engine = Engine(configuration: .init(maximumMemoryPages: 4))
+        let engine = Engine(Config(maximumMemoryPages: 4))
         let grow = try Module(engine: engine, wat: "(module (memory 2) (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0))))")
         let instance = try Linker().instantiate(grow, in: Store(engine: engine))
         XCTAssertEqual(try instance.function("grow")!.call([.i32(2)]), [.i32(2)])
@@ -276,13 +313,13 @@ final class EmbeddingLimitsTests: XCTestCase {
 
     func testOtherTargetsCompileButAreRefusedForRunning() throws {
         for other in Target.allCases where other != .host {
-            let engine = Engine(configuration: .init(target: other))
+            let engine = Engine(Config(target: other))
             let module = try Module(engine: engine, wat: "(module (func (export \"f\")))")
             XCTAssertThrowsError(try Linker().instantiate(module, in: Store(engine: engine))) {
                 XCTAssertEqual("\($0)", "the module was compiled for \(other.rawValue), but this machine runs \(Target.host.rawValue)")
             }
             XCTAssertThrowsError(try Module(engine: Engine(), deserializing: module.serialize())) {
-                XCTAssertEqual(($0 as? ArtifactError)?.kind, .wrongTarget)
+                XCTAssertEqual(($0 as? ModuleError)?.kind, .wrongTarget)
             }
         }
     }

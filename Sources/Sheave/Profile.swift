@@ -1,13 +1,43 @@
 import Foundation
 import SheaveBytecode
 import SheaveCompiler
+import SheaveInterpreter
+
+/// Samples a store's running code from another thread: `start()`, run code,
+/// `stop(attributingTo:)`. Made by `Store.profiler(interval:)`.
+public final class Profiler {
+    let sampler: OpSampler
+
+    init(sampler: OpSampler) {
+        self.sampler = sampler
+    }
+
+    /// Seconds between samples.
+    public var interval: Double { sampler.interval }
+
+    /// Starts sampling the running op and counting executed op pairs.
+    public func start() { sampler.start() }
+
+    /// Stops sampling; the profile of `instance`'s code, named `program`. Samples
+    /// of other instances' code count as outside, with the host's.
+    public func stop(attributingTo instance: Instance, program: String) -> Profile {
+        let run = sampler.stop()
+        var samples: [Int: Int] = [:]
+        var outside = run.outside
+        for (address, count) in run.samples {
+            if let offset = instance.codeOffset(of: address) { samples[offset, default: 0] += count } else { outside += count }
+        }
+        return Profile(module: instance.module, program: program, samples: samples, outside: outside,
+                       pairs: run.pairs, interval: run.interval, duration: run.duration)
+    }
+}
 
 /// A profile of one run: the compiled module it ran, how many samples fell on
 /// each op, and how often each pair of adjacent ops ran one after the other.
 /// `sheave run --profile FILE` writes one; `sheave profile FILE` reports it.
 public struct Profile {
     /// The module the samples refer to (kept whole, so the report needs nothing else).
-    public var module: CompiledModule
+    package var module: CompiledModule
     /// What ran: the program's file name.
     public var program: String
     /// Samples by the code offset of the op that was running.
@@ -26,7 +56,7 @@ public struct Profile {
     public static let formatVersion: UInt32 = 1
 
     /// A profile; see the properties.
-    public init(module: CompiledModule, program: String, samples: [Int: Int], outside: Int,
+    package init(module: CompiledModule, program: String, samples: [Int: Int], outside: Int,
                 pairs: [(first: String, second: String, count: UInt64)], interval: Double, duration: Double) {
         self.module = module
         self.program = program
@@ -66,7 +96,15 @@ public struct Profile {
     }
 
     /// Reads a profile file written by `serialized()`.
-    public init(deserializing bytes: [UInt8]) throws(ArtifactError) {
+    public init(deserializing bytes: [UInt8]) throws(ModuleError) {
+        do throws(ArtifactError) {
+            try self.init(reading: bytes)
+        } catch {
+            throw ModuleError(error)
+        }
+    }
+
+    private init(reading bytes: [UInt8]) throws(ArtifactError) {
         guard bytes.count >= Self.magic.count + 4, Array(bytes[0..<Self.magic.count]) == Self.magic else {
             throw ArtifactError(.notAnArtifact, "not a Sheave profile (bad magic number)")
         }

@@ -1,0 +1,248 @@
+import SheaveBytecode
+import SheaveInterpreter
+import WasmParser
+import WasmTypes
+
+/// Something an instance exports and another imports.
+public enum Extern {
+    /// A function.
+    case function(Function)
+    /// A memory.
+    case memory(Memory)
+    /// A global.
+    case global(Global)
+    /// A table.
+    case table(Table)
+}
+
+/// A function: exported by an instance, or defined by the host in Swift.
+public struct Function {
+    let handle: FunctionHandle
+
+    init(handle: FunctionHandle) {
+        self.handle = handle
+    }
+
+    /// A host function of `type`: `body` receives the caller (its memory, for
+    /// WASI) and the arguments, and returns the results. The types of both are
+    /// checked at each call from wasm.
+    public init(type: FunctionType, _ body: @escaping (Caller, [Value]) throws -> [Value]) {
+        handle = .host(HostFunction(type: type, body: body))
+    }
+
+    /// Its parameter and result types.
+    public var type: FunctionType { handle.type }
+
+    /// Calls it with untyped values; throws on a type mismatch, a trap or a host error.
+    public func call(_ arguments: [Value]) throws -> [Value] {
+        try InstanceEntity.call(callee, arguments, caller: Caller(memory: nil))
+    }
+
+    /// A typed wrapper of a function of type [] -> [R].
+    public func typed<R: WasmValue>(_: R.Type) throws -> () throws -> R {
+        try check([], [R.valueType])
+        return { R(try call([])[0]) }
+    }
+
+    /// A typed wrapper of a function of type [A] -> [R].
+    public func typed<A: WasmValue, R: WasmValue>(_: A.Type, _: R.Type) throws -> (A) throws -> R {
+        try check([A.valueType], [R.valueType])
+        return { a in R(try call([a.value])[0]) }
+    }
+
+    /// A typed wrapper of a function of type [A, B] -> [R].
+    public func typed<A: WasmValue, B: WasmValue, R: WasmValue>(_: A.Type, _: B.Type, _: R.Type) throws -> (A, B) throws -> R {
+        try check([A.valueType, B.valueType], [R.valueType])
+        return { a, b in R(try call([a.value, b.value])[0]) }
+    }
+
+    private func check(_ parameters: [ValueType], _ results: [ValueType]) throws {
+        guard type.parameters == parameters, type.results == results else {
+            throw LinkError(message: "function type is \(type.parameters) -> \(type.results), not \(parameters) -> \(results)")
+        }
+    }
+}
+
+/// An exported (or imported) linear memory.
+public struct Memory {
+    /// The memory itself.
+    package let storage: LinearMemory
+    /// Its limits, as declared by the module that defined it or by the host.
+    public let type: MemoryType
+
+    package init(storage: LinearMemory, type: MemoryType) {
+        self.storage = storage
+        self.type = type
+    }
+
+    /// A new memory of `type`'s minimum size, for a module to import; nil when
+    /// it cannot be allocated or its minimum exceeds its maximum or 65,536 pages.
+    public init?(type: MemoryType) {
+        let maximum = min(type.max ?? 65536, 65536)
+        guard type.min <= maximum, let storage = LinearMemory(pages: Int(type.min), maximumPages: Int(maximum)) else { return nil }
+        self.init(storage: storage, type: type)
+    }
+
+    /// Its size in 64 KiB pages.
+    public var pages: Int { storage.pages }
+
+    /// Copies `count` bytes from `offset`; throws when the range is outside the memory.
+    public func read(at offset: Int, count: Int) throws -> [UInt8] {
+        try checkRange(offset, count)
+        return Array(UnsafeRawBufferPointer(start: storage.base + offset, count: count))
+    }
+
+    /// Copies `bytes` to `offset`; throws when the range is outside the memory.
+    public func write(_ bytes: [UInt8], at offset: Int) throws {
+        try checkRange(offset, bytes.count)
+        bytes.withUnsafeBytes { raw in
+            if let base = raw.baseAddress, raw.count > 0 { (storage.base + offset).copyMemory(from: base, byteCount: raw.count) }
+        }
+    }
+
+    /// Grows by `pages`; returns the old size in pages, or nil past the maximum.
+    public func grow(by pages: Int) -> Int? { storage.grow(by: pages) }
+
+    /// Runs `body` with the memory's bytes. The buffer is valid only inside `body`,
+    /// and only until the memory grows.
+    public func withUnsafeMutableBytes<T>(_ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
+        try body(UnsafeMutableRawBufferPointer(start: storage.base, count: storage.byteCount))
+    }
+
+    private func checkRange(_ offset: Int, _ count: Int) throws {
+        guard offset >= 0, count >= 0, offset <= storage.byteCount - count else { throw Trap(code: .memoryOutOfBounds) }
+    }
+}
+
+/// A global: exported by an instance, or made by the host for modules to import.
+public struct Global {
+    /// The global's storage, shared with every instance that imports it.
+    let cell: GlobalCell
+
+    init(cell: GlobalCell) {
+        self.cell = cell
+    }
+
+    /// A new global of `type` holding `value`, for a module to import; throws
+    /// when the value is not of the global's type.
+    public init(type: GlobalType, value: Value) throws {
+        guard value.matches(type.valueType) else { throw LinkError(message: "a global of \(type.valueType) cannot hold \(value)") }
+        cell = GlobalCell(type: type, value: value)
+    }
+
+    /// Its value type and mutability.
+    public var type: GlobalType { cell.type }
+
+    /// Its current value.
+    public var value: Value { cell.value }
+
+    /// Sets a mutable global; throws for an immutable one or a value of the wrong type.
+    public func set(_ value: Value) throws {
+        guard cell.type.mutability == .variable else { throw LinkError(message: "global is immutable") }
+        guard value.matches(cell.type.valueType) else { throw LinkError(message: "global holds \(cell.type.valueType), not \(value)") }
+        cell.value = value
+    }
+}
+
+/// An exported (or imported) table of references.
+public struct Table {
+    /// The table itself.
+    package let storage: FunctionTable
+    /// The table's element type and limits.
+    public let type: TableType
+
+    package init(storage: FunctionTable, type: TableType) {
+        self.storage = storage
+        self.type = type
+    }
+
+    /// A new table of `type`'s minimum size, every entry null, for a module to
+    /// import; nil when the minimum exceeds the maximum or ten million entries.
+    public init?(type: TableType) {
+        let maximum = min(type.limits.max ?? UInt64(UInt32.max), UInt64(UInt32.max))
+        guard type.limits.min <= maximum, type.limits.min <= 10_000_000 else { return nil }
+        self.init(storage: FunctionTable(count: Int(type.limits.min), maximum: Int(maximum)), type: type)
+    }
+
+    /// How many entries it has.
+    public var count: Int { storage.count }
+
+    /// Whether entry `index` is null; throws past the end.
+    public func isNull(at index: Int) throws -> Bool {
+        guard index >= 0, index < storage.count else { throw Trap(code: .tableAccessOutOfBounds) }
+        return storage[index] == 0
+    }
+
+    /// Grows by `count` null entries; returns the old size, or nil past the maximum.
+    public func grow(by count: Int) -> Int? { storage.grow(by: count, value: 0) }
+}
+
+extension Instance {
+    /// The exported function `name`.
+    public func function(_ name: String) -> Function? {
+        guard case .function(let function)? = export(name) else { return nil }
+        return function
+    }
+
+    /// The exported memory `name`.
+    public func memory(_ name: String) -> Memory? {
+        guard case .memory(let memory)? = export(name) else { return nil }
+        return memory
+    }
+
+    /// The exported global `name`.
+    public func global(_ name: String) -> Global? {
+        guard case .global(let global)? = export(name) else { return nil }
+        return global
+    }
+
+    /// The exported table `name`.
+    public func table(_ name: String) -> Table? {
+        guard case .table(let table)? = export(name) else { return nil }
+        return table
+    }
+}
+
+/// A function: exported by an instance, or defined by the host.
+enum FunctionHandle {
+    /// Function `index` of an instance.
+    case wasm(Instance, index: Int)
+    /// A function the host defines in Swift.
+    case host(HostFunction)
+
+    /// The function's parameter and result types.
+    var type: FunctionType {
+        switch self {
+        case .wasm(let instance, let index): return instance.module.info.functionType(index)
+        case .host(let host): return host.type
+        }
+    }
+}
+
+/// A global's storage: one cell, shared by exporter and importers. Every cell
+/// is 16 bytes, room for a v128, so that no global op the interpreter runs can
+/// reach past a cell, whatever the bytecode says.
+final class GlobalCell {
+    /// The global's value type and mutability.
+    let type: GlobalType
+    let cell: UnsafeMutablePointer<UInt64>
+
+    /// A global of `type` holding `value`.
+    init(type: GlobalType, value: Value) {
+        self.type = type
+        cell = .allocate(capacity: 2)
+        cell.initialize(repeating: 0, count: 2)
+        self.value = value
+    }
+
+    deinit { cell.deallocate() }
+
+    /// The global's current value.
+    var value: Value {
+        get { Value.decode(UnsafeBufferPointer(start: cell, count: 2), as: [type.valueType])[0] }
+        set {
+            let slots = newValue.slots
+            for (i, slot) in slots.enumerated() { cell[i] = slot }
+        }
+    }
+}
