@@ -11,8 +11,9 @@ public struct Config: Sendable {
     public enum Dispatch: String, Sendable, CaseIterable {
         /// A `switch` on each opcode inside one loop: portable, one dispatch point.
         case match
-        /// Each handler ends by calling the next op's handler through a table,
-        /// a call the optimizer turns into a jump.
+        /// Each handler ends by calling the next op's handler, whose address
+        /// sits in front of the op (direct threading), a call the optimizer
+        /// turns into a jump.
         case tail
 
         /// The tail loop in optimized builds; the match loop in a debug build,

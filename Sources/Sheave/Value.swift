@@ -14,7 +14,7 @@ public enum Value: Equatable, Sendable, CustomStringConvertible {
     case f32(UInt32)
     /// A 64-bit float, its bit pattern (NaN payloads kept).
     case f64(UInt64)
-    /// A null reference, or a non-null one (its bits: a function address + 1, or an extern value + 1).
+    /// A null reference, or a non-null one (its bits: 1 + the function's index in the store's registry, or an extern value + 1).
     case ref(UInt64)
     /// A 128-bit vector: bytes 0-7 in `low`, 8-15 in `high`, little-endian (lane 0 in the lowest bits of `low`).
     case v128(low: UInt64, high: UInt64)

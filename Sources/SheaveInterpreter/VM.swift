@@ -5,8 +5,9 @@ import SheaveBytecode
 public enum DispatchMode: String, Sendable, CaseIterable {
     /// A `switch` on each opcode inside one loop: portable, one dispatch point.
     case match
-    /// Each handler ends by calling the next op's handler through a table;
-    /// the optimizer turns the call into a jump.
+    /// Each handler ends by calling the next op's handler, whose address the
+    /// code image keeps in front of the op (direct threading); the optimizer
+    /// turns the call into a jump.
     case tail
 
     /// True when this build turns the tail loop's calls into jumps. A debug
