@@ -44,8 +44,12 @@ public struct Config: Sendable {
     public var fuelMetering: Bool
     /// Another thread may stop running code through `Store.interruptHandle`.
     public var interruptible: Bool
-    /// A store's stack in bytes: recursion deeper than it fits traps ("call stack exhausted").
+    /// A store's stack in bytes: recursion deeper than it fits traps ("call stack
+    /// exhausted"). At most `Config.maximumStackSize`; a larger value gets that
+    /// much. Its pages cost nothing until the recursion reaches them.
     public var stackSize: Int
+    /// The largest stack a store takes (4 GiB).
+    public static var maximumStackSize: Int { VM.maximumStackSize }
     /// The dispatch loop stores run.
     public var dispatch: Dispatch
     /// The most 64 KiB pages any memory may have: larger memories fail to

@@ -23,22 +23,55 @@ public struct Trap: Error, CustomStringConvertible {
 
     /// What went wrong.
     public let code: TrapCode
-    /// The wasm frames at the trap, innermost first (empty for traps outside wasm code).
+    /// The wasm frames at the trap, innermost first (empty for traps outside wasm
+    /// code); at most a thousand, the innermost.
     public let backtrace: [Frame]
+    /// How many outer frames the backtrace leaves out (a runaway recursion has millions).
+    public let omittedFrames: Int
 
     /// A trap of kind `code` with the wasm frames at the point it happened.
-    public init(code: TrapCode, backtrace: [Frame] = []) {
+    public init(code: TrapCode, backtrace: [Frame] = [], omittedFrames: Int = 0) {
         self.code = code
         self.backtrace = backtrace
+        self.omittedFrames = omittedFrames
     }
 
     /// The kind, worded as the spec test suite words it.
     public var message: String { code.description }
 
-    /// A readable form, for messages and logs.
+    /// A readable form, for messages and logs: the message, then the backtrace
+    /// with repeated frames folded (a recursion prints its cycle once, with how
+    /// many times it repeats).
     public var description: String {
         guard !backtrace.isEmpty else { return message }
-        return message + "\nwasm backtrace:\n" + backtrace.enumerated().map { "  \($0.offset): \($0.element)" }.joined(separator: "\n")
+        var lines = [message, "wasm backtrace:"]
+        var i = 0
+        while i < backtrace.count {
+            let (period, repeats) = Self.cycle(in: backtrace, at: i)
+            for j in i..<i + period { lines.append("  \(j): \(backtrace[j])") }
+            if repeats > 1 {
+                let frames = period == 1 ? "the frame above" : "the \(period) frames above"
+                lines.append("  ... \(frames) \(repeats - 1) more time\(repeats == 2 ? "" : "s") (frames \(i + period)-\(i + period * repeats - 1))")
+            }
+            i += period * repeats
+        }
+        if omittedFrames > 0 { lines.append("  ... and \(omittedFrames) outer frame\(omittedFrames == 1 ? "" : "s") not recorded") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The shortest run of frames starting at `start` (up to eight long) that
+    /// repeats at least three times in a row there, and how many times it does;
+    /// (1, 1) when none does.
+    static func cycle(in frames: [Frame], at start: Int) -> (period: Int, repeats: Int) {
+        for period in 1...8 where start + 3 * period <= frames.count {
+            var repeats = 1
+            while start + (repeats + 1) * period <= frames.count,
+                  frames[(start + repeats * period)..<(start + (repeats + 1) * period)].elementsEqual(frames[start..<(start + period)]) {
+                repeats += 1
+            }
+            if repeats >= 3 { return (period, repeats) }
+        }
+        return (1, 1)
     }
 }
 

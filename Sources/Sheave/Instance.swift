@@ -364,7 +364,7 @@ final class InstanceEntity {
             }
             return Value.decode(results, as: type.results)
         } catch let trap as VMTrap {
-            throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(frame))
+            throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(frame), omittedFrames: trap.omittedFrames)
         }
     }
 
@@ -395,7 +395,8 @@ final class InstanceEntity {
         // Compiled (or verified) code always leaves room; check anyway, the slots are read by index.
         guard max(Value.slotCount(type.parameters), Value.slotCount(type.results)) <= slots.count else { throw Trap(code: .badSignature, backtrace: []) }
         let arguments = Value.decode(slots, as: type.parameters)
-        let results = try Self.call(handle, arguments, caller: Caller(memory: memory.map { Memory(storage: $0, type: memoryType!) }))
+        let results = try Self.call(handle, arguments, caller: Caller(memory: memory.map { Memory(storage: $0, type: memoryType!) },
+                                                                      interrupt: vm.interruptFlag))
         guard results.count == type.results.count, zip(results, type.results).allSatisfy({ $0.matches($1) }) else {
             throw LinkError(message: "host function returned \(results), expected \(type.results)")
         }

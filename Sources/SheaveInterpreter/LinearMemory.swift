@@ -8,11 +8,20 @@ import Darwin
 
 /// A WebAssembly linear memory: a zero-initialized byte array that grows in 64 KiB pages.
 ///
+/// The memory reserves address space for its maximum when it is made (up to
+/// `reservationLimit`) and makes pages accessible as it grows: growing is one
+/// `mprotect`, the base never moves, and a page costs nothing until touched
+/// (the kernel maps it zeroed on first use; the mapping asks for no swap
+/// reservation). Where the reservation is refused (an address-space limit),
+/// the memory reserves what it needs and moves when it outgrows it.
+///
 /// Allocation failures are reported, never fatal: `init` fails and `grow`
 /// returns nil, so a huge `memory.grow` yields -1 to the program.
 public final class LinearMemory {
     /// Bytes in a Wasm page.
     public static let pageSize = 65536
+    /// The most address space one memory reserves ahead of its growth.
+    static let reservationLimit = 1 << 34
 
     /// The first byte. Valid for `byteCount` bytes (and never null, even when empty).
     public private(set) var base: UnsafeMutableRawPointer
@@ -20,34 +29,63 @@ public final class LinearMemory {
     public private(set) var byteCount: Int
     /// The largest size in pages `grow` may reach.
     public let maximumPages: Int
+    /// Bytes of address space mapped at `base`; the first `byteCount` are accessible.
+    private var reserved: Int
 
     /// A memory of `pages` pages that may grow to `maximumPages`; nil if the
     /// size exceeds the maximum or cannot be allocated.
     public init?(pages: Int, maximumPages: Int = 65536) {
         let (bytes, overflow) = pages.multipliedReportingOverflow(by: Self.pageSize)
-        guard pages >= 0, pages <= maximumPages, !overflow, let base = calloc(max(bytes, 1), 1) else { return nil }
+        guard pages >= 0, pages <= maximumPages, !overflow else { return nil }
+        let (maximumBytes, maximumOverflow) = maximumPages.multipliedReportingOverflow(by: Self.pageSize)
+        let wanted = maximumOverflow ? Self.reservationLimit : min(maximumBytes, Self.reservationLimit)
+        guard let (base, reserved) = Self.reserve(max(wanted, bytes)) ?? Self.reserve(bytes),
+              Self.commit(base, from: 0, to: bytes) else { return nil }
         self.base = base
+        self.reserved = reserved
         self.byteCount = bytes
         self.maximumPages = maximumPages
     }
 
-    deinit { free(base) }
+    deinit { munmap(base, reserved) }
 
     /// The current size in pages.
     public var pages: Int { byteCount / Self.pageSize }
 
-    /// Grows by `delta` pages, zero-filling them. Returns the old size in pages,
+    /// Grows by `delta` pages, zero-filled. Returns the old size in pages,
     /// or nil (leaving the memory unchanged) past the maximum or when memory is short.
     public func grow(by delta: Int) -> Int? {
         let old = pages
         guard delta >= 0, delta <= maximumPages - old else { return nil }
         if delta == 0 { return old }
         let newBytes = (old + delta) * Self.pageSize
-        guard let moved = realloc(base, newBytes) else { return nil }
-        memset(moved + byteCount, 0, newBytes - byteCount)
-        base = moved
+        if newBytes <= reserved {
+            // Pages past `byteCount` were never accessible, so never written: still zero.
+            guard Self.commit(base, from: byteCount, to: newBytes) else { return nil }
+        } else {
+            // Outgrew a reservation smaller than the maximum: move to a larger one.
+            guard let (moved, movedReserved) = Self.reserve(newBytes),
+                  Self.commit(moved, from: 0, to: newBytes) else { return nil }
+            moved.copyMemory(from: base, byteCount: byteCount)
+            munmap(base, reserved)
+            base = moved
+            reserved = movedReserved
+        }
         byteCount = newBytes
         return old
+    }
+
+    /// Reserves `bytes` of address space (at least one page), inaccessible; nil when refused.
+    private static func reserve(_ bytes: Int) -> (UnsafeMutableRawPointer, Int)? {
+        let length = max(bytes, pageSize)
+        guard let mapped = mmap(nil, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+              mapped != MAP_FAILED else { return nil }
+        return (mapped, length)
+    }
+
+    /// Makes bytes `from..<to` of a reservation readable and writable.
+    private static func commit(_ base: UnsafeMutableRawPointer, from: Int, to: Int) -> Bool {
+        to <= from || mprotect(base + from, to - from, PROT_READ | PROT_WRITE) == 0
     }
 }
 

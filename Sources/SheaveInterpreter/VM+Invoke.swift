@@ -6,6 +6,8 @@ public struct VMTrap: Error, CustomStringConvertible {
     public let code: TrapCode
     /// The wasm frames at the trap, innermost first: the trapping op, then each return address.
     public let backtrace: [UnsafeRawPointer]
+    /// How many outer frames were left out of `backtrace` (past `VM.backtraceLimit`).
+    public var omittedFrames = 0
 
     /// A readable form, for messages and logs.
     public var description: String { "trap: \(code)" }
@@ -37,7 +39,7 @@ extension VM {
                     throw error
                 }
             case .trap(let code, _):
-                throw VMTrap(code: code, backtrace: lastBacktrace)
+                throw VMTrap(code: code, backtrace: lastBacktrace, omittedFrames: lastBacktraceOmitted)
             }
         }
     }

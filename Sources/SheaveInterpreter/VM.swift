@@ -1,6 +1,14 @@
 import Atomics
 import SheaveBytecode
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Which dispatch loop runs the bytecode. Both run the same handlers and give the same results.
 public enum DispatchMode: String, Sendable, CaseIterable {
     /// A `switch` on each opcode inside one loop: portable, one dispatch point.
@@ -286,8 +294,13 @@ public final class VM {
     private let stackEnd: UnsafeMutableRawPointer
     private let state: UnsafeMutablePointer<VMState>
     private var entries: [Entry] = []
-    /// The wasm frames of the last trap, innermost first: the trapping pc, then each return address.
+    /// The wasm frames of the last trap, innermost first: the trapping pc, then each
+    /// return address; at most `backtraceLimit` of them.
     public private(set) var lastBacktrace: [UnsafeRawPointer] = []
+    /// How many outer frames of the last trap's backtrace were counted but not kept.
+    public private(set) var lastBacktraceOmitted = 0
+    /// The most frames a backtrace keeps (a runaway recursion has millions).
+    public static let backtraceLimit = 1000
 
     /// What the bytecode reaches besides its frame: memory, globals, tables,
     /// segments. Setting it switches the VM to another instance's context.
@@ -328,15 +341,28 @@ public final class VM {
     /// The placeholder base of an absent or empty memory: never dereferenced, as every size check fails.
     nonisolated(unsafe) private static let noMemory = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
 
-    /// A VM with a stack of `stackSize` bytes: deep recursion past it traps with a stack overflow.
+    /// The largest stack a VM takes; a larger request gets this much.
+    public static let maximumStackSize = 1 << 32
+
+    /// A VM with a stack of `stackSize` bytes (at most `maximumStackSize`): deep
+    /// recursion past it traps with a stack overflow. The stack is address space
+    /// whose pages cost nothing until used; should the host refuse that much, the
+    /// VM takes the largest power-of-two fraction of it the host grants.
     public init(stackSize: Int = 1 << 20, dispatchMode: DispatchMode = .default,
                 context: ExecutionContext = ExecutionContext(memory: nil)) {
         precondition(stackSize >= 64, "the stack must hold at least a few frames")
-        self.stackSize = stackSize
+        var size = min(stackSize, Self.maximumStackSize)
+        var mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        while mapped == nil || mapped == MAP_FAILED, size > 1 << 16 {
+            size /= 2
+            mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        }
+        guard let mapped, mapped != MAP_FAILED else { fatalError("the host has no 64 KiB of address space left for a stack") }
+        self.stackSize = size
         self.dispatchMode = dispatchMode
         self.context = context
-        stackBase = .allocate(byteCount: stackSize, alignment: 16)
-        stackEnd = stackBase + stackSize
+        stackBase = mapped
+        stackEnd = stackBase + size
         interruptFlag = InterruptFlag()
         state = .allocate(capacity: 1)
         state.initialize(to: VMState(
@@ -355,7 +381,7 @@ public final class VM {
         state.pointee.functions.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
-        stackBase.deallocate()
+        munmap(stackBase, stackSize)
     }
 
     private var functionCapacity = 16
@@ -454,6 +480,7 @@ public final class VM {
         precondition(!entries.isEmpty, "run() without startCall")
         if let pending = entries[entries.count - 1].pendingTrap {
             lastBacktrace = []
+            lastBacktraceOmitted = 0
             unwind()
             return .trap(pending, pc: nil)
         }
@@ -485,7 +512,7 @@ public final class VM {
             return .hostCall(id: id)
         case .trap(let code):
             let trapPC = state.pointee.pc
-            lastBacktrace = backtrace(from: trapPC)
+            (lastBacktrace, lastBacktraceOmitted) = backtrace(from: trapPC)
             unwind()
             return .trap(code, pc: trapPC)
         }
@@ -523,16 +550,19 @@ public final class VM {
         state.pointee.hostSlots = record.savedHostSlots
     }
 
-    /// The trapping pc, then the return pc of each link up to the innermost call's entry link.
-    private func backtrace(from pc: UnsafeRawPointer?) -> [UnsafeRawPointer] {
+    /// The trapping pc, then the return pc of each link up to the innermost call's
+    /// entry link: the first `backtraceLimit`, and how many more there were.
+    private func backtrace(from pc: UnsafeRawPointer?) -> ([UnsafeRawPointer], omitted: Int) {
         var frames: [UnsafeRawPointer] = pc.map { [$0] } ?? []
         let entryLinks = entries[entries.count - 1].links
         var link = state.pointee.links
-        while link < entryLinks, let returnPC = UnsafeRawPointer(bitPattern: link.load(as: UInt.self)) {
+        while link < entryLinks, frames.count < Self.backtraceLimit,
+              let returnPC = UnsafeRawPointer(bitPattern: link.load(as: UInt.self)) {
             frames.append(returnPC)
             link += 16
         }
-        return frames
+        // Links are 16 bytes each, between the innermost and the entry's.
+        return (frames, frames.count == Self.backtraceLimit && link < entryLinks ? link.distance(to: entryLinks) / 16 : 0)
     }
 }
 
@@ -547,5 +577,10 @@ public final class InterruptFlag: @unchecked Sendable {
     /// Asks the running code to stop. If nothing runs, the next checkpoint reached stops.
     public func interrupt() {
         flag.store(1, ordering: .relaxed)
+    }
+
+    /// Whether an interruption was asked for; clears the request.
+    public func take() -> Bool {
+        flag.exchange(0, ordering: .relaxed) != 0
     }
 }

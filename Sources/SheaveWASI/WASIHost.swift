@@ -1,5 +1,5 @@
 import Sheave
-import WASI
+@_spi(WASIPlatform) import WASI
 import WasmTypes
 
 #if canImport(Glibc)
@@ -27,6 +27,8 @@ public struct WASIExit: Error, CustomStringConvertible {
 ///     do { _ = try instance.invoke("_start", []) } catch let exit as WASIExit { ... }
 public final class WASIHost {
     let bridge: WASIBridgeToHost
+    /// The byte counts of the argument and environment strings (each with its 0), for `args_get` and `environ_get`.
+    let argumentSizes: [Int], environmentSizes: [Int]
 
     /// - Parameters:
     ///   - args: the program's arguments, its name first.
@@ -39,25 +41,59 @@ public final class WASIHost {
             args: args, environment: environment,
             preopens: preopens.map { WASIBridgeToHost.Preopen(guestPath: $0.guest, hostPath: $0.host) },
             stdin: stdin, stdout: stdout, stderr: stderr)
+        argumentSizes = args.map { $0.utf8.count + 1 }
+        environmentSizes = environment.map { $0.key.utf8.count + $0.value.utf8.count + 2 }
     }
 
     deinit { try? bridge.close() }
 
+    /// How many bytes one step of `random_get` fills before the call checks
+    /// whether its store was interrupted.
+    static let randomChunk: UInt32 = 1 << 20
+
     /// The `wasi_snapshot_preview1` imports, as host functions that reach their caller's memory.
+    ///
+    /// Every guest range a call names is checked before WasmKit's implementation
+    /// runs (`GuestRange.preview1`): one outside memory is `EFAULT`, with nothing
+    /// done. Vectored reads and writes pass on at most `RangeCheck.ioVectorsPerCall`
+    /// vectors and under 4 GiB (a short count, as POSIX allows); `random_get` fills
+    /// in steps and stops with the `interrupted` trap when its store is interrupted.
     public func imports() -> [String: [String: Extern]] {
         var result: [String: [String: Extern]] = [:]
         for (moduleName, module) in bridge.wasiHostModules(MemoryView.self) {
             var functions: [String: Extern] = [:]
             for (name, function) in module.functions {
-                functions[name] = .function(Function(type: function.type) { caller, arguments in
+                let ranges = GuestRange.preview1[name]
+                functions[name] = .function(Function(type: function.type) { [argumentSizes, environmentSizes] caller, arguments in
+                    // A function without a declaration of its ranges would run unchecked: refuse it.
+                    guard let ranges else { return [.i32(UInt32(WASIAbi.Errno.ENOSYS.rawValue))] }
+                    var arguments = arguments
+                    let inBounds = Self.withBytes(of: caller.memory) { bytes in
+                        RangeCheck(memory: bytes, arguments: argumentSizes, environment: environmentSizes)
+                            .check(ranges, &arguments)
+                    }
+                    guard inBounds else { return [.i32(UInt32(WASIAbi.Errno.EFAULT.rawValue))] }
                     let view = MemoryView(memory: caller.memory)
-                    let results: [WasmTypes.Value]
+                    var results: [WasmTypes.Value]
                     do {
-                        results = try function.implementation(view, arguments.map(\.wasmTypesValue))
+                        if name == "random_get", case .i32(let start) = arguments[0], case .i32(let length) = arguments[1] {
+                            // In bounds (checked above): filled a step at a time.
+                            var done: UInt32 = 0
+                            results = [.i32(0)]
+                            repeat {
+                                try caller.checkInterrupt()
+                                let step = min(length - done, Self.randomChunk)
+                                results = try function.implementation(view, [.i32(start + done), .i32(step)])
+                                done += step
+                            } while done < length && results.first == .i32(0)
+                        } else {
+                            results = try function.implementation(view, arguments.map(\.wasmTypesValue))
+                        }
                     } catch let exit as WASIExitCode {
                         throw WASIExit(code: Int32(bitPattern: exit.code))
                     }
-                    // An access outside memory was redirected to scratch space: it traps now.
+                    // Every range was checked: an access outside memory here is one the
+                    // table missed. It got scratch space and traps now.
                     if view.fault.happened { throw Trap(code: .memoryOutOfBounds) }
                     return results.map(Sheave.Value.init)
                 })
@@ -66,6 +102,18 @@ public final class WASIHost {
         }
         return result
     }
+
+    /// The functions WasmKit's WASI offers that `GuestRange.preview1` does not
+    /// declare (answered with ENOSYS): none, as a test checks.
+    package var uncheckedFunctions: [String] {
+        bridge.wasiHostModules(MemoryView.self).values.flatMap(\.functions.keys).filter { GuestRange.preview1[$0] == nil }.sorted()
+    }
+
+    /// Calls `body` with the bytes of `memory` (none when there is no memory).
+    static func withBytes<T>(of memory: Memory?, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        guard let memory else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return memory.withUnsafeMutableBytes { body(UnsafeRawBufferPointer($0)) }
+    }
 }
 
 /// Records that a WASI call touched memory out of bounds.
@@ -73,8 +121,11 @@ final class FaultFlag: @unchecked Sendable {
     var happened = false
 }
 
-/// A caller's linear memory as WASI sees it. An access outside the memory never
-/// reaches host memory: it gets zeroed scratch space instead, and the call then traps.
+/// A caller's linear memory as WASI sees it. The bridge checks each call's
+/// ranges first (`GuestRange`), so every access lands in memory. Should one
+/// not, it never reaches host memory: it gets zeroed scratch space instead
+/// (mapped without reserving memory, so a huge one costs nothing until used),
+/// and the call then traps.
 struct MemoryView: GuestMemory, @unchecked Sendable {
     let memory: Memory?
     let fault = FaultFlag()
@@ -89,12 +140,14 @@ struct MemoryView: GuestMemory, @unchecked Sendable {
             if let inBounds { return inBounds }
         }
         fault.happened = true
-        let length = max(count, 0)
-        guard let scratch = calloc(max(length, 1), 1) else {
-            fatalError("cannot allocate \(length) bytes of scratch space for an out-of-bounds WASI access")
+        let length = max(count, 1)
+        let scratch = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let scratch, scratch != MAP_FAILED else {
+            // Not reachable through a checked call: the count is below 2^35 and only address space is asked for.
+            fatalError("cannot map \(length) bytes of scratch space for an unchecked WASI access")
         }
-        defer { free(scratch) }
-        return try body(UnsafeMutableRawBufferPointer(start: scratch, count: length))
+        defer { munmap(scratch, length) }
+        return try body(UnsafeMutableRawBufferPointer(start: scratch, count: max(count, 0)))
     }
 }
 

@@ -163,7 +163,9 @@ struct Run: ParsableCommand {
     var arguments: [String] = []
 
     func run() throws {
-        guard stackSize >= 4096 else { fail("--stack-size must be at least 4096 bytes") }
+        guard stackSize >= 4096, stackSize <= Config.maximumStackSize else {
+            fail("--stack-size must be between 4096 and \(Config.maximumStackSize) bytes, got \(stackSize)")
+        }
         let engine = Engine(Config(fuelMetering: fuel != nil, stackSize: stackSize, dispatch: dispatch))
         let module: Module
         do {
