@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "SheaveWASI", targets: ["SheaveWASI"]),
         .executable(name: "sheave", targets: ["sheave"]),
         .executable(name: "sheave-lab", targets: ["sheave-lab"]),
+        .executable(name: "sheave-differential", targets: ["sheave-differential"]),
+        .executable(name: "sheave-fuzz", targets: ["sheave-fuzz"]),
     ],
     // `InterpreterSIMD` (on by default) builds the interpreter's SIMD handlers, as
     // Pulley's `pulley_disable_interp_simd` does the other way round. Without it
@@ -80,6 +82,13 @@ let package = Package(
                 "SheaveDemos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Sheave's half of the differential harness against Wasmtime
+        // (Tests/Differential/differential.py), on the embedding API alone.
+        .executableTarget(name: "sheave-differential", dependencies: ["Sheave"], path: "Tests/Differential/Runner"),
+        // libFuzzer targets (Tests/Fuzz/run.sh builds them with the sanitizers);
+        // built plainly, a program that replays the files it is given.
+        .executableTarget(name: "sheave-fuzz", dependencies: ["Sheave", "SheaveCompiler"], path: "Tests/Fuzz",
+                          exclude: ["run.sh"]),
         // Examples/Embedding: Sheave inside a Swift program (`swift run embedding-example`).
         .executableTarget(name: "embedding-example", dependencies: ["Sheave"], path: "Examples/Embedding"),
         // Helpers shared by the test targets.

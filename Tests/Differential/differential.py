@@ -1,113 +1,374 @@
 #!/usr/bin/env python3
-"""A first differential campaign against Wasmtime (issue 18 asks for more).
+"""Differential testing against Wasmtime: generated modules, run by both engines, compared.
 
-Modules from `wasm-tools smith` (Wasm 2.0 without SIMD, imports or several
-memories; `--ensure-termination`), one per seed: each is compiled by Sheave to
-an artifact (a crash or a refusal of a module Wasmtime accepts is a
-divergence), then every exported function whose parameters and results are
-numbers is called with three argument sets (zeros, ones, minus ones) in
-Wasmtime (Python API, Cranelift) and in Sheave (`sheave run --invoke`, the
-second set through the artifact), a fresh instance per call on both sides.
-Results are compared bit for bit (NaNs as one), traps as traps. Modules that
-diverge are kept in .differential/.
+Modules come from `wasm-tools smith` (feature sets `mvp`: Wasm 2.0 without
+SIMD; `simd`: with it) and from a generator of our own (`fusion`) that writes
+the shapes Sheave's super-instructions stand for (shift-adds, compares feeding
+branches and selects, masked loads and stores, counted loops, multiply-adds,
+constant xors) over randomly aliased locals and edge-value constants. Each
+module is run by Wasmtime (its Python API, Cranelift) and by Sheave
+(`sheave-differential`, one process for the whole campaign) on the tail loop,
+the match loop and the tail loop through an artifact. Both make the same calls
+in the same order on one instance (every exported function whose parameters
+and results are numbers, with edge-value arguments), then read the exported
+globals and a CRC-32 of each exported memory. Results are compared bit for
+bit; NaNs compare equal whatever their payload and sign (the spec leaves them
+open; v128 lanes are compared as f32x4 and f64x2 when the bytes differ);
+traps compare as traps; a call that exhausts either engine's stack ends the
+module's comparison (the two stacks differ in depth). A module Wasmtime
+accepts that Sheave refuses is a divergence. Divergent modules are kept in
+.differential/ with a note of what differed.
 
-    .anchors/venv/bin/python3 Tests/Differential/differential.py SHEAVE SECONDS [match|tail]
-    (SEED=N to start elsewhere; the venv comes from ../shared/tools/anchors.sh)
+    .anchors/venv/bin/python3 Tests/Differential/differential.py RUNNER SECONDS [SETS] [--seed N]
+      RUNNER: the sheave-differential binary
+              (swift build -c release --scratch-path .build-release --product sheave-differential)
+      SETS:   comma-separated, of mvp, simd, fusion (all three by default), taken in turn
+      the venv comes from ../shared/tools/anchors.sh (wasmtime, wasm-tools)
 
-Ends with `N passed, N failed`; exits 1 when anything diverged.
+Ends with `N modules, N calls compared` and `N passed, N failed`; exits 1 when anything diverged.
 """
-import math, os, random, struct, subprocess, sys, tempfile, time
+import ctypes, json, math, os, random, struct, subprocess, sys, tempfile, time, zlib
 import wasmtime
 
-sheave, budget = sys.argv[1], float(sys.argv[2])
-dispatch = sys.argv[3] if len(sys.argv) > 3 else None
-smith = os.path.join(os.path.dirname(sys.executable), "wasm-tools")
-flags = ["--ensure-termination", "--max-imports", "0", "--max-memories", "1", "--simd-enabled", "false",
+args = sys.argv[1:]
+seed = int(time.time()) % 1000000
+if "--seed" in args:
+    at = args.index("--seed")
+    seed = int(args[at + 1])
+    del args[at:at + 2]
+runner, budget = args[0], float(args[1])
+sets = (args[2] if len(args) > 2 else "mvp,simd,fusion").split(",")
+for s in sets:
+    if s not in ("mvp", "simd", "fusion"): raise SystemExit(f"unknown feature set {s!r}: mvp, simd or fusion")
+wasm_tools = os.path.join(os.path.dirname(sys.executable), "wasm-tools")
+MODES = ["tail", "match", "tail-artifact"]
+
+SMITH = ["--ensure-termination", "--max-imports", "0", "--max-memories", "1", "--max-tables", "2",
          "--tail-call-enabled", "false", "--memory64-enabled", "false", "--gc-enabled", "false",
          "--exceptions-enabled", "false", "--threads-enabled", "false", "--relaxed-simd-enabled", "false",
          "--wide-arithmetic-enabled", "false", "--custom-page-sizes-enabled", "false",
          "--extended-const-enabled", "false", "--export-everything", "true", "--min-funcs", "1",
          "--max-memory32-bytes", str(16 << 20), "--allow-start-export", "false"]
-engine = wasmtime.Engine()
-ARGS = {"i32": ["0", "1", "-1"], "i64": ["0", "1", "-1"], "f32": ["0", "1.5", "-2.5"], "f64": ["0", "1.5", "-2.5"]}
-PY = {"i32": int, "i64": int, "f32": float, "f64": float}
 
-def norm(kind, value):
-    if kind in ("i32", "i64"):
-        bits = 32 if kind == "i32" else 64
-        v = int(value) & ((1 << bits) - 1)
-        return v
-    if isinstance(value, str) and "nan" in value: return "nan"  # Swift prints a NaN's payload: -nan(0x3e00000000000)
-    v = float(value)
-    if math.isnan(v): return "nan"
-    return struct.pack("<f" if kind == "f32" else "<d", v)
+# ---------------------------------------------------------------- values
 
-def kind(t):
-    s = str(t)
-    return s if s in ("i32", "i64", "f32", "f64") else None
+I32 = [0, 1, 0xFFFFFFFF, 0x80000000, 0x7FFFFFFF, 2, 31, 32, 0xFFFF, 0x10000, 0xFFF0]
+I64 = [0, 1, (1 << 64) - 1, 1 << 63, (1 << 63) - 1, 63, 64, 0xFFFFFFFF, 1 << 32]
+F32 = [0x00000000, 0x80000000, 0x3FC00000, 0xC0200000, 0x7F800000, 0xFF800000, 0x7FC00000, 0x00000001, 0x4F000000, 0xCF000000]
+F64 = [0, 1 << 63, 0x3FF8000000000000, 0xC004000000000000, 0x7FF0000000000000, 0xFFF0000000000000,
+       0x7FF8000000000000, 1, 0x41E0000000000000, 0xC3E0000000000000]
 
-modules = calls = compared = 0
-divergences = []
-start = time.time()
-seed = int(os.environ.get("SEED", "1"))
-with tempfile.TemporaryDirectory() as tmp:
-    path = os.path.join(tmp, "m.wasm")
-    while time.time() - start < budget:
-        seed += 1
-        data = random.Random(seed).randbytes(8192)
-        r = subprocess.run([smith, "smith", *flags, "-o", path], input=data, capture_output=True)
-        if r.returncode != 0: continue
-        wasm = open(path, "rb").read()
-        try:
-            module = wasmtime.Module(engine, wasm)
-        except Exception:
+def argument(kind, rng, i):
+    """The i-th argument set: zeros, ones, then edge values picked at random."""
+    if i == 0: bits = 0
+    elif i == 1: bits = {"i32": 1, "i64": 1, "f32": 0x3F800000, "f64": 0x3FF0000000000000}[kind]
+    else: bits = rng.choice({"i32": I32, "i64": I64, "f32": F32, "f64": F64}[kind])
+    if rng.random() < 0.15 and kind in ("i32", "i64"):
+        bits = rng.getrandbits(32 if kind == "i32" else 64)
+    return bits
+
+def to_python(kind, bits):
+    if kind == "i32": return bits - (1 << 32) if bits >> 31 else bits
+    if kind == "i64": return bits - (1 << 64) if bits >> 63 else bits
+    if kind == "f32": return struct.unpack("<f", struct.pack("<I", bits))[0]
+    return struct.unpack("<d", struct.pack("<Q", bits))[0]
+
+def from_python(kind, value):
+    """Wasmtime's value as (kind, bits), NaNs as ('nan')."""
+    if kind == "i32": return ("i32", value & 0xFFFFFFFF)
+    if kind == "i64": return ("i64", value & ((1 << 64) - 1))
+    if kind in ("f32", "f64"):
+        if math.isnan(value): return (kind, "nan")
+        return (kind, struct.unpack("<I", struct.pack("<f", value))[0] if kind == "f32" else struct.unpack("<Q", struct.pack("<d", value))[0])
+    return (kind, "ref:null" if value is None else "ref:nonnull")
+
+def from_sheave(text):
+    kind, hexbits = text.split(":", 1)
+    if kind == "ref": return (kind, text)
+    bits = int(hexbits, 16)
+    if kind == "f32" and (bits & 0x7F800000) == 0x7F800000 and bits & 0x7FFFFF: return (kind, "nan")
+    if kind == "f64" and (bits >> 52 & 0x7FF) == 0x7FF and bits & ((1 << 52) - 1): return (kind, "nan")
+    return (kind, bits)
+
+
+ARGUMENT_KINDS = ("i32", "i64", "f32", "f64")
+
+# ---------------------------------------------------------------- our generator
+
+class Fusion:
+    """A module of fusable shapes: one function over aliased locals, edge constants, memory and globals."""
+    def __init__(self, rng):
+        self.rng = rng
+        self.i32 = ["$a", "$b", "$c", "$d", "$p0", "$p1"]
+        self.i64 = ["$w", "$x", "$y", "$p2"]
+        self.f64 = ["$f", "$g", "$h", "$p3"]
+        self.depth = 0
+
+    def c32(self):
+        r = self.rng
+        return str(r.choice(I32 + [r.getrandbits(32), r.randrange(0, 64), 0xFFFFFF00]))
+
+    def c64(self):
+        r = self.rng
+        return str(r.choice(I64 + [r.getrandbits(64), r.randrange(0, 128)]))
+
+    def l32(self): return self.rng.choice(self.i32)
+    def l64(self): return self.rng.choice(self.i64)
+    def lf(self): return self.rng.choice(self.f64)
+
+    def e32(self):
+        r = self.rng
+        a, b = f"(local.get {self.l32()})", f"(local.get {self.l32()})"
+        op = r.choice(["add", "sub", "mul", "and", "or", "xor", "shl", "shr_s", "shr_u", "rotl", "rotr"])
+        shape = r.randrange(9)
+        if shape == 0: return f"(i32.{op} {a} {b})"
+        if shape == 1: return f"(i32.{op} {a} (i32.const {self.c32()}))"
+        if shape == 2: return f"(i32.add {a} (i32.shl {b} (i32.const {r.randrange(0, 40)})))"
+        if shape == 3:
+            addr = f"(i32.and {a} (i32.const 0xFFF0))" if r.random() < 0.97 else a
+            return f"(i32.load{r.choice(['', '8_u', '8_s', '16_u', '16_s'])} offset={r.choice([0, 4, 8, 100])} {addr})"
+        if shape == 4: return f"(select {a} {b} (i32.{self.cmp()} (local.get {self.l32()}) (i32.const {self.c32()})))"
+        if shape == 5: return f"(i32.xor (i32.xor {a} (i32.const {self.c32()})) (i32.const {self.c32()}))"
+        if shape == 6: return f"(i32.{self.cmp()} {a} {b})"
+        if shape == 7: return f"(i32.wrap_i64 {self.e64(shallow=True)})"
+        return f"(i32.eqz {a})"
+
+    def e64(self, shallow=False):
+        r = self.rng
+        a, b = f"(local.get {self.l64()})", f"(local.get {self.l64()})"
+        op = r.choice(["add", "sub", "mul", "and", "or", "xor", "shl", "shr_s", "shr_u", "rotl"])
+        shape = r.randrange(2 if shallow else 7)
+        if shape == 0: return f"(i64.{op} {a} {b})"
+        if shape == 1: return f"(i64.{op} {a} (i64.const {self.c64()}))"
+        if shape == 2: return f"(i64.add {a} (i64.shl {b} (i64.const {r.randrange(0, 70)})))"
+        if shape == 3: return f"(i64.load{r.choice(['', '32_u', '32_s', '8_u'])} offset={r.choice([0, 8, 16])} (i32.and (local.get {self.l32()}) (i32.const 0xFFF0)))"
+        if shape == 4: return f"(i64.extend_i32_{r.choice('su')} (local.get {self.l32()}))"
+        if shape == 5: return f"(select {a} {b} (i64.{self.cmp()} (local.get {self.l64()}) (i64.const {self.c64()})))"
+        return f"(i64.mul (i64.add {a} {b}) (i64.const {self.c64()}))"
+
+    def ef(self):
+        r = self.rng
+        a, b, c = (f"(local.get {self.lf()})" for _ in range(3))
+        shape = r.randrange(4)
+        if shape == 0: return f"(f64.add (f64.mul {a} {b}) {c})"
+        if shape == 1: return f"(f64.{r.choice(['add', 'sub', 'mul', 'div', 'min', 'max'])} {a} {b})"
+        if shape == 2: return f"(f64.load offset=8 (i32.and (local.get {self.l32()}) (i32.const 0xFFF0)))"
+        return f"(f64.convert_i32_{r.choice('su')} (local.get {self.l32()}))"
+
+    def cmp(self):
+        return self.rng.choice(["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"])
+
+    def stmt(self):
+        r = self.rng
+        self.depth += 1
+        shape = r.randrange(12) if self.depth < 4 else r.randrange(6)
+        if shape <= 1: s = f"(local.set {self.l32()} {self.e32()})"
+        elif shape == 2: s = f"(local.set {self.l64()} {self.e64()})"
+        elif shape == 3: s = f"(local.set {self.lf()} {self.ef()})"
+        elif shape == 4:
+            addr = f"(i32.and (local.get {self.l32()}) (i32.const 0xFFF0))" if r.random() < 0.97 else f"(local.get {self.l32()})"
+            s = r.choice([f"(i32.store{r.choice(['', '8', '16'])} offset={r.choice([0, 4, 100])} {addr} {self.e32()})",
+                          f"(i64.store offset=8 {addr} (local.get {self.l64()}))",
+                          f"(f64.store offset=16 {addr} (local.get {self.lf()}))"])
+        elif shape == 5: s = f"(global.set $g (i32.add (global.get $g) (local.get {self.l32()})))"
+        elif shape <= 7:
+            cond = r.choice([f"(i32.{self.cmp()} (local.get {self.l32()}) (local.get {self.l32()}))",
+                             f"(i32.{self.cmp()} (local.get {self.l32()}) (i32.const {self.c32()}))",
+                             f"(i64.{self.cmp()} (local.get {self.l64()}) (i64.const {self.c64()}))",
+                             f"(i32.eqz (local.get {self.l32()}))", f"(i64.eqz (local.get {self.l64()}))",
+                             f"(i32.and (local.get {self.l32()}) (i32.const {1 << r.randrange(32)}))"])
+            s = f"(if {cond} (then {self.stmt()}) (else {self.stmt()}))"
+        elif shape == 8:
+            s = f"(block $out (br_if $out (i32.{self.cmp()} (local.get {self.l32()}) (i32.const {self.c32()}))) {self.stmt()} {self.stmt()})"
+        elif shape == 9:
+            n = r.randrange(1, 12)
+            body = " ".join(self.stmt() for _ in range(r.randrange(1, 4)))
+            i = f"$i{self.depth}"  # a counter per depth: an inner loop never resets an outer one's
+            s = (f"(local.set {i} (i32.const 0)) (loop $l {body} "
+                 f"(br_if $l (i32.lt_{r.choice('su')} (local.tee {i} (i32.add (local.get {i}) (i32.const {r.choice([1, 2])}))) (i32.const {n}))))")
+        elif shape == 10:
+            s = f"(local.set {self.l32()} (i32.div_{r.choice('su')} (local.get {self.l32()}) (i32.or (local.get {self.l32()}) (i32.const 1))))"
+        else:
+            divisor = f"(local.get {self.l64()})" if r.random() < 0.05 else f"(i64.or (local.get {self.l64()}) (i64.const 1))"
+            s = f"(local.set {self.l64()} (i64.rem_{r.choice('su')} (local.get {self.l64()}) {divisor}))"
+        self.depth -= 1
+        return s
+
+    def module(self):
+        body = "\n    ".join(self.stmt() for _ in range(self.rng.randrange(4, 30)))
+        text = f"""(module
+  (memory (export "memory") 1)
+  (global $g (export "g") (mut i32) (i32.const 7))
+  (data (i32.const 0) "\\01\\02\\03\\04\\05\\06\\07\\08\\ff\\fe\\fd\\fc\\80\\00\\00\\7f")
+  (func (export "f") (param $p0 i32) (param $p1 i32) (param $p2 i64) (param $p3 f64) (result i64)
+    (local $a i32) (local $b i32) (local $c i32) (local $d i32) {{COUNTERS}}
+    (local $w i64) (local $x i64) (local $y i64) (local $f f64) (local $g f64) (local $h f64)
+    (local.set $a (local.get $p0)) (local.set $b (i32.const 0xFFF0)) (local.set $w (local.get $p2))
+    {body}
+    (i64.xor (i64.xor (i64.xor (local.get $w) (local.get $x)) (local.get $y))
+      (i64.add (i64.reinterpret_f64 (f64.add (local.get $f) (local.get $h)))
+        (i64.extend_i32_u (i32.xor (i32.xor (local.get $a) (local.get $b)) (i32.xor (local.get $c) (local.get $d)))))))
+  (func (export "g2") (param i32 i32) (result i32)
+    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $p0 i32) (local $p1 i32) {{COUNTERS}}
+    (local $w i64) (local $x i64) (local $y i64) (local $p2 i64) (local $f f64) (local $g f64) (local $h f64) (local $p3 f64)
+    (local.set $p0 (local.get 0)) (local.set $p1 (local.get 1)) (local.set $a (local.get 1))
+    {self.stmt()} {self.stmt()} {self.stmt()}
+    (i32.xor (local.get $a) (i32.xor (local.get $b) (i32.wrap_i64 (local.get $w))))))
+"""
+        return text.replace("{COUNTERS}", " ".join(f"(local $i{d} i32)" for d in range(1, 8)))
+
+# ---------------------------------------------------------------- one module
+
+def generate(kind, seed, tmp):
+    path = os.path.join(tmp, f"m{seed}.wasm")
+    rng = random.Random(seed)
+    if kind == "fusion":
+        wat = Fusion(rng).module()
+        watpath = path[:-5] + ".wat"
+        open(watpath, "w").write(wat)
+        r = subprocess.run([wasm_tools, "parse", watpath, "-o", path], capture_output=True, text=True)
+        if r.returncode != 0: raise SystemExit(f"the fusion generator wrote invalid text (seed {seed}): {r.stderr[:400]}")
+    else:
+        flags = SMITH + ["--simd-enabled", "true" if kind == "simd" else "false"]
+        r = subprocess.run([wasm_tools, "smith", *flags, "-o", path], input=rng.randbytes(8192), capture_output=True)
+        if r.returncode != 0: return None
+    return path
+
+def wasmtime_side(engine, module, types, rng):
+    """The calls to make (every exported function of numbers, from Sheave's description
+    of the exports: Wasmtime's Python binding aborts on naming a v128) and what Wasmtime answered."""
+    store = wasmtime.Store(engine)
+    try:
+        instance = wasmtime.Instance(store, module, [])
+    except Exception as e:
+        return {"calls": [], "globals": [], "memories": [], "expected": {"error": str(e)}}
+    if "error" in types:
+        return {"calls": [], "globals": [], "memories": [], "expected": {"calls": [], "globals": {}, "memories": {}}}
+    exports = instance.exports(store)
+    calls, outcomes = [], []
+    for name, (params, results) in sorted(types["functions"].items()):
+        if not name or "\x00" in name: continue
+        if any(t not in ARGUMENT_KINDS for t in params + results): continue
+        for i in range(3):
+            bits = [argument(p, rng, i) for p in params]
+            calls.append([name, [f"{p}:{b:x}" for p, b in zip(params, bits)]])
+            try:
+                out = exports[name](store, *[to_python(p, b) for p, b in zip(params, bits)])
+                out = [] if not results else [out] if len(results) == 1 else list(out)
+                outcomes.append(("ok", [from_python(k, v) for k, v in zip(results, out)]))
+            except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+                outcomes.append(("trap", "stack" if "stack" in str(e).lower() else "trap"))
+    globals_, memories = {}, {}
+    for name, kind in sorted(types["globals"].items()):
+        if kind in ARGUMENT_KINDS:
+            globals_[name] = from_python(kind, exports[name].value(store))
+    for name in types["memories"]:
+        memory = exports[name]
+        data = ctypes.string_at(memory.data_ptr(store), memory.data_len(store))
+        memories[name] = f"{zlib.crc32(data)}:{len(data)}"
+    return {"calls": calls, "globals": list(globals_), "memories": list(memories),
+            "expected": {"calls": outcomes, "globals": globals_, "memories": memories}}
+
+def same_v128(a, b):
+    if a == b: return True
+    x, y = int(a, 16).to_bytes(16, "little"), int(b, 16).to_bytes(16, "little")
+    for fmt, n in (("<4f", 4), ("<2d", 8)):
+        u, v = struct.unpack(fmt, x), struct.unpack(fmt, y)
+        if all(p == q or (math.isnan(p) and math.isnan(q)) or struct.pack(fmt[-1], p) == struct.pack(fmt[-1], q) for p, q in zip(u, v)):
+            return True
+    return False
+
+def compare(expected, answer):
+    """The first difference between Wasmtime's answer and Sheave's, or None."""
+    if "error" in expected or "error" in answer:
+        if "error" in expected and "error" in answer: return None
+        return f"instantiation: wasmtime {expected.get('error', 'ok')!r}, sheave {answer.get('error', 'ok')!r}"
+    for n, (want, got) in enumerate(zip(expected["calls"], answer["calls"])):
+        if want[0] == "trap" and want[1] == "stack" or "trap" in got and "stack" in got["trap"]:
+            return None  # the engines' stacks differ in depth: nothing after this compares
+        if want[0] == "trap":
+            if "trap" not in got: return f"call {n}: wasmtime traps, sheave returns {got}"
             continue
-        modules += 1
-        artifact = path + ".cwasm"
-        c = subprocess.run([sheave, "compile", path, "-o", artifact], capture_output=True, text=True, timeout=120)
-        if c.returncode != 0:
-            os.makedirs(".differential", exist_ok=True)
-            open(f".differential/{seed}.wasm", "wb").write(wasm)
-            divergences.append((seed, "compile", c.returncode, c.stderr[-300:]))
-            continue
-        for export in module.exports:
-            if not isinstance(export.type, wasmtime.FuncType): continue
-            if "\x00" in export.name or export.name.startswith("-") or not export.name: continue
-            params = [kind(p) for p in export.type.params]
-            results = [kind(p) for p in export.type.results]
-            if None in params or None in results: continue
-            for i in range(3):
-                args = [ARGS[p][i] for p in params]
-                calls += 1
-                store = wasmtime.Store(engine)
-                try:
-                    inst = wasmtime.Instance(store, module, [])
-                    out = inst.exports(store)[export.name](store, *[PY[p](a) for p, a in zip(params, args)])
-                    if len(results) == 0: out = []
-                    elif len(results) == 1: out = [out]
-                    expected = ("ok", [norm(k, v) for k, v in zip(results, out)])
-                except wasmtime.Trap:
-                    expected = ("trap", None)
-                except wasmtime.WasmtimeError as e:
-                    expected = ("trap", None)
-                cmd = [sheave, "run"] + (["--dispatch", dispatch] if dispatch else []) + ["--invoke", export.name, artifact if i == 1 else path, *args]
-                try:
-                    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-                except subprocess.TimeoutExpired:
-                    divergences.append((seed, export.name, args, "sheave timed out", expected)); continue
-                if p.returncode < 0 or "Fatal error" in p.stderr or "crashed" in p.stderr:
-                    divergences.append((seed, export.name, args, "sheave crashed: " + p.stderr[-300:], expected)); continue
-                if p.returncode != 0:
-                    got = ("trap", None)
-                else:
-                    lines = p.stdout.split()
-                    got = ("ok", [norm(k, v) for k, v in zip(results, lines)]) if len(lines) == len(results) else ("bad output", p.stdout)
-                compared += 1
-                if got != expected:
-                    os.makedirs(".differential", exist_ok=True)
-                    open(f".differential/{seed}.wasm", "wb").write(wasm)
-                    divergences.append((seed, export.name, args, got, expected, p.stderr[-200:]))
-print(f"{modules} modules, {calls} calls, {compared} compared in {time.time() - start:.0f} s")
-for d in divergences[:20]: print("DIVERGENCE", d)
-print(f"{compared - len(divergences)} passed, {len(divergences)} failed")
-sys.exit(1 if divergences else 0)
+        if "trap" in got: return f"call {n}: wasmtime returns {want[1]}, sheave traps ({got['trap']})"
+        values = [from_sheave(v) for v in got["ok"]]
+        for w, g in zip(want[1], values):
+            if w != g and not (w[0] == "v128" and same_v128(w[1], g[1])):
+                return f"call {n}: wasmtime {want[1]}, sheave {values}"
+    if len(expected["calls"]) != len(answer["calls"]): return "a different number of calls"
+    for name, want in expected["globals"].items():
+        got = from_sheave(answer["globals"].get(name, "none:0"))
+        if want != got: return f"global {name}: wasmtime {want}, sheave {got}"
+    if expected["memories"] != answer["memories"]:
+        return f"memories: wasmtime {expected['memories']}, sheave {answer['memories']}"
+    return None
+
+def main():
+    engine = wasmtime.Engine()
+    sheave = subprocess.Popen([runner, ",".join(MODES)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    counts = {s: 0 for s in sets}
+    modules = calls = 0
+    failures = []
+    start = time.time()
+    n = seed
+    with tempfile.TemporaryDirectory() as tmp:
+        while time.time() - start < budget:
+            n += 1
+            kind = sets[n % len(sets)]
+            path = generate(kind, n, tmp)
+            if path is None: continue
+            wasm = open(path, "rb").read()
+            rng = random.Random(n * 7919)
+            try:
+                module = wasmtime.Module(engine, wasm)
+            except Exception:
+                os.remove(path); continue
+            sheave.stdin.write(json.dumps({"describe": path}) + "\n")
+            sheave.stdin.flush()
+            line = sheave.stdout.readline()
+            if not line:
+                failures.append((kind, n, "describe", f"sheave-differential died (exit {sheave.wait()})"))
+                keep(wasm, kind, n, failures[-1][3])
+                sheave = subprocess.Popen([runner, ",".join(MODES)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+                continue
+            types = json.loads(line)
+            side = wasmtime_side(engine, module, types, rng)
+            expected = side.pop("expected")
+            if "error" in types and "error" not in expected:
+                failures.append((kind, n, "compile", f"Sheave refuses a module Wasmtime runs: {types['error']}"))
+                keep(wasm, kind, n, failures[-1][3])
+                os.remove(path); continue
+            sheave.stdin.write(json.dumps({"wasm": path, **side}) + "\n")
+            sheave.stdin.flush()
+            answers = []
+            for _ in MODES:
+                line = sheave.stdout.readline()
+                if not line:
+                    failures.append((kind, n, "all", f"sheave-differential died (exit {sheave.wait()})"))
+                    keep(wasm, kind, n, failures[-1][3])
+                    sheave = subprocess.Popen([runner, ",".join(MODES)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+                    break
+                answers.append(json.loads(line))
+            for answer in answers:
+                difference = compare(expected, answer)
+                if difference:
+                    failures.append((kind, n, answer["mode"], difference))
+                    keep(wasm, kind, n, f"{answer['mode']}: {difference}")
+            modules += 1
+            counts[kind] += 1
+            calls += len(side["calls"])
+            os.remove(path)
+    sheave.stdin.close()
+    sheave.wait()
+    print(f"{modules} modules ({', '.join(f'{k} {v}' for k, v in counts.items())}), {calls} calls compared "
+          f"on {len(MODES)} ways of running in {time.time() - start:.0f} s (seeds {seed + 1}-{n})")
+    for f in failures[:20]: print("DIVERGENCE", *f)
+    failed = len({(f[0], f[1]) for f in failures})
+    print(f"{modules - failed} passed, {failed} failed")
+    sys.exit(1 if failures else 0)
+
+def keep(wasm, kind, n, why):
+    os.makedirs(".differential", exist_ok=True)
+    open(f".differential/{kind}-{n}.wasm", "wb").write(wasm)
+    open(f".differential/{kind}-{n}.txt", "w").write(why + "\n")
+
+main()
