@@ -83,8 +83,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Sheave's half of the differential harness against Wasmtime
-        // (Tests/Differential/differential.py), on the embedding API alone.
-        .executableTarget(name: "sheave-differential", dependencies: ["Sheave"], path: "Tests/Differential/Runner"),
+        // (Tests/Differential/differential.py), on the embedding API.
+        .executableTarget(name: "sheave-differential", dependencies: ["Sheave", "SheaveCompiler"], path: "Tests/Differential/Runner"),
         // libFuzzer targets (Tests/Fuzz/run.sh builds them with the sanitizers);
         // built plainly, a program that replays the files it is given.
         .executableTarget(name: "sheave-fuzz", dependencies: ["Sheave", "SheaveCompiler"], path: "Tests/Fuzz",

@@ -135,7 +135,9 @@ extension CompiledModule {
         let bodyLength = try header.u64()
         let bodyStart = header.offset
         guard bodyLength <= UInt64(Int.max - bodyStart - 4), bodyStart + Int(bodyLength) + 4 <= bytes.count else {
-            throw ArtifactError(.truncated, "artifact is truncated: \(bytes.count) bytes, its header says \(UInt64(bodyStart) + bodyLength + 4)")
+            // The sum is for the message only, and may exceed 64 bits: it saturates.
+            let claimed = bodyLength.addingReportingOverflow(UInt64(bodyStart) + 4)
+            throw ArtifactError(.truncated, "artifact is truncated: \(bytes.count) bytes, its header says \(claimed.overflow ? "over 2^64" : String(claimed.partialValue))")
         }
         let end = bodyStart + Int(bodyLength)
         guard end + 4 == bytes.count else { throw ArtifactError(.damaged, "artifact has \(bytes.count - end - 4) bytes past its end") }

@@ -27,19 +27,9 @@ accepts that Sheave refuses is a divergence. Divergent modules are kept in
 
 Ends with `N modules, N calls compared` and `N passed, N failed`; exits 1 when anything diverged.
 """
-import ctypes, json, math, os, random, struct, subprocess, sys, tempfile, time, zlib
+import json, math, os, random, struct, subprocess, sys, tempfile, time, zlib
 import wasmtime
 
-args = sys.argv[1:]
-seed = int(time.time()) % 1000000
-if "--seed" in args:
-    at = args.index("--seed")
-    seed = int(args[at + 1])
-    del args[at:at + 2]
-runner, budget = args[0], float(args[1])
-sets = (args[2] if len(args) > 2 else "mvp,simd,fusion").split(",")
-for s in sets:
-    if s not in ("mvp", "simd", "fusion"): raise SystemExit(f"unknown feature set {s!r}: mvp, simd or fusion")
 wasm_tools = os.path.join(os.path.dirname(sys.executable), "wasm-tools")
 MODES = ["tail", "match", "tail-artifact"]
 
@@ -120,7 +110,7 @@ class Fusion:
         r = self.rng
         a, b = f"(local.get {self.l32()})", f"(local.get {self.l32()})"
         op = r.choice(["add", "sub", "mul", "and", "or", "xor", "shl", "shr_s", "shr_u", "rotl", "rotr"])
-        shape = r.randrange(9)
+        shape = r.randrange(20)
         if shape == 0: return f"(i32.{op} {a} {b})"
         if shape == 1: return f"(i32.{op} {a} (i32.const {self.c32()}))"
         if shape == 2: return f"(i32.add {a} (i32.shl {b} (i32.const {r.randrange(0, 40)})))"
@@ -131,29 +121,91 @@ class Fusion:
         if shape == 5: return f"(i32.xor (i32.xor {a} (i32.const {self.c32()})) (i32.const {self.c32()}))"
         if shape == 6: return f"(i32.{self.cmp()} {a} {b})"
         if shape == 7: return f"(i32.wrap_i64 {self.e64(shallow=True)})"
+        c = f"(local.get {self.l32()})"
+        if shape == 9: return f"(i32.add (i32.add {a} {b}) {c})"
+        if shape == 10:
+            load = f"(i32.load{r.choice(['', '8_u', '16_u', '16_s'])} offset={r.choice([0, 2, 8])} {self.addr()})"
+            return r.choice([f"(i32.add {a} {load})", f"(i32.add {load} (i32.const {self.c32()}))"])
+        if shape == 11:
+            return r.choice([f"(i32.add (i32.mul {a} {b}) {c})", f"(i32.add (i32.add (i32.mul {a} {b}) {c}) (local.get {self.l32()}))",
+                             f"(i32.add (i32.mul {a} {b}) (i32.const {self.c32()}))"])
+        if shape == 12: return f"(i32.xor {a} (i32.{r.choice(['shl', 'shr_u'])} {b} (i32.const {r.randrange(0, 40)})))"
+        if shape == 13: return f"(i32.and (i32.shr_u {a} (i32.const {r.randrange(0, 40)})) (i32.const {self.c32()}))"
+        if shape == 14:
+            return r.choice([f"(select {a} {b} (i32.and {c} (i32.const {self.c32()})))",
+                             f"(i32.xor (select {a} {b} (i32.and {c} (i32.const {self.c32()}))) (i32.const {self.c32()}))",
+                             f"(select {a} {b} (i32.eqz {c}))"])
+        if shape == 15:
+            # A load through a pointer loaded from memory (the chain at 0x100 holds pointers into itself).
+            return f"(i32.load{r.choice(['8_u', '16_u', ''])} offset={r.choice([0, 1, 2])} (i32.load (i32.add (i32.const 0x100) (i32.and {a} (i32.const 0x7C)))))"
+        if shape == 16:
+            # A load whose address is a sum (of two registers, or a register and a constant).
+            base = f"(i32.and {a} (i32.const 0x7FF0))"
+            address = r.choice([f"(i32.add {base} (i32.and {b} (i32.const 0x7FF0)))", f"(i32.add {base} (i32.const {r.choice([4, 100, 0x1000])}))"])
+            return f"(i32.load{r.choice(['', '8_u', '16_u', '16_s'])} offset={r.choice([0, 2])} {address})"
+        if shape == 17: return f"(if (result i32) {self.cond()} (then (i32.const {self.c32()})) (else (i32.const {self.c32()})))"
+        if shape == 18: return r.choice([f"(i32.add (i32.mul {a} (i32.const {self.c32()})) (i32.const {self.c32()}))",
+                                         f"(select (i32.xor {b} (i32.const {self.c32()})) {b} (i32.and {a} (i32.const {self.c32()})))"])
+        if shape == 19: return f"(i32.load{r.choice(['16_u', '8_u'])} offset={r.choice([0, 2])} (i32.load offset=0x100 (i32.and {a} (i32.const 0x7C))))"
         return f"(i32.eqz {a})"
+
+    def cond(self):
+        r = self.rng
+        return r.choice([f"(i32.{self.cmp()} (local.get {self.l32()}) (local.get {self.l32()}))",
+                         f"(i32.{self.cmp()} (local.get {self.l32()}) (i32.const {self.c32()}))",
+                         f"(i64.{self.cmp()} (local.get {self.l64()}) (i64.const {self.c64()}))",
+                         f"(i32.eqz (local.get {self.l32()}))", f"(i64.eqz (local.get {self.l64()}))",
+                         f"(i32.and (local.get {self.l32()}) (i32.const {1 << r.randrange(32)}))"])
 
     def e64(self, shallow=False):
         r = self.rng
         a, b = f"(local.get {self.l64()})", f"(local.get {self.l64()})"
         op = r.choice(["add", "sub", "mul", "and", "or", "xor", "shl", "shr_s", "shr_u", "rotl"])
-        shape = r.randrange(2 if shallow else 7)
+        shape = r.randrange(2 if shallow else 12)
         if shape == 0: return f"(i64.{op} {a} {b})"
         if shape == 1: return f"(i64.{op} {a} (i64.const {self.c64()}))"
         if shape == 2: return f"(i64.add {a} (i64.shl {b} (i64.const {r.randrange(0, 70)})))"
         if shape == 3: return f"(i64.load{r.choice(['', '32_u', '32_s', '8_u'])} offset={r.choice([0, 8, 16])} (i32.and (local.get {self.l32()}) (i32.const 0xFFF0)))"
         if shape == 4: return f"(i64.extend_i32_{r.choice('su')} (local.get {self.l32()}))"
         if shape == 5: return f"(select {a} {b} (i64.{self.cmp()} (local.get {self.l64()}) (i64.const {self.c64()})))"
+        if shape == 7: return f"(i64.xor {a} (i64.{r.choice(['shl', 'shr_u'])} {b} (i64.const {r.randrange(0, 70)})))"
+        if shape == 8: return f"(i64.add (i64.mul {a} {b}) (i64.const {self.c64()}))"
+        if shape == 9: return f"(select {a} {b} (local.get {self.l32()}))"
+        if shape == 10: return f"(select {a} {b} (i64.eqz (local.get {self.l64()})))"
+        if shape == 11: return f"(i64.add (i64.mul {a} (i64.const {self.c64()})) (i64.const {self.c64()}))"
         return f"(i64.mul (i64.add {a} {b}) (i64.const {self.c64()}))"
 
     def ef(self):
         r = self.rng
         a, b, c = (f"(local.get {self.lf()})" for _ in range(3))
-        shape = r.randrange(4)
+        shape = r.randrange(9)
         if shape == 0: return f"(f64.add (f64.mul {a} {b}) {c})"
+        if shape == 7:
+            base = f"(i32.and (local.get {self.l32()}) (i32.const 0x7FF0))"
+            return f"(f64.load {r.choice([f'(i32.add {base} (i32.and (local.get {self.l32()}) (i32.const 0x7FF0)))', f'(i32.add {base} (i32.const 16))'])})"
+        if shape == 4: return r.choice([f"(f64.sub (f64.mul {a} {b}) {c})", f"(f64.sub {c} (f64.mul {a} {b}))", f"(f64.mul (f64.mul {a} {b}) {c})"])
+        if shape == 5: return r.choice([f"(f64.add {a} (f64.load offset=8 {self.addr()}))", f"(f64.add (f64.load {self.addr()}) (f64.const {r.choice(['1.5', '-0.0', '1e300', 'inf'])}))"])
+        if shape == 6: return f"(f64.promote_f32 {self.ef32()})"
         if shape == 1: return f"(f64.{r.choice(['add', 'sub', 'mul', 'div', 'min', 'max'])} {a} {b})"
         if shape == 2: return f"(f64.load offset=8 (i32.and (local.get {self.l32()}) (i32.const 0xFFF0)))"
         return f"(f64.convert_i32_{r.choice('su')} (local.get {self.l32()}))"
+
+    def ef32(self):
+        r = self.rng
+        a, b, c = (r.choice(["(local.get $s)", "(local.get $t)", f"(f32.demote_f64 (local.get {self.lf()}))"]) for _ in range(3))
+        shape = r.randrange(5)
+        if shape == 0: return f"(f32.add (f32.mul {a} {b}) {c})"
+        if shape == 1: return r.choice([f"(f32.sub (f32.mul {a} {b}) {c})", f"(f32.sub {c} (f32.mul {a} {b}))", f"(f32.mul (f32.mul {a} {b}) {c})"])
+        if shape == 2: return r.choice([f"(f32.add {a} (f32.load offset=4 {self.addr()}))", f"(f32.add (f32.load {self.addr()}) (f32.const 0.5))",
+                                        f"(f32.load (i32.add (i32.and (local.get {self.l32()}) (i32.const 0x7FF0)) (i32.const 8)))",
+                                        f"(f32.load (i32.add (i32.and (local.get {self.l32()}) (i32.const 0x7FF0)) (i32.and (local.get {self.l32()}) (i32.const 0x7FF0))))"])
+        if shape == 3: return f"(f32.{r.choice(['add', 'sub', 'mul', 'div', 'min', 'max'])} {a} {b})"
+        return f"(f32.convert_i32_s (local.get {self.l32()}))"
+
+    def addr(self):
+        """An address in memory (almost always)."""
+        a = f"(local.get {self.l32()})"
+        return f"(i32.and {a} (i32.const 0xFFF0))" if self.rng.random() < 0.97 else a
 
     def cmp(self):
         return self.rng.choice(["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"])
@@ -161,7 +213,7 @@ class Fusion:
     def stmt(self):
         r = self.rng
         self.depth += 1
-        shape = r.randrange(12) if self.depth < 4 else r.randrange(6)
+        shape = r.randrange(20) if self.depth < 4 else r.randrange(6)
         if shape <= 1: s = f"(local.set {self.l32()} {self.e32()})"
         elif shape == 2: s = f"(local.set {self.l64()} {self.e64()})"
         elif shape == 3: s = f"(local.set {self.lf()} {self.ef()})"
@@ -181,18 +233,72 @@ class Fusion:
         elif shape == 8:
             s = f"(block $out (br_if $out (i32.{self.cmp()} (local.get {self.l32()}) (i32.const {self.c32()}))) {self.stmt()} {self.stmt()})"
         elif shape == 9:
-            n = r.randrange(1, 12)
-            body = " ".join(self.stmt() for _ in range(r.randrange(1, 4)))
-            i = f"$i{self.depth}"  # a counter per depth: an inner loop never resets an outer one's
-            s = (f"(local.set {i} (i32.const 0)) (loop $l {body} "
-                 f"(br_if $l (i32.lt_{r.choice('su')} (local.tee {i} (i32.add (local.get {i}) (i32.const {r.choice([1, 2])}))) (i32.const {n}))))")
+            # Counters per depth ($i, $j, $n, $k): an inner loop never resets an outer one's.
+            s = self.counted_loop()
         elif shape == 10:
             s = f"(local.set {self.l32()} (i32.div_{r.choice('su')} (local.get {self.l32()}) (i32.or (local.get {self.l32()}) (i32.const 1))))"
-        else:
+        elif shape == 11:
             divisor = f"(local.get {self.l64()})" if r.random() < 0.05 else f"(i64.or (local.get {self.l64()}) (i64.const 1))"
             s = f"(local.set {self.l64()} (i64.rem_{r.choice('su')} (local.get {self.l64()}) {divisor}))"
+        elif shape == 12:
+            address = self.addr()
+            p, x = self.l32(), self.l32()
+            s = r.choice([f"(local.set $d {address}) (i32.store offset=4 (local.get $d) (i32.add (i32.load offset=4 (local.get $d)) (i32.const {self.c32()})))",
+                          f"(f64.store offset=24 {address} (f64.{r.choice(['sub', 'add'])} (local.get {self.lf()}) (local.get {self.lf()})))",
+                          # a swap: load a word, store another at the same address
+                          f"(local.set {p} (i32.and (local.get {p}) (i32.const 0xFFF0))) (local.set {x} (i32.load offset=8 (local.get {p}))) "
+                          f"(i32.store offset=8 (local.get {p}) (local.get {self.l32()}))",
+                          f"(local.set $d (i32.and (local.get {self.l32()}) (i32.const 0xFFF0))) (local.set {p} (local.get $d)) "
+                          f"(local.set {x} (i32.load offset=4 (local.get {p}))) (i32.store offset=4 (local.get {p}) (local.get {self.l32()}))",
+                          f"(local.set {r.choice(['$s', '$t'])} {self.ef32()})"])
+        elif shape == 13:
+            # Chase the pointer chain at 0x100 (each word points at another word of it).
+            p = self.l32()
+            s = (f"(local.set {p} (i32.add (i32.const 0x100) (i32.and (local.get {p}) (i32.const 0x7C)))) " +
+                 " ".join(f"(local.set {p} (i32.load (local.get {p})))" for _ in range(r.randrange(1, 4))))
+        elif shape == 14:
+            p = self.l32()
+            step = r.choice(["(i32.const 1)", f"(local.get $k{self.depth})"])
+            s = (f"(local.set $k{self.depth} (i32.const {r.choice([1, 2, 3])})) "
+                 f"(local.set {p} (i32.and (local.get {p}) (i32.const 0xFFF))) (i32.store8 (local.get {p}) (i32.const {self.c32()})) "
+                 f"(local.set {p} (i32.add (local.get {p}) {step}))")
+        elif shape <= 16:
+            cond = r.choice([f"(i32.eqz (local.get {self.l32()}))", f"(local.get {self.l32()})", f"(i64.eqz (local.get {self.l64()}))",
+                             f"(i32.{r.choice(['ne', 'le_u', 'lt_u'])} (i32.and (local.get {self.l32()}) (i32.const {self.c32()})) (i32.const {self.c32()}))",
+                             f"(i32.eqz (i32.load {self.addr()}))", f"(i32.load8_u {self.addr()})", f"(i32.load {self.addr()})",
+                             f"(i32.eqz (i32.load8_u {self.addr()}))"])
+            s = f"(block $out (br_if $out {cond}) {self.stmt()})"
+        else:
+            s = self.counted_loop()
         self.depth -= 1
         return s
+
+    def counted_loop(self):
+        """A loop whose step and test fuse: up to a limit (a constant or a local), or down to zero; i32 or i64."""
+        r = self.rng
+        d = self.depth
+        n = r.randrange(1, 10)
+        body = " ".join(self.stmt() for _ in range(r.randrange(1, 3)))
+        if r.random() < 0.5:
+            i, limit = f"$i{d}", r.choice([f"(i32.const {n})", f"(local.get $n{d})"])
+            up = r.choice(["ne", "lt_s", "lt_u"])
+            step = r.choice(["(i32.const 1)", f"(local.get $k{d})"]) if up == "ne" else r.choice(["(i32.const 1)", "(i32.const 2)", f"(local.get $k{d})"])
+            if r.random() < 0.7:
+                return (f"(local.set $n{d} (i32.const {n})) (local.set $k{d} (i32.const 1)) (local.set {i} (i32.const 0)) "
+                        f"(loop $l {body} (br_if $l (i32.{up} (local.tee {i} (i32.add (local.get {i}) {step})) {limit})))")
+            down = r.choice(["(i32.const -1)", f"(local.get $k{d})"])
+            return (f"(local.set $k{d} (i32.const -1)) (local.set {i} (i32.const {n})) "
+                    f"(loop $l {body} (br_if $l (local.tee {i} (i32.add (local.get {i}) {down}))))")
+        j = f"$j{d}"
+        if r.random() < 0.7:
+            up = r.choice(["ne", "lt_s", "lt_u"])
+            limit = r.choice([f"(i64.const {n})", f"(i64.extend_i32_u (local.get $n{d}))", f"(local.get $m{d})"])
+            step = r.choice(["(i64.const 1)", f"(local.get $q{d})"])
+            return (f"(local.set $n{d} (i32.const {n})) (local.set $m{d} (i64.const {n})) (local.set $q{d} (i64.const 1)) (local.set {j} (i64.const 0)) "
+                    f"(loop $l {body} (br_if $l (i64.{up} (local.tee {j} (i64.add (local.get {j}) {step})) {limit})))")
+        down = r.choice(["(i64.const -1)", f"(local.get $q{d})"])
+        return (f"(local.set $q{d} (i64.const -1)) (local.set {j} (i64.const {n})) "
+                f"(loop $l {body} (br_if $l (i32.eqz (i64.eqz (local.tee {j} (i64.add (local.get {j}) {down}))))))")
 
     def module(self):
         body = "\n    ".join(self.stmt() for _ in range(self.rng.randrange(4, 30)))
@@ -200,6 +306,7 @@ class Fusion:
   (memory (export "memory") 1)
   (global $g (export "g") (mut i32) (i32.const 7))
   (data (i32.const 0) "\\01\\02\\03\\04\\05\\06\\07\\08\\ff\\fe\\fd\\fc\\80\\00\\00\\7f")
+  (data (i32.const 0x100) "\\0c\\01\\00\\00\\28\\01\\00\\00\\44\\01\\00\\00\\60\\01\\00\\00\\7c\\01\\00\\00\\18\\01\\00\\00\\34\\01\\00\\00\\50\\01\\00\\00\\6c\\01\\00\\00\\08\\01\\00\\00\\24\\01\\00\\00\\40\\01\\00\\00\\5c\\01\\00\\00\\78\\01\\00\\00\\14\\01\\00\\00\\30\\01\\00\\00\\4c\\01\\00\\00\\68\\01\\00\\00\\04\\01\\00\\00\\20\\01\\00\\00\\3c\\01\\00\\00\\58\\01\\00\\00\\74\\01\\00\\00\\10\\01\\00\\00\\2c\\01\\00\\00\\48\\01\\00\\00\\64\\01\\00\\00\\00\\01\\00\\00\\1c\\01\\00\\00\\38\\01\\00\\00\\54\\01\\00\\00\\70\\01\\00\\00")
   (func (export "f") (param $p0 i32) (param $p1 i32) (param $p2 i64) (param $p3 f64) (result i64)
     (local $a i32) (local $b i32) (local $c i32) (local $d i32) {{COUNTERS}}
     (local $w i64) (local $x i64) (local $y i64) (local $f f64) (local $g f64) (local $h f64)
@@ -215,7 +322,8 @@ class Fusion:
     {self.stmt()} {self.stmt()} {self.stmt()}
     (i32.xor (local.get $a) (i32.xor (local.get $b) (i32.wrap_i64 (local.get $w))))))
 """
-        return text.replace("{COUNTERS}", " ".join(f"(local $i{d} i32)" for d in range(1, 8)))
+        counters = " ".join(f"(local $i{d} i32) (local $n{d} i32) (local $k{d} i32) (local $j{d} i64) (local $m{d} i64) (local $q{d} i64)" for d in range(1, 8))
+        return text.replace("{COUNTERS}", counters + " (local $s f32) (local $t f32)")
 
 # ---------------------------------------------------------------- one module
 
@@ -264,7 +372,7 @@ def wasmtime_side(engine, module, types, rng):
             globals_[name] = from_python(kind, exports[name].value(store))
     for name in types["memories"]:
         memory = exports[name]
-        data = ctypes.string_at(memory.data_ptr(store), memory.data_len(store))
+        data = bytes(memory.read(store))
         memories[name] = f"{zlib.crc32(data)}:{len(data)}"
     return {"calls": calls, "globals": list(globals_), "memories": list(memories),
             "expected": {"calls": outcomes, "globals": globals_, "memories": memories}}
@@ -303,10 +411,20 @@ def compare(expected, answer):
     return None
 
 def main():
+    args = sys.argv[1:]
+    seed = int(time.time()) % 1000000
+    if "--seed" in args:
+        at = args.index("--seed")
+        seed = int(args[at + 1])
+        del args[at:at + 2]
+    runner, budget = args[0], float(args[1])
+    sets = (args[2] if len(args) > 2 else "mvp,simd,fusion").split(",")
+    for s in sets:
+        if s not in ("mvp", "simd", "fusion"): raise SystemExit(f"unknown feature set {s!r}: mvp, simd or fusion")
     engine = wasmtime.Engine()
     sheave = subprocess.Popen([runner, ",".join(MODES)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
     counts = {s: 0 for s in sets}
-    modules = calls = 0
+    modules = calls = skipped = 0
     failures = []
     start = time.time()
     n = seed
@@ -331,7 +449,12 @@ def main():
                 sheave = subprocess.Popen([runner, ",".join(MODES)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
                 continue
             types = json.loads(line)
-            side = wasmtime_side(engine, module, types, rng)
+            try:
+                side = wasmtime_side(engine, module, types, rng)
+            except Exception as e:  # the Python binding's own limits: counted, never passed
+                skipped += 1
+                print(f"skipped seed {n} ({kind}): the harness failed on Wasmtime's side: {e!r}"[:300], flush=True)
+                os.remove(path); continue
             expected = side.pop("expected")
             if "error" in types and "error" not in expected:
                 failures.append((kind, n, "compile", f"Sheave refuses a module Wasmtime runs: {types['error']}"))
@@ -356,11 +479,14 @@ def main():
             modules += 1
             counts[kind] += 1
             calls += len(side["calls"])
+            if modules % 2000 == 0:
+                print(f"... {modules} modules, {calls} calls, {len(failures)} divergences, {time.time() - start:.0f} s", flush=True)
             os.remove(path)
     sheave.stdin.close()
     sheave.wait()
     print(f"{modules} modules ({', '.join(f'{k} {v}' for k, v in counts.items())}), {calls} calls compared "
-          f"on {len(MODES)} ways of running in {time.time() - start:.0f} s (seeds {seed + 1}-{n})")
+          f"on {len(MODES)} ways of running in {time.time() - start:.0f} s (seeds {seed + 1}-{n}); "
+          f"{skipped} skipped where Wasmtime's Python binding failed")
     for f in failures[:20]: print("DIVERGENCE", *f)
     failed = len({(f[0], f[1]) for f in failures})
     print(f"{modules - failed} passed, {failed} failed")
@@ -371,4 +497,5 @@ def keep(wasm, kind, n, why):
     open(f".differential/{kind}-{n}.wasm", "wb").write(wasm)
     open(f".differential/{kind}-{n}.txt", "w").write(why + "\n")
 
-main()
+if __name__ == "__main__":
+    main()

@@ -63,7 +63,20 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     return 0
 }
 
-#if !SHEAVE_FUZZING
+#if SHEAVE_FUZZING
+/// libFuzzer's driver (a C function of its runtime, linked in by -sanitize=fuzzer).
+@_extern(c, "LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+/// SwiftPM links an executable's entry point under this name: hand over to libFuzzer's driver.
+@_cdecl("sheave_fuzz_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc, argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { fuzzOne($0, $1) }
+}
+#else
 @main
 struct Replay {
     static func main() {

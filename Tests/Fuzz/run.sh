@@ -14,7 +14,8 @@ cd "$(dirname "$0")/../.."
 target="$1"; seconds="$2"; shift 2
 case "$target" in module|artifact) ;; *) echo "usage: $0 module|artifact SECONDS [libFuzzer flags]"; exit 2 ;; esac
 swift build -c release --scratch-path .build-fuzz --product sheave-fuzz \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DSHEAVE_FUZZING -Xswiftc -parse-as-library 2>&1 | grep -Ev "warning: Cannot export local symbol" | tail -3
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DSHEAVE_FUZZING -Xswiftc -parse-as-library \
+    -Xswiftc -enable-experimental-feature -Xswiftc Extern 2>&1 | grep -Ev "warning: Cannot export local symbol" | tail -3
 swift build -c release --scratch-path .build-release --product sheave >/dev/null
 corpus=".fuzz/$target"
 mkdir -p "$corpus" .fuzz/findings
@@ -22,15 +23,17 @@ if [ -z "$(ls -A "$corpus")" ]; then
     tools="${WASM_TOOLS:-.anchors/venv/bin/wasm-tools}"
     suite="${SHEAVE_TESTSUITE:-../shared/wasm-testsuite}"
     seeds="$(mktemp -d)"
-    find "$suite" -maxdepth 1 -name '*.wast' | sort | while read -r wast; do
-        "$tools" json-from-wast "$wast" --wasm-dir "$seeds/$(basename "$wast" .wast)" -o /dev/null 2>/dev/null || true
+    find "$suite/core" -name '*.wast' | sort | while read -r wast; do
+        dir="$seeds/$(basename "$(dirname "$wast")")-$(basename "$wast" .wast)"
+        mkdir -p "$dir"
+        "$tools" json-from-wast "$wast" --wasm-dir "$dir" -o "$dir/script.json" 2>/dev/null || true
     done
     cp Benchmarks/programs/*.wasm "$seeds/" 2>/dev/null || true
     i=0
     find "$seeds" -name '*.wasm' | sort | while read -r wasm; do
         i=$((i + 1))
         if [ "$target" = module ]; then
-            [ "$(stat -c %s "$wasm")" -le 65536 ] && cp "$wasm" "$corpus/seed-$i.wasm"
+            if [ "$(stat -c %s "$wasm")" -le 262144 ]; then cp "$wasm" "$corpus/seed-$i.wasm"; fi
         else
             .build-release/release/sheave compile "$wasm" -o "$corpus/seed-$i.cwasm" >/dev/null 2>&1 || true
         fi

@@ -90,6 +90,20 @@ final class ArtifactTests: XCTestCase {
         try assertGolden(try XCTUnwrap(try CompiledModule(deserializing: artifact, target: nil).disassembly()), "fib-pulley64be.objdump")
     }
 
+    /// Found by the artifact fuzzer (issue 18): a body length near 2^64 passed the
+    /// length check but overflowed while the error message was written. Every
+    /// 8-byte window of the header set to all ones (checksum fixed up) is refused.
+    func testAHeaderFieldOfAllOnesIsRefusedNotACrash() throws {
+        let artifact = try compile().serialized()
+        for start in 0..<min(80, artifact.count - 12) {
+            var bytes = artifact
+            for i in start..<start + 8 { bytes[i] = 0xFF }
+            let crc = CRC32.checksum(bytes[0..<(bytes.count - 4)])
+            for i in 0..<4 { bytes[bytes.count - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * i)) }
+            XCTAssertThrowsError(try CompiledModule(deserializing: bytes), "all ones at \(start)")
+        }
+    }
+
     func testDamagedFilesGetAnErrorNamingTheProblem() throws {
         let artifact = try compile().serialized()
         func kind(_ bytes: [UInt8]) -> ArtifactError.Kind? {

@@ -1,5 +1,6 @@
 // sheave-differential: Sheave's half of the differential harness
-// (Tests/Differential/differential.py drives it). Built on the embedding API alone.
+// (Tests/Differential/differential.py drives it). Built on the embedding API (and
+// the compiler's CRC-32).
 //
 // Reads one request per line on stdin (JSON): {"describe": PATH} answers the
 // exports' types (see `describe`); otherwise
@@ -12,6 +13,7 @@
 //    "globals": {NAME: VALUE}, "memories": {NAME: "CRC32:LENGTH"}}
 import Foundation
 import Sheave
+import SheaveCompiler  // CRC32, the artifacts' checksum: the same CRC-32 as Python's zlib.crc32
 
 func encode(_ value: Value) -> String {
     switch value {
@@ -41,16 +43,6 @@ func decode(_ text: String) -> Value? {
         return .v128(low: low, high: high)
     default: return nil
     }
-}
-
-/// CRC-32 (IEEE), as Python's zlib.crc32 computes it.
-let crcTable: [UInt32] = (0..<256).map { n in
-    (0..<8).reduce(UInt32(n)) { c, _ in c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-}
-func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-    var c: UInt32 = 0xFFFF_FFFF
-    for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-    return c ^ 0xFFFF_FFFF
 }
 
 func describe(_ error: Error) -> String {
@@ -94,7 +86,7 @@ func run(_ request: [String: Any], mode: String) -> [String: Any] {
     var memories: [String: String] = [:]
     for case let name as String in request["memories"] as? [Any] ?? [] {
         if let memory = instance.memory(name) {
-            memories[name] = memory.withUnsafeMutableBytes { "\(crc32(UnsafeRawBufferPointer($0))):\($0.count)" }
+            memories[name] = memory.withUnsafeMutableBytes { "\(CRC32.checksum($0)):\($0.count)" }
         }
     }
     answer["memories"] = memories
