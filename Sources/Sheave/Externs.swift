@@ -151,16 +151,22 @@ public struct Table {
     /// The table's element type and limits.
     public let type: TableType
 
+    /// The most entries any table may have: a module declaring more is refused
+    /// at instantiation, and `table.grow` past it returns -1 (as Wasmtime's under
+    /// a `StoreLimits` of `table_elements` this size).
+    public static var elementLimit: Int { FunctionTable.elementLimit }
+
     package init(storage: FunctionTable, type: TableType) {
         self.storage = storage
         self.type = type
     }
 
     /// A new table of `type`'s minimum size, every entry null, for a module to
-    /// import; nil when the minimum exceeds the maximum or ten million entries.
+    /// import; nil when the minimum exceeds the maximum or
+    /// ``elementLimit`` entries.
     public init?(type: TableType) {
         let maximum = min(type.limits.max ?? UInt64(UInt32.max), UInt64(UInt32.max))
-        guard type.limits.min <= maximum, type.limits.min <= 10_000_000 else { return nil }
+        guard type.limits.min <= maximum, type.limits.min <= FunctionTable.elementLimit else { return nil }
         self.init(storage: FunctionTable(count: Int(type.limits.min), maximum: Int(maximum)), type: type)
     }
 

@@ -179,8 +179,9 @@ final class InstanceEntity {
             memoryType = defined
         }
         for type in info.tables[info.importedTableCount...] {
-            // A table of more than ten million entries is refused rather than allocated (80 MB).
-            guard type.limits.min <= 10_000_000 else { throw LinkError(message: "table of \(type.limits.min) entries is too large") }
+            guard type.limits.min <= FunctionTable.elementLimit else {
+                throw LinkError(message: "a table of \(type.limits.min) entries is more than Sheave's limit of \(FunctionTable.elementLimit)")
+            }
             tables.append(FunctionTable(count: Int(type.limits.min), maximum: Int(type.limits.max ?? UInt64(UInt32.max))))
             tableTypes.append(type)
         }

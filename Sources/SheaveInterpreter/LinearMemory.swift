@@ -92,6 +92,12 @@ public final class LinearMemory {
 /// A table of references (8 bytes each, 0 is null), as `call_indirect`,
 /// `table.get` and the other table ops see it.
 public final class FunctionTable {
+    /// The most entries a table may have (80 MB of entries): a larger minimum
+    /// is refused at instantiation and `table.grow` past it returns -1, as the
+    /// spec allows (growth may fail for want of resources) and as Wasmtime
+    /// does under a `StoreLimits` of `table_elements` this size.
+    public static let elementLimit = 10_000_000
+
     /// The entries; valid for `count` elements.
     public private(set) var entries: UnsafeMutablePointer<UInt64>
     /// How many entries the table has.
@@ -124,7 +130,7 @@ public final class FunctionTable {
     /// Grows by `delta` entries set to `value`. Returns the old size, or nil past the maximum.
     public func grow(by delta: Int, value: UInt64) -> Int? {
         let old = count
-        guard delta >= 0, delta <= maximum - old, old + delta <= 10_000_000 else { return nil }
+        guard delta >= 0, delta <= maximum - old, old + delta <= Self.elementLimit else { return nil }
         if delta == 0 { return old }
         let grown = UnsafeMutablePointer<UInt64>.allocate(capacity: old + delta)
         grown.moveInitialize(from: entries, count: old)

@@ -5,7 +5,8 @@ public struct VMTrap: Error, CustomStringConvertible {
     /// What went wrong.
     public let code: TrapCode
     /// The wasm frames at the trap, innermost first: the trapping op, then each return address.
-    public let backtrace: [UnsafeRawPointer]
+    /// Code addresses, only compared and looked up, never read through (so sending them is safe).
+    nonisolated(unsafe) public let backtrace: [UnsafeRawPointer]
     /// How many outer frames were left out of `backtrace` (past `VM.backtraceLimit`).
     public var omittedFrames = 0
 

@@ -78,7 +78,7 @@ public struct SpecSuite {
             while let (parsed, _) = script.nextDirectiveResult() {
                 guard case .success(.module(let module)) = parsed else { continue }
                 switch module.source {
-                case .text(var wat): if let bytes = try? wat.encode() { binaries.append(bytes) }
+                case .text(let wat): if let bytes = try? wat.encode() { binaries.append(bytes) }
                 case .binary(let bytes): binaries.append(bytes)
                 case .quote: break
                 }

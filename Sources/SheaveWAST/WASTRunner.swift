@@ -209,7 +209,7 @@ struct Session {
     func compile(_ source: ModuleSource) throws -> Module {
         let bytes: [UInt8]
         switch source {
-        case .text(var wat): bytes = try wat.encode()
+        case .text(let wat): bytes = try wat.encode()
         case .quote(let text): bytes = try wat2wasm(String(decoding: text, as: UTF8.self), features: WASTRunner.features)
         case .binary(let binary): bytes = binary
         }

@@ -3,7 +3,9 @@
 // the compiler's CRC-32).
 //
 // Reads one request per line on stdin (JSON): {"describe": PATH} answers the
-// exports' types (see `describe`); otherwise
+// exports' types (see `exportTypes`); {"limits": true} answers Sheave's
+// implementation limits ({"table_elements": N}), which the harness gives
+// Wasmtime's store too; otherwise
 //   {"wasm": PATH, "calls": [[EXPORT, [ARG...]]...], "globals": [NAME...], "memories": [NAME...]}
 // where a value is "TYPE:HEX" (its bits: i32, i64, f32, f64; v128 as 32 hex digits, lane 0 last).
 // For each way of running (tail loop, match loop, tail loop through an artifact)
@@ -132,6 +134,11 @@ let modes = CommandLine.arguments.count > 1 ? CommandLine.arguments[1].split(sep
 while let line = readLine() {
     guard let request = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
         print("{\"error\": \"bad request\"}")
+        continue
+    }
+    if request["limits"] != nil {
+        print("{\"table_elements\": \(Table.elementLimit)}")
+        fflush(nil)
         continue
     }
     if let path = request["describe"] as? String {
