@@ -23,4 +23,15 @@ grep -q "truncated" "$work/err" || { cat "$work/err"; exit 1; }
 "$sheave" run --profile "$work/loop.profile" --invoke sum Examples/loop.wat 20000000 >/dev/null 2>&1
 "$sheave" profile "$work/loop.profile" --html "$work/loop.html" | grep -q "Most frequent op pairs"
 grep -q "</html>" "$work/loop.html"
-echo "artifacts, targets, objdump and the profiler work from the command line"
+# sheave run as Wasmtime's: --version, --preload, every result of --invoke, --env and stdin.
+"$sheave" --version | grep -Eq '^sheave [0-9]+\.[0-9]+\.[0-9]+$'
+cat >"$work/lib.wat" <<'WAT'
+(module (func (export "pair") (param i32) (result i32 i64) (i32.mul (local.get 0) (i32.const 3)) (i64.const -1)))
+WAT
+cat >"$work/main.wat" <<'WAT'
+(module (import "lib" "pair" (func $pair (param i32) (result i32 i64)))
+  (func (export "twice") (param i32) (result i32 i64 f32) (call $pair (local.get 0)) (f32.const 1.5)))
+WAT
+[ "$("$sheave" run --preload "lib=$work/lib.wat" --invoke twice "$work/main.wat" 14 | tr '\n' ' ')" = "42 -1 1.5 " ] || {
+    "$sheave" run --preload "lib=$work/lib.wat" --invoke twice "$work/main.wat" 14; echo "--preload or multi-value --invoke failed"; exit 1; }
+echo "artifacts, targets, objdump, the profiler, --version, --preload and multi-value --invoke work from the command line"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 18's reproducers (Tests/Reproducers/): each exits cleanly, with the
+# Issue 18's reproducers (Tests/Reproducers/), then issue 19's bad inputs: each exits cleanly, with the
 # status and message expected, within 20 s and 3 GiB of address space
 # besides what a memory reserves (ulimit -v is not used: a 4 GiB memory is
 # reserved address space by design; the resident size is checked instead).
@@ -29,7 +29,7 @@ expect() {
     echo "ok   $line"
 }
 
-expect "block params in unreachable code" 1 "unreachable" 200 "$sheave" run --invoke f "$dir/block-params-in-unreachable-code.wat"
+expect "block params in unreachable code" 134 "unreachable" 200 "$sheave" run --invoke f "$dir/block-params-in-unreachable-code.wat"
 expect "fd_write past memory: EFAULT" 21 "" 200 "$sheave" run "$dir/fd-write-past-memory.wat"
 [ -s "$work/out" ] && { echo "FAIL fd_write past memory wrote: $(head -c 100 "$work/out" | od -c | head -2)"; failed=1; }
 printf 'keep' >"$work/input"
@@ -38,7 +38,19 @@ expect "random_get of 4 GiB: EFAULT" 21 "" 200 "$sheave" run "$dir/random-get-4g
 expect "fd_write over 4 GiB: a short write" 63 "" 300 bash -c "'$sheave' run '$dir/fd-write-over-4gib.wat' >/dev/null"
 expect "iovs_len 0xFFFFFFFF under fuel" 21 "" 200 "$sheave" run --fuel 1000 "$dir/iovs-len-huge.wat"
 expect "memory.grow by 65,535 pages" 1 "" 300 "$sheave" run "$dir/memory-grow-4gib.wat"
-expect "runaway recursion, 1 GiB stack" 1 "stack overflow|call stack" 1200 "$sheave" run --stack-size 1073741824 --invoke down "$dir/runaway-recursion.wat" 0
+expect "runaway recursion, 1 GiB stack" 134 "stack overflow|call stack" 1200 "$sheave" run --stack-size 1073741824 --invoke down "$dir/runaway-recursion.wat" 0
 [ "$(wc -l <"$work/err")" -le 20 ] || { echo "FAIL the backtrace has $(wc -l <"$work/err") lines"; failed=1; }
 expect "--stack-size 2^63-1: a clear error" 1 "stack-size must be between" 200 "$sheave" run --stack-size 9223372036854775807 "$dir/random-get-4gib.wat"
+
+# Issue 19: bad input gets a readable error naming the file, and exit status 1.
+printf 'garbage' >"$work/bad.wasm"
+expect "not a module" 1 'bad.wasm: not a WebAssembly module \(the file starts with "garb", not "\\0asm"\)' 200 "$sheave" run "$work/bad.wasm"
+expect "missing file" 1 "nope.wasm: no such file" 200 "$sheave" run "$work/nope.wasm"
+printf '\0asm\1\0\0\0\1\5\1\140' >"$work/truncated.wasm"
+expect "truncated module" 1 "truncated.wasm: .*(unexpected end|too short).* at offset 0x" 200 "$sheave" run "$work/truncated.wasm"
+"$sheave" compile "$dir/memory-grow-4gib.wat" -o "$work/good.cwasm" >/dev/null
+python3 -c "import sys; b = bytearray(open(sys.argv[1], 'rb').read()); b[-3] ^= 0x40; open(sys.argv[2], 'wb').write(b)" "$work/good.cwasm" "$work/damaged.cwasm"
+expect "damaged artifact" 1 "damaged.cwasm: .*checksum" 200 "$sheave" run "$work/damaged.cwasm"
+expect "--invoke of a missing export" 1 "no exported function named nope \(the module exports functions down\)" 200 "$sheave" run --invoke nope "$dir/runaway-recursion.wat"
+expect "--invoke with a bad argument" 1 "cannot read x as i32" 200 "$sheave" run --invoke down "$dir/runaway-recursion.wat" x
 exit $failed

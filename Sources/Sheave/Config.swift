@@ -90,6 +90,9 @@ public struct Config: Sendable {
 ///     let answer = try instance.function("answer")!.typed(Int32.self)
 ///     print(try answer())  // 42
 public final class Engine: Sendable {
+    /// Sheave's version, as `sheave --version` prints it.
+    public static let version = "0.1.0"
+
     /// How the engine compiles modules and its stores run them.
     public let config: Config
 

@@ -25,6 +25,7 @@ public struct CompiledModule {
 
     /// Decodes, validates and compiles `bytes`.
     public init(bytes: [UInt8], options: CompileOptions = CompileOptions()) throws(CompileError) {
+        if let error = CompileError.header(of: bytes) { throw error }
         var bytes = bytes
         // WasmParser 0.4.2 reads the sub-opcode after a 0xFC prefix as one byte, not
         // as the LEB128 u32 the spec says, so it rejects a redundant encoding such as
@@ -39,7 +40,7 @@ public struct CompiledModule {
             } catch let error as CompileError {
                 throw error
             } catch {
-                throw CompileError(.malformed, "\(error)")
+                throw CompileError(parsing: error)
             }
         }
         throw CompileError(.unsupported, "too many redundant 0xFC sub-opcode encodings")
@@ -93,7 +94,7 @@ public struct CompiledModule {
                 throw error
             } catch {
                 if let redundant = RedundantPrefixEncoding(bytes, failingAt: parser.offset) { throw redundant }
-                throw CompileError(.malformed, "\(error)", function: index, offset: parser.offset)
+                throw CompileError(parsing: error, function: index, fallbackOffset: parser.offset)
             }
             let (code, sites) = try compiler.finish()
             let start = image.position

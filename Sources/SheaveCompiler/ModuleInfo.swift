@@ -128,7 +128,7 @@ public struct ModuleInfo {
         } catch let error as CompileError {
             throw error
         } catch {
-            throw CompileError(.malformed, "\(error)", offset: parser.offset)
+            throw CompileError(parsing: error, fallbackOffset: parser.offset)
         }
         guard functionTypes.count - importedFunctionCount == codes.count else {
             throw CompileError(.malformed, "function and code section have inconsistent lengths")

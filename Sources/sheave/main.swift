@@ -9,6 +9,7 @@ struct SheaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sheave",
         abstract: "Sheave: a WebAssembly runtime whose engine is a portable, optimizing interpreter.",
+        version: "sheave \(Engine.version)",
         subcommands: [Run.self, Compile.self, Objdump.self, Profile.self, Wast.self])
 }
 
@@ -31,7 +32,11 @@ func write(_ bytes: [UInt8], to path: String) throws {
 /// Reads a module: an artifact (loaded and verified; with `anyTarget`, for the
 /// target it names, else for the engine's), or a `.wasm` / `.wat` file compiled by `engine`.
 func loadModule(_ file: String, engine: Engine, anyTarget: Bool = false) throws -> Module {
-    guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the file") }
+    guard let data = FileManager.default.contents(atPath: file) else {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) { throw ValidationError("no such file") }
+        throw ValidationError(isDirectory.boolValue ? "a directory, not a module" : "cannot read the file (permission denied?)")
+    }
     let bytes = [UInt8](data)
     if Module.isArtifact(bytes) {
         var config = engine.config
@@ -138,6 +143,9 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("dir"), help: "Preopen a host directory: HOST or HOST::GUEST (repeatable).")
     var directories: [String] = []
 
+    @Option(help: "Instantiate another module first and link its exports under NAME: NAME=PATH (repeatable).")
+    var preload: [String] = []
+
     @Option(name: .customLong("env"), help: "Set an environment variable for the program: K=V (repeatable).")
     var environment: [String] = []
 
@@ -178,6 +186,10 @@ struct Run: ParsableCommand {
             guard let eq = pair.firstIndex(of: "=") else { fail("--env expects K=V, got \(pair)") }
             env[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
         }
+        let preloads = preload.map { spec -> (name: String, path: String) in
+            guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else { fail("--preload expects NAME=PATH, got \(spec)") }
+            return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+        }
         let preopens = directories.map { spec -> (guest: String, host: String) in
             let parts = spec.components(separatedBy: "::")
             return (guest: parts.count > 1 ? parts[1] : parts[0], host: parts[0])
@@ -201,10 +213,18 @@ struct Run: ParsableCommand {
             }
             var linker = Linker()
             linker.defineWASI(wasi)
+            for (name, path) in preloads {
+                let preloaded: Module
+                do { preloaded = try loadModule(path, engine: engine) } catch { fail("--preload \(name)=\(path): \(error)") }
+                linker.define(name, instance: try linker.instantiate(preloaded, in: store))
+            }
             instance = try linker.instantiate(module, in: store)
             guard let instance else { return }
             if let invoke {
-                guard case .function(let function)? = instance.export(invoke) else { fail("no exported function named \(invoke)") }
+                guard case .function(let function)? = instance.export(invoke) else {
+                    let functions = module.exports.filter { if case .function? = instance.export($0) { true } else { false } }
+                    fail("no exported function named \(invoke) (the module exports \(functions.isEmpty ? "no functions" : "functions " + functions.joined(separator: ", ")))")
+                }
                 let params = function.type.parameters
                 guard params.count == arguments.count else { fail("\(invoke) takes \(params.count) argument(s), got \(arguments.count)") }
                 let values = try zip(params, arguments).map { try parseArgument($1, as: $0) }
@@ -216,12 +236,16 @@ struct Run: ParsableCommand {
         } catch let exit as WASIExit {
             throw ExitCode(exit.code)
         } catch let trap as Trap {
+            // As Wasmtime's CLI on Unix: a trap ends the process as an abort would.
             complain("\(file): trap: \(trap)")
-            throw ExitCode(1)
+            throw ExitCode(Self.trapStatus)
         } catch {
             fail("\(error)")
         }
     }
+
+    /// The exit status of a run that trapped (Wasmtime's: 128 + SIGABRT).
+    static let trapStatus: Int32 = 134
 
     func fail(_ reason: String) -> Never {
         complain("\(file): \(reason)")

@@ -109,6 +109,28 @@ final class CompilerTests: XCTestCase {
         XCTAssertEqual(try instance.invoke("f", []), [.i32(7)])
     }
 
+    /// Issue 19: a file that is not a module, or ends too soon, is described in
+    /// plain words (WasmKit's parser wrote `"Message(text: …)"` and the offset twice).
+    func testMalformedModulesAreDescribedInPlainWords() {
+        func message(_ bytes: [UInt8]) -> String {
+            do { _ = try CompiledModule(bytes: bytes); return "compiled" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(message(Array("garbage".utf8)), #"not a WebAssembly module (the file starts with "garb", not "\0asm")"#)
+        XCTAssertEqual(message([]), #"not a WebAssembly module (the file is empty, not "\0asm")"#)
+        XCTAssertEqual(message([0x7F, 0x45, 0x4C, 0x46, 2]), #"not a WebAssembly module (the file starts with "\x7fELF", not "\0asm")"#)
+        XCTAssertEqual(message([0x00, 0x61, 0x73, 0x6D, 0x02, 0x00, 0x00, 0x00]), "unknown binary version 2 (Sheave reads version 1) at offset 0x4")
+        XCTAssertEqual(message([0x00, 0x61, 0x73, 0x6D, 0x01]), "unexpected end: the header has no version at offset 0x4")
+        // A type section that ends inside its only entry.
+        let truncated = message([0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60])
+        XCTAssertTrue(truncated.hasPrefix("unexpected end"), truncated)
+        XCTAssertEqual(truncated.components(separatedBy: "at offset").count, 2, truncated)
+        // A function body with an opcode that does not exist.
+        let unknown = message([0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+                               0x03, 0x02, 0x01, 0x00, 0x0A, 0x05, 0x01, 0x03, 0x00, 0xFF, 0x0B])
+        XCTAssertFalse(unknown.contains("Message("), unknown)
+        XCTAssertEqual(unknown.components(separatedBy: "at offset").count, 2, unknown)
+    }
+
     func testAGigabyteDataSegmentRequestIsAnErrorNotAnAllocation() {
         // A data segment declaring 1 GiB of bytes in a module of a few dozen.
         var bytes: [UInt8] = [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]
