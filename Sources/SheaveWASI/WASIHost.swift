@@ -73,6 +73,7 @@ public final class WASIHost {
                             .check(ranges, &arguments)
                     }
                     guard inBounds else { return [.i32(UInt32(WASIAbi.Errno.EFAULT.rawValue))] }
+                    if let refusal = Self.refusal(name, arguments, memory: caller.memory) { return [.i32(UInt32(refusal.rawValue))] }
                     let view = MemoryView(memory: caller.memory)
                     var results: [WasmTypes.Value]
                     do {
@@ -107,6 +108,16 @@ public final class WASIHost {
     /// declare (answered with ENOSYS): none, as a test checks.
     package var uncheckedFunctions: [String] {
         bridge.wasiHostModules(MemoryView.self).values.flatMap(\.functions.keys).filter { GuestRange.preview1[$0] == nil }.sorted()
+    }
+
+    /// The errno for a call WasmKit's WASI would perform but a sandbox must refuse,
+    /// or nil. `path_symlink` to an absolute path: a link out of the preopened
+    /// tree (Wasmtime answers `EPERM`, the WASI filesystem's "not permitted").
+    /// The ranges are checked already.
+    static func refusal(_ name: String, _ arguments: [Sheave.Value], memory: Memory?) -> WASIAbi.Errno? {
+        guard name == "path_symlink", case .i32(let start) = arguments[0], case .i32(let length) = arguments[1], length > 0 else { return nil }
+        let absolute = withBytes(of: memory) { bytes in Int(start) < bytes.count && bytes[Int(start)] == UInt8(ascii: "/") }
+        return absolute ? .EPERM : nil
     }
 
     /// Calls `body` with the bytes of `memory` (none when there is no memory).

@@ -62,6 +62,36 @@ final class WASITests: XCTestCase {
     }
 }
 
+extension WASITests {
+    /// Issue 19 (the WASI test suite's symlink_create): a symlink to an absolute
+    /// path would lead out of the preopened directory. Refused with EPERM, as
+    /// Wasmtime refuses it, and nothing is created; a relative one still works.
+    func testASymlinkToAnAbsolutePathIsRefusedAndNotCreated() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sheave-symlink-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let module = try CompiledModule(bytes: try wat2wasm("""
+            (module
+              (import "wasi_snapshot_preview1" "path_symlink" (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 0) "/etc")
+              (data (i32.const 8) "out")
+              (data (i32.const 16) "file")
+              (data (i32.const 24) "in")
+              (func (export "_start")
+                ;; exit code: the absolute link's errno * 100 + the relative link's errno
+                (call $exit (i32.add
+                  (i32.mul (call $symlink (i32.const 0) (i32.const 4) (i32.const 3) (i32.const 8) (i32.const 3)) (i32.const 100))
+                  (call $symlink (i32.const 16) (i32.const 4) (i32.const 3) (i32.const 24) (i32.const 2))))))
+            """))
+        let result = try runWASI(module, args: ["test"], preopens: [(guest: "/", host: directory.path)])
+        XCTAssertEqual(result.exit, 63 * 100 + 0)  // EPERM, then success
+        XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: directory.appendingPathComponent("out").path))
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: directory.appendingPathComponent("in").path), "file")
+    }
+}
+
 /// Runs the WASI program `module` (its `_start`), its stdout going to a pipe;
 /// returns what it wrote and its exit code (0 when it returned normally).
 func runWASI(_ module: CompiledModule, args: [String], environment: [String: String] = [:],
