@@ -24,5 +24,5 @@ linker.defineFunction("host", "log") { (value: Int32) in print("wasm says: \(val
 linker.defineFunction("host", "scale") { (value: Int32) -> Int32 in value * 10 }
 let store = Store(engine: engine)
 let instance = try linker.instantiate(module, in: store)
-let sumScaled = try instance.function("sum_scaled")!.typed(Int32.self, Int32.self)
+let sumScaled = try instance.function("sum_scaled")!.typed(parameters: Int32.self, results: Int32.self)
 print("sum_scaled(5) = \(try sumScaled(5))")

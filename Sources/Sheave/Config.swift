@@ -87,7 +87,7 @@ public struct Config: Sendable {
 ///     let module = try Module(engine: engine, wat: "(module (func (export \"answer\") (result i32) (i32.const 42)))")
 ///     let store = Store(engine: engine)
 ///     let instance = try Linker().instantiate(module, in: store)
-///     let answer = try instance.function("answer")!.typed(Int32.self)
+///     let answer = try instance.function("answer")!.typed(results: Int32.self)
 ///     print(try answer())  // 42
 public final class Engine: Sendable {
     /// Sheave's version, as `sheave --version` prints it.

@@ -38,22 +38,28 @@ public struct Function {
         try InstanceEntity.call(callee, arguments, caller: Caller(memory: nil))
     }
 
-    /// A typed wrapper of a function of type [] -> [R].
-    public func typed<R: WasmValue>(_: R.Type) throws -> () throws -> R {
-        try check([], [R.valueType])
-        return { R(try call([])[0]) }
-    }
-
-    /// A typed wrapper of a function of type [A] -> [R].
-    public func typed<A: WasmValue, R: WasmValue>(_: A.Type, _: R.Type) throws -> (A) throws -> R {
-        try check([A.valueType], [R.valueType])
-        return { a in R(try call([a.value])[0]) }
-    }
-
-    /// A typed wrapper of a function of type [A, B] -> [R].
-    public func typed<A: WasmValue, B: WasmValue, R: WasmValue>(_: A.Type, _: B.Type, _: R.Type) throws -> (A, B) throws -> R {
-        try check([A.valueType, B.valueType], [R.valueType])
-        return { a, b in R(try call([a.value, b.value])[0]) }
+    /// A typed wrapper of a function of any number of parameters and results,
+    /// checked against its type once, here:
+    ///
+    ///     let add = try function.typed(parameters: Int32.self, Int32.self, results: Int32.self)
+    ///     let five = try add(2, 3)                                   // Int32
+    ///     let split = try other.typed(parameters: Int64.self, results: Int32.self, Double.self)
+    ///     let (count, mean) = try split(1 << 40)                     // (Int32, Double)
+    public func typed<each P: WasmValue, each R: WasmValue>(
+        parameters: repeat (each P).Type, results: repeat (each R).Type
+    ) throws -> (repeat each P) throws -> (repeat each R) {
+        var parameterTypes: [ValueType] = [], resultTypes: [ValueType] = []
+        for parameter in repeat each parameters { parameterTypes.append(parameter.valueType) }
+        for result in repeat each results { resultTypes.append(result.valueType) }
+        try check(parameterTypes, resultTypes)
+        let function = self
+        return { (arguments: repeat each P) in
+            var values: [Value] = []
+            for argument in repeat each arguments { values.append(argument.value) }
+            // As many results as the type checked above names, each of its type.
+            var results = try function.call(values).makeIterator()
+            return (repeat (each R)(results.next()!))
+        }
     }
 
     private func check(_ parameters: [ValueType], _ results: [ValueType]) throws {

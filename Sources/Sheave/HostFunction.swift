@@ -13,12 +13,26 @@ public struct Caller {
     public let memory: Memory?
     /// The store's interruption flag; nil when the host itself called.
     let interrupt: InterruptFlag?
+    /// The calling instance; nil when the host itself called.
+    let entity: InstanceEntity?
 
-    /// A caller whose memory is `memory`, in a store whose interruption flag is `interrupt`.
-    init(memory: Memory?, interrupt: InterruptFlag? = nil) {
+    /// A caller whose memory is `memory`, in a store whose interruption flag is
+    /// `interrupt`, from the code of `entity`.
+    init(memory: Memory?, interrupt: InterruptFlag? = nil, entity: InstanceEntity? = nil) {
         self.memory = memory
         self.interrupt = interrupt
+        self.entity = entity
     }
+
+    /// The calling instance's export named `name`: its functions, memory,
+    /// globals and tables, as `Instance.export` gives them; nil when it exports
+    /// nothing by that name, or when the host itself called.
+    ///
+    ///     linker.defineFunction("env", "log", parameters: Int32.self, Int32.self) { caller, start, length in
+    ///         guard case .memory(let memory)? = caller.export("memory") else { return }
+    ///         print(String(decoding: try memory.read(at: Int(start), count: Int(length)), as: UTF8.self))
+    ///     }
+    public func export(_ name: String) -> Extern? { entity?.export(name) }
 
     /// Throws the `interrupted` trap when the store's `InterruptHandle` asked the
     /// running code to stop (and takes the request, as a checkpoint does). A host

@@ -397,7 +397,7 @@ final class InstanceEntity {
         guard max(Value.slotCount(type.parameters), Value.slotCount(type.results)) <= slots.count else { throw Trap(code: .badSignature, backtrace: []) }
         let arguments = Value.decode(slots, as: type.parameters)
         let results = try Self.call(handle, arguments, caller: Caller(memory: memory.map { Memory(storage: $0, type: memoryType!) },
-                                                                      interrupt: vm.interruptFlag))
+                                                                      interrupt: vm.interruptFlag, entity: self))
         guard results.count == type.results.count, zip(results, type.results).allSatisfy({ $0.matches($1) }) else {
             throw LinkError(message: "host function returned \(results), expected \(type.results)")
         }

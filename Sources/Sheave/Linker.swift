@@ -36,30 +36,44 @@ public struct Linker {
 // MARK: Typed host functions
 
 extension Linker {
-    /// Defines a host function taking no argument.
-    public mutating func defineFunction<R: WasmValue>(_ module: String, _ name: String, _ body: @escaping () throws -> R) {
-        defineFunction(module, name, parameters: [], results: [R.valueType]) { _, _ in [try body().value] }
+    /// Defines a host function of any number of typed parameters and results;
+    /// `body` gets the `Caller` (the calling instance's memory and exports) first.
+    ///
+    ///     linker.defineFunction("env", "divmod", parameters: Int32.self, Int32.self, results: Int32.self, Int32.self) {
+    ///         caller, a, b in (a / b, a % b)
+    ///     }
+    public mutating func defineFunction<each P: WasmValue, each R: WasmValue>(
+        _ module: String, _ name: String, parameters: repeat (each P).Type, results: repeat (each R).Type,
+        body: @escaping (Caller, repeat each P) throws -> (repeat each R)
+    ) {
+        define(module, name, typed: body)
     }
 
-    /// Defines a host function taking one argument.
-    public mutating func defineFunction<A: WasmValue, R: WasmValue>(_ module: String, _ name: String, _ body: @escaping (A) throws -> R) {
-        defineFunction(module, name, parameters: [A.valueType], results: [R.valueType]) { _, args in
-            [try body(A(args[0])).value]
-        }
+    /// Defines a host function whose parameter and result types are those of
+    /// `body` (any number of each), for a body that needs no `Caller`:
+    ///
+    ///     linker.defineFunction("math", "twice") { (x: Int64) -> Int64 in x * 2 }
+    ///     linker.defineFunction("env", "log") { (code: Int32) in print(code) }
+    public mutating func defineFunction<each P: WasmValue, each R: WasmValue>(
+        _ module: String, _ name: String, _ body: @escaping (repeat each P) throws -> (repeat each R)
+    ) {
+        define(module, name, typed: { (_: Caller, arguments: repeat each P) in try body(repeat each arguments) })
     }
 
-    /// Defines a host function taking two arguments.
-    public mutating func defineFunction<A: WasmValue, B: WasmValue, R: WasmValue>(_ module: String, _ name: String, _ body: @escaping (A, B) throws -> R) {
-        defineFunction(module, name, parameters: [A.valueType, B.valueType], results: [R.valueType]) { _, args in
-            [try body(A(args[0]), B(args[1])).value]
-        }
-    }
-
-    /// Defines a host function taking one argument and returning nothing.
-    public mutating func defineFunction<A: WasmValue>(_ module: String, _ name: String, _ body: @escaping (A) throws -> Void) {
-        defineFunction(module, name, parameters: [A.valueType], results: []) { _, args in
-            try body(A(args[0]))
-            return []
+    /// Defines `body` with the types of its parameters and results.
+    private mutating func define<each P: WasmValue, each R: WasmValue>(
+        _ module: String, _ name: String, typed body: @escaping (Caller, repeat each P) throws -> (repeat each R)
+    ) {
+        var parameterTypes: [ValueType] = [], resultTypes: [ValueType] = []
+        for type in repeat (each P).self { parameterTypes.append(type.valueType) }
+        for type in repeat (each R).self { resultTypes.append(type.valueType) }
+        defineFunction(module, name, parameters: parameterTypes, results: resultTypes) { caller, arguments in
+            // The runtime checked the arguments against `parameterTypes`: one of each type.
+            var values = arguments.makeIterator()
+            let results = try body(caller, repeat (each P)(values.next()!))
+            var out: [Value] = []
+            for result in repeat each results { out.append(result.value) }
+            return out
         }
     }
 }

@@ -21,12 +21,59 @@ final class EmbeddingTests: XCTestCase {
         var linker = Linker()
         linker.defineFunction("math", "twice") { (x: Int64) -> Int64 in x * 2 }
         let instance = try linker.instantiate(module, in: Store(engine: engine))
-        let quad = try instance.function("quad")!.typed(Int64.self, Int64.self)
+        let quad = try instance.function("quad")!.typed(parameters: Int64.self, results: Int64.self)
         XCTAssertEqual(try quad(-21), -84)
-        let half = try instance.function("half")!.typed(Double.self, Double.self)
+        let half = try instance.function("half")!.typed(parameters: Double.self, results: Double.self)
         XCTAssertEqual(try half(3), 1.5)
-        XCTAssertThrowsError(try instance.function("quad")!.typed(Int32.self, Int32.self), "wrong types are refused")
+        XCTAssertThrowsError(try instance.function("quad")!.typed(parameters: Int32.self, results: Int32.self), "wrong types are refused")
         XCTAssertEqual(try instance.function("quad")!.call([.i64(1)]), [.i64(4)])
+    }
+
+    /// Issue 19: typed calls and typed host functions of any arity and result
+    /// count (parameter packs), and a `Caller` that reaches the calling
+    /// instance's exports through the public API.
+    func testTypedCallsOfAnyArityAndHostFunctionsThatSeeTheirCaller() throws {
+        let module = try Module(engine: engine, wat: """
+            (module
+              (import "env" "divmod" (func $divmod (param i32 i32 i64) (result i32 i64)))
+              (import "env" "tick" (func $tick))
+              (memory (export "memory") 1)
+              (global (export "ticks") (mut i32) (i32.const 0))
+              (func (export "mix") (param i32 i64 f32 f64) (result f64 i32 i64)
+                (f64.add (f64.promote_f32 (local.get 2)) (local.get 3))
+                (call $divmod (local.get 0) (i32.const 7) (local.get 1)))
+              (func (export "go") (call $tick) (call $tick) (i32.store (i32.const 8) (i32.const 99))))
+            """)
+        var linker = Linker()
+        linker.defineFunction("env", "divmod", parameters: Int32.self, Int32.self, Int64.self, results: Int32.self, Int64.self) {
+            caller, a, b, c in (a / b, Int64(a % b) + c)
+        }
+        var ticksSeen: [Int32] = []
+        linker.defineFunction("env", "tick") { caller in
+            // The caller's exports, through the API: its global, its memory.
+            guard case .global(let ticks)? = caller.export("ticks"), case .memory(let memory)? = caller.export("memory") else {
+                throw LinkError(message: "the caller's exports are not reachable")
+            }
+            ticksSeen.append(Int32(ticks.value))
+            try ticks.set(.i32(UInt32(ticks.value) + 1))
+            try memory.write([UInt8(ticksSeen.count)], at: 4)
+            XCTAssertNil(caller.export("nothing"))
+        }
+        let instance = try linker.instantiate(module, in: Store(engine: engine))
+        let mix = try instance.function("mix")!.typed(parameters: Int32.self, Int64.self, Float.self, Double.self,
+                                                      results: Double.self, Int32.self, Int64.self)
+        let (sum, quotient, remainder) = try mix(-30, 1_000_000_000_000, 0.5, 2.25)
+        XCTAssertEqual(sum, 2.75)
+        XCTAssertEqual(quotient, -4)
+        XCTAssertEqual(remainder, 1_000_000_000_000 - 2)
+        let go = try instance.function("go")!.typed()
+        try go()
+        XCTAssertEqual(ticksSeen, [0, 1])
+        XCTAssertEqual(try instance.memory("memory")?.read(at: 4, count: 5), [2, 0, 0, 0, 99])
+        XCTAssertThrowsError(try instance.function("mix")!.typed(parameters: Int32.self, results: Double.self), "wrong types are refused")
+        // A host function called by the host itself has no calling instance.
+        guard case .function(let tick)? = linker.definitions["env"]?["tick"] else { return XCTFail("no tick") }
+        XCTAssertThrowsError(try tick.call([]))
     }
 
     /// The code image depends on the module alone: the instances of one `Module`
@@ -52,8 +99,8 @@ final class EmbeddingTests: XCTestCase {
         let first = try Linker().instantiate(module, in: Store(engine: engine))
         let second = try Linker().instantiate(module, in: Store(engine: engine))
         XCTAssertEqual(first.codeImageIdentity, second.codeImageIdentity)
-        let apply = try first.function("apply")!.typed(Int32.self, Int32.self)
-        let applySecond = try second.function("apply")!.typed(Int32.self, Int32.self)
+        let apply = try first.function("apply")!.typed(parameters: Int32.self, results: Int32.self)
+        let applySecond = try second.function("apply")!.typed(parameters: Int32.self, results: Int32.self)
         XCTAssertEqual(try apply(5), 5)
         XCTAssertEqual(try apply(6), 11)
         XCTAssertEqual(try applySecond(100), 100, "the second instance's memory is its own")
@@ -75,7 +122,8 @@ final class EmbeddingTests: XCTestCase {
         // The lower API builds an image for its instance alone.
         let own = try Instance(module: module.compiled, store: Store(engine: engine), imports: [:])
         XCTAssertNotEqual(own.codeImageIdentity, first.codeImageIdentity)
-        XCTAssertEqual(try own.function("apply")!.typed(Int32.self, Int32.self)(7), 7)
+        let ownApply = try own.function("apply")!.typed(parameters: Int32.self, results: Int32.self)
+        XCTAssertEqual(try ownApply(7), 7)
     }
 
     /// A store, its instances and their memories are freed when the last handle
@@ -102,7 +150,8 @@ final class EmbeddingTests: XCTestCase {
                 (module (import "first" "double" (func $double (param i32) (result i32)))
                         (func (export "quad") (param i32) (result i32) (call $double (call $double (local.get 0)))))
                 """), in: owned)
-            XCTAssertEqual(try second.function("quad")!.typed(Int32.self, Int32.self)(3), 12)
+            let quad = try second.function("quad")!.typed(parameters: Int32.self, results: Int32.self)
+            XCTAssertEqual(try quad(3), 12)
             store = owned
             memory = instance.memory
         }
@@ -110,7 +159,7 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertNil(memory, "the instance's memory outlived its store")
 
         let double: (Int32) throws -> Int32 = try {
-            try Linker().instantiate(module, in: Store(engine: engine)).function("double")!.typed(Int32.self, Int32.self)
+            try Linker().instantiate(module, in: Store(engine: engine)).function("double")!.typed(parameters: Int32.self, results: Int32.self)
         }()
         XCTAssertEqual(try double(21), 42, "a function handle keeps its store alive")
 
@@ -141,7 +190,8 @@ final class EmbeddingTests: XCTestCase {
             (module (import "host" "memory" (memory 1 2))
                     (func (export "peek") (result i32) (i32.load8_u (i32.const 7))))
             """), in: Store(engine: engine))
-        XCTAssertEqual(try instance.function("peek")!.typed(Int32.self)(), 42)
+        let peek = try instance.function("peek")!.typed(results: Int32.self)
+        XCTAssertEqual(try peek(), 42)
     }
 
     #if InterpreterSIMD
@@ -197,14 +247,15 @@ final class EmbeddingTests: XCTestCase {
         let memory = instance.memory("memory")!
         try memory.write([1, 2, 3], at: 100)
         XCTAssertEqual(try memory.read(at: 99, count: 5), [0, 1, 2, 3, 0])
-        XCTAssertEqual(try instance.function("load")!.typed(Int32.self, Int32.self)(101), 2)
+        let load = try instance.function("load")!.typed(parameters: Int32.self, results: Int32.self)
+        XCTAssertEqual(try load(101), 2)
         XCTAssertThrowsError(try memory.read(at: 65535, count: 2))
         XCTAssertThrowsError(try memory.write([1], at: -1))
         memory.withUnsafeMutableBytes { bytes in
             XCTAssertEqual(bytes.count, 65536)
             bytes[200] = 77
         }
-        XCTAssertEqual(try instance.function("load")!.typed(Int32.self, Int32.self)(200), 77)
+        XCTAssertEqual(try load(200), 77)
         XCTAssertEqual(memory.grow(by: 2), 1)
         XCTAssertNil(memory.grow(by: 1), "past the maximum")
         XCTAssertEqual(memory.pages, 3)
@@ -238,7 +289,7 @@ final class EmbeddingTests: XCTestCase {
             (module (import "host" "base" (global $base (mut i32))) (import "host" "two" (func $two (result i32)))
               (func (export "answer") (result i32) (i32.add (global.get $base) (call $two))))
             """)
-        let answer = try linker.instantiate(module, in: Store(engine: engine)).function("answer")!.typed(Int32.self)
+        let answer = try linker.instantiate(module, in: Store(engine: engine)).function("answer")!.typed(results: Int32.self)
         XCTAssertEqual(try answer(), 42)
         try base.set(.i32(0))
         XCTAssertEqual(try answer(), 2, "the module reads the host's global, not a copy")
@@ -274,7 +325,8 @@ final class EmbeddingTests: XCTestCase {
         var linker = Linker()
         linker.define("lib", instance: try linker.instantiate(library, in: store))
         let instance = try linker.instantiate(client, in: store)
-        XCTAssertEqual(try instance.function("plus_two")!.typed(Int32.self, Int32.self)(40), 42)
+        let plus_two = try instance.function("plus_two")!.typed(parameters: Int32.self, results: Int32.self)
+        XCTAssertEqual(try plus_two(40), 42)
     }
 
     func testWASIThroughTheLinker() throws {
@@ -341,7 +393,7 @@ final class EmbeddingLimitsTests: XCTestCase {
         }
         let instance = try linker.instantiate(module, in: store)
         innerFunction = instance.function("inner")
-        let outer = try instance.function("outer")!.typed(Int32.self, Int32.self)
+        let outer = try instance.function("outer")!.typed(parameters: Int32.self, results: Int32.self)
         XCTAssertEqual(try outer(4), 25)
         XCTAssertThrowsError(try outer(0)) { error in
             XCTAssertEqual((error as? Trap)?.code, .integerDivisionByZero)

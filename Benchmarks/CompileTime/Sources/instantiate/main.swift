@@ -40,7 +40,7 @@ for _ in 0..<5 {
     }
 }
 let instance = try Sheave.Linker().instantiate(module, in: Sheave.Store(engine: engine))
-check(try instance.function("add")!.typed(Int32.self, Int32.self, Int32.self)(2, 3), "sheave")
+check(try instance.function("add")!.typed(parameters: Int32.self, Int32.self, results: Int32.self)(2, 3), "sheave")
 
 print("Instantiating \(URL(fileURLWithPath: path).lastPathComponent) (\(bytes.count) bytes) \(count) times, each in a new store; medians of 5 rounds:")
 print("")
