@@ -360,9 +360,9 @@ final class InstanceEntity {
         defer { vm.context = saved }
         let entry = code.address(at: module.functionOffsets[index - module.info.importedFunctionCount])
         do {
-            let results = try vm.invoke(entry, arguments: arguments.flatMap(\.slots), resultCount: Value.slotCount(type.results)) { id, vm in
-                try self.answerHostCall(id, vm)
-            }
+            let results = try vm.invoke(entry, arguments: arguments.flatMap(\.slots), resultCount: Value.slotCount(type.results),
+                                        host: { id, vm in try self.answerHostCall(id, vm) },
+                                        checkpoint: { code, _ in try self.store.resumes(after: code) })
             return Value.decode(results, as: type.results)
         } catch let trap as VMTrap {
             throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(frame), omittedFrames: trap.omittedFrames)

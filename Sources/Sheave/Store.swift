@@ -40,6 +40,43 @@ public final class Store {
         set { vm.fuel = max(newValue, 0) }
     }
 
+    /// Called when running code has used up its fuel, on the thread running it:
+    /// returns how much fuel to add (0 or less ends the call with the
+    /// "all fuel consumed" trap, as without a handler), and may throw to end the
+    /// call with that error. What it adds pays first for what the code ran past
+    /// zero; the code resumes where it stopped, as if nothing had happened.
+    ///
+    ///     var refills = 0
+    ///     store.fuel = 10_000
+    ///     store.outOfFuelHandler = {
+    ///         refills += 1
+    ///         return refills <= 100 ? 10_000 : 0     // at most a million units in all
+    ///     }
+    public var outOfFuelHandler: (() throws -> Int64)?
+
+    /// Called when the store's `InterruptHandle` stopped the running code, on the
+    /// thread running it: returns true to let the code go on from where it
+    /// stopped, false to end the call with the "interrupted" trap (as without a
+    /// handler). A time slice: interrupt on a timer, and let the handler decide
+    /// whether the call has had enough (Wasmtime's epoch deadline callback).
+    public var interruptHandler: (() throws -> Bool)?
+
+    /// Whether code stopped at a checkpoint for `code` resumes: what the handlers say.
+    func resumes(after code: TrapCode) throws -> Bool {
+        switch code {
+        case .outOfFuel:
+            guard let outOfFuelHandler else { return false }
+            let more = try outOfFuelHandler()
+            guard more > 0 else { return false }
+            vm.fuel = vm.fuel.addingReportingOverflow(more).overflow ? .max : vm.fuel + more
+            return vm.fuel >= 0
+        case .interrupted:
+            return try interruptHandler?() ?? false
+        default:
+            return false
+        }
+    }
+
     /// Stops the store's running code at its next checkpoint, from any thread
     /// (with `Config.interruptible`).
     public var interruptHandle: InterruptHandle { InterruptHandle(flag: vm.interruptFlag) }

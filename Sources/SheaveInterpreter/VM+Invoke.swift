@@ -18,14 +18,18 @@ extension VM {
     /// Runs one call to completion: the three steps of `startCall`, `run` and
     /// `endCall`, answering host calls with `host` (which reads its arguments
     /// from and writes its results to `vm.hostSlots`, and may itself call `invoke`).
+    /// When a checkpoint stops the code (fuel used up, or interrupted), `checkpoint`
+    /// decides: true resumes it (for fuel, once the host has added enough to pay
+    /// the debt), false ends the call with that trap.
     ///
-    /// Throws `VMTrap` on a trap, or what `host` throws; either way the VM is
-    /// back in the state it had before the call.
+    /// Throws `VMTrap` on a trap, or what `host` or `checkpoint` throws; either way
+    /// the VM is back in the state it had before the call.
     public func invoke(
         _ entry: UnsafeRawPointer, arguments: [UInt64], resultCount: Int,
         host: (_ id: UInt32, _ vm: VM) throws -> Void = { id, _ in
             preconditionFailure("host function \(id) called, but no host functions were given")
-        }
+        },
+        checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool = { _, _ in false }
     ) throws -> [UInt64] {
         startCall(entry, arguments: arguments)
         while true {
@@ -39,6 +43,17 @@ extension VM {
                     abandonCall()
                     throw error
                 }
+            case .checkpoint(let code):
+                // The host may add fuel (paying the debt first) or let an interrupted call go on.
+                let resume: Bool
+                do {
+                    resume = try checkpoint(code, self)
+                } catch {
+                    abandonCall()
+                    throw error
+                }
+                if resume && (code != .outOfFuel || fuel >= 0) { continue }
+                throw trapStoppedCall(code)
             case .trap(let code, _):
                 throw VMTrap(code: code, backtrace: lastBacktrace, omittedFrames: lastBacktraceOmitted)
             }

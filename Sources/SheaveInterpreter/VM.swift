@@ -42,6 +42,11 @@ public enum RunResult: Equatable {
     /// Execution trapped at `pc` (the trapping op). The VM is back in the state
     /// it had before `startCall`; `lastBacktrace` holds the wasm frames.
     case trap(TrapCode, pc: UnsafeRawPointer?)
+    /// A checkpoint stopped the code: its fuel is used up (`.outOfFuel`; `fuel`
+    /// is negative, the debt) or the store was interrupted (`.interrupted`).
+    /// Call `run()` again to resume after the checkpoint (with fuel added first,
+    /// for `.outOfFuel`), or `trapStoppedCall` to end the call with that trap.
+    case checkpoint(TrapCode)
 }
 
 /// Bytecode prepared to run, at a stable address, kept alive while a VM runs it.
@@ -246,6 +251,7 @@ struct OpLayout {
 ///     loop: switch vm.run() {
 ///     case .returned: let results = vm.endCall(resultCount: 1)
 ///     case .hostCall(let id): /* read and write vm.hostSlots */ continue loop
+///     case .checkpoint(let code): /* add fuel and continue loop, or vm.trapStoppedCall(code) */
 ///     case .trap(let code, _): /* the VM is already unwound */
 ///     }
 ///
@@ -510,6 +516,8 @@ public final class VM {
             return .returned
         case .hostCall(let id):
             return .hostCall(id: id)
+        case .checkpoint(let code):
+            return .checkpoint(code)
         case .trap(let code):
             let trapPC = state.pointee.pc
             (lastBacktrace, lastBacktraceOmitted) = backtrace(from: trapPC)
@@ -526,6 +534,18 @@ public final class VM {
         let results = (0..<resultCount).map { frame.load(fromByteOffset: $0 * 8, as: UInt64.self) }
         unwind()
         return results
+    }
+
+    /// Ends the call stopped at a checkpoint (`RunResult.checkpoint`) as the trap
+    /// `code`: records its backtrace, as a trap does, restores the state saved by
+    /// its `startCall`, and leaves no fuel debt behind.
+    public func trapStoppedCall(_ code: TrapCode) -> VMTrap {
+        precondition(!entries.isEmpty, "no call to end")
+        let pc = state.pointee.pc
+        (lastBacktrace, lastBacktraceOmitted) = backtrace(from: pc)
+        unwind()
+        if code == .outOfFuel && fuelMetering && fuel < 0 { fuel = 0 }
+        return VMTrap(code: code, backtrace: lastBacktrace, omittedFrames: lastBacktraceOmitted)
     }
 
     /// Abandons the innermost call (for example when a host function it called failed),

@@ -9,6 +9,9 @@ enum Stop: Error {
     case hostCall(UInt32)
     /// Execution trapped.
     case trap(TrapCode)
+    /// A checkpoint found the fuel used up (`.outOfFuel`) or the store
+    /// interrupted (`.interrupted`): the code stopped after it, and may resume.
+    case checkpoint(TrapCode)
 }
 
 /// The handler type shared by every op in the tail loop. The hot state is
