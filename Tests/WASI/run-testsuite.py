@@ -70,7 +70,7 @@ def main():
             if line: known.add(line)
         del args[at:at + 2]
     if len(args) != 2: raise SystemExit(__doc__)
-    sheave, tests = os.path.abspath(args[0]), args[1]
+    sheave, tests = os.path.abspath(args[0]), os.path.abspath(args[1])
     passed, failures = 0, []
     start = time.time()
     for wasm, config in cases(tests):
