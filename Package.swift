@@ -57,7 +57,10 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"), .product(name: "WAT", package: "WasmKit"),
             ]),
         // WASI preview1: WasmKit's engine-agnostic WASI library, bridged to Sheave's memory.
-        .target(name: "SheaveWASI", dependencies: ["Sheave", .product(name: "WASI", package: "WasmKit")]),
+        // Sheave's own host directories fill what WasmKit's WASI lacks (hard links, …);
+        // CSheaveSystem makes the one system call Swift cannot (openat2).
+        .target(name: "SheaveWASI", dependencies: ["Sheave", "CSheaveSystem", .product(name: "WASI", package: "WasmKit")]),
+        .target(name: "CSheaveSystem"),
         // The spec test runner: .wast scripts (WasmKit's WAT library reads them).
         .target(
             name: "SheaveWAST",

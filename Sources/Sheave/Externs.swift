@@ -35,7 +35,7 @@ public struct Function {
 
     /// Calls it with untyped values; throws on a type mismatch, a trap or a host error.
     public func call(_ arguments: [Value]) throws -> [Value] {
-        try InstanceEntity.call(callee, arguments, caller: Caller(memory: nil))
+        try InstanceEntity.call(callee, arguments, caller: Caller())
     }
 
     /// A typed wrapper of a function of any number of parameters and results,
@@ -48,10 +48,7 @@ public struct Function {
     public func typed<each P: WasmValue, each R: WasmValue>(
         parameters: repeat (each P).Type, results: repeat (each R).Type
     ) throws -> (repeat each P) throws -> (repeat each R) {
-        var parameterTypes: [ValueType] = [], resultTypes: [ValueType] = []
-        for parameter in repeat each parameters { parameterTypes.append(parameter.valueType) }
-        for result in repeat each results { resultTypes.append(result.valueType) }
-        try check(parameterTypes, resultTypes)
+        try check(valueTypes(repeat each parameters), valueTypes(repeat each results))
         let function = self
         return { (arguments: repeat each P) in
             var values: [Value] = []

@@ -10,16 +10,15 @@ struct HostFunction {
 /// What a host function may reach of the code that called it.
 public struct Caller {
     /// The calling instance's memory; nil when it has none, or when the host itself called.
-    public let memory: Memory?
+    public var memory: Memory? { entity?.apiMemory }
     /// The store's interruption flag; nil when the host itself called.
     let interrupt: InterruptFlag?
     /// The calling instance; nil when the host itself called.
     let entity: InstanceEntity?
 
-    /// A caller whose memory is `memory`, in a store whose interruption flag is
-    /// `interrupt`, from the code of `entity`.
-    init(memory: Memory?, interrupt: InterruptFlag? = nil, entity: InstanceEntity? = nil) {
-        self.memory = memory
+    /// A caller in a store whose interruption flag is `interrupt`, from the
+    /// code of `entity`; without them, the host itself.
+    init(interrupt: InterruptFlag? = nil, entity: InstanceEntity? = nil) {
         self.interrupt = interrupt
         self.entity = entity
     }

@@ -100,6 +100,8 @@ final class InstanceEntity {
     /// The instance's memory (defined or imported), if it has one.
     let memory: LinearMemory?
     let memoryType: MemoryType?
+    /// The instance's memory as the public API hands it out (exports, `Caller.memory`).
+    var apiMemory: Memory? { memory.map { Memory(storage: $0, type: memoryType!) } }
     let tables: [FunctionTable]
     let tableTypes: [TableType]
     /// Every global, imported ones first.
@@ -316,7 +318,7 @@ final class InstanceEntity {
         guard let export = exportEntry(name) else { return nil }
         switch export.descriptor {
         case .function(let index): return .function(callee(Int(index)).function)
-        case .memory: return memory.map { .memory(Memory(storage: $0, type: memoryType!)) }
+        case .memory: return apiMemory.map { .memory($0) }
         case .global(let index): return .global(Global(cell: globals[Int(index)]))
         case .table(let index): return .table(Table(storage: tables[Int(index)], type: tableTypes[Int(index)]))
         default: return nil
@@ -336,7 +338,7 @@ final class InstanceEntity {
     /// Calls the exported function `name`.
     func invoke(_ name: String, _ arguments: [Value]) throws -> [Value] {
         guard let export = exportEntry(name), case .function(let index) = export.descriptor else { throw LinkError(message: "unknown export \(name)") }
-        return try Self.call(callee(Int(index)), arguments, caller: Caller(memory: nil))
+        return try Self.call(callee(Int(index)), arguments, caller: Caller())
     }
 
     static func call(_ handle: Callee, _ arguments: [Value], caller: Caller) throws -> [Value] {
@@ -349,7 +351,7 @@ final class InstanceEntity {
     /// Runs function `index` of this instance on the store's VM, switching the VM
     /// to this instance's context for the call and back afterwards.
     func call(function index: Int, arguments: [Value]) throws -> [Value] {
-        if index < importedFunctions.count { return try Self.call(importedFunctions[index], arguments, caller: Caller(memory: nil)) }
+        if index < importedFunctions.count { return try Self.call(importedFunctions[index], arguments, caller: Caller()) }
         let type = module.info.functionType(index)
         guard arguments.count == type.parameters.count, zip(arguments, type.parameters).allSatisfy({ $0.matches($1) }) else {
             throw LinkError(message: "function \(index) expects arguments \(type.parameters), got \(arguments)")
@@ -396,8 +398,7 @@ final class InstanceEntity {
         // Compiled (or verified) code always leaves room; check anyway, the slots are read by index.
         guard max(Value.slotCount(type.parameters), Value.slotCount(type.results)) <= slots.count else { throw Trap(code: .badSignature, backtrace: []) }
         let arguments = Value.decode(slots, as: type.parameters)
-        let results = try Self.call(handle, arguments, caller: Caller(memory: memory.map { Memory(storage: $0, type: memoryType!) },
-                                                                      interrupt: vm.interruptFlag, entity: self))
+        let results = try Self.call(handle, arguments, caller: Caller(interrupt: vm.interruptFlag, entity: self))
         guard results.count == type.results.count, zip(results, type.results).allSatisfy({ $0.matches($1) }) else {
             throw LinkError(message: "host function returned \(results), expected \(type.results)")
         }

@@ -64,10 +64,7 @@ extension Linker {
     private mutating func define<each P: WasmValue, each R: WasmValue>(
         _ module: String, _ name: String, typed body: @escaping (Caller, repeat each P) throws -> (repeat each R)
     ) {
-        var parameterTypes: [ValueType] = [], resultTypes: [ValueType] = []
-        for type in repeat (each P).self { parameterTypes.append(type.valueType) }
-        for type in repeat (each R).self { resultTypes.append(type.valueType) }
-        defineFunction(module, name, parameters: parameterTypes, results: resultTypes) { caller, arguments in
+        defineFunction(module, name, parameters: valueTypes(repeat (each P).self), results: valueTypes(repeat (each R).self)) { caller, arguments in
             // The runtime checked the arguments against `parameterTypes`: one of each type.
             var values = arguments.makeIterator()
             let results = try body(caller, repeat (each P)(values.next()!))

@@ -68,7 +68,8 @@ public final class Store {
             guard let outOfFuelHandler else { return false }
             let more = try outOfFuelHandler()
             guard more > 0 else { return false }
-            vm.fuel = vm.fuel.addingReportingOverflow(more).overflow ? .max : vm.fuel + more
+            let (sum, overflow) = vm.fuel.addingReportingOverflow(more)
+            vm.fuel = overflow ? .max : sum
             return vm.fuel >= 0
         case .interrupted:
             return try interruptHandler?() ?? false

@@ -124,6 +124,14 @@ public protocol WasmValue {
     var value: Value { get }
 }
 
+/// The value types `types` stand for, in order: one list serves typed calls
+/// (`Function.typed`) and typed host functions (`Linker.defineFunction`).
+func valueTypes<each T: WasmValue>(_ types: repeat (each T).Type) -> [ValueType] {
+    var result: [ValueType] = []
+    for type in repeat each types { result.append(type.valueType) }
+    return result
+}
+
 extension Int32: WasmValue {
     /// The WebAssembly type this Swift type stands for.
     public static var valueType: ValueType { .i32 }

@@ -27,6 +27,8 @@ public struct WASIExit: Error, CustomStringConvertible {
 ///     do { _ = try instance.invoke("_start", []) } catch let exit as WASIExit { ... }
 public final class WASIHost {
     let bridge: WASIBridgeToHost
+    /// What Sheave does itself where WasmKit's WASI falls short (hard links, …).
+    let directories: HostDirectories
     /// The byte counts of the argument and environment strings (each with its 0), for `args_get` and `environ_get`.
     let argumentSizes: [Int], environmentSizes: [Int]
 
@@ -41,6 +43,7 @@ public final class WASIHost {
             args: args, environment: environment,
             preopens: preopens.map { WASIBridgeToHost.Preopen(guestPath: $0.guest, hostPath: $0.host) },
             stdin: stdin, stdout: stdout, stderr: stderr)
+        directories = HostDirectories(preopens: preopens.map(\.host))
         argumentSizes = args.map { $0.utf8.count + 1 }
         environmentSizes = environment.map { $0.key.utf8.count + $0.value.utf8.count + 2 }
     }
@@ -64,7 +67,11 @@ public final class WASIHost {
             var functions: [String: Extern] = [:]
             for (name, function) in module.functions {
                 let ranges = GuestRange.preview1[name]
-                functions[name] = .function(Function(type: function.type) { [argumentSizes, environmentSizes] caller, arguments in
+                // A write to a file opened with a sync flag is followed by this (O_SYNC's promise).
+                let syncing = name == "fd_write" || name == "fd_pwrite" ? (module.functions["fd_sync"], module.functions["fd_datasync"]) : (nil, nil)
+                // The function keeps its host alive (its descriptors stay open while an instance can call it).
+                functions[name] = .function(Function(type: function.type) { [self, argumentSizes, environmentSizes, directories] caller, arguments in
+                    _ = self
                     // A function without a declaration of its ranges would run unchecked: refuse it.
                     guard let ranges else { return [.i32(UInt32(WASIAbi.Errno.ENOSYS.rawValue))] }
                     var arguments = arguments
@@ -74,6 +81,9 @@ public final class WASIHost {
                     }
                     guard inBounds else { return [.i32(UInt32(WASIAbi.Errno.EFAULT.rawValue))] }
                     if let refusal = Self.refusal(name, arguments, memory: caller.memory) { return [.i32(UInt32(refusal.rawValue))] }
+                    if let errno = Self.withBytes(of: caller.memory, { directories.perform(name, arguments, memory: $0) }) {
+                        return [.i32(UInt32(errno.rawValue))]
+                    }
                     let view = MemoryView(memory: caller.memory)
                     var results: [WasmTypes.Value]
                     do {
@@ -89,6 +99,17 @@ public final class WASIHost {
                             } while done < length && results.first == .i32(0)
                         } else {
                             results = try function.implementation(view, arguments.map(\.wasmTypesValue))
+                        }
+                        if results.first == .i32(0) {
+                            caller.memory?.withUnsafeMutableBytes { directories.observe(name, arguments, memory: $0) }
+                            if case (let sync?, let datasync?) = syncing, case .i32(let fd) = arguments[0] {
+                                let flags = directories.syncFlags(of: fd)
+                                if flags.contains(.SYNC) || flags.contains(.RSYNC) {
+                                    results = try sync.implementation(view, [.i32(fd)])
+                                } else if flags.contains(.DSYNC) {
+                                    results = try datasync.implementation(view, [.i32(fd)])
+                                }
+                            }
                         }
                     } catch let exit as WASIExitCode {
                         throw WASIExit(code: Int32(bitPattern: exit.code))

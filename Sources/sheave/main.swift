@@ -146,7 +146,7 @@ struct Run: ParsableCommand {
     @Option(help: "Instantiate another module first and link its exports under NAME: NAME=PATH (repeatable).")
     var preload: [String] = []
 
-    @Option(name: .customLong("env"), help: "Set an environment variable for the program: K=V (repeatable).")
+    @Option(name: .customLong("env"), help: "Set an environment variable for the program: NAME=VALUE, or NAME to pass on the host's value (repeatable).")
     var environment: [String] = []
 
     @Option(help: "The dispatch loop: match or tail.")
@@ -182,14 +182,17 @@ struct Run: ParsableCommand {
             fail("\(error)")
         }
         var env: [String: String] = [:]
-        for pair in environment {
-            guard let eq = pair.firstIndex(of: "=") else { fail("--env expects K=V, got \(pair)") }
-            env[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+        for spec in environment {
+            // `--env NAME` alone passes on the host's value, as Wasmtime's does.
+            if !spec.contains("=") {
+                guard !spec.isEmpty else { fail("--env expects NAME=VALUE or NAME, got an empty name") }
+                if let value = ProcessInfo.processInfo.environment[spec] { env[spec] = value }
+                continue
+            }
+            let (name, value) = splitAssignment(spec, flag: "--env", form: "NAME=VALUE")
+            env[name] = value
         }
-        let preloads = preload.map { spec -> (name: String, path: String) in
-            guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else { fail("--preload expects NAME=PATH, got \(spec)") }
-            return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
-        }
+        let preloads = preload.map { spec -> (name: String, path: String) in splitAssignment(spec, flag: "--preload", form: "NAME=PATH") }
         let preopens = directories.map { spec -> (guest: String, host: String) in
             let parts = spec.components(separatedBy: "::")
             return (guest: parts.count > 1 ? parts[1] : parts[0], host: parts[0])
@@ -247,7 +250,14 @@ struct Run: ParsableCommand {
     /// The exit status of a run that trapped (Wasmtime's: 128 + SIGABRT).
     static let trapStatus: Int32 = 134
 
-    func fail(_ reason: String) -> Never {
+    /// `spec` split at its first "=" into a non-empty name and the rest; a clear
+/// error for `flag` (which expects `form`) when there is no name.
+func splitAssignment(_ spec: String, flag: String, form: String) -> (String, String) {
+    guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else { fail("\(flag) expects \(form), got \(spec)") }
+    return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+}
+
+func fail(_ reason: String) -> Never {
         complain("\(file): \(reason)")
         Foundation.exit(1)
     }
