@@ -22,13 +22,26 @@ import Darwin
 /// directory a successful `path_open` opened, opened again beneath the
 /// directory it was opened from. Every path is resolved by the kernel beneath
 /// such a descriptor (`sheave_open_beneath`: an absolute path, a ".." above it
-/// or a symbolic link out of it is refused), so nothing here reaches outside
-/// the preopened trees. `fd_close` and `fd_renumber` keep the table in step.
-/// Where the system cannot resolve beneath a directory (no `openat2`), these
-/// calls answer `ENOTSUP`, as WasmKit's do.
+/// or a symbolic link out of it is refused with `EPERM`), so nothing here
+/// reaches outside the preopened trees. `fd_close` and `fd_renumber` keep the
+/// table in step. Where the system cannot resolve beneath a directory (no
+/// `openat2`), hard links and a symlink's own times answer `ENOTSUP`, or
+/// `EBADF` for a directory the guest opened itself (Sheave has none of its own).
 final class HostDirectories: @unchecked Sendable {
+    /// A host descriptor of Sheave's, closed when the last user lets go: a call
+    /// holds its own reference, so a concurrent `fd_close` of the guest
+    /// descriptor cannot close it (and let the number be reused) under it.
+    final class Descriptor {
+        let fd: Int32
+        init?(_ fd: Int32) {
+            guard fd >= 0 else { return nil }
+            self.fd = fd
+        }
+        deinit { _ = close(fd) }
+    }
+
     /// Guest directory descriptor → Sheave's host descriptor of the same directory.
-    private var directories: [UInt32: Int32] = [:]
+    private var directories: [UInt32: Descriptor] = [:]
     /// Guest file descriptor → the sync flags it was opened with.
     private var syncFlags: [UInt32: WASIAbi.Fdflags] = [:]
     /// Guards both tables: a `WASIHost` may serve stores on several threads.
@@ -43,13 +56,11 @@ final class HostDirectories: @unchecked Sendable {
     init(preopens: [String]) {
         pthread_mutex_init(mutex, nil)
         for (index, path) in preopens.enumerated() {
-            let fd = open(path, Self.pathOnly | O_DIRECTORY | O_CLOEXEC)
-            if fd >= 0 { directories[UInt32(3 + index)] = fd }
+            directories[UInt32(3 + index)] = Descriptor(open(path, Self.pathOnly | O_DIRECTORY | O_CLOEXEC))
         }
     }
 
     deinit {
-        for fd in directories.values { _ = close(fd) }
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
     }
@@ -63,8 +74,11 @@ final class HostDirectories: @unchecked Sendable {
     // MARK: Calls Sheave performs itself
 
     /// The errno of a call Sheave performs instead of WasmKit; nil for a call
-    /// it leaves to WasmKit. `memory` is the caller's, every range in it checked.
-    func perform(_ name: String, _ arguments: [Sheave.Value], memory: UnsafeRawBufferPointer) -> WASIAbi.Errno? {
+    /// it leaves to WasmKit. `memory` is the caller's, every range in it
+    /// checked; `identity` is WasmKit's (device, inode) of a guest descriptor,
+    /// nil when it has none by that number.
+    func perform(_ name: String, _ arguments: [Sheave.Value], memory: UnsafeRawBufferPointer,
+                 identity: (UInt32) -> (UInt64, UInt64)?) -> WASIAbi.Errno? {
         switch name {
         case "path_link":
             guard case .i32(let oldFd) = arguments[0], case .i32(let oldFlags) = arguments[1],
@@ -76,8 +90,20 @@ final class HostDirectories: @unchecked Sendable {
             case (.success(let old), .success(let new)): (oldPath, newPath) = (old, new)
             case (.failure(let errno), _), (_, .failure(let errno)): return errno
             }
+            for fd in [oldFd, newFd] where directory(fd) == nil {
+                // Not a directory Sheave knows: a file or stdio (WasmKit's answer: ENOTDIR), or nothing.
+                return identity(fd) == nil ? .EBADF : .ENOTDIR
+            }
             return withParent(of: oldPath, in: oldFd) { oldParent, oldBase in
-                withParent(of: newPath, in: newFd) { newParent, newBase in
+                if oldBase.hasSuffix("/") || oldBase == "." || oldBase == ".." {
+                    // Such a name is followed (a trailing "/" follows a symlink), which
+                    // linkat would do outside the sandbox. What it names beneath the
+                    // preopen can only be a directory, never hard-linked.
+                    guard let whole = Descriptor(sheave_open_beneath(oldParent, oldBase, Self.pathOnly)) else { return Self.resolutionErrno(errno) }
+                    _ = whole
+                    return .EPERM
+                }
+                return withParent(of: newPath, in: newFd) { newParent, newBase in
                     // Neither name is followed: a link to a symbolic link links the link itself.
                     linkat(oldParent, oldBase, newParent, newBase, 0) == 0 ? .SUCCESS : Self.wasiErrno(errno)
                 }
@@ -91,6 +117,8 @@ final class HostDirectories: @unchecked Sendable {
             guard case .success(let path) = Self.path(arguments, 2, in: memory) else { return nil }
             if path.last == CChar(UInt8(ascii: "/")) { return nil }
             guard let times = Self.timespecs(atim: atim, mtim: mtim, WASIAbi.FstFlags(rawValue: UInt16(truncatingIfNeeded: fstFlags))) else { return .EINVAL }
+            // A descriptor that is not a directory Sheave knows: WasmKit answers.
+            guard directory(fd) != nil else { return nil }
             return withParent(of: path, in: fd) { parent, base in
                 // "." and ".." name directories, never links; ".." of a preopen is outside it.
                 if base == "." || base == ".." { return nil }
@@ -100,7 +128,7 @@ final class HostDirectories: @unchecked Sendable {
             }
         case "fd_allocate":
             guard case .i32(let fd) = arguments[0] else { return nil }
-            return locked { directories[fd] } != nil ? .EBADF : nil
+            return directory(fd) != nil ? .EBADF : nil
         default:
             return nil
         }
@@ -112,7 +140,7 @@ final class HostDirectories: @unchecked Sendable {
     /// directory Sheave knows; the kernel's refusal, as a WASI errno, when the
     /// directory cannot be reached beneath it.
     private func withParent(of path: [CChar], in fd: UInt32, _ body: (Int32, String) -> WASIAbi.Errno?) -> WASIAbi.Errno? {
-        guard let directory = locked({ directories[fd] }) else { return .EBADF }
+        guard let directory = directory(fd) else { return .EBADF }
         let bytes = path.dropLast().map { UInt8(bitPattern: $0) }  // without the 0
         guard !bytes.isEmpty else { return .ENOENT }
         var end = bytes.count
@@ -120,11 +148,14 @@ final class HostDirectories: @unchecked Sendable {
         let slash = bytes[..<end].lastIndex(of: UInt8(ascii: "/"))
         let parentBytes = slash.map { $0 == 0 ? [UInt8(ascii: "/")] : Array(bytes[..<$0]) } ?? [UInt8(ascii: ".")]
         let base = String(decoding: bytes[(slash.map { $0 + 1 } ?? 0)...], as: UTF8.self)
-        let parent = sheave_open_beneath(directory, String(decoding: parentBytes, as: UTF8.self), Self.pathOnly | O_DIRECTORY)
-        guard parent >= 0 else { return Self.wasiErrno(errno) }
-        defer { _ = close(parent) }
-        return body(parent, base)
+        guard let parent = Descriptor(sheave_open_beneath(directory.fd, String(decoding: parentBytes, as: UTF8.self), Self.pathOnly | O_DIRECTORY)) else {
+            return Self.resolutionErrno(errno)
+        }
+        return body(parent.fd, base)
     }
+
+    /// Sheave's descriptor of the guest directory `fd`, held for the caller.
+    private func directory(_ fd: UInt32) -> Descriptor? { locked { directories[fd] } }
 
     /// The path at arguments `index` (pointer) and `index + 1` (length), with a
     /// 0 after it; `EILSEQ` when it is not UTF-8, `EINVAL` when it holds a 0.
@@ -167,32 +198,54 @@ final class HostDirectories: @unchecked Sendable {
     /// Records what a call WasmKit performed successfully changed: a directory
     /// or a file with sync flags opened, a descriptor closed or renumbered;
     /// adds the sync flags to what `fd_fdstat_get` wrote.
-    func observe(_ name: String, _ arguments: [Sheave.Value], memory: UnsafeMutableRawBufferPointer) {
+    /// `identity` is WasmKit's (device, inode) of a guest descriptor: a
+    /// directory is recorded only when Sheave's opening of it is the same.
+    func observe(_ name: String, _ arguments: [Sheave.Value], memory: UnsafeMutableRawBufferPointer,
+                 identity: (UInt32) -> (UInt64, UInt64)?) {
         switch name {
         case "path_open":
             guard case .i32(let dirFd) = arguments[0], case .i32(let lookup) = arguments[1],
                   case .i32(let fdflags) = arguments[7], case .i32(let result) = arguments[8],
                   Int(result) + 4 <= memory.count else { return }
             let newFd = memory.loadUnaligned(fromByteOffset: Int(result), as: UInt32.self).littleEndian
-            forget(newFd)
             let sync = WASIAbi.Fdflags(rawValue: UInt16(truncatingIfNeeded: fdflags)).intersection(Self.syncKinds)
-            if !sync.isEmpty { locked { syncFlags[newFd] = sync } }
-            guard let directory = locked({ directories[dirFd] }),
-                  case .success(let path) = Self.path(arguments, 2, in: UnsafeRawBufferPointer(memory)) else { return }
-            let follow = lookup & Self.symlinkFollow != 0
-            let fd = path.withUnsafeBufferPointer {
-                sheave_open_beneath(directory, $0.baseAddress!, Self.pathOnly | O_DIRECTORY | (follow ? 0 : O_NOFOLLOW))
+            var opened: Descriptor?
+            if let directory = directory(dirFd), case .success(let path) = Self.path(arguments, 2, in: UnsafeRawBufferPointer(memory)) {
+                let follow = lookup & Self.symlinkFollow != 0
+                opened = path.withUnsafeBufferPointer {
+                    Descriptor(sheave_open_beneath(directory.fd, $0.baseAddress!, Self.pathOnly | O_DIRECTORY | (follow ? 0 : O_NOFOLLOW)))
+                }
+                // The path may have changed between WasmKit's opening and Sheave's (a rename,
+                // a write to shared memory): keep Sheave's only if it is the same directory.
+                var status = stat()
+                if let candidate = opened, fstat(candidate.fd, &status) != 0
+                    || identity(newFd).map({ $0 != (UInt64(status.st_dev), UInt64(status.st_ino)) }) ?? true {
+                    opened = nil
+                }
             }
-            if fd >= 0 { locked { directories[newFd] = fd } }
+            // One step: a descriptor displaced by this one (a stale entry) closes after it.
+            let displaced = locked { () -> Descriptor? in
+                syncFlags[newFd] = sync.isEmpty ? nil : sync
+                defer { directories[newFd] = opened }
+                return directories[newFd]
+            }
+            _ = displaced
         case "fd_close":
-            if case .i32(let fd) = arguments[0] { forget(fd) }
+            if case .i32(let fd) = arguments[0] {
+                let closing = locked { () -> Descriptor? in
+                    syncFlags[fd] = nil
+                    return directories.removeValue(forKey: fd)
+                }
+                _ = closing
+            }
         case "fd_renumber":
             guard case .i32(let from) = arguments[0], case .i32(let to) = arguments[1], from != to else { return }
-            forget(to)
-            locked {
-                directories[to] = directories.removeValue(forKey: from)
+            let displaced = locked { () -> Descriptor? in
                 syncFlags[to] = syncFlags.removeValue(forKey: from)
+                defer { directories[to] = directories.removeValue(forKey: from) }
+                return directories[to]
             }
+            _ = displaced
         case "fd_fdstat_get":
             guard case .i32(let fd) = arguments[0], case .i32(let result) = arguments[1],
                   Int(result) + 4 <= memory.count, let sync = locked({ syncFlags[fd] }) else { return }
@@ -207,12 +260,11 @@ final class HostDirectories: @unchecked Sendable {
     /// The sync flags the guest file `fd` was opened with.
     func syncFlags(of fd: UInt32) -> WASIAbi.Fdflags { locked { syncFlags[fd] ?? [] } }
 
-    private func forget(_ fd: UInt32) {
-        let closing = locked { () -> Int32? in
-            syncFlags[fd] = nil
-            return directories.removeValue(forKey: fd)
-        }
-        if let closing { _ = close(closing) }
+    /// The WASI errno for the host's `code` from resolving a path beneath a
+    /// directory: leaving it (EXDEV) is "not permitted", as WasmKit's sandbox
+    /// and Wasmtime's answer it.
+    static func resolutionErrno(_ code: Int32) -> WASIAbi.Errno {
+        code == EXDEV ? .EPERM : wasiErrno(code)
     }
 
     /// The WASI errno for the host's `code`.
@@ -236,9 +288,13 @@ final class HostDirectories: @unchecked Sendable {
         case ENOMEM: return .ENOMEM
         case EBUSY: return .EBUSY
         case ENOTEMPTY: return .ENOTEMPTY
-        case ENOSYS: return .ENOTSUP
-        // Resolution left the directory: the sandbox's refusal.
-        case EXDEV: return .ENOTCAPABLE
+        case ENOSYS, EOPNOTSUPP: return .ENOTSUP
+        case EXDEV: return .EXDEV
+        case EMFILE: return .EMFILE
+        case ENFILE: return .ENFILE
+        case EAGAIN: return .EAGAIN
+        case ETXTBSY: return .ETXTBSY
+        case EFBIG: return .EFBIG
         default: return .EIO
         }
     }

@@ -69,6 +69,7 @@ public final class WASIHost {
                 let ranges = GuestRange.preview1[name]
                 // A write to a file opened with a sync flag is followed by this (O_SYNC's promise).
                 let syncing = name == "fd_write" || name == "fd_pwrite" ? (module.functions["fd_sync"], module.functions["fd_datasync"]) : (nil, nil)
+                let identity = Self.identity(through: module.functions["fd_filestat_get"])
                 // The function keeps its host alive (its descriptors stay open while an instance can call it).
                 functions[name] = .function(Function(type: function.type) { [self, argumentSizes, environmentSizes, directories] caller, arguments in
                     _ = self
@@ -81,7 +82,7 @@ public final class WASIHost {
                     }
                     guard inBounds else { return [.i32(UInt32(WASIAbi.Errno.EFAULT.rawValue))] }
                     if let refusal = Self.refusal(name, arguments, memory: caller.memory) { return [.i32(UInt32(refusal.rawValue))] }
-                    if let errno = Self.withBytes(of: caller.memory, { directories.perform(name, arguments, memory: $0) }) {
+                    if let errno = Self.withBytes(of: caller.memory, { directories.perform(name, arguments, memory: $0, identity: identity) }) {
                         return [.i32(UInt32(errno.rawValue))]
                     }
                     let view = MemoryView(memory: caller.memory)
@@ -101,7 +102,7 @@ public final class WASIHost {
                             results = try function.implementation(view, arguments.map(\.wasmTypesValue))
                         }
                         if results.first == .i32(0) {
-                            caller.memory?.withUnsafeMutableBytes { directories.observe(name, arguments, memory: $0) }
+                            caller.memory?.withUnsafeMutableBytes { directories.observe(name, arguments, memory: $0, identity: identity) }
                             if case (let sync?, let datasync?) = syncing, case .i32(let fd) = arguments[0] {
                                 let flags = directories.syncFlags(of: fd)
                                 if flags.contains(.SYNC) || flags.contains(.RSYNC) {
@@ -123,6 +124,18 @@ public final class WASIHost {
             result[moduleName] = functions
         }
         return result
+    }
+
+    /// WasmKit's (device, inode) of a guest descriptor, through its
+    /// `fd_filestat_get` on a scratch memory of the call's own; nil when it
+    /// has no such descriptor.
+    static func identity(through filestat: WASIHostFunction<MemoryView>?) -> (UInt32) -> (UInt64, UInt64)? {
+        { fd in
+            guard let filestat, let scratch = Memory(type: MemoryType(min: 1, max: 1)),
+                  (try? filestat.implementation(MemoryView(memory: scratch), [.i32(fd), .i32(0)]))?.first == .i32(0) else { return nil }
+            // filestat: dev (u64) at 0, ino (u64) at 8.
+            return scratch.withUnsafeMutableBytes { ($0.load(fromByteOffset: 0, as: UInt64.self).littleEndian, $0.load(fromByteOffset: 8, as: UInt64.self).littleEndian) }
+        }
     }
 
     /// The functions WasmKit's WASI offers that `GuestRange.preview1` does not

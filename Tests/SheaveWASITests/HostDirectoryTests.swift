@@ -10,7 +10,7 @@ import XCTest
 /// dir_fd_op_failures), and that none of it reaches out of the preopen.
 final class HostDirectoryTests: XCTestCase {
     /// WASI errnos.
-    let success: UInt32 = 0, badf: UInt32 = 8, exist: UInt32 = 20, inval: UInt32 = 28, notcapable: UInt32 = 76
+    let success: UInt32 = 0, badf: UInt32 = 8, exist: UInt32 = 20, inval: UInt32 = 28, notdir: UInt32 = 54, perm: UInt32 = 63
 
     /// Rights: all but FD_WRITE (1 << 6), and all.
     let readOnly: UInt64 = 0x1fff_ffbf, readWrite: UInt64 = 0x1fff_ffff
@@ -87,13 +87,21 @@ final class HostDirectoryTests: XCTestCase {
         XCTAssertEqual(try link(instance, memory, "file", "file"), exist)
         XCTAssertEqual(try link(instance, memory, "file", "other", follow: true), inval)
         XCTAssertEqual(try link(instance, memory, "file", "other", from: 99), badf)
+        XCTAssertEqual(try link(instance, memory, "file", "other", from: 1), notdir)  // stdout: not a directory
         // Out of the preopen: by "..", by an absolute path, through a symbolic link.
-        XCTAssertEqual(try link(instance, memory, "../secret", "stolen"), notcapable)
-        XCTAssertEqual(try link(instance, memory, "/secret", "stolen"), notcapable)
-        XCTAssertEqual(try link(instance, memory, "file", "../planted"), notcapable)
+        XCTAssertEqual(try link(instance, memory, "../secret", "stolen"), perm)
+        XCTAssertEqual(try link(instance, memory, "/secret", "stolen"), perm)
+        XCTAssertEqual(try link(instance, memory, "file", "../planted"), perm)
         try FileManager.default.createSymbolicLink(atPath: preopen.appendingPathComponent("up").path, withDestinationPath: root.path)
-        XCTAssertEqual(try link(instance, memory, "up/secret", "stolen"), notcapable)
-        XCTAssertEqual(try link(instance, memory, "file", "up/planted"), notcapable)
+        XCTAssertEqual(try link(instance, memory, "up/secret", "stolen"), perm)
+        XCTAssertEqual(try link(instance, memory, "file", "up/planted"), perm)
+        // A trailing "/" would make linkat follow "up" out of the preopen: refused beneath it first.
+        XCTAssertEqual(try link(instance, memory, "up/", "stolen"), perm)
+        // …and never tells what is outside: a link to a host path that does not exist is refused the same way.
+        try FileManager.default.createSymbolicLink(atPath: preopen.appendingPathComponent("gone").path, withDestinationPath: root.appendingPathComponent("absent").path)
+        XCTAssertEqual(try link(instance, memory, "gone/", "stolen"), perm)
+        XCTAssertEqual(try link(instance, memory, "sub/", "stolen"), perm)  // a directory: never hard-linked
+        XCTAssertEqual(try link(instance, memory, "..", "stolen"), perm)
         XCTAssertFalse(FileManager.default.fileExists(atPath: preopen.appendingPathComponent("stolen").path))
         XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("planted").path))
         // A directory a guest opened, and one renumbered, work as the preopen does.
@@ -120,7 +128,7 @@ final class HostDirectoryTests: XCTestCase {
         XCTAssertEqual(stat(preopen.appendingPathComponent("file").path, &status), 0)
         XCTAssertNotEqual(UInt64(status.st_mtim.tv_sec), time / 1_000_000_000)  // the target is untouched
         let outside = try put(["../secret"], in: memory)[0]
-        XCTAssertEqual(try instance.invoke("mtime", [.i32(3), outside.0, outside.1, .i64(time)]), [.i32(notcapable)])
+        XCTAssertEqual(try instance.invoke("mtime", [.i32(3), outside.0, outside.1, .i64(time)]), [.i32(perm)])
         XCTAssertEqual(stat(root.appendingPathComponent("secret").path, &status), 0)
         XCTAssertNotEqual(UInt64(status.st_mtim.tv_sec), time / 1_000_000_000)
 
