@@ -174,9 +174,14 @@ final class InstanceEntity {
             guard defined.min <= UInt64(limit) else {
                 throw LinkError(message: "a memory of \(defined.min) pages exceeds the store's limit of \(limit) pages")
             }
-            guard let created = LinearMemory(pages: Int(defined.min), maximumPages: min(Int(defined.max ?? 65536), limit)) else {
+            let maximumPages = min(Int(defined.max ?? 65536), limit)
+            guard store.limits.memoryGrowing(0, Int(defined.min) * LinearMemory.pageSize, maximumPages: maximumPages, declared: defined.max != nil) else {
+                throw LinkError(message: "the store's resource limiter refused a memory of \(defined.min) pages")
+            }
+            guard let created = LinearMemory(pages: Int(defined.min), maximumPages: maximumPages) else {
                 throw LinkError(message: "cannot allocate \(defined.min) pages of memory")
             }
+            store.limits.watch(created, declared: defined.max != nil)
             memory = created
             memoryType = defined
         }
@@ -184,7 +189,13 @@ final class InstanceEntity {
             guard type.limits.min <= FunctionTable.elementLimit else {
                 throw LinkError(message: "a table of \(type.limits.min) entries is more than Sheave's limit of \(FunctionTable.elementLimit)")
             }
-            tables.append(FunctionTable(count: Int(type.limits.min), maximum: Int(type.limits.max ?? UInt64(UInt32.max))))
+            let maximum = Int(type.limits.max ?? UInt64(UInt32.max))
+            guard store.limits.tableGrowing(0, Int(type.limits.min), maximum: maximum, declared: type.limits.max != nil) else {
+                throw LinkError(message: "the store's resource limiter refused a table of \(type.limits.min) entries")
+            }
+            let table = FunctionTable(count: Int(type.limits.min), maximum: maximum)
+            store.limits.watch(table, declared: type.limits.max != nil)
+            tables.append(table)
             tableTypes.append(type)
         }
         self.importedFunctions = functions

@@ -46,8 +46,9 @@ public struct Profile {
     public var outside: Int
     /// Executions of each pair of ops adjacent in the code, most frequent first.
     public var pairs: [(first: String, second: String, count: UInt64)]
-    /// Seconds between samples, and the run's length in seconds.
+    /// Seconds between samples.
     public var interval: Double
+    /// The run's length in seconds.
     public var duration: Double
 
     /// The first eight bytes of a profile file.

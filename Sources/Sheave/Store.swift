@@ -34,6 +34,16 @@ public final class Store {
     /// How this store runs code: its engine's configuration.
     public var config: Config { engine.config }
 
+    /// Decides whether the memories and tables of this store's instances may
+    /// be made and grow (see `ResourceLimiter`); nil: only their own maximums
+    /// and Sheave's limits bound them. Applies to those already made too.
+    public var limiter: (any ResourceLimiter)? {
+        get { limits.limiter }
+        set { limits.limiter = newValue }
+    }
+    /// The limiter as the store's memories and tables hold it.
+    let limits = LimiterBox()
+
     /// The fuel left (with fuel metering). Set it to refuel.
     public var fuel: Int64 {
         get { vm.fuel }

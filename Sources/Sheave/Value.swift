@@ -118,9 +118,11 @@ public enum Value: Equatable, Sendable, CustomStringConvertible {
 
 /// A Swift type that stands for a WebAssembly value type.
 public protocol WasmValue {
+    /// The WebAssembly value type this Swift type stands for.
     static var valueType: ValueType { get }
     /// The value, from a `Value` of `valueType` (the runtime checks types first).
     init(_ value: Value)
+    /// The WebAssembly value of this Swift value.
     var value: Value { get }
 }
 

@@ -31,6 +31,10 @@ public final class LinearMemory {
     public let maximumPages: Int
     /// Bytes of address space mapped at `base`; the first `byteCount` are accessible.
     private var reserved: Int
+    /// Asked before the memory grows, with its size in bytes now, the size
+    /// wanted and the maximum: false refuses, as if memory were short (a
+    /// store's resource limiter). Nil: growth is bounded by the maximum alone.
+    public var growthCheck: ((_ current: Int, _ desired: Int, _ maximum: Int) -> Bool)?
 
     /// A memory of `pages` pages that may grow to `maximumPages`; nil if the
     /// size exceeds the maximum or cannot be allocated.
@@ -59,6 +63,7 @@ public final class LinearMemory {
         guard delta >= 0, delta <= maximumPages - old else { return nil }
         if delta == 0 { return old }
         let newBytes = (old + delta) * Self.pageSize
+        if let growthCheck, !growthCheck(byteCount, newBytes, maximumPages * Self.pageSize) { return nil }
         if newBytes <= reserved {
             // Pages past `byteCount` were never accessible, so never written: still zero.
             guard Self.commit(base, from: byteCount, to: newBytes) else { return nil }
@@ -104,6 +109,10 @@ public final class FunctionTable {
     public private(set) var count: Int
     /// The largest size `grow` may reach.
     public let maximum: Int
+    /// Asked before the table grows, with its entries now, the count wanted
+    /// and the maximum: false refuses (a store's resource limiter). Nil:
+    /// growth is bounded by the maximum and `elementLimit` alone.
+    public var growthCheck: ((_ current: Int, _ desired: Int, _ maximum: Int) -> Bool)?
 
     /// A table of `count` entries, each `initial`, that may grow to `maximum`.
     public init(count: Int, maximum: Int = Int(UInt32.max), initial: UInt64 = 0) {
@@ -132,6 +141,7 @@ public final class FunctionTable {
         let old = count
         guard delta >= 0, delta <= maximum - old, old + delta <= Self.elementLimit else { return nil }
         if delta == 0 { return old }
+        if let growthCheck, !growthCheck(old, old + delta, maximum) { return nil }
         let grown = UnsafeMutablePointer<UInt64>.allocate(capacity: old + delta)
         grown.moveInitialize(from: entries, count: old)
         (grown + old).initialize(repeating: value, count: delta)

@@ -363,6 +363,62 @@ final class EmbeddingLimitsTests: XCTestCase {
         XCTAssertThrowsError(try Linker().instantiate(big, in: Store(engine: engine)))
     }
 
+    /// Issue 19: a store's resource limiter (Wasmtime's `ResourceLimiter`,
+    /// `StoreLimits`) bounds what its instances' memories and tables are made
+    /// with and grow to, on both loops, and one set later applies too.
+    func testAStoresResourceLimiterBoundsMemoriesAndTables() throws {
+        for dispatch in Config.Dispatch.tailLoopIsSafe ? [Config.Dispatch.match, .tail] : [.match] {
+            let engine = Engine(Config(dispatch: dispatch))
+            let module = try Module(engine: engine, wat: """
+                (module (memory (export "memory") 1) (table 2 funcref)
+                  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+                  (func (export "tgrow") (param i32) (result i32) (table.grow (ref.null func) (local.get 0))))
+                """)
+            let store = Store(engine: engine)
+            store.limiter = StoreLimits(memorySize: 3 * 65536, tableElements: 5)
+            let instance = try Linker().instantiate(module, in: store)
+            let grow = try instance.function("grow")!.typed(parameters: Int32.self, results: Int32.self)
+            let tgrow = try instance.function("tgrow")!.typed(parameters: Int32.self, results: Int32.self)
+            XCTAssertEqual(try grow(2), 1)
+            XCTAssertEqual(try grow(1), -1, "past the limiter's 3 pages")
+            XCTAssertEqual(instance.memory("memory")!.grow(by: 1), nil, "the host's growth is asked too")
+            XCTAssertEqual(instance.memory("memory")!.pages, 3)
+            XCTAssertEqual(try tgrow(3), 2)
+            XCTAssertEqual(try tgrow(1), -1, "past the limiter's 5 entries")
+            // Made past the limits: refused at instantiation, with the reason.
+            let big = try Module(engine: engine, wat: "(module (memory 4))")
+            XCTAssertThrowsError(try Linker().instantiate(big, in: store)) {
+                XCTAssertEqual("\($0)", "the store's resource limiter refused a memory of 4 pages")
+            }
+            let wide = try Module(engine: engine, wat: "(module (table 6 funcref))")
+            XCTAssertThrowsError(try Linker().instantiate(wide, in: store)) {
+                XCTAssertEqual("\($0)", "the store's resource limiter refused a table of 6 entries")
+            }
+            // A limiter of the host's own, set after instantiation: asked with
+            // the sizes and the declared maximum (nil when there is none).
+            final class Recorder: ResourceLimiter {
+                var asked: [String] = []
+                func memoryGrowing(current: Int, desired: Int, maximum: Int?) -> Bool {
+                    asked.append("memory \(current) -> \(desired) of \(maximum.map(String.init) ?? "none")")
+                    return desired <= 4 * 65536
+                }
+                func tableGrowing(current: Int, desired: Int, maximum: Int?) -> Bool {
+                    asked.append("table \(current) -> \(desired) of \(maximum.map(String.init) ?? "none")")
+                    return true
+                }
+            }
+            let recorder = Recorder()
+            store.limiter = recorder
+            XCTAssertEqual(try grow(1), 3)
+            XCTAssertEqual(try grow(1), -1)
+            XCTAssertEqual(try tgrow(10), 5)
+            let bounded = try Module(engine: engine, wat: "(module (memory 1 2))")
+            _ = try Linker().instantiate(bounded, in: store)
+            XCTAssertEqual(recorder.asked, ["memory 196608 -> 262144 of none", "memory 262144 -> 327680 of none",
+                                            "table 5 -> 15 of none", "memory 0 -> 65536 of 131072"])
+        }
+    }
+
     func testOtherTargetsCompileButAreRefusedForRunning() throws {
         for other in Target.allCases where other != .host {
             let engine = Engine(Config(target: other))
