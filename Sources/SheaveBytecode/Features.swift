@@ -22,8 +22,16 @@ public struct Features: OptionSet, Hashable, Sendable {
     /// 128-bit SIMD: `v128` values and their instructions. Only in a build with the
     /// `InterpreterSIMD` trait (the default); elsewhere a module using it is refused.
     public static let simd = Features(rawValue: 1 << 6)
-    /// Everything Sheave implements: WebAssembly 2.0, and typed function references.
-    public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences, .simd]
+    /// Tail calls: `return_call`, `return_call_indirect`, `return_call_ref`.
+    public static let tailCall = Features(rawValue: 1 << 7)
+    /// Everything Sheave implements: WebAssembly 2.0, typed function references and tail calls.
+    public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences, .simd, .tailCall]
     /// WebAssembly 1.0 (the MVP).
     public static let mvp: Features = []
+    /// Each proposal by the name the spec suite's manifest and Wasmtime's `-W` give it.
+    public static let named: [(name: String, feature: Features)] = [
+        ("sign-extension", .signExtension), ("nontrapping-float-to-int", .nonTrappingFloatToInt),
+        ("multi-value", .multiValue), ("bulk-memory", .bulkMemory), ("reference-types", .referenceTypes),
+        ("function-references", .functionReferences), ("simd", .simd), ("tail-call", .tailCall),
+    ]
 }

@@ -358,6 +358,49 @@ extension FunctionCompiler {
         finishCall(operands: callee.parameters.count, arguments: Self.layout(callee.parameters).count, results: callee.results)
     }
 
+    // MARK: Tail calls
+
+    /// Checks a tail call's callee results against this function's (each a
+    /// subtype of the one it returns as) and pops its operands when unreachable.
+    func checkTailCall(_ callee: FunctionType) throws(CompileError) {
+        try require(.tailCall, "a tail call")
+        guard callee.results.count == type.results.count,
+              zip(callee.results, type.results).allSatisfy({ module.isSubtype($0, of: $1) }) else {
+            throw failure("type mismatch: a tail call's callee returns \(callee.results), the function \(type.results)")
+        }
+    }
+
+    /// After a tail call whose callee may run as an ordinary call (a host or
+    /// another instance's function): its results, on the stack, returned.
+    mutating func returnAfterCall(operands: Int, arguments: Int, results: [ValueType]) {
+        finishCall(operands: operands, arguments: arguments, results: results)
+        emitReturn()
+        markUnreachable()
+    }
+
+    mutating func visitReturnCall(functionIndex: UInt32) throws(CompileError) {
+        guard Int(functionIndex) < module.functionTypes.count else { throw failure("unknown function \(functionIndex)") }
+        let callee = module.functionType(Int(functionIndex))
+        try checkTailCall(callee)
+        try check(callee.parameters)
+        guard isReachable else { return markUnreachable() }
+        let frame = try prepareCall(arguments: callee.parameters.count)
+        let arguments = Self.layout(callee.parameters).count
+        if Int(functionIndex) < module.importedFunctionCount {
+            // A host function: called, then returned from (the host's frame is not this one).
+            let slots = UInt16(max(arguments, Self.layout(callee.results).count))
+            emit { $0.callHost(functionIndex, frame, slots) }
+            return returnAfterCall(operands: callee.parameters.count, arguments: arguments, results: callee.results)
+        }
+        let start = e.position
+        emit { $0.returnCall(PcRelOffset(0), frame, UInt16(arguments)) }
+        callSites.append((instructionStart: start, callee: Int(functionIndex)))
+        // The arguments' window lies in this frame until they move.
+        maxDepth = max(maxDepth, Int(frame) - base + arguments)
+        stack.removeLast(callee.parameters.count)
+        markUnreachable()
+    }
+
     mutating func visitDrop() throws(CompileError) {
         _ = try popAny()
     }

@@ -31,11 +31,16 @@ extension FunctionCompiler {
         }
     }
 
-    mutating func visitCallIndirect(typeIndex: UInt32, tableIndex: UInt32) throws(CompileError) {
+    /// The type of an indirect call's callee, checked: a type of the module, a table of functions.
+    func indirectCallee(typeIndex: UInt32, tableIndex: UInt32) throws(CompileError) -> FunctionType {
         let table = try tableType(tableIndex)
-        guard module.isFunctionReference(table.elementType) else { throw failure("type mismatch: call_indirect needs a funcref table") }
+        guard module.isFunctionReference(table.elementType) else { throw failure("type mismatch: an indirect call needs a funcref table") }
         guard Int(typeIndex) < module.types.count else { throw failure("unknown type \(typeIndex)") }
-        let callee = module.types[Int(typeIndex)]
+        return module.types[Int(typeIndex)]
+    }
+
+    mutating func visitCallIndirect(typeIndex: UInt32, tableIndex: UInt32) throws(CompileError) {
+        let callee = try indirectCallee(typeIndex: typeIndex, tableIndex: tableIndex)
         try check(callee.parameters + [.i32])
         for r in callee.results where !module.isSupported(r) { throw failure(.unsupported, "value type \(r) is not supported") }
         guard isReachable else {
@@ -250,5 +255,33 @@ extension FunctionCompiler {
         let frame = try prepareCall(arguments: callee.parameters.count + 1)
         emit { $0.callRef(x(ref), frame) }
         finishCall(operands: callee.parameters.count + 1, arguments: Self.layout(callee.parameters).count + 1, results: callee.results)
+    }
+
+    mutating func visitReturnCallIndirect(typeIndex: UInt32, tableIndex: UInt32) throws(CompileError) {
+        let callee = try indirectCallee(typeIndex: typeIndex, tableIndex: tableIndex)
+        try checkTailCall(callee)
+        try check(callee.parameters + [.i32])
+        guard isReachable else { return markUnreachable() }
+        let index = register(stack.count - 1)
+        let frame = try prepareCall(arguments: callee.parameters.count + 1)
+        let arguments = Self.layout(callee.parameters).count
+        emit { $0.returnCallIndirect(tableIndex, typeIndex, XReg(index), frame, UInt16(arguments)) }
+        // Reached only when the callee was called, not entered in place of this function.
+        returnAfterCall(operands: callee.parameters.count + 1, arguments: arguments + 1, results: callee.results)
+    }
+
+    mutating func visitReturnCallRef(typeIndex: UInt32) throws(CompileError) {
+        try require(.functionReferences, "ReturnCallRef")
+        guard Int(typeIndex) < module.types.count else { throw failure("unknown type \(typeIndex)") }
+        let callee = module.types[Int(typeIndex)]
+        try checkTailCall(callee)
+        let refType = ValueType.ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: typeIndex)))
+        try check(callee.parameters + [refType])
+        guard isReachable else { return markUnreachable() }
+        let ref = register(stack.count - 1)
+        let frame = try prepareCall(arguments: callee.parameters.count + 1)
+        let arguments = Self.layout(callee.parameters).count
+        emit { $0.returnCallRef(x(ref), frame, UInt16(arguments)) }
+        returnAfterCall(operands: callee.parameters.count + 1, arguments: arguments + 1, results: callee.results)
     }
 }

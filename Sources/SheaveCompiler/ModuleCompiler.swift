@@ -101,7 +101,9 @@ public struct CompiledModule {
             offsets.append(start)
             image.append(contentsOf: code)
             for site in sites {
-                calls.append((field: start + site.instructionStart + 1, callee: site.callee, instructionStart: start + site.instructionStart))
+                // The offset follows the opcode: one byte, or 0xFF and two (an extended op, `return_call`).
+                let opcodeBytes = code[site.instructionStart] == 0xFF ? 3 : 1
+                calls.append((field: start + site.instructionStart + opcodeBytes, callee: site.callee, instructionStart: start + site.instructionStart))
             }
         }
         for call in calls {

@@ -29,7 +29,7 @@ public struct WASTReport: Sendable {
 /// Runs spec test scripts: every directive kind, against Sheave.
 public struct WASTRunner {
     /// The features the text parser accepts (what Sheave compiles).
-    static let features = Module.textFeatures
+    static let textFeatures = Module.textFeatures
 
     /// The dispatch loop the scripts run on.
     public let dispatch: Config.Dispatch
@@ -39,10 +39,14 @@ public struct WASTRunner {
     /// that the verifier accepts everything the compiler emits.
     public let throughArtifacts: Bool
 
+    /// The proposals the scripts' modules may use (a module using another is invalid).
+    public let features: Features
+
     /// A runner using `dispatch`, optionally running every module from an artifact.
-    public init(dispatch: Config.Dispatch = .default, throughArtifacts: Bool = false) {
+    public init(dispatch: Config.Dispatch = .default, throughArtifacts: Bool = false, features: Features = .all) {
         self.dispatch = dispatch
         self.throughArtifacts = throughArtifacts
+        self.features = features
     }
 
     /// Runs the script at `path`; `name` is how failures name the file.
@@ -56,13 +60,13 @@ public struct WASTRunner {
         }
         var script: WAST
         do {
-            script = try parseWAST(text, features: Self.features)
+            script = try parseWAST(text, features: Self.textFeatures)
         } catch {
             report.failed += 1
             report.failures.append(.init(file: name, line: 0, reason: "cannot parse: \(error)"))
             return report
         }
-        var session = Session(engine: Engine(Config(dispatch: dispatch)), throughArtifacts: throughArtifacts)
+        var session = Session(engine: Engine(Config(dispatch: dispatch, features: features)), throughArtifacts: throughArtifacts)
         while let (parsed, location) = script.nextDirectiveResult() {
             // The line is computed only for a failure: WAT finds it by splitting the
             // whole text, which for every directive of a large file was most of a run.
@@ -210,7 +214,7 @@ struct Session {
         let bytes: [UInt8]
         switch source {
         case .text(let wat): bytes = try wat.encode()
-        case .quote(let text): bytes = try wat2wasm(String(decoding: text, as: UTF8.self), features: WASTRunner.features)
+        case .quote(let text): bytes = try wat2wasm(String(decoding: text, as: UTF8.self), features: WASTRunner.textFeatures)
         case .binary(let binary): bytes = binary
         }
         let compiled = try Module(engine: engine, bytes: bytes)

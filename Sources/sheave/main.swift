@@ -16,6 +16,37 @@ struct SheaveCommand: ParsableCommand {
 extension Config.Dispatch: ExpressibleByArgument {}
 extension Target: ExpressibleByArgument {}
 
+/// `Features.all` with the proposals `specs` turn on or off: `NAME`, `NAME=y`
+/// or `NAME=n` each (Wasmtime's `-W NAME=y|n`), names as `Features.named` gives them.
+func enabledFeatures(_ specs: [String]) -> Features {
+    var result = Features.all
+    for spec in specs {
+        let (name, value) = spec.contains("=") ? splitAssignment(spec, flag: "--wasm", form: "NAME=y|n") : (spec, "y")
+        guard let feature = Features.named.first(where: { $0.name == name })?.feature else {
+            usageError("--wasm: unknown proposal \(name) (known: \(Features.named.map(\.name).joined(separator: ", ")))")
+        }
+        switch value {
+        case "y", "yes", "true": result.insert(feature)
+        case "n", "no", "false": result.remove(feature)
+        default: usageError("--wasm \(name)= expects y or n, got \(value)")
+        }
+    }
+    return result
+}
+
+/// `spec` split at its first "=" into a non-empty name and the rest; a clear
+/// error for `flag` (which expects `form`) when there is no name.
+func splitAssignment(_ spec: String, flag: String, form: String) -> (String, String) {
+    guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else { usageError("\(flag) expects \(form), got \(spec)") }
+    return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+}
+
+/// A wrong option: `sheave: message` on standard error, exit status 1.
+func usageError(_ message: String) -> Never {
+    complain(message)
+    exit(1)
+}
+
 /// Prints `sheave: message` on standard error.
 func complain(_ message: String) {
     FileHandle.standardError.write(Data("sheave: \(message)\n".utf8))
@@ -58,6 +89,9 @@ struct Compile: ParsableCommand {
     @Flag(help: "Compile in fuel and interruption checkpoints (needed to run the artifact with --fuel).")
     var checkpoints = false
 
+    @Option(name: .customLong("wasm"), help: "Turn a proposal on or off: NAME=y|n (repeatable; all are on by default).")
+    var wasm: [String] = []
+
     @Option(name: .shortAndLong, help: "The artifact to write (default: the input with .cwasm).")
     var output: String?
 
@@ -68,7 +102,7 @@ struct Compile: ParsableCommand {
         let module: Module
         do {
             // Checkpoints are what fuel metering and interruption need.
-            let engine = Engine(Config(fuelMetering: checkpoints, interruptible: checkpoints, target: target))
+            let engine = Engine(Config(fuelMetering: checkpoints, interruptible: checkpoints, target: target, features: enabledFeatures(wasm)))
             module = try loadModule(file, engine: engine, anyTarget: true)
             guard module.target == target else { throw ValidationError("already an artifact, for \(module.target.rawValue)") }
         } catch {
@@ -98,8 +132,8 @@ struct Wast: ParsableCommand {
     @Flag(help: "Run the spec test suite's files of --groups.")
     var suite = false
 
-    @Option(help: "Comma-separated manifest groups for --suite (default: Wasm 2.0; without SIMD in a build without it).")
-    var groups: String = SpecSuite.wasm2GroupsOfThisBuild.joined(separator: ",")
+    @Option(help: "Comma-separated manifest groups for --suite (default: Wasm 2.0, without SIMD in a build without it, and the later groups that pass completely).")
+    var groups: String = SpecSuite.completeGroupsOfThisBuild.joined(separator: ",")
 
     @Option(help: "The dispatch loop: match or tail.")
     var dispatch: Config.Dispatch = .default
@@ -107,8 +141,11 @@ struct Wast: ParsableCommand {
     @Flag(help: "Print only the failures and the totals.")
     var quiet = false
 
+    @Option(name: .customLong("wasm"), help: "Turn a proposal on or off: NAME=y|n (repeatable; all are on by default).")
+    var wasm: [String] = []
+
     func run() throws {
-        let runner = WASTRunner(dispatch: dispatch)
+        let runner = WASTRunner(dispatch: dispatch, features: enabledFeatures(wasm))
         var reports: [WASTReport] = []
         if suite {
             guard let spec = SpecSuite.locate() else {
@@ -152,6 +189,9 @@ struct Run: ParsableCommand {
     @Option(help: "The dispatch loop: match or tail.")
     var dispatch: Config.Dispatch = .default
 
+    @Option(name: .customLong("wasm"), help: "Turn a proposal on or off: NAME=y|n, e.g. tail-call=n (repeatable; all are on by default).")
+    var wasm: [String] = []
+
     @Option(help: "Run with this much fuel: one unit per function entry and loop iteration; running out traps.")
     var fuel: Int64?
 
@@ -174,7 +214,7 @@ struct Run: ParsableCommand {
         guard stackSize >= 4096, stackSize <= Config.maximumStackSize else {
             fail("--stack-size must be between 4096 and \(Config.maximumStackSize) bytes, got \(stackSize)")
         }
-        let engine = Engine(Config(fuelMetering: fuel != nil, stackSize: stackSize, dispatch: dispatch))
+        let engine = Engine(Config(fuelMetering: fuel != nil, stackSize: stackSize, dispatch: dispatch, features: enabledFeatures(wasm)))
         let module: Module
         do {
             module = try loadModule(file, engine: engine)
@@ -250,14 +290,7 @@ struct Run: ParsableCommand {
     /// The exit status of a run that trapped (Wasmtime's: 128 + SIGABRT).
     static let trapStatus: Int32 = 134
 
-    /// `spec` split at its first "=" into a non-empty name and the rest; a clear
-/// error for `flag` (which expects `form`) when there is no name.
-func splitAssignment(_ spec: String, flag: String, form: String) -> (String, String) {
-    guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else { fail("\(flag) expects \(form), got \(spec)") }
-    return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
-}
-
-func fail(_ reason: String) -> Never {
+    func fail(_ reason: String) -> Never {
         complain("\(file): \(reason)")
         Foundation.exit(1)
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Differential testing against Wasmtime: generated modules, run by both engines, compared.
 
-Modules come from `wasm-tools smith` (feature sets `mvp`: Wasm 2.0 without
+Modules come from `wasm-tools smith` (feature sets `mvp`: Wasm 2.0 and tail calls, without
 SIMD; `simd`: with it) and from a generator of our own (`fusion`) that writes
 the shapes Sheave's super-instructions stand for (shift-adds, compares feeding
 branches and selects, masked loads and stores, counted loops, multiply-adds,
@@ -50,7 +50,7 @@ def limited_store(engine):
     return s
 
 SMITH = ["--ensure-termination", "--max-imports", "0", "--max-memories", "1", "--max-tables", "2",
-         "--tail-call-enabled", "false", "--memory64-enabled", "false", "--gc-enabled", "false",
+         "--tail-call-enabled", "true", "--memory64-enabled", "false", "--gc-enabled", "false",
          "--exceptions-enabled", "false", "--threads-enabled", "false", "--relaxed-simd-enabled", "false",
          "--wide-arithmetic-enabled", "false", "--custom-page-sizes-enabled", "false",
          "--extended-const-enabled", "false", "--export-everything", "true", "--min-funcs", "1",

@@ -2829,6 +2829,23 @@ extension Decoder {
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2PromoteLowF32x4(dst, a)
+            case 330: // return_call
+                let offset = try reader.readPcRel()
+                let frame = try reader.readU16()
+                let count = try reader.readU16()
+                return visitor.returnCall(offset, frame, count)
+            case 331: // return_call_indirect
+                let table = try reader.readU32()
+                let type = try reader.readU32()
+                let index = try reader.readXReg()
+                let frame = try reader.readU16()
+                let count = try reader.readU16()
+                return visitor.returnCallIndirect(table, type, index, frame, count)
+            case 332: // return_call_ref
+                let ref = try reader.readXReg()
+                let frame = try reader.readU16()
+                let count = try reader.readU16()
+                return visitor.returnCallRef(ref, frame, count)
             default:
                 throw .invalidExtendedOpcode(ext, at: at)
             }

@@ -2855,4 +2855,19 @@ extension Disassembler: OpVisitor {
         "f64x2_promote_low_f32x4 \(dst), \(a)"
     }
 
+    /// The text of `return_call`.
+    public mutating func returnCall(_ offset: PcRelOffset, _ frame: UInt16, _ count: UInt16) -> String {
+        "return_call \(target(offset)), \(frame), \(count)"
+    }
+
+    /// The text of `return_call_indirect`.
+    public mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) -> String {
+        "return_call_indirect \(table), \(type), \(index), \(frame), \(count)"
+    }
+
+    /// The text of `return_call_ref`.
+    public mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) -> String {
+        "return_call_ref \(ref), \(frame), \(count)"
+    }
+
 }

@@ -5602,6 +5602,37 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
+    /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
+    public mutating func returnCall(_ offset: PcRelOffset, _ frame: UInt16, _ count: UInt16) {
+        beginInstruction()
+        emitExtended(330)
+        emit(offset)
+        emit(frame)
+        emit(count)
+    }
+
+    /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
+    public mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) {
+        if fusing { return stage(StagedOp(row: 571, Int64(table), Int64(type), Int64(index.index), Int64(frame), Int64(count))) }
+        beginInstruction()
+        emitExtended(331)
+        emit(table)
+        emit(type)
+        emit(index)
+        emit(frame)
+        emit(count)
+    }
+
+    /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
+    public mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) {
+        if fusing { return stage(StagedOp(row: 572, Int64(ref.index), Int64(frame), Int64(count))) }
+        beginInstruction()
+        emitExtended(332)
+        emit(ref)
+        emit(frame)
+        emit(count)
+    }
+
 }
 
 // Forms that take labels for branch targets, resolved when the label is bound.
@@ -6356,6 +6387,16 @@ extension Encoder {
         emit(dst)
         emit(src)
         emitLabel(offset)
+    }
+
+    /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
+    public mutating func returnCall(_ offset: Label, _ frame: UInt16, _ count: UInt16) {
+        if fusing { return stage(StagedOp(row: 570, Int64(offset.id), Int64(frame), Int64(count))) }
+        beginInstruction()
+        emitExtended(330)
+        emitLabel(offset)
+        emit(frame)
+        emit(count)
     }
 
 }

@@ -1146,4 +1146,10 @@ public protocol OpVisitor {
     mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) -> Output
     /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
     mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) -> Output
+    /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
+    mutating func returnCall(_ offset: PcRelOffset, _ frame: UInt16, _ count: UInt16) -> Output
+    /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
+    mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) -> Output
+    /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
+    mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) -> Output
 }

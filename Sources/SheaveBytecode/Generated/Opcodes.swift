@@ -1147,6 +1147,12 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case f32x4DemoteF64x2Zero = 328
     /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
     case f64x2PromoteLowF32x4 = 329
+    /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
+    case returnCall = 330
+    /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
+    case returnCallIndirect = 331
+    /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
+    case returnCallRef = 332
 }
 
 /// Static facts about one op, from the op table.
@@ -1750,12 +1756,15 @@ extension ExtendedOpcode {
         case .f64x2ConvertLowI32x4U: return OpInfo(name: "f64x2_convert_low_i32x4_u", doc: "dst lane = unsigned a (lanes 0, 1) as f64", flags: [.extended, .pure, .simd], size: 7)
         case .f32x4DemoteF64x2Zero: return OpInfo(name: "f32x4_demote_f64x2_zero", doc: "dst = the two f64 lanes of a as f32, then two zero lanes", flags: [.extended, .pure, .simd], size: 7)
         case .f64x2PromoteLowF32x4: return OpInfo(name: "f64x2_promote_low_f32x4", doc: "dst = f32 lanes 0 and 1 of a as f64", flags: [.extended, .pure, .simd], size: 7)
+        case .returnCall: return OpInfo(name: "return_call", doc: "move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)", flags: [.branch, .terminator, .call, .extended], size: 11)
+        case .returnCallIndirect: return OpInfo(name: "return_call_indirect", doc: "as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 17)
+        case .returnCallRef: return OpInfo(name: "return_call_ref", doc: "as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 9)
         }
     }
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x2a82a94bce7faeef
+public let instructionSetFingerprint: UInt64 = 0x90f63d0f6d2e3315
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
@@ -2339,6 +2348,9 @@ public let slotFieldRows: [UInt8] = [
     7, 2, 3, 5, 0, 0, 0, 0,  // f64x2_convert_low_i32x4_u
     7, 2, 3, 5, 0, 0, 0, 0,  // f32x4_demote_f64x2_zero
     7, 2, 3, 5, 0, 0, 0, 0,  // f64x2_promote_low_f32x4
+    11, 1, 7, 0, 0, 0, 0, 0,  // return_call
+    17, 2, 11, 13, 0, 0, 0, 0,  // return_call_indirect
+    9, 2, 3, 5, 0, 0, 0, 0,  // return_call_ref
 ]
 
 /// Where every op's branch offsets are, for laying out code with a header in
@@ -2917,6 +2929,9 @@ public let branchFieldRows: [UInt8] = [
     7, 0, 0,  // f64x2_convert_low_i32x4_u
     7, 0, 0,  // f32x4_demote_f64x2_zero
     7, 0, 0,  // f64x2_promote_low_f32x4
+    11, 3, 0,  // return_call
+    17, 0, 0,  // return_call_indirect
+    9, 0, 0,  // return_call_ref
 ]
 
 extension Opcode {
@@ -3498,6 +3513,9 @@ extension ExtendedOpcode {
         [.v, .v],  // f64x2_convert_low_i32x4_u
         [.v, .v],  // f32x4_demote_f64x2_zero
         [.v, .v],  // f64x2_promote_low_f32x4
+        [.pcrel, .calleeFrame, .hostSlots],  // return_call
+        [.index(.table), .index(.type), .x, .calleeFrame, .hostSlots],  // return_call_indirect
+        [.x, .calleeFrame, .hostSlots],  // return_call_ref
     ]
 }
 

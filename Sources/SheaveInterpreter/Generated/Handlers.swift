@@ -1628,6 +1628,12 @@ protocol OpHandlers {
     /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
     mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg)
 #endif
+    /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
+    mutating func returnCall(_ offset: BranchTarget, _ frame: UInt16, _ count: UInt16)
+    /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
+    mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) throws(Stop)
+    /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
+    mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) throws(Stop)
 }
 
 extension Executor: OpHandlers {}
@@ -7313,5 +7319,36 @@ extension Executor {
         f64x2PromoteLowF32x4(dst, a)
     }
 #endif
+
+    @inline(__always)
+    mutating func op_returnCall() {
+        let offset = BranchTarget(start: pc, field: 11)
+        let frame = pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self)
+        let count = pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self)
+        pc = pc.advanced(by: 19)
+        returnCall(offset, frame, count)
+    }
+
+    @inline(__always)
+    mutating func op_returnCallIndirect() throws(Stop) {
+        start = pc
+        let table = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let type = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
+        let frame = pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self)
+        let count = pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self)
+        pc = pc.advanced(by: 25)
+        try returnCallIndirect(table, type, index, frame, count)
+    }
+
+    @inline(__always)
+    mutating func op_returnCallRef() throws(Stop) {
+        start = pc
+        let ref = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let frame = pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self)
+        let count = pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self)
+        pc = pc.advanced(by: 17)
+        try returnCallRef(ref, frame, count)
+    }
 
 }

@@ -1545,6 +1545,9 @@ extension Executor {
 #else
                 case 329: start = pc; throw .trap(.disabledOpcode) // f64x2_promote_low_f32x4
 #endif
+                case 330: op_returnCall() // return_call
+                case 331: try op_returnCallIndirect() // return_call_indirect
+                case 332: try op_returnCallRef() // return_call_ref
                 default:
                     start = pc
                     throw .trap(.invalidOpcode)

@@ -4482,6 +4482,27 @@ private func tail_f64x2PromoteLowF32x4(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 #endif
 
 @inline(__always)
+private func tail_returnCall(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_returnCall()
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_returnCallIndirect(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_returnCallIndirect() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_returnCallRef(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_returnCallRef() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brIfXnez32_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
@@ -10960,7 +10981,7 @@ private func tail_xmovXload32Xchg_xacc_value(_ pc: UnsafeRawPointer, _ fp: Unsaf
 }
 
 /// The number of extended ops.
-let extendedOpCount = 330
+let extendedOpCount = 333
 
 /// Fills a 256-entry table with the handlers indexed by primary opcode;
 /// opcodes no op uses trap as invalid.
@@ -12501,6 +12522,9 @@ func installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
 #else
     table[329] = tailDisabledOpcode
 #endif
+    table[330] = tail_returnCall
+    table[331] = tail_returnCallIndirect
+    table[332] = tail_returnCallRef
 }
 
 /// Where the op with layout index `index` (a primary opcode, or 256 + an extended

@@ -220,13 +220,18 @@ extension Executor {
     }
 
     @inline(__always) mutating func callIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16) throws(Stop) {
+        try call(try indirectCallee(table, type, index), frame)
+    }
+
+    /// The function at `tables[table][index]`, which must have signature `type`.
+    @inline(__always) func indirectCallee(_ table: UInt32, _ type: UInt32, _ index: XReg) throws(Stop) -> UnsafePointer<FunctionRef> {
         // The table and type operands are trusted (compiler or artifact verifier); the index is not.
         let state = vm.pointee.tables[Int(table)]
         let i = Int(x32(index))
         guard i < state.count else { try stop(.trap(.tableOutOfBounds)) }
         let callee = try registered(state.entries[i], null: .indirectCallToNull)
         guard callee.pointee.signature == vm.pointee.signatures[Int(type)] else { try stop(.trap(.badSignature)) }
-        try call(callee, frame)
+        return callee
     }
 
     @inline(__always) mutating func callRef(_ ref: XReg, _ frame: UInt16) throws(Stop) {
@@ -254,6 +259,41 @@ extension Executor {
         } else {
             try callHost(callee.pointee.hostID, frame, callee.pointee.slots)
         }
+    }
+
+    // Tail calls. The arguments sit in the callee's window at `frame`, as for a
+    // call; they move to the start of this frame, and the callee runs there with
+    // this function's link, so it returns to this function's caller. `frame +
+    // count` lies inside this frame (compiler, or artifact verifier: `count` is
+    // a slot count after `frame`), and the two ranges may overlap (a move).
+    @inline(__always) mutating func returnCall(_ offset: BranchTarget, _ frame: UInt16, _ count: UInt16) {
+        moveArguments(frame, count)
+        pc = offset.address
+    }
+
+    @inline(__always) mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) throws(Stop) {
+        try tailCall(try indirectCallee(table, type, index), frame, count)
+    }
+
+    @inline(__always) mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) throws(Stop) {
+        try tailCall(try registered(x64(ref), null: .nullReference), frame, count)
+    }
+
+    /// Enters `callee` in place of this function when its code runs in this
+    /// context; else calls it through the host like any call (the stack grows by
+    /// that one call), and the code after the op returns its results.
+    @inline(__always) private mutating func tailCall(_ callee: UnsafePointer<FunctionRef>, _ frame: UInt16, _ count: UInt16) throws(Stop) {
+        if let code = callee.pointee.code, callee.pointee.context == vm.pointee.context {
+            moveArguments(frame, count)
+            pc = code
+        } else {
+            try callHost(callee.pointee.hostID, frame, callee.pointee.slots)
+        }
+    }
+
+    /// Slots `frame ..< frame + count` to `0 ..< count` (the ranges may overlap).
+    @inline(__always) private mutating func moveArguments(_ frame: UInt16, _ count: UInt16) {
+        fp.copyMemory(from: fp.advanced(by: Int(frame) &<< 3), byteCount: Int(count) &<< 3)
     }
 
     @inline(__always) mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop) {

@@ -575,9 +575,12 @@ enum MaterializedOp: Equatable {
     case f64x2ConvertLowI32x4U(dst: VReg, a: VReg)
     case f32x4DemoteF64x2Zero(dst: VReg, a: VReg)
     case f64x2PromoteLowF32x4(dst: VReg, a: VReg)
+    case returnCall(offset: PcRelOffset, frame: UInt16, count: UInt16)
+    case returnCallIndirect(table: UInt32, type: UInt32, index: XReg, frame: UInt16, count: UInt16)
+    case returnCallRef(ref: XReg, frame: UInt16, count: UInt16)
 
     /// How many ops the table declares.
-    static let count = 570
+    static let count = 573
 
     /// Encodes this op.
     func encode(into e: inout Encoder) {
@@ -1152,6 +1155,9 @@ enum MaterializedOp: Equatable {
         case let .f64x2ConvertLowI32x4U(dst, a): e.f64x2ConvertLowI32x4U(dst, a)
         case let .f32x4DemoteF64x2Zero(dst, a): e.f32x4DemoteF64x2Zero(dst, a)
         case let .f64x2PromoteLowF32x4(dst, a): e.f64x2PromoteLowF32x4(dst, a)
+        case let .returnCall(offset, frame, count): e.returnCall(offset, frame, count)
+        case let .returnCallIndirect(table, type, index, frame, count): e.returnCallIndirect(table, type, index, frame, count)
+        case let .returnCallRef(ref, frame, count): e.returnCallRef(ref, frame, count)
         }
     }
 
@@ -1727,6 +1733,9 @@ enum MaterializedOp: Equatable {
         .f64x2ConvertLowI32x4U(dst: VReg(2), a: VReg(4)),
         .f32x4DemoteF64x2Zero(dst: VReg(2), a: VReg(4)),
         .f64x2PromoteLowF32x4(dst: VReg(2), a: VReg(4)),
+        .returnCall(offset: PcRelOffset(8), frame: 3, count: 3),
+        .returnCallIndirect(table: 16, type: 16, index: XReg(3), frame: 3, count: 3),
+        .returnCallRef(ref: XReg(1), frame: 3, count: 3),
     ]
 
     /// A random op with random operands.
@@ -2302,6 +2311,9 @@ enum MaterializedOp: Equatable {
         case 567: return .f64x2ConvertLowI32x4U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
         case 568: return .f32x4DemoteF64x2Zero(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
         case 569: return .f64x2PromoteLowF32x4(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 570: return .returnCall(offset: PcRelOffset(.random(in: Int32.min...Int32.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
+        case 571: return .returnCallIndirect(table: .random(in: 0...UInt32.max, using: &g), type: .random(in: 0...UInt32.max, using: &g), index: XReg(.random(in: 0...UInt16.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
+        case 572: return .returnCallRef(ref: XReg(.random(in: 0...UInt16.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
         default: fatalError("unreachable: index below count")
         }
     }
@@ -2881,4 +2893,7 @@ struct Materializer: OpVisitor {
     mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2ConvertLowI32x4U(dst: dst, a: a) }
     mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4DemoteF64x2Zero(dst: dst, a: a) }
     mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2PromoteLowF32x4(dst: dst, a: a) }
+    mutating func returnCall(_ offset: PcRelOffset, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCall(offset: offset, frame: frame, count: count) }
+    mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCallIndirect(table: table, type: type, index: index, frame: frame, count: count) }
+    mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCallRef(ref: ref, frame: frame, count: count) }
 }

@@ -752,6 +752,21 @@ func buildOpTable() -> [Op] {
     simd("f32x4.demote_f64x2_zero", "v128 -> v128", "dst = the two f64 lanes of a as f32, then two zero lanes")
     simd("f64x2.promote_low_f32x4", "v128 -> v128", "dst = f32 lanes 0 and 1 of a as f64")
 
+    // MARK: Tail calls (Wasm 3.0), last among the extended ops: earlier opcodes keep their numbers
+    // A tail call moves its arguments from the callee's window (`frame`, as a
+    // call's) to the start of the caller's own frame and enters the callee there,
+    // keeping the caller's link: the callee returns to the caller's caller, and
+    // the stack stays as deep as it was. `count` slots are moved (the arguments).
+    op("return_call", "offset: pcrel, frame: u16@frame, count: u16@slots",
+       "move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)",
+       [.call, .branch, .terminator, .extended])
+    op("return_call_indirect", "table: u32@table, type: u32@type, index: x, frame: u16@frame, count: u16@slots",
+       "as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results",
+       [.call, .mayStop, .extended])
+    op("return_call_ref", "ref: x, frame: u16@frame, count: u16@slots",
+       "as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results",
+       [.call, .mayStop, .extended])
+
     // MARK: The accumulators (docs/design.md)
     // Every x result and every f64 result also stays in a host register that the
     // next handler gets as an argument. Where an op reads the register the op just
