@@ -92,7 +92,7 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case invalidOpcode = 9
     /// A table access past its end.
     case tableAccessOutOfBounds = 10
-    /// A null reference where a function was needed.
+    /// A null reference where a non-null one was needed (`ref.as_non_null`).
     case nullReference = 11
     /// Fuel metering is on and the fuel ran out.
     case outOfFuel = 12
@@ -100,6 +100,8 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case interrupted = 13
     /// A SIMD op in an interpreter built without SIMD (the `InterpreterSIMD` trait off).
     case disabledOpcode = 14
+    /// A call through a null function reference (`call_ref`, `return_call_ref`).
+    case nullFunctionReference = 15
 
     /// The message a user sees, worded as the spec's test suite words it.
     public var description: String {
@@ -119,6 +121,7 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
         case .outOfFuel: return "all fuel consumed by WebAssembly"
         case .interrupted: return "interrupted"
         case .disabledOpcode: return "disabled opcode"
+        case .nullFunctionReference: return "null function reference"
         }
     }
 }

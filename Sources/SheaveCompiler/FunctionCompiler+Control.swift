@@ -18,7 +18,7 @@ extension FunctionCompiler {
         switch blockType {
         case .empty: return ([], [])
         case .type(let t):
-            guard module.isSupported(t) else { throw failure(.unsupported, "value type \(t) is not supported") }
+            try requireSupported(t)
             return ([], [t])
         case .funcType(let index):
             guard Int(index) < module.types.count else { throw failure("unknown type \(index)") }
@@ -340,7 +340,7 @@ extension FunctionCompiler {
         guard Int(functionIndex) < module.functionTypes.count else { throw failure("unknown function \(functionIndex)") }
         let callee = module.functionType(Int(functionIndex))
         try check(callee.parameters)
-        for r in callee.results where !module.isSupported(r) { throw failure(.unsupported, "value type \(r) is not supported") }
+        for r in callee.results { try requireSupported(r) }
         guard isReachable else {
             drop(callee.parameters.count)
             for r in callee.results { push(r) }
@@ -424,7 +424,7 @@ extension FunctionCompiler {
 
     mutating func visitTypedSelect(type: ValueType) throws(CompileError) {
         try require(.referenceTypes, "typed select")
-        guard module.isSupported(type) else { throw failure(.unsupported, "value type \(type) is not supported") }
+        try requireSupported(type)
         try check([type, type, .i32])
         try selectTyped(type)
     }

@@ -42,7 +42,7 @@ extension FunctionCompiler {
     mutating func visitCallIndirect(typeIndex: UInt32, tableIndex: UInt32) throws(CompileError) {
         let callee = try indirectCallee(typeIndex: typeIndex, tableIndex: tableIndex)
         try check(callee.parameters + [.i32])
-        for r in callee.results where !module.isSupported(r) { throw failure(.unsupported, "value type \(r) is not supported") }
+        for r in callee.results { try requireSupported(r) }
         guard isReachable else {
             drop(callee.parameters.count + 1)
             for r in callee.results { push(r) }
@@ -58,7 +58,7 @@ extension FunctionCompiler {
     mutating func visitRefNull(type: HeapType) throws(CompileError) {
         try require(.referenceTypes, "RefNull")
         let refType = ReferenceType(isNullable: true, heapType: type)
-        guard module.isSupported(.ref(refType)) else { throw failure(.unsupported, "reference type \(type) is not supported") }
+        try requireSupported(.ref(refType), "reference type")
         push(.ref(refType), isReachable ? .const(0) : .slot)
     }
 
@@ -207,6 +207,7 @@ extension FunctionCompiler {
         let entry = ref != nil ? stack.removeLast() : nil
         let target = controls[controls.count - 1 - depth]
         try check(target.labelTypes)
+        retype(target.labelTypes, below: 0)
         if reachable {
             let skip = e.makeLabel()
             emit { $0.brIfXnez64(x(r), skip) }
@@ -230,6 +231,7 @@ extension FunctionCompiler {
             stack[stack.count - 1].type = .ref(ReferenceType(isNullable: false, heapType: ref.heapType))
         }
         try check(target.labelTypes.dropLast() + [.ref(labelRef)])
+        retype(Array(target.labelTypes.dropLast()), below: 1)
         if isReachable, ref != nil {
             let r = register(stack.count - 1)
             let skip = e.makeLabel()
@@ -283,5 +285,17 @@ extension FunctionCompiler {
         let arguments = Self.layout(callee.parameters).count
         emit { $0.returnCallRef(x(ref), frame, UInt16(arguments)) }
         returnAfterCall(operands: callee.parameters.count + 1, arguments: arguments + 1, results: callee.results)
+    }
+
+    /// Gives the operands a branch left in place the types of its label (the
+    /// `types.count` entries below the top `below` ones): a value that falls
+    /// through a conditional branch has the label's type, not its own, which
+    /// may be a subtype (the GC proposal's issue 516, the spec's rule).
+    mutating func retype(_ types: [ValueType], below: Int) {
+        let end = stack.count - below
+        for (k, type) in types.enumerated() {
+            let i = end - types.count + k
+            if i >= frameHeight, i < end { stack[i].type = type }
+        }
     }
 }

@@ -70,7 +70,7 @@ extension FunctionCompiler {
     mutating func visitGlobalGet(globalIndex: UInt32) throws(CompileError) {
         guard Int(globalIndex) < module.globals.count else { throw failure("unknown global \(globalIndex)") }
         let type = module.globals[Int(globalIndex)].valueType
-        guard module.isSupported(type) else { throw failure(.unsupported, "value type \(type) is not supported") }
+        try requireSupported(type)
         if type == .v128 {
             produce(type) { $0.vglobalGet(VReg($1), globalIndex) }
         } else {

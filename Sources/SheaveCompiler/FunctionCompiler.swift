@@ -137,8 +137,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
         let layout = Self.layout(locals)
         self.localSlots = layout.slots
         self.base = layout.count
-        for local in locals where !module.isSupported(local) {
-            throw CompileError(.unsupported, "value type \(local) is not supported", function: index)
+        for local in locals {
+            if let refusal = module.refusal(of: local) { throw CompileError(refusal.kind, refusal.message, function: index) }
         }
         for local in code.locals {
             do { try CompiledModule.requireFeatures(of: local, options.features) } catch {
@@ -271,6 +271,11 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// A validation error (spec: the module is invalid) at the current instruction.
     func failure(_ message: String) -> CompileError {
         failure(.invalid, message)
+    }
+
+    /// Refuses a type the function cannot compile (`ModuleInfo.refusal(of:)`), at the current offset.
+    func requireSupported(_ type: ValueType, _ what: String = "value type") throws(CompileError) {
+        if let refusal = module.refusal(of: type, what) { throw failure(refusal.kind, refusal.message) }
     }
 
     func failure(_ kind: CompileError.Kind, _ message: String) -> CompileError {

@@ -55,7 +55,7 @@ extension CompiledModule {
                 case .v128: return .v128
                 case .refNull(let heap):
                     let type = ValueType.ref(ReferenceType(isNullable: true, heapType: heap))
-                    guard info.isSupported(type) else { throw CompileError(.unsupported, "reference type \(heap) is not supported") }
+                    if let refusal = info.refusal(of: type, "reference type") { throw refusal }
                     return type
                 case .refFunc(let index):
                     guard Int(index) < info.functionTypes.count else { throw CompileError(.invalid, "unknown function \(index)") }
@@ -85,9 +85,17 @@ extension CompiledModule {
         for type in info.functionTypes where Int(type) >= info.types.count {
             throw CompileError(.invalid, "unknown type \(type)")
         }
+        // A type index inside a type or a segment's type must name a type of the module.
+        func requireKnown(_ type: ValueType) throws(CompileError) {
+            if let index = info.unknownTypeIndex(in: type) { throw CompileError(.invalid, "unknown type \(index)") }
+        }
+        for type in info.types {
+            for value in type.parameters + type.results { try requireKnown(value) }
+        }
+        for segment in info.elements { try requireKnown(.ref(segment.type)) }
         if info.memories.count > 1 { throw CompileError(.invalid, "multiple memories") }
         for table in info.tables {
-            guard info.isSupported(.ref(table.elementType)) else { throw CompileError(.unsupported, "table element type \(table.elementType) is not supported") }
+            if let refusal = info.refusal(of: .ref(table.elementType), "table element type") { throw refusal }
             guard table.elementType.isNullable else { throw CompileError(.invalid, "type mismatch: a table of non-nullable references needs an initializer") }
             if let max = table.limits.max, max < table.limits.min {
                 throw CompileError(.invalid, "size minimum must not be greater than maximum")
@@ -132,8 +140,8 @@ extension CompiledModule {
                 try validateConstant(offset, type: .i32, info, globalLimit: info.importedGlobalCount)
             }
         }
-        for global in info.globals where !info.isSupported(global.valueType) {
-            throw CompileError(.unsupported, "value type \(global.valueType) is not supported")
+        for global in info.globals {
+            if let refusal = info.refusal(of: global.valueType) { throw refusal }
         }
         if let start = info.start {
             guard Int(start) < info.functionTypes.count else { throw CompileError(.invalid, "unknown function \(start)") }

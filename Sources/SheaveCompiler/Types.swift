@@ -20,6 +20,20 @@ extension ModuleInfo {
         }
     }
 
+    /// Why values of `type` cannot be compiled, nil when they can: a type index
+    /// past the module's types is invalid ("unknown type"), any other heap type
+    /// Sheave does not have yet is unsupported. `what` names the type in the message.
+    func refusal(of type: ValueType, _ what: String = "value type") -> CompileError? {
+        if let index = unknownTypeIndex(in: type) { return CompileError(.invalid, "unknown type \(index)") }
+        return isSupported(type) ? nil : CompileError(.unsupported, "\(what) \(type) is not supported")
+    }
+
+    /// The type index `type` names that is not one of the module's types, if any.
+    func unknownTypeIndex(in type: ValueType) -> UInt32? {
+        if case .ref(let ref) = type, case .concrete(let index) = ref.heapType, Int(index) >= types.count { return index }
+        return nil
+    }
+
     /// Whether `a` may be used where `b` is expected.
     public func isSubtype(_ a: ValueType, of b: ValueType) -> Bool {
         a.isSubtype(of: b, concrete: sameFunctionType)

@@ -29,11 +29,13 @@ public struct SpecSuite {
         #endif
     }
 
-    /// The groups of Wasm 3.0 and later that pass completely (issue 20 adds to
-    /// them): the spec tests and `sheave wast --suite` run them with Wasm 2.0's.
-    public static let completeLaterGroups = ["tail-call"]
+    /// The groups of Wasm 3.0 and later that Sheave implements (issue 20 adds to
+    /// them): every file passes but those that also need a proposal Sheave does
+    /// not have yet (GC, exceptions), which the spec tests name with their
+    /// counts. `sheave wast --suite` and the spec tests run them with Wasm 2.0's.
+    public static let laterGroups = ["tail-call", "function-references"]
     /// What `sheave wast --suite` and the spec tests run by default.
-    public static var completeGroupsOfThisBuild: [String] { wasm2GroupsOfThisBuild + completeLaterGroups }
+    public static var groupsOfThisBuild: [String] { wasm2GroupsOfThisBuild + laterGroups }
 
     /// Features of Wasm 2.0, as the manifest names them.
     static let wasm2Features: Set<String> = ["sign-extension", "nontrapping-float-to-int", "multi-value", "bulk-memory", "reference-types", "simd"]

@@ -236,7 +236,7 @@ extension Executor {
 
     @inline(__always) mutating func callRef(_ ref: XReg, _ frame: UInt16) throws(Stop) {
         // Validation guarantees the referenced function has the expected signature.
-        try call(try registered(x64(ref), null: .nullReference), frame)
+        try call(try registered(x64(ref), null: .nullFunctionReference), frame)
     }
 
     /// The registered function `reference` names. Null traps with `null`; a value
@@ -276,7 +276,7 @@ extension Executor {
     }
 
     @inline(__always) mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) throws(Stop) {
-        try tailCall(try registered(x64(ref), null: .nullReference), frame, count)
+        try tailCall(try registered(x64(ref), null: .nullFunctionReference), frame, count)
     }
 
     /// Enters `callee` in place of this function when its code runs in this
