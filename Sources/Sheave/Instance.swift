@@ -222,13 +222,20 @@ final class InstanceEntity {
             functionRefs.append(ref)
         }
 
-        // Defined globals, in order: each initializer may read imported globals and name functions.
+        // Defined globals, in order: each initializer may read the globals before it and name functions.
         for (i, initializer) in info.globalInitializers.enumerated() {
             let type = info.globals[info.importedGlobalCount + i]
             let value = try evaluate(initializer, type: type.valueType, globals: globals)
             globals.append(GlobalCell(type: type, value: value))
         }
         self.globals = globals
+
+        // Defined tables' initializers (which read imported globals only).
+        for (i, initializer) in info.tableInitializers.enumerated() {
+            guard let initializer else { continue }
+            let type = info.tables[info.importedTableCount + i]
+            tables[info.importedTableCount + i].fill(try evaluate(initializer, type: .ref(type.elementType), globals: globals).bits)
+        }
 
         // Element segments' references, then the context the code runs in.
         var elements: [[UInt64]] = []

@@ -61,7 +61,7 @@ public enum Artifact {
     /// The first eight bytes of every artifact.
     public static let magic: [UInt8] = Array("SHEAVE\r\n".utf8)
     /// The format version this build writes and reads.
-    public static let formatVersion: UInt32 = 2
+    public static let formatVersion: UInt32 = 3
     /// The usual file extension, as Wasmtime's.
     public static let fileExtension = "cwasm"
 
@@ -269,6 +269,9 @@ package struct ArtifactWriter {
         list(Array(info.memories[info.importedMemoryCount...])) { $0.limits($1) }
         list(Array(info.globals[info.importedGlobalCount...])) { $0.globalType($1) }
         list(info.globalInitializers) { $0.expression($1) }
+        list(info.tableInitializers) { w, initializer in
+            if let initializer { w.u8(1); w.expression(initializer) } else { w.u8(0) }
+        }
         list(info.exports) { w, export in
             w.string(export.name)
             switch export.descriptor {
@@ -492,6 +495,16 @@ package struct ArtifactReader {
         info.globalInitializers = try list { (r: inout ArtifactReader) throws(ArtifactError) in try r.expression() }
         guard info.globalInitializers.count == info.globals.count - info.importedGlobalCount else {
             throw damaged("\(info.globalInitializers.count) initializers for \(info.globals.count - info.importedGlobalCount) globals")
+        }
+        info.tableInitializers = try list { (r: inout ArtifactReader) throws(ArtifactError) -> ConstExpression? in
+            switch try r.u8() {
+            case 0: return nil
+            case 1: return try r.expression()
+            default: throw r.damaged("bad table initializer")
+            }
+        }
+        guard info.tableInitializers.count == info.tables.count - info.importedTableCount else {
+            throw damaged("\(info.tableInitializers.count) table initializers for \(info.tables.count - info.importedTableCount) tables")
         }
         info.exports = try list { (r: inout ArtifactReader) throws(ArtifactError) -> Export in
             let name = try r.string()

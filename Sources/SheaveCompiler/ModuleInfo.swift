@@ -25,6 +25,9 @@ public struct ModuleInfo {
     public var importedGlobalCount = 0
     /// The initializer of each defined global.
     public var globalInitializers: [ConstExpression] = []
+    /// The value each defined table's entries start with (typed function
+    /// references' table initializers); nil: null.
+    public var tableInitializers: [ConstExpression?] = []
     /// The exports, in order.
     public var exports: [Export] = []
     /// The start function, if any.
@@ -108,10 +111,8 @@ public struct ModuleInfo {
                     }
                 case .functionSection(let indices): functionTypes += indices
                 case .tableSection(let section):
-                    if section.contains(where: { $0.initializer != nil }) {
-                        throw CompileError(.unsupported, "table initializers are not supported", offset: parser.offset)
-                    }
                     tables += section.map(\.type)
+                    tableInitializers = section.map(\.initializer)
                 case .memorySection(let section): memories += section.map(\.type)
                 case .globalSection(let section):
                     globals += section.map(\.type)
@@ -157,6 +158,7 @@ public struct ModuleInfo {
         }
         for segment in elements { segment.initializer.forEach(scan) }
         globalInitializers.forEach(scan)
+        tableInitializers.compactMap { $0 }.forEach(scan)
         for export in exports { if case .function(let index) = export.descriptor { refs.insert(index) } }
         declaredFunctionReferences = refs
     }

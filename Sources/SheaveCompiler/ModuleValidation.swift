@@ -42,7 +42,7 @@ extension CompiledModule {
     }
 
     /// A constant expression: only constant instructions, `global.get` of an
-    /// imported immutable global, and one value of `type` at the end.
+    /// immutable global below `globalLimit`, and one value of `type` at the end.
     static func validateConstant(_ expression: ConstExpression, type: ValueType, _ info: ModuleInfo, globalLimit: Int) throws(CompileError) {
         let result: ValueType
         do {
@@ -62,7 +62,7 @@ extension CompiledModule {
                     return .ref(ReferenceType(isNullable: false, heapType: .concrete(typeIndex: info.functionTypes[Int(index)])))
                 case .globalGet(let index):
                     guard Int(index) < info.globals.count else { throw CompileError(.invalid, "unknown global \(index)") }
-                    guard Int(index) < globalLimit else { throw CompileError(.invalid, "unknown global \(index): initializers may read imported globals only") }
+                    guard Int(index) < globalLimit else { throw CompileError(.invalid, "unknown global \(index): an initializer may read only the globals before it") }
                     guard info.globals[Int(index)].mutability == .constant else { throw CompileError(.invalid, "constant expression required") }
                     return info.globals[Int(index)].valueType
                 }
@@ -94,9 +94,20 @@ extension CompiledModule {
         }
         for segment in info.elements { try requireKnown(.ref(segment.type)) }
         if info.memories.count > 1 { throw CompileError(.invalid, "multiple memories") }
-        for table in info.tables {
+        guard info.tableInitializers.count == info.tables.count - info.importedTableCount else {
+            throw CompileError(.invalid, "\(info.tableInitializers.count) table initializers for \(info.tables.count - info.importedTableCount) tables")
+        }
+        for (i, table) in info.tables.enumerated() {
             if let refusal = info.refusal(of: .ref(table.elementType), "table element type") { throw refusal }
-            guard table.elementType.isNullable else { throw CompileError(.invalid, "type mismatch: a table of non-nullable references needs an initializer") }
+            if i >= info.importedTableCount {
+                // Entries start as the initializer's value or null. Tables come before
+                // globals: an initializer may read imported globals only.
+                if let initializer = info.tableInitializers[i - info.importedTableCount] {
+                    try validateConstant(initializer, type: .ref(table.elementType), info, globalLimit: info.importedGlobalCount)
+                } else {
+                    guard table.elementType.isNullable else { throw CompileError(.invalid, "type mismatch: a table of non-nullable references needs an initializer") }
+                }
+            }
             if let max = table.limits.max, max < table.limits.min {
                 throw CompileError(.invalid, "size minimum must not be greater than maximum")
             }
@@ -120,24 +131,25 @@ extension CompiledModule {
             default: break
             }
         }
+        // A global's initializer may read the globals before it (Wasm 3.0), a segment's any.
         for (i, initializer) in info.globalInitializers.enumerated() {
             let type = info.globals[info.importedGlobalCount + i].valueType
-            try validateConstant(initializer, type: type, info, globalLimit: info.importedGlobalCount)
+            try validateConstant(initializer, type: type, info, globalLimit: info.importedGlobalCount + i)
         }
         for segment in info.elements {
             if case .active(let table, let offset) = segment.mode {
                 guard Int(table) < info.tables.count else { throw CompileError(.invalid, "unknown table \(table)") }
                 guard info.isSubtype(.ref(segment.type), of: .ref(info.tables[Int(table)].elementType)) else { throw CompileError(.invalid, "type mismatch: element segment and table types differ") }
-                try validateConstant(offset, type: .i32, info, globalLimit: info.importedGlobalCount)
+                try validateConstant(offset, type: .i32, info, globalLimit: info.globals.count)
             }
             for item in segment.initializer {
-                try validateConstant(item, type: .ref(segment.type), info, globalLimit: info.importedGlobalCount)
+                try validateConstant(item, type: .ref(segment.type), info, globalLimit: info.globals.count)
             }
         }
         for segment in info.data {
             if case .active(let memory, let offset) = segment.mode {
                 guard Int(memory) < info.memories.count else { throw CompileError(.invalid, "unknown memory \(memory)") }
-                try validateConstant(offset, type: .i32, info, globalLimit: info.importedGlobalCount)
+                try validateConstant(offset, type: .i32, info, globalLimit: info.globals.count)
             }
         }
         for global in info.globals {

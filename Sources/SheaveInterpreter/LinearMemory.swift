@@ -136,6 +136,12 @@ public final class FunctionTable {
         }
     }
 
+    /// Sets every entry to `value` (a table initializer's, at instantiation).
+    public func fill(_ value: UInt64) {
+        // `entries` holds max(count, 1) entries.
+        entries.update(repeating: value, count: count)
+    }
+
     /// Grows by `delta` entries set to `value`. Returns the old size, or nil past the maximum.
     public func grow(by delta: Int, value: UInt64) -> Int? {
         let old = count
