@@ -24,14 +24,17 @@ public struct Features: OptionSet, Hashable, Sendable {
     public static let simd = Features(rawValue: 1 << 6)
     /// Tail calls: `return_call`, `return_call_indirect`, `return_call_ref`.
     public static let tailCall = Features(rawValue: 1 << 7)
-    /// Everything Sheave implements: WebAssembly 2.0, typed function references and tail calls.
-    public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences, .simd, .tailCall]
+    /// Relaxed SIMD: instructions whose result may depend on the machine. Sheave
+    /// gives one allowed result, the same everywhere. Needs `simd`.
+    public static let relaxedSIMD = Features(rawValue: 1 << 8)
+    /// Everything Sheave implements: WebAssembly 2.0, typed function references, tail calls and relaxed SIMD.
+    public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences, .simd, .tailCall, .relaxedSIMD]
     /// WebAssembly 1.0 (the MVP).
     public static let mvp: Features = []
     /// Each proposal by the name the spec suite's manifest and Wasmtime's `-W` give it.
     public static let named: [(name: String, feature: Features)] = [
         ("sign-extension", .signExtension), ("nontrapping-float-to-int", .nonTrappingFloatToInt),
         ("multi-value", .multiValue), ("bulk-memory", .bulkMemory), ("reference-types", .referenceTypes),
-        ("function-references", .functionReferences), ("simd", .simd), ("tail-call", .tailCall),
+        ("function-references", .functionReferences), ("simd", .simd), ("tail-call", .tailCall), ("relaxed-simd", .relaxedSIMD),
     ]
 }

@@ -7,7 +7,7 @@ import XCTest
 
 /// The official spec test suite, the Wasm 2.0 groups (without SIMD in a build
 /// without the `InterpreterSIMD` trait) and the later groups Sheave passes
-/// completely (`SpecSuite.laterGroups`: tail-call, function-references), under every dispatch loop this build runs. The suite is test data, not part of this
+/// completely (`SpecSuite.laterGroups`: tail-call, function-references, relaxed-simd), under every dispatch loop this build runs. The suite is test data, not part of this
 /// repository: it is found through SHEAVE_TESTSUITE, else ../shared/wasm-testsuite.
 final class SpecSuiteTests: XCTestCase {
     /// Files that do not pass completely yet, with the exact number of failing
@@ -30,11 +30,15 @@ final class SpecSuiteTests: XCTestCase {
         // Wasm 2.0: with SIMD (58 more files) unless this build compiled SIMD out.
         let files = suite.files(in: SpecSuite.groupsOfThisBuild)
         #if InterpreterSIMD
-        XCTAssertEqual(files.count, 148 + 2 + 8)
+        XCTAssertEqual(files.count, 148 + 2 + 8 + 7)
         #else
         XCTAssertEqual(files.count, 90 + 2 + 8)
         #endif
+        #if InterpreterSIMD
+        XCTAssertEqual(files.filter(\.needsWasm3).count, 10 + 2 + 8 + 7)
+        #else
         XCTAssertEqual(files.filter(\.needsWasm3).count, 10 + 2 + 8)
+        #endif
         // Every loop this build runs; one run loads each module back from an artifact
         // (so the verifier must accept all the compiler's output, and it must run the same).
         let runs: [(mode: Config.Dispatch, artifacts: Bool)] = Config.Dispatch.tailLoopIsSafe
@@ -61,21 +65,28 @@ final class SpecSuiteTests: XCTestCase {
     func testSIMDModulesAreRefusedWhenSIMDIsCompiledOut() throws {
         let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         guard let suite = SpecSuite.locate(repositoryRoot: repositoryRoot) else { throw XCTSkip("spec test suite not found") }
-        let modules = suite.moduleBinaries(suite.files(in: ["simd"]))
-        var refused = 0
-        for bytes in modules {
-            do {
-                _ = try CompiledModule(bytes: bytes)
-            } catch {
-                XCTAssertEqual(error.kind, .unsupported, "\(error)")
-                XCTAssertTrue(error.message.contains("built without the InterpreterSIMD trait"), "\(error)")
-                refused += 1
+        /// How many of the group's modules are refused (each for the missing trait), of how many.
+        func refusals(in group: String) -> (refused: Int, of: Int) {
+            let modules = suite.moduleBinaries(suite.files(in: [group]))
+            var refused = 0
+            for bytes in modules {
+                do {
+                    _ = try CompiledModule(bytes: bytes)
+                } catch {
+                    XCTAssertEqual(error.kind, .unsupported, "\(error)")
+                    XCTAssertTrue(error.message.contains("built without the InterpreterSIMD trait"), "\(error)")
+                    refused += 1
+                }
             }
+            print("\(group) group without SIMD: \(refused) of \(modules.count) modules refused")
+            return (refused, modules.count)
         }
-        print("simd group without SIMD: \(refused) of \(modules.count) modules refused")
         // The others use no SIMD (scalar helpers beside the SIMD modules) and compile.
-        XCTAssertEqual(modules.count, 473)
-        XCTAssertEqual(refused, 412)
+        let simd = refusals(in: "simd")
+        XCTAssertEqual(simd.of, 473)
+        XCTAssertEqual(simd.refused, 412)
+        // Relaxed SIMD is SIMD: refused the same way.
+        XCTAssertGreaterThan(refusals(in: "relaxed-simd").refused, 0)
     }
     #endif
 }

@@ -2829,19 +2829,54 @@ extension Decoder {
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2PromoteLowF32x4(dst, a)
-            case 330: // return_call
+            case 330: // f32x4_relaxed_madd
+                let dst = try reader.readVReg()
+                let a = try reader.readVReg()
+                let b = try reader.readVReg()
+                let c = try reader.readVReg()
+                return visitor.f32x4RelaxedMadd(dst, a, b, c)
+            case 331: // f32x4_relaxed_nmadd
+                let dst = try reader.readVReg()
+                let a = try reader.readVReg()
+                let b = try reader.readVReg()
+                let c = try reader.readVReg()
+                return visitor.f32x4RelaxedNmadd(dst, a, b, c)
+            case 332: // f64x2_relaxed_madd
+                let dst = try reader.readVReg()
+                let a = try reader.readVReg()
+                let b = try reader.readVReg()
+                let c = try reader.readVReg()
+                return visitor.f64x2RelaxedMadd(dst, a, b, c)
+            case 333: // f64x2_relaxed_nmadd
+                let dst = try reader.readVReg()
+                let a = try reader.readVReg()
+                let b = try reader.readVReg()
+                let c = try reader.readVReg()
+                return visitor.f64x2RelaxedNmadd(dst, a, b, c)
+            case 334: // i16x8_relaxed_dot_i8x16_i7x16_s
+                let dst = try reader.readVReg()
+                let a = try reader.readVReg()
+                let b = try reader.readVReg()
+                return visitor.i16x8RelaxedDotI8x16I7x16S(dst, a, b)
+            case 335: // i32x4_relaxed_dot_i8x16_i7x16_add_s
+                let dst = try reader.readVReg()
+                let a = try reader.readVReg()
+                let b = try reader.readVReg()
+                let c = try reader.readVReg()
+                return visitor.i32x4RelaxedDotI8x16I7x16AddS(dst, a, b, c)
+            case 336: // return_call
                 let offset = try reader.readPcRel()
                 let frame = try reader.readU16()
                 let count = try reader.readU16()
                 return visitor.returnCall(offset, frame, count)
-            case 331: // return_call_indirect
+            case 337: // return_call_indirect
                 let table = try reader.readU32()
                 let type = try reader.readU32()
                 let index = try reader.readXReg()
                 let frame = try reader.readU16()
                 let count = try reader.readU16()
                 return visitor.returnCallIndirect(table, type, index, frame, count)
-            case 332: // return_call_ref
+            case 338: // return_call_ref
                 let ref = try reader.readXReg()
                 let frame = try reader.readU16()
                 let count = try reader.readU16()

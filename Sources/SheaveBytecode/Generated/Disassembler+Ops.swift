@@ -2855,6 +2855,36 @@ extension Disassembler: OpVisitor {
         "f64x2_promote_low_f32x4 \(dst), \(a)"
     }
 
+    /// The text of `f32x4_relaxed_madd`.
+    public mutating func f32x4RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> String {
+        "f32x4_relaxed_madd \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `f32x4_relaxed_nmadd`.
+    public mutating func f32x4RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> String {
+        "f32x4_relaxed_nmadd \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `f64x2_relaxed_madd`.
+    public mutating func f64x2RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> String {
+        "f64x2_relaxed_madd \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `f64x2_relaxed_nmadd`.
+    public mutating func f64x2RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> String {
+        "f64x2_relaxed_nmadd \(dst), \(a), \(b), \(c)"
+    }
+
+    /// The text of `i16x8_relaxed_dot_i8x16_i7x16_s`.
+    public mutating func i16x8RelaxedDotI8x16I7x16S(_ dst: VReg, _ a: VReg, _ b: VReg) -> String {
+        "i16x8_relaxed_dot_i8x16_i7x16_s \(dst), \(a), \(b)"
+    }
+
+    /// The text of `i32x4_relaxed_dot_i8x16_i7x16_add_s`.
+    public mutating func i32x4RelaxedDotI8x16I7x16AddS(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> String {
+        "i32x4_relaxed_dot_i8x16_i7x16_add_s \(dst), \(a), \(b), \(c)"
+    }
+
     /// The text of `return_call`.
     public mutating func returnCall(_ offset: PcRelOffset, _ frame: UInt16, _ count: UInt16) -> String {
         "return_call \(target(offset)), \(frame), \(count)"

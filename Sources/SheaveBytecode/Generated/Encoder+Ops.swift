@@ -5602,10 +5602,75 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
+    /// `f32x4_relaxed_madd`: dst lane = a * b + c, fused (one rounding)
+    public mutating func f32x4RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 570, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        beginInstruction()
+        emitExtended(330)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, fused (one rounding)
+    public mutating func f32x4RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 571, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        beginInstruction()
+        emitExtended(331)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `f64x2_relaxed_madd`: dst lane = a * b + c, fused (one rounding)
+    public mutating func f64x2RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 572, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        beginInstruction()
+        emitExtended(332)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, fused (one rounding)
+    public mutating func f64x2RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 573, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        beginInstruction()
+        emitExtended(333)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum wrapping to i16
+    public mutating func i16x8RelaxedDotI8x16I7x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 574, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(334)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = a[4i] * b[4i] + … + a[4i+3] * b[4i+3] + c[i], signed i8 lanes, wrapping i32
+    public mutating func i32x4RelaxedDotI8x16I7x16AddS(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 575, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        beginInstruction()
+        emitExtended(335)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
     public mutating func returnCall(_ offset: PcRelOffset, _ frame: UInt16, _ count: UInt16) {
         beginInstruction()
-        emitExtended(330)
+        emitExtended(336)
         emit(offset)
         emit(frame)
         emit(count)
@@ -5613,9 +5678,9 @@ extension Encoder: OpVisitor {
 
     /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
     public mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 571, Int64(table), Int64(type), Int64(index.index), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 577, Int64(table), Int64(type), Int64(index.index), Int64(frame), Int64(count))) }
         beginInstruction()
-        emitExtended(331)
+        emitExtended(337)
         emit(table)
         emit(type)
         emit(index)
@@ -5625,9 +5690,9 @@ extension Encoder: OpVisitor {
 
     /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
     public mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 572, Int64(ref.index), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 578, Int64(ref.index), Int64(frame), Int64(count))) }
         beginInstruction()
-        emitExtended(332)
+        emitExtended(338)
         emit(ref)
         emit(frame)
         emit(count)
@@ -6391,9 +6456,9 @@ extension Encoder {
 
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
     public mutating func returnCall(_ offset: Label, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 570, Int64(offset.id), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 576, Int64(offset.id), Int64(frame), Int64(count))) }
         beginInstruction()
-        emitExtended(330)
+        emitExtended(336)
         emitLabel(offset)
         emit(frame)
         emit(count)

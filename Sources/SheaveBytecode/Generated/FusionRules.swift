@@ -647,9 +647,9 @@ extension Encoder {
         case 239: return (false, 0b10111)
         case 329: return (false, 0b1)
         case 330: return (false, 0b11)
-        case 570: return (false, 0b0)
-        case 571: return (false, 0b100)
-        case 572: return (false, 0b1)
+        case 576: return (false, 0b0)
+        case 577: return (false, 0b100)
+        case 578: return (false, 0b1)
         default: return nil
         }
     }
@@ -1226,9 +1226,15 @@ extension Encoder {
         case 567: f64x2ConvertLowI32x4U(op.v(0), op.v(1))
         case 568: f32x4DemoteF64x2Zero(op.v(0), op.v(1))
         case 569: f64x2PromoteLowF32x4(op.v(0), op.v(1))
-        case 570: returnCall(op.label(0), op.u16(1), op.u16(2))
-        case 571: returnCallIndirect(op.u32(0), op.u32(1), op.x(2), op.u16(3), op.u16(4))
-        case 572: returnCallRef(op.x(0), op.u16(1), op.u16(2))
+        case 570: f32x4RelaxedMadd(op.v(0), op.v(1), op.v(2), op.v(3))
+        case 571: f32x4RelaxedNmadd(op.v(0), op.v(1), op.v(2), op.v(3))
+        case 572: f64x2RelaxedMadd(op.v(0), op.v(1), op.v(2), op.v(3))
+        case 573: f64x2RelaxedNmadd(op.v(0), op.v(1), op.v(2), op.v(3))
+        case 574: i16x8RelaxedDotI8x16I7x16S(op.v(0), op.v(1), op.v(2))
+        case 575: i32x4RelaxedDotI8x16I7x16AddS(op.v(0), op.v(1), op.v(2), op.v(3))
+        case 576: returnCall(op.label(0), op.u16(1), op.u16(2))
+        case 577: returnCallIndirect(op.u32(0), op.u32(1), op.x(2), op.u16(3), op.u16(4))
+        case 578: returnCallRef(op.x(0), op.u16(1), op.u16(2))
         default: preconditionFailure("no staged op has row \(op.row)")
         }
     }

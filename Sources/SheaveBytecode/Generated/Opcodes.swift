@@ -1147,12 +1147,24 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case f32x4DemoteF64x2Zero = 328
     /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
     case f64x2PromoteLowF32x4 = 329
+    /// `f32x4_relaxed_madd`: dst lane = a * b + c, fused (one rounding)
+    case f32x4RelaxedMadd = 330
+    /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, fused (one rounding)
+    case f32x4RelaxedNmadd = 331
+    /// `f64x2_relaxed_madd`: dst lane = a * b + c, fused (one rounding)
+    case f64x2RelaxedMadd = 332
+    /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, fused (one rounding)
+    case f64x2RelaxedNmadd = 333
+    /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum wrapping to i16
+    case i16x8RelaxedDotI8x16I7x16S = 334
+    /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = a[4i] * b[4i] + … + a[4i+3] * b[4i+3] + c[i], signed i8 lanes, wrapping i32
+    case i32x4RelaxedDotI8x16I7x16AddS = 335
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
-    case returnCall = 330
+    case returnCall = 336
     /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
-    case returnCallIndirect = 331
+    case returnCallIndirect = 337
     /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
-    case returnCallRef = 332
+    case returnCallRef = 338
 }
 
 /// Static facts about one op, from the op table.
@@ -1756,6 +1768,12 @@ extension ExtendedOpcode {
         case .f64x2ConvertLowI32x4U: return OpInfo(name: "f64x2_convert_low_i32x4_u", doc: "dst lane = unsigned a (lanes 0, 1) as f64", flags: [.extended, .pure, .simd], size: 7)
         case .f32x4DemoteF64x2Zero: return OpInfo(name: "f32x4_demote_f64x2_zero", doc: "dst = the two f64 lanes of a as f32, then two zero lanes", flags: [.extended, .pure, .simd], size: 7)
         case .f64x2PromoteLowF32x4: return OpInfo(name: "f64x2_promote_low_f32x4", doc: "dst = f32 lanes 0 and 1 of a as f64", flags: [.extended, .pure, .simd], size: 7)
+        case .f32x4RelaxedMadd: return OpInfo(name: "f32x4_relaxed_madd", doc: "dst lane = a * b + c, fused (one rounding)", flags: [.extended, .pure, .simd], size: 11)
+        case .f32x4RelaxedNmadd: return OpInfo(name: "f32x4_relaxed_nmadd", doc: "dst lane = -(a * b) + c, fused (one rounding)", flags: [.extended, .pure, .simd], size: 11)
+        case .f64x2RelaxedMadd: return OpInfo(name: "f64x2_relaxed_madd", doc: "dst lane = a * b + c, fused (one rounding)", flags: [.extended, .pure, .simd], size: 11)
+        case .f64x2RelaxedNmadd: return OpInfo(name: "f64x2_relaxed_nmadd", doc: "dst lane = -(a * b) + c, fused (one rounding)", flags: [.extended, .pure, .simd], size: 11)
+        case .i16x8RelaxedDotI8x16I7x16S: return OpInfo(name: "i16x8_relaxed_dot_i8x16_i7x16_s", doc: "dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum wrapping to i16", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4RelaxedDotI8x16I7x16AddS: return OpInfo(name: "i32x4_relaxed_dot_i8x16_i7x16_add_s", doc: "dst lane i = a[4i] * b[4i] + … + a[4i+3] * b[4i+3] + c[i], signed i8 lanes, wrapping i32", flags: [.extended, .pure, .simd], size: 11)
         case .returnCall: return OpInfo(name: "return_call", doc: "move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)", flags: [.branch, .terminator, .call, .extended], size: 11)
         case .returnCallIndirect: return OpInfo(name: "return_call_indirect", doc: "as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 17)
         case .returnCallRef: return OpInfo(name: "return_call_ref", doc: "as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 9)
@@ -1764,7 +1782,7 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x90f63d0f6d2e3315
+public let instructionSetFingerprint: UInt64 = 0x9a859e3197fba669
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
@@ -2348,6 +2366,12 @@ public let slotFieldRows: [UInt8] = [
     7, 2, 3, 5, 0, 0, 0, 0,  // f64x2_convert_low_i32x4_u
     7, 2, 3, 5, 0, 0, 0, 0,  // f32x4_demote_f64x2_zero
     7, 2, 3, 5, 0, 0, 0, 0,  // f64x2_promote_low_f32x4
+    11, 4, 3, 5, 7, 9, 0, 0,  // f32x4_relaxed_madd
+    11, 4, 3, 5, 7, 9, 0, 0,  // f32x4_relaxed_nmadd
+    11, 4, 3, 5, 7, 9, 0, 0,  // f64x2_relaxed_madd
+    11, 4, 3, 5, 7, 9, 0, 0,  // f64x2_relaxed_nmadd
+    9, 3, 3, 5, 7, 0, 0, 0,  // i16x8_relaxed_dot_i8x16_i7x16_s
+    11, 4, 3, 5, 7, 9, 0, 0,  // i32x4_relaxed_dot_i8x16_i7x16_add_s
     11, 1, 7, 0, 0, 0, 0, 0,  // return_call
     17, 2, 11, 13, 0, 0, 0, 0,  // return_call_indirect
     9, 2, 3, 5, 0, 0, 0, 0,  // return_call_ref
@@ -2929,6 +2953,12 @@ public let branchFieldRows: [UInt8] = [
     7, 0, 0,  // f64x2_convert_low_i32x4_u
     7, 0, 0,  // f32x4_demote_f64x2_zero
     7, 0, 0,  // f64x2_promote_low_f32x4
+    11, 0, 0,  // f32x4_relaxed_madd
+    11, 0, 0,  // f32x4_relaxed_nmadd
+    11, 0, 0,  // f64x2_relaxed_madd
+    11, 0, 0,  // f64x2_relaxed_nmadd
+    9, 0, 0,  // i16x8_relaxed_dot_i8x16_i7x16_s
+    11, 0, 0,  // i32x4_relaxed_dot_i8x16_i7x16_add_s
     11, 3, 0,  // return_call
     17, 0, 0,  // return_call_indirect
     9, 0, 0,  // return_call_ref
@@ -3513,6 +3543,12 @@ extension ExtendedOpcode {
         [.v, .v],  // f64x2_convert_low_i32x4_u
         [.v, .v],  // f32x4_demote_f64x2_zero
         [.v, .v],  // f64x2_promote_low_f32x4
+        [.v, .v, .v, .v],  // f32x4_relaxed_madd
+        [.v, .v, .v, .v],  // f32x4_relaxed_nmadd
+        [.v, .v, .v, .v],  // f64x2_relaxed_madd
+        [.v, .v, .v, .v],  // f64x2_relaxed_nmadd
+        [.v, .v, .v],  // i16x8_relaxed_dot_i8x16_i7x16_s
+        [.v, .v, .v, .v],  // i32x4_relaxed_dot_i8x16_i7x16_add_s
         [.pcrel, .calleeFrame, .hostSlots],  // return_call
         [.index(.table), .index(.type), .x, .calleeFrame, .hostSlots],  // return_call_indirect
         [.x, .calleeFrame, .hostSlots],  // return_call_ref

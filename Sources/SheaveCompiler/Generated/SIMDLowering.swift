@@ -14,8 +14,13 @@ extension FunctionCompiler {
         case .v128Or: try simdOp([.v128, .v128], .v128) { e, dst, r in e.v128Or(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .v128Xor: try simdOp([.v128, .v128], .v128) { e, dst, r in e.v128Xor(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .v128Bitselect: try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.v128Bitselect(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
+        case .i8x16RelaxedLaneselect: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.v128Bitselect(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
+        case .i16x8RelaxedLaneselect: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.v128Bitselect(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
+        case .i32x4RelaxedLaneselect: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.v128Bitselect(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
+        case .i64x2RelaxedLaneselect: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.v128Bitselect(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
         case .v128AnyTrue: try simdOp([.v128], .i32) { e, dst, r in e.v128AnyTrue(XReg(dst), VReg(r[0])) }
         case .i8x16Swizzle: try simdOp([.v128, .v128], .v128) { e, dst, r in e.i8x16Swizzle(VReg(dst), VReg(r[0]), VReg(r[1])) }
+        case .i8x16RelaxedSwizzle: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128], .v128) { e, dst, r in e.i8x16Swizzle(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .i8x16Splat: try simdOp([.i32], .v128) { e, dst, r in e.i8x16Splat(VReg(dst), XReg(r[0])) }
         case .i16x8Splat: try simdOp([.i32], .v128) { e, dst, r in e.i16x8Splat(VReg(dst), XReg(r[0])) }
         case .i32x4Splat: try simdOp([.i32], .v128) { e, dst, r in e.i32x4Splat(VReg(dst), XReg(r[0])) }
@@ -165,6 +170,7 @@ extension FunctionCompiler {
         case .i32x4ExtaddPairwiseI16X8S: try simdOp([.v128], .v128) { e, dst, r in e.i32x4ExtaddPairwiseI16x8S(VReg(dst), VReg(r[0])) }
         case .i32x4ExtaddPairwiseI16X8U: try simdOp([.v128], .v128) { e, dst, r in e.i32x4ExtaddPairwiseI16x8U(VReg(dst), VReg(r[0])) }
         case .i16x8Q15MulrSatS: try simdOp([.v128, .v128], .v128) { e, dst, r in e.i16x8Q15mulrSatS(VReg(dst), VReg(r[0]), VReg(r[1])) }
+        case .i16x8RelaxedQ15MulrS: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128], .v128) { e, dst, r in e.i16x8Q15mulrSatS(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .i32x4DotI16X8S: try simdOp([.v128, .v128], .v128) { e, dst, r in e.i32x4DotI16x8S(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f32x4Ceil: try simdOp([.v128], .v128) { e, dst, r in e.f32x4Ceil(VReg(dst), VReg(r[0])) }
         case .f32x4Floor: try simdOp([.v128], .v128) { e, dst, r in e.f32x4Floor(VReg(dst), VReg(r[0])) }
@@ -178,7 +184,9 @@ extension FunctionCompiler {
         case .f32x4Mul: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f32x4Mul(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f32x4Div: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f32x4Div(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f32x4Min: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f32x4Min(VReg(dst), VReg(r[0]), VReg(r[1])) }
+        case .f32x4RelaxedMin: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128], .v128) { e, dst, r in e.f32x4Min(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f32x4Max: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f32x4Max(VReg(dst), VReg(r[0]), VReg(r[1])) }
+        case .f32x4RelaxedMax: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128], .v128) { e, dst, r in e.f32x4Max(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f32x4Pmin: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f32x4Pmin(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f32x4Pmax: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f32x4Pmax(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f64x2Ceil: try simdOp([.v128], .v128) { e, dst, r in e.f64x2Ceil(VReg(dst), VReg(r[0])) }
@@ -193,19 +201,31 @@ extension FunctionCompiler {
         case .f64x2Mul: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f64x2Mul(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f64x2Div: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f64x2Div(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f64x2Min: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f64x2Min(VReg(dst), VReg(r[0]), VReg(r[1])) }
+        case .f64x2RelaxedMin: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128], .v128) { e, dst, r in e.f64x2Min(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f64x2Max: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f64x2Max(VReg(dst), VReg(r[0]), VReg(r[1])) }
+        case .f64x2RelaxedMax: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128], .v128) { e, dst, r in e.f64x2Max(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f64x2Pmin: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f64x2Pmin(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .f64x2Pmax: try simdOp([.v128, .v128], .v128) { e, dst, r in e.f64x2Pmax(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .i32x4TruncSatF32X4S: try simdOp([.v128], .v128) { e, dst, r in e.i32x4TruncSatF32x4S(VReg(dst), VReg(r[0])) }
+        case .i32x4RelaxedTruncF32X4S: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128], .v128) { e, dst, r in e.i32x4TruncSatF32x4S(VReg(dst), VReg(r[0])) }
         case .i32x4TruncSatF32X4U: try simdOp([.v128], .v128) { e, dst, r in e.i32x4TruncSatF32x4U(VReg(dst), VReg(r[0])) }
+        case .i32x4RelaxedTruncF32X4U: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128], .v128) { e, dst, r in e.i32x4TruncSatF32x4U(VReg(dst), VReg(r[0])) }
         case .i32x4TruncSatF64X2SZero: try simdOp([.v128], .v128) { e, dst, r in e.i32x4TruncSatF64x2SZero(VReg(dst), VReg(r[0])) }
+        case .i32x4RelaxedTruncF64X2SZero: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128], .v128) { e, dst, r in e.i32x4TruncSatF64x2SZero(VReg(dst), VReg(r[0])) }
         case .i32x4TruncSatF64X2UZero: try simdOp([.v128], .v128) { e, dst, r in e.i32x4TruncSatF64x2UZero(VReg(dst), VReg(r[0])) }
+        case .i32x4RelaxedTruncF64X2UZero: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128], .v128) { e, dst, r in e.i32x4TruncSatF64x2UZero(VReg(dst), VReg(r[0])) }
         case .f32x4ConvertI32X4S: try simdOp([.v128], .v128) { e, dst, r in e.f32x4ConvertI32x4S(VReg(dst), VReg(r[0])) }
         case .f32x4ConvertI32X4U: try simdOp([.v128], .v128) { e, dst, r in e.f32x4ConvertI32x4U(VReg(dst), VReg(r[0])) }
         case .f64x2ConvertLowI32X4S: try simdOp([.v128], .v128) { e, dst, r in e.f64x2ConvertLowI32x4S(VReg(dst), VReg(r[0])) }
         case .f64x2ConvertLowI32X4U: try simdOp([.v128], .v128) { e, dst, r in e.f64x2ConvertLowI32x4U(VReg(dst), VReg(r[0])) }
         case .f32x4DemoteF64X2Zero: try simdOp([.v128], .v128) { e, dst, r in e.f32x4DemoteF64x2Zero(VReg(dst), VReg(r[0])) }
         case .f64x2PromoteLowF32X4: try simdOp([.v128], .v128) { e, dst, r in e.f64x2PromoteLowF32x4(VReg(dst), VReg(r[0])) }
+        case .f32x4RelaxedMadd: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.f32x4RelaxedMadd(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
+        case .f32x4RelaxedNmadd: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.f32x4RelaxedNmadd(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
+        case .f64x2RelaxedMadd: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.f64x2RelaxedMadd(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
+        case .f64x2RelaxedNmadd: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.f64x2RelaxedNmadd(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
+        case .i16x8RelaxedDotI8X16I7X16S: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128], .v128) { e, dst, r in e.i16x8RelaxedDotI8x16I7x16S(VReg(dst), VReg(r[0]), VReg(r[1])) }
+        case .i32x4RelaxedDotI8X16I7X16AddS: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.i32x4RelaxedDotI8x16I7x16AddS(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
         default: throw failure(.unsupported, "\(instruction) is not supported")
         }
     }

@@ -1628,6 +1628,30 @@ protocol OpHandlers {
     /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
     mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg)
 #endif
+#if InterpreterSIMD
+    /// `f32x4_relaxed_madd`: dst lane = a * b + c, fused (one rounding)
+    mutating func f32x4RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, fused (one rounding)
+    mutating func f32x4RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_relaxed_madd`: dst lane = a * b + c, fused (one rounding)
+    mutating func f64x2RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg)
+#endif
+#if InterpreterSIMD
+    /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, fused (one rounding)
+    mutating func f64x2RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum wrapping to i16
+    mutating func i16x8RelaxedDotI8x16I7x16S(_ dst: VReg, _ a: VReg, _ b: VReg)
+#endif
+#if InterpreterSIMD
+    /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = a[4i] * b[4i] + … + a[4i+3] * b[4i+3] + c[i], signed i8 lanes, wrapping i32
+    mutating func i32x4RelaxedDotI8x16I7x16AddS(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg)
+#endif
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
     mutating func returnCall(_ offset: BranchTarget, _ frame: UInt16, _ count: UInt16)
     /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
@@ -7317,6 +7341,77 @@ extension Executor {
         let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
         pc = pc.advanced(by: 15)
         f64x2PromoteLowF32x4(dst, a)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4RelaxedMadd() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let c = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        pc = pc.advanced(by: 19)
+        f32x4RelaxedMadd(dst, a, b, c)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f32x4RelaxedNmadd() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let c = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        pc = pc.advanced(by: 19)
+        f32x4RelaxedNmadd(dst, a, b, c)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2RelaxedMadd() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let c = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        pc = pc.advanced(by: 19)
+        f64x2RelaxedMadd(dst, a, b, c)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_f64x2RelaxedNmadd() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let c = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        pc = pc.advanced(by: 19)
+        f64x2RelaxedNmadd(dst, a, b, c)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i16x8RelaxedDotI8x16I7x16S() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        pc = pc.advanced(by: 17)
+        i16x8RelaxedDotI8x16I7x16S(dst, a, b)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_i32x4RelaxedDotI8x16I7x16AddS() {
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let a = VReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+        let b = VReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self))
+        let c = VReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self))
+        pc = pc.advanced(by: 19)
+        i32x4RelaxedDotI8x16I7x16AddS(dst, a, b, c)
     }
 #endif
 

@@ -1545,9 +1545,39 @@ extension Executor {
 #else
                 case 329: start = pc; throw .trap(.disabledOpcode) // f64x2_promote_low_f32x4
 #endif
-                case 330: op_returnCall() // return_call
-                case 331: try op_returnCallIndirect() // return_call_indirect
-                case 332: try op_returnCallRef() // return_call_ref
+#if InterpreterSIMD
+                case 330: op_f32x4RelaxedMadd() // f32x4_relaxed_madd
+#else
+                case 330: start = pc; throw .trap(.disabledOpcode) // f32x4_relaxed_madd
+#endif
+#if InterpreterSIMD
+                case 331: op_f32x4RelaxedNmadd() // f32x4_relaxed_nmadd
+#else
+                case 331: start = pc; throw .trap(.disabledOpcode) // f32x4_relaxed_nmadd
+#endif
+#if InterpreterSIMD
+                case 332: op_f64x2RelaxedMadd() // f64x2_relaxed_madd
+#else
+                case 332: start = pc; throw .trap(.disabledOpcode) // f64x2_relaxed_madd
+#endif
+#if InterpreterSIMD
+                case 333: op_f64x2RelaxedNmadd() // f64x2_relaxed_nmadd
+#else
+                case 333: start = pc; throw .trap(.disabledOpcode) // f64x2_relaxed_nmadd
+#endif
+#if InterpreterSIMD
+                case 334: op_i16x8RelaxedDotI8x16I7x16S() // i16x8_relaxed_dot_i8x16_i7x16_s
+#else
+                case 334: start = pc; throw .trap(.disabledOpcode) // i16x8_relaxed_dot_i8x16_i7x16_s
+#endif
+#if InterpreterSIMD
+                case 335: op_i32x4RelaxedDotI8x16I7x16AddS() // i32x4_relaxed_dot_i8x16_i7x16_add_s
+#else
+                case 335: start = pc; throw .trap(.disabledOpcode) // i32x4_relaxed_dot_i8x16_i7x16_add_s
+#endif
+                case 336: op_returnCall() // return_call
+                case 337: try op_returnCallIndirect() // return_call_indirect
+                case 338: try op_returnCallRef() // return_call_ref
                 default:
                     start = pc
                     throw .trap(.invalidOpcode)

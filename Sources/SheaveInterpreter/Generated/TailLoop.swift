@@ -4481,6 +4481,60 @@ private func tail_f64x2PromoteLowF32x4(_ pc: UnsafeRawPointer, _ fp: UnsafeMutab
 }
 #endif
 
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4RelaxedMadd(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_f32x4RelaxedMadd()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f32x4RelaxedNmadd(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_f32x4RelaxedNmadd()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2RelaxedMadd(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_f64x2RelaxedMadd()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_f64x2RelaxedNmadd(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_f64x2RelaxedNmadd()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i16x8RelaxedDotI8x16I7x16S(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_i16x8RelaxedDotI8x16I7x16S()
+    return ex.dispatchNext()
+}
+#endif
+
+#if InterpreterSIMD
+@inline(__always)
+private func tail_i32x4RelaxedDotI8x16I7x16AddS(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.op_i32x4RelaxedDotI8x16I7x16AddS()
+    return ex.dispatchNext()
+}
+#endif
+
 @inline(__always)
 private func tail_returnCall(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
@@ -10981,7 +11035,7 @@ private func tail_xmovXload32Xchg_xacc_value(_ pc: UnsafeRawPointer, _ fp: Unsaf
 }
 
 /// The number of extended ops.
-let extendedOpCount = 333
+let extendedOpCount = 339
 
 /// Fills a 256-entry table with the handlers indexed by primary opcode;
 /// opcodes no op uses trap as invalid.
@@ -12522,9 +12576,39 @@ func installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
 #else
     table[329] = tailDisabledOpcode
 #endif
-    table[330] = tail_returnCall
-    table[331] = tail_returnCallIndirect
-    table[332] = tail_returnCallRef
+#if InterpreterSIMD
+    table[330] = tail_f32x4RelaxedMadd
+#else
+    table[330] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[331] = tail_f32x4RelaxedNmadd
+#else
+    table[331] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[332] = tail_f64x2RelaxedMadd
+#else
+    table[332] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[333] = tail_f64x2RelaxedNmadd
+#else
+    table[333] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[334] = tail_i16x8RelaxedDotI8x16I7x16S
+#else
+    table[334] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[335] = tail_i32x4RelaxedDotI8x16I7x16AddS
+#else
+    table[335] = tailDisabledOpcode
+#endif
+    table[336] = tail_returnCall
+    table[337] = tail_returnCallIndirect
+    table[338] = tail_returnCallRef
 }
 
 /// Where the op with layout index `index` (a primary opcode, or 256 + an extended

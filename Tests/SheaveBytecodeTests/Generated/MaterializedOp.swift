@@ -575,12 +575,18 @@ enum MaterializedOp: Equatable {
     case f64x2ConvertLowI32x4U(dst: VReg, a: VReg)
     case f32x4DemoteF64x2Zero(dst: VReg, a: VReg)
     case f64x2PromoteLowF32x4(dst: VReg, a: VReg)
+    case f32x4RelaxedMadd(dst: VReg, a: VReg, b: VReg, c: VReg)
+    case f32x4RelaxedNmadd(dst: VReg, a: VReg, b: VReg, c: VReg)
+    case f64x2RelaxedMadd(dst: VReg, a: VReg, b: VReg, c: VReg)
+    case f64x2RelaxedNmadd(dst: VReg, a: VReg, b: VReg, c: VReg)
+    case i16x8RelaxedDotI8x16I7x16S(dst: VReg, a: VReg, b: VReg)
+    case i32x4RelaxedDotI8x16I7x16AddS(dst: VReg, a: VReg, b: VReg, c: VReg)
     case returnCall(offset: PcRelOffset, frame: UInt16, count: UInt16)
     case returnCallIndirect(table: UInt32, type: UInt32, index: XReg, frame: UInt16, count: UInt16)
     case returnCallRef(ref: XReg, frame: UInt16, count: UInt16)
 
     /// How many ops the table declares.
-    static let count = 573
+    static let count = 579
 
     /// Encodes this op.
     func encode(into e: inout Encoder) {
@@ -1155,6 +1161,12 @@ enum MaterializedOp: Equatable {
         case let .f64x2ConvertLowI32x4U(dst, a): e.f64x2ConvertLowI32x4U(dst, a)
         case let .f32x4DemoteF64x2Zero(dst, a): e.f32x4DemoteF64x2Zero(dst, a)
         case let .f64x2PromoteLowF32x4(dst, a): e.f64x2PromoteLowF32x4(dst, a)
+        case let .f32x4RelaxedMadd(dst, a, b, c): e.f32x4RelaxedMadd(dst, a, b, c)
+        case let .f32x4RelaxedNmadd(dst, a, b, c): e.f32x4RelaxedNmadd(dst, a, b, c)
+        case let .f64x2RelaxedMadd(dst, a, b, c): e.f64x2RelaxedMadd(dst, a, b, c)
+        case let .f64x2RelaxedNmadd(dst, a, b, c): e.f64x2RelaxedNmadd(dst, a, b, c)
+        case let .i16x8RelaxedDotI8x16I7x16S(dst, a, b): e.i16x8RelaxedDotI8x16I7x16S(dst, a, b)
+        case let .i32x4RelaxedDotI8x16I7x16AddS(dst, a, b, c): e.i32x4RelaxedDotI8x16I7x16AddS(dst, a, b, c)
         case let .returnCall(offset, frame, count): e.returnCall(offset, frame, count)
         case let .returnCallIndirect(table, type, index, frame, count): e.returnCallIndirect(table, type, index, frame, count)
         case let .returnCallRef(ref, frame, count): e.returnCallRef(ref, frame, count)
@@ -1733,6 +1745,12 @@ enum MaterializedOp: Equatable {
         .f64x2ConvertLowI32x4U(dst: VReg(2), a: VReg(4)),
         .f32x4DemoteF64x2Zero(dst: VReg(2), a: VReg(4)),
         .f64x2PromoteLowF32x4(dst: VReg(2), a: VReg(4)),
+        .f32x4RelaxedMadd(dst: VReg(2), a: VReg(4), b: VReg(6), c: VReg(8)),
+        .f32x4RelaxedNmadd(dst: VReg(2), a: VReg(4), b: VReg(6), c: VReg(8)),
+        .f64x2RelaxedMadd(dst: VReg(2), a: VReg(4), b: VReg(6), c: VReg(8)),
+        .f64x2RelaxedNmadd(dst: VReg(2), a: VReg(4), b: VReg(6), c: VReg(8)),
+        .i16x8RelaxedDotI8x16I7x16S(dst: VReg(2), a: VReg(4), b: VReg(6)),
+        .i32x4RelaxedDotI8x16I7x16AddS(dst: VReg(2), a: VReg(4), b: VReg(6), c: VReg(8)),
         .returnCall(offset: PcRelOffset(8), frame: 3, count: 3),
         .returnCallIndirect(table: 16, type: 16, index: XReg(3), frame: 3, count: 3),
         .returnCallRef(ref: XReg(1), frame: 3, count: 3),
@@ -2311,9 +2329,15 @@ enum MaterializedOp: Equatable {
         case 567: return .f64x2ConvertLowI32x4U(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
         case 568: return .f32x4DemoteF64x2Zero(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
         case 569: return .f64x2PromoteLowF32x4(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)))
-        case 570: return .returnCall(offset: PcRelOffset(.random(in: Int32.min...Int32.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
-        case 571: return .returnCallIndirect(table: .random(in: 0...UInt32.max, using: &g), type: .random(in: 0...UInt32.max, using: &g), index: XReg(.random(in: 0...UInt16.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
-        case 572: return .returnCallRef(ref: XReg(.random(in: 0...UInt16.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
+        case 570: return .f32x4RelaxedMadd(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)), c: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 571: return .f32x4RelaxedNmadd(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)), c: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 572: return .f64x2RelaxedMadd(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)), c: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 573: return .f64x2RelaxedNmadd(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)), c: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 574: return .i16x8RelaxedDotI8x16I7x16S(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 575: return .i32x4RelaxedDotI8x16I7x16AddS(dst: VReg(.random(in: 0...UInt16.max, using: &g)), a: VReg(.random(in: 0...UInt16.max, using: &g)), b: VReg(.random(in: 0...UInt16.max, using: &g)), c: VReg(.random(in: 0...UInt16.max, using: &g)))
+        case 576: return .returnCall(offset: PcRelOffset(.random(in: Int32.min...Int32.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
+        case 577: return .returnCallIndirect(table: .random(in: 0...UInt32.max, using: &g), type: .random(in: 0...UInt32.max, using: &g), index: XReg(.random(in: 0...UInt16.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
+        case 578: return .returnCallRef(ref: XReg(.random(in: 0...UInt16.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
         default: fatalError("unreachable: index below count")
         }
     }
@@ -2893,6 +2917,12 @@ struct Materializer: OpVisitor {
     mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2ConvertLowI32x4U(dst: dst, a: a) }
     mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f32x4DemoteF64x2Zero(dst: dst, a: a) }
     mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) -> MaterializedOp { .f64x2PromoteLowF32x4(dst: dst, a: a) }
+    mutating func f32x4RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> MaterializedOp { .f32x4RelaxedMadd(dst: dst, a: a, b: b, c: c) }
+    mutating func f32x4RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> MaterializedOp { .f32x4RelaxedNmadd(dst: dst, a: a, b: b, c: c) }
+    mutating func f64x2RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> MaterializedOp { .f64x2RelaxedMadd(dst: dst, a: a, b: b, c: c) }
+    mutating func f64x2RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> MaterializedOp { .f64x2RelaxedNmadd(dst: dst, a: a, b: b, c: c) }
+    mutating func i16x8RelaxedDotI8x16I7x16S(_ dst: VReg, _ a: VReg, _ b: VReg) -> MaterializedOp { .i16x8RelaxedDotI8x16I7x16S(dst: dst, a: a, b: b) }
+    mutating func i32x4RelaxedDotI8x16I7x16AddS(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) -> MaterializedOp { .i32x4RelaxedDotI8x16I7x16AddS(dst: dst, a: a, b: b, c: c) }
     mutating func returnCall(_ offset: PcRelOffset, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCall(offset: offset, frame: frame, count: count) }
     mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCallIndirect(table: table, type: type, index: index, frame: frame, count: count) }
     mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCallRef(ref: ref, frame: frame, count: count) }

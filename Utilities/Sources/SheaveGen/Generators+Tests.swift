@@ -155,7 +155,12 @@ func genSIMDLowering() -> String {
         """
     for op in ops {
         guard let w = op.wasm, w.lanes == nil else { continue }
-        s += "        case .\(w.name): \(lowering(op, w))\n"
+        let require = w.isRelaxed ? "try require(.relaxedSIMD, \"relaxed SIMD\"); " : ""
+        s += "        case .\(w.name): \(require)\(lowering(op, w))\n"
+        // Relaxed instructions that take this op's behaviour (one each allows).
+        for relaxed in w.relaxed {
+            s += "        case .\(relaxed): try require(.relaxedSIMD, \"relaxed SIMD\"); \(lowering(op, w))\n"
+        }
     }
     s += """
                 default: throw failure(.unsupported, "\\(instruction) is not supported")

@@ -90,6 +90,11 @@ struct WasmInstruction {
     let result: String?
     /// For lane ops: how many lanes the `lane` immediate may name.
     let lanes: Int?
+    /// Relaxed SIMD instructions (WasmParser's cases) this op also implements,
+    /// as one of the behaviours each allows: Sheave's deterministic choice.
+    var relaxed: [String] = []
+    /// Whether the instruction itself is relaxed SIMD (needs that feature).
+    var isRelaxed = false
 }
 
 /// What a plain integer operand means, for the artifact verifier: which index
@@ -649,9 +654,10 @@ func buildOpTable() -> [Op] {
     simd("v128.andnot", "v128 v128 -> v128", "dst = a & ~b")
     simd("v128.or", "v128 v128 -> v128", "dst = a | b")
     simd("v128.xor", "v128 v128 -> v128", "dst = a ^ b")
-    simd("v128.bitselect", "v128 v128 v128 -> v128", "dst = (a & c) | (b & ~c)")
+    simd("v128.bitselect", "v128 v128 v128 -> v128", "dst = (a & c) | (b & ~c)",
+         relaxed: ["i8x16.relaxed_laneselect", "i16x8.relaxed_laneselect", "i32x4.relaxed_laneselect", "i64x2.relaxed_laneselect"])
     simd("v128.any_true", "v128 -> i32", "dst = a != 0 ? 1 : 0")
-    simd("i8x16.swizzle", "v128 v128 -> v128", "dst lane i = b[i] < 16 ? a[b[i]] : 0")
+    simd("i8x16.swizzle", "v128 v128 -> v128", "dst lane i = b[i] < 16 ? a[b[i]] : 0", relaxed: ["i8x16.relaxed_swizzle"])
 
     let shapes: [(shape: String, lanes: Int, scalar: String)] =
         [("i8x16", 16, "i32"), ("i16x8", 8, "i32"), ("i32x4", 4, "i32"), ("i64x2", 2, "i64"), ("f32x4", 4, "f32"), ("f64x2", 2, "f64")]
@@ -726,7 +732,7 @@ func buildOpTable() -> [Op] {
             simd("\(wide).extadd_pairwise_\(narrow)_\(s)", "v128 -> v128", "dst lane i = a[2i] + a[2i+1], \(s == "s" ? "sign" : "zero")-extended first")
         }
     }
-    simd("i16x8.q15mulr_sat_s", "v128 v128 -> v128", "dst lane = (a * b + 0x4000) >> 15, saturated to i16")
+    simd("i16x8.q15mulr_sat_s", "v128 v128 -> v128", "dst lane = (a * b + 0x4000) >> 15, saturated to i16", relaxed: ["i16x8.relaxed_q15mulr_s"])
     simd("i32x4.dot_i16x8_s", "v128 v128 -> v128", "dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products")
 
     // Float lanes.
@@ -738,19 +744,37 @@ func buildOpTable() -> [Op] {
         for (name, what) in [("add", "a + b"), ("sub", "a - b"), ("mul", "a * b"), ("div", "a / b"),
                              ("min", "wasm min(a, b): NaN if either is NaN, -0 < +0"), ("max", "wasm max(a, b): NaN if either is NaN, -0 < +0"),
                              ("pmin", "b < a ? b : a"), ("pmax", "a < b ? b : a")] {
-            simd("\(shape).\(name)", "v128 v128 -> v128", "dst lane = \(what)")
+            // Relaxed min and max may answer as min and max do (NaN and -0 handled).
+            simd("\(shape).\(name)", "v128 v128 -> v128", "dst lane = \(what)",
+                 relaxed: name == "min" || name == "max" ? ["\(shape).relaxed_\(name)"] : [])
         }
     }
-    simd("i32x4.trunc_sat_f32x4_s", "v128 -> v128", "dst lane = trunc(a) as i32, saturating; NaN gives 0")
-    simd("i32x4.trunc_sat_f32x4_u", "v128 -> v128", "dst lane = trunc(a) as u32, saturating; NaN gives 0")
-    simd("i32x4.trunc_sat_f64x2_s_zero", "v128 -> v128", "dst = the two f64 lanes of a as i32, saturating, then two zero lanes")
-    simd("i32x4.trunc_sat_f64x2_u_zero", "v128 -> v128", "dst = the two f64 lanes of a as u32, saturating, then two zero lanes")
+    simd("i32x4.trunc_sat_f32x4_s", "v128 -> v128", "dst lane = trunc(a) as i32, saturating; NaN gives 0", relaxed: ["i32x4.relaxed_trunc_f32x4_s"])
+    simd("i32x4.trunc_sat_f32x4_u", "v128 -> v128", "dst lane = trunc(a) as u32, saturating; NaN gives 0",
+         relaxed: ["i32x4.relaxed_trunc_f32x4_u"])
+    simd("i32x4.trunc_sat_f64x2_s_zero", "v128 -> v128", "dst = the two f64 lanes of a as i32, saturating, then two zero lanes",
+         relaxed: ["i32x4.relaxed_trunc_f64x2_s_zero"])
+    simd("i32x4.trunc_sat_f64x2_u_zero", "v128 -> v128", "dst = the two f64 lanes of a as u32, saturating, then two zero lanes",
+         relaxed: ["i32x4.relaxed_trunc_f64x2_u_zero"])
     simd("f32x4.convert_i32x4_s", "v128 -> v128", "dst lane = signed a as f32, rounded to nearest")
     simd("f32x4.convert_i32x4_u", "v128 -> v128", "dst lane = unsigned a as f32, rounded to nearest")
     simd("f64x2.convert_low_i32x4_s", "v128 -> v128", "dst lane = signed a (lanes 0, 1) as f64")
     simd("f64x2.convert_low_i32x4_u", "v128 -> v128", "dst lane = unsigned a (lanes 0, 1) as f64")
     simd("f32x4.demote_f64x2_zero", "v128 -> v128", "dst = the two f64 lanes of a as f32, then two zero lanes")
     simd("f64x2.promote_low_f32x4", "v128 -> v128", "dst = f32 lanes 0 and 1 of a as f64")
+
+    // MARK: Relaxed SIMD (Wasm 3.0): the instructions no other op answers for
+    // Each relaxed instruction allows several results; Sheave always gives one
+    // of them, the same on every machine (docs/design.md, "Relaxed SIMD"). The
+    // others are aliases declared above with the op whose behaviour they take.
+    for shape in ["f32x4", "f64x2"] {
+        simd("\(shape).relaxed_madd", "v128 v128 v128 -> v128", "dst lane = a * b + c, fused (one rounding)")
+        simd("\(shape).relaxed_nmadd", "v128 v128 v128 -> v128", "dst lane = -(a * b) + c, fused (one rounding)")
+    }
+    simd("i16x8.relaxed_dot_i8x16_i7x16_s", "v128 v128 -> v128",
+         "dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum wrapping to i16")
+    simd("i32x4.relaxed_dot_i8x16_i7x16_add_s", "v128 v128 v128 -> v128",
+         "dst lane i = a[4i] * b[4i] + … + a[4i+3] * b[4i+3] + c[i], signed i8 lanes, wrapping i32")
 
     // MARK: Tail calls (Wasm 3.0), last among the extended ops: earlier opcodes keep their numbers
     // A tail call moves its arguments from the callee's window (`frame`, as a
@@ -805,7 +829,7 @@ func buildOpTable() -> [Op] {
 
 /// A SIMD op that is exactly one Wasm instruction, its operands derived from
 /// the instruction's signature ("v128 i32 -> v128": dst: v, a: v, b: x).
-private func simd(_ wasmName: String, _ signature: String, _ doc: String, lanes: Int? = nil) {
+private func simd(_ wasmName: String, _ signature: String, _ doc: String, lanes: Int? = nil, relaxed: [String] = []) {
     let sides = signature.components(separatedBy: "->").map { $0.split(separator: " ").map(String.init) }
     let inputs = sides[0], result = sides[1].first
     func kind(_ type: String) -> String {
@@ -823,12 +847,14 @@ private func simd(_ wasmName: String, _ signature: String, _ doc: String, lanes:
     let name = wasmName.replacingOccurrences(of: ".", with: "_")
     table.append(Op(name: name, operands: parseOperands(operands.joined(separator: ", ")), doc: doc,
                     flags: [.pure, .extended, .simd],
-                    wasm: WasmInstruction(name: wasmParserCase(wasmName), inputs: inputs, result: result, lanes: lanes)))
+                    wasm: WasmInstruction(name: wasmParserCase(wasmName), inputs: inputs, result: result, lanes: lanes,
+                                          relaxed: relaxed.map(wasmParserCase), isRelaxed: wasmName.contains(".relaxed_"))))
 }
 
 /// "i16x8.extend_low_i8x16_s" -> "i16x8ExtendLowI8X16S", WasmParser's case name.
 private func wasmParserCase(_ wasmName: String) -> String {
     if wasmName == "i16x8.q15mulr_sat_s" { return "i16x8Q15MulrSatS" }
+    if wasmName == "i16x8.relaxed_q15mulr_s" { return "i16x8RelaxedQ15MulrS" }
     let parts = wasmName.split(whereSeparator: { $0 == "." || $0 == "_" }).map(String.init)
     return parts[0] + parts.dropFirst().map { part -> String in
         var out = ""
