@@ -189,7 +189,7 @@ final class InstanceEntity {
             guard type.limits.min <= FunctionTable.elementLimit else {
                 throw LinkError(message: "a table of \(type.limits.min) entries is more than Sheave's limit of \(FunctionTable.elementLimit)")
             }
-            let maximum = Int(type.limits.max ?? UInt64(UInt32.max))
+            let maximum = Int(clamping: type.limits.max ?? UInt64(UInt32.max))  // validated: at most 2^32-1
             guard store.limits.tableGrowing(0, Int(type.limits.min), maximum: maximum, declared: type.limits.max != nil) else {
                 throw LinkError(message: "the store's resource limiter refused a table of \(type.limits.min) entries")
             }

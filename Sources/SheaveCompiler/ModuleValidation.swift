@@ -111,6 +111,11 @@ extension CompiledModule {
             if let max = table.limits.max, max < table.limits.min {
                 throw CompileError(.invalid, "size minimum must not be greater than maximum")
             }
+            // 32-bit tables (no table64): what the binary format's u32 limits can say. An
+            // artifact's limits are u64 on disk, so this is where a forged one stops.
+            guard table.limits.min <= UInt64(UInt32.max), (table.limits.max ?? 0) <= UInt64(UInt32.max) else {
+                throw CompileError(.invalid, "table size must be at most 2^32-1 entries")
+            }
         }
         for memory in info.memories {
             if memory.min > 65536 || (memory.max ?? 0) > 65536 {

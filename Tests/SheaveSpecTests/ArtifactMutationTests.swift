@@ -15,6 +15,24 @@ final class ArtifactMutationTests: XCTestCase {
         for i in 0..<4 { bytes[bytes.count - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * i)) }
     }
 
+    /// Found by this file's mutations once the artifact format changed (session
+    /// 14): a table's maximum past 2^63 in a forged artifact crashed
+    /// instantiation converting it to Int. Now the module is refused as invalid
+    /// when the artifact loads (tables are 32-bit: at most 2^32-1 entries).
+    func testATableMaximumPastWhatWasmCanSayIsRefusedNotACrash() throws {
+        let engine = Engine()
+        var bytes = try Module(engine: engine, wat: "(module (table 3 5 funcref))").serialize()
+        // The table's limits: min 3 (u64), a maximum (1), 5 (u64).
+        let limits: [UInt8] = [3, 0, 0, 0, 0, 0, 0, 0, 1, 5, 0, 0, 0, 0, 0, 0, 0]
+        let at = try XCTUnwrap(bytes.firstRange(of: limits)?.lowerBound)
+        bytes[at + 16] = 0x80  // maximum 2^63 + 5
+        Self.resign(&bytes)
+        XCTAssertThrowsError(try Module(engine: engine, deserializing: bytes)) { error in
+            XCTAssertEqual((error as? ModuleError)?.kind, .damaged, "\(error)")
+            XCTAssertTrue("\(error)".contains("table size must be at most 2^32-1 entries"), "\(error)")
+        }
+    }
+
     func testTenThousandMutatedArtifacts() throws {
         let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         guard let suite = SpecSuite.locate(repositoryRoot: repositoryRoot) else {

@@ -226,7 +226,6 @@ extension FunctionCompiler {
         case .f64x2RelaxedNmadd: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.f64x2RelaxedNmadd(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
         case .i16x8RelaxedDotI8X16I7X16S: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128], .v128) { e, dst, r in e.i16x8RelaxedDotI8x16I7x16S(VReg(dst), VReg(r[0]), VReg(r[1])) }
         case .i32x4RelaxedDotI8X16I7X16AddS: try require(.relaxedSIMD, "relaxed SIMD"); try simdOp([.v128, .v128, .v128], .v128) { e, dst, r in e.i32x4RelaxedDotI8x16I7x16AddS(VReg(dst), VReg(r[0]), VReg(r[1]), VReg(r[2])) }
-        default: throw failure(.unsupported, "\(instruction) is not supported")
         }
     }
 
