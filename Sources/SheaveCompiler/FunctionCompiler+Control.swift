@@ -144,7 +144,7 @@ extension FunctionCompiler {
                 bind(elseLabel)
                 let first = slotAt(frame.height), offsets = Self.layout(frame.params).slots
                 for (k, p) in frame.params.enumerated() {
-                    move(p, to: UInt16(first + offsets[k]), from: 0)
+                    move(p, to: Self.slot16(first + offsets[k]), from: 0)
                     lateSlotFields.append((field: e.position - 2, late: frame.savedParams[k]))  // encoded: no fusion moves it
                 }
                 bind(skip)
@@ -179,9 +179,9 @@ extension FunctionCompiler {
             }
         }
         for k in 0..<count {
-            let target = UInt16(targetBase + targetOffsets[k])
+            let target = Self.slot16(targetBase + targetOffsets[k])
             if let source = sources[k] {
-                if source != Int(target) { move(stack[first + k].type, to: target, from: UInt16(source)) }
+                if source != Int(target) { move(stack[first + k].type, to: target, from: Self.slot16(source)) }
             } else {
                 copy(first + k, to: target)
             }
@@ -231,14 +231,7 @@ extension FunctionCompiler {
         try check(target.labelTypes)
         // br_if leaves its label's types on the stack: not the operands' own (sub)types,
         // and not unknown ones where it popped from an unreachable stack's bottom.
-        let types = target.labelTypes
-        let current = controls[controls.count - 1]
-        if stack.count - current.height < types.count {
-            stack.removeLast(stack.count - current.height)
-            for t in types { push(t) }
-        } else {
-            for (k, t) in types.enumerated() { stack[stack.count - types.count + k].type = t }
-        }
+        retype(target.labelTypes, below: 0)
         guard reachable else { return }
         let count = target.labelTypes.count
         let inPlace = target.kind != .function && stack.count - count == target.height
@@ -348,7 +341,7 @@ extension FunctionCompiler {
         }
         let frame = try prepareCall(arguments: callee.parameters.count)
         if Int(functionIndex) < module.importedFunctionCount {
-            let slots = UInt16(max(Self.layout(callee.parameters).count, Self.layout(callee.results).count))
+            let slots = Self.slot16(max(Self.layout(callee.parameters).count, Self.layout(callee.results).count))
             emit { $0.callHost(functionIndex, frame, slots) }
         } else {
             let start = e.position
@@ -388,12 +381,12 @@ extension FunctionCompiler {
         let arguments = Self.layout(callee.parameters).count
         if Int(functionIndex) < module.importedFunctionCount {
             // A host function: called, then returned from (the host's frame is not this one).
-            let slots = UInt16(max(arguments, Self.layout(callee.results).count))
+            let slots = Self.slot16(max(arguments, Self.layout(callee.results).count))
             emit { $0.callHost(functionIndex, frame, slots) }
             return returnAfterCall(operands: callee.parameters.count, arguments: arguments, results: callee.results)
         }
         let start = e.position
-        emit { $0.returnCall(PcRelOffset(0), frame, UInt16(arguments)) }
+        emit { $0.returnCall(PcRelOffset(0), frame, Self.slot16(arguments)) }
         callSites.append((instructionStart: start, callee: Int(functionIndex)))
         // The arguments' window lies in this frame until they move.
         maxDepth = max(maxDepth, Int(frame) - base + arguments)

@@ -231,6 +231,7 @@ extension FunctionCompiler {
             stack[stack.count - 1].type = .ref(ReferenceType(isNullable: false, heapType: ref.heapType))
         }
         try check(target.labelTypes.dropLast() + [.ref(labelRef)])
+        if stack.count <= frameHeight { push(nil) }  // the reference, from an unreachable stack's bottom
         retype(Array(target.labelTypes.dropLast()), below: 1)
         if isReachable, ref != nil {
             let r = register(stack.count - 1)
@@ -267,7 +268,7 @@ extension FunctionCompiler {
         let index = register(stack.count - 1)
         let frame = try prepareCall(arguments: callee.parameters.count + 1)
         let arguments = Self.layout(callee.parameters).count
-        emit { $0.returnCallIndirect(tableIndex, typeIndex, XReg(index), frame, UInt16(arguments)) }
+        emit { $0.returnCallIndirect(tableIndex, typeIndex, XReg(index), frame, Self.slot16(arguments)) }
         // Reached only when the callee was called, not entered in place of this function.
         returnAfterCall(operands: callee.parameters.count + 1, arguments: arguments + 1, results: callee.results)
     }
@@ -283,19 +284,26 @@ extension FunctionCompiler {
         let ref = register(stack.count - 1)
         let frame = try prepareCall(arguments: callee.parameters.count + 1)
         let arguments = Self.layout(callee.parameters).count
-        emit { $0.returnCallRef(x(ref), frame, UInt16(arguments)) }
+        emit { $0.returnCallRef(x(ref), frame, Self.slot16(arguments)) }
         returnAfterCall(operands: callee.parameters.count + 1, arguments: arguments + 1, results: callee.results)
     }
 
-    /// Gives the operands a branch left in place the types of its label (the
-    /// `types.count` entries below the top `below` ones): a value that falls
-    /// through a conditional branch has the label's type, not its own, which
-    /// may be a subtype (the GC proposal's issue 516, the spec's rule).
+    /// Gives the operands a conditional branch leaves the types of its label
+    /// (the `types.count` entries below the top `below` ones): a value that falls
+    /// through has the label's type, not its own, which may be a subtype (the
+    /// spec's rule, GC issue 516). Where they came from an unreachable stack's
+    /// polymorphic bottom, the label's types are pushed instead.
     mutating func retype(_ types: [ValueType], below: Int) {
-        let end = stack.count - below
-        for (k, type) in types.enumerated() {
-            let i = end - types.count + k
-            if i >= frameHeight, i < end { stack[i].type = type }
+        let height = frameHeight
+        let kept = min(below, max(0, stack.count - height))
+        if stack.count - kept - height < types.count {
+            // Unreachable code (validation passed on the polymorphic bottom): no slot is read.
+            let top = Array(stack.suffix(kept))
+            stack.removeLast(stack.count - height)
+            for t in types { push(t) }
+            for entry in top { push(entry.type, entry.location) }
+        } else {
+            for (k, t) in types.enumerated() { stack[stack.count - kept - types.count + k].type = t }
         }
     }
 }

@@ -300,7 +300,13 @@ struct FunctionCompiler: AnyInstructionVisitor {
     var frameUnreachable: Bool { controls.isEmpty ? false : controls[controls.count - 1].unreachable }
 
     /// The slot of the entry at stack index `i` when it is in its canonical place.
-    func slot(_ i: Int) -> UInt16 { UInt16(stack[i].slot) }
+    func slot(_ i: Int) -> UInt16 { Self.slot16(stack[i].slot) }
+
+    /// A slot number or slot count as the bytecode's u16. A deep operand stack (a
+    /// module can push 70,000 values) may pass 65,535 while compiling; the number
+    /// is then cut, never trapped on, and `finish` refuses the function, because
+    /// `maxDepth` (updated by every push and call) makes its frame too large.
+    static func slot16(_ value: Int) -> UInt16 { UInt16(truncatingIfNeeded: value) }
 
     /// The canonical slot of stack index `i`, which may be one past the top
     /// (where the next entry goes).

@@ -18,6 +18,7 @@ extension CompiledModule {
         for global in info.globals { try requireFeatures(of: global.valueType, features) }
         if info.tables.count > 1 { try require(.referenceTypes, "several tables") }
         for table in info.tables where table.elementType != .funcRef { try requireFeatures(of: .ref(table.elementType), features) }
+        if info.tableInitializers.contains(where: { $0 != nil }) { try require(.functionReferences, "a table initializer") }
         for segment in info.elements {
             if case .active = segment.mode {} else { try require([.bulkMemory], "a passive or declarative element segment") }
         }

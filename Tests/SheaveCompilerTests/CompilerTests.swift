@@ -217,6 +217,44 @@ final class RuntimeCheckTests: XCTestCase {
         }
     }
 
+    /// Found in review (session 14): an operand stack deeper than 65,535 slots
+    /// trapped converting a slot to the bytecode's u16, crashing the host while
+    /// compiling. Now the function is refused as too large, as too many locals are.
+    func testAnOperandStackPastWhatTheBytecodeCanNameIsRefusedNotACrash() throws {
+        let deep = "(module (func (export \"f\") (result i32) " + String(repeating: "(i32.const 1) ", count: 70_000)
+            + String(repeating: "(i32.add) ", count: 69_999) + "))"
+        XCTAssertThrowsError(try CompiledModule(bytes: try wat2wasm(deep))) { error in
+            XCTAssertEqual((error as? CompileError)?.kind, .unsupported, "\(error)")
+            XCTAssertTrue("\(error)".contains("function frame too large"), "\(error)")
+        }
+        // A call to a function with 70,000 results (its results pass 65,535 slots too).
+        let wide = "(module (type $t (func (result " + String(repeating: "i32 ", count: 70_000) + ")))"
+            + " (import \"host\" \"f\" (func $f (type $t))) (func (export \"g\") (call $f) " + String(repeating: "(drop) ", count: 70_000) + "))"
+        XCTAssertThrowsError(try CompiledModule(bytes: try wat2wasm(wide))) { error in
+            XCTAssertTrue("\(error)".contains("function frame too large"), "\(error)")
+        }
+    }
+
+    /// Found in review (session 14): after `br_on_null` in unreachable code the
+    /// stack holds the label's types (here a funcref, which `$f` does not take);
+    /// the compiler left nothing there and accepted the module.
+    func testBrOnNullInUnreachableCodeLeavesItsLabelsTypes() throws {
+        let invalid = """
+            (module (type $t (func)) (func $f (param (ref null $t)))
+              (func (result funcref) (unreachable) (br_on_null 0) (drop) (call $f) (ref.null func)))
+            """
+        XCTAssertThrowsError(try CompiledModule(bytes: try wat2wasm(invalid))) { error in
+            XCTAssertEqual((error as? CompileError)?.kind, .invalid, "\(error)")
+        }
+        // A table initializer is typed function references: refused when they are off.
+        var features = Features.all
+        features.remove(.functionReferences)
+        XCTAssertThrowsError(try CompiledModule(bytes: try wat2wasm("(module (table 1 funcref (ref.func 0)) (func))"),
+                                                options: CompileOptions(features: features))) { error in
+            XCTAssertEqual((error as? CompileError)?.kind, .invalid, "\(error)")
+        }
+    }
+
     func testImportsAreCheckedByType() throws {
         let host = Function(type: FunctionType(parameters: [.i32], results: [])) { _, _ in [] }
         XCTAssertThrowsError(try instance("(module (import \"host\" \"f\" (func (param i64))))", imports: ["host": ["f": .function(host)]]))

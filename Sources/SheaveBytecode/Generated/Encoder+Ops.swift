@@ -5602,7 +5602,7 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_relaxed_madd`: dst lane = a * b + c, fused (one rounding)
+    /// `f32x4_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
     public mutating func f32x4RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
         if fusing { return stage(StagedOp(row: 570, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
@@ -5613,7 +5613,7 @@ extension Encoder: OpVisitor {
         emit(c)
     }
 
-    /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, fused (one rounding)
+    /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
     public mutating func f32x4RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
         if fusing { return stage(StagedOp(row: 571, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
@@ -5624,7 +5624,7 @@ extension Encoder: OpVisitor {
         emit(c)
     }
 
-    /// `f64x2_relaxed_madd`: dst lane = a * b + c, fused (one rounding)
+    /// `f64x2_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
     public mutating func f64x2RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
         if fusing { return stage(StagedOp(row: 572, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
@@ -5635,7 +5635,7 @@ extension Encoder: OpVisitor {
         emit(c)
     }
 
-    /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, fused (one rounding)
+    /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
     public mutating func f64x2RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
         if fusing { return stage(StagedOp(row: 573, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
@@ -5646,7 +5646,7 @@ extension Encoder: OpVisitor {
         emit(c)
     }
 
-    /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum wrapping to i16
+    /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum saturated to i16
     public mutating func i16x8RelaxedDotI8x16I7x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 574, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
@@ -5656,7 +5656,7 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = a[4i] * b[4i] + … + a[4i+3] * b[4i+3] + c[i], signed i8 lanes, wrapping i32
+    /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = the two i16 lanes of i16x8.relaxed_dot_i8x16_i7x16_s(a, b) at 2i, 2i+1, added to c[i] (wrapping i32)
     public mutating func i32x4RelaxedDotI8x16I7x16AddS(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
         if fusing { return stage(StagedOp(row: 575, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()

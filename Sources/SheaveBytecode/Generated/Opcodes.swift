@@ -1147,17 +1147,17 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case f32x4DemoteF64x2Zero = 328
     /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
     case f64x2PromoteLowF32x4 = 329
-    /// `f32x4_relaxed_madd`: dst lane = a * b + c, fused (one rounding)
+    /// `f32x4_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
     case f32x4RelaxedMadd = 330
-    /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, fused (one rounding)
+    /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
     case f32x4RelaxedNmadd = 331
-    /// `f64x2_relaxed_madd`: dst lane = a * b + c, fused (one rounding)
+    /// `f64x2_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
     case f64x2RelaxedMadd = 332
-    /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, fused (one rounding)
+    /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
     case f64x2RelaxedNmadd = 333
-    /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum wrapping to i16
+    /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum saturated to i16
     case i16x8RelaxedDotI8x16I7x16S = 334
-    /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = a[4i] * b[4i] + … + a[4i+3] * b[4i+3] + c[i], signed i8 lanes, wrapping i32
+    /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = the two i16 lanes of i16x8.relaxed_dot_i8x16_i7x16_s(a, b) at 2i, 2i+1, added to c[i] (wrapping i32)
     case i32x4RelaxedDotI8x16I7x16AddS = 335
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
     case returnCall = 336
@@ -1768,12 +1768,12 @@ extension ExtendedOpcode {
         case .f64x2ConvertLowI32x4U: return OpInfo(name: "f64x2_convert_low_i32x4_u", doc: "dst lane = unsigned a (lanes 0, 1) as f64", flags: [.extended, .pure, .simd], size: 7)
         case .f32x4DemoteF64x2Zero: return OpInfo(name: "f32x4_demote_f64x2_zero", doc: "dst = the two f64 lanes of a as f32, then two zero lanes", flags: [.extended, .pure, .simd], size: 7)
         case .f64x2PromoteLowF32x4: return OpInfo(name: "f64x2_promote_low_f32x4", doc: "dst = f32 lanes 0 and 1 of a as f64", flags: [.extended, .pure, .simd], size: 7)
-        case .f32x4RelaxedMadd: return OpInfo(name: "f32x4_relaxed_madd", doc: "dst lane = a * b + c, fused (one rounding)", flags: [.extended, .pure, .simd], size: 11)
-        case .f32x4RelaxedNmadd: return OpInfo(name: "f32x4_relaxed_nmadd", doc: "dst lane = -(a * b) + c, fused (one rounding)", flags: [.extended, .pure, .simd], size: 11)
-        case .f64x2RelaxedMadd: return OpInfo(name: "f64x2_relaxed_madd", doc: "dst lane = a * b + c, fused (one rounding)", flags: [.extended, .pure, .simd], size: 11)
-        case .f64x2RelaxedNmadd: return OpInfo(name: "f64x2_relaxed_nmadd", doc: "dst lane = -(a * b) + c, fused (one rounding)", flags: [.extended, .pure, .simd], size: 11)
-        case .i16x8RelaxedDotI8x16I7x16S: return OpInfo(name: "i16x8_relaxed_dot_i8x16_i7x16_s", doc: "dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum wrapping to i16", flags: [.extended, .pure, .simd], size: 9)
-        case .i32x4RelaxedDotI8x16I7x16AddS: return OpInfo(name: "i32x4_relaxed_dot_i8x16_i7x16_add_s", doc: "dst lane i = a[4i] * b[4i] + … + a[4i+3] * b[4i+3] + c[i], signed i8 lanes, wrapping i32", flags: [.extended, .pure, .simd], size: 11)
+        case .f32x4RelaxedMadd: return OpInfo(name: "f32x4_relaxed_madd", doc: "dst lane = a * b + c, the product rounded first (not fused)", flags: [.extended, .pure, .simd], size: 11)
+        case .f32x4RelaxedNmadd: return OpInfo(name: "f32x4_relaxed_nmadd", doc: "dst lane = -(a * b) + c, the product rounded first (not fused)", flags: [.extended, .pure, .simd], size: 11)
+        case .f64x2RelaxedMadd: return OpInfo(name: "f64x2_relaxed_madd", doc: "dst lane = a * b + c, the product rounded first (not fused)", flags: [.extended, .pure, .simd], size: 11)
+        case .f64x2RelaxedNmadd: return OpInfo(name: "f64x2_relaxed_nmadd", doc: "dst lane = -(a * b) + c, the product rounded first (not fused)", flags: [.extended, .pure, .simd], size: 11)
+        case .i16x8RelaxedDotI8x16I7x16S: return OpInfo(name: "i16x8_relaxed_dot_i8x16_i7x16_s", doc: "dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum saturated to i16", flags: [.extended, .pure, .simd], size: 9)
+        case .i32x4RelaxedDotI8x16I7x16AddS: return OpInfo(name: "i32x4_relaxed_dot_i8x16_i7x16_add_s", doc: "dst lane i = the two i16 lanes of i16x8.relaxed_dot_i8x16_i7x16_s(a, b) at 2i, 2i+1, added to c[i] (wrapping i32)", flags: [.extended, .pure, .simd], size: 11)
         case .returnCall: return OpInfo(name: "return_call", doc: "move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)", flags: [.branch, .terminator, .call, .extended], size: 11)
         case .returnCallIndirect: return OpInfo(name: "return_call_indirect", doc: "as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 17)
         case .returnCallRef: return OpInfo(name: "return_call_ref", doc: "as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 9)

@@ -551,32 +551,39 @@ extension Executor {
         setV(dst, F64x2(Double(x[0]), Double(x[1])))
     }
 
-    // Relaxed SIMD: one allowed result each, the same on every machine. The
-    // multiply-adds are fused (one rounding, IEEE fusedMultiplyAdd); the dot
-    // products read b's lanes as signed and wrap.
+    // Relaxed SIMD: the spec's deterministic profile (the first of each
+    // instruction's allowed results), the same on every machine: the
+    // multiply-adds round twice (multiply, then add), the dot products read b's
+    // lanes as signed and add each pair of products saturating to i16.
     @inline(__always) mutating func f32x4RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        setV(dst, v(c, F32x4.self).addingProduct(v(a, F32x4.self), v(b, F32x4.self)))
+        setV(dst, v(a, F32x4.self) * v(b, F32x4.self) + v(c, F32x4.self))
     }
     @inline(__always) mutating func f32x4RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        setV(dst, v(c, F32x4.self).addingProduct(-v(a, F32x4.self), v(b, F32x4.self)))
+        setV(dst, -(v(a, F32x4.self) * v(b, F32x4.self)) + v(c, F32x4.self))
     }
     @inline(__always) mutating func f64x2RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        setV(dst, v(c, F64x2.self).addingProduct(v(a, F64x2.self), v(b, F64x2.self)))
+        setV(dst, v(a, F64x2.self) * v(b, F64x2.self) + v(c, F64x2.self))
     }
     @inline(__always) mutating func f64x2RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        setV(dst, v(c, F64x2.self).addingProduct(-v(a, F64x2.self), v(b, F64x2.self)))
+        setV(dst, -(v(a, F64x2.self) * v(b, F64x2.self)) + v(c, F64x2.self))
     }
     @inline(__always) mutating func i16x8RelaxedDotI8x16I7x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        let x = v(a, I8x16.self), y = v(b, I8x16.self)
-        lanewise(dst, I16x8.self) { Int16(x[2 * $0]) * Int16(y[2 * $0]) &+ Int16(x[2 * $0 + 1]) * Int16(y[2 * $0 + 1]) }
+        let pairs = relaxedDotPairs(a, b)
+        lanewise(dst, I16x8.self) { pairs[$0] }
     }
     @inline(__always) mutating func i32x4RelaxedDotI8x16I7x16AddS(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        let x = v(a, I8x16.self), y = v(b, I8x16.self), z = v(c, I32x4.self)
-        lanewise(dst, I32x4.self) { i in
-            var sum = z[i]
-            for k in 4 * i..<4 * i + 4 { sum &+= Int32(x[k]) * Int32(y[k]) }
-            return sum
+        let pairs = relaxedDotPairs(a, b), z = v(c, I32x4.self)
+        lanewise(dst, I32x4.self) { z[$0] &+ Int32(pairs[2 * $0]) &+ Int32(pairs[2 * $0 + 1]) }
+    }
+    /// Lane i: a[2i] * b[2i] + a[2i+1] * b[2i+1], the i8 lanes signed, the sum saturated to i16.
+    @inline(__always) func relaxedDotPairs(_ a: VReg, _ b: VReg) -> I16x8 {
+        let x = v(a, I8x16.self), y = v(b, I8x16.self)
+        var pairs = I16x8()
+        for i in 0..<8 {
+            let sum = Int32(x[2 * i]) * Int32(y[2 * i]) + Int32(x[2 * i + 1]) * Int32(y[2 * i + 1])
+            pairs[i] = Int16(clamping: sum)
         }
+        return pairs
     }
 }
 #endif

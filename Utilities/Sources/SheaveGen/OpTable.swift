@@ -763,20 +763,20 @@ func buildOpTable() -> [Op] {
     simd("f32x4.demote_f64x2_zero", "v128 -> v128", "dst = the two f64 lanes of a as f32, then two zero lanes")
     simd("f64x2.promote_low_f32x4", "v128 -> v128", "dst = f32 lanes 0 and 1 of a as f64")
 
-    // MARK: Relaxed SIMD (Wasm 3.0): the instructions no other op answers for
-    // Each relaxed instruction allows several results; Sheave always gives one
-    // of them, the same on every machine (docs/design.md, "Relaxed SIMD"). The
-    // others are aliases declared above with the op whose behaviour they take.
+    // MARK: Relaxed SIMD (Wasm 3.0), after the Wasm 2.0 ops: the instructions no other op answers for
+    // Each relaxed instruction allows several results; Sheave always gives the
+    // first, the spec's deterministic profile (docs/design.md, "Relaxed SIMD").
+    // The others are aliases declared above with the op whose behaviour they take.
     for shape in ["f32x4", "f64x2"] {
-        simd("\(shape).relaxed_madd", "v128 v128 v128 -> v128", "dst lane = a * b + c, fused (one rounding)")
-        simd("\(shape).relaxed_nmadd", "v128 v128 v128 -> v128", "dst lane = -(a * b) + c, fused (one rounding)")
+        simd("\(shape).relaxed_madd", "v128 v128 v128 -> v128", "dst lane = a * b + c, the product rounded first (not fused)")
+        simd("\(shape).relaxed_nmadd", "v128 v128 v128 -> v128", "dst lane = -(a * b) + c, the product rounded first (not fused)")
     }
     simd("i16x8.relaxed_dot_i8x16_i7x16_s", "v128 v128 -> v128",
-         "dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum wrapping to i16")
+         "dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum saturated to i16")
     simd("i32x4.relaxed_dot_i8x16_i7x16_add_s", "v128 v128 v128 -> v128",
-         "dst lane i = a[4i] * b[4i] + … + a[4i+3] * b[4i+3] + c[i], signed i8 lanes, wrapping i32")
+         "dst lane i = the two i16 lanes of i16x8.relaxed_dot_i8x16_i7x16_s(a, b) at 2i, 2i+1, added to c[i] (wrapping i32)")
 
-    // MARK: Tail calls (Wasm 3.0), last among the extended ops: earlier opcodes keep their numbers
+    // MARK: Tail calls (Wasm 3.0), after the Wasm 2.0 ops: theirs keep their numbers
     // A tail call moves its arguments from the callee's window (`frame`, as a
     // call's) to the start of the caller's own frame and enters the callee there,
     // keeping the caller's link: the callee returns to the caller's caller, and
