@@ -36,7 +36,7 @@ let package = Package(
         // they cost every tail-loop handler a push, a move and a pop (docs/design.md).
         .target(
             name: "SheaveInterpreter",
-            dependencies: ["SheaveBytecode", .product(name: "Atomics", package: "swift-atomics")],
+            dependencies: ["SheaveBytecode", "CSheaveSystem", .product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: [.unsafeFlags(["-Xcc", "-momit-leaf-frame-pointer", "-Xcc", "-fno-math-errno"], .when(configuration: .release))]),
         // WebAssembly to Sheave bytecode: module decoding (WasmKit's WasmParser),
         // validation and compilation, in one pass per function.
@@ -58,7 +58,8 @@ let package = Package(
             ]),
         // WASI preview1: WasmKit's engine-agnostic WASI library, bridged to Sheave's memory.
         // Sheave's own host directories fill what WasmKit's WASI lacks (hard links, …);
-        // CSheaveSystem makes the one system call Swift cannot (openat2).
+        // CSheaveSystem has what Swift cannot call: openat2, and (for the
+        // interpreter) the thread's stack bounds.
         .target(name: "SheaveWASI", dependencies: ["Sheave", "CSheaveSystem", .product(name: "WASI", package: "WasmKit")]),
         .target(name: "CSheaveSystem"),
         // The spec test runner: .wast scripts (WasmKit's WAT library reads them).

@@ -40,6 +40,7 @@ expect "iovs_len 0xFFFFFFFF under fuel" 21 "" 200 "$sheave" run --fuel 1000 "$di
 expect "memory.grow by 65,535 pages" 1 "" 300 "$sheave" run "$dir/memory-grow-4gib.wat"
 expect "runaway recursion, 1 GiB stack" 134 "stack overflow|call stack" 1200 "$sheave" run --stack-size 1073741824 --invoke down "$dir/runaway-recursion.wat" 0
 [ "$(wc -l <"$work/err")" -le 20 ] || { echo "FAIL the backtrace has $(wc -l <"$work/err") lines"; failed=1; }
+expect "calls between instances, 1M deep" 134 "call stack exhausted" 600 "$sheave" run --stack-size 1073741824 --preload "pong=$dir/calls-between-instances-pong.wat" --invoke f "$dir/calls-between-instances-ping.wat" 1000000
 expect "--stack-size 2^63-1: a clear error" 1 "stack-size must be between" 200 "$sheave" run --stack-size 9223372036854775807 "$dir/random-get-4gib.wat"
 
 # Issue 19: bad input gets a readable error naming the file, and exit status 1.

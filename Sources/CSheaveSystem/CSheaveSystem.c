@@ -1,6 +1,6 @@
 // One system call Swift cannot make itself: `syscall` is variadic, and Swift
 // does not import variadic C functions. Used by SheaveWASI's host directories.
-#define _GNU_SOURCE  // O_PATH
+#define _GNU_SOURCE  // O_PATH, pthread_getattr_np
 #include "CSheaveSystem.h"
 #include <errno.h>
 
@@ -44,3 +44,26 @@ int sheave_open_beneath(int dirfd, const char *path, int flags) {
     return -1;
 }
 #endif
+
+#include <pthread.h>
+
+int sheave_thread_stack_low(unsigned long *low) {
+#if defined(__APPLE__)
+    pthread_t self = pthread_self();
+    *low = (unsigned long)pthread_get_stackaddr_np(self) - (unsigned long)pthread_get_stacksize_np(self);
+    return 0;
+#elif defined(__linux__)
+    pthread_attr_t attributes;
+    if (pthread_getattr_np(pthread_self(), &attributes) != 0) return -1;
+    void *address = 0;
+    size_t size = 0;
+    int result = pthread_attr_getstack(&attributes, &address, &size);
+    pthread_attr_destroy(&attributes);
+    if (result != 0 || address == 0) return -1;
+    *low = (unsigned long)address;
+    return 0;
+#else
+    (void)low;
+    return -1;
+#endif
+}

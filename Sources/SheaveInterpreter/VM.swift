@@ -1,4 +1,5 @@
 import Atomics
+import CSheaveSystem
 import SheaveBytecode
 
 #if canImport(Glibc)
@@ -300,6 +301,13 @@ public final class VM {
     private let stackEnd: UnsafeMutableRawPointer
     private let state: UnsafeMutablePointer<VMState>
     private var entries: [Entry] = []
+    /// The thread whose native stack `nativeStackLow` describes, and that stack's lowest address.
+    private var nativeStackThread: pthread_t?
+    private var nativeStackLow: UInt = 0
+    /// Native stack a nested call must leave free: every nested call (a host
+    /// function calling back into wasm, a call to another instance's function)
+    /// runs the loop again on the host thread's stack, which no VM stack bounds.
+    static let nativeStackMargin = 256 << 10
     /// The wasm frames of the last trap, innermost first: the trapping pc, then each
     /// return address; at most `backtraceLimit` of them.
     public private(set) var lastBacktrace: [UnsafeRawPointer] = []
@@ -464,7 +472,7 @@ public final class VM {
                            savedHostFrame: state.pointee.hostFrame, savedHostSlots: state.pointee.hostSlots)
         // The entry link and the arguments must fit; the callee's push_frame checks the rest.
         let needed = UInt(bitPattern: frame) + UInt(arguments.count) * 8
-        if needed > UInt(bitPattern: links) {
+        if needed > UInt(bitPattern: links) || (!entries.isEmpty && !nativeStackHasRoom()) {
             record.pendingTrap = .stackOverflow
         } else {
             links.storeBytes(of: 0, as: UInt.self)  // return pc 0: back to the host
@@ -479,6 +487,29 @@ public final class VM {
         state.pointee.links = links
         state.pointee.hostFrame = nil
         state.pointee.hostSlots = 0
+    }
+
+    /// Whether the host thread's native stack has `nativeStackMargin` left below
+    /// this point: a nested call that would leave less traps "call stack
+    /// exhausted" instead of letting a deep chain of calls between instances
+    /// overflow the thread's stack (session 14: 9,500 nested calls crashed the CLI).
+    /// Asked only for nested calls; the stack's bounds are read once per thread.
+    func nativeStackHasRoom() -> Bool {
+        var marker = 0
+        let here = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+        let thread = pthread_self()
+        if nativeStackThread.map({ pthread_equal($0, thread) == 0 }) ?? true {
+            guard let low = Self.nativeStackLowestAddress() else { return true }
+            nativeStackThread = thread
+            nativeStackLow = low
+        }
+        return here > nativeStackLow &+ UInt(Self.nativeStackMargin)
+    }
+
+    /// The lowest address of the calling thread's stack; nil where the system does not say.
+    static func nativeStackLowestAddress() -> UInt? {
+        var low: UInt = 0
+        return sheave_thread_stack_low(&low) == 0 ? low : nil
     }
 
     /// Runs until the call returns, calls the host, or traps.

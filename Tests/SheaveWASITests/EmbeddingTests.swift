@@ -363,6 +363,39 @@ final class EmbeddingLimitsTests: XCTestCase {
         XCTAssertThrowsError(try Linker().instantiate(big, in: Store(engine: engine)))
     }
 
+    /// Found in session 14: a chain of calls between two instances (each hop a
+    /// nested run of the loop on the host thread) 9,500 deep overflowed the
+    /// thread's native stack and crashed the process, whatever the VM stack's
+    /// size. Now a nested call that would leave under 256 KiB of native stack
+    /// traps "call stack exhausted", and the store goes on.
+    func testDeepCallsBetweenInstancesTrapInsteadOfOverflowingTheNativeStack() throws {
+        let engine = Engine(Config(stackSize: 256 << 20))
+        let store = Store(engine: engine)
+        var linker = Linker()
+        linker.define("pong", instance: try linker.instantiate(try Module(engine: engine, wat: """
+            (module
+              (table (export "t") 1 funcref)
+              (type $ft (func (param i32) (result i32)))
+              (func (export "g") (param i32) (result i32)
+                (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 8))
+                  (else (call_indirect (type $ft) (i32.sub (local.get 0) (i32.const 1)) (i32.const 0))))))
+            """), in: store))
+        let ping = try linker.instantiate(try Module(engine: engine, wat: """
+            (module
+              (import "pong" "g" (func $g (param i32) (result i32)))
+              (import "pong" "t" (table $t 1 funcref))
+              (elem (table $t) (i32.const 0) func $f)
+              (func $f (export "f") (param i32) (result i32)
+                (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 7))
+                  (else (call $g (i32.sub (local.get 0) (i32.const 1)))))))
+            """), in: store)
+        XCTAssertEqual(try ping.invoke("f", [.i32(100)]), [.i32(7)])
+        XCTAssertThrowsError(try ping.invoke("f", [.i32(1_000_000)])) { error in
+            XCTAssertEqual((error as? Trap)?.message, "call stack exhausted")
+        }
+        XCTAssertEqual(try ping.invoke("f", [.i32(101)]), [.i32(8)], "the store runs on after the trap")
+    }
+
     /// Issue 19: a store's resource limiter (Wasmtime's `ResourceLimiter`,
     /// `StoreLimits`) bounds what its instances' memories and tables are made
     /// with and grow to, on both loops, and one set later applies too.

@@ -13,4 +13,9 @@ int sheave_open_beneath(int dirfd, const char *path, int flags);
 /// opening it: Swift's Glibc does not import it), else O_RDONLY.
 extern const int sheave_o_path;
 
+/// The lowest address of the calling thread's stack, in `*low`: 0 on success,
+/// -1 where the system does not say (Linux's pthread_getattr_np, which Swift's
+/// Glibc does not import; Darwin's pthread_get_stackaddr_np).
+int sheave_thread_stack_low(unsigned long *low);
+
 #endif
