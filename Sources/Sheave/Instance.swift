@@ -175,7 +175,8 @@ final class InstanceEntity {
                 throw LinkError(message: "a memory of \(defined.min) pages exceeds the store's limit of \(limit) pages")
             }
             let maximumPages = min(Int(defined.max ?? 65536), limit)
-            guard store.limits.memoryGrowing(0, Int(defined.min) * LinearMemory.pageSize, maximumPages: maximumPages, declared: defined.max != nil) else {
+            guard store.limits.memoryGrowing(0, Int(defined.min) * LinearMemory.pageSize, maximum: maximumPages * LinearMemory.pageSize,
+                                             declared: defined.max != nil) else {
                 throw LinkError(message: "the store's resource limiter refused a memory of \(defined.min) pages")
             }
             guard let created = LinearMemory(pages: Int(defined.min), maximumPages: maximumPages) else {

@@ -57,9 +57,9 @@ public final class StoreLimits: ResourceLimiter {
 final class LimiterBox {
     var limiter: (any ResourceLimiter)?
 
-    /// Asks the limiter about a memory of `maximumPages` growing (or being made) from `current` to `desired` bytes.
-    func memoryGrowing(_ current: Int, _ desired: Int, maximumPages: Int, declared: Bool) -> Bool {
-        limiter?.memoryGrowing(current: current, desired: desired, maximum: declared ? maximumPages * LinearMemory.pageSize : nil) ?? true
+    /// Asks the limiter about a memory of at most `maximum` bytes growing (or being made) from `current` to `desired` bytes.
+    func memoryGrowing(_ current: Int, _ desired: Int, maximum: Int, declared: Bool) -> Bool {
+        limiter?.memoryGrowing(current: current, desired: desired, maximum: declared ? maximum : nil) ?? true
     }
 
     /// Asks the limiter about a table growing (or being made) from `current` to `desired` entries.
@@ -70,7 +70,7 @@ final class LimiterBox {
     /// Puts `memory` under the limiter.
     func watch(_ memory: LinearMemory, declared: Bool) {
         memory.growthCheck = { [self] current, desired, maximum in
-            self.memoryGrowing(current, desired, maximumPages: maximum / LinearMemory.pageSize, declared: declared)
+            self.memoryGrowing(current, desired, maximum: maximum, declared: declared)
         }
     }
 

@@ -353,8 +353,8 @@ extension FunctionCompiler {
 
     // MARK: Tail calls
 
-    /// Checks a tail call's callee results against this function's (each a
-    /// subtype of the one it returns as) and pops its operands when unreachable.
+    /// Checks that tail calls are on and that the callee's results are this
+    /// function's (each a subtype of the one it returns as).
     func checkTailCall(_ callee: FunctionType) throws(CompileError) {
         try require(.tailCall, "a tail call")
         guard callee.results.count == type.results.count,
@@ -375,16 +375,16 @@ extension FunctionCompiler {
         guard Int(functionIndex) < module.functionTypes.count else { throw failure("unknown function \(functionIndex)") }
         let callee = module.functionType(Int(functionIndex))
         try checkTailCall(callee)
+        if Int(functionIndex) < module.importedFunctionCount {
+            // A host function: an ordinary call, then a return (the host's frame is not this one).
+            try visitCall(functionIndex: functionIndex)
+            if isReachable { emitReturn() }
+            return markUnreachable()
+        }
         try check(callee.parameters)
         guard isReachable else { return markUnreachable() }
         let frame = try prepareCall(arguments: callee.parameters.count)
         let arguments = Self.layout(callee.parameters).count
-        if Int(functionIndex) < module.importedFunctionCount {
-            // A host function: called, then returned from (the host's frame is not this one).
-            let slots = Self.slot16(max(arguments, Self.layout(callee.results).count))
-            emit { $0.callHost(functionIndex, frame, slots) }
-            return returnAfterCall(operands: callee.parameters.count, arguments: arguments, results: callee.results)
-        }
         let start = e.position
         emit { $0.returnCall(PcRelOffset(0), frame, Self.slot16(arguments)) }
         callSites.append((instructionStart: start, callee: Int(functionIndex)))

@@ -99,9 +99,8 @@ final class HostDirectories: @unchecked Sendable {
                     // Such a name is followed (a trailing "/" follows a symlink), which
                     // linkat would do outside the sandbox. What it names beneath the
                     // preopen can only be a directory, never hard-linked.
-                    guard let whole = Descriptor(sheave_open_beneath(oldParent, oldBase, Self.pathOnly)) else { return Self.resolutionErrno(errno) }
-                    _ = whole
-                    return .EPERM
+                    guard Descriptor(sheave_open_beneath(oldParent, oldBase, Self.pathOnly)) != nil else { return Self.resolutionErrno(errno) }
+                    return .EPERM  // (the descriptor opened to find out is closed already)
                 }
                 return withParent(of: newPath, in: newFd) { newParent, newBase in
                     // Neither name is followed: a link to a symbolic link links the link itself.
