@@ -79,10 +79,13 @@ public struct Memory {
     }
 
     /// A new memory of `type`'s minimum size, for a module to import; nil when
-    /// it cannot be allocated or its minimum exceeds its maximum or 65,536 pages.
+    /// it cannot be allocated or its minimum exceeds its maximum or 65,536 pages
+    /// (2^48 for a 64-bit memory).
     public init?(type: MemoryType) {
-        let maximum = min(type.max ?? 65536, 65536)
-        guard type.min <= maximum, let storage = LinearMemory(pages: Int(type.min), maximumPages: Int(maximum)) else { return nil }
+        let limit: UInt64 = type.isMemory64 ? 1 << 48 : 65536
+        let maximum = min(type.max ?? limit, limit)
+        guard type.min <= maximum,
+              let storage = LinearMemory(pages: Int(type.min), maximumPages: Int(maximum), is64: type.isMemory64) else { return nil }
         self.init(storage: storage, type: type)
     }
 
@@ -168,9 +171,10 @@ public struct Table {
     /// import; nil when the minimum exceeds the maximum or
     /// ``elementLimit`` entries.
     public init?(type: TableType) {
-        let maximum = min(type.limits.max ?? UInt64(UInt32.max), UInt64(UInt32.max))
+        let limit = type.limits.isMemory64 ? UInt64(Int.max) : UInt64(UInt32.max)
+        let maximum = min(type.limits.max ?? limit, limit)
         guard type.limits.min <= maximum, type.limits.min <= FunctionTable.elementLimit else { return nil }
-        self.init(storage: FunctionTable(count: Int(type.limits.min), maximum: Int(maximum)), type: type)
+        self.init(storage: FunctionTable(count: Int(type.limits.min), maximum: Int(maximum), is64: type.limits.isMemory64), type: type)
     }
 
     /// How many entries it has.

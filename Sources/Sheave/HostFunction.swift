@@ -9,8 +9,8 @@ struct HostFunction {
 
 /// What a host function may reach of the code that called it.
 public struct Caller {
-    /// The calling instance's memory; nil when it has none, or when the host itself called.
-    public var memory: Memory? { entity?.apiMemory }
+    /// The calling instance's memory 0; nil when it has none, or when the host itself called.
+    public var memory: Memory? { entity?.apiMemory() }
     /// The store's interruption flag; nil when the host itself called.
     let interrupt: InterruptFlag?
     /// The calling instance; nil when the host itself called.

@@ -97,11 +97,14 @@ final class InstanceEntity {
     let code: CodeImage
     /// Imported functions, by function index.
     let importedFunctions: [Callee]
-    /// The instance's memory (defined or imported), if it has one.
-    let memory: LinearMemory?
-    let memoryType: MemoryType?
-    /// The instance's memory as the public API hands it out (exports, `Caller.memory`).
-    var apiMemory: Memory? { memory.map { Memory(storage: $0, type: memoryType!) } }
+    /// The instance's memories (imported ones first), and memory 0, if it has one.
+    let memories: [LinearMemory]
+    let memoryTypes: [MemoryType]
+    var memory: LinearMemory? { memories.first }
+    /// Memory `index` as the public API hands it out (exports; `Caller.memory` is memory 0).
+    func apiMemory(_ index: Int = 0) -> Memory? {
+        index < memories.count ? Memory(storage: memories[index], type: memoryTypes[index]) : nil
+    }
     let tables: [FunctionTable]
     let tableTypes: [TableType]
     /// Every global, imported ones first.
@@ -129,8 +132,8 @@ final class InstanceEntity {
         code = shared.codeImage
 
         var functions: [Callee] = []
-        var memory: LinearMemory?
-        var memoryType: MemoryType?
+        var memories: [LinearMemory] = []
+        var memoryTypes: [MemoryType] = []
         var tables: [FunctionTable] = []
         var tableTypes: [TableType] = []
         var globals: [GlobalCell] = []
@@ -148,12 +151,14 @@ final class InstanceEntity {
                 functions.append(function.callee)
             case (.memory(let wanted), .memory(let import_)):
                 let (given, givenType) = (import_.storage, import_.type)
-                guard UInt64(given.pages) >= wanted.min, Self.maximum(givenType.max, fits: wanted.max) else { throw incompatible }
-                memory = given
-                memoryType = givenType
+                guard givenType.isMemory64 == wanted.isMemory64, UInt64(given.pages) >= wanted.min,
+                      Self.maximum(givenType.max, fits: wanted.max) else { throw incompatible }
+                memories.append(given)
+                memoryTypes.append(givenType)
             case (.table(let wanted), .table(let import_)):
                 let (given, givenType) = (import_.storage, import_.type)
-                guard wanted.elementType == givenType.elementType, UInt64(given.count) >= wanted.limits.min,
+                guard wanted.elementType == givenType.elementType, givenType.limits.isMemory64 == wanted.limits.isMemory64,
+                      UInt64(given.count) >= wanted.limits.min,
                       Self.maximum(givenType.limits.max, fits: wanted.limits.max) else { throw incompatible }
                 tables.append(given)
                 tableTypes.append(givenType)
@@ -169,39 +174,40 @@ final class InstanceEntity {
                 throw incompatible
             }
         }
-        if memory == nil, let defined = info.memories.first {
+        for defined in info.memories[info.importedMemoryCount...] {
             let limit = store.config.maximumMemoryPages
             guard defined.min <= UInt64(limit) else {
                 throw LinkError(message: "a memory of \(defined.min) pages exceeds the store's limit of \(limit) pages")
             }
-            let maximumPages = min(Int(defined.max ?? 65536), limit)
+            let maximumPages = Int(clamping: min(defined.max ?? UInt64(limit), UInt64(limit)))
             guard store.limits.memoryGrowing(0, Int(defined.min) * LinearMemory.pageSize, maximum: maximumPages * LinearMemory.pageSize,
                                              declared: defined.max != nil) else {
                 throw LinkError(message: "the store's resource limiter refused a memory of \(defined.min) pages")
             }
-            guard let created = LinearMemory(pages: Int(defined.min), maximumPages: maximumPages) else {
+            guard let created = LinearMemory(pages: Int(defined.min), maximumPages: maximumPages, is64: defined.isMemory64) else {
                 throw LinkError(message: "cannot allocate \(defined.min) pages of memory")
             }
             store.limits.watch(created, declared: defined.max != nil)
-            memory = created
-            memoryType = defined
+            memories.append(created)
+            memoryTypes.append(defined)
         }
         for type in info.tables[info.importedTableCount...] {
             guard type.limits.min <= FunctionTable.elementLimit else {
                 throw LinkError(message: "a table of \(type.limits.min) entries is more than Sheave's limit of \(FunctionTable.elementLimit)")
             }
-            let maximum = Int(clamping: type.limits.max ?? UInt64(UInt32.max))  // validated: at most 2^32-1
+            // Validated: a 32-bit table's maximum is at most 2^32-1; a 64-bit one's, any.
+            let maximum = Int(clamping: type.limits.max ?? (type.limits.isMemory64 ? UInt64(Int.max) : UInt64(UInt32.max)))
             guard store.limits.tableGrowing(0, Int(type.limits.min), maximum: maximum, declared: type.limits.max != nil) else {
                 throw LinkError(message: "the store's resource limiter refused a table of \(type.limits.min) entries")
             }
-            let table = FunctionTable(count: Int(type.limits.min), maximum: maximum)
+            let table = FunctionTable(count: Int(type.limits.min), maximum: maximum, is64: type.limits.isMemory64)
             store.limits.watch(table, declared: type.limits.max != nil)
             tables.append(table)
             tableTypes.append(type)
         }
         self.importedFunctions = functions
-        self.memory = memory
-        self.memoryType = memoryType
+        self.memories = memories
+        self.memoryTypes = memoryTypes
         self.tables = tables
         self.tableTypes = tableTypes
 
@@ -245,7 +251,7 @@ final class InstanceEntity {
         }
         let data = info.data.map(\.bytes)
         let context = ExecutionContext(
-            memory: memory, globals: globals.map(\.cell), tables: tables,
+            memories: memories, globals: globals.map(\.cell), tables: tables,
             signatures: info.types.map { store.signatureID($0) },
             functionRefCount: functionRefs.count, elements: elements, data: data)
         for (i, ref) in functionRefs.enumerated() { context.setFunctionRef(i, ref) }
@@ -258,10 +264,11 @@ final class InstanceEntity {
         for (i, segment) in info.elements.enumerated() {
             switch segment.mode {
             case .active(let tableIndex, let offsetExpression):
-                let offset = Int(UInt32(truncatingIfNeeded: try evaluate(offsetExpression, type: .i32, globals: globals).bits))
                 let table = tables[Int(tableIndex)]
+                let bits = try evaluate(offsetExpression, type: table.is64 ? .i64 : .i32, globals: globals).bits
                 let refs = elements[i]
-                guard offset + refs.count <= table.count else { throw Trap(code: .tableAccessOutOfBounds) }
+                guard bits <= UInt64(table.count), refs.count <= table.count - Int(bits) else { throw Trap(code: .tableAccessOutOfBounds) }
+                let offset = Int(bits)
                 for (k, ref) in refs.enumerated() { table[offset + k] = ref }
                 context.dropElementSegment(i)
             case .declarative:
@@ -271,11 +278,13 @@ final class InstanceEntity {
             }
         }
         for (i, segment) in info.data.enumerated() {
-            guard case .active(_, let offset) = segment.mode else { continue }
-            guard let memory else { throw LinkError(message: "unknown memory") }
-            let start = Int(UInt32(truncatingIfNeeded: try evaluate(offset, type: .i32, globals: globals).bits))
+            guard case .active(let index, let offset) = segment.mode else { continue }
+            guard Int(index) < memories.count else { throw LinkError(message: "unknown memory \(index)") }
+            let memory = memories[Int(index)]
+            let bits = try evaluate(offset, type: memory.is64 ? .i64 : .i32, globals: globals).bits
             let bytes = data[i]
-            guard start + bytes.count <= memory.byteCount else { throw Trap(code: .memoryOutOfBounds) }
+            guard bits <= UInt64(memory.byteCount), bytes.count <= memory.byteCount - Int(bits) else { throw Trap(code: .memoryOutOfBounds) }
+            let start = Int(bits)
             bytes.withUnsafeBytes { raw in
                 if let base = raw.baseAddress, raw.count > 0 {
                     (memory.base + start).copyMemory(from: base, byteCount: raw.count)
@@ -337,7 +346,7 @@ final class InstanceEntity {
         guard let export = exportEntry(name) else { return nil }
         switch export.descriptor {
         case .function(let index): return .function(callee(Int(index)).function)
-        case .memory: return apiMemory.map { .memory($0) }
+        case .memory(let index): return apiMemory(Int(index)).map { .memory($0) }
         case .global(let index): return .global(Global(cell: globals[Int(index)]))
         case .table(let index): return .table(Table(storage: tables[Int(index)], type: tableTypes[Int(index)]))
         default: return nil

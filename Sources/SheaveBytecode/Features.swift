@@ -27,8 +27,14 @@ public struct Features: OptionSet, Hashable, Sendable {
     /// Relaxed SIMD: instructions whose result may depend on the machine. Sheave
     /// gives one allowed result, the same everywhere. Needs `simd`.
     public static let relaxedSIMD = Features(rawValue: 1 << 8)
-    /// Everything Sheave implements: WebAssembly 2.0, typed function references, tail calls and relaxed SIMD.
-    public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences, .simd, .tailCall, .relaxedSIMD]
+    /// Several memories in one module, and every memory op naming any of them.
+    public static let multiMemory = Features(rawValue: 1 << 9)
+    /// Memories and tables with 64-bit addresses and indices (`(memory i64 1)`, `(table i64 1 funcref)`).
+    public static let memory64 = Features(rawValue: 1 << 10)
+    /// Everything Sheave implements: WebAssembly 2.0, typed function references, tail calls,
+    /// relaxed SIMD, multi-memory and memory64.
+    public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences,
+                                       .simd, .tailCall, .relaxedSIMD, .multiMemory, .memory64]
     /// WebAssembly 1.0 (the MVP).
     public static let mvp: Features = []
     /// Each proposal by the name the spec suite's manifest and Wasmtime's `-W` give it.
@@ -36,5 +42,6 @@ public struct Features: OptionSet, Hashable, Sendable {
         ("sign-extension", .signExtension), ("nontrapping-float-to-int", .nonTrappingFloatToInt),
         ("multi-value", .multiValue), ("bulk-memory", .bulkMemory), ("reference-types", .referenceTypes),
         ("function-references", .functionReferences), ("simd", .simd), ("tail-call", .tailCall), ("relaxed-simd", .relaxedSIMD),
+        ("multi-memory", .multiMemory), ("memory64", .memory64),
     ]
 }

@@ -153,8 +153,8 @@ public struct OpFlags: OptionSet, Sendable {
 
 /// A module index space an operand indexes.
 public enum IndexSpace: Sendable, Equatable, CustomStringConvertible {
-    /// Globals, functions, tables, function types, element and data segments (imports first where they can be imported).
-    case global, function, table, type, elementSegment, dataSegment
+    /// Globals, functions, tables, memories, function types, element and data segments (imports first where they can be imported).
+    case global, function, table, memory, type, elementSegment, dataSegment
     /// An imported function (`call_host`'s id).
     case importedFunction
 
@@ -164,6 +164,7 @@ public enum IndexSpace: Sendable, Equatable, CustomStringConvertible {
         case .global: return "global"
         case .function: return "function"
         case .table: return "table"
+        case .memory: return "memory"
         case .type: return "type"
         case .elementSegment: return "element segment"
         case .dataSegment: return "data segment"

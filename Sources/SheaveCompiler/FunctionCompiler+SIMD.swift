@@ -71,17 +71,32 @@ extension FunctionCompiler {
         case .v128Load32Lane, .v128Store32Lane: log2Size = 2
         case .v128Load64Lane, .v128Store64Lane: log2Size = 3
         }
-        let offset = try checkMemArg(memarg, naturalAlignment: log2Size)
+        let access = try checkMemArg(memarg, naturalAlignment: log2Size)
         guard Int(lane) < 16 >> log2Size else { throw failure("invalid lane index \(lane)") }
+        let inputs = [access.address, .v128]
+        if let offset = access.fast {
+            switch op {
+            case .v128Load8Lane: try simdOp(inputs, .v128) { e, dst, r in e.v128Load8Lane(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane) }
+            case .v128Load16Lane: try simdOp(inputs, .v128) { e, dst, r in e.v128Load16Lane(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane) }
+            case .v128Load32Lane: try simdOp(inputs, .v128) { e, dst, r in e.v128Load32Lane(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane) }
+            case .v128Load64Lane: try simdOp(inputs, .v128) { e, dst, r in e.v128Load64Lane(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane) }
+            case .v128Store8Lane: try simdOp(inputs, nil) { e, _, r in e.v128Store8Lane(XReg(r[0]), offset, VReg(r[1]), lane) }
+            case .v128Store16Lane: try simdOp(inputs, nil) { e, _, r in e.v128Store16Lane(XReg(r[0]), offset, VReg(r[1]), lane) }
+            case .v128Store32Lane: try simdOp(inputs, nil) { e, _, r in e.v128Store32Lane(XReg(r[0]), offset, VReg(r[1]), lane) }
+            case .v128Store64Lane: try simdOp(inputs, nil) { e, _, r in e.v128Store64Lane(XReg(r[0]), offset, VReg(r[1]), lane) }
+            }
+            return
+        }
+        let (offset, m) = (access.offset, access.memory)
         switch op {
-        case .v128Load8Lane: try simdOp([.i32, .v128], .v128) { e, dst, r in e.v128Load8Lane(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane) }
-        case .v128Load16Lane: try simdOp([.i32, .v128], .v128) { e, dst, r in e.v128Load16Lane(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane) }
-        case .v128Load32Lane: try simdOp([.i32, .v128], .v128) { e, dst, r in e.v128Load32Lane(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane) }
-        case .v128Load64Lane: try simdOp([.i32, .v128], .v128) { e, dst, r in e.v128Load64Lane(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane) }
-        case .v128Store8Lane: try simdOp([.i32, .v128], nil) { e, _, r in e.v128Store8Lane(XReg(r[0]), offset, VReg(r[1]), lane) }
-        case .v128Store16Lane: try simdOp([.i32, .v128], nil) { e, _, r in e.v128Store16Lane(XReg(r[0]), offset, VReg(r[1]), lane) }
-        case .v128Store32Lane: try simdOp([.i32, .v128], nil) { e, _, r in e.v128Store32Lane(XReg(r[0]), offset, VReg(r[1]), lane) }
-        case .v128Store64Lane: try simdOp([.i32, .v128], nil) { e, _, r in e.v128Store64Lane(XReg(r[0]), offset, VReg(r[1]), lane) }
+        case .v128Load8Lane: try simdOp(inputs, .v128) { e, dst, r in e.v128Load8LaneM(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane, m) }
+        case .v128Load16Lane: try simdOp(inputs, .v128) { e, dst, r in e.v128Load16LaneM(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane, m) }
+        case .v128Load32Lane: try simdOp(inputs, .v128) { e, dst, r in e.v128Load32LaneM(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane, m) }
+        case .v128Load64Lane: try simdOp(inputs, .v128) { e, dst, r in e.v128Load64LaneM(VReg(dst), XReg(r[0]), offset, VReg(r[1]), lane, m) }
+        case .v128Store8Lane: try simdOp(inputs, nil) { e, _, r in e.v128Store8LaneM(XReg(r[0]), offset, VReg(r[1]), lane, m) }
+        case .v128Store16Lane: try simdOp(inputs, nil) { e, _, r in e.v128Store16LaneM(XReg(r[0]), offset, VReg(r[1]), lane, m) }
+        case .v128Store32Lane: try simdOp(inputs, nil) { e, _, r in e.v128Store32LaneM(XReg(r[0]), offset, VReg(r[1]), lane, m) }
+        case .v128Store64Lane: try simdOp(inputs, nil) { e, _, r in e.v128Store64LaneM(XReg(r[0]), offset, VReg(r[1]), lane, m) }
         }
     }
 }

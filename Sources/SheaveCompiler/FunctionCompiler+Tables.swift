@@ -12,6 +12,14 @@ extension FunctionCompiler {
         return module.tables[Int(index)]
     }
 
+    /// The type of table `index`'s indices: i64 for a 64-bit table (table64), else i32.
+    func indexType(table index: UInt32) throws(CompileError) -> ValueType {
+        try tableType(index).limits.isMemory64 ? .i64 : .i32
+    }
+
+    /// The type of a copy's count between two tables or memories: i64 only when both are 64-bit.
+    static func countType(_ a: ValueType, _ b: ValueType) -> ValueType { a == .i64 && b == .i64 ? .i64 : .i32 }
+
     func elementType(_ index: UInt32) throws(CompileError) -> ReferenceType {
         guard Int(index) < module.elements.count else { throw failure("unknown elem segment \(index)") }
         return module.elements[Int(index)].type
@@ -41,7 +49,7 @@ extension FunctionCompiler {
 
     mutating func visitCallIndirect(typeIndex: UInt32, tableIndex: UInt32) throws(CompileError) {
         let callee = try indirectCallee(typeIndex: typeIndex, tableIndex: tableIndex)
-        try check(callee.parameters + [.i32])
+        try check(callee.parameters + [try indexType(table: tableIndex)])
         for r in callee.results { try requireSupported(r) }
         guard isReachable else {
             drop(callee.parameters.count + 1)
@@ -89,25 +97,24 @@ extension FunctionCompiler {
     mutating func visitTableGet(table: UInt32) throws(CompileError) {
         try require(.referenceTypes, "TableGet")
         let type = try tableType(table)
-        try unary(.i32, .ref(type.elementType)) { (e: inout Encoder, dst, index) in e.tableGet(x(dst), table, x(index)) }
+        try unary(try indexType(table: table), .ref(type.elementType)) { (e: inout Encoder, dst, index) in e.tableGet(x(dst), table, x(index)) }
     }
 
     mutating func visitTableSet(table: UInt32) throws(CompileError) {
         try require(.referenceTypes, "TableSet")
         let type = try tableType(table)
-        try consume([.i32, .ref(type.elementType)]) { $0.tableSet(table, $1[0], $1[1]) }
+        try consume([try indexType(table: table), .ref(type.elementType)]) { $0.tableSet(table, $1[0], $1[1]) }
     }
 
     mutating func visitTableSize(table: UInt32) throws(CompileError) {
         try require(.referenceTypes, "TableSize")
-        _ = try tableType(table)
-        produce(.i32) { $0.tableSize(x($1), table) }
+        produce(try indexType(table: table)) { $0.tableSize(x($1), table) }
     }
 
     mutating func visitTableGrow(table: UInt32) throws(CompileError) {
         try require(.referenceTypes, "TableGrow")
-        let type = try tableType(table)
-        try op([.ref(type.elementType), .i32], .i32) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
+        let type = try tableType(table), index = try indexType(table: table)
+        try op([.ref(type.elementType), index], index) { (c: inout FunctionCompiler, dst, first) throws(CompileError) in
             let value = c.register(first), delta = c.register(first + 1)
             c.emitWithDestination(dst) { $0.tableGrow(x(dst), table, x(value), x(delta)) }
         }
@@ -116,14 +123,16 @@ extension FunctionCompiler {
     mutating func visitTableFill(table: UInt32) throws(CompileError) {
         try require(.referenceTypes, "TableFill")
         let type = try tableType(table)
-        try consume([.i32, .ref(type.elementType), .i32]) { $0.tableFill(table, $1[0], $1[1], $1[2]) }
+        let index = try indexType(table: table)
+        try consume([index, .ref(type.elementType), index]) { $0.tableFill(table, $1[0], $1[1], $1[2]) }
     }
 
     mutating func visitTableCopy(dstTable: UInt32, srcTable: UInt32) throws(CompileError) {
         try require(.bulkMemory, "TableCopy")
         let to = try tableType(dstTable), from = try tableType(srcTable)
         guard module.isSubtype(.ref(from.elementType), of: .ref(to.elementType)) else { throw failure("type mismatch: table.copy between different element types") }
-        try consume([.i32, .i32, .i32]) { $0.tableCopy(dstTable, srcTable, $1[0], $1[1], $1[2]) }
+        let d = try indexType(table: dstTable), s = try indexType(table: srcTable)
+        try consume([d, s, Self.countType(d, s)]) { $0.tableCopy(dstTable, srcTable, $1[0], $1[1], $1[2]) }
     }
 
     mutating func visitTableInit(elemIndex: UInt32, table: UInt32) throws(CompileError) {
@@ -131,7 +140,7 @@ extension FunctionCompiler {
         let type = try tableType(table)
         let element = try elementType(elemIndex)
         guard module.isSubtype(.ref(element), of: .ref(type.elementType)) else { throw failure("type mismatch: table.init element type") }
-        try consume([.i32, .i32, .i32]) { $0.tableInit(table, elemIndex, $1[0], $1[1], $1[2]) }
+        try consume([try indexType(table: table), .i32, .i32]) { $0.tableInit(table, elemIndex, $1[0], $1[1], $1[2]) }
     }
 
     mutating func visitElemDrop(elemIndex: UInt32) throws(CompileError) {
@@ -142,22 +151,21 @@ extension FunctionCompiler {
 
     mutating func visitMemoryFill(memory: UInt32) throws(CompileError) {
         try require(.bulkMemory, "MemoryFill")
-        try checkMemory(memory)
-        try consume([.i32, .i32, .i32]) { $0.memoryFill($1[0], $1[1], $1[2]) }
+        let address = try addressType(memory: memory)
+        try consume([address, .i32, address]) { $0.memoryFill(memory, $1[0], $1[1], $1[2]) }
     }
 
     mutating func visitMemoryCopy(dstMem: UInt32, srcMem: UInt32) throws(CompileError) {
         try require(.bulkMemory, "MemoryCopy")
-        try checkMemory(dstMem)
-        try checkMemory(srcMem)
-        try consume([.i32, .i32, .i32]) { $0.memoryCopy($1[0], $1[1], $1[2]) }
+        let d = try addressType(memory: dstMem), s = try addressType(memory: srcMem)
+        try consume([d, s, Self.countType(d, s)]) { $0.memoryCopy(dstMem, srcMem, $1[0], $1[1], $1[2]) }
     }
 
     mutating func visitMemoryInit(dataIndex: UInt32, memory: UInt32) throws(CompileError) {
         try require(.bulkMemory, "MemoryInit")
-        try checkMemory(memory)
+        let address = try addressType(memory: memory)
         try checkDataIndex(dataIndex)
-        try consume([.i32, .i32, .i32]) { $0.memoryInit(dataIndex, $1[0], $1[1], $1[2]) }
+        try consume([address, .i32, .i32]) { $0.memoryInit(memory, dataIndex, $1[0], $1[1], $1[2]) }
     }
 
     mutating func visitDataDrop(dataIndex: UInt32) throws(CompileError) {
@@ -263,7 +271,7 @@ extension FunctionCompiler {
     mutating func visitReturnCallIndirect(typeIndex: UInt32, tableIndex: UInt32) throws(CompileError) {
         let callee = try indirectCallee(typeIndex: typeIndex, tableIndex: tableIndex)
         try checkTailCall(callee)
-        try check(callee.parameters + [.i32])
+        try check(callee.parameters + [try indexType(table: tableIndex)])
         guard isReachable else { return markUnreachable() }
         let index = register(stack.count - 1)
         let frame = try prepareCall(arguments: callee.parameters.count + 1)

@@ -111,64 +111,101 @@ extension FunctionCompiler {
 
     // MARK: Memory
 
-    func checkMemory(_ index: UInt32) throws(CompileError) {
+    /// The type of memory `index`'s addresses: i64 for a 64-bit memory (memory64), else i32.
+    func addressType(memory index: UInt32) throws(CompileError) -> ValueType {
         guard Int(index) < module.memories.count else { throw failure("unknown memory \(index)") }
+        return module.memories[Int(index)].isMemory64 ? .i64 : .i32
     }
 
-    func checkMemArg(_ memarg: MemArg, naturalAlignment: Int) throws(CompileError) -> UInt32 {
-        try checkMemory(memarg.memory)
+    /// Where a load or store goes: memory 0 with 32-bit addresses takes the fast
+    /// ops (`xload32`: u32 offset, `memory` in a host register); any other
+    /// memory, or 64-bit addresses, the `_m` forms (`xload32_m`).
+    struct Access {
+        let address: ValueType
+        let offset: UInt64
+        let memory: UInt32
+        /// The fast form's offset; nil: use the `_m` form.
+        var fast: UInt32? { memory == 0 && address == .i32 ? UInt32(offset) : nil }
+    }
+
+    func checkMemArg(_ memarg: MemArg, naturalAlignment: Int) throws(CompileError) -> Access {
+        let address = try addressType(memory: memarg.memory)
         guard memarg.align <= naturalAlignment else { throw failure("alignment must not be larger than natural") }
-        guard let offset = UInt32(exactly: memarg.offset) else { throw failure("offset out of range") }
-        return offset
+        guard address == .i64 || memarg.offset <= UInt64(UInt32.max) else { throw failure("offset out of range") }
+        return Access(address: address, offset: memarg.offset, memory: memarg.memory)
     }
 
     mutating func visitLoad(_ load: Instruction.Load, memarg: MemArg) throws(CompileError) {
-        let offset = try checkMemArg(memarg, naturalAlignment: load.naturalAlignment)
+        let access = try checkMemArg(memarg, naturalAlignment: load.naturalAlignment)
+        let m = access.memory
         typealias Emit = (inout Encoder, UInt16, UInt16, UInt32) -> Void
-        let emitter: Emit
+        typealias EmitM = (inout Encoder, UInt16, UInt16, UInt64) -> Void
+        let emitter: (fast: Emit, general: EmitM)
         switch load {
-        case .i32Load: emitter = { $0.xload32(XReg($1), XReg($2), $3) }
-        case .i64Load: emitter = { $0.xload64(XReg($1), XReg($2), $3) }
-        case .f32Load: emitter = { $0.fload32(FReg($1), XReg($2), $3) }
-        case .f64Load: emitter = { $0.fload64(FReg($1), XReg($2), $3) }
-        case .i32Load8S: emitter = { $0.xload8S32(XReg($1), XReg($2), $3) }
-        case .i32Load8U: emitter = { $0.xload8U32(XReg($1), XReg($2), $3) }
-        case .i32Load16S: emitter = { $0.xload16S32(XReg($1), XReg($2), $3) }
-        case .i32Load16U: emitter = { $0.xload16U32(XReg($1), XReg($2), $3) }
-        case .i64Load8S: emitter = { $0.xload8S64(XReg($1), XReg($2), $3) }
-        case .i64Load8U: emitter = { $0.xload8U64(XReg($1), XReg($2), $3) }
-        case .i64Load16S: emitter = { $0.xload16S64(XReg($1), XReg($2), $3) }
-        case .i64Load16U: emitter = { $0.xload16U64(XReg($1), XReg($2), $3) }
-        case .i64Load32S: emitter = { $0.xload32S64(XReg($1), XReg($2), $3) }
-        case .i64Load32U: emitter = { $0.xload32U64(XReg($1), XReg($2), $3) }
+        case .i32Load: emitter = ({ $0.xload32(XReg($1), XReg($2), $3) }, { $0.xload32M(XReg($1), XReg($2), $3, m) })
+        case .i64Load: emitter = ({ $0.xload64(XReg($1), XReg($2), $3) }, { $0.xload64M(XReg($1), XReg($2), $3, m) })
+        case .f32Load: emitter = ({ $0.fload32(FReg($1), XReg($2), $3) }, { $0.fload32M(FReg($1), XReg($2), $3, m) })
+        case .f64Load: emitter = ({ $0.fload64(FReg($1), XReg($2), $3) }, { $0.fload64M(FReg($1), XReg($2), $3, m) })
+        case .i32Load8S: emitter = ({ $0.xload8S32(XReg($1), XReg($2), $3) }, { $0.xload8S32M(XReg($1), XReg($2), $3, m) })
+        case .i32Load8U: emitter = ({ $0.xload8U32(XReg($1), XReg($2), $3) }, { $0.xload8U32M(XReg($1), XReg($2), $3, m) })
+        case .i32Load16S: emitter = ({ $0.xload16S32(XReg($1), XReg($2), $3) }, { $0.xload16S32M(XReg($1), XReg($2), $3, m) })
+        case .i32Load16U: emitter = ({ $0.xload16U32(XReg($1), XReg($2), $3) }, { $0.xload16U32M(XReg($1), XReg($2), $3, m) })
+        case .i64Load8S: emitter = ({ $0.xload8S64(XReg($1), XReg($2), $3) }, { $0.xload8S64M(XReg($1), XReg($2), $3, m) })
+        case .i64Load8U: emitter = ({ $0.xload8U64(XReg($1), XReg($2), $3) }, { $0.xload8U64M(XReg($1), XReg($2), $3, m) })
+        case .i64Load16S: emitter = ({ $0.xload16S64(XReg($1), XReg($2), $3) }, { $0.xload16S64M(XReg($1), XReg($2), $3, m) })
+        case .i64Load16U: emitter = ({ $0.xload16U64(XReg($1), XReg($2), $3) }, { $0.xload16U64M(XReg($1), XReg($2), $3, m) })
+        case .i64Load32S: emitter = ({ $0.xload32S64(XReg($1), XReg($2), $3) }, { $0.xload32S64M(XReg($1), XReg($2), $3, m) })
+        case .i64Load32U: emitter = ({ $0.xload32U64(XReg($1), XReg($2), $3) }, { $0.xload32U64M(XReg($1), XReg($2), $3, m) })
         default:
             try requireSIMD()
             switch load {
-            case .v128Load: emitter = { $0.v128Load(VReg($1), XReg($2), $3) }
-            case .v128Load8X8S: emitter = { $0.v128Load8x8S(VReg($1), XReg($2), $3) }
-            case .v128Load8X8U: emitter = { $0.v128Load8x8U(VReg($1), XReg($2), $3) }
-            case .v128Load16X4S: emitter = { $0.v128Load16x4S(VReg($1), XReg($2), $3) }
-            case .v128Load16X4U: emitter = { $0.v128Load16x4U(VReg($1), XReg($2), $3) }
-            case .v128Load32X2S: emitter = { $0.v128Load32x2S(VReg($1), XReg($2), $3) }
-            case .v128Load32X2U: emitter = { $0.v128Load32x2U(VReg($1), XReg($2), $3) }
-            case .v128Load8Splat: emitter = { $0.v128Load8Splat(VReg($1), XReg($2), $3) }
-            case .v128Load16Splat: emitter = { $0.v128Load16Splat(VReg($1), XReg($2), $3) }
-            case .v128Load32Splat: emitter = { $0.v128Load32Splat(VReg($1), XReg($2), $3) }
-            case .v128Load64Splat: emitter = { $0.v128Load64Splat(VReg($1), XReg($2), $3) }
-            case .v128Load32Zero: emitter = { $0.v128Load32Zero(VReg($1), XReg($2), $3) }
-            case .v128Load64Zero: emitter = { $0.v128Load64Zero(VReg($1), XReg($2), $3) }
+            case .v128Load: emitter = ({ $0.v128Load(VReg($1), XReg($2), $3) }, { $0.v128LoadM(VReg($1), XReg($2), $3, m) })
+            case .v128Load8X8S: emitter = ({ $0.v128Load8x8S(VReg($1), XReg($2), $3) }, { $0.v128Load8x8SM(VReg($1), XReg($2), $3, m) })
+            case .v128Load8X8U: emitter = ({ $0.v128Load8x8U(VReg($1), XReg($2), $3) }, { $0.v128Load8x8UM(VReg($1), XReg($2), $3, m) })
+            case .v128Load16X4S: emitter = ({ $0.v128Load16x4S(VReg($1), XReg($2), $3) }, { $0.v128Load16x4SM(VReg($1), XReg($2), $3, m) })
+            case .v128Load16X4U: emitter = ({ $0.v128Load16x4U(VReg($1), XReg($2), $3) }, { $0.v128Load16x4UM(VReg($1), XReg($2), $3, m) })
+            case .v128Load32X2S: emitter = ({ $0.v128Load32x2S(VReg($1), XReg($2), $3) }, { $0.v128Load32x2SM(VReg($1), XReg($2), $3, m) })
+            case .v128Load32X2U: emitter = ({ $0.v128Load32x2U(VReg($1), XReg($2), $3) }, { $0.v128Load32x2UM(VReg($1), XReg($2), $3, m) })
+            case .v128Load8Splat: emitter = ({ $0.v128Load8Splat(VReg($1), XReg($2), $3) }, { $0.v128Load8SplatM(VReg($1), XReg($2), $3, m) })
+            case .v128Load16Splat: emitter = ({ $0.v128Load16Splat(VReg($1), XReg($2), $3) }, { $0.v128Load16SplatM(VReg($1), XReg($2), $3, m) })
+            case .v128Load32Splat: emitter = ({ $0.v128Load32Splat(VReg($1), XReg($2), $3) }, { $0.v128Load32SplatM(VReg($1), XReg($2), $3, m) })
+            case .v128Load64Splat: emitter = ({ $0.v128Load64Splat(VReg($1), XReg($2), $3) }, { $0.v128Load64SplatM(VReg($1), XReg($2), $3, m) })
+            case .v128Load32Zero: emitter = ({ $0.v128Load32Zero(VReg($1), XReg($2), $3) }, { $0.v128Load32ZeroM(VReg($1), XReg($2), $3, m) })
+            case .v128Load64Zero: emitter = ({ $0.v128Load64Zero(VReg($1), XReg($2), $3) }, { $0.v128Load64ZeroM(VReg($1), XReg($2), $3, m) })
             default: throw failure(.unsupported, "\(load) is not supported")
             }
         }
-        try unaryMemory(.i32, load.type) { emitter(&$0, $1, $2, offset) }
-    }
-
-    private mutating func unaryMemory(_ input: ValueType, _ result: ValueType, _ body: (inout Encoder, UInt16, UInt16) -> Void) throws(CompileError) {
-        try unary(input, result, body)
+        if let offset = access.fast {
+            try unary(.i32, load.type) { emitter.fast(&$0, $1, $2, offset) }
+        } else {
+            try unary(access.address, load.type) { emitter.general(&$0, $1, $2, access.offset) }
+        }
     }
 
     mutating func visitStore(_ store: Instruction.Store, memarg: MemArg) throws(CompileError) {
-        let offset = try checkMemArg(memarg, naturalAlignment: store.naturalAlignment)
+        let access = try checkMemArg(memarg, naturalAlignment: store.naturalAlignment)
+        let m = access.memory
+        typealias EmitM = (inout Encoder, UInt16, UInt16, UInt64) -> Void
+        let general: EmitM
+        switch store {
+        case .i32Store, .i64Store32: general = { $0.xstore32M(XReg($1), $3, XReg($2), m) }
+        case .i64Store: general = { $0.xstore64M(XReg($1), $3, XReg($2), m) }
+        case .f32Store: general = { $0.fstore32M(XReg($1), $3, FReg($2), m) }
+        case .f64Store: general = { $0.fstore64M(XReg($1), $3, FReg($2), m) }
+        case .i32Store8, .i64Store8: general = { $0.xstore8M(XReg($1), $3, XReg($2), m) }
+        case .i32Store16, .i64Store16: general = { $0.xstore16M(XReg($1), $3, XReg($2), m) }
+        case .v128Store:
+            try requireSIMD()
+            general = { $0.v128StoreM(XReg($1), $3, VReg($2), m) }
+        default: throw failure(.unsupported, "\(store) is not supported")
+        }
+        guard let offset = access.fast else {
+            try op([access.address, store.type], nil) { (c: inout FunctionCompiler, _, first) throws(CompileError) in
+                let address = c.register(first), value = c.register(first + 1)
+                c.emit { general(&$0, address, value, access.offset) }
+            }
+            return
+        }
         typealias Emit = (inout Encoder, UInt16, UInt16) -> Void
         let emitter: Emit
         switch store {
@@ -179,10 +216,7 @@ extension FunctionCompiler {
         case .i32Store8, .i64Store8: emitter = { $0.xstore8(XReg($1), offset, XReg($2)) }
         case .i32Store16, .i64Store16: emitter = { $0.xstore16(XReg($1), offset, XReg($2)) }
         case .i64Store32: emitter = { $0.xstore32(XReg($1), offset, XReg($2)) }
-        case .v128Store:
-            try requireSIMD()
-            emitter = { $0.v128Store(XReg($1), offset, VReg($2)) }
-        default: throw failure(.unsupported, "\(store) is not supported")
+        default: emitter = { $0.v128Store(XReg($1), offset, VReg($2)) }
         }
         // A constant value that fits the immediate form is stored without materializing it.
         var immediate: ((inout Encoder, UInt16, Int32) -> Void)?
@@ -206,12 +240,12 @@ extension FunctionCompiler {
     }
 
     mutating func visitMemorySize(memory: UInt32) throws(CompileError) {
-        try checkMemory(memory)
-        produce(.i32) { $0.memorySize(XReg($1)) }
+        let address = try addressType(memory: memory)
+        produce(address) { $0.memorySize(XReg($1), memory) }
     }
 
     mutating func visitMemoryGrow(memory: UInt32) throws(CompileError) {
-        try checkMemory(memory)
-        try unary(.i32, .i32) { $0.memoryGrow(XReg($1), XReg($2)) }
+        let address = try addressType(memory: memory)
+        try unary(address, address) { $0.memoryGrow(XReg($1), XReg($2), memory) }
     }
 }

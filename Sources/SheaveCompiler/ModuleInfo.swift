@@ -46,7 +46,7 @@ public struct ModuleInfo {
     /// The features Sheave decodes: Wasm 2.0, and typed function references in
     /// value types (`(ref null $t)`), which the 2.0 tests use. SIMD is decoded
     /// even in a build without SIMD handlers, so that compiling refuses it clearly.
-    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .simd, .tailCall]
+    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .simd, .tailCall, .multiMemory, .memory64]
 
     /// A data segment: its bytes, and where they go if it is active.
     public struct Data: Equatable, Sendable {

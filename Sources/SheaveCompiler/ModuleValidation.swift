@@ -17,6 +17,9 @@ extension CompiledModule {
         }
         for global in info.globals { try requireFeatures(of: global.valueType, features) }
         if info.tables.count > 1 { try require(.referenceTypes, "several tables") }
+        if info.memories.count > 1 { try require(.multiMemory, "several memories") }
+        if info.memories.contains(where: \.isMemory64) { try require(.memory64, "a 64-bit memory") }
+        if info.tables.contains(where: \.limits.isMemory64) { try require(.memory64, "a 64-bit table") }
         for table in info.tables where table.elementType != .funcRef { try requireFeatures(of: .ref(table.elementType), features) }
         if info.tableInitializers.contains(where: { $0 != nil }) { try require(.functionReferences, "a table initializer") }
         for segment in info.elements {
@@ -81,7 +84,7 @@ extension CompiledModule {
         guard info.isSubtype(result, of: type) else { throw CompileError(.invalid, "type mismatch in constant expression") }
     }
 
-    /// Module-level rules: indices in range, at most one memory, limits, exports unique.
+    /// Module-level rules: indices in range, limits, exports unique.
     static func validateModule(_ info: ModuleInfo) throws(CompileError) {
         for type in info.functionTypes where Int(type) >= info.types.count {
             throw CompileError(.invalid, "unknown type \(type)")
@@ -94,7 +97,6 @@ extension CompiledModule {
             for value in type.parameters + type.results { try requireKnown(value) }
         }
         for segment in info.elements { try requireKnown(.ref(segment.type)) }
-        if info.memories.count > 1 { throw CompileError(.invalid, "multiple memories") }
         guard info.tableInitializers.count == info.tables.count - info.importedTableCount else {
             throw CompileError(.invalid, "\(info.tableInitializers.count) table initializers for \(info.tables.count - info.importedTableCount) tables")
         }
@@ -112,16 +114,21 @@ extension CompiledModule {
             if let max = table.limits.max, max < table.limits.min {
                 throw CompileError(.invalid, "size minimum must not be greater than maximum")
             }
-            // 32-bit tables (no table64): what the binary format's u32 limits can say. An
-            // artifact's limits are u64 on disk, so this is where a forged one stops.
-            guard table.limits.min <= UInt64(UInt32.max), (table.limits.max ?? 0) <= UInt64(UInt32.max) else {
+            // A 32-bit table: what the binary format's u32 limits can say. An artifact's
+            // limits are u64 on disk, so this is where a forged one stops.
+            guard table.limits.isMemory64 || (table.limits.min <= UInt64(UInt32.max) && (table.limits.max ?? 0) <= UInt64(UInt32.max)) else {
                 throw CompileError(.invalid, "table size must be at most 2^32-1 entries")
             }
         }
         for memory in info.memories {
-            if memory.min > 65536 || (memory.max ?? 0) > 65536 {
+            if memory.isMemory64 {
+                if memory.min > 1 << 48 || (memory.max ?? 0) > 1 << 48 {
+                    throw CompileError(.invalid, "memory size must be at most 2^48 pages")
+                }
+            } else if memory.min > 65536 || (memory.max ?? 0) > 65536 {
                 throw CompileError(.invalid, "memory size must be at most 65536 pages (4GiB)")
             }
+            if memory.shared { throw CompileError(.unsupported, "shared memories (threads) are not supported") }
             if let max = memory.max, max < memory.min {
                 throw CompileError(.invalid, "size minimum must not be greater than maximum")
             }
@@ -146,7 +153,7 @@ extension CompiledModule {
             if case .active(let table, let offset) = segment.mode {
                 guard Int(table) < info.tables.count else { throw CompileError(.invalid, "unknown table \(table)") }
                 guard info.isSubtype(.ref(segment.type), of: .ref(info.tables[Int(table)].elementType)) else { throw CompileError(.invalid, "type mismatch: element segment and table types differ") }
-                try validateConstant(offset, type: .i32, info, globalLimit: info.globals.count)
+                try validateConstant(offset, type: info.tables[Int(table)].limits.isMemory64 ? .i64 : .i32, info, globalLimit: info.globals.count)
             }
             for item in segment.initializer {
                 try validateConstant(item, type: .ref(segment.type), info, globalLimit: info.globals.count)
@@ -155,7 +162,7 @@ extension CompiledModule {
         for segment in info.data {
             if case .active(let memory, let offset) = segment.mode {
                 guard Int(memory) < info.memories.count else { throw CompileError(.invalid, "unknown memory \(memory)") }
-                try validateConstant(offset, type: .i32, info, globalLimit: info.globals.count)
+                try validateConstant(offset, type: info.memories[Int(memory)].isMemory64 ? .i64 : .i32, info, globalLimit: info.globals.count)
             }
         }
         for global in info.globals {

@@ -1,12 +1,15 @@
-/// What the bytecode of one instance reaches besides its frame: memory 0,
+/// What the bytecode of one instance reaches besides its frame: memories,
 /// globals, tables, signature ids, `ref.func` values, and the passive element
 /// and data segments. The VM runs in one context at a time (`VM.context`).
 public final class ExecutionContext {
+    /// Linear memories, by index.
+    public let memories: [LinearMemory]
     /// Linear memory 0, or nil when there is none.
-    public let memory: LinearMemory?
+    public var memory: LinearMemory? { memories.first }
     /// Tables, by index.
     public let tables: [FunctionTable]
     let tableStates: UnsafeMutablePointer<TableState>
+    let memoryStates: UnsafeMutablePointer<MemoryState>
     let globalCells: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>
     let signatureIDs: UnsafeMutablePointer<UInt32>
     let functionRefs: UnsafeMutablePointer<UInt64>
@@ -27,10 +30,14 @@ public final class ExecutionContext {
     ///   - functionRefCount: how many functions `ref.func` may name (set each with `setFunctionRef`).
     ///   - elements: each element segment's references.
     ///   - data: each data segment's bytes.
-    public init(memory: LinearMemory?, globals: [UnsafeMutablePointer<UInt64>] = [], tables: [FunctionTable] = [],
+    public init(memories: [LinearMemory], globals: [UnsafeMutablePointer<UInt64>] = [], tables: [FunctionTable] = [],
                 signatures: [UInt32] = [], functionRefCount: Int = 0, elements: [[UInt64]] = [], data: [[UInt8]] = []) {
-        self.memory = memory
+        self.memories = memories
         self.tables = tables
+        memoryStates = .allocate(capacity: max(memories.count, 1))
+        for (i, memory) in memories.enumerated() {
+            (memoryStates + i).initialize(to: MemoryState(base: memory.base, byteCount: memory.byteCount, object: .passUnretained(memory)))
+        }
         tableStates = .allocate(capacity: max(tables.count, 1))
         for (i, table) in tables.enumerated() {
             (tableStates + i).initialize(to: TableState(entries: table.entries, count: table.count, object: .passUnretained(table)))
@@ -60,7 +67,13 @@ public final class ExecutionContext {
         }
     }
 
+    /// A context with one memory or none (the interpreter's tests and tools).
+    public convenience init(memory: LinearMemory?, tables: [FunctionTable] = [], signatures: [UInt32] = []) {
+        self.init(memories: memory.map { [$0] } ?? [], tables: tables, signatures: signatures)
+    }
+
     deinit {
+        memoryStates.deallocate()
         tableStates.deallocate()
         globalCells.deallocate()
         signatureIDs.deallocate()
@@ -92,11 +105,17 @@ public final class ExecutionContext {
     /// Drops data segment `index`, as `data.drop` does.
     public func dropDataSegment(_ index: Int) { dataStates[index].count = 0 }
 
-    /// Re-reads tables whose entries another context may have moved by growing them.
-    func refreshTables() {
+    /// Re-reads every table and memory, which a grow may have moved or resized:
+    /// one from this context (the same object may be imported under two indices),
+    /// another context's, or the host's through the embedding API.
+    func refresh() {
         for (i, table) in tables.enumerated() {
             tableStates[i].entries = table.entries
             tableStates[i].count = table.count
+        }
+        for (i, memory) in memories.enumerated() {
+            memoryStates[i].base = memory.base
+            memoryStates[i].byteCount = memory.byteCount
         }
     }
 }

@@ -29,6 +29,9 @@ public final class LinearMemory {
     public private(set) var byteCount: Int
     /// The largest size in pages `grow` may reach.
     public let maximumPages: Int
+    /// Whether addresses are 64-bit (memory64): `memory.grow`'s failure is then a
+    /// 64-bit -1, and its size and addresses are i64 to the program.
+    public let is64: Bool
     /// Bytes of address space mapped at `base`; the first `byteCount` are accessible.
     private var reserved: Int
     /// Asked before the memory grows, with its size in bytes now, the size
@@ -36,9 +39,10 @@ public final class LinearMemory {
     /// store's resource limiter). Nil: growth is bounded by the maximum alone.
     public var growthCheck: ((_ current: Int, _ desired: Int, _ maximum: Int) -> Bool)?
 
-    /// A memory of `pages` pages that may grow to `maximumPages`; nil if the
-    /// size exceeds the maximum or cannot be allocated.
-    public init?(pages: Int, maximumPages: Int = 65536) {
+    /// A memory of `pages` pages that may grow to `maximumPages`, with 32-bit
+    /// addresses or 64-bit ones (`is64`); nil if the size exceeds the maximum or
+    /// cannot be allocated.
+    public init?(pages: Int, maximumPages: Int = 65536, is64: Bool = false) {
         let (bytes, overflow) = pages.multipliedReportingOverflow(by: Self.pageSize)
         guard pages >= 0, pages <= maximumPages, !overflow else { return nil }
         let (maximumBytes, maximumOverflow) = maximumPages.multipliedReportingOverflow(by: Self.pageSize)
@@ -49,6 +53,7 @@ public final class LinearMemory {
         self.reserved = reserved
         self.byteCount = bytes
         self.maximumPages = maximumPages
+        self.is64 = is64
     }
 
     deinit { munmap(base, reserved) }
@@ -62,8 +67,9 @@ public final class LinearMemory {
         let old = pages
         guard delta >= 0, delta <= maximumPages - old else { return nil }
         if delta == 0 { return old }
-        let newBytes = (old + delta) * Self.pageSize
-        if let growthCheck, !growthCheck(byteCount, newBytes, maximumPages * Self.pageSize) { return nil }
+        let (newBytes, overflow) = (old + delta).multipliedReportingOverflow(by: Self.pageSize)
+        guard !overflow else { return nil }
+        if let growthCheck, !growthCheck(byteCount, newBytes, maximumPages.multipliedReportingOverflow(by: Self.pageSize).overflow ? .max : maximumPages * Self.pageSize) { return nil }
         if newBytes <= reserved {
             // Pages past `byteCount` were never accessible, so never written: still zero.
             guard Self.commit(base, from: byteCount, to: newBytes) else { return nil }
@@ -109,13 +115,16 @@ public final class FunctionTable {
     public private(set) var count: Int
     /// The largest size `grow` may reach.
     public let maximum: Int
+    /// Whether indices are 64-bit (table64): `table.grow`'s failure is then a 64-bit -1.
+    public let is64: Bool
     /// Asked before the table grows, with its entries now, the count wanted
     /// and the maximum: false refuses (a store's resource limiter). Nil:
     /// growth is bounded by the maximum and `elementLimit` alone.
     public var growthCheck: ((_ current: Int, _ desired: Int, _ maximum: Int) -> Bool)?
 
     /// A table of `count` entries, each `initial`, that may grow to `maximum`.
-    public init(count: Int, maximum: Int = Int(UInt32.max), initial: UInt64 = 0) {
+    public init(count: Int, maximum: Int = Int(UInt32.max), initial: UInt64 = 0, is64: Bool = false) {
+        self.is64 = is64
         entries = .allocate(capacity: max(count, 1))
         entries.initialize(repeating: initial, count: max(count, 1))
         self.count = count

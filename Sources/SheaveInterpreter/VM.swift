@@ -353,7 +353,7 @@ public final class VM {
     }
 
     /// The placeholder base of an absent or empty memory: never dereferenced, as every size check fails.
-    nonisolated(unsafe) private static let noMemory = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
+    nonisolated(unsafe) static let noMemory = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
 
     /// The largest stack a VM takes; a larger request gets this much.
     public static let maximumStackSize = 1 << 32
@@ -380,7 +380,7 @@ public final class VM {
         interruptFlag = InterruptFlag()
         state = .allocate(capacity: 1)
         state.initialize(to: VMState(
-            memory: Self.noMemory, memorySize: 0, memoryObject: nil,
+            memory: Self.noMemory, memorySize: 0, memories: context.memoryStates,
             context: nil, globals: context.globalCells, tables: context.tableStates,
             signatures: context.signatureIDs, functionRefs: context.functionRefs,
             functions: .allocate(capacity: 16), functionCount: 0,
@@ -431,23 +431,32 @@ public final class VM {
     }
 
     private func syncContext() {
-        context.refreshTables()
-        if let memory = context.memory {
-            state.pointee.memory = memory.base
-            state.pointee.memorySize = memory.byteCount
-            state.pointee.memoryObject = Unmanaged.passUnretained(memory)
-        } else {
-            state.pointee.memory = Self.noMemory
-            state.pointee.memorySize = 0
-            state.pointee.memoryObject = nil
-        }
         state.pointee.context = context.identity
+        state.pointee.memories = context.memoryStates
+        Self.refresh(state)
         state.pointee.globals = context.globalCells
         state.pointee.tables = context.tableStates
         state.pointee.signatures = context.signatureIDs
         state.pointee.functionRefs = context.functionRefs
         state.pointee.elements = context.elementStates
         state.pointee.dataSegments = context.dataStates
+    }
+
+    /// Re-reads the current context's tables and memories (after something grew
+    /// one of them), and memory 0 into `memory` and `memorySize`. Out of line, for
+    /// the grow handlers (a handler itself touches no object: see `growMemory`).
+    @inline(never)
+    static func refresh(_ state: UnsafeMutablePointer<VMState>) {
+        guard let identity = state.pointee.context else { return }
+        let context = Unmanaged<ExecutionContext>.fromOpaque(identity).takeUnretainedValue()
+        context.refresh()
+        if context.memories.isEmpty {
+            state.pointee.memory = noMemory
+            state.pointee.memorySize = 0
+        } else {
+            state.pointee.memory = context.memoryStates[0].base
+            state.pointee.memorySize = context.memoryStates[0].byteCount
+        }
     }
 
     /// How many calls are in progress (more than one while a host function re-enters).
@@ -522,6 +531,8 @@ public final class VM {
             return .trap(pending, pc: nil)
         }
         guard let pc = state.pointee.pc else { preconditionFailure("the call has already returned") }
+        // The host, since the last run, may have grown a memory or table through the API.
+        Self.refresh(state)
         let fp = state.pointee.fp, links = state.pointee.links
         switch DispatchMode.tailLoopIsSafe && state.pointee.profile == nil ? dispatchMode : .match {
         case .match:

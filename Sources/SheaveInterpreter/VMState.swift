@@ -102,6 +102,14 @@ struct TableState {
     var object: Unmanaged<FunctionTable>
 }
 
+/// A linear memory as the interpreter sees it: its base (valid for `byteCount`
+/// bytes; never null) and size, re-read from `object` whenever any memory grows.
+struct MemoryState {
+    var base: UnsafeMutableRawPointer
+    var byteCount: Int
+    var object: Unmanaged<LinearMemory>
+}
+
 /// An element or data segment as `table.init` / `memory.init` see it; empty once dropped.
 struct SegmentState {
     var base: UnsafeRawPointer?
@@ -114,8 +122,9 @@ struct VMState {
     /// Linear memory 0 (a valid address even when its size is 0) and its size in bytes.
     var memory: UnsafeMutableRawPointer
     var memorySize: Int
-    /// The object that owns linear memory 0, for `memory.grow`; nil when there is none.
-    var memoryObject: Unmanaged<LinearMemory>?
+    /// Every memory, by index (trusted to be in range); memory 0 is also `memory`
+    /// and `memorySize`, kept equal to `memories[0]` (see `ExecutionContext.refresh`).
+    var memories: UnsafeMutablePointer<MemoryState>
     /// The current execution context's identity: `FunctionRef.context` must match for a direct call.
     var context: UnsafeRawPointer?
     /// The current context's globals: a pointer to each 8-byte cell.

@@ -13,6 +13,8 @@ public struct SpecSuite {
         public let assertions: Int
         /// True when some module the file means to be valid needs a feature beyond Wasm 2.0.
         public let needsWasm3: Bool
+        /// True when some module the file means to be valid uses SIMD (also outside the simd groups).
+        public let needsSIMD: Bool
     }
 
     /// The groups that make Wasm 2.0, less SIMD.
@@ -33,7 +35,7 @@ public struct SpecSuite {
     /// them): every file passes but those that also need a proposal Sheave does
     /// not have yet (GC, exceptions), which the spec tests name with their
     /// counts. `sheave wast --suite` and the spec tests run them with Wasm 2.0's.
-    public static let laterGroups = ["tail-call", "function-references", "relaxed-simd"]
+    public static let laterGroups = ["tail-call", "function-references", "relaxed-simd", "multi-memory", "memory64"]
     /// What `sheave wast --suite` and the spec tests run by default: without
     /// the SIMD groups in a build without SIMD.
     public static var groupsOfThisBuild: [String] {
@@ -62,7 +64,7 @@ public struct SpecSuite {
             guard let group = entry["group"] as? String else { return nil }
             let requires = (entry["requires"] as? [String: Any]).map { Set($0.keys) } ?? []
             return File(path: path, group: group, assertions: entry["assertions"] as? Int ?? 0,
-                        needsWasm3: !requires.isSubset(of: Self.wasm2Features))
+                        needsWasm3: !requires.isSubset(of: Self.wasm2Features), needsSIMD: requires.contains("simd"))
         }.sorted { $0.path < $1.path }
     }
 
@@ -82,6 +84,16 @@ public struct SpecSuite {
     public func files(in groups: [String]) -> [File] {
         let wanted = Set(groups)
         return files.filter { wanted.contains($0.group) }
+    }
+
+    /// The files of `groups` this build can run: without those that use SIMD
+    /// (`simd_memory-multi.wast` of multi-memory, say) in a build without it.
+    public func filesOfThisBuild(in groups: [String]) -> [File] {
+        #if InterpreterSIMD
+        return files(in: groups)
+        #else
+        return files(in: groups).filter { !$0.needsSIMD }
+        #endif
     }
 
     /// The binary form of every module the scripts `files` define (text modules encoded).

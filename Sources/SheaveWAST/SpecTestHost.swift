@@ -2,7 +2,7 @@ import Sheave
 
 /// The host module named `spectest` that the spec test suite imports from.
 public enum SpecTestHost {
-    /// Fresh instances of its exports: print functions, globals, a table and a memory.
+    /// Fresh instances of its exports: print functions, globals, tables (32- and 64-bit) and a memory.
     public static func exports() -> [String: Extern] {
         func printer(_ params: [ValueType]) -> Extern {
             .function(Function(type: FunctionType(parameters: params, results: [])) { _, _ in [] })
@@ -27,6 +27,9 @@ public enum SpecTestHost {
         }
         if let table = Table(type: TableType(elementType: .funcRef, limits: Limits(min: 10, max: 20))) {
             exports["table"] = .table(table)
+        }
+        if let table = Table(type: TableType(elementType: .funcRef, limits: Limits(min: 10, max: 20, isMemory64: true))) {
+            exports["table64"] = .table(table)
         }
         if let memory = Memory(type: MemoryType(min: 1, max: 2)) {
             exports["memory"] = .memory(memory)

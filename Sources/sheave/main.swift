@@ -151,7 +151,7 @@ struct Wast: ParsableCommand {
             guard let spec = SpecSuite.locate() else {
                 throw ValidationError("spec test suite not found: set SHEAVE_TESTSUITE to the folder holding manifest.json")
             }
-            let selected = spec.files(in: groups.split(separator: ",").map(String.init))
+            let selected = spec.filesOfThisBuild(in: groups.split(separator: ",").map(String.init))
             reports = spec.run(selected, with: runner)
             for report in reports { report.failures.forEach { print($0) } }
             print(SpecSuite.summary(selected, reports))

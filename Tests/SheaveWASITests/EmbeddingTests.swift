@@ -76,6 +76,44 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertThrowsError(try tick.call([]))
     }
 
+    /// Issue 20: several memories and 64-bit ones through the API. A host function
+    /// that grows the caller's memory is seen by the code after the call (the
+    /// interpreter caches each memory's size, and re-reads it after a host call:
+    /// before, the wasm code still trapped at the old size), and every memory is
+    /// exported under its own name and type. `Config.features` turns each
+    /// proposal off, and validation then refuses it.
+    func testSeveralAnd64BitMemoriesThroughTheAPI() throws {
+        let wat = """
+            (module
+              (import "env" "more" (func $more))
+              (memory $low (export "low") 1)
+              (memory $high (export "high") i64 1 8)
+              (func (export "go") (result i64)
+                (call $more)
+                (i64.store $high (i64.const 0x1fff8) (i64.const 42))
+                (i64.add (i64.load $high (i64.const 0x1fff8)) (memory.size $high))))
+            """
+        let module = try Module(engine: engine, wat: wat)
+        var linker = Linker()
+        linker.defineFunction("env", "more") { caller in
+            guard case .memory(let high)? = caller.export("high") else { throw LinkError(message: "no memory high") }
+            XCTAssertEqual(high.grow(by: 1), 1)
+            XCTAssertEqual(caller.memory?.type.isMemory64, false, "Caller.memory is memory 0")
+        }
+        let instance = try linker.instantiate(module, in: Store(engine: engine))
+        XCTAssertEqual(try instance.function("go")!.call([]), [.i64(44)])
+        XCTAssertEqual(instance.memory("high")?.type.isMemory64, true)
+        XCTAssertEqual(instance.memory("high")?.pages, 2)
+        XCTAssertEqual(try instance.memory("high")?.read(at: 0x1fff8, count: 1), [42])
+        XCTAssertEqual(instance.memory("low")?.pages, 1)
+
+        for (off, message) in [(Features.multiMemory, "several memories"), (.memory64, "a 64-bit memory")] {
+            XCTAssertThrowsError(try Module(engine: Engine(Config(features: Features.all.subtracting(off))), wat: wat)) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(error)")
+            }
+        }
+    }
+
     /// The code image depends on the module alone: the instances of one `Module`
     /// share it, even when made on several threads at once, and share nothing else
     /// (globals, memory, and the instance a table's function runs in are each

@@ -341,18 +341,18 @@ extension Disassembler: OpVisitor {
     }
 
     /// The text of `memory_fill`.
-    public mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) -> String {
-        "memory_fill \(dst), \(value), \(count)"
+    public mutating func memoryFill(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) -> String {
+        "memory_fill \(memory), \(dst), \(value), \(count)"
     }
 
     /// The text of `memory_copy`.
-    public mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) -> String {
-        "memory_copy \(dst), \(src), \(count)"
+    public mutating func memoryCopy(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
+        "memory_copy \(dst_memory), \(src_memory), \(dst), \(src), \(count)"
     }
 
     /// The text of `memory_init`.
-    public mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
-        "memory_init \(segment), \(dst), \(src), \(count)"
+    public mutating func memoryInit(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
+        "memory_init \(memory), \(segment), \(dst), \(src), \(count)"
     }
 
     /// The text of `data_drop`.
@@ -1651,13 +1651,113 @@ extension Disassembler: OpVisitor {
     }
 
     /// The text of `memory_size`.
-    public mutating func memorySize(_ dst: XReg) -> String {
-        "memory_size \(dst)"
+    public mutating func memorySize(_ dst: XReg, _ memory: UInt32) -> String {
+        "memory_size \(dst), \(memory)"
     }
 
     /// The text of `memory_grow`.
-    public mutating func memoryGrow(_ dst: XReg, _ delta: XReg) -> String {
-        "memory_grow \(dst), \(delta)"
+    public mutating func memoryGrow(_ dst: XReg, _ delta: XReg, _ memory: UInt32) -> String {
+        "memory_grow \(dst), \(delta), \(memory)"
+    }
+
+    /// The text of `xload8_s32_m`.
+    public mutating func xload8S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload8_s32_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xload8_u32_m`.
+    public mutating func xload8U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload8_u32_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xload16_s32_m`.
+    public mutating func xload16S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload16_s32_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xload16_u32_m`.
+    public mutating func xload16U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload16_u32_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xload32_m`.
+    public mutating func xload32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload32_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xload8_s64_m`.
+    public mutating func xload8S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload8_s64_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xload8_u64_m`.
+    public mutating func xload8U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload8_u64_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xload16_s64_m`.
+    public mutating func xload16S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload16_s64_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xload16_u64_m`.
+    public mutating func xload16U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload16_u64_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xload32_s64_m`.
+    public mutating func xload32S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload32_s64_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xload32_u64_m`.
+    public mutating func xload32U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload32_u64_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xload64_m`.
+    public mutating func xload64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "xload64_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `fload32_m`.
+    public mutating func fload32M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "fload32_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `fload64_m`.
+    public mutating func fload64M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "fload64_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `xstore8_m`.
+    public mutating func xstore8M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) -> String {
+        "xstore8_m \(addr), \(offset), \(src), \(memory)"
+    }
+
+    /// The text of `xstore16_m`.
+    public mutating func xstore16M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) -> String {
+        "xstore16_m \(addr), \(offset), \(src), \(memory)"
+    }
+
+    /// The text of `xstore32_m`.
+    public mutating func xstore32M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) -> String {
+        "xstore32_m \(addr), \(offset), \(src), \(memory)"
+    }
+
+    /// The text of `xstore64_m`.
+    public mutating func xstore64M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) -> String {
+        "xstore64_m \(addr), \(offset), \(src), \(memory)"
+    }
+
+    /// The text of `fstore32_m`.
+    public mutating func fstore32M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) -> String {
+        "fstore32_m \(addr), \(offset), \(src), \(memory)"
+    }
+
+    /// The text of `fstore64_m`.
+    public mutating func fstore64M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) -> String {
+        "fstore64_m \(addr), \(offset), \(src), \(memory)"
     }
 
     /// The text of `v128_const`.
@@ -1793,6 +1893,116 @@ extension Disassembler: OpVisitor {
     /// The text of `v128_store64_lane`.
     public mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> String {
         "v128_store64_lane \(addr), \(offset), \(src), \(lane)"
+    }
+
+    /// The text of `v128_load_m`.
+    public mutating func v128LoadM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load8x8_s_m`.
+    public mutating func v128Load8x8SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load8x8_s_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load8x8_u_m`.
+    public mutating func v128Load8x8UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load8x8_u_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load16x4_s_m`.
+    public mutating func v128Load16x4SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load16x4_s_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load16x4_u_m`.
+    public mutating func v128Load16x4UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load16x4_u_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load32x2_s_m`.
+    public mutating func v128Load32x2SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load32x2_s_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load32x2_u_m`.
+    public mutating func v128Load32x2UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load32x2_u_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load8_splat_m`.
+    public mutating func v128Load8SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load8_splat_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load16_splat_m`.
+    public mutating func v128Load16SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load16_splat_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load32_splat_m`.
+    public mutating func v128Load32SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load32_splat_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load64_splat_m`.
+    public mutating func v128Load64SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load64_splat_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load32_zero_m`.
+    public mutating func v128Load32ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load32_zero_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_load64_zero_m`.
+    public mutating func v128Load64ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> String {
+        "v128_load64_zero_m \(dst), \(addr), \(offset), \(memory)"
+    }
+
+    /// The text of `v128_store_m`.
+    public mutating func v128StoreM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ memory: UInt32) -> String {
+        "v128_store_m \(addr), \(offset), \(src), \(memory)"
+    }
+
+    /// The text of `v128_load8_lane_m`.
+    public mutating func v128Load8LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> String {
+        "v128_load8_lane_m \(dst), \(addr), \(offset), \(src), \(lane), \(memory)"
+    }
+
+    /// The text of `v128_load16_lane_m`.
+    public mutating func v128Load16LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> String {
+        "v128_load16_lane_m \(dst), \(addr), \(offset), \(src), \(lane), \(memory)"
+    }
+
+    /// The text of `v128_load32_lane_m`.
+    public mutating func v128Load32LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> String {
+        "v128_load32_lane_m \(dst), \(addr), \(offset), \(src), \(lane), \(memory)"
+    }
+
+    /// The text of `v128_load64_lane_m`.
+    public mutating func v128Load64LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> String {
+        "v128_load64_lane_m \(dst), \(addr), \(offset), \(src), \(lane), \(memory)"
+    }
+
+    /// The text of `v128_store8_lane_m`.
+    public mutating func v128Store8LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> String {
+        "v128_store8_lane_m \(addr), \(offset), \(src), \(lane), \(memory)"
+    }
+
+    /// The text of `v128_store16_lane_m`.
+    public mutating func v128Store16LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> String {
+        "v128_store16_lane_m \(addr), \(offset), \(src), \(lane), \(memory)"
+    }
+
+    /// The text of `v128_store32_lane_m`.
+    public mutating func v128Store32LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> String {
+        "v128_store32_lane_m \(addr), \(offset), \(src), \(lane), \(memory)"
+    }
+
+    /// The text of `v128_store64_lane_m`.
+    public mutating func v128Store64LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> String {
+        "v128_store64_lane_m \(addr), \(offset), \(src), \(lane), \(memory)"
     }
 
     /// The text of `v128_not`.

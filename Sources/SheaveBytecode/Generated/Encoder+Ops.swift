@@ -611,31 +611,35 @@ extension Encoder: OpVisitor {
         emit(segment)
     }
 
-    /// `memory_fill`: fill count bytes of memory from dst with low8(value); traps when out of bounds
-    public mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 269, Int64(dst.index), Int64(value.index), Int64(count.index))) }
+    /// `memory_fill`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
+    public mutating func memoryFill(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 269, Int64(memory), Int64(dst.index), Int64(value.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(29)
+        emit(memory)
         emit(dst)
         emit(value)
         emit(count)
     }
 
-    /// `memory_copy`: copy count bytes of memory (overlap-safe); traps when out of bounds
-    public mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 270, Int64(dst.index), Int64(src.index), Int64(count.index))) }
+    /// `memory_copy`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
+    public mutating func memoryCopy(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 270, Int64(dst_memory), Int64(src_memory), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(30)
+        emit(dst_memory)
+        emit(src_memory)
         emit(dst)
         emit(src)
         emit(count)
     }
 
-    /// `memory_init`: copy count bytes of data segment `segment` to memory; traps when out of bounds
-    public mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 271, Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
+    /// `memory_init`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
+    public mutating func memoryInit(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 271, Int64(memory), Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(31)
+        emit(memory)
         emit(segment)
         emit(dst)
         emit(src)
@@ -3240,28 +3244,250 @@ extension Encoder: OpVisitor {
         emit(value)
     }
 
-    /// `memory_size`: dst = size of memory 0 in 64 KiB pages
-    public mutating func memorySize(_ dst: XReg) {
-        if fusing { return stage(StagedOp(row: 329, Int64(dst.index))) }
+    /// `memory_size`: dst = size of memories[memory] in 64 KiB pages
+    public mutating func memorySize(_ dst: XReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 329, Int64(dst.index), Int64(memory))) }
         beginInstruction()
         emitExtended(89)
         emit(dst)
+        emit(memory)
     }
 
-    /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
-    public mutating func memoryGrow(_ dst: XReg, _ delta: XReg) {
-        if fusing { return stage(StagedOp(row: 330, Int64(dst.index), Int64(delta.index))) }
+    /// `memory_grow`: grow memories[memory] by delta pages; dst = old size in pages, or -1 (of the memory's address width) on failure
+    public mutating func memoryGrow(_ dst: XReg, _ delta: XReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 330, Int64(dst.index), Int64(delta.index), Int64(memory))) }
         beginInstruction()
         emitExtended(90)
         emit(dst)
         emit(delta)
+        emit(memory)
+    }
+
+    /// `xload8_s32_m`: low32(dst) = sext(i8 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload8S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 331, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(91)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xload8_u32_m`: low32(dst) = zext(u8 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload8U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 332, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(92)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xload16_s32_m`: low32(dst) = sext(i16 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload16S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 333, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(93)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xload16_u32_m`: low32(dst) = zext(u16 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload16U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 334, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(94)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xload32_m`: low32(dst) = u32 load from memories[memory][ea]; traps when out of bounds
+    public mutating func xload32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 335, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(95)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xload8_s64_m`: dst = sext(i8 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload8S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 336, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(96)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xload8_u64_m`: dst = zext(u8 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload8U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 337, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(97)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xload16_s64_m`: dst = sext(i16 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload16S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 338, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(98)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xload16_u64_m`: dst = zext(u16 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload16U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 339, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(99)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xload32_s64_m`: dst = sext(i32 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload32S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 340, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(100)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xload32_u64_m`: dst = zext(u32 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload32U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 341, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(101)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xload64_m`: dst = u64 load from memories[memory][ea]; traps when out of bounds
+    public mutating func xload64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 342, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(102)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `fload32_m`: low32(dst) = f32 load from memories[memory][ea]; traps when out of bounds
+    public mutating func fload32M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 343, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(103)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `fload64_m`: dst = f64 load from memories[memory][ea]; traps when out of bounds
+    public mutating func fload64M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 344, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(104)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `xstore8_m`: memories[memory][ea] = low8(src); traps when out of bounds
+    public mutating func xstore8M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 345, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        beginInstruction()
+        emitExtended(105)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(memory)
+    }
+
+    /// `xstore16_m`: memories[memory][ea] = low16(src); traps when out of bounds
+    public mutating func xstore16M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 346, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        beginInstruction()
+        emitExtended(106)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(memory)
+    }
+
+    /// `xstore32_m`: memories[memory][ea] = low32(src); traps when out of bounds
+    public mutating func xstore32M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 347, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        beginInstruction()
+        emitExtended(107)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(memory)
+    }
+
+    /// `xstore64_m`: memories[memory][ea] = src; traps when out of bounds
+    public mutating func xstore64M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 348, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        beginInstruction()
+        emitExtended(108)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(memory)
+    }
+
+    /// `fstore32_m`: memories[memory][ea] = low32(src) as f32; traps when out of bounds
+    public mutating func fstore32M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 349, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        beginInstruction()
+        emitExtended(109)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(memory)
+    }
+
+    /// `fstore64_m`: memories[memory][ea] = src as f64; traps when out of bounds
+    public mutating func fstore64M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 350, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        beginInstruction()
+        emitExtended(110)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(memory)
     }
 
     /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
     public mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64) {
-        if fusing { return stage(StagedOp(row: 331, Int64(dst.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
+        if fusing { return stage(StagedOp(row: 351, Int64(dst.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
         beginInstruction()
-        emitExtended(91)
+        emitExtended(111)
         emit(dst)
         emit(low)
         emit(high)
@@ -3269,9 +3495,9 @@ extension Encoder: OpVisitor {
 
     /// `vselect`: dst = low32(cond) != 0 ? a : b (select on v128)
     public mutating func vselect(_ dst: VReg, _ cond: XReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 332, Int64(dst.index), Int64(cond.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 352, Int64(dst.index), Int64(cond.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(92)
+        emitExtended(112)
         emit(dst)
         emit(cond)
         emit(a)
@@ -3280,27 +3506,27 @@ extension Encoder: OpVisitor {
 
     /// `vglobal_get`: dst = globals[index], a v128 global (16 bytes)
     public mutating func vglobalGet(_ dst: VReg, _ index: UInt32) {
-        if fusing { return stage(StagedOp(row: 333, Int64(dst.index), Int64(index))) }
+        if fusing { return stage(StagedOp(row: 353, Int64(dst.index), Int64(index))) }
         beginInstruction()
-        emitExtended(93)
+        emitExtended(113)
         emit(dst)
         emit(index)
     }
 
     /// `vglobal_set`: globals[index] = src, a v128 global (16 bytes)
     public mutating func vglobalSet(_ index: UInt32, _ src: VReg) {
-        if fusing { return stage(StagedOp(row: 334, Int64(index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 354, Int64(index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(94)
+        emitExtended(114)
         emit(index)
         emit(src)
     }
 
     /// `i8x16_shuffle`: dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)
     public mutating func i8x16Shuffle(_ dst: VReg, _ a: VReg, _ b: VReg, _ low: UInt64, _ high: UInt64) {
-        if fusing { return stage(StagedOp(row: 335, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
+        if fusing { return stage(StagedOp(row: 355, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
         beginInstruction()
-        emitExtended(95)
+        emitExtended(115)
         emit(dst)
         emit(a)
         emit(b)
@@ -3310,9 +3536,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load`: dst = 16 bytes from memory[ea]; traps when out of bounds
     public mutating func v128Load(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 336, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 356, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(96)
+        emitExtended(116)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3320,9 +3546,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8x8_s`: dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds
     public mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 337, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 357, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(97)
+        emitExtended(117)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3330,9 +3556,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8x8_u`: dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds
     public mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 338, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 358, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(98)
+        emitExtended(118)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3340,9 +3566,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16x4_s`: dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds
     public mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 339, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 359, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(99)
+        emitExtended(119)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3350,9 +3576,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16x4_u`: dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds
     public mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 340, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 360, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(100)
+        emitExtended(120)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3360,9 +3586,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32x2_s`: dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds
     public mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 341, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 361, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(101)
+        emitExtended(121)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3370,9 +3596,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32x2_u`: dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds
     public mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 342, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 362, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(102)
+        emitExtended(122)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3380,9 +3606,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8_splat`: dst = one byte in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 343, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 363, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(103)
+        emitExtended(123)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3390,9 +3616,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16_splat`: dst = one u16 in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 344, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 364, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(104)
+        emitExtended(124)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3400,9 +3626,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_splat`: dst = one u32 in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 345, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 365, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(105)
+        emitExtended(125)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3410,9 +3636,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_splat`: dst = one u64 in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 346, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 366, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(106)
+        emitExtended(126)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3420,9 +3646,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_zero`: dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds
     public mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 347, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 367, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(107)
+        emitExtended(127)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3430,9 +3656,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_zero`: dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds
     public mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 348, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 368, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
-        emitExtended(108)
+        emitExtended(128)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3440,9 +3666,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_store`: memory[ea] = the 16 bytes of src; traps when out of bounds
     public mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) {
-        if fusing { return stage(StagedOp(row: 349, Int64(addr.index), Int64(offset), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 369, Int64(addr.index), Int64(offset), Int64(src.index))) }
         beginInstruction()
-        emitExtended(109)
+        emitExtended(129)
         emit(addr)
         emit(offset)
         emit(src)
@@ -3450,9 +3676,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8_lane`: dst = src with lane `lane` (of 8 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load8Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 350, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 370, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
-        emitExtended(110)
+        emitExtended(130)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3462,9 +3688,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16_lane`: dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 351, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 371, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
-        emitExtended(111)
+        emitExtended(131)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3474,9 +3700,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_lane`: dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 352, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 372, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
-        emitExtended(112)
+        emitExtended(132)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3486,9 +3712,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_lane`: dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 353, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 373, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
-        emitExtended(113)
+        emitExtended(133)
         emit(dst)
         emit(addr)
         emit(offset)
@@ -3498,9 +3724,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_store8_lane`: memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds
     public mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 354, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 374, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
-        emitExtended(114)
+        emitExtended(134)
         emit(addr)
         emit(offset)
         emit(src)
@@ -3509,9 +3735,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_store16_lane`: memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds
     public mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 355, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 375, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
-        emitExtended(115)
+        emitExtended(135)
         emit(addr)
         emit(offset)
         emit(src)
@@ -3520,9 +3746,9 @@ extension Encoder: OpVisitor {
 
     /// `v128_store32_lane`: memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds
     public mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 356, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 376, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
-        emitExtended(116)
+        emitExtended(136)
         emit(addr)
         emit(offset)
         emit(src)
@@ -3531,446 +3757,280 @@ extension Encoder: OpVisitor {
 
     /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
     public mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 357, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 377, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
-        emitExtended(117)
+        emitExtended(137)
         emit(addr)
         emit(offset)
         emit(src)
         emit(lane)
     }
 
+    /// `v128_load_m`: as v128_load, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128LoadM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 378, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(138)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load8x8_s_m`: as v128_load8x8_s, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load8x8SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 379, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(139)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load8x8_u_m`: as v128_load8x8_u, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load8x8UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 380, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(140)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load16x4_s_m`: as v128_load16x4_s, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load16x4SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 381, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(141)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load16x4_u_m`: as v128_load16x4_u, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load16x4UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 382, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(142)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load32x2_s_m`: as v128_load32x2_s, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load32x2SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 383, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(143)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load32x2_u_m`: as v128_load32x2_u, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load32x2UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 384, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(144)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load8_splat_m`: as v128_load8_splat, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load8SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 385, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(145)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load16_splat_m`: as v128_load16_splat, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load16SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 386, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(146)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load32_splat_m`: as v128_load32_splat, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load32SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 387, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(147)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load64_splat_m`: as v128_load64_splat, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load64SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 388, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(148)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load32_zero_m`: as v128_load32_zero, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load32ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 389, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(149)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load64_zero_m`: as v128_load64_zero, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load64ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 390, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(150)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_store_m`: as v128_store, to memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128StoreM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 391, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        beginInstruction()
+        emitExtended(151)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(memory)
+    }
+
+    /// `v128_load8_lane_m`: as v128_load8_lane, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load8LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 392, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        beginInstruction()
+        emitExtended(152)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+        emit(memory)
+    }
+
+    /// `v128_load16_lane_m`: as v128_load16_lane, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load16LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 393, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        beginInstruction()
+        emitExtended(153)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+        emit(memory)
+    }
+
+    /// `v128_load32_lane_m`: as v128_load32_lane, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load32LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 394, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        beginInstruction()
+        emitExtended(154)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+        emit(memory)
+    }
+
+    /// `v128_load64_lane_m`: as v128_load64_lane, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load64LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 395, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        beginInstruction()
+        emitExtended(155)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+        emit(memory)
+    }
+
+    /// `v128_store8_lane_m`: as v128_store8_lane, to memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Store8LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 396, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        beginInstruction()
+        emitExtended(156)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+        emit(memory)
+    }
+
+    /// `v128_store16_lane_m`: as v128_store16_lane, to memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Store16LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 397, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        beginInstruction()
+        emitExtended(157)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+        emit(memory)
+    }
+
+    /// `v128_store32_lane_m`: as v128_store32_lane, to memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Store32LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 398, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        beginInstruction()
+        emitExtended(158)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+        emit(memory)
+    }
+
+    /// `v128_store64_lane_m`: as v128_store64_lane, to memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Store64LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 399, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        beginInstruction()
+        emitExtended(159)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+        emit(memory)
+    }
+
     /// `v128_not`: dst = ~a
     public mutating func v128Not(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 358, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 400, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
-        emitExtended(118)
+        emitExtended(160)
         emit(dst)
         emit(a)
     }
 
     /// `v128_and`: dst = a & b
     public mutating func v128And(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 359, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(119)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `v128_andnot`: dst = a & ~b
-    public mutating func v128Andnot(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 360, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(120)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `v128_or`: dst = a | b
-    public mutating func v128Or(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 361, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(121)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `v128_xor`: dst = a ^ b
-    public mutating func v128Xor(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 362, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(122)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `v128_bitselect`: dst = (a & c) | (b & ~c)
-    public mutating func v128Bitselect(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 363, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
-        beginInstruction()
-        emitExtended(123)
-        emit(dst)
-        emit(a)
-        emit(b)
-        emit(c)
-    }
-
-    /// `v128_any_true`: dst = a != 0 ? 1 : 0
-    public mutating func v128AnyTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 364, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(124)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
-    public mutating func i8x16Swizzle(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 365, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(125)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i8x16_splat`: every lane of dst = a
-    public mutating func i8x16Splat(_ dst: VReg, _ a: XReg) {
-        if fusing { return stage(StagedOp(row: 366, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(126)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `i8x16_extract_lane_s`: dst = sext(a[lane])
-    public mutating func i8x16ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 367, Int64(dst.index), Int64(a.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(127)
-        emit(dst)
-        emit(a)
-        emit(lane)
-    }
-
-    /// `i8x16_extract_lane_u`: dst = zext(a[lane])
-    public mutating func i8x16ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 368, Int64(dst.index), Int64(a.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(128)
-        emit(dst)
-        emit(a)
-        emit(lane)
-    }
-
-    /// `i8x16_replace_lane`: dst = a with lane `lane` = b
-    public mutating func i8x16ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 369, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(129)
-        emit(dst)
-        emit(a)
-        emit(b)
-        emit(lane)
-    }
-
-    /// `i16x8_splat`: every lane of dst = a
-    public mutating func i16x8Splat(_ dst: VReg, _ a: XReg) {
-        if fusing { return stage(StagedOp(row: 370, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(130)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `i16x8_extract_lane_s`: dst = sext(a[lane])
-    public mutating func i16x8ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 371, Int64(dst.index), Int64(a.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(131)
-        emit(dst)
-        emit(a)
-        emit(lane)
-    }
-
-    /// `i16x8_extract_lane_u`: dst = zext(a[lane])
-    public mutating func i16x8ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 372, Int64(dst.index), Int64(a.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(132)
-        emit(dst)
-        emit(a)
-        emit(lane)
-    }
-
-    /// `i16x8_replace_lane`: dst = a with lane `lane` = b
-    public mutating func i16x8ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 373, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(133)
-        emit(dst)
-        emit(a)
-        emit(b)
-        emit(lane)
-    }
-
-    /// `i32x4_splat`: every lane of dst = a
-    public mutating func i32x4Splat(_ dst: VReg, _ a: XReg) {
-        if fusing { return stage(StagedOp(row: 374, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(134)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `i32x4_extract_lane`: dst = a[lane]
-    public mutating func i32x4ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 375, Int64(dst.index), Int64(a.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(135)
-        emit(dst)
-        emit(a)
-        emit(lane)
-    }
-
-    /// `i32x4_replace_lane`: dst = a with lane `lane` = b
-    public mutating func i32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 376, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(136)
-        emit(dst)
-        emit(a)
-        emit(b)
-        emit(lane)
-    }
-
-    /// `i64x2_splat`: every lane of dst = a
-    public mutating func i64x2Splat(_ dst: VReg, _ a: XReg) {
-        if fusing { return stage(StagedOp(row: 377, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(137)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `i64x2_extract_lane`: dst = a[lane]
-    public mutating func i64x2ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 378, Int64(dst.index), Int64(a.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(138)
-        emit(dst)
-        emit(a)
-        emit(lane)
-    }
-
-    /// `i64x2_replace_lane`: dst = a with lane `lane` = b
-    public mutating func i64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 379, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(139)
-        emit(dst)
-        emit(a)
-        emit(b)
-        emit(lane)
-    }
-
-    /// `f32x4_splat`: every lane of dst = a
-    public mutating func f32x4Splat(_ dst: VReg, _ a: FReg) {
-        if fusing { return stage(StagedOp(row: 380, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(140)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `f32x4_extract_lane`: dst = a[lane]
-    public mutating func f32x4ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 381, Int64(dst.index), Int64(a.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(141)
-        emit(dst)
-        emit(a)
-        emit(lane)
-    }
-
-    /// `f32x4_replace_lane`: dst = a with lane `lane` = b
-    public mutating func f32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 382, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(142)
-        emit(dst)
-        emit(a)
-        emit(b)
-        emit(lane)
-    }
-
-    /// `f64x2_splat`: every lane of dst = a
-    public mutating func f64x2Splat(_ dst: VReg, _ a: FReg) {
-        if fusing { return stage(StagedOp(row: 383, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(143)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `f64x2_extract_lane`: dst = a[lane]
-    public mutating func f64x2ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 384, Int64(dst.index), Int64(a.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(144)
-        emit(dst)
-        emit(a)
-        emit(lane)
-    }
-
-    /// `f64x2_replace_lane`: dst = a with lane `lane` = b
-    public mutating func f64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 385, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(145)
-        emit(dst)
-        emit(a)
-        emit(b)
-        emit(lane)
-    }
-
-    /// `i8x16_eq`: dst lane = a == b ? all ones : 0
-    public mutating func i8x16Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 386, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(146)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i8x16_ne`: dst lane = a != b ? all ones : 0
-    public mutating func i8x16Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 387, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(147)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
-    public mutating func i8x16LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 388, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(148)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
-    public mutating func i8x16LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 389, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(149)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
-    public mutating func i8x16GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 390, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(150)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
-    public mutating func i8x16GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 391, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(151)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
-    public mutating func i8x16LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 392, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(152)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
-    public mutating func i8x16LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 393, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(153)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
-    public mutating func i8x16GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 394, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(154)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
-    public mutating func i8x16GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 395, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(155)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i16x8_eq`: dst lane = a == b ? all ones : 0
-    public mutating func i16x8Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 396, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(156)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i16x8_ne`: dst lane = a != b ? all ones : 0
-    public mutating func i16x8Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 397, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(157)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
-    public mutating func i16x8LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 398, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(158)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
-    public mutating func i16x8LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 399, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(159)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
-    public mutating func i16x8GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 400, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(160)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
-    public mutating func i16x8GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 401, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(161)
@@ -3979,8 +4039,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
-    public mutating func i16x8LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `v128_andnot`: dst = a & ~b
+    public mutating func v128Andnot(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 402, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(162)
@@ -3989,8 +4049,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
-    public mutating func i16x8LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `v128_or`: dst = a | b
+    public mutating func v128Or(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 403, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(163)
@@ -3999,8 +4059,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
-    public mutating func i16x8GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `v128_xor`: dst = a ^ b
+    public mutating func v128Xor(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 404, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(164)
@@ -4009,28 +4069,28 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
-    public mutating func i16x8GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 405, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `v128_bitselect`: dst = (a & c) | (b & ~c)
+    public mutating func v128Bitselect(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 405, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(165)
         emit(dst)
         emit(a)
         emit(b)
+        emit(c)
     }
 
-    /// `i32x4_eq`: dst lane = a == b ? all ones : 0
-    public mutating func i32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 406, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `v128_any_true`: dst = a != 0 ? 1 : 0
+    public mutating func v128AnyTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 406, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(166)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_ne`: dst lane = a != b ? all ones : 0
-    public mutating func i32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
+    public mutating func i8x16Swizzle(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 407, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(167)
@@ -4039,208 +4099,208 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
-    public mutating func i32x4LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 408, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_splat`: every lane of dst = a
+    public mutating func i8x16Splat(_ dst: VReg, _ a: XReg) {
+        if fusing { return stage(StagedOp(row: 408, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(168)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
-    public mutating func i32x4LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 409, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_extract_lane_s`: dst = sext(a[lane])
+    public mutating func i8x16ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 409, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(169)
         emit(dst)
         emit(a)
-        emit(b)
+        emit(lane)
     }
 
-    /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
-    public mutating func i32x4GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 410, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_extract_lane_u`: dst = zext(a[lane])
+    public mutating func i8x16ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 410, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(170)
         emit(dst)
         emit(a)
-        emit(b)
+        emit(lane)
     }
 
-    /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
-    public mutating func i32x4GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 411, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i8x16ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 411, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(171)
         emit(dst)
         emit(a)
         emit(b)
+        emit(lane)
     }
 
-    /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
-    public mutating func i32x4LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 412, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_splat`: every lane of dst = a
+    public mutating func i16x8Splat(_ dst: VReg, _ a: XReg) {
+        if fusing { return stage(StagedOp(row: 412, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(172)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
-    public mutating func i32x4LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 413, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_extract_lane_s`: dst = sext(a[lane])
+    public mutating func i16x8ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 413, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(173)
         emit(dst)
         emit(a)
-        emit(b)
+        emit(lane)
     }
 
-    /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
-    public mutating func i32x4GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 414, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_extract_lane_u`: dst = zext(a[lane])
+    public mutating func i16x8ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 414, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(174)
         emit(dst)
         emit(a)
-        emit(b)
+        emit(lane)
     }
 
-    /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
-    public mutating func i32x4GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 415, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i16x8ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 415, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(175)
         emit(dst)
         emit(a)
         emit(b)
+        emit(lane)
     }
 
-    /// `i64x2_eq`: dst lane = a == b ? all ones : 0
-    public mutating func i64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 416, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i32x4_splat`: every lane of dst = a
+    public mutating func i32x4Splat(_ dst: VReg, _ a: XReg) {
+        if fusing { return stage(StagedOp(row: 416, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(176)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i64x2_ne`: dst lane = a != b ? all ones : 0
-    public mutating func i64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 417, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i32x4_extract_lane`: dst = a[lane]
+    public mutating func i32x4ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 417, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(177)
         emit(dst)
         emit(a)
-        emit(b)
+        emit(lane)
     }
 
-    /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
-    public mutating func i64x2LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 418, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i32x4_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 418, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(178)
         emit(dst)
         emit(a)
         emit(b)
+        emit(lane)
     }
 
-    /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
-    public mutating func i64x2GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 419, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i64x2_splat`: every lane of dst = a
+    public mutating func i64x2Splat(_ dst: VReg, _ a: XReg) {
+        if fusing { return stage(StagedOp(row: 419, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(179)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
-    public mutating func i64x2LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 420, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i64x2_extract_lane`: dst = a[lane]
+    public mutating func i64x2ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 420, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(180)
         emit(dst)
         emit(a)
-        emit(b)
+        emit(lane)
     }
 
-    /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
-    public mutating func i64x2GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 421, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i64x2_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 421, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(181)
         emit(dst)
         emit(a)
         emit(b)
+        emit(lane)
     }
 
-    /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 422, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f32x4_splat`: every lane of dst = a
+    public mutating func f32x4Splat(_ dst: VReg, _ a: FReg) {
+        if fusing { return stage(StagedOp(row: 422, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(182)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 423, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f32x4_extract_lane`: dst = a[lane]
+    public mutating func f32x4ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 423, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(183)
         emit(dst)
         emit(a)
-        emit(b)
+        emit(lane)
     }
 
-    /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 424, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f32x4_replace_lane`: dst = a with lane `lane` = b
+    public mutating func f32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 424, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(184)
         emit(dst)
         emit(a)
         emit(b)
+        emit(lane)
     }
 
-    /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 425, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f64x2_splat`: every lane of dst = a
+    public mutating func f64x2Splat(_ dst: VReg, _ a: FReg) {
+        if fusing { return stage(StagedOp(row: 425, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(185)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 426, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f64x2_extract_lane`: dst = a[lane]
+    public mutating func f64x2ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 426, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(186)
         emit(dst)
         emit(a)
-        emit(b)
+        emit(lane)
     }
 
-    /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 427, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f64x2_replace_lane`: dst = a with lane `lane` = b
+    public mutating func f64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 427, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(187)
         emit(dst)
         emit(a)
         emit(b)
+        emit(lane)
     }
 
-    /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i8x16Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 428, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(188)
@@ -4249,8 +4309,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i8x16Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 429, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(189)
@@ -4259,8 +4319,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i8x16LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 430, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(190)
@@ -4269,8 +4329,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
+    public mutating func i8x16LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 431, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(191)
@@ -4279,8 +4339,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i8x16GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 432, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(192)
@@ -4289,8 +4349,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
+    public mutating func i8x16GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 433, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(193)
@@ -4299,44 +4359,48 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
-    public mutating func i8x16Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 434, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i8x16LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 434, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(194)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i8x16_neg`: dst lane = -a (wrapping)
-    public mutating func i8x16Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 435, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
+    public mutating func i8x16LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 435, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(195)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
-    public mutating func i8x16AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 436, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i8x16GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 436, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(196)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
-    public mutating func i8x16Bitmask(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 437, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
+    public mutating func i8x16GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 437, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(197)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i8x16_shl`: dst lane = a << (b mod lane width)
-    public mutating func i8x16Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+    /// `i16x8_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i16x8Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 438, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(198)
@@ -4345,8 +4409,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
-    public mutating func i8x16ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+    /// `i16x8_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i16x8Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 439, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(199)
@@ -4355,8 +4419,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
-    public mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+    /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i16x8LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 440, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(200)
@@ -4365,8 +4429,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_add`: dst lane = a + b (wrapping)
-    public mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
+    public mutating func i16x8LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 441, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(201)
@@ -4375,8 +4439,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_sub`: dst lane = a - b (wrapping)
-    public mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i16x8GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 442, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(202)
@@ -4385,8 +4449,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_min_s`: dst lane = signed min(a, b)
-    public mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
+    public mutating func i16x8GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 443, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(203)
@@ -4395,8 +4459,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_min_u`: dst lane = unsigned min(a, b)
-    public mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i16x8LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 444, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(204)
@@ -4405,8 +4469,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_max_s`: dst lane = signed max(a, b)
-    public mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
+    public mutating func i16x8LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 445, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(205)
@@ -4415,8 +4479,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_max_u`: dst lane = unsigned max(a, b)
-    public mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i16x8GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 446, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(206)
@@ -4425,8 +4489,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
-    public mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
+    public mutating func i16x8GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 447, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(207)
@@ -4435,8 +4499,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
-    public mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 448, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(208)
@@ -4445,8 +4509,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
-    public mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 449, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(209)
@@ -4455,8 +4519,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
-    public mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i32x4LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 450, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(210)
@@ -4465,8 +4529,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
-    public mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
+    public mutating func i32x4LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 451, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(211)
@@ -4475,44 +4539,48 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
-    public mutating func i16x8Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 452, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i32x4GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 452, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(212)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_neg`: dst lane = -a (wrapping)
-    public mutating func i16x8Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 453, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
+    public mutating func i32x4GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 453, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(213)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
-    public mutating func i16x8AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 454, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i32x4LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 454, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(214)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
-    public mutating func i16x8Bitmask(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 455, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
+    public mutating func i32x4LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 455, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(215)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_shl`: dst lane = a << (b mod lane width)
-    public mutating func i16x8Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+    /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i32x4GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 456, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(216)
@@ -4521,8 +4589,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
-    public mutating func i16x8ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+    /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
+    public mutating func i32x4GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 457, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(217)
@@ -4531,8 +4599,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
-    public mutating func i16x8ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+    /// `i64x2_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 458, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(218)
@@ -4541,8 +4609,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_add`: dst lane = a + b (wrapping)
-    public mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 459, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(219)
@@ -4551,8 +4619,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_sub`: dst lane = a - b (wrapping)
-    public mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i64x2LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 460, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(220)
@@ -4561,8 +4629,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_mul`: dst lane = a * b (wrapping)
-    public mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i64x2GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 461, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(221)
@@ -4571,8 +4639,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_min_s`: dst lane = signed min(a, b)
-    public mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i64x2LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 462, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(222)
@@ -4581,8 +4649,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_min_u`: dst lane = unsigned min(a, b)
-    public mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i64x2GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 463, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(223)
@@ -4591,8 +4659,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_max_s`: dst lane = signed max(a, b)
-    public mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 464, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(224)
@@ -4601,8 +4669,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_max_u`: dst lane = unsigned max(a, b)
-    public mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 465, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(225)
@@ -4611,8 +4679,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
-    public mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 466, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(226)
@@ -4621,8 +4689,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
-    public mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 467, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(227)
@@ -4631,8 +4699,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
-    public mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 468, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(228)
@@ -4641,8 +4709,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
-    public mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 469, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(229)
@@ -4651,8 +4719,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
-    public mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 470, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(230)
@@ -4661,44 +4729,48 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
-    public mutating func i32x4Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 471, Int64(dst.index), Int64(a.index))) }
+    /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 471, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(231)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_neg`: dst lane = -a (wrapping)
-    public mutating func i32x4Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 472, Int64(dst.index), Int64(a.index))) }
+    /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 472, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(232)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
-    public mutating func i32x4AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 473, Int64(dst.index), Int64(a.index))) }
+    /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 473, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(233)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
-    public mutating func i32x4Bitmask(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 474, Int64(dst.index), Int64(a.index))) }
+    /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 474, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(234)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_shl`: dst lane = a << (b mod lane width)
-    public mutating func i32x4Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+    /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 475, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(235)
@@ -4707,48 +4779,44 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
-    public mutating func i32x4ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 476, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i8x16Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 476, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(236)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
-    public mutating func i32x4ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 477, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_neg`: dst lane = -a (wrapping)
+    public mutating func i8x16Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 477, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(237)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_add`: dst lane = a + b (wrapping)
-    public mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 478, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i8x16AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 478, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(238)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_sub`: dst lane = a - b (wrapping)
-    public mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 479, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i8x16Bitmask(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 479, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(239)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_mul`: dst lane = a * b (wrapping)
-    public mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_shl`: dst lane = a << (b mod lane width)
+    public mutating func i8x16Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 480, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(240)
@@ -4757,8 +4825,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_min_s`: dst lane = signed min(a, b)
-    public mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i8x16ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 481, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(241)
@@ -4767,8 +4835,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_min_u`: dst lane = unsigned min(a, b)
-    public mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 482, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(242)
@@ -4777,8 +4845,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_max_s`: dst lane = signed max(a, b)
-    public mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_add`: dst lane = a + b (wrapping)
+    public mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 483, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(243)
@@ -4787,8 +4855,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_max_u`: dst lane = unsigned max(a, b)
-    public mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_sub`: dst lane = a - b (wrapping)
+    public mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 484, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(244)
@@ -4797,44 +4865,48 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
-    public mutating func i64x2Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 485, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_min_s`: dst lane = signed min(a, b)
+    public mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 485, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(245)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i64x2_neg`: dst lane = -a (wrapping)
-    public mutating func i64x2Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 486, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_min_u`: dst lane = unsigned min(a, b)
+    public mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 486, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(246)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
-    public mutating func i64x2AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 487, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_max_s`: dst lane = signed max(a, b)
+    public mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 487, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(247)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
-    public mutating func i64x2Bitmask(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 488, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_max_u`: dst lane = unsigned max(a, b)
+    public mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 488, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(248)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i64x2_shl`: dst lane = a << (b mod lane width)
-    public mutating func i64x2Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+    /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
+    public mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 489, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(249)
@@ -4843,8 +4915,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
-    public mutating func i64x2ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+    /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
+    public mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 490, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(250)
@@ -4853,8 +4925,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
-    public mutating func i64x2ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+    /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
+    public mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 491, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(251)
@@ -4863,8 +4935,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_add`: dst lane = a + b (wrapping)
-    public mutating func i64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
+    public mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 492, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(252)
@@ -4873,8 +4945,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_sub`: dst lane = a - b (wrapping)
-    public mutating func i64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    public mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 493, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(253)
@@ -4883,18 +4955,17 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_mul`: dst lane = a * b (wrapping)
-    public mutating func i64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 494, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i16x8Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 494, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(254)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i8x16_popcnt`: dst lane = number of one bits in a
-    public mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg) {
+    /// `i16x8_neg`: dst lane = -a (wrapping)
+    public mutating func i16x8Neg(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 495, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(255)
@@ -4902,28 +4973,26 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
-    public mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 496, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i16x8AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 496, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(256)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
-    public mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 497, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i16x8Bitmask(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 497, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(257)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
-    public mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_shl`: dst lane = a << (b mod lane width)
+    public mutating func i16x8Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 498, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(258)
@@ -4932,8 +5001,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
-    public mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i16x8ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 499, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(259)
@@ -4942,17 +5011,18 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
-    public mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 500, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i16x8ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 500, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(260)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
-    public mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_add`: dst lane = a + b (wrapping)
+    public mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 501, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(261)
@@ -4961,17 +5031,18 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
-    public mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 502, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_sub`: dst lane = a - b (wrapping)
+    public mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 502, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(262)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_extmul_low_i8x16_u`: dst lane = a * b of the low halves, zero-extended first
-    public mutating func i16x8ExtmulLowI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_mul`: dst lane = a * b (wrapping)
+    public mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 503, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(263)
@@ -4980,17 +5051,18 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_extend_high_i8x16_s`: dst = the high half of a's i8x16 lanes, sign-extended
-    public mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 504, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_min_s`: dst lane = signed min(a, b)
+    public mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 504, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(264)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_extmul_high_i8x16_s`: dst lane = a * b of the high halves, sign-extended first
-    public mutating func i16x8ExtmulHighI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_min_u`: dst lane = unsigned min(a, b)
+    public mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 505, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(265)
@@ -4999,17 +5071,18 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_extend_high_i8x16_u`: dst = the high half of a's i8x16 lanes, zero-extended
-    public mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 506, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_max_s`: dst lane = signed max(a, b)
+    public mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 506, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(266)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_extmul_high_i8x16_u`: dst lane = a * b of the high halves, zero-extended first
-    public mutating func i16x8ExtmulHighI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_max_u`: dst lane = unsigned max(a, b)
+    public mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 507, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(267)
@@ -5018,17 +5091,18 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_extend_low_i16x8_s`: dst = the low half of a's i16x8 lanes, sign-extended
-    public mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 508, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
+    public mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 508, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(268)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_extmul_low_i16x8_s`: dst lane = a * b of the low halves, sign-extended first
-    public mutating func i32x4ExtmulLowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
+    public mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 509, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(269)
@@ -5037,17 +5111,18 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_extend_low_i16x8_u`: dst = the low half of a's i16x8 lanes, zero-extended
-    public mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 510, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
+    public mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 510, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(270)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_extmul_low_i16x8_u`: dst lane = a * b of the low halves, zero-extended first
-    public mutating func i32x4ExtmulLowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
+    public mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 511, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(271)
@@ -5056,27 +5131,27 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_extend_high_i16x8_s`: dst = the high half of a's i16x8 lanes, sign-extended
-    public mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 512, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    public mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 512, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(272)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `i32x4_extmul_high_i16x8_s`: dst lane = a * b of the high halves, sign-extended first
-    public mutating func i32x4ExtmulHighI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 513, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(273)
         emit(dst)
         emit(a)
         emit(b)
     }
 
-    /// `i32x4_extend_high_i16x8_u`: dst = the high half of a's i16x8 lanes, zero-extended
-    public mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg) {
+    /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i32x4Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 513, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(273)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_neg`: dst lane = -a (wrapping)
+    public mutating func i32x4Neg(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 514, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(274)
@@ -5084,18 +5159,17 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i32x4_extmul_high_i16x8_u`: dst lane = a * b of the high halves, zero-extended first
-    public mutating func i32x4ExtmulHighI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 515, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i32x4AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 515, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(275)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i64x2_extend_low_i32x4_s`: dst = the low half of a's i32x4 lanes, sign-extended
-    public mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg) {
+    /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i32x4Bitmask(_ dst: XReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 516, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(276)
@@ -5103,8 +5177,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i64x2_extmul_low_i32x4_s`: dst lane = a * b of the low halves, sign-extended first
-    public mutating func i64x2ExtmulLowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_shl`: dst lane = a << (b mod lane width)
+    public mutating func i32x4Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 517, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(277)
@@ -5113,17 +5187,18 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_extend_low_i32x4_u`: dst = the low half of a's i32x4 lanes, zero-extended
-    public mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 518, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i32x4ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 518, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(278)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i64x2_extmul_low_i32x4_u`: dst lane = a * b of the low halves, zero-extended first
-    public mutating func i64x2ExtmulLowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i32x4ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 519, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(279)
@@ -5132,17 +5207,18 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_extend_high_i32x4_s`: dst = the high half of a's i32x4 lanes, sign-extended
-    public mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 520, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_add`: dst lane = a + b (wrapping)
+    public mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 520, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(280)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i64x2_extmul_high_i32x4_s`: dst lane = a * b of the high halves, sign-extended first
-    public mutating func i64x2ExtmulHighI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_sub`: dst lane = a - b (wrapping)
+    public mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 521, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(281)
@@ -5151,17 +5227,18 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_extend_high_i32x4_u`: dst = the high half of a's i32x4 lanes, zero-extended
-    public mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 522, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_mul`: dst lane = a * b (wrapping)
+    public mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 522, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(282)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
-    public mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_min_s`: dst lane = signed min(a, b)
+    public mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 523, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(283)
@@ -5170,35 +5247,38 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
-    public mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 524, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_min_u`: dst lane = unsigned min(a, b)
+    public mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 524, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(284)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
-    public mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 525, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_max_s`: dst lane = signed max(a, b)
+    public mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 525, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(285)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
-    public mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 526, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_max_u`: dst lane = unsigned max(a, b)
+    public mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 526, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(286)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
-    public mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg) {
+    /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i64x2Abs(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 527, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(287)
@@ -5206,28 +5286,26 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
-    public mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 528, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i64x2_neg`: dst lane = -a (wrapping)
+    public mutating func i64x2Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 528, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(288)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
-    public mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 529, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i64x2AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 529, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(289)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f32x4_ceil`: dst lane = ceil(a)
-    public mutating func f32x4Ceil(_ dst: VReg, _ a: VReg) {
+    /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i64x2Bitmask(_ dst: XReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 530, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(290)
@@ -5235,72 +5313,77 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_floor`: dst lane = floor(a)
-    public mutating func f32x4Floor(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 531, Int64(dst.index), Int64(a.index))) }
+    /// `i64x2_shl`: dst lane = a << (b mod lane width)
+    public mutating func i64x2Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 531, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(291)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `f32x4_trunc`: dst lane = trunc(a)
-    public mutating func f32x4Trunc(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 532, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(292)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `f32x4_nearest`: dst lane = nearest(a), ties to even
-    public mutating func f32x4Nearest(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 533, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(293)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `f32x4_abs`: dst lane = |a|
-    public mutating func f32x4Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 534, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(294)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `f32x4_neg`: dst lane = -a
-    public mutating func f32x4Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 535, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(295)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `f32x4_sqrt`: dst lane = sqrt(a)
-    public mutating func f32x4Sqrt(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 536, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(296)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `f32x4_add`: dst lane = a + b
-    public mutating func f32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 537, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(297)
         emit(dst)
         emit(a)
         emit(b)
     }
 
-    /// `f32x4_sub`: dst lane = a - b
-    public mutating func f32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i64x2ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 532, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(292)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i64x2ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
+        if fusing { return stage(StagedOp(row: 533, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(293)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_add`: dst lane = a + b (wrapping)
+    public mutating func i64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 534, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(294)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_sub`: dst lane = a - b (wrapping)
+    public mutating func i64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 535, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(295)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i64x2_mul`: dst lane = a * b (wrapping)
+    public mutating func i64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 536, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(296)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_popcnt`: dst lane = number of one bits in a
+    public mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 537, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(297)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
+    public mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 538, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(298)
@@ -5309,8 +5392,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_mul`: dst lane = a * b
-    public mutating func f32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
+    public mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 539, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(299)
@@ -5319,8 +5402,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_div`: dst lane = a / b
-    public mutating func f32x4Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
+    public mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 540, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(300)
@@ -5329,8 +5412,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
-    public mutating func f32x4Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
+    public mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 541, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(301)
@@ -5339,18 +5422,17 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
-    public mutating func f32x4Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 542, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
+    public mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 542, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(302)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f32x4_pmin`: dst lane = b < a ? b : a
-    public mutating func f32x4Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
+    public mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 543, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(303)
@@ -5359,27 +5441,27 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_pmax`: dst lane = a < b ? b : a
-    public mutating func f32x4Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 544, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
+    public mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 544, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(304)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_extmul_low_i8x16_u`: dst lane = a * b of the low halves, zero-extended first
+    public mutating func i16x8ExtmulLowI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 545, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(305)
         emit(dst)
         emit(a)
         emit(b)
     }
 
-    /// `f64x2_ceil`: dst lane = ceil(a)
-    public mutating func f64x2Ceil(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 545, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(305)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `f64x2_floor`: dst lane = floor(a)
-    public mutating func f64x2Floor(_ dst: VReg, _ a: VReg) {
+    /// `i16x8_extend_high_i8x16_s`: dst = the high half of a's i8x16 lanes, sign-extended
+    public mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 546, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(306)
@@ -5387,17 +5469,18 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_trunc`: dst lane = trunc(a)
-    public mutating func f64x2Trunc(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 547, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_extmul_high_i8x16_s`: dst lane = a * b of the high halves, sign-extended first
+    public mutating func i16x8ExtmulHighI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 547, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(307)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `f64x2_nearest`: dst lane = nearest(a), ties to even
-    public mutating func f64x2Nearest(_ dst: VReg, _ a: VReg) {
+    /// `i16x8_extend_high_i8x16_u`: dst = the high half of a's i8x16 lanes, zero-extended
+    public mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 548, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(308)
@@ -5405,17 +5488,18 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_abs`: dst lane = |a|
-    public mutating func f64x2Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 549, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_extmul_high_i8x16_u`: dst lane = a * b of the high halves, zero-extended first
+    public mutating func i16x8ExtmulHighI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 549, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(309)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `f64x2_neg`: dst lane = -a
-    public mutating func f64x2Neg(_ dst: VReg, _ a: VReg) {
+    /// `i32x4_extend_low_i16x8_s`: dst = the low half of a's i16x8 lanes, sign-extended
+    public mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 550, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(310)
@@ -5423,27 +5507,27 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_sqrt`: dst lane = sqrt(a)
-    public mutating func f64x2Sqrt(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 551, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_extmul_low_i16x8_s`: dst lane = a * b of the low halves, sign-extended first
+    public mutating func i32x4ExtmulLowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 551, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(311)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `f64x2_add`: dst lane = a + b
-    public mutating func f64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 552, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(312)
         emit(dst)
         emit(a)
         emit(b)
     }
 
-    /// `f64x2_sub`: dst lane = a - b
-    public mutating func f64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_extend_low_i16x8_u`: dst = the low half of a's i16x8 lanes, zero-extended
+    public mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 552, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(312)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_extmul_low_i16x8_u`: dst lane = a * b of the low halves, zero-extended first
+    public mutating func i32x4ExtmulLowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 553, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(313)
@@ -5452,18 +5536,17 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_mul`: dst lane = a * b
-    public mutating func f64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 554, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i32x4_extend_high_i16x8_s`: dst = the high half of a's i16x8 lanes, sign-extended
+    public mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 554, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(314)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f64x2_div`: dst lane = a / b
-    public mutating func f64x2Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_extmul_high_i16x8_s`: dst lane = a * b of the high halves, sign-extended first
+    public mutating func i32x4ExtmulHighI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 555, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(315)
@@ -5472,18 +5555,17 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
-    public mutating func f64x2Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 556, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i32x4_extend_high_i16x8_u`: dst = the high half of a's i16x8 lanes, zero-extended
+    public mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 556, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(316)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
-    public mutating func f64x2Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_extmul_high_i16x8_u`: dst lane = a * b of the high halves, zero-extended first
+    public mutating func i32x4ExtmulHighI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 557, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(317)
@@ -5492,18 +5574,17 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_pmin`: dst lane = b < a ? b : a
-    public mutating func f64x2Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 558, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i64x2_extend_low_i32x4_s`: dst = the low half of a's i32x4 lanes, sign-extended
+    public mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 558, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(318)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f64x2_pmax`: dst lane = a < b ? b : a
-    public mutating func f64x2Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_extmul_low_i32x4_s`: dst lane = a * b of the low halves, sign-extended first
+    public mutating func i64x2ExtmulLowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 559, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(319)
@@ -5512,8 +5593,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
-    public mutating func i32x4TruncSatF32x4S(_ dst: VReg, _ a: VReg) {
+    /// `i64x2_extend_low_i32x4_u`: dst = the low half of a's i32x4 lanes, zero-extended
+    public mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 560, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(320)
@@ -5521,17 +5602,18 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
-    public mutating func i32x4TruncSatF32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 561, Int64(dst.index), Int64(a.index))) }
+    /// `i64x2_extmul_low_i32x4_u`: dst lane = a * b of the low halves, zero-extended first
+    public mutating func i64x2ExtmulLowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 561, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(321)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
-    public mutating func i32x4TruncSatF64x2SZero(_ dst: VReg, _ a: VReg) {
+    /// `i64x2_extend_high_i32x4_s`: dst = the high half of a's i32x4 lanes, sign-extended
+    public mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 562, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(322)
@@ -5539,17 +5621,18 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
-    public mutating func i32x4TruncSatF64x2UZero(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 563, Int64(dst.index), Int64(a.index))) }
+    /// `i64x2_extmul_high_i32x4_s`: dst lane = a * b of the high halves, sign-extended first
+    public mutating func i64x2ExtmulHighI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 563, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(323)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
-    public mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg) {
+    /// `i64x2_extend_high_i32x4_u`: dst = the high half of a's i32x4 lanes, zero-extended
+    public mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 564, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(324)
@@ -5557,17 +5640,18 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
-    public mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 565, Int64(dst.index), Int64(a.index))) }
+    /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
+    public mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 565, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(325)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
-    public mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) {
+    /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    public mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 566, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(326)
@@ -5575,8 +5659,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
-    public mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) {
+    /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    public mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 567, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(327)
@@ -5584,8 +5668,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
-    public mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) {
+    /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    public mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 568, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(328)
@@ -5593,8 +5677,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
-    public mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) {
+    /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    public mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 569, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(329)
@@ -5602,11 +5686,407 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
-    public mutating func f32x4RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 570, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+    /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
+    public mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 570, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(330)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
+    public mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 571, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(331)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_ceil`: dst lane = ceil(a)
+    public mutating func f32x4Ceil(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 572, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(332)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_floor`: dst lane = floor(a)
+    public mutating func f32x4Floor(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 573, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(333)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_trunc`: dst lane = trunc(a)
+    public mutating func f32x4Trunc(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 574, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(334)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_nearest`: dst lane = nearest(a), ties to even
+    public mutating func f32x4Nearest(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 575, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(335)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_abs`: dst lane = |a|
+    public mutating func f32x4Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 576, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(336)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_neg`: dst lane = -a
+    public mutating func f32x4Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 577, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(337)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_sqrt`: dst lane = sqrt(a)
+    public mutating func f32x4Sqrt(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 578, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(338)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_add`: dst lane = a + b
+    public mutating func f32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 579, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(339)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_sub`: dst lane = a - b
+    public mutating func f32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 580, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(340)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_mul`: dst lane = a * b
+    public mutating func f32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 581, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(341)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_div`: dst lane = a / b
+    public mutating func f32x4Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 582, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(342)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f32x4Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 583, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(343)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f32x4Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 584, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(344)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_pmin`: dst lane = b < a ? b : a
+    public mutating func f32x4Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 585, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(345)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f32x4_pmax`: dst lane = a < b ? b : a
+    public mutating func f32x4Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 586, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(346)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_ceil`: dst lane = ceil(a)
+    public mutating func f64x2Ceil(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 587, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(347)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_floor`: dst lane = floor(a)
+    public mutating func f64x2Floor(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 588, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(348)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_trunc`: dst lane = trunc(a)
+    public mutating func f64x2Trunc(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 589, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(349)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_nearest`: dst lane = nearest(a), ties to even
+    public mutating func f64x2Nearest(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 590, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(350)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_abs`: dst lane = |a|
+    public mutating func f64x2Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 591, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(351)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_neg`: dst lane = -a
+    public mutating func f64x2Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 592, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(352)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_sqrt`: dst lane = sqrt(a)
+    public mutating func f64x2Sqrt(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 593, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(353)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_add`: dst lane = a + b
+    public mutating func f64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 594, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(354)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_sub`: dst lane = a - b
+    public mutating func f64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 595, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(355)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_mul`: dst lane = a * b
+    public mutating func f64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 596, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(356)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_div`: dst lane = a / b
+    public mutating func f64x2Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 597, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(357)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f64x2Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 598, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(358)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f64x2Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 599, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(359)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_pmin`: dst lane = b < a ? b : a
+    public mutating func f64x2Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 600, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(360)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `f64x2_pmax`: dst lane = a < b ? b : a
+    public mutating func f64x2Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 601, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(361)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
+    public mutating func i32x4TruncSatF32x4S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 602, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(362)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
+    public mutating func i32x4TruncSatF32x4U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 603, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(363)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
+    public mutating func i32x4TruncSatF64x2SZero(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 604, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(364)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
+    public mutating func i32x4TruncSatF64x2UZero(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 605, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(365)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
+    public mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 606, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(366)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
+    public mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 607, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(367)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
+    public mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 608, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(368)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
+    public mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 609, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(369)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
+    public mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 610, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(370)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
+    public mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 611, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(371)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `f32x4_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
+    public mutating func f32x4RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 612, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        beginInstruction()
+        emitExtended(372)
         emit(dst)
         emit(a)
         emit(b)
@@ -5615,9 +6095,9 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
     public mutating func f32x4RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 571, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        if fusing { return stage(StagedOp(row: 613, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
-        emitExtended(331)
+        emitExtended(373)
         emit(dst)
         emit(a)
         emit(b)
@@ -5626,9 +6106,9 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
     public mutating func f64x2RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 572, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        if fusing { return stage(StagedOp(row: 614, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
-        emitExtended(332)
+        emitExtended(374)
         emit(dst)
         emit(a)
         emit(b)
@@ -5637,9 +6117,9 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
     public mutating func f64x2RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 573, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        if fusing { return stage(StagedOp(row: 615, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
-        emitExtended(333)
+        emitExtended(375)
         emit(dst)
         emit(a)
         emit(b)
@@ -5648,9 +6128,9 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum saturated to i16
     public mutating func i16x8RelaxedDotI8x16I7x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 574, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 616, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(334)
+        emitExtended(376)
         emit(dst)
         emit(a)
         emit(b)
@@ -5658,9 +6138,9 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = the two i16 lanes of i16x8.relaxed_dot_i8x16_i7x16_s(a, b) at 2i, 2i+1, added to c[i] (wrapping i32)
     public mutating func i32x4RelaxedDotI8x16I7x16AddS(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 575, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        if fusing { return stage(StagedOp(row: 617, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
-        emitExtended(335)
+        emitExtended(377)
         emit(dst)
         emit(a)
         emit(b)
@@ -5670,7 +6150,7 @@ extension Encoder: OpVisitor {
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
     public mutating func returnCall(_ offset: PcRelOffset, _ frame: UInt16, _ count: UInt16) {
         beginInstruction()
-        emitExtended(336)
+        emitExtended(378)
         emit(offset)
         emit(frame)
         emit(count)
@@ -5678,9 +6158,9 @@ extension Encoder: OpVisitor {
 
     /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
     public mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 577, Int64(table), Int64(type), Int64(index.index), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 619, Int64(table), Int64(type), Int64(index.index), Int64(frame), Int64(count))) }
         beginInstruction()
-        emitExtended(337)
+        emitExtended(379)
         emit(table)
         emit(type)
         emit(index)
@@ -5690,9 +6170,9 @@ extension Encoder: OpVisitor {
 
     /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
     public mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 578, Int64(ref.index), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 620, Int64(ref.index), Int64(frame), Int64(count))) }
         beginInstruction()
-        emitExtended(338)
+        emitExtended(380)
         emit(ref)
         emit(frame)
         emit(count)
@@ -6456,9 +6936,9 @@ extension Encoder {
 
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
     public mutating func returnCall(_ offset: Label, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 576, Int64(offset.id), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 618, Int64(offset.id), Int64(frame), Int64(count))) }
         beginInstruction()
-        emitExtended(336)
+        emitExtended(378)
         emitLabel(offset)
         emit(frame)
         emit(count)

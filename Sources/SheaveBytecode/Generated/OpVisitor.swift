@@ -140,12 +140,12 @@ public protocol OpVisitor {
     mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
     /// `elem_drop`: drop element segment `segment`: it becomes empty
     mutating func elemDrop(_ segment: UInt32) -> Output
-    /// `memory_fill`: fill count bytes of memory from dst with low8(value); traps when out of bounds
-    mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) -> Output
-    /// `memory_copy`: copy count bytes of memory (overlap-safe); traps when out of bounds
-    mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) -> Output
-    /// `memory_init`: copy count bytes of data segment `segment` to memory; traps when out of bounds
-    mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
+    /// `memory_fill`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
+    mutating func memoryFill(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) -> Output
+    /// `memory_copy`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
+    mutating func memoryCopy(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
+    /// `memory_init`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
+    mutating func memoryInit(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
     /// `data_drop`: drop data segment `segment`: it becomes empty
     mutating func dataDrop(_ segment: UInt32) -> Output
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
@@ -664,10 +664,50 @@ public protocol OpVisitor {
     mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: PcRelOffset) -> Output
     /// `xmov_xload32_xchg`: ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)
     mutating func xmovXload32Xchg(_ dst: XReg, _ ptr: XReg, _ src: XReg, _ offset: UInt32, _ value: XReg) -> Output
-    /// `memory_size`: dst = size of memory 0 in 64 KiB pages
-    mutating func memorySize(_ dst: XReg) -> Output
-    /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
-    mutating func memoryGrow(_ dst: XReg, _ delta: XReg) -> Output
+    /// `memory_size`: dst = size of memories[memory] in 64 KiB pages
+    mutating func memorySize(_ dst: XReg, _ memory: UInt32) -> Output
+    /// `memory_grow`: grow memories[memory] by delta pages; dst = old size in pages, or -1 (of the memory's address width) on failure
+    mutating func memoryGrow(_ dst: XReg, _ delta: XReg, _ memory: UInt32) -> Output
+    /// `xload8_s32_m`: low32(dst) = sext(i8 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload8S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xload8_u32_m`: low32(dst) = zext(u8 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload8U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xload16_s32_m`: low32(dst) = sext(i16 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload16S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xload16_u32_m`: low32(dst) = zext(u16 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload16U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xload32_m`: low32(dst) = u32 load from memories[memory][ea]; traps when out of bounds
+    mutating func xload32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xload8_s64_m`: dst = sext(i8 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload8S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xload8_u64_m`: dst = zext(u8 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload8U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xload16_s64_m`: dst = sext(i16 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload16S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xload16_u64_m`: dst = zext(u16 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload16U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xload32_s64_m`: dst = sext(i32 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload32S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xload32_u64_m`: dst = zext(u32 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload32U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xload64_m`: dst = u64 load from memories[memory][ea]; traps when out of bounds
+    mutating func xload64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `fload32_m`: low32(dst) = f32 load from memories[memory][ea]; traps when out of bounds
+    mutating func fload32M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `fload64_m`: dst = f64 load from memories[memory][ea]; traps when out of bounds
+    mutating func fload64M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `xstore8_m`: memories[memory][ea] = low8(src); traps when out of bounds
+    mutating func xstore8M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) -> Output
+    /// `xstore16_m`: memories[memory][ea] = low16(src); traps when out of bounds
+    mutating func xstore16M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) -> Output
+    /// `xstore32_m`: memories[memory][ea] = low32(src); traps when out of bounds
+    mutating func xstore32M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) -> Output
+    /// `xstore64_m`: memories[memory][ea] = src; traps when out of bounds
+    mutating func xstore64M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) -> Output
+    /// `fstore32_m`: memories[memory][ea] = low32(src) as f32; traps when out of bounds
+    mutating func fstore32M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) -> Output
+    /// `fstore64_m`: memories[memory][ea] = src as f64; traps when out of bounds
+    mutating func fstore64M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) -> Output
     /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
     mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64) -> Output
     /// `vselect`: dst = low32(cond) != 0 ? a : b (select on v128)
@@ -722,6 +762,50 @@ public protocol OpVisitor {
     mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> Output
     /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
     mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) -> Output
+    /// `v128_load_m`: as v128_load, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128LoadM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load8x8_s_m`: as v128_load8x8_s, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load8x8SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load8x8_u_m`: as v128_load8x8_u, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load8x8UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load16x4_s_m`: as v128_load16x4_s, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load16x4SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load16x4_u_m`: as v128_load16x4_u, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load16x4UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load32x2_s_m`: as v128_load32x2_s, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load32x2SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load32x2_u_m`: as v128_load32x2_u, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load32x2UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load8_splat_m`: as v128_load8_splat, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load8SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load16_splat_m`: as v128_load16_splat, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load16SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load32_splat_m`: as v128_load32_splat, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load32SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load64_splat_m`: as v128_load64_splat, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load64SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load32_zero_m`: as v128_load32_zero, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load32ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_load64_zero_m`: as v128_load64_zero, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load64ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) -> Output
+    /// `v128_store_m`: as v128_store, to memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128StoreM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ memory: UInt32) -> Output
+    /// `v128_load8_lane_m`: as v128_load8_lane, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load8LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> Output
+    /// `v128_load16_lane_m`: as v128_load16_lane, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load16LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> Output
+    /// `v128_load32_lane_m`: as v128_load32_lane, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load32LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> Output
+    /// `v128_load64_lane_m`: as v128_load64_lane, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load64LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> Output
+    /// `v128_store8_lane_m`: as v128_store8_lane, to memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Store8LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> Output
+    /// `v128_store16_lane_m`: as v128_store16_lane, to memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Store16LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> Output
+    /// `v128_store32_lane_m`: as v128_store32_lane, to memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Store32LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> Output
+    /// `v128_store64_lane_m`: as v128_store64_lane, to memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Store64LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) -> Output
     /// `v128_not`: dst = ~a
     mutating func v128Not(_ dst: VReg, _ a: VReg) -> Output
     /// `v128_and`: dst = a & b

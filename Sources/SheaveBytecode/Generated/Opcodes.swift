@@ -545,11 +545,11 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case tableInit = 27
     /// `elem_drop`: drop element segment `segment`: it becomes empty
     case elemDrop = 28
-    /// `memory_fill`: fill count bytes of memory from dst with low8(value); traps when out of bounds
+    /// `memory_fill`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
     case memoryFill = 29
-    /// `memory_copy`: copy count bytes of memory (overlap-safe); traps when out of bounds
+    /// `memory_copy`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
     case memoryCopy = 30
-    /// `memory_init`: copy count bytes of data segment `segment` to memory; traps when out of bounds
+    /// `memory_init`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
     case memoryInit = 31
     /// `data_drop`: drop data segment `segment`: it becomes empty
     case dataDrop = 32
@@ -665,506 +665,590 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case f32FromF64 = 87
     /// `f64_from_f32`: dst = src promoted to f64
     case f64FromF32 = 88
-    /// `memory_size`: dst = size of memory 0 in 64 KiB pages
+    /// `memory_size`: dst = size of memories[memory] in 64 KiB pages
     case memorySize = 89
-    /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
+    /// `memory_grow`: grow memories[memory] by delta pages; dst = old size in pages, or -1 (of the memory's address width) on failure
     case memoryGrow = 90
+    /// `xload8_s32_m`: low32(dst) = sext(i8 load) from memories[memory][ea]; traps when out of bounds
+    case xload8S32M = 91
+    /// `xload8_u32_m`: low32(dst) = zext(u8 load) from memories[memory][ea]; traps when out of bounds
+    case xload8U32M = 92
+    /// `xload16_s32_m`: low32(dst) = sext(i16 load) from memories[memory][ea]; traps when out of bounds
+    case xload16S32M = 93
+    /// `xload16_u32_m`: low32(dst) = zext(u16 load) from memories[memory][ea]; traps when out of bounds
+    case xload16U32M = 94
+    /// `xload32_m`: low32(dst) = u32 load from memories[memory][ea]; traps when out of bounds
+    case xload32M = 95
+    /// `xload8_s64_m`: dst = sext(i8 load) from memories[memory][ea]; traps when out of bounds
+    case xload8S64M = 96
+    /// `xload8_u64_m`: dst = zext(u8 load) from memories[memory][ea]; traps when out of bounds
+    case xload8U64M = 97
+    /// `xload16_s64_m`: dst = sext(i16 load) from memories[memory][ea]; traps when out of bounds
+    case xload16S64M = 98
+    /// `xload16_u64_m`: dst = zext(u16 load) from memories[memory][ea]; traps when out of bounds
+    case xload16U64M = 99
+    /// `xload32_s64_m`: dst = sext(i32 load) from memories[memory][ea]; traps when out of bounds
+    case xload32S64M = 100
+    /// `xload32_u64_m`: dst = zext(u32 load) from memories[memory][ea]; traps when out of bounds
+    case xload32U64M = 101
+    /// `xload64_m`: dst = u64 load from memories[memory][ea]; traps when out of bounds
+    case xload64M = 102
+    /// `fload32_m`: low32(dst) = f32 load from memories[memory][ea]; traps when out of bounds
+    case fload32M = 103
+    /// `fload64_m`: dst = f64 load from memories[memory][ea]; traps when out of bounds
+    case fload64M = 104
+    /// `xstore8_m`: memories[memory][ea] = low8(src); traps when out of bounds
+    case xstore8M = 105
+    /// `xstore16_m`: memories[memory][ea] = low16(src); traps when out of bounds
+    case xstore16M = 106
+    /// `xstore32_m`: memories[memory][ea] = low32(src); traps when out of bounds
+    case xstore32M = 107
+    /// `xstore64_m`: memories[memory][ea] = src; traps when out of bounds
+    case xstore64M = 108
+    /// `fstore32_m`: memories[memory][ea] = low32(src) as f32; traps when out of bounds
+    case fstore32M = 109
+    /// `fstore64_m`: memories[memory][ea] = src as f64; traps when out of bounds
+    case fstore64M = 110
     /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
-    case v128Const = 91
+    case v128Const = 111
     /// `vselect`: dst = low32(cond) != 0 ? a : b (select on v128)
-    case vselect = 92
+    case vselect = 112
     /// `vglobal_get`: dst = globals[index], a v128 global (16 bytes)
-    case vglobalGet = 93
+    case vglobalGet = 113
     /// `vglobal_set`: globals[index] = src, a v128 global (16 bytes)
-    case vglobalSet = 94
+    case vglobalSet = 114
     /// `i8x16_shuffle`: dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)
-    case i8x16Shuffle = 95
+    case i8x16Shuffle = 115
     /// `v128_load`: dst = 16 bytes from memory[ea]; traps when out of bounds
-    case v128Load = 96
+    case v128Load = 116
     /// `v128_load8x8_s`: dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds
-    case v128Load8x8S = 97
+    case v128Load8x8S = 117
     /// `v128_load8x8_u`: dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds
-    case v128Load8x8U = 98
+    case v128Load8x8U = 118
     /// `v128_load16x4_s`: dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds
-    case v128Load16x4S = 99
+    case v128Load16x4S = 119
     /// `v128_load16x4_u`: dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds
-    case v128Load16x4U = 100
+    case v128Load16x4U = 120
     /// `v128_load32x2_s`: dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds
-    case v128Load32x2S = 101
+    case v128Load32x2S = 121
     /// `v128_load32x2_u`: dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds
-    case v128Load32x2U = 102
+    case v128Load32x2U = 122
     /// `v128_load8_splat`: dst = one byte in every lane from memory[ea]; traps when out of bounds
-    case v128Load8Splat = 103
+    case v128Load8Splat = 123
     /// `v128_load16_splat`: dst = one u16 in every lane from memory[ea]; traps when out of bounds
-    case v128Load16Splat = 104
+    case v128Load16Splat = 124
     /// `v128_load32_splat`: dst = one u32 in every lane from memory[ea]; traps when out of bounds
-    case v128Load32Splat = 105
+    case v128Load32Splat = 125
     /// `v128_load64_splat`: dst = one u64 in every lane from memory[ea]; traps when out of bounds
-    case v128Load64Splat = 106
+    case v128Load64Splat = 126
     /// `v128_load32_zero`: dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds
-    case v128Load32Zero = 107
+    case v128Load32Zero = 127
     /// `v128_load64_zero`: dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds
-    case v128Load64Zero = 108
+    case v128Load64Zero = 128
     /// `v128_store`: memory[ea] = the 16 bytes of src; traps when out of bounds
-    case v128Store = 109
+    case v128Store = 129
     /// `v128_load8_lane`: dst = src with lane `lane` (of 8 bits) loaded from memory[ea]; traps when out of bounds
-    case v128Load8Lane = 110
+    case v128Load8Lane = 130
     /// `v128_load16_lane`: dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds
-    case v128Load16Lane = 111
+    case v128Load16Lane = 131
     /// `v128_load32_lane`: dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds
-    case v128Load32Lane = 112
+    case v128Load32Lane = 132
     /// `v128_load64_lane`: dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds
-    case v128Load64Lane = 113
+    case v128Load64Lane = 133
     /// `v128_store8_lane`: memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds
-    case v128Store8Lane = 114
+    case v128Store8Lane = 134
     /// `v128_store16_lane`: memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds
-    case v128Store16Lane = 115
+    case v128Store16Lane = 135
     /// `v128_store32_lane`: memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds
-    case v128Store32Lane = 116
+    case v128Store32Lane = 136
     /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
-    case v128Store64Lane = 117
+    case v128Store64Lane = 137
+    /// `v128_load_m`: as v128_load, from memories[memory][addr + offset]; traps when out of bounds
+    case v128LoadM = 138
+    /// `v128_load8x8_s_m`: as v128_load8x8_s, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load8x8SM = 139
+    /// `v128_load8x8_u_m`: as v128_load8x8_u, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load8x8UM = 140
+    /// `v128_load16x4_s_m`: as v128_load16x4_s, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load16x4SM = 141
+    /// `v128_load16x4_u_m`: as v128_load16x4_u, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load16x4UM = 142
+    /// `v128_load32x2_s_m`: as v128_load32x2_s, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load32x2SM = 143
+    /// `v128_load32x2_u_m`: as v128_load32x2_u, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load32x2UM = 144
+    /// `v128_load8_splat_m`: as v128_load8_splat, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load8SplatM = 145
+    /// `v128_load16_splat_m`: as v128_load16_splat, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load16SplatM = 146
+    /// `v128_load32_splat_m`: as v128_load32_splat, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load32SplatM = 147
+    /// `v128_load64_splat_m`: as v128_load64_splat, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load64SplatM = 148
+    /// `v128_load32_zero_m`: as v128_load32_zero, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load32ZeroM = 149
+    /// `v128_load64_zero_m`: as v128_load64_zero, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load64ZeroM = 150
+    /// `v128_store_m`: as v128_store, to memories[memory][addr + offset]; traps when out of bounds
+    case v128StoreM = 151
+    /// `v128_load8_lane_m`: as v128_load8_lane, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load8LaneM = 152
+    /// `v128_load16_lane_m`: as v128_load16_lane, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load16LaneM = 153
+    /// `v128_load32_lane_m`: as v128_load32_lane, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load32LaneM = 154
+    /// `v128_load64_lane_m`: as v128_load64_lane, from memories[memory][addr + offset]; traps when out of bounds
+    case v128Load64LaneM = 155
+    /// `v128_store8_lane_m`: as v128_store8_lane, to memories[memory][addr + offset]; traps when out of bounds
+    case v128Store8LaneM = 156
+    /// `v128_store16_lane_m`: as v128_store16_lane, to memories[memory][addr + offset]; traps when out of bounds
+    case v128Store16LaneM = 157
+    /// `v128_store32_lane_m`: as v128_store32_lane, to memories[memory][addr + offset]; traps when out of bounds
+    case v128Store32LaneM = 158
+    /// `v128_store64_lane_m`: as v128_store64_lane, to memories[memory][addr + offset]; traps when out of bounds
+    case v128Store64LaneM = 159
     /// `v128_not`: dst = ~a
-    case v128Not = 118
+    case v128Not = 160
     /// `v128_and`: dst = a & b
-    case v128And = 119
+    case v128And = 161
     /// `v128_andnot`: dst = a & ~b
-    case v128Andnot = 120
+    case v128Andnot = 162
     /// `v128_or`: dst = a | b
-    case v128Or = 121
+    case v128Or = 163
     /// `v128_xor`: dst = a ^ b
-    case v128Xor = 122
+    case v128Xor = 164
     /// `v128_bitselect`: dst = (a & c) | (b & ~c)
-    case v128Bitselect = 123
+    case v128Bitselect = 165
     /// `v128_any_true`: dst = a != 0 ? 1 : 0
-    case v128AnyTrue = 124
+    case v128AnyTrue = 166
     /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
-    case i8x16Swizzle = 125
+    case i8x16Swizzle = 167
     /// `i8x16_splat`: every lane of dst = a
-    case i8x16Splat = 126
+    case i8x16Splat = 168
     /// `i8x16_extract_lane_s`: dst = sext(a[lane])
-    case i8x16ExtractLaneS = 127
+    case i8x16ExtractLaneS = 169
     /// `i8x16_extract_lane_u`: dst = zext(a[lane])
-    case i8x16ExtractLaneU = 128
+    case i8x16ExtractLaneU = 170
     /// `i8x16_replace_lane`: dst = a with lane `lane` = b
-    case i8x16ReplaceLane = 129
+    case i8x16ReplaceLane = 171
     /// `i16x8_splat`: every lane of dst = a
-    case i16x8Splat = 130
+    case i16x8Splat = 172
     /// `i16x8_extract_lane_s`: dst = sext(a[lane])
-    case i16x8ExtractLaneS = 131
+    case i16x8ExtractLaneS = 173
     /// `i16x8_extract_lane_u`: dst = zext(a[lane])
-    case i16x8ExtractLaneU = 132
+    case i16x8ExtractLaneU = 174
     /// `i16x8_replace_lane`: dst = a with lane `lane` = b
-    case i16x8ReplaceLane = 133
+    case i16x8ReplaceLane = 175
     /// `i32x4_splat`: every lane of dst = a
-    case i32x4Splat = 134
+    case i32x4Splat = 176
     /// `i32x4_extract_lane`: dst = a[lane]
-    case i32x4ExtractLane = 135
+    case i32x4ExtractLane = 177
     /// `i32x4_replace_lane`: dst = a with lane `lane` = b
-    case i32x4ReplaceLane = 136
+    case i32x4ReplaceLane = 178
     /// `i64x2_splat`: every lane of dst = a
-    case i64x2Splat = 137
+    case i64x2Splat = 179
     /// `i64x2_extract_lane`: dst = a[lane]
-    case i64x2ExtractLane = 138
+    case i64x2ExtractLane = 180
     /// `i64x2_replace_lane`: dst = a with lane `lane` = b
-    case i64x2ReplaceLane = 139
+    case i64x2ReplaceLane = 181
     /// `f32x4_splat`: every lane of dst = a
-    case f32x4Splat = 140
+    case f32x4Splat = 182
     /// `f32x4_extract_lane`: dst = a[lane]
-    case f32x4ExtractLane = 141
+    case f32x4ExtractLane = 183
     /// `f32x4_replace_lane`: dst = a with lane `lane` = b
-    case f32x4ReplaceLane = 142
+    case f32x4ReplaceLane = 184
     /// `f64x2_splat`: every lane of dst = a
-    case f64x2Splat = 143
+    case f64x2Splat = 185
     /// `f64x2_extract_lane`: dst = a[lane]
-    case f64x2ExtractLane = 144
+    case f64x2ExtractLane = 186
     /// `f64x2_replace_lane`: dst = a with lane `lane` = b
-    case f64x2ReplaceLane = 145
+    case f64x2ReplaceLane = 187
     /// `i8x16_eq`: dst lane = a == b ? all ones : 0
-    case i8x16Eq = 146
+    case i8x16Eq = 188
     /// `i8x16_ne`: dst lane = a != b ? all ones : 0
-    case i8x16Ne = 147
+    case i8x16Ne = 189
     /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
-    case i8x16LtS = 148
+    case i8x16LtS = 190
     /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
-    case i8x16LtU = 149
+    case i8x16LtU = 191
     /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
-    case i8x16GtS = 150
+    case i8x16GtS = 192
     /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
-    case i8x16GtU = 151
+    case i8x16GtU = 193
     /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
-    case i8x16LeS = 152
+    case i8x16LeS = 194
     /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
-    case i8x16LeU = 153
+    case i8x16LeU = 195
     /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
-    case i8x16GeS = 154
+    case i8x16GeS = 196
     /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
-    case i8x16GeU = 155
+    case i8x16GeU = 197
     /// `i16x8_eq`: dst lane = a == b ? all ones : 0
-    case i16x8Eq = 156
+    case i16x8Eq = 198
     /// `i16x8_ne`: dst lane = a != b ? all ones : 0
-    case i16x8Ne = 157
+    case i16x8Ne = 199
     /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
-    case i16x8LtS = 158
+    case i16x8LtS = 200
     /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
-    case i16x8LtU = 159
+    case i16x8LtU = 201
     /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
-    case i16x8GtS = 160
+    case i16x8GtS = 202
     /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
-    case i16x8GtU = 161
+    case i16x8GtU = 203
     /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
-    case i16x8LeS = 162
+    case i16x8LeS = 204
     /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
-    case i16x8LeU = 163
+    case i16x8LeU = 205
     /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
-    case i16x8GeS = 164
+    case i16x8GeS = 206
     /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
-    case i16x8GeU = 165
+    case i16x8GeU = 207
     /// `i32x4_eq`: dst lane = a == b ? all ones : 0
-    case i32x4Eq = 166
+    case i32x4Eq = 208
     /// `i32x4_ne`: dst lane = a != b ? all ones : 0
-    case i32x4Ne = 167
+    case i32x4Ne = 209
     /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
-    case i32x4LtS = 168
+    case i32x4LtS = 210
     /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
-    case i32x4LtU = 169
+    case i32x4LtU = 211
     /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
-    case i32x4GtS = 170
+    case i32x4GtS = 212
     /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
-    case i32x4GtU = 171
+    case i32x4GtU = 213
     /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
-    case i32x4LeS = 172
+    case i32x4LeS = 214
     /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
-    case i32x4LeU = 173
+    case i32x4LeU = 215
     /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
-    case i32x4GeS = 174
+    case i32x4GeS = 216
     /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
-    case i32x4GeU = 175
+    case i32x4GeU = 217
     /// `i64x2_eq`: dst lane = a == b ? all ones : 0
-    case i64x2Eq = 176
+    case i64x2Eq = 218
     /// `i64x2_ne`: dst lane = a != b ? all ones : 0
-    case i64x2Ne = 177
+    case i64x2Ne = 219
     /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
-    case i64x2LtS = 178
+    case i64x2LtS = 220
     /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
-    case i64x2GtS = 179
+    case i64x2GtS = 221
     /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
-    case i64x2LeS = 180
+    case i64x2LeS = 222
     /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
-    case i64x2GeS = 181
+    case i64x2GeS = 223
     /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
-    case f32x4Eq = 182
+    case f32x4Eq = 224
     /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
-    case f32x4Ne = 183
+    case f32x4Ne = 225
     /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
-    case f32x4Lt = 184
+    case f32x4Lt = 226
     /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
-    case f32x4Gt = 185
+    case f32x4Gt = 227
     /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
-    case f32x4Le = 186
+    case f32x4Le = 228
     /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
-    case f32x4Ge = 187
+    case f32x4Ge = 229
     /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
-    case f64x2Eq = 188
+    case f64x2Eq = 230
     /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
-    case f64x2Ne = 189
+    case f64x2Ne = 231
     /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
-    case f64x2Lt = 190
+    case f64x2Lt = 232
     /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
-    case f64x2Gt = 191
+    case f64x2Gt = 233
     /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
-    case f64x2Le = 192
+    case f64x2Le = 234
     /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
-    case f64x2Ge = 193
+    case f64x2Ge = 235
     /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
-    case i8x16Abs = 194
+    case i8x16Abs = 236
     /// `i8x16_neg`: dst lane = -a (wrapping)
-    case i8x16Neg = 195
+    case i8x16Neg = 237
     /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
-    case i8x16AllTrue = 196
+    case i8x16AllTrue = 238
     /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
-    case i8x16Bitmask = 197
+    case i8x16Bitmask = 239
     /// `i8x16_shl`: dst lane = a << (b mod lane width)
-    case i8x16Shl = 198
+    case i8x16Shl = 240
     /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
-    case i8x16ShrS = 199
+    case i8x16ShrS = 241
     /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
-    case i8x16ShrU = 200
+    case i8x16ShrU = 242
     /// `i8x16_add`: dst lane = a + b (wrapping)
-    case i8x16Add = 201
+    case i8x16Add = 243
     /// `i8x16_sub`: dst lane = a - b (wrapping)
-    case i8x16Sub = 202
+    case i8x16Sub = 244
     /// `i8x16_min_s`: dst lane = signed min(a, b)
-    case i8x16MinS = 203
+    case i8x16MinS = 245
     /// `i8x16_min_u`: dst lane = unsigned min(a, b)
-    case i8x16MinU = 204
+    case i8x16MinU = 246
     /// `i8x16_max_s`: dst lane = signed max(a, b)
-    case i8x16MaxS = 205
+    case i8x16MaxS = 247
     /// `i8x16_max_u`: dst lane = unsigned max(a, b)
-    case i8x16MaxU = 206
+    case i8x16MaxU = 248
     /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
-    case i8x16AddSatS = 207
+    case i8x16AddSatS = 249
     /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
-    case i8x16AddSatU = 208
+    case i8x16AddSatU = 250
     /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
-    case i8x16SubSatS = 209
+    case i8x16SubSatS = 251
     /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
-    case i8x16SubSatU = 210
+    case i8x16SubSatU = 252
     /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
-    case i8x16AvgrU = 211
+    case i8x16AvgrU = 253
     /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
-    case i16x8Abs = 212
+    case i16x8Abs = 254
     /// `i16x8_neg`: dst lane = -a (wrapping)
-    case i16x8Neg = 213
+    case i16x8Neg = 255
     /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
-    case i16x8AllTrue = 214
+    case i16x8AllTrue = 256
     /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
-    case i16x8Bitmask = 215
+    case i16x8Bitmask = 257
     /// `i16x8_shl`: dst lane = a << (b mod lane width)
-    case i16x8Shl = 216
+    case i16x8Shl = 258
     /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
-    case i16x8ShrS = 217
+    case i16x8ShrS = 259
     /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
-    case i16x8ShrU = 218
+    case i16x8ShrU = 260
     /// `i16x8_add`: dst lane = a + b (wrapping)
-    case i16x8Add = 219
+    case i16x8Add = 261
     /// `i16x8_sub`: dst lane = a - b (wrapping)
-    case i16x8Sub = 220
+    case i16x8Sub = 262
     /// `i16x8_mul`: dst lane = a * b (wrapping)
-    case i16x8Mul = 221
+    case i16x8Mul = 263
     /// `i16x8_min_s`: dst lane = signed min(a, b)
-    case i16x8MinS = 222
+    case i16x8MinS = 264
     /// `i16x8_min_u`: dst lane = unsigned min(a, b)
-    case i16x8MinU = 223
+    case i16x8MinU = 265
     /// `i16x8_max_s`: dst lane = signed max(a, b)
-    case i16x8MaxS = 224
+    case i16x8MaxS = 266
     /// `i16x8_max_u`: dst lane = unsigned max(a, b)
-    case i16x8MaxU = 225
+    case i16x8MaxU = 267
     /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
-    case i16x8AddSatS = 226
+    case i16x8AddSatS = 268
     /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
-    case i16x8AddSatU = 227
+    case i16x8AddSatU = 269
     /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
-    case i16x8SubSatS = 228
+    case i16x8SubSatS = 270
     /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
-    case i16x8SubSatU = 229
+    case i16x8SubSatU = 271
     /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
-    case i16x8AvgrU = 230
+    case i16x8AvgrU = 272
     /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
-    case i32x4Abs = 231
+    case i32x4Abs = 273
     /// `i32x4_neg`: dst lane = -a (wrapping)
-    case i32x4Neg = 232
+    case i32x4Neg = 274
     /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
-    case i32x4AllTrue = 233
+    case i32x4AllTrue = 275
     /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
-    case i32x4Bitmask = 234
+    case i32x4Bitmask = 276
     /// `i32x4_shl`: dst lane = a << (b mod lane width)
-    case i32x4Shl = 235
+    case i32x4Shl = 277
     /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
-    case i32x4ShrS = 236
+    case i32x4ShrS = 278
     /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
-    case i32x4ShrU = 237
+    case i32x4ShrU = 279
     /// `i32x4_add`: dst lane = a + b (wrapping)
-    case i32x4Add = 238
+    case i32x4Add = 280
     /// `i32x4_sub`: dst lane = a - b (wrapping)
-    case i32x4Sub = 239
+    case i32x4Sub = 281
     /// `i32x4_mul`: dst lane = a * b (wrapping)
-    case i32x4Mul = 240
+    case i32x4Mul = 282
     /// `i32x4_min_s`: dst lane = signed min(a, b)
-    case i32x4MinS = 241
+    case i32x4MinS = 283
     /// `i32x4_min_u`: dst lane = unsigned min(a, b)
-    case i32x4MinU = 242
+    case i32x4MinU = 284
     /// `i32x4_max_s`: dst lane = signed max(a, b)
-    case i32x4MaxS = 243
+    case i32x4MaxS = 285
     /// `i32x4_max_u`: dst lane = unsigned max(a, b)
-    case i32x4MaxU = 244
+    case i32x4MaxU = 286
     /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
-    case i64x2Abs = 245
+    case i64x2Abs = 287
     /// `i64x2_neg`: dst lane = -a (wrapping)
-    case i64x2Neg = 246
+    case i64x2Neg = 288
     /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
-    case i64x2AllTrue = 247
+    case i64x2AllTrue = 289
     /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
-    case i64x2Bitmask = 248
+    case i64x2Bitmask = 290
     /// `i64x2_shl`: dst lane = a << (b mod lane width)
-    case i64x2Shl = 249
+    case i64x2Shl = 291
     /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
-    case i64x2ShrS = 250
+    case i64x2ShrS = 292
     /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
-    case i64x2ShrU = 251
+    case i64x2ShrU = 293
     /// `i64x2_add`: dst lane = a + b (wrapping)
-    case i64x2Add = 252
+    case i64x2Add = 294
     /// `i64x2_sub`: dst lane = a - b (wrapping)
-    case i64x2Sub = 253
+    case i64x2Sub = 295
     /// `i64x2_mul`: dst lane = a * b (wrapping)
-    case i64x2Mul = 254
+    case i64x2Mul = 296
     /// `i8x16_popcnt`: dst lane = number of one bits in a
-    case i8x16Popcnt = 255
+    case i8x16Popcnt = 297
     /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
-    case i8x16NarrowI16x8S = 256
+    case i8x16NarrowI16x8S = 298
     /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
-    case i8x16NarrowI16x8U = 257
+    case i8x16NarrowI16x8U = 299
     /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
-    case i16x8NarrowI32x4S = 258
+    case i16x8NarrowI32x4S = 300
     /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
-    case i16x8NarrowI32x4U = 259
+    case i16x8NarrowI32x4U = 301
     /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
-    case i16x8ExtendLowI8x16S = 260
+    case i16x8ExtendLowI8x16S = 302
     /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
-    case i16x8ExtmulLowI8x16S = 261
+    case i16x8ExtmulLowI8x16S = 303
     /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
-    case i16x8ExtendLowI8x16U = 262
+    case i16x8ExtendLowI8x16U = 304
     /// `i16x8_extmul_low_i8x16_u`: dst lane = a * b of the low halves, zero-extended first
-    case i16x8ExtmulLowI8x16U = 263
+    case i16x8ExtmulLowI8x16U = 305
     /// `i16x8_extend_high_i8x16_s`: dst = the high half of a's i8x16 lanes, sign-extended
-    case i16x8ExtendHighI8x16S = 264
+    case i16x8ExtendHighI8x16S = 306
     /// `i16x8_extmul_high_i8x16_s`: dst lane = a * b of the high halves, sign-extended first
-    case i16x8ExtmulHighI8x16S = 265
+    case i16x8ExtmulHighI8x16S = 307
     /// `i16x8_extend_high_i8x16_u`: dst = the high half of a's i8x16 lanes, zero-extended
-    case i16x8ExtendHighI8x16U = 266
+    case i16x8ExtendHighI8x16U = 308
     /// `i16x8_extmul_high_i8x16_u`: dst lane = a * b of the high halves, zero-extended first
-    case i16x8ExtmulHighI8x16U = 267
+    case i16x8ExtmulHighI8x16U = 309
     /// `i32x4_extend_low_i16x8_s`: dst = the low half of a's i16x8 lanes, sign-extended
-    case i32x4ExtendLowI16x8S = 268
+    case i32x4ExtendLowI16x8S = 310
     /// `i32x4_extmul_low_i16x8_s`: dst lane = a * b of the low halves, sign-extended first
-    case i32x4ExtmulLowI16x8S = 269
+    case i32x4ExtmulLowI16x8S = 311
     /// `i32x4_extend_low_i16x8_u`: dst = the low half of a's i16x8 lanes, zero-extended
-    case i32x4ExtendLowI16x8U = 270
+    case i32x4ExtendLowI16x8U = 312
     /// `i32x4_extmul_low_i16x8_u`: dst lane = a * b of the low halves, zero-extended first
-    case i32x4ExtmulLowI16x8U = 271
+    case i32x4ExtmulLowI16x8U = 313
     /// `i32x4_extend_high_i16x8_s`: dst = the high half of a's i16x8 lanes, sign-extended
-    case i32x4ExtendHighI16x8S = 272
+    case i32x4ExtendHighI16x8S = 314
     /// `i32x4_extmul_high_i16x8_s`: dst lane = a * b of the high halves, sign-extended first
-    case i32x4ExtmulHighI16x8S = 273
+    case i32x4ExtmulHighI16x8S = 315
     /// `i32x4_extend_high_i16x8_u`: dst = the high half of a's i16x8 lanes, zero-extended
-    case i32x4ExtendHighI16x8U = 274
+    case i32x4ExtendHighI16x8U = 316
     /// `i32x4_extmul_high_i16x8_u`: dst lane = a * b of the high halves, zero-extended first
-    case i32x4ExtmulHighI16x8U = 275
+    case i32x4ExtmulHighI16x8U = 317
     /// `i64x2_extend_low_i32x4_s`: dst = the low half of a's i32x4 lanes, sign-extended
-    case i64x2ExtendLowI32x4S = 276
+    case i64x2ExtendLowI32x4S = 318
     /// `i64x2_extmul_low_i32x4_s`: dst lane = a * b of the low halves, sign-extended first
-    case i64x2ExtmulLowI32x4S = 277
+    case i64x2ExtmulLowI32x4S = 319
     /// `i64x2_extend_low_i32x4_u`: dst = the low half of a's i32x4 lanes, zero-extended
-    case i64x2ExtendLowI32x4U = 278
+    case i64x2ExtendLowI32x4U = 320
     /// `i64x2_extmul_low_i32x4_u`: dst lane = a * b of the low halves, zero-extended first
-    case i64x2ExtmulLowI32x4U = 279
+    case i64x2ExtmulLowI32x4U = 321
     /// `i64x2_extend_high_i32x4_s`: dst = the high half of a's i32x4 lanes, sign-extended
-    case i64x2ExtendHighI32x4S = 280
+    case i64x2ExtendHighI32x4S = 322
     /// `i64x2_extmul_high_i32x4_s`: dst lane = a * b of the high halves, sign-extended first
-    case i64x2ExtmulHighI32x4S = 281
+    case i64x2ExtmulHighI32x4S = 323
     /// `i64x2_extend_high_i32x4_u`: dst = the high half of a's i32x4 lanes, zero-extended
-    case i64x2ExtendHighI32x4U = 282
+    case i64x2ExtendHighI32x4U = 324
     /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
-    case i64x2ExtmulHighI32x4U = 283
+    case i64x2ExtmulHighI32x4U = 325
     /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
-    case i16x8ExtaddPairwiseI8x16S = 284
+    case i16x8ExtaddPairwiseI8x16S = 326
     /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
-    case i16x8ExtaddPairwiseI8x16U = 285
+    case i16x8ExtaddPairwiseI8x16U = 327
     /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
-    case i32x4ExtaddPairwiseI16x8S = 286
+    case i32x4ExtaddPairwiseI16x8S = 328
     /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
-    case i32x4ExtaddPairwiseI16x8U = 287
+    case i32x4ExtaddPairwiseI16x8U = 329
     /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
-    case i16x8Q15mulrSatS = 288
+    case i16x8Q15mulrSatS = 330
     /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
-    case i32x4DotI16x8S = 289
+    case i32x4DotI16x8S = 331
     /// `f32x4_ceil`: dst lane = ceil(a)
-    case f32x4Ceil = 290
+    case f32x4Ceil = 332
     /// `f32x4_floor`: dst lane = floor(a)
-    case f32x4Floor = 291
+    case f32x4Floor = 333
     /// `f32x4_trunc`: dst lane = trunc(a)
-    case f32x4Trunc = 292
+    case f32x4Trunc = 334
     /// `f32x4_nearest`: dst lane = nearest(a), ties to even
-    case f32x4Nearest = 293
+    case f32x4Nearest = 335
     /// `f32x4_abs`: dst lane = |a|
-    case f32x4Abs = 294
+    case f32x4Abs = 336
     /// `f32x4_neg`: dst lane = -a
-    case f32x4Neg = 295
+    case f32x4Neg = 337
     /// `f32x4_sqrt`: dst lane = sqrt(a)
-    case f32x4Sqrt = 296
+    case f32x4Sqrt = 338
     /// `f32x4_add`: dst lane = a + b
-    case f32x4Add = 297
+    case f32x4Add = 339
     /// `f32x4_sub`: dst lane = a - b
-    case f32x4Sub = 298
+    case f32x4Sub = 340
     /// `f32x4_mul`: dst lane = a * b
-    case f32x4Mul = 299
+    case f32x4Mul = 341
     /// `f32x4_div`: dst lane = a / b
-    case f32x4Div = 300
+    case f32x4Div = 342
     /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
-    case f32x4Min = 301
+    case f32x4Min = 343
     /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
-    case f32x4Max = 302
+    case f32x4Max = 344
     /// `f32x4_pmin`: dst lane = b < a ? b : a
-    case f32x4Pmin = 303
+    case f32x4Pmin = 345
     /// `f32x4_pmax`: dst lane = a < b ? b : a
-    case f32x4Pmax = 304
+    case f32x4Pmax = 346
     /// `f64x2_ceil`: dst lane = ceil(a)
-    case f64x2Ceil = 305
+    case f64x2Ceil = 347
     /// `f64x2_floor`: dst lane = floor(a)
-    case f64x2Floor = 306
+    case f64x2Floor = 348
     /// `f64x2_trunc`: dst lane = trunc(a)
-    case f64x2Trunc = 307
+    case f64x2Trunc = 349
     /// `f64x2_nearest`: dst lane = nearest(a), ties to even
-    case f64x2Nearest = 308
+    case f64x2Nearest = 350
     /// `f64x2_abs`: dst lane = |a|
-    case f64x2Abs = 309
+    case f64x2Abs = 351
     /// `f64x2_neg`: dst lane = -a
-    case f64x2Neg = 310
+    case f64x2Neg = 352
     /// `f64x2_sqrt`: dst lane = sqrt(a)
-    case f64x2Sqrt = 311
+    case f64x2Sqrt = 353
     /// `f64x2_add`: dst lane = a + b
-    case f64x2Add = 312
+    case f64x2Add = 354
     /// `f64x2_sub`: dst lane = a - b
-    case f64x2Sub = 313
+    case f64x2Sub = 355
     /// `f64x2_mul`: dst lane = a * b
-    case f64x2Mul = 314
+    case f64x2Mul = 356
     /// `f64x2_div`: dst lane = a / b
-    case f64x2Div = 315
+    case f64x2Div = 357
     /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
-    case f64x2Min = 316
+    case f64x2Min = 358
     /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
-    case f64x2Max = 317
+    case f64x2Max = 359
     /// `f64x2_pmin`: dst lane = b < a ? b : a
-    case f64x2Pmin = 318
+    case f64x2Pmin = 360
     /// `f64x2_pmax`: dst lane = a < b ? b : a
-    case f64x2Pmax = 319
+    case f64x2Pmax = 361
     /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
-    case i32x4TruncSatF32x4S = 320
+    case i32x4TruncSatF32x4S = 362
     /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
-    case i32x4TruncSatF32x4U = 321
+    case i32x4TruncSatF32x4U = 363
     /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
-    case i32x4TruncSatF64x2SZero = 322
+    case i32x4TruncSatF64x2SZero = 364
     /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
-    case i32x4TruncSatF64x2UZero = 323
+    case i32x4TruncSatF64x2UZero = 365
     /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
-    case f32x4ConvertI32x4S = 324
+    case f32x4ConvertI32x4S = 366
     /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
-    case f32x4ConvertI32x4U = 325
+    case f32x4ConvertI32x4U = 367
     /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
-    case f64x2ConvertLowI32x4S = 326
+    case f64x2ConvertLowI32x4S = 368
     /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
-    case f64x2ConvertLowI32x4U = 327
+    case f64x2ConvertLowI32x4U = 369
     /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
-    case f32x4DemoteF64x2Zero = 328
+    case f32x4DemoteF64x2Zero = 370
     /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
-    case f64x2PromoteLowF32x4 = 329
+    case f64x2PromoteLowF32x4 = 371
     /// `f32x4_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
-    case f32x4RelaxedMadd = 330
+    case f32x4RelaxedMadd = 372
     /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
-    case f32x4RelaxedNmadd = 331
+    case f32x4RelaxedNmadd = 373
     /// `f64x2_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
-    case f64x2RelaxedMadd = 332
+    case f64x2RelaxedMadd = 374
     /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
-    case f64x2RelaxedNmadd = 333
+    case f64x2RelaxedNmadd = 375
     /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum saturated to i16
-    case i16x8RelaxedDotI8x16I7x16S = 334
+    case i16x8RelaxedDotI8x16I7x16S = 376
     /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = the two i16 lanes of i16x8.relaxed_dot_i8x16_i7x16_s(a, b) at 2i, 2i+1, added to c[i] (wrapping i32)
-    case i32x4RelaxedDotI8x16I7x16AddS = 335
+    case i32x4RelaxedDotI8x16I7x16AddS = 377
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
-    case returnCall = 336
+    case returnCall = 378
     /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
-    case returnCallIndirect = 337
+    case returnCallIndirect = 379
     /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
-    case returnCallRef = 338
+    case returnCallRef = 380
 }
 
 /// Static facts about one op, from the op table.
@@ -1467,9 +1551,9 @@ extension ExtendedOpcode {
         case .tableCopy: return OpInfo(name: "table_copy", doc: "copy count entries between tables (overlap-safe); traps when out of bounds", flags: [.mayStop, .extended], size: 17)
         case .tableInit: return OpInfo(name: "table_init", doc: "copy count references of element segment `segment` into the table; traps when out of bounds", flags: [.mayStop, .extended], size: 17)
         case .elemDrop: return OpInfo(name: "elem_drop", doc: "drop element segment `segment`: it becomes empty", flags: [.extended], size: 7)
-        case .memoryFill: return OpInfo(name: "memory_fill", doc: "fill count bytes of memory from dst with low8(value); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 9)
-        case .memoryCopy: return OpInfo(name: "memory_copy", doc: "copy count bytes of memory (overlap-safe); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 9)
-        case .memoryInit: return OpInfo(name: "memory_init", doc: "copy count bytes of data segment `segment` to memory; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 13)
+        case .memoryFill: return OpInfo(name: "memory_fill", doc: "fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 13)
+        case .memoryCopy: return OpInfo(name: "memory_copy", doc: "copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 17)
+        case .memoryInit: return OpInfo(name: "memory_init", doc: "copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 17)
         case .dataDrop: return OpInfo(name: "data_drop", doc: "drop data segment `segment`: it becomes empty", flags: [.extended], size: 7)
         case .xclz32: return OpInfo(name: "xclz32", doc: "dst = clz(low32(src))", flags: [.extended, .pure], size: 7)
         case .xctz32: return OpInfo(name: "xctz32", doc: "dst = ctz(low32(src))", flags: [.extended, .pure], size: 7)
@@ -1527,8 +1611,28 @@ extension ExtendedOpcode {
         case .f64FromX64U: return OpInfo(name: "f64_from_x64_u", doc: "dst = unsigned i64 src as f64, rounded to nearest", flags: [.extended, .pure], size: 7)
         case .f32FromF64: return OpInfo(name: "f32_from_f64", doc: "dst = src demoted to f32", flags: [.extended, .pure], size: 7)
         case .f64FromF32: return OpInfo(name: "f64_from_f32", doc: "dst = src promoted to f64", flags: [.extended, .pure], size: 7)
-        case .memorySize: return OpInfo(name: "memory_size", doc: "dst = size of memory 0 in 64 KiB pages", flags: [.memory, .extended], size: 5)
-        case .memoryGrow: return OpInfo(name: "memory_grow", doc: "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", flags: [.memory, .extended], size: 7)
+        case .memorySize: return OpInfo(name: "memory_size", doc: "dst = size of memories[memory] in 64 KiB pages", flags: [.memory, .extended], size: 9)
+        case .memoryGrow: return OpInfo(name: "memory_grow", doc: "grow memories[memory] by delta pages; dst = old size in pages, or -1 (of the memory's address width) on failure", flags: [.memory, .extended], size: 11)
+        case .xload8S32M: return OpInfo(name: "xload8_s32_m", doc: "low32(dst) = sext(i8 load) from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xload8U32M: return OpInfo(name: "xload8_u32_m", doc: "low32(dst) = zext(u8 load) from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xload16S32M: return OpInfo(name: "xload16_s32_m", doc: "low32(dst) = sext(i16 load) from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xload16U32M: return OpInfo(name: "xload16_u32_m", doc: "low32(dst) = zext(u16 load) from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xload32M: return OpInfo(name: "xload32_m", doc: "low32(dst) = u32 load from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xload8S64M: return OpInfo(name: "xload8_s64_m", doc: "dst = sext(i8 load) from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xload8U64M: return OpInfo(name: "xload8_u64_m", doc: "dst = zext(u8 load) from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xload16S64M: return OpInfo(name: "xload16_s64_m", doc: "dst = sext(i16 load) from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xload16U64M: return OpInfo(name: "xload16_u64_m", doc: "dst = zext(u16 load) from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xload32S64M: return OpInfo(name: "xload32_s64_m", doc: "dst = sext(i32 load) from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xload32U64M: return OpInfo(name: "xload32_u64_m", doc: "dst = zext(u32 load) from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xload64M: return OpInfo(name: "xload64_m", doc: "dst = u64 load from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .fload32M: return OpInfo(name: "fload32_m", doc: "low32(dst) = f32 load from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .fload64M: return OpInfo(name: "fload64_m", doc: "dst = f64 load from memories[memory][ea]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xstore8M: return OpInfo(name: "xstore8_m", doc: "memories[memory][ea] = low8(src); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xstore16M: return OpInfo(name: "xstore16_m", doc: "memories[memory][ea] = low16(src); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xstore32M: return OpInfo(name: "xstore32_m", doc: "memories[memory][ea] = low32(src); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .xstore64M: return OpInfo(name: "xstore64_m", doc: "memories[memory][ea] = src; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .fstore32M: return OpInfo(name: "fstore32_m", doc: "memories[memory][ea] = low32(src) as f32; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
+        case .fstore64M: return OpInfo(name: "fstore64_m", doc: "memories[memory][ea] = src as f64; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 19)
         case .v128Const: return OpInfo(name: "v128_const", doc: "dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian", flags: [.extended, .pure, .simd], size: 21)
         case .vselect: return OpInfo(name: "vselect", doc: "dst = low32(cond) != 0 ? a : b (select on v128)", flags: [.extended, .pure, .simd], size: 11)
         case .vglobalGet: return OpInfo(name: "vglobal_get", doc: "dst = globals[index], a v128 global (16 bytes)", flags: [.extended, .simd], size: 9)
@@ -1556,6 +1660,28 @@ extension ExtendedOpcode {
         case .v128Store16Lane: return OpInfo(name: "v128_store16_lane", doc: "memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 12)
         case .v128Store32Lane: return OpInfo(name: "v128_store32_lane", doc: "memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 12)
         case .v128Store64Lane: return OpInfo(name: "v128_store64_lane", doc: "memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 12)
+        case .v128LoadM: return OpInfo(name: "v128_load_m", doc: "as v128_load, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load8x8SM: return OpInfo(name: "v128_load8x8_s_m", doc: "as v128_load8x8_s, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load8x8UM: return OpInfo(name: "v128_load8x8_u_m", doc: "as v128_load8x8_u, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load16x4SM: return OpInfo(name: "v128_load16x4_s_m", doc: "as v128_load16x4_s, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load16x4UM: return OpInfo(name: "v128_load16x4_u_m", doc: "as v128_load16x4_u, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load32x2SM: return OpInfo(name: "v128_load32x2_s_m", doc: "as v128_load32x2_s, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load32x2UM: return OpInfo(name: "v128_load32x2_u_m", doc: "as v128_load32x2_u, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load8SplatM: return OpInfo(name: "v128_load8_splat_m", doc: "as v128_load8_splat, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load16SplatM: return OpInfo(name: "v128_load16_splat_m", doc: "as v128_load16_splat, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load32SplatM: return OpInfo(name: "v128_load32_splat_m", doc: "as v128_load32_splat, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load64SplatM: return OpInfo(name: "v128_load64_splat_m", doc: "as v128_load64_splat, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load32ZeroM: return OpInfo(name: "v128_load32_zero_m", doc: "as v128_load32_zero, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load64ZeroM: return OpInfo(name: "v128_load64_zero_m", doc: "as v128_load64_zero, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128StoreM: return OpInfo(name: "v128_store_m", doc: "as v128_store, to memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 19)
+        case .v128Load8LaneM: return OpInfo(name: "v128_load8_lane_m", doc: "as v128_load8_lane, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 22)
+        case .v128Load16LaneM: return OpInfo(name: "v128_load16_lane_m", doc: "as v128_load16_lane, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 22)
+        case .v128Load32LaneM: return OpInfo(name: "v128_load32_lane_m", doc: "as v128_load32_lane, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 22)
+        case .v128Load64LaneM: return OpInfo(name: "v128_load64_lane_m", doc: "as v128_load64_lane, from memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 22)
+        case .v128Store8LaneM: return OpInfo(name: "v128_store8_lane_m", doc: "as v128_store8_lane, to memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 20)
+        case .v128Store16LaneM: return OpInfo(name: "v128_store16_lane_m", doc: "as v128_store16_lane, to memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 20)
+        case .v128Store32LaneM: return OpInfo(name: "v128_store32_lane_m", doc: "as v128_store32_lane, to memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 20)
+        case .v128Store64LaneM: return OpInfo(name: "v128_store64_lane_m", doc: "as v128_store64_lane, to memories[memory][addr + offset]; traps when out of bounds", flags: [.mayStop, .memory, .extended, .simd], size: 20)
         case .v128Not: return OpInfo(name: "v128_not", doc: "dst = ~a", flags: [.extended, .pure, .simd], size: 7)
         case .v128And: return OpInfo(name: "v128_and", doc: "dst = a & b", flags: [.extended, .pure, .simd], size: 9)
         case .v128Andnot: return OpInfo(name: "v128_andnot", doc: "dst = a & ~b", flags: [.extended, .pure, .simd], size: 9)
@@ -1782,7 +1908,7 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x9a859e3197fba669
+public let instructionSetFingerprint: UInt64 = 0x7f00a2daee0c0670
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
@@ -2065,9 +2191,9 @@ public let slotFieldRows: [UInt8] = [
     17, 3, 11, 13, 15, 0, 0, 0,  // table_copy
     17, 3, 11, 13, 15, 0, 0, 0,  // table_init
     7, 0, 0, 0, 0, 0, 0, 0,  // elem_drop
-    9, 3, 3, 5, 7, 0, 0, 0,  // memory_fill
-    9, 3, 3, 5, 7, 0, 0, 0,  // memory_copy
-    13, 3, 7, 9, 11, 0, 0, 0,  // memory_init
+    13, 3, 7, 9, 11, 0, 0, 0,  // memory_fill
+    17, 3, 11, 13, 15, 0, 0, 0,  // memory_copy
+    17, 3, 11, 13, 15, 0, 0, 0,  // memory_init
     7, 0, 0, 0, 0, 0, 0, 0,  // data_drop
     7, 2, 3, 5, 0, 0, 0, 0,  // xclz32
     7, 2, 3, 5, 0, 0, 0, 0,  // xctz32
@@ -2125,8 +2251,28 @@ public let slotFieldRows: [UInt8] = [
     7, 2, 3, 5, 0, 0, 0, 0,  // f64_from_x64_u
     7, 2, 3, 5, 0, 0, 0, 0,  // f32_from_f64
     7, 2, 3, 5, 0, 0, 0, 0,  // f64_from_f32
-    5, 1, 3, 0, 0, 0, 0, 0,  // memory_size
-    7, 2, 3, 5, 0, 0, 0, 0,  // memory_grow
+    9, 1, 3, 0, 0, 0, 0, 0,  // memory_size
+    11, 2, 3, 5, 0, 0, 0, 0,  // memory_grow
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload8_s32_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload8_u32_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload16_s32_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload16_u32_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload32_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload8_s64_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload8_u64_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload16_s64_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload16_u64_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload32_s64_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload32_u64_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // xload64_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // fload32_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // fload64_m
+    19, 2, 3, 13, 0, 0, 0, 0,  // xstore8_m
+    19, 2, 3, 13, 0, 0, 0, 0,  // xstore16_m
+    19, 2, 3, 13, 0, 0, 0, 0,  // xstore32_m
+    19, 2, 3, 13, 0, 0, 0, 0,  // xstore64_m
+    19, 2, 3, 13, 0, 0, 0, 0,  // fstore32_m
+    19, 2, 3, 13, 0, 0, 0, 0,  // fstore64_m
     21, 1, 3, 0, 0, 0, 0, 0,  // v128_const
     11, 4, 3, 5, 7, 9, 0, 0,  // vselect
     9, 1, 3, 0, 0, 0, 0, 0,  // vglobal_get
@@ -2154,6 +2300,28 @@ public let slotFieldRows: [UInt8] = [
     12, 2, 3, 9, 0, 0, 0, 0,  // v128_store16_lane
     12, 2, 3, 9, 0, 0, 0, 0,  // v128_store32_lane
     12, 2, 3, 9, 0, 0, 0, 0,  // v128_store64_lane
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load8x8_s_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load8x8_u_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load16x4_s_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load16x4_u_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load32x2_s_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load32x2_u_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load8_splat_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load16_splat_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load32_splat_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load64_splat_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load32_zero_m
+    19, 2, 3, 5, 0, 0, 0, 0,  // v128_load64_zero_m
+    19, 2, 3, 13, 0, 0, 0, 0,  // v128_store_m
+    22, 3, 3, 5, 15, 0, 0, 0,  // v128_load8_lane_m
+    22, 3, 3, 5, 15, 0, 0, 0,  // v128_load16_lane_m
+    22, 3, 3, 5, 15, 0, 0, 0,  // v128_load32_lane_m
+    22, 3, 3, 5, 15, 0, 0, 0,  // v128_load64_lane_m
+    20, 2, 3, 13, 0, 0, 0, 0,  // v128_store8_lane_m
+    20, 2, 3, 13, 0, 0, 0, 0,  // v128_store16_lane_m
+    20, 2, 3, 13, 0, 0, 0, 0,  // v128_store32_lane_m
+    20, 2, 3, 13, 0, 0, 0, 0,  // v128_store64_lane_m
     7, 2, 3, 5, 0, 0, 0, 0,  // v128_not
     9, 3, 3, 5, 7, 0, 0, 0,  // v128_and
     9, 3, 3, 5, 7, 0, 0, 0,  // v128_andnot
@@ -2652,9 +2820,9 @@ public let branchFieldRows: [UInt8] = [
     17, 0, 0,  // table_copy
     17, 0, 0,  // table_init
     7, 0, 0,  // elem_drop
-    9, 0, 0,  // memory_fill
-    9, 0, 0,  // memory_copy
-    13, 0, 0,  // memory_init
+    13, 0, 0,  // memory_fill
+    17, 0, 0,  // memory_copy
+    17, 0, 0,  // memory_init
     7, 0, 0,  // data_drop
     7, 0, 0,  // xclz32
     7, 0, 0,  // xctz32
@@ -2712,8 +2880,28 @@ public let branchFieldRows: [UInt8] = [
     7, 0, 0,  // f64_from_x64_u
     7, 0, 0,  // f32_from_f64
     7, 0, 0,  // f64_from_f32
-    5, 0, 0,  // memory_size
-    7, 0, 0,  // memory_grow
+    9, 0, 0,  // memory_size
+    11, 0, 0,  // memory_grow
+    19, 0, 0,  // xload8_s32_m
+    19, 0, 0,  // xload8_u32_m
+    19, 0, 0,  // xload16_s32_m
+    19, 0, 0,  // xload16_u32_m
+    19, 0, 0,  // xload32_m
+    19, 0, 0,  // xload8_s64_m
+    19, 0, 0,  // xload8_u64_m
+    19, 0, 0,  // xload16_s64_m
+    19, 0, 0,  // xload16_u64_m
+    19, 0, 0,  // xload32_s64_m
+    19, 0, 0,  // xload32_u64_m
+    19, 0, 0,  // xload64_m
+    19, 0, 0,  // fload32_m
+    19, 0, 0,  // fload64_m
+    19, 0, 0,  // xstore8_m
+    19, 0, 0,  // xstore16_m
+    19, 0, 0,  // xstore32_m
+    19, 0, 0,  // xstore64_m
+    19, 0, 0,  // fstore32_m
+    19, 0, 0,  // fstore64_m
     21, 0, 0,  // v128_const
     11, 0, 0,  // vselect
     9, 0, 0,  // vglobal_get
@@ -2741,6 +2929,28 @@ public let branchFieldRows: [UInt8] = [
     12, 0, 0,  // v128_store16_lane
     12, 0, 0,  // v128_store32_lane
     12, 0, 0,  // v128_store64_lane
+    19, 0, 0,  // v128_load_m
+    19, 0, 0,  // v128_load8x8_s_m
+    19, 0, 0,  // v128_load8x8_u_m
+    19, 0, 0,  // v128_load16x4_s_m
+    19, 0, 0,  // v128_load16x4_u_m
+    19, 0, 0,  // v128_load32x2_s_m
+    19, 0, 0,  // v128_load32x2_u_m
+    19, 0, 0,  // v128_load8_splat_m
+    19, 0, 0,  // v128_load16_splat_m
+    19, 0, 0,  // v128_load32_splat_m
+    19, 0, 0,  // v128_load64_splat_m
+    19, 0, 0,  // v128_load32_zero_m
+    19, 0, 0,  // v128_load64_zero_m
+    19, 0, 0,  // v128_store_m
+    22, 0, 0,  // v128_load8_lane_m
+    22, 0, 0,  // v128_load16_lane_m
+    22, 0, 0,  // v128_load32_lane_m
+    22, 0, 0,  // v128_load64_lane_m
+    20, 0, 0,  // v128_store8_lane_m
+    20, 0, 0,  // v128_store16_lane_m
+    20, 0, 0,  // v128_store32_lane_m
+    20, 0, 0,  // v128_store64_lane_m
     7, 0, 0,  // v128_not
     9, 0, 0,  // v128_and
     9, 0, 0,  // v128_andnot
@@ -3242,9 +3452,9 @@ extension ExtendedOpcode {
         [.index(.table), .index(.table), .x, .x, .x],  // table_copy
         [.index(.table), .index(.elementSegment), .x, .x, .x],  // table_init
         [.index(.elementSegment)],  // elem_drop
-        [.x, .x, .x],  // memory_fill
-        [.x, .x, .x],  // memory_copy
-        [.index(.dataSegment), .x, .x, .x],  // memory_init
+        [.index(.memory), .x, .x, .x],  // memory_fill
+        [.index(.memory), .index(.memory), .x, .x, .x],  // memory_copy
+        [.index(.memory), .index(.dataSegment), .x, .x, .x],  // memory_init
         [.index(.dataSegment)],  // data_drop
         [.x, .x],  // xclz32
         [.x, .x],  // xctz32
@@ -3302,8 +3512,28 @@ extension ExtendedOpcode {
         [.f, .x],  // f64_from_x64_u
         [.f, .f],  // f32_from_f64
         [.f, .f],  // f64_from_f32
-        [.x],  // memory_size
-        [.x, .x],  // memory_grow
+        [.x, .index(.memory)],  // memory_size
+        [.x, .x, .index(.memory)],  // memory_grow
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload8_s32_m
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload8_u32_m
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload16_s32_m
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload16_u32_m
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload32_m
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload8_s64_m
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload8_u64_m
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload16_s64_m
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload16_u64_m
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload32_s64_m
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload32_u64_m
+        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload64_m
+        [.f, .x, .immediate(bytes: 8), .index(.memory)],  // fload32_m
+        [.f, .x, .immediate(bytes: 8), .index(.memory)],  // fload64_m
+        [.x, .immediate(bytes: 8), .x, .index(.memory)],  // xstore8_m
+        [.x, .immediate(bytes: 8), .x, .index(.memory)],  // xstore16_m
+        [.x, .immediate(bytes: 8), .x, .index(.memory)],  // xstore32_m
+        [.x, .immediate(bytes: 8), .x, .index(.memory)],  // xstore64_m
+        [.x, .immediate(bytes: 8), .f, .index(.memory)],  // fstore32_m
+        [.x, .immediate(bytes: 8), .f, .index(.memory)],  // fstore64_m
         [.v, .immediate(bytes: 8), .immediate(bytes: 8)],  // v128_const
         [.v, .x, .v, .v],  // vselect
         [.v, .index(.global)],  // vglobal_get
@@ -3331,6 +3561,28 @@ extension ExtendedOpcode {
         [.x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_store16_lane
         [.x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_store32_lane
         [.x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_store64_lane
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load8x8_s_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load8x8_u_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load16x4_s_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load16x4_u_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load32x2_s_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load32x2_u_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load8_splat_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load16_splat_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load32_splat_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load64_splat_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load32_zero_m
+        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load64_zero_m
+        [.x, .immediate(bytes: 8), .v, .index(.memory)],  // v128_store_m
+        [.v, .x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_load8_lane_m
+        [.v, .x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_load16_lane_m
+        [.v, .x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_load32_lane_m
+        [.v, .x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_load64_lane_m
+        [.x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_store8_lane_m
+        [.x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_store16_lane_m
+        [.x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_store32_lane_m
+        [.x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_store64_lane_m
         [.v, .v],  // v128_not
         [.v, .v, .v],  // v128_and
         [.v, .v, .v],  // v128_andnot

@@ -144,12 +144,12 @@ protocol OpHandlers {
     mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
     /// `elem_drop`: drop element segment `segment`: it becomes empty
     mutating func elemDrop(_ segment: UInt32)
-    /// `memory_fill`: fill count bytes of memory from dst with low8(value); traps when out of bounds
-    mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop)
-    /// `memory_copy`: copy count bytes of memory (overlap-safe); traps when out of bounds
-    mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
-    /// `memory_init`: copy count bytes of data segment `segment` to memory; traps when out of bounds
-    mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
+    /// `memory_fill`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
+    mutating func memoryFill(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop)
+    /// `memory_copy`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
+    mutating func memoryCopy(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
+    /// `memory_init`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
+    mutating func memoryInit(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
     /// `data_drop`: drop data segment `segment`: it becomes empty
     mutating func dataDrop(_ segment: UInt32)
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
@@ -668,10 +668,50 @@ protocol OpHandlers {
     mutating func brXmov(_ dst: XReg, _ src: XReg, _ offset: BranchTarget)
     /// `xmov_xload32_xchg`: ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)
     mutating func xmovXload32Xchg(_ dst: XReg, _ ptr: XReg, _ src: XReg, _ offset: UInt32, _ value: XReg) throws(Stop)
-    /// `memory_size`: dst = size of memory 0 in 64 KiB pages
-    mutating func memorySize(_ dst: XReg)
-    /// `memory_grow`: grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure
-    mutating func memoryGrow(_ dst: XReg, _ delta: XReg)
+    /// `memory_size`: dst = size of memories[memory] in 64 KiB pages
+    mutating func memorySize(_ dst: XReg, _ memory: UInt32)
+    /// `memory_grow`: grow memories[memory] by delta pages; dst = old size in pages, or -1 (of the memory's address width) on failure
+    mutating func memoryGrow(_ dst: XReg, _ delta: XReg, _ memory: UInt32)
+    /// `xload8_s32_m`: low32(dst) = sext(i8 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload8S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xload8_u32_m`: low32(dst) = zext(u8 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload8U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xload16_s32_m`: low32(dst) = sext(i16 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload16S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xload16_u32_m`: low32(dst) = zext(u16 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload16U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xload32_m`: low32(dst) = u32 load from memories[memory][ea]; traps when out of bounds
+    mutating func xload32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xload8_s64_m`: dst = sext(i8 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload8S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xload8_u64_m`: dst = zext(u8 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload8U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xload16_s64_m`: dst = sext(i16 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload16S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xload16_u64_m`: dst = zext(u16 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload16U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xload32_s64_m`: dst = sext(i32 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload32S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xload32_u64_m`: dst = zext(u32 load) from memories[memory][ea]; traps when out of bounds
+    mutating func xload32U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xload64_m`: dst = u64 load from memories[memory][ea]; traps when out of bounds
+    mutating func xload64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `fload32_m`: low32(dst) = f32 load from memories[memory][ea]; traps when out of bounds
+    mutating func fload32M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `fload64_m`: dst = f64 load from memories[memory][ea]; traps when out of bounds
+    mutating func fload64M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+    /// `xstore8_m`: memories[memory][ea] = low8(src); traps when out of bounds
+    mutating func xstore8M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) throws(Stop)
+    /// `xstore16_m`: memories[memory][ea] = low16(src); traps when out of bounds
+    mutating func xstore16M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) throws(Stop)
+    /// `xstore32_m`: memories[memory][ea] = low32(src); traps when out of bounds
+    mutating func xstore32M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) throws(Stop)
+    /// `xstore64_m`: memories[memory][ea] = src; traps when out of bounds
+    mutating func xstore64M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) throws(Stop)
+    /// `fstore32_m`: memories[memory][ea] = low32(src) as f32; traps when out of bounds
+    mutating func fstore32M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) throws(Stop)
+    /// `fstore64_m`: memories[memory][ea] = src as f64; traps when out of bounds
+    mutating func fstore64M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) throws(Stop)
 #if InterpreterSIMD
     /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
     mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64)
@@ -779,6 +819,94 @@ protocol OpHandlers {
 #if InterpreterSIMD
     /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
     mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load_m`: as v128_load, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128LoadM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load8x8_s_m`: as v128_load8x8_s, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load8x8SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load8x8_u_m`: as v128_load8x8_u, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load8x8UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load16x4_s_m`: as v128_load16x4_s, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load16x4SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load16x4_u_m`: as v128_load16x4_u, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load16x4UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load32x2_s_m`: as v128_load32x2_s, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load32x2SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load32x2_u_m`: as v128_load32x2_u, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load32x2UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load8_splat_m`: as v128_load8_splat, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load8SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load16_splat_m`: as v128_load16_splat, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load16SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load32_splat_m`: as v128_load32_splat, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load32SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load64_splat_m`: as v128_load64_splat, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load64SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load32_zero_m`: as v128_load32_zero, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load32ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load64_zero_m`: as v128_load64_zero, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load64ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_store_m`: as v128_store, to memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128StoreM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load8_lane_m`: as v128_load8_lane, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load8LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load16_lane_m`: as v128_load16_lane, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load16LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load32_lane_m`: as v128_load32_lane, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load32LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_load64_lane_m`: as v128_load64_lane, from memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Load64LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_store8_lane_m`: as v128_store8_lane, to memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Store8LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_store16_lane_m`: as v128_store16_lane, to memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Store16LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_store32_lane_m`: as v128_store32_lane, to memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Store32LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) throws(Stop)
+#endif
+#if InterpreterSIMD
+    /// `v128_store64_lane_m`: as v128_store64_lane, to memories[memory][addr + offset]; traps when out of bounds
+    mutating func v128Store64LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) throws(Stop)
 #endif
 #if InterpreterSIMD
     /// `v128_not`: dst = ~a
@@ -2259,32 +2387,36 @@ extension Executor {
     @inline(__always)
     mutating func op_memoryFill() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let value = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
-        pc = pc.advanced(by: 17)
-        try memoryFill(dst, value, count)
+        let memory = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
+        pc = pc.advanced(by: 21)
+        try memoryFill(memory, dst, value, count)
     }
 
     @inline(__always)
     mutating func op_memoryCopy() throws(Stop) {
         start = pc
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
-        pc = pc.advanced(by: 17)
-        try memoryCopy(dst, src, count)
+        let dst_memory = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let src_memory = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: xaccField == 21)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self), inAccumulator: xaccField == 23)
+        pc = pc.advanced(by: 25)
+        try memoryCopy(dst_memory, src_memory, dst, src, count)
     }
 
     @inline(__always)
     mutating func op_memoryInit() throws(Stop) {
         start = pc
-        let segment = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
-        let dst = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
-        let src = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
-        let count = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
-        pc = pc.advanced(by: 21)
-        try memoryInit(segment, dst, src, count)
+        let memory = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let segment = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: xaccField == 21)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self), inAccumulator: xaccField == 23)
+        pc = pc.advanced(by: 25)
+        try memoryInit(memory, segment, dst, src, count)
     }
 
     @inline(__always)
@@ -4726,16 +4858,238 @@ extension Executor {
     @inline(__always)
     mutating func op_memorySize() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
-        pc = pc.advanced(by: 13)
-        memorySize(dst)
+        let memory = pc.loadUnaligned(fromByteOffset: 13, as: UInt32.self)
+        pc = pc.advanced(by: 17)
+        memorySize(dst, memory)
     }
 
     @inline(__always)
     mutating func op_memoryGrow() {
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         let delta = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
-        pc = pc.advanced(by: 15)
-        memoryGrow(dst, delta)
+        let memory = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
+        pc = pc.advanced(by: 19)
+        memoryGrow(dst, delta, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload8S32M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload8S32M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload8U32M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload8U32M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload16S32M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload16S32M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload16U32M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload16U32M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload32M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload32M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload8S64M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload8S64M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload8U64M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload8U64M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload16S64M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload16S64M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload16U64M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload16U64M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload32S64M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload32S64M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload32U64M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload32U64M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xload64M() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xload64M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_fload32M() throws(Stop) {
+        start = pc
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try fload32M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_fload64M() throws(Stop) {
+        start = pc
+        let dst = FReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: faccField == 11)
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try fload64M(dst, addr, offset, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xstore8M() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: xaccField == 21)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xstore8M(addr, offset, src, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xstore16M() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: xaccField == 21)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xstore16M(addr, offset, src, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xstore32M() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: xaccField == 21)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xstore32M(addr, offset, src, memory)
+    }
+
+    @inline(__always)
+    mutating func op_xstore64M() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: xaccField == 21)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try xstore64M(addr, offset, src, memory)
+    }
+
+    @inline(__always)
+    mutating func op_fstore32M() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: faccField == 21)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try fstore32M(addr, offset, src, memory)
+    }
+
+    @inline(__always)
+    mutating func op_fstore64M() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let src = FReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: faccField == 21)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try fstore64M(addr, offset, src, memory)
     }
 
 #if InterpreterSIMD
@@ -5067,6 +5421,304 @@ extension Executor {
         let lane = pc.loadUnaligned(fromByteOffset: 19, as: UInt8.self)
         pc = pc.advanced(by: 20)
         try v128Store64Lane(addr, offset, src, lane)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128LoadM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128LoadM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load8x8SM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load8x8SM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load8x8UM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load8x8UM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load16x4SM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load16x4SM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load16x4UM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load16x4UM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load32x2SM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load32x2SM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load32x2UM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load32x2UM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load8SplatM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load8SplatM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load16SplatM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load16SplatM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load32SplatM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load32SplatM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load64SplatM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load64SplatM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load32ZeroM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load32ZeroM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load64ZeroM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128Load64ZeroM(dst, addr, offset, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128StoreM() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
+        let memory = pc.loadUnaligned(fromByteOffset: 23, as: UInt32.self)
+        pc = pc.advanced(by: 27)
+        try v128StoreM(addr, offset, src, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load8LaneM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 25, as: UInt8.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 26, as: UInt32.self)
+        pc = pc.advanced(by: 30)
+        try v128Load8LaneM(dst, addr, offset, src, lane, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load16LaneM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 25, as: UInt8.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 26, as: UInt32.self)
+        pc = pc.advanced(by: 30)
+        try v128Load16LaneM(dst, addr, offset, src, lane, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load32LaneM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 25, as: UInt8.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 26, as: UInt32.self)
+        pc = pc.advanced(by: 30)
+        try v128Load32LaneM(dst, addr, offset, src, lane, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Load64LaneM() throws(Stop) {
+        start = pc
+        let dst = VReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let offset = pc.loadUnaligned(fromByteOffset: 15, as: UInt64.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 25, as: UInt8.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 26, as: UInt32.self)
+        pc = pc.advanced(by: 30)
+        try v128Load64LaneM(dst, addr, offset, src, lane, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Store8LaneM() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 23, as: UInt8.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 24, as: UInt32.self)
+        pc = pc.advanced(by: 28)
+        try v128Store8LaneM(addr, offset, src, lane, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Store16LaneM() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 23, as: UInt8.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 24, as: UInt32.self)
+        pc = pc.advanced(by: 28)
+        try v128Store16LaneM(addr, offset, src, lane, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Store32LaneM() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 23, as: UInt8.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 24, as: UInt32.self)
+        pc = pc.advanced(by: 28)
+        try v128Store32LaneM(addr, offset, src, lane, memory)
+    }
+#endif
+
+#if InterpreterSIMD
+    @inline(__always)
+    mutating func op_v128Store64LaneM() throws(Stop) {
+        start = pc
+        let addr = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let offset = pc.loadUnaligned(fromByteOffset: 13, as: UInt64.self)
+        let src = VReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
+        let lane = pc.loadUnaligned(fromByteOffset: 23, as: UInt8.self)
+        let memory = pc.loadUnaligned(fromByteOffset: 24, as: UInt32.self)
+        pc = pc.advanced(by: 28)
+        try v128Store64LaneM(addr, offset, src, lane, memory)
     }
 #endif
 

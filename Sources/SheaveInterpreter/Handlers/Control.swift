@@ -227,9 +227,9 @@ extension Executor {
     @inline(__always) func indirectCallee(_ table: UInt32, _ type: UInt32, _ index: XReg) throws(Stop) -> UnsafePointer<FunctionRef> {
         // The table and type operands are trusted (compiler or artifact verifier); the index is not.
         let state = vm.pointee.tables[Int(table)]
-        let i = Int(x32(index))
-        guard i < state.count else { try stop(.trap(.tableOutOfBounds)) }
-        let callee = try registered(state.entries[i], null: .indirectCallToNull)
+        let i = x64(index)  // an i32's upper half is zero: one check for 32- and 64-bit tables
+        guard i < UInt64(truncatingIfNeeded: state.count) else { try stop(.trap(.tableOutOfBounds)) }
+        let callee = try registered(state.entries[Int(truncatingIfNeeded: i)], null: .indirectCallToNull)
         guard callee.pointee.signature == vm.pointee.signatures[Int(type)] else { try stop(.trap(.badSignature)) }
         return callee
     }

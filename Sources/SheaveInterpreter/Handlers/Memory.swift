@@ -201,25 +201,76 @@ extension Executor {
         setX32(dst, address &+ x32(step))
     }
 
-    @inline(__always) mutating func memorySize(_ dst: XReg) { setX32(dst, UInt32(truncatingIfNeeded: memorySize / LinearMemory.pageSize)) }
-
-    @inline(__always) mutating func memoryGrow(_ dst: XReg, _ delta: XReg) {
-        let old = Self.growMemory(vm, by: Int(x32(delta)))
-        // Growing may move the memory: reload its base (its size is read from `vm`).
-        memory = vm.pointee.memory
-        setX32(dst, UInt32(truncatingIfNeeded: old))  // -1 (failure) becomes 0xFFFF_FFFF
+    @inline(__always) mutating func memorySize(_ dst: XReg, _ index: UInt32) {
+        setX64(dst, UInt64(truncatingIfNeeded: vm.pointee.memories[Int(index)].byteCount / LinearMemory.pageSize))
     }
 
-    /// Grows memory 0 and updates the VM state; returns the old size in pages, or -1.
-    /// Out of line, so the handler itself touches no object (no retain or release
-    /// after its tail call would keep that call from being a jump).
+    @inline(__always) mutating func memoryGrow(_ dst: XReg, _ delta: XReg, _ index: UInt32) {
+        let old = Self.growMemory(vm, Int(index), by: x64(delta))
+        // Growing may move memory 0: reload its base (its size is read from `vm`).
+        memory = vm.pointee.memory
+        setX64(dst, UInt64(bitPattern: Int64(old)))  // -1 (failure): of the memory's width, below
+    }
+
+    /// Grows memory `index` and re-reads every memory and table of the context;
+    /// returns the old size in pages, or -1 as the memory's address type has it
+    /// (0xFFFF_FFFF for a 32-bit memory). Out of line, so the handler itself
+    /// touches no object (no retain or release after its tail call would keep
+    /// that call from being a jump).
     @inline(never)
-    static func growMemory(_ vm: UnsafeMutablePointer<VMState>, by delta: Int) -> Int {
-        guard let object = vm.pointee.memoryObject?.takeUnretainedValue(), let old = object.grow(by: delta) else { return -1 }
-        vm.pointee.memory = object.base
-        vm.pointee.memorySize = object.byteCount
+    static func growMemory(_ vm: UnsafeMutablePointer<VMState>, _ index: Int, by delta: UInt64) -> Int {
+        let object = vm.pointee.memories[index].object.takeUnretainedValue()
+        guard delta <= UInt64(Int.max), let old = object.grow(by: Int(delta)) else { return object.is64 ? -1 : Int(UInt32.max) }
+        VM.refresh(vm)
         return old
     }
+}
+
+// Loads and stores on any memory, with 64-bit addresses (multi-memory, memory64):
+// the `_m` ops. The effective address is addr + offset in 64 bits; a sum past
+// 2^64 traps, as does one whose access would end past the memory's size.
+extension Executor {
+    /// The host address of an access of `size` bytes at `x64(addr) + offset` in
+    /// memory `index` (trusted: the compiler or the verifier checked it), once
+    /// checked against that memory's size.
+    @inline(__always) func checkedAddress(_ addr: XReg, _ offset: UInt64, memory index: UInt32, size: Int) throws(Stop) -> UnsafeMutableRawPointer {
+        let state = vm.pointee.memories[Int(index)]
+        let (ea, overflow) = x64(addr).addingReportingOverflow(offset)
+        let limit = UInt64(truncatingIfNeeded: state.byteCount)
+        guard !overflow, ea <= limit, limit &- ea >= UInt64(size) else { try stop(.trap(.memoryOutOfBounds)) }
+        return state.base + Int(truncatingIfNeeded: ea)
+    }
+    @inline(__always) func load<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt64, _ index: UInt32, as: T.Type) throws(Stop) -> T {
+        T(littleEndian: try checkedAddress(addr, offset, memory: index, size: MemoryLayout<T>.size).loadUnaligned(as: T.self))
+    }
+    @inline(__always) func store<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt64, _ index: UInt32, _ value: T) throws(Stop) {
+        try checkedAddress(addr, offset, memory: index, size: MemoryLayout<T>.size).storeBytes(of: value.littleEndian, as: T.self)
+    }
+
+    @inline(__always) mutating func xload8S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX32(dst, Int32(try load(addr, offset, index, as: Int8.self))) }
+    @inline(__always) mutating func xload8U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX32(dst, UInt32(try load(addr, offset, index, as: UInt8.self))) }
+    @inline(__always) mutating func xload16S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX32(dst, Int32(try load(addr, offset, index, as: Int16.self))) }
+    @inline(__always) mutating func xload16U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX32(dst, UInt32(try load(addr, offset, index, as: UInt16.self))) }
+    @inline(__always) mutating func xload32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX32(dst, try load(addr, offset, index, as: UInt32.self)) }
+    @inline(__always) mutating func xload8S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX64(dst, Int64(try load(addr, offset, index, as: Int8.self))) }
+    @inline(__always) mutating func xload8U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, index, as: UInt8.self))) }
+    @inline(__always) mutating func xload16S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX64(dst, Int64(try load(addr, offset, index, as: Int16.self))) }
+    @inline(__always) mutating func xload16U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, index, as: UInt16.self))) }
+    @inline(__always) mutating func xload32S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX64(dst, Int64(try load(addr, offset, index, as: Int32.self))) }
+    @inline(__always) mutating func xload32U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX64(dst, UInt64(try load(addr, offset, index, as: UInt32.self))) }
+    @inline(__always) mutating func xload64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) { setX64(dst, try load(addr, offset, index, as: UInt64.self)) }
+    @inline(__always) mutating func fload32M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) {
+        setF32(dst, Float(bitPattern: try load(addr, offset, index, as: UInt32.self)))
+    }
+    @inline(__always) mutating func fload64M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ index: UInt32) throws(Stop) {
+        setF64(dst, Double(bitPattern: try load(addr, offset, index, as: UInt64.self)))
+    }
+    @inline(__always) mutating func xstore8M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ index: UInt32) throws(Stop) { try store(addr, offset, index, UInt8(truncatingIfNeeded: x64(src))) }
+    @inline(__always) mutating func xstore16M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ index: UInt32) throws(Stop) { try store(addr, offset, index, UInt16(truncatingIfNeeded: x64(src))) }
+    @inline(__always) mutating func xstore32M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ index: UInt32) throws(Stop) { try store(addr, offset, index, x32(src)) }
+    @inline(__always) mutating func xstore64M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ index: UInt32) throws(Stop) { try store(addr, offset, index, x64(src)) }
+    @inline(__always) mutating func fstore32M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ index: UInt32) throws(Stop) { try store(addr, offset, index, f32(src).bitPattern) }
+    @inline(__always) mutating func fstore64M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ index: UInt32) throws(Stop) { try store(addr, offset, index, f64(src).bitPattern) }
 }
 
 // Globals: each is an 8-byte cell the instance owns (or imports), reached

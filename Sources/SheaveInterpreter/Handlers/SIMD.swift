@@ -101,78 +101,88 @@ extension Executor {
     }
 
     // MARK: Memory
+    //
+    // Each vector access is written once, on a checked address: the memory-0 op
+    // (`v128_load`) checks `zext(low32(addr)) + offset` against memory 0, its `_m`
+    // form (`v128_load_m`) `addr + offset` in 64 bits against memories[index].
 
-    @inline(__always) func loadVector<T: SIMD>(_ addr: XReg, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
-        let at = try checkedAddress(base: x32(addr), offset, size: MemoryLayout<T>.size)
-        return at.loadUnaligned(as: T.self)
+    @inline(__always) func at(_ addr: XReg, _ offset: UInt32, _ size: Int) throws(Stop) -> UnsafeMutableRawPointer {
+        try checkedAddress(base: x32(addr), offset, size: size)
     }
-    @inline(__always) func loadScalar<T: FixedWidthInteger>(_ addr: XReg, _ offset: UInt32, as: T.Type) throws(Stop) -> T {
-        try load(addr, offset, as: T.self)
+    @inline(__always) func at(_ addr: XReg, _ offset: UInt64, _ index: UInt32, _ size: Int) throws(Stop) -> UnsafeMutableRawPointer {
+        try checkedAddress(addr, offset, memory: index, size: size)
     }
+    @inline(__always) func scalar<T: FixedWidthInteger>(_ at: UnsafeRawPointer, _: T.Type) -> T { T(littleEndian: at.loadUnaligned(as: T.self)) }
 
-    @inline(__always) mutating func v128Load(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, try loadVector(addr, offset, as: U64x2.self))
-    }
-    @inline(__always) mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, widen(try loadVector(addr, offset, as: SIMD8<Int8>.self), from: 0, I16x8.self))
-    }
-    @inline(__always) mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, widen(try loadVector(addr, offset, as: SIMD8<UInt8>.self), from: 0, U16x8.self))
-    }
-    @inline(__always) mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, I32x4(truncatingIfNeeded: try loadVector(addr, offset, as: SIMD4<Int16>.self)))
-    }
-    @inline(__always) mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, U32x4(truncatingIfNeeded: try loadVector(addr, offset, as: SIMD4<UInt16>.self)))
-    }
-    @inline(__always) mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, I64x2(truncatingIfNeeded: try loadVector(addr, offset, as: SIMD2<Int32>.self)))
-    }
-    @inline(__always) mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, U64x2(truncatingIfNeeded: try loadVector(addr, offset, as: SIMD2<UInt32>.self)))
-    }
-    @inline(__always) mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, U8x16(repeating: try loadScalar(addr, offset, as: UInt8.self)))
-    }
-    @inline(__always) mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, U16x8(repeating: try loadScalar(addr, offset, as: UInt16.self)))
-    }
-    @inline(__always) mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, U32x4(repeating: try loadScalar(addr, offset, as: UInt32.self)))
-    }
-    @inline(__always) mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, U64x2(repeating: try loadScalar(addr, offset, as: UInt64.self)))
-    }
-    @inline(__always) mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, U32x4(try loadScalar(addr, offset, as: UInt32.self), 0, 0, 0))
-    }
-    @inline(__always) mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) {
-        setV(dst, U64x2(try loadScalar(addr, offset, as: UInt64.self), 0))
-    }
-    @inline(__always) mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) throws(Stop) {
-        let at = try checkedAddress(base: x32(addr), offset, size: 16)
-        at.storeBytes(of: v(src, U64x2.self), as: U64x2.self)
-    }
-
-    /// `src` with lane `lane` (masked to the lane count) loaded from memory.
-    @inline(__always) mutating func loadLane<T: SIMD>(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8, _: T.Type)
-    throws(Stop) where T.Scalar: FixedWidthInteger {
+    @inline(__always) mutating func v128Load(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, at.loadUnaligned(as: U64x2.self)) }
+    @inline(__always) mutating func v128Load8x8S(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, widen(at.loadUnaligned(as: SIMD8<Int8>.self), from: 0, I16x8.self)) }
+    @inline(__always) mutating func v128Load8x8U(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, widen(at.loadUnaligned(as: SIMD8<UInt8>.self), from: 0, U16x8.self)) }
+    @inline(__always) mutating func v128Load16x4S(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, I32x4(truncatingIfNeeded: at.loadUnaligned(as: SIMD4<Int16>.self))) }
+    @inline(__always) mutating func v128Load16x4U(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, U32x4(truncatingIfNeeded: at.loadUnaligned(as: SIMD4<UInt16>.self))) }
+    @inline(__always) mutating func v128Load32x2S(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, I64x2(truncatingIfNeeded: at.loadUnaligned(as: SIMD2<Int32>.self))) }
+    @inline(__always) mutating func v128Load32x2U(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, U64x2(truncatingIfNeeded: at.loadUnaligned(as: SIMD2<UInt32>.self))) }
+    @inline(__always) mutating func v128Load8Splat(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, U8x16(repeating: scalar(at, UInt8.self))) }
+    @inline(__always) mutating func v128Load16Splat(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, U16x8(repeating: scalar(at, UInt16.self))) }
+    @inline(__always) mutating func v128Load32Splat(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, U32x4(repeating: scalar(at, UInt32.self))) }
+    @inline(__always) mutating func v128Load64Splat(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, U64x2(repeating: scalar(at, UInt64.self))) }
+    @inline(__always) mutating func v128Load32Zero(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, U32x4(scalar(at, UInt32.self), 0, 0, 0)) }
+    @inline(__always) mutating func v128Load64Zero(_ dst: VReg, at: UnsafeRawPointer) { setV(dst, U64x2(scalar(at, UInt64.self), 0)) }
+    @inline(__always) func v128Store(_ src: VReg, at: UnsafeMutableRawPointer) { at.storeBytes(of: v(src, U64x2.self), as: U64x2.self) }
+    /// `src` with lane `lane` (masked to the lane count) loaded from `at`.
+    @inline(__always) mutating func loadLane<T: SIMD>(_ dst: VReg, _ src: VReg, _ lane: UInt8, at: UnsafeRawPointer, _: T.Type) where T.Scalar: FixedWidthInteger {
         var vector = v(src, T.self)
-        vector[Int(lane) & (T.scalarCount - 1)] = try loadScalar(addr, offset, as: T.Scalar.self)
+        vector[Int(lane) & (T.scalarCount - 1)] = scalar(at, T.Scalar.self)
         setV(dst, vector)
     }
-    @inline(__always) func storeLane<T: SIMD>(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8, _: T.Type)
-    throws(Stop) where T.Scalar: FixedWidthInteger {
-        try store(addr, offset, v(src, T.self)[Int(lane) & (T.scalarCount - 1)])
+    @inline(__always) func storeLane<T: SIMD>(_ src: VReg, _ lane: UInt8, at: UnsafeMutableRawPointer, _: T.Type) where T.Scalar: FixedWidthInteger {
+        at.storeBytes(of: v(src, T.self)[Int(lane) & (T.scalarCount - 1)].littleEndian, as: T.Scalar.self)
     }
-    @inline(__always) mutating func v128Load8Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { try loadLane(dst, addr, offset, src, lane, U8x16.self) }
-    @inline(__always) mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { try loadLane(dst, addr, offset, src, lane, U16x8.self) }
-    @inline(__always) mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { try loadLane(dst, addr, offset, src, lane, U32x4.self) }
-    @inline(__always) mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { try loadLane(dst, addr, offset, src, lane, U64x2.self) }
-    @inline(__always) mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { try storeLane(addr, offset, src, lane, U8x16.self) }
-    @inline(__always) mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { try storeLane(addr, offset, src, lane, U16x8.self) }
-    @inline(__always) mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { try storeLane(addr, offset, src, lane, U32x4.self) }
-    @inline(__always) mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { try storeLane(addr, offset, src, lane, U64x2.self) }
+
+    @inline(__always) mutating func v128Load(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load(dst, at: try at(addr, offset, 16)) }
+    @inline(__always) mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load8x8S(dst, at: try at(addr, offset, 8)) }
+    @inline(__always) mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load8x8U(dst, at: try at(addr, offset, 8)) }
+    @inline(__always) mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load16x4S(dst, at: try at(addr, offset, 8)) }
+    @inline(__always) mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load16x4U(dst, at: try at(addr, offset, 8)) }
+    @inline(__always) mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load32x2S(dst, at: try at(addr, offset, 8)) }
+    @inline(__always) mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load32x2U(dst, at: try at(addr, offset, 8)) }
+    @inline(__always) mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load8Splat(dst, at: try at(addr, offset, 1)) }
+    @inline(__always) mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load16Splat(dst, at: try at(addr, offset, 2)) }
+    @inline(__always) mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load32Splat(dst, at: try at(addr, offset, 4)) }
+    @inline(__always) mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load64Splat(dst, at: try at(addr, offset, 8)) }
+    @inline(__always) mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load32Zero(dst, at: try at(addr, offset, 4)) }
+    @inline(__always) mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) throws(Stop) { v128Load64Zero(dst, at: try at(addr, offset, 8)) }
+    @inline(__always) mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) throws(Stop) { v128Store(src, at: try at(addr, offset, 16)) }
+    @inline(__always) mutating func v128Load8Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { loadLane(dst, src, lane, at: try at(addr, offset, 1), U8x16.self) }
+    @inline(__always) mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { loadLane(dst, src, lane, at: try at(addr, offset, 2), U16x8.self) }
+    @inline(__always) mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { loadLane(dst, src, lane, at: try at(addr, offset, 4), U32x4.self) }
+    @inline(__always) mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { loadLane(dst, src, lane, at: try at(addr, offset, 8), U64x2.self) }
+    @inline(__always) mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { storeLane(src, lane, at: try at(addr, offset, 1), U8x16.self) }
+    @inline(__always) mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { storeLane(src, lane, at: try at(addr, offset, 2), U16x8.self) }
+    @inline(__always) mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { storeLane(src, lane, at: try at(addr, offset, 4), U32x4.self) }
+    @inline(__always) mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) throws(Stop) { storeLane(src, lane, at: try at(addr, offset, 8), U64x2.self) }
+
+    @inline(__always) mutating func v128LoadM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load(dst, at: try at(addr, offset, m, 16)) }
+    @inline(__always) mutating func v128Load8x8SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load8x8S(dst, at: try at(addr, offset, m, 8)) }
+    @inline(__always) mutating func v128Load8x8UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load8x8U(dst, at: try at(addr, offset, m, 8)) }
+    @inline(__always) mutating func v128Load16x4SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load16x4S(dst, at: try at(addr, offset, m, 8)) }
+    @inline(__always) mutating func v128Load16x4UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load16x4U(dst, at: try at(addr, offset, m, 8)) }
+    @inline(__always) mutating func v128Load32x2SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load32x2S(dst, at: try at(addr, offset, m, 8)) }
+    @inline(__always) mutating func v128Load32x2UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load32x2U(dst, at: try at(addr, offset, m, 8)) }
+    @inline(__always) mutating func v128Load8SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load8Splat(dst, at: try at(addr, offset, m, 1)) }
+    @inline(__always) mutating func v128Load16SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load16Splat(dst, at: try at(addr, offset, m, 2)) }
+    @inline(__always) mutating func v128Load32SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load32Splat(dst, at: try at(addr, offset, m, 4)) }
+    @inline(__always) mutating func v128Load64SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load64Splat(dst, at: try at(addr, offset, m, 8)) }
+    @inline(__always) mutating func v128Load32ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load32Zero(dst, at: try at(addr, offset, m, 4)) }
+    @inline(__always) mutating func v128Load64ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ m: UInt32) throws(Stop) { v128Load64Zero(dst, at: try at(addr, offset, m, 8)) }
+    @inline(__always) mutating func v128StoreM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ m: UInt32) throws(Stop) { v128Store(src, at: try at(addr, offset, m, 16)) }
+    @inline(__always) mutating func v128Load8LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ m: UInt32) throws(Stop) { loadLane(dst, src, lane, at: try at(addr, offset, m, 1), U8x16.self) }
+    @inline(__always) mutating func v128Load16LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ m: UInt32) throws(Stop) { loadLane(dst, src, lane, at: try at(addr, offset, m, 2), U16x8.self) }
+    @inline(__always) mutating func v128Load32LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ m: UInt32) throws(Stop) { loadLane(dst, src, lane, at: try at(addr, offset, m, 4), U32x4.self) }
+    @inline(__always) mutating func v128Load64LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ m: UInt32) throws(Stop) { loadLane(dst, src, lane, at: try at(addr, offset, m, 8), U64x2.self) }
+    @inline(__always) mutating func v128Store8LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ m: UInt32) throws(Stop) { storeLane(src, lane, at: try at(addr, offset, m, 1), U8x16.self) }
+    @inline(__always) mutating func v128Store16LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ m: UInt32) throws(Stop) { storeLane(src, lane, at: try at(addr, offset, m, 2), U16x8.self) }
+    @inline(__always) mutating func v128Store32LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ m: UInt32) throws(Stop) { storeLane(src, lane, at: try at(addr, offset, m, 4), U32x4.self) }
+    @inline(__always) mutating func v128Store64LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ m: UInt32) throws(Stop) { storeLane(src, lane, at: try at(addr, offset, m, 8), U64x2.self) }
 
     // MARK: Bitwise
 

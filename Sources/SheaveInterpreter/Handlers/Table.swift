@@ -12,62 +12,65 @@ extension Executor {
         setX64(dst, vm.pointee.functionRefs[Int(index)])
     }
 
-    /// Checks `start + count <= limit`, without overflow.
-    @inline(__always) func inBounds(_ start: UInt32, _ count: UInt32, _ limit: Int) -> Bool {
-        UInt64(start) &+ UInt64(count) <= UInt64(truncatingIfNeeded: limit)
+    /// Checks `start + count <= limit`, without overflow. Indices, addresses and
+    /// counts are read in all 64 bits: an i32's upper half is zero, so one check
+    /// serves 32- and 64-bit tables and memories.
+    @inline(__always) func inBounds(_ start: UInt64, _ count: UInt64, _ limit: Int) -> Bool {
+        let (end, overflow) = start.addingReportingOverflow(count)
+        return !overflow && end <= UInt64(truncatingIfNeeded: limit)
     }
 
     @inline(__always) mutating func tableGet(_ dst: XReg, _ table: UInt32, _ index: XReg) throws(Stop) {
         let state = vm.pointee.tables[Int(table)]
-        let i = x32(index)
-        guard Int(i) < state.count else { try stop(.trap(.tableAccessOutOfBounds)) }
-        setX64(dst, state.entries[Int(i)])
+        let i = x64(index)
+        guard i < UInt64(truncatingIfNeeded: state.count) else { try stop(.trap(.tableAccessOutOfBounds)) }
+        setX64(dst, state.entries[Int(truncatingIfNeeded: i)])
     }
 
     @inline(__always) mutating func tableSet(_ table: UInt32, _ index: XReg, _ value: XReg) throws(Stop) {
         let state = vm.pointee.tables[Int(table)]
-        let i = x32(index)
-        guard Int(i) < state.count else { try stop(.trap(.tableAccessOutOfBounds)) }
-        state.entries[Int(i)] = x64(value)
+        let i = x64(index)
+        guard i < UInt64(truncatingIfNeeded: state.count) else { try stop(.trap(.tableAccessOutOfBounds)) }
+        state.entries[Int(truncatingIfNeeded: i)] = x64(value)
     }
 
     @inline(__always) mutating func tableSize(_ dst: XReg, _ table: UInt32) {
-        setX32(dst, UInt32(truncatingIfNeeded: vm.pointee.tables[Int(table)].count))
+        setX64(dst, UInt64(truncatingIfNeeded: vm.pointee.tables[Int(table)].count))
     }
 
     @inline(__always) mutating func tableGrow(_ dst: XReg, _ table: UInt32, _ value: XReg, _ delta: XReg) {
-        let old = Self.growTable(vm.pointee.tables + Int(table), by: Int(x32(delta)), value: x64(value))
-        setX32(dst, UInt32(truncatingIfNeeded: old))  // -1 (failure) becomes 0xFFFF_FFFF
+        let old = Self.growTable(vm, Int(table), by: x64(delta), value: x64(value))
+        setX64(dst, UInt64(bitPattern: Int64(old)))  // -1 (failure): of the table's width, below
     }
 
-    /// Grows a table and updates its state; returns the old size, or -1. Out of line,
-    /// so the handler touches no object (see `growMemory`).
+    /// Grows a table and re-reads every table and memory of the context; returns the
+    /// old size, or -1 as the table's index type has it (0xFFFF_FFFF for a 32-bit
+    /// table). Out of line, so the handler touches no object (see `growMemory`).
     @inline(never)
-    static func growTable(_ state: UnsafeMutablePointer<TableState>, by delta: Int, value: UInt64) -> Int {
-        let object = state.pointee.object.takeUnretainedValue()
-        guard let old = object.grow(by: delta, value: value) else { return -1 }
-        state.pointee.entries = object.entries
-        state.pointee.count = object.count
+    static func growTable(_ vm: UnsafeMutablePointer<VMState>, _ index: Int, by delta: UInt64, value: UInt64) -> Int {
+        let object = vm.pointee.tables[index].object.takeUnretainedValue()
+        guard delta <= UInt64(Int.max), let old = object.grow(by: Int(delta), value: value) else { return object.is64 ? -1 : Int(UInt32.max) }
+        VM.refresh(vm)
         return old
     }
 
     @inline(__always) mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
         let state = vm.pointee.tables[Int(table)]
-        let s = x32(start), n = x32(count)
+        let s = x64(start), n = x64(count)
         guard inBounds(s, n, state.count) else { try stop(.trap(.tableAccessOutOfBounds)) }
         (state.entries + Int(s)).update(repeating: x64(value), count: Int(n))
     }
 
     @inline(__always) mutating func tableCopy(_ dstTable: UInt32, _ srcTable: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let to = vm.pointee.tables[Int(dstTable)], from = vm.pointee.tables[Int(srcTable)]
-        let d = x32(dst), s = x32(src), n = x32(count)
+        let d = x64(dst), s = x64(src), n = x64(count)
         guard inBounds(d, n, to.count), inBounds(s, n, from.count) else { try stop(.trap(.tableAccessOutOfBounds)) }
         UnsafeMutableRawPointer(to.entries + Int(d)).copyMemory(from: from.entries + Int(s), byteCount: Int(n) * 8)
     }
 
     @inline(__always) mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let to = vm.pointee.tables[Int(table)], from = vm.pointee.elements[Int(segment)]
-        let d = x32(dst), s = x32(src), n = x32(count)
+        let d = x64(dst), s = x64(src), n = x64(count)
         guard inBounds(d, n, to.count), inBounds(s, n, from.count) else { try stop(.trap(.tableAccessOutOfBounds)) }
         guard n > 0, let base = from.base else { return }
         UnsafeMutableRawPointer(to.entries + Int(d)).copyMemory(from: base + Int(s) * 8, byteCount: Int(n) * 8)
@@ -77,24 +80,26 @@ extension Executor {
         vm.pointee.elements[Int(segment)].count = 0
     }
 
-    @inline(__always) mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
-        let d = x32(dst), n = x32(count)
-        guard inBounds(d, n, memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
-        (memory + Int(d)).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: x64(value)), count: Int(n))
+    @inline(__always) mutating func memoryFill(_ index: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
+        let to = vm.pointee.memories[Int(index)]
+        let d = x64(dst), n = x64(count)
+        guard inBounds(d, n, to.byteCount) else { try stop(.trap(.memoryOutOfBounds)) }
+        (to.base + Int(d)).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: x64(value)), count: Int(n))
     }
 
-    @inline(__always) mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
-        let d = x32(dst), s = x32(src), n = x32(count)
-        guard inBounds(d, n, memorySize), inBounds(s, n, memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
-        (memory + Int(d)).copyMemory(from: memory + Int(s), byteCount: Int(n))  // memmove: overlap-safe
+    @inline(__always) mutating func memoryCopy(_ dstMemory: UInt32, _ srcMemory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+        let to = vm.pointee.memories[Int(dstMemory)], from = vm.pointee.memories[Int(srcMemory)]
+        let d = x64(dst), s = x64(src), n = x64(count)
+        guard inBounds(d, n, to.byteCount), inBounds(s, n, from.byteCount) else { try stop(.trap(.memoryOutOfBounds)) }
+        (to.base + Int(d)).copyMemory(from: from.base + Int(s), byteCount: Int(n))  // memmove: overlap-safe
     }
 
-    @inline(__always) mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
-        let from = vm.pointee.dataSegments[Int(segment)]
-        let d = x32(dst), s = x32(src), n = x32(count)
-        guard inBounds(d, n, memorySize), inBounds(s, n, from.count) else { try stop(.trap(.memoryOutOfBounds)) }
+    @inline(__always) mutating func memoryInit(_ index: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+        let to = vm.pointee.memories[Int(index)], from = vm.pointee.dataSegments[Int(segment)]
+        let d = x64(dst), s = x64(src), n = x64(count)
+        guard inBounds(d, n, to.byteCount), inBounds(s, n, from.count) else { try stop(.trap(.memoryOutOfBounds)) }
         guard n > 0, let base = from.base else { return }
-        (memory + Int(d)).copyMemory(from: base + Int(s), byteCount: Int(n))
+        (to.base + Int(d)).copyMemory(from: base + Int(s), byteCount: Int(n))
     }
 
     @inline(__always) mutating func dataDrop(_ segment: UInt32) {

@@ -194,6 +194,7 @@ func shape(_ operand: Operand) -> String {
     case .global: return ".index(.global)"
     case .function: return ".index(.function)"
     case .table: return ".index(.table)"
+    case .memory: return ".index(.memory)"
     case .type: return ".index(.type)"
     case .elem: return ".index(.elementSegment)"
     case .data: return ".index(.dataSegment)"

@@ -102,7 +102,7 @@ struct WasmInstruction {
 /// with an `@`: `index: u32@global`.
 enum OperandMeaning: String {
     case value                       // a plain immediate
-    case global, function, table, type
+    case global, function, table, memory, type
     case elem, data                  // element and data segments
     case `import` = "import"         // an imported function (call_host)
     case frame                       // u16: the slot where a callee's frame starts
@@ -328,9 +328,12 @@ func buildOpTable() -> [Op] {
     op("elem_drop", "segment: u32@elem", "drop element segment `segment`: it becomes empty", .extended)
 
     // MARK: Bulk memory
-    op("memory_fill", "dst: x, value: x, count: x", "fill count bytes of memory from dst with low8(value); traps when out of bounds", [.memory, .mayStop, .extended])
-    op("memory_copy", "dst: x, src: x, count: x", "copy count bytes of memory (overlap-safe); traps when out of bounds", [.memory, .mayStop, .extended])
-    op("memory_init", "segment: u32@data, dst: x, src: x, count: x", "copy count bytes of data segment `segment` to memory; traps when out of bounds", [.memory, .mayStop, .extended])
+    // Any memory, by index; addresses and counts are read in all 64 bits (an i32's
+    // upper half is zero), so one op serves 32- and 64-bit memories.
+    op("memory_fill", "memory: u32@memory, dst: x, value: x, count: x", "fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds", [.memory, .mayStop, .extended])
+    op("memory_copy", "dst_memory: u32@memory, src_memory: u32@memory, dst: x, src: x, count: x",
+       "copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds", [.memory, .mayStop, .extended])
+    op("memory_init", "memory: u32@memory, segment: u32@data, dst: x, src: x, count: x", "copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds", [.memory, .mayStop, .extended])
     op("data_drop", "segment: u32@data", "drop data segment `segment`: it becomes empty", .extended)
 
     // MARK: Integer arithmetic
@@ -475,13 +478,14 @@ func buildOpTable() -> [Op] {
     op("f64_from_f32", "dst: f, src: f", "dst = src promoted to f64", fpure.union(ext))
 
     // MARK: Memory (linear memory 0; effective address = zext(low32(addr)) + offset, bounds-checked)
-    for (name, what) in [("xload8_s32", "low32(dst) = sext(i8 load)"), ("xload8_u32", "low32(dst) = zext(u8 load)"),
-                         ("xload16_s32", "low32(dst) = sext(i16 load)"), ("xload16_u32", "low32(dst) = zext(u16 load)"),
-                         ("xload32", "low32(dst) = u32 load"),
-                         ("xload8_s64", "dst = sext(i8 load)"), ("xload8_u64", "dst = zext(u8 load)"),
-                         ("xload16_s64", "dst = sext(i16 load)"), ("xload16_u64", "dst = zext(u16 load)"),
-                         ("xload32_s64", "dst = sext(i32 load)"), ("xload32_u64", "dst = zext(u32 load)"),
-                         ("xload64", "dst = u64 load")] {
+    let integerLoads = [("xload8_s32", "low32(dst) = sext(i8 load)"), ("xload8_u32", "low32(dst) = zext(u8 load)"),
+                        ("xload16_s32", "low32(dst) = sext(i16 load)"), ("xload16_u32", "low32(dst) = zext(u16 load)"),
+                        ("xload32", "low32(dst) = u32 load"),
+                        ("xload8_s64", "dst = sext(i8 load)"), ("xload8_u64", "dst = zext(u8 load)"),
+                        ("xload16_s64", "dst = sext(i16 load)"), ("xload16_u64", "dst = zext(u16 load)"),
+                        ("xload32_s64", "dst = sext(i32 load)"), ("xload32_u64", "dst = zext(u32 load)"),
+                        ("xload64", "dst = u64 load")]
+    for (name, what) in integerLoads {
         op(name, "dst: x, addr: x, offset: u32", "\(what) from memory[ea]; traps when out of bounds", xload)
     }
     op("fload32", "dst: f, addr: x, offset: u32", "low32(dst) = f32 load from memory[ea]; traps when out of bounds", fload)
@@ -497,7 +501,8 @@ func buildOpTable() -> [Op] {
            "\(what) from memory[zext(low32(a) + imm) + offset]; traps when out of bounds", dst == "x" ? xload : fload,
            fuses: Fusion("xadd32_i32 t, a, imm", "\(name) dst, t, offset", fBits: fBits))
     }
-    for (name, what) in [("xstore8", "low8(src)"), ("xstore16", "low16(src)"), ("xstore32", "low32(src)"), ("xstore64", "src")] {
+    let integerStores = [("xstore8", "low8(src)"), ("xstore16", "low16(src)"), ("xstore32", "low32(src)"), ("xstore64", "src")]
+    for (name, what) in integerStores {
         op(name, "addr: x, offset: u32, src: x", "memory[ea] = \(what); traps when out of bounds", store)
     }
     // Stores of a constant (clearing bytes, setting flags): no op to materialize it first.
@@ -613,8 +618,28 @@ func buildOpTable() -> [Op] {
     op("xmov_xload32_xchg", "dst: x, ptr: x, src: x, offset: u32, value: x",
        "ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)", xload,
        alsoWrites: "ptr", fuses: Fusion("xmov ptr, src", "xload32_xchg dst, ptr, offset, value", distinct: [("dst", "ptr")]))
-    op("memory_size", "dst: x", "dst = size of memory 0 in 64 KiB pages", [.memory, .extended])
-    op("memory_grow", "dst: x, delta: x", "grow memory 0 by low32(delta) pages; dst = old size in pages, or -1 (as i32) on failure", [.memory, .extended])
+    op("memory_size", "dst: x, memory: u32@memory", "dst = size of memories[memory] in 64 KiB pages", [.memory, .extended])
+    op("memory_grow", "dst: x, delta: x, memory: u32@memory",
+       "grow memories[memory] by delta pages; dst = old size in pages, or -1 (of the memory's address width) on failure", [.memory, .extended])
+
+    // MARK: Memory, any index and 64-bit addresses (multi-memory, memory64)
+    //
+    // The forms above serve memory 0 with 32-bit addresses; these any memory:
+    // effective address = addr + offset in 64 bits (a sum past 2^64 traps, an i32
+    // address arrives zero-extended), checked against memories[memory]'s size.
+    let mload: OpFlags = [.memory, .mayStop, .extended, .writesXAcc]
+    let mfload: OpFlags = [.memory, .mayStop, .extended, .writesFAcc, .keepsXAcc]
+    let mstore: OpFlags = [.memory, .mayStop, .extended, .keepsXAcc]
+    for (name, what) in integerLoads {
+        op(name + "_m", "dst: x, addr: x, offset: u64, memory: u32@memory", "\(what) from memories[memory][ea]; traps when out of bounds", mload)
+    }
+    op("fload32_m", "dst: f, addr: x, offset: u64, memory: u32@memory", "low32(dst) = f32 load from memories[memory][ea]; traps when out of bounds", mfload)
+    op("fload64_m", "dst: f, addr: x, offset: u64, memory: u32@memory", "dst = f64 load from memories[memory][ea]; traps when out of bounds", mfload)
+    for (name, what) in integerStores {
+        op(name + "_m", "addr: x, offset: u64, src: x, memory: u32@memory", "memories[memory][ea] = \(what); traps when out of bounds", mstore)
+    }
+    op("fstore32_m", "addr: x, offset: u64, src: f, memory: u32@memory", "memories[memory][ea] = low32(src) as f32; traps when out of bounds", mstore)
+    op("fstore64_m", "addr: x, offset: u64, src: f, memory: u32@memory", "memories[memory][ea] = src as f64; traps when out of bounds", mstore)
 
     // MARK: SIMD (128-bit vectors; every op extended, and compiled out without the `InterpreterSIMD` trait)
     //
@@ -630,13 +655,14 @@ func buildOpTable() -> [Op] {
     op("vglobal_set", "index: u32@global, src: v", "globals[index] = src, a v128 global (16 bytes)", vext)
     op("i8x16_shuffle", "dst: v, a: v, b: v, low: u64, high: u64",
        "dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)", [.pure, .extended, .simd])
-    for (name, what) in [("v128_load", "dst = 16 bytes"),
-                         ("v128_load8x8_s", "dst = 8 i8 sign-extended to i16x8"), ("v128_load8x8_u", "dst = 8 u8 zero-extended to i16x8"),
-                         ("v128_load16x4_s", "dst = 4 i16 sign-extended to i32x4"), ("v128_load16x4_u", "dst = 4 u16 zero-extended to i32x4"),
-                         ("v128_load32x2_s", "dst = 2 i32 sign-extended to i64x2"), ("v128_load32x2_u", "dst = 2 u32 zero-extended to i64x2"),
-                         ("v128_load8_splat", "dst = one byte in every lane"), ("v128_load16_splat", "dst = one u16 in every lane"),
-                         ("v128_load32_splat", "dst = one u32 in every lane"), ("v128_load64_splat", "dst = one u64 in every lane"),
-                         ("v128_load32_zero", "dst = one u32 in lane 0, zeros above"), ("v128_load64_zero", "dst = one u64 in lane 0, zeros above")] {
+    let vectorLoads = [("v128_load", "dst = 16 bytes"),
+                       ("v128_load8x8_s", "dst = 8 i8 sign-extended to i16x8"), ("v128_load8x8_u", "dst = 8 u8 zero-extended to i16x8"),
+                       ("v128_load16x4_s", "dst = 4 i16 sign-extended to i32x4"), ("v128_load16x4_u", "dst = 4 u16 zero-extended to i32x4"),
+                       ("v128_load32x2_s", "dst = 2 i32 sign-extended to i64x2"), ("v128_load32x2_u", "dst = 2 u32 zero-extended to i64x2"),
+                       ("v128_load8_splat", "dst = one byte in every lane"), ("v128_load16_splat", "dst = one u16 in every lane"),
+                       ("v128_load32_splat", "dst = one u32 in every lane"), ("v128_load64_splat", "dst = one u64 in every lane"),
+                       ("v128_load32_zero", "dst = one u32 in lane 0, zeros above"), ("v128_load64_zero", "dst = one u64 in lane 0, zeros above")]
+    for (name, what) in vectorLoads {
         op(name, "dst: v, addr: x, offset: u32", "\(what) from memory[ea]; traps when out of bounds", vmem)
     }
     op("v128_store", "addr: x, offset: u32, src: v", "memory[ea] = the 16 bytes of src; traps when out of bounds", vmem)
@@ -647,6 +673,19 @@ func buildOpTable() -> [Op] {
     for bits in ["8", "16", "32", "64"] {
         op("v128_store\(bits)_lane", "addr: x, offset: u32, src: v, lane: u8",
            "memory[ea] = lane `lane` (of \(bits) bits) of src; traps when out of bounds", vmem)
+    }
+    // The same on any memory, with 64-bit addresses (as `xload32_m`).
+    for name in vectorLoads.map(\.0) {
+        op(name + "_m", "dst: v, addr: x, offset: u64, memory: u32@memory", "as \(name), from memories[memory][addr + offset]; traps when out of bounds", vmem)
+    }
+    op("v128_store_m", "addr: x, offset: u64, src: v, memory: u32@memory", "as v128_store, to memories[memory][addr + offset]; traps when out of bounds", vmem)
+    for bits in ["8", "16", "32", "64"] {
+        op("v128_load\(bits)_lane_m", "dst: v, addr: x, offset: u64, src: v, lane: u8, memory: u32@memory",
+           "as v128_load\(bits)_lane, from memories[memory][addr + offset]; traps when out of bounds", vmem)
+    }
+    for bits in ["8", "16", "32", "64"] {
+        op("v128_store\(bits)_lane_m", "addr: x, offset: u64, src: v, lane: u8, memory: u32@memory",
+           "as v128_store\(bits)_lane, to memories[memory][addr + offset]; traps when out of bounds", vmem)
     }
 
     simd("v128.not", "v128 -> v128", "dst = ~a")
