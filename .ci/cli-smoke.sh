@@ -34,4 +34,25 @@ cat >"$work/main.wat" <<'WAT'
 WAT
 [ "$("$sheave" run --preload "lib=$work/lib.wat" --invoke twice "$work/main.wat" 14 | tr '\n' ' ')" = "42 -1 1.5 " ] || {
     "$sheave" run --preload "lib=$work/lib.wat" --invoke twice "$work/main.wat" 14; echo "--preload or multi-value --invoke failed"; exit 1; }
-echo "artifacts, targets, objdump, the profiler, --version, --preload and multi-value --invoke work from the command line"
+# Wasm 3.0 from the command line: a C program built for wasm64 (memory64) gives the
+# wasm32 build's answer, directly and from an artifact, and its bytecode uses the ops
+# with 64-bit addresses; a mutual tail recursion a million calls deep runs in constant stack.
+for bits in 32 64; do
+    clang --target=wasm$bits -O2 -nostdlib -fuse-ld=lld -Wl,--no-entry -o "$work/kernels$bits.wasm" Benchmarks/wasm64/kernels.c
+done
+wasm32="$("$sheave" run --invoke run "$work/kernels32.wasm" 1)"
+[ "$("$sheave" run --invoke run "$work/kernels64.wasm" 1)" = "$wasm32" ] || { echo "the wasm64 build answered differently"; exit 1; }
+"$sheave" compile "$work/kernels64.wasm" -o "$work/kernels64.cwasm"
+[ "$("$sheave" run --invoke run "$work/kernels64.cwasm" 1)" = "$wasm32" ] || { echo "the wasm64 artifact answered differently"; exit 1; }
+"$sheave" objdump "$work/kernels64.wasm" | grep -q "xload32_u64_m" || { echo "no 64-bit-address op in the wasm64 bytecode"; exit 1; }
+if "$sheave" run --wasm memory64=n --invoke run "$work/kernels64.wasm" 1 2>"$work/err"; then echo "memory64=n ran a 64-bit memory"; exit 1; fi
+grep -q "a 64-bit memory needs a feature that is not enabled" "$work/err" || { cat "$work/err"; exit 1; }
+cat >"$work/tail.wat" <<'WAT'
+(module
+  (func $even (export "even") (param i64) (result i32)
+    (if (result i32) (i64.eqz (local.get 0)) (then (i32.const 1)) (else (return_call $odd (i64.sub (local.get 0) (i64.const 1))))))
+  (func $odd (param i64) (result i32)
+    (if (result i32) (i64.eqz (local.get 0)) (then (i32.const 0)) (else (return_call $even (i64.sub (local.get 0) (i64.const 1)))))))
+WAT
+[ "$("$sheave" run --stack-size 65536 --invoke even "$work/tail.wat" 1000001)" = 0 ] || { echo "the tail recursion failed"; exit 1; }
+echo "artifacts, targets, objdump, the profiler, --version, --preload, multi-value --invoke, wasm64 and tail calls work from the command line"

@@ -152,20 +152,32 @@ extension FunctionCompiler {
     mutating func visitMemoryFill(memory: UInt32) throws(CompileError) {
         try require(.bulkMemory, "MemoryFill")
         let address = try addressType(memory: memory)
-        try consume([address, .i32, address]) { $0.memoryFill(memory, $1[0], $1[1], $1[2]) }
+        if memory == 0 && address == .i32 {
+            try consume([.i32, .i32, .i32]) { $0.memoryFill($1[0], $1[1], $1[2]) }
+        } else {
+            try consume([address, .i32, address]) { $0.memoryFillM(memory, $1[0], $1[1], $1[2]) }
+        }
     }
 
     mutating func visitMemoryCopy(dstMem: UInt32, srcMem: UInt32) throws(CompileError) {
         try require(.bulkMemory, "MemoryCopy")
         let d = try addressType(memory: dstMem), s = try addressType(memory: srcMem)
-        try consume([d, s, Self.countType(d, s)]) { $0.memoryCopy(dstMem, srcMem, $1[0], $1[1], $1[2]) }
+        if dstMem == 0 && srcMem == 0 && d == .i32 {
+            try consume([.i32, .i32, .i32]) { $0.memoryCopy($1[0], $1[1], $1[2]) }
+        } else {
+            try consume([d, s, Self.countType(d, s)]) { $0.memoryCopyM(dstMem, srcMem, $1[0], $1[1], $1[2]) }
+        }
     }
 
     mutating func visitMemoryInit(dataIndex: UInt32, memory: UInt32) throws(CompileError) {
         try require(.bulkMemory, "MemoryInit")
         let address = try addressType(memory: memory)
         try checkDataIndex(dataIndex)
-        try consume([address, .i32, .i32]) { $0.memoryInit(memory, dataIndex, $1[0], $1[1], $1[2]) }
+        if memory == 0 && address == .i32 {
+            try consume([.i32, .i32, .i32]) { $0.memoryInit(dataIndex, $1[0], $1[1], $1[2]) }
+        } else {
+            try consume([address, .i32, .i32]) { $0.memoryInitM(memory, dataIndex, $1[0], $1[1], $1[2]) }
+        }
     }
 
     mutating func visitDataDrop(dataIndex: UInt32) throws(CompileError) {

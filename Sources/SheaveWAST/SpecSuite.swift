@@ -96,6 +96,13 @@ public struct SpecSuite {
         #endif
     }
 
+    /// The files whose modules the mutation tests damage: Wasm 2.0's (those that
+    /// need nothing later) and the multi-memory and memory64 groups', whose
+    /// modules hold the ops that name a memory (`xload32_m`).
+    public func mutationCorpusFiles() -> [File] {
+        files(in: Self.wasm2GroupsOfThisBuild).filter { !$0.needsWasm3 } + filesOfThisBuild(in: ["multi-memory", "memory64"])
+    }
+
     /// The binary form of every module the scripts `files` define (text modules encoded).
     public func moduleBinaries(_ files: [File]) -> [[UInt8]] {
         var binaries: [[UInt8]] = []

@@ -2,7 +2,8 @@
 """Differential testing against Wasmtime: generated modules, run by both engines, compared.
 
 Modules come from `wasm-tools smith` (feature sets `mvp`: Wasm 2.0 and tail calls, without
-SIMD; `simd`: with it) and from a generator of our own (`fusion`) that writes
+SIMD; `simd`: with it; `memory`: `mvp` with up to three memories, 64-bit ones among them, and
+64-bit tables) and from a generator of our own (`fusion`) that writes
 the shapes Sheave's super-instructions stand for (shift-adds, compares feeding
 branches and selects, masked loads and stores, counted loops, multiply-adds,
 constant xors) over randomly aliased locals and edge-value constants. Each
@@ -22,7 +23,7 @@ accepts that Sheave refuses is a divergence. Divergent modules are kept in
     .anchors/venv/bin/python3 Tests/Differential/differential.py RUNNER SECONDS [SETS] [--seed N]
       RUNNER: the sheave-differential binary
               (swift build -c release --scratch-path .build-release --product sheave-differential)
-      SETS:   comma-separated, of mvp, simd, fusion (all three by default), taken in turn
+      SETS:   comma-separated, of mvp, simd, memory, fusion (all four by default), taken in turn
       the venv comes from ../shared/tools/anchors.sh (wasmtime, wasm-tools)
 
 Ends with `N modules, N calls compared` and `N passed, N failed`; exits 1 when anything diverged.
@@ -34,7 +35,8 @@ wasm_tools = os.path.join(os.path.dirname(sys.executable), "wasm-tools")
 MODES = ["tail", "match", "tail-artifact"]
 
 # Sheave's implementation limits, as sheave-differential reports them ({"limits": true}):
-# past its limit on a table's entries `table.grow` returns -1, which the spec allows.
+# past its limit on a table's entries, or on a memory's bytes (a 64-bit memory's default),
+# `table.grow` and `memory.grow` return -1, which the spec allows.
 # Wasmtime has none of its own (it grows an externref table to 2^31 entries), so its
 # stores get Sheave's; otherwise the engines' different limits read as divergences.
 LIMITS = {}
@@ -46,7 +48,7 @@ def ask_limits(runner):
 def limited_store(engine):
     """A Wasmtime store with Sheave's implementation limits."""
     s = wasmtime.Store(engine)
-    s.set_limits(table_elements=LIMITS["table_elements"])
+    s.set_limits(table_elements=LIMITS["table_elements"], memory_size=LIMITS["memory_size"])
     return s
 
 SMITH = ["--ensure-termination", "--max-imports", "0", "--max-memories", "1", "--max-tables", "2",
@@ -354,6 +356,10 @@ def generate(kind, seed, tmp):
         if r.returncode != 0: raise SystemExit(f"the fusion generator wrote invalid text (seed {seed}): {r.stderr[:400]}")
     else:
         flags = SMITH + ["--simd-enabled", "true" if kind == "simd" else "false"]
+        if kind == "memory":
+            wider = {"--max-memories": "3", "--memory64-enabled": "true", "--max-tables": "3"}
+            flags = [wider.get(flags[i - 1], f) if i > 0 else f for i, f in enumerate(flags)]
+            flags += ["--max-memory64-bytes", str(16 << 20)]
         r = subprocess.run([wasm_tools, "smith", *flags, "-o", path], input=rng.randbytes(8192), capture_output=True)
         if r.returncode != 0: return None
     return path
@@ -434,10 +440,13 @@ def main():
         seed = int(args[at + 1])
         del args[at:at + 2]
     runner, budget = args[0], float(args[1])
-    sets = (args[2] if len(args) > 2 else "mvp,simd,fusion").split(",")
+    sets = (args[2] if len(args) > 2 else "mvp,simd,memory,fusion").split(",")
     for s in sets:
-        if s not in ("mvp", "simd", "fusion"): raise SystemExit(f"unknown feature set {s!r}: mvp, simd or fusion")
-    engine = wasmtime.Engine()
+        if s not in ("mvp", "simd", "memory", "fusion"): raise SystemExit(f"unknown feature set {s!r}: mvp, simd, memory or fusion")
+    config = wasmtime.Config()
+    config.wasm_memory64 = True
+    config.wasm_multi_memory = True
+    engine = wasmtime.Engine(config)
     ask_limits(runner)
     sheave = subprocess.Popen([runner, ",".join(MODES)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
     counts = {s: 0 for s in sets}

@@ -49,8 +49,8 @@ final class TailLoopMemoryTests: XCTestCase {
         e.xload32U64(XReg(2), XReg(3), 16)
         e.xstore16(XReg(3), 20, XReg(2))
         e.xstore32(XReg(3), 24, XReg(2))
-        e.memoryFill(0, XReg(3), XReg(1), XReg(3))       // count 0
-        e.memoryCopy(0, 0, XReg(3), XReg(3), XReg(3))
+        e.memoryFill(XReg(3), XReg(1), XReg(3))          // count 0
+        e.memoryCopy(XReg(3), XReg(3), XReg(3))
         e.memoryGrow(XReg(2), XReg(3), 0)                // grow by 0
         e.xadd32I32(XReg(1), XReg(1), 1)
         e.brIfXult32(XReg(1), XReg(0), loop)

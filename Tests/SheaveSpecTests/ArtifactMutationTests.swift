@@ -33,6 +33,26 @@ final class ArtifactMutationTests: XCTestCase {
         }
     }
 
+    /// Issue 20: the `_m` ops name a memory; a forged index past the module's
+    /// memories is refused when the artifact loads, before any code runs.
+    func testAMemoryIndexPastTheModulesMemoriesIsRefused() throws {
+        let engine = Engine()
+        var bytes = try Module(engine: engine, wat: """
+            (module (memory 1) (memory $second i64 1)
+              (func (export "f") (result i32) (i32.load $second offset=0x12345678 (i64.const 0))))
+            """).serialize()
+        // `xload32_m`'s operands end with the offset (u64) and the memory index (u32).
+        let operands: [UInt8] = [0x78, 0x56, 0x34, 0x12, 0, 0, 0, 0, 1, 0, 0, 0]
+        let at = try XCTUnwrap(bytes.firstRange(of: operands)?.lowerBound)
+        XCTAssertNoThrow(try Module(engine: engine, deserializing: bytes), "the artifact as written loads")
+        bytes[at + 8] = 2  // memory 2 of 2
+        Self.resign(&bytes)
+        XCTAssertThrowsError(try Module(engine: engine, deserializing: bytes)) { error in
+            XCTAssertEqual((error as? ModuleError)?.kind, .unverifiable, "\(error)")
+            XCTAssertTrue("\(error)".contains("xload32_m: memory 2 out of range"), "\(error)")
+        }
+    }
+
     func testTenThousandMutatedArtifacts() throws {
         let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         guard let suite = SpecSuite.locate(repositoryRoot: repositoryRoot) else {
@@ -41,7 +61,7 @@ final class ArtifactMutationTests: XCTestCase {
         // Metered artifacts: whatever a mutant does, fuel bounds it (the verifier
         // keeps checkpoints at every entry and backward branch).
         let options = CompileOptions(checkpoints: true)
-        let corpus = suite.moduleBinaries(suite.files(in: SpecSuite.wasm2GroupsOfThisBuild).filter { !$0.needsWasm3 })
+        let corpus = suite.moduleBinaries(suite.mutationCorpusFiles())
             .filter { $0.count <= 4096 }
             .compactMap { try? CompiledModule(bytes: $0, options: options) }
             .map { (artifact: $0.serialized(), code: $0.code.count) }

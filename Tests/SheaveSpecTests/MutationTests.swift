@@ -13,7 +13,7 @@ final class MutationTests: XCTestCase {
         guard let suite = SpecSuite.locate(repositoryRoot: repositoryRoot) else {
             throw XCTSkip("spec test suite not found: set SHEAVE_TESTSUITE (default ../shared/wasm-testsuite)")
         }
-        let corpus = suite.moduleBinaries(suite.files(in: SpecSuite.wasm2GroupsOfThisBuild).filter { !$0.needsWasm3 })
+        let corpus = suite.moduleBinaries(suite.mutationCorpusFiles())
             .filter { $0.count <= 4096 }
         XCTAssertGreaterThan(corpus.count, 500)
         var g = SplitMix64(seed: 0x5EED_CAFE)

@@ -1418,626 +1418,642 @@ extension Decoder {
                 let segment = try reader.readU32()
                 return visitor.elemDrop(segment)
             case 29: // memory_fill
+                let dst = try reader.readXReg()
+                let value = try reader.readXReg()
+                let count = try reader.readXReg()
+                return visitor.memoryFill(dst, value, count)
+            case 30: // memory_copy
+                let dst = try reader.readXReg()
+                let src = try reader.readXReg()
+                let count = try reader.readXReg()
+                return visitor.memoryCopy(dst, src, count)
+            case 31: // memory_init
+                let segment = try reader.readU32()
+                let dst = try reader.readXReg()
+                let src = try reader.readXReg()
+                let count = try reader.readXReg()
+                return visitor.memoryInit(segment, dst, src, count)
+            case 32: // memory_fill_m
                 let memory = try reader.readU32()
                 let dst = try reader.readXReg()
                 let value = try reader.readXReg()
                 let count = try reader.readXReg()
-                return visitor.memoryFill(memory, dst, value, count)
-            case 30: // memory_copy
+                return visitor.memoryFillM(memory, dst, value, count)
+            case 33: // memory_copy_m
                 let dst_memory = try reader.readU32()
                 let src_memory = try reader.readU32()
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 let count = try reader.readXReg()
-                return visitor.memoryCopy(dst_memory, src_memory, dst, src, count)
-            case 31: // memory_init
+                return visitor.memoryCopyM(dst_memory, src_memory, dst, src, count)
+            case 34: // memory_init_m
                 let memory = try reader.readU32()
                 let segment = try reader.readU32()
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 let count = try reader.readXReg()
-                return visitor.memoryInit(memory, segment, dst, src, count)
-            case 32: // data_drop
+                return visitor.memoryInitM(memory, segment, dst, src, count)
+            case 35: // data_drop
                 let segment = try reader.readU32()
                 return visitor.dataDrop(segment)
-            case 33: // xclz32
+            case 36: // xclz32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xclz32(dst, src)
-            case 34: // xctz32
+            case 37: // xctz32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xctz32(dst, src)
-            case 35: // xpopcnt32
+            case 38: // xpopcnt32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xpopcnt32(dst, src)
-            case 36: // xclz64
+            case 39: // xclz64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xclz64(dst, src)
-            case 37: // xctz64
+            case 40: // xctz64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xctz64(dst, src)
-            case 38: // xpopcnt64
+            case 41: // xpopcnt64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xpopcnt64(dst, src)
-            case 39: // xeq64_i32
+            case 42: // xeq64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xeq64I32(dst, a, imm)
-            case 40: // xne64_i32
+            case 43: // xne64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xne64I32(dst, a, imm)
-            case 41: // xslt64_i32
+            case 44: // xslt64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xslt64I32(dst, a, imm)
-            case 42: // xsle64_i32
+            case 45: // xsle64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xsle64I32(dst, a, imm)
-            case 43: // xsgt64_i32
+            case 46: // xsgt64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xsgt64I32(dst, a, imm)
-            case 44: // xsge64_i32
+            case 47: // xsge64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xsge64I32(dst, a, imm)
-            case 45: // xult64_i32
+            case 48: // xult64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xult64I32(dst, a, imm)
-            case 46: // xule64_i32
+            case 49: // xule64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xule64I32(dst, a, imm)
-            case 47: // xugt64_i32
+            case 50: // xugt64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xugt64I32(dst, a, imm)
-            case 48: // xuge64_i32
+            case 51: // xuge64_i32
                 let dst = try reader.readXReg()
                 let a = try reader.readXReg()
                 let imm = try reader.readI32()
                 return visitor.xuge64I32(dst, a, imm)
-            case 49: // xsext8_32
+            case 52: // xsext8_32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext832(dst, src)
-            case 50: // xsext16_32
+            case 53: // xsext16_32
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext1632(dst, src)
-            case 51: // xsext8_64
+            case 54: // xsext8_64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext864(dst, src)
-            case 52: // xsext16_64
+            case 55: // xsext16_64
                 let dst = try reader.readXReg()
                 let src = try reader.readXReg()
                 return visitor.xsext1664(dst, src)
-            case 53: // fcopysign32
+            case 56: // fcopysign32
                 let dst = try reader.readFReg()
                 let src1 = try reader.readFReg()
                 let src2 = try reader.readFReg()
                 return visitor.fcopysign32(dst, src1, src2)
-            case 54: // fceil32
+            case 57: // fceil32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fceil32(dst, src)
-            case 55: // ffloor32
+            case 58: // ffloor32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ffloor32(dst, src)
-            case 56: // ftrunc32
+            case 59: // ftrunc32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ftrunc32(dst, src)
-            case 57: // fnearest32
+            case 60: // fnearest32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fnearest32(dst, src)
-            case 58: // fcopysign64
+            case 61: // fcopysign64
                 let dst = try reader.readFReg()
                 let src1 = try reader.readFReg()
                 let src2 = try reader.readFReg()
                 return visitor.fcopysign64(dst, src1, src2)
-            case 59: // fceil64
+            case 62: // fceil64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fceil64(dst, src)
-            case 60: // ffloor64
+            case 63: // ffloor64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ffloor64(dst, src)
-            case 61: // ftrunc64
+            case 64: // ftrunc64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.ftrunc64(dst, src)
-            case 62: // fnearest64
+            case 65: // fnearest64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.fnearest64(dst, src)
-            case 63: // x32_from_f32_s
+            case 66: // x32_from_f32_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32S(dst, src)
-            case 64: // x32_from_f32_s_sat
+            case 67: // x32_from_f32_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32SSat(dst, src)
-            case 65: // x32_from_f32_u
+            case 68: // x32_from_f32_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32U(dst, src)
-            case 66: // x32_from_f32_u_sat
+            case 69: // x32_from_f32_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF32USat(dst, src)
-            case 67: // x32_from_f64_s
+            case 70: // x32_from_f64_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64S(dst, src)
-            case 68: // x32_from_f64_s_sat
+            case 71: // x32_from_f64_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64SSat(dst, src)
-            case 69: // x32_from_f64_u
+            case 72: // x32_from_f64_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64U(dst, src)
-            case 70: // x32_from_f64_u_sat
+            case 73: // x32_from_f64_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x32FromF64USat(dst, src)
-            case 71: // x64_from_f32_s
+            case 74: // x64_from_f32_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32S(dst, src)
-            case 72: // x64_from_f32_s_sat
+            case 75: // x64_from_f32_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32SSat(dst, src)
-            case 73: // x64_from_f32_u
+            case 76: // x64_from_f32_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32U(dst, src)
-            case 74: // x64_from_f32_u_sat
+            case 77: // x64_from_f32_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF32USat(dst, src)
-            case 75: // x64_from_f64_s
+            case 78: // x64_from_f64_s
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64S(dst, src)
-            case 76: // x64_from_f64_s_sat
+            case 79: // x64_from_f64_s_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64SSat(dst, src)
-            case 77: // x64_from_f64_u
+            case 80: // x64_from_f64_u
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64U(dst, src)
-            case 78: // x64_from_f64_u_sat
+            case 81: // x64_from_f64_u_sat
                 let dst = try reader.readXReg()
                 let src = try reader.readFReg()
                 return visitor.x64FromF64USat(dst, src)
-            case 79: // f32_from_x32_s
+            case 82: // f32_from_x32_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX32S(dst, src)
-            case 80: // f32_from_x32_u
+            case 83: // f32_from_x32_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX32U(dst, src)
-            case 81: // f32_from_x64_s
+            case 84: // f32_from_x64_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX64S(dst, src)
-            case 82: // f32_from_x64_u
+            case 85: // f32_from_x64_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f32FromX64U(dst, src)
-            case 83: // f64_from_x32_s
+            case 86: // f64_from_x32_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX32S(dst, src)
-            case 84: // f64_from_x32_u
+            case 87: // f64_from_x32_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX32U(dst, src)
-            case 85: // f64_from_x64_s
+            case 88: // f64_from_x64_s
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX64S(dst, src)
-            case 86: // f64_from_x64_u
+            case 89: // f64_from_x64_u
                 let dst = try reader.readFReg()
                 let src = try reader.readXReg()
                 return visitor.f64FromX64U(dst, src)
-            case 87: // f32_from_f64
+            case 90: // f32_from_f64
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.f32FromF64(dst, src)
-            case 88: // f64_from_f32
+            case 91: // f64_from_f32
                 let dst = try reader.readFReg()
                 let src = try reader.readFReg()
                 return visitor.f64FromF32(dst, src)
-            case 89: // memory_size
+            case 92: // memory_size
                 let dst = try reader.readXReg()
                 let memory = try reader.readU32()
                 return visitor.memorySize(dst, memory)
-            case 90: // memory_grow
+            case 93: // memory_grow
                 let dst = try reader.readXReg()
                 let delta = try reader.readXReg()
                 let memory = try reader.readU32()
                 return visitor.memoryGrow(dst, delta, memory)
-            case 91: // xload8_s32_m
+            case 94: // xload8_s32_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload8S32M(dst, addr, offset, memory)
-            case 92: // xload8_u32_m
+            case 95: // xload8_u32_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload8U32M(dst, addr, offset, memory)
-            case 93: // xload16_s32_m
+            case 96: // xload16_s32_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload16S32M(dst, addr, offset, memory)
-            case 94: // xload16_u32_m
+            case 97: // xload16_u32_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload16U32M(dst, addr, offset, memory)
-            case 95: // xload32_m
+            case 98: // xload32_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload32M(dst, addr, offset, memory)
-            case 96: // xload8_s64_m
+            case 99: // xload8_s64_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload8S64M(dst, addr, offset, memory)
-            case 97: // xload8_u64_m
+            case 100: // xload8_u64_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload8U64M(dst, addr, offset, memory)
-            case 98: // xload16_s64_m
+            case 101: // xload16_s64_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload16S64M(dst, addr, offset, memory)
-            case 99: // xload16_u64_m
+            case 102: // xload16_u64_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload16U64M(dst, addr, offset, memory)
-            case 100: // xload32_s64_m
+            case 103: // xload32_s64_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload32S64M(dst, addr, offset, memory)
-            case 101: // xload32_u64_m
+            case 104: // xload32_u64_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload32U64M(dst, addr, offset, memory)
-            case 102: // xload64_m
+            case 105: // xload64_m
                 let dst = try reader.readXReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.xload64M(dst, addr, offset, memory)
-            case 103: // fload32_m
+            case 106: // fload32_m
                 let dst = try reader.readFReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.fload32M(dst, addr, offset, memory)
-            case 104: // fload64_m
+            case 107: // fload64_m
                 let dst = try reader.readFReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.fload64M(dst, addr, offset, memory)
-            case 105: // xstore8_m
+            case 108: // xstore8_m
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let src = try reader.readXReg()
                 let memory = try reader.readU32()
                 return visitor.xstore8M(addr, offset, src, memory)
-            case 106: // xstore16_m
+            case 109: // xstore16_m
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let src = try reader.readXReg()
                 let memory = try reader.readU32()
                 return visitor.xstore16M(addr, offset, src, memory)
-            case 107: // xstore32_m
+            case 110: // xstore32_m
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let src = try reader.readXReg()
                 let memory = try reader.readU32()
                 return visitor.xstore32M(addr, offset, src, memory)
-            case 108: // xstore64_m
+            case 111: // xstore64_m
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let src = try reader.readXReg()
                 let memory = try reader.readU32()
                 return visitor.xstore64M(addr, offset, src, memory)
-            case 109: // fstore32_m
+            case 112: // fstore32_m
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let src = try reader.readFReg()
                 let memory = try reader.readU32()
                 return visitor.fstore32M(addr, offset, src, memory)
-            case 110: // fstore64_m
+            case 113: // fstore64_m
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let src = try reader.readFReg()
                 let memory = try reader.readU32()
                 return visitor.fstore64M(addr, offset, src, memory)
-            case 111: // v128_const
+            case 114: // v128_const
                 let dst = try reader.readVReg()
                 let low = try reader.readU64()
                 let high = try reader.readU64()
                 return visitor.v128Const(dst, low, high)
-            case 112: // vselect
+            case 115: // vselect
                 let dst = try reader.readVReg()
                 let cond = try reader.readXReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.vselect(dst, cond, a, b)
-            case 113: // vglobal_get
+            case 116: // vglobal_get
                 let dst = try reader.readVReg()
                 let index = try reader.readU32()
                 return visitor.vglobalGet(dst, index)
-            case 114: // vglobal_set
+            case 117: // vglobal_set
                 let index = try reader.readU32()
                 let src = try reader.readVReg()
                 return visitor.vglobalSet(index, src)
-            case 115: // i8x16_shuffle
+            case 118: // i8x16_shuffle
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 let low = try reader.readU64()
                 let high = try reader.readU64()
                 return visitor.i8x16Shuffle(dst, a, b, low, high)
-            case 116: // v128_load
+            case 119: // v128_load
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load(dst, addr, offset)
-            case 117: // v128_load8x8_s
+            case 120: // v128_load8x8_s
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load8x8S(dst, addr, offset)
-            case 118: // v128_load8x8_u
+            case 121: // v128_load8x8_u
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load8x8U(dst, addr, offset)
-            case 119: // v128_load16x4_s
+            case 122: // v128_load16x4_s
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load16x4S(dst, addr, offset)
-            case 120: // v128_load16x4_u
+            case 123: // v128_load16x4_u
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load16x4U(dst, addr, offset)
-            case 121: // v128_load32x2_s
+            case 124: // v128_load32x2_s
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load32x2S(dst, addr, offset)
-            case 122: // v128_load32x2_u
+            case 125: // v128_load32x2_u
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load32x2U(dst, addr, offset)
-            case 123: // v128_load8_splat
+            case 126: // v128_load8_splat
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load8Splat(dst, addr, offset)
-            case 124: // v128_load16_splat
+            case 127: // v128_load16_splat
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load16Splat(dst, addr, offset)
-            case 125: // v128_load32_splat
+            case 128: // v128_load32_splat
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load32Splat(dst, addr, offset)
-            case 126: // v128_load64_splat
+            case 129: // v128_load64_splat
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load64Splat(dst, addr, offset)
-            case 127: // v128_load32_zero
+            case 130: // v128_load32_zero
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load32Zero(dst, addr, offset)
-            case 128: // v128_load64_zero
+            case 131: // v128_load64_zero
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 return visitor.v128Load64Zero(dst, addr, offset)
-            case 129: // v128_store
+            case 132: // v128_store
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 let src = try reader.readVReg()
                 return visitor.v128Store(addr, offset, src)
-            case 130: // v128_load8_lane
+            case 133: // v128_load8_lane
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.v128Load8Lane(dst, addr, offset, src, lane)
-            case 131: // v128_load16_lane
+            case 134: // v128_load16_lane
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.v128Load16Lane(dst, addr, offset, src, lane)
-            case 132: // v128_load32_lane
+            case 135: // v128_load32_lane
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.v128Load32Lane(dst, addr, offset, src, lane)
-            case 133: // v128_load64_lane
+            case 136: // v128_load64_lane
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.v128Load64Lane(dst, addr, offset, src, lane)
-            case 134: // v128_store8_lane
+            case 137: // v128_store8_lane
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.v128Store8Lane(addr, offset, src, lane)
-            case 135: // v128_store16_lane
+            case 138: // v128_store16_lane
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.v128Store16Lane(addr, offset, src, lane)
-            case 136: // v128_store32_lane
+            case 139: // v128_store32_lane
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.v128Store32Lane(addr, offset, src, lane)
-            case 137: // v128_store64_lane
+            case 140: // v128_store64_lane
                 let addr = try reader.readXReg()
                 let offset = try reader.readU32()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.v128Store64Lane(addr, offset, src, lane)
-            case 138: // v128_load_m
+            case 141: // v128_load_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128LoadM(dst, addr, offset, memory)
-            case 139: // v128_load8x8_s_m
+            case 142: // v128_load8x8_s_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load8x8SM(dst, addr, offset, memory)
-            case 140: // v128_load8x8_u_m
+            case 143: // v128_load8x8_u_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load8x8UM(dst, addr, offset, memory)
-            case 141: // v128_load16x4_s_m
+            case 144: // v128_load16x4_s_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load16x4SM(dst, addr, offset, memory)
-            case 142: // v128_load16x4_u_m
+            case 145: // v128_load16x4_u_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load16x4UM(dst, addr, offset, memory)
-            case 143: // v128_load32x2_s_m
+            case 146: // v128_load32x2_s_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load32x2SM(dst, addr, offset, memory)
-            case 144: // v128_load32x2_u_m
+            case 147: // v128_load32x2_u_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load32x2UM(dst, addr, offset, memory)
-            case 145: // v128_load8_splat_m
+            case 148: // v128_load8_splat_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load8SplatM(dst, addr, offset, memory)
-            case 146: // v128_load16_splat_m
+            case 149: // v128_load16_splat_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load16SplatM(dst, addr, offset, memory)
-            case 147: // v128_load32_splat_m
+            case 150: // v128_load32_splat_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load32SplatM(dst, addr, offset, memory)
-            case 148: // v128_load64_splat_m
+            case 151: // v128_load64_splat_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load64SplatM(dst, addr, offset, memory)
-            case 149: // v128_load32_zero_m
+            case 152: // v128_load32_zero_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load32ZeroM(dst, addr, offset, memory)
-            case 150: // v128_load64_zero_m
+            case 153: // v128_load64_zero_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let memory = try reader.readU32()
                 return visitor.v128Load64ZeroM(dst, addr, offset, memory)
-            case 151: // v128_store_m
+            case 154: // v128_store_m
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let src = try reader.readVReg()
                 let memory = try reader.readU32()
                 return visitor.v128StoreM(addr, offset, src, memory)
-            case 152: // v128_load8_lane_m
+            case 155: // v128_load8_lane_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
@@ -2045,7 +2061,7 @@ extension Decoder {
                 let lane = try reader.readU8()
                 let memory = try reader.readU32()
                 return visitor.v128Load8LaneM(dst, addr, offset, src, lane, memory)
-            case 153: // v128_load16_lane_m
+            case 156: // v128_load16_lane_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
@@ -2053,7 +2069,7 @@ extension Decoder {
                 let lane = try reader.readU8()
                 let memory = try reader.readU32()
                 return visitor.v128Load16LaneM(dst, addr, offset, src, lane, memory)
-            case 154: // v128_load32_lane_m
+            case 157: // v128_load32_lane_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
@@ -2061,7 +2077,7 @@ extension Decoder {
                 let lane = try reader.readU8()
                 let memory = try reader.readU32()
                 return visitor.v128Load32LaneM(dst, addr, offset, src, lane, memory)
-            case 155: // v128_load64_lane_m
+            case 158: // v128_load64_lane_m
                 let dst = try reader.readVReg()
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
@@ -2069,1084 +2085,1084 @@ extension Decoder {
                 let lane = try reader.readU8()
                 let memory = try reader.readU32()
                 return visitor.v128Load64LaneM(dst, addr, offset, src, lane, memory)
-            case 156: // v128_store8_lane_m
+            case 159: // v128_store8_lane_m
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 let memory = try reader.readU32()
                 return visitor.v128Store8LaneM(addr, offset, src, lane, memory)
-            case 157: // v128_store16_lane_m
+            case 160: // v128_store16_lane_m
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 let memory = try reader.readU32()
                 return visitor.v128Store16LaneM(addr, offset, src, lane, memory)
-            case 158: // v128_store32_lane_m
+            case 161: // v128_store32_lane_m
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 let memory = try reader.readU32()
                 return visitor.v128Store32LaneM(addr, offset, src, lane, memory)
-            case 159: // v128_store64_lane_m
+            case 162: // v128_store64_lane_m
                 let addr = try reader.readXReg()
                 let offset = try reader.readU64()
                 let src = try reader.readVReg()
                 let lane = try reader.readU8()
                 let memory = try reader.readU32()
                 return visitor.v128Store64LaneM(addr, offset, src, lane, memory)
-            case 160: // v128_not
+            case 163: // v128_not
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.v128Not(dst, a)
-            case 161: // v128_and
+            case 164: // v128_and
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.v128And(dst, a, b)
-            case 162: // v128_andnot
+            case 165: // v128_andnot
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.v128Andnot(dst, a, b)
-            case 163: // v128_or
+            case 166: // v128_or
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.v128Or(dst, a, b)
-            case 164: // v128_xor
+            case 167: // v128_xor
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.v128Xor(dst, a, b)
-            case 165: // v128_bitselect
+            case 168: // v128_bitselect
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 let c = try reader.readVReg()
                 return visitor.v128Bitselect(dst, a, b, c)
-            case 166: // v128_any_true
+            case 169: // v128_any_true
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 return visitor.v128AnyTrue(dst, a)
-            case 167: // i8x16_swizzle
+            case 170: // i8x16_swizzle
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16Swizzle(dst, a, b)
-            case 168: // i8x16_splat
+            case 171: // i8x16_splat
                 let dst = try reader.readVReg()
                 let a = try reader.readXReg()
                 return visitor.i8x16Splat(dst, a)
-            case 169: // i8x16_extract_lane_s
+            case 172: // i8x16_extract_lane_s
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.i8x16ExtractLaneS(dst, a, lane)
-            case 170: // i8x16_extract_lane_u
+            case 173: // i8x16_extract_lane_u
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.i8x16ExtractLaneU(dst, a, lane)
-            case 171: // i8x16_replace_lane
+            case 174: // i8x16_replace_lane
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 let lane = try reader.readU8()
                 return visitor.i8x16ReplaceLane(dst, a, b, lane)
-            case 172: // i16x8_splat
+            case 175: // i16x8_splat
                 let dst = try reader.readVReg()
                 let a = try reader.readXReg()
                 return visitor.i16x8Splat(dst, a)
-            case 173: // i16x8_extract_lane_s
+            case 176: // i16x8_extract_lane_s
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.i16x8ExtractLaneS(dst, a, lane)
-            case 174: // i16x8_extract_lane_u
+            case 177: // i16x8_extract_lane_u
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.i16x8ExtractLaneU(dst, a, lane)
-            case 175: // i16x8_replace_lane
+            case 178: // i16x8_replace_lane
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 let lane = try reader.readU8()
                 return visitor.i16x8ReplaceLane(dst, a, b, lane)
-            case 176: // i32x4_splat
+            case 179: // i32x4_splat
                 let dst = try reader.readVReg()
                 let a = try reader.readXReg()
                 return visitor.i32x4Splat(dst, a)
-            case 177: // i32x4_extract_lane
+            case 180: // i32x4_extract_lane
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.i32x4ExtractLane(dst, a, lane)
-            case 178: // i32x4_replace_lane
+            case 181: // i32x4_replace_lane
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 let lane = try reader.readU8()
                 return visitor.i32x4ReplaceLane(dst, a, b, lane)
-            case 179: // i64x2_splat
+            case 182: // i64x2_splat
                 let dst = try reader.readVReg()
                 let a = try reader.readXReg()
                 return visitor.i64x2Splat(dst, a)
-            case 180: // i64x2_extract_lane
+            case 183: // i64x2_extract_lane
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.i64x2ExtractLane(dst, a, lane)
-            case 181: // i64x2_replace_lane
+            case 184: // i64x2_replace_lane
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 let lane = try reader.readU8()
                 return visitor.i64x2ReplaceLane(dst, a, b, lane)
-            case 182: // f32x4_splat
+            case 185: // f32x4_splat
                 let dst = try reader.readVReg()
                 let a = try reader.readFReg()
                 return visitor.f32x4Splat(dst, a)
-            case 183: // f32x4_extract_lane
+            case 186: // f32x4_extract_lane
                 let dst = try reader.readFReg()
                 let a = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.f32x4ExtractLane(dst, a, lane)
-            case 184: // f32x4_replace_lane
+            case 187: // f32x4_replace_lane
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readFReg()
                 let lane = try reader.readU8()
                 return visitor.f32x4ReplaceLane(dst, a, b, lane)
-            case 185: // f64x2_splat
+            case 188: // f64x2_splat
                 let dst = try reader.readVReg()
                 let a = try reader.readFReg()
                 return visitor.f64x2Splat(dst, a)
-            case 186: // f64x2_extract_lane
+            case 189: // f64x2_extract_lane
                 let dst = try reader.readFReg()
                 let a = try reader.readVReg()
                 let lane = try reader.readU8()
                 return visitor.f64x2ExtractLane(dst, a, lane)
-            case 187: // f64x2_replace_lane
+            case 190: // f64x2_replace_lane
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readFReg()
                 let lane = try reader.readU8()
                 return visitor.f64x2ReplaceLane(dst, a, b, lane)
-            case 188: // i8x16_eq
+            case 191: // i8x16_eq
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16Eq(dst, a, b)
-            case 189: // i8x16_ne
+            case 192: // i8x16_ne
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16Ne(dst, a, b)
-            case 190: // i8x16_lt_s
+            case 193: // i8x16_lt_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16LtS(dst, a, b)
-            case 191: // i8x16_lt_u
+            case 194: // i8x16_lt_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16LtU(dst, a, b)
-            case 192: // i8x16_gt_s
+            case 195: // i8x16_gt_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16GtS(dst, a, b)
-            case 193: // i8x16_gt_u
+            case 196: // i8x16_gt_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16GtU(dst, a, b)
-            case 194: // i8x16_le_s
+            case 197: // i8x16_le_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16LeS(dst, a, b)
-            case 195: // i8x16_le_u
+            case 198: // i8x16_le_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16LeU(dst, a, b)
-            case 196: // i8x16_ge_s
+            case 199: // i8x16_ge_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16GeS(dst, a, b)
-            case 197: // i8x16_ge_u
+            case 200: // i8x16_ge_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16GeU(dst, a, b)
-            case 198: // i16x8_eq
+            case 201: // i16x8_eq
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8Eq(dst, a, b)
-            case 199: // i16x8_ne
+            case 202: // i16x8_ne
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8Ne(dst, a, b)
-            case 200: // i16x8_lt_s
+            case 203: // i16x8_lt_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8LtS(dst, a, b)
-            case 201: // i16x8_lt_u
+            case 204: // i16x8_lt_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8LtU(dst, a, b)
-            case 202: // i16x8_gt_s
+            case 205: // i16x8_gt_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8GtS(dst, a, b)
-            case 203: // i16x8_gt_u
+            case 206: // i16x8_gt_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8GtU(dst, a, b)
-            case 204: // i16x8_le_s
+            case 207: // i16x8_le_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8LeS(dst, a, b)
-            case 205: // i16x8_le_u
+            case 208: // i16x8_le_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8LeU(dst, a, b)
-            case 206: // i16x8_ge_s
+            case 209: // i16x8_ge_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8GeS(dst, a, b)
-            case 207: // i16x8_ge_u
+            case 210: // i16x8_ge_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8GeU(dst, a, b)
-            case 208: // i32x4_eq
+            case 211: // i32x4_eq
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4Eq(dst, a, b)
-            case 209: // i32x4_ne
+            case 212: // i32x4_ne
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4Ne(dst, a, b)
-            case 210: // i32x4_lt_s
+            case 213: // i32x4_lt_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4LtS(dst, a, b)
-            case 211: // i32x4_lt_u
+            case 214: // i32x4_lt_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4LtU(dst, a, b)
-            case 212: // i32x4_gt_s
+            case 215: // i32x4_gt_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4GtS(dst, a, b)
-            case 213: // i32x4_gt_u
+            case 216: // i32x4_gt_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4GtU(dst, a, b)
-            case 214: // i32x4_le_s
+            case 217: // i32x4_le_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4LeS(dst, a, b)
-            case 215: // i32x4_le_u
+            case 218: // i32x4_le_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4LeU(dst, a, b)
-            case 216: // i32x4_ge_s
+            case 219: // i32x4_ge_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4GeS(dst, a, b)
-            case 217: // i32x4_ge_u
+            case 220: // i32x4_ge_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4GeU(dst, a, b)
-            case 218: // i64x2_eq
+            case 221: // i64x2_eq
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2Eq(dst, a, b)
-            case 219: // i64x2_ne
+            case 222: // i64x2_ne
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2Ne(dst, a, b)
-            case 220: // i64x2_lt_s
+            case 223: // i64x2_lt_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2LtS(dst, a, b)
-            case 221: // i64x2_gt_s
+            case 224: // i64x2_gt_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2GtS(dst, a, b)
-            case 222: // i64x2_le_s
+            case 225: // i64x2_le_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2LeS(dst, a, b)
-            case 223: // i64x2_ge_s
+            case 226: // i64x2_ge_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2GeS(dst, a, b)
-            case 224: // f32x4_eq
+            case 227: // f32x4_eq
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Eq(dst, a, b)
-            case 225: // f32x4_ne
+            case 228: // f32x4_ne
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Ne(dst, a, b)
-            case 226: // f32x4_lt
+            case 229: // f32x4_lt
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Lt(dst, a, b)
-            case 227: // f32x4_gt
+            case 230: // f32x4_gt
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Gt(dst, a, b)
-            case 228: // f32x4_le
+            case 231: // f32x4_le
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Le(dst, a, b)
-            case 229: // f32x4_ge
+            case 232: // f32x4_ge
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Ge(dst, a, b)
-            case 230: // f64x2_eq
+            case 233: // f64x2_eq
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Eq(dst, a, b)
-            case 231: // f64x2_ne
+            case 234: // f64x2_ne
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Ne(dst, a, b)
-            case 232: // f64x2_lt
+            case 235: // f64x2_lt
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Lt(dst, a, b)
-            case 233: // f64x2_gt
+            case 236: // f64x2_gt
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Gt(dst, a, b)
-            case 234: // f64x2_le
+            case 237: // f64x2_le
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Le(dst, a, b)
-            case 235: // f64x2_ge
+            case 238: // f64x2_ge
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Ge(dst, a, b)
-            case 236: // i8x16_abs
+            case 239: // i8x16_abs
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i8x16Abs(dst, a)
-            case 237: // i8x16_neg
+            case 240: // i8x16_neg
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i8x16Neg(dst, a)
-            case 238: // i8x16_all_true
+            case 241: // i8x16_all_true
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 return visitor.i8x16AllTrue(dst, a)
-            case 239: // i8x16_bitmask
+            case 242: // i8x16_bitmask
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 return visitor.i8x16Bitmask(dst, a)
-            case 240: // i8x16_shl
+            case 243: // i8x16_shl
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i8x16Shl(dst, a, b)
-            case 241: // i8x16_shr_s
+            case 244: // i8x16_shr_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i8x16ShrS(dst, a, b)
-            case 242: // i8x16_shr_u
+            case 245: // i8x16_shr_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i8x16ShrU(dst, a, b)
-            case 243: // i8x16_add
+            case 246: // i8x16_add
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16Add(dst, a, b)
-            case 244: // i8x16_sub
+            case 247: // i8x16_sub
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16Sub(dst, a, b)
-            case 245: // i8x16_min_s
+            case 248: // i8x16_min_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16MinS(dst, a, b)
-            case 246: // i8x16_min_u
+            case 249: // i8x16_min_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16MinU(dst, a, b)
-            case 247: // i8x16_max_s
+            case 250: // i8x16_max_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16MaxS(dst, a, b)
-            case 248: // i8x16_max_u
+            case 251: // i8x16_max_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16MaxU(dst, a, b)
-            case 249: // i8x16_add_sat_s
+            case 252: // i8x16_add_sat_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16AddSatS(dst, a, b)
-            case 250: // i8x16_add_sat_u
+            case 253: // i8x16_add_sat_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16AddSatU(dst, a, b)
-            case 251: // i8x16_sub_sat_s
+            case 254: // i8x16_sub_sat_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16SubSatS(dst, a, b)
-            case 252: // i8x16_sub_sat_u
+            case 255: // i8x16_sub_sat_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16SubSatU(dst, a, b)
-            case 253: // i8x16_avgr_u
+            case 256: // i8x16_avgr_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16AvgrU(dst, a, b)
-            case 254: // i16x8_abs
+            case 257: // i16x8_abs
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i16x8Abs(dst, a)
-            case 255: // i16x8_neg
+            case 258: // i16x8_neg
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i16x8Neg(dst, a)
-            case 256: // i16x8_all_true
+            case 259: // i16x8_all_true
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 return visitor.i16x8AllTrue(dst, a)
-            case 257: // i16x8_bitmask
+            case 260: // i16x8_bitmask
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 return visitor.i16x8Bitmask(dst, a)
-            case 258: // i16x8_shl
+            case 261: // i16x8_shl
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i16x8Shl(dst, a, b)
-            case 259: // i16x8_shr_s
+            case 262: // i16x8_shr_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i16x8ShrS(dst, a, b)
-            case 260: // i16x8_shr_u
+            case 263: // i16x8_shr_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i16x8ShrU(dst, a, b)
-            case 261: // i16x8_add
+            case 264: // i16x8_add
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8Add(dst, a, b)
-            case 262: // i16x8_sub
+            case 265: // i16x8_sub
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8Sub(dst, a, b)
-            case 263: // i16x8_mul
+            case 266: // i16x8_mul
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8Mul(dst, a, b)
-            case 264: // i16x8_min_s
+            case 267: // i16x8_min_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8MinS(dst, a, b)
-            case 265: // i16x8_min_u
+            case 268: // i16x8_min_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8MinU(dst, a, b)
-            case 266: // i16x8_max_s
+            case 269: // i16x8_max_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8MaxS(dst, a, b)
-            case 267: // i16x8_max_u
+            case 270: // i16x8_max_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8MaxU(dst, a, b)
-            case 268: // i16x8_add_sat_s
+            case 271: // i16x8_add_sat_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8AddSatS(dst, a, b)
-            case 269: // i16x8_add_sat_u
+            case 272: // i16x8_add_sat_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8AddSatU(dst, a, b)
-            case 270: // i16x8_sub_sat_s
+            case 273: // i16x8_sub_sat_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8SubSatS(dst, a, b)
-            case 271: // i16x8_sub_sat_u
+            case 274: // i16x8_sub_sat_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8SubSatU(dst, a, b)
-            case 272: // i16x8_avgr_u
+            case 275: // i16x8_avgr_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8AvgrU(dst, a, b)
-            case 273: // i32x4_abs
+            case 276: // i32x4_abs
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4Abs(dst, a)
-            case 274: // i32x4_neg
+            case 277: // i32x4_neg
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4Neg(dst, a)
-            case 275: // i32x4_all_true
+            case 278: // i32x4_all_true
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4AllTrue(dst, a)
-            case 276: // i32x4_bitmask
+            case 279: // i32x4_bitmask
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4Bitmask(dst, a)
-            case 277: // i32x4_shl
+            case 280: // i32x4_shl
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i32x4Shl(dst, a, b)
-            case 278: // i32x4_shr_s
+            case 281: // i32x4_shr_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i32x4ShrS(dst, a, b)
-            case 279: // i32x4_shr_u
+            case 282: // i32x4_shr_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i32x4ShrU(dst, a, b)
-            case 280: // i32x4_add
+            case 283: // i32x4_add
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4Add(dst, a, b)
-            case 281: // i32x4_sub
+            case 284: // i32x4_sub
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4Sub(dst, a, b)
-            case 282: // i32x4_mul
+            case 285: // i32x4_mul
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4Mul(dst, a, b)
-            case 283: // i32x4_min_s
+            case 286: // i32x4_min_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4MinS(dst, a, b)
-            case 284: // i32x4_min_u
+            case 287: // i32x4_min_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4MinU(dst, a, b)
-            case 285: // i32x4_max_s
+            case 288: // i32x4_max_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4MaxS(dst, a, b)
-            case 286: // i32x4_max_u
+            case 289: // i32x4_max_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4MaxU(dst, a, b)
-            case 287: // i64x2_abs
+            case 290: // i64x2_abs
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i64x2Abs(dst, a)
-            case 288: // i64x2_neg
+            case 291: // i64x2_neg
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i64x2Neg(dst, a)
-            case 289: // i64x2_all_true
+            case 292: // i64x2_all_true
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 return visitor.i64x2AllTrue(dst, a)
-            case 290: // i64x2_bitmask
+            case 293: // i64x2_bitmask
                 let dst = try reader.readXReg()
                 let a = try reader.readVReg()
                 return visitor.i64x2Bitmask(dst, a)
-            case 291: // i64x2_shl
+            case 294: // i64x2_shl
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i64x2Shl(dst, a, b)
-            case 292: // i64x2_shr_s
+            case 295: // i64x2_shr_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i64x2ShrS(dst, a, b)
-            case 293: // i64x2_shr_u
+            case 296: // i64x2_shr_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readXReg()
                 return visitor.i64x2ShrU(dst, a, b)
-            case 294: // i64x2_add
+            case 297: // i64x2_add
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2Add(dst, a, b)
-            case 295: // i64x2_sub
+            case 298: // i64x2_sub
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2Sub(dst, a, b)
-            case 296: // i64x2_mul
+            case 299: // i64x2_mul
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2Mul(dst, a, b)
-            case 297: // i8x16_popcnt
+            case 300: // i8x16_popcnt
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i8x16Popcnt(dst, a)
-            case 298: // i8x16_narrow_i16x8_s
+            case 301: // i8x16_narrow_i16x8_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16NarrowI16x8S(dst, a, b)
-            case 299: // i8x16_narrow_i16x8_u
+            case 302: // i8x16_narrow_i16x8_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i8x16NarrowI16x8U(dst, a, b)
-            case 300: // i16x8_narrow_i32x4_s
+            case 303: // i16x8_narrow_i32x4_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8NarrowI32x4S(dst, a, b)
-            case 301: // i16x8_narrow_i32x4_u
+            case 304: // i16x8_narrow_i32x4_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8NarrowI32x4U(dst, a, b)
-            case 302: // i16x8_extend_low_i8x16_s
+            case 305: // i16x8_extend_low_i8x16_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i16x8ExtendLowI8x16S(dst, a)
-            case 303: // i16x8_extmul_low_i8x16_s
+            case 306: // i16x8_extmul_low_i8x16_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8ExtmulLowI8x16S(dst, a, b)
-            case 304: // i16x8_extend_low_i8x16_u
+            case 307: // i16x8_extend_low_i8x16_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i16x8ExtendLowI8x16U(dst, a)
-            case 305: // i16x8_extmul_low_i8x16_u
+            case 308: // i16x8_extmul_low_i8x16_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8ExtmulLowI8x16U(dst, a, b)
-            case 306: // i16x8_extend_high_i8x16_s
+            case 309: // i16x8_extend_high_i8x16_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i16x8ExtendHighI8x16S(dst, a)
-            case 307: // i16x8_extmul_high_i8x16_s
+            case 310: // i16x8_extmul_high_i8x16_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8ExtmulHighI8x16S(dst, a, b)
-            case 308: // i16x8_extend_high_i8x16_u
+            case 311: // i16x8_extend_high_i8x16_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i16x8ExtendHighI8x16U(dst, a)
-            case 309: // i16x8_extmul_high_i8x16_u
+            case 312: // i16x8_extmul_high_i8x16_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8ExtmulHighI8x16U(dst, a, b)
-            case 310: // i32x4_extend_low_i16x8_s
+            case 313: // i32x4_extend_low_i16x8_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4ExtendLowI16x8S(dst, a)
-            case 311: // i32x4_extmul_low_i16x8_s
+            case 314: // i32x4_extmul_low_i16x8_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4ExtmulLowI16x8S(dst, a, b)
-            case 312: // i32x4_extend_low_i16x8_u
+            case 315: // i32x4_extend_low_i16x8_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4ExtendLowI16x8U(dst, a)
-            case 313: // i32x4_extmul_low_i16x8_u
+            case 316: // i32x4_extmul_low_i16x8_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4ExtmulLowI16x8U(dst, a, b)
-            case 314: // i32x4_extend_high_i16x8_s
+            case 317: // i32x4_extend_high_i16x8_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4ExtendHighI16x8S(dst, a)
-            case 315: // i32x4_extmul_high_i16x8_s
+            case 318: // i32x4_extmul_high_i16x8_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4ExtmulHighI16x8S(dst, a, b)
-            case 316: // i32x4_extend_high_i16x8_u
+            case 319: // i32x4_extend_high_i16x8_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4ExtendHighI16x8U(dst, a)
-            case 317: // i32x4_extmul_high_i16x8_u
+            case 320: // i32x4_extmul_high_i16x8_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4ExtmulHighI16x8U(dst, a, b)
-            case 318: // i64x2_extend_low_i32x4_s
+            case 321: // i64x2_extend_low_i32x4_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i64x2ExtendLowI32x4S(dst, a)
-            case 319: // i64x2_extmul_low_i32x4_s
+            case 322: // i64x2_extmul_low_i32x4_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2ExtmulLowI32x4S(dst, a, b)
-            case 320: // i64x2_extend_low_i32x4_u
+            case 323: // i64x2_extend_low_i32x4_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i64x2ExtendLowI32x4U(dst, a)
-            case 321: // i64x2_extmul_low_i32x4_u
+            case 324: // i64x2_extmul_low_i32x4_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2ExtmulLowI32x4U(dst, a, b)
-            case 322: // i64x2_extend_high_i32x4_s
+            case 325: // i64x2_extend_high_i32x4_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i64x2ExtendHighI32x4S(dst, a)
-            case 323: // i64x2_extmul_high_i32x4_s
+            case 326: // i64x2_extmul_high_i32x4_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2ExtmulHighI32x4S(dst, a, b)
-            case 324: // i64x2_extend_high_i32x4_u
+            case 327: // i64x2_extend_high_i32x4_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i64x2ExtendHighI32x4U(dst, a)
-            case 325: // i64x2_extmul_high_i32x4_u
+            case 328: // i64x2_extmul_high_i32x4_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i64x2ExtmulHighI32x4U(dst, a, b)
-            case 326: // i16x8_extadd_pairwise_i8x16_s
+            case 329: // i16x8_extadd_pairwise_i8x16_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i16x8ExtaddPairwiseI8x16S(dst, a)
-            case 327: // i16x8_extadd_pairwise_i8x16_u
+            case 330: // i16x8_extadd_pairwise_i8x16_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i16x8ExtaddPairwiseI8x16U(dst, a)
-            case 328: // i32x4_extadd_pairwise_i16x8_s
+            case 331: // i32x4_extadd_pairwise_i16x8_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4ExtaddPairwiseI16x8S(dst, a)
-            case 329: // i32x4_extadd_pairwise_i16x8_u
+            case 332: // i32x4_extadd_pairwise_i16x8_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4ExtaddPairwiseI16x8U(dst, a)
-            case 330: // i16x8_q15mulr_sat_s
+            case 333: // i16x8_q15mulr_sat_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8Q15mulrSatS(dst, a, b)
-            case 331: // i32x4_dot_i16x8_s
+            case 334: // i32x4_dot_i16x8_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i32x4DotI16x8S(dst, a, b)
-            case 332: // f32x4_ceil
+            case 335: // f32x4_ceil
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f32x4Ceil(dst, a)
-            case 333: // f32x4_floor
+            case 336: // f32x4_floor
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f32x4Floor(dst, a)
-            case 334: // f32x4_trunc
+            case 337: // f32x4_trunc
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f32x4Trunc(dst, a)
-            case 335: // f32x4_nearest
+            case 338: // f32x4_nearest
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f32x4Nearest(dst, a)
-            case 336: // f32x4_abs
+            case 339: // f32x4_abs
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f32x4Abs(dst, a)
-            case 337: // f32x4_neg
+            case 340: // f32x4_neg
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f32x4Neg(dst, a)
-            case 338: // f32x4_sqrt
+            case 341: // f32x4_sqrt
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f32x4Sqrt(dst, a)
-            case 339: // f32x4_add
+            case 342: // f32x4_add
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Add(dst, a, b)
-            case 340: // f32x4_sub
+            case 343: // f32x4_sub
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Sub(dst, a, b)
-            case 341: // f32x4_mul
+            case 344: // f32x4_mul
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Mul(dst, a, b)
-            case 342: // f32x4_div
+            case 345: // f32x4_div
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Div(dst, a, b)
-            case 343: // f32x4_min
+            case 346: // f32x4_min
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Min(dst, a, b)
-            case 344: // f32x4_max
+            case 347: // f32x4_max
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Max(dst, a, b)
-            case 345: // f32x4_pmin
+            case 348: // f32x4_pmin
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Pmin(dst, a, b)
-            case 346: // f32x4_pmax
+            case 349: // f32x4_pmax
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f32x4Pmax(dst, a, b)
-            case 347: // f64x2_ceil
+            case 350: // f64x2_ceil
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2Ceil(dst, a)
-            case 348: // f64x2_floor
+            case 351: // f64x2_floor
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2Floor(dst, a)
-            case 349: // f64x2_trunc
+            case 352: // f64x2_trunc
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2Trunc(dst, a)
-            case 350: // f64x2_nearest
+            case 353: // f64x2_nearest
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2Nearest(dst, a)
-            case 351: // f64x2_abs
+            case 354: // f64x2_abs
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2Abs(dst, a)
-            case 352: // f64x2_neg
+            case 355: // f64x2_neg
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2Neg(dst, a)
-            case 353: // f64x2_sqrt
+            case 356: // f64x2_sqrt
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2Sqrt(dst, a)
-            case 354: // f64x2_add
+            case 357: // f64x2_add
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Add(dst, a, b)
-            case 355: // f64x2_sub
+            case 358: // f64x2_sub
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Sub(dst, a, b)
-            case 356: // f64x2_mul
+            case 359: // f64x2_mul
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Mul(dst, a, b)
-            case 357: // f64x2_div
+            case 360: // f64x2_div
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Div(dst, a, b)
-            case 358: // f64x2_min
+            case 361: // f64x2_min
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Min(dst, a, b)
-            case 359: // f64x2_max
+            case 362: // f64x2_max
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Max(dst, a, b)
-            case 360: // f64x2_pmin
+            case 363: // f64x2_pmin
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Pmin(dst, a, b)
-            case 361: // f64x2_pmax
+            case 364: // f64x2_pmax
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.f64x2Pmax(dst, a, b)
-            case 362: // i32x4_trunc_sat_f32x4_s
+            case 365: // i32x4_trunc_sat_f32x4_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4TruncSatF32x4S(dst, a)
-            case 363: // i32x4_trunc_sat_f32x4_u
+            case 366: // i32x4_trunc_sat_f32x4_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4TruncSatF32x4U(dst, a)
-            case 364: // i32x4_trunc_sat_f64x2_s_zero
+            case 367: // i32x4_trunc_sat_f64x2_s_zero
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4TruncSatF64x2SZero(dst, a)
-            case 365: // i32x4_trunc_sat_f64x2_u_zero
+            case 368: // i32x4_trunc_sat_f64x2_u_zero
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.i32x4TruncSatF64x2UZero(dst, a)
-            case 366: // f32x4_convert_i32x4_s
+            case 369: // f32x4_convert_i32x4_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f32x4ConvertI32x4S(dst, a)
-            case 367: // f32x4_convert_i32x4_u
+            case 370: // f32x4_convert_i32x4_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f32x4ConvertI32x4U(dst, a)
-            case 368: // f64x2_convert_low_i32x4_s
+            case 371: // f64x2_convert_low_i32x4_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2ConvertLowI32x4S(dst, a)
-            case 369: // f64x2_convert_low_i32x4_u
+            case 372: // f64x2_convert_low_i32x4_u
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2ConvertLowI32x4U(dst, a)
-            case 370: // f32x4_demote_f64x2_zero
+            case 373: // f32x4_demote_f64x2_zero
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f32x4DemoteF64x2Zero(dst, a)
-            case 371: // f64x2_promote_low_f32x4
+            case 374: // f64x2_promote_low_f32x4
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 return visitor.f64x2PromoteLowF32x4(dst, a)
-            case 372: // f32x4_relaxed_madd
+            case 375: // f32x4_relaxed_madd
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 let c = try reader.readVReg()
                 return visitor.f32x4RelaxedMadd(dst, a, b, c)
-            case 373: // f32x4_relaxed_nmadd
+            case 376: // f32x4_relaxed_nmadd
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 let c = try reader.readVReg()
                 return visitor.f32x4RelaxedNmadd(dst, a, b, c)
-            case 374: // f64x2_relaxed_madd
+            case 377: // f64x2_relaxed_madd
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 let c = try reader.readVReg()
                 return visitor.f64x2RelaxedMadd(dst, a, b, c)
-            case 375: // f64x2_relaxed_nmadd
+            case 378: // f64x2_relaxed_nmadd
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 let c = try reader.readVReg()
                 return visitor.f64x2RelaxedNmadd(dst, a, b, c)
-            case 376: // i16x8_relaxed_dot_i8x16_i7x16_s
+            case 379: // i16x8_relaxed_dot_i8x16_i7x16_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 return visitor.i16x8RelaxedDotI8x16I7x16S(dst, a, b)
-            case 377: // i32x4_relaxed_dot_i8x16_i7x16_add_s
+            case 380: // i32x4_relaxed_dot_i8x16_i7x16_add_s
                 let dst = try reader.readVReg()
                 let a = try reader.readVReg()
                 let b = try reader.readVReg()
                 let c = try reader.readVReg()
                 return visitor.i32x4RelaxedDotI8x16I7x16AddS(dst, a, b, c)
-            case 378: // return_call
+            case 381: // return_call
                 let offset = try reader.readPcRel()
                 let frame = try reader.readU16()
                 let count = try reader.readU16()
                 return visitor.returnCall(offset, frame, count)
-            case 379: // return_call_indirect
+            case 382: // return_call_indirect
                 let table = try reader.readU32()
                 let type = try reader.readU32()
                 let index = try reader.readXReg()
                 let frame = try reader.readU16()
                 let count = try reader.readU16()
                 return visitor.returnCallIndirect(table, type, index, frame, count)
-            case 380: // return_call_ref
+            case 383: // return_call_ref
                 let ref = try reader.readXReg()
                 let frame = try reader.readU16()
                 let count = try reader.readU16()

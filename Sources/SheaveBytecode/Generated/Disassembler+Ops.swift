@@ -341,18 +341,33 @@ extension Disassembler: OpVisitor {
     }
 
     /// The text of `memory_fill`.
-    public mutating func memoryFill(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) -> String {
-        "memory_fill \(memory), \(dst), \(value), \(count)"
+    public mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) -> String {
+        "memory_fill \(dst), \(value), \(count)"
     }
 
     /// The text of `memory_copy`.
-    public mutating func memoryCopy(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
-        "memory_copy \(dst_memory), \(src_memory), \(dst), \(src), \(count)"
+    public mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) -> String {
+        "memory_copy \(dst), \(src), \(count)"
     }
 
     /// The text of `memory_init`.
-    public mutating func memoryInit(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
-        "memory_init \(memory), \(segment), \(dst), \(src), \(count)"
+    public mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
+        "memory_init \(segment), \(dst), \(src), \(count)"
+    }
+
+    /// The text of `memory_fill_m`.
+    public mutating func memoryFillM(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) -> String {
+        "memory_fill_m \(memory), \(dst), \(value), \(count)"
+    }
+
+    /// The text of `memory_copy_m`.
+    public mutating func memoryCopyM(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
+        "memory_copy_m \(dst_memory), \(src_memory), \(dst), \(src), \(count)"
+    }
+
+    /// The text of `memory_init_m`.
+    public mutating func memoryInitM(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> String {
+        "memory_init_m \(memory), \(segment), \(dst), \(src), \(count)"
     }
 
     /// The text of `data_drop`.

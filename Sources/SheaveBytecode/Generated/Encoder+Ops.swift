@@ -611,22 +611,53 @@ extension Encoder: OpVisitor {
         emit(segment)
     }
 
-    /// `memory_fill`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
-    public mutating func memoryFill(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 269, Int64(memory), Int64(dst.index), Int64(value.index), Int64(count.index))) }
+    /// `memory_fill`: fill count bytes of memory 0 from dst with low8(value); traps when out of bounds
+    public mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 269, Int64(dst.index), Int64(value.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(29)
+        emit(dst)
+        emit(value)
+        emit(count)
+    }
+
+    /// `memory_copy`: copy count bytes of memory 0 (overlap-safe); traps when out of bounds
+    public mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 270, Int64(dst.index), Int64(src.index), Int64(count.index))) }
+        beginInstruction()
+        emitExtended(30)
+        emit(dst)
+        emit(src)
+        emit(count)
+    }
+
+    /// `memory_init`: copy count bytes of data segment `segment` to memory 0; traps when out of bounds
+    public mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 271, Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
+        beginInstruction()
+        emitExtended(31)
+        emit(segment)
+        emit(dst)
+        emit(src)
+        emit(count)
+    }
+
+    /// `memory_fill_m`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
+    public mutating func memoryFillM(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 272, Int64(memory), Int64(dst.index), Int64(value.index), Int64(count.index))) }
+        beginInstruction()
+        emitExtended(32)
         emit(memory)
         emit(dst)
         emit(value)
         emit(count)
     }
 
-    /// `memory_copy`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
-    public mutating func memoryCopy(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 270, Int64(dst_memory), Int64(src_memory), Int64(dst.index), Int64(src.index), Int64(count.index))) }
+    /// `memory_copy_m`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
+    public mutating func memoryCopyM(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 273, Int64(dst_memory), Int64(src_memory), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
-        emitExtended(30)
+        emitExtended(33)
         emit(dst_memory)
         emit(src_memory)
         emit(dst)
@@ -634,11 +665,11 @@ extension Encoder: OpVisitor {
         emit(count)
     }
 
-    /// `memory_init`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
-    public mutating func memoryInit(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 271, Int64(memory), Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
+    /// `memory_init_m`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
+    public mutating func memoryInitM(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
+        if fusing { return stage(StagedOp(row: 274, Int64(memory), Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
-        emitExtended(31)
+        emitExtended(34)
         emit(memory)
         emit(segment)
         emit(dst)
@@ -648,9 +679,9 @@ extension Encoder: OpVisitor {
 
     /// `data_drop`: drop data segment `segment`: it becomes empty
     public mutating func dataDrop(_ segment: UInt32) {
-        if fusing { return stage(StagedOp(row: 272, Int64(segment))) }
+        if fusing { return stage(StagedOp(row: 275, Int64(segment))) }
         beginInstruction()
-        emitExtended(32)
+        emitExtended(35)
         emit(segment)
     }
 
@@ -815,27 +846,27 @@ extension Encoder: OpVisitor {
 
     /// `xclz32`: dst = clz(low32(src))
     public mutating func xclz32(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 273, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 276, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(33)
+        emitExtended(36)
         emit(dst)
         emit(src)
     }
 
     /// `xctz32`: dst = ctz(low32(src))
     public mutating func xctz32(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 274, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 277, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(34)
+        emitExtended(37)
         emit(dst)
         emit(src)
     }
 
     /// `xpopcnt32`: dst = popcnt(low32(src))
     public mutating func xpopcnt32(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 275, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 278, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(35)
+        emitExtended(38)
         emit(dst)
         emit(src)
     }
@@ -1061,27 +1092,27 @@ extension Encoder: OpVisitor {
 
     /// `xclz64`: dst = clz((src))
     public mutating func xclz64(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 276, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 279, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(36)
+        emitExtended(39)
         emit(dst)
         emit(src)
     }
 
     /// `xctz64`: dst = ctz((src))
     public mutating func xctz64(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 277, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 280, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(37)
+        emitExtended(40)
         emit(dst)
         emit(src)
     }
 
     /// `xpopcnt64`: dst = popcnt((src))
     public mutating func xpopcnt64(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 278, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 281, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(38)
+        emitExtended(41)
         emit(dst)
         emit(src)
     }
@@ -1850,36 +1881,6 @@ extension Encoder: OpVisitor {
 
     /// `xeq64_i32`: dst = (a) == sext(imm) ? 1 : 0
     public mutating func xeq64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 279, Int64(dst.index), Int64(a.index), Int64(imm))) }
-        beginInstruction()
-        emitExtended(39)
-        emit(dst)
-        emit(a)
-        emit(imm)
-    }
-
-    /// `xne64_i32`: dst = (a) != sext(imm) ? 1 : 0
-    public mutating func xne64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 280, Int64(dst.index), Int64(a.index), Int64(imm))) }
-        beginInstruction()
-        emitExtended(40)
-        emit(dst)
-        emit(a)
-        emit(imm)
-    }
-
-    /// `xslt64_i32`: dst = signed (a) < signed sext(imm) ? 1 : 0
-    public mutating func xslt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 281, Int64(dst.index), Int64(a.index), Int64(imm))) }
-        beginInstruction()
-        emitExtended(41)
-        emit(dst)
-        emit(a)
-        emit(imm)
-    }
-
-    /// `xsle64_i32`: dst = signed (a) <= signed sext(imm) ? 1 : 0
-    public mutating func xsle64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         if fusing { return stage(StagedOp(row: 282, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(42)
@@ -1888,8 +1889,8 @@ extension Encoder: OpVisitor {
         emit(imm)
     }
 
-    /// `xsgt64_i32`: dst = signed (a) > signed sext(imm) ? 1 : 0
-    public mutating func xsgt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+    /// `xne64_i32`: dst = (a) != sext(imm) ? 1 : 0
+    public mutating func xne64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         if fusing { return stage(StagedOp(row: 283, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(43)
@@ -1898,8 +1899,8 @@ extension Encoder: OpVisitor {
         emit(imm)
     }
 
-    /// `xsge64_i32`: dst = signed (a) >= signed sext(imm) ? 1 : 0
-    public mutating func xsge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+    /// `xslt64_i32`: dst = signed (a) < signed sext(imm) ? 1 : 0
+    public mutating func xslt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         if fusing { return stage(StagedOp(row: 284, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(44)
@@ -1908,8 +1909,8 @@ extension Encoder: OpVisitor {
         emit(imm)
     }
 
-    /// `xult64_i32`: dst = unsigned (a) < unsigned sext(imm) ? 1 : 0
-    public mutating func xult64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+    /// `xsle64_i32`: dst = signed (a) <= signed sext(imm) ? 1 : 0
+    public mutating func xsle64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         if fusing { return stage(StagedOp(row: 285, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(45)
@@ -1918,8 +1919,8 @@ extension Encoder: OpVisitor {
         emit(imm)
     }
 
-    /// `xule64_i32`: dst = unsigned (a) <= unsigned sext(imm) ? 1 : 0
-    public mutating func xule64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+    /// `xsgt64_i32`: dst = signed (a) > signed sext(imm) ? 1 : 0
+    public mutating func xsgt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         if fusing { return stage(StagedOp(row: 286, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(46)
@@ -1928,8 +1929,8 @@ extension Encoder: OpVisitor {
         emit(imm)
     }
 
-    /// `xugt64_i32`: dst = unsigned (a) > unsigned sext(imm) ? 1 : 0
-    public mutating func xugt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+    /// `xsge64_i32`: dst = signed (a) >= signed sext(imm) ? 1 : 0
+    public mutating func xsge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         if fusing { return stage(StagedOp(row: 287, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(47)
@@ -1938,11 +1939,41 @@ extension Encoder: OpVisitor {
         emit(imm)
     }
 
-    /// `xuge64_i32`: dst = unsigned (a) >= unsigned sext(imm) ? 1 : 0
-    public mutating func xuge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+    /// `xult64_i32`: dst = unsigned (a) < unsigned sext(imm) ? 1 : 0
+    public mutating func xult64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
         if fusing { return stage(StagedOp(row: 288, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(48)
+        emit(dst)
+        emit(a)
+        emit(imm)
+    }
+
+    /// `xule64_i32`: dst = unsigned (a) <= unsigned sext(imm) ? 1 : 0
+    public mutating func xule64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 289, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        beginInstruction()
+        emitExtended(49)
+        emit(dst)
+        emit(a)
+        emit(imm)
+    }
+
+    /// `xugt64_i32`: dst = unsigned (a) > unsigned sext(imm) ? 1 : 0
+    public mutating func xugt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 290, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        beginInstruction()
+        emitExtended(50)
+        emit(dst)
+        emit(a)
+        emit(imm)
+    }
+
+    /// `xuge64_i32`: dst = unsigned (a) >= unsigned sext(imm) ? 1 : 0
+    public mutating func xuge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
+        if fusing { return stage(StagedOp(row: 291, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        beginInstruction()
+        emitExtended(51)
         emit(dst)
         emit(a)
         emit(imm)
@@ -1968,36 +1999,36 @@ extension Encoder: OpVisitor {
 
     /// `xsext8_32`: low32(dst) = sext(low8(src))
     public mutating func xsext832(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 289, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 292, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(49)
+        emitExtended(52)
         emit(dst)
         emit(src)
     }
 
     /// `xsext16_32`: low32(dst) = sext(low16(src))
     public mutating func xsext1632(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 290, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 293, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(50)
+        emitExtended(53)
         emit(dst)
         emit(src)
     }
 
     /// `xsext8_64`: dst = sext(low8(src))
     public mutating func xsext864(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 291, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 294, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(51)
+        emitExtended(54)
         emit(dst)
         emit(src)
     }
 
     /// `xsext16_64`: dst = sext(low16(src))
     public mutating func xsext1664(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 292, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 295, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(52)
+        emitExtended(55)
         emit(dst)
         emit(src)
     }
@@ -2064,9 +2095,9 @@ extension Encoder: OpVisitor {
 
     /// `fcopysign32`: dst = magnitude of src1, sign of src2
     public mutating func fcopysign32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
-        if fusing { return stage(StagedOp(row: 293, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
+        if fusing { return stage(StagedOp(row: 296, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
-        emitExtended(53)
+        emitExtended(56)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -2101,36 +2132,36 @@ extension Encoder: OpVisitor {
 
     /// `fceil32`: dst = ceil(src)
     public mutating func fceil32(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 294, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 297, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(54)
+        emitExtended(57)
         emit(dst)
         emit(src)
     }
 
     /// `ffloor32`: dst = floor(src)
     public mutating func ffloor32(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 295, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 298, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(55)
+        emitExtended(58)
         emit(dst)
         emit(src)
     }
 
     /// `ftrunc32`: dst = trunc(src)
     public mutating func ftrunc32(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 296, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 299, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(56)
+        emitExtended(59)
         emit(dst)
         emit(src)
     }
 
     /// `fnearest32`: dst = nearest(src), ties to even
     public mutating func fnearest32(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 297, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 300, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(57)
+        emitExtended(60)
         emit(dst)
         emit(src)
     }
@@ -2237,9 +2268,9 @@ extension Encoder: OpVisitor {
 
     /// `fcopysign64`: dst = magnitude of src1, sign of src2
     public mutating func fcopysign64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
-        if fusing { return stage(StagedOp(row: 298, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
+        if fusing { return stage(StagedOp(row: 301, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
-        emitExtended(58)
+        emitExtended(61)
         emit(dst)
         emit(src1)
         emit(src2)
@@ -2274,36 +2305,36 @@ extension Encoder: OpVisitor {
 
     /// `fceil64`: dst = ceil(src)
     public mutating func fceil64(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 299, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 302, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(59)
+        emitExtended(62)
         emit(dst)
         emit(src)
     }
 
     /// `ffloor64`: dst = floor(src)
     public mutating func ffloor64(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 300, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 303, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(60)
+        emitExtended(63)
         emit(dst)
         emit(src)
     }
 
     /// `ftrunc64`: dst = trunc(src)
     public mutating func ftrunc64(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 301, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 304, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(61)
+        emitExtended(64)
         emit(dst)
         emit(src)
     }
 
     /// `fnearest64`: dst = nearest(src), ties to even
     public mutating func fnearest64(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 302, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 305, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(62)
+        emitExtended(65)
         emit(dst)
         emit(src)
     }
@@ -2350,33 +2381,6 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f32_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
     public mutating func x32FromF32S(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 303, Int64(dst.index), Int64(src.index))) }
-        beginInstruction()
-        emitExtended(63)
-        emit(dst)
-        emit(src)
-    }
-
-    /// `x32_from_f32_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
-    public mutating func x32FromF32SSat(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 304, Int64(dst.index), Int64(src.index))) }
-        beginInstruction()
-        emitExtended(64)
-        emit(dst)
-        emit(src)
-    }
-
-    /// `x32_from_f32_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
-    public mutating func x32FromF32U(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 305, Int64(dst.index), Int64(src.index))) }
-        beginInstruction()
-        emitExtended(65)
-        emit(dst)
-        emit(src)
-    }
-
-    /// `x32_from_f32_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
-    public mutating func x32FromF32USat(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 306, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(66)
@@ -2384,8 +2388,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x32_from_f64_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
-    public mutating func x32FromF64S(_ dst: XReg, _ src: FReg) {
+    /// `x32_from_f32_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
+    public mutating func x32FromF32SSat(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 307, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(67)
@@ -2393,8 +2397,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x32_from_f64_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
-    public mutating func x32FromF64SSat(_ dst: XReg, _ src: FReg) {
+    /// `x32_from_f32_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
+    public mutating func x32FromF32U(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 308, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(68)
@@ -2402,8 +2406,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x32_from_f64_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
-    public mutating func x32FromF64U(_ dst: XReg, _ src: FReg) {
+    /// `x32_from_f32_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
+    public mutating func x32FromF32USat(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 309, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(69)
@@ -2411,8 +2415,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x32_from_f64_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
-    public mutating func x32FromF64USat(_ dst: XReg, _ src: FReg) {
+    /// `x32_from_f64_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
+    public mutating func x32FromF64S(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 310, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(70)
@@ -2420,8 +2424,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x64_from_f32_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
-    public mutating func x64FromF32S(_ dst: XReg, _ src: FReg) {
+    /// `x32_from_f64_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
+    public mutating func x32FromF64SSat(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 311, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(71)
@@ -2429,8 +2433,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x64_from_f32_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
-    public mutating func x64FromF32SSat(_ dst: XReg, _ src: FReg) {
+    /// `x32_from_f64_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
+    public mutating func x32FromF64U(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 312, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(72)
@@ -2438,8 +2442,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x64_from_f32_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
-    public mutating func x64FromF32U(_ dst: XReg, _ src: FReg) {
+    /// `x32_from_f64_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
+    public mutating func x32FromF64USat(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 313, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(73)
@@ -2447,8 +2451,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x64_from_f32_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
-    public mutating func x64FromF32USat(_ dst: XReg, _ src: FReg) {
+    /// `x64_from_f32_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
+    public mutating func x64FromF32S(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 314, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(74)
@@ -2456,8 +2460,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x64_from_f64_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
-    public mutating func x64FromF64S(_ dst: XReg, _ src: FReg) {
+    /// `x64_from_f32_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
+    public mutating func x64FromF32SSat(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 315, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(75)
@@ -2465,8 +2469,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x64_from_f64_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
-    public mutating func x64FromF64SSat(_ dst: XReg, _ src: FReg) {
+    /// `x64_from_f32_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
+    public mutating func x64FromF32U(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 316, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(76)
@@ -2474,8 +2478,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x64_from_f64_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
-    public mutating func x64FromF64U(_ dst: XReg, _ src: FReg) {
+    /// `x64_from_f32_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
+    public mutating func x64FromF32USat(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 317, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(77)
@@ -2483,8 +2487,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `x64_from_f64_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
-    public mutating func x64FromF64USat(_ dst: XReg, _ src: FReg) {
+    /// `x64_from_f64_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
+    public mutating func x64FromF64S(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 318, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(78)
@@ -2492,8 +2496,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `f32_from_x32_s`: dst = signed i32 src as f32, rounded to nearest
-    public mutating func f32FromX32S(_ dst: FReg, _ src: XReg) {
+    /// `x64_from_f64_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
+    public mutating func x64FromF64SSat(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 319, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(79)
@@ -2501,8 +2505,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `f32_from_x32_u`: dst = unsigned i32 src as f32, rounded to nearest
-    public mutating func f32FromX32U(_ dst: FReg, _ src: XReg) {
+    /// `x64_from_f64_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
+    public mutating func x64FromF64U(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 320, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(80)
@@ -2510,8 +2514,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `f32_from_x64_s`: dst = signed i64 src as f32, rounded to nearest
-    public mutating func f32FromX64S(_ dst: FReg, _ src: XReg) {
+    /// `x64_from_f64_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
+    public mutating func x64FromF64USat(_ dst: XReg, _ src: FReg) {
         if fusing { return stage(StagedOp(row: 321, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(81)
@@ -2519,8 +2523,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `f32_from_x64_u`: dst = unsigned i64 src as f32, rounded to nearest
-    public mutating func f32FromX64U(_ dst: FReg, _ src: XReg) {
+    /// `f32_from_x32_s`: dst = signed i32 src as f32, rounded to nearest
+    public mutating func f32FromX32S(_ dst: FReg, _ src: XReg) {
         if fusing { return stage(StagedOp(row: 322, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(82)
@@ -2528,8 +2532,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `f64_from_x32_s`: dst = signed i32 src as f64, rounded to nearest
-    public mutating func f64FromX32S(_ dst: FReg, _ src: XReg) {
+    /// `f32_from_x32_u`: dst = unsigned i32 src as f32, rounded to nearest
+    public mutating func f32FromX32U(_ dst: FReg, _ src: XReg) {
         if fusing { return stage(StagedOp(row: 323, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(83)
@@ -2537,8 +2541,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `f64_from_x32_u`: dst = unsigned i32 src as f64, rounded to nearest
-    public mutating func f64FromX32U(_ dst: FReg, _ src: XReg) {
+    /// `f32_from_x64_s`: dst = signed i64 src as f32, rounded to nearest
+    public mutating func f32FromX64S(_ dst: FReg, _ src: XReg) {
         if fusing { return stage(StagedOp(row: 324, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(84)
@@ -2546,8 +2550,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `f64_from_x64_s`: dst = signed i64 src as f64, rounded to nearest
-    public mutating func f64FromX64S(_ dst: FReg, _ src: XReg) {
+    /// `f32_from_x64_u`: dst = unsigned i64 src as f32, rounded to nearest
+    public mutating func f32FromX64U(_ dst: FReg, _ src: XReg) {
         if fusing { return stage(StagedOp(row: 325, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(85)
@@ -2555,8 +2559,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `f64_from_x64_u`: dst = unsigned i64 src as f64, rounded to nearest
-    public mutating func f64FromX64U(_ dst: FReg, _ src: XReg) {
+    /// `f64_from_x32_s`: dst = signed i32 src as f64, rounded to nearest
+    public mutating func f64FromX32S(_ dst: FReg, _ src: XReg) {
         if fusing { return stage(StagedOp(row: 326, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(86)
@@ -2564,8 +2568,8 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `f32_from_f64`: dst = src demoted to f32
-    public mutating func f32FromF64(_ dst: FReg, _ src: FReg) {
+    /// `f64_from_x32_u`: dst = unsigned i32 src as f64, rounded to nearest
+    public mutating func f64FromX32U(_ dst: FReg, _ src: XReg) {
         if fusing { return stage(StagedOp(row: 327, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(87)
@@ -2573,11 +2577,38 @@ extension Encoder: OpVisitor {
         emit(src)
     }
 
-    /// `f64_from_f32`: dst = src promoted to f64
-    public mutating func f64FromF32(_ dst: FReg, _ src: FReg) {
+    /// `f64_from_x64_s`: dst = signed i64 src as f64, rounded to nearest
+    public mutating func f64FromX64S(_ dst: FReg, _ src: XReg) {
         if fusing { return stage(StagedOp(row: 328, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(88)
+        emit(dst)
+        emit(src)
+    }
+
+    /// `f64_from_x64_u`: dst = unsigned i64 src as f64, rounded to nearest
+    public mutating func f64FromX64U(_ dst: FReg, _ src: XReg) {
+        if fusing { return stage(StagedOp(row: 329, Int64(dst.index), Int64(src.index))) }
+        beginInstruction()
+        emitExtended(89)
+        emit(dst)
+        emit(src)
+    }
+
+    /// `f32_from_f64`: dst = src demoted to f32
+    public mutating func f32FromF64(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 330, Int64(dst.index), Int64(src.index))) }
+        beginInstruction()
+        emitExtended(90)
+        emit(dst)
+        emit(src)
+    }
+
+    /// `f64_from_f32`: dst = src promoted to f64
+    public mutating func f64FromF32(_ dst: FReg, _ src: FReg) {
+        if fusing { return stage(StagedOp(row: 331, Int64(dst.index), Int64(src.index))) }
+        beginInstruction()
+        emitExtended(91)
         emit(dst)
         emit(src)
     }
@@ -3246,18 +3277,18 @@ extension Encoder: OpVisitor {
 
     /// `memory_size`: dst = size of memories[memory] in 64 KiB pages
     public mutating func memorySize(_ dst: XReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 329, Int64(dst.index), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 332, Int64(dst.index), Int64(memory))) }
         beginInstruction()
-        emitExtended(89)
+        emitExtended(92)
         emit(dst)
         emit(memory)
     }
 
     /// `memory_grow`: grow memories[memory] by delta pages; dst = old size in pages, or -1 (of the memory's address width) on failure
     public mutating func memoryGrow(_ dst: XReg, _ delta: XReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 330, Int64(dst.index), Int64(delta.index), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 333, Int64(dst.index), Int64(delta.index), Int64(memory))) }
         beginInstruction()
-        emitExtended(90)
+        emitExtended(93)
         emit(dst)
         emit(delta)
         emit(memory)
@@ -3265,39 +3296,6 @@ extension Encoder: OpVisitor {
 
     /// `xload8_s32_m`: low32(dst) = sext(i8 load) from memories[memory][ea]; traps when out of bounds
     public mutating func xload8S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 331, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
-        beginInstruction()
-        emitExtended(91)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-        emit(memory)
-    }
-
-    /// `xload8_u32_m`: low32(dst) = zext(u8 load) from memories[memory][ea]; traps when out of bounds
-    public mutating func xload8U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 332, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
-        beginInstruction()
-        emitExtended(92)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-        emit(memory)
-    }
-
-    /// `xload16_s32_m`: low32(dst) = sext(i16 load) from memories[memory][ea]; traps when out of bounds
-    public mutating func xload16S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 333, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
-        beginInstruction()
-        emitExtended(93)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-        emit(memory)
-    }
-
-    /// `xload16_u32_m`: low32(dst) = zext(u16 load) from memories[memory][ea]; traps when out of bounds
-    public mutating func xload16U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 334, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(94)
@@ -3307,8 +3305,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `xload32_m`: low32(dst) = u32 load from memories[memory][ea]; traps when out of bounds
-    public mutating func xload32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `xload8_u32_m`: low32(dst) = zext(u8 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload8U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 335, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(95)
@@ -3318,8 +3316,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `xload8_s64_m`: dst = sext(i8 load) from memories[memory][ea]; traps when out of bounds
-    public mutating func xload8S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `xload16_s32_m`: low32(dst) = sext(i16 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload16S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 336, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(96)
@@ -3329,8 +3327,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `xload8_u64_m`: dst = zext(u8 load) from memories[memory][ea]; traps when out of bounds
-    public mutating func xload8U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `xload16_u32_m`: low32(dst) = zext(u16 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload16U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 337, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(97)
@@ -3340,8 +3338,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `xload16_s64_m`: dst = sext(i16 load) from memories[memory][ea]; traps when out of bounds
-    public mutating func xload16S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `xload32_m`: low32(dst) = u32 load from memories[memory][ea]; traps when out of bounds
+    public mutating func xload32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 338, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(98)
@@ -3351,8 +3349,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `xload16_u64_m`: dst = zext(u16 load) from memories[memory][ea]; traps when out of bounds
-    public mutating func xload16U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `xload8_s64_m`: dst = sext(i8 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload8S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 339, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(99)
@@ -3362,8 +3360,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `xload32_s64_m`: dst = sext(i32 load) from memories[memory][ea]; traps when out of bounds
-    public mutating func xload32S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `xload8_u64_m`: dst = zext(u8 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload8U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 340, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(100)
@@ -3373,8 +3371,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `xload32_u64_m`: dst = zext(u32 load) from memories[memory][ea]; traps when out of bounds
-    public mutating func xload32U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `xload16_s64_m`: dst = sext(i16 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload16S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 341, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(101)
@@ -3384,8 +3382,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `xload64_m`: dst = u64 load from memories[memory][ea]; traps when out of bounds
-    public mutating func xload64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `xload16_u64_m`: dst = zext(u16 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload16U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 342, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(102)
@@ -3395,8 +3393,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `fload32_m`: low32(dst) = f32 load from memories[memory][ea]; traps when out of bounds
-    public mutating func fload32M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `xload32_s64_m`: dst = sext(i32 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload32S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 343, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(103)
@@ -3406,8 +3404,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `fload64_m`: dst = f64 load from memories[memory][ea]; traps when out of bounds
-    public mutating func fload64M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `xload32_u64_m`: dst = zext(u32 load) from memories[memory][ea]; traps when out of bounds
+    public mutating func xload32U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 344, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(104)
@@ -3417,41 +3415,41 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `xstore8_m`: memories[memory][ea] = low8(src); traps when out of bounds
-    public mutating func xstore8M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 345, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+    /// `xload64_m`: dst = u64 load from memories[memory][ea]; traps when out of bounds
+    public mutating func xload64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 345, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(105)
+        emit(dst)
         emit(addr)
         emit(offset)
-        emit(src)
         emit(memory)
     }
 
-    /// `xstore16_m`: memories[memory][ea] = low16(src); traps when out of bounds
-    public mutating func xstore16M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 346, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+    /// `fload32_m`: low32(dst) = f32 load from memories[memory][ea]; traps when out of bounds
+    public mutating func fload32M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 346, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(106)
+        emit(dst)
         emit(addr)
         emit(offset)
-        emit(src)
         emit(memory)
     }
 
-    /// `xstore32_m`: memories[memory][ea] = low32(src); traps when out of bounds
-    public mutating func xstore32M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 347, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+    /// `fload64_m`: dst = f64 load from memories[memory][ea]; traps when out of bounds
+    public mutating func fload64M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 347, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(107)
+        emit(dst)
         emit(addr)
         emit(offset)
-        emit(src)
         emit(memory)
     }
 
-    /// `xstore64_m`: memories[memory][ea] = src; traps when out of bounds
-    public mutating func xstore64M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
+    /// `xstore8_m`: memories[memory][ea] = low8(src); traps when out of bounds
+    public mutating func xstore8M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 348, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
         beginInstruction()
         emitExtended(108)
@@ -3461,8 +3459,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `fstore32_m`: memories[memory][ea] = low32(src) as f32; traps when out of bounds
-    public mutating func fstore32M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) {
+    /// `xstore16_m`: memories[memory][ea] = low16(src); traps when out of bounds
+    public mutating func xstore16M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 349, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
         beginInstruction()
         emitExtended(109)
@@ -3472,8 +3470,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `fstore64_m`: memories[memory][ea] = src as f64; traps when out of bounds
-    public mutating func fstore64M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) {
+    /// `xstore32_m`: memories[memory][ea] = low32(src); traps when out of bounds
+    public mutating func xstore32M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 350, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
         beginInstruction()
         emitExtended(110)
@@ -3483,11 +3481,44 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
-    public mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64) {
-        if fusing { return stage(StagedOp(row: 351, Int64(dst.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
+    /// `xstore64_m`: memories[memory][ea] = src; traps when out of bounds
+    public mutating func xstore64M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 351, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
         beginInstruction()
         emitExtended(111)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(memory)
+    }
+
+    /// `fstore32_m`: memories[memory][ea] = low32(src) as f32; traps when out of bounds
+    public mutating func fstore32M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 352, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        beginInstruction()
+        emitExtended(112)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(memory)
+    }
+
+    /// `fstore64_m`: memories[memory][ea] = src as f64; traps when out of bounds
+    public mutating func fstore64M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 353, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        beginInstruction()
+        emitExtended(113)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(memory)
+    }
+
+    /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
+    public mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64) {
+        if fusing { return stage(StagedOp(row: 354, Int64(dst.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
+        beginInstruction()
+        emitExtended(114)
         emit(dst)
         emit(low)
         emit(high)
@@ -3495,9 +3526,9 @@ extension Encoder: OpVisitor {
 
     /// `vselect`: dst = low32(cond) != 0 ? a : b (select on v128)
     public mutating func vselect(_ dst: VReg, _ cond: XReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 352, Int64(dst.index), Int64(cond.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 355, Int64(dst.index), Int64(cond.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(112)
+        emitExtended(115)
         emit(dst)
         emit(cond)
         emit(a)
@@ -3506,27 +3537,27 @@ extension Encoder: OpVisitor {
 
     /// `vglobal_get`: dst = globals[index], a v128 global (16 bytes)
     public mutating func vglobalGet(_ dst: VReg, _ index: UInt32) {
-        if fusing { return stage(StagedOp(row: 353, Int64(dst.index), Int64(index))) }
+        if fusing { return stage(StagedOp(row: 356, Int64(dst.index), Int64(index))) }
         beginInstruction()
-        emitExtended(113)
+        emitExtended(116)
         emit(dst)
         emit(index)
     }
 
     /// `vglobal_set`: globals[index] = src, a v128 global (16 bytes)
     public mutating func vglobalSet(_ index: UInt32, _ src: VReg) {
-        if fusing { return stage(StagedOp(row: 354, Int64(index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 357, Int64(index), Int64(src.index))) }
         beginInstruction()
-        emitExtended(114)
+        emitExtended(117)
         emit(index)
         emit(src)
     }
 
     /// `i8x16_shuffle`: dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)
     public mutating func i8x16Shuffle(_ dst: VReg, _ a: VReg, _ b: VReg, _ low: UInt64, _ high: UInt64) {
-        if fusing { return stage(StagedOp(row: 355, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
+        if fusing { return stage(StagedOp(row: 358, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
         beginInstruction()
-        emitExtended(115)
+        emitExtended(118)
         emit(dst)
         emit(a)
         emit(b)
@@ -3536,36 +3567,6 @@ extension Encoder: OpVisitor {
 
     /// `v128_load`: dst = 16 bytes from memory[ea]; traps when out of bounds
     public mutating func v128Load(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 356, Int64(dst.index), Int64(addr.index), Int64(offset))) }
-        beginInstruction()
-        emitExtended(116)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-    }
-
-    /// `v128_load8x8_s`: dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds
-    public mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 357, Int64(dst.index), Int64(addr.index), Int64(offset))) }
-        beginInstruction()
-        emitExtended(117)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-    }
-
-    /// `v128_load8x8_u`: dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds
-    public mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 358, Int64(dst.index), Int64(addr.index), Int64(offset))) }
-        beginInstruction()
-        emitExtended(118)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-    }
-
-    /// `v128_load16x4_s`: dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds
-    public mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
         if fusing { return stage(StagedOp(row: 359, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(119)
@@ -3574,8 +3575,8 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
-    /// `v128_load16x4_u`: dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds
-    public mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+    /// `v128_load8x8_s`: dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds
+    public mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
         if fusing { return stage(StagedOp(row: 360, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(120)
@@ -3584,8 +3585,8 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
-    /// `v128_load32x2_s`: dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds
-    public mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+    /// `v128_load8x8_u`: dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds
+    public mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
         if fusing { return stage(StagedOp(row: 361, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(121)
@@ -3594,8 +3595,8 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
-    /// `v128_load32x2_u`: dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds
-    public mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+    /// `v128_load16x4_s`: dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds
+    public mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
         if fusing { return stage(StagedOp(row: 362, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(122)
@@ -3604,8 +3605,8 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
-    /// `v128_load8_splat`: dst = one byte in every lane from memory[ea]; traps when out of bounds
-    public mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+    /// `v128_load16x4_u`: dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds
+    public mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
         if fusing { return stage(StagedOp(row: 363, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(123)
@@ -3614,8 +3615,8 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
-    /// `v128_load16_splat`: dst = one u16 in every lane from memory[ea]; traps when out of bounds
-    public mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+    /// `v128_load32x2_s`: dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds
+    public mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
         if fusing { return stage(StagedOp(row: 364, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(124)
@@ -3624,8 +3625,8 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
-    /// `v128_load32_splat`: dst = one u32 in every lane from memory[ea]; traps when out of bounds
-    public mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+    /// `v128_load32x2_u`: dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds
+    public mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
         if fusing { return stage(StagedOp(row: 365, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(125)
@@ -3634,8 +3635,8 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
-    /// `v128_load64_splat`: dst = one u64 in every lane from memory[ea]; traps when out of bounds
-    public mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+    /// `v128_load8_splat`: dst = one byte in every lane from memory[ea]; traps when out of bounds
+    public mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
         if fusing { return stage(StagedOp(row: 366, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(126)
@@ -3644,8 +3645,8 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
-    /// `v128_load32_zero`: dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds
-    public mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+    /// `v128_load16_splat`: dst = one u16 in every lane from memory[ea]; traps when out of bounds
+    public mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
         if fusing { return stage(StagedOp(row: 367, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(127)
@@ -3654,8 +3655,8 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
-    /// `v128_load64_zero`: dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds
-    public mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+    /// `v128_load32_splat`: dst = one u32 in every lane from memory[ea]; traps when out of bounds
+    public mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
         if fusing { return stage(StagedOp(row: 368, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(128)
@@ -3664,11 +3665,41 @@ extension Encoder: OpVisitor {
         emit(offset)
     }
 
-    /// `v128_store`: memory[ea] = the 16 bytes of src; traps when out of bounds
-    public mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) {
-        if fusing { return stage(StagedOp(row: 369, Int64(addr.index), Int64(offset), Int64(src.index))) }
+    /// `v128_load64_splat`: dst = one u64 in every lane from memory[ea]; traps when out of bounds
+    public mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 369, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(129)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load32_zero`: dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds
+    public mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 370, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        beginInstruction()
+        emitExtended(130)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_load64_zero`: dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds
+    public mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 371, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        beginInstruction()
+        emitExtended(131)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+    }
+
+    /// `v128_store`: memory[ea] = the 16 bytes of src; traps when out of bounds
+    public mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) {
+        if fusing { return stage(StagedOp(row: 372, Int64(addr.index), Int64(offset), Int64(src.index))) }
+        beginInstruction()
+        emitExtended(132)
         emit(addr)
         emit(offset)
         emit(src)
@@ -3676,42 +3707,6 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8_lane`: dst = src with lane `lane` (of 8 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load8Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 370, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(130)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-        emit(src)
-        emit(lane)
-    }
-
-    /// `v128_load16_lane`: dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds
-    public mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 371, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(131)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-        emit(src)
-        emit(lane)
-    }
-
-    /// `v128_load32_lane`: dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds
-    public mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 372, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(132)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-        emit(src)
-        emit(lane)
-    }
-
-    /// `v128_load64_lane`: dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds
-    public mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
         if fusing { return stage(StagedOp(row: 373, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(133)
@@ -3722,41 +3717,44 @@ extension Encoder: OpVisitor {
         emit(lane)
     }
 
-    /// `v128_store8_lane`: memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds
-    public mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 374, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+    /// `v128_load16_lane`: dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds
+    public mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 374, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(134)
+        emit(dst)
         emit(addr)
         emit(offset)
         emit(src)
         emit(lane)
     }
 
-    /// `v128_store16_lane`: memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds
-    public mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 375, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+    /// `v128_load32_lane`: dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds
+    public mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 375, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(135)
+        emit(dst)
         emit(addr)
         emit(offset)
         emit(src)
         emit(lane)
     }
 
-    /// `v128_store32_lane`: memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds
-    public mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 376, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+    /// `v128_load64_lane`: dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds
+    public mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 376, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(136)
+        emit(dst)
         emit(addr)
         emit(offset)
         emit(src)
         emit(lane)
     }
 
-    /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
-    public mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+    /// `v128_store8_lane`: memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds
+    public mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
         if fusing { return stage(StagedOp(row: 377, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(137)
@@ -3766,41 +3764,41 @@ extension Encoder: OpVisitor {
         emit(lane)
     }
 
-    /// `v128_load_m`: as v128_load, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128LoadM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 378, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+    /// `v128_store16_lane`: memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds
+    public mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 378, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(138)
-        emit(dst)
         emit(addr)
         emit(offset)
-        emit(memory)
+        emit(src)
+        emit(lane)
     }
 
-    /// `v128_load8x8_s_m`: as v128_load8x8_s, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load8x8SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 379, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+    /// `v128_store32_lane`: memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds
+    public mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 379, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(139)
-        emit(dst)
         emit(addr)
         emit(offset)
-        emit(memory)
+        emit(src)
+        emit(lane)
     }
 
-    /// `v128_load8x8_u_m`: as v128_load8x8_u, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load8x8UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 380, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+    /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
+    public mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 380, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(140)
-        emit(dst)
         emit(addr)
         emit(offset)
-        emit(memory)
+        emit(src)
+        emit(lane)
     }
 
-    /// `v128_load16x4_s_m`: as v128_load16x4_s, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load16x4SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `v128_load_m`: as v128_load, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128LoadM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 381, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(141)
@@ -3810,8 +3808,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_load16x4_u_m`: as v128_load16x4_u, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load16x4UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `v128_load8x8_s_m`: as v128_load8x8_s, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load8x8SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 382, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(142)
@@ -3821,8 +3819,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_load32x2_s_m`: as v128_load32x2_s, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load32x2SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `v128_load8x8_u_m`: as v128_load8x8_u, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load8x8UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 383, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(143)
@@ -3832,8 +3830,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_load32x2_u_m`: as v128_load32x2_u, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load32x2UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `v128_load16x4_s_m`: as v128_load16x4_s, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load16x4SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 384, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(144)
@@ -3843,8 +3841,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_load8_splat_m`: as v128_load8_splat, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load8SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `v128_load16x4_u_m`: as v128_load16x4_u, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load16x4UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 385, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(145)
@@ -3854,8 +3852,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_load16_splat_m`: as v128_load16_splat, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load16SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `v128_load32x2_s_m`: as v128_load32x2_s, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load32x2SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 386, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(146)
@@ -3865,8 +3863,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_load32_splat_m`: as v128_load32_splat, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load32SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `v128_load32x2_u_m`: as v128_load32x2_u, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load32x2UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 387, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(147)
@@ -3876,8 +3874,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_load64_splat_m`: as v128_load64_splat, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load64SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `v128_load8_splat_m`: as v128_load8_splat, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load8SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 388, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(148)
@@ -3887,8 +3885,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_load32_zero_m`: as v128_load32_zero, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load32ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `v128_load16_splat_m`: as v128_load16_splat, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load16SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 389, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(149)
@@ -3898,8 +3896,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_load64_zero_m`: as v128_load64_zero, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load64ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+    /// `v128_load32_splat_m`: as v128_load32_splat, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load32SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 390, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(150)
@@ -3909,11 +3907,44 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_store_m`: as v128_store, to memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128StoreM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 391, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+    /// `v128_load64_splat_m`: as v128_load64_splat, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load64SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 391, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(151)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load32_zero_m`: as v128_load32_zero, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load32ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 392, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(152)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_load64_zero_m`: as v128_load64_zero, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load64ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 393, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        beginInstruction()
+        emitExtended(153)
+        emit(dst)
+        emit(addr)
+        emit(offset)
+        emit(memory)
+    }
+
+    /// `v128_store_m`: as v128_store, to memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128StoreM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 394, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        beginInstruction()
+        emitExtended(154)
         emit(addr)
         emit(offset)
         emit(src)
@@ -3922,45 +3953,6 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8_lane_m`: as v128_load8_lane, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load8LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 392, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
-        beginInstruction()
-        emitExtended(152)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-        emit(src)
-        emit(lane)
-        emit(memory)
-    }
-
-    /// `v128_load16_lane_m`: as v128_load16_lane, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load16LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 393, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
-        beginInstruction()
-        emitExtended(153)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-        emit(src)
-        emit(lane)
-        emit(memory)
-    }
-
-    /// `v128_load32_lane_m`: as v128_load32_lane, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load32LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 394, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
-        beginInstruction()
-        emitExtended(154)
-        emit(dst)
-        emit(addr)
-        emit(offset)
-        emit(src)
-        emit(lane)
-        emit(memory)
-    }
-
-    /// `v128_load64_lane_m`: as v128_load64_lane, from memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Load64LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 395, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(155)
@@ -3972,11 +3964,12 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_store8_lane_m`: as v128_store8_lane, to memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Store8LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 396, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+    /// `v128_load16_lane_m`: as v128_load16_lane, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load16LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 396, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(156)
+        emit(dst)
         emit(addr)
         emit(offset)
         emit(src)
@@ -3984,11 +3977,12 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_store16_lane_m`: as v128_store16_lane, to memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Store16LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 397, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+    /// `v128_load32_lane_m`: as v128_load32_lane, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load32LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 397, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(157)
+        emit(dst)
         emit(addr)
         emit(offset)
         emit(src)
@@ -3996,11 +3990,12 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_store32_lane_m`: as v128_store32_lane, to memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Store32LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 398, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+    /// `v128_load64_lane_m`: as v128_load64_lane, from memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Load64LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 398, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(158)
+        emit(dst)
         emit(addr)
         emit(offset)
         emit(src)
@@ -4008,8 +4003,8 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_store64_lane_m`: as v128_store64_lane, to memories[memory][addr + offset]; traps when out of bounds
-    public mutating func v128Store64LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+    /// `v128_store8_lane_m`: as v128_store8_lane, to memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Store8LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
         if fusing { return stage(StagedOp(row: 399, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(159)
@@ -4020,47 +4015,53 @@ extension Encoder: OpVisitor {
         emit(memory)
     }
 
-    /// `v128_not`: dst = ~a
-    public mutating func v128Not(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 400, Int64(dst.index), Int64(a.index))) }
+    /// `v128_store16_lane_m`: as v128_store16_lane, to memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Store16LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 400, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(160)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+        emit(memory)
+    }
+
+    /// `v128_store32_lane_m`: as v128_store32_lane, to memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Store32LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 401, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        beginInstruction()
+        emitExtended(161)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+        emit(memory)
+    }
+
+    /// `v128_store64_lane_m`: as v128_store64_lane, to memories[memory][addr + offset]; traps when out of bounds
+    public mutating func v128Store64LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
+        if fusing { return stage(StagedOp(row: 402, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        beginInstruction()
+        emitExtended(162)
+        emit(addr)
+        emit(offset)
+        emit(src)
+        emit(lane)
+        emit(memory)
+    }
+
+    /// `v128_not`: dst = ~a
+    public mutating func v128Not(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 403, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(163)
         emit(dst)
         emit(a)
     }
 
     /// `v128_and`: dst = a & b
     public mutating func v128And(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 401, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(161)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `v128_andnot`: dst = a & ~b
-    public mutating func v128Andnot(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 402, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(162)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `v128_or`: dst = a | b
-    public mutating func v128Or(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 403, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(163)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `v128_xor`: dst = a ^ b
-    public mutating func v128Xor(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 404, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(164)
@@ -4069,28 +4070,28 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `v128_bitselect`: dst = (a & c) | (b & ~c)
-    public mutating func v128Bitselect(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 405, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+    /// `v128_andnot`: dst = a & ~b
+    public mutating func v128Andnot(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 405, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(165)
         emit(dst)
         emit(a)
         emit(b)
-        emit(c)
     }
 
-    /// `v128_any_true`: dst = a != 0 ? 1 : 0
-    public mutating func v128AnyTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 406, Int64(dst.index), Int64(a.index))) }
+    /// `v128_or`: dst = a | b
+    public mutating func v128Or(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 406, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(166)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
-    public mutating func i8x16Swizzle(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `v128_xor`: dst = a ^ b
+    public mutating func v128Xor(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 407, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(167)
@@ -4099,20 +4100,50 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_splat`: every lane of dst = a
-    public mutating func i8x16Splat(_ dst: VReg, _ a: XReg) {
-        if fusing { return stage(StagedOp(row: 408, Int64(dst.index), Int64(a.index))) }
+    /// `v128_bitselect`: dst = (a & c) | (b & ~c)
+    public mutating func v128Bitselect(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 408, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(168)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `v128_any_true`: dst = a != 0 ? 1 : 0
+    public mutating func v128AnyTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 409, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(169)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
+    public mutating func i8x16Swizzle(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 410, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(170)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i8x16_splat`: every lane of dst = a
+    public mutating func i8x16Splat(_ dst: VReg, _ a: XReg) {
+        if fusing { return stage(StagedOp(row: 411, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(171)
         emit(dst)
         emit(a)
     }
 
     /// `i8x16_extract_lane_s`: dst = sext(a[lane])
     public mutating func i8x16ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 409, Int64(dst.index), Int64(a.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 412, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
-        emitExtended(169)
+        emitExtended(172)
         emit(dst)
         emit(a)
         emit(lane)
@@ -4120,36 +4151,6 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_extract_lane_u`: dst = zext(a[lane])
     public mutating func i8x16ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 410, Int64(dst.index), Int64(a.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(170)
-        emit(dst)
-        emit(a)
-        emit(lane)
-    }
-
-    /// `i8x16_replace_lane`: dst = a with lane `lane` = b
-    public mutating func i8x16ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 411, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(171)
-        emit(dst)
-        emit(a)
-        emit(b)
-        emit(lane)
-    }
-
-    /// `i16x8_splat`: every lane of dst = a
-    public mutating func i16x8Splat(_ dst: VReg, _ a: XReg) {
-        if fusing { return stage(StagedOp(row: 412, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(172)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `i16x8_extract_lane_s`: dst = sext(a[lane])
-    public mutating func i16x8ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
         if fusing { return stage(StagedOp(row: 413, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(173)
@@ -4158,38 +4159,38 @@ extension Encoder: OpVisitor {
         emit(lane)
     }
 
-    /// `i16x8_extract_lane_u`: dst = zext(a[lane])
-    public mutating func i16x8ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 414, Int64(dst.index), Int64(a.index), Int64(lane))) }
+    /// `i8x16_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i8x16ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 414, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(174)
-        emit(dst)
-        emit(a)
-        emit(lane)
-    }
-
-    /// `i16x8_replace_lane`: dst = a with lane `lane` = b
-    public mutating func i16x8ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 415, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
-        beginInstruction()
-        emitExtended(175)
         emit(dst)
         emit(a)
         emit(b)
         emit(lane)
     }
 
-    /// `i32x4_splat`: every lane of dst = a
-    public mutating func i32x4Splat(_ dst: VReg, _ a: XReg) {
-        if fusing { return stage(StagedOp(row: 416, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_splat`: every lane of dst = a
+    public mutating func i16x8Splat(_ dst: VReg, _ a: XReg) {
+        if fusing { return stage(StagedOp(row: 415, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
-        emitExtended(176)
+        emitExtended(175)
         emit(dst)
         emit(a)
     }
 
-    /// `i32x4_extract_lane`: dst = a[lane]
-    public mutating func i32x4ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+    /// `i16x8_extract_lane_s`: dst = sext(a[lane])
+    public mutating func i16x8ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 416, Int64(dst.index), Int64(a.index), Int64(lane))) }
+        beginInstruction()
+        emitExtended(176)
+        emit(dst)
+        emit(a)
+        emit(lane)
+    }
+
+    /// `i16x8_extract_lane_u`: dst = zext(a[lane])
+    public mutating func i16x8ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
         if fusing { return stage(StagedOp(row: 417, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(177)
@@ -4198,8 +4199,8 @@ extension Encoder: OpVisitor {
         emit(lane)
     }
 
-    /// `i32x4_replace_lane`: dst = a with lane `lane` = b
-    public mutating func i32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+    /// `i16x8_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i16x8ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
         if fusing { return stage(StagedOp(row: 418, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(178)
@@ -4209,8 +4210,8 @@ extension Encoder: OpVisitor {
         emit(lane)
     }
 
-    /// `i64x2_splat`: every lane of dst = a
-    public mutating func i64x2Splat(_ dst: VReg, _ a: XReg) {
+    /// `i32x4_splat`: every lane of dst = a
+    public mutating func i32x4Splat(_ dst: VReg, _ a: XReg) {
         if fusing { return stage(StagedOp(row: 419, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(179)
@@ -4218,8 +4219,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i64x2_extract_lane`: dst = a[lane]
-    public mutating func i64x2ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
+    /// `i32x4_extract_lane`: dst = a[lane]
+    public mutating func i32x4ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
         if fusing { return stage(StagedOp(row: 420, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(180)
@@ -4228,8 +4229,8 @@ extension Encoder: OpVisitor {
         emit(lane)
     }
 
-    /// `i64x2_replace_lane`: dst = a with lane `lane` = b
-    public mutating func i64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
+    /// `i32x4_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
         if fusing { return stage(StagedOp(row: 421, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(181)
@@ -4239,8 +4240,8 @@ extension Encoder: OpVisitor {
         emit(lane)
     }
 
-    /// `f32x4_splat`: every lane of dst = a
-    public mutating func f32x4Splat(_ dst: VReg, _ a: FReg) {
+    /// `i64x2_splat`: every lane of dst = a
+    public mutating func i64x2Splat(_ dst: VReg, _ a: XReg) {
         if fusing { return stage(StagedOp(row: 422, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(182)
@@ -4248,8 +4249,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_extract_lane`: dst = a[lane]
-    public mutating func f32x4ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
+    /// `i64x2_extract_lane`: dst = a[lane]
+    public mutating func i64x2ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
         if fusing { return stage(StagedOp(row: 423, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(183)
@@ -4258,8 +4259,8 @@ extension Encoder: OpVisitor {
         emit(lane)
     }
 
-    /// `f32x4_replace_lane`: dst = a with lane `lane` = b
-    public mutating func f32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
+    /// `i64x2_replace_lane`: dst = a with lane `lane` = b
+    public mutating func i64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
         if fusing { return stage(StagedOp(row: 424, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(184)
@@ -4269,8 +4270,8 @@ extension Encoder: OpVisitor {
         emit(lane)
     }
 
-    /// `f64x2_splat`: every lane of dst = a
-    public mutating func f64x2Splat(_ dst: VReg, _ a: FReg) {
+    /// `f32x4_splat`: every lane of dst = a
+    public mutating func f32x4Splat(_ dst: VReg, _ a: FReg) {
         if fusing { return stage(StagedOp(row: 425, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(185)
@@ -4278,8 +4279,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_extract_lane`: dst = a[lane]
-    public mutating func f64x2ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
+    /// `f32x4_extract_lane`: dst = a[lane]
+    public mutating func f32x4ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
         if fusing { return stage(StagedOp(row: 426, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(186)
@@ -4288,8 +4289,8 @@ extension Encoder: OpVisitor {
         emit(lane)
     }
 
-    /// `f64x2_replace_lane`: dst = a with lane `lane` = b
-    public mutating func f64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
+    /// `f32x4_replace_lane`: dst = a with lane `lane` = b
+    public mutating func f32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
         if fusing { return stage(StagedOp(row: 427, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(187)
@@ -4299,38 +4300,38 @@ extension Encoder: OpVisitor {
         emit(lane)
     }
 
-    /// `i8x16_eq`: dst lane = a == b ? all ones : 0
-    public mutating func i8x16Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 428, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f64x2_splat`: every lane of dst = a
+    public mutating func f64x2Splat(_ dst: VReg, _ a: FReg) {
+        if fusing { return stage(StagedOp(row: 428, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(188)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i8x16_ne`: dst lane = a != b ? all ones : 0
-    public mutating func i8x16Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 429, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f64x2_extract_lane`: dst = a[lane]
+    public mutating func f64x2ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 429, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(189)
         emit(dst)
         emit(a)
-        emit(b)
+        emit(lane)
     }
 
-    /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
-    public mutating func i8x16LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 430, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f64x2_replace_lane`: dst = a with lane `lane` = b
+    public mutating func f64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
+        if fusing { return stage(StagedOp(row: 430, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(190)
         emit(dst)
         emit(a)
         emit(b)
+        emit(lane)
     }
 
-    /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
-    public mutating func i8x16LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i8x16Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 431, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(191)
@@ -4339,8 +4340,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
-    public mutating func i8x16GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i8x16Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 432, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(192)
@@ -4349,8 +4350,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
-    public mutating func i8x16GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i8x16LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 433, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(193)
@@ -4359,8 +4360,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
-    public mutating func i8x16LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
+    public mutating func i8x16LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 434, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(194)
@@ -4369,8 +4370,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
-    public mutating func i8x16LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i8x16GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 435, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(195)
@@ -4379,8 +4380,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
-    public mutating func i8x16GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
+    public mutating func i8x16GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 436, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(196)
@@ -4389,8 +4390,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
-    public mutating func i8x16GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i8x16LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 437, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(197)
@@ -4399,8 +4400,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_eq`: dst lane = a == b ? all ones : 0
-    public mutating func i16x8Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
+    public mutating func i8x16LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 438, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(198)
@@ -4409,8 +4410,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_ne`: dst lane = a != b ? all ones : 0
-    public mutating func i16x8Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i8x16GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 439, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(199)
@@ -4419,8 +4420,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
-    public mutating func i16x8LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
+    public mutating func i8x16GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 440, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(200)
@@ -4429,8 +4430,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
-    public mutating func i16x8LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i16x8Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 441, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(201)
@@ -4439,8 +4440,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
-    public mutating func i16x8GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i16x8Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 442, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(202)
@@ -4449,8 +4450,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
-    public mutating func i16x8GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i16x8LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 443, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(203)
@@ -4459,8 +4460,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
-    public mutating func i16x8LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
+    public mutating func i16x8LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 444, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(204)
@@ -4469,8 +4470,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
-    public mutating func i16x8LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i16x8GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 445, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(205)
@@ -4479,8 +4480,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
-    public mutating func i16x8GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
+    public mutating func i16x8GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 446, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(206)
@@ -4489,8 +4490,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
-    public mutating func i16x8GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i16x8LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 447, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(207)
@@ -4499,8 +4500,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_eq`: dst lane = a == b ? all ones : 0
-    public mutating func i32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
+    public mutating func i16x8LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 448, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(208)
@@ -4509,8 +4510,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_ne`: dst lane = a != b ? all ones : 0
-    public mutating func i32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i16x8GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 449, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(209)
@@ -4519,8 +4520,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
-    public mutating func i32x4LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
+    public mutating func i16x8GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 450, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(210)
@@ -4529,8 +4530,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
-    public mutating func i32x4LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 451, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(211)
@@ -4539,8 +4540,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
-    public mutating func i32x4GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 452, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(212)
@@ -4549,8 +4550,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
-    public mutating func i32x4GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i32x4LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 453, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(213)
@@ -4559,8 +4560,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
-    public mutating func i32x4LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
+    public mutating func i32x4LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 454, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(214)
@@ -4569,8 +4570,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
-    public mutating func i32x4LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i32x4GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 455, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(215)
@@ -4579,8 +4580,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
-    public mutating func i32x4GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
+    public mutating func i32x4GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 456, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(216)
@@ -4589,8 +4590,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
-    public mutating func i32x4GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i32x4LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 457, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(217)
@@ -4599,8 +4600,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_eq`: dst lane = a == b ? all ones : 0
-    public mutating func i64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
+    public mutating func i32x4LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 458, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(218)
@@ -4609,8 +4610,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_ne`: dst lane = a != b ? all ones : 0
-    public mutating func i64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i32x4GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 459, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(219)
@@ -4619,8 +4620,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
-    public mutating func i64x2LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
+    public mutating func i32x4GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 460, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(220)
@@ -4629,8 +4630,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
-    public mutating func i64x2GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_eq`: dst lane = a == b ? all ones : 0
+    public mutating func i64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 461, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(221)
@@ -4639,8 +4640,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
-    public mutating func i64x2LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_ne`: dst lane = a != b ? all ones : 0
+    public mutating func i64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 462, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(222)
@@ -4649,8 +4650,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
-    public mutating func i64x2GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
+    public mutating func i64x2LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 463, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(223)
@@ -4659,8 +4660,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
+    public mutating func i64x2GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 464, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(224)
@@ -4669,8 +4670,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
+    public mutating func i64x2LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 465, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(225)
@@ -4679,8 +4680,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
+    public mutating func i64x2GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 466, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(226)
@@ -4689,8 +4690,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 467, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(227)
@@ -4699,8 +4700,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 468, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(228)
@@ -4709,8 +4710,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
-    public mutating func f32x4Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 469, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(229)
@@ -4719,8 +4720,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 470, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(230)
@@ -4729,8 +4730,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 471, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(231)
@@ -4739,8 +4740,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f32x4Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 472, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(232)
@@ -4749,8 +4750,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 473, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(233)
@@ -4759,8 +4760,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 474, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(234)
@@ -4769,8 +4770,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
-    public mutating func f64x2Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 475, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(235)
@@ -4779,35 +4780,38 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
-    public mutating func i8x16Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 476, Int64(dst.index), Int64(a.index))) }
+    /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 476, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(236)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i8x16_neg`: dst lane = -a (wrapping)
-    public mutating func i8x16Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 477, Int64(dst.index), Int64(a.index))) }
+    /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 477, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(237)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
-    public mutating func i8x16AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 478, Int64(dst.index), Int64(a.index))) }
+    /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
+    public mutating func f64x2Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 478, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(238)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
-    public mutating func i8x16Bitmask(_ dst: XReg, _ a: VReg) {
+    /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i8x16Abs(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 479, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(239)
@@ -4815,38 +4819,35 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i8x16_shl`: dst lane = a << (b mod lane width)
-    public mutating func i8x16Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 480, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_neg`: dst lane = -a (wrapping)
+    public mutating func i8x16Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 480, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(240)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
-    public mutating func i8x16ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 481, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i8x16AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 481, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(241)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
-    public mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 482, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i8x16Bitmask(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 482, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(242)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i8x16_add`: dst lane = a + b (wrapping)
-    public mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_shl`: dst lane = a << (b mod lane width)
+    public mutating func i8x16Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 483, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(243)
@@ -4855,8 +4856,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_sub`: dst lane = a - b (wrapping)
-    public mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i8x16ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 484, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(244)
@@ -4865,8 +4866,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_min_s`: dst lane = signed min(a, b)
-    public mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 485, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(245)
@@ -4875,8 +4876,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_min_u`: dst lane = unsigned min(a, b)
-    public mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_add`: dst lane = a + b (wrapping)
+    public mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 486, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(246)
@@ -4885,8 +4886,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_max_s`: dst lane = signed max(a, b)
-    public mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_sub`: dst lane = a - b (wrapping)
+    public mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 487, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(247)
@@ -4895,8 +4896,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_max_u`: dst lane = unsigned max(a, b)
-    public mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_min_s`: dst lane = signed min(a, b)
+    public mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 488, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(248)
@@ -4905,8 +4906,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
-    public mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_min_u`: dst lane = unsigned min(a, b)
+    public mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 489, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(249)
@@ -4915,8 +4916,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
-    public mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_max_s`: dst lane = signed max(a, b)
+    public mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 490, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(250)
@@ -4925,8 +4926,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
-    public mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_max_u`: dst lane = unsigned max(a, b)
+    public mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 491, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(251)
@@ -4935,8 +4936,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
-    public mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
+    public mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 492, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(252)
@@ -4945,8 +4946,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
-    public mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
+    public mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 493, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(253)
@@ -4955,35 +4956,38 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
-    public mutating func i16x8Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 494, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
+    public mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 494, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(254)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_neg`: dst lane = -a (wrapping)
-    public mutating func i16x8Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 495, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
+    public mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 495, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(255)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
-    public mutating func i16x8AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 496, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    public mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 496, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(256)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
-    public mutating func i16x8Bitmask(_ dst: XReg, _ a: VReg) {
+    /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i16x8Abs(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 497, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(257)
@@ -4991,38 +4995,35 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i16x8_shl`: dst lane = a << (b mod lane width)
-    public mutating func i16x8Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 498, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_neg`: dst lane = -a (wrapping)
+    public mutating func i16x8Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 498, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(258)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
-    public mutating func i16x8ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 499, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i16x8AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 499, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(259)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
-    public mutating func i16x8ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 500, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i16x8Bitmask(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 500, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(260)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i16x8_add`: dst lane = a + b (wrapping)
-    public mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_shl`: dst lane = a << (b mod lane width)
+    public mutating func i16x8Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 501, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(261)
@@ -5031,8 +5032,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_sub`: dst lane = a - b (wrapping)
-    public mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i16x8ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 502, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(262)
@@ -5041,8 +5042,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_mul`: dst lane = a * b (wrapping)
-    public mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i16x8ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 503, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(263)
@@ -5051,8 +5052,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_min_s`: dst lane = signed min(a, b)
-    public mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_add`: dst lane = a + b (wrapping)
+    public mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 504, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(264)
@@ -5061,8 +5062,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_min_u`: dst lane = unsigned min(a, b)
-    public mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_sub`: dst lane = a - b (wrapping)
+    public mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 505, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(265)
@@ -5071,8 +5072,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_max_s`: dst lane = signed max(a, b)
-    public mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_mul`: dst lane = a * b (wrapping)
+    public mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 506, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(266)
@@ -5081,8 +5082,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_max_u`: dst lane = unsigned max(a, b)
-    public mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_min_s`: dst lane = signed min(a, b)
+    public mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 507, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(267)
@@ -5091,8 +5092,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
-    public mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_min_u`: dst lane = unsigned min(a, b)
+    public mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 508, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(268)
@@ -5101,8 +5102,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
-    public mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_max_s`: dst lane = signed max(a, b)
+    public mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 509, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(269)
@@ -5111,8 +5112,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
-    public mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_max_u`: dst lane = unsigned max(a, b)
+    public mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 510, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(270)
@@ -5121,8 +5122,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
-    public mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
+    public mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 511, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(271)
@@ -5131,8 +5132,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
-    public mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
+    public mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 512, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(272)
@@ -5141,35 +5142,38 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
-    public mutating func i32x4Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 513, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
+    public mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 513, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(273)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_neg`: dst lane = -a (wrapping)
-    public mutating func i32x4Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 514, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
+    public mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 514, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(274)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
-    public mutating func i32x4AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 515, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
+    public mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 515, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(275)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
-    public mutating func i32x4Bitmask(_ dst: XReg, _ a: VReg) {
+    /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i32x4Abs(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 516, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(276)
@@ -5177,38 +5181,35 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i32x4_shl`: dst lane = a << (b mod lane width)
-    public mutating func i32x4Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 517, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i32x4_neg`: dst lane = -a (wrapping)
+    public mutating func i32x4Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 517, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(277)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
-    public mutating func i32x4ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 518, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i32x4AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 518, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(278)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
-    public mutating func i32x4ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 519, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i32x4Bitmask(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 519, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(279)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_add`: dst lane = a + b (wrapping)
-    public mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_shl`: dst lane = a << (b mod lane width)
+    public mutating func i32x4Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 520, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(280)
@@ -5217,8 +5218,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_sub`: dst lane = a - b (wrapping)
-    public mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i32x4ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 521, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(281)
@@ -5227,8 +5228,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_mul`: dst lane = a * b (wrapping)
-    public mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i32x4ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 522, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(282)
@@ -5237,8 +5238,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_min_s`: dst lane = signed min(a, b)
-    public mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_add`: dst lane = a + b (wrapping)
+    public mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 523, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(283)
@@ -5247,8 +5248,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_min_u`: dst lane = unsigned min(a, b)
-    public mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_sub`: dst lane = a - b (wrapping)
+    public mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 524, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(284)
@@ -5257,8 +5258,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_max_s`: dst lane = signed max(a, b)
-    public mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_mul`: dst lane = a * b (wrapping)
+    public mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 525, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(285)
@@ -5267,8 +5268,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_max_u`: dst lane = unsigned max(a, b)
-    public mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i32x4_min_s`: dst lane = signed min(a, b)
+    public mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 526, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(286)
@@ -5277,35 +5278,38 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
-    public mutating func i64x2Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 527, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_min_u`: dst lane = unsigned min(a, b)
+    public mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 527, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(287)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i64x2_neg`: dst lane = -a (wrapping)
-    public mutating func i64x2Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 528, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_max_s`: dst lane = signed max(a, b)
+    public mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 528, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(288)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
-    public mutating func i64x2AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 529, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_max_u`: dst lane = unsigned max(a, b)
+    public mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 529, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(289)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
-    public mutating func i64x2Bitmask(_ dst: XReg, _ a: VReg) {
+    /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
+    public mutating func i64x2Abs(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 530, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(290)
@@ -5313,38 +5317,35 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i64x2_shl`: dst lane = a << (b mod lane width)
-    public mutating func i64x2Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 531, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i64x2_neg`: dst lane = -a (wrapping)
+    public mutating func i64x2Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 531, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(291)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
-    public mutating func i64x2ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 532, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
+    public mutating func i64x2AllTrue(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 532, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(292)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
-    public mutating func i64x2ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 533, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
+    public mutating func i64x2Bitmask(_ dst: XReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 533, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(293)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i64x2_add`: dst lane = a + b (wrapping)
-    public mutating func i64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_shl`: dst lane = a << (b mod lane width)
+    public mutating func i64x2Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 534, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(294)
@@ -5353,8 +5354,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_sub`: dst lane = a - b (wrapping)
-    public mutating func i64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
+    public mutating func i64x2ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 535, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(295)
@@ -5363,8 +5364,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i64x2_mul`: dst lane = a * b (wrapping)
-    public mutating func i64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
+    public mutating func i64x2ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
         if fusing { return stage(StagedOp(row: 536, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(296)
@@ -5373,17 +5374,18 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_popcnt`: dst lane = number of one bits in a
-    public mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 537, Int64(dst.index), Int64(a.index))) }
+    /// `i64x2_add`: dst lane = a + b (wrapping)
+    public mutating func i64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 537, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(297)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
-    public mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_sub`: dst lane = a - b (wrapping)
+    public mutating func i64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 538, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(298)
@@ -5392,8 +5394,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
-    public mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i64x2_mul`: dst lane = a * b (wrapping)
+    public mutating func i64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 539, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(299)
@@ -5402,18 +5404,17 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
-    public mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 540, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i8x16_popcnt`: dst lane = number of one bits in a
+    public mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 540, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(300)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
-    public mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
+    public mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 541, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(301)
@@ -5422,17 +5423,18 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
-    public mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 542, Int64(dst.index), Int64(a.index))) }
+    /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
+    public mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 542, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(302)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
-    public mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
+    public mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 543, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(303)
@@ -5441,20 +5443,49 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
-    public mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 544, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
+    public mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 544, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(304)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
+    public mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 545, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(305)
+        emit(dst)
+        emit(a)
+    }
+
+    /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
+    public mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 546, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(306)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
+    public mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 547, Int64(dst.index), Int64(a.index))) }
+        beginInstruction()
+        emitExtended(307)
         emit(dst)
         emit(a)
     }
 
     /// `i16x8_extmul_low_i8x16_u`: dst lane = a * b of the low halves, zero-extended first
     public mutating func i16x8ExtmulLowI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 545, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 548, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(305)
+        emitExtended(308)
         emit(dst)
         emit(a)
         emit(b)
@@ -5462,18 +5493,18 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extend_high_i8x16_s`: dst = the high half of a's i8x16 lanes, sign-extended
     public mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 546, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 549, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
-        emitExtended(306)
+        emitExtended(309)
         emit(dst)
         emit(a)
     }
 
     /// `i16x8_extmul_high_i8x16_s`: dst lane = a * b of the high halves, sign-extended first
     public mutating func i16x8ExtmulHighI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 547, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 550, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(307)
+        emitExtended(310)
         emit(dst)
         emit(a)
         emit(b)
@@ -5481,18 +5512,18 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extend_high_i8x16_u`: dst = the high half of a's i8x16 lanes, zero-extended
     public mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 548, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 551, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
-        emitExtended(308)
+        emitExtended(311)
         emit(dst)
         emit(a)
     }
 
     /// `i16x8_extmul_high_i8x16_u`: dst lane = a * b of the high halves, zero-extended first
     public mutating func i16x8ExtmulHighI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 549, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 552, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(309)
+        emitExtended(312)
         emit(dst)
         emit(a)
         emit(b)
@@ -5500,18 +5531,18 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_low_i16x8_s`: dst = the low half of a's i16x8 lanes, sign-extended
     public mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 550, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 553, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
-        emitExtended(310)
+        emitExtended(313)
         emit(dst)
         emit(a)
     }
 
     /// `i32x4_extmul_low_i16x8_s`: dst lane = a * b of the low halves, sign-extended first
     public mutating func i32x4ExtmulLowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 551, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 554, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(311)
+        emitExtended(314)
         emit(dst)
         emit(a)
         emit(b)
@@ -5519,18 +5550,18 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_low_i16x8_u`: dst = the low half of a's i16x8 lanes, zero-extended
     public mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 552, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 555, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
-        emitExtended(312)
+        emitExtended(315)
         emit(dst)
         emit(a)
     }
 
     /// `i32x4_extmul_low_i16x8_u`: dst lane = a * b of the low halves, zero-extended first
     public mutating func i32x4ExtmulLowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 553, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 556, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(313)
+        emitExtended(316)
         emit(dst)
         emit(a)
         emit(b)
@@ -5538,18 +5569,18 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_high_i16x8_s`: dst = the high half of a's i16x8 lanes, sign-extended
     public mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 554, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 557, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
-        emitExtended(314)
+        emitExtended(317)
         emit(dst)
         emit(a)
     }
 
     /// `i32x4_extmul_high_i16x8_s`: dst lane = a * b of the high halves, sign-extended first
     public mutating func i32x4ExtmulHighI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 555, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 558, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(315)
+        emitExtended(318)
         emit(dst)
         emit(a)
         emit(b)
@@ -5557,18 +5588,18 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_high_i16x8_u`: dst = the high half of a's i16x8 lanes, zero-extended
     public mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 556, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 559, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
-        emitExtended(316)
+        emitExtended(319)
         emit(dst)
         emit(a)
     }
 
     /// `i32x4_extmul_high_i16x8_u`: dst lane = a * b of the high halves, zero-extended first
     public mutating func i32x4ExtmulHighI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 557, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 560, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(317)
+        emitExtended(320)
         emit(dst)
         emit(a)
         emit(b)
@@ -5576,18 +5607,18 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_low_i32x4_s`: dst = the low half of a's i32x4 lanes, sign-extended
     public mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 558, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 561, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
-        emitExtended(318)
+        emitExtended(321)
         emit(dst)
         emit(a)
     }
 
     /// `i64x2_extmul_low_i32x4_s`: dst lane = a * b of the low halves, sign-extended first
     public mutating func i64x2ExtmulLowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 559, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 562, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(319)
+        emitExtended(322)
         emit(dst)
         emit(a)
         emit(b)
@@ -5595,18 +5626,18 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_low_i32x4_u`: dst = the low half of a's i32x4 lanes, zero-extended
     public mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 560, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 563, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
-        emitExtended(320)
+        emitExtended(323)
         emit(dst)
         emit(a)
     }
 
     /// `i64x2_extmul_low_i32x4_u`: dst lane = a * b of the low halves, zero-extended first
     public mutating func i64x2ExtmulLowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 561, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 564, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(321)
+        emitExtended(324)
         emit(dst)
         emit(a)
         emit(b)
@@ -5614,18 +5645,18 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_high_i32x4_s`: dst = the high half of a's i32x4 lanes, sign-extended
     public mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 562, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 565, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
-        emitExtended(322)
+        emitExtended(325)
         emit(dst)
         emit(a)
     }
 
     /// `i64x2_extmul_high_i32x4_s`: dst lane = a * b of the high halves, sign-extended first
     public mutating func i64x2ExtmulHighI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 563, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 566, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
-        emitExtended(323)
+        emitExtended(326)
         emit(dst)
         emit(a)
         emit(b)
@@ -5633,34 +5664,6 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_high_i32x4_u`: dst = the high half of a's i32x4 lanes, zero-extended
     public mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 564, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(324)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
-    public mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 565, Int64(dst.index), Int64(a.index), Int64(b.index))) }
-        beginInstruction()
-        emitExtended(325)
-        emit(dst)
-        emit(a)
-        emit(b)
-    }
-
-    /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
-    public mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 566, Int64(dst.index), Int64(a.index))) }
-        beginInstruction()
-        emitExtended(326)
-        emit(dst)
-        emit(a)
-    }
-
-    /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
-    public mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 567, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(327)
@@ -5668,17 +5671,18 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
-    public mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 568, Int64(dst.index), Int64(a.index))) }
+    /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
+    public mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 568, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(328)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
-    public mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg) {
+    /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    public mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 569, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(329)
@@ -5686,28 +5690,26 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
-    public mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 570, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    public mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 570, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(330)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
-    public mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 571, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
+    public mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 571, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(331)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f32x4_ceil`: dst lane = ceil(a)
-    public mutating func f32x4Ceil(_ dst: VReg, _ a: VReg) {
+    /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
+    public mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 572, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(332)
@@ -5715,26 +5717,28 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_floor`: dst lane = floor(a)
-    public mutating func f32x4Floor(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 573, Int64(dst.index), Int64(a.index))) }
+    /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
+    public mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 573, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(333)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `f32x4_trunc`: dst lane = trunc(a)
-    public mutating func f32x4Trunc(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 574, Int64(dst.index), Int64(a.index))) }
+    /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
+    public mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 574, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(334)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `f32x4_nearest`: dst lane = nearest(a), ties to even
-    public mutating func f32x4Nearest(_ dst: VReg, _ a: VReg) {
+    /// `f32x4_ceil`: dst lane = ceil(a)
+    public mutating func f32x4Ceil(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 575, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(335)
@@ -5742,8 +5746,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_abs`: dst lane = |a|
-    public mutating func f32x4Abs(_ dst: VReg, _ a: VReg) {
+    /// `f32x4_floor`: dst lane = floor(a)
+    public mutating func f32x4Floor(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 576, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(336)
@@ -5751,8 +5755,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_neg`: dst lane = -a
-    public mutating func f32x4Neg(_ dst: VReg, _ a: VReg) {
+    /// `f32x4_trunc`: dst lane = trunc(a)
+    public mutating func f32x4Trunc(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 577, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(337)
@@ -5760,8 +5764,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_sqrt`: dst lane = sqrt(a)
-    public mutating func f32x4Sqrt(_ dst: VReg, _ a: VReg) {
+    /// `f32x4_nearest`: dst lane = nearest(a), ties to even
+    public mutating func f32x4Nearest(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 578, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(338)
@@ -5769,38 +5773,35 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_add`: dst lane = a + b
-    public mutating func f32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 579, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f32x4_abs`: dst lane = |a|
+    public mutating func f32x4Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 579, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(339)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f32x4_sub`: dst lane = a - b
-    public mutating func f32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 580, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f32x4_neg`: dst lane = -a
+    public mutating func f32x4Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 580, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(340)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f32x4_mul`: dst lane = a * b
-    public mutating func f32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 581, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f32x4_sqrt`: dst lane = sqrt(a)
+    public mutating func f32x4Sqrt(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 581, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(341)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f32x4_div`: dst lane = a / b
-    public mutating func f32x4Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_add`: dst lane = a + b
+    public mutating func f32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 582, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(342)
@@ -5809,8 +5810,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
-    public mutating func f32x4Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_sub`: dst lane = a - b
+    public mutating func f32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 583, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(343)
@@ -5819,8 +5820,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
-    public mutating func f32x4Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_mul`: dst lane = a * b
+    public mutating func f32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 584, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(344)
@@ -5829,8 +5830,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_pmin`: dst lane = b < a ? b : a
-    public mutating func f32x4Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_div`: dst lane = a / b
+    public mutating func f32x4Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 585, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(345)
@@ -5839,8 +5840,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f32x4_pmax`: dst lane = a < b ? b : a
-    public mutating func f32x4Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f32x4Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 586, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(346)
@@ -5849,35 +5850,38 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_ceil`: dst lane = ceil(a)
-    public mutating func f64x2Ceil(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 587, Int64(dst.index), Int64(a.index))) }
+    /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f32x4Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 587, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(347)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `f64x2_floor`: dst lane = floor(a)
-    public mutating func f64x2Floor(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 588, Int64(dst.index), Int64(a.index))) }
+    /// `f32x4_pmin`: dst lane = b < a ? b : a
+    public mutating func f32x4Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 588, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(348)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `f64x2_trunc`: dst lane = trunc(a)
-    public mutating func f64x2Trunc(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 589, Int64(dst.index), Int64(a.index))) }
+    /// `f32x4_pmax`: dst lane = a < b ? b : a
+    public mutating func f32x4Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 589, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(349)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `f64x2_nearest`: dst lane = nearest(a), ties to even
-    public mutating func f64x2Nearest(_ dst: VReg, _ a: VReg) {
+    /// `f64x2_ceil`: dst lane = ceil(a)
+    public mutating func f64x2Ceil(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 590, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(350)
@@ -5885,8 +5889,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_abs`: dst lane = |a|
-    public mutating func f64x2Abs(_ dst: VReg, _ a: VReg) {
+    /// `f64x2_floor`: dst lane = floor(a)
+    public mutating func f64x2Floor(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 591, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(351)
@@ -5894,8 +5898,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_neg`: dst lane = -a
-    public mutating func f64x2Neg(_ dst: VReg, _ a: VReg) {
+    /// `f64x2_trunc`: dst lane = trunc(a)
+    public mutating func f64x2Trunc(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 592, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(352)
@@ -5903,8 +5907,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_sqrt`: dst lane = sqrt(a)
-    public mutating func f64x2Sqrt(_ dst: VReg, _ a: VReg) {
+    /// `f64x2_nearest`: dst lane = nearest(a), ties to even
+    public mutating func f64x2Nearest(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 593, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(353)
@@ -5912,38 +5916,35 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_add`: dst lane = a + b
-    public mutating func f64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 594, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f64x2_abs`: dst lane = |a|
+    public mutating func f64x2Abs(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 594, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(354)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f64x2_sub`: dst lane = a - b
-    public mutating func f64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 595, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f64x2_neg`: dst lane = -a
+    public mutating func f64x2Neg(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 595, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(355)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f64x2_mul`: dst lane = a * b
-    public mutating func f64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 596, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f64x2_sqrt`: dst lane = sqrt(a)
+    public mutating func f64x2Sqrt(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 596, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(356)
         emit(dst)
         emit(a)
-        emit(b)
     }
 
-    /// `f64x2_div`: dst lane = a / b
-    public mutating func f64x2Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f64x2_add`: dst lane = a + b
+    public mutating func f64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 597, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(357)
@@ -5952,8 +5953,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
-    public mutating func f64x2Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f64x2_sub`: dst lane = a - b
+    public mutating func f64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 598, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(358)
@@ -5962,8 +5963,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
-    public mutating func f64x2Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f64x2_mul`: dst lane = a * b
+    public mutating func f64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 599, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(359)
@@ -5972,8 +5973,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_pmin`: dst lane = b < a ? b : a
-    public mutating func f64x2Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f64x2_div`: dst lane = a / b
+    public mutating func f64x2Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 600, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(360)
@@ -5982,8 +5983,8 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `f64x2_pmax`: dst lane = a < b ? b : a
-    public mutating func f64x2Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
+    /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f64x2Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
         if fusing { return stage(StagedOp(row: 601, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(361)
@@ -5992,35 +5993,38 @@ extension Encoder: OpVisitor {
         emit(b)
     }
 
-    /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
-    public mutating func i32x4TruncSatF32x4S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 602, Int64(dst.index), Int64(a.index))) }
+    /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
+    public mutating func f64x2Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 602, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(362)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
-    public mutating func i32x4TruncSatF32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 603, Int64(dst.index), Int64(a.index))) }
+    /// `f64x2_pmin`: dst lane = b < a ? b : a
+    public mutating func f64x2Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 603, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(363)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
-    public mutating func i32x4TruncSatF64x2SZero(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 604, Int64(dst.index), Int64(a.index))) }
+    /// `f64x2_pmax`: dst lane = a < b ? b : a
+    public mutating func f64x2Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 604, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(364)
         emit(dst)
         emit(a)
+        emit(b)
     }
 
-    /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
-    public mutating func i32x4TruncSatF64x2UZero(_ dst: VReg, _ a: VReg) {
+    /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
+    public mutating func i32x4TruncSatF32x4S(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 605, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(365)
@@ -6028,8 +6032,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
-    public mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg) {
+    /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
+    public mutating func i32x4TruncSatF32x4U(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 606, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(366)
@@ -6037,8 +6041,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
-    public mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg) {
+    /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
+    public mutating func i32x4TruncSatF64x2SZero(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 607, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(367)
@@ -6046,8 +6050,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
-    public mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) {
+    /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
+    public mutating func i32x4TruncSatF64x2UZero(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 608, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(368)
@@ -6055,8 +6059,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
-    public mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) {
+    /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
+    public mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 609, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(369)
@@ -6064,8 +6068,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
-    public mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) {
+    /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
+    public mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 610, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(370)
@@ -6073,8 +6077,8 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
-    public mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) {
+    /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
+    public mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) {
         if fusing { return stage(StagedOp(row: 611, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(371)
@@ -6082,41 +6086,35 @@ extension Encoder: OpVisitor {
         emit(a)
     }
 
-    /// `f32x4_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
-    public mutating func f32x4RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 612, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+    /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
+    public mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 612, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(372)
         emit(dst)
         emit(a)
-        emit(b)
-        emit(c)
     }
 
-    /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
-    public mutating func f32x4RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 613, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+    /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
+    public mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 613, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(373)
         emit(dst)
         emit(a)
-        emit(b)
-        emit(c)
     }
 
-    /// `f64x2_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
-    public mutating func f64x2RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 614, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+    /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
+    public mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) {
+        if fusing { return stage(StagedOp(row: 614, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(374)
         emit(dst)
         emit(a)
-        emit(b)
-        emit(c)
     }
 
-    /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
-    public mutating func f64x2RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+    /// `f32x4_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
+    public mutating func f32x4RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
         if fusing { return stage(StagedOp(row: 615, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(375)
@@ -6126,18 +6124,19 @@ extension Encoder: OpVisitor {
         emit(c)
     }
 
-    /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum saturated to i16
-    public mutating func i16x8RelaxedDotI8x16I7x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 616, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+    /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
+    public mutating func f32x4RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 616, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(376)
         emit(dst)
         emit(a)
         emit(b)
+        emit(c)
     }
 
-    /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = the two i16 lanes of i16x8.relaxed_dot_i8x16_i7x16_s(a, b) at 2i, 2i+1, added to c[i] (wrapping i32)
-    public mutating func i32x4RelaxedDotI8x16I7x16AddS(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+    /// `f64x2_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
+    public mutating func f64x2RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
         if fusing { return stage(StagedOp(row: 617, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(377)
@@ -6147,10 +6146,42 @@ extension Encoder: OpVisitor {
         emit(c)
     }
 
+    /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
+    public mutating func f64x2RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 618, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        beginInstruction()
+        emitExtended(378)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
+    /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum saturated to i16
+    public mutating func i16x8RelaxedDotI8x16I7x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
+        if fusing { return stage(StagedOp(row: 619, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        beginInstruction()
+        emitExtended(379)
+        emit(dst)
+        emit(a)
+        emit(b)
+    }
+
+    /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = the two i16 lanes of i16x8.relaxed_dot_i8x16_i7x16_s(a, b) at 2i, 2i+1, added to c[i] (wrapping i32)
+    public mutating func i32x4RelaxedDotI8x16I7x16AddS(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
+        if fusing { return stage(StagedOp(row: 620, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        beginInstruction()
+        emitExtended(380)
+        emit(dst)
+        emit(a)
+        emit(b)
+        emit(c)
+    }
+
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
     public mutating func returnCall(_ offset: PcRelOffset, _ frame: UInt16, _ count: UInt16) {
         beginInstruction()
-        emitExtended(378)
+        emitExtended(381)
         emit(offset)
         emit(frame)
         emit(count)
@@ -6158,9 +6189,9 @@ extension Encoder: OpVisitor {
 
     /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
     public mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 619, Int64(table), Int64(type), Int64(index.index), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 622, Int64(table), Int64(type), Int64(index.index), Int64(frame), Int64(count))) }
         beginInstruction()
-        emitExtended(379)
+        emitExtended(382)
         emit(table)
         emit(type)
         emit(index)
@@ -6170,9 +6201,9 @@ extension Encoder: OpVisitor {
 
     /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
     public mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 620, Int64(ref.index), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 623, Int64(ref.index), Int64(frame), Int64(count))) }
         beginInstruction()
-        emitExtended(380)
+        emitExtended(383)
         emit(ref)
         emit(frame)
         emit(count)
@@ -6936,9 +6967,9 @@ extension Encoder {
 
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
     public mutating func returnCall(_ offset: Label, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 618, Int64(offset.id), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 621, Int64(offset.id), Int64(frame), Int64(count))) }
         beginInstruction()
-        emitExtended(378)
+        emitExtended(381)
         emitLabel(offset)
         emit(frame)
         emit(count)

@@ -140,12 +140,18 @@ public protocol OpVisitor {
     mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
     /// `elem_drop`: drop element segment `segment`: it becomes empty
     mutating func elemDrop(_ segment: UInt32) -> Output
-    /// `memory_fill`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
-    mutating func memoryFill(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) -> Output
-    /// `memory_copy`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
-    mutating func memoryCopy(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
-    /// `memory_init`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
-    mutating func memoryInit(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
+    /// `memory_fill`: fill count bytes of memory 0 from dst with low8(value); traps when out of bounds
+    mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) -> Output
+    /// `memory_copy`: copy count bytes of memory 0 (overlap-safe); traps when out of bounds
+    mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) -> Output
+    /// `memory_init`: copy count bytes of data segment `segment` to memory 0; traps when out of bounds
+    mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
+    /// `memory_fill_m`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
+    mutating func memoryFillM(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) -> Output
+    /// `memory_copy_m`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
+    mutating func memoryCopyM(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
+    /// `memory_init_m`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
+    mutating func memoryInitM(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) -> Output
     /// `data_drop`: drop data segment `segment`: it becomes empty
     mutating func dataDrop(_ segment: UInt32) -> Output
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)

@@ -545,710 +545,716 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case tableInit = 27
     /// `elem_drop`: drop element segment `segment`: it becomes empty
     case elemDrop = 28
-    /// `memory_fill`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
+    /// `memory_fill`: fill count bytes of memory 0 from dst with low8(value); traps when out of bounds
     case memoryFill = 29
-    /// `memory_copy`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
+    /// `memory_copy`: copy count bytes of memory 0 (overlap-safe); traps when out of bounds
     case memoryCopy = 30
-    /// `memory_init`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
+    /// `memory_init`: copy count bytes of data segment `segment` to memory 0; traps when out of bounds
     case memoryInit = 31
+    /// `memory_fill_m`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
+    case memoryFillM = 32
+    /// `memory_copy_m`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
+    case memoryCopyM = 33
+    /// `memory_init_m`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
+    case memoryInitM = 34
     /// `data_drop`: drop data segment `segment`: it becomes empty
-    case dataDrop = 32
+    case dataDrop = 35
     /// `xclz32`: dst = clz(low32(src))
-    case xclz32 = 33
+    case xclz32 = 36
     /// `xctz32`: dst = ctz(low32(src))
-    case xctz32 = 34
+    case xctz32 = 37
     /// `xpopcnt32`: dst = popcnt(low32(src))
-    case xpopcnt32 = 35
+    case xpopcnt32 = 38
     /// `xclz64`: dst = clz((src))
-    case xclz64 = 36
+    case xclz64 = 39
     /// `xctz64`: dst = ctz((src))
-    case xctz64 = 37
+    case xctz64 = 40
     /// `xpopcnt64`: dst = popcnt((src))
-    case xpopcnt64 = 38
+    case xpopcnt64 = 41
     /// `xeq64_i32`: dst = (a) == sext(imm) ? 1 : 0
-    case xeq64I32 = 39
+    case xeq64I32 = 42
     /// `xne64_i32`: dst = (a) != sext(imm) ? 1 : 0
-    case xne64I32 = 40
+    case xne64I32 = 43
     /// `xslt64_i32`: dst = signed (a) < signed sext(imm) ? 1 : 0
-    case xslt64I32 = 41
+    case xslt64I32 = 44
     /// `xsle64_i32`: dst = signed (a) <= signed sext(imm) ? 1 : 0
-    case xsle64I32 = 42
+    case xsle64I32 = 45
     /// `xsgt64_i32`: dst = signed (a) > signed sext(imm) ? 1 : 0
-    case xsgt64I32 = 43
+    case xsgt64I32 = 46
     /// `xsge64_i32`: dst = signed (a) >= signed sext(imm) ? 1 : 0
-    case xsge64I32 = 44
+    case xsge64I32 = 47
     /// `xult64_i32`: dst = unsigned (a) < unsigned sext(imm) ? 1 : 0
-    case xult64I32 = 45
+    case xult64I32 = 48
     /// `xule64_i32`: dst = unsigned (a) <= unsigned sext(imm) ? 1 : 0
-    case xule64I32 = 46
+    case xule64I32 = 49
     /// `xugt64_i32`: dst = unsigned (a) > unsigned sext(imm) ? 1 : 0
-    case xugt64I32 = 47
+    case xugt64I32 = 50
     /// `xuge64_i32`: dst = unsigned (a) >= unsigned sext(imm) ? 1 : 0
-    case xuge64I32 = 48
+    case xuge64I32 = 51
     /// `xsext8_32`: low32(dst) = sext(low8(src))
-    case xsext832 = 49
+    case xsext832 = 52
     /// `xsext16_32`: low32(dst) = sext(low16(src))
-    case xsext1632 = 50
+    case xsext1632 = 53
     /// `xsext8_64`: dst = sext(low8(src))
-    case xsext864 = 51
+    case xsext864 = 54
     /// `xsext16_64`: dst = sext(low16(src))
-    case xsext1664 = 52
+    case xsext1664 = 55
     /// `fcopysign32`: dst = magnitude of src1, sign of src2
-    case fcopysign32 = 53
+    case fcopysign32 = 56
     /// `fceil32`: dst = ceil(src)
-    case fceil32 = 54
+    case fceil32 = 57
     /// `ffloor32`: dst = floor(src)
-    case ffloor32 = 55
+    case ffloor32 = 58
     /// `ftrunc32`: dst = trunc(src)
-    case ftrunc32 = 56
+    case ftrunc32 = 59
     /// `fnearest32`: dst = nearest(src), ties to even
-    case fnearest32 = 57
+    case fnearest32 = 60
     /// `fcopysign64`: dst = magnitude of src1, sign of src2
-    case fcopysign64 = 58
+    case fcopysign64 = 61
     /// `fceil64`: dst = ceil(src)
-    case fceil64 = 59
+    case fceil64 = 62
     /// `ffloor64`: dst = floor(src)
-    case ffloor64 = 60
+    case ffloor64 = 63
     /// `ftrunc64`: dst = trunc(src)
-    case ftrunc64 = 61
+    case ftrunc64 = 64
     /// `fnearest64`: dst = nearest(src), ties to even
-    case fnearest64 = 62
+    case fnearest64 = 65
     /// `x32_from_f32_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
-    case x32FromF32S = 63
+    case x32FromF32S = 66
     /// `x32_from_f32_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
-    case x32FromF32SSat = 64
+    case x32FromF32SSat = 67
     /// `x32_from_f32_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
-    case x32FromF32U = 65
+    case x32FromF32U = 68
     /// `x32_from_f32_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
-    case x32FromF32USat = 66
+    case x32FromF32USat = 69
     /// `x32_from_f64_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
-    case x32FromF64S = 67
+    case x32FromF64S = 70
     /// `x32_from_f64_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
-    case x32FromF64SSat = 68
+    case x32FromF64SSat = 71
     /// `x32_from_f64_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
-    case x32FromF64U = 69
+    case x32FromF64U = 72
     /// `x32_from_f64_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
-    case x32FromF64USat = 70
+    case x32FromF64USat = 73
     /// `x64_from_f32_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
-    case x64FromF32S = 71
+    case x64FromF32S = 74
     /// `x64_from_f32_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
-    case x64FromF32SSat = 72
+    case x64FromF32SSat = 75
     /// `x64_from_f32_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
-    case x64FromF32U = 73
+    case x64FromF32U = 76
     /// `x64_from_f32_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
-    case x64FromF32USat = 74
+    case x64FromF32USat = 77
     /// `x64_from_f64_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
-    case x64FromF64S = 75
+    case x64FromF64S = 78
     /// `x64_from_f64_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
-    case x64FromF64SSat = 76
+    case x64FromF64SSat = 79
     /// `x64_from_f64_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
-    case x64FromF64U = 77
+    case x64FromF64U = 80
     /// `x64_from_f64_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
-    case x64FromF64USat = 78
+    case x64FromF64USat = 81
     /// `f32_from_x32_s`: dst = signed i32 src as f32, rounded to nearest
-    case f32FromX32S = 79
+    case f32FromX32S = 82
     /// `f32_from_x32_u`: dst = unsigned i32 src as f32, rounded to nearest
-    case f32FromX32U = 80
+    case f32FromX32U = 83
     /// `f32_from_x64_s`: dst = signed i64 src as f32, rounded to nearest
-    case f32FromX64S = 81
+    case f32FromX64S = 84
     /// `f32_from_x64_u`: dst = unsigned i64 src as f32, rounded to nearest
-    case f32FromX64U = 82
+    case f32FromX64U = 85
     /// `f64_from_x32_s`: dst = signed i32 src as f64, rounded to nearest
-    case f64FromX32S = 83
+    case f64FromX32S = 86
     /// `f64_from_x32_u`: dst = unsigned i32 src as f64, rounded to nearest
-    case f64FromX32U = 84
+    case f64FromX32U = 87
     /// `f64_from_x64_s`: dst = signed i64 src as f64, rounded to nearest
-    case f64FromX64S = 85
+    case f64FromX64S = 88
     /// `f64_from_x64_u`: dst = unsigned i64 src as f64, rounded to nearest
-    case f64FromX64U = 86
+    case f64FromX64U = 89
     /// `f32_from_f64`: dst = src demoted to f32
-    case f32FromF64 = 87
+    case f32FromF64 = 90
     /// `f64_from_f32`: dst = src promoted to f64
-    case f64FromF32 = 88
+    case f64FromF32 = 91
     /// `memory_size`: dst = size of memories[memory] in 64 KiB pages
-    case memorySize = 89
+    case memorySize = 92
     /// `memory_grow`: grow memories[memory] by delta pages; dst = old size in pages, or -1 (of the memory's address width) on failure
-    case memoryGrow = 90
+    case memoryGrow = 93
     /// `xload8_s32_m`: low32(dst) = sext(i8 load) from memories[memory][ea]; traps when out of bounds
-    case xload8S32M = 91
+    case xload8S32M = 94
     /// `xload8_u32_m`: low32(dst) = zext(u8 load) from memories[memory][ea]; traps when out of bounds
-    case xload8U32M = 92
+    case xload8U32M = 95
     /// `xload16_s32_m`: low32(dst) = sext(i16 load) from memories[memory][ea]; traps when out of bounds
-    case xload16S32M = 93
+    case xload16S32M = 96
     /// `xload16_u32_m`: low32(dst) = zext(u16 load) from memories[memory][ea]; traps when out of bounds
-    case xload16U32M = 94
+    case xload16U32M = 97
     /// `xload32_m`: low32(dst) = u32 load from memories[memory][ea]; traps when out of bounds
-    case xload32M = 95
+    case xload32M = 98
     /// `xload8_s64_m`: dst = sext(i8 load) from memories[memory][ea]; traps when out of bounds
-    case xload8S64M = 96
+    case xload8S64M = 99
     /// `xload8_u64_m`: dst = zext(u8 load) from memories[memory][ea]; traps when out of bounds
-    case xload8U64M = 97
+    case xload8U64M = 100
     /// `xload16_s64_m`: dst = sext(i16 load) from memories[memory][ea]; traps when out of bounds
-    case xload16S64M = 98
+    case xload16S64M = 101
     /// `xload16_u64_m`: dst = zext(u16 load) from memories[memory][ea]; traps when out of bounds
-    case xload16U64M = 99
+    case xload16U64M = 102
     /// `xload32_s64_m`: dst = sext(i32 load) from memories[memory][ea]; traps when out of bounds
-    case xload32S64M = 100
+    case xload32S64M = 103
     /// `xload32_u64_m`: dst = zext(u32 load) from memories[memory][ea]; traps when out of bounds
-    case xload32U64M = 101
+    case xload32U64M = 104
     /// `xload64_m`: dst = u64 load from memories[memory][ea]; traps when out of bounds
-    case xload64M = 102
+    case xload64M = 105
     /// `fload32_m`: low32(dst) = f32 load from memories[memory][ea]; traps when out of bounds
-    case fload32M = 103
+    case fload32M = 106
     /// `fload64_m`: dst = f64 load from memories[memory][ea]; traps when out of bounds
-    case fload64M = 104
+    case fload64M = 107
     /// `xstore8_m`: memories[memory][ea] = low8(src); traps when out of bounds
-    case xstore8M = 105
+    case xstore8M = 108
     /// `xstore16_m`: memories[memory][ea] = low16(src); traps when out of bounds
-    case xstore16M = 106
+    case xstore16M = 109
     /// `xstore32_m`: memories[memory][ea] = low32(src); traps when out of bounds
-    case xstore32M = 107
+    case xstore32M = 110
     /// `xstore64_m`: memories[memory][ea] = src; traps when out of bounds
-    case xstore64M = 108
+    case xstore64M = 111
     /// `fstore32_m`: memories[memory][ea] = low32(src) as f32; traps when out of bounds
-    case fstore32M = 109
+    case fstore32M = 112
     /// `fstore64_m`: memories[memory][ea] = src as f64; traps when out of bounds
-    case fstore64M = 110
+    case fstore64M = 113
     /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
-    case v128Const = 111
+    case v128Const = 114
     /// `vselect`: dst = low32(cond) != 0 ? a : b (select on v128)
-    case vselect = 112
+    case vselect = 115
     /// `vglobal_get`: dst = globals[index], a v128 global (16 bytes)
-    case vglobalGet = 113
+    case vglobalGet = 116
     /// `vglobal_set`: globals[index] = src, a v128 global (16 bytes)
-    case vglobalSet = 114
+    case vglobalSet = 117
     /// `i8x16_shuffle`: dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)
-    case i8x16Shuffle = 115
+    case i8x16Shuffle = 118
     /// `v128_load`: dst = 16 bytes from memory[ea]; traps when out of bounds
-    case v128Load = 116
+    case v128Load = 119
     /// `v128_load8x8_s`: dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds
-    case v128Load8x8S = 117
+    case v128Load8x8S = 120
     /// `v128_load8x8_u`: dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds
-    case v128Load8x8U = 118
+    case v128Load8x8U = 121
     /// `v128_load16x4_s`: dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds
-    case v128Load16x4S = 119
+    case v128Load16x4S = 122
     /// `v128_load16x4_u`: dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds
-    case v128Load16x4U = 120
+    case v128Load16x4U = 123
     /// `v128_load32x2_s`: dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds
-    case v128Load32x2S = 121
+    case v128Load32x2S = 124
     /// `v128_load32x2_u`: dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds
-    case v128Load32x2U = 122
+    case v128Load32x2U = 125
     /// `v128_load8_splat`: dst = one byte in every lane from memory[ea]; traps when out of bounds
-    case v128Load8Splat = 123
+    case v128Load8Splat = 126
     /// `v128_load16_splat`: dst = one u16 in every lane from memory[ea]; traps when out of bounds
-    case v128Load16Splat = 124
+    case v128Load16Splat = 127
     /// `v128_load32_splat`: dst = one u32 in every lane from memory[ea]; traps when out of bounds
-    case v128Load32Splat = 125
+    case v128Load32Splat = 128
     /// `v128_load64_splat`: dst = one u64 in every lane from memory[ea]; traps when out of bounds
-    case v128Load64Splat = 126
+    case v128Load64Splat = 129
     /// `v128_load32_zero`: dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds
-    case v128Load32Zero = 127
+    case v128Load32Zero = 130
     /// `v128_load64_zero`: dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds
-    case v128Load64Zero = 128
+    case v128Load64Zero = 131
     /// `v128_store`: memory[ea] = the 16 bytes of src; traps when out of bounds
-    case v128Store = 129
+    case v128Store = 132
     /// `v128_load8_lane`: dst = src with lane `lane` (of 8 bits) loaded from memory[ea]; traps when out of bounds
-    case v128Load8Lane = 130
+    case v128Load8Lane = 133
     /// `v128_load16_lane`: dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds
-    case v128Load16Lane = 131
+    case v128Load16Lane = 134
     /// `v128_load32_lane`: dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds
-    case v128Load32Lane = 132
+    case v128Load32Lane = 135
     /// `v128_load64_lane`: dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds
-    case v128Load64Lane = 133
+    case v128Load64Lane = 136
     /// `v128_store8_lane`: memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds
-    case v128Store8Lane = 134
+    case v128Store8Lane = 137
     /// `v128_store16_lane`: memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds
-    case v128Store16Lane = 135
+    case v128Store16Lane = 138
     /// `v128_store32_lane`: memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds
-    case v128Store32Lane = 136
+    case v128Store32Lane = 139
     /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
-    case v128Store64Lane = 137
+    case v128Store64Lane = 140
     /// `v128_load_m`: as v128_load, from memories[memory][addr + offset]; traps when out of bounds
-    case v128LoadM = 138
+    case v128LoadM = 141
     /// `v128_load8x8_s_m`: as v128_load8x8_s, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load8x8SM = 139
+    case v128Load8x8SM = 142
     /// `v128_load8x8_u_m`: as v128_load8x8_u, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load8x8UM = 140
+    case v128Load8x8UM = 143
     /// `v128_load16x4_s_m`: as v128_load16x4_s, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load16x4SM = 141
+    case v128Load16x4SM = 144
     /// `v128_load16x4_u_m`: as v128_load16x4_u, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load16x4UM = 142
+    case v128Load16x4UM = 145
     /// `v128_load32x2_s_m`: as v128_load32x2_s, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load32x2SM = 143
+    case v128Load32x2SM = 146
     /// `v128_load32x2_u_m`: as v128_load32x2_u, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load32x2UM = 144
+    case v128Load32x2UM = 147
     /// `v128_load8_splat_m`: as v128_load8_splat, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load8SplatM = 145
+    case v128Load8SplatM = 148
     /// `v128_load16_splat_m`: as v128_load16_splat, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load16SplatM = 146
+    case v128Load16SplatM = 149
     /// `v128_load32_splat_m`: as v128_load32_splat, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load32SplatM = 147
+    case v128Load32SplatM = 150
     /// `v128_load64_splat_m`: as v128_load64_splat, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load64SplatM = 148
+    case v128Load64SplatM = 151
     /// `v128_load32_zero_m`: as v128_load32_zero, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load32ZeroM = 149
+    case v128Load32ZeroM = 152
     /// `v128_load64_zero_m`: as v128_load64_zero, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load64ZeroM = 150
+    case v128Load64ZeroM = 153
     /// `v128_store_m`: as v128_store, to memories[memory][addr + offset]; traps when out of bounds
-    case v128StoreM = 151
+    case v128StoreM = 154
     /// `v128_load8_lane_m`: as v128_load8_lane, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load8LaneM = 152
+    case v128Load8LaneM = 155
     /// `v128_load16_lane_m`: as v128_load16_lane, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load16LaneM = 153
+    case v128Load16LaneM = 156
     /// `v128_load32_lane_m`: as v128_load32_lane, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load32LaneM = 154
+    case v128Load32LaneM = 157
     /// `v128_load64_lane_m`: as v128_load64_lane, from memories[memory][addr + offset]; traps when out of bounds
-    case v128Load64LaneM = 155
+    case v128Load64LaneM = 158
     /// `v128_store8_lane_m`: as v128_store8_lane, to memories[memory][addr + offset]; traps when out of bounds
-    case v128Store8LaneM = 156
+    case v128Store8LaneM = 159
     /// `v128_store16_lane_m`: as v128_store16_lane, to memories[memory][addr + offset]; traps when out of bounds
-    case v128Store16LaneM = 157
+    case v128Store16LaneM = 160
     /// `v128_store32_lane_m`: as v128_store32_lane, to memories[memory][addr + offset]; traps when out of bounds
-    case v128Store32LaneM = 158
+    case v128Store32LaneM = 161
     /// `v128_store64_lane_m`: as v128_store64_lane, to memories[memory][addr + offset]; traps when out of bounds
-    case v128Store64LaneM = 159
+    case v128Store64LaneM = 162
     /// `v128_not`: dst = ~a
-    case v128Not = 160
+    case v128Not = 163
     /// `v128_and`: dst = a & b
-    case v128And = 161
+    case v128And = 164
     /// `v128_andnot`: dst = a & ~b
-    case v128Andnot = 162
+    case v128Andnot = 165
     /// `v128_or`: dst = a | b
-    case v128Or = 163
+    case v128Or = 166
     /// `v128_xor`: dst = a ^ b
-    case v128Xor = 164
+    case v128Xor = 167
     /// `v128_bitselect`: dst = (a & c) | (b & ~c)
-    case v128Bitselect = 165
+    case v128Bitselect = 168
     /// `v128_any_true`: dst = a != 0 ? 1 : 0
-    case v128AnyTrue = 166
+    case v128AnyTrue = 169
     /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
-    case i8x16Swizzle = 167
+    case i8x16Swizzle = 170
     /// `i8x16_splat`: every lane of dst = a
-    case i8x16Splat = 168
+    case i8x16Splat = 171
     /// `i8x16_extract_lane_s`: dst = sext(a[lane])
-    case i8x16ExtractLaneS = 169
+    case i8x16ExtractLaneS = 172
     /// `i8x16_extract_lane_u`: dst = zext(a[lane])
-    case i8x16ExtractLaneU = 170
+    case i8x16ExtractLaneU = 173
     /// `i8x16_replace_lane`: dst = a with lane `lane` = b
-    case i8x16ReplaceLane = 171
+    case i8x16ReplaceLane = 174
     /// `i16x8_splat`: every lane of dst = a
-    case i16x8Splat = 172
+    case i16x8Splat = 175
     /// `i16x8_extract_lane_s`: dst = sext(a[lane])
-    case i16x8ExtractLaneS = 173
+    case i16x8ExtractLaneS = 176
     /// `i16x8_extract_lane_u`: dst = zext(a[lane])
-    case i16x8ExtractLaneU = 174
+    case i16x8ExtractLaneU = 177
     /// `i16x8_replace_lane`: dst = a with lane `lane` = b
-    case i16x8ReplaceLane = 175
+    case i16x8ReplaceLane = 178
     /// `i32x4_splat`: every lane of dst = a
-    case i32x4Splat = 176
+    case i32x4Splat = 179
     /// `i32x4_extract_lane`: dst = a[lane]
-    case i32x4ExtractLane = 177
+    case i32x4ExtractLane = 180
     /// `i32x4_replace_lane`: dst = a with lane `lane` = b
-    case i32x4ReplaceLane = 178
+    case i32x4ReplaceLane = 181
     /// `i64x2_splat`: every lane of dst = a
-    case i64x2Splat = 179
+    case i64x2Splat = 182
     /// `i64x2_extract_lane`: dst = a[lane]
-    case i64x2ExtractLane = 180
+    case i64x2ExtractLane = 183
     /// `i64x2_replace_lane`: dst = a with lane `lane` = b
-    case i64x2ReplaceLane = 181
+    case i64x2ReplaceLane = 184
     /// `f32x4_splat`: every lane of dst = a
-    case f32x4Splat = 182
+    case f32x4Splat = 185
     /// `f32x4_extract_lane`: dst = a[lane]
-    case f32x4ExtractLane = 183
+    case f32x4ExtractLane = 186
     /// `f32x4_replace_lane`: dst = a with lane `lane` = b
-    case f32x4ReplaceLane = 184
+    case f32x4ReplaceLane = 187
     /// `f64x2_splat`: every lane of dst = a
-    case f64x2Splat = 185
+    case f64x2Splat = 188
     /// `f64x2_extract_lane`: dst = a[lane]
-    case f64x2ExtractLane = 186
+    case f64x2ExtractLane = 189
     /// `f64x2_replace_lane`: dst = a with lane `lane` = b
-    case f64x2ReplaceLane = 187
+    case f64x2ReplaceLane = 190
     /// `i8x16_eq`: dst lane = a == b ? all ones : 0
-    case i8x16Eq = 188
+    case i8x16Eq = 191
     /// `i8x16_ne`: dst lane = a != b ? all ones : 0
-    case i8x16Ne = 189
+    case i8x16Ne = 192
     /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
-    case i8x16LtS = 190
+    case i8x16LtS = 193
     /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
-    case i8x16LtU = 191
+    case i8x16LtU = 194
     /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
-    case i8x16GtS = 192
+    case i8x16GtS = 195
     /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
-    case i8x16GtU = 193
+    case i8x16GtU = 196
     /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
-    case i8x16LeS = 194
+    case i8x16LeS = 197
     /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
-    case i8x16LeU = 195
+    case i8x16LeU = 198
     /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
-    case i8x16GeS = 196
+    case i8x16GeS = 199
     /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
-    case i8x16GeU = 197
+    case i8x16GeU = 200
     /// `i16x8_eq`: dst lane = a == b ? all ones : 0
-    case i16x8Eq = 198
+    case i16x8Eq = 201
     /// `i16x8_ne`: dst lane = a != b ? all ones : 0
-    case i16x8Ne = 199
+    case i16x8Ne = 202
     /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
-    case i16x8LtS = 200
+    case i16x8LtS = 203
     /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
-    case i16x8LtU = 201
+    case i16x8LtU = 204
     /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
-    case i16x8GtS = 202
+    case i16x8GtS = 205
     /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
-    case i16x8GtU = 203
+    case i16x8GtU = 206
     /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
-    case i16x8LeS = 204
+    case i16x8LeS = 207
     /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
-    case i16x8LeU = 205
+    case i16x8LeU = 208
     /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
-    case i16x8GeS = 206
+    case i16x8GeS = 209
     /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
-    case i16x8GeU = 207
+    case i16x8GeU = 210
     /// `i32x4_eq`: dst lane = a == b ? all ones : 0
-    case i32x4Eq = 208
+    case i32x4Eq = 211
     /// `i32x4_ne`: dst lane = a != b ? all ones : 0
-    case i32x4Ne = 209
+    case i32x4Ne = 212
     /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
-    case i32x4LtS = 210
+    case i32x4LtS = 213
     /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
-    case i32x4LtU = 211
+    case i32x4LtU = 214
     /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
-    case i32x4GtS = 212
+    case i32x4GtS = 215
     /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
-    case i32x4GtU = 213
+    case i32x4GtU = 216
     /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
-    case i32x4LeS = 214
+    case i32x4LeS = 217
     /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
-    case i32x4LeU = 215
+    case i32x4LeU = 218
     /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
-    case i32x4GeS = 216
+    case i32x4GeS = 219
     /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
-    case i32x4GeU = 217
+    case i32x4GeU = 220
     /// `i64x2_eq`: dst lane = a == b ? all ones : 0
-    case i64x2Eq = 218
+    case i64x2Eq = 221
     /// `i64x2_ne`: dst lane = a != b ? all ones : 0
-    case i64x2Ne = 219
+    case i64x2Ne = 222
     /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
-    case i64x2LtS = 220
+    case i64x2LtS = 223
     /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
-    case i64x2GtS = 221
+    case i64x2GtS = 224
     /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
-    case i64x2LeS = 222
+    case i64x2LeS = 225
     /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
-    case i64x2GeS = 223
+    case i64x2GeS = 226
     /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
-    case f32x4Eq = 224
+    case f32x4Eq = 227
     /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
-    case f32x4Ne = 225
+    case f32x4Ne = 228
     /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
-    case f32x4Lt = 226
+    case f32x4Lt = 229
     /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
-    case f32x4Gt = 227
+    case f32x4Gt = 230
     /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
-    case f32x4Le = 228
+    case f32x4Le = 231
     /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
-    case f32x4Ge = 229
+    case f32x4Ge = 232
     /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
-    case f64x2Eq = 230
+    case f64x2Eq = 233
     /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
-    case f64x2Ne = 231
+    case f64x2Ne = 234
     /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
-    case f64x2Lt = 232
+    case f64x2Lt = 235
     /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
-    case f64x2Gt = 233
+    case f64x2Gt = 236
     /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
-    case f64x2Le = 234
+    case f64x2Le = 237
     /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
-    case f64x2Ge = 235
+    case f64x2Ge = 238
     /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
-    case i8x16Abs = 236
+    case i8x16Abs = 239
     /// `i8x16_neg`: dst lane = -a (wrapping)
-    case i8x16Neg = 237
+    case i8x16Neg = 240
     /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
-    case i8x16AllTrue = 238
+    case i8x16AllTrue = 241
     /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
-    case i8x16Bitmask = 239
+    case i8x16Bitmask = 242
     /// `i8x16_shl`: dst lane = a << (b mod lane width)
-    case i8x16Shl = 240
+    case i8x16Shl = 243
     /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
-    case i8x16ShrS = 241
+    case i8x16ShrS = 244
     /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
-    case i8x16ShrU = 242
+    case i8x16ShrU = 245
     /// `i8x16_add`: dst lane = a + b (wrapping)
-    case i8x16Add = 243
+    case i8x16Add = 246
     /// `i8x16_sub`: dst lane = a - b (wrapping)
-    case i8x16Sub = 244
+    case i8x16Sub = 247
     /// `i8x16_min_s`: dst lane = signed min(a, b)
-    case i8x16MinS = 245
+    case i8x16MinS = 248
     /// `i8x16_min_u`: dst lane = unsigned min(a, b)
-    case i8x16MinU = 246
+    case i8x16MinU = 249
     /// `i8x16_max_s`: dst lane = signed max(a, b)
-    case i8x16MaxS = 247
+    case i8x16MaxS = 250
     /// `i8x16_max_u`: dst lane = unsigned max(a, b)
-    case i8x16MaxU = 248
+    case i8x16MaxU = 251
     /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
-    case i8x16AddSatS = 249
+    case i8x16AddSatS = 252
     /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
-    case i8x16AddSatU = 250
+    case i8x16AddSatU = 253
     /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
-    case i8x16SubSatS = 251
+    case i8x16SubSatS = 254
     /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
-    case i8x16SubSatU = 252
+    case i8x16SubSatU = 255
     /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
-    case i8x16AvgrU = 253
+    case i8x16AvgrU = 256
     /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
-    case i16x8Abs = 254
+    case i16x8Abs = 257
     /// `i16x8_neg`: dst lane = -a (wrapping)
-    case i16x8Neg = 255
+    case i16x8Neg = 258
     /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
-    case i16x8AllTrue = 256
+    case i16x8AllTrue = 259
     /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
-    case i16x8Bitmask = 257
+    case i16x8Bitmask = 260
     /// `i16x8_shl`: dst lane = a << (b mod lane width)
-    case i16x8Shl = 258
+    case i16x8Shl = 261
     /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
-    case i16x8ShrS = 259
+    case i16x8ShrS = 262
     /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
-    case i16x8ShrU = 260
+    case i16x8ShrU = 263
     /// `i16x8_add`: dst lane = a + b (wrapping)
-    case i16x8Add = 261
+    case i16x8Add = 264
     /// `i16x8_sub`: dst lane = a - b (wrapping)
-    case i16x8Sub = 262
+    case i16x8Sub = 265
     /// `i16x8_mul`: dst lane = a * b (wrapping)
-    case i16x8Mul = 263
+    case i16x8Mul = 266
     /// `i16x8_min_s`: dst lane = signed min(a, b)
-    case i16x8MinS = 264
+    case i16x8MinS = 267
     /// `i16x8_min_u`: dst lane = unsigned min(a, b)
-    case i16x8MinU = 265
+    case i16x8MinU = 268
     /// `i16x8_max_s`: dst lane = signed max(a, b)
-    case i16x8MaxS = 266
+    case i16x8MaxS = 269
     /// `i16x8_max_u`: dst lane = unsigned max(a, b)
-    case i16x8MaxU = 267
+    case i16x8MaxU = 270
     /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
-    case i16x8AddSatS = 268
+    case i16x8AddSatS = 271
     /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
-    case i16x8AddSatU = 269
+    case i16x8AddSatU = 272
     /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
-    case i16x8SubSatS = 270
+    case i16x8SubSatS = 273
     /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
-    case i16x8SubSatU = 271
+    case i16x8SubSatU = 274
     /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
-    case i16x8AvgrU = 272
+    case i16x8AvgrU = 275
     /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
-    case i32x4Abs = 273
+    case i32x4Abs = 276
     /// `i32x4_neg`: dst lane = -a (wrapping)
-    case i32x4Neg = 274
+    case i32x4Neg = 277
     /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
-    case i32x4AllTrue = 275
+    case i32x4AllTrue = 278
     /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
-    case i32x4Bitmask = 276
+    case i32x4Bitmask = 279
     /// `i32x4_shl`: dst lane = a << (b mod lane width)
-    case i32x4Shl = 277
+    case i32x4Shl = 280
     /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
-    case i32x4ShrS = 278
+    case i32x4ShrS = 281
     /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
-    case i32x4ShrU = 279
+    case i32x4ShrU = 282
     /// `i32x4_add`: dst lane = a + b (wrapping)
-    case i32x4Add = 280
+    case i32x4Add = 283
     /// `i32x4_sub`: dst lane = a - b (wrapping)
-    case i32x4Sub = 281
+    case i32x4Sub = 284
     /// `i32x4_mul`: dst lane = a * b (wrapping)
-    case i32x4Mul = 282
+    case i32x4Mul = 285
     /// `i32x4_min_s`: dst lane = signed min(a, b)
-    case i32x4MinS = 283
+    case i32x4MinS = 286
     /// `i32x4_min_u`: dst lane = unsigned min(a, b)
-    case i32x4MinU = 284
+    case i32x4MinU = 287
     /// `i32x4_max_s`: dst lane = signed max(a, b)
-    case i32x4MaxS = 285
+    case i32x4MaxS = 288
     /// `i32x4_max_u`: dst lane = unsigned max(a, b)
-    case i32x4MaxU = 286
+    case i32x4MaxU = 289
     /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
-    case i64x2Abs = 287
+    case i64x2Abs = 290
     /// `i64x2_neg`: dst lane = -a (wrapping)
-    case i64x2Neg = 288
+    case i64x2Neg = 291
     /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
-    case i64x2AllTrue = 289
+    case i64x2AllTrue = 292
     /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
-    case i64x2Bitmask = 290
+    case i64x2Bitmask = 293
     /// `i64x2_shl`: dst lane = a << (b mod lane width)
-    case i64x2Shl = 291
+    case i64x2Shl = 294
     /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
-    case i64x2ShrS = 292
+    case i64x2ShrS = 295
     /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
-    case i64x2ShrU = 293
+    case i64x2ShrU = 296
     /// `i64x2_add`: dst lane = a + b (wrapping)
-    case i64x2Add = 294
+    case i64x2Add = 297
     /// `i64x2_sub`: dst lane = a - b (wrapping)
-    case i64x2Sub = 295
+    case i64x2Sub = 298
     /// `i64x2_mul`: dst lane = a * b (wrapping)
-    case i64x2Mul = 296
+    case i64x2Mul = 299
     /// `i8x16_popcnt`: dst lane = number of one bits in a
-    case i8x16Popcnt = 297
+    case i8x16Popcnt = 300
     /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
-    case i8x16NarrowI16x8S = 298
+    case i8x16NarrowI16x8S = 301
     /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
-    case i8x16NarrowI16x8U = 299
+    case i8x16NarrowI16x8U = 302
     /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
-    case i16x8NarrowI32x4S = 300
+    case i16x8NarrowI32x4S = 303
     /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
-    case i16x8NarrowI32x4U = 301
+    case i16x8NarrowI32x4U = 304
     /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
-    case i16x8ExtendLowI8x16S = 302
+    case i16x8ExtendLowI8x16S = 305
     /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
-    case i16x8ExtmulLowI8x16S = 303
+    case i16x8ExtmulLowI8x16S = 306
     /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
-    case i16x8ExtendLowI8x16U = 304
+    case i16x8ExtendLowI8x16U = 307
     /// `i16x8_extmul_low_i8x16_u`: dst lane = a * b of the low halves, zero-extended first
-    case i16x8ExtmulLowI8x16U = 305
+    case i16x8ExtmulLowI8x16U = 308
     /// `i16x8_extend_high_i8x16_s`: dst = the high half of a's i8x16 lanes, sign-extended
-    case i16x8ExtendHighI8x16S = 306
+    case i16x8ExtendHighI8x16S = 309
     /// `i16x8_extmul_high_i8x16_s`: dst lane = a * b of the high halves, sign-extended first
-    case i16x8ExtmulHighI8x16S = 307
+    case i16x8ExtmulHighI8x16S = 310
     /// `i16x8_extend_high_i8x16_u`: dst = the high half of a's i8x16 lanes, zero-extended
-    case i16x8ExtendHighI8x16U = 308
+    case i16x8ExtendHighI8x16U = 311
     /// `i16x8_extmul_high_i8x16_u`: dst lane = a * b of the high halves, zero-extended first
-    case i16x8ExtmulHighI8x16U = 309
+    case i16x8ExtmulHighI8x16U = 312
     /// `i32x4_extend_low_i16x8_s`: dst = the low half of a's i16x8 lanes, sign-extended
-    case i32x4ExtendLowI16x8S = 310
+    case i32x4ExtendLowI16x8S = 313
     /// `i32x4_extmul_low_i16x8_s`: dst lane = a * b of the low halves, sign-extended first
-    case i32x4ExtmulLowI16x8S = 311
+    case i32x4ExtmulLowI16x8S = 314
     /// `i32x4_extend_low_i16x8_u`: dst = the low half of a's i16x8 lanes, zero-extended
-    case i32x4ExtendLowI16x8U = 312
+    case i32x4ExtendLowI16x8U = 315
     /// `i32x4_extmul_low_i16x8_u`: dst lane = a * b of the low halves, zero-extended first
-    case i32x4ExtmulLowI16x8U = 313
+    case i32x4ExtmulLowI16x8U = 316
     /// `i32x4_extend_high_i16x8_s`: dst = the high half of a's i16x8 lanes, sign-extended
-    case i32x4ExtendHighI16x8S = 314
+    case i32x4ExtendHighI16x8S = 317
     /// `i32x4_extmul_high_i16x8_s`: dst lane = a * b of the high halves, sign-extended first
-    case i32x4ExtmulHighI16x8S = 315
+    case i32x4ExtmulHighI16x8S = 318
     /// `i32x4_extend_high_i16x8_u`: dst = the high half of a's i16x8 lanes, zero-extended
-    case i32x4ExtendHighI16x8U = 316
+    case i32x4ExtendHighI16x8U = 319
     /// `i32x4_extmul_high_i16x8_u`: dst lane = a * b of the high halves, zero-extended first
-    case i32x4ExtmulHighI16x8U = 317
+    case i32x4ExtmulHighI16x8U = 320
     /// `i64x2_extend_low_i32x4_s`: dst = the low half of a's i32x4 lanes, sign-extended
-    case i64x2ExtendLowI32x4S = 318
+    case i64x2ExtendLowI32x4S = 321
     /// `i64x2_extmul_low_i32x4_s`: dst lane = a * b of the low halves, sign-extended first
-    case i64x2ExtmulLowI32x4S = 319
+    case i64x2ExtmulLowI32x4S = 322
     /// `i64x2_extend_low_i32x4_u`: dst = the low half of a's i32x4 lanes, zero-extended
-    case i64x2ExtendLowI32x4U = 320
+    case i64x2ExtendLowI32x4U = 323
     /// `i64x2_extmul_low_i32x4_u`: dst lane = a * b of the low halves, zero-extended first
-    case i64x2ExtmulLowI32x4U = 321
+    case i64x2ExtmulLowI32x4U = 324
     /// `i64x2_extend_high_i32x4_s`: dst = the high half of a's i32x4 lanes, sign-extended
-    case i64x2ExtendHighI32x4S = 322
+    case i64x2ExtendHighI32x4S = 325
     /// `i64x2_extmul_high_i32x4_s`: dst lane = a * b of the high halves, sign-extended first
-    case i64x2ExtmulHighI32x4S = 323
+    case i64x2ExtmulHighI32x4S = 326
     /// `i64x2_extend_high_i32x4_u`: dst = the high half of a's i32x4 lanes, zero-extended
-    case i64x2ExtendHighI32x4U = 324
+    case i64x2ExtendHighI32x4U = 327
     /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
-    case i64x2ExtmulHighI32x4U = 325
+    case i64x2ExtmulHighI32x4U = 328
     /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
-    case i16x8ExtaddPairwiseI8x16S = 326
+    case i16x8ExtaddPairwiseI8x16S = 329
     /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
-    case i16x8ExtaddPairwiseI8x16U = 327
+    case i16x8ExtaddPairwiseI8x16U = 330
     /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
-    case i32x4ExtaddPairwiseI16x8S = 328
+    case i32x4ExtaddPairwiseI16x8S = 331
     /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
-    case i32x4ExtaddPairwiseI16x8U = 329
+    case i32x4ExtaddPairwiseI16x8U = 332
     /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
-    case i16x8Q15mulrSatS = 330
+    case i16x8Q15mulrSatS = 333
     /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
-    case i32x4DotI16x8S = 331
+    case i32x4DotI16x8S = 334
     /// `f32x4_ceil`: dst lane = ceil(a)
-    case f32x4Ceil = 332
+    case f32x4Ceil = 335
     /// `f32x4_floor`: dst lane = floor(a)
-    case f32x4Floor = 333
+    case f32x4Floor = 336
     /// `f32x4_trunc`: dst lane = trunc(a)
-    case f32x4Trunc = 334
+    case f32x4Trunc = 337
     /// `f32x4_nearest`: dst lane = nearest(a), ties to even
-    case f32x4Nearest = 335
+    case f32x4Nearest = 338
     /// `f32x4_abs`: dst lane = |a|
-    case f32x4Abs = 336
+    case f32x4Abs = 339
     /// `f32x4_neg`: dst lane = -a
-    case f32x4Neg = 337
+    case f32x4Neg = 340
     /// `f32x4_sqrt`: dst lane = sqrt(a)
-    case f32x4Sqrt = 338
+    case f32x4Sqrt = 341
     /// `f32x4_add`: dst lane = a + b
-    case f32x4Add = 339
+    case f32x4Add = 342
     /// `f32x4_sub`: dst lane = a - b
-    case f32x4Sub = 340
+    case f32x4Sub = 343
     /// `f32x4_mul`: dst lane = a * b
-    case f32x4Mul = 341
+    case f32x4Mul = 344
     /// `f32x4_div`: dst lane = a / b
-    case f32x4Div = 342
+    case f32x4Div = 345
     /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
-    case f32x4Min = 343
+    case f32x4Min = 346
     /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
-    case f32x4Max = 344
+    case f32x4Max = 347
     /// `f32x4_pmin`: dst lane = b < a ? b : a
-    case f32x4Pmin = 345
+    case f32x4Pmin = 348
     /// `f32x4_pmax`: dst lane = a < b ? b : a
-    case f32x4Pmax = 346
+    case f32x4Pmax = 349
     /// `f64x2_ceil`: dst lane = ceil(a)
-    case f64x2Ceil = 347
+    case f64x2Ceil = 350
     /// `f64x2_floor`: dst lane = floor(a)
-    case f64x2Floor = 348
+    case f64x2Floor = 351
     /// `f64x2_trunc`: dst lane = trunc(a)
-    case f64x2Trunc = 349
+    case f64x2Trunc = 352
     /// `f64x2_nearest`: dst lane = nearest(a), ties to even
-    case f64x2Nearest = 350
+    case f64x2Nearest = 353
     /// `f64x2_abs`: dst lane = |a|
-    case f64x2Abs = 351
+    case f64x2Abs = 354
     /// `f64x2_neg`: dst lane = -a
-    case f64x2Neg = 352
+    case f64x2Neg = 355
     /// `f64x2_sqrt`: dst lane = sqrt(a)
-    case f64x2Sqrt = 353
+    case f64x2Sqrt = 356
     /// `f64x2_add`: dst lane = a + b
-    case f64x2Add = 354
+    case f64x2Add = 357
     /// `f64x2_sub`: dst lane = a - b
-    case f64x2Sub = 355
+    case f64x2Sub = 358
     /// `f64x2_mul`: dst lane = a * b
-    case f64x2Mul = 356
+    case f64x2Mul = 359
     /// `f64x2_div`: dst lane = a / b
-    case f64x2Div = 357
+    case f64x2Div = 360
     /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
-    case f64x2Min = 358
+    case f64x2Min = 361
     /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
-    case f64x2Max = 359
+    case f64x2Max = 362
     /// `f64x2_pmin`: dst lane = b < a ? b : a
-    case f64x2Pmin = 360
+    case f64x2Pmin = 363
     /// `f64x2_pmax`: dst lane = a < b ? b : a
-    case f64x2Pmax = 361
+    case f64x2Pmax = 364
     /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
-    case i32x4TruncSatF32x4S = 362
+    case i32x4TruncSatF32x4S = 365
     /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
-    case i32x4TruncSatF32x4U = 363
+    case i32x4TruncSatF32x4U = 366
     /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
-    case i32x4TruncSatF64x2SZero = 364
+    case i32x4TruncSatF64x2SZero = 367
     /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
-    case i32x4TruncSatF64x2UZero = 365
+    case i32x4TruncSatF64x2UZero = 368
     /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
-    case f32x4ConvertI32x4S = 366
+    case f32x4ConvertI32x4S = 369
     /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
-    case f32x4ConvertI32x4U = 367
+    case f32x4ConvertI32x4U = 370
     /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
-    case f64x2ConvertLowI32x4S = 368
+    case f64x2ConvertLowI32x4S = 371
     /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
-    case f64x2ConvertLowI32x4U = 369
+    case f64x2ConvertLowI32x4U = 372
     /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
-    case f32x4DemoteF64x2Zero = 370
+    case f32x4DemoteF64x2Zero = 373
     /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
-    case f64x2PromoteLowF32x4 = 371
+    case f64x2PromoteLowF32x4 = 374
     /// `f32x4_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
-    case f32x4RelaxedMadd = 372
+    case f32x4RelaxedMadd = 375
     /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
-    case f32x4RelaxedNmadd = 373
+    case f32x4RelaxedNmadd = 376
     /// `f64x2_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
-    case f64x2RelaxedMadd = 374
+    case f64x2RelaxedMadd = 377
     /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
-    case f64x2RelaxedNmadd = 375
+    case f64x2RelaxedNmadd = 378
     /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum saturated to i16
-    case i16x8RelaxedDotI8x16I7x16S = 376
+    case i16x8RelaxedDotI8x16I7x16S = 379
     /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = the two i16 lanes of i16x8.relaxed_dot_i8x16_i7x16_s(a, b) at 2i, 2i+1, added to c[i] (wrapping i32)
-    case i32x4RelaxedDotI8x16I7x16AddS = 377
+    case i32x4RelaxedDotI8x16I7x16AddS = 380
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
-    case returnCall = 378
+    case returnCall = 381
     /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
-    case returnCallIndirect = 379
+    case returnCallIndirect = 382
     /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
-    case returnCallRef = 380
+    case returnCallRef = 383
 }
 
 /// Static facts about one op, from the op table.
@@ -1551,9 +1557,12 @@ extension ExtendedOpcode {
         case .tableCopy: return OpInfo(name: "table_copy", doc: "copy count entries between tables (overlap-safe); traps when out of bounds", flags: [.mayStop, .extended], size: 17)
         case .tableInit: return OpInfo(name: "table_init", doc: "copy count references of element segment `segment` into the table; traps when out of bounds", flags: [.mayStop, .extended], size: 17)
         case .elemDrop: return OpInfo(name: "elem_drop", doc: "drop element segment `segment`: it becomes empty", flags: [.extended], size: 7)
-        case .memoryFill: return OpInfo(name: "memory_fill", doc: "fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 13)
-        case .memoryCopy: return OpInfo(name: "memory_copy", doc: "copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 17)
-        case .memoryInit: return OpInfo(name: "memory_init", doc: "copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 17)
+        case .memoryFill: return OpInfo(name: "memory_fill", doc: "fill count bytes of memory 0 from dst with low8(value); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 9)
+        case .memoryCopy: return OpInfo(name: "memory_copy", doc: "copy count bytes of memory 0 (overlap-safe); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 9)
+        case .memoryInit: return OpInfo(name: "memory_init", doc: "copy count bytes of data segment `segment` to memory 0; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 13)
+        case .memoryFillM: return OpInfo(name: "memory_fill_m", doc: "fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 13)
+        case .memoryCopyM: return OpInfo(name: "memory_copy_m", doc: "copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 17)
+        case .memoryInitM: return OpInfo(name: "memory_init_m", doc: "copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds", flags: [.mayStop, .memory, .extended], size: 17)
         case .dataDrop: return OpInfo(name: "data_drop", doc: "drop data segment `segment`: it becomes empty", flags: [.extended], size: 7)
         case .xclz32: return OpInfo(name: "xclz32", doc: "dst = clz(low32(src))", flags: [.extended, .pure], size: 7)
         case .xctz32: return OpInfo(name: "xctz32", doc: "dst = ctz(low32(src))", flags: [.extended, .pure], size: 7)
@@ -1908,7 +1917,7 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x7f00a2daee0c0670
+public let instructionSetFingerprint: UInt64 = 0x540d186c189a6472
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
@@ -2191,9 +2200,12 @@ public let slotFieldRows: [UInt8] = [
     17, 3, 11, 13, 15, 0, 0, 0,  // table_copy
     17, 3, 11, 13, 15, 0, 0, 0,  // table_init
     7, 0, 0, 0, 0, 0, 0, 0,  // elem_drop
-    13, 3, 7, 9, 11, 0, 0, 0,  // memory_fill
-    17, 3, 11, 13, 15, 0, 0, 0,  // memory_copy
-    17, 3, 11, 13, 15, 0, 0, 0,  // memory_init
+    9, 3, 3, 5, 7, 0, 0, 0,  // memory_fill
+    9, 3, 3, 5, 7, 0, 0, 0,  // memory_copy
+    13, 3, 7, 9, 11, 0, 0, 0,  // memory_init
+    13, 3, 7, 9, 11, 0, 0, 0,  // memory_fill_m
+    17, 3, 11, 13, 15, 0, 0, 0,  // memory_copy_m
+    17, 3, 11, 13, 15, 0, 0, 0,  // memory_init_m
     7, 0, 0, 0, 0, 0, 0, 0,  // data_drop
     7, 2, 3, 5, 0, 0, 0, 0,  // xclz32
     7, 2, 3, 5, 0, 0, 0, 0,  // xctz32
@@ -2820,9 +2832,12 @@ public let branchFieldRows: [UInt8] = [
     17, 0, 0,  // table_copy
     17, 0, 0,  // table_init
     7, 0, 0,  // elem_drop
-    13, 0, 0,  // memory_fill
-    17, 0, 0,  // memory_copy
-    17, 0, 0,  // memory_init
+    9, 0, 0,  // memory_fill
+    9, 0, 0,  // memory_copy
+    13, 0, 0,  // memory_init
+    13, 0, 0,  // memory_fill_m
+    17, 0, 0,  // memory_copy_m
+    17, 0, 0,  // memory_init_m
     7, 0, 0,  // data_drop
     7, 0, 0,  // xclz32
     7, 0, 0,  // xctz32
@@ -3452,9 +3467,12 @@ extension ExtendedOpcode {
         [.index(.table), .index(.table), .x, .x, .x],  // table_copy
         [.index(.table), .index(.elementSegment), .x, .x, .x],  // table_init
         [.index(.elementSegment)],  // elem_drop
-        [.index(.memory), .x, .x, .x],  // memory_fill
-        [.index(.memory), .index(.memory), .x, .x, .x],  // memory_copy
-        [.index(.memory), .index(.dataSegment), .x, .x, .x],  // memory_init
+        [.x, .x, .x],  // memory_fill
+        [.x, .x, .x],  // memory_copy
+        [.index(.dataSegment), .x, .x, .x],  // memory_init
+        [.index(.memory), .x, .x, .x],  // memory_fill_m
+        [.index(.memory), .index(.memory), .x, .x, .x],  // memory_copy_m
+        [.index(.memory), .index(.dataSegment), .x, .x, .x],  // memory_init_m
         [.index(.dataSegment)],  // data_drop
         [.x, .x],  // xclz32
         [.x, .x],  // xctz32

@@ -144,12 +144,18 @@ protocol OpHandlers {
     mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
     /// `elem_drop`: drop element segment `segment`: it becomes empty
     mutating func elemDrop(_ segment: UInt32)
-    /// `memory_fill`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
-    mutating func memoryFill(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop)
-    /// `memory_copy`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
-    mutating func memoryCopy(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
-    /// `memory_init`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
-    mutating func memoryInit(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
+    /// `memory_fill`: fill count bytes of memory 0 from dst with low8(value); traps when out of bounds
+    mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop)
+    /// `memory_copy`: copy count bytes of memory 0 (overlap-safe); traps when out of bounds
+    mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
+    /// `memory_init`: copy count bytes of data segment `segment` to memory 0; traps when out of bounds
+    mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
+    /// `memory_fill_m`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
+    mutating func memoryFillM(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop)
+    /// `memory_copy_m`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
+    mutating func memoryCopyM(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
+    /// `memory_init_m`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
+    mutating func memoryInitM(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop)
     /// `data_drop`: drop data segment `segment`: it becomes empty
     mutating func dataDrop(_ segment: UInt32)
     /// `xadd32`: low32(dst) = low32(src1) + low32(src2) (wrapping; shifts modulo 32)
@@ -2387,16 +2393,47 @@ extension Executor {
     @inline(__always)
     mutating func op_memoryFill() throws(Stop) {
         start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let value = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
+        pc = pc.advanced(by: 17)
+        try memoryFill(dst, value, count)
+    }
+
+    @inline(__always)
+    mutating func op_memoryCopy() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
+        pc = pc.advanced(by: 17)
+        try memoryCopy(dst, src, count)
+    }
+
+    @inline(__always)
+    mutating func op_memoryInit() throws(Stop) {
+        start = pc
+        let segment = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
+        let src = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
+        let count = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
+        pc = pc.advanced(by: 21)
+        try memoryInit(segment, dst, src, count)
+    }
+
+    @inline(__always)
+    mutating func op_memoryFillM() throws(Stop) {
+        start = pc
         let memory = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let dst = XReg(pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self), inAccumulator: xaccField == 15)
         let value = XReg(pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self), inAccumulator: xaccField == 17)
         let count = XReg(pc.loadUnaligned(fromByteOffset: 19, as: UInt16.self), inAccumulator: xaccField == 19)
         pc = pc.advanced(by: 21)
-        try memoryFill(memory, dst, value, count)
+        try memoryFillM(memory, dst, value, count)
     }
 
     @inline(__always)
-    mutating func op_memoryCopy() throws(Stop) {
+    mutating func op_memoryCopyM() throws(Stop) {
         start = pc
         let dst_memory = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let src_memory = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
@@ -2404,11 +2441,11 @@ extension Executor {
         let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: xaccField == 21)
         let count = XReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self), inAccumulator: xaccField == 23)
         pc = pc.advanced(by: 25)
-        try memoryCopy(dst_memory, src_memory, dst, src, count)
+        try memoryCopyM(dst_memory, src_memory, dst, src, count)
     }
 
     @inline(__always)
-    mutating func op_memoryInit() throws(Stop) {
+    mutating func op_memoryInitM() throws(Stop) {
         start = pc
         let memory = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         let segment = pc.loadUnaligned(fromByteOffset: 15, as: UInt32.self)
@@ -2416,7 +2453,7 @@ extension Executor {
         let src = XReg(pc.loadUnaligned(fromByteOffset: 21, as: UInt16.self), inAccumulator: xaccField == 21)
         let count = XReg(pc.loadUnaligned(fromByteOffset: 23, as: UInt16.self), inAccumulator: xaccField == 23)
         pc = pc.advanced(by: 25)
-        try memoryInit(memory, segment, dst, src, count)
+        try memoryInitM(memory, segment, dst, src, count)
     }
 
     @inline(__always)

@@ -291,1423 +291,1426 @@ extension Executor {
                 case 29: try op_memoryFill() // memory_fill
                 case 30: try op_memoryCopy() // memory_copy
                 case 31: try op_memoryInit() // memory_init
-                case 32: op_dataDrop() // data_drop
-                case 33: op_xclz32() // xclz32
-                case 34: op_xctz32() // xctz32
-                case 35: op_xpopcnt32() // xpopcnt32
-                case 36: op_xclz64() // xclz64
-                case 37: op_xctz64() // xctz64
-                case 38: op_xpopcnt64() // xpopcnt64
-                case 39: op_xeq64I32() // xeq64_i32
-                case 40: op_xne64I32() // xne64_i32
-                case 41: op_xslt64I32() // xslt64_i32
-                case 42: op_xsle64I32() // xsle64_i32
-                case 43: op_xsgt64I32() // xsgt64_i32
-                case 44: op_xsge64I32() // xsge64_i32
-                case 45: op_xult64I32() // xult64_i32
-                case 46: op_xule64I32() // xule64_i32
-                case 47: op_xugt64I32() // xugt64_i32
-                case 48: op_xuge64I32() // xuge64_i32
-                case 49: op_xsext832() // xsext8_32
-                case 50: op_xsext1632() // xsext16_32
-                case 51: op_xsext864() // xsext8_64
-                case 52: op_xsext1664() // xsext16_64
-                case 53: op_fcopysign32() // fcopysign32
-                case 54: op_fceil32() // fceil32
-                case 55: op_ffloor32() // ffloor32
-                case 56: op_ftrunc32() // ftrunc32
-                case 57: op_fnearest32() // fnearest32
-                case 58: op_fcopysign64() // fcopysign64
-                case 59: op_fceil64() // fceil64
-                case 60: op_ffloor64() // ffloor64
-                case 61: op_ftrunc64() // ftrunc64
-                case 62: op_fnearest64() // fnearest64
-                case 63: try op_x32FromF32S() // x32_from_f32_s
-                case 64: op_x32FromF32SSat() // x32_from_f32_s_sat
-                case 65: try op_x32FromF32U() // x32_from_f32_u
-                case 66: op_x32FromF32USat() // x32_from_f32_u_sat
-                case 67: try op_x32FromF64S() // x32_from_f64_s
-                case 68: op_x32FromF64SSat() // x32_from_f64_s_sat
-                case 69: try op_x32FromF64U() // x32_from_f64_u
-                case 70: op_x32FromF64USat() // x32_from_f64_u_sat
-                case 71: try op_x64FromF32S() // x64_from_f32_s
-                case 72: op_x64FromF32SSat() // x64_from_f32_s_sat
-                case 73: try op_x64FromF32U() // x64_from_f32_u
-                case 74: op_x64FromF32USat() // x64_from_f32_u_sat
-                case 75: try op_x64FromF64S() // x64_from_f64_s
-                case 76: op_x64FromF64SSat() // x64_from_f64_s_sat
-                case 77: try op_x64FromF64U() // x64_from_f64_u
-                case 78: op_x64FromF64USat() // x64_from_f64_u_sat
-                case 79: op_f32FromX32S() // f32_from_x32_s
-                case 80: op_f32FromX32U() // f32_from_x32_u
-                case 81: op_f32FromX64S() // f32_from_x64_s
-                case 82: op_f32FromX64U() // f32_from_x64_u
-                case 83: op_f64FromX32S() // f64_from_x32_s
-                case 84: op_f64FromX32U() // f64_from_x32_u
-                case 85: op_f64FromX64S() // f64_from_x64_s
-                case 86: op_f64FromX64U() // f64_from_x64_u
-                case 87: op_f32FromF64() // f32_from_f64
-                case 88: op_f64FromF32() // f64_from_f32
-                case 89: op_memorySize() // memory_size
-                case 90: op_memoryGrow() // memory_grow
-                case 91: try op_xload8S32M() // xload8_s32_m
-                case 92: try op_xload8U32M() // xload8_u32_m
-                case 93: try op_xload16S32M() // xload16_s32_m
-                case 94: try op_xload16U32M() // xload16_u32_m
-                case 95: try op_xload32M() // xload32_m
-                case 96: try op_xload8S64M() // xload8_s64_m
-                case 97: try op_xload8U64M() // xload8_u64_m
-                case 98: try op_xload16S64M() // xload16_s64_m
-                case 99: try op_xload16U64M() // xload16_u64_m
-                case 100: try op_xload32S64M() // xload32_s64_m
-                case 101: try op_xload32U64M() // xload32_u64_m
-                case 102: try op_xload64M() // xload64_m
-                case 103: try op_fload32M() // fload32_m
-                case 104: try op_fload64M() // fload64_m
-                case 105: try op_xstore8M() // xstore8_m
-                case 106: try op_xstore16M() // xstore16_m
-                case 107: try op_xstore32M() // xstore32_m
-                case 108: try op_xstore64M() // xstore64_m
-                case 109: try op_fstore32M() // fstore32_m
-                case 110: try op_fstore64M() // fstore64_m
+                case 32: try op_memoryFillM() // memory_fill_m
+                case 33: try op_memoryCopyM() // memory_copy_m
+                case 34: try op_memoryInitM() // memory_init_m
+                case 35: op_dataDrop() // data_drop
+                case 36: op_xclz32() // xclz32
+                case 37: op_xctz32() // xctz32
+                case 38: op_xpopcnt32() // xpopcnt32
+                case 39: op_xclz64() // xclz64
+                case 40: op_xctz64() // xctz64
+                case 41: op_xpopcnt64() // xpopcnt64
+                case 42: op_xeq64I32() // xeq64_i32
+                case 43: op_xne64I32() // xne64_i32
+                case 44: op_xslt64I32() // xslt64_i32
+                case 45: op_xsle64I32() // xsle64_i32
+                case 46: op_xsgt64I32() // xsgt64_i32
+                case 47: op_xsge64I32() // xsge64_i32
+                case 48: op_xult64I32() // xult64_i32
+                case 49: op_xule64I32() // xule64_i32
+                case 50: op_xugt64I32() // xugt64_i32
+                case 51: op_xuge64I32() // xuge64_i32
+                case 52: op_xsext832() // xsext8_32
+                case 53: op_xsext1632() // xsext16_32
+                case 54: op_xsext864() // xsext8_64
+                case 55: op_xsext1664() // xsext16_64
+                case 56: op_fcopysign32() // fcopysign32
+                case 57: op_fceil32() // fceil32
+                case 58: op_ffloor32() // ffloor32
+                case 59: op_ftrunc32() // ftrunc32
+                case 60: op_fnearest32() // fnearest32
+                case 61: op_fcopysign64() // fcopysign64
+                case 62: op_fceil64() // fceil64
+                case 63: op_ffloor64() // ffloor64
+                case 64: op_ftrunc64() // ftrunc64
+                case 65: op_fnearest64() // fnearest64
+                case 66: try op_x32FromF32S() // x32_from_f32_s
+                case 67: op_x32FromF32SSat() // x32_from_f32_s_sat
+                case 68: try op_x32FromF32U() // x32_from_f32_u
+                case 69: op_x32FromF32USat() // x32_from_f32_u_sat
+                case 70: try op_x32FromF64S() // x32_from_f64_s
+                case 71: op_x32FromF64SSat() // x32_from_f64_s_sat
+                case 72: try op_x32FromF64U() // x32_from_f64_u
+                case 73: op_x32FromF64USat() // x32_from_f64_u_sat
+                case 74: try op_x64FromF32S() // x64_from_f32_s
+                case 75: op_x64FromF32SSat() // x64_from_f32_s_sat
+                case 76: try op_x64FromF32U() // x64_from_f32_u
+                case 77: op_x64FromF32USat() // x64_from_f32_u_sat
+                case 78: try op_x64FromF64S() // x64_from_f64_s
+                case 79: op_x64FromF64SSat() // x64_from_f64_s_sat
+                case 80: try op_x64FromF64U() // x64_from_f64_u
+                case 81: op_x64FromF64USat() // x64_from_f64_u_sat
+                case 82: op_f32FromX32S() // f32_from_x32_s
+                case 83: op_f32FromX32U() // f32_from_x32_u
+                case 84: op_f32FromX64S() // f32_from_x64_s
+                case 85: op_f32FromX64U() // f32_from_x64_u
+                case 86: op_f64FromX32S() // f64_from_x32_s
+                case 87: op_f64FromX32U() // f64_from_x32_u
+                case 88: op_f64FromX64S() // f64_from_x64_s
+                case 89: op_f64FromX64U() // f64_from_x64_u
+                case 90: op_f32FromF64() // f32_from_f64
+                case 91: op_f64FromF32() // f64_from_f32
+                case 92: op_memorySize() // memory_size
+                case 93: op_memoryGrow() // memory_grow
+                case 94: try op_xload8S32M() // xload8_s32_m
+                case 95: try op_xload8U32M() // xload8_u32_m
+                case 96: try op_xload16S32M() // xload16_s32_m
+                case 97: try op_xload16U32M() // xload16_u32_m
+                case 98: try op_xload32M() // xload32_m
+                case 99: try op_xload8S64M() // xload8_s64_m
+                case 100: try op_xload8U64M() // xload8_u64_m
+                case 101: try op_xload16S64M() // xload16_s64_m
+                case 102: try op_xload16U64M() // xload16_u64_m
+                case 103: try op_xload32S64M() // xload32_s64_m
+                case 104: try op_xload32U64M() // xload32_u64_m
+                case 105: try op_xload64M() // xload64_m
+                case 106: try op_fload32M() // fload32_m
+                case 107: try op_fload64M() // fload64_m
+                case 108: try op_xstore8M() // xstore8_m
+                case 109: try op_xstore16M() // xstore16_m
+                case 110: try op_xstore32M() // xstore32_m
+                case 111: try op_xstore64M() // xstore64_m
+                case 112: try op_fstore32M() // fstore32_m
+                case 113: try op_fstore64M() // fstore64_m
 #if InterpreterSIMD
-                case 111: op_v128Const() // v128_const
+                case 114: op_v128Const() // v128_const
 #else
-                case 111: start = pc; throw .trap(.disabledOpcode) // v128_const
+                case 114: start = pc; throw .trap(.disabledOpcode) // v128_const
 #endif
 #if InterpreterSIMD
-                case 112: op_vselect() // vselect
+                case 115: op_vselect() // vselect
 #else
-                case 112: start = pc; throw .trap(.disabledOpcode) // vselect
+                case 115: start = pc; throw .trap(.disabledOpcode) // vselect
 #endif
 #if InterpreterSIMD
-                case 113: op_vglobalGet() // vglobal_get
+                case 116: op_vglobalGet() // vglobal_get
 #else
-                case 113: start = pc; throw .trap(.disabledOpcode) // vglobal_get
+                case 116: start = pc; throw .trap(.disabledOpcode) // vglobal_get
 #endif
 #if InterpreterSIMD
-                case 114: op_vglobalSet() // vglobal_set
+                case 117: op_vglobalSet() // vglobal_set
 #else
-                case 114: start = pc; throw .trap(.disabledOpcode) // vglobal_set
+                case 117: start = pc; throw .trap(.disabledOpcode) // vglobal_set
 #endif
 #if InterpreterSIMD
-                case 115: op_i8x16Shuffle() // i8x16_shuffle
+                case 118: op_i8x16Shuffle() // i8x16_shuffle
 #else
-                case 115: start = pc; throw .trap(.disabledOpcode) // i8x16_shuffle
+                case 118: start = pc; throw .trap(.disabledOpcode) // i8x16_shuffle
 #endif
 #if InterpreterSIMD
-                case 116: try op_v128Load() // v128_load
+                case 119: try op_v128Load() // v128_load
 #else
-                case 116: start = pc; throw .trap(.disabledOpcode) // v128_load
+                case 119: start = pc; throw .trap(.disabledOpcode) // v128_load
 #endif
 #if InterpreterSIMD
-                case 117: try op_v128Load8x8S() // v128_load8x8_s
+                case 120: try op_v128Load8x8S() // v128_load8x8_s
 #else
-                case 117: start = pc; throw .trap(.disabledOpcode) // v128_load8x8_s
+                case 120: start = pc; throw .trap(.disabledOpcode) // v128_load8x8_s
 #endif
 #if InterpreterSIMD
-                case 118: try op_v128Load8x8U() // v128_load8x8_u
+                case 121: try op_v128Load8x8U() // v128_load8x8_u
 #else
-                case 118: start = pc; throw .trap(.disabledOpcode) // v128_load8x8_u
+                case 121: start = pc; throw .trap(.disabledOpcode) // v128_load8x8_u
 #endif
 #if InterpreterSIMD
-                case 119: try op_v128Load16x4S() // v128_load16x4_s
+                case 122: try op_v128Load16x4S() // v128_load16x4_s
 #else
-                case 119: start = pc; throw .trap(.disabledOpcode) // v128_load16x4_s
+                case 122: start = pc; throw .trap(.disabledOpcode) // v128_load16x4_s
 #endif
 #if InterpreterSIMD
-                case 120: try op_v128Load16x4U() // v128_load16x4_u
+                case 123: try op_v128Load16x4U() // v128_load16x4_u
 #else
-                case 120: start = pc; throw .trap(.disabledOpcode) // v128_load16x4_u
+                case 123: start = pc; throw .trap(.disabledOpcode) // v128_load16x4_u
 #endif
 #if InterpreterSIMD
-                case 121: try op_v128Load32x2S() // v128_load32x2_s
+                case 124: try op_v128Load32x2S() // v128_load32x2_s
 #else
-                case 121: start = pc; throw .trap(.disabledOpcode) // v128_load32x2_s
+                case 124: start = pc; throw .trap(.disabledOpcode) // v128_load32x2_s
 #endif
 #if InterpreterSIMD
-                case 122: try op_v128Load32x2U() // v128_load32x2_u
+                case 125: try op_v128Load32x2U() // v128_load32x2_u
 #else
-                case 122: start = pc; throw .trap(.disabledOpcode) // v128_load32x2_u
+                case 125: start = pc; throw .trap(.disabledOpcode) // v128_load32x2_u
 #endif
 #if InterpreterSIMD
-                case 123: try op_v128Load8Splat() // v128_load8_splat
+                case 126: try op_v128Load8Splat() // v128_load8_splat
 #else
-                case 123: start = pc; throw .trap(.disabledOpcode) // v128_load8_splat
+                case 126: start = pc; throw .trap(.disabledOpcode) // v128_load8_splat
 #endif
 #if InterpreterSIMD
-                case 124: try op_v128Load16Splat() // v128_load16_splat
+                case 127: try op_v128Load16Splat() // v128_load16_splat
 #else
-                case 124: start = pc; throw .trap(.disabledOpcode) // v128_load16_splat
+                case 127: start = pc; throw .trap(.disabledOpcode) // v128_load16_splat
 #endif
 #if InterpreterSIMD
-                case 125: try op_v128Load32Splat() // v128_load32_splat
+                case 128: try op_v128Load32Splat() // v128_load32_splat
 #else
-                case 125: start = pc; throw .trap(.disabledOpcode) // v128_load32_splat
+                case 128: start = pc; throw .trap(.disabledOpcode) // v128_load32_splat
 #endif
 #if InterpreterSIMD
-                case 126: try op_v128Load64Splat() // v128_load64_splat
+                case 129: try op_v128Load64Splat() // v128_load64_splat
 #else
-                case 126: start = pc; throw .trap(.disabledOpcode) // v128_load64_splat
+                case 129: start = pc; throw .trap(.disabledOpcode) // v128_load64_splat
 #endif
 #if InterpreterSIMD
-                case 127: try op_v128Load32Zero() // v128_load32_zero
+                case 130: try op_v128Load32Zero() // v128_load32_zero
 #else
-                case 127: start = pc; throw .trap(.disabledOpcode) // v128_load32_zero
+                case 130: start = pc; throw .trap(.disabledOpcode) // v128_load32_zero
 #endif
 #if InterpreterSIMD
-                case 128: try op_v128Load64Zero() // v128_load64_zero
+                case 131: try op_v128Load64Zero() // v128_load64_zero
 #else
-                case 128: start = pc; throw .trap(.disabledOpcode) // v128_load64_zero
+                case 131: start = pc; throw .trap(.disabledOpcode) // v128_load64_zero
 #endif
 #if InterpreterSIMD
-                case 129: try op_v128Store() // v128_store
+                case 132: try op_v128Store() // v128_store
 #else
-                case 129: start = pc; throw .trap(.disabledOpcode) // v128_store
+                case 132: start = pc; throw .trap(.disabledOpcode) // v128_store
 #endif
 #if InterpreterSIMD
-                case 130: try op_v128Load8Lane() // v128_load8_lane
+                case 133: try op_v128Load8Lane() // v128_load8_lane
 #else
-                case 130: start = pc; throw .trap(.disabledOpcode) // v128_load8_lane
+                case 133: start = pc; throw .trap(.disabledOpcode) // v128_load8_lane
 #endif
 #if InterpreterSIMD
-                case 131: try op_v128Load16Lane() // v128_load16_lane
+                case 134: try op_v128Load16Lane() // v128_load16_lane
 #else
-                case 131: start = pc; throw .trap(.disabledOpcode) // v128_load16_lane
+                case 134: start = pc; throw .trap(.disabledOpcode) // v128_load16_lane
 #endif
 #if InterpreterSIMD
-                case 132: try op_v128Load32Lane() // v128_load32_lane
+                case 135: try op_v128Load32Lane() // v128_load32_lane
 #else
-                case 132: start = pc; throw .trap(.disabledOpcode) // v128_load32_lane
+                case 135: start = pc; throw .trap(.disabledOpcode) // v128_load32_lane
 #endif
 #if InterpreterSIMD
-                case 133: try op_v128Load64Lane() // v128_load64_lane
+                case 136: try op_v128Load64Lane() // v128_load64_lane
 #else
-                case 133: start = pc; throw .trap(.disabledOpcode) // v128_load64_lane
+                case 136: start = pc; throw .trap(.disabledOpcode) // v128_load64_lane
 #endif
 #if InterpreterSIMD
-                case 134: try op_v128Store8Lane() // v128_store8_lane
+                case 137: try op_v128Store8Lane() // v128_store8_lane
 #else
-                case 134: start = pc; throw .trap(.disabledOpcode) // v128_store8_lane
+                case 137: start = pc; throw .trap(.disabledOpcode) // v128_store8_lane
 #endif
 #if InterpreterSIMD
-                case 135: try op_v128Store16Lane() // v128_store16_lane
+                case 138: try op_v128Store16Lane() // v128_store16_lane
 #else
-                case 135: start = pc; throw .trap(.disabledOpcode) // v128_store16_lane
+                case 138: start = pc; throw .trap(.disabledOpcode) // v128_store16_lane
 #endif
 #if InterpreterSIMD
-                case 136: try op_v128Store32Lane() // v128_store32_lane
+                case 139: try op_v128Store32Lane() // v128_store32_lane
 #else
-                case 136: start = pc; throw .trap(.disabledOpcode) // v128_store32_lane
+                case 139: start = pc; throw .trap(.disabledOpcode) // v128_store32_lane
 #endif
 #if InterpreterSIMD
-                case 137: try op_v128Store64Lane() // v128_store64_lane
+                case 140: try op_v128Store64Lane() // v128_store64_lane
 #else
-                case 137: start = pc; throw .trap(.disabledOpcode) // v128_store64_lane
+                case 140: start = pc; throw .trap(.disabledOpcode) // v128_store64_lane
 #endif
 #if InterpreterSIMD
-                case 138: try op_v128LoadM() // v128_load_m
+                case 141: try op_v128LoadM() // v128_load_m
 #else
-                case 138: start = pc; throw .trap(.disabledOpcode) // v128_load_m
+                case 141: start = pc; throw .trap(.disabledOpcode) // v128_load_m
 #endif
 #if InterpreterSIMD
-                case 139: try op_v128Load8x8SM() // v128_load8x8_s_m
+                case 142: try op_v128Load8x8SM() // v128_load8x8_s_m
 #else
-                case 139: start = pc; throw .trap(.disabledOpcode) // v128_load8x8_s_m
+                case 142: start = pc; throw .trap(.disabledOpcode) // v128_load8x8_s_m
 #endif
 #if InterpreterSIMD
-                case 140: try op_v128Load8x8UM() // v128_load8x8_u_m
+                case 143: try op_v128Load8x8UM() // v128_load8x8_u_m
 #else
-                case 140: start = pc; throw .trap(.disabledOpcode) // v128_load8x8_u_m
+                case 143: start = pc; throw .trap(.disabledOpcode) // v128_load8x8_u_m
 #endif
 #if InterpreterSIMD
-                case 141: try op_v128Load16x4SM() // v128_load16x4_s_m
+                case 144: try op_v128Load16x4SM() // v128_load16x4_s_m
 #else
-                case 141: start = pc; throw .trap(.disabledOpcode) // v128_load16x4_s_m
+                case 144: start = pc; throw .trap(.disabledOpcode) // v128_load16x4_s_m
 #endif
 #if InterpreterSIMD
-                case 142: try op_v128Load16x4UM() // v128_load16x4_u_m
+                case 145: try op_v128Load16x4UM() // v128_load16x4_u_m
 #else
-                case 142: start = pc; throw .trap(.disabledOpcode) // v128_load16x4_u_m
+                case 145: start = pc; throw .trap(.disabledOpcode) // v128_load16x4_u_m
 #endif
 #if InterpreterSIMD
-                case 143: try op_v128Load32x2SM() // v128_load32x2_s_m
+                case 146: try op_v128Load32x2SM() // v128_load32x2_s_m
 #else
-                case 143: start = pc; throw .trap(.disabledOpcode) // v128_load32x2_s_m
+                case 146: start = pc; throw .trap(.disabledOpcode) // v128_load32x2_s_m
 #endif
 #if InterpreterSIMD
-                case 144: try op_v128Load32x2UM() // v128_load32x2_u_m
+                case 147: try op_v128Load32x2UM() // v128_load32x2_u_m
 #else
-                case 144: start = pc; throw .trap(.disabledOpcode) // v128_load32x2_u_m
+                case 147: start = pc; throw .trap(.disabledOpcode) // v128_load32x2_u_m
 #endif
 #if InterpreterSIMD
-                case 145: try op_v128Load8SplatM() // v128_load8_splat_m
+                case 148: try op_v128Load8SplatM() // v128_load8_splat_m
 #else
-                case 145: start = pc; throw .trap(.disabledOpcode) // v128_load8_splat_m
+                case 148: start = pc; throw .trap(.disabledOpcode) // v128_load8_splat_m
 #endif
 #if InterpreterSIMD
-                case 146: try op_v128Load16SplatM() // v128_load16_splat_m
+                case 149: try op_v128Load16SplatM() // v128_load16_splat_m
 #else
-                case 146: start = pc; throw .trap(.disabledOpcode) // v128_load16_splat_m
+                case 149: start = pc; throw .trap(.disabledOpcode) // v128_load16_splat_m
 #endif
 #if InterpreterSIMD
-                case 147: try op_v128Load32SplatM() // v128_load32_splat_m
+                case 150: try op_v128Load32SplatM() // v128_load32_splat_m
 #else
-                case 147: start = pc; throw .trap(.disabledOpcode) // v128_load32_splat_m
+                case 150: start = pc; throw .trap(.disabledOpcode) // v128_load32_splat_m
 #endif
 #if InterpreterSIMD
-                case 148: try op_v128Load64SplatM() // v128_load64_splat_m
+                case 151: try op_v128Load64SplatM() // v128_load64_splat_m
 #else
-                case 148: start = pc; throw .trap(.disabledOpcode) // v128_load64_splat_m
+                case 151: start = pc; throw .trap(.disabledOpcode) // v128_load64_splat_m
 #endif
 #if InterpreterSIMD
-                case 149: try op_v128Load32ZeroM() // v128_load32_zero_m
+                case 152: try op_v128Load32ZeroM() // v128_load32_zero_m
 #else
-                case 149: start = pc; throw .trap(.disabledOpcode) // v128_load32_zero_m
+                case 152: start = pc; throw .trap(.disabledOpcode) // v128_load32_zero_m
 #endif
 #if InterpreterSIMD
-                case 150: try op_v128Load64ZeroM() // v128_load64_zero_m
+                case 153: try op_v128Load64ZeroM() // v128_load64_zero_m
 #else
-                case 150: start = pc; throw .trap(.disabledOpcode) // v128_load64_zero_m
+                case 153: start = pc; throw .trap(.disabledOpcode) // v128_load64_zero_m
 #endif
 #if InterpreterSIMD
-                case 151: try op_v128StoreM() // v128_store_m
+                case 154: try op_v128StoreM() // v128_store_m
 #else
-                case 151: start = pc; throw .trap(.disabledOpcode) // v128_store_m
+                case 154: start = pc; throw .trap(.disabledOpcode) // v128_store_m
 #endif
 #if InterpreterSIMD
-                case 152: try op_v128Load8LaneM() // v128_load8_lane_m
+                case 155: try op_v128Load8LaneM() // v128_load8_lane_m
 #else
-                case 152: start = pc; throw .trap(.disabledOpcode) // v128_load8_lane_m
+                case 155: start = pc; throw .trap(.disabledOpcode) // v128_load8_lane_m
 #endif
 #if InterpreterSIMD
-                case 153: try op_v128Load16LaneM() // v128_load16_lane_m
+                case 156: try op_v128Load16LaneM() // v128_load16_lane_m
 #else
-                case 153: start = pc; throw .trap(.disabledOpcode) // v128_load16_lane_m
+                case 156: start = pc; throw .trap(.disabledOpcode) // v128_load16_lane_m
 #endif
 #if InterpreterSIMD
-                case 154: try op_v128Load32LaneM() // v128_load32_lane_m
+                case 157: try op_v128Load32LaneM() // v128_load32_lane_m
 #else
-                case 154: start = pc; throw .trap(.disabledOpcode) // v128_load32_lane_m
+                case 157: start = pc; throw .trap(.disabledOpcode) // v128_load32_lane_m
 #endif
 #if InterpreterSIMD
-                case 155: try op_v128Load64LaneM() // v128_load64_lane_m
+                case 158: try op_v128Load64LaneM() // v128_load64_lane_m
 #else
-                case 155: start = pc; throw .trap(.disabledOpcode) // v128_load64_lane_m
+                case 158: start = pc; throw .trap(.disabledOpcode) // v128_load64_lane_m
 #endif
 #if InterpreterSIMD
-                case 156: try op_v128Store8LaneM() // v128_store8_lane_m
+                case 159: try op_v128Store8LaneM() // v128_store8_lane_m
 #else
-                case 156: start = pc; throw .trap(.disabledOpcode) // v128_store8_lane_m
+                case 159: start = pc; throw .trap(.disabledOpcode) // v128_store8_lane_m
 #endif
 #if InterpreterSIMD
-                case 157: try op_v128Store16LaneM() // v128_store16_lane_m
+                case 160: try op_v128Store16LaneM() // v128_store16_lane_m
 #else
-                case 157: start = pc; throw .trap(.disabledOpcode) // v128_store16_lane_m
+                case 160: start = pc; throw .trap(.disabledOpcode) // v128_store16_lane_m
 #endif
 #if InterpreterSIMD
-                case 158: try op_v128Store32LaneM() // v128_store32_lane_m
+                case 161: try op_v128Store32LaneM() // v128_store32_lane_m
 #else
-                case 158: start = pc; throw .trap(.disabledOpcode) // v128_store32_lane_m
+                case 161: start = pc; throw .trap(.disabledOpcode) // v128_store32_lane_m
 #endif
 #if InterpreterSIMD
-                case 159: try op_v128Store64LaneM() // v128_store64_lane_m
+                case 162: try op_v128Store64LaneM() // v128_store64_lane_m
 #else
-                case 159: start = pc; throw .trap(.disabledOpcode) // v128_store64_lane_m
+                case 162: start = pc; throw .trap(.disabledOpcode) // v128_store64_lane_m
 #endif
 #if InterpreterSIMD
-                case 160: op_v128Not() // v128_not
+                case 163: op_v128Not() // v128_not
 #else
-                case 160: start = pc; throw .trap(.disabledOpcode) // v128_not
+                case 163: start = pc; throw .trap(.disabledOpcode) // v128_not
 #endif
 #if InterpreterSIMD
-                case 161: op_v128And() // v128_and
+                case 164: op_v128And() // v128_and
 #else
-                case 161: start = pc; throw .trap(.disabledOpcode) // v128_and
+                case 164: start = pc; throw .trap(.disabledOpcode) // v128_and
 #endif
 #if InterpreterSIMD
-                case 162: op_v128Andnot() // v128_andnot
+                case 165: op_v128Andnot() // v128_andnot
 #else
-                case 162: start = pc; throw .trap(.disabledOpcode) // v128_andnot
+                case 165: start = pc; throw .trap(.disabledOpcode) // v128_andnot
 #endif
 #if InterpreterSIMD
-                case 163: op_v128Or() // v128_or
+                case 166: op_v128Or() // v128_or
 #else
-                case 163: start = pc; throw .trap(.disabledOpcode) // v128_or
+                case 166: start = pc; throw .trap(.disabledOpcode) // v128_or
 #endif
 #if InterpreterSIMD
-                case 164: op_v128Xor() // v128_xor
+                case 167: op_v128Xor() // v128_xor
 #else
-                case 164: start = pc; throw .trap(.disabledOpcode) // v128_xor
+                case 167: start = pc; throw .trap(.disabledOpcode) // v128_xor
 #endif
 #if InterpreterSIMD
-                case 165: op_v128Bitselect() // v128_bitselect
+                case 168: op_v128Bitselect() // v128_bitselect
 #else
-                case 165: start = pc; throw .trap(.disabledOpcode) // v128_bitselect
+                case 168: start = pc; throw .trap(.disabledOpcode) // v128_bitselect
 #endif
 #if InterpreterSIMD
-                case 166: op_v128AnyTrue() // v128_any_true
+                case 169: op_v128AnyTrue() // v128_any_true
 #else
-                case 166: start = pc; throw .trap(.disabledOpcode) // v128_any_true
+                case 169: start = pc; throw .trap(.disabledOpcode) // v128_any_true
 #endif
 #if InterpreterSIMD
-                case 167: op_i8x16Swizzle() // i8x16_swizzle
+                case 170: op_i8x16Swizzle() // i8x16_swizzle
 #else
-                case 167: start = pc; throw .trap(.disabledOpcode) // i8x16_swizzle
+                case 170: start = pc; throw .trap(.disabledOpcode) // i8x16_swizzle
 #endif
 #if InterpreterSIMD
-                case 168: op_i8x16Splat() // i8x16_splat
+                case 171: op_i8x16Splat() // i8x16_splat
 #else
-                case 168: start = pc; throw .trap(.disabledOpcode) // i8x16_splat
+                case 171: start = pc; throw .trap(.disabledOpcode) // i8x16_splat
 #endif
 #if InterpreterSIMD
-                case 169: op_i8x16ExtractLaneS() // i8x16_extract_lane_s
+                case 172: op_i8x16ExtractLaneS() // i8x16_extract_lane_s
 #else
-                case 169: start = pc; throw .trap(.disabledOpcode) // i8x16_extract_lane_s
+                case 172: start = pc; throw .trap(.disabledOpcode) // i8x16_extract_lane_s
 #endif
 #if InterpreterSIMD
-                case 170: op_i8x16ExtractLaneU() // i8x16_extract_lane_u
+                case 173: op_i8x16ExtractLaneU() // i8x16_extract_lane_u
 #else
-                case 170: start = pc; throw .trap(.disabledOpcode) // i8x16_extract_lane_u
+                case 173: start = pc; throw .trap(.disabledOpcode) // i8x16_extract_lane_u
 #endif
 #if InterpreterSIMD
-                case 171: op_i8x16ReplaceLane() // i8x16_replace_lane
+                case 174: op_i8x16ReplaceLane() // i8x16_replace_lane
 #else
-                case 171: start = pc; throw .trap(.disabledOpcode) // i8x16_replace_lane
+                case 174: start = pc; throw .trap(.disabledOpcode) // i8x16_replace_lane
 #endif
 #if InterpreterSIMD
-                case 172: op_i16x8Splat() // i16x8_splat
+                case 175: op_i16x8Splat() // i16x8_splat
 #else
-                case 172: start = pc; throw .trap(.disabledOpcode) // i16x8_splat
+                case 175: start = pc; throw .trap(.disabledOpcode) // i16x8_splat
 #endif
 #if InterpreterSIMD
-                case 173: op_i16x8ExtractLaneS() // i16x8_extract_lane_s
+                case 176: op_i16x8ExtractLaneS() // i16x8_extract_lane_s
 #else
-                case 173: start = pc; throw .trap(.disabledOpcode) // i16x8_extract_lane_s
+                case 176: start = pc; throw .trap(.disabledOpcode) // i16x8_extract_lane_s
 #endif
 #if InterpreterSIMD
-                case 174: op_i16x8ExtractLaneU() // i16x8_extract_lane_u
+                case 177: op_i16x8ExtractLaneU() // i16x8_extract_lane_u
 #else
-                case 174: start = pc; throw .trap(.disabledOpcode) // i16x8_extract_lane_u
+                case 177: start = pc; throw .trap(.disabledOpcode) // i16x8_extract_lane_u
 #endif
 #if InterpreterSIMD
-                case 175: op_i16x8ReplaceLane() // i16x8_replace_lane
+                case 178: op_i16x8ReplaceLane() // i16x8_replace_lane
 #else
-                case 175: start = pc; throw .trap(.disabledOpcode) // i16x8_replace_lane
+                case 178: start = pc; throw .trap(.disabledOpcode) // i16x8_replace_lane
 #endif
 #if InterpreterSIMD
-                case 176: op_i32x4Splat() // i32x4_splat
+                case 179: op_i32x4Splat() // i32x4_splat
 #else
-                case 176: start = pc; throw .trap(.disabledOpcode) // i32x4_splat
+                case 179: start = pc; throw .trap(.disabledOpcode) // i32x4_splat
 #endif
 #if InterpreterSIMD
-                case 177: op_i32x4ExtractLane() // i32x4_extract_lane
+                case 180: op_i32x4ExtractLane() // i32x4_extract_lane
 #else
-                case 177: start = pc; throw .trap(.disabledOpcode) // i32x4_extract_lane
+                case 180: start = pc; throw .trap(.disabledOpcode) // i32x4_extract_lane
 #endif
 #if InterpreterSIMD
-                case 178: op_i32x4ReplaceLane() // i32x4_replace_lane
+                case 181: op_i32x4ReplaceLane() // i32x4_replace_lane
 #else
-                case 178: start = pc; throw .trap(.disabledOpcode) // i32x4_replace_lane
+                case 181: start = pc; throw .trap(.disabledOpcode) // i32x4_replace_lane
 #endif
 #if InterpreterSIMD
-                case 179: op_i64x2Splat() // i64x2_splat
+                case 182: op_i64x2Splat() // i64x2_splat
 #else
-                case 179: start = pc; throw .trap(.disabledOpcode) // i64x2_splat
+                case 182: start = pc; throw .trap(.disabledOpcode) // i64x2_splat
 #endif
 #if InterpreterSIMD
-                case 180: op_i64x2ExtractLane() // i64x2_extract_lane
+                case 183: op_i64x2ExtractLane() // i64x2_extract_lane
 #else
-                case 180: start = pc; throw .trap(.disabledOpcode) // i64x2_extract_lane
+                case 183: start = pc; throw .trap(.disabledOpcode) // i64x2_extract_lane
 #endif
 #if InterpreterSIMD
-                case 181: op_i64x2ReplaceLane() // i64x2_replace_lane
+                case 184: op_i64x2ReplaceLane() // i64x2_replace_lane
 #else
-                case 181: start = pc; throw .trap(.disabledOpcode) // i64x2_replace_lane
+                case 184: start = pc; throw .trap(.disabledOpcode) // i64x2_replace_lane
 #endif
 #if InterpreterSIMD
-                case 182: op_f32x4Splat() // f32x4_splat
+                case 185: op_f32x4Splat() // f32x4_splat
 #else
-                case 182: start = pc; throw .trap(.disabledOpcode) // f32x4_splat
+                case 185: start = pc; throw .trap(.disabledOpcode) // f32x4_splat
 #endif
 #if InterpreterSIMD
-                case 183: op_f32x4ExtractLane() // f32x4_extract_lane
+                case 186: op_f32x4ExtractLane() // f32x4_extract_lane
 #else
-                case 183: start = pc; throw .trap(.disabledOpcode) // f32x4_extract_lane
+                case 186: start = pc; throw .trap(.disabledOpcode) // f32x4_extract_lane
 #endif
 #if InterpreterSIMD
-                case 184: op_f32x4ReplaceLane() // f32x4_replace_lane
+                case 187: op_f32x4ReplaceLane() // f32x4_replace_lane
 #else
-                case 184: start = pc; throw .trap(.disabledOpcode) // f32x4_replace_lane
+                case 187: start = pc; throw .trap(.disabledOpcode) // f32x4_replace_lane
 #endif
 #if InterpreterSIMD
-                case 185: op_f64x2Splat() // f64x2_splat
+                case 188: op_f64x2Splat() // f64x2_splat
 #else
-                case 185: start = pc; throw .trap(.disabledOpcode) // f64x2_splat
+                case 188: start = pc; throw .trap(.disabledOpcode) // f64x2_splat
 #endif
 #if InterpreterSIMD
-                case 186: op_f64x2ExtractLane() // f64x2_extract_lane
+                case 189: op_f64x2ExtractLane() // f64x2_extract_lane
 #else
-                case 186: start = pc; throw .trap(.disabledOpcode) // f64x2_extract_lane
+                case 189: start = pc; throw .trap(.disabledOpcode) // f64x2_extract_lane
 #endif
 #if InterpreterSIMD
-                case 187: op_f64x2ReplaceLane() // f64x2_replace_lane
+                case 190: op_f64x2ReplaceLane() // f64x2_replace_lane
 #else
-                case 187: start = pc; throw .trap(.disabledOpcode) // f64x2_replace_lane
+                case 190: start = pc; throw .trap(.disabledOpcode) // f64x2_replace_lane
 #endif
 #if InterpreterSIMD
-                case 188: op_i8x16Eq() // i8x16_eq
+                case 191: op_i8x16Eq() // i8x16_eq
 #else
-                case 188: start = pc; throw .trap(.disabledOpcode) // i8x16_eq
+                case 191: start = pc; throw .trap(.disabledOpcode) // i8x16_eq
 #endif
 #if InterpreterSIMD
-                case 189: op_i8x16Ne() // i8x16_ne
+                case 192: op_i8x16Ne() // i8x16_ne
 #else
-                case 189: start = pc; throw .trap(.disabledOpcode) // i8x16_ne
+                case 192: start = pc; throw .trap(.disabledOpcode) // i8x16_ne
 #endif
 #if InterpreterSIMD
-                case 190: op_i8x16LtS() // i8x16_lt_s
+                case 193: op_i8x16LtS() // i8x16_lt_s
 #else
-                case 190: start = pc; throw .trap(.disabledOpcode) // i8x16_lt_s
+                case 193: start = pc; throw .trap(.disabledOpcode) // i8x16_lt_s
 #endif
 #if InterpreterSIMD
-                case 191: op_i8x16LtU() // i8x16_lt_u
+                case 194: op_i8x16LtU() // i8x16_lt_u
 #else
-                case 191: start = pc; throw .trap(.disabledOpcode) // i8x16_lt_u
+                case 194: start = pc; throw .trap(.disabledOpcode) // i8x16_lt_u
 #endif
 #if InterpreterSIMD
-                case 192: op_i8x16GtS() // i8x16_gt_s
+                case 195: op_i8x16GtS() // i8x16_gt_s
 #else
-                case 192: start = pc; throw .trap(.disabledOpcode) // i8x16_gt_s
+                case 195: start = pc; throw .trap(.disabledOpcode) // i8x16_gt_s
 #endif
 #if InterpreterSIMD
-                case 193: op_i8x16GtU() // i8x16_gt_u
+                case 196: op_i8x16GtU() // i8x16_gt_u
 #else
-                case 193: start = pc; throw .trap(.disabledOpcode) // i8x16_gt_u
+                case 196: start = pc; throw .trap(.disabledOpcode) // i8x16_gt_u
 #endif
 #if InterpreterSIMD
-                case 194: op_i8x16LeS() // i8x16_le_s
+                case 197: op_i8x16LeS() // i8x16_le_s
 #else
-                case 194: start = pc; throw .trap(.disabledOpcode) // i8x16_le_s
+                case 197: start = pc; throw .trap(.disabledOpcode) // i8x16_le_s
 #endif
 #if InterpreterSIMD
-                case 195: op_i8x16LeU() // i8x16_le_u
+                case 198: op_i8x16LeU() // i8x16_le_u
 #else
-                case 195: start = pc; throw .trap(.disabledOpcode) // i8x16_le_u
+                case 198: start = pc; throw .trap(.disabledOpcode) // i8x16_le_u
 #endif
 #if InterpreterSIMD
-                case 196: op_i8x16GeS() // i8x16_ge_s
+                case 199: op_i8x16GeS() // i8x16_ge_s
 #else
-                case 196: start = pc; throw .trap(.disabledOpcode) // i8x16_ge_s
+                case 199: start = pc; throw .trap(.disabledOpcode) // i8x16_ge_s
 #endif
 #if InterpreterSIMD
-                case 197: op_i8x16GeU() // i8x16_ge_u
+                case 200: op_i8x16GeU() // i8x16_ge_u
 #else
-                case 197: start = pc; throw .trap(.disabledOpcode) // i8x16_ge_u
+                case 200: start = pc; throw .trap(.disabledOpcode) // i8x16_ge_u
 #endif
 #if InterpreterSIMD
-                case 198: op_i16x8Eq() // i16x8_eq
+                case 201: op_i16x8Eq() // i16x8_eq
 #else
-                case 198: start = pc; throw .trap(.disabledOpcode) // i16x8_eq
+                case 201: start = pc; throw .trap(.disabledOpcode) // i16x8_eq
 #endif
 #if InterpreterSIMD
-                case 199: op_i16x8Ne() // i16x8_ne
+                case 202: op_i16x8Ne() // i16x8_ne
 #else
-                case 199: start = pc; throw .trap(.disabledOpcode) // i16x8_ne
+                case 202: start = pc; throw .trap(.disabledOpcode) // i16x8_ne
 #endif
 #if InterpreterSIMD
-                case 200: op_i16x8LtS() // i16x8_lt_s
+                case 203: op_i16x8LtS() // i16x8_lt_s
 #else
-                case 200: start = pc; throw .trap(.disabledOpcode) // i16x8_lt_s
+                case 203: start = pc; throw .trap(.disabledOpcode) // i16x8_lt_s
 #endif
 #if InterpreterSIMD
-                case 201: op_i16x8LtU() // i16x8_lt_u
+                case 204: op_i16x8LtU() // i16x8_lt_u
 #else
-                case 201: start = pc; throw .trap(.disabledOpcode) // i16x8_lt_u
+                case 204: start = pc; throw .trap(.disabledOpcode) // i16x8_lt_u
 #endif
 #if InterpreterSIMD
-                case 202: op_i16x8GtS() // i16x8_gt_s
+                case 205: op_i16x8GtS() // i16x8_gt_s
 #else
-                case 202: start = pc; throw .trap(.disabledOpcode) // i16x8_gt_s
+                case 205: start = pc; throw .trap(.disabledOpcode) // i16x8_gt_s
 #endif
 #if InterpreterSIMD
-                case 203: op_i16x8GtU() // i16x8_gt_u
+                case 206: op_i16x8GtU() // i16x8_gt_u
 #else
-                case 203: start = pc; throw .trap(.disabledOpcode) // i16x8_gt_u
+                case 206: start = pc; throw .trap(.disabledOpcode) // i16x8_gt_u
 #endif
 #if InterpreterSIMD
-                case 204: op_i16x8LeS() // i16x8_le_s
+                case 207: op_i16x8LeS() // i16x8_le_s
 #else
-                case 204: start = pc; throw .trap(.disabledOpcode) // i16x8_le_s
+                case 207: start = pc; throw .trap(.disabledOpcode) // i16x8_le_s
 #endif
 #if InterpreterSIMD
-                case 205: op_i16x8LeU() // i16x8_le_u
+                case 208: op_i16x8LeU() // i16x8_le_u
 #else
-                case 205: start = pc; throw .trap(.disabledOpcode) // i16x8_le_u
+                case 208: start = pc; throw .trap(.disabledOpcode) // i16x8_le_u
 #endif
 #if InterpreterSIMD
-                case 206: op_i16x8GeS() // i16x8_ge_s
+                case 209: op_i16x8GeS() // i16x8_ge_s
 #else
-                case 206: start = pc; throw .trap(.disabledOpcode) // i16x8_ge_s
+                case 209: start = pc; throw .trap(.disabledOpcode) // i16x8_ge_s
 #endif
 #if InterpreterSIMD
-                case 207: op_i16x8GeU() // i16x8_ge_u
+                case 210: op_i16x8GeU() // i16x8_ge_u
 #else
-                case 207: start = pc; throw .trap(.disabledOpcode) // i16x8_ge_u
+                case 210: start = pc; throw .trap(.disabledOpcode) // i16x8_ge_u
 #endif
 #if InterpreterSIMD
-                case 208: op_i32x4Eq() // i32x4_eq
+                case 211: op_i32x4Eq() // i32x4_eq
 #else
-                case 208: start = pc; throw .trap(.disabledOpcode) // i32x4_eq
+                case 211: start = pc; throw .trap(.disabledOpcode) // i32x4_eq
 #endif
 #if InterpreterSIMD
-                case 209: op_i32x4Ne() // i32x4_ne
+                case 212: op_i32x4Ne() // i32x4_ne
 #else
-                case 209: start = pc; throw .trap(.disabledOpcode) // i32x4_ne
+                case 212: start = pc; throw .trap(.disabledOpcode) // i32x4_ne
 #endif
 #if InterpreterSIMD
-                case 210: op_i32x4LtS() // i32x4_lt_s
+                case 213: op_i32x4LtS() // i32x4_lt_s
 #else
-                case 210: start = pc; throw .trap(.disabledOpcode) // i32x4_lt_s
+                case 213: start = pc; throw .trap(.disabledOpcode) // i32x4_lt_s
 #endif
 #if InterpreterSIMD
-                case 211: op_i32x4LtU() // i32x4_lt_u
+                case 214: op_i32x4LtU() // i32x4_lt_u
 #else
-                case 211: start = pc; throw .trap(.disabledOpcode) // i32x4_lt_u
+                case 214: start = pc; throw .trap(.disabledOpcode) // i32x4_lt_u
 #endif
 #if InterpreterSIMD
-                case 212: op_i32x4GtS() // i32x4_gt_s
+                case 215: op_i32x4GtS() // i32x4_gt_s
 #else
-                case 212: start = pc; throw .trap(.disabledOpcode) // i32x4_gt_s
+                case 215: start = pc; throw .trap(.disabledOpcode) // i32x4_gt_s
 #endif
 #if InterpreterSIMD
-                case 213: op_i32x4GtU() // i32x4_gt_u
+                case 216: op_i32x4GtU() // i32x4_gt_u
 #else
-                case 213: start = pc; throw .trap(.disabledOpcode) // i32x4_gt_u
+                case 216: start = pc; throw .trap(.disabledOpcode) // i32x4_gt_u
 #endif
 #if InterpreterSIMD
-                case 214: op_i32x4LeS() // i32x4_le_s
+                case 217: op_i32x4LeS() // i32x4_le_s
 #else
-                case 214: start = pc; throw .trap(.disabledOpcode) // i32x4_le_s
+                case 217: start = pc; throw .trap(.disabledOpcode) // i32x4_le_s
 #endif
 #if InterpreterSIMD
-                case 215: op_i32x4LeU() // i32x4_le_u
+                case 218: op_i32x4LeU() // i32x4_le_u
 #else
-                case 215: start = pc; throw .trap(.disabledOpcode) // i32x4_le_u
+                case 218: start = pc; throw .trap(.disabledOpcode) // i32x4_le_u
 #endif
 #if InterpreterSIMD
-                case 216: op_i32x4GeS() // i32x4_ge_s
+                case 219: op_i32x4GeS() // i32x4_ge_s
 #else
-                case 216: start = pc; throw .trap(.disabledOpcode) // i32x4_ge_s
+                case 219: start = pc; throw .trap(.disabledOpcode) // i32x4_ge_s
 #endif
 #if InterpreterSIMD
-                case 217: op_i32x4GeU() // i32x4_ge_u
+                case 220: op_i32x4GeU() // i32x4_ge_u
 #else
-                case 217: start = pc; throw .trap(.disabledOpcode) // i32x4_ge_u
+                case 220: start = pc; throw .trap(.disabledOpcode) // i32x4_ge_u
 #endif
 #if InterpreterSIMD
-                case 218: op_i64x2Eq() // i64x2_eq
+                case 221: op_i64x2Eq() // i64x2_eq
 #else
-                case 218: start = pc; throw .trap(.disabledOpcode) // i64x2_eq
+                case 221: start = pc; throw .trap(.disabledOpcode) // i64x2_eq
 #endif
 #if InterpreterSIMD
-                case 219: op_i64x2Ne() // i64x2_ne
+                case 222: op_i64x2Ne() // i64x2_ne
 #else
-                case 219: start = pc; throw .trap(.disabledOpcode) // i64x2_ne
+                case 222: start = pc; throw .trap(.disabledOpcode) // i64x2_ne
 #endif
 #if InterpreterSIMD
-                case 220: op_i64x2LtS() // i64x2_lt_s
+                case 223: op_i64x2LtS() // i64x2_lt_s
 #else
-                case 220: start = pc; throw .trap(.disabledOpcode) // i64x2_lt_s
+                case 223: start = pc; throw .trap(.disabledOpcode) // i64x2_lt_s
 #endif
 #if InterpreterSIMD
-                case 221: op_i64x2GtS() // i64x2_gt_s
+                case 224: op_i64x2GtS() // i64x2_gt_s
 #else
-                case 221: start = pc; throw .trap(.disabledOpcode) // i64x2_gt_s
+                case 224: start = pc; throw .trap(.disabledOpcode) // i64x2_gt_s
 #endif
 #if InterpreterSIMD
-                case 222: op_i64x2LeS() // i64x2_le_s
+                case 225: op_i64x2LeS() // i64x2_le_s
 #else
-                case 222: start = pc; throw .trap(.disabledOpcode) // i64x2_le_s
+                case 225: start = pc; throw .trap(.disabledOpcode) // i64x2_le_s
 #endif
 #if InterpreterSIMD
-                case 223: op_i64x2GeS() // i64x2_ge_s
+                case 226: op_i64x2GeS() // i64x2_ge_s
 #else
-                case 223: start = pc; throw .trap(.disabledOpcode) // i64x2_ge_s
+                case 226: start = pc; throw .trap(.disabledOpcode) // i64x2_ge_s
 #endif
 #if InterpreterSIMD
-                case 224: op_f32x4Eq() // f32x4_eq
+                case 227: op_f32x4Eq() // f32x4_eq
 #else
-                case 224: start = pc; throw .trap(.disabledOpcode) // f32x4_eq
+                case 227: start = pc; throw .trap(.disabledOpcode) // f32x4_eq
 #endif
 #if InterpreterSIMD
-                case 225: op_f32x4Ne() // f32x4_ne
+                case 228: op_f32x4Ne() // f32x4_ne
 #else
-                case 225: start = pc; throw .trap(.disabledOpcode) // f32x4_ne
+                case 228: start = pc; throw .trap(.disabledOpcode) // f32x4_ne
 #endif
 #if InterpreterSIMD
-                case 226: op_f32x4Lt() // f32x4_lt
+                case 229: op_f32x4Lt() // f32x4_lt
 #else
-                case 226: start = pc; throw .trap(.disabledOpcode) // f32x4_lt
+                case 229: start = pc; throw .trap(.disabledOpcode) // f32x4_lt
 #endif
 #if InterpreterSIMD
-                case 227: op_f32x4Gt() // f32x4_gt
+                case 230: op_f32x4Gt() // f32x4_gt
 #else
-                case 227: start = pc; throw .trap(.disabledOpcode) // f32x4_gt
+                case 230: start = pc; throw .trap(.disabledOpcode) // f32x4_gt
 #endif
 #if InterpreterSIMD
-                case 228: op_f32x4Le() // f32x4_le
+                case 231: op_f32x4Le() // f32x4_le
 #else
-                case 228: start = pc; throw .trap(.disabledOpcode) // f32x4_le
+                case 231: start = pc; throw .trap(.disabledOpcode) // f32x4_le
 #endif
 #if InterpreterSIMD
-                case 229: op_f32x4Ge() // f32x4_ge
+                case 232: op_f32x4Ge() // f32x4_ge
 #else
-                case 229: start = pc; throw .trap(.disabledOpcode) // f32x4_ge
+                case 232: start = pc; throw .trap(.disabledOpcode) // f32x4_ge
 #endif
 #if InterpreterSIMD
-                case 230: op_f64x2Eq() // f64x2_eq
+                case 233: op_f64x2Eq() // f64x2_eq
 #else
-                case 230: start = pc; throw .trap(.disabledOpcode) // f64x2_eq
+                case 233: start = pc; throw .trap(.disabledOpcode) // f64x2_eq
 #endif
 #if InterpreterSIMD
-                case 231: op_f64x2Ne() // f64x2_ne
+                case 234: op_f64x2Ne() // f64x2_ne
 #else
-                case 231: start = pc; throw .trap(.disabledOpcode) // f64x2_ne
+                case 234: start = pc; throw .trap(.disabledOpcode) // f64x2_ne
 #endif
 #if InterpreterSIMD
-                case 232: op_f64x2Lt() // f64x2_lt
+                case 235: op_f64x2Lt() // f64x2_lt
 #else
-                case 232: start = pc; throw .trap(.disabledOpcode) // f64x2_lt
+                case 235: start = pc; throw .trap(.disabledOpcode) // f64x2_lt
 #endif
 #if InterpreterSIMD
-                case 233: op_f64x2Gt() // f64x2_gt
+                case 236: op_f64x2Gt() // f64x2_gt
 #else
-                case 233: start = pc; throw .trap(.disabledOpcode) // f64x2_gt
+                case 236: start = pc; throw .trap(.disabledOpcode) // f64x2_gt
 #endif
 #if InterpreterSIMD
-                case 234: op_f64x2Le() // f64x2_le
+                case 237: op_f64x2Le() // f64x2_le
 #else
-                case 234: start = pc; throw .trap(.disabledOpcode) // f64x2_le
+                case 237: start = pc; throw .trap(.disabledOpcode) // f64x2_le
 #endif
 #if InterpreterSIMD
-                case 235: op_f64x2Ge() // f64x2_ge
+                case 238: op_f64x2Ge() // f64x2_ge
 #else
-                case 235: start = pc; throw .trap(.disabledOpcode) // f64x2_ge
+                case 238: start = pc; throw .trap(.disabledOpcode) // f64x2_ge
 #endif
 #if InterpreterSIMD
-                case 236: op_i8x16Abs() // i8x16_abs
+                case 239: op_i8x16Abs() // i8x16_abs
 #else
-                case 236: start = pc; throw .trap(.disabledOpcode) // i8x16_abs
+                case 239: start = pc; throw .trap(.disabledOpcode) // i8x16_abs
 #endif
 #if InterpreterSIMD
-                case 237: op_i8x16Neg() // i8x16_neg
+                case 240: op_i8x16Neg() // i8x16_neg
 #else
-                case 237: start = pc; throw .trap(.disabledOpcode) // i8x16_neg
+                case 240: start = pc; throw .trap(.disabledOpcode) // i8x16_neg
 #endif
 #if InterpreterSIMD
-                case 238: op_i8x16AllTrue() // i8x16_all_true
+                case 241: op_i8x16AllTrue() // i8x16_all_true
 #else
-                case 238: start = pc; throw .trap(.disabledOpcode) // i8x16_all_true
+                case 241: start = pc; throw .trap(.disabledOpcode) // i8x16_all_true
 #endif
 #if InterpreterSIMD
-                case 239: op_i8x16Bitmask() // i8x16_bitmask
+                case 242: op_i8x16Bitmask() // i8x16_bitmask
 #else
-                case 239: start = pc; throw .trap(.disabledOpcode) // i8x16_bitmask
+                case 242: start = pc; throw .trap(.disabledOpcode) // i8x16_bitmask
 #endif
 #if InterpreterSIMD
-                case 240: op_i8x16Shl() // i8x16_shl
+                case 243: op_i8x16Shl() // i8x16_shl
 #else
-                case 240: start = pc; throw .trap(.disabledOpcode) // i8x16_shl
+                case 243: start = pc; throw .trap(.disabledOpcode) // i8x16_shl
 #endif
 #if InterpreterSIMD
-                case 241: op_i8x16ShrS() // i8x16_shr_s
+                case 244: op_i8x16ShrS() // i8x16_shr_s
 #else
-                case 241: start = pc; throw .trap(.disabledOpcode) // i8x16_shr_s
+                case 244: start = pc; throw .trap(.disabledOpcode) // i8x16_shr_s
 #endif
 #if InterpreterSIMD
-                case 242: op_i8x16ShrU() // i8x16_shr_u
+                case 245: op_i8x16ShrU() // i8x16_shr_u
 #else
-                case 242: start = pc; throw .trap(.disabledOpcode) // i8x16_shr_u
+                case 245: start = pc; throw .trap(.disabledOpcode) // i8x16_shr_u
 #endif
 #if InterpreterSIMD
-                case 243: op_i8x16Add() // i8x16_add
+                case 246: op_i8x16Add() // i8x16_add
 #else
-                case 243: start = pc; throw .trap(.disabledOpcode) // i8x16_add
+                case 246: start = pc; throw .trap(.disabledOpcode) // i8x16_add
 #endif
 #if InterpreterSIMD
-                case 244: op_i8x16Sub() // i8x16_sub
+                case 247: op_i8x16Sub() // i8x16_sub
 #else
-                case 244: start = pc; throw .trap(.disabledOpcode) // i8x16_sub
+                case 247: start = pc; throw .trap(.disabledOpcode) // i8x16_sub
 #endif
 #if InterpreterSIMD
-                case 245: op_i8x16MinS() // i8x16_min_s
+                case 248: op_i8x16MinS() // i8x16_min_s
 #else
-                case 245: start = pc; throw .trap(.disabledOpcode) // i8x16_min_s
+                case 248: start = pc; throw .trap(.disabledOpcode) // i8x16_min_s
 #endif
 #if InterpreterSIMD
-                case 246: op_i8x16MinU() // i8x16_min_u
+                case 249: op_i8x16MinU() // i8x16_min_u
 #else
-                case 246: start = pc; throw .trap(.disabledOpcode) // i8x16_min_u
+                case 249: start = pc; throw .trap(.disabledOpcode) // i8x16_min_u
 #endif
 #if InterpreterSIMD
-                case 247: op_i8x16MaxS() // i8x16_max_s
+                case 250: op_i8x16MaxS() // i8x16_max_s
 #else
-                case 247: start = pc; throw .trap(.disabledOpcode) // i8x16_max_s
+                case 250: start = pc; throw .trap(.disabledOpcode) // i8x16_max_s
 #endif
 #if InterpreterSIMD
-                case 248: op_i8x16MaxU() // i8x16_max_u
+                case 251: op_i8x16MaxU() // i8x16_max_u
 #else
-                case 248: start = pc; throw .trap(.disabledOpcode) // i8x16_max_u
+                case 251: start = pc; throw .trap(.disabledOpcode) // i8x16_max_u
 #endif
 #if InterpreterSIMD
-                case 249: op_i8x16AddSatS() // i8x16_add_sat_s
+                case 252: op_i8x16AddSatS() // i8x16_add_sat_s
 #else
-                case 249: start = pc; throw .trap(.disabledOpcode) // i8x16_add_sat_s
+                case 252: start = pc; throw .trap(.disabledOpcode) // i8x16_add_sat_s
 #endif
 #if InterpreterSIMD
-                case 250: op_i8x16AddSatU() // i8x16_add_sat_u
+                case 253: op_i8x16AddSatU() // i8x16_add_sat_u
 #else
-                case 250: start = pc; throw .trap(.disabledOpcode) // i8x16_add_sat_u
+                case 253: start = pc; throw .trap(.disabledOpcode) // i8x16_add_sat_u
 #endif
 #if InterpreterSIMD
-                case 251: op_i8x16SubSatS() // i8x16_sub_sat_s
+                case 254: op_i8x16SubSatS() // i8x16_sub_sat_s
 #else
-                case 251: start = pc; throw .trap(.disabledOpcode) // i8x16_sub_sat_s
+                case 254: start = pc; throw .trap(.disabledOpcode) // i8x16_sub_sat_s
 #endif
 #if InterpreterSIMD
-                case 252: op_i8x16SubSatU() // i8x16_sub_sat_u
+                case 255: op_i8x16SubSatU() // i8x16_sub_sat_u
 #else
-                case 252: start = pc; throw .trap(.disabledOpcode) // i8x16_sub_sat_u
+                case 255: start = pc; throw .trap(.disabledOpcode) // i8x16_sub_sat_u
 #endif
 #if InterpreterSIMD
-                case 253: op_i8x16AvgrU() // i8x16_avgr_u
+                case 256: op_i8x16AvgrU() // i8x16_avgr_u
 #else
-                case 253: start = pc; throw .trap(.disabledOpcode) // i8x16_avgr_u
+                case 256: start = pc; throw .trap(.disabledOpcode) // i8x16_avgr_u
 #endif
 #if InterpreterSIMD
-                case 254: op_i16x8Abs() // i16x8_abs
+                case 257: op_i16x8Abs() // i16x8_abs
 #else
-                case 254: start = pc; throw .trap(.disabledOpcode) // i16x8_abs
+                case 257: start = pc; throw .trap(.disabledOpcode) // i16x8_abs
 #endif
 #if InterpreterSIMD
-                case 255: op_i16x8Neg() // i16x8_neg
+                case 258: op_i16x8Neg() // i16x8_neg
 #else
-                case 255: start = pc; throw .trap(.disabledOpcode) // i16x8_neg
+                case 258: start = pc; throw .trap(.disabledOpcode) // i16x8_neg
 #endif
 #if InterpreterSIMD
-                case 256: op_i16x8AllTrue() // i16x8_all_true
+                case 259: op_i16x8AllTrue() // i16x8_all_true
 #else
-                case 256: start = pc; throw .trap(.disabledOpcode) // i16x8_all_true
+                case 259: start = pc; throw .trap(.disabledOpcode) // i16x8_all_true
 #endif
 #if InterpreterSIMD
-                case 257: op_i16x8Bitmask() // i16x8_bitmask
+                case 260: op_i16x8Bitmask() // i16x8_bitmask
 #else
-                case 257: start = pc; throw .trap(.disabledOpcode) // i16x8_bitmask
+                case 260: start = pc; throw .trap(.disabledOpcode) // i16x8_bitmask
 #endif
 #if InterpreterSIMD
-                case 258: op_i16x8Shl() // i16x8_shl
+                case 261: op_i16x8Shl() // i16x8_shl
 #else
-                case 258: start = pc; throw .trap(.disabledOpcode) // i16x8_shl
+                case 261: start = pc; throw .trap(.disabledOpcode) // i16x8_shl
 #endif
 #if InterpreterSIMD
-                case 259: op_i16x8ShrS() // i16x8_shr_s
+                case 262: op_i16x8ShrS() // i16x8_shr_s
 #else
-                case 259: start = pc; throw .trap(.disabledOpcode) // i16x8_shr_s
+                case 262: start = pc; throw .trap(.disabledOpcode) // i16x8_shr_s
 #endif
 #if InterpreterSIMD
-                case 260: op_i16x8ShrU() // i16x8_shr_u
+                case 263: op_i16x8ShrU() // i16x8_shr_u
 #else
-                case 260: start = pc; throw .trap(.disabledOpcode) // i16x8_shr_u
+                case 263: start = pc; throw .trap(.disabledOpcode) // i16x8_shr_u
 #endif
 #if InterpreterSIMD
-                case 261: op_i16x8Add() // i16x8_add
+                case 264: op_i16x8Add() // i16x8_add
 #else
-                case 261: start = pc; throw .trap(.disabledOpcode) // i16x8_add
+                case 264: start = pc; throw .trap(.disabledOpcode) // i16x8_add
 #endif
 #if InterpreterSIMD
-                case 262: op_i16x8Sub() // i16x8_sub
+                case 265: op_i16x8Sub() // i16x8_sub
 #else
-                case 262: start = pc; throw .trap(.disabledOpcode) // i16x8_sub
+                case 265: start = pc; throw .trap(.disabledOpcode) // i16x8_sub
 #endif
 #if InterpreterSIMD
-                case 263: op_i16x8Mul() // i16x8_mul
+                case 266: op_i16x8Mul() // i16x8_mul
 #else
-                case 263: start = pc; throw .trap(.disabledOpcode) // i16x8_mul
+                case 266: start = pc; throw .trap(.disabledOpcode) // i16x8_mul
 #endif
 #if InterpreterSIMD
-                case 264: op_i16x8MinS() // i16x8_min_s
+                case 267: op_i16x8MinS() // i16x8_min_s
 #else
-                case 264: start = pc; throw .trap(.disabledOpcode) // i16x8_min_s
+                case 267: start = pc; throw .trap(.disabledOpcode) // i16x8_min_s
 #endif
 #if InterpreterSIMD
-                case 265: op_i16x8MinU() // i16x8_min_u
+                case 268: op_i16x8MinU() // i16x8_min_u
 #else
-                case 265: start = pc; throw .trap(.disabledOpcode) // i16x8_min_u
+                case 268: start = pc; throw .trap(.disabledOpcode) // i16x8_min_u
 #endif
 #if InterpreterSIMD
-                case 266: op_i16x8MaxS() // i16x8_max_s
+                case 269: op_i16x8MaxS() // i16x8_max_s
 #else
-                case 266: start = pc; throw .trap(.disabledOpcode) // i16x8_max_s
+                case 269: start = pc; throw .trap(.disabledOpcode) // i16x8_max_s
 #endif
 #if InterpreterSIMD
-                case 267: op_i16x8MaxU() // i16x8_max_u
+                case 270: op_i16x8MaxU() // i16x8_max_u
 #else
-                case 267: start = pc; throw .trap(.disabledOpcode) // i16x8_max_u
+                case 270: start = pc; throw .trap(.disabledOpcode) // i16x8_max_u
 #endif
 #if InterpreterSIMD
-                case 268: op_i16x8AddSatS() // i16x8_add_sat_s
+                case 271: op_i16x8AddSatS() // i16x8_add_sat_s
 #else
-                case 268: start = pc; throw .trap(.disabledOpcode) // i16x8_add_sat_s
+                case 271: start = pc; throw .trap(.disabledOpcode) // i16x8_add_sat_s
 #endif
 #if InterpreterSIMD
-                case 269: op_i16x8AddSatU() // i16x8_add_sat_u
+                case 272: op_i16x8AddSatU() // i16x8_add_sat_u
 #else
-                case 269: start = pc; throw .trap(.disabledOpcode) // i16x8_add_sat_u
+                case 272: start = pc; throw .trap(.disabledOpcode) // i16x8_add_sat_u
 #endif
 #if InterpreterSIMD
-                case 270: op_i16x8SubSatS() // i16x8_sub_sat_s
+                case 273: op_i16x8SubSatS() // i16x8_sub_sat_s
 #else
-                case 270: start = pc; throw .trap(.disabledOpcode) // i16x8_sub_sat_s
+                case 273: start = pc; throw .trap(.disabledOpcode) // i16x8_sub_sat_s
 #endif
 #if InterpreterSIMD
-                case 271: op_i16x8SubSatU() // i16x8_sub_sat_u
+                case 274: op_i16x8SubSatU() // i16x8_sub_sat_u
 #else
-                case 271: start = pc; throw .trap(.disabledOpcode) // i16x8_sub_sat_u
+                case 274: start = pc; throw .trap(.disabledOpcode) // i16x8_sub_sat_u
 #endif
 #if InterpreterSIMD
-                case 272: op_i16x8AvgrU() // i16x8_avgr_u
+                case 275: op_i16x8AvgrU() // i16x8_avgr_u
 #else
-                case 272: start = pc; throw .trap(.disabledOpcode) // i16x8_avgr_u
+                case 275: start = pc; throw .trap(.disabledOpcode) // i16x8_avgr_u
 #endif
 #if InterpreterSIMD
-                case 273: op_i32x4Abs() // i32x4_abs
+                case 276: op_i32x4Abs() // i32x4_abs
 #else
-                case 273: start = pc; throw .trap(.disabledOpcode) // i32x4_abs
+                case 276: start = pc; throw .trap(.disabledOpcode) // i32x4_abs
 #endif
 #if InterpreterSIMD
-                case 274: op_i32x4Neg() // i32x4_neg
+                case 277: op_i32x4Neg() // i32x4_neg
 #else
-                case 274: start = pc; throw .trap(.disabledOpcode) // i32x4_neg
+                case 277: start = pc; throw .trap(.disabledOpcode) // i32x4_neg
 #endif
 #if InterpreterSIMD
-                case 275: op_i32x4AllTrue() // i32x4_all_true
+                case 278: op_i32x4AllTrue() // i32x4_all_true
 #else
-                case 275: start = pc; throw .trap(.disabledOpcode) // i32x4_all_true
+                case 278: start = pc; throw .trap(.disabledOpcode) // i32x4_all_true
 #endif
 #if InterpreterSIMD
-                case 276: op_i32x4Bitmask() // i32x4_bitmask
+                case 279: op_i32x4Bitmask() // i32x4_bitmask
 #else
-                case 276: start = pc; throw .trap(.disabledOpcode) // i32x4_bitmask
+                case 279: start = pc; throw .trap(.disabledOpcode) // i32x4_bitmask
 #endif
 #if InterpreterSIMD
-                case 277: op_i32x4Shl() // i32x4_shl
+                case 280: op_i32x4Shl() // i32x4_shl
 #else
-                case 277: start = pc; throw .trap(.disabledOpcode) // i32x4_shl
+                case 280: start = pc; throw .trap(.disabledOpcode) // i32x4_shl
 #endif
 #if InterpreterSIMD
-                case 278: op_i32x4ShrS() // i32x4_shr_s
+                case 281: op_i32x4ShrS() // i32x4_shr_s
 #else
-                case 278: start = pc; throw .trap(.disabledOpcode) // i32x4_shr_s
+                case 281: start = pc; throw .trap(.disabledOpcode) // i32x4_shr_s
 #endif
 #if InterpreterSIMD
-                case 279: op_i32x4ShrU() // i32x4_shr_u
+                case 282: op_i32x4ShrU() // i32x4_shr_u
 #else
-                case 279: start = pc; throw .trap(.disabledOpcode) // i32x4_shr_u
+                case 282: start = pc; throw .trap(.disabledOpcode) // i32x4_shr_u
 #endif
 #if InterpreterSIMD
-                case 280: op_i32x4Add() // i32x4_add
+                case 283: op_i32x4Add() // i32x4_add
 #else
-                case 280: start = pc; throw .trap(.disabledOpcode) // i32x4_add
+                case 283: start = pc; throw .trap(.disabledOpcode) // i32x4_add
 #endif
 #if InterpreterSIMD
-                case 281: op_i32x4Sub() // i32x4_sub
+                case 284: op_i32x4Sub() // i32x4_sub
 #else
-                case 281: start = pc; throw .trap(.disabledOpcode) // i32x4_sub
+                case 284: start = pc; throw .trap(.disabledOpcode) // i32x4_sub
 #endif
 #if InterpreterSIMD
-                case 282: op_i32x4Mul() // i32x4_mul
+                case 285: op_i32x4Mul() // i32x4_mul
 #else
-                case 282: start = pc; throw .trap(.disabledOpcode) // i32x4_mul
+                case 285: start = pc; throw .trap(.disabledOpcode) // i32x4_mul
 #endif
 #if InterpreterSIMD
-                case 283: op_i32x4MinS() // i32x4_min_s
+                case 286: op_i32x4MinS() // i32x4_min_s
 #else
-                case 283: start = pc; throw .trap(.disabledOpcode) // i32x4_min_s
+                case 286: start = pc; throw .trap(.disabledOpcode) // i32x4_min_s
 #endif
 #if InterpreterSIMD
-                case 284: op_i32x4MinU() // i32x4_min_u
+                case 287: op_i32x4MinU() // i32x4_min_u
 #else
-                case 284: start = pc; throw .trap(.disabledOpcode) // i32x4_min_u
+                case 287: start = pc; throw .trap(.disabledOpcode) // i32x4_min_u
 #endif
 #if InterpreterSIMD
-                case 285: op_i32x4MaxS() // i32x4_max_s
+                case 288: op_i32x4MaxS() // i32x4_max_s
 #else
-                case 285: start = pc; throw .trap(.disabledOpcode) // i32x4_max_s
+                case 288: start = pc; throw .trap(.disabledOpcode) // i32x4_max_s
 #endif
 #if InterpreterSIMD
-                case 286: op_i32x4MaxU() // i32x4_max_u
+                case 289: op_i32x4MaxU() // i32x4_max_u
 #else
-                case 286: start = pc; throw .trap(.disabledOpcode) // i32x4_max_u
+                case 289: start = pc; throw .trap(.disabledOpcode) // i32x4_max_u
 #endif
 #if InterpreterSIMD
-                case 287: op_i64x2Abs() // i64x2_abs
+                case 290: op_i64x2Abs() // i64x2_abs
 #else
-                case 287: start = pc; throw .trap(.disabledOpcode) // i64x2_abs
+                case 290: start = pc; throw .trap(.disabledOpcode) // i64x2_abs
 #endif
 #if InterpreterSIMD
-                case 288: op_i64x2Neg() // i64x2_neg
+                case 291: op_i64x2Neg() // i64x2_neg
 #else
-                case 288: start = pc; throw .trap(.disabledOpcode) // i64x2_neg
+                case 291: start = pc; throw .trap(.disabledOpcode) // i64x2_neg
 #endif
 #if InterpreterSIMD
-                case 289: op_i64x2AllTrue() // i64x2_all_true
+                case 292: op_i64x2AllTrue() // i64x2_all_true
 #else
-                case 289: start = pc; throw .trap(.disabledOpcode) // i64x2_all_true
+                case 292: start = pc; throw .trap(.disabledOpcode) // i64x2_all_true
 #endif
 #if InterpreterSIMD
-                case 290: op_i64x2Bitmask() // i64x2_bitmask
+                case 293: op_i64x2Bitmask() // i64x2_bitmask
 #else
-                case 290: start = pc; throw .trap(.disabledOpcode) // i64x2_bitmask
+                case 293: start = pc; throw .trap(.disabledOpcode) // i64x2_bitmask
 #endif
 #if InterpreterSIMD
-                case 291: op_i64x2Shl() // i64x2_shl
+                case 294: op_i64x2Shl() // i64x2_shl
 #else
-                case 291: start = pc; throw .trap(.disabledOpcode) // i64x2_shl
+                case 294: start = pc; throw .trap(.disabledOpcode) // i64x2_shl
 #endif
 #if InterpreterSIMD
-                case 292: op_i64x2ShrS() // i64x2_shr_s
+                case 295: op_i64x2ShrS() // i64x2_shr_s
 #else
-                case 292: start = pc; throw .trap(.disabledOpcode) // i64x2_shr_s
+                case 295: start = pc; throw .trap(.disabledOpcode) // i64x2_shr_s
 #endif
 #if InterpreterSIMD
-                case 293: op_i64x2ShrU() // i64x2_shr_u
+                case 296: op_i64x2ShrU() // i64x2_shr_u
 #else
-                case 293: start = pc; throw .trap(.disabledOpcode) // i64x2_shr_u
+                case 296: start = pc; throw .trap(.disabledOpcode) // i64x2_shr_u
 #endif
 #if InterpreterSIMD
-                case 294: op_i64x2Add() // i64x2_add
+                case 297: op_i64x2Add() // i64x2_add
 #else
-                case 294: start = pc; throw .trap(.disabledOpcode) // i64x2_add
+                case 297: start = pc; throw .trap(.disabledOpcode) // i64x2_add
 #endif
 #if InterpreterSIMD
-                case 295: op_i64x2Sub() // i64x2_sub
+                case 298: op_i64x2Sub() // i64x2_sub
 #else
-                case 295: start = pc; throw .trap(.disabledOpcode) // i64x2_sub
+                case 298: start = pc; throw .trap(.disabledOpcode) // i64x2_sub
 #endif
 #if InterpreterSIMD
-                case 296: op_i64x2Mul() // i64x2_mul
+                case 299: op_i64x2Mul() // i64x2_mul
 #else
-                case 296: start = pc; throw .trap(.disabledOpcode) // i64x2_mul
+                case 299: start = pc; throw .trap(.disabledOpcode) // i64x2_mul
 #endif
 #if InterpreterSIMD
-                case 297: op_i8x16Popcnt() // i8x16_popcnt
+                case 300: op_i8x16Popcnt() // i8x16_popcnt
 #else
-                case 297: start = pc; throw .trap(.disabledOpcode) // i8x16_popcnt
+                case 300: start = pc; throw .trap(.disabledOpcode) // i8x16_popcnt
 #endif
 #if InterpreterSIMD
-                case 298: op_i8x16NarrowI16x8S() // i8x16_narrow_i16x8_s
+                case 301: op_i8x16NarrowI16x8S() // i8x16_narrow_i16x8_s
 #else
-                case 298: start = pc; throw .trap(.disabledOpcode) // i8x16_narrow_i16x8_s
+                case 301: start = pc; throw .trap(.disabledOpcode) // i8x16_narrow_i16x8_s
 #endif
 #if InterpreterSIMD
-                case 299: op_i8x16NarrowI16x8U() // i8x16_narrow_i16x8_u
+                case 302: op_i8x16NarrowI16x8U() // i8x16_narrow_i16x8_u
 #else
-                case 299: start = pc; throw .trap(.disabledOpcode) // i8x16_narrow_i16x8_u
+                case 302: start = pc; throw .trap(.disabledOpcode) // i8x16_narrow_i16x8_u
 #endif
 #if InterpreterSIMD
-                case 300: op_i16x8NarrowI32x4S() // i16x8_narrow_i32x4_s
+                case 303: op_i16x8NarrowI32x4S() // i16x8_narrow_i32x4_s
 #else
-                case 300: start = pc; throw .trap(.disabledOpcode) // i16x8_narrow_i32x4_s
+                case 303: start = pc; throw .trap(.disabledOpcode) // i16x8_narrow_i32x4_s
 #endif
 #if InterpreterSIMD
-                case 301: op_i16x8NarrowI32x4U() // i16x8_narrow_i32x4_u
+                case 304: op_i16x8NarrowI32x4U() // i16x8_narrow_i32x4_u
 #else
-                case 301: start = pc; throw .trap(.disabledOpcode) // i16x8_narrow_i32x4_u
+                case 304: start = pc; throw .trap(.disabledOpcode) // i16x8_narrow_i32x4_u
 #endif
 #if InterpreterSIMD
-                case 302: op_i16x8ExtendLowI8x16S() // i16x8_extend_low_i8x16_s
+                case 305: op_i16x8ExtendLowI8x16S() // i16x8_extend_low_i8x16_s
 #else
-                case 302: start = pc; throw .trap(.disabledOpcode) // i16x8_extend_low_i8x16_s
+                case 305: start = pc; throw .trap(.disabledOpcode) // i16x8_extend_low_i8x16_s
 #endif
 #if InterpreterSIMD
-                case 303: op_i16x8ExtmulLowI8x16S() // i16x8_extmul_low_i8x16_s
+                case 306: op_i16x8ExtmulLowI8x16S() // i16x8_extmul_low_i8x16_s
 #else
-                case 303: start = pc; throw .trap(.disabledOpcode) // i16x8_extmul_low_i8x16_s
+                case 306: start = pc; throw .trap(.disabledOpcode) // i16x8_extmul_low_i8x16_s
 #endif
 #if InterpreterSIMD
-                case 304: op_i16x8ExtendLowI8x16U() // i16x8_extend_low_i8x16_u
+                case 307: op_i16x8ExtendLowI8x16U() // i16x8_extend_low_i8x16_u
 #else
-                case 304: start = pc; throw .trap(.disabledOpcode) // i16x8_extend_low_i8x16_u
+                case 307: start = pc; throw .trap(.disabledOpcode) // i16x8_extend_low_i8x16_u
 #endif
 #if InterpreterSIMD
-                case 305: op_i16x8ExtmulLowI8x16U() // i16x8_extmul_low_i8x16_u
+                case 308: op_i16x8ExtmulLowI8x16U() // i16x8_extmul_low_i8x16_u
 #else
-                case 305: start = pc; throw .trap(.disabledOpcode) // i16x8_extmul_low_i8x16_u
+                case 308: start = pc; throw .trap(.disabledOpcode) // i16x8_extmul_low_i8x16_u
 #endif
 #if InterpreterSIMD
-                case 306: op_i16x8ExtendHighI8x16S() // i16x8_extend_high_i8x16_s
+                case 309: op_i16x8ExtendHighI8x16S() // i16x8_extend_high_i8x16_s
 #else
-                case 306: start = pc; throw .trap(.disabledOpcode) // i16x8_extend_high_i8x16_s
+                case 309: start = pc; throw .trap(.disabledOpcode) // i16x8_extend_high_i8x16_s
 #endif
 #if InterpreterSIMD
-                case 307: op_i16x8ExtmulHighI8x16S() // i16x8_extmul_high_i8x16_s
+                case 310: op_i16x8ExtmulHighI8x16S() // i16x8_extmul_high_i8x16_s
 #else
-                case 307: start = pc; throw .trap(.disabledOpcode) // i16x8_extmul_high_i8x16_s
+                case 310: start = pc; throw .trap(.disabledOpcode) // i16x8_extmul_high_i8x16_s
 #endif
 #if InterpreterSIMD
-                case 308: op_i16x8ExtendHighI8x16U() // i16x8_extend_high_i8x16_u
+                case 311: op_i16x8ExtendHighI8x16U() // i16x8_extend_high_i8x16_u
 #else
-                case 308: start = pc; throw .trap(.disabledOpcode) // i16x8_extend_high_i8x16_u
+                case 311: start = pc; throw .trap(.disabledOpcode) // i16x8_extend_high_i8x16_u
 #endif
 #if InterpreterSIMD
-                case 309: op_i16x8ExtmulHighI8x16U() // i16x8_extmul_high_i8x16_u
+                case 312: op_i16x8ExtmulHighI8x16U() // i16x8_extmul_high_i8x16_u
 #else
-                case 309: start = pc; throw .trap(.disabledOpcode) // i16x8_extmul_high_i8x16_u
+                case 312: start = pc; throw .trap(.disabledOpcode) // i16x8_extmul_high_i8x16_u
 #endif
 #if InterpreterSIMD
-                case 310: op_i32x4ExtendLowI16x8S() // i32x4_extend_low_i16x8_s
+                case 313: op_i32x4ExtendLowI16x8S() // i32x4_extend_low_i16x8_s
 #else
-                case 310: start = pc; throw .trap(.disabledOpcode) // i32x4_extend_low_i16x8_s
+                case 313: start = pc; throw .trap(.disabledOpcode) // i32x4_extend_low_i16x8_s
 #endif
 #if InterpreterSIMD
-                case 311: op_i32x4ExtmulLowI16x8S() // i32x4_extmul_low_i16x8_s
+                case 314: op_i32x4ExtmulLowI16x8S() // i32x4_extmul_low_i16x8_s
 #else
-                case 311: start = pc; throw .trap(.disabledOpcode) // i32x4_extmul_low_i16x8_s
+                case 314: start = pc; throw .trap(.disabledOpcode) // i32x4_extmul_low_i16x8_s
 #endif
 #if InterpreterSIMD
-                case 312: op_i32x4ExtendLowI16x8U() // i32x4_extend_low_i16x8_u
+                case 315: op_i32x4ExtendLowI16x8U() // i32x4_extend_low_i16x8_u
 #else
-                case 312: start = pc; throw .trap(.disabledOpcode) // i32x4_extend_low_i16x8_u
+                case 315: start = pc; throw .trap(.disabledOpcode) // i32x4_extend_low_i16x8_u
 #endif
 #if InterpreterSIMD
-                case 313: op_i32x4ExtmulLowI16x8U() // i32x4_extmul_low_i16x8_u
+                case 316: op_i32x4ExtmulLowI16x8U() // i32x4_extmul_low_i16x8_u
 #else
-                case 313: start = pc; throw .trap(.disabledOpcode) // i32x4_extmul_low_i16x8_u
+                case 316: start = pc; throw .trap(.disabledOpcode) // i32x4_extmul_low_i16x8_u
 #endif
 #if InterpreterSIMD
-                case 314: op_i32x4ExtendHighI16x8S() // i32x4_extend_high_i16x8_s
+                case 317: op_i32x4ExtendHighI16x8S() // i32x4_extend_high_i16x8_s
 #else
-                case 314: start = pc; throw .trap(.disabledOpcode) // i32x4_extend_high_i16x8_s
+                case 317: start = pc; throw .trap(.disabledOpcode) // i32x4_extend_high_i16x8_s
 #endif
 #if InterpreterSIMD
-                case 315: op_i32x4ExtmulHighI16x8S() // i32x4_extmul_high_i16x8_s
+                case 318: op_i32x4ExtmulHighI16x8S() // i32x4_extmul_high_i16x8_s
 #else
-                case 315: start = pc; throw .trap(.disabledOpcode) // i32x4_extmul_high_i16x8_s
+                case 318: start = pc; throw .trap(.disabledOpcode) // i32x4_extmul_high_i16x8_s
 #endif
 #if InterpreterSIMD
-                case 316: op_i32x4ExtendHighI16x8U() // i32x4_extend_high_i16x8_u
+                case 319: op_i32x4ExtendHighI16x8U() // i32x4_extend_high_i16x8_u
 #else
-                case 316: start = pc; throw .trap(.disabledOpcode) // i32x4_extend_high_i16x8_u
+                case 319: start = pc; throw .trap(.disabledOpcode) // i32x4_extend_high_i16x8_u
 #endif
 #if InterpreterSIMD
-                case 317: op_i32x4ExtmulHighI16x8U() // i32x4_extmul_high_i16x8_u
+                case 320: op_i32x4ExtmulHighI16x8U() // i32x4_extmul_high_i16x8_u
 #else
-                case 317: start = pc; throw .trap(.disabledOpcode) // i32x4_extmul_high_i16x8_u
+                case 320: start = pc; throw .trap(.disabledOpcode) // i32x4_extmul_high_i16x8_u
 #endif
 #if InterpreterSIMD
-                case 318: op_i64x2ExtendLowI32x4S() // i64x2_extend_low_i32x4_s
+                case 321: op_i64x2ExtendLowI32x4S() // i64x2_extend_low_i32x4_s
 #else
-                case 318: start = pc; throw .trap(.disabledOpcode) // i64x2_extend_low_i32x4_s
+                case 321: start = pc; throw .trap(.disabledOpcode) // i64x2_extend_low_i32x4_s
 #endif
 #if InterpreterSIMD
-                case 319: op_i64x2ExtmulLowI32x4S() // i64x2_extmul_low_i32x4_s
+                case 322: op_i64x2ExtmulLowI32x4S() // i64x2_extmul_low_i32x4_s
 #else
-                case 319: start = pc; throw .trap(.disabledOpcode) // i64x2_extmul_low_i32x4_s
+                case 322: start = pc; throw .trap(.disabledOpcode) // i64x2_extmul_low_i32x4_s
 #endif
 #if InterpreterSIMD
-                case 320: op_i64x2ExtendLowI32x4U() // i64x2_extend_low_i32x4_u
+                case 323: op_i64x2ExtendLowI32x4U() // i64x2_extend_low_i32x4_u
 #else
-                case 320: start = pc; throw .trap(.disabledOpcode) // i64x2_extend_low_i32x4_u
+                case 323: start = pc; throw .trap(.disabledOpcode) // i64x2_extend_low_i32x4_u
 #endif
 #if InterpreterSIMD
-                case 321: op_i64x2ExtmulLowI32x4U() // i64x2_extmul_low_i32x4_u
+                case 324: op_i64x2ExtmulLowI32x4U() // i64x2_extmul_low_i32x4_u
 #else
-                case 321: start = pc; throw .trap(.disabledOpcode) // i64x2_extmul_low_i32x4_u
+                case 324: start = pc; throw .trap(.disabledOpcode) // i64x2_extmul_low_i32x4_u
 #endif
 #if InterpreterSIMD
-                case 322: op_i64x2ExtendHighI32x4S() // i64x2_extend_high_i32x4_s
+                case 325: op_i64x2ExtendHighI32x4S() // i64x2_extend_high_i32x4_s
 #else
-                case 322: start = pc; throw .trap(.disabledOpcode) // i64x2_extend_high_i32x4_s
+                case 325: start = pc; throw .trap(.disabledOpcode) // i64x2_extend_high_i32x4_s
 #endif
 #if InterpreterSIMD
-                case 323: op_i64x2ExtmulHighI32x4S() // i64x2_extmul_high_i32x4_s
+                case 326: op_i64x2ExtmulHighI32x4S() // i64x2_extmul_high_i32x4_s
 #else
-                case 323: start = pc; throw .trap(.disabledOpcode) // i64x2_extmul_high_i32x4_s
+                case 326: start = pc; throw .trap(.disabledOpcode) // i64x2_extmul_high_i32x4_s
 #endif
 #if InterpreterSIMD
-                case 324: op_i64x2ExtendHighI32x4U() // i64x2_extend_high_i32x4_u
+                case 327: op_i64x2ExtendHighI32x4U() // i64x2_extend_high_i32x4_u
 #else
-                case 324: start = pc; throw .trap(.disabledOpcode) // i64x2_extend_high_i32x4_u
+                case 327: start = pc; throw .trap(.disabledOpcode) // i64x2_extend_high_i32x4_u
 #endif
 #if InterpreterSIMD
-                case 325: op_i64x2ExtmulHighI32x4U() // i64x2_extmul_high_i32x4_u
+                case 328: op_i64x2ExtmulHighI32x4U() // i64x2_extmul_high_i32x4_u
 #else
-                case 325: start = pc; throw .trap(.disabledOpcode) // i64x2_extmul_high_i32x4_u
+                case 328: start = pc; throw .trap(.disabledOpcode) // i64x2_extmul_high_i32x4_u
 #endif
 #if InterpreterSIMD
-                case 326: op_i16x8ExtaddPairwiseI8x16S() // i16x8_extadd_pairwise_i8x16_s
+                case 329: op_i16x8ExtaddPairwiseI8x16S() // i16x8_extadd_pairwise_i8x16_s
 #else
-                case 326: start = pc; throw .trap(.disabledOpcode) // i16x8_extadd_pairwise_i8x16_s
+                case 329: start = pc; throw .trap(.disabledOpcode) // i16x8_extadd_pairwise_i8x16_s
 #endif
 #if InterpreterSIMD
-                case 327: op_i16x8ExtaddPairwiseI8x16U() // i16x8_extadd_pairwise_i8x16_u
+                case 330: op_i16x8ExtaddPairwiseI8x16U() // i16x8_extadd_pairwise_i8x16_u
 #else
-                case 327: start = pc; throw .trap(.disabledOpcode) // i16x8_extadd_pairwise_i8x16_u
+                case 330: start = pc; throw .trap(.disabledOpcode) // i16x8_extadd_pairwise_i8x16_u
 #endif
 #if InterpreterSIMD
-                case 328: op_i32x4ExtaddPairwiseI16x8S() // i32x4_extadd_pairwise_i16x8_s
+                case 331: op_i32x4ExtaddPairwiseI16x8S() // i32x4_extadd_pairwise_i16x8_s
 #else
-                case 328: start = pc; throw .trap(.disabledOpcode) // i32x4_extadd_pairwise_i16x8_s
+                case 331: start = pc; throw .trap(.disabledOpcode) // i32x4_extadd_pairwise_i16x8_s
 #endif
 #if InterpreterSIMD
-                case 329: op_i32x4ExtaddPairwiseI16x8U() // i32x4_extadd_pairwise_i16x8_u
+                case 332: op_i32x4ExtaddPairwiseI16x8U() // i32x4_extadd_pairwise_i16x8_u
 #else
-                case 329: start = pc; throw .trap(.disabledOpcode) // i32x4_extadd_pairwise_i16x8_u
+                case 332: start = pc; throw .trap(.disabledOpcode) // i32x4_extadd_pairwise_i16x8_u
 #endif
 #if InterpreterSIMD
-                case 330: op_i16x8Q15mulrSatS() // i16x8_q15mulr_sat_s
+                case 333: op_i16x8Q15mulrSatS() // i16x8_q15mulr_sat_s
 #else
-                case 330: start = pc; throw .trap(.disabledOpcode) // i16x8_q15mulr_sat_s
+                case 333: start = pc; throw .trap(.disabledOpcode) // i16x8_q15mulr_sat_s
 #endif
 #if InterpreterSIMD
-                case 331: op_i32x4DotI16x8S() // i32x4_dot_i16x8_s
+                case 334: op_i32x4DotI16x8S() // i32x4_dot_i16x8_s
 #else
-                case 331: start = pc; throw .trap(.disabledOpcode) // i32x4_dot_i16x8_s
+                case 334: start = pc; throw .trap(.disabledOpcode) // i32x4_dot_i16x8_s
 #endif
 #if InterpreterSIMD
-                case 332: op_f32x4Ceil() // f32x4_ceil
+                case 335: op_f32x4Ceil() // f32x4_ceil
 #else
-                case 332: start = pc; throw .trap(.disabledOpcode) // f32x4_ceil
+                case 335: start = pc; throw .trap(.disabledOpcode) // f32x4_ceil
 #endif
 #if InterpreterSIMD
-                case 333: op_f32x4Floor() // f32x4_floor
+                case 336: op_f32x4Floor() // f32x4_floor
 #else
-                case 333: start = pc; throw .trap(.disabledOpcode) // f32x4_floor
+                case 336: start = pc; throw .trap(.disabledOpcode) // f32x4_floor
 #endif
 #if InterpreterSIMD
-                case 334: op_f32x4Trunc() // f32x4_trunc
+                case 337: op_f32x4Trunc() // f32x4_trunc
 #else
-                case 334: start = pc; throw .trap(.disabledOpcode) // f32x4_trunc
+                case 337: start = pc; throw .trap(.disabledOpcode) // f32x4_trunc
 #endif
 #if InterpreterSIMD
-                case 335: op_f32x4Nearest() // f32x4_nearest
+                case 338: op_f32x4Nearest() // f32x4_nearest
 #else
-                case 335: start = pc; throw .trap(.disabledOpcode) // f32x4_nearest
+                case 338: start = pc; throw .trap(.disabledOpcode) // f32x4_nearest
 #endif
 #if InterpreterSIMD
-                case 336: op_f32x4Abs() // f32x4_abs
+                case 339: op_f32x4Abs() // f32x4_abs
 #else
-                case 336: start = pc; throw .trap(.disabledOpcode) // f32x4_abs
+                case 339: start = pc; throw .trap(.disabledOpcode) // f32x4_abs
 #endif
 #if InterpreterSIMD
-                case 337: op_f32x4Neg() // f32x4_neg
+                case 340: op_f32x4Neg() // f32x4_neg
 #else
-                case 337: start = pc; throw .trap(.disabledOpcode) // f32x4_neg
+                case 340: start = pc; throw .trap(.disabledOpcode) // f32x4_neg
 #endif
 #if InterpreterSIMD
-                case 338: op_f32x4Sqrt() // f32x4_sqrt
+                case 341: op_f32x4Sqrt() // f32x4_sqrt
 #else
-                case 338: start = pc; throw .trap(.disabledOpcode) // f32x4_sqrt
+                case 341: start = pc; throw .trap(.disabledOpcode) // f32x4_sqrt
 #endif
 #if InterpreterSIMD
-                case 339: op_f32x4Add() // f32x4_add
+                case 342: op_f32x4Add() // f32x4_add
 #else
-                case 339: start = pc; throw .trap(.disabledOpcode) // f32x4_add
+                case 342: start = pc; throw .trap(.disabledOpcode) // f32x4_add
 #endif
 #if InterpreterSIMD
-                case 340: op_f32x4Sub() // f32x4_sub
+                case 343: op_f32x4Sub() // f32x4_sub
 #else
-                case 340: start = pc; throw .trap(.disabledOpcode) // f32x4_sub
+                case 343: start = pc; throw .trap(.disabledOpcode) // f32x4_sub
 #endif
 #if InterpreterSIMD
-                case 341: op_f32x4Mul() // f32x4_mul
+                case 344: op_f32x4Mul() // f32x4_mul
 #else
-                case 341: start = pc; throw .trap(.disabledOpcode) // f32x4_mul
+                case 344: start = pc; throw .trap(.disabledOpcode) // f32x4_mul
 #endif
 #if InterpreterSIMD
-                case 342: op_f32x4Div() // f32x4_div
+                case 345: op_f32x4Div() // f32x4_div
 #else
-                case 342: start = pc; throw .trap(.disabledOpcode) // f32x4_div
+                case 345: start = pc; throw .trap(.disabledOpcode) // f32x4_div
 #endif
 #if InterpreterSIMD
-                case 343: op_f32x4Min() // f32x4_min
+                case 346: op_f32x4Min() // f32x4_min
 #else
-                case 343: start = pc; throw .trap(.disabledOpcode) // f32x4_min
+                case 346: start = pc; throw .trap(.disabledOpcode) // f32x4_min
 #endif
 #if InterpreterSIMD
-                case 344: op_f32x4Max() // f32x4_max
+                case 347: op_f32x4Max() // f32x4_max
 #else
-                case 344: start = pc; throw .trap(.disabledOpcode) // f32x4_max
+                case 347: start = pc; throw .trap(.disabledOpcode) // f32x4_max
 #endif
 #if InterpreterSIMD
-                case 345: op_f32x4Pmin() // f32x4_pmin
+                case 348: op_f32x4Pmin() // f32x4_pmin
 #else
-                case 345: start = pc; throw .trap(.disabledOpcode) // f32x4_pmin
+                case 348: start = pc; throw .trap(.disabledOpcode) // f32x4_pmin
 #endif
 #if InterpreterSIMD
-                case 346: op_f32x4Pmax() // f32x4_pmax
+                case 349: op_f32x4Pmax() // f32x4_pmax
 #else
-                case 346: start = pc; throw .trap(.disabledOpcode) // f32x4_pmax
+                case 349: start = pc; throw .trap(.disabledOpcode) // f32x4_pmax
 #endif
 #if InterpreterSIMD
-                case 347: op_f64x2Ceil() // f64x2_ceil
+                case 350: op_f64x2Ceil() // f64x2_ceil
 #else
-                case 347: start = pc; throw .trap(.disabledOpcode) // f64x2_ceil
+                case 350: start = pc; throw .trap(.disabledOpcode) // f64x2_ceil
 #endif
 #if InterpreterSIMD
-                case 348: op_f64x2Floor() // f64x2_floor
+                case 351: op_f64x2Floor() // f64x2_floor
 #else
-                case 348: start = pc; throw .trap(.disabledOpcode) // f64x2_floor
+                case 351: start = pc; throw .trap(.disabledOpcode) // f64x2_floor
 #endif
 #if InterpreterSIMD
-                case 349: op_f64x2Trunc() // f64x2_trunc
+                case 352: op_f64x2Trunc() // f64x2_trunc
 #else
-                case 349: start = pc; throw .trap(.disabledOpcode) // f64x2_trunc
+                case 352: start = pc; throw .trap(.disabledOpcode) // f64x2_trunc
 #endif
 #if InterpreterSIMD
-                case 350: op_f64x2Nearest() // f64x2_nearest
+                case 353: op_f64x2Nearest() // f64x2_nearest
 #else
-                case 350: start = pc; throw .trap(.disabledOpcode) // f64x2_nearest
+                case 353: start = pc; throw .trap(.disabledOpcode) // f64x2_nearest
 #endif
 #if InterpreterSIMD
-                case 351: op_f64x2Abs() // f64x2_abs
+                case 354: op_f64x2Abs() // f64x2_abs
 #else
-                case 351: start = pc; throw .trap(.disabledOpcode) // f64x2_abs
+                case 354: start = pc; throw .trap(.disabledOpcode) // f64x2_abs
 #endif
 #if InterpreterSIMD
-                case 352: op_f64x2Neg() // f64x2_neg
+                case 355: op_f64x2Neg() // f64x2_neg
 #else
-                case 352: start = pc; throw .trap(.disabledOpcode) // f64x2_neg
+                case 355: start = pc; throw .trap(.disabledOpcode) // f64x2_neg
 #endif
 #if InterpreterSIMD
-                case 353: op_f64x2Sqrt() // f64x2_sqrt
+                case 356: op_f64x2Sqrt() // f64x2_sqrt
 #else
-                case 353: start = pc; throw .trap(.disabledOpcode) // f64x2_sqrt
+                case 356: start = pc; throw .trap(.disabledOpcode) // f64x2_sqrt
 #endif
 #if InterpreterSIMD
-                case 354: op_f64x2Add() // f64x2_add
+                case 357: op_f64x2Add() // f64x2_add
 #else
-                case 354: start = pc; throw .trap(.disabledOpcode) // f64x2_add
+                case 357: start = pc; throw .trap(.disabledOpcode) // f64x2_add
 #endif
 #if InterpreterSIMD
-                case 355: op_f64x2Sub() // f64x2_sub
+                case 358: op_f64x2Sub() // f64x2_sub
 #else
-                case 355: start = pc; throw .trap(.disabledOpcode) // f64x2_sub
+                case 358: start = pc; throw .trap(.disabledOpcode) // f64x2_sub
 #endif
 #if InterpreterSIMD
-                case 356: op_f64x2Mul() // f64x2_mul
+                case 359: op_f64x2Mul() // f64x2_mul
 #else
-                case 356: start = pc; throw .trap(.disabledOpcode) // f64x2_mul
+                case 359: start = pc; throw .trap(.disabledOpcode) // f64x2_mul
 #endif
 #if InterpreterSIMD
-                case 357: op_f64x2Div() // f64x2_div
+                case 360: op_f64x2Div() // f64x2_div
 #else
-                case 357: start = pc; throw .trap(.disabledOpcode) // f64x2_div
+                case 360: start = pc; throw .trap(.disabledOpcode) // f64x2_div
 #endif
 #if InterpreterSIMD
-                case 358: op_f64x2Min() // f64x2_min
+                case 361: op_f64x2Min() // f64x2_min
 #else
-                case 358: start = pc; throw .trap(.disabledOpcode) // f64x2_min
+                case 361: start = pc; throw .trap(.disabledOpcode) // f64x2_min
 #endif
 #if InterpreterSIMD
-                case 359: op_f64x2Max() // f64x2_max
+                case 362: op_f64x2Max() // f64x2_max
 #else
-                case 359: start = pc; throw .trap(.disabledOpcode) // f64x2_max
+                case 362: start = pc; throw .trap(.disabledOpcode) // f64x2_max
 #endif
 #if InterpreterSIMD
-                case 360: op_f64x2Pmin() // f64x2_pmin
+                case 363: op_f64x2Pmin() // f64x2_pmin
 #else
-                case 360: start = pc; throw .trap(.disabledOpcode) // f64x2_pmin
+                case 363: start = pc; throw .trap(.disabledOpcode) // f64x2_pmin
 #endif
 #if InterpreterSIMD
-                case 361: op_f64x2Pmax() // f64x2_pmax
+                case 364: op_f64x2Pmax() // f64x2_pmax
 #else
-                case 361: start = pc; throw .trap(.disabledOpcode) // f64x2_pmax
+                case 364: start = pc; throw .trap(.disabledOpcode) // f64x2_pmax
 #endif
 #if InterpreterSIMD
-                case 362: op_i32x4TruncSatF32x4S() // i32x4_trunc_sat_f32x4_s
+                case 365: op_i32x4TruncSatF32x4S() // i32x4_trunc_sat_f32x4_s
 #else
-                case 362: start = pc; throw .trap(.disabledOpcode) // i32x4_trunc_sat_f32x4_s
+                case 365: start = pc; throw .trap(.disabledOpcode) // i32x4_trunc_sat_f32x4_s
 #endif
 #if InterpreterSIMD
-                case 363: op_i32x4TruncSatF32x4U() // i32x4_trunc_sat_f32x4_u
+                case 366: op_i32x4TruncSatF32x4U() // i32x4_trunc_sat_f32x4_u
 #else
-                case 363: start = pc; throw .trap(.disabledOpcode) // i32x4_trunc_sat_f32x4_u
+                case 366: start = pc; throw .trap(.disabledOpcode) // i32x4_trunc_sat_f32x4_u
 #endif
 #if InterpreterSIMD
-                case 364: op_i32x4TruncSatF64x2SZero() // i32x4_trunc_sat_f64x2_s_zero
+                case 367: op_i32x4TruncSatF64x2SZero() // i32x4_trunc_sat_f64x2_s_zero
 #else
-                case 364: start = pc; throw .trap(.disabledOpcode) // i32x4_trunc_sat_f64x2_s_zero
+                case 367: start = pc; throw .trap(.disabledOpcode) // i32x4_trunc_sat_f64x2_s_zero
 #endif
 #if InterpreterSIMD
-                case 365: op_i32x4TruncSatF64x2UZero() // i32x4_trunc_sat_f64x2_u_zero
+                case 368: op_i32x4TruncSatF64x2UZero() // i32x4_trunc_sat_f64x2_u_zero
 #else
-                case 365: start = pc; throw .trap(.disabledOpcode) // i32x4_trunc_sat_f64x2_u_zero
+                case 368: start = pc; throw .trap(.disabledOpcode) // i32x4_trunc_sat_f64x2_u_zero
 #endif
 #if InterpreterSIMD
-                case 366: op_f32x4ConvertI32x4S() // f32x4_convert_i32x4_s
+                case 369: op_f32x4ConvertI32x4S() // f32x4_convert_i32x4_s
 #else
-                case 366: start = pc; throw .trap(.disabledOpcode) // f32x4_convert_i32x4_s
+                case 369: start = pc; throw .trap(.disabledOpcode) // f32x4_convert_i32x4_s
 #endif
 #if InterpreterSIMD
-                case 367: op_f32x4ConvertI32x4U() // f32x4_convert_i32x4_u
+                case 370: op_f32x4ConvertI32x4U() // f32x4_convert_i32x4_u
 #else
-                case 367: start = pc; throw .trap(.disabledOpcode) // f32x4_convert_i32x4_u
+                case 370: start = pc; throw .trap(.disabledOpcode) // f32x4_convert_i32x4_u
 #endif
 #if InterpreterSIMD
-                case 368: op_f64x2ConvertLowI32x4S() // f64x2_convert_low_i32x4_s
+                case 371: op_f64x2ConvertLowI32x4S() // f64x2_convert_low_i32x4_s
 #else
-                case 368: start = pc; throw .trap(.disabledOpcode) // f64x2_convert_low_i32x4_s
+                case 371: start = pc; throw .trap(.disabledOpcode) // f64x2_convert_low_i32x4_s
 #endif
 #if InterpreterSIMD
-                case 369: op_f64x2ConvertLowI32x4U() // f64x2_convert_low_i32x4_u
+                case 372: op_f64x2ConvertLowI32x4U() // f64x2_convert_low_i32x4_u
 #else
-                case 369: start = pc; throw .trap(.disabledOpcode) // f64x2_convert_low_i32x4_u
+                case 372: start = pc; throw .trap(.disabledOpcode) // f64x2_convert_low_i32x4_u
 #endif
 #if InterpreterSIMD
-                case 370: op_f32x4DemoteF64x2Zero() // f32x4_demote_f64x2_zero
+                case 373: op_f32x4DemoteF64x2Zero() // f32x4_demote_f64x2_zero
 #else
-                case 370: start = pc; throw .trap(.disabledOpcode) // f32x4_demote_f64x2_zero
+                case 373: start = pc; throw .trap(.disabledOpcode) // f32x4_demote_f64x2_zero
 #endif
 #if InterpreterSIMD
-                case 371: op_f64x2PromoteLowF32x4() // f64x2_promote_low_f32x4
+                case 374: op_f64x2PromoteLowF32x4() // f64x2_promote_low_f32x4
 #else
-                case 371: start = pc; throw .trap(.disabledOpcode) // f64x2_promote_low_f32x4
+                case 374: start = pc; throw .trap(.disabledOpcode) // f64x2_promote_low_f32x4
 #endif
 #if InterpreterSIMD
-                case 372: op_f32x4RelaxedMadd() // f32x4_relaxed_madd
+                case 375: op_f32x4RelaxedMadd() // f32x4_relaxed_madd
 #else
-                case 372: start = pc; throw .trap(.disabledOpcode) // f32x4_relaxed_madd
+                case 375: start = pc; throw .trap(.disabledOpcode) // f32x4_relaxed_madd
 #endif
 #if InterpreterSIMD
-                case 373: op_f32x4RelaxedNmadd() // f32x4_relaxed_nmadd
+                case 376: op_f32x4RelaxedNmadd() // f32x4_relaxed_nmadd
 #else
-                case 373: start = pc; throw .trap(.disabledOpcode) // f32x4_relaxed_nmadd
+                case 376: start = pc; throw .trap(.disabledOpcode) // f32x4_relaxed_nmadd
 #endif
 #if InterpreterSIMD
-                case 374: op_f64x2RelaxedMadd() // f64x2_relaxed_madd
+                case 377: op_f64x2RelaxedMadd() // f64x2_relaxed_madd
 #else
-                case 374: start = pc; throw .trap(.disabledOpcode) // f64x2_relaxed_madd
+                case 377: start = pc; throw .trap(.disabledOpcode) // f64x2_relaxed_madd
 #endif
 #if InterpreterSIMD
-                case 375: op_f64x2RelaxedNmadd() // f64x2_relaxed_nmadd
+                case 378: op_f64x2RelaxedNmadd() // f64x2_relaxed_nmadd
 #else
-                case 375: start = pc; throw .trap(.disabledOpcode) // f64x2_relaxed_nmadd
+                case 378: start = pc; throw .trap(.disabledOpcode) // f64x2_relaxed_nmadd
 #endif
 #if InterpreterSIMD
-                case 376: op_i16x8RelaxedDotI8x16I7x16S() // i16x8_relaxed_dot_i8x16_i7x16_s
+                case 379: op_i16x8RelaxedDotI8x16I7x16S() // i16x8_relaxed_dot_i8x16_i7x16_s
 #else
-                case 376: start = pc; throw .trap(.disabledOpcode) // i16x8_relaxed_dot_i8x16_i7x16_s
+                case 379: start = pc; throw .trap(.disabledOpcode) // i16x8_relaxed_dot_i8x16_i7x16_s
 #endif
 #if InterpreterSIMD
-                case 377: op_i32x4RelaxedDotI8x16I7x16AddS() // i32x4_relaxed_dot_i8x16_i7x16_add_s
+                case 380: op_i32x4RelaxedDotI8x16I7x16AddS() // i32x4_relaxed_dot_i8x16_i7x16_add_s
 #else
-                case 377: start = pc; throw .trap(.disabledOpcode) // i32x4_relaxed_dot_i8x16_i7x16_add_s
+                case 380: start = pc; throw .trap(.disabledOpcode) // i32x4_relaxed_dot_i8x16_i7x16_add_s
 #endif
-                case 378: op_returnCall() // return_call
-                case 379: try op_returnCallIndirect() // return_call_indirect
-                case 380: try op_returnCallRef() // return_call_ref
+                case 381: op_returnCall() // return_call
+                case 382: try op_returnCallIndirect() // return_call_indirect
+                case 383: try op_returnCallRef() // return_call_ref
                 default:
                     start = pc
                     throw .trap(.invalidOpcode)

@@ -504,6 +504,27 @@ private func tail_memoryInit(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPoint
 }
 
 @inline(__always)
+private func tail_memoryFillM(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_memoryFillM() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_memoryCopyM(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_memoryCopyM() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_memoryInitM(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_memoryInitM() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_dataDrop(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.op_dataDrop()
@@ -11373,7 +11394,7 @@ private func tail_xmovXload32Xchg_xacc_value(_ pc: UnsafeRawPointer, _ fp: Unsaf
 }
 
 /// The number of extended ops.
-let extendedOpCount = 381
+let extendedOpCount = 384
 
 /// Fills a 256-entry table with the handlers indexed by primary opcode;
 /// opcodes no op uses trap as invalid.
@@ -11660,1423 +11681,1426 @@ func installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[29] = tail_memoryFill
     table[30] = tail_memoryCopy
     table[31] = tail_memoryInit
-    table[32] = tail_dataDrop
-    table[33] = tail_xclz32
-    table[34] = tail_xctz32
-    table[35] = tail_xpopcnt32
-    table[36] = tail_xclz64
-    table[37] = tail_xctz64
-    table[38] = tail_xpopcnt64
-    table[39] = tail_xeq64I32
-    table[40] = tail_xne64I32
-    table[41] = tail_xslt64I32
-    table[42] = tail_xsle64I32
-    table[43] = tail_xsgt64I32
-    table[44] = tail_xsge64I32
-    table[45] = tail_xult64I32
-    table[46] = tail_xule64I32
-    table[47] = tail_xugt64I32
-    table[48] = tail_xuge64I32
-    table[49] = tail_xsext832
-    table[50] = tail_xsext1632
-    table[51] = tail_xsext864
-    table[52] = tail_xsext1664
-    table[53] = tail_fcopysign32
-    table[54] = tail_fceil32
-    table[55] = tail_ffloor32
-    table[56] = tail_ftrunc32
-    table[57] = tail_fnearest32
-    table[58] = tail_fcopysign64
-    table[59] = tail_fceil64
-    table[60] = tail_ffloor64
-    table[61] = tail_ftrunc64
-    table[62] = tail_fnearest64
-    table[63] = tail_x32FromF32S
-    table[64] = tail_x32FromF32SSat
-    table[65] = tail_x32FromF32U
-    table[66] = tail_x32FromF32USat
-    table[67] = tail_x32FromF64S
-    table[68] = tail_x32FromF64SSat
-    table[69] = tail_x32FromF64U
-    table[70] = tail_x32FromF64USat
-    table[71] = tail_x64FromF32S
-    table[72] = tail_x64FromF32SSat
-    table[73] = tail_x64FromF32U
-    table[74] = tail_x64FromF32USat
-    table[75] = tail_x64FromF64S
-    table[76] = tail_x64FromF64SSat
-    table[77] = tail_x64FromF64U
-    table[78] = tail_x64FromF64USat
-    table[79] = tail_f32FromX32S
-    table[80] = tail_f32FromX32U
-    table[81] = tail_f32FromX64S
-    table[82] = tail_f32FromX64U
-    table[83] = tail_f64FromX32S
-    table[84] = tail_f64FromX32U
-    table[85] = tail_f64FromX64S
-    table[86] = tail_f64FromX64U
-    table[87] = tail_f32FromF64
-    table[88] = tail_f64FromF32
-    table[89] = tail_memorySize
-    table[90] = tail_memoryGrow
-    table[91] = tail_xload8S32M
-    table[92] = tail_xload8U32M
-    table[93] = tail_xload16S32M
-    table[94] = tail_xload16U32M
-    table[95] = tail_xload32M
-    table[96] = tail_xload8S64M
-    table[97] = tail_xload8U64M
-    table[98] = tail_xload16S64M
-    table[99] = tail_xload16U64M
-    table[100] = tail_xload32S64M
-    table[101] = tail_xload32U64M
-    table[102] = tail_xload64M
-    table[103] = tail_fload32M
-    table[104] = tail_fload64M
-    table[105] = tail_xstore8M
-    table[106] = tail_xstore16M
-    table[107] = tail_xstore32M
-    table[108] = tail_xstore64M
-    table[109] = tail_fstore32M
-    table[110] = tail_fstore64M
+    table[32] = tail_memoryFillM
+    table[33] = tail_memoryCopyM
+    table[34] = tail_memoryInitM
+    table[35] = tail_dataDrop
+    table[36] = tail_xclz32
+    table[37] = tail_xctz32
+    table[38] = tail_xpopcnt32
+    table[39] = tail_xclz64
+    table[40] = tail_xctz64
+    table[41] = tail_xpopcnt64
+    table[42] = tail_xeq64I32
+    table[43] = tail_xne64I32
+    table[44] = tail_xslt64I32
+    table[45] = tail_xsle64I32
+    table[46] = tail_xsgt64I32
+    table[47] = tail_xsge64I32
+    table[48] = tail_xult64I32
+    table[49] = tail_xule64I32
+    table[50] = tail_xugt64I32
+    table[51] = tail_xuge64I32
+    table[52] = tail_xsext832
+    table[53] = tail_xsext1632
+    table[54] = tail_xsext864
+    table[55] = tail_xsext1664
+    table[56] = tail_fcopysign32
+    table[57] = tail_fceil32
+    table[58] = tail_ffloor32
+    table[59] = tail_ftrunc32
+    table[60] = tail_fnearest32
+    table[61] = tail_fcopysign64
+    table[62] = tail_fceil64
+    table[63] = tail_ffloor64
+    table[64] = tail_ftrunc64
+    table[65] = tail_fnearest64
+    table[66] = tail_x32FromF32S
+    table[67] = tail_x32FromF32SSat
+    table[68] = tail_x32FromF32U
+    table[69] = tail_x32FromF32USat
+    table[70] = tail_x32FromF64S
+    table[71] = tail_x32FromF64SSat
+    table[72] = tail_x32FromF64U
+    table[73] = tail_x32FromF64USat
+    table[74] = tail_x64FromF32S
+    table[75] = tail_x64FromF32SSat
+    table[76] = tail_x64FromF32U
+    table[77] = tail_x64FromF32USat
+    table[78] = tail_x64FromF64S
+    table[79] = tail_x64FromF64SSat
+    table[80] = tail_x64FromF64U
+    table[81] = tail_x64FromF64USat
+    table[82] = tail_f32FromX32S
+    table[83] = tail_f32FromX32U
+    table[84] = tail_f32FromX64S
+    table[85] = tail_f32FromX64U
+    table[86] = tail_f64FromX32S
+    table[87] = tail_f64FromX32U
+    table[88] = tail_f64FromX64S
+    table[89] = tail_f64FromX64U
+    table[90] = tail_f32FromF64
+    table[91] = tail_f64FromF32
+    table[92] = tail_memorySize
+    table[93] = tail_memoryGrow
+    table[94] = tail_xload8S32M
+    table[95] = tail_xload8U32M
+    table[96] = tail_xload16S32M
+    table[97] = tail_xload16U32M
+    table[98] = tail_xload32M
+    table[99] = tail_xload8S64M
+    table[100] = tail_xload8U64M
+    table[101] = tail_xload16S64M
+    table[102] = tail_xload16U64M
+    table[103] = tail_xload32S64M
+    table[104] = tail_xload32U64M
+    table[105] = tail_xload64M
+    table[106] = tail_fload32M
+    table[107] = tail_fload64M
+    table[108] = tail_xstore8M
+    table[109] = tail_xstore16M
+    table[110] = tail_xstore32M
+    table[111] = tail_xstore64M
+    table[112] = tail_fstore32M
+    table[113] = tail_fstore64M
 #if InterpreterSIMD
-    table[111] = tail_v128Const
-#else
-    table[111] = tailDisabledOpcode
-#endif
-#if InterpreterSIMD
-    table[112] = tail_vselect
-#else
-    table[112] = tailDisabledOpcode
-#endif
-#if InterpreterSIMD
-    table[113] = tail_vglobalGet
-#else
-    table[113] = tailDisabledOpcode
-#endif
-#if InterpreterSIMD
-    table[114] = tail_vglobalSet
+    table[114] = tail_v128Const
 #else
     table[114] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[115] = tail_i8x16Shuffle
+    table[115] = tail_vselect
 #else
     table[115] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[116] = tail_v128Load
+    table[116] = tail_vglobalGet
 #else
     table[116] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[117] = tail_v128Load8x8S
+    table[117] = tail_vglobalSet
 #else
     table[117] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[118] = tail_v128Load8x8U
+    table[118] = tail_i8x16Shuffle
 #else
     table[118] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[119] = tail_v128Load16x4S
+    table[119] = tail_v128Load
 #else
     table[119] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[120] = tail_v128Load16x4U
+    table[120] = tail_v128Load8x8S
 #else
     table[120] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[121] = tail_v128Load32x2S
+    table[121] = tail_v128Load8x8U
 #else
     table[121] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[122] = tail_v128Load32x2U
+    table[122] = tail_v128Load16x4S
 #else
     table[122] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[123] = tail_v128Load8Splat
+    table[123] = tail_v128Load16x4U
 #else
     table[123] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[124] = tail_v128Load16Splat
+    table[124] = tail_v128Load32x2S
 #else
     table[124] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[125] = tail_v128Load32Splat
+    table[125] = tail_v128Load32x2U
 #else
     table[125] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[126] = tail_v128Load64Splat
+    table[126] = tail_v128Load8Splat
 #else
     table[126] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[127] = tail_v128Load32Zero
+    table[127] = tail_v128Load16Splat
 #else
     table[127] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[128] = tail_v128Load64Zero
+    table[128] = tail_v128Load32Splat
 #else
     table[128] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[129] = tail_v128Store
+    table[129] = tail_v128Load64Splat
 #else
     table[129] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[130] = tail_v128Load8Lane
+    table[130] = tail_v128Load32Zero
 #else
     table[130] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[131] = tail_v128Load16Lane
+    table[131] = tail_v128Load64Zero
 #else
     table[131] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[132] = tail_v128Load32Lane
+    table[132] = tail_v128Store
 #else
     table[132] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[133] = tail_v128Load64Lane
+    table[133] = tail_v128Load8Lane
 #else
     table[133] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[134] = tail_v128Store8Lane
+    table[134] = tail_v128Load16Lane
 #else
     table[134] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[135] = tail_v128Store16Lane
+    table[135] = tail_v128Load32Lane
 #else
     table[135] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[136] = tail_v128Store32Lane
+    table[136] = tail_v128Load64Lane
 #else
     table[136] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[137] = tail_v128Store64Lane
+    table[137] = tail_v128Store8Lane
 #else
     table[137] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[138] = tail_v128LoadM
+    table[138] = tail_v128Store16Lane
 #else
     table[138] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[139] = tail_v128Load8x8SM
+    table[139] = tail_v128Store32Lane
 #else
     table[139] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[140] = tail_v128Load8x8UM
+    table[140] = tail_v128Store64Lane
 #else
     table[140] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[141] = tail_v128Load16x4SM
+    table[141] = tail_v128LoadM
 #else
     table[141] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[142] = tail_v128Load16x4UM
+    table[142] = tail_v128Load8x8SM
 #else
     table[142] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[143] = tail_v128Load32x2SM
+    table[143] = tail_v128Load8x8UM
 #else
     table[143] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[144] = tail_v128Load32x2UM
+    table[144] = tail_v128Load16x4SM
 #else
     table[144] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[145] = tail_v128Load8SplatM
+    table[145] = tail_v128Load16x4UM
 #else
     table[145] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[146] = tail_v128Load16SplatM
+    table[146] = tail_v128Load32x2SM
 #else
     table[146] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[147] = tail_v128Load32SplatM
+    table[147] = tail_v128Load32x2UM
 #else
     table[147] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[148] = tail_v128Load64SplatM
+    table[148] = tail_v128Load8SplatM
 #else
     table[148] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[149] = tail_v128Load32ZeroM
+    table[149] = tail_v128Load16SplatM
 #else
     table[149] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[150] = tail_v128Load64ZeroM
+    table[150] = tail_v128Load32SplatM
 #else
     table[150] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[151] = tail_v128StoreM
+    table[151] = tail_v128Load64SplatM
 #else
     table[151] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[152] = tail_v128Load8LaneM
+    table[152] = tail_v128Load32ZeroM
 #else
     table[152] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[153] = tail_v128Load16LaneM
+    table[153] = tail_v128Load64ZeroM
 #else
     table[153] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[154] = tail_v128Load32LaneM
+    table[154] = tail_v128StoreM
 #else
     table[154] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[155] = tail_v128Load64LaneM
+    table[155] = tail_v128Load8LaneM
 #else
     table[155] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[156] = tail_v128Store8LaneM
+    table[156] = tail_v128Load16LaneM
 #else
     table[156] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[157] = tail_v128Store16LaneM
+    table[157] = tail_v128Load32LaneM
 #else
     table[157] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[158] = tail_v128Store32LaneM
+    table[158] = tail_v128Load64LaneM
 #else
     table[158] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[159] = tail_v128Store64LaneM
+    table[159] = tail_v128Store8LaneM
 #else
     table[159] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[160] = tail_v128Not
+    table[160] = tail_v128Store16LaneM
 #else
     table[160] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[161] = tail_v128And
+    table[161] = tail_v128Store32LaneM
 #else
     table[161] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[162] = tail_v128Andnot
+    table[162] = tail_v128Store64LaneM
 #else
     table[162] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[163] = tail_v128Or
+    table[163] = tail_v128Not
 #else
     table[163] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[164] = tail_v128Xor
+    table[164] = tail_v128And
 #else
     table[164] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[165] = tail_v128Bitselect
+    table[165] = tail_v128Andnot
 #else
     table[165] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[166] = tail_v128AnyTrue
+    table[166] = tail_v128Or
 #else
     table[166] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[167] = tail_i8x16Swizzle
+    table[167] = tail_v128Xor
 #else
     table[167] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[168] = tail_i8x16Splat
+    table[168] = tail_v128Bitselect
 #else
     table[168] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[169] = tail_i8x16ExtractLaneS
+    table[169] = tail_v128AnyTrue
 #else
     table[169] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[170] = tail_i8x16ExtractLaneU
+    table[170] = tail_i8x16Swizzle
 #else
     table[170] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[171] = tail_i8x16ReplaceLane
+    table[171] = tail_i8x16Splat
 #else
     table[171] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[172] = tail_i16x8Splat
+    table[172] = tail_i8x16ExtractLaneS
 #else
     table[172] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[173] = tail_i16x8ExtractLaneS
+    table[173] = tail_i8x16ExtractLaneU
 #else
     table[173] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[174] = tail_i16x8ExtractLaneU
+    table[174] = tail_i8x16ReplaceLane
 #else
     table[174] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[175] = tail_i16x8ReplaceLane
+    table[175] = tail_i16x8Splat
 #else
     table[175] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[176] = tail_i32x4Splat
+    table[176] = tail_i16x8ExtractLaneS
 #else
     table[176] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[177] = tail_i32x4ExtractLane
+    table[177] = tail_i16x8ExtractLaneU
 #else
     table[177] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[178] = tail_i32x4ReplaceLane
+    table[178] = tail_i16x8ReplaceLane
 #else
     table[178] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[179] = tail_i64x2Splat
+    table[179] = tail_i32x4Splat
 #else
     table[179] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[180] = tail_i64x2ExtractLane
+    table[180] = tail_i32x4ExtractLane
 #else
     table[180] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[181] = tail_i64x2ReplaceLane
+    table[181] = tail_i32x4ReplaceLane
 #else
     table[181] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[182] = tail_f32x4Splat
+    table[182] = tail_i64x2Splat
 #else
     table[182] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[183] = tail_f32x4ExtractLane
+    table[183] = tail_i64x2ExtractLane
 #else
     table[183] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[184] = tail_f32x4ReplaceLane
+    table[184] = tail_i64x2ReplaceLane
 #else
     table[184] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[185] = tail_f64x2Splat
+    table[185] = tail_f32x4Splat
 #else
     table[185] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[186] = tail_f64x2ExtractLane
+    table[186] = tail_f32x4ExtractLane
 #else
     table[186] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[187] = tail_f64x2ReplaceLane
+    table[187] = tail_f32x4ReplaceLane
 #else
     table[187] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[188] = tail_i8x16Eq
+    table[188] = tail_f64x2Splat
 #else
     table[188] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[189] = tail_i8x16Ne
+    table[189] = tail_f64x2ExtractLane
 #else
     table[189] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[190] = tail_i8x16LtS
+    table[190] = tail_f64x2ReplaceLane
 #else
     table[190] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[191] = tail_i8x16LtU
+    table[191] = tail_i8x16Eq
 #else
     table[191] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[192] = tail_i8x16GtS
+    table[192] = tail_i8x16Ne
 #else
     table[192] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[193] = tail_i8x16GtU
+    table[193] = tail_i8x16LtS
 #else
     table[193] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[194] = tail_i8x16LeS
+    table[194] = tail_i8x16LtU
 #else
     table[194] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[195] = tail_i8x16LeU
+    table[195] = tail_i8x16GtS
 #else
     table[195] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[196] = tail_i8x16GeS
+    table[196] = tail_i8x16GtU
 #else
     table[196] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[197] = tail_i8x16GeU
+    table[197] = tail_i8x16LeS
 #else
     table[197] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[198] = tail_i16x8Eq
+    table[198] = tail_i8x16LeU
 #else
     table[198] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[199] = tail_i16x8Ne
+    table[199] = tail_i8x16GeS
 #else
     table[199] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[200] = tail_i16x8LtS
+    table[200] = tail_i8x16GeU
 #else
     table[200] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[201] = tail_i16x8LtU
+    table[201] = tail_i16x8Eq
 #else
     table[201] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[202] = tail_i16x8GtS
+    table[202] = tail_i16x8Ne
 #else
     table[202] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[203] = tail_i16x8GtU
+    table[203] = tail_i16x8LtS
 #else
     table[203] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[204] = tail_i16x8LeS
+    table[204] = tail_i16x8LtU
 #else
     table[204] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[205] = tail_i16x8LeU
+    table[205] = tail_i16x8GtS
 #else
     table[205] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[206] = tail_i16x8GeS
+    table[206] = tail_i16x8GtU
 #else
     table[206] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[207] = tail_i16x8GeU
+    table[207] = tail_i16x8LeS
 #else
     table[207] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[208] = tail_i32x4Eq
+    table[208] = tail_i16x8LeU
 #else
     table[208] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[209] = tail_i32x4Ne
+    table[209] = tail_i16x8GeS
 #else
     table[209] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[210] = tail_i32x4LtS
+    table[210] = tail_i16x8GeU
 #else
     table[210] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[211] = tail_i32x4LtU
+    table[211] = tail_i32x4Eq
 #else
     table[211] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[212] = tail_i32x4GtS
+    table[212] = tail_i32x4Ne
 #else
     table[212] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[213] = tail_i32x4GtU
+    table[213] = tail_i32x4LtS
 #else
     table[213] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[214] = tail_i32x4LeS
+    table[214] = tail_i32x4LtU
 #else
     table[214] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[215] = tail_i32x4LeU
+    table[215] = tail_i32x4GtS
 #else
     table[215] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[216] = tail_i32x4GeS
+    table[216] = tail_i32x4GtU
 #else
     table[216] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[217] = tail_i32x4GeU
+    table[217] = tail_i32x4LeS
 #else
     table[217] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[218] = tail_i64x2Eq
+    table[218] = tail_i32x4LeU
 #else
     table[218] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[219] = tail_i64x2Ne
+    table[219] = tail_i32x4GeS
 #else
     table[219] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[220] = tail_i64x2LtS
+    table[220] = tail_i32x4GeU
 #else
     table[220] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[221] = tail_i64x2GtS
+    table[221] = tail_i64x2Eq
 #else
     table[221] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[222] = tail_i64x2LeS
+    table[222] = tail_i64x2Ne
 #else
     table[222] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[223] = tail_i64x2GeS
+    table[223] = tail_i64x2LtS
 #else
     table[223] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[224] = tail_f32x4Eq
+    table[224] = tail_i64x2GtS
 #else
     table[224] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[225] = tail_f32x4Ne
+    table[225] = tail_i64x2LeS
 #else
     table[225] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[226] = tail_f32x4Lt
+    table[226] = tail_i64x2GeS
 #else
     table[226] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[227] = tail_f32x4Gt
+    table[227] = tail_f32x4Eq
 #else
     table[227] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[228] = tail_f32x4Le
+    table[228] = tail_f32x4Ne
 #else
     table[228] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[229] = tail_f32x4Ge
+    table[229] = tail_f32x4Lt
 #else
     table[229] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[230] = tail_f64x2Eq
+    table[230] = tail_f32x4Gt
 #else
     table[230] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[231] = tail_f64x2Ne
+    table[231] = tail_f32x4Le
 #else
     table[231] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[232] = tail_f64x2Lt
+    table[232] = tail_f32x4Ge
 #else
     table[232] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[233] = tail_f64x2Gt
+    table[233] = tail_f64x2Eq
 #else
     table[233] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[234] = tail_f64x2Le
+    table[234] = tail_f64x2Ne
 #else
     table[234] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[235] = tail_f64x2Ge
+    table[235] = tail_f64x2Lt
 #else
     table[235] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[236] = tail_i8x16Abs
+    table[236] = tail_f64x2Gt
 #else
     table[236] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[237] = tail_i8x16Neg
+    table[237] = tail_f64x2Le
 #else
     table[237] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[238] = tail_i8x16AllTrue
+    table[238] = tail_f64x2Ge
 #else
     table[238] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[239] = tail_i8x16Bitmask
+    table[239] = tail_i8x16Abs
 #else
     table[239] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[240] = tail_i8x16Shl
+    table[240] = tail_i8x16Neg
 #else
     table[240] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[241] = tail_i8x16ShrS
+    table[241] = tail_i8x16AllTrue
 #else
     table[241] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[242] = tail_i8x16ShrU
+    table[242] = tail_i8x16Bitmask
 #else
     table[242] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[243] = tail_i8x16Add
+    table[243] = tail_i8x16Shl
 #else
     table[243] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[244] = tail_i8x16Sub
+    table[244] = tail_i8x16ShrS
 #else
     table[244] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[245] = tail_i8x16MinS
+    table[245] = tail_i8x16ShrU
 #else
     table[245] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[246] = tail_i8x16MinU
+    table[246] = tail_i8x16Add
 #else
     table[246] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[247] = tail_i8x16MaxS
+    table[247] = tail_i8x16Sub
 #else
     table[247] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[248] = tail_i8x16MaxU
+    table[248] = tail_i8x16MinS
 #else
     table[248] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[249] = tail_i8x16AddSatS
+    table[249] = tail_i8x16MinU
 #else
     table[249] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[250] = tail_i8x16AddSatU
+    table[250] = tail_i8x16MaxS
 #else
     table[250] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[251] = tail_i8x16SubSatS
+    table[251] = tail_i8x16MaxU
 #else
     table[251] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[252] = tail_i8x16SubSatU
+    table[252] = tail_i8x16AddSatS
 #else
     table[252] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[253] = tail_i8x16AvgrU
+    table[253] = tail_i8x16AddSatU
 #else
     table[253] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[254] = tail_i16x8Abs
+    table[254] = tail_i8x16SubSatS
 #else
     table[254] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[255] = tail_i16x8Neg
+    table[255] = tail_i8x16SubSatU
 #else
     table[255] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[256] = tail_i16x8AllTrue
+    table[256] = tail_i8x16AvgrU
 #else
     table[256] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[257] = tail_i16x8Bitmask
+    table[257] = tail_i16x8Abs
 #else
     table[257] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[258] = tail_i16x8Shl
+    table[258] = tail_i16x8Neg
 #else
     table[258] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[259] = tail_i16x8ShrS
+    table[259] = tail_i16x8AllTrue
 #else
     table[259] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[260] = tail_i16x8ShrU
+    table[260] = tail_i16x8Bitmask
 #else
     table[260] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[261] = tail_i16x8Add
+    table[261] = tail_i16x8Shl
 #else
     table[261] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[262] = tail_i16x8Sub
+    table[262] = tail_i16x8ShrS
 #else
     table[262] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[263] = tail_i16x8Mul
+    table[263] = tail_i16x8ShrU
 #else
     table[263] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[264] = tail_i16x8MinS
+    table[264] = tail_i16x8Add
 #else
     table[264] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[265] = tail_i16x8MinU
+    table[265] = tail_i16x8Sub
 #else
     table[265] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[266] = tail_i16x8MaxS
+    table[266] = tail_i16x8Mul
 #else
     table[266] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[267] = tail_i16x8MaxU
+    table[267] = tail_i16x8MinS
 #else
     table[267] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[268] = tail_i16x8AddSatS
+    table[268] = tail_i16x8MinU
 #else
     table[268] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[269] = tail_i16x8AddSatU
+    table[269] = tail_i16x8MaxS
 #else
     table[269] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[270] = tail_i16x8SubSatS
+    table[270] = tail_i16x8MaxU
 #else
     table[270] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[271] = tail_i16x8SubSatU
+    table[271] = tail_i16x8AddSatS
 #else
     table[271] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[272] = tail_i16x8AvgrU
+    table[272] = tail_i16x8AddSatU
 #else
     table[272] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[273] = tail_i32x4Abs
+    table[273] = tail_i16x8SubSatS
 #else
     table[273] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[274] = tail_i32x4Neg
+    table[274] = tail_i16x8SubSatU
 #else
     table[274] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[275] = tail_i32x4AllTrue
+    table[275] = tail_i16x8AvgrU
 #else
     table[275] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[276] = tail_i32x4Bitmask
+    table[276] = tail_i32x4Abs
 #else
     table[276] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[277] = tail_i32x4Shl
+    table[277] = tail_i32x4Neg
 #else
     table[277] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[278] = tail_i32x4ShrS
+    table[278] = tail_i32x4AllTrue
 #else
     table[278] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[279] = tail_i32x4ShrU
+    table[279] = tail_i32x4Bitmask
 #else
     table[279] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[280] = tail_i32x4Add
+    table[280] = tail_i32x4Shl
 #else
     table[280] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[281] = tail_i32x4Sub
+    table[281] = tail_i32x4ShrS
 #else
     table[281] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[282] = tail_i32x4Mul
+    table[282] = tail_i32x4ShrU
 #else
     table[282] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[283] = tail_i32x4MinS
+    table[283] = tail_i32x4Add
 #else
     table[283] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[284] = tail_i32x4MinU
+    table[284] = tail_i32x4Sub
 #else
     table[284] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[285] = tail_i32x4MaxS
+    table[285] = tail_i32x4Mul
 #else
     table[285] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[286] = tail_i32x4MaxU
+    table[286] = tail_i32x4MinS
 #else
     table[286] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[287] = tail_i64x2Abs
+    table[287] = tail_i32x4MinU
 #else
     table[287] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[288] = tail_i64x2Neg
+    table[288] = tail_i32x4MaxS
 #else
     table[288] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[289] = tail_i64x2AllTrue
+    table[289] = tail_i32x4MaxU
 #else
     table[289] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[290] = tail_i64x2Bitmask
+    table[290] = tail_i64x2Abs
 #else
     table[290] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[291] = tail_i64x2Shl
+    table[291] = tail_i64x2Neg
 #else
     table[291] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[292] = tail_i64x2ShrS
+    table[292] = tail_i64x2AllTrue
 #else
     table[292] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[293] = tail_i64x2ShrU
+    table[293] = tail_i64x2Bitmask
 #else
     table[293] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[294] = tail_i64x2Add
+    table[294] = tail_i64x2Shl
 #else
     table[294] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[295] = tail_i64x2Sub
+    table[295] = tail_i64x2ShrS
 #else
     table[295] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[296] = tail_i64x2Mul
+    table[296] = tail_i64x2ShrU
 #else
     table[296] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[297] = tail_i8x16Popcnt
+    table[297] = tail_i64x2Add
 #else
     table[297] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[298] = tail_i8x16NarrowI16x8S
+    table[298] = tail_i64x2Sub
 #else
     table[298] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[299] = tail_i8x16NarrowI16x8U
+    table[299] = tail_i64x2Mul
 #else
     table[299] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[300] = tail_i16x8NarrowI32x4S
+    table[300] = tail_i8x16Popcnt
 #else
     table[300] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[301] = tail_i16x8NarrowI32x4U
+    table[301] = tail_i8x16NarrowI16x8S
 #else
     table[301] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[302] = tail_i16x8ExtendLowI8x16S
+    table[302] = tail_i8x16NarrowI16x8U
 #else
     table[302] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[303] = tail_i16x8ExtmulLowI8x16S
+    table[303] = tail_i16x8NarrowI32x4S
 #else
     table[303] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[304] = tail_i16x8ExtendLowI8x16U
+    table[304] = tail_i16x8NarrowI32x4U
 #else
     table[304] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[305] = tail_i16x8ExtmulLowI8x16U
+    table[305] = tail_i16x8ExtendLowI8x16S
 #else
     table[305] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[306] = tail_i16x8ExtendHighI8x16S
+    table[306] = tail_i16x8ExtmulLowI8x16S
 #else
     table[306] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[307] = tail_i16x8ExtmulHighI8x16S
+    table[307] = tail_i16x8ExtendLowI8x16U
 #else
     table[307] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[308] = tail_i16x8ExtendHighI8x16U
+    table[308] = tail_i16x8ExtmulLowI8x16U
 #else
     table[308] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[309] = tail_i16x8ExtmulHighI8x16U
+    table[309] = tail_i16x8ExtendHighI8x16S
 #else
     table[309] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[310] = tail_i32x4ExtendLowI16x8S
+    table[310] = tail_i16x8ExtmulHighI8x16S
 #else
     table[310] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[311] = tail_i32x4ExtmulLowI16x8S
+    table[311] = tail_i16x8ExtendHighI8x16U
 #else
     table[311] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[312] = tail_i32x4ExtendLowI16x8U
+    table[312] = tail_i16x8ExtmulHighI8x16U
 #else
     table[312] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[313] = tail_i32x4ExtmulLowI16x8U
+    table[313] = tail_i32x4ExtendLowI16x8S
 #else
     table[313] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[314] = tail_i32x4ExtendHighI16x8S
+    table[314] = tail_i32x4ExtmulLowI16x8S
 #else
     table[314] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[315] = tail_i32x4ExtmulHighI16x8S
+    table[315] = tail_i32x4ExtendLowI16x8U
 #else
     table[315] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[316] = tail_i32x4ExtendHighI16x8U
+    table[316] = tail_i32x4ExtmulLowI16x8U
 #else
     table[316] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[317] = tail_i32x4ExtmulHighI16x8U
+    table[317] = tail_i32x4ExtendHighI16x8S
 #else
     table[317] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[318] = tail_i64x2ExtendLowI32x4S
+    table[318] = tail_i32x4ExtmulHighI16x8S
 #else
     table[318] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[319] = tail_i64x2ExtmulLowI32x4S
+    table[319] = tail_i32x4ExtendHighI16x8U
 #else
     table[319] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[320] = tail_i64x2ExtendLowI32x4U
+    table[320] = tail_i32x4ExtmulHighI16x8U
 #else
     table[320] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[321] = tail_i64x2ExtmulLowI32x4U
+    table[321] = tail_i64x2ExtendLowI32x4S
 #else
     table[321] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[322] = tail_i64x2ExtendHighI32x4S
+    table[322] = tail_i64x2ExtmulLowI32x4S
 #else
     table[322] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[323] = tail_i64x2ExtmulHighI32x4S
+    table[323] = tail_i64x2ExtendLowI32x4U
 #else
     table[323] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[324] = tail_i64x2ExtendHighI32x4U
+    table[324] = tail_i64x2ExtmulLowI32x4U
 #else
     table[324] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[325] = tail_i64x2ExtmulHighI32x4U
+    table[325] = tail_i64x2ExtendHighI32x4S
 #else
     table[325] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[326] = tail_i16x8ExtaddPairwiseI8x16S
+    table[326] = tail_i64x2ExtmulHighI32x4S
 #else
     table[326] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[327] = tail_i16x8ExtaddPairwiseI8x16U
+    table[327] = tail_i64x2ExtendHighI32x4U
 #else
     table[327] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[328] = tail_i32x4ExtaddPairwiseI16x8S
+    table[328] = tail_i64x2ExtmulHighI32x4U
 #else
     table[328] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[329] = tail_i32x4ExtaddPairwiseI16x8U
+    table[329] = tail_i16x8ExtaddPairwiseI8x16S
 #else
     table[329] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[330] = tail_i16x8Q15mulrSatS
+    table[330] = tail_i16x8ExtaddPairwiseI8x16U
 #else
     table[330] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[331] = tail_i32x4DotI16x8S
+    table[331] = tail_i32x4ExtaddPairwiseI16x8S
 #else
     table[331] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[332] = tail_f32x4Ceil
+    table[332] = tail_i32x4ExtaddPairwiseI16x8U
 #else
     table[332] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[333] = tail_f32x4Floor
+    table[333] = tail_i16x8Q15mulrSatS
 #else
     table[333] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[334] = tail_f32x4Trunc
+    table[334] = tail_i32x4DotI16x8S
 #else
     table[334] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[335] = tail_f32x4Nearest
+    table[335] = tail_f32x4Ceil
 #else
     table[335] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[336] = tail_f32x4Abs
+    table[336] = tail_f32x4Floor
 #else
     table[336] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[337] = tail_f32x4Neg
+    table[337] = tail_f32x4Trunc
 #else
     table[337] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[338] = tail_f32x4Sqrt
+    table[338] = tail_f32x4Nearest
 #else
     table[338] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[339] = tail_f32x4Add
+    table[339] = tail_f32x4Abs
 #else
     table[339] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[340] = tail_f32x4Sub
+    table[340] = tail_f32x4Neg
 #else
     table[340] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[341] = tail_f32x4Mul
+    table[341] = tail_f32x4Sqrt
 #else
     table[341] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[342] = tail_f32x4Div
+    table[342] = tail_f32x4Add
 #else
     table[342] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[343] = tail_f32x4Min
+    table[343] = tail_f32x4Sub
 #else
     table[343] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[344] = tail_f32x4Max
+    table[344] = tail_f32x4Mul
 #else
     table[344] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[345] = tail_f32x4Pmin
+    table[345] = tail_f32x4Div
 #else
     table[345] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[346] = tail_f32x4Pmax
+    table[346] = tail_f32x4Min
 #else
     table[346] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[347] = tail_f64x2Ceil
+    table[347] = tail_f32x4Max
 #else
     table[347] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[348] = tail_f64x2Floor
+    table[348] = tail_f32x4Pmin
 #else
     table[348] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[349] = tail_f64x2Trunc
+    table[349] = tail_f32x4Pmax
 #else
     table[349] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[350] = tail_f64x2Nearest
+    table[350] = tail_f64x2Ceil
 #else
     table[350] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[351] = tail_f64x2Abs
+    table[351] = tail_f64x2Floor
 #else
     table[351] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[352] = tail_f64x2Neg
+    table[352] = tail_f64x2Trunc
 #else
     table[352] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[353] = tail_f64x2Sqrt
+    table[353] = tail_f64x2Nearest
 #else
     table[353] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[354] = tail_f64x2Add
+    table[354] = tail_f64x2Abs
 #else
     table[354] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[355] = tail_f64x2Sub
+    table[355] = tail_f64x2Neg
 #else
     table[355] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[356] = tail_f64x2Mul
+    table[356] = tail_f64x2Sqrt
 #else
     table[356] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[357] = tail_f64x2Div
+    table[357] = tail_f64x2Add
 #else
     table[357] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[358] = tail_f64x2Min
+    table[358] = tail_f64x2Sub
 #else
     table[358] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[359] = tail_f64x2Max
+    table[359] = tail_f64x2Mul
 #else
     table[359] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[360] = tail_f64x2Pmin
+    table[360] = tail_f64x2Div
 #else
     table[360] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[361] = tail_f64x2Pmax
+    table[361] = tail_f64x2Min
 #else
     table[361] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[362] = tail_i32x4TruncSatF32x4S
+    table[362] = tail_f64x2Max
 #else
     table[362] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[363] = tail_i32x4TruncSatF32x4U
+    table[363] = tail_f64x2Pmin
 #else
     table[363] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[364] = tail_i32x4TruncSatF64x2SZero
+    table[364] = tail_f64x2Pmax
 #else
     table[364] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[365] = tail_i32x4TruncSatF64x2UZero
+    table[365] = tail_i32x4TruncSatF32x4S
 #else
     table[365] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[366] = tail_f32x4ConvertI32x4S
+    table[366] = tail_i32x4TruncSatF32x4U
 #else
     table[366] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[367] = tail_f32x4ConvertI32x4U
+    table[367] = tail_i32x4TruncSatF64x2SZero
 #else
     table[367] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[368] = tail_f64x2ConvertLowI32x4S
+    table[368] = tail_i32x4TruncSatF64x2UZero
 #else
     table[368] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[369] = tail_f64x2ConvertLowI32x4U
+    table[369] = tail_f32x4ConvertI32x4S
 #else
     table[369] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[370] = tail_f32x4DemoteF64x2Zero
+    table[370] = tail_f32x4ConvertI32x4U
 #else
     table[370] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[371] = tail_f64x2PromoteLowF32x4
+    table[371] = tail_f64x2ConvertLowI32x4S
 #else
     table[371] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[372] = tail_f32x4RelaxedMadd
+    table[372] = tail_f64x2ConvertLowI32x4U
 #else
     table[372] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[373] = tail_f32x4RelaxedNmadd
+    table[373] = tail_f32x4DemoteF64x2Zero
 #else
     table[373] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[374] = tail_f64x2RelaxedMadd
+    table[374] = tail_f64x2PromoteLowF32x4
 #else
     table[374] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[375] = tail_f64x2RelaxedNmadd
+    table[375] = tail_f32x4RelaxedMadd
 #else
     table[375] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[376] = tail_i16x8RelaxedDotI8x16I7x16S
+    table[376] = tail_f32x4RelaxedNmadd
 #else
     table[376] = tailDisabledOpcode
 #endif
 #if InterpreterSIMD
-    table[377] = tail_i32x4RelaxedDotI8x16I7x16AddS
+    table[377] = tail_f64x2RelaxedMadd
 #else
     table[377] = tailDisabledOpcode
 #endif
-    table[378] = tail_returnCall
-    table[379] = tail_returnCallIndirect
-    table[380] = tail_returnCallRef
+#if InterpreterSIMD
+    table[378] = tail_f64x2RelaxedNmadd
+#else
+    table[378] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[379] = tail_i16x8RelaxedDotI8x16I7x16S
+#else
+    table[379] = tailDisabledOpcode
+#endif
+#if InterpreterSIMD
+    table[380] = tail_i32x4RelaxedDotI8x16I7x16AddS
+#else
+    table[380] = tailDisabledOpcode
+#endif
+    table[381] = tail_returnCall
+    table[382] = tail_returnCallIndirect
+    table[383] = tail_returnCallRef
 }
 
 /// Where the op with layout index `index` (a primary opcode, or 256 + an extended
@@ -13100,9 +13124,9 @@ func xaccWriterField(_ index: Int) -> Int {
     case 47: return 1  // xrotl32
     case 48: return 1  // xrotr32
     case 53: return 1  // xeqz32
-    case 289: return 3  // xclz32
-    case 290: return 3  // xctz32
-    case 291: return 3  // xpopcnt32
+    case 292: return 3  // xclz32
+    case 293: return 3  // xctz32
+    case 294: return 3  // xpopcnt32
     case 54: return 1  // xeq32
     case 55: return 1  // xne32
     case 56: return 1  // xslt32
@@ -13121,9 +13145,9 @@ func xaccWriterField(_ index: Int) -> Int {
     case 69: return 1  // xrotl64
     case 70: return 1  // xrotr64
     case 75: return 1  // xeqz64
-    case 292: return 3  // xclz64
-    case 293: return 3  // xctz64
-    case 294: return 3  // xpopcnt64
+    case 295: return 3  // xclz64
+    case 296: return 3  // xctz64
+    case 297: return 3  // xpopcnt64
     case 76: return 1  // xeq64
     case 77: return 1  // xne64
     case 78: return 1  // xslt64
@@ -13189,22 +13213,22 @@ func xaccWriterField(_ index: Int) -> Int {
     case 146: return 1  // xshl64_u8
     case 147: return 1  // xshr64_s_u8
     case 148: return 1  // xshr64_u_u8
-    case 295: return 3  // xeq64_i32
-    case 296: return 3  // xne64_i32
-    case 297: return 3  // xslt64_i32
-    case 298: return 3  // xsle64_i32
-    case 299: return 3  // xsgt64_i32
-    case 300: return 3  // xsge64_i32
-    case 301: return 3  // xult64_i32
-    case 302: return 3  // xule64_i32
-    case 303: return 3  // xugt64_i32
-    case 304: return 3  // xuge64_i32
+    case 298: return 3  // xeq64_i32
+    case 299: return 3  // xne64_i32
+    case 300: return 3  // xslt64_i32
+    case 301: return 3  // xsle64_i32
+    case 302: return 3  // xsgt64_i32
+    case 303: return 3  // xsge64_i32
+    case 304: return 3  // xult64_i32
+    case 305: return 3  // xule64_i32
+    case 306: return 3  // xugt64_i32
+    case 307: return 3  // xuge64_i32
     case 149: return 1  // xzext32_64
     case 150: return 1  // xsext32_64
-    case 305: return 3  // xsext8_32
-    case 306: return 3  // xsext16_32
-    case 307: return 3  // xsext8_64
-    case 308: return 3  // xsext16_64
+    case 308: return 3  // xsext8_32
+    case 309: return 3  // xsext16_32
+    case 310: return 3  // xsext8_64
+    case 311: return 3  // xsext16_64
     case 160: return 1  // feq32
     case 161: return 1  // fne32
     case 162: return 1  // flt32
@@ -13213,14 +13237,14 @@ func xaccWriterField(_ index: Int) -> Int {
     case 174: return 1  // fne64
     case 175: return 1  // flt64
     case 176: return 1  // fle64
-    case 320: return 3  // x32_from_f32_s_sat
-    case 322: return 3  // x32_from_f32_u_sat
-    case 324: return 3  // x32_from_f64_s_sat
-    case 326: return 3  // x32_from_f64_u_sat
-    case 328: return 3  // x64_from_f32_s_sat
-    case 330: return 3  // x64_from_f32_u_sat
-    case 332: return 3  // x64_from_f64_s_sat
-    case 334: return 3  // x64_from_f64_u_sat
+    case 323: return 3  // x32_from_f32_s_sat
+    case 325: return 3  // x32_from_f32_u_sat
+    case 327: return 3  // x32_from_f64_s_sat
+    case 329: return 3  // x32_from_f64_u_sat
+    case 331: return 3  // x64_from_f32_s_sat
+    case 333: return 3  // x64_from_f32_u_sat
+    case 335: return 3  // x64_from_f64_s_sat
+    case 337: return 3  // x64_from_f64_u_sat
     case 177: return 1  // xload8_s32
     case 178: return 1  // xload8_u32
     case 179: return 1  // xload16_s32
@@ -13263,18 +13287,18 @@ func xaccWriterField(_ index: Int) -> Int {
     case 236: return 1  // xload16_u32_via
     case 238: return 1  // br_xmov
     case 239: return 1  // xmov_xload32_xchg
-    case 347: return 3  // xload8_s32_m
-    case 348: return 3  // xload8_u32_m
-    case 349: return 3  // xload16_s32_m
-    case 350: return 3  // xload16_u32_m
-    case 351: return 3  // xload32_m
-    case 352: return 3  // xload8_s64_m
-    case 353: return 3  // xload8_u64_m
-    case 354: return 3  // xload16_s64_m
-    case 355: return 3  // xload16_u64_m
-    case 356: return 3  // xload32_s64_m
-    case 357: return 3  // xload32_u64_m
-    case 358: return 3  // xload64_m
+    case 350: return 3  // xload8_s32_m
+    case 351: return 3  // xload8_u32_m
+    case 352: return 3  // xload16_s32_m
+    case 353: return 3  // xload16_u32_m
+    case 354: return 3  // xload32_m
+    case 355: return 3  // xload8_s64_m
+    case 356: return 3  // xload8_u64_m
+    case 357: return 3  // xload16_s64_m
+    case 358: return 3  // xload16_u64_m
+    case 359: return 3  // xload32_s64_m
+    case 360: return 3  // xload32_u64_m
+    case 361: return 3  // xload64_m
     default: return 0
     }
 }
@@ -13496,10 +13520,10 @@ func faccWriterField(_ index: Int) -> Int {
     case 155: return 1  // fmin32
     case 156: return 1  // fmax32
     case 159: return 1  // fsqrt32
-    case 310: return 3  // fceil32
-    case 311: return 3  // ffloor32
-    case 312: return 3  // ftrunc32
-    case 313: return 3  // fnearest32
+    case 313: return 3  // fceil32
+    case 314: return 3  // ffloor32
+    case 315: return 3  // ftrunc32
+    case 316: return 3  // fnearest32
     case 164: return 1  // fadd64
     case 165: return 1  // fsub64
     case 166: return 1  // fmul64
@@ -13507,20 +13531,20 @@ func faccWriterField(_ index: Int) -> Int {
     case 168: return 1  // fmin64
     case 169: return 1  // fmax64
     case 172: return 1  // fsqrt64
-    case 315: return 3  // fceil64
-    case 316: return 3  // ffloor64
-    case 317: return 3  // ftrunc64
-    case 318: return 3  // fnearest64
-    case 335: return 3  // f32_from_x32_s
-    case 336: return 3  // f32_from_x32_u
-    case 337: return 3  // f32_from_x64_s
-    case 338: return 3  // f32_from_x64_u
-    case 339: return 3  // f64_from_x32_s
-    case 340: return 3  // f64_from_x32_u
-    case 341: return 3  // f64_from_x64_s
-    case 342: return 3  // f64_from_x64_u
-    case 343: return 3  // f32_from_f64
-    case 344: return 3  // f64_from_f32
+    case 318: return 3  // fceil64
+    case 319: return 3  // ffloor64
+    case 320: return 3  // ftrunc64
+    case 321: return 3  // fnearest64
+    case 338: return 3  // f32_from_x32_s
+    case 339: return 3  // f32_from_x32_u
+    case 340: return 3  // f32_from_x64_s
+    case 341: return 3  // f32_from_x64_u
+    case 342: return 3  // f64_from_x32_s
+    case 343: return 3  // f64_from_x32_u
+    case 344: return 3  // f64_from_x64_s
+    case 345: return 3  // f64_from_x64_u
+    case 346: return 3  // f32_from_f64
+    case 347: return 3  // f64_from_f32
     case 189: return 1  // fload32
     case 190: return 1  // fload64
     case 195: return 1  // fload32_add
@@ -13529,8 +13553,8 @@ func faccWriterField(_ index: Int) -> Int {
     case 198: return 1  // fload64_add_i32
     case 216: return 1  // fadd64_store
     case 217: return 1  // fsub64_store
-    case 359: return 3  // fload32_m
-    case 360: return 3  // fload64_m
+    case 362: return 3  // fload32_m
+    case 363: return 3  // fload64_m
     default: return 0
     }
 }
@@ -13814,10 +13838,10 @@ func xaccKeptField(_ index: Int) -> Int {
     case 155: return 1  // fmin32
     case 156: return 1  // fmax32
     case 159: return 1  // fsqrt32
-    case 310: return 3  // fceil32
-    case 311: return 3  // ffloor32
-    case 312: return 3  // ftrunc32
-    case 313: return 3  // fnearest32
+    case 313: return 3  // fceil32
+    case 314: return 3  // ffloor32
+    case 315: return 3  // ftrunc32
+    case 316: return 3  // fnearest32
     case 164: return 1  // fadd64
     case 165: return 1  // fsub64
     case 166: return 1  // fmul64
@@ -13825,20 +13849,20 @@ func xaccKeptField(_ index: Int) -> Int {
     case 168: return 1  // fmin64
     case 169: return 1  // fmax64
     case 172: return 1  // fsqrt64
-    case 315: return 3  // fceil64
-    case 316: return 3  // ffloor64
-    case 317: return 3  // ftrunc64
-    case 318: return 3  // fnearest64
-    case 335: return 3  // f32_from_x32_s
-    case 336: return 3  // f32_from_x32_u
-    case 337: return 3  // f32_from_x64_s
-    case 338: return 3  // f32_from_x64_u
-    case 339: return 3  // f64_from_x32_s
-    case 340: return 3  // f64_from_x32_u
-    case 341: return 3  // f64_from_x64_s
-    case 342: return 3  // f64_from_x64_u
-    case 343: return 3  // f32_from_f64
-    case 344: return 3  // f64_from_f32
+    case 318: return 3  // fceil64
+    case 319: return 3  // ffloor64
+    case 320: return 3  // ftrunc64
+    case 321: return 3  // fnearest64
+    case 338: return 3  // f32_from_x32_s
+    case 339: return 3  // f32_from_x32_u
+    case 340: return 3  // f32_from_x64_s
+    case 341: return 3  // f32_from_x64_u
+    case 342: return 3  // f64_from_x32_s
+    case 343: return 3  // f64_from_x32_u
+    case 344: return 3  // f64_from_x64_s
+    case 345: return 3  // f64_from_x64_u
+    case 346: return 3  // f32_from_f64
+    case 347: return 3  // f64_from_f32
     case 189: return 1  // fload32
     case 190: return 1  // fload64
     case 195: return 1  // fload32_add
@@ -13858,14 +13882,14 @@ func xaccKeptField(_ index: Int) -> Int {
     case 216: return 1  // fadd64_store
     case 217: return 1  // fsub64_store
     case 227: return 0  // xadd32_i32_mem
-    case 359: return 3  // fload32_m
-    case 360: return 3  // fload64_m
-    case 361: return 0  // xstore8_m
-    case 362: return 0  // xstore16_m
-    case 363: return 0  // xstore32_m
-    case 364: return 0  // xstore64_m
-    case 365: return 0  // fstore32_m
-    case 366: return 0  // fstore64_m
+    case 362: return 3  // fload32_m
+    case 363: return 3  // fload64_m
+    case 364: return 0  // xstore8_m
+    case 365: return 0  // xstore16_m
+    case 366: return 0  // xstore32_m
+    case 367: return 0  // xstore64_m
+    case 368: return 0  // fstore32_m
+    case 369: return 0  // fstore64_m
     default: return -1
     }
 }

@@ -80,26 +80,53 @@ extension Executor {
         vm.pointee.elements[Int(segment)].count = 0
     }
 
-    @inline(__always) mutating func memoryFill(_ index: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
+    /// Checks `start + count <= limit` for 32-bit operands (memory 0's fast ops).
+    @inline(__always) func inBounds(_ start: UInt32, _ count: UInt32, _ limit: Int) -> Bool {
+        UInt64(start) &+ UInt64(count) <= UInt64(truncatingIfNeeded: limit)
+    }
+
+    @inline(__always) mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
+        let d = x32(dst), n = x32(count)
+        guard inBounds(d, n, memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
+        (memory + Int(d)).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: x64(value)), count: Int(n))
+    }
+
+    @inline(__always) mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+        let d = x32(dst), s = x32(src), n = x32(count)
+        guard inBounds(d, n, memorySize), inBounds(s, n, memorySize) else { try stop(.trap(.memoryOutOfBounds)) }
+        (memory + Int(d)).copyMemory(from: memory + Int(s), byteCount: Int(n))  // memmove: overlap-safe
+    }
+
+    @inline(__always) mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+        let from = vm.pointee.dataSegments[Int(segment)]
+        let d = x32(dst), s = x32(src), n = x32(count)
+        guard inBounds(d, n, memorySize), inBounds(s, n, from.count) else { try stop(.trap(.memoryOutOfBounds)) }
+        guard n > 0, let base = from.base else { return }
+        (memory + Int(d)).copyMemory(from: base + Int(s), byteCount: Int(n))
+    }
+
+    // Any memory (the `_m` forms): 64-bit operands, checked without overflow
+    // before they are converted (so every `Int(truncatingIfNeeded:)` below is exact).
+    @inline(__always) mutating func memoryFillM(_ index: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) throws(Stop) {
         let to = vm.pointee.memories[Int(index)]
         let d = x64(dst), n = x64(count)
         guard inBounds(d, n, to.byteCount) else { try stop(.trap(.memoryOutOfBounds)) }
-        (to.base + Int(d)).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: x64(value)), count: Int(n))
+        (to.base + Int(truncatingIfNeeded: d)).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: x64(value)), count: Int(truncatingIfNeeded: n))
     }
 
-    @inline(__always) mutating func memoryCopy(_ dstMemory: UInt32, _ srcMemory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+    @inline(__always) mutating func memoryCopyM(_ dstMemory: UInt32, _ srcMemory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let to = vm.pointee.memories[Int(dstMemory)], from = vm.pointee.memories[Int(srcMemory)]
         let d = x64(dst), s = x64(src), n = x64(count)
         guard inBounds(d, n, to.byteCount), inBounds(s, n, from.byteCount) else { try stop(.trap(.memoryOutOfBounds)) }
-        (to.base + Int(d)).copyMemory(from: from.base + Int(s), byteCount: Int(n))  // memmove: overlap-safe
+        (to.base + Int(truncatingIfNeeded: d)).copyMemory(from: from.base + Int(truncatingIfNeeded: s), byteCount: Int(truncatingIfNeeded: n))  // memmove
     }
 
-    @inline(__always) mutating func memoryInit(_ index: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
+    @inline(__always) mutating func memoryInitM(_ index: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) throws(Stop) {
         let to = vm.pointee.memories[Int(index)], from = vm.pointee.dataSegments[Int(segment)]
         let d = x64(dst), s = x64(src), n = x64(count)
         guard inBounds(d, n, to.byteCount), inBounds(s, n, from.count) else { try stop(.trap(.memoryOutOfBounds)) }
         guard n > 0, let base = from.base else { return }
-        (to.base + Int(d)).copyMemory(from: base + Int(s), byteCount: Int(n))
+        (to.base + Int(truncatingIfNeeded: d)).copyMemory(from: base + Int(truncatingIfNeeded: s), byteCount: Int(truncatingIfNeeded: n))
     }
 
     @inline(__always) mutating func dataDrop(_ segment: UInt32) {

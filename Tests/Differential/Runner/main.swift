@@ -4,7 +4,7 @@
 //
 // Reads one request per line on stdin (JSON): {"describe": PATH} answers the
 // exports' types (see `exportTypes`); {"limits": true} answers Sheave's
-// implementation limits ({"table_elements": N}), which the harness gives
+// implementation limits ({"table_elements": N, "memory_size": bytes}), which the harness gives
 // Wasmtime's store too; otherwise
 //   {"wasm": PATH, "calls": [[EXPORT, [ARG...]]...], "globals": [NAME...], "memories": [NAME...]}
 // where a value is "TYPE:HEX" (its bits: i32, i64, f32, f64; v128 as 32 hex digits, lane 0 last).
@@ -137,7 +137,7 @@ while let line = readLine() {
         continue
     }
     if request["limits"] != nil {
-        print("{\"table_elements\": \(Table.elementLimit)}")
+        print("{\"table_elements\": \(Table.elementLimit), \"memory_size\": \(Config().maximumMemoryPages * 65536)}")
         fflush(nil)
         continue
     }

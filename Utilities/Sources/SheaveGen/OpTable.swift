@@ -328,12 +328,15 @@ func buildOpTable() -> [Op] {
     op("elem_drop", "segment: u32@elem", "drop element segment `segment`: it becomes empty", .extended)
 
     // MARK: Bulk memory
-    // Any memory, by index; addresses and counts are read in all 64 bits (an i32's
-    // upper half is zero), so one op serves 32- and 64-bit memories.
-    op("memory_fill", "memory: u32@memory, dst: x, value: x, count: x", "fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds", [.memory, .mayStop, .extended])
-    op("memory_copy", "dst_memory: u32@memory, src_memory: u32@memory, dst: x, src: x, count: x",
+    op("memory_fill", "dst: x, value: x, count: x", "fill count bytes of memory 0 from dst with low8(value); traps when out of bounds", [.memory, .mayStop, .extended])
+    op("memory_copy", "dst: x, src: x, count: x", "copy count bytes of memory 0 (overlap-safe); traps when out of bounds", [.memory, .mayStop, .extended])
+    op("memory_init", "segment: u32@data, dst: x, src: x, count: x", "copy count bytes of data segment `segment` to memory 0; traps when out of bounds", [.memory, .mayStop, .extended])
+    // The same on any memory, by index (multi-memory, memory64): addresses and counts
+    // are read in all 64 bits (an i32's upper half is zero), so one op serves both widths.
+    op("memory_fill_m", "memory: u32@memory, dst: x, value: x, count: x", "fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds", [.memory, .mayStop, .extended])
+    op("memory_copy_m", "dst_memory: u32@memory, src_memory: u32@memory, dst: x, src: x, count: x",
        "copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds", [.memory, .mayStop, .extended])
-    op("memory_init", "memory: u32@memory, segment: u32@data, dst: x, src: x, count: x", "copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds", [.memory, .mayStop, .extended])
+    op("memory_init_m", "memory: u32@memory, segment: u32@data, dst: x, src: x, count: x", "copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds", [.memory, .mayStop, .extended])
     op("data_drop", "segment: u32@data", "drop data segment `segment`: it becomes empty", .extended)
 
     // MARK: Integer arithmetic
