@@ -386,16 +386,37 @@ final class InstanceEntity {
         }
         let vm = store.vm
         let saved = vm.context
-        vm.context = context
         defer { vm.context = saved }
-        let entry = code.address(at: module.functionOffsets[index - module.info.importedFunctionCount])
-        do {
-            let results = try vm.invoke(entry, arguments: arguments.flatMap(\.slots), resultCount: Value.slotCount(type.results),
-                                        host: { id, vm in try self.answerHostCall(id, vm) },
-                                        checkpoint: { code, _ in try self.store.resumes(after: code) })
-            return Value.decode(results, as: type.results)
-        } catch let trap as VMTrap {
-            throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(frame), omittedFrames: trap.omittedFrames)
+        // A tail call from the entry frame to another instance's function (or the
+        // host's) ends the run; the loop makes it in its place, in constant stack
+        // space. The results are the last callee's (a tail call's callee returns
+        // the caller's result types).
+        var (instance, function, slots) = (self, index, arguments.flatMap(\.slots))
+        while true {
+            let current = instance
+            vm.context = current.context
+            let entry = current.code.address(at: current.module.functionOffsets[function - current.module.info.importedFunctionCount])
+            let outcome: VM.Outcome
+            do {
+                outcome = try vm.invokeAllowingTailCalls(entry, arguments: slots, resultCount: Value.slotCount(type.results),
+                                                         host: { id, vm in try current.answerHostCall(id, vm) },
+                                                         checkpoint: { code, _ in try current.store.resumes(after: code) })
+            } catch let trap as VMTrap {
+                throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(current.frame), omittedFrames: trap.omittedFrames)
+            }
+            switch outcome {
+            case .returned(let results):
+                return Value.decode(results, as: type.results)
+            case .tailCall(let id, let arguments):
+                let handle = current.hostCallee(id)
+                let parameters = handle.type.parameters
+                if case .wasm(let next, let j) = handle, j >= next.importedFunctions.count {
+                    (instance, function, slots) = (next, j, Array(arguments.prefix(Value.slotCount(parameters))))
+                    continue
+                }
+                let values = Value.decode(arguments, as: parameters)
+                return try Self.call(handle, values, caller: Caller(interrupt: vm.interruptFlag, entity: current))
+            }
         }
     }
 
@@ -417,10 +438,14 @@ final class InstanceEntity {
 
     /// Answers a host call: an imported function (by import index), or a function
     /// reached through a reference that must run in another context or on the host.
+    /// The function a host call's id names: a function reference's (a foreign or
+    /// host function reached through a table or `call_ref`), or an import.
+    func hostCallee(_ id: UInt32) -> Callee {
+        id & Store.referenceCallBit != 0 ? store.referencedFunctions[Int(id & ~Store.referenceCallBit)] : importedFunctions[Int(id)]
+    }
+
     private func answerHostCall(_ id: UInt32, _ vm: VM) throws {
-        let handle = id & Store.referenceCallBit != 0
-            ? store.referencedFunctions[Int(id & ~Store.referenceCallBit)]
-            : importedFunctions[Int(id)]
+        let handle = hostCallee(id)
         let type = handle.type
         let slots = vm.hostSlots
         // Compiled (or verified) code always leaves room; check anyway, the slots are read by index.

@@ -330,6 +330,11 @@ extension FunctionCompiler {
     mutating func visitNop() throws(CompileError) {}
 
     mutating func visitCall(functionIndex: UInt32) throws(CompileError) {
+        try visitCall(functionIndex: functionIndex, tail: false)
+    }
+
+    /// A call; `tail`: a `return_call` of an import (`return_call_host`).
+    mutating func visitCall(functionIndex: UInt32, tail: Bool) throws(CompileError) {
         guard Int(functionIndex) < module.functionTypes.count else { throw failure("unknown function \(functionIndex)") }
         let callee = module.functionType(Int(functionIndex))
         try check(callee.parameters)
@@ -342,7 +347,11 @@ extension FunctionCompiler {
         let frame = try prepareCall(arguments: callee.parameters.count)
         if Int(functionIndex) < module.importedFunctionCount {
             let slots = Self.slot16(max(Self.layout(callee.parameters).count, Self.layout(callee.results).count))
-            emit { $0.callHost(functionIndex, frame, slots) }
+            if tail {
+                emit { $0.returnCallHost(functionIndex, frame, slots) }
+            } else {
+                emit { $0.callHost(functionIndex, frame, slots) }
+            }
         } else {
             let start = e.position
             emit { $0.call(PcRelOffset(0), frame) }
@@ -376,8 +385,10 @@ extension FunctionCompiler {
         let callee = module.functionType(Int(functionIndex))
         try checkTailCall(callee)
         if Int(functionIndex) < module.importedFunctionCount {
-            // A host function: an ordinary call, then a return (the host's frame is not this one).
-            try visitCall(functionIndex: functionIndex)
+            // An import (the host's, or another instance's): the host makes the call in
+            // this one's place when the host entered this frame; else it is an ordinary
+            // call, and the code after it returns its results.
+            try visitCall(functionIndex: functionIndex, tail: true)
             if isReachable { emitReturn() }
             return markUnreachable()
         }

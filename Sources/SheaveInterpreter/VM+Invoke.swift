@@ -15,6 +15,16 @@ public struct VMTrap: Error, CustomStringConvertible {
 }
 
 extension VM {
+    /// How a call made with `invokeAllowingTailCalls` ended.
+    public enum Outcome {
+        /// It returned these result slots.
+        case returned([UInt64])
+        /// Its entry frame tail-called host function `id` (another instance's
+        /// function, or the host's), with these argument slots: the host makes
+        /// that call in its place, and its results are this call's.
+        case tailCall(id: UInt32, arguments: [UInt64])
+    }
+
     /// Runs one call to completion: the three steps of `startCall`, `run` and
     /// `endCall`, answering host calls with `host` (which reads its arguments
     /// from and writes its results to `vm.hostSlots`, and may itself call `invoke`).
@@ -31,11 +41,35 @@ extension VM {
         },
         checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool = { _, _ in false }
     ) throws -> [UInt64] {
-        startCall(entry, arguments: arguments)
+        guard case .returned(let results) = try run(entry, arguments: arguments, resultCount: resultCount, tailCallsLeave: false,
+                                                    host: host, checkpoint: checkpoint) else {
+            preconditionFailure("a tail call left a call started without tailCallsLeave")
+        }
+        return results
+    }
+
+    /// As `invoke`, but a tail call from the entry frame through the host (to
+    /// another instance's function, or the host's) ends the call instead of
+    /// nesting one: the caller makes it, in a loop, so a chain of tail calls
+    /// between instances runs in constant stack space.
+    public func invokeAllowingTailCalls(
+        _ entry: UnsafeRawPointer, arguments: [UInt64], resultCount: Int,
+        host: (_ id: UInt32, _ vm: VM) throws -> Void,
+        checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool
+    ) throws -> Outcome {
+        try run(entry, arguments: arguments, resultCount: resultCount, tailCallsLeave: true, host: host, checkpoint: checkpoint)
+    }
+
+    private func run(
+        _ entry: UnsafeRawPointer, arguments: [UInt64], resultCount: Int, tailCallsLeave: Bool,
+        host: (_ id: UInt32, _ vm: VM) throws -> Void,
+        checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool
+    ) throws -> Outcome {
+        startCall(entry, arguments: arguments, tailCallsLeave: tailCallsLeave)
         while true {
             switch run() {
             case .returned:
-                return endCall(resultCount: resultCount)
+                return .returned(endCall(resultCount: resultCount))
             case .hostCall(let id):
                 do {
                     try host(id, self)
@@ -43,6 +77,8 @@ extension VM {
                     abandonCall()
                     throw error
                 }
+            case .tailCall(let id):
+                return .tailCall(id: id, arguments: endCallForTailCall())
             case .checkpoint(let code):
                 // The host may add fuel (paying the debt first) or let an interrupted call go on.
                 let resume: Bool

@@ -40,6 +40,10 @@ public enum RunResult: Equatable {
     /// The bytecode called host function `id`. Its arguments are in
     /// `hostSlots`; write its results there and call `run()` again to resume.
     case hostCall(id: UInt32)
+    /// The entry frame tail-called host function `id` (only when the call was
+    /// started with `tailCallsLeave`): `endCallForTailCall` gives its arguments,
+    /// and the host makes the call in this one's place.
+    case tailCall(id: UInt32)
     /// Execution trapped at `pc` (the trapping op). The VM is back in the state
     /// it had before `startCall`; `lastBacktrace` holds the wasm frames.
     case trap(TrapCode, pc: UnsafeRawPointer?)
@@ -269,6 +273,7 @@ public final class VM {
         var savedLinks: UnsafeMutableRawPointer
         var savedHostFrame: UnsafeMutableRawPointer?
         var savedHostSlots: Int
+        var savedTailCallsLeave: Bool
         var pendingTrap: TrapCode?
     }
 
@@ -467,7 +472,9 @@ public final class VM {
     /// Starts a call of the function whose first op is at `entry`, with `arguments`
     /// in its first registers. Nested inside a host call, the new frame goes
     /// above the host call's slots and its links below the outer call's.
-    public func startCall(_ entry: UnsafeRawPointer, arguments: [UInt64]) {
+    /// `tailCallsLeave`: a tail call through the host from the entry frame ends
+    /// the call (`RunResult.tailCall`) for the host to make in its place.
+    public func startCall(_ entry: UnsafeRawPointer, arguments: [UInt64], tailCallsLeave: Bool = false) {
         let frame: UnsafeMutableRawPointer
         if entries.isEmpty {
             frame = stackBase
@@ -478,7 +485,8 @@ public final class VM {
         let links = (entries.isEmpty ? stackEnd : state.pointee.links) - 16
         var record = Entry(frame: frame, links: links, savedPC: state.pointee.pc, savedFP: state.pointee.fp,
                            savedLinks: state.pointee.links,
-                           savedHostFrame: state.pointee.hostFrame, savedHostSlots: state.pointee.hostSlots)
+                           savedHostFrame: state.pointee.hostFrame, savedHostSlots: state.pointee.hostSlots,
+                           savedTailCallsLeave: state.pointee.tailCallsLeave)
         // The entry link and the arguments must fit; the callee's push_frame checks the rest.
         let needed = UInt(bitPattern: frame) + UInt(arguments.count) * 8
         if needed > UInt(bitPattern: links) || (!entries.isEmpty && !nativeStackHasRoom()) {
@@ -496,6 +504,7 @@ public final class VM {
         state.pointee.links = links
         state.pointee.hostFrame = nil
         state.pointee.hostSlots = 0
+        state.pointee.tailCallsLeave = tailCallsLeave
     }
 
     /// Whether the host thread's native stack has `nativeStackMargin` left below
@@ -558,6 +567,8 @@ public final class VM {
             return .returned
         case .hostCall(let id):
             return .hostCall(id: id)
+        case .tailCall(let id):
+            return .tailCall(id: id)
         case .checkpoint(let code):
             return .checkpoint(code)
         case .trap(let code):
@@ -610,6 +621,17 @@ public final class VM {
         state.pointee.links = record.savedLinks
         state.pointee.hostFrame = record.savedHostFrame
         state.pointee.hostSlots = record.savedHostSlots
+        state.pointee.tailCallsLeave = record.savedTailCallsLeave
+    }
+
+    /// Ends the call stopped at a tail call (`RunResult.tailCall`): returns the
+    /// slots that hold the callee's arguments (as many as it takes or returns) and
+    /// restores the state saved by its `startCall`. The host then makes the call.
+    public func endCallForTailCall() -> [UInt64] {
+        precondition(!entries.isEmpty, "no call to end")
+        let arguments = Array(hostSlots)
+        unwind()
+        return arguments
     }
 
     /// The trapping pc, then the return pc of each link up to the innermost call's

@@ -12,6 +12,9 @@ enum Stop: Error {
     /// A checkpoint found the fuel used up (`.outOfFuel`) or the store
     /// interrupted (`.interrupted`): the code stopped after it, and may resume.
     case checkpoint(TrapCode)
+    /// A tail call from the frame the host entered to host function `id` (another
+    /// instance's function, or the host's): the host makes it in this call's place.
+    case tailCall(UInt32)
 }
 
 /// The handler type shared by every op in the tail loop. The hot state is
@@ -159,6 +162,9 @@ struct VMState {
     /// For a host call: the slots holding its arguments and receiving its results.
     var hostFrame: UnsafeMutableRawPointer?
     var hostSlots: Int
+    /// Whether a tail call through the host from the entry frame ends this call
+    /// (`Stop.tailCall`), for the host to make in its place; set per `startCall`.
+    var tailCallsLeave = false
 
     /// The profiler's state while profiling (see `OpSampler`), else nil.
     var profile: UnsafeMutablePointer<ProfileState>?

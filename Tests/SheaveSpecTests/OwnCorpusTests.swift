@@ -8,14 +8,15 @@ import XCTest
 /// expected value computed by Wasmtime): the shapes the super-instructions
 /// stand for with edge values, deep nesting, huge frames, each divergence a
 /// differential campaign found, reduced, and (memories.wast, by hand) memories
-/// imported twice, 64-bit addresses that must not wrap, grow failures by width. Both loops (where
+/// imported twice, 64-bit addresses that must not wrap, grow failures by width;
+/// tail-calls.wast, a million tail calls between two instances. Both loops (where
 /// this build runs the tail loop) and through artifacts.
 final class OwnCorpusTests: XCTestCase {
     func testOurOwnScriptsPassOnEveryLoopAndThroughArtifacts() throws {
         let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus")
         let files = try FileManager.default.contentsOfDirectory(atPath: corpus.path).filter { $0.hasSuffix(".wast") }.sorted()
-        XCTAssertEqual(files, ["divergences.wast", "fusions.wast", "limits.wast", "memories.wast"])
-        let asserts = ["divergences.wast": 13, "fusions.wast": 700, "limits.wast": 21, "memories.wast": 25]
+        XCTAssertEqual(files, ["divergences.wast", "fusions.wast", "limits.wast", "memories.wast", "tail-calls.wast"])
+        let asserts = ["divergences.wast": 13, "fusions.wast": 700, "limits.wast": 21, "memories.wast": 25, "tail-calls.wast": 7]
         let runs: [(mode: Config.Dispatch, artifacts: Bool)] = Config.Dispatch.tailLoopIsSafe
             ? [(.match, false), (.tail, false), (.tail, true)] : [(.match, false), (.match, true)]
         for file in files {

@@ -3167,6 +3167,11 @@ extension Decoder {
                 let frame = try reader.readU16()
                 let count = try reader.readU16()
                 return visitor.returnCallRef(ref, frame, count)
+            case 384: // return_call_host
+                let id = try reader.readU32()
+                let frame = try reader.readU16()
+                let slots = try reader.readU16()
+                return visitor.returnCallHost(id, frame, slots)
             default:
                 throw .invalidExtendedOpcode(ext, at: at)
             }

@@ -3125,4 +3125,9 @@ extension Disassembler: OpVisitor {
         "return_call_ref \(ref), \(frame), \(count)"
     }
 
+    /// The text of `return_call_host`.
+    public mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) -> String {
+        "return_call_host \(id), \(frame), \(slots)"
+    }
+
 }

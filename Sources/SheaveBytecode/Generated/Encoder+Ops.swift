@@ -6209,6 +6209,16 @@ extension Encoder: OpVisitor {
         emit(count)
     }
 
+    /// `return_call_host`: as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results
+    public mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) {
+        if fusing { return stage(StagedOp(row: 624, Int64(id), Int64(frame), Int64(slots))) }
+        beginInstruction()
+        emitExtended(384)
+        emit(id)
+        emit(frame)
+        emit(slots)
+    }
+
 }
 
 // Forms that take labels for branch targets, resolved when the label is bound.

@@ -1254,4 +1254,6 @@ public protocol OpVisitor {
     mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) -> Output
     /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
     mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) -> Output
+    /// `return_call_host`: as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results
+    mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) -> Output
 }

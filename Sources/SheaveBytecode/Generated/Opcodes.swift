@@ -1255,6 +1255,8 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case returnCallIndirect = 382
     /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
     case returnCallRef = 383
+    /// `return_call_host`: as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results
+    case returnCallHost = 384
 }
 
 /// Static facts about one op, from the op table.
@@ -1912,12 +1914,13 @@ extension ExtendedOpcode {
         case .returnCall: return OpInfo(name: "return_call", doc: "move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)", flags: [.branch, .terminator, .call, .extended], size: 11)
         case .returnCallIndirect: return OpInfo(name: "return_call_indirect", doc: "as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 17)
         case .returnCallRef: return OpInfo(name: "return_call_ref", doc: "as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 9)
+        case .returnCallHost: return OpInfo(name: "return_call_host", doc: "as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 11)
         }
     }
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x540d186c189a6472
+public let instructionSetFingerprint: UInt64 = 0x343bbf7c13efdda
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
@@ -2555,6 +2558,7 @@ public let slotFieldRows: [UInt8] = [
     11, 1, 7, 0, 0, 0, 0, 0,  // return_call
     17, 2, 11, 13, 0, 0, 0, 0,  // return_call_indirect
     9, 2, 3, 5, 0, 0, 0, 0,  // return_call_ref
+    11, 1, 7, 0, 0, 0, 0, 0,  // return_call_host
 ]
 
 /// Where every op's branch offsets are, for laying out code with a header in
@@ -3187,6 +3191,7 @@ public let branchFieldRows: [UInt8] = [
     11, 3, 0,  // return_call
     17, 0, 0,  // return_call_indirect
     9, 0, 0,  // return_call_ref
+    11, 0, 0,  // return_call_host
 ]
 
 extension Opcode {
@@ -3822,6 +3827,7 @@ extension ExtendedOpcode {
         [.pcrel, .calleeFrame, .hostSlots],  // return_call
         [.index(.table), .index(.type), .x, .calleeFrame, .hostSlots],  // return_call_indirect
         [.x, .calleeFrame, .hostSlots],  // return_call_ref
+        [.index(.importedFunction), .calleeFrame, .hostSlots],  // return_call_host
     ]
 }
 

@@ -1792,6 +1792,8 @@ protocol OpHandlers {
     mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) throws(Stop)
     /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
     mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) throws(Stop)
+    /// `return_call_host`: as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results
+    mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop)
 }
 
 extension Executor: OpHandlers {}
@@ -8133,6 +8135,16 @@ extension Executor {
         let count = pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self)
         pc = pc.advanced(by: 17)
         try returnCallRef(ref, frame, count)
+    }
+
+    @inline(__always)
+    mutating func op_returnCallHost() throws(Stop) {
+        start = pc
+        let id = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let frame = pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self)
+        let slots = pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self)
+        pc = pc.advanced(by: 19)
+        try returnCallHost(id, frame, slots)
     }
 
 }

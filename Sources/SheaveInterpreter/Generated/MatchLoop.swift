@@ -1711,6 +1711,7 @@ extension Executor {
                 case 381: op_returnCall() // return_call
                 case 382: try op_returnCallIndirect() // return_call_indirect
                 case 383: try op_returnCallRef() // return_call_ref
+                case 384: try op_returnCallHost() // return_call_host
                 default:
                     start = pc
                     throw .trap(.invalidOpcode)

@@ -287,8 +287,12 @@ extension Executor {
             moveArguments(frame, count)
             pc = code
         } else {
-            try callHost(callee.pointee.hostID, frame, callee.pointee.slots)
+            try callHost(callee.pointee.hostID, frame, callee.pointee.slots, replacing: true)
         }
+    }
+
+    @inline(__always) mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop) {
+        try callHost(id, frame, slots, replacing: true)
     }
 
     /// Slots `frame ..< frame + count` to `0 ..< count` (the ranges may overlap).
@@ -296,13 +300,23 @@ extension Executor {
         fp.copyMemory(from: fp.advanced(by: Int(frame) &<< 3), byteCount: Int(count) &<< 3)
     }
 
+    /// Stops the loop for the host to call function `id` with the `slots` slots at
+    /// `frame`. `replacing`: a tail call, which ends this call instead when the host
+    /// entered this frame (its link returns to the host, pc 0) and the host takes
+    /// tail calls (`VMState.tailCallsLeave`): so a chain of tail calls between
+    /// instances runs in constant stack space.
     @inline(__always) mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop) {
+        try callHost(id, frame, slots, replacing: false)
+    }
+
+    @inline(__always) mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16, replacing: Bool) throws(Stop) {
         // The host's slots must lie below the link stack (a reference's slot count
         // comes from the callee, not from this frame's `push_frame`).
         let end = UInt(bitPattern: fp) &+ (UInt(frame) &<< 3) &+ (UInt(slots) &<< 3)
         guard end <= UInt(bitPattern: links) else { try stop(.trap(.stackOverflow)) }
         vm.pointee.hostFrame = fp.advanced(by: Int(frame) &<< 3)
         vm.pointee.hostSlots = Int(slots)
+        if replacing && vm.pointee.tailCallsLeave && links.load(as: UInt.self) == 0 { try stop(.tailCall(id)) }
         try stop(.hostCall(id))
     }
 

@@ -832,6 +832,13 @@ func buildOpTable() -> [Op] {
     op("return_call_ref", "ref: x, frame: u16@frame, count: u16@slots",
        "as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results",
        [.call, .mayStop, .extended])
+    // A tail call to an imported function (a host's, or another instance's). When
+    // this frame was entered from the host (its link returns there), the host makes
+    // the call in this one's place, in constant stack space (`RunResult.tailCall`);
+    // the two `_indirect`/`_ref` forms above do the same for a foreign callee.
+    op("return_call_host", "id: u32@import, frame: u16@frame, slots: u16@slots",
+       "as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results",
+       [.call, .mayStop, .extended])
 
     // MARK: The accumulators (docs/design.md)
     // Every x result and every f64 result also stays in a host register that the
