@@ -104,6 +104,9 @@ struct Session {
     let throughArtifacts: Bool
     var current: Instance?
     var named: [String: Instance] = [:]
+    /// Modules defined with `(module definition …)`, by name, and the last one.
+    var definitions: [String: Module] = [:]
+    var lastDefinition: Module?
     /// The `spectest` host module and the registered instances' exports.
     var linker = Linker()
 
@@ -125,7 +128,12 @@ struct Session {
             current = nil
             do {
                 let compiled = try compile(module.source)
-                if module.isDefinition { return .notAnAssertion }
+                if module.isDefinition {
+                    // `(module definition $M …)`: compiled now, instantiated by `(module instance …)`.
+                    lastDefinition = compiled
+                    if let id = module.id { definitions[id] = compiled }
+                    return .notAnAssertion
+                }
                 let instance = try instantiate(compiled)
                 current = instance
                 if let id = module.id { named[id] = instance }
@@ -133,8 +141,20 @@ struct Session {
             } catch {
                 return .failed("module failed: \(error)")
             }
-        case .moduleInstance:
-            return .failed("unsupported: module instance")
+        case .moduleInstance(let instanceID, let moduleID):
+            // A fresh instance of a definition each time: instantiation is generative.
+            current = nil
+            guard let definition = moduleID.flatMap({ definitions[$0] }) ?? lastDefinition else {
+                return .failed("module instance: no module definition \(moduleID ?? "")")
+            }
+            do {
+                let instance = try instantiate(definition)
+                current = instance
+                if let instanceID { named[instanceID] = instance }
+                return .notAnAssertion
+            } catch {
+                return .failed("module instance failed: \(error)")
+            }
         case .register(let name, let moduleID):
             guard let instance = moduleID.flatMap({ named[$0] }) ?? current else { return .failed("register: no module") }
             linker.define(name, instance: instance)

@@ -70,3 +70,23 @@
 (assert_trap (invoke "fill_64" (i64.const 1) (i32.const 0) (i64.const -1)) "out of bounds memory access")
 (assert_return (invoke "fill_64" (i64.const 0xfffe) (i32.const 0xaa) (i64.const 2)))
 (assert_return (invoke "load64" (i64.const 0xfffc)) (i32.const 0xaaaa0201))
+
+;; `module definition` and `module instance` (the wast-instance-commands group's
+;; directives, without its exception tag): each instance has its own memory.
+(module definition $M
+  (memory (export "mem") 1)
+  (func (export "bump") (result i32)
+    (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
+    (i32.load (i32.const 0))))
+(module instance $I1 $M)
+(module instance $I2 $M)
+(register "I1" $I1)
+(register "I2" $I2)
+(assert_return (invoke $I1 "bump") (i32.const 1))
+(assert_return (invoke $I1 "bump") (i32.const 2))
+(assert_return (invoke $I2 "bump") (i32.const 1))
+(module
+  (import "I1" "mem" (memory $m1 1))
+  (import "I2" "mem" (memory $m2 1))
+  (func (export "both") (result i32) (i32.add (i32.load $m1 (i32.const 0)) (i32.mul (i32.load $m2 (i32.const 0)) (i32.const 10)))))
+(assert_return (invoke "both") (i32.const 12))
