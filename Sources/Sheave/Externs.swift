@@ -13,6 +13,27 @@ public enum Extern {
     case global(Global)
     /// A table.
     case table(Table)
+    /// An exception tag.
+    case tag(Tag)
+}
+
+/// An exception tag: what a thrown exception is matched by. Tags are compared
+/// by identity: each module's definition, and each one the host makes, is a new
+/// tag; an import is the tag it names. Its type's parameters are the payload.
+public final class Tag {
+    /// The payload's types, as the parameters of a function type with no results.
+    public let type: FunctionType
+
+    /// A new tag, for a module to import; nil when `type` has results.
+    public init?(type: FunctionType) {
+        guard type.results.isEmpty else { return nil }
+        self.type = type
+    }
+
+    /// A module's tag, of a type validation checked (no results).
+    init(validated type: FunctionType) {
+        self.type = type
+    }
 }
 
 /// A function: exported by an instance, or defined by the host in Swift.
@@ -195,6 +216,12 @@ extension Instance {
     public func function(_ name: String) -> Function? {
         guard case .function(let function)? = export(name) else { return nil }
         return function
+    }
+
+    /// The exported exception tag `name`.
+    public func tag(_ name: String) -> Tag? {
+        guard case .tag(let tag)? = export(name) else { return nil }
+        return tag
     }
 
     /// The exported memory `name`.

@@ -107,6 +107,8 @@ final class InstanceEntity {
     }
     let tables: [FunctionTable]
     let tableTypes: [TableType]
+    /// The instance's exception tags, imported ones first.
+    let tags: [Tag]
     /// Every global, imported ones first.
     private(set) var globals: [GlobalCell] = []
     /// The reference value of every function (`ref.func`), imported ones first.
@@ -137,6 +139,7 @@ final class InstanceEntity {
         var tables: [FunctionTable] = []
         var tableTypes: [TableType] = []
         var globals: [GlobalCell] = []
+        var tags: [Tag] = []
         for entry in info.imports {
             guard let extern = imports[entry.module]?[entry.name] else {
                 throw LinkError(message: "unknown import \(entry.module).\(entry.name)")
@@ -170,6 +173,9 @@ final class InstanceEntity {
                         : Self.isSubtype(cell.type.valueType, of: wanted.valueType))
                 guard matches else { throw incompatible }
                 globals.append(cell)
+            case (.tag(let typeIndex), .tag(let tag)):
+                guard tag.type == info.types[Int(typeIndex)] else { throw incompatible }
+                tags.append(tag)
             default:
                 throw incompatible
             }
@@ -208,6 +214,8 @@ final class InstanceEntity {
         self.importedFunctions = functions
         self.memories = memories
         self.memoryTypes = memoryTypes
+        // Defined tags: each a new identity, per instance (instantiation is generative).
+        self.tags = tags + info.tags[info.importedTagCount...].map { Tag(validated: info.types[Int($0)]) }
         self.tables = tables
         self.tableTypes = tableTypes
 
@@ -349,6 +357,7 @@ final class InstanceEntity {
         case .memory(let index): return apiMemory(Int(index)).map { .memory($0) }
         case .global(let index): return .global(Global(cell: globals[Int(index)]))
         case .table(let index): return .table(Table(storage: tables[Int(index)], type: tableTypes[Int(index)]))
+        case .tag(let index): return .tag(tags[Int(index)])
         default: return nil
         }
     }

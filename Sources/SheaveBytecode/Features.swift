@@ -31,10 +31,13 @@ public struct Features: OptionSet, Hashable, Sendable {
     public static let multiMemory = Features(rawValue: 1 << 9)
     /// Memories and tables with 64-bit addresses and indices (`(memory i64 1)`, `(table i64 1 funcref)`).
     public static let memory64 = Features(rawValue: 1 << 10)
+    /// Exception handling: tags (defined, imported, exported). Sheave has the tags
+    /// so far; a function that throws or catches is refused as unsupported.
+    public static let exceptions = Features(rawValue: 1 << 11)
     /// Everything Sheave implements: WebAssembly 2.0, typed function references, tail calls,
-    /// relaxed SIMD, multi-memory and memory64.
+    /// relaxed SIMD, multi-memory, memory64 and exception tags.
     public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences,
-                                       .simd, .tailCall, .relaxedSIMD, .multiMemory, .memory64]
+                                       .simd, .tailCall, .relaxedSIMD, .multiMemory, .memory64, .exceptions]
     /// WebAssembly 1.0 (the MVP).
     public static let mvp: Features = []
     /// Each proposal by the name the spec suite's manifest and Wasmtime's `-W` give it.
@@ -42,6 +45,6 @@ public struct Features: OptionSet, Hashable, Sendable {
         ("sign-extension", .signExtension), ("nontrapping-float-to-int", .nonTrappingFloatToInt),
         ("multi-value", .multiValue), ("bulk-memory", .bulkMemory), ("reference-types", .referenceTypes),
         ("function-references", .functionReferences), ("simd", .simd), ("tail-call", .tailCall), ("relaxed-simd", .relaxedSIMD),
-        ("multi-memory", .multiMemory), ("memory64", .memory64),
+        ("multi-memory", .multiMemory), ("memory64", .memory64), ("exceptions", .exceptions),
     ]
 }

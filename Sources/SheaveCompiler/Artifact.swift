@@ -61,7 +61,7 @@ public enum Artifact {
     /// The first eight bytes of every artifact.
     public static let magic: [UInt8] = Array("SHEAVE\r\n".utf8)
     /// The format version this build writes and reads.
-    public static let formatVersion: UInt32 = 3
+    public static let formatVersion: UInt32 = 4
     /// The usual file extension, as Wasmtime's.
     public static let fileExtension = "cwasm"
 
@@ -268,6 +268,7 @@ package struct ArtifactWriter {
         list(Array(info.tables[info.importedTableCount...])) { $0.tableType($1) }
         list(Array(info.memories[info.importedMemoryCount...])) { $0.limits($1) }
         list(Array(info.globals[info.importedGlobalCount...])) { $0.globalType($1) }
+        list(Array(info.tags[info.importedTagCount...])) { $0.u32($1) }
         list(info.globalInitializers) { $0.expression($1) }
         list(info.tableInitializers) { w, initializer in
             if let initializer { w.u8(1); w.expression(initializer) } else { w.u8(0) }
@@ -476,6 +477,7 @@ package struct ArtifactReader {
             case 1: return Import(module: module, name: name, descriptor: .table(try r.tableType()))
             case 2: return Import(module: module, name: name, descriptor: .memory(try r.limits()))
             case 3: return Import(module: module, name: name, descriptor: .global(try r.globalType()))
+            case 4: return Import(module: module, name: name, descriptor: .tag(try r.u32()))
             default: throw r.damaged("bad import kind")
             }
         }
@@ -485,13 +487,14 @@ package struct ArtifactReader {
             case .table(let type): info.tables.append(type); info.importedTableCount += 1
             case .memory(let type): info.memories.append(type); info.importedMemoryCount += 1
             case .global(let type): info.globals.append(type); info.importedGlobalCount += 1
-            case .tag: throw damaged("bad import kind")
+            case .tag(let type): info.tags.append(type); info.importedTagCount += 1
             }
         }
         info.functionTypes += try list { (r: inout ArtifactReader) throws(ArtifactError) in try r.u32() }
         info.tables += try list { (r: inout ArtifactReader) throws(ArtifactError) in try r.tableType() }
         info.memories += try list { (r: inout ArtifactReader) throws(ArtifactError) in try r.limits() }
         info.globals += try list { (r: inout ArtifactReader) throws(ArtifactError) in try r.globalType() }
+        info.tags += try list { (r: inout ArtifactReader) throws(ArtifactError) in try r.u32() }
         info.globalInitializers = try list { (r: inout ArtifactReader) throws(ArtifactError) in try r.expression() }
         guard info.globalInitializers.count == info.globals.count - info.importedGlobalCount else {
             throw damaged("\(info.globalInitializers.count) initializers for \(info.globals.count - info.importedGlobalCount) globals")
@@ -513,6 +516,7 @@ package struct ArtifactReader {
             case 1: return Export(name: name, descriptor: .table(try r.u32()))
             case 2: return Export(name: name, descriptor: .memory(try r.u32()))
             case 3: return Export(name: name, descriptor: .global(try r.u32()))
+            case 4: return Export(name: name, descriptor: .tag(try r.u32()))
             default: throw r.damaged("bad export kind")
             }
         }

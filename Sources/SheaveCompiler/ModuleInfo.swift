@@ -23,6 +23,11 @@ public struct ModuleInfo {
     public var globals: [GlobalType] = []
     /// How many globals are imported.
     public var importedGlobalCount = 0
+    /// Every exception tag's type index, imported ones first (the type's parameters
+    /// are the exception's payload; it has no results).
+    public var tags: [UInt32] = []
+    /// How many tags are imported.
+    public var importedTagCount = 0
     /// The initializer of each defined global.
     public var globalInitializers: [ConstExpression] = []
     /// The value each defined table's entries start with (typed function
@@ -46,7 +51,7 @@ public struct ModuleInfo {
     /// The features Sheave decodes: Wasm 2.0, and typed function references in
     /// value types (`(ref null $t)`), which the 2.0 tests use. SIMD is decoded
     /// even in a build without SIMD handlers, so that compiling refuses it clearly.
-    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .simd, .tailCall, .multiMemory, .memory64]
+    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .simd, .tailCall, .multiMemory, .memory64, .exceptionHandling]
 
     /// A data segment: its bytes, and where they go if it is active.
     public struct Data: Equatable, Sendable {
@@ -106,7 +111,7 @@ public struct ModuleInfo {
                         case .table(let type): tables.append(type); importedTableCount += 1
                         case .memory(let type): memories.append(type); importedMemoryCount += 1
                         case .global(let type): globals.append(type); importedGlobalCount += 1
-                        case .tag: throw CompileError(.unsupported, "exception tags are not supported", offset: parser.offset)
+                        case .tag(let type): tags.append(type); importedTagCount += 1
                         }
                     }
                 case .functionSection(let indices): functionTypes += indices
@@ -117,7 +122,7 @@ public struct ModuleInfo {
                 case .globalSection(let section):
                     globals += section.map(\.type)
                     globalInitializers = section.map(\.initializer)
-                case .tagSection: throw CompileError(.unsupported, "exception tags are not supported", offset: parser.offset)
+                case .tagSection(let section): tags += section.map(\.type)
                 case .exportSection(let section): exports = section
                 case .startSection(let index): start = index
                 case .elementSection(let section): elements = section

@@ -20,6 +20,7 @@ extension CompiledModule {
         if info.memories.count > 1 { try require(.multiMemory, "several memories") }
         if info.memories.contains(where: \.isMemory64) { try require(.memory64, "a 64-bit memory") }
         if info.tables.contains(where: \.limits.isMemory64) { try require(.memory64, "a 64-bit table") }
+        if !info.tags.isEmpty { try require(.exceptions, "an exception tag") }
         for table in info.tables where table.elementType != .funcRef { try requireFeatures(of: .ref(table.elementType), features) }
         if info.tableInitializers.contains(where: { $0 != nil }) { try require(.functionReferences, "a table initializer") }
         for segment in info.elements {
@@ -97,6 +98,10 @@ extension CompiledModule {
             for value in type.parameters + type.results { try requireKnown(value) }
         }
         for segment in info.elements { try requireKnown(.ref(segment.type)) }
+        for tag in info.tags {
+            guard Int(tag) < info.types.count else { throw CompileError(.invalid, "unknown type \(tag)") }
+            guard info.types[Int(tag)].results.isEmpty else { throw CompileError(.invalid, "non-empty tag result type") }
+        }
         guard info.tableInitializers.count == info.tables.count - info.importedTableCount else {
             throw CompileError(.invalid, "\(info.tableInitializers.count) table initializers for \(info.tables.count - info.importedTableCount) tables")
         }
@@ -141,6 +146,7 @@ extension CompiledModule {
             case .table(let i) where Int(i) >= info.tables.count: throw CompileError(.invalid, "unknown table \(i)")
             case .memory(let i) where Int(i) >= info.memories.count: throw CompileError(.invalid, "unknown memory \(i)")
             case .global(let i) where Int(i) >= info.globals.count: throw CompileError(.invalid, "unknown global \(i)")
+            case .tag(let i) where Int(i) >= info.tags.count: throw CompileError(.invalid, "unknown tag \(i)")
             default: break
             }
         }

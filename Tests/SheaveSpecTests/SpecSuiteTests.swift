@@ -15,8 +15,7 @@ final class SpecSuiteTests: XCTestCase {
     /// assertions and why. A change in either direction fails the test: a
     /// regression, or progress that should lower the number here.
     static let knownFailures: [String: (count: Int, reason: String)] = [
-        // Only files that also hold modules of a proposal Sheave does not have yet (GC, exceptions):
-        "core/imports.wast": (20, "exception tags (exceptions)"),
+        // Only files that also hold modules of a proposal Sheave does not have yet (GC):
         "core/ref_null.wast": (34, "anyref and other GC heap types (gc)"),
         "core/table_init.wast": (2, "a GC array type (gc)"),
         "core/table_init64.wast": (2, "a GC array type (gc)"),

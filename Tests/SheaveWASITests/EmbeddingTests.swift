@@ -114,6 +114,32 @@ final class EmbeddingTests: XCTestCase {
         }
     }
 
+    /// Issue 21's first step: exception tags are module entities. A tag is
+    /// exported as itself (the same object through every export of it), imported
+    /// only at its own payload type, and each instance defines new ones.
+    func testExceptionTagsAreExportedImportedAndGenerative() throws {
+        let module = try Module(engine: engine, wat: """
+            (module (tag $t (export "t") (param i32 f64)) (export "again" (tag $t)))
+            """)
+        let store = Store(engine: engine)
+        let first = try Linker().instantiate(module, in: store), second = try Linker().instantiate(module, in: store)
+        let tag = try XCTUnwrap(first.tag("t"))
+        XCTAssertEqual(tag.type, FunctionType(parameters: [.i32, .f64], results: []))
+        XCTAssertTrue(first.tag("again") === tag, "one tag under two names")
+        XCTAssertFalse(second.tag("t") === tag, "each instance defines its own")
+        XCTAssertNil(Tag(type: FunctionType(parameters: [], results: [.i32])), "a tag has no results")
+
+        let importer = try Module(engine: engine, wat: #"(module (import "m" "t" (tag (param i32 f64))) (export "same" (tag 0)))"#)
+        var linker = Linker()
+        linker.define("m", "t", .tag(tag))
+        XCTAssertTrue(try linker.instantiate(importer, in: store).tag("same") === tag)
+        linker.define("m", "t", .tag(try XCTUnwrap(Tag(type: FunctionType(parameters: [.i32], results: [])))))
+        XCTAssertThrowsError(try linker.instantiate(importer, in: store), "a tag of another payload type")
+        XCTAssertThrowsError(try Module(engine: Engine(Config(features: Features.all.subtracting(.exceptions))), wat: "(module (tag))")) { error in
+            XCTAssertTrue("\(error)".contains("an exception tag needs a feature that is not enabled"), "\(error)")
+        }
+    }
+
     /// The code image depends on the module alone: the instances of one `Module`
     /// share it, even when made on several threads at once, and share nothing else
     /// (globals, memory, and the instance a table's function runs in are each
