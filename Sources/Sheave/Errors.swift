@@ -4,6 +4,22 @@ import SheaveInterpreter
 import WasmParser
 import WasmTypes
 
+/// An exception that wasm code threw and no wasm code caught: its tag, its
+/// payload, and the wasm frames it passed (the throw first).
+public struct WasmException: Error, CustomStringConvertible {
+    /// The tag it was thrown with (compare by identity: `===`).
+    public let tag: Tag
+    /// The payload, of the tag's parameter types.
+    public let values: [Value]
+    /// The wasm frames at the throw, innermost first.
+    public let backtrace: [Trap.Frame]
+
+    /// A readable form, for messages and logs.
+    public var description: String {
+        "uncaught exception" + (values.isEmpty ? "" : " (payload " + values.map { "\($0)" }.joined(separator: ", ") + ")")
+    }
+}
+
 /// Execution stopped with a trap.
 public struct Trap: Error, CustomStringConvertible {
     /// One wasm frame of a trap's backtrace.

@@ -412,6 +412,10 @@ final class InstanceEntity {
                                                          checkpoint: { code, _ in try current.store.resumes(after: code) })
             } catch let trap as VMTrap {
                 throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(current.frame), omittedFrames: trap.omittedFrames)
+            } catch let exception as VMException {
+                let tag = current.tags[Int(exception.tag)]  // a tag index the compiler or the verifier checked
+                throw WasmException(tag: tag, values: Value.decode(exception.payload, as: tag.type.parameters),
+                                    backtrace: exception.backtrace.compactMap(current.frame))
             }
             switch outcome {
             case .returned(let results):

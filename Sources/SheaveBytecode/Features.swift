@@ -31,11 +31,12 @@ public struct Features: OptionSet, Hashable, Sendable {
     public static let multiMemory = Features(rawValue: 1 << 9)
     /// Memories and tables with 64-bit addresses and indices (`(memory i64 1)`, `(table i64 1 funcref)`).
     public static let memory64 = Features(rawValue: 1 << 10)
-    /// Exception handling: tags (defined, imported, exported). Sheave has the tags
-    /// so far; a function that throws or catches is refused as unsupported.
+    /// Exception handling: tags (defined, imported, exported) and `throw`. Sheave
+    /// has those so far (an exception ends the call, as `WasmException`); a
+    /// function that catches (`try_table`) or uses `throw_ref` is refused as unsupported.
     public static let exceptions = Features(rawValue: 1 << 11)
     /// Everything Sheave implements: WebAssembly 2.0, typed function references, tail calls,
-    /// relaxed SIMD, multi-memory, memory64 and exception tags.
+    /// relaxed SIMD, multi-memory, memory64, and exception tags and `throw`.
     public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences,
                                        .simd, .tailCall, .relaxedSIMD, .multiMemory, .memory64, .exceptions]
     /// WebAssembly 1.0 (the MVP).

@@ -155,6 +155,8 @@ public struct OpFlags: OptionSet, Sendable {
 public enum IndexSpace: Sendable, Equatable, CustomStringConvertible {
     /// Globals, functions, tables, memories, function types, element and data segments (imports first where they can be imported).
     case global, function, table, memory, type, elementSegment, dataSegment
+    /// Exception tags (imports first).
+    case tag
     /// An imported function (`call_host`'s id).
     case importedFunction
 
@@ -165,6 +167,7 @@ public enum IndexSpace: Sendable, Equatable, CustomStringConvertible {
         case .function: return "function"
         case .table: return "table"
         case .memory: return "memory"
+        case .tag: return "tag"
         case .type: return "type"
         case .elementSegment: return "element segment"
         case .dataSegment: return "data segment"

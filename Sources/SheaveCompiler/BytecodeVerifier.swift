@@ -71,6 +71,7 @@ public struct BytecodeVerifier {
         case .function: return info.functionTypes.count
         case .table: return info.tables.count
         case .memory: return info.memories.count
+        case .tag: return info.tags.count
         case .type: return info.types.count
         case .elementSegment: return info.elements.count
         case .dataSegment: return info.data.count

@@ -405,6 +405,24 @@ extension FunctionCompiler {
         markUnreachable()
     }
 
+    // MARK: Exceptions
+
+    /// `throw`: the payload's values go to a window at the top of the frame, as a
+    /// call's arguments do, and `throw_exception` names it.
+    mutating func visitThrow(tagIndex: UInt32) throws(CompileError) {
+        try require(.exceptions, "throw")
+        guard Int(tagIndex) < module.tags.count else { throw failure("unknown tag \(tagIndex)") }
+        let payload = module.types[Int(module.tags[Int(tagIndex)])].parameters
+        try check(payload)
+        guard isReachable else { return markUnreachable() }
+        let frame = try prepareCall(arguments: payload.count)
+        let slots = Self.layout(payload).count
+        emit { $0.throwException(tagIndex, frame, Self.slot16(slots)) }
+        maxDepth = max(maxDepth, Int(frame) - base + slots)
+        stack.removeLast(payload.count)
+        markUnreachable()
+    }
+
     mutating func visitDrop() throws(CompileError) {
         _ = try popAny()
     }

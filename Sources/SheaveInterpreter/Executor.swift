@@ -176,8 +176,7 @@ struct Executor {
     /// and the fast path has no prologue (docs/design.md).
     @inline(__always)
     func stop(_ reason: Stop) throws(Stop) -> Never {
-        let at: UnsafeRawPointer
-        if case .trap = reason { at = start } else { at = pc }
+        let at = reason.recordsItsOp ? start : pc
         try Self.stop(at: at, fp: fp, links: links, memory: memory, vm: vm, reason)
     }
 
@@ -198,11 +197,7 @@ struct Executor {
     /// Records why the loop stopped and where, for `VM.run` to read.
     @inline(__always)
     func exit(_ stop: Stop) {
-        if case .trap = stop {
-            vm.pointee.pc = start
-        } else {
-            vm.pointee.pc = pc
-        }
+        vm.pointee.pc = stop.recordsItsOp ? start : pc
         vm.pointee.fp = fp
         vm.pointee.links = links
         vm.pointee.stop = stop

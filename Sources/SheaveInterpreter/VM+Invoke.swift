@@ -1,5 +1,15 @@
 import SheaveBytecode
 
+/// An exception no wasm code caught, which ended a call made with `VM.invoke`.
+public struct VMException: Error {
+    /// The tag, as an index of the throwing module's tags.
+    public let tag: UInt32
+    /// The payload's slots.
+    public let payload: [UInt64]
+    /// The wasm frames at the throw, innermost first.
+    nonisolated(unsafe) public let backtrace: [UnsafeRawPointer]
+}
+
 /// A trap that ended a call made with `VM.invoke`.
 public struct VMTrap: Error, CustomStringConvertible {
     /// What went wrong.
@@ -92,6 +102,8 @@ extension VM {
                 throw trapStoppedCall(code)
             case .trap(let code, _):
                 throw VMTrap(code: code, backtrace: lastBacktrace, omittedFrames: lastBacktraceOmitted)
+            case .exception(let tag, let payload):
+                throw VMException(tag: tag, payload: payload, backtrace: lastBacktrace)
             }
         }
     }

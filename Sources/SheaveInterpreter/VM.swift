@@ -44,6 +44,10 @@ public enum RunResult: Equatable {
     /// started with `tailCallsLeave`): `endCallForTailCall` gives its arguments,
     /// and the host makes the call in this one's place.
     case tailCall(id: UInt32)
+    /// An exception of tag `tag` (the module's tag index) that no wasm code
+    /// caught, with its payload slots. The VM is back in the state it had before
+    /// `startCall`; `lastBacktrace` holds the wasm frames, the throw first.
+    case exception(tag: UInt32, payload: [UInt64])
     /// Execution trapped at `pc` (the trapping op). The VM is back in the state
     /// it had before `startCall`; `lastBacktrace` holds the wasm frames.
     case trap(TrapCode, pc: UnsafeRawPointer?)
@@ -569,6 +573,13 @@ public final class VM {
             return .hostCall(id: id)
         case .tailCall(let id):
             return .tailCall(id: id)
+        case .thrown(let tag):
+            // No handler in wasm yet (`try_table` comes later): the call ends with it.
+            let payload = Array(hostSlots)
+            let throwPC = state.pointee.pc
+            (lastBacktrace, lastBacktraceOmitted) = backtrace(from: throwPC)
+            unwind()
+            return .exception(tag: tag, payload: payload)
         case .checkpoint(let code):
             return .checkpoint(code)
         case .trap(let code):

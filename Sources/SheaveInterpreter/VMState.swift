@@ -15,6 +15,18 @@ enum Stop: Error {
     /// A tail call from the frame the host entered to host function `id` (another
     /// instance's function, or the host's): the host makes it in this call's place.
     case tailCall(UInt32)
+    /// A `throw` of tag `id` (an index of the module's tags) with no handler in
+    /// wasm: its payload is in `hostFrame`/`hostSlots`.
+    case thrown(UInt32)
+
+    /// Whether the loop records the op that stopped it (a trap, a throw: for the
+    /// backtrace), not the op after it (where a host call or checkpoint resumes).
+    var recordsItsOp: Bool {
+        switch self {
+        case .trap, .thrown: return true
+        case .returned, .hostCall, .checkpoint, .tailCall: return false
+        }
+    }
 }
 
 /// The handler type shared by every op in the tail loop. The hot state is

@@ -213,7 +213,16 @@ struct Session {
             } catch {
                 return .failed("expected link failure \"\(message)\", got \(error)")
             }
-        case .assertException, .assertFuel, .assertOutOfFuel:
+        case .assertException(let execute):
+            do {
+                _ = try self.execute(execute)
+                return .failed("\(describe(execute)): returned, expected an uncaught exception")
+            } catch is WasmException {
+                return .passed
+            } catch {
+                return .failed("\(describe(execute)): expected an uncaught exception, got \(error)")
+            }
+        case .assertFuel, .assertOutOfFuel:
             return .failed("unsupported directive")
         }
     }

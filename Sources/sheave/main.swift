@@ -282,6 +282,11 @@ struct Run: ParsableCommand {
             // As Wasmtime's CLI on Unix: a trap ends the process as an abort would.
             complain("\(file): trap: \(trap)")
             throw ExitCode(Self.trapStatus)
+        } catch let exception as WasmException {
+            // An uncaught exception ends the process as a trap does.
+            complain("\(file): \(exception)" + (exception.backtrace.isEmpty ? "" : "\nwasm backtrace:\n")
+                     + exception.backtrace.enumerated().map { "  \($0.offset): \($0.element)" }.joined(separator: "\n"))
+            throw ExitCode(Self.trapStatus)
         } catch {
             fail("\(error)")
         }

@@ -9,14 +9,16 @@ import XCTest
 /// stand for with edge values, deep nesting, huge frames, each divergence a
 /// differential campaign found, reduced, and (memories.wast, by hand) memories
 /// imported twice, 64-bit addresses that must not wrap, grow failures by width;
-/// tail-calls.wast, a million tail calls between two instances. Both loops (where
+/// tail-calls.wast, a million tail calls between two instances; exceptions.wast,
+/// uncaught exceptions, also through another instance's frames. Both loops (where
 /// this build runs the tail loop) and through artifacts.
 final class OwnCorpusTests: XCTestCase {
     func testOurOwnScriptsPassOnEveryLoopAndThroughArtifacts() throws {
         let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus")
         let files = try FileManager.default.contentsOfDirectory(atPath: corpus.path).filter { $0.hasSuffix(".wast") }.sorted()
-        XCTAssertEqual(files, ["divergences.wast", "fusions.wast", "limits.wast", "memories.wast", "tail-calls.wast"])
-        let asserts = ["divergences.wast": 13, "fusions.wast": 700, "limits.wast": 21, "memories.wast": 29, "tail-calls.wast": 7]
+        XCTAssertEqual(files, ["divergences.wast", "exceptions.wast", "fusions.wast", "limits.wast", "memories.wast", "tail-calls.wast"])
+        let asserts = ["divergences.wast": 13, "exceptions.wast": 7, "fusions.wast": 700, "limits.wast": 21, "memories.wast": 29,
+                       "tail-calls.wast": 7]
         let runs: [(mode: Config.Dispatch, artifacts: Bool)] = Config.Dispatch.tailLoopIsSafe
             ? [(.match, false), (.tail, false), (.tail, true)] : [(.match, false), (.match, true)]
         for file in files {

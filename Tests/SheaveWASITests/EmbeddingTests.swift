@@ -140,6 +140,34 @@ final class EmbeddingTests: XCTestCase {
         }
     }
 
+    /// An exception no wasm code catches reaches the host as a `WasmException`
+    /// with its tag (the instance's own object), its payload and its backtrace,
+    /// through another instance's frames too; the store stays usable.
+    func testAnUncaughtExceptionReachesTheHostWithItsTagAndPayload() throws {
+        let store = Store(engine: engine)
+        let thrower = try Linker().instantiate(Module(engine: engine, wat: """
+            (module (tag $e (export "e") (param i32 f64))
+              (func (export "boom") (param i32) (result i32)
+                (if (local.get 0) (then (throw $e (local.get 0) (f64.const 0.5))))
+                (i32.const 3)))
+            """), in: store)
+        var linker = Linker()
+        linker.define("t", instance: thrower)
+        let caller = try linker.instantiate(Module(engine: engine, wat: """
+            (module (import "t" "boom" (func $boom (param i32) (result i32)))
+              (func (export "twice") (param i32) (result i32) (i32.mul (call $boom (local.get 0)) (i32.const 2))))
+            """), in: store)
+        for _ in 0..<2 {
+            XCTAssertThrowsError(try caller.invoke("twice", [.i32(41)])) { error in
+                guard let exception = error as? WasmException else { return XCTFail("\(error)") }
+                XCTAssertTrue(exception.tag === thrower.tag("e"))
+                XCTAssertEqual(exception.values, [.i32(41), .f64(Double(0.5).bitPattern)])
+                XCTAssertEqual(exception.backtrace.first?.function, 0)
+            }
+            XCTAssertEqual(try caller.invoke("twice", [.i32(0)]), [.i32(6)], "the store runs on after an uncaught exception")
+        }
+    }
+
     /// The code image depends on the module alone: the instances of one `Module`
     /// share it, even when made on several threads at once, and share nothing else
     /// (globals, memory, and the instance a table's function runs in are each

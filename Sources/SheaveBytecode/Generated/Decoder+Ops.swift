@@ -3172,6 +3172,11 @@ extension Decoder {
                 let frame = try reader.readU16()
                 let slots = try reader.readU16()
                 return visitor.returnCallHost(id, frame, slots)
+            case 385: // throw_exception
+                let tag = try reader.readU32()
+                let frame = try reader.readU16()
+                let slots = try reader.readU16()
+                return visitor.throwException(tag, frame, slots)
             default:
                 throw .invalidExtendedOpcode(ext, at: at)
             }

@@ -3130,4 +3130,9 @@ extension Disassembler: OpVisitor {
         "return_call_host \(id), \(frame), \(slots)"
     }
 
+    /// The text of `throw_exception`.
+    public mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) -> String {
+        "throw_exception \(tag), \(frame), \(slots)"
+    }
+
 }

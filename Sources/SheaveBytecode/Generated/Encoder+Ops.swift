@@ -6219,6 +6219,16 @@ extension Encoder: OpVisitor {
         emit(slots)
     }
 
+    /// `throw_exception`: throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame
+    public mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) {
+        if fusing { return stage(StagedOp(row: 625, Int64(tag), Int64(frame), Int64(slots))) }
+        beginInstruction()
+        emitExtended(385)
+        emit(tag)
+        emit(frame)
+        emit(slots)
+    }
+
 }
 
 // Forms that take labels for branch targets, resolved when the label is bound.

@@ -674,6 +674,7 @@ extension Encoder {
         case 622: return (false, 0b100)
         case 623: return (false, 0b1)
         case 624: return (false, 0b0)
+        case 625: return (false, 0b0)
         default: return nil
         }
     }
@@ -1305,6 +1306,7 @@ extension Encoder {
         case 622: returnCallIndirect(op.u32(0), op.u32(1), op.x(2), op.u16(3), op.u16(4))
         case 623: returnCallRef(op.x(0), op.u16(1), op.u16(2))
         case 624: returnCallHost(op.u32(0), op.u16(1), op.u16(2))
+        case 625: throwException(op.u32(0), op.u16(1), op.u16(2))
         default: preconditionFailure("no staged op has row \(op.row)")
         }
     }

@@ -1256,4 +1256,6 @@ public protocol OpVisitor {
     mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) -> Output
     /// `return_call_host`: as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results
     mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) -> Output
+    /// `throw_exception`: throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame
+    mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) -> Output
 }

@@ -1257,6 +1257,8 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case returnCallRef = 383
     /// `return_call_host`: as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results
     case returnCallHost = 384
+    /// `throw_exception`: throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame
+    case throwException = 385
 }
 
 /// Static facts about one op, from the op table.
@@ -1915,12 +1917,13 @@ extension ExtendedOpcode {
         case .returnCallIndirect: return OpInfo(name: "return_call_indirect", doc: "as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 17)
         case .returnCallRef: return OpInfo(name: "return_call_ref", doc: "as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 9)
         case .returnCallHost: return OpInfo(name: "return_call_host", doc: "as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 11)
+        case .throwException: return OpInfo(name: "throw_exception", doc: "throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame", flags: [.mayStop, .terminator, .extended], size: 11)
         }
     }
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x343bbf7c13efdda
+public let instructionSetFingerprint: UInt64 = 0x170a79357515260c
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
@@ -2559,6 +2562,7 @@ public let slotFieldRows: [UInt8] = [
     17, 2, 11, 13, 0, 0, 0, 0,  // return_call_indirect
     9, 2, 3, 5, 0, 0, 0, 0,  // return_call_ref
     11, 1, 7, 0, 0, 0, 0, 0,  // return_call_host
+    11, 1, 7, 0, 0, 0, 0, 0,  // throw_exception
 ]
 
 /// Where every op's branch offsets are, for laying out code with a header in
@@ -3192,6 +3196,7 @@ public let branchFieldRows: [UInt8] = [
     17, 0, 0,  // return_call_indirect
     9, 0, 0,  // return_call_ref
     11, 0, 0,  // return_call_host
+    11, 0, 0,  // throw_exception
 ]
 
 extension Opcode {
@@ -3828,6 +3833,7 @@ extension ExtendedOpcode {
         [.index(.table), .index(.type), .x, .calleeFrame, .hostSlots],  // return_call_indirect
         [.x, .calleeFrame, .hostSlots],  // return_call_ref
         [.index(.importedFunction), .calleeFrame, .hostSlots],  // return_call_host
+        [.index(.tag), .calleeFrame, .hostSlots],  // throw_exception
     ]
 }
 

@@ -1794,6 +1794,8 @@ protocol OpHandlers {
     mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) throws(Stop)
     /// `return_call_host`: as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results
     mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop)
+    /// `throw_exception`: throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame
+    mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop)
 }
 
 extension Executor: OpHandlers {}
@@ -8145,6 +8147,16 @@ extension Executor {
         let slots = pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self)
         pc = pc.advanced(by: 19)
         try returnCallHost(id, frame, slots)
+    }
+
+    @inline(__always)
+    mutating func op_throwException() throws(Stop) {
+        start = pc
+        let tag = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let frame = pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self)
+        let slots = pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self)
+        pc = pc.advanced(by: 19)
+        try throwException(tag, frame, slots)
     }
 
 }

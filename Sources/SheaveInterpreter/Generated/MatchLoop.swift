@@ -1712,6 +1712,7 @@ extension Executor {
                 case 382: try op_returnCallIndirect() // return_call_indirect
                 case 383: try op_returnCallRef() // return_call_ref
                 case 384: try op_returnCallHost() // return_call_host
+                case 385: try op_throwException() // throw_exception
                 default:
                     start = pc
                     throw .trap(.invalidOpcode)

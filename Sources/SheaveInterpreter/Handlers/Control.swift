@@ -291,6 +291,13 @@ extension Executor {
         }
     }
 
+    @inline(__always) mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop) {
+        // The payload lies in this frame (compiler, or artifact verifier: `slots` after `frame`).
+        vm.pointee.hostFrame = fp.advanced(by: Int(frame) &<< 3)
+        vm.pointee.hostSlots = Int(slots)
+        try stop(.thrown(tag))
+    }
+
     @inline(__always) mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop) {
         try callHost(id, frame, slots, replacing: true)
     }

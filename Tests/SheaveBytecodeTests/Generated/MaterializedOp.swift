@@ -630,9 +630,10 @@ enum MaterializedOp: Equatable {
     case returnCallIndirect(table: UInt32, type: UInt32, index: XReg, frame: UInt16, count: UInt16)
     case returnCallRef(ref: XReg, frame: UInt16, count: UInt16)
     case returnCallHost(id: UInt32, frame: UInt16, slots: UInt16)
+    case throwException(tag: UInt32, frame: UInt16, slots: UInt16)
 
     /// How many ops the table declares.
-    static let count = 625
+    static let count = 626
 
     /// Encodes this op.
     func encode(into e: inout Encoder) {
@@ -1262,6 +1263,7 @@ enum MaterializedOp: Equatable {
         case let .returnCallIndirect(table, type, index, frame, count): e.returnCallIndirect(table, type, index, frame, count)
         case let .returnCallRef(ref, frame, count): e.returnCallRef(ref, frame, count)
         case let .returnCallHost(id, frame, slots): e.returnCallHost(id, frame, slots)
+        case let .throwException(tag, frame, slots): e.throwException(tag, frame, slots)
         }
     }
 
@@ -1892,6 +1894,7 @@ enum MaterializedOp: Equatable {
         .returnCallIndirect(table: 16, type: 16, index: XReg(3), frame: 3, count: 3),
         .returnCallRef(ref: XReg(1), frame: 3, count: 3),
         .returnCallHost(id: 16, frame: 3, slots: 3),
+        .throwException(tag: 16, frame: 3, slots: 3),
     ]
 
     /// A random op with random operands.
@@ -2522,6 +2525,7 @@ enum MaterializedOp: Equatable {
         case 622: return .returnCallIndirect(table: .random(in: 0...UInt32.max, using: &g), type: .random(in: 0...UInt32.max, using: &g), index: XReg(.random(in: 0...UInt16.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
         case 623: return .returnCallRef(ref: XReg(.random(in: 0...UInt16.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
         case 624: return .returnCallHost(id: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g), slots: .random(in: 0...UInt16.max, using: &g))
+        case 625: return .throwException(tag: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g), slots: .random(in: 0...UInt16.max, using: &g))
         default: fatalError("unreachable: index below count")
         }
     }
@@ -3156,4 +3160,5 @@ struct Materializer: OpVisitor {
     mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCallIndirect(table: table, type: type, index: index, frame: frame, count: count) }
     mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCallRef(ref: ref, frame: frame, count: count) }
     mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) -> MaterializedOp { .returnCallHost(id: id, frame: frame, slots: slots) }
+    mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) -> MaterializedOp { .throwException(tag: tag, frame: frame, slots: slots) }
 }

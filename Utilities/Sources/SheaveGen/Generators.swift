@@ -195,6 +195,7 @@ func shape(_ operand: Operand) -> String {
     case .function: return ".index(.function)"
     case .table: return ".index(.table)"
     case .memory: return ".index(.memory)"
+    case .tag: return ".index(.tag)"
     case .type: return ".index(.type)"
     case .elem: return ".index(.elementSegment)"
     case .data: return ".index(.dataSegment)"

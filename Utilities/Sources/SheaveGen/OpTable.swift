@@ -102,7 +102,7 @@ struct WasmInstruction {
 /// with an `@`: `index: u32@global`.
 enum OperandMeaning: String {
     case value                       // a plain immediate
-    case global, function, table, memory, type
+    case global, function, table, memory, type, tag
     case elem, data                  // element and data segments
     case `import` = "import"         // an imported function (call_host)
     case frame                       // u16: the slot where a callee's frame starts
@@ -839,6 +839,14 @@ func buildOpTable() -> [Op] {
     op("return_call_host", "id: u32@import, frame: u16@frame, slots: u16@slots",
        "as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results",
        [.call, .mayStop, .extended])
+
+    // MARK: Exceptions (Wasm 3.0)
+    // `throw`: the payload is the `slots` slots at fp + frame (a call's window).
+    // The run loop stops; the VM looks for a handler (catching comes with
+    // `try_table`; until then none is found) and otherwise ends the call with
+    // the uncaught exception (`RunResult.exception`).
+    op("throw_exception", "tag: u32@tag, frame: u16@frame, slots: u16@slots",
+       "throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame", [.mayStop, .terminator, .extended])
 
     // MARK: The accumulators (docs/design.md)
     // Every x result and every f64 result also stays in a host register that the
