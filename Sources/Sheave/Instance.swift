@@ -185,7 +185,8 @@ final class InstanceEntity {
             guard defined.min <= UInt64(limit) else {
                 throw LinkError(message: "a memory of \(defined.min) pages exceeds the store's limit of \(limit) pages")
             }
-            let maximumPages = Int(clamping: min(defined.max ?? UInt64(limit), UInt64(limit)))
+            // A 32-bit memory never passes 65,536 pages (4 GiB), whatever the store allows.
+            let maximumPages = Int(clamping: min(defined.max ?? (defined.isMemory64 ? UInt64(limit) : 65536), UInt64(limit)))
             guard store.limits.memoryGrowing(0, Int(defined.min) * LinearMemory.pageSize, maximum: maximumPages * LinearMemory.pageSize,
                                              declared: defined.max != nil) else {
                 throw LinkError(message: "the store's resource limiter refused a memory of \(defined.min) pages")

@@ -453,6 +453,19 @@ final class EmbeddingLimitsTests: XCTestCase {
         XCTAssertEqual(try instance.function("grow")!.call([.i32(1)]), [.i32(UInt32.max)], "past the store's limit")
         let big = try Module(engine: engine, wat: "(module (memory 5))")
         XCTAssertThrowsError(try Linker().instantiate(big, in: Store(engine: engine)))
+        // A store that allows more than 4 GiB: a 32-bit memory still stops at 65,536
+        // pages (found in review: the store's limit alone bounded it), a 64-bit one not.
+        let roomy = Engine(Config(maximumMemoryPages: 70_000))
+        let both = try Module(engine: roomy, wat: """
+            (module (memory $a 65535) (memory $b i64 65535)
+              (func (export "grow32") (param i32) (result i32) (memory.grow $a (local.get 0)))
+              (func (export "grow64") (param i64) (result i64) (memory.grow $b (local.get 0))))
+            """)
+        let wide = try Linker().instantiate(both, in: Store(engine: roomy))
+        XCTAssertEqual(try wide.invoke("grow32", [.i32(2)]), [.i32(UInt32.max)])
+        XCTAssertEqual(try wide.invoke("grow32", [.i32(1)]), [.i32(65535)])
+        XCTAssertEqual(try wide.invoke("grow64", [.i64(2)]), [.i64(65535)])
+        XCTAssertEqual(try wide.invoke("grow64", [.i64(70_000)]), [.i64(UInt64.max)], "past the store's limit")
     }
 
     /// Found in session 14: a chain of calls between two instances (each hop a
