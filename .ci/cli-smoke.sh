@@ -44,7 +44,10 @@ wasm32="$("$sheave" run --invoke run "$work/kernels32.wasm" 1)"
 [ "$("$sheave" run --invoke run "$work/kernels64.wasm" 1)" = "$wasm32" ] || { echo "the wasm64 build answered differently"; exit 1; }
 "$sheave" compile "$work/kernels64.wasm" -o "$work/kernels64.cwasm"
 [ "$("$sheave" run --invoke run "$work/kernels64.cwasm" 1)" = "$wasm32" ] || { echo "the wasm64 artifact answered differently"; exit 1; }
-"$sheave" objdump "$work/kernels64.wasm" | grep -q "xload32_u64_m" || { echo "no 64-bit-address op in the wasm64 bytecode"; exit 1; }
+# (Through a file: `grep -q` stops reading at the first match, and with pipefail the
+# listing's writer, cut off, would fail the pipe.)
+"$sheave" objdump "$work/kernels64.wasm" >"$work/kernels64.txt"
+grep -q "xload32_u64_m" "$work/kernels64.txt" || { echo "no 64-bit-address op in the wasm64 bytecode"; exit 1; }
 if "$sheave" run --wasm memory64=n --invoke run "$work/kernels64.wasm" 1 2>"$work/err"; then echo "memory64=n ran a 64-bit memory"; exit 1; fi
 grep -q "a 64-bit memory needs a feature that is not enabled" "$work/err" || { cat "$work/err"; exit 1; }
 cat >"$work/tail.wat" <<'WAT'

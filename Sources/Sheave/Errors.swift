@@ -5,7 +5,7 @@ import WasmParser
 import WasmTypes
 
 /// An exception that wasm code threw and no wasm code caught: its tag, its
-/// payload, and the wasm frames it passed (the throw first).
+/// payload, and the throwing instance's wasm frames (the throw first).
 public struct WasmException: Error, CustomStringConvertible {
     /// The tag it was thrown with (compare by identity: `===`).
     public let tag: Tag
@@ -13,10 +13,18 @@ public struct WasmException: Error, CustomStringConvertible {
     public let values: [Value]
     /// The wasm frames at the throw, innermost first.
     public let backtrace: [Trap.Frame]
+    /// How many outer frames were left out of `backtrace`.
+    public var omittedFrames = 0
 
-    /// A readable form, for messages and logs.
-    public var description: String {
+    /// What happened, in words: "uncaught exception", and its payload.
+    public var message: String {
         "uncaught exception" + (values.isEmpty ? "" : " (payload " + values.map { "\($0)" }.joined(separator: ", ") + ")")
+    }
+
+    /// A readable form, for messages and logs: the message, then the backtrace
+    /// with repeated frames folded, as a trap's.
+    public var description: String {
+        ([message] + Trap.backtraceLines(backtrace, omitted: omittedFrames)).joined(separator: "\n")
     }
 }
 
@@ -59,8 +67,14 @@ public struct Trap: Error, CustomStringConvertible {
     /// with repeated frames folded (a recursion prints its cycle once, with how
     /// many times it repeats).
     public var description: String {
-        guard !backtrace.isEmpty else { return message }
-        var lines = [message, "wasm backtrace:"]
+        ([message] + Self.backtraceLines(backtrace, omitted: omittedFrames)).joined(separator: "\n")
+    }
+
+    /// "wasm backtrace:" and a line per frame, repeated frames folded; nothing
+    /// for no frames.
+    static func backtraceLines(_ backtrace: [Frame], omitted omittedFrames: Int) -> [String] {
+        guard !backtrace.isEmpty else { return [] }
+        var lines = ["wasm backtrace:"]
         var i = 0
         while i < backtrace.count {
             let (period, repeats) = Self.cycle(in: backtrace, at: i)
@@ -72,7 +86,7 @@ public struct Trap: Error, CustomStringConvertible {
             i += period * repeats
         }
         if omittedFrames > 0 { lines.append("  ... and \(omittedFrames) outer frame\(omittedFrames == 1 ? "" : "s") not recorded") }
-        return lines.joined(separator: "\n")
+        return lines
     }
 
     /// The shortest run of frames starting at `start` (up to eight long) that

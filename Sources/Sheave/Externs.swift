@@ -20,7 +20,7 @@ public enum Extern {
 /// An exception tag: what a thrown exception is matched by. Tags are compared
 /// by identity: each module's definition, and each one the host makes, is a new
 /// tag; an import is the tag it names. Its type's parameters are the payload.
-public final class Tag {
+public final class Tag: Sendable {
     /// The payload's types, as the parameters of a function type with no results.
     public let type: FunctionType
 

@@ -187,7 +187,12 @@ final class InstanceEntity {
             }
             // A 32-bit memory never passes 65,536 pages (4 GiB), whatever the store allows.
             let maximumPages = Int(clamping: min(defined.max ?? (defined.isMemory64 ? UInt64(limit) : 65536), UInt64(limit)))
-            guard store.limits.memoryGrowing(0, Int(defined.min) * LinearMemory.pageSize, maximum: maximumPages * LinearMemory.pageSize,
+            // In bytes, saturating: a store may allow 2^48 pages, which no Int holds as bytes.
+            func bytes(_ pages: Int) -> Int {
+                let (product, overflow) = pages.multipliedReportingOverflow(by: LinearMemory.pageSize)
+                return overflow ? .max : product
+            }
+            guard store.limits.memoryGrowing(0, bytes(Int(defined.min)), maximum: bytes(maximumPages),
                                              declared: defined.max != nil) else {
                 throw LinkError(message: "the store's resource limiter refused a memory of \(defined.min) pages")
             }
@@ -359,7 +364,6 @@ final class InstanceEntity {
         case .global(let index): return .global(Global(cell: globals[Int(index)]))
         case .table(let index): return .table(Table(storage: tables[Int(index)], type: tableTypes[Int(index)]))
         case .tag(let index): return .tag(tags[Int(index)])
-        default: return nil
         }
     }
 
@@ -415,8 +419,10 @@ final class InstanceEntity {
                 throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(current.frame), omittedFrames: trap.omittedFrames)
             } catch let exception as VMException {
                 let tag = current.tags[Int(exception.tag)]  // a tag index the compiler or the verifier checked
+                // The verifier checks a throw's slots against the tag; check anyway, the payload is read by index.
+                guard exception.payload.count >= Value.slotCount(tag.type.parameters) else { throw Trap(code: .badSignature, backtrace: []) }
                 throw WasmException(tag: tag, values: Value.decode(exception.payload, as: tag.type.parameters),
-                                    backtrace: exception.backtrace.compactMap(current.frame))
+                                    backtrace: exception.backtrace.compactMap(current.frame), omittedFrames: exception.omittedFrames)
             }
             switch outcome {
             case .returned(let results):
@@ -424,12 +430,19 @@ final class InstanceEntity {
             case .tailCall(let id, let arguments):
                 let handle = current.hostCallee(id)
                 let parameters = handle.type.parameters
+                // As `answerHostCall`: the verifier checks the slots; check anyway, they are read by index.
+                guard arguments.count >= Value.slotCount(parameters) else { throw Trap(code: .badSignature, backtrace: []) }
                 if case .wasm(let next, let j) = handle, j >= next.importedFunctions.count {
                     (instance, function, slots) = (next, j, Array(arguments.prefix(Value.slotCount(parameters))))
                     continue
                 }
                 let values = Value.decode(arguments, as: parameters)
-                return try Self.call(handle, values, caller: Caller(interrupt: vm.interruptFlag, entity: current))
+                let results = try Self.call(handle, values, caller: Caller(interrupt: vm.interruptFlag, entity: current))
+                // A host function's results are checked as `answerHostCall` checks them.
+                guard results.count == type.results.count, zip(results, type.results).allSatisfy({ $0.matches($1) }) else {
+                    throw LinkError(message: "host function returned \(results), expected \(type.results)")
+                }
+                return results
             }
         }
     }
@@ -450,14 +463,14 @@ final class InstanceEntity {
         return Trap.Frame(function: function, name: module.info.functionNames[UInt32(function)], offset: offset - offsets[i])
     }
 
-    /// Answers a host call: an imported function (by import index), or a function
-    /// reached through a reference that must run in another context or on the host.
     /// The function a host call's id names: a function reference's (a foreign or
     /// host function reached through a table or `call_ref`), or an import.
     func hostCallee(_ id: UInt32) -> Callee {
         id & Store.referenceCallBit != 0 ? store.referencedFunctions[Int(id & ~Store.referenceCallBit)] : importedFunctions[Int(id)]
     }
 
+    /// Answers a host call: an imported function (by import index), or a function
+    /// reached through a reference that must run in another context or on the host.
     private func answerHostCall(_ id: UInt32, _ vm: VM) throws {
         let handle = hostCallee(id)
         let type = handle.type

@@ -118,6 +118,7 @@ public struct BytecodeVerifier {
             }
             var calleeFrame = 0
             var registers: [Int: Int] = [:]  // operand position -> register, for `distinct`
+            var importIndex: Int?, tagIndex: Int?  // read before a host call's or a throw's slots
             for (position, shape) in shapes.enumerated() {
                 switch shape {
                 case .x, .f:
@@ -143,12 +144,25 @@ public struct BytecodeVerifier {
                 case .index(let space):
                     let i = Int(try reader.readU32())
                     guard i < limit(of: space) else { throw fail("\(space) \(i) out of range (\(limit(of: space)))") }
+                    if space == .importedFunction { importIndex = i }
+                    if space == .tag { tagIndex = i }
                 case .calleeFrame:
                     calleeFrame = Int(try reader.readU16())
                     guard calleeFrame <= frameSize else { throw fail("callee frame at slot \(calleeFrame) past the frame of \(frameSize) slots") }
                 case .hostSlots:
                     let slots = Int(try reader.readU16())
                     guard calleeFrame + slots <= frameSize else { throw fail("host call slots \(calleeFrame)..<\(calleeFrame + slots) past the frame of \(frameSize) slots") }
+                    // The host reads the arguments (or a throw's payload) by the callee's
+                    // (the tag's) type from these slots: they must hold them all.
+                    if let importIndex {
+                        let type = info.functionType(importIndex)
+                        let needed = max(FunctionCompiler.layout(type.parameters).count, FunctionCompiler.layout(type.results).count)
+                        guard slots >= needed else { throw fail("\(slots) slots for an import that takes or returns \(needed)") }
+                    }
+                    if let tagIndex {
+                        let needed = FunctionCompiler.layout(info.types[Int(info.tags[tagIndex])].parameters).count
+                        guard slots == needed else { throw fail("\(slots) slots for a payload of \(needed)") }
+                    }
                 case .frameSize:
                     guard index == 0 else { throw fail("push_frame inside a function") }
                     let size = try reader.readU32()

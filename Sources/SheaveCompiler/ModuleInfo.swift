@@ -48,9 +48,10 @@ public struct ModuleInfo {
     /// Function names from the name section, by function index.
     public var functionNames: [UInt32: String] = [:]
 
-    /// The features Sheave decodes: Wasm 2.0, and typed function references in
-    /// value types (`(ref null $t)`), which the 2.0 tests use. SIMD is decoded
-    /// even in a build without SIMD handlers, so that compiling refuses it clearly.
+    /// The features Sheave decodes: Wasm 2.0, typed function references, tail
+    /// calls, multi-memory, memory64 and exception handling (`Features` decides
+    /// what a module may use; validation refuses the rest). SIMD is decoded even
+    /// in a build without SIMD handlers, so that compiling refuses it clearly.
     public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .simd, .tailCall, .multiMemory, .memory64, .exceptionHandling]
 
     /// A data segment: its bytes, and where they go if it is active.

@@ -8,6 +8,8 @@ public struct VMException: Error {
     public let payload: [UInt64]
     /// The wasm frames at the throw, innermost first.
     nonisolated(unsafe) public let backtrace: [UnsafeRawPointer]
+    /// How many outer frames were left out of `backtrace` (past `VM.backtraceLimit`).
+    public var omittedFrames = 0
 }
 
 /// A trap that ended a call made with `VM.invoke`.
@@ -42,8 +44,9 @@ extension VM {
     /// decides: true resumes it (for fuel, once the host has added enough to pay
     /// the debt), false ends the call with that trap.
     ///
-    /// Throws `VMTrap` on a trap, or what `host` or `checkpoint` throws; either way
-    /// the VM is back in the state it had before the call.
+    /// Throws `VMTrap` on a trap, `VMException` for an exception no wasm code
+    /// caught, or what `host` or `checkpoint` throws; either way the VM is back in
+    /// the state it had before the call.
     public func invoke(
         _ entry: UnsafeRawPointer, arguments: [UInt64], resultCount: Int,
         host: (_ id: UInt32, _ vm: VM) throws -> Void = { id, _ in
@@ -103,7 +106,7 @@ extension VM {
             case .trap(let code, _):
                 throw VMTrap(code: code, backtrace: lastBacktrace, omittedFrames: lastBacktraceOmitted)
             case .exception(let tag, let payload):
-                throw VMException(tag: tag, payload: payload, backtrace: lastBacktrace)
+                throw VMException(tag: tag, payload: payload, backtrace: lastBacktrace, omittedFrames: lastBacktraceOmitted)
             }
         }
     }

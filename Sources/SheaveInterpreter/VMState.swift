@@ -138,7 +138,7 @@ struct VMState {
     var memory: UnsafeMutableRawPointer
     var memorySize: Int
     /// Every memory, by index (trusted to be in range); memory 0 is also `memory`
-    /// and `memorySize`, kept equal to `memories[0]` (see `ExecutionContext.refresh`).
+    /// and `memorySize`, kept equal to `memories[0]` (see `VM.refresh`).
     var memories: UnsafeMutablePointer<MemoryState>
     /// The current execution context's identity: `FunctionRef.context` must match for a direct call.
     var context: UnsafeRawPointer?

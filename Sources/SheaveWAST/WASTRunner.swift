@@ -144,7 +144,7 @@ struct Session {
         case .moduleInstance(let instanceID, let moduleID):
             // A fresh instance of a definition each time: instantiation is generative.
             current = nil
-            guard let definition = moduleID.flatMap({ definitions[$0] }) ?? lastDefinition else {
+            guard let definition = moduleID.map({ definitions[$0] }) ?? lastDefinition else {
                 return .failed("module instance: no module definition \(moduleID ?? "")")
             }
             do {

@@ -284,8 +284,7 @@ struct Run: ParsableCommand {
             throw ExitCode(Self.trapStatus)
         } catch let exception as WasmException {
             // An uncaught exception ends the process as a trap does.
-            complain("\(file): \(exception)" + (exception.backtrace.isEmpty ? "" : "\nwasm backtrace:\n")
-                     + exception.backtrace.enumerated().map { "  \($0.offset): \($0.element)" }.joined(separator: "\n"))
+            complain("\(file): \(exception)")
             throw ExitCode(Self.trapStatus)
         } catch {
             fail("\(error)")

@@ -1,5 +1,6 @@
 import Foundation
 import Sheave
+import SheaveBytecode
 import SheaveCompiler
 import SheaveTestSupport
 import SheaveWAST
@@ -50,6 +51,27 @@ final class ArtifactMutationTests: XCTestCase {
         XCTAssertThrowsError(try Module(engine: engine, deserializing: bytes)) { error in
             XCTAssertEqual((error as? ModuleError)?.kind, .unverifiable, "\(error)")
             XCTAssertTrue("\(error)".contains("xload32_m: memory 2 out of range"), "\(error)")
+        }
+    }
+
+    /// Found in review (session 15): the verifier checked a throw's and a host
+    /// call's slots against the frame only, and the host read the payload by the
+    /// tag's type: a forged slot count of 0 crashed it. Now such an artifact is refused.
+    func testAThrowWhosePayloadSlotsDoNotMatchItsTagIsRefused() throws {
+        let engine = Engine()
+        var bytes = try Module(engine: engine, wat: """
+            (module (tag $e (param i32)) (func (export "f") (throw $e (i32.const 1))))
+            """).serialize()
+        // throw_exception: 0xFF, its extended opcode, then tag 0 (u32), frame (u16), slots 1 (u16).
+        let opcode = ExtendedOpcode.throwException.rawValue
+        let prefix: [UInt8] = [0xFF, UInt8(opcode & 0xFF), UInt8(opcode >> 8), 0, 0, 0, 0]
+        let at = try XCTUnwrap(bytes.firstRange(of: prefix)?.lowerBound)
+        XCTAssertEqual(Array(bytes[(at + 9)...(at + 10)]), [1, 0])
+        bytes[at + 9] = 0
+        Self.resign(&bytes)
+        XCTAssertThrowsError(try Module(engine: engine, deserializing: bytes)) { error in
+            XCTAssertEqual((error as? ModuleError)?.kind, .unverifiable, "\(error)")
+            XCTAssertTrue("\(error)".contains("0 slots for a payload of 1"), "\(error)")
         }
     }
 

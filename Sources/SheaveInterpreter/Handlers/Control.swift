@@ -280,8 +280,9 @@ extension Executor {
     }
 
     /// Enters `callee` in place of this function when its code runs in this
-    /// context; else calls it through the host like any call (the stack grows by
-    /// that one call), and the code after the op returns its results.
+    /// context. Else the host makes the call: in this one's place when the host
+    /// entered this frame (`callHost`'s `replacing`), otherwise as any call (the
+    /// stack grows by that one call) whose results the code after the op returns.
     @inline(__always) private mutating func tailCall(_ callee: UnsafePointer<FunctionRef>, _ frame: UInt16, _ count: UInt16) throws(Stop) {
         if let code = callee.pointee.code, callee.pointee.context == vm.pointee.context {
             moveArguments(frame, count)
