@@ -35,7 +35,8 @@ public struct SpecSuite {
     /// them): every file passes but those that also need a proposal Sheave does
     /// not have yet (GC, exceptions), which the spec tests name with their
     /// counts. `sheave wast --suite` and the spec tests run them with Wasm 2.0's.
-    public static let laterGroups = ["tail-call", "function-references", "relaxed-simd", "multi-memory", "memory64"]
+    public static let laterGroups = ["tail-call", "function-references", "relaxed-simd", "multi-memory", "memory64",
+                                     "annotations", "wast-instance-commands"]
     /// What `sheave wast --suite` and the spec tests run by default: without
     /// the SIMD groups in a build without SIMD.
     public static var groupsOfThisBuild: [String] {
