@@ -440,9 +440,10 @@ public final class VM {
     }
 
     private func syncContext() {
+        // Memory 0's base and size, and the tables' and memories' states, are re-read
+        // by `run` before any op runs (`refresh`), not here as well.
         state.pointee.context = context.identity
         state.pointee.memories = context.memoryStates
-        Self.refresh(state)
         state.pointee.globals = context.globalCells
         state.pointee.tables = context.tableStates
         state.pointee.signatures = context.signatureIDs

@@ -293,14 +293,24 @@ extension Executor {
     }
 
     @inline(__always) mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop) {
-        // The payload lies in this frame (compiler, or artifact verifier: `slots` after `frame`).
-        vm.pointee.hostFrame = fp.advanced(by: Int(frame) &<< 3)
-        vm.pointee.hostSlots = Int(slots)
+        // The payload is read from the slots at `frame` as a host call's arguments are.
+        try handToHost(frame, slots)
         try stop(.thrown(tag))
     }
 
     @inline(__always) mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop) {
         try callHost(id, frame, slots, replacing: true)
+    }
+
+    /// Gives the host the `slots` slots at `frame` (`VMState.hostFrame`, `hostSlots`):
+    /// a host call's arguments and results, a throw's payload.
+    @inline(__always) private mutating func handToHost(_ frame: UInt16, _ slots: UInt16) throws(Stop) {
+        // The slots must lie below the link stack (a reference's slot count comes
+        // from the callee, not from this frame's `push_frame`).
+        let end = UInt(bitPattern: fp) &+ (UInt(frame) &<< 3) &+ (UInt(slots) &<< 3)
+        guard end <= UInt(bitPattern: links) else { try stop(.trap(.stackOverflow)) }
+        vm.pointee.hostFrame = fp.advanced(by: Int(frame) &<< 3)
+        vm.pointee.hostSlots = Int(slots)
     }
 
     /// Slots `frame ..< frame + count` to `0 ..< count` (the ranges may overlap).
@@ -318,12 +328,7 @@ extension Executor {
     }
 
     @inline(__always) mutating func callHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16, replacing: Bool) throws(Stop) {
-        // The host's slots must lie below the link stack (a reference's slot count
-        // comes from the callee, not from this frame's `push_frame`).
-        let end = UInt(bitPattern: fp) &+ (UInt(frame) &<< 3) &+ (UInt(slots) &<< 3)
-        guard end <= UInt(bitPattern: links) else { try stop(.trap(.stackOverflow)) }
-        vm.pointee.hostFrame = fp.advanced(by: Int(frame) &<< 3)
-        vm.pointee.hostSlots = Int(slots)
+        try handToHost(frame, slots)
         if replacing && vm.pointee.tailCallsLeave && links.load(as: UInt.self) == 0 { try stop(.tailCall(id)) }
         try stop(.hostCall(id))
     }
