@@ -152,7 +152,7 @@ extension FunctionCompiler {
     mutating func visitMemoryFill(memory: UInt32) throws(CompileError) {
         try require(.bulkMemory, "MemoryFill")
         let address = try addressType(memory: memory)
-        if memory == 0 && address == .i32 {
+        if Self.hasFastOps(memory, address) {
             try consume([.i32, .i32, .i32]) { $0.memoryFill($1[0], $1[1], $1[2]) }
         } else {
             try consume([address, .i32, address]) { $0.memoryFillM(memory, $1[0], $1[1], $1[2]) }
@@ -162,7 +162,7 @@ extension FunctionCompiler {
     mutating func visitMemoryCopy(dstMem: UInt32, srcMem: UInt32) throws(CompileError) {
         try require(.bulkMemory, "MemoryCopy")
         let d = try addressType(memory: dstMem), s = try addressType(memory: srcMem)
-        if dstMem == 0 && srcMem == 0 && d == .i32 {
+        if Self.hasFastOps(dstMem, d) && Self.hasFastOps(srcMem, s) {
             try consume([.i32, .i32, .i32]) { $0.memoryCopy($1[0], $1[1], $1[2]) }
         } else {
             try consume([d, s, Self.countType(d, s)]) { $0.memoryCopyM(dstMem, srcMem, $1[0], $1[1], $1[2]) }
@@ -173,7 +173,7 @@ extension FunctionCompiler {
         try require(.bulkMemory, "MemoryInit")
         let address = try addressType(memory: memory)
         try checkDataIndex(dataIndex)
-        if memory == 0 && address == .i32 {
+        if Self.hasFastOps(memory, address) {
             try consume([.i32, .i32, .i32]) { $0.memoryInit(dataIndex, $1[0], $1[1], $1[2]) }
         } else {
             try consume([address, .i32, .i32]) { $0.memoryInitM(memory, dataIndex, $1[0], $1[1], $1[2]) }

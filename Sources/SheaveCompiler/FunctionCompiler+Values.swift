@@ -125,8 +125,12 @@ extension FunctionCompiler {
         let offset: UInt64
         let memory: UInt32
         /// The fast form's offset; nil: use the `_m` form.
-        var fast: UInt32? { memory == 0 && address == .i32 ? UInt32(offset) : nil }
+        var fast: UInt32? { FunctionCompiler.hasFastOps(memory, address) ? UInt32(offset) : nil }
     }
+
+    /// Whether memory `index`, of addresses `address`, takes the fast ops (memory 0
+    /// with 32-bit addresses: its base in a host register) rather than the `_m` forms.
+    static func hasFastOps(_ index: UInt32, _ address: ValueType) -> Bool { index == 0 && address == .i32 }
 
     func checkMemArg(_ memarg: MemArg, naturalAlignment: Int) throws(CompileError) -> Access {
         let address = try addressType(memory: memarg.memory)
