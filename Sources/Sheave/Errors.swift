@@ -4,17 +4,73 @@ import SheaveInterpreter
 import WasmParser
 import WasmTypes
 
-/// An exception that wasm code threw and no wasm code caught: its tag, its
-/// payload, and the throwing instance's wasm frames (the throw first).
+/// A WebAssembly exception: one that wasm code threw and no wasm code caught
+/// (its tag, its payload, and the throwing instance's wasm frames, the throw
+/// first), or one a host function throws for wasm code to catch:
+///
+///     let failed = Tag(type: FunctionType(parameters: [.i32]))!
+///     linker.defineFunction("env", "fail", parameters: [.i32], results: []) { _, arguments in
+///         throw try WasmException(tag: failed, values: arguments)
+///     }
+///
+/// Thrown through wasm code, it is caught by a `try_table` clause naming its
+/// tag (or catching all), as if a `throw` had thrown it at the call.
 public struct WasmException: Error, CustomStringConvertible {
     /// The tag it was thrown with (compare by identity: `===`).
     public let tag: Tag
     /// The payload, of the tag's parameter types.
     public let values: [Value]
-    /// The wasm frames at the throw, innermost first.
+    /// The wasm frames at the throw, innermost first (empty for one the host made).
     public let backtrace: [Trap.Frame]
     /// How many outer frames were left out of `backtrace`.
     public var omittedFrames = 0
+    /// The exception itself: what wasm code catches and what an `exnref` names
+    /// (rethrown, it stays the same exception).
+    let record: ExceptionRecord
+
+    /// An exception of `tag` with payload `values`, for a host function to throw.
+    /// Throws `LinkError` unless the values have the tag's parameter types.
+    public init(tag: Tag, values: [Value]) throws {
+        let parameters = tag.type.parameters
+        guard values.count == parameters.count, zip(values, parameters).allSatisfy({ $0.matches($1) }) else {
+            throw LinkError(message: "exception payload \(values) does not match the tag's types \(parameters)")
+        }
+        self.tag = tag
+        self.values = values
+        self.backtrace = []
+        self.record = ExceptionRecord(tag: tag, payload: values.flatMap(\.slots))
+    }
+
+    /// The exception the VM reports, with the frames of its backtrace. Throws a
+    /// trap when its tag is no `Tag` or its payload is short of the tag's types
+    /// (only forged code gets there: the verifier checks a throw's slots).
+    /// The frames are this call's; those the exception left in inner calls
+    /// (another instance's, reached through a host call) come first.
+    init(_ record: ExceptionRecord, backtrace: [Trap.Frame], omittedFrames: Int) throws {
+        guard let tag = record.tag as? Tag, record.payload.count >= Value.slotCount(tag.type.parameters) else {
+            throw Trap(code: .badSignature, backtrace: backtrace)
+        }
+        let inner = record.annotation as? Frames
+        self.tag = tag
+        self.values = Value.decode(record.payload, as: tag.type.parameters)
+        self.backtrace = (inner?.frames ?? []) + backtrace
+        self.omittedFrames = (inner?.omitted ?? 0) + omittedFrames
+        self.record = record
+    }
+
+    /// The frames an exception has left so far, noted on its record as it leaves
+    /// a call for the one around it (`raised`).
+    struct Frames {
+        var frames: [Trap.Frame]
+        var omitted: Int
+    }
+
+    /// The exception to throw at the host call that this one left: its record,
+    /// noting its frames so far.
+    var raised: ExceptionRecord {
+        record.annotation = Frames(frames: backtrace, omitted: omittedFrames)
+        return record
+    }
 
     /// What happened, in words: "uncaught exception", and its payload.
     public var message: String {

@@ -268,6 +268,8 @@ final class InstanceEntity {
             memories: memories, globals: globals.map(\.cell), tables: tables,
             signatures: info.types.map { store.signatureID($0) },
             functionRefCount: functionRefs.count, elements: elements, data: data)
+        context.code = code
+        context.tags = self.tags
         for (i, ref) in functionRefs.enumerated() { context.setFunctionRef(i, ref) }
         for ref in ownRefs { store.vm.setContext(context, of: ref) }
         self.context = context
@@ -418,11 +420,8 @@ final class InstanceEntity {
             } catch let trap as VMTrap {
                 throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(current.frame), omittedFrames: trap.omittedFrames)
             } catch let exception as VMException {
-                let tag = current.tags[Int(exception.tag)]  // a tag index the compiler or the verifier checked
-                // The verifier checks a throw's slots against the tag; check anyway, the payload is read by index.
-                guard exception.payload.count >= Value.slotCount(tag.type.parameters) else { throw Trap(code: .badSignature, backtrace: []) }
-                throw WasmException(tag: tag, values: Value.decode(exception.payload, as: tag.type.parameters),
-                                    backtrace: exception.backtrace.compactMap(current.frame), omittedFrames: exception.omittedFrames)
+                throw try WasmException(exception.exception, backtrace: exception.backtrace.compactMap(current.frame),
+                                        omittedFrames: exception.omittedFrames)
             }
             switch outcome {
             case .returned(let results):
@@ -478,7 +477,15 @@ final class InstanceEntity {
         // Compiled (or verified) code always leaves room; check anyway, the slots are read by index.
         guard max(Value.slotCount(type.parameters), Value.slotCount(type.results)) <= slots.count else { throw Trap(code: .badSignature, backtrace: []) }
         let arguments = Value.decode(slots, as: type.parameters)
-        let results = try Self.call(handle, arguments, caller: Caller(interrupt: vm.interruptFlag, entity: self))
+        let results: [Value]
+        do {
+            results = try Self.call(handle, arguments, caller: Caller(interrupt: vm.interruptFlag, entity: self))
+        } catch let exception as WasmException {
+            // A wasm exception out of the host function (thrown by it, or by wasm code
+            // it called that caught none) is thrown at the call: wasm may catch it.
+            vm.raise(exception.raised)
+            return
+        }
         guard results.count == type.results.count, zip(results, type.results).allSatisfy({ $0.matches($1) }) else {
             throw LinkError(message: "host function returned \(results), expected \(type.results)")
         }

@@ -19,7 +19,7 @@ public struct Module {
     /// The module's code image, built on the first call.
     var codeImage: CodeImage {
         if let image = image.load() { return image }
-        return image.storeIfNilThenLoad(CodeImage(compiled.code))
+        return image.storeIfNilThenLoad(CodeImage(compiled.code, functionStarts: compiled.functionOffsets, handlers: compiled.handlers))
     }
 
     /// A module of `compiled`, with an image of its own.

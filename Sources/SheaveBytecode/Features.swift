@@ -31,12 +31,12 @@ public struct Features: OptionSet, Hashable, Sendable {
     public static let multiMemory = Features(rawValue: 1 << 9)
     /// Memories and tables with 64-bit addresses and indices (`(memory i64 1)`, `(table i64 1 funcref)`).
     public static let memory64 = Features(rawValue: 1 << 10)
-    /// Exception handling: tags (defined, imported, exported) and `throw`. Sheave
-    /// has those so far (an exception ends the call, as `WasmException`); a
-    /// function that catches (`try_table`) or uses `throw_ref` is refused as unsupported.
+    /// Exception handling (Wasm 3.0): tags (defined, imported, exported), `throw`,
+    /// `throw_ref`, `try_table` with its four kinds of catch clause, and `exnref`
+    /// values. The legacy `try`/`catch`/`delegate` are not decoded.
     public static let exceptions = Features(rawValue: 1 << 11)
     /// Everything Sheave implements: WebAssembly 2.0, typed function references, tail calls,
-    /// relaxed SIMD, multi-memory, memory64, and exception tags and `throw`.
+    /// relaxed SIMD, multi-memory, memory64, and exception handling.
     public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences,
                                        .simd, .tailCall, .relaxedSIMD, .multiMemory, .memory64, .exceptions]
     /// WebAssembly 1.0 (the MVP).

@@ -102,6 +102,8 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case disabledOpcode = 14
     /// A call through a null function reference (`call_ref`, `return_call_ref`).
     case nullFunctionReference = 15
+    /// A `throw_ref` of a null `exnref`.
+    case nullExceptionReference = 16
 
     /// The message a user sees, worded as the spec's test suite words it.
     public var description: String {
@@ -122,6 +124,7 @@ public enum TrapCode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
         case .interrupted: return "interrupted"
         case .disabledOpcode: return "disabled opcode"
         case .nullFunctionReference: return "null function reference"
+        case .nullExceptionReference: return "null exception reference"
         }
     }
 }

@@ -13,7 +13,7 @@ import WasmTypes
 //     ..      8     enabled features (`Features.rawValue`)
 //     ..      1     flags: bit 0 = compiled with checkpoints
 //     ..      8     body length
-//     ..      body  the module's sections, then the function offsets and the bytecode
+//     ..      body  the module's sections, then the function offsets, each function's catch clauses and the bytecode
 //     end-4   4     CRC-32 of every byte before it
 //
 // Everything but the bytecode is little-endian; the bytecode's immediates are
@@ -61,7 +61,7 @@ public enum Artifact {
     /// The first eight bytes of every artifact.
     public static let magic: [UInt8] = Array("SHEAVE\r\n".utf8)
     /// The format version this build writes and reads.
-    public static let formatVersion: UInt32 = 4
+    public static let formatVersion: UInt32 = 5
     /// The usual file extension, as Wasmtime's.
     public static let fileExtension = "cwasm"
 
@@ -88,6 +88,12 @@ extension CompiledModule {
         body.module(info)
         body.u32(UInt32(functionOffsets.count))
         for offset in functionOffsets { body.u32(UInt32(offset)) }
+        for clauses in handlers {
+            body.list(clauses) { w, h in
+                w.u32(h.start); w.u32(h.end); w.u8(h.kind.rawValue); w.u32(h.tag)
+                w.u32(UInt32(h.slot)); w.u32(UInt32(h.payloadSlots)); w.u32(h.landing)
+            }
+        }
         body.bytes(code)
 
         var out = ArtifactWriter()
@@ -153,6 +159,10 @@ extension CompiledModule {
         var offsets: [Int] = []
         offsets.reserveCapacity(functionCount)
         for _ in 0..<functionCount { offsets.append(Int(try body.u32())) }
+        var handlers: [[ExceptionHandler]] = []
+        for _ in 0..<functionCount {
+            handlers.append(try body.list { (r: inout ArtifactReader) throws(ArtifactError) in try r.exceptionHandler() })
+        }
         let code = try body.byteArray()
         guard body.isAtEnd else { throw ArtifactError(.damaged, "artifact has unread bytes after its code") }
         guard functionCount == info.functionTypes.count - info.importedFunctionCount else {
@@ -165,8 +175,8 @@ extension CompiledModule {
             throw ArtifactError(.damaged, "artifact holds an invalid module: \(error)")
         }
         info.collectDeclaredFunctionReferences()
-        try BytecodeVerifier(info: info, options: options).verify(code: code, functionOffsets: offsets)
-        self.init(info: info, options: options, code: code, functionOffsets: offsets)
+        try BytecodeVerifier(info: info, options: options).verify(code: code, functionOffsets: offsets, handlers: handlers)
+        self.init(info: info, options: options, code: code, functionOffsets: offsets, handlers: handlers)
     }
 }
 
@@ -382,6 +392,15 @@ package struct ArtifactReader {
         guard end - offset >= count else { throw damaged("unexpected end") }
         defer { offset += count }
         return String(decoding: bytes[offset..<offset + count], as: UTF8.self)
+    }
+
+    /// One catch clause: its fields as `serialized` writes them, each in range of its type.
+    mutating func exceptionHandler() throws(ArtifactError) -> ExceptionHandler {
+        let start = try u32(), end = try u32()
+        guard let kind = ExceptionHandler.Kind(rawValue: try u8()) else { throw damaged("unknown catch clause kind") }
+        let tag = try u32(), slot = try u32(), payloadSlots = try u32(), landing = try u32()
+        guard slot <= UInt32(UInt16.max), payloadSlots <= UInt32(UInt16.max) else { throw damaged("catch clause slots out of range") }
+        return ExceptionHandler(start: start, end: end, kind: kind, tag: tag, slot: UInt16(slot), payloadSlots: UInt16(payloadSlots), landing: landing)
     }
 
     package mutating func list<T>(_ read: (inout ArtifactReader) throws(ArtifactError) -> T) throws(ArtifactError) -> [T] {

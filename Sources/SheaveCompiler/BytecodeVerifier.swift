@@ -20,7 +20,10 @@ import SheaveBytecode
 /// - a super-instruction whose steps need two registers apart (`OpInfo.distinctOperands`)
 ///   names two different ones, as the compiler's fusion rules require;
 /// - with checkpoints, the op after `push_frame` and the target of every
-///   backward branch is a `checkpoint`, so metered code cannot run unmetered.
+///   backward branch is a `checkpoint`, so metered code cannot run unmetered;
+/// - every catch clause (`ExceptionHandler`) covers code of its own function,
+///   lands at an op of it, names a tag in range and the tag's payload size, and
+///   the slots it writes lie in the function's frame.
 ///
 /// What it does not check is what values registers hold: the interpreter needs
 /// none of that for safety (memory accesses are bounds-checked on every access,
@@ -36,8 +39,12 @@ public struct BytecodeVerifier {
         self.options = options
     }
 
-    /// Verifies the code of every defined function.
-    public func verify(code: [UInt8], functionOffsets: [Int]) throws(ArtifactError) {
+    /// Verifies the code of every defined function, and its catch clauses
+    /// (`handlers`, one list per function; nil: none).
+    public func verify(code: [UInt8], functionOffsets: [Int], handlers: [[ExceptionHandler]]? = nil) throws(ArtifactError) {
+        if let handlers, handlers.count != functionOffsets.count {
+            throw ArtifactError(.unverifiable, "\(handlers.count) lists of catch clauses for \(functionOffsets.count) functions")
+        }
         var previous = -1
         for offset in functionOffsets {
             guard offset > previous, offset < code.count else {
@@ -51,7 +58,10 @@ public struct BytecodeVerifier {
         for (k, start) in functionOffsets.enumerated() {
             let end = k + 1 < functionOffsets.count ? functionOffsets[k + 1] : code.count
             do {
-                try verifyFunction(code, start: start, end: end, entries: entries)
+                let (frameSize, starts) = try verifyFunction(code, start: start, end: end, entries: entries)
+                for clause in handlers?[k] ?? [] {
+                    try verifyHandler(clause, start: start, end: end, frameSize: frameSize, starts: starts)
+                }
             } catch let failure as Failure {
                 throw ArtifactError(.unverifiable, "bytecode fails verification in function \(info.importedFunctionCount + k) at offset 0x\(String(failure.at, radix: 16)): \(failure.reason)")
             } catch {
@@ -79,7 +89,25 @@ public struct BytecodeVerifier {
         }
     }
 
-    private func verifyFunction(_ code: [UInt8], start: Int, end: Int, entries: Set<Int>) throws {
+    /// A catch clause of the function at `start..<end` (offsets in the module's
+    /// code), whose frame has `frameSize` slots and whose ops start where `starts` says.
+    private func verifyHandler(_ h: ExceptionHandler, start: Int, end: Int, frameSize: Int, starts: [Bool]) throws {
+        func fail(_ reason: String) -> Failure { Failure(at: Int(h.landing), reason: "catch clause: \(reason)") }
+        guard start <= Int(h.start), h.start <= h.end, Int(h.end) <= end else { throw fail("covers code outside its function") }
+        let landing = Int(h.landing) - start
+        guard landing >= 0, landing < starts.count, starts[landing] else { throw fail("lands where no op of its function starts") }
+        var payload = 0
+        if h.kind.hasTag {
+            guard Int(h.tag) < info.tags.count else { throw fail("tag \(h.tag) out of range (\(info.tags.count))") }
+            payload = FunctionCompiler.layout(info.types[Int(info.tags[Int(h.tag)])].parameters).count
+        }
+        guard Int(h.payloadSlots) == payload else { throw fail("\(h.payloadSlots) slots for a payload of \(payload)") }
+        guard Int(h.slot) + h.writtenSlots <= frameSize else {
+            throw fail("writes slots \(h.slot)..<\(Int(h.slot) + h.writtenSlots) past the frame of \(frameSize) slots")
+        }
+    }
+
+    private func verifyFunction(_ code: [UInt8], start: Int, end: Int, entries: Set<Int>) throws -> (frameSize: Int, starts: [Bool]) {
         let slice = Array(code[start..<end])
         var reader = ByteReader(slice, byteOrder: options.target.byteOrder)
         var starts = [Bool](repeating: false, count: slice.count)
@@ -186,5 +214,6 @@ public struct BytecodeVerifier {
                 throw Failure(at: start + branch.at, reason: "metered code must consume fuel at the target of a backward branch")
             }
         }
+        return (frameSize, starts)
     }
 }

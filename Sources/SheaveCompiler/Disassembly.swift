@@ -17,6 +17,7 @@ extension CompiledModule {
             if let function, function != listing.name, function != String(listing.index) { continue }
             text += listing.header + "\n"
             for line in listing.lines { text += line.text + "\n" }
+            for line in listing.catchClauses { text += line + "\n" }
             text += "\n"
             printed += 1
         }
@@ -33,6 +34,9 @@ extension CompiledModule {
         public let range: Range<Int>
         /// One line per op, with the op's offset in `code`; calls name their callee.
         public let lines: [(offset: Int, text: String)]
+        /// One line per `try_table` catch clause, innermost first: the code it
+        /// covers, what it catches, where its values go and where it lands.
+        public var catchClauses: [String] = []
 
         /// The index and the name, if any: `3 fib`.
         public var label: String { name.map { "\(index) \($0)" } ?? "\(index)" }
@@ -58,8 +62,19 @@ extension CompiledModule {
             let end = k + 1 < functionOffsets.count ? functionOffsets[k + 1] : code.count
             let lines = Disassembler.lines(Array(code[start..<end]), byteOrder: self.options.target.byteOrder, options: options, baseOffset: start)
             return FunctionListing(index: index, name: functionName(index), range: start..<end,
-                                   lines: lines.map { ($0.offset, annotate($0.text, label)) })
+                                   lines: lines.map { ($0.offset, annotate($0.text, label)) },
+                                   catchClauses: handlers[k].map(Self.describe))
         }
+    }
+
+    /// A catch clause as a comment line:
+    /// `; catch_ref tag 0 in 0x12..<0x34: 2 slots to slot 5, lands at 0x56`.
+    static func describe(_ h: ExceptionHandler) -> String {
+        func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16) }
+        let kind = ["catch", "catch_ref", "catch_all", "catch_all_ref"][Int(h.kind.rawValue)]
+        let tag = h.kind.hasTag ? " tag \(h.tag)" : ""
+        let values = h.writtenSlots == 0 ? "no values" : "\(h.writtenSlots) slot\(h.writtenSlots == 1 ? "" : "s") to slot \(h.slot)"
+        return "        ; \(kind)\(tag) in \(hex(h.start))..<\(hex(h.end)): \(values), lands at \(hex(h.landing))"
     }
 
     /// Names the callee of a direct call: its target is the first op of a function.

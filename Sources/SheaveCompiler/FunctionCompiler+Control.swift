@@ -132,6 +132,7 @@ extension FunctionCompiler {
         if frame.kind == .if, frame.params != frame.results {
             throw failure("type mismatch: if without else must leave its parameters as its results")
         }
+        if frame.kind == .tryTable { closeTryTable(frame) }
         if frame.emits { materializeAll(from: frame.height) }
         if frame.kind == .loop { loopDepth -= 1 } else { bind(frame.label) }
         if let elseLabel = frame.elseLabel {
@@ -420,6 +421,92 @@ extension FunctionCompiler {
         emit { $0.throwException(tagIndex, frame, Self.slot16(slots)) }
         maxDepth = max(maxDepth, Int(frame) - base + slots)
         stack.removeLast(payload.count)
+        markUnreachable()
+    }
+
+    /// `try_table`: a block whose code (the region from here to its `end`) has
+    /// catch clauses. Nothing is emitted for them here: each becomes a side-table
+    /// entry (`ExceptionHandler`) and a landing after the function's code, which
+    /// the VM enters when an exception the clause catches is thrown in the region.
+    mutating func visitTryTable(blockType: BlockType, tryCatch: TryCatch) throws(CompileError) {
+        try require(.exceptions, "try_table")
+        // The clauses' labels are those around the try_table: checked before its own is pushed.
+        var clauses: [(kind: ExceptionHandler.Kind, tag: UInt32, values: [ValueType], depth: Int)] = []
+        for clause in tryCatch.catches {
+            let kind: ExceptionHandler.Kind, tag: UInt32, label: UInt32
+            switch clause {
+            case .catch(let t, let l): (kind, tag, label) = (.catch, t, l)
+            case .catchRef(let t, let l): (kind, tag, label) = (.catchRef, t, l)
+            case .catchAll(let l): (kind, tag, label) = (.catchAll, 0, l)
+            case .catchAllRef(let l): (kind, tag, label) = (.catchAllRef, 0, l)
+            }
+            var values: [ValueType] = []
+            if kind.hasTag {
+                guard Int(tag) < module.tags.count else { throw failure("unknown tag \(tag)") }
+                values = module.types[Int(module.tags[Int(tag)])].parameters
+            }
+            if kind.passesReference { values.append(.ref(ReferenceType(isNullable: false, heapType: .abstract(.exnRef)))) }
+            let depth = try branchTarget(label)
+            let expected = controls[controls.count - 1 - depth].labelTypes
+            guard values.count == expected.count, zip(values, expected).allSatisfy({ module.isSubtype($0, of: $1) }) else {
+                throw failure("type mismatch: a catch clause passes \(values) to a label of \(expected)")
+            }
+            clauses.append((kind, tag, values, depth))
+        }
+        let reachable = isReachable
+        var frame = try enter(.tryTable, blockType)
+        frame.dead = !reachable
+        controls.append(frame)
+        guard reachable else { return }
+        // The VM writes a clause's values from the try_table's stack base: what is
+        // above it is dead once the exception lands.
+        let window = slotAt(frame.height)
+        var catches: [PendingCatch] = []
+        for clause in clauses {
+            // The target is the block `depth` labels out from the try_table (one more now it is pushed).
+            let target = controls[controls.count - 2 - clause.depth]
+            let types = target.labelTypes
+            let targetBase = target.kind == .function ? 0 : slotAt(target.height)
+            let offsets = Self.layout(types).slots
+            let moves = types.indices.map { k in (type: types[k], to: Self.slot16(targetBase + offsets[k]), from: Self.slot16(window + offsets[k])) }
+            let payloadSlots = clause.kind.hasTag ? Self.layout(Array(clause.values.dropLast(clause.kind.passesReference ? 1 : 0))).count : 0
+            catches.append(PendingCatch(kind: clause.kind, tag: clause.tag, window: Self.slot16(window), payloadSlots: Self.slot16(payloadSlots),
+                                        moves: moves, target: target.kind == .function ? nil : target.label))
+            maxDepth = max(maxDepth, window - base + Self.layout(clause.values).count)
+        }
+        // A region starts at an op boundary: no op before it fuses with one inside.
+        openTryTables.append((start: e.position, catches: catches))
+    }
+
+    /// At a `try_table`'s `end`: its clauses cover the code from its start to here.
+    mutating func closeTryTable(_ frame: Control) {
+        guard !frame.dead, let open = openTryTables.popLast() else { return }
+        let end = e.position
+        for clause in open.catches {
+            handlers.append(ExceptionHandler(start: UInt32(open.start), end: UInt32(end), kind: clause.kind, tag: clause.tag,
+                                             slot: clause.window, payloadSlots: clause.payloadSlots, landing: 0))
+            landings.append(clause)
+        }
+    }
+
+    /// After the function's code, each clause's landing: the moves of its values
+    /// from the window to the target label's slots, then the branch. The VM enters
+    /// it with the accumulators empty (`CodeImage` treats it as an entry).
+    mutating func emitLandings() {
+        for (k, landing) in landings.enumerated() {
+            handlers[k].landing = UInt32(e.position)
+            for move in landing.moves where move.to != move.from { self.move(move.type, to: move.to, from: move.from) }
+            if let target = landing.target { emitJump(to: target) } else { emit { $0.ret() } }
+        }
+    }
+
+    /// `throw_ref`: throws again the exception an `exnref` names; null traps.
+    mutating func visitThrowRef() throws(CompileError) {
+        try require(.exceptions, "throw_ref")
+        try check([.ref(.exnRef)])
+        guard isReachable else { return markUnreachable() }
+        let reference = register(stack.count - 1)
+        emit { $0.throwRef(XReg(reference)) }
         markUnreachable()
     }
 

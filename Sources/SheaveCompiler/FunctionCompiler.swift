@@ -35,7 +35,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
     }
 
     struct Control {
-        enum Kind { case function, block, loop, `if`, `else` }
+        enum Kind { case function, block, loop, `if`, `else`, tryTable }
         var kind: Kind
         var params: [ValueType]
         var results: [ValueType]
@@ -87,6 +87,26 @@ struct FunctionCompiler: AnyInstructionVisitor {
     var zeroAtEntry: UInt16?
     /// Direct calls to patch: the call op's start and the callee's function index.
     var callSites: [(instructionStart: Int, callee: Int)] = []
+
+    /// A `try_table` clause waiting for its region's end: what it catches, where
+    /// its values go, and the code its landing runs (`finish` emits it).
+    struct PendingCatch {
+        var kind: ExceptionHandler.Kind
+        var tag: UInt32
+        /// The first slot the VM writes: the try_table's own stack base.
+        var window: UInt16
+        var payloadSlots: UInt16
+        /// Each value's move from the window to the target label's slots.
+        var moves: [(type: ValueType, to: UInt16, from: UInt16)]
+        /// The label the landing branches to; nil: the function, which returns.
+        var target: Label?
+    }
+    /// The open `try_table`s, innermost last: where each region starts, and its clauses.
+    var openTryTables: [(start: Int, catches: [PendingCatch])] = []
+    /// Every clause of the closed regions, innermost region first (the order they
+    /// close), with offsets relative to the body; each one's landing code.
+    var handlers: [ExceptionHandler] = []
+    var landings: [PendingCatch] = []
 
     /// Constants read inside loops, by bits, in the order they got a slot: each has a
     /// slot of its own, written once at entry, which ops read like any register
@@ -171,8 +191,9 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The entry: `push_frame` (`push_frame_zero` when it zeroes locals too), a
     /// `checkpoint` when metering, zeros for the other locals, the pooled constants
     /// written to their slots, then the body.
-    mutating func finish() throws(CompileError) -> (code: [UInt8], callSites: [(instructionStart: Int, callee: Int)]) {
+    mutating func finish() throws(CompileError) -> (code: [UInt8], callSites: [(instructionStart: Int, callee: Int)], handlers: [ExceptionHandler]) {
         guard controls.isEmpty else { throw failure(.malformed, "unexpected end of function: missing end") }
+        emitLandings()
         let pool = pooledConstants.count
         let frameSize = base + pool + maxDepth + lateSlots
         guard frameSize < (pool > 0 ? Self.poolPlaceholder : Int(UInt16.max)) else {
@@ -234,7 +255,13 @@ struct FunctionCompiler: AnyInstructionVisitor {
         }
         let prologue = out.position
         out.append(contentsOf: body)
-        return (out.bytes, callSites.map { ($0.instructionStart + prologue, $0.callee) })
+        // The handlers' offsets move with the body, and their slots with the pool.
+        let moved = handlers.map { h in
+            ExceptionHandler(start: h.start + UInt32(prologue), end: h.end + UInt32(prologue), kind: h.kind, tag: h.tag,
+                             slot: Int(h.slot) >= base ? h.slot + UInt16(pool) : h.slot, payloadSlots: h.payloadSlots,
+                             landing: h.landing + UInt32(prologue))
+        }
+        return (out.bytes, callSites.map { ($0.instructionStart + prologue, $0.callee) }, moved)
     }
 
     /// Rewrites every slot number in `code` (registers, and the slots where callee

@@ -13,14 +13,18 @@ public struct CompiledModule {
     public let code: [UInt8]
     /// The offset in `code` of each defined function (index minus the imported count).
     public let functionOffsets: [Int]
+    /// Each defined function's `try_table` catch clauses, innermost first, with
+    /// offsets in `code` (empty lists for a function that catches nothing).
+    public let handlers: [[ExceptionHandler]]
 
     /// A compiled module from its parts, trusted as they are: the artifact loader's
     /// (after verification), and tests that forge bytecode for the verifier.
-    package init(info: ModuleInfo, options: CompileOptions, code: [UInt8], functionOffsets: [Int]) {
+    package init(info: ModuleInfo, options: CompileOptions, code: [UInt8], functionOffsets: [Int], handlers: [[ExceptionHandler]]? = nil) {
         self.info = info
         self.options = options
         self.code = code
         self.functionOffsets = functionOffsets
+        self.handlers = handlers ?? functionOffsets.map { _ in [] }
     }
 
     /// Decodes, validates and compiles `bytes`.
@@ -77,6 +81,7 @@ public struct CompiledModule {
         var image = Encoder(byteOrder: options.target.byteOrder)
         var offsets: [Int] = []
         var calls: [(field: Int, callee: Int, instructionStart: Int)] = []
+        var handlers: [[ExceptionHandler]] = []
         for (i, body) in info.codes.enumerated() {
             let index = info.importedFunctionCount + i
             var compiler = try FunctionCompiler(module: info, index: index, code: body, options: options)
@@ -96,9 +101,14 @@ public struct CompiledModule {
                 if let redundant = RedundantPrefixEncoding(bytes, failingAt: parser.offset) { throw redundant }
                 throw CompileError(parsing: error, function: index, fallbackOffset: parser.offset)
             }
-            let (code, sites) = try compiler.finish()
+            let (code, sites, clauses) = try compiler.finish()
             let start = image.position
             offsets.append(start)
+            handlers.append(clauses.map { h in
+                var h = h
+                (h.start, h.end, h.landing) = (h.start + UInt32(start), h.end + UInt32(start), h.landing + UInt32(start))
+                return h
+            })
             image.append(contentsOf: code)
             for site in sites {
                 // The offset follows the opcode: one byte, or 0xFF and two (an extended op, `return_call`).
@@ -115,5 +125,6 @@ public struct CompiledModule {
         self.options = options
         self.code = image.bytes
         self.functionOffsets = offsets
+        self.handlers = handlers
     }
 }

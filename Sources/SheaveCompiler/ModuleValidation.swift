@@ -38,6 +38,9 @@ extension CompiledModule {
         }
         guard case .ref(let ref) = type else { return }
         guard features.contains(.referenceTypes) else { throw CompileError(.invalid, "reference types need a feature that is not enabled") }
+        if ref.heapType == .abstract(.exnRef) || ref.heapType == .abstract(.noExn), !features.contains(.exceptions) {
+            throw CompileError(.invalid, "exception references need a feature that is not enabled")
+        }
         if case .concrete = ref.heapType, !features.contains(.functionReferences) {
             throw CompileError(.invalid, "typed function references need a feature that is not enabled")
         }

@@ -13,7 +13,7 @@ extension ModuleInfo {
         case .v128: return true
         case .ref(let ref):
             switch ref.heapType {
-            case .abstract(.funcRef), .abstract(.externRef): return true
+            case .abstract(.funcRef), .abstract(.externRef), .abstract(.exnRef), .abstract(.noExn): return true
             case .concrete(let index): return Int(index) < types.count
             default: return false
             }
@@ -73,6 +73,7 @@ extension HeapType {
         switch (self, other) {
         case let (x, y) where x == y: return true
         case (.concrete, .abstract(.funcRef)): return true
+        case (.abstract(.noExn), .abstract(.exnRef)): return true
         case (.concrete(let i), .concrete(let j)): return concrete(i, j)
         default: return false
         }

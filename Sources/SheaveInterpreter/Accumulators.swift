@@ -62,7 +62,8 @@ struct AccumulatorChoice {
     private static let none = UInt16.max, all = UInt16.max - 1
 
     /// `starts` and `layouts` as `CodeImage` found them (a layout of -1: a malformed op).
-    init(code: UnsafeRawBufferPointer, starts: [Int], layouts: [Int32]) {
+    /// `entries`: ops entered from outside besides the first (exception landings).
+    init(code: UnsafeRawBufferPointer, starts: [Int], layouts: [Int32], entries: [Int] = []) {
         self.code = code
         self.starts = starts
         self.layouts = layouts
@@ -73,6 +74,7 @@ struct AccumulatorChoice {
         var clobbers = [UInt16](repeating: Self.all, count: starts.count)
         var target = [Int32](repeating: -1, count: starts.count)
         if !starts.isEmpty { outside[0] = true }
+        for i in entries { outside[i] = true }
         for i in starts.indices where layouts[i] >= 0 {
             let layout = OpLayout.all[Int(layouts[i])]
             let facts = AccumulatorFacts.all[Int(layouts[i])]

@@ -18,6 +18,12 @@ public final class ExecutionContext {
     let elementCount: Int
     let dataStates: UnsafeMutablePointer<SegmentState>
     let dataCount: Int
+    /// The code the context's functions run, where the VM looks for the handler
+    /// of a thrown exception (nil: no handler catches one).
+    public var code: CodeImage?
+    /// Each of the module's exception tags, by index: objects compared by identity
+    /// (an import is the object it names), which a thrown exception carries.
+    public var tags: [AnyObject] = []
     /// Owned copies of the segments' contents, freed at deinit.
     private var segmentStorage: [UnsafeMutableRawPointer] = []
 

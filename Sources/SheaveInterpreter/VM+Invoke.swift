@@ -2,10 +2,8 @@ import SheaveBytecode
 
 /// An exception no wasm code caught, which ended a call made with `VM.invoke`.
 public struct VMException: Error {
-    /// The tag, as an index of the throwing module's tags.
-    public let tag: UInt32
-    /// The payload's slots.
-    public let payload: [UInt64]
+    /// The exception: its tag object and its payload's slots.
+    public let exception: ExceptionRecord
     /// The wasm frames at the throw, innermost first.
     nonisolated(unsafe) public let backtrace: [UnsafeRawPointer]
     /// How many outer frames were left out of `backtrace` (past `VM.backtraceLimit`).
@@ -105,8 +103,8 @@ extension VM {
                 throw trapStoppedCall(code)
             case .trap(let code, _):
                 throw VMTrap(code: code, backtrace: lastBacktrace, omittedFrames: lastBacktraceOmitted)
-            case .exception(let tag, let payload):
-                throw VMException(tag: tag, payload: payload, backtrace: lastBacktrace, omittedFrames: lastBacktraceOmitted)
+            case .exception(let exception):
+                throw VMException(exception: exception, backtrace: lastBacktrace, omittedFrames: lastBacktraceOmitted)
             }
         }
     }

@@ -44,10 +44,10 @@ public enum RunResult: Equatable {
     /// started with `tailCallsLeave`): `endCallForTailCall` gives its arguments,
     /// and the host makes the call in this one's place.
     case tailCall(id: UInt32)
-    /// An exception of tag `tag` (the module's tag index) that no wasm code
-    /// caught, with its payload slots. The VM is back in the state it had before
-    /// `startCall`; `lastBacktrace` holds the wasm frames, the throw first.
-    case exception(tag: UInt32, payload: [UInt64])
+    /// An exception that no wasm code of this call caught. The VM is back in the
+    /// state it had before `startCall`; `lastBacktrace` holds the wasm frames,
+    /// the throw first.
+    case exception(ExceptionRecord)
     /// Execution trapped at `pc` (the trapping op). The VM is back in the state
     /// it had before `startCall`; `lastBacktrace` holds the wasm frames.
     case trap(TrapCode, pc: UnsafeRawPointer?)
@@ -56,6 +56,24 @@ public enum RunResult: Equatable {
     /// Call `run()` again to resume after the checkpoint (with fuel added first,
     /// for `.outOfFuel`), or `trapStoppedCall` to end the call with that trap.
     case checkpoint(TrapCode)
+}
+
+/// A thrown exception: its tag, an object compared by identity (the context's
+/// `tags` give the module's), and its payload's slots. An `exnref` names one.
+public final class ExceptionRecord: Equatable {
+    public let tag: AnyObject
+    public let payload: [UInt64]
+    /// What the embedder notes on its way out (Sheave: the wasm frames it has
+    /// left in other instances' calls); cleared when wasm code catches it.
+    public var annotation: Any?
+
+    public init(tag: AnyObject, payload: [UInt64]) {
+        self.tag = tag
+        self.payload = payload
+    }
+
+    /// One exception is itself alone, whatever it carries.
+    public static func == (a: ExceptionRecord, b: ExceptionRecord) -> Bool { a === b }
 }
 
 /// Bytecode prepared to run, at a stable address, kept alive while a VM runs it.
@@ -84,9 +102,19 @@ public final class CodeImage: @unchecked Sendable {
     /// The image's size: the ops with their headers, then the trap for bad targets.
     private let imageCount: Int
 
+    /// Where each function starts (bytecode offsets, ascending) and its
+    /// `try_table` clauses, innermost first: read only when something throws.
+    private let functionStarts: [Int]
+    private let handlers: [[ExceptionHandler]]
+
     /// An image of `bytes`, bytecode of this instruction set. Malformed bytes
     /// (an unknown opcode, a truncated op) become ops that trap as invalid.
-    public init(_ bytes: [UInt8]) {
+    /// `handlers[k]` are the catch clauses of the function at `functionStarts[k]`
+    /// (compiled or verified: their landings are ops of that function).
+    public init(_ bytes: [UInt8], functionStarts: [Int] = [], handlers: [[ExceptionHandler]] = []) {
+        precondition(handlers.isEmpty || handlers.count == functionStarts.count, "one list of handlers per function")
+        self.functionStarts = functionStarts
+        self.handlers = handlers
         // Where each op starts, and its layout (-1: a malformed op, one byte long).
         var starts: [Int] = []
         var layouts: [Int32] = []
@@ -111,10 +139,12 @@ public final class CodeImage: @unchecked Sendable {
         image.storeBytes(of: VM.invalidOpcodeHandler, toByteOffset: trapOffset, as: TailHandler.self)
         image.storeBytes(of: Self.invalidOpcode, toByteOffset: trapOffset + threadedHeader, as: UInt8.self)
         bytes.withUnsafeBytes { code in
-            let handlers = AccumulatorChoice(code: code, starts: starts, layouts: layouts).handlers()
+            // A landing is entered from the VM, not from the op before it: it starts with the accumulators empty.
+            let landings = handlers.joined().compactMap { Self.op(startingAt: Int($0.landing), in: starts) }
+            let opHandlers = AccumulatorChoice(code: code, starts: starts, layouts: layouts, entries: landings).handlers()
             for (i, start) in starts.enumerated() {
                 let at = start + threadedHeader * i
-                image.storeBytes(of: handlers[i], toByteOffset: at, as: TailHandler.self)
+                image.storeBytes(of: opHandlers[i], toByteOffset: at, as: TailHandler.self)
                 guard layouts[i] >= 0 else {
                     // Unknown or cut short: a one-byte op that traps in both loops.
                     image.storeBytes(of: Self.invalidOpcode, toByteOffset: at + threadedHeader, as: UInt8.self)
@@ -142,6 +172,18 @@ public final class CodeImage: @unchecked Sendable {
     public func address(at offset: Int) -> UnsafeRawPointer {
         guard let at = imageOffset(ofOp: offset) else { preconditionFailure("offset \(offset) is not the start of an op") }
         return base + at
+    }
+
+    /// The first catch clause that covers the op at `address` and `catches`, or nil.
+    /// `returnAddress`: `address` is where a call returns to, so the op that
+    /// covers it is the call just before.
+    public func handler(at address: UnsafeRawPointer, returnAddress: Bool,
+                        where catches: (ExceptionHandler) -> Bool) -> ExceptionHandler? {
+        guard !handlers.isEmpty, let found = offset(of: returnAddress ? address - 1 : address) else { return nil }
+        // The function: the last that starts at or before the op.
+        let k = Self.firstOp(in: functionStarts) { start, _ in start > found } - 1
+        guard k >= 0 else { return nil }
+        return handlers[k].first { $0.covers(found) && catches($0) }
     }
 
     /// The bytecode offset of `address` in this image, or nil when it lies elsewhere.
@@ -279,6 +321,9 @@ public final class VM {
         var savedHostSlots: Int
         var savedTailCallsLeave: Bool
         var pendingTrap: TrapCode?
+        /// An exception the host raised at the host call this call is stopped at
+        /// (`raise`): the next `run` looks for its handler from there.
+        var pendingException: ExceptionRecord?
     }
 
     /// The dispatch loop `run` uses. `.tail` falls back to `.match` where
@@ -469,6 +514,36 @@ public final class VM {
         }
     }
 
+    /// The exceptions an `exnref` names, the reference minus one, and each one's
+    /// reference. Kept while the VM lives: without a collector (issue 23) nothing
+    /// tells when no `exnref` to one is left; only a `catch_ref` or
+    /// `catch_all_ref` adds one, a `catch` or `catch_all` none.
+    private var exceptions: [ExceptionRecord] = []
+    private var exceptionReferences: [ObjectIdentifier: UInt64] = [:]
+
+    /// The `exnref` that names `exception` (registered on first use).
+    public func reference(to exception: ExceptionRecord) -> UInt64 {
+        if let known = exceptionReferences[ObjectIdentifier(exception)] { return known }
+        exceptions.append(exception)
+        let reference = UInt64(exceptions.count)
+        exceptionReferences[ObjectIdentifier(exception)] = reference
+        return reference
+    }
+
+    /// The exception an `exnref` names; nil for null or a value that names none.
+    public func exception(_ reference: UInt64) -> ExceptionRecord? {
+        let k = reference &- 1
+        return k < UInt64(exceptions.count) ? exceptions[Int(k)] : nil
+    }
+
+    /// Makes the host call the VM is stopped at throw `exception` (a host
+    /// function threw a wasm exception): the next `run` lands it at the first wasm
+    /// handler that catches it, from the call outwards, or ends the call with it.
+    public func raise(_ exception: ExceptionRecord) {
+        precondition(!entries.isEmpty && state.pointee.pc != nil, "raise outside a stopped call")
+        entries[entries.count - 1].pendingException = exception
+    }
+
     /// How many calls are in progress (more than one while a host function re-enters).
     public var depth: Int { entries.count }
 
@@ -535,7 +610,9 @@ public final class VM {
         return sheave_thread_stack_low(&low) == 0 ? low : nil
     }
 
-    /// Runs until the call returns, calls the host, or traps.
+    /// Runs until the call returns, calls the host, or traps. A thrown exception
+    /// lands at its handler and the run goes on; one no frame of this call catches
+    /// ends it (`RunResult.exception`).
     public func run() -> RunResult {
         precondition(!entries.isEmpty, "run() without startCall")
         if let pending = entries[entries.count - 1].pendingTrap {
@@ -547,7 +624,49 @@ public final class VM {
         guard let pc = state.pointee.pc else { preconditionFailure("the call has already returned") }
         // The host, since the last run, may have grown a memory or table through the API.
         Self.refresh(state)
-        let fp = state.pointee.fp, links = state.pointee.links
+        if let raised = entries[entries.count - 1].pendingException {
+            entries[entries.count - 1].pendingException = nil
+            if let end = land(raised, at: pc, returnAddress: true) { return end }
+        }
+        while true {
+            dispatch()
+            // No bytecode runs until the next `run`: samples until then count as outside.
+            state.pointee.profile?.pointee.published.store(0, ordering: .relaxed)
+            switch state.pointee.stop {
+            case .returned:
+                state.pointee.pc = nil
+                return .returned
+            case .hostCall(let id):
+                return .hostCall(id: id)
+            case .tailCall(let id):
+                return .tailCall(id: id)
+            case .thrown(let tag):
+                let tags = context.tags
+                // A tag index the compiler or the verifier checked; a context without tags
+                // (the interpreter's own tests) throws a placeholder one.
+                let record = ExceptionRecord(tag: Int(tag) < tags.count ? tags[Int(tag)] : Self.unknownTag, payload: Array(hostSlots))
+                if let end = land(record, at: state.pointee.pc!, returnAddress: false) { return end }
+            case .rethrown(let reference):
+                guard let record = exception(reference) else {
+                    // Only forged code or a careless host makes an `exnref` that names nothing.
+                    return endWithTrap(.badSignature)
+                }
+                if let end = land(record, at: state.pointee.pc!, returnAddress: false) { return end }
+            case .checkpoint(let code):
+                return .checkpoint(code)
+            case .trap(let code):
+                return endWithTrap(code)
+            }
+        }
+    }
+
+    /// The tag of an exception thrown in a context that has none (tests of the interpreter alone).
+    private static let unknownTag = UnknownTag()
+    private final class UnknownTag: Sendable {}
+
+    /// Runs the loop from `state.pc` until it stops.
+    private func dispatch() {
+        let pc = state.pointee.pc!, fp = state.pointee.fp, links = state.pointee.links
         switch DispatchMode.tailLoopIsSafe && state.pointee.profile == nil ? dispatchMode : .match {
         case .match:
             var executor = Executor(pc: pc, fp: fp, links: links, memory: state.pointee.memory, vm: state)
@@ -564,31 +683,59 @@ public final class VM {
             let handler = pc.loadUnaligned(as: TailHandler.self)
             handler(pc, fp, links, state.pointee.memory, UnsafeMutableRawPointer(state), 0, 0)
         }
-        // No bytecode runs until the next `run`: samples until then count as outside.
-        state.pointee.profile?.pointee.published.store(0, ordering: .relaxed)
-        switch state.pointee.stop {
-        case .returned:
-            state.pointee.pc = nil
-            return .returned
-        case .hostCall(let id):
-            return .hostCall(id: id)
-        case .tailCall(let id):
-            return .tailCall(id: id)
-        case .thrown(let tag):
-            // No handler in wasm yet (`try_table` comes later): the call ends with it.
-            let payload = Array(hostSlots)
-            let throwPC = state.pointee.pc
-            (lastBacktrace, lastBacktraceOmitted) = backtrace(from: throwPC)
-            unwind()
-            return .exception(tag: tag, payload: payload)
-        case .checkpoint(let code):
-            return .checkpoint(code)
-        case .trap(let code):
-            let trapPC = state.pointee.pc
-            (lastBacktrace, lastBacktraceOmitted) = backtrace(from: trapPC)
-            unwind()
-            return .trap(code, pc: trapPC)
+    }
+
+    /// Ends the call with the trap the loop stopped at.
+    private func endWithTrap(_ code: TrapCode) -> RunResult {
+        let trapPC = state.pointee.pc
+        (lastBacktrace, lastBacktraceOmitted) = backtrace(from: trapPC)
+        unwind()
+        return .trap(code, pc: trapPC)
+    }
+
+    /// Lands `exception`, thrown by the op at `pc` (or, with `returnAddress`, by the
+    /// call that returns to `pc`), at the first catch clause that catches it: in
+    /// this frame, then in each caller's up to the frame the host entered. The
+    /// clause's values go to its slots of that frame, and the run goes on at its
+    /// landing (nil). When none catches, the call ends with the exception.
+    private func land(_ exception: ExceptionRecord, at pc: UnsafeRawPointer, returnAddress: Bool) -> RunResult? {
+        if let code = context.code {
+            let tags = context.tags
+            var (address, isReturn) = (pc, returnAddress)
+            var fp = state.pointee.fp, links = state.pointee.links
+            while true {
+                let found = code.handler(at: address, returnAddress: isReturn) { clause in
+                    !clause.kind.hasTag || (Int(clause.tag) < tags.count && tags[Int(clause.tag)] === exception.tag)
+                }
+                if let clause = found {
+                    // The clause's slots lie in the frame (compiler, or verifier: `slot` plus
+                    // what it writes is within the function's frame); check anyway.
+                    let window = fp + Int(clause.slot) &* 8
+                    guard UInt(bitPattern: window) + UInt(clause.writtenSlots) * 8 <= UInt(bitPattern: links) else { break }
+                    for i in 0..<Int(clause.payloadSlots) {
+                        window.storeBytes(of: i < exception.payload.count ? exception.payload[i] : 0, toByteOffset: i * 8, as: UInt64.self)
+                    }
+                    if clause.kind.passesReference {
+                        window.storeBytes(of: reference(to: exception), toByteOffset: Int(clause.payloadSlots) * 8, as: UInt64.self)
+                    }
+                    exception.annotation = nil
+                    state.pointee.pc = code.address(at: Int(clause.landing))
+                    state.pointee.fp = fp
+                    state.pointee.links = links
+                    state.pointee.hostFrame = nil
+                    state.pointee.hostSlots = 0
+                    return nil
+                }
+                // The caller's frame; a return pc of 0 is the host's: the call ends here.
+                guard let returnPC = UnsafeRawPointer(bitPattern: links.load(as: UInt.self)) else { break }
+                fp = links.load(fromByteOffset: 8, as: UnsafeMutableRawPointer.self)
+                links += 16
+                (address, isReturn) = (returnPC, true)
+            }
         }
+        (lastBacktrace, lastBacktraceOmitted) = backtrace(from: returnAddress ? pc - 1 : pc)
+        unwind()
+        return .exception(exception)
     }
 
     /// Ends a call that returned: reads its first `resultCount` registers and

@@ -15,15 +15,17 @@ enum Stop: Error {
     /// A tail call from the frame the host entered to host function `id` (another
     /// instance's function, or the host's): the host makes it in this call's place.
     case tailCall(UInt32)
-    /// A `throw` of tag `id` (an index of the module's tags) with no handler in
-    /// wasm: its payload is in `hostFrame`/`hostSlots`.
+    /// A `throw` of tag `id` (an index of the module's tags): its payload is in
+    /// `hostFrame`/`hostSlots`. `VM.run` looks for the handler.
     case thrown(UInt32)
+    /// A `throw_ref` of the non-null `exnref` `reference`.
+    case rethrown(UInt64)
 
     /// Whether the loop records the op that stopped it (a trap, a throw: for the
     /// backtrace), not the op after it (where a host call or checkpoint resumes).
     var recordsItsOp: Bool {
         switch self {
-        case .trap, .thrown: return true
+        case .trap, .thrown, .rethrown: return true
         case .returned, .hostCall, .checkpoint, .tailCall: return false
         }
     }

@@ -36,7 +36,7 @@ public struct SpecSuite {
     /// not have yet (GC, exceptions), which the spec tests name with their
     /// counts. `sheave wast --suite` and the spec tests run them with Wasm 2.0's.
     public static let laterGroups = ["tail-call", "function-references", "relaxed-simd", "multi-memory", "memory64",
-                                     "annotations", "wast-instance-commands"]
+                                     "annotations", "wast-instance-commands", "exceptions"]
     /// What `sheave wast --suite` and the spec tests run by default: without
     /// the SIMD groups in a build without SIMD.
     public static var groupsOfThisBuild: [String] {
@@ -98,10 +98,11 @@ public struct SpecSuite {
     }
 
     /// The files whose modules the mutation tests damage: Wasm 2.0's (those that
-    /// need nothing later) and the multi-memory and memory64 groups', whose
-    /// modules hold the ops that name a memory (`xload32_m`).
+    /// need nothing later), the multi-memory and memory64 groups', whose
+    /// modules hold the ops that name a memory (`xload32_m`), and the exceptions
+    /// group's, whose artifacts hold catch clauses.
     public func mutationCorpusFiles() -> [File] {
-        files(in: Self.wasm2GroupsOfThisBuild).filter { !$0.needsWasm3 } + filesOfThisBuild(in: ["multi-memory", "memory64"])
+        files(in: Self.wasm2GroupsOfThisBuild).filter { !$0.needsWasm3 } + filesOfThisBuild(in: ["multi-memory", "memory64", "exceptions"])
     }
 
     /// The binary form of every module the scripts `files` define (text modules encoded).

@@ -75,6 +75,41 @@ final class ArtifactMutationTests: XCTestCase {
         }
     }
 
+    /// A catch clause is checked like an op: a forged one whose slots lie past
+    /// the frame, or that lands outside its function, is refused.
+    func testACatchClauseThatWritesPastTheFrameOrLandsElsewhereIsRefused() throws {
+        let engine = Engine()
+        let compiled = try Module(engine: engine, wat: """
+            (module (tag $e (param i32))
+              (func (export "f") (result i32)
+                (block $h (result i32) (try_table (catch $e $h) (throw $e (i32.const 1))) (unreachable)))
+              (func (export "g")))
+            """).compiled
+        let clause = try XCTUnwrap(compiled.handlers.first?.first)
+        XCTAssertEqual(clause.kind, .catch)
+        XCTAssertEqual(clause.payloadSlots, 1)
+        func forged(_ change: (inout ExceptionHandler) -> Void) -> [UInt8] {
+            var h = clause
+            change(&h)
+            return CompiledModule(info: compiled.info, options: compiled.options, code: compiled.code,
+                                  functionOffsets: compiled.functionOffsets, handlers: [[h], []]).serialized()
+        }
+        XCTAssertNoThrow(try Module(engine: engine, deserializing: forged { _ in }))
+        let cases: [(String, [UInt8])] = [
+            ("past the frame", forged { $0.slot = 900 }),
+            ("lands where no op of its function starts", forged { $0.landing = UInt32(compiled.functionOffsets[1]) }),
+            ("covers code outside its function", forged { $0.end = UInt32(compiled.code.count) }),
+            ("slots for a payload of 1", forged { $0.payloadSlots = 3 }),
+            ("tag 5 out of range", forged { $0.tag = 5 }),
+        ]
+        for (reason, bytes) in cases {
+            XCTAssertThrowsError(try Module(engine: engine, deserializing: bytes), reason) { error in
+                XCTAssertEqual((error as? ModuleError)?.kind, .unverifiable, "\(error)")
+                XCTAssertTrue("\(error)".contains(reason), "\(error)")
+            }
+        }
+    }
+
     func testTenThousandMutatedArtifacts() throws {
         let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         guard let suite = SpecSuite.locate(repositoryRoot: repositoryRoot) else {

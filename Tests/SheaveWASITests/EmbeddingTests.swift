@@ -168,6 +168,58 @@ final class EmbeddingTests: XCTestCase {
         }
     }
 
+    /// Issue 21: a host function throws a wasm exception (`WasmException(tag:values:)`)
+    /// and wasm catches it by tag, with its payload, as if a `throw` had thrown it
+    /// at the call; one it does not catch reaches the host as the same tag and
+    /// values; an `exnref` the wasm code catches names the same exception when it
+    /// is thrown again; a payload of the wrong types is refused at the host.
+    func testAHostFunctionThrowsAnExceptionThatWasmCatches() throws {
+        let store = Store(engine: engine)
+        let failed = try XCTUnwrap(Tag(type: FunctionType(parameters: [.i32, .i64], results: [])))
+        let other = try XCTUnwrap(Tag(type: FunctionType(parameters: [], results: [])))
+        var linker = Linker()
+        linker.define("host", "failed", .tag(failed))
+        linker.defineFunction("host", "check", parameters: [.i32], results: [.i32]) { _, arguments in
+            guard case .i32(let x) = arguments[0] else { return [] }
+            if x == 1 { throw try WasmException(tag: failed, values: [.i32(x * 100), .i64(UInt64(bitPattern: -7))]) }
+            if x == 2 { throw try WasmException(tag: other, values: []) }
+            return [.i32(x + 1)]
+        }
+        let instance = try linker.instantiate(Module(engine: engine, wat: """
+            (module
+              (import "host" "failed" (tag $failed (param i32 i64)))
+              (import "host" "check" (func $check (param i32) (result i32)))
+              (func $inner (param i32) (result i32) (i32.mul (call $check (local.get 0)) (i32.const 3)))
+              (func (export "guarded") (param i32) (result i64)
+                (local $x i32) (local $y i64)
+                (block $h (result i32 i64)
+                  (try_table (result i32) (catch $failed $h) (call $inner (local.get 0)))
+                  (return (i64.extend_i32_u)))
+                (local.set $y) (local.set $x)
+                (i64.add (i64.extend_i32_u (local.get $x)) (local.get $y)))
+              (func (export "rethrows") (param i32) (result i32)
+                (block $h (result exnref)
+                  (try_table (result i32) (catch_all_ref $h) (call $check (local.get 0)))
+                  (return))
+                (throw_ref)))
+            """), in: store)
+        XCTAssertEqual(try instance.invoke("guarded", [.i32(5)]), [.i64(18)], "no exception: (5 + 1) * 3")
+        XCTAssertEqual(try instance.invoke("guarded", [.i32(1)]), [.i64(93)], "caught: 100 + (-7)")
+        for function in ["guarded", "rethrows"] {
+            XCTAssertThrowsError(try instance.invoke(function, [.i32(2)]), function) { error in
+                guard let exception = error as? WasmException else { return XCTFail("\(error)") }
+                XCTAssertTrue(exception.tag === other, "uncaught, the host's own tag comes back")
+            }
+        }
+        XCTAssertThrowsError(try instance.invoke("rethrows", [.i32(1)])) { error in
+            guard let exception = error as? WasmException else { return XCTFail("\(error)") }
+            XCTAssertTrue(exception.tag === failed)
+            XCTAssertEqual(exception.values, [.i32(100), .i64(UInt64(bitPattern: -7))])
+        }
+        XCTAssertEqual(try instance.invoke("guarded", [.i32(7)]), [.i64(24)], "the store runs on")
+        XCTAssertThrowsError(try WasmException(tag: failed, values: [.i32(1)]), "a payload short of the tag's types")
+    }
+
     /// The code image depends on the module alone: the instances of one `Module`
     /// share it, even when made on several threads at once, and share nothing else
     /// (globals, memory, and the instance a table's function runs in are each

@@ -3177,6 +3177,9 @@ extension Decoder {
                 let frame = try reader.readU16()
                 let slots = try reader.readU16()
                 return visitor.throwException(tag, frame, slots)
+            case 386: // throw_ref
+                let exn = try reader.readXReg()
+                return visitor.throwRef(exn)
             default:
                 throw .invalidExtendedOpcode(ext, at: at)
             }

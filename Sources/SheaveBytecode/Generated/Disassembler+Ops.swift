@@ -3135,4 +3135,9 @@ extension Disassembler: OpVisitor {
         "throw_exception \(tag), \(frame), \(slots)"
     }
 
+    /// The text of `throw_ref`.
+    public mutating func throwRef(_ exn: XReg) -> String {
+        "throw_ref \(exn)"
+    }
+
 }

@@ -6229,6 +6229,14 @@ extension Encoder: OpVisitor {
         emit(slots)
     }
 
+    /// `throw_ref`: throw again the exception `exn` refers to; trap if it is null
+    public mutating func throwRef(_ exn: XReg) {
+        if fusing { return stage(StagedOp(row: 626, Int64(exn.index))) }
+        beginInstruction()
+        emitExtended(386)
+        emit(exn)
+    }
+
 }
 
 // Forms that take labels for branch targets, resolved when the label is bound.

@@ -675,6 +675,7 @@ extension Encoder {
         case 623: return (false, 0b1)
         case 624: return (false, 0b0)
         case 625: return (false, 0b0)
+        case 626: return (false, 0b1)
         default: return nil
         }
     }
@@ -1307,6 +1308,7 @@ extension Encoder {
         case 623: returnCallRef(op.x(0), op.u16(1), op.u16(2))
         case 624: returnCallHost(op.u32(0), op.u16(1), op.u16(2))
         case 625: throwException(op.u32(0), op.u16(1), op.u16(2))
+        case 626: throwRef(op.x(0))
         default: preconditionFailure("no staged op has row \(op.row)")
         }
     }

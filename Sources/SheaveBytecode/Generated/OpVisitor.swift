@@ -1258,4 +1258,6 @@ public protocol OpVisitor {
     mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) -> Output
     /// `throw_exception`: throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame
     mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) -> Output
+    /// `throw_ref`: throw again the exception `exn` refers to; trap if it is null
+    mutating func throwRef(_ exn: XReg) -> Output
 }

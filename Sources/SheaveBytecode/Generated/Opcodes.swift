@@ -1259,6 +1259,8 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case returnCallHost = 384
     /// `throw_exception`: throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame
     case throwException = 385
+    /// `throw_ref`: throw again the exception `exn` refers to; trap if it is null
+    case throwRef = 386
 }
 
 /// Static facts about one op, from the op table.
@@ -1918,12 +1920,13 @@ extension ExtendedOpcode {
         case .returnCallRef: return OpInfo(name: "return_call_ref", doc: "as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 9)
         case .returnCallHost: return OpInfo(name: "return_call_host", doc: "as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results", flags: [.mayStop, .call, .extended], size: 11)
         case .throwException: return OpInfo(name: "throw_exception", doc: "throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame", flags: [.mayStop, .terminator, .extended], size: 11)
+        case .throwRef: return OpInfo(name: "throw_ref", doc: "throw again the exception `exn` refers to; trap if it is null", flags: [.mayStop, .terminator, .extended], size: 5)
         }
     }
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x170a79357515260c
+public let instructionSetFingerprint: UInt64 = 0xacd094605a626e98
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
@@ -2563,6 +2566,7 @@ public let slotFieldRows: [UInt8] = [
     9, 2, 3, 5, 0, 0, 0, 0,  // return_call_ref
     11, 1, 7, 0, 0, 0, 0, 0,  // return_call_host
     11, 1, 7, 0, 0, 0, 0, 0,  // throw_exception
+    5, 1, 3, 0, 0, 0, 0, 0,  // throw_ref
 ]
 
 /// Where every op's branch offsets are, for laying out code with a header in
@@ -3197,6 +3201,7 @@ public let branchFieldRows: [UInt8] = [
     9, 0, 0,  // return_call_ref
     11, 0, 0,  // return_call_host
     11, 0, 0,  // throw_exception
+    5, 0, 0,  // throw_ref
 ]
 
 extension Opcode {
@@ -3834,6 +3839,7 @@ extension ExtendedOpcode {
         [.x, .calleeFrame, .hostSlots],  // return_call_ref
         [.index(.importedFunction), .calleeFrame, .hostSlots],  // return_call_host
         [.index(.tag), .calleeFrame, .hostSlots],  // throw_exception
+        [.x],  // throw_ref
     ]
 }
 

@@ -1796,6 +1796,8 @@ protocol OpHandlers {
     mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop)
     /// `throw_exception`: throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame
     mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop)
+    /// `throw_ref`: throw again the exception `exn` refers to; trap if it is null
+    mutating func throwRef(_ exn: XReg) throws(Stop)
 }
 
 extension Executor: OpHandlers {}
@@ -8157,6 +8159,14 @@ extension Executor {
         let slots = pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self)
         pc = pc.advanced(by: 19)
         try throwException(tag, frame, slots)
+    }
+
+    @inline(__always)
+    mutating func op_throwRef() throws(Stop) {
+        start = pc
+        let exn = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        pc = pc.advanced(by: 13)
+        try throwRef(exn)
     }
 
 }

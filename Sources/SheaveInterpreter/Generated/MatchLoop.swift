@@ -1713,6 +1713,7 @@ extension Executor {
                 case 383: try op_returnCallRef() // return_call_ref
                 case 384: try op_returnCallHost() // return_call_host
                 case 385: try op_throwException() // throw_exception
+                case 386: try op_throwRef() // throw_ref
                 default:
                     start = pc
                     throw .trap(.invalidOpcode)

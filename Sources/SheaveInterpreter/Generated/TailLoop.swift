@@ -4930,6 +4930,13 @@ private func tail_throwException(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 }
 
 @inline(__always)
+private func tail_throwRef(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_throwRef() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brIfXnez32_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
@@ -11408,7 +11415,7 @@ private func tail_xmovXload32Xchg_xacc_value(_ pc: UnsafeRawPointer, _ fp: Unsaf
 }
 
 /// The number of extended ops.
-let extendedOpCount = 386
+let extendedOpCount = 387
 
 /// Fills a 256-entry table with the handlers indexed by primary opcode;
 /// opcodes no op uses trap as invalid.
@@ -13117,6 +13124,7 @@ func installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[383] = tail_returnCallRef
     table[384] = tail_returnCallHost
     table[385] = tail_throwException
+    table[386] = tail_throwRef
 }
 
 /// Where the op with layout index `index` (a primary opcode, or 256 + an extended

@@ -298,6 +298,12 @@ extension Executor {
         try stop(.thrown(tag))
     }
 
+    @inline(__always) mutating func throwRef(_ exn: XReg) throws(Stop) {
+        let reference = x64(exn)
+        guard reference != 0 else { try stop(.trap(.nullExceptionReference)) }
+        try stop(.rethrown(reference))
+    }
+
     @inline(__always) mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop) {
         try callHost(id, frame, slots, replacing: true)
     }

@@ -631,640 +631,642 @@ enum MaterializedOp: Equatable {
     case returnCallRef(ref: XReg, frame: UInt16, count: UInt16)
     case returnCallHost(id: UInt32, frame: UInt16, slots: UInt16)
     case throwException(tag: UInt32, frame: UInt16, slots: UInt16)
+    case throwRef(exn: XReg)
 
     /// How many ops the table declares.
-    static let count = 626
+    static let count = 627
 
-    /// Encodes this op.
+    /// Encodes this op. One `if case` per op, not a switch: the type checker
+    /// gives up proving a switch over 600 cases exhaustive ("in reasonable time").
     func encode(into e: inout Encoder) {
-        switch self {
-        case .nop: e.nop()
-        case let .trap(code): e.trap(code)
-        case .ret: e.ret()
-        case let .jump(offset): e.jump(offset)
-        case let .brIfXnez32(cond, offset): e.brIfXnez32(cond, offset)
-        case let .brIfXeqz32(cond, offset): e.brIfXeqz32(cond, offset)
-        case let .brIfXnez64(cond, offset): e.brIfXnez64(cond, offset)
-        case let .brIfXeqz64(cond, offset): e.brIfXeqz64(cond, offset)
-        case let .brIfXeq32(a, b, offset): e.brIfXeq32(a, b, offset)
-        case let .brIfXne32(a, b, offset): e.brIfXne32(a, b, offset)
-        case let .brIfXslt32(a, b, offset): e.brIfXslt32(a, b, offset)
-        case let .brIfXsle32(a, b, offset): e.brIfXsle32(a, b, offset)
-        case let .brIfXult32(a, b, offset): e.brIfXult32(a, b, offset)
-        case let .brIfXule32(a, b, offset): e.brIfXule32(a, b, offset)
-        case let .brIfXeq64(a, b, offset): e.brIfXeq64(a, b, offset)
-        case let .brIfXne64(a, b, offset): e.brIfXne64(a, b, offset)
-        case let .brIfXslt64(a, b, offset): e.brIfXslt64(a, b, offset)
-        case let .brIfXsle64(a, b, offset): e.brIfXsle64(a, b, offset)
-        case let .brIfXult64(a, b, offset): e.brIfXult64(a, b, offset)
-        case let .brIfXule64(a, b, offset): e.brIfXule64(a, b, offset)
-        case let .brIfXeq32I32(a, imm, offset): e.brIfXeq32I32(a, imm, offset)
-        case let .brIfXne32I32(a, imm, offset): e.brIfXne32I32(a, imm, offset)
-        case let .brIfXslt32I32(a, imm, offset): e.brIfXslt32I32(a, imm, offset)
-        case let .brIfXsle32I32(a, imm, offset): e.brIfXsle32I32(a, imm, offset)
-        case let .brIfXsgt32I32(a, imm, offset): e.brIfXsgt32I32(a, imm, offset)
-        case let .brIfXsge32I32(a, imm, offset): e.brIfXsge32I32(a, imm, offset)
-        case let .brIfXult32I32(a, imm, offset): e.brIfXult32I32(a, imm, offset)
-        case let .brIfXule32I32(a, imm, offset): e.brIfXule32I32(a, imm, offset)
-        case let .brIfXugt32I32(a, imm, offset): e.brIfXugt32I32(a, imm, offset)
-        case let .brIfXuge32I32(a, imm, offset): e.brIfXuge32I32(a, imm, offset)
-        case let .brIfXeq64I32(a, imm, offset): e.brIfXeq64I32(a, imm, offset)
-        case let .brIfXne64I32(a, imm, offset): e.brIfXne64I32(a, imm, offset)
-        case let .brIfXslt64I32(a, imm, offset): e.brIfXslt64I32(a, imm, offset)
-        case let .brIfXsle64I32(a, imm, offset): e.brIfXsle64I32(a, imm, offset)
-        case let .brIfXsgt64I32(a, imm, offset): e.brIfXsgt64I32(a, imm, offset)
-        case let .brIfXsge64I32(a, imm, offset): e.brIfXsge64I32(a, imm, offset)
-        case let .brIfXult64I32(a, imm, offset): e.brIfXult64I32(a, imm, offset)
-        case let .brIfXule64I32(a, imm, offset): e.brIfXule64I32(a, imm, offset)
-        case let .brIfXugt64I32(a, imm, offset): e.brIfXugt64I32(a, imm, offset)
-        case let .brIfXuge64I32(a, imm, offset): e.brIfXuge64I32(a, imm, offset)
-        case let .brTable32(index, targets): e.brTable32(index, targets)
-        case let .call(offset, frame): e.call(offset, frame)
-        case let .callIndirect(table, type, index, frame): e.callIndirect(table, type, index, frame)
-        case let .callHost(id, frame, slots): e.callHost(id, frame, slots)
-        case let .callRef(ref, frame): e.callRef(ref, frame)
-        case let .checkpoint(cost): e.checkpoint(cost)
-        case let .pushFrame(size): e.pushFrame(size)
-        case let .xmov(dst, src): e.xmov(dst, src)
-        case let .xzero(first, count): e.xzero(first, count)
-        case let .xconst32(dst, imm): e.xconst32(dst, imm)
-        case let .xconst64(dst, imm): e.xconst64(dst, imm)
-        case let .fconst32(dst, imm): e.fconst32(dst, imm)
-        case let .fconst64(dst, imm): e.fconst64(dst, imm)
-        case let .xselect(dst, cond, a, b): e.xselect(dst, cond, a, b)
-        case let .xselect64(dst, cond, a, b): e.xselect64(dst, cond, a, b)
-        case let .vmov(dst, src): e.vmov(dst, src)
-        case let .globalGet(dst, index): e.globalGet(dst, index)
-        case let .globalSet(index, src): e.globalSet(index, src)
-        case let .refFunc(dst, index): e.refFunc(dst, index)
-        case let .tableGet(dst, table, index): e.tableGet(dst, table, index)
-        case let .tableSet(table, index, value): e.tableSet(table, index, value)
-        case let .tableSize(dst, table): e.tableSize(dst, table)
-        case let .tableGrow(dst, table, value, delta): e.tableGrow(dst, table, value, delta)
-        case let .tableFill(table, start, value, count): e.tableFill(table, start, value, count)
-        case let .tableCopy(dst_table, src_table, dst, src, count): e.tableCopy(dst_table, src_table, dst, src, count)
-        case let .tableInit(table, segment, dst, src, count): e.tableInit(table, segment, dst, src, count)
-        case let .elemDrop(segment): e.elemDrop(segment)
-        case let .memoryFill(dst, value, count): e.memoryFill(dst, value, count)
-        case let .memoryCopy(dst, src, count): e.memoryCopy(dst, src, count)
-        case let .memoryInit(segment, dst, src, count): e.memoryInit(segment, dst, src, count)
-        case let .memoryFillM(memory, dst, value, count): e.memoryFillM(memory, dst, value, count)
-        case let .memoryCopyM(dst_memory, src_memory, dst, src, count): e.memoryCopyM(dst_memory, src_memory, dst, src, count)
-        case let .memoryInitM(memory, segment, dst, src, count): e.memoryInitM(memory, segment, dst, src, count)
-        case let .dataDrop(segment): e.dataDrop(segment)
-        case let .xadd32(dst, src1, src2): e.xadd32(dst, src1, src2)
-        case let .xsub32(dst, src1, src2): e.xsub32(dst, src1, src2)
-        case let .xmul32(dst, src1, src2): e.xmul32(dst, src1, src2)
-        case let .xand32(dst, src1, src2): e.xand32(dst, src1, src2)
-        case let .xor32(dst, src1, src2): e.xor32(dst, src1, src2)
-        case let .xxor32(dst, src1, src2): e.xxor32(dst, src1, src2)
-        case let .xshl32(dst, src1, src2): e.xshl32(dst, src1, src2)
-        case let .xshr32S(dst, src1, src2): e.xshr32S(dst, src1, src2)
-        case let .xshr32U(dst, src1, src2): e.xshr32U(dst, src1, src2)
-        case let .xrotl32(dst, src1, src2): e.xrotl32(dst, src1, src2)
-        case let .xrotr32(dst, src1, src2): e.xrotr32(dst, src1, src2)
-        case let .xdiv32S(dst, src1, src2): e.xdiv32S(dst, src1, src2)
-        case let .xdiv32U(dst, src1, src2): e.xdiv32U(dst, src1, src2)
-        case let .xrem32S(dst, src1, src2): e.xrem32S(dst, src1, src2)
-        case let .xrem32U(dst, src1, src2): e.xrem32U(dst, src1, src2)
-        case let .xeqz32(dst, src): e.xeqz32(dst, src)
-        case let .xclz32(dst, src): e.xclz32(dst, src)
-        case let .xctz32(dst, src): e.xctz32(dst, src)
-        case let .xpopcnt32(dst, src): e.xpopcnt32(dst, src)
-        case let .xeq32(dst, a, b): e.xeq32(dst, a, b)
-        case let .xne32(dst, a, b): e.xne32(dst, a, b)
-        case let .xslt32(dst, a, b): e.xslt32(dst, a, b)
-        case let .xsle32(dst, a, b): e.xsle32(dst, a, b)
-        case let .xult32(dst, a, b): e.xult32(dst, a, b)
-        case let .xule32(dst, a, b): e.xule32(dst, a, b)
-        case let .xadd64(dst, src1, src2): e.xadd64(dst, src1, src2)
-        case let .xsub64(dst, src1, src2): e.xsub64(dst, src1, src2)
-        case let .xmul64(dst, src1, src2): e.xmul64(dst, src1, src2)
-        case let .xand64(dst, src1, src2): e.xand64(dst, src1, src2)
-        case let .xor64(dst, src1, src2): e.xor64(dst, src1, src2)
-        case let .xxor64(dst, src1, src2): e.xxor64(dst, src1, src2)
-        case let .xshl64(dst, src1, src2): e.xshl64(dst, src1, src2)
-        case let .xshr64S(dst, src1, src2): e.xshr64S(dst, src1, src2)
-        case let .xshr64U(dst, src1, src2): e.xshr64U(dst, src1, src2)
-        case let .xrotl64(dst, src1, src2): e.xrotl64(dst, src1, src2)
-        case let .xrotr64(dst, src1, src2): e.xrotr64(dst, src1, src2)
-        case let .xdiv64S(dst, src1, src2): e.xdiv64S(dst, src1, src2)
-        case let .xdiv64U(dst, src1, src2): e.xdiv64U(dst, src1, src2)
-        case let .xrem64S(dst, src1, src2): e.xrem64S(dst, src1, src2)
-        case let .xrem64U(dst, src1, src2): e.xrem64U(dst, src1, src2)
-        case let .xeqz64(dst, src): e.xeqz64(dst, src)
-        case let .xclz64(dst, src): e.xclz64(dst, src)
-        case let .xctz64(dst, src): e.xctz64(dst, src)
-        case let .xpopcnt64(dst, src): e.xpopcnt64(dst, src)
-        case let .xeq64(dst, a, b): e.xeq64(dst, a, b)
-        case let .xne64(dst, a, b): e.xne64(dst, a, b)
-        case let .xslt64(dst, a, b): e.xslt64(dst, a, b)
-        case let .xsle64(dst, a, b): e.xsle64(dst, a, b)
-        case let .xult64(dst, a, b): e.xult64(dst, a, b)
-        case let .xule64(dst, a, b): e.xule64(dst, a, b)
-        case let .xadd32Shl(dst, base, index, shift): e.xadd32Shl(dst, base, index, shift)
-        case let .xshr32UAnd(dst, src, shift, mask): e.xshr32UAnd(dst, src, shift, mask)
-        case let .xxor32Shl(dst, a, b, shift): e.xxor32Shl(dst, a, b, shift)
-        case let .xxor32ShrU(dst, a, b, shift): e.xxor32ShrU(dst, a, b, shift)
-        case let .xxor64Shl(dst, a, b, shift): e.xxor64Shl(dst, a, b, shift)
-        case let .xxor64ShrU(dst, a, b, shift): e.xxor64ShrU(dst, a, b, shift)
-        case let .fmul32Mul(dst, a, b, c): e.fmul32Mul(dst, a, b, c)
-        case let .fmul32Add(dst, a, b, c): e.fmul32Add(dst, a, b, c)
-        case let .fmul32Sub(dst, a, b, c): e.fmul32Sub(dst, a, b, c)
-        case let .fmul32Rsub(dst, a, b, c): e.fmul32Rsub(dst, a, b, c)
-        case let .fmul64Mul(dst, a, b, c): e.fmul64Mul(dst, a, b, c)
-        case let .fmul64Add(dst, a, b, c): e.fmul64Add(dst, a, b, c)
-        case let .fmul64Sub(dst, a, b, c): e.fmul64Sub(dst, a, b, c)
-        case let .fmul64Rsub(dst, a, b, c): e.fmul64Rsub(dst, a, b, c)
-        case let .xmul32AddI32(dst, src, mul, add): e.xmul32AddI32(dst, src, mul, add)
-        case let .xmul64AddI32(dst, src, mul, add): e.xmul64AddI32(dst, src, mul, add)
-        case let .brXadd32I32Nez(dst, a, imm, offset): e.brXadd32I32Nez(dst, a, imm, offset)
-        case let .brXadd32I32Ne(dst, a, imm, c, offset): e.brXadd32I32Ne(dst, a, imm, c, offset)
-        case let .brXadd32I32NeI32(dst, a, imm, limit, offset): e.brXadd32I32NeI32(dst, a, imm, limit, offset)
-        case let .brXadd32I32Slt(dst, a, imm, c, offset): e.brXadd32I32Slt(dst, a, imm, c, offset)
-        case let .brXadd32I32Ult(dst, a, imm, c, offset): e.brXadd32I32Ult(dst, a, imm, c, offset)
-        case let .brXadd32Nez(dst, a, b, offset): e.brXadd32Nez(dst, a, b, offset)
-        case let .brXadd32Ne(dst, a, b, c, offset): e.brXadd32Ne(dst, a, b, c, offset)
-        case let .brXadd32NeI32(dst, a, b, limit, offset): e.brXadd32NeI32(dst, a, b, limit, offset)
-        case let .brXadd32Slt(dst, a, b, c, offset): e.brXadd32Slt(dst, a, b, c, offset)
-        case let .brXadd32Ult(dst, a, b, c, offset): e.brXadd32Ult(dst, a, b, c, offset)
-        case let .brXadd64I32Nez(dst, a, imm, offset): e.brXadd64I32Nez(dst, a, imm, offset)
-        case let .brXadd64I32Ne(dst, a, imm, c, offset): e.brXadd64I32Ne(dst, a, imm, c, offset)
-        case let .brXadd64I32NeI32(dst, a, imm, limit, offset): e.brXadd64I32NeI32(dst, a, imm, limit, offset)
-        case let .brXadd64I32Slt(dst, a, imm, c, offset): e.brXadd64I32Slt(dst, a, imm, c, offset)
-        case let .brXadd64I32Ult(dst, a, imm, c, offset): e.brXadd64I32Ult(dst, a, imm, c, offset)
-        case let .brXadd64Nez(dst, a, b, offset): e.brXadd64Nez(dst, a, b, offset)
-        case let .brXadd64Ne(dst, a, b, c, offset): e.brXadd64Ne(dst, a, b, c, offset)
-        case let .brXadd64NeI32(dst, a, b, limit, offset): e.brXadd64NeI32(dst, a, b, limit, offset)
-        case let .brXadd64Slt(dst, a, b, c, offset): e.brXadd64Slt(dst, a, b, c, offset)
-        case let .brXadd64Ult(dst, a, b, c, offset): e.brXadd64Ult(dst, a, b, c, offset)
-        case let .xadd32I32(dst, src, imm): e.xadd32I32(dst, src, imm)
-        case let .xmul32I32(dst, src, imm): e.xmul32I32(dst, src, imm)
-        case let .xand32I32(dst, src, imm): e.xand32I32(dst, src, imm)
-        case let .xor32I32(dst, src, imm): e.xor32I32(dst, src, imm)
-        case let .xxor32I32(dst, src, imm): e.xxor32I32(dst, src, imm)
-        case let .xshl32U8(dst, src, imm): e.xshl32U8(dst, src, imm)
-        case let .xshr32SU8(dst, src, imm): e.xshr32SU8(dst, src, imm)
-        case let .xshr32UU8(dst, src, imm): e.xshr32UU8(dst, src, imm)
-        case let .xeq32I32(dst, a, imm): e.xeq32I32(dst, a, imm)
-        case let .xne32I32(dst, a, imm): e.xne32I32(dst, a, imm)
-        case let .xslt32I32(dst, a, imm): e.xslt32I32(dst, a, imm)
-        case let .xsle32I32(dst, a, imm): e.xsle32I32(dst, a, imm)
-        case let .xsgt32I32(dst, a, imm): e.xsgt32I32(dst, a, imm)
-        case let .xsge32I32(dst, a, imm): e.xsge32I32(dst, a, imm)
-        case let .xult32I32(dst, a, imm): e.xult32I32(dst, a, imm)
-        case let .xule32I32(dst, a, imm): e.xule32I32(dst, a, imm)
-        case let .xugt32I32(dst, a, imm): e.xugt32I32(dst, a, imm)
-        case let .xuge32I32(dst, a, imm): e.xuge32I32(dst, a, imm)
-        case let .xadd64I32(dst, src, imm): e.xadd64I32(dst, src, imm)
-        case let .xmul64I32(dst, src, imm): e.xmul64I32(dst, src, imm)
-        case let .xand64I32(dst, src, imm): e.xand64I32(dst, src, imm)
-        case let .xor64I32(dst, src, imm): e.xor64I32(dst, src, imm)
-        case let .xxor64I32(dst, src, imm): e.xxor64I32(dst, src, imm)
-        case let .xadd64I64(dst, src, imm): e.xadd64I64(dst, src, imm)
-        case let .xmul64I64(dst, src, imm): e.xmul64I64(dst, src, imm)
-        case let .xand64I64(dst, src, imm): e.xand64I64(dst, src, imm)
-        case let .xor64I64(dst, src, imm): e.xor64I64(dst, src, imm)
-        case let .xxor64I64(dst, src, imm): e.xxor64I64(dst, src, imm)
-        case let .xshl64U8(dst, src, imm): e.xshl64U8(dst, src, imm)
-        case let .xshr64SU8(dst, src, imm): e.xshr64SU8(dst, src, imm)
-        case let .xshr64UU8(dst, src, imm): e.xshr64UU8(dst, src, imm)
-        case let .xeq64I32(dst, a, imm): e.xeq64I32(dst, a, imm)
-        case let .xne64I32(dst, a, imm): e.xne64I32(dst, a, imm)
-        case let .xslt64I32(dst, a, imm): e.xslt64I32(dst, a, imm)
-        case let .xsle64I32(dst, a, imm): e.xsle64I32(dst, a, imm)
-        case let .xsgt64I32(dst, a, imm): e.xsgt64I32(dst, a, imm)
-        case let .xsge64I32(dst, a, imm): e.xsge64I32(dst, a, imm)
-        case let .xult64I32(dst, a, imm): e.xult64I32(dst, a, imm)
-        case let .xule64I32(dst, a, imm): e.xule64I32(dst, a, imm)
-        case let .xugt64I32(dst, a, imm): e.xugt64I32(dst, a, imm)
-        case let .xuge64I32(dst, a, imm): e.xuge64I32(dst, a, imm)
-        case let .xzext3264(dst, src): e.xzext3264(dst, src)
-        case let .xsext3264(dst, src): e.xsext3264(dst, src)
-        case let .xsext832(dst, src): e.xsext832(dst, src)
-        case let .xsext1632(dst, src): e.xsext1632(dst, src)
-        case let .xsext864(dst, src): e.xsext864(dst, src)
-        case let .xsext1664(dst, src): e.xsext1664(dst, src)
-        case let .fadd32(dst, src1, src2): e.fadd32(dst, src1, src2)
-        case let .fsub32(dst, src1, src2): e.fsub32(dst, src1, src2)
-        case let .fmul32(dst, src1, src2): e.fmul32(dst, src1, src2)
-        case let .fdiv32(dst, src1, src2): e.fdiv32(dst, src1, src2)
-        case let .fmin32(dst, src1, src2): e.fmin32(dst, src1, src2)
-        case let .fmax32(dst, src1, src2): e.fmax32(dst, src1, src2)
-        case let .fcopysign32(dst, src1, src2): e.fcopysign32(dst, src1, src2)
-        case let .fabs32(dst, src): e.fabs32(dst, src)
-        case let .fneg32(dst, src): e.fneg32(dst, src)
-        case let .fsqrt32(dst, src): e.fsqrt32(dst, src)
-        case let .fceil32(dst, src): e.fceil32(dst, src)
-        case let .ffloor32(dst, src): e.ffloor32(dst, src)
-        case let .ftrunc32(dst, src): e.ftrunc32(dst, src)
-        case let .fnearest32(dst, src): e.fnearest32(dst, src)
-        case let .feq32(dst, a, b): e.feq32(dst, a, b)
-        case let .fne32(dst, a, b): e.fne32(dst, a, b)
-        case let .flt32(dst, a, b): e.flt32(dst, a, b)
-        case let .fle32(dst, a, b): e.fle32(dst, a, b)
-        case let .fadd64(dst, src1, src2): e.fadd64(dst, src1, src2)
-        case let .fsub64(dst, src1, src2): e.fsub64(dst, src1, src2)
-        case let .fmul64(dst, src1, src2): e.fmul64(dst, src1, src2)
-        case let .fdiv64(dst, src1, src2): e.fdiv64(dst, src1, src2)
-        case let .fmin64(dst, src1, src2): e.fmin64(dst, src1, src2)
-        case let .fmax64(dst, src1, src2): e.fmax64(dst, src1, src2)
-        case let .fcopysign64(dst, src1, src2): e.fcopysign64(dst, src1, src2)
-        case let .fabs64(dst, src): e.fabs64(dst, src)
-        case let .fneg64(dst, src): e.fneg64(dst, src)
-        case let .fsqrt64(dst, src): e.fsqrt64(dst, src)
-        case let .fceil64(dst, src): e.fceil64(dst, src)
-        case let .ffloor64(dst, src): e.ffloor64(dst, src)
-        case let .ftrunc64(dst, src): e.ftrunc64(dst, src)
-        case let .fnearest64(dst, src): e.fnearest64(dst, src)
-        case let .feq64(dst, a, b): e.feq64(dst, a, b)
-        case let .fne64(dst, a, b): e.fne64(dst, a, b)
-        case let .flt64(dst, a, b): e.flt64(dst, a, b)
-        case let .fle64(dst, a, b): e.fle64(dst, a, b)
-        case let .x32FromF32S(dst, src): e.x32FromF32S(dst, src)
-        case let .x32FromF32SSat(dst, src): e.x32FromF32SSat(dst, src)
-        case let .x32FromF32U(dst, src): e.x32FromF32U(dst, src)
-        case let .x32FromF32USat(dst, src): e.x32FromF32USat(dst, src)
-        case let .x32FromF64S(dst, src): e.x32FromF64S(dst, src)
-        case let .x32FromF64SSat(dst, src): e.x32FromF64SSat(dst, src)
-        case let .x32FromF64U(dst, src): e.x32FromF64U(dst, src)
-        case let .x32FromF64USat(dst, src): e.x32FromF64USat(dst, src)
-        case let .x64FromF32S(dst, src): e.x64FromF32S(dst, src)
-        case let .x64FromF32SSat(dst, src): e.x64FromF32SSat(dst, src)
-        case let .x64FromF32U(dst, src): e.x64FromF32U(dst, src)
-        case let .x64FromF32USat(dst, src): e.x64FromF32USat(dst, src)
-        case let .x64FromF64S(dst, src): e.x64FromF64S(dst, src)
-        case let .x64FromF64SSat(dst, src): e.x64FromF64SSat(dst, src)
-        case let .x64FromF64U(dst, src): e.x64FromF64U(dst, src)
-        case let .x64FromF64USat(dst, src): e.x64FromF64USat(dst, src)
-        case let .f32FromX32S(dst, src): e.f32FromX32S(dst, src)
-        case let .f32FromX32U(dst, src): e.f32FromX32U(dst, src)
-        case let .f32FromX64S(dst, src): e.f32FromX64S(dst, src)
-        case let .f32FromX64U(dst, src): e.f32FromX64U(dst, src)
-        case let .f64FromX32S(dst, src): e.f64FromX32S(dst, src)
-        case let .f64FromX32U(dst, src): e.f64FromX32U(dst, src)
-        case let .f64FromX64S(dst, src): e.f64FromX64S(dst, src)
-        case let .f64FromX64U(dst, src): e.f64FromX64U(dst, src)
-        case let .f32FromF64(dst, src): e.f32FromF64(dst, src)
-        case let .f64FromF32(dst, src): e.f64FromF32(dst, src)
-        case let .xload8S32(dst, addr, offset): e.xload8S32(dst, addr, offset)
-        case let .xload8U32(dst, addr, offset): e.xload8U32(dst, addr, offset)
-        case let .xload16S32(dst, addr, offset): e.xload16S32(dst, addr, offset)
-        case let .xload16U32(dst, addr, offset): e.xload16U32(dst, addr, offset)
-        case let .xload32(dst, addr, offset): e.xload32(dst, addr, offset)
-        case let .xload8S64(dst, addr, offset): e.xload8S64(dst, addr, offset)
-        case let .xload8U64(dst, addr, offset): e.xload8U64(dst, addr, offset)
-        case let .xload16S64(dst, addr, offset): e.xload16S64(dst, addr, offset)
-        case let .xload16U64(dst, addr, offset): e.xload16U64(dst, addr, offset)
-        case let .xload32S64(dst, addr, offset): e.xload32S64(dst, addr, offset)
-        case let .xload32U64(dst, addr, offset): e.xload32U64(dst, addr, offset)
-        case let .xload64(dst, addr, offset): e.xload64(dst, addr, offset)
-        case let .fload32(dst, addr, offset): e.fload32(dst, addr, offset)
-        case let .fload64(dst, addr, offset): e.fload64(dst, addr, offset)
-        case let .xload32Add(dst, a, b, offset): e.xload32Add(dst, a, b, offset)
-        case let .xload32AddI32(dst, a, imm, offset): e.xload32AddI32(dst, a, imm, offset)
-        case let .xload8U32Add(dst, a, b, offset): e.xload8U32Add(dst, a, b, offset)
-        case let .xload8U32AddI32(dst, a, imm, offset): e.xload8U32AddI32(dst, a, imm, offset)
-        case let .fload32Add(dst, a, b, offset): e.fload32Add(dst, a, b, offset)
-        case let .fload32AddI32(dst, a, imm, offset): e.fload32AddI32(dst, a, imm, offset)
-        case let .fload64Add(dst, a, b, offset): e.fload64Add(dst, a, b, offset)
-        case let .fload64AddI32(dst, a, imm, offset): e.fload64AddI32(dst, a, imm, offset)
-        case let .xstore8(addr, offset, src): e.xstore8(addr, offset, src)
-        case let .xstore16(addr, offset, src): e.xstore16(addr, offset, src)
-        case let .xstore32(addr, offset, src): e.xstore32(addr, offset, src)
-        case let .xstore64(addr, offset, src): e.xstore64(addr, offset, src)
-        case let .xstore8I32(addr, offset, imm): e.xstore8I32(addr, offset, imm)
-        case let .xstore16I32(addr, offset, imm): e.xstore16I32(addr, offset, imm)
-        case let .xstore32I32(addr, offset, imm): e.xstore32I32(addr, offset, imm)
-        case let .xstore64I32(addr, offset, imm): e.xstore64I32(addr, offset, imm)
-        case let .fstore32(addr, offset, src): e.fstore32(addr, offset, src)
-        case let .fstore64(addr, offset, src): e.fstore64(addr, offset, src)
-        case let .fmov(dst, src): e.fmov(dst, src)
-        case let .brXmovIfXnez32(dst, src, cond, offset): e.brXmovIfXnez32(dst, src, cond, offset)
-        case let .brXmovIfXne32I32(dst, src, a, imm, offset): e.brXmovIfXne32I32(dst, src, a, imm, offset)
-        case let .brXand32I32EqI32(dst, src, mask, imm, offset): e.brXand32I32EqI32(dst, src, mask, imm, offset)
-        case let .brXand32I32NeI32(dst, src, mask, imm, offset): e.brXand32I32NeI32(dst, src, mask, imm, offset)
-        case let .brXand32I32UltI32(dst, src, mask, imm, offset): e.brXand32I32UltI32(dst, src, mask, imm, offset)
-        case let .brXand32I32UleI32(dst, src, mask, imm, offset): e.brXand32I32UleI32(dst, src, mask, imm, offset)
-        case let .fadd64Store(dst, a, b, addr, offset): e.fadd64Store(dst, a, b, addr, offset)
-        case let .fsub64Store(dst, a, b, addr, offset): e.fsub64Store(dst, a, b, addr, offset)
-        case let .brXload32IfXnez32(dst, addr, offset, branch): e.brXload32IfXnez32(dst, addr, offset, branch)
-        case let .brXload32IfXeqz32(dst, addr, offset, branch): e.brXload32IfXeqz32(dst, addr, offset, branch)
-        case let .brXload8U32IfXnez32(dst, addr, offset, branch): e.brXload8U32IfXnez32(dst, addr, offset, branch)
-        case let .brXload8U32IfXeqz32(dst, addr, offset, branch): e.brXload8U32IfXeqz32(dst, addr, offset, branch)
-        case let .xload16S32Add(dst, a, b, offset): e.xload16S32Add(dst, a, b, offset)
-        case let .xload16S32AddI32(dst, a, imm, offset): e.xload16S32AddI32(dst, a, imm, offset)
-        case let .xload16U32Add(dst, a, b, offset): e.xload16U32Add(dst, a, b, offset)
-        case let .xload16U32AddI32(dst, a, imm, offset): e.xload16U32AddI32(dst, a, imm, offset)
-        case let .brXconst32(dst, imm, offset): e.brXconst32(dst, imm, offset)
-        case let .xadd32I32Mem(addr, offset, imm): e.xadd32I32Mem(addr, offset, imm)
-        case let .xstore8I32Step(dst, offset, imm, step): e.xstore8I32Step(dst, offset, imm, step)
-        case let .xload32Xchg(dst, addr, offset, src): e.xload32Xchg(dst, addr, offset, src)
-        case let .xselectAndI32(dst, src, mask, a, b): e.xselectAndI32(dst, src, mask, a, b)
-        case let .xselectAndXorI32(dst, src, mask, imm, b): e.xselectAndXorI32(dst, src, mask, imm, b)
-        case let .xmul32Add(dst, a, b, c): e.xmul32Add(dst, a, b, c)
-        case let .xadd32Add(dst, a, b, c): e.xadd32Add(dst, a, b, c)
-        case let .xmul32AddAdd(dst, a, b, c, d): e.xmul32AddAdd(dst, a, b, c, d)
-        case let .xload8U32Via(dst, addr, at, offset): e.xload8U32Via(dst, addr, at, offset)
-        case let .xload16U32Via(dst, addr, at, offset): e.xload16U32Via(dst, addr, at, offset)
-        case let .pushFrameZero(size, first, count): e.pushFrameZero(size, first, count)
-        case let .brXmov(dst, src, offset): e.brXmov(dst, src, offset)
-        case let .xmovXload32Xchg(dst, ptr, src, offset, value): e.xmovXload32Xchg(dst, ptr, src, offset, value)
-        case let .memorySize(dst, memory): e.memorySize(dst, memory)
-        case let .memoryGrow(dst, delta, memory): e.memoryGrow(dst, delta, memory)
-        case let .xload8S32M(dst, addr, offset, memory): e.xload8S32M(dst, addr, offset, memory)
-        case let .xload8U32M(dst, addr, offset, memory): e.xload8U32M(dst, addr, offset, memory)
-        case let .xload16S32M(dst, addr, offset, memory): e.xload16S32M(dst, addr, offset, memory)
-        case let .xload16U32M(dst, addr, offset, memory): e.xload16U32M(dst, addr, offset, memory)
-        case let .xload32M(dst, addr, offset, memory): e.xload32M(dst, addr, offset, memory)
-        case let .xload8S64M(dst, addr, offset, memory): e.xload8S64M(dst, addr, offset, memory)
-        case let .xload8U64M(dst, addr, offset, memory): e.xload8U64M(dst, addr, offset, memory)
-        case let .xload16S64M(dst, addr, offset, memory): e.xload16S64M(dst, addr, offset, memory)
-        case let .xload16U64M(dst, addr, offset, memory): e.xload16U64M(dst, addr, offset, memory)
-        case let .xload32S64M(dst, addr, offset, memory): e.xload32S64M(dst, addr, offset, memory)
-        case let .xload32U64M(dst, addr, offset, memory): e.xload32U64M(dst, addr, offset, memory)
-        case let .xload64M(dst, addr, offset, memory): e.xload64M(dst, addr, offset, memory)
-        case let .fload32M(dst, addr, offset, memory): e.fload32M(dst, addr, offset, memory)
-        case let .fload64M(dst, addr, offset, memory): e.fload64M(dst, addr, offset, memory)
-        case let .xstore8M(addr, offset, src, memory): e.xstore8M(addr, offset, src, memory)
-        case let .xstore16M(addr, offset, src, memory): e.xstore16M(addr, offset, src, memory)
-        case let .xstore32M(addr, offset, src, memory): e.xstore32M(addr, offset, src, memory)
-        case let .xstore64M(addr, offset, src, memory): e.xstore64M(addr, offset, src, memory)
-        case let .fstore32M(addr, offset, src, memory): e.fstore32M(addr, offset, src, memory)
-        case let .fstore64M(addr, offset, src, memory): e.fstore64M(addr, offset, src, memory)
-        case let .v128Const(dst, low, high): e.v128Const(dst, low, high)
-        case let .vselect(dst, cond, a, b): e.vselect(dst, cond, a, b)
-        case let .vglobalGet(dst, index): e.vglobalGet(dst, index)
-        case let .vglobalSet(index, src): e.vglobalSet(index, src)
-        case let .i8x16Shuffle(dst, a, b, low, high): e.i8x16Shuffle(dst, a, b, low, high)
-        case let .v128Load(dst, addr, offset): e.v128Load(dst, addr, offset)
-        case let .v128Load8x8S(dst, addr, offset): e.v128Load8x8S(dst, addr, offset)
-        case let .v128Load8x8U(dst, addr, offset): e.v128Load8x8U(dst, addr, offset)
-        case let .v128Load16x4S(dst, addr, offset): e.v128Load16x4S(dst, addr, offset)
-        case let .v128Load16x4U(dst, addr, offset): e.v128Load16x4U(dst, addr, offset)
-        case let .v128Load32x2S(dst, addr, offset): e.v128Load32x2S(dst, addr, offset)
-        case let .v128Load32x2U(dst, addr, offset): e.v128Load32x2U(dst, addr, offset)
-        case let .v128Load8Splat(dst, addr, offset): e.v128Load8Splat(dst, addr, offset)
-        case let .v128Load16Splat(dst, addr, offset): e.v128Load16Splat(dst, addr, offset)
-        case let .v128Load32Splat(dst, addr, offset): e.v128Load32Splat(dst, addr, offset)
-        case let .v128Load64Splat(dst, addr, offset): e.v128Load64Splat(dst, addr, offset)
-        case let .v128Load32Zero(dst, addr, offset): e.v128Load32Zero(dst, addr, offset)
-        case let .v128Load64Zero(dst, addr, offset): e.v128Load64Zero(dst, addr, offset)
-        case let .v128Store(addr, offset, src): e.v128Store(addr, offset, src)
-        case let .v128Load8Lane(dst, addr, offset, src, lane): e.v128Load8Lane(dst, addr, offset, src, lane)
-        case let .v128Load16Lane(dst, addr, offset, src, lane): e.v128Load16Lane(dst, addr, offset, src, lane)
-        case let .v128Load32Lane(dst, addr, offset, src, lane): e.v128Load32Lane(dst, addr, offset, src, lane)
-        case let .v128Load64Lane(dst, addr, offset, src, lane): e.v128Load64Lane(dst, addr, offset, src, lane)
-        case let .v128Store8Lane(addr, offset, src, lane): e.v128Store8Lane(addr, offset, src, lane)
-        case let .v128Store16Lane(addr, offset, src, lane): e.v128Store16Lane(addr, offset, src, lane)
-        case let .v128Store32Lane(addr, offset, src, lane): e.v128Store32Lane(addr, offset, src, lane)
-        case let .v128Store64Lane(addr, offset, src, lane): e.v128Store64Lane(addr, offset, src, lane)
-        case let .v128LoadM(dst, addr, offset, memory): e.v128LoadM(dst, addr, offset, memory)
-        case let .v128Load8x8SM(dst, addr, offset, memory): e.v128Load8x8SM(dst, addr, offset, memory)
-        case let .v128Load8x8UM(dst, addr, offset, memory): e.v128Load8x8UM(dst, addr, offset, memory)
-        case let .v128Load16x4SM(dst, addr, offset, memory): e.v128Load16x4SM(dst, addr, offset, memory)
-        case let .v128Load16x4UM(dst, addr, offset, memory): e.v128Load16x4UM(dst, addr, offset, memory)
-        case let .v128Load32x2SM(dst, addr, offset, memory): e.v128Load32x2SM(dst, addr, offset, memory)
-        case let .v128Load32x2UM(dst, addr, offset, memory): e.v128Load32x2UM(dst, addr, offset, memory)
-        case let .v128Load8SplatM(dst, addr, offset, memory): e.v128Load8SplatM(dst, addr, offset, memory)
-        case let .v128Load16SplatM(dst, addr, offset, memory): e.v128Load16SplatM(dst, addr, offset, memory)
-        case let .v128Load32SplatM(dst, addr, offset, memory): e.v128Load32SplatM(dst, addr, offset, memory)
-        case let .v128Load64SplatM(dst, addr, offset, memory): e.v128Load64SplatM(dst, addr, offset, memory)
-        case let .v128Load32ZeroM(dst, addr, offset, memory): e.v128Load32ZeroM(dst, addr, offset, memory)
-        case let .v128Load64ZeroM(dst, addr, offset, memory): e.v128Load64ZeroM(dst, addr, offset, memory)
-        case let .v128StoreM(addr, offset, src, memory): e.v128StoreM(addr, offset, src, memory)
-        case let .v128Load8LaneM(dst, addr, offset, src, lane, memory): e.v128Load8LaneM(dst, addr, offset, src, lane, memory)
-        case let .v128Load16LaneM(dst, addr, offset, src, lane, memory): e.v128Load16LaneM(dst, addr, offset, src, lane, memory)
-        case let .v128Load32LaneM(dst, addr, offset, src, lane, memory): e.v128Load32LaneM(dst, addr, offset, src, lane, memory)
-        case let .v128Load64LaneM(dst, addr, offset, src, lane, memory): e.v128Load64LaneM(dst, addr, offset, src, lane, memory)
-        case let .v128Store8LaneM(addr, offset, src, lane, memory): e.v128Store8LaneM(addr, offset, src, lane, memory)
-        case let .v128Store16LaneM(addr, offset, src, lane, memory): e.v128Store16LaneM(addr, offset, src, lane, memory)
-        case let .v128Store32LaneM(addr, offset, src, lane, memory): e.v128Store32LaneM(addr, offset, src, lane, memory)
-        case let .v128Store64LaneM(addr, offset, src, lane, memory): e.v128Store64LaneM(addr, offset, src, lane, memory)
-        case let .v128Not(dst, a): e.v128Not(dst, a)
-        case let .v128And(dst, a, b): e.v128And(dst, a, b)
-        case let .v128Andnot(dst, a, b): e.v128Andnot(dst, a, b)
-        case let .v128Or(dst, a, b): e.v128Or(dst, a, b)
-        case let .v128Xor(dst, a, b): e.v128Xor(dst, a, b)
-        case let .v128Bitselect(dst, a, b, c): e.v128Bitselect(dst, a, b, c)
-        case let .v128AnyTrue(dst, a): e.v128AnyTrue(dst, a)
-        case let .i8x16Swizzle(dst, a, b): e.i8x16Swizzle(dst, a, b)
-        case let .i8x16Splat(dst, a): e.i8x16Splat(dst, a)
-        case let .i8x16ExtractLaneS(dst, a, lane): e.i8x16ExtractLaneS(dst, a, lane)
-        case let .i8x16ExtractLaneU(dst, a, lane): e.i8x16ExtractLaneU(dst, a, lane)
-        case let .i8x16ReplaceLane(dst, a, b, lane): e.i8x16ReplaceLane(dst, a, b, lane)
-        case let .i16x8Splat(dst, a): e.i16x8Splat(dst, a)
-        case let .i16x8ExtractLaneS(dst, a, lane): e.i16x8ExtractLaneS(dst, a, lane)
-        case let .i16x8ExtractLaneU(dst, a, lane): e.i16x8ExtractLaneU(dst, a, lane)
-        case let .i16x8ReplaceLane(dst, a, b, lane): e.i16x8ReplaceLane(dst, a, b, lane)
-        case let .i32x4Splat(dst, a): e.i32x4Splat(dst, a)
-        case let .i32x4ExtractLane(dst, a, lane): e.i32x4ExtractLane(dst, a, lane)
-        case let .i32x4ReplaceLane(dst, a, b, lane): e.i32x4ReplaceLane(dst, a, b, lane)
-        case let .i64x2Splat(dst, a): e.i64x2Splat(dst, a)
-        case let .i64x2ExtractLane(dst, a, lane): e.i64x2ExtractLane(dst, a, lane)
-        case let .i64x2ReplaceLane(dst, a, b, lane): e.i64x2ReplaceLane(dst, a, b, lane)
-        case let .f32x4Splat(dst, a): e.f32x4Splat(dst, a)
-        case let .f32x4ExtractLane(dst, a, lane): e.f32x4ExtractLane(dst, a, lane)
-        case let .f32x4ReplaceLane(dst, a, b, lane): e.f32x4ReplaceLane(dst, a, b, lane)
-        case let .f64x2Splat(dst, a): e.f64x2Splat(dst, a)
-        case let .f64x2ExtractLane(dst, a, lane): e.f64x2ExtractLane(dst, a, lane)
-        case let .f64x2ReplaceLane(dst, a, b, lane): e.f64x2ReplaceLane(dst, a, b, lane)
-        case let .i8x16Eq(dst, a, b): e.i8x16Eq(dst, a, b)
-        case let .i8x16Ne(dst, a, b): e.i8x16Ne(dst, a, b)
-        case let .i8x16LtS(dst, a, b): e.i8x16LtS(dst, a, b)
-        case let .i8x16LtU(dst, a, b): e.i8x16LtU(dst, a, b)
-        case let .i8x16GtS(dst, a, b): e.i8x16GtS(dst, a, b)
-        case let .i8x16GtU(dst, a, b): e.i8x16GtU(dst, a, b)
-        case let .i8x16LeS(dst, a, b): e.i8x16LeS(dst, a, b)
-        case let .i8x16LeU(dst, a, b): e.i8x16LeU(dst, a, b)
-        case let .i8x16GeS(dst, a, b): e.i8x16GeS(dst, a, b)
-        case let .i8x16GeU(dst, a, b): e.i8x16GeU(dst, a, b)
-        case let .i16x8Eq(dst, a, b): e.i16x8Eq(dst, a, b)
-        case let .i16x8Ne(dst, a, b): e.i16x8Ne(dst, a, b)
-        case let .i16x8LtS(dst, a, b): e.i16x8LtS(dst, a, b)
-        case let .i16x8LtU(dst, a, b): e.i16x8LtU(dst, a, b)
-        case let .i16x8GtS(dst, a, b): e.i16x8GtS(dst, a, b)
-        case let .i16x8GtU(dst, a, b): e.i16x8GtU(dst, a, b)
-        case let .i16x8LeS(dst, a, b): e.i16x8LeS(dst, a, b)
-        case let .i16x8LeU(dst, a, b): e.i16x8LeU(dst, a, b)
-        case let .i16x8GeS(dst, a, b): e.i16x8GeS(dst, a, b)
-        case let .i16x8GeU(dst, a, b): e.i16x8GeU(dst, a, b)
-        case let .i32x4Eq(dst, a, b): e.i32x4Eq(dst, a, b)
-        case let .i32x4Ne(dst, a, b): e.i32x4Ne(dst, a, b)
-        case let .i32x4LtS(dst, a, b): e.i32x4LtS(dst, a, b)
-        case let .i32x4LtU(dst, a, b): e.i32x4LtU(dst, a, b)
-        case let .i32x4GtS(dst, a, b): e.i32x4GtS(dst, a, b)
-        case let .i32x4GtU(dst, a, b): e.i32x4GtU(dst, a, b)
-        case let .i32x4LeS(dst, a, b): e.i32x4LeS(dst, a, b)
-        case let .i32x4LeU(dst, a, b): e.i32x4LeU(dst, a, b)
-        case let .i32x4GeS(dst, a, b): e.i32x4GeS(dst, a, b)
-        case let .i32x4GeU(dst, a, b): e.i32x4GeU(dst, a, b)
-        case let .i64x2Eq(dst, a, b): e.i64x2Eq(dst, a, b)
-        case let .i64x2Ne(dst, a, b): e.i64x2Ne(dst, a, b)
-        case let .i64x2LtS(dst, a, b): e.i64x2LtS(dst, a, b)
-        case let .i64x2GtS(dst, a, b): e.i64x2GtS(dst, a, b)
-        case let .i64x2LeS(dst, a, b): e.i64x2LeS(dst, a, b)
-        case let .i64x2GeS(dst, a, b): e.i64x2GeS(dst, a, b)
-        case let .f32x4Eq(dst, a, b): e.f32x4Eq(dst, a, b)
-        case let .f32x4Ne(dst, a, b): e.f32x4Ne(dst, a, b)
-        case let .f32x4Lt(dst, a, b): e.f32x4Lt(dst, a, b)
-        case let .f32x4Gt(dst, a, b): e.f32x4Gt(dst, a, b)
-        case let .f32x4Le(dst, a, b): e.f32x4Le(dst, a, b)
-        case let .f32x4Ge(dst, a, b): e.f32x4Ge(dst, a, b)
-        case let .f64x2Eq(dst, a, b): e.f64x2Eq(dst, a, b)
-        case let .f64x2Ne(dst, a, b): e.f64x2Ne(dst, a, b)
-        case let .f64x2Lt(dst, a, b): e.f64x2Lt(dst, a, b)
-        case let .f64x2Gt(dst, a, b): e.f64x2Gt(dst, a, b)
-        case let .f64x2Le(dst, a, b): e.f64x2Le(dst, a, b)
-        case let .f64x2Ge(dst, a, b): e.f64x2Ge(dst, a, b)
-        case let .i8x16Abs(dst, a): e.i8x16Abs(dst, a)
-        case let .i8x16Neg(dst, a): e.i8x16Neg(dst, a)
-        case let .i8x16AllTrue(dst, a): e.i8x16AllTrue(dst, a)
-        case let .i8x16Bitmask(dst, a): e.i8x16Bitmask(dst, a)
-        case let .i8x16Shl(dst, a, b): e.i8x16Shl(dst, a, b)
-        case let .i8x16ShrS(dst, a, b): e.i8x16ShrS(dst, a, b)
-        case let .i8x16ShrU(dst, a, b): e.i8x16ShrU(dst, a, b)
-        case let .i8x16Add(dst, a, b): e.i8x16Add(dst, a, b)
-        case let .i8x16Sub(dst, a, b): e.i8x16Sub(dst, a, b)
-        case let .i8x16MinS(dst, a, b): e.i8x16MinS(dst, a, b)
-        case let .i8x16MinU(dst, a, b): e.i8x16MinU(dst, a, b)
-        case let .i8x16MaxS(dst, a, b): e.i8x16MaxS(dst, a, b)
-        case let .i8x16MaxU(dst, a, b): e.i8x16MaxU(dst, a, b)
-        case let .i8x16AddSatS(dst, a, b): e.i8x16AddSatS(dst, a, b)
-        case let .i8x16AddSatU(dst, a, b): e.i8x16AddSatU(dst, a, b)
-        case let .i8x16SubSatS(dst, a, b): e.i8x16SubSatS(dst, a, b)
-        case let .i8x16SubSatU(dst, a, b): e.i8x16SubSatU(dst, a, b)
-        case let .i8x16AvgrU(dst, a, b): e.i8x16AvgrU(dst, a, b)
-        case let .i16x8Abs(dst, a): e.i16x8Abs(dst, a)
-        case let .i16x8Neg(dst, a): e.i16x8Neg(dst, a)
-        case let .i16x8AllTrue(dst, a): e.i16x8AllTrue(dst, a)
-        case let .i16x8Bitmask(dst, a): e.i16x8Bitmask(dst, a)
-        case let .i16x8Shl(dst, a, b): e.i16x8Shl(dst, a, b)
-        case let .i16x8ShrS(dst, a, b): e.i16x8ShrS(dst, a, b)
-        case let .i16x8ShrU(dst, a, b): e.i16x8ShrU(dst, a, b)
-        case let .i16x8Add(dst, a, b): e.i16x8Add(dst, a, b)
-        case let .i16x8Sub(dst, a, b): e.i16x8Sub(dst, a, b)
-        case let .i16x8Mul(dst, a, b): e.i16x8Mul(dst, a, b)
-        case let .i16x8MinS(dst, a, b): e.i16x8MinS(dst, a, b)
-        case let .i16x8MinU(dst, a, b): e.i16x8MinU(dst, a, b)
-        case let .i16x8MaxS(dst, a, b): e.i16x8MaxS(dst, a, b)
-        case let .i16x8MaxU(dst, a, b): e.i16x8MaxU(dst, a, b)
-        case let .i16x8AddSatS(dst, a, b): e.i16x8AddSatS(dst, a, b)
-        case let .i16x8AddSatU(dst, a, b): e.i16x8AddSatU(dst, a, b)
-        case let .i16x8SubSatS(dst, a, b): e.i16x8SubSatS(dst, a, b)
-        case let .i16x8SubSatU(dst, a, b): e.i16x8SubSatU(dst, a, b)
-        case let .i16x8AvgrU(dst, a, b): e.i16x8AvgrU(dst, a, b)
-        case let .i32x4Abs(dst, a): e.i32x4Abs(dst, a)
-        case let .i32x4Neg(dst, a): e.i32x4Neg(dst, a)
-        case let .i32x4AllTrue(dst, a): e.i32x4AllTrue(dst, a)
-        case let .i32x4Bitmask(dst, a): e.i32x4Bitmask(dst, a)
-        case let .i32x4Shl(dst, a, b): e.i32x4Shl(dst, a, b)
-        case let .i32x4ShrS(dst, a, b): e.i32x4ShrS(dst, a, b)
-        case let .i32x4ShrU(dst, a, b): e.i32x4ShrU(dst, a, b)
-        case let .i32x4Add(dst, a, b): e.i32x4Add(dst, a, b)
-        case let .i32x4Sub(dst, a, b): e.i32x4Sub(dst, a, b)
-        case let .i32x4Mul(dst, a, b): e.i32x4Mul(dst, a, b)
-        case let .i32x4MinS(dst, a, b): e.i32x4MinS(dst, a, b)
-        case let .i32x4MinU(dst, a, b): e.i32x4MinU(dst, a, b)
-        case let .i32x4MaxS(dst, a, b): e.i32x4MaxS(dst, a, b)
-        case let .i32x4MaxU(dst, a, b): e.i32x4MaxU(dst, a, b)
-        case let .i64x2Abs(dst, a): e.i64x2Abs(dst, a)
-        case let .i64x2Neg(dst, a): e.i64x2Neg(dst, a)
-        case let .i64x2AllTrue(dst, a): e.i64x2AllTrue(dst, a)
-        case let .i64x2Bitmask(dst, a): e.i64x2Bitmask(dst, a)
-        case let .i64x2Shl(dst, a, b): e.i64x2Shl(dst, a, b)
-        case let .i64x2ShrS(dst, a, b): e.i64x2ShrS(dst, a, b)
-        case let .i64x2ShrU(dst, a, b): e.i64x2ShrU(dst, a, b)
-        case let .i64x2Add(dst, a, b): e.i64x2Add(dst, a, b)
-        case let .i64x2Sub(dst, a, b): e.i64x2Sub(dst, a, b)
-        case let .i64x2Mul(dst, a, b): e.i64x2Mul(dst, a, b)
-        case let .i8x16Popcnt(dst, a): e.i8x16Popcnt(dst, a)
-        case let .i8x16NarrowI16x8S(dst, a, b): e.i8x16NarrowI16x8S(dst, a, b)
-        case let .i8x16NarrowI16x8U(dst, a, b): e.i8x16NarrowI16x8U(dst, a, b)
-        case let .i16x8NarrowI32x4S(dst, a, b): e.i16x8NarrowI32x4S(dst, a, b)
-        case let .i16x8NarrowI32x4U(dst, a, b): e.i16x8NarrowI32x4U(dst, a, b)
-        case let .i16x8ExtendLowI8x16S(dst, a): e.i16x8ExtendLowI8x16S(dst, a)
-        case let .i16x8ExtmulLowI8x16S(dst, a, b): e.i16x8ExtmulLowI8x16S(dst, a, b)
-        case let .i16x8ExtendLowI8x16U(dst, a): e.i16x8ExtendLowI8x16U(dst, a)
-        case let .i16x8ExtmulLowI8x16U(dst, a, b): e.i16x8ExtmulLowI8x16U(dst, a, b)
-        case let .i16x8ExtendHighI8x16S(dst, a): e.i16x8ExtendHighI8x16S(dst, a)
-        case let .i16x8ExtmulHighI8x16S(dst, a, b): e.i16x8ExtmulHighI8x16S(dst, a, b)
-        case let .i16x8ExtendHighI8x16U(dst, a): e.i16x8ExtendHighI8x16U(dst, a)
-        case let .i16x8ExtmulHighI8x16U(dst, a, b): e.i16x8ExtmulHighI8x16U(dst, a, b)
-        case let .i32x4ExtendLowI16x8S(dst, a): e.i32x4ExtendLowI16x8S(dst, a)
-        case let .i32x4ExtmulLowI16x8S(dst, a, b): e.i32x4ExtmulLowI16x8S(dst, a, b)
-        case let .i32x4ExtendLowI16x8U(dst, a): e.i32x4ExtendLowI16x8U(dst, a)
-        case let .i32x4ExtmulLowI16x8U(dst, a, b): e.i32x4ExtmulLowI16x8U(dst, a, b)
-        case let .i32x4ExtendHighI16x8S(dst, a): e.i32x4ExtendHighI16x8S(dst, a)
-        case let .i32x4ExtmulHighI16x8S(dst, a, b): e.i32x4ExtmulHighI16x8S(dst, a, b)
-        case let .i32x4ExtendHighI16x8U(dst, a): e.i32x4ExtendHighI16x8U(dst, a)
-        case let .i32x4ExtmulHighI16x8U(dst, a, b): e.i32x4ExtmulHighI16x8U(dst, a, b)
-        case let .i64x2ExtendLowI32x4S(dst, a): e.i64x2ExtendLowI32x4S(dst, a)
-        case let .i64x2ExtmulLowI32x4S(dst, a, b): e.i64x2ExtmulLowI32x4S(dst, a, b)
-        case let .i64x2ExtendLowI32x4U(dst, a): e.i64x2ExtendLowI32x4U(dst, a)
-        case let .i64x2ExtmulLowI32x4U(dst, a, b): e.i64x2ExtmulLowI32x4U(dst, a, b)
-        case let .i64x2ExtendHighI32x4S(dst, a): e.i64x2ExtendHighI32x4S(dst, a)
-        case let .i64x2ExtmulHighI32x4S(dst, a, b): e.i64x2ExtmulHighI32x4S(dst, a, b)
-        case let .i64x2ExtendHighI32x4U(dst, a): e.i64x2ExtendHighI32x4U(dst, a)
-        case let .i64x2ExtmulHighI32x4U(dst, a, b): e.i64x2ExtmulHighI32x4U(dst, a, b)
-        case let .i16x8ExtaddPairwiseI8x16S(dst, a): e.i16x8ExtaddPairwiseI8x16S(dst, a)
-        case let .i16x8ExtaddPairwiseI8x16U(dst, a): e.i16x8ExtaddPairwiseI8x16U(dst, a)
-        case let .i32x4ExtaddPairwiseI16x8S(dst, a): e.i32x4ExtaddPairwiseI16x8S(dst, a)
-        case let .i32x4ExtaddPairwiseI16x8U(dst, a): e.i32x4ExtaddPairwiseI16x8U(dst, a)
-        case let .i16x8Q15mulrSatS(dst, a, b): e.i16x8Q15mulrSatS(dst, a, b)
-        case let .i32x4DotI16x8S(dst, a, b): e.i32x4DotI16x8S(dst, a, b)
-        case let .f32x4Ceil(dst, a): e.f32x4Ceil(dst, a)
-        case let .f32x4Floor(dst, a): e.f32x4Floor(dst, a)
-        case let .f32x4Trunc(dst, a): e.f32x4Trunc(dst, a)
-        case let .f32x4Nearest(dst, a): e.f32x4Nearest(dst, a)
-        case let .f32x4Abs(dst, a): e.f32x4Abs(dst, a)
-        case let .f32x4Neg(dst, a): e.f32x4Neg(dst, a)
-        case let .f32x4Sqrt(dst, a): e.f32x4Sqrt(dst, a)
-        case let .f32x4Add(dst, a, b): e.f32x4Add(dst, a, b)
-        case let .f32x4Sub(dst, a, b): e.f32x4Sub(dst, a, b)
-        case let .f32x4Mul(dst, a, b): e.f32x4Mul(dst, a, b)
-        case let .f32x4Div(dst, a, b): e.f32x4Div(dst, a, b)
-        case let .f32x4Min(dst, a, b): e.f32x4Min(dst, a, b)
-        case let .f32x4Max(dst, a, b): e.f32x4Max(dst, a, b)
-        case let .f32x4Pmin(dst, a, b): e.f32x4Pmin(dst, a, b)
-        case let .f32x4Pmax(dst, a, b): e.f32x4Pmax(dst, a, b)
-        case let .f64x2Ceil(dst, a): e.f64x2Ceil(dst, a)
-        case let .f64x2Floor(dst, a): e.f64x2Floor(dst, a)
-        case let .f64x2Trunc(dst, a): e.f64x2Trunc(dst, a)
-        case let .f64x2Nearest(dst, a): e.f64x2Nearest(dst, a)
-        case let .f64x2Abs(dst, a): e.f64x2Abs(dst, a)
-        case let .f64x2Neg(dst, a): e.f64x2Neg(dst, a)
-        case let .f64x2Sqrt(dst, a): e.f64x2Sqrt(dst, a)
-        case let .f64x2Add(dst, a, b): e.f64x2Add(dst, a, b)
-        case let .f64x2Sub(dst, a, b): e.f64x2Sub(dst, a, b)
-        case let .f64x2Mul(dst, a, b): e.f64x2Mul(dst, a, b)
-        case let .f64x2Div(dst, a, b): e.f64x2Div(dst, a, b)
-        case let .f64x2Min(dst, a, b): e.f64x2Min(dst, a, b)
-        case let .f64x2Max(dst, a, b): e.f64x2Max(dst, a, b)
-        case let .f64x2Pmin(dst, a, b): e.f64x2Pmin(dst, a, b)
-        case let .f64x2Pmax(dst, a, b): e.f64x2Pmax(dst, a, b)
-        case let .i32x4TruncSatF32x4S(dst, a): e.i32x4TruncSatF32x4S(dst, a)
-        case let .i32x4TruncSatF32x4U(dst, a): e.i32x4TruncSatF32x4U(dst, a)
-        case let .i32x4TruncSatF64x2SZero(dst, a): e.i32x4TruncSatF64x2SZero(dst, a)
-        case let .i32x4TruncSatF64x2UZero(dst, a): e.i32x4TruncSatF64x2UZero(dst, a)
-        case let .f32x4ConvertI32x4S(dst, a): e.f32x4ConvertI32x4S(dst, a)
-        case let .f32x4ConvertI32x4U(dst, a): e.f32x4ConvertI32x4U(dst, a)
-        case let .f64x2ConvertLowI32x4S(dst, a): e.f64x2ConvertLowI32x4S(dst, a)
-        case let .f64x2ConvertLowI32x4U(dst, a): e.f64x2ConvertLowI32x4U(dst, a)
-        case let .f32x4DemoteF64x2Zero(dst, a): e.f32x4DemoteF64x2Zero(dst, a)
-        case let .f64x2PromoteLowF32x4(dst, a): e.f64x2PromoteLowF32x4(dst, a)
-        case let .f32x4RelaxedMadd(dst, a, b, c): e.f32x4RelaxedMadd(dst, a, b, c)
-        case let .f32x4RelaxedNmadd(dst, a, b, c): e.f32x4RelaxedNmadd(dst, a, b, c)
-        case let .f64x2RelaxedMadd(dst, a, b, c): e.f64x2RelaxedMadd(dst, a, b, c)
-        case let .f64x2RelaxedNmadd(dst, a, b, c): e.f64x2RelaxedNmadd(dst, a, b, c)
-        case let .i16x8RelaxedDotI8x16I7x16S(dst, a, b): e.i16x8RelaxedDotI8x16I7x16S(dst, a, b)
-        case let .i32x4RelaxedDotI8x16I7x16AddS(dst, a, b, c): e.i32x4RelaxedDotI8x16I7x16AddS(dst, a, b, c)
-        case let .returnCall(offset, frame, count): e.returnCall(offset, frame, count)
-        case let .returnCallIndirect(table, type, index, frame, count): e.returnCallIndirect(table, type, index, frame, count)
-        case let .returnCallRef(ref, frame, count): e.returnCallRef(ref, frame, count)
-        case let .returnCallHost(id, frame, slots): e.returnCallHost(id, frame, slots)
-        case let .throwException(tag, frame, slots): e.throwException(tag, frame, slots)
-        }
+        if case .nop = self { return e.nop() }
+        if case let .trap(code) = self { return e.trap(code) }
+        if case .ret = self { return e.ret() }
+        if case let .jump(offset) = self { return e.jump(offset) }
+        if case let .brIfXnez32(cond, offset) = self { return e.brIfXnez32(cond, offset) }
+        if case let .brIfXeqz32(cond, offset) = self { return e.brIfXeqz32(cond, offset) }
+        if case let .brIfXnez64(cond, offset) = self { return e.brIfXnez64(cond, offset) }
+        if case let .brIfXeqz64(cond, offset) = self { return e.brIfXeqz64(cond, offset) }
+        if case let .brIfXeq32(a, b, offset) = self { return e.brIfXeq32(a, b, offset) }
+        if case let .brIfXne32(a, b, offset) = self { return e.brIfXne32(a, b, offset) }
+        if case let .brIfXslt32(a, b, offset) = self { return e.brIfXslt32(a, b, offset) }
+        if case let .brIfXsle32(a, b, offset) = self { return e.brIfXsle32(a, b, offset) }
+        if case let .brIfXult32(a, b, offset) = self { return e.brIfXult32(a, b, offset) }
+        if case let .brIfXule32(a, b, offset) = self { return e.brIfXule32(a, b, offset) }
+        if case let .brIfXeq64(a, b, offset) = self { return e.brIfXeq64(a, b, offset) }
+        if case let .brIfXne64(a, b, offset) = self { return e.brIfXne64(a, b, offset) }
+        if case let .brIfXslt64(a, b, offset) = self { return e.brIfXslt64(a, b, offset) }
+        if case let .brIfXsle64(a, b, offset) = self { return e.brIfXsle64(a, b, offset) }
+        if case let .brIfXult64(a, b, offset) = self { return e.brIfXult64(a, b, offset) }
+        if case let .brIfXule64(a, b, offset) = self { return e.brIfXule64(a, b, offset) }
+        if case let .brIfXeq32I32(a, imm, offset) = self { return e.brIfXeq32I32(a, imm, offset) }
+        if case let .brIfXne32I32(a, imm, offset) = self { return e.brIfXne32I32(a, imm, offset) }
+        if case let .brIfXslt32I32(a, imm, offset) = self { return e.brIfXslt32I32(a, imm, offset) }
+        if case let .brIfXsle32I32(a, imm, offset) = self { return e.brIfXsle32I32(a, imm, offset) }
+        if case let .brIfXsgt32I32(a, imm, offset) = self { return e.brIfXsgt32I32(a, imm, offset) }
+        if case let .brIfXsge32I32(a, imm, offset) = self { return e.brIfXsge32I32(a, imm, offset) }
+        if case let .brIfXult32I32(a, imm, offset) = self { return e.brIfXult32I32(a, imm, offset) }
+        if case let .brIfXule32I32(a, imm, offset) = self { return e.brIfXule32I32(a, imm, offset) }
+        if case let .brIfXugt32I32(a, imm, offset) = self { return e.brIfXugt32I32(a, imm, offset) }
+        if case let .brIfXuge32I32(a, imm, offset) = self { return e.brIfXuge32I32(a, imm, offset) }
+        if case let .brIfXeq64I32(a, imm, offset) = self { return e.brIfXeq64I32(a, imm, offset) }
+        if case let .brIfXne64I32(a, imm, offset) = self { return e.brIfXne64I32(a, imm, offset) }
+        if case let .brIfXslt64I32(a, imm, offset) = self { return e.brIfXslt64I32(a, imm, offset) }
+        if case let .brIfXsle64I32(a, imm, offset) = self { return e.brIfXsle64I32(a, imm, offset) }
+        if case let .brIfXsgt64I32(a, imm, offset) = self { return e.brIfXsgt64I32(a, imm, offset) }
+        if case let .brIfXsge64I32(a, imm, offset) = self { return e.brIfXsge64I32(a, imm, offset) }
+        if case let .brIfXult64I32(a, imm, offset) = self { return e.brIfXult64I32(a, imm, offset) }
+        if case let .brIfXule64I32(a, imm, offset) = self { return e.brIfXule64I32(a, imm, offset) }
+        if case let .brIfXugt64I32(a, imm, offset) = self { return e.brIfXugt64I32(a, imm, offset) }
+        if case let .brIfXuge64I32(a, imm, offset) = self { return e.brIfXuge64I32(a, imm, offset) }
+        if case let .brTable32(index, targets) = self { return e.brTable32(index, targets) }
+        if case let .call(offset, frame) = self { return e.call(offset, frame) }
+        if case let .callIndirect(table, type, index, frame) = self { return e.callIndirect(table, type, index, frame) }
+        if case let .callHost(id, frame, slots) = self { return e.callHost(id, frame, slots) }
+        if case let .callRef(ref, frame) = self { return e.callRef(ref, frame) }
+        if case let .checkpoint(cost) = self { return e.checkpoint(cost) }
+        if case let .pushFrame(size) = self { return e.pushFrame(size) }
+        if case let .xmov(dst, src) = self { return e.xmov(dst, src) }
+        if case let .xzero(first, count) = self { return e.xzero(first, count) }
+        if case let .xconst32(dst, imm) = self { return e.xconst32(dst, imm) }
+        if case let .xconst64(dst, imm) = self { return e.xconst64(dst, imm) }
+        if case let .fconst32(dst, imm) = self { return e.fconst32(dst, imm) }
+        if case let .fconst64(dst, imm) = self { return e.fconst64(dst, imm) }
+        if case let .xselect(dst, cond, a, b) = self { return e.xselect(dst, cond, a, b) }
+        if case let .xselect64(dst, cond, a, b) = self { return e.xselect64(dst, cond, a, b) }
+        if case let .vmov(dst, src) = self { return e.vmov(dst, src) }
+        if case let .globalGet(dst, index) = self { return e.globalGet(dst, index) }
+        if case let .globalSet(index, src) = self { return e.globalSet(index, src) }
+        if case let .refFunc(dst, index) = self { return e.refFunc(dst, index) }
+        if case let .tableGet(dst, table, index) = self { return e.tableGet(dst, table, index) }
+        if case let .tableSet(table, index, value) = self { return e.tableSet(table, index, value) }
+        if case let .tableSize(dst, table) = self { return e.tableSize(dst, table) }
+        if case let .tableGrow(dst, table, value, delta) = self { return e.tableGrow(dst, table, value, delta) }
+        if case let .tableFill(table, start, value, count) = self { return e.tableFill(table, start, value, count) }
+        if case let .tableCopy(dst_table, src_table, dst, src, count) = self { return e.tableCopy(dst_table, src_table, dst, src, count) }
+        if case let .tableInit(table, segment, dst, src, count) = self { return e.tableInit(table, segment, dst, src, count) }
+        if case let .elemDrop(segment) = self { return e.elemDrop(segment) }
+        if case let .memoryFill(dst, value, count) = self { return e.memoryFill(dst, value, count) }
+        if case let .memoryCopy(dst, src, count) = self { return e.memoryCopy(dst, src, count) }
+        if case let .memoryInit(segment, dst, src, count) = self { return e.memoryInit(segment, dst, src, count) }
+        if case let .memoryFillM(memory, dst, value, count) = self { return e.memoryFillM(memory, dst, value, count) }
+        if case let .memoryCopyM(dst_memory, src_memory, dst, src, count) = self { return e.memoryCopyM(dst_memory, src_memory, dst, src, count) }
+        if case let .memoryInitM(memory, segment, dst, src, count) = self { return e.memoryInitM(memory, segment, dst, src, count) }
+        if case let .dataDrop(segment) = self { return e.dataDrop(segment) }
+        if case let .xadd32(dst, src1, src2) = self { return e.xadd32(dst, src1, src2) }
+        if case let .xsub32(dst, src1, src2) = self { return e.xsub32(dst, src1, src2) }
+        if case let .xmul32(dst, src1, src2) = self { return e.xmul32(dst, src1, src2) }
+        if case let .xand32(dst, src1, src2) = self { return e.xand32(dst, src1, src2) }
+        if case let .xor32(dst, src1, src2) = self { return e.xor32(dst, src1, src2) }
+        if case let .xxor32(dst, src1, src2) = self { return e.xxor32(dst, src1, src2) }
+        if case let .xshl32(dst, src1, src2) = self { return e.xshl32(dst, src1, src2) }
+        if case let .xshr32S(dst, src1, src2) = self { return e.xshr32S(dst, src1, src2) }
+        if case let .xshr32U(dst, src1, src2) = self { return e.xshr32U(dst, src1, src2) }
+        if case let .xrotl32(dst, src1, src2) = self { return e.xrotl32(dst, src1, src2) }
+        if case let .xrotr32(dst, src1, src2) = self { return e.xrotr32(dst, src1, src2) }
+        if case let .xdiv32S(dst, src1, src2) = self { return e.xdiv32S(dst, src1, src2) }
+        if case let .xdiv32U(dst, src1, src2) = self { return e.xdiv32U(dst, src1, src2) }
+        if case let .xrem32S(dst, src1, src2) = self { return e.xrem32S(dst, src1, src2) }
+        if case let .xrem32U(dst, src1, src2) = self { return e.xrem32U(dst, src1, src2) }
+        if case let .xeqz32(dst, src) = self { return e.xeqz32(dst, src) }
+        if case let .xclz32(dst, src) = self { return e.xclz32(dst, src) }
+        if case let .xctz32(dst, src) = self { return e.xctz32(dst, src) }
+        if case let .xpopcnt32(dst, src) = self { return e.xpopcnt32(dst, src) }
+        if case let .xeq32(dst, a, b) = self { return e.xeq32(dst, a, b) }
+        if case let .xne32(dst, a, b) = self { return e.xne32(dst, a, b) }
+        if case let .xslt32(dst, a, b) = self { return e.xslt32(dst, a, b) }
+        if case let .xsle32(dst, a, b) = self { return e.xsle32(dst, a, b) }
+        if case let .xult32(dst, a, b) = self { return e.xult32(dst, a, b) }
+        if case let .xule32(dst, a, b) = self { return e.xule32(dst, a, b) }
+        if case let .xadd64(dst, src1, src2) = self { return e.xadd64(dst, src1, src2) }
+        if case let .xsub64(dst, src1, src2) = self { return e.xsub64(dst, src1, src2) }
+        if case let .xmul64(dst, src1, src2) = self { return e.xmul64(dst, src1, src2) }
+        if case let .xand64(dst, src1, src2) = self { return e.xand64(dst, src1, src2) }
+        if case let .xor64(dst, src1, src2) = self { return e.xor64(dst, src1, src2) }
+        if case let .xxor64(dst, src1, src2) = self { return e.xxor64(dst, src1, src2) }
+        if case let .xshl64(dst, src1, src2) = self { return e.xshl64(dst, src1, src2) }
+        if case let .xshr64S(dst, src1, src2) = self { return e.xshr64S(dst, src1, src2) }
+        if case let .xshr64U(dst, src1, src2) = self { return e.xshr64U(dst, src1, src2) }
+        if case let .xrotl64(dst, src1, src2) = self { return e.xrotl64(dst, src1, src2) }
+        if case let .xrotr64(dst, src1, src2) = self { return e.xrotr64(dst, src1, src2) }
+        if case let .xdiv64S(dst, src1, src2) = self { return e.xdiv64S(dst, src1, src2) }
+        if case let .xdiv64U(dst, src1, src2) = self { return e.xdiv64U(dst, src1, src2) }
+        if case let .xrem64S(dst, src1, src2) = self { return e.xrem64S(dst, src1, src2) }
+        if case let .xrem64U(dst, src1, src2) = self { return e.xrem64U(dst, src1, src2) }
+        if case let .xeqz64(dst, src) = self { return e.xeqz64(dst, src) }
+        if case let .xclz64(dst, src) = self { return e.xclz64(dst, src) }
+        if case let .xctz64(dst, src) = self { return e.xctz64(dst, src) }
+        if case let .xpopcnt64(dst, src) = self { return e.xpopcnt64(dst, src) }
+        if case let .xeq64(dst, a, b) = self { return e.xeq64(dst, a, b) }
+        if case let .xne64(dst, a, b) = self { return e.xne64(dst, a, b) }
+        if case let .xslt64(dst, a, b) = self { return e.xslt64(dst, a, b) }
+        if case let .xsle64(dst, a, b) = self { return e.xsle64(dst, a, b) }
+        if case let .xult64(dst, a, b) = self { return e.xult64(dst, a, b) }
+        if case let .xule64(dst, a, b) = self { return e.xule64(dst, a, b) }
+        if case let .xadd32Shl(dst, base, index, shift) = self { return e.xadd32Shl(dst, base, index, shift) }
+        if case let .xshr32UAnd(dst, src, shift, mask) = self { return e.xshr32UAnd(dst, src, shift, mask) }
+        if case let .xxor32Shl(dst, a, b, shift) = self { return e.xxor32Shl(dst, a, b, shift) }
+        if case let .xxor32ShrU(dst, a, b, shift) = self { return e.xxor32ShrU(dst, a, b, shift) }
+        if case let .xxor64Shl(dst, a, b, shift) = self { return e.xxor64Shl(dst, a, b, shift) }
+        if case let .xxor64ShrU(dst, a, b, shift) = self { return e.xxor64ShrU(dst, a, b, shift) }
+        if case let .fmul32Mul(dst, a, b, c) = self { return e.fmul32Mul(dst, a, b, c) }
+        if case let .fmul32Add(dst, a, b, c) = self { return e.fmul32Add(dst, a, b, c) }
+        if case let .fmul32Sub(dst, a, b, c) = self { return e.fmul32Sub(dst, a, b, c) }
+        if case let .fmul32Rsub(dst, a, b, c) = self { return e.fmul32Rsub(dst, a, b, c) }
+        if case let .fmul64Mul(dst, a, b, c) = self { return e.fmul64Mul(dst, a, b, c) }
+        if case let .fmul64Add(dst, a, b, c) = self { return e.fmul64Add(dst, a, b, c) }
+        if case let .fmul64Sub(dst, a, b, c) = self { return e.fmul64Sub(dst, a, b, c) }
+        if case let .fmul64Rsub(dst, a, b, c) = self { return e.fmul64Rsub(dst, a, b, c) }
+        if case let .xmul32AddI32(dst, src, mul, add) = self { return e.xmul32AddI32(dst, src, mul, add) }
+        if case let .xmul64AddI32(dst, src, mul, add) = self { return e.xmul64AddI32(dst, src, mul, add) }
+        if case let .brXadd32I32Nez(dst, a, imm, offset) = self { return e.brXadd32I32Nez(dst, a, imm, offset) }
+        if case let .brXadd32I32Ne(dst, a, imm, c, offset) = self { return e.brXadd32I32Ne(dst, a, imm, c, offset) }
+        if case let .brXadd32I32NeI32(dst, a, imm, limit, offset) = self { return e.brXadd32I32NeI32(dst, a, imm, limit, offset) }
+        if case let .brXadd32I32Slt(dst, a, imm, c, offset) = self { return e.brXadd32I32Slt(dst, a, imm, c, offset) }
+        if case let .brXadd32I32Ult(dst, a, imm, c, offset) = self { return e.brXadd32I32Ult(dst, a, imm, c, offset) }
+        if case let .brXadd32Nez(dst, a, b, offset) = self { return e.brXadd32Nez(dst, a, b, offset) }
+        if case let .brXadd32Ne(dst, a, b, c, offset) = self { return e.brXadd32Ne(dst, a, b, c, offset) }
+        if case let .brXadd32NeI32(dst, a, b, limit, offset) = self { return e.brXadd32NeI32(dst, a, b, limit, offset) }
+        if case let .brXadd32Slt(dst, a, b, c, offset) = self { return e.brXadd32Slt(dst, a, b, c, offset) }
+        if case let .brXadd32Ult(dst, a, b, c, offset) = self { return e.brXadd32Ult(dst, a, b, c, offset) }
+        if case let .brXadd64I32Nez(dst, a, imm, offset) = self { return e.brXadd64I32Nez(dst, a, imm, offset) }
+        if case let .brXadd64I32Ne(dst, a, imm, c, offset) = self { return e.brXadd64I32Ne(dst, a, imm, c, offset) }
+        if case let .brXadd64I32NeI32(dst, a, imm, limit, offset) = self { return e.brXadd64I32NeI32(dst, a, imm, limit, offset) }
+        if case let .brXadd64I32Slt(dst, a, imm, c, offset) = self { return e.brXadd64I32Slt(dst, a, imm, c, offset) }
+        if case let .brXadd64I32Ult(dst, a, imm, c, offset) = self { return e.brXadd64I32Ult(dst, a, imm, c, offset) }
+        if case let .brXadd64Nez(dst, a, b, offset) = self { return e.brXadd64Nez(dst, a, b, offset) }
+        if case let .brXadd64Ne(dst, a, b, c, offset) = self { return e.brXadd64Ne(dst, a, b, c, offset) }
+        if case let .brXadd64NeI32(dst, a, b, limit, offset) = self { return e.brXadd64NeI32(dst, a, b, limit, offset) }
+        if case let .brXadd64Slt(dst, a, b, c, offset) = self { return e.brXadd64Slt(dst, a, b, c, offset) }
+        if case let .brXadd64Ult(dst, a, b, c, offset) = self { return e.brXadd64Ult(dst, a, b, c, offset) }
+        if case let .xadd32I32(dst, src, imm) = self { return e.xadd32I32(dst, src, imm) }
+        if case let .xmul32I32(dst, src, imm) = self { return e.xmul32I32(dst, src, imm) }
+        if case let .xand32I32(dst, src, imm) = self { return e.xand32I32(dst, src, imm) }
+        if case let .xor32I32(dst, src, imm) = self { return e.xor32I32(dst, src, imm) }
+        if case let .xxor32I32(dst, src, imm) = self { return e.xxor32I32(dst, src, imm) }
+        if case let .xshl32U8(dst, src, imm) = self { return e.xshl32U8(dst, src, imm) }
+        if case let .xshr32SU8(dst, src, imm) = self { return e.xshr32SU8(dst, src, imm) }
+        if case let .xshr32UU8(dst, src, imm) = self { return e.xshr32UU8(dst, src, imm) }
+        if case let .xeq32I32(dst, a, imm) = self { return e.xeq32I32(dst, a, imm) }
+        if case let .xne32I32(dst, a, imm) = self { return e.xne32I32(dst, a, imm) }
+        if case let .xslt32I32(dst, a, imm) = self { return e.xslt32I32(dst, a, imm) }
+        if case let .xsle32I32(dst, a, imm) = self { return e.xsle32I32(dst, a, imm) }
+        if case let .xsgt32I32(dst, a, imm) = self { return e.xsgt32I32(dst, a, imm) }
+        if case let .xsge32I32(dst, a, imm) = self { return e.xsge32I32(dst, a, imm) }
+        if case let .xult32I32(dst, a, imm) = self { return e.xult32I32(dst, a, imm) }
+        if case let .xule32I32(dst, a, imm) = self { return e.xule32I32(dst, a, imm) }
+        if case let .xugt32I32(dst, a, imm) = self { return e.xugt32I32(dst, a, imm) }
+        if case let .xuge32I32(dst, a, imm) = self { return e.xuge32I32(dst, a, imm) }
+        if case let .xadd64I32(dst, src, imm) = self { return e.xadd64I32(dst, src, imm) }
+        if case let .xmul64I32(dst, src, imm) = self { return e.xmul64I32(dst, src, imm) }
+        if case let .xand64I32(dst, src, imm) = self { return e.xand64I32(dst, src, imm) }
+        if case let .xor64I32(dst, src, imm) = self { return e.xor64I32(dst, src, imm) }
+        if case let .xxor64I32(dst, src, imm) = self { return e.xxor64I32(dst, src, imm) }
+        if case let .xadd64I64(dst, src, imm) = self { return e.xadd64I64(dst, src, imm) }
+        if case let .xmul64I64(dst, src, imm) = self { return e.xmul64I64(dst, src, imm) }
+        if case let .xand64I64(dst, src, imm) = self { return e.xand64I64(dst, src, imm) }
+        if case let .xor64I64(dst, src, imm) = self { return e.xor64I64(dst, src, imm) }
+        if case let .xxor64I64(dst, src, imm) = self { return e.xxor64I64(dst, src, imm) }
+        if case let .xshl64U8(dst, src, imm) = self { return e.xshl64U8(dst, src, imm) }
+        if case let .xshr64SU8(dst, src, imm) = self { return e.xshr64SU8(dst, src, imm) }
+        if case let .xshr64UU8(dst, src, imm) = self { return e.xshr64UU8(dst, src, imm) }
+        if case let .xeq64I32(dst, a, imm) = self { return e.xeq64I32(dst, a, imm) }
+        if case let .xne64I32(dst, a, imm) = self { return e.xne64I32(dst, a, imm) }
+        if case let .xslt64I32(dst, a, imm) = self { return e.xslt64I32(dst, a, imm) }
+        if case let .xsle64I32(dst, a, imm) = self { return e.xsle64I32(dst, a, imm) }
+        if case let .xsgt64I32(dst, a, imm) = self { return e.xsgt64I32(dst, a, imm) }
+        if case let .xsge64I32(dst, a, imm) = self { return e.xsge64I32(dst, a, imm) }
+        if case let .xult64I32(dst, a, imm) = self { return e.xult64I32(dst, a, imm) }
+        if case let .xule64I32(dst, a, imm) = self { return e.xule64I32(dst, a, imm) }
+        if case let .xugt64I32(dst, a, imm) = self { return e.xugt64I32(dst, a, imm) }
+        if case let .xuge64I32(dst, a, imm) = self { return e.xuge64I32(dst, a, imm) }
+        if case let .xzext3264(dst, src) = self { return e.xzext3264(dst, src) }
+        if case let .xsext3264(dst, src) = self { return e.xsext3264(dst, src) }
+        if case let .xsext832(dst, src) = self { return e.xsext832(dst, src) }
+        if case let .xsext1632(dst, src) = self { return e.xsext1632(dst, src) }
+        if case let .xsext864(dst, src) = self { return e.xsext864(dst, src) }
+        if case let .xsext1664(dst, src) = self { return e.xsext1664(dst, src) }
+        if case let .fadd32(dst, src1, src2) = self { return e.fadd32(dst, src1, src2) }
+        if case let .fsub32(dst, src1, src2) = self { return e.fsub32(dst, src1, src2) }
+        if case let .fmul32(dst, src1, src2) = self { return e.fmul32(dst, src1, src2) }
+        if case let .fdiv32(dst, src1, src2) = self { return e.fdiv32(dst, src1, src2) }
+        if case let .fmin32(dst, src1, src2) = self { return e.fmin32(dst, src1, src2) }
+        if case let .fmax32(dst, src1, src2) = self { return e.fmax32(dst, src1, src2) }
+        if case let .fcopysign32(dst, src1, src2) = self { return e.fcopysign32(dst, src1, src2) }
+        if case let .fabs32(dst, src) = self { return e.fabs32(dst, src) }
+        if case let .fneg32(dst, src) = self { return e.fneg32(dst, src) }
+        if case let .fsqrt32(dst, src) = self { return e.fsqrt32(dst, src) }
+        if case let .fceil32(dst, src) = self { return e.fceil32(dst, src) }
+        if case let .ffloor32(dst, src) = self { return e.ffloor32(dst, src) }
+        if case let .ftrunc32(dst, src) = self { return e.ftrunc32(dst, src) }
+        if case let .fnearest32(dst, src) = self { return e.fnearest32(dst, src) }
+        if case let .feq32(dst, a, b) = self { return e.feq32(dst, a, b) }
+        if case let .fne32(dst, a, b) = self { return e.fne32(dst, a, b) }
+        if case let .flt32(dst, a, b) = self { return e.flt32(dst, a, b) }
+        if case let .fle32(dst, a, b) = self { return e.fle32(dst, a, b) }
+        if case let .fadd64(dst, src1, src2) = self { return e.fadd64(dst, src1, src2) }
+        if case let .fsub64(dst, src1, src2) = self { return e.fsub64(dst, src1, src2) }
+        if case let .fmul64(dst, src1, src2) = self { return e.fmul64(dst, src1, src2) }
+        if case let .fdiv64(dst, src1, src2) = self { return e.fdiv64(dst, src1, src2) }
+        if case let .fmin64(dst, src1, src2) = self { return e.fmin64(dst, src1, src2) }
+        if case let .fmax64(dst, src1, src2) = self { return e.fmax64(dst, src1, src2) }
+        if case let .fcopysign64(dst, src1, src2) = self { return e.fcopysign64(dst, src1, src2) }
+        if case let .fabs64(dst, src) = self { return e.fabs64(dst, src) }
+        if case let .fneg64(dst, src) = self { return e.fneg64(dst, src) }
+        if case let .fsqrt64(dst, src) = self { return e.fsqrt64(dst, src) }
+        if case let .fceil64(dst, src) = self { return e.fceil64(dst, src) }
+        if case let .ffloor64(dst, src) = self { return e.ffloor64(dst, src) }
+        if case let .ftrunc64(dst, src) = self { return e.ftrunc64(dst, src) }
+        if case let .fnearest64(dst, src) = self { return e.fnearest64(dst, src) }
+        if case let .feq64(dst, a, b) = self { return e.feq64(dst, a, b) }
+        if case let .fne64(dst, a, b) = self { return e.fne64(dst, a, b) }
+        if case let .flt64(dst, a, b) = self { return e.flt64(dst, a, b) }
+        if case let .fle64(dst, a, b) = self { return e.fle64(dst, a, b) }
+        if case let .x32FromF32S(dst, src) = self { return e.x32FromF32S(dst, src) }
+        if case let .x32FromF32SSat(dst, src) = self { return e.x32FromF32SSat(dst, src) }
+        if case let .x32FromF32U(dst, src) = self { return e.x32FromF32U(dst, src) }
+        if case let .x32FromF32USat(dst, src) = self { return e.x32FromF32USat(dst, src) }
+        if case let .x32FromF64S(dst, src) = self { return e.x32FromF64S(dst, src) }
+        if case let .x32FromF64SSat(dst, src) = self { return e.x32FromF64SSat(dst, src) }
+        if case let .x32FromF64U(dst, src) = self { return e.x32FromF64U(dst, src) }
+        if case let .x32FromF64USat(dst, src) = self { return e.x32FromF64USat(dst, src) }
+        if case let .x64FromF32S(dst, src) = self { return e.x64FromF32S(dst, src) }
+        if case let .x64FromF32SSat(dst, src) = self { return e.x64FromF32SSat(dst, src) }
+        if case let .x64FromF32U(dst, src) = self { return e.x64FromF32U(dst, src) }
+        if case let .x64FromF32USat(dst, src) = self { return e.x64FromF32USat(dst, src) }
+        if case let .x64FromF64S(dst, src) = self { return e.x64FromF64S(dst, src) }
+        if case let .x64FromF64SSat(dst, src) = self { return e.x64FromF64SSat(dst, src) }
+        if case let .x64FromF64U(dst, src) = self { return e.x64FromF64U(dst, src) }
+        if case let .x64FromF64USat(dst, src) = self { return e.x64FromF64USat(dst, src) }
+        if case let .f32FromX32S(dst, src) = self { return e.f32FromX32S(dst, src) }
+        if case let .f32FromX32U(dst, src) = self { return e.f32FromX32U(dst, src) }
+        if case let .f32FromX64S(dst, src) = self { return e.f32FromX64S(dst, src) }
+        if case let .f32FromX64U(dst, src) = self { return e.f32FromX64U(dst, src) }
+        if case let .f64FromX32S(dst, src) = self { return e.f64FromX32S(dst, src) }
+        if case let .f64FromX32U(dst, src) = self { return e.f64FromX32U(dst, src) }
+        if case let .f64FromX64S(dst, src) = self { return e.f64FromX64S(dst, src) }
+        if case let .f64FromX64U(dst, src) = self { return e.f64FromX64U(dst, src) }
+        if case let .f32FromF64(dst, src) = self { return e.f32FromF64(dst, src) }
+        if case let .f64FromF32(dst, src) = self { return e.f64FromF32(dst, src) }
+        if case let .xload8S32(dst, addr, offset) = self { return e.xload8S32(dst, addr, offset) }
+        if case let .xload8U32(dst, addr, offset) = self { return e.xload8U32(dst, addr, offset) }
+        if case let .xload16S32(dst, addr, offset) = self { return e.xload16S32(dst, addr, offset) }
+        if case let .xload16U32(dst, addr, offset) = self { return e.xload16U32(dst, addr, offset) }
+        if case let .xload32(dst, addr, offset) = self { return e.xload32(dst, addr, offset) }
+        if case let .xload8S64(dst, addr, offset) = self { return e.xload8S64(dst, addr, offset) }
+        if case let .xload8U64(dst, addr, offset) = self { return e.xload8U64(dst, addr, offset) }
+        if case let .xload16S64(dst, addr, offset) = self { return e.xload16S64(dst, addr, offset) }
+        if case let .xload16U64(dst, addr, offset) = self { return e.xload16U64(dst, addr, offset) }
+        if case let .xload32S64(dst, addr, offset) = self { return e.xload32S64(dst, addr, offset) }
+        if case let .xload32U64(dst, addr, offset) = self { return e.xload32U64(dst, addr, offset) }
+        if case let .xload64(dst, addr, offset) = self { return e.xload64(dst, addr, offset) }
+        if case let .fload32(dst, addr, offset) = self { return e.fload32(dst, addr, offset) }
+        if case let .fload64(dst, addr, offset) = self { return e.fload64(dst, addr, offset) }
+        if case let .xload32Add(dst, a, b, offset) = self { return e.xload32Add(dst, a, b, offset) }
+        if case let .xload32AddI32(dst, a, imm, offset) = self { return e.xload32AddI32(dst, a, imm, offset) }
+        if case let .xload8U32Add(dst, a, b, offset) = self { return e.xload8U32Add(dst, a, b, offset) }
+        if case let .xload8U32AddI32(dst, a, imm, offset) = self { return e.xload8U32AddI32(dst, a, imm, offset) }
+        if case let .fload32Add(dst, a, b, offset) = self { return e.fload32Add(dst, a, b, offset) }
+        if case let .fload32AddI32(dst, a, imm, offset) = self { return e.fload32AddI32(dst, a, imm, offset) }
+        if case let .fload64Add(dst, a, b, offset) = self { return e.fload64Add(dst, a, b, offset) }
+        if case let .fload64AddI32(dst, a, imm, offset) = self { return e.fload64AddI32(dst, a, imm, offset) }
+        if case let .xstore8(addr, offset, src) = self { return e.xstore8(addr, offset, src) }
+        if case let .xstore16(addr, offset, src) = self { return e.xstore16(addr, offset, src) }
+        if case let .xstore32(addr, offset, src) = self { return e.xstore32(addr, offset, src) }
+        if case let .xstore64(addr, offset, src) = self { return e.xstore64(addr, offset, src) }
+        if case let .xstore8I32(addr, offset, imm) = self { return e.xstore8I32(addr, offset, imm) }
+        if case let .xstore16I32(addr, offset, imm) = self { return e.xstore16I32(addr, offset, imm) }
+        if case let .xstore32I32(addr, offset, imm) = self { return e.xstore32I32(addr, offset, imm) }
+        if case let .xstore64I32(addr, offset, imm) = self { return e.xstore64I32(addr, offset, imm) }
+        if case let .fstore32(addr, offset, src) = self { return e.fstore32(addr, offset, src) }
+        if case let .fstore64(addr, offset, src) = self { return e.fstore64(addr, offset, src) }
+        if case let .fmov(dst, src) = self { return e.fmov(dst, src) }
+        if case let .brXmovIfXnez32(dst, src, cond, offset) = self { return e.brXmovIfXnez32(dst, src, cond, offset) }
+        if case let .brXmovIfXne32I32(dst, src, a, imm, offset) = self { return e.brXmovIfXne32I32(dst, src, a, imm, offset) }
+        if case let .brXand32I32EqI32(dst, src, mask, imm, offset) = self { return e.brXand32I32EqI32(dst, src, mask, imm, offset) }
+        if case let .brXand32I32NeI32(dst, src, mask, imm, offset) = self { return e.brXand32I32NeI32(dst, src, mask, imm, offset) }
+        if case let .brXand32I32UltI32(dst, src, mask, imm, offset) = self { return e.brXand32I32UltI32(dst, src, mask, imm, offset) }
+        if case let .brXand32I32UleI32(dst, src, mask, imm, offset) = self { return e.brXand32I32UleI32(dst, src, mask, imm, offset) }
+        if case let .fadd64Store(dst, a, b, addr, offset) = self { return e.fadd64Store(dst, a, b, addr, offset) }
+        if case let .fsub64Store(dst, a, b, addr, offset) = self { return e.fsub64Store(dst, a, b, addr, offset) }
+        if case let .brXload32IfXnez32(dst, addr, offset, branch) = self { return e.brXload32IfXnez32(dst, addr, offset, branch) }
+        if case let .brXload32IfXeqz32(dst, addr, offset, branch) = self { return e.brXload32IfXeqz32(dst, addr, offset, branch) }
+        if case let .brXload8U32IfXnez32(dst, addr, offset, branch) = self { return e.brXload8U32IfXnez32(dst, addr, offset, branch) }
+        if case let .brXload8U32IfXeqz32(dst, addr, offset, branch) = self { return e.brXload8U32IfXeqz32(dst, addr, offset, branch) }
+        if case let .xload16S32Add(dst, a, b, offset) = self { return e.xload16S32Add(dst, a, b, offset) }
+        if case let .xload16S32AddI32(dst, a, imm, offset) = self { return e.xload16S32AddI32(dst, a, imm, offset) }
+        if case let .xload16U32Add(dst, a, b, offset) = self { return e.xload16U32Add(dst, a, b, offset) }
+        if case let .xload16U32AddI32(dst, a, imm, offset) = self { return e.xload16U32AddI32(dst, a, imm, offset) }
+        if case let .brXconst32(dst, imm, offset) = self { return e.brXconst32(dst, imm, offset) }
+        if case let .xadd32I32Mem(addr, offset, imm) = self { return e.xadd32I32Mem(addr, offset, imm) }
+        if case let .xstore8I32Step(dst, offset, imm, step) = self { return e.xstore8I32Step(dst, offset, imm, step) }
+        if case let .xload32Xchg(dst, addr, offset, src) = self { return e.xload32Xchg(dst, addr, offset, src) }
+        if case let .xselectAndI32(dst, src, mask, a, b) = self { return e.xselectAndI32(dst, src, mask, a, b) }
+        if case let .xselectAndXorI32(dst, src, mask, imm, b) = self { return e.xselectAndXorI32(dst, src, mask, imm, b) }
+        if case let .xmul32Add(dst, a, b, c) = self { return e.xmul32Add(dst, a, b, c) }
+        if case let .xadd32Add(dst, a, b, c) = self { return e.xadd32Add(dst, a, b, c) }
+        if case let .xmul32AddAdd(dst, a, b, c, d) = self { return e.xmul32AddAdd(dst, a, b, c, d) }
+        if case let .xload8U32Via(dst, addr, at, offset) = self { return e.xload8U32Via(dst, addr, at, offset) }
+        if case let .xload16U32Via(dst, addr, at, offset) = self { return e.xload16U32Via(dst, addr, at, offset) }
+        if case let .pushFrameZero(size, first, count) = self { return e.pushFrameZero(size, first, count) }
+        if case let .brXmov(dst, src, offset) = self { return e.brXmov(dst, src, offset) }
+        if case let .xmovXload32Xchg(dst, ptr, src, offset, value) = self { return e.xmovXload32Xchg(dst, ptr, src, offset, value) }
+        if case let .memorySize(dst, memory) = self { return e.memorySize(dst, memory) }
+        if case let .memoryGrow(dst, delta, memory) = self { return e.memoryGrow(dst, delta, memory) }
+        if case let .xload8S32M(dst, addr, offset, memory) = self { return e.xload8S32M(dst, addr, offset, memory) }
+        if case let .xload8U32M(dst, addr, offset, memory) = self { return e.xload8U32M(dst, addr, offset, memory) }
+        if case let .xload16S32M(dst, addr, offset, memory) = self { return e.xload16S32M(dst, addr, offset, memory) }
+        if case let .xload16U32M(dst, addr, offset, memory) = self { return e.xload16U32M(dst, addr, offset, memory) }
+        if case let .xload32M(dst, addr, offset, memory) = self { return e.xload32M(dst, addr, offset, memory) }
+        if case let .xload8S64M(dst, addr, offset, memory) = self { return e.xload8S64M(dst, addr, offset, memory) }
+        if case let .xload8U64M(dst, addr, offset, memory) = self { return e.xload8U64M(dst, addr, offset, memory) }
+        if case let .xload16S64M(dst, addr, offset, memory) = self { return e.xload16S64M(dst, addr, offset, memory) }
+        if case let .xload16U64M(dst, addr, offset, memory) = self { return e.xload16U64M(dst, addr, offset, memory) }
+        if case let .xload32S64M(dst, addr, offset, memory) = self { return e.xload32S64M(dst, addr, offset, memory) }
+        if case let .xload32U64M(dst, addr, offset, memory) = self { return e.xload32U64M(dst, addr, offset, memory) }
+        if case let .xload64M(dst, addr, offset, memory) = self { return e.xload64M(dst, addr, offset, memory) }
+        if case let .fload32M(dst, addr, offset, memory) = self { return e.fload32M(dst, addr, offset, memory) }
+        if case let .fload64M(dst, addr, offset, memory) = self { return e.fload64M(dst, addr, offset, memory) }
+        if case let .xstore8M(addr, offset, src, memory) = self { return e.xstore8M(addr, offset, src, memory) }
+        if case let .xstore16M(addr, offset, src, memory) = self { return e.xstore16M(addr, offset, src, memory) }
+        if case let .xstore32M(addr, offset, src, memory) = self { return e.xstore32M(addr, offset, src, memory) }
+        if case let .xstore64M(addr, offset, src, memory) = self { return e.xstore64M(addr, offset, src, memory) }
+        if case let .fstore32M(addr, offset, src, memory) = self { return e.fstore32M(addr, offset, src, memory) }
+        if case let .fstore64M(addr, offset, src, memory) = self { return e.fstore64M(addr, offset, src, memory) }
+        if case let .v128Const(dst, low, high) = self { return e.v128Const(dst, low, high) }
+        if case let .vselect(dst, cond, a, b) = self { return e.vselect(dst, cond, a, b) }
+        if case let .vglobalGet(dst, index) = self { return e.vglobalGet(dst, index) }
+        if case let .vglobalSet(index, src) = self { return e.vglobalSet(index, src) }
+        if case let .i8x16Shuffle(dst, a, b, low, high) = self { return e.i8x16Shuffle(dst, a, b, low, high) }
+        if case let .v128Load(dst, addr, offset) = self { return e.v128Load(dst, addr, offset) }
+        if case let .v128Load8x8S(dst, addr, offset) = self { return e.v128Load8x8S(dst, addr, offset) }
+        if case let .v128Load8x8U(dst, addr, offset) = self { return e.v128Load8x8U(dst, addr, offset) }
+        if case let .v128Load16x4S(dst, addr, offset) = self { return e.v128Load16x4S(dst, addr, offset) }
+        if case let .v128Load16x4U(dst, addr, offset) = self { return e.v128Load16x4U(dst, addr, offset) }
+        if case let .v128Load32x2S(dst, addr, offset) = self { return e.v128Load32x2S(dst, addr, offset) }
+        if case let .v128Load32x2U(dst, addr, offset) = self { return e.v128Load32x2U(dst, addr, offset) }
+        if case let .v128Load8Splat(dst, addr, offset) = self { return e.v128Load8Splat(dst, addr, offset) }
+        if case let .v128Load16Splat(dst, addr, offset) = self { return e.v128Load16Splat(dst, addr, offset) }
+        if case let .v128Load32Splat(dst, addr, offset) = self { return e.v128Load32Splat(dst, addr, offset) }
+        if case let .v128Load64Splat(dst, addr, offset) = self { return e.v128Load64Splat(dst, addr, offset) }
+        if case let .v128Load32Zero(dst, addr, offset) = self { return e.v128Load32Zero(dst, addr, offset) }
+        if case let .v128Load64Zero(dst, addr, offset) = self { return e.v128Load64Zero(dst, addr, offset) }
+        if case let .v128Store(addr, offset, src) = self { return e.v128Store(addr, offset, src) }
+        if case let .v128Load8Lane(dst, addr, offset, src, lane) = self { return e.v128Load8Lane(dst, addr, offset, src, lane) }
+        if case let .v128Load16Lane(dst, addr, offset, src, lane) = self { return e.v128Load16Lane(dst, addr, offset, src, lane) }
+        if case let .v128Load32Lane(dst, addr, offset, src, lane) = self { return e.v128Load32Lane(dst, addr, offset, src, lane) }
+        if case let .v128Load64Lane(dst, addr, offset, src, lane) = self { return e.v128Load64Lane(dst, addr, offset, src, lane) }
+        if case let .v128Store8Lane(addr, offset, src, lane) = self { return e.v128Store8Lane(addr, offset, src, lane) }
+        if case let .v128Store16Lane(addr, offset, src, lane) = self { return e.v128Store16Lane(addr, offset, src, lane) }
+        if case let .v128Store32Lane(addr, offset, src, lane) = self { return e.v128Store32Lane(addr, offset, src, lane) }
+        if case let .v128Store64Lane(addr, offset, src, lane) = self { return e.v128Store64Lane(addr, offset, src, lane) }
+        if case let .v128LoadM(dst, addr, offset, memory) = self { return e.v128LoadM(dst, addr, offset, memory) }
+        if case let .v128Load8x8SM(dst, addr, offset, memory) = self { return e.v128Load8x8SM(dst, addr, offset, memory) }
+        if case let .v128Load8x8UM(dst, addr, offset, memory) = self { return e.v128Load8x8UM(dst, addr, offset, memory) }
+        if case let .v128Load16x4SM(dst, addr, offset, memory) = self { return e.v128Load16x4SM(dst, addr, offset, memory) }
+        if case let .v128Load16x4UM(dst, addr, offset, memory) = self { return e.v128Load16x4UM(dst, addr, offset, memory) }
+        if case let .v128Load32x2SM(dst, addr, offset, memory) = self { return e.v128Load32x2SM(dst, addr, offset, memory) }
+        if case let .v128Load32x2UM(dst, addr, offset, memory) = self { return e.v128Load32x2UM(dst, addr, offset, memory) }
+        if case let .v128Load8SplatM(dst, addr, offset, memory) = self { return e.v128Load8SplatM(dst, addr, offset, memory) }
+        if case let .v128Load16SplatM(dst, addr, offset, memory) = self { return e.v128Load16SplatM(dst, addr, offset, memory) }
+        if case let .v128Load32SplatM(dst, addr, offset, memory) = self { return e.v128Load32SplatM(dst, addr, offset, memory) }
+        if case let .v128Load64SplatM(dst, addr, offset, memory) = self { return e.v128Load64SplatM(dst, addr, offset, memory) }
+        if case let .v128Load32ZeroM(dst, addr, offset, memory) = self { return e.v128Load32ZeroM(dst, addr, offset, memory) }
+        if case let .v128Load64ZeroM(dst, addr, offset, memory) = self { return e.v128Load64ZeroM(dst, addr, offset, memory) }
+        if case let .v128StoreM(addr, offset, src, memory) = self { return e.v128StoreM(addr, offset, src, memory) }
+        if case let .v128Load8LaneM(dst, addr, offset, src, lane, memory) = self { return e.v128Load8LaneM(dst, addr, offset, src, lane, memory) }
+        if case let .v128Load16LaneM(dst, addr, offset, src, lane, memory) = self { return e.v128Load16LaneM(dst, addr, offset, src, lane, memory) }
+        if case let .v128Load32LaneM(dst, addr, offset, src, lane, memory) = self { return e.v128Load32LaneM(dst, addr, offset, src, lane, memory) }
+        if case let .v128Load64LaneM(dst, addr, offset, src, lane, memory) = self { return e.v128Load64LaneM(dst, addr, offset, src, lane, memory) }
+        if case let .v128Store8LaneM(addr, offset, src, lane, memory) = self { return e.v128Store8LaneM(addr, offset, src, lane, memory) }
+        if case let .v128Store16LaneM(addr, offset, src, lane, memory) = self { return e.v128Store16LaneM(addr, offset, src, lane, memory) }
+        if case let .v128Store32LaneM(addr, offset, src, lane, memory) = self { return e.v128Store32LaneM(addr, offset, src, lane, memory) }
+        if case let .v128Store64LaneM(addr, offset, src, lane, memory) = self { return e.v128Store64LaneM(addr, offset, src, lane, memory) }
+        if case let .v128Not(dst, a) = self { return e.v128Not(dst, a) }
+        if case let .v128And(dst, a, b) = self { return e.v128And(dst, a, b) }
+        if case let .v128Andnot(dst, a, b) = self { return e.v128Andnot(dst, a, b) }
+        if case let .v128Or(dst, a, b) = self { return e.v128Or(dst, a, b) }
+        if case let .v128Xor(dst, a, b) = self { return e.v128Xor(dst, a, b) }
+        if case let .v128Bitselect(dst, a, b, c) = self { return e.v128Bitselect(dst, a, b, c) }
+        if case let .v128AnyTrue(dst, a) = self { return e.v128AnyTrue(dst, a) }
+        if case let .i8x16Swizzle(dst, a, b) = self { return e.i8x16Swizzle(dst, a, b) }
+        if case let .i8x16Splat(dst, a) = self { return e.i8x16Splat(dst, a) }
+        if case let .i8x16ExtractLaneS(dst, a, lane) = self { return e.i8x16ExtractLaneS(dst, a, lane) }
+        if case let .i8x16ExtractLaneU(dst, a, lane) = self { return e.i8x16ExtractLaneU(dst, a, lane) }
+        if case let .i8x16ReplaceLane(dst, a, b, lane) = self { return e.i8x16ReplaceLane(dst, a, b, lane) }
+        if case let .i16x8Splat(dst, a) = self { return e.i16x8Splat(dst, a) }
+        if case let .i16x8ExtractLaneS(dst, a, lane) = self { return e.i16x8ExtractLaneS(dst, a, lane) }
+        if case let .i16x8ExtractLaneU(dst, a, lane) = self { return e.i16x8ExtractLaneU(dst, a, lane) }
+        if case let .i16x8ReplaceLane(dst, a, b, lane) = self { return e.i16x8ReplaceLane(dst, a, b, lane) }
+        if case let .i32x4Splat(dst, a) = self { return e.i32x4Splat(dst, a) }
+        if case let .i32x4ExtractLane(dst, a, lane) = self { return e.i32x4ExtractLane(dst, a, lane) }
+        if case let .i32x4ReplaceLane(dst, a, b, lane) = self { return e.i32x4ReplaceLane(dst, a, b, lane) }
+        if case let .i64x2Splat(dst, a) = self { return e.i64x2Splat(dst, a) }
+        if case let .i64x2ExtractLane(dst, a, lane) = self { return e.i64x2ExtractLane(dst, a, lane) }
+        if case let .i64x2ReplaceLane(dst, a, b, lane) = self { return e.i64x2ReplaceLane(dst, a, b, lane) }
+        if case let .f32x4Splat(dst, a) = self { return e.f32x4Splat(dst, a) }
+        if case let .f32x4ExtractLane(dst, a, lane) = self { return e.f32x4ExtractLane(dst, a, lane) }
+        if case let .f32x4ReplaceLane(dst, a, b, lane) = self { return e.f32x4ReplaceLane(dst, a, b, lane) }
+        if case let .f64x2Splat(dst, a) = self { return e.f64x2Splat(dst, a) }
+        if case let .f64x2ExtractLane(dst, a, lane) = self { return e.f64x2ExtractLane(dst, a, lane) }
+        if case let .f64x2ReplaceLane(dst, a, b, lane) = self { return e.f64x2ReplaceLane(dst, a, b, lane) }
+        if case let .i8x16Eq(dst, a, b) = self { return e.i8x16Eq(dst, a, b) }
+        if case let .i8x16Ne(dst, a, b) = self { return e.i8x16Ne(dst, a, b) }
+        if case let .i8x16LtS(dst, a, b) = self { return e.i8x16LtS(dst, a, b) }
+        if case let .i8x16LtU(dst, a, b) = self { return e.i8x16LtU(dst, a, b) }
+        if case let .i8x16GtS(dst, a, b) = self { return e.i8x16GtS(dst, a, b) }
+        if case let .i8x16GtU(dst, a, b) = self { return e.i8x16GtU(dst, a, b) }
+        if case let .i8x16LeS(dst, a, b) = self { return e.i8x16LeS(dst, a, b) }
+        if case let .i8x16LeU(dst, a, b) = self { return e.i8x16LeU(dst, a, b) }
+        if case let .i8x16GeS(dst, a, b) = self { return e.i8x16GeS(dst, a, b) }
+        if case let .i8x16GeU(dst, a, b) = self { return e.i8x16GeU(dst, a, b) }
+        if case let .i16x8Eq(dst, a, b) = self { return e.i16x8Eq(dst, a, b) }
+        if case let .i16x8Ne(dst, a, b) = self { return e.i16x8Ne(dst, a, b) }
+        if case let .i16x8LtS(dst, a, b) = self { return e.i16x8LtS(dst, a, b) }
+        if case let .i16x8LtU(dst, a, b) = self { return e.i16x8LtU(dst, a, b) }
+        if case let .i16x8GtS(dst, a, b) = self { return e.i16x8GtS(dst, a, b) }
+        if case let .i16x8GtU(dst, a, b) = self { return e.i16x8GtU(dst, a, b) }
+        if case let .i16x8LeS(dst, a, b) = self { return e.i16x8LeS(dst, a, b) }
+        if case let .i16x8LeU(dst, a, b) = self { return e.i16x8LeU(dst, a, b) }
+        if case let .i16x8GeS(dst, a, b) = self { return e.i16x8GeS(dst, a, b) }
+        if case let .i16x8GeU(dst, a, b) = self { return e.i16x8GeU(dst, a, b) }
+        if case let .i32x4Eq(dst, a, b) = self { return e.i32x4Eq(dst, a, b) }
+        if case let .i32x4Ne(dst, a, b) = self { return e.i32x4Ne(dst, a, b) }
+        if case let .i32x4LtS(dst, a, b) = self { return e.i32x4LtS(dst, a, b) }
+        if case let .i32x4LtU(dst, a, b) = self { return e.i32x4LtU(dst, a, b) }
+        if case let .i32x4GtS(dst, a, b) = self { return e.i32x4GtS(dst, a, b) }
+        if case let .i32x4GtU(dst, a, b) = self { return e.i32x4GtU(dst, a, b) }
+        if case let .i32x4LeS(dst, a, b) = self { return e.i32x4LeS(dst, a, b) }
+        if case let .i32x4LeU(dst, a, b) = self { return e.i32x4LeU(dst, a, b) }
+        if case let .i32x4GeS(dst, a, b) = self { return e.i32x4GeS(dst, a, b) }
+        if case let .i32x4GeU(dst, a, b) = self { return e.i32x4GeU(dst, a, b) }
+        if case let .i64x2Eq(dst, a, b) = self { return e.i64x2Eq(dst, a, b) }
+        if case let .i64x2Ne(dst, a, b) = self { return e.i64x2Ne(dst, a, b) }
+        if case let .i64x2LtS(dst, a, b) = self { return e.i64x2LtS(dst, a, b) }
+        if case let .i64x2GtS(dst, a, b) = self { return e.i64x2GtS(dst, a, b) }
+        if case let .i64x2LeS(dst, a, b) = self { return e.i64x2LeS(dst, a, b) }
+        if case let .i64x2GeS(dst, a, b) = self { return e.i64x2GeS(dst, a, b) }
+        if case let .f32x4Eq(dst, a, b) = self { return e.f32x4Eq(dst, a, b) }
+        if case let .f32x4Ne(dst, a, b) = self { return e.f32x4Ne(dst, a, b) }
+        if case let .f32x4Lt(dst, a, b) = self { return e.f32x4Lt(dst, a, b) }
+        if case let .f32x4Gt(dst, a, b) = self { return e.f32x4Gt(dst, a, b) }
+        if case let .f32x4Le(dst, a, b) = self { return e.f32x4Le(dst, a, b) }
+        if case let .f32x4Ge(dst, a, b) = self { return e.f32x4Ge(dst, a, b) }
+        if case let .f64x2Eq(dst, a, b) = self { return e.f64x2Eq(dst, a, b) }
+        if case let .f64x2Ne(dst, a, b) = self { return e.f64x2Ne(dst, a, b) }
+        if case let .f64x2Lt(dst, a, b) = self { return e.f64x2Lt(dst, a, b) }
+        if case let .f64x2Gt(dst, a, b) = self { return e.f64x2Gt(dst, a, b) }
+        if case let .f64x2Le(dst, a, b) = self { return e.f64x2Le(dst, a, b) }
+        if case let .f64x2Ge(dst, a, b) = self { return e.f64x2Ge(dst, a, b) }
+        if case let .i8x16Abs(dst, a) = self { return e.i8x16Abs(dst, a) }
+        if case let .i8x16Neg(dst, a) = self { return e.i8x16Neg(dst, a) }
+        if case let .i8x16AllTrue(dst, a) = self { return e.i8x16AllTrue(dst, a) }
+        if case let .i8x16Bitmask(dst, a) = self { return e.i8x16Bitmask(dst, a) }
+        if case let .i8x16Shl(dst, a, b) = self { return e.i8x16Shl(dst, a, b) }
+        if case let .i8x16ShrS(dst, a, b) = self { return e.i8x16ShrS(dst, a, b) }
+        if case let .i8x16ShrU(dst, a, b) = self { return e.i8x16ShrU(dst, a, b) }
+        if case let .i8x16Add(dst, a, b) = self { return e.i8x16Add(dst, a, b) }
+        if case let .i8x16Sub(dst, a, b) = self { return e.i8x16Sub(dst, a, b) }
+        if case let .i8x16MinS(dst, a, b) = self { return e.i8x16MinS(dst, a, b) }
+        if case let .i8x16MinU(dst, a, b) = self { return e.i8x16MinU(dst, a, b) }
+        if case let .i8x16MaxS(dst, a, b) = self { return e.i8x16MaxS(dst, a, b) }
+        if case let .i8x16MaxU(dst, a, b) = self { return e.i8x16MaxU(dst, a, b) }
+        if case let .i8x16AddSatS(dst, a, b) = self { return e.i8x16AddSatS(dst, a, b) }
+        if case let .i8x16AddSatU(dst, a, b) = self { return e.i8x16AddSatU(dst, a, b) }
+        if case let .i8x16SubSatS(dst, a, b) = self { return e.i8x16SubSatS(dst, a, b) }
+        if case let .i8x16SubSatU(dst, a, b) = self { return e.i8x16SubSatU(dst, a, b) }
+        if case let .i8x16AvgrU(dst, a, b) = self { return e.i8x16AvgrU(dst, a, b) }
+        if case let .i16x8Abs(dst, a) = self { return e.i16x8Abs(dst, a) }
+        if case let .i16x8Neg(dst, a) = self { return e.i16x8Neg(dst, a) }
+        if case let .i16x8AllTrue(dst, a) = self { return e.i16x8AllTrue(dst, a) }
+        if case let .i16x8Bitmask(dst, a) = self { return e.i16x8Bitmask(dst, a) }
+        if case let .i16x8Shl(dst, a, b) = self { return e.i16x8Shl(dst, a, b) }
+        if case let .i16x8ShrS(dst, a, b) = self { return e.i16x8ShrS(dst, a, b) }
+        if case let .i16x8ShrU(dst, a, b) = self { return e.i16x8ShrU(dst, a, b) }
+        if case let .i16x8Add(dst, a, b) = self { return e.i16x8Add(dst, a, b) }
+        if case let .i16x8Sub(dst, a, b) = self { return e.i16x8Sub(dst, a, b) }
+        if case let .i16x8Mul(dst, a, b) = self { return e.i16x8Mul(dst, a, b) }
+        if case let .i16x8MinS(dst, a, b) = self { return e.i16x8MinS(dst, a, b) }
+        if case let .i16x8MinU(dst, a, b) = self { return e.i16x8MinU(dst, a, b) }
+        if case let .i16x8MaxS(dst, a, b) = self { return e.i16x8MaxS(dst, a, b) }
+        if case let .i16x8MaxU(dst, a, b) = self { return e.i16x8MaxU(dst, a, b) }
+        if case let .i16x8AddSatS(dst, a, b) = self { return e.i16x8AddSatS(dst, a, b) }
+        if case let .i16x8AddSatU(dst, a, b) = self { return e.i16x8AddSatU(dst, a, b) }
+        if case let .i16x8SubSatS(dst, a, b) = self { return e.i16x8SubSatS(dst, a, b) }
+        if case let .i16x8SubSatU(dst, a, b) = self { return e.i16x8SubSatU(dst, a, b) }
+        if case let .i16x8AvgrU(dst, a, b) = self { return e.i16x8AvgrU(dst, a, b) }
+        if case let .i32x4Abs(dst, a) = self { return e.i32x4Abs(dst, a) }
+        if case let .i32x4Neg(dst, a) = self { return e.i32x4Neg(dst, a) }
+        if case let .i32x4AllTrue(dst, a) = self { return e.i32x4AllTrue(dst, a) }
+        if case let .i32x4Bitmask(dst, a) = self { return e.i32x4Bitmask(dst, a) }
+        if case let .i32x4Shl(dst, a, b) = self { return e.i32x4Shl(dst, a, b) }
+        if case let .i32x4ShrS(dst, a, b) = self { return e.i32x4ShrS(dst, a, b) }
+        if case let .i32x4ShrU(dst, a, b) = self { return e.i32x4ShrU(dst, a, b) }
+        if case let .i32x4Add(dst, a, b) = self { return e.i32x4Add(dst, a, b) }
+        if case let .i32x4Sub(dst, a, b) = self { return e.i32x4Sub(dst, a, b) }
+        if case let .i32x4Mul(dst, a, b) = self { return e.i32x4Mul(dst, a, b) }
+        if case let .i32x4MinS(dst, a, b) = self { return e.i32x4MinS(dst, a, b) }
+        if case let .i32x4MinU(dst, a, b) = self { return e.i32x4MinU(dst, a, b) }
+        if case let .i32x4MaxS(dst, a, b) = self { return e.i32x4MaxS(dst, a, b) }
+        if case let .i32x4MaxU(dst, a, b) = self { return e.i32x4MaxU(dst, a, b) }
+        if case let .i64x2Abs(dst, a) = self { return e.i64x2Abs(dst, a) }
+        if case let .i64x2Neg(dst, a) = self { return e.i64x2Neg(dst, a) }
+        if case let .i64x2AllTrue(dst, a) = self { return e.i64x2AllTrue(dst, a) }
+        if case let .i64x2Bitmask(dst, a) = self { return e.i64x2Bitmask(dst, a) }
+        if case let .i64x2Shl(dst, a, b) = self { return e.i64x2Shl(dst, a, b) }
+        if case let .i64x2ShrS(dst, a, b) = self { return e.i64x2ShrS(dst, a, b) }
+        if case let .i64x2ShrU(dst, a, b) = self { return e.i64x2ShrU(dst, a, b) }
+        if case let .i64x2Add(dst, a, b) = self { return e.i64x2Add(dst, a, b) }
+        if case let .i64x2Sub(dst, a, b) = self { return e.i64x2Sub(dst, a, b) }
+        if case let .i64x2Mul(dst, a, b) = self { return e.i64x2Mul(dst, a, b) }
+        if case let .i8x16Popcnt(dst, a) = self { return e.i8x16Popcnt(dst, a) }
+        if case let .i8x16NarrowI16x8S(dst, a, b) = self { return e.i8x16NarrowI16x8S(dst, a, b) }
+        if case let .i8x16NarrowI16x8U(dst, a, b) = self { return e.i8x16NarrowI16x8U(dst, a, b) }
+        if case let .i16x8NarrowI32x4S(dst, a, b) = self { return e.i16x8NarrowI32x4S(dst, a, b) }
+        if case let .i16x8NarrowI32x4U(dst, a, b) = self { return e.i16x8NarrowI32x4U(dst, a, b) }
+        if case let .i16x8ExtendLowI8x16S(dst, a) = self { return e.i16x8ExtendLowI8x16S(dst, a) }
+        if case let .i16x8ExtmulLowI8x16S(dst, a, b) = self { return e.i16x8ExtmulLowI8x16S(dst, a, b) }
+        if case let .i16x8ExtendLowI8x16U(dst, a) = self { return e.i16x8ExtendLowI8x16U(dst, a) }
+        if case let .i16x8ExtmulLowI8x16U(dst, a, b) = self { return e.i16x8ExtmulLowI8x16U(dst, a, b) }
+        if case let .i16x8ExtendHighI8x16S(dst, a) = self { return e.i16x8ExtendHighI8x16S(dst, a) }
+        if case let .i16x8ExtmulHighI8x16S(dst, a, b) = self { return e.i16x8ExtmulHighI8x16S(dst, a, b) }
+        if case let .i16x8ExtendHighI8x16U(dst, a) = self { return e.i16x8ExtendHighI8x16U(dst, a) }
+        if case let .i16x8ExtmulHighI8x16U(dst, a, b) = self { return e.i16x8ExtmulHighI8x16U(dst, a, b) }
+        if case let .i32x4ExtendLowI16x8S(dst, a) = self { return e.i32x4ExtendLowI16x8S(dst, a) }
+        if case let .i32x4ExtmulLowI16x8S(dst, a, b) = self { return e.i32x4ExtmulLowI16x8S(dst, a, b) }
+        if case let .i32x4ExtendLowI16x8U(dst, a) = self { return e.i32x4ExtendLowI16x8U(dst, a) }
+        if case let .i32x4ExtmulLowI16x8U(dst, a, b) = self { return e.i32x4ExtmulLowI16x8U(dst, a, b) }
+        if case let .i32x4ExtendHighI16x8S(dst, a) = self { return e.i32x4ExtendHighI16x8S(dst, a) }
+        if case let .i32x4ExtmulHighI16x8S(dst, a, b) = self { return e.i32x4ExtmulHighI16x8S(dst, a, b) }
+        if case let .i32x4ExtendHighI16x8U(dst, a) = self { return e.i32x4ExtendHighI16x8U(dst, a) }
+        if case let .i32x4ExtmulHighI16x8U(dst, a, b) = self { return e.i32x4ExtmulHighI16x8U(dst, a, b) }
+        if case let .i64x2ExtendLowI32x4S(dst, a) = self { return e.i64x2ExtendLowI32x4S(dst, a) }
+        if case let .i64x2ExtmulLowI32x4S(dst, a, b) = self { return e.i64x2ExtmulLowI32x4S(dst, a, b) }
+        if case let .i64x2ExtendLowI32x4U(dst, a) = self { return e.i64x2ExtendLowI32x4U(dst, a) }
+        if case let .i64x2ExtmulLowI32x4U(dst, a, b) = self { return e.i64x2ExtmulLowI32x4U(dst, a, b) }
+        if case let .i64x2ExtendHighI32x4S(dst, a) = self { return e.i64x2ExtendHighI32x4S(dst, a) }
+        if case let .i64x2ExtmulHighI32x4S(dst, a, b) = self { return e.i64x2ExtmulHighI32x4S(dst, a, b) }
+        if case let .i64x2ExtendHighI32x4U(dst, a) = self { return e.i64x2ExtendHighI32x4U(dst, a) }
+        if case let .i64x2ExtmulHighI32x4U(dst, a, b) = self { return e.i64x2ExtmulHighI32x4U(dst, a, b) }
+        if case let .i16x8ExtaddPairwiseI8x16S(dst, a) = self { return e.i16x8ExtaddPairwiseI8x16S(dst, a) }
+        if case let .i16x8ExtaddPairwiseI8x16U(dst, a) = self { return e.i16x8ExtaddPairwiseI8x16U(dst, a) }
+        if case let .i32x4ExtaddPairwiseI16x8S(dst, a) = self { return e.i32x4ExtaddPairwiseI16x8S(dst, a) }
+        if case let .i32x4ExtaddPairwiseI16x8U(dst, a) = self { return e.i32x4ExtaddPairwiseI16x8U(dst, a) }
+        if case let .i16x8Q15mulrSatS(dst, a, b) = self { return e.i16x8Q15mulrSatS(dst, a, b) }
+        if case let .i32x4DotI16x8S(dst, a, b) = self { return e.i32x4DotI16x8S(dst, a, b) }
+        if case let .f32x4Ceil(dst, a) = self { return e.f32x4Ceil(dst, a) }
+        if case let .f32x4Floor(dst, a) = self { return e.f32x4Floor(dst, a) }
+        if case let .f32x4Trunc(dst, a) = self { return e.f32x4Trunc(dst, a) }
+        if case let .f32x4Nearest(dst, a) = self { return e.f32x4Nearest(dst, a) }
+        if case let .f32x4Abs(dst, a) = self { return e.f32x4Abs(dst, a) }
+        if case let .f32x4Neg(dst, a) = self { return e.f32x4Neg(dst, a) }
+        if case let .f32x4Sqrt(dst, a) = self { return e.f32x4Sqrt(dst, a) }
+        if case let .f32x4Add(dst, a, b) = self { return e.f32x4Add(dst, a, b) }
+        if case let .f32x4Sub(dst, a, b) = self { return e.f32x4Sub(dst, a, b) }
+        if case let .f32x4Mul(dst, a, b) = self { return e.f32x4Mul(dst, a, b) }
+        if case let .f32x4Div(dst, a, b) = self { return e.f32x4Div(dst, a, b) }
+        if case let .f32x4Min(dst, a, b) = self { return e.f32x4Min(dst, a, b) }
+        if case let .f32x4Max(dst, a, b) = self { return e.f32x4Max(dst, a, b) }
+        if case let .f32x4Pmin(dst, a, b) = self { return e.f32x4Pmin(dst, a, b) }
+        if case let .f32x4Pmax(dst, a, b) = self { return e.f32x4Pmax(dst, a, b) }
+        if case let .f64x2Ceil(dst, a) = self { return e.f64x2Ceil(dst, a) }
+        if case let .f64x2Floor(dst, a) = self { return e.f64x2Floor(dst, a) }
+        if case let .f64x2Trunc(dst, a) = self { return e.f64x2Trunc(dst, a) }
+        if case let .f64x2Nearest(dst, a) = self { return e.f64x2Nearest(dst, a) }
+        if case let .f64x2Abs(dst, a) = self { return e.f64x2Abs(dst, a) }
+        if case let .f64x2Neg(dst, a) = self { return e.f64x2Neg(dst, a) }
+        if case let .f64x2Sqrt(dst, a) = self { return e.f64x2Sqrt(dst, a) }
+        if case let .f64x2Add(dst, a, b) = self { return e.f64x2Add(dst, a, b) }
+        if case let .f64x2Sub(dst, a, b) = self { return e.f64x2Sub(dst, a, b) }
+        if case let .f64x2Mul(dst, a, b) = self { return e.f64x2Mul(dst, a, b) }
+        if case let .f64x2Div(dst, a, b) = self { return e.f64x2Div(dst, a, b) }
+        if case let .f64x2Min(dst, a, b) = self { return e.f64x2Min(dst, a, b) }
+        if case let .f64x2Max(dst, a, b) = self { return e.f64x2Max(dst, a, b) }
+        if case let .f64x2Pmin(dst, a, b) = self { return e.f64x2Pmin(dst, a, b) }
+        if case let .f64x2Pmax(dst, a, b) = self { return e.f64x2Pmax(dst, a, b) }
+        if case let .i32x4TruncSatF32x4S(dst, a) = self { return e.i32x4TruncSatF32x4S(dst, a) }
+        if case let .i32x4TruncSatF32x4U(dst, a) = self { return e.i32x4TruncSatF32x4U(dst, a) }
+        if case let .i32x4TruncSatF64x2SZero(dst, a) = self { return e.i32x4TruncSatF64x2SZero(dst, a) }
+        if case let .i32x4TruncSatF64x2UZero(dst, a) = self { return e.i32x4TruncSatF64x2UZero(dst, a) }
+        if case let .f32x4ConvertI32x4S(dst, a) = self { return e.f32x4ConvertI32x4S(dst, a) }
+        if case let .f32x4ConvertI32x4U(dst, a) = self { return e.f32x4ConvertI32x4U(dst, a) }
+        if case let .f64x2ConvertLowI32x4S(dst, a) = self { return e.f64x2ConvertLowI32x4S(dst, a) }
+        if case let .f64x2ConvertLowI32x4U(dst, a) = self { return e.f64x2ConvertLowI32x4U(dst, a) }
+        if case let .f32x4DemoteF64x2Zero(dst, a) = self { return e.f32x4DemoteF64x2Zero(dst, a) }
+        if case let .f64x2PromoteLowF32x4(dst, a) = self { return e.f64x2PromoteLowF32x4(dst, a) }
+        if case let .f32x4RelaxedMadd(dst, a, b, c) = self { return e.f32x4RelaxedMadd(dst, a, b, c) }
+        if case let .f32x4RelaxedNmadd(dst, a, b, c) = self { return e.f32x4RelaxedNmadd(dst, a, b, c) }
+        if case let .f64x2RelaxedMadd(dst, a, b, c) = self { return e.f64x2RelaxedMadd(dst, a, b, c) }
+        if case let .f64x2RelaxedNmadd(dst, a, b, c) = self { return e.f64x2RelaxedNmadd(dst, a, b, c) }
+        if case let .i16x8RelaxedDotI8x16I7x16S(dst, a, b) = self { return e.i16x8RelaxedDotI8x16I7x16S(dst, a, b) }
+        if case let .i32x4RelaxedDotI8x16I7x16AddS(dst, a, b, c) = self { return e.i32x4RelaxedDotI8x16I7x16AddS(dst, a, b, c) }
+        if case let .returnCall(offset, frame, count) = self { return e.returnCall(offset, frame, count) }
+        if case let .returnCallIndirect(table, type, index, frame, count) = self { return e.returnCallIndirect(table, type, index, frame, count) }
+        if case let .returnCallRef(ref, frame, count) = self { return e.returnCallRef(ref, frame, count) }
+        if case let .returnCallHost(id, frame, slots) = self { return e.returnCallHost(id, frame, slots) }
+        if case let .throwException(tag, frame, slots) = self { return e.throwException(tag, frame, slots) }
+        if case let .throwRef(exn) = self { return e.throwRef(exn) }
+        preconditionFailure("every op has a case above")
     }
 
     /// One op of each kind, with fixed operands (golden tests).
@@ -1895,6 +1897,7 @@ enum MaterializedOp: Equatable {
         .returnCallRef(ref: XReg(1), frame: 3, count: 3),
         .returnCallHost(id: 16, frame: 3, slots: 3),
         .throwException(tag: 16, frame: 3, slots: 3),
+        .throwRef(exn: XReg(1)),
     ]
 
     /// A random op with random operands.
@@ -2526,6 +2529,7 @@ enum MaterializedOp: Equatable {
         case 623: return .returnCallRef(ref: XReg(.random(in: 0...UInt16.max, using: &g)), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
         case 624: return .returnCallHost(id: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g), slots: .random(in: 0...UInt16.max, using: &g))
         case 625: return .throwException(tag: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g), slots: .random(in: 0...UInt16.max, using: &g))
+        case 626: return .throwRef(exn: XReg(.random(in: 0...UInt16.max, using: &g)))
         default: fatalError("unreachable: index below count")
         }
     }
@@ -3161,4 +3165,5 @@ struct Materializer: OpVisitor {
     mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCallRef(ref: ref, frame: frame, count: count) }
     mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) -> MaterializedOp { .returnCallHost(id: id, frame: frame, slots: slots) }
     mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) -> MaterializedOp { .throwException(tag: tag, frame: frame, slots: slots) }
+    mutating func throwRef(_ exn: XReg) -> MaterializedOp { .throwRef(exn: exn) }
 }

@@ -842,11 +842,15 @@ func buildOpTable() -> [Op] {
 
     // MARK: Exceptions (Wasm 3.0)
     // `throw`: the payload is the `slots` slots at fp + frame (a call's window).
-    // The run loop stops; the VM looks for a handler (catching comes with
-    // `try_table`; until then none is found) and otherwise ends the call with
-    // the uncaught exception (`RunResult.exception`).
+    // The run loop stops; the VM looks for a handler in the function's side table
+    // of `try_table` clauses (`ExceptionHandler`), then in each caller's, and
+    // resumes at the first that catches; else the call ends with the uncaught
+    // exception (`RunResult.exception`). Nothing runs for a handler until a throw.
     op("throw_exception", "tag: u32@tag, frame: u16@frame, slots: u16@slots",
        "throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame", [.mayStop, .terminator, .extended])
+    // `throw_ref`: the exception an `exnref` names (a `catch_ref` passed it on)
+    // is thrown again, as it was, from here; a null reference traps.
+    op("throw_ref", "exn: x", "throw again the exception `exn` refers to; trap if it is null", [.mayStop, .terminator, .extended])
 
     // MARK: The accumulators (docs/design.md)
     // Every x result and every f64 result also stays in a host register that the
