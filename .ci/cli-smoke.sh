@@ -58,4 +58,17 @@ cat >"$work/tail.wat" <<'WAT'
     (if (result i32) (i64.eqz (local.get 0)) (then (i32.const 0)) (else (return_call $even (i64.sub (local.get 0) (i64.const 1)))))))
 WAT
 [ "$("$sheave" run --stack-size 65536 --invoke even "$work/tail.wat" 1000001)" = 0 ] || { echo "the tail recursion failed"; exit 1; }
-echo "artifacts, targets, objdump, the profiler, --version, --preload, multi-value --invoke, wasm64 and tail calls work from the command line"
+# Exceptions: a C++ program whose catch blocks and destructors run (directly and
+# from an artifact), an uncaught throw's exit code and backtrace, its catch clauses in objdump.
+cp Tests/SheaveWASITests/Programs/exceptions.cpp "$work/"
+Examples/c/build.sh "$work/exceptions.cpp" >/dev/null
+"$sheave" run "$work/exceptions.wasm" >"$work/exceptions.txt"
+grep -q '^rethrown: code 1005, 6 destructors ran$' "$work/exceptions.txt" || { cat "$work/exceptions.txt"; echo "the C++ program's catch blocks did not run"; exit 1; }
+"$sheave" compile "$work/exceptions.wasm" -o "$work/exceptions.cwasm"
+"$sheave" run "$work/exceptions.cwasm" | cmp -s - "$work/exceptions.txt" || { echo "the C++ artifact's output differs"; exit 1; }
+status=0; "$sheave" run "$work/exceptions.wasm" uncaught >/dev/null 2>"$work/err" || status=$?
+[ "$status" = 134 ] && grep -q "uncaught exception" "$work/err" && grep -q "fail(int, char const\*)" "$work/err" || {
+    cat "$work/err"; echo "an uncaught C++ exception: exit $status"; exit 1; }
+"$sheave" objdump "$work/exceptions.wasm" >"$work/exceptions-objdump.txt"
+grep -q "; catch_all_ref in 0x" "$work/exceptions-objdump.txt" || { echo "objdump shows no catch clause"; exit 1; }
+echo "artifacts, targets, objdump, the profiler, --version, --preload, multi-value --invoke, wasm64, tail calls and exceptions work from the command line"

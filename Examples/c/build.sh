@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds C files into WASI modules with the Swift toolchain's clang and Debian's
-# wasi-libc: build.sh [FILE.c...] (default: hello.c), writing FILE.wasm beside each.
+# Builds C (and C++ without its library: FILE.cpp) into WASI modules with the
+# Swift toolchain's clang and Debian's wasi-libc: build.sh [FILE.c...] (default:
+# hello.c), writing FILE.wasm beside each.
 # A file whose first line is "// cflags: FLAGS" is built with FLAGS too.
 # Needs: apt-get install wasi-libc libclang-rt-14-dev-wasm32
 set -euo pipefail
@@ -23,6 +24,6 @@ for source in "${sources[@]}"; do
     extra=$(sed -n '1s|^// cflags: *||p' "$source")
     # shellcheck disable=SC2086
     "$CLANG" --target=wasm32-wasi --sysroot=/usr -isystem "$SYSROOT_INCLUDE" -L"$SYSROOT_LIB" \
-        -resource-dir "$RESOURCE_DIR" -fuse-ld=lld -O2 $extra -o "${source%.c}.wasm" "$source"
-    echo "built ${source%.c}.wasm"
+        -resource-dir "$RESOURCE_DIR" -fuse-ld=lld -O2 $extra -o "${source%.*}.wasm" "$source"
+    echo "built ${source%.*}.wasm"
 done
