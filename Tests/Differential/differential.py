@@ -3,7 +3,8 @@
 
 Modules come from `wasm-tools smith` (feature sets `mvp`: Wasm 2.0 and tail calls, without
 SIMD; `simd`: with it; `memory`: `mvp` with up to three memories, 64-bit ones among them, and
-64-bit tables) and from a generator of our own (`fusion`) that writes
+64-bit tables; `exceptions`: `mvp` with tags, `throw`, `throw_ref`, `try_table` and exnref,
+where an uncaught exception compares as a trap) and from a generator of our own (`fusion`) that writes
 the shapes Sheave's super-instructions stand for (shift-adds, compares feeding
 branches and selects, masked loads and stores, counted loops, multiply-adds,
 constant xors) over randomly aliased locals and edge-value constants. Each
@@ -23,7 +24,7 @@ accepts that Sheave refuses is a divergence. Divergent modules are kept in
     .anchors/venv/bin/python3 Tests/Differential/differential.py RUNNER SECONDS [SETS] [--seed N]
       RUNNER: the sheave-differential binary
               (swift build -c release --scratch-path .build-release --product sheave-differential)
-      SETS:   comma-separated, of mvp, simd, memory, fusion (all four by default), taken in turn
+      SETS:   comma-separated, of mvp, simd, memory, exceptions, fusion (all by default), taken in turn
       the venv comes from ../shared/tools/anchors.sh (wasmtime, wasm-tools)
 
 Ends with `N modules, N calls compared` and `N passed, N failed`; exits 1 when anything diverged.
@@ -360,6 +361,8 @@ def generate(kind, seed, tmp):
             wider = {"--max-memories": "3", "--memory64-enabled": "true", "--max-tables": "3"}
             flags = [wider.get(flags[i - 1], f) if i > 0 else f for i, f in enumerate(flags)]
             flags += ["--max-memory64-bytes", str(16 << 20)]
+        if kind == "exceptions":
+            flags = [("true" if flags[i - 1] == "--exceptions-enabled" else f) if i > 0 else f for i, f in enumerate(flags)]
         r = subprocess.run([wasm_tools, "smith", *flags, "-o", path], input=rng.randbytes(8192), capture_output=True)
         if r.returncode != 0: return None
     return path
@@ -440,12 +443,14 @@ def main():
         seed = int(args[at + 1])
         del args[at:at + 2]
     runner, budget = args[0], float(args[1])
-    sets = (args[2] if len(args) > 2 else "mvp,simd,memory,fusion").split(",")
+    sets = (args[2] if len(args) > 2 else "mvp,simd,memory,exceptions,fusion").split(",")
     for s in sets:
-        if s not in ("mvp", "simd", "memory", "fusion"): raise SystemExit(f"unknown feature set {s!r}: mvp, simd, memory or fusion")
+        if s not in ("mvp", "simd", "memory", "exceptions", "fusion"):
+            raise SystemExit(f"unknown feature set {s!r}: mvp, simd, memory, exceptions or fusion")
     config = wasmtime.Config()
     config.wasm_memory64 = True
     config.wasm_multi_memory = True
+    config.wasm_exceptions = True
     engine = wasmtime.Engine(config)
     ask_limits(runner)
     sheave = subprocess.Popen([runner, ",".join(MODES)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
