@@ -646,8 +646,8 @@ public final class VM {
                 // (the interpreter's own tests) throws a placeholder one.
                 let record = ExceptionRecord(tag: Int(tag) < tags.count ? tags[Int(tag)] : Self.unknownTag, payload: Array(hostSlots))
                 if let end = land(record, at: state.pointee.pc!, returnAddress: false) { return end }
-            case .rethrown(let reference):
-                guard let record = exception(reference) else {
+            case .rethrown:
+                guard let reference = hostSlots.first, let record = exception(reference) else {
                     // Only forged code or a careless host makes an `exnref` that names nothing.
                     return endWithTrap(.badSignature)
                 }

@@ -299,9 +299,10 @@ extension Executor {
     }
 
     @inline(__always) mutating func throwRef(_ exn: XReg) throws(Stop) {
-        let reference = x64(exn)
-        guard reference != 0 else { try stop(.trap(.nullExceptionReference)) }
-        try stop(.rethrown(reference))
+        guard x64(exn) != 0 else { try stop(.trap(.nullExceptionReference)) }
+        // The reference reaches `VM.run` as a one-slot payload: its own register.
+        try handToHost(exn.index, 1)
+        try stop(.rethrown)
     }
 
     @inline(__always) mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop) {
