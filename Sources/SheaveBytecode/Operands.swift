@@ -152,6 +152,10 @@ public struct OpFlags: OptionSet, Sendable {
     /// A 128-bit SIMD op: the interpreter has no handler for it when built without
     /// the `InterpreterSIMD` trait (it traps "disabled opcode").
     public static let simd = OpFlags(rawValue: 1 << 7)
+    /// A tail call: the callee replaces this frame (so this frame's catch clauses
+    /// do not see an exception the callee throws, even where the host makes the
+    /// call as an ordinary one).
+    public static let tailCall = OpFlags(rawValue: 1 << 8)
 }
 
 /// A module index space an operand indexes.

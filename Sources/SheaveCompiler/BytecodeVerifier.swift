@@ -21,6 +21,9 @@ import SheaveBytecode
 ///   names two different ones, as the compiler's fusion rules require;
 /// - with checkpoints, the op after `push_frame` and the target of every
 ///   backward branch is a `checkpoint`, so metered code cannot run unmetered;
+///   but a landing's code (from a clause's landing to its first terminator)
+///   may branch back anywhere: the VM alone enters it, and each landing is
+///   metered (`VM.land`), so no branch may go into it and no op fall into it;
 /// - every catch clause (`ExceptionHandler`) covers code of its own function,
 ///   lands at an op of it, names a tag in range and the tag's payload size, and
 ///   the slots it writes lie in the function's frame.
@@ -58,7 +61,8 @@ public struct BytecodeVerifier {
         for (k, start) in functionOffsets.enumerated() {
             let end = k + 1 < functionOffsets.count ? functionOffsets[k + 1] : code.count
             do {
-                let (frameSize, starts) = try verifyFunction(code, start: start, end: end, entries: entries)
+                let landings = Set((handlers?[k] ?? []).map { Int($0.landing) - start })
+                let (frameSize, starts) = try verifyFunction(code, start: start, end: end, entries: entries, landings: landings)
                 for clause in handlers?[k] ?? [] {
                     try verifyHandler(clause, start: start, end: end, frameSize: frameSize, starts: starts)
                 }
@@ -107,7 +111,8 @@ public struct BytecodeVerifier {
         }
     }
 
-    private func verifyFunction(_ code: [UInt8], start: Int, end: Int, entries: Set<Int>) throws -> (frameSize: Int, starts: [Bool]) {
+    private func verifyFunction(_ code: [UInt8], start: Int, end: Int, entries: Set<Int>,
+                                landings: Set<Int>) throws -> (frameSize: Int, starts: [Bool]) {
         let slice = Array(code[start..<end])
         var reader = ByteReader(slice, byteOrder: options.target.byteOrder)
         var starts = [Bool](repeating: false, count: slice.count)
@@ -115,6 +120,7 @@ public struct BytecodeVerifier {
         var frameSize = 0
         var lastFlags: OpFlags = []
         var checkpointAt = Set<Int>()
+        var ops: [(at: Int, flags: OpFlags)] = []
         var index = 0
         while !reader.isAtEnd {
             let at = reader.offset
@@ -202,15 +208,32 @@ public struct BytecodeVerifier {
                 throw fail("operands \(a) and \(b) name one register, which the op's steps need apart (the compiler never fuses so)")
             }
             lastFlags = flags
+            ops.append((at, flags))
             index += 1
         }
         guard index > 0 else { throw Failure(at: start, reason: "empty function") }
         guard lastFlags.contains(.terminator) else { throw Failure(at: end, reason: "control falls off the end of the function") }
+        // Metered: each landing's code, from the landing to its first terminator.
+        var landingCode = Set<Int>()
+        if options.checkpoints {
+            for (k, op) in ops.enumerated() where landings.contains(op.at) {
+                guard k > 0, ops[k - 1].flags.contains(.terminator) else {
+                    throw Failure(at: start + op.at, reason: "metered code must not fall into a landing")
+                }
+                for later in ops[k...] {
+                    landingCode.insert(later.at)
+                    if later.flags.contains(.terminator) { break }
+                }
+            }
+        }
         for branch in branches {
             guard branch.target >= 0, branch.target < slice.count, starts[branch.target] else {
                 throw Failure(at: start + branch.at, reason: "branch target 0x\(String(start + branch.target, radix: 16)) is not an op of this function")
             }
-            if options.checkpoints, branch.target <= branch.at, !checkpointAt.contains(branch.target) {
+            if landingCode.contains(branch.target) {
+                throw Failure(at: start + branch.at, reason: "metered code must not branch into a landing's code")
+            }
+            if options.checkpoints, branch.target <= branch.at, !checkpointAt.contains(branch.target), !landingCode.contains(branch.at) {
                 throw Failure(at: start + branch.at, reason: "metered code must consume fuel at the target of a backward branch")
             }
         }

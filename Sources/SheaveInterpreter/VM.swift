@@ -186,6 +186,21 @@ public final class CodeImage: @unchecked Sendable {
         return handlers[k].first { $0.covers(found) && catches($0) }
     }
 
+    /// Whether the op a call returns to `address` from (the one just before it)
+    /// is a tail call (`OpFlags.tailCall`). The exception path's question only:
+    /// it decodes the opcode's facts.
+    public func isTailCall(before address: UnsafeRawPointer) -> Bool {
+        guard let found = offset(of: address - 1) else { return false }
+        let i = firstOp { start, _ in start > found } - 1
+        guard i >= 0 else { return false }
+        // The op's bytes follow its header; an extended opcode is 0xFF and a u16 (host order).
+        let op = base + starts[i] + threadedHeader * (i + 1)
+        let byte = op.load(as: UInt8.self)
+        let flags = byte == 0xFF ? ExtendedOpcode(rawValue: op.loadUnaligned(fromByteOffset: 1, as: UInt16.self))?.info.flags
+                                 : Opcode(rawValue: byte)?.info.flags
+        return flags?.contains(.tailCall) ?? false
+    }
+
     /// The bytecode offset of `address` in this image, or nil when it lies elsewhere.
     /// An address inside an op's header is the op's start.
     public func offset(of address: UnsafeRawPointer?) -> Int? {
@@ -693,6 +708,16 @@ public final class VM {
         return .trap(code, pc: trapPC)
     }
 
+    /// A landing is a checkpoint: with fuel metered it costs one unit, and it
+    /// notices an interruption, so that code whose every throw lands where it
+    /// throws again (only forged code) still stops. A stop here resumes at the landing.
+    private func landingCheckpoint() -> TrapCode? {
+        if state.pointee.interrupt.exchange(0, ordering: .relaxed) != 0 { return .interrupted }
+        guard state.pointee.fuelMetering else { return nil }
+        state.pointee.fuel &-= 1
+        return state.pointee.fuel < 0 ? .outOfFuel : nil
+    }
+
     /// Lands `exception`, thrown by the op at `pc` (or, with `returnAddress`, by the
     /// call that returns to `pc`), at the first catch clause that catches it: in
     /// this frame, then in each caller's up to the frame the host entered. The
@@ -703,10 +728,14 @@ public final class VM {
             let tags = context.tags
             var (address, isReturn) = (pc, returnAddress)
             var fp = state.pointee.fp, links = state.pointee.links
+            // Thrown by the callee of a tail call that the host made as an ordinary
+            // call: to wasm this frame is gone already, and so are its clauses.
+            var frameIsGone = returnAddress && code.isTailCall(before: pc)
             while true {
-                let found = code.handler(at: address, returnAddress: isReturn) { clause in
+                let found = frameIsGone ? nil : code.handler(at: address, returnAddress: isReturn) { clause in
                     !clause.kind.hasTag || (Int(clause.tag) < tags.count && tags[Int(clause.tag)] === exception.tag)
                 }
+                frameIsGone = false
                 if let clause = found {
                     // The clause's slots lie in the frame (compiler, or verifier: `slot` plus
                     // what it writes is within the function's frame); check anyway.
@@ -724,7 +753,7 @@ public final class VM {
                     state.pointee.links = links
                     state.pointee.hostFrame = nil
                     state.pointee.hostSlots = 0
-                    return nil
+                    return landingCheckpoint().map { .checkpoint($0) }
                 }
                 // The caller's frame; a return pc of 0 is the host's: the call ends here.
                 guard let returnPC = UnsafeRawPointer(bitPattern: links.load(as: UInt.self)) else { break }

@@ -168,3 +168,17 @@
 (assert_return (invoke "foreign-exn") (i32.const 12))
 (assert_exception (invoke "foreign-exn-uncaught"))
 (assert_trap (invoke "null-exn") "null exception reference")
+
+;; A tail call the host makes as an ordinary call (its callee is another
+;; instance's): an exception the callee throws is not caught by the calling
+;; frame's own clauses, which a tail call leaves, but by its caller's. (Found in review.)
+(module
+  (import "thrower" "deep" (func $deep (param i32) (result i32)))
+  (func $inner (export "inner") (param i32) (result i32)
+    (block $h (try_table (catch_all $h) (return_call $deep (local.get 0))))
+    (i32.const 1))
+  (func (export "tail-in-try") (param i32) (result i32)
+    (block $o (try_table (catch_all $o) (return (call $inner (local.get 0)))))
+    (i32.const 2)))
+(assert_return (invoke "tail-in-try" (i32.const 5)) (i32.const 2))
+(assert_exception (invoke "inner" (i32.const 5)))

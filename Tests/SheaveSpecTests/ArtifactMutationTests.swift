@@ -110,6 +110,41 @@ final class ArtifactMutationTests: XCTestCase {
         }
     }
 
+    /// Metered code (checkpoints): a landing's jump back to its block's end is a
+    /// backward branch to no checkpoint, which the verifier allows from a
+    /// landing's code alone (the VM meters each landing); a landing that code
+    /// could fall into (here: the throw itself, a throw that lands on itself) is
+    /// refused. Found in review: the first version refused every metered artifact
+    /// whose clause targets a block.
+    func testMeteredArtifactsWithCatchClausesLoadAndARunawayLandingIsRefused() throws {
+        let engine = Engine(Config(fuelMetering: true))
+        let module = try Module(engine: engine, wat: """
+            (module (tag $e)
+              (func (export "f") (param i32) (result i32)
+                (block $h (try_table (catch $e $h) (if (local.get 0) (then (throw $e)))) (return (i32.const 1)))
+                (i32.const 7)))
+            """)
+        let loaded = try Module(engine: engine, deserializing: module.serialize())
+        let store = Store(engine: engine)
+        store.fuel = 1000
+        let instance = try Linker().instantiate(loaded, in: store)
+        XCTAssertEqual(try instance.invoke("f", [.i32(1)]), [.i32(7)])
+        XCTAssertEqual(try instance.invoke("f", [.i32(0)]), [.i32(1)])
+
+        let compiled = module.compiled
+        let clause = try XCTUnwrap(compiled.handlers.first?.first)
+        let lines = try XCTUnwrap(compiled.functionListings().first?.lines)
+        let throwAt = try XCTUnwrap(lines.first { $0.text.contains("throw_exception") }?.offset)
+        var forged = clause
+        forged.landing = UInt32(throwAt)
+        let bytes = CompiledModule(info: compiled.info, options: compiled.options, code: compiled.code,
+                                   functionOffsets: compiled.functionOffsets, handlers: [[forged]]).serialized()
+        XCTAssertThrowsError(try Module(engine: engine, deserializing: bytes)) { error in
+            XCTAssertEqual((error as? ModuleError)?.kind, .unverifiable, "\(error)")
+            XCTAssertTrue("\(error)".contains("must not fall into a landing"), "\(error)")
+        }
+    }
+
     func testTenThousandMutatedArtifacts() throws {
         let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         guard let suite = SpecSuite.locate(repositoryRoot: repositoryRoot) else {

@@ -201,8 +201,18 @@ final class EmbeddingTests: XCTestCase {
                 (block $h (result exnref)
                   (try_table (result i32) (catch_all_ref $h) (call $check (local.get 0)))
                   (return))
-                (throw_ref)))
+                (throw_ref))
+              (func $tail (param i32) (result i32)
+                (block $h (try_table (catch_all $h) (return_call $check (local.get 0))))
+                (i32.const -1))
+              (func (export "tail") (param i32) (result i32)
+                (block $o (try_table (catch_all $o) (return (call $tail (local.get 0)))))
+                (i32.const -2)))
             """), in: store)
+        // A tail call leaves its frame, clauses and all, even where the host makes
+        // it as an ordinary call (found in review: the frame's own clause caught it).
+        XCTAssertEqual(try instance.invoke("tail", [.i32(1)]), [.i32(UInt32(bitPattern: -2))])
+        XCTAssertEqual(try instance.invoke("tail", [.i32(5)]), [.i32(6)])
         XCTAssertEqual(try instance.invoke("guarded", [.i32(5)]), [.i64(18)], "no exception: (5 + 1) * 3")
         XCTAssertEqual(try instance.invoke("guarded", [.i32(1)]), [.i64(93)], "caught: 100 + (-7)")
         for function in ["guarded", "rethrows"] {

@@ -109,6 +109,7 @@ func flagList(_ flags: OpFlags) -> String {
     if flags.contains(.extended) { names.append(".extended") }
     if flags.contains(.pure) { names.append(".pure") }
     if flags.contains(.simd) { names.append(".simd") }
+    if flags.contains(.tailCall) { names.append(".tailCall") }
     return "[" + names.joined(separator: ", ") + "]"
 }
 

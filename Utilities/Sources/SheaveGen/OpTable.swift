@@ -77,6 +77,10 @@ struct OpFlags: OptionSet {
     /// A `writesXAcc` op whose value left in the integer accumulator was loaded from
     /// memory: a pointer the code image may keep there across later ops.
     static let loadsXAcc = OpFlags(rawValue: 1 << 12)
+    /// A tail call: the callee replaces this frame. When the host makes the call
+    /// as an ordinary one (a foreign or host callee), an exception it throws is
+    /// not caught by this frame's clauses: the frame is gone as far as wasm can tell.
+    static let tailCall = OpFlags(rawValue: 1 << 13)
 }
 
 /// For an op that is exactly one Wasm instruction: which one, and its Wasm
@@ -825,20 +829,20 @@ func buildOpTable() -> [Op] {
     // the stack stays as deep as it was. `count` slots are moved (the arguments).
     op("return_call", "offset: pcrel, frame: u16@frame, count: u16@slots",
        "move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)",
-       [.call, .branch, .terminator, .extended])
+       [.call, .tailCall, .branch, .terminator, .extended])
     op("return_call_indirect", "table: u32@table, type: u32@type, index: x, frame: u16@frame, count: u16@slots",
        "as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results",
-       [.call, .mayStop, .extended])
+       [.call, .tailCall, .mayStop, .extended])
     op("return_call_ref", "ref: x, frame: u16@frame, count: u16@slots",
        "as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results",
-       [.call, .mayStop, .extended])
+       [.call, .tailCall, .mayStop, .extended])
     // A tail call to an imported function (a host's, or another instance's). When
     // this frame was entered from the host (its link returns there), the host makes
     // the call in this one's place, in constant stack space (`RunResult.tailCall`);
     // the two `_indirect`/`_ref` forms above do the same for a foreign callee.
     op("return_call_host", "id: u32@import, frame: u16@frame, slots: u16@slots",
        "as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results",
-       [.call, .mayStop, .extended])
+       [.call, .tailCall, .mayStop, .extended])
 
     // MARK: Exceptions (Wasm 3.0)
     // `throw`: the payload is the `slots` slots at fp + frame (a call's window).
