@@ -60,7 +60,10 @@ public enum RunResult: Equatable {
 
 /// A thrown exception: its tag, an object compared by identity (the context's
 /// `tags` give the module's), and its payload's slots. An `exnref` names one.
-public final class ExceptionRecord: Equatable {
+/// Sendable as the errors that carry it must be: its tag and payload never
+/// change, and `annotation` is written only by the thread running the store
+/// the exception is raised in, as the store's own state is.
+public final class ExceptionRecord: Equatable, @unchecked Sendable {
     public let tag: AnyObject
     public let payload: [UInt64]
     /// What the embedder notes on its way out (Sheave: the wasm frames it has
