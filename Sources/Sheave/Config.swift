@@ -60,11 +60,15 @@ public struct Config: Sendable {
     public var target: Target
     /// The WebAssembly proposals modules may use; others are invalid.
     public var features: Features
+    /// Compile a large module's functions on every core (as Wasmtime's
+    /// `parallel_compilation`): the bytecode is the same, ready sooner.
+    public var parallelCompilation: Bool
 
-    /// A configuration; no fuel, no interruption, a 1 MiB stack, every feature, this machine's target by default.
+    /// A configuration; no fuel, no interruption, a 1 MiB stack, every feature, this
+    /// machine's target, parallel compilation by default.
     public init(fuelMetering: Bool = false, interruptible: Bool = false, stackSize: Int = 1 << 20,
                 dispatch: Dispatch = .default, maximumMemoryPages: Int = 65536, target: Target = .host,
-                features: Features = .all) {
+                features: Features = .all, parallelCompilation: Bool = true) {
         self.fuelMetering = fuelMetering
         self.interruptible = interruptible
         self.stackSize = stackSize
@@ -72,12 +76,13 @@ public struct Config: Sendable {
         self.maximumMemoryPages = maximumMemoryPages
         self.target = target
         self.features = features
+        self.parallelCompilation = parallelCompilation
     }
 
     /// How modules must be compiled to run in such a store: with checkpoints
     /// where fuel is consumed and interruption noticed, when either is on.
     package var compileOptions: CompileOptions {
-        CompileOptions(checkpoints: fuelMetering || interruptible, features: features, target: target)
+        CompileOptions(checkpoints: fuelMetering || interruptible, features: features, target: target, parallel: parallelCompilation)
     }
 }
 

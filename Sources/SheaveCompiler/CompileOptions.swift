@@ -10,12 +10,16 @@ public struct CompileOptions: Equatable, Sendable {
     public var features: Features
     /// The target the bytecode is for: its immediates are in the target's byte order.
     public var target: Target
+    /// Compile a large module's functions on every core, as Wasmtime does by default.
+    /// The bytecode is the same either way; it is not part of an artifact.
+    public var parallel: Bool
 
-    /// Options; no checkpoints, every feature and the host's target by default.
-    public init(checkpoints: Bool = false, features: Features = .all, target: Target = .host) {
+    /// Options; no checkpoints, every feature, the host's target and parallel compilation by default.
+    public init(checkpoints: Bool = false, features: Features = .all, target: Target = .host, parallel: Bool = true) {
         self.checkpoints = checkpoints
         self.features = features
         self.target = target
+        self.parallel = parallel
     }
 }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import SheaveBytecode
 import WasmParser
 import WasmTypes
@@ -78,30 +79,16 @@ public struct CompiledModule {
         var info = try ModuleInfo(bytes: bytes)
         try Self.validateModule(info)
         try Self.checkFeatures(info, options.features)
+        let functions = Self.compileFunctions(of: info, bytes: bytes, options: options)
         var image = Encoder(byteOrder: options.target.byteOrder)
         var offsets: [Int] = []
         var calls: [(field: Int, callee: Int, instructionStart: Int)] = []
         var handlers: [[ExceptionHandler]] = []
-        for (i, body) in info.codes.enumerated() {
-            let index = info.importedFunctionCount + i
-            var compiler = try FunctionCompiler(module: info, index: index, code: body, options: options)
-            var parser = ExpressionParser(code: body)
-            do {
-                while let visit = try parser.parse() {
-                    guard !compiler.controls.isEmpty else {
-                        throw CompileError(.malformed, "instructions after the function's end", function: index, offset: parser.offset)
-                    }
-                    // Nothing is consumed yet: an instruction that consumes operands says so (`op`, branches, select).
-                    compiler.e.reusableFrom = Int.max
-                    try visit(visitor: &compiler)
-                }
-            } catch let error as CompileError {
-                throw error
-            } catch {
-                if let redundant = RedundantPrefixEncoding(bytes, failingAt: parser.offset) { throw redundant }
-                throw CompileError(parsing: error, function: index, fallbackOffset: parser.offset)
-            }
-            let (code, sites, clauses) = try compiler.finish()
+        offsets.reserveCapacity(functions.count)
+        handlers.reserveCapacity(functions.count)
+        // In the order of the functions: the first that fails is the error, whoever compiled it.
+        for function in functions {
+            let (code, sites, clauses) = try function.get()
             let start = image.position
             offsets.append(start)
             handlers.append(clauses.map { h in
@@ -126,5 +113,81 @@ public struct CompiledModule {
         self.code = image.bytes
         self.functionOffsets = offsets
         self.handlers = handlers
+    }
+
+    /// One function's bytecode (offsets from its start), its direct calls and its catch clauses.
+    typealias CompiledFunction = (code: [UInt8], callSites: [(instructionStart: Int, callee: Int)], handlers: [ExceptionHandler])
+
+    /// Below this many bytes of function bodies a module compiles on the calling thread
+    /// alone: starting the other threads would cost more than they save.
+    package static let parallelThreshold = 64 << 10
+
+    /// Every defined function compiled, or the error it failed with, in order. With
+    /// `options.parallel` and a large enough module, on every core (as Wasmtime
+    /// compiles): each function is compiled from the module's sections alone, so the
+    /// bytecode is the same whichever thread compiled it, and so is the error reported
+    /// (the caller takes the first in order).
+    static func compileFunctions(of info: ModuleInfo, bytes: [UInt8], options: CompileOptions) -> [Result<CompiledFunction, any Error>] {
+        let count = info.codes.count
+        let total = info.codes.reduce(0) { $0 + $1.expression.count }
+        guard options.parallel, total >= parallelThreshold, count > 1 else {
+            var results: [Result<CompiledFunction, any Error>] = []
+            results.reserveCapacity(count)
+            for i in 0..<count {
+                let result = Result { try compileFunction(i, of: info, bytes: bytes, options: options) }
+                results.append(result)
+                if case .failure = result { break }  // nothing after the first failure is read
+            }
+            return results
+        }
+        // Runs of consecutive functions of about 16 KiB of body each, taken by whichever thread is free.
+        var runs: [Range<Int>] = []
+        var first = 0, size = 0
+        for i in 0..<count {
+            size += info.codes[i].expression.count
+            if size >= 16 << 10 || i == count - 1 {
+                runs.append(first..<(i + 1))
+                (first, size) = (i + 1, 0)
+            }
+        }
+        let results = UnsafeMutableBufferPointer<Result<CompiledFunction, any Error>>.allocate(capacity: count)
+        defer { results.deallocate() }
+        // Each run's slots are written by the one thread that takes it, then read here after
+        // all have ended. The threads only read the module's sections (ModuleInfo is a value
+        // of arrays, not declared Sendable as WasmParser's types in it are not).
+        nonisolated(unsafe) let slots = results
+        nonisolated(unsafe) let sections = info
+        let work = runs
+        DispatchQueue.concurrentPerform(iterations: work.count) { r in
+            for i in work[r] {
+                (slots.baseAddress! + i).initialize(to: Result { try compileFunction(i, of: sections, bytes: bytes, options: options) })
+            }
+        }
+        defer { _ = results.deinitialize() }
+        return Array(results)
+    }
+
+    /// Decodes, validates and compiles the `i`-th defined function.
+    static func compileFunction(_ i: Int, of info: ModuleInfo, bytes: [UInt8], options: CompileOptions) throws -> CompiledFunction {
+        let index = info.importedFunctionCount + i
+        let body = info.codes[i]
+        var compiler = try FunctionCompiler(module: info, index: index, code: body, options: options)
+        var parser = ExpressionParser(code: body)
+        do {
+            while let visit = try parser.parse() {
+                guard !compiler.controls.isEmpty else {
+                    throw CompileError(.malformed, "instructions after the function's end", function: index, offset: parser.offset)
+                }
+                // Nothing is consumed yet: an instruction that consumes operands says so (`op`, branches, select).
+                compiler.e.reusableFrom = Int.max
+                try visit(visitor: &compiler)
+            }
+        } catch let error as CompileError {
+            throw error
+        } catch {
+            if let redundant = RedundantPrefixEncoding(bytes, failingAt: parser.offset) { throw redundant }
+            throw CompileError(parsing: error, function: index, fallbackOffset: parser.offset)
+        }
+        return try compiler.finish()
     }
 }

@@ -92,6 +92,9 @@ struct Compile: ParsableCommand {
     @Option(name: .customLong("wasm"), help: "Turn a proposal on or off: NAME=y|n (repeatable; all are on by default).")
     var wasm: [String] = []
 
+    @Flag(inversion: .prefixedNo, help: "Compile a large module's functions on every core, as Wasmtime does (the bytecode is the same).")
+    var parallelCompilation = true
+
     @Option(name: .shortAndLong, help: "The artifact to write (default: the input with .cwasm).")
     var output: String?
 
@@ -102,7 +105,8 @@ struct Compile: ParsableCommand {
         let module: Module
         do {
             // Checkpoints are what fuel metering and interruption need.
-            let engine = Engine(Config(fuelMetering: checkpoints, interruptible: checkpoints, target: target, features: enabledFeatures(wasm)))
+            let engine = Engine(Config(fuelMetering: checkpoints, interruptible: checkpoints, target: target, features: enabledFeatures(wasm),
+                                       parallelCompilation: parallelCompilation))
             module = try loadModule(file, engine: engine, anyTarget: true)
             guard module.target == target else { throw ValidationError("already an artifact, for \(module.target.rawValue)") }
         } catch {
@@ -204,6 +208,9 @@ struct Run: ParsableCommand {
     @Option(help: "With --profile: microseconds between samples.")
     var profileInterval: Int = 100
 
+    @Flag(inversion: .prefixedNo, help: "Compile a large module's functions on every core, as Wasmtime does (the bytecode is the same).")
+    var parallelCompilation = true
+
     @Argument(help: "The module: .wasm, .wat or an artifact (.cwasm).")
     var file: String
 
@@ -214,7 +221,8 @@ struct Run: ParsableCommand {
         guard stackSize >= 4096, stackSize <= Config.maximumStackSize else {
             fail("--stack-size must be between 4096 and \(Config.maximumStackSize) bytes, got \(stackSize)")
         }
-        let engine = Engine(Config(fuelMetering: fuel != nil, stackSize: stackSize, dispatch: dispatch, features: enabledFeatures(wasm)))
+        let engine = Engine(Config(fuelMetering: fuel != nil, stackSize: stackSize, dispatch: dispatch, features: enabledFeatures(wasm),
+                                   parallelCompilation: parallelCompilation))
         let module: Module
         do {
             module = try loadModule(file, engine: engine)

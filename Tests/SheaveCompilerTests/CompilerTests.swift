@@ -84,6 +84,45 @@ final class CompilerTests: XCTestCase {
         }
     }
 
+    /// A module of `count` functions, large enough to compile in parallel: each calls the
+    /// next, catches in a `try_table`, and does enough arithmetic to be a few hundred bytes.
+    /// `invalid`: functions whose body returns an i64 where an i32 is declared.
+    func largeModule(count: Int, invalid: Set<Int> = []) throws -> [UInt8] {
+        let arithmetic = (0..<24).map { "(local.set 0 (i32.add (i32.mul (local.get 0) (i32.const \($0 * 7 + 3))) (i32.xor (local.get 0) (i32.const \($0 + 1000))))) " }.joined()
+        let functions = (0..<count).map { i in
+            let result = invalid.contains(i) ? "(i64.const 1)" : "(local.get 0)"
+            let next = i + 1 < count ? "(drop (call \(i + 1) (local.get 0)))" : ""
+            return """
+                (func (param i32) (result i32)
+                  (block $caught (result i32) (try_table (catch $e $caught) \(arithmetic)\(next) (throw $e (local.get 0))) (unreachable))
+                  (drop) \(result))
+                """
+        }
+        return try wat2wasm("(module (tag $e (param i32))\n\(functions.joined(separator: "\n")))")
+    }
+
+    func testParallelCompilationGivesTheSameBytecodeAndTheSameFirstError() throws {
+        let bytes = try largeModule(count: 240)
+        XCTAssertGreaterThan(bytes.count, CompiledModule.parallelThreshold, "the module must be large enough to compile in parallel")
+        let parallel = try CompiledModule(bytes: bytes, options: CompileOptions(parallel: true))
+        let alone = try CompiledModule(bytes: bytes, options: CompileOptions(parallel: false))
+        XCTAssertEqual(parallel.functionOffsets.count, 240)
+        XCTAssertEqual(parallel.code, alone.code)
+        XCTAssertEqual(parallel.functionOffsets, alone.functionOffsets)
+        XCTAssertEqual(parallel.handlers, alone.handlers)
+        XCTAssertEqual(parallel.handlers[239].count, 1)
+        // Two functions fail: either way, the error is the first one's.
+        let broken = try largeModule(count: 240, invalid: [230, 150])
+        for parallel in [true, false] {
+            XCTAssertThrowsError(try CompiledModule(bytes: broken, options: CompileOptions(parallel: parallel))) { error in
+                guard let error = error as? CompileError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.kind, .invalid)
+                XCTAssertEqual(error.function, 150)
+                XCTAssertTrue(error.message.contains("type mismatch"), error.message)
+            }
+        }
+    }
+
     func testFiftyThousandLocalsCompileAndRun() throws {
         let module = try compile("""
             (module (func (export "f") (result i32) (local i64) (local \(Array(repeating: "i32", count: 49_999).joined(separator: " ")))
