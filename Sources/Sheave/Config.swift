@@ -60,8 +60,8 @@ public struct Config: Sendable {
     public var target: Target
     /// The WebAssembly proposals modules may use; others are invalid.
     public var features: Features
-    /// Compile a large module's functions on every core (as Wasmtime's
-    /// `parallel_compilation`): the bytecode is the same, ready sooner.
+    /// Compile a large module's functions, and make its code image, on every core
+    /// (as Wasmtime's `parallel_compilation`): the same code, ready sooner.
     public var parallelCompilation: Bool
 
     /// A configuration; no fuel, no interruption, a 1 MiB stack, every feature, this

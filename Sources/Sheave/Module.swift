@@ -15,11 +15,14 @@ public struct Module {
     /// `Module` share it; threads that instantiate at once may each build one,
     /// and all but the first stored are dropped.
     private let image = ManagedAtomicLazyReference<CodeImage>()
+    /// Whether a large image is made on every core (`Config.parallelCompilation`).
+    private var parallel = true
 
     /// The module's code image, built on the first call.
     var codeImage: CodeImage {
         if let image = image.load() { return image }
-        return image.storeIfNilThenLoad(CodeImage(compiled.code, functionStarts: compiled.functionOffsets, handlers: compiled.handlers))
+        return image.storeIfNilThenLoad(CodeImage(compiled.code, functionStarts: compiled.functionOffsets, handlers: compiled.handlers,
+                                                  parallelFrom: parallel ? CodeImage.parallelThreshold : .max))
     }
 
     /// A module of `compiled`, with an image of its own.
@@ -37,6 +40,7 @@ public struct Module {
         } catch {
             throw ModuleError(error)
         }
+        parallel = engine.config.parallelCompilation
     }
 
     /// Compiles a module in the text format (with its names, for backtraces).
@@ -65,6 +69,7 @@ public struct Module {
         } catch {
             throw ModuleError(error)
         }
+        parallel = engine.config.parallelCompilation
         if engine.config.compileOptions.checkpoints && !compiled.options.checkpoints {
             throw ModuleError(kind: .missingCheckpoints,
                               message: "the engine meters fuel or is interruptible, but the artifact was compiled without checkpoints (`sheave compile --checkpoints`)")

@@ -1,5 +1,6 @@
 import Atomics
 import CSheaveSystem
+import Dispatch
 import SheaveBytecode
 
 #if canImport(Glibc)
@@ -114,7 +115,9 @@ public final class CodeImage: @unchecked Sendable {
     /// (an unknown opcode, a truncated op) become ops that trap as invalid.
     /// `handlers[k]` are the catch clauses of the function at `functionStarts[k]`
     /// (compiled or verified: their landings are ops of that function).
-    public init(_ bytes: [UInt8], functionStarts: [Int] = [], handlers: [[ExceptionHandler]] = []) {
+    /// `parallelFrom`: the bytecode size from which the image is made on every core
+    /// (`Int.max`: never; the image is the same either way).
+    public init(_ bytes: [UInt8], functionStarts: [Int] = [], handlers: [[ExceptionHandler]] = [], parallelFrom: Int = CodeImage.parallelThreshold) {
         precondition(handlers.isEmpty || handlers.count == functionStarts.count, "one list of handlers per function")
         self.functionStarts = functionStarts
         self.handlers = handlers
@@ -143,15 +146,33 @@ public final class CodeImage: @unchecked Sendable {
         image.storeBytes(of: Self.invalidOpcode, toByteOffset: trapOffset + threadedHeader, as: UInt8.self)
         bytes.withUnsafeBytes { code in
             // A landing is entered from the VM, not from the op before it: it starts with the accumulators empty.
-            let landings = handlers.joined().compactMap { Self.op(startingAt: Int($0.landing), in: starts) }
-            let opHandlers = AccumulatorChoice(code: code, starts: starts, layouts: layouts, entries: landings).handlers()
-            for (i, start) in starts.enumerated() {
+            let landings = handlers.joined().compactMap { Self.op(startingAt: Int($0.landing), in: starts) }.sorted()
+            let runs = Self.runs(starts: starts, functionStarts: functionStarts, from: parallelFrom)
+            if runs.count == 1 {
+                fill(runs[0])
+            } else {
+                // Each run writes its own part of the image, and reads only what is written
+                // above (the code, the op starts and layouts): the threads share nothing else.
+                nonisolated(unsafe) let fillRun = fill
+                DispatchQueue.concurrentPerform(iterations: runs.count) { fillRun(runs[$0]) }
+            }
+
+            /// Chooses the handlers of the ops in `ops` (whole functions: no branch leaves
+            /// them, and a call enters a function at its first op) and writes them to the image.
+            func fill(_ ops: Range<Int>) {
+                let entries = landings.filter { ops.contains($0) }.map { $0 - ops.lowerBound }
+                let opHandlers = AccumulatorChoice(code: code, starts: Array(starts[ops]), layouts: Array(layouts[ops]), entries: entries).handlers()
+                for i in ops { write(i, handler: opHandlers[i - ops.lowerBound]) }
+            }
+
+            func write(_ i: Int, handler: TailHandler) {
+                let start = starts[i]
                 let at = start + threadedHeader * i
-                image.storeBytes(of: opHandlers[i], toByteOffset: at, as: TailHandler.self)
+                image.storeBytes(of: handler, toByteOffset: at, as: TailHandler.self)
                 guard layouts[i] >= 0 else {
                     // Unknown or cut short: a one-byte op that traps in both loops.
                     image.storeBytes(of: Self.invalidOpcode, toByteOffset: at + threadedHeader, as: UInt8.self)
-                    continue
+                    return
                 }
                 let layout = OpLayout.all[Int(layouts[i])]
                 (image + at + threadedHeader).copyMemory(from: code.baseAddress! + start, byteCount: layout.size(code, at: start))
@@ -166,6 +187,30 @@ public final class CodeImage: @unchecked Sendable {
     }
 
     deinit { UnsafeMutableRawPointer(mutating: base).deallocate() }
+
+    /// Below this many bytes of bytecode an image is made on the calling thread alone.
+    public static let parallelThreshold = 256 << 10
+
+    /// The ops (indices) in runs of whole functions of about a quarter of `threshold`
+    /// bytes of bytecode each, made on every core; one run for an image smaller than
+    /// `threshold`, or one without its functions' starts.
+    static func runs(starts: [Int], functionStarts: [Int], from threshold: Int) -> [Range<Int>] {
+        let whole = [0..<starts.count]
+        guard let last = starts.last, last >= threshold, functionStarts.count > 1 else { return whole }
+        var runs: [Range<Int>] = []
+        var first = 0
+        for offset in functionStarts.dropFirst() {
+            // A run ends before a function's first op, once it holds its share.
+            guard offset - starts[first] >= threshold / 4, let op = Self.op(startingAt: offset, in: starts), op > first else { continue }
+            runs.append(first..<op)
+            first = op
+        }
+        runs.append(first..<starts.count)
+        return runs
+    }
+
+    /// The image's bytes (headers, ops, the trap at its end): for tests comparing two images.
+    package var imageBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: imageCount) }
 
     /// A primary opcode no op has: the match loop traps on it as the tail loop's
     /// invalid-opcode handler does.

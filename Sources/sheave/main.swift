@@ -92,7 +92,7 @@ struct Compile: ParsableCommand {
     @Option(name: .customLong("wasm"), help: "Turn a proposal on or off: NAME=y|n (repeatable; all are on by default).")
     var wasm: [String] = []
 
-    @Flag(inversion: .prefixedNo, help: "Compile a large module's functions on every core, as Wasmtime does (the bytecode is the same).")
+    @Flag(inversion: .prefixedNo, help: "Compile a large module's functions (and make its code image) on every core, as Wasmtime does; the code is the same.")
     var parallelCompilation = true
 
     @Option(name: .shortAndLong, help: "The artifact to write (default: the input with .cwasm).")
@@ -208,7 +208,7 @@ struct Run: ParsableCommand {
     @Option(help: "With --profile: microseconds between samples.")
     var profileInterval: Int = 100
 
-    @Flag(inversion: .prefixedNo, help: "Compile a large module's functions on every core, as Wasmtime does (the bytecode is the same).")
+    @Flag(inversion: .prefixedNo, help: "Compile a large module's functions (and make its code image) on every core, as Wasmtime does; the code is the same.")
     var parallelCompilation = true
 
     @Argument(help: "The module: .wasm, .wat or an artifact (.cwasm).")

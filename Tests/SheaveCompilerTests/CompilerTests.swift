@@ -2,6 +2,7 @@ import Foundation
 import Sheave
 import SheaveBytecode
 import SheaveCompiler
+import SheaveInterpreter
 import WAT
 import WasmTypes
 import XCTest
@@ -101,7 +102,7 @@ final class CompilerTests: XCTestCase {
         return try wat2wasm("(module (tag $e (param i32))\n\(functions.joined(separator: "\n")))")
     }
 
-    func testParallelCompilationGivesTheSameBytecodeAndTheSameFirstError() throws {
+    func testParallelCompilationGivesTheSameBytecodeImageAndFirstError() throws {
         let bytes = try largeModule(count: 240)
         XCTAssertGreaterThan(bytes.count, CompiledModule.parallelThreshold, "the module must be large enough to compile in parallel")
         let parallel = try CompiledModule(bytes: bytes, options: CompileOptions(parallel: true))
@@ -111,6 +112,26 @@ final class CompilerTests: XCTestCase {
         XCTAssertEqual(parallel.functionOffsets, alone.functionOffsets)
         XCTAssertEqual(parallel.handlers, alone.handlers)
         XCTAssertEqual(parallel.handlers[239].count, 1)
+        // Its code image made in runs of functions on every core is the image made alone:
+        // the accumulator forms chosen function by function are the ones chosen at once.
+        let image = { (from: Int) -> [UInt8] in
+            let image = CodeImage(parallel.code, functionStarts: parallel.functionOffsets, handlers: parallel.handlers, parallelFrom: from)
+            return withExtendedLifetime(image) { Array(image.imageBytes) }
+        }
+        XCTAssertTrue(image(1024) == image(.max), "the images differ")
+        // So are those of C programs (loops, switches, calls of every kind, wasi-libc), in runs of 1 KiB.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for program in ["Examples/c/hello.wasm", "Benchmarks/programs/switch.wasm", "Benchmarks/programs/indirect.wasm"] {
+            let module = try CompiledModule(bytes: Array(try Data(contentsOf: root.appendingPathComponent(program))))
+            let image = { (from: Int) -> [UInt8] in
+                let image = CodeImage(module.code, functionStarts: module.functionOffsets, handlers: module.handlers, parallelFrom: from)
+                return withExtendedLifetime(image) { Array(image.imageBytes) }
+            }
+            let (inRuns, whole) = (image(4096), image(.max))
+            XCTAssertEqual(inRuns.count, whole.count, program)
+            let first = inRuns.indices.first { inRuns[$0] != whole[$0] }
+            XCTAssertNil(first, "\(program): the images differ from image byte \(first ?? 0)")
+        }
         // Two functions fail: either way, the error is the first one's.
         let broken = try largeModule(count: 240, invalid: [230, 150])
         for parallel in [true, false] {
