@@ -79,16 +79,13 @@ public struct CompiledModule {
         var info = try ModuleInfo(bytes: bytes)
         try Self.validateModule(info)
         try Self.checkFeatures(info, options.features)
-        let functions = Self.compileFunctions(of: info, bytes: bytes, options: options)
         var image = Encoder(byteOrder: options.target.byteOrder)
         var offsets: [Int] = []
         var calls: [(field: Int, callee: Int, instructionStart: Int)] = []
         var handlers: [[ExceptionHandler]] = []
-        offsets.reserveCapacity(functions.count)
-        handlers.reserveCapacity(functions.count)
-        // In the order of the functions: the first that fails is the error, whoever compiled it.
-        for function in functions {
-            let (code, sites, clauses) = try function.get()
+        offsets.reserveCapacity(info.codes.count)
+        handlers.reserveCapacity(info.codes.count)
+        try Self.compileFunctions(of: info, bytes: bytes, options: options) { code, sites, clauses in
             let start = image.position
             offsets.append(start)
             handlers.append(clauses.map { h in
@@ -122,23 +119,19 @@ public struct CompiledModule {
     /// alone: starting the other threads would cost more than they save.
     package static let parallelThreshold = 64 << 10
 
-    /// Every defined function compiled, or the error it failed with, in order. With
-    /// `options.parallel` and a large enough module, on every core (as Wasmtime
-    /// compiles): each function is compiled from the module's sections alone, so the
-    /// bytecode is the same whichever thread compiled it, and so is the error reported
-    /// (the caller takes the first in order).
-    static func compileFunctions(of info: ModuleInfo, bytes: [UInt8], options: CompileOptions) -> [Result<CompiledFunction, any Error>] {
+    /// Compiles every defined function and hands each to `take`, in order; throws the
+    /// first failure in that order. With `options.parallel` and a large enough module,
+    /// on every core (as Wasmtime compiles): each function is compiled from the
+    /// module's sections alone, so the bytecode is the same whichever thread compiled
+    /// it, and so is the error. A small module is compiled here, one function after
+    /// the other, with nothing kept between them.
+    static func compileFunctions(of info: ModuleInfo, bytes: [UInt8], options: CompileOptions,
+                                 _ take: (CompiledFunction) throws -> Void) throws {
         let count = info.codes.count
         let total = info.codes.reduce(0) { $0 + $1.expression.count }
         guard options.parallel, total >= parallelThreshold, count > 1 else {
-            var results: [Result<CompiledFunction, any Error>] = []
-            results.reserveCapacity(count)
-            for i in 0..<count {
-                let result = Result { try compileFunction(i, of: info, bytes: bytes, options: options) }
-                results.append(result)
-                if case .failure = result { break }  // nothing after the first failure is read
-            }
-            return results
+            for i in 0..<count { try take(try compileFunction(i, of: info, bytes: bytes, options: options)) }
+            return
         }
         // Runs of consecutive functions of about 16 KiB of body each, taken by whichever thread is free.
         var runs: [Range<Int>] = []
@@ -164,7 +157,7 @@ public struct CompiledModule {
             }
         }
         defer { _ = results.deinitialize() }
-        return Array(results)
+        for result in results { try take(try result.get()) }
     }
 
     /// Decodes, validates and compiles the `i`-th defined function.

@@ -92,8 +92,9 @@ struct Compile: ParsableCommand {
     @Option(name: .customLong("wasm"), help: "Turn a proposal on or off: NAME=y|n (repeatable; all are on by default).")
     var wasm: [String] = []
 
-    @Flag(inversion: .prefixedNo, help: "Compile a large module's functions (and make its code image) on every core, as Wasmtime does; the code is the same.")
-    var parallelCompilation = true
+    // Named in full: a derived or inverted name costs ArgumentParser string conversions at every start.
+    @Flag(name: .customLong("no-parallel-compilation"), help: "Compile a large module's functions (and make its code image) on one thread, not on every core as by default; the code is the same.")
+    var oneThread = false
 
     @Option(name: .shortAndLong, help: "The artifact to write (default: the input with .cwasm).")
     var output: String?
@@ -106,7 +107,7 @@ struct Compile: ParsableCommand {
         do {
             // Checkpoints are what fuel metering and interruption need.
             let engine = Engine(Config(fuelMetering: checkpoints, interruptible: checkpoints, target: target, features: enabledFeatures(wasm),
-                                       parallelCompilation: parallelCompilation))
+                                       parallelCompilation: !oneThread))
             module = try loadModule(file, engine: engine, anyTarget: true)
             guard module.target == target else { throw ValidationError("already an artifact, for \(module.target.rawValue)") }
         } catch {
@@ -208,8 +209,9 @@ struct Run: ParsableCommand {
     @Option(help: "With --profile: microseconds between samples.")
     var profileInterval: Int = 100
 
-    @Flag(inversion: .prefixedNo, help: "Compile a large module's functions (and make its code image) on every core, as Wasmtime does; the code is the same.")
-    var parallelCompilation = true
+    // Named in full: a derived or inverted name costs ArgumentParser string conversions at every start.
+    @Flag(name: .customLong("no-parallel-compilation"), help: "Compile a large module's functions (and make its code image) on one thread, not on every core as by default; the code is the same.")
+    var oneThread = false
 
     @Argument(help: "The module: .wasm, .wat or an artifact (.cwasm).")
     var file: String
@@ -222,7 +224,7 @@ struct Run: ParsableCommand {
             fail("--stack-size must be between 4096 and \(Config.maximumStackSize) bytes, got \(stackSize)")
         }
         let engine = Engine(Config(fuelMetering: fuel != nil, stackSize: stackSize, dispatch: dispatch, features: enabledFeatures(wasm),
-                                   parallelCompilation: parallelCompilation))
+                                   parallelCompilation: !oneThread))
         let module: Module
         do {
             module = try loadModule(file, engine: engine)
