@@ -98,15 +98,20 @@ let package = Package(
         // Helpers shared by the test targets.
         .target(name: "SheaveTestSupport", path: "Tests/SheaveTestSupport"),
         .testTarget(name: "SheaveBytecodeTests", dependencies: ["SheaveBytecode", "SheaveTestSupport"], resources: [.copy("Golden")]),
-        .testTarget(name: "SheaveInterpreterTests", dependencies: ["SheaveInterpreter", "SheaveDemos", "SheaveTestSupport"]),
-        .testTarget(name: "SheaveSpecTests", dependencies: ["SheaveWAST", "SheaveTestSupport"]),
+        // Each test target names every module it imports: a module reached only through
+        // another is not a dependency to the build, whose tests then keep calling what it
+        // no longer has after an incremental build (link errors naming the old symbols).
+        .testTarget(name: "SheaveInterpreterTests", dependencies: ["SheaveBytecode", "SheaveInterpreter", "SheaveDemos", "SheaveTestSupport"]),
+        .testTarget(
+            name: "SheaveSpecTests",
+            dependencies: ["SheaveWAST", "Sheave", "SheaveCompiler", "SheaveInterpreter", "SheaveBytecode", "SheaveTestSupport"]),
         .testTarget(
             name: "SheaveWASITests",
-            dependencies: ["SheaveWASI", .product(name: "WAT", package: "WasmKit")],
+            dependencies: ["SheaveWASI", "Sheave", "SheaveCompiler", "SheaveInterpreter", .product(name: "WAT", package: "WasmKit")],
             resources: [.copy("Programs")]),
         .testTarget(
             name: "SheaveCompilerTests",
-            dependencies: ["Sheave", "SheaveCompiler", "SheaveTestSupport", .product(name: "WAT", package: "WasmKit")],
+            dependencies: ["Sheave", "SheaveCompiler", "SheaveInterpreter", "SheaveBytecode", "SheaveTestSupport", .product(name: "WAT", package: "WasmKit")],
             exclude: ["Golden"]),
     ]
 )
