@@ -12,7 +12,7 @@ expected="$("$sheave" run Examples/c/hello.wasm Ada)"
 "$sheave" compile Examples/c/hello.wasm -o "$work/hello.cwasm"
 [ "$("$sheave" run "$work/hello.cwasm" Ada)" = "$expected" ] || { echo "artifact output differs"; exit 1; }
 # --no-parallel-compilation is taken, and changes nothing (hello.wasm is below the size where
-# compiling goes parallel: CompilerTests compares large modules and their images both ways).
+# compiling goes parallel: CompilerTests and CProgramTests compare code and images made both ways).
 "$sheave" compile --no-parallel-compilation Examples/c/hello.wasm -o "$work/hello-alone.cwasm" >/dev/null
 cmp -s "$work/hello.cwasm" "$work/hello-alone.cwasm" || { echo "compiled on one thread, hello.wasm is another artifact"; exit 1; }
 [ "$("$sheave" run --no-parallel-compilation Examples/c/hello.wasm Ada)" = "$expected" ] || { echo "output differs without parallel compilation"; exit 1; }

@@ -119,19 +119,6 @@ final class CompilerTests: XCTestCase {
             return withExtendedLifetime(image) { Array(image.imageBytes) }
         }
         XCTAssertTrue(image(1024) == image(.max), "the images differ")
-        // So are those of C programs (loops, switches, calls of every kind, wasi-libc), in runs of 1 KiB.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for program in ["Examples/c/hello.wasm", "Benchmarks/programs/switch.wasm", "Benchmarks/programs/indirect.wasm"] {
-            let module = try CompiledModule(bytes: Array(try Data(contentsOf: root.appendingPathComponent(program))))
-            let image = { (from: Int) -> [UInt8] in
-                let image = CodeImage(module.code, functionStarts: module.functionOffsets, handlers: module.handlers, parallelFrom: from)
-                return withExtendedLifetime(image) { Array(image.imageBytes) }
-            }
-            let (inRuns, whole) = (image(4096), image(.max))
-            XCTAssertEqual(inRuns.count, whole.count, program)
-            let first = inRuns.indices.first { inRuns[$0] != whole[$0] }
-            XCTAssertNil(first, "\(program): the images differ from image byte \(first ?? 0)")
-        }
         // Two functions fail: either way, the error is the first one's.
         let broken = try largeModule(count: 240, invalid: [230, 150])
         for parallel in [true, false] {

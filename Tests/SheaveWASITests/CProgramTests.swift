@@ -1,6 +1,7 @@
 import Foundation
 import Sheave
 import SheaveCompiler
+import SheaveInterpreter
 import SheaveWASI
 import XCTest
 
@@ -76,6 +77,22 @@ final class CProgramTests: XCTestCase {
             XCTAssertEqual(exception.tag.type, FunctionType(parameters: [.i32], results: []))
             XCTAssertEqual(exception.backtrace.first?.name, "fail(int, char const*)")
             XCTAssertTrue(exception.backtrace.contains { $0.name == "main" }, "\(exception.backtrace)")
+        }
+    }
+
+    /// A code image made in runs of functions on every core (forced here: these images
+    /// are below the size where that happens by itself) is the one made whole, byte for
+    /// byte: C (calls, loops, switches, wasi-libc) and C++ (catch clauses, landings).
+    func testCodeImagesMadeInRunsAreTheImagesMadeWhole() throws {
+        for module in [try probe(), try build("exceptions", "cpp")] {
+            let image = { (from: Int) -> [UInt8] in
+                let image = CodeImage(module.code, functionStarts: module.functionOffsets, handlers: module.handlers, parallelFrom: from)
+                return withExtendedLifetime(image) { Array(image.imageBytes) }
+            }
+            let (inRuns, whole) = (image(4096), image(.max))
+            XCTAssertEqual(inRuns.count, whole.count)
+            let first = inRuns.indices.first { inRuns[$0] != whole[$0] }
+            XCTAssertNil(first, "the images differ from image byte \(first ?? 0)")
         }
     }
 
