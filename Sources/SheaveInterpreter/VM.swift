@@ -760,10 +760,8 @@ public final class VM {
     /// notices an interruption, so that code whose every throw lands where it
     /// throws again (only forged code) still stops. A stop here resumes at the landing.
     private func landingCheckpoint() -> TrapCode? {
-        if state.pointee.interrupt.exchange(0, ordering: .relaxed) != 0 { return .interrupted }
-        guard state.pointee.fuelMetering else { return nil }
         state.pointee.fuel &-= 1
-        return state.pointee.fuel < 0 ? .outOfFuel : nil
+        return state.pointee.checkpointStop()
     }
 
     /// Lands `exception`, thrown by the op at `pc` (or, with `returnAddress`, by the

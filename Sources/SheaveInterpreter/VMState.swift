@@ -188,4 +188,18 @@ struct VMState {
     /// Always 0, read by the selects (`Executor.pick`): the optimizer cannot know
     /// its value, so it cannot turn a masked merge back into a select.
     var opaqueZero: UInt64 = 0
+
+    /// What a checkpoint whose cost is already taken from `fuel` stops for: an
+    /// interruption, or the fuel used up when it is metered (unmetered fuel that
+    /// ran down is topped up); nil to go on. The `checkpoint` op's rare half and
+    /// the VM's exception landings (`VM.land`) both ask it.
+    mutating func checkpointStop() -> TrapCode? {
+        if interrupt.exchange(0, ordering: .relaxed) != 0 { return .interrupted }
+        guard fuel < 0 else { return nil }
+        guard fuelMetering else {
+            fuel = .max
+            return nil
+        }
+        return .outOfFuel
+    }
 }

@@ -348,18 +348,12 @@ extension Executor {
         }
     }
 
-    /// The rare half of `checkpoint`: an interruption, fuel run out, or unmetered
-    /// fuel to top up. The first two stop the loop after the checkpoint, where
-    /// `run` resumes if the host lets it (`VM.invoke`); the fuel stays in debt
-    /// meanwhile, so that what the host adds pays it first.
+    /// The rare half of `checkpoint` (`VMState.checkpointStop`): an interruption or
+    /// fuel run out stops the loop after the checkpoint, where `run` resumes if the
+    /// host lets it (`VM.invoke`); the fuel stays in debt meanwhile, so that what
+    /// the host adds pays it first.
     private mutating func checkpointStop() throws(Stop) {
-        if vm.pointee.interrupt.exchange(0, ordering: .relaxed) != 0 { try stop(.checkpoint(.interrupted)) }
-        guard vm.pointee.fuel < 0 else { return }
-        guard vm.pointee.fuelMetering else {
-            vm.pointee.fuel = .max
-            return
-        }
-        try stop(.checkpoint(.outOfFuel))
+        if let code = vm.pointee.checkpointStop() { try stop(.checkpoint(code)) }
     }
 
     @inline(__always) mutating func pushFrame(_ size: UInt32) throws(Stop) {
