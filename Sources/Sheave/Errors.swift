@@ -59,15 +59,15 @@ public struct WasmException: Error, CustomStringConvertible {
     }
 
     /// The frames an exception has left so far, noted on its record as it leaves
-    /// a call for the one around it (`raised`).
+    /// a call for the one around it (`recordNotingFrames`).
     struct Frames {
         var frames: [Trap.Frame]
         var omitted: Int
     }
 
     /// The exception to throw at the host call that this one left: its record,
-    /// noting its frames so far.
-    var raised: ExceptionRecord {
+    /// on which its frames so far are noted.
+    func recordNotingFrames() -> ExceptionRecord {
         record.annotation = Frames(frames: backtrace, omitted: omittedFrames)
         return record
     }

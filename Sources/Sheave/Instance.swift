@@ -483,7 +483,7 @@ final class InstanceEntity {
         } catch let exception as WasmException {
             // A wasm exception out of the host function (thrown by it, or by wasm code
             // it called that caught none) is thrown at the call: wasm may catch it.
-            vm.raise(exception.raised)
+            vm.raise(exception.recordNotingFrames())
             return
         }
         guard results.count == type.results.count, zip(results, type.results).allSatisfy({ $0.matches($1) }) else {

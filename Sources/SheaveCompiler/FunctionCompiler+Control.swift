@@ -461,7 +461,7 @@ extension FunctionCompiler {
         // The VM writes a clause's values from the try_table's stack base: what is
         // above it is dead once the exception lands.
         let window = slotAt(frame.height)
-        var catches: [PendingCatch] = []
+        var pending: [PendingCatch] = []
         for clause in clauses {
             // The target is the block `depth` labels out from the try_table (one more now it is pushed).
             let target = controls[controls.count - 2 - clause.depth]
@@ -470,22 +470,21 @@ extension FunctionCompiler {
             let offsets = Self.layout(types).slots
             let moves = types.indices.map { k in (type: types[k], to: Self.slot16(targetBase + offsets[k]), from: Self.slot16(window + offsets[k])) }
             let payloadSlots = clause.kind.hasTag ? Self.layout(Array(clause.values.dropLast(clause.kind.passesReference ? 1 : 0))).count : 0
-            catches.append(PendingCatch(kind: clause.kind, tag: clause.tag, window: Self.slot16(window), payloadSlots: Self.slot16(payloadSlots),
-                                        moves: moves, target: target.kind == .function ? nil : target.label))
+            let entry = ExceptionHandler(start: 0, end: 0, kind: clause.kind, tag: clause.tag, slot: Self.slot16(window),
+                                         payloadSlots: Self.slot16(payloadSlots), landing: 0)
+            pending.append(PendingCatch(clause: entry, moves: moves, target: target.kind == .function ? nil : target.label))
             maxDepth = max(maxDepth, window - base + Self.layout(clause.values).count)
         }
         // A region starts at an op boundary: no op before it fuses with one inside.
-        openTryTables.append((start: e.position, catches: catches))
+        openTryTables.append((start: e.position, catches: pending))
     }
 
     /// At a `try_table`'s `end`: its clauses cover the code from its start to here.
     mutating func closeTryTable(_ frame: Control) {
         guard !frame.dead, let open = openTryTables.popLast() else { return }
-        let end = e.position
-        for clause in open.catches {
-            handlers.append(ExceptionHandler(start: UInt32(open.start), end: UInt32(end), kind: clause.kind, tag: clause.tag,
-                                             slot: clause.window, payloadSlots: clause.payloadSlots, landing: 0))
-            landings.append(clause)
+        for var pending in open.catches {
+            (pending.clause.start, pending.clause.end) = (UInt32(open.start), UInt32(e.position))
+            catches.append(pending)
         }
     }
 
@@ -493,10 +492,10 @@ extension FunctionCompiler {
     /// from the window to the target label's slots, then the branch. The VM enters
     /// it with the accumulators empty (`CodeImage` treats it as an entry).
     mutating func emitLandings() {
-        for (k, landing) in landings.enumerated() {
-            handlers[k].landing = UInt32(e.position)
-            for move in landing.moves where move.to != move.from { self.move(move.type, to: move.to, from: move.from) }
-            if let target = landing.target { emitJump(to: target) } else { emit { $0.ret() } }
+        for k in catches.indices {
+            catches[k].clause.landing = UInt32(e.position)
+            for move in catches[k].moves where move.to != move.from { self.move(move.type, to: move.to, from: move.from) }
+            if let target = catches[k].target { emitJump(to: target) } else { emit { $0.ret() } }
         }
     }
 

@@ -91,11 +91,10 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// A `try_table` clause waiting for its region's end: what it catches, where
     /// its values go, and the code its landing runs (`finish` emits it).
     struct PendingCatch {
-        var kind: ExceptionHandler.Kind
-        var tag: UInt32
-        /// The first slot the VM writes: the try_table's own stack base.
-        var window: UInt16
-        var payloadSlots: UInt16
+        /// The side-table entry: its region is set when the try_table closes, its
+        /// landing when the landings are emitted; its `slot` (the first the VM writes)
+        /// is the try_table's own stack base.
+        var clause: ExceptionHandler
         /// Each value's move from the window to the target label's slots.
         var moves: [(type: ValueType, to: UInt16, from: UInt16)]
         /// The label the landing branches to; nil: the function, which returns.
@@ -104,9 +103,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
     /// The open `try_table`s, innermost last: where each region starts, and its clauses.
     var openTryTables: [(start: Int, catches: [PendingCatch])] = []
     /// Every clause of the closed regions, innermost region first (the order they
-    /// close), with offsets relative to the body; each one's landing code.
-    var handlers: [ExceptionHandler] = []
-    var landings: [PendingCatch] = []
+    /// close), with offsets relative to the body, and each one's landing code.
+    var catches: [PendingCatch] = []
 
     /// Constants read inside loops, by bits, in the order they got a slot: each has a
     /// slot of its own, written once at entry, which ops read like any register
@@ -256,10 +254,11 @@ struct FunctionCompiler: AnyInstructionVisitor {
         let prologue = out.position
         out.append(contentsOf: body)
         // The handlers' offsets move with the body, and their slots with the pool.
-        let moved = handlers.map { h in
-            ExceptionHandler(start: h.start + UInt32(prologue), end: h.end + UInt32(prologue), kind: h.kind, tag: h.tag,
-                             slot: Int(h.slot) >= base ? h.slot + UInt16(pool) : h.slot, payloadSlots: h.payloadSlots,
-                             landing: h.landing + UInt32(prologue))
+        let moved = catches.map { pending in
+            let h = pending.clause
+            return ExceptionHandler(start: h.start + UInt32(prologue), end: h.end + UInt32(prologue), kind: h.kind, tag: h.tag,
+                                    slot: Int(h.slot) >= base ? h.slot + UInt16(pool) : h.slot, payloadSlots: h.payloadSlots,
+                                    landing: h.landing + UInt32(prologue))
         }
         return (out.bytes, callSites.map { ($0.instructionStart + prologue, $0.callee) }, moved)
     }
