@@ -201,7 +201,7 @@ extension FunctionCompiler {
         emit { $0.ret() }
     }
 
-    func branchTarget(_ relativeDepth: UInt32) throws(CompileError) -> Int {
+    @inline(__always) func branchTarget(_ relativeDepth: UInt32) throws(CompileError) -> Int {
         guard Int(relativeDepth) < controls.count else { throw failure("unknown label \(relativeDepth)") }
         return Int(relativeDepth)
     }

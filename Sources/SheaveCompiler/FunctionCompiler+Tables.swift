@@ -7,7 +7,7 @@ import WasmTypes
 private func x(_ r: UInt16) -> XReg { XReg(r) }
 
 extension FunctionCompiler {
-    func tableType(_ index: UInt32) throws(CompileError) -> TableType {
+    @inline(__always) func tableType(_ index: UInt32) throws(CompileError) -> TableType {
         guard Int(index) < module.tables.count else { throw failure("unknown table \(index)") }
         return module.tables[Int(index)]
     }

@@ -6,7 +6,7 @@ import WasmTypes
 
 extension FunctionCompiler {
     /// The slot of local `index`, and its type.
-    func local(_ index: UInt32) throws(CompileError) -> (slot: UInt16, type: ValueType) {
+    @inline(__always) func local(_ index: UInt32) throws(CompileError) -> (slot: UInt16, type: ValueType) {
         guard Int(index) < locals.count else { throw failure("unknown local \(index)") }
         return (UInt16(localSlots[Int(index)]), locals[Int(index)])
     }
@@ -112,7 +112,7 @@ extension FunctionCompiler {
     // MARK: Memory
 
     /// The type of memory `index`'s addresses: i64 for a 64-bit memory (memory64), else i32.
-    func addressType(memory index: UInt32) throws(CompileError) -> ValueType {
+    @inline(__always) func addressType(memory index: UInt32) throws(CompileError) -> ValueType {
         guard Int(index) < module.memories.count else { throw failure("unknown memory \(index)") }
         return module.memories[Int(index)].isMemory64 ? .i64 : .i32
     }
@@ -132,7 +132,7 @@ extension FunctionCompiler {
     /// with 32-bit addresses: its base in a host register) rather than the `_m` forms.
     static func hasFastOps(_ index: UInt32, _ address: ValueType) -> Bool { index == 0 && address == .i32 }
 
-    func checkMemArg(_ memarg: MemArg, naturalAlignment: Int) throws(CompileError) -> Access {
+    @inline(__always) func checkMemArg(_ memarg: MemArg, naturalAlignment: Int) throws(CompileError) -> Access {
         let address = try addressType(memory: memarg.memory)
         guard memarg.align <= naturalAlignment else { throw failure("alignment must not be larger than natural") }
         guard address == .i64 || memarg.offset <= UInt64(UInt32.max) else { throw failure("offset out of range") }

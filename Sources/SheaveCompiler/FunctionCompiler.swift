@@ -310,8 +310,12 @@ struct FunctionCompiler: AnyInstructionVisitor {
 
     // MARK: The operand stack
 
+    // The small readers below are inlined: FunctionCompiler is a 440-byte struct, and
+    // a call to a non-mutating method from a mutating `visit…` copies all of it (a
+    // memcpy and a retain of every array in it) to pass it, at every instruction.
+
     /// Whether code at this point can run, so the compiler emits it.
-    var isReachable: Bool {
+    @inline(__always) var isReachable: Bool {
         // The innermost block's fields are read in place here and below: `controls.last`
         // copies the whole block (three arrays and a set to retain and release), and these
         // are read for almost every instruction.
@@ -321,12 +325,12 @@ struct FunctionCompiler: AnyInstructionVisitor {
     }
 
     /// The stack depth below the innermost block's parameters (0 after the function's end).
-    var frameHeight: Int { controls.isEmpty ? 0 : controls[controls.count - 1].height }
+    @inline(__always) var frameHeight: Int { controls.isEmpty ? 0 : controls[controls.count - 1].height }
     /// Whether the innermost block's rest is unreachable (its stack's bottom polymorphic).
-    var frameUnreachable: Bool { controls.isEmpty ? false : controls[controls.count - 1].unreachable }
+    @inline(__always) var frameUnreachable: Bool { controls.isEmpty ? false : controls[controls.count - 1].unreachable }
 
     /// The slot of the entry at stack index `i` when it is in its canonical place.
-    func slot(_ i: Int) -> UInt16 { Self.slot16(stack[i].slot) }
+    @inline(__always) func slot(_ i: Int) -> UInt16 { Self.slot16(stack[i].slot) }
 
     /// A slot number or slot count as the bytecode's u16. A deep operand stack (a
     /// module can push 70,000 values) may pass 65,535 while compiling; the number
@@ -336,7 +340,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
 
     /// The canonical slot of stack index `i`, which may be one past the top
     /// (where the next entry goes).
-    func slotAt(_ i: Int) -> Int { i == 0 ? base : stack[i - 1].slot + Self.width(stack[i - 1].type) }
+    @inline(__always) func slotAt(_ i: Int) -> Int { i == 0 ? base : stack[i - 1].slot + Self.width(stack[i - 1].type) }
 
     /// How many slots a value of `type` takes: two for a v128, else one.
     static func width(_ type: ValueType?) -> Int { type == .v128 ? 2 : 1 }
@@ -360,7 +364,18 @@ struct FunctionCompiler: AnyInstructionVisitor {
 
     /// Checks that the top of the stack holds `types` (last on top), allowing
     /// for an unreachable frame's polymorphic bottom.
-    func check(_ types: [ValueType]) throws(CompileError) {
+    /// Inlined for its common case, the top entries of the very types (see `isReachable`).
+    @inline(__always) func check(_ types: [ValueType]) throws(CompileError) {
+        let height = frameHeight
+        if !controls.isEmpty, stack.count - types.count >= height {
+            var same = true
+            for k in 0..<types.count where stack[stack.count - types.count + k].type != types[k] { same = false }
+            if same { return }
+        }
+        try checkSubtypes(types)
+    }
+
+    func checkSubtypes(_ types: [ValueType]) throws(CompileError) {
         guard !controls.isEmpty else { throw failure("operand stack used after the function's end") }
         let height = frameHeight
         for (k, expected) in types.reversed().enumerated() {
