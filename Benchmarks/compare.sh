@@ -10,6 +10,7 @@
 #
 #   Benchmarks/compare.sh [RUNS]        (from anywhere; RUNS defaults to 5)
 #   COREMARK=coremark.wasm Benchmarks/compare.sh [RUNS]
+#   Benchmarks/compare.sh --real [RUNS]  (real programs built by others: Benchmarks/real/run.sh)
 #
 # With COREMARK set to a CoreMark module you built (eembc/coremark for
 # wasm32-wasi, with ITERATIONS fixed; neither its code nor a build script is in
@@ -18,6 +19,7 @@
 # Needs ../shared/tools/anchors.sh (builds .anchors/ once, about 10 minutes),
 # /usr/bin/time (Debian's `time`) for peak memory.
 set -euo pipefail
+if [ "${1:-}" = --real ]; then shift; exec "$(dirname "$0")/real/run.sh" "$@"; fi
 RUNS="${1:-5}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
