@@ -55,6 +55,25 @@ public struct Config: Sendable {
     /// The most 64 KiB pages any memory may have: larger memories fail to
     /// instantiate and `memory.grow` past it returns -1.
     public var maximumMemoryPages: Int
+    /// When a module's functions are compiled (WasmKit's `compilationMode`, wasmi's
+    /// `CompilationMode`).
+    public enum Compilation: String, Sendable, CaseIterable {
+        /// All at once, when the module is made: every function is validated before
+        /// anything runs, and calls between functions are pc-relative.
+        case eager
+        /// Each function when it is first called: the module's sections are
+        /// validated when it is made, a function's body when it is compiled, so an
+        /// invalid body is an error only when called (`ModuleError` thrown by the call).
+        /// Calls between functions go through the callee's reference, a few loads each.
+        case lazy
+        /// Lazily for a module with at least `Config.lazyThreshold` bytes of function
+        /// bodies, where compiling all of it costs most; eagerly below.
+        case automatic
+    }
+
+    /// From this many bytes of function bodies, `Compilation.automatic` compiles lazily.
+    public static let lazyThreshold = 256 << 10
+
     /// The bytecode target modules are compiled for. Only the host's
     /// (`Target.host`) instantiates here; the others make artifacts for other machines.
     public var target: Target
@@ -63,12 +82,15 @@ public struct Config: Sendable {
     /// Compile a large module's functions, and make its code image, on every core
     /// (as Wasmtime's `parallel_compilation`): the same code, ready sooner.
     public var parallelCompilation: Bool
+    /// When functions are compiled: `.automatic` (lazily for large modules) by default.
+    public var compilation: Compilation
 
     /// A configuration; no fuel, no interruption, a 1 MiB stack, every feature, this
-    /// machine's target, parallel compilation by default.
+    /// machine's target, parallel compilation, lazy compilation for large modules by default.
     public init(fuelMetering: Bool = false, interruptible: Bool = false, stackSize: Int = 1 << 20,
                 dispatch: Dispatch = .default, maximumMemoryPages: Int = 65536, target: Target = .host,
-                features: Features = .all, parallelCompilation: Bool = true) {
+                features: Features = .all, parallelCompilation: Bool = true, compilation: Compilation = .automatic) {
+        self.compilation = compilation
         self.fuelMetering = fuelMetering
         self.interruptible = interruptible
         self.stackSize = stackSize

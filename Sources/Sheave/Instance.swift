@@ -49,7 +49,7 @@ public final class Instance {
 
     /// Which code image the instance runs: the same for every instance of one
     /// `Module` (a hook for tests, not part of the API).
-    @_spi(Testing) public var codeImageIdentity: ObjectIdentifier { ObjectIdentifier(entity.code) }
+    @_spi(Testing) public var codeImageIdentity: ObjectIdentifier { entity.code.identity }
 }
 
 /// A function as instances and the store hold it: an instance by its entity,
@@ -94,7 +94,8 @@ final class InstanceEntity {
     /// The store that owns this instance: alive whenever the instance runs or is
     /// reached (through a handle, or the store itself).
     unowned let store: Store
-    let code: CodeImage
+    /// The module's code image, or its functions compiled lazily, as this instance runs them.
+    let code: InstanceCode
     /// Imported functions, by function index.
     let importedFunctions: [Callee]
     /// The instance's memories (imported ones first), and memory 0, if it has one.
@@ -131,7 +132,7 @@ final class InstanceEntity {
         if store.config.compileOptions.checkpoints && !module.options.checkpoints {
             throw LinkError(message: "the store meters fuel or can be interrupted, but the module was compiled without checkpoints (CompileOptions(checkpoints: true); for an artifact, `sheave compile --checkpoints`)")
         }
-        code = shared.codeImage
+        code = shared.instanceCode()
 
         var functions: [Callee] = []
         var memories: [LinearMemory] = []
@@ -237,7 +238,9 @@ final class InstanceEntity {
         // The store owns the instance from the moment its functions can be referenced.
         store.instances.append(self)
         for i in info.importedFunctionCount..<info.functionTypes.count {
-            let entry = code.address(at: module.functionOffsets[i - info.importedFunctionCount])
+            // A lazily compiled function no instance has called yet has no code: a call
+            // to it goes through the host (`call(function:)`), which compiles it.
+            let entry = code.compiledEntry(of: i - info.importedFunctionCount)
             let ref = store.makeFunctionRef(.wasm(self, index: i), code: entry)
             ownRefs.append(ref)
             functionRefs.append(ref)
@@ -411,12 +414,13 @@ final class InstanceEntity {
         while true {
             let current = instance
             vm.context = current.context
-            let entry = current.code.address(at: current.module.functionOffsets[function - current.module.info.importedFunctionCount])
+            let entry = try current.entry(of: function)
             let outcome: VM.Outcome
             do {
                 outcome = try vm.invokeAllowingTailCalls(entry, arguments: slots, resultCount: Value.slotCount(type.results),
                                                          host: { id, vm in try current.answerHostCall(id, vm) },
-                                                         checkpoint: { code, _ in try current.store.resumes(after: code) })
+                                                         checkpoint: { code, _ in try current.store.resumes(after: code) },
+                                                         compile: { id, _ in try current.compileCallee(id) })
             } catch let trap as VMTrap {
                 throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(current.frame), omittedFrames: trap.omittedFrames)
             } catch let exception as VMException {
@@ -449,17 +453,33 @@ final class InstanceEntity {
     /// The offset in `module.code` of a bytecode address (a profiler sample), or
     /// nil when it lies outside this instance's code.
     func codeOffset(of address: UInt) -> Int? {
-        code.offset(of: UnsafeRawPointer(bitPattern: address))
+        code.codeOffset(of: UnsafeRawPointer(bitPattern: address))
+    }
+
+    /// The first op of function `index` (a defined one), compiled now if it is lazy
+    /// and uncompiled; its reference then calls it directly.
+    private func entry(of index: Int) throws(ModuleError) -> UnsafeRawPointer {
+        let entry = try code.entry(of: index - module.info.importedFunctionCount)
+        if case .lazy = code.source { store.vm.setCode(entry, of: functionRefs[index]) }
+        return entry
     }
 
     /// The function and offset of a pc in this instance's code; the return
     /// addresses of a backtrace point just past their call, so they are moved back one byte.
     private func frame(_ pc: UnsafeRawPointer) -> Trap.Frame? {
-        guard let offset = code.offset(of: pc) else { return nil }
-        let offsets = module.functionOffsets
-        guard let i = offsets.lastIndex(where: { $0 <= offset }) else { return nil }
+        guard let (i, offset) = code.function(at: pc) else { return nil }
         let function = module.info.importedFunctionCount + i
-        return Trap.Frame(function: function, name: module.info.functionNames[UInt32(function)], offset: offset - offsets[i])
+        return Trap.Frame(function: function, name: module.info.functionNames[UInt32(function)], offset: offset)
+    }
+
+    /// Compiles the function of this instance a reference's host id names (the VM
+    /// stopped in a call to it: `RunResult.compile`), gives its reference its code,
+    /// and returns its first op.
+    private func compileCallee(_ id: UInt32) throws -> UnsafeRawPointer {
+        guard case .wasm(let instance, let index) = hostCallee(id), instance === self, index >= importedFunctions.count else {
+            throw LinkError(message: "no function of this instance to compile for reference \(id)")
+        }
+        return try entry(of: index)
     }
 
     /// The function a host call's id names: a function reference's (a foreign or

@@ -17,30 +17,59 @@ public struct Module {
     private let image = ManagedAtomicLazyReference<CodeImage>()
     /// Whether a large image is made on every core (`Config.parallelCompilation`).
     private var parallel = true
+    /// A lazily compiled module's functions, compiled on first call (`Config.Compilation`);
+    /// nil for a module compiled whole (`compiled.code` holds every function).
+    private var lazy: LazyFunctions?
 
-    /// The module's code image, built on the first call.
-    var codeImage: CodeImage {
+    /// The code a new instance runs: the module's code image, built on the first
+    /// call and shared, or the lazily compiled functions.
+    func instanceCode() -> InstanceCode {
+        if let lazy { return InstanceCode(.lazy(lazy)) }
+        return InstanceCode(.whole(codeImage, functionOffsets: compiled.functionOffsets))
+    }
+
+    private var codeImage: CodeImage {
         if let image = image.load() { return image }
         return image.storeIfNilThenLoad(CodeImage(compiled.code, functionStarts: compiled.functionOffsets, handlers: compiled.handlers,
                                                   parallelFrom: parallel ? CodeImage.parallelThreshold : .max))
     }
 
-    /// A module of `compiled`, with an image of its own.
+    /// A module of `compiled` (compiled whole), with an image of its own.
     package init(compiled: CompiledModule) {
+        precondition(!compiled.options.lazy, "a lazily compiled module needs its bytes: Module(engine:bytes:)")
         self.compiled = compiled
     }
 
     /// Decodes, validates and compiles a binary module for the engine's target
-    /// (any target compiles; only the host's instantiates).
+    /// (any target compiles; only the host's instantiates). Compiled lazily
+    /// (`Config.compilation`), only the module's sections are validated here; each
+    /// function is validated and compiled when first called.
     ///
     /// - Throws: `ModuleError` (malformed, invalid, or unsupported).
     public init(engine: Engine, bytes: [UInt8]) throws(ModuleError) {
+        let config = engine.config
         do {
-            compiled = try CompiledModule(bytes: bytes, options: engine.config.compileOptions)
+            switch config.compilation {
+            case .eager: compiled = try CompiledModule(bytes: bytes, options: config.compileOptions)
+            case .lazy: compiled = try CompiledModule(lazy: bytes, options: config.compileOptions)
+            case .automatic: compiled = try CompiledModule(bytes: bytes, options: config.compileOptions, lazyFrom: Config.lazyThreshold)
+            }
         } catch {
             throw ModuleError(error)
         }
-        parallel = engine.config.parallelCompilation
+        if compiled.options.lazy { lazy = LazyFunctions(module: compiled, bytes: bytes) }
+        parallel = config.parallelCompilation
+    }
+
+    /// Whether the module's functions are compiled on first call (`Config.Compilation`).
+    public var isCompiledLazily: Bool { lazy != nil }
+
+    /// How many of a lazily compiled module's functions have been compiled (for tests).
+    package var lazilyCompiledFunctionCount: Int { lazy?.compiledCount ?? 0 }
+
+    /// The module compiled whole: itself, or a lazily compiled module's functions all compiled now.
+    private func whole() throws(ModuleError) -> CompiledModule {
+        try lazy?.eager() ?? compiled
     }
 
     /// Compiles a module in the text format (with its names, for backtraces).
@@ -87,7 +116,9 @@ public struct Module {
     public static var artifactExtension: String { Artifact.fileExtension }
 
     /// The module as an artifact (a `.cwasm` file) for `Module(engine:deserializing:)`.
-    public func serialize() -> [UInt8] { compiled.serialized() }
+    /// An artifact holds every function compiled: a lazily compiled module's are
+    /// compiled for it (throwing `ModuleError` for an invalid one).
+    public func serialize() throws(ModuleError) -> [UInt8] { try whole().serialized() }
 
     /// What the module imports: module name and field name.
     public var imports: [(module: String, name: String)] {
@@ -101,18 +132,20 @@ public struct Module {
     public var target: Target { compiled.options.target }
 
     /// How many functions the module defines (imports not counted).
-    public var definedFunctionCount: Int { compiled.functionOffsets.count }
+    public var definedFunctionCount: Int { compiled.info.functionTypes.count - compiled.info.importedFunctionCount }
 
-    /// The size of its bytecode in bytes.
-    public var bytecodeSize: Int { compiled.code.count }
+    /// The size of its bytecode in bytes (all of it: a lazily compiled module is compiled whole for it).
+    public var bytecodeSize: Int { get throws(ModuleError) { try whole().code.count } }
 
     /// The module's bytecode as text, function by function (what `sheave objdump`
     /// prints): with each op's offset, its raw bytes, and after each
     /// super-instruction the ops it stands for, as asked. With `function` (a name
     /// from the name section or an export, or an index), that function alone;
     /// nil when there is no such function.
-    public func disassembly(addresses: Bool = false, bytes: Bool = false, fusions: Bool = false, function: String? = nil) -> String? {
-        compiled.disassembly(options: .init(addresses: addresses, bytes: bytes, fusions: fusions), function: function)
+    ///
+    /// A lazily compiled module is compiled whole for it (throwing `ModuleError` for an invalid function).
+    public func disassembly(addresses: Bool = false, bytes: Bool = false, fusions: Bool = false, function: String? = nil) throws(ModuleError) -> String? {
+        try whole().disassembly(options: .init(addresses: addresses, bytes: bytes, fusions: fusions), function: function)
     }
 
     /// The features the text format parser needs to read what Sheave compiles

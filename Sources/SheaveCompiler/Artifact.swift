@@ -84,6 +84,7 @@ public enum Artifact {
 extension CompiledModule {
     /// The module as an artifact: everything instantiation needs, for `options.target`.
     public func serialized() -> [UInt8] {
+        precondition(!options.lazy, "a lazily compiled module has no code to serialize: compile it whole")
         var body = ArtifactWriter()
         body.module(info)
         body.u32(UInt32(functionOffsets.count))

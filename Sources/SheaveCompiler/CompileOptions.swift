@@ -13,13 +13,19 @@ public struct CompileOptions: Equatable, Sendable {
     /// Compile a large module's functions on every core, as Wasmtime does by default.
     /// The bytecode is the same either way; it is not part of an artifact.
     public var parallel: Bool
+    /// Each function is compiled alone, when it is first called (`CompiledModule(lazy:options:)`),
+    /// into code of its own: a direct call to another function goes through that
+    /// function's reference (`ref_func`, then `call_ref`), a call to itself stays
+    /// pc-relative. Not part of an artifact (an artifact is compiled whole).
+    public var lazy: Bool
 
     /// Options; no checkpoints, every feature, the host's target and parallel compilation by default.
-    public init(checkpoints: Bool = false, features: Features = .all, target: Target = .host, parallel: Bool = true) {
+    public init(checkpoints: Bool = false, features: Features = .all, target: Target = .host, parallel: Bool = true, lazy: Bool = false) {
         self.checkpoints = checkpoints
         self.features = features
         self.target = target
         self.parallel = parallel
+        self.lazy = lazy
     }
 }
 

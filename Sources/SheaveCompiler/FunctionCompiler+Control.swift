@@ -353,12 +353,23 @@ extension FunctionCompiler {
             } else {
                 emit { $0.callHost(functionIndex, frame, slots) }
             }
+        } else if callsByReference(functionIndex) {
+            emit { $0.callFunc(functionIndex, frame) }
         } else {
             let start = e.position
             emit { $0.call(PcRelOffset(0), frame) }
             callSites.append((instructionStart: start, callee: Int(functionIndex)))
         }
         finishCall(operands: callee.parameters.count, arguments: Self.layout(callee.parameters).count, results: callee.results)
+    }
+
+    /// Compiled alone (`CompileOptions.lazy`), a function's code lies apart from its
+    /// callees', so a direct call to another defined function goes through the
+    /// callee's reference (`call_func`, `return_call_func`): the VM enters it
+    /// directly once it is compiled, and the host compiles it and makes the call
+    /// until then. A call to the function itself stays pc-relative.
+    func callsByReference(_ functionIndex: UInt32) -> Bool {
+        lazy && Int(functionIndex) != index
     }
 
     // MARK: Tail calls
@@ -397,6 +408,11 @@ extension FunctionCompiler {
         guard isReachable else { return markUnreachable() }
         let frame = try prepareCall(arguments: callee.parameters.count)
         let arguments = Self.layout(callee.parameters).count
+        if callsByReference(functionIndex) {
+            emit { $0.returnCallFunc(functionIndex, frame, Self.slot16(arguments)) }
+            // Reached only when the callee was called, not entered in place of this function.
+            return returnAfterCall(operands: callee.parameters.count, arguments: arguments, results: callee.results)
+        }
         let start = e.position
         emit { $0.returnCall(PcRelOffset(0), frame, Self.slot16(arguments)) }
         callSites.append((instructionStart: start, callee: Int(functionIndex)))

@@ -133,6 +133,8 @@ struct FunctionCompiler: AnyInstructionVisitor {
 
     /// Emit `checkpoint` ops (fuel, interruption) at the function's entry and at loop headers.
     let checkpoints: Bool
+    /// Compiled alone, on first call (`CompileOptions.lazy`): calls to other functions go by reference.
+    let lazy: Bool
     /// The proposals the function may use.
     let features: Features
 
@@ -148,6 +150,7 @@ struct FunctionCompiler: AnyInstructionVisitor {
         // declarations replace sequences of them with super-instructions.
         e.fusing = true
         self.checkpoints = options.checkpoints
+        self.lazy = options.lazy
         self.features = options.features
         self.index = index
         self.type = module.functionType(index)

@@ -28,8 +28,9 @@ public struct CompiledModule {
         self.handlers = handlers ?? functionOffsets.map { _ in [] }
     }
 
-    /// Decodes, validates and compiles `bytes`.
-    public init(bytes: [UInt8], options: CompileOptions = CompileOptions()) throws(CompileError) {
+    /// Decodes, validates and compiles `bytes`; lazily (`init(lazy:options:)`) when its
+    /// function bodies take at least `lazyFrom` bytes.
+    public init(bytes: [UInt8], options: CompileOptions = CompileOptions(), lazyFrom: Int = .max) throws(CompileError) {
         if let error = CompileError.header(of: bytes) { throw error }
         var bytes = bytes
         // WasmParser 0.4.2 reads the sub-opcode after a 0xFC prefix as one byte, not
@@ -38,7 +39,7 @@ public struct CompiledModule {
         // (01 FC 00: same length, same meaning) and the module decoded again.
         for _ in 0..<1024 {
             do {
-                try self.init(decoding: bytes, options: options)
+                try self.init(decoding: bytes, options: options, lazyFrom: lazyFrom)
                 return
             } catch let failure as RedundantPrefixEncoding {
                 bytes = failure.normalized
@@ -75,10 +76,16 @@ public struct CompiledModule {
         }
     }
 
-    private init(decoding bytes: [UInt8], options: CompileOptions) throws {
+    private init(decoding bytes: [UInt8], options: CompileOptions, lazyFrom: Int) throws {
         var info = try ModuleInfo(bytes: bytes)
         try Self.validateModule(info)
         try Self.checkFeatures(info, options.features)
+        if options.lazy || info.codes.reduce(0, { $0 + $1.expression.count }) >= lazyFrom {
+            var options = options
+            options.lazy = true
+            self.init(info: info, options: options, code: [], functionOffsets: [])
+            return
+        }
         var image = Encoder(byteOrder: options.target.byteOrder)
         var offsets: [Int] = []
         var calls: [(field: Int, callee: Int, instructionStart: Int)] = []
@@ -105,11 +112,45 @@ public struct CompiledModule {
             image.patchPcRel(at: call.field, target - call.instructionStart)
         }
         info.codes = []  // the bodies are compiled; do not keep the source alive
-        self.info = info
-        self.options = options
-        self.code = image.bytes
-        self.functionOffsets = offsets
-        self.handlers = handlers
+        self.init(info: info, options: options, code: image.bytes, functionOffsets: offsets, handlers: handlers)
+    }
+
+    /// Decodes and validates `bytes` at the module level (sections, indices, limits,
+    /// constant expressions, exports, features) without compiling a function: each
+    /// is validated and compiled alone when first called, by `compileFunction(_:bytes:)`
+    /// (`options.lazy` set; `info.codes` keeps the bodies, `code` stays empty).
+    public init(lazy bytes: [UInt8], options: CompileOptions) throws(CompileError) {
+        try self.init(bytes: bytes, options: options, lazyFrom: 0)
+    }
+
+    /// Validates and compiles defined function `i` (index minus the imported count)
+    /// of a module made by `init(lazy:options:)` from `bytes`: its bytecode, offsets
+    /// from its first op, with its calls to itself patched (the only pc-relative
+    /// calls a lazily compiled function has), and its catch clauses.
+    public func compileFunction(_ i: Int, bytes: [UInt8]) throws(CompileError) -> (code: [UInt8], handlers: [ExceptionHandler]) {
+        precondition(options.lazy && i < info.codes.count, "not a lazily compiled module's function")
+        var (info, bytes) = (info, bytes)
+        for _ in 0..<1024 {
+            do {
+                let compiled = try Self.compileFunction(i, of: info, bytes: bytes, options: options)
+                var code = Encoder(byteOrder: options.target.byteOrder)
+                code.append(contentsOf: compiled.code)
+                for site in compiled.callSites {
+                    let opcodeBytes = compiled.code[site.instructionStart] == 0xFF ? 3 : 1
+                    code.patchPcRel(at: site.instructionStart + opcodeBytes, -site.instructionStart)
+                }
+                return (code.bytes, compiled.handlers)
+            } catch let failure as RedundantPrefixEncoding {
+                // As `init(bytes:options:)`: decoded again from the normalized bytes (rare).
+                bytes = failure.normalized
+                do { info = try ModuleInfo(bytes: bytes) } catch { throw CompileError(parsing: error) }
+            } catch let error as CompileError {
+                throw error
+            } catch {
+                throw CompileError(parsing: error)
+            }
+        }
+        throw CompileError(.unsupported, "too many redundant 0xFC sub-opcode encodings")
     }
 
     /// One function's bytecode (offsets from its start), its direct calls and its catch clauses.

@@ -19,8 +19,9 @@ public final class ExecutionContext {
     let dataStates: UnsafeMutablePointer<SegmentState>
     let dataCount: Int
     /// The code the context's functions run, where the VM looks for the handler
-    /// of a thrown exception (nil: no handler catches one).
-    public var code: CodeImage?
+    /// of a thrown exception (nil: no handler catches one): one image, or the
+    /// images of the functions a lazily compiled module has compiled so far.
+    public var code: (any CodeImages)?
     /// Each of the module's exception tags, by index: objects compared by identity
     /// (an import is the object it names), which a thrown exception carries.
     public var tags: [AnyObject] = []

@@ -37,7 +37,9 @@ extension VM {
 
     /// Runs one call to completion: the three steps of `startCall`, `run` and
     /// `endCall`, answering host calls with `host` (which reads its arguments
-    /// from and writes its results to `vm.hostSlots`, and may itself call `invoke`).
+    /// from and writes its results to `vm.hostSlots`, and may itself call `invoke`),
+    /// and a call to a function of this context without code yet with `compile`
+    /// (which gives it its code, `setCode`, and returns its first op, where the run goes on).
     /// When a checkpoint stops the code (fuel used up, or interrupted), `checkpoint`
     /// decides: true resumes it (for fuel, once the host has added enough to pay
     /// the debt), false ends the call with that trap.
@@ -50,10 +52,13 @@ extension VM {
         host: (_ id: UInt32, _ vm: VM) throws -> Void = { id, _ in
             preconditionFailure("host function \(id) called, but no host functions were given")
         },
-        checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool = { _, _ in false }
+        checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool = { _, _ in false },
+        compile: (_ id: UInt32, _ vm: VM) throws -> UnsafeRawPointer = { id, _ in
+            preconditionFailure("function \(id) has no code, but no compiler was given")
+        }
     ) throws -> [UInt64] {
         guard case .returned(let results) = try run(entry, arguments: arguments, resultCount: resultCount, tailCallsLeave: false,
-                                                    host: host, checkpoint: checkpoint) else {
+                                                    host: host, checkpoint: checkpoint, compile: compile) else {
             preconditionFailure("a tail call left a call started without tailCallsLeave")
         }
         return results
@@ -66,15 +71,17 @@ extension VM {
     public func invokeAllowingTailCalls(
         _ entry: UnsafeRawPointer, arguments: [UInt64], resultCount: Int,
         host: (_ id: UInt32, _ vm: VM) throws -> Void,
-        checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool
+        checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool,
+        compile: (_ id: UInt32, _ vm: VM) throws -> UnsafeRawPointer
     ) throws -> Outcome {
-        try run(entry, arguments: arguments, resultCount: resultCount, tailCallsLeave: true, host: host, checkpoint: checkpoint)
+        try run(entry, arguments: arguments, resultCount: resultCount, tailCallsLeave: true, host: host, checkpoint: checkpoint, compile: compile)
     }
 
     private func run(
         _ entry: UnsafeRawPointer, arguments: [UInt64], resultCount: Int, tailCallsLeave: Bool,
         host: (_ id: UInt32, _ vm: VM) throws -> Void,
-        checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool
+        checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool,
+        compile: (_ id: UInt32, _ vm: VM) throws -> UnsafeRawPointer
     ) throws -> Outcome {
         startCall(entry, arguments: arguments, tailCallsLeave: tailCallsLeave)
         while true {
@@ -90,6 +97,13 @@ extension VM {
                 }
             case .tailCall(let id):
                 return .tailCall(id: id, arguments: endCallForTailCall())
+            case .compile(let id):
+                do {
+                    resume(at: try compile(id, self))
+                } catch {
+                    abandonCall()
+                    throw error
+                }
             case .checkpoint(let code):
                 // The host may add fuel (paying the debt first) or let an interrupted call go on.
                 let resume: Bool

@@ -57,6 +57,11 @@ public enum RunResult: Equatable {
     /// Call `run()` again to resume after the checkpoint (with fuel added first,
     /// for `.outOfFuel`), or `trapStoppedCall` to end the call with that trap.
     case checkpoint(TrapCode)
+    /// The bytecode called a function of this context that has no code yet (a
+    /// lazily compiled module's; `id` is its reference's host id), whose frame the
+    /// call entered: compile it, give its reference the code (`setCode`), and
+    /// `resume(at:)` its first op.
+    case compile(id: UInt32)
 }
 
 /// A thrown exception: its tag, an object compared by identity (the context's
@@ -95,7 +100,16 @@ public final class ExceptionRecord: Equatable, @unchecked Sendable {
 ///
 /// Offsets and addresses stay those of the bytecode for everyone outside:
 /// `address(at:)` takes a bytecode offset, `offset(of:)` gives one back.
-public final class CodeImage: @unchecked Sendable {
+/// The code images an instance's functions run in: one image of every function
+/// (compiled eagerly, or loaded from an artifact), or one image per function
+/// compiled so far (lazily). The exception path asks for the image that holds
+/// an op, then asks that image for the op's catch clauses.
+public protocol CodeImages: AnyObject {
+    /// The image that holds `address`, or nil when none does.
+    func image(containing address: UnsafeRawPointer) -> CodeImage?
+}
+
+public final class CodeImage: CodeImages, @unchecked Sendable {
     /// The first byte of the image.
     public let base: UnsafeRawPointer
     /// The number of bytes of bytecode (not of the image).
@@ -247,6 +261,10 @@ public final class CodeImage: @unchecked Sendable {
         let flags = byte == 0xFF ? ExtendedOpcode(rawValue: op.loadUnaligned(fromByteOffset: 1, as: UInt16.self))?.info.flags
                                  : Opcode(rawValue: byte)?.info.flags
         return flags?.contains(.tailCall) ?? false
+    }
+
+    public func image(containing address: UnsafeRawPointer) -> CodeImage? {
+        address >= base && address < base + imageCount ? self : nil
     }
 
     /// The bytecode offset of `address` in this image, or nil when it lies elsewhere.
@@ -547,6 +565,21 @@ public final class VM {
         state.pointee.functions[Int(k)].context = context.identity
     }
 
+    /// Goes on, at `entry` (a function's first op), with the call that stopped the run
+    /// to have its callee compiled (`RunResult.compile`); then `run()`.
+    public func resume(at entry: UnsafeRawPointer) {
+        guard !entries.isEmpty, case .compile = state.pointee.stop else { preconditionFailure("resume(at:) without a call stopped for compiling") }
+        state.pointee.pc = entry
+    }
+
+    /// Sets the first op of the registered function `reference` names: a lazily
+    /// compiled function's, once compiled (until then its calls go through the host).
+    public func setCode(_ code: UnsafeRawPointer, of reference: UInt64) {
+        let k = reference &- 1
+        precondition(k < UInt64(state.pointee.functionCount), "not a registered function")
+        state.pointee.functions[Int(k)].code = code
+    }
+
     private func syncContext() {
         // Memory 0's base and size, and the tables' and memories' states, are re-read
         // by `run` before any op runs (`refresh`), not here as well.
@@ -717,6 +750,8 @@ public final class VM {
                 if let end = land(record, at: state.pointee.pc!, returnAddress: false) { return end }
             case .checkpoint(let code):
                 return .checkpoint(code)
+            case .compile(let id):
+                return .compile(id: id)
             case .trap(let code):
                 return endWithTrap(code)
             }
@@ -774,15 +809,20 @@ public final class VM {
             let tags = context.tags
             var (address, isReturn) = (pc, returnAddress)
             var fp = state.pointee.fp, links = state.pointee.links
+            // The image of the op at `address` (the call before it, for a return address).
+            func image(_ address: UnsafeRawPointer, _ isReturn: Bool) -> CodeImage? {
+                code.image(containing: isReturn ? address - 1 : address)
+            }
             // Thrown by the callee of a tail call that the host made as an ordinary
             // call: to wasm this frame is gone already, and so are its clauses.
-            var frameIsGone = returnAddress && code.isTailCall(before: pc)
+            var frameIsGone = returnAddress && image(pc, true)?.isTailCall(before: pc) == true
             while true {
-                let found = frameIsGone ? nil : code.handler(at: address, returnAddress: isReturn) { clause in
+                let frameImage = image(address, isReturn)
+                let found = frameIsGone ? nil : frameImage?.handler(at: address, returnAddress: isReturn) { clause in
                     !clause.kind.hasTag || (Int(clause.tag) < tags.count && tags[Int(clause.tag)] === exception.tag)
                 }
                 frameIsGone = false
-                if let clause = found {
+                if let clause = found, let frameImage {
                     // The clause's slots lie in the frame (compiler, or verifier: `slot` plus
                     // what it writes is within the function's frame); check anyway.
                     let window = fp + Int(clause.slot) &* 8
@@ -794,7 +834,7 @@ public final class VM {
                         window.storeBytes(of: reference(to: exception), toByteOffset: Int(clause.payloadSlots) * 8, as: UInt64.self)
                     }
                     exception.annotation = nil
-                    state.pointee.pc = code.address(at: Int(clause.landing))
+                    state.pointee.pc = frameImage.address(at: Int(clause.landing))
                     state.pointee.fp = fp
                     state.pointee.links = links
                     state.pointee.hostFrame = nil

@@ -9,6 +9,11 @@ enum Stop: Error {
     case hostCall(UInt32)
     /// Execution trapped.
     case trap(TrapCode)
+    /// A call (or tail call) entered the frame of a function of this context that has
+    /// no code yet (compiled lazily; `id` is its reference's host id): the run goes
+    /// on at the function's first op once the host has compiled it (`VM.resume(at:)`),
+    /// as if the call had found the code: a function's first op reads no accumulator.
+    case compile(UInt32)
     /// A checkpoint found the fuel used up (`.outOfFuel`) or the store
     /// interrupted (`.interrupted`): the code stopped after it, and may resume.
     case checkpoint(TrapCode)
@@ -28,7 +33,7 @@ enum Stop: Error {
     var recordsItsOp: Bool {
         switch self {
         case .trap, .thrown, .rethrown: return true
-        case .returned, .hostCall, .checkpoint, .tailCall: return false
+        case .returned, .hostCall, .checkpoint, .tailCall, .compile: return false
         }
     }
 }

@@ -42,11 +42,18 @@ public struct WASTRunner {
     /// The proposals the scripts' modules may use (a module using another is invalid).
     public let features: Features
 
+    /// When the scripts' modules are compiled. A module an `assert_invalid` or
+    /// `assert_malformed` gives is compiled eagerly whatever it says: the assertion
+    /// is about the whole module, which lazy compilation validates a function at a time.
+    public let compilation: Config.Compilation
+
     /// A runner using `dispatch`, optionally running every module from an artifact.
-    public init(dispatch: Config.Dispatch = .default, throughArtifacts: Bool = false, features: Features = .all) {
+    public init(dispatch: Config.Dispatch = .default, throughArtifacts: Bool = false, features: Features = .all,
+                compilation: Config.Compilation = .automatic) {
         self.dispatch = dispatch
         self.throughArtifacts = throughArtifacts
         self.features = features
+        self.compilation = compilation
     }
 
     /// Runs the script at `path`; `name` is how failures name the file.
@@ -66,7 +73,7 @@ public struct WASTRunner {
             report.failures.append(.init(file: name, line: 0, reason: "cannot parse: \(error)"))
             return report
         }
-        var session = Session(engine: Engine(Config(dispatch: dispatch, features: features)), throughArtifacts: throughArtifacts)
+        var session = Session(engine: Engine(Config(dispatch: dispatch, features: features, compilation: compilation)), throughArtifacts: throughArtifacts)
         while let (parsed, location) = script.nextDirectiveResult() {
             // The line is computed only for a failure: WAT finds it by splitting the
             // whole text, which for every directive of a large file was most of a run.
@@ -196,7 +203,7 @@ struct Session {
             return expectTrap("invoke \(call.name)", message) { () throws in _ = try self.invoke(call) }
         case .assertInvalid(let module, let message), .assertMalformed(let module, let message):
             do {
-                _ = try compile(module.source)
+                _ = try compile(module.source, wholly: true)
                 return .failed("module compiled, expected it to be rejected: \"\(message)\"")
             } catch let error as ModuleError where error.kind == .unsupported {
                 return .failed("unsupported: \(error) (expected rejection: \"\(message)\")")
@@ -239,12 +246,19 @@ struct Session {
         }
     }
 
-    func compile(_ source: ModuleSource) throws -> Module {
+    /// `wholly`: compiled eagerly, whatever the engine's `Config.compilation`.
+    func compile(_ source: ModuleSource, wholly: Bool = false) throws -> Module {
         let bytes: [UInt8]
         switch source {
         case .text(let wat): bytes = try wat.encode()
         case .quote(let text): bytes = try wat2wasm(String(decoding: text, as: UTF8.self), features: WASTRunner.textFeatures)
         case .binary(let binary): bytes = binary
+        }
+        var engine = engine
+        if wholly, engine.config.compilation != .eager {
+            var config = engine.config
+            config.compilation = .eager
+            engine = Engine(config)
         }
         let compiled = try Module(engine: engine, bytes: bytes)
         return throughArtifacts ? try Module(engine: engine, deserializing: compiled.serialize()) : compiled

@@ -14,6 +14,7 @@ struct SheaveCommand: ParsableCommand {
 }
 
 extension Config.Dispatch: ExpressibleByArgument {}
+extension Config.Compilation: ExpressibleByArgument {}
 extension Target: ExpressibleByArgument {}
 
 /// `Features.all` with the proposals `specs` turn on or off: `NAME`, `NAME=y`
@@ -106,8 +107,9 @@ struct Compile: ParsableCommand {
         let module: Module
         do {
             // Checkpoints are what fuel metering and interruption need.
+            // An artifact holds every function compiled.
             let engine = Engine(Config(fuelMetering: checkpoints, interruptible: checkpoints, target: target, features: enabledFeatures(wasm),
-                                       parallelCompilation: !oneThread))
+                                       parallelCompilation: !oneThread, compilation: .eager))
             module = try loadModule(file, engine: engine, anyTarget: true)
             guard module.target == target else { throw ValidationError("already an artifact, for \(module.target.rawValue)") }
         } catch {
@@ -115,9 +117,9 @@ struct Compile: ParsableCommand {
             throw ExitCode(1)
         }
         let path = output ?? (URL(fileURLWithPath: file).deletingPathExtension().path + "." + Module.artifactExtension)
-        let artifact = module.serialize()
+        let artifact = try module.serialize()
         try write(artifact, to: path)
-        print("\(path): \(artifact.count) bytes, \(target.rawValue), \(module.definedFunctionCount) functions, \(module.bytecodeSize) bytes of bytecode")
+        print("\(path): \(artifact.count) bytes, \(target.rawValue), \(module.definedFunctionCount) functions, \(try module.bytecodeSize) bytes of bytecode")
     }
 }
 
@@ -146,11 +148,14 @@ struct Wast: ParsableCommand {
     @Flag(help: "Print only the failures and the totals.")
     var quiet = false
 
+    @Option(help: "When the modules' functions are compiled: automatic, eager or lazy (an assert_invalid's or assert_malformed's module is compiled eagerly).")
+    var compilation: Config.Compilation = .automatic
+
     @Option(name: .customLong("wasm"), help: "Turn a proposal on or off: NAME=y|n (repeatable; all are on by default).")
     var wasm: [String] = []
 
     func run() throws {
-        let runner = WASTRunner(dispatch: dispatch, features: enabledFeatures(wasm))
+        let runner = WASTRunner(dispatch: dispatch, features: enabledFeatures(wasm), compilation: compilation)
         var reports: [WASTReport] = []
         if suite {
             guard let spec = SpecSuite.locate() else {
@@ -213,6 +218,9 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-parallel-compilation"), help: "Compile a large module's functions (and make its code image) on one thread, not on every core as by default; the code is the same.")
     var oneThread = false
 
+    @Option(help: "When functions are compiled: automatic (each on its first call in a module with at least 256 KiB of code, all before running in a smaller one), eager or lazy. With --profile, eager.")
+    var compilation: Config.Compilation = .automatic
+
     @Argument(help: "The module: .wasm, .wat or an artifact (.cwasm).")
     var file: String
 
@@ -223,8 +231,9 @@ struct Run: ParsableCommand {
         guard stackSize >= 4096, stackSize <= Config.maximumStackSize else {
             fail("--stack-size must be between 4096 and \(Config.maximumStackSize) bytes, got \(stackSize)")
         }
+        // The profiler reads samples against the module's whole bytecode.
         let engine = Engine(Config(fuelMetering: fuel != nil, stackSize: stackSize, dispatch: dispatch, features: enabledFeatures(wasm),
-                                   parallelCompilation: !oneThread))
+                                   parallelCompilation: !oneThread, compilation: profilePath != nil ? .eager : compilation))
         let module: Module
         do {
             module = try loadModule(file, engine: engine)
@@ -387,12 +396,12 @@ struct Objdump: ParsableCommand {
     func run() throws {
         let module: Module
         do {
-            module = try loadModule(file, engine: Engine(), anyTarget: true)
+            module = try loadModule(file, engine: Engine(Config(compilation: .eager)), anyTarget: true)
         } catch {
             complain("\(file): \(error)")
             throw ExitCode(1)
         }
-        guard let listing = module.disassembly(addresses: addresses, bytes: bytes, fusions: fusions, function: function) else {
+        guard let listing = try module.disassembly(addresses: addresses, bytes: bytes, fusions: fusions, function: function) else {
             complain("\(file): no function \(function ?? "")")
             throw ExitCode(1)
         }

@@ -39,7 +39,7 @@ import json, math, os, random, re, struct, subprocess, sys, tempfile, time, zlib
 import wasmtime
 
 wasm_tools = os.path.join(os.path.dirname(sys.executable), "wasm-tools")
-MODES = ["tail", "match", "tail-artifact"]
+MODES = ["tail", "match", "tail-artifact", "tail-lazy"]  # tail-lazy: each function compiled on its first call
 
 # Sheave's implementation limits, as sheave-differential reports them ({"limits": true}):
 # past its limit on a table's entries, or on a memory's bytes (a 64-bit memory's default),

@@ -1271,6 +1271,10 @@ extension Decoder {
             let offset = try reader.readU32()
             let value = try reader.readXReg()
             return visitor.xmovXload32Xchg(dst, ptr, src, offset, value)
+        case 240: // call_func
+            let index = try reader.readU32()
+            let frame = try reader.readU16()
+            return visitor.callFunc(index, frame)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {
@@ -3180,6 +3184,11 @@ extension Decoder {
             case 386: // throw_ref
                 let exn = try reader.readXReg()
                 return visitor.throwRef(exn)
+            case 387: // return_call_func
+                let index = try reader.readU32()
+                let frame = try reader.readU16()
+                let count = try reader.readU16()
+                return visitor.returnCallFunc(index, frame, count)
             default:
                 throw .invalidExtendedOpcode(ext, at: at)
             }

@@ -3140,4 +3140,14 @@ extension Disassembler: OpVisitor {
         "throw_ref \(exn)"
     }
 
+    /// The text of `call_func`.
+    public mutating func callFunc(_ index: UInt32, _ frame: UInt16) -> String {
+        "call_func \(index), \(frame)"
+    }
+
+    /// The text of `return_call_func`.
+    public mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) -> String {
+        "return_call_func \(index), \(frame), \(count)"
+    }
+
 }

@@ -1260,4 +1260,8 @@ public protocol OpVisitor {
     mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) -> Output
     /// `throw_ref`: throw again the exception `exn` refers to; trap if it is null
     mutating func throwRef(_ exn: XReg) -> Output
+    /// `call_func`: as ref_func t, index then call_ref t, frame: call function `index` of the current instance through its reference
+    mutating func callFunc(_ index: UInt32, _ frame: UInt16) -> Output
+    /// `return_call_func`: as ref_func t, index then return_call_ref t, frame, count
+    mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) -> Output
 }

@@ -483,6 +483,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case brXmov = 238
     /// `xmov_xload32_xchg`: ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)
     case xmovXload32Xchg = 239
+    /// `call_func`: as ref_func t, index then call_ref t, frame: call function `index` of the current instance through its reference
+    case callFunc = 240
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1261,6 +1263,8 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case throwException = 385
     /// `throw_ref`: throw again the exception `exn` refers to; trap if it is null
     case throwRef = 386
+    /// `return_call_func`: as ref_func t, index then return_call_ref t, frame, count
+    case returnCallFunc = 387
 }
 
 /// Static facts about one op, from the op table.
@@ -1526,6 +1530,7 @@ extension Opcode {
         case .pushFrameZero: return OpInfo(name: "push_frame_zero", doc: "push_frame size, then slots first ..< first + count = 0 (as `xzero`)", flags: [.mayStop], size: 9, stands: ["push_frame size; xzero first, count"])
         case .brXmov: return OpInfo(name: "br_xmov", doc: "dst = src (all 64 bits); pc = pc + offset", flags: [.branch, .terminator], size: 9, stands: ["xmov dst, src; jump offset"])
         case .xmovXload32Xchg: return OpInfo(name: "xmov_xload32_xchg", doc: "ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)", flags: [.mayStop, .memory], size: 13, stands: ["xmov ptr, src; xload32_xchg dst, ptr, offset, value"], distinctOperands: [(0, 1)])
+        case .callFunc: return OpInfo(name: "call_func", doc: "as ref_func t, index then call_ref t, frame: call function `index` of the current instance through its reference", flags: [.mayStop, .call], size: 7)
         }
     }
 }
@@ -1921,19 +1926,20 @@ extension ExtendedOpcode {
         case .returnCallHost: return OpInfo(name: "return_call_host", doc: "as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results", flags: [.mayStop, .call, .extended, .tailCall], size: 11)
         case .throwException: return OpInfo(name: "throw_exception", doc: "throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame", flags: [.mayStop, .terminator, .extended], size: 11)
         case .throwRef: return OpInfo(name: "throw_ref", doc: "throw again the exception `exn` refers to; trap if it is null", flags: [.mayStop, .terminator, .extended], size: 5)
+        case .returnCallFunc: return OpInfo(name: "return_call_func", doc: "as ref_func t, index then return_call_ref t, frame, count", flags: [.mayStop, .call, .extended, .tailCall], size: 11)
         }
     }
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0xacd094605a626e98
+public let instructionSetFingerprint: UInt64 = 0x84819539c1ddf9f0
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 240
+public let primaryOpcodeCount = 241
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -2180,6 +2186,7 @@ public let slotFieldRows: [UInt8] = [
     9, 1, 5, 0, 0, 0, 0, 0,  // push_frame_zero
     9, 2, 1, 3, 0, 0, 0, 0,  // br_xmov
     13, 4, 1, 3, 5, 11, 0, 0,  // xmov_xload32_xchg
+    7, 1, 5, 0, 0, 0, 0, 0,  // call_func
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xeq64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xne64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xslt64
@@ -2567,6 +2574,7 @@ public let slotFieldRows: [UInt8] = [
     11, 1, 7, 0, 0, 0, 0, 0,  // return_call_host
     11, 1, 7, 0, 0, 0, 0, 0,  // throw_exception
     5, 1, 3, 0, 0, 0, 0, 0,  // throw_ref
+    11, 1, 7, 0, 0, 0, 0, 0,  // return_call_func
 ]
 
 /// Where every op's branch offsets are, for laying out code with a header in
@@ -2815,6 +2823,7 @@ public let branchFieldRows: [UInt8] = [
     9, 0, 0,  // push_frame_zero
     9, 5, 0,  // br_xmov
     13, 0, 0,  // xmov_xload32_xchg
+    7, 0, 0,  // call_func
     11, 7, 0,  // br_if_xeq64
     11, 7, 0,  // br_if_xne64
     11, 7, 0,  // br_if_xslt64
@@ -3202,6 +3211,7 @@ public let branchFieldRows: [UInt8] = [
     11, 0, 0,  // return_call_host
     11, 0, 0,  // throw_exception
     5, 0, 0,  // throw_ref
+    11, 0, 0,  // return_call_func
 ]
 
 extension Opcode {
@@ -3447,6 +3457,7 @@ extension Opcode {
         [.frameSize, .calleeFrame, .hostSlots],  // push_frame_zero
         [.x, .x, .pcrel],  // br_xmov
         [.x, .x, .x, .immediate(bytes: 4), .x],  // xmov_xload32_xchg
+        [.index(.function), .calleeFrame],  // call_func
     ]
 }
 
@@ -3840,6 +3851,7 @@ extension ExtendedOpcode {
         [.index(.importedFunction), .calleeFrame, .hostSlots],  // return_call_host
         [.index(.tag), .calleeFrame, .hostSlots],  // throw_exception
         [.x],  // throw_ref
+        [.index(.function), .calleeFrame, .hostSlots],  // return_call_func
     ]
 }
 

@@ -1798,6 +1798,10 @@ protocol OpHandlers {
     mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) throws(Stop)
     /// `throw_ref`: throw again the exception `exn` refers to; trap if it is null
     mutating func throwRef(_ exn: XReg) throws(Stop)
+    /// `call_func`: as ref_func t, index then call_ref t, frame: call function `index` of the current instance through its reference
+    mutating func callFunc(_ index: UInt32, _ frame: UInt16) throws(Stop)
+    /// `return_call_func`: as ref_func t, index then return_call_ref t, frame, count
+    mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) throws(Stop)
 }
 
 extension Executor: OpHandlers {}
@@ -8167,6 +8171,25 @@ extension Executor {
         let exn = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
         pc = pc.advanced(by: 13)
         try throwRef(exn)
+    }
+
+    @inline(__always)
+    mutating func op_callFunc() throws(Stop) {
+        start = pc
+        let index = pc.loadUnaligned(fromByteOffset: 9, as: UInt32.self)
+        let frame = pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self)
+        pc = pc.advanced(by: 15)
+        try callFunc(index, frame)
+    }
+
+    @inline(__always)
+    mutating func op_returnCallFunc() throws(Stop) {
+        start = pc
+        let index = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        let frame = pc.loadUnaligned(fromByteOffset: 15, as: UInt16.self)
+        let count = pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self)
+        pc = pc.advanced(by: 19)
+        try returnCallFunc(index, frame, count)
     }
 
 }

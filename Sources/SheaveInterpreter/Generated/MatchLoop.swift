@@ -253,6 +253,7 @@ extension Executor {
             case 237: try op_pushFrameZero() // push_frame_zero
             case 238: op_brXmov() // br_xmov
             case 239: try op_xmovXload32Xchg() // xmov_xload32_xchg
+            case 240: try op_callFunc() // call_func
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64
@@ -1714,6 +1715,7 @@ extension Executor {
                 case 384: try op_returnCallHost() // return_call_host
                 case 385: try op_throwException() // throw_exception
                 case 386: try op_throwRef() // throw_ref
+                case 387: try op_returnCallFunc() // return_call_func
                 default:
                     start = pc
                     throw .trap(.invalidOpcode)

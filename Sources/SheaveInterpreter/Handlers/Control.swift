@@ -239,6 +239,17 @@ extension Executor {
         try call(try registered(x64(ref), null: .nullFunctionReference), frame)
     }
 
+    /// A lazily compiled function's direct call: function `index` of this instance,
+    /// through its reference (the compiler named a function the module has). Until
+    /// the callee is compiled, the call stops the run for the host to compile it (`Stop.compile`).
+    @inline(__always) mutating func callFunc(_ index: UInt32, _ frame: UInt16) throws(Stop) {
+        try call(try registered(vm.pointee.functionRefs[Int(index)], null: .nullFunctionReference), frame)
+    }
+
+    @inline(__always) mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) throws(Stop) {
+        try tailCall(try registered(vm.pointee.functionRefs[Int(index)], null: .nullFunctionReference), frame, count)
+    }
+
     /// The registered function `reference` names. Null traps with `null`; a value
     /// naming no function (only forged bytecode or a careless host makes one)
     /// traps as a signature mismatch. One unsigned compare checks both.
@@ -256,9 +267,20 @@ extension Executor {
         if let code = callee.pointee.code, callee.pointee.context == vm.pointee.context {
             enterFrame(at: frame)
             pc = code
+        } else if isUncompiled(callee) {
+            enterFrame(at: frame)
+            try stop(.compile(callee.pointee.hostID))
         } else {
             try callHost(callee.pointee.hostID, frame, callee.pointee.slots)
         }
+    }
+
+    /// A function of this context without code (a lazily compiled module's that no
+    /// call has reached yet): the call enters its frame, then stops the run for the
+    /// host to compile it; the run goes on at its first op (`Stop.compile`).
+    @inline(__always) private func isUncompiled(_ callee: UnsafePointer<FunctionRef>) -> Bool {
+        guard callee.pointee.code == nil, let context = callee.pointee.context else { return false }
+        return context == vm.pointee.context
     }
 
     // Tail calls. The arguments sit in the callee's window at `frame`, as for a
@@ -287,6 +309,9 @@ extension Executor {
         if let code = callee.pointee.code, callee.pointee.context == vm.pointee.context {
             moveArguments(frame, count)
             pc = code
+        } else if isUncompiled(callee) {
+            moveArguments(frame, count)
+            try stop(.compile(callee.pointee.hostID))
         } else {
             try callHost(callee.pointee.hostID, frame, callee.pointee.slots, replacing: true)
         }

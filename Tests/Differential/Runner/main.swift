@@ -8,7 +8,8 @@
 // Wasmtime's store too; otherwise
 //   {"wasm": PATH, "calls": [[EXPORT, [ARG...]]...], "globals": [NAME...], "memories": [NAME...]}
 // where a value is "TYPE:HEX" (its bits: i32, i64, f32, f64; v128 as 32 hex digits, lane 0 last).
-// For each way of running (tail loop, match loop, tail loop through an artifact)
+// For each way of running (tail loop, match loop, tail loop through an artifact,
+// tail loop with each function compiled on its first call)
 // it instantiates the module once, makes the calls in order, then reads the
 // globals and the memories, and answers one line:
 //   {"mode": M, "error": TEXT?, "calls": [{"ok": [VALUE...]} | {"trap": TEXT}...],
@@ -55,7 +56,7 @@ func describe(_ error: Error) -> String {
 func run(_ request: [String: Any], mode: String) -> [String: Any] {
     var answer: [String: Any] = ["mode": mode]
     let dispatch: Config.Dispatch = mode.hasPrefix("match") ? .match : .tail
-    let engine = Engine(Config(dispatch: dispatch))
+    let engine = Engine(Config(dispatch: dispatch, compilation: mode.hasSuffix("lazy") ? .lazy : .automatic))
     guard let path = request["wasm"] as? String, let data = FileManager.default.contents(atPath: path) else {
         answer["error"] = "cannot read the module"
         return answer
@@ -130,7 +131,7 @@ func exportTypes(_ path: String) -> [String: Any] {
     }
 }
 
-let modes = CommandLine.arguments.count > 1 ? CommandLine.arguments[1].split(separator: ",").map(String.init) : ["tail", "match", "tail-artifact"]
+let modes = CommandLine.arguments.count > 1 ? CommandLine.arguments[1].split(separator: ",").map(String.init) : ["tail", "match", "tail-artifact", "tail-lazy"]
 while let line = readLine() {
     guard let request = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
         print("{\"error\": \"bad request\"}")

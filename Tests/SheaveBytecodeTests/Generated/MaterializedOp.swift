@@ -632,9 +632,11 @@ enum MaterializedOp: Equatable {
     case returnCallHost(id: UInt32, frame: UInt16, slots: UInt16)
     case throwException(tag: UInt32, frame: UInt16, slots: UInt16)
     case throwRef(exn: XReg)
+    case callFunc(index: UInt32, frame: UInt16)
+    case returnCallFunc(index: UInt32, frame: UInt16, count: UInt16)
 
     /// How many ops the table declares.
-    static let count = 627
+    static let count = 629
 
     /// Encodes this op. One `if case` per op, not a switch: the type checker
     /// gives up proving a switch over 600 cases exhaustive ("in reasonable time").
@@ -1266,6 +1268,8 @@ enum MaterializedOp: Equatable {
         if case let .returnCallHost(id, frame, slots) = self { return e.returnCallHost(id, frame, slots) }
         if case let .throwException(tag, frame, slots) = self { return e.throwException(tag, frame, slots) }
         if case let .throwRef(exn) = self { return e.throwRef(exn) }
+        if case let .callFunc(index, frame) = self { return e.callFunc(index, frame) }
+        if case let .returnCallFunc(index, frame, count) = self { return e.returnCallFunc(index, frame, count) }
         preconditionFailure("every op has a case above")
     }
 
@@ -1898,6 +1902,8 @@ enum MaterializedOp: Equatable {
         .returnCallHost(id: 16, frame: 3, slots: 3),
         .throwException(tag: 16, frame: 3, slots: 3),
         .throwRef(exn: XReg(1)),
+        .callFunc(index: 16, frame: 3),
+        .returnCallFunc(index: 16, frame: 3, count: 3),
     ]
 
     /// A random op with random operands.
@@ -2530,6 +2536,8 @@ enum MaterializedOp: Equatable {
         case 624: return .returnCallHost(id: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g), slots: .random(in: 0...UInt16.max, using: &g))
         case 625: return .throwException(tag: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g), slots: .random(in: 0...UInt16.max, using: &g))
         case 626: return .throwRef(exn: XReg(.random(in: 0...UInt16.max, using: &g)))
+        case 627: return .callFunc(index: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g))
+        case 628: return .returnCallFunc(index: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
         default: fatalError("unreachable: index below count")
         }
     }
@@ -3166,4 +3174,6 @@ struct Materializer: OpVisitor {
     mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) -> MaterializedOp { .returnCallHost(id: id, frame: frame, slots: slots) }
     mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) -> MaterializedOp { .throwException(tag: tag, frame: frame, slots: slots) }
     mutating func throwRef(_ exn: XReg) -> MaterializedOp { .throwRef(exn: exn) }
+    mutating func callFunc(_ index: UInt32, _ frame: UInt16) -> MaterializedOp { .callFunc(index: index, frame: frame) }
+    mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCallFunc(index: index, frame: frame, count: count) }
 }

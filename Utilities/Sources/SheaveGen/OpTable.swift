@@ -856,6 +856,17 @@ func buildOpTable() -> [Op] {
     // is thrown again, as it was, from here; a null reference traps.
     op("throw_ref", "exn: x", "throw again the exception `exn` refers to; trap if it is null", [.mayStop, .terminator, .extended])
 
+    // MARK: Lazy compilation, after every other op: theirs keep their numbers
+    // A function compiled alone, on its first call (`CompileOptions.lazy`), has its
+    // own code: a direct call to another function names the callee by index and
+    // goes through its reference (`ref_func`, then `call_ref`, in one op). Once the
+    // callee is compiled the call enters it directly; until then the host compiles
+    // it and makes the call. A call to itself stays `call` (pc-relative).
+    op("call_func", "index: u32@function, frame: u16@frame",
+       "as ref_func t, index then call_ref t, frame: call function `index` of the current instance through its reference", [.call, .mayStop])
+    op("return_call_func", "index: u32@function, frame: u16@frame, count: u16@slots",
+       "as ref_func t, index then return_call_ref t, frame, count", [.call, .tailCall, .mayStop, .extended])
+
     // MARK: The accumulators (docs/design.md)
     // Every x result and every f64 result also stays in a host register that the
     // next handler gets as an argument. Where an op reads the register the op just
