@@ -266,7 +266,12 @@ final class InstanceEntity {
         for segment in info.elements {
             elements.append(try segment.initializer.map { try evaluate($0, type: .ref(segment.type), globals: globals).bits })
         }
-        let data = info.data.map(\.bytes)
+        // An active segment is copied into memory below and dropped at once: the context
+        // keeps copies of the passive ones only (a program's megabytes of data were copied twice).
+        let data = info.data.map { segment -> [UInt8] in
+            if case .active = segment.mode { return [] }
+            return segment.bytes
+        }
         let context = ExecutionContext(
             memories: memories, globals: globals.map(\.cell), tables: tables,
             signatures: info.types.map { store.signatureID($0) },
@@ -301,7 +306,7 @@ final class InstanceEntity {
             guard Int(index) < memories.count else { throw LinkError(message: "unknown memory \(index)") }
             let memory = memories[Int(index)]
             let bits = try evaluate(offset, type: memory.is64 ? .i64 : .i32, globals: globals).bits
-            let bytes = data[i]
+            let bytes = segment.bytes
             guard bits <= UInt64(memory.byteCount), bytes.count <= memory.byteCount - Int(bits) else { throw Trap(code: .memoryOutOfBounds) }
             let start = Int(bits)
             bytes.withUnsafeBytes { raw in
