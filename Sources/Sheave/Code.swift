@@ -15,12 +15,23 @@ final class LazyFunctions: @unchecked Sendable {
     /// The module's bytes, which `module.info`'s bodies are read from.
     let bytes: [UInt8]
     private let images: [ManagedAtomicLazyReference<CodeImage>]
+    /// One `lazy_entry` op per function: what its reference runs until it is compiled.
+    private let stubs: CodeImage
+    private static let stubSize = 7  // 0xFF, the extended opcode, the function index
 
     init(module: CompiledModule, bytes: [UInt8]) {
         self.module = module
         self.bytes = bytes
         images = module.info.codes.map { _ in ManagedAtomicLazyReference() }
+        var stubs = Encoder(byteOrder: module.options.target.byteOrder)
+        for i in module.info.codes.indices { stubs.lazyEntry(UInt32(module.info.importedFunctionCount + i)) }
+        precondition(stubs.bytes.count == Self.stubSize * module.info.codes.count, "a lazy_entry op is \(Self.stubSize) bytes")
+        self.stubs = CodeImage(stubs.bytes)
     }
+
+    /// The code defined function `i`'s reference starts with until it is compiled: a
+    /// `lazy_entry` stub, which stops the run for the host to compile it (`RunResult.compile`).
+    func stub(of i: Int) -> UnsafeRawPointer { stubs.address(at: Self.stubSize * i) }
 
     /// The image of defined function `i`, compiled now if no instance has called it yet.
     func image(of i: Int) throws(ModuleError) -> CodeImage {
@@ -88,12 +99,12 @@ final class InstanceCode: CodeImages {
         }
     }
 
-    /// The first op of defined function `i` when its code exists already (always,
-    /// eagerly compiled): what its function reference starts with.
-    func compiledEntry(of i: Int) -> UnsafeRawPointer? {
+    /// What defined function `i`'s reference starts with: its first op when its code
+    /// exists already (always, eagerly compiled), else its `lazy_entry` stub.
+    func referenceEntry(of i: Int) -> UnsafeRawPointer {
         switch source {
         case .whole(let image, let offsets): return image.address(at: offsets[i])
-        case .lazy(let functions): return functions.compiledImage(of: i).map { enter($0, function: i) }
+        case .lazy(let functions): return functions.compiledImage(of: i).map { enter($0, function: i) } ?? functions.stub(of: i)
         }
     }
 

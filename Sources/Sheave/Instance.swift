@@ -238,9 +238,9 @@ final class InstanceEntity {
         // The store owns the instance from the moment its functions can be referenced.
         store.instances.append(self)
         for i in info.importedFunctionCount..<info.functionTypes.count {
-            // A lazily compiled function no instance has called yet has no code: a call
-            // to it goes through the host (`call(function:)`), which compiles it.
-            let entry = code.compiledEntry(of: i - info.importedFunctionCount)
+            // A lazily compiled function no instance has called yet starts as a stub,
+            // where a call stops for the host to compile it (`compileCallee`).
+            let entry = code.referenceEntry(of: i - info.importedFunctionCount)
             let ref = store.makeFunctionRef(.wasm(self, index: i), code: entry)
             ownRefs.append(ref)
             functionRefs.append(ref)
@@ -425,7 +425,7 @@ final class InstanceEntity {
                 outcome = try vm.invokeAllowingTailCalls(entry, arguments: slots, resultCount: Value.slotCount(type.results),
                                                          host: { id, vm in try current.answerHostCall(id, vm) },
                                                          checkpoint: { code, _ in try current.store.resumes(after: code) },
-                                                         compile: { id, _ in try current.compileCallee(id) })
+                                                         compile: { index, _ in try current.compileCallee(index) })
             } catch let trap as VMTrap {
                 throw Trap(code: trap.code, backtrace: trap.backtrace.compactMap(current.frame), omittedFrames: trap.omittedFrames)
             } catch let exception as VMException {
@@ -477,14 +477,13 @@ final class InstanceEntity {
         return Trap.Frame(function: function, name: module.info.functionNames[UInt32(function)], offset: offset)
     }
 
-    /// Compiles the function of this instance a reference's host id names (the VM
-    /// stopped in a call to it: `RunResult.compile`), gives its reference its code,
-    /// and returns its first op.
-    private func compileCallee(_ id: UInt32) throws -> UnsafeRawPointer {
-        guard case .wasm(let instance, let index) = hostCallee(id), instance === self, index >= importedFunctions.count else {
-            throw LinkError(message: "no function of this instance to compile for reference \(id)")
+    /// Compiles function `index` of this instance, which a call reached through its
+    /// stub (`RunResult.compile`), gives its reference its code, and returns its first op.
+    private func compileCallee(_ index: UInt32) throws -> UnsafeRawPointer {
+        guard Int(index) >= importedFunctions.count, Int(index) < functionRefs.count else {
+            throw LinkError(message: "no function \(index) of this instance to compile")
         }
-        return try entry(of: index)
+        return try entry(of: Int(index))
     }
 
     /// The function a host call's id names: a function reference's (a foreign or

@@ -131,6 +131,8 @@ public struct BytecodeVerifier {
             if byte == 0xFF {
                 let extendedByte = try reader.readU16()
                 guard let op = ExtendedOpcode(rawValue: extendedByte) else { throw Failure(at: start + at, reason: "invalid extended opcode 0x\(String(extendedByte, radix: 16))") }
+                // The VM's stubs for lazily compiled functions hold it; no function's code does.
+                guard op != .lazyEntry else { throw Failure(at: start + at, reason: "lazy_entry outside the VM's stubs") }
                 shapes = ExtendedOpcode.operandShapes[Int(op.rawValue)]
                 opInfo = op.info
             } else {

@@ -53,8 +53,8 @@ extension VM {
             preconditionFailure("host function \(id) called, but no host functions were given")
         },
         checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool = { _, _ in false },
-        compile: (_ id: UInt32, _ vm: VM) throws -> UnsafeRawPointer = { id, _ in
-            preconditionFailure("function \(id) has no code, but no compiler was given")
+        compile: (_ function: UInt32, _ vm: VM) throws -> UnsafeRawPointer = { function, _ in
+            preconditionFailure("function \(function) has no code, but no compiler was given")
         }
     ) throws -> [UInt64] {
         guard case .returned(let results) = try run(entry, arguments: arguments, resultCount: resultCount, tailCallsLeave: false,
@@ -72,7 +72,7 @@ extension VM {
         _ entry: UnsafeRawPointer, arguments: [UInt64], resultCount: Int,
         host: (_ id: UInt32, _ vm: VM) throws -> Void,
         checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool,
-        compile: (_ id: UInt32, _ vm: VM) throws -> UnsafeRawPointer
+        compile: (_ function: UInt32, _ vm: VM) throws -> UnsafeRawPointer
     ) throws -> Outcome {
         try run(entry, arguments: arguments, resultCount: resultCount, tailCallsLeave: true, host: host, checkpoint: checkpoint, compile: compile)
     }
@@ -81,7 +81,7 @@ extension VM {
         _ entry: UnsafeRawPointer, arguments: [UInt64], resultCount: Int, tailCallsLeave: Bool,
         host: (_ id: UInt32, _ vm: VM) throws -> Void,
         checkpoint: (_ code: TrapCode, _ vm: VM) throws -> Bool,
-        compile: (_ id: UInt32, _ vm: VM) throws -> UnsafeRawPointer
+        compile: (_ function: UInt32, _ vm: VM) throws -> UnsafeRawPointer
     ) throws -> Outcome {
         startCall(entry, arguments: arguments, tailCallsLeave: tailCallsLeave)
         while true {
@@ -97,9 +97,9 @@ extension VM {
                 }
             case .tailCall(let id):
                 return .tailCall(id: id, arguments: endCallForTailCall())
-            case .compile(let id):
+            case .compile(let function):
                 do {
-                    resume(at: try compile(id, self))
+                    resume(at: try compile(function, self))
                 } catch {
                     abandonCall()
                     throw error

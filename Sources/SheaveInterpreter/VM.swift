@@ -57,11 +57,11 @@ public enum RunResult: Equatable {
     /// Call `run()` again to resume after the checkpoint (with fuel added first,
     /// for `.outOfFuel`), or `trapStoppedCall` to end the call with that trap.
     case checkpoint(TrapCode)
-    /// The bytecode called a function of this context that has no code yet (a
-    /// lazily compiled module's; `id` is its reference's host id), whose frame the
-    /// call entered: compile it, give its reference the code (`setCode`), and
-    /// `resume(at:)` its first op.
-    case compile(id: UInt32)
+    /// The bytecode called function `function` of this context, which has no code
+    /// yet (a lazily compiled module's: its reference's code is a `lazy_entry`
+    /// stub), and the call entered its frame: compile it, give its reference the
+    /// code (`setCode`), and `resume(at:)` its first op.
+    case compile(function: UInt32)
 }
 
 /// A thrown exception: its tag, an object compared by identity (the context's
@@ -750,8 +750,8 @@ public final class VM {
                 if let end = land(record, at: state.pointee.pc!, returnAddress: false) { return end }
             case .checkpoint(let code):
                 return .checkpoint(code)
-            case .compile(let id):
-                return .compile(id: id)
+            case .compile(let index):
+                return .compile(function: index)
             case .trap(let code):
                 return endWithTrap(code)
             }

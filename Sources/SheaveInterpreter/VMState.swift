@@ -9,10 +9,10 @@ enum Stop: Error {
     case hostCall(UInt32)
     /// Execution trapped.
     case trap(TrapCode)
-    /// A call (or tail call) entered the frame of a function of this context that has
-    /// no code yet (compiled lazily; `id` is its reference's host id): the run goes
+    /// A `lazy_entry` stub: a call (or tail call) entered the frame of function
+    /// `index` of this context, which has no code yet (compiled lazily); the run goes
     /// on at the function's first op once the host has compiled it (`VM.resume(at:)`),
-    /// as if the call had found the code: a function's first op reads no accumulator.
+    /// as if the call had found the code there (a first op reads no accumulator).
     case compile(UInt32)
     /// A checkpoint found the fuel used up (`.outOfFuel`) or the store
     /// interrupted (`.interrupted`): the code stopped after it, and may resume.

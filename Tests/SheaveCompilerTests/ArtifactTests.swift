@@ -179,6 +179,10 @@ final class ArtifactTests: XCTestCase {
         assertUnverifiable(try forge { $0.pushFrameZero(2, 1, 2); $0.ret() }, "slots 1..<3 past the frame of 2 slots")
         assertUnverifiable(try forge { $0.pushFrameZero(2, 3, 0); $0.ret() }, "callee frame at slot 3 past the frame")
         assertUnverifiable(try forge { $0.pushFrame(2); $0.append(contentsOf: [0xFE]); $0.ret() }, "invalid opcode 0xfe")
+        // Lazily compiled code's ops: a call by index is checked as any index; the stub op is the VM's own.
+        assertUnverifiable(try forge { $0.pushFrame(2); $0.callFunc(9, 1); $0.ret() }, "function 9 out of range")
+        XCTAssertNoThrow(try CompiledModule(deserializing: try forge { $0.pushFrame(2); $0.callFunc(1, 1); $0.ret() }))
+        assertUnverifiable(try forge { $0.pushFrame(2); $0.lazyEntry(1) }, "lazy_entry outside the VM's stubs")
         assertUnverifiable(try forge("(module (func (export \"f\") (param i32) (result i32) (local.get 0)))", function: 0) {
             $0.pushFrame(2); $0.xload32(XReg(0), XReg(0), 0); $0.ret()
         }, "memory access in a module without memory")

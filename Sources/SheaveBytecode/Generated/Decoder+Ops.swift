@@ -3189,6 +3189,9 @@ extension Decoder {
                 let frame = try reader.readU16()
                 let count = try reader.readU16()
                 return visitor.returnCallFunc(index, frame, count)
+            case 388: // lazy_entry
+                let index = try reader.readU32()
+                return visitor.lazyEntry(index)
             default:
                 throw .invalidExtendedOpcode(ext, at: at)
             }

@@ -3150,4 +3150,9 @@ extension Disassembler: OpVisitor {
         "return_call_func \(index), \(frame), \(count)"
     }
 
+    /// The text of `lazy_entry`.
+    public mutating func lazyEntry(_ index: UInt32) -> String {
+        "lazy_entry \(index)"
+    }
+
 }

@@ -6256,6 +6256,14 @@ extension Encoder: OpVisitor {
         emit(count)
     }
 
+    /// `lazy_entry`: stop the run for the host to compile function `index`, then go on at its first op in this frame
+    public mutating func lazyEntry(_ index: UInt32) {
+        if fusing { return stage(StagedOp(row: 629, Int64(index))) }
+        beginInstruction()
+        emitExtended(388)
+        emit(index)
+    }
+
 }
 
 // Forms that take labels for branch targets, resolved when the label is bound.

@@ -678,6 +678,7 @@ extension Encoder {
         case 627: return (false, 0b1)
         case 240: return (false, 0b0)
         case 628: return (false, 0b0)
+        case 629: return (false, 0b0)
         default: return nil
         }
     }
@@ -1313,6 +1314,7 @@ extension Encoder {
         case 627: throwRef(op.x(0))
         case 240: callFunc(op.u32(0), op.u16(1))
         case 628: returnCallFunc(op.u32(0), op.u16(1), op.u16(2))
+        case 629: lazyEntry(op.u32(0))
         default: preconditionFailure("no staged op has row \(op.row)")
         }
     }

@@ -1264,4 +1264,6 @@ public protocol OpVisitor {
     mutating func callFunc(_ index: UInt32, _ frame: UInt16) -> Output
     /// `return_call_func`: as ref_func t, index then return_call_ref t, frame, count
     mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) -> Output
+    /// `lazy_entry`: stop the run for the host to compile function `index`, then go on at its first op in this frame
+    mutating func lazyEntry(_ index: UInt32) -> Output
 }

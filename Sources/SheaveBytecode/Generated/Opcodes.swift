@@ -1265,6 +1265,8 @@ public enum ExtendedOpcode: UInt16, CaseIterable, Sendable {
     case throwRef = 386
     /// `return_call_func`: as ref_func t, index then return_call_ref t, frame, count
     case returnCallFunc = 387
+    /// `lazy_entry`: stop the run for the host to compile function `index`, then go on at its first op in this frame
+    case lazyEntry = 388
 }
 
 /// Static facts about one op, from the op table.
@@ -1927,12 +1929,13 @@ extension ExtendedOpcode {
         case .throwException: return OpInfo(name: "throw_exception", doc: "throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame", flags: [.mayStop, .terminator, .extended], size: 11)
         case .throwRef: return OpInfo(name: "throw_ref", doc: "throw again the exception `exn` refers to; trap if it is null", flags: [.mayStop, .terminator, .extended], size: 5)
         case .returnCallFunc: return OpInfo(name: "return_call_func", doc: "as ref_func t, index then return_call_ref t, frame, count", flags: [.mayStop, .call, .extended, .tailCall], size: 11)
+        case .lazyEntry: return OpInfo(name: "lazy_entry", doc: "stop the run for the host to compile function `index`, then go on at its first op in this frame", flags: [.mayStop, .terminator, .extended], size: 7)
         }
     }
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x84819539c1ddf9f0
+public let instructionSetFingerprint: UInt64 = 0x5c608434ee0d2684
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
@@ -2575,6 +2578,7 @@ public let slotFieldRows: [UInt8] = [
     11, 1, 7, 0, 0, 0, 0, 0,  // throw_exception
     5, 1, 3, 0, 0, 0, 0, 0,  // throw_ref
     11, 1, 7, 0, 0, 0, 0, 0,  // return_call_func
+    7, 0, 0, 0, 0, 0, 0, 0,  // lazy_entry
 ]
 
 /// Where every op's branch offsets are, for laying out code with a header in
@@ -3212,6 +3216,7 @@ public let branchFieldRows: [UInt8] = [
     11, 0, 0,  // throw_exception
     5, 0, 0,  // throw_ref
     11, 0, 0,  // return_call_func
+    7, 0, 0,  // lazy_entry
 ]
 
 extension Opcode {
@@ -3852,6 +3857,7 @@ extension ExtendedOpcode {
         [.index(.tag), .calleeFrame, .hostSlots],  // throw_exception
         [.x],  // throw_ref
         [.index(.function), .calleeFrame, .hostSlots],  // return_call_func
+        [.index(.function)],  // lazy_entry
     ]
 }
 

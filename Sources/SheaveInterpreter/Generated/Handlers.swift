@@ -1802,6 +1802,8 @@ protocol OpHandlers {
     mutating func callFunc(_ index: UInt32, _ frame: UInt16) throws(Stop)
     /// `return_call_func`: as ref_func t, index then return_call_ref t, frame, count
     mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) throws(Stop)
+    /// `lazy_entry`: stop the run for the host to compile function `index`, then go on at its first op in this frame
+    mutating func lazyEntry(_ index: UInt32) throws(Stop)
 }
 
 extension Executor: OpHandlers {}
@@ -8190,6 +8192,14 @@ extension Executor {
         let count = pc.loadUnaligned(fromByteOffset: 17, as: UInt16.self)
         pc = pc.advanced(by: 19)
         try returnCallFunc(index, frame, count)
+    }
+
+    @inline(__always)
+    mutating func op_lazyEntry() throws(Stop) {
+        start = pc
+        let index = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
+        pc = pc.advanced(by: 15)
+        try lazyEntry(index)
     }
 
 }

@@ -1716,6 +1716,7 @@ extension Executor {
                 case 385: try op_throwException() // throw_exception
                 case 386: try op_throwRef() // throw_ref
                 case 387: try op_returnCallFunc() // return_call_func
+                case 388: try op_lazyEntry() // lazy_entry
                 default:
                     start = pc
                     throw .trap(.invalidOpcode)

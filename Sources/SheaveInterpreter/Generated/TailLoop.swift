@@ -4951,6 +4951,13 @@ private func tail_returnCallFunc(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawP
 }
 
 @inline(__always)
+private func tail_lazyEntry(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_lazyEntry() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brIfXnez32_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
@@ -11429,7 +11436,7 @@ private func tail_xmovXload32Xchg_xacc_value(_ pc: UnsafeRawPointer, _ fp: Unsaf
 }
 
 /// The number of extended ops.
-let extendedOpCount = 388
+let extendedOpCount = 389
 
 /// Fills a 256-entry table with the handlers indexed by primary opcode;
 /// opcodes no op uses trap as invalid.
@@ -13141,6 +13148,7 @@ func installExtendedTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[385] = tail_throwException
     table[386] = tail_throwRef
     table[387] = tail_returnCallFunc
+    table[388] = tail_lazyEntry
 }
 
 /// Where the op with layout index `index` (a primary opcode, or 256 + an extended

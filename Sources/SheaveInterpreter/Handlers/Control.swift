@@ -241,7 +241,7 @@ extension Executor {
 
     /// A lazily compiled function's direct call: function `index` of this instance,
     /// through its reference (the compiler named a function the module has). Until
-    /// the callee is compiled, the call stops the run for the host to compile it (`Stop.compile`).
+    /// the callee is compiled, its reference's code is a stub (`lazy_entry`).
     @inline(__always) mutating func callFunc(_ index: UInt32, _ frame: UInt16) throws(Stop) {
         try call(try registered(vm.pointee.functionRefs[Int(index)], null: .nullFunctionReference), frame)
     }
@@ -267,20 +267,16 @@ extension Executor {
         if let code = callee.pointee.code, callee.pointee.context == vm.pointee.context {
             enterFrame(at: frame)
             pc = code
-        } else if isUncompiled(callee) {
-            enterFrame(at: frame)
-            try stop(.compile(callee.pointee.hostID))
         } else {
             try callHost(callee.pointee.hostID, frame, callee.pointee.slots)
         }
     }
 
-    /// A function of this context without code (a lazily compiled module's that no
-    /// call has reached yet): the call enters its frame, then stops the run for the
-    /// host to compile it; the run goes on at its first op (`Stop.compile`).
-    @inline(__always) private func isUncompiled(_ callee: UnsafePointer<FunctionRef>) -> Bool {
-        guard callee.pointee.code == nil, let context = callee.pointee.context else { return false }
-        return context == vm.pointee.context
+    /// The stub a lazily compiled function's reference runs until it is compiled:
+    /// the call has entered the function's frame; the host compiles it and the run
+    /// goes on at its first op (`Stop.compile`).
+    @inline(__always) mutating func lazyEntry(_ index: UInt32) throws(Stop) {
+        try stop(.compile(index))
     }
 
     // Tail calls. The arguments sit in the callee's window at `frame`, as for a
@@ -309,9 +305,6 @@ extension Executor {
         if let code = callee.pointee.code, callee.pointee.context == vm.pointee.context {
             moveArguments(frame, count)
             pc = code
-        } else if isUncompiled(callee) {
-            moveArguments(frame, count)
-            try stop(.compile(callee.pointee.hostID))
         } else {
             try callHost(callee.pointee.hostID, frame, callee.pointee.slots, replacing: true)
         }

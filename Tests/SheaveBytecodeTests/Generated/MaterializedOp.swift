@@ -634,9 +634,10 @@ enum MaterializedOp: Equatable {
     case throwRef(exn: XReg)
     case callFunc(index: UInt32, frame: UInt16)
     case returnCallFunc(index: UInt32, frame: UInt16, count: UInt16)
+    case lazyEntry(index: UInt32)
 
     /// How many ops the table declares.
-    static let count = 629
+    static let count = 630
 
     /// Encodes this op. One `if case` per op, not a switch: the type checker
     /// gives up proving a switch over 600 cases exhaustive ("in reasonable time").
@@ -1270,6 +1271,7 @@ enum MaterializedOp: Equatable {
         if case let .throwRef(exn) = self { return e.throwRef(exn) }
         if case let .callFunc(index, frame) = self { return e.callFunc(index, frame) }
         if case let .returnCallFunc(index, frame, count) = self { return e.returnCallFunc(index, frame, count) }
+        if case let .lazyEntry(index) = self { return e.lazyEntry(index) }
         preconditionFailure("every op has a case above")
     }
 
@@ -1904,6 +1906,7 @@ enum MaterializedOp: Equatable {
         .throwRef(exn: XReg(1)),
         .callFunc(index: 16, frame: 3),
         .returnCallFunc(index: 16, frame: 3, count: 3),
+        .lazyEntry(index: 16),
     ]
 
     /// A random op with random operands.
@@ -2538,6 +2541,7 @@ enum MaterializedOp: Equatable {
         case 626: return .throwRef(exn: XReg(.random(in: 0...UInt16.max, using: &g)))
         case 627: return .callFunc(index: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g))
         case 628: return .returnCallFunc(index: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
+        case 629: return .lazyEntry(index: .random(in: 0...UInt32.max, using: &g))
         default: fatalError("unreachable: index below count")
         }
     }
@@ -3176,4 +3180,5 @@ struct Materializer: OpVisitor {
     mutating func throwRef(_ exn: XReg) -> MaterializedOp { .throwRef(exn: exn) }
     mutating func callFunc(_ index: UInt32, _ frame: UInt16) -> MaterializedOp { .callFunc(index: index, frame: frame) }
     mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCallFunc(index: index, frame: frame, count: count) }
+    mutating func lazyEntry(_ index: UInt32) -> MaterializedOp { .lazyEntry(index: index) }
 }

@@ -866,6 +866,13 @@ func buildOpTable() -> [Op] {
        "as ref_func t, index then call_ref t, frame: call function `index` of the current instance through its reference", [.call, .mayStop])
     op("return_call_func", "index: u32@function, frame: u16@frame, count: u16@slots",
        "as ref_func t, index then return_call_ref t, frame, count", [.call, .tailCall, .mayStop, .extended])
+    // Until a function is compiled, its reference's code is a stub: this op alone,
+    // in a small image of the module's stubs (never in a function's code: the
+    // verifier refuses it). A call enters the function's frame and reaches the
+    // stub as the function's first op; the run stops, the host compiles the
+    // function, gives the reference its code and goes on at its first op.
+    op("lazy_entry", "index: u32@function",
+       "stop the run for the host to compile function `index`, then go on at its first op in this frame", [.mayStop, .terminator, .extended])
 
     // MARK: The accumulators (docs/design.md)
     // Every x result and every f64 result also stays in a host register that the
