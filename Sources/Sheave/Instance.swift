@@ -461,6 +461,12 @@ final class InstanceEntity {
         code.codeOffset(of: UnsafeRawPointer(bitPattern: address))
     }
 
+    /// The module with every function compiled (a lazily compiled one's compiled now).
+    func wholeModule() throws(ModuleError) -> CompiledModule {
+        if case .lazy(let functions) = code.source { return try functions.eager() }
+        return module
+    }
+
     /// The first op of function `index` (a defined one), compiled now if it is lazy
     /// and uncompiled; its reference then calls it directly.
     private func entry(of index: Int) throws(ModuleError) -> UnsafeRawPointer {

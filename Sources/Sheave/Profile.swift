@@ -19,15 +19,20 @@ public final class Profiler {
     public func start() { sampler.start() }
 
     /// Stops sampling; the profile of `instance`'s code, named `program`. Samples
-    /// of other instances' code count as outside, with the host's.
-    public func stop(attributingTo instance: Instance, program: String) -> Profile {
+    /// of other instances' code count as outside, with the host's, and so do all
+    /// of a lazily compiled module's (`Config.compilation`: its functions lie in
+    /// images of their own; profile a module compiled eagerly, as `sheave run
+    /// --profile` does). Throws `ModuleError` only for a lazily compiled module
+    /// with an invalid function, which the profile's listing compiles whole.
+    public func stop(attributingTo instance: Instance, program: String) throws(ModuleError) -> Profile {
+        let module = try instance.entity.wholeModule()
         let run = sampler.stop()
         var samples: [Int: Int] = [:]
         var outside = run.outside
         for (address, count) in run.samples {
             if let offset = instance.codeOffset(of: address) { samples[offset, default: 0] += count } else { outside += count }
         }
-        return Profile(module: instance.module, program: program, samples: samples, outside: outside,
+        return Profile(module: module, program: program, samples: samples, outside: outside,
                        pairs: run.pairs, interval: run.interval, duration: run.duration)
     }
 }

@@ -262,7 +262,11 @@ struct Run: ParsableCommand {
         // Written however the run ends: a return, an exit, a trap.
         defer {
             if let profiler, let instance, let profilePath {
-                writeProfile(profiler.stop(attributingTo: instance, program: URL(fileURLWithPath: file).lastPathComponent), to: profilePath)
+                do {
+                    writeProfile(try profiler.stop(attributingTo: instance, program: URL(fileURLWithPath: file).lastPathComponent), to: profilePath)
+                } catch {
+                    complain("no profile: \(error)")
+                }
             }
         }
         do {

@@ -84,7 +84,7 @@ final class ProfileTests: XCTestCase {
             XCTAssertEqual(try instance.invoke("hot", [.i32(200_000)]), [.i64(19_999_900_000)])
             iterations += 200_000
         } while Date().timeIntervalSince(started) < 0.3
-        let run = profiler.stop(attributingTo: instance, program: "hot")
+        let run = try profiler.stop(attributingTo: instance, program: "hot")
 
         var inLoop = 0, inCode = 0
         for (offset, count) in run.samples {

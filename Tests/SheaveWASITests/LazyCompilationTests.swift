@@ -151,6 +151,22 @@ final class LazyCompilationTests: XCTestCase {
         XCTAssertEqual(module.lazilyCompiledFunctionCount, 9, "every function but pick, deep, deeper and trap")
     }
 
+    /// The profiler maps samples to one image's offsets: a lazily compiled module's
+    /// count as outside, and the profile lists the module compiled whole.
+    func testAProfileOfALazilyCompiledModule() throws {
+        let engine = Engine(Config(compilation: .lazy))
+        let store = Store(engine: engine)
+        let instance = try Linker().instantiate(try Module(engine: engine, wat: Self.source), in: store)
+        let profiler = store.profiler(interval: 0.0001)
+        profiler.start()
+        XCTAssertEqual(try instance.invoke("fib", [.i32(24)]), [.i32(46368)])
+        let profile = try profiler.stop(attributingTo: instance, program: "fib")
+        XCTAssertEqual(profile.inside, 0)
+        XCTAssertGreaterThan(profile.outside, 0)
+        let read = try Profile(deserializing: profile.serialized())
+        XCTAssertTrue(read.report().contains("fib"), read.report())
+    }
+
     /// `automatic`: lazily from `Config.lazyThreshold` bytes of function bodies.
     func testAutomaticCompilationIsLazyForLargeModulesOnly() throws {
         let engine = Engine()
