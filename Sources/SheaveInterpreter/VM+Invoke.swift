@@ -38,8 +38,9 @@ extension VM {
     /// Runs one call to completion: the three steps of `startCall`, `run` and
     /// `endCall`, answering host calls with `host` (which reads its arguments
     /// from and writes its results to `vm.hostSlots`, and may itself call `invoke`),
-    /// and a call to a function of this context without code yet with `compile`
-    /// (which gives it its code, `setCode`, and returns its first op, where the run goes on).
+    /// and a call that reached a `lazy_entry` stub with `compile` (which compiles the
+    /// function, gives its reference the code, `setCode`, and returns its first op,
+    /// where the run goes on).
     /// When a checkpoint stops the code (fuel used up, or interrupted), `checkpoint`
     /// decides: true resumes it (for fuel, once the host has added enough to pay
     /// the debt), false ends the call with that trap.

@@ -573,7 +573,7 @@ public final class VM {
     }
 
     /// Sets the first op of the registered function `reference` names: a lazily
-    /// compiled function's, once compiled (until then its calls go through the host).
+    /// compiled function's, once compiled (until then its code is a `lazy_entry` stub).
     public func setCode(_ code: UnsafeRawPointer, of reference: UInt64) {
         let k = reference &- 1
         precondition(k < UInt64(state.pointee.functionCount), "not a registered function")
