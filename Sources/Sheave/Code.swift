@@ -15,23 +15,26 @@ final class LazyFunctions: @unchecked Sendable {
     /// The module's bytes, which `module.info`'s bodies are read from.
     let bytes: [UInt8]
     private let images: [ManagedAtomicLazyReference<CodeImage>]
-    /// One `lazy_entry` op per function: what its reference runs until it is compiled.
+    /// One `lazy_entry` op per function: what its reference runs until it is compiled;
+    /// where each starts in the stubs' bytecode.
     private let stubs: CodeImage
-    private static let stubSize = 7  // 0xFF, the extended opcode, the function index
+    private let stubOffsets: [Int]
 
     init(module: CompiledModule, bytes: [UInt8]) {
         self.module = module
         self.bytes = bytes
         images = module.info.codes.map { _ in ManagedAtomicLazyReference() }
         var stubs = Encoder(byteOrder: module.options.target.byteOrder)
-        for i in module.info.codes.indices { stubs.lazyEntry(UInt32(module.info.importedFunctionCount + i)) }
-        precondition(stubs.bytes.count == Self.stubSize * module.info.codes.count, "a lazy_entry op is \(Self.stubSize) bytes")
+        stubOffsets = module.info.codes.indices.map { i in
+            defer { stubs.lazyEntry(UInt32(module.info.importedFunctionCount + i)) }
+            return stubs.position
+        }
         self.stubs = CodeImage(stubs.bytes)
     }
 
     /// The code defined function `i`'s reference starts with until it is compiled: a
     /// `lazy_entry` stub, which stops the run for the host to compile it (`RunResult.compile`).
-    func stub(of i: Int) -> UnsafeRawPointer { stubs.address(at: Self.stubSize * i) }
+    func stub(of i: Int) -> UnsafeRawPointer { stubs.address(at: stubOffsets[i]) }
 
     /// The image of defined function `i`, compiled now if no instance has called it yet.
     func image(of i: Int) throws(ModuleError) -> CodeImage {

@@ -240,7 +240,8 @@ extension Executor {
     }
 
     /// A lazily compiled function's direct call: function `index` of this instance,
-    /// through its reference (the compiler named a function the module has). Until
+    /// through its reference (`index` is in range: the compiler named a function the
+    /// module has, or the verifier checked it, and the context holds all of them). Until
     /// the callee is compiled, its reference's code is a stub (`lazy_entry`).
     @inline(__always) mutating func callFunc(_ index: UInt32, _ frame: UInt16) throws(Stop) {
         try call(try registered(vm.pointee.functionRefs[Int(index)], null: .nullFunctionReference), frame)
