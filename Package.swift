@@ -34,10 +34,12 @@ let package = Package(
         // The machine: registers, stack, frames, and the two dispatch loops.
         // Without frame pointers in optimized builds: SwiftPM asks for them on Linux, and
         // they cost every tail-loop handler a push, a move and a pop (docs/design.md).
+        // Every function on a 64-byte line: otherwise where a change elsewhere moves the
+        // handlers swings the same instructions by up to a third (docs/design.md).
         .target(
             name: "SheaveInterpreter",
             dependencies: ["SheaveBytecode", "CSheaveSystem", .product(name: "Atomics", package: "swift-atomics")],
-            swiftSettings: [.unsafeFlags(["-Xcc", "-momit-leaf-frame-pointer", "-Xcc", "-fno-math-errno"], .when(configuration: .release))]),
+            swiftSettings: [.unsafeFlags(["-Xcc", "-momit-leaf-frame-pointer", "-Xcc", "-fno-math-errno", "-Xllvm", "-align-all-functions=6"], .when(configuration: .release))]),
         // WebAssembly to Sheave bytecode: module decoding (WasmKit's WasmParser),
         // validation and compilation, in one pass per function.
         .target(
