@@ -70,7 +70,12 @@ let package = Package(
             dependencies: ["Sheave", .product(name: "WAT", package: "WasmKit")]),
         // Hand-assembled programs for demos, benchmarks and tests.
         .target(name: "SheaveDemos", dependencies: ["SheaveBytecode"]),
-        // The command line, on the embedding API alone.
+        // The command line, on the embedding API alone. In release on Linux it links
+        // the Swift runtime statically (as `--static-swift-stdlib` would): loading and
+        // relocating the shared libraries was 2 of an empty program's 7 ms
+        // (docs/benchmarks.md). FoundationEssentials' static library names its two
+        // helper libraries only in the shared library's dependencies, so they are
+        // named here.
         .executableTarget(
             name: "sheave",
             dependencies: [
@@ -78,7 +83,9 @@ let package = Package(
                 "SheaveWAST",
                 "SheaveWASI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims"],
+                                          .when(platforms: [.linux], configuration: .release))]),
         // The interpreter without the runtime: hand-assembled programs and the
         // dispatch loops side by side (`sheave-lab demo`, `sheave-lab bench-dispatch`).
         .executableTarget(

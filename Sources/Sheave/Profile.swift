@@ -1,4 +1,3 @@
-import Foundation
 import SheaveBytecode
 import SheaveCompiler
 import SheaveInterpreter
@@ -158,24 +157,45 @@ public struct Profile {
 
     static func percent(_ part: Int, of whole: Int) -> String {
         let value = whole == 0 ? 0 : 100 * Double(part) / Double(whole)
-        return String(format: "%6.2f%%", value)
+        return padded(fixed(value, digits: 2) + "%", to: 7)
     }
+
+    /// `value` rounded to `digits` decimals, as C's `%.Nf` prints it (Foundation's
+    /// `String(format:)` is left out: the command line starts faster without it).
+    static func fixed(_ value: Double, digits: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled < 9e15 else { return "\(value)" }
+        let units = UInt64(scaled), divisor = UInt64(scale)
+        let fraction = String(units % divisor)
+        let sign = value < 0 && units != 0 ? "-" : ""
+        let whole = sign + String(units / divisor)
+        return digits == 0 ? whole : whole + "." + String(repeating: "0", count: digits - fraction.count) + fraction
+    }
+
+    static func padded(_ text: String, to width: Int) -> String {
+        String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+
+    static func trimmed(_ text: String) -> String { String(text.drop { $0 == " " }) }
 
     /// The report `sheave profile` prints: totals, the hottest functions (hottest
     /// last), each of the `functions` hottest annotated op by op with its share of
     /// all samples, then the `pairs` most frequent adjacent op pairs.
     public func report(functions: Int = 3, pairs pairCount: Int = 20) -> String {
         let total = inside + outside
-        var s = "Sheave profile of \(program): \(total) samples, one every \(Int((interval * 1_000_000).rounded())) µs over \(String(format: "%.3f", duration)) s\n"
-        s += "  in bytecode: \(inside) (\(Self.percent(inside, of: total).trimmingCharacters(in: .whitespaces)))"
-        s += "   outside (host calls, start-up): \(outside) (\(Self.percent(outside, of: total).trimmingCharacters(in: .whitespaces)))\n\n"
+        var s = "Sheave profile of \(program): \(total) samples, one every \(Int((interval * 1_000_000).rounded())) µs over \(Self.fixed(duration, digits: 3)) s\n"
+        s += "  in bytecode: \(inside) (\(Self.trimmed(Self.percent(inside, of: total))))"
+        s += "   outside (host calls, start-up): \(outside) (\(Self.trimmed(Self.percent(outside, of: total))))\n\n"
         let hot = hotFunctions()
         s += "Hottest functions (share of samples in bytecode, hottest last):\n"
         for function in hot {
             s += "  \(Self.percent(function.samples, of: inside))  \(function.samples) samples  function[\(function.listing.label)]\n"
         }
         for function in hot.suffix(functions) {
-            s += "\n\(function.listing.header) \(Self.percent(function.samples, of: inside).trimmingCharacters(in: .whitespaces))\n"
+            s += "\n\(function.listing.header) \(Self.trimmed(Self.percent(function.samples, of: inside)))\n"
             for line in function.lines {
                 s += (line.samples == 0 ? "         " : Self.percent(line.samples, of: inside) + "  ") + line.text + "\n"
             }
@@ -184,7 +204,7 @@ public struct Profile {
         s += "\nMost frequent op pairs (the second op starts where the first ends; exact counts, of \(executed)):\n"
         for pair in self.pairs.prefix(pairCount) {
             let share = executed == 0 ? 0 : 100 * Double(pair.count) / Double(executed)
-            s += String(format: "  %14llu  %6.2f%%  ", pair.count, share) + "\(pair.first) -> \(pair.second)\n"
+            s += "  " + Self.padded(String(pair.count), to: 14) + "  " + Self.padded(Self.fixed(share, digits: 2) + "%", to: 7) + "  \(pair.first) -> \(pair.second)\n"
         }
         return s
     }
@@ -193,7 +213,7 @@ public struct Profile {
     /// line shaded by its share of samples.
     public func html(functions: Int = 10, pairs pairCount: Int = 50) -> String {
         func escape(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            text.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
         }
         let total = inside + outside
         let hot = hotFunctions()
@@ -210,7 +230,7 @@ public struct Profile {
             h2 { font-size: 1.1em; margin-top: 2em; }
             </style></head><body>
             <h1>Sheave profile: \(escape(program))</h1>
-            <p>\(total) samples, one every \(Int((interval * 1_000_000).rounded())) µs over \(String(format: "%.3f", duration)) s;
+            <p>\(total) samples, one every \(Int((interval * 1_000_000).rounded())) µs over \(Self.fixed(duration, digits: 3)) s;
             \(inside) in bytecode, \(outside) outside (host calls, start-up).</p>
             <h2>Hottest functions</h2>
             <table><tr><th>share</th><th>samples</th><th>function</th></tr>
@@ -224,7 +244,7 @@ public struct Profile {
         for function in hot.reversed().prefix(functions) {
             s += "<h2 id=\"f\(function.listing.index)\">\(escape(function.listing.header)) \(Self.percent(function.samples, of: inside))</h2>\n<table>\n"
             for line in function.lines {
-                let alpha = String(format: "%.3f", Double(line.samples) / Double(peak) * 0.85)
+                let alpha = Self.fixed(Double(line.samples) / Double(peak) * 0.85, digits: 3)
                 let share = line.samples == 0 ? "" : Self.percent(line.samples, of: inside)
                 s += "<tr class=\"hot\" style=\"background: rgba(230, 80, 30, \(alpha))\"><td class=\"n\">\(share)</td><td class=\"op\">\(escape(line.text))</td></tr>\n"
             }
@@ -235,7 +255,7 @@ public struct Profile {
         s += "<table><tr><th>count</th><th>share</th><th>first</th><th>second</th></tr>\n"
         for pair in self.pairs.prefix(pairCount) {
             let share = executed == 0 ? 0 : 100 * Double(pair.count) / Double(executed)
-            s += "<tr><td class=\"n\">\(pair.count)</td><td class=\"n\">\(String(format: "%.2f%%", share))</td><td class=\"op\">\(escape(pair.first))</td><td class=\"op\">\(escape(pair.second))</td></tr>\n"
+            s += "<tr><td class=\"n\">\(pair.count)</td><td class=\"n\">\(Self.fixed(share, digits: 2) + "%")</td><td class=\"op\">\(escape(pair.first))</td><td class=\"op\">\(escape(pair.second))</td></tr>\n"
         }
         s += "</table>\n</body></html>\n"
         return s

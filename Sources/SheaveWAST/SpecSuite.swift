@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import WAT
 
 /// The official spec test suite on disk, read through its `manifest.json`.
@@ -57,14 +61,16 @@ public struct SpecSuite {
 
     /// Reads the suite at `root`; nil when there is no readable manifest there.
     public init?(root: URL) {
+        struct Manifest: Decodable { let files: [String: Entry] }
+        struct Entry: Decodable { let group: String?; let assertions: Int?; let requires: [String: Skipped]? }
+        struct Skipped: Decodable { init(from decoder: any Decoder) {} }
         guard let data = try? Data(contentsOf: root.appendingPathComponent("manifest.json")),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let entries = json["files"] as? [String: [String: Any]] else { return nil }
+              let manifest = try? JSONDecoder().decode(Manifest.self, from: data) else { return nil }
         self.root = root
-        files = entries.compactMap { path, entry in
-            guard let group = entry["group"] as? String else { return nil }
-            let requires = (entry["requires"] as? [String: Any]).map { Set($0.keys) } ?? []
-            return File(path: path, group: group, assertions: entry["assertions"] as? Int ?? 0,
+        files = manifest.files.compactMap { path, entry in
+            guard let group = entry.group else { return nil }
+            let requires = Set((entry.requires ?? [:]).keys)
+            return File(path: path, group: group, assertions: entry.assertions ?? 0,
                         needsWasm3: !requires.isSubset(of: Self.wasm2Features), needsSIMD: requires.contains("simd"))
         }.sorted { $0.path < $1.path }
     }

@@ -1,5 +1,18 @@
 import ArgumentParser
+// FoundationEssentials, not Foundation, where there is one: Foundation and its
+// ICU data add about 3 ms to every start (docs/benchmarks.md).
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Sheave
 import SheaveWASI
 import SheaveWAST
@@ -11,6 +24,20 @@ struct SheaveCommand: ParsableCommand {
         abstract: "Sheave: a WebAssembly runtime whose engine is a portable, optimizing interpreter.",
         version: "sheave \(Engine.version)",
         subcommands: [Run.self, Compile.self, Objdump.self, Profile.self, Wast.self])
+
+    /// A plain `sheave run FILE ARGS…` runs without ArgumentParser, whose
+    /// reflection over the commands' options was 1.8 of an empty program's 5 ms
+    /// (docs/benchmarks.md); every other command line is parsed as usual.
+    static func main() {
+        guard let request = RunRequest(plain: Array(CommandLine.arguments.dropFirst())) else { return main(nil) }
+        do {
+            try request.run()
+        } catch let exit as ExitCode {
+            terminate(exit.rawValue)
+        } catch {
+            Run.exit(withError: error)
+        }
+    }
 }
 
 extension Config.Dispatch: ExpressibleByArgument {}
@@ -45,12 +72,20 @@ func splitAssignment(_ spec: String, flag: String, form: String) -> (String, Str
 /// A wrong option: `sheave: message` on standard error, exit status 1.
 func usageError(_ message: String) -> Never {
     complain(message)
-    exit(1)
+    terminate(1)
 }
+
+/// Ends the process with `status`.
+func terminate(_ status: Int32) -> Never { exit(status) }
 
 /// Prints `sheave: message` on standard error.
 func complain(_ message: String) {
-    FileHandle.standardError.write(Data("sheave: \(message)\n".utf8))
+    var bytes = Array("sheave: \(message)\n".utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        guard written > 0 || (written < 0 && errno == EINTR) else { return }
+        bytes = bytes.dropFirst(max(written, 0))
+    }
 }
 
 /// Writes `bytes` to `path`; says so and exits with status 1 when it cannot.
@@ -65,9 +100,9 @@ func write(_ bytes: [UInt8], to path: String) throws {
 /// target it names, else for the engine's), or a `.wasm` / `.wat` file compiled by `engine`.
 func loadModule(_ file: String, engine: Engine, anyTarget: Bool = false) throws -> Module {
     guard let data = FileManager.default.contents(atPath: file) else {
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) { throw ValidationError("no such file") }
-        throw ValidationError(isDirectory.boolValue ? "a directory, not a module" : "cannot read the file (permission denied?)")
+        if !FileManager.default.fileExists(atPath: file) { throw ValidationError("no such file") }
+        let isDirectory = (try? FileManager.default.contentsOfDirectory(atPath: file)) != nil
+        throw ValidationError(isDirectory ? "a directory, not a module" : "cannot read the file (permission denied?)")
     }
     let bytes = [UInt8](data)
     if Module.isArtifact(bytes) {
@@ -82,6 +117,7 @@ func loadModule(_ file: String, engine: Engine, anyTarget: Bool = false) throws 
 /// Compiles a module to an artifact.
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compile",
         abstract: "Compile a .wasm or .wat module to a Sheave artifact (.cwasm) that runs without recompiling.")
 
     @Option(help: "The target: pulley64, pulley64be, pulley32 or pulley32be (default: this machine's).")
@@ -126,6 +162,7 @@ struct Compile: ParsableCommand {
 /// Runs spec test scripts.
 struct Wast: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "wast",
         abstract: "Run .wast spec test scripts; exits non-zero when any assertion fails.",
         discussion: """
             With --suite, runs the groups of the official spec test suite (its manifest.json \
@@ -182,6 +219,7 @@ struct Wast: ParsableCommand {
 /// Runs a WebAssembly program.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a .wasm or .wat module: its WASI _start, or the function given with --invoke.")
 
     @Option(help: "Call this exported function instead of _start; the arguments after FILE are its arguments.")
@@ -197,7 +235,7 @@ struct Run: ParsableCommand {
     var environment: [String] = []
 
     @Option(help: "The dispatch loop: match or tail.")
-    var dispatch: Config.Dispatch = .default
+    var dispatch: Config.Dispatch = RunRequest.defaults.dispatch
 
     @Option(name: .customLong("wasm"), help: "Turn a proposal on or off: NAME=y|n, e.g. tail-call=n (repeatable; all are on by default).")
     var wasm: [String] = []
@@ -206,26 +244,55 @@ struct Run: ParsableCommand {
     var fuel: Int64?
 
     @Option(help: "The VM stack in bytes; deeper recursion traps with \"call stack exhausted\".")
-    var stackSize: Int = 1 << 20
+    var stackSize: Int = RunRequest.defaults.stackSize
 
     @Option(name: .customLong("profile"), help: "Sample the running op and write a profile to this file (read it with `sheave profile`).")
     var profilePath: String?
 
     @Option(help: "With --profile: microseconds between samples.")
-    var profileInterval: Int = 100
+    var profileInterval: Int = RunRequest.defaults.profileInterval
 
     // Named in full: a derived or inverted name costs ArgumentParser string conversions at every start.
     @Flag(name: .customLong("no-parallel-compilation"), help: "Compile a large module's functions (and make its code image) on one thread, not on every core as by default; the code is the same.")
     var oneThread = false
 
     @Option(help: "When functions are compiled: automatic (each on its first call in a module with at least 256 KiB of code, all before running in a smaller one), eager or lazy. With --profile, eager.")
-    var compilation: Config.Compilation = .automatic
+    var compilation: Config.Compilation = RunRequest.defaults.compilation
 
     @Argument(help: "The module: .wasm, .wat or an artifact (.cwasm).")
     var file: String
 
     @Argument(parsing: .captureForPassthrough, help: "The program's arguments (or, with --invoke, the function's).")
     var arguments: [String] = []
+
+    func run() throws {
+        try RunRequest(invoke: invoke, directories: directories, preload: preload, environment: environment,
+                       dispatch: dispatch, wasm: wasm, fuel: fuel, stackSize: stackSize, profilePath: profilePath,
+                       profileInterval: profileInterval, oneThread: oneThread, compilation: compilation,
+                       file: file, arguments: arguments).run()
+    }
+}
+
+/// What `sheave run` does, apart from reading its command line: `Run` fills it from
+/// ArgumentParser, `SheaveCommand.main` from a plain `sheave run FILE ARGS…` alone.
+struct RunRequest {
+    var invoke: String? = nil
+    var directories: [String] = []
+    var preload: [String] = []
+    var environment: [String] = []
+    var dispatch: Config.Dispatch = .default
+    var wasm: [String] = []
+    var fuel: Int64? = nil
+    var stackSize: Int = 1 << 20
+    var profilePath: String? = nil
+    var profileInterval: Int = 100
+    var oneThread = false
+    var compilation: Config.Compilation = .automatic
+    var file: String
+    var arguments: [String] = []
+
+    /// The defaults `Run`'s options show and start from.
+    static let defaults = RunRequest(file: "")
 
     func run() throws {
         guard stackSize >= 4096, stackSize <= Config.maximumStackSize else {
@@ -319,7 +386,7 @@ struct Run: ParsableCommand {
 
     func fail(_ reason: String) -> Never {
         complain("\(file): \(reason)")
-        Foundation.exit(1)
+        terminate(1)
     }
 
     func writeProfile(_ profile: Sheave.Profile, to path: String) {
@@ -343,12 +410,23 @@ struct Run: ParsableCommand {
         }
         fail("cannot read \(text) as \(type)")
     }
+}
 
+extension RunRequest {
+    /// The request of `sheave run FILE ARGS…` with no option anywhere (no word
+    /// after `run` starts with "-"); nil for any other command line.
+    init?(plain commandLine: [String]) {
+        guard commandLine.count >= 2, commandLine[0] == "run", !commandLine.dropFirst().contains(where: { $0.hasPrefix("-") }) else {
+            return nil
+        }
+        self.init(file: commandLine[1], arguments: Array(commandLine.dropFirst(2)))
+    }
 }
 
 /// Reports a profile written by `sheave run --profile`.
 struct Profile: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "profile",
         abstract: "Report a profile written by `sheave run --profile`: hottest functions (hottest last), each op's share of samples, the most frequent op pairs.")
 
     @Argument(help: "The profile file.")
@@ -380,6 +458,7 @@ struct Profile: ParsableCommand {
 /// Prints the bytecode a module compiles to.
 struct Objdump: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "objdump",
         abstract: "Disassemble the Sheave bytecode of a .wasm or .wat module or an artifact (any target), function by function.")
 
     @Argument(help: "The module: .wasm, .wat or an artifact (.cwasm).")
