@@ -76,4 +76,15 @@ status=0; "$sheave" run "$work/exceptions.wasm" uncaught >/dev/null 2>"$work/err
     cat "$work/err"; echo "an uncaught C++ exception: exit $status"; exit 1; }
 "$sheave" objdump "$work/exceptions.wasm" >"$work/exceptions-objdump.txt"
 grep -q "; catch_all_ref in 0x" "$work/exceptions-objdump.txt" || { echo "objdump shows no catch clause"; exit 1; }
-echo "artifacts, targets, objdump, the profiler, --version, --preload, multi-value --invoke, wasm64, tail calls and exceptions work from the command line"
+# A plain `run FILE ARGS` is read without ArgumentParser: the same output, exit statuses and
+# messages as a command line ArgumentParser reads (an option makes it one).
+printf '(module (func (export "_start") unreachable))' >"$work/trap.wat"
+for option in "" "--dispatch match"; do
+    # shellcheck disable=SC2086
+    [ "$("$sheave" run $option Examples/c/hello.wasm Ada)" = "$expected" ] || { echo "run $option: output differs"; exit 1; }
+    status=0; "$sheave" run $option "$work/nosuch.wasm" 2>"$work/err" || status=$?
+    [ "$status" = 1 ] && grep -q "nosuch.wasm: no such file" "$work/err" || { cat "$work/err"; echo "run $option of a missing file: exit $status"; exit 1; }
+    status=0; "$sheave" run $option "$work/trap.wat" 2>"$work/err" || status=$?
+    [ "$status" = 134 ] && grep -q "trap: unreachable" "$work/err" || { cat "$work/err"; echo "run $option of a trap: exit $status"; exit 1; }
+done
+echo "artifacts, targets, objdump, the profiler, --version, --preload, multi-value --invoke, wasm64, tail calls, exceptions and plain runs work from the command line"
