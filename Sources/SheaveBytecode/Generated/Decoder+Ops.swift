@@ -1275,6 +1275,20 @@ extension Decoder {
             let index = try reader.readU32()
             let frame = try reader.readU16()
             return visitor.callFunc(index, frame)
+        case 241: // xload32_shl_add_i32
+            let dst = try reader.readXReg()
+            let index = try reader.readXReg()
+            let shift = try reader.readU8()
+            let imm = try reader.readI32()
+            let offset = try reader.readU32()
+            return visitor.xload32ShlAddI32(dst, index, shift, imm, offset)
+        case 242: // xload32_add_shl
+            let dst = try reader.readXReg()
+            let base = try reader.readXReg()
+            let index = try reader.readXReg()
+            let shift = try reader.readU8()
+            let offset = try reader.readU32()
+            return visitor.xload32AddShl(dst, base, index, shift, offset)
         case 0xFF:
             let ext = try reader.readU16()
             switch ext {

@@ -3155,4 +3155,14 @@ extension Disassembler: OpVisitor {
         "lazy_entry \(index)"
     }
 
+    /// The text of `xload32_shl_add_i32`.
+    public mutating func xload32ShlAddI32(_ dst: XReg, _ index: XReg, _ shift: UInt8, _ imm: Int32, _ offset: UInt32) -> String {
+        "xload32_shl_add_i32 \(dst), \(index), \(shift), \(imm), \(offset)"
+    }
+
+    /// The text of `xload32_add_shl`.
+    public mutating func xload32AddShl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8, _ offset: UInt32) -> String {
+        "xload32_add_shl \(dst), \(base), \(index), \(shift), \(offset)"
+    }
+
 }

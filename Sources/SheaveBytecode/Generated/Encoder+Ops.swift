@@ -393,7 +393,7 @@ extension Encoder: OpVisitor {
 
     /// `call_ref`: call the function `ref` references; traps when it is null
     public mutating func callRef(_ ref: XReg, _ frame: UInt16) {
-        if fusing { return stage(StagedOp(row: 257, Int64(ref.index), Int64(frame))) }
+        if fusing { return stage(StagedOp(row: 259, Int64(ref.index), Int64(frame))) }
         beginInstruction()
         emitExtended(16)
         emit(ref)
@@ -494,7 +494,7 @@ extension Encoder: OpVisitor {
 
     /// `vmov`: dst = src (all 128 bits)
     public mutating func vmov(_ dst: VReg, _ src: VReg) {
-        if fusing { return stage(StagedOp(row: 258, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 260, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(17)
         emit(dst)
@@ -503,7 +503,7 @@ extension Encoder: OpVisitor {
 
     /// `global_get`: dst = globals[index]
     public mutating func globalGet(_ dst: XReg, _ index: UInt32) {
-        if fusing { return stage(StagedOp(row: 259, Int64(dst.index), Int64(index))) }
+        if fusing { return stage(StagedOp(row: 261, Int64(dst.index), Int64(index))) }
         beginInstruction()
         emitExtended(18)
         emit(dst)
@@ -512,7 +512,7 @@ extension Encoder: OpVisitor {
 
     /// `global_set`: globals[index] = src
     public mutating func globalSet(_ index: UInt32, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 260, Int64(index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 262, Int64(index), Int64(src.index))) }
         beginInstruction()
         emitExtended(19)
         emit(index)
@@ -521,7 +521,7 @@ extension Encoder: OpVisitor {
 
     /// `ref_func`: dst = reference to function `index` of the current instance
     public mutating func refFunc(_ dst: XReg, _ index: UInt32) {
-        if fusing { return stage(StagedOp(row: 261, Int64(dst.index), Int64(index))) }
+        if fusing { return stage(StagedOp(row: 263, Int64(dst.index), Int64(index))) }
         beginInstruction()
         emitExtended(20)
         emit(dst)
@@ -530,7 +530,7 @@ extension Encoder: OpVisitor {
 
     /// `table_get`: dst = tables[table][low32(index)]; traps when out of bounds
     public mutating func tableGet(_ dst: XReg, _ table: UInt32, _ index: XReg) {
-        if fusing { return stage(StagedOp(row: 262, Int64(dst.index), Int64(table), Int64(index.index))) }
+        if fusing { return stage(StagedOp(row: 264, Int64(dst.index), Int64(table), Int64(index.index))) }
         beginInstruction()
         emitExtended(21)
         emit(dst)
@@ -540,7 +540,7 @@ extension Encoder: OpVisitor {
 
     /// `table_set`: tables[table][low32(index)] = value; traps when out of bounds
     public mutating func tableSet(_ table: UInt32, _ index: XReg, _ value: XReg) {
-        if fusing { return stage(StagedOp(row: 263, Int64(table), Int64(index.index), Int64(value.index))) }
+        if fusing { return stage(StagedOp(row: 265, Int64(table), Int64(index.index), Int64(value.index))) }
         beginInstruction()
         emitExtended(22)
         emit(table)
@@ -550,7 +550,7 @@ extension Encoder: OpVisitor {
 
     /// `table_size`: dst = size of tables[table]
     public mutating func tableSize(_ dst: XReg, _ table: UInt32) {
-        if fusing { return stage(StagedOp(row: 264, Int64(dst.index), Int64(table))) }
+        if fusing { return stage(StagedOp(row: 266, Int64(dst.index), Int64(table))) }
         beginInstruction()
         emitExtended(23)
         emit(dst)
@@ -559,7 +559,7 @@ extension Encoder: OpVisitor {
 
     /// `table_grow`: grow tables[table] by low32(delta) entries set to value; dst = old size, or -1
     public mutating func tableGrow(_ dst: XReg, _ table: UInt32, _ value: XReg, _ delta: XReg) {
-        if fusing { return stage(StagedOp(row: 265, Int64(dst.index), Int64(table), Int64(value.index), Int64(delta.index))) }
+        if fusing { return stage(StagedOp(row: 267, Int64(dst.index), Int64(table), Int64(value.index), Int64(delta.index))) }
         beginInstruction()
         emitExtended(24)
         emit(dst)
@@ -570,7 +570,7 @@ extension Encoder: OpVisitor {
 
     /// `table_fill`: fill count entries from start with value; traps when out of bounds
     public mutating func tableFill(_ table: UInt32, _ start: XReg, _ value: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 266, Int64(table), Int64(start.index), Int64(value.index), Int64(count.index))) }
+        if fusing { return stage(StagedOp(row: 268, Int64(table), Int64(start.index), Int64(value.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(25)
         emit(table)
@@ -581,7 +581,7 @@ extension Encoder: OpVisitor {
 
     /// `table_copy`: copy count entries between tables (overlap-safe); traps when out of bounds
     public mutating func tableCopy(_ dst_table: UInt32, _ src_table: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 267, Int64(dst_table), Int64(src_table), Int64(dst.index), Int64(src.index), Int64(count.index))) }
+        if fusing { return stage(StagedOp(row: 269, Int64(dst_table), Int64(src_table), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(26)
         emit(dst_table)
@@ -593,7 +593,7 @@ extension Encoder: OpVisitor {
 
     /// `table_init`: copy count references of element segment `segment` into the table; traps when out of bounds
     public mutating func tableInit(_ table: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 268, Int64(table), Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
+        if fusing { return stage(StagedOp(row: 270, Int64(table), Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(27)
         emit(table)
@@ -605,7 +605,7 @@ extension Encoder: OpVisitor {
 
     /// `elem_drop`: drop element segment `segment`: it becomes empty
     public mutating func elemDrop(_ segment: UInt32) {
-        if fusing { return stage(StagedOp(row: 269, Int64(segment))) }
+        if fusing { return stage(StagedOp(row: 271, Int64(segment))) }
         beginInstruction()
         emitExtended(28)
         emit(segment)
@@ -613,7 +613,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_fill`: fill count bytes of memory 0 from dst with low8(value); traps when out of bounds
     public mutating func memoryFill(_ dst: XReg, _ value: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 270, Int64(dst.index), Int64(value.index), Int64(count.index))) }
+        if fusing { return stage(StagedOp(row: 272, Int64(dst.index), Int64(value.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(29)
         emit(dst)
@@ -623,7 +623,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_copy`: copy count bytes of memory 0 (overlap-safe); traps when out of bounds
     public mutating func memoryCopy(_ dst: XReg, _ src: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 271, Int64(dst.index), Int64(src.index), Int64(count.index))) }
+        if fusing { return stage(StagedOp(row: 273, Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(30)
         emit(dst)
@@ -633,7 +633,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_init`: copy count bytes of data segment `segment` to memory 0; traps when out of bounds
     public mutating func memoryInit(_ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 272, Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
+        if fusing { return stage(StagedOp(row: 274, Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(31)
         emit(segment)
@@ -644,7 +644,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_fill_m`: fill count bytes of memories[memory] from dst with low8(value); traps when out of bounds
     public mutating func memoryFillM(_ memory: UInt32, _ dst: XReg, _ value: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 273, Int64(memory), Int64(dst.index), Int64(value.index), Int64(count.index))) }
+        if fusing { return stage(StagedOp(row: 275, Int64(memory), Int64(dst.index), Int64(value.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(32)
         emit(memory)
@@ -655,7 +655,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_copy_m`: copy count bytes from memories[src_memory] at src to memories[dst_memory] at dst (overlap-safe); traps when out of bounds
     public mutating func memoryCopyM(_ dst_memory: UInt32, _ src_memory: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 274, Int64(dst_memory), Int64(src_memory), Int64(dst.index), Int64(src.index), Int64(count.index))) }
+        if fusing { return stage(StagedOp(row: 276, Int64(dst_memory), Int64(src_memory), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(33)
         emit(dst_memory)
@@ -667,7 +667,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_init_m`: copy count bytes of data segment `segment` to memories[memory]; traps when out of bounds
     public mutating func memoryInitM(_ memory: UInt32, _ segment: UInt32, _ dst: XReg, _ src: XReg, _ count: XReg) {
-        if fusing { return stage(StagedOp(row: 275, Int64(memory), Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
+        if fusing { return stage(StagedOp(row: 277, Int64(memory), Int64(segment), Int64(dst.index), Int64(src.index), Int64(count.index))) }
         beginInstruction()
         emitExtended(34)
         emit(memory)
@@ -679,7 +679,7 @@ extension Encoder: OpVisitor {
 
     /// `data_drop`: drop data segment `segment`: it becomes empty
     public mutating func dataDrop(_ segment: UInt32) {
-        if fusing { return stage(StagedOp(row: 276, Int64(segment))) }
+        if fusing { return stage(StagedOp(row: 278, Int64(segment))) }
         beginInstruction()
         emitExtended(35)
         emit(segment)
@@ -846,7 +846,7 @@ extension Encoder: OpVisitor {
 
     /// `xclz32`: dst = clz(low32(src))
     public mutating func xclz32(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 277, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 279, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(36)
         emit(dst)
@@ -855,7 +855,7 @@ extension Encoder: OpVisitor {
 
     /// `xctz32`: dst = ctz(low32(src))
     public mutating func xctz32(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 278, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 280, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(37)
         emit(dst)
@@ -864,7 +864,7 @@ extension Encoder: OpVisitor {
 
     /// `xpopcnt32`: dst = popcnt(low32(src))
     public mutating func xpopcnt32(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 279, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 281, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(38)
         emit(dst)
@@ -1092,7 +1092,7 @@ extension Encoder: OpVisitor {
 
     /// `xclz64`: dst = clz((src))
     public mutating func xclz64(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 280, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 282, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(39)
         emit(dst)
@@ -1101,7 +1101,7 @@ extension Encoder: OpVisitor {
 
     /// `xctz64`: dst = ctz((src))
     public mutating func xctz64(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 281, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 283, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(40)
         emit(dst)
@@ -1110,7 +1110,7 @@ extension Encoder: OpVisitor {
 
     /// `xpopcnt64`: dst = popcnt((src))
     public mutating func xpopcnt64(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 282, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 284, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(41)
         emit(dst)
@@ -1881,7 +1881,7 @@ extension Encoder: OpVisitor {
 
     /// `xeq64_i32`: dst = (a) == sext(imm) ? 1 : 0
     public mutating func xeq64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 283, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        if fusing { return stage(StagedOp(row: 285, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(42)
         emit(dst)
@@ -1891,7 +1891,7 @@ extension Encoder: OpVisitor {
 
     /// `xne64_i32`: dst = (a) != sext(imm) ? 1 : 0
     public mutating func xne64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 284, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        if fusing { return stage(StagedOp(row: 286, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(43)
         emit(dst)
@@ -1901,7 +1901,7 @@ extension Encoder: OpVisitor {
 
     /// `xslt64_i32`: dst = signed (a) < signed sext(imm) ? 1 : 0
     public mutating func xslt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 285, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        if fusing { return stage(StagedOp(row: 287, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(44)
         emit(dst)
@@ -1911,7 +1911,7 @@ extension Encoder: OpVisitor {
 
     /// `xsle64_i32`: dst = signed (a) <= signed sext(imm) ? 1 : 0
     public mutating func xsle64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 286, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        if fusing { return stage(StagedOp(row: 288, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(45)
         emit(dst)
@@ -1921,7 +1921,7 @@ extension Encoder: OpVisitor {
 
     /// `xsgt64_i32`: dst = signed (a) > signed sext(imm) ? 1 : 0
     public mutating func xsgt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 287, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        if fusing { return stage(StagedOp(row: 289, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(46)
         emit(dst)
@@ -1931,7 +1931,7 @@ extension Encoder: OpVisitor {
 
     /// `xsge64_i32`: dst = signed (a) >= signed sext(imm) ? 1 : 0
     public mutating func xsge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 288, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        if fusing { return stage(StagedOp(row: 290, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(47)
         emit(dst)
@@ -1941,7 +1941,7 @@ extension Encoder: OpVisitor {
 
     /// `xult64_i32`: dst = unsigned (a) < unsigned sext(imm) ? 1 : 0
     public mutating func xult64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 289, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        if fusing { return stage(StagedOp(row: 291, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(48)
         emit(dst)
@@ -1951,7 +1951,7 @@ extension Encoder: OpVisitor {
 
     /// `xule64_i32`: dst = unsigned (a) <= unsigned sext(imm) ? 1 : 0
     public mutating func xule64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 290, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        if fusing { return stage(StagedOp(row: 292, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(49)
         emit(dst)
@@ -1961,7 +1961,7 @@ extension Encoder: OpVisitor {
 
     /// `xugt64_i32`: dst = unsigned (a) > unsigned sext(imm) ? 1 : 0
     public mutating func xugt64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 291, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        if fusing { return stage(StagedOp(row: 293, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(50)
         emit(dst)
@@ -1971,7 +1971,7 @@ extension Encoder: OpVisitor {
 
     /// `xuge64_i32`: dst = unsigned (a) >= unsigned sext(imm) ? 1 : 0
     public mutating func xuge64I32(_ dst: XReg, _ a: XReg, _ imm: Int32) {
-        if fusing { return stage(StagedOp(row: 292, Int64(dst.index), Int64(a.index), Int64(imm))) }
+        if fusing { return stage(StagedOp(row: 294, Int64(dst.index), Int64(a.index), Int64(imm))) }
         beginInstruction()
         emitExtended(51)
         emit(dst)
@@ -1999,7 +1999,7 @@ extension Encoder: OpVisitor {
 
     /// `xsext8_32`: low32(dst) = sext(low8(src))
     public mutating func xsext832(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 293, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 295, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(52)
         emit(dst)
@@ -2008,7 +2008,7 @@ extension Encoder: OpVisitor {
 
     /// `xsext16_32`: low32(dst) = sext(low16(src))
     public mutating func xsext1632(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 294, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 296, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(53)
         emit(dst)
@@ -2017,7 +2017,7 @@ extension Encoder: OpVisitor {
 
     /// `xsext8_64`: dst = sext(low8(src))
     public mutating func xsext864(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 295, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 297, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(54)
         emit(dst)
@@ -2026,7 +2026,7 @@ extension Encoder: OpVisitor {
 
     /// `xsext16_64`: dst = sext(low16(src))
     public mutating func xsext1664(_ dst: XReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 296, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 298, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(55)
         emit(dst)
@@ -2095,7 +2095,7 @@ extension Encoder: OpVisitor {
 
     /// `fcopysign32`: dst = magnitude of src1, sign of src2
     public mutating func fcopysign32(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
-        if fusing { return stage(StagedOp(row: 297, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
+        if fusing { return stage(StagedOp(row: 299, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitExtended(56)
         emit(dst)
@@ -2132,7 +2132,7 @@ extension Encoder: OpVisitor {
 
     /// `fceil32`: dst = ceil(src)
     public mutating func fceil32(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 298, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 300, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(57)
         emit(dst)
@@ -2141,7 +2141,7 @@ extension Encoder: OpVisitor {
 
     /// `ffloor32`: dst = floor(src)
     public mutating func ffloor32(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 299, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 301, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(58)
         emit(dst)
@@ -2150,7 +2150,7 @@ extension Encoder: OpVisitor {
 
     /// `ftrunc32`: dst = trunc(src)
     public mutating func ftrunc32(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 300, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 302, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(59)
         emit(dst)
@@ -2159,7 +2159,7 @@ extension Encoder: OpVisitor {
 
     /// `fnearest32`: dst = nearest(src), ties to even
     public mutating func fnearest32(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 301, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 303, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(60)
         emit(dst)
@@ -2268,7 +2268,7 @@ extension Encoder: OpVisitor {
 
     /// `fcopysign64`: dst = magnitude of src1, sign of src2
     public mutating func fcopysign64(_ dst: FReg, _ src1: FReg, _ src2: FReg) {
-        if fusing { return stage(StagedOp(row: 302, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
+        if fusing { return stage(StagedOp(row: 304, Int64(dst.index), Int64(src1.index), Int64(src2.index))) }
         beginInstruction()
         emitExtended(61)
         emit(dst)
@@ -2305,7 +2305,7 @@ extension Encoder: OpVisitor {
 
     /// `fceil64`: dst = ceil(src)
     public mutating func fceil64(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 303, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 305, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(62)
         emit(dst)
@@ -2314,7 +2314,7 @@ extension Encoder: OpVisitor {
 
     /// `ffloor64`: dst = floor(src)
     public mutating func ffloor64(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 304, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 306, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(63)
         emit(dst)
@@ -2323,7 +2323,7 @@ extension Encoder: OpVisitor {
 
     /// `ftrunc64`: dst = trunc(src)
     public mutating func ftrunc64(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 305, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 307, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(64)
         emit(dst)
@@ -2332,7 +2332,7 @@ extension Encoder: OpVisitor {
 
     /// `fnearest64`: dst = nearest(src), ties to even
     public mutating func fnearest64(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 306, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 308, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(65)
         emit(dst)
@@ -2381,7 +2381,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f32_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
     public mutating func x32FromF32S(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 307, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 309, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(66)
         emit(dst)
@@ -2390,7 +2390,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f32_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
     public mutating func x32FromF32SSat(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 308, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 310, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(67)
         emit(dst)
@@ -2399,7 +2399,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f32_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
     public mutating func x32FromF32U(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 309, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 311, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(68)
         emit(dst)
@@ -2408,7 +2408,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f32_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
     public mutating func x32FromF32USat(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 310, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 312, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(69)
         emit(dst)
@@ -2417,7 +2417,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f64_s`: dst = trunc(src) as i32 (signed); traps on NaN or overflow
     public mutating func x32FromF64S(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 311, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 313, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(70)
         emit(dst)
@@ -2426,7 +2426,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f64_s_sat`: dst = trunc(src) as i32 (signed), saturating; NaN gives 0
     public mutating func x32FromF64SSat(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 312, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 314, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(71)
         emit(dst)
@@ -2435,7 +2435,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f64_u`: dst = trunc(src) as i32 (unsigned); traps on NaN or overflow
     public mutating func x32FromF64U(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 313, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 315, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(72)
         emit(dst)
@@ -2444,7 +2444,7 @@ extension Encoder: OpVisitor {
 
     /// `x32_from_f64_u_sat`: dst = trunc(src) as i32 (unsigned), saturating; NaN gives 0
     public mutating func x32FromF64USat(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 314, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 316, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(73)
         emit(dst)
@@ -2453,7 +2453,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f32_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
     public mutating func x64FromF32S(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 315, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 317, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(74)
         emit(dst)
@@ -2462,7 +2462,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f32_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
     public mutating func x64FromF32SSat(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 316, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 318, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(75)
         emit(dst)
@@ -2471,7 +2471,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f32_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
     public mutating func x64FromF32U(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 317, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 319, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(76)
         emit(dst)
@@ -2480,7 +2480,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f32_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
     public mutating func x64FromF32USat(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 318, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 320, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(77)
         emit(dst)
@@ -2489,7 +2489,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f64_s`: dst = trunc(src) as i64 (signed); traps on NaN or overflow
     public mutating func x64FromF64S(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 319, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 321, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(78)
         emit(dst)
@@ -2498,7 +2498,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f64_s_sat`: dst = trunc(src) as i64 (signed), saturating; NaN gives 0
     public mutating func x64FromF64SSat(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 320, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 322, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(79)
         emit(dst)
@@ -2507,7 +2507,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f64_u`: dst = trunc(src) as i64 (unsigned); traps on NaN or overflow
     public mutating func x64FromF64U(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 321, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 323, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(80)
         emit(dst)
@@ -2516,7 +2516,7 @@ extension Encoder: OpVisitor {
 
     /// `x64_from_f64_u_sat`: dst = trunc(src) as i64 (unsigned), saturating; NaN gives 0
     public mutating func x64FromF64USat(_ dst: XReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 322, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 324, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(81)
         emit(dst)
@@ -2525,7 +2525,7 @@ extension Encoder: OpVisitor {
 
     /// `f32_from_x32_s`: dst = signed i32 src as f32, rounded to nearest
     public mutating func f32FromX32S(_ dst: FReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 323, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 325, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(82)
         emit(dst)
@@ -2534,7 +2534,7 @@ extension Encoder: OpVisitor {
 
     /// `f32_from_x32_u`: dst = unsigned i32 src as f32, rounded to nearest
     public mutating func f32FromX32U(_ dst: FReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 324, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 326, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(83)
         emit(dst)
@@ -2543,7 +2543,7 @@ extension Encoder: OpVisitor {
 
     /// `f32_from_x64_s`: dst = signed i64 src as f32, rounded to nearest
     public mutating func f32FromX64S(_ dst: FReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 325, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 327, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(84)
         emit(dst)
@@ -2552,7 +2552,7 @@ extension Encoder: OpVisitor {
 
     /// `f32_from_x64_u`: dst = unsigned i64 src as f32, rounded to nearest
     public mutating func f32FromX64U(_ dst: FReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 326, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 328, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(85)
         emit(dst)
@@ -2561,7 +2561,7 @@ extension Encoder: OpVisitor {
 
     /// `f64_from_x32_s`: dst = signed i32 src as f64, rounded to nearest
     public mutating func f64FromX32S(_ dst: FReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 327, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 329, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(86)
         emit(dst)
@@ -2570,7 +2570,7 @@ extension Encoder: OpVisitor {
 
     /// `f64_from_x32_u`: dst = unsigned i32 src as f64, rounded to nearest
     public mutating func f64FromX32U(_ dst: FReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 328, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 330, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(87)
         emit(dst)
@@ -2579,7 +2579,7 @@ extension Encoder: OpVisitor {
 
     /// `f64_from_x64_s`: dst = signed i64 src as f64, rounded to nearest
     public mutating func f64FromX64S(_ dst: FReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 329, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 331, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(88)
         emit(dst)
@@ -2588,7 +2588,7 @@ extension Encoder: OpVisitor {
 
     /// `f64_from_x64_u`: dst = unsigned i64 src as f64, rounded to nearest
     public mutating func f64FromX64U(_ dst: FReg, _ src: XReg) {
-        if fusing { return stage(StagedOp(row: 330, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 332, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(89)
         emit(dst)
@@ -2597,7 +2597,7 @@ extension Encoder: OpVisitor {
 
     /// `f32_from_f64`: dst = src demoted to f32
     public mutating func f32FromF64(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 331, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 333, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(90)
         emit(dst)
@@ -2606,7 +2606,7 @@ extension Encoder: OpVisitor {
 
     /// `f64_from_f32`: dst = src promoted to f64
     public mutating func f64FromF32(_ dst: FReg, _ src: FReg) {
-        if fusing { return stage(StagedOp(row: 332, Int64(dst.index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 334, Int64(dst.index), Int64(src.index))) }
         beginInstruction()
         emitExtended(91)
         emit(dst)
@@ -3277,7 +3277,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_size`: dst = size of memories[memory] in 64 KiB pages
     public mutating func memorySize(_ dst: XReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 333, Int64(dst.index), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 335, Int64(dst.index), Int64(memory))) }
         beginInstruction()
         emitExtended(92)
         emit(dst)
@@ -3286,7 +3286,7 @@ extension Encoder: OpVisitor {
 
     /// `memory_grow`: grow memories[memory] by delta pages; dst = old size in pages, or -1 (of the memory's address width) on failure
     public mutating func memoryGrow(_ dst: XReg, _ delta: XReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 334, Int64(dst.index), Int64(delta.index), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 336, Int64(dst.index), Int64(delta.index), Int64(memory))) }
         beginInstruction()
         emitExtended(93)
         emit(dst)
@@ -3296,7 +3296,7 @@ extension Encoder: OpVisitor {
 
     /// `xload8_s32_m`: low32(dst) = sext(i8 load) from memories[memory][ea]; traps when out of bounds
     public mutating func xload8S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 335, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 337, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(94)
         emit(dst)
@@ -3307,7 +3307,7 @@ extension Encoder: OpVisitor {
 
     /// `xload8_u32_m`: low32(dst) = zext(u8 load) from memories[memory][ea]; traps when out of bounds
     public mutating func xload8U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 336, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 338, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(95)
         emit(dst)
@@ -3318,7 +3318,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_s32_m`: low32(dst) = sext(i16 load) from memories[memory][ea]; traps when out of bounds
     public mutating func xload16S32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 337, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 339, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(96)
         emit(dst)
@@ -3329,7 +3329,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_u32_m`: low32(dst) = zext(u16 load) from memories[memory][ea]; traps when out of bounds
     public mutating func xload16U32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 338, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 340, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(97)
         emit(dst)
@@ -3340,7 +3340,7 @@ extension Encoder: OpVisitor {
 
     /// `xload32_m`: low32(dst) = u32 load from memories[memory][ea]; traps when out of bounds
     public mutating func xload32M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 339, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 341, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(98)
         emit(dst)
@@ -3351,7 +3351,7 @@ extension Encoder: OpVisitor {
 
     /// `xload8_s64_m`: dst = sext(i8 load) from memories[memory][ea]; traps when out of bounds
     public mutating func xload8S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 340, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 342, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(99)
         emit(dst)
@@ -3362,7 +3362,7 @@ extension Encoder: OpVisitor {
 
     /// `xload8_u64_m`: dst = zext(u8 load) from memories[memory][ea]; traps when out of bounds
     public mutating func xload8U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 341, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 343, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(100)
         emit(dst)
@@ -3373,7 +3373,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_s64_m`: dst = sext(i16 load) from memories[memory][ea]; traps when out of bounds
     public mutating func xload16S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 342, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 344, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(101)
         emit(dst)
@@ -3384,7 +3384,7 @@ extension Encoder: OpVisitor {
 
     /// `xload16_u64_m`: dst = zext(u16 load) from memories[memory][ea]; traps when out of bounds
     public mutating func xload16U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 343, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 345, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(102)
         emit(dst)
@@ -3395,7 +3395,7 @@ extension Encoder: OpVisitor {
 
     /// `xload32_s64_m`: dst = sext(i32 load) from memories[memory][ea]; traps when out of bounds
     public mutating func xload32S64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 344, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 346, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(103)
         emit(dst)
@@ -3406,7 +3406,7 @@ extension Encoder: OpVisitor {
 
     /// `xload32_u64_m`: dst = zext(u32 load) from memories[memory][ea]; traps when out of bounds
     public mutating func xload32U64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 345, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 347, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(104)
         emit(dst)
@@ -3417,7 +3417,7 @@ extension Encoder: OpVisitor {
 
     /// `xload64_m`: dst = u64 load from memories[memory][ea]; traps when out of bounds
     public mutating func xload64M(_ dst: XReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 346, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 348, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(105)
         emit(dst)
@@ -3428,7 +3428,7 @@ extension Encoder: OpVisitor {
 
     /// `fload32_m`: low32(dst) = f32 load from memories[memory][ea]; traps when out of bounds
     public mutating func fload32M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 347, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 349, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(106)
         emit(dst)
@@ -3439,7 +3439,7 @@ extension Encoder: OpVisitor {
 
     /// `fload64_m`: dst = f64 load from memories[memory][ea]; traps when out of bounds
     public mutating func fload64M(_ dst: FReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 348, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 350, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(107)
         emit(dst)
@@ -3450,7 +3450,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore8_m`: memories[memory][ea] = low8(src); traps when out of bounds
     public mutating func xstore8M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 349, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 351, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
         beginInstruction()
         emitExtended(108)
         emit(addr)
@@ -3461,7 +3461,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore16_m`: memories[memory][ea] = low16(src); traps when out of bounds
     public mutating func xstore16M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 350, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 352, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
         beginInstruction()
         emitExtended(109)
         emit(addr)
@@ -3472,7 +3472,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore32_m`: memories[memory][ea] = low32(src); traps when out of bounds
     public mutating func xstore32M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 351, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 353, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
         beginInstruction()
         emitExtended(110)
         emit(addr)
@@ -3483,7 +3483,7 @@ extension Encoder: OpVisitor {
 
     /// `xstore64_m`: memories[memory][ea] = src; traps when out of bounds
     public mutating func xstore64M(_ addr: XReg, _ offset: UInt64, _ src: XReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 352, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 354, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
         beginInstruction()
         emitExtended(111)
         emit(addr)
@@ -3494,7 +3494,7 @@ extension Encoder: OpVisitor {
 
     /// `fstore32_m`: memories[memory][ea] = low32(src) as f32; traps when out of bounds
     public mutating func fstore32M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 353, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 355, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
         beginInstruction()
         emitExtended(112)
         emit(addr)
@@ -3505,7 +3505,7 @@ extension Encoder: OpVisitor {
 
     /// `fstore64_m`: memories[memory][ea] = src as f64; traps when out of bounds
     public mutating func fstore64M(_ addr: XReg, _ offset: UInt64, _ src: FReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 354, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 356, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
         beginInstruction()
         emitExtended(113)
         emit(addr)
@@ -3516,7 +3516,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_const`: dst = the vector whose bytes 0-7 are `low` and 8-15 `high`, little-endian
     public mutating func v128Const(_ dst: VReg, _ low: UInt64, _ high: UInt64) {
-        if fusing { return stage(StagedOp(row: 355, Int64(dst.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
+        if fusing { return stage(StagedOp(row: 357, Int64(dst.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
         beginInstruction()
         emitExtended(114)
         emit(dst)
@@ -3526,7 +3526,7 @@ extension Encoder: OpVisitor {
 
     /// `vselect`: dst = low32(cond) != 0 ? a : b (select on v128)
     public mutating func vselect(_ dst: VReg, _ cond: XReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 356, Int64(dst.index), Int64(cond.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 358, Int64(dst.index), Int64(cond.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(115)
         emit(dst)
@@ -3537,7 +3537,7 @@ extension Encoder: OpVisitor {
 
     /// `vglobal_get`: dst = globals[index], a v128 global (16 bytes)
     public mutating func vglobalGet(_ dst: VReg, _ index: UInt32) {
-        if fusing { return stage(StagedOp(row: 357, Int64(dst.index), Int64(index))) }
+        if fusing { return stage(StagedOp(row: 359, Int64(dst.index), Int64(index))) }
         beginInstruction()
         emitExtended(116)
         emit(dst)
@@ -3546,7 +3546,7 @@ extension Encoder: OpVisitor {
 
     /// `vglobal_set`: globals[index] = src, a v128 global (16 bytes)
     public mutating func vglobalSet(_ index: UInt32, _ src: VReg) {
-        if fusing { return stage(StagedOp(row: 358, Int64(index), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 360, Int64(index), Int64(src.index))) }
         beginInstruction()
         emitExtended(117)
         emit(index)
@@ -3555,7 +3555,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_shuffle`: dst lane i = byte (lanes[i]) of a ++ b, where lanes are the 16 bytes of `low` and `high` (each < 32)
     public mutating func i8x16Shuffle(_ dst: VReg, _ a: VReg, _ b: VReg, _ low: UInt64, _ high: UInt64) {
-        if fusing { return stage(StagedOp(row: 359, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
+        if fusing { return stage(StagedOp(row: 361, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(bitPattern: low), Int64(bitPattern: high))) }
         beginInstruction()
         emitExtended(118)
         emit(dst)
@@ -3567,7 +3567,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load`: dst = 16 bytes from memory[ea]; traps when out of bounds
     public mutating func v128Load(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 360, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 362, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(119)
         emit(dst)
@@ -3577,7 +3577,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8x8_s`: dst = 8 i8 sign-extended to i16x8 from memory[ea]; traps when out of bounds
     public mutating func v128Load8x8S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 361, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 363, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(120)
         emit(dst)
@@ -3587,7 +3587,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8x8_u`: dst = 8 u8 zero-extended to i16x8 from memory[ea]; traps when out of bounds
     public mutating func v128Load8x8U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 362, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 364, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(121)
         emit(dst)
@@ -3597,7 +3597,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16x4_s`: dst = 4 i16 sign-extended to i32x4 from memory[ea]; traps when out of bounds
     public mutating func v128Load16x4S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 363, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 365, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(122)
         emit(dst)
@@ -3607,7 +3607,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16x4_u`: dst = 4 u16 zero-extended to i32x4 from memory[ea]; traps when out of bounds
     public mutating func v128Load16x4U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 364, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 366, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(123)
         emit(dst)
@@ -3617,7 +3617,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32x2_s`: dst = 2 i32 sign-extended to i64x2 from memory[ea]; traps when out of bounds
     public mutating func v128Load32x2S(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 365, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 367, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(124)
         emit(dst)
@@ -3627,7 +3627,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32x2_u`: dst = 2 u32 zero-extended to i64x2 from memory[ea]; traps when out of bounds
     public mutating func v128Load32x2U(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 366, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 368, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(125)
         emit(dst)
@@ -3637,7 +3637,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8_splat`: dst = one byte in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load8Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 367, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 369, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(126)
         emit(dst)
@@ -3647,7 +3647,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16_splat`: dst = one u16 in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load16Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 368, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 370, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(127)
         emit(dst)
@@ -3657,7 +3657,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_splat`: dst = one u32 in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load32Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 369, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 371, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(128)
         emit(dst)
@@ -3667,7 +3667,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_splat`: dst = one u64 in every lane from memory[ea]; traps when out of bounds
     public mutating func v128Load64Splat(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 370, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 372, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(129)
         emit(dst)
@@ -3677,7 +3677,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_zero`: dst = one u32 in lane 0, zeros above from memory[ea]; traps when out of bounds
     public mutating func v128Load32Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 371, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 373, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(130)
         emit(dst)
@@ -3687,7 +3687,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_zero`: dst = one u64 in lane 0, zeros above from memory[ea]; traps when out of bounds
     public mutating func v128Load64Zero(_ dst: VReg, _ addr: XReg, _ offset: UInt32) {
-        if fusing { return stage(StagedOp(row: 372, Int64(dst.index), Int64(addr.index), Int64(offset))) }
+        if fusing { return stage(StagedOp(row: 374, Int64(dst.index), Int64(addr.index), Int64(offset))) }
         beginInstruction()
         emitExtended(131)
         emit(dst)
@@ -3697,7 +3697,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store`: memory[ea] = the 16 bytes of src; traps when out of bounds
     public mutating func v128Store(_ addr: XReg, _ offset: UInt32, _ src: VReg) {
-        if fusing { return stage(StagedOp(row: 373, Int64(addr.index), Int64(offset), Int64(src.index))) }
+        if fusing { return stage(StagedOp(row: 375, Int64(addr.index), Int64(offset), Int64(src.index))) }
         beginInstruction()
         emitExtended(132)
         emit(addr)
@@ -3707,7 +3707,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8_lane`: dst = src with lane `lane` (of 8 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load8Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 374, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 376, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(133)
         emit(dst)
@@ -3719,7 +3719,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16_lane`: dst = src with lane `lane` (of 16 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load16Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 375, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 377, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(134)
         emit(dst)
@@ -3731,7 +3731,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_lane`: dst = src with lane `lane` (of 32 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load32Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 376, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 378, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(135)
         emit(dst)
@@ -3743,7 +3743,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_lane`: dst = src with lane `lane` (of 64 bits) loaded from memory[ea]; traps when out of bounds
     public mutating func v128Load64Lane(_ dst: VReg, _ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 377, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 379, Int64(dst.index), Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(136)
         emit(dst)
@@ -3755,7 +3755,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store8_lane`: memory[ea] = lane `lane` (of 8 bits) of src; traps when out of bounds
     public mutating func v128Store8Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 378, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 380, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(137)
         emit(addr)
@@ -3766,7 +3766,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store16_lane`: memory[ea] = lane `lane` (of 16 bits) of src; traps when out of bounds
     public mutating func v128Store16Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 379, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 381, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(138)
         emit(addr)
@@ -3777,7 +3777,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store32_lane`: memory[ea] = lane `lane` (of 32 bits) of src; traps when out of bounds
     public mutating func v128Store32Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 380, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 382, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(139)
         emit(addr)
@@ -3788,7 +3788,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store64_lane`: memory[ea] = lane `lane` (of 64 bits) of src; traps when out of bounds
     public mutating func v128Store64Lane(_ addr: XReg, _ offset: UInt32, _ src: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 381, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 383, Int64(addr.index), Int64(offset), Int64(src.index), Int64(lane))) }
         beginInstruction()
         emitExtended(140)
         emit(addr)
@@ -3799,7 +3799,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load_m`: as v128_load, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128LoadM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 382, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 384, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(141)
         emit(dst)
@@ -3810,7 +3810,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8x8_s_m`: as v128_load8x8_s, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load8x8SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 383, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 385, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(142)
         emit(dst)
@@ -3821,7 +3821,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8x8_u_m`: as v128_load8x8_u, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load8x8UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 384, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 386, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(143)
         emit(dst)
@@ -3832,7 +3832,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16x4_s_m`: as v128_load16x4_s, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load16x4SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 385, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 387, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(144)
         emit(dst)
@@ -3843,7 +3843,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16x4_u_m`: as v128_load16x4_u, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load16x4UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 386, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 388, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(145)
         emit(dst)
@@ -3854,7 +3854,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32x2_s_m`: as v128_load32x2_s, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load32x2SM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 387, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 389, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(146)
         emit(dst)
@@ -3865,7 +3865,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32x2_u_m`: as v128_load32x2_u, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load32x2UM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 388, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 390, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(147)
         emit(dst)
@@ -3876,7 +3876,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8_splat_m`: as v128_load8_splat, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load8SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 389, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 391, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(148)
         emit(dst)
@@ -3887,7 +3887,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16_splat_m`: as v128_load16_splat, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load16SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 390, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 392, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(149)
         emit(dst)
@@ -3898,7 +3898,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_splat_m`: as v128_load32_splat, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load32SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 391, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 393, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(150)
         emit(dst)
@@ -3909,7 +3909,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_splat_m`: as v128_load64_splat, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load64SplatM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 392, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 394, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(151)
         emit(dst)
@@ -3920,7 +3920,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_zero_m`: as v128_load32_zero, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load32ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 393, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 395, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(152)
         emit(dst)
@@ -3931,7 +3931,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_zero_m`: as v128_load64_zero, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load64ZeroM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 394, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 396, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(memory))) }
         beginInstruction()
         emitExtended(153)
         emit(dst)
@@ -3942,7 +3942,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store_m`: as v128_store, to memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128StoreM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 395, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 397, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(memory))) }
         beginInstruction()
         emitExtended(154)
         emit(addr)
@@ -3953,7 +3953,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load8_lane_m`: as v128_load8_lane, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load8LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 396, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 398, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(155)
         emit(dst)
@@ -3966,7 +3966,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load16_lane_m`: as v128_load16_lane, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load16LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 397, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 399, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(156)
         emit(dst)
@@ -3979,7 +3979,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load32_lane_m`: as v128_load32_lane, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load32LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 398, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 400, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(157)
         emit(dst)
@@ -3992,7 +3992,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_load64_lane_m`: as v128_load64_lane, from memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Load64LaneM(_ dst: VReg, _ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 399, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 401, Int64(dst.index), Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(158)
         emit(dst)
@@ -4005,7 +4005,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store8_lane_m`: as v128_store8_lane, to memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Store8LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 400, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 402, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(159)
         emit(addr)
@@ -4017,7 +4017,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store16_lane_m`: as v128_store16_lane, to memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Store16LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 401, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 403, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(160)
         emit(addr)
@@ -4029,7 +4029,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store32_lane_m`: as v128_store32_lane, to memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Store32LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 402, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 404, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(161)
         emit(addr)
@@ -4041,7 +4041,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_store64_lane_m`: as v128_store64_lane, to memories[memory][addr + offset]; traps when out of bounds
     public mutating func v128Store64LaneM(_ addr: XReg, _ offset: UInt64, _ src: VReg, _ lane: UInt8, _ memory: UInt32) {
-        if fusing { return stage(StagedOp(row: 403, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
+        if fusing { return stage(StagedOp(row: 405, Int64(addr.index), Int64(bitPattern: offset), Int64(src.index), Int64(lane), Int64(memory))) }
         beginInstruction()
         emitExtended(162)
         emit(addr)
@@ -4053,7 +4053,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_not`: dst = ~a
     public mutating func v128Not(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 404, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 406, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(163)
         emit(dst)
@@ -4062,7 +4062,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_and`: dst = a & b
     public mutating func v128And(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 405, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 407, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(164)
         emit(dst)
@@ -4072,7 +4072,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_andnot`: dst = a & ~b
     public mutating func v128Andnot(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 406, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 408, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(165)
         emit(dst)
@@ -4082,7 +4082,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_or`: dst = a | b
     public mutating func v128Or(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 407, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 409, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(166)
         emit(dst)
@@ -4092,7 +4092,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_xor`: dst = a ^ b
     public mutating func v128Xor(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 408, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 410, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(167)
         emit(dst)
@@ -4102,7 +4102,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_bitselect`: dst = (a & c) | (b & ~c)
     public mutating func v128Bitselect(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 409, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        if fusing { return stage(StagedOp(row: 411, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(168)
         emit(dst)
@@ -4113,7 +4113,7 @@ extension Encoder: OpVisitor {
 
     /// `v128_any_true`: dst = a != 0 ? 1 : 0
     public mutating func v128AnyTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 410, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 412, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(169)
         emit(dst)
@@ -4122,7 +4122,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_swizzle`: dst lane i = b[i] < 16 ? a[b[i]] : 0
     public mutating func i8x16Swizzle(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 411, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 413, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(170)
         emit(dst)
@@ -4132,7 +4132,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_splat`: every lane of dst = a
     public mutating func i8x16Splat(_ dst: VReg, _ a: XReg) {
-        if fusing { return stage(StagedOp(row: 412, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 414, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(171)
         emit(dst)
@@ -4141,7 +4141,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_extract_lane_s`: dst = sext(a[lane])
     public mutating func i8x16ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 413, Int64(dst.index), Int64(a.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 415, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(172)
         emit(dst)
@@ -4151,7 +4151,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_extract_lane_u`: dst = zext(a[lane])
     public mutating func i8x16ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 414, Int64(dst.index), Int64(a.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 416, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(173)
         emit(dst)
@@ -4161,7 +4161,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_replace_lane`: dst = a with lane `lane` = b
     public mutating func i8x16ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 415, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 417, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(174)
         emit(dst)
@@ -4172,7 +4172,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_splat`: every lane of dst = a
     public mutating func i16x8Splat(_ dst: VReg, _ a: XReg) {
-        if fusing { return stage(StagedOp(row: 416, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 418, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(175)
         emit(dst)
@@ -4181,7 +4181,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extract_lane_s`: dst = sext(a[lane])
     public mutating func i16x8ExtractLaneS(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 417, Int64(dst.index), Int64(a.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 419, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(176)
         emit(dst)
@@ -4191,7 +4191,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extract_lane_u`: dst = zext(a[lane])
     public mutating func i16x8ExtractLaneU(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 418, Int64(dst.index), Int64(a.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 420, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(177)
         emit(dst)
@@ -4201,7 +4201,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_replace_lane`: dst = a with lane `lane` = b
     public mutating func i16x8ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 419, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 421, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(178)
         emit(dst)
@@ -4212,7 +4212,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_splat`: every lane of dst = a
     public mutating func i32x4Splat(_ dst: VReg, _ a: XReg) {
-        if fusing { return stage(StagedOp(row: 420, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 422, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(179)
         emit(dst)
@@ -4221,7 +4221,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extract_lane`: dst = a[lane]
     public mutating func i32x4ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 421, Int64(dst.index), Int64(a.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 423, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(180)
         emit(dst)
@@ -4231,7 +4231,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_replace_lane`: dst = a with lane `lane` = b
     public mutating func i32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 422, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 424, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(181)
         emit(dst)
@@ -4242,7 +4242,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_splat`: every lane of dst = a
     public mutating func i64x2Splat(_ dst: VReg, _ a: XReg) {
-        if fusing { return stage(StagedOp(row: 423, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 425, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(182)
         emit(dst)
@@ -4251,7 +4251,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extract_lane`: dst = a[lane]
     public mutating func i64x2ExtractLane(_ dst: XReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 424, Int64(dst.index), Int64(a.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 426, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(183)
         emit(dst)
@@ -4261,7 +4261,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_replace_lane`: dst = a with lane `lane` = b
     public mutating func i64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: XReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 425, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 427, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(184)
         emit(dst)
@@ -4272,7 +4272,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_splat`: every lane of dst = a
     public mutating func f32x4Splat(_ dst: VReg, _ a: FReg) {
-        if fusing { return stage(StagedOp(row: 426, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 428, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(185)
         emit(dst)
@@ -4281,7 +4281,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_extract_lane`: dst = a[lane]
     public mutating func f32x4ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 427, Int64(dst.index), Int64(a.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 429, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(186)
         emit(dst)
@@ -4291,7 +4291,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_replace_lane`: dst = a with lane `lane` = b
     public mutating func f32x4ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 428, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 430, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(187)
         emit(dst)
@@ -4302,7 +4302,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_splat`: every lane of dst = a
     public mutating func f64x2Splat(_ dst: VReg, _ a: FReg) {
-        if fusing { return stage(StagedOp(row: 429, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 431, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(188)
         emit(dst)
@@ -4311,7 +4311,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_extract_lane`: dst = a[lane]
     public mutating func f64x2ExtractLane(_ dst: FReg, _ a: VReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 430, Int64(dst.index), Int64(a.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 432, Int64(dst.index), Int64(a.index), Int64(lane))) }
         beginInstruction()
         emitExtended(189)
         emit(dst)
@@ -4321,7 +4321,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_replace_lane`: dst = a with lane `lane` = b
     public mutating func f64x2ReplaceLane(_ dst: VReg, _ a: VReg, _ b: FReg, _ lane: UInt8) {
-        if fusing { return stage(StagedOp(row: 431, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
+        if fusing { return stage(StagedOp(row: 433, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(lane))) }
         beginInstruction()
         emitExtended(190)
         emit(dst)
@@ -4332,7 +4332,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_eq`: dst lane = a == b ? all ones : 0
     public mutating func i8x16Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 432, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 434, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(191)
         emit(dst)
@@ -4342,7 +4342,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_ne`: dst lane = a != b ? all ones : 0
     public mutating func i8x16Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 433, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 435, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(192)
         emit(dst)
@@ -4352,7 +4352,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_lt_s`: dst lane = a <s b ? all ones : 0
     public mutating func i8x16LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 434, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 436, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(193)
         emit(dst)
@@ -4362,7 +4362,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_lt_u`: dst lane = a <u b ? all ones : 0
     public mutating func i8x16LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 435, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 437, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(194)
         emit(dst)
@@ -4372,7 +4372,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_gt_s`: dst lane = a >s b ? all ones : 0
     public mutating func i8x16GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 436, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 438, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(195)
         emit(dst)
@@ -4382,7 +4382,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_gt_u`: dst lane = a >u b ? all ones : 0
     public mutating func i8x16GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 437, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 439, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(196)
         emit(dst)
@@ -4392,7 +4392,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_le_s`: dst lane = a <=s b ? all ones : 0
     public mutating func i8x16LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 438, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 440, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(197)
         emit(dst)
@@ -4402,7 +4402,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_le_u`: dst lane = a <=u b ? all ones : 0
     public mutating func i8x16LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 439, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 441, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(198)
         emit(dst)
@@ -4412,7 +4412,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_ge_s`: dst lane = a >=s b ? all ones : 0
     public mutating func i8x16GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 440, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 442, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(199)
         emit(dst)
@@ -4422,7 +4422,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_ge_u`: dst lane = a >=u b ? all ones : 0
     public mutating func i8x16GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 441, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 443, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(200)
         emit(dst)
@@ -4432,7 +4432,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_eq`: dst lane = a == b ? all ones : 0
     public mutating func i16x8Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 442, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 444, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(201)
         emit(dst)
@@ -4442,7 +4442,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_ne`: dst lane = a != b ? all ones : 0
     public mutating func i16x8Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 443, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 445, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(202)
         emit(dst)
@@ -4452,7 +4452,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_lt_s`: dst lane = a <s b ? all ones : 0
     public mutating func i16x8LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 444, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 446, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(203)
         emit(dst)
@@ -4462,7 +4462,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_lt_u`: dst lane = a <u b ? all ones : 0
     public mutating func i16x8LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 445, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 447, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(204)
         emit(dst)
@@ -4472,7 +4472,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_gt_s`: dst lane = a >s b ? all ones : 0
     public mutating func i16x8GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 446, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 448, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(205)
         emit(dst)
@@ -4482,7 +4482,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_gt_u`: dst lane = a >u b ? all ones : 0
     public mutating func i16x8GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 447, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 449, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(206)
         emit(dst)
@@ -4492,7 +4492,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_le_s`: dst lane = a <=s b ? all ones : 0
     public mutating func i16x8LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 448, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 450, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(207)
         emit(dst)
@@ -4502,7 +4502,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_le_u`: dst lane = a <=u b ? all ones : 0
     public mutating func i16x8LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 449, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 451, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(208)
         emit(dst)
@@ -4512,7 +4512,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_ge_s`: dst lane = a >=s b ? all ones : 0
     public mutating func i16x8GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 450, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 452, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(209)
         emit(dst)
@@ -4522,7 +4522,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_ge_u`: dst lane = a >=u b ? all ones : 0
     public mutating func i16x8GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 451, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 453, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(210)
         emit(dst)
@@ -4532,7 +4532,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_eq`: dst lane = a == b ? all ones : 0
     public mutating func i32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 452, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 454, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(211)
         emit(dst)
@@ -4542,7 +4542,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_ne`: dst lane = a != b ? all ones : 0
     public mutating func i32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 453, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 455, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(212)
         emit(dst)
@@ -4552,7 +4552,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_lt_s`: dst lane = a <s b ? all ones : 0
     public mutating func i32x4LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 454, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 456, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(213)
         emit(dst)
@@ -4562,7 +4562,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_lt_u`: dst lane = a <u b ? all ones : 0
     public mutating func i32x4LtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 455, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 457, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(214)
         emit(dst)
@@ -4572,7 +4572,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_gt_s`: dst lane = a >s b ? all ones : 0
     public mutating func i32x4GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 456, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 458, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(215)
         emit(dst)
@@ -4582,7 +4582,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_gt_u`: dst lane = a >u b ? all ones : 0
     public mutating func i32x4GtU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 457, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 459, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(216)
         emit(dst)
@@ -4592,7 +4592,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_le_s`: dst lane = a <=s b ? all ones : 0
     public mutating func i32x4LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 458, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 460, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(217)
         emit(dst)
@@ -4602,7 +4602,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_le_u`: dst lane = a <=u b ? all ones : 0
     public mutating func i32x4LeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 459, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 461, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(218)
         emit(dst)
@@ -4612,7 +4612,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_ge_s`: dst lane = a >=s b ? all ones : 0
     public mutating func i32x4GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 460, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 462, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(219)
         emit(dst)
@@ -4622,7 +4622,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_ge_u`: dst lane = a >=u b ? all ones : 0
     public mutating func i32x4GeU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 461, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 463, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(220)
         emit(dst)
@@ -4632,7 +4632,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_eq`: dst lane = a == b ? all ones : 0
     public mutating func i64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 462, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 464, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(221)
         emit(dst)
@@ -4642,7 +4642,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_ne`: dst lane = a != b ? all ones : 0
     public mutating func i64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 463, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 465, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(222)
         emit(dst)
@@ -4652,7 +4652,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_lt_s`: dst lane = a <s b ? all ones : 0
     public mutating func i64x2LtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 464, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 466, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(223)
         emit(dst)
@@ -4662,7 +4662,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_gt_s`: dst lane = a >s b ? all ones : 0
     public mutating func i64x2GtS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 465, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 467, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(224)
         emit(dst)
@@ -4672,7 +4672,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_le_s`: dst lane = a <=s b ? all ones : 0
     public mutating func i64x2LeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 466, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 468, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(225)
         emit(dst)
@@ -4682,7 +4682,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_ge_s`: dst lane = a >=s b ? all ones : 0
     public mutating func i64x2GeS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 467, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 469, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(226)
         emit(dst)
@@ -4692,7 +4692,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 468, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 470, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(227)
         emit(dst)
@@ -4702,7 +4702,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 469, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 471, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(228)
         emit(dst)
@@ -4712,7 +4712,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 470, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 472, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(229)
         emit(dst)
@@ -4722,7 +4722,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 471, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 473, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(230)
         emit(dst)
@@ -4732,7 +4732,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 472, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 474, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(231)
         emit(dst)
@@ -4742,7 +4742,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
     public mutating func f32x4Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 473, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 475, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(232)
         emit(dst)
@@ -4752,7 +4752,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_eq`: dst lane = a == b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Eq(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 474, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 476, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(233)
         emit(dst)
@@ -4762,7 +4762,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_ne`: dst lane = a != b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Ne(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 475, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 477, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(234)
         emit(dst)
@@ -4772,7 +4772,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_lt`: dst lane = a < b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Lt(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 476, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 478, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(235)
         emit(dst)
@@ -4782,7 +4782,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_gt`: dst lane = a > b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Gt(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 477, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 479, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(236)
         emit(dst)
@@ -4792,7 +4792,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_le`: dst lane = a <= b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Le(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 478, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 480, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(237)
         emit(dst)
@@ -4802,7 +4802,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_ge`: dst lane = a >= b ? all ones : 0 (false for NaN except ne)
     public mutating func f64x2Ge(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 479, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 481, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(238)
         emit(dst)
@@ -4812,7 +4812,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_abs`: dst lane = |a| (wrapping: the minimum stays)
     public mutating func i8x16Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 480, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 482, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(239)
         emit(dst)
@@ -4821,7 +4821,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_neg`: dst lane = -a (wrapping)
     public mutating func i8x16Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 481, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 483, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(240)
         emit(dst)
@@ -4830,7 +4830,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_all_true`: dst = every lane of a != 0 ? 1 : 0
     public mutating func i8x16AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 482, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 484, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(241)
         emit(dst)
@@ -4839,7 +4839,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_bitmask`: dst bit i = the top bit of lane i of a
     public mutating func i8x16Bitmask(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 483, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 485, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(242)
         emit(dst)
@@ -4848,7 +4848,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_shl`: dst lane = a << (b mod lane width)
     public mutating func i8x16Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 484, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 486, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(243)
         emit(dst)
@@ -4858,7 +4858,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_shr_s`: dst lane = a >>s (b mod lane width)
     public mutating func i8x16ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 485, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 487, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(244)
         emit(dst)
@@ -4868,7 +4868,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_shr_u`: dst lane = a >>u (b mod lane width)
     public mutating func i8x16ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 486, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 488, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(245)
         emit(dst)
@@ -4878,7 +4878,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_add`: dst lane = a + b (wrapping)
     public mutating func i8x16Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 487, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 489, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(246)
         emit(dst)
@@ -4888,7 +4888,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_sub`: dst lane = a - b (wrapping)
     public mutating func i8x16Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 488, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 490, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(247)
         emit(dst)
@@ -4898,7 +4898,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_min_s`: dst lane = signed min(a, b)
     public mutating func i8x16MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 489, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 491, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(248)
         emit(dst)
@@ -4908,7 +4908,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_min_u`: dst lane = unsigned min(a, b)
     public mutating func i8x16MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 490, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 492, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(249)
         emit(dst)
@@ -4918,7 +4918,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_max_s`: dst lane = signed max(a, b)
     public mutating func i8x16MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 491, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 493, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(250)
         emit(dst)
@@ -4928,7 +4928,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_max_u`: dst lane = unsigned max(a, b)
     public mutating func i8x16MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 492, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 494, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(251)
         emit(dst)
@@ -4938,7 +4938,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_add_sat_s`: dst lane = a + b, saturating signed
     public mutating func i8x16AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 493, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 495, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(252)
         emit(dst)
@@ -4948,7 +4948,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_add_sat_u`: dst lane = a + b, saturating unsigned
     public mutating func i8x16AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 494, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 496, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(253)
         emit(dst)
@@ -4958,7 +4958,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_sub_sat_s`: dst lane = a - b, saturating signed
     public mutating func i8x16SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 495, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 497, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(254)
         emit(dst)
@@ -4968,7 +4968,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_sub_sat_u`: dst lane = a - b, saturating unsigned
     public mutating func i8x16SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 496, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 498, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(255)
         emit(dst)
@@ -4978,7 +4978,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
     public mutating func i8x16AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 497, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 499, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(256)
         emit(dst)
@@ -4988,7 +4988,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_abs`: dst lane = |a| (wrapping: the minimum stays)
     public mutating func i16x8Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 498, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 500, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(257)
         emit(dst)
@@ -4997,7 +4997,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_neg`: dst lane = -a (wrapping)
     public mutating func i16x8Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 499, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 501, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(258)
         emit(dst)
@@ -5006,7 +5006,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_all_true`: dst = every lane of a != 0 ? 1 : 0
     public mutating func i16x8AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 500, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 502, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(259)
         emit(dst)
@@ -5015,7 +5015,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_bitmask`: dst bit i = the top bit of lane i of a
     public mutating func i16x8Bitmask(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 501, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 503, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(260)
         emit(dst)
@@ -5024,7 +5024,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_shl`: dst lane = a << (b mod lane width)
     public mutating func i16x8Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 502, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 504, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(261)
         emit(dst)
@@ -5034,7 +5034,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_shr_s`: dst lane = a >>s (b mod lane width)
     public mutating func i16x8ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 503, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 505, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(262)
         emit(dst)
@@ -5044,7 +5044,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_shr_u`: dst lane = a >>u (b mod lane width)
     public mutating func i16x8ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 504, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 506, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(263)
         emit(dst)
@@ -5054,7 +5054,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_add`: dst lane = a + b (wrapping)
     public mutating func i16x8Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 505, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 507, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(264)
         emit(dst)
@@ -5064,7 +5064,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_sub`: dst lane = a - b (wrapping)
     public mutating func i16x8Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 506, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 508, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(265)
         emit(dst)
@@ -5074,7 +5074,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_mul`: dst lane = a * b (wrapping)
     public mutating func i16x8Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 507, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 509, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(266)
         emit(dst)
@@ -5084,7 +5084,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_min_s`: dst lane = signed min(a, b)
     public mutating func i16x8MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 508, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 510, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(267)
         emit(dst)
@@ -5094,7 +5094,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_min_u`: dst lane = unsigned min(a, b)
     public mutating func i16x8MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 509, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 511, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(268)
         emit(dst)
@@ -5104,7 +5104,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_max_s`: dst lane = signed max(a, b)
     public mutating func i16x8MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 510, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 512, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(269)
         emit(dst)
@@ -5114,7 +5114,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_max_u`: dst lane = unsigned max(a, b)
     public mutating func i16x8MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 511, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 513, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(270)
         emit(dst)
@@ -5124,7 +5124,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_add_sat_s`: dst lane = a + b, saturating signed
     public mutating func i16x8AddSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 512, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 514, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(271)
         emit(dst)
@@ -5134,7 +5134,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_add_sat_u`: dst lane = a + b, saturating unsigned
     public mutating func i16x8AddSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 513, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 515, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(272)
         emit(dst)
@@ -5144,7 +5144,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_sub_sat_s`: dst lane = a - b, saturating signed
     public mutating func i16x8SubSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 514, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 516, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(273)
         emit(dst)
@@ -5154,7 +5154,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_sub_sat_u`: dst lane = a - b, saturating unsigned
     public mutating func i16x8SubSatU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 515, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 517, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(274)
         emit(dst)
@@ -5164,7 +5164,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_avgr_u`: dst lane = (a + b + 1) / 2, unsigned
     public mutating func i16x8AvgrU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 516, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 518, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(275)
         emit(dst)
@@ -5174,7 +5174,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_abs`: dst lane = |a| (wrapping: the minimum stays)
     public mutating func i32x4Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 517, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 519, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(276)
         emit(dst)
@@ -5183,7 +5183,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_neg`: dst lane = -a (wrapping)
     public mutating func i32x4Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 518, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 520, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(277)
         emit(dst)
@@ -5192,7 +5192,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_all_true`: dst = every lane of a != 0 ? 1 : 0
     public mutating func i32x4AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 519, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 521, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(278)
         emit(dst)
@@ -5201,7 +5201,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_bitmask`: dst bit i = the top bit of lane i of a
     public mutating func i32x4Bitmask(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 520, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 522, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(279)
         emit(dst)
@@ -5210,7 +5210,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_shl`: dst lane = a << (b mod lane width)
     public mutating func i32x4Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 521, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 523, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(280)
         emit(dst)
@@ -5220,7 +5220,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_shr_s`: dst lane = a >>s (b mod lane width)
     public mutating func i32x4ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 522, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 524, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(281)
         emit(dst)
@@ -5230,7 +5230,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_shr_u`: dst lane = a >>u (b mod lane width)
     public mutating func i32x4ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 523, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 525, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(282)
         emit(dst)
@@ -5240,7 +5240,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_add`: dst lane = a + b (wrapping)
     public mutating func i32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 524, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 526, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(283)
         emit(dst)
@@ -5250,7 +5250,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_sub`: dst lane = a - b (wrapping)
     public mutating func i32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 525, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 527, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(284)
         emit(dst)
@@ -5260,7 +5260,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_mul`: dst lane = a * b (wrapping)
     public mutating func i32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 526, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 528, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(285)
         emit(dst)
@@ -5270,7 +5270,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_min_s`: dst lane = signed min(a, b)
     public mutating func i32x4MinS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 527, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 529, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(286)
         emit(dst)
@@ -5280,7 +5280,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_min_u`: dst lane = unsigned min(a, b)
     public mutating func i32x4MinU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 528, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 530, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(287)
         emit(dst)
@@ -5290,7 +5290,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_max_s`: dst lane = signed max(a, b)
     public mutating func i32x4MaxS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 529, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 531, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(288)
         emit(dst)
@@ -5300,7 +5300,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_max_u`: dst lane = unsigned max(a, b)
     public mutating func i32x4MaxU(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 530, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 532, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(289)
         emit(dst)
@@ -5310,7 +5310,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_abs`: dst lane = |a| (wrapping: the minimum stays)
     public mutating func i64x2Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 531, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 533, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(290)
         emit(dst)
@@ -5319,7 +5319,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_neg`: dst lane = -a (wrapping)
     public mutating func i64x2Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 532, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 534, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(291)
         emit(dst)
@@ -5328,7 +5328,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_all_true`: dst = every lane of a != 0 ? 1 : 0
     public mutating func i64x2AllTrue(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 533, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 535, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(292)
         emit(dst)
@@ -5337,7 +5337,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_bitmask`: dst bit i = the top bit of lane i of a
     public mutating func i64x2Bitmask(_ dst: XReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 534, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 536, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(293)
         emit(dst)
@@ -5346,7 +5346,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_shl`: dst lane = a << (b mod lane width)
     public mutating func i64x2Shl(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 535, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 537, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(294)
         emit(dst)
@@ -5356,7 +5356,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_shr_s`: dst lane = a >>s (b mod lane width)
     public mutating func i64x2ShrS(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 536, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 538, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(295)
         emit(dst)
@@ -5366,7 +5366,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_shr_u`: dst lane = a >>u (b mod lane width)
     public mutating func i64x2ShrU(_ dst: VReg, _ a: VReg, _ b: XReg) {
-        if fusing { return stage(StagedOp(row: 537, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 539, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(296)
         emit(dst)
@@ -5376,7 +5376,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_add`: dst lane = a + b (wrapping)
     public mutating func i64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 538, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 540, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(297)
         emit(dst)
@@ -5386,7 +5386,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_sub`: dst lane = a - b (wrapping)
     public mutating func i64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 539, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 541, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(298)
         emit(dst)
@@ -5396,7 +5396,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_mul`: dst lane = a * b (wrapping)
     public mutating func i64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 540, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 542, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(299)
         emit(dst)
@@ -5406,7 +5406,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_popcnt`: dst lane = number of one bits in a
     public mutating func i8x16Popcnt(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 541, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 543, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(300)
         emit(dst)
@@ -5415,7 +5415,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_narrow_i16x8_s`: dst = the i16 lanes of a then b, each saturated to i8
     public mutating func i8x16NarrowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 542, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 544, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(301)
         emit(dst)
@@ -5425,7 +5425,7 @@ extension Encoder: OpVisitor {
 
     /// `i8x16_narrow_i16x8_u`: dst = the i16 lanes of a then b, each saturated to u8
     public mutating func i8x16NarrowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 543, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 545, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(302)
         emit(dst)
@@ -5435,7 +5435,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_narrow_i32x4_s`: dst = the i32 lanes of a then b, each saturated to i16
     public mutating func i16x8NarrowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 544, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 546, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(303)
         emit(dst)
@@ -5445,7 +5445,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_narrow_i32x4_u`: dst = the i32 lanes of a then b, each saturated to u16
     public mutating func i16x8NarrowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 545, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 547, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(304)
         emit(dst)
@@ -5455,7 +5455,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extend_low_i8x16_s`: dst = the low half of a's i8x16 lanes, sign-extended
     public mutating func i16x8ExtendLowI8x16S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 546, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 548, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(305)
         emit(dst)
@@ -5464,7 +5464,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extmul_low_i8x16_s`: dst lane = a * b of the low halves, sign-extended first
     public mutating func i16x8ExtmulLowI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 547, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 549, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(306)
         emit(dst)
@@ -5474,7 +5474,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extend_low_i8x16_u`: dst = the low half of a's i8x16 lanes, zero-extended
     public mutating func i16x8ExtendLowI8x16U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 548, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 550, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(307)
         emit(dst)
@@ -5483,7 +5483,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extmul_low_i8x16_u`: dst lane = a * b of the low halves, zero-extended first
     public mutating func i16x8ExtmulLowI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 549, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 551, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(308)
         emit(dst)
@@ -5493,7 +5493,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extend_high_i8x16_s`: dst = the high half of a's i8x16 lanes, sign-extended
     public mutating func i16x8ExtendHighI8x16S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 550, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 552, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(309)
         emit(dst)
@@ -5502,7 +5502,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extmul_high_i8x16_s`: dst lane = a * b of the high halves, sign-extended first
     public mutating func i16x8ExtmulHighI8x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 551, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 553, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(310)
         emit(dst)
@@ -5512,7 +5512,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extend_high_i8x16_u`: dst = the high half of a's i8x16 lanes, zero-extended
     public mutating func i16x8ExtendHighI8x16U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 552, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 554, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(311)
         emit(dst)
@@ -5521,7 +5521,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extmul_high_i8x16_u`: dst lane = a * b of the high halves, zero-extended first
     public mutating func i16x8ExtmulHighI8x16U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 553, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 555, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(312)
         emit(dst)
@@ -5531,7 +5531,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_low_i16x8_s`: dst = the low half of a's i16x8 lanes, sign-extended
     public mutating func i32x4ExtendLowI16x8S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 554, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 556, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(313)
         emit(dst)
@@ -5540,7 +5540,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extmul_low_i16x8_s`: dst lane = a * b of the low halves, sign-extended first
     public mutating func i32x4ExtmulLowI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 555, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 557, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(314)
         emit(dst)
@@ -5550,7 +5550,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_low_i16x8_u`: dst = the low half of a's i16x8 lanes, zero-extended
     public mutating func i32x4ExtendLowI16x8U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 556, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 558, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(315)
         emit(dst)
@@ -5559,7 +5559,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extmul_low_i16x8_u`: dst lane = a * b of the low halves, zero-extended first
     public mutating func i32x4ExtmulLowI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 557, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 559, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(316)
         emit(dst)
@@ -5569,7 +5569,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_high_i16x8_s`: dst = the high half of a's i16x8 lanes, sign-extended
     public mutating func i32x4ExtendHighI16x8S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 558, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 560, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(317)
         emit(dst)
@@ -5578,7 +5578,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extmul_high_i16x8_s`: dst lane = a * b of the high halves, sign-extended first
     public mutating func i32x4ExtmulHighI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 559, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 561, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(318)
         emit(dst)
@@ -5588,7 +5588,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extend_high_i16x8_u`: dst = the high half of a's i16x8 lanes, zero-extended
     public mutating func i32x4ExtendHighI16x8U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 560, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 562, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(319)
         emit(dst)
@@ -5597,7 +5597,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extmul_high_i16x8_u`: dst lane = a * b of the high halves, zero-extended first
     public mutating func i32x4ExtmulHighI16x8U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 561, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 563, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(320)
         emit(dst)
@@ -5607,7 +5607,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_low_i32x4_s`: dst = the low half of a's i32x4 lanes, sign-extended
     public mutating func i64x2ExtendLowI32x4S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 562, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 564, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(321)
         emit(dst)
@@ -5616,7 +5616,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extmul_low_i32x4_s`: dst lane = a * b of the low halves, sign-extended first
     public mutating func i64x2ExtmulLowI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 563, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 565, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(322)
         emit(dst)
@@ -5626,7 +5626,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_low_i32x4_u`: dst = the low half of a's i32x4 lanes, zero-extended
     public mutating func i64x2ExtendLowI32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 564, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 566, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(323)
         emit(dst)
@@ -5635,7 +5635,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extmul_low_i32x4_u`: dst lane = a * b of the low halves, zero-extended first
     public mutating func i64x2ExtmulLowI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 565, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 567, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(324)
         emit(dst)
@@ -5645,7 +5645,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_high_i32x4_s`: dst = the high half of a's i32x4 lanes, sign-extended
     public mutating func i64x2ExtendHighI32x4S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 566, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 568, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(325)
         emit(dst)
@@ -5654,7 +5654,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extmul_high_i32x4_s`: dst lane = a * b of the high halves, sign-extended first
     public mutating func i64x2ExtmulHighI32x4S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 567, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 569, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(326)
         emit(dst)
@@ -5664,7 +5664,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extend_high_i32x4_u`: dst = the high half of a's i32x4 lanes, zero-extended
     public mutating func i64x2ExtendHighI32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 568, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 570, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(327)
         emit(dst)
@@ -5673,7 +5673,7 @@ extension Encoder: OpVisitor {
 
     /// `i64x2_extmul_high_i32x4_u`: dst lane = a * b of the high halves, zero-extended first
     public mutating func i64x2ExtmulHighI32x4U(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 569, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 571, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(328)
         emit(dst)
@@ -5683,7 +5683,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extadd_pairwise_i8x16_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
     public mutating func i16x8ExtaddPairwiseI8x16S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 570, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 572, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(329)
         emit(dst)
@@ -5692,7 +5692,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_extadd_pairwise_i8x16_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
     public mutating func i16x8ExtaddPairwiseI8x16U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 571, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 573, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(330)
         emit(dst)
@@ -5701,7 +5701,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extadd_pairwise_i16x8_s`: dst lane i = a[2i] + a[2i+1], sign-extended first
     public mutating func i32x4ExtaddPairwiseI16x8S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 572, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 574, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(331)
         emit(dst)
@@ -5710,7 +5710,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_extadd_pairwise_i16x8_u`: dst lane i = a[2i] + a[2i+1], zero-extended first
     public mutating func i32x4ExtaddPairwiseI16x8U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 573, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 575, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(332)
         emit(dst)
@@ -5719,7 +5719,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_q15mulr_sat_s`: dst lane = (a * b + 0x4000) >> 15, saturated to i16
     public mutating func i16x8Q15mulrSatS(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 574, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 576, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(333)
         emit(dst)
@@ -5729,7 +5729,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_dot_i16x8_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i16 products
     public mutating func i32x4DotI16x8S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 575, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 577, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(334)
         emit(dst)
@@ -5739,7 +5739,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_ceil`: dst lane = ceil(a)
     public mutating func f32x4Ceil(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 576, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 578, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(335)
         emit(dst)
@@ -5748,7 +5748,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_floor`: dst lane = floor(a)
     public mutating func f32x4Floor(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 577, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 579, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(336)
         emit(dst)
@@ -5757,7 +5757,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_trunc`: dst lane = trunc(a)
     public mutating func f32x4Trunc(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 578, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 580, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(337)
         emit(dst)
@@ -5766,7 +5766,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_nearest`: dst lane = nearest(a), ties to even
     public mutating func f32x4Nearest(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 579, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 581, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(338)
         emit(dst)
@@ -5775,7 +5775,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_abs`: dst lane = |a|
     public mutating func f32x4Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 580, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 582, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(339)
         emit(dst)
@@ -5784,7 +5784,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_neg`: dst lane = -a
     public mutating func f32x4Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 581, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 583, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(340)
         emit(dst)
@@ -5793,7 +5793,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_sqrt`: dst lane = sqrt(a)
     public mutating func f32x4Sqrt(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 582, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 584, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(341)
         emit(dst)
@@ -5802,7 +5802,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_add`: dst lane = a + b
     public mutating func f32x4Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 583, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 585, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(342)
         emit(dst)
@@ -5812,7 +5812,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_sub`: dst lane = a - b
     public mutating func f32x4Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 584, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 586, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(343)
         emit(dst)
@@ -5822,7 +5822,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_mul`: dst lane = a * b
     public mutating func f32x4Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 585, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 587, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(344)
         emit(dst)
@@ -5832,7 +5832,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_div`: dst lane = a / b
     public mutating func f32x4Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 586, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 588, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(345)
         emit(dst)
@@ -5842,7 +5842,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
     public mutating func f32x4Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 587, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 589, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(346)
         emit(dst)
@@ -5852,7 +5852,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
     public mutating func f32x4Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 588, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 590, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(347)
         emit(dst)
@@ -5862,7 +5862,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_pmin`: dst lane = b < a ? b : a
     public mutating func f32x4Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 589, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 591, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(348)
         emit(dst)
@@ -5872,7 +5872,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_pmax`: dst lane = a < b ? b : a
     public mutating func f32x4Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 590, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 592, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(349)
         emit(dst)
@@ -5882,7 +5882,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_ceil`: dst lane = ceil(a)
     public mutating func f64x2Ceil(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 591, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 593, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(350)
         emit(dst)
@@ -5891,7 +5891,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_floor`: dst lane = floor(a)
     public mutating func f64x2Floor(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 592, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 594, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(351)
         emit(dst)
@@ -5900,7 +5900,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_trunc`: dst lane = trunc(a)
     public mutating func f64x2Trunc(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 593, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 595, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(352)
         emit(dst)
@@ -5909,7 +5909,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_nearest`: dst lane = nearest(a), ties to even
     public mutating func f64x2Nearest(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 594, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 596, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(353)
         emit(dst)
@@ -5918,7 +5918,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_abs`: dst lane = |a|
     public mutating func f64x2Abs(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 595, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 597, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(354)
         emit(dst)
@@ -5927,7 +5927,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_neg`: dst lane = -a
     public mutating func f64x2Neg(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 596, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 598, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(355)
         emit(dst)
@@ -5936,7 +5936,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_sqrt`: dst lane = sqrt(a)
     public mutating func f64x2Sqrt(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 597, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 599, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(356)
         emit(dst)
@@ -5945,7 +5945,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_add`: dst lane = a + b
     public mutating func f64x2Add(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 598, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 600, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(357)
         emit(dst)
@@ -5955,7 +5955,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_sub`: dst lane = a - b
     public mutating func f64x2Sub(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 599, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 601, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(358)
         emit(dst)
@@ -5965,7 +5965,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_mul`: dst lane = a * b
     public mutating func f64x2Mul(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 600, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 602, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(359)
         emit(dst)
@@ -5975,7 +5975,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_div`: dst lane = a / b
     public mutating func f64x2Div(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 601, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 603, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(360)
         emit(dst)
@@ -5985,7 +5985,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_min`: dst lane = wasm min(a, b): NaN if either is NaN, -0 < +0
     public mutating func f64x2Min(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 602, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 604, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(361)
         emit(dst)
@@ -5995,7 +5995,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_max`: dst lane = wasm max(a, b): NaN if either is NaN, -0 < +0
     public mutating func f64x2Max(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 603, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 605, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(362)
         emit(dst)
@@ -6005,7 +6005,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_pmin`: dst lane = b < a ? b : a
     public mutating func f64x2Pmin(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 604, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 606, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(363)
         emit(dst)
@@ -6015,7 +6015,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_pmax`: dst lane = a < b ? b : a
     public mutating func f64x2Pmax(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 605, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 607, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(364)
         emit(dst)
@@ -6025,7 +6025,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_trunc_sat_f32x4_s`: dst lane = trunc(a) as i32, saturating; NaN gives 0
     public mutating func i32x4TruncSatF32x4S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 606, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 608, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(365)
         emit(dst)
@@ -6034,7 +6034,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_trunc_sat_f32x4_u`: dst lane = trunc(a) as u32, saturating; NaN gives 0
     public mutating func i32x4TruncSatF32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 607, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 609, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(366)
         emit(dst)
@@ -6043,7 +6043,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_trunc_sat_f64x2_s_zero`: dst = the two f64 lanes of a as i32, saturating, then two zero lanes
     public mutating func i32x4TruncSatF64x2SZero(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 608, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 610, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(367)
         emit(dst)
@@ -6052,7 +6052,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_trunc_sat_f64x2_u_zero`: dst = the two f64 lanes of a as u32, saturating, then two zero lanes
     public mutating func i32x4TruncSatF64x2UZero(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 609, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 611, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(368)
         emit(dst)
@@ -6061,7 +6061,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_convert_i32x4_s`: dst lane = signed a as f32, rounded to nearest
     public mutating func f32x4ConvertI32x4S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 610, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 612, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(369)
         emit(dst)
@@ -6070,7 +6070,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_convert_i32x4_u`: dst lane = unsigned a as f32, rounded to nearest
     public mutating func f32x4ConvertI32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 611, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 613, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(370)
         emit(dst)
@@ -6079,7 +6079,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_convert_low_i32x4_s`: dst lane = signed a (lanes 0, 1) as f64
     public mutating func f64x2ConvertLowI32x4S(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 612, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 614, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(371)
         emit(dst)
@@ -6088,7 +6088,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_convert_low_i32x4_u`: dst lane = unsigned a (lanes 0, 1) as f64
     public mutating func f64x2ConvertLowI32x4U(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 613, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 615, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(372)
         emit(dst)
@@ -6097,7 +6097,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_demote_f64x2_zero`: dst = the two f64 lanes of a as f32, then two zero lanes
     public mutating func f32x4DemoteF64x2Zero(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 614, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 616, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(373)
         emit(dst)
@@ -6106,7 +6106,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_promote_low_f32x4`: dst = f32 lanes 0 and 1 of a as f64
     public mutating func f64x2PromoteLowF32x4(_ dst: VReg, _ a: VReg) {
-        if fusing { return stage(StagedOp(row: 615, Int64(dst.index), Int64(a.index))) }
+        if fusing { return stage(StagedOp(row: 617, Int64(dst.index), Int64(a.index))) }
         beginInstruction()
         emitExtended(374)
         emit(dst)
@@ -6115,7 +6115,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
     public mutating func f32x4RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 616, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        if fusing { return stage(StagedOp(row: 618, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(375)
         emit(dst)
@@ -6126,7 +6126,7 @@ extension Encoder: OpVisitor {
 
     /// `f32x4_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
     public mutating func f32x4RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 617, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        if fusing { return stage(StagedOp(row: 619, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(376)
         emit(dst)
@@ -6137,7 +6137,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_relaxed_madd`: dst lane = a * b + c, the product rounded first (not fused)
     public mutating func f64x2RelaxedMadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 618, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        if fusing { return stage(StagedOp(row: 620, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(377)
         emit(dst)
@@ -6148,7 +6148,7 @@ extension Encoder: OpVisitor {
 
     /// `f64x2_relaxed_nmadd`: dst lane = -(a * b) + c, the product rounded first (not fused)
     public mutating func f64x2RelaxedNmadd(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 619, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        if fusing { return stage(StagedOp(row: 621, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(378)
         emit(dst)
@@ -6159,7 +6159,7 @@ extension Encoder: OpVisitor {
 
     /// `i16x8_relaxed_dot_i8x16_i7x16_s`: dst lane i = a[2i] * b[2i] + a[2i+1] * b[2i+1], signed i8 lanes, the sum saturated to i16
     public mutating func i16x8RelaxedDotI8x16I7x16S(_ dst: VReg, _ a: VReg, _ b: VReg) {
-        if fusing { return stage(StagedOp(row: 620, Int64(dst.index), Int64(a.index), Int64(b.index))) }
+        if fusing { return stage(StagedOp(row: 622, Int64(dst.index), Int64(a.index), Int64(b.index))) }
         beginInstruction()
         emitExtended(379)
         emit(dst)
@@ -6169,7 +6169,7 @@ extension Encoder: OpVisitor {
 
     /// `i32x4_relaxed_dot_i8x16_i7x16_add_s`: dst lane i = the two i16 lanes of i16x8.relaxed_dot_i8x16_i7x16_s(a, b) at 2i, 2i+1, added to c[i] (wrapping i32)
     public mutating func i32x4RelaxedDotI8x16I7x16AddS(_ dst: VReg, _ a: VReg, _ b: VReg, _ c: VReg) {
-        if fusing { return stage(StagedOp(row: 621, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
+        if fusing { return stage(StagedOp(row: 623, Int64(dst.index), Int64(a.index), Int64(b.index), Int64(c.index))) }
         beginInstruction()
         emitExtended(380)
         emit(dst)
@@ -6189,7 +6189,7 @@ extension Encoder: OpVisitor {
 
     /// `return_call_indirect`: as call_indirect, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
     public mutating func returnCallIndirect(_ table: UInt32, _ type: UInt32, _ index: XReg, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 623, Int64(table), Int64(type), Int64(index.index), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 625, Int64(table), Int64(type), Int64(index.index), Int64(frame), Int64(count))) }
         beginInstruction()
         emitExtended(382)
         emit(table)
@@ -6201,7 +6201,7 @@ extension Encoder: OpVisitor {
 
     /// `return_call_ref`: as call_ref, but replacing this call when the callee runs in this context; a host or foreign callee is called, and the code after the op returns its results
     public mutating func returnCallRef(_ ref: XReg, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 624, Int64(ref.index), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 626, Int64(ref.index), Int64(frame), Int64(count))) }
         beginInstruction()
         emitExtended(383)
         emit(ref)
@@ -6211,7 +6211,7 @@ extension Encoder: OpVisitor {
 
     /// `return_call_host`: as call_host, but replacing this call when this frame was entered from the host; else the code after the op returns its results
     public mutating func returnCallHost(_ id: UInt32, _ frame: UInt16, _ slots: UInt16) {
-        if fusing { return stage(StagedOp(row: 625, Int64(id), Int64(frame), Int64(slots))) }
+        if fusing { return stage(StagedOp(row: 627, Int64(id), Int64(frame), Int64(slots))) }
         beginInstruction()
         emitExtended(384)
         emit(id)
@@ -6221,7 +6221,7 @@ extension Encoder: OpVisitor {
 
     /// `throw_exception`: throw an exception of tag `tag` whose payload is the `slots` slots at fp + frame
     public mutating func throwException(_ tag: UInt32, _ frame: UInt16, _ slots: UInt16) {
-        if fusing { return stage(StagedOp(row: 626, Int64(tag), Int64(frame), Int64(slots))) }
+        if fusing { return stage(StagedOp(row: 628, Int64(tag), Int64(frame), Int64(slots))) }
         beginInstruction()
         emitExtended(385)
         emit(tag)
@@ -6231,7 +6231,7 @@ extension Encoder: OpVisitor {
 
     /// `throw_ref`: throw again the exception `exn` refers to; trap if it is null
     public mutating func throwRef(_ exn: XReg) {
-        if fusing { return stage(StagedOp(row: 627, Int64(exn.index))) }
+        if fusing { return stage(StagedOp(row: 629, Int64(exn.index))) }
         beginInstruction()
         emitExtended(386)
         emit(exn)
@@ -6248,7 +6248,7 @@ extension Encoder: OpVisitor {
 
     /// `return_call_func`: as ref_func t, index then return_call_ref t, frame, count
     public mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 628, Int64(index), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 630, Int64(index), Int64(frame), Int64(count))) }
         beginInstruction()
         emitExtended(387)
         emit(index)
@@ -6258,10 +6258,34 @@ extension Encoder: OpVisitor {
 
     /// `lazy_entry`: stop the run for the host to compile function `index`, then go on at its first op in this frame
     public mutating func lazyEntry(_ index: UInt32) {
-        if fusing { return stage(StagedOp(row: 629, Int64(index))) }
+        if fusing { return stage(StagedOp(row: 631, Int64(index))) }
         beginInstruction()
         emitExtended(388)
         emit(index)
+    }
+
+    /// `xload32_shl_add_i32`: low32(dst) = u32 load from memory[zext((low32(index) << (shift % 32)) + imm) + offset]; traps when out of bounds
+    public mutating func xload32ShlAddI32(_ dst: XReg, _ index: XReg, _ shift: UInt8, _ imm: Int32, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 241, Int64(dst.index), Int64(index.index), Int64(shift), Int64(imm), Int64(offset))) }
+        beginInstruction()
+        emitOpcode(241)
+        emit(dst)
+        emit(index)
+        emit(shift)
+        emit(imm)
+        emit(offset)
+    }
+
+    /// `xload32_add_shl`: low32(dst) = u32 load from memory[zext(low32(base) + (low32(index) << (shift % 32))) + offset]; traps when out of bounds
+    public mutating func xload32AddShl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8, _ offset: UInt32) {
+        if fusing { return stage(StagedOp(row: 242, Int64(dst.index), Int64(base.index), Int64(index.index), Int64(shift), Int64(offset))) }
+        beginInstruction()
+        emitOpcode(242)
+        emit(dst)
+        emit(base)
+        emit(index)
+        emit(shift)
+        emit(offset)
     }
 
 }
@@ -6374,7 +6398,7 @@ extension Encoder {
 
     /// `br_if_xeq64`: if (a) == (b) { pc = pc + offset }
     public mutating func brIfXeq64(_ a: XReg, _ b: XReg, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 241, Int64(a.index), Int64(b.index), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 243, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(0)
         emit(a)
@@ -6384,7 +6408,7 @@ extension Encoder {
 
     /// `br_if_xne64`: if (a) != (b) { pc = pc + offset }
     public mutating func brIfXne64(_ a: XReg, _ b: XReg, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 242, Int64(a.index), Int64(b.index), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 244, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(1)
         emit(a)
@@ -6394,7 +6418,7 @@ extension Encoder {
 
     /// `br_if_xslt64`: if signed (a) < signed (b) { pc = pc + offset }
     public mutating func brIfXslt64(_ a: XReg, _ b: XReg, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 243, Int64(a.index), Int64(b.index), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 245, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(2)
         emit(a)
@@ -6404,7 +6428,7 @@ extension Encoder {
 
     /// `br_if_xsle64`: if signed (a) <= signed (b) { pc = pc + offset }
     public mutating func brIfXsle64(_ a: XReg, _ b: XReg, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 244, Int64(a.index), Int64(b.index), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 246, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(3)
         emit(a)
@@ -6414,7 +6438,7 @@ extension Encoder {
 
     /// `br_if_xult64`: if unsigned (a) < unsigned (b) { pc = pc + offset }
     public mutating func brIfXult64(_ a: XReg, _ b: XReg, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 245, Int64(a.index), Int64(b.index), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 247, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(4)
         emit(a)
@@ -6424,7 +6448,7 @@ extension Encoder {
 
     /// `br_if_xule64`: if unsigned (a) <= unsigned (b) { pc = pc + offset }
     public mutating func brIfXule64(_ a: XReg, _ b: XReg, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 246, Int64(a.index), Int64(b.index), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 248, Int64(a.index), Int64(b.index), Int64(offset.id))) }
         beginInstruction()
         emitExtended(5)
         emit(a)
@@ -6534,7 +6558,7 @@ extension Encoder {
 
     /// `br_if_xeq64_i32`: if (a) == imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXeq64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 247, Int64(a.index), Int64(imm), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 249, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(6)
         emit(a)
@@ -6544,7 +6568,7 @@ extension Encoder {
 
     /// `br_if_xne64_i32`: if (a) != imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXne64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 248, Int64(a.index), Int64(imm), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 250, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(7)
         emit(a)
@@ -6554,7 +6578,7 @@ extension Encoder {
 
     /// `br_if_xslt64_i32`: if signed (a) < signed imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXslt64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 249, Int64(a.index), Int64(imm), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 251, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(8)
         emit(a)
@@ -6564,7 +6588,7 @@ extension Encoder {
 
     /// `br_if_xsle64_i32`: if signed (a) <= signed imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXsle64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 250, Int64(a.index), Int64(imm), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 252, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(9)
         emit(a)
@@ -6574,7 +6598,7 @@ extension Encoder {
 
     /// `br_if_xsgt64_i32`: if signed (a) > signed imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXsgt64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 251, Int64(a.index), Int64(imm), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 253, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(10)
         emit(a)
@@ -6584,7 +6608,7 @@ extension Encoder {
 
     /// `br_if_xsge64_i32`: if signed (a) >= signed imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXsge64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 252, Int64(a.index), Int64(imm), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 254, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(11)
         emit(a)
@@ -6594,7 +6618,7 @@ extension Encoder {
 
     /// `br_if_xult64_i32`: if unsigned (a) < unsigned imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXult64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 253, Int64(a.index), Int64(imm), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 255, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(12)
         emit(a)
@@ -6604,7 +6628,7 @@ extension Encoder {
 
     /// `br_if_xule64_i32`: if unsigned (a) <= unsigned imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXule64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 254, Int64(a.index), Int64(imm), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 256, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(13)
         emit(a)
@@ -6614,7 +6638,7 @@ extension Encoder {
 
     /// `br_if_xugt64_i32`: if unsigned (a) > unsigned imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXugt64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 255, Int64(a.index), Int64(imm), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 257, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(14)
         emit(a)
@@ -6624,7 +6648,7 @@ extension Encoder {
 
     /// `br_if_xuge64_i32`: if unsigned (a) >= unsigned imm (sign-extended) { pc = pc + offset }
     public mutating func brIfXuge64I32(_ a: XReg, _ imm: Int32, _ offset: Label) {
-        if fusing { return stage(StagedOp(row: 256, Int64(a.index), Int64(imm), Int64(offset.id))) }
+        if fusing { return stage(StagedOp(row: 258, Int64(a.index), Int64(imm), Int64(offset.id))) }
         beginInstruction()
         emitExtended(15)
         emit(a)
@@ -7022,7 +7046,7 @@ extension Encoder {
 
     /// `return_call`: move slots frame ..< frame + count to 0 ..< count; pc = pc + offset (the link stays: a call that replaces this one)
     public mutating func returnCall(_ offset: Label, _ frame: UInt16, _ count: UInt16) {
-        if fusing { return stage(StagedOp(row: 622, Int64(offset.id), Int64(frame), Int64(count))) }
+        if fusing { return stage(StagedOp(row: 624, Int64(offset.id), Int64(frame), Int64(count))) }
         beginInstruction()
         emitExtended(381)
         emitLabel(offset)

@@ -48,16 +48,16 @@ extension Encoder {
             case 135: return FusionRules.xuge32I32ThenBrIfXnez32
             case 178: return FusionRules.xload8U32ThenBrIfXnez32
             case 181: return FusionRules.xload32ThenBrIfXnez32
-            case 283: return FusionRules.xeq64I32ThenBrIfXnez32
-            case 284: return FusionRules.xne64I32ThenBrIfXnez32
-            case 285: return FusionRules.xslt64I32ThenBrIfXnez32
-            case 286: return FusionRules.xsle64I32ThenBrIfXnez32
-            case 287: return FusionRules.xsgt64I32ThenBrIfXnez32
-            case 288: return FusionRules.xsge64I32ThenBrIfXnez32
-            case 289: return FusionRules.xult64I32ThenBrIfXnez32
-            case 290: return FusionRules.xule64I32ThenBrIfXnez32
-            case 291: return FusionRules.xugt64I32ThenBrIfXnez32
-            case 292: return FusionRules.xuge64I32ThenBrIfXnez32
+            case 285: return FusionRules.xeq64I32ThenBrIfXnez32
+            case 286: return FusionRules.xne64I32ThenBrIfXnez32
+            case 287: return FusionRules.xslt64I32ThenBrIfXnez32
+            case 288: return FusionRules.xsle64I32ThenBrIfXnez32
+            case 289: return FusionRules.xsgt64I32ThenBrIfXnez32
+            case 290: return FusionRules.xsge64I32ThenBrIfXnez32
+            case 291: return FusionRules.xult64I32ThenBrIfXnez32
+            case 292: return FusionRules.xule64I32ThenBrIfXnez32
+            case 293: return FusionRules.xugt64I32ThenBrIfXnez32
+            case 294: return FusionRules.xuge64I32ThenBrIfXnez32
             default: return []
             }
         case 5:
@@ -89,16 +89,16 @@ extension Encoder {
             case 135: return FusionRules.xuge32I32ThenBrIfXeqz32
             case 178: return FusionRules.xload8U32ThenBrIfXeqz32
             case 181: return FusionRules.xload32ThenBrIfXeqz32
-            case 283: return FusionRules.xeq64I32ThenBrIfXeqz32
-            case 284: return FusionRules.xne64I32ThenBrIfXeqz32
-            case 285: return FusionRules.xslt64I32ThenBrIfXeqz32
-            case 286: return FusionRules.xsle64I32ThenBrIfXeqz32
-            case 287: return FusionRules.xsgt64I32ThenBrIfXeqz32
-            case 288: return FusionRules.xsge64I32ThenBrIfXeqz32
-            case 289: return FusionRules.xult64I32ThenBrIfXeqz32
-            case 290: return FusionRules.xule64I32ThenBrIfXeqz32
-            case 291: return FusionRules.xugt64I32ThenBrIfXeqz32
-            case 292: return FusionRules.xuge64I32ThenBrIfXeqz32
+            case 285: return FusionRules.xeq64I32ThenBrIfXeqz32
+            case 286: return FusionRules.xne64I32ThenBrIfXeqz32
+            case 287: return FusionRules.xslt64I32ThenBrIfXeqz32
+            case 288: return FusionRules.xsle64I32ThenBrIfXeqz32
+            case 289: return FusionRules.xsgt64I32ThenBrIfXeqz32
+            case 290: return FusionRules.xsge64I32ThenBrIfXeqz32
+            case 291: return FusionRules.xult64I32ThenBrIfXeqz32
+            case 292: return FusionRules.xule64I32ThenBrIfXeqz32
+            case 293: return FusionRules.xugt64I32ThenBrIfXeqz32
+            case 294: return FusionRules.xuge64I32ThenBrIfXeqz32
             default: return []
             }
         case 6:
@@ -249,6 +249,7 @@ extension Encoder {
         case 181:
             switch previous {
             case 38: return FusionRules.xadd32ThenXload32
+            case 82: return FusionRules.xadd32ShlThenXload32
             case 118: return FusionRules.xadd32I32ThenXload32
             default: return []
             }
@@ -262,6 +263,11 @@ extension Encoder {
             switch previous {
             case 38: return FusionRules.xadd32ThenFload64
             case 118: return FusionRules.xadd32I32ThenFload64
+            default: return []
+            }
+        case 192:
+            switch previous {
+            case 123: return FusionRules.xshl32U8ThenXload32AddI32
             default: return []
             }
         case 201:
@@ -286,25 +292,25 @@ extension Encoder {
             case 122: return FusionRules.xxor32I32ThenXselectAndI32
             default: return []
             }
-        case 242:
+        case 244:
             switch previous {
             case 60: return FusionRules.xadd64ThenBrIfXne64
             case 136: return FusionRules.xadd64I32ThenBrIfXne64
             default: return []
             }
-        case 243:
+        case 245:
             switch previous {
             case 60: return FusionRules.xadd64ThenBrIfXslt64
             case 136: return FusionRules.xadd64I32ThenBrIfXslt64
             default: return []
             }
-        case 245:
+        case 247:
             switch previous {
             case 60: return FusionRules.xadd64ThenBrIfXult64
             case 136: return FusionRules.xadd64I32ThenBrIfXult64
             default: return []
             }
-        case 248:
+        case 250:
             switch previous {
             case 60: return FusionRules.xadd64ThenBrIfXne64I32
             case 136: return FusionRules.xadd64I32ThenBrIfXne64I32
@@ -332,12 +338,12 @@ extension Encoder {
         case 11: return (false, 0b11)
         case 12: return (false, 0b11)
         case 13: return (false, 0b11)
-        case 241: return (false, 0b11)
-        case 242: return (false, 0b11)
         case 243: return (false, 0b11)
         case 244: return (false, 0b11)
         case 245: return (false, 0b11)
         case 246: return (false, 0b11)
+        case 247: return (false, 0b11)
+        case 248: return (false, 0b11)
         case 14: return (false, 0b1)
         case 15: return (false, 0b1)
         case 16: return (false, 0b1)
@@ -348,8 +354,6 @@ extension Encoder {
         case 21: return (false, 0b1)
         case 22: return (false, 0b1)
         case 23: return (false, 0b1)
-        case 247: return (false, 0b1)
-        case 248: return (false, 0b1)
         case 249: return (false, 0b1)
         case 250: return (false, 0b1)
         case 251: return (false, 0b1)
@@ -358,10 +362,12 @@ extension Encoder {
         case 254: return (false, 0b1)
         case 255: return (false, 0b1)
         case 256: return (false, 0b1)
+        case 257: return (false, 0b1)
+        case 258: return (false, 0b1)
         case 25: return (false, 0b0)
         case 26: return (false, 0b100)
         case 27: return (false, 0b0)
-        case 257: return (false, 0b1)
+        case 259: return (false, 0b1)
         case 28: return (false, 0b0)
         case 29: return (false, 0b0)
         case 30: return (true, 0b11)
@@ -372,24 +378,24 @@ extension Encoder {
         case 35: return (true, 0b1)
         case 36: return (true, 0b1111)
         case 37: return (true, 0b1111)
-        case 259: return (false, 0b1)
-        case 260: return (false, 0b10)
         case 261: return (false, 0b1)
-        case 262: return (false, 0b101)
-        case 263: return (false, 0b110)
-        case 264: return (false, 0b1)
-        case 265: return (false, 0b1101)
-        case 266: return (false, 0b1110)
-        case 267: return (false, 0b11100)
-        case 268: return (false, 0b11100)
-        case 269: return (false, 0b0)
-        case 270: return (false, 0b111)
-        case 271: return (false, 0b111)
-        case 272: return (false, 0b1110)
-        case 273: return (false, 0b1110)
-        case 274: return (false, 0b11100)
-        case 275: return (false, 0b11100)
-        case 276: return (false, 0b0)
+        case 262: return (false, 0b10)
+        case 263: return (false, 0b1)
+        case 264: return (false, 0b101)
+        case 265: return (false, 0b110)
+        case 266: return (false, 0b1)
+        case 267: return (false, 0b1101)
+        case 268: return (false, 0b1110)
+        case 269: return (false, 0b11100)
+        case 270: return (false, 0b11100)
+        case 271: return (false, 0b0)
+        case 272: return (false, 0b111)
+        case 273: return (false, 0b111)
+        case 274: return (false, 0b1110)
+        case 275: return (false, 0b1110)
+        case 276: return (false, 0b11100)
+        case 277: return (false, 0b11100)
+        case 278: return (false, 0b0)
         case 38: return (true, 0b111)
         case 39: return (true, 0b111)
         case 40: return (true, 0b111)
@@ -406,9 +412,9 @@ extension Encoder {
         case 51: return (false, 0b111)
         case 52: return (false, 0b111)
         case 53: return (true, 0b11)
-        case 277: return (true, 0b11)
-        case 278: return (true, 0b11)
         case 279: return (true, 0b11)
+        case 280: return (true, 0b11)
+        case 281: return (true, 0b11)
         case 54: return (true, 0b111)
         case 55: return (true, 0b111)
         case 56: return (true, 0b111)
@@ -431,9 +437,9 @@ extension Encoder {
         case 73: return (false, 0b111)
         case 74: return (false, 0b111)
         case 75: return (true, 0b11)
-        case 280: return (true, 0b11)
-        case 281: return (true, 0b11)
         case 282: return (true, 0b11)
+        case 283: return (true, 0b11)
+        case 284: return (true, 0b11)
         case 76: return (true, 0b111)
         case 77: return (true, 0b111)
         case 78: return (true, 0b111)
@@ -507,8 +513,6 @@ extension Encoder {
         case 146: return (true, 0b11)
         case 147: return (true, 0b11)
         case 148: return (true, 0b11)
-        case 283: return (true, 0b11)
-        case 284: return (true, 0b11)
         case 285: return (true, 0b11)
         case 286: return (true, 0b11)
         case 287: return (true, 0b11)
@@ -517,26 +521,28 @@ extension Encoder {
         case 290: return (true, 0b11)
         case 291: return (true, 0b11)
         case 292: return (true, 0b11)
-        case 149: return (true, 0b11)
-        case 150: return (true, 0b11)
         case 293: return (true, 0b11)
         case 294: return (true, 0b11)
+        case 149: return (true, 0b11)
+        case 150: return (true, 0b11)
         case 295: return (true, 0b11)
         case 296: return (true, 0b11)
+        case 297: return (true, 0b11)
+        case 298: return (true, 0b11)
         case 151: return (true, 0b111)
         case 152: return (true, 0b111)
         case 153: return (true, 0b111)
         case 154: return (true, 0b111)
         case 155: return (true, 0b111)
         case 156: return (true, 0b111)
-        case 297: return (true, 0b111)
+        case 299: return (true, 0b111)
         case 157: return (true, 0b11)
         case 158: return (true, 0b11)
         case 159: return (true, 0b11)
-        case 298: return (true, 0b11)
-        case 299: return (true, 0b11)
         case 300: return (true, 0b11)
         case 301: return (true, 0b11)
+        case 302: return (true, 0b11)
+        case 303: return (true, 0b11)
         case 160: return (true, 0b111)
         case 161: return (true, 0b111)
         case 162: return (true, 0b111)
@@ -547,20 +553,18 @@ extension Encoder {
         case 167: return (true, 0b111)
         case 168: return (true, 0b111)
         case 169: return (true, 0b111)
-        case 302: return (true, 0b111)
+        case 304: return (true, 0b111)
         case 170: return (true, 0b11)
         case 171: return (true, 0b11)
         case 172: return (true, 0b11)
-        case 303: return (true, 0b11)
-        case 304: return (true, 0b11)
         case 305: return (true, 0b11)
         case 306: return (true, 0b11)
+        case 307: return (true, 0b11)
+        case 308: return (true, 0b11)
         case 173: return (true, 0b111)
         case 174: return (true, 0b111)
         case 175: return (true, 0b111)
         case 176: return (true, 0b111)
-        case 307: return (false, 0b11)
-        case 308: return (true, 0b11)
         case 309: return (false, 0b11)
         case 310: return (true, 0b11)
         case 311: return (false, 0b11)
@@ -575,7 +579,7 @@ extension Encoder {
         case 320: return (true, 0b11)
         case 321: return (false, 0b11)
         case 322: return (true, 0b11)
-        case 323: return (true, 0b11)
+        case 323: return (false, 0b11)
         case 324: return (true, 0b11)
         case 325: return (true, 0b11)
         case 326: return (true, 0b11)
@@ -585,6 +589,8 @@ extension Encoder {
         case 330: return (true, 0b11)
         case 331: return (true, 0b11)
         case 332: return (true, 0b11)
+        case 333: return (true, 0b11)
+        case 334: return (true, 0b11)
         case 177: return (false, 0b11)
         case 178: return (false, 0b11)
         case 179: return (false, 0b11)
@@ -648,9 +654,7 @@ extension Encoder {
         case 237: return (false, 0b0)
         case 238: return (false, 0b11)
         case 239: return (false, 0b10111)
-        case 333: return (false, 0b1)
-        case 334: return (false, 0b11)
-        case 335: return (false, 0b11)
+        case 335: return (false, 0b1)
         case 336: return (false, 0b11)
         case 337: return (false, 0b11)
         case 338: return (false, 0b11)
@@ -664,21 +668,25 @@ extension Encoder {
         case 346: return (false, 0b11)
         case 347: return (false, 0b11)
         case 348: return (false, 0b11)
-        case 349: return (false, 0b101)
-        case 350: return (false, 0b101)
+        case 349: return (false, 0b11)
+        case 350: return (false, 0b11)
         case 351: return (false, 0b101)
         case 352: return (false, 0b101)
         case 353: return (false, 0b101)
         case 354: return (false, 0b101)
-        case 622: return (false, 0b0)
-        case 623: return (false, 0b100)
-        case 624: return (false, 0b1)
-        case 625: return (false, 0b0)
-        case 626: return (false, 0b0)
-        case 627: return (false, 0b1)
-        case 240: return (false, 0b0)
+        case 355: return (false, 0b101)
+        case 356: return (false, 0b101)
+        case 624: return (false, 0b0)
+        case 625: return (false, 0b100)
+        case 626: return (false, 0b1)
+        case 627: return (false, 0b0)
         case 628: return (false, 0b0)
-        case 629: return (false, 0b0)
+        case 629: return (false, 0b1)
+        case 240: return (false, 0b0)
+        case 630: return (false, 0b0)
+        case 631: return (false, 0b0)
+        case 241: return (false, 0b11)
+        case 242: return (false, 0b111)
         default: return nil
         }
     }
@@ -700,12 +708,12 @@ extension Encoder {
         case 11: brIfXsle32(op.x(0), op.x(1), op.label(2))
         case 12: brIfXult32(op.x(0), op.x(1), op.label(2))
         case 13: brIfXule32(op.x(0), op.x(1), op.label(2))
-        case 241: brIfXeq64(op.x(0), op.x(1), op.label(2))
-        case 242: brIfXne64(op.x(0), op.x(1), op.label(2))
-        case 243: brIfXslt64(op.x(0), op.x(1), op.label(2))
-        case 244: brIfXsle64(op.x(0), op.x(1), op.label(2))
-        case 245: brIfXult64(op.x(0), op.x(1), op.label(2))
-        case 246: brIfXule64(op.x(0), op.x(1), op.label(2))
+        case 243: brIfXeq64(op.x(0), op.x(1), op.label(2))
+        case 244: brIfXne64(op.x(0), op.x(1), op.label(2))
+        case 245: brIfXslt64(op.x(0), op.x(1), op.label(2))
+        case 246: brIfXsle64(op.x(0), op.x(1), op.label(2))
+        case 247: brIfXult64(op.x(0), op.x(1), op.label(2))
+        case 248: brIfXule64(op.x(0), op.x(1), op.label(2))
         case 14: brIfXeq32I32(op.x(0), op.i32(1), op.label(2))
         case 15: brIfXne32I32(op.x(0), op.i32(1), op.label(2))
         case 16: brIfXslt32I32(op.x(0), op.i32(1), op.label(2))
@@ -716,20 +724,20 @@ extension Encoder {
         case 21: brIfXule32I32(op.x(0), op.i32(1), op.label(2))
         case 22: brIfXugt32I32(op.x(0), op.i32(1), op.label(2))
         case 23: brIfXuge32I32(op.x(0), op.i32(1), op.label(2))
-        case 247: brIfXeq64I32(op.x(0), op.i32(1), op.label(2))
-        case 248: brIfXne64I32(op.x(0), op.i32(1), op.label(2))
-        case 249: brIfXslt64I32(op.x(0), op.i32(1), op.label(2))
-        case 250: brIfXsle64I32(op.x(0), op.i32(1), op.label(2))
-        case 251: brIfXsgt64I32(op.x(0), op.i32(1), op.label(2))
-        case 252: brIfXsge64I32(op.x(0), op.i32(1), op.label(2))
-        case 253: brIfXult64I32(op.x(0), op.i32(1), op.label(2))
-        case 254: brIfXule64I32(op.x(0), op.i32(1), op.label(2))
-        case 255: brIfXugt64I32(op.x(0), op.i32(1), op.label(2))
-        case 256: brIfXuge64I32(op.x(0), op.i32(1), op.label(2))
+        case 249: brIfXeq64I32(op.x(0), op.i32(1), op.label(2))
+        case 250: brIfXne64I32(op.x(0), op.i32(1), op.label(2))
+        case 251: brIfXslt64I32(op.x(0), op.i32(1), op.label(2))
+        case 252: brIfXsle64I32(op.x(0), op.i32(1), op.label(2))
+        case 253: brIfXsgt64I32(op.x(0), op.i32(1), op.label(2))
+        case 254: brIfXsge64I32(op.x(0), op.i32(1), op.label(2))
+        case 255: brIfXult64I32(op.x(0), op.i32(1), op.label(2))
+        case 256: brIfXule64I32(op.x(0), op.i32(1), op.label(2))
+        case 257: brIfXugt64I32(op.x(0), op.i32(1), op.label(2))
+        case 258: brIfXuge64I32(op.x(0), op.i32(1), op.label(2))
         case 25: call(op.label(0), op.u16(1))
         case 26: callIndirect(op.u32(0), op.u32(1), op.x(2), op.u16(3))
         case 27: callHost(op.u32(0), op.u16(1), op.u16(2))
-        case 257: callRef(op.x(0), op.u16(1))
+        case 259: callRef(op.x(0), op.u16(1))
         case 28: checkpoint(op.u32(0))
         case 29: pushFrame(op.u32(0))
         case 30: xmov(op.x(0), op.x(1))
@@ -740,25 +748,25 @@ extension Encoder {
         case 35: fconst64(op.f(0), op.u64(1))
         case 36: xselect(op.x(0), op.x(1), op.x(2), op.x(3))
         case 37: xselect64(op.x(0), op.x(1), op.x(2), op.x(3))
-        case 258: vmov(op.v(0), op.v(1))
-        case 259: globalGet(op.x(0), op.u32(1))
-        case 260: globalSet(op.u32(0), op.x(1))
-        case 261: refFunc(op.x(0), op.u32(1))
-        case 262: tableGet(op.x(0), op.u32(1), op.x(2))
-        case 263: tableSet(op.u32(0), op.x(1), op.x(2))
-        case 264: tableSize(op.x(0), op.u32(1))
-        case 265: tableGrow(op.x(0), op.u32(1), op.x(2), op.x(3))
-        case 266: tableFill(op.u32(0), op.x(1), op.x(2), op.x(3))
-        case 267: tableCopy(op.u32(0), op.u32(1), op.x(2), op.x(3), op.x(4))
-        case 268: tableInit(op.u32(0), op.u32(1), op.x(2), op.x(3), op.x(4))
-        case 269: elemDrop(op.u32(0))
-        case 270: memoryFill(op.x(0), op.x(1), op.x(2))
-        case 271: memoryCopy(op.x(0), op.x(1), op.x(2))
-        case 272: memoryInit(op.u32(0), op.x(1), op.x(2), op.x(3))
-        case 273: memoryFillM(op.u32(0), op.x(1), op.x(2), op.x(3))
-        case 274: memoryCopyM(op.u32(0), op.u32(1), op.x(2), op.x(3), op.x(4))
-        case 275: memoryInitM(op.u32(0), op.u32(1), op.x(2), op.x(3), op.x(4))
-        case 276: dataDrop(op.u32(0))
+        case 260: vmov(op.v(0), op.v(1))
+        case 261: globalGet(op.x(0), op.u32(1))
+        case 262: globalSet(op.u32(0), op.x(1))
+        case 263: refFunc(op.x(0), op.u32(1))
+        case 264: tableGet(op.x(0), op.u32(1), op.x(2))
+        case 265: tableSet(op.u32(0), op.x(1), op.x(2))
+        case 266: tableSize(op.x(0), op.u32(1))
+        case 267: tableGrow(op.x(0), op.u32(1), op.x(2), op.x(3))
+        case 268: tableFill(op.u32(0), op.x(1), op.x(2), op.x(3))
+        case 269: tableCopy(op.u32(0), op.u32(1), op.x(2), op.x(3), op.x(4))
+        case 270: tableInit(op.u32(0), op.u32(1), op.x(2), op.x(3), op.x(4))
+        case 271: elemDrop(op.u32(0))
+        case 272: memoryFill(op.x(0), op.x(1), op.x(2))
+        case 273: memoryCopy(op.x(0), op.x(1), op.x(2))
+        case 274: memoryInit(op.u32(0), op.x(1), op.x(2), op.x(3))
+        case 275: memoryFillM(op.u32(0), op.x(1), op.x(2), op.x(3))
+        case 276: memoryCopyM(op.u32(0), op.u32(1), op.x(2), op.x(3), op.x(4))
+        case 277: memoryInitM(op.u32(0), op.u32(1), op.x(2), op.x(3), op.x(4))
+        case 278: dataDrop(op.u32(0))
         case 38: xadd32(op.x(0), op.x(1), op.x(2))
         case 39: xsub32(op.x(0), op.x(1), op.x(2))
         case 40: xmul32(op.x(0), op.x(1), op.x(2))
@@ -775,9 +783,9 @@ extension Encoder {
         case 51: xrem32S(op.x(0), op.x(1), op.x(2))
         case 52: xrem32U(op.x(0), op.x(1), op.x(2))
         case 53: xeqz32(op.x(0), op.x(1))
-        case 277: xclz32(op.x(0), op.x(1))
-        case 278: xctz32(op.x(0), op.x(1))
-        case 279: xpopcnt32(op.x(0), op.x(1))
+        case 279: xclz32(op.x(0), op.x(1))
+        case 280: xctz32(op.x(0), op.x(1))
+        case 281: xpopcnt32(op.x(0), op.x(1))
         case 54: xeq32(op.x(0), op.x(1), op.x(2))
         case 55: xne32(op.x(0), op.x(1), op.x(2))
         case 56: xslt32(op.x(0), op.x(1), op.x(2))
@@ -800,9 +808,9 @@ extension Encoder {
         case 73: xrem64S(op.x(0), op.x(1), op.x(2))
         case 74: xrem64U(op.x(0), op.x(1), op.x(2))
         case 75: xeqz64(op.x(0), op.x(1))
-        case 280: xclz64(op.x(0), op.x(1))
-        case 281: xctz64(op.x(0), op.x(1))
-        case 282: xpopcnt64(op.x(0), op.x(1))
+        case 282: xclz64(op.x(0), op.x(1))
+        case 283: xctz64(op.x(0), op.x(1))
+        case 284: xpopcnt64(op.x(0), op.x(1))
         case 76: xeq64(op.x(0), op.x(1), op.x(2))
         case 77: xne64(op.x(0), op.x(1), op.x(2))
         case 78: xslt64(op.x(0), op.x(1), op.x(2))
@@ -876,36 +884,36 @@ extension Encoder {
         case 146: xshl64U8(op.x(0), op.x(1), op.u8(2))
         case 147: xshr64SU8(op.x(0), op.x(1), op.u8(2))
         case 148: xshr64UU8(op.x(0), op.x(1), op.u8(2))
-        case 283: xeq64I32(op.x(0), op.x(1), op.i32(2))
-        case 284: xne64I32(op.x(0), op.x(1), op.i32(2))
-        case 285: xslt64I32(op.x(0), op.x(1), op.i32(2))
-        case 286: xsle64I32(op.x(0), op.x(1), op.i32(2))
-        case 287: xsgt64I32(op.x(0), op.x(1), op.i32(2))
-        case 288: xsge64I32(op.x(0), op.x(1), op.i32(2))
-        case 289: xult64I32(op.x(0), op.x(1), op.i32(2))
-        case 290: xule64I32(op.x(0), op.x(1), op.i32(2))
-        case 291: xugt64I32(op.x(0), op.x(1), op.i32(2))
-        case 292: xuge64I32(op.x(0), op.x(1), op.i32(2))
+        case 285: xeq64I32(op.x(0), op.x(1), op.i32(2))
+        case 286: xne64I32(op.x(0), op.x(1), op.i32(2))
+        case 287: xslt64I32(op.x(0), op.x(1), op.i32(2))
+        case 288: xsle64I32(op.x(0), op.x(1), op.i32(2))
+        case 289: xsgt64I32(op.x(0), op.x(1), op.i32(2))
+        case 290: xsge64I32(op.x(0), op.x(1), op.i32(2))
+        case 291: xult64I32(op.x(0), op.x(1), op.i32(2))
+        case 292: xule64I32(op.x(0), op.x(1), op.i32(2))
+        case 293: xugt64I32(op.x(0), op.x(1), op.i32(2))
+        case 294: xuge64I32(op.x(0), op.x(1), op.i32(2))
         case 149: xzext3264(op.x(0), op.x(1))
         case 150: xsext3264(op.x(0), op.x(1))
-        case 293: xsext832(op.x(0), op.x(1))
-        case 294: xsext1632(op.x(0), op.x(1))
-        case 295: xsext864(op.x(0), op.x(1))
-        case 296: xsext1664(op.x(0), op.x(1))
+        case 295: xsext832(op.x(0), op.x(1))
+        case 296: xsext1632(op.x(0), op.x(1))
+        case 297: xsext864(op.x(0), op.x(1))
+        case 298: xsext1664(op.x(0), op.x(1))
         case 151: fadd32(op.f(0), op.f(1), op.f(2))
         case 152: fsub32(op.f(0), op.f(1), op.f(2))
         case 153: fmul32(op.f(0), op.f(1), op.f(2))
         case 154: fdiv32(op.f(0), op.f(1), op.f(2))
         case 155: fmin32(op.f(0), op.f(1), op.f(2))
         case 156: fmax32(op.f(0), op.f(1), op.f(2))
-        case 297: fcopysign32(op.f(0), op.f(1), op.f(2))
+        case 299: fcopysign32(op.f(0), op.f(1), op.f(2))
         case 157: fabs32(op.f(0), op.f(1))
         case 158: fneg32(op.f(0), op.f(1))
         case 159: fsqrt32(op.f(0), op.f(1))
-        case 298: fceil32(op.f(0), op.f(1))
-        case 299: ffloor32(op.f(0), op.f(1))
-        case 300: ftrunc32(op.f(0), op.f(1))
-        case 301: fnearest32(op.f(0), op.f(1))
+        case 300: fceil32(op.f(0), op.f(1))
+        case 301: ffloor32(op.f(0), op.f(1))
+        case 302: ftrunc32(op.f(0), op.f(1))
+        case 303: fnearest32(op.f(0), op.f(1))
         case 160: feq32(op.x(0), op.f(1), op.f(2))
         case 161: fne32(op.x(0), op.f(1), op.f(2))
         case 162: flt32(op.x(0), op.f(1), op.f(2))
@@ -916,44 +924,44 @@ extension Encoder {
         case 167: fdiv64(op.f(0), op.f(1), op.f(2))
         case 168: fmin64(op.f(0), op.f(1), op.f(2))
         case 169: fmax64(op.f(0), op.f(1), op.f(2))
-        case 302: fcopysign64(op.f(0), op.f(1), op.f(2))
+        case 304: fcopysign64(op.f(0), op.f(1), op.f(2))
         case 170: fabs64(op.f(0), op.f(1))
         case 171: fneg64(op.f(0), op.f(1))
         case 172: fsqrt64(op.f(0), op.f(1))
-        case 303: fceil64(op.f(0), op.f(1))
-        case 304: ffloor64(op.f(0), op.f(1))
-        case 305: ftrunc64(op.f(0), op.f(1))
-        case 306: fnearest64(op.f(0), op.f(1))
+        case 305: fceil64(op.f(0), op.f(1))
+        case 306: ffloor64(op.f(0), op.f(1))
+        case 307: ftrunc64(op.f(0), op.f(1))
+        case 308: fnearest64(op.f(0), op.f(1))
         case 173: feq64(op.x(0), op.f(1), op.f(2))
         case 174: fne64(op.x(0), op.f(1), op.f(2))
         case 175: flt64(op.x(0), op.f(1), op.f(2))
         case 176: fle64(op.x(0), op.f(1), op.f(2))
-        case 307: x32FromF32S(op.x(0), op.f(1))
-        case 308: x32FromF32SSat(op.x(0), op.f(1))
-        case 309: x32FromF32U(op.x(0), op.f(1))
-        case 310: x32FromF32USat(op.x(0), op.f(1))
-        case 311: x32FromF64S(op.x(0), op.f(1))
-        case 312: x32FromF64SSat(op.x(0), op.f(1))
-        case 313: x32FromF64U(op.x(0), op.f(1))
-        case 314: x32FromF64USat(op.x(0), op.f(1))
-        case 315: x64FromF32S(op.x(0), op.f(1))
-        case 316: x64FromF32SSat(op.x(0), op.f(1))
-        case 317: x64FromF32U(op.x(0), op.f(1))
-        case 318: x64FromF32USat(op.x(0), op.f(1))
-        case 319: x64FromF64S(op.x(0), op.f(1))
-        case 320: x64FromF64SSat(op.x(0), op.f(1))
-        case 321: x64FromF64U(op.x(0), op.f(1))
-        case 322: x64FromF64USat(op.x(0), op.f(1))
-        case 323: f32FromX32S(op.f(0), op.x(1))
-        case 324: f32FromX32U(op.f(0), op.x(1))
-        case 325: f32FromX64S(op.f(0), op.x(1))
-        case 326: f32FromX64U(op.f(0), op.x(1))
-        case 327: f64FromX32S(op.f(0), op.x(1))
-        case 328: f64FromX32U(op.f(0), op.x(1))
-        case 329: f64FromX64S(op.f(0), op.x(1))
-        case 330: f64FromX64U(op.f(0), op.x(1))
-        case 331: f32FromF64(op.f(0), op.f(1))
-        case 332: f64FromF32(op.f(0), op.f(1))
+        case 309: x32FromF32S(op.x(0), op.f(1))
+        case 310: x32FromF32SSat(op.x(0), op.f(1))
+        case 311: x32FromF32U(op.x(0), op.f(1))
+        case 312: x32FromF32USat(op.x(0), op.f(1))
+        case 313: x32FromF64S(op.x(0), op.f(1))
+        case 314: x32FromF64SSat(op.x(0), op.f(1))
+        case 315: x32FromF64U(op.x(0), op.f(1))
+        case 316: x32FromF64USat(op.x(0), op.f(1))
+        case 317: x64FromF32S(op.x(0), op.f(1))
+        case 318: x64FromF32SSat(op.x(0), op.f(1))
+        case 319: x64FromF32U(op.x(0), op.f(1))
+        case 320: x64FromF32USat(op.x(0), op.f(1))
+        case 321: x64FromF64S(op.x(0), op.f(1))
+        case 322: x64FromF64SSat(op.x(0), op.f(1))
+        case 323: x64FromF64U(op.x(0), op.f(1))
+        case 324: x64FromF64USat(op.x(0), op.f(1))
+        case 325: f32FromX32S(op.f(0), op.x(1))
+        case 326: f32FromX32U(op.f(0), op.x(1))
+        case 327: f32FromX64S(op.f(0), op.x(1))
+        case 328: f32FromX64U(op.f(0), op.x(1))
+        case 329: f64FromX32S(op.f(0), op.x(1))
+        case 330: f64FromX32U(op.f(0), op.x(1))
+        case 331: f64FromX64S(op.f(0), op.x(1))
+        case 332: f64FromX64U(op.f(0), op.x(1))
+        case 333: f32FromF64(op.f(0), op.f(1))
+        case 334: f64FromF32(op.f(0), op.f(1))
         case 177: xload8S32(op.x(0), op.x(1), op.u32(2))
         case 178: xload8U32(op.x(0), op.x(1), op.u32(2))
         case 179: xload16S32(op.x(0), op.x(1), op.u32(2))
@@ -1017,304 +1025,306 @@ extension Encoder {
         case 237: pushFrameZero(op.u32(0), op.u16(1), op.u16(2))
         case 238: brXmov(op.x(0), op.x(1), op.label(2))
         case 239: xmovXload32Xchg(op.x(0), op.x(1), op.x(2), op.u32(3), op.x(4))
-        case 333: memorySize(op.x(0), op.u32(1))
-        case 334: memoryGrow(op.x(0), op.x(1), op.u32(2))
-        case 335: xload8S32M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 336: xload8U32M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 337: xload16S32M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 338: xload16U32M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 339: xload32M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 340: xload8S64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 341: xload8U64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 342: xload16S64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 343: xload16U64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 344: xload32S64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 345: xload32U64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 346: xload64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
-        case 347: fload32M(op.f(0), op.x(1), op.u64(2), op.u32(3))
-        case 348: fload64M(op.f(0), op.x(1), op.u64(2), op.u32(3))
-        case 349: xstore8M(op.x(0), op.u64(1), op.x(2), op.u32(3))
-        case 350: xstore16M(op.x(0), op.u64(1), op.x(2), op.u32(3))
-        case 351: xstore32M(op.x(0), op.u64(1), op.x(2), op.u32(3))
-        case 352: xstore64M(op.x(0), op.u64(1), op.x(2), op.u32(3))
-        case 353: fstore32M(op.x(0), op.u64(1), op.f(2), op.u32(3))
-        case 354: fstore64M(op.x(0), op.u64(1), op.f(2), op.u32(3))
-        case 355: v128Const(op.v(0), op.u64(1), op.u64(2))
-        case 356: vselect(op.v(0), op.x(1), op.v(2), op.v(3))
-        case 357: vglobalGet(op.v(0), op.u32(1))
-        case 358: vglobalSet(op.u32(0), op.v(1))
-        case 359: i8x16Shuffle(op.v(0), op.v(1), op.v(2), op.u64(3), op.u64(4))
-        case 360: v128Load(op.v(0), op.x(1), op.u32(2))
-        case 361: v128Load8x8S(op.v(0), op.x(1), op.u32(2))
-        case 362: v128Load8x8U(op.v(0), op.x(1), op.u32(2))
-        case 363: v128Load16x4S(op.v(0), op.x(1), op.u32(2))
-        case 364: v128Load16x4U(op.v(0), op.x(1), op.u32(2))
-        case 365: v128Load32x2S(op.v(0), op.x(1), op.u32(2))
-        case 366: v128Load32x2U(op.v(0), op.x(1), op.u32(2))
-        case 367: v128Load8Splat(op.v(0), op.x(1), op.u32(2))
-        case 368: v128Load16Splat(op.v(0), op.x(1), op.u32(2))
-        case 369: v128Load32Splat(op.v(0), op.x(1), op.u32(2))
-        case 370: v128Load64Splat(op.v(0), op.x(1), op.u32(2))
-        case 371: v128Load32Zero(op.v(0), op.x(1), op.u32(2))
-        case 372: v128Load64Zero(op.v(0), op.x(1), op.u32(2))
-        case 373: v128Store(op.x(0), op.u32(1), op.v(2))
-        case 374: v128Load8Lane(op.v(0), op.x(1), op.u32(2), op.v(3), op.u8(4))
-        case 375: v128Load16Lane(op.v(0), op.x(1), op.u32(2), op.v(3), op.u8(4))
-        case 376: v128Load32Lane(op.v(0), op.x(1), op.u32(2), op.v(3), op.u8(4))
-        case 377: v128Load64Lane(op.v(0), op.x(1), op.u32(2), op.v(3), op.u8(4))
-        case 378: v128Store8Lane(op.x(0), op.u32(1), op.v(2), op.u8(3))
-        case 379: v128Store16Lane(op.x(0), op.u32(1), op.v(2), op.u8(3))
-        case 380: v128Store32Lane(op.x(0), op.u32(1), op.v(2), op.u8(3))
-        case 381: v128Store64Lane(op.x(0), op.u32(1), op.v(2), op.u8(3))
-        case 382: v128LoadM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 383: v128Load8x8SM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 384: v128Load8x8UM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 385: v128Load16x4SM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 386: v128Load16x4UM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 387: v128Load32x2SM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 388: v128Load32x2UM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 389: v128Load8SplatM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 390: v128Load16SplatM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 391: v128Load32SplatM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 392: v128Load64SplatM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 393: v128Load32ZeroM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 394: v128Load64ZeroM(op.v(0), op.x(1), op.u64(2), op.u32(3))
-        case 395: v128StoreM(op.x(0), op.u64(1), op.v(2), op.u32(3))
-        case 396: v128Load8LaneM(op.v(0), op.x(1), op.u64(2), op.v(3), op.u8(4), op.u32(5))
-        case 397: v128Load16LaneM(op.v(0), op.x(1), op.u64(2), op.v(3), op.u8(4), op.u32(5))
-        case 398: v128Load32LaneM(op.v(0), op.x(1), op.u64(2), op.v(3), op.u8(4), op.u32(5))
-        case 399: v128Load64LaneM(op.v(0), op.x(1), op.u64(2), op.v(3), op.u8(4), op.u32(5))
-        case 400: v128Store8LaneM(op.x(0), op.u64(1), op.v(2), op.u8(3), op.u32(4))
-        case 401: v128Store16LaneM(op.x(0), op.u64(1), op.v(2), op.u8(3), op.u32(4))
-        case 402: v128Store32LaneM(op.x(0), op.u64(1), op.v(2), op.u8(3), op.u32(4))
-        case 403: v128Store64LaneM(op.x(0), op.u64(1), op.v(2), op.u8(3), op.u32(4))
-        case 404: v128Not(op.v(0), op.v(1))
-        case 405: v128And(op.v(0), op.v(1), op.v(2))
-        case 406: v128Andnot(op.v(0), op.v(1), op.v(2))
-        case 407: v128Or(op.v(0), op.v(1), op.v(2))
-        case 408: v128Xor(op.v(0), op.v(1), op.v(2))
-        case 409: v128Bitselect(op.v(0), op.v(1), op.v(2), op.v(3))
-        case 410: v128AnyTrue(op.x(0), op.v(1))
-        case 411: i8x16Swizzle(op.v(0), op.v(1), op.v(2))
-        case 412: i8x16Splat(op.v(0), op.x(1))
-        case 413: i8x16ExtractLaneS(op.x(0), op.v(1), op.u8(2))
-        case 414: i8x16ExtractLaneU(op.x(0), op.v(1), op.u8(2))
-        case 415: i8x16ReplaceLane(op.v(0), op.v(1), op.x(2), op.u8(3))
-        case 416: i16x8Splat(op.v(0), op.x(1))
-        case 417: i16x8ExtractLaneS(op.x(0), op.v(1), op.u8(2))
-        case 418: i16x8ExtractLaneU(op.x(0), op.v(1), op.u8(2))
-        case 419: i16x8ReplaceLane(op.v(0), op.v(1), op.x(2), op.u8(3))
-        case 420: i32x4Splat(op.v(0), op.x(1))
-        case 421: i32x4ExtractLane(op.x(0), op.v(1), op.u8(2))
-        case 422: i32x4ReplaceLane(op.v(0), op.v(1), op.x(2), op.u8(3))
-        case 423: i64x2Splat(op.v(0), op.x(1))
-        case 424: i64x2ExtractLane(op.x(0), op.v(1), op.u8(2))
-        case 425: i64x2ReplaceLane(op.v(0), op.v(1), op.x(2), op.u8(3))
-        case 426: f32x4Splat(op.v(0), op.f(1))
-        case 427: f32x4ExtractLane(op.f(0), op.v(1), op.u8(2))
-        case 428: f32x4ReplaceLane(op.v(0), op.v(1), op.f(2), op.u8(3))
-        case 429: f64x2Splat(op.v(0), op.f(1))
-        case 430: f64x2ExtractLane(op.f(0), op.v(1), op.u8(2))
-        case 431: f64x2ReplaceLane(op.v(0), op.v(1), op.f(2), op.u8(3))
-        case 432: i8x16Eq(op.v(0), op.v(1), op.v(2))
-        case 433: i8x16Ne(op.v(0), op.v(1), op.v(2))
-        case 434: i8x16LtS(op.v(0), op.v(1), op.v(2))
-        case 435: i8x16LtU(op.v(0), op.v(1), op.v(2))
-        case 436: i8x16GtS(op.v(0), op.v(1), op.v(2))
-        case 437: i8x16GtU(op.v(0), op.v(1), op.v(2))
-        case 438: i8x16LeS(op.v(0), op.v(1), op.v(2))
-        case 439: i8x16LeU(op.v(0), op.v(1), op.v(2))
-        case 440: i8x16GeS(op.v(0), op.v(1), op.v(2))
-        case 441: i8x16GeU(op.v(0), op.v(1), op.v(2))
-        case 442: i16x8Eq(op.v(0), op.v(1), op.v(2))
-        case 443: i16x8Ne(op.v(0), op.v(1), op.v(2))
-        case 444: i16x8LtS(op.v(0), op.v(1), op.v(2))
-        case 445: i16x8LtU(op.v(0), op.v(1), op.v(2))
-        case 446: i16x8GtS(op.v(0), op.v(1), op.v(2))
-        case 447: i16x8GtU(op.v(0), op.v(1), op.v(2))
-        case 448: i16x8LeS(op.v(0), op.v(1), op.v(2))
-        case 449: i16x8LeU(op.v(0), op.v(1), op.v(2))
-        case 450: i16x8GeS(op.v(0), op.v(1), op.v(2))
-        case 451: i16x8GeU(op.v(0), op.v(1), op.v(2))
-        case 452: i32x4Eq(op.v(0), op.v(1), op.v(2))
-        case 453: i32x4Ne(op.v(0), op.v(1), op.v(2))
-        case 454: i32x4LtS(op.v(0), op.v(1), op.v(2))
-        case 455: i32x4LtU(op.v(0), op.v(1), op.v(2))
-        case 456: i32x4GtS(op.v(0), op.v(1), op.v(2))
-        case 457: i32x4GtU(op.v(0), op.v(1), op.v(2))
-        case 458: i32x4LeS(op.v(0), op.v(1), op.v(2))
-        case 459: i32x4LeU(op.v(0), op.v(1), op.v(2))
-        case 460: i32x4GeS(op.v(0), op.v(1), op.v(2))
-        case 461: i32x4GeU(op.v(0), op.v(1), op.v(2))
-        case 462: i64x2Eq(op.v(0), op.v(1), op.v(2))
-        case 463: i64x2Ne(op.v(0), op.v(1), op.v(2))
-        case 464: i64x2LtS(op.v(0), op.v(1), op.v(2))
-        case 465: i64x2GtS(op.v(0), op.v(1), op.v(2))
-        case 466: i64x2LeS(op.v(0), op.v(1), op.v(2))
-        case 467: i64x2GeS(op.v(0), op.v(1), op.v(2))
-        case 468: f32x4Eq(op.v(0), op.v(1), op.v(2))
-        case 469: f32x4Ne(op.v(0), op.v(1), op.v(2))
-        case 470: f32x4Lt(op.v(0), op.v(1), op.v(2))
-        case 471: f32x4Gt(op.v(0), op.v(1), op.v(2))
-        case 472: f32x4Le(op.v(0), op.v(1), op.v(2))
-        case 473: f32x4Ge(op.v(0), op.v(1), op.v(2))
-        case 474: f64x2Eq(op.v(0), op.v(1), op.v(2))
-        case 475: f64x2Ne(op.v(0), op.v(1), op.v(2))
-        case 476: f64x2Lt(op.v(0), op.v(1), op.v(2))
-        case 477: f64x2Gt(op.v(0), op.v(1), op.v(2))
-        case 478: f64x2Le(op.v(0), op.v(1), op.v(2))
-        case 479: f64x2Ge(op.v(0), op.v(1), op.v(2))
-        case 480: i8x16Abs(op.v(0), op.v(1))
-        case 481: i8x16Neg(op.v(0), op.v(1))
-        case 482: i8x16AllTrue(op.x(0), op.v(1))
-        case 483: i8x16Bitmask(op.x(0), op.v(1))
-        case 484: i8x16Shl(op.v(0), op.v(1), op.x(2))
-        case 485: i8x16ShrS(op.v(0), op.v(1), op.x(2))
-        case 486: i8x16ShrU(op.v(0), op.v(1), op.x(2))
-        case 487: i8x16Add(op.v(0), op.v(1), op.v(2))
-        case 488: i8x16Sub(op.v(0), op.v(1), op.v(2))
-        case 489: i8x16MinS(op.v(0), op.v(1), op.v(2))
-        case 490: i8x16MinU(op.v(0), op.v(1), op.v(2))
-        case 491: i8x16MaxS(op.v(0), op.v(1), op.v(2))
-        case 492: i8x16MaxU(op.v(0), op.v(1), op.v(2))
-        case 493: i8x16AddSatS(op.v(0), op.v(1), op.v(2))
-        case 494: i8x16AddSatU(op.v(0), op.v(1), op.v(2))
-        case 495: i8x16SubSatS(op.v(0), op.v(1), op.v(2))
-        case 496: i8x16SubSatU(op.v(0), op.v(1), op.v(2))
-        case 497: i8x16AvgrU(op.v(0), op.v(1), op.v(2))
-        case 498: i16x8Abs(op.v(0), op.v(1))
-        case 499: i16x8Neg(op.v(0), op.v(1))
-        case 500: i16x8AllTrue(op.x(0), op.v(1))
-        case 501: i16x8Bitmask(op.x(0), op.v(1))
-        case 502: i16x8Shl(op.v(0), op.v(1), op.x(2))
-        case 503: i16x8ShrS(op.v(0), op.v(1), op.x(2))
-        case 504: i16x8ShrU(op.v(0), op.v(1), op.x(2))
-        case 505: i16x8Add(op.v(0), op.v(1), op.v(2))
-        case 506: i16x8Sub(op.v(0), op.v(1), op.v(2))
-        case 507: i16x8Mul(op.v(0), op.v(1), op.v(2))
-        case 508: i16x8MinS(op.v(0), op.v(1), op.v(2))
-        case 509: i16x8MinU(op.v(0), op.v(1), op.v(2))
-        case 510: i16x8MaxS(op.v(0), op.v(1), op.v(2))
-        case 511: i16x8MaxU(op.v(0), op.v(1), op.v(2))
-        case 512: i16x8AddSatS(op.v(0), op.v(1), op.v(2))
-        case 513: i16x8AddSatU(op.v(0), op.v(1), op.v(2))
-        case 514: i16x8SubSatS(op.v(0), op.v(1), op.v(2))
-        case 515: i16x8SubSatU(op.v(0), op.v(1), op.v(2))
-        case 516: i16x8AvgrU(op.v(0), op.v(1), op.v(2))
-        case 517: i32x4Abs(op.v(0), op.v(1))
-        case 518: i32x4Neg(op.v(0), op.v(1))
-        case 519: i32x4AllTrue(op.x(0), op.v(1))
-        case 520: i32x4Bitmask(op.x(0), op.v(1))
-        case 521: i32x4Shl(op.v(0), op.v(1), op.x(2))
-        case 522: i32x4ShrS(op.v(0), op.v(1), op.x(2))
-        case 523: i32x4ShrU(op.v(0), op.v(1), op.x(2))
-        case 524: i32x4Add(op.v(0), op.v(1), op.v(2))
-        case 525: i32x4Sub(op.v(0), op.v(1), op.v(2))
-        case 526: i32x4Mul(op.v(0), op.v(1), op.v(2))
-        case 527: i32x4MinS(op.v(0), op.v(1), op.v(2))
-        case 528: i32x4MinU(op.v(0), op.v(1), op.v(2))
-        case 529: i32x4MaxS(op.v(0), op.v(1), op.v(2))
-        case 530: i32x4MaxU(op.v(0), op.v(1), op.v(2))
-        case 531: i64x2Abs(op.v(0), op.v(1))
-        case 532: i64x2Neg(op.v(0), op.v(1))
-        case 533: i64x2AllTrue(op.x(0), op.v(1))
-        case 534: i64x2Bitmask(op.x(0), op.v(1))
-        case 535: i64x2Shl(op.v(0), op.v(1), op.x(2))
-        case 536: i64x2ShrS(op.v(0), op.v(1), op.x(2))
-        case 537: i64x2ShrU(op.v(0), op.v(1), op.x(2))
-        case 538: i64x2Add(op.v(0), op.v(1), op.v(2))
-        case 539: i64x2Sub(op.v(0), op.v(1), op.v(2))
-        case 540: i64x2Mul(op.v(0), op.v(1), op.v(2))
-        case 541: i8x16Popcnt(op.v(0), op.v(1))
-        case 542: i8x16NarrowI16x8S(op.v(0), op.v(1), op.v(2))
-        case 543: i8x16NarrowI16x8U(op.v(0), op.v(1), op.v(2))
-        case 544: i16x8NarrowI32x4S(op.v(0), op.v(1), op.v(2))
-        case 545: i16x8NarrowI32x4U(op.v(0), op.v(1), op.v(2))
-        case 546: i16x8ExtendLowI8x16S(op.v(0), op.v(1))
-        case 547: i16x8ExtmulLowI8x16S(op.v(0), op.v(1), op.v(2))
-        case 548: i16x8ExtendLowI8x16U(op.v(0), op.v(1))
-        case 549: i16x8ExtmulLowI8x16U(op.v(0), op.v(1), op.v(2))
-        case 550: i16x8ExtendHighI8x16S(op.v(0), op.v(1))
-        case 551: i16x8ExtmulHighI8x16S(op.v(0), op.v(1), op.v(2))
-        case 552: i16x8ExtendHighI8x16U(op.v(0), op.v(1))
-        case 553: i16x8ExtmulHighI8x16U(op.v(0), op.v(1), op.v(2))
-        case 554: i32x4ExtendLowI16x8S(op.v(0), op.v(1))
-        case 555: i32x4ExtmulLowI16x8S(op.v(0), op.v(1), op.v(2))
-        case 556: i32x4ExtendLowI16x8U(op.v(0), op.v(1))
-        case 557: i32x4ExtmulLowI16x8U(op.v(0), op.v(1), op.v(2))
-        case 558: i32x4ExtendHighI16x8S(op.v(0), op.v(1))
-        case 559: i32x4ExtmulHighI16x8S(op.v(0), op.v(1), op.v(2))
-        case 560: i32x4ExtendHighI16x8U(op.v(0), op.v(1))
-        case 561: i32x4ExtmulHighI16x8U(op.v(0), op.v(1), op.v(2))
-        case 562: i64x2ExtendLowI32x4S(op.v(0), op.v(1))
-        case 563: i64x2ExtmulLowI32x4S(op.v(0), op.v(1), op.v(2))
-        case 564: i64x2ExtendLowI32x4U(op.v(0), op.v(1))
-        case 565: i64x2ExtmulLowI32x4U(op.v(0), op.v(1), op.v(2))
-        case 566: i64x2ExtendHighI32x4S(op.v(0), op.v(1))
-        case 567: i64x2ExtmulHighI32x4S(op.v(0), op.v(1), op.v(2))
-        case 568: i64x2ExtendHighI32x4U(op.v(0), op.v(1))
-        case 569: i64x2ExtmulHighI32x4U(op.v(0), op.v(1), op.v(2))
-        case 570: i16x8ExtaddPairwiseI8x16S(op.v(0), op.v(1))
-        case 571: i16x8ExtaddPairwiseI8x16U(op.v(0), op.v(1))
-        case 572: i32x4ExtaddPairwiseI16x8S(op.v(0), op.v(1))
-        case 573: i32x4ExtaddPairwiseI16x8U(op.v(0), op.v(1))
-        case 574: i16x8Q15mulrSatS(op.v(0), op.v(1), op.v(2))
-        case 575: i32x4DotI16x8S(op.v(0), op.v(1), op.v(2))
-        case 576: f32x4Ceil(op.v(0), op.v(1))
-        case 577: f32x4Floor(op.v(0), op.v(1))
-        case 578: f32x4Trunc(op.v(0), op.v(1))
-        case 579: f32x4Nearest(op.v(0), op.v(1))
-        case 580: f32x4Abs(op.v(0), op.v(1))
-        case 581: f32x4Neg(op.v(0), op.v(1))
-        case 582: f32x4Sqrt(op.v(0), op.v(1))
-        case 583: f32x4Add(op.v(0), op.v(1), op.v(2))
-        case 584: f32x4Sub(op.v(0), op.v(1), op.v(2))
-        case 585: f32x4Mul(op.v(0), op.v(1), op.v(2))
-        case 586: f32x4Div(op.v(0), op.v(1), op.v(2))
-        case 587: f32x4Min(op.v(0), op.v(1), op.v(2))
-        case 588: f32x4Max(op.v(0), op.v(1), op.v(2))
-        case 589: f32x4Pmin(op.v(0), op.v(1), op.v(2))
-        case 590: f32x4Pmax(op.v(0), op.v(1), op.v(2))
-        case 591: f64x2Ceil(op.v(0), op.v(1))
-        case 592: f64x2Floor(op.v(0), op.v(1))
-        case 593: f64x2Trunc(op.v(0), op.v(1))
-        case 594: f64x2Nearest(op.v(0), op.v(1))
-        case 595: f64x2Abs(op.v(0), op.v(1))
-        case 596: f64x2Neg(op.v(0), op.v(1))
-        case 597: f64x2Sqrt(op.v(0), op.v(1))
-        case 598: f64x2Add(op.v(0), op.v(1), op.v(2))
-        case 599: f64x2Sub(op.v(0), op.v(1), op.v(2))
-        case 600: f64x2Mul(op.v(0), op.v(1), op.v(2))
-        case 601: f64x2Div(op.v(0), op.v(1), op.v(2))
-        case 602: f64x2Min(op.v(0), op.v(1), op.v(2))
-        case 603: f64x2Max(op.v(0), op.v(1), op.v(2))
-        case 604: f64x2Pmin(op.v(0), op.v(1), op.v(2))
-        case 605: f64x2Pmax(op.v(0), op.v(1), op.v(2))
-        case 606: i32x4TruncSatF32x4S(op.v(0), op.v(1))
-        case 607: i32x4TruncSatF32x4U(op.v(0), op.v(1))
-        case 608: i32x4TruncSatF64x2SZero(op.v(0), op.v(1))
-        case 609: i32x4TruncSatF64x2UZero(op.v(0), op.v(1))
-        case 610: f32x4ConvertI32x4S(op.v(0), op.v(1))
-        case 611: f32x4ConvertI32x4U(op.v(0), op.v(1))
-        case 612: f64x2ConvertLowI32x4S(op.v(0), op.v(1))
-        case 613: f64x2ConvertLowI32x4U(op.v(0), op.v(1))
-        case 614: f32x4DemoteF64x2Zero(op.v(0), op.v(1))
-        case 615: f64x2PromoteLowF32x4(op.v(0), op.v(1))
-        case 616: f32x4RelaxedMadd(op.v(0), op.v(1), op.v(2), op.v(3))
-        case 617: f32x4RelaxedNmadd(op.v(0), op.v(1), op.v(2), op.v(3))
-        case 618: f64x2RelaxedMadd(op.v(0), op.v(1), op.v(2), op.v(3))
-        case 619: f64x2RelaxedNmadd(op.v(0), op.v(1), op.v(2), op.v(3))
-        case 620: i16x8RelaxedDotI8x16I7x16S(op.v(0), op.v(1), op.v(2))
-        case 621: i32x4RelaxedDotI8x16I7x16AddS(op.v(0), op.v(1), op.v(2), op.v(3))
-        case 622: returnCall(op.label(0), op.u16(1), op.u16(2))
-        case 623: returnCallIndirect(op.u32(0), op.u32(1), op.x(2), op.u16(3), op.u16(4))
-        case 624: returnCallRef(op.x(0), op.u16(1), op.u16(2))
-        case 625: returnCallHost(op.u32(0), op.u16(1), op.u16(2))
-        case 626: throwException(op.u32(0), op.u16(1), op.u16(2))
-        case 627: throwRef(op.x(0))
+        case 335: memorySize(op.x(0), op.u32(1))
+        case 336: memoryGrow(op.x(0), op.x(1), op.u32(2))
+        case 337: xload8S32M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 338: xload8U32M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 339: xload16S32M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 340: xload16U32M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 341: xload32M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 342: xload8S64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 343: xload8U64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 344: xload16S64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 345: xload16U64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 346: xload32S64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 347: xload32U64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 348: xload64M(op.x(0), op.x(1), op.u64(2), op.u32(3))
+        case 349: fload32M(op.f(0), op.x(1), op.u64(2), op.u32(3))
+        case 350: fload64M(op.f(0), op.x(1), op.u64(2), op.u32(3))
+        case 351: xstore8M(op.x(0), op.u64(1), op.x(2), op.u32(3))
+        case 352: xstore16M(op.x(0), op.u64(1), op.x(2), op.u32(3))
+        case 353: xstore32M(op.x(0), op.u64(1), op.x(2), op.u32(3))
+        case 354: xstore64M(op.x(0), op.u64(1), op.x(2), op.u32(3))
+        case 355: fstore32M(op.x(0), op.u64(1), op.f(2), op.u32(3))
+        case 356: fstore64M(op.x(0), op.u64(1), op.f(2), op.u32(3))
+        case 357: v128Const(op.v(0), op.u64(1), op.u64(2))
+        case 358: vselect(op.v(0), op.x(1), op.v(2), op.v(3))
+        case 359: vglobalGet(op.v(0), op.u32(1))
+        case 360: vglobalSet(op.u32(0), op.v(1))
+        case 361: i8x16Shuffle(op.v(0), op.v(1), op.v(2), op.u64(3), op.u64(4))
+        case 362: v128Load(op.v(0), op.x(1), op.u32(2))
+        case 363: v128Load8x8S(op.v(0), op.x(1), op.u32(2))
+        case 364: v128Load8x8U(op.v(0), op.x(1), op.u32(2))
+        case 365: v128Load16x4S(op.v(0), op.x(1), op.u32(2))
+        case 366: v128Load16x4U(op.v(0), op.x(1), op.u32(2))
+        case 367: v128Load32x2S(op.v(0), op.x(1), op.u32(2))
+        case 368: v128Load32x2U(op.v(0), op.x(1), op.u32(2))
+        case 369: v128Load8Splat(op.v(0), op.x(1), op.u32(2))
+        case 370: v128Load16Splat(op.v(0), op.x(1), op.u32(2))
+        case 371: v128Load32Splat(op.v(0), op.x(1), op.u32(2))
+        case 372: v128Load64Splat(op.v(0), op.x(1), op.u32(2))
+        case 373: v128Load32Zero(op.v(0), op.x(1), op.u32(2))
+        case 374: v128Load64Zero(op.v(0), op.x(1), op.u32(2))
+        case 375: v128Store(op.x(0), op.u32(1), op.v(2))
+        case 376: v128Load8Lane(op.v(0), op.x(1), op.u32(2), op.v(3), op.u8(4))
+        case 377: v128Load16Lane(op.v(0), op.x(1), op.u32(2), op.v(3), op.u8(4))
+        case 378: v128Load32Lane(op.v(0), op.x(1), op.u32(2), op.v(3), op.u8(4))
+        case 379: v128Load64Lane(op.v(0), op.x(1), op.u32(2), op.v(3), op.u8(4))
+        case 380: v128Store8Lane(op.x(0), op.u32(1), op.v(2), op.u8(3))
+        case 381: v128Store16Lane(op.x(0), op.u32(1), op.v(2), op.u8(3))
+        case 382: v128Store32Lane(op.x(0), op.u32(1), op.v(2), op.u8(3))
+        case 383: v128Store64Lane(op.x(0), op.u32(1), op.v(2), op.u8(3))
+        case 384: v128LoadM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 385: v128Load8x8SM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 386: v128Load8x8UM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 387: v128Load16x4SM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 388: v128Load16x4UM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 389: v128Load32x2SM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 390: v128Load32x2UM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 391: v128Load8SplatM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 392: v128Load16SplatM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 393: v128Load32SplatM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 394: v128Load64SplatM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 395: v128Load32ZeroM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 396: v128Load64ZeroM(op.v(0), op.x(1), op.u64(2), op.u32(3))
+        case 397: v128StoreM(op.x(0), op.u64(1), op.v(2), op.u32(3))
+        case 398: v128Load8LaneM(op.v(0), op.x(1), op.u64(2), op.v(3), op.u8(4), op.u32(5))
+        case 399: v128Load16LaneM(op.v(0), op.x(1), op.u64(2), op.v(3), op.u8(4), op.u32(5))
+        case 400: v128Load32LaneM(op.v(0), op.x(1), op.u64(2), op.v(3), op.u8(4), op.u32(5))
+        case 401: v128Load64LaneM(op.v(0), op.x(1), op.u64(2), op.v(3), op.u8(4), op.u32(5))
+        case 402: v128Store8LaneM(op.x(0), op.u64(1), op.v(2), op.u8(3), op.u32(4))
+        case 403: v128Store16LaneM(op.x(0), op.u64(1), op.v(2), op.u8(3), op.u32(4))
+        case 404: v128Store32LaneM(op.x(0), op.u64(1), op.v(2), op.u8(3), op.u32(4))
+        case 405: v128Store64LaneM(op.x(0), op.u64(1), op.v(2), op.u8(3), op.u32(4))
+        case 406: v128Not(op.v(0), op.v(1))
+        case 407: v128And(op.v(0), op.v(1), op.v(2))
+        case 408: v128Andnot(op.v(0), op.v(1), op.v(2))
+        case 409: v128Or(op.v(0), op.v(1), op.v(2))
+        case 410: v128Xor(op.v(0), op.v(1), op.v(2))
+        case 411: v128Bitselect(op.v(0), op.v(1), op.v(2), op.v(3))
+        case 412: v128AnyTrue(op.x(0), op.v(1))
+        case 413: i8x16Swizzle(op.v(0), op.v(1), op.v(2))
+        case 414: i8x16Splat(op.v(0), op.x(1))
+        case 415: i8x16ExtractLaneS(op.x(0), op.v(1), op.u8(2))
+        case 416: i8x16ExtractLaneU(op.x(0), op.v(1), op.u8(2))
+        case 417: i8x16ReplaceLane(op.v(0), op.v(1), op.x(2), op.u8(3))
+        case 418: i16x8Splat(op.v(0), op.x(1))
+        case 419: i16x8ExtractLaneS(op.x(0), op.v(1), op.u8(2))
+        case 420: i16x8ExtractLaneU(op.x(0), op.v(1), op.u8(2))
+        case 421: i16x8ReplaceLane(op.v(0), op.v(1), op.x(2), op.u8(3))
+        case 422: i32x4Splat(op.v(0), op.x(1))
+        case 423: i32x4ExtractLane(op.x(0), op.v(1), op.u8(2))
+        case 424: i32x4ReplaceLane(op.v(0), op.v(1), op.x(2), op.u8(3))
+        case 425: i64x2Splat(op.v(0), op.x(1))
+        case 426: i64x2ExtractLane(op.x(0), op.v(1), op.u8(2))
+        case 427: i64x2ReplaceLane(op.v(0), op.v(1), op.x(2), op.u8(3))
+        case 428: f32x4Splat(op.v(0), op.f(1))
+        case 429: f32x4ExtractLane(op.f(0), op.v(1), op.u8(2))
+        case 430: f32x4ReplaceLane(op.v(0), op.v(1), op.f(2), op.u8(3))
+        case 431: f64x2Splat(op.v(0), op.f(1))
+        case 432: f64x2ExtractLane(op.f(0), op.v(1), op.u8(2))
+        case 433: f64x2ReplaceLane(op.v(0), op.v(1), op.f(2), op.u8(3))
+        case 434: i8x16Eq(op.v(0), op.v(1), op.v(2))
+        case 435: i8x16Ne(op.v(0), op.v(1), op.v(2))
+        case 436: i8x16LtS(op.v(0), op.v(1), op.v(2))
+        case 437: i8x16LtU(op.v(0), op.v(1), op.v(2))
+        case 438: i8x16GtS(op.v(0), op.v(1), op.v(2))
+        case 439: i8x16GtU(op.v(0), op.v(1), op.v(2))
+        case 440: i8x16LeS(op.v(0), op.v(1), op.v(2))
+        case 441: i8x16LeU(op.v(0), op.v(1), op.v(2))
+        case 442: i8x16GeS(op.v(0), op.v(1), op.v(2))
+        case 443: i8x16GeU(op.v(0), op.v(1), op.v(2))
+        case 444: i16x8Eq(op.v(0), op.v(1), op.v(2))
+        case 445: i16x8Ne(op.v(0), op.v(1), op.v(2))
+        case 446: i16x8LtS(op.v(0), op.v(1), op.v(2))
+        case 447: i16x8LtU(op.v(0), op.v(1), op.v(2))
+        case 448: i16x8GtS(op.v(0), op.v(1), op.v(2))
+        case 449: i16x8GtU(op.v(0), op.v(1), op.v(2))
+        case 450: i16x8LeS(op.v(0), op.v(1), op.v(2))
+        case 451: i16x8LeU(op.v(0), op.v(1), op.v(2))
+        case 452: i16x8GeS(op.v(0), op.v(1), op.v(2))
+        case 453: i16x8GeU(op.v(0), op.v(1), op.v(2))
+        case 454: i32x4Eq(op.v(0), op.v(1), op.v(2))
+        case 455: i32x4Ne(op.v(0), op.v(1), op.v(2))
+        case 456: i32x4LtS(op.v(0), op.v(1), op.v(2))
+        case 457: i32x4LtU(op.v(0), op.v(1), op.v(2))
+        case 458: i32x4GtS(op.v(0), op.v(1), op.v(2))
+        case 459: i32x4GtU(op.v(0), op.v(1), op.v(2))
+        case 460: i32x4LeS(op.v(0), op.v(1), op.v(2))
+        case 461: i32x4LeU(op.v(0), op.v(1), op.v(2))
+        case 462: i32x4GeS(op.v(0), op.v(1), op.v(2))
+        case 463: i32x4GeU(op.v(0), op.v(1), op.v(2))
+        case 464: i64x2Eq(op.v(0), op.v(1), op.v(2))
+        case 465: i64x2Ne(op.v(0), op.v(1), op.v(2))
+        case 466: i64x2LtS(op.v(0), op.v(1), op.v(2))
+        case 467: i64x2GtS(op.v(0), op.v(1), op.v(2))
+        case 468: i64x2LeS(op.v(0), op.v(1), op.v(2))
+        case 469: i64x2GeS(op.v(0), op.v(1), op.v(2))
+        case 470: f32x4Eq(op.v(0), op.v(1), op.v(2))
+        case 471: f32x4Ne(op.v(0), op.v(1), op.v(2))
+        case 472: f32x4Lt(op.v(0), op.v(1), op.v(2))
+        case 473: f32x4Gt(op.v(0), op.v(1), op.v(2))
+        case 474: f32x4Le(op.v(0), op.v(1), op.v(2))
+        case 475: f32x4Ge(op.v(0), op.v(1), op.v(2))
+        case 476: f64x2Eq(op.v(0), op.v(1), op.v(2))
+        case 477: f64x2Ne(op.v(0), op.v(1), op.v(2))
+        case 478: f64x2Lt(op.v(0), op.v(1), op.v(2))
+        case 479: f64x2Gt(op.v(0), op.v(1), op.v(2))
+        case 480: f64x2Le(op.v(0), op.v(1), op.v(2))
+        case 481: f64x2Ge(op.v(0), op.v(1), op.v(2))
+        case 482: i8x16Abs(op.v(0), op.v(1))
+        case 483: i8x16Neg(op.v(0), op.v(1))
+        case 484: i8x16AllTrue(op.x(0), op.v(1))
+        case 485: i8x16Bitmask(op.x(0), op.v(1))
+        case 486: i8x16Shl(op.v(0), op.v(1), op.x(2))
+        case 487: i8x16ShrS(op.v(0), op.v(1), op.x(2))
+        case 488: i8x16ShrU(op.v(0), op.v(1), op.x(2))
+        case 489: i8x16Add(op.v(0), op.v(1), op.v(2))
+        case 490: i8x16Sub(op.v(0), op.v(1), op.v(2))
+        case 491: i8x16MinS(op.v(0), op.v(1), op.v(2))
+        case 492: i8x16MinU(op.v(0), op.v(1), op.v(2))
+        case 493: i8x16MaxS(op.v(0), op.v(1), op.v(2))
+        case 494: i8x16MaxU(op.v(0), op.v(1), op.v(2))
+        case 495: i8x16AddSatS(op.v(0), op.v(1), op.v(2))
+        case 496: i8x16AddSatU(op.v(0), op.v(1), op.v(2))
+        case 497: i8x16SubSatS(op.v(0), op.v(1), op.v(2))
+        case 498: i8x16SubSatU(op.v(0), op.v(1), op.v(2))
+        case 499: i8x16AvgrU(op.v(0), op.v(1), op.v(2))
+        case 500: i16x8Abs(op.v(0), op.v(1))
+        case 501: i16x8Neg(op.v(0), op.v(1))
+        case 502: i16x8AllTrue(op.x(0), op.v(1))
+        case 503: i16x8Bitmask(op.x(0), op.v(1))
+        case 504: i16x8Shl(op.v(0), op.v(1), op.x(2))
+        case 505: i16x8ShrS(op.v(0), op.v(1), op.x(2))
+        case 506: i16x8ShrU(op.v(0), op.v(1), op.x(2))
+        case 507: i16x8Add(op.v(0), op.v(1), op.v(2))
+        case 508: i16x8Sub(op.v(0), op.v(1), op.v(2))
+        case 509: i16x8Mul(op.v(0), op.v(1), op.v(2))
+        case 510: i16x8MinS(op.v(0), op.v(1), op.v(2))
+        case 511: i16x8MinU(op.v(0), op.v(1), op.v(2))
+        case 512: i16x8MaxS(op.v(0), op.v(1), op.v(2))
+        case 513: i16x8MaxU(op.v(0), op.v(1), op.v(2))
+        case 514: i16x8AddSatS(op.v(0), op.v(1), op.v(2))
+        case 515: i16x8AddSatU(op.v(0), op.v(1), op.v(2))
+        case 516: i16x8SubSatS(op.v(0), op.v(1), op.v(2))
+        case 517: i16x8SubSatU(op.v(0), op.v(1), op.v(2))
+        case 518: i16x8AvgrU(op.v(0), op.v(1), op.v(2))
+        case 519: i32x4Abs(op.v(0), op.v(1))
+        case 520: i32x4Neg(op.v(0), op.v(1))
+        case 521: i32x4AllTrue(op.x(0), op.v(1))
+        case 522: i32x4Bitmask(op.x(0), op.v(1))
+        case 523: i32x4Shl(op.v(0), op.v(1), op.x(2))
+        case 524: i32x4ShrS(op.v(0), op.v(1), op.x(2))
+        case 525: i32x4ShrU(op.v(0), op.v(1), op.x(2))
+        case 526: i32x4Add(op.v(0), op.v(1), op.v(2))
+        case 527: i32x4Sub(op.v(0), op.v(1), op.v(2))
+        case 528: i32x4Mul(op.v(0), op.v(1), op.v(2))
+        case 529: i32x4MinS(op.v(0), op.v(1), op.v(2))
+        case 530: i32x4MinU(op.v(0), op.v(1), op.v(2))
+        case 531: i32x4MaxS(op.v(0), op.v(1), op.v(2))
+        case 532: i32x4MaxU(op.v(0), op.v(1), op.v(2))
+        case 533: i64x2Abs(op.v(0), op.v(1))
+        case 534: i64x2Neg(op.v(0), op.v(1))
+        case 535: i64x2AllTrue(op.x(0), op.v(1))
+        case 536: i64x2Bitmask(op.x(0), op.v(1))
+        case 537: i64x2Shl(op.v(0), op.v(1), op.x(2))
+        case 538: i64x2ShrS(op.v(0), op.v(1), op.x(2))
+        case 539: i64x2ShrU(op.v(0), op.v(1), op.x(2))
+        case 540: i64x2Add(op.v(0), op.v(1), op.v(2))
+        case 541: i64x2Sub(op.v(0), op.v(1), op.v(2))
+        case 542: i64x2Mul(op.v(0), op.v(1), op.v(2))
+        case 543: i8x16Popcnt(op.v(0), op.v(1))
+        case 544: i8x16NarrowI16x8S(op.v(0), op.v(1), op.v(2))
+        case 545: i8x16NarrowI16x8U(op.v(0), op.v(1), op.v(2))
+        case 546: i16x8NarrowI32x4S(op.v(0), op.v(1), op.v(2))
+        case 547: i16x8NarrowI32x4U(op.v(0), op.v(1), op.v(2))
+        case 548: i16x8ExtendLowI8x16S(op.v(0), op.v(1))
+        case 549: i16x8ExtmulLowI8x16S(op.v(0), op.v(1), op.v(2))
+        case 550: i16x8ExtendLowI8x16U(op.v(0), op.v(1))
+        case 551: i16x8ExtmulLowI8x16U(op.v(0), op.v(1), op.v(2))
+        case 552: i16x8ExtendHighI8x16S(op.v(0), op.v(1))
+        case 553: i16x8ExtmulHighI8x16S(op.v(0), op.v(1), op.v(2))
+        case 554: i16x8ExtendHighI8x16U(op.v(0), op.v(1))
+        case 555: i16x8ExtmulHighI8x16U(op.v(0), op.v(1), op.v(2))
+        case 556: i32x4ExtendLowI16x8S(op.v(0), op.v(1))
+        case 557: i32x4ExtmulLowI16x8S(op.v(0), op.v(1), op.v(2))
+        case 558: i32x4ExtendLowI16x8U(op.v(0), op.v(1))
+        case 559: i32x4ExtmulLowI16x8U(op.v(0), op.v(1), op.v(2))
+        case 560: i32x4ExtendHighI16x8S(op.v(0), op.v(1))
+        case 561: i32x4ExtmulHighI16x8S(op.v(0), op.v(1), op.v(2))
+        case 562: i32x4ExtendHighI16x8U(op.v(0), op.v(1))
+        case 563: i32x4ExtmulHighI16x8U(op.v(0), op.v(1), op.v(2))
+        case 564: i64x2ExtendLowI32x4S(op.v(0), op.v(1))
+        case 565: i64x2ExtmulLowI32x4S(op.v(0), op.v(1), op.v(2))
+        case 566: i64x2ExtendLowI32x4U(op.v(0), op.v(1))
+        case 567: i64x2ExtmulLowI32x4U(op.v(0), op.v(1), op.v(2))
+        case 568: i64x2ExtendHighI32x4S(op.v(0), op.v(1))
+        case 569: i64x2ExtmulHighI32x4S(op.v(0), op.v(1), op.v(2))
+        case 570: i64x2ExtendHighI32x4U(op.v(0), op.v(1))
+        case 571: i64x2ExtmulHighI32x4U(op.v(0), op.v(1), op.v(2))
+        case 572: i16x8ExtaddPairwiseI8x16S(op.v(0), op.v(1))
+        case 573: i16x8ExtaddPairwiseI8x16U(op.v(0), op.v(1))
+        case 574: i32x4ExtaddPairwiseI16x8S(op.v(0), op.v(1))
+        case 575: i32x4ExtaddPairwiseI16x8U(op.v(0), op.v(1))
+        case 576: i16x8Q15mulrSatS(op.v(0), op.v(1), op.v(2))
+        case 577: i32x4DotI16x8S(op.v(0), op.v(1), op.v(2))
+        case 578: f32x4Ceil(op.v(0), op.v(1))
+        case 579: f32x4Floor(op.v(0), op.v(1))
+        case 580: f32x4Trunc(op.v(0), op.v(1))
+        case 581: f32x4Nearest(op.v(0), op.v(1))
+        case 582: f32x4Abs(op.v(0), op.v(1))
+        case 583: f32x4Neg(op.v(0), op.v(1))
+        case 584: f32x4Sqrt(op.v(0), op.v(1))
+        case 585: f32x4Add(op.v(0), op.v(1), op.v(2))
+        case 586: f32x4Sub(op.v(0), op.v(1), op.v(2))
+        case 587: f32x4Mul(op.v(0), op.v(1), op.v(2))
+        case 588: f32x4Div(op.v(0), op.v(1), op.v(2))
+        case 589: f32x4Min(op.v(0), op.v(1), op.v(2))
+        case 590: f32x4Max(op.v(0), op.v(1), op.v(2))
+        case 591: f32x4Pmin(op.v(0), op.v(1), op.v(2))
+        case 592: f32x4Pmax(op.v(0), op.v(1), op.v(2))
+        case 593: f64x2Ceil(op.v(0), op.v(1))
+        case 594: f64x2Floor(op.v(0), op.v(1))
+        case 595: f64x2Trunc(op.v(0), op.v(1))
+        case 596: f64x2Nearest(op.v(0), op.v(1))
+        case 597: f64x2Abs(op.v(0), op.v(1))
+        case 598: f64x2Neg(op.v(0), op.v(1))
+        case 599: f64x2Sqrt(op.v(0), op.v(1))
+        case 600: f64x2Add(op.v(0), op.v(1), op.v(2))
+        case 601: f64x2Sub(op.v(0), op.v(1), op.v(2))
+        case 602: f64x2Mul(op.v(0), op.v(1), op.v(2))
+        case 603: f64x2Div(op.v(0), op.v(1), op.v(2))
+        case 604: f64x2Min(op.v(0), op.v(1), op.v(2))
+        case 605: f64x2Max(op.v(0), op.v(1), op.v(2))
+        case 606: f64x2Pmin(op.v(0), op.v(1), op.v(2))
+        case 607: f64x2Pmax(op.v(0), op.v(1), op.v(2))
+        case 608: i32x4TruncSatF32x4S(op.v(0), op.v(1))
+        case 609: i32x4TruncSatF32x4U(op.v(0), op.v(1))
+        case 610: i32x4TruncSatF64x2SZero(op.v(0), op.v(1))
+        case 611: i32x4TruncSatF64x2UZero(op.v(0), op.v(1))
+        case 612: f32x4ConvertI32x4S(op.v(0), op.v(1))
+        case 613: f32x4ConvertI32x4U(op.v(0), op.v(1))
+        case 614: f64x2ConvertLowI32x4S(op.v(0), op.v(1))
+        case 615: f64x2ConvertLowI32x4U(op.v(0), op.v(1))
+        case 616: f32x4DemoteF64x2Zero(op.v(0), op.v(1))
+        case 617: f64x2PromoteLowF32x4(op.v(0), op.v(1))
+        case 618: f32x4RelaxedMadd(op.v(0), op.v(1), op.v(2), op.v(3))
+        case 619: f32x4RelaxedNmadd(op.v(0), op.v(1), op.v(2), op.v(3))
+        case 620: f64x2RelaxedMadd(op.v(0), op.v(1), op.v(2), op.v(3))
+        case 621: f64x2RelaxedNmadd(op.v(0), op.v(1), op.v(2), op.v(3))
+        case 622: i16x8RelaxedDotI8x16I7x16S(op.v(0), op.v(1), op.v(2))
+        case 623: i32x4RelaxedDotI8x16I7x16AddS(op.v(0), op.v(1), op.v(2), op.v(3))
+        case 624: returnCall(op.label(0), op.u16(1), op.u16(2))
+        case 625: returnCallIndirect(op.u32(0), op.u32(1), op.x(2), op.u16(3), op.u16(4))
+        case 626: returnCallRef(op.x(0), op.u16(1), op.u16(2))
+        case 627: returnCallHost(op.u32(0), op.u16(1), op.u16(2))
+        case 628: throwException(op.u32(0), op.u16(1), op.u16(2))
+        case 629: throwRef(op.x(0))
         case 240: callFunc(op.u32(0), op.u16(1))
-        case 628: returnCallFunc(op.u32(0), op.u16(1), op.u16(2))
-        case 629: lazyEntry(op.u32(0))
+        case 630: returnCallFunc(op.u32(0), op.u16(1), op.u16(2))
+        case 631: lazyEntry(op.u32(0))
+        case 241: xload32ShlAddI32(op.x(0), op.x(1), op.u8(2), op.i32(3), op.u32(4))
+        case 242: xload32AddShl(op.x(0), op.x(1), op.x(2), op.u8(3), op.u32(4))
         default: preconditionFailure("no staged op has row \(op.row)")
         }
     }
@@ -1407,45 +1417,45 @@ enum FusionRules {
     ]
     static let xeq64ThenBrIfXnez32: [FusionRule] = [
         // br_if_xeq64: xeq64 t, a, b; br_if_xnez32 t, offset
-        FusionRule(fused: 241, operands: [0, 1, 2], steps: [(row: 76, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 243, operands: [0, 1, 2], steps: [(row: 76, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
         // br_if_xeq64: xeq64 t, b, a; br_if_xnez32 t, offset
-        FusionRule(fused: 241, operands: [0, 1, 2], steps: [(row: 76, arguments: [3, 1, 0]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 243, operands: [0, 1, 2], steps: [(row: 76, arguments: [3, 1, 0]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xne64ThenBrIfXnez32: [FusionRule] = [
         // br_if_xne64: xne64 t, a, b; br_if_xnez32 t, offset
-        FusionRule(fused: 242, operands: [0, 1, 2], steps: [(row: 77, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 244, operands: [0, 1, 2], steps: [(row: 77, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
         // br_if_xne64: xne64 t, b, a; br_if_xnez32 t, offset
-        FusionRule(fused: 242, operands: [0, 1, 2], steps: [(row: 77, arguments: [3, 1, 0]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 244, operands: [0, 1, 2], steps: [(row: 77, arguments: [3, 1, 0]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xslt64ThenBrIfXnez32: [FusionRule] = [
         // br_if_xslt64: xslt64 t, a, b; br_if_xnez32 t, offset
-        FusionRule(fused: 243, operands: [0, 1, 2], steps: [(row: 78, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 245, operands: [0, 1, 2], steps: [(row: 78, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xsle64ThenBrIfXnez32: [FusionRule] = [
         // br_if_xsle64: xsle64 t, a, b; br_if_xnez32 t, offset
-        FusionRule(fused: 244, operands: [0, 1, 2], steps: [(row: 79, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 246, operands: [0, 1, 2], steps: [(row: 79, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xult64ThenBrIfXnez32: [FusionRule] = [
         // br_if_xult64: xult64 t, a, b; br_if_xnez32 t, offset
-        FusionRule(fused: 245, operands: [0, 1, 2], steps: [(row: 80, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 247, operands: [0, 1, 2], steps: [(row: 80, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xule64ThenBrIfXnez32: [FusionRule] = [
         // br_if_xule64: xule64 t, a, b; br_if_xnez32 t, offset
-        FusionRule(fused: 246, operands: [0, 1, 2], steps: [(row: 81, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 248, operands: [0, 1, 2], steps: [(row: 81, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
@@ -1535,61 +1545,61 @@ enum FusionRules {
     ]
     static let xeq64I32ThenBrIfXnez32: [FusionRule] = [
         // br_if_xeq64_i32: xeq64_i32 t, a, imm; br_if_xnez32 t, offset
-        FusionRule(fused: 247, operands: [0, 1, 2], steps: [(row: 283, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 249, operands: [0, 1, 2], steps: [(row: 285, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xne64I32ThenBrIfXnez32: [FusionRule] = [
         // br_if_xne64_i32: xne64_i32 t, a, imm; br_if_xnez32 t, offset
-        FusionRule(fused: 248, operands: [0, 1, 2], steps: [(row: 284, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 250, operands: [0, 1, 2], steps: [(row: 286, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xslt64I32ThenBrIfXnez32: [FusionRule] = [
         // br_if_xslt64_i32: xslt64_i32 t, a, imm; br_if_xnez32 t, offset
-        FusionRule(fused: 249, operands: [0, 1, 2], steps: [(row: 285, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 251, operands: [0, 1, 2], steps: [(row: 287, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xsle64I32ThenBrIfXnez32: [FusionRule] = [
         // br_if_xsle64_i32: xsle64_i32 t, a, imm; br_if_xnez32 t, offset
-        FusionRule(fused: 250, operands: [0, 1, 2], steps: [(row: 286, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 252, operands: [0, 1, 2], steps: [(row: 288, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xsgt64I32ThenBrIfXnez32: [FusionRule] = [
         // br_if_xsgt64_i32: xsgt64_i32 t, a, imm; br_if_xnez32 t, offset
-        FusionRule(fused: 251, operands: [0, 1, 2], steps: [(row: 287, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 253, operands: [0, 1, 2], steps: [(row: 289, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xsge64I32ThenBrIfXnez32: [FusionRule] = [
         // br_if_xsge64_i32: xsge64_i32 t, a, imm; br_if_xnez32 t, offset
-        FusionRule(fused: 252, operands: [0, 1, 2], steps: [(row: 288, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 254, operands: [0, 1, 2], steps: [(row: 290, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xult64I32ThenBrIfXnez32: [FusionRule] = [
         // br_if_xult64_i32: xult64_i32 t, a, imm; br_if_xnez32 t, offset
-        FusionRule(fused: 253, operands: [0, 1, 2], steps: [(row: 289, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 255, operands: [0, 1, 2], steps: [(row: 291, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xule64I32ThenBrIfXnez32: [FusionRule] = [
         // br_if_xule64_i32: xule64_i32 t, a, imm; br_if_xnez32 t, offset
-        FusionRule(fused: 254, operands: [0, 1, 2], steps: [(row: 290, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 256, operands: [0, 1, 2], steps: [(row: 292, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xugt64I32ThenBrIfXnez32: [FusionRule] = [
         // br_if_xugt64_i32: xugt64_i32 t, a, imm; br_if_xnez32 t, offset
-        FusionRule(fused: 255, operands: [0, 1, 2], steps: [(row: 291, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 257, operands: [0, 1, 2], steps: [(row: 293, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xuge64I32ThenBrIfXnez32: [FusionRule] = [
         // br_if_xuge64_i32: xuge64_i32 t, a, imm; br_if_xnez32 t, offset
-        FusionRule(fused: 256, operands: [0, 1, 2], steps: [(row: 292, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
+        FusionRule(fused: 258, operands: [0, 1, 2], steps: [(row: 294, arguments: [3, 0, 1]), (row: 4, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
@@ -1651,45 +1661,45 @@ enum FusionRules {
     ]
     static let xeq64ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xne64: xeq64 t, a, b; br_if_xeqz32 t, offset
-        FusionRule(fused: 242, operands: [0, 1, 2], steps: [(row: 76, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 244, operands: [0, 1, 2], steps: [(row: 76, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
         // br_if_xne64: xeq64 t, b, a; br_if_xeqz32 t, offset
-        FusionRule(fused: 242, operands: [0, 1, 2], steps: [(row: 76, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 244, operands: [0, 1, 2], steps: [(row: 76, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xne64ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xeq64: xne64 t, a, b; br_if_xeqz32 t, offset
-        FusionRule(fused: 241, operands: [0, 1, 2], steps: [(row: 77, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 243, operands: [0, 1, 2], steps: [(row: 77, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
         // br_if_xeq64: xne64 t, b, a; br_if_xeqz32 t, offset
-        FusionRule(fused: 241, operands: [0, 1, 2], steps: [(row: 77, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 243, operands: [0, 1, 2], steps: [(row: 77, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xslt64ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xsle64: xslt64 t, b, a; br_if_xeqz32 t, offset
-        FusionRule(fused: 244, operands: [0, 1, 2], steps: [(row: 78, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 246, operands: [0, 1, 2], steps: [(row: 78, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xsle64ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xslt64: xsle64 t, b, a; br_if_xeqz32 t, offset
-        FusionRule(fused: 243, operands: [0, 1, 2], steps: [(row: 79, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 245, operands: [0, 1, 2], steps: [(row: 79, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xult64ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xule64: xult64 t, b, a; br_if_xeqz32 t, offset
-        FusionRule(fused: 246, operands: [0, 1, 2], steps: [(row: 80, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 248, operands: [0, 1, 2], steps: [(row: 80, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xule64ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xult64: xule64 t, b, a; br_if_xeqz32 t, offset
-        FusionRule(fused: 245, operands: [0, 1, 2], steps: [(row: 81, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 247, operands: [0, 1, 2], steps: [(row: 81, arguments: [3, 1, 0]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
@@ -1773,61 +1783,61 @@ enum FusionRules {
     ]
     static let xeq64I32ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xne64_i32: xeq64_i32 t, a, imm; br_if_xeqz32 t, offset
-        FusionRule(fused: 248, operands: [0, 1, 2], steps: [(row: 283, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 250, operands: [0, 1, 2], steps: [(row: 285, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xne64I32ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xeq64_i32: xne64_i32 t, a, imm; br_if_xeqz32 t, offset
-        FusionRule(fused: 247, operands: [0, 1, 2], steps: [(row: 284, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 249, operands: [0, 1, 2], steps: [(row: 286, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xslt64I32ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xsge64_i32: xslt64_i32 t, a, imm; br_if_xeqz32 t, offset
-        FusionRule(fused: 252, operands: [0, 1, 2], steps: [(row: 285, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 254, operands: [0, 1, 2], steps: [(row: 287, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xsle64I32ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xsgt64_i32: xsle64_i32 t, a, imm; br_if_xeqz32 t, offset
-        FusionRule(fused: 251, operands: [0, 1, 2], steps: [(row: 286, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 253, operands: [0, 1, 2], steps: [(row: 288, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xsgt64I32ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xsle64_i32: xsgt64_i32 t, a, imm; br_if_xeqz32 t, offset
-        FusionRule(fused: 250, operands: [0, 1, 2], steps: [(row: 287, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 252, operands: [0, 1, 2], steps: [(row: 289, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xsge64I32ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xslt64_i32: xsge64_i32 t, a, imm; br_if_xeqz32 t, offset
-        FusionRule(fused: 249, operands: [0, 1, 2], steps: [(row: 288, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 251, operands: [0, 1, 2], steps: [(row: 290, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xult64I32ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xuge64_i32: xult64_i32 t, a, imm; br_if_xeqz32 t, offset
-        FusionRule(fused: 256, operands: [0, 1, 2], steps: [(row: 289, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 258, operands: [0, 1, 2], steps: [(row: 291, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xule64I32ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xugt64_i32: xule64_i32 t, a, imm; br_if_xeqz32 t, offset
-        FusionRule(fused: 255, operands: [0, 1, 2], steps: [(row: 290, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 257, operands: [0, 1, 2], steps: [(row: 292, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xugt64I32ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xule64_i32: xugt64_i32 t, a, imm; br_if_xeqz32 t, offset
-        FusionRule(fused: 254, operands: [0, 1, 2], steps: [(row: 291, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 256, operands: [0, 1, 2], steps: [(row: 293, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
     static let xuge64I32ThenBrIfXeqz32: [FusionRule] = [
         // br_if_xult64_i32: xuge64_i32 t, a, imm; br_if_xeqz32 t, offset
-        FusionRule(fused: 253, operands: [0, 1, 2], steps: [(row: 292, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
+        FusionRule(fused: 255, operands: [0, 1, 2], steps: [(row: 294, arguments: [3, 0, 1]), (row: 5, arguments: [3, 2])],
                    temporaries: [3], distinct: [],
                    constants: [], keepsDestination: false, variables: 4),
     ]
@@ -2279,6 +2289,12 @@ enum FusionRules {
                    temporaries: [4], distinct: [],
                    constants: [], keepsDestination: true, variables: 5),
     ]
+    static let xadd32ShlThenXload32: [FusionRule] = [
+        // xload32_add_shl: xadd32_shl t, base, index, shift; xload32 dst, t, offset
+        FusionRule(fused: 242, operands: [0, 1, 2, 3, 4], steps: [(row: 82, arguments: [5, 1, 2, 3]), (row: 181, arguments: [0, 5, 4])],
+                   temporaries: [5], distinct: [],
+                   constants: [], keepsDestination: true, variables: 6),
+    ]
     static let xadd32I32ThenXload32: [FusionRule] = [
         // xload32_add_i32: xadd32_i32 t, a, imm; xload32 dst, t, offset
         FusionRule(fused: 192, operands: [0, 1, 2, 3], steps: [(row: 118, arguments: [4, 1, 2]), (row: 181, arguments: [0, 4, 3])],
@@ -2316,6 +2332,12 @@ enum FusionRules {
         FusionRule(fused: 198, operands: [0, 1, 2, 3], steps: [(row: 118, arguments: [4, 1, 2]), (row: 190, arguments: [0, 4, 3])],
                    temporaries: [4], distinct: [],
                    constants: [], keepsDestination: true, variables: 5),
+    ]
+    static let xshl32U8ThenXload32AddI32: [FusionRule] = [
+        // xload32_shl_add_i32: xshl32_u8 t, index, shift; xload32_add_i32 dst, t, imm, offset
+        FusionRule(fused: 241, operands: [0, 1, 2, 3, 4], steps: [(row: 123, arguments: [5, 1, 2]), (row: 192, arguments: [0, 5, 3, 4])],
+                   temporaries: [5], distinct: [],
+                   constants: [], keepsDestination: true, variables: 6),
     ]
     static let xadd32I32ThenXstore32: [FusionRule] = [
         // xadd32_i32_mem: xload32 t, addr, offset; xadd32_i32 t, t, imm; xstore32 addr, offset, t
@@ -2359,77 +2381,77 @@ enum FusionRules {
     ]
     static let xadd64ThenBrIfXne64: [FusionRule] = [
         // br_xadd64_ne: xadd64 dst, a, b; br_if_xne64 dst, c, offset
-        FusionRule(fused: 114, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 1, 2]), (row: 242, arguments: [0, 3, 4])],
+        FusionRule(fused: 114, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 1, 2]), (row: 244, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
         // br_xadd64_ne: xadd64 dst, b, a; br_if_xne64 dst, c, offset
-        FusionRule(fused: 114, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 2, 1]), (row: 242, arguments: [0, 3, 4])],
+        FusionRule(fused: 114, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 2, 1]), (row: 244, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
         // br_xadd64_ne: xadd64 dst, a, b; br_if_xne64 c, dst, offset
-        FusionRule(fused: 114, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 1, 2]), (row: 242, arguments: [3, 0, 4])],
+        FusionRule(fused: 114, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 1, 2]), (row: 244, arguments: [3, 0, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
         // br_xadd64_ne: xadd64 dst, b, a; br_if_xne64 c, dst, offset
-        FusionRule(fused: 114, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 2, 1]), (row: 242, arguments: [3, 0, 4])],
+        FusionRule(fused: 114, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 2, 1]), (row: 244, arguments: [3, 0, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
     ]
     static let xadd64I32ThenBrIfXne64: [FusionRule] = [
         // br_xadd64_i32_ne: xadd64_i32 dst, a, imm; br_if_xne64 dst, c, offset
-        FusionRule(fused: 109, operands: [0, 1, 2, 3, 4], steps: [(row: 136, arguments: [0, 1, 2]), (row: 242, arguments: [0, 3, 4])],
+        FusionRule(fused: 109, operands: [0, 1, 2, 3, 4], steps: [(row: 136, arguments: [0, 1, 2]), (row: 244, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
         // br_xadd64_i32_ne: xadd64_i32 dst, a, imm; br_if_xne64 c, dst, offset
-        FusionRule(fused: 109, operands: [0, 1, 2, 3, 4], steps: [(row: 136, arguments: [0, 1, 2]), (row: 242, arguments: [3, 0, 4])],
+        FusionRule(fused: 109, operands: [0, 1, 2, 3, 4], steps: [(row: 136, arguments: [0, 1, 2]), (row: 244, arguments: [3, 0, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
     ]
     static let xadd64ThenBrIfXslt64: [FusionRule] = [
         // br_xadd64_slt: xadd64 dst, a, b; br_if_xslt64 dst, c, offset
-        FusionRule(fused: 116, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 1, 2]), (row: 243, arguments: [0, 3, 4])],
+        FusionRule(fused: 116, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 1, 2]), (row: 245, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
         // br_xadd64_slt: xadd64 dst, b, a; br_if_xslt64 dst, c, offset
-        FusionRule(fused: 116, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 2, 1]), (row: 243, arguments: [0, 3, 4])],
+        FusionRule(fused: 116, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 2, 1]), (row: 245, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
     ]
     static let xadd64I32ThenBrIfXslt64: [FusionRule] = [
         // br_xadd64_i32_slt: xadd64_i32 dst, a, imm; br_if_xslt64 dst, c, offset
-        FusionRule(fused: 111, operands: [0, 1, 2, 3, 4], steps: [(row: 136, arguments: [0, 1, 2]), (row: 243, arguments: [0, 3, 4])],
+        FusionRule(fused: 111, operands: [0, 1, 2, 3, 4], steps: [(row: 136, arguments: [0, 1, 2]), (row: 245, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
     ]
     static let xadd64ThenBrIfXult64: [FusionRule] = [
         // br_xadd64_ult: xadd64 dst, a, b; br_if_xult64 dst, c, offset
-        FusionRule(fused: 117, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 1, 2]), (row: 245, arguments: [0, 3, 4])],
+        FusionRule(fused: 117, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 1, 2]), (row: 247, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
         // br_xadd64_ult: xadd64 dst, b, a; br_if_xult64 dst, c, offset
-        FusionRule(fused: 117, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 2, 1]), (row: 245, arguments: [0, 3, 4])],
+        FusionRule(fused: 117, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 2, 1]), (row: 247, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
     ]
     static let xadd64I32ThenBrIfXult64: [FusionRule] = [
         // br_xadd64_i32_ult: xadd64_i32 dst, a, imm; br_if_xult64 dst, c, offset
-        FusionRule(fused: 112, operands: [0, 1, 2, 3, 4], steps: [(row: 136, arguments: [0, 1, 2]), (row: 245, arguments: [0, 3, 4])],
+        FusionRule(fused: 112, operands: [0, 1, 2, 3, 4], steps: [(row: 136, arguments: [0, 1, 2]), (row: 247, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
     ]
     static let xadd64ThenBrIfXne64I32: [FusionRule] = [
         // br_xadd64_ne_i32: xadd64 dst, a, b; br_if_xne64_i32 dst, limit, offset
-        FusionRule(fused: 115, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 1, 2]), (row: 248, arguments: [0, 3, 4])],
+        FusionRule(fused: 115, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 1, 2]), (row: 250, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
         // br_xadd64_ne_i32: xadd64 dst, b, a; br_if_xne64_i32 dst, limit, offset
-        FusionRule(fused: 115, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 2, 1]), (row: 248, arguments: [0, 3, 4])],
+        FusionRule(fused: 115, operands: [0, 1, 2, 3, 4], steps: [(row: 60, arguments: [0, 2, 1]), (row: 250, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
     ]
     static let xadd64I32ThenBrIfXne64I32: [FusionRule] = [
         // br_xadd64_i32_ne_i32: xadd64_i32 dst, a, imm; br_if_xne64_i32 dst, limit, offset
-        FusionRule(fused: 110, operands: [0, 1, 2, 3, 4], steps: [(row: 136, arguments: [0, 1, 2]), (row: 248, arguments: [0, 3, 4])],
+        FusionRule(fused: 110, operands: [0, 1, 2, 3, 4], steps: [(row: 136, arguments: [0, 1, 2]), (row: 250, arguments: [0, 3, 4])],
                    temporaries: [], distinct: [],
                    constants: [], keepsDestination: false, variables: 5),
     ]

@@ -1266,4 +1266,8 @@ public protocol OpVisitor {
     mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) -> Output
     /// `lazy_entry`: stop the run for the host to compile function `index`, then go on at its first op in this frame
     mutating func lazyEntry(_ index: UInt32) -> Output
+    /// `xload32_shl_add_i32`: low32(dst) = u32 load from memory[zext((low32(index) << (shift % 32)) + imm) + offset]; traps when out of bounds
+    mutating func xload32ShlAddI32(_ dst: XReg, _ index: XReg, _ shift: UInt8, _ imm: Int32, _ offset: UInt32) -> Output
+    /// `xload32_add_shl`: low32(dst) = u32 load from memory[zext(low32(base) + (low32(index) << (shift % 32))) + offset]; traps when out of bounds
+    mutating func xload32AddShl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8, _ offset: UInt32) -> Output
 }

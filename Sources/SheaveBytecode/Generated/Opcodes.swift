@@ -485,6 +485,10 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case xmovXload32Xchg = 239
     /// `call_func`: as ref_func t, index then call_ref t, frame: call function `index` of the current instance through its reference
     case callFunc = 240
+    /// `xload32_shl_add_i32`: low32(dst) = u32 load from memory[zext((low32(index) << (shift % 32)) + imm) + offset]; traps when out of bounds
+    case xload32ShlAddI32 = 241
+    /// `xload32_add_shl`: low32(dst) = u32 load from memory[zext(low32(base) + (low32(index) << (shift % 32))) + offset]; traps when out of bounds
+    case xload32AddShl = 242
 }
 
 /// The extended opcodes: `0xFF` followed by a little-endian `UInt16`.
@@ -1533,6 +1537,8 @@ extension Opcode {
         case .brXmov: return OpInfo(name: "br_xmov", doc: "dst = src (all 64 bits); pc = pc + offset", flags: [.branch, .terminator], size: 9, stands: ["xmov dst, src; jump offset"])
         case .xmovXload32Xchg: return OpInfo(name: "xmov_xload32_xchg", doc: "ptr = src (all 64 bits), then low32(dst) = u32 load from memory[zext(low32(ptr)) + offset], then that memory = low32(value); traps when out of bounds (ptr already written)", flags: [.mayStop, .memory], size: 13, stands: ["xmov ptr, src; xload32_xchg dst, ptr, offset, value"], distinctOperands: [(0, 1)])
         case .callFunc: return OpInfo(name: "call_func", doc: "as ref_func t, index then call_ref t, frame: call function `index` of the current instance through its reference", flags: [.mayStop, .call], size: 7)
+        case .xload32ShlAddI32: return OpInfo(name: "xload32_shl_add_i32", doc: "low32(dst) = u32 load from memory[zext((low32(index) << (shift % 32)) + imm) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 14, stands: ["xshl32_u8 t, index, shift; xload32_add_i32 dst, t, imm, offset"])
+        case .xload32AddShl: return OpInfo(name: "xload32_add_shl", doc: "low32(dst) = u32 load from memory[zext(low32(base) + (low32(index) << (shift % 32))) + offset]; traps when out of bounds", flags: [.mayStop, .memory], size: 12, stands: ["xadd32_shl t, base, index, shift; xload32 dst, t, offset"])
         }
     }
 }
@@ -1935,14 +1941,14 @@ extension ExtendedOpcode {
 }
 /// A fingerprint of the instruction set (every op's name, opcode and operands):
 /// an artifact records it, and one from another instruction set is refused.
-public let instructionSetFingerprint: UInt64 = 0x5c608434ee0d2684
+public let instructionSetFingerprint: UInt64 = 0xf546cb6ede3619fa
 
 /// Bytes per row of `slotFieldRows`.
 public let slotFieldStride = 8
 
 /// How many primary opcodes there are (numbered densely from 0): the first
 /// extended op's row in `slotFieldRows`.
-public let primaryOpcodeCount = 241
+public let primaryOpcodeCount = 243
 
 /// Where every op's slot fields are, for renumbering the slots of emitted code: a
 /// row of `slotFieldStride` bytes per op, primary opcodes then extended ones, each
@@ -2190,6 +2196,8 @@ public let slotFieldRows: [UInt8] = [
     9, 2, 1, 3, 0, 0, 0, 0,  // br_xmov
     13, 4, 1, 3, 5, 11, 0, 0,  // xmov_xload32_xchg
     7, 1, 5, 0, 0, 0, 0, 0,  // call_func
+    14, 2, 1, 3, 0, 0, 0, 0,  // xload32_shl_add_i32
+    12, 3, 1, 3, 5, 0, 0, 0,  // xload32_add_shl
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xeq64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xne64
     11, 2, 3, 5, 0, 0, 0, 0,  // br_if_xslt64
@@ -2828,6 +2836,8 @@ public let branchFieldRows: [UInt8] = [
     9, 5, 0,  // br_xmov
     13, 0, 0,  // xmov_xload32_xchg
     7, 0, 0,  // call_func
+    14, 0, 0,  // xload32_shl_add_i32
+    12, 0, 0,  // xload32_add_shl
     11, 7, 0,  // br_if_xeq64
     11, 7, 0,  // br_if_xne64
     11, 7, 0,  // br_if_xslt64
@@ -3463,6 +3473,8 @@ extension Opcode {
         [.x, .x, .pcrel],  // br_xmov
         [.x, .x, .x, .immediate(bytes: 4), .x],  // xmov_xload32_xchg
         [.index(.function), .calleeFrame],  // call_func
+        [.x, .x, .immediate(bytes: 1), .immediate(bytes: 4), .immediate(bytes: 4)],  // xload32_shl_add_i32
+        [.x, .x, .x, .immediate(bytes: 1), .immediate(bytes: 4)],  // xload32_add_shl
     ]
 }
 

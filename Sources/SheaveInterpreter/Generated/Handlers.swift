@@ -1804,6 +1804,10 @@ protocol OpHandlers {
     mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) throws(Stop)
     /// `lazy_entry`: stop the run for the host to compile function `index`, then go on at its first op in this frame
     mutating func lazyEntry(_ index: UInt32) throws(Stop)
+    /// `xload32_shl_add_i32`: low32(dst) = u32 load from memory[zext((low32(index) << (shift % 32)) + imm) + offset]; traps when out of bounds
+    mutating func xload32ShlAddI32(_ dst: XReg, _ index: XReg, _ shift: UInt8, _ imm: Int32, _ offset: UInt32) throws(Stop)
+    /// `xload32_add_shl`: low32(dst) = u32 load from memory[zext(low32(base) + (low32(index) << (shift % 32))) + offset]; traps when out of bounds
+    mutating func xload32AddShl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8, _ offset: UInt32) throws(Stop)
 }
 
 extension Executor: OpHandlers {}
@@ -8200,6 +8204,30 @@ extension Executor {
         let index = pc.loadUnaligned(fromByteOffset: 11, as: UInt32.self)
         pc = pc.advanced(by: 15)
         try lazyEntry(index)
+    }
+
+    @inline(__always)
+    mutating func op_xload32ShlAddI32() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let shift = pc.loadUnaligned(fromByteOffset: 13, as: UInt8.self)
+        let imm = pc.loadUnaligned(fromByteOffset: 14, as: Int32.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 18, as: UInt32.self)
+        pc = pc.advanced(by: 22)
+        try xload32ShlAddI32(dst, index, shift, imm, offset)
+    }
+
+    @inline(__always)
+    mutating func op_xload32AddShl() throws(Stop) {
+        start = pc
+        let dst = XReg(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self), inAccumulator: xaccField == 9)
+        let base = XReg(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self), inAccumulator: xaccField == 11)
+        let index = XReg(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self), inAccumulator: xaccField == 13)
+        let shift = pc.loadUnaligned(fromByteOffset: 15, as: UInt8.self)
+        let offset = pc.loadUnaligned(fromByteOffset: 16, as: UInt32.self)
+        pc = pc.advanced(by: 20)
+        try xload32AddShl(dst, base, index, shift, offset)
     }
 
 }

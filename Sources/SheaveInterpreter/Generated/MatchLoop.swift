@@ -254,6 +254,8 @@ extension Executor {
             case 238: op_brXmov() // br_xmov
             case 239: try op_xmovXload32Xchg() // xmov_xload32_xchg
             case 240: try op_callFunc() // call_func
+            case 241: try op_xload32ShlAddI32() // xload32_shl_add_i32
+            case 242: try op_xload32AddShl() // xload32_add_shl
             case 0xFF:
                 switch pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self) {
                 case 0: op_brIfXeq64() // br_if_xeq64

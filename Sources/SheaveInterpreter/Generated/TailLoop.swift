@@ -4958,6 +4958,20 @@ private func tail_lazyEntry(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointe
 }
 
 @inline(__always)
+private func tail_xload32ShlAddI32(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_xload32ShlAddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32AddShl(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    do { try ex.op_xload32AddShl() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
 private func tail_brIfXnez32_xacc_cond(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
     var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
     ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 9, as: UInt16.self))
@@ -11435,6 +11449,79 @@ private func tail_xmovXload32Xchg_xacc_value(_ pc: UnsafeRawPointer, _ fp: Unsaf
     return ex.dispatchNext()
 }
 
+@inline(__always)
+private func tail_xload32ShlAddI32_xacc_index(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
+    do { try ex.op_xload32ShlAddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32ShlAddI32_xacc_index_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
+    ex.keepsXAcc = true
+    do { try ex.op_xload32ShlAddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32ShlAddI32_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload32ShlAddI32() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32AddShl_xacc_base(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
+    do { try ex.op_xload32AddShl() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32AddShl_xacc_base_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 11, as: UInt16.self))
+    ex.xaccField = 11
+    ex.keepsXAcc = true
+    do { try ex.op_xload32AddShl() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32AddShl_xacc_index(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
+    do { try ex.op_xload32AddShl() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32AddShl_xacc_index_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.xaccSlot = Int(pc.loadUnaligned(fromByteOffset: 13, as: UInt16.self))
+    ex.xaccField = 13
+    ex.keepsXAcc = true
+    do { try ex.op_xload32AddShl() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
+@inline(__always)
+private func tail_xload32AddShl_keep(_ pc: UnsafeRawPointer, _ fp: UnsafeMutableRawPointer, _ links: UnsafeMutableRawPointer, _ memory: UnsafeMutableRawPointer, _ vm: UnsafeMutableRawPointer, _ xacc: UInt64, _ facc: Double) {
+    var ex = Executor(pc: pc, fp: fp, links: links, memory: memory, vm: vm.assumingMemoryBound(to: VMState.self), xacc: xacc, facc: facc)
+    ex.keepsXAcc = true
+    do { try ex.op_xload32AddShl() } catch { return }  // `stop` recorded why and where
+    return ex.dispatchNext()
+}
+
 /// The number of extended ops.
 let extendedOpCount = 389
 
@@ -11683,6 +11770,8 @@ func installPrimaryTailHandlers(_ table: UnsafeMutablePointer<TailHandler>) {
     table[238] = tail_brXmov
     table[239] = tail_xmovXload32Xchg
     table[240] = tail_callFunc
+    table[241] = tail_xload32ShlAddI32
+    table[242] = tail_xload32AddShl
     table[0xFF] = tailInvalidOpcode  // extended ops: `CodeImage` takes their handlers from the extended table
 }
 
@@ -13347,6 +13436,8 @@ func xaccWriterField(_ index: Int) -> Int {
     case 359: return 3  // xload32_s64_m
     case 360: return 3  // xload32_u64_m
     case 361: return 3  // xload64_m
+    case 241: return 1  // xload32_shl_add_i32
+    case 242: return 1  // xload32_add_shl
     default: return 0
     }
 }
@@ -13545,6 +13636,8 @@ func xaccForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 236: return [(3, tail_xload16U32Via_xacc_addr)]  // xload16_u32_via
     case 238: return [(3, tail_brXmov_xacc_src)]  // br_xmov
     case 239: return [(5, tail_xmovXload32Xchg_xacc_src), (11, tail_xmovXload32Xchg_xacc_value)]  // xmov_xload32_xchg
+    case 241: return [(3, tail_xload32ShlAddI32_xacc_index)]  // xload32_shl_add_i32
+    case 242: return [(3, tail_xload32AddShl_xacc_base), (5, tail_xload32AddShl_xacc_index)]  // xload32_add_shl
     default: return []
     }
 }
@@ -13792,6 +13885,8 @@ func xaccKeepingForms(_ index: Int) -> [(field: Int, handler: TailHandler)] {
     case 235: return [(0, tail_xload8U32Via_keep), (3, tail_xload8U32Via_xacc_addr_keep)]  // xload8_u32_via
     case 236: return [(0, tail_xload16U32Via_keep), (3, tail_xload16U32Via_xacc_addr_keep)]  // xload16_u32_via
     case 238: return [(0, tail_brXmov_keep), (3, tail_brXmov_xacc_src_keep)]  // br_xmov
+    case 241: return [(0, tail_xload32ShlAddI32_keep), (3, tail_xload32ShlAddI32_xacc_index_keep)]  // xload32_shl_add_i32
+    case 242: return [(0, tail_xload32AddShl_keep), (3, tail_xload32AddShl_xacc_base_keep), (5, tail_xload32AddShl_xacc_index_keep)]  // xload32_add_shl
     default: return []
     }
 }
@@ -13827,6 +13922,8 @@ func xaccWriterLoads(_ index: Int) -> Bool {
     case 235: return true  // xload8_u32_via
     case 236: return true  // xload16_u32_via
     case 239: return true  // xmov_xload32_xchg
+    case 241: return true  // xload32_shl_add_i32
+    case 242: return true  // xload32_add_shl
     default: return false
     }
 }

@@ -28,6 +28,12 @@ extension Executor {
     }
 
     @inline(__always) mutating func xload32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, try load(base: x32(a) &+ x32(b), offset, as: UInt32.self)) }
+    @inline(__always) mutating func xload32ShlAddI32(_ dst: XReg, _ index: XReg, _ shift: UInt8, _ imm: Int32, _ offset: UInt32) throws(Stop) {
+        setX32(dst, try load(base: (x32(index) &<< UInt32(shift)) &+ UInt32(bitPattern: imm), offset, as: UInt32.self))
+    }
+    @inline(__always) mutating func xload32AddShl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8, _ offset: UInt32) throws(Stop) {
+        setX32(dst, try load(base: x32(base) &+ (x32(index) &<< UInt32(shift)), offset, as: UInt32.self))
+    }
     @inline(__always) mutating func xload32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setX32(dst, try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt32.self)) }
     @inline(__always) mutating func xload8U32Add(_ dst: XReg, _ a: XReg, _ b: XReg, _ offset: UInt32) throws(Stop) { setX32(dst, UInt32(try load(base: x32(a) &+ x32(b), offset, as: UInt8.self))) }
     @inline(__always) mutating func xload8U32AddI32(_ dst: XReg, _ a: XReg, _ imm: Int32, _ offset: UInt32) throws(Stop) { setX32(dst, UInt32(try load(base: x32(a) &+ UInt32(bitPattern: imm), offset, as: UInt8.self))) }

@@ -635,9 +635,11 @@ enum MaterializedOp: Equatable {
     case callFunc(index: UInt32, frame: UInt16)
     case returnCallFunc(index: UInt32, frame: UInt16, count: UInt16)
     case lazyEntry(index: UInt32)
+    case xload32ShlAddI32(dst: XReg, index: XReg, shift: UInt8, imm: Int32, offset: UInt32)
+    case xload32AddShl(dst: XReg, base: XReg, index: XReg, shift: UInt8, offset: UInt32)
 
     /// How many ops the table declares.
-    static let count = 630
+    static let count = 632
 
     /// Encodes this op. One `if case` per op, not a switch: the type checker
     /// gives up proving a switch over 600 cases exhaustive ("in reasonable time").
@@ -1272,6 +1274,8 @@ enum MaterializedOp: Equatable {
         if case let .callFunc(index, frame) = self { return e.callFunc(index, frame) }
         if case let .returnCallFunc(index, frame, count) = self { return e.returnCallFunc(index, frame, count) }
         if case let .lazyEntry(index) = self { return e.lazyEntry(index) }
+        if case let .xload32ShlAddI32(dst, index, shift, imm, offset) = self { return e.xload32ShlAddI32(dst, index, shift, imm, offset) }
+        if case let .xload32AddShl(dst, base, index, shift, offset) = self { return e.xload32AddShl(dst, base, index, shift, offset) }
         preconditionFailure("every op has a case above")
     }
 
@@ -1907,6 +1911,8 @@ enum MaterializedOp: Equatable {
         .callFunc(index: 16, frame: 3),
         .returnCallFunc(index: 16, frame: 3, count: 3),
         .lazyEntry(index: 16),
+        .xload32ShlAddI32(dst: XReg(1), index: XReg(2), shift: 5, imm: -7, offset: 16),
+        .xload32AddShl(dst: XReg(1), base: XReg(2), index: XReg(3), shift: 5, offset: 16),
     ]
 
     /// A random op with random operands.
@@ -2542,6 +2548,8 @@ enum MaterializedOp: Equatable {
         case 627: return .callFunc(index: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g))
         case 628: return .returnCallFunc(index: .random(in: 0...UInt32.max, using: &g), frame: .random(in: 0...UInt16.max, using: &g), count: .random(in: 0...UInt16.max, using: &g))
         case 629: return .lazyEntry(index: .random(in: 0...UInt32.max, using: &g))
+        case 630: return .xload32ShlAddI32(dst: XReg(.random(in: 0...UInt16.max, using: &g)), index: XReg(.random(in: 0...UInt16.max, using: &g)), shift: .random(in: 0...UInt8.max, using: &g), imm: .random(in: Int32.min...Int32.max, using: &g), offset: .random(in: 0...UInt32.max, using: &g))
+        case 631: return .xload32AddShl(dst: XReg(.random(in: 0...UInt16.max, using: &g)), base: XReg(.random(in: 0...UInt16.max, using: &g)), index: XReg(.random(in: 0...UInt16.max, using: &g)), shift: .random(in: 0...UInt8.max, using: &g), offset: .random(in: 0...UInt32.max, using: &g))
         default: fatalError("unreachable: index below count")
         }
     }
@@ -3181,4 +3189,6 @@ struct Materializer: OpVisitor {
     mutating func callFunc(_ index: UInt32, _ frame: UInt16) -> MaterializedOp { .callFunc(index: index, frame: frame) }
     mutating func returnCallFunc(_ index: UInt32, _ frame: UInt16, _ count: UInt16) -> MaterializedOp { .returnCallFunc(index: index, frame: frame, count: count) }
     mutating func lazyEntry(_ index: UInt32) -> MaterializedOp { .lazyEntry(index: index) }
+    mutating func xload32ShlAddI32(_ dst: XReg, _ index: XReg, _ shift: UInt8, _ imm: Int32, _ offset: UInt32) -> MaterializedOp { .xload32ShlAddI32(dst: dst, index: index, shift: shift, imm: imm, offset: offset) }
+    mutating func xload32AddShl(_ dst: XReg, _ base: XReg, _ index: XReg, _ shift: UInt8, _ offset: UInt32) -> MaterializedOp { .xload32AddShl(dst: dst, base: base, index: index, shift: shift, offset: offset) }
 }

@@ -1321,4 +1321,22 @@ let fusionCases: [FusionCase] = [
             e.xmov(o.x("ptr"), o.x("src"))
             e.xload32Xchg(o.x("dst"), o.x("ptr"), o.u32("offset"), o.x("value"))
         }),
+    FusionCase(
+        name: "xload32_shl_add_i32", stands: "xshl32_u8 t, index, shift; xload32_add_i32 dst, t, imm, offset", xBits: 32, fBits: 64,
+        operands: [("dst", .x), ("index", .x), ("shift", .u8), ("imm", .i32), ("offset", .offset)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.xload32ShlAddI32(o.x("dst"), o.x("index"), o.u8("shift"), o.i32("imm"), o.u32("offset")) },
+        steps: { e, o in
+            e.xshl32U8(o.x("t"), o.x("index"), o.u8("shift"))
+            e.xload32AddI32(o.x("dst"), o.x("t"), o.i32("imm"), o.u32("offset"))
+        }),
+    FusionCase(
+        name: "xload32_add_shl", stands: "xadd32_shl t, base, index, shift; xload32 dst, t, offset", xBits: 32, fBits: 64,
+        operands: [("dst", .x), ("base", .x), ("index", .x), ("shift", .u8), ("offset", .offset)],
+        temporaries: [("t", .x)], distinct: [],
+        fused: { e, o in e.xload32AddShl(o.x("dst"), o.x("base"), o.x("index"), o.u8("shift"), o.u32("offset")) },
+        steps: { e, o in
+            e.xadd32Shl(o.x("t"), o.x("base"), o.x("index"), o.u8("shift"))
+            e.xload32(o.x("dst"), o.x("t"), o.u32("offset"))
+        }),
 ]

@@ -874,6 +874,17 @@ func buildOpTable() -> [Op] {
     op("lazy_entry", "index: u32@function",
        "stop the run for the host to compile function `index`, then go on at its first op in this frame", [.mayStop, .terminator, .extended])
 
+    // MARK: Scaled-index loads, after lazy compilation's ops: theirs keep their numbers
+    // An i32 read from an array of i32 at a constant address (a table, a C switch's
+    // program in memory) or in a register, indexed by a variable: the index shifted,
+    // added to the base, loaded. 11% and 4% of the switch benchmark's op pairs.
+    op("xload32_shl_add_i32", "dst: x, index: x, shift: u8, imm: i32, offset: u32",
+       "low32(dst) = u32 load from memory[zext((low32(index) << (shift % 32)) + imm) + offset]; traps when out of bounds", xload,
+       fuses: Fusion("xshl32_u8 t, index, shift", "xload32_add_i32 dst, t, imm, offset"))
+    op("xload32_add_shl", "dst: x, base: x, index: x, shift: u8, offset: u32",
+       "low32(dst) = u32 load from memory[zext(low32(base) + (low32(index) << (shift % 32))) + offset]; traps when out of bounds", xload,
+       fuses: Fusion("xadd32_shl t, base, index, shift", "xload32 dst, t, offset"))
+
     // MARK: The accumulators (docs/design.md)
     // Every x result and every f64 result also stays in a host register that the
     // next handler gets as an argument. Where an op reads the register the op just
