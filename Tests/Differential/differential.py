@@ -170,8 +170,10 @@ class Fusion:
             # masked to stay in bounds, or not (the shift by 33 or 40 wraps as i32.shl's).
             index = r.choice([f"(i32.and {b} (i32.const 0x3FF))", b])
             scaled = f"(i32.shl {index} (i32.const {r.choice([2, 2, 3, 33, 40])}))"
-            address = r.choice([f"(i32.add {base} (i32.and {b} (i32.const 0x7FF0)))", f"(i32.add {base} (i32.const {r.choice([4, 100, 0x1000])}))",
-                                f"(i32.add {scaled} (i32.const {r.choice([0, 0x400, 0x1000, -4])}))", f"(i32.add {base} {scaled})"])
+            if r.random() < 0.4:
+                address = r.choice([f"(i32.add {scaled} (i32.const {r.choice([0, 0x400, 0x1000, -4])}))", f"(i32.add {base} {scaled})"])
+                return f"(i32.load offset={r.choice([0, 4])} {address})"
+            address = r.choice([f"(i32.add {base} (i32.and {b} (i32.const 0x7FF0)))", f"(i32.add {base} (i32.const {r.choice([4, 100, 0x1000])}))"])
             return f"(i32.load{r.choice(['', '8_u', '16_u', '16_s'])} offset={r.choice([0, 2])} {address})"
         if shape == 17: return f"(if (result i32) {self.cond()} (then (i32.const {self.c32()})) (else (i32.const {self.c32()})))"
         if shape == 18: return r.choice([f"(i32.add (i32.mul {a} (i32.const {self.c32()})) (i32.const {self.c32()}))",
