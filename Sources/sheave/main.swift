@@ -280,19 +280,21 @@ struct RunRequest {
     var directories: [String] = []
     var preload: [String] = []
     var environment: [String] = []
-    var dispatch: Config.Dispatch = .default
+    var dispatch = RunRequest.engineDefaults.dispatch
     var wasm: [String] = []
     var fuel: Int64? = nil
-    var stackSize: Int = 1 << 20
+    var stackSize = RunRequest.engineDefaults.stackSize
     var profilePath: String? = nil
     var profileInterval: Int = 100
     var oneThread = false
-    var compilation: Config.Compilation = .automatic
+    var compilation = RunRequest.engineDefaults.compilation
     var file: String
     var arguments: [String] = []
 
-    /// The defaults `Run`'s options show and start from.
+    /// The defaults `Run`'s options show and start from: the engine's own where
+    /// an option sets one of its `Config`'s.
     static let defaults = RunRequest(file: "")
+    private static let engineDefaults = Config()
 
     func run() throws {
         guard stackSize >= 4096, stackSize <= Config.maximumStackSize else {
