@@ -173,7 +173,8 @@ struct Executor {
     /// `swift_willThrowTypedImpl`, and with the handler's state still needed after
     /// that call, its fast path saved and restored five callee-saved registers.
     /// Now nothing is live after the call (the tail loop's `catch` only returns),
-    /// and the fast path has no prologue (docs/design.md).
+    /// and a handler with few live values has no prologue on its fast path
+    /// (docs/design.md says which still have one, and why).
     @inline(__always)
     func stop(_ reason: Stop) throws(Stop) -> Never {
         let at = reason.recordsItsOp ? start : pc
