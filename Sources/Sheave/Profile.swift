@@ -24,8 +24,8 @@ public final class Profiler {
     /// --profile` does). Throws `ModuleError` only for a lazily compiled module
     /// with an invalid function, which the profile's listing compiles whole.
     public func stop(attributingTo instance: Instance, program: String) throws(ModuleError) -> Profile {
-        let module = try instance.entity.wholeModule()
         let run = sampler.stop()
+        let module = try instance.entity.wholeModule()
         var samples: [Int: Int] = [:]
         var outside = run.outside
         for (address, count) in run.samples {
@@ -156,9 +156,11 @@ public struct Profile {
     }
 
     static func percent(_ part: Int, of whole: Int) -> String {
-        let value = whole == 0 ? 0 : 100 * Double(part) / Double(whole)
-        return padded(fixed(value, digits: 2) + "%", to: 7)
+        percent(whole == 0 ? 0 : 100 * Double(part) / Double(whole))
     }
+
+    /// A share in percent as C's `%6.2f%%` prints it.
+    static func percent(_ value: Double) -> String { padded(fixed(value, digits: 2) + "%", to: 7) }
 
     /// `value` rounded to `digits` decimals, as C's `%.Nf` prints it (Foundation's
     /// `String(format:)` is left out: the command line starts faster without it).
@@ -204,7 +206,7 @@ public struct Profile {
         s += "\nMost frequent op pairs (the second op starts where the first ends; exact counts, of \(executed)):\n"
         for pair in self.pairs.prefix(pairCount) {
             let share = executed == 0 ? 0 : 100 * Double(pair.count) / Double(executed)
-            s += "  " + Self.padded(String(pair.count), to: 14) + "  " + Self.padded(Self.fixed(share, digits: 2) + "%", to: 7) + "  \(pair.first) -> \(pair.second)\n"
+            s += "  " + Self.padded(String(pair.count), to: 14) + "  " + Self.percent(share) + "  \(pair.first) -> \(pair.second)\n"
         }
         return s
     }
@@ -255,7 +257,7 @@ public struct Profile {
         s += "<table><tr><th>count</th><th>share</th><th>first</th><th>second</th></tr>\n"
         for pair in self.pairs.prefix(pairCount) {
             let share = executed == 0 ? 0 : 100 * Double(pair.count) / Double(executed)
-            s += "<tr><td class=\"n\">\(pair.count)</td><td class=\"n\">\(Self.fixed(share, digits: 2) + "%")</td><td class=\"op\">\(escape(pair.first))</td><td class=\"op\">\(escape(pair.second))</td></tr>\n"
+            s += "<tr><td class=\"n\">\(pair.count)</td><td class=\"n\">\(Self.trimmed(Self.percent(share)))</td><td class=\"op\">\(escape(pair.first))</td><td class=\"op\">\(escape(pair.second))</td></tr>\n"
         }
         s += "</table>\n</body></html>\n"
         return s
