@@ -205,3 +205,17 @@ public enum OperandShape: Sendable, Equatable {
     /// A u32 frame size in slots (`push_frame`).
     case frameSize
 }
+
+/// What the artifact verifier reads of one op: a row of `verifierRows`, generated
+/// from the op table.
+public struct VerifierRow: Sendable {
+    /// The op's flags (`OpInfo.flags`).
+    public let flags: OpFlags
+    /// Where the op's operand shapes start in `verifierShapes`.
+    public let firstShape: Int
+    /// How many operands the op has.
+    public let shapeCount: Int
+    /// Two register operands (by position) that must differ (`OpInfo.distinctOperands`;
+    /// no op declares more than one pair), or nil.
+    public let distinct: (Int, Int)?
+}

@@ -3229,647 +3229,2575 @@ public let branchFieldRows: [UInt8] = [
     7, 0, 0,  // lazy_entry
 ]
 
-extension Opcode {
-    /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.
-    public static let operandShapes: [[OperandShape]] = [
-        [],  // nop
-        [.trapCode],  // trap
-        [],  // ret
-        [.pcrel],  // jump
-        [.x, .pcrel],  // br_if_xnez32
-        [.x, .pcrel],  // br_if_xeqz32
-        [.x, .pcrel],  // br_if_xnez64
-        [.x, .pcrel],  // br_if_xeqz64
-        [.x, .x, .pcrel],  // br_if_xeq32
-        [.x, .x, .pcrel],  // br_if_xne32
-        [.x, .x, .pcrel],  // br_if_xslt32
-        [.x, .x, .pcrel],  // br_if_xsle32
-        [.x, .x, .pcrel],  // br_if_xult32
-        [.x, .x, .pcrel],  // br_if_xule32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xeq32_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xne32_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xslt32_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsle32_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsgt32_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsge32_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xult32_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xule32_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xugt32_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xuge32_i32
-        [.x, .branchTable],  // br_table32
-        [.pcrel, .calleeFrame],  // call
-        [.index(.table), .index(.type), .x, .calleeFrame],  // call_indirect
-        [.index(.importedFunction), .calleeFrame, .hostSlots],  // call_host
-        [.immediate(bytes: 4)],  // checkpoint
-        [.frameSize],  // push_frame
-        [.x, .x],  // xmov
-        [.calleeFrame, .hostSlots],  // xzero
-        [.x, .immediate(bytes: 4)],  // xconst32
-        [.x, .immediate(bytes: 8)],  // xconst64
-        [.f, .immediate(bytes: 4)],  // fconst32
-        [.f, .immediate(bytes: 8)],  // fconst64
-        [.x, .x, .x, .x],  // xselect
-        [.x, .x, .x, .x],  // xselect64
-        [.x, .x, .x],  // xadd32
-        [.x, .x, .x],  // xsub32
-        [.x, .x, .x],  // xmul32
-        [.x, .x, .x],  // xand32
-        [.x, .x, .x],  // xor32
-        [.x, .x, .x],  // xxor32
-        [.x, .x, .x],  // xshl32
-        [.x, .x, .x],  // xshr32_s
-        [.x, .x, .x],  // xshr32_u
-        [.x, .x, .x],  // xrotl32
-        [.x, .x, .x],  // xrotr32
-        [.x, .x, .x],  // xdiv32_s
-        [.x, .x, .x],  // xdiv32_u
-        [.x, .x, .x],  // xrem32_s
-        [.x, .x, .x],  // xrem32_u
-        [.x, .x],  // xeqz32
-        [.x, .x, .x],  // xeq32
-        [.x, .x, .x],  // xne32
-        [.x, .x, .x],  // xslt32
-        [.x, .x, .x],  // xsle32
-        [.x, .x, .x],  // xult32
-        [.x, .x, .x],  // xule32
-        [.x, .x, .x],  // xadd64
-        [.x, .x, .x],  // xsub64
-        [.x, .x, .x],  // xmul64
-        [.x, .x, .x],  // xand64
-        [.x, .x, .x],  // xor64
-        [.x, .x, .x],  // xxor64
-        [.x, .x, .x],  // xshl64
-        [.x, .x, .x],  // xshr64_s
-        [.x, .x, .x],  // xshr64_u
-        [.x, .x, .x],  // xrotl64
-        [.x, .x, .x],  // xrotr64
-        [.x, .x, .x],  // xdiv64_s
-        [.x, .x, .x],  // xdiv64_u
-        [.x, .x, .x],  // xrem64_s
-        [.x, .x, .x],  // xrem64_u
-        [.x, .x],  // xeqz64
-        [.x, .x, .x],  // xeq64
-        [.x, .x, .x],  // xne64
-        [.x, .x, .x],  // xslt64
-        [.x, .x, .x],  // xsle64
-        [.x, .x, .x],  // xult64
-        [.x, .x, .x],  // xule64
-        [.x, .x, .x, .immediate(bytes: 1)],  // xadd32_shl
-        [.x, .x, .immediate(bytes: 1), .immediate(bytes: 4)],  // xshr32_u_and
-        [.x, .x, .x, .immediate(bytes: 1)],  // xxor32_shl
-        [.x, .x, .x, .immediate(bytes: 1)],  // xxor32_shr_u
-        [.x, .x, .x, .immediate(bytes: 1)],  // xxor64_shl
-        [.x, .x, .x, .immediate(bytes: 1)],  // xxor64_shr_u
-        [.f, .f, .f, .f],  // fmul32_mul
-        [.f, .f, .f, .f],  // fmul32_add
-        [.f, .f, .f, .f],  // fmul32_sub
-        [.f, .f, .f, .f],  // fmul32_rsub
-        [.f, .f, .f, .f],  // fmul64_mul
-        [.f, .f, .f, .f],  // fmul64_add
-        [.f, .f, .f, .f],  // fmul64_sub
-        [.f, .f, .f, .f],  // fmul64_rsub
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xmul32_add_i32
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xmul64_add_i32
-        [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xadd32_i32_nez
-        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd32_i32_ne
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xadd32_i32_ne_i32
-        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd32_i32_slt
-        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd32_i32_ult
-        [.x, .x, .x, .pcrel],  // br_xadd32_nez
-        [.x, .x, .x, .x, .pcrel],  // br_xadd32_ne
-        [.x, .x, .x, .immediate(bytes: 4), .pcrel],  // br_xadd32_ne_i32
-        [.x, .x, .x, .x, .pcrel],  // br_xadd32_slt
-        [.x, .x, .x, .x, .pcrel],  // br_xadd32_ult
-        [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xadd64_i32_nez
-        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd64_i32_ne
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xadd64_i32_ne_i32
-        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd64_i32_slt
-        [.x, .x, .immediate(bytes: 4), .x, .pcrel],  // br_xadd64_i32_ult
-        [.x, .x, .x, .pcrel],  // br_xadd64_nez
-        [.x, .x, .x, .x, .pcrel],  // br_xadd64_ne
-        [.x, .x, .x, .immediate(bytes: 4), .pcrel],  // br_xadd64_ne_i32
-        [.x, .x, .x, .x, .pcrel],  // br_xadd64_slt
-        [.x, .x, .x, .x, .pcrel],  // br_xadd64_ult
-        [.x, .x, .immediate(bytes: 4)],  // xadd32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xmul32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xand32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xor32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xxor32_i32
-        [.x, .x, .immediate(bytes: 1)],  // xshl32_u8
-        [.x, .x, .immediate(bytes: 1)],  // xshr32_s_u8
-        [.x, .x, .immediate(bytes: 1)],  // xshr32_u_u8
-        [.x, .x, .immediate(bytes: 4)],  // xeq32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xne32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xslt32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xsle32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xsgt32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xsge32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xult32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xule32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xugt32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xuge32_i32
-        [.x, .x, .immediate(bytes: 4)],  // xadd64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xmul64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xand64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xor64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xxor64_i32
-        [.x, .x, .immediate(bytes: 8)],  // xadd64_i64
-        [.x, .x, .immediate(bytes: 8)],  // xmul64_i64
-        [.x, .x, .immediate(bytes: 8)],  // xand64_i64
-        [.x, .x, .immediate(bytes: 8)],  // xor64_i64
-        [.x, .x, .immediate(bytes: 8)],  // xxor64_i64
-        [.x, .x, .immediate(bytes: 1)],  // xshl64_u8
-        [.x, .x, .immediate(bytes: 1)],  // xshr64_s_u8
-        [.x, .x, .immediate(bytes: 1)],  // xshr64_u_u8
-        [.x, .x],  // xzext32_64
-        [.x, .x],  // xsext32_64
-        [.f, .f, .f],  // fadd32
-        [.f, .f, .f],  // fsub32
-        [.f, .f, .f],  // fmul32
-        [.f, .f, .f],  // fdiv32
-        [.f, .f, .f],  // fmin32
-        [.f, .f, .f],  // fmax32
-        [.f, .f],  // fabs32
-        [.f, .f],  // fneg32
-        [.f, .f],  // fsqrt32
-        [.x, .f, .f],  // feq32
-        [.x, .f, .f],  // fne32
-        [.x, .f, .f],  // flt32
-        [.x, .f, .f],  // fle32
-        [.f, .f, .f],  // fadd64
-        [.f, .f, .f],  // fsub64
-        [.f, .f, .f],  // fmul64
-        [.f, .f, .f],  // fdiv64
-        [.f, .f, .f],  // fmin64
-        [.f, .f, .f],  // fmax64
-        [.f, .f],  // fabs64
-        [.f, .f],  // fneg64
-        [.f, .f],  // fsqrt64
-        [.x, .f, .f],  // feq64
-        [.x, .f, .f],  // fne64
-        [.x, .f, .f],  // flt64
-        [.x, .f, .f],  // fle64
-        [.x, .x, .immediate(bytes: 4)],  // xload8_s32
-        [.x, .x, .immediate(bytes: 4)],  // xload8_u32
-        [.x, .x, .immediate(bytes: 4)],  // xload16_s32
-        [.x, .x, .immediate(bytes: 4)],  // xload16_u32
-        [.x, .x, .immediate(bytes: 4)],  // xload32
-        [.x, .x, .immediate(bytes: 4)],  // xload8_s64
-        [.x, .x, .immediate(bytes: 4)],  // xload8_u64
-        [.x, .x, .immediate(bytes: 4)],  // xload16_s64
-        [.x, .x, .immediate(bytes: 4)],  // xload16_u64
-        [.x, .x, .immediate(bytes: 4)],  // xload32_s64
-        [.x, .x, .immediate(bytes: 4)],  // xload32_u64
-        [.x, .x, .immediate(bytes: 4)],  // xload64
-        [.f, .x, .immediate(bytes: 4)],  // fload32
-        [.f, .x, .immediate(bytes: 4)],  // fload64
-        [.x, .x, .x, .immediate(bytes: 4)],  // xload32_add
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload32_add_i32
-        [.x, .x, .x, .immediate(bytes: 4)],  // xload8_u32_add
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload8_u32_add_i32
-        [.f, .x, .x, .immediate(bytes: 4)],  // fload32_add
-        [.f, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // fload32_add_i32
-        [.f, .x, .x, .immediate(bytes: 4)],  // fload64_add
-        [.f, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // fload64_add_i32
-        [.x, .immediate(bytes: 4), .x],  // xstore8
-        [.x, .immediate(bytes: 4), .x],  // xstore16
-        [.x, .immediate(bytes: 4), .x],  // xstore32
-        [.x, .immediate(bytes: 4), .x],  // xstore64
-        [.x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xstore8_i32
-        [.x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xstore16_i32
-        [.x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xstore32_i32
-        [.x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xstore64_i32
-        [.x, .immediate(bytes: 4), .f],  // fstore32
-        [.x, .immediate(bytes: 4), .f],  // fstore64
-        [.f, .f],  // fmov
-        [.x, .x, .x, .pcrel],  // br_xmov_if_xnez32
-        [.x, .x, .x, .immediate(bytes: 4), .pcrel],  // br_xmov_if_xne32_i32
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xand32_i32_eq_i32
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xand32_i32_ne_i32
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xand32_i32_ult_i32
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .pcrel],  // br_xand32_i32_ule_i32
-        [.f, .f, .f, .x, .immediate(bytes: 4)],  // fadd64_store
-        [.f, .f, .f, .x, .immediate(bytes: 4)],  // fsub64_store
-        [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xload32_if_xnez32
-        [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xload32_if_xeqz32
-        [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xload8_u32_if_xnez32
-        [.x, .x, .immediate(bytes: 4), .pcrel],  // br_xload8_u32_if_xeqz32
-        [.x, .x, .x, .immediate(bytes: 4)],  // xload16_s32_add
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_s32_add_i32
-        [.x, .x, .x, .immediate(bytes: 4)],  // xload16_u32_add
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_u32_add_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_xconst32
-        [.x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xadd32_i32_mem
-        [.x, .immediate(bytes: 4), .immediate(bytes: 4), .x],  // xstore8_i32_step
-        [.x, .x, .immediate(bytes: 4), .x],  // xload32_xchg
-        [.x, .x, .immediate(bytes: 4), .x, .x],  // xselect_and_i32
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4), .x],  // xselect_and_xor_i32
-        [.x, .x, .x, .x],  // xmul32_add
-        [.x, .x, .x, .x],  // xadd32_add
-        [.x, .x, .x, .x, .x],  // xmul32_add_add
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload8_u32_via
-        [.x, .x, .immediate(bytes: 4), .immediate(bytes: 4)],  // xload16_u32_via
-        [.frameSize, .calleeFrame, .hostSlots],  // push_frame_zero
-        [.x, .x, .pcrel],  // br_xmov
-        [.x, .x, .x, .immediate(bytes: 4), .x],  // xmov_xload32_xchg
-        [.index(.function), .calleeFrame],  // call_func
-        [.x, .x, .immediate(bytes: 1), .immediate(bytes: 4), .immediate(bytes: 4)],  // xload32_shl_add_i32
-        [.x, .x, .x, .immediate(bytes: 1), .immediate(bytes: 4)],  // xload32_add_shl
-    ]
-}
+/// What the artifact verifier reads of every op, primary opcodes then extended
+/// ones (`primaryOpcodeCount` + the extended opcode): its flags, its operand
+/// shapes (a range of `verifierShapes`) and the registers that must differ.
+public let verifierRows: [VerifierRow] = [
+    VerifierRow(flags: [.pure], firstShape: 0, shapeCount: 0, distinct: nil),  // nop
+    VerifierRow(flags: [.mayStop, .terminator], firstShape: 0, shapeCount: 1, distinct: nil),  // trap
+    VerifierRow(flags: [.mayStop, .terminator], firstShape: 1, shapeCount: 0, distinct: nil),  // ret
+    VerifierRow(flags: [.branch, .terminator], firstShape: 1, shapeCount: 1, distinct: nil),  // jump
+    VerifierRow(flags: [.branch], firstShape: 2, shapeCount: 2, distinct: nil),  // br_if_xnez32
+    VerifierRow(flags: [.branch], firstShape: 4, shapeCount: 2, distinct: nil),  // br_if_xeqz32
+    VerifierRow(flags: [.branch], firstShape: 6, shapeCount: 2, distinct: nil),  // br_if_xnez64
+    VerifierRow(flags: [.branch], firstShape: 8, shapeCount: 2, distinct: nil),  // br_if_xeqz64
+    VerifierRow(flags: [.branch], firstShape: 10, shapeCount: 3, distinct: nil),  // br_if_xeq32
+    VerifierRow(flags: [.branch], firstShape: 13, shapeCount: 3, distinct: nil),  // br_if_xne32
+    VerifierRow(flags: [.branch], firstShape: 16, shapeCount: 3, distinct: nil),  // br_if_xslt32
+    VerifierRow(flags: [.branch], firstShape: 19, shapeCount: 3, distinct: nil),  // br_if_xsle32
+    VerifierRow(flags: [.branch], firstShape: 22, shapeCount: 3, distinct: nil),  // br_if_xult32
+    VerifierRow(flags: [.branch], firstShape: 25, shapeCount: 3, distinct: nil),  // br_if_xule32
+    VerifierRow(flags: [.branch], firstShape: 28, shapeCount: 3, distinct: nil),  // br_if_xeq32_i32
+    VerifierRow(flags: [.branch], firstShape: 31, shapeCount: 3, distinct: nil),  // br_if_xne32_i32
+    VerifierRow(flags: [.branch], firstShape: 34, shapeCount: 3, distinct: nil),  // br_if_xslt32_i32
+    VerifierRow(flags: [.branch], firstShape: 37, shapeCount: 3, distinct: nil),  // br_if_xsle32_i32
+    VerifierRow(flags: [.branch], firstShape: 40, shapeCount: 3, distinct: nil),  // br_if_xsgt32_i32
+    VerifierRow(flags: [.branch], firstShape: 43, shapeCount: 3, distinct: nil),  // br_if_xsge32_i32
+    VerifierRow(flags: [.branch], firstShape: 46, shapeCount: 3, distinct: nil),  // br_if_xult32_i32
+    VerifierRow(flags: [.branch], firstShape: 49, shapeCount: 3, distinct: nil),  // br_if_xule32_i32
+    VerifierRow(flags: [.branch], firstShape: 52, shapeCount: 3, distinct: nil),  // br_if_xugt32_i32
+    VerifierRow(flags: [.branch], firstShape: 55, shapeCount: 3, distinct: nil),  // br_if_xuge32_i32
+    VerifierRow(flags: [.branch, .terminator], firstShape: 58, shapeCount: 2, distinct: nil),  // br_table32
+    VerifierRow(flags: [.branch, .call], firstShape: 60, shapeCount: 2, distinct: nil),  // call
+    VerifierRow(flags: [.mayStop, .call], firstShape: 62, shapeCount: 4, distinct: nil),  // call_indirect
+    VerifierRow(flags: [.mayStop, .call], firstShape: 66, shapeCount: 3, distinct: nil),  // call_host
+    VerifierRow(flags: [.mayStop], firstShape: 69, shapeCount: 1, distinct: nil),  // checkpoint
+    VerifierRow(flags: [.mayStop], firstShape: 70, shapeCount: 1, distinct: nil),  // push_frame
+    VerifierRow(flags: [.pure], firstShape: 71, shapeCount: 2, distinct: nil),  // xmov
+    VerifierRow(flags: [], firstShape: 73, shapeCount: 2, distinct: nil),  // xzero
+    VerifierRow(flags: [.pure], firstShape: 75, shapeCount: 2, distinct: nil),  // xconst32
+    VerifierRow(flags: [.pure], firstShape: 77, shapeCount: 2, distinct: nil),  // xconst64
+    VerifierRow(flags: [.pure], firstShape: 79, shapeCount: 2, distinct: nil),  // fconst32
+    VerifierRow(flags: [.pure], firstShape: 81, shapeCount: 2, distinct: nil),  // fconst64
+    VerifierRow(flags: [.pure], firstShape: 83, shapeCount: 4, distinct: nil),  // xselect
+    VerifierRow(flags: [.pure], firstShape: 87, shapeCount: 4, distinct: nil),  // xselect64
+    VerifierRow(flags: [.pure], firstShape: 91, shapeCount: 3, distinct: nil),  // xadd32
+    VerifierRow(flags: [.pure], firstShape: 94, shapeCount: 3, distinct: nil),  // xsub32
+    VerifierRow(flags: [.pure], firstShape: 97, shapeCount: 3, distinct: nil),  // xmul32
+    VerifierRow(flags: [.pure], firstShape: 100, shapeCount: 3, distinct: nil),  // xand32
+    VerifierRow(flags: [.pure], firstShape: 103, shapeCount: 3, distinct: nil),  // xor32
+    VerifierRow(flags: [.pure], firstShape: 106, shapeCount: 3, distinct: nil),  // xxor32
+    VerifierRow(flags: [.pure], firstShape: 109, shapeCount: 3, distinct: nil),  // xshl32
+    VerifierRow(flags: [.pure], firstShape: 112, shapeCount: 3, distinct: nil),  // xshr32_s
+    VerifierRow(flags: [.pure], firstShape: 115, shapeCount: 3, distinct: nil),  // xshr32_u
+    VerifierRow(flags: [.pure], firstShape: 118, shapeCount: 3, distinct: nil),  // xrotl32
+    VerifierRow(flags: [.pure], firstShape: 121, shapeCount: 3, distinct: nil),  // xrotr32
+    VerifierRow(flags: [.mayStop], firstShape: 124, shapeCount: 3, distinct: nil),  // xdiv32_s
+    VerifierRow(flags: [.mayStop], firstShape: 127, shapeCount: 3, distinct: nil),  // xdiv32_u
+    VerifierRow(flags: [.mayStop], firstShape: 130, shapeCount: 3, distinct: nil),  // xrem32_s
+    VerifierRow(flags: [.mayStop], firstShape: 133, shapeCount: 3, distinct: nil),  // xrem32_u
+    VerifierRow(flags: [.pure], firstShape: 136, shapeCount: 2, distinct: nil),  // xeqz32
+    VerifierRow(flags: [.pure], firstShape: 138, shapeCount: 3, distinct: nil),  // xeq32
+    VerifierRow(flags: [.pure], firstShape: 141, shapeCount: 3, distinct: nil),  // xne32
+    VerifierRow(flags: [.pure], firstShape: 144, shapeCount: 3, distinct: nil),  // xslt32
+    VerifierRow(flags: [.pure], firstShape: 147, shapeCount: 3, distinct: nil),  // xsle32
+    VerifierRow(flags: [.pure], firstShape: 150, shapeCount: 3, distinct: nil),  // xult32
+    VerifierRow(flags: [.pure], firstShape: 153, shapeCount: 3, distinct: nil),  // xule32
+    VerifierRow(flags: [.pure], firstShape: 156, shapeCount: 3, distinct: nil),  // xadd64
+    VerifierRow(flags: [.pure], firstShape: 159, shapeCount: 3, distinct: nil),  // xsub64
+    VerifierRow(flags: [.pure], firstShape: 162, shapeCount: 3, distinct: nil),  // xmul64
+    VerifierRow(flags: [.pure], firstShape: 165, shapeCount: 3, distinct: nil),  // xand64
+    VerifierRow(flags: [.pure], firstShape: 168, shapeCount: 3, distinct: nil),  // xor64
+    VerifierRow(flags: [.pure], firstShape: 171, shapeCount: 3, distinct: nil),  // xxor64
+    VerifierRow(flags: [.pure], firstShape: 174, shapeCount: 3, distinct: nil),  // xshl64
+    VerifierRow(flags: [.pure], firstShape: 177, shapeCount: 3, distinct: nil),  // xshr64_s
+    VerifierRow(flags: [.pure], firstShape: 180, shapeCount: 3, distinct: nil),  // xshr64_u
+    VerifierRow(flags: [.pure], firstShape: 183, shapeCount: 3, distinct: nil),  // xrotl64
+    VerifierRow(flags: [.pure], firstShape: 186, shapeCount: 3, distinct: nil),  // xrotr64
+    VerifierRow(flags: [.mayStop], firstShape: 189, shapeCount: 3, distinct: nil),  // xdiv64_s
+    VerifierRow(flags: [.mayStop], firstShape: 192, shapeCount: 3, distinct: nil),  // xdiv64_u
+    VerifierRow(flags: [.mayStop], firstShape: 195, shapeCount: 3, distinct: nil),  // xrem64_s
+    VerifierRow(flags: [.mayStop], firstShape: 198, shapeCount: 3, distinct: nil),  // xrem64_u
+    VerifierRow(flags: [.pure], firstShape: 201, shapeCount: 2, distinct: nil),  // xeqz64
+    VerifierRow(flags: [.pure], firstShape: 203, shapeCount: 3, distinct: nil),  // xeq64
+    VerifierRow(flags: [.pure], firstShape: 206, shapeCount: 3, distinct: nil),  // xne64
+    VerifierRow(flags: [.pure], firstShape: 209, shapeCount: 3, distinct: nil),  // xslt64
+    VerifierRow(flags: [.pure], firstShape: 212, shapeCount: 3, distinct: nil),  // xsle64
+    VerifierRow(flags: [.pure], firstShape: 215, shapeCount: 3, distinct: nil),  // xult64
+    VerifierRow(flags: [.pure], firstShape: 218, shapeCount: 3, distinct: nil),  // xule64
+    VerifierRow(flags: [.pure], firstShape: 221, shapeCount: 4, distinct: nil),  // xadd32_shl
+    VerifierRow(flags: [.pure], firstShape: 225, shapeCount: 4, distinct: nil),  // xshr32_u_and
+    VerifierRow(flags: [.pure], firstShape: 229, shapeCount: 4, distinct: nil),  // xxor32_shl
+    VerifierRow(flags: [.pure], firstShape: 233, shapeCount: 4, distinct: nil),  // xxor32_shr_u
+    VerifierRow(flags: [.pure], firstShape: 237, shapeCount: 4, distinct: nil),  // xxor64_shl
+    VerifierRow(flags: [.pure], firstShape: 241, shapeCount: 4, distinct: nil),  // xxor64_shr_u
+    VerifierRow(flags: [.pure], firstShape: 245, shapeCount: 4, distinct: nil),  // fmul32_mul
+    VerifierRow(flags: [.pure], firstShape: 249, shapeCount: 4, distinct: nil),  // fmul32_add
+    VerifierRow(flags: [.pure], firstShape: 253, shapeCount: 4, distinct: nil),  // fmul32_sub
+    VerifierRow(flags: [.pure], firstShape: 257, shapeCount: 4, distinct: nil),  // fmul32_rsub
+    VerifierRow(flags: [.pure], firstShape: 261, shapeCount: 4, distinct: nil),  // fmul64_mul
+    VerifierRow(flags: [.pure], firstShape: 265, shapeCount: 4, distinct: nil),  // fmul64_add
+    VerifierRow(flags: [.pure], firstShape: 269, shapeCount: 4, distinct: nil),  // fmul64_sub
+    VerifierRow(flags: [.pure], firstShape: 273, shapeCount: 4, distinct: nil),  // fmul64_rsub
+    VerifierRow(flags: [.pure], firstShape: 277, shapeCount: 4, distinct: nil),  // xmul32_add_i32
+    VerifierRow(flags: [.pure], firstShape: 281, shapeCount: 4, distinct: nil),  // xmul64_add_i32
+    VerifierRow(flags: [.branch], firstShape: 285, shapeCount: 4, distinct: nil),  // br_xadd32_i32_nez
+    VerifierRow(flags: [.branch], firstShape: 289, shapeCount: 5, distinct: nil),  // br_xadd32_i32_ne
+    VerifierRow(flags: [.branch], firstShape: 294, shapeCount: 5, distinct: nil),  // br_xadd32_i32_ne_i32
+    VerifierRow(flags: [.branch], firstShape: 299, shapeCount: 5, distinct: nil),  // br_xadd32_i32_slt
+    VerifierRow(flags: [.branch], firstShape: 304, shapeCount: 5, distinct: nil),  // br_xadd32_i32_ult
+    VerifierRow(flags: [.branch], firstShape: 309, shapeCount: 4, distinct: nil),  // br_xadd32_nez
+    VerifierRow(flags: [.branch], firstShape: 313, shapeCount: 5, distinct: nil),  // br_xadd32_ne
+    VerifierRow(flags: [.branch], firstShape: 318, shapeCount: 5, distinct: nil),  // br_xadd32_ne_i32
+    VerifierRow(flags: [.branch], firstShape: 323, shapeCount: 5, distinct: nil),  // br_xadd32_slt
+    VerifierRow(flags: [.branch], firstShape: 328, shapeCount: 5, distinct: nil),  // br_xadd32_ult
+    VerifierRow(flags: [.branch], firstShape: 333, shapeCount: 4, distinct: nil),  // br_xadd64_i32_nez
+    VerifierRow(flags: [.branch], firstShape: 337, shapeCount: 5, distinct: nil),  // br_xadd64_i32_ne
+    VerifierRow(flags: [.branch], firstShape: 342, shapeCount: 5, distinct: nil),  // br_xadd64_i32_ne_i32
+    VerifierRow(flags: [.branch], firstShape: 347, shapeCount: 5, distinct: nil),  // br_xadd64_i32_slt
+    VerifierRow(flags: [.branch], firstShape: 352, shapeCount: 5, distinct: nil),  // br_xadd64_i32_ult
+    VerifierRow(flags: [.branch], firstShape: 357, shapeCount: 4, distinct: nil),  // br_xadd64_nez
+    VerifierRow(flags: [.branch], firstShape: 361, shapeCount: 5, distinct: nil),  // br_xadd64_ne
+    VerifierRow(flags: [.branch], firstShape: 366, shapeCount: 5, distinct: nil),  // br_xadd64_ne_i32
+    VerifierRow(flags: [.branch], firstShape: 371, shapeCount: 5, distinct: nil),  // br_xadd64_slt
+    VerifierRow(flags: [.branch], firstShape: 376, shapeCount: 5, distinct: nil),  // br_xadd64_ult
+    VerifierRow(flags: [.pure], firstShape: 381, shapeCount: 3, distinct: nil),  // xadd32_i32
+    VerifierRow(flags: [.pure], firstShape: 384, shapeCount: 3, distinct: nil),  // xmul32_i32
+    VerifierRow(flags: [.pure], firstShape: 387, shapeCount: 3, distinct: nil),  // xand32_i32
+    VerifierRow(flags: [.pure], firstShape: 390, shapeCount: 3, distinct: nil),  // xor32_i32
+    VerifierRow(flags: [.pure], firstShape: 393, shapeCount: 3, distinct: nil),  // xxor32_i32
+    VerifierRow(flags: [.pure], firstShape: 396, shapeCount: 3, distinct: nil),  // xshl32_u8
+    VerifierRow(flags: [.pure], firstShape: 399, shapeCount: 3, distinct: nil),  // xshr32_s_u8
+    VerifierRow(flags: [.pure], firstShape: 402, shapeCount: 3, distinct: nil),  // xshr32_u_u8
+    VerifierRow(flags: [.pure], firstShape: 405, shapeCount: 3, distinct: nil),  // xeq32_i32
+    VerifierRow(flags: [.pure], firstShape: 408, shapeCount: 3, distinct: nil),  // xne32_i32
+    VerifierRow(flags: [.pure], firstShape: 411, shapeCount: 3, distinct: nil),  // xslt32_i32
+    VerifierRow(flags: [.pure], firstShape: 414, shapeCount: 3, distinct: nil),  // xsle32_i32
+    VerifierRow(flags: [.pure], firstShape: 417, shapeCount: 3, distinct: nil),  // xsgt32_i32
+    VerifierRow(flags: [.pure], firstShape: 420, shapeCount: 3, distinct: nil),  // xsge32_i32
+    VerifierRow(flags: [.pure], firstShape: 423, shapeCount: 3, distinct: nil),  // xult32_i32
+    VerifierRow(flags: [.pure], firstShape: 426, shapeCount: 3, distinct: nil),  // xule32_i32
+    VerifierRow(flags: [.pure], firstShape: 429, shapeCount: 3, distinct: nil),  // xugt32_i32
+    VerifierRow(flags: [.pure], firstShape: 432, shapeCount: 3, distinct: nil),  // xuge32_i32
+    VerifierRow(flags: [.pure], firstShape: 435, shapeCount: 3, distinct: nil),  // xadd64_i32
+    VerifierRow(flags: [.pure], firstShape: 438, shapeCount: 3, distinct: nil),  // xmul64_i32
+    VerifierRow(flags: [.pure], firstShape: 441, shapeCount: 3, distinct: nil),  // xand64_i32
+    VerifierRow(flags: [.pure], firstShape: 444, shapeCount: 3, distinct: nil),  // xor64_i32
+    VerifierRow(flags: [.pure], firstShape: 447, shapeCount: 3, distinct: nil),  // xxor64_i32
+    VerifierRow(flags: [.pure], firstShape: 450, shapeCount: 3, distinct: nil),  // xadd64_i64
+    VerifierRow(flags: [.pure], firstShape: 453, shapeCount: 3, distinct: nil),  // xmul64_i64
+    VerifierRow(flags: [.pure], firstShape: 456, shapeCount: 3, distinct: nil),  // xand64_i64
+    VerifierRow(flags: [.pure], firstShape: 459, shapeCount: 3, distinct: nil),  // xor64_i64
+    VerifierRow(flags: [.pure], firstShape: 462, shapeCount: 3, distinct: nil),  // xxor64_i64
+    VerifierRow(flags: [.pure], firstShape: 465, shapeCount: 3, distinct: nil),  // xshl64_u8
+    VerifierRow(flags: [.pure], firstShape: 468, shapeCount: 3, distinct: nil),  // xshr64_s_u8
+    VerifierRow(flags: [.pure], firstShape: 471, shapeCount: 3, distinct: nil),  // xshr64_u_u8
+    VerifierRow(flags: [.pure], firstShape: 474, shapeCount: 2, distinct: nil),  // xzext32_64
+    VerifierRow(flags: [.pure], firstShape: 476, shapeCount: 2, distinct: nil),  // xsext32_64
+    VerifierRow(flags: [.pure], firstShape: 478, shapeCount: 3, distinct: nil),  // fadd32
+    VerifierRow(flags: [.pure], firstShape: 481, shapeCount: 3, distinct: nil),  // fsub32
+    VerifierRow(flags: [.pure], firstShape: 484, shapeCount: 3, distinct: nil),  // fmul32
+    VerifierRow(flags: [.pure], firstShape: 487, shapeCount: 3, distinct: nil),  // fdiv32
+    VerifierRow(flags: [.pure], firstShape: 490, shapeCount: 3, distinct: nil),  // fmin32
+    VerifierRow(flags: [.pure], firstShape: 493, shapeCount: 3, distinct: nil),  // fmax32
+    VerifierRow(flags: [.pure], firstShape: 496, shapeCount: 2, distinct: nil),  // fabs32
+    VerifierRow(flags: [.pure], firstShape: 498, shapeCount: 2, distinct: nil),  // fneg32
+    VerifierRow(flags: [.pure], firstShape: 500, shapeCount: 2, distinct: nil),  // fsqrt32
+    VerifierRow(flags: [.pure], firstShape: 502, shapeCount: 3, distinct: nil),  // feq32
+    VerifierRow(flags: [.pure], firstShape: 505, shapeCount: 3, distinct: nil),  // fne32
+    VerifierRow(flags: [.pure], firstShape: 508, shapeCount: 3, distinct: nil),  // flt32
+    VerifierRow(flags: [.pure], firstShape: 511, shapeCount: 3, distinct: nil),  // fle32
+    VerifierRow(flags: [.pure], firstShape: 514, shapeCount: 3, distinct: nil),  // fadd64
+    VerifierRow(flags: [.pure], firstShape: 517, shapeCount: 3, distinct: nil),  // fsub64
+    VerifierRow(flags: [.pure], firstShape: 520, shapeCount: 3, distinct: nil),  // fmul64
+    VerifierRow(flags: [.pure], firstShape: 523, shapeCount: 3, distinct: nil),  // fdiv64
+    VerifierRow(flags: [.pure], firstShape: 526, shapeCount: 3, distinct: nil),  // fmin64
+    VerifierRow(flags: [.pure], firstShape: 529, shapeCount: 3, distinct: nil),  // fmax64
+    VerifierRow(flags: [.pure], firstShape: 532, shapeCount: 2, distinct: nil),  // fabs64
+    VerifierRow(flags: [.pure], firstShape: 534, shapeCount: 2, distinct: nil),  // fneg64
+    VerifierRow(flags: [.pure], firstShape: 536, shapeCount: 2, distinct: nil),  // fsqrt64
+    VerifierRow(flags: [.pure], firstShape: 538, shapeCount: 3, distinct: nil),  // feq64
+    VerifierRow(flags: [.pure], firstShape: 541, shapeCount: 3, distinct: nil),  // fne64
+    VerifierRow(flags: [.pure], firstShape: 544, shapeCount: 3, distinct: nil),  // flt64
+    VerifierRow(flags: [.pure], firstShape: 547, shapeCount: 3, distinct: nil),  // fle64
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 550, shapeCount: 3, distinct: nil),  // xload8_s32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 553, shapeCount: 3, distinct: nil),  // xload8_u32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 556, shapeCount: 3, distinct: nil),  // xload16_s32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 559, shapeCount: 3, distinct: nil),  // xload16_u32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 562, shapeCount: 3, distinct: nil),  // xload32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 565, shapeCount: 3, distinct: nil),  // xload8_s64
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 568, shapeCount: 3, distinct: nil),  // xload8_u64
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 571, shapeCount: 3, distinct: nil),  // xload16_s64
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 574, shapeCount: 3, distinct: nil),  // xload16_u64
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 577, shapeCount: 3, distinct: nil),  // xload32_s64
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 580, shapeCount: 3, distinct: nil),  // xload32_u64
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 583, shapeCount: 3, distinct: nil),  // xload64
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 586, shapeCount: 3, distinct: nil),  // fload32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 589, shapeCount: 3, distinct: nil),  // fload64
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 592, shapeCount: 4, distinct: nil),  // xload32_add
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 596, shapeCount: 4, distinct: nil),  // xload32_add_i32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 600, shapeCount: 4, distinct: nil),  // xload8_u32_add
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 604, shapeCount: 4, distinct: nil),  // xload8_u32_add_i32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 608, shapeCount: 4, distinct: nil),  // fload32_add
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 612, shapeCount: 4, distinct: nil),  // fload32_add_i32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 616, shapeCount: 4, distinct: nil),  // fload64_add
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 620, shapeCount: 4, distinct: nil),  // fload64_add_i32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 624, shapeCount: 3, distinct: nil),  // xstore8
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 627, shapeCount: 3, distinct: nil),  // xstore16
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 630, shapeCount: 3, distinct: nil),  // xstore32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 633, shapeCount: 3, distinct: nil),  // xstore64
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 636, shapeCount: 3, distinct: nil),  // xstore8_i32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 639, shapeCount: 3, distinct: nil),  // xstore16_i32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 642, shapeCount: 3, distinct: nil),  // xstore32_i32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 645, shapeCount: 3, distinct: nil),  // xstore64_i32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 648, shapeCount: 3, distinct: nil),  // fstore32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 651, shapeCount: 3, distinct: nil),  // fstore64
+    VerifierRow(flags: [.pure], firstShape: 654, shapeCount: 2, distinct: nil),  // fmov
+    VerifierRow(flags: [.branch], firstShape: 656, shapeCount: 4, distinct: nil),  // br_xmov_if_xnez32
+    VerifierRow(flags: [.branch], firstShape: 660, shapeCount: 5, distinct: nil),  // br_xmov_if_xne32_i32
+    VerifierRow(flags: [.branch], firstShape: 665, shapeCount: 5, distinct: nil),  // br_xand32_i32_eq_i32
+    VerifierRow(flags: [.branch], firstShape: 670, shapeCount: 5, distinct: nil),  // br_xand32_i32_ne_i32
+    VerifierRow(flags: [.branch], firstShape: 675, shapeCount: 5, distinct: nil),  // br_xand32_i32_ult_i32
+    VerifierRow(flags: [.branch], firstShape: 680, shapeCount: 5, distinct: nil),  // br_xand32_i32_ule_i32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 685, shapeCount: 5, distinct: nil),  // fadd64_store
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 690, shapeCount: 5, distinct: nil),  // fsub64_store
+    VerifierRow(flags: [.mayStop, .memory, .branch], firstShape: 695, shapeCount: 4, distinct: nil),  // br_xload32_if_xnez32
+    VerifierRow(flags: [.mayStop, .memory, .branch], firstShape: 699, shapeCount: 4, distinct: nil),  // br_xload32_if_xeqz32
+    VerifierRow(flags: [.mayStop, .memory, .branch], firstShape: 703, shapeCount: 4, distinct: nil),  // br_xload8_u32_if_xnez32
+    VerifierRow(flags: [.mayStop, .memory, .branch], firstShape: 707, shapeCount: 4, distinct: nil),  // br_xload8_u32_if_xeqz32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 711, shapeCount: 4, distinct: nil),  // xload16_s32_add
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 715, shapeCount: 4, distinct: nil),  // xload16_s32_add_i32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 719, shapeCount: 4, distinct: nil),  // xload16_u32_add
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 723, shapeCount: 4, distinct: nil),  // xload16_u32_add_i32
+    VerifierRow(flags: [.branch, .terminator], firstShape: 727, shapeCount: 3, distinct: nil),  // br_xconst32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 730, shapeCount: 3, distinct: nil),  // xadd32_i32_mem
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 733, shapeCount: 4, distinct: nil),  // xstore8_i32_step
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 737, shapeCount: 4, distinct: (0, 1)),  // xload32_xchg
+    VerifierRow(flags: [.pure], firstShape: 741, shapeCount: 5, distinct: nil),  // xselect_and_i32
+    VerifierRow(flags: [.pure], firstShape: 746, shapeCount: 5, distinct: nil),  // xselect_and_xor_i32
+    VerifierRow(flags: [.pure], firstShape: 751, shapeCount: 4, distinct: nil),  // xmul32_add
+    VerifierRow(flags: [.pure], firstShape: 755, shapeCount: 4, distinct: nil),  // xadd32_add
+    VerifierRow(flags: [.pure], firstShape: 759, shapeCount: 5, distinct: nil),  // xmul32_add_add
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 764, shapeCount: 4, distinct: nil),  // xload8_u32_via
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 768, shapeCount: 4, distinct: nil),  // xload16_u32_via
+    VerifierRow(flags: [.mayStop], firstShape: 772, shapeCount: 3, distinct: nil),  // push_frame_zero
+    VerifierRow(flags: [.branch, .terminator], firstShape: 775, shapeCount: 3, distinct: nil),  // br_xmov
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 778, shapeCount: 5, distinct: (0, 1)),  // xmov_xload32_xchg
+    VerifierRow(flags: [.mayStop, .call], firstShape: 783, shapeCount: 2, distinct: nil),  // call_func
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 785, shapeCount: 5, distinct: nil),  // xload32_shl_add_i32
+    VerifierRow(flags: [.mayStop, .memory], firstShape: 790, shapeCount: 5, distinct: nil),  // xload32_add_shl
+    VerifierRow(flags: [.branch, .extended], firstShape: 795, shapeCount: 3, distinct: nil),  // br_if_xeq64
+    VerifierRow(flags: [.branch, .extended], firstShape: 798, shapeCount: 3, distinct: nil),  // br_if_xne64
+    VerifierRow(flags: [.branch, .extended], firstShape: 801, shapeCount: 3, distinct: nil),  // br_if_xslt64
+    VerifierRow(flags: [.branch, .extended], firstShape: 804, shapeCount: 3, distinct: nil),  // br_if_xsle64
+    VerifierRow(flags: [.branch, .extended], firstShape: 807, shapeCount: 3, distinct: nil),  // br_if_xult64
+    VerifierRow(flags: [.branch, .extended], firstShape: 810, shapeCount: 3, distinct: nil),  // br_if_xule64
+    VerifierRow(flags: [.branch, .extended], firstShape: 813, shapeCount: 3, distinct: nil),  // br_if_xeq64_i32
+    VerifierRow(flags: [.branch, .extended], firstShape: 816, shapeCount: 3, distinct: nil),  // br_if_xne64_i32
+    VerifierRow(flags: [.branch, .extended], firstShape: 819, shapeCount: 3, distinct: nil),  // br_if_xslt64_i32
+    VerifierRow(flags: [.branch, .extended], firstShape: 822, shapeCount: 3, distinct: nil),  // br_if_xsle64_i32
+    VerifierRow(flags: [.branch, .extended], firstShape: 825, shapeCount: 3, distinct: nil),  // br_if_xsgt64_i32
+    VerifierRow(flags: [.branch, .extended], firstShape: 828, shapeCount: 3, distinct: nil),  // br_if_xsge64_i32
+    VerifierRow(flags: [.branch, .extended], firstShape: 831, shapeCount: 3, distinct: nil),  // br_if_xult64_i32
+    VerifierRow(flags: [.branch, .extended], firstShape: 834, shapeCount: 3, distinct: nil),  // br_if_xule64_i32
+    VerifierRow(flags: [.branch, .extended], firstShape: 837, shapeCount: 3, distinct: nil),  // br_if_xugt64_i32
+    VerifierRow(flags: [.branch, .extended], firstShape: 840, shapeCount: 3, distinct: nil),  // br_if_xuge64_i32
+    VerifierRow(flags: [.mayStop, .call, .extended], firstShape: 843, shapeCount: 2, distinct: nil),  // call_ref
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 845, shapeCount: 2, distinct: nil),  // vmov
+    VerifierRow(flags: [.extended], firstShape: 847, shapeCount: 2, distinct: nil),  // global_get
+    VerifierRow(flags: [.extended], firstShape: 849, shapeCount: 2, distinct: nil),  // global_set
+    VerifierRow(flags: [.extended], firstShape: 851, shapeCount: 2, distinct: nil),  // ref_func
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 853, shapeCount: 3, distinct: nil),  // table_get
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 856, shapeCount: 3, distinct: nil),  // table_set
+    VerifierRow(flags: [.extended], firstShape: 859, shapeCount: 2, distinct: nil),  // table_size
+    VerifierRow(flags: [.extended], firstShape: 861, shapeCount: 4, distinct: nil),  // table_grow
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 865, shapeCount: 4, distinct: nil),  // table_fill
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 869, shapeCount: 5, distinct: nil),  // table_copy
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 874, shapeCount: 5, distinct: nil),  // table_init
+    VerifierRow(flags: [.extended], firstShape: 879, shapeCount: 1, distinct: nil),  // elem_drop
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 880, shapeCount: 3, distinct: nil),  // memory_fill
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 883, shapeCount: 3, distinct: nil),  // memory_copy
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 886, shapeCount: 4, distinct: nil),  // memory_init
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 890, shapeCount: 4, distinct: nil),  // memory_fill_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 894, shapeCount: 5, distinct: nil),  // memory_copy_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 899, shapeCount: 5, distinct: nil),  // memory_init_m
+    VerifierRow(flags: [.extended], firstShape: 904, shapeCount: 1, distinct: nil),  // data_drop
+    VerifierRow(flags: [.extended, .pure], firstShape: 905, shapeCount: 2, distinct: nil),  // xclz32
+    VerifierRow(flags: [.extended, .pure], firstShape: 907, shapeCount: 2, distinct: nil),  // xctz32
+    VerifierRow(flags: [.extended, .pure], firstShape: 909, shapeCount: 2, distinct: nil),  // xpopcnt32
+    VerifierRow(flags: [.extended, .pure], firstShape: 911, shapeCount: 2, distinct: nil),  // xclz64
+    VerifierRow(flags: [.extended, .pure], firstShape: 913, shapeCount: 2, distinct: nil),  // xctz64
+    VerifierRow(flags: [.extended, .pure], firstShape: 915, shapeCount: 2, distinct: nil),  // xpopcnt64
+    VerifierRow(flags: [.extended, .pure], firstShape: 917, shapeCount: 3, distinct: nil),  // xeq64_i32
+    VerifierRow(flags: [.extended, .pure], firstShape: 920, shapeCount: 3, distinct: nil),  // xne64_i32
+    VerifierRow(flags: [.extended, .pure], firstShape: 923, shapeCount: 3, distinct: nil),  // xslt64_i32
+    VerifierRow(flags: [.extended, .pure], firstShape: 926, shapeCount: 3, distinct: nil),  // xsle64_i32
+    VerifierRow(flags: [.extended, .pure], firstShape: 929, shapeCount: 3, distinct: nil),  // xsgt64_i32
+    VerifierRow(flags: [.extended, .pure], firstShape: 932, shapeCount: 3, distinct: nil),  // xsge64_i32
+    VerifierRow(flags: [.extended, .pure], firstShape: 935, shapeCount: 3, distinct: nil),  // xult64_i32
+    VerifierRow(flags: [.extended, .pure], firstShape: 938, shapeCount: 3, distinct: nil),  // xule64_i32
+    VerifierRow(flags: [.extended, .pure], firstShape: 941, shapeCount: 3, distinct: nil),  // xugt64_i32
+    VerifierRow(flags: [.extended, .pure], firstShape: 944, shapeCount: 3, distinct: nil),  // xuge64_i32
+    VerifierRow(flags: [.extended, .pure], firstShape: 947, shapeCount: 2, distinct: nil),  // xsext8_32
+    VerifierRow(flags: [.extended, .pure], firstShape: 949, shapeCount: 2, distinct: nil),  // xsext16_32
+    VerifierRow(flags: [.extended, .pure], firstShape: 951, shapeCount: 2, distinct: nil),  // xsext8_64
+    VerifierRow(flags: [.extended, .pure], firstShape: 953, shapeCount: 2, distinct: nil),  // xsext16_64
+    VerifierRow(flags: [.extended, .pure], firstShape: 955, shapeCount: 3, distinct: nil),  // fcopysign32
+    VerifierRow(flags: [.extended, .pure], firstShape: 958, shapeCount: 2, distinct: nil),  // fceil32
+    VerifierRow(flags: [.extended, .pure], firstShape: 960, shapeCount: 2, distinct: nil),  // ffloor32
+    VerifierRow(flags: [.extended, .pure], firstShape: 962, shapeCount: 2, distinct: nil),  // ftrunc32
+    VerifierRow(flags: [.extended, .pure], firstShape: 964, shapeCount: 2, distinct: nil),  // fnearest32
+    VerifierRow(flags: [.extended, .pure], firstShape: 966, shapeCount: 3, distinct: nil),  // fcopysign64
+    VerifierRow(flags: [.extended, .pure], firstShape: 969, shapeCount: 2, distinct: nil),  // fceil64
+    VerifierRow(flags: [.extended, .pure], firstShape: 971, shapeCount: 2, distinct: nil),  // ffloor64
+    VerifierRow(flags: [.extended, .pure], firstShape: 973, shapeCount: 2, distinct: nil),  // ftrunc64
+    VerifierRow(flags: [.extended, .pure], firstShape: 975, shapeCount: 2, distinct: nil),  // fnearest64
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 977, shapeCount: 2, distinct: nil),  // x32_from_f32_s
+    VerifierRow(flags: [.extended, .pure], firstShape: 979, shapeCount: 2, distinct: nil),  // x32_from_f32_s_sat
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 981, shapeCount: 2, distinct: nil),  // x32_from_f32_u
+    VerifierRow(flags: [.extended, .pure], firstShape: 983, shapeCount: 2, distinct: nil),  // x32_from_f32_u_sat
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 985, shapeCount: 2, distinct: nil),  // x32_from_f64_s
+    VerifierRow(flags: [.extended, .pure], firstShape: 987, shapeCount: 2, distinct: nil),  // x32_from_f64_s_sat
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 989, shapeCount: 2, distinct: nil),  // x32_from_f64_u
+    VerifierRow(flags: [.extended, .pure], firstShape: 991, shapeCount: 2, distinct: nil),  // x32_from_f64_u_sat
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 993, shapeCount: 2, distinct: nil),  // x64_from_f32_s
+    VerifierRow(flags: [.extended, .pure], firstShape: 995, shapeCount: 2, distinct: nil),  // x64_from_f32_s_sat
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 997, shapeCount: 2, distinct: nil),  // x64_from_f32_u
+    VerifierRow(flags: [.extended, .pure], firstShape: 999, shapeCount: 2, distinct: nil),  // x64_from_f32_u_sat
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 1001, shapeCount: 2, distinct: nil),  // x64_from_f64_s
+    VerifierRow(flags: [.extended, .pure], firstShape: 1003, shapeCount: 2, distinct: nil),  // x64_from_f64_s_sat
+    VerifierRow(flags: [.mayStop, .extended], firstShape: 1005, shapeCount: 2, distinct: nil),  // x64_from_f64_u
+    VerifierRow(flags: [.extended, .pure], firstShape: 1007, shapeCount: 2, distinct: nil),  // x64_from_f64_u_sat
+    VerifierRow(flags: [.extended, .pure], firstShape: 1009, shapeCount: 2, distinct: nil),  // f32_from_x32_s
+    VerifierRow(flags: [.extended, .pure], firstShape: 1011, shapeCount: 2, distinct: nil),  // f32_from_x32_u
+    VerifierRow(flags: [.extended, .pure], firstShape: 1013, shapeCount: 2, distinct: nil),  // f32_from_x64_s
+    VerifierRow(flags: [.extended, .pure], firstShape: 1015, shapeCount: 2, distinct: nil),  // f32_from_x64_u
+    VerifierRow(flags: [.extended, .pure], firstShape: 1017, shapeCount: 2, distinct: nil),  // f64_from_x32_s
+    VerifierRow(flags: [.extended, .pure], firstShape: 1019, shapeCount: 2, distinct: nil),  // f64_from_x32_u
+    VerifierRow(flags: [.extended, .pure], firstShape: 1021, shapeCount: 2, distinct: nil),  // f64_from_x64_s
+    VerifierRow(flags: [.extended, .pure], firstShape: 1023, shapeCount: 2, distinct: nil),  // f64_from_x64_u
+    VerifierRow(flags: [.extended, .pure], firstShape: 1025, shapeCount: 2, distinct: nil),  // f32_from_f64
+    VerifierRow(flags: [.extended, .pure], firstShape: 1027, shapeCount: 2, distinct: nil),  // f64_from_f32
+    VerifierRow(flags: [.memory, .extended], firstShape: 1029, shapeCount: 2, distinct: nil),  // memory_size
+    VerifierRow(flags: [.memory, .extended], firstShape: 1031, shapeCount: 3, distinct: nil),  // memory_grow
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1034, shapeCount: 4, distinct: nil),  // xload8_s32_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1038, shapeCount: 4, distinct: nil),  // xload8_u32_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1042, shapeCount: 4, distinct: nil),  // xload16_s32_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1046, shapeCount: 4, distinct: nil),  // xload16_u32_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1050, shapeCount: 4, distinct: nil),  // xload32_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1054, shapeCount: 4, distinct: nil),  // xload8_s64_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1058, shapeCount: 4, distinct: nil),  // xload8_u64_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1062, shapeCount: 4, distinct: nil),  // xload16_s64_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1066, shapeCount: 4, distinct: nil),  // xload16_u64_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1070, shapeCount: 4, distinct: nil),  // xload32_s64_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1074, shapeCount: 4, distinct: nil),  // xload32_u64_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1078, shapeCount: 4, distinct: nil),  // xload64_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1082, shapeCount: 4, distinct: nil),  // fload32_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1086, shapeCount: 4, distinct: nil),  // fload64_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1090, shapeCount: 4, distinct: nil),  // xstore8_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1094, shapeCount: 4, distinct: nil),  // xstore16_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1098, shapeCount: 4, distinct: nil),  // xstore32_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1102, shapeCount: 4, distinct: nil),  // xstore64_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1106, shapeCount: 4, distinct: nil),  // fstore32_m
+    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1110, shapeCount: 4, distinct: nil),  // fstore64_m
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1114, shapeCount: 3, distinct: nil),  // v128_const
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1117, shapeCount: 4, distinct: nil),  // vselect
+    VerifierRow(flags: [.extended, .simd], firstShape: 1121, shapeCount: 2, distinct: nil),  // vglobal_get
+    VerifierRow(flags: [.extended, .simd], firstShape: 1123, shapeCount: 2, distinct: nil),  // vglobal_set
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1125, shapeCount: 5, distinct: nil),  // i8x16_shuffle
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1130, shapeCount: 3, distinct: nil),  // v128_load
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1133, shapeCount: 3, distinct: nil),  // v128_load8x8_s
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1136, shapeCount: 3, distinct: nil),  // v128_load8x8_u
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1139, shapeCount: 3, distinct: nil),  // v128_load16x4_s
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1142, shapeCount: 3, distinct: nil),  // v128_load16x4_u
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1145, shapeCount: 3, distinct: nil),  // v128_load32x2_s
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1148, shapeCount: 3, distinct: nil),  // v128_load32x2_u
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1151, shapeCount: 3, distinct: nil),  // v128_load8_splat
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1154, shapeCount: 3, distinct: nil),  // v128_load16_splat
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1157, shapeCount: 3, distinct: nil),  // v128_load32_splat
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1160, shapeCount: 3, distinct: nil),  // v128_load64_splat
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1163, shapeCount: 3, distinct: nil),  // v128_load32_zero
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1166, shapeCount: 3, distinct: nil),  // v128_load64_zero
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1169, shapeCount: 3, distinct: nil),  // v128_store
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1172, shapeCount: 5, distinct: nil),  // v128_load8_lane
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1177, shapeCount: 5, distinct: nil),  // v128_load16_lane
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1182, shapeCount: 5, distinct: nil),  // v128_load32_lane
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1187, shapeCount: 5, distinct: nil),  // v128_load64_lane
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1192, shapeCount: 4, distinct: nil),  // v128_store8_lane
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1196, shapeCount: 4, distinct: nil),  // v128_store16_lane
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1200, shapeCount: 4, distinct: nil),  // v128_store32_lane
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1204, shapeCount: 4, distinct: nil),  // v128_store64_lane
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1208, shapeCount: 4, distinct: nil),  // v128_load_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1212, shapeCount: 4, distinct: nil),  // v128_load8x8_s_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1216, shapeCount: 4, distinct: nil),  // v128_load8x8_u_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1220, shapeCount: 4, distinct: nil),  // v128_load16x4_s_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1224, shapeCount: 4, distinct: nil),  // v128_load16x4_u_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1228, shapeCount: 4, distinct: nil),  // v128_load32x2_s_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1232, shapeCount: 4, distinct: nil),  // v128_load32x2_u_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1236, shapeCount: 4, distinct: nil),  // v128_load8_splat_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1240, shapeCount: 4, distinct: nil),  // v128_load16_splat_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1244, shapeCount: 4, distinct: nil),  // v128_load32_splat_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1248, shapeCount: 4, distinct: nil),  // v128_load64_splat_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1252, shapeCount: 4, distinct: nil),  // v128_load32_zero_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1256, shapeCount: 4, distinct: nil),  // v128_load64_zero_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1260, shapeCount: 4, distinct: nil),  // v128_store_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1264, shapeCount: 6, distinct: nil),  // v128_load8_lane_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1270, shapeCount: 6, distinct: nil),  // v128_load16_lane_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1276, shapeCount: 6, distinct: nil),  // v128_load32_lane_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1282, shapeCount: 6, distinct: nil),  // v128_load64_lane_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1288, shapeCount: 5, distinct: nil),  // v128_store8_lane_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1293, shapeCount: 5, distinct: nil),  // v128_store16_lane_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1298, shapeCount: 5, distinct: nil),  // v128_store32_lane_m
+    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1303, shapeCount: 5, distinct: nil),  // v128_store64_lane_m
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1308, shapeCount: 2, distinct: nil),  // v128_not
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1310, shapeCount: 3, distinct: nil),  // v128_and
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1313, shapeCount: 3, distinct: nil),  // v128_andnot
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1316, shapeCount: 3, distinct: nil),  // v128_or
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1319, shapeCount: 3, distinct: nil),  // v128_xor
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1322, shapeCount: 4, distinct: nil),  // v128_bitselect
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1326, shapeCount: 2, distinct: nil),  // v128_any_true
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1328, shapeCount: 3, distinct: nil),  // i8x16_swizzle
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1331, shapeCount: 2, distinct: nil),  // i8x16_splat
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1333, shapeCount: 3, distinct: nil),  // i8x16_extract_lane_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1336, shapeCount: 3, distinct: nil),  // i8x16_extract_lane_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1339, shapeCount: 4, distinct: nil),  // i8x16_replace_lane
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1343, shapeCount: 2, distinct: nil),  // i16x8_splat
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1345, shapeCount: 3, distinct: nil),  // i16x8_extract_lane_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1348, shapeCount: 3, distinct: nil),  // i16x8_extract_lane_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1351, shapeCount: 4, distinct: nil),  // i16x8_replace_lane
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1355, shapeCount: 2, distinct: nil),  // i32x4_splat
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1357, shapeCount: 3, distinct: nil),  // i32x4_extract_lane
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1360, shapeCount: 4, distinct: nil),  // i32x4_replace_lane
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1364, shapeCount: 2, distinct: nil),  // i64x2_splat
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1366, shapeCount: 3, distinct: nil),  // i64x2_extract_lane
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1369, shapeCount: 4, distinct: nil),  // i64x2_replace_lane
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1373, shapeCount: 2, distinct: nil),  // f32x4_splat
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1375, shapeCount: 3, distinct: nil),  // f32x4_extract_lane
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1378, shapeCount: 4, distinct: nil),  // f32x4_replace_lane
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1382, shapeCount: 2, distinct: nil),  // f64x2_splat
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1384, shapeCount: 3, distinct: nil),  // f64x2_extract_lane
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1387, shapeCount: 4, distinct: nil),  // f64x2_replace_lane
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1391, shapeCount: 3, distinct: nil),  // i8x16_eq
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1394, shapeCount: 3, distinct: nil),  // i8x16_ne
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1397, shapeCount: 3, distinct: nil),  // i8x16_lt_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1400, shapeCount: 3, distinct: nil),  // i8x16_lt_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1403, shapeCount: 3, distinct: nil),  // i8x16_gt_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1406, shapeCount: 3, distinct: nil),  // i8x16_gt_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1409, shapeCount: 3, distinct: nil),  // i8x16_le_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1412, shapeCount: 3, distinct: nil),  // i8x16_le_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1415, shapeCount: 3, distinct: nil),  // i8x16_ge_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1418, shapeCount: 3, distinct: nil),  // i8x16_ge_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1421, shapeCount: 3, distinct: nil),  // i16x8_eq
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1424, shapeCount: 3, distinct: nil),  // i16x8_ne
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1427, shapeCount: 3, distinct: nil),  // i16x8_lt_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1430, shapeCount: 3, distinct: nil),  // i16x8_lt_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1433, shapeCount: 3, distinct: nil),  // i16x8_gt_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1436, shapeCount: 3, distinct: nil),  // i16x8_gt_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1439, shapeCount: 3, distinct: nil),  // i16x8_le_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1442, shapeCount: 3, distinct: nil),  // i16x8_le_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1445, shapeCount: 3, distinct: nil),  // i16x8_ge_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1448, shapeCount: 3, distinct: nil),  // i16x8_ge_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1451, shapeCount: 3, distinct: nil),  // i32x4_eq
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1454, shapeCount: 3, distinct: nil),  // i32x4_ne
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1457, shapeCount: 3, distinct: nil),  // i32x4_lt_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1460, shapeCount: 3, distinct: nil),  // i32x4_lt_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1463, shapeCount: 3, distinct: nil),  // i32x4_gt_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1466, shapeCount: 3, distinct: nil),  // i32x4_gt_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1469, shapeCount: 3, distinct: nil),  // i32x4_le_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1472, shapeCount: 3, distinct: nil),  // i32x4_le_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1475, shapeCount: 3, distinct: nil),  // i32x4_ge_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1478, shapeCount: 3, distinct: nil),  // i32x4_ge_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1481, shapeCount: 3, distinct: nil),  // i64x2_eq
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1484, shapeCount: 3, distinct: nil),  // i64x2_ne
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1487, shapeCount: 3, distinct: nil),  // i64x2_lt_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1490, shapeCount: 3, distinct: nil),  // i64x2_gt_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1493, shapeCount: 3, distinct: nil),  // i64x2_le_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1496, shapeCount: 3, distinct: nil),  // i64x2_ge_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1499, shapeCount: 3, distinct: nil),  // f32x4_eq
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1502, shapeCount: 3, distinct: nil),  // f32x4_ne
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1505, shapeCount: 3, distinct: nil),  // f32x4_lt
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1508, shapeCount: 3, distinct: nil),  // f32x4_gt
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1511, shapeCount: 3, distinct: nil),  // f32x4_le
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1514, shapeCount: 3, distinct: nil),  // f32x4_ge
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1517, shapeCount: 3, distinct: nil),  // f64x2_eq
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1520, shapeCount: 3, distinct: nil),  // f64x2_ne
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1523, shapeCount: 3, distinct: nil),  // f64x2_lt
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1526, shapeCount: 3, distinct: nil),  // f64x2_gt
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1529, shapeCount: 3, distinct: nil),  // f64x2_le
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1532, shapeCount: 3, distinct: nil),  // f64x2_ge
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1535, shapeCount: 2, distinct: nil),  // i8x16_abs
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1537, shapeCount: 2, distinct: nil),  // i8x16_neg
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1539, shapeCount: 2, distinct: nil),  // i8x16_all_true
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1541, shapeCount: 2, distinct: nil),  // i8x16_bitmask
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1543, shapeCount: 3, distinct: nil),  // i8x16_shl
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1546, shapeCount: 3, distinct: nil),  // i8x16_shr_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1549, shapeCount: 3, distinct: nil),  // i8x16_shr_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1552, shapeCount: 3, distinct: nil),  // i8x16_add
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1555, shapeCount: 3, distinct: nil),  // i8x16_sub
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1558, shapeCount: 3, distinct: nil),  // i8x16_min_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1561, shapeCount: 3, distinct: nil),  // i8x16_min_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1564, shapeCount: 3, distinct: nil),  // i8x16_max_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1567, shapeCount: 3, distinct: nil),  // i8x16_max_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1570, shapeCount: 3, distinct: nil),  // i8x16_add_sat_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1573, shapeCount: 3, distinct: nil),  // i8x16_add_sat_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1576, shapeCount: 3, distinct: nil),  // i8x16_sub_sat_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1579, shapeCount: 3, distinct: nil),  // i8x16_sub_sat_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1582, shapeCount: 3, distinct: nil),  // i8x16_avgr_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1585, shapeCount: 2, distinct: nil),  // i16x8_abs
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1587, shapeCount: 2, distinct: nil),  // i16x8_neg
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1589, shapeCount: 2, distinct: nil),  // i16x8_all_true
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1591, shapeCount: 2, distinct: nil),  // i16x8_bitmask
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1593, shapeCount: 3, distinct: nil),  // i16x8_shl
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1596, shapeCount: 3, distinct: nil),  // i16x8_shr_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1599, shapeCount: 3, distinct: nil),  // i16x8_shr_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1602, shapeCount: 3, distinct: nil),  // i16x8_add
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1605, shapeCount: 3, distinct: nil),  // i16x8_sub
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1608, shapeCount: 3, distinct: nil),  // i16x8_mul
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1611, shapeCount: 3, distinct: nil),  // i16x8_min_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1614, shapeCount: 3, distinct: nil),  // i16x8_min_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1617, shapeCount: 3, distinct: nil),  // i16x8_max_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1620, shapeCount: 3, distinct: nil),  // i16x8_max_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1623, shapeCount: 3, distinct: nil),  // i16x8_add_sat_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1626, shapeCount: 3, distinct: nil),  // i16x8_add_sat_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1629, shapeCount: 3, distinct: nil),  // i16x8_sub_sat_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1632, shapeCount: 3, distinct: nil),  // i16x8_sub_sat_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1635, shapeCount: 3, distinct: nil),  // i16x8_avgr_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1638, shapeCount: 2, distinct: nil),  // i32x4_abs
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1640, shapeCount: 2, distinct: nil),  // i32x4_neg
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1642, shapeCount: 2, distinct: nil),  // i32x4_all_true
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1644, shapeCount: 2, distinct: nil),  // i32x4_bitmask
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1646, shapeCount: 3, distinct: nil),  // i32x4_shl
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1649, shapeCount: 3, distinct: nil),  // i32x4_shr_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1652, shapeCount: 3, distinct: nil),  // i32x4_shr_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1655, shapeCount: 3, distinct: nil),  // i32x4_add
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1658, shapeCount: 3, distinct: nil),  // i32x4_sub
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1661, shapeCount: 3, distinct: nil),  // i32x4_mul
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1664, shapeCount: 3, distinct: nil),  // i32x4_min_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1667, shapeCount: 3, distinct: nil),  // i32x4_min_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1670, shapeCount: 3, distinct: nil),  // i32x4_max_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1673, shapeCount: 3, distinct: nil),  // i32x4_max_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1676, shapeCount: 2, distinct: nil),  // i64x2_abs
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1678, shapeCount: 2, distinct: nil),  // i64x2_neg
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1680, shapeCount: 2, distinct: nil),  // i64x2_all_true
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1682, shapeCount: 2, distinct: nil),  // i64x2_bitmask
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1684, shapeCount: 3, distinct: nil),  // i64x2_shl
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1687, shapeCount: 3, distinct: nil),  // i64x2_shr_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1690, shapeCount: 3, distinct: nil),  // i64x2_shr_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1693, shapeCount: 3, distinct: nil),  // i64x2_add
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1696, shapeCount: 3, distinct: nil),  // i64x2_sub
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1699, shapeCount: 3, distinct: nil),  // i64x2_mul
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1702, shapeCount: 2, distinct: nil),  // i8x16_popcnt
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1704, shapeCount: 3, distinct: nil),  // i8x16_narrow_i16x8_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1707, shapeCount: 3, distinct: nil),  // i8x16_narrow_i16x8_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1710, shapeCount: 3, distinct: nil),  // i16x8_narrow_i32x4_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1713, shapeCount: 3, distinct: nil),  // i16x8_narrow_i32x4_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1716, shapeCount: 2, distinct: nil),  // i16x8_extend_low_i8x16_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1718, shapeCount: 3, distinct: nil),  // i16x8_extmul_low_i8x16_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1721, shapeCount: 2, distinct: nil),  // i16x8_extend_low_i8x16_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1723, shapeCount: 3, distinct: nil),  // i16x8_extmul_low_i8x16_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1726, shapeCount: 2, distinct: nil),  // i16x8_extend_high_i8x16_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1728, shapeCount: 3, distinct: nil),  // i16x8_extmul_high_i8x16_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1731, shapeCount: 2, distinct: nil),  // i16x8_extend_high_i8x16_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1733, shapeCount: 3, distinct: nil),  // i16x8_extmul_high_i8x16_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1736, shapeCount: 2, distinct: nil),  // i32x4_extend_low_i16x8_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1738, shapeCount: 3, distinct: nil),  // i32x4_extmul_low_i16x8_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1741, shapeCount: 2, distinct: nil),  // i32x4_extend_low_i16x8_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1743, shapeCount: 3, distinct: nil),  // i32x4_extmul_low_i16x8_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1746, shapeCount: 2, distinct: nil),  // i32x4_extend_high_i16x8_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1748, shapeCount: 3, distinct: nil),  // i32x4_extmul_high_i16x8_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1751, shapeCount: 2, distinct: nil),  // i32x4_extend_high_i16x8_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1753, shapeCount: 3, distinct: nil),  // i32x4_extmul_high_i16x8_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1756, shapeCount: 2, distinct: nil),  // i64x2_extend_low_i32x4_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1758, shapeCount: 3, distinct: nil),  // i64x2_extmul_low_i32x4_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1761, shapeCount: 2, distinct: nil),  // i64x2_extend_low_i32x4_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1763, shapeCount: 3, distinct: nil),  // i64x2_extmul_low_i32x4_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1766, shapeCount: 2, distinct: nil),  // i64x2_extend_high_i32x4_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1768, shapeCount: 3, distinct: nil),  // i64x2_extmul_high_i32x4_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1771, shapeCount: 2, distinct: nil),  // i64x2_extend_high_i32x4_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1773, shapeCount: 3, distinct: nil),  // i64x2_extmul_high_i32x4_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1776, shapeCount: 2, distinct: nil),  // i16x8_extadd_pairwise_i8x16_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1778, shapeCount: 2, distinct: nil),  // i16x8_extadd_pairwise_i8x16_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1780, shapeCount: 2, distinct: nil),  // i32x4_extadd_pairwise_i16x8_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1782, shapeCount: 2, distinct: nil),  // i32x4_extadd_pairwise_i16x8_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1784, shapeCount: 3, distinct: nil),  // i16x8_q15mulr_sat_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1787, shapeCount: 3, distinct: nil),  // i32x4_dot_i16x8_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1790, shapeCount: 2, distinct: nil),  // f32x4_ceil
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1792, shapeCount: 2, distinct: nil),  // f32x4_floor
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1794, shapeCount: 2, distinct: nil),  // f32x4_trunc
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1796, shapeCount: 2, distinct: nil),  // f32x4_nearest
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1798, shapeCount: 2, distinct: nil),  // f32x4_abs
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1800, shapeCount: 2, distinct: nil),  // f32x4_neg
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1802, shapeCount: 2, distinct: nil),  // f32x4_sqrt
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1804, shapeCount: 3, distinct: nil),  // f32x4_add
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1807, shapeCount: 3, distinct: nil),  // f32x4_sub
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1810, shapeCount: 3, distinct: nil),  // f32x4_mul
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1813, shapeCount: 3, distinct: nil),  // f32x4_div
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1816, shapeCount: 3, distinct: nil),  // f32x4_min
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1819, shapeCount: 3, distinct: nil),  // f32x4_max
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1822, shapeCount: 3, distinct: nil),  // f32x4_pmin
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1825, shapeCount: 3, distinct: nil),  // f32x4_pmax
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1828, shapeCount: 2, distinct: nil),  // f64x2_ceil
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1830, shapeCount: 2, distinct: nil),  // f64x2_floor
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1832, shapeCount: 2, distinct: nil),  // f64x2_trunc
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1834, shapeCount: 2, distinct: nil),  // f64x2_nearest
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1836, shapeCount: 2, distinct: nil),  // f64x2_abs
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1838, shapeCount: 2, distinct: nil),  // f64x2_neg
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1840, shapeCount: 2, distinct: nil),  // f64x2_sqrt
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1842, shapeCount: 3, distinct: nil),  // f64x2_add
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1845, shapeCount: 3, distinct: nil),  // f64x2_sub
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1848, shapeCount: 3, distinct: nil),  // f64x2_mul
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1851, shapeCount: 3, distinct: nil),  // f64x2_div
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1854, shapeCount: 3, distinct: nil),  // f64x2_min
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1857, shapeCount: 3, distinct: nil),  // f64x2_max
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1860, shapeCount: 3, distinct: nil),  // f64x2_pmin
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1863, shapeCount: 3, distinct: nil),  // f64x2_pmax
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1866, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f32x4_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1868, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f32x4_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1870, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f64x2_s_zero
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1872, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f64x2_u_zero
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1874, shapeCount: 2, distinct: nil),  // f32x4_convert_i32x4_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1876, shapeCount: 2, distinct: nil),  // f32x4_convert_i32x4_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1878, shapeCount: 2, distinct: nil),  // f64x2_convert_low_i32x4_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1880, shapeCount: 2, distinct: nil),  // f64x2_convert_low_i32x4_u
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1882, shapeCount: 2, distinct: nil),  // f32x4_demote_f64x2_zero
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1884, shapeCount: 2, distinct: nil),  // f64x2_promote_low_f32x4
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1886, shapeCount: 4, distinct: nil),  // f32x4_relaxed_madd
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1890, shapeCount: 4, distinct: nil),  // f32x4_relaxed_nmadd
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1894, shapeCount: 4, distinct: nil),  // f64x2_relaxed_madd
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1898, shapeCount: 4, distinct: nil),  // f64x2_relaxed_nmadd
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1902, shapeCount: 3, distinct: nil),  // i16x8_relaxed_dot_i8x16_i7x16_s
+    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1905, shapeCount: 4, distinct: nil),  // i32x4_relaxed_dot_i8x16_i7x16_add_s
+    VerifierRow(flags: [.branch, .terminator, .call, .extended, .tailCall], firstShape: 1909, shapeCount: 3, distinct: nil),  // return_call
+    VerifierRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1912, shapeCount: 5, distinct: nil),  // return_call_indirect
+    VerifierRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1917, shapeCount: 3, distinct: nil),  // return_call_ref
+    VerifierRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1920, shapeCount: 3, distinct: nil),  // return_call_host
+    VerifierRow(flags: [.mayStop, .terminator, .extended], firstShape: 1923, shapeCount: 3, distinct: nil),  // throw_exception
+    VerifierRow(flags: [.mayStop, .terminator, .extended], firstShape: 1926, shapeCount: 1, distinct: nil),  // throw_ref
+    VerifierRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1927, shapeCount: 3, distinct: nil),  // return_call_func
+    VerifierRow(flags: [.mayStop, .terminator, .extended], firstShape: 1930, shapeCount: 1, distinct: nil),  // lazy_entry
+]
 
-extension ExtendedOpcode {
-    /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.
-    public static let operandShapes: [[OperandShape]] = [
-        [.x, .x, .pcrel],  // br_if_xeq64
-        [.x, .x, .pcrel],  // br_if_xne64
-        [.x, .x, .pcrel],  // br_if_xslt64
-        [.x, .x, .pcrel],  // br_if_xsle64
-        [.x, .x, .pcrel],  // br_if_xult64
-        [.x, .x, .pcrel],  // br_if_xule64
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xeq64_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xne64_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xslt64_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsle64_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsgt64_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xsge64_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xult64_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xule64_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xugt64_i32
-        [.x, .immediate(bytes: 4), .pcrel],  // br_if_xuge64_i32
-        [.x, .calleeFrame],  // call_ref
-        [.v, .v],  // vmov
-        [.x, .index(.global)],  // global_get
-        [.index(.global), .x],  // global_set
-        [.x, .index(.function)],  // ref_func
-        [.x, .index(.table), .x],  // table_get
-        [.index(.table), .x, .x],  // table_set
-        [.x, .index(.table)],  // table_size
-        [.x, .index(.table), .x, .x],  // table_grow
-        [.index(.table), .x, .x, .x],  // table_fill
-        [.index(.table), .index(.table), .x, .x, .x],  // table_copy
-        [.index(.table), .index(.elementSegment), .x, .x, .x],  // table_init
-        [.index(.elementSegment)],  // elem_drop
-        [.x, .x, .x],  // memory_fill
-        [.x, .x, .x],  // memory_copy
-        [.index(.dataSegment), .x, .x, .x],  // memory_init
-        [.index(.memory), .x, .x, .x],  // memory_fill_m
-        [.index(.memory), .index(.memory), .x, .x, .x],  // memory_copy_m
-        [.index(.memory), .index(.dataSegment), .x, .x, .x],  // memory_init_m
-        [.index(.dataSegment)],  // data_drop
-        [.x, .x],  // xclz32
-        [.x, .x],  // xctz32
-        [.x, .x],  // xpopcnt32
-        [.x, .x],  // xclz64
-        [.x, .x],  // xctz64
-        [.x, .x],  // xpopcnt64
-        [.x, .x, .immediate(bytes: 4)],  // xeq64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xne64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xslt64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xsle64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xsgt64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xsge64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xult64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xule64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xugt64_i32
-        [.x, .x, .immediate(bytes: 4)],  // xuge64_i32
-        [.x, .x],  // xsext8_32
-        [.x, .x],  // xsext16_32
-        [.x, .x],  // xsext8_64
-        [.x, .x],  // xsext16_64
-        [.f, .f, .f],  // fcopysign32
-        [.f, .f],  // fceil32
-        [.f, .f],  // ffloor32
-        [.f, .f],  // ftrunc32
-        [.f, .f],  // fnearest32
-        [.f, .f, .f],  // fcopysign64
-        [.f, .f],  // fceil64
-        [.f, .f],  // ffloor64
-        [.f, .f],  // ftrunc64
-        [.f, .f],  // fnearest64
-        [.x, .f],  // x32_from_f32_s
-        [.x, .f],  // x32_from_f32_s_sat
-        [.x, .f],  // x32_from_f32_u
-        [.x, .f],  // x32_from_f32_u_sat
-        [.x, .f],  // x32_from_f64_s
-        [.x, .f],  // x32_from_f64_s_sat
-        [.x, .f],  // x32_from_f64_u
-        [.x, .f],  // x32_from_f64_u_sat
-        [.x, .f],  // x64_from_f32_s
-        [.x, .f],  // x64_from_f32_s_sat
-        [.x, .f],  // x64_from_f32_u
-        [.x, .f],  // x64_from_f32_u_sat
-        [.x, .f],  // x64_from_f64_s
-        [.x, .f],  // x64_from_f64_s_sat
-        [.x, .f],  // x64_from_f64_u
-        [.x, .f],  // x64_from_f64_u_sat
-        [.f, .x],  // f32_from_x32_s
-        [.f, .x],  // f32_from_x32_u
-        [.f, .x],  // f32_from_x64_s
-        [.f, .x],  // f32_from_x64_u
-        [.f, .x],  // f64_from_x32_s
-        [.f, .x],  // f64_from_x32_u
-        [.f, .x],  // f64_from_x64_s
-        [.f, .x],  // f64_from_x64_u
-        [.f, .f],  // f32_from_f64
-        [.f, .f],  // f64_from_f32
-        [.x, .index(.memory)],  // memory_size
-        [.x, .x, .index(.memory)],  // memory_grow
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload8_s32_m
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload8_u32_m
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload16_s32_m
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload16_u32_m
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload32_m
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload8_s64_m
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload8_u64_m
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload16_s64_m
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload16_u64_m
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload32_s64_m
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload32_u64_m
-        [.x, .x, .immediate(bytes: 8), .index(.memory)],  // xload64_m
-        [.f, .x, .immediate(bytes: 8), .index(.memory)],  // fload32_m
-        [.f, .x, .immediate(bytes: 8), .index(.memory)],  // fload64_m
-        [.x, .immediate(bytes: 8), .x, .index(.memory)],  // xstore8_m
-        [.x, .immediate(bytes: 8), .x, .index(.memory)],  // xstore16_m
-        [.x, .immediate(bytes: 8), .x, .index(.memory)],  // xstore32_m
-        [.x, .immediate(bytes: 8), .x, .index(.memory)],  // xstore64_m
-        [.x, .immediate(bytes: 8), .f, .index(.memory)],  // fstore32_m
-        [.x, .immediate(bytes: 8), .f, .index(.memory)],  // fstore64_m
-        [.v, .immediate(bytes: 8), .immediate(bytes: 8)],  // v128_const
-        [.v, .x, .v, .v],  // vselect
-        [.v, .index(.global)],  // vglobal_get
-        [.index(.global), .v],  // vglobal_set
-        [.v, .v, .v, .immediate(bytes: 8), .immediate(bytes: 8)],  // i8x16_shuffle
-        [.v, .x, .immediate(bytes: 4)],  // v128_load
-        [.v, .x, .immediate(bytes: 4)],  // v128_load8x8_s
-        [.v, .x, .immediate(bytes: 4)],  // v128_load8x8_u
-        [.v, .x, .immediate(bytes: 4)],  // v128_load16x4_s
-        [.v, .x, .immediate(bytes: 4)],  // v128_load16x4_u
-        [.v, .x, .immediate(bytes: 4)],  // v128_load32x2_s
-        [.v, .x, .immediate(bytes: 4)],  // v128_load32x2_u
-        [.v, .x, .immediate(bytes: 4)],  // v128_load8_splat
-        [.v, .x, .immediate(bytes: 4)],  // v128_load16_splat
-        [.v, .x, .immediate(bytes: 4)],  // v128_load32_splat
-        [.v, .x, .immediate(bytes: 4)],  // v128_load64_splat
-        [.v, .x, .immediate(bytes: 4)],  // v128_load32_zero
-        [.v, .x, .immediate(bytes: 4)],  // v128_load64_zero
-        [.x, .immediate(bytes: 4), .v],  // v128_store
-        [.v, .x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_load8_lane
-        [.v, .x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_load16_lane
-        [.v, .x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_load32_lane
-        [.v, .x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_load64_lane
-        [.x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_store8_lane
-        [.x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_store16_lane
-        [.x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_store32_lane
-        [.x, .immediate(bytes: 4), .v, .immediate(bytes: 1)],  // v128_store64_lane
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load8x8_s_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load8x8_u_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load16x4_s_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load16x4_u_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load32x2_s_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load32x2_u_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load8_splat_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load16_splat_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load32_splat_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load64_splat_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load32_zero_m
-        [.v, .x, .immediate(bytes: 8), .index(.memory)],  // v128_load64_zero_m
-        [.x, .immediate(bytes: 8), .v, .index(.memory)],  // v128_store_m
-        [.v, .x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_load8_lane_m
-        [.v, .x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_load16_lane_m
-        [.v, .x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_load32_lane_m
-        [.v, .x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_load64_lane_m
-        [.x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_store8_lane_m
-        [.x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_store16_lane_m
-        [.x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_store32_lane_m
-        [.x, .immediate(bytes: 8), .v, .immediate(bytes: 1), .index(.memory)],  // v128_store64_lane_m
-        [.v, .v],  // v128_not
-        [.v, .v, .v],  // v128_and
-        [.v, .v, .v],  // v128_andnot
-        [.v, .v, .v],  // v128_or
-        [.v, .v, .v],  // v128_xor
-        [.v, .v, .v, .v],  // v128_bitselect
-        [.x, .v],  // v128_any_true
-        [.v, .v, .v],  // i8x16_swizzle
-        [.v, .x],  // i8x16_splat
-        [.x, .v, .immediate(bytes: 1)],  // i8x16_extract_lane_s
-        [.x, .v, .immediate(bytes: 1)],  // i8x16_extract_lane_u
-        [.v, .v, .x, .immediate(bytes: 1)],  // i8x16_replace_lane
-        [.v, .x],  // i16x8_splat
-        [.x, .v, .immediate(bytes: 1)],  // i16x8_extract_lane_s
-        [.x, .v, .immediate(bytes: 1)],  // i16x8_extract_lane_u
-        [.v, .v, .x, .immediate(bytes: 1)],  // i16x8_replace_lane
-        [.v, .x],  // i32x4_splat
-        [.x, .v, .immediate(bytes: 1)],  // i32x4_extract_lane
-        [.v, .v, .x, .immediate(bytes: 1)],  // i32x4_replace_lane
-        [.v, .x],  // i64x2_splat
-        [.x, .v, .immediate(bytes: 1)],  // i64x2_extract_lane
-        [.v, .v, .x, .immediate(bytes: 1)],  // i64x2_replace_lane
-        [.v, .f],  // f32x4_splat
-        [.f, .v, .immediate(bytes: 1)],  // f32x4_extract_lane
-        [.v, .v, .f, .immediate(bytes: 1)],  // f32x4_replace_lane
-        [.v, .f],  // f64x2_splat
-        [.f, .v, .immediate(bytes: 1)],  // f64x2_extract_lane
-        [.v, .v, .f, .immediate(bytes: 1)],  // f64x2_replace_lane
-        [.v, .v, .v],  // i8x16_eq
-        [.v, .v, .v],  // i8x16_ne
-        [.v, .v, .v],  // i8x16_lt_s
-        [.v, .v, .v],  // i8x16_lt_u
-        [.v, .v, .v],  // i8x16_gt_s
-        [.v, .v, .v],  // i8x16_gt_u
-        [.v, .v, .v],  // i8x16_le_s
-        [.v, .v, .v],  // i8x16_le_u
-        [.v, .v, .v],  // i8x16_ge_s
-        [.v, .v, .v],  // i8x16_ge_u
-        [.v, .v, .v],  // i16x8_eq
-        [.v, .v, .v],  // i16x8_ne
-        [.v, .v, .v],  // i16x8_lt_s
-        [.v, .v, .v],  // i16x8_lt_u
-        [.v, .v, .v],  // i16x8_gt_s
-        [.v, .v, .v],  // i16x8_gt_u
-        [.v, .v, .v],  // i16x8_le_s
-        [.v, .v, .v],  // i16x8_le_u
-        [.v, .v, .v],  // i16x8_ge_s
-        [.v, .v, .v],  // i16x8_ge_u
-        [.v, .v, .v],  // i32x4_eq
-        [.v, .v, .v],  // i32x4_ne
-        [.v, .v, .v],  // i32x4_lt_s
-        [.v, .v, .v],  // i32x4_lt_u
-        [.v, .v, .v],  // i32x4_gt_s
-        [.v, .v, .v],  // i32x4_gt_u
-        [.v, .v, .v],  // i32x4_le_s
-        [.v, .v, .v],  // i32x4_le_u
-        [.v, .v, .v],  // i32x4_ge_s
-        [.v, .v, .v],  // i32x4_ge_u
-        [.v, .v, .v],  // i64x2_eq
-        [.v, .v, .v],  // i64x2_ne
-        [.v, .v, .v],  // i64x2_lt_s
-        [.v, .v, .v],  // i64x2_gt_s
-        [.v, .v, .v],  // i64x2_le_s
-        [.v, .v, .v],  // i64x2_ge_s
-        [.v, .v, .v],  // f32x4_eq
-        [.v, .v, .v],  // f32x4_ne
-        [.v, .v, .v],  // f32x4_lt
-        [.v, .v, .v],  // f32x4_gt
-        [.v, .v, .v],  // f32x4_le
-        [.v, .v, .v],  // f32x4_ge
-        [.v, .v, .v],  // f64x2_eq
-        [.v, .v, .v],  // f64x2_ne
-        [.v, .v, .v],  // f64x2_lt
-        [.v, .v, .v],  // f64x2_gt
-        [.v, .v, .v],  // f64x2_le
-        [.v, .v, .v],  // f64x2_ge
-        [.v, .v],  // i8x16_abs
-        [.v, .v],  // i8x16_neg
-        [.x, .v],  // i8x16_all_true
-        [.x, .v],  // i8x16_bitmask
-        [.v, .v, .x],  // i8x16_shl
-        [.v, .v, .x],  // i8x16_shr_s
-        [.v, .v, .x],  // i8x16_shr_u
-        [.v, .v, .v],  // i8x16_add
-        [.v, .v, .v],  // i8x16_sub
-        [.v, .v, .v],  // i8x16_min_s
-        [.v, .v, .v],  // i8x16_min_u
-        [.v, .v, .v],  // i8x16_max_s
-        [.v, .v, .v],  // i8x16_max_u
-        [.v, .v, .v],  // i8x16_add_sat_s
-        [.v, .v, .v],  // i8x16_add_sat_u
-        [.v, .v, .v],  // i8x16_sub_sat_s
-        [.v, .v, .v],  // i8x16_sub_sat_u
-        [.v, .v, .v],  // i8x16_avgr_u
-        [.v, .v],  // i16x8_abs
-        [.v, .v],  // i16x8_neg
-        [.x, .v],  // i16x8_all_true
-        [.x, .v],  // i16x8_bitmask
-        [.v, .v, .x],  // i16x8_shl
-        [.v, .v, .x],  // i16x8_shr_s
-        [.v, .v, .x],  // i16x8_shr_u
-        [.v, .v, .v],  // i16x8_add
-        [.v, .v, .v],  // i16x8_sub
-        [.v, .v, .v],  // i16x8_mul
-        [.v, .v, .v],  // i16x8_min_s
-        [.v, .v, .v],  // i16x8_min_u
-        [.v, .v, .v],  // i16x8_max_s
-        [.v, .v, .v],  // i16x8_max_u
-        [.v, .v, .v],  // i16x8_add_sat_s
-        [.v, .v, .v],  // i16x8_add_sat_u
-        [.v, .v, .v],  // i16x8_sub_sat_s
-        [.v, .v, .v],  // i16x8_sub_sat_u
-        [.v, .v, .v],  // i16x8_avgr_u
-        [.v, .v],  // i32x4_abs
-        [.v, .v],  // i32x4_neg
-        [.x, .v],  // i32x4_all_true
-        [.x, .v],  // i32x4_bitmask
-        [.v, .v, .x],  // i32x4_shl
-        [.v, .v, .x],  // i32x4_shr_s
-        [.v, .v, .x],  // i32x4_shr_u
-        [.v, .v, .v],  // i32x4_add
-        [.v, .v, .v],  // i32x4_sub
-        [.v, .v, .v],  // i32x4_mul
-        [.v, .v, .v],  // i32x4_min_s
-        [.v, .v, .v],  // i32x4_min_u
-        [.v, .v, .v],  // i32x4_max_s
-        [.v, .v, .v],  // i32x4_max_u
-        [.v, .v],  // i64x2_abs
-        [.v, .v],  // i64x2_neg
-        [.x, .v],  // i64x2_all_true
-        [.x, .v],  // i64x2_bitmask
-        [.v, .v, .x],  // i64x2_shl
-        [.v, .v, .x],  // i64x2_shr_s
-        [.v, .v, .x],  // i64x2_shr_u
-        [.v, .v, .v],  // i64x2_add
-        [.v, .v, .v],  // i64x2_sub
-        [.v, .v, .v],  // i64x2_mul
-        [.v, .v],  // i8x16_popcnt
-        [.v, .v, .v],  // i8x16_narrow_i16x8_s
-        [.v, .v, .v],  // i8x16_narrow_i16x8_u
-        [.v, .v, .v],  // i16x8_narrow_i32x4_s
-        [.v, .v, .v],  // i16x8_narrow_i32x4_u
-        [.v, .v],  // i16x8_extend_low_i8x16_s
-        [.v, .v, .v],  // i16x8_extmul_low_i8x16_s
-        [.v, .v],  // i16x8_extend_low_i8x16_u
-        [.v, .v, .v],  // i16x8_extmul_low_i8x16_u
-        [.v, .v],  // i16x8_extend_high_i8x16_s
-        [.v, .v, .v],  // i16x8_extmul_high_i8x16_s
-        [.v, .v],  // i16x8_extend_high_i8x16_u
-        [.v, .v, .v],  // i16x8_extmul_high_i8x16_u
-        [.v, .v],  // i32x4_extend_low_i16x8_s
-        [.v, .v, .v],  // i32x4_extmul_low_i16x8_s
-        [.v, .v],  // i32x4_extend_low_i16x8_u
-        [.v, .v, .v],  // i32x4_extmul_low_i16x8_u
-        [.v, .v],  // i32x4_extend_high_i16x8_s
-        [.v, .v, .v],  // i32x4_extmul_high_i16x8_s
-        [.v, .v],  // i32x4_extend_high_i16x8_u
-        [.v, .v, .v],  // i32x4_extmul_high_i16x8_u
-        [.v, .v],  // i64x2_extend_low_i32x4_s
-        [.v, .v, .v],  // i64x2_extmul_low_i32x4_s
-        [.v, .v],  // i64x2_extend_low_i32x4_u
-        [.v, .v, .v],  // i64x2_extmul_low_i32x4_u
-        [.v, .v],  // i64x2_extend_high_i32x4_s
-        [.v, .v, .v],  // i64x2_extmul_high_i32x4_s
-        [.v, .v],  // i64x2_extend_high_i32x4_u
-        [.v, .v, .v],  // i64x2_extmul_high_i32x4_u
-        [.v, .v],  // i16x8_extadd_pairwise_i8x16_s
-        [.v, .v],  // i16x8_extadd_pairwise_i8x16_u
-        [.v, .v],  // i32x4_extadd_pairwise_i16x8_s
-        [.v, .v],  // i32x4_extadd_pairwise_i16x8_u
-        [.v, .v, .v],  // i16x8_q15mulr_sat_s
-        [.v, .v, .v],  // i32x4_dot_i16x8_s
-        [.v, .v],  // f32x4_ceil
-        [.v, .v],  // f32x4_floor
-        [.v, .v],  // f32x4_trunc
-        [.v, .v],  // f32x4_nearest
-        [.v, .v],  // f32x4_abs
-        [.v, .v],  // f32x4_neg
-        [.v, .v],  // f32x4_sqrt
-        [.v, .v, .v],  // f32x4_add
-        [.v, .v, .v],  // f32x4_sub
-        [.v, .v, .v],  // f32x4_mul
-        [.v, .v, .v],  // f32x4_div
-        [.v, .v, .v],  // f32x4_min
-        [.v, .v, .v],  // f32x4_max
-        [.v, .v, .v],  // f32x4_pmin
-        [.v, .v, .v],  // f32x4_pmax
-        [.v, .v],  // f64x2_ceil
-        [.v, .v],  // f64x2_floor
-        [.v, .v],  // f64x2_trunc
-        [.v, .v],  // f64x2_nearest
-        [.v, .v],  // f64x2_abs
-        [.v, .v],  // f64x2_neg
-        [.v, .v],  // f64x2_sqrt
-        [.v, .v, .v],  // f64x2_add
-        [.v, .v, .v],  // f64x2_sub
-        [.v, .v, .v],  // f64x2_mul
-        [.v, .v, .v],  // f64x2_div
-        [.v, .v, .v],  // f64x2_min
-        [.v, .v, .v],  // f64x2_max
-        [.v, .v, .v],  // f64x2_pmin
-        [.v, .v, .v],  // f64x2_pmax
-        [.v, .v],  // i32x4_trunc_sat_f32x4_s
-        [.v, .v],  // i32x4_trunc_sat_f32x4_u
-        [.v, .v],  // i32x4_trunc_sat_f64x2_s_zero
-        [.v, .v],  // i32x4_trunc_sat_f64x2_u_zero
-        [.v, .v],  // f32x4_convert_i32x4_s
-        [.v, .v],  // f32x4_convert_i32x4_u
-        [.v, .v],  // f64x2_convert_low_i32x4_s
-        [.v, .v],  // f64x2_convert_low_i32x4_u
-        [.v, .v],  // f32x4_demote_f64x2_zero
-        [.v, .v],  // f64x2_promote_low_f32x4
-        [.v, .v, .v, .v],  // f32x4_relaxed_madd
-        [.v, .v, .v, .v],  // f32x4_relaxed_nmadd
-        [.v, .v, .v, .v],  // f64x2_relaxed_madd
-        [.v, .v, .v, .v],  // f64x2_relaxed_nmadd
-        [.v, .v, .v],  // i16x8_relaxed_dot_i8x16_i7x16_s
-        [.v, .v, .v, .v],  // i32x4_relaxed_dot_i8x16_i7x16_add_s
-        [.pcrel, .calleeFrame, .hostSlots],  // return_call
-        [.index(.table), .index(.type), .x, .calleeFrame, .hostSlots],  // return_call_indirect
-        [.x, .calleeFrame, .hostSlots],  // return_call_ref
-        [.index(.importedFunction), .calleeFrame, .hostSlots],  // return_call_host
-        [.index(.tag), .calleeFrame, .hostSlots],  // throw_exception
-        [.x],  // throw_ref
-        [.index(.function), .calleeFrame, .hostSlots],  // return_call_func
-        [.index(.function)],  // lazy_entry
-    ]
-}
-
+/// Every op's operand shapes, one after another (`VerifierRow.firstShape`).
+public let verifierShapes: [OperandShape] = [
+    .trapCode,  // trap code
+    .pcrel,  // jump offset
+    .x,  // br_if_xnez32 cond
+    .pcrel,  // br_if_xnez32 offset
+    .x,  // br_if_xeqz32 cond
+    .pcrel,  // br_if_xeqz32 offset
+    .x,  // br_if_xnez64 cond
+    .pcrel,  // br_if_xnez64 offset
+    .x,  // br_if_xeqz64 cond
+    .pcrel,  // br_if_xeqz64 offset
+    .x,  // br_if_xeq32 a
+    .x,  // br_if_xeq32 b
+    .pcrel,  // br_if_xeq32 offset
+    .x,  // br_if_xne32 a
+    .x,  // br_if_xne32 b
+    .pcrel,  // br_if_xne32 offset
+    .x,  // br_if_xslt32 a
+    .x,  // br_if_xslt32 b
+    .pcrel,  // br_if_xslt32 offset
+    .x,  // br_if_xsle32 a
+    .x,  // br_if_xsle32 b
+    .pcrel,  // br_if_xsle32 offset
+    .x,  // br_if_xult32 a
+    .x,  // br_if_xult32 b
+    .pcrel,  // br_if_xult32 offset
+    .x,  // br_if_xule32 a
+    .x,  // br_if_xule32 b
+    .pcrel,  // br_if_xule32 offset
+    .x,  // br_if_xeq32_i32 a
+    .immediate(bytes: 4),  // br_if_xeq32_i32 imm
+    .pcrel,  // br_if_xeq32_i32 offset
+    .x,  // br_if_xne32_i32 a
+    .immediate(bytes: 4),  // br_if_xne32_i32 imm
+    .pcrel,  // br_if_xne32_i32 offset
+    .x,  // br_if_xslt32_i32 a
+    .immediate(bytes: 4),  // br_if_xslt32_i32 imm
+    .pcrel,  // br_if_xslt32_i32 offset
+    .x,  // br_if_xsle32_i32 a
+    .immediate(bytes: 4),  // br_if_xsle32_i32 imm
+    .pcrel,  // br_if_xsle32_i32 offset
+    .x,  // br_if_xsgt32_i32 a
+    .immediate(bytes: 4),  // br_if_xsgt32_i32 imm
+    .pcrel,  // br_if_xsgt32_i32 offset
+    .x,  // br_if_xsge32_i32 a
+    .immediate(bytes: 4),  // br_if_xsge32_i32 imm
+    .pcrel,  // br_if_xsge32_i32 offset
+    .x,  // br_if_xult32_i32 a
+    .immediate(bytes: 4),  // br_if_xult32_i32 imm
+    .pcrel,  // br_if_xult32_i32 offset
+    .x,  // br_if_xule32_i32 a
+    .immediate(bytes: 4),  // br_if_xule32_i32 imm
+    .pcrel,  // br_if_xule32_i32 offset
+    .x,  // br_if_xugt32_i32 a
+    .immediate(bytes: 4),  // br_if_xugt32_i32 imm
+    .pcrel,  // br_if_xugt32_i32 offset
+    .x,  // br_if_xuge32_i32 a
+    .immediate(bytes: 4),  // br_if_xuge32_i32 imm
+    .pcrel,  // br_if_xuge32_i32 offset
+    .x,  // br_table32 index
+    .branchTable,  // br_table32 targets
+    .pcrel,  // call offset
+    .calleeFrame,  // call frame
+    .index(.table),  // call_indirect table
+    .index(.type),  // call_indirect type
+    .x,  // call_indirect index
+    .calleeFrame,  // call_indirect frame
+    .index(.importedFunction),  // call_host id
+    .calleeFrame,  // call_host frame
+    .hostSlots,  // call_host slots
+    .immediate(bytes: 4),  // checkpoint cost
+    .frameSize,  // push_frame size
+    .x,  // xmov dst
+    .x,  // xmov src
+    .calleeFrame,  // xzero first
+    .hostSlots,  // xzero count
+    .x,  // xconst32 dst
+    .immediate(bytes: 4),  // xconst32 imm
+    .x,  // xconst64 dst
+    .immediate(bytes: 8),  // xconst64 imm
+    .f,  // fconst32 dst
+    .immediate(bytes: 4),  // fconst32 imm
+    .f,  // fconst64 dst
+    .immediate(bytes: 8),  // fconst64 imm
+    .x,  // xselect dst
+    .x,  // xselect cond
+    .x,  // xselect a
+    .x,  // xselect b
+    .x,  // xselect64 dst
+    .x,  // xselect64 cond
+    .x,  // xselect64 a
+    .x,  // xselect64 b
+    .x,  // xadd32 dst
+    .x,  // xadd32 src1
+    .x,  // xadd32 src2
+    .x,  // xsub32 dst
+    .x,  // xsub32 src1
+    .x,  // xsub32 src2
+    .x,  // xmul32 dst
+    .x,  // xmul32 src1
+    .x,  // xmul32 src2
+    .x,  // xand32 dst
+    .x,  // xand32 src1
+    .x,  // xand32 src2
+    .x,  // xor32 dst
+    .x,  // xor32 src1
+    .x,  // xor32 src2
+    .x,  // xxor32 dst
+    .x,  // xxor32 src1
+    .x,  // xxor32 src2
+    .x,  // xshl32 dst
+    .x,  // xshl32 src1
+    .x,  // xshl32 src2
+    .x,  // xshr32_s dst
+    .x,  // xshr32_s src1
+    .x,  // xshr32_s src2
+    .x,  // xshr32_u dst
+    .x,  // xshr32_u src1
+    .x,  // xshr32_u src2
+    .x,  // xrotl32 dst
+    .x,  // xrotl32 src1
+    .x,  // xrotl32 src2
+    .x,  // xrotr32 dst
+    .x,  // xrotr32 src1
+    .x,  // xrotr32 src2
+    .x,  // xdiv32_s dst
+    .x,  // xdiv32_s src1
+    .x,  // xdiv32_s src2
+    .x,  // xdiv32_u dst
+    .x,  // xdiv32_u src1
+    .x,  // xdiv32_u src2
+    .x,  // xrem32_s dst
+    .x,  // xrem32_s src1
+    .x,  // xrem32_s src2
+    .x,  // xrem32_u dst
+    .x,  // xrem32_u src1
+    .x,  // xrem32_u src2
+    .x,  // xeqz32 dst
+    .x,  // xeqz32 src
+    .x,  // xeq32 dst
+    .x,  // xeq32 a
+    .x,  // xeq32 b
+    .x,  // xne32 dst
+    .x,  // xne32 a
+    .x,  // xne32 b
+    .x,  // xslt32 dst
+    .x,  // xslt32 a
+    .x,  // xslt32 b
+    .x,  // xsle32 dst
+    .x,  // xsle32 a
+    .x,  // xsle32 b
+    .x,  // xult32 dst
+    .x,  // xult32 a
+    .x,  // xult32 b
+    .x,  // xule32 dst
+    .x,  // xule32 a
+    .x,  // xule32 b
+    .x,  // xadd64 dst
+    .x,  // xadd64 src1
+    .x,  // xadd64 src2
+    .x,  // xsub64 dst
+    .x,  // xsub64 src1
+    .x,  // xsub64 src2
+    .x,  // xmul64 dst
+    .x,  // xmul64 src1
+    .x,  // xmul64 src2
+    .x,  // xand64 dst
+    .x,  // xand64 src1
+    .x,  // xand64 src2
+    .x,  // xor64 dst
+    .x,  // xor64 src1
+    .x,  // xor64 src2
+    .x,  // xxor64 dst
+    .x,  // xxor64 src1
+    .x,  // xxor64 src2
+    .x,  // xshl64 dst
+    .x,  // xshl64 src1
+    .x,  // xshl64 src2
+    .x,  // xshr64_s dst
+    .x,  // xshr64_s src1
+    .x,  // xshr64_s src2
+    .x,  // xshr64_u dst
+    .x,  // xshr64_u src1
+    .x,  // xshr64_u src2
+    .x,  // xrotl64 dst
+    .x,  // xrotl64 src1
+    .x,  // xrotl64 src2
+    .x,  // xrotr64 dst
+    .x,  // xrotr64 src1
+    .x,  // xrotr64 src2
+    .x,  // xdiv64_s dst
+    .x,  // xdiv64_s src1
+    .x,  // xdiv64_s src2
+    .x,  // xdiv64_u dst
+    .x,  // xdiv64_u src1
+    .x,  // xdiv64_u src2
+    .x,  // xrem64_s dst
+    .x,  // xrem64_s src1
+    .x,  // xrem64_s src2
+    .x,  // xrem64_u dst
+    .x,  // xrem64_u src1
+    .x,  // xrem64_u src2
+    .x,  // xeqz64 dst
+    .x,  // xeqz64 src
+    .x,  // xeq64 dst
+    .x,  // xeq64 a
+    .x,  // xeq64 b
+    .x,  // xne64 dst
+    .x,  // xne64 a
+    .x,  // xne64 b
+    .x,  // xslt64 dst
+    .x,  // xslt64 a
+    .x,  // xslt64 b
+    .x,  // xsle64 dst
+    .x,  // xsle64 a
+    .x,  // xsle64 b
+    .x,  // xult64 dst
+    .x,  // xult64 a
+    .x,  // xult64 b
+    .x,  // xule64 dst
+    .x,  // xule64 a
+    .x,  // xule64 b
+    .x,  // xadd32_shl dst
+    .x,  // xadd32_shl base
+    .x,  // xadd32_shl index
+    .immediate(bytes: 1),  // xadd32_shl shift
+    .x,  // xshr32_u_and dst
+    .x,  // xshr32_u_and src
+    .immediate(bytes: 1),  // xshr32_u_and shift
+    .immediate(bytes: 4),  // xshr32_u_and mask
+    .x,  // xxor32_shl dst
+    .x,  // xxor32_shl a
+    .x,  // xxor32_shl b
+    .immediate(bytes: 1),  // xxor32_shl shift
+    .x,  // xxor32_shr_u dst
+    .x,  // xxor32_shr_u a
+    .x,  // xxor32_shr_u b
+    .immediate(bytes: 1),  // xxor32_shr_u shift
+    .x,  // xxor64_shl dst
+    .x,  // xxor64_shl a
+    .x,  // xxor64_shl b
+    .immediate(bytes: 1),  // xxor64_shl shift
+    .x,  // xxor64_shr_u dst
+    .x,  // xxor64_shr_u a
+    .x,  // xxor64_shr_u b
+    .immediate(bytes: 1),  // xxor64_shr_u shift
+    .f,  // fmul32_mul dst
+    .f,  // fmul32_mul a
+    .f,  // fmul32_mul b
+    .f,  // fmul32_mul c
+    .f,  // fmul32_add dst
+    .f,  // fmul32_add a
+    .f,  // fmul32_add b
+    .f,  // fmul32_add c
+    .f,  // fmul32_sub dst
+    .f,  // fmul32_sub a
+    .f,  // fmul32_sub b
+    .f,  // fmul32_sub c
+    .f,  // fmul32_rsub dst
+    .f,  // fmul32_rsub a
+    .f,  // fmul32_rsub b
+    .f,  // fmul32_rsub c
+    .f,  // fmul64_mul dst
+    .f,  // fmul64_mul a
+    .f,  // fmul64_mul b
+    .f,  // fmul64_mul c
+    .f,  // fmul64_add dst
+    .f,  // fmul64_add a
+    .f,  // fmul64_add b
+    .f,  // fmul64_add c
+    .f,  // fmul64_sub dst
+    .f,  // fmul64_sub a
+    .f,  // fmul64_sub b
+    .f,  // fmul64_sub c
+    .f,  // fmul64_rsub dst
+    .f,  // fmul64_rsub a
+    .f,  // fmul64_rsub b
+    .f,  // fmul64_rsub c
+    .x,  // xmul32_add_i32 dst
+    .x,  // xmul32_add_i32 src
+    .immediate(bytes: 4),  // xmul32_add_i32 mul
+    .immediate(bytes: 4),  // xmul32_add_i32 add
+    .x,  // xmul64_add_i32 dst
+    .x,  // xmul64_add_i32 src
+    .immediate(bytes: 4),  // xmul64_add_i32 mul
+    .immediate(bytes: 4),  // xmul64_add_i32 add
+    .x,  // br_xadd32_i32_nez dst
+    .x,  // br_xadd32_i32_nez a
+    .immediate(bytes: 4),  // br_xadd32_i32_nez imm
+    .pcrel,  // br_xadd32_i32_nez offset
+    .x,  // br_xadd32_i32_ne dst
+    .x,  // br_xadd32_i32_ne a
+    .immediate(bytes: 4),  // br_xadd32_i32_ne imm
+    .x,  // br_xadd32_i32_ne c
+    .pcrel,  // br_xadd32_i32_ne offset
+    .x,  // br_xadd32_i32_ne_i32 dst
+    .x,  // br_xadd32_i32_ne_i32 a
+    .immediate(bytes: 4),  // br_xadd32_i32_ne_i32 imm
+    .immediate(bytes: 4),  // br_xadd32_i32_ne_i32 limit
+    .pcrel,  // br_xadd32_i32_ne_i32 offset
+    .x,  // br_xadd32_i32_slt dst
+    .x,  // br_xadd32_i32_slt a
+    .immediate(bytes: 4),  // br_xadd32_i32_slt imm
+    .x,  // br_xadd32_i32_slt c
+    .pcrel,  // br_xadd32_i32_slt offset
+    .x,  // br_xadd32_i32_ult dst
+    .x,  // br_xadd32_i32_ult a
+    .immediate(bytes: 4),  // br_xadd32_i32_ult imm
+    .x,  // br_xadd32_i32_ult c
+    .pcrel,  // br_xadd32_i32_ult offset
+    .x,  // br_xadd32_nez dst
+    .x,  // br_xadd32_nez a
+    .x,  // br_xadd32_nez b
+    .pcrel,  // br_xadd32_nez offset
+    .x,  // br_xadd32_ne dst
+    .x,  // br_xadd32_ne a
+    .x,  // br_xadd32_ne b
+    .x,  // br_xadd32_ne c
+    .pcrel,  // br_xadd32_ne offset
+    .x,  // br_xadd32_ne_i32 dst
+    .x,  // br_xadd32_ne_i32 a
+    .x,  // br_xadd32_ne_i32 b
+    .immediate(bytes: 4),  // br_xadd32_ne_i32 limit
+    .pcrel,  // br_xadd32_ne_i32 offset
+    .x,  // br_xadd32_slt dst
+    .x,  // br_xadd32_slt a
+    .x,  // br_xadd32_slt b
+    .x,  // br_xadd32_slt c
+    .pcrel,  // br_xadd32_slt offset
+    .x,  // br_xadd32_ult dst
+    .x,  // br_xadd32_ult a
+    .x,  // br_xadd32_ult b
+    .x,  // br_xadd32_ult c
+    .pcrel,  // br_xadd32_ult offset
+    .x,  // br_xadd64_i32_nez dst
+    .x,  // br_xadd64_i32_nez a
+    .immediate(bytes: 4),  // br_xadd64_i32_nez imm
+    .pcrel,  // br_xadd64_i32_nez offset
+    .x,  // br_xadd64_i32_ne dst
+    .x,  // br_xadd64_i32_ne a
+    .immediate(bytes: 4),  // br_xadd64_i32_ne imm
+    .x,  // br_xadd64_i32_ne c
+    .pcrel,  // br_xadd64_i32_ne offset
+    .x,  // br_xadd64_i32_ne_i32 dst
+    .x,  // br_xadd64_i32_ne_i32 a
+    .immediate(bytes: 4),  // br_xadd64_i32_ne_i32 imm
+    .immediate(bytes: 4),  // br_xadd64_i32_ne_i32 limit
+    .pcrel,  // br_xadd64_i32_ne_i32 offset
+    .x,  // br_xadd64_i32_slt dst
+    .x,  // br_xadd64_i32_slt a
+    .immediate(bytes: 4),  // br_xadd64_i32_slt imm
+    .x,  // br_xadd64_i32_slt c
+    .pcrel,  // br_xadd64_i32_slt offset
+    .x,  // br_xadd64_i32_ult dst
+    .x,  // br_xadd64_i32_ult a
+    .immediate(bytes: 4),  // br_xadd64_i32_ult imm
+    .x,  // br_xadd64_i32_ult c
+    .pcrel,  // br_xadd64_i32_ult offset
+    .x,  // br_xadd64_nez dst
+    .x,  // br_xadd64_nez a
+    .x,  // br_xadd64_nez b
+    .pcrel,  // br_xadd64_nez offset
+    .x,  // br_xadd64_ne dst
+    .x,  // br_xadd64_ne a
+    .x,  // br_xadd64_ne b
+    .x,  // br_xadd64_ne c
+    .pcrel,  // br_xadd64_ne offset
+    .x,  // br_xadd64_ne_i32 dst
+    .x,  // br_xadd64_ne_i32 a
+    .x,  // br_xadd64_ne_i32 b
+    .immediate(bytes: 4),  // br_xadd64_ne_i32 limit
+    .pcrel,  // br_xadd64_ne_i32 offset
+    .x,  // br_xadd64_slt dst
+    .x,  // br_xadd64_slt a
+    .x,  // br_xadd64_slt b
+    .x,  // br_xadd64_slt c
+    .pcrel,  // br_xadd64_slt offset
+    .x,  // br_xadd64_ult dst
+    .x,  // br_xadd64_ult a
+    .x,  // br_xadd64_ult b
+    .x,  // br_xadd64_ult c
+    .pcrel,  // br_xadd64_ult offset
+    .x,  // xadd32_i32 dst
+    .x,  // xadd32_i32 src
+    .immediate(bytes: 4),  // xadd32_i32 imm
+    .x,  // xmul32_i32 dst
+    .x,  // xmul32_i32 src
+    .immediate(bytes: 4),  // xmul32_i32 imm
+    .x,  // xand32_i32 dst
+    .x,  // xand32_i32 src
+    .immediate(bytes: 4),  // xand32_i32 imm
+    .x,  // xor32_i32 dst
+    .x,  // xor32_i32 src
+    .immediate(bytes: 4),  // xor32_i32 imm
+    .x,  // xxor32_i32 dst
+    .x,  // xxor32_i32 src
+    .immediate(bytes: 4),  // xxor32_i32 imm
+    .x,  // xshl32_u8 dst
+    .x,  // xshl32_u8 src
+    .immediate(bytes: 1),  // xshl32_u8 imm
+    .x,  // xshr32_s_u8 dst
+    .x,  // xshr32_s_u8 src
+    .immediate(bytes: 1),  // xshr32_s_u8 imm
+    .x,  // xshr32_u_u8 dst
+    .x,  // xshr32_u_u8 src
+    .immediate(bytes: 1),  // xshr32_u_u8 imm
+    .x,  // xeq32_i32 dst
+    .x,  // xeq32_i32 a
+    .immediate(bytes: 4),  // xeq32_i32 imm
+    .x,  // xne32_i32 dst
+    .x,  // xne32_i32 a
+    .immediate(bytes: 4),  // xne32_i32 imm
+    .x,  // xslt32_i32 dst
+    .x,  // xslt32_i32 a
+    .immediate(bytes: 4),  // xslt32_i32 imm
+    .x,  // xsle32_i32 dst
+    .x,  // xsle32_i32 a
+    .immediate(bytes: 4),  // xsle32_i32 imm
+    .x,  // xsgt32_i32 dst
+    .x,  // xsgt32_i32 a
+    .immediate(bytes: 4),  // xsgt32_i32 imm
+    .x,  // xsge32_i32 dst
+    .x,  // xsge32_i32 a
+    .immediate(bytes: 4),  // xsge32_i32 imm
+    .x,  // xult32_i32 dst
+    .x,  // xult32_i32 a
+    .immediate(bytes: 4),  // xult32_i32 imm
+    .x,  // xule32_i32 dst
+    .x,  // xule32_i32 a
+    .immediate(bytes: 4),  // xule32_i32 imm
+    .x,  // xugt32_i32 dst
+    .x,  // xugt32_i32 a
+    .immediate(bytes: 4),  // xugt32_i32 imm
+    .x,  // xuge32_i32 dst
+    .x,  // xuge32_i32 a
+    .immediate(bytes: 4),  // xuge32_i32 imm
+    .x,  // xadd64_i32 dst
+    .x,  // xadd64_i32 src
+    .immediate(bytes: 4),  // xadd64_i32 imm
+    .x,  // xmul64_i32 dst
+    .x,  // xmul64_i32 src
+    .immediate(bytes: 4),  // xmul64_i32 imm
+    .x,  // xand64_i32 dst
+    .x,  // xand64_i32 src
+    .immediate(bytes: 4),  // xand64_i32 imm
+    .x,  // xor64_i32 dst
+    .x,  // xor64_i32 src
+    .immediate(bytes: 4),  // xor64_i32 imm
+    .x,  // xxor64_i32 dst
+    .x,  // xxor64_i32 src
+    .immediate(bytes: 4),  // xxor64_i32 imm
+    .x,  // xadd64_i64 dst
+    .x,  // xadd64_i64 src
+    .immediate(bytes: 8),  // xadd64_i64 imm
+    .x,  // xmul64_i64 dst
+    .x,  // xmul64_i64 src
+    .immediate(bytes: 8),  // xmul64_i64 imm
+    .x,  // xand64_i64 dst
+    .x,  // xand64_i64 src
+    .immediate(bytes: 8),  // xand64_i64 imm
+    .x,  // xor64_i64 dst
+    .x,  // xor64_i64 src
+    .immediate(bytes: 8),  // xor64_i64 imm
+    .x,  // xxor64_i64 dst
+    .x,  // xxor64_i64 src
+    .immediate(bytes: 8),  // xxor64_i64 imm
+    .x,  // xshl64_u8 dst
+    .x,  // xshl64_u8 src
+    .immediate(bytes: 1),  // xshl64_u8 imm
+    .x,  // xshr64_s_u8 dst
+    .x,  // xshr64_s_u8 src
+    .immediate(bytes: 1),  // xshr64_s_u8 imm
+    .x,  // xshr64_u_u8 dst
+    .x,  // xshr64_u_u8 src
+    .immediate(bytes: 1),  // xshr64_u_u8 imm
+    .x,  // xzext32_64 dst
+    .x,  // xzext32_64 src
+    .x,  // xsext32_64 dst
+    .x,  // xsext32_64 src
+    .f,  // fadd32 dst
+    .f,  // fadd32 src1
+    .f,  // fadd32 src2
+    .f,  // fsub32 dst
+    .f,  // fsub32 src1
+    .f,  // fsub32 src2
+    .f,  // fmul32 dst
+    .f,  // fmul32 src1
+    .f,  // fmul32 src2
+    .f,  // fdiv32 dst
+    .f,  // fdiv32 src1
+    .f,  // fdiv32 src2
+    .f,  // fmin32 dst
+    .f,  // fmin32 src1
+    .f,  // fmin32 src2
+    .f,  // fmax32 dst
+    .f,  // fmax32 src1
+    .f,  // fmax32 src2
+    .f,  // fabs32 dst
+    .f,  // fabs32 src
+    .f,  // fneg32 dst
+    .f,  // fneg32 src
+    .f,  // fsqrt32 dst
+    .f,  // fsqrt32 src
+    .x,  // feq32 dst
+    .f,  // feq32 a
+    .f,  // feq32 b
+    .x,  // fne32 dst
+    .f,  // fne32 a
+    .f,  // fne32 b
+    .x,  // flt32 dst
+    .f,  // flt32 a
+    .f,  // flt32 b
+    .x,  // fle32 dst
+    .f,  // fle32 a
+    .f,  // fle32 b
+    .f,  // fadd64 dst
+    .f,  // fadd64 src1
+    .f,  // fadd64 src2
+    .f,  // fsub64 dst
+    .f,  // fsub64 src1
+    .f,  // fsub64 src2
+    .f,  // fmul64 dst
+    .f,  // fmul64 src1
+    .f,  // fmul64 src2
+    .f,  // fdiv64 dst
+    .f,  // fdiv64 src1
+    .f,  // fdiv64 src2
+    .f,  // fmin64 dst
+    .f,  // fmin64 src1
+    .f,  // fmin64 src2
+    .f,  // fmax64 dst
+    .f,  // fmax64 src1
+    .f,  // fmax64 src2
+    .f,  // fabs64 dst
+    .f,  // fabs64 src
+    .f,  // fneg64 dst
+    .f,  // fneg64 src
+    .f,  // fsqrt64 dst
+    .f,  // fsqrt64 src
+    .x,  // feq64 dst
+    .f,  // feq64 a
+    .f,  // feq64 b
+    .x,  // fne64 dst
+    .f,  // fne64 a
+    .f,  // fne64 b
+    .x,  // flt64 dst
+    .f,  // flt64 a
+    .f,  // flt64 b
+    .x,  // fle64 dst
+    .f,  // fle64 a
+    .f,  // fle64 b
+    .x,  // xload8_s32 dst
+    .x,  // xload8_s32 addr
+    .immediate(bytes: 4),  // xload8_s32 offset
+    .x,  // xload8_u32 dst
+    .x,  // xload8_u32 addr
+    .immediate(bytes: 4),  // xload8_u32 offset
+    .x,  // xload16_s32 dst
+    .x,  // xload16_s32 addr
+    .immediate(bytes: 4),  // xload16_s32 offset
+    .x,  // xload16_u32 dst
+    .x,  // xload16_u32 addr
+    .immediate(bytes: 4),  // xload16_u32 offset
+    .x,  // xload32 dst
+    .x,  // xload32 addr
+    .immediate(bytes: 4),  // xload32 offset
+    .x,  // xload8_s64 dst
+    .x,  // xload8_s64 addr
+    .immediate(bytes: 4),  // xload8_s64 offset
+    .x,  // xload8_u64 dst
+    .x,  // xload8_u64 addr
+    .immediate(bytes: 4),  // xload8_u64 offset
+    .x,  // xload16_s64 dst
+    .x,  // xload16_s64 addr
+    .immediate(bytes: 4),  // xload16_s64 offset
+    .x,  // xload16_u64 dst
+    .x,  // xload16_u64 addr
+    .immediate(bytes: 4),  // xload16_u64 offset
+    .x,  // xload32_s64 dst
+    .x,  // xload32_s64 addr
+    .immediate(bytes: 4),  // xload32_s64 offset
+    .x,  // xload32_u64 dst
+    .x,  // xload32_u64 addr
+    .immediate(bytes: 4),  // xload32_u64 offset
+    .x,  // xload64 dst
+    .x,  // xload64 addr
+    .immediate(bytes: 4),  // xload64 offset
+    .f,  // fload32 dst
+    .x,  // fload32 addr
+    .immediate(bytes: 4),  // fload32 offset
+    .f,  // fload64 dst
+    .x,  // fload64 addr
+    .immediate(bytes: 4),  // fload64 offset
+    .x,  // xload32_add dst
+    .x,  // xload32_add a
+    .x,  // xload32_add b
+    .immediate(bytes: 4),  // xload32_add offset
+    .x,  // xload32_add_i32 dst
+    .x,  // xload32_add_i32 a
+    .immediate(bytes: 4),  // xload32_add_i32 imm
+    .immediate(bytes: 4),  // xload32_add_i32 offset
+    .x,  // xload8_u32_add dst
+    .x,  // xload8_u32_add a
+    .x,  // xload8_u32_add b
+    .immediate(bytes: 4),  // xload8_u32_add offset
+    .x,  // xload8_u32_add_i32 dst
+    .x,  // xload8_u32_add_i32 a
+    .immediate(bytes: 4),  // xload8_u32_add_i32 imm
+    .immediate(bytes: 4),  // xload8_u32_add_i32 offset
+    .f,  // fload32_add dst
+    .x,  // fload32_add a
+    .x,  // fload32_add b
+    .immediate(bytes: 4),  // fload32_add offset
+    .f,  // fload32_add_i32 dst
+    .x,  // fload32_add_i32 a
+    .immediate(bytes: 4),  // fload32_add_i32 imm
+    .immediate(bytes: 4),  // fload32_add_i32 offset
+    .f,  // fload64_add dst
+    .x,  // fload64_add a
+    .x,  // fload64_add b
+    .immediate(bytes: 4),  // fload64_add offset
+    .f,  // fload64_add_i32 dst
+    .x,  // fload64_add_i32 a
+    .immediate(bytes: 4),  // fload64_add_i32 imm
+    .immediate(bytes: 4),  // fload64_add_i32 offset
+    .x,  // xstore8 addr
+    .immediate(bytes: 4),  // xstore8 offset
+    .x,  // xstore8 src
+    .x,  // xstore16 addr
+    .immediate(bytes: 4),  // xstore16 offset
+    .x,  // xstore16 src
+    .x,  // xstore32 addr
+    .immediate(bytes: 4),  // xstore32 offset
+    .x,  // xstore32 src
+    .x,  // xstore64 addr
+    .immediate(bytes: 4),  // xstore64 offset
+    .x,  // xstore64 src
+    .x,  // xstore8_i32 addr
+    .immediate(bytes: 4),  // xstore8_i32 offset
+    .immediate(bytes: 4),  // xstore8_i32 imm
+    .x,  // xstore16_i32 addr
+    .immediate(bytes: 4),  // xstore16_i32 offset
+    .immediate(bytes: 4),  // xstore16_i32 imm
+    .x,  // xstore32_i32 addr
+    .immediate(bytes: 4),  // xstore32_i32 offset
+    .immediate(bytes: 4),  // xstore32_i32 imm
+    .x,  // xstore64_i32 addr
+    .immediate(bytes: 4),  // xstore64_i32 offset
+    .immediate(bytes: 4),  // xstore64_i32 imm
+    .x,  // fstore32 addr
+    .immediate(bytes: 4),  // fstore32 offset
+    .f,  // fstore32 src
+    .x,  // fstore64 addr
+    .immediate(bytes: 4),  // fstore64 offset
+    .f,  // fstore64 src
+    .f,  // fmov dst
+    .f,  // fmov src
+    .x,  // br_xmov_if_xnez32 dst
+    .x,  // br_xmov_if_xnez32 src
+    .x,  // br_xmov_if_xnez32 cond
+    .pcrel,  // br_xmov_if_xnez32 offset
+    .x,  // br_xmov_if_xne32_i32 dst
+    .x,  // br_xmov_if_xne32_i32 src
+    .x,  // br_xmov_if_xne32_i32 a
+    .immediate(bytes: 4),  // br_xmov_if_xne32_i32 imm
+    .pcrel,  // br_xmov_if_xne32_i32 offset
+    .x,  // br_xand32_i32_eq_i32 dst
+    .x,  // br_xand32_i32_eq_i32 src
+    .immediate(bytes: 4),  // br_xand32_i32_eq_i32 mask
+    .immediate(bytes: 4),  // br_xand32_i32_eq_i32 imm
+    .pcrel,  // br_xand32_i32_eq_i32 offset
+    .x,  // br_xand32_i32_ne_i32 dst
+    .x,  // br_xand32_i32_ne_i32 src
+    .immediate(bytes: 4),  // br_xand32_i32_ne_i32 mask
+    .immediate(bytes: 4),  // br_xand32_i32_ne_i32 imm
+    .pcrel,  // br_xand32_i32_ne_i32 offset
+    .x,  // br_xand32_i32_ult_i32 dst
+    .x,  // br_xand32_i32_ult_i32 src
+    .immediate(bytes: 4),  // br_xand32_i32_ult_i32 mask
+    .immediate(bytes: 4),  // br_xand32_i32_ult_i32 imm
+    .pcrel,  // br_xand32_i32_ult_i32 offset
+    .x,  // br_xand32_i32_ule_i32 dst
+    .x,  // br_xand32_i32_ule_i32 src
+    .immediate(bytes: 4),  // br_xand32_i32_ule_i32 mask
+    .immediate(bytes: 4),  // br_xand32_i32_ule_i32 imm
+    .pcrel,  // br_xand32_i32_ule_i32 offset
+    .f,  // fadd64_store dst
+    .f,  // fadd64_store a
+    .f,  // fadd64_store b
+    .x,  // fadd64_store addr
+    .immediate(bytes: 4),  // fadd64_store offset
+    .f,  // fsub64_store dst
+    .f,  // fsub64_store a
+    .f,  // fsub64_store b
+    .x,  // fsub64_store addr
+    .immediate(bytes: 4),  // fsub64_store offset
+    .x,  // br_xload32_if_xnez32 dst
+    .x,  // br_xload32_if_xnez32 addr
+    .immediate(bytes: 4),  // br_xload32_if_xnez32 offset
+    .pcrel,  // br_xload32_if_xnez32 branch
+    .x,  // br_xload32_if_xeqz32 dst
+    .x,  // br_xload32_if_xeqz32 addr
+    .immediate(bytes: 4),  // br_xload32_if_xeqz32 offset
+    .pcrel,  // br_xload32_if_xeqz32 branch
+    .x,  // br_xload8_u32_if_xnez32 dst
+    .x,  // br_xload8_u32_if_xnez32 addr
+    .immediate(bytes: 4),  // br_xload8_u32_if_xnez32 offset
+    .pcrel,  // br_xload8_u32_if_xnez32 branch
+    .x,  // br_xload8_u32_if_xeqz32 dst
+    .x,  // br_xload8_u32_if_xeqz32 addr
+    .immediate(bytes: 4),  // br_xload8_u32_if_xeqz32 offset
+    .pcrel,  // br_xload8_u32_if_xeqz32 branch
+    .x,  // xload16_s32_add dst
+    .x,  // xload16_s32_add a
+    .x,  // xload16_s32_add b
+    .immediate(bytes: 4),  // xload16_s32_add offset
+    .x,  // xload16_s32_add_i32 dst
+    .x,  // xload16_s32_add_i32 a
+    .immediate(bytes: 4),  // xload16_s32_add_i32 imm
+    .immediate(bytes: 4),  // xload16_s32_add_i32 offset
+    .x,  // xload16_u32_add dst
+    .x,  // xload16_u32_add a
+    .x,  // xload16_u32_add b
+    .immediate(bytes: 4),  // xload16_u32_add offset
+    .x,  // xload16_u32_add_i32 dst
+    .x,  // xload16_u32_add_i32 a
+    .immediate(bytes: 4),  // xload16_u32_add_i32 imm
+    .immediate(bytes: 4),  // xload16_u32_add_i32 offset
+    .x,  // br_xconst32 dst
+    .immediate(bytes: 4),  // br_xconst32 imm
+    .pcrel,  // br_xconst32 offset
+    .x,  // xadd32_i32_mem addr
+    .immediate(bytes: 4),  // xadd32_i32_mem offset
+    .immediate(bytes: 4),  // xadd32_i32_mem imm
+    .x,  // xstore8_i32_step dst
+    .immediate(bytes: 4),  // xstore8_i32_step offset
+    .immediate(bytes: 4),  // xstore8_i32_step imm
+    .x,  // xstore8_i32_step step
+    .x,  // xload32_xchg dst
+    .x,  // xload32_xchg addr
+    .immediate(bytes: 4),  // xload32_xchg offset
+    .x,  // xload32_xchg src
+    .x,  // xselect_and_i32 dst
+    .x,  // xselect_and_i32 src
+    .immediate(bytes: 4),  // xselect_and_i32 mask
+    .x,  // xselect_and_i32 a
+    .x,  // xselect_and_i32 b
+    .x,  // xselect_and_xor_i32 dst
+    .x,  // xselect_and_xor_i32 src
+    .immediate(bytes: 4),  // xselect_and_xor_i32 mask
+    .immediate(bytes: 4),  // xselect_and_xor_i32 imm
+    .x,  // xselect_and_xor_i32 b
+    .x,  // xmul32_add dst
+    .x,  // xmul32_add a
+    .x,  // xmul32_add b
+    .x,  // xmul32_add c
+    .x,  // xadd32_add dst
+    .x,  // xadd32_add a
+    .x,  // xadd32_add b
+    .x,  // xadd32_add c
+    .x,  // xmul32_add_add dst
+    .x,  // xmul32_add_add a
+    .x,  // xmul32_add_add b
+    .x,  // xmul32_add_add c
+    .x,  // xmul32_add_add d
+    .x,  // xload8_u32_via dst
+    .x,  // xload8_u32_via addr
+    .immediate(bytes: 4),  // xload8_u32_via at
+    .immediate(bytes: 4),  // xload8_u32_via offset
+    .x,  // xload16_u32_via dst
+    .x,  // xload16_u32_via addr
+    .immediate(bytes: 4),  // xload16_u32_via at
+    .immediate(bytes: 4),  // xload16_u32_via offset
+    .frameSize,  // push_frame_zero size
+    .calleeFrame,  // push_frame_zero first
+    .hostSlots,  // push_frame_zero count
+    .x,  // br_xmov dst
+    .x,  // br_xmov src
+    .pcrel,  // br_xmov offset
+    .x,  // xmov_xload32_xchg dst
+    .x,  // xmov_xload32_xchg ptr
+    .x,  // xmov_xload32_xchg src
+    .immediate(bytes: 4),  // xmov_xload32_xchg offset
+    .x,  // xmov_xload32_xchg value
+    .index(.function),  // call_func index
+    .calleeFrame,  // call_func frame
+    .x,  // xload32_shl_add_i32 dst
+    .x,  // xload32_shl_add_i32 index
+    .immediate(bytes: 1),  // xload32_shl_add_i32 shift
+    .immediate(bytes: 4),  // xload32_shl_add_i32 imm
+    .immediate(bytes: 4),  // xload32_shl_add_i32 offset
+    .x,  // xload32_add_shl dst
+    .x,  // xload32_add_shl base
+    .x,  // xload32_add_shl index
+    .immediate(bytes: 1),  // xload32_add_shl shift
+    .immediate(bytes: 4),  // xload32_add_shl offset
+    .x,  // br_if_xeq64 a
+    .x,  // br_if_xeq64 b
+    .pcrel,  // br_if_xeq64 offset
+    .x,  // br_if_xne64 a
+    .x,  // br_if_xne64 b
+    .pcrel,  // br_if_xne64 offset
+    .x,  // br_if_xslt64 a
+    .x,  // br_if_xslt64 b
+    .pcrel,  // br_if_xslt64 offset
+    .x,  // br_if_xsle64 a
+    .x,  // br_if_xsle64 b
+    .pcrel,  // br_if_xsle64 offset
+    .x,  // br_if_xult64 a
+    .x,  // br_if_xult64 b
+    .pcrel,  // br_if_xult64 offset
+    .x,  // br_if_xule64 a
+    .x,  // br_if_xule64 b
+    .pcrel,  // br_if_xule64 offset
+    .x,  // br_if_xeq64_i32 a
+    .immediate(bytes: 4),  // br_if_xeq64_i32 imm
+    .pcrel,  // br_if_xeq64_i32 offset
+    .x,  // br_if_xne64_i32 a
+    .immediate(bytes: 4),  // br_if_xne64_i32 imm
+    .pcrel,  // br_if_xne64_i32 offset
+    .x,  // br_if_xslt64_i32 a
+    .immediate(bytes: 4),  // br_if_xslt64_i32 imm
+    .pcrel,  // br_if_xslt64_i32 offset
+    .x,  // br_if_xsle64_i32 a
+    .immediate(bytes: 4),  // br_if_xsle64_i32 imm
+    .pcrel,  // br_if_xsle64_i32 offset
+    .x,  // br_if_xsgt64_i32 a
+    .immediate(bytes: 4),  // br_if_xsgt64_i32 imm
+    .pcrel,  // br_if_xsgt64_i32 offset
+    .x,  // br_if_xsge64_i32 a
+    .immediate(bytes: 4),  // br_if_xsge64_i32 imm
+    .pcrel,  // br_if_xsge64_i32 offset
+    .x,  // br_if_xult64_i32 a
+    .immediate(bytes: 4),  // br_if_xult64_i32 imm
+    .pcrel,  // br_if_xult64_i32 offset
+    .x,  // br_if_xule64_i32 a
+    .immediate(bytes: 4),  // br_if_xule64_i32 imm
+    .pcrel,  // br_if_xule64_i32 offset
+    .x,  // br_if_xugt64_i32 a
+    .immediate(bytes: 4),  // br_if_xugt64_i32 imm
+    .pcrel,  // br_if_xugt64_i32 offset
+    .x,  // br_if_xuge64_i32 a
+    .immediate(bytes: 4),  // br_if_xuge64_i32 imm
+    .pcrel,  // br_if_xuge64_i32 offset
+    .x,  // call_ref ref
+    .calleeFrame,  // call_ref frame
+    .v,  // vmov dst
+    .v,  // vmov src
+    .x,  // global_get dst
+    .index(.global),  // global_get index
+    .index(.global),  // global_set index
+    .x,  // global_set src
+    .x,  // ref_func dst
+    .index(.function),  // ref_func index
+    .x,  // table_get dst
+    .index(.table),  // table_get table
+    .x,  // table_get index
+    .index(.table),  // table_set table
+    .x,  // table_set index
+    .x,  // table_set value
+    .x,  // table_size dst
+    .index(.table),  // table_size table
+    .x,  // table_grow dst
+    .index(.table),  // table_grow table
+    .x,  // table_grow value
+    .x,  // table_grow delta
+    .index(.table),  // table_fill table
+    .x,  // table_fill start
+    .x,  // table_fill value
+    .x,  // table_fill count
+    .index(.table),  // table_copy dst_table
+    .index(.table),  // table_copy src_table
+    .x,  // table_copy dst
+    .x,  // table_copy src
+    .x,  // table_copy count
+    .index(.table),  // table_init table
+    .index(.elementSegment),  // table_init segment
+    .x,  // table_init dst
+    .x,  // table_init src
+    .x,  // table_init count
+    .index(.elementSegment),  // elem_drop segment
+    .x,  // memory_fill dst
+    .x,  // memory_fill value
+    .x,  // memory_fill count
+    .x,  // memory_copy dst
+    .x,  // memory_copy src
+    .x,  // memory_copy count
+    .index(.dataSegment),  // memory_init segment
+    .x,  // memory_init dst
+    .x,  // memory_init src
+    .x,  // memory_init count
+    .index(.memory),  // memory_fill_m memory
+    .x,  // memory_fill_m dst
+    .x,  // memory_fill_m value
+    .x,  // memory_fill_m count
+    .index(.memory),  // memory_copy_m dst_memory
+    .index(.memory),  // memory_copy_m src_memory
+    .x,  // memory_copy_m dst
+    .x,  // memory_copy_m src
+    .x,  // memory_copy_m count
+    .index(.memory),  // memory_init_m memory
+    .index(.dataSegment),  // memory_init_m segment
+    .x,  // memory_init_m dst
+    .x,  // memory_init_m src
+    .x,  // memory_init_m count
+    .index(.dataSegment),  // data_drop segment
+    .x,  // xclz32 dst
+    .x,  // xclz32 src
+    .x,  // xctz32 dst
+    .x,  // xctz32 src
+    .x,  // xpopcnt32 dst
+    .x,  // xpopcnt32 src
+    .x,  // xclz64 dst
+    .x,  // xclz64 src
+    .x,  // xctz64 dst
+    .x,  // xctz64 src
+    .x,  // xpopcnt64 dst
+    .x,  // xpopcnt64 src
+    .x,  // xeq64_i32 dst
+    .x,  // xeq64_i32 a
+    .immediate(bytes: 4),  // xeq64_i32 imm
+    .x,  // xne64_i32 dst
+    .x,  // xne64_i32 a
+    .immediate(bytes: 4),  // xne64_i32 imm
+    .x,  // xslt64_i32 dst
+    .x,  // xslt64_i32 a
+    .immediate(bytes: 4),  // xslt64_i32 imm
+    .x,  // xsle64_i32 dst
+    .x,  // xsle64_i32 a
+    .immediate(bytes: 4),  // xsle64_i32 imm
+    .x,  // xsgt64_i32 dst
+    .x,  // xsgt64_i32 a
+    .immediate(bytes: 4),  // xsgt64_i32 imm
+    .x,  // xsge64_i32 dst
+    .x,  // xsge64_i32 a
+    .immediate(bytes: 4),  // xsge64_i32 imm
+    .x,  // xult64_i32 dst
+    .x,  // xult64_i32 a
+    .immediate(bytes: 4),  // xult64_i32 imm
+    .x,  // xule64_i32 dst
+    .x,  // xule64_i32 a
+    .immediate(bytes: 4),  // xule64_i32 imm
+    .x,  // xugt64_i32 dst
+    .x,  // xugt64_i32 a
+    .immediate(bytes: 4),  // xugt64_i32 imm
+    .x,  // xuge64_i32 dst
+    .x,  // xuge64_i32 a
+    .immediate(bytes: 4),  // xuge64_i32 imm
+    .x,  // xsext8_32 dst
+    .x,  // xsext8_32 src
+    .x,  // xsext16_32 dst
+    .x,  // xsext16_32 src
+    .x,  // xsext8_64 dst
+    .x,  // xsext8_64 src
+    .x,  // xsext16_64 dst
+    .x,  // xsext16_64 src
+    .f,  // fcopysign32 dst
+    .f,  // fcopysign32 src1
+    .f,  // fcopysign32 src2
+    .f,  // fceil32 dst
+    .f,  // fceil32 src
+    .f,  // ffloor32 dst
+    .f,  // ffloor32 src
+    .f,  // ftrunc32 dst
+    .f,  // ftrunc32 src
+    .f,  // fnearest32 dst
+    .f,  // fnearest32 src
+    .f,  // fcopysign64 dst
+    .f,  // fcopysign64 src1
+    .f,  // fcopysign64 src2
+    .f,  // fceil64 dst
+    .f,  // fceil64 src
+    .f,  // ffloor64 dst
+    .f,  // ffloor64 src
+    .f,  // ftrunc64 dst
+    .f,  // ftrunc64 src
+    .f,  // fnearest64 dst
+    .f,  // fnearest64 src
+    .x,  // x32_from_f32_s dst
+    .f,  // x32_from_f32_s src
+    .x,  // x32_from_f32_s_sat dst
+    .f,  // x32_from_f32_s_sat src
+    .x,  // x32_from_f32_u dst
+    .f,  // x32_from_f32_u src
+    .x,  // x32_from_f32_u_sat dst
+    .f,  // x32_from_f32_u_sat src
+    .x,  // x32_from_f64_s dst
+    .f,  // x32_from_f64_s src
+    .x,  // x32_from_f64_s_sat dst
+    .f,  // x32_from_f64_s_sat src
+    .x,  // x32_from_f64_u dst
+    .f,  // x32_from_f64_u src
+    .x,  // x32_from_f64_u_sat dst
+    .f,  // x32_from_f64_u_sat src
+    .x,  // x64_from_f32_s dst
+    .f,  // x64_from_f32_s src
+    .x,  // x64_from_f32_s_sat dst
+    .f,  // x64_from_f32_s_sat src
+    .x,  // x64_from_f32_u dst
+    .f,  // x64_from_f32_u src
+    .x,  // x64_from_f32_u_sat dst
+    .f,  // x64_from_f32_u_sat src
+    .x,  // x64_from_f64_s dst
+    .f,  // x64_from_f64_s src
+    .x,  // x64_from_f64_s_sat dst
+    .f,  // x64_from_f64_s_sat src
+    .x,  // x64_from_f64_u dst
+    .f,  // x64_from_f64_u src
+    .x,  // x64_from_f64_u_sat dst
+    .f,  // x64_from_f64_u_sat src
+    .f,  // f32_from_x32_s dst
+    .x,  // f32_from_x32_s src
+    .f,  // f32_from_x32_u dst
+    .x,  // f32_from_x32_u src
+    .f,  // f32_from_x64_s dst
+    .x,  // f32_from_x64_s src
+    .f,  // f32_from_x64_u dst
+    .x,  // f32_from_x64_u src
+    .f,  // f64_from_x32_s dst
+    .x,  // f64_from_x32_s src
+    .f,  // f64_from_x32_u dst
+    .x,  // f64_from_x32_u src
+    .f,  // f64_from_x64_s dst
+    .x,  // f64_from_x64_s src
+    .f,  // f64_from_x64_u dst
+    .x,  // f64_from_x64_u src
+    .f,  // f32_from_f64 dst
+    .f,  // f32_from_f64 src
+    .f,  // f64_from_f32 dst
+    .f,  // f64_from_f32 src
+    .x,  // memory_size dst
+    .index(.memory),  // memory_size memory
+    .x,  // memory_grow dst
+    .x,  // memory_grow delta
+    .index(.memory),  // memory_grow memory
+    .x,  // xload8_s32_m dst
+    .x,  // xload8_s32_m addr
+    .immediate(bytes: 8),  // xload8_s32_m offset
+    .index(.memory),  // xload8_s32_m memory
+    .x,  // xload8_u32_m dst
+    .x,  // xload8_u32_m addr
+    .immediate(bytes: 8),  // xload8_u32_m offset
+    .index(.memory),  // xload8_u32_m memory
+    .x,  // xload16_s32_m dst
+    .x,  // xload16_s32_m addr
+    .immediate(bytes: 8),  // xload16_s32_m offset
+    .index(.memory),  // xload16_s32_m memory
+    .x,  // xload16_u32_m dst
+    .x,  // xload16_u32_m addr
+    .immediate(bytes: 8),  // xload16_u32_m offset
+    .index(.memory),  // xload16_u32_m memory
+    .x,  // xload32_m dst
+    .x,  // xload32_m addr
+    .immediate(bytes: 8),  // xload32_m offset
+    .index(.memory),  // xload32_m memory
+    .x,  // xload8_s64_m dst
+    .x,  // xload8_s64_m addr
+    .immediate(bytes: 8),  // xload8_s64_m offset
+    .index(.memory),  // xload8_s64_m memory
+    .x,  // xload8_u64_m dst
+    .x,  // xload8_u64_m addr
+    .immediate(bytes: 8),  // xload8_u64_m offset
+    .index(.memory),  // xload8_u64_m memory
+    .x,  // xload16_s64_m dst
+    .x,  // xload16_s64_m addr
+    .immediate(bytes: 8),  // xload16_s64_m offset
+    .index(.memory),  // xload16_s64_m memory
+    .x,  // xload16_u64_m dst
+    .x,  // xload16_u64_m addr
+    .immediate(bytes: 8),  // xload16_u64_m offset
+    .index(.memory),  // xload16_u64_m memory
+    .x,  // xload32_s64_m dst
+    .x,  // xload32_s64_m addr
+    .immediate(bytes: 8),  // xload32_s64_m offset
+    .index(.memory),  // xload32_s64_m memory
+    .x,  // xload32_u64_m dst
+    .x,  // xload32_u64_m addr
+    .immediate(bytes: 8),  // xload32_u64_m offset
+    .index(.memory),  // xload32_u64_m memory
+    .x,  // xload64_m dst
+    .x,  // xload64_m addr
+    .immediate(bytes: 8),  // xload64_m offset
+    .index(.memory),  // xload64_m memory
+    .f,  // fload32_m dst
+    .x,  // fload32_m addr
+    .immediate(bytes: 8),  // fload32_m offset
+    .index(.memory),  // fload32_m memory
+    .f,  // fload64_m dst
+    .x,  // fload64_m addr
+    .immediate(bytes: 8),  // fload64_m offset
+    .index(.memory),  // fload64_m memory
+    .x,  // xstore8_m addr
+    .immediate(bytes: 8),  // xstore8_m offset
+    .x,  // xstore8_m src
+    .index(.memory),  // xstore8_m memory
+    .x,  // xstore16_m addr
+    .immediate(bytes: 8),  // xstore16_m offset
+    .x,  // xstore16_m src
+    .index(.memory),  // xstore16_m memory
+    .x,  // xstore32_m addr
+    .immediate(bytes: 8),  // xstore32_m offset
+    .x,  // xstore32_m src
+    .index(.memory),  // xstore32_m memory
+    .x,  // xstore64_m addr
+    .immediate(bytes: 8),  // xstore64_m offset
+    .x,  // xstore64_m src
+    .index(.memory),  // xstore64_m memory
+    .x,  // fstore32_m addr
+    .immediate(bytes: 8),  // fstore32_m offset
+    .f,  // fstore32_m src
+    .index(.memory),  // fstore32_m memory
+    .x,  // fstore64_m addr
+    .immediate(bytes: 8),  // fstore64_m offset
+    .f,  // fstore64_m src
+    .index(.memory),  // fstore64_m memory
+    .v,  // v128_const dst
+    .immediate(bytes: 8),  // v128_const low
+    .immediate(bytes: 8),  // v128_const high
+    .v,  // vselect dst
+    .x,  // vselect cond
+    .v,  // vselect a
+    .v,  // vselect b
+    .v,  // vglobal_get dst
+    .index(.global),  // vglobal_get index
+    .index(.global),  // vglobal_set index
+    .v,  // vglobal_set src
+    .v,  // i8x16_shuffle dst
+    .v,  // i8x16_shuffle a
+    .v,  // i8x16_shuffle b
+    .immediate(bytes: 8),  // i8x16_shuffle low
+    .immediate(bytes: 8),  // i8x16_shuffle high
+    .v,  // v128_load dst
+    .x,  // v128_load addr
+    .immediate(bytes: 4),  // v128_load offset
+    .v,  // v128_load8x8_s dst
+    .x,  // v128_load8x8_s addr
+    .immediate(bytes: 4),  // v128_load8x8_s offset
+    .v,  // v128_load8x8_u dst
+    .x,  // v128_load8x8_u addr
+    .immediate(bytes: 4),  // v128_load8x8_u offset
+    .v,  // v128_load16x4_s dst
+    .x,  // v128_load16x4_s addr
+    .immediate(bytes: 4),  // v128_load16x4_s offset
+    .v,  // v128_load16x4_u dst
+    .x,  // v128_load16x4_u addr
+    .immediate(bytes: 4),  // v128_load16x4_u offset
+    .v,  // v128_load32x2_s dst
+    .x,  // v128_load32x2_s addr
+    .immediate(bytes: 4),  // v128_load32x2_s offset
+    .v,  // v128_load32x2_u dst
+    .x,  // v128_load32x2_u addr
+    .immediate(bytes: 4),  // v128_load32x2_u offset
+    .v,  // v128_load8_splat dst
+    .x,  // v128_load8_splat addr
+    .immediate(bytes: 4),  // v128_load8_splat offset
+    .v,  // v128_load16_splat dst
+    .x,  // v128_load16_splat addr
+    .immediate(bytes: 4),  // v128_load16_splat offset
+    .v,  // v128_load32_splat dst
+    .x,  // v128_load32_splat addr
+    .immediate(bytes: 4),  // v128_load32_splat offset
+    .v,  // v128_load64_splat dst
+    .x,  // v128_load64_splat addr
+    .immediate(bytes: 4),  // v128_load64_splat offset
+    .v,  // v128_load32_zero dst
+    .x,  // v128_load32_zero addr
+    .immediate(bytes: 4),  // v128_load32_zero offset
+    .v,  // v128_load64_zero dst
+    .x,  // v128_load64_zero addr
+    .immediate(bytes: 4),  // v128_load64_zero offset
+    .x,  // v128_store addr
+    .immediate(bytes: 4),  // v128_store offset
+    .v,  // v128_store src
+    .v,  // v128_load8_lane dst
+    .x,  // v128_load8_lane addr
+    .immediate(bytes: 4),  // v128_load8_lane offset
+    .v,  // v128_load8_lane src
+    .immediate(bytes: 1),  // v128_load8_lane lane
+    .v,  // v128_load16_lane dst
+    .x,  // v128_load16_lane addr
+    .immediate(bytes: 4),  // v128_load16_lane offset
+    .v,  // v128_load16_lane src
+    .immediate(bytes: 1),  // v128_load16_lane lane
+    .v,  // v128_load32_lane dst
+    .x,  // v128_load32_lane addr
+    .immediate(bytes: 4),  // v128_load32_lane offset
+    .v,  // v128_load32_lane src
+    .immediate(bytes: 1),  // v128_load32_lane lane
+    .v,  // v128_load64_lane dst
+    .x,  // v128_load64_lane addr
+    .immediate(bytes: 4),  // v128_load64_lane offset
+    .v,  // v128_load64_lane src
+    .immediate(bytes: 1),  // v128_load64_lane lane
+    .x,  // v128_store8_lane addr
+    .immediate(bytes: 4),  // v128_store8_lane offset
+    .v,  // v128_store8_lane src
+    .immediate(bytes: 1),  // v128_store8_lane lane
+    .x,  // v128_store16_lane addr
+    .immediate(bytes: 4),  // v128_store16_lane offset
+    .v,  // v128_store16_lane src
+    .immediate(bytes: 1),  // v128_store16_lane lane
+    .x,  // v128_store32_lane addr
+    .immediate(bytes: 4),  // v128_store32_lane offset
+    .v,  // v128_store32_lane src
+    .immediate(bytes: 1),  // v128_store32_lane lane
+    .x,  // v128_store64_lane addr
+    .immediate(bytes: 4),  // v128_store64_lane offset
+    .v,  // v128_store64_lane src
+    .immediate(bytes: 1),  // v128_store64_lane lane
+    .v,  // v128_load_m dst
+    .x,  // v128_load_m addr
+    .immediate(bytes: 8),  // v128_load_m offset
+    .index(.memory),  // v128_load_m memory
+    .v,  // v128_load8x8_s_m dst
+    .x,  // v128_load8x8_s_m addr
+    .immediate(bytes: 8),  // v128_load8x8_s_m offset
+    .index(.memory),  // v128_load8x8_s_m memory
+    .v,  // v128_load8x8_u_m dst
+    .x,  // v128_load8x8_u_m addr
+    .immediate(bytes: 8),  // v128_load8x8_u_m offset
+    .index(.memory),  // v128_load8x8_u_m memory
+    .v,  // v128_load16x4_s_m dst
+    .x,  // v128_load16x4_s_m addr
+    .immediate(bytes: 8),  // v128_load16x4_s_m offset
+    .index(.memory),  // v128_load16x4_s_m memory
+    .v,  // v128_load16x4_u_m dst
+    .x,  // v128_load16x4_u_m addr
+    .immediate(bytes: 8),  // v128_load16x4_u_m offset
+    .index(.memory),  // v128_load16x4_u_m memory
+    .v,  // v128_load32x2_s_m dst
+    .x,  // v128_load32x2_s_m addr
+    .immediate(bytes: 8),  // v128_load32x2_s_m offset
+    .index(.memory),  // v128_load32x2_s_m memory
+    .v,  // v128_load32x2_u_m dst
+    .x,  // v128_load32x2_u_m addr
+    .immediate(bytes: 8),  // v128_load32x2_u_m offset
+    .index(.memory),  // v128_load32x2_u_m memory
+    .v,  // v128_load8_splat_m dst
+    .x,  // v128_load8_splat_m addr
+    .immediate(bytes: 8),  // v128_load8_splat_m offset
+    .index(.memory),  // v128_load8_splat_m memory
+    .v,  // v128_load16_splat_m dst
+    .x,  // v128_load16_splat_m addr
+    .immediate(bytes: 8),  // v128_load16_splat_m offset
+    .index(.memory),  // v128_load16_splat_m memory
+    .v,  // v128_load32_splat_m dst
+    .x,  // v128_load32_splat_m addr
+    .immediate(bytes: 8),  // v128_load32_splat_m offset
+    .index(.memory),  // v128_load32_splat_m memory
+    .v,  // v128_load64_splat_m dst
+    .x,  // v128_load64_splat_m addr
+    .immediate(bytes: 8),  // v128_load64_splat_m offset
+    .index(.memory),  // v128_load64_splat_m memory
+    .v,  // v128_load32_zero_m dst
+    .x,  // v128_load32_zero_m addr
+    .immediate(bytes: 8),  // v128_load32_zero_m offset
+    .index(.memory),  // v128_load32_zero_m memory
+    .v,  // v128_load64_zero_m dst
+    .x,  // v128_load64_zero_m addr
+    .immediate(bytes: 8),  // v128_load64_zero_m offset
+    .index(.memory),  // v128_load64_zero_m memory
+    .x,  // v128_store_m addr
+    .immediate(bytes: 8),  // v128_store_m offset
+    .v,  // v128_store_m src
+    .index(.memory),  // v128_store_m memory
+    .v,  // v128_load8_lane_m dst
+    .x,  // v128_load8_lane_m addr
+    .immediate(bytes: 8),  // v128_load8_lane_m offset
+    .v,  // v128_load8_lane_m src
+    .immediate(bytes: 1),  // v128_load8_lane_m lane
+    .index(.memory),  // v128_load8_lane_m memory
+    .v,  // v128_load16_lane_m dst
+    .x,  // v128_load16_lane_m addr
+    .immediate(bytes: 8),  // v128_load16_lane_m offset
+    .v,  // v128_load16_lane_m src
+    .immediate(bytes: 1),  // v128_load16_lane_m lane
+    .index(.memory),  // v128_load16_lane_m memory
+    .v,  // v128_load32_lane_m dst
+    .x,  // v128_load32_lane_m addr
+    .immediate(bytes: 8),  // v128_load32_lane_m offset
+    .v,  // v128_load32_lane_m src
+    .immediate(bytes: 1),  // v128_load32_lane_m lane
+    .index(.memory),  // v128_load32_lane_m memory
+    .v,  // v128_load64_lane_m dst
+    .x,  // v128_load64_lane_m addr
+    .immediate(bytes: 8),  // v128_load64_lane_m offset
+    .v,  // v128_load64_lane_m src
+    .immediate(bytes: 1),  // v128_load64_lane_m lane
+    .index(.memory),  // v128_load64_lane_m memory
+    .x,  // v128_store8_lane_m addr
+    .immediate(bytes: 8),  // v128_store8_lane_m offset
+    .v,  // v128_store8_lane_m src
+    .immediate(bytes: 1),  // v128_store8_lane_m lane
+    .index(.memory),  // v128_store8_lane_m memory
+    .x,  // v128_store16_lane_m addr
+    .immediate(bytes: 8),  // v128_store16_lane_m offset
+    .v,  // v128_store16_lane_m src
+    .immediate(bytes: 1),  // v128_store16_lane_m lane
+    .index(.memory),  // v128_store16_lane_m memory
+    .x,  // v128_store32_lane_m addr
+    .immediate(bytes: 8),  // v128_store32_lane_m offset
+    .v,  // v128_store32_lane_m src
+    .immediate(bytes: 1),  // v128_store32_lane_m lane
+    .index(.memory),  // v128_store32_lane_m memory
+    .x,  // v128_store64_lane_m addr
+    .immediate(bytes: 8),  // v128_store64_lane_m offset
+    .v,  // v128_store64_lane_m src
+    .immediate(bytes: 1),  // v128_store64_lane_m lane
+    .index(.memory),  // v128_store64_lane_m memory
+    .v,  // v128_not dst
+    .v,  // v128_not a
+    .v,  // v128_and dst
+    .v,  // v128_and a
+    .v,  // v128_and b
+    .v,  // v128_andnot dst
+    .v,  // v128_andnot a
+    .v,  // v128_andnot b
+    .v,  // v128_or dst
+    .v,  // v128_or a
+    .v,  // v128_or b
+    .v,  // v128_xor dst
+    .v,  // v128_xor a
+    .v,  // v128_xor b
+    .v,  // v128_bitselect dst
+    .v,  // v128_bitselect a
+    .v,  // v128_bitselect b
+    .v,  // v128_bitselect c
+    .x,  // v128_any_true dst
+    .v,  // v128_any_true a
+    .v,  // i8x16_swizzle dst
+    .v,  // i8x16_swizzle a
+    .v,  // i8x16_swizzle b
+    .v,  // i8x16_splat dst
+    .x,  // i8x16_splat a
+    .x,  // i8x16_extract_lane_s dst
+    .v,  // i8x16_extract_lane_s a
+    .immediate(bytes: 1),  // i8x16_extract_lane_s lane
+    .x,  // i8x16_extract_lane_u dst
+    .v,  // i8x16_extract_lane_u a
+    .immediate(bytes: 1),  // i8x16_extract_lane_u lane
+    .v,  // i8x16_replace_lane dst
+    .v,  // i8x16_replace_lane a
+    .x,  // i8x16_replace_lane b
+    .immediate(bytes: 1),  // i8x16_replace_lane lane
+    .v,  // i16x8_splat dst
+    .x,  // i16x8_splat a
+    .x,  // i16x8_extract_lane_s dst
+    .v,  // i16x8_extract_lane_s a
+    .immediate(bytes: 1),  // i16x8_extract_lane_s lane
+    .x,  // i16x8_extract_lane_u dst
+    .v,  // i16x8_extract_lane_u a
+    .immediate(bytes: 1),  // i16x8_extract_lane_u lane
+    .v,  // i16x8_replace_lane dst
+    .v,  // i16x8_replace_lane a
+    .x,  // i16x8_replace_lane b
+    .immediate(bytes: 1),  // i16x8_replace_lane lane
+    .v,  // i32x4_splat dst
+    .x,  // i32x4_splat a
+    .x,  // i32x4_extract_lane dst
+    .v,  // i32x4_extract_lane a
+    .immediate(bytes: 1),  // i32x4_extract_lane lane
+    .v,  // i32x4_replace_lane dst
+    .v,  // i32x4_replace_lane a
+    .x,  // i32x4_replace_lane b
+    .immediate(bytes: 1),  // i32x4_replace_lane lane
+    .v,  // i64x2_splat dst
+    .x,  // i64x2_splat a
+    .x,  // i64x2_extract_lane dst
+    .v,  // i64x2_extract_lane a
+    .immediate(bytes: 1),  // i64x2_extract_lane lane
+    .v,  // i64x2_replace_lane dst
+    .v,  // i64x2_replace_lane a
+    .x,  // i64x2_replace_lane b
+    .immediate(bytes: 1),  // i64x2_replace_lane lane
+    .v,  // f32x4_splat dst
+    .f,  // f32x4_splat a
+    .f,  // f32x4_extract_lane dst
+    .v,  // f32x4_extract_lane a
+    .immediate(bytes: 1),  // f32x4_extract_lane lane
+    .v,  // f32x4_replace_lane dst
+    .v,  // f32x4_replace_lane a
+    .f,  // f32x4_replace_lane b
+    .immediate(bytes: 1),  // f32x4_replace_lane lane
+    .v,  // f64x2_splat dst
+    .f,  // f64x2_splat a
+    .f,  // f64x2_extract_lane dst
+    .v,  // f64x2_extract_lane a
+    .immediate(bytes: 1),  // f64x2_extract_lane lane
+    .v,  // f64x2_replace_lane dst
+    .v,  // f64x2_replace_lane a
+    .f,  // f64x2_replace_lane b
+    .immediate(bytes: 1),  // f64x2_replace_lane lane
+    .v,  // i8x16_eq dst
+    .v,  // i8x16_eq a
+    .v,  // i8x16_eq b
+    .v,  // i8x16_ne dst
+    .v,  // i8x16_ne a
+    .v,  // i8x16_ne b
+    .v,  // i8x16_lt_s dst
+    .v,  // i8x16_lt_s a
+    .v,  // i8x16_lt_s b
+    .v,  // i8x16_lt_u dst
+    .v,  // i8x16_lt_u a
+    .v,  // i8x16_lt_u b
+    .v,  // i8x16_gt_s dst
+    .v,  // i8x16_gt_s a
+    .v,  // i8x16_gt_s b
+    .v,  // i8x16_gt_u dst
+    .v,  // i8x16_gt_u a
+    .v,  // i8x16_gt_u b
+    .v,  // i8x16_le_s dst
+    .v,  // i8x16_le_s a
+    .v,  // i8x16_le_s b
+    .v,  // i8x16_le_u dst
+    .v,  // i8x16_le_u a
+    .v,  // i8x16_le_u b
+    .v,  // i8x16_ge_s dst
+    .v,  // i8x16_ge_s a
+    .v,  // i8x16_ge_s b
+    .v,  // i8x16_ge_u dst
+    .v,  // i8x16_ge_u a
+    .v,  // i8x16_ge_u b
+    .v,  // i16x8_eq dst
+    .v,  // i16x8_eq a
+    .v,  // i16x8_eq b
+    .v,  // i16x8_ne dst
+    .v,  // i16x8_ne a
+    .v,  // i16x8_ne b
+    .v,  // i16x8_lt_s dst
+    .v,  // i16x8_lt_s a
+    .v,  // i16x8_lt_s b
+    .v,  // i16x8_lt_u dst
+    .v,  // i16x8_lt_u a
+    .v,  // i16x8_lt_u b
+    .v,  // i16x8_gt_s dst
+    .v,  // i16x8_gt_s a
+    .v,  // i16x8_gt_s b
+    .v,  // i16x8_gt_u dst
+    .v,  // i16x8_gt_u a
+    .v,  // i16x8_gt_u b
+    .v,  // i16x8_le_s dst
+    .v,  // i16x8_le_s a
+    .v,  // i16x8_le_s b
+    .v,  // i16x8_le_u dst
+    .v,  // i16x8_le_u a
+    .v,  // i16x8_le_u b
+    .v,  // i16x8_ge_s dst
+    .v,  // i16x8_ge_s a
+    .v,  // i16x8_ge_s b
+    .v,  // i16x8_ge_u dst
+    .v,  // i16x8_ge_u a
+    .v,  // i16x8_ge_u b
+    .v,  // i32x4_eq dst
+    .v,  // i32x4_eq a
+    .v,  // i32x4_eq b
+    .v,  // i32x4_ne dst
+    .v,  // i32x4_ne a
+    .v,  // i32x4_ne b
+    .v,  // i32x4_lt_s dst
+    .v,  // i32x4_lt_s a
+    .v,  // i32x4_lt_s b
+    .v,  // i32x4_lt_u dst
+    .v,  // i32x4_lt_u a
+    .v,  // i32x4_lt_u b
+    .v,  // i32x4_gt_s dst
+    .v,  // i32x4_gt_s a
+    .v,  // i32x4_gt_s b
+    .v,  // i32x4_gt_u dst
+    .v,  // i32x4_gt_u a
+    .v,  // i32x4_gt_u b
+    .v,  // i32x4_le_s dst
+    .v,  // i32x4_le_s a
+    .v,  // i32x4_le_s b
+    .v,  // i32x4_le_u dst
+    .v,  // i32x4_le_u a
+    .v,  // i32x4_le_u b
+    .v,  // i32x4_ge_s dst
+    .v,  // i32x4_ge_s a
+    .v,  // i32x4_ge_s b
+    .v,  // i32x4_ge_u dst
+    .v,  // i32x4_ge_u a
+    .v,  // i32x4_ge_u b
+    .v,  // i64x2_eq dst
+    .v,  // i64x2_eq a
+    .v,  // i64x2_eq b
+    .v,  // i64x2_ne dst
+    .v,  // i64x2_ne a
+    .v,  // i64x2_ne b
+    .v,  // i64x2_lt_s dst
+    .v,  // i64x2_lt_s a
+    .v,  // i64x2_lt_s b
+    .v,  // i64x2_gt_s dst
+    .v,  // i64x2_gt_s a
+    .v,  // i64x2_gt_s b
+    .v,  // i64x2_le_s dst
+    .v,  // i64x2_le_s a
+    .v,  // i64x2_le_s b
+    .v,  // i64x2_ge_s dst
+    .v,  // i64x2_ge_s a
+    .v,  // i64x2_ge_s b
+    .v,  // f32x4_eq dst
+    .v,  // f32x4_eq a
+    .v,  // f32x4_eq b
+    .v,  // f32x4_ne dst
+    .v,  // f32x4_ne a
+    .v,  // f32x4_ne b
+    .v,  // f32x4_lt dst
+    .v,  // f32x4_lt a
+    .v,  // f32x4_lt b
+    .v,  // f32x4_gt dst
+    .v,  // f32x4_gt a
+    .v,  // f32x4_gt b
+    .v,  // f32x4_le dst
+    .v,  // f32x4_le a
+    .v,  // f32x4_le b
+    .v,  // f32x4_ge dst
+    .v,  // f32x4_ge a
+    .v,  // f32x4_ge b
+    .v,  // f64x2_eq dst
+    .v,  // f64x2_eq a
+    .v,  // f64x2_eq b
+    .v,  // f64x2_ne dst
+    .v,  // f64x2_ne a
+    .v,  // f64x2_ne b
+    .v,  // f64x2_lt dst
+    .v,  // f64x2_lt a
+    .v,  // f64x2_lt b
+    .v,  // f64x2_gt dst
+    .v,  // f64x2_gt a
+    .v,  // f64x2_gt b
+    .v,  // f64x2_le dst
+    .v,  // f64x2_le a
+    .v,  // f64x2_le b
+    .v,  // f64x2_ge dst
+    .v,  // f64x2_ge a
+    .v,  // f64x2_ge b
+    .v,  // i8x16_abs dst
+    .v,  // i8x16_abs a
+    .v,  // i8x16_neg dst
+    .v,  // i8x16_neg a
+    .x,  // i8x16_all_true dst
+    .v,  // i8x16_all_true a
+    .x,  // i8x16_bitmask dst
+    .v,  // i8x16_bitmask a
+    .v,  // i8x16_shl dst
+    .v,  // i8x16_shl a
+    .x,  // i8x16_shl b
+    .v,  // i8x16_shr_s dst
+    .v,  // i8x16_shr_s a
+    .x,  // i8x16_shr_s b
+    .v,  // i8x16_shr_u dst
+    .v,  // i8x16_shr_u a
+    .x,  // i8x16_shr_u b
+    .v,  // i8x16_add dst
+    .v,  // i8x16_add a
+    .v,  // i8x16_add b
+    .v,  // i8x16_sub dst
+    .v,  // i8x16_sub a
+    .v,  // i8x16_sub b
+    .v,  // i8x16_min_s dst
+    .v,  // i8x16_min_s a
+    .v,  // i8x16_min_s b
+    .v,  // i8x16_min_u dst
+    .v,  // i8x16_min_u a
+    .v,  // i8x16_min_u b
+    .v,  // i8x16_max_s dst
+    .v,  // i8x16_max_s a
+    .v,  // i8x16_max_s b
+    .v,  // i8x16_max_u dst
+    .v,  // i8x16_max_u a
+    .v,  // i8x16_max_u b
+    .v,  // i8x16_add_sat_s dst
+    .v,  // i8x16_add_sat_s a
+    .v,  // i8x16_add_sat_s b
+    .v,  // i8x16_add_sat_u dst
+    .v,  // i8x16_add_sat_u a
+    .v,  // i8x16_add_sat_u b
+    .v,  // i8x16_sub_sat_s dst
+    .v,  // i8x16_sub_sat_s a
+    .v,  // i8x16_sub_sat_s b
+    .v,  // i8x16_sub_sat_u dst
+    .v,  // i8x16_sub_sat_u a
+    .v,  // i8x16_sub_sat_u b
+    .v,  // i8x16_avgr_u dst
+    .v,  // i8x16_avgr_u a
+    .v,  // i8x16_avgr_u b
+    .v,  // i16x8_abs dst
+    .v,  // i16x8_abs a
+    .v,  // i16x8_neg dst
+    .v,  // i16x8_neg a
+    .x,  // i16x8_all_true dst
+    .v,  // i16x8_all_true a
+    .x,  // i16x8_bitmask dst
+    .v,  // i16x8_bitmask a
+    .v,  // i16x8_shl dst
+    .v,  // i16x8_shl a
+    .x,  // i16x8_shl b
+    .v,  // i16x8_shr_s dst
+    .v,  // i16x8_shr_s a
+    .x,  // i16x8_shr_s b
+    .v,  // i16x8_shr_u dst
+    .v,  // i16x8_shr_u a
+    .x,  // i16x8_shr_u b
+    .v,  // i16x8_add dst
+    .v,  // i16x8_add a
+    .v,  // i16x8_add b
+    .v,  // i16x8_sub dst
+    .v,  // i16x8_sub a
+    .v,  // i16x8_sub b
+    .v,  // i16x8_mul dst
+    .v,  // i16x8_mul a
+    .v,  // i16x8_mul b
+    .v,  // i16x8_min_s dst
+    .v,  // i16x8_min_s a
+    .v,  // i16x8_min_s b
+    .v,  // i16x8_min_u dst
+    .v,  // i16x8_min_u a
+    .v,  // i16x8_min_u b
+    .v,  // i16x8_max_s dst
+    .v,  // i16x8_max_s a
+    .v,  // i16x8_max_s b
+    .v,  // i16x8_max_u dst
+    .v,  // i16x8_max_u a
+    .v,  // i16x8_max_u b
+    .v,  // i16x8_add_sat_s dst
+    .v,  // i16x8_add_sat_s a
+    .v,  // i16x8_add_sat_s b
+    .v,  // i16x8_add_sat_u dst
+    .v,  // i16x8_add_sat_u a
+    .v,  // i16x8_add_sat_u b
+    .v,  // i16x8_sub_sat_s dst
+    .v,  // i16x8_sub_sat_s a
+    .v,  // i16x8_sub_sat_s b
+    .v,  // i16x8_sub_sat_u dst
+    .v,  // i16x8_sub_sat_u a
+    .v,  // i16x8_sub_sat_u b
+    .v,  // i16x8_avgr_u dst
+    .v,  // i16x8_avgr_u a
+    .v,  // i16x8_avgr_u b
+    .v,  // i32x4_abs dst
+    .v,  // i32x4_abs a
+    .v,  // i32x4_neg dst
+    .v,  // i32x4_neg a
+    .x,  // i32x4_all_true dst
+    .v,  // i32x4_all_true a
+    .x,  // i32x4_bitmask dst
+    .v,  // i32x4_bitmask a
+    .v,  // i32x4_shl dst
+    .v,  // i32x4_shl a
+    .x,  // i32x4_shl b
+    .v,  // i32x4_shr_s dst
+    .v,  // i32x4_shr_s a
+    .x,  // i32x4_shr_s b
+    .v,  // i32x4_shr_u dst
+    .v,  // i32x4_shr_u a
+    .x,  // i32x4_shr_u b
+    .v,  // i32x4_add dst
+    .v,  // i32x4_add a
+    .v,  // i32x4_add b
+    .v,  // i32x4_sub dst
+    .v,  // i32x4_sub a
+    .v,  // i32x4_sub b
+    .v,  // i32x4_mul dst
+    .v,  // i32x4_mul a
+    .v,  // i32x4_mul b
+    .v,  // i32x4_min_s dst
+    .v,  // i32x4_min_s a
+    .v,  // i32x4_min_s b
+    .v,  // i32x4_min_u dst
+    .v,  // i32x4_min_u a
+    .v,  // i32x4_min_u b
+    .v,  // i32x4_max_s dst
+    .v,  // i32x4_max_s a
+    .v,  // i32x4_max_s b
+    .v,  // i32x4_max_u dst
+    .v,  // i32x4_max_u a
+    .v,  // i32x4_max_u b
+    .v,  // i64x2_abs dst
+    .v,  // i64x2_abs a
+    .v,  // i64x2_neg dst
+    .v,  // i64x2_neg a
+    .x,  // i64x2_all_true dst
+    .v,  // i64x2_all_true a
+    .x,  // i64x2_bitmask dst
+    .v,  // i64x2_bitmask a
+    .v,  // i64x2_shl dst
+    .v,  // i64x2_shl a
+    .x,  // i64x2_shl b
+    .v,  // i64x2_shr_s dst
+    .v,  // i64x2_shr_s a
+    .x,  // i64x2_shr_s b
+    .v,  // i64x2_shr_u dst
+    .v,  // i64x2_shr_u a
+    .x,  // i64x2_shr_u b
+    .v,  // i64x2_add dst
+    .v,  // i64x2_add a
+    .v,  // i64x2_add b
+    .v,  // i64x2_sub dst
+    .v,  // i64x2_sub a
+    .v,  // i64x2_sub b
+    .v,  // i64x2_mul dst
+    .v,  // i64x2_mul a
+    .v,  // i64x2_mul b
+    .v,  // i8x16_popcnt dst
+    .v,  // i8x16_popcnt a
+    .v,  // i8x16_narrow_i16x8_s dst
+    .v,  // i8x16_narrow_i16x8_s a
+    .v,  // i8x16_narrow_i16x8_s b
+    .v,  // i8x16_narrow_i16x8_u dst
+    .v,  // i8x16_narrow_i16x8_u a
+    .v,  // i8x16_narrow_i16x8_u b
+    .v,  // i16x8_narrow_i32x4_s dst
+    .v,  // i16x8_narrow_i32x4_s a
+    .v,  // i16x8_narrow_i32x4_s b
+    .v,  // i16x8_narrow_i32x4_u dst
+    .v,  // i16x8_narrow_i32x4_u a
+    .v,  // i16x8_narrow_i32x4_u b
+    .v,  // i16x8_extend_low_i8x16_s dst
+    .v,  // i16x8_extend_low_i8x16_s a
+    .v,  // i16x8_extmul_low_i8x16_s dst
+    .v,  // i16x8_extmul_low_i8x16_s a
+    .v,  // i16x8_extmul_low_i8x16_s b
+    .v,  // i16x8_extend_low_i8x16_u dst
+    .v,  // i16x8_extend_low_i8x16_u a
+    .v,  // i16x8_extmul_low_i8x16_u dst
+    .v,  // i16x8_extmul_low_i8x16_u a
+    .v,  // i16x8_extmul_low_i8x16_u b
+    .v,  // i16x8_extend_high_i8x16_s dst
+    .v,  // i16x8_extend_high_i8x16_s a
+    .v,  // i16x8_extmul_high_i8x16_s dst
+    .v,  // i16x8_extmul_high_i8x16_s a
+    .v,  // i16x8_extmul_high_i8x16_s b
+    .v,  // i16x8_extend_high_i8x16_u dst
+    .v,  // i16x8_extend_high_i8x16_u a
+    .v,  // i16x8_extmul_high_i8x16_u dst
+    .v,  // i16x8_extmul_high_i8x16_u a
+    .v,  // i16x8_extmul_high_i8x16_u b
+    .v,  // i32x4_extend_low_i16x8_s dst
+    .v,  // i32x4_extend_low_i16x8_s a
+    .v,  // i32x4_extmul_low_i16x8_s dst
+    .v,  // i32x4_extmul_low_i16x8_s a
+    .v,  // i32x4_extmul_low_i16x8_s b
+    .v,  // i32x4_extend_low_i16x8_u dst
+    .v,  // i32x4_extend_low_i16x8_u a
+    .v,  // i32x4_extmul_low_i16x8_u dst
+    .v,  // i32x4_extmul_low_i16x8_u a
+    .v,  // i32x4_extmul_low_i16x8_u b
+    .v,  // i32x4_extend_high_i16x8_s dst
+    .v,  // i32x4_extend_high_i16x8_s a
+    .v,  // i32x4_extmul_high_i16x8_s dst
+    .v,  // i32x4_extmul_high_i16x8_s a
+    .v,  // i32x4_extmul_high_i16x8_s b
+    .v,  // i32x4_extend_high_i16x8_u dst
+    .v,  // i32x4_extend_high_i16x8_u a
+    .v,  // i32x4_extmul_high_i16x8_u dst
+    .v,  // i32x4_extmul_high_i16x8_u a
+    .v,  // i32x4_extmul_high_i16x8_u b
+    .v,  // i64x2_extend_low_i32x4_s dst
+    .v,  // i64x2_extend_low_i32x4_s a
+    .v,  // i64x2_extmul_low_i32x4_s dst
+    .v,  // i64x2_extmul_low_i32x4_s a
+    .v,  // i64x2_extmul_low_i32x4_s b
+    .v,  // i64x2_extend_low_i32x4_u dst
+    .v,  // i64x2_extend_low_i32x4_u a
+    .v,  // i64x2_extmul_low_i32x4_u dst
+    .v,  // i64x2_extmul_low_i32x4_u a
+    .v,  // i64x2_extmul_low_i32x4_u b
+    .v,  // i64x2_extend_high_i32x4_s dst
+    .v,  // i64x2_extend_high_i32x4_s a
+    .v,  // i64x2_extmul_high_i32x4_s dst
+    .v,  // i64x2_extmul_high_i32x4_s a
+    .v,  // i64x2_extmul_high_i32x4_s b
+    .v,  // i64x2_extend_high_i32x4_u dst
+    .v,  // i64x2_extend_high_i32x4_u a
+    .v,  // i64x2_extmul_high_i32x4_u dst
+    .v,  // i64x2_extmul_high_i32x4_u a
+    .v,  // i64x2_extmul_high_i32x4_u b
+    .v,  // i16x8_extadd_pairwise_i8x16_s dst
+    .v,  // i16x8_extadd_pairwise_i8x16_s a
+    .v,  // i16x8_extadd_pairwise_i8x16_u dst
+    .v,  // i16x8_extadd_pairwise_i8x16_u a
+    .v,  // i32x4_extadd_pairwise_i16x8_s dst
+    .v,  // i32x4_extadd_pairwise_i16x8_s a
+    .v,  // i32x4_extadd_pairwise_i16x8_u dst
+    .v,  // i32x4_extadd_pairwise_i16x8_u a
+    .v,  // i16x8_q15mulr_sat_s dst
+    .v,  // i16x8_q15mulr_sat_s a
+    .v,  // i16x8_q15mulr_sat_s b
+    .v,  // i32x4_dot_i16x8_s dst
+    .v,  // i32x4_dot_i16x8_s a
+    .v,  // i32x4_dot_i16x8_s b
+    .v,  // f32x4_ceil dst
+    .v,  // f32x4_ceil a
+    .v,  // f32x4_floor dst
+    .v,  // f32x4_floor a
+    .v,  // f32x4_trunc dst
+    .v,  // f32x4_trunc a
+    .v,  // f32x4_nearest dst
+    .v,  // f32x4_nearest a
+    .v,  // f32x4_abs dst
+    .v,  // f32x4_abs a
+    .v,  // f32x4_neg dst
+    .v,  // f32x4_neg a
+    .v,  // f32x4_sqrt dst
+    .v,  // f32x4_sqrt a
+    .v,  // f32x4_add dst
+    .v,  // f32x4_add a
+    .v,  // f32x4_add b
+    .v,  // f32x4_sub dst
+    .v,  // f32x4_sub a
+    .v,  // f32x4_sub b
+    .v,  // f32x4_mul dst
+    .v,  // f32x4_mul a
+    .v,  // f32x4_mul b
+    .v,  // f32x4_div dst
+    .v,  // f32x4_div a
+    .v,  // f32x4_div b
+    .v,  // f32x4_min dst
+    .v,  // f32x4_min a
+    .v,  // f32x4_min b
+    .v,  // f32x4_max dst
+    .v,  // f32x4_max a
+    .v,  // f32x4_max b
+    .v,  // f32x4_pmin dst
+    .v,  // f32x4_pmin a
+    .v,  // f32x4_pmin b
+    .v,  // f32x4_pmax dst
+    .v,  // f32x4_pmax a
+    .v,  // f32x4_pmax b
+    .v,  // f64x2_ceil dst
+    .v,  // f64x2_ceil a
+    .v,  // f64x2_floor dst
+    .v,  // f64x2_floor a
+    .v,  // f64x2_trunc dst
+    .v,  // f64x2_trunc a
+    .v,  // f64x2_nearest dst
+    .v,  // f64x2_nearest a
+    .v,  // f64x2_abs dst
+    .v,  // f64x2_abs a
+    .v,  // f64x2_neg dst
+    .v,  // f64x2_neg a
+    .v,  // f64x2_sqrt dst
+    .v,  // f64x2_sqrt a
+    .v,  // f64x2_add dst
+    .v,  // f64x2_add a
+    .v,  // f64x2_add b
+    .v,  // f64x2_sub dst
+    .v,  // f64x2_sub a
+    .v,  // f64x2_sub b
+    .v,  // f64x2_mul dst
+    .v,  // f64x2_mul a
+    .v,  // f64x2_mul b
+    .v,  // f64x2_div dst
+    .v,  // f64x2_div a
+    .v,  // f64x2_div b
+    .v,  // f64x2_min dst
+    .v,  // f64x2_min a
+    .v,  // f64x2_min b
+    .v,  // f64x2_max dst
+    .v,  // f64x2_max a
+    .v,  // f64x2_max b
+    .v,  // f64x2_pmin dst
+    .v,  // f64x2_pmin a
+    .v,  // f64x2_pmin b
+    .v,  // f64x2_pmax dst
+    .v,  // f64x2_pmax a
+    .v,  // f64x2_pmax b
+    .v,  // i32x4_trunc_sat_f32x4_s dst
+    .v,  // i32x4_trunc_sat_f32x4_s a
+    .v,  // i32x4_trunc_sat_f32x4_u dst
+    .v,  // i32x4_trunc_sat_f32x4_u a
+    .v,  // i32x4_trunc_sat_f64x2_s_zero dst
+    .v,  // i32x4_trunc_sat_f64x2_s_zero a
+    .v,  // i32x4_trunc_sat_f64x2_u_zero dst
+    .v,  // i32x4_trunc_sat_f64x2_u_zero a
+    .v,  // f32x4_convert_i32x4_s dst
+    .v,  // f32x4_convert_i32x4_s a
+    .v,  // f32x4_convert_i32x4_u dst
+    .v,  // f32x4_convert_i32x4_u a
+    .v,  // f64x2_convert_low_i32x4_s dst
+    .v,  // f64x2_convert_low_i32x4_s a
+    .v,  // f64x2_convert_low_i32x4_u dst
+    .v,  // f64x2_convert_low_i32x4_u a
+    .v,  // f32x4_demote_f64x2_zero dst
+    .v,  // f32x4_demote_f64x2_zero a
+    .v,  // f64x2_promote_low_f32x4 dst
+    .v,  // f64x2_promote_low_f32x4 a
+    .v,  // f32x4_relaxed_madd dst
+    .v,  // f32x4_relaxed_madd a
+    .v,  // f32x4_relaxed_madd b
+    .v,  // f32x4_relaxed_madd c
+    .v,  // f32x4_relaxed_nmadd dst
+    .v,  // f32x4_relaxed_nmadd a
+    .v,  // f32x4_relaxed_nmadd b
+    .v,  // f32x4_relaxed_nmadd c
+    .v,  // f64x2_relaxed_madd dst
+    .v,  // f64x2_relaxed_madd a
+    .v,  // f64x2_relaxed_madd b
+    .v,  // f64x2_relaxed_madd c
+    .v,  // f64x2_relaxed_nmadd dst
+    .v,  // f64x2_relaxed_nmadd a
+    .v,  // f64x2_relaxed_nmadd b
+    .v,  // f64x2_relaxed_nmadd c
+    .v,  // i16x8_relaxed_dot_i8x16_i7x16_s dst
+    .v,  // i16x8_relaxed_dot_i8x16_i7x16_s a
+    .v,  // i16x8_relaxed_dot_i8x16_i7x16_s b
+    .v,  // i32x4_relaxed_dot_i8x16_i7x16_add_s dst
+    .v,  // i32x4_relaxed_dot_i8x16_i7x16_add_s a
+    .v,  // i32x4_relaxed_dot_i8x16_i7x16_add_s b
+    .v,  // i32x4_relaxed_dot_i8x16_i7x16_add_s c
+    .pcrel,  // return_call offset
+    .calleeFrame,  // return_call frame
+    .hostSlots,  // return_call count
+    .index(.table),  // return_call_indirect table
+    .index(.type),  // return_call_indirect type
+    .x,  // return_call_indirect index
+    .calleeFrame,  // return_call_indirect frame
+    .hostSlots,  // return_call_indirect count
+    .x,  // return_call_ref ref
+    .calleeFrame,  // return_call_ref frame
+    .hostSlots,  // return_call_ref count
+    .index(.importedFunction),  // return_call_host id
+    .calleeFrame,  // return_call_host frame
+    .hostSlots,  // return_call_host slots
+    .index(.tag),  // throw_exception tag
+    .calleeFrame,  // throw_exception frame
+    .hostSlots,  // throw_exception slots
+    .x,  // throw_ref exn
+    .index(.function),  // return_call_func index
+    .calleeFrame,  // return_call_func frame
+    .hostSlots,  // return_call_func count
+    .index(.function),  // lazy_entry index
+]

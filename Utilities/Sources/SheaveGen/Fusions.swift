@@ -60,10 +60,8 @@ extension Op {
         return seen
     }
 
-    /// The `stands:` and `distinctOperands:` arguments of the op's `OpInfo`, if any.
-    var fusionInfo: String {
-        guard !fuses.isEmpty else { return "" }
-        let stands = fuses.map { quoted($0.steps.joined(separator: "; ")) }.joined(separator: ", ")
+    /// Pairs of register operands (by position) that the op's fusions declare `distinct`.
+    var distinctPairs: [(Int, Int)] {
         var pairs: [(Int, Int)] = []
         for fusion in fuses {
             for (a, b) in fusion.distinct {
@@ -71,6 +69,14 @@ extension Op {
                 if !pairs.contains(where: { $0 == pair }) { pairs.append(pair) }
             }
         }
+        return pairs
+    }
+
+    /// The `stands:` and `distinctOperands:` arguments of the op's `OpInfo`, if any.
+    var fusionInfo: String {
+        guard !fuses.isEmpty else { return "" }
+        let stands = fuses.map { quoted($0.steps.joined(separator: "; ")) }.joined(separator: ", ")
+        let pairs = distinctPairs
         return ", stands: [\(stands)]" + (pairs.isEmpty ? "" : ", distinctOperands: [\(pairs.map { "(\($0.0), \($0.1))" }.joined(separator: ", "))]")
     }
 

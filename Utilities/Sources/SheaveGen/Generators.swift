@@ -183,8 +183,7 @@ func genOpcodes() -> String {
     s += instructionSetFingerprint()
     s += slotFieldTable()
     s += branchFieldTable()
-    s += shapeTable(primary, type: "Opcode")
-    s += shapeTable(extended, type: "ExtendedOpcode")
+    s += verifierTable()
     return s
 }
 
@@ -306,16 +305,34 @@ func slotFieldTable() -> String {
         """
 }
 
-/// A static table of every op's operand shapes, indexed by opcode.
-func shapeTable(_ ops: [Op], type: String) -> String {
-    var s = "extension \(type) {\n"
-    s += "    /// The operand shapes of every op, indexed by opcode: what the artifact verifier checks.\n"
-    s += "    public static let operandShapes: [[OperandShape]] = [\n"
-    for op in ops {
-        s += "        [" + op.operands.map(shape).joined(separator: ", ") + "],  // \(op.name)\n"
+/// The artifact verifier's tables: a row per op (primary opcodes, then extended
+/// ones) with its flags, where its operand shapes lie in one flat list, and the
+/// pair of registers its steps need apart; so that verifying an op reads two
+/// tables and builds nothing.
+func verifierTable() -> String {
+    var rows: [String] = []
+    var shapes: [String] = []
+    for op in primary + extended {
+        let pairs = op.distinctPairs
+        precondition(pairs.count <= 1, "\(op.name): a verifier row holds one distinct pair")
+        let distinct = pairs.first.map { "(\($0.0), \($0.1))" } ?? "nil"
+        rows.append("    VerifierRow(flags: \(flagList(op.flags)), firstShape: \(shapes.count), shapeCount: \(op.operands.count), distinct: \(distinct)),  // \(op.name)")
+        shapes += op.operands.map { "    \(shape($0)),  // \(op.name) \($0.name)" }
     }
-    s += "    ]\n}\n\n"
-    return s
+    return """
+        /// What the artifact verifier reads of every op, primary opcodes then extended
+        /// ones (`primaryOpcodeCount` + the extended opcode): its flags, its operand
+        /// shapes (a range of `verifierShapes`) and the registers that must differ.
+        public let verifierRows: [VerifierRow] = [
+        \(rows.joined(separator: "\n"))
+        ]
+
+        /// Every op's operand shapes, one after another (`VerifierRow.firstShape`).
+        public let verifierShapes: [OperandShape] = [
+        \(shapes.joined(separator: "\n"))
+        ]
+
+        """
 }
 
 func quoted(_ text: String) -> String {
