@@ -206,12 +206,12 @@ public enum OperandShape: Sendable, Equatable {
     case frameSize
 }
 
-/// What the artifact verifier reads of one op: a row of `verifierRows`, generated
-/// from the op table.
-public struct VerifierRow: Sendable {
+/// An op's flags and operand shapes: a row of `opRows`, generated from the op
+/// table (what the artifact verifier reads; cheaper than building `OpInfo`).
+public struct OpRow: Sendable {
     /// The op's flags (`OpInfo.flags`).
     public let flags: OpFlags
-    /// Where the op's operand shapes start in `verifierShapes`.
+    /// Where the op's operand shapes start in `opShapes`.
     public let firstShape: Int
     /// How many operands the op has.
     public let shapeCount: Int

@@ -29,7 +29,7 @@ import SheaveBytecode
 ///   the slots it writes lie in the function's frame.
 ///
 /// It reads the code once, front to back, function after function, from two flat
-/// tables generated from the op table (`verifierRows`, `verifierShapes`), and marks
+/// tables generated from the op table (`opRows`, `opShapes`), and marks
 /// what it learns in one byte per byte of code (an op starts here, a checkpoint, a
 /// terminator, a landing's code); branches are checked against those marks when
 /// their function ends, catch clauses too.
@@ -151,7 +151,7 @@ public struct BytecodeVerifier {
             guard byte == 0xFF else { return Int(byte) < primaryOpcodeCount ? Int(byte) : nil }
             guard at + 2 < code.count else { return nil }
             let extended = bigEndian ? Int(code[at + 1]) << 8 | Int(code[at + 2]) : Int(code[at + 1]) | Int(code[at + 2]) << 8
-            return extended < verifierRows.count - primaryOpcodeCount ? primaryOpcodeCount + extended : nil
+            return extended < opRows.count - primaryOpcodeCount ? primaryOpcodeCount + extended : nil
         }
 
         /// The op's name, for messages.
@@ -184,7 +184,7 @@ public struct BytecodeVerifier {
             var lastFlags: OpFlags = []
             var index = 0
             let hasMemory = !info.memories.isEmpty
-            let extendedCount = verifierRows.count - primaryOpcodeCount
+            let extendedCount = opRows.count - primaryOpcodeCount
             while offset < end {
                 at = offset
                 marks[at] |= Mark.op
@@ -201,10 +201,10 @@ public struct BytecodeVerifier {
                     row = byte
                     if byte == Int(Opcode.checkpoint.rawValue) { marks[at] |= Mark.checkpoint }
                 }
-                let op = verifierRows[row]
+                let op = opRows[row]
                 let flags = op.flags
                 if index == 0 {
-                    guard op.shapeCount > 0, verifierShapes[op.firstShape] == .frameSize else { throw fail("a function must start with push_frame") }
+                    guard op.shapeCount > 0, opShapes[op.firstShape] == .frameSize else { throw fail("a function must start with push_frame") }
                 } else if index == 1, options.checkpoints {
                     guard marks[at] & Mark.checkpoint != 0 else { throw fail("metered code must consume fuel at function entry") }
                 }
@@ -217,7 +217,7 @@ public struct BytecodeVerifier {
                 var apart = (-1, -2)  // the registers at `op.distinct`'s positions
                 var needed: Int?, exact = false  // slots a host call's import or a throw's tag needs
                 for position in 0..<op.shapeCount {
-                    switch verifierShapes[op.firstShape + position] {
+                    switch opShapes[op.firstShape + position] {
                     case .x, .f:
                         let r = try read(2)
                         guard r < frameSize else { throw fail("register \(r) outside the frame of \(frameSize) slots") }

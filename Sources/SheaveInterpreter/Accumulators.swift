@@ -60,6 +60,10 @@ struct AccumulatorChoice {
     /// Where each op with one branch other than a call branches to (-1: none).
     private var target: [Int32] = []
     private static let none = UInt16.max, all = UInt16.max - 1
+    /// The op tables (`AccumulatorFacts`), read once here: every read of the static
+    /// ones checks that they are initialized (`swift_once`, 2% of loading a large
+    /// artifact).
+    private let allFacts = AccumulatorFacts.all, allForms = AccumulatorFacts.forms, allLayouts = OpLayout.all
 
     /// `starts` and `layouts` as `CodeImage` found them (a layout of -1: a malformed op).
     /// `entries`: ops entered from outside besides the first (exception landings).
@@ -75,9 +79,10 @@ struct AccumulatorChoice {
         var target = [Int32](repeating: -1, count: starts.count)
         if !starts.isEmpty { outside[0] = true }
         for i in entries { outside[i] = true }
+        let (allFacts, allForms, allLayouts) = (AccumulatorFacts.all, AccumulatorFacts.forms, OpLayout.all)
         for i in starts.indices where layouts[i] >= 0 {
-            let layout = OpLayout.all[Int(layouts[i])]
-            let facts = AccumulatorFacts.all[Int(layouts[i])]
+            let layout = allLayouts[Int(layouts[i])]
+            let facts = allFacts[Int(layouts[i])]
             forEachTarget(of: i, layout) { to in
                 if facts.calls {
                     outside[to] = true
@@ -87,7 +92,7 @@ struct AccumulatorChoice {
                     if layout.branchField != 0 { target[i] = Int32(to) }
                 }
             }
-            for (k, form) in facts.xForms.prefix(3).enumerated() { reads[3 * i + k] = register(i, AccumulatorFacts.forms[form].field) }
+            for (k, form) in facts.xForms.prefix(3).enumerated() { reads[3 * i + k] = register(i, allForms[form].field) }
             clobbers[i] = facts.xWriter != 0 ? (facts.keeping.isEmpty ? Self.all : register(i, facts.xWriter))
                 : facts.xKept == 0 ? Self.none : facts.xKept > 0 ? register(i, facts.xKept) : Self.all
         }
@@ -113,8 +118,8 @@ struct AccumulatorChoice {
     /// The first of op `i`'s `forms` that reads `value`'s register.
     private func form(_ i: Int, _ value: UInt16?, _ forms: Range<Int>) -> AccumulatorFacts.Form? {
         guard let value else { return nil }
-        for k in forms where AccumulatorFacts.forms[k].field != 0 && register(i, AccumulatorFacts.forms[k].field) == value {
-            return AccumulatorFacts.forms[k]
+        for k in forms where allForms[k].field != 0 && register(i, allForms[k].field) == value {
+            return allForms[k]
         }
         return nil
     }
@@ -122,7 +127,7 @@ struct AccumulatorChoice {
     /// The first of op `i`'s x forms that reads `value`'s register.
     private func xForm(_ i: Int, _ value: UInt16?, _ forms: Range<Int>) -> AccumulatorFacts.Form? {
         guard let value else { return nil }
-        for k in 0..<min(forms.count, 3) where reads[3 * i + k] == value { return AccumulatorFacts.forms[forms.lowerBound + k] }
+        for k in 0..<min(forms.count, 3) where reads[3 * i + k] == value { return allForms[forms.lowerBound + k] }
         return nil
     }
 
@@ -191,7 +196,7 @@ struct AccumulatorChoice {
         var previous: State? = nil, first = 0, open = 0, edge = 0
         for i in starts.indices {
             open += crossing[i + 1]
-            guard open == 0, i + 1 == n || layouts[i] < 0 || AccumulatorFacts.all[Int(layouts[i])].ends else { continue }
+            guard open == 0, i + 1 == n || layouts[i] < 0 || allFacts[Int(layouts[i])].ends else { continue }
             let last = edge
             while edge < edges.count && edges[edge].from <= i { edge += 1 }
             previous = choose(first..<(i + 1), edges: last..<edge, entering: previous, scratch)
@@ -243,7 +248,7 @@ struct AccumulatorChoice {
         if x == assumed.x { return hint.loaded && !assumed.loaded }
         let before = t - 1
         guard before >= piece.lowerBound, layouts[before] >= 0 else { return false }
-        let facts = AccumulatorFacts.all[Int(layouts[before])]
+        let facts = allFacts[Int(layouts[before])]
         guard facts.xWriter != 0, !facts.ends else { return false }
         return register(before, facts.xWriter) == x || (scratch.assumed[before].x == x && !facts.keeping.isEmpty)
     }
@@ -281,8 +286,8 @@ struct AccumulatorChoice {
             // value stays in the accumulator, the op writing another register through a
             // keeping form, when a later op reads it sooner than the op's own result, or
             // at all if it was loaded (a pointer, chased: its next use waits on it).
-            let facts = AccumulatorFacts.all[Int(layouts[i])]
-            var handler = OpLayout.all[Int(layouts[i])].handler
+            let facts = allFacts[Int(layouts[i])]
+            var handler = allLayouts[Int(layouts[i])].handler
             var keeps = false
             if let float = form(i, state.f, facts.fForms) {
                 handler = float.handler
@@ -298,8 +303,8 @@ struct AccumulatorChoice {
                         keeps = distance != .max && (state.loaded || distance < nextRead(of: d, after: i))
                     }
                 }
-                if keeps, let keeping = facts.keeping.first(where: { AccumulatorFacts.forms[$0].field == (read?.field ?? 0) }) {
-                    handler = AccumulatorFacts.forms[keeping].handler
+                if keeps, let keeping = facts.keeping.first(where: { allForms[$0].field == (read?.field ?? 0) }) {
+                    handler = allForms[keeping].handler
                 } else {
                     keeps = false
                     if let read { handler = read.handler }
@@ -377,7 +382,9 @@ struct AccumulatorFacts {
             return start..<forms.count
         }
         for index in 0..<(256 + extendedOpCount) {
-            let flags = index < 256 ? Opcode(rawValue: UInt8(index))?.info.flags : ExtendedOpcode(rawValue: UInt16(index - 256))?.info.flags
+            // `opRows`, not `OpInfo`: building 632 names and lists cost start-up.
+            let row = index < 256 ? (index < primaryOpcodeCount ? index : nil) : primaryOpcodeCount + index - 256
+            let flags = row.map { opRows[$0].flags }
             facts[index] = AccumulatorFacts(
                 xWriter: xaccWriterField(index), fWriter: faccWriterField(index), xKept: xaccKeptField(index),
                 loads: xaccWriterLoads(index), ends: flags?.contains(.terminator) ?? false, calls: flags?.contains(.call) ?? false,

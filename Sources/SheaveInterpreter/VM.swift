@@ -140,13 +140,14 @@ public final class CodeImage: CodeImages, @unchecked Sendable {
         var layouts: [Int32] = []
         starts.reserveCapacity(bytes.count / 6)
         layouts.reserveCapacity(bytes.count / 6)
+        let allLayouts = OpLayout.all  // read once: each read of the static checks its initialization
         bytes.withUnsafeBytes { code in
             var at = 0
             while at < code.count {
-                let layout = OpLayout.of(code, at: at)
+                let layout = OpLayout.of(code, at: at, in: allLayouts)
                 starts.append(at)
                 layouts.append(Int32(layout ?? -1))
-                at += layout.map { OpLayout.all[$0].size(code, at: at) } ?? 1
+                at += layout.map { allLayouts[$0].size(code, at: at) } ?? 1
             }
         }
         self.starts = starts
@@ -188,7 +189,7 @@ public final class CodeImage: CodeImages, @unchecked Sendable {
                     image.storeBytes(of: Self.invalidOpcode, toByteOffset: at + threadedHeader, as: UInt8.self)
                     return
                 }
-                let layout = OpLayout.all[Int(layouts[i])]
+                let layout = allLayouts[Int(layouts[i])]
                 (image + at + threadedHeader).copyMemory(from: code.baseAddress! + start, byteCount: layout.size(code, at: start))
                 func rewrite(_ field: Int) {
                     let offset = Int(code.loadUnaligned(fromByteOffset: start + field, as: Int32.self))
@@ -338,7 +339,8 @@ struct OpLayout {
 
     /// The layout of the op at `at` (an index into `all`), or nil when its opcode
     /// is unknown or it runs past the end.
-    static func of(_ code: UnsafeRawBufferPointer, at: Int) -> Int? {
+    /// `all`: `OpLayout.all`, read once by the caller (each read of the static checks its initialization).
+    static func of(_ code: UnsafeRawBufferPointer, at: Int, in all: UnsafeMutablePointer<OpLayout>) -> Int? {
         let opcode = Int(code[at])
         var index = opcode
         if opcode == 0xFF {

@@ -50,6 +50,22 @@ final class ArtifactTests: XCTestCase {
         XCTAssertEqual(try apiInstance.function("f")!.call([.i32(1)]), [.i32(2 + 83)])
     }
 
+    /// The checksum takes eight bytes at a time from contiguous bytes: it must agree
+    /// with zlib's CRC-32 and with itself a byte at a time, at every length and alignment.
+    func testTheChecksumIsZlibsCRC32AtEveryLengthAndAlignment() {
+        XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)  // the standard check value
+        XCTAssertEqual(CRC32.checksum([UInt8]()), 0)
+        var g = SystemRandomNumberGenerator()
+        let bytes = (0..<300).map { _ in UInt8.random(in: 0...255, using: &g) }
+        for start in 0..<9 {
+            for end in start...bytes.count where end - start < 40 || end == bytes.count {
+                let slice = bytes[start..<end]
+                // A lazy map has no contiguous storage: the checksum takes it a byte at a time.
+                XCTAssertEqual(CRC32.checksum(slice), CRC32.checksum(slice.lazy.map { $0 }), "bytes \(start)..<\(end)")
+            }
+        }
+    }
+
     func testTargetsDifferInByteOrderOnlyAndOnlyTheHostsRuns() throws {
         var listings: Set<String> = []
         var codes: [Target: [UInt8]] = [:]

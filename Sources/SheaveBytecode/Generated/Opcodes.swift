@@ -3229,646 +3229,646 @@ public let branchFieldRows: [UInt8] = [
     7, 0, 0,  // lazy_entry
 ]
 
-/// What the artifact verifier reads of every op, primary opcodes then extended
-/// ones (`primaryOpcodeCount` + the extended opcode): its flags, its operand
-/// shapes (a range of `verifierShapes`) and the registers that must differ.
-public let verifierRows: [VerifierRow] = [
-    VerifierRow(flags: [.pure], firstShape: 0, shapeCount: 0, distinct: nil),  // nop
-    VerifierRow(flags: [.mayStop, .terminator], firstShape: 0, shapeCount: 1, distinct: nil),  // trap
-    VerifierRow(flags: [.mayStop, .terminator], firstShape: 1, shapeCount: 0, distinct: nil),  // ret
-    VerifierRow(flags: [.branch, .terminator], firstShape: 1, shapeCount: 1, distinct: nil),  // jump
-    VerifierRow(flags: [.branch], firstShape: 2, shapeCount: 2, distinct: nil),  // br_if_xnez32
-    VerifierRow(flags: [.branch], firstShape: 4, shapeCount: 2, distinct: nil),  // br_if_xeqz32
-    VerifierRow(flags: [.branch], firstShape: 6, shapeCount: 2, distinct: nil),  // br_if_xnez64
-    VerifierRow(flags: [.branch], firstShape: 8, shapeCount: 2, distinct: nil),  // br_if_xeqz64
-    VerifierRow(flags: [.branch], firstShape: 10, shapeCount: 3, distinct: nil),  // br_if_xeq32
-    VerifierRow(flags: [.branch], firstShape: 13, shapeCount: 3, distinct: nil),  // br_if_xne32
-    VerifierRow(flags: [.branch], firstShape: 16, shapeCount: 3, distinct: nil),  // br_if_xslt32
-    VerifierRow(flags: [.branch], firstShape: 19, shapeCount: 3, distinct: nil),  // br_if_xsle32
-    VerifierRow(flags: [.branch], firstShape: 22, shapeCount: 3, distinct: nil),  // br_if_xult32
-    VerifierRow(flags: [.branch], firstShape: 25, shapeCount: 3, distinct: nil),  // br_if_xule32
-    VerifierRow(flags: [.branch], firstShape: 28, shapeCount: 3, distinct: nil),  // br_if_xeq32_i32
-    VerifierRow(flags: [.branch], firstShape: 31, shapeCount: 3, distinct: nil),  // br_if_xne32_i32
-    VerifierRow(flags: [.branch], firstShape: 34, shapeCount: 3, distinct: nil),  // br_if_xslt32_i32
-    VerifierRow(flags: [.branch], firstShape: 37, shapeCount: 3, distinct: nil),  // br_if_xsle32_i32
-    VerifierRow(flags: [.branch], firstShape: 40, shapeCount: 3, distinct: nil),  // br_if_xsgt32_i32
-    VerifierRow(flags: [.branch], firstShape: 43, shapeCount: 3, distinct: nil),  // br_if_xsge32_i32
-    VerifierRow(flags: [.branch], firstShape: 46, shapeCount: 3, distinct: nil),  // br_if_xult32_i32
-    VerifierRow(flags: [.branch], firstShape: 49, shapeCount: 3, distinct: nil),  // br_if_xule32_i32
-    VerifierRow(flags: [.branch], firstShape: 52, shapeCount: 3, distinct: nil),  // br_if_xugt32_i32
-    VerifierRow(flags: [.branch], firstShape: 55, shapeCount: 3, distinct: nil),  // br_if_xuge32_i32
-    VerifierRow(flags: [.branch, .terminator], firstShape: 58, shapeCount: 2, distinct: nil),  // br_table32
-    VerifierRow(flags: [.branch, .call], firstShape: 60, shapeCount: 2, distinct: nil),  // call
-    VerifierRow(flags: [.mayStop, .call], firstShape: 62, shapeCount: 4, distinct: nil),  // call_indirect
-    VerifierRow(flags: [.mayStop, .call], firstShape: 66, shapeCount: 3, distinct: nil),  // call_host
-    VerifierRow(flags: [.mayStop], firstShape: 69, shapeCount: 1, distinct: nil),  // checkpoint
-    VerifierRow(flags: [.mayStop], firstShape: 70, shapeCount: 1, distinct: nil),  // push_frame
-    VerifierRow(flags: [.pure], firstShape: 71, shapeCount: 2, distinct: nil),  // xmov
-    VerifierRow(flags: [], firstShape: 73, shapeCount: 2, distinct: nil),  // xzero
-    VerifierRow(flags: [.pure], firstShape: 75, shapeCount: 2, distinct: nil),  // xconst32
-    VerifierRow(flags: [.pure], firstShape: 77, shapeCount: 2, distinct: nil),  // xconst64
-    VerifierRow(flags: [.pure], firstShape: 79, shapeCount: 2, distinct: nil),  // fconst32
-    VerifierRow(flags: [.pure], firstShape: 81, shapeCount: 2, distinct: nil),  // fconst64
-    VerifierRow(flags: [.pure], firstShape: 83, shapeCount: 4, distinct: nil),  // xselect
-    VerifierRow(flags: [.pure], firstShape: 87, shapeCount: 4, distinct: nil),  // xselect64
-    VerifierRow(flags: [.pure], firstShape: 91, shapeCount: 3, distinct: nil),  // xadd32
-    VerifierRow(flags: [.pure], firstShape: 94, shapeCount: 3, distinct: nil),  // xsub32
-    VerifierRow(flags: [.pure], firstShape: 97, shapeCount: 3, distinct: nil),  // xmul32
-    VerifierRow(flags: [.pure], firstShape: 100, shapeCount: 3, distinct: nil),  // xand32
-    VerifierRow(flags: [.pure], firstShape: 103, shapeCount: 3, distinct: nil),  // xor32
-    VerifierRow(flags: [.pure], firstShape: 106, shapeCount: 3, distinct: nil),  // xxor32
-    VerifierRow(flags: [.pure], firstShape: 109, shapeCount: 3, distinct: nil),  // xshl32
-    VerifierRow(flags: [.pure], firstShape: 112, shapeCount: 3, distinct: nil),  // xshr32_s
-    VerifierRow(flags: [.pure], firstShape: 115, shapeCount: 3, distinct: nil),  // xshr32_u
-    VerifierRow(flags: [.pure], firstShape: 118, shapeCount: 3, distinct: nil),  // xrotl32
-    VerifierRow(flags: [.pure], firstShape: 121, shapeCount: 3, distinct: nil),  // xrotr32
-    VerifierRow(flags: [.mayStop], firstShape: 124, shapeCount: 3, distinct: nil),  // xdiv32_s
-    VerifierRow(flags: [.mayStop], firstShape: 127, shapeCount: 3, distinct: nil),  // xdiv32_u
-    VerifierRow(flags: [.mayStop], firstShape: 130, shapeCount: 3, distinct: nil),  // xrem32_s
-    VerifierRow(flags: [.mayStop], firstShape: 133, shapeCount: 3, distinct: nil),  // xrem32_u
-    VerifierRow(flags: [.pure], firstShape: 136, shapeCount: 2, distinct: nil),  // xeqz32
-    VerifierRow(flags: [.pure], firstShape: 138, shapeCount: 3, distinct: nil),  // xeq32
-    VerifierRow(flags: [.pure], firstShape: 141, shapeCount: 3, distinct: nil),  // xne32
-    VerifierRow(flags: [.pure], firstShape: 144, shapeCount: 3, distinct: nil),  // xslt32
-    VerifierRow(flags: [.pure], firstShape: 147, shapeCount: 3, distinct: nil),  // xsle32
-    VerifierRow(flags: [.pure], firstShape: 150, shapeCount: 3, distinct: nil),  // xult32
-    VerifierRow(flags: [.pure], firstShape: 153, shapeCount: 3, distinct: nil),  // xule32
-    VerifierRow(flags: [.pure], firstShape: 156, shapeCount: 3, distinct: nil),  // xadd64
-    VerifierRow(flags: [.pure], firstShape: 159, shapeCount: 3, distinct: nil),  // xsub64
-    VerifierRow(flags: [.pure], firstShape: 162, shapeCount: 3, distinct: nil),  // xmul64
-    VerifierRow(flags: [.pure], firstShape: 165, shapeCount: 3, distinct: nil),  // xand64
-    VerifierRow(flags: [.pure], firstShape: 168, shapeCount: 3, distinct: nil),  // xor64
-    VerifierRow(flags: [.pure], firstShape: 171, shapeCount: 3, distinct: nil),  // xxor64
-    VerifierRow(flags: [.pure], firstShape: 174, shapeCount: 3, distinct: nil),  // xshl64
-    VerifierRow(flags: [.pure], firstShape: 177, shapeCount: 3, distinct: nil),  // xshr64_s
-    VerifierRow(flags: [.pure], firstShape: 180, shapeCount: 3, distinct: nil),  // xshr64_u
-    VerifierRow(flags: [.pure], firstShape: 183, shapeCount: 3, distinct: nil),  // xrotl64
-    VerifierRow(flags: [.pure], firstShape: 186, shapeCount: 3, distinct: nil),  // xrotr64
-    VerifierRow(flags: [.mayStop], firstShape: 189, shapeCount: 3, distinct: nil),  // xdiv64_s
-    VerifierRow(flags: [.mayStop], firstShape: 192, shapeCount: 3, distinct: nil),  // xdiv64_u
-    VerifierRow(flags: [.mayStop], firstShape: 195, shapeCount: 3, distinct: nil),  // xrem64_s
-    VerifierRow(flags: [.mayStop], firstShape: 198, shapeCount: 3, distinct: nil),  // xrem64_u
-    VerifierRow(flags: [.pure], firstShape: 201, shapeCount: 2, distinct: nil),  // xeqz64
-    VerifierRow(flags: [.pure], firstShape: 203, shapeCount: 3, distinct: nil),  // xeq64
-    VerifierRow(flags: [.pure], firstShape: 206, shapeCount: 3, distinct: nil),  // xne64
-    VerifierRow(flags: [.pure], firstShape: 209, shapeCount: 3, distinct: nil),  // xslt64
-    VerifierRow(flags: [.pure], firstShape: 212, shapeCount: 3, distinct: nil),  // xsle64
-    VerifierRow(flags: [.pure], firstShape: 215, shapeCount: 3, distinct: nil),  // xult64
-    VerifierRow(flags: [.pure], firstShape: 218, shapeCount: 3, distinct: nil),  // xule64
-    VerifierRow(flags: [.pure], firstShape: 221, shapeCount: 4, distinct: nil),  // xadd32_shl
-    VerifierRow(flags: [.pure], firstShape: 225, shapeCount: 4, distinct: nil),  // xshr32_u_and
-    VerifierRow(flags: [.pure], firstShape: 229, shapeCount: 4, distinct: nil),  // xxor32_shl
-    VerifierRow(flags: [.pure], firstShape: 233, shapeCount: 4, distinct: nil),  // xxor32_shr_u
-    VerifierRow(flags: [.pure], firstShape: 237, shapeCount: 4, distinct: nil),  // xxor64_shl
-    VerifierRow(flags: [.pure], firstShape: 241, shapeCount: 4, distinct: nil),  // xxor64_shr_u
-    VerifierRow(flags: [.pure], firstShape: 245, shapeCount: 4, distinct: nil),  // fmul32_mul
-    VerifierRow(flags: [.pure], firstShape: 249, shapeCount: 4, distinct: nil),  // fmul32_add
-    VerifierRow(flags: [.pure], firstShape: 253, shapeCount: 4, distinct: nil),  // fmul32_sub
-    VerifierRow(flags: [.pure], firstShape: 257, shapeCount: 4, distinct: nil),  // fmul32_rsub
-    VerifierRow(flags: [.pure], firstShape: 261, shapeCount: 4, distinct: nil),  // fmul64_mul
-    VerifierRow(flags: [.pure], firstShape: 265, shapeCount: 4, distinct: nil),  // fmul64_add
-    VerifierRow(flags: [.pure], firstShape: 269, shapeCount: 4, distinct: nil),  // fmul64_sub
-    VerifierRow(flags: [.pure], firstShape: 273, shapeCount: 4, distinct: nil),  // fmul64_rsub
-    VerifierRow(flags: [.pure], firstShape: 277, shapeCount: 4, distinct: nil),  // xmul32_add_i32
-    VerifierRow(flags: [.pure], firstShape: 281, shapeCount: 4, distinct: nil),  // xmul64_add_i32
-    VerifierRow(flags: [.branch], firstShape: 285, shapeCount: 4, distinct: nil),  // br_xadd32_i32_nez
-    VerifierRow(flags: [.branch], firstShape: 289, shapeCount: 5, distinct: nil),  // br_xadd32_i32_ne
-    VerifierRow(flags: [.branch], firstShape: 294, shapeCount: 5, distinct: nil),  // br_xadd32_i32_ne_i32
-    VerifierRow(flags: [.branch], firstShape: 299, shapeCount: 5, distinct: nil),  // br_xadd32_i32_slt
-    VerifierRow(flags: [.branch], firstShape: 304, shapeCount: 5, distinct: nil),  // br_xadd32_i32_ult
-    VerifierRow(flags: [.branch], firstShape: 309, shapeCount: 4, distinct: nil),  // br_xadd32_nez
-    VerifierRow(flags: [.branch], firstShape: 313, shapeCount: 5, distinct: nil),  // br_xadd32_ne
-    VerifierRow(flags: [.branch], firstShape: 318, shapeCount: 5, distinct: nil),  // br_xadd32_ne_i32
-    VerifierRow(flags: [.branch], firstShape: 323, shapeCount: 5, distinct: nil),  // br_xadd32_slt
-    VerifierRow(flags: [.branch], firstShape: 328, shapeCount: 5, distinct: nil),  // br_xadd32_ult
-    VerifierRow(flags: [.branch], firstShape: 333, shapeCount: 4, distinct: nil),  // br_xadd64_i32_nez
-    VerifierRow(flags: [.branch], firstShape: 337, shapeCount: 5, distinct: nil),  // br_xadd64_i32_ne
-    VerifierRow(flags: [.branch], firstShape: 342, shapeCount: 5, distinct: nil),  // br_xadd64_i32_ne_i32
-    VerifierRow(flags: [.branch], firstShape: 347, shapeCount: 5, distinct: nil),  // br_xadd64_i32_slt
-    VerifierRow(flags: [.branch], firstShape: 352, shapeCount: 5, distinct: nil),  // br_xadd64_i32_ult
-    VerifierRow(flags: [.branch], firstShape: 357, shapeCount: 4, distinct: nil),  // br_xadd64_nez
-    VerifierRow(flags: [.branch], firstShape: 361, shapeCount: 5, distinct: nil),  // br_xadd64_ne
-    VerifierRow(flags: [.branch], firstShape: 366, shapeCount: 5, distinct: nil),  // br_xadd64_ne_i32
-    VerifierRow(flags: [.branch], firstShape: 371, shapeCount: 5, distinct: nil),  // br_xadd64_slt
-    VerifierRow(flags: [.branch], firstShape: 376, shapeCount: 5, distinct: nil),  // br_xadd64_ult
-    VerifierRow(flags: [.pure], firstShape: 381, shapeCount: 3, distinct: nil),  // xadd32_i32
-    VerifierRow(flags: [.pure], firstShape: 384, shapeCount: 3, distinct: nil),  // xmul32_i32
-    VerifierRow(flags: [.pure], firstShape: 387, shapeCount: 3, distinct: nil),  // xand32_i32
-    VerifierRow(flags: [.pure], firstShape: 390, shapeCount: 3, distinct: nil),  // xor32_i32
-    VerifierRow(flags: [.pure], firstShape: 393, shapeCount: 3, distinct: nil),  // xxor32_i32
-    VerifierRow(flags: [.pure], firstShape: 396, shapeCount: 3, distinct: nil),  // xshl32_u8
-    VerifierRow(flags: [.pure], firstShape: 399, shapeCount: 3, distinct: nil),  // xshr32_s_u8
-    VerifierRow(flags: [.pure], firstShape: 402, shapeCount: 3, distinct: nil),  // xshr32_u_u8
-    VerifierRow(flags: [.pure], firstShape: 405, shapeCount: 3, distinct: nil),  // xeq32_i32
-    VerifierRow(flags: [.pure], firstShape: 408, shapeCount: 3, distinct: nil),  // xne32_i32
-    VerifierRow(flags: [.pure], firstShape: 411, shapeCount: 3, distinct: nil),  // xslt32_i32
-    VerifierRow(flags: [.pure], firstShape: 414, shapeCount: 3, distinct: nil),  // xsle32_i32
-    VerifierRow(flags: [.pure], firstShape: 417, shapeCount: 3, distinct: nil),  // xsgt32_i32
-    VerifierRow(flags: [.pure], firstShape: 420, shapeCount: 3, distinct: nil),  // xsge32_i32
-    VerifierRow(flags: [.pure], firstShape: 423, shapeCount: 3, distinct: nil),  // xult32_i32
-    VerifierRow(flags: [.pure], firstShape: 426, shapeCount: 3, distinct: nil),  // xule32_i32
-    VerifierRow(flags: [.pure], firstShape: 429, shapeCount: 3, distinct: nil),  // xugt32_i32
-    VerifierRow(flags: [.pure], firstShape: 432, shapeCount: 3, distinct: nil),  // xuge32_i32
-    VerifierRow(flags: [.pure], firstShape: 435, shapeCount: 3, distinct: nil),  // xadd64_i32
-    VerifierRow(flags: [.pure], firstShape: 438, shapeCount: 3, distinct: nil),  // xmul64_i32
-    VerifierRow(flags: [.pure], firstShape: 441, shapeCount: 3, distinct: nil),  // xand64_i32
-    VerifierRow(flags: [.pure], firstShape: 444, shapeCount: 3, distinct: nil),  // xor64_i32
-    VerifierRow(flags: [.pure], firstShape: 447, shapeCount: 3, distinct: nil),  // xxor64_i32
-    VerifierRow(flags: [.pure], firstShape: 450, shapeCount: 3, distinct: nil),  // xadd64_i64
-    VerifierRow(flags: [.pure], firstShape: 453, shapeCount: 3, distinct: nil),  // xmul64_i64
-    VerifierRow(flags: [.pure], firstShape: 456, shapeCount: 3, distinct: nil),  // xand64_i64
-    VerifierRow(flags: [.pure], firstShape: 459, shapeCount: 3, distinct: nil),  // xor64_i64
-    VerifierRow(flags: [.pure], firstShape: 462, shapeCount: 3, distinct: nil),  // xxor64_i64
-    VerifierRow(flags: [.pure], firstShape: 465, shapeCount: 3, distinct: nil),  // xshl64_u8
-    VerifierRow(flags: [.pure], firstShape: 468, shapeCount: 3, distinct: nil),  // xshr64_s_u8
-    VerifierRow(flags: [.pure], firstShape: 471, shapeCount: 3, distinct: nil),  // xshr64_u_u8
-    VerifierRow(flags: [.pure], firstShape: 474, shapeCount: 2, distinct: nil),  // xzext32_64
-    VerifierRow(flags: [.pure], firstShape: 476, shapeCount: 2, distinct: nil),  // xsext32_64
-    VerifierRow(flags: [.pure], firstShape: 478, shapeCount: 3, distinct: nil),  // fadd32
-    VerifierRow(flags: [.pure], firstShape: 481, shapeCount: 3, distinct: nil),  // fsub32
-    VerifierRow(flags: [.pure], firstShape: 484, shapeCount: 3, distinct: nil),  // fmul32
-    VerifierRow(flags: [.pure], firstShape: 487, shapeCount: 3, distinct: nil),  // fdiv32
-    VerifierRow(flags: [.pure], firstShape: 490, shapeCount: 3, distinct: nil),  // fmin32
-    VerifierRow(flags: [.pure], firstShape: 493, shapeCount: 3, distinct: nil),  // fmax32
-    VerifierRow(flags: [.pure], firstShape: 496, shapeCount: 2, distinct: nil),  // fabs32
-    VerifierRow(flags: [.pure], firstShape: 498, shapeCount: 2, distinct: nil),  // fneg32
-    VerifierRow(flags: [.pure], firstShape: 500, shapeCount: 2, distinct: nil),  // fsqrt32
-    VerifierRow(flags: [.pure], firstShape: 502, shapeCount: 3, distinct: nil),  // feq32
-    VerifierRow(flags: [.pure], firstShape: 505, shapeCount: 3, distinct: nil),  // fne32
-    VerifierRow(flags: [.pure], firstShape: 508, shapeCount: 3, distinct: nil),  // flt32
-    VerifierRow(flags: [.pure], firstShape: 511, shapeCount: 3, distinct: nil),  // fle32
-    VerifierRow(flags: [.pure], firstShape: 514, shapeCount: 3, distinct: nil),  // fadd64
-    VerifierRow(flags: [.pure], firstShape: 517, shapeCount: 3, distinct: nil),  // fsub64
-    VerifierRow(flags: [.pure], firstShape: 520, shapeCount: 3, distinct: nil),  // fmul64
-    VerifierRow(flags: [.pure], firstShape: 523, shapeCount: 3, distinct: nil),  // fdiv64
-    VerifierRow(flags: [.pure], firstShape: 526, shapeCount: 3, distinct: nil),  // fmin64
-    VerifierRow(flags: [.pure], firstShape: 529, shapeCount: 3, distinct: nil),  // fmax64
-    VerifierRow(flags: [.pure], firstShape: 532, shapeCount: 2, distinct: nil),  // fabs64
-    VerifierRow(flags: [.pure], firstShape: 534, shapeCount: 2, distinct: nil),  // fneg64
-    VerifierRow(flags: [.pure], firstShape: 536, shapeCount: 2, distinct: nil),  // fsqrt64
-    VerifierRow(flags: [.pure], firstShape: 538, shapeCount: 3, distinct: nil),  // feq64
-    VerifierRow(flags: [.pure], firstShape: 541, shapeCount: 3, distinct: nil),  // fne64
-    VerifierRow(flags: [.pure], firstShape: 544, shapeCount: 3, distinct: nil),  // flt64
-    VerifierRow(flags: [.pure], firstShape: 547, shapeCount: 3, distinct: nil),  // fle64
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 550, shapeCount: 3, distinct: nil),  // xload8_s32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 553, shapeCount: 3, distinct: nil),  // xload8_u32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 556, shapeCount: 3, distinct: nil),  // xload16_s32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 559, shapeCount: 3, distinct: nil),  // xload16_u32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 562, shapeCount: 3, distinct: nil),  // xload32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 565, shapeCount: 3, distinct: nil),  // xload8_s64
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 568, shapeCount: 3, distinct: nil),  // xload8_u64
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 571, shapeCount: 3, distinct: nil),  // xload16_s64
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 574, shapeCount: 3, distinct: nil),  // xload16_u64
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 577, shapeCount: 3, distinct: nil),  // xload32_s64
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 580, shapeCount: 3, distinct: nil),  // xload32_u64
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 583, shapeCount: 3, distinct: nil),  // xload64
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 586, shapeCount: 3, distinct: nil),  // fload32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 589, shapeCount: 3, distinct: nil),  // fload64
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 592, shapeCount: 4, distinct: nil),  // xload32_add
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 596, shapeCount: 4, distinct: nil),  // xload32_add_i32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 600, shapeCount: 4, distinct: nil),  // xload8_u32_add
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 604, shapeCount: 4, distinct: nil),  // xload8_u32_add_i32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 608, shapeCount: 4, distinct: nil),  // fload32_add
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 612, shapeCount: 4, distinct: nil),  // fload32_add_i32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 616, shapeCount: 4, distinct: nil),  // fload64_add
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 620, shapeCount: 4, distinct: nil),  // fload64_add_i32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 624, shapeCount: 3, distinct: nil),  // xstore8
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 627, shapeCount: 3, distinct: nil),  // xstore16
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 630, shapeCount: 3, distinct: nil),  // xstore32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 633, shapeCount: 3, distinct: nil),  // xstore64
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 636, shapeCount: 3, distinct: nil),  // xstore8_i32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 639, shapeCount: 3, distinct: nil),  // xstore16_i32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 642, shapeCount: 3, distinct: nil),  // xstore32_i32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 645, shapeCount: 3, distinct: nil),  // xstore64_i32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 648, shapeCount: 3, distinct: nil),  // fstore32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 651, shapeCount: 3, distinct: nil),  // fstore64
-    VerifierRow(flags: [.pure], firstShape: 654, shapeCount: 2, distinct: nil),  // fmov
-    VerifierRow(flags: [.branch], firstShape: 656, shapeCount: 4, distinct: nil),  // br_xmov_if_xnez32
-    VerifierRow(flags: [.branch], firstShape: 660, shapeCount: 5, distinct: nil),  // br_xmov_if_xne32_i32
-    VerifierRow(flags: [.branch], firstShape: 665, shapeCount: 5, distinct: nil),  // br_xand32_i32_eq_i32
-    VerifierRow(flags: [.branch], firstShape: 670, shapeCount: 5, distinct: nil),  // br_xand32_i32_ne_i32
-    VerifierRow(flags: [.branch], firstShape: 675, shapeCount: 5, distinct: nil),  // br_xand32_i32_ult_i32
-    VerifierRow(flags: [.branch], firstShape: 680, shapeCount: 5, distinct: nil),  // br_xand32_i32_ule_i32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 685, shapeCount: 5, distinct: nil),  // fadd64_store
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 690, shapeCount: 5, distinct: nil),  // fsub64_store
-    VerifierRow(flags: [.mayStop, .memory, .branch], firstShape: 695, shapeCount: 4, distinct: nil),  // br_xload32_if_xnez32
-    VerifierRow(flags: [.mayStop, .memory, .branch], firstShape: 699, shapeCount: 4, distinct: nil),  // br_xload32_if_xeqz32
-    VerifierRow(flags: [.mayStop, .memory, .branch], firstShape: 703, shapeCount: 4, distinct: nil),  // br_xload8_u32_if_xnez32
-    VerifierRow(flags: [.mayStop, .memory, .branch], firstShape: 707, shapeCount: 4, distinct: nil),  // br_xload8_u32_if_xeqz32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 711, shapeCount: 4, distinct: nil),  // xload16_s32_add
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 715, shapeCount: 4, distinct: nil),  // xload16_s32_add_i32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 719, shapeCount: 4, distinct: nil),  // xload16_u32_add
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 723, shapeCount: 4, distinct: nil),  // xload16_u32_add_i32
-    VerifierRow(flags: [.branch, .terminator], firstShape: 727, shapeCount: 3, distinct: nil),  // br_xconst32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 730, shapeCount: 3, distinct: nil),  // xadd32_i32_mem
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 733, shapeCount: 4, distinct: nil),  // xstore8_i32_step
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 737, shapeCount: 4, distinct: (0, 1)),  // xload32_xchg
-    VerifierRow(flags: [.pure], firstShape: 741, shapeCount: 5, distinct: nil),  // xselect_and_i32
-    VerifierRow(flags: [.pure], firstShape: 746, shapeCount: 5, distinct: nil),  // xselect_and_xor_i32
-    VerifierRow(flags: [.pure], firstShape: 751, shapeCount: 4, distinct: nil),  // xmul32_add
-    VerifierRow(flags: [.pure], firstShape: 755, shapeCount: 4, distinct: nil),  // xadd32_add
-    VerifierRow(flags: [.pure], firstShape: 759, shapeCount: 5, distinct: nil),  // xmul32_add_add
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 764, shapeCount: 4, distinct: nil),  // xload8_u32_via
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 768, shapeCount: 4, distinct: nil),  // xload16_u32_via
-    VerifierRow(flags: [.mayStop], firstShape: 772, shapeCount: 3, distinct: nil),  // push_frame_zero
-    VerifierRow(flags: [.branch, .terminator], firstShape: 775, shapeCount: 3, distinct: nil),  // br_xmov
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 778, shapeCount: 5, distinct: (0, 1)),  // xmov_xload32_xchg
-    VerifierRow(flags: [.mayStop, .call], firstShape: 783, shapeCount: 2, distinct: nil),  // call_func
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 785, shapeCount: 5, distinct: nil),  // xload32_shl_add_i32
-    VerifierRow(flags: [.mayStop, .memory], firstShape: 790, shapeCount: 5, distinct: nil),  // xload32_add_shl
-    VerifierRow(flags: [.branch, .extended], firstShape: 795, shapeCount: 3, distinct: nil),  // br_if_xeq64
-    VerifierRow(flags: [.branch, .extended], firstShape: 798, shapeCount: 3, distinct: nil),  // br_if_xne64
-    VerifierRow(flags: [.branch, .extended], firstShape: 801, shapeCount: 3, distinct: nil),  // br_if_xslt64
-    VerifierRow(flags: [.branch, .extended], firstShape: 804, shapeCount: 3, distinct: nil),  // br_if_xsle64
-    VerifierRow(flags: [.branch, .extended], firstShape: 807, shapeCount: 3, distinct: nil),  // br_if_xult64
-    VerifierRow(flags: [.branch, .extended], firstShape: 810, shapeCount: 3, distinct: nil),  // br_if_xule64
-    VerifierRow(flags: [.branch, .extended], firstShape: 813, shapeCount: 3, distinct: nil),  // br_if_xeq64_i32
-    VerifierRow(flags: [.branch, .extended], firstShape: 816, shapeCount: 3, distinct: nil),  // br_if_xne64_i32
-    VerifierRow(flags: [.branch, .extended], firstShape: 819, shapeCount: 3, distinct: nil),  // br_if_xslt64_i32
-    VerifierRow(flags: [.branch, .extended], firstShape: 822, shapeCount: 3, distinct: nil),  // br_if_xsle64_i32
-    VerifierRow(flags: [.branch, .extended], firstShape: 825, shapeCount: 3, distinct: nil),  // br_if_xsgt64_i32
-    VerifierRow(flags: [.branch, .extended], firstShape: 828, shapeCount: 3, distinct: nil),  // br_if_xsge64_i32
-    VerifierRow(flags: [.branch, .extended], firstShape: 831, shapeCount: 3, distinct: nil),  // br_if_xult64_i32
-    VerifierRow(flags: [.branch, .extended], firstShape: 834, shapeCount: 3, distinct: nil),  // br_if_xule64_i32
-    VerifierRow(flags: [.branch, .extended], firstShape: 837, shapeCount: 3, distinct: nil),  // br_if_xugt64_i32
-    VerifierRow(flags: [.branch, .extended], firstShape: 840, shapeCount: 3, distinct: nil),  // br_if_xuge64_i32
-    VerifierRow(flags: [.mayStop, .call, .extended], firstShape: 843, shapeCount: 2, distinct: nil),  // call_ref
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 845, shapeCount: 2, distinct: nil),  // vmov
-    VerifierRow(flags: [.extended], firstShape: 847, shapeCount: 2, distinct: nil),  // global_get
-    VerifierRow(flags: [.extended], firstShape: 849, shapeCount: 2, distinct: nil),  // global_set
-    VerifierRow(flags: [.extended], firstShape: 851, shapeCount: 2, distinct: nil),  // ref_func
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 853, shapeCount: 3, distinct: nil),  // table_get
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 856, shapeCount: 3, distinct: nil),  // table_set
-    VerifierRow(flags: [.extended], firstShape: 859, shapeCount: 2, distinct: nil),  // table_size
-    VerifierRow(flags: [.extended], firstShape: 861, shapeCount: 4, distinct: nil),  // table_grow
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 865, shapeCount: 4, distinct: nil),  // table_fill
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 869, shapeCount: 5, distinct: nil),  // table_copy
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 874, shapeCount: 5, distinct: nil),  // table_init
-    VerifierRow(flags: [.extended], firstShape: 879, shapeCount: 1, distinct: nil),  // elem_drop
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 880, shapeCount: 3, distinct: nil),  // memory_fill
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 883, shapeCount: 3, distinct: nil),  // memory_copy
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 886, shapeCount: 4, distinct: nil),  // memory_init
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 890, shapeCount: 4, distinct: nil),  // memory_fill_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 894, shapeCount: 5, distinct: nil),  // memory_copy_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 899, shapeCount: 5, distinct: nil),  // memory_init_m
-    VerifierRow(flags: [.extended], firstShape: 904, shapeCount: 1, distinct: nil),  // data_drop
-    VerifierRow(flags: [.extended, .pure], firstShape: 905, shapeCount: 2, distinct: nil),  // xclz32
-    VerifierRow(flags: [.extended, .pure], firstShape: 907, shapeCount: 2, distinct: nil),  // xctz32
-    VerifierRow(flags: [.extended, .pure], firstShape: 909, shapeCount: 2, distinct: nil),  // xpopcnt32
-    VerifierRow(flags: [.extended, .pure], firstShape: 911, shapeCount: 2, distinct: nil),  // xclz64
-    VerifierRow(flags: [.extended, .pure], firstShape: 913, shapeCount: 2, distinct: nil),  // xctz64
-    VerifierRow(flags: [.extended, .pure], firstShape: 915, shapeCount: 2, distinct: nil),  // xpopcnt64
-    VerifierRow(flags: [.extended, .pure], firstShape: 917, shapeCount: 3, distinct: nil),  // xeq64_i32
-    VerifierRow(flags: [.extended, .pure], firstShape: 920, shapeCount: 3, distinct: nil),  // xne64_i32
-    VerifierRow(flags: [.extended, .pure], firstShape: 923, shapeCount: 3, distinct: nil),  // xslt64_i32
-    VerifierRow(flags: [.extended, .pure], firstShape: 926, shapeCount: 3, distinct: nil),  // xsle64_i32
-    VerifierRow(flags: [.extended, .pure], firstShape: 929, shapeCount: 3, distinct: nil),  // xsgt64_i32
-    VerifierRow(flags: [.extended, .pure], firstShape: 932, shapeCount: 3, distinct: nil),  // xsge64_i32
-    VerifierRow(flags: [.extended, .pure], firstShape: 935, shapeCount: 3, distinct: nil),  // xult64_i32
-    VerifierRow(flags: [.extended, .pure], firstShape: 938, shapeCount: 3, distinct: nil),  // xule64_i32
-    VerifierRow(flags: [.extended, .pure], firstShape: 941, shapeCount: 3, distinct: nil),  // xugt64_i32
-    VerifierRow(flags: [.extended, .pure], firstShape: 944, shapeCount: 3, distinct: nil),  // xuge64_i32
-    VerifierRow(flags: [.extended, .pure], firstShape: 947, shapeCount: 2, distinct: nil),  // xsext8_32
-    VerifierRow(flags: [.extended, .pure], firstShape: 949, shapeCount: 2, distinct: nil),  // xsext16_32
-    VerifierRow(flags: [.extended, .pure], firstShape: 951, shapeCount: 2, distinct: nil),  // xsext8_64
-    VerifierRow(flags: [.extended, .pure], firstShape: 953, shapeCount: 2, distinct: nil),  // xsext16_64
-    VerifierRow(flags: [.extended, .pure], firstShape: 955, shapeCount: 3, distinct: nil),  // fcopysign32
-    VerifierRow(flags: [.extended, .pure], firstShape: 958, shapeCount: 2, distinct: nil),  // fceil32
-    VerifierRow(flags: [.extended, .pure], firstShape: 960, shapeCount: 2, distinct: nil),  // ffloor32
-    VerifierRow(flags: [.extended, .pure], firstShape: 962, shapeCount: 2, distinct: nil),  // ftrunc32
-    VerifierRow(flags: [.extended, .pure], firstShape: 964, shapeCount: 2, distinct: nil),  // fnearest32
-    VerifierRow(flags: [.extended, .pure], firstShape: 966, shapeCount: 3, distinct: nil),  // fcopysign64
-    VerifierRow(flags: [.extended, .pure], firstShape: 969, shapeCount: 2, distinct: nil),  // fceil64
-    VerifierRow(flags: [.extended, .pure], firstShape: 971, shapeCount: 2, distinct: nil),  // ffloor64
-    VerifierRow(flags: [.extended, .pure], firstShape: 973, shapeCount: 2, distinct: nil),  // ftrunc64
-    VerifierRow(flags: [.extended, .pure], firstShape: 975, shapeCount: 2, distinct: nil),  // fnearest64
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 977, shapeCount: 2, distinct: nil),  // x32_from_f32_s
-    VerifierRow(flags: [.extended, .pure], firstShape: 979, shapeCount: 2, distinct: nil),  // x32_from_f32_s_sat
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 981, shapeCount: 2, distinct: nil),  // x32_from_f32_u
-    VerifierRow(flags: [.extended, .pure], firstShape: 983, shapeCount: 2, distinct: nil),  // x32_from_f32_u_sat
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 985, shapeCount: 2, distinct: nil),  // x32_from_f64_s
-    VerifierRow(flags: [.extended, .pure], firstShape: 987, shapeCount: 2, distinct: nil),  // x32_from_f64_s_sat
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 989, shapeCount: 2, distinct: nil),  // x32_from_f64_u
-    VerifierRow(flags: [.extended, .pure], firstShape: 991, shapeCount: 2, distinct: nil),  // x32_from_f64_u_sat
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 993, shapeCount: 2, distinct: nil),  // x64_from_f32_s
-    VerifierRow(flags: [.extended, .pure], firstShape: 995, shapeCount: 2, distinct: nil),  // x64_from_f32_s_sat
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 997, shapeCount: 2, distinct: nil),  // x64_from_f32_u
-    VerifierRow(flags: [.extended, .pure], firstShape: 999, shapeCount: 2, distinct: nil),  // x64_from_f32_u_sat
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 1001, shapeCount: 2, distinct: nil),  // x64_from_f64_s
-    VerifierRow(flags: [.extended, .pure], firstShape: 1003, shapeCount: 2, distinct: nil),  // x64_from_f64_s_sat
-    VerifierRow(flags: [.mayStop, .extended], firstShape: 1005, shapeCount: 2, distinct: nil),  // x64_from_f64_u
-    VerifierRow(flags: [.extended, .pure], firstShape: 1007, shapeCount: 2, distinct: nil),  // x64_from_f64_u_sat
-    VerifierRow(flags: [.extended, .pure], firstShape: 1009, shapeCount: 2, distinct: nil),  // f32_from_x32_s
-    VerifierRow(flags: [.extended, .pure], firstShape: 1011, shapeCount: 2, distinct: nil),  // f32_from_x32_u
-    VerifierRow(flags: [.extended, .pure], firstShape: 1013, shapeCount: 2, distinct: nil),  // f32_from_x64_s
-    VerifierRow(flags: [.extended, .pure], firstShape: 1015, shapeCount: 2, distinct: nil),  // f32_from_x64_u
-    VerifierRow(flags: [.extended, .pure], firstShape: 1017, shapeCount: 2, distinct: nil),  // f64_from_x32_s
-    VerifierRow(flags: [.extended, .pure], firstShape: 1019, shapeCount: 2, distinct: nil),  // f64_from_x32_u
-    VerifierRow(flags: [.extended, .pure], firstShape: 1021, shapeCount: 2, distinct: nil),  // f64_from_x64_s
-    VerifierRow(flags: [.extended, .pure], firstShape: 1023, shapeCount: 2, distinct: nil),  // f64_from_x64_u
-    VerifierRow(flags: [.extended, .pure], firstShape: 1025, shapeCount: 2, distinct: nil),  // f32_from_f64
-    VerifierRow(flags: [.extended, .pure], firstShape: 1027, shapeCount: 2, distinct: nil),  // f64_from_f32
-    VerifierRow(flags: [.memory, .extended], firstShape: 1029, shapeCount: 2, distinct: nil),  // memory_size
-    VerifierRow(flags: [.memory, .extended], firstShape: 1031, shapeCount: 3, distinct: nil),  // memory_grow
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1034, shapeCount: 4, distinct: nil),  // xload8_s32_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1038, shapeCount: 4, distinct: nil),  // xload8_u32_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1042, shapeCount: 4, distinct: nil),  // xload16_s32_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1046, shapeCount: 4, distinct: nil),  // xload16_u32_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1050, shapeCount: 4, distinct: nil),  // xload32_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1054, shapeCount: 4, distinct: nil),  // xload8_s64_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1058, shapeCount: 4, distinct: nil),  // xload8_u64_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1062, shapeCount: 4, distinct: nil),  // xload16_s64_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1066, shapeCount: 4, distinct: nil),  // xload16_u64_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1070, shapeCount: 4, distinct: nil),  // xload32_s64_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1074, shapeCount: 4, distinct: nil),  // xload32_u64_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1078, shapeCount: 4, distinct: nil),  // xload64_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1082, shapeCount: 4, distinct: nil),  // fload32_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1086, shapeCount: 4, distinct: nil),  // fload64_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1090, shapeCount: 4, distinct: nil),  // xstore8_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1094, shapeCount: 4, distinct: nil),  // xstore16_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1098, shapeCount: 4, distinct: nil),  // xstore32_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1102, shapeCount: 4, distinct: nil),  // xstore64_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1106, shapeCount: 4, distinct: nil),  // fstore32_m
-    VerifierRow(flags: [.mayStop, .memory, .extended], firstShape: 1110, shapeCount: 4, distinct: nil),  // fstore64_m
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1114, shapeCount: 3, distinct: nil),  // v128_const
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1117, shapeCount: 4, distinct: nil),  // vselect
-    VerifierRow(flags: [.extended, .simd], firstShape: 1121, shapeCount: 2, distinct: nil),  // vglobal_get
-    VerifierRow(flags: [.extended, .simd], firstShape: 1123, shapeCount: 2, distinct: nil),  // vglobal_set
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1125, shapeCount: 5, distinct: nil),  // i8x16_shuffle
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1130, shapeCount: 3, distinct: nil),  // v128_load
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1133, shapeCount: 3, distinct: nil),  // v128_load8x8_s
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1136, shapeCount: 3, distinct: nil),  // v128_load8x8_u
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1139, shapeCount: 3, distinct: nil),  // v128_load16x4_s
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1142, shapeCount: 3, distinct: nil),  // v128_load16x4_u
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1145, shapeCount: 3, distinct: nil),  // v128_load32x2_s
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1148, shapeCount: 3, distinct: nil),  // v128_load32x2_u
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1151, shapeCount: 3, distinct: nil),  // v128_load8_splat
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1154, shapeCount: 3, distinct: nil),  // v128_load16_splat
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1157, shapeCount: 3, distinct: nil),  // v128_load32_splat
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1160, shapeCount: 3, distinct: nil),  // v128_load64_splat
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1163, shapeCount: 3, distinct: nil),  // v128_load32_zero
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1166, shapeCount: 3, distinct: nil),  // v128_load64_zero
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1169, shapeCount: 3, distinct: nil),  // v128_store
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1172, shapeCount: 5, distinct: nil),  // v128_load8_lane
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1177, shapeCount: 5, distinct: nil),  // v128_load16_lane
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1182, shapeCount: 5, distinct: nil),  // v128_load32_lane
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1187, shapeCount: 5, distinct: nil),  // v128_load64_lane
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1192, shapeCount: 4, distinct: nil),  // v128_store8_lane
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1196, shapeCount: 4, distinct: nil),  // v128_store16_lane
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1200, shapeCount: 4, distinct: nil),  // v128_store32_lane
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1204, shapeCount: 4, distinct: nil),  // v128_store64_lane
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1208, shapeCount: 4, distinct: nil),  // v128_load_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1212, shapeCount: 4, distinct: nil),  // v128_load8x8_s_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1216, shapeCount: 4, distinct: nil),  // v128_load8x8_u_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1220, shapeCount: 4, distinct: nil),  // v128_load16x4_s_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1224, shapeCount: 4, distinct: nil),  // v128_load16x4_u_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1228, shapeCount: 4, distinct: nil),  // v128_load32x2_s_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1232, shapeCount: 4, distinct: nil),  // v128_load32x2_u_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1236, shapeCount: 4, distinct: nil),  // v128_load8_splat_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1240, shapeCount: 4, distinct: nil),  // v128_load16_splat_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1244, shapeCount: 4, distinct: nil),  // v128_load32_splat_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1248, shapeCount: 4, distinct: nil),  // v128_load64_splat_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1252, shapeCount: 4, distinct: nil),  // v128_load32_zero_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1256, shapeCount: 4, distinct: nil),  // v128_load64_zero_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1260, shapeCount: 4, distinct: nil),  // v128_store_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1264, shapeCount: 6, distinct: nil),  // v128_load8_lane_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1270, shapeCount: 6, distinct: nil),  // v128_load16_lane_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1276, shapeCount: 6, distinct: nil),  // v128_load32_lane_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1282, shapeCount: 6, distinct: nil),  // v128_load64_lane_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1288, shapeCount: 5, distinct: nil),  // v128_store8_lane_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1293, shapeCount: 5, distinct: nil),  // v128_store16_lane_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1298, shapeCount: 5, distinct: nil),  // v128_store32_lane_m
-    VerifierRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1303, shapeCount: 5, distinct: nil),  // v128_store64_lane_m
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1308, shapeCount: 2, distinct: nil),  // v128_not
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1310, shapeCount: 3, distinct: nil),  // v128_and
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1313, shapeCount: 3, distinct: nil),  // v128_andnot
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1316, shapeCount: 3, distinct: nil),  // v128_or
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1319, shapeCount: 3, distinct: nil),  // v128_xor
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1322, shapeCount: 4, distinct: nil),  // v128_bitselect
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1326, shapeCount: 2, distinct: nil),  // v128_any_true
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1328, shapeCount: 3, distinct: nil),  // i8x16_swizzle
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1331, shapeCount: 2, distinct: nil),  // i8x16_splat
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1333, shapeCount: 3, distinct: nil),  // i8x16_extract_lane_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1336, shapeCount: 3, distinct: nil),  // i8x16_extract_lane_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1339, shapeCount: 4, distinct: nil),  // i8x16_replace_lane
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1343, shapeCount: 2, distinct: nil),  // i16x8_splat
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1345, shapeCount: 3, distinct: nil),  // i16x8_extract_lane_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1348, shapeCount: 3, distinct: nil),  // i16x8_extract_lane_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1351, shapeCount: 4, distinct: nil),  // i16x8_replace_lane
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1355, shapeCount: 2, distinct: nil),  // i32x4_splat
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1357, shapeCount: 3, distinct: nil),  // i32x4_extract_lane
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1360, shapeCount: 4, distinct: nil),  // i32x4_replace_lane
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1364, shapeCount: 2, distinct: nil),  // i64x2_splat
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1366, shapeCount: 3, distinct: nil),  // i64x2_extract_lane
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1369, shapeCount: 4, distinct: nil),  // i64x2_replace_lane
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1373, shapeCount: 2, distinct: nil),  // f32x4_splat
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1375, shapeCount: 3, distinct: nil),  // f32x4_extract_lane
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1378, shapeCount: 4, distinct: nil),  // f32x4_replace_lane
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1382, shapeCount: 2, distinct: nil),  // f64x2_splat
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1384, shapeCount: 3, distinct: nil),  // f64x2_extract_lane
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1387, shapeCount: 4, distinct: nil),  // f64x2_replace_lane
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1391, shapeCount: 3, distinct: nil),  // i8x16_eq
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1394, shapeCount: 3, distinct: nil),  // i8x16_ne
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1397, shapeCount: 3, distinct: nil),  // i8x16_lt_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1400, shapeCount: 3, distinct: nil),  // i8x16_lt_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1403, shapeCount: 3, distinct: nil),  // i8x16_gt_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1406, shapeCount: 3, distinct: nil),  // i8x16_gt_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1409, shapeCount: 3, distinct: nil),  // i8x16_le_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1412, shapeCount: 3, distinct: nil),  // i8x16_le_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1415, shapeCount: 3, distinct: nil),  // i8x16_ge_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1418, shapeCount: 3, distinct: nil),  // i8x16_ge_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1421, shapeCount: 3, distinct: nil),  // i16x8_eq
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1424, shapeCount: 3, distinct: nil),  // i16x8_ne
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1427, shapeCount: 3, distinct: nil),  // i16x8_lt_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1430, shapeCount: 3, distinct: nil),  // i16x8_lt_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1433, shapeCount: 3, distinct: nil),  // i16x8_gt_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1436, shapeCount: 3, distinct: nil),  // i16x8_gt_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1439, shapeCount: 3, distinct: nil),  // i16x8_le_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1442, shapeCount: 3, distinct: nil),  // i16x8_le_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1445, shapeCount: 3, distinct: nil),  // i16x8_ge_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1448, shapeCount: 3, distinct: nil),  // i16x8_ge_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1451, shapeCount: 3, distinct: nil),  // i32x4_eq
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1454, shapeCount: 3, distinct: nil),  // i32x4_ne
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1457, shapeCount: 3, distinct: nil),  // i32x4_lt_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1460, shapeCount: 3, distinct: nil),  // i32x4_lt_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1463, shapeCount: 3, distinct: nil),  // i32x4_gt_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1466, shapeCount: 3, distinct: nil),  // i32x4_gt_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1469, shapeCount: 3, distinct: nil),  // i32x4_le_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1472, shapeCount: 3, distinct: nil),  // i32x4_le_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1475, shapeCount: 3, distinct: nil),  // i32x4_ge_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1478, shapeCount: 3, distinct: nil),  // i32x4_ge_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1481, shapeCount: 3, distinct: nil),  // i64x2_eq
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1484, shapeCount: 3, distinct: nil),  // i64x2_ne
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1487, shapeCount: 3, distinct: nil),  // i64x2_lt_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1490, shapeCount: 3, distinct: nil),  // i64x2_gt_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1493, shapeCount: 3, distinct: nil),  // i64x2_le_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1496, shapeCount: 3, distinct: nil),  // i64x2_ge_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1499, shapeCount: 3, distinct: nil),  // f32x4_eq
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1502, shapeCount: 3, distinct: nil),  // f32x4_ne
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1505, shapeCount: 3, distinct: nil),  // f32x4_lt
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1508, shapeCount: 3, distinct: nil),  // f32x4_gt
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1511, shapeCount: 3, distinct: nil),  // f32x4_le
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1514, shapeCount: 3, distinct: nil),  // f32x4_ge
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1517, shapeCount: 3, distinct: nil),  // f64x2_eq
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1520, shapeCount: 3, distinct: nil),  // f64x2_ne
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1523, shapeCount: 3, distinct: nil),  // f64x2_lt
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1526, shapeCount: 3, distinct: nil),  // f64x2_gt
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1529, shapeCount: 3, distinct: nil),  // f64x2_le
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1532, shapeCount: 3, distinct: nil),  // f64x2_ge
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1535, shapeCount: 2, distinct: nil),  // i8x16_abs
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1537, shapeCount: 2, distinct: nil),  // i8x16_neg
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1539, shapeCount: 2, distinct: nil),  // i8x16_all_true
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1541, shapeCount: 2, distinct: nil),  // i8x16_bitmask
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1543, shapeCount: 3, distinct: nil),  // i8x16_shl
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1546, shapeCount: 3, distinct: nil),  // i8x16_shr_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1549, shapeCount: 3, distinct: nil),  // i8x16_shr_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1552, shapeCount: 3, distinct: nil),  // i8x16_add
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1555, shapeCount: 3, distinct: nil),  // i8x16_sub
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1558, shapeCount: 3, distinct: nil),  // i8x16_min_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1561, shapeCount: 3, distinct: nil),  // i8x16_min_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1564, shapeCount: 3, distinct: nil),  // i8x16_max_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1567, shapeCount: 3, distinct: nil),  // i8x16_max_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1570, shapeCount: 3, distinct: nil),  // i8x16_add_sat_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1573, shapeCount: 3, distinct: nil),  // i8x16_add_sat_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1576, shapeCount: 3, distinct: nil),  // i8x16_sub_sat_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1579, shapeCount: 3, distinct: nil),  // i8x16_sub_sat_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1582, shapeCount: 3, distinct: nil),  // i8x16_avgr_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1585, shapeCount: 2, distinct: nil),  // i16x8_abs
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1587, shapeCount: 2, distinct: nil),  // i16x8_neg
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1589, shapeCount: 2, distinct: nil),  // i16x8_all_true
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1591, shapeCount: 2, distinct: nil),  // i16x8_bitmask
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1593, shapeCount: 3, distinct: nil),  // i16x8_shl
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1596, shapeCount: 3, distinct: nil),  // i16x8_shr_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1599, shapeCount: 3, distinct: nil),  // i16x8_shr_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1602, shapeCount: 3, distinct: nil),  // i16x8_add
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1605, shapeCount: 3, distinct: nil),  // i16x8_sub
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1608, shapeCount: 3, distinct: nil),  // i16x8_mul
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1611, shapeCount: 3, distinct: nil),  // i16x8_min_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1614, shapeCount: 3, distinct: nil),  // i16x8_min_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1617, shapeCount: 3, distinct: nil),  // i16x8_max_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1620, shapeCount: 3, distinct: nil),  // i16x8_max_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1623, shapeCount: 3, distinct: nil),  // i16x8_add_sat_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1626, shapeCount: 3, distinct: nil),  // i16x8_add_sat_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1629, shapeCount: 3, distinct: nil),  // i16x8_sub_sat_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1632, shapeCount: 3, distinct: nil),  // i16x8_sub_sat_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1635, shapeCount: 3, distinct: nil),  // i16x8_avgr_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1638, shapeCount: 2, distinct: nil),  // i32x4_abs
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1640, shapeCount: 2, distinct: nil),  // i32x4_neg
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1642, shapeCount: 2, distinct: nil),  // i32x4_all_true
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1644, shapeCount: 2, distinct: nil),  // i32x4_bitmask
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1646, shapeCount: 3, distinct: nil),  // i32x4_shl
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1649, shapeCount: 3, distinct: nil),  // i32x4_shr_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1652, shapeCount: 3, distinct: nil),  // i32x4_shr_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1655, shapeCount: 3, distinct: nil),  // i32x4_add
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1658, shapeCount: 3, distinct: nil),  // i32x4_sub
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1661, shapeCount: 3, distinct: nil),  // i32x4_mul
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1664, shapeCount: 3, distinct: nil),  // i32x4_min_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1667, shapeCount: 3, distinct: nil),  // i32x4_min_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1670, shapeCount: 3, distinct: nil),  // i32x4_max_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1673, shapeCount: 3, distinct: nil),  // i32x4_max_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1676, shapeCount: 2, distinct: nil),  // i64x2_abs
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1678, shapeCount: 2, distinct: nil),  // i64x2_neg
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1680, shapeCount: 2, distinct: nil),  // i64x2_all_true
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1682, shapeCount: 2, distinct: nil),  // i64x2_bitmask
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1684, shapeCount: 3, distinct: nil),  // i64x2_shl
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1687, shapeCount: 3, distinct: nil),  // i64x2_shr_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1690, shapeCount: 3, distinct: nil),  // i64x2_shr_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1693, shapeCount: 3, distinct: nil),  // i64x2_add
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1696, shapeCount: 3, distinct: nil),  // i64x2_sub
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1699, shapeCount: 3, distinct: nil),  // i64x2_mul
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1702, shapeCount: 2, distinct: nil),  // i8x16_popcnt
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1704, shapeCount: 3, distinct: nil),  // i8x16_narrow_i16x8_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1707, shapeCount: 3, distinct: nil),  // i8x16_narrow_i16x8_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1710, shapeCount: 3, distinct: nil),  // i16x8_narrow_i32x4_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1713, shapeCount: 3, distinct: nil),  // i16x8_narrow_i32x4_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1716, shapeCount: 2, distinct: nil),  // i16x8_extend_low_i8x16_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1718, shapeCount: 3, distinct: nil),  // i16x8_extmul_low_i8x16_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1721, shapeCount: 2, distinct: nil),  // i16x8_extend_low_i8x16_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1723, shapeCount: 3, distinct: nil),  // i16x8_extmul_low_i8x16_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1726, shapeCount: 2, distinct: nil),  // i16x8_extend_high_i8x16_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1728, shapeCount: 3, distinct: nil),  // i16x8_extmul_high_i8x16_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1731, shapeCount: 2, distinct: nil),  // i16x8_extend_high_i8x16_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1733, shapeCount: 3, distinct: nil),  // i16x8_extmul_high_i8x16_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1736, shapeCount: 2, distinct: nil),  // i32x4_extend_low_i16x8_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1738, shapeCount: 3, distinct: nil),  // i32x4_extmul_low_i16x8_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1741, shapeCount: 2, distinct: nil),  // i32x4_extend_low_i16x8_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1743, shapeCount: 3, distinct: nil),  // i32x4_extmul_low_i16x8_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1746, shapeCount: 2, distinct: nil),  // i32x4_extend_high_i16x8_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1748, shapeCount: 3, distinct: nil),  // i32x4_extmul_high_i16x8_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1751, shapeCount: 2, distinct: nil),  // i32x4_extend_high_i16x8_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1753, shapeCount: 3, distinct: nil),  // i32x4_extmul_high_i16x8_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1756, shapeCount: 2, distinct: nil),  // i64x2_extend_low_i32x4_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1758, shapeCount: 3, distinct: nil),  // i64x2_extmul_low_i32x4_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1761, shapeCount: 2, distinct: nil),  // i64x2_extend_low_i32x4_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1763, shapeCount: 3, distinct: nil),  // i64x2_extmul_low_i32x4_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1766, shapeCount: 2, distinct: nil),  // i64x2_extend_high_i32x4_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1768, shapeCount: 3, distinct: nil),  // i64x2_extmul_high_i32x4_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1771, shapeCount: 2, distinct: nil),  // i64x2_extend_high_i32x4_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1773, shapeCount: 3, distinct: nil),  // i64x2_extmul_high_i32x4_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1776, shapeCount: 2, distinct: nil),  // i16x8_extadd_pairwise_i8x16_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1778, shapeCount: 2, distinct: nil),  // i16x8_extadd_pairwise_i8x16_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1780, shapeCount: 2, distinct: nil),  // i32x4_extadd_pairwise_i16x8_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1782, shapeCount: 2, distinct: nil),  // i32x4_extadd_pairwise_i16x8_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1784, shapeCount: 3, distinct: nil),  // i16x8_q15mulr_sat_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1787, shapeCount: 3, distinct: nil),  // i32x4_dot_i16x8_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1790, shapeCount: 2, distinct: nil),  // f32x4_ceil
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1792, shapeCount: 2, distinct: nil),  // f32x4_floor
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1794, shapeCount: 2, distinct: nil),  // f32x4_trunc
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1796, shapeCount: 2, distinct: nil),  // f32x4_nearest
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1798, shapeCount: 2, distinct: nil),  // f32x4_abs
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1800, shapeCount: 2, distinct: nil),  // f32x4_neg
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1802, shapeCount: 2, distinct: nil),  // f32x4_sqrt
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1804, shapeCount: 3, distinct: nil),  // f32x4_add
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1807, shapeCount: 3, distinct: nil),  // f32x4_sub
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1810, shapeCount: 3, distinct: nil),  // f32x4_mul
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1813, shapeCount: 3, distinct: nil),  // f32x4_div
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1816, shapeCount: 3, distinct: nil),  // f32x4_min
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1819, shapeCount: 3, distinct: nil),  // f32x4_max
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1822, shapeCount: 3, distinct: nil),  // f32x4_pmin
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1825, shapeCount: 3, distinct: nil),  // f32x4_pmax
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1828, shapeCount: 2, distinct: nil),  // f64x2_ceil
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1830, shapeCount: 2, distinct: nil),  // f64x2_floor
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1832, shapeCount: 2, distinct: nil),  // f64x2_trunc
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1834, shapeCount: 2, distinct: nil),  // f64x2_nearest
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1836, shapeCount: 2, distinct: nil),  // f64x2_abs
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1838, shapeCount: 2, distinct: nil),  // f64x2_neg
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1840, shapeCount: 2, distinct: nil),  // f64x2_sqrt
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1842, shapeCount: 3, distinct: nil),  // f64x2_add
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1845, shapeCount: 3, distinct: nil),  // f64x2_sub
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1848, shapeCount: 3, distinct: nil),  // f64x2_mul
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1851, shapeCount: 3, distinct: nil),  // f64x2_div
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1854, shapeCount: 3, distinct: nil),  // f64x2_min
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1857, shapeCount: 3, distinct: nil),  // f64x2_max
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1860, shapeCount: 3, distinct: nil),  // f64x2_pmin
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1863, shapeCount: 3, distinct: nil),  // f64x2_pmax
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1866, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f32x4_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1868, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f32x4_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1870, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f64x2_s_zero
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1872, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f64x2_u_zero
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1874, shapeCount: 2, distinct: nil),  // f32x4_convert_i32x4_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1876, shapeCount: 2, distinct: nil),  // f32x4_convert_i32x4_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1878, shapeCount: 2, distinct: nil),  // f64x2_convert_low_i32x4_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1880, shapeCount: 2, distinct: nil),  // f64x2_convert_low_i32x4_u
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1882, shapeCount: 2, distinct: nil),  // f32x4_demote_f64x2_zero
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1884, shapeCount: 2, distinct: nil),  // f64x2_promote_low_f32x4
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1886, shapeCount: 4, distinct: nil),  // f32x4_relaxed_madd
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1890, shapeCount: 4, distinct: nil),  // f32x4_relaxed_nmadd
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1894, shapeCount: 4, distinct: nil),  // f64x2_relaxed_madd
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1898, shapeCount: 4, distinct: nil),  // f64x2_relaxed_nmadd
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1902, shapeCount: 3, distinct: nil),  // i16x8_relaxed_dot_i8x16_i7x16_s
-    VerifierRow(flags: [.extended, .pure, .simd], firstShape: 1905, shapeCount: 4, distinct: nil),  // i32x4_relaxed_dot_i8x16_i7x16_add_s
-    VerifierRow(flags: [.branch, .terminator, .call, .extended, .tailCall], firstShape: 1909, shapeCount: 3, distinct: nil),  // return_call
-    VerifierRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1912, shapeCount: 5, distinct: nil),  // return_call_indirect
-    VerifierRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1917, shapeCount: 3, distinct: nil),  // return_call_ref
-    VerifierRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1920, shapeCount: 3, distinct: nil),  // return_call_host
-    VerifierRow(flags: [.mayStop, .terminator, .extended], firstShape: 1923, shapeCount: 3, distinct: nil),  // throw_exception
-    VerifierRow(flags: [.mayStop, .terminator, .extended], firstShape: 1926, shapeCount: 1, distinct: nil),  // throw_ref
-    VerifierRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1927, shapeCount: 3, distinct: nil),  // return_call_func
-    VerifierRow(flags: [.mayStop, .terminator, .extended], firstShape: 1930, shapeCount: 1, distinct: nil),  // lazy_entry
+/// Every op's flags, operand shapes (a range of `opShapes`) and registers that
+/// must differ, primary opcodes then extended ones (`primaryOpcodeCount` + the
+/// extended opcode): what the artifact verifier reads, with no `OpInfo` built.
+public let opRows: [OpRow] = [
+    OpRow(flags: [.pure], firstShape: 0, shapeCount: 0, distinct: nil),  // nop
+    OpRow(flags: [.mayStop, .terminator], firstShape: 0, shapeCount: 1, distinct: nil),  // trap
+    OpRow(flags: [.mayStop, .terminator], firstShape: 1, shapeCount: 0, distinct: nil),  // ret
+    OpRow(flags: [.branch, .terminator], firstShape: 1, shapeCount: 1, distinct: nil),  // jump
+    OpRow(flags: [.branch], firstShape: 2, shapeCount: 2, distinct: nil),  // br_if_xnez32
+    OpRow(flags: [.branch], firstShape: 4, shapeCount: 2, distinct: nil),  // br_if_xeqz32
+    OpRow(flags: [.branch], firstShape: 6, shapeCount: 2, distinct: nil),  // br_if_xnez64
+    OpRow(flags: [.branch], firstShape: 8, shapeCount: 2, distinct: nil),  // br_if_xeqz64
+    OpRow(flags: [.branch], firstShape: 10, shapeCount: 3, distinct: nil),  // br_if_xeq32
+    OpRow(flags: [.branch], firstShape: 13, shapeCount: 3, distinct: nil),  // br_if_xne32
+    OpRow(flags: [.branch], firstShape: 16, shapeCount: 3, distinct: nil),  // br_if_xslt32
+    OpRow(flags: [.branch], firstShape: 19, shapeCount: 3, distinct: nil),  // br_if_xsle32
+    OpRow(flags: [.branch], firstShape: 22, shapeCount: 3, distinct: nil),  // br_if_xult32
+    OpRow(flags: [.branch], firstShape: 25, shapeCount: 3, distinct: nil),  // br_if_xule32
+    OpRow(flags: [.branch], firstShape: 28, shapeCount: 3, distinct: nil),  // br_if_xeq32_i32
+    OpRow(flags: [.branch], firstShape: 31, shapeCount: 3, distinct: nil),  // br_if_xne32_i32
+    OpRow(flags: [.branch], firstShape: 34, shapeCount: 3, distinct: nil),  // br_if_xslt32_i32
+    OpRow(flags: [.branch], firstShape: 37, shapeCount: 3, distinct: nil),  // br_if_xsle32_i32
+    OpRow(flags: [.branch], firstShape: 40, shapeCount: 3, distinct: nil),  // br_if_xsgt32_i32
+    OpRow(flags: [.branch], firstShape: 43, shapeCount: 3, distinct: nil),  // br_if_xsge32_i32
+    OpRow(flags: [.branch], firstShape: 46, shapeCount: 3, distinct: nil),  // br_if_xult32_i32
+    OpRow(flags: [.branch], firstShape: 49, shapeCount: 3, distinct: nil),  // br_if_xule32_i32
+    OpRow(flags: [.branch], firstShape: 52, shapeCount: 3, distinct: nil),  // br_if_xugt32_i32
+    OpRow(flags: [.branch], firstShape: 55, shapeCount: 3, distinct: nil),  // br_if_xuge32_i32
+    OpRow(flags: [.branch, .terminator], firstShape: 58, shapeCount: 2, distinct: nil),  // br_table32
+    OpRow(flags: [.branch, .call], firstShape: 60, shapeCount: 2, distinct: nil),  // call
+    OpRow(flags: [.mayStop, .call], firstShape: 62, shapeCount: 4, distinct: nil),  // call_indirect
+    OpRow(flags: [.mayStop, .call], firstShape: 66, shapeCount: 3, distinct: nil),  // call_host
+    OpRow(flags: [.mayStop], firstShape: 69, shapeCount: 1, distinct: nil),  // checkpoint
+    OpRow(flags: [.mayStop], firstShape: 70, shapeCount: 1, distinct: nil),  // push_frame
+    OpRow(flags: [.pure], firstShape: 71, shapeCount: 2, distinct: nil),  // xmov
+    OpRow(flags: [], firstShape: 73, shapeCount: 2, distinct: nil),  // xzero
+    OpRow(flags: [.pure], firstShape: 75, shapeCount: 2, distinct: nil),  // xconst32
+    OpRow(flags: [.pure], firstShape: 77, shapeCount: 2, distinct: nil),  // xconst64
+    OpRow(flags: [.pure], firstShape: 79, shapeCount: 2, distinct: nil),  // fconst32
+    OpRow(flags: [.pure], firstShape: 81, shapeCount: 2, distinct: nil),  // fconst64
+    OpRow(flags: [.pure], firstShape: 83, shapeCount: 4, distinct: nil),  // xselect
+    OpRow(flags: [.pure], firstShape: 87, shapeCount: 4, distinct: nil),  // xselect64
+    OpRow(flags: [.pure], firstShape: 91, shapeCount: 3, distinct: nil),  // xadd32
+    OpRow(flags: [.pure], firstShape: 94, shapeCount: 3, distinct: nil),  // xsub32
+    OpRow(flags: [.pure], firstShape: 97, shapeCount: 3, distinct: nil),  // xmul32
+    OpRow(flags: [.pure], firstShape: 100, shapeCount: 3, distinct: nil),  // xand32
+    OpRow(flags: [.pure], firstShape: 103, shapeCount: 3, distinct: nil),  // xor32
+    OpRow(flags: [.pure], firstShape: 106, shapeCount: 3, distinct: nil),  // xxor32
+    OpRow(flags: [.pure], firstShape: 109, shapeCount: 3, distinct: nil),  // xshl32
+    OpRow(flags: [.pure], firstShape: 112, shapeCount: 3, distinct: nil),  // xshr32_s
+    OpRow(flags: [.pure], firstShape: 115, shapeCount: 3, distinct: nil),  // xshr32_u
+    OpRow(flags: [.pure], firstShape: 118, shapeCount: 3, distinct: nil),  // xrotl32
+    OpRow(flags: [.pure], firstShape: 121, shapeCount: 3, distinct: nil),  // xrotr32
+    OpRow(flags: [.mayStop], firstShape: 124, shapeCount: 3, distinct: nil),  // xdiv32_s
+    OpRow(flags: [.mayStop], firstShape: 127, shapeCount: 3, distinct: nil),  // xdiv32_u
+    OpRow(flags: [.mayStop], firstShape: 130, shapeCount: 3, distinct: nil),  // xrem32_s
+    OpRow(flags: [.mayStop], firstShape: 133, shapeCount: 3, distinct: nil),  // xrem32_u
+    OpRow(flags: [.pure], firstShape: 136, shapeCount: 2, distinct: nil),  // xeqz32
+    OpRow(flags: [.pure], firstShape: 138, shapeCount: 3, distinct: nil),  // xeq32
+    OpRow(flags: [.pure], firstShape: 141, shapeCount: 3, distinct: nil),  // xne32
+    OpRow(flags: [.pure], firstShape: 144, shapeCount: 3, distinct: nil),  // xslt32
+    OpRow(flags: [.pure], firstShape: 147, shapeCount: 3, distinct: nil),  // xsle32
+    OpRow(flags: [.pure], firstShape: 150, shapeCount: 3, distinct: nil),  // xult32
+    OpRow(flags: [.pure], firstShape: 153, shapeCount: 3, distinct: nil),  // xule32
+    OpRow(flags: [.pure], firstShape: 156, shapeCount: 3, distinct: nil),  // xadd64
+    OpRow(flags: [.pure], firstShape: 159, shapeCount: 3, distinct: nil),  // xsub64
+    OpRow(flags: [.pure], firstShape: 162, shapeCount: 3, distinct: nil),  // xmul64
+    OpRow(flags: [.pure], firstShape: 165, shapeCount: 3, distinct: nil),  // xand64
+    OpRow(flags: [.pure], firstShape: 168, shapeCount: 3, distinct: nil),  // xor64
+    OpRow(flags: [.pure], firstShape: 171, shapeCount: 3, distinct: nil),  // xxor64
+    OpRow(flags: [.pure], firstShape: 174, shapeCount: 3, distinct: nil),  // xshl64
+    OpRow(flags: [.pure], firstShape: 177, shapeCount: 3, distinct: nil),  // xshr64_s
+    OpRow(flags: [.pure], firstShape: 180, shapeCount: 3, distinct: nil),  // xshr64_u
+    OpRow(flags: [.pure], firstShape: 183, shapeCount: 3, distinct: nil),  // xrotl64
+    OpRow(flags: [.pure], firstShape: 186, shapeCount: 3, distinct: nil),  // xrotr64
+    OpRow(flags: [.mayStop], firstShape: 189, shapeCount: 3, distinct: nil),  // xdiv64_s
+    OpRow(flags: [.mayStop], firstShape: 192, shapeCount: 3, distinct: nil),  // xdiv64_u
+    OpRow(flags: [.mayStop], firstShape: 195, shapeCount: 3, distinct: nil),  // xrem64_s
+    OpRow(flags: [.mayStop], firstShape: 198, shapeCount: 3, distinct: nil),  // xrem64_u
+    OpRow(flags: [.pure], firstShape: 201, shapeCount: 2, distinct: nil),  // xeqz64
+    OpRow(flags: [.pure], firstShape: 203, shapeCount: 3, distinct: nil),  // xeq64
+    OpRow(flags: [.pure], firstShape: 206, shapeCount: 3, distinct: nil),  // xne64
+    OpRow(flags: [.pure], firstShape: 209, shapeCount: 3, distinct: nil),  // xslt64
+    OpRow(flags: [.pure], firstShape: 212, shapeCount: 3, distinct: nil),  // xsle64
+    OpRow(flags: [.pure], firstShape: 215, shapeCount: 3, distinct: nil),  // xult64
+    OpRow(flags: [.pure], firstShape: 218, shapeCount: 3, distinct: nil),  // xule64
+    OpRow(flags: [.pure], firstShape: 221, shapeCount: 4, distinct: nil),  // xadd32_shl
+    OpRow(flags: [.pure], firstShape: 225, shapeCount: 4, distinct: nil),  // xshr32_u_and
+    OpRow(flags: [.pure], firstShape: 229, shapeCount: 4, distinct: nil),  // xxor32_shl
+    OpRow(flags: [.pure], firstShape: 233, shapeCount: 4, distinct: nil),  // xxor32_shr_u
+    OpRow(flags: [.pure], firstShape: 237, shapeCount: 4, distinct: nil),  // xxor64_shl
+    OpRow(flags: [.pure], firstShape: 241, shapeCount: 4, distinct: nil),  // xxor64_shr_u
+    OpRow(flags: [.pure], firstShape: 245, shapeCount: 4, distinct: nil),  // fmul32_mul
+    OpRow(flags: [.pure], firstShape: 249, shapeCount: 4, distinct: nil),  // fmul32_add
+    OpRow(flags: [.pure], firstShape: 253, shapeCount: 4, distinct: nil),  // fmul32_sub
+    OpRow(flags: [.pure], firstShape: 257, shapeCount: 4, distinct: nil),  // fmul32_rsub
+    OpRow(flags: [.pure], firstShape: 261, shapeCount: 4, distinct: nil),  // fmul64_mul
+    OpRow(flags: [.pure], firstShape: 265, shapeCount: 4, distinct: nil),  // fmul64_add
+    OpRow(flags: [.pure], firstShape: 269, shapeCount: 4, distinct: nil),  // fmul64_sub
+    OpRow(flags: [.pure], firstShape: 273, shapeCount: 4, distinct: nil),  // fmul64_rsub
+    OpRow(flags: [.pure], firstShape: 277, shapeCount: 4, distinct: nil),  // xmul32_add_i32
+    OpRow(flags: [.pure], firstShape: 281, shapeCount: 4, distinct: nil),  // xmul64_add_i32
+    OpRow(flags: [.branch], firstShape: 285, shapeCount: 4, distinct: nil),  // br_xadd32_i32_nez
+    OpRow(flags: [.branch], firstShape: 289, shapeCount: 5, distinct: nil),  // br_xadd32_i32_ne
+    OpRow(flags: [.branch], firstShape: 294, shapeCount: 5, distinct: nil),  // br_xadd32_i32_ne_i32
+    OpRow(flags: [.branch], firstShape: 299, shapeCount: 5, distinct: nil),  // br_xadd32_i32_slt
+    OpRow(flags: [.branch], firstShape: 304, shapeCount: 5, distinct: nil),  // br_xadd32_i32_ult
+    OpRow(flags: [.branch], firstShape: 309, shapeCount: 4, distinct: nil),  // br_xadd32_nez
+    OpRow(flags: [.branch], firstShape: 313, shapeCount: 5, distinct: nil),  // br_xadd32_ne
+    OpRow(flags: [.branch], firstShape: 318, shapeCount: 5, distinct: nil),  // br_xadd32_ne_i32
+    OpRow(flags: [.branch], firstShape: 323, shapeCount: 5, distinct: nil),  // br_xadd32_slt
+    OpRow(flags: [.branch], firstShape: 328, shapeCount: 5, distinct: nil),  // br_xadd32_ult
+    OpRow(flags: [.branch], firstShape: 333, shapeCount: 4, distinct: nil),  // br_xadd64_i32_nez
+    OpRow(flags: [.branch], firstShape: 337, shapeCount: 5, distinct: nil),  // br_xadd64_i32_ne
+    OpRow(flags: [.branch], firstShape: 342, shapeCount: 5, distinct: nil),  // br_xadd64_i32_ne_i32
+    OpRow(flags: [.branch], firstShape: 347, shapeCount: 5, distinct: nil),  // br_xadd64_i32_slt
+    OpRow(flags: [.branch], firstShape: 352, shapeCount: 5, distinct: nil),  // br_xadd64_i32_ult
+    OpRow(flags: [.branch], firstShape: 357, shapeCount: 4, distinct: nil),  // br_xadd64_nez
+    OpRow(flags: [.branch], firstShape: 361, shapeCount: 5, distinct: nil),  // br_xadd64_ne
+    OpRow(flags: [.branch], firstShape: 366, shapeCount: 5, distinct: nil),  // br_xadd64_ne_i32
+    OpRow(flags: [.branch], firstShape: 371, shapeCount: 5, distinct: nil),  // br_xadd64_slt
+    OpRow(flags: [.branch], firstShape: 376, shapeCount: 5, distinct: nil),  // br_xadd64_ult
+    OpRow(flags: [.pure], firstShape: 381, shapeCount: 3, distinct: nil),  // xadd32_i32
+    OpRow(flags: [.pure], firstShape: 384, shapeCount: 3, distinct: nil),  // xmul32_i32
+    OpRow(flags: [.pure], firstShape: 387, shapeCount: 3, distinct: nil),  // xand32_i32
+    OpRow(flags: [.pure], firstShape: 390, shapeCount: 3, distinct: nil),  // xor32_i32
+    OpRow(flags: [.pure], firstShape: 393, shapeCount: 3, distinct: nil),  // xxor32_i32
+    OpRow(flags: [.pure], firstShape: 396, shapeCount: 3, distinct: nil),  // xshl32_u8
+    OpRow(flags: [.pure], firstShape: 399, shapeCount: 3, distinct: nil),  // xshr32_s_u8
+    OpRow(flags: [.pure], firstShape: 402, shapeCount: 3, distinct: nil),  // xshr32_u_u8
+    OpRow(flags: [.pure], firstShape: 405, shapeCount: 3, distinct: nil),  // xeq32_i32
+    OpRow(flags: [.pure], firstShape: 408, shapeCount: 3, distinct: nil),  // xne32_i32
+    OpRow(flags: [.pure], firstShape: 411, shapeCount: 3, distinct: nil),  // xslt32_i32
+    OpRow(flags: [.pure], firstShape: 414, shapeCount: 3, distinct: nil),  // xsle32_i32
+    OpRow(flags: [.pure], firstShape: 417, shapeCount: 3, distinct: nil),  // xsgt32_i32
+    OpRow(flags: [.pure], firstShape: 420, shapeCount: 3, distinct: nil),  // xsge32_i32
+    OpRow(flags: [.pure], firstShape: 423, shapeCount: 3, distinct: nil),  // xult32_i32
+    OpRow(flags: [.pure], firstShape: 426, shapeCount: 3, distinct: nil),  // xule32_i32
+    OpRow(flags: [.pure], firstShape: 429, shapeCount: 3, distinct: nil),  // xugt32_i32
+    OpRow(flags: [.pure], firstShape: 432, shapeCount: 3, distinct: nil),  // xuge32_i32
+    OpRow(flags: [.pure], firstShape: 435, shapeCount: 3, distinct: nil),  // xadd64_i32
+    OpRow(flags: [.pure], firstShape: 438, shapeCount: 3, distinct: nil),  // xmul64_i32
+    OpRow(flags: [.pure], firstShape: 441, shapeCount: 3, distinct: nil),  // xand64_i32
+    OpRow(flags: [.pure], firstShape: 444, shapeCount: 3, distinct: nil),  // xor64_i32
+    OpRow(flags: [.pure], firstShape: 447, shapeCount: 3, distinct: nil),  // xxor64_i32
+    OpRow(flags: [.pure], firstShape: 450, shapeCount: 3, distinct: nil),  // xadd64_i64
+    OpRow(flags: [.pure], firstShape: 453, shapeCount: 3, distinct: nil),  // xmul64_i64
+    OpRow(flags: [.pure], firstShape: 456, shapeCount: 3, distinct: nil),  // xand64_i64
+    OpRow(flags: [.pure], firstShape: 459, shapeCount: 3, distinct: nil),  // xor64_i64
+    OpRow(flags: [.pure], firstShape: 462, shapeCount: 3, distinct: nil),  // xxor64_i64
+    OpRow(flags: [.pure], firstShape: 465, shapeCount: 3, distinct: nil),  // xshl64_u8
+    OpRow(flags: [.pure], firstShape: 468, shapeCount: 3, distinct: nil),  // xshr64_s_u8
+    OpRow(flags: [.pure], firstShape: 471, shapeCount: 3, distinct: nil),  // xshr64_u_u8
+    OpRow(flags: [.pure], firstShape: 474, shapeCount: 2, distinct: nil),  // xzext32_64
+    OpRow(flags: [.pure], firstShape: 476, shapeCount: 2, distinct: nil),  // xsext32_64
+    OpRow(flags: [.pure], firstShape: 478, shapeCount: 3, distinct: nil),  // fadd32
+    OpRow(flags: [.pure], firstShape: 481, shapeCount: 3, distinct: nil),  // fsub32
+    OpRow(flags: [.pure], firstShape: 484, shapeCount: 3, distinct: nil),  // fmul32
+    OpRow(flags: [.pure], firstShape: 487, shapeCount: 3, distinct: nil),  // fdiv32
+    OpRow(flags: [.pure], firstShape: 490, shapeCount: 3, distinct: nil),  // fmin32
+    OpRow(flags: [.pure], firstShape: 493, shapeCount: 3, distinct: nil),  // fmax32
+    OpRow(flags: [.pure], firstShape: 496, shapeCount: 2, distinct: nil),  // fabs32
+    OpRow(flags: [.pure], firstShape: 498, shapeCount: 2, distinct: nil),  // fneg32
+    OpRow(flags: [.pure], firstShape: 500, shapeCount: 2, distinct: nil),  // fsqrt32
+    OpRow(flags: [.pure], firstShape: 502, shapeCount: 3, distinct: nil),  // feq32
+    OpRow(flags: [.pure], firstShape: 505, shapeCount: 3, distinct: nil),  // fne32
+    OpRow(flags: [.pure], firstShape: 508, shapeCount: 3, distinct: nil),  // flt32
+    OpRow(flags: [.pure], firstShape: 511, shapeCount: 3, distinct: nil),  // fle32
+    OpRow(flags: [.pure], firstShape: 514, shapeCount: 3, distinct: nil),  // fadd64
+    OpRow(flags: [.pure], firstShape: 517, shapeCount: 3, distinct: nil),  // fsub64
+    OpRow(flags: [.pure], firstShape: 520, shapeCount: 3, distinct: nil),  // fmul64
+    OpRow(flags: [.pure], firstShape: 523, shapeCount: 3, distinct: nil),  // fdiv64
+    OpRow(flags: [.pure], firstShape: 526, shapeCount: 3, distinct: nil),  // fmin64
+    OpRow(flags: [.pure], firstShape: 529, shapeCount: 3, distinct: nil),  // fmax64
+    OpRow(flags: [.pure], firstShape: 532, shapeCount: 2, distinct: nil),  // fabs64
+    OpRow(flags: [.pure], firstShape: 534, shapeCount: 2, distinct: nil),  // fneg64
+    OpRow(flags: [.pure], firstShape: 536, shapeCount: 2, distinct: nil),  // fsqrt64
+    OpRow(flags: [.pure], firstShape: 538, shapeCount: 3, distinct: nil),  // feq64
+    OpRow(flags: [.pure], firstShape: 541, shapeCount: 3, distinct: nil),  // fne64
+    OpRow(flags: [.pure], firstShape: 544, shapeCount: 3, distinct: nil),  // flt64
+    OpRow(flags: [.pure], firstShape: 547, shapeCount: 3, distinct: nil),  // fle64
+    OpRow(flags: [.mayStop, .memory], firstShape: 550, shapeCount: 3, distinct: nil),  // xload8_s32
+    OpRow(flags: [.mayStop, .memory], firstShape: 553, shapeCount: 3, distinct: nil),  // xload8_u32
+    OpRow(flags: [.mayStop, .memory], firstShape: 556, shapeCount: 3, distinct: nil),  // xload16_s32
+    OpRow(flags: [.mayStop, .memory], firstShape: 559, shapeCount: 3, distinct: nil),  // xload16_u32
+    OpRow(flags: [.mayStop, .memory], firstShape: 562, shapeCount: 3, distinct: nil),  // xload32
+    OpRow(flags: [.mayStop, .memory], firstShape: 565, shapeCount: 3, distinct: nil),  // xload8_s64
+    OpRow(flags: [.mayStop, .memory], firstShape: 568, shapeCount: 3, distinct: nil),  // xload8_u64
+    OpRow(flags: [.mayStop, .memory], firstShape: 571, shapeCount: 3, distinct: nil),  // xload16_s64
+    OpRow(flags: [.mayStop, .memory], firstShape: 574, shapeCount: 3, distinct: nil),  // xload16_u64
+    OpRow(flags: [.mayStop, .memory], firstShape: 577, shapeCount: 3, distinct: nil),  // xload32_s64
+    OpRow(flags: [.mayStop, .memory], firstShape: 580, shapeCount: 3, distinct: nil),  // xload32_u64
+    OpRow(flags: [.mayStop, .memory], firstShape: 583, shapeCount: 3, distinct: nil),  // xload64
+    OpRow(flags: [.mayStop, .memory], firstShape: 586, shapeCount: 3, distinct: nil),  // fload32
+    OpRow(flags: [.mayStop, .memory], firstShape: 589, shapeCount: 3, distinct: nil),  // fload64
+    OpRow(flags: [.mayStop, .memory], firstShape: 592, shapeCount: 4, distinct: nil),  // xload32_add
+    OpRow(flags: [.mayStop, .memory], firstShape: 596, shapeCount: 4, distinct: nil),  // xload32_add_i32
+    OpRow(flags: [.mayStop, .memory], firstShape: 600, shapeCount: 4, distinct: nil),  // xload8_u32_add
+    OpRow(flags: [.mayStop, .memory], firstShape: 604, shapeCount: 4, distinct: nil),  // xload8_u32_add_i32
+    OpRow(flags: [.mayStop, .memory], firstShape: 608, shapeCount: 4, distinct: nil),  // fload32_add
+    OpRow(flags: [.mayStop, .memory], firstShape: 612, shapeCount: 4, distinct: nil),  // fload32_add_i32
+    OpRow(flags: [.mayStop, .memory], firstShape: 616, shapeCount: 4, distinct: nil),  // fload64_add
+    OpRow(flags: [.mayStop, .memory], firstShape: 620, shapeCount: 4, distinct: nil),  // fload64_add_i32
+    OpRow(flags: [.mayStop, .memory], firstShape: 624, shapeCount: 3, distinct: nil),  // xstore8
+    OpRow(flags: [.mayStop, .memory], firstShape: 627, shapeCount: 3, distinct: nil),  // xstore16
+    OpRow(flags: [.mayStop, .memory], firstShape: 630, shapeCount: 3, distinct: nil),  // xstore32
+    OpRow(flags: [.mayStop, .memory], firstShape: 633, shapeCount: 3, distinct: nil),  // xstore64
+    OpRow(flags: [.mayStop, .memory], firstShape: 636, shapeCount: 3, distinct: nil),  // xstore8_i32
+    OpRow(flags: [.mayStop, .memory], firstShape: 639, shapeCount: 3, distinct: nil),  // xstore16_i32
+    OpRow(flags: [.mayStop, .memory], firstShape: 642, shapeCount: 3, distinct: nil),  // xstore32_i32
+    OpRow(flags: [.mayStop, .memory], firstShape: 645, shapeCount: 3, distinct: nil),  // xstore64_i32
+    OpRow(flags: [.mayStop, .memory], firstShape: 648, shapeCount: 3, distinct: nil),  // fstore32
+    OpRow(flags: [.mayStop, .memory], firstShape: 651, shapeCount: 3, distinct: nil),  // fstore64
+    OpRow(flags: [.pure], firstShape: 654, shapeCount: 2, distinct: nil),  // fmov
+    OpRow(flags: [.branch], firstShape: 656, shapeCount: 4, distinct: nil),  // br_xmov_if_xnez32
+    OpRow(flags: [.branch], firstShape: 660, shapeCount: 5, distinct: nil),  // br_xmov_if_xne32_i32
+    OpRow(flags: [.branch], firstShape: 665, shapeCount: 5, distinct: nil),  // br_xand32_i32_eq_i32
+    OpRow(flags: [.branch], firstShape: 670, shapeCount: 5, distinct: nil),  // br_xand32_i32_ne_i32
+    OpRow(flags: [.branch], firstShape: 675, shapeCount: 5, distinct: nil),  // br_xand32_i32_ult_i32
+    OpRow(flags: [.branch], firstShape: 680, shapeCount: 5, distinct: nil),  // br_xand32_i32_ule_i32
+    OpRow(flags: [.mayStop, .memory], firstShape: 685, shapeCount: 5, distinct: nil),  // fadd64_store
+    OpRow(flags: [.mayStop, .memory], firstShape: 690, shapeCount: 5, distinct: nil),  // fsub64_store
+    OpRow(flags: [.mayStop, .memory, .branch], firstShape: 695, shapeCount: 4, distinct: nil),  // br_xload32_if_xnez32
+    OpRow(flags: [.mayStop, .memory, .branch], firstShape: 699, shapeCount: 4, distinct: nil),  // br_xload32_if_xeqz32
+    OpRow(flags: [.mayStop, .memory, .branch], firstShape: 703, shapeCount: 4, distinct: nil),  // br_xload8_u32_if_xnez32
+    OpRow(flags: [.mayStop, .memory, .branch], firstShape: 707, shapeCount: 4, distinct: nil),  // br_xload8_u32_if_xeqz32
+    OpRow(flags: [.mayStop, .memory], firstShape: 711, shapeCount: 4, distinct: nil),  // xload16_s32_add
+    OpRow(flags: [.mayStop, .memory], firstShape: 715, shapeCount: 4, distinct: nil),  // xload16_s32_add_i32
+    OpRow(flags: [.mayStop, .memory], firstShape: 719, shapeCount: 4, distinct: nil),  // xload16_u32_add
+    OpRow(flags: [.mayStop, .memory], firstShape: 723, shapeCount: 4, distinct: nil),  // xload16_u32_add_i32
+    OpRow(flags: [.branch, .terminator], firstShape: 727, shapeCount: 3, distinct: nil),  // br_xconst32
+    OpRow(flags: [.mayStop, .memory], firstShape: 730, shapeCount: 3, distinct: nil),  // xadd32_i32_mem
+    OpRow(flags: [.mayStop, .memory], firstShape: 733, shapeCount: 4, distinct: nil),  // xstore8_i32_step
+    OpRow(flags: [.mayStop, .memory], firstShape: 737, shapeCount: 4, distinct: (0, 1)),  // xload32_xchg
+    OpRow(flags: [.pure], firstShape: 741, shapeCount: 5, distinct: nil),  // xselect_and_i32
+    OpRow(flags: [.pure], firstShape: 746, shapeCount: 5, distinct: nil),  // xselect_and_xor_i32
+    OpRow(flags: [.pure], firstShape: 751, shapeCount: 4, distinct: nil),  // xmul32_add
+    OpRow(flags: [.pure], firstShape: 755, shapeCount: 4, distinct: nil),  // xadd32_add
+    OpRow(flags: [.pure], firstShape: 759, shapeCount: 5, distinct: nil),  // xmul32_add_add
+    OpRow(flags: [.mayStop, .memory], firstShape: 764, shapeCount: 4, distinct: nil),  // xload8_u32_via
+    OpRow(flags: [.mayStop, .memory], firstShape: 768, shapeCount: 4, distinct: nil),  // xload16_u32_via
+    OpRow(flags: [.mayStop], firstShape: 772, shapeCount: 3, distinct: nil),  // push_frame_zero
+    OpRow(flags: [.branch, .terminator], firstShape: 775, shapeCount: 3, distinct: nil),  // br_xmov
+    OpRow(flags: [.mayStop, .memory], firstShape: 778, shapeCount: 5, distinct: (0, 1)),  // xmov_xload32_xchg
+    OpRow(flags: [.mayStop, .call], firstShape: 783, shapeCount: 2, distinct: nil),  // call_func
+    OpRow(flags: [.mayStop, .memory], firstShape: 785, shapeCount: 5, distinct: nil),  // xload32_shl_add_i32
+    OpRow(flags: [.mayStop, .memory], firstShape: 790, shapeCount: 5, distinct: nil),  // xload32_add_shl
+    OpRow(flags: [.branch, .extended], firstShape: 795, shapeCount: 3, distinct: nil),  // br_if_xeq64
+    OpRow(flags: [.branch, .extended], firstShape: 798, shapeCount: 3, distinct: nil),  // br_if_xne64
+    OpRow(flags: [.branch, .extended], firstShape: 801, shapeCount: 3, distinct: nil),  // br_if_xslt64
+    OpRow(flags: [.branch, .extended], firstShape: 804, shapeCount: 3, distinct: nil),  // br_if_xsle64
+    OpRow(flags: [.branch, .extended], firstShape: 807, shapeCount: 3, distinct: nil),  // br_if_xult64
+    OpRow(flags: [.branch, .extended], firstShape: 810, shapeCount: 3, distinct: nil),  // br_if_xule64
+    OpRow(flags: [.branch, .extended], firstShape: 813, shapeCount: 3, distinct: nil),  // br_if_xeq64_i32
+    OpRow(flags: [.branch, .extended], firstShape: 816, shapeCount: 3, distinct: nil),  // br_if_xne64_i32
+    OpRow(flags: [.branch, .extended], firstShape: 819, shapeCount: 3, distinct: nil),  // br_if_xslt64_i32
+    OpRow(flags: [.branch, .extended], firstShape: 822, shapeCount: 3, distinct: nil),  // br_if_xsle64_i32
+    OpRow(flags: [.branch, .extended], firstShape: 825, shapeCount: 3, distinct: nil),  // br_if_xsgt64_i32
+    OpRow(flags: [.branch, .extended], firstShape: 828, shapeCount: 3, distinct: nil),  // br_if_xsge64_i32
+    OpRow(flags: [.branch, .extended], firstShape: 831, shapeCount: 3, distinct: nil),  // br_if_xult64_i32
+    OpRow(flags: [.branch, .extended], firstShape: 834, shapeCount: 3, distinct: nil),  // br_if_xule64_i32
+    OpRow(flags: [.branch, .extended], firstShape: 837, shapeCount: 3, distinct: nil),  // br_if_xugt64_i32
+    OpRow(flags: [.branch, .extended], firstShape: 840, shapeCount: 3, distinct: nil),  // br_if_xuge64_i32
+    OpRow(flags: [.mayStop, .call, .extended], firstShape: 843, shapeCount: 2, distinct: nil),  // call_ref
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 845, shapeCount: 2, distinct: nil),  // vmov
+    OpRow(flags: [.extended], firstShape: 847, shapeCount: 2, distinct: nil),  // global_get
+    OpRow(flags: [.extended], firstShape: 849, shapeCount: 2, distinct: nil),  // global_set
+    OpRow(flags: [.extended], firstShape: 851, shapeCount: 2, distinct: nil),  // ref_func
+    OpRow(flags: [.mayStop, .extended], firstShape: 853, shapeCount: 3, distinct: nil),  // table_get
+    OpRow(flags: [.mayStop, .extended], firstShape: 856, shapeCount: 3, distinct: nil),  // table_set
+    OpRow(flags: [.extended], firstShape: 859, shapeCount: 2, distinct: nil),  // table_size
+    OpRow(flags: [.extended], firstShape: 861, shapeCount: 4, distinct: nil),  // table_grow
+    OpRow(flags: [.mayStop, .extended], firstShape: 865, shapeCount: 4, distinct: nil),  // table_fill
+    OpRow(flags: [.mayStop, .extended], firstShape: 869, shapeCount: 5, distinct: nil),  // table_copy
+    OpRow(flags: [.mayStop, .extended], firstShape: 874, shapeCount: 5, distinct: nil),  // table_init
+    OpRow(flags: [.extended], firstShape: 879, shapeCount: 1, distinct: nil),  // elem_drop
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 880, shapeCount: 3, distinct: nil),  // memory_fill
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 883, shapeCount: 3, distinct: nil),  // memory_copy
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 886, shapeCount: 4, distinct: nil),  // memory_init
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 890, shapeCount: 4, distinct: nil),  // memory_fill_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 894, shapeCount: 5, distinct: nil),  // memory_copy_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 899, shapeCount: 5, distinct: nil),  // memory_init_m
+    OpRow(flags: [.extended], firstShape: 904, shapeCount: 1, distinct: nil),  // data_drop
+    OpRow(flags: [.extended, .pure], firstShape: 905, shapeCount: 2, distinct: nil),  // xclz32
+    OpRow(flags: [.extended, .pure], firstShape: 907, shapeCount: 2, distinct: nil),  // xctz32
+    OpRow(flags: [.extended, .pure], firstShape: 909, shapeCount: 2, distinct: nil),  // xpopcnt32
+    OpRow(flags: [.extended, .pure], firstShape: 911, shapeCount: 2, distinct: nil),  // xclz64
+    OpRow(flags: [.extended, .pure], firstShape: 913, shapeCount: 2, distinct: nil),  // xctz64
+    OpRow(flags: [.extended, .pure], firstShape: 915, shapeCount: 2, distinct: nil),  // xpopcnt64
+    OpRow(flags: [.extended, .pure], firstShape: 917, shapeCount: 3, distinct: nil),  // xeq64_i32
+    OpRow(flags: [.extended, .pure], firstShape: 920, shapeCount: 3, distinct: nil),  // xne64_i32
+    OpRow(flags: [.extended, .pure], firstShape: 923, shapeCount: 3, distinct: nil),  // xslt64_i32
+    OpRow(flags: [.extended, .pure], firstShape: 926, shapeCount: 3, distinct: nil),  // xsle64_i32
+    OpRow(flags: [.extended, .pure], firstShape: 929, shapeCount: 3, distinct: nil),  // xsgt64_i32
+    OpRow(flags: [.extended, .pure], firstShape: 932, shapeCount: 3, distinct: nil),  // xsge64_i32
+    OpRow(flags: [.extended, .pure], firstShape: 935, shapeCount: 3, distinct: nil),  // xult64_i32
+    OpRow(flags: [.extended, .pure], firstShape: 938, shapeCount: 3, distinct: nil),  // xule64_i32
+    OpRow(flags: [.extended, .pure], firstShape: 941, shapeCount: 3, distinct: nil),  // xugt64_i32
+    OpRow(flags: [.extended, .pure], firstShape: 944, shapeCount: 3, distinct: nil),  // xuge64_i32
+    OpRow(flags: [.extended, .pure], firstShape: 947, shapeCount: 2, distinct: nil),  // xsext8_32
+    OpRow(flags: [.extended, .pure], firstShape: 949, shapeCount: 2, distinct: nil),  // xsext16_32
+    OpRow(flags: [.extended, .pure], firstShape: 951, shapeCount: 2, distinct: nil),  // xsext8_64
+    OpRow(flags: [.extended, .pure], firstShape: 953, shapeCount: 2, distinct: nil),  // xsext16_64
+    OpRow(flags: [.extended, .pure], firstShape: 955, shapeCount: 3, distinct: nil),  // fcopysign32
+    OpRow(flags: [.extended, .pure], firstShape: 958, shapeCount: 2, distinct: nil),  // fceil32
+    OpRow(flags: [.extended, .pure], firstShape: 960, shapeCount: 2, distinct: nil),  // ffloor32
+    OpRow(flags: [.extended, .pure], firstShape: 962, shapeCount: 2, distinct: nil),  // ftrunc32
+    OpRow(flags: [.extended, .pure], firstShape: 964, shapeCount: 2, distinct: nil),  // fnearest32
+    OpRow(flags: [.extended, .pure], firstShape: 966, shapeCount: 3, distinct: nil),  // fcopysign64
+    OpRow(flags: [.extended, .pure], firstShape: 969, shapeCount: 2, distinct: nil),  // fceil64
+    OpRow(flags: [.extended, .pure], firstShape: 971, shapeCount: 2, distinct: nil),  // ffloor64
+    OpRow(flags: [.extended, .pure], firstShape: 973, shapeCount: 2, distinct: nil),  // ftrunc64
+    OpRow(flags: [.extended, .pure], firstShape: 975, shapeCount: 2, distinct: nil),  // fnearest64
+    OpRow(flags: [.mayStop, .extended], firstShape: 977, shapeCount: 2, distinct: nil),  // x32_from_f32_s
+    OpRow(flags: [.extended, .pure], firstShape: 979, shapeCount: 2, distinct: nil),  // x32_from_f32_s_sat
+    OpRow(flags: [.mayStop, .extended], firstShape: 981, shapeCount: 2, distinct: nil),  // x32_from_f32_u
+    OpRow(flags: [.extended, .pure], firstShape: 983, shapeCount: 2, distinct: nil),  // x32_from_f32_u_sat
+    OpRow(flags: [.mayStop, .extended], firstShape: 985, shapeCount: 2, distinct: nil),  // x32_from_f64_s
+    OpRow(flags: [.extended, .pure], firstShape: 987, shapeCount: 2, distinct: nil),  // x32_from_f64_s_sat
+    OpRow(flags: [.mayStop, .extended], firstShape: 989, shapeCount: 2, distinct: nil),  // x32_from_f64_u
+    OpRow(flags: [.extended, .pure], firstShape: 991, shapeCount: 2, distinct: nil),  // x32_from_f64_u_sat
+    OpRow(flags: [.mayStop, .extended], firstShape: 993, shapeCount: 2, distinct: nil),  // x64_from_f32_s
+    OpRow(flags: [.extended, .pure], firstShape: 995, shapeCount: 2, distinct: nil),  // x64_from_f32_s_sat
+    OpRow(flags: [.mayStop, .extended], firstShape: 997, shapeCount: 2, distinct: nil),  // x64_from_f32_u
+    OpRow(flags: [.extended, .pure], firstShape: 999, shapeCount: 2, distinct: nil),  // x64_from_f32_u_sat
+    OpRow(flags: [.mayStop, .extended], firstShape: 1001, shapeCount: 2, distinct: nil),  // x64_from_f64_s
+    OpRow(flags: [.extended, .pure], firstShape: 1003, shapeCount: 2, distinct: nil),  // x64_from_f64_s_sat
+    OpRow(flags: [.mayStop, .extended], firstShape: 1005, shapeCount: 2, distinct: nil),  // x64_from_f64_u
+    OpRow(flags: [.extended, .pure], firstShape: 1007, shapeCount: 2, distinct: nil),  // x64_from_f64_u_sat
+    OpRow(flags: [.extended, .pure], firstShape: 1009, shapeCount: 2, distinct: nil),  // f32_from_x32_s
+    OpRow(flags: [.extended, .pure], firstShape: 1011, shapeCount: 2, distinct: nil),  // f32_from_x32_u
+    OpRow(flags: [.extended, .pure], firstShape: 1013, shapeCount: 2, distinct: nil),  // f32_from_x64_s
+    OpRow(flags: [.extended, .pure], firstShape: 1015, shapeCount: 2, distinct: nil),  // f32_from_x64_u
+    OpRow(flags: [.extended, .pure], firstShape: 1017, shapeCount: 2, distinct: nil),  // f64_from_x32_s
+    OpRow(flags: [.extended, .pure], firstShape: 1019, shapeCount: 2, distinct: nil),  // f64_from_x32_u
+    OpRow(flags: [.extended, .pure], firstShape: 1021, shapeCount: 2, distinct: nil),  // f64_from_x64_s
+    OpRow(flags: [.extended, .pure], firstShape: 1023, shapeCount: 2, distinct: nil),  // f64_from_x64_u
+    OpRow(flags: [.extended, .pure], firstShape: 1025, shapeCount: 2, distinct: nil),  // f32_from_f64
+    OpRow(flags: [.extended, .pure], firstShape: 1027, shapeCount: 2, distinct: nil),  // f64_from_f32
+    OpRow(flags: [.memory, .extended], firstShape: 1029, shapeCount: 2, distinct: nil),  // memory_size
+    OpRow(flags: [.memory, .extended], firstShape: 1031, shapeCount: 3, distinct: nil),  // memory_grow
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1034, shapeCount: 4, distinct: nil),  // xload8_s32_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1038, shapeCount: 4, distinct: nil),  // xload8_u32_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1042, shapeCount: 4, distinct: nil),  // xload16_s32_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1046, shapeCount: 4, distinct: nil),  // xload16_u32_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1050, shapeCount: 4, distinct: nil),  // xload32_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1054, shapeCount: 4, distinct: nil),  // xload8_s64_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1058, shapeCount: 4, distinct: nil),  // xload8_u64_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1062, shapeCount: 4, distinct: nil),  // xload16_s64_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1066, shapeCount: 4, distinct: nil),  // xload16_u64_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1070, shapeCount: 4, distinct: nil),  // xload32_s64_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1074, shapeCount: 4, distinct: nil),  // xload32_u64_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1078, shapeCount: 4, distinct: nil),  // xload64_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1082, shapeCount: 4, distinct: nil),  // fload32_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1086, shapeCount: 4, distinct: nil),  // fload64_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1090, shapeCount: 4, distinct: nil),  // xstore8_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1094, shapeCount: 4, distinct: nil),  // xstore16_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1098, shapeCount: 4, distinct: nil),  // xstore32_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1102, shapeCount: 4, distinct: nil),  // xstore64_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1106, shapeCount: 4, distinct: nil),  // fstore32_m
+    OpRow(flags: [.mayStop, .memory, .extended], firstShape: 1110, shapeCount: 4, distinct: nil),  // fstore64_m
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1114, shapeCount: 3, distinct: nil),  // v128_const
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1117, shapeCount: 4, distinct: nil),  // vselect
+    OpRow(flags: [.extended, .simd], firstShape: 1121, shapeCount: 2, distinct: nil),  // vglobal_get
+    OpRow(flags: [.extended, .simd], firstShape: 1123, shapeCount: 2, distinct: nil),  // vglobal_set
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1125, shapeCount: 5, distinct: nil),  // i8x16_shuffle
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1130, shapeCount: 3, distinct: nil),  // v128_load
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1133, shapeCount: 3, distinct: nil),  // v128_load8x8_s
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1136, shapeCount: 3, distinct: nil),  // v128_load8x8_u
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1139, shapeCount: 3, distinct: nil),  // v128_load16x4_s
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1142, shapeCount: 3, distinct: nil),  // v128_load16x4_u
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1145, shapeCount: 3, distinct: nil),  // v128_load32x2_s
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1148, shapeCount: 3, distinct: nil),  // v128_load32x2_u
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1151, shapeCount: 3, distinct: nil),  // v128_load8_splat
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1154, shapeCount: 3, distinct: nil),  // v128_load16_splat
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1157, shapeCount: 3, distinct: nil),  // v128_load32_splat
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1160, shapeCount: 3, distinct: nil),  // v128_load64_splat
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1163, shapeCount: 3, distinct: nil),  // v128_load32_zero
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1166, shapeCount: 3, distinct: nil),  // v128_load64_zero
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1169, shapeCount: 3, distinct: nil),  // v128_store
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1172, shapeCount: 5, distinct: nil),  // v128_load8_lane
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1177, shapeCount: 5, distinct: nil),  // v128_load16_lane
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1182, shapeCount: 5, distinct: nil),  // v128_load32_lane
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1187, shapeCount: 5, distinct: nil),  // v128_load64_lane
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1192, shapeCount: 4, distinct: nil),  // v128_store8_lane
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1196, shapeCount: 4, distinct: nil),  // v128_store16_lane
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1200, shapeCount: 4, distinct: nil),  // v128_store32_lane
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1204, shapeCount: 4, distinct: nil),  // v128_store64_lane
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1208, shapeCount: 4, distinct: nil),  // v128_load_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1212, shapeCount: 4, distinct: nil),  // v128_load8x8_s_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1216, shapeCount: 4, distinct: nil),  // v128_load8x8_u_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1220, shapeCount: 4, distinct: nil),  // v128_load16x4_s_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1224, shapeCount: 4, distinct: nil),  // v128_load16x4_u_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1228, shapeCount: 4, distinct: nil),  // v128_load32x2_s_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1232, shapeCount: 4, distinct: nil),  // v128_load32x2_u_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1236, shapeCount: 4, distinct: nil),  // v128_load8_splat_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1240, shapeCount: 4, distinct: nil),  // v128_load16_splat_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1244, shapeCount: 4, distinct: nil),  // v128_load32_splat_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1248, shapeCount: 4, distinct: nil),  // v128_load64_splat_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1252, shapeCount: 4, distinct: nil),  // v128_load32_zero_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1256, shapeCount: 4, distinct: nil),  // v128_load64_zero_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1260, shapeCount: 4, distinct: nil),  // v128_store_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1264, shapeCount: 6, distinct: nil),  // v128_load8_lane_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1270, shapeCount: 6, distinct: nil),  // v128_load16_lane_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1276, shapeCount: 6, distinct: nil),  // v128_load32_lane_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1282, shapeCount: 6, distinct: nil),  // v128_load64_lane_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1288, shapeCount: 5, distinct: nil),  // v128_store8_lane_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1293, shapeCount: 5, distinct: nil),  // v128_store16_lane_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1298, shapeCount: 5, distinct: nil),  // v128_store32_lane_m
+    OpRow(flags: [.mayStop, .memory, .extended, .simd], firstShape: 1303, shapeCount: 5, distinct: nil),  // v128_store64_lane_m
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1308, shapeCount: 2, distinct: nil),  // v128_not
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1310, shapeCount: 3, distinct: nil),  // v128_and
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1313, shapeCount: 3, distinct: nil),  // v128_andnot
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1316, shapeCount: 3, distinct: nil),  // v128_or
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1319, shapeCount: 3, distinct: nil),  // v128_xor
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1322, shapeCount: 4, distinct: nil),  // v128_bitselect
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1326, shapeCount: 2, distinct: nil),  // v128_any_true
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1328, shapeCount: 3, distinct: nil),  // i8x16_swizzle
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1331, shapeCount: 2, distinct: nil),  // i8x16_splat
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1333, shapeCount: 3, distinct: nil),  // i8x16_extract_lane_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1336, shapeCount: 3, distinct: nil),  // i8x16_extract_lane_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1339, shapeCount: 4, distinct: nil),  // i8x16_replace_lane
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1343, shapeCount: 2, distinct: nil),  // i16x8_splat
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1345, shapeCount: 3, distinct: nil),  // i16x8_extract_lane_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1348, shapeCount: 3, distinct: nil),  // i16x8_extract_lane_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1351, shapeCount: 4, distinct: nil),  // i16x8_replace_lane
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1355, shapeCount: 2, distinct: nil),  // i32x4_splat
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1357, shapeCount: 3, distinct: nil),  // i32x4_extract_lane
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1360, shapeCount: 4, distinct: nil),  // i32x4_replace_lane
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1364, shapeCount: 2, distinct: nil),  // i64x2_splat
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1366, shapeCount: 3, distinct: nil),  // i64x2_extract_lane
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1369, shapeCount: 4, distinct: nil),  // i64x2_replace_lane
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1373, shapeCount: 2, distinct: nil),  // f32x4_splat
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1375, shapeCount: 3, distinct: nil),  // f32x4_extract_lane
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1378, shapeCount: 4, distinct: nil),  // f32x4_replace_lane
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1382, shapeCount: 2, distinct: nil),  // f64x2_splat
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1384, shapeCount: 3, distinct: nil),  // f64x2_extract_lane
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1387, shapeCount: 4, distinct: nil),  // f64x2_replace_lane
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1391, shapeCount: 3, distinct: nil),  // i8x16_eq
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1394, shapeCount: 3, distinct: nil),  // i8x16_ne
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1397, shapeCount: 3, distinct: nil),  // i8x16_lt_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1400, shapeCount: 3, distinct: nil),  // i8x16_lt_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1403, shapeCount: 3, distinct: nil),  // i8x16_gt_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1406, shapeCount: 3, distinct: nil),  // i8x16_gt_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1409, shapeCount: 3, distinct: nil),  // i8x16_le_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1412, shapeCount: 3, distinct: nil),  // i8x16_le_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1415, shapeCount: 3, distinct: nil),  // i8x16_ge_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1418, shapeCount: 3, distinct: nil),  // i8x16_ge_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1421, shapeCount: 3, distinct: nil),  // i16x8_eq
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1424, shapeCount: 3, distinct: nil),  // i16x8_ne
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1427, shapeCount: 3, distinct: nil),  // i16x8_lt_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1430, shapeCount: 3, distinct: nil),  // i16x8_lt_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1433, shapeCount: 3, distinct: nil),  // i16x8_gt_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1436, shapeCount: 3, distinct: nil),  // i16x8_gt_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1439, shapeCount: 3, distinct: nil),  // i16x8_le_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1442, shapeCount: 3, distinct: nil),  // i16x8_le_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1445, shapeCount: 3, distinct: nil),  // i16x8_ge_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1448, shapeCount: 3, distinct: nil),  // i16x8_ge_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1451, shapeCount: 3, distinct: nil),  // i32x4_eq
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1454, shapeCount: 3, distinct: nil),  // i32x4_ne
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1457, shapeCount: 3, distinct: nil),  // i32x4_lt_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1460, shapeCount: 3, distinct: nil),  // i32x4_lt_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1463, shapeCount: 3, distinct: nil),  // i32x4_gt_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1466, shapeCount: 3, distinct: nil),  // i32x4_gt_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1469, shapeCount: 3, distinct: nil),  // i32x4_le_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1472, shapeCount: 3, distinct: nil),  // i32x4_le_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1475, shapeCount: 3, distinct: nil),  // i32x4_ge_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1478, shapeCount: 3, distinct: nil),  // i32x4_ge_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1481, shapeCount: 3, distinct: nil),  // i64x2_eq
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1484, shapeCount: 3, distinct: nil),  // i64x2_ne
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1487, shapeCount: 3, distinct: nil),  // i64x2_lt_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1490, shapeCount: 3, distinct: nil),  // i64x2_gt_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1493, shapeCount: 3, distinct: nil),  // i64x2_le_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1496, shapeCount: 3, distinct: nil),  // i64x2_ge_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1499, shapeCount: 3, distinct: nil),  // f32x4_eq
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1502, shapeCount: 3, distinct: nil),  // f32x4_ne
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1505, shapeCount: 3, distinct: nil),  // f32x4_lt
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1508, shapeCount: 3, distinct: nil),  // f32x4_gt
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1511, shapeCount: 3, distinct: nil),  // f32x4_le
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1514, shapeCount: 3, distinct: nil),  // f32x4_ge
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1517, shapeCount: 3, distinct: nil),  // f64x2_eq
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1520, shapeCount: 3, distinct: nil),  // f64x2_ne
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1523, shapeCount: 3, distinct: nil),  // f64x2_lt
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1526, shapeCount: 3, distinct: nil),  // f64x2_gt
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1529, shapeCount: 3, distinct: nil),  // f64x2_le
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1532, shapeCount: 3, distinct: nil),  // f64x2_ge
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1535, shapeCount: 2, distinct: nil),  // i8x16_abs
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1537, shapeCount: 2, distinct: nil),  // i8x16_neg
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1539, shapeCount: 2, distinct: nil),  // i8x16_all_true
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1541, shapeCount: 2, distinct: nil),  // i8x16_bitmask
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1543, shapeCount: 3, distinct: nil),  // i8x16_shl
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1546, shapeCount: 3, distinct: nil),  // i8x16_shr_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1549, shapeCount: 3, distinct: nil),  // i8x16_shr_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1552, shapeCount: 3, distinct: nil),  // i8x16_add
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1555, shapeCount: 3, distinct: nil),  // i8x16_sub
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1558, shapeCount: 3, distinct: nil),  // i8x16_min_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1561, shapeCount: 3, distinct: nil),  // i8x16_min_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1564, shapeCount: 3, distinct: nil),  // i8x16_max_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1567, shapeCount: 3, distinct: nil),  // i8x16_max_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1570, shapeCount: 3, distinct: nil),  // i8x16_add_sat_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1573, shapeCount: 3, distinct: nil),  // i8x16_add_sat_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1576, shapeCount: 3, distinct: nil),  // i8x16_sub_sat_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1579, shapeCount: 3, distinct: nil),  // i8x16_sub_sat_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1582, shapeCount: 3, distinct: nil),  // i8x16_avgr_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1585, shapeCount: 2, distinct: nil),  // i16x8_abs
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1587, shapeCount: 2, distinct: nil),  // i16x8_neg
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1589, shapeCount: 2, distinct: nil),  // i16x8_all_true
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1591, shapeCount: 2, distinct: nil),  // i16x8_bitmask
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1593, shapeCount: 3, distinct: nil),  // i16x8_shl
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1596, shapeCount: 3, distinct: nil),  // i16x8_shr_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1599, shapeCount: 3, distinct: nil),  // i16x8_shr_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1602, shapeCount: 3, distinct: nil),  // i16x8_add
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1605, shapeCount: 3, distinct: nil),  // i16x8_sub
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1608, shapeCount: 3, distinct: nil),  // i16x8_mul
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1611, shapeCount: 3, distinct: nil),  // i16x8_min_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1614, shapeCount: 3, distinct: nil),  // i16x8_min_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1617, shapeCount: 3, distinct: nil),  // i16x8_max_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1620, shapeCount: 3, distinct: nil),  // i16x8_max_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1623, shapeCount: 3, distinct: nil),  // i16x8_add_sat_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1626, shapeCount: 3, distinct: nil),  // i16x8_add_sat_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1629, shapeCount: 3, distinct: nil),  // i16x8_sub_sat_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1632, shapeCount: 3, distinct: nil),  // i16x8_sub_sat_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1635, shapeCount: 3, distinct: nil),  // i16x8_avgr_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1638, shapeCount: 2, distinct: nil),  // i32x4_abs
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1640, shapeCount: 2, distinct: nil),  // i32x4_neg
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1642, shapeCount: 2, distinct: nil),  // i32x4_all_true
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1644, shapeCount: 2, distinct: nil),  // i32x4_bitmask
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1646, shapeCount: 3, distinct: nil),  // i32x4_shl
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1649, shapeCount: 3, distinct: nil),  // i32x4_shr_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1652, shapeCount: 3, distinct: nil),  // i32x4_shr_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1655, shapeCount: 3, distinct: nil),  // i32x4_add
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1658, shapeCount: 3, distinct: nil),  // i32x4_sub
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1661, shapeCount: 3, distinct: nil),  // i32x4_mul
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1664, shapeCount: 3, distinct: nil),  // i32x4_min_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1667, shapeCount: 3, distinct: nil),  // i32x4_min_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1670, shapeCount: 3, distinct: nil),  // i32x4_max_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1673, shapeCount: 3, distinct: nil),  // i32x4_max_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1676, shapeCount: 2, distinct: nil),  // i64x2_abs
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1678, shapeCount: 2, distinct: nil),  // i64x2_neg
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1680, shapeCount: 2, distinct: nil),  // i64x2_all_true
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1682, shapeCount: 2, distinct: nil),  // i64x2_bitmask
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1684, shapeCount: 3, distinct: nil),  // i64x2_shl
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1687, shapeCount: 3, distinct: nil),  // i64x2_shr_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1690, shapeCount: 3, distinct: nil),  // i64x2_shr_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1693, shapeCount: 3, distinct: nil),  // i64x2_add
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1696, shapeCount: 3, distinct: nil),  // i64x2_sub
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1699, shapeCount: 3, distinct: nil),  // i64x2_mul
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1702, shapeCount: 2, distinct: nil),  // i8x16_popcnt
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1704, shapeCount: 3, distinct: nil),  // i8x16_narrow_i16x8_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1707, shapeCount: 3, distinct: nil),  // i8x16_narrow_i16x8_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1710, shapeCount: 3, distinct: nil),  // i16x8_narrow_i32x4_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1713, shapeCount: 3, distinct: nil),  // i16x8_narrow_i32x4_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1716, shapeCount: 2, distinct: nil),  // i16x8_extend_low_i8x16_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1718, shapeCount: 3, distinct: nil),  // i16x8_extmul_low_i8x16_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1721, shapeCount: 2, distinct: nil),  // i16x8_extend_low_i8x16_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1723, shapeCount: 3, distinct: nil),  // i16x8_extmul_low_i8x16_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1726, shapeCount: 2, distinct: nil),  // i16x8_extend_high_i8x16_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1728, shapeCount: 3, distinct: nil),  // i16x8_extmul_high_i8x16_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1731, shapeCount: 2, distinct: nil),  // i16x8_extend_high_i8x16_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1733, shapeCount: 3, distinct: nil),  // i16x8_extmul_high_i8x16_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1736, shapeCount: 2, distinct: nil),  // i32x4_extend_low_i16x8_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1738, shapeCount: 3, distinct: nil),  // i32x4_extmul_low_i16x8_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1741, shapeCount: 2, distinct: nil),  // i32x4_extend_low_i16x8_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1743, shapeCount: 3, distinct: nil),  // i32x4_extmul_low_i16x8_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1746, shapeCount: 2, distinct: nil),  // i32x4_extend_high_i16x8_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1748, shapeCount: 3, distinct: nil),  // i32x4_extmul_high_i16x8_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1751, shapeCount: 2, distinct: nil),  // i32x4_extend_high_i16x8_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1753, shapeCount: 3, distinct: nil),  // i32x4_extmul_high_i16x8_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1756, shapeCount: 2, distinct: nil),  // i64x2_extend_low_i32x4_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1758, shapeCount: 3, distinct: nil),  // i64x2_extmul_low_i32x4_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1761, shapeCount: 2, distinct: nil),  // i64x2_extend_low_i32x4_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1763, shapeCount: 3, distinct: nil),  // i64x2_extmul_low_i32x4_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1766, shapeCount: 2, distinct: nil),  // i64x2_extend_high_i32x4_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1768, shapeCount: 3, distinct: nil),  // i64x2_extmul_high_i32x4_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1771, shapeCount: 2, distinct: nil),  // i64x2_extend_high_i32x4_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1773, shapeCount: 3, distinct: nil),  // i64x2_extmul_high_i32x4_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1776, shapeCount: 2, distinct: nil),  // i16x8_extadd_pairwise_i8x16_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1778, shapeCount: 2, distinct: nil),  // i16x8_extadd_pairwise_i8x16_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1780, shapeCount: 2, distinct: nil),  // i32x4_extadd_pairwise_i16x8_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1782, shapeCount: 2, distinct: nil),  // i32x4_extadd_pairwise_i16x8_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1784, shapeCount: 3, distinct: nil),  // i16x8_q15mulr_sat_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1787, shapeCount: 3, distinct: nil),  // i32x4_dot_i16x8_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1790, shapeCount: 2, distinct: nil),  // f32x4_ceil
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1792, shapeCount: 2, distinct: nil),  // f32x4_floor
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1794, shapeCount: 2, distinct: nil),  // f32x4_trunc
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1796, shapeCount: 2, distinct: nil),  // f32x4_nearest
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1798, shapeCount: 2, distinct: nil),  // f32x4_abs
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1800, shapeCount: 2, distinct: nil),  // f32x4_neg
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1802, shapeCount: 2, distinct: nil),  // f32x4_sqrt
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1804, shapeCount: 3, distinct: nil),  // f32x4_add
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1807, shapeCount: 3, distinct: nil),  // f32x4_sub
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1810, shapeCount: 3, distinct: nil),  // f32x4_mul
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1813, shapeCount: 3, distinct: nil),  // f32x4_div
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1816, shapeCount: 3, distinct: nil),  // f32x4_min
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1819, shapeCount: 3, distinct: nil),  // f32x4_max
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1822, shapeCount: 3, distinct: nil),  // f32x4_pmin
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1825, shapeCount: 3, distinct: nil),  // f32x4_pmax
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1828, shapeCount: 2, distinct: nil),  // f64x2_ceil
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1830, shapeCount: 2, distinct: nil),  // f64x2_floor
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1832, shapeCount: 2, distinct: nil),  // f64x2_trunc
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1834, shapeCount: 2, distinct: nil),  // f64x2_nearest
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1836, shapeCount: 2, distinct: nil),  // f64x2_abs
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1838, shapeCount: 2, distinct: nil),  // f64x2_neg
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1840, shapeCount: 2, distinct: nil),  // f64x2_sqrt
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1842, shapeCount: 3, distinct: nil),  // f64x2_add
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1845, shapeCount: 3, distinct: nil),  // f64x2_sub
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1848, shapeCount: 3, distinct: nil),  // f64x2_mul
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1851, shapeCount: 3, distinct: nil),  // f64x2_div
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1854, shapeCount: 3, distinct: nil),  // f64x2_min
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1857, shapeCount: 3, distinct: nil),  // f64x2_max
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1860, shapeCount: 3, distinct: nil),  // f64x2_pmin
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1863, shapeCount: 3, distinct: nil),  // f64x2_pmax
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1866, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f32x4_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1868, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f32x4_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1870, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f64x2_s_zero
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1872, shapeCount: 2, distinct: nil),  // i32x4_trunc_sat_f64x2_u_zero
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1874, shapeCount: 2, distinct: nil),  // f32x4_convert_i32x4_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1876, shapeCount: 2, distinct: nil),  // f32x4_convert_i32x4_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1878, shapeCount: 2, distinct: nil),  // f64x2_convert_low_i32x4_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1880, shapeCount: 2, distinct: nil),  // f64x2_convert_low_i32x4_u
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1882, shapeCount: 2, distinct: nil),  // f32x4_demote_f64x2_zero
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1884, shapeCount: 2, distinct: nil),  // f64x2_promote_low_f32x4
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1886, shapeCount: 4, distinct: nil),  // f32x4_relaxed_madd
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1890, shapeCount: 4, distinct: nil),  // f32x4_relaxed_nmadd
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1894, shapeCount: 4, distinct: nil),  // f64x2_relaxed_madd
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1898, shapeCount: 4, distinct: nil),  // f64x2_relaxed_nmadd
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1902, shapeCount: 3, distinct: nil),  // i16x8_relaxed_dot_i8x16_i7x16_s
+    OpRow(flags: [.extended, .pure, .simd], firstShape: 1905, shapeCount: 4, distinct: nil),  // i32x4_relaxed_dot_i8x16_i7x16_add_s
+    OpRow(flags: [.branch, .terminator, .call, .extended, .tailCall], firstShape: 1909, shapeCount: 3, distinct: nil),  // return_call
+    OpRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1912, shapeCount: 5, distinct: nil),  // return_call_indirect
+    OpRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1917, shapeCount: 3, distinct: nil),  // return_call_ref
+    OpRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1920, shapeCount: 3, distinct: nil),  // return_call_host
+    OpRow(flags: [.mayStop, .terminator, .extended], firstShape: 1923, shapeCount: 3, distinct: nil),  // throw_exception
+    OpRow(flags: [.mayStop, .terminator, .extended], firstShape: 1926, shapeCount: 1, distinct: nil),  // throw_ref
+    OpRow(flags: [.mayStop, .call, .extended, .tailCall], firstShape: 1927, shapeCount: 3, distinct: nil),  // return_call_func
+    OpRow(flags: [.mayStop, .terminator, .extended], firstShape: 1930, shapeCount: 1, distinct: nil),  // lazy_entry
 ]
 
-/// Every op's operand shapes, one after another (`VerifierRow.firstShape`).
-public let verifierShapes: [OperandShape] = [
+/// Every op's operand shapes, one after another (`OpRow.firstShape`).
+public let opShapes: [OperandShape] = [
     .trapCode,  // trap code
     .pcrel,  // jump offset
     .x,  // br_if_xnez32 cond

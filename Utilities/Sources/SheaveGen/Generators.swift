@@ -305,10 +305,10 @@ func slotFieldTable() -> String {
         """
 }
 
-/// The artifact verifier's tables: a row per op (primary opcodes, then extended
-/// ones) with its flags, where its operand shapes lie in one flat list, and the
-/// pair of registers its steps need apart; so that verifying an op reads two
-/// tables and builds nothing.
+/// Flat tables of every op: a row per op (primary opcodes, then extended ones)
+/// with its flags, where its operand shapes lie in one flat list, and the pair of
+/// registers its steps need apart; so that the artifact verifier (and whatever
+/// needs an op's flags at run time) reads two tables and builds nothing.
 func verifierTable() -> String {
     var rows: [String] = []
     var shapes: [String] = []
@@ -316,19 +316,19 @@ func verifierTable() -> String {
         let pairs = op.distinctPairs
         precondition(pairs.count <= 1, "\(op.name): a verifier row holds one distinct pair")
         let distinct = pairs.first.map { "(\($0.0), \($0.1))" } ?? "nil"
-        rows.append("    VerifierRow(flags: \(flagList(op.flags)), firstShape: \(shapes.count), shapeCount: \(op.operands.count), distinct: \(distinct)),  // \(op.name)")
+        rows.append("    OpRow(flags: \(flagList(op.flags)), firstShape: \(shapes.count), shapeCount: \(op.operands.count), distinct: \(distinct)),  // \(op.name)")
         shapes += op.operands.map { "    \(shape($0)),  // \(op.name) \($0.name)" }
     }
     return """
-        /// What the artifact verifier reads of every op, primary opcodes then extended
-        /// ones (`primaryOpcodeCount` + the extended opcode): its flags, its operand
-        /// shapes (a range of `verifierShapes`) and the registers that must differ.
-        public let verifierRows: [VerifierRow] = [
+        /// Every op's flags, operand shapes (a range of `opShapes`) and registers that
+        /// must differ, primary opcodes then extended ones (`primaryOpcodeCount` + the
+        /// extended opcode): what the artifact verifier reads, with no `OpInfo` built.
+        public let opRows: [OpRow] = [
         \(rows.joined(separator: "\n"))
         ]
 
-        /// Every op's operand shapes, one after another (`VerifierRow.firstShape`).
-        public let verifierShapes: [OperandShape] = [
+        /// Every op's operand shapes, one after another (`OpRow.firstShape`).
+        public let opShapes: [OperandShape] = [
         \(shapes.joined(separator: "\n"))
         ]
 
