@@ -24,15 +24,22 @@ public final class Tag: Sendable {
     /// The payload's types, as the parameters of a function type with no results.
     public let type: FunctionType
 
+    /// A module's tag: the store its instance is in, and the canonical id of its
+    /// type there (GC's recursion groups make types with equal parameters differ).
+    /// Nil for a tag the host made: its type is a plain function type.
+    let canonical: (store: ObjectIdentifier, id: UInt32)?
+
     /// A new tag, for a module to import; nil when `type` has results.
     public init?(type: FunctionType) {
         guard type.results.isEmpty else { return nil }
         self.type = type
+        canonical = nil
     }
 
-    /// A module's tag, of a type validation checked (no results).
-    init(validated type: FunctionType) {
+    /// A module's tag, of a type validation checked (no results), whose canonical type is `canonical`.
+    init(validated type: FunctionType, canonical: (store: ObjectIdentifier, id: UInt32)) {
         self.type = type
+        self.canonical = canonical
     }
 }
 

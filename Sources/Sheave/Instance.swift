@@ -114,6 +114,8 @@ final class InstanceEntity {
     private(set) var globals: [GlobalCell] = []
     /// The reference value of every function (`ref.func`), imported ones first.
     private(set) var functionRefs: [UInt64] = []
+    /// The store's canonical id of each of the module's types, by type index.
+    let typeIDs: [UInt32]
     private(set) var context: ExecutionContext!
 
     /// Instantiates `shared`: resolves `imports` (module name → field name → extern),
@@ -133,6 +135,8 @@ final class InstanceEntity {
             throw LinkError(message: "the store meters fuel or can be interrupted, but the module was compiled without checkpoints (CompileOptions(checkpoints: true); for an artifact, `sheave compile --checkpoints`)")
         }
         code = shared.instanceCode()
+        let typeIDs = store.typeIDs(info.definedTypes)
+        self.typeIDs = typeIDs
 
         var functions: [Callee] = []
         var memories: [LinearMemory] = []
@@ -148,10 +152,11 @@ final class InstanceEntity {
             let incompatible = LinkError(message: "incompatible import type for \(entry.module).\(entry.name)")
             switch (entry.descriptor, extern) {
             case (.function(let typeIndex), .function(let function)):
-                guard function.type == info.types[Int(typeIndex)] else { throw incompatible }
                 if case .wasm(let exporter, _) = function.handle, exporter.store !== store {
                     throw LinkError(message: "\(entry.module).\(entry.name) is a function of another store")
                 }
+                // The function's type must be the import's or a subtype of it.
+                guard store.vm.types.isSubtype(store.typeID(of: function.callee), of: typeIDs[Int(typeIndex)]) else { throw incompatible }
                 functions.append(function.callee)
             case (.memory(let wanted), .memory(let import_)):
                 let (given, givenType) = (import_.storage, import_.type)
@@ -175,7 +180,9 @@ final class InstanceEntity {
                 guard matches else { throw incompatible }
                 globals.append(cell)
             case (.tag(let typeIndex), .tag(let tag)):
-                guard tag.type == info.types[Int(typeIndex)] else { throw incompatible }
+                // Tag types match exactly: the same canonical type (a host's tag has a plain function type).
+                let given = tag.canonical.flatMap { $0.store == ObjectIdentifier(store) ? $0.id : nil } ?? store.signatureID(tag.type)
+                guard tag.type == info.types[Int(typeIndex)], given == typeIDs[Int(typeIndex)] else { throw incompatible }
                 tags.append(tag)
             default:
                 throw incompatible
@@ -222,7 +229,9 @@ final class InstanceEntity {
         self.memories = memories
         self.memoryTypes = memoryTypes
         // Defined tags: each a new identity, per instance (instantiation is generative).
-        self.tags = tags + info.tags[info.importedTagCount...].map { Tag(validated: info.types[Int($0)]) }
+        self.tags = tags + info.tags[info.importedTagCount...].map {
+            Tag(validated: info.types[Int($0)], canonical: (ObjectIdentifier(store), typeIDs[Int($0)]))
+        }
         self.tables = tables
         self.tableTypes = tableTypes
 
@@ -241,7 +250,7 @@ final class InstanceEntity {
             // A lazily compiled function no instance has called yet starts as a stub,
             // where a call stops for the host to compile it (`compileCallee`).
             let entry = code.referenceEntry(of: i - info.importedFunctionCount)
-            let ref = store.makeFunctionRef(.wasm(self, index: i), code: entry)
+            let ref = store.makeFunctionRef(.wasm(self, index: i), code: entry, signature: typeIDs[Int(info.functionTypes[i])])
             ownRefs.append(ref)
             functionRefs.append(ref)
         }
@@ -274,7 +283,7 @@ final class InstanceEntity {
         }
         let context = ExecutionContext(
             memories: memories, globals: globals.map(\.cell), tables: tables,
-            signatures: info.types.map { store.signatureID($0) },
+            signatures: typeIDs,
             functionRefCount: functionRefs.count, elements: elements, data: data)
         context.code = code
         context.tags = self.tags

@@ -11,7 +11,10 @@ public final class Store {
     /// The engine whose configuration the store runs code with.
     public let engine: Engine
     let vm: VM
-    private var signatureIDs: [FunctionType: UInt32] = [:]
+    /// Canonical type ids: each recursion group's shape (types outside it named by
+    /// their ids) -> the id of its first type; the rest follow it. The supertypes of
+    /// every id are in `vm.types`.
+    private var groupIDs: [[Int]: UInt32] = [:]
     /// Functions reachable through references, by the id a foreign call hands the host.
     private(set) var referencedFunctions: [Callee] = []
     /// Every instance made in this store, owned by it: a reference to one of
@@ -97,20 +100,56 @@ public final class Store {
         Profiler(sampler: OpSampler(vm: vm, interval: interval))
     }
 
-    /// The canonical id of a signature: equal types, equal ids, across modules.
+    /// The canonical id of a host function's signature: the id of the type a module
+    /// declares as `(type (func ...))`, a recursion group of its own, final, with no
+    /// supertype. Equal types, equal ids, across modules.
     func signatureID(_ type: FunctionType) -> UInt32 {
-        if let id = signatureIDs[type] { return id }
-        let id = UInt32(signatureIDs.count)
-        signatureIDs[type] = id
-        return id
+        typeIDs([DefinedType(body: .function(type), supertype: nil, isFinal: true, group: 0..<1)])[0]
+    }
+
+    /// The canonical ids of a module's types (`ModuleInfo.definedTypes`, validated:
+    /// a type names only types of its group or before it, and a supertype comes
+    /// before its subtype), registering the groups the store has not seen.
+    func typeIDs(_ types: [DefinedType]) -> [UInt32] {
+        var ids: [UInt32] = []
+        var start = 0
+        while start < types.count {
+            let group = types[start].group
+            // Outside the group: an earlier type, whose id is known (a host type's
+            // index, which names no module's type, stands for itself).
+            let key = recursionGroupKey(Array(types[group]), first: start) { $0 < ids.count ? Int(ids[$0]) : -1 - $0 }
+            let first: UInt32
+            if let known = groupIDs[key] {
+                first = known
+            } else {
+                first = UInt32(vm.types.count)
+                groupIDs[key] = first
+                for member in types[group] {
+                    let supertype = member.supertype.map { Int($0) >= start ? first + UInt32(Int($0) - start) : ids[Int($0)] }
+                    _ = vm.addType(supertype: supertype)
+                }
+            }
+            ids += (0..<UInt32(group.count)).map { first + $0 }
+            start = group.upperBound
+        }
+        return ids
+    }
+
+    /// The canonical type id of a function: a wasm function's declared type's, a host function's signature's.
+    func typeID(of callee: Callee) -> UInt32 {
+        switch callee {
+        case .wasm(let instance, let index): return instance.typeIDs[Int(instance.module.info.functionTypes[index])]
+        case .host(let host): return signatureID(host.type)
+        }
     }
 
     /// Registers `handle` with the VM; returns its reference value.
-    func makeFunctionRef(_ handle: Callee, code: UnsafeRawPointer?) -> UInt64 {
+    /// `signature`: a wasm function's canonical type id (a host function's comes from its type).
+    func makeFunctionRef(_ handle: Callee, code: UnsafeRawPointer?, signature: UInt32? = nil) -> UInt64 {
         let type = handle.type
         let id = UInt32(referencedFunctions.count) | Self.referenceCallBit
         referencedFunctions.append(handle)
-        return vm.register(FunctionRef(code: code, signature: signatureID(type), context: nil, hostID: id,
+        return vm.register(FunctionRef(code: code, signature: signature ?? signatureID(type), context: nil, hostID: id,
                                        slots: UInt16(max(Value.slotCount(type.parameters), Value.slotCount(type.results)))))
     }
 }

@@ -35,10 +35,14 @@ public struct Features: OptionSet, Hashable, Sendable {
     /// `throw_ref`, `try_table` with its four kinds of catch clause, and `exnref`
     /// values. The legacy `try`/`catch`/`delegate` are not decoded.
     public static let exceptions = Features(rawValue: 1 << 11)
+    /// Garbage collection (Wasm 3.0), so far its types: recursion groups, declared
+    /// subtypes, struct and array types, and the abstract heap types (any, eq, i31,
+    /// struct, array, none, nofunc, noextern). Its instructions are not compiled yet.
+    public static let gc = Features(rawValue: 1 << 12)
     /// Everything Sheave implements: WebAssembly 2.0, typed function references, tail calls,
-    /// relaxed SIMD, multi-memory, memory64, and exception handling.
+    /// relaxed SIMD, multi-memory, memory64, exception handling, and GC's types.
     public static let all: Features = [.signExtension, .nonTrappingFloatToInt, .multiValue, .bulkMemory, .referenceTypes, .functionReferences,
-                                       .simd, .tailCall, .relaxedSIMD, .multiMemory, .memory64, .exceptions]
+                                       .simd, .tailCall, .relaxedSIMD, .multiMemory, .memory64, .exceptions, .gc]
     /// WebAssembly 1.0 (the MVP).
     public static let mvp: Features = []
     /// Each proposal by the name the spec suite's manifest and Wasmtime's `-W` give it.
@@ -46,6 +50,6 @@ public struct Features: OptionSet, Hashable, Sendable {
         ("sign-extension", .signExtension), ("nontrapping-float-to-int", .nonTrappingFloatToInt),
         ("multi-value", .multiValue), ("bulk-memory", .bulkMemory), ("reference-types", .referenceTypes),
         ("function-references", .functionReferences), ("simd", .simd), ("tail-call", .tailCall), ("relaxed-simd", .relaxedSIMD),
-        ("multi-memory", .multiMemory), ("memory64", .memory64), ("exceptions", .exceptions),
+        ("multi-memory", .multiMemory), ("memory64", .memory64), ("exceptions", .exceptions), ("gc", .gc),
     ]
 }

@@ -61,7 +61,7 @@ public enum Artifact {
     /// The first eight bytes of every artifact.
     public static let magic: [UInt8] = Array("SHEAVE\r\n".utf8)
     /// The format version this build writes and reads.
-    public static let formatVersion: UInt32 = 5
+    public static let formatVersion: UInt32 = 6
     /// The usual file extension, as Wasmtime's.
     public static let fileExtension = "cwasm"
 
@@ -216,6 +216,15 @@ package struct ArtifactWriter {
         }
     }
 
+    mutating func fieldType(_ field: FieldType) {
+        bool(field.isMutable)
+        switch field.storage {
+        case .packed(.i8): u8(0)
+        case .packed(.i16): u8(1)
+        case .value(let type): u8(2); valueType(type)
+        }
+    }
+
     mutating func referenceType(_ ref: ReferenceType) {
         bool(ref.isNullable)
         switch ref.heapType {
@@ -260,9 +269,26 @@ package struct ArtifactWriter {
     }
 
     mutating func module(_ info: ModuleInfo) {
-        list(info.types) { w, type in
-            w.list(type.parameters) { $0.valueType($1) }
-            w.list(type.results) { $0.valueType($1) }
+        // The type section: each type with the size of its recursion group when it
+        // starts one (0 inside a group), its supertype and finality, then its body.
+        let groupSizes = info.definedTypes.enumerated().map { i, type in type.group.lowerBound == i ? type.group.count : 0 }
+        list(Array(zip(groupSizes, info.definedTypes))) { w, entry in
+            let (groupSize, type) = entry
+            w.u32(UInt32(groupSize))
+            w.optional(type.supertype.map(UInt64.init))
+            w.bool(type.isFinal)
+            switch type.body {
+            case .function(let function):
+                w.u8(0)
+                w.list(function.parameters) { $0.valueType($1) }
+                w.list(function.results) { $0.valueType($1) }
+            case .structType(let structure):
+                w.u8(1)
+                w.list(structure.fields) { $0.fieldType($1) }
+            case .arrayType(let array):
+                w.u8(2)
+                w.fieldType(array.element)
+            }
         }
         list(info.imports) { w, entry in
             w.string(entry.module)
@@ -434,6 +460,16 @@ package struct ArtifactReader {
         }
     }
 
+    mutating func fieldType() throws(ArtifactError) -> FieldType {
+        let mutable = try bool()
+        switch try u8() {
+        case 0: return FieldType(storage: .packed(.i8), isMutable: mutable)
+        case 1: return FieldType(storage: .packed(.i16), isMutable: mutable)
+        case 2: return FieldType(storage: .value(try valueType()), isMutable: mutable)
+        default: throw damaged("bad storage type")
+        }
+    }
+
     mutating func referenceType() throws(ArtifactError) -> ReferenceType {
         let nullable = try bool()
         switch try u8() {
@@ -486,10 +522,35 @@ package struct ArtifactReader {
 
     mutating func module() throws(ArtifactError) -> ModuleInfo {
         var info = ModuleInfo()
-        info.types = try list { (r: inout ArtifactReader) throws(ArtifactError) in
-            FunctionType(parameters: try r.list { (r: inout ArtifactReader) throws(ArtifactError) in try r.valueType() },
-                         results: try r.list { (r: inout ArtifactReader) throws(ArtifactError) in try r.valueType() })
+        let types = try list { (r: inout ArtifactReader) throws(ArtifactError) -> (groupSize: Int, type: DefinedType) in
+            let groupSize = Int(try r.u32())
+            let supertype = try r.u32Optional()
+            let isFinal = try r.bool()
+            let body: CompositeType
+            switch try r.u8() {
+            case 0:
+                body = .function(FunctionType(parameters: try r.list { (r: inout ArtifactReader) throws(ArtifactError) in try r.valueType() },
+                                              results: try r.list { (r: inout ArtifactReader) throws(ArtifactError) in try r.valueType() }))
+            case 1: body = .structType(StructType(fields: try r.list { (r: inout ArtifactReader) throws(ArtifactError) in try r.fieldType() }))
+            case 2: body = .arrayType(ArrayType(element: try r.fieldType()))
+            default: throw r.damaged("bad composite type")
+            }
+            return (groupSize, DefinedType(body: body, supertype: supertype, isFinal: isFinal, group: 0..<0))
         }
+        // A group size starts a recursion group (0: a type inside the current one).
+        var group = 0..<0
+        for (i, entry) in types.enumerated() {
+            if entry.groupSize > 0 {
+                guard i == group.upperBound, entry.groupSize <= types.count - i else { throw damaged("bad recursion group") }
+                group = i..<(i + entry.groupSize)
+            } else {
+                guard i < group.upperBound else { throw damaged("a type outside every recursion group") }
+            }
+            var type = entry.type
+            type.group = group
+            info.append(type)
+        }
+        info.canonicalizeTypes()
         info.imports = try list { (r: inout ArtifactReader) throws(ArtifactError) -> Import in
             let module = try r.string(), name = try r.string()
             switch try r.u8() {

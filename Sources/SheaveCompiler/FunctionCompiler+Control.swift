@@ -11,8 +11,7 @@ import WasmTypes
 
 extension FunctionCompiler {
     func blockSignature(_ blockType: BlockType) throws(CompileError) -> (params: [ValueType], results: [ValueType]) {
-        if case .funcType(let index) = blockType, Int(index) < module.types.count {
-            let type = module.types[Int(index)]
+        if case .funcType(let index) = blockType, let type = module.functionType(at: index) {
             if !type.parameters.isEmpty || type.results.count > 1 { try require(.multiValue, "a block with parameters or several results") }
         }
         switch blockType {
@@ -21,8 +20,7 @@ extension FunctionCompiler {
             try requireSupported(t)
             return ([], [t])
         case .funcType(let index):
-            guard Int(index) < module.types.count else { throw failure("unknown type \(index)") }
-            let type = module.types[Int(index)]
+            let type = try functionType(at: index)
             return (type.parameters, type.results)
         }
     }

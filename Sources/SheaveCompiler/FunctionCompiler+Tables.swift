@@ -39,12 +39,18 @@ extension FunctionCompiler {
         }
     }
 
+    /// Type `index`, which must be a function type of the module.
+    func functionType(at index: UInt32) throws(CompileError) -> FunctionType {
+        guard Int(index) < module.types.count else { throw failure("unknown type \(index)") }
+        guard let type = module.functionType(at: index) else { throw failure("type mismatch: type \(index) is not a function type") }
+        return type
+    }
+
     /// The type of an indirect call's callee, checked: a type of the module, a table of functions.
     func indirectCallee(typeIndex: UInt32, tableIndex: UInt32) throws(CompileError) -> FunctionType {
         let table = try tableType(tableIndex)
         guard module.isFunctionReference(table.elementType) else { throw failure("type mismatch: an indirect call needs a funcref table") }
-        guard Int(typeIndex) < module.types.count else { throw failure("unknown type \(typeIndex)") }
-        return module.types[Int(typeIndex)]
+        return try functionType(at: typeIndex)
     }
 
     mutating func visitCallIndirect(typeIndex: UInt32, tableIndex: UInt32) throws(CompileError) {
@@ -265,8 +271,7 @@ extension FunctionCompiler {
 
     mutating func visitCallRef(typeIndex: UInt32) throws(CompileError) {
         try require(.functionReferences, "CallRef")
-        guard Int(typeIndex) < module.types.count else { throw failure("unknown type \(typeIndex)") }
-        let callee = module.types[Int(typeIndex)]
+        let callee = try functionType(at: typeIndex)
         let refType = ValueType.ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: typeIndex)))
         try check(callee.parameters + [refType])
         guard isReachable else {
@@ -295,8 +300,7 @@ extension FunctionCompiler {
 
     mutating func visitReturnCallRef(typeIndex: UInt32) throws(CompileError) {
         try require(.functionReferences, "ReturnCallRef")
-        guard Int(typeIndex) < module.types.count else { throw failure("unknown type \(typeIndex)") }
-        let callee = module.types[Int(typeIndex)]
+        let callee = try functionType(at: typeIndex)
         try checkTailCall(callee)
         let refType = ValueType.ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: typeIndex)))
         try check(callee.parameters + [refType])

@@ -3,8 +3,17 @@ import WasmTypes
 
 /// A decoded module: its sections, with imports merged into each index space.
 public struct ModuleInfo {
-    /// The function types of the type section, by type index.
+    /// The function type of each type of the type section, by type index (an empty
+    /// one for a struct or array type: `definedTypes` says which is which; every use
+    /// of a type index as a function type checks it, `functionType(at:)`).
     public var types: [FunctionType] = []
+    /// The types of the type section as GC defines them: composite type, supertype,
+    /// finality and recursion group (`types` holds their function types).
+    public var definedTypes: [DefinedType] = []
+    /// For each type, the first type of the module equivalent to it (the same
+    /// position in recursion groups of the same shape): two types are the same
+    /// type exactly when their entries are equal.
+    public var canonicalTypes: [Int] = []
     /// The imports, in order.
     public var imports: [Import] = []
     /// Type index of every function, imported ones first.
@@ -52,7 +61,7 @@ public struct ModuleInfo {
     /// calls, multi-memory, memory64 and exception handling (`Features` decides
     /// what a module may use; validation refuses the rest). SIMD is decoded even
     /// in a build without SIMD handlers, so that compiling refuses it clearly.
-    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .simd, .tailCall, .multiMemory, .memory64, .exceptionHandling]
+    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .simd, .tailCall, .multiMemory, .memory64, .exceptionHandling, .gc]
 
     /// A data segment: its bytes, and where they go if it is active.
     public struct Data: Equatable, Sendable {
@@ -97,11 +106,12 @@ public struct ModuleInfo {
                     if section.name == "name" { readNames(section) }
                 case .typeSection(let groups):
                     for group in groups {
+                        let members = types.count..<(types.count + group.types.count)
                         for sub in group.types {
-                            guard case .function(let type) = sub.body else {
-                                throw CompileError(.unsupported, "GC types are not supported", offset: parser.offset)
+                            guard sub.supertypes.count <= 1 else {
+                                throw CompileError(.invalid, "type with multiple supertypes", offset: parser.offset)
                             }
-                            types.append(type)
+                            append(DefinedType(body: sub.body, supertype: sub.supertypes.first, isFinal: sub.isFinal, group: members))
                         }
                     }
                 case .importSection(let section):
@@ -137,6 +147,7 @@ public struct ModuleInfo {
         } catch {
             throw CompileError(parsing: error, fallbackOffset: parser.offset)
         }
+        canonicalizeTypes()
         guard functionTypes.count - importedFunctionCount == codes.count else {
             throw CompileError(.malformed, "function and code section have inconsistent lengths")
         }

@@ -11,9 +11,13 @@ extension CompiledModule {
         func require(_ feature: Features, _ what: String) throws(CompileError) {
             guard features.contains(feature) else { throw CompileError(.invalid, "\(what) needs a feature that is not enabled") }
         }
-        for type in info.types {
+        for (type, defined) in zip(info.types, info.definedTypes) {
             if type.results.count > 1 { try require(.multiValue, "a function type with several results") }
             for t in type.parameters + type.results { try requireFeatures(of: t, features) }
+            if defined.kind != .function || defined.supertype != nil || !defined.isFinal || defined.group.count > 1 {
+                try require(.gc, "a struct, array, recursive or sub type")
+            }
+            for field in defined.fields { if case .value(let t) = field.storage { try requireFeatures(of: t, features) } }
         }
         for global in info.globals { try requireFeatures(of: global.valueType, features) }
         if info.tables.count > 1 { try require(.referenceTypes, "several tables") }
@@ -40,6 +44,9 @@ extension CompiledModule {
         guard features.contains(.referenceTypes) else { throw CompileError(.invalid, "reference types need a feature that is not enabled") }
         if ref.heapType == .abstract(.exnRef) || ref.heapType == .abstract(.noExn), !features.contains(.exceptions) {
             throw CompileError(.invalid, "exception references need a feature that is not enabled")
+        }
+        if case .abstract(let heap) = ref.heapType, ![.funcRef, .externRef, .exnRef, .noExn].contains(heap), !features.contains(.gc) {
+            throw CompileError(.invalid, "the heap type \(heap) needs a feature that is not enabled")
         }
         if case .concrete = ref.heapType, !features.contains(.functionReferences) {
             throw CompileError(.invalid, "typed function references need a feature that is not enabled")
@@ -88,21 +95,63 @@ extension CompiledModule {
         guard info.isSubtype(result, of: type) else { throw CompileError(.invalid, "type mismatch in constant expression") }
     }
 
+    /// The type section: every type a type names lies in its own recursion group
+    /// or before it; a declared supertype comes earlier, is not final, is of the same
+    /// kind, and the type matches it (a function's parameters may widen and its
+    /// results narrow; a struct keeps its supertype's fields as a prefix, and an
+    /// array its element, immutable ones narrowed at most, mutable ones unchanged).
+    static func validateTypes(_ info: ModuleInfo) throws(CompileError) {
+        for (i, defined) in info.definedTypes.enumerated() {
+            func requireKnown(_ type: ValueType) throws(CompileError) {
+                if let index = info.unknownTypeIndex(in: type, below: defined.group.upperBound) {
+                    throw CompileError(.invalid, "unknown type \(index)")
+                }
+            }
+            switch defined.body {
+            case .function(let type): for value in type.parameters + type.results { try requireKnown(value) }
+            default: for case .value(let value) in defined.fields.map(\.storage) { try requireKnown(value) }
+            }
+            guard let s = defined.supertype else { continue }
+            guard Int(s) < i else { throw CompileError(.invalid, "unknown type \(s)") }
+            let supertype = info.definedTypes[Int(s)]
+            let failure = CompileError(.invalid, "sub type \(i) does not match its supertype \(s)")
+            guard !supertype.isFinal, supertype.kind == defined.kind else { throw failure }
+            switch (defined.body, supertype.body) {
+            case (.function(let sub), .function(let sup)):
+                guard sub.parameters.count == sup.parameters.count, sub.results.count == sup.results.count,
+                      zip(sup.parameters, sub.parameters).allSatisfy({ info.isSubtype($0, of: $1) }),
+                      zip(sub.results, sup.results).allSatisfy({ info.isSubtype($0, of: $1) }) else { throw failure }
+            default:
+                let (sub, sup) = (defined.fields, supertype.fields)
+                guard sub.count >= sup.count else { throw failure }
+                for (a, b) in zip(sub, sup) {
+                    guard a.isMutable == b.isMutable else { throw failure }
+                    switch (a.storage, b.storage) {
+                    case (.packed(let x), .packed(let y)): guard x == y else { throw failure }
+                    case (.value(let x), .value(let y)):
+                        // Mutable: both ways (the same type); immutable: narrowed.
+                        guard info.isSubtype(x, of: y), !a.isMutable || info.isSubtype(y, of: x) else { throw failure }
+                    default: throw failure
+                    }
+                }
+            }
+        }
+    }
+
     /// Module-level rules: indices in range, limits, exports unique.
     static func validateModule(_ info: ModuleInfo) throws(CompileError) {
-        for type in info.functionTypes where Int(type) >= info.types.count {
-            throw CompileError(.invalid, "unknown type \(type)")
+        try validateTypes(info)
+        for type in info.functionTypes where info.functionType(at: type) == nil {
+            throw CompileError(.invalid, Int(type) >= info.types.count ? "unknown type \(type)" : "type mismatch: type \(type) is not a function type")
         }
-        // A type index inside a type or a segment's type must name a type of the module.
+        // A type index inside a segment's type must name a type of the module.
         func requireKnown(_ type: ValueType) throws(CompileError) {
             if let index = info.unknownTypeIndex(in: type) { throw CompileError(.invalid, "unknown type \(index)") }
-        }
-        for type in info.types {
-            for value in type.parameters + type.results { try requireKnown(value) }
         }
         for segment in info.elements { try requireKnown(.ref(segment.type)) }
         for tag in info.tags {
             guard Int(tag) < info.types.count else { throw CompileError(.invalid, "unknown type \(tag)") }
+            guard info.functionType(at: tag) != nil else { throw CompileError(.invalid, "type mismatch: tag type \(tag) is not a function type") }
             guard info.types[Int(tag)].results.isEmpty else { throw CompileError(.invalid, "non-empty tag result type") }
         }
         guard info.tableInitializers.count == info.tables.count - info.importedTableCount else {

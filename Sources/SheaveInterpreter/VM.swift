@@ -392,6 +392,19 @@ struct OpLayout {
 /// Calls nest: while the VM is stopped at a host call, the host may start,
 /// run and end another call; when it ends, the outer call resumes.
 public final class VM {
+    /// The canonical types of the store this VM runs code for (`addType` adds them).
+    public let types = TypeHierarchy()
+
+    /// Adds a canonical type whose supertype is `supertype`, if any; returns its id.
+    public func addType(supertype: UInt32?) -> UInt32 {
+        let id = types.add(supertype: supertype)
+        state.pointee.typeDepths = types.depths
+        state.pointee.typeChainStarts = types.chainStarts
+        state.pointee.typeChains = types.chains
+        state.pointee.typeCount = types.count
+        return id
+    }
+
     /// What `startCall` saved, restored when its call ends or traps (Pulley's setjmp).
     private struct Entry {
         var frame: UnsafeMutableRawPointer
@@ -519,7 +532,8 @@ public final class VM {
         state.initialize(to: VMState(
             memory: Self.noMemory, memorySize: 0, memories: context.memoryStates,
             context: nil, globals: context.globalCells, tables: context.tableStates,
-            signatures: context.signatureIDs, functionRefs: context.functionRefs,
+            signatures: context.signatureIDs, typeDepths: types.depths, typeChainStarts: types.chainStarts,
+            typeChains: types.chains, typeCount: 0, functionRefs: context.functionRefs,
             functions: .allocate(capacity: 16), functionCount: 0,
             elements: context.elementStates, dataSegments: context.dataStates,
             fuel: .max, fuelMetering: false, interrupt: interruptFlag.flag,

@@ -157,6 +157,13 @@ struct VMState {
     var tables: UnsafeMutablePointer<TableState>
     /// Canonical signature ids, by the module's type index (`call_indirect`'s type operand).
     var signatures: UnsafeMutablePointer<UInt32>
+    /// The store's canonical types and their supertypes (`TypeHierarchy`'s buffers,
+    /// set again whenever it grows): a callee whose type is not the one
+    /// `call_indirect` names may still be of a subtype of it.
+    var typeDepths: UnsafeMutablePointer<UInt32>
+    var typeChainStarts: UnsafeMutablePointer<UInt32>
+    var typeChains: UnsafeMutablePointer<UInt32>
+    var typeCount: Int
     /// `ref.func` values, by function index.
     var functionRefs: UnsafeMutablePointer<UInt64>
     /// The function registry: a non-null reference `r` names `functions[r - 1]`
@@ -206,5 +213,75 @@ struct VMState {
             return nil
         }
         return .outOfFuel
+    }
+}
+
+/// The canonical types of a store (ids the `Store` hands out) with their declared
+/// supertypes: for each id, its depth (0 for a type without a supertype) and its
+/// chain of supertypes from the root down to itself, in one flat buffer. A type
+/// is a subtype of another when the other sits in its chain at the other's depth:
+/// a compare, not a walk. The VM state holds the buffers for `call_indirect`.
+public final class TypeHierarchy {
+    /// How many ids there are.
+    public private(set) var count = 0
+    private var capacity = 16, chainCount = 0, chainCapacity = 64
+    private(set) var depths: UnsafeMutablePointer<UInt32> = .allocate(capacity: 16)
+    private(set) var chainStarts: UnsafeMutablePointer<UInt32> = .allocate(capacity: 16)
+    private(set) var chains: UnsafeMutablePointer<UInt32> = .allocate(capacity: 64)
+
+    init() {}
+
+    deinit {
+        depths.deallocate()
+        chainStarts.deallocate()
+        chains.deallocate()
+    }
+
+    /// Adds the next id, whose supertype is `supertype` (an id already added), if any.
+    func add(supertype: UInt32?) -> UInt32 {
+        let id = count
+        let inherited = supertype.flatMap { Int($0) < count ? Int($0) : nil }
+        let length = inherited.map { Int(depths[$0]) + 2 } ?? 1
+        if count == capacity {
+            capacity *= 2
+            depths = Self.grow(depths, count, capacity)
+            chainStarts = Self.grow(chainStarts, count, capacity)
+        }
+        if chainCount + length > chainCapacity {
+            chainCapacity = max(chainCapacity * 2, chainCount + length)
+            chains = Self.grow(chains, chainCount, chainCapacity)
+        }
+        // The supertype's chain (its `depth + 1` entries from its start, all written), then the id.
+        if let inherited { (chains + chainCount).update(from: chains + Int(chainStarts[inherited]), count: length - 1) }
+        chains[chainCount + length - 1] = UInt32(id)
+        depths[id] = UInt32(length - 1)
+        chainStarts[id] = UInt32(chainCount)
+        chainCount += length
+        count += 1
+        return UInt32(id)
+    }
+
+    private static func grow(_ buffer: UnsafeMutablePointer<UInt32>, _ count: Int, _ capacity: Int) -> UnsafeMutablePointer<UInt32> {
+        let new = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+        new.initialize(from: buffer, count: count)
+        buffer.deallocate()
+        return new
+    }
+
+    /// Whether type `a` is `b` or declares it as a supertype, directly or not.
+    public func isSubtype(_ a: UInt32, of b: UInt32) -> Bool {
+        Self.isSubtype(a, of: b, depths: depths, chainStarts: chainStarts, chains: chains, count: count)
+    }
+
+    /// The check on the buffers (`call_indirect` makes it on the VM state's copies):
+    /// ids past `count` are related only when equal.
+    @inline(__always)
+    static func isSubtype(_ a: UInt32, of b: UInt32, depths: UnsafeMutablePointer<UInt32>, chainStarts: UnsafeMutablePointer<UInt32>,
+                          chains: UnsafeMutablePointer<UInt32>, count: Int) -> Bool {
+        guard Int(a) < count, Int(b) < count else { return a == b }
+        // Both ids are below `count`: their depths and starts are written, and a's chain
+        // holds depths[a] + 1 entries, so an index up to depths[a] lies in it.
+        let depth = depths[Int(b)]
+        return depth <= depths[Int(a)] && chains[Int(chainStarts[Int(a)] + depth)] == b
     }
 }

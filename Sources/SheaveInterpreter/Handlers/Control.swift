@@ -230,7 +230,12 @@ extension Executor {
         let i = x64(index)  // an i32's upper half is zero: one check for 32- and 64-bit tables
         guard i < UInt64(truncatingIfNeeded: state.count) else { try stop(.trap(.tableOutOfBounds)) }
         let callee = try registered(state.entries[Int(truncatingIfNeeded: i)], null: .indirectCallToNull)
-        guard callee.pointee.signature == vm.pointee.signatures[Int(type)] else { try stop(.trap(.badSignature)) }
+        let expected = vm.pointee.signatures[Int(type)]
+        guard callee.pointee.signature == expected || TypeHierarchy.isSubtype(
+            callee.pointee.signature, of: expected, depths: vm.pointee.typeDepths, chainStarts: vm.pointee.typeChainStarts,
+            chains: vm.pointee.typeChains, count: vm.pointee.typeCount) else {
+            try stop(.trap(.badSignature))
+        }
         return callee
     }
 
