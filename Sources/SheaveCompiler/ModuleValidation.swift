@@ -59,6 +59,14 @@ extension CompiledModule {
     /// A constant expression: only constant instructions, `global.get` of an
     /// immutable global below `globalLimit`, and one value of `type` at the end.
     static func validateConstant(_ expression: ConstExpression, type: ValueType, _ info: ModuleInfo, globalLimit: Int) throws(CompileError) {
+        // GC's constant instructions are constant: a module using them is valid, only not compiled yet.
+        for instruction in expression {
+            switch instruction {
+            case .structNew, .structNewDefault, .arrayNew, .arrayNewDefault, .arrayNewFixed, .refI31, .anyConvertExtern, .externConvertAny:
+                throw CompileError(.unsupported, "instruction \(instruction) is not supported yet in a constant expression")
+            default: break
+            }
+        }
         let result: ValueType
         do {
             result = try expression.foldConstant(operand: { operand throws(CompileError) -> ValueType in

@@ -67,6 +67,13 @@ final class GCTypeTests: XCTestCase {
         let structFunction: [UInt8] = [0, 0x61, 0x73, 0x6D, 1, 0, 0, 0, 1, 3, 1, 0x5F, 0, 3, 2, 1, 0, 0x0A, 4, 1, 2, 0, 0x0B]
         XCTAssertThrowsError(try CompiledModule(bytes: structFunction)) { XCTAssertTrue("\($0)".contains("type mismatch"), "\($0)") }
         XCTAssertTrue(refusal("(module (rec (type (func (param (ref 1))))) (rec (type (func))))")?.contains("unknown type") ?? false)
+        // GC's instructions are not compiled yet: a module using them is unsupported, not invalid.
+        XCTAssertThrowsError(try CompiledModule(bytes: try wat2wasm("(module (type $a (array i8)) (global (ref $a) (array.new_default $a (i32.const 1))))"))) {
+            XCTAssertEqual(($0 as? CompileError)?.kind, .unsupported, "\($0)")
+        }
+        XCTAssertThrowsError(try CompiledModule(bytes: try wat2wasm("(module (func (result i31ref) (ref.i31 (i32.const 1))))"))) {
+            XCTAssertEqual(($0 as? CompileError)?.kind, .unsupported, "\($0)")
+        }
         // GC's types need the feature.
         XCTAssertTrue(refusal("(module (type (struct)))", features: Features.all.subtracting(.gc))?.contains("needs a feature") ?? false)
         XCTAssertTrue(refusal("(module (global anyref (ref.null any)))", features: Features.all.subtracting(.gc))?.contains("needs a feature") ?? false)
