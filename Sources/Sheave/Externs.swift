@@ -1,4 +1,5 @@
 import SheaveBytecode
+import SheaveCompiler
 import SheaveInterpreter
 import WasmParser
 import WasmTypes
@@ -184,6 +185,8 @@ public struct Table {
     package let storage: FunctionTable
     /// The table's element type and limits.
     public let type: TableType
+    /// What the type indices in `type` name (nil: the host made it; see `GlobalCell.typeSpace`).
+    let typeSpace: TypeSpace?
 
     /// The most entries any table may have: a module declaring more is refused
     /// at instantiation, and `table.grow` past it returns -1 (as Wasmtime's under
@@ -191,8 +194,13 @@ public struct Table {
     public static var elementLimit: Int { FunctionTable.elementLimit }
 
     package init(storage: FunctionTable, type: TableType) {
+        self.init(storage: storage, type: type, typeSpace: nil)
+    }
+
+    init(storage: FunctionTable, type: TableType, typeSpace: TypeSpace?) {
         self.storage = storage
         self.type = type
+        self.typeSpace = typeSpace
     }
 
     /// A new table of `type`'s minimum size, every entry null, for a module to
@@ -272,11 +280,15 @@ enum FunctionHandle {
 final class GlobalCell {
     /// The global's value type and mutability.
     let type: GlobalType
+    /// What the type indices in `type` name: the types of the module that defined
+    /// the global (nil: the host made it, and its indices are compared as they are).
+    let typeSpace: TypeSpace?
     let cell: UnsafeMutablePointer<UInt64>
 
-    /// A global of `type` holding `value`.
-    init(type: GlobalType, value: Value) {
+    /// A global of `type` holding `value`, whose type indices are `typeSpace`'s.
+    init(type: GlobalType, value: Value, typeSpace: TypeSpace? = nil) {
         self.type = type
+        self.typeSpace = typeSpace
         cell = .allocate(capacity: 2)
         cell.initialize(repeating: 0, count: 2)
         self.value = value
@@ -291,5 +303,33 @@ final class GlobalCell {
             let slots = newValue.slots
             for (i, slot) in slots.enumerated() { cell[i] = slot }
         }
+    }
+}
+
+/// A module's types as a store knows them (an instance's): the canonical id and
+/// the kind of each type index. An exported global's or table's type names its
+/// module's types; an importer compares them with its own through this.
+final class TypeSpace {
+    /// The store the ids are of.
+    weak var store: Store?
+    let ids: [UInt32]
+    let kinds: [HeapKind]
+
+    init(store: Store, ids: [UInt32], kinds: [HeapKind]) {
+        self.store = store
+        self.ids = ids
+        self.kinds = kinds
+    }
+
+    /// Whether `a`, a type in this space, lies below `b`, a type in `other`'s, in
+    /// `store`; two spaces of other stores, or a host's (nil), compare type indices as they are.
+    static func isSubtype(_ a: ValueType, in space: TypeSpace?, of b: ValueType, in other: TypeSpace?, store: Store) -> Bool {
+        guard let space, let other, space.store === store, other.store === store else {
+            return a.isSubtype(of: b, concrete: ==)
+        }
+        return a.isSubtype(of: b, concrete: { i, j in
+            Int(i) < space.ids.count && Int(j) < other.ids.count && store.vm.types.isSubtype(space.ids[Int(i)], of: other.ids[Int(j)])
+        }, kind: { Int($0) < space.kinds.count ? space.kinds[Int($0)] : .function },
+           otherKind: { Int($0) < other.kinds.count ? other.kinds[Int($0)] : .function })
     }
 }

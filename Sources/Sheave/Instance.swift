@@ -116,6 +116,10 @@ final class InstanceEntity {
     private(set) var functionRefs: [UInt64] = []
     /// The store's canonical id of each of the module's types, by type index.
     let typeIDs: [UInt32]
+    /// The same with each type's kind: what this module's exported globals and tables name.
+    let typeSpace: TypeSpace
+    /// Each table's `TypeSpace`: an imported table's exporter's, this instance's for the others.
+    let tableTypeSpaces: [TypeSpace?]
     private(set) var context: ExecutionContext!
 
     /// Instantiates `shared`: resolves `imports` (module name → field name → extern),
@@ -137,6 +141,9 @@ final class InstanceEntity {
         code = shared.instanceCode()
         let typeIDs = store.typeIDs(info.definedTypes)
         self.typeIDs = typeIDs
+        let typeSpace = TypeSpace(store: store, ids: typeIDs, kinds: info.definedTypes.map(\.kind))
+        self.typeSpace = typeSpace
+        var tableTypeSpaces: [TypeSpace?] = []
 
         var functions: [Callee] = []
         var memories: [LinearMemory] = []
@@ -166,17 +173,23 @@ final class InstanceEntity {
                 memoryTypes.append(givenType)
             case (.table(let wanted), .table(let import_)):
                 let (given, givenType) = (import_.storage, import_.type)
-                guard wanted.elementType == givenType.elementType, givenType.limits.isMemory64 == wanted.limits.isMemory64,
+                // Element types match exactly: each below the other.
+                let (element, wantedElement) = (ValueType.ref(givenType.elementType), ValueType.ref(wanted.elementType))
+                guard TypeSpace.isSubtype(element, in: import_.typeSpace, of: wantedElement, in: typeSpace, store: store),
+                      TypeSpace.isSubtype(wantedElement, in: typeSpace, of: element, in: import_.typeSpace, store: store),
+                      givenType.limits.isMemory64 == wanted.limits.isMemory64,
                       UInt64(given.count) >= wanted.limits.min,
                       Self.maximum(givenType.limits.max, fits: wanted.limits.max) else { throw incompatible }
                 tables.append(given)
                 tableTypes.append(givenType)
+                tableTypeSpaces.append(import_.typeSpace)
             case (.global(let wanted), .global(let global)):
                 let cell = global.cell
                 // An immutable global may be imported at a supertype; a mutable one only at its own type.
+                let (given, expected) = (cell.type.valueType, wanted.valueType)
                 let matches = cell.type.mutability == wanted.mutability
-                    && (wanted.mutability == .variable ? cell.type.valueType == wanted.valueType
-                        : Self.isSubtype(cell.type.valueType, of: wanted.valueType))
+                    && TypeSpace.isSubtype(given, in: cell.typeSpace, of: expected, in: typeSpace, store: store)
+                    && (wanted.mutability == .constant || TypeSpace.isSubtype(expected, in: typeSpace, of: given, in: cell.typeSpace, store: store))
                 guard matches else { throw incompatible }
                 globals.append(cell)
             case (.tag(let typeIndex), .tag(let tag)):
@@ -224,7 +237,9 @@ final class InstanceEntity {
             store.limits.watch(table, declared: type.limits.max != nil)
             tables.append(table)
             tableTypes.append(type)
+            tableTypeSpaces.append(typeSpace)
         }
+        self.tableTypeSpaces = tableTypeSpaces
         self.importedFunctions = functions
         self.memories = memories
         self.memoryTypes = memoryTypes
@@ -259,7 +274,7 @@ final class InstanceEntity {
         for (i, initializer) in info.globalInitializers.enumerated() {
             let type = info.globals[info.importedGlobalCount + i]
             let value = try evaluate(initializer, type: type.valueType, globals: globals)
-            globals.append(GlobalCell(type: type, value: value))
+            globals.append(GlobalCell(type: type, value: value, typeSpace: typeSpace))
         }
         self.globals = globals
 
@@ -331,12 +346,6 @@ final class InstanceEntity {
         }
     }
 
-    /// Subtyping between types of different modules: nullability, and a typed function
-    /// reference below funcref. (Typed references are compared by index: exact only within one module.)
-    static func isSubtype(_ a: ValueType, of b: ValueType) -> Bool {
-        a.isSubtype(of: b, concrete: ==)
-    }
-
     static func maximum(_ given: UInt64?, fits wanted: UInt64?) -> Bool {
         guard let wanted else { return true }
         guard let given else { return false }
@@ -381,7 +390,7 @@ final class InstanceEntity {
         case .function(let index): return .function(callee(Int(index)).function)
         case .memory(let index): return apiMemory(Int(index)).map { .memory($0) }
         case .global(let index): return .global(Global(cell: globals[Int(index)]))
-        case .table(let index): return .table(Table(storage: tables[Int(index)], type: tableTypes[Int(index)]))
+        case .table(let index): return .table(Table(storage: tables[Int(index)], type: tableTypes[Int(index)], typeSpace: tableTypeSpaces[Int(index)]))
         case .tag(let index): return .tag(tags[Int(index)])
         }
     }

@@ -216,12 +216,13 @@ extension ValueType {
     /// The one subtype check: whether a value of this type may be used where `other`
     /// is expected. Two concrete heap types are related when `concrete` says so, and
     /// `kind` says what a concrete type holds.
+    /// `otherKind` says what `other`'s concrete types hold when they are another
+    /// module's (`kind` by default).
     package func isSubtype(of other: ValueType, concrete: (UInt32, UInt32) -> Bool,
-                           kind: (UInt32) -> HeapKind = { _ in .function }) -> Bool {
-        if self == other { return true }
-        guard case .ref(let a) = self, case .ref(let b) = other else { return false }
+                           kind: (UInt32) -> HeapKind = { _ in .function }, otherKind: ((UInt32) -> HeapKind)? = nil) -> Bool {
+        guard case .ref(let a) = self, case .ref(let b) = other else { return self == other }
         if a.isNullable && !b.isNullable { return false }
-        return a.heapType.isSubtype(of: b.heapType, concrete: concrete, kind: kind)
+        return a.heapType.isSubtype(of: b.heapType, concrete: concrete, kind: kind, otherKind: otherKind)
     }
 }
 
@@ -231,12 +232,14 @@ extension HeapType {
     /// eq below any; nofunc below every function type, those below func; noextern
     /// below extern; noexn below exn), and two concrete types that `concrete` relates.
     package func isSubtype(of other: HeapType, concrete: (UInt32, UInt32) -> Bool,
-                           kind: (UInt32) -> HeapKind = { _ in .function }) -> Bool {
+                           kind: (UInt32) -> HeapKind = { _ in .function }, otherKind: ((UInt32) -> HeapKind)? = nil) -> Bool {
+        func kindOfOther(_ index: UInt32) -> HeapKind { otherKind?(index) ?? kind(index) }
         switch (self, other) {
-        case let (x, y) where x == y: return true
+        // Two concrete types are related only as `concrete` says: their indices may be two modules'.
         case (.concrete(let i), .concrete(let j)): return concrete(i, j)
-        case (.abstract(.noFunc), .concrete(let j)): return kind(j) == .function
-        case (.abstract(.noneRef), .concrete(let j)): return kind(j) != .function
+        case let (x, y) where x == y: return true
+        case (.abstract(.noFunc), .concrete(let j)): return kindOfOther(j) == .function
+        case (.abstract(.noneRef), .concrete(let j)): return kindOfOther(j) != .function
         case (.concrete(let i), .abstract(let top)):
             switch kind(i) {
             case .function: return top == .funcRef

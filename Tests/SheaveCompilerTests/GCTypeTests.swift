@@ -139,6 +139,51 @@ final class GCTypeTests: XCTestCase {
         }
     }
 
+    /// Found comparing with Wasmtime (session 20): a global's or a table's typed
+    /// reference was compared by type index across modules, so a global of
+    /// `(ref null $p)`, type 0 `(func (param i32) (result i32))` in its module, was
+    /// imported as `(ref null $f)`, type 0 `(func (result i32))` in the importer's, and
+    /// `call_ref` then called it without its argument; and the same type at another
+    /// index was refused. Types are compared by canonical id now.
+    func testTypedGlobalsAndTablesImportByTypeNotByIndex() throws {
+        let engine = Engine()
+        let store = Store(engine: engine)
+        let exporter = try Linker().instantiate(try Module(engine: engine, wat: """
+            (module
+              (type $p (func (param i32) (result i32)))
+              (func $inc (type $p) (i32.add (local.get 0) (i32.const 1)))
+              (global (export "g") (ref null $p) (ref.func $inc))
+              (global (export "mg") (mut (ref null $p)) (ref.func $inc))
+              (table (export "t") 1 (ref null $p) (ref.func $inc)))
+            """), in: store)
+        func link(_ wat: String) throws -> Instance {
+            var linker = Linker()
+            linker.define("m", instance: exporter)
+            return try linker.instantiate(try Module(engine: engine, wat: wat), in: store)
+        }
+        for (kind, importWAT) in [("global", "(global $g (ref null $f))"), ("mutable global", "(global $g (mut (ref null $f)))"),
+                                  ("table", "(table $g 1 (ref null $f))")] {
+            let name = kind == "table" ? "t" : kind == "global" ? "g" : "mg"
+            XCTAssertThrowsError(try link("(module (type $f (func (result i32))) (import \"m\" \"\(name)\" \(importWAT)))"), kind) {
+                XCTAssertTrue("\($0)".contains("incompatible import type"), "\(kind): \($0)")
+            }
+        }
+        let importer = try link("""
+            (module
+              (type $x (func))
+              (type $p (func (param i32) (result i32)))
+              (import "m" "g" (global $g (ref null $p)))
+              (import "m" "mg" (global $mg (mut (ref null $p))))
+              (import "m" "t" (table $t 1 (ref null $p)))
+              (func (export "call") (result i32)
+                (i32.add (call_ref $p (i32.const 41) (global.get $g))
+                         (i32.add (call_ref $p (i32.const 1) (global.get $mg)) (call_ref $p (i32.const 2) (table.get $t (i32.const 0)))))))
+            """)
+        XCTAssertEqual(try importer.invoke("call", []), [.i32(42 + 2 + 3)])
+        // An immutable global may be imported at a supertype: funcref.
+        XCTAssertNoThrow(try link("(module (import \"m\" \"g\" (global funcref)))"))
+    }
+
     func testArtifactsKeepRecursionGroupsAndSupertypes() throws {
         let wat = """
             (module
