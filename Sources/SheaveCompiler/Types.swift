@@ -135,7 +135,8 @@ extension ModuleInfo {
         while start < definedTypes.count {
             let group = definedTypes[start].group
             guard group.lowerBound == start, group.upperBound > start, group.upperBound <= definedTypes.count else {
-                // A malformed grouping (a damaged artifact): each type on its own; validation refuses it.
+                // Not a group's first type where one should start: neither the decoder nor the
+                // artifact reader builds such a grouping (both check it); each type on its own.
                 canonicalTypes.append(start)
                 start += 1
                 continue
