@@ -25,22 +25,22 @@ public final class Tag: Sendable {
     /// The payload's types, as the parameters of a function type with no results.
     public let type: FunctionType
 
-    /// A module's tag: the store its instance is in, and the canonical id of its
-    /// type there (GC's recursion groups make types with equal parameters differ).
-    /// Nil for a tag the host made: its type is a plain function type.
-    let canonical: (store: ObjectIdentifier, id: UInt32)?
+    /// A module's tag: its module's types and its type's index among them (GC's
+    /// recursion groups make types with equal parameters differ). Nil for a tag the
+    /// host made: its type is a plain function type.
+    let typeOrigin: (space: TypeSpace, index: UInt32)?
 
     /// A new tag, for a module to import; nil when `type` has results.
     public init?(type: FunctionType) {
         guard type.results.isEmpty else { return nil }
         self.type = type
-        canonical = nil
+        typeOrigin = nil
     }
 
-    /// A module's tag, of a type validation checked (no results), whose canonical type is `canonical`.
-    init(validated type: FunctionType, canonical: (store: ObjectIdentifier, id: UInt32)) {
+    /// A module's tag, of a type validation checked (no results), type `typeOrigin.index` of its module.
+    init(validated type: FunctionType, typeOrigin: (space: TypeSpace, index: UInt32)) {
         self.type = type
-        self.canonical = canonical
+        self.typeOrigin = typeOrigin
     }
 }
 
@@ -309,9 +309,9 @@ final class GlobalCell {
 /// A module's types as a store knows them (an instance's): the canonical id and
 /// the kind of each type index. An exported global's or table's type names its
 /// module's types; an importer compares them with its own through this.
-final class TypeSpace {
+final class TypeSpace: @unchecked Sendable {  // immutable: every property is set once, at init
     /// The store the ids are of.
-    weak var store: Store?
+    weak let store: Store?
     let ids: [UInt32]
     let kinds: [HeapKind]
 

@@ -114,10 +114,11 @@ final class InstanceEntity {
     private(set) var globals: [GlobalCell] = []
     /// The reference value of every function (`ref.func`), imported ones first.
     private(set) var functionRefs: [UInt64] = []
-    /// The store's canonical id of each of the module's types, by type index.
-    let typeIDs: [UInt32]
-    /// The same with each type's kind: what this module's exported globals and tables name.
+    /// The store's canonical id and the kind of each of the module's types, by type
+    /// index: what this module's exported globals, tables and tags name.
     let typeSpace: TypeSpace
+    /// The store's canonical id of each of the module's types, by type index.
+    var typeIDs: [UInt32] { typeSpace.ids }
     /// Each table's `TypeSpace`: an imported table's exporter's, this instance's for the others.
     let tableTypeSpaces: [TypeSpace?]
     private(set) var context: ExecutionContext!
@@ -140,7 +141,6 @@ final class InstanceEntity {
         }
         code = shared.instanceCode()
         let typeIDs = store.typeIDs(info.definedTypes)
-        self.typeIDs = typeIDs
         let typeSpace = TypeSpace(store: store, ids: typeIDs, kinds: info.definedTypes.map(\.kind))
         self.typeSpace = typeSpace
         var tableTypeSpaces: [TypeSpace?] = []
@@ -194,7 +194,7 @@ final class InstanceEntity {
                 globals.append(cell)
             case (.tag(let typeIndex), .tag(let tag)):
                 // Tag types match exactly: the same canonical type (a host's tag has a plain function type).
-                let given = tag.canonical.flatMap { $0.store == ObjectIdentifier(store) ? $0.id : nil } ?? store.signatureID(tag.type)
+                let given = tag.typeOrigin.flatMap { $0.space.store === store ? $0.space.ids[Int($0.index)] : nil } ?? store.signatureID(tag.type)
                 guard tag.type == info.types[Int(typeIndex)], given == typeIDs[Int(typeIndex)] else { throw incompatible }
                 tags.append(tag)
             default:
@@ -245,7 +245,7 @@ final class InstanceEntity {
         self.memoryTypes = memoryTypes
         // Defined tags: each a new identity, per instance (instantiation is generative).
         self.tags = tags + info.tags[info.importedTagCount...].map {
-            Tag(validated: info.types[Int($0)], canonical: (ObjectIdentifier(store), typeIDs[Int($0)]))
+            Tag(validated: info.types[Int($0)], typeOrigin: (typeSpace, $0))
         }
         self.tables = tables
         self.tableTypes = tableTypes

@@ -103,13 +103,23 @@ extension CompiledModule {
         guard info.isSubtype(result, of: type) else { throw CompileError(.invalid, "type mismatch in constant expression") }
     }
 
+    /// How many supertypes a type may have above it (Wasmtime's and V8's limit).
+    static let maximumSubtypingDepth = 63
+
     /// The type section: every type a type names lies in its own recursion group
     /// or before it; a declared supertype comes earlier, is not final, is of the same
     /// kind, and the type matches it (a function's parameters may widen and its
     /// results narrow; a struct keeps its supertype's fields as a prefix, and an
     /// array its element, immutable ones narrowed at most, mutable ones unchanged).
     static func validateTypes(_ info: ModuleInfo) throws(CompileError) {
+        // Each type's number of supertypes above it, at most `maximumSubtypingDepth`: a store
+        // keeps every type's chain of supertypes, so a deeper one would cost its square.
+        var depths: [Int] = []
         for (i, defined) in info.definedTypes.enumerated() {
+            depths.append(defined.supertype.map { Int($0) < i ? depths[Int($0)] + 1 : 0 } ?? 0)
+            guard depths[i] <= maximumSubtypingDepth else {
+                throw CompileError(.invalid, "sub type \(i) lies \(depths[i]) supertypes deep, more than \(maximumSubtypingDepth)")
+            }
             func requireKnown(_ type: ValueType) throws(CompileError) {
                 if let index = info.unknownTypeIndex(in: type, below: defined.group.upperBound) {
                     throw CompileError(.invalid, "unknown type \(index)")

@@ -68,8 +68,7 @@ package func recursionGroupKey(_ members: [DefinedType], first: Int, outside: (I
     func heap(_ type: HeapType) {
         switch type {
         case .abstract(let abstract):
-            let codes: [AbstractHeapType] = [.funcRef, .externRef, .exnRef, .any, .eq, .i31, .structRef, .arrayRef, .noneRef, .noExtern, .noFunc, .noExn]
-            key += [3, codes.firstIndex(of: abstract) ?? -1]
+            key += [3, Int(abstract.rawValue)]
         case .concrete(let index):
             reference(Int(index))
         }

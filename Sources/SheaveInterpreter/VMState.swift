@@ -252,7 +252,7 @@ public final class TypeHierarchy {
             chains = Self.grow(chains, chainCount, chainCapacity)
         }
         // The supertype's chain (its `depth + 1` entries from its start, all written), then the id.
-        if let inherited { (chains + chainCount).update(from: chains + Int(chainStarts[inherited]), count: length - 1) }
+        if let inherited { (chains + chainCount).initialize(from: chains + Int(chainStarts[inherited]), count: length - 1) }
         chains[chainCount + length - 1] = UInt32(id)
         depths[id] = UInt32(length - 1)
         chainStarts[id] = UInt32(chainCount)

@@ -74,6 +74,10 @@ final class GCTypeTests: XCTestCase {
         XCTAssertThrowsError(try CompiledModule(bytes: try wat2wasm("(module (func (result i31ref) (ref.i31 (i32.const 1))))"))) {
             XCTAssertEqual(($0 as? CompileError)?.kind, .unsupported, "\($0)")
         }
+        // A chain of supertypes at most 63 deep (a store keeps each type's whole chain).
+        let chain = { (n: Int) in "(module (type (sub (func)))" + (1...n).map { "(type (sub \($0 - 1) (func)))" }.joined() + ")" }
+        XCTAssertNil(refusal(chain(63)))
+        XCTAssertTrue(refusal(chain(64))?.contains("more than 63") ?? false)
         // GC's types need the feature.
         XCTAssertTrue(refusal("(module (type (struct)))", features: Features.all.subtracting(.gc))?.contains("needs a feature") ?? false)
         XCTAssertTrue(refusal("(module (global anyref (ref.null any)))", features: Features.all.subtracting(.gc))?.contains("needs a feature") ?? false)
